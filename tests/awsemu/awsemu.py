@@ -1,0 +1,496 @@
+#!/usr/bin/python3
+"""awsemu: a local emulator of the AWS IAM, STS, IoT and CloudWatch APIs fleetwarden uses.
+
+One HTTP endpoint for all services; the service is told apart by the SigV4 credential scope.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import certs  # noqa: E402
+import cloudwatch  # noqa: E402
+import control  # noqa: E402
+import iam  # noqa: E402
+import iot  # noqa: E402
+import models  # noqa: E402
+import protocols  # noqa: E402
+import quotas  # noqa: E402
+import sigcheck  # noqa: E402
+import sts  # noqa: E402
+from errors import AwsError  # noqa: E402
+from state import Store  # noqa: E402
+
+DEFAULT_AKID = 'AKIDEXAMPLE'
+DEFAULT_SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'
+MODULES = {'iam': iam, 'sts': sts, 'iot': iot, 'cloudwatch': cloudwatch}
+QUERY_VERSIONS = {'2010-05-08': 'iam', '2011-06-15': 'sts', '2010-08-01': 'cloudwatch'}
+THROTTLE = {'iot': ('ThrottlingException', 'Rate exceeded'), 'iam': ('Throttling', 'Rate exceeded'),
+            'sts': ('Throttling', 'Rate exceeded'), 'cloudwatch': ('Throttling', 'Rate exceeded')}
+MAX_BODY = 16 * 1024 * 1024
+
+
+def log(msg):
+    sys.stderr.write('%s awsemu: %s\n' % (datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ'), msg))
+    sys.stderr.flush()
+
+
+class Context:
+    """What an operation handler sees."""
+
+    def __init__(self, emu, caller):
+        self.emu = emu
+        self.st = emu.store.data
+        self.account = emu.account
+        self.region = emu.region
+        self._now = emu.now()
+        self.caller_arn, self.caller_user_id = caller
+
+    def now_ts(self):
+        return round(self._now.timestamp(), 3)
+
+
+class Emulator:
+    def __init__(self, args):
+        self.akid = args.access_key_id
+        self.secret = args.secret_access_key
+        self.account = args.account_id
+        self.region = args.region
+        self.store = Store(args.state_dir)
+        self.quotas = quotas.Quotas()
+        if args.quotas:
+            with open(args.quotas) as f:
+                self.quotas.load(json.load(f))
+        if args.no_quotas:
+            self.quotas.enabled = False
+        self.faults = control.Faults()
+        self.calls = control.CallLog()
+        self.clock_offset = 0.0
+        self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
+        self.started = time.time()
+        with self.store.lock:
+            if self.store.data.get('ca'):
+                certs.ca(self.store.data['ca'])
+            else:
+                certs.ca()
+                self.store.data['ca'] = certs.ca_export()
+                self.store.save()
+
+    def now(self):
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.clock_offset)
+
+    # ------------------------------------------------------------ identity
+
+    def lookup_key(self, akid):
+        if akid == self.akid:
+            return self.secret, None, None
+        s = self.store.data['sts']['sessions'].get(akid)
+        if s:
+            return s['secret'], s['token'], s['expiration']
+        return None
+
+    def caller(self, akid):
+        if akid == self.akid:
+            return 'arn:aws:iam::%s:user/awsemu' % self.account, 'AIDA' + 'EMULATORUSER00001'
+        s = self.store.data['sts']['sessions'].get(akid) if akid else None
+        if s:
+            return s['arn'], s['userId']
+        return 'anonymous', 'anonymous'
+
+    # ------------------------------------------------------------ AWS requests
+
+    def handle_aws(self, method, raw_path, raw_query, headers, body):
+        rid = str(uuid.uuid4())
+        t0 = time.time()
+        rec = {'time': protocols.iso8601(self.now()), 'requestId': rid, 'method': method, 'path': raw_path,
+               'service': None, 'operation': None, 'parameters': None, 'accessKeyId': None,
+               'signature': None, 'status': None, 'errorCode': None}
+        service = 'iot'
+        try:
+            query_pairs = parse_query(raw_query)
+            hmap = {k.lower(): v for k, v in headers}
+            form = None
+            ctype = hmap.get('content-type', '')
+            if method == 'POST' and 'x-www-form-urlencoded' in ctype:
+                form = dict(urllib.parse.parse_qsl(body.decode('utf-8', 'replace'), keep_blank_values=True))
+            elif method == 'GET' and any(k == 'Action' for k, _ in query_pairs):
+                form = dict(query_pairs)
+            auth_value = hmap.get('authorization')
+            auth = None
+            auth_err = None
+            if auth_value:
+                try:
+                    auth = sigcheck.parse_authorization(auth_value)
+                except AwsError as e:
+                    auth_err = e
+            guessed = self.guess_service(form)
+            if auth and auth['service'] in sigcheck.SCOPE_SERVICES:
+                service = sigcheck.SCOPE_SERVICES[auth['service']]
+            else:
+                service = guessed
+            rec['service'] = service
+            op_name = None
+            op_model = None
+            if service == 'iot':
+                op_name, uri_params = models.resolve_rest('iot', method, raw_path, query_pairs)
+            else:
+                if form is None or not form.get('Action'):
+                    raise AwsError('MissingAction', 'Missing Action', 400)
+                op_name = form['Action']
+                if op_name not in models.service_model(service).operation_names:
+                    raise AwsError('InvalidAction', 'Could not find operation %s for version %s'
+                                   % (op_name, form.get('Version', 'NO_VERSION_SPECIFIED')), 400)
+            rec['operation'] = op_name
+            op_model = models.service_model(service).operation_model(op_name)
+
+            # -- authentication
+            akid = None
+            if auth_err is not None:
+                rec['signature'] = 'malformed'
+                raise auth_err
+            if auth is None:
+                if service == 'sts' and op_name in sts.UNSIGNED:
+                    rec['signature'] = 'unsigned'
+                else:
+                    rec['signature'] = 'missing'
+                    raise AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
+            else:
+                if auth['service'] not in sigcheck.SCOPE_SERVICES:
+                    rec['signature'] = 'invalid'
+                    raise AwsError('SignatureDoesNotMatch', "Credential should be scoped to correct service: '%s'. "
+                                   % sigcheck.service_scope_name(guessed), 403)
+                regions = {self.region}
+                if service == 'iam':
+                    regions = {'us-east-1'}
+                elif service == 'sts':
+                    regions = {'us-east-1', self.region}
+                rec['accessKeyId'] = auth['access_key']
+                try:
+                    with self.store.lock:
+                        akid = sigcheck.verify(method, raw_path, query_pairs, headers, body, auth, self.lookup_key,
+                                               regions, service, self.now())
+                except AwsError:
+                    rec['signature'] = 'invalid'
+                    raise
+                rec['signature'] = 'valid'
+
+            # -- input
+            if service == 'iot':
+                params = models.parse_rest_json(op_model, uri_params, query_pairs, hmap, body)
+            else:
+                params = models.parse_query_form(op_model, form)
+            rec['parameters'] = control.redact(params)
+            errs = models.validate(op_model.input_shape, params)
+            if errs:
+                raise self.validation_error(service, errs)
+
+            # -- faults and quotas
+            rule = self.faults.match(service, op_name)
+            if rule:
+                control.sleep_ms(rule['delayMs'])
+                if not rule['errorFree']:
+                    raise AwsError(rule['code'], rule['message'], rule['status'], sender=rule['status'] < 500)
+            if not self.quotas.take(service, op_name):
+                code, msg = THROTTLE[service]
+                raise AwsError(code, msg, 400)
+
+            # -- the operation
+            mod = MODULES[service]
+            fn = mod.OPERATIONS.get(op_name)
+            if fn is None:
+                raise AwsError('InvalidAction' if service != 'iot' else 'InvalidRequestException',
+                               'Operation %s is not implemented by awsemu' % op_name, 400)
+            with self.store.lock:
+                ctx = Context(self, self.caller(akid))
+                try:
+                    out = fn(ctx, params)
+                finally:
+                    if op_name not in mod.READONLY:
+                        self.store.save()
+            if service == 'iot':
+                status, rh, rb = protocols.rest_json_success(op_model, out, rid)
+            else:
+                status, rh, rb = protocols.query_success(service, op_model, out, rid)
+        except AwsError as e:
+            if service == 'iot':
+                e.code = sigcheck.rest_code(e.code)
+                if e.kind in ('validation', 'missing'):
+                    e.code = 'InvalidRequestException'
+                if e.code == 'MissingAuthenticationTokenException':
+                    e.message = 'Missing Authentication Token'
+                status, rh, rb = protocols.rest_json_error(e, rid)
+                extra = getattr(e, 'extra', None)
+                if extra:
+                    d = json.loads(rb)
+                    d.update(extra)
+                    rb = json.dumps(d).encode()
+            else:
+                status, rh, rb = protocols.query_error(service, e, rid)
+            rec['errorCode'] = e.code
+            rec['errorMessage'] = e.message
+        except Exception:
+            log('internal error in %s %s:\n%s' % (method, raw_path, traceback.format_exc()))
+            e = AwsError('InternalFailure', 'An internal error occurred in awsemu.', 500, sender=False)
+            if service == 'iot':
+                e.code = 'InternalFailureException'
+            status, rh, rb = protocols.render_error(service, e, rid)
+            rec['errorCode'] = e.code
+        rec['status'] = status
+        rec['durationMs'] = int((time.time() - t0) * 1000)
+        self.calls.add(rec)
+        return status, rh, rb
+
+    def guess_service(self, form):
+        if form is None:
+            return 'iot'
+        v = form.get('Version')
+        if v in QUERY_VERSIONS:
+            return QUERY_VERSIONS[v]
+        action = form.get('Action')
+        for svc in ('sts', 'cloudwatch', 'iam'):
+            if action in models.service_model(svc).operation_names:
+                return svc
+        return 'iam'
+
+    def validation_error(self, service, errs):
+        msg = models.validation_message(errs)
+        if service == 'iot':
+            return AwsError('InvalidRequestException', msg, 400)
+        if service == 'cloudwatch':
+            missing = [e for e in errs if e[1] == 'missing']
+            if missing:
+                return AwsError('MissingParameter', 'The parameter %s is required.' % missing[0][0], 400)
+            return AwsError('InvalidParameterValue', msg, 400)
+        return AwsError('ValidationError', msg, 400)
+
+    # ------------------------------------------------------------ control endpoints
+
+    def handle_control(self, method, path, raw_query, body, port):
+        q = dict(parse_query(raw_query))
+        data = None
+        if body:
+            try:
+                data = json.loads(body.decode('utf-8'))
+            except (ValueError, UnicodeDecodeError):
+                return 400, {'error': 'body is not valid JSON'}
+        route = path[len('/__emu'):].rstrip('/') or '/'
+        try:
+            if route == '/health' and method == 'GET':
+                return 200, {'status': 'ok', 'accountId': self.account, 'region': self.region, 'port': port,
+                             'accessKeyId': self.akid, 'uptimeSeconds': round(time.time() - self.started, 3),
+                             'pid': os.getpid()}
+            if route == '/calls':
+                if method == 'GET':
+                    calls = self.calls.list()
+                    for k in ('service', 'operation', 'status', 'errorCode'):
+                        if k in q:
+                            calls = [c for c in calls if str(c.get(k)) == q[k]]
+                    return 200, {'calls': calls}
+                if method == 'DELETE':
+                    self.calls.clear()
+                    return 200, {'cleared': True}
+            if route == '/state' and method == 'GET':
+                with self.store.lock:
+                    st = json.loads(json.dumps(self.store.data))
+                st.pop('ca', None)
+                return 200, st
+            if route == '/reset' and method == 'POST':
+                self.store.reset()
+                self.calls.clear()
+                self.faults.clear()
+                self.clock_offset = 0.0
+                self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
+                return 200, {'reset': True}
+            if route == '/faults':
+                if method == 'POST':
+                    specs = data.get('faults') if isinstance(data, dict) and 'faults' in data else data
+                    specs = specs if isinstance(specs, list) else [specs]
+                    added = [self.faults.add(s) for s in specs]
+                    return 200, {'faults': added}
+                if method == 'GET':
+                    return 200, {'faults': self.faults.list()}
+                if method == 'DELETE':
+                    self.faults.clear()
+                    return 200, {'cleared': True}
+            if route == '/metrics':
+                if method == 'POST':
+                    specs = data.get('metrics') if isinstance(data, dict) and 'metrics' in data else data
+                    specs = specs if isinstance(specs, list) else [specs]
+                    with self.store.lock:
+                        n = sum(cloudwatch.inject(self.store.data, s) for s in specs)
+                        self.store.save()
+                    return 200, {'metrics': len(specs), 'points': n}
+                if method == 'DELETE':
+                    with self.store.lock:
+                        self.store.data['cloudwatch']['metrics'] = {}
+                        self.store.save()
+                    return 200, {'cleared': True}
+                if method == 'GET':
+                    with self.store.lock:
+                        return 200, {'metrics': list(self.store.data['cloudwatch']['metrics'].values())}
+            if route == '/quotas':
+                if method == 'POST':
+                    self.quotas.load(data or {})
+                    return 200, self.quotas.describe()
+                if method == 'GET':
+                    return 200, self.quotas.describe()
+            if route == '/clock':
+                if method == 'POST':
+                    if 'now' in (data or {}):
+                        target = models.parse_timestamp(data['now'])
+                        self.clock_offset = (target - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+                    else:
+                        self.clock_offset = float((data or {}).get('offsetSeconds', 0))
+                if method in ('POST', 'GET'):
+                    return 200, {'now': protocols.iso8601(self.now()), 'offsetSeconds': self.clock_offset}
+            if route == '/config' and method in ('GET', 'POST'):
+                if method == 'POST' and 'listMetricsPageSize' in (data or {}):
+                    n = int(data['listMetricsPageSize'])
+                    if n < 1:
+                        raise ValueError('listMetricsPageSize must be >= 1')
+                    self.list_metrics_page = n
+                return 200, {'listMetricsPageSize': self.list_metrics_page}
+            if route == '/ca' and method == 'GET':
+                return 200, {'certificatePem': certs.ca_export()['certPem']}
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            return 400, {'error': 'bad request: %s' % e}
+        return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+
+def parse_query(raw):
+    pairs = []
+    if not raw:
+        return pairs
+    for part in raw.split('&'):
+        if not part:
+            continue
+        k, _, v = part.partition('=')
+        pairs.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+    return pairs
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'awsemu'
+    sys_version = ''
+    emu = None
+
+    def log_message(self, fmt, *args):
+        if os.environ.get('AWSEMU_ACCESS_LOG'):
+            log('%s %s' % (self.address_string(), fmt % args))
+
+    def _read_body(self):
+        te = (self.headers.get('Transfer-Encoding') or '').lower()
+        if 'chunked' in te:
+            chunks = []
+            total = 0
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b'\r\n', b'\n', b''):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY:
+                    raise ValueError('body too large')
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b''.join(chunks)
+        n = int(self.headers.get('Content-Length') or 0)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError('bad Content-Length')
+        return self.rfile.read(n) if n else b''
+
+    def _send(self, status, headers, body):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _handle(self):
+        try:
+            try:
+                body = self._read_body()
+            except (ValueError, OSError):
+                self.close_connection = True
+                self._send(400, {'Content-Type': 'application/json', 'Connection': 'close'},
+                           b'{"message": "Bad request body"}')
+                return
+            split = urllib.parse.urlsplit(self.path)
+            raw_path = split.path or '/'
+            if raw_path.startswith('/__emu/') or raw_path == '/__emu':
+                status, obj = self.emu.handle_control(self.command, raw_path, split.query, body,
+                                                      self.server.server_address[1])
+                self._send(status, {'Content-Type': 'application/json'}, json.dumps(obj, default=str).encode())
+                return
+            status, headers, rbody = self.emu.handle_aws(self.command, raw_path, split.query,
+                                                        list(self.headers.items()), body)
+            self._send(status, headers, rbody)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception:
+            log('handler crash:\n%s' % traceback.format_exc())
+            self.close_connection = True
+            try:
+                self._send(500, {'Content-Type': 'application/json'}, b'{"message": "internal error"}')
+            except Exception:
+                pass
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description='AWS IAM/STS/IoT/CloudWatch emulator for fleetwarden')
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--access-key-id', default=DEFAULT_AKID)
+    ap.add_argument('--secret-access-key', default=DEFAULT_SECRET)
+    ap.add_argument('--account-id', default='123456789012')
+    ap.add_argument('--region', default='us-east-1')
+    ap.add_argument('--state-dir')
+    ap.add_argument('--ready-file')
+    ap.add_argument('--quotas', help='JSON file, same format as POST /__emu/quotas')
+    ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
+    args = ap.parse_args(argv)
+    emu = Emulator(args)
+    Handler.emu = emu
+    srv = Server((args.host, args.port), Handler)
+    port = srv.server_address[1]
+    url = 'http://%s:%d' % (args.host, port)
+    if args.ready_file:
+        tmp = args.ready_file + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump({'url': url, 'port': port, 'pid': os.getpid()}, f)
+            f.write('\n')
+        os.replace(tmp, args.ready_file)
+    print('awsemu listening on %s' % url, flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+
+
+if __name__ == '__main__':
+    main()

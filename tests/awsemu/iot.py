@@ -1,0 +1,577 @@
+"""AWS IoT control plane: role aliases, policies, certificates, provisioning templates, thing groups."""
+
+import json
+
+import certs
+from errors import AwsError
+from util import as_list, check_policy_json, endpoint_prefix, page, rand_str, statements
+
+READONLY = {'DescribeRoleAlias', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'ListTargetsForPolicy',
+            'DescribeCertificate', 'ListCertificates', 'DescribeProvisioningTemplate', 'ListProvisioningTemplates',
+            'ListProvisioningTemplateVersions', 'DescribeProvisioningTemplateVersion', 'DescribeThingGroup',
+            'DescribeEndpoint', 'ListAttachedPolicies', 'ListRoleAliases', 'ListPolicies'}
+
+MAX_POLICIES_PER_TARGET = 10
+
+
+def _iot(ctx):
+    return ctx.st['iot']
+
+
+def _arn(ctx, kind, name):
+    return 'arn:aws:iot:%s:%s:%s/%s' % (ctx.region, ctx.account, kind, name)
+
+
+def _nf(what):
+    return AwsError('ResourceNotFoundException', what, 404)
+
+
+def _exists(what, rid, arn):
+    e = AwsError('ResourceAlreadyExistsException', what, 409)
+    e.extra = {'resourceId': rid, 'resourceArn': arn}
+    return e
+
+
+def _gen():
+    return rand_str(64, '0123456789abcdef')
+
+
+def _iam_role(ctx, arn):
+    parts = arn.split(':', 5)
+    if len(parts) != 6 or parts[2] != 'iam' or not parts[5].startswith('role/'):
+        return None
+    r = ctx.st['iam']['roles'].get(parts[5].rsplit('/', 1)[1].lower())
+    if r is None or r['Arn'] != arn:
+        return None
+    return r
+
+
+def _role_trusts_service(role, service):
+    try:
+        doc = json.loads(role['AssumeRolePolicyDocument'])
+    except ValueError:
+        return False
+    for s in statements(doc) or []:
+        pr = s.get('Principal')
+        if s.get('Effect') == 'Allow' and isinstance(pr, dict) and service in as_list(pr.get('Service')):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- role aliases
+
+def _alias(ctx, name):
+    a = _iot(ctx)['roleAliases'].get(name)
+    if a is None:
+        raise _nf('Role alias %s does not exist' % name)
+    return a
+
+
+def _check_role(ctx, arn):
+    if _iam_role(ctx, arn) is None:
+        raise AwsError('InvalidRequestException', 'Role ARN %s is not valid or the role does not exist' % arn, 400)
+
+
+def CreateRoleAlias(ctx, p):
+    name = p['roleAlias']
+    arn = _arn(ctx, 'rolealias', name)
+    if name in _iot(ctx)['roleAliases']:
+        raise _exists('Role alias %s already exists' % name, name, arn)
+    _check_role(ctx, p['roleArn'])
+    now = ctx.now_ts()
+    _iot(ctx)['roleAliases'][name] = {'roleAlias': name, 'roleAliasArn': arn, 'roleArn': p['roleArn'],
+                                      'owner': ctx.account,
+                                      'credentialDurationSeconds': p.get('credentialDurationSeconds', 3600),
+                                      'creationDate': now, 'lastModifiedDate': now}
+    return {'roleAlias': name, 'roleAliasArn': arn}
+
+
+def DescribeRoleAlias(ctx, p):
+    return {'roleAliasDescription': dict(_alias(ctx, p['roleAlias']))}
+
+
+def UpdateRoleAlias(ctx, p):
+    a = _alias(ctx, p['roleAlias'])
+    if p.get('roleArn'):
+        _check_role(ctx, p['roleArn'])
+        a['roleArn'] = p['roleArn']
+    if p.get('credentialDurationSeconds') is not None:
+        a['credentialDurationSeconds'] = p['credentialDurationSeconds']
+    a['lastModifiedDate'] = ctx.now_ts()
+    return {'roleAlias': a['roleAlias'], 'roleAliasArn': a['roleAliasArn']}
+
+
+def DeleteRoleAlias(ctx, p):
+    _alias(ctx, p['roleAlias'])
+    del _iot(ctx)['roleAliases'][p['roleAlias']]
+    return {}
+
+
+def ListRoleAliases(ctx, p):
+    names = sorted(_iot(ctx)['roleAliases'], reverse=not p.get('ascendingOrder', False))
+    chunk, nxt = page(names, p.get('marker'), p.get('pageSize', 25))
+    return {'roleAliases': chunk, 'nextMarker': nxt}
+
+
+# ---------------------------------------------------------------- policies
+
+def _policy(ctx, name):
+    pol = _iot(ctx)['policies'].get(name)
+    if pol is None:
+        raise _nf('Policy %s does not exist' % name if False else 'Policy not found')
+    return pol
+
+
+def _check_iot_doc(doc):
+    if len(''.join(doc.split())) > 2048:
+        raise AwsError('MalformedPolicyException', 'Policy document exceeds the maximum size of 2048 characters '
+                       '(excluding whitespace)', 400)
+    check_policy_json(doc, 'MalformedPolicyException', 'iot')
+
+
+def CreatePolicy(ctx, p):
+    name = p['policyName']
+    arn = _arn(ctx, 'policy', name)
+    if name in _iot(ctx)['policies']:
+        raise _exists('Policy cannot be created - name already exists (name=%s)' % name, name, arn)
+    _check_iot_doc(p['policyDocument'])
+    now = ctx.now_ts()
+    _iot(ctx)['policies'][name] = {'policyName': name, 'policyArn': arn, 'defaultVersionId': '1',
+                                   'versions': {'1': {'document': p['policyDocument'], 'createDate': now}},
+                                   'nextVersion': 2, 'creationDate': now, 'lastModifiedDate': now,
+                                   'generationId': _gen(), 'targets': []}
+    return {'policyName': name, 'policyArn': arn, 'policyDocument': p['policyDocument'], 'policyVersionId': '1'}
+
+
+def GetPolicy(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    d = pol['defaultVersionId']
+    return {'policyName': pol['policyName'], 'policyArn': pol['policyArn'],
+            'policyDocument': pol['versions'][d]['document'], 'defaultVersionId': d,
+            'creationDate': pol['creationDate'], 'lastModifiedDate': pol['lastModifiedDate'],
+            'generationId': pol['generationId']}
+
+
+def ListPolicies(ctx, p):
+    pols = sorted(_iot(ctx)['policies'].values(), key=lambda x: x['policyName'],
+                  reverse=not p.get('ascendingOrder', False))
+    chunk, nxt = page(pols, p.get('marker'), p.get('pageSize', 25))
+    return {'policies': [{'policyName': x['policyName'], 'policyArn': x['policyArn']} for x in chunk],
+            'nextMarker': nxt}
+
+
+def CreatePolicyVersion(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    if len(pol['versions']) >= 5:
+        raise AwsError('VersionsLimitExceededException', 'The policy %s already has the maximum number of versions '
+                       '(5)' % pol['policyName'], 409)
+    _check_iot_doc(p['policyDocument'])
+    vid = str(pol['nextVersion'])
+    pol['nextVersion'] += 1
+    pol['versions'][vid] = {'document': p['policyDocument'], 'createDate': ctx.now_ts()}
+    if p.get('setAsDefault'):
+        pol['defaultVersionId'] = vid
+    pol['lastModifiedDate'] = ctx.now_ts()
+    pol['generationId'] = _gen()
+    return {'policyArn': pol['policyArn'], 'policyDocument': p['policyDocument'], 'policyVersionId': vid,
+            'isDefaultVersion': pol['defaultVersionId'] == vid}
+
+
+def _version(pol, vid):
+    if vid not in pol['versions']:
+        raise _nf('Policy version %s of policy %s does not exist' % (vid, pol['policyName']))
+    return pol['versions'][vid]
+
+
+def GetPolicyVersion(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    v = _version(pol, p['policyVersionId'])
+    return {'policyArn': pol['policyArn'], 'policyName': pol['policyName'], 'policyDocument': v['document'],
+            'policyVersionId': p['policyVersionId'], 'isDefaultVersion': pol['defaultVersionId'] == p['policyVersionId'],
+            'creationDate': v['createDate'], 'lastModifiedDate': v['createDate'], 'generationId': pol['generationId']}
+
+
+def SetDefaultPolicyVersion(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    _version(pol, p['policyVersionId'])
+    pol['defaultVersionId'] = p['policyVersionId']
+    pol['generationId'] = _gen()
+    return {}
+
+
+def DeletePolicyVersion(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    vid = p['policyVersionId']
+    _version(pol, vid)
+    if vid == pol['defaultVersionId']:
+        raise AwsError('DeleteConflictException', 'Cannot delete the default version of a policy', 409)
+    del pol['versions'][vid]
+    return {}
+
+
+def ListPolicyVersions(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    vids = sorted(pol['versions'], key=int, reverse=True)
+    return {'policyVersions': [{'versionId': v, 'isDefaultVersion': v == pol['defaultVersionId'],
+                                'createDate': pol['versions'][v]['createDate']} for v in vids]}
+
+
+def DeletePolicy(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    if pol['targets']:
+        raise AwsError('DeleteConflictException', 'The policy cannot be deleted as the policy is attached to one or '
+                       'more principals (name=%s)' % pol['policyName'], 409)
+    if len(pol['versions']) > 1:
+        raise AwsError('DeleteConflictException', 'Cannot delete the policy because it has one or more policy '
+                       'versions attached to it (name=%s)' % pol['policyName'], 409)
+    del _iot(ctx)['policies'][pol['policyName']]
+    return {}
+
+
+def _cert_by_arn(ctx, arn):
+    if ':cert/' in arn:
+        c = _iot(ctx)['certificates'].get(arn.rsplit('/', 1)[1])
+        if c is not None and c['certificateArn'] == arn:
+            return c
+    return None
+
+
+def _check_target(ctx, target):
+    if target.startswith('arn:aws:iot:'):
+        if ':cert/' in target:
+            if _cert_by_arn(ctx, target) is None:
+                raise _nf('The certificate given in the principal does not exist.')
+        elif ':thinggroup/' in target:
+            name = target.rsplit('/', 1)[1]
+            g = _iot(ctx)['thingGroups'].get(name)
+            if g is None or g['thingGroupArn'] != target:
+                raise _nf('Thing group %s does not exist' % name)
+        else:
+            raise AwsError('InvalidRequestException', 'Invalid target: %s' % target, 400)
+    elif ':' not in target:
+        raise AwsError('InvalidRequestException', 'Invalid target: %s' % target, 400)
+
+
+def _targets_of(ctx, target):
+    return [n for n, pol in _iot(ctx)['policies'].items() if target in pol['targets']]
+
+
+def AttachPolicy(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    target = p['target']
+    _check_target(ctx, target)
+    if target in pol['targets']:
+        return {}
+    if len(_targets_of(ctx, target)) >= MAX_POLICIES_PER_TARGET:
+        raise AwsError('LimitExceededException', 'The number of attached policies for the principal %s has reached '
+                       'the limit (%d)' % (target, MAX_POLICIES_PER_TARGET), 410)
+    pol['targets'].append(target)
+    return {}
+
+
+def DetachPolicy(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    if p['target'] in pol['targets']:
+        pol['targets'].remove(p['target'])
+    return {}
+
+
+def ListTargetsForPolicy(ctx, p):
+    pol = _policy(ctx, p['policyName'])
+    chunk, nxt = page(pol['targets'], p.get('marker'), p.get('pageSize', 25))
+    return {'targets': chunk, 'nextMarker': nxt}
+
+
+def ListAttachedPolicies(ctx, p):
+    names = sorted(_targets_of(ctx, p['target']))
+    chunk, nxt = page(names, p.get('marker'), p.get('pageSize', 25))
+    return {'policies': [{'policyName': n, 'policyArn': _iot(ctx)['policies'][n]['policyArn']} for n in chunk],
+            'nextMarker': nxt}
+
+
+# ---------------------------------------------------------------- certificates
+
+def _cert(ctx, cid):
+    c = _iot(ctx)['certificates'].get(cid)
+    if c is None:
+        raise _nf('The certificate given in the principal does not exist.' if False
+                  else 'Certificate %s does not exist' % cid)
+    return c
+
+
+def _store_cert(ctx, issued, active):
+    now = ctx.now_ts()
+    _iot(ctx)['seq'] += 1
+    c = {'certificateId': issued['certificateId'], 'certificateArn': _arn(ctx, 'cert', issued['certificateId']),
+         'status': 'ACTIVE' if active else 'INACTIVE', 'certificatePem': issued['certificatePem'],
+         'ownedBy': ctx.account, 'creationDate': now, 'lastModifiedDate': now, 'customerVersion': 1,
+         'generationId': _gen(), 'validity': issued['validity'], 'certificateMode': 'DEFAULT',
+         'seq': _iot(ctx)['seq']}
+    _iot(ctx)['certificates'][c['certificateId']] = c
+    return c
+
+
+def CreateKeysAndCertificate(ctx, p):
+    issued = certs.create_keys_and_certificate()
+    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
+            'certificatePem': c['certificatePem'],
+            'keyPair': {'PublicKey': issued['publicKey'], 'PrivateKey': issued['privateKey']}}
+
+
+def CreateCertificateFromCsr(ctx, p):
+    issued = certs.create_from_csr(p['certificateSigningRequest'])
+    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
+            'certificatePem': c['certificatePem']}
+
+
+def DescribeCertificate(ctx, p):
+    c = _cert(ctx, p['certificateId'])
+    out = {k: c[k] for k in ('certificateArn', 'certificateId', 'status', 'certificatePem', 'ownedBy',
+                             'creationDate', 'lastModifiedDate', 'customerVersion', 'generationId', 'validity',
+                             'certificateMode')}
+    out['transferData'] = {}
+    return {'certificateDescription': out}
+
+
+SETTABLE = ('ACTIVE', 'INACTIVE', 'REVOKED')
+
+
+def UpdateCertificate(ctx, p):
+    c = _cert(ctx, p['certificateId'])
+    new = p['newStatus']
+    if new not in SETTABLE:
+        if new == 'REGISTER_INACTIVE':
+            msg = 'REGISTER_INACTIVE is deprecated and cannot be set'
+        else:
+            msg = 'Status %s cannot be set with UpdateCertificate' % new
+        raise AwsError('InvalidRequestException', msg, 400)
+    if c['status'] == 'REVOKED' and new != 'REVOKED':
+        raise AwsError('CertificateStateException', 'Certificate %s is revoked and its status cannot be changed'
+                       % c['certificateId'], 406)
+    if c['status'] != new:
+        c['status'] = new
+        c['lastModifiedDate'] = ctx.now_ts()
+        c['customerVersion'] += 1
+        c['generationId'] = _gen()
+    return {}
+
+
+def DeleteCertificate(ctx, p):
+    c = _cert(ctx, p['certificateId'])
+    if c['status'] == 'ACTIVE':
+        raise AwsError('CertificateStateException', 'Certificate must be deactivated (not ACTIVE) before deletion.',
+                       406)
+    attached = _targets_of(ctx, c['certificateArn'])
+    if attached and not p.get('forceDelete'):
+        raise AwsError('DeleteConflictException', 'Certificate policies must be detached before deletion (arn: %s)'
+                       % c['certificateArn'], 409)
+    for name in attached:
+        _iot(ctx)['policies'][name]['targets'].remove(c['certificateArn'])
+    del _iot(ctx)['certificates'][c['certificateId']]
+    return {}
+
+
+def ListCertificates(ctx, p):
+    cs = sorted(_iot(ctx)['certificates'].values(), key=lambda c: (c['creationDate'], c['seq']),
+                reverse=not p.get('ascendingOrder', False))
+    chunk, nxt = page(cs, p.get('marker'), p.get('pageSize', 25))
+    return {'certificates': [{k: c[k] for k in ('certificateArn', 'certificateId', 'status', 'certificateMode',
+                                                 'creationDate')} for c in chunk],
+            'nextMarker': nxt}
+
+
+# ---------------------------------------------------------------- provisioning templates
+
+def _template(ctx, name):
+    t = _iot(ctx)['templates'].get(name)
+    if t is None:
+        raise _nf('The provisioning template %s does not exist' % name)
+    return t
+
+
+def _check_body(body):
+    if len(body) > 10240:
+        raise AwsError('InvalidRequestException', 'The template body exceeds the maximum size of 10240', 400)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise AwsError('InvalidRequestException', 'The template body is not a valid JSON document', 400)
+    if not isinstance(doc, dict) or not isinstance(doc.get('Resources'), dict):
+        raise AwsError('InvalidRequestException', 'The template body must contain a Resources section', 400)
+
+
+def _check_provisioning_role(ctx, arn):
+    r = _iam_role(ctx, arn)
+    if r is None:
+        raise AwsError('InvalidRequestException', 'The provisioning role %s does not exist' % arn, 400)
+    if not _role_trusts_service(r, 'iot.amazonaws.com'):
+        raise AwsError('InvalidRequestException', 'The provisioning role %s cannot be assumed by AWS IoT' % arn, 400)
+
+
+def CreateProvisioningTemplate(ctx, p):
+    name = p['templateName']
+    arn = _arn(ctx, 'provisioningtemplate', name)
+    if name in _iot(ctx)['templates']:
+        raise _exists('The provisioning template %s already exists' % name, name, arn)
+    _check_body(p['templateBody'])
+    _check_provisioning_role(ctx, p['provisioningRoleArn'])
+    ttype = p.get('type', 'FLEET_PROVISIONING')
+    if p.get('preProvisioningHook') and ttype != 'FLEET_PROVISIONING':
+        raise AwsError('InvalidRequestException', 'Pre-provisioning hooks are only supported for '
+                       'FLEET_PROVISIONING templates', 400)
+    now = ctx.now_ts()
+    _iot(ctx)['templates'][name] = {
+        'templateName': name, 'templateArn': arn, 'description': p.get('description'), 'creationDate': now,
+        'lastModifiedDate': now, 'enabled': p.get('enabled', False), 'provisioningRoleArn': p['provisioningRoleArn'],
+        'preProvisioningHook': p.get('preProvisioningHook'), 'type': ttype, 'defaultVersionId': 1,
+        'nextVersion': 2, 'versions': {'1': {'templateBody': p['templateBody'], 'creationDate': now}}}
+    return {'templateArn': arn, 'templateName': name, 'defaultVersionId': 1}
+
+
+def DescribeProvisioningTemplate(ctx, p):
+    t = _template(ctx, p['templateName'])
+    out = {k: t[k] for k in ('templateArn', 'templateName', 'description', 'creationDate', 'lastModifiedDate',
+                             'defaultVersionId', 'enabled', 'provisioningRoleArn', 'preProvisioningHook', 'type')}
+    out['templateBody'] = t['versions'][str(t['defaultVersionId'])]['templateBody']
+    return out
+
+
+def UpdateProvisioningTemplate(ctx, p):
+    t = _template(ctx, p['templateName'])
+    if p.get('defaultVersionId') is not None and str(p['defaultVersionId']) not in t['versions']:
+        raise _nf('The provisioning template version %s does not exist' % p['defaultVersionId'])
+    if p.get('provisioningRoleArn'):
+        _check_provisioning_role(ctx, p['provisioningRoleArn'])
+    if p.get('preProvisioningHook') and t['type'] != 'FLEET_PROVISIONING':
+        raise AwsError('InvalidRequestException', 'Pre-provisioning hooks are only supported for '
+                       'FLEET_PROVISIONING templates', 400)
+    if p.get('preProvisioningHook') and p.get('removePreProvisioningHook'):
+        raise AwsError('InvalidRequestException', 'preProvisioningHook and removePreProvisioningHook cannot be '
+                       'used together', 400)
+    for k in ('description', 'enabled', 'defaultVersionId', 'provisioningRoleArn', 'preProvisioningHook'):
+        if p.get(k) is not None:
+            t[k] = p[k]
+    if p.get('removePreProvisioningHook'):
+        t['preProvisioningHook'] = None
+    t['lastModifiedDate'] = ctx.now_ts()
+    return {}
+
+
+def DeleteProvisioningTemplate(ctx, p):
+    _template(ctx, p['templateName'])
+    del _iot(ctx)['templates'][p['templateName']]
+    return {}
+
+
+def ListProvisioningTemplates(ctx, p):
+    ts = sorted(_iot(ctx)['templates'].values(), key=lambda t: t['templateName'])
+    chunk, nxt = page(ts, p.get('nextToken'), p.get('maxResults', 25))
+    return {'templates': [{k: t[k] for k in ('templateArn', 'templateName', 'description', 'creationDate',
+                                             'lastModifiedDate', 'enabled', 'type')} for t in chunk],
+            'nextToken': nxt}
+
+
+def CreateProvisioningTemplateVersion(ctx, p):
+    t = _template(ctx, p['templateName'])
+    if len(t['versions']) >= 5:
+        raise AwsError('VersionsLimitExceededException', 'The provisioning template %s already has the maximum '
+                       'number of versions (5)' % t['templateName'], 409)
+    _check_body(p['templateBody'])
+    vid = t['nextVersion']
+    t['nextVersion'] += 1
+    t['versions'][str(vid)] = {'templateBody': p['templateBody'], 'creationDate': ctx.now_ts()}
+    if p.get('setAsDefault'):
+        t['defaultVersionId'] = vid
+    t['lastModifiedDate'] = ctx.now_ts()
+    return {'templateArn': t['templateArn'], 'templateName': t['templateName'], 'versionId': vid,
+            'isDefaultVersion': t['defaultVersionId'] == vid}
+
+
+def DescribeProvisioningTemplateVersion(ctx, p):
+    t = _template(ctx, p['templateName'])
+    v = t['versions'].get(str(p['versionId']))
+    if v is None:
+        raise _nf('The provisioning template version %s does not exist' % p['versionId'])
+    return {'versionId': p['versionId'], 'creationDate': v['creationDate'], 'templateBody': v['templateBody'],
+            'isDefaultVersion': t['defaultVersionId'] == p['versionId']}
+
+
+def ListProvisioningTemplateVersions(ctx, p):
+    t = _template(ctx, p['templateName'])
+    vids = sorted(t['versions'], key=int)
+    chunk, nxt = page(vids, p.get('nextToken'), p.get('maxResults', 25))
+    return {'versions': [{'versionId': int(v), 'creationDate': t['versions'][v]['creationDate'],
+                          'isDefaultVersion': t['defaultVersionId'] == int(v)} for v in chunk],
+            'nextToken': nxt}
+
+
+def DeleteProvisioningTemplateVersion(ctx, p):
+    t = _template(ctx, p['templateName'])
+    vid = p['versionId']
+    if str(vid) not in t['versions']:
+        raise _nf('The provisioning template version %s does not exist' % vid)
+    if vid == t['defaultVersionId']:
+        raise AwsError('DeleteConflictException', 'Cannot delete the default version of the provisioning template '
+                       '%s' % t['templateName'], 409)
+    del t['versions'][str(vid)]
+    return {}
+
+
+# ---------------------------------------------------------------- thing groups, endpoints
+
+def CreateThingGroup(ctx, p):
+    name = p['thingGroupName']
+    groups = _iot(ctx)['thingGroups']
+    props = p.get('thingGroupProperties') or {}
+    if name in groups:
+        g = groups[name]
+        if g['thingGroupProperties'] == props and g.get('parentGroupName') == p.get('parentGroupName'):
+            return {'thingGroupName': name, 'thingGroupArn': g['thingGroupArn'], 'thingGroupId': g['thingGroupId']}
+        raise _exists('Thing Group %s already exists with different tags or properties' % name, name,
+                      g['thingGroupArn'])
+    parent = p.get('parentGroupName')
+    if parent and parent not in groups:
+        raise _nf('Thing group %s does not exist' % parent)
+    import uuid
+    g = {'thingGroupName': name, 'thingGroupArn': _arn(ctx, 'thinggroup', name), 'thingGroupId': str(uuid.uuid4()),
+         'thingGroupProperties': props, 'parentGroupName': parent, 'creationDate': ctx.now_ts(), 'version': 1}
+    groups[name] = g
+    return {'thingGroupName': name, 'thingGroupArn': g['thingGroupArn'], 'thingGroupId': g['thingGroupId']}
+
+
+def DescribeThingGroup(ctx, p):
+    g = _iot(ctx)['thingGroups'].get(p['thingGroupName'])
+    if g is None:
+        raise _nf('Thing Group %s does not exist' % p['thingGroupName'])
+    meta = {'creationDate': g['creationDate']}
+    if g.get('parentGroupName'):
+        meta['parentGroupName'] = g['parentGroupName']
+        chain = []
+        cur = g['parentGroupName']
+        groups = _iot(ctx)['thingGroups']
+        while cur and cur in groups:
+            chain.insert(0, {'groupName': cur, 'groupArn': groups[cur]['thingGroupArn']})
+            cur = groups[cur].get('parentGroupName')
+        meta['rootToParentThingGroups'] = chain
+    return {'thingGroupName': g['thingGroupName'], 'thingGroupId': g['thingGroupId'],
+            'thingGroupArn': g['thingGroupArn'], 'version': g['version'],
+            'thingGroupProperties': g['thingGroupProperties'], 'thingGroupMetadata': meta}
+
+
+def DescribeEndpoint(ctx, p):
+    t = p.get('endpointType') or 'iot:Data'
+    pre = endpoint_prefix(ctx.account)
+    hosts = {'iot:data': '%s.iot.%s.amazonaws.com',
+             'iot:data-ats': '%s-ats.iot.%s.amazonaws.com',
+             'iot:credentialprovider': '%s.credentials.iot.%s.amazonaws.com',
+             'iot:jobs': '%s.jobs.iot.%s.amazonaws.com'}
+    fmt = hosts.get(t.lower())
+    if fmt is None:
+        raise AwsError('InvalidRequestException', 'Endpoint type %s is not valid.' % t, 400)
+    return {'endpointAddress': fmt % (pre, ctx.region)}
+
+
+OPERATIONS = {name: fn for name, fn in list(globals().items()) if callable(fn) and name[:1].isupper()
+              and name not in ('AwsError',)}
