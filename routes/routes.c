@@ -1,0 +1,19 @@
+/*
+ * routes.c - the list of route tables, in match order.
+ * Each resource file exports one table; add new ones here.
+ */
+#include "routes.h"
+
+#include "ops.h"
+#include "tokens.h"
+
+static const struct route_table *const s_tables[] = {
+    &routes_ops_table,
+    &routes_tokens_table,
+};
+
+const struct route_table *const *routes_all(size_t *ntables)
+{
+    *ntables = sizeof s_tables / sizeof s_tables[0];
+    return s_tables;
+}

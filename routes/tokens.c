@@ -1,0 +1,157 @@
+/*
+ * tokens.c - API token management and the audit trail (admin scope).
+ *
+ * A new token is shown once, in the POST answer; afterwards only its id,
+ * name, scope and times are visible. Deleting the last admin token is
+ * refused so an operator cannot lock everyone out by accident (the CLI
+ * `fleetwarden token create` remains the way back in).
+ */
+#include "tokens.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/err.h"
+#include "service/mem.h"
+#include "service/store.h"
+
+static void store_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EUNAVAILABLE) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+/* Validates {"name","scope"}; 0 or a 400 problem set on resp. */
+static int parse_create(json_t *body, struct auth_token *t, struct http_resp *resp)
+{
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *sj = json_object_get(body, "scope");
+    const char *scope = sj ? json_string_value(sj) : "read";
+    int bad = 0;
+    if (!name || !auth_name_valid(name)) {
+        http_problem_field(resp, "name", "required: 1 to 64 characters of letters, digits, space, '.', '_' or '-'");
+        bad = 1;
+    }
+    if (!scope || auth_scope_parse(scope) == SCOPE_NONE) {
+        http_problem_field(resp, "scope", "must be one of read, operate, admin");
+        bad = 1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "name") && strcmp(key, "scope")) {
+            http_problem_field(resp, key, "unknown field");
+            bad = 1;
+        }
+    }
+    if (bad)
+        return FW_EINVAL;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->scope = auth_scope_parse(scope);
+    return 0;
+}
+
+static void create_token(struct http_req *req, struct http_resp *resp)
+{
+    struct auth_token t = {0};
+    char secret[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX_LEN + 1];
+    if (parse_create(req->json, &t, resp))
+        return;
+    if (auth_token_generate(secret, t.id)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not generate a token");
+        return;
+    }
+    auth_token_hash(secret, hash);
+    int rc = store_token_create(hash, &t);
+    if (rc) {
+        xwipe(secret, sizeof secret);
+        store_failed(resp, rc);
+        return;
+    }
+    char href[64];
+    snprintf(href, sizeof href, "/v1/tokens/%s", t.id);
+    http_resp_json(resp, 201,
+                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t.id, "name", t.name, "scope",
+                             auth_scope_name(t.scope), "token", secret, "note",
+                             "store the token now: it is shown only once"));
+    http_resp_header(resp, "Location", href);
+    xwipe(secret, sizeof secret);
+}
+
+static void list_page(struct http_req *req, struct http_resp *resp,
+                      int (*list)(int, const char *, json_t **, char **))
+{
+    int limit;
+    if (http_req_limit(req, resp, &limit))
+        return;
+    json_t *items;
+    char *next;
+    int rc = list(limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+        return;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
+    free(next);
+}
+
+static void list_tokens(struct http_req *req, struct http_resp *resp)
+{
+    list_page(req, resp, store_token_list);
+}
+
+static int token_id_valid(const char *id)
+{
+    if (strlen(id) != AUTH_ID_LEN || strncmp(id, "tok_", 4))
+        return 0;
+    return strspn(id + 4, "0123456789abcdef") == AUTH_ID_LEN - 4;
+}
+
+static void delete_token(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    if (!token_id_valid(id)) {
+        http_problem(resp, 404, 0, "no token with this id");
+        return;
+    }
+    int admins = 0;
+    int rc = store_token_count_admins(&admins);
+    if (!rc && admins <= 1 && !strcmp(id, req->token.id)) {
+        http_problem(resp, 409, 0, "this is the last admin token; create another admin token first");
+        return;
+    }
+    rc = rc ? rc : store_token_delete(id);
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no token with this id");
+        return;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    http_resp_raw(resp, 204, 0, "", 0);
+}
+
+static void list_audit(struct http_req *req, struct http_resp *resp)
+{
+    list_page(req, resp, store_audit_list);
+}
+
+static const struct route s_routes[] = {
+    {"POST", "/v1/tokens", SCOPE_ADMIN, ROUTE_JSON, create_token},
+    {"GET", "/v1/tokens", SCOPE_ADMIN, 0, list_tokens},
+    {"DELETE", "/v1/tokens/{id}", SCOPE_ADMIN, 0, delete_token},
+    {"GET", "/v1/audit", SCOPE_ADMIN, 0, list_audit},
+};
+
+ROUTE_TABLE(routes_tokens_table, s_routes);

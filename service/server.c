@@ -1,0 +1,257 @@
+/*
+ * server.c - libmicrohttpd glue: one request from bytes to a response.
+ *
+ * MHD calls the access handler several times per request: first with no
+ * state (we set up struct req_state), then once per body chunk, then once
+ * with no data, when we route, authenticate, call the handler and queue
+ * the response. The request-completed callback frees the state, writes the
+ * access-log line and drops the in-flight count used by graceful shutdown.
+ *
+ * Limits: bodies over 1 MiB are refused (413) — at once when
+ * Content-Length says so, else after discarding the excess; idle
+ * connections close after cfg.conn_timeout_s; at most cfg.max_connections.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "server_internal.h"
+#include "service.h"
+
+#define BODY_MAX (1024 * 1024)
+
+struct server {
+    struct MHD_Daemon *daemon;
+    struct fw_service *svc;
+    atomic_int inflight;     /* requests between first callback and completion */
+    int port;
+};
+
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int request_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+static void set_request_id(struct req_state *st)
+{
+    const char *given = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (given && request_id_valid(given)) {
+        snprintf(st->request_id, sizeof st->request_id, "%s", given);
+        return;
+    }
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof r) != 1)
+        memset(r, 0, sizeof r);
+    for (int i = 0; i < 16; i++)
+        snprintf(st->request_id + 2 * i, 3, "%02x", r[i]);
+}
+
+static struct req_state *req_begin(struct server *srv, struct MHD_Connection *conn)
+{
+    struct req_state *st = xcalloc(1, sizeof *st);
+    st->srv = srv;
+    st->svc = srv->svc;
+    st->conn = conn;
+    st->start_ns = mono_ns();
+    buf_init(&st->body, BODY_MAX);
+    set_request_id(st);
+    st->req.request_id = st->request_id;
+    st->req.svc = srv->svc;
+    st->req.impl = st;
+    atomic_fetch_add(&srv->inflight, 1);
+    return st;
+}
+
+static int declared_too_big(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return 0;
+    char *end = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return end != cl && n > BODY_MAX;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct req_state *st = *con_cls;
+    if (!st) {
+        st = req_begin(cls, conn);
+        *con_cls = st;
+        st->method = method;
+        st->url = url;
+        if (declared_too_big(conn)) {
+            st->toobig = 1;
+            return server__respond(st) ? MHD_YES : MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!st->toobig && buf_append(&st->body, upload_data, *upload_data_size))
+            st->toobig = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->responded)
+        return MHD_YES;
+    return server__respond(st) ? MHD_YES : MHD_NO;
+}
+
+static void log_access(const struct req_state *st, double secs)
+{
+    char *f = 0;
+    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?}", "method", st->method ? st->method : "", "path",
+                          st->url ? st->url : "", "status", st->resp.status, "durationMs", secs * 1000.0, "requestId",
+                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : 0;
+    if (s) {
+        size_t n = strlen(s);
+        f = xstrndup(s + 1, n - 2); /* drop the braces: log_fields adds its own */
+    }
+    log_fields(LOG_INFO, "request", f);
+    free(f);
+    free(s);
+    json_decref(o);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct server *srv = cls;
+    struct req_state *st = *con_cls;
+    if (!st)
+        return;
+    double secs = (double)(mono_ns() - st->start_ns) / 1e9;
+    log_access(st, secs);
+    metrics_observe_request(srv->svc->metrics, st->method ? st->method : "", st->route ? st->route : "unmatched",
+                            st->resp.status, secs);
+    server__req_free(st);
+    *con_cls = 0;
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_fields(LOG_DEBUG, msg, "\"component\":\"http\"");
+}
+
+static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    struct addrinfo hints = {0}, *res = 0;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    char port[8];
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    int gai = getaddrinfo(cfg->listen_host, port, &hints, &res);
+    if (gai || !res) {
+        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot resolve %s: %s", cfg->listen_host, gai_strerror(gai));
+        return FW_EIO;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+static void read_bound_port(struct server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : srv->svc->cfg.listen_port;
+}
+
+int server_start(struct fw_service *svc, struct server **out, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int rc = resolve_listen(&svc->cfg, &ss, err, errlen);
+    if (rc)
+        return rc;
+    struct server *srv = xcalloc(1, sizeof *srv);
+    srv->svc = svc;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(flags, 0, 0, 0, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                   (unsigned)svc->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                                   (unsigned)svc->cfg.max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
+                 svc->cfg.listen_host, svc->cfg.listen_port);
+        free(srv);
+        return FW_EIO;
+    }
+    read_bound_port(srv);
+    *out = srv;
+    return 0;
+}
+
+int server_port(const struct server *s)
+{
+    return s->port;
+}
+
+void server_quiesce(struct server *s)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+int server_wait_idle(struct server *s, int timeout_s)
+{
+    long long deadline = mono_ns() + (long long)timeout_s * 1000000000LL;
+    while (atomic_load(&s->inflight) > 0) {
+        if (mono_ns() >= deadline)
+            return 0;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    return 1;
+}
+
+void server_stop(struct server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,27 @@
+/*
+ * server.h - the HTTP server (libmicrohttpd, a thread per connection).
+ *
+ * A thread per connection lets long-polls and server-sent events block
+ * without stalling other clients; the connection limit and idle timeout
+ * bound how many threads slow clients can hold.
+ */
+#ifndef FW_SERVER_H
+#define FW_SERVER_H
+
+#include <stddef.h>
+
+struct fw_service;
+struct server;
+
+/* Binds and starts serving. 0, or FW_EIO with a reason in err. */
+int server_start(struct fw_service *svc, struct server **out, char *err, size_t errlen);
+/* The port actually bound (useful with port 0). */
+int server_port(const struct server *s);
+/* Stops accepting new connections; in-flight requests go on. */
+void server_quiesce(struct server *s);
+/* Waits until no request is in flight or timeout_s passes; 1 if idle. */
+int server_wait_idle(struct server *s, int timeout_s);
+/* Closes every connection and frees the server. NULL is a no-op. */
+void server_stop(struct server *s);
+
+#endif

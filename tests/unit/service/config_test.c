@@ -1,0 +1,163 @@
+/* Unit tests for service/config.c: every variable, good and bad values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "service/config.h"
+#include "service/err.h"
+
+struct env {
+    const char *names[8];
+    const char *values[8];
+};
+
+static const char *fake_getenv(const char *name, void *ud)
+{
+    struct env *e = ud;
+    for (int i = 0; i < 8 && e->names[i]; i++)
+        if (!strcmp(e->names[i], name))
+            return e->values[i];
+    return 0;
+}
+
+static int load1(const char *name, const char *value, struct fw_config *c, char *err)
+{
+    struct env e = {{name}, {value}};
+    return config_load(c, fake_getenv, &e, err, 300);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    struct env e = {{0}, {0}};
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), 0);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 8080);
+    assert_string_equal(c.redis_host, "127.0.0.1");
+    assert_int_equal(c.redis_port, 6379);
+    assert_int_equal(c.redis_db, 0);
+    assert_string_equal(c.prefix, "fw:");
+    assert_int_equal(c.workers, 4);
+    assert_int_equal(c.log_level, LOG_INFO);
+    assert_int_equal(c.ncors_origins, 0);
+}
+
+static void test_redis_url(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://:s3cret@10.0.0.5:6380/3", &c, err), 0);
+    assert_string_equal(c.redis_host, "10.0.0.5");
+    assert_int_equal(c.redis_port, 6380);
+    assert_int_equal(c.redis_db, 3);
+    assert_string_equal(c.redis_password, "s3cret");
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://user:pw@h", &c, err), 0);
+    assert_string_equal(c.redis_password, "pw");
+    assert_int_equal(c.redis_port, 6379);
+    static const char *const bad[] = {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:1/99",
+                                      "redis://h:abc", "redis://h/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_REDIS_URL", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_REDIS_URL"));
+        /* The password must never be echoed in an error. */
+        assert_null(strstr(err, "s3cret"));
+    }
+}
+
+static void test_listen(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_LISTEN", "0.0.0.0:9000", &c, err), 0);
+    assert_string_equal(c.listen_host, "0.0.0.0");
+    assert_int_equal(c.listen_port, 9000);
+    assert_int_equal(load1("FLEETWARDEN_LISTEN", "[::1]:81", &c, err), 0);
+    assert_string_equal(c.listen_host, "::1");
+    static const char *const bad[] = {"8080", ":80", "host:", "host:65536", "host:-1", "host:8o"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_LISTEN", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_LISTEN"));
+    }
+}
+
+static void test_numbers_and_enums(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_WORKERS", "16", &c, err), 0);
+    assert_int_equal(c.workers, 16);
+    static const char *const names[] = {"FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS",
+                                        "FLEETWARDEN_CONN_TIMEOUT", "FLEETWARDEN_LOG_LEVEL",
+                                        "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX"};
+    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, names[i]));
+    }
+    assert_int_equal(load1("FLEETWARDEN_LOG_LEVEL", "debug", &c, err), 0);
+    assert_int_equal(c.log_level, LOG_DEBUG);
+}
+
+static void test_cors(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_CORS_ORIGINS", "https://portal.example.com, http://localhost:3000", &c, err),
+                     0);
+    assert_int_equal(c.ncors_origins, 2);
+    assert_string_equal(c.cors_origins[1], "http://localhost:3000");
+    assert_int_equal(load1("FLEETWARDEN_CORS_ORIGINS", "portal.example.com", &c, err), FW_EINVAL);
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void test_kek(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-kek-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unsigned char key[32];
+    char err[300];
+    const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    write_file(path, hex, strlen(hex));
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), 0);
+    assert_int_equal(key[31], 0x1f);
+    const char *b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    write_file(path, b64, strlen(b64));
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), 0);
+    assert_int_equal(key[16], 0x10);
+    write_file(path, "short", 5);
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_KEK_FILE"));
+    unlink(path);
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), FW_EIO);
+    assert_int_equal(load1("FLEETWARDEN_KEK_FILE", path, 0 ? 0 : &(struct fw_config){0}, err), FW_EIO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url),        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
