@@ -51,6 +51,7 @@ class Emu:
     """One emulator process on a free port."""
 
     def __init__(self, *extra, state_dir=None):
+        self.clients = {}
         self.tmp = tempfile.mkdtemp(prefix='awsemu-test-')
         self.ready = os.path.join(self.tmp, 'ready.json')
         self.log = open(os.path.join(self.tmp, 'stderr.log'), 'w+')
@@ -70,6 +71,8 @@ class Emu:
         self.url = info['url']
 
     def stop(self):
+        for c in self.clients.values():
+            c.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -96,13 +99,20 @@ class Emu:
             return e.code, json.loads(e.read())
 
     def client(self, service, akid=AKID, secret=SECRET, token=None, region=REGION):
+        key = (service, akid, secret, token, region)
+        if key not in self.clients:
+            self.clients[key] = self._client(service, akid, secret, token, region)
+        return self.clients[key]
+
+    def _client(self, service, akid, secret, token, region):
         return botocore.session.get_session().create_client(
             service, region_name=region, endpoint_url=self.url, aws_access_key_id=akid,
             aws_secret_access_key=secret, aws_session_token=token,
             config=Config(retries={'max_attempts': 1, 'mode': 'standard'}))
 
     def request(self, method, path, body=b'', headers=None, service='execute-api', region=REGION,
-                akid=AKID, secret=SECRET, token=None, when=None, sign=True, tamper=None):
+                akid=AKID, secret=SECRET, token=None, when=None, sign=True, tamper=None,
+                send_body=None):
         """Send a raw request signed with botocore (optionally at another time or tampered)."""
         url = self.url + path
         headers = dict(headers or {})
@@ -119,6 +129,8 @@ class Emu:
             auth._inject_signature_to_request(req, sig)
             if tamper:
                 tamper(req)
+        if send_body is not None:
+            body = send_body
         ureq = urllib.request.Request(url, data=body if method not in ('GET', 'DELETE') or body else None,
                                       method=method, headers=dict(req.headers.items()))
         try:
@@ -127,8 +139,10 @@ class Emu:
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers.items()), e.read()
 
-    def query(self, service, params, version, **kw):
+    def query(self, service, params, **kw):
         import urllib.parse
+        params = dict(params)
+        params.setdefault('Version', {'iam': '2010-05-08', 'sts': '2011-06-15', 'cloudwatch': '2010-08-01'}[service])
         body = urllib.parse.urlencode(params)
         scope = {'cloudwatch': 'monitoring'}.get(service, service)
         h = {'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'}
