@@ -1,0 +1,256 @@
+/*
+ * http.c - the AWS calls' HTTP transport over one libcurl easy handle.
+ *
+ * The only file that includes curl/curl.h. Each request resets the handle's
+ * options (curl_easy_reset keeps the live connection and the DNS cache), so
+ * nothing from one call leaks into the next, while the TCP/TLS connection
+ * is reused. libcurl reads the proxy variables itself on every transfer,
+ * including no_proxy/NO_PROXY, so we set no proxy option at all. Headers we
+ * care about (request id, error type) are captured as they arrive.
+ */
+#include "aws/http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "service/err.h"
+#include "service/mem.h"
+
+struct aws_http {
+    CURL *curl;
+    struct aws_http_options opt;
+    char errbuf[CURL_ERROR_SIZE];
+    long connections;          /* new connections made so far */
+    int too_big;               /* the current body hit the cap */
+};
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static int s_init_rc;
+
+static void global_init_once(void)
+{
+    s_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : FW_EINTERNAL;
+}
+
+int aws_http_global_init(void)
+{
+    pthread_once(&s_once, global_init_once);
+    return s_init_rc;
+}
+
+struct aws_http *aws_http_new(const struct aws_http_options *opt)
+{
+    if (aws_http_global_init())
+        return 0;
+    CURL *curl = curl_easy_init();
+    if (!curl)
+        return 0;
+    struct aws_http *h = xcalloc(1, sizeof *h);
+    h->curl = curl;
+    if (opt)
+        h->opt = *opt;
+    if (h->opt.connect_timeout_ms <= 0)
+        h->opt.connect_timeout_ms = AWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    if (h->opt.timeout_ms <= 0)
+        h->opt.timeout_ms = AWS_HTTP_DEFAULT_TIMEOUT_MS;
+    if (!h->opt.max_body)
+        h->opt.max_body = AWS_HTTP_DEFAULT_MAX_BODY;
+    h->opt.ca_file = opt && opt->ca_file ? xstrdup(opt->ca_file) : 0;
+    return h;
+}
+
+void aws_http_free(struct aws_http *h)
+{
+    if (!h)
+        return;
+    curl_easy_cleanup(h->curl);
+    free((char *)h->opt.ca_file);
+    free(h);
+}
+
+void aws_http_response_init(struct aws_http_response *r)
+{
+    memset(r, 0, sizeof *r);
+    buf_init(&r->body, AWS_HTTP_DEFAULT_MAX_BODY);
+}
+
+void aws_http_response_cleanup(struct aws_http_response *r)
+{
+    if (r)
+        buf_free_secure(&r->body); /* may hold keys or session tokens */
+}
+
+long aws_http_connections(const struct aws_http *h)
+{
+    return h->connections;
+}
+
+struct transfer {
+    struct aws_http *h;
+    struct aws_http_response *resp;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    if (buf_append(&t->resp->body, data, len)) {
+        t->h->too_big = 1;
+        return 0;
+    }
+    return len;
+}
+
+/* Copies a header value (trimmed) when the line is "name: value". */
+static void capture(const char *line, size_t len, const char *name, char *dst, size_t cap)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
+        return;
+    const char *v = line + nlen + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t vlen = (size_t)(end - v) < cap - 1 ? (size_t)(end - v) : cap - 1;
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    struct aws_http_response *r = t->resp;
+    capture(data, len, "x-amzn-RequestId", r->request_id, sizeof r->request_id);
+    capture(data, len, "x-amz-request-id", r->request_id, sizeof r->request_id);
+    capture(data, len, "x-amzn-ErrorType", r->error_type, sizeof r->error_type);
+    return len;
+}
+
+/* The list may hold X-Amz-Security-Token: wipe before freeing. */
+static void free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        xwipe(l->data, strlen(l->data));
+    curl_slist_free_all(list);
+}
+
+/* Builds the header list; "Expect:" stops curl's 100-continue pause on
+ * larger bodies. NULL when curl cannot allocate. */
+static struct curl_slist *build_headers(const struct aws_http_request *req)
+{
+    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    for (size_t i = 0; list && i < req->nheaders; i++) {
+        char *line = xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
+        struct curl_slist *next = curl_slist_append(list, line);
+        xwipe(line, strlen(line)); /* may carry a session token */
+        free(line);
+        if (!next) {
+            free_headers(list);
+            return 0;
+        }
+        list = next;
+    }
+    return list;
+}
+
+static void set_method(CURL *c, const struct aws_http_request *req)
+{
+    if (strcmp(req->method, "GET") == 0 && !req->body_len) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (strcmp(req->method, "POST") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+}
+
+static void set_options(struct aws_http *h, const struct aws_http_request *req, struct curl_slist *hdrs,
+                        struct transfer *t)
+{
+    CURL *c = h->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (h->opt.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->opt.ca_file);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opt.connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opt.timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+    set_method(c, req);
+}
+
+/* Maps a transfer failure to our error; the URL is safe to show (no secret
+ * travels in it), the curl message names the cause. */
+static int transfer_error(struct aws_http *h, CURLcode cc, const struct aws_http_request *req,
+                          struct aws_api_error *err)
+{
+    const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+    if (h->too_big) {
+        awserr_set(err, 0, AWSERR_TOO_LARGE, "answer from %s is larger than %zu bytes", req->url,
+                   h->opt.max_body);
+        return FW_ETOOBIG;
+    }
+    if (cc == CURLE_OPERATION_TIMEDOUT) {
+        awserr_set(err, 0, AWSERR_TIMEOUT, "timed out calling %s: %s", req->url, why);
+        return FW_ETIMEOUT;
+    }
+    if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CACERT_BADFILE) {
+        awserr_set(err, 0, AWSERR_TLS, "TLS failure calling %s: %s", req->url, why);
+        return FW_EAWS;
+    }
+    awserr_set(err, 0, AWSERR_CONNECTION, "cannot reach %s: %s", req->url, why);
+    return FW_EUNAVAILABLE;
+}
+
+int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *resp,
+                  struct aws_api_error *err)
+{
+    buf_free_secure(&resp->body);
+    buf_init(&resp->body, h->opt.max_body);
+    resp->status = 0;
+    resp->request_id[0] = '\0';
+    resp->error_type[0] = '\0';
+    h->errbuf[0] = '\0';
+    h->too_big = 0;
+    struct curl_slist *hdrs = build_headers(req);
+    if (!hdrs) {
+        awserr_set(err, 0, AWSERR_CONNECTION, "cannot build the request headers");
+        return FW_EINTERNAL;
+    }
+    struct transfer t = {h, resp};
+    set_options(h, req, hdrs, &t);
+    CURLcode cc = curl_easy_perform(h->curl);
+    long connects = 0;
+    curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
+    h->connections += connects;
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        rc = transfer_error(h, cc, req, err);
+    } else {
+        long status = 0;
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        resp->status = (int)status;
+    }
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    free_headers(hdrs);
+    return rc;
+}
