@@ -108,7 +108,7 @@ class Emu:
         return botocore.session.get_session().create_client(
             service, region_name=region, endpoint_url=self.url, aws_access_key_id=akid,
             aws_secret_access_key=secret, aws_session_token=token,
-            config=Config(retries={'max_attempts': 1, 'mode': 'standard'}))
+            config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
 
     def request(self, method, path, body=b'', headers=None, service='execute-api', region=REGION,
                 akid=AKID, secret=SECRET, token=None, when=None, sign=True, tamper=None,
