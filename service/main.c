@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aws/check.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -207,6 +208,8 @@ static int cmd_check(void)
     } else {
         printf("redis: ok\n");
     }
+    if (aws_check_run(0, stdout))
+        bad = 1;
     store_conn_close();
     return bad ? 1 : 0;
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# deploy/local/up.sh - fleetwarden on this machine, on the local defaults, in one command.
+#
+# Installs what is missing (Debian packages), builds, and starts in the background:
+#   redis-server   127.0.0.1:6379 (append-only file in .local/redis)   unless one already answers there
+#   AWS emulator   127.0.0.1:4566 (tests/awsemu, state kept in .local/awsemu)
+#   fleetwarden    127.0.0.1:8080 (serve with workers)
+# then prints an admin token and a few curl lines to try. Stop everything with deploy/local/down.sh.
+# Logs: .local/*.log. Nothing listens beyond 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+STATE=$ROOT/.local
+mkdir -p "$STATE/redis" "$STATE/awsemu"
+
+bash deploy/local/install-packages.sh
+
+echo "== building"
+[ -f build/build.ninja ] || meson setup build -Dbuildtype=debugoptimized >/dev/null
+meson compile -C build >/dev/null
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  for _ in $(seq 100); do port_open "$1" && return 0; sleep 0.1; done
+  echo "nothing listens on port $1; see $STATE/*.log" >&2; return 1
+}
+
+if port_open 6379; then
+  echo "== redis: using the server already on 127.0.0.1:6379"
+elif ! running "$STATE/redis.pid"; then
+  echo "== starting redis-server on 127.0.0.1:6379"
+  redis-server --bind 127.0.0.1 --port 6379 --dir "$STATE/redis" --appendonly yes --save '' \
+    --daemonize no >"$STATE/redis.log" 2>&1 &
+  echo $! >"$STATE/redis.pid"
+  wait_port 6379
+fi
+
+if ! running "$STATE/awsemu.pid"; then
+  echo "== starting the AWS emulator on 127.0.0.1:4566"
+  /usr/bin/python3 tests/awsemu/awsemu.py --host 127.0.0.1 --port 4566 --state-dir "$STATE/awsemu" \
+    >"$STATE/awsemu.log" 2>&1 &
+  echo $! >"$STATE/awsemu.pid"
+  wait_port 4566
+fi
+
+[ -f "$STATE/kek" ] || { umask 077; openssl rand -hex 32 >"$STATE/kek"; }
+
+export FLEETWARDEN_LISTEN=127.0.0.1:8080 FLEETWARDEN_REDIS_URL=redis://127.0.0.1:6379/0
+export FLEETWARDEN_KEK_FILE=$STATE/kek FLEETWARDEN_CORS_ORIGINS=http://localhost:3000
+export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+export AWS_EC2_METADATA_DISABLED=true
+
+if ! running "$STATE/fleetwarden.pid"; then
+  echo "== starting fleetwarden on 127.0.0.1:8080"
+  build/fleetwarden serve >"$STATE/fleetwarden.log" 2>&1 &
+  echo $! >"$STATE/fleetwarden.pid"
+  wait_port 8080
+fi
+
+build/fleetwarden check || true
+TOKEN=$(build/fleetwarden token create --scope admin --name "local-$(date +%s)")
+
+cat <<MSG
+
+fleetwarden is running on http://127.0.0.1:8080 (logs in .local/, stop with deploy/local/down.sh)
+
+Your admin token (shown once):
+  export TOKEN=$TOKEN
+
+Try:
+  curl -s http://127.0.0.1:8080/readyz
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/tokens
+  curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+       -d '{"name":"portal","scope":"operate"}' http://127.0.0.1:8080/v1/tokens
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/audit
+  curl -s http://127.0.0.1:8080/openapi.json | head -c 300
+MSG

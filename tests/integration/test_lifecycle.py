@@ -1,0 +1,144 @@
+"""Start-up, configuration errors, Redis outages and graceful shutdown of the real binary."""
+import os
+import signal
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import Fleetwarden, Redis, wait_until  # noqa: E402
+
+
+class ConfigErrors(unittest.TestCase):
+    def setUp(self):
+        self.redis = Redis()  # never started: config errors come first
+
+    def run_bad(self, var, value):
+        fw = Fleetwarden(self.redis, env={var: value})
+        r = fw.run("serve")
+        self.assertEqual(r.returncode, 2, (var, value, r.stderr))
+        self.assertIn(var, r.stderr)
+        return r.stderr
+
+    def test_bad_values_exit_2_naming_the_variable(self):
+        cases = [("FLEETWARDEN_LISTEN", "nonsense"), ("FLEETWARDEN_LISTEN", "127.0.0.1:99999"),
+                 ("FLEETWARDEN_REDIS_URL", "http://x"), ("FLEETWARDEN_WORKERS", "many"),
+                 ("FLEETWARDEN_LOG_LEVEL", "loud"), ("FLEETWARDEN_CORS_ORIGINS", "portal"),
+                 ("FLEETWARDEN_KEK_FILE", "/nonexistent/kek"), ("FLEETWARDEN_CONN_TIMEOUT", "0")]
+        for var, value in cases:
+            with self.subTest(var=var, value=value):
+                self.run_bad(var, value)
+
+    def test_password_not_echoed(self):
+        err = self.run_bad("FLEETWARDEN_REDIS_URL", "redis://:hunter2@h:notaport")
+        self.assertNotIn("hunter2", err)
+
+    def test_port_in_use_exits_2(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        fw = Fleetwarden(self.redis, env={"FLEETWARDEN_LISTEN": f"127.0.0.1:{s.getsockname()[1]}"})
+        r = fw.run("serve", "--no-workers")
+        s.close()
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("FLEETWARDEN_LISTEN", r.stderr)
+
+    def test_help_and_version(self):
+        fw = Fleetwarden(self.redis)
+        r = fw.run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^fleetwarden \d+\.\d+\.\d+")
+        r = fw.run("--help")
+        self.assertEqual(r.returncode, 0)
+        for word in ("serve", "worker", "token create", "check", "FLEETWARDEN_REDIS_URL"):
+            self.assertIn(word, r.stdout)
+        r = fw.run("frobnicate")
+        self.assertEqual(r.returncode, 2)
+
+
+class RedisOutage(unittest.TestCase):
+    def test_503_while_redis_is_down_then_recovers_without_restart(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, args=("serve", "--no-workers")).start()
+        try:
+            tok = fw.token("admin")
+            self.assertEqual(fw.request("GET", "/v1/tokens", token=tok).status, 200)
+            redis.stop()
+            r = fw.request("GET", "/v1/tokens", token=tok)
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.header("Content-Type"), "application/problem+json")
+            r = fw.request("GET", "/readyz")
+            self.assertEqual(r.status, 503)
+            self.assertEqual(r.json["checks"]["redis"]["status"], "down")
+            self.assertIn("detail", r.json["checks"]["redis"])
+            self.assertEqual(fw.request("GET", "/healthz").status, 200)
+            redis.start()  # same port, same (empty) data dir: the token must be made again
+            tok = fw.token("admin")
+            wait_until(lambda: fw.request("GET", "/v1/tokens", token=tok).status == 200, timeout=10,
+                       what="API to recover after Redis returned")
+            self.assertEqual(fw.request("GET", "/readyz").status, 200)
+        finally:
+            code = fw.stop()
+            redis.stop()
+        self.assertEqual(code, 0)
+
+
+class GracefulShutdown(unittest.TestCase):
+    def test_sigterm_lets_a_slow_request_finish(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, args=("serve", "--no-workers")).start()
+        try:
+            tok = fw.token("admin")
+            body = b'{"name": "slow-upload", "scope": "read"}'
+            s = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
+            s.sendall(b"POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok.encode() +
+                      b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+            s.sendall(body[:10])
+            time.sleep(0.3)
+            fw.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            # The server no longer accepts new connections...
+            wait_until(lambda: _refused(fw.port), timeout=5, what="listener closed")
+            # ...but the request in flight completes.
+            s.sendall(body[10:])
+            resp = s.recv(65536)
+            s.close()
+            self.assertTrue(resp.startswith(b"HTTP/1.1 201"), resp[:200])
+            fw.proc.wait(20)
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
+            self.assertIn("shutting down", fw.logs())
+        finally:
+            fw.stop()
+            redis.stop()
+
+
+class SlowClients(unittest.TestCase):
+    def test_idle_connections_time_out_and_others_are_served(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_CONN_TIMEOUT": "1"}, args=("serve", "--no-workers")).start()
+        try:
+            slow = [socket.create_connection(("127.0.0.1", fw.port)) for _ in range(20)]
+            for s in slow:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+            self.assertEqual(fw.request("GET", "/healthz", timeout=5).status, 200)
+            time.sleep(2.5)
+            for s in slow:
+                s.settimeout(2)
+                self.assertEqual(s.recv(100), b"")  # closed by the server
+                s.close()
+        finally:
+            fw.stop()
+            redis.stop()
+
+
+def _refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except OSError:
+        return True
+
+
+if __name__ == "__main__":
+    unittest.main()

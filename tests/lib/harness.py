@@ -1,0 +1,304 @@
+"""Test harness: real redis-server, real fleetwarden binary, real AWS emulator.
+
+Every process is started on 127.0.0.1 on a free port, in a temporary
+directory, and stopped by its own PID. Nothing here mocks our code.
+
+Environment (set by tests/run.sh; defaults work from a local build):
+  FW_BUILD_DIR     meson build directory holding the fleetwarden binary
+  FW_REDIS_SERVER  redis-server path
+  FW_AWSEMU        tests/awsemu/awsemu.py path
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_DIR = os.environ.get("FW_BUILD_DIR", os.path.join(ROOT, "build"))
+FW_BIN = os.path.join(BUILD_DIR, "fleetwarden")
+REDIS_SERVER = os.environ.get("FW_REDIS_SERVER", "/usr/bin/redis-server")
+AWSEMU = os.environ.get("FW_AWSEMU", os.path.join(ROOT, "tests", "awsemu", "awsemu.py"))
+EMU_AKID = "AKIDEXAMPLE"
+EMU_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pred():
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop_pid(proc, sig=signal.SIGTERM, timeout=15.0):
+    """Stops a process we started; returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Redis:
+    """A redis-server of our own on a free port, in a temporary directory."""
+
+    def __init__(self, appendonly=False, workdir=None):
+        self.port = free_port()
+        self.dir = workdir or tempfile.mkdtemp(prefix="fw-redis-")
+        self.appendonly = appendonly
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+                "--appendfsync", "always" if self.appendonly else "everysec",
+                "--protected-mode", "yes", "--daemonize", "no"]
+        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self.ping, what=f"redis on {self.port}")
+        return self
+
+    def ping(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+
+    def command(self, *args):
+        """Runs one command with a tiny RESP client; returns the decoded reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = f"*{len(args)}\r\n".encode()
+            for a in args:
+                b = a if isinstance(a, bytes) else str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(b), b)
+            s.sendall(out)
+            return _read_resp(s.makefile("rb"))
+
+    def stop(self):
+        if self.proc:
+            stop_pid(self.proc)
+            self.proc = None
+            self.log.close()
+
+
+def _read_resp(f):
+    line = f.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_resp(f) for _ in range(n)]
+    raise RuntimeError(f"bad RESP line {line!r}")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+class Fleetwarden:
+    """The real fleetwarden binary, configured through FLEETWARDEN_* variables."""
+
+    def __init__(self, redis, env=None, args=("serve",), workdir=None):
+        self.redis = redis
+        self.port = free_port()
+        self.dir = workdir or tempfile.mkdtemp(prefix="fw-svc-")
+        self.extra_env = dict(env or {})
+        self.args = list(args)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "fleetwarden.log")
+
+    def env(self):
+        e = {k: v for k, v in os.environ.items() if not k.startswith(("FLEETWARDEN_", "AWS_"))}
+        e.update({
+            "FLEETWARDEN_LISTEN": f"127.0.0.1:{self.port}",
+            "FLEETWARDEN_REDIS_URL": self.redis.url,
+            "FLEETWARDEN_LOG_LEVEL": "info",
+            "AWS_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        e.update(self.extra_env)
+        return e
+
+    def run(self, *args, input=None, timeout=30):
+        """Runs a one-shot subcommand (token create, check)."""
+        return subprocess.run([FW_BIN, *args], env=self.env(), capture_output=True, text=True,
+                              input=input, timeout=timeout)
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([FW_BIN, *self.args], env=self.env(), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if wait and "serve" in self.args:
+            wait_until(lambda: self.request("GET", "/healthz").status == 200,
+                       what=f"fleetwarden on {self.port}")
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        code = None
+        if self.proc:
+            code = stop_pid(self.proc, sig)
+            self.proc = None
+            self.log.close()
+        return code
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def log_lines(self):
+        out = []
+        for line in self.logs().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def token(self, scope="admin", name=None):
+        r = self.run("token", "create", "--scope", scope, "--name", name or f"test-{scope}")
+        if r.returncode != 0:
+            raise AssertionError(f"token create failed: {r.stderr}")
+        return r.stdout.strip()
+
+    def request(self, method, path, token=None, body=None, headers=None, timeout=30, raw=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+
+class Emulator:
+    """The AWS emulator (tests/awsemu) on a free port."""
+
+    def __init__(self, workdir=None, extra_args=()):
+        self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
+        self.port = None
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        ready = os.path.join(self.dir, "ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        self.log = open(os.path.join(self.dir, "awsemu.log"), "ab")
+        self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", "0",
+                                      "--ready-file", ready, *self.extra_args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0, timeout=20,
+                   what="awsemu ready file")
+        with open(ready) as f:
+            text = f.read().strip()
+        self.port = int(text.rsplit(":", 1)[-1].strip("/ \n"))
+        return self
+
+    def control(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, "/__emu/" + path.lstrip("/"), body=data,
+                     headers={"Content-Type": "application/json"} if data else {})
+        r = conn.getresponse()
+        out = r.read()
+        conn.close()
+        return json.loads(out) if out else None
+
+    def aws_env(self):
+        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": EMU_AKID,
+                "AWS_SECRET_ACCESS_KEY": EMU_SECRET, "AWS_REGION": "us-east-1"}
+
+    def stop(self):
+        if self.proc:
+            stop_pid(self.proc)
+            self.proc = None
+            self.log.close()
+
+
+class ServiceTestCase(unittest.TestCase):
+    """One Redis and one fleetwarden per test class, plus an admin token."""
+
+    fw_env = {}
+    fw_args = ("serve", "--no-workers")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+        cls.fw = Fleetwarden(cls.redis, env=cls.fw_env, args=cls.fw_args).start()
+        cls.admin = cls.fw.token("admin", "admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.fw.stop()
+        cls.redis.stop()
+        if code not in (0, None):
+            raise AssertionError(f"fleetwarden exited with {code}; log:\n{cls.fw.logs()[-3000:]}")
+
+    def assertProblem(self, r, status):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.header("Content-Type"), "application/problem+json", r)
+        p = r.json
+        for k in ("type", "title", "status", "requestId"):
+            self.assertIn(k, p)
+        self.assertEqual(p["status"], status)
+        self.assertEqual(p["requestId"], r.header("X-Request-Id"))
+        return p

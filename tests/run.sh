@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite, on a machine that has never seen the project.
+#
+# 1. installs the Debian packages that are missing (apt-get; needs root),
+# 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
+# 3. runs the cmocka unit tests in both builds,
+# 4. runs the integration tests (Python 3 standard library + Debian packages) against the
+#    sanitizer build of the real binary, a real redis-server and the AWS emulator,
+#    each test module starting and stopping (by PID) what it needs,
+# 5. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
+#
+# Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=0
+PATTERN=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    -k) PATTERN="$2"; shift ;;
+    *) echo "usage: tests/run.sh [--quick] [-k PATTERN]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+install_missing() {
+  bash deploy/local/install-packages.sh
+}
+
+build() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+  fi
+  meson compile -C "$dir" >"$dir.compile.log" 2>&1 || { tail -50 "$dir.compile.log"; return 1; }
+}
+
+PASSED=0
+FAILED=0
+add_counts() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+
+# Counts cmocka cases from the meson test log ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)");
+# a test program that crashed or timed out without cmocka's summary still counts as one failure.
+unit_tests() {
+  local dir=$1
+  echo "== unit tests ($dir)"
+  local out
+  out=$(meson test -C "$dir" --suite unit --print-errorlogs --num-processes 2 2>&1)
+  echo "$out" | grep -E "^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):"
+  local log="$dir/meson-logs/testlog.txt" p f programs_failed
+  p=$(grep -oE '\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
+  f=$(grep -oE '\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
+  programs_failed=$(echo "$out" | awk '/^(Fail|Timeout):/ {s+=$2} END {print s+0}')
+  [ "$f" -lt "$programs_failed" ] && f=$programs_failed
+  echo "unit ($dir): $p passed, $f failed"
+  add_counts "$p" "$f"
+}
+
+integration_tests() {
+  local dir=$1
+  echo "== integration tests (binary from $dir)"
+  local json
+  json=$(mktemp)
+  local args=(tests/integration tests/awsemu/tests --json "$json")
+  [ -n "$PATTERN" ] && args+=(-k "$PATTERN")
+  FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
+    FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" \
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    /usr/bin/python3 tests/lib/runner.py "${args[@]}" 2>&1
+  if [ -s "$json" ]; then
+    add_counts "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["passed"])' "$json")" \
+               "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$json")"
+  else
+    echo "integration runner did not finish"
+    add_counts 0 1
+  fi
+  rm -f "$json"
+}
+
+install_missing || { echo "0 passed, 1 failed"; exit 1; }
+echo "== build"
+build build -Dbuildtype=debugoptimized || { echo "0 passed, 1 failed"; exit 1; }
+SAN=build
+if [ "$QUICK" -eq 0 ]; then
+  build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug ||
+    { echo "0 passed, 1 failed"; exit 1; }
+  SAN=build-asan
+fi
+
+[ -z "$PATTERN" ] && unit_tests build
+[ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
+integration_tests "$SAN"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
