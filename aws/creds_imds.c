@@ -1,0 +1,147 @@
+/*
+ * creds_imds.c - credentials of the EC2 instance profile, through IMDSv2.
+ *
+ * Three requests: PUT /latest/api/token (session token, 6 h TTL), GET
+ * /latest/meta-data/iam/security-credentials/ (the role name), GET
+ * .../ROLE (the JSON credentials). IMDSv1 (no token) is not used: an
+ * instance that only allows v1 should be fixed, not worked around.
+ *
+ * This is the last source of the chain and runs on machines that are not
+ * EC2 instances, so every request has a 1 s connect and transfer timeout
+ * and an unreachable or token-less endpoint counts as "not configured".
+ * AWS_EC2_METADATA_DISABLED=true skips it; the endpoint comes from
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT, else AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE
+ * (IPv4 / IPv6), and never goes through a proxy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws/creds_internal.h"
+#include "service/err.h"
+#include "service/log.h"
+#include "service/mem.h"
+
+#define IMDS_V4 "http://169.254.169.254"
+#define IMDS_V6 "http://[fd00:ec2::254]"
+#define IMDS_TIMEOUT_MS 1000
+#define IMDS_CREDS_PATH "/latest/meta-data/iam/security-credentials/"
+
+struct imds_call {
+    char base[512];      /* endpoint without a trailing slash */
+    char *token_header;  /* "X-aws-ec2-metadata-token: ..." */
+};
+
+static void imds_base(const struct creds_env *e, char *base, size_t cap)
+{
+    const char *ep = creds__getenv(e, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    const char *mode = creds__getenv(e, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    if (!ep)
+        ep = mode && !strcasecmp(mode, "IPv6") ? IMDS_V6 : IMDS_V4;
+    snprintf(base, cap, "%s", ep);
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        base[--n] = '\0';
+}
+
+/* One request; *resp is filled only on HTTP 200. */
+static int imds_request(const struct imds_call *c, const char *method, const char *path, const char *extra_header,
+                        struct creds_http_resp *resp)
+{
+    char url[1024];
+    const char *headers[1] = {extra_header ? extra_header : c->token_header};
+    snprintf(url, sizeof(url), "%s%s", c->base, path);
+    struct creds_http_req req = {method, url, headers, headers[0] ? 1 : 0, NULL, 0,
+                                 IMDS_TIMEOUT_MS, IMDS_TIMEOUT_MS, 1};
+    int rc = creds__http_fetch(&req, resp);
+    if (rc)
+        return rc;
+    if (resp->status != 200) {
+        long status = resp->status;
+        creds__http_resp_free(resp);
+        return status == 404 ? FW_ENOTFOUND : FW_EUNAVAILABLE;
+    }
+    return 0;
+}
+
+static int imds_token(struct imds_call *c)
+{
+    struct creds_http_resp resp;
+    if (imds_request(c, "PUT", "/latest/api/token", "X-aws-ec2-metadata-token-ttl-seconds: 21600", &resp) != 0)
+        return FW_ENOTFOUND;
+    if (resp.len == 0 || strpbrk(resp.body, "\r\n")) {
+        creds__http_resp_free(&resp);
+        return FW_ENOTFOUND;
+    }
+    c->token_header = xasprintf("X-aws-ec2-metadata-token: %s", resp.body);
+    creds__http_resp_free(&resp);
+    return 0;
+}
+
+/* The first line of the role listing: the instance profile's role. */
+static int imds_role(struct imds_call *c, char *role, size_t cap, struct aws_api_error *err)
+{
+    struct creds_http_resp resp;
+    int rc = imds_request(c, "GET", IMDS_CREDS_PATH, NULL, &resp);
+    if (rc == FW_ENOTFOUND)
+        return creds__fail(err, FW_ENOTFOUND, "NoCredentials", "this instance has no IAM role attached");
+    if (rc)
+        return creds__fail(err, rc, "CredentialsUnavailable", "IMDS role listing failed (%s)", fw_err_name(rc));
+    size_t n = strcspn(resp.body, "\r\n");
+    int bad = n == 0 || n >= cap || memchr(resp.body, '/', n) || memchr(resp.body, '?', n);
+    snprintf(role, cap, "%.*s", (int)n, resp.body);
+    creds__http_resp_free(&resp);
+    if (bad)
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "IMDS gave an unusable role name");
+    return 0;
+}
+
+static int imds_creds(struct imds_call *c, const char *role, struct creds *out, struct aws_api_error *err)
+{
+    struct creds_http_resp resp;
+    char path[512], source[96];
+    snprintf(path, sizeof(path), "%s%s", IMDS_CREDS_PATH, role);
+    snprintf(source, sizeof(source), "imds role %.80s", role);
+    int rc = imds_request(c, "GET", path, NULL, &resp);
+    if (rc)
+        return creds__fail(err, rc == FW_ENOTFOUND ? FW_EUNAVAILABLE : rc, "CredentialsUnavailable",
+                           "IMDS credentials for role %s failed (%s)", role, fw_err_name(rc));
+    rc = creds__parse_json_creds(resp.body, resp.len, source, out, err);
+    creds__http_resp_free(&resp);
+    return rc;
+}
+
+static int imds_get(struct creds_provider *p, struct creds *out, struct aws_api_error *err)
+{
+    const char *disabled = creds__getenv(p->impl, "AWS_EC2_METADATA_DISABLED");
+    struct imds_call c;
+    char role[256];
+    if (disabled && !strcasecmp(disabled, "true"))
+        return FW_ENOTFOUND;
+    memset(&c, 0, sizeof(c));
+    imds_base(p->impl, c.base, sizeof(c.base));
+    int rc = imds_token(&c);
+    if (rc)
+        log_msg(LOG_DEBUG, "IMDS not reachable at %s: not an EC2 instance, or IMDSv2 disabled", c.base);
+    if (!rc)
+        rc = imds_role(&c, role, sizeof(role), err);
+    if (!rc)
+        rc = imds_creds(&c, role, out, err);
+    xfree_secret(c.token_header);
+    return rc;
+}
+
+static void imds_destroy(void *impl)
+{
+    free(impl);
+}
+
+static const struct creds_provider_vtable s_imds_vt = {"imds", imds_get, imds_destroy};
+
+struct creds_provider *creds__imds_provider_new(const struct creds_env *e)
+{
+    struct creds_env *copy = xmalloc(sizeof(*copy));
+    *copy = *e;
+    return creds__provider_new(&s_imds_vt, copy);
+}
