@@ -312,7 +312,8 @@ void awserr_add_hint(struct aws_api_error *e)
 {
     if (!e)
         return;
-    if (code_is(e, "VersionsLimitExceeded", "VersionsLimitExceededException"))
+    if (code_is(e, "VersionsLimitExceeded", "VersionsLimitExceededException") ||
+        (code_is(e, "LimitExceeded", 0) && op_is(e, "iam:CreatePolicyVersion")))
         awserr_append(e, "five versions is the limit: delete the oldest non-default version, then retry");
     else if (code_is(e, "DeleteConflict", "DeleteConflictException"))
         hint_delete_conflict(e);

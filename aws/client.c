@@ -516,15 +516,16 @@ static int run_attempts(struct aws_client *c, const struct aws_call *call, const
                         struct aws_reply *reply, struct aws_api_error *err)
 {
     char *url = build_url(ep, call);
+    char op[sizeof err->operation];
+    memcpy(op, err->operation, sizeof op);
     int rc = 0;
     int taken = 0;
     for (int attempt = 1;; attempt++) {
         c->last_attempts = attempt;
-        char op[sizeof err->operation];
-        memcpy(op, err->operation, sizeof op);
         awserr_clear(err);
-        memcpy(err->operation, op, sizeof op);
         rc = attempt_once(c, call, ep, url, reply, err);
+        /* Providers may reset err; the operation name must survive. */
+        memcpy(err->operation, op, sizeof op);
         if (!rc) {
             if (c->retry.mode != AWS_RETRY_MODE_LEGACY)
                 aws_retry_quota_release(c->quota, taken);
