@@ -38,6 +38,7 @@ QUERY_VERSIONS = {'2010-05-08': 'iam', '2011-06-15': 'sts', '2010-08-01': 'cloud
 THROTTLE = {'iot': ('ThrottlingException', 'Rate exceeded'), 'iam': ('Throttling', 'Rate exceeded'),
             'sts': ('Throttling', 'Rate exceeded'), 'cloudwatch': ('Throttling', 'Rate exceeded')}
 MAX_BODY = 16 * 1024 * 1024
+IOT_ERROR_NS = 'http://internal.amazon.com/coral/com.amazonaws.iot/'
 
 
 def log(msg):
@@ -78,6 +79,7 @@ class Emulator:
         self.clock_offset = 0.0
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.started = time.time()
+        self.error_type_suffix = not args.no_error_type_suffix
         with self.store.lock:
             if self.store.data.get('ca'):
                 certs.ca(self.store.data['ca'])
@@ -229,6 +231,9 @@ class Emulator:
                 if e.code == 'MissingAuthenticationTokenException':
                     e.message = 'Missing Authentication Token'
                 status, rh, rb = protocols.rest_json_error(e, rid)
+                if self.error_type_suffix and rec['signature'] in ('valid', 'unsigned'):
+                    # past the front door, IoT's service layer names the error with its namespace
+                    rh['x-amzn-ErrorType'] = e.code + ':' + IOT_ERROR_NS
                 extra = getattr(e, 'extra', None)
                 if extra:
                     d = json.loads(rb)
@@ -471,6 +476,8 @@ def main(argv=None):
     ap.add_argument('--ready-file')
     ap.add_argument('--quotas', help='JSON file, same format as POST /__emu/quotas')
     ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
+    ap.add_argument('--no-error-type-suffix', action='store_true',
+                    help="send x-amzn-ErrorType without the ':http://internal.amazon.com/...' suffix")
     args = ap.parse_args(argv)
     emu = Emulator(args)
     Handler.emu = emu

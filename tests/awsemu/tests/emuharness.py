@@ -154,3 +154,8 @@ def error_code_xml(body):
     import re
     m = re.search(rb'<Code>([^<]*)</Code>', body)
     return m.group(1).decode() if m else None
+
+
+def etype(headers):
+    """The error code of a rest-json answer (x-amzn-ErrorType without its ':http://...' suffix)."""
+    return headers['x-amzn-ErrorType'].split(':', 1)[0]

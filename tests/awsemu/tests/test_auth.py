@@ -9,6 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emuharness as h  # noqa: E402
+from emuharness import etype  # noqa: E402
 
 IAM_V = '2010-05-08'
 STS_V = '2011-06-15'
@@ -51,7 +52,7 @@ class Auth(unittest.TestCase):
     def test_tampered_signature_rest_json(self):
         st, hd, body = self.iot_get(tamper=tamper_signature)
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'InvalidSignatureException')
+        self.assertEqual(etype(hd), 'InvalidSignatureException')
         self.assertIn('signature we calculated does not match', json.loads(body)['message'])
         self.assertIn('x-amzn-RequestId', hd)
         st, calls = self.emu.control('GET', 'calls?errorCode=InvalidSignatureException')
@@ -76,7 +77,7 @@ class Auth(unittest.TestCase):
     def test_missing_authorization(self):
         st, hd, body = self.iot_get(sign=False)
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'MissingAuthenticationTokenException')
+        self.assertEqual(etype(hd), 'MissingAuthenticationTokenException')
         self.assertEqual(json.loads(body)['message'], 'Missing Authentication Token')
         st, hd, body = self.emu.query('iam', {'Action': 'GetRole', 'Version': IAM_V, 'RoleName': 'x'}, sign=False)
         self.assertEqual(st, 403)
@@ -86,12 +87,12 @@ class Auth(unittest.TestCase):
         st, hd, body = self.iot_get(sign=False, headers={'Authorization': 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE',
                                                          'X-Amz-Date': '20260101T000000Z'})
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'IncompleteSignatureException')
+        self.assertEqual(etype(hd), 'IncompleteSignatureException')
 
     def test_unknown_access_key(self):
         st, hd, body = self.iot_get(akid='AKIAUNKNOWN000000000')
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'UnrecognizedClientException')
+        self.assertEqual(etype(hd), 'UnrecognizedClientException')
         st, hd, body = self.emu.query('sts', {'Action': 'GetCallerIdentity', 'Version': STS_V},
                                       akid='AKIAUNKNOWN000000000')
         self.assertEqual(h.error_code_xml(body), 'InvalidClientTokenId')
@@ -99,7 +100,7 @@ class Auth(unittest.TestCase):
     def test_wrong_secret(self):
         st, hd, body = self.iot_get(secret='not-the-secret')
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'InvalidSignatureException')
+        self.assertEqual(etype(hd), 'InvalidSignatureException')
 
     def test_wrong_region_and_service_scope(self):
         st, hd, body = self.iot_get(region='eu-west-1')
@@ -164,7 +165,7 @@ class Auth(unittest.TestCase):
             req.headers['Authorization'] = a.replace('SignedHeaders=host;x-amz-date', 'SignedHeaders=host')
         st, hd, body = self.iot_get(tamper=unsign_date)
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'IncompleteSignatureException')
+        self.assertEqual(etype(hd), 'IncompleteSignatureException')
 
     def test_session_token(self):
         iam = self.emu.client('iam')
@@ -180,7 +181,7 @@ class Auth(unittest.TestCase):
         # wrong token, missing token
         st, hd, body = self.iot_get(akid=cr['AccessKeyId'], secret=cr['SecretAccessKey'], token='wrong')
         self.assertEqual(st, 403)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'UnrecognizedClientException')
+        self.assertEqual(etype(hd), 'UnrecognizedClientException')
         st, hd, body = self.iot_get(akid=cr['AccessKeyId'], secret=cr['SecretAccessKey'])
         self.assertEqual(st, 403)
         # expired after the clock moves past the expiration
@@ -190,7 +191,7 @@ class Auth(unittest.TestCase):
                                         token=cr['SessionToken'],
                                         when=datetime.datetime.utcnow() + datetime.timedelta(seconds=1000))
             self.assertEqual(st, 403)
-            self.assertEqual(hd['x-amzn-ErrorType'], 'ExpiredTokenException')
+            self.assertEqual(etype(hd), 'ExpiredTokenException')
         finally:
             self.emu.control('POST', 'clock', {'offsetSeconds': 0})
 

@@ -12,6 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emuharness as h  # noqa: E402
+from emuharness import etype  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 
@@ -95,7 +96,7 @@ class Control(unittest.TestCase):
                                             'code': 'ServiceUnavailableException'})
         for _ in range(3):
             st, hd, body = self.emu.request('GET', '/endpoint')
-            self.assertEqual((st, hd['x-amzn-ErrorType']), (503, 'ServiceUnavailableException'))
+            self.assertEqual((st, etype(hd)), (503, 'ServiceUnavailableException'))
         self.emu.control('DELETE', 'faults')
         st, hd, body = self.emu.request('GET', '/endpoint')
         self.assertEqual(st, 200)

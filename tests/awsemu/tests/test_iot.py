@@ -7,6 +7,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emuharness as h  # noqa: E402
+from emuharness import etype  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
@@ -55,7 +56,7 @@ class Iot(unittest.TestCase):
         # 900..43200 from the model, as raw HTTP (botocore would refuse client-side)
         st, hd, body = self.emu.request('POST', '/role-aliases/RC', body=json.dumps(
             {'roleArn': self.role, 'credentialDurationSeconds': 899}), headers={'Content-Type': 'application/json'})
-        self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
         self.assertIn('credentialDurationSeconds', json.loads(body)['message'])
 
     def test_policy_versions_and_conflicts(self):
@@ -173,7 +174,7 @@ class Iot(unittest.TestCase):
                         break
                 self.assertEqual(got, expect)
             st, hd, body = e.request('GET', '/certificates?pageSize=0')
-            self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+            self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
             st, hd, body = e.request('GET', '/certificates?pageSize=abc')
             self.assertEqual(st, 400)
         finally:
@@ -202,7 +203,7 @@ class Iot(unittest.TestCase):
         st, hd, body = self.emu.request('POST', '/provisioning-templates', headers={'Content-Type': 'application/json'},
                                         body=json.dumps({'templateName': 'Big', 'templateBody': big,
                                                          'provisioningRoleArn': self.prov}))
-        self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
         for i in range(4):
             v = iot.create_provisioning_template_version(templateName='T1', templateBody=h.TEMPLATE_BODY,
                                                          setAsDefault=(i == 1))
@@ -243,22 +244,24 @@ class Iot(unittest.TestCase):
     def test_rest_json_wire_errors(self):
         st, hd, body = self.emu.request('GET', '/role-aliases/DoesNotExist')
         self.assertEqual(st, 404)
-        self.assertEqual(hd['x-amzn-ErrorType'], 'ResourceNotFoundException')
+        self.assertEqual(hd['x-amzn-ErrorType'],
+                         'ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.iot/')
+        self.assertEqual(etype(hd), 'ResourceNotFoundException')
         self.assertIn('message', json.loads(body))
         self.assertIn('x-amzn-RequestId', hd)
         st, hd, body = self.emu.request('POST', '/policies/X', body='{not json',
                                         headers={'Content-Type': 'application/json'})
-        self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
         st, hd, body = self.emu.request('POST', '/policies/X', body='{"policyDocument": 5}',
                                         headers={'Content-Type': 'application/json'})
-        self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
         st, hd, body = self.emu.request('POST', '/policies/X', body='{}', headers={'Content-Type': 'application/json'})
         self.assertEqual(st, 400)
         self.assertIn('policyDocument', json.loads(body)['message'])
         st, hd, body = self.emu.request('GET', '/no/such/path')
         self.assertEqual(st, 404)
         st, hd, body = self.emu.request('PUT', '/certificates/' + 'a' * 64 + '?newStatus=BOGUS')
-        self.assertEqual((st, hd['x-amzn-ErrorType']), (400, 'InvalidRequestException'))
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
 
 
 if __name__ == '__main__':
