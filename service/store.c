@@ -183,9 +183,11 @@ int store_token_delete(const char *id)
     return rc;
 }
 
-static json_t *token_json(const char *id, redisReply *h)
+/* Fields name, scope, created, lastUsed start at element `first` of h. */
+static json_t *token_json(const char *id, const redisReply *h, size_t first)
 {
-    const char *name = elem_str(h, 0), *scope = elem_str(h, 1), *created = elem_str(h, 2), *used = elem_str(h, 3);
+    const char *name = elem_str(h, first), *scope = elem_str(h, first + 1), *created = elem_str(h, first + 2),
+               *used = elem_str(h, first + 3);
     if (!name || !scope || !created)
         return 0;
     char t1[32], t2[32];
@@ -198,25 +200,6 @@ static json_t *token_json(const char *id, redisReply *h)
     } else {
         json_object_set_new(o, "lastUsedAt", json_null());
     }
-    return o;
-}
-
-/* Loads one token's public fields by id; NULL when it vanished meanwhile. */
-static json_t *token_by_id(const char *id, int *rc)
-{
-    redisReply *r = cmd(rc, "GET %stokenid:%s", store_prefix(), id);
-    if (!r)
-        return 0;
-    char *hash = r->type == REDIS_REPLY_STRING ? xstrdup(r->str) : 0;
-    freeReplyObject(r);
-    if (!hash)
-        return 0;
-    r = cmd(rc, "HMGET %stoken:%s name scope created lastUsed", store_prefix(), hash);
-    free(hash);
-    if (!r)
-        return 0;
-    json_t *o = token_json(id, r);
-    freeReplyObject(r);
     return o;
 }
 
@@ -234,6 +217,20 @@ static int parse_offset(const char *cursor, long *off)
     return 0;
 }
 
+/* One round trip for a page: ids from the zset, then each record. Keys are
+ * derived inside the script (single-node Redis; no cluster slots to honour). */
+static const char s_list_lua[] =
+    "local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])\n"
+    "local out = {}\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local h = redis.call('GET', ARGV[3] .. 'tokenid:' .. id)\n"
+    "  if h then\n"
+    "    local f = redis.call('HMGET', ARGV[3] .. 'token:' .. h, 'name', 'scope', 'created', 'lastUsed')\n"
+    "    out[#out + 1] = {id, f[1], f[2], f[3], f[4]}\n"
+    "  end\n"
+    "end\n"
+    "return {#ids, out}\n";
+
 int store_token_list(int limit, const char *cursor, json_t **items, char **next)
 {
     long off;
@@ -242,22 +239,23 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     *next = 0;
     if (parse_offset(cursor, &off))
         return FW_EINVAL;
-    redisReply *r = cmd(&rc, "ZRANGE %stokens %ld %ld", store_prefix(), off, off + limit);
+    const char *p = store_prefix();
+    redisReply *r = cmd(&rc, "EVAL %s 1 %stokens %ld %ld %s", s_list_lua, p, off, off + limit, p);
     if (!r)
         return rc;
     json_t *arr = json_array();
-    for (size_t i = 0; i < r->elements && (int)i < limit && !rc; i++) {
-        json_t *o = elem_str(r, i) ? token_by_id(elem_str(r, i), &rc) : 0;
-        if (o)
-            json_array_append_new(arr, o);
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY) {
+        const redisReply *rows = r->element[1];
+        for (size_t i = 0; i < rows->elements && (int)i < limit; i++) {
+            const redisReply *row = rows->element[i];
+            json_t *o = elem_str(row, 0) ? token_json(elem_str(row, 0), row, 1) : 0;
+            if (o)
+                json_array_append_new(arr, o);
+        }
+        if (r->element[0]->integer > limit)
+            *next = xasprintf("%ld", off + limit);
     }
-    if (!rc && (int)r->elements > limit)
-        *next = xasprintf("%ld", off + limit);
     freeReplyObject(r);
-    if (rc) {
-        json_decref(arr);
-        return rc;
-    }
     *items = arr;
     return 0;
 }
