@@ -1,0 +1,28 @@
+-- tick: ARGV P, name, expected_due_ms, next_due_ms, job_id.
+-- Leaderless schedule tick: acts only while the schedule's due time is
+-- still expected_due (compare-and-set), so of many processes one wins.
+-- The job id is derived from (schedule, slot), so even a replayed tick
+-- cannot make a second job. A tick whose previous run is still active is
+-- skipped and counted. Returns 0 lost the race, 1 enqueued, 2 skipped.
+local name, expected, nextdue, id = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local dk = P .. 'sched:due'
+local cur = redis.call('ZSCORE', dk, name)
+if not cur or tonumber(cur) ~= tonumber(expected) then return 0 end
+redis.call('ZADD', dk, nextdue, name)
+local sk = P .. 'sched:' .. name
+local s = redis.call('HMGET', sk, 'type', 'payload', 'lane', 'max', 'last')
+if not s[1] then redis.call('ZREM', dk, name); return 0 end
+local now = now_ms()
+if s[5] then
+  local st = redis.call('HGET', jk(s[5]), 'state')
+  if st and not TERMINAL[st] then
+    redis.call('HINCRBY', sk, 'skipped', 1)
+    return 2
+  end
+end
+if redis.call('EXISTS', jk(id)) == 0 then
+  create_job(id, s[1], s[3], s[2], tonumber(s[4]), '', false, 0, name, now)
+end
+redis.call('HSET', sk, 'last', id, 'lastrun', now)
+redis.call('HINCRBY', sk, 'ticks', 1)
+return 1

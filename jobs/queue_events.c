@@ -1,0 +1,177 @@
+/*
+ * queue_events.c - pub/sub readers for long-polls and server-sent events.
+ *
+ * A subscribed hiredis connection only receives pushes, so each waiter
+ * owns one (store_conn_open) and reads it with poll(2) deadlines instead
+ * of the 5 s command timeout. Already-buffered replies are drained before
+ * polling the socket again, so no message is lost in hiredis's buffer.
+ */
+#include "queue_events.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+
+#include "job.h"
+#include "service/err.h"
+#include "service/mem.h"
+#include "service/store_conn.h"
+
+struct jobs_events {
+    redisContext *c;     /* subscribed connection, owned */
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads one reply within timeout_ms: 1 got it, 0 timeout, FW_EREDIS. */
+static int read_reply(redisContext *c, int timeout_ms, redisReply **out)
+{
+    long long until = mono_ms() + timeout_ms;
+    for (;;) {
+        void *r = NULL;
+        if (redisGetReplyFromReader(c, &r) != REDIS_OK)
+            return FW_EREDIS;
+        if (r) {
+            *out = r;
+            return 1;
+        }
+        long long left = until - mono_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, (int)left);
+        if (pr < 0)
+            return FW_EREDIS;
+        if (pr == 0)
+            return 0;
+        if (redisBufferRead(c) != REDIS_OK)
+            return FW_EREDIS;
+    }
+}
+
+/* 1 when r is a pub/sub "message" push; its payload is element 2. */
+static int is_message(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
+           strcmp(r->element[0]->str, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING;
+}
+
+struct jobs_events *jobs_events_open(void)
+{
+    redisContext *c = store_conn_open(2000);
+    if (!c)
+        return NULL;
+    redisReply *r = redisCommand(c, "SUBSCRIBE %sevents", store_prefix());
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject(r);
+        store_conn_free(c);
+        return NULL;
+    }
+    freeReplyObject(r);
+    struct jobs_events *ev = xcalloc(1, sizeof *ev);
+    ev->c = c;
+    return ev;
+}
+
+int jobs_events_next(struct jobs_events *ev, int timeout_ms, char **out)
+{
+    long long until = mono_ms() + timeout_ms;
+    for (;;) {
+        redisReply *r = NULL;
+        long long left = until - mono_ms();
+        int rc = read_reply(ev->c, left > 0 ? (int)left : 0, &r);
+        if (rc <= 0)
+            return rc;
+        int msg = is_message(r);
+        if (msg)
+            *out = xstrdup(r->element[2]->str);
+        freeReplyObject(r);
+        if (msg)
+            return 1;
+    }
+}
+
+void jobs_events_close(struct jobs_events *ev)
+{
+    if (!ev)
+        return;
+    store_conn_free(ev->c);
+    free(ev);
+}
+
+/* The job's state into st: 1 found, 0 not found, FW_EREDIS. */
+static int job_state(const char *id, char st[16])
+{
+    redisContext *c = store_conn_get();
+    if (!c)
+        return FW_EREDIS;
+    redisReply *r = redisCommand(c, "HGET %sjob:%s state", store_prefix(), id);
+    if (!r) {
+        store_conn_broken();
+        return FW_EREDIS;
+    }
+    int rc = r->type == REDIS_REPLY_STRING ? 1 : r->type == REDIS_REPLY_NIL ? 0 : FW_EREDIS;
+    if (rc == 1)
+        snprintf(st, 16, "%s", r->str);
+    freeReplyObject(r);
+    return rc;
+}
+
+static redisContext *subscribe_done(const char *id)
+{
+    redisContext *c = store_conn_open(2000);
+    if (!c)
+        return NULL;
+    redisReply *r = redisCommand(c, "SUBSCRIBE %sdone:%s", store_prefix(), id);
+    int ok = r && r->type == REDIS_REPLY_ARRAY;
+    if (r)
+        freeReplyObject(r);
+    if (!ok) {
+        store_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int jobs_wait(const char *id, int timeout_ms)
+{
+    if (!job_token_valid(id, JOB_ID_MAX))
+        return FW_ENOTFOUND;
+    redisContext *c = subscribe_done(id);   /* before the first check: no lost wake-up */
+    long long until = mono_ms() + timeout_ms;
+    int rc;
+    for (;;) {
+        char st[16];
+        rc = job_state(id, st);
+        if (rc <= 0) {
+            rc = rc == 0 ? FW_ENOTFOUND : rc;
+            break;
+        }
+        rc = 0;
+        long long left = until - mono_ms();
+        if (job_state_terminal(st) || left <= 0)
+            break;
+        int slice = left > 1000 ? 1000 : (int)left;
+        redisReply *r = NULL;
+        int got = c ? read_reply(c, slice, &r) : FW_EREDIS;
+        if (got == 1)
+            freeReplyObject(r);
+        if (got < 0) {   /* no subscription: fall back to a short poll */
+            store_conn_free(c);
+            c = NULL;
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    store_conn_free(c);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * ratelimit.c - the per-family rate table and blocking acquire.
+ *
+ * The table is read-only; overrides are read from the environment on each
+ * lookup (getenv is thread-safe while nobody calls setenv, and nothing in
+ * the service does after start-up).
+ */
+#include "ratelimit.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "queue_run.h"
+#include "service/err.h"
+
+/* AWS default quotas (Service Quotas / IoT Core and IAM docs), requests/s. */
+const struct ratelimit_default ratelimit_defaults[] = {
+    {"iot-cert-create", 10, "iot:CreateKeysAndCertificate (10), iot:CreateCertificateFromCsr (15)"},
+    {"iot-cert-update", 10, "iot:UpdateCertificate, iot:DeleteCertificate"},
+    {"iot-policy-attach", 15, "iot:AttachPolicy, iot:DetachPolicy"},
+    {"iot-policy", 10, "iot:CreatePolicy, iot:CreatePolicyVersion, iot:DeletePolicy"},
+    {"iot-template", 10, "iot:*ProvisioningTemplate*"},
+    {"iot-rolealias", 10, "iot:CreateRoleAlias, iot:DescribeRoleAlias"},
+    {"iot-describe", 10, "iot:DescribeEndpoint, iot:Describe*, iot:List*"},
+    {"iam", 10, "iam:CreateRole, iam:CreatePolicy, iam:AttachRolePolicy, iam:Get*"},
+    {"sts", 50, "sts:GetCallerIdentity"},
+    {"cloudwatch", 50, "cloudwatch:GetMetricData, cloudwatch:ListMetrics"},
+    {NULL, 0, NULL},
+};
+
+#define RATELIMIT_FALLBACK 10.0
+
+static void env_name(const char *family, char *out, size_t outlen)
+{
+    size_t n = (size_t)snprintf(out, outlen, "FLEETWARDEN_RATE_");
+    for (const char *p = family; *p && n + 1 < outlen; p++)
+        out[n++] = (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
+    out[n] = '\0';
+}
+
+/* Parses "RATE" or "RATE:BURST"; 0 or -1. */
+static int parse_override(const char *v, double *rate, double *burst)
+{
+    char *end = NULL;
+    double r = strtod(v, &end);
+    if (end == v || r <= 0 || r > 100000)
+        return -1;
+    double b = r < 1 ? 1 : r;
+    if (*end == ':') {
+        const char *bs = end + 1;
+        b = strtod(bs, &end);
+        if (end == bs || b < 1 || b > 1000000)
+            return -1;
+    }
+    if (*end != '\0')
+        return -1;
+    *rate = r;
+    *burst = b;
+    return 0;
+}
+
+void ratelimit_lookup(const char *family, double *rate, double *burst)
+{
+    *rate = RATELIMIT_FALLBACK;
+    for (const struct ratelimit_default *d = ratelimit_defaults; d->family; d++)
+        if (strcmp(d->family, family) == 0)
+            *rate = d->rate;
+    *burst = *rate < 1 ? 1 : *rate;
+    char name[96];
+    env_name(family, name, sizeof name);
+    const char *v = getenv(name);
+    if (v && *v)
+        parse_override(v, rate, burst);
+}
+
+int ratelimit_acquire(const char *family)
+{
+    double rate, burst;
+    ratelimit_lookup(family, &rate, &burst);
+    long long wait_ms = queue_rl_take(family, rate, burst);
+    if (wait_ms < 0)
+        return (int)wait_ms;
+    if (wait_ms > 0) {
+        struct timespec ts = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}

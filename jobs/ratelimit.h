@@ -1,0 +1,32 @@
+/*
+ * ratelimit.h - token buckets per AWS operation family, shared by every
+ * worker of every process through Redis (lua/prelude.lua rl_take).
+ *
+ * The bucket reserves: a taker always gets a token, with the time it is
+ * due. A job whose type names a family takes its token when it starts;
+ * when the token is not due yet the job is parked in the delayed set until
+ * it is (no failure, no attempt used, counted as a rate-limit wait), so
+ * no worker sleeps on a limit. Handlers making several calls of another
+ * family use ratelimit_acquire, which sleeps until the token is due.
+ *
+ * Rates default to AWS's published default quotas (requests per second)
+ * and are overridden by FLEETWARDEN_RATE_<FAMILY>=RATE[:BURST] (family
+ * upper-cased, '-' and '.' as '_'); burst defaults to one second's worth.
+ */
+#ifndef FW_JOBS_RATELIMIT_H
+#define FW_JOBS_RATELIMIT_H
+
+/* Rate (tokens/s) and burst of family. Thread-safe (reads the environment). */
+void ratelimit_lookup(const char *family, double *rate, double *burst);
+/* Takes a token of family, sleeping until it is due. 0 or FW_EREDIS. */
+int ratelimit_acquire(const char *family);
+
+/* The default table, for docs and metrics: name, rate; NULL name ends it. */
+struct ratelimit_default {
+    const char *family;
+    double rate;
+    const char *covers;   /* the AWS operations it stands for */
+};
+extern const struct ratelimit_default ratelimit_defaults[];
+
+#endif

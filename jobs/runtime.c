@@ -1,0 +1,309 @@
+/*
+ * runtime.c - starts and stops the workers, the heartbeat and the
+ * scheduler/reaper thread; renders the jobs metrics.
+ *
+ * The heartbeat renews, every lease/3, the lease of each job this process
+ * runs (one script for all of them) and passes "lease lost" and "cancel
+ * requested" back to the handlers through their ctx flags. Shutdown order:
+ * stop claiming -> wait up to the grace period -> give back the leases of
+ * the jobs still running (lua finish "release": no attempt used) -> stop
+ * the heartbeat and scheduler -> join.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "queue_run.h"
+#include "runtime_internal.h"
+#include "worker.h"
+#include "service/log.h"
+#include "service/mem.h"
+#include "service/metrics.h"
+#include "service/service.h"
+#include "service/store_conn.h"
+
+#define RT_MAX_WORKERS 64
+
+static const long long s_bounds_ms[RT_HIST_BUCKETS] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+
+void runtime__sleep(struct jobs_runtime *rt, long long ms, atomic_int *flag)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&rt->sleep_lock);
+    while (!atomic_load(flag))
+        if (pthread_cond_timedwait(&rt->sleep_cond, &rt->sleep_lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&rt->sleep_lock);
+}
+
+static void raise_flag(struct jobs_runtime *rt, atomic_int *flag)
+{
+    pthread_mutex_lock(&rt->sleep_lock);
+    atomic_store(flag, 1);
+    pthread_cond_broadcast(&rt->sleep_cond);
+    pthread_mutex_unlock(&rt->sleep_lock);
+}
+
+void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms, enum rt_outcome outcome)
+{
+    atomic_fetch_add(&rt->outcomes[outcome], 1);
+    if (type_index < 0 || type_index >= JOBS_MAX_TYPES)
+        return;
+    int b = 0;
+    while (b < RT_HIST_BUCKETS && ms > s_bounds_ms[b])
+        b++;
+    atomic_fetch_add(&rt->run_hist[type_index][b], 1);
+    atomic_fetch_add(&rt->run_sum_ms[type_index], ms);
+}
+
+/* ---- heartbeat ---- */
+
+struct hb_snapshot {
+    int n;
+    char ids[RT_MAX_WORKERS][JOB_ID_MAX];
+    char tokens[RT_MAX_WORKERS][QUEUE_TOKEN_MAX];
+    const char *idp[RT_MAX_WORKERS];
+    const char *tokp[RT_MAX_WORKERS];
+};
+
+static void hb_collect(struct jobs_runtime *rt, struct hb_snapshot *s)
+{
+    s->n = 0;
+    pthread_mutex_lock(&rt->lock);
+    for (int i = 0; i < rt->nworkers; i++) {
+        struct job_ctx *ctx = rt->workers[i].current;
+        if (!ctx)
+            continue;
+        snprintf(s->tokens[s->n], QUEUE_TOKEN_MAX, "%s", worker__token(ctx));
+        snprintf(s->ids[s->n], JOB_ID_MAX, "%s", job_id(ctx));
+        s->idp[s->n] = s->ids[s->n];
+        s->tokp[s->n] = s->tokens[s->n];
+        s->n++;
+    }
+    pthread_mutex_unlock(&rt->lock);
+}
+
+/* Renew callback: flags the ctx running job id, if it still runs here. */
+static void hb_flag(void *ud, const char *id, const char *token, int lost)
+{
+    struct jobs_runtime *rt = ud;
+    pthread_mutex_lock(&rt->lock);
+    for (int i = 0; i < rt->nworkers; i++) {
+        struct job_ctx *ctx = rt->workers[i].current;
+        if (ctx && strcmp(job_id(ctx), id) == 0 && strcmp(worker__token(ctx), token) == 0)
+            worker__flag(ctx, lost, !lost);
+    }
+    pthread_mutex_unlock(&rt->lock);
+}
+
+static void *hb_main(void *arg)
+{
+    struct jobs_runtime *rt = arg;
+    long long lease = jobs_settings()->lease_ms;
+    struct hb_snapshot *s = xcalloc(1, sizeof *s);
+    while (!atomic_load(&rt->stop_aux)) {
+        runtime__sleep(rt, lease / 3, &rt->stop_aux);
+        hb_collect(rt, s);
+        if (s->n > 0 && queue_renew(s->idp, s->tokp, s->n, lease, hb_flag, rt) != 0)
+            log_fields(LOG_WARN, "lease heartbeat failed; will retry", NULL);
+    }
+    free(s);
+    store_conn_close();
+    return NULL;
+}
+
+/* ---- metrics ---- */
+
+static void collect_cluster(struct buf *out)
+{
+    struct jobs_counts c;
+    memset(&c, 0, sizeof c);
+    if (jobs_counts(&c) != 0)
+        return;
+    buf_puts(out, "# HELP fleetwarden_jobs_queue_depth Jobs ready to run, per lane.\n"
+                  "# TYPE fleetwarden_jobs_queue_depth gauge\n");
+    for (int i = 0; i < JOB_NLANES; i++)
+        buf_printf(out, "fleetwarden_jobs_queue_depth{lane=\"%s\"} %lld\n", job_lane_name(i), c.lane_depth[i]);
+    buf_puts(out, "# HELP fleetwarden_jobs Jobs known to Redis, per state.\n# TYPE fleetwarden_jobs gauge\n");
+    for (int i = 0; i < 7; i++)
+        buf_printf(out, "fleetwarden_jobs{state=\"%s\"} %lld\n", jobs_state_name(i), c.by_state[i]);
+    buf_printf(out, "# TYPE fleetwarden_jobs_delayed gauge\nfleetwarden_jobs_delayed %lld\n", c.delayed);
+    buf_printf(out, "# TYPE fleetwarden_jobs_leased gauge\nfleetwarden_jobs_leased %lld\n", c.running);
+    buf_printf(out, "# TYPE fleetwarden_jobs_dead gauge\nfleetwarden_jobs_dead %lld\n", c.dead);
+    buf_printf(out, "# TYPE fleetwarden_jobs_retries_total counter\nfleetwarden_jobs_retries_total %lld\n", c.retries);
+    buf_printf(out, "# TYPE fleetwarden_jobs_rate_limit_waits_total counter\n"
+                    "fleetwarden_jobs_rate_limit_waits_total %lld\n", c.rlwaits);
+    buf_printf(out, "# TYPE fleetwarden_jobs_poison_total counter\nfleetwarden_jobs_poison_total %lld\n", c.poison);
+}
+
+static void collect_hist(struct jobs_runtime *rt, struct buf *out)
+{
+    buf_puts(out, "# HELP fleetwarden_job_run_seconds Handler run time per attempt, this process.\n"
+                  "# TYPE fleetwarden_job_run_seconds histogram\n");
+    for (int t = 0; t < jobs_registry_count(); t++) {
+        const char *type = jobs_registry_at(t)->type;
+        long long cum = 0;
+        for (int b = 0; b <= RT_HIST_BUCKETS; b++) {
+            cum += atomic_load(&rt->run_hist[t][b]);
+            if (b < RT_HIST_BUCKETS)
+                buf_printf(out, "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"%g\"} %lld\n", type,
+                           (double)s_bounds_ms[b] / 1000.0, cum);
+            else
+                buf_printf(out, "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"+Inf\"} %lld\n", type, cum);
+        }
+        buf_printf(out, "fleetwarden_job_run_seconds_sum{type=\"%s\"} %.3f\n", type,
+                   (double)atomic_load(&rt->run_sum_ms[t]) / 1000.0);
+        buf_printf(out, "fleetwarden_job_run_seconds_count{type=\"%s\"} %lld\n", type, cum);
+    }
+}
+
+static void collect(struct buf *out, void *ud)
+{
+    struct jobs_runtime *rt = ud;
+    static const char *const names[] = {"succeeded", "retried", "dead", "canceled", "deferred", "released"};
+    collect_cluster(out);
+    collect_hist(rt, out);
+    buf_puts(out, "# TYPE fleetwarden_job_attempts_total counter\n");
+    for (int i = 0; i < 6; i++)
+        buf_printf(out, "fleetwarden_job_attempts_total{outcome=\"%s\"} %lld\n", names[i],
+                   (long long)atomic_load(&rt->outcomes[i]));
+    buf_printf(out, "# TYPE fleetwarden_job_late_completions_rejected_total counter\n"
+                    "fleetwarden_job_late_completions_rejected_total %lld\n", (long long)atomic_load(&rt->late_rejected));
+    buf_puts(out, "# TYPE fleetwarden_schedule_ticks_total counter\n");
+    static const char *const tick_names[] = {"enqueued", "skipped", "lost"};
+    for (int i = 0; i < 3; i++)
+        buf_printf(out, "fleetwarden_schedule_ticks_total{result=\"%s\"} %lld\n", tick_names[i],
+                   (long long)atomic_load(&rt->ticks[i]));
+}
+
+/* ---- start and stop ---- */
+
+static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    if (pthread_create(t, NULL, fn, arg) != 0) {
+        log_fields(LOG_ERROR, "cannot start a jobs thread", NULL);
+        abort();
+    }
+}
+
+static void init_sync(struct jobs_runtime *rt)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rt->sleep_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&rt->lock, NULL);
+    pthread_mutex_init(&rt->sleep_lock, NULL);
+}
+
+struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, int run_scheduler_and_reaper)
+{
+    struct jobs_runtime *rt = xcalloc(1, sizeof *rt);
+    rt->svc = svc;
+    rt->nworkers = nworkers < 0 ? 0 : nworkers > RT_MAX_WORKERS ? RT_MAX_WORKERS : nworkers;
+    rt->aux = run_scheduler_and_reaper;
+    init_sync(rt);
+    (void)jobs_settings();
+    if (svc && svc->metrics)
+        metrics_add_collector(svc->metrics, collect, rt);
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    rt->workers = xcalloc((size_t)(rt->nworkers ? rt->nworkers : 1), sizeof *rt->workers);
+    for (int i = 0; i < rt->nworkers; i++) {
+        struct jobs_worker *w = &rt->workers[i];
+        w->rt = rt;
+        w->index = i;
+        snprintf(w->name, sizeof w->name, "%s:%d:w%d", host, (int)getpid(), i);
+        start_thread(&w->thread, worker__main, w);
+    }
+    start_thread(&rt->hb_thread, hb_main, rt);
+    if (rt->aux)
+        start_thread(&rt->aux_thread, scheduler__main, rt);
+    char f[96];
+    snprintf(f, sizeof f, "\"workers\":%d,\"scheduler\":%s", rt->nworkers, rt->aux ? "true" : "false");
+    log_fields(LOG_INFO, "jobs runtime started", f);
+    return rt;
+}
+
+int jobs_runtime_workers_alive(struct jobs_runtime *rt)
+{
+    int n = 0;
+    for (int i = 0; rt && i < rt->nworkers; i++)
+        n += !atomic_load(&rt->workers[i].exited);
+    return n;
+}
+
+/* Gives back the leases of the jobs still running (after the grace). */
+static void release_running(struct jobs_runtime *rt)
+{
+    struct hb_snapshot *s = xcalloc(1, sizeof *s);
+    hb_collect(rt, s);
+    pthread_mutex_lock(&rt->lock);
+    for (int i = 0; i < rt->nworkers; i++)
+        if (rt->workers[i].current)
+            worker__flag(rt->workers[i].current, 1, 1);
+    pthread_mutex_unlock(&rt->lock);
+    for (int i = 0; i < s->n; i++) {
+        if (queue_finish(s->ids[i], s->tokens[i], "release", NULL, NULL, NULL) == 0) {
+            atomic_fetch_add(&rt->outcomes[RT_RELEASED], 1);
+            char f[JOB_ID_MAX + 16];
+            snprintf(f, sizeof f, "\"job\":\"%s\"", s->ids[i]);
+            log_fields(LOG_WARN, "shutdown: lease given back", f);
+        }
+    }
+    free(s);
+}
+
+/* Joins a thread, waiting at most ms; 1 when joined. */
+static int join_within(pthread_t t, long long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000 + 1;
+    return pthread_timedjoin_np(t, NULL, &until) == 0;
+}
+
+void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s)
+{
+    if (!rt)
+        return;
+    raise_flag(rt, &rt->stopping);
+    long long waited = 0;
+    while (jobs_runtime_workers_alive(rt) > 0 && waited < (long long)grace_s * 1000) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        waited += 50;
+    }
+    if (jobs_runtime_workers_alive(rt) > 0)
+        release_running(rt);
+    int all = 1;
+    for (int i = 0; i < rt->nworkers; i++)
+        all &= join_within(rt->workers[i].thread, 2000);
+    raise_flag(rt, &rt->stop_aux);
+    all &= join_within(rt->hb_thread, 3000);
+    if (rt->aux)
+        all &= join_within(rt->aux_thread, 6000);
+    store_conn_close();
+    log_fields(LOG_INFO, "jobs runtime stopped", all ? NULL : "\"leaked_threads\":true");
+    if (!all)
+        return;   /* a handler ignored cancel: leave rt to the exiting process */
+    pthread_mutex_destroy(&rt->lock);
+    pthread_mutex_destroy(&rt->sleep_lock);
+    pthread_cond_destroy(&rt->sleep_cond);
+    free(rt->workers);
+    free(rt);
+}

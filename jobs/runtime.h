@@ -1,0 +1,32 @@
+/*
+ * runtime.h - starting and stopping the jobs runtime (for service/main.c
+ * and the jobs-probe test tool).
+ *
+ * A runtime is N worker threads (each with its own Redis connections), a
+ * heartbeat thread renewing the leases of the jobs they run, and
+ * optionally the scheduler/reaper thread. Register job types
+ * (registry.h) before starting it.
+ */
+#ifndef FW_JOBS_RUNTIME_H
+#define FW_JOBS_RUNTIME_H
+
+struct fw_service;
+struct jobs_runtime;
+
+/* Starts nworkers (0..64) workers and, when run_scheduler_and_reaper, the
+ * schedule ticker and the lease reaper (safe to run in every process).
+ * Registers the jobs metrics collector when svc->metrics is set (call it
+ * before the HTTP server starts). Never NULL (threads that cannot start
+ * abort, like memory). svc is borrowed and must outlive the runtime. */
+struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, int run_scheduler_and_reaper);
+
+/* Graceful stop: workers take no new job; running jobs get grace_s
+ * seconds to finish; the leases of the rest are given back (the jobs go
+ * back to the front of their lane without using up an attempt) and their
+ * handlers see cancel. Then frees rt. NULL is a no-op. */
+void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s);
+
+/* Number of worker threads still running (for /readyz). */
+int jobs_runtime_workers_alive(struct jobs_runtime *rt);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * worker.c - worker threads and the handler context.
+ *
+ * Each worker loops: claim (one script: promote due jobs, pop by lane
+ * order, lease + fencing token), run the handler, finish (one script,
+ * fenced). When nothing is ready it blocks on the wake list (its own
+ * blocking connection) until an enqueue pushes a marker or the earliest
+ * delayed job is due, so idle workers cost one BLPOP per second at most.
+ *
+ * Lanes: job_lane_order() rotates which lane is looked at first so bulk
+ * is never starved. Leases are renewed by the runtime's heartbeat thread,
+ * which also raises ctx->lost / ctx->cancel. Invariants: a worker touches
+ * only its own ctx, except the two atomic flags; rt->lock guards the
+ * worker's current pointer so the heartbeat never reads a freed ctx.
+ */
+#include "worker.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/random.h>
+
+#include "queue.h"
+#include "queue_run.h"
+#include "ratelimit.h"
+#include "retry.h"
+#include "runtime_internal.h"
+#include "service/err.h"
+#include "service/log.h"
+#include "service/mem.h"
+#include "service/store_conn.h"
+
+struct job_ctx {
+    struct jobs_worker *w;
+    struct queue_claimed *job;
+    const struct job_type_entry *type;   /* NULL for an unknown type */
+    atomic_int cancel;                   /* cancel requested (heartbeat or step reply) */
+    atomic_int lost;                     /* lease lost or given back: stop */
+    char *result;                        /* owned JSON text */
+    struct aws_api_error err;            /* valid when has_err */
+    int has_err;
+};
+
+const char *job_id(const struct job_ctx *ctx) { return ctx->job->id; }
+const char *job_type(const struct job_ctx *ctx) { return ctx->job->type; }
+int job_attempt(const struct job_ctx *ctx) { return ctx->job->attempts; }
+int job_max_attempts(const struct job_ctx *ctx) { return ctx->job->max_attempts; }
+int job_runs(const struct job_ctx *ctx) { return ctx->job->runs; }
+struct fw_service *job_service(const struct job_ctx *ctx) { return ctx->w->rt->svc; }
+
+void worker__flag(struct job_ctx *ctx, int lost, int cancel)
+{
+    if (lost)
+        atomic_store(&ctx->lost, 1);
+    if (cancel)
+        atomic_store(&ctx->cancel, 1);
+}
+
+const char *worker__token(const struct job_ctx *ctx)
+{
+    return ctx->job->token;
+}
+
+int job_cancel_requested(struct job_ctx *ctx)
+{
+    if (atomic_load(&ctx->cancel) || atomic_load(&ctx->lost))
+        return 1;
+    if (queue_cancel_flag(ctx->job->id) == 1)
+        atomic_store(&ctx->cancel, 1);
+    return atomic_load(&ctx->cancel);
+}
+
+/* Maps a fenced step answer onto the ctx flags. */
+static int step_answer(struct job_ctx *ctx, int rc)
+{
+    if (rc == FW_ECANCELED)
+        atomic_store(&ctx->cancel, 1);
+    else if (rc == FW_ECONFLICT)
+        atomic_store(&ctx->lost, 1);
+    if (rc == 0 && atomic_load(&ctx->lost))
+        return FW_ECONFLICT;
+    return rc;
+}
+
+int job_step_done(struct job_ctx *ctx, const char *step, const char *result_json)
+{
+    return step_answer(ctx, queue_step(ctx->job->id, ctx->job->token, "done", step,
+                                       result_json ? result_json : "null", NULL));
+}
+
+int job_step_result(struct job_ctx *ctx, const char *step, char **out)
+{
+    return queue_step_get(ctx->job->id, step, out);
+}
+
+int job_progress(struct job_ctx *ctx, int done, int total, const char *step)
+{
+    char d[16], t[16];
+    snprintf(d, sizeof d, "%d", done);
+    snprintf(t, sizeof t, "%d", total);
+    return step_answer(ctx, queue_step(ctx->job->id, ctx->job->token, "progress", d, total < 0 ? "" : t,
+                                       step ? step : ""));
+}
+
+void job_set_result(struct job_ctx *ctx, const char *result_json)
+{
+    free(ctx->result);
+    ctx->result = result_json ? xstrdup(result_json) : NULL;
+}
+
+void job_set_error(struct job_ctx *ctx, const struct aws_api_error *err)
+{
+    ctx->err = *err;
+    ctx->has_err = 1;
+}
+
+void job_set_error_msg(struct job_ctx *ctx, enum aws_err_class cls, const char *code, const char *fmt, ...)
+{
+    memset(&ctx->err, 0, sizeof ctx->err);
+    ctx->err.cls = cls;
+    snprintf(ctx->err.code, sizeof ctx->err.code, "%s", code ? code : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err.message, sizeof ctx->err.message, fmt, ap);
+    va_end(ap);
+    ctx->has_err = 1;
+}
+
+/* ---- one attempt ---- */
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_current(struct jobs_worker *w, struct job_ctx *ctx)
+{
+    pthread_mutex_lock(&w->rt->lock);
+    w->current = ctx;
+    pthread_mutex_unlock(&w->rt->lock);
+}
+
+/* The error object kept in the job's error list (the script adds "at"). */
+static char *error_json(const struct job_ctx *ctx, int rc)
+{
+    json_t *e = json_object();
+    enum aws_err_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
+    json_object_set_new(e, "class", json_string(retry_class_name(cls)));
+    json_object_set_new(e, "code", json_string(ctx->has_err && ctx->err.code[0] ? ctx->err.code : fw_err_name(rc)));
+    json_object_set_new(e, "message", json_string(ctx->has_err ? ctx->err.message : fw_strerror(rc)));
+    json_object_set_new(e, "attempt", json_integer(ctx->job->attempts));
+    if (ctx->has_err && ctx->err.http_status)
+        json_object_set_new(e, "httpStatus", json_integer(ctx->err.http_status));
+    if (ctx->has_err && ctx->err.request_id[0])
+        json_object_set_new(e, "requestId", json_string(ctx->err.request_id));
+    if (ctx->has_err && ctx->err.operation[0])
+        json_object_set_new(e, "operation", json_string(ctx->err.operation));
+    char *s = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    return s;
+}
+
+/* Writes a failed attempt's outcome: retry (counted or free) or dead. */
+static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
+{
+    const struct jobs_settings *s = jobs_settings();
+    const struct queue_claimed *j = ctx->job;
+    enum aws_err_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
+    enum retry_action act = retry_decide(cls, j->attempts, j->max_attempts, j->runs);
+    char *err = error_json(ctx, rc);
+    char a2[24], reason[160];
+    enum rt_outcome out = RT_RETRIED;
+    if (act == RETRY_DEAD) {
+        snprintf(a2, sizeof a2, "%lld", s->dead_ttl_ms);
+        if (j->attempts >= j->max_attempts && cls != AWS_ERRC_ACCESS && cls != AWS_ERRC_VALIDATION)
+            snprintf(reason, sizeof reason, "attempts exhausted (%d of %d)", j->attempts, j->max_attempts);
+        else
+            snprintf(reason, sizeof reason, "%s error: not retried", retry_class_name(cls));
+        *frc = queue_finish(j->id, j->token, "dead", err, a2, reason);
+        out = RT_DEAD;
+    } else {
+        unsigned rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+            rnd = (unsigned)mono_ms();
+        int n = act == RETRY_FREE ? j->runs - j->attempts + 1 : j->attempts;
+        snprintf(a2, sizeof a2, "%lld", retry_backoff_ms(n, s->retry_base_ms, s->retry_cap_ms, rnd));
+        *frc = queue_finish(j->id, j->token, "retry", err, a2, act == RETRY_COUNTED ? "1" : "0");
+    }
+    free(err);
+    return out;
+}
+
+/* Writes the attempt's outcome, fenced by the token. */
+static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
+{
+    const struct jobs_settings *s = jobs_settings();
+    const struct queue_claimed *j = ctx->job;
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", s->job_ttl_ms);
+    int frc = 0;
+    enum rt_outcome out;
+    if (rc == 0) {
+        frc = queue_finish(j->id, j->token, "succeeded", ctx->result ? ctx->result : "null", ttl, NULL);
+        out = RT_SUCCEEDED;
+    } else if (rc == FW_ECANCELED && atomic_load(&ctx->cancel) && !atomic_load(&ctx->lost)) {
+        frc = queue_finish(j->id, j->token, "canceled", NULL, ttl, NULL);
+        out = RT_CANCELED;
+    } else {
+        out = conclude_failure(ctx, rc, &frc);
+    }
+    if (frc == FW_ECONFLICT) {
+        char f[JOB_ID_MAX + 64];
+        snprintf(f, sizeof f, "\"job\":\"%s\",\"token\":\"%s\"", j->id, j->token);
+        log_fields(LOG_WARN, "late completion rejected: the lease was lost", f);
+        atomic_fetch_add(&ctx->w->rt->late_rejected, 1);
+    } else if (frc) {
+        log_fields(LOG_ERROR, "could not record a job outcome; the reaper will retry the job", NULL);
+    }
+    return out;
+}
+
+static int unknown_type(struct job_ctx *ctx)
+{
+    job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "UnknownJobType",
+                      "no handler for job type \"%s\" in this process", ctx->job->type);
+    return FW_EINVAL;
+}
+
+/* Takes the type's rate-limit token; 1 when the job was parked instead. */
+static int rate_gate(struct job_ctx *ctx)
+{
+    if (!ctx->type || !ctx->type->family[0] || ctx->job->rlpaid)
+        return 0;
+    double rate, burst;
+    ratelimit_lookup(ctx->type->family, &rate, &burst);
+    long long wait = queue_rl_defer(ctx->job->id, ctx->job->token, ctx->type->family, rate, burst);
+    if (wait == 0)
+        return 0;
+    if (wait > 0)
+        runtime__observe(ctx->w->rt, -1, 0, RT_DEFERRED);
+    return 1;   /* parked, lost, or Redis down: in each case do not run now */
+}
+
+static void run_job(struct jobs_worker *w, struct queue_claimed *job)
+{
+    struct job_ctx ctx = {.w = w, .job = job, .type = jobs_registry_find(job->type)};
+    set_current(w, &ctx);
+    if (rate_gate(&ctx)) {
+        set_current(w, NULL);
+        return;
+    }
+    long long t0 = mono_ms();
+    int rc;
+    if (!ctx.type) {
+        rc = unknown_type(&ctx);
+    } else {
+        json_t *payload = json_loads(job->payload, 0, NULL);
+        if (!payload)
+            payload = json_object();
+        rc = ctx.type->fn(&ctx, payload, ctx.type->opts.ud);
+        json_decref(payload);
+    }
+    enum rt_outcome out = conclude(&ctx, rc);
+    set_current(w, NULL);
+    int ti = ctx.type ? (int)(ctx.type - jobs_registry_at(0)) : -1;
+    runtime__observe(w->rt, ti, mono_ms() - t0, out);
+    free(ctx.result);
+}
+
+/* ---- the loop ---- */
+
+/* Blocks until an enqueue wakes us, the next delayed job is due, or 1 s. */
+static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due, long long now)
+{
+    long long timeout = 1000;
+    if (next_due > 0 && next_due - now < timeout)
+        timeout = next_due - now;
+    if (!*blk)
+        *blk = store_conn_open(2000);
+    if (!*blk || queue_wait_wake(*blk, timeout) != 0) {
+        store_conn_free(*blk);
+        *blk = NULL;
+        runtime__sleep(w->rt, 200, &w->rt->stopping);
+    }
+}
+
+void *worker__main(void *arg)
+{
+    struct jobs_worker *w = arg;
+    struct jobs_runtime *rt = w->rt;
+    struct redisContext *blk = NULL;
+    long long lease = jobs_settings()->lease_ms;
+    while (!atomic_load(&rt->stopping)) {
+        int order[JOB_NLANES];
+        job_lane_order(w->picks, order);
+        struct queue_claimed job = {0};
+        long long next_due = -1, now = 0;
+        int rc = queue_claim(w->name, order, lease, &job, &next_due, &now);
+        if (rc == 1) {
+            w->picks++;
+            run_job(w, &job);
+            free(job.payload);
+        } else if (rc == 0) {
+            idle_wait(w, &blk, next_due, now);
+        } else {
+            runtime__sleep(rt, 500, &rt->stopping);
+        }
+    }
+    store_conn_free(blk);
+    store_conn_close();
+    atomic_store(&w->exited, 1);
+    return NULL;
+}
