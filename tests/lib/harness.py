@@ -155,9 +155,19 @@ class Fleetwarden:
         self.proc = None
         self.log_path = os.path.join(self.dir, "fleetwarden.log")
 
+    def kek_file(self):
+        """A key-encryption key of this instance's own (32 random bytes, hex)."""
+        path = os.path.join(self.dir, "kek")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+            os.chmod(path, 0o600)
+        return path
+
     def env(self):
         e = {k: v for k, v in os.environ.items() if not k.startswith(("FLEETWARDEN_", "AWS_"))}
         e.update({
+            "FLEETWARDEN_KEK_FILE": self.kek_file(),
             "FLEETWARDEN_LISTEN": f"127.0.0.1:{self.port}",
             "FLEETWARDEN_REDIS_URL": self.redis.url,
             "FLEETWARDEN_LOG_LEVEL": "info",
