@@ -1,0 +1,11 @@
+/*
+ * probe_handlers.h - the test job types jobs-probe registers.
+ */
+#ifndef FW_PROBE_HANDLERS_H
+#define FW_PROBE_HANDLERS_H
+
+/* Registers test.noop, test.sleep, test.steps, test.fail, test.ratelimited
+ * and test.unique. */
+void probe_handlers_register(void);
+
+#endif
