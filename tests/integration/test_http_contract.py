@@ -4,7 +4,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import ServiceTestCase  # noqa: E402
+from harness import ServiceTestCase, wait_until  # noqa: E402
 
 
 class HttpContract(ServiceTestCase):
@@ -70,6 +70,9 @@ class HttpContract(ServiceTestCase):
         self.assertRegex(r.header("X-Request-Id"), r"^[0-9a-f]{32}$")
         r = self.fw.request("GET", "/nope", headers={"X-Request-Id": "trace-77"})
         self.assertEqual(r.json["requestId"], "trace-77")
+        # The access line is written when the request completes, just after the answer is sent.
+        wait_until(lambda: any(x.get("requestId") == "trace-77" for x in self.fw.log_lines()), timeout=5,
+                   what="access log line")
         lines = [x for x in self.fw.log_lines() if x.get("requestId") == "trace-77"]
         self.assertEqual(len(lines), 1)
         self.assertEqual(lines[0]["status"], 404)
@@ -77,6 +80,8 @@ class HttpContract(ServiceTestCase):
 
     def test_access_log_has_token_id_never_token(self):
         self.fw.request("GET", "/v1/tokens", token=self.admin, headers={"X-Request-Id": "log-check"})
+        wait_until(lambda: any(x.get("requestId") == "log-check" for x in self.fw.log_lines()), timeout=5,
+                   what="access log line")
         line = [x for x in self.fw.log_lines() if x.get("requestId") == "log-check"][0]
         self.assertTrue(line["tokenId"].startswith("tok_"))
         self.assertEqual(line["method"], "GET")
