@@ -385,8 +385,8 @@ static size_t list_cases(const char *root, struct suite_case **out)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(cases[0].name))
             continue;
-        snprintf(cases[n].name, sizeof(cases[n].name), "%s", e->d_name);
-        snprintf(cases[n].dir, sizeof(cases[n].dir), "%s/%s", root, e->d_name);
+        snprintf(cases[n].name, sizeof(cases[n].name), "%.127s", e->d_name);
+        snprintf(cases[n].dir, sizeof(cases[n].dir), "%.800s/%.127s", root, e->d_name);
         char probe[1100];
         snprintf(probe, sizeof(probe), "%s/context.json", cases[n].dir);
         FILE *f = fopen(probe, "r");
