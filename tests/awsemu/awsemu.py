@@ -240,6 +240,8 @@ class Emulator:
                     d.update(extra)
                     rb = json.dumps(d).encode()
             else:
+                if e.code == 'IncompleteSignature':
+                    e.status = 400  # the query services' documented status (JSON services use 403)
                 status, rh, rb = protocols.query_error(service, e, rid)
             rec['errorCode'] = e.code
             rec['errorMessage'] = e.message

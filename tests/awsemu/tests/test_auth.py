@@ -166,6 +166,8 @@ class Auth(unittest.TestCase):
         st, hd, body = self.iot_get(tamper=unsign_date)
         self.assertEqual(st, 403)
         self.assertEqual(etype(hd), 'IncompleteSignatureException')
+        st, hd, body = self.emu.query('sts', {'Action': 'GetCallerIdentity'}, tamper=unsign_date)
+        self.assertEqual((st, h.error_code_xml(body)), (400, 'IncompleteSignature'))
 
     def test_session_token(self):
         iam = self.emu.client('iam')
