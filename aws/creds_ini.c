@@ -215,31 +215,38 @@ int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *
     return rc;
 }
 
+/* Doubles t's capacity; the old copy is wiped, never left behind by realloc. */
+static char *grow_secure(char *t, size_t n, size_t *cap)
+{
+    char *bigger = xmalloc(*cap * 2);
+    memcpy(bigger, t, n);
+    xwipe(t, *cap);
+    free(t);
+    *cap *= 2;
+    return bigger;
+}
+
 static int read_file(FILE *f, char **text, size_t *len)
 {
     size_t cap = 4096, n = 0;
     char *t = xmalloc(cap);
-    size_t got;
-    while ((got = fread(t + n, 1, cap - n, f)) > 0) {
+    int rc = 0;
+    for (;;) {
+        size_t got = fread(t + n, 1, cap - n, f);
         n += got;
-        if (n > INI_MAX_FILE) {
-            xwipe(t, cap);
-            free(t);
-            return FW_ETOOBIG;
-        }
-        if (n == cap) {
-            char *bigger = xmalloc(cap * 2);   /* no realloc: the old copy is wiped */
-            memcpy(bigger, t, n);
-            xwipe(t, cap);
-            free(t);
-            t = bigger;
-            cap *= 2;
-        }
+        if (got == 0 || n > INI_MAX_FILE)
+            break;
+        if (n == cap)
+            t = grow_secure(t, n, &cap);
     }
-    if (ferror(f)) {
+    if (n > INI_MAX_FILE)
+        rc = FW_ETOOBIG;
+    else if (ferror(f))
+        rc = FW_EIO;
+    if (rc) {
         xwipe(t, cap);
         free(t);
-        return FW_EIO;
+        return rc;
     }
     *text = t;
     *len = n;

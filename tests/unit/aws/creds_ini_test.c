@@ -139,6 +139,15 @@ static void test_load(void **state)
     assert_int_equal(creds_ini_load(path, &ini, why, sizeof(why)), 0);
     assert_string_equal(get(ini, "default", "region"), "eu-north-1");
     creds_ini_free(ini);
+    /* Over the 1 MiB cap. */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[big]\n", f);
+    for (int i = 0; i < 70000; i++)
+        fputs("key = 0123456789\n", f);
+    fclose(f);
+    assert_int_equal(creds_ini_load(path, &ini, why, sizeof(why)), FW_ETOOBIG);
+    assert_null(ini);
     unlink(path);
     assert_int_equal(creds_ini_load(path, &ini, why, sizeof(why)), FW_ENOTFOUND);
     assert_null(ini);
