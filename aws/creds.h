@@ -69,7 +69,8 @@ void creds_provider_release(struct creds_provider *p);
  * then owns (free with creds_cleanup). Thread-safe; may block on network
  * I/O while a source is fetched (bounded by short timeouts).
  * Returns 0, or a negative FW_E* with out zeroed and err (may be NULL)
- * filled with cls AWS_ERRC_CREDENTIALS:
+ * filled with cls AWS_ERRC_CREDENTIALS (AWS_ERRC_THROTTLING, retryable,
+ * when STS throttled a role assumption):
  *   FW_EUNAVAILABLE  no source in the chain is configured;
  *   FW_EINVAL        a configured source is malformed (bad profile file,
  *                    bad container URI, role without a source, ...);

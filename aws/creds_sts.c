@@ -131,8 +131,9 @@ static int answer_error(const struct sts_answer *a, long status, struct aws_api_
                          a->f[F_MESSAGE].len ? buf_cstr(&a->f[F_MESSAGE]) : "no message", status);
     if (err) {
         err->http_status = (int)status;
-        err->retryable = status >= 500 || !strcmp(code, "Throttling") || !strcmp(code, "IDPCommunicationError");
-        err->cls = AWS_ERRC_CREDENTIALS;
+        int throttled = !strcmp(code, "Throttling") || status == 429;
+        err->retryable = status >= 500 || throttled || !strcmp(code, "IDPCommunicationError");
+        err->cls = throttled ? AWS_ERRC_THROTTLING : AWS_ERRC_CREDENTIALS;
     }
     return rc;
 }

@@ -501,6 +501,11 @@ static void test_parse_sts(void **state)
     assert_string_equal(err.code, "AccessDenied");
     assert_non_null(strstr(err.message, "not allowed"));
     assert_int_equal(err.http_status, 403);
+    const char *throttled = "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                            "</Error></ErrorResponse>";
+    assert_int_equal(creds__sts_parse(throttled, strlen(throttled), 400, "x", &c, &err), FW_EAWS);
+    assert_int_equal(err.cls, AWS_ERRC_THROTTLING);
+    assert_true(err.retryable);
     assert_int_equal(creds__sts_parse("<x>", 3, 200, "x", &c, &err), FW_EINVAL);
     assert_int_equal(creds__sts_parse("<a/>", 4, 200, "x", &c, &err), FW_EINVAL);
 }
