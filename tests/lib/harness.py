@@ -7,6 +7,10 @@ Environment (set by tests/run.sh; defaults work from a local build):
   FW_BUILD_DIR     meson build directory holding the fleetwarden binary
   FW_REDIS_SERVER  redis-server path
   FW_AWSEMU        tests/awsemu/awsemu.py path
+  FW_VALIDATE_RESPONSES=1  check every response of Fleetwarden.request against
+                   openapi/openapi.yaml (tests/lib/openapi_check.py); mismatches go
+                   to DIR/openapi-mismatches.jsonl and fail the test (ServiceTestCase
+                   tearDown) or, for a Fleetwarden used directly, its stop()
 """
 import http.client
 import json
@@ -17,6 +21,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+import openapi_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.environ.get("FW_BUILD_DIR", os.path.join(ROOT, "build"))
@@ -154,6 +160,8 @@ class Fleetwarden:
         self.args = list(args)
         self.proc = None
         self.log_path = os.path.join(self.dir, "fleetwarden.log")
+        self.mismatch_path = os.path.join(self.dir, "openapi-mismatches.jsonl")
+        self.mismatches_reported = 0
 
     def kek_file(self):
         """A key-encryption key of this instance's own (32 random bytes, hex)."""
@@ -197,7 +205,17 @@ class Fleetwarden:
             code = stop_pid(self.proc, sig)
             self.proc = None
             self.log.close()
+        new = self.take_openapi_mismatches()
+        if new:
+            raise AssertionError(openapi_mismatch_report(new))
         return code
+
+    def take_openapi_mismatches(self):
+        """Mismatches with the spec recorded since the last call (FW_VALIDATE_RESPONSES=1)."""
+        recs = openapi_check.read_records(self.mismatch_path)
+        new = recs[self.mismatches_reported:]
+        self.mismatches_reported = len(recs)
+        return new
 
     def logs(self):
         with open(self.log_path, "rb") as f:
@@ -230,9 +248,19 @@ class Fleetwarden:
         try:
             conn.request(method, path, body=data, headers=h)
             r = conn.getresponse()
-            return Response(r.status, r.getheaders(), r.read())
+            resp = Response(r.status, r.getheaders(), r.read())
         finally:
             conn.close()
+        if os.environ.get("FW_VALIDATE_RESPONSES") == "1":
+            openapi_check.record(self.mismatch_path, method, path, resp.status, resp.header("Content-Type"),
+                                 resp.body)
+        return resp
+
+
+def openapi_mismatch_report(recs):
+    lines = [f"{len(recs)} response(s) do not match openapi/openapi.yaml:"]
+    lines += [f"  {r['error']}" for r in recs[:20]]
+    return "\n".join(lines)
 
 
 class Emulator:
@@ -296,10 +324,17 @@ class ServiceTestCase(unittest.TestCase):
         cls.fw = Fleetwarden(cls.redis, env=cls.fw_env, args=cls.fw_args).start()
         cls.admin = cls.fw.token("admin", "admin")
 
+    def tearDown(self):
+        new = self.fw.take_openapi_mismatches()
+        if new:
+            self.fail(openapi_mismatch_report(new))
+
     @classmethod
     def tearDownClass(cls):
-        code = cls.fw.stop()
-        cls.redis.stop()
+        try:
+            code = cls.fw.stop()
+        finally:
+            cls.redis.stop()
         if code not in (0, None):
             raise AssertionError(f"fleetwarden exited with {code}; log:\n{cls.fw.logs()[-3000:]}")
 
