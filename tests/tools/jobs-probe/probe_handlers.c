@@ -12,6 +12,7 @@
  *   test.ratelimited  rate family "test"; appends its start time (ms) to
  *                     P test:rl
  *   test.unique       like test.sleep, unique per resource
+ *   test.record       appends its job id to P test:runs (exactly-once checks)
  *
  * Test code: it talks to Redis directly (hiredis) for its side effects.
  */
@@ -144,6 +145,13 @@ static int h_ratelimited(struct job_ctx *ctx, json_t *payload, void *ud)
     return rpush("test:rl", v);
 }
 
+static int h_record(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)payload;
+    (void)ud;
+    return rpush("test:runs", job_id(ctx));
+}
+
 void probe_handlers_register(void)
 {
     struct job_type_opts fail = {.lane = JOB_LANE_DEFAULT, .max_attempts = 3};
@@ -155,4 +163,5 @@ void probe_handlers_register(void)
     jobs_register("test.fail", h_fail, &fail);
     jobs_register("test.ratelimited", h_ratelimited, &rl);
     jobs_register("test.unique", h_sleep, &uniq);
+    jobs_register("test.record", h_record, NULL);
 }

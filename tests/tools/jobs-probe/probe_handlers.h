@@ -4,8 +4,8 @@
 #ifndef FW_PROBE_HANDLERS_H
 #define FW_PROBE_HANDLERS_H
 
-/* Registers test.noop, test.sleep, test.steps, test.fail, test.ratelimited
- * and test.unique. */
+/* Registers test.noop, test.sleep, test.steps, test.fail, test.ratelimited,
+ * test.unique and test.record. */
 void probe_handlers_register(void);
 
 #endif

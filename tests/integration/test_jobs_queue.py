@@ -1,0 +1,344 @@
+"""The job queue end to end: real jobs-probe worker processes, real Redis.
+
+Covers: exactly-once completion across processes, kill -9 recovery with
+steps not repeated, fencing of late completions, cancel, retry, dead after
+max attempts and by error class, long-poll wake-up, lane fairness,
+uniqueness, idempotency, retention TTLs and graceful shutdown.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
+import jobs_testlib  # noqa: E402
+from jobs_testlib import Probe, ProbeError, harness  # noqa: E402
+
+
+class JobsTestCase(unittest.TestCase):
+    """One redis-server per test module; a fresh key prefix per test."""
+    redis = None
+    env = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = harness.Redis().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+
+    def setUp(self):
+        self.redis.command("FLUSHALL")
+        self.probe = Probe(self.redis, env=self.env)
+
+    def tearDown(self):
+        self.probe.stop_all()
+
+
+class Throughput(JobsTestCase):
+
+    def test_10k_jobs_3_processes_each_once(self):
+        p = self.probe
+        ids = p.enqueue_many("test.record", "{}", 10000)
+        self.assertEqual(len(set(ids)), 10000)
+        t0 = time.monotonic()
+        for _ in range(3):
+            p.worker(4)
+        p.wait_for(lambda: p.count("succeeded") == 10000, timeout=120, what="10k jobs succeeded",
+                   interval=0.2)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(p.list_dupes("test:runs"), [10000, 10000])
+        self.assertEqual(p.states_of_all(), {"succeeded": 10000})
+        self.assertEqual(p.field_histogram("runs"), {"1": 10000})
+        self.assertEqual(p.field_histogram("attempts"), {"1": 10000})
+        self.assertEqual(p.r("ZCARD", "fw:running"), 0)
+        for lane in ("critical", "default", "bulk"):
+            self.assertEqual(p.r("LLEN", "fw:q:" + lane), 0)
+        print(f"\n10k jobs, 3 processes x 4 workers: {elapsed:.1f} s ({10000 / elapsed:.0f} jobs/s)",
+              file=sys.stderr)
+
+
+class Crash(JobsTestCase):
+
+    def test_kill9_jobs_finish_elsewhere_steps_not_repeated(self):
+        p = self.probe
+        victim = p.worker(4, "--no-aux")
+        ids = [p.enqueue("test.steps", '{"n":5,"ms":80}')[0] for _ in range(16)]
+        p.wait_for(lambda: p.r("LLEN", "fw:test:effects") >= 6, what="first steps done")
+        os.kill(victim.pid, signal.SIGKILL)
+        p.forget(victim)
+        p.worker(4)   # with the reaper
+        for jid in ids:
+            p.wait_state(jid, "succeeded", timeout=30)
+        effects = p.r("LRANGE", "fw:test:effects", 0, -1)
+        self.assertEqual(len(effects), 16 * 5, "every step ran exactly once")
+        self.assertEqual(len(set(effects)), 16 * 5)
+        stalled = [jid for jid in ids if p.job(jid).get("stalls") == "1"]
+        self.assertTrue(stalled, "some jobs were running when the worker was killed")
+        for jid in stalled:
+            job = p.job(jid)
+            self.assertEqual(job["state"], "succeeded")
+            self.assertEqual(job["runs"], "2")
+            self.assertEqual(job["attempts"], "1", "a stall does not use up an attempt")
+            self.assertIn("LeaseExpired", job["errors"])
+
+    def test_late_completion_rejected_by_token(self):
+        p = self.probe
+        first = p.worker(1, "--no-aux")
+        jid, _ = p.enqueue("test.sleep", '{"ms":2500}')
+        p.wait_state(jid, "running")
+        token1 = p.job(jid)["token"]
+        os.kill(first.pid, signal.SIGSTOP)        # a hung worker: its lease lapses
+        p.worker(1)                               # another worker with the reaper
+        job = p.wait_state(jid, "succeeded", timeout=20)
+        self.assertEqual(job["runs"], "2")
+        os.kill(first.pid, signal.SIGCONT)
+        p.wait_for(lambda: "late completion rejected" in p.log_text(first), timeout=10,
+                   what="the old worker's completion to be rejected")
+        after = p.job(jid)
+        self.assertEqual(after["state"], "succeeded")
+        self.assertEqual(after["finished"], job["finished"], "the late completion changed nothing")
+        self.assertNotEqual(token1, "")
+        # A completion with a stale token is refused by the script itself.
+        self.assertEqual(p.eval(_FINISH_PROBE, jid, token1), -1)
+
+    def test_poison_job_goes_dead_after_3_stalls(self):
+        p = self.probe
+        jid, _ = p.enqueue("test.sleep", '{"ms":60000}')
+        for n in range(1, 4):
+            w = p.worker(1, "--no-aux")
+            p.wait_for(lambda: p.job(jid).get("state") == "running" and p.job(jid).get("runs") == str(n),
+                       what=f"run {n}")
+            os.kill(w.pid, signal.SIGKILL)
+            p.forget(w)
+            reaper = p.start("scheduler")
+            p.wait_for(lambda: p.job(jid).get("state") in ("queued", "dead"), what="reaped")
+            p.stop(reaper)
+        job = p.job(jid)
+        self.assertEqual(job["state"], "dead")
+        self.assertIn("poison", job["reason"])
+        self.assertGreater(p.r("PTTL", "fw:job:" + jid), 0)
+
+
+# Calls finish.lua's rule directly: the token must own the job.
+_FINISH_PROBE = """
+local P = ARGV[1]
+local h = redis.call('HMGET', P .. 'job:' .. ARGV[2], 'token', 'state')
+if h[1] ~= ARGV[3] or h[2] ~= 'running' then return -1 end
+return 1
+"""
+
+
+class Control(JobsTestCase):
+
+    def test_cancel_queued_is_immediate_and_final(self):
+        p = self.probe
+        jid, _ = p.enqueue("test.noop")
+        self.assertEqual(p.run("cancel", jid), "canceled")
+        job = p.job(jid)
+        self.assertEqual(job["state"], "canceled")
+        self.assertEqual(p.r("LLEN", "fw:q:default"), 0)
+        self.assertEqual(p.run("cancel", jid, check=False), "FW_ECONFLICT")
+        self.assertEqual(p.run("cancel", "j_nosuchjob", check=False), "FW_ENOTFOUND")
+        w = p.worker(1)
+        time.sleep(0.3)
+        self.assertEqual(p.job(jid)["state"], "canceled")
+        p.stop(w)
+
+    def test_cancel_delayed(self):
+        p = self.probe
+        jid, _ = p.enqueue("test.noop", delay_ms=60000)
+        self.assertEqual(p.job(jid)["state"], "scheduled")
+        self.assertEqual(p.run("cancel", jid), "canceled")
+        self.assertIsNone(p.r("ZSCORE", "fw:delayed", jid))
+
+    def test_cancel_running_between_steps(self):
+        p = self.probe
+        p.worker(1)
+        jid, _ = p.enqueue("test.steps", '{"n":30,"ms":50}')
+        p.wait_for(lambda: int(p.job(jid).get("pdone", "0")) >= 2, what="two steps")
+        self.assertEqual(p.run("cancel", jid), "requested")
+        job = p.wait_state(jid, "canceled", timeout=10)
+        self.assertLess(int(job["pdone"]), 30)
+        self.assertGreater(p.r("PTTL", "fw:job:" + jid), 0)
+
+    def test_dead_after_max_attempts_then_retry(self):
+        p = self.probe
+        p.worker(2)
+        jid, _ = p.enqueue("test.fail", '{"class":"transient","times":3,"code":"InternalFailure"}')
+        job = p.wait_state(jid, "dead", timeout=20)
+        self.assertEqual(job["attempts"], "3")
+        self.assertIn("attempts exhausted", job["reason"])
+        self.assertEqual(job["errors"].count("InternalFailure"), 3)
+        self.assertIsNotNone(p.r("ZSCORE", "fw:dead", jid))
+        self.assertEqual(p.run("retry", jid), "ok")
+        job = p.wait_state(jid, "succeeded", timeout=20)
+        self.assertEqual(job["runs"], "4")
+        self.assertIsNone(p.r("ZSCORE", "fw:dead", jid))
+        self.assertEqual(p.run("retry", jid, check=False), "FW_ECONFLICT")
+
+    def test_access_denied_dead_at_once(self):
+        p = self.probe
+        p.worker(1)
+        jid, _ = p.enqueue("test.fail", '{"class":"access","times":9,"code":"AccessDenied"}')
+        job = p.wait_state(jid, "dead")
+        self.assertEqual(job["attempts"], "1")
+        self.assertIn("access", job["reason"])
+
+    def test_throttling_does_not_use_attempts(self):
+        p = self.probe
+        p.worker(1)
+        jid, _ = p.enqueue("test.fail", '{"class":"throttling","times":5,"code":"ThrottlingException"}')
+        job = p.wait_state(jid, "succeeded", timeout=20)
+        self.assertEqual(job["runs"], "6")
+        self.assertEqual(job["attempts"], "1")
+        self.assertGreaterEqual(int(p.r("HGET", "fw:stats", "retries")), 5)
+
+    def test_long_poll_wakes_on_finish(self):
+        p = self.probe
+        p.worker(1)
+        jid, _ = p.enqueue("test.sleep", '{"ms":700}')
+        t0 = time.monotonic()
+        self.assertEqual(p.run("wait", jid, 10000), "ok")
+        waited = time.monotonic() - t0
+        self.assertEqual(p.job(jid)["state"], "succeeded")
+        self.assertLess(waited, 3.0, "woken by the finish, not by the 10 s timeout")
+        # An unfinished job: the wait ends at its timeout.
+        jid2, _ = p.enqueue("test.noop", delay_ms=60000)
+        t0 = time.monotonic()
+        self.assertEqual(p.run("wait", jid2, 500), "ok")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.45)
+        self.assertEqual(p.run("wait", "j_unknown", 100, check=False), "FW_ENOTFOUND")
+
+    def test_delayed_job_runs_on_time(self):
+        p = self.probe
+        p.worker(1)
+        jid, _ = p.enqueue("test.noop", delay_ms=800)
+        self.assertEqual(p.job(jid)["state"], "scheduled")
+        job = p.wait_state(jid, "succeeded", timeout=5)
+        self.assertGreaterEqual(int(job["started"]) - int(job["created"]), 750)
+
+
+class Lanes(JobsTestCase):
+
+    def test_bulk_is_not_starved_by_critical(self):
+        p = self.probe
+        crit = set(p.enqueue_many("test.record", "{}", 300, lane="critical"))
+        bulk = set(p.enqueue_many("test.record", "{}", 60, lane="bulk"))
+        default = set(p.enqueue_many("test.record", "{}", 60, lane="default"))
+        p.worker(1)
+        p.wait_for(lambda: p.count("succeeded") == 420, timeout=60, what="all jobs")
+        order = p.r("LRANGE", "fw:test:runs", 0, -1)
+        first100 = order[:100]
+        nbulk = sum(1 for j in first100 if j in bulk)
+        ndefault = sum(1 for j in first100 if j in default)
+        ncrit = sum(1 for j in first100 if j in crit)
+        self.assertGreaterEqual(nbulk, 8, "bulk gets about every 10th pick while critical is full")
+        self.assertGreaterEqual(ndefault, 15)
+        self.assertGreater(ncrit, nbulk + ndefault, "critical still goes first most of the time")
+
+
+class Uniqueness(JobsTestCase):
+
+    def test_unique_per_resource(self):
+        p = self.probe
+        a1, e1 = p.enqueue("test.unique", '{"ms":10}', resource="claim:a")
+        a2, e2 = p.enqueue("test.unique", '{"ms":20}', resource="claim:a")
+        b1, _ = p.enqueue("test.unique", '{"ms":10}', resource="claim:b")
+        self.assertFalse(e1)
+        self.assertTrue(e2)
+        self.assertEqual(a1, a2)
+        self.assertNotEqual(a1, b1)
+        n1, _ = p.enqueue("test.noop", resource="claim:a")
+        n2, _ = p.enqueue("test.noop", resource="claim:a")
+        self.assertNotEqual(n1, n2, "types without the flag are not unique")
+        p.worker(1)
+        p.wait_state(a1, "succeeded")
+        a3, e3 = p.enqueue("test.unique", '{"ms":10}', resource="claim:a")
+        self.assertFalse(e3, "a finished job does not block a new one")
+        self.assertNotEqual(a3, a1)
+
+    def test_idempotency_key(self):
+        p = self.probe
+        j1, e1 = p.enqueue("test.noop", '{"x":1}', idem="key-1")
+        j2, e2 = p.enqueue("test.noop", '{"x":1}', idem="key-1")
+        self.assertEqual((j1, e1), (j2 if not e2 else j1, False))
+        self.assertTrue(e2)
+        self.assertEqual(j1, j2)
+        with self.assertRaises(ProbeError) as cm:
+            p.enqueue("test.noop", '{"x":2}', idem="key-1")
+        self.assertEqual(cm.exception.name, "FW_EUNPROCESSABLE")
+        ttl = p.r("PTTL", "fw:idem:key-1")
+        self.assertGreater(ttl, 23 * 3600 * 1000)
+        j3, _ = p.enqueue("test.noop", '{"x":2}', idem="key-2")
+        self.assertNotEqual(j3, j1)
+
+    def test_secret_payload_rejected(self):
+        p = self.probe
+        for payload in ('{"privateKey":"x"}', '{"a":{"token":"t"}}', '{"clientSecret":1}'):
+            with self.assertRaises(ProbeError) as cm:
+                p.enqueue("test.noop", payload)
+            self.assertEqual(cm.exception.name, "FW_EINVAL")
+        with self.assertRaises(ProbeError):
+            p.enqueue("test.noop", "[1,2]")
+        self.assertEqual(p.r("ZCARD", "fw:idx:all"), 0)
+
+
+class Retention(JobsTestCase):
+    env = {"FLEETWARDEN_JOB_TTL": "120", "FLEETWARDEN_DEAD_TTL": "600"}
+
+    def test_ttl_on_finished_jobs_only(self):
+        p = self.probe
+        queued, _ = p.enqueue("test.noop", delay_ms=60000)
+        self.assertEqual(p.r("PTTL", "fw:job:" + queued), -1, "live jobs never expire")
+        p.worker(1)
+        ok, _ = p.enqueue("test.noop")
+        dead, _ = p.enqueue("test.fail", '{"class":"validation","times":5}')
+        p.wait_state(ok, "succeeded")
+        p.wait_state(dead, "dead")
+        ttl_ok = p.r("PTTL", "fw:job:" + ok)
+        ttl_dead = p.r("PTTL", "fw:job:" + dead)
+        self.assertTrue(110000 < ttl_ok <= 120000, ttl_ok)
+        self.assertTrue(590000 < ttl_dead <= 600000, ttl_dead)
+
+    def test_expired_jobs_leave_the_indexes(self):
+        p = self.probe
+        p.worker(1)
+        ids = p.enqueue_many("test.noop", "{}", 20)
+        p.wait_for(lambda: p.count("succeeded") == 20, what="jobs done")
+        for jid in ids:   # as if their TTL had run out
+            p.r("DEL", "fw:job:" + jid)
+        p.wait_for(lambda: p.count("succeeded") == 0 and p.r("ZCARD", "fw:idx:all") == 0, timeout=10,
+                   what="the reaper to trim the indexes")
+
+
+class Shutdown(JobsTestCase):
+
+    def test_sigterm_gives_back_leases_without_using_attempts(self):
+        p = self.probe
+        w = p.worker(1, "--no-aux", "--grace", "1")
+        jid, _ = p.enqueue("test.sleep", '{"ms":20000}')
+        p.wait_state(jid, "running")
+        t0 = time.monotonic()
+        self.assertEqual(p.stop(w, signal.SIGTERM), 0)
+        self.assertLess(time.monotonic() - t0, 6.0)
+        job = p.job(jid)
+        self.assertEqual(job["state"], "queued")
+        self.assertEqual(job["attempts"], "0")
+        self.assertNotIn("token", job)
+        self.assertEqual(p.r("ZCARD", "fw:running"), 0)
+
+    def test_sigterm_lets_short_jobs_finish(self):
+        p = self.probe
+        w = p.worker(1, "--no-aux", "--grace", "5")
+        jid, _ = p.enqueue("test.sleep", '{"ms":600}')
+        p.wait_state(jid, "running")
+        self.assertEqual(p.stop(w, signal.SIGTERM), 0)
+        self.assertEqual(p.job(jid)["state"], "succeeded")
+
+
+if __name__ == "__main__":
+    unittest.main()
