@@ -227,10 +227,9 @@ int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct
     if (rc)
         return creds__fail(err, rc, "InvalidConfiguration", "no STS endpoint for region '%.40s' (or a bad "
                            "AWS_ENDPOINT_URL_STS)", region);
-    if (call->signer)
-        rc = sign(call, &ep, sig);
-    if (!rc)
-        rc = post(call, &ep, sig, &resp);
+    if (call->signer && sign(call, &ep, sig) != 0)
+        return creds__fail(err, FW_EINVAL, "SigningFailed", "cannot sign the STS call with the source credentials");
+    rc = post(call, &ep, sig, &resp);
     for (int i = 0; i < 3; i++)
         xfree_secret(sig[i]);
     if (rc)
