@@ -162,7 +162,7 @@ class Auth(unittest.TestCase):
         def unsign_date(req):
             a = req.headers['Authorization']
             del req.headers['Authorization']
-            req.headers['Authorization'] = a.replace('SignedHeaders=host;x-amz-date', 'SignedHeaders=host')
+            req.headers['Authorization'] = a.replace(';x-amz-date', '')
         st, hd, body = self.iot_get(tamper=unsign_date)
         self.assertEqual(st, 403)
         self.assertEqual(etype(hd), 'IncompleteSignatureException')
