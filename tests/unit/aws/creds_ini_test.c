@@ -153,6 +153,27 @@ static void test_load(void **state)
     assert_null(ini);
 }
 
+/* Random bytes drawn from the INI alphabet: never a crash, and a clean
+ * yes/no answer (run under ASan in the sanitizer build). */
+static void test_random_input(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "[]=#; \t\r\nab.";
+    char text[96];
+    unsigned seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(rand_r(&seed) % (int)sizeof(text));
+        for (size_t i = 0; i < len; i++)
+            text[i] = alphabet[rand_r(&seed) % (int)(sizeof(alphabet) - 1)];
+        struct creds_ini *ini = NULL;
+        char why[128];
+        int rc = creds_ini_parse(text, len, &ini, why, sizeof(why));
+        assert_true(rc == 0 || rc == FW_EINVAL);
+        assert_true((rc == 0) == (ini != NULL));
+        creds_ini_free(ini);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_merge_and_override),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests_name("aws-creds-ini", tests, NULL, NULL);
 }
