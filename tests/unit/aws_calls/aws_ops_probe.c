@@ -9,7 +9,8 @@
  * the tests exercise the real code path against the emulator. Common keys:
  * repeat=N runs the operation N times on one client (connection reuse);
  * fresh=1 makes a new client (and HTTP handle) per repetition. Backoff
- * sleeps are recorded and shortened 100 times so retry tests stay fast.
+ * sleeps are recorded and shortened 100 times so retry tests stay fast
+ * (real_sleep=1 sleeps them in full).
  * Output: {"ok","rc","attempts","connections","sleeps":[ms],"error":{...},
  * "out":{...}}; exit status 0 when the operation succeeded, 1 when it
  * failed, 2 on bad usage. Secrets are never printed: a private key is
@@ -34,6 +35,7 @@
 #define MAX_ARGS 32
 
 struct probe {
+    int real_sleep;             /* real_sleep=1: sleep the full backoff */
     int argc;
     char *keys[MAX_ARGS];
     char *vals[MAX_ARGS];
@@ -799,7 +801,8 @@ static void probe_sleep(long ms, void *ud)
 {
     struct probe *p = ud;
     json_array_append_new(p->sleeps, json_integer(ms));
-    struct timespec ts = {0, (ms / 100) * 1000000L};
+    long sleep_ms = p->real_sleep ? ms : ms / 100;
+    struct timespec ts = {sleep_ms / 1000, (sleep_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
@@ -833,8 +836,8 @@ static int run_op(struct probe *p, const struct probe_op *op, json_t *result)
         rc = p->c ? 0 : make_client(p, http, &err);
         if (!rc)
             rc = op->fn(p, out, &err);
-        attempts = aws_client_last_attempts(p->c);
-        if (fresh) {
+        attempts = p->c ? aws_client_last_attempts(p->c) : 0;
+        if (fresh && p->c) {
             connections += aws_http_connections(aws_client_http(p->c));
             aws_client_free(p->c);
             p->c = 0;
@@ -882,6 +885,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "aws-ops-probe: arguments are key=value (value @file reads a file)\n");
         return 2;
     }
+    p.real_sleep = arg_int(&p, "real_sleep", 0);
     int rc = -1;
     if (strcmp(argv[1], "check") == 0) {
         rc = run_check(&p);

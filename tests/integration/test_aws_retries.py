@@ -1,0 +1,242 @@
+"""Transport, errors and retries of aws/ (http.c, client.c, retry.c) against
+the AWS emulator's fault injection and small local servers: throttling
+(IoT's ThrottlingException with HTTP 400) retried then succeeding, 5xx
+retried, AccessDenied never retried, attempts and backoff, connection reuse,
+proxies and NO_PROXY, the response size cap, and no secret in any output."""
+import json
+import os
+import sys
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_aws_helpers import SECRET, TRUST_IOT, AwsCase, iot_policy  # noqa: E402
+
+
+class Retries(AwsCase):
+    def setUp(self):
+        super().setUp()
+        self.ok("iot.create-policy", name="P", doc=iot_policy())
+        self.emu.control("DELETE", "calls")
+
+    def test_iot_throttling_400_retried_then_succeeds(self):
+        self.emu.fault(operation="GetPolicy", status=400, code="ThrottlingException", message="Rate exceeded",
+                       count=2)
+        res = self.call("iot.get-policy", name="P")
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["attempts"], 3)
+        self.assertEqual(len(res["sleeps"]), 2)
+        self.assertTrue(0 <= res["sleeps"][0] < 1000 and 0 <= res["sleeps"][1] < 2000, res["sleeps"])
+        codes = [c["errorCode"] for c in self.emu.calls(operation="GetPolicy")]
+        self.assertEqual(codes, ["ThrottlingException", "ThrottlingException", None])
+
+    def test_throttling_gives_up_after_max_attempts(self):
+        self.emu.fault(operation="GetPolicy", status=400, code="ThrottlingException", count=10)
+        res = self.call("iot.get-policy", name="P")
+        self.assertFalse(res["ok"])
+        self.assertEqual(res["rc"], "FW_ETHROTTLED")
+        self.assertEqual(res["error"]["class"], "throttling")
+        self.assertTrue(res["error"]["retryable"])
+        self.assertEqual(res["attempts"], 3)
+        self.assertEqual(len(self.emu.calls(operation="GetPolicy")), 3)
+
+    def test_max_attempts_from_environment(self):
+        self.emu.fault(operation="GetPolicy", status=400, code="ThrottlingException", count=10)
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_MAX_ATTEMPTS="5"), name="P")
+        self.assertEqual(res["attempts"], 5)
+        self.emu.control("DELETE", "faults")
+        self.emu.fault(operation="GetPolicy", status=400, code="ThrottlingException", count=10)
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_MAX_ATTEMPTS="1"), name="P")
+        self.assertEqual(res["attempts"], 1)
+        self.assertEqual(res["sleeps"], [])
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_MAX_ATTEMPTS="nope"), name="P")
+        self.assertFalse(res["ok"])
+        self.assertIn("AWS_MAX_ATTEMPTS", res["error"]["message"])
+
+    def test_legacy_mode_accepted(self):
+        self.emu.fault(operation="GetPolicy", status=400, code="ThrottlingException", count=3)
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_RETRY_MODE="legacy"), name="P")
+        self.assertTrue(res["ok"])
+        self.assertEqual(res["attempts"], 4)
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_RETRY_MODE="adaptive"), name="P")
+        self.assertTrue(res["ok"])
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_RETRY_MODE="fast"), name="P")
+        self.assertFalse(res["ok"])
+        self.assertIn("AWS_RETRY_MODE", res["error"]["message"])
+
+    def test_500_retried_on_rest_json_and_query(self):
+        self.emu.fault(operation="GetPolicy", status=500, code="InternalFailureException", count=1)
+        res = self.call("iot.get-policy", name="P")
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["attempts"], 2)
+        self.emu.fault(operation="GetCallerIdentity", status=503, code="ServiceUnavailable", count=1)
+        res = self.call("sts.get-caller-identity")
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["attempts"], 2)
+        self.emu.fault(operation="ListPolicies", service="iam", status=500, count=0)
+
+    def test_iam_throttling_retried(self):
+        self.ok("iam.create-role", name="R", doc=TRUST_IOT)
+        self.emu.fault(operation="GetRole", status=400, code="Throttling", count=1)
+        res = self.call("iam.get-role", name="R")
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["attempts"], 2)
+
+    def test_access_denied_not_retried(self):
+        self.emu.fault(operation="GetPolicy", status=403, code="AccessDeniedException", message="no", count=5)
+        res = self.call("iot.get-policy", name="P")
+        self.assertFalse(res["ok"])
+        self.assertEqual(res["attempts"], 1)
+        self.assertEqual(res["sleeps"], [])
+        self.assertEqual(res["error"]["class"], "access")
+        self.assertFalse(res["error"]["retryable"])
+        self.assertEqual(len(self.emu.calls(operation="GetPolicy")), 1)
+
+    def test_other_4xx_not_retried(self):
+        self.emu.fault(operation="GetPolicy", status=400, code="InvalidRequestException", count=5)
+        res = self.call("iot.get-policy", name="P")
+        self.assertEqual(res["attempts"], 1)
+        self.assertEqual(res["rc"], "FW_EINVAL")
+
+    def test_emulator_quota_throttles_and_client_recovers(self):
+        self.emu.control("POST", "quotas", {"enabled": True, "quotas": {"iot:GetPolicy": {"rate": 20, "burst": 1}}})
+        res = self.call("iot.get-policy", env=self.emu.env(AWS_MAX_ATTEMPTS="6"), name="P", repeat=3, real_sleep=1)
+        self.assertTrue(res["ok"], res)
+        throttled = [c for c in self.emu.calls(operation="GetPolicy") if c["errorCode"] == "ThrottlingException"]
+        self.assertGreater(len(throttled), 0)
+
+    def test_connection_refused_retried_then_unavailable(self):
+        res = self.call("sts.get-caller-identity", env=self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:1"))
+        self.assertEqual(res["rc"], "FW_EUNAVAILABLE")
+        self.assertEqual(res["error"]["code"], "ConnectionError")
+        self.assertEqual(res["error"]["httpStatus"], 0)
+        self.assertEqual(res["attempts"], 3)
+
+
+class Transport(AwsCase):
+    def test_connection_reuse(self):
+        res = self.call("iot.describe-endpoint", repeat=20)
+        self.assertTrue(res["ok"])
+        self.assertEqual(res["connections"], 1)
+        res = self.call("iot.describe-endpoint", repeat=5, fresh=1)
+        self.assertEqual(res["connections"], 5)
+        res = self.call("sts.get-caller-identity", repeat=10)
+        self.assertEqual(res["connections"], 1)
+
+    def test_proxy_from_environment_and_no_proxy(self):
+        dead_proxy = "http://127.0.0.1:1"
+        res = self.call("sts.get-caller-identity", env=self.emu.env(http_proxy=dead_proxy))
+        self.assertFalse(res["ok"], "the proxy variable was ignored")
+        self.assertEqual(res["error"]["code"], "ConnectionError")
+        for var in ("NO_PROXY", "no_proxy"):
+            res = self.call("sts.get-caller-identity", env=self.emu.env(http_proxy=dead_proxy, **{var: "127.0.0.1"}))
+            self.assertTrue(res["ok"], "%s did not bypass the proxy: %s" % (var, res.get("error")))
+
+    def test_proxy_is_used(self):
+        seen = []
+
+        class Proxy(BaseHTTPRequestHandler):
+            def do_POST(self):
+                seen.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b"<ErrorResponse><Error><Code>ProxySaysNo</Code><Message>x</Message></Error></ErrorResponse>"
+                self.send_response(400)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+        t = threading.Thread(target=srv.serve_forever, daemon=True)
+        t.start()
+        try:
+            env = self.emu.env(http_proxy="http://127.0.0.1:%d" % srv.server_address[1],
+                               AWS_ENDPOINT_URL="http://sts.example.invalid")
+            res = self.call("sts.get-caller-identity", env=env)
+            self.assertEqual(res["error"]["code"], "ProxySaysNo")
+            self.assertEqual(seen, ["http://sts.example.invalid/"])
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+    def test_response_body_cap(self):
+        class Huge(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", str(9 * 1024 * 1024))
+                self.end_headers()
+                chunk = b"x" * 65536
+                try:
+                    for _ in range(9 * 16):
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1])
+            res = self.call("sts.get-caller-identity", env=env)
+            self.assertEqual(res["rc"], "FW_ETOOBIG")
+            self.assertEqual(res["error"]["code"], "ResponseTooLarge")
+            self.assertIn("larger than 8388608 bytes", res["error"]["message"])
+            self.assertEqual(res["attempts"], 1)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+    def test_malformed_answer(self):
+        class Garbage(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b"<GetCallerIdentityResponse><unclosed>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1])
+            res = self.call("sts.get-caller-identity", env=env)
+            self.assertEqual(res["error"]["code"], "MalformedResponse")
+            self.assertEqual(res["attempts"], 1)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+    def test_https_verification_is_on(self):
+        # A plain-HTTP server spoken to over https fails the TLS handshake: no silent fallback.
+        res = self.call("sts.get-caller-identity",
+                        env=self.emu.env(AWS_ENDPOINT_URL="https://127.0.0.1:%d" % self.emu.port))
+        self.assertFalse(res["ok"])
+        self.assertIn(res["error"]["code"], ("TLSError", "ConnectionError"))
+
+    def test_secrets_never_printed(self):
+        res, err = self.emu_probe_all_output("iot.create-keys-and-certificate", active=1)
+        self.assertNotIn(SECRET, err)
+        state = self.emu.control("GET", "state")
+        keys = [c.get("privateKey") or c.get("PrivateKey") for c in state["iot"]["certificates"].values()
+                if isinstance(c, dict)]
+        for k in keys:
+            if k:
+                self.assertNotIn(k.splitlines()[1], err + json.dumps(res))
+
+    def emu_probe_all_output(self, op, **args):
+        from test_aws_helpers import probe
+        return probe(self.emu, op, **args)
+
+
+if __name__ == "__main__":
+    unittest.main()
