@@ -240,6 +240,8 @@ class Emulator:
                     d.update(extra)
                     rb = json.dumps(d).encode()
             else:
+                if service == 'cloudwatch' and e.kind in ('validation', 'missing'):
+                    e.code = 'MissingParameter' if e.kind == 'missing' else 'InvalidParameterValue'
                 if e.code == 'IncompleteSignature':
                     e.status = 400  # the query services' documented status (JSON services use 403)
                 status, rh, rb = protocols.query_error(service, e, rid)

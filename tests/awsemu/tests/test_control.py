@@ -198,3 +198,24 @@ class Persistence(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class InternalFailure(unittest.TestCase):
+    def test_handler_bug_is_500_and_server_survives(self):
+        d = tempfile.mkdtemp(prefix='awsemu-state-')
+        try:
+            with open(os.path.join(d, 'state.json'), 'w') as f:
+                json.dump({'iam': {'roles': {'broken': {'RoleName': 'broken'}}}}, f)
+            e = h.Emu('--no-quotas', state_dir=d)
+            try:
+                st, hd, body = e.query('iam', {'Action': 'GetRole', 'RoleName': 'broken'})
+                self.assertEqual((st, h.error_code_xml(body)), (500, 'InternalFailure'))
+                self.assertIn(b'<Type>Receiver</Type>', body)
+                self.assertNotIn(b'Traceback', body)
+                self.assertIn('Traceback', e.stderr())
+                st, hd, body = e.query('iam', {'Action': 'GetRole', 'RoleName': 'other'})
+                self.assertEqual((st, h.error_code_xml(body)), (404, 'NoSuchEntity'))
+            finally:
+                e.stop()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
