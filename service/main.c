@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "aws/check.h"
+#include "jobs/handlers/register.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -110,6 +111,10 @@ static int cmd_serve(int argc, char **argv, int api)
     int rc = load_config(&svc);
     if (rc)
         return rc;
+    if (handlers_register_all()) {
+        fprintf(stderr, "fleetwarden: could not register the job types\n");
+        return 1;
+    }
     sigset_t set;
     block_signals(&set);
     svc.started_at = time(0);

@@ -1,0 +1,37 @@
+/*
+ * greengrass.h - the Greengrass nucleus config.yaml for a fleet: the
+ * aws.greengrass.FleetProvisioningByClaim plugin's configuration, in
+ * AWS's documented layout (services: aws.greengrass.Nucleus {version},
+ * aws.greengrass.FleetProvisioningByClaim {configuration: ...}).
+ *
+ * Pure rendering, no I/O: used by GET /v1/fleets/{name}/greengrass-config
+ * and by the claims bundle.
+ */
+#ifndef FW_ROUTES_GREENGRASS_H
+#define FW_ROUTES_GREENGRASS_H
+
+#include <jansson.h>
+
+/* Device-side settings; every member may be NULL for its default. */
+struct greengrass_paths {
+    const char *root_path;           /* "/greengrass/v2" */
+    const char *claim_cert_path;     /* ROOT "/claim-certs/claim.pem.crt" */
+    const char *claim_key_path;      /* ROOT "/claim-certs/claim.private.pem.key" */
+    const char *root_ca_path;        /* ROOT "/AmazonRootCA1.pem" */
+    const char *nucleus_version;     /* GREENGRASS_NUCLEUS_VERSION */
+    const char *thing_name;          /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
+    const char *thing_group_name;    /* templateParameters.ThingGroupName; the fleet's first group */
+};
+
+#define GREENGRASS_NUCLEUS_VERSION "2.12.6"
+
+/*
+ * The YAML for fleet (a document as store_fleet_get gives it: region,
+ * resources.endpoints.{dataAts,credentialProvider}, resources.roleAlias.name,
+ * resources.template.name, spec.thingGroups). Values are double-quoted and
+ * escaped. Returns a new string (free()), or NULL when the fleet lacks the
+ * data endpoint or the template name (not ready). paths may be NULL.
+ */
+char *greengrass_config_yaml(const json_t *fleet, const struct greengrass_paths *paths);
+
+#endif
