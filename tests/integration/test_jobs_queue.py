@@ -13,29 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
-import jobs_testlib  # noqa: E402
-from jobs_testlib import Probe, ProbeError, harness  # noqa: E402
-
-
-class JobsTestCase(unittest.TestCase):
-    """One redis-server per test module; a fresh key prefix per test."""
-    redis = None
-    env = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.redis.stop()
-
-    def setUp(self):
-        self.redis.command("FLUSHALL")
-        self.probe = Probe(self.redis, env=self.env)
-
-    def tearDown(self):
-        self.probe.stop_all()
+from jobs_testlib import JobsTestCase, Probe, ProbeError, harness  # noqa: E402
 
 
 class Throughput(JobsTestCase):

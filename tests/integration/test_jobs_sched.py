@@ -1,0 +1,127 @@
+"""Recurring schedules, the shared rate limit and a Redis restart, with real
+processes and real Redis (see test_jobs_queue.py for the queue itself)."""
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
+from jobs_testlib import JobsTestCase, Probe, harness  # noqa: E402
+
+
+def slots_of(probe, name):
+    ids = probe.r("ZRANGE", "fw:idx:all", 0, -1)
+    prefix = f"s_{name}_"
+    return sorted(int(i[len(prefix):]) for i in ids if i.startswith(prefix))
+
+
+class Schedules(JobsTestCase):
+
+    def test_three_schedulers_one_enqueue_per_tick(self):
+        p = self.probe
+        self.assertEqual(p.run("schedule", "--name", "every1", "--type", "test.noop", "--every", 1), "ok")
+        self.assertEqual(p.run("schedule", "--name", "every1", "--type", "test.noop", "--every", 1), "ok")
+        p.worker(2, "--no-aux")   # runs the ticks' jobs, so no tick is skipped for overlap
+        for _ in range(3):
+            p.start("scheduler")
+        time.sleep(4.5)
+        p.stop_all()
+        slots = slots_of(p, "every1")
+        self.assertGreaterEqual(len(slots), 3)
+        self.assertLessEqual(len(slots), 5)
+        self.assertEqual(len(slots), len(set(slots)))
+        for a, b in zip(slots, slots[1:]):
+            self.assertEqual(b - a, 1000, f"one job per 1 s slot, no gap and no duplicate: {slots}")
+        sched = dict(zip(*[iter(p.r("HGETALL", "fw:sched:every1"))] * 2))
+        self.assertEqual(int(sched["ticks"]), len(slots))
+
+    def test_tick_skipped_while_previous_run_is_active(self):
+        p = self.probe
+        p.run("schedule", "--name", "slow", "--type", "test.sleep", "--payload", '{"ms":2600}', "--every", 1)
+        p.worker(1)
+        time.sleep(4.2)
+        p.stop_all()
+        sched = dict(zip(*[iter(p.r("HGETALL", "fw:sched:slow"))] * 2))
+        self.assertGreaterEqual(int(sched.get("skipped", 0)), 2)
+        self.assertLessEqual(len(slots_of(p, "slow")), 2)
+
+    def test_missed_ticks_after_downtime_run_once(self):
+        p = self.probe
+        p.run("schedule", "--name", "missed", "--type", "test.noop", "--every", 1)
+        now_ms = int(p.r("TIME")[0]) * 1000
+        old_due = now_ms - 30000   # 30 slots missed while no scheduler ran
+        p.r("ZADD", "fw:sched:due", old_due, "missed")
+        p.start("scheduler")
+        p.wait_for(lambda: len(slots_of(p, "missed")) >= 1, what="the missed tick")
+        time.sleep(0.3)
+        slots = slots_of(p, "missed")
+        self.assertEqual(slots[0], old_due)
+        self.assertLessEqual(len(slots), 2, f"missed slots are not replayed: {slots}")
+        next_due = float(p.r("ZSCORE", "fw:sched:due", "missed"))
+        self.assertGreater(next_due, now_ms)
+
+    def test_upsert_keeps_due_and_validates(self):
+        p = self.probe
+        p.run("schedule", "--name", "daily", "--type", "test.noop", "--daily", "03:30")
+        due1 = p.r("ZSCORE", "fw:sched:due", "daily")
+        p.run("schedule", "--name", "daily", "--type", "test.noop", "--payload", '{"v":2}', "--daily", "03:30")
+        self.assertEqual(p.r("ZSCORE", "fw:sched:due", "daily"), due1)
+        self.assertEqual(int(float(due1)) % 86400000, (3 * 60 + 30) * 60000)
+        self.assertEqual(p.r("HGET", "fw:sched:daily", "payload"), '{"v":2}')
+        for bad in (["--daily", "25:00"], ["--every", 0], ["--every", 5, "--daily", "01:00"]):
+            out = p.run("schedule", "--name", "bad", "--type", "test.noop", *bad, check=False)
+            self.assertEqual(out, "FW_EINVAL")
+
+
+class RateLimit(JobsTestCase):
+    env = {"FLEETWARDEN_RATE_TEST": "20:1"}
+
+    def test_shared_bucket_holds_within_5_percent(self):
+        p = self.probe
+        p.enqueue_many("test.ratelimited", "{}", 280)
+        for _ in range(3):
+            p.worker(4)
+        p.wait_for(lambda: p.r("LLEN", "fw:test:rl") >= 240, timeout=30, what="240 rate-limited runs",
+                   interval=0.2)
+        times = sorted(int(t) for t in p.r("LRANGE", "fw:test:rl", 0, -1))
+        start = times[0] + 1000
+        window = [t for t in times if start <= t < start + 10000]
+        rate = len(window) / 10.0
+        self.assertGreaterEqual(rate, 19.0, f"{rate}/s")
+        self.assertLessEqual(rate, 21.0, f"{rate}/s")
+        self.assertGreater(int(p.r("HGET", "fw:stats", "rlwaits")), 100)
+        self.assertEqual(p.count("dead"), 0)
+        print(f"\nrate limit 20/s, 3 processes x 4 workers: {rate:.1f}/s over 10 s", file=sys.stderr)
+
+
+class RedisRestart(unittest.TestCase):
+
+    def test_restart_with_aof_loses_nothing(self):
+        redis = harness.Redis(appendonly=True).start()
+        p = Probe(redis)
+        try:
+            ids = p.enqueue_many("test.steps", '{"n":2,"ms":15}', 300)
+            p.worker(4)
+            p.worker(4)
+            p.wait_for(lambda: p.count("succeeded") >= 40, what="some jobs done")
+            os.kill(redis.proc.pid, signal.SIGKILL)   # appendfsync always: acknowledged writes survive
+            redis.proc.wait()
+            redis.log.close()
+            time.sleep(0.5)
+            redis.start()
+            p.wait_for(lambda: p.count("succeeded") == 300, timeout=60, what="all 300 jobs", interval=0.2)
+            states = p.states_of_all()
+            self.assertEqual(states, {"succeeded": 300})
+            effects = set(p.r("LRANGE", "fw:test:effects", 0, -1))
+            for jid in ids:
+                self.assertIn(f"{jid}:step-1", effects)
+                self.assertIn(f"{jid}:step-2", effects)
+            self.assertEqual(p.r("ZCARD", "fw:running"), 0)
+        finally:
+            p.stop_all()
+            redis.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
