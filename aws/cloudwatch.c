@@ -120,6 +120,8 @@ static int metric_data_page(struct aws_client *c, const struct cw_get_metric_dat
     iso8601(in->start_time, start);
     iso8601(in->end_time, end);
     aws_call_param(&call, "EndTime", end);
+    if (in->max_datapoints > 0)
+        aws_call_param_int(&call, "MaxDatapoints", in->max_datapoints);
     for (size_t i = 0; i < count; i++)
         add_query(&call, i + 1, &in->queries[first + i]);
     aws_call_param(&call, "NextToken", token);

@@ -48,6 +48,7 @@ struct cw_get_metric_data_input {
     time_t start_time;
     time_t end_time;
     const char *scan_by;                /* NULL, "TimestampAscending" or "TimestampDescending" */
+    int max_datapoints;                 /* per call; 0 = AWS default (100,800) */
 };
 
 struct cw_metric_result {

@@ -703,7 +703,8 @@ static int op_cw_get_metric_data(struct probe *p, json_t *out, struct aws_api_er
     cw_queries_load(&qs, arg(p, "queries"));
     time_t now = time(NULL);
     struct cw_get_metric_data_input in = {qs.q, qs.n, arg(p, "start") ? (time_t)strtoll(arg(p, "start"), 0, 10) : now - 3600,
-                                          arg(p, "end") ? (time_t)strtoll(arg(p, "end"), 0, 10) : now, arg(p, "scan_by")};
+                                          arg(p, "end") ? (time_t)strtoll(arg(p, "end"), 0, 10) : now, arg(p, "scan_by"),
+                                          arg_int(p, "max_datapoints", 0)};
     struct cw_metric_data x;
     int rc = cw_get_metric_data(p->c, &in, &x, err);
     json_t *items = json_array();
