@@ -394,6 +394,9 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ''
     emu = None
 
+    def version_string(self):
+        return self.server_version
+
     def log_message(self, fmt, *args):
         if os.environ.get('AWSEMU_ACCESS_LOG'):
             log('%s %s' % (self.address_string(), fmt % args))
