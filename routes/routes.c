@@ -4,12 +4,14 @@
  */
 #include "routes.h"
 
+#include "docs.h"
 #include "ops.h"
 #include "tokens.h"
 
 static const struct route_table *const s_tables[] = {
     &routes_ops_table,
     &routes_tokens_table,
+    &routes_docs_table,
 };
 
 const struct route_table *const *routes_all(size_t *ntables)
