@@ -479,10 +479,13 @@ static int is_signer_header(const char *lname)
 
 struct canon {
     struct buf text;            /* the canonical request */
+    struct buf headers;         /* the CanonicalHeaders block, one "name:value\n" per header */
     struct buf signed_headers;  /* "host;x-amz-date" */
+    struct buf presign;         /* query signing: "X-Amz-Algorithm=...&X-Amz-Expires=N[&X-Amz-Security-Token=...]" */
     char payload_hex[65];
     char amz_date[17];
     char date[9];               /* YYYYMMDD */
+    long expires_s;             /* > 0: query signing (presigned URL) */
 };
 
 static void chdr_add(struct chdr *h, size_t *n, const char *name, const char *value)
@@ -510,6 +513,8 @@ static int headers_collect(const struct sigv4_request *req, const struct sigv4_p
         h[*n].order = *n;
         (*n)++;
     }
+    if (c->expires_s > 0)   /* query signing: the X-Amz-* values go in the query */
+        return have_host ? 0 : FW_EINVAL;
     chdr_add(h, n, "x-amz-date", c->amz_date);
     if (p->session_token && *p->session_token)
         chdr_add(h, n, "x-amz-security-token", p->session_token);
@@ -525,14 +530,14 @@ static int headers_emit(struct canon *c, const struct chdr *h, size_t n)
         int first = i == 0 || strcmp(h[i - 1].name, h[i].name) != 0;
         int last = i + 1 == n || strcmp(h[i + 1].name, h[i].name) != 0;
         if (first) {
-            rc = buf_printf(&c->text, "%s:", h[i].name);
+            rc = buf_printf(&c->headers, "%s:", h[i].name);
             if (!rc)
                 rc = buf_printf(&c->signed_headers, "%s%s", i ? ";" : "", h[i].name);
         }
         if (!rc)
-            rc = buf_printf(&c->text, "%s%s", first ? "" : ",", h[i].value);
+            rc = buf_printf(&c->headers, "%s%s", first ? "" : ",", h[i].value);
         if (!rc && last)
-            rc = buf_append(&c->text, "\n", 1);
+            rc = buf_append(&c->headers, "\n", 1);
     }
     return rc;
 }
@@ -573,16 +578,78 @@ static int params_valid(const struct sigv4_request *req, const struct sigv4_para
 
 static void canon_free(struct canon *c)
 {
-    buf_free_secure(&c->text);   /* holds the session token when there is one */
+    buf_free_secure(&c->text);   /* these three hold the session token when there is one */
+    buf_free_secure(&c->headers);
+    buf_free_secure(&c->presign);
     buf_free(&c->signed_headers);
 }
 
-static int canon_build(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p)
+/* Query signing: the X-Amz-* parameters, values strictly encoded, in the
+ * order AWS's own signers put them on the wire. */
+static int presign_params(struct canon *c, const struct sigv4_params *p)
+{
+    struct buf *b = &c->presign;
+    char *scope = xasprintf("%s/%s/%s/%s/aws4_request", p->access_key_id, c->date, p->region, p->service);
+    int rc = buf_puts(b, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
+    if (!rc)
+        rc = uri_encode(b, scope, strlen(scope));
+    if (!rc)
+        rc = buf_printf(b, "&X-Amz-Date=%s&X-Amz-SignedHeaders=", c->amz_date);
+    if (!rc)
+        rc = uri_encode(b, c->signed_headers.ptr, c->signed_headers.len);
+    if (!rc)
+        rc = buf_printf(b, "&X-Amz-Expires=%ld", c->expires_s);
+    if (!rc && p->session_token && *p->session_token) {
+        rc = buf_puts(b, "&X-Amz-Security-Token=");
+        if (!rc)
+            rc = uri_encode(b, p->session_token, strlen(p->session_token));
+    }
+    free(scope);
+    return rc;
+}
+
+/* The query to canonicalize: the request's own plus, when presigning, ours. */
+static int canonical_query_all(struct canon *c, const struct sigv4_request *req)
+{
+    if (!c->presign.len)
+        return canonical_query(&c->text, req->query);
+    struct buf all;
+    buf_init(&all, SIGV4_SCRATCH_MAX);
+    int rc = buf_printf(&all, "%s%s%s", req->query ? req->query : "", req->query && *req->query ? "&" : "",
+                        c->presign.ptr);
+    if (!rc)
+        rc = canonical_query(&c->text, all.ptr);
+    buf_free_secure(&all);
+    return rc;
+}
+
+static int canon_assemble(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p)
+{
+    int rc = buf_printf(&c->text, "%s\n", req->method);                 /* HTTPMethod */
+    if (!rc)
+        rc = canonical_uri(&c->text, req->path, p->normalize_path);     /* CanonicalURI */
+    if (!rc)
+        rc = buf_append(&c->text, "\n", 1);
+    if (!rc)
+        rc = canonical_query_all(c, req);                               /* CanonicalQueryString */
+    if (!rc)
+        rc = buf_printf(&c->text, "\n%s\n%s\n%s", buf_cstr(&c->headers), /* CanonicalHeaders */
+                        buf_cstr(&c->signed_headers),                   /* SignedHeaders */
+                        c->payload_hex);                                /* HashedPayload */
+    return rc;
+}
+
+/* expires_s: 0 for header signing, 1..604800 for query signing. */
+static int canon_build(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p,
+                       long expires_s)
 {
     unsigned char md[32];
+    c->expires_s = expires_s;
     buf_init(&c->text, SIGV4_SCRATCH_MAX);
+    buf_init(&c->headers, SIGV4_SCRATCH_MAX);
     buf_init(&c->signed_headers, SIGV4_SCRATCH_MAX);
-    if (!params_valid(req, p))
+    buf_init(&c->presign, SIGV4_SCRATCH_MAX);
+    if (!params_valid(req, p) || expires_s < 0 || expires_s > 604800)
         return FW_EINVAL;
     sigv4_format_amz_date(p->time, c->amz_date);
     memcpy(c->date, c->amz_date, 8);
@@ -591,20 +658,11 @@ static int canon_build(struct canon *c, const struct sigv4_request *req, const s
     if (rc)
         return rc;
     hex32(md, c->payload_hex);
-    rc = buf_printf(&c->text, "%s\n", req->method);                         /* HTTPMethod */
+    rc = canonical_headers(c, req, p);
+    if (!rc && expires_s > 0)
+        rc = presign_params(c, p);
     if (!rc)
-        rc = canonical_uri(&c->text, req->path, p->normalize_path);         /* CanonicalURI */
-    if (!rc)
-        rc = buf_append(&c->text, "\n", 1);
-    if (!rc)
-        rc = canonical_query(&c->text, req->query);                         /* CanonicalQueryString */
-    if (!rc)
-        rc = buf_append(&c->text, "\n", 1);
-    if (!rc)
-        rc = canonical_headers(c, req, p);                                  /* CanonicalHeaders */
-    if (!rc)
-        rc = buf_printf(&c->text, "\n%s\n%s", buf_cstr(&c->signed_headers), /* SignedHeaders */
-                        c->payload_hex);                                    /* HashedPayload */
+        rc = canon_assemble(c, req, p);
     return rc;
 }
 
@@ -640,7 +698,7 @@ static int signature_build(const struct canon *c, const struct sigv4_params *p, 
 int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_params *p, struct buf *out)
 {
     struct canon c;
-    int rc = canon_build(&c, req, p);
+    int rc = canon_build(&c, req, p, 0);
     if (!rc)
         rc = buf_append(out, c.text.ptr, c.text.len);
     canon_free(&c);
@@ -650,7 +708,7 @@ int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_
 int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_params *p, struct buf *out)
 {
     struct canon c;
-    int rc = canon_build(&c, req, p);
+    int rc = canon_build(&c, req, p, 0);
     if (!rc)
         rc = sts_build(&c, p, out);
     canon_free(&c);
@@ -660,7 +718,7 @@ int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_par
 int sigv4_signature(const struct sigv4_request *req, const struct sigv4_params *p, char out[65])
 {
     struct canon c;
-    int rc = canon_build(&c, req, p);
+    int rc = canon_build(&c, req, p, 0);
     if (!rc)
         rc = signature_build(&c, p, out);
     canon_free(&c);
@@ -672,7 +730,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p, st
     struct canon c;
     char sig[65];
     buf_init(&res->authorization, 4096 + SIGV4_SCRATCH_MAX);
-    int rc = canon_build(&c, req, p);
+    int rc = canon_build(&c, req, p, 0);
     if (!rc)
         rc = signature_build(&c, p, sig);
     if (!rc)
@@ -685,6 +743,41 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p, st
     } else {
         buf_free(&res->authorization);
     }
+    canon_free(&c);
+    return rc;
+}
+
+int sigv4_presign(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
+                  struct buf *query_out)
+{
+    struct canon c;
+    char sig[65];
+    if (expires_s <= 0)
+        return FW_EINVAL;
+    int rc = canon_build(&c, req, p, expires_s);
+    if (!rc)
+        rc = signature_build(&c, p, sig);
+    if (!rc && req->query && *req->query)
+        rc = buf_printf(query_out, "%s&", req->query);
+    if (!rc)
+        rc = buf_printf(query_out, "%s&X-Amz-Signature=%s", c.presign.ptr, sig);
+    canon_free(&c);
+    return rc;
+}
+
+int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
+                         struct buf *canonical, struct buf *string_to_sign, char signature[65])
+{
+    struct canon c;
+    if (expires_s <= 0)
+        return FW_EINVAL;
+    int rc = canon_build(&c, req, p, expires_s);
+    if (!rc && canonical)
+        rc = buf_append(canonical, c.text.ptr, c.text.len);
+    if (!rc && string_to_sign)
+        rc = sts_build(&c, p, string_to_sign);
+    if (!rc && signature)
+        rc = signature_build(&c, p, signature);
     canon_free(&c);
     return rc;
 }

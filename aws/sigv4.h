@@ -56,7 +56,7 @@ struct sigv4_params {
     const char *service;         /* signing name, e.g. "execute-api", "iam" */
     time_t time;                 /* signing time, UTC seconds */
     int normalize_path;          /* 1 for every service but S3 */
-    int add_content_sha256;      /* 1 to sign x-amz-content-sha256 */
+    int add_content_sha256;      /* 1 to sign x-amz-content-sha256 (header signing only) */
 };
 
 /*
@@ -72,7 +72,7 @@ struct sigv4_result {
 };
 
 /*
- * Each stage appends to out, which the caller initialised with buf_init.
+ * The stages of Authorization-header signing. Each stage appends to out, which the caller initialised with buf_init.
  * Returns 0, FW_EINVAL (missing method/path/Host/credentials/region/service),
  * FW_ETOOBIG (out's cap reached) or FW_ECRYPTO (OpenSSL failed).
  */
@@ -83,11 +83,27 @@ int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_par
 /* Writes the lowercase hex signature (64 chars + NUL). Same errors. */
 int sigv4_signature(const struct sigv4_request *req, const struct sigv4_params *p, char out[65]);
 /*
- * Signs a request; fills res. On success free res->authorization with
- * buf_free; on failure res holds nothing to free. Same errors.
+ * Signs a request for the Authorization header; fills res. On success free
+ * res->authorization with buf_free; on failure res holds nothing to free.
+ * Same errors.
  */
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p,
                struct sigv4_result *res);
+
+/*
+ * Query-string signing (a presigned URL valid expires_s seconds, 1..604800):
+ * appends to query_out the query to send, that is the request's own query
+ * as given, then X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
+ * X-Amz-SignedHeaders, X-Amz-Expires, X-Amz-Security-Token (with a token)
+ * and X-Amz-Signature. add_content_sha256 does not apply. Same errors as
+ * the stages (FW_EINVAL for expires_s out of range).
+ */
+int sigv4_presign(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
+                  struct buf *query_out);
+/* Its stages, for tests and debugging: fills whichever of canonical,
+ * string_to_sign and signature are not NULL. Same errors. */
+int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
+                         struct buf *canonical, struct buf *string_to_sign, char signature[65]);
 
 /* Formats t as YYYYMMDDTHHMMSSZ (UTC). */
 void sigv4_format_amz_date(time_t t, char out[17]);
