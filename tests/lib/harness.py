@@ -108,6 +108,14 @@ class Redis:
             self.log.close()
 
 
+def _json_file(path):
+    try:
+        with open(path) as f:
+            return json.load(f).get("port")
+    except (OSError, ValueError):
+        return None
+
+
 def _read_resp(f):
     line = f.readline()
     kind, rest = line[:1], line[1:-2]
@@ -284,11 +292,9 @@ class Emulator:
         self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", "0",
                                       "--ready-file", ready, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0, timeout=20,
-                   what="awsemu ready file")
+        wait_until(lambda: _json_file(ready), timeout=20, what="awsemu ready file")
         with open(ready) as f:
-            text = f.read().strip()
-        self.port = int(text.rsplit(":", 1)[-1].strip("/ \n"))
+            self.port = int(json.load(f)["port"])
         return self
 
     def control(self, method, path, body=None):
