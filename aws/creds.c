@@ -83,6 +83,26 @@ int creds__fail(struct aws_api_error *err, int rc, const char *code, const char 
     return rc;
 }
 
+char *creds__read_secret_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *t = xmalloc(max + 1);
+    size_t n = fread(t, 1, max, f);
+    int bad = ferror(f) || fgetc(f) != EOF;   /* unreadable, or longer than max */
+    fclose(f);
+    t[n] = '\0';
+    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' ' || t[n - 1] == '\t'))
+        t[--n] = '\0';
+    if (bad || n == 0) {
+        xwipe(t, max + 1);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* Reads exactly n digits at *s into *v; 0 or -1. */
 static int digits(const char **s, int n, int *v)
 {

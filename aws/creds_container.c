@@ -159,26 +159,6 @@ int creds__container_url(const struct creds_env *e, char *url, size_t urlcap, st
 /* ------------------------------------------------------------------ */
 /* Authorization token.                                                */
 
-static char *read_token_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *t = xmalloc(TOKEN_MAX + 1);
-    size_t n = fread(t, 1, TOKEN_MAX, f);
-    int bad = ferror(f) || !feof(f);   /* unreadable, or longer than TOKEN_MAX */
-    fclose(f);
-    t[n] = '\0';
-    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
-        t[--n] = '\0';
-    if (bad) {
-        xwipe(t, TOKEN_MAX + 1);
-        free(t);
-        return NULL;
-    }
-    return t;
-}
-
 /* *header gets "Authorization: TOKEN" or stays NULL when no token is set. */
 static int auth_header(const struct creds_env *e, char **header, struct aws_api_error *err)
 {
@@ -187,10 +167,10 @@ static int auth_header(const struct creds_env *e, char **header, struct aws_api_
     char *owned = NULL;
     *header = NULL;
     if (file) {
-        owned = read_token_file(file);
+        owned = creds__read_secret_file(file, TOKEN_MAX);
         if (!owned)
             return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                               "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (missing or over 16 KiB)");
+                               "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (missing, empty or over 16 KiB)");
         tok = owned;
     }
     if (tok && strpbrk(tok, "\r\n")) {

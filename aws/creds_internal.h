@@ -50,6 +50,10 @@ int creds__fail(struct aws_api_error *err, int rc, const char *code, const char 
 /* Parses ISO 8601 UTC ("2026-11-28T06:15:00Z", fractions and "+00:00"
  * allowed). 0 or FW_EINVAL. */
 int creds__parse_time(const char *s, time_t *out);
+/* Reads a small secret file (a token), trailing whitespace trimmed. A new
+ * string (free with xfree_secret), or NULL when the file is missing,
+ * unreadable, empty or longer than max bytes. */
+char *creds__read_secret_file(const char *path, size_t max);
 /* Sets every field of out from copies of the arguments (token may be NULL). */
 void creds__set(struct creds *out, const char *akid, const char *secret, const char *token, time_t expiration,
                 const char *source);

@@ -32,18 +32,6 @@
 /* ------------------------------------------------------------------ */
 /* Form encoding.                                                      */
 
-static void form_encode(struct buf *b, const char *s)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '.' || c == '_' || c == '~';
-        char esc[3] = {'%', digits[c >> 4], digits[c & 15]};
-        buf_append(b, plain ? (const char *)&c : esc, plain ? 1 : 3);   /* cap is SIZE_MAX/4 */
-    }
-}
-
 char *creds__form_add(char *form, const char *key, const char *value)
 {
     struct buf b;
@@ -53,9 +41,9 @@ char *creds__form_add(char *form, const char *key, const char *value)
         buf_puts(&b, "&");
         xfree_secret(form);   /* may hold a web identity token */
     }
-    form_encode(&b, key);
+    sigv4_uri_encode(&b, key, strlen(key));   /* cannot hit a cap of SIZE_MAX/4 */
     buf_puts(&b, "=");
-    form_encode(&b, value);
+    sigv4_uri_encode(&b, value, strlen(value));
     return buf_steal(&b);
 }
 

@@ -19,27 +19,6 @@
 
 #define WEBID_TOKEN_MAX (64 * 1024)
 
-/* Reads the token, trimmed; NULL when unreadable, empty or too long. */
-static char *read_token(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *t = xmalloc(WEBID_TOKEN_MAX + 1);
-    size_t n = fread(t, 1, WEBID_TOKEN_MAX, f);
-    int bad = ferror(f) || !feof(f);
-    fclose(f);
-    t[n] = '\0';
-    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' ' || t[n - 1] == '\t'))
-        t[--n] = '\0';
-    if (bad || n == 0) {
-        xwipe(t, WEBID_TOKEN_MAX + 1);
-        free(t);
-        return NULL;
-    }
-    return t;
-}
-
 static char *webid_form(const char *role_arn, const char *session, const char *token)
 {
     char *form = creds__form_add(NULL, "Action", "AssumeRoleWithWebIdentity");
@@ -53,7 +32,7 @@ int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args
                         struct aws_api_error *err)
 {
     char session[64];
-    char *token = read_token(a->token_file);
+    char *token = creds__read_secret_file(a->token_file, WEBID_TOKEN_MAX);
     if (!token)
         return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
                            "web identity token file is missing, empty or over 64 KiB");

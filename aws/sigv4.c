@@ -238,8 +238,7 @@ static int is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-/* Appends s[0..n) with every byte but the unreserved ones as %XX. */
-static int uri_encode(struct buf *out, const char *s, size_t n)
+int sigv4_uri_encode(struct buf *out, const char *s, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
@@ -290,7 +289,7 @@ static char *uri_decode(const char *s, size_t n, size_t *outlen)
 static int path_encode_raw(struct buf *out, const char *path)
 {
     for (const char *s = path; *s; s++) {
-        int rc = *s == '/' ? buf_append(out, "/", 1) : uri_encode(out, s, 1);
+        int rc = *s == '/' ? buf_append(out, "/", 1) : sigv4_uri_encode(out, s, 1);
         if (rc)
             return rc;
     }
@@ -337,7 +336,7 @@ static int path_encode_normalized(struct buf *out, const char *path)
     for (size_t i = 0; i < n && !rc; i++) {
         rc = buf_append(out, "/", 1);
         if (!rc)
-            rc = uri_encode(out, segs[i].ptr, segs[i].len);
+            rc = sigv4_uri_encode(out, segs[i].ptr, segs[i].len);
     }
     if (!rc && (n == 0 || trailing))
         rc = buf_append(out, "/", 1);
@@ -374,7 +373,7 @@ static char *reencode(const char *s, size_t n)
     char *d = uri_decode(s, n, &dlen);
     struct buf b;
     buf_init(&b, SIZE_MAX / 4);
-    uri_encode(&b, d, dlen);   /* cannot hit the cap */
+    sigv4_uri_encode(&b, d, dlen);   /* cannot hit the cap */
     free(d);
     return buf_steal(&b);
 }
@@ -592,17 +591,17 @@ static int presign_params(struct canon *c, const struct sigv4_params *p)
     char *scope = xasprintf("%s/%s/%s/%s/aws4_request", p->access_key_id, c->date, p->region, p->service);
     int rc = buf_puts(b, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
     if (!rc)
-        rc = uri_encode(b, scope, strlen(scope));
+        rc = sigv4_uri_encode(b, scope, strlen(scope));
     if (!rc)
         rc = buf_printf(b, "&X-Amz-Date=%s&X-Amz-SignedHeaders=", c->amz_date);
     if (!rc)
-        rc = uri_encode(b, c->signed_headers.ptr, c->signed_headers.len);
+        rc = sigv4_uri_encode(b, c->signed_headers.ptr, c->signed_headers.len);
     if (!rc)
         rc = buf_printf(b, "&X-Amz-Expires=%ld", c->expires_s);
     if (!rc && p->session_token && *p->session_token) {
         rc = buf_puts(b, "&X-Amz-Security-Token=");
         if (!rc)
-            rc = uri_encode(b, p->session_token, strlen(p->session_token));
+            rc = sigv4_uri_encode(b, p->session_token, strlen(p->session_token));
     }
     free(scope);
     return rc;

@@ -105,6 +105,11 @@ int sigv4_presign(const struct sigv4_request *req, const struct sigv4_params *p,
 int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
                          struct buf *canonical, struct buf *string_to_sign, char signature[65]);
 
+/* Appends s[0..n) URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
+ * - . _ ~ as %XX (uppercase hex). Also right for form bodies of the AWS
+ * query protocol. 0 or FW_ETOOBIG. */
+int sigv4_uri_encode(struct buf *out, const char *s, size_t n);
+
 /* Formats t as YYYYMMDDTHHMMSSZ (UTC). */
 void sigv4_format_amz_date(time_t t, char out[17]);
 

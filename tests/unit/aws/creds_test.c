@@ -510,6 +510,26 @@ static void test_parse_sts(void **state)
     assert_int_equal(creds__sts_parse("<a/>", 4, 200, "x", &c, &err), FW_EINVAL);
 }
 
+static void test_secret_file(void **state)
+{
+    (void)state;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/token", s_dir);
+    write_file(path, "tok-123 \r\n\n");
+    char *t = creds__read_secret_file(path, 64);
+    assert_string_equal(t, "tok-123");
+    xfree_secret(t);
+    write_file(path, " \n");
+    assert_null(creds__read_secret_file(path, 64));           /* empty */
+    write_file(path, "0123456789");
+    assert_null(creds__read_secret_file(path, 9));            /* longer than max */
+    t = creds__read_secret_file(path, 10);                    /* exactly max */
+    assert_string_equal(t, "0123456789");
+    xfree_secret(t);
+    unlink(path);
+    assert_null(creds__read_secret_file(path, 64));           /* missing */
+}
+
 static void test_form(void **state)
 {
     (void)state;
@@ -535,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_parse_json),
         cmocka_unit_test(test_parse_sts),
+        cmocka_unit_test(test_secret_file),
         cmocka_unit_test(test_form),
     };
     return cmocka_run_group_tests_name("aws-creds", tests, files_setup, files_teardown);
