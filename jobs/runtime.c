@@ -247,6 +247,15 @@ int jobs_runtime_workers_alive(struct jobs_runtime *rt)
     return n;
 }
 
+int jobs_runtime_ready(struct jobs_runtime *rt, char *why, size_t whylen)
+{
+    int alive = jobs_runtime_workers_alive(rt);
+    if (!rt || alive == rt->nworkers)
+        return 1;
+    snprintf(why, whylen, "%d of %d job workers are running", alive, rt->nworkers);
+    return 0;
+}
+
 /* Gives back the leases of the jobs still running (after the grace). */
 static void release_running(struct jobs_runtime *rt)
 {

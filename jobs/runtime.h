@@ -10,6 +10,8 @@
 #ifndef FW_JOBS_RUNTIME_H
 #define FW_JOBS_RUNTIME_H
 
+#include <stddef.h>
+
 struct fw_service;
 struct jobs_runtime;
 
@@ -26,7 +28,11 @@ struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, in
  * handlers see cancel. Then frees rt. NULL is a no-op. */
 void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s);
 
-/* Number of worker threads still running (for /readyz). */
+/* Number of worker threads still running. */
 int jobs_runtime_workers_alive(struct jobs_runtime *rt);
+
+/* For /readyz (struct fw_service.jobs_ready): 1 when every worker thread
+ * is alive, else 0 with the reason in why. */
+int jobs_runtime_ready(struct jobs_runtime *rt, char *why, size_t whylen);
 
 #endif

@@ -5,6 +5,8 @@
 #include "routes.h"
 
 #include "docs.h"
+#include "events.h"
+#include "jobs.h"
 #include "ops.h"
 #include "tokens.h"
 
@@ -12,6 +14,8 @@ static const struct route_table *const s_tables[] = {
     &routes_ops_table,
     &routes_tokens_table,
     &routes_docs_table,
+    &routes_jobs_table,
+    &routes_events_table,
 };
 
 const struct route_table *const *routes_all(size_t *ntables)

@@ -1,0 +1,138 @@
+/*
+ * events.c - GET /v1/events: job state changes as server-sent events.
+ *
+ * Each client gets its own Redis subscription (jobs_events_open), read
+ * from this connection's own thread (the server runs one thread per
+ * connection, so blocking here is fine). Every event is sent as
+ *   event: job
+ *   data: {"type":"job","id","state","jobType","resource","ts"}
+ * and a ": ping" comment goes out after 15 s of silence so proxies keep
+ * the connection. Events are live only (pub/sub): a reconnecting client
+ * re-reads what it cares about with GET /v1/jobs; Last-Event-ID is not
+ * supported. Optional filters: ?type=JOBTYPE, ?resource=R, ?id=JOBID.
+ */
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/job.h"
+#include "jobs/queue_events.h"
+#include "service/mem.h"
+#include "service/service.h"
+
+#define EVENTS_PING_MS 15000
+
+struct sse {
+    struct jobs_events *ev;       /* owned subscription */
+    struct fw_service *svc;       /* borrowed: ends the stream at shutdown */
+    char *pending;                /* owned: formatted bytes not yet sent */
+    size_t off, len;
+    char filter_key[16];          /* "jobType", "resource", "id" or "" */
+    char filter_val[JOB_RESOURCE_MAX];
+};
+
+static void sse_free(void *ud)
+{
+    struct sse *s = ud;
+    jobs_events_close(s->ev);
+    free(s->pending);
+    free(s);
+}
+
+/* 1 when the event passes the client's filter. */
+static int sse_match(const struct sse *s, const char *msg)
+{
+    if (!s->filter_key[0])
+        return 1;
+    json_t *v = json_loads(msg, 0, NULL);
+    const char *got = json_string_value(json_object_get(v, s->filter_key));
+    int ok = got && strcmp(got, s->filter_val) == 0;
+    json_decref(v);
+    return ok;
+}
+
+/* Copies pending bytes out; returns how many. */
+static long sse_drain(struct sse *s, char *buf, size_t max)
+{
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->pending + s->off, n);
+    s->off += n;
+    if (s->off == s->len) {
+        free(s->pending);
+        s->pending = NULL;
+        s->off = s->len = 0;
+    }
+    return (long)n;
+}
+
+static long sse_next(void *ud, char *buf, size_t max)
+{
+    struct sse *s = ud;
+    if (s->pending)
+        return sse_drain(s, buf, max);
+    if (atomic_load(&s->svc->shutting_down))
+        return -1;
+    char *msg = NULL;
+    int rc = jobs_events_next(s->ev, EVENTS_PING_MS, &msg);
+    if (rc < 0)
+        return -1;   /* Redis went away: end; the client reconnects */
+    if (rc == 0 || !sse_match(s, msg)) {
+        free(msg);
+        static const char ping[] = ": ping\n\n";
+        if (max < sizeof ping - 1)
+            return -1;
+        memcpy(buf, ping, sizeof ping - 1);
+        return (long)(sizeof ping - 1);
+    }
+    s->pending = xasprintf("event: job\ndata: %s\n\n", msg);
+    s->len = strlen(s->pending);
+    free(msg);
+    return sse_drain(s, buf, max);
+}
+
+/* Reads the optional filter; 0, or -1 after answering 400. */
+static int sse_filter(struct http_req *req, struct http_resp *resp, struct sse *s)
+{
+    static const char *const params[][2] = {{"type", "jobType"}, {"resource", "resource"}, {"id", "id"}};
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        const char *v = http_req_query(req, params[i][0]);
+        if (!v)
+            continue;
+        if (!job_token_valid(v, sizeof s->filter_val) || s->filter_key[0]) {
+            http_problem(resp, 400, 0, "invalid query parameter");
+            http_problem_field(resp, params[i][0], "one filter at most: type, resource or id");
+            return -1;
+        }
+        snprintf(s->filter_key, sizeof s->filter_key, "%s", params[i][1]);
+        snprintf(s->filter_val, sizeof s->filter_val, "%s", v);
+    }
+    return 0;
+}
+
+static void get_events(struct http_req *req, struct http_resp *resp)
+{
+    struct sse *s = xcalloc(1, sizeof *s);
+    s->svc = req->svc;
+    if (sse_filter(req, resp, s)) {
+        free(s);
+        return;
+    }
+    s->ev = jobs_events_open();
+    if (!s->ev) {
+        free(s);
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+        return;
+    }
+    http_resp_header(resp, "Cache-Control", "no-store");
+    http_resp_header(resp, "X-Accel-Buffering", "no");
+    http_resp_stream(resp, 200, "text/event-stream", sse_next, sse_free, s);
+}
+
+static const struct route s_routes[] = {
+    {"GET", "/v1/events", SCOPE_READ, 0, get_events},
+};
+
+ROUTE_TABLE(routes_events_table, s_routes);

@@ -1,0 +1,174 @@
+/*
+ * jobs.c - the jobs API: list, read (with long-poll), cancel, retry.
+ *
+ * Handlers are thin: parse -> validate -> one jobs/ call -> render. The
+ * JSON of a job is built by jobs/job.c (job_render) so the list and the
+ * single view cannot drift. A long-poll (?wait=N, at most 30 s) blocks
+ * this connection's thread (the server runs one thread per connection)
+ * and returns as soon as the job finishes.
+ */
+#include "jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/queue.h"
+#include "jobs/queue_events.h"
+#include "service/err.h"
+
+#define JOBS_WAIT_MAX_S 30
+
+static void queue_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EREDIS || rc == FW_EUNAVAILABLE) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+/* Parses ?wait= (0..30 seconds). 0, or FW_EINVAL after answering 400. */
+static int parse_wait(struct http_req *req, struct http_resp *resp, int *wait_s)
+{
+    const char *w = http_req_query(req, "wait");
+    *wait_s = 0;
+    if (!w)
+        return 0;
+    char *end = NULL;
+    long v = strtol(w, &end, 10);
+    if (end == w || *end != '\0' || v < 0 || v > JOBS_WAIT_MAX_S) {
+        http_problem(resp, 400, 0, "invalid query parameter");
+        http_problem_field(resp, "wait", "seconds to wait for the job to finish: 0 to 30");
+        return FW_EINVAL;
+    }
+    *wait_s = (int)v;
+    return 0;
+}
+
+static void get_job(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    int wait_s = 0;
+    if (parse_wait(req, resp, &wait_s))
+        return;
+    int rc = wait_s > 0 ? jobs_wait(id, wait_s * 1000) : 0;
+    json_t *job = NULL;
+    if (!rc)
+        rc = jobs_get(id, &job);
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no such job");
+        return;
+    }
+    if (rc) {
+        queue_failed(resp, rc);
+        return;
+    }
+    http_resp_json(resp, 200, job);
+}
+
+/* Checks the list filters; 0, or FW_EINVAL after answering 400. */
+static int parse_filter(struct http_req *req, struct http_resp *resp, struct jobs_filter *f)
+{
+    f->state = http_req_query(req, "state");
+    f->type = http_req_query(req, "type");
+    f->resource = http_req_query(req, "resource");
+    int bad = 0;
+    if (f->state && !job_state_valid(f->state)) {
+        bad = 1;
+        http_problem(resp, 400, 0, "invalid query parameter");
+        http_problem_field(resp, "state",
+                           "one of queued, scheduled, running, succeeded, failed, dead, canceled");
+    }
+    if (f->type && !job_type_valid(f->type)) {
+        if (!bad)
+            http_problem(resp, 400, 0, "invalid query parameter");
+        bad = 1;
+        http_problem_field(resp, "type", "a job type such as claim.create");
+    }
+    if (f->resource && !job_token_valid(f->resource, JOB_RESOURCE_MAX)) {
+        if (!bad)
+            http_problem(resp, 400, 0, "invalid query parameter");
+        bad = 1;
+        http_problem_field(resp, "resource", "a resource such as claim:abc");
+    }
+    return bad ? FW_EINVAL : 0;
+}
+
+static void list_jobs(struct http_req *req, struct http_resp *resp)
+{
+    struct jobs_filter f;
+    int limit = 50;
+    if (parse_filter(req, resp, &f) || http_req_limit(req, resp, &limit))
+        return;
+    json_t *items = NULL;
+    char next[32] = "";
+    int rc = jobs_list(&f, limit, http_req_query(req, "cursor"), &items, next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "invalid query parameter");
+        http_problem_field(resp, "cursor", "use the nextCursor of the previous page");
+        return;
+    }
+    if (rc) {
+        queue_failed(resp, rc);
+        return;
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "items", items);
+    json_object_set_new(body, "nextCursor", next[0] ? json_string(next) : json_null());
+    http_resp_json(resp, 200, body);
+}
+
+/* Answers a control action: the job as it is now, or the error. */
+static void answer_control(struct http_resp *resp, const char *id, int rc, int status)
+{
+    json_t *job = NULL;
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no such job");
+        return;
+    }
+    if (rc == FW_ECONFLICT) {
+        char detail[160] = "the job's state does not allow this";
+        if (jobs_get(id, &job) == 0) {
+            snprintf(detail, sizeof detail, "the job is %s; this action is not allowed in that state",
+                     json_string_value(json_object_get(job, "state")));
+            json_decref(job);
+        }
+        http_problem(resp, 409, 0, detail);
+        return;
+    }
+    if (!rc)
+        rc = jobs_get(id, &job);
+    if (rc) {
+        queue_failed(resp, rc);
+        return;
+    }
+    http_resp_json(resp, status, job);
+}
+
+static void cancel_job(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    int immediate = 0;
+    int rc = jobs_cancel(id, &immediate);
+    /* 200: canceled now; 202: a running job stops at its next step. */
+    answer_control(resp, id, rc, immediate ? 200 : 202);
+}
+
+static void retry_job(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    int rc = jobs_retry(id);
+    /* 202: queued again; it runs as soon as a worker is free. */
+    answer_control(resp, id, rc, 202);
+}
+
+static const struct route s_routes[] = {
+    {"GET", "/v1/jobs", SCOPE_READ, 0, list_jobs},
+    {"GET", "/v1/jobs/{id}", SCOPE_READ, 0, get_job},
+    {"POST", "/v1/jobs/{id}/cancel", SCOPE_OPERATE, 0, cancel_job},
+    {"POST", "/v1/jobs/{id}/retry", SCOPE_OPERATE, 0, retry_job},
+};
+
+ROUTE_TABLE(routes_jobs_table, s_routes);
