@@ -1,0 +1,201 @@
+"""The jobs HTTP API through the real fleetwarden binary (serve --no-workers)
+with real jobs-probe workers on the same Redis: list, read, long-poll,
+cancel, retry, scopes and server-sent events."""
+import http.client
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
+from harness import ServiceTestCase  # noqa: E402
+from jobs_testlib import Probe  # noqa: E402
+
+JOB_KEYS = {"id", "type", "lane", "state", "attempts", "maxAttempts", "progress", "steps", "result", "errors",
+            "resource", "createdAt", "startedAt", "finishedAt", "nextRunAt", "href"}
+
+
+class JobsApi(ServiceTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reader = cls.fw.token("read", "reader")
+        cls.operator = cls.fw.token("operate", "operator")
+
+    def setUp(self):
+        for key in self.redis.command("KEYS", "fw:*"):
+            if not key.startswith("fw:token"):
+                self.redis.command("DEL", key)
+        self.probe = Probe(self.redis)
+
+    def tearDown(self):
+        self.probe.stop_all()
+        super().tearDown()
+
+    def get(self, path, token=None, **kw):
+        return self.fw.request("GET", path, token=token or self.reader, **kw)
+
+    def post(self, path, token=None):
+        return self.fw.request("POST", path, token=token or self.operator)
+
+    def test_get_job_shape_and_404(self):
+        jid, _ = self.probe.enqueue("test.noop", '{"fleet":"f1"}', resource="fleet:f1", lane="critical")
+        r = self.get(f"/v1/jobs/{jid}")
+        self.assertEqual(r.status, 200, r)
+        job = r.json
+        self.assertTrue(JOB_KEYS <= set(job), set(job) ^ JOB_KEYS)
+        self.assertEqual(job["state"], "queued")
+        self.assertEqual(job["lane"], "critical")
+        self.assertEqual(job["resource"], "fleet:f1")
+        self.assertEqual(job["href"], f"/v1/jobs/{jid}")
+        self.assertTrue(job["createdAt"].endswith("Z"))
+        self.assertIsNone(job["finishedAt"])
+        self.assertEqual(job["errors"], [])
+        self.assertProblem(self.get("/v1/jobs/j_nosuchjob"), 404)
+        self.assertProblem(self.get("/v1/jobs/bad%20id"), 404)
+        self.assertProblem(self.fw.request("GET", f"/v1/jobs/{jid}"), 401)
+
+    def test_list_filters_and_paging(self):
+        p = self.probe
+        ids = [p.enqueue("test.noop", '{}')[0] for _ in range(5)]
+        other = p.enqueue("test.sleep", '{"ms":1}', resource="claim:x")[0]
+        r = self.get("/v1/jobs?limit=2")
+        self.assertEqual(r.status, 200, r)
+        page1 = r.json
+        self.assertEqual([j["id"] for j in page1["items"]], [other, ids[4]], "newest first")
+        self.assertIsNotNone(page1["nextCursor"])
+        seen = [j["id"] for j in page1["items"]]
+        cursor = page1["nextCursor"]
+        while cursor:
+            page = self.get(f"/v1/jobs?limit=2&cursor={cursor}").json
+            seen += [j["id"] for j in page["items"]]
+            cursor = page["nextCursor"]
+        self.assertEqual(seen, [other] + ids[::-1])
+        by_type = self.get("/v1/jobs?type=test.sleep").json["items"]
+        self.assertEqual([j["id"] for j in by_type], [other])
+        by_res = self.get("/v1/jobs?resource=claim:x").json["items"]
+        self.assertEqual([j["id"] for j in by_res], [other])
+        queued = self.get("/v1/jobs?state=queued&limit=500").json
+        self.assertEqual(len(queued["items"]), 6)
+        self.assertIsNone(queued["nextCursor"])
+        self.assertEqual(self.get("/v1/jobs?state=dead").json["items"], [])
+        for bad in ("state=done", "limit=0", "limit=501", "cursor=abc", "type=Bad%20Type"):
+            self.assertProblem(self.get("/v1/jobs?" + bad), 400)
+
+    def test_long_poll_returns_when_finished(self):
+        self.probe.worker(1)
+        jid, _ = self.probe.enqueue("test.sleep", '{"ms":800}')
+        t0 = time.monotonic()
+        r = self.get(f"/v1/jobs/{jid}?wait=20")
+        waited = time.monotonic() - t0
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["state"], "succeeded")
+        self.assertEqual(r.json["result"], {"slept": True})
+        self.assertLess(waited, 5.0)
+        self.assertGreater(waited, 0.3)
+        self.assertProblem(self.get(f"/v1/jobs/{jid}?wait=31"), 400)
+        self.assertProblem(self.get(f"/v1/jobs/{jid}?wait=x"), 400)
+        later, _ = self.probe.enqueue("test.noop", delay_ms=60000)
+        t0 = time.monotonic()
+        r = self.get(f"/v1/jobs/{later}?wait=1")
+        self.assertEqual(r.json["state"], "scheduled")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+
+    def test_cancel_and_retry(self):
+        jid, _ = self.probe.enqueue("test.noop")
+        self.assertProblem(self.post(f"/v1/jobs/{jid}/cancel", token=self.reader), 403)
+        r = self.post(f"/v1/jobs/{jid}/cancel")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["state"], "canceled")
+        p = self.assertProblem(self.post(f"/v1/jobs/{jid}/cancel"), 409)
+        self.assertIn("canceled", p["detail"])
+        self.assertProblem(self.post("/v1/jobs/j_nosuchjob/cancel"), 404)
+        self.assertProblem(self.post("/v1/jobs/j_nosuchjob/retry"), 404)
+        r = self.post(f"/v1/jobs/{jid}/retry")
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json["state"], "queued")
+        self.probe.worker(1)
+        self.probe.wait_state(jid, "succeeded")
+        self.assertProblem(self.post(f"/v1/jobs/{jid}/retry"), 409)
+
+    def test_cancel_running_is_202_then_canceled(self):
+        self.probe.worker(1)
+        jid, _ = self.probe.enqueue("test.steps", '{"n":40,"ms":50}')
+        self.probe.wait_state(jid, "running")
+        r = self.post(f"/v1/jobs/{jid}/cancel")
+        self.assertEqual(r.status, 202, r)
+        self.assertTrue(r.json["cancelRequested"])
+        r = self.get(f"/v1/jobs/{jid}?wait=10")
+        self.assertEqual(r.json["state"], "canceled")
+        self.assertLess(r.json["progress"]["done"], 40)
+
+    def test_dead_job_shows_errors(self):
+        self.probe.worker(1)
+        jid, _ = self.probe.enqueue("test.fail", '{"class":"access","times":9,"code":"AccessDenied"}')
+        job = self.get(f"/v1/jobs/{jid}?wait=10").json
+        self.assertEqual(job["state"], "dead")
+        self.assertEqual(job["errors"][0]["code"], "AccessDenied")
+        self.assertEqual(job["errors"][0]["class"], "access")
+        self.assertTrue(job["errors"][0]["at"].endswith("Z"))
+        self.assertIsNotNone(job["finishedAt"])
+
+    def test_events_stream(self):
+        lines = queue.Queue()
+
+        def read_stream():
+            conn = http.client.HTTPConnection("127.0.0.1", self.fw.port, timeout=20)
+            conn.request("GET", "/v1/events", headers={"Authorization": f"Bearer {self.reader}"})
+            r = conn.getresponse()
+            lines.put(("status", r.status, r.getheader("Content-Type")))
+            try:
+                while True:
+                    line = r.readline()
+                    if not line:
+                        break
+                    lines.put(("line", line.decode().rstrip("\n")))
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+        t = threading.Thread(target=read_stream, daemon=True)
+        t.start()
+        self.probe.worker(1)
+        deadline = time.monotonic() + 15
+        jid = None
+        events = []
+        status = None
+        while time.monotonic() < deadline and not any(e.get("state") == "succeeded" for e in events):
+            if jid is None and time.monotonic() > deadline - 14:
+                jid, _ = self.probe.enqueue("test.noop", resource="claim:sse")
+            try:
+                item = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item[0] == "status":
+                status = item
+            elif item[1].startswith("data: "):
+                ev = json.loads(item[1][6:])
+                if ev["id"] == jid:
+                    events.append(ev)
+        self.assertEqual(status[1], 200)
+        self.assertTrue(status[2].startswith("text/event-stream"))
+        states = [e["state"] for e in events]
+        self.assertIn("queued", states)
+        self.assertIn("running", states)
+        self.assertEqual(states[-1], "succeeded")
+        ev = events[-1]
+        self.assertEqual(ev["type"], "job")
+        self.assertEqual(ev["jobType"], "test.noop")
+        self.assertEqual(ev["resource"], "claim:sse")
+        self.assertTrue(ev["ts"].endswith("Z"))
+        self.assertProblem(self.fw.request("GET", "/v1/events"), 401)
+
+
+if __name__ == "__main__":
+    unittest.main()
