@@ -42,6 +42,7 @@ struct aws_client {
     aws_clock_fn *clock_fn;
     void *hooks_ud;
     unsigned int rand_state;            /* the default PRNG's state */
+    long skew_s;                        /* server clock minus ours, learnt from a skew error */
     struct aws_endpoint ep[AWS_SVC_COUNT_];
     int ep_ok[AWS_SVC_COUNT_];
     int last_attempts;
@@ -79,7 +80,7 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 
 static time_t now_s(struct aws_client *c)
 {
-    return c->clock_fn ? c->clock_fn(c->hooks_ud) : time(NULL);
+    return (c->clock_fn ? c->clock_fn(c->hooks_ud) : time(NULL)) + c->skew_s;
 }
 
 int aws_uri_encode(struct buf *out, const char *s, int keep_slash)
@@ -473,7 +474,7 @@ static int get_creds(struct aws_client *c, struct creds *cr, struct aws_api_erro
 }
 
 static int attempt_once(struct aws_client *c, const struct aws_call *call, const struct aws_endpoint *ep,
-                        const char *url, struct aws_reply *reply, struct aws_api_error *err)
+                        const char *url, struct aws_reply *reply, struct aws_api_error *err, long long *server_time)
 {
     struct creds cr = {0};
     struct aws_http_response resp;
@@ -487,9 +488,37 @@ static int attempt_once(struct aws_client *c, const struct aws_call *call, const
         rc = parse_ok(call, &resp, reply, err);
     else if (!rc)
         rc = parse_error(call, &resp, err);
+    *server_time = resp.server_time;
     creds_cleanup(&cr);
     aws_http_response_cleanup(&resp);
     return rc;
+}
+
+/* AWS refuses signatures more than 5 (some services 15) minutes off its
+ * clock. Like the SDKs, we learn the offset from the answer's Date header
+ * and sign with it from then on. */
+static int is_skew_error(const struct aws_api_error *err)
+{
+    if (!strcmp(err->code, "RequestTimeTooSkewed") || !strcmp(err->code, "RequestExpired") ||
+        !strcmp(err->code, "RequestInTheFuture"))
+        return 1;
+    int sig = !strcmp(err->code, "SignatureDoesNotMatch") || !strcmp(err->code, "InvalidSignatureException") ||
+              !strcmp(err->code, "AuthFailure");
+    return sig && (strstr(err->message, "expired") || strstr(err->message, "not yet current"));
+}
+
+static int fix_skew(struct aws_client *c, const struct aws_api_error *err, long long server_time)
+{
+    if (!server_time || !is_skew_error(err))
+        return 0;
+    long skew = (long)(server_time - (long long)(c->clock_fn ? c->clock_fn(c->hooks_ud) : time(NULL)));
+    if (labs(skew - c->skew_s) < 60)
+        return 0;
+    c->skew_s = skew;
+    char fields[64];
+    snprintf(fields, sizeof fields, "\"skew_s\":%ld", skew);
+    log_fields(LOG_WARN, "aws clock skew detected; signing with the server's time", fields);
+    return 1;
 }
 
 static void log_retry(const struct aws_call *call, const struct aws_api_error *err, int attempt, long delay_ms)
@@ -520,16 +549,22 @@ static int run_attempts(struct aws_client *c, const struct aws_call *call, const
     memcpy(op, err->operation, sizeof op);
     int rc = 0;
     int taken = 0;
+    int skew_fixed = 0;
     for (int attempt = 1;; attempt++) {
         c->last_attempts = attempt;
         awserr_clear(err);
-        rc = attempt_once(c, call, ep, url, reply, err);
+        long long server_time = 0;
+        rc = attempt_once(c, call, ep, url, reply, err, &server_time);
         /* Providers may reset err; the operation name must survive. */
         memcpy(err->operation, op, sizeof op);
         if (!rc) {
             if (c->retry.mode != AWS_RETRY_MODE_LEGACY)
                 aws_retry_quota_release(c->quota, taken);
             break;
+        }
+        if (!skew_fixed && fix_skew(c, err, server_time)) {
+            skew_fixed = 1; /* one immediate re-signed attempt, outside the quota */
+            continue;
         }
         if (!aws_retry_should(&c->retry, c->quota, attempt, err, &taken))
             break;

@@ -130,6 +130,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     capture(data, len, "x-amzn-RequestId", r->request_id, sizeof r->request_id);
     capture(data, len, "x-amz-request-id", r->request_id, sizeof r->request_id);
     capture(data, len, "x-amzn-ErrorType", r->error_type, sizeof r->error_type);
+    capture(data, len, "Date", r->date, sizeof r->date);
     return len;
 }
 
@@ -229,6 +230,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
     resp->status = 0;
     resp->request_id[0] = '\0';
     resp->error_type[0] = '\0';
+    resp->date[0] = '\0';
+    resp->server_time = 0;
     h->errbuf[0] = '\0';
     h->too_big = 0;
     struct curl_slist *hdrs = build_headers(req);
@@ -249,6 +252,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
         long status = 0;
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
         resp->status = (int)status;
+        time_t server = resp->date[0] ? curl_getdate(resp->date, NULL) : 0;
+        resp->server_time = server > 0 ? (long long)server : 0;
     }
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
     free_headers(hdrs);

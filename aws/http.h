@@ -46,6 +46,8 @@ struct aws_http_response {
     struct buf body;           /* capped by the handle's max_body */
     char request_id[128];      /* x-amzn-RequestId or x-amz-request-id */
     char error_type[128];      /* x-amzn-ErrorType, as sent */
+    char date[64];             /* the Date header, as sent */
+    long long server_time;     /* the Date header in epoch seconds; 0 when absent or bad */
 };
 
 /* Initialises libcurl once per process; safe to call from any thread, any

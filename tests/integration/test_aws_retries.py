@@ -216,6 +216,55 @@ class Transport(AwsCase):
             srv.shutdown()
             srv.server_close()
 
+    def test_clock_skew_learnt_from_date_header(self):
+        """The server's clock is an hour ahead: the first answer is a skew error whose
+        Date header tells the client the offset; the re-signed request succeeds."""
+        import calendar
+        import email.utils
+        import time as _time
+        ahead = 3600
+        seen = []
+
+        class Skewed(BaseHTTPRequestHandler):
+            def date_time_string(self, timestamp=None):
+                return email.utils.formatdate(_time.time() + ahead, usegmt=True)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                amz = self.headers.get("X-Amz-Date")
+                signed_at = calendar.timegm(_time.strptime(amz, "%Y%m%dT%H%M%SZ"))
+                seen.append(signed_at)
+                if abs(signed_at - (_time.time() + ahead)) > 300:
+                    status, body = 403, (b"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+                                         b"<Message>Signature expired: " + amz.encode() + b" is now earlier than "
+                                         b"the server time - 5 min.</Message></Error><RequestId>x</RequestId>"
+                                         b"</ErrorResponse>")
+                else:
+                    status, body = 200, (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/s"
+                                         b"</Arn><UserId>U</UserId><Account>1</Account></GetCallerIdentityResult>"
+                                         b"</GetCallerIdentityResponse>")
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Skewed)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1], AWS_MAX_ATTEMPTS="1")
+            res, err = self.emu_probe_all_output("sts.get-caller-identity", env=env, repeat=3)
+            self.assertTrue(res["ok"], res)
+            self.assertEqual(res["out"]["account"], "1")
+            self.assertEqual(len(seen), 4)  # one refused, then three signed with the server's clock
+            self.assertTrue(all(abs(t - seen[1]) < 60 for t in seen[1:]))
+            self.assertIn("clock skew", err)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
     def test_https_verification_is_on(self):
         # A plain-HTTP server spoken to over https fails the TLS handshake: no silent fallback.
         res = self.call("sts.get-caller-identity",
@@ -233,9 +282,9 @@ class Transport(AwsCase):
             if k:
                 self.assertNotIn(k.splitlines()[1], err + json.dumps(res))
 
-    def emu_probe_all_output(self, op, **args):
+    def emu_probe_all_output(self, op, env=None, **args):
         from test_aws_helpers import probe
-        return probe(self.emu, op, **args)
+        return probe(self.emu, op, env=env, **args)
 
 
 if __name__ == "__main__":
