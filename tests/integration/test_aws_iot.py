@@ -154,6 +154,20 @@ class Certificates(AwsCase):
                          sorted([out["certificateId"], inactive["certificateId"]]))
         self.fails("iot.create-certificate-from-csr", "InvalidRequestException", "FW_EINVAL", csr="not a csr")
 
+    def test_list_certificates_pages_to_the_end(self):
+        csr = make_csr()
+        res = self.call("iot.create-certificate-from-csr", csr="@" + csr, active=0, repeat=260)
+        self.assertTrue(res["ok"], res)
+        self.emu.control("DELETE", "calls")
+        listed = self.ok("iot.list-certificates")["certificates"]
+        self.assertEqual(len(listed), 260)
+        self.assertEqual(len({c["certificateId"] for c in listed}), 260)
+        calls = self.emu.calls(operation="ListCertificates")
+        self.assertEqual(len(calls), 2)
+        self.assertNotIn("marker", calls[0]["parameters"])
+        self.assertIn("marker", calls[1]["parameters"])
+        self.assertEqual(calls[1]["parameters"]["pageSize"], 250)
+
     def test_attached_certificate_delete_conflict(self):
         self.ok("iot.create-policy", name="P", doc=iot_policy())
         cert = self.ok("iot.create-keys-and-certificate", active=0)
