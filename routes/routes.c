@@ -4,6 +4,7 @@
  */
 #include "routes.h"
 
+#include "claims.h"
 #include "docs.h"
 #include "events.h"
 #include "jobs.h"
@@ -16,6 +17,7 @@ static const struct route_table *const s_tables[] = {
     &routes_docs_table,
     &routes_jobs_table,
     &routes_events_table,
+    &routes_claims_table,
 };
 
 const struct route_table *const *routes_all(size_t *ntables)

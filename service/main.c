@@ -18,10 +18,12 @@
 
 #include "aws/check.h"
 #include "jobs/handlers/register.h"
+#include "jobs/runtime.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "seal.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
@@ -89,11 +91,33 @@ static void shutdown_all(struct fw_service *svc, struct server *srv)
     server_stop(srv);
 }
 
+/* serve and worker need the key-encryption key that seals claim private
+ * keys (service/seal.h): without it no claim could be created, so a
+ * missing or bad file stops start-up with exit 2. */
+static int load_kek(const struct fw_service *svc)
+{
+    char err[300];
+    if (!svc->cfg.kek_file[0]) {
+        fprintf(stderr, "fleetwarden: FLEETWARDEN_KEK_FILE is required: the key-encryption key that seals claim "
+                        "private keys (create one: openssl rand -hex 32 > FILE && chmod 600 FILE)\n");
+        return 2;
+    }
+    if (seal_kek_load(svc->cfg.kek_file, err, sizeof err)) {
+        fprintf(stderr, "fleetwarden: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+/* Workers and the scheduler/reaper (safe in every process: ticks and
+ * reaper runs are claimed atomically in Redis). */
 static int start_jobs(struct fw_service *svc)
 {
     if (svc->cfg.workers == 0)
         return 0;
-    return 0; /* JOBS-PENDING */
+    svc->jobs = jobs_runtime_start(svc, svc->cfg.workers, 1);
+    svc->jobs_ready = jobs_runtime_ready;
+    return 0;
 }
 
 static int cmd_serve(int argc, char **argv, int api)
@@ -109,6 +133,8 @@ static int cmd_serve(int argc, char **argv, int api)
     }
     struct fw_service svc = {0};
     int rc = load_config(&svc);
+    if (!rc)
+        rc = load_kek(&svc);
     if (rc)
         return rc;
     if (handlers_register_all()) {
@@ -121,16 +147,16 @@ static int cmd_serve(int argc, char **argv, int api)
     svc.metrics = metrics_new();
     struct server *srv = 0;
     char err[300];
-    if (api && server_start(&svc, &srv, err, sizeof err)) {
-        fprintf(stderr, "fleetwarden: %s\n", err);
-        metrics_free(svc.metrics);
-        return 2;
-    }
     if (workers && start_jobs(&svc)) {
         fprintf(stderr, "fleetwarden: could not start the job workers\n");
-        server_stop(srv);
         metrics_free(svc.metrics);
         return 1;
+    }
+    if (api && server_start(&svc, &srv, err, sizeof err)) {
+        fprintf(stderr, "fleetwarden: %s\n", err);
+        jobs_runtime_stop(svc.jobs, 0);
+        metrics_free(svc.metrics);
+        return 2;
     }
     char f[160];
     snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
@@ -140,8 +166,10 @@ static int cmd_serve(int argc, char **argv, int api)
     snprintf(f, sizeof f, "\"signal\":%d", sig);
     log_fields(LOG_INFO, "signal received", f);
     shutdown_all(&svc, srv);
+    jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);
+    seal_kek_wipe();
     log_fields(LOG_INFO, "stopped", 0);
     return 0;
 }

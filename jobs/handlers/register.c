@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+#include "claim_create.h"
+#include "claim_delete.h"
+#include "claim_disable.h"
+#include "claim_rotate.h"
 #include "jobs/registry.h"
 
 struct handler_type {
@@ -15,6 +19,14 @@ struct handler_type {
 };
 
 static const struct handler_type s_types[] = {
+    /* claims (issue 7): disable/enable on the critical lane; creation rate-limited per certificate */
+    {"claim.create", claim_create_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
+    {"claim.rotate", claim_rotate_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
+    {"claim.retire", claim_retire_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-update", 0}},
+    {"claim.delete", claim_delete_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-update", 0}},
+    {"claim.disable", claim_disable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
+    {"claim.enable", claim_enable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
+    {"claim.autorotate", claim_autorotate_handler, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
     {0, 0, {0, 0, 0, 0, 0}},
 };
 

@@ -1,0 +1,280 @@
+/*
+ * claim_create.c - claim.create: key, certificate, claim policy, active.
+ *
+ * Steps, each re-runnable after a crash at any line:
+ *  1. key (keySource generated): generate the key pair, make a CSR, seal
+ *     the private key under the KEK (aad = claim id) and record CSR,
+ *     fingerprint and sealed key in Redis in one script that refuses a
+ *     second key, all BEFORE any AWS call. A retry reuses the recorded CSR.
+ *     keySource csr has its CSR in the record from the start.
+ *  2. cert (step "cert:ID"): CreateCertificateFromCsr (setAsActive). On any
+ *     run after the first, first look for a certificate this claim already
+ *     made: ListCertificates (created since the claim, minus slack), then
+ *     DescribeCertificate and compare the public-key fingerprint with the
+ *     record's. So a crash after AWS made the certificate but before we
+ *     recorded it adopts that certificate instead of orphaning it.
+ *     keySource aws: CreateKeysAndCertificate; the key exists only in the
+ *     answer, so it is sealed and stored and the certificate id recorded
+ *     immediately. Remaining window: a crash between AWS answering and the
+ *     record write (microseconds, no I/O but Redis) leaves an orphan that
+ *     no fingerprint can find; use generated or csr where that matters.
+ *  3. attach (step "attach:ID"): AttachPolicy(claim policy, certificate
+ *     ARN); AWS treats a repeated attach as success.
+ *  4. active: state creating -> active, activation time, and the first
+ *     automatic rotation due time when the fleet rotates.
+ *
+ * The private key is only ever in OpenSSL objects, a wiped PEM buffer and
+ * the sealed blob; never in a payload, step result, log or error.
+ */
+#include "claim_create.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/iot.h"
+#include "claim_common.h"
+#include "claim_rotate.h"
+#include "claims.h"
+#include "jobs/ratelimit.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/keys.h"
+#include "service/log.h"
+#include "service/mem.h"
+#include "service/seal.h"
+
+#define FIND_SLACK_S 300
+
+/* State of one creation: the claim and the last AWS error. */
+struct create_run {
+    struct job_ctx *ctx;
+    struct claim_job cj;
+    struct aws_api_error err;
+    char cert_id[80];
+    char cert_arn[300];
+};
+
+static int aws_failed(struct create_run *r)
+{
+    return claim_fail_aws(r->ctx, &r->err);
+}
+
+/* Step 1 for keySource generated. */
+static int ensure_key(struct create_run *r)
+{
+    if (claim_field(&r->cj, "csr"))
+        return 0;
+    struct keys_pair *k = 0;
+    char *pem = 0, *csr = 0, *sealed = 0, fp[KEYS_FP_HEX], type[KEYS_TYPE_MAX];
+    int already = 0, kind = keys_kind_parse(claim_field(&r->cj, "keyType"));
+    int rc = keys_generate(kind < 0 ? KEYS_EC_P256 : (enum keys_kind)kind, &k);
+    rc = rc ? rc : keys_private_pem(k, &pem);
+    rc = rc ? rc : keys_make_csr(k, r->cj.id, &csr);
+    rc = rc ? rc : keys_fingerprint(k, fp);
+    rc = rc ? rc : seal_kek_encrypt(pem, strlen(pem), r->cj.id, &sealed);
+    if (!rc) {
+        keys_type_name(k, type);
+        rc = store_claim_key_init(r->cj.id, csr, fp, type, sealed, claims_key_ttl_s(), &already);
+    }
+    xfree_secret(pem);
+    keys_free(k);
+    free(csr);
+    free(sealed);
+    if (rc == FW_ECRYPTO || rc == FW_EINTERNAL)
+        return claim_fail_msg(r->ctx, "KeyGenerationFailed", "could not generate or seal the claim's key");
+    return rc ? rc : claim_job_reload(&r->cj);
+}
+
+/* Records the certificate on the claim (id, ARN, PEM, expiry, fingerprint). */
+static int record_cert(struct create_run *r, const struct iot_certificate *c)
+{
+    struct keys_info ki;
+    char exp[24] = "";
+    int have = c->certificate_pem && !keys_cert_info(c->certificate_pem, strlen(c->certificate_pem), &ki);
+    if (have && ki.not_after_ms > 0)
+        snprintf(exp, sizeof exp, "%lld", ki.not_after_ms);
+    const char *kv[] = {"certificateId", c->certificate_id, "certificateArn", c->certificate_arn, "certificatePem",
+                        c->certificate_pem ? c->certificate_pem : "", "expires", exp,
+                        "publicKeyFp", have ? ki.fp : claim_field(&r->cj, "publicKeyFp")};
+    snprintf(r->cert_id, sizeof r->cert_id, "%s", c->certificate_id ? c->certificate_id : "");
+    snprintf(r->cert_arn, sizeof r->cert_arn, "%s", c->certificate_arn ? c->certificate_arn : "");
+    return claim_set(r->cj.id, kv, have ? 5 : 4);
+}
+
+/* 1 when the certificate cert_id holds the claim's public key; fills out. */
+static int cert_matches(struct create_run *r, const char *cert_id, struct iot_certificate *out)
+{
+    struct keys_info ki;
+    ratelimit_acquire("iot-describe");
+    if (iot_describe_certificate(r->cj.aws, cert_id, out, &r->err))
+        return 0;
+    const char *fp = claim_field(&r->cj, "publicKeyFp");
+    return out->certificate_pem && fp && !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
+           !strcmp(ki.fp, fp);
+}
+
+/* Looks for a certificate made for this claim by an earlier run. 1 found
+ * (recorded), 0 none, < 0 error. */
+static int find_existing(struct create_run *r)
+{
+    struct iot_certificate_list l = {0};
+    double since = atoll(claim_field(&r->cj, "created") ? claim_field(&r->cj, "created") : "0") / 1000.0 - FIND_SLACK_S;
+    ratelimit_acquire("iot-describe");
+    if (iot_list_certificates(r->cj.aws, &l, &r->err))
+        return aws_failed(r);
+    int found = 0;
+    for (size_t i = 0; i < l.n && !found; i++) {
+        struct iot_certificate c = {0};
+        if (l.items[i].creation_date >= since && cert_matches(r, l.items[i].certificate_id, &c)) {
+            found = record_cert(r, &c) ? -1 : 1;
+            log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
+        }
+        iot_certificate_cleanup(&c);
+    }
+    iot_certificate_list_cleanup(&l);
+    return found;
+}
+
+/* keySource aws: the key comes back from AWS and is sealed at once. */
+static int create_keys_and_cert(struct create_run *r)
+{
+    struct iot_certificate c = {0};
+    char *sealed = 0;
+    if (iot_create_keys_and_certificate(r->cj.aws, 1, &c, &r->err))
+        return aws_failed(r);
+    int rc = c.private_key ? seal_kek_encrypt(c.private_key, strlen(c.private_key), r->cj.id, &sealed) : FW_ECRYPTO;
+    rc = rc ? rc : store_claim_key_put(r->cj.id, sealed, claims_key_ttl_s());
+    rc = rc ? rc : record_cert(r, &c);
+    if (!rc) {
+        struct keys_info ki;
+        const char *kv[] = {"keyType", "rsa2048"};
+        if (c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki))
+            kv[1] = ki.type;
+        rc = claim_set(r->cj.id, kv, 1);
+    }
+    iot_certificate_cleanup(&c); /* wipes the private key */
+    free(sealed);
+    return rc;
+}
+
+static int create_from_csr(struct create_run *r)
+{
+    struct iot_certificate c = {0};
+    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, "csr"), 1, &c, &r->err))
+        return aws_failed(r);
+    int rc = record_cert(r, &c);
+    iot_certificate_cleanup(&c);
+    return rc;
+}
+
+/* Step 2. */
+static int ensure_cert(struct create_run *r)
+{
+    char step[64], *res = 0;
+    snprintf(step, sizeof step, "cert:%s", r->cj.id);
+    const char *have = claim_field(&r->cj, "certificateId");
+    int rc = job_step_result(r->ctx, step, &res);
+    free(res);
+    if (rc != FW_ENOTFOUND || have) {
+        snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
+        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, "certificateArn") ?
+                 claim_field(&r->cj, "certificateArn") : "");
+        return rc == FW_ENOTFOUND ? job_step_done(r->ctx, step, "{}") : rc;
+    }
+    int is_aws = !strcmp(claim_field(&r->cj, "keySource"), "aws");
+    int found = (!is_aws && job_runs(r->ctx) > 1) ? find_existing(r) : 0;
+    if (found < 0)
+        return found;
+    rc = found ? 0 : is_aws ? create_keys_and_cert(r) : create_from_csr(r);
+    if (rc)
+        return rc;
+    json_t *o = json_pack("{s:s, s:s}", "certificateId", r->cert_id, "certificateArn", r->cert_arn);
+    char *t = json_dumps(o, JSON_COMPACT);
+    rc = job_step_done(r->ctx, step, t);
+    free(t);
+    json_decref(o);
+    return rc ? rc : claim_job_reload(&r->cj);
+}
+
+/* Step 3. */
+static int attach(struct create_run *r)
+{
+    char step[64], *res = 0;
+    snprintf(step, sizeof step, "attach:%s", r->cj.id);
+    if (job_step_result(r->ctx, step, &res) == 0) {
+        free(res);
+        return 0;
+    }
+    ratelimit_acquire("iot-policy-attach");
+    if (iot_attach_policy(r->cj.aws, r->cj.policy, r->cert_arn, &r->err))
+        return aws_failed(r);
+    return job_step_done(r->ctx, step, "{}");
+}
+
+/* Step 4. */
+static int activate(struct create_run *r)
+{
+    char now[24];
+    int from = -1;
+    snprintf(now, sizeof now, "%lld", claim_now_ms());
+    const char *kv[] = {"activated", now, "error", ""};
+    int rc = store_claim_transition(r->cj.id, CLAIM_ACTIVE, kv, 2, &from);
+    if (rc == FW_ECONFLICT)
+        return 0; /* disabled or deleted meanwhile: leave it */
+    if (!rc && from == CLAIM_CREATING)
+        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, "predecessor") != 0);
+    return rc ? rc : claim_job_reload(&r->cj);
+}
+
+/* Marks the claim failed when no retry can help. */
+static void maybe_failed(struct create_run *r, int rc)
+{
+    if (rc == FW_ECANCELED || rc == FW_ECONFLICT || r->err.cls == AWS_ERRC_THROTTLING)
+        return;
+    int final = rc == FW_EINVAL || (r->err.cls != AWS_ERRC_NONE && !r->err.retryable) ||
+                job_attempt(r->ctx) >= job_max_attempts(r->ctx);
+    if (!final)
+        return;
+    char msg[700];
+    snprintf(msg, sizeof msg, "%s%s%s", r->err.code, r->err.code[0] ? ": " : "",
+             r->err.message[0] ? r->err.message : fw_strerror(rc));
+    const char *kv[] = {"error", msg};
+    store_claim_transition(r->cj.id, CLAIM_FAILED, kv, 1, 0);
+    store_claim_key_erase(r->cj.id, "failed");
+}
+
+static int run_steps(struct create_run *r)
+{
+    if (claim_state(&r->cj) != CLAIM_CREATING)
+        return 0;
+    if (!r->cj.policy)
+        return claim_fail_msg(r->ctx, "FleetNotReady", "the fleet has no claim policy (resources.claimPolicy.name)");
+    int rc = strcmp(claim_field(&r->cj, "keySource"), "generated") ? 0 : ensure_key(r);
+    if (!rc && !claim_field(&r->cj, "csr") && strcmp(claim_field(&r->cj, "keySource"), "aws"))
+        rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
+    rc = rc ? rc : ensure_cert(r);
+    rc = rc ? rc : attach(r);
+    return rc ? rc : activate(r);
+}
+
+int claim_create_steps(struct job_ctx *ctx, const char *id)
+{
+    struct create_run r = {.ctx = ctx};
+    awserr_clear(&r.err);
+    int rc = claim_job_load(ctx, id, 1, &r.cj);
+    if (!rc)
+        rc = run_steps(&r);
+    if (rc && r.cj.claim)
+        maybe_failed(&r, rc);
+    if (!rc)
+        claim_set_result(ctx, &r.cj);
+    claim_job_cleanup(&r.cj);
+    return rc;
+}
+
+int claim_create_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    return claim_create_steps(ctx, json_string_value(json_object_get(payload, "claimId")));
+}

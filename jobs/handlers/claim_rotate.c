@@ -1,0 +1,207 @@
+/*
+ * claim_rotate.c - claim.rotate, claim.retire and claim.autorotate.
+ *
+ * Rotation order (DESIGN.md "Claims and keys"): the successor is created
+ * and its policy attached first (claim_create_steps, inside this job);
+ * only then does the old claim become "rotating" - still ACTIVE at AWS so
+ * devices being flashed with it keep working - and a delayed claim.retire
+ * is enqueued for the end of the grace period. claim.retire sets the old
+ * certificate INACTIVE and enqueues a delayed claim.delete for the end of
+ * the retention period. Every step is recorded, and the follow-up jobs are
+ * unique per claim, so a retried job enqueues nothing twice.
+ */
+#include "claim_rotate.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/rand.h>
+
+#include "aws/iot.h"
+#include "claim_common.h"
+#include "claim_create.h"
+#include "claims.h"
+#include "jobs/queue.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/log.h"
+
+#define SCHEDULE_NAME "claims.autorotate"
+
+static long scan_interval_s(void)
+{
+    const char *v = getenv("FLEETWARDEN_ROTATION_SCAN_S");
+    long s = v ? strtol(v, 0, 10) : 60;
+    return s >= 1 && s <= 86400 ? s : 60;
+}
+
+static void ensure_schedule(void)
+{
+    static atomic_int s_done;
+    if (atomic_load(&s_done))
+        return;
+    if (jobs_schedule_upsert(SCHEDULE_NAME, "claim.autorotate", "{}", scan_interval_s(), 0))
+        log_fields(LOG_WARN, "could not create the automatic claim rotation schedule", 0);
+    else
+        atomic_store(&s_done, 1);
+}
+
+static double uniform01(void)
+{
+    unsigned int u = 0;
+    if (RAND_bytes((unsigned char *)&u, sizeof u) != 1)
+        return 0.5;
+    return u / 4294967296.0;
+}
+
+void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_successor)
+{
+    double period_s = claim_rotation_period_s(fleet);
+    if (period_s <= 0)
+        return;
+    double frac = is_successor ? 1.0 : 0.5 + 0.5 * uniform01();
+    long long due = claim_now_ms() + (long long)(period_s * 1000.0 * frac);
+    if (store_claim_rotation_due(id, due))
+        log_fields(LOG_WARN, "could not record a claim's rotation due time", 0);
+    ensure_schedule();
+}
+
+/* Marks the old claim rotating (once: the step keeps the first grace end). */
+static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s, long long *until)
+{
+    char *res = 0;
+    if (job_step_result(ctx, "rotating", &res) == 0) {
+        json_t *o = json_loads(res, 0, 0);
+        *until = json_integer_value(json_object_get(o, "graceUntil"));
+        json_decref(o);
+        free(res);
+        return 0;
+    }
+    char now[24], u[24], step[64];
+    long long t = claim_now_ms();
+    *until = t + grace_s * 1000LL;
+    snprintf(now, sizeof now, "%lld", t);
+    snprintf(u, sizeof u, "%lld", *until);
+    const char *kv[] = {"rotatingAt", now, "graceUntil", u};
+    int rc = store_claim_transition(old->id, CLAIM_ROTATING, kv, 2, 0);
+    if (rc == FW_ECONFLICT)
+        return claim_fail_msg(ctx, "ClaimNotActive", "the claim left state active while its successor was made");
+    if (rc)
+        return rc;
+    store_claim_rotation_due(old->id, 0);
+    snprintf(step, sizeof step, "{\"graceUntil\":%lld}", *until);
+    return job_step_done(ctx, "rotating", step);
+}
+
+static int enqueue_retire(const char *id, long long run_at_ms)
+{
+    char res[64], jid[JOB_ID_MAX], payload[80];
+    snprintf(res, sizeof res, "claim:%s", id);
+    snprintf(payload, sizeof payload, "{\"claimId\":\"%s\"}", id);
+    struct job_spec spec = {.type = "claim.retire", .payload_json = payload, .resource = res, .run_at_ms = run_at_ms};
+    return jobs_enqueue(&spec, jid, 0);
+}
+
+int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct claim_job old;
+    const char *succ = json_string_value(json_object_get(payload, "successorId"));
+    json_t *g = json_object_get(payload, "graceSeconds");
+    long long until = 0;
+    int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 0, &old);
+    if (!rc && !store_claim_id_valid(succ))
+        rc = claim_fail_msg(ctx, "BadPayload", "the job's successorId is not a claim id");
+    if (!rc && claim_state(&old) != CLAIM_ACTIVE && claim_state(&old) != CLAIM_ROTATING)
+        rc = claim_fail_msg(ctx, "ClaimNotActive", "only an active claim can be rotated");
+    rc = rc ? rc : claim_create_steps(ctx, succ);
+    if (!rc) {
+        long grace = json_is_integer(g) && json_integer_value(g) >= 0 ? (long)json_integer_value(g)
+                                                                       : claim_rotation_grace_s(old.fleet);
+        rc = start_grace(ctx, &old, grace, &until);
+    }
+    rc = rc ? rc : enqueue_retire(old.id, until);
+    if (!rc) {
+        claim_job_reload(&old);
+        claim_set_result(ctx, &old);
+    }
+    claim_job_cleanup(&old);
+    return rc;
+}
+
+/* Grace over: the old certificate goes INACTIVE. */
+static int deactivate(struct job_ctx *ctx, struct claim_job *cj)
+{
+    struct aws_api_error err;
+    char now[24];
+    awserr_clear(&err);
+    const char *cert = claim_field(cj, "certificateId");
+    if (cert && iot_update_certificate(cj->aws, cert, "INACTIVE", &err) && err.cls != AWS_ERRC_NOTFOUND)
+        return claim_fail_aws(ctx, &err);
+    snprintf(now, sizeof now, "%lld", claim_now_ms());
+    const char *kv[] = {"inactiveAt", now};
+    int rc = store_claim_transition(cj->id, CLAIM_INACTIVE, kv, 1, 0);
+    return rc == FW_ECONFLICT ? 0 : rc;
+}
+
+int claim_retire_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct claim_job cj;
+    char jid[JOB_ID_MAX];
+    int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 1, &cj);
+    if (!rc && claim_state(&cj) == CLAIM_ROTATING)
+        rc = deactivate(ctx, &cj);
+    if (!rc && claim_state(&cj) != CLAIM_DELETED) {
+        long long at = claim_now_ms() + claim_rotation_retention_s(cj.fleet) * 1000LL;
+        rc = claims_enqueue_delete(cj.id, at, jid, sizeof jid);
+        rc = rc == FW_ECONFLICT ? 0 : rc;
+    }
+    if (!rc) {
+        claim_job_reload(&cj);
+        claim_set_result(ctx, &cj);
+    }
+    claim_job_cleanup(&cj);
+    return rc;
+}
+
+/* Enqueues the rotation of one due claim; skips what cannot rotate. */
+static void rotate_due(const char *id)
+{
+    json_t *f = 0;
+    char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
+    if (store_claim_get(id, &f))
+        return;
+    const char *st = json_string_value(json_object_get(f, "state"));
+    const char *ks = json_string_value(json_object_get(f, "keySource"));
+    const char *has_succ = json_string_value(json_object_get(f, "successor"));
+    if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && !(has_succ && has_succ[0])) {
+        if (claims_enqueue_rotate(id, -1, 0, 0, 0, "bulk", succ, jid, sizeof jid))
+            log_fields(LOG_WARN, "could not enqueue an automatic claim rotation", 0);
+    }
+    json_decref(f);
+}
+
+int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)payload;
+    (void)ud;
+    json_t *ids = 0;
+    int total = 0, rc;
+    do {
+        rc = store_claim_rotation_take(claim_now_ms(), 200, &ids);
+        size_t i, n = rc ? 0 : json_array_size(ids);
+        json_t *v;
+        json_array_foreach(ids, i, v) rotate_due(json_string_value(v));
+        total += (int)n;
+        json_decref(ids);
+        ids = 0;
+        if (n < 200)
+            break;
+    } while (!job_cancel_requested(ctx));
+    char r[48];
+    snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d}", total);
+    job_set_result(ctx, r);
+    return rc;
+}

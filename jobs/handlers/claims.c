@@ -1,0 +1,195 @@
+/*
+ * claims.c - creating claim records and enqueueing claim jobs.
+ *
+ * The record is written before its job is enqueued, so GET /v1/claims/{id}
+ * shows it (state creating) as soon as the POST answers. If the process
+ * dies between the two, the record stays in state creating without a job;
+ * a later POST makes a new claim and nothing was made at AWS, so no
+ * certificate is orphaned. Payloads carry ids and flags only, never a key.
+ */
+#include "claims.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/queue.h"
+#include "service/err.h"
+#include "service/log.h"
+#include "service/store.h"
+
+long claims_key_ttl_s(void)
+{
+    static long s_ttl = -1;   /* benign race: every thread computes the same value */
+    if (s_ttl < 0) {
+        const char *v = getenv("FLEETWARDEN_CLAIM_KEY_TTL");
+        char *end = 0;
+        long t = v ? strtol(v, &end, 10) : 86400;
+        if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
+            log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
+            t = 86400;
+        }
+        s_ttl = t;
+    }
+    return s_ttl;
+}
+
+/* Enqueues type for claim id with payload (borrowed). */
+static int enqueue(const char *type, const char *id, json_t *payload, const char *lane, long long run_at_ms,
+                   char *job_id, size_t job_id_len)
+{
+    char res[64], jid[JOB_ID_MAX];
+    snprintf(res, sizeof res, "claim:%s", id);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    if (!text)
+        return FW_EINTERNAL;
+    struct job_spec spec = {.type = type, .payload_json = text, .lane = lane, .resource = res,
+                            .run_at_ms = run_at_ms};
+    int rc = jobs_enqueue(&spec, jid, 0);
+    free(text);
+    if (!rc && job_id)
+        snprintf(job_id, job_id_len, "%s", jid);
+    return rc;
+}
+
+static int set_job(const char *id, const char *job_id)
+{
+    const char *kv[] = {"job", job_id};
+    return store_claim_set(id, kv, 1);
+}
+
+int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
+                             size_t job_id_len)
+{
+    int csr = !strcmp(o->key_source, "csr");
+    if (strcmp(o->key_source, "generated") && strcmp(o->key_source, "aws") && !csr)
+        return FW_EINVAL;
+    if (csr && (!o->csr || !o->csr_fp))
+        return FW_EINVAL;
+    const char *kt = csr ? o->csr_key_type : !strcmp(o->key_source, "aws") ? "rsa2048"
+                                                                          : (o->key_type ? o->key_type : "ec-p256");
+    struct claim_new c = {.fleet = o->fleet, .key_source = o->key_source, .key_type = kt,
+                          .csr = csr ? o->csr : 0, .public_key_fp = csr ? o->csr_fp : 0, .note = o->note,
+                          .expected_devices = o->expected_devices};
+    char jid[JOB_ID_MAX];
+    int rc = store_claim_id_new(claim_id);
+    rc = rc ? rc : store_claim_create(claim_id, &c);
+    if (rc)
+        return rc;
+    json_t *p = json_pack("{s:s}", "claimId", claim_id);
+    rc = enqueue("claim.create", claim_id, p, 0, 0, jid, sizeof jid);
+    json_decref(p);
+    if (rc) {
+        const char *kv[] = {"error", "the creation job could not be enqueued"};
+        store_claim_transition(claim_id, CLAIM_FAILED, kv, 1, 0);
+        return rc;
+    }
+    set_job(claim_id, jid);
+    if (job_id)
+        snprintf(job_id, job_id_len, "%s", jid);
+    return 0;
+}
+
+int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out, size_t claim_id_len,
+                          char *job_id_out, size_t job_id_len)
+{
+    char id[CLAIM_ID_MAX];
+    if (!fleet || !key_source)
+        return FW_EINVAL;
+    struct claims_create_opts o = {.fleet = fleet, .key_source = key_source};
+    int rc = claims_enqueue_create_ex(&o, id, job_id_out, job_id_len);
+    if (!rc && claim_id_out)
+        snprintf(claim_id_out, claim_id_len, "%s", id);
+    return rc;
+}
+
+/* Loads the claim's state. */
+static int claim_state(const char *id, int *state)
+{
+    json_t *f = 0;
+    int rc = store_claim_get(id, &f);
+    if (rc)
+        return rc;
+    *state = store_claim_state_parse(json_string_value(json_object_get(f, "state")));
+    json_decref(f);
+    return 0;
+}
+
+int claims_enqueue_disable(const char *id, const char *reason, int revoke, int replace, char *job_id,
+                           size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (!store_claim_transition_ok(st, revoke ? CLAIM_REVOKED : CLAIM_INACTIVE))
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s, s:s, s:b, s:b}", "claimId", id, "reason", reason ? reason : "", "revoke", revoke,
+                          "replace", replace);
+    rc = enqueue("claim.disable", id, p, "critical", 0, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims_enqueue_enable(const char *id, char *job_id, size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (st != CLAIM_INACTIVE && st != CLAIM_ACTIVE)
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    rc = enqueue("claim.enable", id, p, "critical", 0, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const char *csr_fp, const char *csr_key_type,
+                          const char *lane, char succ_id[CLAIM_ID_MAX], char *job_id, size_t job_id_len)
+{
+    int st = -1, created = 0;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (st != CLAIM_ACTIVE)
+        return FW_ECONFLICT;
+    rc = store_claim_successor_ensure(id, csr, csr_fp, csr_key_type, succ_id, &created);
+    if (rc)
+        return rc;
+    json_t *p = json_pack("{s:s, s:s, s:I}", "claimId", id, "successorId", succ_id, "graceSeconds",
+                          (json_int_t)grace_s);
+    rc = enqueue("claim.rotate", id, p, lane, 0, job_id, job_id_len);
+    json_decref(p);
+    if (!rc && job_id)
+        set_job(succ_id, job_id);
+    return rc;
+}
+
+int claims_enqueue_delete(const char *id, long long run_at_ms, char *job_id, size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (!store_claim_transition_ok(st, CLAIM_DELETED))
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    rc = enqueue("claim.delete", id, p, 0, run_at_ms, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims__enqueue_existing(const char *id, char *job_id, size_t job_id_len)
+{
+    char jid[JOB_ID_MAX];
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    int rc = enqueue("claim.create", id, p, 0, 0, jid, sizeof jid);
+    json_decref(p);
+    if (!rc) {
+        set_job(id, jid);
+        if (job_id)
+            snprintf(job_id, job_id_len, "%s", jid);
+    }
+    return rc;
+}

@@ -1,0 +1,488 @@
+/*
+ * claims.c - the claim certificate routes (issue 7).
+ *
+ * Routes validate, read or write the claim record (service/store_claim.h)
+ * and enqueue jobs (jobs/handlers/claims.h); they never call AWS. Each
+ * change answers 202 with the job and the claim as it is now.
+ *
+ * The bundle (GET /v1/claims/{id}/bundle) is the one place a private key
+ * leaves the service: the sealed key is taken and erased from Redis in the
+ * same Lua script that marks the claim downloaded, so of two concurrent
+ * downloads exactly one gets it and the other gets 410 Gone. Everything the
+ * bundle needs besides the key (certificate, fleet config, root CA) is read
+ * before the key is taken, so a failure there costs nothing. The answer
+ * carries Cache-Control: no-store (as every answer), and every download attempt is audited
+ * (the server audits only mutating requests).
+ *
+ * Amazon Root CA 1 comes from FLEETWARDEN_ROOT_CA_FILE, by default the
+ * Debian ca-certificates copy (/usr/share/ca-certificates/mozilla/
+ * Amazon_Root_CA_1.crt), read once on first use.
+ */
+#include "claims.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims_view.h"
+#include "greengrass.h"
+#include "jobs/handlers/claims.h"
+#include "jobs/job.h"
+#include "service/err.h"
+#include "service/keys.h"
+#include "service/log.h"
+#include "service/mem.h"
+#include "service/seal.h"
+#include "service/service.h"
+#include "service/store.h"
+#include "service/store_claim.h"
+#include "service/store_fleet.h"
+
+#define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
+
+static void store_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+static void no_claim(struct http_resp *resp)
+{
+    http_problem(resp, 404, 0, "no claim with this id");
+}
+
+/* {"job": {...}, "claim": view} with 202 and Location of the job. */
+static void accepted(struct http_resp *resp, const char *job_id, const char *claim_id, const char *extra_name,
+                     const char *extra_id)
+{
+    char href[200];
+    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
+    json_t *f = 0;
+    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
+    if (!store_claim_get(claim_id, &f)) {
+        json_object_set_new(body, "claim", claims_view(f));
+        json_decref(f);
+    }
+    if (extra_name && extra_id && !store_claim_get(extra_id, &f)) {
+        json_object_set_new(body, extra_name, claims_view(f));
+        json_decref(f);
+    }
+    http_resp_json(resp, 202, body);
+    http_resp_header(resp, "Location", href);
+}
+
+/* Loads the claim named by {id}; answers 404/503 itself when it fails. */
+static json_t *load_claim(struct http_req *req, struct http_resp *resp)
+{
+    const char *id = http_req_param(req, "id");
+    json_t *f = 0;
+    if (!store_claim_id_valid(id)) {
+        no_claim(resp);
+        return 0;
+    }
+    int rc = store_claim_get(id, &f);
+    if (rc == FW_ENOTFOUND)
+        no_claim(resp);
+    else if (rc)
+        store_failed(resp, rc);
+    return rc ? 0 : f;
+}
+
+static const char *fstr(const json_t *o, const char *name)
+{
+    return json_string_value(json_object_get(o, name));
+}
+
+/* ---- POST /v1/fleets/{name}/claims ---- */
+
+/* The fleet must exist and have its claim policy. 0 or answered. */
+static int fleet_ready(const char *name, struct http_resp *resp)
+{
+    json_t *fleet = 0;
+    int rc = store_fleet_get(name, &fleet);
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no fleet with this name");
+        return rc;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return rc;
+    }
+    json_t *pol = json_object_get(json_object_get(fleet, "resources"), "claimPolicy");
+    rc = fstr(pol, "name") ? 0 : FW_ECONFLICT;
+    if (rc)
+        http_problem(resp, 409, 0, "the fleet has no claim policy yet: wait until its setup job has made it");
+    json_decref(fleet);
+    return rc;
+}
+
+static void create_claim(struct http_req *req, struct http_resp *resp)
+{
+    const char *fleet = http_req_param(req, "name");
+    struct claims_create_req in;
+    struct keys_info ki;
+    char why[200], cid[CLAIM_ID_MAX], jid[JOB_ID_MAX];
+    if (claims_parse_create(req->json, &in, resp))
+        return;
+    if (in.csr && keys_check_csr(in.csr, strlen(in.csr), &ki, why, sizeof why)) {
+        http_problem(resp, 400, "Invalid claim request", "the CSR is not acceptable");
+        http_problem_field(resp, "csr", why);
+        return;
+    }
+    if (fleet_ready(fleet, resp))
+        return;
+    struct claims_create_opts o = {.fleet = fleet, .key_source = in.key_source, .key_type = in.key_type,
+                                   .csr = in.csr, .csr_fp = in.csr ? ki.fp : 0, .csr_key_type = in.csr ? ki.type : 0,
+                                   .expected_devices = in.expected_devices, .note = in.note};
+    int rc = claims_enqueue_create_ex(&o, cid, jid, sizeof jid);
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    accepted(resp, jid, cid, 0, 0);
+}
+
+/* ---- GET /v1/claims, GET /v1/claims/{id} ---- */
+
+static void list_claims(struct http_req *req, struct http_resp *resp)
+{
+    int limit;
+    const char *fleet = http_req_query(req, "fleet"), *state = http_req_query(req, "state");
+    if (http_req_limit(req, resp, &limit))
+        return;
+    if (state && store_claim_state_parse(state) < 0) {
+        http_problem(resp, 400, 0, "unknown claim state");
+        http_problem_field(resp, "state", "must be one of creating, active, rotating, inactive, revoked, deleted, failed");
+        return;
+    }
+    json_t *items = 0, *out = json_array();
+    char *next = 0;
+    int rc = store_claim_list(fleet && fleet[0] ? fleet : 0, state, limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+    } else if (rc) {
+        store_failed(resp, rc);
+    } else {
+        size_t i;
+        json_t *f;
+        json_array_foreach(items, i, f) json_array_append_new(out, claims_view(f));
+        http_resp_json(resp, 200, json_pack("{s:O, s:s?}", "items", out, "nextCursor", next));
+    }
+    json_decref(out);
+    json_decref(items);
+    free(next);
+}
+
+static void get_claim(struct http_req *req, struct http_resp *resp)
+{
+    json_t *f = load_claim(req, resp);
+    if (!f)
+        return;
+    http_resp_json(resp, 200, claims_view(f));
+    json_decref(f);
+}
+
+/* ---- GET /v1/claims/{id}/bundle ---- */
+
+static char *s_root_ca;              /* written once under s_root_ca_once, read-only after */
+static pthread_once_t s_root_ca_once = PTHREAD_ONCE_INIT;
+
+static void load_root_ca(void)
+{
+    const char *path = getenv("FLEETWARDEN_ROOT_CA_FILE");
+    path = path && path[0] ? path : ROOT_CA_DEFAULT;
+    FILE *f = fopen(path, "rb");
+    char data[8192];
+    size_t n = f ? fread(data, 1, sizeof data - 1, f) : 0;
+    if (f)
+        fclose(f);
+    data[n] = 0;
+    if (n == 0 || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
+        char fields[400];
+        snprintf(fields, sizeof fields, "\"path\":\"%s\"", path);
+        log_fields(LOG_WARN, "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
+                             "bundles carry rootCaPem null", fields);
+        return;
+    }
+    s_root_ca = xstrdup(data);
+}
+
+/* The parts of the bundle that are not the key; NULL with resp set. */
+static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
+{
+    json_t *fleet = 0;
+    int rc = store_fleet_get(fstr(claim, "fleet"), &fleet);
+    if (rc && rc != FW_ENOTFOUND) {
+        store_failed(resp, rc);
+        return 0;
+    }
+    struct greengrass_paths paths = {0};
+    char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
+    pthread_once(&s_root_ca_once, load_root_ca);
+    json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "claimId", fstr(claim, "id"), "certificateId",
+                          fstr(claim, "certificateId"), "certificateArn", fstr(claim, "certificateArn"),
+                          "certificatePem", fstr(claim, "certificatePem"), "rootCaPem", s_root_ca,
+                          "greengrassConfig", yaml);
+    free(yaml);
+    json_decref(fleet);
+    return b;
+}
+
+static void audit_download(struct http_req *req, int status)
+{
+    struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id};
+    if (store_audit_append(&e, req->svc->cfg.audit_max))
+        log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
+}
+
+/* Takes the key and adds privateKeyPem (or null) to b. 0 or answered. */
+static int bundle_take_key(const char *id, json_t *b, struct http_resp *resp)
+{
+    char *sealed = 0, why[200];
+    unsigned char *pem = 0;
+    size_t n = 0;
+    int rc = store_claim_bundle_take(id, &sealed, why, sizeof why);
+    if (rc == FW_EGONE || rc == FW_ECONFLICT) {
+        http_problem(resp, rc == FW_EGONE ? 410 : 409, 0, why);
+        return rc;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return rc;
+    }
+    if (sealed && seal_kek_decrypt(sealed, id, &pem, &n)) {
+        http_problem(resp, 500, 0, "the sealed private key does not open with this service's key-encryption key");
+        free(sealed);
+        return FW_ECRYPTO;
+    }
+    json_object_set_new(b, "privateKeyPem", pem ? json_stringn((const char *)pem, n) : json_null());
+    if (pem) {
+        xwipe(pem, n);
+        free(pem);
+    }
+    free(sealed);
+    return 0;
+}
+
+static void get_bundle(struct http_req *req, struct http_resp *resp)
+{
+    json_t *claim = load_claim(req, resp);
+    json_t *b = claim ? bundle_base(claim, resp) : 0;
+    if (b && !bundle_take_key(fstr(claim, "id"), b, resp)) {
+        http_resp_json(resp, 200, b);
+        b = 0;
+        char fields[120];
+        snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);
+        log_fields(LOG_INFO, "claim bundle downloaded", fields);
+    }
+    /* The server sends Cache-Control: no-store on every answer (server_req.c). */
+    audit_download(req, resp->status);
+    json_decref(b);
+    json_decref(claim);
+}
+
+/* ---- rotate, disable, enable, delete ---- */
+
+/* The body of a POST whose body is optional: {} when empty. NULL when
+ * it is not a JSON object (answered). */
+static json_t *optional_body(struct http_req *req, struct http_resp *resp)
+{
+    if (!req->body || req->body_len == 0 || strspn(req->body, " \t\r\n") == req->body_len)
+        return json_object();
+    json_error_t e;
+    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(o)) {
+        http_problem(resp, 400, "Malformed JSON", "the body must be a JSON object");
+        json_decref(o);
+        return 0;
+    }
+    return o;
+}
+
+static int only_fields(json_t *body, const char *const *allowed, struct http_resp *resp)
+{
+    const char *key;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(body, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= !strcmp(key, *a);
+        if (!ok) {
+            if (!bad)
+                http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
+            http_problem_field(resp, key, "unknown field");
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+static void field_problem(struct http_resp *resp, const char *field, const char *msg)
+{
+    http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
+    http_problem_field(resp, field, msg);
+}
+
+/* Validates rotate's {graceSeconds, csr}; 0 or answered. */
+static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct keys_info *ki, const char **csr,
+                        struct http_resp *resp)
+{
+    static const char *const allowed[] = {"graceSeconds", "csr", 0};
+    char why[200];
+    if (only_fields(body, allowed, resp))
+        return FW_EINVAL;
+    json_t *g = json_object_get(body, "graceSeconds");
+    *grace = -1;
+    if (g && (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 30L * 86400)) {
+        field_problem(resp, "graceSeconds", "must be an integer from 0 to 2592000 (30 days)");
+        return FW_EINVAL;
+    }
+    if (g)
+        *grace = (long)json_integer_value(g);
+    *csr = fstr(body, "csr");
+    int is_csr = !strcmp(fstr(claim, "keySource") ? fstr(claim, "keySource") : "", "csr");
+    if (is_csr && !*csr) {
+        field_problem(resp, "csr", "required: this claim's key is kept by its owner, so its successor needs a new CSR");
+        return FW_EINVAL;
+    }
+    if (!is_csr && json_object_get(body, "csr")) {
+        field_problem(resp, "csr", "only allowed for claims with keySource csr");
+        return FW_EINVAL;
+    }
+    if (*csr && keys_check_csr(*csr, strlen(*csr), ki, why, sizeof why)) {
+        field_problem(resp, "csr", why);
+        return FW_EINVAL;
+    }
+    return 0;
+}
+
+static void conflict_state(struct http_resp *resp, const json_t *claim, const char *what)
+{
+    char d[200];
+    snprintf(d, sizeof d, "a claim in state %s cannot be %s", fstr(claim, "state") ? fstr(claim, "state") : "?",
+             what);
+    http_problem(resp, 409, 0, d);
+}
+
+static void rotate_claim(struct http_req *req, struct http_resp *resp)
+{
+    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    struct keys_info ki;
+    long grace;
+    const char *csr = 0;
+    char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
+    if (body && !parse_rotate(body, claim, &grace, &ki, &csr, resp)) {
+        int rc = claims_enqueue_rotate(fstr(claim, "id"), grace, csr, csr ? ki.fp : 0, csr ? ki.type : 0, 0, succ,
+                                       jid, sizeof jid);
+        if (rc == FW_ECONFLICT)
+            conflict_state(resp, claim, "rotated (only active claims rotate)");
+        else if (rc)
+            store_failed(resp, rc);
+        else
+            accepted(resp, jid, fstr(claim, "id"), "successor", succ);
+    }
+    json_decref(body);
+    json_decref(claim);
+}
+
+/* Validates disable's {reason, revoke, replace}; 0 or answered. */
+static int parse_disable(json_t *body, const json_t *claim, const char **reason, int *revoke, int *replace,
+                         struct http_resp *resp)
+{
+    static const char *const allowed[] = {"reason", "revoke", "replace", 0};
+    if (only_fields(body, allowed, resp))
+        return FW_EINVAL;
+    json_t *r = json_object_get(body, "reason"), *rv = json_object_get(body, "revoke"),
+           *rp = json_object_get(body, "replace");
+    *reason = json_string_value(r);
+    if (!*reason || !(*reason)[0] || claims_utf8_len(*reason) > 500) {
+        field_problem(resp, "reason", "required: why the claim is disabled, 1 to 500 characters");
+        return FW_EINVAL;
+    }
+    if ((rv && !json_is_boolean(rv)) || (rp && !json_is_boolean(rp))) {
+        field_problem(resp, rv && !json_is_boolean(rv) ? "revoke" : "replace", "must be true or false");
+        return FW_EINVAL;
+    }
+    *revoke = json_is_true(rv);
+    *replace = json_is_true(rp);
+    if (*replace && fstr(claim, "keySource") && !strcmp(fstr(claim, "keySource"), "csr")) {
+        field_problem(resp, "replace", "not possible for keySource csr: create a new claim with a new CSR");
+        return FW_EINVAL;
+    }
+    return 0;
+}
+
+static void disable_claim(struct http_req *req, struct http_resp *resp)
+{
+    json_t *claim = load_claim(req, resp);
+    const char *reason;
+    int revoke, replace;
+    char jid[JOB_ID_MAX];
+    if (claim && !parse_disable(req->json, claim, &reason, &revoke, &replace, resp)) {
+        int rc = claims_enqueue_disable(fstr(claim, "id"), reason, revoke, replace, jid, sizeof jid);
+        if (rc == FW_ECONFLICT)
+            conflict_state(resp, claim, revoke ? "revoked" : "disabled");
+        else if (rc)
+            store_failed(resp, rc);
+        else
+            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+    }
+    json_decref(claim);
+}
+
+static void enable_claim(struct http_req *req, struct http_resp *resp)
+{
+    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    static const char *const allowed[] = {0};
+    char jid[JOB_ID_MAX];
+    if (body && !only_fields(body, allowed, resp)) {
+        int rc = claims_enqueue_enable(fstr(claim, "id"), jid, sizeof jid);
+        if (rc == FW_ECONFLICT && !strcmp(fstr(claim, "state"), "revoked"))
+            http_problem(resp, 409, 0, "the claim is revoked: revocation is final");
+        else if (rc == FW_ECONFLICT)
+            conflict_state(resp, claim, "enabled (only inactive claims)");
+        else if (rc)
+            store_failed(resp, rc);
+        else
+            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+    }
+    json_decref(body);
+    json_decref(claim);
+}
+
+static void delete_claim(struct http_req *req, struct http_resp *resp)
+{
+    json_t *claim = load_claim(req, resp);
+    char jid[JOB_ID_MAX];
+    if (claim) {
+        int rc = claims_enqueue_delete(fstr(claim, "id"), 0, jid, sizeof jid);
+        if (rc == FW_ECONFLICT)
+            conflict_state(resp, claim, "deleted yet (wait for its creation to finish)");
+        else if (rc)
+            store_failed(resp, rc);
+        else
+            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+    }
+    json_decref(claim);
+}
+
+static const struct route s_routes[] = {
+    {"POST", "/v1/fleets/{name}/claims", SCOPE_OPERATE, ROUTE_JSON, create_claim},
+    {"GET", "/v1/claims", SCOPE_READ, 0, list_claims},
+    {"GET", "/v1/claims/{id}", SCOPE_READ, 0, get_claim},
+    {"DELETE", "/v1/claims/{id}", SCOPE_OPERATE, 0, delete_claim},
+    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, 0, get_bundle},
+    {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim},
+    {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim},
+    {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim},
+};
+
+ROUTE_TABLE(routes_claims_table, s_routes);

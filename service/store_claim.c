@@ -1,0 +1,666 @@
+/*
+ * store_claim.c - claim records in Redis (layout in store_claim.h).
+ *
+ * Invariants:
+ *  - A record's state changes only through store_claim_transition (or the
+ *    create/successor scripts), each one Lua script that checks the current
+ *    state against the allowed set computed by store_claim_transition_ok.
+ *  - The sealed private key is never in the hash: it is P claimkey:ID with
+ *    an EXPIRE, taken and deleted by the bundle script in the same step
+ *    that marks the claim downloaded, so two downloads cannot both get it.
+ *  - A key is recorded once per claim (store_claim_key_init is "set if
+ *    absent"), so a retried creation reuses the CSR it already made.
+ *
+ * Load: one claim creation is a handful of commands; listing scans at most
+ * a few thousand index entries per page (filters are applied in Lua).
+ */
+#include "store_claim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hiredis/hiredis.h>
+#include <openssl/rand.h>
+
+#include "err.h"
+#include "mem.h"
+#include "store.h"
+#include "store_conn.h"
+
+static const char *const s_states[CLAIM_NSTATES] = {"creating", "active",  "rotating", "inactive",
+                                                    "revoked",  "deleted", "failed"};
+
+const char *store_claim_state_name(int state)
+{
+    return state >= 0 && state < CLAIM_NSTATES ? s_states[state] : 0;
+}
+
+int store_claim_state_parse(const char *s)
+{
+    for (int i = 0; s && i < CLAIM_NSTATES; i++)
+        if (!strcmp(s, s_states[i]))
+            return i;
+    return -1;
+}
+
+/* Allowed transitions: s_allowed[to] is a bit set of the states it may be
+ * entered from. */
+#define B(s) (1u << (s))
+static const unsigned s_allowed[CLAIM_NSTATES] = {
+    [CLAIM_CREATING] = 0,
+    [CLAIM_ACTIVE] = B(CLAIM_CREATING) | B(CLAIM_ACTIVE) | B(CLAIM_INACTIVE),
+    [CLAIM_ROTATING] = B(CLAIM_ACTIVE) | B(CLAIM_ROTATING),
+    [CLAIM_INACTIVE] = B(CLAIM_ACTIVE) | B(CLAIM_ROTATING) | B(CLAIM_INACTIVE),
+    [CLAIM_REVOKED] = B(CLAIM_ACTIVE) | B(CLAIM_ROTATING) | B(CLAIM_INACTIVE) | B(CLAIM_REVOKED),
+    [CLAIM_DELETED] = B(CLAIM_ACTIVE) | B(CLAIM_ROTATING) | B(CLAIM_INACTIVE) | B(CLAIM_REVOKED) |
+                      B(CLAIM_FAILED) | B(CLAIM_DELETED),
+    [CLAIM_FAILED] = B(CLAIM_CREATING) | B(CLAIM_FAILED),
+};
+#undef B
+
+int store_claim_transition_ok(int from, int to)
+{
+    if (from < 0 || from >= CLAIM_NSTATES || to < 0 || to >= CLAIM_NSTATES)
+        return 0;
+    return (s_allowed[to] >> from) & 1u;
+}
+
+int store_claim_state_active(int state)
+{
+    return state == CLAIM_CREATING || state == CLAIM_ACTIVE || state == CLAIM_ROTATING;
+}
+
+int store_claim_id_new(char out[CLAIM_ID_MAX])
+{
+    unsigned char r[12];
+    if (RAND_bytes(r, sizeof r) != 1)
+        return FW_ECRYPTO;
+    memcpy(out, "clm_", 4);
+    for (int i = 0; i < 12; i++)
+        snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
+int store_claim_id_valid(const char *s)
+{
+    return s && strlen(s) == 28 && !strncmp(s, "clm_", 4) && strspn(s + 4, "0123456789abcdef") == 24;
+}
+
+/* ---- Redis plumbing ---- */
+
+/* Runs an argv command on the thread's connection; NULL with *rc set on
+ * failure (error replies included). */
+static redisReply *argv_cmd(int *rc, int argc, const char **argv, const size_t *lens)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    if (!r) {
+        store_conn_broken();
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        *rc = FW_EREDIS;
+        return 0;
+    }
+    *rc = 0;
+    return r;
+}
+
+/* An argv under construction: strings are copied into owned storage. */
+struct cmdv {
+    const char *argv[96];
+    char *owned[96];
+    int argc;
+};
+
+static void cv_add(struct cmdv *v, const char *s)
+{
+    if (v->argc < 96) {
+        v->owned[v->argc] = xstrdup(s ? s : "");
+        v->argv[v->argc] = v->owned[v->argc];
+        v->argc++;
+    }
+}
+
+static void cv_addf(struct cmdv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cv_addf(struct cmdv *v, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    cv_add(v, tmp);
+}
+
+static void cv_free(struct cmdv *v)
+{
+    for (int i = 0; i < v->argc; i++)
+        free(v->owned[i]);
+    v->argc = 0;
+}
+
+static redisReply *cv_run(struct cmdv *v, int *rc)
+{
+    redisReply *r = argv_cmd(rc, v->argc, v->argv, 0);
+    cv_free(v);
+    return r;
+}
+
+/* Starts "EVAL script nkeys"; the caller adds keys, then arguments. */
+static void cv_eval(struct cmdv *v, const char *script, int nkeys)
+{
+    cv_add(v, "EVAL");
+    cv_add(v, script);
+    cv_addf(v, "%d", nkeys);
+}
+
+/* Integer status from a script reply ({code, ...} or code). */
+static long long reply_code(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER)
+        return r->element[0]->integer;
+    return -99;
+}
+
+static const char *reply_str(const redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING)
+        return 0;
+    return r->element[i]->str;
+}
+
+/* HGETALL-style flat array -> JSON object of strings. */
+static json_t *flat_to_object(const redisReply *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        const char *k = reply_str(r, i), *val = reply_str(r, i + 1);
+        if (k && val)
+            json_object_set_new(o, k, json_string(val));
+    }
+    return o;
+}
+
+/* ---- create, get, set ---- */
+
+static void add_opt(struct cmdv *v, const char *name, const char *value)
+{
+    if (value && value[0]) {
+        cv_add(v, name);
+        cv_add(v, value);
+    }
+}
+
+static const char s_create_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 3))\n"
+    "redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])\n"
+    "return 1\n";
+
+int store_claim_create(const char *id, const struct claim_new *c)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    long long now = store_now_ms();
+    cv_eval(&v, s_create_lua, 3);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaims", p);
+    cv_addf(&v, "%sclaims:f:%s", p, c->fleet);
+    cv_addf(&v, "%lld", now);
+    cv_add(&v, id);
+    const char *fixed[] = {"id", id, "fleet", c->fleet, "state", "creating", "keySource", c->key_source,
+                           "keyType", c->key_type, "bundleDownloaded", "0", "keyHeld", "0"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        cv_add(&v, fixed[i]);
+    cv_add(&v, "created");
+    cv_addf(&v, "%lld", now);
+    cv_add(&v, "updated");
+    cv_addf(&v, "%lld", now);
+    add_opt(&v, "csr", c->csr);
+    add_opt(&v, "publicKeyFp", c->public_key_fp);
+    add_opt(&v, "note", c->note);
+    add_opt(&v, "predecessor", c->predecessor);
+    add_opt(&v, "job", c->job);
+    if (c->expected_devices > 0) {
+        cv_add(&v, "expectedDevices");
+        cv_addf(&v, "%lld", c->expected_devices);
+    }
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    rc = reply_code(r) == 1 ? 0 : FW_ECONFLICT;
+    freeReplyObject(r);
+    return rc;
+}
+
+int store_claim_get(const char *id, json_t **fields)
+{
+    struct cmdv v = {0};
+    *fields = 0;
+    cv_add(&v, "HGETALL");
+    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        freeReplyObject(r);
+        return FW_ENOTFOUND;
+    }
+    *fields = flat_to_object(r);
+    freeReplyObject(r);
+    return 0;
+}
+
+static const char s_set_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'updated', ARGV[1], unpack(ARGV, 2))\n"
+    "return 1\n";
+
+int store_claim_set(const char *id, const char *const *kv, size_t n)
+{
+    struct cmdv v = {0};
+    cv_eval(&v, s_set_lua, 1);
+    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    cv_addf(&v, "%lld", store_now_ms());
+    for (size_t i = 0; i < 2 * n; i++)
+        cv_add(&v, kv[i]);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    rc = reply_code(r) == 1 ? 0 : FW_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
+}
+
+/* ARGV[1] now, ARGV[2] target state, ARGV[3] allowed states ",a,b,",
+ * ARGV[4..] fields. Returns {code, current state}. */
+static const char s_transition_lua[] =
+    "local cur = redis.call('HGET', KEYS[1], 'state')\n"
+    "if not cur then return {0, ''} end\n"
+    "if not string.find(ARGV[3], ',' .. cur .. ',', 1, true) then return {2, cur} end\n"
+    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[1], unpack(ARGV, 4))\n"
+    "return {1, cur}\n";
+
+static void allowed_list(int to, char *out, size_t n)
+{
+    size_t off = (size_t)snprintf(out, n, ",");
+    for (int s = 0; s < CLAIM_NSTATES && off < n; s++)
+        if (store_claim_transition_ok(s, to))
+            off += (size_t)snprintf(out + off, n - off, "%s,", s_states[s]);
+}
+
+int store_claim_transition(const char *id, int to, const char *const *kv, size_t n, int *from)
+{
+    struct cmdv v = {0};
+    char allowed[128];
+    if (from)
+        *from = -1;
+    if (!store_claim_state_name(to))
+        return FW_EINVAL;
+    allowed_list(to, allowed, sizeof allowed);
+    cv_eval(&v, s_transition_lua, 1);
+    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    cv_addf(&v, "%lld", store_now_ms());
+    cv_add(&v, s_states[to]);
+    cv_add(&v, allowed);
+    for (size_t i = 0; i < 2 * n; i++)
+        cv_add(&v, kv[i]);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long code = reply_code(r);
+    if (from)
+        *from = store_claim_state_parse(reply_str(r, 1));
+    freeReplyObject(r);
+    return code == 1 ? 0 : code == 2 ? FW_ECONFLICT : FW_ENOTFOUND;
+}
+
+/* ---- the sealed key ---- */
+
+/* KEYS: claim, claimkey. ARGV: now, csr, fp, keyType, sealed, ttl. */
+static const char s_key_init_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "if redis.call('HEXISTS', KEYS[1], 'csr') == 1 then return 2 end\n"
+    "redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6])\n"
+    "redis.call('HSET', KEYS[1], 'csr', ARGV[2], 'publicKeyFp', ARGV[3], 'keyType', ARGV[4], 'keyHeld', '1',\n"
+    "           'updated', ARGV[1])\n"
+    "return 1\n";
+
+int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type, const char *sealed,
+                         long ttl_s, int *already)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    *already = 0;
+    cv_eval(&v, s_key_init_lua, 2);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaimkey:%s", p, id);
+    cv_addf(&v, "%lld", store_now_ms());
+    cv_add(&v, csr);
+    cv_add(&v, fp);
+    cv_add(&v, key_type);
+    cv_add(&v, sealed);
+    cv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long code = reply_code(r);
+    freeReplyObject(r);
+    *already = code == 2;
+    return code == 0 ? FW_ENOTFOUND : 0;
+}
+
+static const char s_key_put_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])\n"
+    "redis.call('HSET', KEYS[1], 'keyHeld', '1', 'updated', ARGV[1])\n"
+    "return 1\n";
+
+int store_claim_key_put(const char *id, const char *sealed, long ttl_s)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    cv_eval(&v, s_key_put_lua, 2);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaimkey:%s", p, id);
+    cv_addf(&v, "%lld", store_now_ms());
+    cv_add(&v, sealed);
+    cv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    rc = reply_code(r) == 1 ? 0 : FW_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
+}
+
+static const char s_key_erase_lua[] =
+    "local had = redis.call('DEL', KEYS[2])\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 and had == 1 then\n"
+    "  redis.call('HSET', KEYS[1], 'keyHeld', '0', 'keyErasedReason', ARGV[1])\n"
+    "end\n"
+    "return had\n";
+
+int store_claim_key_erase(const char *id, const char *reason)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    cv_eval(&v, s_key_erase_lua, 2);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaimkey:%s", p, id);
+    cv_add(&v, reason);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+/* {code, sealed|false, why}: 0 ok, -1 not found, -2 gone, -3 creating. */
+static const char s_bundle_lua[] =
+    "local f = redis.call('HMGET', KEYS[1], 'state', 'bundleDownloaded', 'keyHeld', 'keyErasedReason')\n"
+    "if not f[1] then return {-1, false, ''} end\n"
+    "if f[2] == '1' then return {-2, false, 'the bundle was already downloaded'} end\n"
+    "if f[1] == 'creating' then return {-3, false, 'the claim is still being created'} end\n"
+    "if f[1] == 'revoked' or f[1] == 'deleted' or f[1] == 'failed' then\n"
+    "  return {-2, false, 'the claim is ' .. f[1]} end\n"
+    "local sealed = redis.call('GET', KEYS[2])\n"
+    "if f[3] == '1' and not sealed then\n"
+    "  redis.call('HSET', KEYS[1], 'keyHeld', '0', 'keyErasedReason', 'ttl')\n"
+    "  return {-2, false, 'the private key was erased: it was not downloaded within its time to live'} end\n"
+    "if f[3] ~= '1' and f[4] then\n"
+    "  return {-2, false, 'the private key was erased (' .. f[4] .. ')'} end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "redis.call('HSET', KEYS[1], 'bundleDownloaded', '1', 'bundleDownloadedAt', ARGV[1], 'keyHeld', '0')\n"
+    "if sealed then redis.call('HSET', KEYS[1], 'keyErasedReason', 'downloaded') end\n"
+    "return {0, sealed or false, ''}\n";
+
+int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t whylen)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    *sealed = 0;
+    why[0] = 0;
+    cv_eval(&v, s_bundle_lua, 2);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaimkey:%s", p, id);
+    cv_addf(&v, "%lld", store_now_ms());
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long code = reply_code(r);
+    const char *s = reply_str(r, 1), *w = reply_str(r, 2);
+    snprintf(why, whylen, "%s", w ? w : "");
+    if (code == 0 && s)
+        *sealed = xstrdup(s);
+    freeReplyObject(r);
+    return code == 0 ? 0 : code == -1 ? FW_ENOTFOUND : code == -2 ? FW_EGONE : FW_ECONFLICT;
+}
+
+/* ---- listing and counting ---- */
+
+/* KEYS[1] index; ARGV: offset, limit, state ("" any), prefix, max scan.
+ * Returns {next offset or -1, {flat hash, ...}}. */
+static const char s_list_lua[] =
+    "local off, lim, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])\n"
+    "local total = redis.call('ZCARD', KEYS[1])\n"
+    "local out, pos = {}, off\n"
+    "while #out < lim and pos < total and pos - off < scan do\n"
+    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + 199)\n"
+    "  if #ids == 0 then break end\n"
+    "  for _, id in ipairs(ids) do\n"
+    "    pos = pos + 1\n"
+    "    local k = ARGV[4] .. 'claim:' .. id\n"
+    "    if ARGV[3] == '' or redis.call('HGET', k, 'state') == ARGV[3] then\n"
+    "      local h = redis.call('HGETALL', k)\n"
+    "      if #h > 0 then out[#out + 1] = h end\n"
+    "    end\n"
+    "    if #out >= lim or pos - off >= scan then break end\n"
+    "  end\n"
+    "end\n"
+    "if pos >= total then pos = -1 end\n"
+    "return {pos, out}\n";
+
+static int parse_cursor(const char *cursor, long *off)
+{
+    *off = 0;
+    if (!cursor || !cursor[0])
+        return 0;
+    char *end = 0;
+    long v = strtol(cursor, &end, 10);
+    if (end == cursor || *end || v < 0 || v > 100000000)
+        return FW_EINVAL;
+    *off = v;
+    return 0;
+}
+
+static json_t *rows_to_array(const redisReply *rows)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; rows->type == REDIS_REPLY_ARRAY && i < rows->elements; i++)
+        json_array_append_new(arr, flat_to_object(rows->element[i]));
+    return arr;
+}
+
+int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
+                     char **next)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    long off;
+    *items = 0;
+    *next = 0;
+    if (parse_cursor(cursor, &off))
+        return FW_EINVAL;
+    cv_eval(&v, s_list_lua, 1);
+    if (fleet)
+        cv_addf(&v, "%sclaims:f:%s", p, fleet);
+    else
+        cv_addf(&v, "%sclaims", p);
+    cv_addf(&v, "%ld", off);
+    cv_addf(&v, "%d", limit);
+    cv_add(&v, state ? state : "");
+    cv_add(&v, p);
+    cv_add(&v, "5000");
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        freeReplyObject(r);
+        return FW_EREDIS;
+    }
+    *items = rows_to_array(r->element[1]);
+    if (r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0)
+        *next = xasprintf("%lld", r->element[0]->integer);
+    freeReplyObject(r);
+    return 0;
+}
+
+static const char s_count_lua[] =
+    "local n = 0\n"
+    "for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  local s = redis.call('HGET', ARGV[1] .. 'claim:' .. id, 'state')\n"
+    "  if s == 'creating' or s == 'active' or s == 'rotating' then n = n + 1 end\n"
+    "end\n"
+    "return n\n";
+
+int store_claim_count_active(const char *fleet, int *n)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    *n = 0;
+    cv_eval(&v, s_count_lua, 1);
+    cv_addf(&v, "%sclaims:f:%s", p, fleet);
+    cv_add(&v, p);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    *n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0;
+    freeReplyObject(r);
+    return 0;
+}
+
+int store_claim_set_registrations(const char *id, long long last_hour, long long total, long long updated_ms)
+{
+    char a[24], b[24], c[24];
+    snprintf(a, sizeof a, "%lld", last_hour);
+    snprintf(b, sizeof b, "%lld", total);
+    snprintf(c, sizeof c, "%lld", updated_ms);
+    const char *kv[] = {"regLastHour", a, "regTotal", b, "regUpdatedAt", c};
+    return store_claim_set(id, kv, 3);
+}
+
+/* ---- rotation ---- */
+
+/* KEYS[1] old claim, KEYS[2] new claim. ARGV: new id, now, csr, fp,
+ * key type override, prefix, old id. Returns {code, successor id}. */
+static const char s_successor_lua[] =
+    "local f = redis.call('HMGET', KEYS[1], 'state', 'successor', 'fleet', 'keySource', 'keyType',\n"
+    "                     'expectedDevices', 'note')\n"
+    "if not f[1] then return {0, ''} end\n"
+    "if f[2] and f[2] ~= '' then return {2, f[2]} end\n"
+    "local kt = ARGV[5] ~= '' and ARGV[5] or f[5]\n"
+    "redis.call('HSET', KEYS[2], 'id', ARGV[1], 'fleet', f[3], 'state', 'creating', 'keySource', f[4],\n"
+    "           'keyType', kt, 'bundleDownloaded', '0', 'keyHeld', '0', 'created', ARGV[2],\n"
+    "           'updated', ARGV[2], 'predecessor', ARGV[7])\n"
+    "if f[6] then redis.call('HSET', KEYS[2], 'expectedDevices', f[6]) end\n"
+    "if f[7] then redis.call('HSET', KEYS[2], 'note', f[7]) end\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'csr', ARGV[3], 'publicKeyFp', ARGV[4]) end\n"
+    "redis.call('ZADD', ARGV[6] .. 'claims', ARGV[2], ARGV[1])\n"
+    "redis.call('ZADD', ARGV[6] .. 'claims:f:' .. f[3], ARGV[2], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], 'successor', ARGV[1], 'updated', ARGV[2])\n"
+    "return {1, ARGV[1]}\n";
+
+int store_claim_successor_ensure(const char *id, const char *csr, const char *fp, const char *key_type,
+                                 char out[CLAIM_ID_MAX], int *created)
+{
+    struct cmdv v = {0};
+    const char *p = store_prefix();
+    char nid[CLAIM_ID_MAX];
+    *created = 0;
+    out[0] = 0;
+    if (store_claim_id_new(nid))
+        return FW_ECRYPTO;
+    cv_eval(&v, s_successor_lua, 2);
+    cv_addf(&v, "%sclaim:%s", p, id);
+    cv_addf(&v, "%sclaim:%s", p, nid);
+    cv_add(&v, nid);
+    cv_addf(&v, "%lld", store_now_ms());
+    cv_add(&v, csr);
+    cv_add(&v, fp);
+    cv_add(&v, key_type);
+    cv_add(&v, p);
+    cv_add(&v, id);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long code = reply_code(r);
+    const char *s = reply_str(r, 1);
+    if (code && s)
+        snprintf(out, CLAIM_ID_MAX, "%s", s);
+    *created = code == 1;
+    freeReplyObject(r);
+    return code ? 0 : FW_ENOTFOUND;
+}
+
+int store_claim_rotation_due(const char *id, long long due_ms)
+{
+    struct cmdv v = {0};
+    cv_add(&v, due_ms > 0 ? "ZADD" : "ZREM");
+    cv_addf(&v, "%sclaims:rotdue", store_prefix());
+    if (due_ms > 0)
+        cv_addf(&v, "%lld", due_ms);
+    cv_add(&v, id);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static const char s_take_lua[] =
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
+    "if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end\n"
+    "return ids\n";
+
+int store_claim_rotation_take(long long now_ms, int max, json_t **ids)
+{
+    struct cmdv v = {0};
+    *ids = 0;
+    cv_eval(&v, s_take_lua, 1);
+    cv_addf(&v, "%sclaims:rotdue", store_prefix());
+    cv_addf(&v, "%lld", now_ms);
+    cv_addf(&v, "%d", max > 0 ? max : 1);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+        if (reply_str(r, i))
+            json_array_append_new(arr, json_string(reply_str(r, i)));
+    *ids = arr;
+    freeReplyObject(r);
+    return 0;
+}
