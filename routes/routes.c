@@ -7,8 +7,10 @@
 #include "claims.h"
 #include "docs.h"
 #include "events.h"
+#include "fleets.h"
 #include "jobs.h"
 #include "ops.h"
+#include "templates.h"
 #include "tokens.h"
 
 static const struct route_table *const s_tables[] = {
@@ -18,6 +20,7 @@ static const struct route_table *const s_tables[] = {
     &routes_jobs_table,
     &routes_events_table,
     &routes_claims_table,
+    &routes_fleets_table, &routes_templates_table,   /* fleets, templates (issue 6) */
 };
 
 const struct route_table *const *routes_all(size_t *ntables)

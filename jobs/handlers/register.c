@@ -10,7 +10,11 @@
 #include "claim_delete.h"
 #include "claim_disable.h"
 #include "claim_rotate.h"
+#include "fleet_reconcile.h"
+#include "fleet_setup.h"
+#include "fleet_teardown.h"
 #include "jobs/registry.h"
+#include "template_jobs.h"
 
 struct handler_type {
     const char *type;
@@ -19,6 +23,15 @@ struct handler_type {
 };
 
 static const struct handler_type s_types[] = {
+    /* fleets and templates (issue 6): one setup/teardown/reconcile per fleet, one job per template */
+    {"fleet.setup", fleet_setup_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
+    {"fleet.plan", fleet_plan_run, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
+    {"fleet.teardown", fleet_teardown_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
+    {"fleet.reconcile", fleet_reconcile_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
+    {"template.create", template_create_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
+    {"template.update", template_update_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},
+    {"template.version", template_version_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},
+    {"template.delete", template_delete_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
     /* claims (issue 7): disable/enable on the critical lane; creation rate-limited per certificate */
     {"claim.create", claim_create_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
     {"claim.rotate", claim_rotate_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},

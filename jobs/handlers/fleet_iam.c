@@ -1,0 +1,274 @@
+/*
+ * fleet_iam.c - IAM resources of a fleet: look, compare, create or update.
+ *
+ * IAM answers policy documents URL-encoded; aws/iam.c decodes them and
+ * policies_equal compares meaning, not bytes. An IAM managed policy keeps
+ * at most five versions, so before CreatePolicyVersion the oldest
+ * non-default version is deleted when five exist.
+ */
+#include "fleet_iam.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/iam.h"
+#include "fleet_run.h"
+#include "policies.h"
+#include "service/err.h"
+
+#define IAM_MAX_VERSIONS 5
+
+static char *dump(const json_t *doc)
+{
+    return json_dumps(doc, JSON_COMPACT);
+}
+
+static int create_role(struct fleet_run *r, const char *key, const char *name, const char *trust)
+{
+    int rc = fleet_run_mark_creating(r, key, name);
+    if (rc)
+        return rc;
+    struct iam_create_role_input in = {0};
+    in.role_name = name;
+    in.assume_role_policy_document = trust;
+    in.description = "Created by fleetwarden (AWS IoT Greengrass fleet provisioning)";
+    struct iam_role role = {0};
+    rc = iam_create_role(r->aws, &in, &role, &r->err);
+    if (rc)
+        return fleet_run_fail(r, key, name);
+    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", role.arn, "origin", "created"));
+    iam_role_cleanup(&role);
+    return rc;
+}
+
+/* Compares the found role's trust policy; updates it when allowed. */
+static int check_role(struct fleet_run *r, const char *key, const struct iam_role *role, const json_t *want,
+                      const char *trust)
+{
+    char diff[512];
+    const char *origin = fleet_run_found_origin(r, key);
+    if (policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
+        fleet_run_matches(r, key, role->role_name);
+    } else {
+        int d = fleet_run_differs(r, key, role->role_name, diff);
+        if (d <= 0)
+            return d;
+        if (iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
+            return fleet_run_fail(r, key, role->role_name);
+        if (strcmp(origin, "created"))
+            origin = "adopted";
+    }
+    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn,
+                                              "origin", origin));
+}
+
+static int ensure_role(struct fleet_run *r, const char *key, const char *name, json_t *want)
+{
+    char *trust = dump(want);
+    struct iam_role role = {0};
+    int rc = iam_get_role(r->aws, name, &role, &r->err);
+    if (rc == FW_ENOTFOUND)
+        rc = fleet_run_missing(r, key, name) ? create_role(r, key, name, trust) : 0;
+    else if (rc)
+        rc = fleet_run_fail(r, key, name);
+    else
+        rc = check_role(r, key, &role, want, trust);
+    iam_role_cleanup(&role);
+    free(trust);
+    json_decref(want);
+    return rc;
+}
+
+int fleet_iam_tes_role(struct fleet_run *r)
+{
+    return ensure_role(r, "tokenExchangeRole", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
+                       policies_tes_trust());
+}
+
+int fleet_iam_prov_role(struct fleet_run *r)
+{
+    return ensure_role(r, "provisioningRole", fleet_run_spec_str(r, "provisioningRole", "name"),
+                       policies_provisioning_trust());
+}
+
+/* Deletes the oldest non-default version when IAM's five are used. */
+static int prune_versions(struct fleet_run *r, const char *arn)
+{
+    struct iam_policy_version_list l = {0};
+    if (iam_list_policy_versions(r->aws, arn, &l, &r->err))
+        return -1;
+    const struct iam_policy_version *oldest = 0;
+    for (size_t i = 0; i < l.n; i++)
+        if (!l.items[i].is_default_version && (!oldest || l.items[i].create_date < oldest->create_date))
+            oldest = &l.items[i];
+    int rc = 0;
+    if (l.n >= IAM_MAX_VERSIONS && oldest)
+        rc = iam_delete_policy_version(r->aws, arn, oldest->version_id, &r->err) ? -1 : 0;
+    iam_policy_version_list_cleanup(&l);
+    return rc;
+}
+
+static int update_policy(struct fleet_run *r, const char *key, const char *name, const char *arn, const char *doc)
+{
+    struct iam_policy_version v = {0};
+    if (prune_versions(r, arn) || iam_create_policy_version(r->aws, arn, doc, 1, &v, &r->err))
+        return fleet_run_fail(r, key, name);
+    iam_policy_version_cleanup(&v);
+    return 0;
+}
+
+static int check_policy(struct fleet_run *r, const char *key, const char *name, const struct iam_policy *p,
+                        const json_t *want, const char *doc)
+{
+    struct iam_policy_version v = {0};
+    if (iam_get_policy_version(r->aws, p->arn, p->default_version_id, &v, &r->err))
+        return fleet_run_fail(r, key, name);
+    char diff[512];
+    const char *origin = fleet_run_found_origin(r, key);
+    int rc = 0;
+    if (policies_equal(v.document, want, diff, sizeof diff)) {
+        fleet_run_matches(r, key, name);
+    } else {
+        rc = fleet_run_differs(r, key, name, diff);
+        if (rc > 0)
+            rc = update_policy(r, key, name, p->arn, doc);
+        if (!rc && strcmp(origin, "created"))
+            origin = "adopted";
+    }
+    iam_policy_version_cleanup(&v);
+    if (rc)
+        return rc;
+    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p->arn, "origin", origin));
+}
+
+static int create_policy(struct fleet_run *r, const char *key, const char *name, const char *doc)
+{
+    int rc = fleet_run_mark_creating(r, key, name);
+    if (rc)
+        return rc;
+    struct iam_create_policy_input in = {0};
+    in.policy_name = name;
+    in.policy_document = doc;
+    in.description = "Greengrass token exchange role access (fleetwarden)";
+    struct iam_policy p = {0};
+    if (iam_create_policy(r->aws, &in, &p, &r->err))
+        return fleet_run_fail(r, key, name);
+    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.arn, "origin", "created"));
+    iam_policy_cleanup(&p);
+    return rc;
+}
+
+int fleet_iam_tes_policy(struct fleet_run *r)
+{
+    const char *key = "tokenExchangePolicy", *name = fleet_run_spec_str(r, "tokenExchangeRole", "policyName");
+    char arn[512];
+    policies_iam_policy_arn(r->region, r->account, name, arn, sizeof arn);
+    json_t *want = policies_tes_access(r->region, json_object_get(r->spec, "artifactBuckets"));
+    char *doc = dump(want);
+    struct iam_policy p = {0};
+    int rc = iam_get_policy(r->aws, arn, &p, &r->err);
+    if (rc == FW_ENOTFOUND)
+        rc = fleet_run_missing(r, key, name) ? create_policy(r, key, name, doc) : 0;
+    else if (rc)
+        rc = fleet_run_fail(r, key, name);
+    else
+        rc = check_policy(r, key, name, &p, want, doc);
+    iam_policy_cleanup(&p);
+    free(doc);
+    json_decref(want);
+    return rc;
+}
+
+/* 1 when arn is attached to role, 0 when not, -1 on error (r->err). */
+static int attached(struct fleet_run *r, const char *role, const char *arn)
+{
+    struct iam_attached_policy_list l = {0};
+    if (iam_list_attached_role_policies(r->aws, role, &l, &r->err))
+        return -1;
+    int found = 0;
+    for (size_t i = 0; i < l.n; i++)
+        found |= l.items[i].policy_arn && !strcmp(l.items[i].policy_arn, arn);
+    iam_attached_policy_list_cleanup(&l);
+    return found;
+}
+
+static int ensure_attached(struct fleet_run *r, const char *key, const char *role, const char *arn)
+{
+    int a = role ? attached(r, role, arn) : 0;
+    if (a < 0 && r->err.cls == AWS_ERRC_NOTFOUND && r->mode == FLEET_MODE_PLAN)
+        a = 0;  /* plan: the role itself does not exist yet */
+    else if (a < 0)
+        return fleet_run_fail(r, key, role);
+    char what[700];
+    snprintf(what, sizeof what, "%s on %s", arn, role ? role : "?");
+    const char *origin = fleet_run_found_origin(r, key);
+    if (a) {
+        fleet_run_matches(r, key, what);
+    } else {
+        if (!fleet_run_missing(r, key, what))
+            return 0;
+        if (iam_attach_role_policy(r->aws, role, arn, &r->err))
+            return fleet_run_fail(r, key, what);
+        origin = "created";
+    }
+    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "role", role, "policyArn", arn, "origin", origin));
+}
+
+int fleet_iam_tes_attach(struct fleet_run *r)
+{
+    const char *arn = fleet_run_res_str(r, "tokenExchangePolicy", "arn");
+    char a[512];
+    if (!arn) {
+        policies_iam_policy_arn(r->region, r->account, fleet_run_spec_str(r, "tokenExchangeRole", "policyName"), a,
+                                sizeof a);
+        arn = a;
+    }
+    return ensure_attached(r, "tokenExchangeRoleAttachment", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
+                           arn);
+}
+
+int fleet_iam_prov_attach(struct fleet_run *r)
+{
+    char arn[200];
+    policies_registration_policy_arn(r->region, arn, sizeof arn);
+    return ensure_attached(r, "provisioningRoleAttachment", fleet_run_spec_str(r, "provisioningRole", "name"), arn);
+}
+
+static int gone_ok(struct fleet_run *r, int rc)
+{
+    return rc == 0 || (rc == FW_ENOTFOUND && r->err.cls == AWS_ERRC_NOTFOUND);
+}
+
+int fleet_iam_detach(struct fleet_run *r, const char *role, const char *arn)
+{
+    int rc = iam_detach_role_policy(r->aws, role, arn, &r->err);
+    return gone_ok(r, rc) ? 0 : rc;
+}
+
+int fleet_iam_delete_role(struct fleet_run *r, const char *role)
+{
+    struct iam_attached_policy_list l = {0};
+    int rc = iam_list_attached_role_policies(r->aws, role, &l, &r->err);
+    for (size_t i = 0; !rc && i < l.n; i++)
+        rc = fleet_iam_detach(r, role, l.items[i].policy_arn);
+    iam_attached_policy_list_cleanup(&l);
+    if (rc)
+        return gone_ok(r, rc) ? 0 : rc;
+    rc = iam_delete_role(r->aws, role, &r->err);
+    return gone_ok(r, rc) ? 0 : rc;
+}
+
+int fleet_iam_delete_policy(struct fleet_run *r, const char *arn)
+{
+    struct iam_policy_version_list l = {0};
+    int rc = iam_list_policy_versions(r->aws, arn, &l, &r->err);
+    for (size_t i = 0; !rc && i < l.n; i++)
+        if (!l.items[i].is_default_version)
+            rc = iam_delete_policy_version(r->aws, arn, l.items[i].version_id, &r->err);
+    iam_policy_version_list_cleanup(&l);
+    if (rc)
+        return gone_ok(r, rc) ? 0 : rc;
+    rc = iam_delete_policy(r->aws, arn, &r->err);
+    return gone_ok(r, rc) ? 0 : rc;
+}

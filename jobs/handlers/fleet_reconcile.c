@@ -1,0 +1,74 @@
+/*
+ * fleet_reconcile.c - fleet.plan (what setup would do, read-only) and
+ * fleet.reconcile (compare AWS with the fleet's desired state and repair).
+ *
+ * Both run the setup steps (fleet_setup.c) in another mode. A plan needs
+ * no fleet record: the spec travels in the payload, so a dry run on a
+ * fresh account and on a set-up one answer the same way setup would act.
+ * Reconcile repairs shared resources too: the desired state of a shared
+ * resource is the same for every fleet that uses it (the guide's
+ * documents), so repairing it for one repairs it for all.
+ */
+#include "fleet_reconcile.h"
+
+#include <string.h>
+
+#include "fleet_run.h"
+#include "fleet_setup.h"
+#include "service/err.h"
+#include "service/store.h"
+#include "service/store_fleet.h"
+
+int fleet_plan_run(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct fleet_run r;
+    memset(&r, 0, sizeof r);
+    r.ctx = ctx;
+    r.mode = FLEET_MODE_PLAN;
+    const json_t *spec = json_object_get(payload, "spec");
+    if (!json_is_object(spec) || !json_is_string(json_object_get(spec, "name")))
+        return FW_EINVAL;
+    fleet_setup_attach(&r, json_pack("{s:O, s:O, s:O, s:O?}", "name", json_object_get(spec, "name"), "region",
+                                     json_object_get(spec, "region"), "spec", spec, "assumeRole",
+                                     json_object_get(spec, "assumeRole")));
+    int rc = fleet_setup_client(&r);
+    if (!rc)
+        rc = fleet_setup_steps(&r);
+    if (!rc)
+        fleet_setup_result(&r, json_pack("{s:s, s:s, s:O}", "fleet", r.name, "accountId", r.account, "resources",
+                                         r.plan));
+    fleet_setup_close(&r);
+    return rc;
+}
+
+static int store_last(struct fleet_run *r)
+{
+    char at[32];
+    store_format_time(store_now_ms(), at);
+    json_t *o = json_pack("{s:{s:s, s:O, s:O}}", "lastReconcile", "at", at, "findings", r->findings, "repaired",
+                          r->repaired);
+    int rc = store_fleet_update(r->name, o, 0, 0);
+    json_decref(o);
+    return rc == FW_ENOTFOUND ? 0 : rc;
+}
+
+int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct fleet_run r;
+    int rc = fleet_setup_open(&r, ctx, payload, FLEET_MODE_RECONCILE);
+    if (rc == FW_ENOTFOUND && !r.fleet) {
+        fleet_setup_close(&r);
+        return FW_ENOTFOUND;
+    }
+    if (!rc)
+        rc = fleet_setup_steps(&r);
+    if (!rc)
+        rc = store_last(&r);
+    if (!rc)
+        fleet_setup_result(&r, json_pack("{s:s, s:O, s:O}", "fleet", r.name, "findings", r.findings, "repaired",
+                                         r.repaired));
+    fleet_setup_close(&r);
+    return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * fleet_run.c - the bookkeeping every fleet step shares: reading the spec
+ * and the records, writing a record to the fleet and the job (so a crash
+ * at any point resumes without duplicates), and the decision table for a
+ * missing, matching or differing resource in each mode.
+ */
+#include "fleet_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsctx.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/store_fleet.h"
+
+const char *fleet_run_spec_str(const struct fleet_run *r, const char *part, const char *key)
+{
+    const json_t *p = part ? json_object_get(r->spec, part) : r->spec;
+    return json_string_value(json_object_get(p, key));
+}
+
+const char *fleet_run_res_str(const struct fleet_run *r, const char *key, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(r->resources, key), field));
+}
+
+const char *fleet_run_found_origin(const struct fleet_run *r, const char *key)
+{
+    const char *o = fleet_run_res_str(r, key, "origin");
+    if (o && (!strcmp(o, "created") || !strcmp(o, "adopted")))
+        return o;
+    return "existing";
+}
+
+int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *name)
+{
+    if (r->mode == FLEET_MODE_PLAN)
+        return 0;
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:n}", "name", name, "state", "creating", "origin", "created", "error");
+    json_object_set(r->resources, key, rec);
+    int rc = store_fleet_set_resource(r->name, key, rec);
+    json_decref(rec);
+    return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
+}
+
+int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec)
+{
+    if (!json_object_get(rec, "state"))
+        json_object_set_new(rec, "state", json_string("ready"));
+    if (!json_object_get(rec, "error"))
+        json_object_set_new(rec, "error", json_null());
+    json_object_set(r->resources, key, rec);
+    int rc = 0;
+    if (r->mode != FLEET_MODE_PLAN) {
+        rc = store_fleet_set_resource(r->name, key, rec);
+        if (rc == FW_ENOTFOUND)
+            rc = FW_ECANCELED;
+    }
+    if (!rc && r->mode == FLEET_MODE_SETUP) {
+        char *text = json_dumps(rec, JSON_COMPACT);
+        rc = job_step_done(r->ctx, key, text);
+        free(text);
+    }
+    json_decref(rec);
+    return rc;
+}
+
+/* Marks the record failed (keeping its origin) in the run and the fleet. */
+static void set_failed(struct fleet_run *r, const char *key, const char *name, const char *state, const char *why)
+{
+    json_t *old = json_object_get(r->resources, key);
+    json_t *rec = json_is_object(old) ? json_deep_copy(old) : json_object();
+    if (name)
+        json_object_set_new(rec, "name", json_string(name));
+    json_object_set_new(rec, "state", json_string(state));
+    json_object_set_new(rec, "error", json_string(why));
+    json_object_set(r->resources, key, rec);
+    if (r->mode != FLEET_MODE_PLAN)
+        store_fleet_set_resource(r->name, key, rec);
+    json_decref(rec);
+}
+
+static void plan_add(struct fleet_run *r, const char *key, const char *name, const char *action, const char *diff)
+{
+    json_array_append_new(r->plan, json_pack("{s:s, s:s?, s:s, s:s?}", "resource", key, "name", name, "action",
+                                             action, "difference", diff));
+}
+
+static void finding(struct fleet_run *r, const char *key, const char *name, const char *what)
+{
+    if (r->mode == FLEET_MODE_RECONCILE)
+        json_array_append_new(r->findings,
+                              json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "difference", what));
+}
+
+static void repaired(struct fleet_run *r, const char *key, const char *name, const char *how)
+{
+    if (r->mode == FLEET_MODE_RECONCILE)
+        json_array_append_new(r->repaired, json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "action", how));
+}
+
+int fleet_run_missing(struct fleet_run *r, const char *key, const char *name)
+{
+    if (r->mode == FLEET_MODE_PLAN) {
+        plan_add(r, key, name, "create", 0);
+        return 0;
+    }
+    finding(r, key, name, "missing");
+    repaired(r, key, name, "created");
+    return 1;
+}
+
+void fleet_run_matches(struct fleet_run *r, const char *key, const char *name)
+{
+    if (r->mode == FLEET_MODE_PLAN)
+        plan_add(r, key, name, "exists-matches", 0);
+}
+
+int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, const char *diff)
+{
+    if (r->mode == FLEET_MODE_PLAN) {
+        plan_add(r, key, name, "exists-differs", diff);
+        return 0;
+    }
+    if (r->mode == FLEET_MODE_RECONCILE || r->adopt) {
+        finding(r, key, name, diff);
+        repaired(r, key, name, "updated");
+        return 1;
+    }
+    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceDiffers",
+                      "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
+                      "or name another resource",
+                      key, name, diff);
+    set_failed(r, key, name, "failed", diff);
+    return FW_ECONFLICT;
+}
+
+int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, const char *why)
+{
+    if (r->mode == FLEET_MODE_PLAN) {
+        plan_add(r, key, name, "missing", why);
+        return 0;
+    }
+    finding(r, key, name, why);
+    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
+    set_failed(r, key, name, "failed", why);
+    return FW_ECONFLICT;
+}
+
+int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
+{
+    int rc = awsctx_fail(r->ctx, &r->err);
+    if (r->mode != FLEET_MODE_PLAN && key) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s: %s: %s", r->err.operation, r->err.code, r->err.message);
+        set_failed(r, key, name, "error", msg);
+    }
+    return rc;
+}

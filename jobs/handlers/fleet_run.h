@@ -1,0 +1,81 @@
+/*
+ * fleet_run.h - one run of a fleet handler over the guide's steps, shared
+ * by fleet.setup, fleet.plan and fleet.reconcile (fleet_setup.c) and the
+ * step modules (fleet_iam.c, fleet_iot.c). Internal to jobs/handlers.
+ *
+ * Every step looks before it creates and then, by mode:
+ *   PLAN       reads only and appends {resource, name, action
+ *              (create|exists-matches|exists-differs|missing), difference}
+ *              to run->plan;
+ *   SETUP      creates what is missing; accepts what matches; stops with a
+ *              CONFLICT job error on a difference unless adopt, then updates;
+ *   RECONCILE  like SETUP with adopt, and lists every drift it found in
+ *              run->findings and every repair in run->repaired.
+ * A resource's record (resources.KEY in the fleet) has name, arn, state,
+ * origin ("created" by this fleet, "adopted" = existed and was updated,
+ * "existing" = existed and matched, so possibly shared) and error.
+ */
+#ifndef FW_JOBS_HANDLERS_FLEET_RUN_H
+#define FW_JOBS_HANDLERS_FLEET_RUN_H
+
+#include <jansson.h>
+
+#include "aws/awserr.h"
+
+struct aws_client;
+struct job_ctx;
+
+enum fleet_mode { FLEET_MODE_PLAN = 0, FLEET_MODE_SETUP, FLEET_MODE_RECONCILE };
+
+struct fleet_run {
+    struct job_ctx *ctx;
+    struct aws_client *aws;     /* borrowed from awsctx (this thread) */
+    enum fleet_mode mode;
+    const char *name;           /* the fleet; borrowed from fleet */
+    json_t *fleet;              /* the fleet document (owned) */
+    const json_t *spec;         /* fleet.spec (borrowed from fleet) */
+    json_t *resources;          /* the records as this run knows them (owned) */
+    const char *region;
+    char account[16];
+    int adopt;
+    json_t *plan;               /* PLAN: array of entries */
+    json_t *findings;           /* RECONCILE: drift found */
+    json_t *repaired;           /* RECONCILE: what was repaired */
+    struct aws_api_error err;
+};
+
+/* spec.PART.KEY as a string, or NULL. */
+const char *fleet_run_spec_str(const struct fleet_run *r, const char *part, const char *key);
+/* resources.KEY.FIELD as a string, or NULL. */
+const char *fleet_run_res_str(const struct fleet_run *r, const char *key, const char *field);
+/* The origin a found, matching resource gets: "created" when this fleet's
+ * record says it created it (a crash between create and record), else
+ * "existing". */
+const char *fleet_run_found_origin(const struct fleet_run *r, const char *key);
+
+/* SETUP: writes {name, state "creating", origin "created"} before the
+ * create call so a crash right after it still knows who made the resource. */
+int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *name);
+/* Records a resource (takes rec; adds state "ready" and error null when
+ * absent): run->resources, the fleet record (not in PLAN) and the job's
+ * step result (SETUP). 0 or the job_step_done code to return. */
+int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec);
+
+/* A missing resource: 1 = create it now; 0 = PLAN, recorded as "create". */
+int fleet_run_missing(struct fleet_run *r, const char *key, const char *name);
+/* A resource that matches: PLAN notes "exists-matches". */
+void fleet_run_matches(struct fleet_run *r, const char *key, const char *name);
+/* A resource that differs (diff says how): 1 = update it (adopt or
+ * reconcile); 0 = PLAN, recorded; FW_ECONFLICT with the job error set
+ * (SETUP without adopt). */
+int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, const char *diff);
+/* A resource that cannot be made (e.g. a thing group that must exist):
+ * PLAN records "missing" with why and returns 0; else sets a CONFLICT job
+ * error and returns FW_ECONFLICT. */
+int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, const char *why);
+
+/* Fails the run with run->err (job error, resource record error).
+ * Returns the FW_E* code to return from the handler. */
+int fleet_run_fail(struct fleet_run *r, const char *key, const char *name);
+
+#endif

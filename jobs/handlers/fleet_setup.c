@@ -1,0 +1,226 @@
+/*
+ * fleet_setup.c - fleet.setup: the
+ * guide's steps in order, each looking before it creates (fleet.plan and
+ * fleet.reconcile, in fleet_reconcile.c, run the same steps).
+ *
+ * setup records every finished step twice: in the job (job_step_done, so a
+ * retry after kill -9 skips it) and in the fleet (resources.KEY, visible on
+ * GET). A step that was interrupted between its AWS call and its record
+ * finds the resource on the next attempt, sees it match, and records it
+ * then; the "creating" mark written before each create keeps the origin
+ * right. plan runs the same steps read-only; reconcile runs them again,
+ * ignoring recorded steps, repairing every difference and listing what it
+ * found. Load: one fleet at a time per job (unique per fleet).
+ */
+#include "fleet_setup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/sts.h"
+#include "awsctx.h"
+#include "claims.h"
+#include "fleet_iam.h"
+#include "fleet_iot.h"
+#include "fleet_run.h"
+#include "jobs/job.h"
+#include "jobs/retry.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/store.h"
+#include "service/store_claim.h"
+#include "service/store_fleet.h"
+
+typedef int(fleet_step_fn)(struct fleet_run *r);
+
+struct fleet_step {
+    const char *key;
+    fleet_step_fn *fn;
+};
+
+static int first_claim(struct fleet_run *r);
+
+static const struct fleet_step s_steps[] = {
+    {"tokenExchangeRole", fleet_iam_tes_role},
+    {"tokenExchangePolicy", fleet_iam_tes_policy},
+    {"tokenExchangeRoleAttachment", fleet_iam_tes_attach},
+    {"roleAlias", fleet_iot_role_alias},
+    {"thingPolicy", fleet_iot_thing_policy},
+    {"provisioningRole", fleet_iam_prov_role},
+    {"provisioningRoleAttachment", fleet_iam_prov_attach},
+    {"thingGroups", fleet_iot_thing_groups},
+    {"template", fleet_iot_template},
+    {"claimPolicy", fleet_iot_claim_policy},
+    {"endpoints", fleet_iot_endpoints},
+    {"firstClaim", first_claim},
+};
+
+#define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
+
+int fleet_setup_client(struct fleet_run *r)
+{
+    const json_t *ar = json_object_get(r->fleet, "assumeRole");
+    r->aws = awsctx_client(r->region, json_string_value(json_object_get(ar, "roleArn")),
+                           json_string_value(json_object_get(ar, "externalId")), &r->err);
+    return r->aws ? 0 : awsctx_fail(r->ctx, &r->err);
+}
+
+void fleet_setup_attach(struct fleet_run *r, json_t *fleet)
+{
+    r->fleet = fleet;
+    r->spec = json_object_get(fleet, "spec");
+    r->name = json_string_value(json_object_get(fleet, "name"));
+    r->region = json_string_value(json_object_get(fleet, "region"));
+    json_t *res = json_object_get(fleet, "resources");
+    r->resources = json_is_object(res) ? json_deep_copy(res) : json_object();
+    r->plan = json_array();
+    r->findings = json_array();
+    r->repaired = json_array();
+}
+
+int fleet_setup_open(struct fleet_run *r, struct job_ctx *ctx, const json_t *payload, int mode)
+{
+    memset(r, 0, sizeof *r);
+    r->ctx = ctx;
+    r->mode = (enum fleet_mode)mode;
+    const char *name = json_string_value(json_object_get(payload, "fleet"));
+    json_t *fleet = 0;
+    int rc = name ? store_fleet_get(name, &fleet) : FW_EINVAL;
+    if (rc)
+        return rc;
+    fleet_setup_attach(r, fleet);
+    r->adopt = json_is_true(json_object_get(r->spec, "adopt"));
+    return fleet_setup_client(r);
+}
+
+void fleet_setup_close(struct fleet_run *r)
+{
+    json_decref(r->fleet);
+    json_decref(r->resources);
+    json_decref(r->plan);
+    json_decref(r->findings);
+    json_decref(r->repaired);
+    memset(r, 0, sizeof *r);
+}
+
+int fleet_setup_account(struct fleet_run *r)
+{
+    struct sts_caller_identity id = {0};
+    if (sts_get_caller_identity(r->aws, &id, &r->err))
+        return fleet_run_fail(r, 0, 0);
+    snprintf(r->account, sizeof r->account, "%s", id.account ? id.account : "");
+    sts_caller_identity_cleanup(&id);
+    const char *known = json_string_value(json_object_get(r->fleet, "accountId"));
+    if (r->mode == FLEET_MODE_PLAN || (known && !strcmp(known, r->account)))
+        return 0;
+    json_t *v = json_string(r->account);
+    int rc = store_fleet_set(r->name, "accountId", v);
+    json_decref(v);
+    return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
+}
+
+/* The first claim certificate, through the claims module's job. A claim
+ * the fleet already has (an earlier attempt enqueued it, then died) is
+ * taken as the first one instead of making another. */
+static int first_claim(struct fleet_run *r)
+{
+    if (r->mode != FLEET_MODE_SETUP)
+        return 0;
+    json_t *items = 0;
+    char *next = 0;
+    char cid[CLAIM_ID_MAX] = "", jid[JOB_ID_MAX] = "";
+    int rc = store_claim_list(r->name, 0, 1, 0, &items, &next);
+    free(next);
+    const json_t *c = json_array_get(items, 0);
+    if (!rc && c)
+        snprintf(cid, sizeof cid, "%s", json_string_value(json_object_get(c, "id")));
+    json_decref(items);
+    if (!rc && !cid[0])
+        rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);
+    if (rc) {
+        job_set_error_msg(r->ctx, AWS_ERRC_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
+                          fw_strerror(rc));
+        return rc;
+    }
+    return fleet_run_record(r, "firstClaim", json_pack("{s:s, s:s?, s:s}", "claimId", cid, "jobId",
+                                                       jid[0] ? jid : 0, "origin", "created"));
+}
+
+/* SETUP: a step recorded by an earlier attempt is taken from the job. */
+static int recorded(struct fleet_run *r, const char *key)
+{
+    char *text = 0;
+    if (r->mode != FLEET_MODE_SETUP || job_step_result(r->ctx, key, &text))
+        return 0;
+    json_t *rec = json_loads(text, 0, 0);
+    free(text);
+    if (rec)
+        json_object_set_new(r->resources, key, rec);
+    return rec != 0;
+}
+
+int fleet_setup_steps(struct fleet_run *r)
+{
+    int rc = fleet_setup_account(r);
+    for (int i = 0; !rc && i < NSTEPS; i++) {
+        if (recorded(r, s_steps[i].key))
+            continue;
+        if (r->mode != FLEET_MODE_PLAN && (rc = job_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
+            break;
+        rc = s_steps[i].fn(r);
+        if (!rc && job_cancel_requested(r->ctx))
+            rc = FW_ECANCELED;
+    }
+    if (!rc && r->mode != FLEET_MODE_PLAN)
+        rc = job_progress(r->ctx, NSTEPS, NSTEPS, "done");
+    return rc;
+}
+
+static void set_state(struct fleet_run *r, const char *state, const char *error)
+{
+    json_t *o = json_pack("{s:s, s:s?}", "state", state, "error", error);
+    store_fleet_update(r->name, o, 0, 0);
+    json_decref(o);
+}
+
+/* After a failed attempt: "failed" when no retry will follow. */
+static void after_failure(struct fleet_run *r, int rc)
+{
+    enum aws_err_class cls = r->err.cls != AWS_ERRC_NONE ? r->err.cls : retry_class_of(rc);
+    if (rc == FW_ECONFLICT)
+        cls = AWS_ERRC_CONFLICT;
+    if (rc == FW_ECANCELED ||
+        retry_decide(cls, job_attempt(r->ctx), job_max_attempts(r->ctx), job_runs(r->ctx)) != RETRY_DEAD)
+        return;
+    set_state(r, "failed", r->err.message[0] ? r->err.message : fw_strerror(rc));
+}
+
+void fleet_setup_result(struct fleet_run *r, json_t *result)
+{
+    char *text = json_dumps(result, JSON_COMPACT);
+    job_set_result(r->ctx, text ? text : "{}");
+    free(text);
+    json_decref(result);
+}
+
+int fleet_setup_run(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct fleet_run r;
+    int rc = fleet_setup_open(&r, ctx, payload, FLEET_MODE_SETUP);
+    if (rc == FW_ENOTFOUND && !r.fleet) {
+        job_set_result(ctx, "{\"skipped\":\"the fleet was deleted\"}");
+        return 0;
+    }
+    if (!rc)
+        rc = fleet_setup_steps(&r);
+    if (!rc) {
+        set_state(&r, "ready", 0);
+        fleet_setup_result(&r, json_pack("{s:s, s:s, s:O}", "fleet", r.name, "state", "ready", "resources", r.resources));
+    } else if (r.fleet) {
+        after_failure(&r, rc);
+    }
+    fleet_setup_close(&r);
+    return rc;
+}

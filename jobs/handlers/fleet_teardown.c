@@ -1,0 +1,215 @@
+/*
+ * fleet_teardown.c - fleet.teardown: undo setup in reverse order.
+ *
+ * Only what this fleet created goes ("origin": "created" in its record);
+ * a resource another fleet of the same account also names stays (shared
+ * defaults such as GreengrassV2TokenExchangeRole). Each finished deletion
+ * is a job step, so a retry after a crash goes on where it stopped. A
+ * DeleteConflict (for instance the thing policy still attached to
+ * provisioned devices' certificates) keeps the resource and says why
+ * instead of failing the teardown: the devices are not ours to break.
+ * Thing groups stay: aws/iot.h has no DeleteThingGroup, and groups usually
+ * hold devices.
+ */
+#include "fleet_teardown.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsctx.h"
+#include "claims.h"
+#include "fleet_iam.h"
+#include "fleet_iot.h"
+#include "fleet_run.h"
+#include "fleet_setup.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/store_claim.h"
+#include "service/store_fleet.h"
+
+struct teardown {
+    struct fleet_run r;
+    int force;
+    json_t *deleted;
+    json_t *kept;
+};
+
+typedef int(td_delete_fn)(struct fleet_run *r, const char *name);
+
+static const char *res_field(const json_t *fleet, const char *key, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(json_object_get(fleet, "resources"), key), field));
+}
+
+/* 1 when another fleet of the same account records resource key as name. */
+static int used_elsewhere(struct teardown *t, const char *key, const char *name)
+{
+    json_t *names = 0;
+    int used = 0;
+    if (store_fleet_list_names(&names))
+        return 1;   /* cannot tell: keep it */
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        json_t *f = 0;
+        if (!strcmp(json_string_value(n), t->r.name) || store_fleet_get(json_string_value(n), &f))
+            continue;
+        const char *acct = json_string_value(json_object_get(f, "accountId"));
+        const char *other = res_field(f, key, "name");
+        used |= other && !strcmp(other, name) && (!acct || !strcmp(acct, t->r.account));
+        json_decref(f);
+    }
+    json_decref(names);
+    return used;
+}
+
+static int keep(struct teardown *t, const char *key, const char *name, const char *reason)
+{
+    json_array_append_new(t->kept, json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "reason", reason));
+    return 0;
+}
+
+/* Deletes resource key (name from its record) when this fleet created it. */
+static int remove_one(struct teardown *t, const char *key, td_delete_fn *fn)
+{
+    const char *name = fleet_run_res_str(&t->r, key, "name");
+    const char *origin = fleet_run_res_str(&t->r, key, "origin");
+    if (!name)
+        return 0;
+    if (!origin || strcmp(origin, "created"))
+        return keep(t, key, name, "not created by this fleet");
+    if (used_elsewhere(t, key, name))
+        return keep(t, key, name, "used by another fleet");
+    int rc = fn(&t->r, name);
+    if (rc == FW_ECONFLICT)
+        return keep(t, key, name, t->r.err.message);
+    if (rc)
+        return awsctx_fail(t->r.ctx, &t->r.err);
+    json_array_append_new(t->deleted, json_pack("{s:s, s:s}", "resource", key, "name", name));
+    return 0;
+}
+
+static int del_claim_policy_forced(struct fleet_run *r, const char *name)
+{
+    return fleet_iot_delete_policy(r, name, 1);
+}
+
+static int del_claim_policy(struct fleet_run *r, const char *name)
+{
+    return fleet_iot_delete_policy(r, name, 0);
+}
+
+static int del_thing_policy(struct fleet_run *r, const char *name)
+{
+    return fleet_iot_delete_policy(r, name, 0);
+}
+
+static int del_tes_policy(struct fleet_run *r, const char *name)
+{
+    const char *arn = fleet_run_res_str(r, "tokenExchangePolicy", "arn");
+    const char *role = fleet_run_spec_str(r, "tokenExchangeRole", "name");
+    (void)name;
+    int rc = fleet_iam_detach(r, role, arn);
+    return rc ? rc : fleet_iam_delete_policy(r, arn);
+}
+
+/* Disables the fleet's active claims (force), or refuses while any exist. */
+static int claims_off(struct teardown *t)
+{
+    int n = 0;
+    int rc = store_claim_count_active(t->r.name, &n);
+    if (rc || n == 0)
+        return rc;
+    if (!t->force) {
+        job_set_error_msg(t->r.ctx, AWS_ERRC_CONFLICT, "ActiveClaims",
+                          "the fleet has %d active claim(s); delete them or tear down with force", n);
+        return FW_ECONFLICT;
+    }
+    json_t *items = 0;
+    char *next = 0;
+    rc = store_claim_list(t->r.name, 0, 500, 0, &items, &next);
+    free(next);
+    size_t i;
+    json_t *c;
+    json_array_foreach(items, i, c)
+    {
+        const char *st = json_string_value(json_object_get(c, "state"));
+        if (st && (!strcmp(st, "active") || !strcmp(st, "rotating")))
+            claims_enqueue_disable(json_string_value(json_object_get(c, "id")), "fleet teardown (force)", 0, 0, 0,
+                                   0);
+    }
+    json_decref(items);
+    return rc;
+}
+
+static void note_error(struct teardown *t, int rc)
+{
+    json_t *e = json_string(t->r.err.message[0] ? t->r.err.message : fw_strerror(rc));
+    store_fleet_set(t->r.name, "error", e);
+    json_decref(e);
+}
+
+struct td_step {
+    const char *key;
+    td_delete_fn *fn;
+};
+
+static int run_deletes(struct teardown *t)
+{
+    const struct td_step steps[] = {
+        {"claimPolicy", t->force ? del_claim_policy_forced : del_claim_policy},
+        {"template", fleet_iot_delete_template},
+        {"provisioningRole", fleet_iam_delete_role},
+        {"thingPolicy", del_thing_policy},
+        {"roleAlias", fleet_iot_delete_alias},
+        {"tokenExchangePolicy", del_tes_policy},
+        {"tokenExchangeRole", fleet_iam_delete_role},
+    };
+    int rc = claims_off(t);
+    for (size_t i = 0; !rc && i < sizeof steps / sizeof steps[0]; i++) {
+        char step[64], *done = 0;
+        snprintf(step, sizeof step, "delete:%s", steps[i].key);
+        if (!job_step_result(t->r.ctx, step, &done)) {
+            free(done);
+            continue;
+        }
+        rc = job_progress(t->r.ctx, (int)i, (int)(sizeof steps / sizeof steps[0]), step);
+        rc = rc ? rc : remove_one(t, steps[i].key, steps[i].fn);
+        rc = rc ? rc : job_step_done(t->r.ctx, step, "true");
+    }
+    return rc;
+}
+
+int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    struct teardown t = {.force = json_is_true(json_object_get(payload, "force"))};
+    int rc = fleet_setup_open(&t.r, ctx, payload, FLEET_MODE_SETUP);
+    if (rc == FW_ENOTFOUND && !t.r.fleet) {
+        job_set_result(ctx, "{\"skipped\":\"the fleet no longer exists\"}");
+        return 0;
+    }
+    t.deleted = json_array();
+    t.kept = json_array();
+    const char *acct = json_string_value(json_object_get(t.r.fleet, "accountId"));
+    snprintf(t.r.account, sizeof t.r.account, "%s", acct ? acct : "");
+    if (!rc && !acct)
+        rc = fleet_setup_account(&t.r);
+    if (!rc)
+        rc = run_deletes(&t);
+    if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
+        rc = 0;
+    if (!rc)
+        fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept",
+                                           t.kept));
+    else if (t.r.fleet)
+        note_error(&t, rc);
+    if (rc) {
+        json_decref(t.deleted);
+        json_decref(t.kept);
+    }
+    fleet_setup_close(&t.r);
+    return rc;
+}

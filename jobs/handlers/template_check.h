@@ -1,0 +1,30 @@
+/*
+ * template_check.h - the provisioning template validator (pure, no AWS).
+ *
+ * Checks what AWS and Greengrass fleet provisioning need of a template
+ * body: JSON text of at most 10,240 characters (AWS's limit) with a
+ * Resources object holding exactly one AWS::IoT::Thing with a ThingName,
+ * exactly one AWS::IoT::Policy with PolicyName or PolicyDocument (not
+ * both; a document must be a JSON policy), exactly one
+ * AWS::IoT::Certificate whose CertificateId is {"Ref":
+ * "AWS::IoT::Certificate::Id"} with that parameter declared, and every
+ * Ref naming a declared parameter.
+ */
+#ifndef FW_JOBS_HANDLERS_TEMPLATE_CHECK_H
+#define FW_JOBS_HANDLERS_TEMPLATE_CHECK_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define TEMPLATE_BODY_MAX 10240
+#define TEMPLATE_DESCRIPTION_MAX 500
+
+/* {"valid": bool, "errors": [{"pointer","message"}], "warnings":
+ * [{"pointer","message"}]} for the template text (len bytes; counted in
+ * characters for the limit). Pointers are RFC 6901 JSON pointers into the
+ * body ("" for the whole body). New reference; never NULL. */
+json_t *template_check(const char *text, size_t len);
+/* The same for a parsed body (serialised compactly for the size check). */
+json_t *template_check_json(const json_t *body);
+
+#endif

@@ -1,0 +1,443 @@
+/*
+ * fleets.c - /v1/fleets routes: parse, validate, write the record, enqueue.
+ *
+ * POST checks the whole request (fleet_spec.c: AWS's name patterns, derived
+ * names, ranges, unknown fields) before anything is stored or queued. The
+ * record is written first (state provisioning) and the setup job second;
+ * the job id is then stored in the record. If the process dies between the
+ * two, a retry with the same Idempotency-Key finds the record without a job
+ * and enqueues it, and the same key with another body is 422. No AWS call
+ * happens here: every AWS step runs in a job (jobs/handlers/fleet_*.c).
+ */
+#include "fleets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "greengrass.h"
+#include "jobs/handlers/fleet_names.h"
+#include "jobs/handlers/fleet_spec.h"
+#include "jobs/queue.h"
+#include "service/err.h"
+#include "service/store_claim.h"
+#include "service/store_fleet.h"
+
+static void store_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+/* The document as the API shows it (internal members removed). */
+static json_t *view(json_t *doc)
+{
+    json_object_del(doc, "idempotencyKey");
+    return doc;
+}
+
+static void accepted(struct http_resp *resp, const char *job_id, const char *name, json_t *fleet)
+{
+    char href[200];
+    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
+    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
+    json_t *f = fleet;
+    if (!f && name)
+        store_fleet_get(name, &f);
+    if (f)
+        json_object_set_new(body, "fleet", view(f));
+    http_resp_json(resp, 202, body);
+    http_resp_header(resp, "Location", href);
+}
+
+static void bad_request(struct http_resp *resp, json_t *errors)
+{
+    http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e)
+        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "message")));
+}
+
+/* Enqueues type for fleet name with payload (borrowed). */
+static int enqueue(const char *type, const char *name, const json_t *payload, const char *idem, char id[JOB_ID_MAX])
+{
+    char res[100];
+    snprintf(res, sizeof res, "fleet:%s", name);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    struct job_spec spec = {.type = type, .payload_json = text, .resource = res, .idem_key = idem};
+    int rc = text ? jobs_enqueue(&spec, id, 0) : FW_EINTERNAL;
+    free(text);
+    return rc;
+}
+
+static void enqueue_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EUNPROCESSABLE)
+        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
+    else
+        store_failed(resp, rc);
+}
+
+/* Records job id as the fleet's current job. */
+static void set_job(const char *name, const char *type, const char *id)
+{
+    json_t *j = json_pack("{s:s, s:s}", "id", id, "type", type);
+    store_fleet_set(name, "job", j);
+    json_decref(j);
+}
+
+static const char *default_region(void)
+{
+    const char *r = getenv("AWS_REGION");
+    if (!r || !*r)
+        r = getenv("AWS_DEFAULT_REGION");
+    return (r && *r && fleet_names_region(r)) ? r : "us-east-1";
+}
+
+static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
+{
+    char id[JOB_ID_MAX];
+    json_t *p = json_pack("{s:O}", "spec", spec);
+    int rc = enqueue("fleet.plan", json_string_value(json_object_get(spec, "name")), p,
+                     http_req_header(req, "Idempotency-Key"), id);
+    json_decref(p);
+    if (rc)
+        enqueue_failed(resp, rc);
+    else
+        accepted(resp, id, 0, 0);
+}
+
+static json_t *new_doc(json_t *spec, json_t *settings, const char *idem)
+{
+    return json_pack("{s:O, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n, s:s?}", "name",
+                     json_object_get(spec, "name"), "state", "provisioning", "region",
+                     json_object_get(spec, "region"), "accountId", "assumeRole", json_object_get(spec, "assumeRole"),
+                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error",
+                     "idempotencyKey", idem);
+}
+
+/* The fleet exists: replay for the same key and body, else 409/422. */
+static void existing(struct http_req *req, struct http_resp *resp, const char *name, const json_t *spec)
+{
+    const char *idem = http_req_header(req, "Idempotency-Key");
+    json_t *doc = 0;
+    int rc = store_fleet_get(name, &doc);
+    const char *had = json_string_value(json_object_get(doc, "idempotencyKey"));
+    if (rc || !idem || !had || strcmp(had, idem)) {
+        if (rc && rc != FW_ENOTFOUND)
+            store_failed(resp, rc);
+        else
+            http_problem(resp, 409, 0, "a fleet with this name exists");
+    } else if (!json_equal(json_object_get(doc, "spec"), (json_t *)spec)) {
+        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
+    } else {
+        const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
+        char id[JOB_ID_MAX];
+        json_t *p = json_pack("{s:s}", "fleet", name);
+        rc = jid ? 0 : enqueue("fleet.setup", name, p, 0, id);
+        json_decref(p);
+        if (!jid && !rc)
+            set_job(name, "fleet.setup", id);
+        if (rc)
+            store_failed(resp, rc);
+        else
+            accepted(resp, jid ? jid : id, name, 0);
+    }
+    json_decref(doc);
+}
+
+static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings)
+{
+    const char *name = json_string_value(json_object_get(spec, "name"));
+    json_t *doc = new_doc(spec, settings, http_req_header(req, "Idempotency-Key"));
+    int rc = store_fleet_create(name, doc);
+    json_decref(doc);
+    if (rc == FW_ECONFLICT) {
+        existing(req, resp, name, spec);
+        return;
+    }
+    char id[JOB_ID_MAX];
+    json_t *p = json_pack("{s:s}", "fleet", name);
+    rc = rc ? rc : enqueue("fleet.setup", name, p, 0, id);
+    json_decref(p);
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    set_job(name, "fleet.setup", id);
+    accepted(resp, id, name, 0);
+}
+
+static void create_fleet(struct http_req *req, struct http_resp *resp)
+{
+    json_t *errors = json_array(), *spec = 0, *settings = 0;
+    const char *dry = http_req_query(req, "dryRun");
+    if (dry && strcmp(dry, "true") && strcmp(dry, "false"))
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "dryRun", "message", "must be true or false"));
+    if (fleet_spec_parse(req->json, default_region(), &spec, &settings, errors) || json_array_size(errors))
+        bad_request(resp, errors);
+    else if (dry && !strcmp(dry, "true"))
+        plan(req, resp, spec);
+    else
+        create(req, resp, spec, settings);
+    json_decref(errors);
+    json_decref(spec);
+    json_decref(settings);
+}
+
+static void list_fleets(struct http_req *req, struct http_resp *resp)
+{
+    int limit;
+    if (http_req_limit(req, resp, &limit))
+        return;
+    json_t *items = 0;
+    char *next = 0;
+    int rc = store_fleet_list(limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+        return;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(items, i, f) view(f);
+    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
+    free(next);
+}
+
+/* Loads {name} with its ETag; answers 404/503 itself (NULL then). */
+static json_t *load(struct http_req *req, struct http_resp *resp, char etag[STORE_ETAG_MAX])
+{
+    const char *name = http_req_param(req, "name");
+    json_t *doc = 0;
+    int rc = fleet_names_fleet(name) ? store_fleet_get_etag(name, &doc, etag) : FW_ENOTFOUND;
+    if (rc == FW_ENOTFOUND)
+        http_problem(resp, 404, 0, "no fleet with this name");
+    else if (rc)
+        store_failed(resp, rc);
+    return rc ? 0 : doc;
+}
+
+static void get_fleet(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag);
+    if (!doc)
+        return;
+    http_resp_json(resp, 200, view(doc));
+    http_resp_header(resp, "ETag", etag);
+}
+
+static int precondition(struct http_req *req, struct http_resp *resp, const char *etag)
+{
+    const char *m = http_req_header(req, "If-Match");
+    if (!m || !strcmp(m, "*") || !strcmp(m, etag))
+        return 0;
+    http_problem(resp, 412, 0, "If-Match does not match the fleet's current ETag");
+    return FW_EPRECOND;
+}
+
+static void patch_fleet(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX], now[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag), *errors = json_array(), *settings = 0;
+    if (!doc || precondition(req, resp, etag))
+        goto cleanup;
+    if (fleet_spec_patch_settings(req->json, json_object_get(doc, "settings"), &settings, errors)) {
+        bad_request(resp, errors);
+        goto cleanup;
+    }
+    json_t *o = json_pack("{s:O}", "settings", settings);
+    int rc = store_fleet_update(http_req_param(req, "name"), o, etag, now);
+    json_decref(o);
+    if (rc == FW_EPRECOND)
+        http_problem(resp, 412, 0, "the fleet changed meanwhile; read it again");
+    else if (rc)
+        store_failed(resp, rc == FW_ENOTFOUND ? FW_ENOTFOUND : rc);
+    json_decref(doc);
+    doc = 0;
+    if (!rc && (doc = load(req, resp, now)) != 0) {
+        http_resp_json(resp, 200, view(doc));
+        http_resp_header(resp, "ETag", now);
+        doc = 0;
+    }
+cleanup:
+    json_decref(doc);
+    json_decref(errors);
+    json_decref(settings);
+}
+
+static const char *doc_state(const json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(doc, "state"));
+    return s ? s : "";
+}
+
+static int bool_query(struct http_req *req, struct http_resp *resp, const char *name, int *out)
+{
+    const char *v = http_req_query(req, name);
+    *out = v && !strcmp(v, "true");
+    if (!v || !strcmp(v, "true") || !strcmp(v, "false"))
+        return 0;
+    http_problem(resp, 400, 0, "invalid query parameter");
+    http_problem_field(resp, name, "must be true or false");
+    return FW_EINVAL;
+}
+
+/* 0 when the fleet may be torn down now; else answered 409/503. */
+static int may_delete(struct http_resp *resp, const char *name, const json_t *doc, int force)
+{
+    if (!strcmp(doc_state(doc), "provisioning")) {
+        const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
+        char d[300];
+        snprintf(d, sizeof d, "the fleet is being set up (job %s); cancel that job or wait for it", jid ? jid : "?");
+        http_problem(resp, 409, 0, d);
+        return FW_ECONFLICT;
+    }
+    int n = 0;
+    int rc = store_claim_count_active(name, &n);
+    if (rc) {
+        store_failed(resp, rc);
+        return rc;
+    }
+    if (n > 0 && !force) {
+        char d[200];
+        snprintf(d, sizeof d, "the fleet has %d active claim(s); delete them first or use ?force=true", n);
+        http_problem(resp, 409, 0, d);
+        return FW_ECONFLICT;
+    }
+    return 0;
+}
+
+static void delete_fleet(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
+    const char *name = http_req_param(req, "name");
+    int force;
+    json_t *doc = load(req, resp, etag);
+    if (!doc || precondition(req, resp, etag) || bool_query(req, resp, "force", &force) ||
+        may_delete(resp, name, doc, force)) {
+        json_decref(doc);
+        return;
+    }
+    json_decref(doc);
+    json_t *o = json_pack("{s:s}", "state", "deleting");
+    int rc = store_fleet_update(name, o, etag, 0);
+    json_decref(o);
+    json_t *p = json_pack("{s:s, s:b}", "fleet", name, "force", force);
+    rc = rc ? rc : enqueue("fleet.teardown", name, p, http_req_header(req, "Idempotency-Key"), id);
+    json_decref(p);
+    if (rc == FW_EPRECOND)
+        http_problem(resp, 412, 0, "the fleet changed meanwhile; read it again");
+    else if (rc)
+        enqueue_failed(resp, rc);
+    if (rc)
+        return;
+    set_job(name, "fleet.teardown", id);
+    accepted(resp, id, name, 0);
+}
+
+static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
+    const char *name = http_req_param(req, "name");
+    json_t *doc = load(req, resp, etag);
+    if (!doc)
+        return;
+    const char *st = doc_state(doc);
+    int ok = !strcmp(st, "ready") || !strcmp(st, "failed");
+    json_decref(doc);
+    if (!ok) {
+        http_problem(resp, 409, 0, "the fleet is being set up or torn down; reconcile once it is ready");
+        return;
+    }
+    json_t *p = json_pack("{s:s}", "fleet", name);
+    int rc = enqueue("fleet.reconcile", name, p, http_req_header(req, "Idempotency-Key"), id);
+    json_decref(p);
+    if (rc) {
+        enqueue_failed(resp, rc);
+        return;
+    }
+    set_job(name, "fleet.reconcile", id);
+    accepted(resp, id, name, 0);
+}
+
+static int path_ok(const char *s)
+{
+    return fleet_names_charset(s, 512, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") &&
+           s[0] == '/' && !strstr(s, "..");
+}
+
+static int version_ok(const char *s)
+{
+    return fleet_names_charset(s, 32, "0123456789.");
+}
+
+/* Reads and checks the optional query parameters; 0 or answered 400. */
+static int gg_params(struct http_req *req, struct http_resp *resp, struct greengrass_paths *p)
+{
+    const struct {
+        const char *name;
+        const char **dst;
+        int (*ok)(const char *);
+        const char *rule;
+    } params[] = {
+        {"thingName", &p->thing_name, fleet_names_thing_group, "1-128 characters of letters, digits and :_-"},
+        {"thingGroupName", &p->thing_group_name, fleet_names_thing_group,
+         "1-128 characters of letters, digits and :_-"},
+        {"rootPath", &p->root_path, path_ok, "an absolute path of letters, digits and /._-"},
+        {"nucleusVersion", &p->nucleus_version, version_ok, "a version such as 2.12.6"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        *params[i].dst = http_req_query(req, params[i].name);
+        if (!*params[i].dst || params[i].ok(*params[i].dst))
+            continue;
+        if (!bad)
+            http_problem(resp, 400, 0, "invalid query parameter");
+        http_problem_field(resp, params[i].name, params[i].rule);
+        bad = 1;
+    }
+    return bad ? FW_EINVAL : 0;
+}
+
+static void greengrass_config(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX];
+    struct greengrass_paths p = {0};
+    json_t *doc = load(req, resp, etag);
+    if (!doc || gg_params(req, resp, &p)) {
+        json_decref(doc);
+        return;
+    }
+    char *yaml = strcmp(doc_state(doc), "ready") ? 0 : greengrass_config_yaml(doc, &p);
+    json_decref(doc);
+    if (!yaml) {
+        http_problem(resp, 409, 0, "the fleet is not ready: its endpoints and template are not known yet");
+        return;
+    }
+    http_resp_raw(resp, 200, "text/yaml; charset=utf-8", yaml, strlen(yaml));
+    free(yaml);
+}
+
+static const struct route s_routes[] = {
+    {"POST", "/v1/fleets", SCOPE_ADMIN, ROUTE_JSON, create_fleet},
+    {"GET", "/v1/fleets", SCOPE_READ, 0, list_fleets},
+    {"GET", "/v1/fleets/{name}", SCOPE_READ, 0, get_fleet},
+    {"PATCH", "/v1/fleets/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_fleet},
+    {"DELETE", "/v1/fleets/{name}", SCOPE_ADMIN, 0, delete_fleet},
+    {"POST", "/v1/fleets/{name}/reconcile", SCOPE_ADMIN, 0, reconcile_fleet},
+    {"GET", "/v1/fleets/{name}/greengrass-config", SCOPE_READ, 0, greengrass_config},
+};
+
+ROUTE_TABLE(routes_fleets_table, s_routes);

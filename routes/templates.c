@@ -1,0 +1,379 @@
+/*
+ * templates.c - /v1/templates routes.
+ *
+ * validate is pure (template_check.c) and answers 200 with the verdict.
+ * Writes check everything first (name pattern, body, role and hook ARNs,
+ * description length, unknown fields), store the desired state in the
+ * template record and enqueue the template.* job that makes AWS match
+ * (jobs/handlers/template_jobs.c); they answer 202 with the job. Reads
+ * come from the record, which the jobs refresh from AWS (ARN, versions).
+ */
+#include "templates.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/handlers/fleet_names.h"
+#include "jobs/handlers/template_check.h"
+#include "jobs/queue.h"
+#include "service/err.h"
+#include "service/store_fleet.h"
+
+static void store_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+static void field_error(json_t *errors, const char *field, const char *msg)
+{
+    json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
+}
+
+static void bad_request(struct http_resp *resp, json_t *errors)
+{
+    http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e)
+        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "message")));
+}
+
+static void unknown_fields(const json_t *req, const char *const *allowed, json_t *errors)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)req, k, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= !strcmp(*a, k);
+        if (!ok)
+            field_error(errors, k, "unknown field");
+    }
+}
+
+/* The verdict for a body member (object or JSON text); new reference. */
+static json_t *check_member(const json_t *b)
+{
+    if (json_is_string(b))
+        return template_check(json_string_value(b), json_string_length(b));
+    return template_check_json(b);
+}
+
+/* Checks req.body; returns the parsed body (new reference) or NULL. */
+static json_t *body_of(const json_t *req, json_t *errors)
+{
+    const json_t *b = json_object_get(req, "body");
+    if (!json_is_object(b) && !json_is_string(b)) {
+        field_error(errors, "body", "required: the template body (an object or its JSON text)");
+        return 0;
+    }
+    json_t *res = check_member(b);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(res, "errors"), i, e)
+    {
+        char f[300];
+        snprintf(f, sizeof f, "body%s", json_string_value(json_object_get(e, "pointer")));
+        field_error(errors, f, json_string_value(json_object_get(e, "message")));
+    }
+    int ok = json_is_true(json_object_get(res, "valid"));
+    json_decref(res);
+    if (!ok)
+        return 0;
+    return json_is_string(b) ? json_loads(json_string_value(b), 0, 0) : json_deep_copy(b);
+}
+
+static void validate(struct http_req *req, struct http_resp *resp)
+{
+    const json_t *b = json_object_get(req->json, "body");
+    if (b && json_object_size(req->json) == 1)
+        http_resp_json(resp, 200, check_member(b));
+    else
+        http_resp_json(resp, 200, template_check_json(req->json));
+}
+
+static void accepted(struct http_resp *resp, const char *job_id, const char *name)
+{
+    char href[200];
+    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
+    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
+    json_t *t = 0;
+    if (!store_template_get_etag(name, &t, 0))
+        json_object_set_new(body, "template", t);
+    http_resp_json(resp, 202, body);
+    http_resp_header(resp, "Location", href);
+}
+
+static int enqueue(const char *type, const char *name, const json_t *payload, const char *idem, char id[JOB_ID_MAX])
+{
+    char res[100];
+    snprintf(res, sizeof res, "template:%s", name);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    struct job_spec spec = {.type = type, .payload_json = text, .resource = res, .idem_key = idem};
+    int rc = text ? jobs_enqueue(&spec, id, 0) : FW_EINTERNAL;
+    free(text);
+    return rc;
+}
+
+/* Enqueues, records the job on the template, answers 202 (or the error). */
+static void start(struct http_req *req, struct http_resp *resp, const char *type, const char *name, json_t *payload)
+{
+    char id[JOB_ID_MAX];
+    int rc = enqueue(type, name, payload, http_req_header(req, "Idempotency-Key"), id);
+    json_decref(payload);
+    if (rc == FW_EUNPROCESSABLE) {
+        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
+        return;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    json_t *o = json_pack("{s:{s:s, s:s}}", "job", "id", id, "type", type);
+    store_template_update(name, o, 0, 0);
+    json_decref(o);
+    accepted(resp, id, name);
+}
+
+/* Settings shared by create and PATCH into out; errors appended. */
+static void settings_of(const json_t *req, json_t *out, json_t *errors)
+{
+    const json_t *v;
+    if ((v = json_object_get(req, "description")) && !json_is_null(v)) {
+        if (!json_is_string(v) || json_string_length(v) > TEMPLATE_DESCRIPTION_MAX)
+            field_error(errors, "description", "must be a string of at most 500 characters");
+        else
+            json_object_set(out, "description", (json_t *)v);
+    }
+    if ((v = json_object_get(req, "enabled"))) {
+        if (!json_is_boolean(v))
+            field_error(errors, "enabled", "must be true or false");
+        else
+            json_object_set(out, "enabled", (json_t *)v);
+    }
+    if ((v = json_object_get(req, "provisioningRoleArn"))) {
+        if (!fleet_names_role_arn(json_string_value(v)))
+            field_error(errors, "provisioningRoleArn", "must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+        else
+            json_object_set(out, "provisioningRoleArn", (json_t *)v);
+    }
+    if ((v = json_object_get(req, "preProvisioningHook"))) {
+        if (!json_is_null(v) && !fleet_names_lambda_arn(json_string_value(v)))
+            field_error(errors, "preProvisioningHook", "must be a Lambda function ARN or null");
+        else
+            json_object_set(out, "preProvisioningHook", (json_t *)v);
+    }
+}
+
+static const char *const s_create_fields[] = {"name", "body", "description", "enabled", "provisioningRoleArn",
+                                              "preProvisioningHook", "region", 0};
+
+static json_t *create_doc(const json_t *req, json_t *errors)
+{
+    unknown_fields(req, s_create_fields, errors);
+    const char *name = json_string_value(json_object_get(req, "name"));
+    if (!fleet_names_template(name))
+        field_error(errors, "name", "required: 1-36 characters of letters, digits, '_' and '-'");
+    if (!json_object_get(req, "provisioningRoleArn"))
+        field_error(errors, "provisioningRoleArn", "required: the role IoT assumes to provision devices");
+    const json_t *rg = json_object_get(req, "region");
+    if (rg && !fleet_names_region(json_string_value(rg)))
+        field_error(errors, "region", "must be an AWS region such as us-east-1");
+    json_t *doc = json_pack("{s:s?, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "state", "creating", "region",
+                            json_string_value(rg), "enabled", 1, "arn", "defaultVersionId", "versions");
+    json_t *body = body_of(req, errors);
+    if (body)
+        json_object_set_new(doc, "body", body);
+    settings_of(req, doc, errors);
+    return doc;
+}
+
+static void create_template(struct http_req *req, struct http_resp *resp)
+{
+    json_t *errors = json_array();
+    json_t *doc = create_doc(req->json, errors);
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    int rc = json_array_size(errors) ? FW_EINVAL : store_template_create(name, doc);
+    if (rc == FW_EINVAL)
+        bad_request(resp, errors);
+    else if (rc == FW_ECONFLICT)
+        http_problem(resp, 409, 0, "a template with this name exists");
+    else if (rc)
+        store_failed(resp, rc);
+    else
+        start(req, resp, "template.create", name, json_pack("{s:s}", "template", name));
+    json_decref(doc);
+    json_decref(errors);
+}
+
+static void list_templates(struct http_req *req, struct http_resp *resp)
+{
+    int limit;
+    if (http_req_limit(req, resp, &limit))
+        return;
+    json_t *items = 0;
+    char *next = 0;
+    int rc = store_template_list(limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+        return;
+    }
+    if (rc) {
+        store_failed(resp, rc);
+        return;
+    }
+    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
+    free(next);
+}
+
+/* Loads {name}; answers 404/503 itself (NULL then). */
+static json_t *load(struct http_req *req, struct http_resp *resp, char etag[STORE_ETAG_MAX])
+{
+    const char *name = http_req_param(req, "name");
+    json_t *doc = 0;
+    int rc = fleet_names_template(name) ? store_template_get_etag(name, &doc, etag) : FW_ENOTFOUND;
+    if (rc == FW_ENOTFOUND)
+        http_problem(resp, 404, 0, "no template with this name");
+    else if (rc)
+        store_failed(resp, rc);
+    return rc ? 0 : doc;
+}
+
+static void get_template(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag);
+    if (!doc)
+        return;
+    http_resp_json(resp, 200, doc);
+    http_resp_header(resp, "ETag", etag);
+}
+
+/* Writes obj to the record under If-Match; 0 or answered. */
+static int write_record(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *etag)
+{
+    const char *m = http_req_header(req, "If-Match");
+    if (m && strcmp(m, "*") && strcmp(m, etag)) {
+        http_problem(resp, 412, 0, "If-Match does not match the template's current ETag");
+        return FW_EPRECOND;
+    }
+    int rc = store_template_update(http_req_param(req, "name"), obj, etag, 0);
+    if (rc == FW_EPRECOND)
+        http_problem(resp, 412, 0, "the template changed meanwhile; read it again");
+    else if (rc)
+        store_failed(resp, rc);
+    return rc;
+}
+
+static void patch_template(struct http_req *req, struct http_resp *resp)
+{
+    static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn", "preProvisioningHook", 0};
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag), *errors = json_array(), *changes = json_object();
+    if (doc) {
+        unknown_fields(req->json, allowed, errors);
+        settings_of(req->json, changes, errors);
+        int remove = json_is_null(json_object_get(req->json, "preProvisioningHook"));
+        json_object_set_new(changes, "state", json_string("updating"));
+        if (json_array_size(errors))
+            bad_request(resp, errors);
+        else if (!write_record(req, resp, changes, etag))
+            start(req, resp, "template.update", http_req_param(req, "name"),
+                  json_pack("{s:s, s:b}", "template", http_req_param(req, "name"), "removeHook", remove));
+    }
+    json_decref(doc);
+    json_decref(errors);
+    json_decref(changes);
+}
+
+static void delete_template(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag);
+    if (!doc)
+        return;
+    json_decref(doc);
+    json_t *o = json_pack("{s:s}", "state", "deleting");
+    if (!write_record(req, resp, o, etag))
+        start(req, resp, "template.delete", http_req_param(req, "name"),
+              json_pack("{s:s}", "template", http_req_param(req, "name")));
+    json_decref(o);
+}
+
+static void list_versions(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag);
+    if (!doc)
+        return;
+    json_t *v = json_object_get(doc, "versions");
+    http_resp_json(resp, 200, json_pack("{s:O, s:n}", "items", json_is_array(v) ? v : json_array(), "nextCursor"));
+    json_decref(doc);
+}
+
+static void create_version(struct http_req *req, struct http_resp *resp)
+{
+    static const char *const allowed[] = {"body", "setAsDefault", 0};
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag), *errors = json_array();
+    const json_t *sd = json_object_get(req->json, "setAsDefault");
+    json_t *body = 0;
+    if (doc) {
+        unknown_fields(req->json, allowed, errors);
+        if (sd && !json_is_boolean(sd))
+            field_error(errors, "setAsDefault", "must be true or false");
+        body = body_of(req->json, errors);
+        if (json_array_size(errors))
+            bad_request(resp, errors);
+        else
+            start(req, resp, "template.version", http_req_param(req, "name"),
+                  json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body,
+                            "setAsDefault", !json_is_false(sd)));
+    }
+    json_decref(body);
+    json_decref(doc);
+    json_decref(errors);
+}
+
+static void set_default_version(struct http_req *req, struct http_resp *resp)
+{
+    static const char *const allowed[] = {"versionId", 0};
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag), *errors = json_array();
+    const json_t *v = json_object_get(req->json, "versionId");
+    if (doc) {
+        unknown_fields(req->json, allowed, errors);
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
+            field_error(errors, "versionId", "required: a version number (1 or more)");
+        if (json_array_size(errors))
+            bad_request(resp, errors);
+        else
+            start(req, resp, "template.version", http_req_param(req, "name"),
+                  json_pack("{s:s, s:O}", "template", http_req_param(req, "name"), "defaultVersionId", v));
+    }
+    json_decref(doc);
+    json_decref(errors);
+}
+
+static const struct route s_routes[] = {
+    {"POST", "/v1/templates/validate", SCOPE_READ, ROUTE_JSON | ROUTE_NOAUDIT, validate},
+    {"POST", "/v1/templates", SCOPE_ADMIN, ROUTE_JSON, create_template},
+    {"GET", "/v1/templates", SCOPE_READ, 0, list_templates},
+    {"GET", "/v1/templates/{name}", SCOPE_READ, 0, get_template},
+    {"PATCH", "/v1/templates/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_template},
+    {"DELETE", "/v1/templates/{name}", SCOPE_ADMIN, 0, delete_template},
+    {"GET", "/v1/templates/{name}/versions", SCOPE_READ, 0, list_versions},
+    {"POST", "/v1/templates/{name}/versions", SCOPE_ADMIN, ROUTE_JSON, create_version},
+    {"PUT", "/v1/templates/{name}/default-version", SCOPE_ADMIN, ROUTE_JSON, set_default_version},
+};
+
+ROUTE_TABLE(routes_templates_table, s_routes);
