@@ -1,0 +1,189 @@
+"""Shared pieces of the claims integration tests (test_claims*.py) and the
+claims benchmark (tests/bench/claims).
+
+ClaimsEnv starts a real redis-server, the AWS emulator and fleetwarden
+(the API, and workers either in the same process or as separate `worker`
+processes), and sets a fleet up:
+  - through POST /v1/fleets when the fleets API is there (and waits for its job),
+  - otherwise by creating the claim policy in the emulator (botocore, signed)
+    and writing a minimal fleet record in Redis (store_fleet.h layout).
+"""
+import base64
+import json
+import os
+import re
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+import harness
+
+ACCOUNT = "123456789012"
+CLAIM_POLICY_DOC = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["iot:Connect"], "Resource": "*"},
+    {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
+     "Resource": ["arn:aws:iot:us-east-1:%s:topic/$aws/certificates/create/*" % ACCOUNT]}]})
+
+
+def spki_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def cert_spki(pem):
+    return spki_der(x509.load_pem_x509_certificate(pem.encode()).public_key())
+
+
+def key_spki(pem):
+    return spki_der(serialization.load_pem_private_key(pem.encode(), None).public_key())
+
+
+def make_csr(kind="ec256", cn="factory-claim"):
+    if kind == "ec256":
+        key = ec.generate_private_key(ec.SECP256R1())
+    elif kind == "ec384":
+        key = ec.generate_private_key(ec.SECP384R1())
+    elif kind.startswith("rsa"):
+        key = rsa.generate_private_key(65537, int(kind[3:]))
+    else:
+        raise ValueError(kind)
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, cn)]))
+           .sign(key, hashes.SHA256()))
+    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def iot_client(emu):
+    import botocore.session
+    s = botocore.session.get_session()
+    return s.create_client("iot", region_name="us-east-1", endpoint_url=emu.url,
+                           aws_access_key_id=harness.EMU_AKID, aws_secret_access_key=harness.EMU_SECRET)
+
+
+class ClaimsEnv:
+    """Redis + emulator + fleetwarden (+ optional worker processes)."""
+
+    def __init__(self, env=None, workers_in_api=True, worker_procs=0, emu_args=(), workers=4):
+        self.redis = harness.Redis().start()
+        self.emu = harness.Emulator(extra_args=emu_args).start()
+        e = dict(self.emu.aws_env())
+        e.update({"FLEETWARDEN_WORKERS": str(workers), "FLEETWARDEN_ROTATION_SCAN_S": "1"})
+        e.update(env or {})
+        self.env = e
+        args = ("serve",) if workers_in_api else ("serve", "--no-workers")
+        self.fw = harness.Fleetwarden(self.redis, env=e, args=args).start()
+        self.kek = self.fw.kek_file()
+        self.workers = [self.start_worker() for _ in range(worker_procs)]
+        self.admin = self.fw.token("admin", "admin")
+        self.operate = self.fw.token("operate", "operator")
+        self.read = self.fw.token("read", "reader")
+
+    def start_worker(self):
+        w = harness.Fleetwarden(self.redis, env=dict(self.env, FLEETWARDEN_KEK_FILE=self.kek), args=("worker",))
+        return w.start(wait=False)
+
+    def all_logs(self):
+        out = self.fw.logs()
+        for w in self.workers:
+            out += w.logs()
+        return out
+
+    def stop(self):
+        for w in self.workers:
+            try:
+                w.stop()
+            except Exception:
+                pass
+        try:
+            self.fw.stop()
+        finally:
+            self.emu.stop()
+            self.redis.stop()
+
+    # ---- HTTP helpers ----
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.fw.request(method, path, token=token or self.operate, body=body, **kw)
+
+    def wait_job(self, job_id, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.req("GET", "/v1/jobs/%s?wait=5" % job_id, token=self.read)
+            if r.status == 200 and r.json["state"] in ("succeeded", "dead", "canceled"):
+                return r.json
+            time.sleep(0.05)
+        raise AssertionError("job %s did not finish" % job_id)
+
+    def claim(self, cid):
+        r = self.req("GET", "/v1/claims/" + cid, token=self.read)
+        assert r.status == 200, r
+        return r.json
+
+    def wait_claim(self, cid, states, timeout=60):
+        deadline = time.monotonic() + timeout
+        c = None
+        while time.monotonic() < deadline:
+            c = self.claim(cid)
+            if c["state"] in states:
+                return c
+            time.sleep(0.1)
+        raise AssertionError("claim %s stayed %s (wanted %s): %s" % (cid, c and c["state"], states, c))
+
+    # ---- fleets ----
+    def fleets_api(self):
+        return self.req("GET", "/v1/fleets", token=self.read).status == 200
+
+    def make_fleet(self, name, rotation=None):
+        if self.fleets_api():
+            return self._fleet_via_api(name, rotation)
+        return self._fleet_direct(name, rotation)
+
+    def _fleet_via_api(self, name, rotation):
+        body = {"name": name, "region": "us-east-1"}
+        if rotation:
+            body["rotation"] = rotation
+        r = self.req("POST", "/v1/fleets", body=body, token=self.admin)
+        assert r.status == 202, r
+        job = self.wait_job(r.json["job"]["id"], timeout=120)
+        assert job["state"] == "succeeded", job
+        f = self.req("GET", "/v1/fleets/" + name, token=self.read).json
+        return f["resources"]["claimPolicy"]["name"]
+
+    def _fleet_direct(self, name, rotation):
+        policy = "%s-claim-policy" % name
+        iot = iot_client(self.emu)
+        arn = iot.create_policy(policyName=policy, policyDocument=CLAIM_POLICY_DOC)["policyArn"]
+        now = str(int(time.time() * 1000))
+        fields = {"j:name": name, "j:state": "ready", "j:region": "us-east-1", "j:accountId": ACCOUNT,
+                  "j:settings": {"rotation": rotation or {}, "watch": {}},
+                  "r:claimPolicy": {"name": policy, "arn": arn},
+                  "r:template": {"name": name + "-template"},
+                  "r:endpoints": {"dataAts": "abc-ats.iot.us-east-1.amazonaws.com",
+                                  "credentialProvider": "abc.credentials.iot.us-east-1.amazonaws.com"},
+                  "r:roleAlias": {"name": "GreengrassCoreTokenExchangeRoleAlias"}}
+        args = ["HSET", "fw:fleet:" + name, "version", "1", "createdAt", now, "updatedAt", now]
+        for k, v in fields.items():
+            args += [k, json.dumps(v)]
+        self.redis.command(*args)
+        self.redis.command("ZADD", "fw:fleets", "0", name)
+        return policy
+
+    # ---- emulator views ----
+    def emu_certs(self):
+        return self.emu.control("GET", "state")["iot"]["certificates"]
+
+    def emu_targets(self, policy):
+        return self.emu.control("GET", "state")["iot"]["policies"][policy]["targets"]
+
+
+SECRET_PATTERNS = [re.compile(r"PRIVATE KEY"), re.compile(r"fw_[A-Za-z0-9_-]{20,}")]
+
+
+def find_secrets(text):
+    """Lines of text that look like a private key or an API token."""
+    hits = []
+    for line in text.splitlines():
+        for p in SECRET_PATTERNS:
+            if p.search(line):
+                hits.append(line[:200])
+    return hits

@@ -1,0 +1,341 @@
+"""Claims (issue 7) end to end: the real binary, a real Redis, the AWS emulator.
+
+Each key source end to end (the emulator's certificate holds the key the
+bundle gives, or the CSR's key), the bundle exactly once (also under
+concurrent downloads), TTL erasure of an undownloaded key, rotation with
+grace and retention, automatic rotation, disable/enable/revoke, delete,
+input validation, and at the end a scan of every log and of the emulator's
+recorded calls for private keys and API tokens.
+"""
+import json
+import threading
+import time
+import unittest
+
+import claims_lib as cl
+
+ROOT_CA_PATH = "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
+
+
+class ClaimsBase(unittest.TestCase):
+    env_vars = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = cl.ClaimsEnv(env=cls.env_vars)
+        cls.policy = cls.env.make_fleet("f1", rotation={"graceSeconds": 2, "retentionSeconds": 2})
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            hits = cl.find_secrets(cls.env.all_logs())
+            calls = json.dumps(cls.env.emu.control("GET", "calls"))
+            hits += cl.find_secrets(calls)
+            if hits:
+                raise AssertionError("secrets in logs or recorded AWS calls: %s" % hits[:5])
+        finally:
+            cls.env.stop()
+
+    def create(self, body=None, fleet="f1", wait=True):
+        r = self.env.req("POST", "/v1/fleets/%s/claims" % fleet, body=body or {})
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json["claim"]["state"], "creating")
+        self.assertEqual(r.header("Location"), r.json["job"]["href"])
+        cid = r.json["claim"]["id"]
+        if wait:
+            c = self.env.wait_claim(cid, ["active", "failed"])
+            self.assertEqual(c["state"], "active", c)
+            return c
+        return r.json
+
+    def emu_cert(self, cert_id):
+        return self.env.emu_certs().get(cert_id)
+
+    def bundle(self, cid):
+        return self.env.req("GET", "/v1/claims/%s/bundle" % cid)
+
+
+class KeySources(ClaimsBase):
+    def check_active_cert(self, c):
+        cert = self.emu_cert(c["certificateId"])
+        self.assertIsNotNone(cert)
+        self.assertEqual(cert["status"], "ACTIVE")
+        self.assertIn(c["certificateArn"], self.env.emu_targets(self.policy))
+        return cert
+
+    def test_generated_ec_default(self):
+        c = self.create({"expectedDevices": 25, "note": "line 3"})
+        self.assertEqual((c["keySource"], c["keyType"]), ("generated", "ec-p256"))
+        self.assertEqual(c["expectedDevices"], 25)
+        self.assertEqual(c["note"], "line 3")
+        self.assertIsNone(c["registrations"])
+        self.assertTrue(c["privateKeyHeld"])
+        self.assertEqual(c["expiresAt"], "2049-12-31T23:59:59.000Z")
+        cert = self.check_active_cert(c)
+        b = self.bundle(c["id"])
+        self.assertEqual(b.status, 200, b)
+        self.assertEqual(b.header("Cache-Control"), "no-store")
+        body = b.json
+        self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.key_spki(body["privateKeyPem"]))
+        self.assertEqual(body["certificatePem"].strip(), cert["certificatePem"].strip())
+        with open(ROOT_CA_PATH) as f:
+            self.assertEqual(body["rootCaPem"].strip(), f.read().strip())
+        self.assertIn("/greengrass/v2/claim-certs/claim.pem.crt", body["greengrassConfig"])
+        after = self.env.claim(c["id"])
+        self.assertTrue(after["bundleDownloaded"])
+        self.assertFalse(after["privateKeyHeld"])
+        self.assertIsNotNone(after["bundleDownloadedAt"])
+        again = self.bundle(c["id"])
+        self.assertEqual(again.status, 410, again)
+        self.assertEqual(again.header("Content-Type"), "application/problem+json")
+        audit = self.env.req("GET", "/v1/audit?limit=100", token=self.env.admin).json["items"]
+        paths = [(a.get("method"), a.get("path"), a.get("status")) for a in audit]
+        self.assertIn(("GET", "/v1/claims/%s/bundle" % c["id"], 200), paths)
+        self.assertIn(("GET", "/v1/claims/%s/bundle" % c["id"], 410), paths)
+
+    def test_generated_rsa2048(self):
+        c = self.create({"keyType": "rsa2048"})
+        self.assertEqual(c["keyType"], "rsa2048")
+        cert = self.check_active_cert(c)
+        key = self.bundle(c["id"]).json["privateKeyPem"]
+        self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.key_spki(key))
+        from cryptography.hazmat.primitives import serialization
+        self.assertEqual(serialization.load_pem_private_key(key.encode(), None).key_size, 2048)
+
+    def test_csr(self):
+        for kind in ("ec256", "ec384", "rsa2048"):
+            key, csr = cl.make_csr(kind)
+            c = self.create({"keySource": "csr", "csr": csr, "expectedDevices": 5})
+            self.assertEqual(c["keySource"], "csr")
+            self.assertFalse(c["privateKeyHeld"])
+            cert = self.check_active_cert(c)
+            self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.spki_der(key.public_key()))
+            b = self.bundle(c["id"]).json
+            self.assertIsNone(b["privateKeyPem"])
+            self.assertEqual(cl.cert_spki(b["certificatePem"]), cl.spki_der(key.public_key()))
+
+    def test_aws(self):
+        c = self.create({"keySource": "aws"})
+        self.assertEqual((c["keySource"], c["keyType"]), ("aws", "rsa2048"))
+        self.assertTrue(c["privateKeyHeld"])
+        cert = self.check_active_cert(c)
+        key = self.bundle(c["id"]).json["privateKeyPem"]
+        self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.key_spki(key))
+        self.assertEqual(self.bundle(c["id"]).status, 410)
+
+    def test_list_filters_and_paging(self):
+        ids = [self.create(wait=False)["claim"]["id"] for _ in range(3)]
+        for cid in ids:
+            self.env.wait_claim(cid, ["active"])
+        r = self.env.req("GET", "/v1/claims?fleet=f1&state=active&limit=2", token=self.env.read)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json["items"]), 2)
+        self.assertTrue(all(i["state"] == "active" and i["fleet"] == "f1" for i in r.json["items"]))
+        seen, cursor = [], None
+        while True:
+            q = "/v1/claims?fleet=f1&limit=2" + ("&cursor=" + cursor if cursor else "")
+            page = self.env.req("GET", q, token=self.env.read).json
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["nextCursor"]
+            if not cursor:
+                break
+        self.assertTrue(set(ids) <= set(seen))
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertEqual(self.env.req("GET", "/v1/claims?fleet=nope", token=self.env.read).json["items"], [])
+
+
+class Validation(ClaimsBase):
+    def bad(self, body, field, status=400, fleet="f1"):
+        r = self.env.req("POST", "/v1/fleets/%s/claims" % fleet, body=body)
+        self.assertEqual(r.status, status, r)
+        if field:
+            self.assertIn(field, [e["field"] for e in r.json.get("errors", [])], r)
+        return r
+
+    def test_fields(self):
+        self.bad({"keySource": "hsm"}, "keySource")
+        self.bad({"keyType": "ed25519"}, "keyType")
+        self.bad({"keySource": "aws", "keyType": "ec-p256"}, "keyType")
+        self.bad({"keySource": "csr"}, "csr")
+        self.bad({"csr": "x"}, "csr")
+        self.bad({"expectedDevices": 0}, "expectedDevices")
+        self.bad({"expectedDevices": "5"}, "expectedDevices")
+        self.bad({"note": "x" * 501}, "note")
+        self.bad({"surprise": 1}, "surprise")
+        self.assertEqual(self.env.req("POST", "/v1/fleets/f1/claims", body={"note": "é" * 500}).status, 202)
+
+    def test_bad_csrs(self):
+        self.bad({"keySource": "csr", "csr": "not a pem"}, "csr")
+        _, weak = cl.make_csr("rsa1024")
+        r = self.bad({"keySource": "csr", "csr": weak}, "csr")
+        self.assertIn("2048", json.dumps(r.json))
+        _, good = cl.make_csr("ec256")
+        lines = good.splitlines()
+        mid = len(lines) // 2
+        tampered = lines[:mid] + [lines[mid][:10] + ("A" if lines[mid][10] != "A" else "B") + lines[mid][11:]] \
+            + lines[mid + 1:]
+        self.bad({"keySource": "csr", "csr": "\n".join(tampered) + "\n"}, "csr")
+        self.bad({"keySource": "csr", "csr": good + good}, "csr")
+
+    def test_scopes_and_unknowns(self):
+        r = self.env.req("POST", "/v1/fleets/f1/claims", body={}, token=self.env.read)
+        self.assertEqual(r.status, 403)
+        self.bad({}, None, status=404, fleet="nofleet")
+        self.assertEqual(self.env.req("GET", "/v1/claims/clm_000000000000000000000000", token=self.env.read).status,
+                         404)
+        self.assertEqual(self.env.req("GET", "/v1/claims/../x", token=self.env.read).status, 404)
+        self.assertEqual(self.env.req("GET", "/v1/claims?state=sleepy", token=self.env.read).status, 400)
+        r = self.env.req("GET", "/v1/claims/clm_000000000000000000000000/bundle", token=self.env.read)
+        self.assertEqual(r.status, 403)
+
+
+class Bundle(ClaimsBase):
+    def test_concurrent_downloads_exactly_one_key(self):
+        for _ in range(3):
+            c = self.create()
+            results = []
+            barrier = threading.Barrier(12)
+
+            def get():
+                barrier.wait()
+                results.append(self.bundle(c["id"]))
+            ts = [threading.Thread(target=get) for _ in range(12)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            ok = [r for r in results if r.status == 200]
+            self.assertEqual(len(ok), 1, [r.status for r in results])
+            self.assertEqual(sorted(r.status for r in results), [200] + [410] * 11)
+            self.assertIn("PRIVATE KEY", ok[0].json["privateKeyPem"])
+
+    def test_creating_claim_is_409(self):
+        self.env.emu.control("POST", "faults", {"operation": "CreateCertificateFromCsr", "count": 1,
+                                                "delayMs": 1500, "delayOnly": True})
+        r = self.create(wait=False)
+        b = self.bundle(r["claim"]["id"])
+        self.assertEqual(b.status, 409, b)
+        self.env.wait_claim(r["claim"]["id"], ["active"])
+        self.assertEqual(self.bundle(r["claim"]["id"]).status, 200)
+
+
+class KeyTtl(ClaimsBase):
+    env_vars = {"FLEETWARDEN_CLAIM_KEY_TTL": "2"}
+
+    def test_undownloaded_key_is_erased(self):
+        c = self.create()
+        self.assertTrue(c["privateKeyHeld"])
+        self.assertEqual(self.env.redis.command("EXISTS", "fw:claimkey:" + c["id"]), 1)
+        ttl = self.env.redis.command("TTL", "fw:claimkey:" + c["id"])
+        self.assertTrue(0 < ttl <= 2, ttl)
+        time.sleep(3)
+        self.assertEqual(self.env.redis.command("EXISTS", "fw:claimkey:" + c["id"]), 0)
+        b = self.bundle(c["id"])
+        self.assertEqual(b.status, 410, b)
+        self.assertIn("time to live", b.json["detail"])
+        after = self.env.claim(c["id"])
+        self.assertFalse(after["privateKeyHeld"])
+        self.assertEqual(after["state"], "active")
+
+
+class Lifecycle(ClaimsBase):
+    def test_rotation_with_grace_and_retention(self):
+        old = self.create()
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 2})
+        self.assertEqual(r.status, 202, r)
+        succ = r.json["successor"]["id"]
+        self.assertEqual(r.json["successor"]["predecessor"], old["id"])
+        s = self.env.wait_claim(succ, ["active"])
+        self.assertEqual(s["predecessor"], old["id"])
+        o = self.env.wait_claim(old["id"], ["rotating"])
+        self.assertEqual(o["successor"], succ)
+        self.assertEqual(self.emu_cert(o["certificateId"])["status"], "ACTIVE")   # grace: still active
+        self.assertIn(s["certificateArn"], self.env.emu_targets(self.policy))
+        o = self.env.wait_claim(old["id"], ["inactive", "deleted"], timeout=20)
+        if o["state"] == "inactive":
+            self.assertEqual(self.emu_cert(o["certificateId"])["status"], "INACTIVE")
+        o = self.env.wait_claim(old["id"], ["deleted"], timeout=20)     # retention 2 s (fleet setting)
+        self.assertIsNone(self.emu_cert(o["certificateId"]))
+        self.assertNotIn(o["certificateArn"], self.env.emu_targets(self.policy))
+        self.assertIsNotNone(o["retiredAt"])
+        self.assertEqual(self.env.req("POST", "/v1/claims/%s/rotate" % old["id"]).status, 409)
+
+    def test_disable_enable_revoke(self):
+        c = self.create()
+        r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"], body={"reason": "leaked on a forum"})
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["lane"], "critical")
+        c2 = self.env.claim(c["id"])
+        self.assertEqual((c2["state"], c2["disableReason"]), ("inactive", "leaked on a forum"))
+        self.assertEqual(self.emu_cert(c["certificateId"])["status"], "INACTIVE")
+        r = self.env.req("POST", "/v1/claims/%s/enable" % c["id"])
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        self.assertEqual(self.env.claim(c["id"])["state"], "active")
+        self.assertEqual(self.emu_cert(c["certificateId"])["status"], "ACTIVE")
+        r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"], body={"reason": "stolen", "revoke": True})
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        c3 = self.env.claim(c["id"])
+        self.assertEqual(c3["state"], "revoked")
+        self.assertFalse(c3["privateKeyHeld"])
+        self.assertEqual(self.emu_cert(c["certificateId"])["status"], "REVOKED")
+        r = self.env.req("POST", "/v1/claims/%s/enable" % c["id"])
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("revoked", r.json["detail"])
+        self.assertEqual(self.bundle(c["id"]).status, 410)
+
+    def test_disable_validation_and_replace(self):
+        c = self.create()
+        r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"], body={})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json["errors"][0]["field"], "reason")
+        r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"], body={"reason": "x", "revoke": "yes"})
+        self.assertEqual(r.json["errors"][0]["field"], "revoke")
+        r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"],
+                         body={"reason": "misuse", "revoke": True, "replace": True})
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        old = self.env.claim(c["id"])
+        self.assertEqual(old["state"], "revoked")
+        new = self.env.wait_claim(old["successor"], ["active"])
+        self.assertEqual(new["predecessor"], c["id"])
+        self.assertEqual(self.emu_cert(new["certificateId"])["status"], "ACTIVE")
+
+    def test_delete(self):
+        c = self.create()
+        r = self.env.req("DELETE", "/v1/claims/" + c["id"])
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        d = self.env.claim(c["id"])
+        self.assertEqual(d["state"], "deleted")
+        self.assertIsNotNone(d["deletedAt"])
+        self.assertIsNone(self.emu_cert(c["certificateId"]))
+        self.assertNotIn(c["certificateArn"], self.env.emu_targets(self.policy))
+
+
+class AutoRotation(ClaimsBase):
+    def test_scheduled_rotation_spreads_and_rotates(self):
+        self.env.make_fleet("auto", rotation={"periodDays": 4 / 86400, "graceSeconds": 1, "retentionSeconds": 1})
+        ids = []
+        for _ in range(4):
+            r = self.env.req("POST", "/v1/fleets/auto/claims", body={})
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json["claim"]["id"])
+        for cid in ids:
+            self.env.wait_claim(cid, ["active", "rotating", "inactive", "deleted"])
+        dues = self.env.redis.command("ZRANGE", "fw:claims:rotdue", "0", "-1", "WITHSCORES")
+        succ = {}
+        for cid in ids:
+            c = self.env.wait_claim(cid, ["deleted"], timeout=40)
+            self.assertIsNotNone(c["successor"])
+            succ[cid] = c["successor"]
+            s = self.env.wait_claim(c["successor"], ["active", "rotating", "inactive", "deleted"])
+            self.assertEqual(s["predecessor"], cid)
+        if dues:
+            scores = [float(x) for x in dues[1::2]]
+            self.assertGreaterEqual(len(set(scores)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
