@@ -1,0 +1,105 @@
+"""Claim creation survives kill -9 of the worker without orphaning a
+certificate at AWS (DESIGN.md: Jobs; issue 7).
+
+The API runs as `serve --no-workers`, the workers as a separate `worker`
+process. The emulator delays CreateCertificateFromCsr (or AttachPolicy);
+the worker is killed with SIGKILL while the call is in flight, the
+emulator finishes it anyway (as AWS would), a new worker takes the job
+over when its lease expires, finds the certificate by public key and
+adopts it: the emulator ends with exactly one certificate per claim.
+"""
+import json
+import os
+import signal
+import time
+import unittest
+
+import claims_lib as cl
+
+
+def kill9(w):
+    w.proc.send_signal(signal.SIGKILL)
+    w.proc.wait()
+    w.proc = None
+    w.log.close()
+
+
+class KillDuringCreation(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = cl.ClaimsEnv(workers_in_api=False, worker_procs=1,
+                               env={"FLEETWARDEN_JOB_LEASE_MS": "1500", "FLEETWARDEN_REAPER_MS": "300"})
+        cls.policy = cls.env.make_fleet("crash")
+        cls.killed = []
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            text = cls.env.all_logs() + "".join(w.logs() for w in cls.killed)
+            hits = cl.find_secrets(text) + cl.find_secrets(json.dumps(cls.env.emu.control("GET", "calls")))
+            if hits:
+                raise AssertionError("secrets in logs: %s" % hits[:5])
+        finally:
+            cls.env.stop()
+
+    def wait_running(self, job_id, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            j = self.env.req("GET", "/v1/jobs/" + job_id, token=self.env.read).json
+            if j["state"] == "running":
+                return j
+            time.sleep(0.02)
+        self.fail("job never ran")
+
+    def crash_once(self, body, operation):
+        before = set(self.env.emu_certs())
+        self.env.emu.control("POST", "faults", {"operation": operation, "count": 1, "delayMs": 2500,
+                                                "delayOnly": True})
+        r = self.env.req("POST", "/v1/fleets/crash/claims", body=body)
+        self.assertEqual(r.status, 202, r)
+        cid, jid = r.json["claim"]["id"], r.json["job"]["id"]
+        self.wait_running(jid)
+        time.sleep(0.8)                       # the delayed call is now in flight
+        w = self.env.workers.pop()
+        kill9(w)
+        self.killed.append(w)
+        time.sleep(2.5)                       # the emulator finishes the call the dead worker made
+        made = set(self.env.emu_certs()) - before
+        self.assertEqual(len(made), 1, "the emulator made the certificate before the restart")
+        self.env.workers.append(self.env.start_worker())
+        c = self.env.wait_claim(cid, ["active", "failed"], timeout=30)
+        self.assertEqual(c["state"], "active", c)
+        after = set(self.env.emu_certs()) - before
+        self.assertEqual(after, {c["certificateId"]}, "exactly one certificate for the claim, no orphan")
+        self.assertIn(c["certificateArn"], self.env.emu_targets(self.policy))
+        job = self.env.wait_job(jid)
+        self.assertEqual(job["state"], "succeeded", job)
+        if operation == "CreateCertificateFromCsr":
+            self.assertIn("claim certificate found from an earlier attempt", self.env.workers[-1].logs())
+        return c
+
+    def test_kill_during_create_certificate_from_csr_generated(self):
+        c = self.crash_once({}, "CreateCertificateFromCsr")
+        b = self.env.req("GET", "/v1/claims/%s/bundle" % c["id"]).json
+        cert = self.env.emu_certs()[c["certificateId"]]
+        self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.key_spki(b["privateKeyPem"]))
+
+    def test_kill_during_create_certificate_from_csr_csr(self):
+        key, csr = cl.make_csr("ec256")
+        c = self.crash_once({"keySource": "csr", "csr": csr}, "CreateCertificateFromCsr")
+        cert = self.env.emu_certs()[c["certificateId"]]
+        self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.spki_der(key.public_key()))
+
+    def test_kill_during_attach_policy(self):
+        self.crash_once({}, "AttachPolicy")
+
+    def test_z_every_claim_has_exactly_one_certificate(self):
+        certs = self.env.emu_certs()
+        claims = self.env.req("GET", "/v1/claims?fleet=crash&limit=500", token=self.env.read).json["items"]
+        by_claim = [c["certificateId"] for c in claims if c["certificateId"]]
+        self.assertEqual(len(by_claim), len(set(by_claim)))
+        self.assertEqual(set(by_claim), set(certs))
+
+
+if __name__ == "__main__":
+    unittest.main()
