@@ -261,12 +261,16 @@ static int first_diff(const json_t *a, const json_t *b, const char *path, char *
                 return describe(sub, m, 0, diff, n), 1;
         }
     }
-    if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
-        for (size_t i = 0; i < json_array_size(a); i++) {
+    if (json_is_array(a) && json_is_array(b)) {
+        size_t na = json_array_size(a), nb = json_array_size(b), i;
+        for (i = 0; i < na && i < nb; i++) {
             snprintf(sub, sizeof sub, "%s[%zu]", path, i);
             if (first_diff(json_array_get(a, i), json_array_get(b, i), sub, diff, n))
                 return 1;
         }
+        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        describe(sub, json_array_get(a, i), json_array_get(b, i), diff, n);
+        return 1;
     }
     describe(path, a, b, diff, n);
     return 1;

@@ -1,0 +1,274 @@
+"""Fleets (issue 6) end to end: the real binary with in-process workers, a real
+Redis and the AWS emulator, checked with the AWS CLI.
+
+Setup creates exactly the guide's resources with the guide's documents; a
+second setup over the same resources changes nothing; dry runs on a fresh
+and a set-up account; drift made with the AWS CLI is found and repaired by
+reconcile; teardown removes what the fleet created and keeps what others
+use; kill -9 in the middle of a setup resumes with no duplicate.
+"""
+import os
+import signal
+import time
+import unittest
+
+import fleets_lib as fl
+
+
+class FleetLifecycle(unittest.TestCase):
+    """One emulator account, tests in order (test_NN_...)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def aws(self, *a, **k):
+        return self.env.aws(*a, **k)
+
+    def test_01_dry_run_fresh_account(self):
+        r = self.env.req("POST", "/v1/fleets?dryRun=true", body={"name": "alpha"})
+        self.assertEqual(r.status, 202, r)
+        self.assertNotIn("fleet", r.json)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        plan = {e["resource"]: e for e in job["result"]["resources"]}
+        for key in ("tokenExchangeRole", "tokenExchangePolicy", "tokenExchangeRoleAttachment", "roleAlias",
+                    "thingPolicy", "provisioningRole", "provisioningRoleAttachment", "thingGroups", "template",
+                    "claimPolicy"):
+            self.assertEqual(plan[key]["action"], "create", plan[key])
+        self.assertEqual(job["result"]["accountId"], fl.ACCOUNT)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/alpha").status, 404)
+        writes = [c["operation"] for c in self.env.calls() if c["operation"] in fl.SETUP_WRITES]
+        self.assertEqual(writes, [])
+
+    def test_02_setup_creates_the_guides_resources(self):
+        r, job = self.env.setup_fleet({"name": "alpha", "artifactBuckets": ["alpha-artifacts"],
+                                       "rotation": {"periodDays": 30}, "watch": {"maxPerHour": 5}})
+        self.assertEqual(r.json["fleet"]["state"], "provisioning")
+        self.assertEqual(r.header("Location"), r.json["job"]["href"])
+        self.assertEqual(job["state"], "succeeded", job)
+        f = self.env.fleet("alpha")
+        self.assertEqual(f["state"], "ready", f)
+        self.assertEqual(f["accountId"], fl.ACCOUNT)
+        self.assertEqual(f["settings"], {"rotation": {"periodDays": 30}, "watch": {"maxPerHour": 5}})
+        res = f["resources"]
+        self.assertEqual(res["template"]["arn"],
+                         "arn:aws:iot:us-east-1:123456789012:provisioningtemplate/alpha-template")
+        for key in ("tokenExchangeRole", "tokenExchangePolicy", "roleAlias", "thingPolicy", "provisioningRole",
+                    "template", "claimPolicy"):
+            self.assertEqual(res[key]["state"], "ready", key)
+            self.assertEqual(res[key]["origin"], "created", key)
+            self.assertTrue(res[key]["arn"].startswith("arn:aws:"), key)
+        self.assertTrue(res["endpoints"]["dataAts"].endswith("-ats.iot.us-east-1.amazonaws.com"))
+        self.assertTrue(res["firstClaim"]["claimId"].startswith("clm_"), res["firstClaim"])
+
+    def test_03_documents_equal_the_guides(self):
+        role = self.aws("iam", "get-role", "--role-name", "GreengrassV2TokenExchangeRole")["Role"]
+        self.assertEqual(fl.canon(self.env.iam_doc(role["AssumeRolePolicyDocument"])), fl.canon(fl.tes_trust()))
+        arn = "arn:aws:iam::123456789012:policy/GreengrassV2TokenExchangeRoleAccess"
+        pol = self.aws("iam", "get-policy", "--policy-arn", arn)["Policy"]
+        ver = self.aws("iam", "get-policy-version", "--policy-arn", arn, "--version-id",
+                       pol["DefaultVersionId"])["PolicyVersion"]
+        self.assertEqual(fl.canon(self.env.iam_doc(ver["Document"])), fl.canon(fl.tes_access(["alpha-artifacts"])))
+        att = self.aws("iam", "list-attached-role-policies", "--role-name", "GreengrassV2TokenExchangeRole")
+        self.assertEqual([p["PolicyArn"] for p in att["AttachedPolicies"]], [arn])
+        alias = self.aws("iot", "describe-role-alias", "--role-alias",
+                         "GreengrassCoreTokenExchangeRoleAlias")["roleAliasDescription"]
+        self.assertEqual(alias["roleArn"], role["Arn"])
+        self.assertEqual(alias["credentialDurationSeconds"], 3600)
+        tp = self.aws("iot", "get-policy", "--policy-name", "GreengrassV2IoTThingPolicy")
+        self.assertEqual(fl.canon(tp["policyDocument"]), fl.canon(fl.thing_policy()))
+        prov = self.aws("iam", "get-role", "--role-name", "GreengrassFleetProvisioningRole")["Role"]
+        self.assertEqual(fl.canon(self.env.iam_doc(prov["AssumeRolePolicyDocument"])), fl.canon(fl.prov_trust()))
+        att = self.aws("iam", "list-attached-role-policies", "--role-name", "GreengrassFleetProvisioningRole")
+        self.assertEqual([p["PolicyArn"] for p in att["AttachedPolicies"]],
+                         ["arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration"])
+        t = self.aws("iot", "describe-provisioning-template", "--template-name", "alpha-template")
+        self.assertEqual(fl.canon(t["templateBody"]), fl.canon(fl.template_body()))
+        self.assertTrue(t["enabled"])
+        self.assertEqual(t["provisioningRoleArn"], prov["Arn"])
+        self.assertNotIn("preProvisioningHook", t)
+        cp = self.aws("iot", "get-policy", "--policy-name", "alpha-claim-policy")
+        self.assertEqual(fl.canon(cp["policyDocument"]), fl.canon(fl.claim_policy("alpha-template")))
+        self.aws("iot", "describe-thing-group", "--thing-group-name", "alpha")
+
+    def test_04_second_setup_changes_nothing(self):
+        self.env.clear_calls()
+        body = {"name": "alpha2", "thingGroups": ["alpha"], "artifactBuckets": ["alpha-artifacts"],
+                "template": {"name": "alpha-template"}, "claimPolicy": {"name": "alpha-claim-policy"}}
+        _, job = self.env.setup_fleet(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        writes = [c["operation"] for c in self.env.calls() if c["operation"] in fl.SETUP_WRITES]
+        self.assertEqual(writes, [])
+        res = self.env.fleet("alpha2")["resources"]
+        self.assertEqual(res["template"]["origin"], "existing")
+        self.assertEqual(res["tokenExchangeRole"]["origin"], "existing")
+
+    def test_05_dry_run_on_a_set_up_account(self):
+        body = {"name": "alpha", "artifactBuckets": ["alpha-artifacts"], "roleAlias": {"credentialDurationSeconds": 7200}}
+        r = self.env.req("POST", "/v1/fleets?dryRun=true", body=body)
+        job = self.env.wait_job(r.json["job"]["id"])
+        plan = {e["resource"]: e for e in job["result"]["resources"]}
+        self.assertEqual(plan["roleAlias"]["action"], "exists-differs")
+        self.assertIn("credentialDurationSeconds", plan["roleAlias"]["difference"])
+        for key in ("tokenExchangeRole", "tokenExchangePolicy", "thingPolicy", "template", "claimPolicy"):
+            self.assertEqual(plan[key]["action"], "exists-matches", plan[key])
+
+    def test_06_conflict_without_adopt_then_adopt(self):
+        body = {"name": "beta", "artifactBuckets": ["alpha-artifacts"], "roleAlias": {"credentialDurationSeconds": 7200}}
+        _, job = self.env.setup_fleet(body)
+        self.assertEqual(job["state"], "dead", job)
+        self.assertIn("roleAlias", job["errors"][-1]["message"])
+        f = self.env.fleet("beta")
+        self.assertEqual(f["state"], "failed")
+        self.assertIn("credentialDurationSeconds", f["resources"]["roleAlias"]["error"])
+        r = self.env.req("DELETE", "/v1/fleets/beta")
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        body["adopt"] = True
+        _, job = self.env.setup_fleet(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        alias = self.aws("iot", "describe-role-alias", "--role-alias", "GreengrassCoreTokenExchangeRoleAlias")
+        self.assertEqual(alias["roleAliasDescription"]["credentialDurationSeconds"], 7200)
+
+    def test_07_reconcile_repairs_drift(self):
+        self.aws("iot", "update-provisioning-template", "--template-name", "alpha-template",
+                 "--pre-provisioning-hook", "targetArn=arn:aws:lambda:us-east-1:123456789012:function:evil")
+        self.aws("iam", "detach-role-policy", "--role-name", "GreengrassV2TokenExchangeRole", "--policy-arn",
+                 "arn:aws:iam::123456789012:policy/GreengrassV2TokenExchangeRoleAccess")
+        r = self.env.req("POST", "/v1/fleets/alpha/reconcile")
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        last = self.env.fleet("alpha")["lastReconcile"]
+        found = {x["resource"] for x in last["findings"]}
+        self.assertTrue({"template", "tokenExchangeRoleAttachment"} <= found, last)
+        self.assertTrue({"template", "tokenExchangeRoleAttachment"} <= {x["resource"] for x in last["repaired"]})
+        t = self.aws("iot", "describe-provisioning-template", "--template-name", "alpha-template")
+        self.assertNotIn("preProvisioningHook", t)
+        att = self.aws("iam", "list-attached-role-policies", "--role-name", "GreengrassV2TokenExchangeRole")
+        self.assertEqual(len(att["AttachedPolicies"]), 1)
+        r = self.env.req("POST", "/v1/fleets/alpha/reconcile")
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(self.env.fleet("alpha")["lastReconcile"]["findings"], [])
+
+    def test_08_greengrass_config(self):
+        r = self.env.req("GET", "/v1/fleets/alpha/greengrass-config?thingName=core-1")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/yaml"))
+        y = r.body.decode()
+        f = self.env.fleet("alpha")
+        for line in ('aws.greengrass.FleetProvisioningByClaim:', 'provisioningTemplate: "alpha-template"',
+                     'iotRoleAlias: "GreengrassCoreTokenExchangeRoleAlias"', 'ThingName: "core-1"',
+                     'ThingGroupName: "alpha"', 'awsRegion: "us-east-1"',
+                     'iotDataEndpoint: "%s"' % f["resources"]["endpoints"]["dataAts"],
+                     'iotCredentialEndpoint: "%s"' % f["resources"]["endpoints"]["credentialProvider"]):
+            self.assertIn(line, y)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/alpha/greengrass-config?rootPath=x").status, 400)
+
+    def test_09_patch_settings_with_if_match(self):
+        r = self.env.req("GET", "/v1/fleets/alpha")
+        etag = r.header("ETag")
+        p = self.env.req("PATCH", "/v1/fleets/alpha", body={"watch": {"maxPerHour": 9}}, headers={"If-Match": etag})
+        self.assertEqual(p.status, 200, p)
+        self.assertEqual(p.json["settings"]["watch"], {"maxPerHour": 9})
+        self.assertEqual(p.json["settings"]["rotation"], {"periodDays": 30})
+        self.assertNotEqual(p.header("ETag"), etag)
+        stale = self.env.req("PATCH", "/v1/fleets/alpha", body={"watch": {}}, headers={"If-Match": etag})
+        self.assertEqual(stale.status, 412, stale)
+        bad = self.env.req("PATCH", "/v1/fleets/alpha", body={"region": "eu-west-1"})
+        self.assertEqual(bad.status, 400)
+        self.assertEqual(bad.json["errors"][0]["field"], "region")
+
+    def test_10_list_pages(self):
+        r = self.env.req("GET", "/v1/fleets?limit=1")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.json["items"]), 1)
+        names = [r.json["items"][0]["name"]]
+        while r.json["nextCursor"]:
+            r = self.env.req("GET", "/v1/fleets?limit=1&cursor=" + r.json["nextCursor"])
+            names += [f["name"] for f in r.json["items"]]
+        self.assertEqual(names, sorted(names))
+        self.assertTrue({"alpha", "alpha2", "beta"} <= set(names), names)
+
+    def test_11_teardown(self):
+        r = self.env.req("DELETE", "/v1/fleets/alpha2")
+        self.assertEqual(r.status, 409, r)   # its first claim is active
+        body = {"name": "delta", "thingGroups": ["delta-g"], "createThingGroups": True,
+                "tokenExchangeRole": {"name": "delta-tes", "policyName": "delta-tes-access"},
+                "roleAlias": {"name": "delta-alias"}, "thingPolicy": {"name": "delta-thing"},
+                "provisioningRole": {"name": "delta-prov"}}
+        _, job = self.env.setup_fleet(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        r = self.env.req("DELETE", "/v1/fleets/delta?force=true")
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/delta").status, 404)
+        st = self.env.emu.control("GET", "state")
+        for role in ("delta-tes", "delta-prov"):
+            self.assertNotIn(role, st["iam"]["roles"])
+        self.assertFalse([p for p in st["iam"]["policies"] if "delta" in p])
+        self.assertFalse([p for p in st["iot"]["policies"] if p.startswith("delta")])
+        self.assertNotIn("delta-alias", st["iot"]["roleAliases"])
+        self.assertNotIn("delta-template", st["iot"]["templates"])
+        # shared and other fleets' resources stay
+        self.assertIn("alpha-template", st["iot"]["templates"])
+        self.assertIn("GreengrassV2IoTThingPolicy", st["iot"]["policies"])
+
+
+def name_of(params):
+    for k in ("RoleName", "PolicyName", "policyName", "roleAlias", "templateName", "thingGroupName"):
+        if k in (params or {}):
+            return params[k]
+    return None
+
+
+class FleetCrash(unittest.TestCase):
+    """kill -9 in the middle of a setup, then restart: no duplicate resource."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv(env={"FLEETWARDEN_JOB_LEASE_MS": "2000", "FLEETWARDEN_REAPER_MS": "300"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def test_kill_mid_setup_resumes_without_duplicates(self):
+        self.env.emu.control("POST", "faults", {"operation": "CreateProvisioningTemplate", "delayMs": 2500,
+                                                "delayOnly": True, "count": 1})
+        r = self.env.req("POST", "/v1/fleets", body={"name": "gamma"})
+        self.assertEqual(r.status, 202, r)
+        jid = r.json["job"]["id"]
+        fl.harness.wait_until(
+            lambda: self.env.fleet("gamma")["resources"].get("template", {}).get("state") == "creating",
+            timeout=30, what="the template step to start")
+        self.env.fw.proc.send_signal(signal.SIGKILL)
+        self.env.fw.proc.wait()
+        self.env.fw.proc = None
+        self.env.fw.log.close()
+        time.sleep(3)    # the delayed CreateProvisioningTemplate lands at the emulator meanwhile
+        self.env.start_fw()
+        job = self.env.wait_job(jid, timeout=60)
+        self.assertEqual(job["state"], "succeeded", job)
+        f = self.env.fleet("gamma")
+        self.assertEqual(f["state"], "ready")
+        self.assertEqual(f["resources"]["template"]["origin"], "created")
+        calls = self.env.calls()
+        creates = [c for c in calls if c["operation"].startswith("Create") and c["operation"] != "CreateCertificateFromCsr"]
+        failed = [c for c in creates if c["status"] >= 400]
+        self.assertEqual(failed, [], failed)
+        made = [(c["service"], c["operation"], name_of(c["parameters"])) for c in creates]
+        self.assertEqual(len(made), len(set(made)), made)
+        self.assertEqual(len(made), 8, made)   # 2 roles, 3 policies, alias, group, template
+        st = self.env.emu.control("GET", "state")
+        self.assertEqual(list(st["iot"]["templates"]), ["gamma-template"])
+
+
+if __name__ == "__main__":
+    unittest.main()
