@@ -31,6 +31,21 @@ static void claimed_fill(const redisReply *r, struct queue_claimed *out)
     out->rlpaid = queue__int(r->element[7]) == 1;
 }
 
+/* Parses a claim reply: 1 job, 0 none (due/now filled), FW_EREDIS. */
+static int parse_claim(const redisReply *r, struct queue_claimed *out, long long *next_due_ms, long long *now_ms)
+{
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 8) {
+        claimed_fill(r, out);
+        return 1;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+        *next_due_ms = queue__int(r->element[1]);
+        *now_ms = queue__int(r->element[2]);
+        return 0;
+    }
+    return FW_EREDIS;
+}
+
 int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
                 long long *next_due_ms, long long *now_ms)
 {
@@ -42,15 +57,7 @@ int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease
     int rc = queue__eval(QL_CLAIM, args, 5, &r);
     if (rc)
         return rc;
-    rc = FW_EREDIS;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 8) {
-        claimed_fill(r, out);
-        rc = 1;
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        *next_due_ms = queue__int(r->element[1]);
-        *now_ms = queue__int(r->element[2]);
-        rc = 0;
-    }
+    rc = parse_claim(r, out, next_due_ms, now_ms);
     freeReplyObject(r);
     return rc;
 }
@@ -71,12 +78,33 @@ static int eval_int(enum queue_lua_id id, const char *const *args, int nargs, lo
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
                  const char *a3)
 {
-    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : ""};
-    long long v = 0;
-    int rc = eval_int(QL_FINISH, args, 6, &v);
+    return queue_finish_next(id, token, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
+}
+
+int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
+                      const char *a3, const struct queue_next_req *req, struct queue_claimed *next,
+                      long long *next_due_ms, long long *now_ms)
+{
+    char lease[24] = "";
+    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", "", lease, "", "", ""};
+    if (req) {
+        snprintf(lease, sizeof lease, "%lld", req->lease_ms);
+        args[7] = req->worker;
+        for (int i = 0; i < JOB_NLANES; i++)
+            args[9 + i] = job_lane_name(req->order[i]);
+    }
+    redisReply *r = NULL;
+    int rc = queue__eval(QL_FINISH, args, req ? 12 : 6, &r);
     if (rc)
         return rc;
-    return v == 1 ? 0 : FW_ECONFLICT;
+    if (r->type == REDIS_REPLY_INTEGER)
+        rc = r->integer == 1 ? 0 : FW_ECONFLICT;
+    else if (req && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+        rc = parse_claim(r->element[1], next, next_due_ms, now_ms);
+    else
+        rc = FW_EREDIS;
+    freeReplyObject(r);
+    return rc;
 }
 
 int queue_step(const char *id, const char *token, const char *kind, const char *a1, const char *a2,

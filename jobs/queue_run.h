@@ -40,6 +40,21 @@ int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
                  const char *a3);
 
+/* The claim half of queue_finish_next: who claims, lane order, lease. */
+struct queue_next_req {
+    const char *worker;
+    int order[JOB_NLANES];
+    long long lease_ms;
+};
+
+/* queue_finish and, when req is non-NULL, the worker's next claim in the
+ * same round trip. 1: finished and *next claimed; 0: finished (no job
+ * ready: *next_due_ms and *now_ms as for queue_claim); FW_ECONFLICT (token
+ * lost: nothing done, nothing claimed), FW_EREDIS. */
+int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
+                      const char *a3, const struct queue_next_req *req, struct queue_claimed *next,
+                      long long *next_due_ms, long long *now_ms);
+
 /* Records a finished step (kind "done": a1 name, a2 result JSON) or
  * progress (kind "progress": a1 done, a2 total, a3 step). 0, FW_ECANCELED
  * (recorded; cancel was requested), FW_ECONFLICT (lease lost), FW_EREDIS. */

@@ -33,8 +33,18 @@
 #include "service/mem.h"
 #include "service/store_conn.h"
 
+/* The next job, claimed in the same script call that finished this one. */
+struct next_claim {
+    struct queue_next_req req;
+    int want;                            /* 1: ask for the next job with the finish */
+    int got;                             /* -1 not asked, 0 none ready, 1 job holds one */
+    struct queue_claimed job;
+    long long due_ms, now_ms;            /* when got == 0: earliest delayed job, Redis time */
+};
+
 struct job_ctx {
     struct jobs_worker *w;
+    struct next_claim *next;             /* the worker's; see finish() */
     struct queue_claimed *job;
     const struct job_type_entry *type;   /* NULL for an unknown type */
     atomic_int cancel;                   /* cancel requested (heartbeat or step reply) */
@@ -165,6 +175,18 @@ static char *error_json(const struct job_ctx *ctx, int rc)
     return s;
 }
 
+/* One fenced finish script; also claims the worker's next job when asked. */
+static int finish(struct job_ctx *ctx, const char *outcome, const char *a1, const char *a2, const char *a3)
+{
+    struct next_claim *n = ctx->next;
+    int rc = queue_finish_next(ctx->job->id, ctx->job->token, outcome, a1, a2, a3, n->want ? &n->req : NULL,
+                               &n->job, &n->due_ms, &n->now_ms);
+    if (rc < 0)
+        return rc;
+    n->got = n->want ? rc : -1;
+    return 0;
+}
+
 /* Writes a failed attempt's outcome: retry (counted or free) or dead. */
 static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
 {
@@ -181,7 +203,7 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
             snprintf(reason, sizeof reason, "attempts exhausted (%d of %d)", j->attempts, j->max_attempts);
         else
             snprintf(reason, sizeof reason, "%s error: not retried", retry_class_name(cls));
-        *frc = queue_finish(j->id, j->token, "dead", err, a2, reason);
+        *frc = finish(ctx, "dead", err, a2, reason);
         out = RT_DEAD;
     } else {
         unsigned rnd = 0;
@@ -189,7 +211,7 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
             rnd = (unsigned)mono_ms();
         int n = act == RETRY_FREE ? j->runs - j->attempts + 1 : j->attempts;
         snprintf(a2, sizeof a2, "%lld", retry_backoff_ms(n, s->retry_base_ms, s->retry_cap_ms, rnd));
-        *frc = queue_finish(j->id, j->token, "retry", err, a2, act == RETRY_COUNTED ? "1" : "0");
+        *frc = finish(ctx, "retry", err, a2, act == RETRY_COUNTED ? "1" : "0");
     }
     free(err);
     return out;
@@ -205,10 +227,10 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
     int frc = 0;
     enum rt_outcome out;
     if (rc == 0) {
-        frc = queue_finish(j->id, j->token, "succeeded", ctx->result ? ctx->result : "null", ttl, NULL);
+        frc = finish(ctx, "succeeded", ctx->result ? ctx->result : "null", ttl, NULL);
         out = RT_SUCCEEDED;
     } else if (rc == FW_ECANCELED && atomic_load(&ctx->cancel) && !atomic_load(&ctx->lost)) {
-        frc = queue_finish(j->id, j->token, "canceled", NULL, ttl, NULL);
+        frc = finish(ctx, "canceled", NULL, ttl, NULL);
         out = RT_CANCELED;
     } else {
         out = conclude_failure(ctx, rc, &frc);
@@ -246,9 +268,9 @@ static int rate_gate(struct job_ctx *ctx)
     return 1;   /* parked, lost, or Redis down: in each case do not run now */
 }
 
-static void run_job(struct jobs_worker *w, struct queue_claimed *job)
+static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct next_claim *next)
 {
-    struct job_ctx ctx = {.w = w, .job = job, .type = jobs_registry_find(job->type)};
+    struct job_ctx ctx = {.w = w, .next = next, .job = job, .type = jobs_registry_find(job->type)};
     set_current(w, &ctx);
     if (rate_gate(&ctx)) {
         set_current(w, NULL);
@@ -289,27 +311,47 @@ static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long lon
     }
 }
 
+/* Claims a job; 1 when next->job holds one, else waits and returns 0. */
+static int claim(struct jobs_worker *w, struct next_claim *next, struct redisContext **blk)
+{
+    int order[JOB_NLANES];
+    job_lane_order(w->picks, order);
+    long long due = -1, now = 0;
+    int rc = queue_claim(w->name, order, next->req.lease_ms, &next->job, &due, &now);
+    if (rc == 0)
+        idle_wait(w, blk, due, now);
+    else if (rc < 0)
+        runtime__sleep(w->rt, 500, &w->rt->stopping);
+    return rc == 1;
+}
+
 void *worker__main(void *arg)
 {
     struct jobs_worker *w = arg;
     struct jobs_runtime *rt = w->rt;
     struct redisContext *blk = NULL;
-    long long lease = jobs_settings()->lease_ms;
-    while (!atomic_load(&rt->stopping)) {
-        int order[JOB_NLANES];
-        job_lane_order(w->picks, order);
-        struct queue_claimed job = {0};
-        long long next_due = -1, now = 0;
-        int rc = queue_claim(w->name, order, lease, &job, &next_due, &now);
-        if (rc == 1) {
-            w->picks++;
-            run_job(w, &job);
-            free(job.payload);
-        } else if (rc == 0) {
-            idle_wait(w, &blk, next_due, now);
-        } else {
-            runtime__sleep(rt, 500, &rt->stopping);
+    struct next_claim next = {.req = {.worker = w->name, .lease_ms = jobs_settings()->lease_ms}};
+    int have = 0;
+    for (;;) {
+        if (atomic_load(&rt->stopping)) {
+            if (have)   /* claimed with the last finish: give it back untouched */
+                queue_finish(next.job.id, next.job.token, "release", NULL, NULL, NULL);
+            if (have)
+                free(next.job.payload);
+            break;
         }
+        if (!have && !claim(w, &next, &blk))
+            continue;
+        struct queue_claimed job = next.job;
+        w->picks++;
+        job_lane_order(w->picks, next.req.order);
+        next.want = !atomic_load(&rt->stopping);
+        next.got = -1;
+        run_job(w, &job, &next);
+        free(job.payload);
+        have = next.got == 1;
+        if (next.got == 0)
+            idle_wait(w, &blk, next.due_ms, next.now_ms);
     }
     store_conn_free(blk);
     store_conn_close();

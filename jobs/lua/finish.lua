@@ -1,4 +1,5 @@
--- finish: ARGV P, id, token, outcome, a1, a2, a3.
+-- finish: ARGV P, id, token, outcome, a1, a2, a3 [, "1", worker, lease_ms,
+-- lane1, lane2, lane3].
 -- The one exit of a running job, fenced by its token: a worker that lost
 -- the lease (reaped, released, canceled) gets -1 and changes nothing.
 --   succeeded  a1 result JSON, a2 ttl_ms
@@ -7,7 +8,9 @@
 --   retry      a1 error JSON, a2 delay_ms, a3 "1" uses up the attempt
 --   defer      a2 delay_ms (rate limit: token already reserved)
 --   release    (shutdown: back to the front of its lane, attempt not used)
--- Returns 1, or -1 when the token no longer owns the job.
+-- Returns 1, or -1 when the token no longer owns the job. With the claim
+-- arguments it also claims the worker's next job in the same call (one
+-- round trip per job at steady state) and returns {1, claim reply}.
 local id, token, outcome = ARGV[2], ARGV[3], ARGV[4]
 local a1, a2, a3 = ARGV[5], ARGV[6], ARGV[7]
 local k = jk(id)
@@ -49,5 +52,8 @@ elseif outcome == 'release' then
   wake()
 else
   return redis.error_reply('unknown outcome')
+end
+if ARGV[8] == '1' then
+  return {1, claim_next(ARGV[9], tonumber(ARGV[10]), {ARGV[11], ARGV[12], ARGV[13]}, now)}
 end
 return 1

@@ -125,3 +125,41 @@ local function rl_take(fam, rate, burst, now)
   if tokens >= 0 then return 0 end
   return math.ceil(-tokens * 1000 / rate)
 end
+
+-- Promotes due delayed jobs, then pops one job from the lanes in order,
+-- gives it a new fencing token and a lease in P.."running". Returns
+-- {id, token, type, payload, attempts, max, runs, rlpaid} or
+-- {"", next_due_ms (-1 when none), now}.
+local function claim_next(worker, lease, lanes, now)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'LIMIT', 0, 100)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', P .. 'delayed', id)
+    local h = redis.call('HMGET', jk(id), 'state', 'lane', 'seq')
+    if h[1] == 'scheduled' or h[1] == 'failed' then
+      redis.call('HDEL', jk(id), 'next')
+      redis.call('RPUSH', P .. 'q:' .. h[2], id)
+      move_state(id, h[1], 'queued', h[3], now)
+    end
+  end
+  for _, lane in ipairs(lanes) do
+    while true do
+      local id = redis.call('RPOP', P .. 'q:' .. lane)
+      if not id then break end
+      local k = jk(id)
+      local h = redis.call('HMGET', k, 'state', 'seq', 'type', 'payload', 'max', 'rlpaid')
+      if h[1] == 'queued' then
+        local tok = redis.call('INCR', P .. 'token')
+        local att = redis.call('HINCRBY', k, 'attempts', 1)
+        local runs = redis.call('HINCRBY', k, 'runs', 1)
+        redis.call('HSET', k, 'token', tok, 'worker', worker, 'lease', now + lease,
+          'started', now, 'rlpaid', 0)
+        redis.call('ZADD', P .. 'running', now + lease, id)
+        move_state(id, 'queued', 'running', h[2], now)
+        return {id, tostring(tok), h[3], h[4], att, tonumber(h[5]), runs, h[6] or '0'}
+      end
+    end
+  end
+  local nxt = redis.call('ZRANGE', P .. 'delayed', 0, 0, 'WITHSCORES')
+  if nxt[2] then return {'', tonumber(nxt[2]), now} end
+  return {'', -1, now}
+end
