@@ -142,11 +142,26 @@ static void free_headers(struct curl_slist *list)
     curl_slist_free_all(list);
 }
 
+static int has_header(const struct aws_http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Builds the header list; "Expect:" stops curl's 100-continue pause on
- * larger bodies. NULL when curl cannot allocate. */
+ * larger bodies, and "Content-Type:" stops curl labelling a bodiless POST
+ * or DELETE as a form. NULL when curl cannot allocate. */
 static struct curl_slist *build_headers(const struct aws_http_request *req)
 {
     struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    if (list && !has_header(req, "Content-Type")) {
+        struct curl_slist *next = curl_slist_append(list, "Content-Type:");
+        if (!next)
+            curl_slist_free_all(list);
+        list = next;
+    }
     for (size_t i = 0; list && i < req->nheaders; i++) {
         char *line = xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
         struct curl_slist *next = curl_slist_append(list, line);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -245,6 +246,34 @@ static void test_message_truncation(void **state)
     assert_int_equal(e.cls, AWS_ERRC_LIMIT);
 }
 
+static void test_hostile_json(void **state)
+{
+    (void)state;
+    size_t n = 200000;
+    char *deep = malloc(n + 1);
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    struct aws_api_error e = {0};
+    awserr_from_json(&e, 400, NULL, deep, n, "r");
+    assert_string_equal(e.code, "Http400");
+    free(deep);
+    const char *odd[] = {"{\"__type\":5}", "{\"__type\":\"\"}", "{\"code\":null,\"message\":7}", "\"str\"",
+                         "{\"__type\":\"a#\"}", "{\"a\":1,\"a\":2}", "{\"__type\":\"X\\u0000Y\"}"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        memset(&e, 0, sizeof e);
+        awserr_from_json(&e, 400, NULL, odd[i], strlen(odd[i]), "r");
+        assert_true(strlen(e.code) < sizeof e.code);
+        assert_int_equal(e.retryable, 0);
+    }
+    /* a header code longer than the field is cut, not overflowed */
+    char longcode[300];
+    memset(longcode, 'T', sizeof longcode - 1);
+    longcode[sizeof longcode - 1] = '\0';
+    memset(&e, 0, sizeof e);
+    awserr_from_json(&e, 400, longcode, "", 0, "r");
+    assert_int_equal(strlen(e.code), sizeof e.code - 1);
+}
+
 static void test_own_codes_and_fw_mapping(void **state)
 {
     (void)state;
@@ -282,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_hints),
         cmocka_unit_test(test_message_truncation),
+        cmocka_unit_test(test_hostile_json),
         cmocka_unit_test(test_own_codes_and_fw_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
