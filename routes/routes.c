@@ -8,10 +8,12 @@
 #include "docs.h"
 #include "events.h"
 #include "fleets.h"
+#include "incidents.h"
 #include "jobs.h"
 #include "ops.h"
 #include "templates.h"
 #include "tokens.h"
+#include "watch.h"
 
 static const struct route_table *const s_tables[] = {
     &routes_ops_table,
@@ -21,6 +23,7 @@ static const struct route_table *const s_tables[] = {
     &routes_events_table,
     &routes_claims_table,
     &routes_fleets_table, &routes_templates_table,   /* fleets, templates (issue 6) */
+    &routes_incidents_table, &routes_watch_table,    /* misuse watch (issue 8) */
 };
 
 const struct route_table *const *routes_all(size_t *ntables)

@@ -18,6 +18,7 @@
 
 #include "aws/check.h"
 #include "jobs/handlers/register.h"
+#include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
 #include "err.h"
 #include "log.h"
@@ -145,6 +146,7 @@ static int cmd_serve(int argc, char **argv, int api)
     block_signals(&set);
     svc.started_at = time(0);
     svc.metrics = metrics_new();
+    watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
     struct server *srv = 0;
     char err[300];
     if (workers && start_jobs(&svc)) {

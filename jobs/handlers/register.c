@@ -14,7 +14,10 @@
 #include "fleet_setup.h"
 #include "fleet_teardown.h"
 #include "jobs/registry.h"
+#include "service/log.h"
 #include "template_jobs.h"
+#include "watch_cycle.h"
+#include "webhook_deliver.h"
 
 struct handler_type {
     const char *type;
@@ -40,6 +43,9 @@ static const struct handler_type s_types[] = {
     {"claim.disable", claim_disable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.enable", claim_enable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.autorotate", claim_autorotate_handler, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
+    /* misuse watch (issue 8): cycles may overlap safely; webhooks retry 8 times */
+    {"watch.cycle", watch_cycle_handler, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
+    {"webhook.deliver", webhook_deliver_handler, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {0, 0, {0, 0, 0, 0, 0}},
 };
 
@@ -52,5 +58,9 @@ int handlers_register_all(void)
         if (rc)
             return rc;
     }
+    /* The recurring watch cycle; a Redis outage now only delays it to the
+     * next start (the schedule is kept in Redis once created). */
+    if (watch_schedule_install())
+        log_msg(LOG_WARN, "could not create the watch.cycle schedule (Redis unreachable?)");
     return 0;
 }

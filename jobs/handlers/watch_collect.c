@@ -1,0 +1,368 @@
+/*
+ * watch_collect.c - loading what a watch cycle watches and reading its
+ * CloudWatch data.
+ *
+ * Fleets may live in different regions and accounts (assumeRole), so the
+ * claims and templates are grouped by (region, role ARN, external id) and
+ * each group is read with its own client: one GetMetricData pass per group,
+ * batched by 500 queries and paged to the end inside cw_get_metric_data.
+ * Every group reads the same time window, so the rules of all fleets see
+ * the same "now".
+ *
+ * ListMetrics (three filtered listings per group, paged) tells which
+ * claims and templates have a metric at all: a claim that never
+ * registered a device has none, which is normal, but it is reported
+ * (metric "missing") so an account where the metric never appears - wrong
+ * region, wrong account, metric renamed - does not read as zero forever.
+ */
+#include "watch_collect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsctx.h"
+#include "service/err.h"
+#include "service/mem.h"
+#include "service/store_fleet.h"
+
+#define CLAIM_PAGE 500
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? xstrdup(s) : 0;
+}
+
+static int same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* The group of (region, role, ext), added when new. */
+static size_t group_of(struct watch_plan *p, const struct watch_fleet *f)
+{
+    for (size_t i = 0; i < p->ng; i++)
+        if (same(p->g[i].region, f->region) && same(p->g[i].role, f->role) && same(p->g[i].ext, f->ext))
+            return i;
+    p->g = xrealloc(p->g, (p->ng + 1) * sizeof *p->g);
+    struct watch_group *g = &p->g[p->ng];
+    memset(g, 0, sizeof *g);
+    g->region = f->region;
+    g->role = f->role;
+    g->ext = f->ext;
+    g->q_keys = -1;
+    g->keys_metric = WATCH_METRIC_UNKNOWN;
+    return p->ng++;
+}
+
+static const char *path_str(const json_t *doc, const char *a, const char *b, const char *c)
+{
+    const json_t *v = json_object_get(doc, a);
+    if (b)
+        v = json_object_get(v, b);
+    if (c)
+        v = json_object_get(v, c);
+    return json_string_value(v);
+}
+
+/* Fills f from the fleet document; 0 when the fleet is watched. */
+static int fleet_from_doc(struct watch_fleet *f, const char *name, const json_t *doc)
+{
+    memset(f, 0, sizeof *f);
+    watch_cfg_load(json_object_get(json_object_get(doc, "settings"), "watch"), &f->cfg);
+    const char *state = json_string_value(json_object_get(doc, "state"));
+    if (!f->cfg.enabled || (state && (!strcmp(state, "deleting") || !strcmp(state, "deleted"))))
+        return FW_ENOTFOUND;
+    const char *region = path_str(doc, "region", 0, 0);
+    f->name = xstrdup(name);
+    f->region = xstrdup(region ? region : path_str(doc, "spec", "region", 0) ? path_str(doc, "spec", "region", 0)
+                                                                            : "us-east-1");
+    const char *role = path_str(doc, "assumeRole", "roleArn", 0);
+    f->role = dup_or_null(role ? role : path_str(doc, "spec", "assumeRole", "roleArn"));
+    const char *ext = path_str(doc, "assumeRole", "externalId", 0);
+    f->ext = dup_or_null(ext ? ext : path_str(doc, "spec", "assumeRole", "externalId"));
+    const char *tmpl = path_str(doc, "spec", "template", "name");
+    if (!state || !strcmp(state, "ready"))
+        f->tmpl = dup_or_null(tmpl ? tmpl : path_str(doc, "resources", "template", "name"));
+    f->q_fail = f->q_att = -1;
+    f->tmpl_metric = WATCH_METRIC_UNKNOWN;
+    return 0;
+}
+
+static void claim_add(struct watch_plan *p, size_t fi, const json_t *rec)
+{
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    const char *cert = json_string_value(json_object_get(rec, "certificateId"));
+    const char *exp = json_string_value(json_object_get(rec, "expectedDevices"));
+    if (!id || !cert || !*cert)
+        return;
+    if (p->nc == p->capc) {
+        p->capc = p->capc ? 2 * p->capc : 256;
+        p->c = xrealloc(p->c, p->capc * sizeof *p->c);
+    }
+    struct watch_claim *c = &p->c[p->nc++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->cert = xstrdup(cert);
+    c->expected = exp ? strtoll(exp, 0, 10) : 0;
+    c->fleet = fi;
+    c->metric = WATCH_METRIC_UNKNOWN;
+}
+
+static int claims_load(struct watch_plan *p, size_t fi, const char *state)
+{
+    char *cursor = 0;
+    do {
+        json_t *items = 0;
+        char *next = 0;
+        int rc = store_claim_list(p->f[fi].name, state, CLAIM_PAGE, cursor, &items, &next);
+        free(cursor);
+        if (rc)
+            return rc;
+        size_t i;
+        json_t *rec;
+        json_array_foreach(items, i, rec) claim_add(p, fi, rec);
+        json_decref(items);
+        cursor = next;
+    } while (cursor);
+    return 0;
+}
+
+static int fleets_load(struct watch_plan *p)
+{
+    json_t *names = 0;
+    int rc = store_fleet_list_names(&names);
+    if (rc)
+        return rc;
+    p->f = xcalloc(json_array_size(names) + 1, sizeof *p->f);
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        json_t *doc = 0;
+        if (store_fleet_get(json_string_value(n), &doc))
+            continue;
+        if (!fleet_from_doc(&p->f[p->nf], json_string_value(n), doc))
+            p->nf++;
+        json_decref(doc);
+    }
+    json_decref(names);
+    for (i = 0; !rc && i < p->nf; i++) {
+        rc = claims_load(p, i, "active");
+        if (!rc)
+            rc = claims_load(p, i, "rotating");
+    }
+    return rc;
+}
+
+/* The claim's queries: the base one (Sum) and one per enabled claim rule,
+ * deduplicated within the claim. */
+static void claim_queries(struct watch_plan *p, struct watch_claim *c)
+{
+    const struct watch_cfg *cfg = &p->f[c->fleet].cfg;
+    struct watch_group *g = &p->g[p->f[c->fleet].group];
+    long owner = (long)(c - p->c);
+    c->q[WATCH_Q_BASE] = (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, "Sum",
+                                              cfg->rule[WATCH_RULE_TOTAL].period_s, c->cert, 5);
+    for (int r = 0; r < WATCH_NRULES; r++) {
+        const struct watch_rule_cfg *rc = &cfg->rule[r];
+        c->q[r] = -1;
+        if (r == WATCH_RULE_FAILED || r == WATCH_RULE_TOTAL || !rc->enabled)
+            continue;
+        c->q[r] = (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, rc->stat, rc->period_s, c->cert, 5);
+    }
+    c->q[WATCH_RULE_TOTAL] = c->q[WATCH_Q_BASE];
+}
+
+static void fleet_queries(struct watch_plan *p, struct watch_fleet *f)
+{
+    const struct watch_rule_cfg *r = &f->cfg.rule[WATCH_RULE_FAILED];
+    struct watch_group *g = &p->g[f->group];
+    long owner = (long)(f - p->f);
+    if (!f->tmpl || !r->enabled)
+        return;
+    f->q_fail = (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, r->stat, r->period_s, f->tmpl, 2);
+    f->q_att = (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, "SampleCount", r->period_s, f->tmpl, 2);
+}
+
+static double lookback_s(const struct watch_plan *p)
+{
+    double lb = 3600 + 300;
+    for (size_t i = 0; i < p->nf; i++)
+        for (int r = 0; r < WATCH_NRULES; r++) {
+            const struct watch_rule_cfg *rc = &p->f[i].cfg.rule[r];
+            double w = (double)rc->window_s + rc->period_s;
+            lb = w > lb ? w : lb;
+        }
+    return lb;
+}
+
+int watch_plan_load(struct watch_plan *p, double now_s)
+{
+    memset(p, 0, sizeof *p);
+    p->now_s = now_s;
+    int rc = fleets_load(p);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < p->nf; i++)
+        p->f[i].group = group_of(p, &p->f[i]);
+    for (size_t i = 0; i < p->nc; i++)
+        claim_queries(p, &p->c[i]);
+    for (size_t i = 0; i < p->nf; i++)
+        fleet_queries(p, &p->f[i]);
+    for (size_t i = 0; i < p->ng; i++) {
+        if (p->g[i].qs.n)
+            p->g[i].q_keys = (long)watch_qset_add(&p->g[i].qs, WATCH_MET_KEYS, -1, "Sum", 300, 0, 0);
+        watch_qset_build(&p->g[i].qs);
+    }
+    p->end_s = (floor(now_s / 60) + 1) * 60;
+    p->start_s = floor((now_s - lookback_s(p)) / 60) * 60;
+    return 0;
+}
+
+void watch_plan_cleanup(struct watch_plan *p)
+{
+    for (size_t i = 0; i < p->nf; i++) {
+        free(p->f[i].name);
+        free(p->f[i].region);
+        free(p->f[i].role);
+        free(p->f[i].ext);
+        free(p->f[i].tmpl);
+    }
+    for (size_t i = 0; i < p->nc; i++)
+        free(p->c[i].cert);
+    for (size_t i = 0; i < p->ng; i++) {
+        watch_qset_cleanup(&p->g[i].qs);
+        cw_metric_data_cleanup(&p->g[i].data);
+        free(p->g[i].res);
+    }
+    free(p->f);
+    free(p->c);
+    free(p->g);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- reading ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted dimension values of metric (value of dim) in the listing. */
+static char **listed_values(const struct cw_metric_list *l, const char *dim, size_t *n)
+{
+    char **v = xcalloc(l->n + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t d = 0; d < l->items[i].ndims; d++)
+            if (!strcmp(l->items[i].dims[d].name, dim))
+                v[(*n)++] = l->items[i].dims[d].value;
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+static int present(char **sorted, size_t n, const char *s)
+{
+    return bsearch(&s, sorted, n, sizeof *sorted, cmp_str) != 0;
+}
+
+static int list_metric(struct aws_client *c, struct watch_group *g, const char *metric, const char *dim,
+                       struct cw_metric_list *out, struct aws_api_error *err)
+{
+    struct cw_dimension d = {dim, 0};
+    struct cw_list_metrics_input in = {WATCH_NS, metric, dim ? &d : 0, dim ? 1 : 0, 0};
+    g->lm_calls++;
+    return cw_list_metrics(c, &in, out, err);
+}
+
+static void mark_claims(struct watch_plan *p, size_t gi, const struct cw_metric_list *l)
+{
+    size_t n = 0;
+    char **v = listed_values(l, WATCH_D_CLAIM, &n);
+    for (size_t i = 0; i < p->nc; i++) {
+        if (p->f[p->c[i].fleet].group != gi)
+            continue;
+        p->c[i].metric = present(v, n, p->c[i].cert) ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
+        p->g[gi].nclaims_missing += p->c[i].metric == WATCH_METRIC_MISSING;
+    }
+    free(v);
+}
+
+static void mark_templates(struct watch_plan *p, size_t gi, const struct cw_metric_list *l)
+{
+    size_t n = 0;
+    char **v = listed_values(l, WATCH_D_TEMPLATE, &n);
+    for (size_t i = 0; i < p->nf; i++)
+        if (p->f[i].group == gi && p->f[i].tmpl)
+            p->f[i].tmpl_metric = present(v, n, p->f[i].tmpl) ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
+    free(v);
+}
+
+static int presence(struct watch_plan *p, size_t gi, struct aws_client *c, struct aws_api_error *err)
+{
+    struct watch_group *g = &p->g[gi];
+    struct cw_metric_list l = {0};
+    int rc = list_metric(c, g, WATCH_M_REG, WATCH_D_CLAIM, &l, err);
+    if (!rc)
+        mark_claims(p, gi, &l);
+    cw_metric_list_cleanup(&l);
+    if (!rc)
+        rc = list_metric(c, g, WATCH_M_FAIL, WATCH_D_TEMPLATE, &l, err);
+    if (!rc)
+        mark_templates(p, gi, &l);
+    cw_metric_list_cleanup(&l);
+    if (!rc)
+        rc = list_metric(c, g, WATCH_M_KEYS, 0, &l, err);
+    if (!rc)
+        g->keys_metric = l.n ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
+    cw_metric_list_cleanup(&l);
+    return rc;
+}
+
+static void map_results(struct watch_group *g)
+{
+    g->res = xcalloc(g->qs.n + 1, sizeof *g->res);
+    for (size_t i = 0; i < g->qs.n; i++)
+        g->res[i] = -1;
+    for (size_t r = 0; r < g->data.nresults; r++) {
+        long q = watch_qset_index(g->data.results[r].id);
+        if (q >= 0 && (size_t)q < g->qs.n)
+            g->res[q] = (long)r;
+    }
+}
+
+int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err)
+{
+    struct watch_group *g = &p->g[gi];
+    if (!g->qs.n)
+        return 0;
+    struct aws_client *c = awsctx_client(g->region, g->role, g->ext, err);
+    if (!c)
+        return awserr_to_fw(err);
+    int rc = presence(p, gi, c, err);
+    if (rc)
+        return rc;
+    struct cw_get_metric_data_input in = {g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s, 0, 0};
+    cw_metric_data_cleanup(&g->data);
+    rc = cw_get_metric_data(c, &in, &g->data, err);
+    g->gmd_calls += g->data.calls;
+    if (rc)
+        return rc;
+    map_results(g);
+    return 0;
+}
+
+struct watch_series watch_plan_series(const struct watch_plan *p, size_t gi, long q)
+{
+    struct watch_series s = {0, 0, 0};
+    const struct watch_group *g = &p->g[gi];
+    if (q < 0 || !g->res || (size_t)q >= g->qs.n || g->res[q] < 0)
+        return s;
+    const struct cw_metric_result *r = &g->data.results[g->res[q]];
+    s.ts = r->timestamps;
+    s.val = r->values;
+    s.n = r->n;
+    return s;
+}

@@ -1,0 +1,211 @@
+/*
+ * watch_cycle.c - the watch.cycle handler: load, read, evaluate, report.
+ *
+ * A cycle reads everything before it changes anything: a CloudWatch error
+ * (throttling included, after the AWS client's own retries) fails the
+ * attempt before any evaluation, and the job is retried with backoff
+ * (throttling does not use up an attempt), so a throttled cycle is late,
+ * never half-evaluated. Evaluation effects are idempotent per incident
+ * (watch_eval.c), so a retry after a crash converges.
+ *
+ * Load: one cycle every FLEETWARDEN_WATCH_INTERVAL seconds; per region and
+ * account, three ListMetrics listings and ceil(queries / 500)
+ * GetMetricData calls (one query per claim with default rules, two per
+ * template, one for the account); per claim two Redis writes.
+ */
+#include "watch_cycle.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsctx.h"
+#include "jobs/queue.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/metrics.h"
+#include "service/store.h"
+#include "service/store_fleet.h"
+#include "service/store_watch.h"
+#include "watch_eval.h"
+
+#define MISSING_LIST_MAX 50
+
+static long s_interval_s = 300;
+static pthread_once_t s_interval_once = PTHREAD_ONCE_INIT;
+
+static void load_interval(void)
+{
+    const char *v = getenv("FLEETWARDEN_WATCH_INTERVAL");
+    char *end = 0;
+    long x = v && *v ? strtol(v, &end, 10) : 300;
+    if (v && *v && (*end || (x != 0 && (x < 60 || x > 86400)))) {
+        fprintf(stderr, "fleetwarden: FLEETWARDEN_WATCH_INTERVAL must be 0 or 60..86400 seconds; using 300\n");
+        x = 300;
+    }
+    s_interval_s = x;
+}
+
+long watch_interval_s(void)
+{
+    pthread_once(&s_interval_once, load_interval);
+    return s_interval_s;
+}
+
+int watch_schedule_install(void)
+{
+    if (watch_interval_s() == 0)
+        return 0;
+    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}", watch_interval_s(),
+                                0);
+}
+
+void watch_metrics_register(struct metrics *m)
+{
+    if (m)
+        metrics_add_collector(m, store_watch_metrics_collect, 0);
+}
+
+/* ---- the result ---- */
+
+static const char *presence_name(int m)
+{
+    return m == WATCH_METRIC_PRESENT ? "present" : m == WATCH_METRIC_MISSING ? "missing" : "unknown";
+}
+
+static json_t *group_json(const struct watch_plan *p, size_t gi)
+{
+    const struct watch_group *g = &p->g[gi];
+    struct watch_series s = watch_plan_series(p, gi, g->q_keys);
+    double keys = watch_aggregate(&s, "Sum", p->now_s - 3600, p->now_s + 1, 0);
+    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}}", "region", g->region, "roleArn", g->role,
+                     "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls",
+                     g->lm_calls, "minimumCalls", (json_int_t)watch_qset_min_calls(g->qs.n), "claimsMissingMetric",
+                     (json_int_t)g->nclaims_missing, WATCH_M_KEYS, "metric", presence_name(g->keys_metric),
+                     "lastHour", keys);
+}
+
+static json_t *missing_json(const struct watch_plan *p)
+{
+    json_t *claims = json_array(), *tmpls = json_array();
+    size_t nmiss = 0;
+    for (size_t i = 0; i < p->nc; i++) {
+        if (p->c[i].metric != WATCH_METRIC_MISSING)
+            continue;
+        if (nmiss++ < MISSING_LIST_MAX)
+            json_array_append_new(claims, json_string(p->c[i].id));
+    }
+    for (size_t i = 0; i < p->nf; i++)
+        if (p->f[i].tmpl_metric == WATCH_METRIC_MISSING)
+            json_array_append_new(tmpls, json_string(p->f[i].tmpl));
+    return json_pack("{s:o, s:I, s:o}", "claims", claims, "claimsCount", (json_int_t)nmiss, "templates", tmpls);
+}
+
+static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev, int *calls)
+{
+    json_t *groups = json_array();
+    size_t nq = 0, mincalls = 0, ntmpl = 0;
+    int lm = 0;
+    *calls = 0;
+    for (size_t i = 0; i < p->ng; i++) {
+        json_array_append_new(groups, group_json(p, i));
+        *calls += p->g[i].gmd_calls;
+        lm += p->g[i].lm_calls;
+        nq += p->g[i].qs.n;
+        mincalls += watch_qset_min_calls(p->g[i].qs.n);
+    }
+    for (size_t i = 0; i < p->nf; i++)
+        ntmpl += p->f[i].q_fail >= 0;
+    char start[32], end[32];
+    store_format_time((long long)p->start_s * 1000, start);
+    store_format_time((long long)p->end_s * 1000, end);
+    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:o, s:o}, s:o, s:{s:s, s:s}}", "fleets",
+                     (json_int_t)p->nf, "claims", (json_int_t)p->nc, "templates", (json_int_t)ntmpl, "queries",
+                     (json_int_t)nq, "getMetricDataCalls", *calls, "listMetricsCalls", lm, "minimumCalls",
+                     (json_int_t)mincalls, "groups", groups, "missingMetrics", missing_json(p), "incidents",
+                     "opened", ev->opened, "updated", ev->updated, "actions", ev->actions, "window", "start",
+                     start, "end", end);
+}
+
+/* Shows on each fleet what the watch saw (written only when it changed,
+ * so the fleet's ETag does not move every cycle). */
+static void fleet_status(const struct watch_plan *p, size_t fi)
+{
+    size_t n = 0, miss = 0;
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->c[i].fleet == fi) {
+            n++;
+            miss += p->c[i].metric == WATCH_METRIC_MISSING;
+        }
+    const struct watch_fleet *f = &p->f[fi];
+    json_t *st = json_pack("{s:I, s:I, s:s?}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
+                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : 0);
+    json_t *doc = 0;
+    if (!store_fleet_get(f->name, &doc) && !json_equal(json_object_get(doc, "watchStatus"), st))
+        store_fleet_set(f->name, "watchStatus", st);
+    json_decref(doc);
+    json_decref(st);
+}
+
+/* ---- the handler ---- */
+
+static int fetch_all(struct job_ctx *ctx, struct watch_plan *p)
+{
+    for (size_t i = 0; i < p->ng; i++) {
+        struct aws_api_error err;
+        awserr_clear(&err);
+        if (job_cancel_requested(ctx))
+            return FW_ECANCELED;
+        int rc = watch_group_fetch(p, i, &err);
+        if (rc) {
+            store_watch_stat_add("cloudwatch_errors", 1);
+            return awsctx_fail(ctx, &err);
+        }
+    }
+    return 0;
+}
+
+static void stats(const struct watch_plan *p, int calls)
+{
+    int lm = 0;
+    for (size_t i = 0; i < p->ng; i++)
+        lm += p->g[i].lm_calls;
+    store_watch_stat_add("cycles", 1);
+    store_watch_stat_add("cloudwatch_calls_total", calls);
+    store_watch_stat_set("cloudwatch_calls_last", calls);
+    store_watch_stat_set("listmetrics_calls_last", lm);
+    store_watch_stat_set("claims_watched", (long long)p->nc);
+}
+
+int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)payload;
+    (void)ud;
+    struct watch_plan p;
+    struct watch_eval_out ev = {0, 0, 0};
+    long long now_ms = store_now_ms();
+    int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
+    if (!rc)
+        rc = fetch_all(ctx, &p);
+    if (!rc)
+        rc = watch_eval_run(&p, job_id(ctx), now_ms, &ev);
+    if (!rc) {
+        int calls = 0;
+        for (size_t i = 0; i < p.nf; i++)
+            fleet_status(&p, i);
+        json_t *res = result_json(&p, &ev, &calls);
+        char *text = json_dumps(res, JSON_COMPACT);
+        job_set_result(ctx, text);
+        free(text);
+        json_decref(res);
+        stats(&p, calls);
+    } else {
+        json_decref(ev.opened);
+        json_decref(ev.updated);
+        json_decref(ev.actions);
+    }
+    watch_plan_cleanup(&p);
+    return rc;
+}

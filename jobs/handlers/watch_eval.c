@@ -1,0 +1,340 @@
+/*
+ * watch_eval.c - rules to incidents, actions and notifications.
+ *
+ * Order of effects for one breach: the incident is opened (or updated)
+ * with actionState "pending"; the action job (claim.disable on the
+ * critical lane) and the webhook.deliver job are queued; then actionState
+ * becomes "done". A cycle that dies in between is retried and finds the
+ * incident still pending, so it queues them then; the webhook job carries
+ * an idempotency key, so it is never queued twice for one incident. A
+ * claim with several breached rules in one cycle is disabled by one job.
+ *
+ * Each claim's watch state (running total, moving average) is kept as one
+ * line of text in P watch:claim: "v1 closedTotal throughS ewma n job
+ * prevEwma prevN metric". A retried cycle (same job id) recomputes the
+ * average from prev*, so a retry does not count one cycle twice.
+ */
+#include "watch_eval.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "jobs/queue.h"
+#include "service/err.h"
+#include "service/log.h"
+#include "service/mem.h"
+#include "service/store.h"
+#include "service/store_claim.h"
+#include "service/store_fleet.h"
+#include "service/store_watch.h"
+
+#define DATAPOINTS_MAX 100
+
+struct claim_ws {
+    double closed, through, ewma, prev_ewma;
+    long n, prev_n;
+    char job[JOB_ID_MAX];
+    int metric;
+};
+
+struct eval_ctx {
+    struct watch_plan *p;
+    const char *job_id;
+    long long now_ms;
+    struct watch_eval_out *out;
+    char (*acted)[JOB_ID_MAX];        /* per claim: the disable job of this cycle */
+    struct claim_ws *ws;
+};
+
+static void ws_parse(const char *s, struct claim_ws *w)
+{
+    memset(w, 0, sizeof *w);
+    w->metric = WATCH_METRIC_UNKNOWN;
+    if (!s || strncmp(s, "v1 ", 3))
+        return;
+    if (sscanf(s + 3, "%lf %lf %lf %ld %159s %lf %ld %d", &w->closed, &w->through, &w->ewma, &w->n, w->job,
+               &w->prev_ewma, &w->prev_n, &w->metric) != 8)
+        memset(w, 0, sizeof *w);
+}
+
+static char *ws_format(const struct claim_ws *w)
+{
+    return xasprintf("v1 %.17g %.17g %.17g %ld %s %.17g %ld %d", w->closed, w->through, w->ewma, w->n,
+                     w->job[0] ? w->job : "-", w->prev_ewma, w->prev_n, w->metric);
+}
+
+/* ---- findings ---- */
+
+static json_t *datapoints(const struct watch_series *s, double from, double to)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n && json_array_size(a) < DATAPOINTS_MAX; i++) {
+        if (to > from && (s->ts[i] < from || s->ts[i] >= to))
+            continue;
+        char t[32];
+        store_format_time((long long)(s->ts[i] * 1000), t);
+        json_array_append_new(a, json_pack("{s:s, s:f}", "timestamp", t, "value", s->val[i]));
+    }
+    return a;
+}
+
+static json_t *finding_json(const struct eval_ctx *e, int rule, const struct watch_rule_cfg *r,
+                            const struct watch_finding *f, const struct watch_series *s, const char *metric,
+                            const char *dim, const char *value)
+{
+    char from[32], to[32];
+    double lo = f->to_s > f->from_s ? f->from_s : e->p->start_s;
+    double hi = f->to_s > f->from_s ? f->to_s : e->p->end_s;
+    store_format_time((long long)(lo * 1000), from);
+    store_format_time((long long)(hi * 1000), to);
+    return json_pack("{s:s, s:f, s:f, s:s, s:s, s:i, s:I, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:s}", "rule",
+                     watch_rule_name(rule), "observed", f->observed, "threshold", f->threshold, "detail", f->detail,
+                     "statistic", r->stat, "periodSeconds", r->period_s, "windowSeconds", (json_int_t)r->window_s,
+                     "metric", metric, "dimension", "name", dim, "value", value, "window", "from", from, "to", to,
+                     "datapoints", datapoints(s, f->from_s, f->to_s), "cycleJob", e->job_id);
+}
+
+/* ---- actions ---- */
+
+static int enqueue_webhook(const char *incident, char job[JOB_ID_MAX])
+{
+    char payload[128], idem[96], res[64];
+    snprintf(payload, sizeof payload, "{\"incidentId\":\"%s\",\"event\":\"incident.opened\"}", incident);
+    snprintf(idem, sizeof idem, "webhook:%s:opened", incident);
+    snprintf(res, sizeof res, "incident:%s", incident);
+    struct job_spec spec = {"webhook.deliver", payload, 0, 0, res, idem, 0};
+    return jobs_enqueue(&spec, job, 0);
+}
+
+/* Queues the disable/revoke of claim ci (once per cycle). */
+static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident, const char *rule, int *rc)
+{
+    const struct watch_cfg *cfg = &e->p->f[e->p->c[ci].fleet].cfg;
+    const char *type = watch_action_name(cfg->action);
+    *rc = 0;
+    if (cfg->action == WATCH_ACT_ALERT)
+        return json_pack("{s:s}", "type", type);
+    if (!e->acted[ci][0]) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "misuse watch: incident %s (%s)", incident, rule);
+        *rc = claims_enqueue_disable(e->p->c[ci].id, reason, cfg->action == WATCH_ACT_REVOKE, cfg->replace,
+                                     e->acted[ci], JOB_ID_MAX);
+        if (*rc == FW_ECONFLICT || *rc == FW_ENOTFOUND) {
+            *rc = 0;
+            return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "skipped",
+                             "the claim cannot be disabled from its current state");
+        }
+        if (*rc)
+            return 0;
+        store_watch_stat_add(cfg->action == WATCH_ACT_REVOKE ? "actions:revoke" : "actions:disable", 1);
+    }
+    return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "job", e->acted[ci]);
+}
+
+/* Takes the pending action of an incident and queues its webhook. */
+static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const char *id, const char *rule)
+{
+    int rc = 0;
+    json_t *a = ci >= 0 ? claim_action(e, (size_t)ci, id, rule, &rc) : json_pack("{s:s}", "type", "alert");
+    if (rc)
+        return rc;
+    char wjob[JOB_ID_MAX] = "";
+    if (f->cfg.webhook_url[0])
+        rc = enqueue_webhook(id, wjob);
+    if (!rc) {
+        char *text = json_dumps(a, JSON_COMPACT);
+        const char *kv[] = {"action", text, "actionState", "done", "webhookJob", wjob};
+        rc = store_incident_set(id, kv, 3);
+        free(text);
+    }
+    json_object_set_new(a, "incidentId", json_string(id));
+    if (ci >= 0)
+        json_object_set_new(a, "claimId", json_string(e->p->c[ci].id));
+    json_array_append_new(e->out->actions, a);
+    return rc;
+}
+
+static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, int rule, json_t *finding)
+{
+    char subject[200], id[INCIDENT_ID_MAX];
+    const char *claim = ci >= 0 ? e->p->c[ci].id : 0;
+    snprintf(subject, sizeof subject, "%s:%s", claim ? "claim" : "template", claim ? claim : f->tmpl);
+    char *fj = json_dumps(finding, JSON_COMPACT);
+    json_t *aj = json_pack("{s:s, s:b}", "type", claim ? watch_action_name(f->cfg.action) : "alert", "replace",
+                           claim && f->cfg.replace);
+    char *at = json_dumps(aj, JSON_COMPACT);
+    struct incident_new in = {f->name, subject, claim, claim ? 0 : f->tmpl, watch_rule_name(rule), fj, at, 1};
+    int created = 0, pending = 0;
+    int rc = store_incident_upsert(&in, e->now_ms, id, &created, &pending);
+    free(fj);
+    free(at);
+    json_decref(aj);
+    json_decref(finding);
+    if (rc)
+        return rc;
+    json_array_append_new(created ? e->out->opened : e->out->updated, json_string(id));
+    if (created) {
+        char stat[64];
+        snprintf(stat, sizeof stat, "incidents_opened:%s", watch_rule_name(rule));
+        store_watch_stat_add(stat, 1);
+        log_msg(LOG_WARN, "misuse watch: incident %s opened (%s, fleet %s, %s)", id, watch_rule_name(rule), f->name,
+                subject);
+    }
+    return pending ? act(e, f, ci, id, watch_rule_name(rule)) : 0;
+}
+
+/* ---- claims ---- */
+
+static void jump_baseline(struct eval_ctx *e, struct claim_ws *w, double *base, long *n)
+{
+    if (!strcmp(w->job, e->job_id)) {
+        *base = w->prev_ewma;
+        *n = w->prev_n;
+    } else {
+        *base = w->ewma;
+        *n = w->n;
+    }
+}
+
+static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch_finding *f, double total)
+{
+    struct watch_claim *c = &e->p->c[ci];
+    const struct watch_fleet *fl = &e->p->f[c->fleet];
+    const struct watch_rule_cfg *r = &fl->cfg.rule[rule];
+    struct watch_series s = watch_plan_series(e->p, fl->group, c->q[rule]);
+    if (c->q[rule] < 0 || !r->enabled)
+        return 0;
+    if (rule == WATCH_RULE_RATE)
+        watch_eval_threshold(r, &s, e->p->now_s, f);
+    else if (rule == WATCH_RULE_TOTAL)
+        watch_eval_total(r, total, c->expected, f);
+    else if (rule == WATCH_RULE_HOURS)
+        watch_eval_hours(r, &s, e->p->now_s, f);
+    if (!f->breach)
+        return 0;
+    return incident(e, fl, (long)ci, rule,
+                    finding_json(e, rule, r, f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert));
+}
+
+static int eval_jump(struct eval_ctx *e, size_t ci, struct claim_ws *w)
+{
+    struct watch_claim *c = &e->p->c[ci];
+    const struct watch_fleet *fl = &e->p->f[c->fleet];
+    const struct watch_rule_cfg *r = &fl->cfg.rule[WATCH_RULE_JUMP];
+    if (c->q[WATCH_RULE_JUMP] < 0)
+        return 0;
+    struct watch_series s = watch_plan_series(e->p, fl->group, c->q[WATCH_RULE_JUMP]);
+    double obs = watch_aggregate(&s, r->stat, e->p->now_s - (double)r->window_s, e->p->now_s + 1, 0), base;
+    long n;
+    jump_baseline(e, w, &base, &n);
+    struct watch_finding f;
+    watch_eval_jump(r, obs, base, n, &f);
+    w->prev_ewma = base;
+    w->prev_n = n;
+    w->ewma = watch_ewma_next(r->alpha, base, n, obs);
+    w->n = n + 1;
+    snprintf(w->job, sizeof w->job, "%s", e->job_id);
+    if (!f.breach)
+        return 0;
+    json_t *fj = finding_json(e, WATCH_RULE_JUMP, r, &f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert);
+    json_object_set_new(fj, "baseline", json_real(base));
+    return incident(e, fl, (long)ci, WATCH_RULE_JUMP, fj);
+}
+
+static int eval_claim(struct eval_ctx *e, size_t ci)
+{
+    struct watch_claim *c = &e->p->c[ci];
+    const struct watch_fleet *fl = &e->p->f[c->fleet];
+    struct claim_ws *w = &e->ws[ci];
+    struct watch_series base = watch_plan_series(e->p, fl->group, c->q[WATCH_Q_BASE]);
+    double last_hour = watch_aggregate(&base, "Sum", e->p->now_s - 3600, e->p->now_s + 1, 0);
+    double total = watch_total_advance(&base, fl->cfg.rule[WATCH_RULE_TOTAL].period_s, e->p->now_s, e->p->start_s,
+                                       &w->closed, &w->through);
+    int rc = store_claim_set_registrations(c->id, (long long)last_hour, (long long)total, e->now_ms);
+    if (rc && rc != FW_ENOTFOUND)
+        return rc;
+    if (c->metric != WATCH_METRIC_UNKNOWN && c->metric != w->metric) {
+        const char *kv[] = {"regMetric", c->metric == WATCH_METRIC_PRESENT ? "present" : "missing"};
+        store_claim_set(c->id, kv, 1);
+        w->metric = c->metric;
+    }
+    struct watch_finding f;
+    static const int rules[] = {WATCH_RULE_RATE, WATCH_RULE_TOTAL, WATCH_RULE_HOURS};
+    for (size_t i = 0; !rc && i < sizeof rules / sizeof rules[0]; i++)
+        rc = eval_claim_rule(e, ci, rules[i], &f, total);
+    return rc ? rc : eval_jump(e, ci, w);
+}
+
+static int eval_template(struct eval_ctx *e, const struct watch_fleet *fl)
+{
+    const struct watch_rule_cfg *r = &fl->cfg.rule[WATCH_RULE_FAILED];
+    if (fl->q_fail < 0)
+        return 0;
+    struct watch_series s = watch_plan_series(e->p, fl->group, fl->q_fail);
+    struct watch_series att = watch_plan_series(e->p, fl->group, fl->q_att);
+    struct watch_finding f;
+    watch_eval_threshold(r, &s, e->p->now_s, &f);
+    if (!f.breach)
+        return 0;
+    json_t *fj = finding_json(e, WATCH_RULE_FAILED, r, &f, &s, WATCH_M_FAIL, WATCH_D_TEMPLATE, fl->tmpl);
+    json_object_set_new(fj, "attempts", json_real(watch_aggregate(&att, "Sum", f.from_s, f.to_s, 0)));
+    return incident(e, fl, -1, WATCH_RULE_FAILED, fj);
+}
+
+/* ---- state in and out ---- */
+
+static int states_load(struct eval_ctx *e)
+{
+    size_t n = e->p->nc;
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    char **vals = xcalloc(n + 1, sizeof *vals);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = e->p->c[i].id;
+    int rc = n ? store_watch_claims_get(ids, n, vals) : 0;
+    for (size_t i = 0; i < n; i++) {
+        ws_parse(rc ? 0 : vals[i], &e->ws[i]);
+        free(vals[i]);
+    }
+    free(ids);
+    free(vals);
+    return rc;
+}
+
+static int states_save(struct eval_ctx *e)
+{
+    size_t n = e->p->nc;
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    char **vals = xcalloc(n + 1, sizeof *vals);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = e->p->c[i].id;
+        vals[i] = ws_format(&e->ws[i]);
+    }
+    int rc = n ? store_watch_claims_set(ids, (const char *const *)vals, n) : 0;
+    for (size_t i = 0; i < n; i++)
+        free(vals[i]);
+    free(ids);
+    free(vals);
+    return rc;
+}
+
+int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, struct watch_eval_out *out)
+{
+    struct eval_ctx e = {p, job_id, now_ms, out, 0, 0};
+    out->opened = json_array();
+    out->updated = json_array();
+    out->actions = json_array();
+    e.acted = xcalloc(p->nc + 1, sizeof *e.acted);
+    e.ws = xcalloc(p->nc + 1, sizeof *e.ws);
+    int rc = states_load(&e);
+    for (size_t i = 0; !rc && i < p->nc; i++)
+        rc = eval_claim(&e, i);
+    for (size_t i = 0; !rc && i < p->nf; i++)
+        rc = eval_template(&e, &p->f[i]);
+    if (!rc)
+        rc = states_save(&e);
+    free(e.acted);
+    free(e.ws);
+    return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * watch_eval.h - the second half of a watch cycle: run each fleet's rules
+ * over the data read by watch_collect, open or update incidents, take the
+ * fleet's action through the claims engineer's critical-lane jobs, queue
+ * the webhook, and write back registrations, totals and moving averages.
+ */
+#ifndef FW_JOBS_HANDLERS_WATCH_EVAL_H
+#define FW_JOBS_HANDLERS_WATCH_EVAL_H
+
+#include <jansson.h>
+
+#include "watch_collect.h"
+
+struct watch_eval_out {
+    json_t *opened;      /* incident ids opened by this cycle (new array) */
+    json_t *updated;     /* open incidents seen again */
+    json_t *actions;     /* {"incidentId","claimId","type","job"|"skipped"} */
+};
+
+/* Evaluates every claim and template of the plan; job_id names the cycle
+ * (recorded in findings; a retried cycle does not count a claim's moving
+ * average twice). out's arrays are new references. 0 or a store error
+ * (the cycle is retried; incidents whose action is still pending get it
+ * on the retry). */
+int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, struct watch_eval_out *out);
+
+#endif

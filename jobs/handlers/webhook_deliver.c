@@ -1,0 +1,159 @@
+/*
+ * webhook_deliver.c - one signed POST of an incident to its fleet's webhook.
+ *
+ * The secret is read from the fleet's settings when the job runs and is
+ * wiped after signing; it never enters a payload, a result, an error or a
+ * log line. The URL is checked again at delivery (settings may predate a
+ * stricter FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS). Each worker thread keeps
+ * one HTTP handle (aws/http.h: libcurl without redirects, capped body), so
+ * a burst of incidents reuses its connection to the receiver.
+ */
+#include "webhook_deliver.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/http.h"
+#include "jobs/worker.h"
+#include "service/err.h"
+#include "service/mem.h"
+#include "service/store.h"
+#include "service/store_fleet.h"
+#include "service/store_watch.h"
+#include "webhook_check.h"
+
+#define WEBHOOK_TIMEOUT_MS 5000
+#define WEBHOOK_MAX_ANSWER (64u * 1024)
+
+static pthread_key_t s_http_key;
+static pthread_once_t s_http_once = PTHREAD_ONCE_INIT;
+
+static void http_free(void *h)
+{
+    aws_http_free(h);
+}
+
+static void http_key_init(void)
+{
+    pthread_key_create(&s_http_key, http_free);
+}
+
+/* The worker thread's handle, freed when the thread exits. */
+static struct aws_http *http_handle(void)
+{
+    pthread_once(&s_http_once, http_key_init);
+    struct aws_http *h = pthread_getspecific(s_http_key);
+    if (!h) {
+        struct aws_http_options o = {WEBHOOK_TIMEOUT_MS, WEBHOOK_TIMEOUT_MS, WEBHOOK_MAX_ANSWER, 0};
+        h = aws_http_new(&o);
+        pthread_setspecific(s_http_key, h);
+    }
+    return h;
+}
+
+/* The fleet's webhook URL and secret (new strings) or FW_ENOTFOUND. */
+static int fleet_webhook(const char *fleet, char **url, char **secret)
+{
+    json_t *doc = 0;
+    *url = *secret = 0;
+    int rc = store_fleet_get(fleet, &doc);
+    if (rc)
+        return rc;
+    const json_t *w = json_object_get(json_object_get(json_object_get(doc, "settings"), "watch"), "webhook");
+    const char *u = json_string_value(json_object_get(w, "url"));
+    const char *s = json_string_value(json_object_get(w, "secret"));
+    if (u && s) {
+        *url = xstrdup(u);
+        *secret = xstrdup(s);
+    }
+    json_decref(doc);
+    return *url ? 0 : FW_ENOTFOUND;
+}
+
+static char *body_of(json_t *incident, const char *event)
+{
+    char now[32];
+    store_format_time(store_now_ms(), now);
+    json_t *b = json_pack("{s:s, s:O, s:s}", "event", event, "incident", incident, "deliveredAt", now);
+    char *text = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(b);
+    return text;
+}
+
+/* Sends body; classifies the answer for the retry policy. */
+static int post(struct job_ctx *ctx, const char *url, const char *body, const char *sig, const char *event)
+{
+    struct aws_http *h = http_handle();
+    if (!h) {
+        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "HttpInit", "could not create an HTTP handle");
+        return FW_EINTERNAL;
+    }
+    struct aws_http_header hdr[] = {{"Content-Type", "application/json"},
+                                    {"User-Agent", "fleetwarden-webhook/" FW_VERSION},
+                                    {"X-Fleetwarden-Event", event},
+                                    {"X-Fleetwarden-Delivery", job_id(ctx)},
+                                    {"X-Fleetwarden-Signature", sig}};
+    struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body)};
+    struct aws_http_response resp;
+    struct aws_api_error err;
+    aws_http_response_init(&resp);
+    awserr_clear(&err);
+    int rc = aws_http_send(h, &req, &resp, &err);
+    int status = resp.status;
+    aws_http_response_cleanup(&resp);
+    if (rc) {
+        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
+                          "webhook not reached: %s", err.message);
+        return rc;
+    }
+    if (status >= 200 && status < 300)
+        return 0;
+    int retry = status == 408 || status == 429 || status >= 500;
+    job_set_error_msg(ctx, retry ? AWS_ERRC_TRANSIENT : AWS_ERRC_VALIDATION, "WebhookStatus",
+                      "the webhook answered HTTP %d%s", status, status >= 300 && status < 400 ? " (redirects are not followed)" : "");
+    return retry ? FW_EUNAVAILABLE : FW_EINVAL;
+}
+
+static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, const char *url, char *secret)
+{
+    char why[200], sig[WEBHOOK_SIG_MAX];
+    if (webhook_url_check(url, webhook_allow_http_hosts(), why, sizeof why)) {
+        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "WebhookUrl", "webhook URL refused: %s", why);
+        return FW_EINVAL;
+    }
+    char *body = body_of(incident, event);
+    int rc = webhook_signature(secret, body, strlen(body), sig);
+    if (!rc)
+        rc = post(ctx, url, body, sig, event);
+    free(body);
+    return rc;
+}
+
+int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
+{
+    (void)ud;
+    const char *id = json_string_value(json_object_get(payload, "incidentId"));
+    const char *event = json_string_value(json_object_get(payload, "event"));
+    json_t *incident = 0;
+    char *url = 0, *secret = 0;
+    int rc = store_incident_get(id ? id : "", &incident);
+    if (rc == FW_ENOTFOUND) {
+        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
+        return FW_EINVAL;
+    }
+    if (!rc && fleet_webhook(json_string_value(json_object_get(incident, "fleet")), &url, &secret)) {
+        job_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
+        json_decref(incident);
+        return 0;
+    }
+    if (!rc)
+        rc = deliver(ctx, incident, event ? event : "incident.opened", url, secret);
+    if (!rc)
+        job_set_result(ctx, "{\"delivered\":true}");
+    xfree_secret(secret);
+    free(url);
+    json_decref(incident);
+    return rc;
+}

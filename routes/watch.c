@@ -1,0 +1,73 @@
+/*
+ * watch.c - POST /v1/watch/run: a misuse-watch cycle now.
+ *
+ * The cycle itself is a watch.cycle job (jobs/handlers/watch_cycle.c), so
+ * the answer is 202 with the job. On-demand cycles share the resource
+ * "watch": while one is queued or running, asking again returns that job
+ * instead of queueing a second one. The recurring cycles come from the
+ * scheduler (FLEETWARDEN_WATCH_INTERVAL).
+ */
+#include "watch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "jobs/queue.h"
+#include "service/err.h"
+
+static void enqueue_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EREDIS || rc == FW_EUNAVAILABLE) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+    } else if (rc == FW_EUNPROCESSABLE) {
+        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
+    } else {
+        http_problem_err(resp, rc, 0);
+    }
+}
+
+/* The body may be empty or {} (nothing to choose yet). */
+static int body_ok(struct http_req *req, struct http_resp *resp)
+{
+    if (!req->body || !req->body_len)
+        return 1;
+    json_t *b = json_loadb(req->body, req->body_len, 0, 0);
+    int ok = json_is_object(b) && json_object_size(b) == 0;
+    json_decref(b);
+    if (!ok) {
+        http_problem(resp, 400, 0, "the body must be empty or {}");
+        http_problem_field(resp, "body", "no members are accepted");
+    }
+    return ok;
+}
+
+static void run_watch(struct http_req *req, struct http_resp *resp)
+{
+    if (!body_ok(req, resp))
+        return;
+    char id[JOB_ID_MAX], href[JOB_ID_MAX + 16];
+    int existed = 0;
+    const char *idem = http_req_header(req, "Idempotency-Key");
+    struct job_spec spec = {"watch.cycle", "{\"reason\":\"api\"}", 0, 0, "watch", idem, 0};
+    int rc = jobs_enqueue(&spec, id, &existed);
+    if (rc) {
+        enqueue_failed(resp, rc);
+        return;
+    }
+    snprintf(href, sizeof href, "/v1/jobs/%s", id);
+    json_t *job = 0;
+    const char *state = "queued";
+    if (!jobs_get(id, &job) && json_string_value(json_object_get(job, "state")))
+        state = json_string_value(json_object_get(job, "state"));
+    http_resp_json(resp, 202, json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href", href,
+                                        "existing", existed));
+    json_decref(job);
+    http_resp_header(resp, "Location", href);
+}
+
+static const struct route s_routes[] = {
+    {"POST", "/v1/watch/run", SCOPE_OPERATE, 0, run_watch},
+};
+
+ROUTE_TABLE(routes_watch_table, s_routes);

@@ -1,0 +1,9 @@
+/* watch.h - POST /v1/watch/run (operate): a misuse-watch cycle now, 202 with its job. */
+#ifndef FW_ROUTES_WATCH_H
+#define FW_ROUTES_WATCH_H
+
+#include "routes.h"
+
+extern const struct route_table routes_watch_table;
+
+#endif

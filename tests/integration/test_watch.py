@@ -1,0 +1,270 @@
+"""The misuse watch end to end (issue 8): real fleetwarden (API + workers),
+real Redis, the AWS emulator with injected CloudWatch data points, and a
+local webhook receiver (http.server on 127.0.0.1).
+
+Fleets and claims are made through the API (POST /v1/fleets, POST
+/v1/fleets/{name}/claims), except in test_1200_claims_cost_three_calls,
+which seeds 1,200 active claim records directly in Redis (the store_claim.h
+layout) because creating them through the API would take minutes; only the
+watch's reading of them is under test there.
+"""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import claims_lib as cl  # noqa: E402
+
+SECRET = "whsec-0123456789abcdef"
+
+
+class Receiver:
+    """Collects webhook POSTs: (headers dict, raw body)."""
+
+    def __init__(self, status=200):
+        self.got = []
+        self.status = status
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+class WatchBase(unittest.TestCase):
+    env_extra = {}
+
+    @classmethod
+    def setUpClass(cls):
+        env = {"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1", "FLEETWARDEN_WATCH_INTERVAL": "0",
+               "FLEETWARDEN_RETRY_BASE_MS": "200", "AWS_MAX_ATTEMPTS": "2"}
+        env.update(cls.env_extra)
+        cls.env = cl.ClaimsEnv(env=env)
+        cls.hook = Receiver()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hook.stop()
+        cls.env.stop()
+
+    # ---- helpers ----
+    def fleet(self, name, watch):
+        self.env.make_fleet(name)
+        r = self.env.req("PATCH", "/v1/fleets/" + name, body={"watch": watch}, token=self.env.admin)
+        self.assertEqual(r.status, 200, r)
+
+    def claim(self, fleet, body=None):
+        r = self.env.req("POST", "/v1/fleets/%s/claims" % fleet, body=body or {})
+        self.assertEqual(r.status, 202, r)
+        c = self.env.wait_claim(r.json["claim"]["id"], ["active", "failed"])
+        self.assertEqual(c["state"], "active", c)
+        return c
+
+    def inject(self, cert, values, metric="ApproximateNumberOfThingsRegistered", dim="ClaimCertificateId",
+               ago=None):
+        now = time.time()
+        ago = ago or [60 * (5 + 7 * i) for i in range(len(values))]
+        pts = [{"timestamp": iso(now - a), "value": v} for a, v in zip(ago, values)]
+        self.env.emu.control("POST", "metrics", {"namespace": "AWS/IoT", "metricName": metric,
+                                                  "dimensions": [{"name": dim, "value": cert}], "points": pts})
+
+    def cycle(self, timeout=90):
+        r = self.env.req("POST", "/v1/watch/run")
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.header("Location"), r.json["job"]["href"])
+        job = self.env.wait_job(r.json["job"]["id"], timeout=timeout)
+        self.assertEqual(job["state"], "succeeded", job)
+        return job
+
+    def incidents(self, **q):
+        qs = "&".join("%s=%s" % kv for kv in q.items())
+        r = self.env.req("GET", "/v1/incidents?" + qs, token=self.env.read)
+        self.assertEqual(r.status, 200, r)
+        return r.json["items"]
+
+    def cert_status(self, cert):
+        return self.env.emu_certs()[cert]["status"]
+
+
+class WatchActions(WatchBase):
+    def test_breach_disables_and_notifies_in_one_cycle(self):
+        self.fleet("wdis", {"action": "disable", "webhook": {"url": self.hook.url, "secret": SECRET},
+                            "rules": {"registrationsPerHour": {"threshold": 50}}})
+        bad, good = self.claim("wdis"), self.claim("wdis")
+        self.inject(bad["certificateId"], [40, 40, 40])
+        self.inject(good["certificateId"], [1, 2, 1, 1])
+        job = self.cycle()
+        res = job["result"]
+        self.assertEqual(len(res["incidents"]["opened"]), 1, res)
+        incs = self.incidents(claim=bad["id"])
+        self.assertEqual(len(incs), 1)
+        inc = incs[0]
+        self.assertEqual((inc["rule"], inc["state"], inc["fleet"]), ("registrationsPerHour", "open", "wdis"))
+        self.assertEqual(inc["finding"]["observed"], 120)
+        self.assertEqual(inc["finding"]["threshold"], 50)
+        self.assertEqual(len(inc["finding"]["datapoints"]), 3)
+        self.assertEqual(inc["action"]["type"], "disable")
+        self.assertEqual(self.env.wait_job(inc["action"]["job"])["state"], "succeeded")
+        self.assertEqual(self.cert_status(bad["certificateId"]), "INACTIVE")
+        self.assertEqual(self.cert_status(good["certificateId"]), "ACTIVE")
+        self.assertEqual(self.incidents(claim=good["id"]), [])
+        # the webhook, signed with the fleet's secret
+        self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
+        hdrs, body = [g for g in self.hook.got if json.loads(g[1])["incident"]["id"] == inc["id"]][0]
+        want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        self.assertEqual(hdrs["x-fleetwarden-signature"], want)
+        self.assertEqual(json.loads(body)["event"], "incident.opened")
+        self.assertNotIn(SECRET, body.decode())
+        # registrations on the claim, secret nowhere in jobs or logs
+        c = self.env.claim(good["id"])
+        self.assertEqual(c["registrations"]["lastHour"], 5)
+        self.assertNotIn(SECRET, json.dumps(self.env.req("GET", "/v1/jobs?limit=500", token=self.env.read).json))
+        self.assertNotIn(SECRET, self.env.all_logs())
+
+    def test_revoke_with_replacement(self):
+        self.fleet("wrev", {"action": "revoke", "replace": True,
+                            "rules": {"registrationsPerHour": {"threshold": 10}}})
+        c = self.claim("wrev")
+        self.inject(c["certificateId"], [30])
+        self.cycle()
+        inc = self.incidents(claim=c["id"])[0]
+        self.assertEqual((inc["action"]["type"], inc["action"]["replace"]), ("revoke", True))
+        self.env.wait_job(inc["action"]["job"])
+        self.assertEqual(self.cert_status(c["certificateId"]), "REVOKED")
+        self.assertEqual(self.env.claim(c["id"])["state"], "revoked")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            items = self.env.req("GET", "/v1/claims?fleet=wrev", token=self.env.read).json["items"]
+            others = [x for x in items if x["id"] != c["id"] and x["state"] == "active"]
+            if others:
+                break
+            time.sleep(0.2)
+        self.assertTrue(others, items)
+
+
+class WatchIncidents(WatchBase):
+    def test_one_incident_per_claim_and_rule_while_open(self):
+        self.fleet("walert", {"rules": {"registrationsPerHour": {"threshold": 20},
+                                        "allowedHours": {"enabled": True, "allowedHoursUtc": [0, 24]}}})
+        c = self.claim("walert")
+        self.inject(c["certificateId"], [15, 15])
+        self.cycle()
+        self.cycle()
+        incs = self.incidents(claim=c["id"])
+        self.assertEqual(len(incs), 1, incs)
+        self.assertEqual((incs[0]["breaches"], incs[0]["action"]["type"]), (2, "alert"))
+        self.assertEqual(self.cert_status(c["certificateId"]), "ACTIVE")
+        iid = incs[0]["id"]
+        r = self.env.req("POST", "/v1/incidents/%s/ack" % iid, body={"note": "looking"})
+        self.assertEqual((r.status, r.json["state"]), (200, "acknowledged"))
+        self.cycle()
+        incs = self.incidents(claim=c["id"])
+        self.assertEqual((len(incs), incs[0]["breaches"], incs[0]["state"]), (1, 3, "acknowledged"))
+        self.assertEqual(self.incidents(state="acknowledged", fleet="walert")[0]["id"], iid)
+        r = self.env.req("POST", "/v1/incidents/%s/resolve" % iid)
+        self.assertEqual((r.status, r.json["state"]), (200, "resolved"))
+        self.assertEqual(self.env.req("POST", "/v1/incidents/%s/ack" % iid).status, 409)
+        self.cycle()
+        incs = self.incidents(claim=c["id"])
+        self.assertEqual([i["state"] for i in incs], ["open", "resolved"])
+
+    def test_failed_registrations_per_template_and_missing_metrics(self):
+        self.fleet("wtpl", {"rules": {"failedRegistrationsPerHour": {"threshold": 5}}})
+        tmpl = self.env.req("GET", "/v1/fleets/wtpl", token=self.env.read).json["spec"]["template"]["name"]
+        c = self.claim("wtpl")
+        self.inject(tmpl, [4, 4], metric="RegisterThingFailed", dim="TemplateName")
+        res = self.cycle()["result"]
+        incs = [i for i in self.incidents(fleet="wtpl") if i["rule"] == "failedRegistrationsPerHour"]
+        self.assertEqual(len(incs), 1)
+        self.assertEqual((incs[0]["template"], incs[0]["finding"]["observed"]), (tmpl, 8))
+        self.assertIn(c["id"], res["missingMetrics"]["claims"])
+        self.assertNotIn(tmpl, res["missingMetrics"]["templates"])
+        self.assertEqual(self.env.claim(c["id"])["registrations"]["total"], 0)
+
+    def test_api_validation_and_scopes(self):
+        r = self.env.req("GET", "/v1/incidents?state=bogus", token=self.env.read)
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json["errors"][0]["field"], "state")
+        self.assertEqual(self.env.req("GET", "/v1/incidents?claim=x", token=self.env.read).json["errors"][0]["field"],
+                         "claim")
+        self.assertEqual(self.env.req("GET", "/v1/incidents/inc_000000000000000000000000", token=self.env.read)
+                         .status, 404)
+        self.assertEqual(self.env.req("POST", "/v1/watch/run", token=self.env.read).status, 403)
+        self.assertEqual(self.env.req("POST", "/v1/watch/run", body={"x": 1}).status, 400)
+
+
+class WatchScale(WatchBase):
+    def seed_claims(self, fleet, n):
+        """Writes n active claim records straight into Redis (store_claim.h layout), pipelined."""
+        import socket
+        now = int(time.time() * 1000)
+        cmds = []
+        for i in range(n):
+            cid = "clm_%024x" % (0xabc000000 + i)
+            cert = hashlib.sha256(cid.encode()).hexdigest()
+            cmds.append(["HSET", "fw:claim:" + cid, "id", cid, "fleet", fleet, "state", "active",
+                         "certificateId", cert, "created", str(now), "keySource", "generated"])
+            cmds.append(["ZADD", "fw:claims:f:" + fleet, str(now + i), cid])
+            cmds.append(["ZADD", "fw:claims", str(now + i), cid])
+        out = b""
+        for c in cmds:
+            out += b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in c)
+        with socket.create_connection(("127.0.0.1", self.env.redis.port)) as s:
+            s.sendall(out)
+            f = s.makefile("rb")
+            for _ in cmds:
+                f.readline()
+
+    def test_1200_claims_cost_three_calls(self):
+        self.fleet("wbig", {})
+        self.seed_claims("wbig", 1200)
+        self.env.emu.control("DELETE", "calls")
+        res = self.cycle()["result"]
+        calls = self.env.emu.control("GET", "calls?operation=GetMetricData")["calls"]
+        self.assertEqual(len(calls), 3, res)
+        self.assertEqual((res["getMetricDataCalls"], res["minimumCalls"]), (3, 3))
+        self.assertGreaterEqual(res["claims"], 1200)
+
+    def test_throttling_delays_the_cycle_and_loses_nothing(self):
+        self.fleet("wthr", {"rules": {"registrationsPerHour": {"threshold": 5}}})
+        c = self.claim("wthr")
+        self.inject(c["certificateId"], [9])
+        self.env.emu.control("DELETE", "calls")
+        self.env.emu.control("POST", "faults", {"operation": "GetMetricData", "count": 3, "status": 400,
+                                                "code": "Throttling", "message": "Rate exceeded"})
+        job = self.cycle(timeout=120)
+        throttled = self.env.emu.control("GET", "calls?operation=GetMetricData&errorCode=Throttling")["calls"]
+        self.assertEqual(len(throttled), 3)
+        self.assertTrue(job["errors"], job)
+        self.assertEqual(len(self.incidents(claim=c["id"])), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
