@@ -110,12 +110,29 @@ int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *o
     return run(c, &call, read_role_result, out, err);
 }
 
+/* After DeleteConflict on a role, names the managed policies still
+ * attached (its own error struct: the caller's stays the conflict). */
+static void explain_role_conflict(struct aws_client *c, const char *role_name, struct aws_api_error *err)
+{
+    struct iam_attached_policy_list l;
+    if (iam_list_attached_role_policies(c, role_name, &l, NULL) == 0 && l.n)
+        awserr_append(err, "still attached: %zu managed polic%s, first %s", l.n, l.n == 1 ? "y" : "ies",
+                      l.items[0].policy_arn ? l.items[0].policy_arn : "?");
+    iam_attached_policy_list_cleanup(&l);
+}
+
 int iam_delete_role(struct aws_client *c, const char *role_name, struct aws_api_error *err)
 {
+    struct aws_api_error local;
+    if (!err)
+        err = &local;
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_IAM, "DeleteRole", IAM_VERSION);
     aws_call_param(&call, "RoleName", role_name);
-    return run(c, &call, 0, 0, err);
+    int rc = run(c, &call, 0, 0, err);
+    if (rc && strcmp(err->code, "DeleteConflict") == 0)
+        explain_role_conflict(c, role_name, err);
+    return rc;
 }
 
 int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
@@ -178,12 +195,36 @@ int iam_get_policy(struct aws_client *c, const char *policy_arn, struct iam_poli
     return run(c, &call, read_policy_result, out, err);
 }
 
+/* After DeleteConflict on a policy, says how many entities still hold it
+ * and how many non-default versions remain. */
+static void explain_policy_conflict(struct aws_client *c, const char *policy_arn, struct aws_api_error *err)
+{
+    struct iam_policy pol;
+    struct iam_policy_version_list versions;
+    int attached = iam_get_policy(c, policy_arn, &pol, NULL) == 0 ? pol.attachment_count : -1;
+    size_t non_default = 0;
+    if (iam_list_policy_versions(c, policy_arn, &versions, NULL) == 0)
+        for (size_t i = 0; i < versions.n; i++)
+            non_default += !versions.items[i].is_default_version;
+    if (attached >= 0)
+        awserr_append(err, "still attached to %d role(s), user(s) or group(s); %zu non-default version(s)",
+                      attached, non_default);
+    iam_policy_cleanup(&pol);
+    iam_policy_version_list_cleanup(&versions);
+}
+
 int iam_delete_policy(struct aws_client *c, const char *policy_arn, struct aws_api_error *err)
 {
+    struct aws_api_error local;
+    if (!err)
+        err = &local;
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_IAM, "DeletePolicy", IAM_VERSION);
     aws_call_param(&call, "PolicyArn", policy_arn);
-    return run(c, &call, 0, 0, err);
+    int rc = run(c, &call, 0, 0, err);
+    if (rc && strcmp(err->code, "DeleteConflict") == 0)
+        explain_policy_conflict(c, policy_arn, err);
+    return rc;
 }
 
 void iam_policy_cleanup(struct iam_policy *x)

@@ -80,6 +80,7 @@ struct iam_create_policy_input {
 int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in, struct iam_role *out,
                     struct aws_api_error *err);
 int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *out, struct aws_api_error *err);
+/* On DeleteConflict the message names the managed policies still attached. */
 int iam_delete_role(struct aws_client *c, const char *role_name, struct aws_api_error *err);
 int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
                                   struct aws_api_error *err);
@@ -88,6 +89,8 @@ void iam_role_cleanup(struct iam_role *x);
 int iam_create_policy(struct aws_client *c, const struct iam_create_policy_input *in, struct iam_policy *out,
                       struct aws_api_error *err);
 int iam_get_policy(struct aws_client *c, const char *policy_arn, struct iam_policy *out, struct aws_api_error *err);
+/* On DeleteConflict the message says how many entities still hold the
+ * policy and how many non-default versions it has. */
 int iam_delete_policy(struct aws_client *c, const char *policy_arn, struct aws_api_error *err);
 void iam_policy_cleanup(struct iam_policy *x);
 

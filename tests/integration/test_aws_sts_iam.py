@@ -134,6 +134,7 @@ class IamRoles(AwsCase):
         self.ok("iam.attach-role-policy", name="R1", arn=pol["arn"])
         res = self.fails("iam.delete-role", "DeleteConflict", "FW_ECONFLICT", name="R1")
         self.assertIn("detach", res["error"]["message"])
+        self.assertIn("still attached: 1 managed policy, first %s" % pol["arn"], res["error"]["message"])
         self.ok("iam.detach-role-policy", name="R1", arn=pol["arn"])
         self.ok("iam.delete-role", name="R1")
 
@@ -183,6 +184,8 @@ class IamPolicies(AwsCase):
         self.assertEqual(sorted(p["policyArn"] for p in listed["attachedPolicies"]), sorted(arns))
         res = self.fails("iam.delete-policy", "DeleteConflict", "FW_ECONFLICT", arn=arns[0])
         self.assertIn("attached to a role", res["error"]["message"])
+        self.assertIn("still attached to 1 role(s), user(s) or group(s); 0 non-default version(s)",
+                      res["error"]["message"])
         self.ok("iam.detach-role-policy", name="GreengrassFleetProvisioningRole", arn=arns[0])
         self.ok("iam.delete-policy", arn=arns[0])
         self.fails("iam.get-policy", "NoSuchEntity", "FW_ENOTFOUND", arn=arns[0])
