@@ -7,6 +7,11 @@
  * retry, 10 per retried timeout, refunded on success) shared by every
  * client that holds the same struct aws_retry_quota. The random source and the
  * sleep are passed in, so tests run with no clock.
+ *
+ * AWS_RETRY_MODE=legacy uses no quota and 5 attempts by default;
+ * "adaptive" is accepted and behaves as standard: the client-side rate
+ * limiter of the SDKs' adaptive mode is not implemented here (the job
+ * queue's per-operation token buckets in Redis pace all workers instead).
  */
 #ifndef FW_AWS_RETRY_H
 #define FW_AWS_RETRY_H

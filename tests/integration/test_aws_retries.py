@@ -106,6 +106,20 @@ class Retries(AwsCase):
         throttled = [c for c in self.emu.calls(operation="GetPolicy") if c["errorCode"] == "ThrottlingException"]
         self.assertGreater(len(throttled), 0)
 
+    def test_timeout_retried_then_succeeds(self):
+        self.emu.fault(operation="GetPolicy", delayMs=1500, delayOnly=True, count=1)
+        res = self.call("iot.get-policy", name="P", timeout_ms=400)
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["attempts"], 2)
+
+    def test_timeouts_exhaust_attempts(self):
+        self.emu.fault(operation="GetPolicy", delayMs=1000, delayOnly=True, count=3)
+        res = self.call("iot.get-policy", name="P", timeout_ms=300)
+        self.assertEqual(res["rc"], "FW_ETIMEOUT")
+        self.assertEqual(res["error"]["code"], "ClientTimeout")
+        self.assertEqual(res["error"]["class"], "transient")
+        self.assertEqual(res["attempts"], 3)
+
     def test_connection_refused_retried_then_unavailable(self):
         res = self.call("sts.get-caller-identity", env=self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:1"))
         self.assertEqual(res["rc"], "FW_EUNAVAILABLE")

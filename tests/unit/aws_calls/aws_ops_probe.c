@@ -10,7 +10,8 @@
  * repeat=N runs the operation N times on one client (connection reuse);
  * fresh=1 makes a new client (and HTTP handle) per repetition. Backoff
  * sleeps are recorded and shortened 100 times so retry tests stay fast
- * (real_sleep=1 sleeps them in full).
+ * (real_sleep=1 sleeps them in full). timeout_ms, connect_timeout_ms and
+ * max_body set the HTTP handle's options.
  * Output: {"ok","rc","attempts","connections","sleeps":[ms],"error":{...},
  * "out":{...}}; exit status 0 when the operation succeeded, 1 when it
  * failed, 2 on bad usage. Secrets are never printed: a private key is
@@ -827,7 +828,9 @@ static json_t *error_json(const struct aws_api_error *e)
 static int run_op(struct probe *p, const struct probe_op *op, json_t *result)
 {
     int repeat = arg_int(p, "repeat", 1), fresh = arg_int(p, "fresh", 0);
-    struct aws_http *http = fresh ? 0 : aws_http_new(NULL);
+    struct aws_http_options hopt = {arg_int(p, "connect_timeout_ms", 0), arg_int(p, "timeout_ms", 0),
+                                    (size_t)arg_int(p, "max_body", 0), 0};
+    struct aws_http *http = fresh ? 0 : aws_http_new(&hopt);
     struct aws_api_error err = {0};
     json_t *out = json_object();
     long connections = 0;
