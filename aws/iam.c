@@ -289,9 +289,11 @@ int iam_delete_policy_version(struct aws_client *c, const char *policy_arn, cons
 
 /* One page of a list: appends its members and returns the next marker
  * (caller frees) or NULL at the end. */
+typedef void(iam_add_fn)(const struct xml_node *member, void *out);
+
 struct page {
     const char *list_name;      /* "Versions", "AttachedPolicies" */
-    void (*add)(const struct xml_node *member, void *out);
+    iam_add_fn *add;            /* appends one <member> to out */
     void *out;
     char *next_marker;
 };
