@@ -9,9 +9,11 @@
  *     keySource csr has its CSR in the record from the start.
  *  2. cert (step "cert:ID"): CreateCertificateFromCsr (setAsActive). On any
  *     run after the first, first look for a certificate this claim already
- *     made: ListCertificates (created since the claim, minus slack), then
- *     DescribeCertificate and compare the public-key fingerprint with the
- *     record's. So a crash after AWS made the certificate but before we
+ *     made, when an earlier CreateCertificateFromCsr had an unknown outcome
+ *     ("certRequested" is set just before the call and cleared when AWS
+ *     answers 4xx): ListCertificates newest first down to that time minus
+ *     slack, then DescribeCertificate and compare the public-key
+ *     fingerprint with the record's. So a crash after AWS made the certificate but before we
  *     recorded it adopts that certificate instead of orphaning it.
  *     keySource aws: CreateKeysAndCertificate; the key exists only in the
  *     answer, so it is sealed and stored and the certificate id recorded
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/client.h"
 #include "aws/iot.h"
 #include "claim_common.h"
 #include "claim_rotate.h"
@@ -114,25 +117,67 @@ static int cert_matches(struct create_run *r, const char *cert_id, struct iot_ce
            !strcmp(ki.fp, fp);
 }
 
-/* Looks for a certificate made for this claim by an earlier run. 1 found
- * (recorded), 0 none, < 0 error. */
+/* Appends the ids of certificates created at or after since_s (epoch s)
+ * to ids: ListCertificates newest first, stopping at the first older page
+ * entry, so the cost does not grow with the account's older certificates. */
+static int list_recent(struct create_run *r, double since_s, json_t *ids)
+{
+    char marker[512] = "";
+    int more = 1;
+    while (more) {
+        struct aws_call call;
+        struct aws_reply reply = {0};
+        aws_call_init_rest(&call, AWS_SVC_IOT, "ListCertificates", "GET");
+        aws_call_path(&call, "/certificates");
+        aws_call_qs(&call, "pageSize", "250");
+        aws_call_qs(&call, "ascendingOrder", "false");
+        if (marker[0])
+            aws_call_qs(&call, "marker", marker);
+        ratelimit_acquire("iot-describe");
+        int rc = aws_client_call(r->cj.aws, &call, &reply, &r->err);
+        aws_call_cleanup(&call);
+        if (rc)
+            return aws_failed(r);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(reply.json, "certificates"), i, v)
+        {
+            if (json_number_value(json_object_get(v, "creationDate")) < since_s)
+                more = 0;
+            else if (json_string_value(json_object_get(v, "certificateId")))
+                json_array_append(ids, json_object_get(v, "certificateId"));
+        }
+        const char *next = json_string_value(json_object_get(reply.json, "nextMarker"));
+        more = more && next && next[0] && strlen(next) < sizeof marker;
+        if (more)
+            snprintf(marker, sizeof marker, "%s", next);
+        aws_reply_cleanup(&reply);
+    }
+    return 0;
+}
+
+/* Looks for a certificate made for this claim by an earlier run whose
+ * CreateCertificateFromCsr had an unknown outcome (certRequested set).
+ * 1 found (recorded), 0 none, < 0 error. */
 static int find_existing(struct create_run *r)
 {
-    struct iot_certificate_list l = {0};
-    double since = atoll(claim_field(&r->cj, "created") ? claim_field(&r->cj, "created") : "0") / 1000.0 - FIND_SLACK_S;
-    ratelimit_acquire("iot-describe");
-    if (iot_list_certificates(r->cj.aws, &l, &r->err))
-        return aws_failed(r);
-    int found = 0;
-    for (size_t i = 0; i < l.n && !found; i++) {
+    const char *req = claim_field(&r->cj, "certRequested");
+    if (!req)
+        return 0;
+    json_t *ids = json_array();
+    int found = list_recent(r, atoll(req) / 1000.0 - FIND_SLACK_S, ids);
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
         struct iot_certificate c = {0};
-        if (l.items[i].creation_date >= since && cert_matches(r, l.items[i].certificate_id, &c)) {
+        if (!found && cert_matches(r, json_string_value(v), &c)) {
             found = record_cert(r, &c) ? -1 : 1;
             log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
         }
         iot_certificate_cleanup(&c);
     }
-    iot_certificate_list_cleanup(&l);
+    json_decref(ids);
     return found;
 }
 
@@ -158,12 +203,29 @@ static int create_keys_and_cert(struct create_run *r)
     return rc;
 }
 
+/* Records that a CreateCertificateFromCsr is about to be sent ("" = the
+ * last one certainly made nothing: AWS answered with a 4xx error). */
+static int mark_requested(struct create_run *r, int on)
+{
+    char now[24] = "";
+    if (on)
+        snprintf(now, sizeof now, "%lld", claim_now_ms());
+    const char *kv[] = {"certRequested", now};
+    return claim_set(r->cj.id, kv, 1);
+}
+
 static int create_from_csr(struct create_run *r)
 {
     struct iot_certificate c = {0};
-    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, "csr"), 1, &c, &r->err))
+    int rc = mark_requested(r, 1);
+    if (rc)
+        return rc;
+    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, "csr"), 1, &c, &r->err)) {
+        if (r->err.http_status >= 400 && r->err.http_status < 500)
+            mark_requested(r, 0);
         return aws_failed(r);
-    int rc = record_cert(r, &c);
+    }
+    rc = record_cert(r, &c);
     iot_certificate_cleanup(&c);
     return rc;
 }
@@ -183,7 +245,7 @@ static int ensure_cert(struct create_run *r)
         return rc == FW_ENOTFOUND ? job_step_done(r->ctx, step, "{}") : rc;
     }
     int is_aws = !strcmp(claim_field(&r->cj, "keySource"), "aws");
-    int found = (!is_aws && job_runs(r->ctx) > 1) ? find_existing(r) : 0;
+    int found = is_aws ? 0 : find_existing(r);
     if (found < 0)
         return found;
     rc = found ? 0 : is_aws ? create_keys_and_cert(r) : create_from_csr(r);
