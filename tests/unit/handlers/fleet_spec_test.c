@@ -1,0 +1,142 @@
+/* fleet_spec_test.c - fleet requests: defaults of the guide, derived names,
+ * and one error per bad field under its JSON path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jobs/handlers/fleet_spec.h"
+#include "service/err.h"
+
+static const char *str(const json_t *o, const char *a, const char *b)
+{
+    const json_t *v = json_object_get(o, a);
+    return json_string_value(b ? json_object_get(v, b) : v);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    json_t *req = json_pack("{s:s}", "name", "f1"), *errors = json_array(), *spec, *settings;
+    assert_int_equal(fleet_spec_parse(req, "eu-west-1", &spec, &settings, errors), 0);
+    assert_string_equal(str(spec, "region", 0), "eu-west-1");
+    assert_string_equal(str(spec, "tokenExchangeRole", "name"), "GreengrassV2TokenExchangeRole");
+    assert_string_equal(str(spec, "tokenExchangeRole", "policyName"), "GreengrassV2TokenExchangeRoleAccess");
+    assert_string_equal(str(spec, "roleAlias", "name"), "GreengrassCoreTokenExchangeRoleAlias");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(spec, "roleAlias"),
+                                                        "credentialDurationSeconds")), 3600);
+    assert_string_equal(str(spec, "thingPolicy", "name"), "GreengrassV2IoTThingPolicy");
+    assert_string_equal(str(spec, "thingPolicy", "mode"), "shared");
+    assert_string_equal(str(spec, "provisioningRole", "name"), "GreengrassFleetProvisioningRole");
+    assert_string_equal(str(spec, "template", "name"), "f1-template");
+    assert_string_equal(str(spec, "claimPolicy", "name"), "f1-claim-policy");
+    assert_true(json_is_true(json_object_get(json_object_get(spec, "template"), "enabled")));
+    assert_true(json_is_true(json_object_get(spec, "createThingGroups")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "thingGroups"), 0)), "f1");
+    assert_true(json_is_null(json_object_get(spec, "assumeRole")));
+    assert_true(json_equal(settings, json_pack("{s:{}, s:{}}", "rotation", "watch")));
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    json_decref(errors);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    json_t *req = json_loads("{\"name\":\"f2\",\"region\":\"us-west-2\",\"thingGroups\":[\"g1\"],"
+                             "\"thingPolicy\":{\"mode\":\"perDevice\"},\"template\":{\"name\":\"T\",\"enabled\":false,"
+                             "\"preProvisioningHook\":\"arn:aws:lambda:us-west-2:123456789012:function:h\"},"
+                             "\"claimPolicyAllowCsr\":true,\"assumeRole\":{\"roleArn\":"
+                             "\"arn:aws:iam::123456789012:role/R\",\"externalId\":\"ext-1\"},\"rotation\":"
+                             "{\"periodDays\":7},\"adopt\":true}",
+                             0, 0);
+    json_t *errors = json_array(), *spec, *settings;
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
+    assert_string_equal(str(spec, "region", 0), "us-west-2");
+    assert_false(json_is_true(json_object_get(spec, "createThingGroups")));
+    assert_true(json_is_null(json_object_get(json_object_get(spec, "thingPolicy"), "name")));
+    assert_true(json_is_false(json_object_get(json_object_get(spec, "template"), "enabled")));
+    assert_true(json_is_true(json_object_get(json_object_get(spec, "claimPolicy"), "allowCsr")));
+    assert_string_equal(str(spec, "assumeRole", "externalId"), "ext-1");
+    assert_true(json_is_true(json_object_get(spec, "adopt")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(settings, "rotation"), "periodDays")), 7);
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    json_decref(errors);
+}
+
+struct bad_case {
+    const char *json;
+    const char *field;
+};
+
+static const struct bad_case s_bad[] = {
+    {"{}", "name"},
+    {"{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "template.name"},
+    {"{\"name\":\"f\",\"template\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", "template.name"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":899}}", "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":43201}}", "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":1.5}}", "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"x\":1}", "x"},
+    {"{\"name\":\"f\",\"template\":{\"x\":1}}", "template.x"},
+    {"{\"name\":\"f\",\"template\":{\"body\":{\"Resources\":{}}}}", "template.body/Resources"},
+    {"{\"name\":\"f\",\"thingGroups\":[\"ok\",\"a/b\"]}", "thingGroups[1]"},
+    {"{\"name\":\"f\",\"assumeRole\":{}}", "assumeRole.roleArn"},
+    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::123456789012:role/R\",\"foo\":1}}", "assumeRole.foo"},
+    {"{\"name\":\"f\",\"thingPolicy\":{\"mode\":\"perDevice\",\"name\":\"n\"}}", "thingPolicy.name"},
+    {"{\"name\":\"f\",\"rotation\":5}", "rotation"},
+    {"{\"name\":\"f\",\"region\":\"nowhere\"}", "region"},
+};
+
+static void test_bad_fields(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof s_bad / sizeof s_bad[0]; i++) {
+        json_t *req = json_loads(s_bad[i].json, 0, 0), *errors = json_array(), *spec = 0, *settings = 0;
+        assert_non_null(req);
+        assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+        assert_null(spec);
+        int found = 0;
+        size_t j;
+        json_t *e;
+        json_array_foreach(errors, j, e) found |= !strcmp(json_string_value(json_object_get(e, "field")), s_bad[i].field);
+        if (!found)
+            fail_msg("%s: no error for %s: %s", s_bad[i].json, s_bad[i].field, json_dumps(errors, 0));
+        json_decref(req);
+        json_decref(errors);
+    }
+}
+
+static void test_patch_settings(void **state)
+{
+    (void)state;
+    json_t *cur = json_pack("{s:{s:i}, s:{}}", "rotation", "periodDays", 30, "watch");
+    json_t *req = json_pack("{s:{s:i}}", "watch", "maxPerHour", 5), *errors = json_array(), *out = 0;
+    assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "rotation"), "periodDays")), 30);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "watch"), "maxPerHour")), 5);
+    json_decref(out);
+    json_decref(req);
+    req = json_pack("{s:i, s:s}", "rotation", 1, "name", "x");
+    assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), FW_EINVAL);
+    assert_int_equal(json_array_size(errors), 2);
+    json_decref(req);
+    json_decref(cur);
+    json_decref(errors);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_patch_settings),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
