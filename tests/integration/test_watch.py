@@ -72,7 +72,14 @@ class WatchBase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.hook.stop()
-        cls.env.stop()
+        code = None
+        try:
+            code = cls.env.fw.stop()
+            logs = cls.env.fw.logs()
+        finally:
+            cls.env.stop()
+        if code not in (0, None):
+            raise AssertionError("fleetwarden exited with %s (sanitizer?):\n%s" % (code, logs[-4000:]))
 
     # ---- helpers ----
     def fleet(self, name, watch):

@@ -1,0 +1,237 @@
+/*
+ * watch_rules_test.c - settings validation, defaults and every rule over
+ * hand-made series (jobs/handlers/watch_rules.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jobs/handlers/watch_rules.h"
+
+/* Validates text; returns the number of errors and the first field. */
+static size_t check(const char *text, char *field, size_t fl)
+{
+    json_t *w = json_loads(text, 0, 0), *errs = json_array();
+    assert_non_null(w);
+    int rc = watch_settings_validate(w, errs);
+    size_t n = json_array_size(errs);
+    assert_int_equal(rc != 0, n != 0);
+    field[0] = '\0';
+    if (n)
+        snprintf(field, fl, "%s", json_string_value(json_object_get(json_array_get(errs, 0), "field")));
+    json_decref(w);
+    json_decref(errs);
+    return n;
+}
+
+static void test_validate_good(void **state)
+{
+    (void)state;
+    char f[160];
+    assert_int_equal(check("{}", f, sizeof f), 0);
+    assert_int_equal(watch_settings_validate(0, 0), 0);
+    assert_int_equal(check("{\"action\":\"revoke\",\"replace\":true,\"webhook\":{\"url\":\"https://h.example/x\","
+                           "\"secret\":\"0123456789abcdef\"},\"rules\":{\"registrationsPerHour\":{\"threshold\":5,"
+                           "\"windowSeconds\":1800,\"statistic\":\"Maximum\",\"periodSeconds\":60},"
+                           "\"allowedHours\":{\"enabled\":true,\"allowedHoursUtc\":[22,6]},"
+                           "\"baselineJump\":{\"factor\":2.5,\"alpha\":0.5}}}",
+                           f, sizeof f),
+                     0);
+}
+
+static void test_validate_bad_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        const char *field;
+    } cases[] = {
+        {"{\"action\":\"nuke\"}", "watch.action"},
+        {"{\"enabled\":1}", "watch.enabled"},
+        {"{\"bogus\":1}", "watch.bogus"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"threshhold\":5}}}", "watch.rules.registrationsPerHour.threshhold"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"threshold\":-1}}}", "watch.rules.registrationsPerHour.threshold"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":90}}}",
+         "watch.rules.registrationsPerHour.periodSeconds"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"p99\"}}}", "watch.rules.registrationsPerHour.statistic"},
+        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[6]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
+        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[5,5]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
+        {"{\"rules\":{\"expectedDevices\":{\"threshold\":5}}}", "watch.rules.expectedDevices.threshold"},
+        {"{\"rules\":{\"nope\":{}}}", "watch.rules.nope"},
+        {"{\"webhook\":{\"url\":\"http://example.com/\",\"secret\":\"0123456789abcdef\"}}", "watch.webhook.url"},
+        {"{\"webhook\":{\"url\":\"https://example.com/\",\"secret\":\"short\"}}", "watch.webhook.secret"},
+        {"{\"webhook\":\"https://example.com/\"}", "watch.webhook"},
+    };
+    char f[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_true(check(cases[i].json, f, sizeof f) >= 1);
+        assert_string_equal(f, cases[i].field);
+    }
+}
+
+static void test_defaults_and_load(void **state)
+{
+    (void)state;
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    assert_int_equal(c.enabled, 1);
+    assert_int_equal(c.action, WATCH_ACT_ALERT);
+    assert_true(c.rule[WATCH_RULE_RATE].threshold == 100);
+    assert_int_equal(c.rule[WATCH_RULE_RATE].period_s, 300);
+    assert_int_equal(c.rule[WATCH_RULE_HOURS].enabled, 0);
+    assert_string_equal(c.rule[WATCH_RULE_JUMP].stat, "Sum");
+    json_t *w = json_loads("{\"action\":\"disable\",\"rules\":{\"failedRegistrationsPerHour\":{\"threshold\":3,"
+                           "\"windowSeconds\":600}}}",
+                           0, 0);
+    watch_cfg_load(w, &c);
+    assert_int_equal(c.action, WATCH_ACT_DISABLE);
+    assert_true(c.rule[WATCH_RULE_FAILED].threshold == 3);
+    assert_int_equal(c.rule[WATCH_RULE_FAILED].window_s, 600);
+    json_decref(w);
+}
+
+static void test_redact(void **state)
+{
+    (void)state;
+    json_t *w = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
+    json_t *r = watch_settings_redact(w);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "webhook"), "secret")), "***");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(w, "webhook"), "secret")),
+                        "0123456789abcdef");
+    json_decref(r);
+    json_decref(w);
+    assert_null(watch_settings_redact(0));
+}
+
+static const double s_ts[] = {1000, 1300, 1600, 1900};
+static const double s_val[] = {10, 20, 30, 40};
+
+static void test_aggregate_and_threshold(void **state)
+{
+    (void)state;
+    struct watch_series s = {s_ts, s_val, 4};
+    size_t n;
+    assert_true(watch_aggregate(&s, "Sum", 1300, 1900, &n) == 50);
+    assert_int_equal(n, 2);
+    assert_true(watch_aggregate(&s, "Maximum", 0, 5000, 0) == 40);
+    assert_true(watch_aggregate(&s, "Minimum", 0, 5000, 0) == 10);
+    assert_true(watch_aggregate(&s, "Average", 0, 5000, 0) == 25);
+    assert_true(watch_aggregate(&s, "Sum", 5000, 6000, &n) == 0);   /* missing data is zero */
+    assert_int_equal(n, 0);
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    struct watch_rule_cfg r = c.rule[WATCH_RULE_RATE];
+    r.threshold = 99;
+    r.window_s = 3600;
+    struct watch_finding f;
+    watch_eval_threshold(&r, &s, 2000, &f);
+    assert_int_equal(f.breach, 1);
+    assert_true(f.observed == 100);
+    r.threshold = 100;   /* equal is not over */
+    watch_eval_threshold(&r, &s, 2000, &f);
+    assert_int_equal(f.breach, 0);
+    r.window_s = 300;    /* only the newest bucket */
+    r.threshold = 35;
+    watch_eval_threshold(&r, &s, 2000, &f);
+    assert_int_equal(f.breach, 1);
+    assert_true(f.observed == 40);
+}
+
+static void test_total_and_advance(void **state)
+{
+    (void)state;
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    struct watch_finding f;
+    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 111, 100, &f);   /* ratio 1.1: limit 110 */
+    assert_int_equal(f.breach, 1);
+    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 110, 100, &f);
+    assert_int_equal(f.breach, 0);
+    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 1e6, 0, &f);     /* no expectation, no rule */
+    assert_int_equal(f.breach, 0);
+    struct watch_series s = {s_ts, s_val, 4};
+    double closed = 0, through = 0;
+    /* now 1950: buckets 1000..1600 closed (+300 <= 1950), 1900 open */
+    double t = watch_total_advance(&s, 300, 1950, 900, &closed, &through);
+    assert_true(t == 100 && closed == 60 && through == 1900);
+    /* the same data again counts nothing twice */
+    t = watch_total_advance(&s, 300, 1950, 900, &closed, &through);
+    assert_true(t == 100 && closed == 60);
+    /* later: 1900 closes, a new point arrives */
+    double ts2[] = {1600, 1900, 2200}, v2[] = {30, 45, 5};
+    struct watch_series s2 = {ts2, v2, 3};
+    t = watch_total_advance(&s2, 300, 2300, 900, &closed, &through);
+    assert_true(closed == 105 && t == 110 && through == 2200);
+}
+
+static void test_hours(void **state)
+{
+    (void)state;
+    assert_true(watch_hour_allowed(6, 22, 6));
+    assert_false(watch_hour_allowed(6, 22, 22));
+    assert_true(watch_hour_allowed(22, 6, 23));
+    assert_true(watch_hour_allowed(22, 6, 5));
+    assert_false(watch_hour_allowed(22, 6, 12));
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    struct watch_rule_cfg r = c.rule[WATCH_RULE_HOURS];
+    r.enabled = 1;
+    r.hour_from = 6;
+    r.hour_to = 22;
+    /* 03:10 and 03:15 UTC on day 0 are outside 06-22 */
+    double ts[] = {3 * 3600 + 600, 3 * 3600 + 900}, v[] = {2, 1};
+    struct watch_series s = {ts, v, 2};
+    struct watch_finding f;
+    watch_eval_hours(&r, &s, 4 * 3600, &f);
+    assert_int_equal(f.breach, 1);
+    assert_true(f.observed == 3);
+    r.hour_from = 0;
+    r.hour_to = 24;
+    watch_eval_hours(&r, &s, 4 * 3600, &f);
+    assert_int_equal(f.breach, 0);
+}
+
+static void test_jump(void **state)
+{
+    (void)state;
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    const struct watch_rule_cfg *r = &c.rule[WATCH_RULE_JUMP];
+    struct watch_finding f;
+    watch_eval_jump(r, 40, 10, 6, &f);     /* 40 > 3 x 10, enough samples */
+    assert_int_equal(f.breach, 1);
+    watch_eval_jump(r, 40, 10, 5, &f);     /* too few samples */
+    assert_int_equal(f.breach, 0);
+    watch_eval_jump(r, 9, 2, 10, &f);      /* over 3 x 2 but under minRegistrations 10 */
+    assert_int_equal(f.breach, 0);
+    watch_eval_jump(r, 30, 10, 10, &f);    /* not over 3 x 10 */
+    assert_int_equal(f.breach, 0);
+    assert_true(watch_ewma_next(0.2, 0, 0, 10) == 10);
+    assert_true(watch_ewma_next(0.5, 10, 3, 20) == 15);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    for (int i = 0; i < WATCH_NRULES; i++)
+        assert_int_equal(watch_rule_parse(watch_rule_name(i)), i);
+    assert_int_equal(watch_rule_parse("x"), -1);
+    assert_null(watch_rule_name(WATCH_NRULES));
+    assert_string_equal(watch_action_name(WATCH_ACT_REVOKE), "revoke");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_good),  cmocka_unit_test(test_validate_bad_fields),
+        cmocka_unit_test(test_defaults_and_load), cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_aggregate_and_threshold), cmocka_unit_test(test_total_and_advance),
+        cmocka_unit_test(test_hours),          cmocka_unit_test(test_jump),
+        cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, 0, 0);
+}
