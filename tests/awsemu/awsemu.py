@@ -390,6 +390,9 @@ def parse_query(raw):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+    # Answers go out at once: with Nagle on, a kept-alive client waits for a
+    # 40 ms delayed ACK on every call (seen as 22 calls/s from the C client).
+    disable_nagle_algorithm = True
     server_version = 'awsemu'
     sys_version = ''
     emu = None
