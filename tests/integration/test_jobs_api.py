@@ -199,3 +199,31 @@ class JobsApi(ServiceTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class JobsMetrics(ServiceTestCase):
+    """fleetwarden serve with its own job workers: /metrics has the jobs series."""
+    fw_args = ("serve",)
+    fw_env = {"FLEETWARDEN_WORKERS": "2"}
+
+    def test_metrics_series(self):
+        probe = Probe(self.redis)
+        for _ in range(3):
+            probe.enqueue("test.noop", delay_ms=600000)
+        r = self.fw.request("GET", "/metrics")
+        self.assertEqual(r.status, 200, r)
+        text = r.body.decode()
+        for series in ('fleetwarden_jobs_queue_depth{lane="critical"} 0',
+                       'fleetwarden_jobs_queue_depth{lane="bulk"} 0',
+                       'fleetwarden_jobs{state="scheduled"} 3',
+                       'fleetwarden_jobs_delayed 3',
+                       "fleetwarden_jobs_dead 0",
+                       "fleetwarden_jobs_retries_total ",
+                       "fleetwarden_jobs_rate_limit_waits_total ",
+                       "# TYPE fleetwarden_job_run_seconds histogram",
+                       'fleetwarden_job_attempts_total{outcome="succeeded"}',
+                       "fleetwarden_job_late_completions_rejected_total 0"):
+            self.assertIn(series, text)
+        ready = self.fw.request("GET", "/readyz")
+        self.assertEqual(ready.status, 200, ready)
+        self.assertEqual(ready.json["checks"]["workers"]["status"], "ok")
