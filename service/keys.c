@@ -218,7 +218,7 @@ static int count_pem_blocks(const char *pem, size_t len)
     return n;
 }
 
-static int fail(char *why, size_t whylen, const char *msg)
+static int reject(char *why, size_t whylen, const char *msg)
 {
     snprintf(why, whylen, "%s", msg);
     return FW_EINVAL;
@@ -232,30 +232,30 @@ static int key_type_ok(EVP_PKEY *p, const char *type, char *why, size_t whylen)
     if (EVP_PKEY_is_a(p, "RSA")) {
         int bits = EVP_PKEY_get_bits(p);
         if (bits < 2048)
-            return fail(why, whylen, "the RSA key is shorter than 2048 bits");
+            return reject(why, whylen, "the RSA key is shorter than 2048 bits");
         if (bits > 4096)
-            return fail(why, whylen, "the RSA key is longer than 4096 bits");
+            return reject(why, whylen, "the RSA key is longer than 4096 bits");
         return 0;
     }
-    return fail(why, whylen, "the key must be EC P-256, EC P-384 or RSA of at least 2048 bits");
+    return reject(why, whylen, "the key must be EC P-256, EC P-384 or RSA of at least 2048 bits");
 }
 
 /* Parses the one PEM CSR block; NULL with why set. */
 static X509_REQ *read_req(const char *pem, size_t len, char *why, size_t whylen)
 {
     if (len == 0 || len > KEYS_PEM_MAX || memchr(pem, 0, len)) {
-        fail(why, whylen, "must be a PEM certificate request of at most 16384 bytes");
+        reject(why, whylen, "must be a PEM certificate request of at most 16384 bytes");
         return 0;
     }
     if (!memmem(pem, len, "-----BEGIN CERTIFICATE REQUEST-----", 35) || count_pem_blocks(pem, len) != 1) {
-        fail(why, whylen, "must hold exactly one PEM block \"-----BEGIN CERTIFICATE REQUEST-----\"");
+        reject(why, whylen, "must hold exactly one PEM block \"-----BEGIN CERTIFICATE REQUEST-----\"");
         return 0;
     }
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     X509_REQ *r = b ? PEM_read_bio_X509_REQ(b, 0, 0, 0) : 0;
     BIO_free(b);
     if (!r)
-        fail(why, whylen, "the PEM block is not a parsable PKCS#10 certificate request");
+        reject(why, whylen, "the PEM block is not a parsable PKCS#10 certificate request");
     return r;
 }
 
@@ -268,17 +268,17 @@ int keys_check_csr(const char *pem, size_t len, struct keys_info *info, char *wh
     int rc = FW_EINVAL;
     EVP_PKEY *p = X509_REQ_get0_pubkey(r);
     if (!p) {
-        fail(why, whylen, "the request has no usable public key");
+        reject(why, whylen, "the request has no usable public key");
         goto cleanup;
     }
     if (X509_REQ_verify(r, p) != 1) {
-        fail(why, whylen, "the request's signature does not verify with its own public key");
+        reject(why, whylen, "the request's signature does not verify with its own public key");
         goto cleanup;
     }
     pkey_type(p, info->type);
     if (key_type_ok(p, info->type, why, whylen))
         goto cleanup;
-    rc = pkey_fingerprint(p, info->fp) ? fail(why, whylen, "cannot hash the public key") : 0;
+    rc = pkey_fingerprint(p, info->fp) ? reject(why, whylen, "cannot hash the public key") : 0;
 cleanup:
     X509_REQ_free(r);
     return rc;
