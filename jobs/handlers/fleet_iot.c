@@ -235,8 +235,9 @@ static void keep_created(const struct fleet_run *r, json_t *rec)
     json_t *o;
     json_array_foreach(old, i, o)
     {
-        if (json_equal(json_object_get(o, "name"), json_object_get(rec, "name")) &&
-            json_equal(json_object_get(o, "origin"), json_string("created")))
+        const char *origin = json_string_value(json_object_get(o, "origin"));
+        if (json_equal(json_object_get(o, "name"), json_object_get(rec, "name")) && origin &&
+            !strcmp(origin, "created"))
             json_object_set_new(rec, "origin", json_string("created"));
     }
 }

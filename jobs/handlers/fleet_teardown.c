@@ -115,10 +115,35 @@ static int del_tes_policy(struct fleet_run *r, const char *name)
     return rc ? rc : fleet_iam_delete_policy(r, arn);
 }
 
-/* Disables the fleet's active claims (force), or refuses while any exist. */
+/* Claims of the fleet (new array in *items; at most 500). */
+static int fleet_claims(struct teardown *t, json_t **items)
+{
+    char *next = 0;
+    int rc = store_claim_list(t->r.name, 0, 500, 0, items, &next);
+    free(next);
+    return rc;
+}
+
+static int claims_in(const json_t *items, const char *state)
+{
+    int n = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(items, i, c)
+    {
+        const char *s = json_string_value(json_object_get(c, "state"));
+        n += s && !strcmp(s, state);
+    }
+    return n;
+}
+
+/* Disables the fleet's active claims (force), or refuses while any exist.
+ * A claim still being created would attach the claim policy behind our
+ * back, so the teardown waits (a transient error: the job retries). */
 static int claims_off(struct teardown *t)
 {
     int n = 0;
+    json_t *items = 0;
     int rc = store_claim_count_active(t->r.name, &n);
     if (rc || n == 0)
         return rc;
@@ -127,10 +152,14 @@ static int claims_off(struct teardown *t)
                           "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
-    json_t *items = 0;
-    char *next = 0;
-    rc = store_claim_list(t->r.name, 0, 500, 0, &items, &next);
-    free(next);
+    if ((rc = fleet_claims(t, &items)) != 0)
+        return rc;
+    if (claims_in(items, "creating")) {
+        json_decref(items);
+        job_set_error_msg(t->r.ctx, AWS_ERRC_TRANSIENT, "ClaimsCreating",
+                          "claims of the fleet are still being created; the teardown waits for them");
+        return FW_EUNAVAILABLE;
+    }
     size_t i;
     json_t *c;
     json_array_foreach(items, i, c)
@@ -141,7 +170,7 @@ static int claims_off(struct teardown *t)
                                    0);
     }
     json_decref(items);
-    return rc;
+    return 0;
 }
 
 static void note_error(struct teardown *t, int rc)

@@ -213,8 +213,12 @@ static json_t *normalize(const json_t *v, const char *key)
             return n;
         }
     }
-    if (json_is_object(v) && key && !strcmp(key, "Statement"))
-        return normalize(json_pack("[O]", v), 0);
+    if (json_is_object(v) && key && !strcmp(key, "Statement")) {
+        json_t *list = json_pack("[O]", v);
+        json_t *n = normalize(list, 0);
+        json_decref(list);
+        return n;
+    }
     if (json_is_string(v) && key && listish(key))
         return json_pack("[O]", v);
     if (json_is_object(v))

@@ -40,12 +40,16 @@ class FleetEnv:
         return self.fw
 
     def stop(self):
+        code = None
         try:
             if self.fw:
-                self.fw.stop()
+                code = self.fw.stop()
         finally:
             self.emu.stop()
             self.redis.stop()
+        if code not in (0, None):
+            raise AssertionError("fleetwarden exited with %s (sanitizer finding?); log:\n%s"
+                                 % (code, self.fw.logs()[-4000:]))
 
     def req(self, method, path, body=None, token=None, headers=None):
         return self.fw.request(method, path, token=token or self.admin, body=body, headers=headers)

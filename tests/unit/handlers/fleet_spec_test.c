@@ -37,7 +37,9 @@ static void test_defaults(void **state)
     assert_true(json_is_true(json_object_get(spec, "createThingGroups")));
     assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "thingGroups"), 0)), "f1");
     assert_true(json_is_null(json_object_get(spec, "assumeRole")));
-    assert_true(json_equal(settings, json_pack("{s:{}, s:{}}", "rotation", "watch")));
+    json_t *empty = json_pack("{s:{}, s:{}}", "rotation", "watch");
+    assert_true(json_equal(settings, empty));
+    json_decref(empty);
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
