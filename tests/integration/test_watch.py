@@ -154,6 +154,11 @@ class WatchActions(WatchBase):
         self.assertEqual(c["registrations"]["lastHour"], 5)
         self.assertNotIn(SECRET, json.dumps(self.env.req("GET", "/v1/jobs?limit=500", token=self.env.read).json))
         self.assertNotIn(SECRET, self.env.all_logs())
+        m = self.env.fw.request("GET", "/metrics").body.decode()
+        self.assertIn('fleetwarden_watch_incidents_opened_total{rule="registrationsPerHour"}', m)
+        self.assertIn('fleetwarden_watch_actions_total{action="disable"}', m)
+        self.assertRegex(m, r"fleetwarden_watch_cycles_total [1-9]")
+        self.assertRegex(m, r"fleetwarden_watch_cloudwatch_calls_last_cycle 1\n")
 
     def test_revoke_with_replacement(self):
         self.fleet("wrev", {"action": "revoke", "replace": True,
