@@ -3,11 +3,10 @@
  * one job and the event feed behind GET /v1/events.
  *
  * Every state-change script publishes {"type":"job","id","state",
- * "jobType","resource","ts"} on channel P events, and the id on
- * P done:ID when the job finishes. Each subscription or wait uses its own
- * Redis connection (store_conn_open), so it may block its thread.
- * Pub/sub is fire-and-forget: a client that was not connected misses
- * events; it re-reads the jobs it cares about with GET /v1/jobs.
+ * "jobType","resource","ts"} on channel P events, appends it to the
+ * capped stream P events:log, and publishes the state on P done:ID when
+ * the job finishes. Each reader or wait uses its own Redis connection
+ * (store_conn_open), so it may block its thread.
  */
 #ifndef FW_JOBS_QUEUE_EVENTS_H
 #define FW_JOBS_QUEUE_EVENTS_H
@@ -20,12 +19,21 @@ int jobs_wait(const char *id, int timeout_ms);
 
 struct jobs_events;
 
-/* Subscribes to the event channel. NULL when Redis cannot be reached. */
-struct jobs_events *jobs_events_open(void);
+#define JOBS_EVENT_ID_MAX 48
+
+/* Opens a reader of the event log (the stream P events:log, the last
+ * ~10,000 state changes). after_id is the id of the last event the client
+ * saw (SSE Last-Event-ID) to replay what came after it, or NULL/"" for
+ * new events only. NULL when Redis cannot be reached. An after_id older
+ * than the log replays from its oldest entry. */
+struct jobs_events *jobs_events_open(const char *after_id);
 /* Waits up to timeout_ms for the next event: 1 with *out a malloc'd JSON
- * text (free it), 0 on timeout, FW_EREDIS when the connection broke. */
-int jobs_events_next(struct jobs_events *ev, int timeout_ms, char **out);
-/* Unsubscribes and frees; NULL is a no-op. */
+ * text (free it) and id its log id, 0 on timeout, FW_EREDIS when the
+ * connection broke. */
+int jobs_events_next(struct jobs_events *ev, int timeout_ms, char **out, char id[JOBS_EVENT_ID_MAX]);
+/* Frees; NULL is a no-op. */
 void jobs_events_close(struct jobs_events *ev);
+/* 1 when s looks like an event id ("<ms>-<seq>"). */
+int jobs_event_id_valid(const char *s);
 
 #endif

@@ -1,15 +1,17 @@
 /*
  * events.c - GET /v1/events: job state changes as server-sent events.
  *
- * Each client gets its own Redis subscription (jobs_events_open), read
- * from this connection's own thread (the server runs one thread per
- * connection, so blocking here is fine). Every event is sent as
+ * Each client gets its own reader of the event log (jobs_events_open: the
+ * capped stream of the last ~10,000 state changes), read from this
+ * connection's own thread (the server runs one thread per connection, so
+ * blocking here is fine). Every event is sent as
+ *   id: <log id>
  *   event: job
  *   data: {"type":"job","id","state","jobType","resource","ts"}
  * and a ": ping" comment goes out after 15 s of silence so proxies keep
- * the connection. Events are live only (pub/sub): a reconnecting client
- * re-reads what it cares about with GET /v1/jobs; Last-Event-ID is not
- * supported. Optional filters: ?type=JOBTYPE, ?resource=R, ?id=JOBID.
+ * the connection. A client that reconnects with Last-Event-ID gets what it
+ * missed (as far as the log reaches). Optional filters: ?type=JOBTYPE,
+ * ?resource=R, ?id=JOBID.
  */
 #include "events.h"
 
@@ -74,19 +76,24 @@ static long sse_next(void *ud, char *buf, size_t max)
         return sse_drain(s, buf, max);
     if (atomic_load(&s->svc->shutting_down))
         return -1;
-    char *msg = NULL;
-    int rc = jobs_events_next(s->ev, EVENTS_PING_MS, &msg);
-    if (rc < 0)
-        return -1;   /* Redis went away: end; the client reconnects */
-    if (rc == 0 || !sse_match(s, msg)) {
+    char *msg = NULL, id[JOBS_EVENT_ID_MAX];
+    for (int skipped = 0;; skipped++) {
+        int rc = jobs_events_next(s->ev, EVENTS_PING_MS, &msg, id);
+        if (rc < 0)
+            return -1;   /* Redis went away: end; the client reconnects with Last-Event-ID */
+        if (rc == 1 && sse_match(s, msg))
+            break;
         free(msg);
-        static const char ping[] = ": ping\n\n";
-        if (max < sizeof ping - 1)
-            return -1;
-        memcpy(buf, ping, sizeof ping - 1);
-        return (long)(sizeof ping - 1);
+        msg = NULL;
+        if (rc == 0 || skipped == 1000) {
+            static const char ping[] = ": ping\n\n";
+            if (max < sizeof ping - 1)
+                return -1;
+            memcpy(buf, ping, sizeof ping - 1);
+            return (long)(sizeof ping - 1);
+        }
     }
-    s->pending = xasprintf("event: job\ndata: %s\n\n", msg);
+    s->pending = xasprintf("id: %s\nevent: job\ndata: %s\n\n", id, msg);
     s->len = strlen(s->pending);
     free(msg);
     return sse_drain(s, buf, max);
@@ -119,7 +126,14 @@ static void get_events(struct http_req *req, struct http_resp *resp)
         free(s);
         return;
     }
-    s->ev = jobs_events_open();
+    const char *last = http_req_header(req, "Last-Event-ID");
+    if (last && !jobs_event_id_valid(last)) {
+        free(s);
+        http_problem(resp, 400, 0, "invalid Last-Event-ID");
+        http_problem_field(resp, "Last-Event-ID", "the id of an event this stream sent");
+        return;
+    }
+    s->ev = jobs_events_open(last);
     if (!s->ev) {
         free(s);
         http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");

@@ -33,14 +33,18 @@ local function iso(ms)
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
 end
 
--- Publishes a state change on P.."events"; terminal states also wake
+-- Publishes a state change on P.."events" (pub/sub) and appends it to the
+-- replayable log P.."events:log" (a stream capped at ~10,000 entries, read
+-- by GET /v1/events with Last-Event-ID); terminal states also wake
 -- long-pollers of that one job on P.."done:"..id.
 local function publish(id, state, now)
   local h = redis.call('HMGET', jk(id), 'type', 'resource')
   local res = h[2]
   if not res or res == '' then res = cjson.null end
-  redis.call('PUBLISH', P .. 'events', cjson.encode({type = 'job', id = id, state = state,
-    jobType = h[1] or cjson.null, resource = res, ts = iso(now)}))
+  local ev = cjson.encode({type = 'job', id = id, state = state,
+    jobType = h[1] or cjson.null, resource = res, ts = iso(now)})
+  redis.call('PUBLISH', P .. 'events', ev)
+  redis.call('XADD', P .. 'events:log', 'MAXLEN', '~', 10000, '*', 'e', ev)
   if TERMINAL[state] then redis.call('PUBLISH', P .. 'done:' .. id, state) end
 end
 

@@ -144,61 +144,93 @@ class JobsApi(ServiceTestCase):
         self.assertTrue(job["errors"][0]["at"].endswith("Z"))
         self.assertIsNotNone(job["finishedAt"])
 
-    def test_events_stream(self):
-        lines = queue.Queue()
+    def open_events(self, path="/v1/events", headers=None):
+        """Reads an SSE stream in a thread; returns a queue of ("status", code, type) and (id, event dict)."""
+        out = queue.Queue()
 
         def read_stream():
             conn = http.client.HTTPConnection("127.0.0.1", self.fw.port, timeout=20)
-            conn.request("GET", "/v1/events", headers={"Authorization": f"Bearer {self.reader}"})
+            h = {"Authorization": f"Bearer {self.reader}"}
+            h.update(headers or {})
+            conn.request("GET", path, headers=h)
             r = conn.getresponse()
-            lines.put(("status", r.status, r.getheader("Content-Type")))
+            out.put(("status", r.status, r.getheader("Content-Type")))
+            ev_id = None
             try:
                 while True:
                     line = r.readline()
                     if not line:
                         break
-                    lines.put(("line", line.decode().rstrip("\n")))
-            except OSError:
+                    line = line.decode().rstrip("\n")
+                    if line.startswith("id: "):
+                        ev_id = line[4:]
+                    elif line.startswith("data: "):
+                        out.put((ev_id, json.loads(line[6:])))
+            except (OSError, ValueError, http.client.HTTPException):
                 pass
             finally:
                 conn.close()
 
-        t = threading.Thread(target=read_stream, daemon=True)
-        t.start()
-        self.probe.worker(1)
-        deadline = time.monotonic() + 15
-        jid = None
+        threading.Thread(target=read_stream, daemon=True).start()
+        status = out.get(timeout=20)
+        self.assertEqual(status[0], "status")
+        return status, out
+
+    def collect(self, q, jid, until_state="succeeded", timeout=15):
         events = []
-        status = None
-        while time.monotonic() < deadline and not any(e.get("state") == "succeeded" for e in events):
-            if jid is None and time.monotonic() > deadline - 14:
-                jid, _ = self.probe.enqueue("test.noop", resource="claim:sse")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not any(e["state"] == until_state for _, e in events):
             try:
-                item = lines.get(timeout=0.2)
+                ev_id, ev = q.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if item[0] == "status":
-                status = item
-            elif item[1].startswith("data: "):
-                ev = json.loads(item[1][6:])
-                if ev["id"] == jid:
-                    events.append(ev)
+            if ev["id"] == jid:
+                events.append((ev_id, ev))
+        return events
+
+    def test_events_stream_and_replay(self):
+        status, q = self.open_events()
         self.assertEqual(status[1], 200)
         self.assertTrue(status[2].startswith("text/event-stream"))
-        states = [e["state"] for e in events]
-        self.assertIn("queued", states)
-        self.assertIn("running", states)
-        self.assertEqual(states[-1], "succeeded")
-        ev = events[-1]
+        self.probe.worker(1)
+        jid, _ = self.probe.enqueue("test.noop", resource="claim:sse")
+        events = self.collect(q, jid)
+        states = [e["state"] for _, e in events]
+        self.assertEqual(states, ["queued", "running", "succeeded"])
+        ev = events[-1][1]
         self.assertEqual(ev["type"], "job")
         self.assertEqual(ev["jobType"], "test.noop")
         self.assertEqual(ev["resource"], "claim:sse")
         self.assertTrue(ev["ts"].endswith("Z"))
+        # A client that saw only "queued" reconnects and gets the rest.
+        first_id = events[0][0]
+        self.assertRegex(first_id, r"^\d+-\d+$")
+        status, q2 = self.open_events(headers={"Last-Event-ID": first_id})
+        self.assertEqual(status[1], 200)
+        replay = self.collect(q2, jid, timeout=5)
+        self.assertEqual([e["state"] for _, e in replay], ["running", "succeeded"])
+        self.assertEqual([i for i, _ in replay], [i for i, _ in events[1:]])
+
+    def test_events_filter_and_errors(self):
+        status, q = self.open_events("/v1/events?resource=claim:only")
+        self.assertEqual(status[1], 200)
+        self.probe.worker(1)
+        other, _ = self.probe.enqueue("test.noop", resource="claim:other")
+        mine, _ = self.probe.enqueue("test.noop", resource="claim:only")
+        seen = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and ("succeeded", mine) not in seen:
+            try:
+                _, ev = q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            seen.append((ev["state"], ev["id"]))
+        self.assertIn(("succeeded", mine), seen)
+        self.assertEqual({i for _, i in seen}, {mine}, "only the filtered resource's events")
+        self.probe.wait_state(other, "succeeded")
         self.assertProblem(self.fw.request("GET", "/v1/events"), 401)
-
-
-if __name__ == "__main__":
-    unittest.main()
+        self.assertProblem(self.get("/v1/events", headers={"Last-Event-ID": "nope"}), 400)
+        self.assertProblem(self.get("/v1/events?type=a&resource=b"), 400)
 
 
 class JobsMetrics(ServiceTestCase):
