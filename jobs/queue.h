@@ -25,6 +25,7 @@
  *   P wake            LIST   wake-up markers for idle workers (<= 64)
  *   P stats           HASH   counters: retries, rlwaits, poison
  *   P reaper:lock     STRING SET NX PX gate: one reaper run per interval
+ *   P events:log      STREAM every state change (JSON), capped ~10,000
  *   channels P events (JSON per state change), P done:ID (terminal)
  */
 #ifndef FW_JOBS_QUEUE_H
