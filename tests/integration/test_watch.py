@@ -278,5 +278,21 @@ class WatchScale(WatchBase):
         self.assertEqual(len(self.incidents(claim=c["id"])), 1)
 
 
+class WatchSchedule(unittest.TestCase):
+    """FLEETWARDEN_WATCH_INTERVAL makes the recurring schedule; 0 makes none."""
+
+    def test_schedule_from_interval(self):
+        for interval, want in (("60", "60"), ("0", None)):
+            env = cl.ClaimsEnv(env={"FLEETWARDEN_WATCH_INTERVAL": interval}, workers=1)
+            try:
+                h = env.redis.command("HGETALL", "fw:sched:watch.cycle") or []
+                sched = dict(zip(h[::2], h[1::2]))
+                self.assertEqual(sched.get("every"), want, sched)
+                if want:
+                    self.assertEqual(sched["type"], "watch.cycle")
+            finally:
+                env.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
