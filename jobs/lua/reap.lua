@@ -1,7 +1,7 @@
 -- reap: ARGV P, max_stalls, dead_ttl_ms.
 -- Returns jobs whose lease expired (their worker died or hung) to the
 -- front of their lane; a job that stalls max_stalls times goes dead as a
--- poison job. A stall does not use up an attempt. Then trims index
+-- poison job. A stall does not use up an attempt. Then drops index
 -- entries whose job hash has expired. Returns {requeued, dead, trimmed}.
 local max_stalls, dead_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
@@ -30,13 +30,23 @@ for _, id in ipairs(ids) do
   end
 end
 if requeued > 0 then wake() end
+-- Index trimming walks each index with a saved cursor (P trim:<index>),
+-- 500 entries per pass, wrapping around, so every entry is looked at
+-- again within (size / 500) passes however long-lived the oldest are.
 for _, idx in ipairs({'idx:all', 'st:succeeded', 'st:dead', 'st:canceled', 'dead'}) do
-  local m = redis.call('ZRANGE', P .. idx, 0, 199)
-  for _, id in ipairs(m) do
-    if redis.call('EXISTS', jk(id)) == 0 then
-      redis.call('ZREM', P .. idx, id)
+  local ck = P .. 'trim:' .. idx
+  local from = redis.call('GET', ck) or '-inf'
+  local m = redis.call('ZRANGEBYSCORE', P .. idx, from, '+inf', 'WITHSCORES', 'LIMIT', 0, 500)
+  for i = 1, #m, 2 do
+    if redis.call('EXISTS', jk(m[i])) == 0 then
+      redis.call('ZREM', P .. idx, m[i])
       trimmed = trimmed + 1
     end
+  end
+  if #m < 1000 then
+    redis.call('DEL', ck)
+  else
+    redis.call('SET', ck, '(' .. m[#m])
   end
 end
 return {requeued, dead, trimmed}

@@ -284,13 +284,15 @@ class Retention(JobsTestCase):
 
     def test_expired_jobs_leave_the_indexes(self):
         p = self.probe
-        p.worker(1)
-        ids = p.enqueue_many("test.noop", "{}", 20)
-        p.wait_for(lambda: p.count("succeeded") == 20, what="jobs done")
+        live = p.enqueue_many("test.noop", "{}", 5, delay_ms=600000)   # long-lived, oldest in idx:all
+        p.worker(2)
+        ids = p.enqueue_many("test.noop", "{}", 700)
+        p.wait_for(lambda: p.count("succeeded") == 700, what="jobs done")
         for jid in ids:   # as if their TTL had run out
             p.r("DEL", "fw:job:" + jid)
-        p.wait_for(lambda: p.count("succeeded") == 0 and p.r("ZCARD", "fw:idx:all") == 0, timeout=10,
-                   what="the reaper to trim the indexes")
+        p.wait_for(lambda: p.count("succeeded") == 0 and p.r("ZCARD", "fw:idx:all") == 5, timeout=15,
+                   what="the reaper to trim the indexes past the live entries")
+        self.assertEqual(sorted(p.r("ZRANGE", "fw:idx:all", 0, -1)), sorted(live))
 
 
 class Shutdown(JobsTestCase):
