@@ -1,0 +1,58 @@
+/* ratelimit_test.c - the family rate table and FLEETWARDEN_RATE_<FAMILY> overrides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "jobs/ratelimit.h"
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    double rate = 0, burst = 0;
+    unsetenv("FLEETWARDEN_RATE_IOT_POLICY_ATTACH");
+    ratelimit_lookup("iot-policy-attach", &rate, &burst);
+    assert_true(rate == 15.0);
+    assert_true(burst == 15.0);
+    ratelimit_lookup("iot-cert-create", &rate, &burst);
+    assert_true(rate == 10.0);
+    ratelimit_lookup("unknown-family", &rate, &burst);
+    assert_true(rate == 10.0);
+    for (const struct ratelimit_default *d = ratelimit_defaults; d->family; d++)
+        assert_true(d->rate > 0 && d->covers != NULL);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    double rate = 0, burst = 0;
+    setenv("FLEETWARDEN_RATE_IOT_CERT_CREATE", "4", 1);
+    ratelimit_lookup("iot-cert-create", &rate, &burst);
+    assert_true(rate == 4.0 && burst == 4.0);
+    setenv("FLEETWARDEN_RATE_IOT_CERT_CREATE", "2.5:1", 1);
+    ratelimit_lookup("iot-cert-create", &rate, &burst);
+    assert_true(rate == 2.5 && burst == 1.0);
+    setenv("FLEETWARDEN_RATE_IAM", "0.2", 1);
+    ratelimit_lookup("iam", &rate, &burst);
+    assert_true(rate == 0.2 && burst == 1.0);
+    const char *bad[] = {"fast", "0", "-3", "5:0", "5:x", "5x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("FLEETWARDEN_RATE_STS", bad[i], 1);
+        ratelimit_lookup("sts", &rate, &burst);
+        assert_true(rate == 50.0);   /* bad values are ignored: the default stays */
+    }
+    setenv("FLEETWARDEN_RATE_MY_FAMILY_X", "7", 1);
+    ratelimit_lookup("my-family.x", &rate, &burst);
+    assert_true(rate == 7.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_overrides),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
