@@ -526,75 +526,21 @@ int store_watch_stat_set(const char *field, long long value)
     return stat_cmd("HSET", field, value);
 }
 
-/* How each field of P watch:stats is exposed: "prefix:LABEL" fields
- * become one series per label value. */
-struct stat_series {
-    const char *field;       /* field, or its prefix before ':' */
-    const char *metric;
-    const char *type;
-    const char *label;       /* NULL for plain fields */
-    const char *help;
-};
-
-static const struct stat_series s_series[] = {
-    {"actions", "fleetwarden_watch_actions_total", "counter", "action", "claims disabled or revoked by the watch"},
-    {"claims_watched", "fleetwarden_watch_claims_watched", "gauge", 0, "claims read by the last cycle"},
-    {"cloudwatch_calls_last", "fleetwarden_watch_cloudwatch_calls_last_cycle", "gauge", 0,
-     "GetMetricData calls of the last cycle"},
-    {"cloudwatch_calls_total", "fleetwarden_watch_cloudwatch_calls_total", "counter", 0, "GetMetricData calls"},
-    {"cloudwatch_errors", "fleetwarden_watch_cloudwatch_errors_total", "counter", 0,
-     "cycle attempts failed by a CloudWatch error (retried)"},
-    {"cycles", "fleetwarden_watch_cycles_total", "counter", 0, "watch cycles finished"},
-    {"incidents_opened", "fleetwarden_watch_incidents_opened_total", "counter", "rule", "incidents opened, by rule"},
-    {"listmetrics_calls_last", "fleetwarden_watch_listmetrics_calls_last_cycle", "gauge", 0,
-     "ListMetrics calls of the last cycle"},
-};
-
-struct stat_pair {
-    const char *field;
-    const char *value;
-};
-
-static int cmp_field(const void *a, const void *b)
+int store_watch_stats(json_t **out)
 {
-    return strcmp(((const struct stat_pair *)a)->field, ((const struct stat_pair *)b)->field);
-}
-
-/* Renders one family: HELP/TYPE, then every matching field. */
-static void render_family(struct buf *out, const struct stat_series *m, const struct stat_pair *p, size_t n)
-{
-    size_t flen = strlen(m->field);
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m->metric, m->help, m->metric, m->type);
-    for (size_t i = 0; i < n; i++) {
-        const char *f = p[i].field;
-        if (strncmp(f, m->field, flen))
-            continue;
-        if (!m->label && !f[flen])
-            buf_printf(out, "%s %s\n", m->metric, p[i].value);
-        else if (m->label && f[flen] == ':')
-            buf_printf(out, "%s{%s=\"%s\"} %s\n", m->metric, m->label, f + flen + 1, p[i].value);
-    }
-}
-
-void store_watch_metrics_collect(struct buf *out, void *ud)
-{
-    (void)ud;
     char key[80];
     snprintf(key, sizeof key, "%swatch:stats", store_prefix());
     const char *argv[] = {"HGETALL", key};
     int rc;
+    *out = 0;
     redisReply *r = run(&rc, 2, argv, 0);
     if (!r)
-        return;
-    size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
-    struct stat_pair *p = xcalloc(n + 1, sizeof *p);
-    for (size_t i = 0; i < n; i++) {
-        p[i].field = r->element[2 * i]->str ? r->element[2 * i]->str : "";
-        p[i].value = r->element[2 * i + 1]->str ? r->element[2 * i + 1]->str : "0";
-    }
-    qsort(p, n, sizeof *p, cmp_field);
-    for (size_t m = 0; m < sizeof s_series / sizeof s_series[0]; m++)
-        render_family(out, &s_series[m], p, n);
-    free(p);
+        return rc;
+    json_t *o = json_object();
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+        if (r->element[i]->str && r->element[i + 1]->str)
+            json_object_set_new(o, r->element[i]->str, json_integer(strtoll(r->element[i + 1]->str, 0, 10)));
     freeReplyObject(r);
+    *out = o;
+    return 0;
 }

@@ -32,8 +32,6 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "buf.h"
-
 #define INCIDENT_ID_MAX 32           /* "inc_" + 24 hex + NUL */
 
 struct incident_new {
@@ -79,7 +77,7 @@ int store_watch_claims_set(const char *const *ids, const char *const *vals, size
 int store_watch_stat_add(const char *field, long long by);
 /* Sets counter field to value (gauges such as the last cycle's calls). */
 int store_watch_stat_set(const char *field, long long value);
-/* metrics_collect_fn: renders P watch:stats as fleetwarden_watch_* series. */
-void store_watch_metrics_collect(struct buf *out, void *ud);
+/* Every counter of P watch:stats as a new JSON object {field: integer}. */
+int store_watch_stats(json_t **out);
 
 #endif

@@ -24,7 +24,9 @@
 #include "awsctx.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "service/buf.h"
 #include "service/err.h"
+#include "service/mem.h"
 #include "service/metrics.h"
 #include "service/store.h"
 #include "service/store_fleet.h"
@@ -62,10 +64,89 @@ int watch_schedule_install(void)
                                 0);
 }
 
+/* ---- /metrics: the counters kept in P watch:stats ---- */
+
+/* How each counter is exposed: "prefix:LABEL" fields become one series
+ * per label value. */
+struct stat_series {
+    const char *field;       /* field, or its prefix before ':' */
+    const char *metric;
+    const char *type;
+    const char *label;       /* NULL for plain fields */
+    const char *help;
+};
+
+static const struct stat_series s_series[] = {
+    {"actions", "fleetwarden_watch_actions_total", "counter", "action", "claims disabled or revoked by the watch"},
+    {"claims_watched", "fleetwarden_watch_claims_watched", "gauge", 0, "claims read by the last cycle"},
+    {"cloudwatch_calls_last", "fleetwarden_watch_cloudwatch_calls_last_cycle", "gauge", 0,
+     "GetMetricData calls of the last cycle"},
+    {"cloudwatch_calls_total", "fleetwarden_watch_cloudwatch_calls_total", "counter", 0, "GetMetricData calls"},
+    {"cloudwatch_errors", "fleetwarden_watch_cloudwatch_errors_total", "counter", 0,
+     "cycle attempts failed by a CloudWatch error (retried)"},
+    {"cycles", "fleetwarden_watch_cycles_total", "counter", 0, "watch cycles finished"},
+    {"incidents_opened", "fleetwarden_watch_incidents_opened_total", "counter", "rule", "incidents opened, by rule"},
+    {"listmetrics_calls_last", "fleetwarden_watch_listmetrics_calls_last_cycle", "gauge", 0,
+     "ListMetrics calls of the last cycle"},
+};
+
+/* One family: HELP/TYPE, then every matching counter (jansson keeps
+ * object keys in insertion order, so label values are sorted first). */
+static void render_family(struct buf *out, const struct stat_series *m, const json_t *stats)
+{
+    size_t flen = strlen(m->field);
+    const char *k;
+    json_t *v;
+    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m->metric, m->help, m->metric, m->type);
+    json_object_foreach((json_t *)stats, k, v)
+    {
+        if (strncmp(k, m->field, flen))
+            continue;
+        if (!m->label && !k[flen])
+            buf_printf(out, "%s %" JSON_INTEGER_FORMAT "\n", m->metric, json_integer_value(v));
+        else if (m->label && k[flen] == ':')
+            buf_printf(out, "%s{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", m->metric, m->label, k + flen + 1,
+                       json_integer_value(v));
+    }
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The counters with their keys in sorted order. */
+static json_t *sorted_stats(void)
+{
+    json_t *raw = 0, *out = json_object();
+    if (store_watch_stats(&raw))
+        return out;
+    size_t n = json_object_size(raw), i = 0;
+    const char **keys = xcalloc(n + 1, sizeof *keys);
+    const char *k;
+    json_t *v;
+    json_object_foreach(raw, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, cmp_key);
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(raw, keys[i]));
+    free(keys);
+    json_decref(raw);
+    return out;
+}
+
+static void collect(struct buf *out, void *ud)
+{
+    (void)ud;
+    json_t *stats = sorted_stats();
+    for (size_t m = 0; m < sizeof s_series / sizeof s_series[0]; m++)
+        render_family(out, &s_series[m], stats);
+    json_decref(stats);
+}
+
 void watch_metrics_register(struct metrics *m)
 {
     if (m)
-        metrics_add_collector(m, store_watch_metrics_collect, 0);
+        metrics_add_collector(m, collect, 0);
 }
 
 /* ---- the result ---- */
