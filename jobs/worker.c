@@ -229,7 +229,8 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
     if (rc == 0) {
         frc = finish(ctx, "succeeded", ctx->result ? ctx->result : "null", ttl, NULL);
         out = RT_SUCCEEDED;
-    } else if (rc == FW_ECANCELED && atomic_load(&ctx->cancel) && !atomic_load(&ctx->lost)) {
+    } else if (atomic_load(&ctx->cancel) && !atomic_load(&ctx->lost)) {
+        /* Cancel was requested: a failed attempt ends the job, it is not retried. */
         frc = finish(ctx, "canceled", NULL, ttl, NULL);
         out = RT_CANCELED;
     } else {
