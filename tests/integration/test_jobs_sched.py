@@ -134,6 +134,26 @@ class RedisRestart(unittest.TestCase):
             p.stop_all()
             redis.stop()
 
+    def test_redis_stall_longer_than_the_lease(self):
+        redis = harness.Redis().start()
+        p = Probe(redis)
+        try:
+            ids = p.enqueue_many("test.steps", '{"n":3,"ms":20}', 200)
+            p.worker(4)
+            p.worker(4)
+            p.wait_for(lambda: p.count("succeeded") >= 20, what="some jobs done")
+            redis.command("CLIENT", "PAUSE", 2500, "ALL")   # every lease (1.5 s) runs out meanwhile
+            p.wait_for(lambda: p.count("succeeded") == 200, timeout=60, what="all 200 jobs", interval=0.2)
+            self.assertEqual(p.states_of_all(), {"succeeded": 200})
+            effects = p.r("LRANGE", "fw:test:effects", 0, -1)
+            for jid in ids:
+                for i in (1, 2, 3):
+                    self.assertIn(f"{jid}:step-{i}", effects)
+            self.assertLessEqual(len(effects) - len(set(effects)), 8, "a step repeats only if it was cut mid-way")
+        finally:
+            p.stop_all()
+            redis.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
