@@ -14,6 +14,7 @@
  */
 #include "queue.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,7 +216,12 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
         return FW_EINVAL;
     int rc = job_payload_check(spec->payload_json ? spec->payload_json : "{}", why, sizeof why);
     if (rc) {
-        log_fields(LOG_WARN, "job payload rejected", NULL);
+        char f[300];
+        for (char *q = why; *q; q++)   /* the key came from outside: keep the log line JSON */
+            if (!isalnum((unsigned char)*q) && !strchr(" ._-:,;", *q))
+                *q = '\'';
+        snprintf(f, sizeof f, "\"type\":\"%s\",\"reason\":\"%.200s\"", spec->type, why);
+        log_fields(LOG_WARN, "job payload rejected", f);
         return rc;
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))
@@ -479,5 +485,19 @@ int jobs_schedule_upsert(const char *name, const char *type, const char *payload
     rc = queue__eval(QL_SCHEDUP, args, 8, &r);
     if (!rc)
         freeReplyObject(r);
+    return rc;
+}
+
+int jobs_schedule_delete(const char *name)
+{
+    if (!sched_name_valid(name))
+        return FW_EINVAL;
+    const char *args[] = {name};
+    redisReply *r = NULL;
+    int rc = queue__eval(QL_SCHEDDEL, args, 1, &r);
+    if (rc)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER ? (r->integer == 1 ? 0 : FW_ENOTFOUND) : FW_EREDIS;
+    freeReplyObject(r);
     return rc;
 }

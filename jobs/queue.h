@@ -91,6 +91,10 @@ int jobs_retry(const char *id);
 int jobs_schedule_upsert(const char *name, const char *type, const char *payload_json, long every_s,
                          const char *daily);
 
+/* Removes schedule name (jobs it already enqueued run on). 0,
+ * FW_ENOTFOUND, FW_EINVAL (bad name), FW_EREDIS. */
+int jobs_schedule_delete(const char *name);
+
 /* Counters for metrics: queue depth per lane, jobs per state (index
  * sizes), delayed, running, dead, and the stats hash. 0 or FW_EREDIS. */
 struct jobs_counts {

@@ -22,6 +22,7 @@ enum queue_lua_id {
     QL_RLTAKE,
     QL_TICK,
     QL_SCHEDUP,
+    QL_SCHEDDEL,
     QUEUE_LUA_COUNT
 };
 

@@ -84,6 +84,10 @@ class Schedules(JobsTestCase):
         for bad in (["--daily", "25:00"], ["--every", 0], ["--every", 5, "--daily", "01:00"]):
             out = p.run("schedule", "--name", "bad", "--type", "test.noop", *bad, check=False)
             self.assertEqual(out, "FW_EINVAL")
+        self.assertEqual(p.run("unschedule", "daily"), "ok")
+        self.assertIsNone(p.r("ZSCORE", "fw:sched:due", "daily"))
+        self.assertEqual(p.r("EXISTS", "fw:sched:daily"), 0)
+        self.assertEqual(p.run("unschedule", "daily", check=False), "FW_ENOTFOUND")
 
 
 class RateLimit(JobsTestCase):

@@ -7,6 +7,7 @@
  *                      [--idem KEY] [--count N] [--delay-ms D] [--max-attempts N]
  *                      prints "ID EXISTED" per job, or "error NAME"
  *   jobs-probe schedule --name N --type T [--payload JSON] (--every S | --daily HH:MM)
+ *   jobs-probe unschedule NAME
  *   jobs-probe get ID | cancel ID | retry ID | wait ID MS | list [STATE] [LIMIT] [CURSOR]
  *
  * Configuration from the same FLEETWARDEN_* environment as the service.
@@ -134,6 +135,8 @@ static int cmd_job(int argc, char **argv)
     }
     if (!strcmp(cmd, "retry"))
         return result(jobs_retry(argv[2]));
+    if (!strcmp(cmd, "unschedule"))
+        return result(jobs_schedule_delete(argv[2]));
     if (!strcmp(cmd, "wait"))
         return result(jobs_wait(argv[2], argc > 3 ? atoi(argv[3]) : 1000));
     return 2;
