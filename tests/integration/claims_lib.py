@@ -90,16 +90,19 @@ class ClaimsEnv:
         return out
 
     def stop(self):
-        for w in self.workers:
-            try:
-                w.stop()
-            except Exception:
-                pass
+        """Stops everything; fails when a fleetwarden process did not exit 0
+        (the sanitizer build exits 23 on a leak or error)."""
+        codes = []
         try:
-            self.fw.stop()
+            for w in self.workers:
+                codes.append(("worker", w.stop(), w))
+            codes.append(("serve", self.fw.stop(), self.fw))
         finally:
             self.emu.stop()
             self.redis.stop()
+        bad = [(name, code, p.logs()[-3000:]) for name, code, p in codes if code not in (0, None)]
+        if bad:
+            raise AssertionError("fleetwarden exited with %s" % bad)
 
     # ---- HTTP helpers ----
     def req(self, method, path, body=None, token=None, **kw):
@@ -147,6 +150,13 @@ class ClaimsEnv:
         job = self.wait_job(r.json["job"]["id"], timeout=120)
         assert job["state"] == "succeeded", job
         f = self.req("GET", "/v1/fleets/" + name, token=self.read).json
+        # fleet.setup issues the fleet's first claim; let it settle so tests count only their own.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            items = self.req("GET", "/v1/claims?fleet=%s&state=creating" % name, token=self.read).json["items"]
+            if not items:
+                break
+            time.sleep(0.1)
         return f["resources"]["claimPolicy"]["name"]
 
     def _fleet_direct(self, name, rotation):

@@ -63,10 +63,12 @@ class KillDuringCreation(unittest.TestCase):
         w = self.env.workers.pop()
         kill9(w)
         self.killed.append(w)
-        time.sleep(2.5)                       # the emulator finishes the call the dead worker made
-        made = set(self.env.emu_certs()) - before
-        self.assertEqual(len(made), 1, "the emulator made the certificate before the restart")
-        self.env.workers.append(self.env.start_worker())
+        try:
+            time.sleep(2.5)                   # the emulator finishes the call the dead worker made
+            made = set(self.env.emu_certs()) - before
+            self.assertEqual(len(made), 1, "the emulator made the certificate before the restart")
+        finally:
+            self.env.workers.append(self.env.start_worker())
         c = self.env.wait_claim(cid, ["active", "failed"], timeout=30)
         self.assertEqual(c["state"], "active", c)
         after = set(self.env.emu_certs()) - before
