@@ -47,7 +47,8 @@ static const char s_usage[] =
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
     "  FLEETWARDEN_WORKERS        job worker threads per process (default 4)\n"
-    "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64)\n"
+    "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required by serve/worker\n"
+    "  FLEETWARDEN_CLAIM_KEY_TTL  seconds an undownloaded claim key is kept (default 86400)\n"
     "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
