@@ -337,5 +337,32 @@ class AutoRotation(ClaimsBase):
             self.assertGreaterEqual(len(set(scores)), 1)
 
 
+class StartupNeedsKek(unittest.TestCase):
+    """serve and worker refuse to start without a usable key-encryption key."""
+
+    def test_missing_or_bad_kek_exits_2(self):
+        import os
+        import subprocess
+        import harness
+        redis = harness.Redis().start()
+        try:
+            fw = harness.Fleetwarden(redis)
+            bad = os.path.join(fw.dir, "short")
+            with open(bad, "w") as f:
+                f.write("abcd\n")
+            for cmd in ("serve", "worker"):
+                for kek, words in (("", "FLEETWARDEN_KEK_FILE is required"),
+                                   (bad, "FLEETWARDEN_KEK_FILE"), ("/nonexistent/kek", "cannot open")):
+                    fw.extra_env = {"FLEETWARDEN_KEK_FILE": kek}
+                    try:
+                        r = fw.run(cmd, timeout=10)
+                    except subprocess.TimeoutExpired:
+                        self.fail("%s started without a key-encryption key (%r)" % (cmd, kek))
+                    self.assertEqual(r.returncode, 2, (cmd, kek, r.stderr))
+                    self.assertIn(words, r.stderr)
+        finally:
+            redis.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
