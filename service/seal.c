@@ -94,27 +94,29 @@ static int b64_decode(const char *s, unsigned char **out, size_t *len)
 int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, const char *aad, unsigned char **plain,
                  size_t *n)
 {
-    unsigned char *raw = 0;
-    size_t raw_len = 0;
+    unsigned char *raw = 0, *p = 0;
+    size_t raw_len = 0, clen = 0;
+    int rc = FW_EINVAL;
     *plain = 0;
     *n = 0;
     if (!sealed || b64_decode(sealed, &raw, &raw_len))
         return FW_EINVAL;
-    int rc = FW_EINVAL;
     if (raw_len < SEAL_OVERHEAD || raw[0] != SEAL_VERSION)
         goto cleanup;
-    size_t clen = raw_len - SEAL_OVERHEAD;
-    unsigned char *p = xmalloc(clen + 1);
+    clen = raw_len - SEAL_OVERHEAD;
+    p = xmalloc(clen + 1);
     rc = gcm(0, key, raw + 1, aad ? aad : "", raw + 1 + NONCE_LEN, clen, p, raw + 1 + NONCE_LEN + clen);
-    if (rc) {
-        xwipe(p, clen + 1);
-        free(p);
+    if (rc)
         goto cleanup;
-    }
     p[clen] = 0;
     *plain = p;
     *n = clen;
+    p = 0;
 cleanup:
+    if (p) {
+        xwipe(p, clen + 1);
+        free(p);
+    }
     free(raw);
     return rc;
 }

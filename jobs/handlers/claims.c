@@ -9,6 +9,7 @@
  */
 #include "claims.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +19,25 @@
 #include "service/log.h"
 #include "service/store.h"
 
+static long s_key_ttl_s;                  /* written once under s_ttl_once */
+static pthread_once_t s_ttl_once = PTHREAD_ONCE_INIT;
+
+static void read_key_ttl(void)
+{
+    const char *v = getenv("FLEETWARDEN_CLAIM_KEY_TTL");
+    char *end = 0;
+    long t = v ? strtol(v, &end, 10) : 86400;
+    if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
+        log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
+        t = 86400;
+    }
+    s_key_ttl_s = t;
+}
+
 long claims_key_ttl_s(void)
 {
-    static long s_ttl = -1;   /* benign race: every thread computes the same value */
-    if (s_ttl < 0) {
-        const char *v = getenv("FLEETWARDEN_CLAIM_KEY_TTL");
-        char *end = 0;
-        long t = v ? strtol(v, &end, 10) : 86400;
-        if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
-            log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
-            t = 86400;
-        }
-        s_ttl = t;
-    }
-    return s_ttl;
+    pthread_once(&s_ttl_once, read_key_ttl);
+    return s_key_ttl_s;
 }
 
 /* Enqueues type for claim id with payload (borrowed). */
