@@ -24,7 +24,8 @@
 #include "service/mem.h"
 #include "service/service.h"
 
-#define EVENTS_PING_MS 15000
+#define EVENTS_PING_MS 15000   /* a ping after this much silence */
+#define EVENTS_READ_MS 2000    /* one blocking read of the log */
 
 struct sse {
     struct jobs_events *ev;       /* owned subscription */
@@ -69,29 +70,35 @@ static long sse_drain(struct sse *s, char *buf, size_t max)
     return (long)n;
 }
 
+static long sse_ping(char *buf, size_t max)
+{
+    static const char ping[] = ": ping\n\n";
+    if (max < sizeof ping - 1)
+        return -1;
+    memcpy(buf, ping, sizeof ping - 1);
+    return (long)(sizeof ping - 1);
+}
+
 static long sse_next(void *ud, char *buf, size_t max)
 {
     struct sse *s = ud;
     if (s->pending)
         return sse_drain(s, buf, max);
-    if (atomic_load(&s->svc->shutting_down))
-        return -1;
     char *msg = NULL, id[JOBS_EVENT_ID_MAX];
-    for (int skipped = 0;; skipped++) {
-        int rc = jobs_events_next(s->ev, EVENTS_PING_MS, &msg, id);
+    /* Short blocking reads so a shutdown ends the stream within ~2 s. */
+    for (int waited_ms = 0, skipped = 0;; skipped++) {
+        if (atomic_load(&s->svc->shutting_down))
+            return -1;
+        int rc = jobs_events_next(s->ev, EVENTS_READ_MS, &msg, id);
         if (rc < 0)
             return -1;   /* Redis went away: end; the client reconnects with Last-Event-ID */
         if (rc == 1 && sse_match(s, msg))
             break;
         free(msg);
         msg = NULL;
-        if (rc == 0 || skipped == 1000) {
-            static const char ping[] = ": ping\n\n";
-            if (max < sizeof ping - 1)
-                return -1;
-            memcpy(buf, ping, sizeof ping - 1);
-            return (long)(sizeof ping - 1);
-        }
+        waited_ms += rc == 0 ? EVENTS_READ_MS : 0;
+        if (waited_ms >= EVENTS_PING_MS || skipped == 1000)
+            return sse_ping(buf, max);
     }
     s->pending = xasprintf("id: %s\nevent: job\ndata: %s\n\n", id, msg);
     s->len = strlen(s->pending);
