@@ -4,7 +4,8 @@
  *
  * Each call treats "already gone" as done, so the job converges after a
  * crash at any line. Used for DELETE /v1/claims/{id} and, delayed by the
- * retention period, at the end of a rotation (claim.retire).
+ * retention period, at the end of a rotation (claim.retire; payload
+ * "retention": true, which spares a claim that was enabled again).
  */
 #include "claim_delete.h"
 
@@ -46,6 +47,14 @@ static int delete_cert(struct job_ctx *ctx, struct claim_job *cj)
     return rc;
 }
 
+/* A retention delete spares a claim that was enabled again after its rotation. */
+static int spared(const json_t *payload, const struct claim_job *cj)
+{
+    int st = claim_state(cj);
+    return json_is_true(json_object_get(payload, "retention")) && st != CLAIM_INACTIVE && st != CLAIM_REVOKED &&
+           st != CLAIM_DELETED;
+}
+
 int claim_delete_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
@@ -54,7 +63,7 @@ int claim_delete_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 1, &cj);
     if (!rc && claim_state(&cj) == CLAIM_CREATING)
         rc = claim_fail_msg(ctx, "ClaimStateConflict", "the claim is still being created");
-    if (!rc && claim_state(&cj) != CLAIM_DELETED) {
+    if (!rc && claim_state(&cj) != CLAIM_DELETED && !spared(payload, &cj)) {
         rc = delete_cert(ctx, &cj);
         if (!rc) {
             store_claim_key_erase(cj.id, "deleted");

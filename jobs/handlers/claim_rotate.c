@@ -113,8 +113,11 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 0, &old);
     if (!rc && !store_claim_id_valid(succ))
         rc = claim_fail_msg(ctx, "BadPayload", "the job's successorId is not a claim id");
-    if (!rc && claim_state(&old) != CLAIM_ACTIVE && claim_state(&old) != CLAIM_ROTATING)
+    if (!rc && claim_state(&old) != CLAIM_ACTIVE && claim_state(&old) != CLAIM_ROTATING) {
+        const char *kv[] = {"error", "rotation abandoned: the predecessor was no longer active"};
+        store_claim_transition(succ, CLAIM_FAILED, kv, 1, 0);
         rc = claim_fail_msg(ctx, "ClaimNotActive", "only an active claim can be rotated");
+    }
     rc = rc ? rc : claim_create_steps(ctx, succ);
     if (!rc) {
         long grace = json_is_integer(g) && json_integer_value(g) >= 0 ? (long)json_integer_value(g)
@@ -149,13 +152,12 @@ int claim_retire_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
     struct claim_job cj;
-    char jid[JOB_ID_MAX];
     int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 1, &cj);
     if (!rc && claim_state(&cj) == CLAIM_ROTATING)
         rc = deactivate(ctx, &cj);
     if (!rc && claim_state(&cj) != CLAIM_DELETED) {
         long long at = claim_now_ms() + claim_rotation_retention_s(cj.fleet) * 1000LL;
-        rc = claims_enqueue_delete(cj.id, at, jid, sizeof jid);
+        rc = claims__enqueue_retention_delete(cj.id, at);
         rc = rc == FW_ECONFLICT ? 0 : rc;
     }
     if (!rc) {

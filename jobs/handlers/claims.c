@@ -172,7 +172,7 @@ int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const c
     return rc;
 }
 
-int claims_enqueue_delete(const char *id, long long run_at_ms, char *job_id, size_t job_id_len)
+static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id, size_t job_id_len)
 {
     int st = -1;
     int rc = claim_state(id, &st);
@@ -180,7 +180,7 @@ int claims_enqueue_delete(const char *id, long long run_at_ms, char *job_id, siz
         return rc;
     if (!store_claim_transition_ok(st, CLAIM_DELETED))
         return FW_ECONFLICT;
-    json_t *p = json_pack("{s:s}", "claimId", id);
+    json_t *p = json_pack("{s:s, s:b}", "claimId", id, "retention", retention);
     rc = enqueue("claim.delete", id, p, 0, run_at_ms, job_id, job_id_len);
     json_decref(p);
     return rc;
@@ -198,4 +198,14 @@ int claims__enqueue_existing(const char *id, char *job_id, size_t job_id_len)
             snprintf(job_id, job_id_len, "%s", jid);
     }
     return rc;
+}
+
+int claims_enqueue_delete(const char *id, long long run_at_ms, char *job_id, size_t job_id_len)
+{
+    return enqueue_delete(id, run_at_ms, 0, job_id, job_id_len);
+}
+
+int claims__enqueue_retention_delete(const char *id, long long run_at_ms)
+{
+    return enqueue_delete(id, run_at_ms, 1, 0, 0);
 }

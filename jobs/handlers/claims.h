@@ -87,5 +87,9 @@ int claims_enqueue_delete(const char *claim_id, long long run_at_ms, char *job_i
 /* Internal (claim.disable with replace): enqueues claim.create for an
  * existing record in state creating (a successor). */
 int claims__enqueue_existing(const char *claim_id, char *job_id, size_t job_id_len);
+/* Internal (claim.retire): the delete at the end of the retention period;
+ * it deletes only a claim that is still inactive or revoked (an enable in
+ * between keeps the claim). */
+int claims__enqueue_retention_delete(const char *claim_id, long long run_at_ms);
 
 #endif

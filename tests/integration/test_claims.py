@@ -260,6 +260,18 @@ class Lifecycle(ClaimsBase):
         self.assertIsNotNone(o["retiredAt"])
         self.assertEqual(self.env.req("POST", "/v1/claims/%s/rotate" % old["id"]).status, 409)
 
+    def test_enabled_again_after_rotation_is_not_deleted(self):
+        old = self.create()
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 0})
+        self.assertEqual(r.status, 202, r)
+        self.env.wait_claim(old["id"], ["inactive"], timeout=20)
+        r = self.env.req("POST", "/v1/claims/%s/enable" % old["id"])
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        time.sleep(3.5)                              # past the fleet's 2 s retention
+        o = self.env.claim(old["id"])
+        self.assertEqual(o["state"], "active")
+        self.assertEqual(self.emu_cert(o["certificateId"])["status"], "ACTIVE")
+
     def test_disable_enable_revoke(self):
         c = self.create()
         r = self.env.req("POST", "/v1/claims/%s/disable" % c["id"], body={"reason": "leaked on a forum"})
