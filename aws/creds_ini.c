@@ -191,7 +191,12 @@ static int on_line(struct parser *ps, char *raw)
 int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *errbuf, size_t errlen)
 {
     struct parser ps = {xcalloc(1, sizeof(struct creds_ini)), NULL, 0, 0, errbuf, errlen, 0};
-    char *copy = xstrndup(text, len);
+    /* A copy of all len bytes: xstrndup would stop at an embedded NUL and
+     * the wipe below, which covers len bytes, would run past its end. */
+    char *copy = xmalloc(len + 1);
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
     char *s = copy;
     int rc = 0;
     *out = NULL;
@@ -206,7 +211,7 @@ int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *
         rc = on_line(&ps, s);
         s = nl ? nl + 1 : NULL;
     }
-    xwipe(copy, len);
+    xwipe(copy, len + 1);
     free(copy);
     if (rc)
         creds_ini_free(ps.ini);
