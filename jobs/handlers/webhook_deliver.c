@@ -103,6 +103,8 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
     int rc = aws_http_send(h, &req, &resp, &err);
     int status = resp.status;
     aws_http_response_cleanup(&resp);
+    if (rc == FW_ETOOBIG && status > 0)
+        rc = 0;   /* the answer's body is not needed: its status is enough */
     if (rc) {
         job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
                           "webhook not reached: %s", err.message);

@@ -28,9 +28,12 @@ SECRET = "whsec-0123456789abcdef"
 class Receiver:
     """Collects webhook POSTs: (headers dict, raw body)."""
 
-    def __init__(self, status=200):
+    def __init__(self, status=200, fail_first=0, fail_status=503, location=None):
         self.got = []
         self.status = status
+        self.fail_left = fail_first
+        self.fail_status = fail_status
+        self.location = location
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -38,7 +41,13 @@ class Receiver:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
                 outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(outer.status)
+                status = outer.status
+                if outer.fail_left > 0:
+                    outer.fail_left -= 1
+                    status = outer.fail_status
+                self.send_response(status)
+                if outer.location:
+                    self.send_header("Location", outer.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -181,6 +190,33 @@ class WatchActions(WatchBase):
         self.assertTrue(others, items)
 
 
+    def test_webhook_retries_and_refuses_redirects(self):
+        flaky = Receiver(fail_first=2)
+        moved = Receiver(status=302, location=self.hook.url)
+        try:
+            self.fleet("wflaky", {"webhook": {"url": flaky.url, "secret": SECRET},
+                                  "rules": {"registrationsPerHour": {"threshold": 1}}})
+            self.fleet("wmoved", {"webhook": {"url": moved.url, "secret": SECRET},
+                                  "rules": {"registrationsPerHour": {"threshold": 1}}})
+            a, b = self.claim("wflaky"), self.claim("wmoved")
+            self.inject(a["certificateId"], [5])
+            self.inject(b["certificateId"], [5])
+            self.cycle()
+            ja = self.env.wait_job(self.incidents(claim=a["id"])[0]["webhookJob"])
+            self.assertEqual((ja["state"], ja["attempts"]), ("succeeded", 3), ja)
+            self.assertEqual(len(flaky.got), 3)
+            self.assertEqual(len({h["x-fleetwarden-delivery"] for h, _ in flaky.got}), 1)
+            jb = self.env.wait_job(self.incidents(claim=b["id"])[0]["webhookJob"])
+            self.assertEqual(jb["state"], "dead", jb)
+            self.assertIn("302", json.dumps(jb["errors"]))
+            self.assertEqual(len(moved.got), 1)
+            inc_b = self.incidents(claim=b["id"])[0]["id"]
+            self.assertFalse([1 for _, body in self.hook.got if inc_b in body.decode()], "redirect followed")
+        finally:
+            flaky.stop()
+            moved.stop()
+
+
 class WatchIncidents(WatchBase):
     def test_one_incident_per_claim_and_rule_while_open(self):
         self.fleet("walert", {"rules": {"registrationsPerHour": {"threshold": 20},
@@ -206,6 +242,13 @@ class WatchIncidents(WatchBase):
         self.cycle()
         incs = self.incidents(claim=c["id"])
         self.assertEqual([i["state"] for i in incs], ["open", "resolved"])
+        # paging: newest first, one per page
+        p1 = self.env.req("GET", "/v1/incidents?claim=%s&limit=1" % c["id"], token=self.env.read).json
+        p2 = self.env.req("GET", "/v1/incidents?claim=%s&limit=1&cursor=%s" % (c["id"], p1["nextCursor"]),
+                          token=self.env.read).json
+        self.assertEqual([p1["items"][0]["id"], p2["items"][0]["id"]], [i["id"] for i in incs])
+        self.assertIsNone(p2["nextCursor"])
+        self.assertEqual(self.incidents(state="resolved", claim=c["id"])[0]["id"], iid)
 
     def test_failed_registrations_per_template_and_missing_metrics(self):
         self.fleet("wtpl", {"rules": {"failedRegistrationsPerHour": {"threshold": 5}}})
