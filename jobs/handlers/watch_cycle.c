@@ -202,11 +202,13 @@ static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev
     char start[32], end[32];
     store_format_time((long long)p->start_s * 1000, start);
     store_format_time((long long)p->end_s * 1000, end);
-    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:{s:o, s:o}, s:o, s:{s:s, s:s}}", "fleets",
+    json_t *incidents = json_pack("{s:o, s:o, s:I, s:I}", "opened", ev->opened, "updated", ev->updated,
+                                  "openedCount", (json_int_t)ev->nopened, "updatedCount", (json_int_t)ev->nupdated);
+    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:{s:s, s:s}}", "fleets",
                      (json_int_t)p->nf, "claims", (json_int_t)p->nc, "templates", (json_int_t)ntmpl, "queries",
                      (json_int_t)nq, "getMetricDataCalls", *calls, "listMetricsCalls", lm, "minimumCalls",
                      (json_int_t)mincalls, "groups", groups, "missingMetrics", missing_json(p), "incidents",
-                     "opened", ev->opened, "updated", ev->updated, "actions", ev->actions, "window", "start",
+                     incidents, "actions", ev->actions, "actionsCount", (json_int_t)ev->nactions, "window", "start",
                      start, "end", end);
 }
 
@@ -265,7 +267,7 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     (void)payload;
     (void)ud;
     struct watch_plan p;
-    struct watch_eval_out ev = {0, 0, 0};
+    struct watch_eval_out ev = {0, 0, 0, 0, 0, 0};
     long long now_ms = store_now_ms();
     int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
     if (!rc)

@@ -152,7 +152,10 @@ static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const c
     json_object_set_new(a, "incidentId", json_string(id));
     if (ci >= 0)
         json_object_set_new(a, "claimId", json_string(e->p->c[ci].id));
-    json_array_append_new(e->out->actions, a);
+    if (e->out->nactions++ < WATCH_RESULT_LIST_MAX)
+        json_array_append_new(e->out->actions, a);
+    else
+        json_decref(a);
     return rc;
 }
 
@@ -174,7 +177,9 @@ static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, in
     json_decref(finding);
     if (rc)
         return rc;
-    json_array_append_new(created ? e->out->opened : e->out->updated, json_string(id));
+    size_t *count = created ? &e->out->nopened : &e->out->nupdated;
+    if ((*count)++ < WATCH_RESULT_LIST_MAX)
+        json_array_append_new(created ? e->out->opened : e->out->updated, json_string(id));
     if (created) {
         char stat[64];
         snprintf(stat, sizeof stat, "incidents_opened:%s", watch_rule_name(rule));
