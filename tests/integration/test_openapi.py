@@ -33,14 +33,29 @@ TOOLS = os.path.join(ROOT, "tests", "tools")
 NOT_PROBLEMS = {("GET", "/readyz", "503")}
 
 
+def registered_tables():
+    """Names of the route tables routes/routes.c puts in the server's table list."""
+    with open(os.path.join(ROOT, "routes", "routes.c"), encoding="utf-8") as f:
+        text = f.read()
+    body = text[text.index("s_tables[]"):]
+    return re.findall(r"&(routes_\w+_table)", body[:body.index("};")])
+
+
 def code_routes():
-    """{(METHOD, pattern): scope name or None} from every routes/*.c table."""
-    out = {}
+    """{(METHOD, pattern): scope name or None} of every route in a registered routes/*.c table."""
+    tables = set(registered_tables())
+    out, found = {}, set()
     for path in sorted(glob.glob(os.path.join(ROOT, "routes", "*.c"))):
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        for m in ROUTE_RE.finditer(text):
-            out[(m.group(1), m.group(2))] = SCOPES[m.group(3)]
+        m = re.search(r"ROUTE_TABLE\((routes_\w+_table)\s*,\s*(\w+)\)", text)
+        if not m or m.group(1) not in tables:
+            continue
+        found.add(m.group(1))
+        arr = text[text.index(f"{m.group(2)}[]"):m.start()]
+        for r in ROUTE_RE.finditer(arr):
+            out[(r.group(1), r.group(2))] = SCOPES[r.group(3)]
+    assert found == tables, f"route tables without a source file: {tables - found}"
     return out
 
 

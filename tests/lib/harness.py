@@ -256,7 +256,10 @@ class Fleetwarden:
         try:
             conn.request(method, path, body=data, headers=h)
             r = conn.getresponse()
-            resp = Response(r.status, r.getheaders(), r.read())
+            # A server-sent event stream never ends: answer with its status and headers only
+            # (read events with a client of your own, as tests/integration/test_jobs_api.py does).
+            streaming = (r.getheader("Content-Type") or "").startswith("text/event-stream")
+            resp = Response(r.status, r.getheaders(), b"" if streaming else r.read())
         finally:
             conn.close()
         if os.environ.get("FW_VALIDATE_RESPONSES") == "1":
