@@ -250,6 +250,29 @@ class WatchIncidents(WatchBase):
         self.assertIsNone(p2["nextCursor"])
         self.assertEqual(self.incidents(state="resolved", claim=c["id"])[0]["id"], iid)
 
+    def test_total_hours_and_jump_rules(self):
+        h = time.gmtime(time.time() - 120).tm_hour
+        self.fleet("wrules", {"rules": {
+            "allowedHours": {"enabled": True, "allowedHoursUtc": [(h + 1) % 24, h], "minRegistrations": 2},
+            "baselineJump": {"factor": 3, "minSamples": 1, "minBaseline": 0.5, "minRegistrations": 5}}})
+        tot = self.claim("wrules", {"expectedDevices": 10})
+        night = self.claim("wrules")
+        jump = self.claim("wrules")
+        self.inject(tot["certificateId"], [6, 6], ago=[1500, 2100])   # 12 > 10 x 1.1 (and maybe off-hours)
+        self.inject(night["certificateId"], [3], ago=[120])            # in the one hour not allowed
+        self.inject(jump["certificateId"], [1], ago=[2400])            # the baseline: 1 per hour
+        self.cycle()
+        rules = lambda c: sorted(i["rule"] for i in self.incidents(claim=c["id"]))  # noqa: E731
+        self.assertIn("expectedDevices", rules(tot))
+        self.assertEqual(self.env.claim(tot["id"])["registrations"]["total"], 12)
+        self.assertEqual(rules(night), ["allowedHours"])
+        self.assertEqual(rules(jump), [])
+        self.inject(jump["certificateId"], [20], ago=[60])
+        self.cycle()
+        incs = [i for i in self.incidents(claim=jump["id"]) if i["rule"] == "baselineJump"]
+        self.assertEqual(len(incs), 1)
+        self.assertEqual((incs[0]["finding"]["observed"], incs[0]["finding"]["baseline"]), (21, 1))
+
     def test_failed_registrations_per_template_and_missing_metrics(self):
         self.fleet("wtpl", {"rules": {"failedRegistrationsPerHour": {"threshold": 5}}})
         tmpl = self.env.req("GET", "/v1/fleets/wtpl", token=self.env.read).json["spec"]["template"]["name"]
