@@ -220,14 +220,34 @@ class FleetLifecycle(unittest.TestCase):
         self.assertIn("alpha-template", st["iot"]["templates"])
         self.assertIn("GreengrassV2IoTThingPolicy", st["iot"]["policies"])
 
+    def test_12_assume_role_for_another_account(self):
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}
+        arn = self.aws("iam", "create-role", "--role-name", "fleet-admin", "--assume-role-policy-document",
+                       fl.json.dumps(trust))["Role"]["Arn"]
+        self.env.clear_calls()
+        body = {"name": "alpha", "artifactBuckets": ["alpha-artifacts"],
+                "assumeRole": {"roleArn": arn, "externalId": "ext-12345"}}
+        r = self.env.req("POST", "/v1/fleets?dryRun=true", body=body)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        calls = self.env.calls()
+        assume = [c for c in calls if c["operation"] == "AssumeRole"]
+        self.assertEqual(len(assume), 1, assume)
+        self.assertEqual(assume[0]["parameters"]["ExternalId"], "ext-12345")
+        later = [c for c in calls if c["operation"] not in ("AssumeRole",)]
+        self.assertTrue(later and all(c["accessKeyId"].startswith("ASIA") for c in later), later[:2])
+        bad = dict(body, assumeRole={"roleArn": "arn:aws:iam::123456789012:role/nobody"})
+        job = self.env.wait_job(self.env.req("POST", "/v1/fleets?dryRun=true", body=bad).json["job"]["id"])
+        self.assertEqual(job["state"], "dead", job)
+        self.assertIn("AccessDenied", fl.json.dumps(job["errors"]))
+
 
 def name_of(params):
     for k in ("RoleName", "PolicyName", "policyName", "roleAlias", "templateName", "thingGroupName"):
         if k in (params or {}):
             return params[k]
     return None
-
-
 class FleetCrash(unittest.TestCase):
     """kill -9 in the middle of a setup, then restart: no duplicate resource."""
 
