@@ -32,7 +32,7 @@ static json_t *str_or_null(const json_t *f, const char *name)
 static json_t *time_or_null(const json_t *f, const char *name)
 {
     const char *v = field(f, name);
-    long long ms = v ? atoll(v) : 0;
+    long long ms = v ? strtoll(v, 0, 10) : 0;
     if (ms <= 0)
         return json_null();
     char t[32];
@@ -43,7 +43,7 @@ static json_t *time_or_null(const json_t *f, const char *name)
 static json_t *int_or_null(const json_t *f, const char *name)
 {
     const char *v = field(f, name);
-    return v ? json_integer(atoll(v)) : json_null();
+    return v ? json_integer(strtoll(v, 0, 10)) : json_null();
 }
 
 static json_t *registrations(const json_t *f)

@@ -165,7 +165,7 @@ static int find_existing(struct create_run *r)
     if (!req)
         return 0;
     json_t *ids = json_array();
-    int found = list_recent(r, atoll(req) / 1000.0 - FIND_SLACK_S, ids);
+    int found = list_recent(r, (double)strtoll(req, 0, 10) / 1000.0 - FIND_SLACK_S, ids);
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v)

@@ -78,7 +78,11 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
                           .csr = csr ? o->csr : 0, .public_key_fp = csr ? o->csr_fp : 0, .note = o->note,
                           .expected_devices = o->expected_devices};
     char jid[JOB_ID_MAX];
-    int rc = store_claim_id_new(claim_id);
+    int rc = 0;
+    if (o->preset_id && store_claim_id_valid(o->preset_id))
+        snprintf(claim_id, CLAIM_ID_MAX, "%s", o->preset_id);
+    else
+        rc = store_claim_id_new(claim_id);
     rc = rc ? rc : store_claim_create(claim_id, &c);
     if (rc)
         return rc;

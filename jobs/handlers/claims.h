@@ -48,8 +48,9 @@ struct claims_create_opts {
     const char *csr_key_type;     /* csr: its key type name */
     long long expected_devices;   /* 0 = not given */
     const char *note;             /* NULL = none */
-    const char *idem_key;         /* the request's Idempotency-Key, or NULL */
+    const char *preset_id;        /* the id to use (bound to an Idempotency-Key), or NULL for a new one */
 };
+/* FW_ECONFLICT when preset_id names an existing claim. */
 int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
                              size_t job_id_len);
 

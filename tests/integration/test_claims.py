@@ -123,6 +123,19 @@ class KeySources(ClaimsBase):
         self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.key_spki(key))
         self.assertEqual(self.bundle(c["id"]).status, 410)
 
+    def test_idempotency_key(self):
+        h = {"Idempotency-Key": "batch-42"}
+        r1 = self.env.req("POST", "/v1/fleets/f1/claims", body={"note": "a"}, headers=h)
+        r2 = self.env.req("POST", "/v1/fleets/f1/claims", body={"note": "a"}, headers=h)
+        self.assertEqual((r1.status, r2.status), (202, 202), (r1, r2))
+        self.assertEqual(r1.json["claim"]["id"], r2.json["claim"]["id"])
+        self.assertEqual(r1.json["job"]["id"], r2.json["job"]["id"])
+        r3 = self.env.req("POST", "/v1/fleets/f1/claims", body={"note": "b"}, headers=h)
+        self.assertEqual(r3.status, 422, r3)
+        other = self.env.req("POST", "/v1/fleets/f1/claims", body={"note": "a"}, headers={"Idempotency-Key": "k2"})
+        self.assertNotEqual(other.json["claim"]["id"], r1.json["claim"]["id"])
+        self.env.wait_claim(r1.json["claim"]["id"], ["active"])
+
     def test_list_filters_and_paging(self):
         ids = [self.create(wait=False)["claim"]["id"] for _ in range(3)]
         for cid in ids:
