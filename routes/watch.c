@@ -5,13 +5,17 @@
  * the answer is 202 with the job. On-demand cycles share the resource
  * "watch": while one is queued or running, asking again returns that job
  * instead of queueing a second one. The recurring cycles come from the
- * scheduler (FLEETWARDEN_WATCH_INTERVAL).
+ * scheduler (FLEETWARDEN_WATCH_INTERVAL). GET /v1/watch shows that
+ * interval and the default settings (what a fleet without settings.watch
+ * gets), so a portal can show them next to a fleet's overrides.
  */
 #include "watch.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "jobs/handlers/watch_cycle.h"
+#include "jobs/handlers/watch_rules.h"
 #include "jobs/queue.h"
 #include "service/err.h"
 
@@ -66,7 +70,18 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
     http_resp_header(resp, "Location", href);
 }
 
+/* GET /v1/watch: the schedule and the settings every fleet starts from. */
+static void get_watch(struct http_req *req, struct http_resp *resp)
+{
+    (void)req;
+    struct watch_cfg cfg;
+    watch_cfg_load(0, &cfg);
+    http_resp_json(resp, 200, json_pack("{s:I, s:o}", "intervalSeconds", (json_int_t)watch_interval_s(), "defaults",
+                                        watch_cfg_json(&cfg)));
+}
+
 static const struct route s_routes[] = {
+    {"GET", "/v1/watch", SCOPE_READ, 0, get_watch},
     {"POST", "/v1/watch/run", SCOPE_OPERATE, 0, run_watch},
 };
 

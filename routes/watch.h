@@ -1,4 +1,5 @@
-/* watch.h - POST /v1/watch/run (operate): a misuse-watch cycle now, 202 with its job. */
+/* watch.h - GET /v1/watch (read: interval and default settings) and POST /v1/watch/run
+ * (operate: a misuse-watch cycle now, 202 with its job). */
 #ifndef FW_ROUTES_WATCH_H
 #define FW_ROUTES_WATCH_H
 

@@ -340,6 +340,38 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)
     }
 }
 
+static json_t *rule_json(int rule, const struct watch_rule_cfg *r)
+{
+    json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat, "periodSeconds",
+                          r->period_s);
+    for (const char *const *m = s_rule_members[rule]; *m; m++) {
+        const char *k = *m;
+        json_t *v = !strcmp(k, "threshold")          ? json_real(r->threshold)
+                    : !strcmp(k, "windowSeconds")    ? json_integer(r->window_s)
+                    : !strcmp(k, "ratio")            ? json_real(r->ratio)
+                    : !strcmp(k, "slack")            ? json_real(r->slack)
+                    : !strcmp(k, "factor")           ? json_real(r->factor)
+                    : !strcmp(k, "alpha")            ? json_real(r->alpha)
+                    : !strcmp(k, "minSamples")       ? json_integer(r->min_samples)
+                    : !strcmp(k, "minBaseline")      ? json_real(r->min_baseline)
+                    : !strcmp(k, "minRegistrations") ? json_real(r->min_regs)
+                                                     : json_pack("[i, i]", r->hour_from, r->hour_to);
+        json_object_set_new(o, k, v);
+    }
+    return o;
+}
+
+json_t *watch_cfg_json(const struct watch_cfg *cfg)
+{
+    json_t *rules = json_object();
+    for (int i = 0; i < WATCH_NRULES; i++)
+        json_object_set_new(rules, s_rule_names[i], rule_json(i, &cfg->rule[i]));
+    json_t *hook = cfg->webhook_url[0] ? json_pack("{s:s, s:s}", "url", cfg->webhook_url, "secret", "***")
+                                       : json_null();
+    return json_pack("{s:b, s:s, s:b, s:o, s:o}", "enabled", cfg->enabled, "action", watch_action_name(cfg->action),
+                     "replace", cfg->replace, "webhook", hook, "rules", rules);
+}
+
 /* ---- evaluation ---- */
 
 double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s,

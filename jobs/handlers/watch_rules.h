@@ -110,6 +110,11 @@ int watch_settings_validate(const json_t *watch, json_t *errors_out);
  * secret replaced by "***" (NULL/non-object input gives NULL). */
 json_t *watch_settings_redact(const json_t *watch);
 
+/* The effective settings of cfg as settings.watch JSON (every member,
+ * no webhook secret): watch_cfg_load(NULL) then this gives the defaults.
+ * New reference. */
+json_t *watch_cfg_json(const struct watch_cfg *cfg);
+
 /* Fills cfg from settings.watch with defaults for what is missing. Call
  * on validated settings; invalid members fall back to their default. */
 void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg);

@@ -294,6 +294,11 @@ class WatchIncidents(WatchBase):
                          "claim")
         self.assertEqual(self.env.req("GET", "/v1/incidents/inc_000000000000000000000000", token=self.env.read)
                          .status, 404)
+        w = self.env.req("GET", "/v1/watch", token=self.env.read).json
+        self.assertEqual(w["intervalSeconds"], 0)
+        self.assertEqual(w["defaults"]["action"], "alert")
+        self.assertEqual(w["defaults"]["rules"]["registrationsPerHour"]["threshold"], 100)
+        self.assertEqual(w["defaults"]["rules"]["allowedHours"]["allowedHoursUtc"], [0, 24])
         self.assertEqual(self.env.req("POST", "/v1/watch/run", token=self.env.read).status, 403)
         self.assertEqual(self.env.req("POST", "/v1/watch/run", body={"x": 1}).status, 400)
 

@@ -94,6 +94,21 @@ static void test_defaults_and_load(void **state)
     json_decref(w);
 }
 
+/* The defaults rendered as settings are valid settings and load back the same. */
+static void test_defaults_round_trip(void **state)
+{
+    (void)state;
+    struct watch_cfg a, b;
+    watch_cfg_load(0, &a);
+    json_t *j = watch_cfg_json(&a), *errs = json_array();
+    assert_int_equal(watch_settings_validate(j, errs), 0);
+    assert_int_equal(json_array_size(errs), 0);
+    watch_cfg_load(j, &b);
+    assert_int_equal(memcmp(&a, &b, sizeof a), 0);
+    json_decref(j);
+    json_decref(errs);
+}
+
 static void test_redact(void **state)
 {
     (void)state;
@@ -229,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validate_good),  cmocka_unit_test(test_validate_bad_fields),
         cmocka_unit_test(test_defaults_and_load), cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_defaults_round_trip),
         cmocka_unit_test(test_aggregate_and_threshold), cmocka_unit_test(test_total_and_advance),
         cmocka_unit_test(test_hours),          cmocka_unit_test(test_jump),
         cmocka_unit_test(test_names),
