@@ -50,6 +50,8 @@ struct watch_group {
     long *res;                         /* query index -> result index or -1 */
     int gmd_calls, lm_calls;
     size_t nclaims_missing;
+    int failed;                        /* 1: not read (error below); its claims are not evaluated */
+    char error[300];                   /* "Code: message" of a failure no retry can fix */
 };
 
 struct watch_plan {

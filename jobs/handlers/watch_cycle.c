@@ -26,6 +26,7 @@
 #include "jobs/worker.h"
 #include "service/buf.h"
 #include "service/err.h"
+#include "service/log.h"
 #include "service/mem.h"
 #include "service/metrics.h"
 #include "service/store.h"
@@ -161,11 +162,11 @@ static json_t *group_json(const struct watch_plan *p, size_t gi)
     const struct watch_group *g = &p->g[gi];
     struct watch_series s = watch_plan_series(p, gi, g->q_keys);
     double keys = watch_aggregate(&s, "Sum", p->now_s - 3600, p->now_s + 1, 0);
-    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}}", "region", g->region, "roleArn", g->role,
-                     "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls",
+    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:s?}", "region", g->region, "roleArn",
+                     g->role, "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls",
                      g->lm_calls, "minimumCalls", (json_int_t)watch_qset_min_calls(g->qs.n), "claimsMissingMetric",
                      (json_int_t)g->nclaims_missing, WATCH_M_KEYS, "metric", presence_name(g->keys_metric),
-                     "lastHour", keys);
+                     "lastHour", keys, "error", g->failed ? g->error : 0);
 }
 
 static json_t *missing_json(const struct watch_plan *p)
@@ -234,6 +235,12 @@ static void fleet_status(const struct watch_plan *p, size_t fi)
 
 /* ---- the handler ---- */
 
+/* Reads every group. A failure a retry may fix (throttling, 5xx,
+ * timeouts) fails the attempt, so the job is retried and nothing is
+ * evaluated on partial data. One a retry cannot fix (a role that cannot
+ * be assumed, access denied) only takes its own group out of this cycle:
+ * the other accounts are still watched, and the result says which group
+ * was not read and why. */
 static int fetch_all(struct job_ctx *ctx, struct watch_plan *p)
 {
     for (size_t i = 0; i < p->ng; i++) {
@@ -242,10 +249,16 @@ static int fetch_all(struct job_ctx *ctx, struct watch_plan *p)
         if (job_cancel_requested(ctx))
             return FW_ECANCELED;
         int rc = watch_group_fetch(p, i, &err);
-        if (rc) {
-            store_watch_stat_add("cloudwatch_errors", 1);
+        if (!rc)
+            continue;
+        store_watch_stat_add("cloudwatch_errors", 1);
+        if (err.retryable || err.cls == AWS_ERRC_THROTTLING || err.cls == AWS_ERRC_TRANSIENT ||
+            err.cls == AWS_ERRC_NONE)
             return awsctx_fail(ctx, &err);
-        }
+        p->g[i].failed = 1;
+        snprintf(p->g[i].error, sizeof p->g[i].error, "%.63s: %.200s", err.code[0] ? err.code : "Error", err.message);
+        log_msg(LOG_WARN, "misuse watch: %s (region %s) not read: %s", p->g[i].role ? p->g[i].role : "own account",
+                p->g[i].region, p->g[i].error);
     }
     return 0;
 }

@@ -253,6 +253,8 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
     struct watch_claim *c = &e->p->c[ci];
     const struct watch_fleet *fl = &e->p->f[c->fleet];
     struct claim_ws *w = &e->ws[ci];
+    if (e->p->g[fl->group].failed)
+        return 0;   /* not read this cycle: no data is not zero data */
     struct watch_series base = watch_plan_series(e->p, fl->group, c->q[WATCH_Q_BASE]);
     double last_hour = watch_aggregate(&base, "Sum", e->p->now_s - 3600, e->p->now_s + 1, 0);
     double total = watch_total_advance(&base, fl->cfg.rule[WATCH_RULE_TOTAL].period_s, e->p->now_s, e->p->start_s,
@@ -275,7 +277,7 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
 static int eval_template(struct eval_ctx *e, const struct watch_fleet *fl)
 {
     const struct watch_rule_cfg *r = &fl->cfg.rule[WATCH_RULE_FAILED];
-    if (fl->q_fail < 0)
+    if (fl->q_fail < 0 || e->p->g[fl->group].failed)
         return 0;
     struct watch_series s = watch_plan_series(e->p, fl->group, fl->q_fail);
     struct watch_series att = watch_plan_series(e->p, fl->group, fl->q_att);

@@ -286,6 +286,32 @@ class WatchIncidents(WatchBase):
         self.assertNotIn(tmpl, res["missingMetrics"]["templates"])
         self.assertEqual(self.env.claim(c["id"])["registrations"]["total"], 0)
 
+    def test_an_unreadable_account_does_not_stop_the_others(self):
+        # A fleet in another account whose role cannot be assumed (record written directly:
+        # fleet setup itself would stop at the role), with one active claim.
+        now = str(int(time.time() * 1000))
+        fields = {"j:name": "wother", "j:state": "ready", "j:region": "us-east-1", "j:settings": {"watch": {}},
+                  "j:assumeRole": {"roleArn": "arn:aws:iam::210987654321:role/missing", "externalId": None}}
+        args = ["HSET", "fw:fleet:wother", "version", "1", "createdAt", now, "updatedAt", now]
+        for k, v in fields.items():
+            args += [k, json.dumps(v)]
+        self.env.redis.command(*args)
+        self.env.redis.command("ZADD", "fw:fleets", "0", "wother")
+        cid = "clm_%024x" % 0xfeed
+        self.env.redis.command("HSET", "fw:claim:" + cid, "id", cid, "fleet", "wother", "state", "active",
+                               "certificateId", "ab" * 32, "created", now)
+        self.env.redis.command("ZADD", "fw:claims:f:wother", now, cid)
+        self.fleet("wmine", {"rules": {"registrationsPerHour": {"threshold": 3}}})
+        c = self.claim("wmine")
+        self.inject(c["certificateId"], [4])
+        res = self.cycle()["result"]
+        groups = {g.get("roleArn"): g for g in res["groups"]}
+        self.assertIn("arn:aws:iam::210987654321:role/missing", groups)
+        self.assertTrue(groups["arn:aws:iam::210987654321:role/missing"].get("error"), groups)
+        self.assertIsNone(groups[None].get("error"))
+        self.assertEqual(len(self.incidents(claim=c["id"])), 1)
+        self.assertEqual(self.incidents(claim=cid), [])
+
     def test_api_validation_and_scopes(self):
         r = self.env.req("GET", "/v1/incidents?state=bogus", token=self.env.read)
         self.assertEqual(r.status, 400)
