@@ -25,6 +25,7 @@
 #include "fleet_iot.h"
 #include "fleet_run.h"
 #include "jobs/job.h"
+#include "jobs/ratelimit.h"
 #include "jobs/retry.h"
 #include "jobs/worker.h"
 #include "service/err.h"
@@ -37,23 +38,24 @@ typedef int(fleet_step_fn)(struct fleet_run *r);
 struct fleet_step {
     const char *key;
     fleet_step_fn *fn;
+    const char *family;     /* rate-limit family (jobs/ratelimit.h), one token per step */
 };
 
 static int first_claim(struct fleet_run *r);
 
 static const struct fleet_step s_steps[] = {
-    {"tokenExchangeRole", fleet_iam_tes_role},
-    {"tokenExchangePolicy", fleet_iam_tes_policy},
-    {"tokenExchangeRoleAttachment", fleet_iam_tes_attach},
-    {"roleAlias", fleet_iot_role_alias},
-    {"thingPolicy", fleet_iot_thing_policy},
-    {"provisioningRole", fleet_iam_prov_role},
-    {"provisioningRoleAttachment", fleet_iam_prov_attach},
-    {"thingGroups", fleet_iot_thing_groups},
-    {"template", fleet_iot_template},
-    {"claimPolicy", fleet_iot_claim_policy},
-    {"endpoints", fleet_iot_endpoints},
-    {"firstClaim", first_claim},
+    {"tokenExchangeRole", fleet_iam_tes_role, "iam"},
+    {"tokenExchangePolicy", fleet_iam_tes_policy, "iam"},
+    {"tokenExchangeRoleAttachment", fleet_iam_tes_attach, "iam"},
+    {"roleAlias", fleet_iot_role_alias, "iot-rolealias"},
+    {"thingPolicy", fleet_iot_thing_policy, "iot-policy"},
+    {"provisioningRole", fleet_iam_prov_role, "iam"},
+    {"provisioningRoleAttachment", fleet_iam_prov_attach, "iam"},
+    {"thingGroups", fleet_iot_thing_groups, "iot-describe"},
+    {"template", fleet_iot_template, "iot-template"},
+    {"claimPolicy", fleet_iot_claim_policy, "iot-policy"},
+    {"endpoints", fleet_iot_endpoints, "iot-describe"},
+    {"firstClaim", first_claim, 0},
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
@@ -167,6 +169,8 @@ int fleet_setup_steps(struct fleet_run *r)
         if (recorded(r, s_steps[i].key))
             continue;
         if (r->mode != FLEET_MODE_PLAN && (rc = job_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
+            break;
+        if (s_steps[i].family && (rc = ratelimit_acquire(s_steps[i].family)) != 0)
             break;
         rc = s_steps[i].fn(r);
         if (!rc && job_cancel_requested(r->ctx))

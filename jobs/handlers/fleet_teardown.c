@@ -71,6 +71,33 @@ static int keep(struct teardown *t, const char *key, const char *name, const cha
     return 0;
 }
 
+/* An earlier attempt's outcome of a step, back into deleted/kept. */
+static void replay(struct teardown *t, const char *text)
+{
+    json_t *o = json_loads(text, 0, 0);
+    json_t *d = json_object_get(o, "deleted"), *k = json_object_get(o, "kept");
+    if (json_is_object(d))
+        json_array_append(t->deleted, d);
+    if (json_is_object(k))
+        json_array_append(t->kept, k);
+    json_decref(o);
+}
+
+/* Records the step with what it did (the last entry it added, if any). */
+static int step_done(struct teardown *t, const char *step, size_t nd, size_t nk)
+{
+    json_t *o = json_object();
+    if (json_array_size(t->deleted) > nd)
+        json_object_set(o, "deleted", json_array_get(t->deleted, nd));
+    if (json_array_size(t->kept) > nk)
+        json_object_set(o, "kept", json_array_get(t->kept, nk));
+    char *text = json_dumps(o, JSON_COMPACT);
+    int rc = job_step_done(t->r.ctx, step, text ? text : "{}");
+    free(text);
+    json_decref(o);
+    return rc;
+}
+
 /* Deletes resource key (name from its record) when this fleet created it. */
 static int remove_one(struct teardown *t, const char *key, td_delete_fn *fn)
 {
@@ -180,6 +207,17 @@ static void note_error(struct teardown *t, int rc)
     json_decref(e);
 }
 
+/* Thing groups stay (see the top of this file); the result says so. */
+static void keep_groups(struct teardown *t)
+{
+    const json_t *items = json_object_get(json_object_get(t->r.resources, "thingGroups"), "items");
+    size_t i;
+    json_t *g;
+    json_array_foreach(items, i, g)
+        keep(t, "thingGroups", json_string_value(json_object_get(g, "name")),
+             "thing groups are kept: they may hold devices (and aws/iot.h has no DeleteThingGroup)");
+}
+
 struct td_step {
     const char *key;
     td_delete_fn *fn;
@@ -201,12 +239,14 @@ static int run_deletes(struct teardown *t)
         char step[64], *done = 0;
         snprintf(step, sizeof step, "delete:%s", steps[i].key);
         if (!job_step_result(t->r.ctx, step, &done)) {
+            replay(t, done);
             free(done);
             continue;
         }
+        size_t nd = json_array_size(t->deleted), nk = json_array_size(t->kept);
         rc = job_progress(t->r.ctx, (int)i, (int)(sizeof steps / sizeof steps[0]), step);
         rc = rc ? rc : remove_one(t, steps[i].key, steps[i].fn);
-        rc = rc ? rc : job_step_done(t->r.ctx, step, "true");
+        rc = rc ? rc : step_done(t, step, nd, nk);
     }
     return rc;
 }
@@ -228,6 +268,8 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = fleet_setup_account(&t.r);
     if (!rc)
         rc = run_deletes(&t);
+    if (!rc)
+        keep_groups(&t);
     if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
         rc = 0;
     if (!rc)

@@ -208,6 +208,10 @@ class FleetLifecycle(unittest.TestCase):
         self.assertEqual(r.status, 202, r)
         job = self.env.wait_job(r.json["job"]["id"])
         self.assertEqual(job["state"], "succeeded", job)
+        deleted = {d["resource"] for d in job["result"]["deleted"]}
+        self.assertEqual(deleted, {"claimPolicy", "template", "provisioningRole", "thingPolicy", "roleAlias",
+                                   "tokenExchangePolicy", "tokenExchangeRole"}, job["result"])
+        self.assertEqual([k["resource"] for k in job["result"]["kept"]], ["thingGroups"])
         self.assertEqual(self.env.req("GET", "/v1/fleets/delta").status, 404)
         st = self.env.emu.control("GET", "state")
         for role in ("delta-tes", "delta-prov"):
