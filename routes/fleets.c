@@ -59,9 +59,8 @@ static void bad_request(struct http_resp *resp, json_t *errors)
     http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e)
-        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                           json_string_value(json_object_get(e, "message")));
+    json_array_foreach(errors, i, e) http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                                                        json_string_value(json_object_get(e, "message")));
 }
 
 /* Enqueues type for fleet name with payload (borrowed). */
@@ -116,10 +115,9 @@ static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
 static json_t *new_doc(json_t *spec, json_t *settings, const char *idem)
 {
     return json_pack("{s:O, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n, s:s?}", "name",
-                     json_object_get(spec, "name"), "state", "provisioning", "region",
-                     json_object_get(spec, "region"), "accountId", "assumeRole", json_object_get(spec, "assumeRole"),
-                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error",
-                     "idempotencyKey", idem);
+                     json_object_get(spec, "name"), "state", "provisioning", "region", json_object_get(spec, "region"),
+                     "accountId", "assumeRole", json_object_get(spec, "assumeRole"), "spec", spec, "settings", settings,
+                     "resources", "job", "lastReconcile", "error", "idempotencyKey", idem);
 }
 
 /* The fleet exists: replay for the same key and body, else 409/422. */

@@ -14,13 +14,13 @@
 
 /* Device-side settings; every member may be NULL for its default. */
 struct greengrass_paths {
-    const char *root_path;           /* "/greengrass/v2" */
-    const char *claim_cert_path;     /* ROOT "/claim-certs/claim.pem.crt" */
-    const char *claim_key_path;      /* ROOT "/claim-certs/claim.private.pem.key" */
-    const char *root_ca_path;        /* ROOT "/AmazonRootCA1.pem" */
-    const char *nucleus_version;     /* GREENGRASS_NUCLEUS_VERSION */
-    const char *thing_name;          /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
-    const char *thing_group_name;    /* templateParameters.ThingGroupName; the fleet's first group */
+    const char *root_path;        /* "/greengrass/v2" */
+    const char *claim_cert_path;  /* ROOT "/claim-certs/claim.pem.crt" */
+    const char *claim_key_path;   /* ROOT "/claim-certs/claim.private.pem.key" */
+    const char *root_ca_path;     /* ROOT "/AmazonRootCA1.pem" */
+    const char *nucleus_version;  /* GREENGRASS_NUCLEUS_VERSION */
+    const char *thing_name;       /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
+    const char *thing_group_name; /* templateParameters.ThingGroupName; the fleet's first group */
 };
 
 #define GREENGRASS_NUCLEUS_VERSION "2.12.6"

@@ -40,9 +40,8 @@ static void bad_request(struct http_resp *resp, json_t *errors)
     http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e)
-        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                           json_string_value(json_object_get(e, "message")));
+    json_array_foreach(errors, i, e) http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                                                        json_string_value(json_object_get(e, "message")));
 }
 
 static void unknown_fields(const json_t *req, const char *const *allowed, json_t *errors)
@@ -173,8 +172,8 @@ static void settings_of(const json_t *req, json_t *out, json_t *errors)
     }
 }
 
-static const char *const s_create_fields[] = {"name", "body", "description", "enabled", "provisioningRoleArn",
-                                              "preProvisioningHook", "region", 0};
+static const char *const s_create_fields[] = {
+    "name", "body", "description", "enabled", "provisioningRoleArn", "preProvisioningHook", "region", 0};
 
 static json_t *create_doc(const json_t *req, json_t *errors)
 {
@@ -336,8 +335,8 @@ static void create_version(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else
             start(req, resp, "template.version", http_req_param(req, "name"),
-                  json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body,
-                            "setAsDefault", !json_is_false(sd)));
+                  json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body, "setAsDefault",
+                            !json_is_false(sd)));
     }
     json_decref(body);
     json_decref(doc);

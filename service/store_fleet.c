@@ -392,8 +392,7 @@ int store_template_get_etag(const char *name, json_t **doc, char etag[STORE_ETAG
     return store_doc_get(STORE_DOC_TEMPLATE, name, doc, etag);
 }
 
-int store_template_update(const char *name, const json_t *obj, const char *if_match,
-                          char etag_out[STORE_ETAG_MAX])
+int store_template_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX])
 {
     return store_doc_update(STORE_DOC_TEMPLATE, name, obj, 0, if_match, etag_out);
 }

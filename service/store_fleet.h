@@ -63,8 +63,7 @@ int store_fleet_list_names(json_t **names);
 
 int store_template_create(const char *name, const json_t *doc);
 int store_template_get_etag(const char *name, json_t **doc, char etag[STORE_ETAG_MAX]);
-int store_template_update(const char *name, const json_t *obj, const char *if_match,
-                          char etag_out[STORE_ETAG_MAX]);
+int store_template_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX]);
 int store_template_delete(const char *name);
 int store_template_list(int limit, const char *cursor, json_t **items, char **next);
 

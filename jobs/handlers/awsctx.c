@@ -32,10 +32,10 @@
 
 struct awsctx_entry {
     char region[AWSCTX_REGION_MAX];
-    char *role_arn;             /* NULL for the service's own credentials */
-    char *external_id;          /* NULL when none */
+    char *role_arn;    /* NULL for the service's own credentials */
+    char *external_id; /* NULL when none */
     struct aws_client *client;
-    time_t expires;             /* 0 = never (own credentials) */
+    time_t expires; /* 0 = never (own credentials) */
     unsigned long last_used;
 };
 
@@ -46,7 +46,7 @@ struct awsctx_cache {
 
 static pthread_key_t s_key;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-static struct creds_provider *s_chain;     /* set once; thread-safe by itself */
+static struct creds_provider *s_chain; /* set once; thread-safe by itself */
 
 static void entry_clear(struct awsctx_entry *e)
 {

@@ -59,8 +59,8 @@ static int check_role(struct fleet_run *r, const char *key, const struct iam_rol
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn,
-                                              "origin", origin));
+    return fleet_run_record(r, key,
+                            json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin", origin));
 }
 
 static int ensure_role(struct fleet_run *r, const char *key, const char *name, json_t *want)
@@ -197,7 +197,7 @@ static int ensure_attached(struct fleet_run *r, const char *key, const char *rol
 {
     int a = role ? attached(r, role, arn) : 0;
     if (a < 0 && r->err.cls == AWS_ERRC_NOTFOUND && r->mode == FLEET_MODE_PLAN)
-        a = 0;  /* plan: the role itself does not exist yet */
+        a = 0; /* plan: the role itself does not exist yet */
     else if (a < 0)
         return fleet_run_fail(r, key, role);
     char what[700];
@@ -224,8 +224,7 @@ int fleet_iam_tes_attach(struct fleet_run *r)
                                 sizeof a);
         arn = a;
     }
-    return ensure_attached(r, "tokenExchangeRoleAttachment", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
-                           arn);
+    return ensure_attached(r, "tokenExchangeRoleAttachment", fleet_run_spec_str(r, "tokenExchangeRole", "name"), arn);
 }
 
 int fleet_iam_prov_attach(struct fleet_run *r)

@@ -48,9 +48,9 @@ static int create_alias(struct fleet_run *r, const char *name, const char *role_
     struct iot_role_alias a = {0};
     if (iot_create_role_alias(r->aws, name, role_arn, dur, &a, &r->err))
         return fleet_run_fail(r, "roleAlias", name);
-    rc = fleet_run_record(r, "roleAlias", json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a.role_alias_arn,
-                                                    "roleArn", role_arn, "credentialDurationSeconds", dur, "origin",
-                                                    "created"));
+    rc = fleet_run_record(r, "roleAlias",
+                          json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a.role_alias_arn, "roleArn",
+                                    role_arn, "credentialDurationSeconds", dur, "origin", "created"));
     iot_role_alias_cleanup(&a);
     return rc;
 }
@@ -77,16 +77,16 @@ static int check_alias(struct fleet_run *r, const struct iot_role_alias *a, cons
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, "roleAlias", json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn",
-                                                      a->role_alias_arn, "roleArn", role_arn,
-                                                      "credentialDurationSeconds", dur, "origin", origin));
+    return fleet_run_record(r, "roleAlias",
+                            json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a->role_alias_arn, "roleArn",
+                                      role_arn, "credentialDurationSeconds", dur, "origin", origin));
 }
 
 int fleet_iot_role_alias(struct fleet_run *r)
 {
     const char *name = fleet_run_spec_str(r, "roleAlias", "name");
-    int dur = (int)json_integer_value(json_object_get(json_object_get(r->spec, "roleAlias"),
-                                                      "credentialDurationSeconds"));
+    int dur =
+        (int)json_integer_value(json_object_get(json_object_get(r->spec, "roleAlias"), "credentialDurationSeconds"));
     char role_arn[600];
     role_arn_of(r, "tokenExchangeRole", "tokenExchangeRole", role_arn, sizeof role_arn);
     struct iot_role_alias a = {0};
@@ -110,8 +110,7 @@ int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const ch
         return -1;
     const struct iot_policy_version *oldest = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].is_default_version &&
-            (!oldest || atoi(l.items[i].version_id) < atoi(oldest->version_id)))
+        if (!l.items[i].is_default_version && (!oldest || atoi(l.items[i].version_id) < atoi(oldest->version_id)))
             oldest = &l.items[i];
     int rc = 0;
     if (l.n >= IOT_MAX_VERSIONS && oldest)
@@ -132,8 +131,7 @@ static int create_iot_policy(struct fleet_run *r, const char *key, const char *n
     struct iot_policy p = {0};
     if (iot_create_policy(r->aws, name, doc, &p, &r->err))
         return fleet_run_fail(r, key, name);
-    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.policy_arn, "origin",
-                                            "created"));
+    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.policy_arn, "origin", "created"));
     iot_policy_cleanup(&p);
     return rc;
 }
@@ -154,8 +152,8 @@ static int check_iot_policy(struct fleet_run *r, const char *key, const struct i
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", p->policy_name, "arn", p->policy_arn,
-                                              "origin", origin));
+    return fleet_run_record(
+        r, key, json_pack("{s:s, s:s, s:s}", "name", p->policy_name, "arn", p->policy_arn, "origin", origin));
 }
 
 static int ensure_iot_policy(struct fleet_run *r, const char *key, const char *name, json_t *want)
@@ -180,21 +178,20 @@ int fleet_iot_thing_policy(struct fleet_run *r)
     const char *mode = fleet_run_spec_str(r, "thingPolicy", "mode");
     if (mode && !strcmp(mode, "perDevice")) {
         fleet_run_matches(r, "thingPolicy", "(per device, inside the template)");
-        return fleet_run_record(r, "thingPolicy", json_pack("{s:s, s:n, s:s}", "mode", "perDevice", "name",
-                                                            "origin", "template"));
+        return fleet_run_record(r, "thingPolicy",
+                                json_pack("{s:s, s:n, s:s}", "mode", "perDevice", "name", "origin", "template"));
     }
     return ensure_iot_policy(r, "thingPolicy", fleet_run_spec_str(r, "thingPolicy", "name"),
-                             policies_thing_policy(r->region, r->account,
-                                                   fleet_run_spec_str(r, "roleAlias", "name")));
+                             policies_thing_policy(r->region, r->account, fleet_run_spec_str(r, "roleAlias", "name")));
 }
 
 int fleet_iot_claim_policy(struct fleet_run *r)
 {
     const json_t *cp = json_object_get(r->spec, "claimPolicy");
     int csr = json_is_true(json_object_get(cp, "allowCsr"));
-    return ensure_iot_policy(r, "claimPolicy", fleet_run_spec_str(r, "claimPolicy", "name"),
-                             policies_claim_policy(r->region, r->account,
-                                                   fleet_run_spec_str(r, "template", "name"), csr));
+    return ensure_iot_policy(
+        r, "claimPolicy", fleet_run_spec_str(r, "claimPolicy", "name"),
+        policies_claim_policy(r->region, r->account, fleet_run_spec_str(r, "template", "name"), csr));
 }
 
 /* ---- thing groups ---- */
@@ -327,8 +324,8 @@ static int create_template(struct fleet_run *r, const struct tpl_want *w)
     struct iot_template t = {0};
     if (iot_create_provisioning_template(r->aws, &in, &t, &r->err))
         return fleet_run_fail(r, "template", w->name);
-    rc = fleet_run_record(r, "template", json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t.template_arn,
-                                                   "origin", "created"));
+    rc = fleet_run_record(r, "template",
+                          json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t.template_arn, "origin", "created"));
     iot_template_cleanup(&t);
     return rc;
 }
@@ -347,8 +344,8 @@ static int template_fields_differ(const struct iot_template *t, const struct tpl
         snprintf(diff, n, "enabled: %s (AWS) != %s (wanted)", t->enabled ? "true" : "false",
                  w->enabled ? "true" : "false");
     else if (!str_same(t->hook_target_arn, w->hook))
-        snprintf(diff, n, "preProvisioningHook: %s (AWS) != %s (wanted)", t->hook_target_arn ? t->hook_target_arn : "none",
-                 w->hook ? w->hook : "none");
+        snprintf(diff, n, "preProvisioningHook: %s (AWS) != %s (wanted)",
+                 t->hook_target_arn ? t->hook_target_arn : "none", w->hook ? w->hook : "none");
     else if (w->description && !str_same(t->description, w->description))
         snprintf(diff, n, "description differs");
     else
@@ -356,8 +353,8 @@ static int template_fields_differ(const struct iot_template *t, const struct tpl
     return 1;
 }
 
-static int update_template(struct fleet_run *r, const struct iot_template *t, const struct tpl_want *w,
-                           int fields, int body)
+static int update_template(struct fleet_run *r, const struct iot_template *t, const struct tpl_want *w, int fields,
+                           int body)
 {
     struct iot_update_template_input u = {0};
     u.template_name = w->name;
@@ -392,8 +389,8 @@ static int check_template(struct fleet_run *r, const struct iot_template *t, con
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, "template", json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t->template_arn,
-                                                     "origin", origin));
+    return fleet_run_record(r, "template",
+                            json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t->template_arn, "origin", origin));
 }
 
 static int want_template(struct fleet_run *r, struct tpl_want *w)

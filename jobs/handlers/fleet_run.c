@@ -84,8 +84,8 @@ static void set_failed(struct fleet_run *r, const char *key, const char *name, c
 
 static void plan_add(struct fleet_run *r, const char *key, const char *name, const char *action, const char *diff)
 {
-    json_array_append_new(r->plan, json_pack("{s:s, s:s?, s:s, s:s?}", "resource", key, "name", name, "action",
-                                             action, "difference", diff));
+    json_array_append_new(r->plan, json_pack("{s:s, s:s?, s:s, s:s?}", "resource", key, "name", name, "action", action,
+                                             "difference", diff));
 }
 
 static void finding(struct fleet_run *r, const char *key, const char *name, const char *what)

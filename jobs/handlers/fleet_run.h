@@ -29,18 +29,18 @@ enum fleet_mode { FLEET_MODE_PLAN = 0, FLEET_MODE_SETUP, FLEET_MODE_RECONCILE };
 
 struct fleet_run {
     struct job_ctx *ctx;
-    struct aws_client *aws;     /* borrowed from awsctx (this thread) */
+    struct aws_client *aws; /* borrowed from awsctx (this thread) */
     enum fleet_mode mode;
-    const char *name;           /* the fleet; borrowed from fleet */
-    json_t *fleet;              /* the fleet document (owned) */
-    const json_t *spec;         /* fleet.spec (borrowed from fleet) */
-    json_t *resources;          /* the records as this run knows them (owned) */
+    const char *name;   /* the fleet; borrowed from fleet */
+    json_t *fleet;      /* the fleet document (owned) */
+    const json_t *spec; /* fleet.spec (borrowed from fleet) */
+    json_t *resources;  /* the records as this run knows them (owned) */
     const char *region;
     char account[16];
     int adopt;
-    json_t *plan;               /* PLAN: array of entries */
-    json_t *findings;           /* RECONCILE: drift found */
-    json_t *repaired;           /* RECONCILE: what was repaired */
+    json_t *plan;     /* PLAN: array of entries */
+    json_t *findings; /* RECONCILE: drift found */
+    json_t *repaired; /* RECONCILE: what was repaired */
     struct aws_api_error err;
 };
 

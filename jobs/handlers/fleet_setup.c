@@ -38,7 +38,7 @@ typedef int(fleet_step_fn)(struct fleet_run *r);
 struct fleet_step {
     const char *key;
     fleet_step_fn *fn;
-    const char *family;     /* rate-limit family (jobs/ratelimit.h), one token per step */
+    const char *family; /* rate-limit family (jobs/ratelimit.h), one token per step */
 };
 
 static int first_claim(struct fleet_run *r);
@@ -145,8 +145,8 @@ static int first_claim(struct fleet_run *r)
                           fw_strerror(rc));
         return rc;
     }
-    return fleet_run_record(r, "firstClaim", json_pack("{s:s, s:s?, s:s}", "claimId", cid, "jobId",
-                                                       jid[0] ? jid : 0, "origin", "created"));
+    return fleet_run_record(
+        r, "firstClaim", json_pack("{s:s, s:s?, s:s}", "claimId", cid, "jobId", jid[0] ? jid : 0, "origin", "created"));
 }
 
 /* SETUP: a step recorded by an earlier attempt is taken from the job. */
@@ -221,7 +221,8 @@ int fleet_setup_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = fleet_setup_steps(&r);
     if (!rc) {
         set_state(&r, "ready", 0);
-        fleet_setup_result(&r, json_pack("{s:s, s:s, s:O}", "fleet", r.name, "state", "ready", "resources", r.resources));
+        fleet_setup_result(&r,
+                           json_pack("{s:s, s:s, s:O}", "fleet", r.name, "state", "ready", "resources", r.resources));
     } else if (r.fleet) {
         after_failure(&r, rc);
     }

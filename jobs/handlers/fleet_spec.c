@@ -64,8 +64,8 @@ static const json_t *sub(struct spec_ctx *c, const char *key, const char *const 
 }
 
 /* obj[key] as a string checked by fn, or dflt; NULL after reporting. */
-static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *key, const char *field,
-                           const char *dflt, name_check_fn *fn, const char *rule)
+static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *key, const char *field, const char *dflt,
+                           name_check_fn *fn, const char *rule)
 {
     const json_t *v = json_object_get(obj, key);
     const char *s = v && !json_is_null(v) ? json_string_value(v) : dflt;
@@ -99,8 +99,8 @@ static int bool_of(struct spec_ctx *c, const json_t *obj, const char *key, const
 }
 
 /* A list of names checked by fn (absent: dflt_name alone, or empty). */
-static json_t *list_of(struct spec_ctx *c, const char *key, name_check_fn *fn, const char *rule,
-                       const char *dflt_name, size_t max)
+static json_t *list_of(struct spec_ctx *c, const char *key, name_check_fn *fn, const char *rule, const char *dflt_name,
+                       size_t max)
 {
     const json_t *v = json_object_get(c->req, key);
     json_t *out = json_array();
@@ -298,13 +298,25 @@ static const char *region_of(struct spec_ctx *c, const char *dflt)
     return r;
 }
 
-static const char *const s_top[] = {"name", "region", "thingGroups", "createThingGroups", "artifactBuckets",
-                                    "tokenExchangeRole", "roleAlias", "thingPolicy", "provisioningRole",
-                                    "template", "claimPolicy", "claimPolicyAllowCsr", "rotation", "watch",
-                                    "assumeRole", "adopt", 0};
+static const char *const s_top[] = {"name",
+                                    "region",
+                                    "thingGroups",
+                                    "createThingGroups",
+                                    "artifactBuckets",
+                                    "tokenExchangeRole",
+                                    "roleAlias",
+                                    "thingPolicy",
+                                    "provisioningRole",
+                                    "template",
+                                    "claimPolicy",
+                                    "claimPolicyAllowCsr",
+                                    "rotation",
+                                    "watch",
+                                    "assumeRole",
+                                    "adopt",
+                                    0};
 
-int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings,
-                     json_t *errors)
+int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors)
 {
     struct spec_ctx c = {req, errors};
     *spec = *settings = 0;
@@ -316,19 +328,16 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
         name = 0;
     }
     const json_t *groups = json_object_get(req, "thingGroups");
-    json_t *s = json_pack("{s:s?, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name", name,
-                          "region", region_of(&c, default_region ? default_region : "us-east-1"), "thingGroups",
-                          list_of(&c, "thingGroups", fleet_names_thing_group,
-                                  "1-128 characters of letters, digits and :_-", name, 20),
-                          "createThingGroups", bool_of(&c, req, "createThingGroups", "createThingGroups", !groups),
-                          "artifactBuckets",
-                          list_of(&c, "artifactBuckets", fleet_names_bucket, "an S3 bucket name", 0, 50),
-                          "tokenExchangeRole", role_part(&c), "roleAlias", alias_part(&c), "thingPolicy",
-                          thing_policy_part(&c), "provisioningRole", prov_role_part(&c), "template",
-                          template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole",
-                          assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
-    json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch",
-                           setting(&c, req, "watch"));
+    json_t *s = json_pack(
+        "{s:s?, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name", name, "region",
+        region_of(&c, default_region ? default_region : "us-east-1"), "thingGroups",
+        list_of(&c, "thingGroups", fleet_names_thing_group, "1-128 characters of letters, digits and :_-", name, 20),
+        "createThingGroups", bool_of(&c, req, "createThingGroups", "createThingGroups", !groups), "artifactBuckets",
+        list_of(&c, "artifactBuckets", fleet_names_bucket, "an S3 bucket name", 0, 50), "tokenExchangeRole",
+        role_part(&c), "roleAlias", alias_part(&c), "thingPolicy", thing_policy_part(&c), "provisioningRole",
+        prov_role_part(&c), "template", template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole",
+        assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
+    json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch", setting(&c, req, "watch"));
     if (json_array_size(errors) > before || !s || !st) {
         json_decref(s);
         json_decref(st);

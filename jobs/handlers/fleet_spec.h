@@ -36,8 +36,7 @@
  * (a JSON path such as "template.name"), "message"}. Returns 0 when
  * errors stayed empty, FW_EINVAL otherwise (*spec, *settings NULL).
  */
-int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings,
-                     json_t *errors);
+int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors);
 
 /* Checks a PATCH body ({"rotation", "watch"}, objects; nothing else) and
  * merges it into a copy of settings (new reference in *out). 0 or

@@ -48,7 +48,7 @@ static int used_elsewhere(struct teardown *t, const char *key, const char *name)
     json_t *names = 0;
     int used = 0;
     if (store_fleet_list_names(&names))
-        return 1;   /* cannot tell: keep it */
+        return 1; /* cannot tell: keep it */
     size_t i;
     json_t *n;
     json_array_foreach(names, i, n)
@@ -193,8 +193,7 @@ static int claims_off(struct teardown *t)
     {
         const char *st = json_string_value(json_object_get(c, "state"));
         if (st && (!strcmp(st, "active") || !strcmp(st, "rotating")))
-            claims_enqueue_disable(json_string_value(json_object_get(c, "id")), "fleet teardown (force)", 0, 0, 0,
-                                   0);
+            claims_enqueue_disable(json_string_value(json_object_get(c, "id")), "fleet teardown (force)", 0, 0, 0, 0);
     }
     json_decref(items);
     return 0;
@@ -273,8 +272,7 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
         rc = 0;
     if (!rc)
-        fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept",
-                                           t.kept));
+        fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept", t.kept));
     else if (t.r.fleet)
         note_error(&t, rc);
     if (rc) {

@@ -55,9 +55,9 @@ json_t *policies_provisioning_trust(void)
 
 json_t *policies_tes_access(const char *region, const json_t *buckets)
 {
-    json_t *actions = json_pack("[s,s,s,s,s,s]", "iot:DescribeCertificate", "logs:CreateLogGroup",
-                                "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
-                                "s3:GetBucketLocation");
+    json_t *actions =
+        json_pack("[s,s,s,s,s,s]", "iot:DescribeCertificate", "logs:CreateLogGroup", "logs:CreateLogStream",
+                  "logs:PutLogEvents", "logs:DescribeLogStreams", "s3:GetBucketLocation");
     json_t *sts = json_pack("[o]", statement(actions, json_string("*")));
     if (json_array_size(buckets) > 0) {
         json_t *res = json_array();
@@ -93,8 +93,7 @@ json_t *policies_thing_policy(const char *region, const char *account, const cha
 {
     char arn[400];
     policies_role_alias_arn(region, account, role_alias, arn, sizeof arn);
-    json_t *a1 = json_pack("[s,s,s,s,s]", "iot:Publish", "iot:Subscribe", "iot:Receive", "iot:Connect",
-                           "greengrass:*");
+    json_t *a1 = json_pack("[s,s,s,s,s]", "iot:Publish", "iot:Subscribe", "iot:Receive", "iot:Connect", "greengrass:*");
     json_t *s1 = statement(a1, json_pack("[s]", "*"));
     json_t *s2 = statement(json_pack("[s]", "iot:AssumeRoleWithCertificate"), json_string(arn));
     return document(json_pack("[o,o]", s1, s2));
@@ -105,8 +104,8 @@ static json_t *topics(const char *region, const char *account, const char *kind,
     const char *p = policies_partition(region);
     char a[400], b[400], c[400];
     snprintf(a, sizeof a, "arn:%s:iot:%s:%s:%s/$aws/certificates/create/*", p, region, account, kind);
-    snprintf(b, sizeof b, "arn:%s:iot:%s:%s:%s/$aws/provisioning-templates/%s/provision/*", p, region, account,
-             kind, tpl);
+    snprintf(b, sizeof b, "arn:%s:iot:%s:%s:%s/$aws/provisioning-templates/%s/provision/*", p, region, account, kind,
+             tpl);
     snprintf(c, sizeof c, "arn:%s:iot:%s:%s:%s/$aws/certificates/create-from-csr/*", p, region, account, kind);
     json_t *arr = json_pack("[s,s]", a, b);
     if (csr)
@@ -117,18 +116,18 @@ static json_t *topics(const char *region, const char *account, const char *kind,
 json_t *policies_claim_policy(const char *region, const char *account, const char *tpl, int allow_csr)
 {
     json_t *s1 = statement(json_pack("[s]", "iot:Connect"), json_string("*"));
-    json_t *s2 = statement(json_pack("[s,s]", "iot:Publish", "iot:Receive"),
-                           topics(region, account, "topic", tpl, allow_csr));
+    json_t *s2 =
+        statement(json_pack("[s,s]", "iot:Publish", "iot:Receive"), topics(region, account, "topic", tpl, allow_csr));
     json_t *s3 = statement(json_string("iot:Subscribe"), topics(region, account, "topicfilter", tpl, allow_csr));
     return document(json_pack("[o,o,o]", s1, s2, s3));
 }
 
 static json_t *thing_resource(void)
 {
-    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:{s:s}}, s:s}", "OverrideSettings",
-                     "AttributePayload", "MERGE", "ThingGroups", "DO_NOTHING", "ThingTypeName", "REPLACE",
-                     "Properties", "AttributePayload", "ThingGroups", "Ref", "ThingGroupName", "ThingName", "Ref",
-                     "ThingName", "Type", "AWS::IoT::Thing");
+    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:{s:s}}, s:s}", "OverrideSettings", "AttributePayload",
+                     "MERGE", "ThingGroups", "DO_NOTHING", "ThingTypeName", "REPLACE", "Properties", "AttributePayload",
+                     "ThingGroups", "Ref", "ThingGroupName", "ThingName", "Ref", "ThingName", "Type",
+                     "AWS::IoT::Thing");
 }
 
 json_t *policies_template_body(const char *policy_name, const json_t *policy_document)
@@ -141,12 +140,12 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
     } else {
         props = json_pack("{s:s}", "PolicyName", policy_name);
     }
-    json_t *params = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "ThingName", "Type", "String", "ThingGroupName",
-                               "Type", "String", "AWS::IoT::Certificate::Id", "Type", "String");
+    json_t *params = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "ThingName", "Type", "String", "ThingGroupName", "Type",
+                               "String", "AWS::IoT::Certificate::Id", "Type", "String");
     json_t *cert = json_pack("{s:{s:{s:s}, s:s}, s:s}", "Properties", "CertificateId", "Ref",
                              "AWS::IoT::Certificate::Id", "Status", "Active", "Type", "AWS::IoT::Certificate");
-    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(), "MyPolicy", "Properties",
-                            props, "Type", "AWS::IoT::Policy", "MyCertificate", cert);
+    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(), "MyPolicy", "Properties", props,
+                            "Type", "AWS::IoT::Policy", "MyCertificate", cert);
     return json_pack("{s:o, s:o}", "Parameters", params, "Resources", res);
 }
 
@@ -154,8 +153,7 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
 
 static int listish(const char *key)
 {
-    static const char *const keys[] = {"Action", "NotAction", "Resource", "NotResource", "Service", "AWS",
-                                       "Federated"};
+    static const char *const keys[] = {"Action", "NotAction", "Resource", "NotResource", "Service", "AWS", "Federated"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strcmp(key, keys[i]))
             return 1;

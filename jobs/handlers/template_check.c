@@ -130,8 +130,8 @@ static void count_type(const char *type, int counts[3])
         counts[2]++;
 }
 
-static void check_resource(const char *name, const json_t *r, const json_t *params, int counts[3],
-                           json_t *refs, struct tc_out *o)
+static void check_resource(const char *name, const json_t *r, const json_t *params, int counts[3], json_t *refs,
+                           struct tc_out *o)
 {
     char p[400];
     ptr(p, sizeof p, name, "");

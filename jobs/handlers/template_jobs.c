@@ -27,7 +27,7 @@
 #include "service/store_fleet.h"
 
 struct tjob {
-    struct fleet_run r;         /* ctx, aws, err (the rest unused) */
+    struct fleet_run r; /* ctx, aws, err (the rest unused) */
     const char *name;
     json_t *doc;
 };
@@ -70,9 +70,8 @@ static int refresh(struct tjob *t, const char *state)
         json_array_append_new(vs, json_pack("{s:i, s:b, s:s}", "versionId", l.items[i].version_id, "isDefault",
                                             l.items[i].is_default_version, "createdAt", at));
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:b, s:n}", "state", state, "arn", tp.template_arn,
-                          "defaultVersionId", tp.default_version_id, "versions", vs, "enabled", tp.enabled,
-                          "error");
+    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:b, s:n}", "state", state, "arn", tp.template_arn, "defaultVersionId",
+                          tp.default_version_id, "versions", vs, "enabled", tp.enabled, "error");
     int rc = store_template_update(t->name, o, 0, 0);
     json_decref(o);
     iot_template_cleanup(&tp);
@@ -157,8 +156,8 @@ int template_update_run(struct job_ctx *ctx, json_t *payload, void *ud)
         struct iot_update_template_input u = {0};
         u.template_name = t.name;
         u.description = dstr(&t, "description");
-        u.enabled = json_is_boolean(json_object_get(t.doc, "enabled")) ? json_is_true(json_object_get(t.doc, "enabled"))
-                                                                         : -1;
+        u.enabled =
+            json_is_boolean(json_object_get(t.doc, "enabled")) ? json_is_true(json_object_get(t.doc, "enabled")) : -1;
         u.provisioning_role_arn = dstr(&t, "provisioningRoleArn");
         u.hook_target_arn = dstr(&t, "preProvisioningHook");
         u.remove_hook = json_is_true(json_object_get(payload, "removeHook"));
@@ -212,8 +211,8 @@ int template_version_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc && json_is_integer(dv))
         rc = set_default(&t, (int)json_integer_value(dv));
     else if (!rc)
-        rc = new_version(&t, json_object_get(payload, "body"),
-                         !json_is_false(json_object_get(payload, "setAsDefault")));
+        rc =
+            new_version(&t, json_object_get(payload, "body"), !json_is_false(json_object_get(payload, "setAsDefault")));
     if (!rc)
         rc = refresh(&t, "ready");
     return finish(&t, rc);

@@ -26,8 +26,8 @@ static void test_defaults(void **state)
     assert_string_equal(str(spec, "tokenExchangeRole", "name"), "GreengrassV2TokenExchangeRole");
     assert_string_equal(str(spec, "tokenExchangeRole", "policyName"), "GreengrassV2TokenExchangeRoleAccess");
     assert_string_equal(str(spec, "roleAlias", "name"), "GreengrassCoreTokenExchangeRoleAlias");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(spec, "roleAlias"),
-                                                        "credentialDurationSeconds")), 3600);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(spec, "roleAlias"), "credentialDurationSeconds")), 3600);
     assert_string_equal(str(spec, "thingPolicy", "name"), "GreengrassV2IoTThingPolicy");
     assert_string_equal(str(spec, "thingPolicy", "mode"), "shared");
     assert_string_equal(str(spec, "provisioningRole", "name"), "GreengrassFleetProvisioningRole");
@@ -106,7 +106,8 @@ static void test_bad_fields(void **state)
         int found = 0;
         size_t j;
         json_t *e;
-        json_array_foreach(errors, j, e) found |= !strcmp(json_string_value(json_object_get(e, "field")), s_bad[i].field);
+        json_array_foreach(errors, j, e) found |=
+            !strcmp(json_string_value(json_object_get(e, "field")), s_bad[i].field);
         if (!found)
             fail_msg("%s: no error for %s: %s", s_bad[i].json, s_bad[i].field, json_dumps(errors, 0));
         json_decref(req);

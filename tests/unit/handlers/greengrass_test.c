@@ -54,8 +54,11 @@ static void test_paths_and_overrides(void **state)
 {
     (void)state;
     json_t *f = fleet();
-    struct greengrass_paths p = {.root_path = "/opt/gg", .claim_cert_path = "/keys/c.pem", .thing_name = "core-7",
-                                 .thing_group_name = "g2", .nucleus_version = "2.13.0"};
+    struct greengrass_paths p = {.root_path = "/opt/gg",
+                                 .claim_cert_path = "/keys/c.pem",
+                                 .thing_name = "core-7",
+                                 .thing_group_name = "g2",
+                                 .nucleus_version = "2.13.0"};
     char *y = greengrass_config_yaml(f, &p);
     assert_non_null(strstr(y, "      rootPath: \"/opt/gg\"\n"));
     assert_non_null(strstr(y, "      claimCertificatePath: \"/keys/c.pem\"\n"));

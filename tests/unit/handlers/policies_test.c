@@ -180,10 +180,10 @@ static void test_equal_template_document_string(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tes_trust),          cmocka_unit_test(test_tes_access),
-        cmocka_unit_test(test_thing_policy),       cmocka_unit_test(test_claim_policy),
-        cmocka_unit_test(test_template_body),      cmocka_unit_test(test_arns_and_partitions),
-        cmocka_unit_test(test_equal_semantics),    cmocka_unit_test(test_equal_template_document_string),
+        cmocka_unit_test(test_tes_trust),       cmocka_unit_test(test_tes_access),
+        cmocka_unit_test(test_thing_policy),    cmocka_unit_test(test_claim_policy),
+        cmocka_unit_test(test_template_body),   cmocka_unit_test(test_arns_and_partitions),
+        cmocka_unit_test(test_equal_semantics), cmocka_unit_test(test_equal_template_document_string),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

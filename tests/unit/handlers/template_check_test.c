@@ -30,19 +30,46 @@ static json_t *props(json_t *b, const char *name)
 
 typedef void(mutate_fn)(json_t *b);
 
-static void m_none(json_t *b) { (void)b; }
-static void m_no_resources(json_t *b) { json_object_del(b, "Resources"); }
-static void m_resources_array(json_t *b) { json_object_set_new(b, "Resources", json_array()); }
-static void m_params_string(json_t *b) { json_object_set_new(b, "Parameters", json_string("x")); }
-static void m_no_thing(json_t *b) { json_object_del(json_object_get(b, "Resources"), "MyThing"); }
+static void m_none(json_t *b)
+{
+    (void)b;
+}
+static void m_no_resources(json_t *b)
+{
+    json_object_del(b, "Resources");
+}
+static void m_resources_array(json_t *b)
+{
+    json_object_set_new(b, "Resources", json_array());
+}
+static void m_params_string(json_t *b)
+{
+    json_object_set_new(b, "Parameters", json_string("x"));
+}
+static void m_no_thing(json_t *b)
+{
+    json_object_del(json_object_get(b, "Resources"), "MyThing");
+}
 static void m_two_things(json_t *b)
 {
     json_object_set_new(json_object_get(b, "Resources"), "T2", json_deep_copy(res(b, "MyThing")));
 }
-static void m_no_thing_name(json_t *b) { json_object_del(props(b, "MyThing"), "ThingName"); }
-static void m_no_policy(json_t *b) { json_object_del(json_object_get(b, "Resources"), "MyPolicy"); }
-static void m_policy_both(json_t *b) { json_object_set_new(props(b, "MyPolicy"), "PolicyDocument", json_string("{\"Statement\":[]}")); }
-static void m_policy_neither(json_t *b) { json_object_del(props(b, "MyPolicy"), "PolicyName"); }
+static void m_no_thing_name(json_t *b)
+{
+    json_object_del(props(b, "MyThing"), "ThingName");
+}
+static void m_no_policy(json_t *b)
+{
+    json_object_del(json_object_get(b, "Resources"), "MyPolicy");
+}
+static void m_policy_both(json_t *b)
+{
+    json_object_set_new(props(b, "MyPolicy"), "PolicyDocument", json_string("{\"Statement\":[]}"));
+}
+static void m_policy_neither(json_t *b)
+{
+    json_object_del(props(b, "MyPolicy"), "PolicyName");
+}
 static void m_policy_doc_bad(json_t *b)
 {
     json_object_del(props(b, "MyPolicy"), "PolicyName");
@@ -51,26 +78,57 @@ static void m_policy_doc_bad(json_t *b)
 static void m_policy_doc_ok(json_t *b)
 {
     json_object_del(props(b, "MyPolicy"), "PolicyName");
-    json_object_set_new(props(b, "MyPolicy"), "PolicyDocument", json_string("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
+    json_object_set_new(props(b, "MyPolicy"), "PolicyDocument",
+                        json_string("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
 }
-static void m_no_cert(json_t *b) { json_object_del(json_object_get(b, "Resources"), "MyCertificate"); }
-static void m_cert_literal(json_t *b) { json_object_set_new(props(b, "MyCertificate"), "CertificateId", json_string("abc")); }
+static void m_no_cert(json_t *b)
+{
+    json_object_del(json_object_get(b, "Resources"), "MyCertificate");
+}
+static void m_cert_literal(json_t *b)
+{
+    json_object_set_new(props(b, "MyCertificate"), "CertificateId", json_string("abc"));
+}
 static void m_cert_wrong_ref(json_t *b)
 {
     json_object_set_new(props(b, "MyCertificate"), "CertificateId", json_pack("{s:s}", "Ref", "ThingName"));
 }
-static void m_cert_param_missing(json_t *b) { json_object_del(json_object_get(b, "Parameters"), "AWS::IoT::Certificate::Id"); }
-static void m_undeclared_ref(json_t *b) { json_object_set_new(props(b, "MyThing"), "ThingName", json_pack("{s:s}", "Ref", "Serial")); }
+static void m_cert_param_missing(json_t *b)
+{
+    json_object_del(json_object_get(b, "Parameters"), "AWS::IoT::Certificate::Id");
+}
+static void m_undeclared_ref(json_t *b)
+{
+    json_object_set_new(props(b, "MyThing"), "ThingName", json_pack("{s:s}", "Ref", "Serial"));
+}
 static void m_nested_undeclared(json_t *b)
 {
     json_object_set_new(props(b, "MyThing"), "AttributePayload", json_pack("{s:{s:s}}", "serial", "Ref", "Nope"));
 }
-static void m_bad_type(json_t *b) { json_object_set_new(json_object_get(b, "Resources"), "B", json_pack("{s:s}", "Type", "AWS::S3::Bucket")); }
-static void m_no_type(json_t *b) { json_object_set_new(json_object_get(b, "Resources"), "X", json_object()); }
-static void m_not_object_res(json_t *b) { json_object_set_new(json_object_get(b, "Resources"), "Y", json_integer(1)); }
-static void m_slash_name(json_t *b) { json_object_set_new(json_object_get(b, "Resources"), "a/b~c", json_pack("{s:s}", "Type", "AWS::S3::Bucket")); }
-static void m_unused_param(json_t *b) { json_object_set_new(json_object_get(b, "Parameters"), "Extra", json_pack("{s:s}", "Type", "String")); }
-static void m_inactive(json_t *b) { json_object_set_new(props(b, "MyCertificate"), "Status", json_string("Inactive")); }
+static void m_bad_type(json_t *b)
+{
+    json_object_set_new(json_object_get(b, "Resources"), "B", json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
+}
+static void m_no_type(json_t *b)
+{
+    json_object_set_new(json_object_get(b, "Resources"), "X", json_object());
+}
+static void m_not_object_res(json_t *b)
+{
+    json_object_set_new(json_object_get(b, "Resources"), "Y", json_integer(1));
+}
+static void m_slash_name(json_t *b)
+{
+    json_object_set_new(json_object_get(b, "Resources"), "a/b~c", json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
+}
+static void m_unused_param(json_t *b)
+{
+    json_object_set_new(json_object_get(b, "Parameters"), "Extra", json_pack("{s:s}", "Type", "String"));
+}
+static void m_inactive(json_t *b)
+{
+    json_object_set_new(props(b, "MyCertificate"), "Status", json_string("Inactive"));
+}
 static void m_no_groups(json_t *b)
 {
     json_object_del(props(b, "MyThing"), "ThingGroups");
@@ -81,8 +139,8 @@ struct tc_case {
     const char *name;
     mutate_fn *fn;
     int valid;
-    const char *error_pointer;     /* NULL: none expected */
-    const char *warning_pointer;   /* NULL: none expected */
+    const char *error_pointer;   /* NULL: none expected */
+    const char *warning_pointer; /* NULL: none expected */
 };
 
 static const struct tc_case s_cases[] = {
@@ -168,8 +226,9 @@ static void test_text_limits(void **state)
     (void)state;
     json_t *r = template_check("{nope", 5);
     assert_false(json_is_true(json_object_get(r, "valid")));
-    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0),
-                                                             "message")), "not valid JSON"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
+               "not valid JSON"));
     json_decref(r);
     char *ok = padded(TEMPLATE_BODY_MAX), *over = padded(TEMPLATE_BODY_MAX + 1);
     assert_int_equal(strlen(ok), TEMPLATE_BODY_MAX);
