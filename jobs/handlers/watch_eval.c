@@ -126,8 +126,10 @@ static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident,
             return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "skipped",
                              "the claim cannot be disabled from its current state");
         }
-        if (*rc)
+        if (*rc) {
+            e->acted[ci][0] = '\0';
             return 0;
+        }
         store_watch_stat_add(cfg->action == WATCH_ACT_REVOKE ? "actions:revoke" : "actions:disable", 1);
     }
     return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "job", e->acted[ci]);
