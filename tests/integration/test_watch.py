@@ -13,6 +13,7 @@ import hmac
 import http.server
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -21,6 +22,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import claims_lib as cl  # noqa: E402
+import harness  # noqa: E402
 
 SECRET = "whsec-0123456789abcdef"
 
@@ -373,6 +375,40 @@ class WatchScale(WatchBase):
         self.assertEqual(len(throttled), 3)
         self.assertTrue(job["errors"], job)
         self.assertEqual(len(self.incidents(claim=c["id"])), 1)
+
+
+class WatchCrash(WatchBase):
+    """kill -9 of the process running a cycle: the cycle is run again and opens one incident."""
+    env_extra = {"FLEETWARDEN_JOB_LEASE_MS": "2000", "FLEETWARDEN_REAPER_MS": "500"}
+
+    def test_kill9_during_the_cycle(self):
+        self.fleet("wcrash", {"webhook": {"url": self.hook.url, "secret": SECRET},
+                              "rules": {"registrationsPerHour": {"threshold": 2}}})
+        c = self.claim("wcrash")
+        self.inject(c["certificateId"], [5])
+        self.env.emu.control("POST", "faults", {"operation": "GetMetricData", "count": 1, "delayMs": 4000,
+                                                "delayOnly": True})
+        r = self.env.req("POST", "/v1/watch/run")
+        jid = r.json["job"]["id"]
+        harness.wait_until(lambda: any(x["operation"] == "ListMetrics" for x in
+                                       self.env.emu.control("GET", "calls")["calls"]), timeout=20,
+                           what="the cycle reading CloudWatch")
+        old = self.env.fw
+        old.proc.send_signal(signal.SIGKILL)
+        old.proc.wait()
+        old.proc = None
+        old.log.close()
+        self.env.fw = harness.Fleetwarden(self.env.redis, env=self.env.env, args=("serve",),
+                                          workdir=old.dir).start()
+        job = self.env.wait_job(jid, timeout=60)
+        self.assertEqual(job["state"], "succeeded", job)
+        incs = self.incidents(claim=c["id"])
+        self.assertEqual(len(incs), 1, incs)
+        self.assertEqual(self.env.wait_job(incs[0]["webhookJob"])["state"], "succeeded")
+        got = [b for _, b in self.hook.got if incs[0]["id"] in b.decode()]
+        self.assertEqual(len(got), 1)
+        lm = self.env.emu.control("GET", "calls?operation=ListMetrics")["calls"]
+        self.assertGreaterEqual(len(lm), 6, "the killed run had listed the metrics, the rerun listed them again")
 
 
 class WatchSchedule(unittest.TestCase):
