@@ -18,6 +18,7 @@
 #include "greengrass.h"
 #include "jobs/handlers/fleet_names.h"
 #include "jobs/handlers/fleet_spec.h"
+#include "jobs/handlers/watch_rules.h"
 #include "jobs/queue.h"
 #include "service/err.h"
 #include "service/store_claim.h"
@@ -33,10 +34,15 @@ static void store_failed(struct http_resp *resp, int rc)
     }
 }
 
-/* The document as the API shows it (internal members removed). */
+/* The document as the API shows it: internal members removed, the watch
+ * webhook's secret masked (watch_settings_redact). */
 static json_t *view(json_t *doc)
 {
     json_object_del(doc, "idempotencyKey");
+    json_t *settings = json_object_get(doc, "settings");
+    json_t *red = watch_settings_redact(json_object_get(settings, "watch"));
+    if (red)
+        json_object_set_new(settings, "watch", red);
     return doc;
 }
 

@@ -17,6 +17,7 @@
 #include "fleet_names.h"
 #include "service/err.h"
 #include "template_check.h"
+#include "watch_rules.h"
 
 struct spec_ctx {
     const json_t *req;
@@ -338,6 +339,7 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
         prov_role_part(&c), "template", template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole",
         assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
     json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch", setting(&c, req, "watch"));
+    watch_settings_validate(json_object_get(st, "watch"), errors);
     if (json_array_size(errors) > before || !s || !st) {
         json_decref(s);
         json_decref(st);
@@ -363,6 +365,9 @@ int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t 
         else if (v)
             json_object_set_new(s, allowed[i], json_deep_copy(v));
     }
+    const json_t *w = json_object_get(req, "watch");
+    if (json_is_object(w))
+        watch_settings_validate(w, errors);
     if (json_array_size(errors) > before) {
         json_decref(s);
         return FW_EINVAL;

@@ -15,7 +15,9 @@
  *                 "preProvisioningHook" (ARN or null), "enabled"},
  *    "claimPolicy": {"name", "allowCsr"},
  *    "assumeRole": {"roleArn", "externalId"} or null, "adopt": bool}
- * and settings {"rotation": {..}, "watch": {..}} apart.
+ * and settings {"rotation": {..}, "watch": {..}} apart: rotation is stored
+ * as given (an object; the claims module reads its fields), watch is
+ * checked by watch_settings_validate (watch_rules.h).
  */
 #ifndef FW_JOBS_HANDLERS_FLEET_SPEC_H
 #define FW_JOBS_HANDLERS_FLEET_SPEC_H

@@ -47,14 +47,14 @@ class FleetLifecycle(unittest.TestCase):
 
     def test_02_setup_creates_the_guides_resources(self):
         r, job = self.env.setup_fleet({"name": "alpha", "artifactBuckets": ["alpha-artifacts"],
-                                       "rotation": {"periodDays": 30}, "watch": {"maxPerHour": 5}})
+                                       "rotation": {"periodDays": 30}, "watch": {"action": "alert"}})
         self.assertEqual(r.json["fleet"]["state"], "provisioning")
         self.assertEqual(r.header("Location"), r.json["job"]["href"])
         self.assertEqual(job["state"], "succeeded", job)
         f = self.env.fleet("alpha")
         self.assertEqual(f["state"], "ready", f)
         self.assertEqual(f["accountId"], fl.ACCOUNT)
-        self.assertEqual(f["settings"], {"rotation": {"periodDays": 30}, "watch": {"maxPerHour": 5}})
+        self.assertEqual(f["settings"], {"rotation": {"periodDays": 30}, "watch": {"action": "alert"}})
         res = f["resources"]
         self.assertEqual(res["template"]["arn"],
                          "arn:aws:iot:us-east-1:123456789012:provisioningtemplate/alpha-template")
@@ -173,9 +173,9 @@ class FleetLifecycle(unittest.TestCase):
     def test_09_patch_settings_with_if_match(self):
         r = self.env.req("GET", "/v1/fleets/alpha")
         etag = r.header("ETag")
-        p = self.env.req("PATCH", "/v1/fleets/alpha", body={"watch": {"maxPerHour": 9}}, headers={"If-Match": etag})
+        p = self.env.req("PATCH", "/v1/fleets/alpha", body={"watch": {"action": "disable"}}, headers={"If-Match": etag})
         self.assertEqual(p.status, 200, p)
-        self.assertEqual(p.json["settings"]["watch"], {"maxPerHour": 9})
+        self.assertEqual(p.json["settings"]["watch"], {"action": "disable"})
         self.assertEqual(p.json["settings"]["rotation"], {"periodDays": 30})
         self.assertNotEqual(p.header("ETag"), etag)
         stale = self.env.req("PATCH", "/v1/fleets/alpha", body={"watch": {}}, headers={"If-Match": etag})

@@ -69,6 +69,9 @@ CASES = [
     ("rotation not an object", with_(rotation=[]), "rotation"),
     ("watch not an object", with_(watch=1), "watch"),
     ("adopt not a boolean", with_(adopt="yes"), "adopt"),
+    ("watch action unknown", with_(watch={"action": "explode"}), "watch.action"),
+    ("watch webhook without secret", with_(watch={"webhook": {"url": "https://hooks.example.com/x"}}),
+     "watch.webhook.secret"),
     ("createThingGroups not a boolean", with_(createThingGroups=1), "createThingGroups"),
     ("unknown field", with_(unknownThing=1), "unknownThing"),
 ]
@@ -123,6 +126,17 @@ class FleetValidation(harness.ServiceTestCase):
         self.assertTrue(r.header("ETag").startswith('"v'))
         self.assertProblem(self.fw.request("PATCH", "/v1/fleets/busy", token=t, body={"watch": {}},
                                            headers={"If-Match": '"v999"'}), 412)
+
+    def test_webhook_secret_never_shown(self):
+        w = {"webhook": {"url": "https://hooks.example.com/fw", "secret": "s3cr3t-s3cr3t-s3cr3t"}}
+        r = self.post({"name": "hooked", "watch": w})
+        self.assertEqual(r.status, 202, r)
+        for resp in (r, self.fw.request("GET", "/v1/fleets/hooked", token=self.admin),
+                     self.fw.request("GET", "/v1/fleets", token=self.admin)):
+            self.assertNotIn(b"s3cr3t-s3cr3t-s3cr3t", resp.body)
+        p = self.fw.request("PATCH", "/v1/fleets/hooked", token=self.admin, body={"watch": w})
+        self.assertEqual(p.status, 200, p)
+        self.assertNotIn(b"s3cr3t", p.body)
 
     def test_scopes(self):
         read = self.fw.token("read", "reader")

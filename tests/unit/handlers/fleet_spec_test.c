@@ -119,15 +119,15 @@ static void test_patch_settings(void **state)
 {
     (void)state;
     json_t *cur = json_pack("{s:{s:i}, s:{}}", "rotation", "periodDays", 30, "watch");
-    json_t *req = json_pack("{s:{s:i}}", "watch", "maxPerHour", 5), *errors = json_array(), *out = 0;
+    json_t *req = json_pack("{s:{s:s}}", "watch", "action", "alert"), *errors = json_array(), *out = 0;
     assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "rotation"), "periodDays")), 30);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "watch"), "maxPerHour")), 5);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "watch"), "action")), "alert");
     json_decref(out);
     json_decref(req);
-    req = json_pack("{s:i, s:s}", "rotation", 1, "name", "x");
+    req = json_pack("{s:i, s:s, s:{s:s}}", "rotation", 1, "name", "x", "watch", "action", "explode");
     assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), FW_EINVAL);
-    assert_int_equal(json_array_size(errors), 2);
+    assert_int_equal(json_array_size(errors), 3);
     json_decref(req);
     json_decref(cur);
     json_decref(errors);
