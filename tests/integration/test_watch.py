@@ -165,6 +165,15 @@ class WatchActions(WatchBase):
         self.assertEqual(c["registrations"]["lastHour"], 5)
         self.assertNotIn(SECRET, json.dumps(self.env.req("GET", "/v1/jobs?limit=500", token=self.env.read).json))
         self.assertNotIn(SECRET, self.env.all_logs())
+        # the fleet shows the secret masked, and what the watch saw
+        f = self.env.req("GET", "/v1/fleets/wdis", token=self.env.read)
+        self.assertNotIn(SECRET, f.body.decode())
+        self.assertEqual(f.json["settings"]["watch"]["webhook"]["secret"], "***")
+        self.assertGreaterEqual(f.json["watchStatus"]["claimsWatched"], 2)   # + the fleet's first claim
+        bad = self.env.req("PATCH", "/v1/fleets/wdis", token=self.env.admin,
+                           body={"watch": {"webhook": {"url": "http://example.com/x", "secret": SECRET}}})
+        self.assertEqual(bad.status, 400, bad)
+        self.assertIn("watch.webhook.url", [e["field"] for e in bad.json["errors"]])
         m = self.env.fw.request("GET", "/metrics").body.decode()
         self.assertIn('fleetwarden_watch_incidents_opened_total{rule="registrationsPerHour"}', m)
         self.assertIn('fleetwarden_watch_actions_total{action="disable"}', m)
