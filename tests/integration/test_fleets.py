@@ -246,6 +246,24 @@ class FleetLifecycle(unittest.TestCase):
         self.assertEqual(job["state"], "dead", job)
         self.assertIn("AccessDenied", fl.json.dumps(job["errors"]))
 
+    def test_13_per_device_policy_hook_and_csr_topics(self):
+        hook = "arn:aws:lambda:us-east-1:123456789012:function:pre-provision"
+        body = {"name": "pd", "artifactBuckets": ["alpha-artifacts"], "thingPolicy": {"mode": "perDevice"},
+                "template": {"preProvisioningHook": hook, "description": "per-device", "enabled": False},
+                "claimPolicyAllowCsr": True}
+        _, job = self.env.setup_fleet(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        t = self.aws("iot", "describe-provisioning-template", "--template-name", "pd-template")
+        self.assertEqual(t["preProvisioningHook"]["targetArn"], hook)
+        self.assertFalse(t["enabled"])
+        self.assertEqual(t["description"], "per-device")
+        props = fl.json.loads(t["templateBody"])["Resources"]["MyPolicy"]["Properties"]
+        self.assertEqual(list(props), ["PolicyDocument"])
+        self.assertEqual(fl.canon(props["PolicyDocument"]), fl.canon(fl.thing_policy()))
+        cp = self.aws("iot", "get-policy", "--policy-name", "pd-claim-policy")
+        self.assertEqual(fl.canon(cp["policyDocument"]), fl.canon(fl.claim_policy("pd-template", csr=True)))
+        self.assertEqual(self.env.fleet("pd")["resources"]["thingPolicy"]["mode"], "perDevice")
+
 
 def name_of(params):
     for k in ("RoleName", "PolicyName", "policyName", "roleAlias", "templateName", "thingGroupName"):
