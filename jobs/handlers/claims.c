@@ -53,6 +53,10 @@ static int enqueue(const char *type, const char *id, json_t *payload, const char
                             .run_at_ms = run_at_ms};
     int rc = jobs_enqueue(&spec, jid, 0);
     free(text);
+    if (!rc) {
+        const char *kv[] = {"job", jid};   /* the claim shows its latest job */
+        store_claim_set(id, kv, 1);
+    }
     if (!rc && job_id)
         snprintf(job_id, job_id_len, "%s", jid);
     return rc;

@@ -123,7 +123,7 @@ def disable_run(a, extra_env):
         claims = make_claims(env, "bench", 2 * a.reps + 1)
         idle_aws, idle_done = disable_latency(env, claims[:a.reps])
         enq_s = enqueue_bulk(env, a.build, claims[-1]["id"], a.bulk)
-        depth0 = env.redis.command("LLEN", "fw:q:bulk")
+        depth0 = env.redis.command("LLEN", "fw:q:bulk") + env.redis.command("ZCARD", "fw:delayed")
         bulk_aws, bulk_done = disable_latency(env, claims[a.reps:2 * a.reps])
         depth1 = env.redis.command("LLEN", "fw:q:bulk") + env.redis.command("ZCARD", "fw:delayed")
         thr = len([c for c in env.emu.control("GET", "calls?operation=UpdateCertificate")["calls"]
@@ -176,8 +176,9 @@ def write(a, d10, d8, r10, r15):
         "",
         "The bulk jobs: %d `claim.enable` jobs on the bulk lane (enqueued in %.1f s with jobs-probe), each a real" % (
             a.bulk, d10["enq_s"]),
-        "UpdateCertificate taking a token of the shared `iot-cert-update` bucket. %d were queued when the" % d10["depth0"],
-        "measurement began and %d still waiting at its end. claim.disable runs on the critical lane and takes" % d10["depth1"],
+        "UpdateCertificate taking a token of the shared `iot-cert-update` bucket. %d were waiting (bulk lane or" % d10["depth0"],
+        "parked with a reserved token) when the measurement began and %d at its end. claim.disable runs on the" % d10["depth1"],
+        "critical lane and takes",
         "no bucket token, so it waits neither behind the bulk lane nor behind the tokens bulk jobs reserved.",
         "What is left is the AWS quota itself: with the bulk work using all of UpdateCertificate's 10/s, a",
         "disable's call is often throttled and retried with backoff (the p95). Leaving headroom in the",
