@@ -9,7 +9,7 @@
  * Every group reads the same time window, so the rules of all fleets see
  * the same "now".
  *
- * ListMetrics (three filtered listings per group, paged) tells which
+ * ListMetrics (four filtered listings per group, paged) tells which
  * claims and templates have a metric at all: a claim that never
  * registered a device has none, which is normal, but it is reported
  * (metric "missing") so an account where the metric never appears - wrong
@@ -51,8 +51,8 @@ static size_t group_of(struct watch_plan *p, const struct watch_fleet *f)
     g->region = f->region;
     g->role = f->role;
     g->ext = f->ext;
-    g->q_keys = -1;
-    g->keys_metric = WATCH_METRIC_UNKNOWN;
+    g->q_keys = g->q_csr = -1;
+    g->keys_metric = g->csr_metric = WATCH_METRIC_UNKNOWN;
     return p->ng++;
 }
 
@@ -320,7 +320,22 @@ static int presence(struct watch_plan *p, size_t gi, struct aws_client *c, struc
     if (!rc)
         g->keys_metric = l.n ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
     cw_metric_list_cleanup(&l);
+    if (!rc)
+        rc = list_metric(c, g, WATCH_M_CSR, 0, &l, err);
+    if (!rc)
+        g->csr_metric = l.n ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
+    cw_metric_list_cleanup(&l);
     return rc;
+}
+
+/* CreateCertificateFromCsrFailed is not in every account's metric set
+ * (AWS-FACTS 2.5): it is read only where ListMetrics lists it. */
+static void add_csr_query(struct watch_group *g)
+{
+    if (g->csr_metric != WATCH_METRIC_PRESENT || g->q_csr >= 0)
+        return;
+    g->q_csr = (long)watch_qset_add(&g->qs, WATCH_MET_CSR, -1, "Sum", 300, 0, 0);
+    watch_qset_build(&g->qs);
 }
 
 static void map_results(struct watch_group *g)
@@ -346,6 +361,7 @@ int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err
     int rc = presence(p, gi, c, err);
     if (rc)
         return rc;
+    add_csr_query(g);
     struct cw_get_metric_data_input in = {g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s, 0, 0};
     cw_metric_data_cleanup(&g->data);
     rc = cw_get_metric_data(c, &in, &g->data, err);

@@ -46,6 +46,8 @@ struct watch_group {
     struct watch_qset qs;
     long q_keys;                       /* CreateKeysAndCertificateFailed */
     int keys_metric;
+    long q_csr;                        /* CreateCertificateFromCsrFailed, when the account has it */
+    int csr_metric;
     struct cw_metric_data data;
     long *res;                         /* query index -> result index or -1 */
     int gmd_calls, lm_calls;

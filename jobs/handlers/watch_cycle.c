@@ -9,7 +9,7 @@
  * (watch_eval.c), so a retry after a crash converges.
  *
  * Load: one cycle every FLEETWARDEN_WATCH_INTERVAL seconds; per region and
- * account, three ListMetrics listings and ceil(queries / 500)
+ * account, four ListMetrics listings and ceil(queries / 500)
  * GetMetricData calls (one query per claim with default rules, two per
  * template, one for the account); per claim two Redis writes.
  */
@@ -160,13 +160,15 @@ static const char *presence_name(int m)
 static json_t *group_json(const struct watch_plan *p, size_t gi)
 {
     const struct watch_group *g = &p->g[gi];
-    struct watch_series s = watch_plan_series(p, gi, g->q_keys);
+    struct watch_series s = watch_plan_series(p, gi, g->q_keys), s2 = watch_plan_series(p, gi, g->q_csr);
     double keys = watch_aggregate(&s, "Sum", p->now_s - 3600, p->now_s + 1, 0);
-    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:s?}", "region", g->region, "roleArn",
-                     g->role, "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls",
-                     g->lm_calls, "minimumCalls", (json_int_t)watch_qset_min_calls(g->qs.n), "claimsMissingMetric",
-                     (json_int_t)g->nclaims_missing, WATCH_M_KEYS, "metric", presence_name(g->keys_metric),
-                     "lastHour", keys, "error", g->failed ? g->error : 0);
+    double csr = watch_aggregate(&s2, "Sum", p->now_s - 3600, p->now_s + 1, 0);
+    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:{s:s, s:f}, s:s?}", "region", g->region,
+                     "roleArn", g->role, "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls,
+                     "listMetricsCalls", g->lm_calls, "minimumCalls", (json_int_t)watch_qset_min_calls(g->qs.n),
+                     "claimsMissingMetric", (json_int_t)g->nclaims_missing, WATCH_M_KEYS, "metric",
+                     presence_name(g->keys_metric), "lastHour", keys, WATCH_M_CSR, "metric",
+                     presence_name(g->csr_metric), "lastHour", csr, "error", g->failed ? g->error : 0);
 }
 
 static json_t *missing_json(const struct watch_plan *p)

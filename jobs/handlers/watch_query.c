@@ -13,8 +13,8 @@
 
 #include "service/mem.h"
 
-static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_KEYS};
-static const char *const s_dim_names[] = {WATCH_D_CLAIM, WATCH_D_TEMPLATE, 0};
+static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_KEYS, WATCH_M_CSR};
+static const char *const s_dim_names[] = {WATCH_D_CLAIM, WATCH_D_TEMPLATE, 0, 0};
 
 size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat, int period_s,
                       const char *dim_value, size_t window)

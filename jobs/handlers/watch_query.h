@@ -19,10 +19,11 @@
 #define WATCH_M_REG "ApproximateNumberOfThingsRegistered"
 #define WATCH_M_FAIL "RegisterThingFailed"
 #define WATCH_M_KEYS "CreateKeysAndCertificateFailed"
+#define WATCH_M_CSR "CreateCertificateFromCsrFailed"   /* queried only where ListMetrics lists it */
 #define WATCH_D_CLAIM "ClaimCertificateId"
 #define WATCH_D_TEMPLATE "TemplateName"
 
-enum watch_metric { WATCH_MET_REG = 0, WATCH_MET_FAIL, WATCH_MET_KEYS };
+enum watch_metric { WATCH_MET_REG = 0, WATCH_MET_FAIL, WATCH_MET_KEYS, WATCH_MET_CSR };
 
 struct watch_q {
     enum watch_metric metric;

@@ -323,6 +323,18 @@ class WatchIncidents(WatchBase):
         self.assertEqual(len(self.incidents(claim=c["id"])), 1)
         self.assertEqual(self.incidents(claim=cid), [])
 
+    def test_account_metrics(self):
+        self.fleet("wacctm", {})
+        self.claim("wacctm")
+        now = time.time()
+        for name, v in (("CreateKeysAndCertificateFailed", 2), ("CreateCertificateFromCsrFailed", 5)):
+            self.env.emu.control("POST", "metrics", {"namespace": "AWS/IoT", "metricName": name, "dimensions": [],
+                                                      "points": [{"timestamp": iso(now - 300), "value": v}]})
+        res = self.cycle()["result"]
+        g = [x for x in res["groups"] if x["roleArn"] is None][0]
+        self.assertEqual(g["CreateKeysAndCertificateFailed"], {"metric": "present", "lastHour": 2})
+        self.assertEqual(g["CreateCertificateFromCsrFailed"], {"metric": "present", "lastHour": 5})
+
     def test_api_validation_and_scopes(self):
         r = self.env.req("GET", "/v1/incidents?state=bogus", token=self.env.read)
         self.assertEqual(r.status, 400)
