@@ -25,6 +25,7 @@ struct aws_http {
     struct aws_http_options opt;
     char errbuf[CURL_ERROR_SIZE];
     long connections;          /* new connections made so far */
+    int no_proxy;              /* 1: CURLOPT_NOPROXY "*" on every transfer */
     int too_big;               /* the current body hit the cap */
 };
 
@@ -72,6 +73,11 @@ void aws_http_free(struct aws_http *h)
     free(h);
 }
 
+void aws_http_set_no_proxy(struct aws_http *h, int on)
+{
+    h->no_proxy = on != 0;
+}
+
 void aws_http_response_init(struct aws_http_response *r)
 {
     memset(r, 0, sizeof *r);
@@ -94,10 +100,34 @@ struct transfer {
     struct aws_http_response *resp;
 };
 
+/* Makes room for n more bytes (and the NUL) without realloc: a bigger
+ * buffer is allocated, the content copied and the old buffer wiped, so no
+ * stale copy of a secret is left in freed memory. Past the cap it does
+ * nothing and buf_append reports FW_ETOOBIG. */
+static void body_reserve(struct buf *b, size_t n)
+{
+    if (n > b->max || b->len > b->max - n || b->len + n + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    if (cap > b->max + 1)
+        cap = b->max + 1;
+    char *bigger = xmalloc(cap);
+    if (b->ptr) {
+        memcpy(bigger, b->ptr, b->len + 1);
+        xwipe(b->ptr, b->cap);
+        free(b->ptr);
+    }
+    b->ptr = bigger;
+    b->cap = cap;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
+    body_reserve(&t->resp->body, len);
     if (buf_append(&t->resp->body, data, len)) {
         t->h->too_big = 1;
         return 0;
@@ -205,6 +235,8 @@ static void set_options(struct aws_http *h, const struct aws_http_request *req, 
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opt.timeout_ms);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (h->no_proxy)
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

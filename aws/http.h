@@ -6,7 +6,11 @@
  * tests/bench/awscalls shows what that saves). Not thread-safe: each worker
  * thread owns its own. TLS peer and host verification are always on.
  * Proxies come from the environment as libcurl reads them (http_proxy,
- * https_proxy, HTTPS_PROXY, no_proxy, NO_PROXY). Response bodies are capped.
+ * https_proxy, HTTPS_PROXY, no_proxy, NO_PROXY) unless
+ * aws_http_set_no_proxy turned them off for a handle. Response bodies are capped, and treated as secrets (they may
+ * hold session tokens or private keys): a growing body is copied to a
+ * bigger buffer and the old one wiped (never realloc'd), and the body is
+ * wiped when the response is reset or cleaned up.
  */
 #ifndef FW_AWS_HTTP_H
 #define FW_AWS_HTTP_H
@@ -43,7 +47,7 @@ struct aws_http_request {
 
 struct aws_http_response {
     int status;                /* HTTP status, 0 before an answer */
-    struct buf body;           /* capped by the handle's max_body */
+    struct buf body;           /* capped by the handle's max_body; wiped by cleanup */
     char request_id[128];      /* x-amzn-RequestId or x-amz-request-id */
     char error_type[128];      /* x-amzn-ErrorType, as sent */
     char date[64];             /* the Date header, as sent */
@@ -58,6 +62,9 @@ int aws_http_global_init(void);
  * Free with aws_http_free; NULL is a no-op there. */
 struct aws_http *aws_http_new(const struct aws_http_options *opt);
 void aws_http_free(struct aws_http *h);
+/* on = 1: this handle never uses a proxy, whatever the environment says
+ * (link-local or loopback endpoints such as IMDS or a container agent). */
+void aws_http_set_no_proxy(struct aws_http *h, int on);
 
 void aws_http_response_init(struct aws_http_response *r);
 void aws_http_response_cleanup(struct aws_http_response *r);

@@ -48,6 +48,7 @@ static struct xml_node *node_new(const char *name, struct xml_node *parent)
     struct xml_node *n = xcalloc(1, sizeof *n);
     n->name = xstrdup(local_name(name));
     n->text = xstrdup("");
+    n->text_cap = 1;
     n->parent = parent;
     if (parent) {
         if (parent->last)
@@ -93,7 +94,18 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     if (b->rc || !b->cur || len <= 0)
         return;
     struct xml_node *n = b->cur;
-    n->text = xrealloc(n->text, n->text_len + (size_t)len + 1);
+    if (n->text_len + (size_t)len + 1 > n->text_cap) {
+        /* No realloc: the old buffer is wiped so no copy of a secret stays behind. */
+        size_t cap = n->text_cap < 64 ? 64 : n->text_cap;
+        while (cap < n->text_len + (size_t)len + 1)
+            cap *= 2;
+        char *bigger = xmalloc(cap);
+        memcpy(bigger, n->text, n->text_len + 1);
+        xwipe(n->text, n->text_cap);
+        free(n->text);
+        n->text = bigger;
+        n->text_cap = cap;
+    }
     memcpy(n->text + n->text_len, s, (size_t)len);
     n->text_len += (size_t)len;
     n->text[n->text_len] = '\0';
@@ -166,6 +178,7 @@ void xml_free(struct xml_node *root)
         }
         struct xml_node *up = n == root ? 0 : n->next ? n->next : n->parent;
         free(n->name);
+        xwipe(n->text, n->text_cap);
         free(n->text);
         free(n);
         n = up;

@@ -5,8 +5,11 @@
  * tree of elements (names without namespace, text of each element) and read
  * values by path ("CreateRoleResult/Role/Arn"). Limits are fixed: depth 64,
  * 100,000 elements; any DOCTYPE is rejected, so entity expansion (billion
- * laughs) and external entities cannot happen. Not thread-safe per tree;
- * different trees may be used from different threads.
+ * laughs) and external entities cannot happen. Element texts are treated
+ * as secrets (an STS answer holds a secret key and a session token): they
+ * grow without realloc, the old buffer wiped, and are wiped by xml_free.
+ * Not thread-safe per tree; different trees may be used from different
+ * threads.
  */
 #ifndef FW_AWS_XML_H
 #define FW_AWS_XML_H
@@ -20,6 +23,7 @@ struct xml_node {
     char *name;                  /* local name, namespace stripped */
     char *text;                  /* character data directly inside; never NULL */
     size_t text_len;
+    size_t text_cap;             /* bytes allocated for text (internal) */
     struct xml_node *parent;
     struct xml_node *children;   /* first child element */
     struct xml_node *last;       /* last child element (appending) */
@@ -30,7 +34,7 @@ struct xml_node {
  * xml_free. Returns 0, FW_EINVAL (malformed, DOCTYPE present) or FW_ETOOBIG
  * (a limit was hit). *out is NULL on failure. */
 int xml_parse(const char *data, size_t len, struct xml_node **out);
-/* Frees a tree; NULL is a no-op. */
+/* Frees a tree, wiping every text; NULL is a no-op. */
 void xml_free(struct xml_node *root);
 
 /* The first child element named name, or NULL. */
