@@ -103,6 +103,27 @@ char *creds__read_secret_file(const char *path, size_t max)
     return t;
 }
 
+/* The one HTTP client (aws/http.c) with the settings of a credential
+ * fetch: a handle per fetch carrying this request's short timeouts, the
+ * 64 KiB cap and, for link-local endpoints, no proxy. A TLS failure counts
+ * as unreachable here, as for any other transport error. */
+int creds__http_fetch(const struct creds_http_req *req, struct aws_http_response *resp)
+{
+    const struct aws_http_options opt = {.connect_timeout_ms = req->connect_timeout_ms,
+                                         .timeout_ms = req->timeout_ms,
+                                         .max_body = CREDS_HTTP_MAX_BODY};
+    const struct aws_http_request hreq = {req->method, req->url, req->headers, req->nheaders, req->body,
+                                          req->body ? req->body_len : 0};
+    aws_http_response_init(resp);
+    struct aws_http *h = aws_http_new(&opt);
+    if (!h)
+        return FW_EINTERNAL;
+    aws_http_set_no_proxy(h, req->no_proxy);
+    int rc = aws_http_send(h, &hreq, resp, NULL);
+    aws_http_free(h);
+    return rc == FW_EAWS ? FW_EUNAVAILABLE : rc;
+}
+
 /* Reads exactly n digits at *s into *v; 0 or -1. */
 static int digits(const char **s, int n, int *v)
 {

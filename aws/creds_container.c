@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "aws/creds_internal.h"
+#include "service/buf.h"
 #include "service/err.h"
 #include "service/mem.h"
 
@@ -159,7 +160,8 @@ int creds__container_url(const struct creds_env *e, char *url, size_t urlcap, st
 /* ------------------------------------------------------------------ */
 /* Authorization token.                                                */
 
-/* *header gets "Authorization: TOKEN" or stays NULL when no token is set. */
+/* *header gets the Authorization header's value (the token, a secret) or
+ * stays NULL when no token is set. */
 static int auth_header(const struct creds_env *e, char **header, struct aws_api_error *err)
 {
     const char *file = creds__getenv(e, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
@@ -178,7 +180,7 @@ static int auth_header(const struct creds_env *e, char **header, struct aws_api_
         return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "container authorization token has a line break");
     }
     if (tok)
-        *header = xasprintf("Authorization: %s", tok);
+        *header = xstrdup(tok);
     xfree_secret(owned);
     return 0;
 }
@@ -186,30 +188,30 @@ static int auth_header(const struct creds_env *e, char **header, struct aws_api_
 /* ------------------------------------------------------------------ */
 /* The provider.                                                       */
 
-static int fetch_once(const char *url, const char *auth, struct creds_http_resp *resp)
+static int fetch_once(const char *url, const char *auth, struct aws_http_response *resp)
 {
-    const char *headers[] = {"Accept: application/json", auth};
+    const struct aws_http_header headers[] = {{"Accept", "application/json"}, {"Authorization", auth}};
     struct creds_http_req req = {"GET", url, headers, auth ? 2 : 1, NULL, 0, 5000, 2000, 1};
     return creds__http_fetch(&req, resp);
 }
 
 static int container_fetch(const char *url, const char *auth, struct creds *out, struct aws_api_error *err)
 {
-    struct creds_http_resp resp;
+    struct aws_http_response resp;
     int rc = fetch_once(url, auth, &resp);
     if (rc == 0 && resp.status >= 500) {   /* one retry for agent hiccups */
-        creds__http_resp_free(&resp);
+        aws_http_response_cleanup(&resp);
         rc = fetch_once(url, auth, &resp);
     }
     if (rc)
-        return creds__fail(err, rc, "CredentialsUnavailable", "container credentials endpoint unreachable (%s)",
-                           fw_err_name(rc));
-    if (resp.status != 200)
+        rc = creds__fail(err, rc, "CredentialsUnavailable", "container credentials endpoint unreachable (%s)",
+                         fw_err_name(rc));
+    else if (resp.status != 200)
         rc = creds__fail(err, FW_EUNAVAILABLE, "CredentialsUnavailable",
-                         "container credentials endpoint answered HTTP %ld", resp.status);
+                         "container credentials endpoint answered HTTP %d", resp.status);
     else
-        rc = creds__parse_json_creds(resp.body, resp.len, "container", out, err);
-    creds__http_resp_free(&resp);
+        rc = creds__parse_json_creds(buf_cstr(&resp.body), resp.body.len, "container", out, err);
+    aws_http_response_cleanup(&resp);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "aws/creds_internal.h"
+#include "service/buf.h"
 #include "service/err.h"
 #include "service/log.h"
 #include "service/mem.h"
@@ -30,7 +31,7 @@
 
 struct imds_call {
     char base[512];      /* endpoint without a trailing slash */
-    char *token_header;  /* "X-aws-ec2-metadata-token: ..." */
+    char *token;         /* the IMDSv2 session token (a secret) */
 };
 
 static void imds_base(const struct creds_env *e, char *base, size_t cap)
@@ -45,53 +46,53 @@ static void imds_base(const struct creds_env *e, char *base, size_t cap)
         base[--n] = '\0';
 }
 
-/* One request; *resp is filled only on HTTP 200. */
-static int imds_request(const struct imds_call *c, const char *method, const char *path, const char *extra_header,
-                        struct creds_http_resp *resp)
+/* One request with one header (extra, else the session token). 0 on HTTP
+ * 200; resp must be cleaned up whatever the outcome. */
+static int imds_request(const struct imds_call *c, const char *method, const char *path,
+                        const struct aws_http_header *extra, struct aws_http_response *resp)
 {
     char url[1024];
-    const char *headers[1] = {extra_header ? extra_header : c->token_header};
+    const struct aws_http_header token = {"X-aws-ec2-metadata-token", c->token};
+    const struct aws_http_header *h = extra ? extra : &token;
     snprintf(url, sizeof(url), "%s%s", c->base, path);
-    struct creds_http_req req = {method, url, headers, headers[0] ? 1 : 0, NULL, 0,
-                                 IMDS_TIMEOUT_MS, IMDS_TIMEOUT_MS, 1};
+    struct creds_http_req req = {method, url, h, h->value ? 1 : 0, NULL, 0, IMDS_TIMEOUT_MS, IMDS_TIMEOUT_MS, 1};
     int rc = creds__http_fetch(&req, resp);
     if (rc)
         return rc;
-    if (resp->status != 200) {
-        long status = resp->status;
-        creds__http_resp_free(resp);
-        return status == 404 ? FW_ENOTFOUND : FW_EUNAVAILABLE;
-    }
+    if (resp->status != 200)
+        return resp->status == 404 ? FW_ENOTFOUND : FW_EUNAVAILABLE;
     return 0;
 }
 
 static int imds_token(struct imds_call *c)
 {
-    struct creds_http_resp resp;
-    if (imds_request(c, "PUT", "/latest/api/token", "X-aws-ec2-metadata-token-ttl-seconds: 21600", &resp) != 0)
-        return FW_ENOTFOUND;
-    if (resp.len == 0 || strpbrk(resp.body, "\r\n")) {
-        creds__http_resp_free(&resp);
-        return FW_ENOTFOUND;
-    }
-    c->token_header = xasprintf("X-aws-ec2-metadata-token: %s", resp.body);
-    creds__http_resp_free(&resp);
-    return 0;
+    static const struct aws_http_header ttl = {"X-aws-ec2-metadata-token-ttl-seconds", "21600"};
+    struct aws_http_response resp;
+    int rc = imds_request(c, "PUT", "/latest/api/token", &ttl, &resp);
+    if (!rc && (resp.body.len == 0 || strpbrk(buf_cstr(&resp.body), "\r\n") ||
+                strlen(buf_cstr(&resp.body)) != resp.body.len))
+        rc = FW_ENOTFOUND;
+    if (!rc)
+        c->token = xstrdup(buf_cstr(&resp.body));
+    aws_http_response_cleanup(&resp);
+    return rc ? FW_ENOTFOUND : 0;
 }
 
 /* The first line of the role listing: the instance profile's role. */
 static int imds_role(struct imds_call *c, char *role, size_t cap, struct aws_api_error *err)
 {
-    struct creds_http_resp resp;
+    struct aws_http_response resp;
     int rc = imds_request(c, "GET", IMDS_CREDS_PATH, NULL, &resp);
+    const char *body = buf_cstr(&resp.body);
+    size_t n = strcspn(body, "\r\n");
+    int bad = n == 0 || n >= cap || memchr(body, '/', n) || memchr(body, '?', n);
+    if (!rc)
+        snprintf(role, cap, "%.*s", (int)n, body);
+    aws_http_response_cleanup(&resp);
     if (rc == FW_ENOTFOUND)
         return creds__fail(err, FW_ENOTFOUND, "NoCredentials", "this instance has no IAM role attached");
     if (rc)
         return creds__fail(err, rc, "CredentialsUnavailable", "IMDS role listing failed (%s)", fw_err_name(rc));
-    size_t n = strcspn(resp.body, "\r\n");
-    int bad = n == 0 || n >= cap || memchr(resp.body, '/', n) || memchr(resp.body, '?', n);
-    snprintf(role, cap, "%.*s", (int)n, resp.body);
-    creds__http_resp_free(&resp);
     if (bad)
         return creds__fail(err, FW_EINVAL, "InvalidAnswer", "IMDS gave an unusable role name");
     return 0;
@@ -99,16 +100,17 @@ static int imds_role(struct imds_call *c, char *role, size_t cap, struct aws_api
 
 static int imds_creds(struct imds_call *c, const char *role, struct creds *out, struct aws_api_error *err)
 {
-    struct creds_http_resp resp;
+    struct aws_http_response resp;
     char path[512], source[96];
     snprintf(path, sizeof(path), "%s%s", IMDS_CREDS_PATH, role);
     snprintf(source, sizeof(source), "imds role %.80s", role);
     int rc = imds_request(c, "GET", path, NULL, &resp);
     if (rc)
-        return creds__fail(err, rc == FW_ENOTFOUND ? FW_EUNAVAILABLE : rc, "CredentialsUnavailable",
-                           "IMDS credentials for role %s failed (%s)", role, fw_err_name(rc));
-    rc = creds__parse_json_creds(resp.body, resp.len, source, out, err);
-    creds__http_resp_free(&resp);
+        rc = creds__fail(err, rc == FW_ENOTFOUND ? FW_EUNAVAILABLE : rc, "CredentialsUnavailable",
+                         "IMDS credentials for role %s failed (%s)", role, fw_err_name(rc));
+    else
+        rc = creds__parse_json_creds(buf_cstr(&resp.body), resp.body.len, source, out, err);
+    aws_http_response_cleanup(&resp);
     return rc;
 }
 
@@ -128,7 +130,7 @@ static int imds_get(struct creds_provider *p, struct creds *out, struct aws_api_
         rc = imds_role(&c, role, sizeof(role), err);
     if (!rc)
         rc = imds_creds(&c, role, out, err);
-    xfree_secret(c.token_header);
+    xfree_secret(c.token);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "aws/creds.h"
+#include "aws/http.h"
 
 /* ---- providers (creds.c) ---- */
 
@@ -111,32 +112,29 @@ const struct creds_ini_section *creds_ini_section(const struct creds_ini *ini, c
 /* Value of key in sec, or NULL (sec may be NULL). */
 const char *creds_ini_get(const struct creds_ini_section *sec, const char *key);
 
-/* ---- HTTP for credential endpoints (creds_http.c) ---- */
+/* ---- HTTP for credential endpoints (creds.c, over aws/http.h) ---- */
 
 #define CREDS_HTTP_MAX_BODY (64 * 1024)
 
 struct creds_http_req {
-    const char *method;               /* "GET", "PUT", "POST" */
+    const char *method;                     /* "GET", "PUT", "POST" */
     const char *url;
-    const char *const *headers;       /* "Name: value" lines */
+    const struct aws_http_header *headers;  /* values may be secrets: aws/http.c wipes its copies */
     size_t nheaders;
-    const char *body;                 /* NULL for none */
+    const char *body;                       /* NULL for none */
     size_t body_len;
-    long timeout_ms;                  /* whole transfer */
+    long timeout_ms;                        /* whole transfer */
     long connect_timeout_ms;
-    int no_proxy;                     /* 1 for link-local/loopback endpoints */
+    int no_proxy;                           /* 1 for link-local/loopback endpoints */
 };
 
-struct creds_http_resp {
-    long status;
-    char *body;                       /* NUL-terminated; wiped on free */
-    size_t len;
-};
-
-/* 0 when an HTTP answer came back (any status); FW_ETIMEOUT,
- * FW_EUNAVAILABLE (connect/transfer error), FW_ETOOBIG (body over the cap). */
-int creds__http_fetch(const struct creds_http_req *req, struct creds_http_resp *resp);
-void creds__http_resp_free(struct creds_http_resp *resp);
+/* One request on a fresh aws/http.c handle (credential fetches are rare:
+ * once per expiry), no redirects, the answer capped at CREDS_HTTP_MAX_BODY.
+ * resp is initialised here; always release it with
+ * aws_http_response_cleanup (which wipes the body). 0 when an HTTP answer
+ * came back (any status); FW_ETIMEOUT, FW_EUNAVAILABLE (connect, TLS or
+ * transfer error), FW_ETOOBIG (body over the cap) or FW_EINTERNAL. */
+int creds__http_fetch(const struct creds_http_req *req, struct aws_http_response *resp);
 
 /* Parses the JSON answer of the container and IMDS endpoints
  * (AccessKeyId, SecretAccessKey, Token, Expiration). 0 or FW_EINVAL. */

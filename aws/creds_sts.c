@@ -6,20 +6,22 @@
  * default, AWS_ENDPOINT_URL_STS honoured), answered in XML.
  *
  * The credentials layer cannot use aws/client.c (the client needs
- * credentials to exist first), hence this small self-contained path:
- * endpoint -> form -> sigv4 -> creds_http -> expat. The XML reader only
- * collects the few elements it needs, by name, each capped in size; the
- * buffers holding the secret key and session token are wiped on free.
+ * credentials to exist first), hence this small path of its own:
+ * endpoint -> form -> sigv4 -> aws/http.c -> aws/xml.c. The answer goes
+ * through the same hardened XML reader as every other AWS answer (DOCTYPE
+ * refused, depth and size capped); each field we read is capped in size,
+ * and the reader wipes its texts (the secret key and session token) on
+ * free, as aws/http.c does the body.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
-
 #include "aws/creds_internal.h"
 #include "aws/endpoint.h"
 #include "aws/sigv4.h"
+#include "aws/xml.h"
 #include "service/buf.h"
 #include "service/err.h"
 #include "service/mem.h"
@@ -50,73 +52,25 @@ char *creds__form_add(char *form, const char *key, const char *value)
 /* ------------------------------------------------------------------ */
 /* XML answer.                                                         */
 
-enum sts_field { F_AKID = 0, F_SECRET, F_TOKEN, F_EXPIRATION, F_CODE, F_MESSAGE, F_COUNT };
-
-static const char *const s_field_names[F_COUNT] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
-                                                   "Expiration",  "Code",            "Message"};
-
-struct sts_answer {
-    struct buf f[F_COUNT];
-    int cur;          /* field being read, or -1 */
-    int overflow;
-};
-
-static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+/* The text of the first element named name (anywhere under root) when it
+ * is present and within STS_FIELD_MAX, else NULL. *too_long is set when
+ * the element is there but over the cap. */
+static const char *field(const struct xml_node *root, const char *name, int *too_long)
 {
-    struct sts_answer *a = ud;
-    (void)attrs;
-    a->cur = -1;
-    for (int i = 0; i < F_COUNT; i++) {
-        if (!strcmp(name, s_field_names[i])) {
-            a->cur = i;
-            buf_reset(&a->f[i]);
-        }
-    }
+    const struct xml_node *n = xml_find(root, name);
+    if (n && n->text_len > STS_FIELD_MAX)
+        *too_long = 1;
+    return n && n->text_len && n->text_len <= STS_FIELD_MAX ? n->text : NULL;
 }
 
-static void XMLCALL on_end(void *ud, const XML_Char *name)
+static int answer_error(const struct xml_node *root, long status, struct aws_api_error *err)
 {
-    struct sts_answer *a = ud;
-    (void)name;
-    a->cur = -1;
-}
-
-static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
-{
-    struct sts_answer *a = ud;
-    if (a->cur >= 0 && buf_append(&a->f[a->cur], s, (size_t)len) != 0)
-        a->overflow = 1;
-}
-
-static void answer_free(struct sts_answer *a)
-{
-    for (int i = 0; i < F_COUNT; i++)
-        buf_free_secure(&a->f[i]);
-}
-
-/* 0 when the document is well-formed and no field overflowed. */
-static int answer_parse(struct sts_answer *a, const char *xml, size_t len)
-{
-    XML_Parser p = XML_ParserCreate("UTF-8");
-    if (!p)
-        return FW_EINTERNAL;
-    for (int i = 0; i < F_COUNT; i++)
-        buf_init(&a->f[i], STS_FIELD_MAX);
-    a->cur = -1;
-    a->overflow = 0;
-    XML_SetUserData(p, a);
-    XML_SetElementHandler(p, on_start, on_end);
-    XML_SetCharacterDataHandler(p, on_text);
-    int ok = XML_Parse(p, xml, (int)len, 1) == XML_STATUS_OK && !a->overflow;
-    XML_ParserFree(p);
-    return ok ? 0 : FW_EINVAL;
-}
-
-static int answer_error(const struct sts_answer *a, long status, struct aws_api_error *err)
-{
-    const char *code = a->f[F_CODE].len ? buf_cstr(&a->f[F_CODE]) : "UnknownError";
-    int rc = creds__fail(err, FW_EAWS, code, "STS: %s (HTTP %ld)",
-                         a->f[F_MESSAGE].len ? buf_cstr(&a->f[F_MESSAGE]) : "no message", status);
+    int too_long = 0;
+    const struct xml_node *e = xml_find(root, "Error");
+    const char *code = field(e ? e : root, "Code", &too_long), *msg = field(e ? e : root, "Message", &too_long);
+    if (!code)
+        code = "UnknownError";
+    int rc = creds__fail(err, FW_EAWS, code, "STS: %s (HTTP %ld)", msg ? msg : "no message", status);
     if (err) {
         err->http_status = (int)status;
         int throttled = !strcmp(code, "Throttling") || status == 429;
@@ -126,33 +80,38 @@ static int answer_error(const struct sts_answer *a, long status, struct aws_api_
     return rc;
 }
 
-static int answer_creds(const struct sts_answer *a, const char *source, struct creds *out,
+static int answer_creds(const struct xml_node *root, const char *source, struct creds *out,
                         struct aws_api_error *err)
 {
+    int too_long = 0;
     time_t expiration = 0;
-    if (!a->f[F_AKID].len || !a->f[F_SECRET].len || !a->f[F_TOKEN].len)
+    const struct xml_node *c = xml_find(root, "Credentials");
+    const char *akid = field(c, "AccessKeyId", &too_long), *secret = field(c, "SecretAccessKey", &too_long),
+               *token = field(c, "SessionToken", &too_long), *exp = field(c, "Expiration", &too_long);
+    if (too_long)
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer has a field over %d bytes", STS_FIELD_MAX);
+    if (!akid || !secret || !token)
         return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer lacks Credentials");
-    if (creds__parse_time(buf_cstr(&a->f[F_EXPIRATION]), &expiration) != 0)
+    if (creds__parse_time(exp ? exp : "", &expiration) != 0)
         return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer has a bad Expiration");
-    creds__set(out, buf_cstr(&a->f[F_AKID]), buf_cstr(&a->f[F_SECRET]), buf_cstr(&a->f[F_TOKEN]), expiration,
-               source);
+    creds__set(out, akid, secret, token, expiration, source);
     return 0;
 }
 
 int creds__sts_parse(const char *xml, size_t len, long http_status, const char *source, struct creds *out,
                      struct aws_api_error *err)
 {
-    struct sts_answer a;
-    int rc = answer_parse(&a, xml, len);
+    struct xml_node *root = NULL;
+    int rc = xml_parse(xml, len, &root);
     if (rc)
         rc = http_status == 200
                  ? creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer is not well-formed XML")
                  : creds__fail(err, FW_EAWS, "UnknownError", "STS answered HTTP %ld", http_status);
     else if (http_status != 200)
-        rc = answer_error(&a, http_status, err);
+        rc = answer_error(root, http_status, err);
     else
-        rc = answer_creds(&a, source, out, err);
-    answer_free(&a);
+        rc = answer_creds(root, source, out, err);
+    xml_free(root);   /* wipes the texts */
     return rc;
 }
 
@@ -169,7 +128,7 @@ static const char *sts_region(const struct creds_sts_call *call)
     return r ? r : "us-east-1";
 }
 
-/* Fills the signature headers (X-Amz-Date, Authorization, token). */
+/* Fills the signature header values (X-Amz-Date, Authorization, token). */
 static int sign(const struct creds_sts_call *call, const struct aws_endpoint *ep, char *hdr[3])
 {
     const struct sigv4_header h[] = {{"Host", ep->host}, {"Content-Type", STS_CONTENT_TYPE}};
@@ -181,23 +140,24 @@ static int sign(const struct creds_sts_call *call, const struct aws_endpoint *ep
     int rc = sigv4_sign(&req, &p, &res);
     if (rc)
         return rc;
-    hdr[0] = xasprintf("X-Amz-Date: %s", res.amz_date);
-    hdr[1] = xasprintf("Authorization: %s", buf_cstr(&res.authorization));
+    hdr[0] = xstrdup(res.amz_date);
+    hdr[1] = xstrdup(buf_cstr(&res.authorization));
     if (p.session_token)
-        hdr[2] = xasprintf("X-Amz-Security-Token: %s", p.session_token);
+        hdr[2] = xstrdup(p.session_token);
     buf_free(&res.authorization);
     return 0;
 }
 
 static int post(const struct creds_sts_call *call, const struct aws_endpoint *ep, char *const sig[3],
-                struct creds_http_resp *resp)
+                struct aws_http_response *resp)
 {
+    static const char *const sig_names[3] = {"X-Amz-Date", "Authorization", "X-Amz-Security-Token"};
     char url[600];
-    const char *headers[5] = {"Content-Type: " STS_CONTENT_TYPE, "Accept: text/xml"};
+    struct aws_http_header headers[5] = {{"Content-Type", STS_CONTENT_TYPE}, {"Accept", "text/xml"}};
     size_t n = 2;
     for (int i = 0; i < 3; i++) {
         if (sig[i])
-            headers[n++] = sig[i];
+            headers[n++] = (struct aws_http_header){sig_names[i], sig[i]};
     }
     snprintf(url, sizeof(url), "%s/", ep->url);
     struct creds_http_req req = {"POST", url, headers, n, call->form, strlen(call->form),
@@ -208,7 +168,7 @@ static int post(const struct creds_sts_call *call, const struct aws_endpoint *ep
 int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct aws_api_error *err)
 {
     struct aws_endpoint ep;
-    struct creds_http_resp resp;
+    struct aws_http_response resp;
     char *sig[3] = {NULL, NULL, NULL};
     const char *region = sts_region(call);
     int rc = endpoint_resolve(AWS_SVC_STS, region, call->env->fn, call->env->ud, &ep);
@@ -221,9 +181,10 @@ int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct
     for (int i = 0; i < 3; i++)
         xfree_secret(sig[i]);
     if (rc)
-        return creds__fail(err, rc, "CredentialsUnavailable", "STS at %s unreachable (%s)", ep.host,
-                           fw_err_name(rc));
-    rc = creds__sts_parse(resp.body, resp.len, resp.status, call->source, out, err);
-    creds__http_resp_free(&resp);
+        rc = creds__fail(err, rc, "CredentialsUnavailable", "STS at %s unreachable (%s)", ep.host,
+                         fw_err_name(rc));
+    else
+        rc = creds__sts_parse(buf_cstr(&resp.body), resp.body.len, resp.status, call->source, out, err);
+    aws_http_response_cleanup(&resp);
     return rc;
 }

@@ -508,6 +508,15 @@ static void test_parse_sts(void **state)
     assert_true(err.retryable);
     assert_int_equal(creds__sts_parse("<x>", 3, 200, "x", &c, &err), FW_EINVAL);
     assert_int_equal(creds__sts_parse("<a/>", 4, 200, "x", &c, &err), FW_EINVAL);
+    /* A DOCTYPE is refused (aws/xml.c): no entity can expand into the credentials. */
+    const char *laughs = "<!DOCTYPE r [<!ENTITY a \"ASIA\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+                         "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>&b;</AccessKeyId>"
+                         "<SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
+                         "<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult>"
+                         "</AssumeRoleResponse>";
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(creds__sts_parse(laughs, strlen(laughs), 200, "x", &c, &err), FW_EINVAL);
+    assert_null(c.access_key_id);
 }
 
 static void test_secret_file(void **state)
