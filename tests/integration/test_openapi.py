@@ -212,6 +212,18 @@ class Checker(unittest.TestCase):
             with self.subTest(inst=inst, schema=schema):
                 self.assertNotEqual(self.v(inst, schema), [])
 
+    def test_strict_mode_refuses_undocumented_properties(self):
+        schema = {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {}}}}}
+        doc = {"a": {"b": 1, "c": 2}}
+        self.assertEqual(oc.validate(doc, schema, SPEC), [])
+        errs = oc.validate(doc, schema, SPEC, strict=True)
+        self.assertEqual(len(errs), 1)
+        self.assertIn("'c'", errs[0])
+        open_schema = {"type": "object", "properties": {"a": {}}, "additionalProperties": True}
+        self.assertEqual(oc.validate({"a": 1, "z": 2}, open_schema, SPEC, strict=True), [])
+        self.assertTrue(oc.check_response(SPEC, "GET", "/healthz", 200, "application/json",
+                                          '{"status": "ok", "version": "1", "uptime": 3}', strict=True))
+
     def check(self, method, path, status, body, ct="application/json"):
         return oc.check_response(SPEC, method, path, status, ct, json.dumps(body) if body is not None else "")
 

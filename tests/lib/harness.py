@@ -8,7 +8,8 @@ Environment (set by tests/run.sh; defaults work from a local build):
   FW_REDIS_SERVER  redis-server path
   FW_AWSEMU        tests/awsemu/awsemu.py path
   FW_VALIDATE_RESPONSES=1  check every response of Fleetwarden.request against
-                   openapi/openapi.yaml (tests/lib/openapi_check.py); mismatches go
+                   openapi/openapi.yaml (tests/lib/openapi_check.py); "strict" also
+                   refuses properties the spec does not document; mismatches go
                    to DIR/openapi-mismatches.jsonl and fail the test (ServiceTestCase
                    tearDown) or, for a Fleetwarden used directly, its stop()
 """
@@ -262,9 +263,10 @@ class Fleetwarden:
             resp = Response(r.status, r.getheaders(), b"" if streaming else r.read())
         finally:
             conn.close()
-        if os.environ.get("FW_VALIDATE_RESPONSES") == "1":
+        mode = os.environ.get("FW_VALIDATE_RESPONSES")
+        if mode in ("1", "strict"):
             openapi_check.record(self.mismatch_path, method, path, resp.status, resp.header("Content-Type"),
-                                 resp.body)
+                                 resp.body, strict=mode == "strict")
         return resp
 
 

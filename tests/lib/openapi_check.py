@@ -7,7 +7,10 @@ Two parts:
   prefixItems, $ref to '#/...', allOf/oneOf/anyOf/not, minimum/maximum,
   exclusiveMinimum/exclusiveMaximum, minLength/maxLength, minItems/maxItems,
   pattern, format date-time/uri/email. Returns a list of error strings
-  ("$.items[0].id: ..."), empty when the instance is valid.
+  ("$.items[0].id: ..."), empty when the instance is valid. strict=True
+  also refuses properties an object schema does not list when it says
+  nothing about additionalProperties (an undocumented field: the code
+  and the contract drifted apart), which JSON Schema itself allows.
 - check_response(spec, method, path, status, content_type, body): finds the
   operation for (method, path template, status) and validates the body
   against its schema. A response whose path, method or status is not in the
@@ -93,14 +96,14 @@ def _short(v):
     return s if len(s) <= 60 else s[:57] + "..."
 
 
-def validate(instance, schema, spec, where="$"):
+def validate(instance, schema, spec, where="$", strict=False):
     """Errors of instance against schema (a list of strings; empty = valid)."""
     errs = []
-    _validate(instance, schema, spec, where, errs, 0)
+    _validate(instance, schema, spec, where, errs, 0, strict)
     return errs
 
 
-def _validate(v, s, spec, where, errs, depth):
+def _validate(v, s, spec, where, errs, depth, strict=False):
     if depth > 64:
         errs.append(f"{where}: schema nesting too deep")
         return
@@ -110,7 +113,7 @@ def _validate(v, s, spec, where, errs, depth):
         errs.append(f"{where}: no value is allowed here")
         return
     if "$ref" in s:
-        _validate(v, resolve(spec, s["$ref"]), spec, where, errs, depth + 1)
+        _validate(v, resolve(spec, s["$ref"]), spec, where, errs, depth + 1, strict)
     if "type" in s:
         types = s["type"] if isinstance(s["type"], list) else [s["type"]]
         if not any(_type_ok(v, t) for t in types):
@@ -121,12 +124,12 @@ def _validate(v, s, spec, where, errs, depth):
     if "enum" in s and v not in s["enum"]:
         errs.append(f"{where}: {_short(v)} is not one of {s['enum']}")
     for sub in s.get("allOf", []):
-        _validate(v, sub, spec, where, errs, depth + 1)
+        _validate(v, sub, spec, where, errs, depth + 1, strict)
     if "anyOf" in s:
-        if not any(not validate_sub(v, sub, spec, where, depth) for sub in s["anyOf"]):
+        if not any(not validate_sub(v, sub, spec, where, depth, strict) for sub in s["anyOf"]):
             errs.append(f"{where}: matches none of anyOf")
     if "oneOf" in s:
-        n = sum(1 for sub in s["oneOf"] if not validate_sub(v, sub, spec, where, depth))
+        n = sum(1 for sub in s["oneOf"] if not validate_sub(v, sub, spec, where, depth, strict))
         if n != 1:
             errs.append(f"{where}: matches {n} of oneOf (exactly one needed)")
     if "not" in s and not validate_sub(v, s["not"], spec, where, depth):
@@ -136,14 +139,14 @@ def _validate(v, s, spec, where, errs, depth):
     elif isinstance(v, (int, float)) and not isinstance(v, bool):
         _number(v, s, where, errs)
     elif isinstance(v, list):
-        _array(v, s, spec, where, errs, depth)
+        _array(v, s, spec, where, errs, depth, strict)
     elif isinstance(v, dict):
-        _object(v, s, spec, where, errs, depth)
+        _object(v, s, spec, where, errs, depth, strict)
 
 
-def validate_sub(v, s, spec, where, depth):
+def validate_sub(v, s, spec, where, depth, strict=False):
     errs = []
-    _validate(v, s, spec, where, errs, depth + 1)
+    _validate(v, s, spec, where, errs, depth + 1, strict)
     return errs
 
 
@@ -170,7 +173,7 @@ def _number(v, s, where, errs):
         errs.append(f"{where}: {v} is not less than {s['exclusiveMaximum']}")
 
 
-def _array(v, s, spec, where, errs, depth):
+def _array(v, s, spec, where, errs, depth, strict):
     if "minItems" in s and len(v) < s["minItems"]:
         errs.append(f"{where}: fewer than {s['minItems']} items")
     if "maxItems" in s and len(v) > s["maxItems"]:
@@ -179,10 +182,10 @@ def _array(v, s, spec, where, errs, depth):
     for i, item in enumerate(v):
         sub = prefix[i] if i < len(prefix) else s.get("items")
         if sub is not None:
-            _validate(item, sub, spec, f"{where}[{i}]", errs, depth + 1)
+            _validate(item, sub, spec, f"{where}[{i}]", errs, depth + 1, strict)
 
 
-def _object(v, s, spec, where, errs, depth):
+def _object(v, s, spec, where, errs, depth, strict):
     for k in s.get("required", []):
         if k not in v:
             errs.append(f"{where}: required property {k!r} is missing")
@@ -193,17 +196,23 @@ def _object(v, s, spec, where, errs, depth):
         matched = False
         if k in props:
             matched = True
-            _validate(item, props[k], spec, f"{where}.{k}", errs, depth + 1)
+            _validate(item, props[k], spec, f"{where}.{k}", errs, depth + 1, strict)
         for pat, sub in pattern_props.items():
             if re.search(pat, k):
                 matched = True
-                _validate(item, sub, spec, f"{where}.{k}", errs, depth + 1)
+                _validate(item, sub, spec, f"{where}.{k}", errs, depth + 1, strict)
         if matched:
             continue
         if extra is False:
             errs.append(f"{where}: property {k!r} is not allowed")
         elif isinstance(extra, dict):
-            _validate(item, extra, spec, f"{where}.{k}", errs, depth + 1)
+            _validate(item, extra, spec, f"{where}.{k}", errs, depth + 1, strict)
+        elif strict and props and "additionalProperties" not in s and not _composed(s):
+            errs.append(f"{where}: property {k!r} is not in the spec (document it)")
+
+
+def _composed(s):
+    return any(k in s for k in ("$ref", "allOf", "anyOf", "oneOf"))
 
 
 # ---- routing a response to its place in the spec ----
@@ -244,21 +253,21 @@ def _is_json(media):
     return media == "application/json" or media.endswith("+json")
 
 
-def _problem_check(spec, status, content_type, body, what):
+def _problem_check(spec, status, content_type, body, what, strict=False):
     media = _media(content_type)
     if status in (204, 304) or not body:
         return []
     if media != "application/problem+json":
         return [f"{what}: expected application/problem+json, got {content_type!r}"]
-    return _body_errors(spec, {"$ref": "#/components/schemas/Problem"}, body, what)
+    return _body_errors(spec, {"$ref": "#/components/schemas/Problem"}, body, what, strict)
 
 
-def _body_errors(spec, schema, body, what):
+def _body_errors(spec, schema, body, what, strict=False):
     try:
         doc = json.loads(body)
     except ValueError as e:
         return [f"{what}: body is not JSON ({e})"]
-    return [f"{what}: {e}" for e in validate(doc, schema, spec)]
+    return [f"{what}: {e}" for e in validate(doc, schema, spec, strict=strict)]
 
 
 def find_response(spec, op, status):
@@ -270,14 +279,14 @@ def find_response(spec, op, status):
     return None
 
 
-def check_response(spec, method, path, status, content_type, body):
-    """Mismatches (list of strings) of one response against the spec."""
+def check_response(spec, method, path, status, content_type, body, strict=False):
+    """Mismatches (list of strings) of one response against the spec (strict: see validate)."""
     method = method.upper()
     what = f"{method} {path.split('?', 1)[0]} -> {status}"
     tmpl = match_path(spec, path)
     if tmpl is None:
         if status == 404:
-            return _problem_check(spec, status, content_type, body, what)
+            return _problem_check(spec, status, content_type, body, what, strict)
         return [f"{what}: path is not in the spec"]
     ops = spec["paths"][tmpl]
     what = f"{method} {tmpl} -> {status}"
@@ -285,7 +294,7 @@ def check_response(spec, method, path, status, content_type, body):
     op = ops.get(look.lower())
     if op is None:
         if method == "OPTIONS" or status == 405:
-            return _problem_check(spec, status, content_type, body, what)
+            return _problem_check(spec, status, content_type, body, what, strict)
         return [f"{what}: method is not in the spec for this path"]
     resp = find_response(spec, op, status)
     if resp is None:
@@ -307,10 +316,10 @@ def check_response(spec, method, path, status, content_type, body):
     schema = content[media].get("schema")
     if schema is None or not _is_json(media):
         return []
-    return _body_errors(spec, schema, body, what)
+    return _body_errors(spec, schema, body, what, strict)
 
 
-def record(path_file, method, path, status, content_type, body, spec=None):
+def record(path_file, method, path, status, content_type, body, spec=None, strict=False):
     """Checks one response; appends each mismatch as a JSON line to path_file.
 
     Returns the mismatches. Never raises on a bad response; an internal error
@@ -320,7 +329,7 @@ def record(path_file, method, path, status, content_type, body, spec=None):
         spec = spec or load_spec()
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        errs = check_response(spec, method, path, status, content_type, body)
+        errs = check_response(spec, method, path, status, content_type, body, strict)
     except Exception as e:  # noqa: BLE001 - a checker bug must show, not hide
         errs = [f"{method} {path} -> {status}: checker error {e!r}"]
     if errs:
