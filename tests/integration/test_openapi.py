@@ -98,6 +98,12 @@ class SpecFile(unittest.TestCase):
         self.assertEqual(report["totals"]["errors"] + report["totals"]["warnings"], 0, "\n".join(problems))
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
 
+    def test_spec_is_ascii(self):
+        # openapi/yaml2c.py embeds the JSON as a C char array: a byte over 127 does not compile.
+        with open(os.path.join(ROOT, "openapi", "openapi.yaml"), encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                self.assertTrue(line.isascii(), f"openapi.yaml:{n} has a non-ASCII character")
+
     def test_route_tables_and_spec_are_the_same_set(self):
         code = code_routes()
         spec = spec_operations()
