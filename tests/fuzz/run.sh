@@ -26,7 +26,7 @@ declare -A DICT=(
   [route_tokens]=json [route_claims]=json [route_templates]=json [route_incidents]=json
   [route_watch]=json [fleet_spec]=json [watch_settings]=json [template_check]=json
   [aws_xml]=xml [aws_err]=awserr [sigv4]=sigv4 [keys_csr]=pem [config]=config
-  [creds_ini]=ini [creds_answers]=creds [router]=router
+  [creds_ini]=ini [creds_answers]=creds [router]=router [job_payload]=json
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=($(printf '%s\n' "${!DICT[@]}" | sort))
@@ -47,8 +47,9 @@ build() {
       >"$BUILD.setup.log" 2>&1 || { tail -30 "$BUILD.setup.log"; return 1; }
   fi
   local t names=()
-  for t in "${TARGETS[@]}"; do names+=("fuzz_$t"); done
-  meson compile -C "$BUILD" "${names[@]}" >"$BUILD.compile.log" 2>&1 || { tail -40 "$BUILD.compile.log"; return 1; }
+  for t in "${TARGETS[@]}"; do names+=("tests/fuzz/fuzz_$t"); done
+  # ninja regenerates build.ninja first when a meson.build changed, so new targets are known.
+  ninja -C "$BUILD" "${names[@]}" >"$BUILD.compile.log" 2>&1 || { tail -40 "$BUILD.compile.log"; return 1; }
 }
 
 # Runs one target; prints one result line; returns libFuzzer's status.
