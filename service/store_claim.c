@@ -639,6 +639,21 @@ int store_claim_rotation_due(const char *id, long long due_ms)
     return rc;
 }
 
+int store_claim_rotation_due_nx(const char *id, long long due_ms)
+{
+    struct cmdv v = {0};
+    cv_add(&v, "ZADD");
+    cv_addf(&v, "%sclaims:rotdue", store_prefix());
+    cv_add(&v, "NX");
+    cv_addf(&v, "%lld", due_ms);
+    cv_add(&v, id);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
 static const char s_take_lua[] =
     "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])\n"
     "if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end\n"

@@ -143,6 +143,8 @@ int store_claim_idem_bind(const char *key_hash, const char *body_hash, const cha
 
 /* Automatic rotation: sets (or clears, due_ms <= 0) the claim's due time. */
 int store_claim_rotation_due(const char *id, long long due_ms);
+/* The same, but only when the claim has no due time yet (ZADD NX). */
+int store_claim_rotation_due_nx(const char *id, long long due_ms);
 /* Takes up to max claims whose rotation is due at now_ms (removing them
  * from the due set). ids is a new array of strings. */
 int store_claim_rotation_take(long long now_ms, int max, json_t **ids);

@@ -9,6 +9,10 @@
  * certificate INACTIVE and enqueues a delayed claim.delete for the end of
  * the retention period. Every step is recorded, and the follow-up jobs are
  * unique per claim, so a retried job enqueues nothing twice.
+ *
+ * claim.autorotate first sweeps the fleets with a rotation period and gives
+ * each active claim without a due time one (claims made before the period
+ * was set), then enqueues claim.rotate for the claims that are due.
  */
 #include "claim_rotate.h"
 
@@ -26,6 +30,7 @@
 #include "jobs/worker.h"
 #include "service/err.h"
 #include "service/log.h"
+#include "service/store_fleet.h"
 
 #define SCHEDULE_NAME "claims.autorotate"
 
@@ -36,15 +41,20 @@ static long scan_interval_s(void)
     return s >= 1 && s <= 86400 ? s : 60;
 }
 
+static atomic_int s_installed;
+
+int claim_rotate_schedule_install(void)
+{
+    if (jobs_schedule_upsert(SCHEDULE_NAME, "claim.autorotate", "{}", scan_interval_s(), 0))
+        return FW_EREDIS;
+    atomic_store(&s_installed, 1);
+    return 0;
+}
+
 static void ensure_schedule(void)
 {
-    static atomic_int s_done;
-    if (atomic_load(&s_done))
-        return;
-    if (jobs_schedule_upsert(SCHEDULE_NAME, "claim.autorotate", "{}", scan_interval_s(), 0))
+    if (!atomic_load(&s_installed) && claim_rotate_schedule_install())
         log_fields(LOG_WARN, "could not create the automatic claim rotation schedule", 0);
-    else
-        atomic_store(&s_done, 1);
 }
 
 static double uniform01(void)
@@ -185,12 +195,73 @@ static void rotate_due(const char *id)
     json_decref(f);
 }
 
+/* Due time for an active claim found by the sweep: as at activation, or,
+ * when that is past, spread over the next min(period, 1 h). */
+static long long sweep_due(const json_t *c, double period_s)
+{
+    const char *a = json_string_value(json_object_get(c, "activated"));
+    const char *pred = json_string_value(json_object_get(c, "predecessor"));
+    long long now = claim_now_ms(), act = a ? strtoll(a, 0, 10) : now;
+    double u = uniform01();
+    long long due = act + (long long)(period_s * 1000.0 * (pred && pred[0] ? 1.0 : 0.5 + 0.5 * u));
+    if (due < now)
+        due = now + (long long)(u * (period_s < 3600 ? period_s : 3600) * 1000.0);
+    return due;
+}
+
+/* Gives every active claim of a rotating fleet a due time if it has none
+ * (claims made before the fleet's rotation period was set). */
+static void sweep_fleet(const char *fleet, double period_s)
+{
+    char *cursor = 0;
+    do {
+        json_t *items = 0;
+        char *next = 0;
+        if (store_claim_list(fleet, "active", 500, cursor, &items, &next))
+            break;
+        size_t i;
+        json_t *c;
+        json_array_foreach(items, i, c)
+        {
+            const char *ks = json_string_value(json_object_get(c, "keySource"));
+            const char *succ = json_string_value(json_object_get(c, "successor"));
+            if (ks && strcmp(ks, "csr") && !(succ && succ[0]))
+                store_claim_rotation_due_nx(json_string_value(json_object_get(c, "id")), sweep_due(c, period_s));
+        }
+        json_decref(items);
+        free(cursor);
+        cursor = next;
+    } while (cursor);
+    free(cursor);
+}
+
+static void sweep(void)
+{
+    json_t *names = 0;
+    if (store_fleet_list_names(&names))
+        return;
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        json_t *fleet = 0;
+        if (store_fleet_get(json_string_value(n), &fleet))
+            continue;
+        double p = claim_rotation_period_s(fleet);
+        if (p > 0)
+            sweep_fleet(json_string_value(n), p);
+        json_decref(fleet);
+    }
+    json_decref(names);
+}
+
 int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)payload;
     (void)ud;
     json_t *ids = 0;
     int total = 0, rc;
+    sweep();
     do {
         rc = store_claim_rotation_take(claim_now_ms(), 200, &ids);
         size_t i, n = rc ? 0 : json_array_size(ids);

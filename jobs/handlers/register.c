@@ -62,5 +62,7 @@ int handlers_register_all(void)
      * next start (the schedule is kept in Redis once created). */
     if (watch_schedule_install())
         log_msg(LOG_WARN, "could not create the watch.cycle schedule (Redis unreachable?)");
+    if (claim_rotate_schedule_install())
+        log_msg(LOG_WARN, "could not create the claims.autorotate schedule (Redis unreachable?)");
     return 0;
 }

@@ -361,6 +361,22 @@ class AutoRotation(ClaimsBase):
             scores = [float(x) for x in dues[1::2]]
             self.assertGreaterEqual(len(set(scores)), 1)
 
+    def test_rotation_period_set_after_the_claims_exist(self):
+        self.env.make_fleet("later")
+        c = self.create(fleet="later")
+        rotation = {"periodDays": 2 / 86400, "graceSeconds": 1, "retentionSeconds": 60}
+        g = self.env.req("GET", "/v1/fleets/later", token=self.env.read)
+        r = None
+        if g.status == 200 and g.header("ETag"):
+            r = self.env.req("PATCH", "/v1/fleets/later", body={"rotation": rotation}, token=self.env.admin,
+                             headers={"If-Match": g.header("ETag")})
+        if r is None or r.status != 200:
+            self.env.redis.command("HSET", "fw:fleet:later", "j:settings",
+                                   json.dumps({"rotation": rotation, "watch": {}}))
+        o = self.env.wait_claim(c["id"], ["rotating", "inactive"], timeout=30)
+        self.assertIsNotNone(o["successor"])
+        self.env.wait_claim(o["successor"], ["active", "rotating", "inactive"])
+
 
 class StartupNeedsKek(unittest.TestCase):
     """serve and worker refuse to start without a usable key-encryption key."""
