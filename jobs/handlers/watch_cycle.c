@@ -226,8 +226,8 @@ static void fleet_status(const struct watch_plan *p, size_t fi)
             miss += p->c[i].metric == WATCH_METRIC_MISSING;
         }
     const struct watch_fleet *f = &p->f[fi];
-    json_t *st = json_pack("{s:I, s:I, s:s?}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
-                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : 0);
+    json_t *st = json_pack("{s:I, s:I, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
+                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none");
     json_t *doc = 0;
     if (!store_fleet_get(f->name, &doc) && !json_equal(json_object_get(doc, "watchStatus"), st))
         store_fleet_set(f->name, "watchStatus", st);
