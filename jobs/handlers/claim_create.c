@@ -117,7 +117,7 @@ static int cert_matches(struct create_run *r, const char *cert_id, struct iot_ce
            !strcmp(ki.fp, fp);
 }
 
-/* Appends the ids of certificates created at or after since_s (epoch s)
+/* Appends {id, at} of the certificates created at or after since_s (epoch s)
  * to ids: ListCertificates newest first, stopping at the first older page
  * entry, so the cost does not grow with the account's older certificates. */
 static int list_recent(struct create_run *r, double since_s, json_t *ids)
@@ -145,7 +145,8 @@ static int list_recent(struct create_run *r, double since_s, json_t *ids)
             if (json_number_value(json_object_get(v, "creationDate")) < since_s)
                 more = 0;
             else if (json_string_value(json_object_get(v, "certificateId")))
-                json_array_append(ids, json_object_get(v, "certificateId"));
+                json_array_append_new(ids, json_pack("{s:O,s:f}", "id", json_object_get(v, "certificateId"),
+                                                     "at", json_number_value(json_object_get(v, "creationDate"))));
         }
         const char *next = json_string_value(json_object_get(reply.json, "nextMarker"));
         more = more && next && next[0] && strlen(next) < sizeof marker;
@@ -154,6 +155,17 @@ static int list_recent(struct create_run *r, double since_s, json_t *ids)
         aws_reply_cleanup(&reply);
     }
     return 0;
+}
+
+struct near {
+    const char *id;
+    double dist; /* seconds between its creation and our request */
+};
+
+static int near_cmp(const void *a, const void *b)
+{
+    double x = ((const struct near *)a)->dist, y = ((const struct near *)b)->dist;
+    return (x > y) - (x < y);
 }
 
 /* Looks for a certificate made for this claim by an earlier run whose
@@ -165,18 +177,32 @@ static int find_existing(struct create_run *r)
     if (!req)
         return 0;
     json_t *ids = json_array();
-    int found = list_recent(r, (double)strtoll(req, 0, 10) / 1000.0 - FIND_SLACK_S, ids);
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-    {
+    double req_s = (double)strtoll(req, 0, 10) / 1000.0;
+    int found = list_recent(r, req_s - FIND_SLACK_S, ids);
+    /* Describe the certificates made closest to our request first: in a bulk run the window
+     * holds hundreds of other claims' certificates, and describing them all (rate-limited)
+     * made a recovery take minutes. */
+    size_t n = json_array_size(ids), i;
+    struct near *order = found ? 0 : calloc(n ? n : 1, sizeof *order);
+    if (!found && !order)
+        found = FW_EINTERNAL;
+    for (i = 0; order && i < n; i++) {
+        json_t *v = json_array_get(ids, i);
+        order[i].id = json_string_value(json_object_get(v, "id"));
+        double d = json_number_value(json_object_get(v, "at")) - req_s;
+        order[i].dist = d < 0 ? -d : d;
+    }
+    if (order)
+        qsort(order, n, sizeof *order, near_cmp);
+    for (i = 0; order && i < n && !found; i++) {
         struct iot_certificate c = {0};
-        if (!found && cert_matches(r, json_string_value(v), &c)) {
+        if (cert_matches(r, order[i].id, &c)) {
             found = record_cert(r, &c) ? -1 : 1;
             log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
         }
         iot_certificate_cleanup(&c);
     }
+    free(order);
     json_decref(ids);
     return found;
 }
