@@ -66,7 +66,7 @@ static void openapi(struct http_req *req, struct http_resp *resp)
 static const struct route s_routes[] = {
     {"GET", "/healthz", SCOPE_NONE, 0, healthz},
     {"GET", "/readyz", SCOPE_NONE, 0, readyz},
-    {"GET", "/metrics", SCOPE_NONE, 0, metrics},
+    {"GET", "/metrics", SCOPE_NONE, ROUTE_METRICS, metrics},
     {"GET", "/openapi.json", SCOPE_NONE, 0, openapi},
 };
 

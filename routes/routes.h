@@ -18,6 +18,7 @@ typedef void(route_fn)(struct http_req *req, struct http_resp *resp);
 
 #define ROUTE_JSON 1u      /* body must be a JSON object (400 otherwise) */
 #define ROUTE_NOAUDIT 2u   /* a mutating route that audits itself or must not be audited */
+#define ROUTE_METRICS 4u   /* public unless FLEETWARDEN_METRICS_PUBLIC=false, then read scope */
 
 struct route {
     const char *method;

@@ -83,7 +83,6 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
     st->conn = conn;
     st->start_ns = mono_ns();
     buf_init(&st->body, BODY_MAX);
-    set_request_id(st);
     st->req.request_id = st->request_id;
     st->req.svc = srv->svc;
     st->req.impl = st;
@@ -101,6 +100,15 @@ static int declared_too_big(struct MHD_Connection *conn)
     return end != cl && n > BODY_MAX;
 }
 
+/* MHD's URI logger sees the raw request target before decoding; the state
+ * it returns becomes the request's *con_cls, so it starts each request. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_state *st = req_begin(cls, conn);
+    st->raw_nul = strstr(uri, "%00") != NULL;
+    return st;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -110,6 +118,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st) {
         st = req_begin(cls, conn);
         *con_cls = st;
+    }
+    if (!st->method) {
+        /* Headers are parsed only now (the URI logger ran on the request line). */
+        set_request_id(st);
         st->method = method;
         st->url = url;
         if (declared_too_big(conn)) {
@@ -155,9 +167,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     double secs = (double)(mono_ns() - st->start_ns) / 1e9;
-    log_access(st, secs);
-    metrics_observe_request(srv->svc->metrics, st->method ? st->method : "", st->route ? st->route : "unmatched",
-                            st->resp.status, secs);
+    if (st->method) { /* requests dropped before their headers ended are not logged */
+        log_access(st, secs);
+        metrics_observe_request(srv->svc->metrics, st->method, st->route ? st->route : "unmatched",
+                                st->resp.status, secs);
+    }
     server__req_free(st);
     *con_cls = 0;
     atomic_fetch_sub(&srv->inflight, 1);
@@ -209,7 +223,8 @@ int server_start(struct fw_service *svc, struct server **out, char *err, size_t 
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(flags, 0, 0, 0, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+                                   MHD_OPTION_CONNECTION_TIMEOUT,
                                    (unsigned)svc->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
                                    (unsigned)svc->cfg.max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);

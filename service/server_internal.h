@@ -26,6 +26,7 @@ struct req_state {
     long long start_ns;
     struct buf body;
     int toobig;                /* body exceeded 1 MiB */
+    int raw_nul;               /* the raw URI had %00: MHD's decoded path would be cut at it */
     int responded;             /* a response was queued */
     char request_id[129];
     const char *route;         /* matched pattern (static), for metrics */

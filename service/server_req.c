@@ -293,7 +293,10 @@ static void run_route(struct req_state *st, const struct route *r, struct router
     }
     st->req.body = st->body.ptr;
     st->req.body_len = st->body.len;
-    if (r->scope != SCOPE_NONE && authenticate(st, r->scope))
+    enum auth_scope need = r->scope;
+    if ((r->flags & ROUTE_METRICS) && !st->svc->cfg.metrics_public)
+        need = SCOPE_READ;
+    if (need != SCOPE_NONE && authenticate(st, need))
         return;
     if ((r->flags & ROUTE_JSON) && parse_json_body(st))
         return;
@@ -302,6 +305,10 @@ static void run_route(struct req_state *st, const struct route *r, struct router
 
 int server__respond(struct req_state *st)
 {
+    if (st->raw_nul) {
+        http_problem(&st->resp, 400, 0, "the request target contains an encoded NUL byte (%00)");
+        return send_resp(st);
+    }
     if (st->toobig) {
         http_problem(&st->resp, 413, 0, "the request body is larger than 1 MiB");
         return send_resp(st);

@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
 done
 
 install_missing() {
-  bash deploy/local/install-packages.sh
+  bash deploy/local/install-packages.sh || return 1
+  bash tests/tools/install-npm-tools.sh || echo "WARNING: Redocly CLI not installed; the OpenAPI lint test will fail"
 }
 
 build() {
@@ -66,7 +67,7 @@ integration_tests() {
   local args=(tests/integration tests/awsemu/tests --json "$json")
   [ -n "$PATTERN" ] && args+=(-k "$PATTERN")
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
-    FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" \
+    FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     /usr/bin/python3 tests/lib/runner.py "${args[@]}" 2>&1

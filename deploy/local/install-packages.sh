@@ -7,6 +7,9 @@ while read -r p; do
   case "$p" in ''|'#'*) continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done < "$here/packages.txt"
+# npm comes with some Node.js builds (e.g. NodeSource's, which conflicts with Debian's npm package):
+# ask for Debian's npm only where no npm command exists.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}" >&2
 sudo=""

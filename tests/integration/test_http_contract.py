@@ -143,6 +143,11 @@ class HttpContract(ServiceTestCase):
                      "/v1/audit"):
             self.assertIn(path, spec["paths"])
 
+    def test_encoded_nul_in_path_is_400(self):
+        r = self.fw.request("GET", "/healthz%00.txt")
+        p = self.assertProblem(r, 400)
+        self.assertIn("NUL", p["detail"])
+
     def test_limit_validation(self):
         for bad in ("0", "501", "x", "-1"):
             r = self.fw.request("GET", f"/v1/tokens?limit={bad}", token=self.admin)

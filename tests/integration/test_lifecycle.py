@@ -140,5 +140,19 @@ def _refused(port):
         return True
 
 
+class PrivateMetrics(unittest.TestCase):
+    def test_metrics_need_a_token_when_not_public(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_METRICS_PUBLIC": "false"}, args=("serve", "--no-workers")).start()
+        try:
+            self.assertEqual(fw.request("GET", "/metrics").status, 401)
+            r = fw.request("GET", "/metrics", token=fw.token("read"))
+            self.assertEqual(r.status, 200)
+            self.assertIn("fleetwarden_build_info", r.body.decode())
+        finally:
+            fw.stop()
+            redis.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
