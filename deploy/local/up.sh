@@ -69,11 +69,16 @@ fleetwarden is running on http://127.0.0.1:8080 (logs in .local/, stop with depl
 Your admin token (shown once):
   export TOKEN=$TOKEN
 
-Try:
-  curl -s http://127.0.0.1:8080/readyz
-  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/tokens
-  curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-       -d '{"name":"portal","scope":"operate"}' http://127.0.0.1:8080/v1/tokens
-  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/audit
-  curl -s http://127.0.0.1:8080/openapi.json | head -c 300
+Try the whole AWS setup against the local emulator (jq is optional; everything answers JSON):
+  H="Authorization: Bearer \$TOKEN"; API=http://127.0.0.1:8080
+  curl -s -H "\$H" -d '{"name":"demo"}' \$API/v1/fleets                 # 202: the fleet.setup job
+  curl -s -H "\$H" "\$API/v1/jobs/JOB_ID?wait=30"                       # waits until the setup is done
+  curl -s -H "\$H" \$API/v1/fleets/demo                                  # every resource with its ARN
+  curl -s -H "\$H" "\$API/v1/claims?fleet=demo"                          # the first claim certificate
+  curl -s -H "\$H" \$API/v1/claims/CLAIM_ID/bundle                       # cert + private key + config, once
+  curl -s -H "\$H" -d '{}' \$API/v1/fleets/demo/claims                   # another claim
+  curl -s -H "\$H" -d '{"reason":"leaked"}' \$API/v1/claims/CLAIM_ID/disable
+  curl -s -H "\$H" \$API/v1/fleets/demo/greengrass-config                # nucleus config.yaml
+  curl -s -H "\$H" \$API/v1/audit                                       # who did what
+  open http://127.0.0.1:8080/docs                                        # the API reference
 MSG
