@@ -101,9 +101,13 @@ int webhook_url_check(const char *url, const char *allow_http_hosts, char *why, 
     size_t len = strlen(url);
     if (len > 2048)
         return fail(why, whylen, "must be at most 2048 characters");
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
         if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
             return fail(why, whylen, "must not contain spaces or control characters");
+        /* Characters RFC 3986 never allows unencoded in a URL. */
+        if (strchr("\"\\<>^`{|}", url[i]))
+            return fail(why, whylen, "must not contain \" \\ < > ^ ` { | } (percent-encode them, RFC 3986)");
+    }
     if (strchr(url, '#'))
         return fail(why, whylen, "must not contain a fragment");
     int https = !strncmp(url, "https://", 8);
