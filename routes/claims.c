@@ -64,11 +64,16 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *cla
     char href[200];
     snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
     json_t *f = 0;
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
-    if (!store_claim_get(claim_id, &f)) {
-        json_object_set_new(body, "claim", claims_view(f));
-        json_decref(f);
+    int rc = store_claim_get(claim_id, &f);
+    if (rc) {
+        /* The job is queued but the claim cannot be read back (Redis went away): 503, so the
+         * client retries (with its Idempotency-Key, the retry replays this answer in full). */
+        store_failed(resp, rc);
+        return;
     }
+    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
+    json_object_set_new(body, "claim", claims_view(f));
+    json_decref(f);
     if (extra_name && extra_id && !store_claim_get(extra_id, &f)) {
         json_object_set_new(body, extra_name, claims_view(f));
         json_decref(f);

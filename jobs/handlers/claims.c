@@ -68,6 +68,19 @@ static int set_job(const char *id, const char *job_id)
     return store_claim_set(id, kv, 1);
 }
 
+/* 0 when the claim exists, is still creating and has no job: the request that made it stopped
+ * (Redis went away) between the record and the enqueue; enqueuing now finishes that request. */
+static int resume_preset(const char *id)
+{
+    json_t *f = 0;
+    if (store_claim_get(id, &f))
+        return FW_ECONFLICT;
+    const char *st = json_string_value(json_object_get(f, "state"));
+    int rc = st && !strcmp(st, "creating") && !json_string_value(json_object_get(f, "job")) ? 0 : FW_ECONFLICT;
+    json_decref(f);
+    return rc;
+}
+
 int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
                              size_t job_id_len)
 {
@@ -88,6 +101,8 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
     else
         rc = store_claim_id_new(claim_id);
     rc = rc ? rc : store_claim_create(claim_id, &c);
+    if (rc == FW_ECONFLICT && o->preset_id && !resume_preset(claim_id))
+        rc = 0; /* an earlier attempt of this Idempotency-Key made the record, then lost Redis before enqueuing */
     if (rc)
         return rc;
     json_t *p = json_pack("{s:s}", "claimId", claim_id);
