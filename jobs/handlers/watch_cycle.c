@@ -285,10 +285,16 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     struct watch_eval_out ev = {0, 0, 0, 0, 0, 0};
     long long now_ms = store_now_ms();
     int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
+    if (rc)
+        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
+                          fw_strerror(rc));
     if (!rc)
         rc = fetch_all(ctx, &p);
     if (!rc)
         rc = watch_eval_run(&p, job_id(ctx), now_ms, &ev);
+    if (rc && rc != FW_ECANCELED && ev.opened)
+        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "StoreError", "could not record the evaluation: %s",
+                          fw_strerror(rc));
     if (!rc) {
         int calls = 0;
         for (size_t i = 0; i < p.nf; i++)
