@@ -33,8 +33,7 @@ static void store_failed(struct http_resp *resp, int rc)
 static int fleet_name_ok(const char *s)
 {
     size_t n = strlen(s);
-    return n >= 1 && n <= 64 &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+    return n >= 1 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 /* Checks the list filters; 0 or FW_EINVAL after answering 400. */
@@ -155,15 +154,9 @@ static void transition(struct http_req *req, struct http_resp *resp, const char 
     answer_incident(resp, id, 200);
 }
 
-static void ack_incident(struct http_req *req, struct http_resp *resp)
-{
-    transition(req, resp, "acknowledged");
-}
+static void ack_incident(struct http_req *req, struct http_resp *resp) { transition(req, resp, "acknowledged"); }
 
-static void resolve_incident(struct http_req *req, struct http_resp *resp)
-{
-    transition(req, resp, "resolved");
-}
+static void resolve_incident(struct http_req *req, struct http_resp *resp) { transition(req, resp, "resolved"); }
 
 static const struct route s_routes[] = {
     {"GET", "/v1/incidents", SCOPE_READ, 0, list_incidents},

@@ -64,8 +64,9 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
     const char *state = "queued";
     if (!jobs_get(id, &job) && json_string_value(json_object_get(job, "state")))
         state = json_string_value(json_object_get(job, "state"));
-    http_resp_json(resp, 202, json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href", href,
-                                        "existing", existed));
+    http_resp_json(
+        resp, 202,
+        json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href", href, "existing", existed));
     json_decref(job);
     http_resp_header(resp, "Location", href);
 }
@@ -76,8 +77,9 @@ static void get_watch(struct http_req *req, struct http_resp *resp)
     (void)req;
     struct watch_cfg cfg;
     watch_cfg_load(0, &cfg);
-    http_resp_json(resp, 200, json_pack("{s:I, s:o}", "intervalSeconds", (json_int_t)watch_interval_s(), "defaults",
-                                        watch_cfg_json(&cfg)));
+    http_resp_json(
+        resp, 200,
+        json_pack("{s:I, s:o}", "intervalSeconds", (json_int_t)watch_interval_s(), "defaults", watch_cfg_json(&cfg)));
 }
 
 static const struct route s_routes[] = {

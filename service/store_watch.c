@@ -15,11 +15,11 @@
  */
 #include "store_watch.h"
 
+#include <hiredis/hiredis.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <hiredis/hiredis.h>
-#include <openssl/rand.h>
 
 #include "err.h"
 #include "mem.h"
@@ -516,15 +516,9 @@ static int stat_cmd(const char *op, const char *field, long long v)
     return rc;
 }
 
-int store_watch_stat_add(const char *field, long long by)
-{
-    return stat_cmd("HINCRBY", field, by);
-}
+int store_watch_stat_add(const char *field, long long by) { return stat_cmd("HINCRBY", field, by); }
 
-int store_watch_stat_set(const char *field, long long value)
-{
-    return stat_cmd("HSET", field, value);
-}
+int store_watch_stat_set(const char *field, long long value) { return stat_cmd("HSET", field, value); }
 
 int store_watch_stats(json_t **out)
 {

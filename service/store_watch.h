@@ -29,20 +29,20 @@
 #ifndef FW_STORE_WATCH_H
 #define FW_STORE_WATCH_H
 
-#include <stddef.h>
 #include <jansson.h>
+#include <stddef.h>
 
-#define INCIDENT_ID_MAX 32           /* "inc_" + 24 hex + NUL */
+#define INCIDENT_ID_MAX 32 /* "inc_" + 24 hex + NUL */
 
 struct incident_new {
-    const char *fleet;               /* required */
-    const char *subject;             /* "claim:ID" or "template:NAME" */
-    const char *claim;               /* or NULL */
-    const char *template_;           /* or NULL */
-    const char *rule;                /* "registrationsPerHour", ... */
-    const char *finding_json;        /* observed values, threshold, data points (JSON object) */
-    const char *action_json;         /* the action the fleet asks for (JSON object) */
-    int action_pending;              /* 1: an action (disable/revoke) is still to be taken */
+    const char *fleet;        /* required */
+    const char *subject;      /* "claim:ID" or "template:NAME" */
+    const char *claim;        /* or NULL */
+    const char *template_;    /* or NULL */
+    const char *rule;         /* "registrationsPerHour", ... */
+    const char *finding_json; /* observed values, threshold, data points (JSON object) */
+    const char *action_json;  /* the action the fleet asks for (JSON object) */
+    int action_pending;       /* 1: an action (disable/revoke) is still to be taken */
 };
 
 /*

@@ -29,15 +29,9 @@
 
 #define CLAIM_PAGE 500
 
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? xstrdup(s) : 0;
-}
+static char *dup_or_null(const char *s) { return s && *s ? xstrdup(s) : 0; }
 
-static int same(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && !strcmp(a, b));
-}
+static int same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
 /* The group of (region, role, ext), added when new. */
 static size_t group_of(struct watch_plan *p, const struct watch_fleet *f)
@@ -76,8 +70,9 @@ static int fleet_from_doc(struct watch_fleet *f, const char *name, const json_t 
         return FW_ENOTFOUND;
     const char *region = path_str(doc, "region", 0, 0);
     f->name = xstrdup(name);
-    f->region = xstrdup(region ? region : path_str(doc, "spec", "region", 0) ? path_str(doc, "spec", "region", 0)
-                                                                            : "us-east-1");
+    f->region = xstrdup(region                               ? region
+                        : path_str(doc, "spec", "region", 0) ? path_str(doc, "spec", "region", 0)
+                                                             : "us-east-1");
     const char *role = path_str(doc, "assumeRole", "roleArn", 0);
     f->role = dup_or_null(role ? role : path_str(doc, "spec", "assumeRole", "roleArn"));
     const char *ext = path_str(doc, "assumeRole", "externalId", 0);
@@ -163,8 +158,8 @@ static void claim_queries(struct watch_plan *p, struct watch_claim *c)
     const struct watch_cfg *cfg = &p->f[c->fleet].cfg;
     struct watch_group *g = &p->g[p->f[c->fleet].group];
     long owner = (long)(c - p->c);
-    c->q[WATCH_Q_BASE] = (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, "Sum",
-                                              cfg->rule[WATCH_RULE_TOTAL].period_s, c->cert, 5);
+    c->q[WATCH_Q_BASE] =
+        (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, "Sum", cfg->rule[WATCH_RULE_TOTAL].period_s, c->cert, 5);
     for (int r = 0; r < WATCH_NRULES; r++) {
         const struct watch_rule_cfg *rc = &cfg->rule[r];
         c->q[r] = -1;
@@ -247,10 +242,7 @@ void watch_plan_cleanup(struct watch_plan *p)
 
 /* ---- reading ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Sorted dimension values of metric (value of dim) in the listing. */
 static char **listed_values(const struct cw_metric_list *l, const char *dim, size_t *n)

@@ -8,8 +8,8 @@
 #ifndef FW_JOBS_HANDLERS_WATCH_COLLECT_H
 #define FW_JOBS_HANDLERS_WATCH_COLLECT_H
 
-#include <stddef.h>
 #include <jansson.h>
+#include <stddef.h>
 
 #include "aws/awserr.h"
 #include "aws/cloudwatch.h"
@@ -26,34 +26,34 @@ enum watch_presence { WATCH_METRIC_UNKNOWN = -1, WATCH_METRIC_MISSING = 0, WATCH
 struct watch_fleet {
     char *name;
     struct watch_cfg cfg;
-    char *region, *role, *ext, *tmpl;  /* owned; role/ext/tmpl may be NULL */
+    char *region, *role, *ext, *tmpl; /* owned; role/ext/tmpl may be NULL */
     size_t group;
-    long q_fail, q_att;                /* template failures (rule stat) and attempts, or -1 */
-    int tmpl_metric;                   /* enum watch_presence */
+    long q_fail, q_att; /* template failures (rule stat) and attempts, or -1 */
+    int tmpl_metric;    /* enum watch_presence */
 };
 
 struct watch_claim {
     char id[CLAIM_ID_MAX];
-    char *cert;                        /* certificateId, owned */
+    char *cert; /* certificateId, owned */
     long long expected;
     size_t fleet;
     long q[WATCH_NRULES + 1];
-    int metric;                        /* enum watch_presence */
+    int metric; /* enum watch_presence */
 };
 
 struct watch_group {
-    char *region, *role, *ext;         /* borrowed from the first fleet of the group */
+    char *region, *role, *ext; /* borrowed from the first fleet of the group */
     struct watch_qset qs;
-    long q_keys;                       /* CreateKeysAndCertificateFailed */
+    long q_keys; /* CreateKeysAndCertificateFailed */
     int keys_metric;
-    long q_csr;                        /* CreateCertificateFromCsrFailed, when the account has it */
+    long q_csr; /* CreateCertificateFromCsrFailed, when the account has it */
     int csr_metric;
     struct cw_metric_data data;
-    long *res;                         /* query index -> result index or -1 */
+    long *res; /* query index -> result index or -1 */
     int gmd_calls, lm_calls;
     size_t nclaims_missing;
-    int failed;                        /* 1: not read (error below); its claims are not evaluated */
-    char error[300];                   /* "Code: message" of a failure no retry can fix */
+    int failed;      /* 1: not read (error below); its claims are not evaluated */
+    char error[300]; /* "Code: message" of a failure no retry can fix */
 };
 
 struct watch_plan {
@@ -63,7 +63,7 @@ struct watch_plan {
     size_t nc, capc;
     struct watch_group *g;
     size_t ng;
-    double now_s, start_s, end_s;      /* evaluation time and the query window */
+    double now_s, start_s, end_s; /* evaluation time and the query window */
 };
 
 /* Loads every fleet with the watch enabled and its active and rotating

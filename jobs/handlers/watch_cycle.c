@@ -61,8 +61,7 @@ int watch_schedule_install(void)
 {
     if (watch_interval_s() == 0)
         return 0;
-    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}", watch_interval_s(),
-                                0);
+    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}", watch_interval_s(), 0);
 }
 
 /* ---- /metrics: the counters kept in P watch:stats ---- */
@@ -70,10 +69,10 @@ int watch_schedule_install(void)
 /* How each counter is exposed: "prefix:LABEL" fields become one series
  * per label value. */
 struct stat_series {
-    const char *field;       /* field, or its prefix before ':' */
+    const char *field; /* field, or its prefix before ':' */
     const char *metric;
     const char *type;
-    const char *label;       /* NULL for plain fields */
+    const char *label; /* NULL for plain fields */
     const char *help;
 };
 
@@ -111,10 +110,7 @@ static void render_family(struct buf *out, const struct stat_series *m, const js
     }
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static int cmp_key(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 /* The counters with their keys in sorted order. */
 static json_t *sorted_stats(void)
@@ -205,14 +201,14 @@ static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev
     char start[32], end[32];
     store_format_time((long long)p->start_s * 1000, start);
     store_format_time((long long)p->end_s * 1000, end);
-    json_t *incidents = json_pack("{s:o, s:o, s:I, s:I}", "opened", ev->opened, "updated", ev->updated,
-                                  "openedCount", (json_int_t)ev->nopened, "updatedCount", (json_int_t)ev->nupdated);
+    json_t *incidents = json_pack("{s:o, s:o, s:I, s:I}", "opened", ev->opened, "updated", ev->updated, "openedCount",
+                                  (json_int_t)ev->nopened, "updatedCount", (json_int_t)ev->nupdated);
     return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:{s:s, s:s}}", "fleets",
                      (json_int_t)p->nf, "claims", (json_int_t)p->nc, "templates", (json_int_t)ntmpl, "queries",
                      (json_int_t)nq, "getMetricDataCalls", *calls, "listMetricsCalls", lm, "minimumCalls",
-                     (json_int_t)mincalls, "groups", groups, "missingMetrics", missing_json(p), "incidents",
-                     incidents, "actions", ev->actions, "actionsCount", (json_int_t)ev->nactions, "window", "start",
-                     start, "end", end);
+                     (json_int_t)mincalls, "groups", groups, "missingMetrics", missing_json(p), "incidents", incidents,
+                     "actions", ev->actions, "actionsCount", (json_int_t)ev->nactions, "window", "start", start, "end",
+                     end);
 }
 
 /* Shows on each fleet what the watch saw (written only when it changed,
@@ -226,8 +222,8 @@ static void fleet_status(const struct watch_plan *p, size_t fi)
             miss += p->c[i].metric == WATCH_METRIC_MISSING;
         }
     const struct watch_fleet *f = &p->f[fi];
-    json_t *st = json_pack("{s:I, s:I, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
-                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none");
+    json_t *st = json_pack("{s:I, s:I, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric", (json_int_t)miss,
+                           "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none");
     json_t *doc = 0;
     if (!store_fleet_get(f->name, &doc) && !json_equal(json_object_get(doc, "watchStatus"), st))
         store_fleet_set(f->name, "watchStatus", st);

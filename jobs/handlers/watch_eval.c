@@ -44,7 +44,7 @@ struct eval_ctx {
     const char *job_id;
     long long now_ms;
     struct watch_eval_out *out;
-    char (*acted)[JOB_ID_MAX];        /* per claim: the disable job of this cycle */
+    char (*acted)[JOB_ID_MAX]; /* per claim: the disable job of this cycle */
     struct claim_ws *ws;
 };
 
@@ -221,8 +221,7 @@ static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch
         watch_eval_hours(r, &s, e->p->now_s, f);
     if (!f->breach)
         return 0;
-    return incident(e, fl, (long)ci, rule,
-                    finding_json(e, rule, r, f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert));
+    return incident(e, fl, (long)ci, rule, finding_json(e, rule, r, f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert));
 }
 
 static int eval_jump(struct eval_ctx *e, size_t ci, struct claim_ws *w)
@@ -256,7 +255,7 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
     const struct watch_fleet *fl = &e->p->f[c->fleet];
     struct claim_ws *w = &e->ws[ci];
     if (e->p->g[fl->group].failed)
-        return 0;   /* not read this cycle: no data is not zero data */
+        return 0; /* not read this cycle: no data is not zero data */
     struct watch_series base = watch_plan_series(e->p, fl->group, c->q[WATCH_Q_BASE]);
     double last_hour = watch_aggregate(&base, "Sum", e->p->now_s - 3600, e->p->now_s + 1, 0);
     double total = watch_total_advance(&base, fl->cfg.rule[WATCH_RULE_TOTAL].period_s, e->p->now_s, e->p->start_s,

@@ -11,13 +11,13 @@
 
 #include "watch_collect.h"
 
-#define WATCH_RESULT_LIST_MAX 100   /* entries kept per list in the cycle's result */
+#define WATCH_RESULT_LIST_MAX 100 /* entries kept per list in the cycle's result */
 
 struct watch_eval_out {
-    json_t *opened;      /* incident ids opened by this cycle (new array, the first 100) */
-    json_t *updated;     /* open incidents seen again (the first 100) */
-    json_t *actions;     /* {"incidentId","claimId","type","job"|"skipped"} (the first 100) */
-    size_t nopened, nupdated, nactions;   /* the full counts */
+    json_t *opened;                     /* incident ids opened by this cycle (new array, the first 100) */
+    json_t *updated;                    /* open incidents seen again (the first 100) */
+    json_t *actions;                    /* {"incidentId","claimId","type","job"|"skipped"} (the first 100) */
+    size_t nopened, nupdated, nactions; /* the full counts */
 };
 
 /* Evaluates every claim and template of the plan; job_id names the cycle

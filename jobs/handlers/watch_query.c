@@ -83,7 +83,4 @@ long watch_qset_index(const char *id)
     return *end || v < 0 ? -1 : v;
 }
 
-size_t watch_qset_min_calls(size_t n)
-{
-    return (n + CW_MAX_QUERIES_PER_CALL - 1) / CW_MAX_QUERIES_PER_CALL;
-}
+size_t watch_qset_min_calls(size_t n) { return (n + CW_MAX_QUERIES_PER_CALL - 1) / CW_MAX_QUERIES_PER_CALL; }

@@ -19,7 +19,7 @@
 #define WATCH_M_REG "ApproximateNumberOfThingsRegistered"
 #define WATCH_M_FAIL "RegisterThingFailed"
 #define WATCH_M_KEYS "CreateKeysAndCertificateFailed"
-#define WATCH_M_CSR "CreateCertificateFromCsrFailed"   /* queried only where ListMetrics lists it */
+#define WATCH_M_CSR "CreateCertificateFromCsrFailed" /* queried only where ListMetrics lists it */
 #define WATCH_D_CLAIM "ClaimCertificateId"
 #define WATCH_D_TEMPLATE "TemplateName"
 
@@ -27,10 +27,10 @@ enum watch_metric { WATCH_MET_REG = 0, WATCH_MET_FAIL, WATCH_MET_KEYS, WATCH_MET
 
 struct watch_q {
     enum watch_metric metric;
-    long owner;                      /* claim or fleet index; -1 for the account */
+    long owner; /* claim or fleet index; -1 for the account */
     int period_s;
     char stat[16];
-    const char *dim_value;           /* borrowed; NULL for the account metric */
+    const char *dim_value; /* borrowed; NULL for the account metric */
 };
 
 struct watch_qset {

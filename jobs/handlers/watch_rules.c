@@ -32,10 +32,7 @@ static const char *const s_rule_members[WATCH_NRULES][8] = {
 
 static const char *const s_stats[] = {"Sum", "SampleCount", "Average", "Maximum", "Minimum", 0};
 
-const char *watch_rule_name(int rule)
-{
-    return rule >= 0 && rule < WATCH_NRULES ? s_rule_names[rule] : 0;
-}
+const char *watch_rule_name(int rule) { return rule >= 0 && rule < WATCH_NRULES ? s_rule_names[rule] : 0; }
 
 int watch_rule_parse(const char *s)
 {
@@ -176,8 +173,9 @@ static void vrules(struct vctx *v, const json_t *rules)
         char f[160];
         snprintf(f, sizeof f, "watch.rules.%s", k);
         if (rule < 0)
-            vfail(v, f, "unknown rule (registrationsPerHour, expectedDevices, failedRegistrationsPerHour, "
-                        "allowedHours, baselineJump)");
+            vfail(v, f,
+                  "unknown rule (registrationsPerHour, expectedDevices, failedRegistrationsPerHour, "
+                  "allowedHours, baselineJump)");
         else
             vrule(v, rule, x);
     }
@@ -202,8 +200,7 @@ static void vwebhook(struct vctx *v, const json_t *w)
         }
     }
     char why[200];
-    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_allow_http_hosts(), why,
-                          sizeof why))
+    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_allow_http_hosts(), why, sizeof why))
         vfail(v, "watch.webhook.url", why);
     const char *secret = json_string_value(json_object_get(w, "secret"));
     size_t n = secret ? strlen(secret) : 0;
@@ -326,7 +323,7 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)
     if (json_is_boolean(e))
         cfg->enabled = json_is_true(e);
     const char *a = json_string_value(json_object_get(watch, "action"));
-    cfg->action = a && !strcmp(a, "disable") ? WATCH_ACT_DISABLE
+    cfg->action = a && !strcmp(a, "disable")  ? WATCH_ACT_DISABLE
                   : a && !strcmp(a, "revoke") ? WATCH_ACT_REVOKE
                                               : WATCH_ACT_ALERT;
     cfg->replace = json_is_true(json_object_get(watch, "replace"));
@@ -342,8 +339,7 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)
 
 static json_t *rule_json(int rule, const struct watch_rule_cfg *r)
 {
-    json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat, "periodSeconds",
-                          r->period_s);
+    json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat, "periodSeconds", r->period_s);
     for (const char *const *m = s_rule_members[rule]; *m; m++) {
         const char *k = *m;
         json_t *v = !strcmp(k, "threshold")          ? json_real(r->threshold)
@@ -366,16 +362,15 @@ json_t *watch_cfg_json(const struct watch_cfg *cfg)
     json_t *rules = json_object();
     for (int i = 0; i < WATCH_NRULES; i++)
         json_object_set_new(rules, s_rule_names[i], rule_json(i, &cfg->rule[i]));
-    json_t *hook = cfg->webhook_url[0] ? json_pack("{s:s, s:s}", "url", cfg->webhook_url, "secret", "***")
-                                       : json_null();
+    json_t *hook =
+        cfg->webhook_url[0] ? json_pack("{s:s, s:s}", "url", cfg->webhook_url, "secret", "***") : json_null();
     return json_pack("{s:b, s:s, s:b, s:o, s:o}", "enabled", cfg->enabled, "action", watch_action_name(cfg->action),
                      "replace", cfg->replace, "webhook", hook, "rules", rules);
 }
 
 /* ---- evaluation ---- */
 
-double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s,
-                       size_t *npoints)
+double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s, size_t *npoints)
 {
     double acc = 0;
     size_t n = 0;
@@ -401,8 +396,7 @@ double watch_aggregate(const struct watch_series *s, const char *stat, double fr
     return acc;
 }
 
-static void finding(struct watch_finding *f, int breach, double observed, double threshold, double from_s,
-                    double to_s)
+static void finding(struct watch_finding *f, int breach, double observed, double threshold, double from_s, double to_s)
 {
     memset(f, 0, sizeof *f);
     f->breach = breach;
@@ -453,8 +447,7 @@ void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series 
              r->hour_from, r->hour_to);
 }
 
-void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n,
-                     struct watch_finding *f)
+void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n, struct watch_finding *f)
 {
     double limit = r->factor * baseline;
     int ready = n >= r->min_samples && baseline >= r->min_baseline;

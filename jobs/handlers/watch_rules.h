@@ -35,15 +35,15 @@
 #ifndef FW_JOBS_HANDLERS_WATCH_RULES_H
 #define FW_JOBS_HANDLERS_WATCH_RULES_H
 
-#include <stddef.h>
 #include <jansson.h>
+#include <stddef.h>
 
 enum watch_rule {
-    WATCH_RULE_RATE = 0,      /* registrationsPerHour (per claim) */
-    WATCH_RULE_TOTAL,         /* expectedDevices (per claim) */
-    WATCH_RULE_FAILED,        /* failedRegistrationsPerHour (per template) */
-    WATCH_RULE_HOURS,         /* allowedHours (per claim) */
-    WATCH_RULE_JUMP,          /* baselineJump (per claim) */
+    WATCH_RULE_RATE = 0, /* registrationsPerHour (per claim) */
+    WATCH_RULE_TOTAL,    /* expectedDevices (per claim) */
+    WATCH_RULE_FAILED,   /* failedRegistrationsPerHour (per template) */
+    WATCH_RULE_HOURS,    /* allowedHours (per claim) */
+    WATCH_RULE_JUMP,     /* baselineJump (per claim) */
     WATCH_NRULES
 };
 
@@ -58,12 +58,12 @@ struct watch_rule_cfg {
     long window_s;
     int period_s;
     char stat[WATCH_STAT_MAX];
-    double ratio, slack;             /* expectedDevices */
-    double factor, alpha;            /* baselineJump */
+    double ratio, slack;  /* expectedDevices */
+    double factor, alpha; /* baselineJump */
     long min_samples;
     double min_baseline;
-    double min_regs;                 /* allowedHours, baselineJump */
-    int hour_from, hour_to;          /* allowedHours */
+    double min_regs;        /* allowedHours, baselineJump */
+    int hour_from, hour_to; /* allowedHours */
 };
 
 struct watch_cfg {
@@ -84,10 +84,10 @@ struct watch_series {
 /* What one rule found. */
 struct watch_finding {
     int breach;
-    double observed;                 /* the value compared */
-    double threshold;                /* the limit it was compared with */
-    double from_s, to_s;             /* the data points that show it: [from, to) */
-    char detail[200];                /* one sentence for people */
+    double observed;     /* the value compared */
+    double threshold;    /* the limit it was compared with */
+    double from_s, to_s; /* the data points that show it: [from, to) */
+    char detail[200];    /* one sentence for people */
 };
 
 /* "registrationsPerHour", ...; NULL out of range. */
@@ -122,8 +122,7 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg);
 /* The statistic of s over the points with from_s <= ts < to_s (Sum and
  * SampleCount add, Average averages, Maximum/Minimum). No point: 0
  * (missing data counts as zero). *npoints (may be NULL) gets the count. */
-double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s,
-                       size_t *npoints);
+double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s, size_t *npoints);
 
 /* registrationsPerHour and failedRegistrationsPerHour: window aggregate > threshold. */
 void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
@@ -136,8 +135,7 @@ void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series 
 /* 1 when UTC hour h (0..23) is allowed by [from, to). */
 int watch_hour_allowed(int from, int to, int h);
 /* baselineJump: observed > factor * baseline, given n earlier samples. */
-void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n,
-                     struct watch_finding *f);
+void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n, struct watch_finding *f);
 /* The next moving average after observing x (n earlier samples). */
 double watch_ewma_next(double alpha, double baseline, long n, double x);
 

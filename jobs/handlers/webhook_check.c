@@ -10,12 +10,12 @@
  */
 #include "webhook_check.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "service/err.h"
 

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#define WEBHOOK_SIG_MAX 72           /* "sha256=" + 64 hex + NUL */
+#define WEBHOOK_SIG_MAX 72 /* "sha256=" + 64 hex + NUL */
 #define WEBHOOK_SECRET_MIN 16
 #define WEBHOOK_SECRET_MAX 256
 

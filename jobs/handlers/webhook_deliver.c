@@ -30,15 +30,9 @@
 static pthread_key_t s_http_key;
 static pthread_once_t s_http_once = PTHREAD_ONCE_INIT;
 
-static void http_free(void *h)
-{
-    aws_http_free(h);
-}
+static void http_free(void *h) { aws_http_free(h); }
 
-static void http_key_init(void)
-{
-    pthread_key_create(&s_http_key, http_free);
-}
+static void http_key_init(void) { pthread_key_create(&s_http_key, http_free); }
 
 /* The worker thread's handle, freed when the thread exits. */
 static struct aws_http *http_handle(void)
@@ -104,7 +98,7 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
     int status = resp.status;
     aws_http_response_cleanup(&resp);
     if (rc == FW_ETOOBIG && status > 0)
-        rc = 0;   /* the answer's body is not needed: its status is enough */
+        rc = 0; /* the answer's body is not needed: its status is enough */
     if (rc) {
         job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
                           "webhook not reached: %s", err.message);
@@ -114,7 +108,8 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
         return 0;
     int retry = status == 408 || status == 429 || status >= 500;
     job_set_error_msg(ctx, retry ? AWS_ERRC_TRANSIENT : AWS_ERRC_VALIDATION, "WebhookStatus",
-                      "the webhook answered HTTP %d%s", status, status >= 300 && status < 400 ? " (redirects are not followed)" : "");
+                      "the webhook answered HTTP %d%s", status,
+                      status >= 300 && status < 400 ? " (redirects are not followed)" : "");
     return retry ? FW_EUNAVAILABLE : FW_EINVAL;
 }
 

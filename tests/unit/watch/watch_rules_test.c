@@ -57,7 +57,8 @@ static void test_validate_bad_fields(void **state)
         {"{\"rules\":{\"registrationsPerHour\":{\"threshold\":-1}}}", "watch.rules.registrationsPerHour.threshold"},
         {"{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":90}}}",
          "watch.rules.registrationsPerHour.periodSeconds"},
-        {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"p99\"}}}", "watch.rules.registrationsPerHour.statistic"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"p99\"}}}",
+         "watch.rules.registrationsPerHour.statistic"},
         {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[6]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
         {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[5,5]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
         {"{\"rules\":{\"expectedDevices\":{\"threshold\":5}}}", "watch.rules.expectedDevices.threshold"},
@@ -135,7 +136,7 @@ static void test_aggregate_and_threshold(void **state)
     assert_true(watch_aggregate(&s, "Maximum", 0, 5000, 0) == 40);
     assert_true(watch_aggregate(&s, "Minimum", 0, 5000, 0) == 10);
     assert_true(watch_aggregate(&s, "Average", 0, 5000, 0) == 25);
-    assert_true(watch_aggregate(&s, "Sum", 5000, 6000, &n) == 0);   /* missing data is zero */
+    assert_true(watch_aggregate(&s, "Sum", 5000, 6000, &n) == 0); /* missing data is zero */
     assert_int_equal(n, 0);
     struct watch_cfg c;
     watch_cfg_load(0, &c);
@@ -146,10 +147,10 @@ static void test_aggregate_and_threshold(void **state)
     watch_eval_threshold(&r, &s, 2000, &f);
     assert_int_equal(f.breach, 1);
     assert_true(f.observed == 100);
-    r.threshold = 100;   /* equal is not over */
+    r.threshold = 100; /* equal is not over */
     watch_eval_threshold(&r, &s, 2000, &f);
     assert_int_equal(f.breach, 0);
-    r.window_s = 300;    /* only the newest bucket */
+    r.window_s = 300; /* only the newest bucket */
     r.threshold = 35;
     watch_eval_threshold(&r, &s, 2000, &f);
     assert_int_equal(f.breach, 1);
@@ -162,11 +163,11 @@ static void test_total_and_advance(void **state)
     struct watch_cfg c;
     watch_cfg_load(0, &c);
     struct watch_finding f;
-    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 111, 100, &f);   /* ratio 1.1: limit 110 */
+    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 111, 100, &f); /* ratio 1.1: limit 110 */
     assert_int_equal(f.breach, 1);
     watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 110, 100, &f);
     assert_int_equal(f.breach, 0);
-    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 1e6, 0, &f);     /* no expectation, no rule */
+    watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 1e6, 0, &f); /* no expectation, no rule */
     assert_int_equal(f.breach, 0);
     struct watch_series s = {s_ts, s_val, 4};
     double closed = 0, through = 0;
@@ -217,13 +218,13 @@ static void test_jump(void **state)
     watch_cfg_load(0, &c);
     const struct watch_rule_cfg *r = &c.rule[WATCH_RULE_JUMP];
     struct watch_finding f;
-    watch_eval_jump(r, 40, 10, 6, &f);     /* 40 > 3 x 10, enough samples */
+    watch_eval_jump(r, 40, 10, 6, &f); /* 40 > 3 x 10, enough samples */
     assert_int_equal(f.breach, 1);
-    watch_eval_jump(r, 40, 10, 5, &f);     /* too few samples */
+    watch_eval_jump(r, 40, 10, 5, &f); /* too few samples */
     assert_int_equal(f.breach, 0);
-    watch_eval_jump(r, 9, 2, 10, &f);      /* over 3 x 2 but under minRegistrations 10 */
+    watch_eval_jump(r, 9, 2, 10, &f); /* over 3 x 2 but under minRegistrations 10 */
     assert_int_equal(f.breach, 0);
-    watch_eval_jump(r, 30, 10, 10, &f);    /* not over 3 x 10 */
+    watch_eval_jump(r, 30, 10, 10, &f); /* not over 3 x 10 */
     assert_int_equal(f.breach, 0);
     assert_true(watch_ewma_next(0.2, 0, 0, 10) == 10);
     assert_true(watch_ewma_next(0.5, 10, 3, 20) == 15);
@@ -242,11 +243,15 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_validate_good),  cmocka_unit_test(test_validate_bad_fields),
-        cmocka_unit_test(test_defaults_and_load), cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_validate_good),
+        cmocka_unit_test(test_validate_bad_fields),
+        cmocka_unit_test(test_defaults_and_load),
+        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_defaults_round_trip),
-        cmocka_unit_test(test_aggregate_and_threshold), cmocka_unit_test(test_total_and_advance),
-        cmocka_unit_test(test_hours),          cmocka_unit_test(test_jump),
+        cmocka_unit_test(test_aggregate_and_threshold),
+        cmocka_unit_test(test_total_and_advance),
+        cmocka_unit_test(test_hours),
+        cmocka_unit_test(test_jump),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, 0, 0);
