@@ -561,8 +561,22 @@ static int canonical_headers(struct canon *c, const struct sigv4_request *req, c
 /* ------------------------------------------------------------------ */
 /* Stages.                                                             */
 
+/* Times strftime's %Y shows as four digits: 1970-01-01T00:00:00Z (the
+ * epoch; glibc does not pad years below 1000) to 9999-12-31T23:59:59Z. */
+#define AMZ_DATE_MIN_S 0LL
+#define AMZ_DATE_MAX_S 253402300799LL
+
 void sigv4_format_amz_date(time_t t, char out[17])
 {
+    /* The signing time is our clock plus a skew learnt from a server's Date
+     * header, so it can be absurd. Clamped, gmtime_r cannot fail and
+     * strftime always fills exactly 16 characters (a year outside 0..9999
+     * would not fit and leave out unterminated); AWS then refuses the
+     * signature, which is the right answer to such a clock. */
+    if ((long long)t < AMZ_DATE_MIN_S)
+        t = (time_t)AMZ_DATE_MIN_S;
+    if ((long long)t > AMZ_DATE_MAX_S)
+        t = (time_t)AMZ_DATE_MAX_S;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);

@@ -1,11 +1,17 @@
 /*
  * fuzz_sigv4.c - SigV4 canonicalisation and signing (aws/sigv4.c).
  *
- * Input lines: METHOD, PATH, QUERY ("-" for none), then up to 16 header
- * lines "Name:value", an empty line, and the body. The first byte's bits
- * choose normalize_path, add_content_sha256 and a session token. Runs the
- * canonical request, signing and presigning, and URI encoding.
+ * Input: one selector byte, 8 bytes of signing time (little-endian
+ * seconds; the client signs with its clock plus the skew it learnt from a
+ * server's Date header, so the time is not entirely ours), then lines:
+ * METHOD, PATH, QUERY ("-" for none), up to 16 header lines "Name:value",
+ * an empty line, and the body. The selector's bits choose normalize_path,
+ * add_content_sha256, a session token and presigning. Runs the canonical
+ * request, signing and presigning, and URI encoding, and checks that the
+ * X-Amz-Date value is always 16 characters.
  */
+#include <assert.h>
+
 #include "aws/sigv4.h"
 #include "fuzz_common.h"
 #include "service/buf.h"
@@ -14,11 +20,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1 || size > 16384)
+    if (size < 9 || size > 16384)
         return 0;
     unsigned sel = data[0];
-    char *text = fuzz_cstr(data + 1, size - 1);
-    size_t textlen = size - 1;
+    unsigned long long t = 0;
+    for (int i = 8; i >= 1; i--)
+        t = t << 8 | data[i];
+    char *text = fuzz_cstr(data + 9, size - 9);
+    size_t textlen = size - 9;
     char *line[3 + NHDR] = {0};
     struct sigv4_header h[NHDR + 1];
     size_t nh = 0, nl = 0;
@@ -58,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .session_token = (sel & 4) ? "token/with+chars=" : 0,
         .region = "us-east-1",
         .service = "service",
-        .time = 1440938160,
+        .time = (time_t)(long long)t,
         .normalize_path = sel & 1,
         .add_content_sha256 = (sel >> 1) & 1,
     };
@@ -69,8 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)sigv4_canonical_request(&req, &prm, &canon);
     (void)sigv4_string_to_sign(&req, &prm, &sts);
     struct sigv4_result res;
-    if (sigv4_sign(&req, &prm, &res) == 0)
+    if (sigv4_sign(&req, &prm, &res) == 0) {
+        assert(strlen(res.amz_date) == 16);   /* YYYYMMDDTHHMMSSZ, NUL-terminated */
         buf_free(&res.authorization);
+    }
     if (sel & 8)
         (void)sigv4_presign(&req, &prm, 1 + (long)(sel >> 4) * 1000, &q);
     buf_reset(&q);
