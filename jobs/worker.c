@@ -193,7 +193,12 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
     const struct jobs_settings *s = jobs_settings();
     const struct queue_claimed *j = ctx->job;
     enum aws_err_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
-    enum retry_action act = retry_decide(cls, j->attempts, j->max_attempts, j->runs);
+    /* AWS unreachable (no connection, no answer): wait for it like for a throttle, without using
+     * up an attempt, so an AWS or network outage of minutes does not kill every job (each retry
+     * is idempotent; RETRY_FREE_MAX still ends a job that never gets through). */
+    int unreachable = ctx->has_err && ctx->err.http_status == 0 && !strcmp(ctx->err.code, AWSERR_CONNECTION);
+    enum retry_action act =
+        retry_decide(unreachable ? AWS_ERRC_THROTTLING : cls, j->attempts, j->max_attempts, j->runs);
     char *err = error_json(ctx, rc);
     char a2[24], reason[160];
     enum rt_outcome out = RT_RETRIED;
