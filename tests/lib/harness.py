@@ -289,12 +289,13 @@ class Emulator:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self):
+    def start(self, port=None):
+        """port: listen there (e.g. the port of an earlier start, to restart in place); else a free one."""
         ready = os.path.join(self.dir, "ready")
         if os.path.exists(ready):
             os.unlink(ready)
         self.log = open(os.path.join(self.dir, "awsemu.log"), "ab")
-        self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", "0",
+        self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", str(port or 0),
                                       "--ready-file", ready, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: _json_file(ready), timeout=20, what="awsemu ready file")
