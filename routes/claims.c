@@ -42,16 +42,6 @@
 
 #define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
 
-static void store_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
 static void no_claim(struct http_resp *resp)
 {
     http_problem(resp, 404, 0, "no claim with this id");
@@ -68,7 +58,7 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *cla
     if (rc) {
         /* The job is queued but the claim cannot be read back (Redis went away): 503, so the
          * client retries (with its Idempotency-Key, the retry replays this answer in full). */
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
@@ -95,7 +85,7 @@ static json_t *load_claim(struct http_req *req, struct http_resp *resp)
     if (rc == FW_ENOTFOUND)
         no_claim(resp);
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     return rc ? 0 : f;
 }
 
@@ -116,7 +106,7 @@ static int fleet_ready(const char *name, struct http_resp *resp)
         return rc;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return rc;
     }
     json_t *pol = json_object_get(json_object_get(fleet, "resources"), "claimPolicy");
@@ -150,7 +140,7 @@ static int idempotency(struct http_req *req, struct http_resp *resp, const char 
     int rc = store_claim_id_new(preset);
     rc = rc ? rc : store_claim_idem_bind(kh, bh, preset, 86400, bound, &same);
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return 1;
     }
     if (bound[0] && !same) {
@@ -198,7 +188,7 @@ static void create_claim(struct http_req *req, struct http_resp *resp)
     if (rc == FW_ECONFLICT)
         http_problem(resp, 409, 0, "a request with this Idempotency-Key is still being processed; retry");
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     else
         accepted(resp, jid, cid, 0, 0);
 }
@@ -223,7 +213,7 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
         http_problem(resp, 400, 0, "the cursor is not one this API returned");
         http_problem_field(resp, "cursor", "invalid cursor");
     } else if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     } else {
         size_t i;
         json_t *f;
@@ -275,7 +265,7 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
     json_t *fleet = 0;
     int rc = store_fleet_get(fstr(claim, "fleet"), &fleet);
     if (rc && rc != FW_ENOTFOUND) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return 0;
     }
     struct greengrass_paths paths = {0};
@@ -309,7 +299,7 @@ static int bundle_take_key(const char *id, json_t *b, struct http_resp *resp)
         return rc;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return rc;
     }
     if (sealed && seal_kek_decrypt(sealed, id, &pem, &n)) {
@@ -441,7 +431,7 @@ static void rotate_claim(struct http_req *req, struct http_resp *resp)
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "rotated (only active claims rotate)");
         else if (rc)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             accepted(resp, jid, fstr(claim, "id"), "successor", succ);
     }
@@ -487,7 +477,7 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, revoke ? "revoked" : "disabled");
         else if (rc)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             accepted(resp, jid, fstr(claim, "id"), 0, 0);
     }
@@ -506,7 +496,7 @@ static void enable_claim(struct http_req *req, struct http_resp *resp)
         else if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "enabled (only inactive claims)");
         else if (rc)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             accepted(resp, jid, fstr(claim, "id"), 0, 0);
     }
@@ -523,7 +513,7 @@ static void delete_claim(struct http_req *req, struct http_resp *resp)
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "deleted yet (wait for its creation to finish)");
         else if (rc)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             accepted(resp, jid, fstr(claim, "id"), 0, 0);
     }

@@ -21,6 +21,7 @@
 
 #include "jobs/job.h"
 #include "jobs/queue_events.h"
+#include "service/err.h"
 #include "service/mem.h"
 #include "service/service.h"
 
@@ -143,8 +144,7 @@ static void get_events(struct http_req *req, struct http_resp *resp)
     s->ev = jobs_events_open(last);
     if (!s->ev) {
         free(s);
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
+        http_problem_store(resp, FW_EUNAVAILABLE);
         return;
     }
     http_resp_header(resp, "Cache-Control", "no-store");

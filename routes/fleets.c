@@ -24,16 +24,6 @@
 #include "service/store_claim.h"
 #include "service/store_fleet.h"
 
-static void store_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
 /* The document as the API shows it: internal members removed, the watch
  * webhook's secret masked (watch_settings_redact). */
 static json_t *view(json_t *doc)
@@ -86,7 +76,7 @@ static void enqueue_failed(struct http_resp *resp, int rc)
     if (rc == FW_EUNPROCESSABLE)
         http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
     else
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
 }
 
 /* Records job id as the fleet's current job. */
@@ -135,7 +125,7 @@ static void existing(struct http_req *req, struct http_resp *resp, const char *n
     const char *had = json_string_value(json_object_get(doc, "idempotencyKey"));
     if (rc || !idem || !had || strcmp(had, idem)) {
         if (rc && rc != FW_ENOTFOUND)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             http_problem(resp, 409, 0, "a fleet with this name exists");
     } else if (!json_equal(json_object_get(doc, "spec"), (json_t *)spec)) {
@@ -149,7 +139,7 @@ static void existing(struct http_req *req, struct http_resp *resp, const char *n
         if (!jid && !rc)
             set_job(name, "fleet.setup", id);
         if (rc)
-            store_failed(resp, rc);
+            http_problem_store(resp, rc);
         else
             accepted(resp, jid ? jid : id, name, 0);
     }
@@ -171,7 +161,7 @@ static void create(struct http_req *req, struct http_resp *resp, json_t *spec, j
     rc = rc ? rc : enqueue("fleet.setup", name, p, 0, id);
     json_decref(p);
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     set_job(name, "fleet.setup", id);
@@ -209,7 +199,7 @@ static void list_fleets(struct http_req *req, struct http_resp *resp)
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     size_t i;
@@ -228,7 +218,7 @@ static json_t *load(struct http_req *req, struct http_resp *resp, char etag[STOR
     if (rc == FW_ENOTFOUND)
         http_problem(resp, 404, 0, "no fleet with this name");
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     return rc ? 0 : doc;
 }
 
@@ -267,7 +257,7 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     if (rc == FW_EPRECOND)
         http_problem(resp, 412, 0, "the fleet changed meanwhile; read it again");
     else if (rc)
-        store_failed(resp, rc == FW_ENOTFOUND ? FW_ENOTFOUND : rc);
+        http_problem_store(resp, rc == FW_ENOTFOUND ? FW_ENOTFOUND : rc);
     json_decref(doc);
     doc = 0;
     if (!rc && (doc = load(req, resp, now)) != 0) {
@@ -311,7 +301,7 @@ static int may_delete(struct http_resp *resp, const char *name, const json_t *do
     int n = 0;
     int rc = store_claim_count_active(name, &n);
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return rc;
     }
     if (n > 0 && !force) {

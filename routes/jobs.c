@@ -19,16 +19,6 @@
 
 #define JOBS_WAIT_MAX_S 30
 
-static void queue_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EREDIS || rc == FW_EUNAVAILABLE) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
 /* Parses ?wait= (0..30 seconds). 0, or FW_EINVAL after answering 400. */
 static int parse_wait(struct http_req *req, struct http_resp *resp, int *wait_s)
 {
@@ -62,7 +52,7 @@ static void get_job(struct http_req *req, struct http_resp *resp)
         return;
     }
     if (rc) {
-        queue_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_json(resp, 200, job);
@@ -111,7 +101,7 @@ static void list_jobs(struct http_req *req, struct http_resp *resp)
         return;
     }
     if (rc) {
-        queue_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     json_t *body = json_object();
@@ -141,7 +131,7 @@ static void answer_control(struct http_resp *resp, const char *id, int rc, int s
     if (!rc)
         rc = jobs_get(id, &job);
     if (rc) {
-        queue_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_json(resp, status, job);

@@ -20,16 +20,6 @@
 #include "service/err.h"
 #include "service/store_fleet.h"
 
-static void store_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
 static void field_error(json_t *errors, const char *field, const char *msg)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
@@ -133,7 +123,7 @@ static void start(struct http_req *req, struct http_resp *resp, const char *type
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     json_t *o = json_pack("{s:{s:s, s:s}}", "job", "id", id, "type", type);
@@ -206,7 +196,7 @@ static void create_template(struct http_req *req, struct http_resp *resp)
     else if (rc == FW_ECONFLICT)
         http_problem(resp, 409, 0, "a template with this name exists");
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     else
         start(req, resp, "template.create", name, json_pack("{s:s}", "template", name));
     json_decref(doc);
@@ -227,7 +217,7 @@ static void list_templates(struct http_req *req, struct http_resp *resp)
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
@@ -243,7 +233,7 @@ static json_t *load(struct http_req *req, struct http_resp *resp, char etag[STOR
     if (rc == FW_ENOTFOUND)
         http_problem(resp, 404, 0, "no template with this name");
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     return rc ? 0 : doc;
 }
 
@@ -269,7 +259,7 @@ static int write_record(struct http_req *req, struct http_resp *resp, const json
     if (rc == FW_EPRECOND)
         http_problem(resp, 412, 0, "the template changed meanwhile; read it again");
     else if (rc)
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
     return rc;
 }
 

@@ -15,16 +15,6 @@
 #include "service/mem.h"
 #include "service/store.h"
 
-static void store_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNAVAILABLE) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
 /* Validates {"name","scope"}; 0 or a 400 problem set on resp. */
 static int parse_create(json_t *body, struct auth_token *t, struct http_resp *resp)
 {
@@ -70,7 +60,7 @@ static void create_token(struct http_req *req, struct http_resp *resp)
     int rc = store_token_create(hash, &t);
     if (rc) {
         xwipe(secret, sizeof secret);
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     char href[64];
@@ -98,7 +88,7 @@ static void list_page(struct http_req *req, struct http_resp *resp,
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
@@ -136,7 +126,7 @@ static void delete_token(struct http_req *req, struct http_resp *resp)
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_raw(resp, 204, 0, "", 0);

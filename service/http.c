@@ -109,6 +109,16 @@ void http_problem_err(struct http_resp *resp, int err, const char *detail)
     http_problem(resp, status, status_title(status), detail ? detail : fw_strerror(err));
 }
 
+void http_problem_store(struct http_resp *resp, int err)
+{
+    if (err == FW_EUNAVAILABLE || err == FW_EREDIS) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+        return;
+    }
+    http_problem_err(resp, err, 0);
+}
+
 void http_problem_field(struct http_resp *resp, const char *field, const char *message)
 {
     if (!resp->json)

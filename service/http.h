@@ -80,6 +80,10 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
 void http_problem(struct http_resp *resp, int status, const char *title, const char *detail);
 /* Problem from an FW_E* code (status from the error table). */
 void http_problem_err(struct http_resp *resp, int err, const char *detail);
+/* Problem for a failed store or queue call: Redis unreachable or erroring
+ * (FW_EUNAVAILABLE, FW_EREDIS) is 503 with Retry-After: 1; any other code
+ * uses the error table. */
+void http_problem_store(struct http_resp *resp, int err);
 /* Adds {"field","message"} to the problem's "errors" array (after http_problem). */
 void http_problem_field(struct http_resp *resp, const char *field, const char *message);
 
