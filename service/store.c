@@ -34,42 +34,10 @@ void store_format_time(long long ms, char out[32])
     snprintf(out, 32, "%s.%03dZ", t, (int)(ms % 1000));
 }
 
-/* Runs a command on the thread's connection. NULL with *rc set on failure. */
-static redisReply *vcmd(int *rc, const char *fmt, va_list ap)
-{
-    redisContext *c = store_conn_get();
-    if (!c) {
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    redisReply *r = redisvCommand(c, fmt, ap);
-    if (!r) {
-        store_conn_broken();
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        freeReplyObject(r);
-        *rc = FW_EREDIS;
-        return 0;
-    }
-    *rc = 0;
-    return r;
-}
-
-static redisReply *cmd(int *rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = vcmd(rc, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 int store_ping(char *why, size_t whylen)
 {
     int rc;
-    redisReply *r = cmd(&rc, "PING");
+    redisReply *r = store_conn_cmd(&rc, "PING");
     if (!r) {
         snprintf(why, whylen, "%s", rc == FW_EUNAVAILABLE ? store_conn_last_error() : "redis error reply to PING");
         return FW_EUNAVAILABLE;
@@ -134,7 +102,7 @@ static void touch(const char *hash, const char *last_used)
     if (last_used && now - atoll(last_used) < 60000)
         return;
     int rc;
-    redisReply *r = cmd(&rc, "HSET %stoken:%s lastUsed %lld", store_prefix(), hash, now);
+    redisReply *r = store_conn_cmd(&rc, "HSET %stoken:%s lastUsed %lld", store_prefix(), hash, now);
     if (r)
         freeReplyObject(r);
 }
@@ -142,7 +110,7 @@ static void touch(const char *hash, const char *last_used)
 int store_token_lookup(const char *hash, struct auth_token *out)
 {
     int rc;
-    redisReply *r = cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
+    redisReply *r = store_conn_cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
     if (!r)
         return rc;
     const char *id = elem_str(r, 0), *name = elem_str(r, 1), *scope = elem_str(r, 2);
@@ -161,7 +129,7 @@ int store_token_lookup(const char *hash, struct auth_token *out)
 int store_token_delete(const char *id)
 {
     int rc;
-    redisReply *r = cmd(&rc, "GET %stokenid:%s", store_prefix(), id);
+    redisReply *r = store_conn_cmd(&rc, "GET %stokenid:%s", store_prefix(), id);
     if (!r)
         return rc;
     char *hash = r->type == REDIS_REPLY_STRING ? xstrdup(r->str) : 0;
@@ -240,7 +208,7 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     if (parse_offset(cursor, &off))
         return FW_EINVAL;
     const char *p = store_prefix();
-    redisReply *r = cmd(&rc, "EVAL %s 1 %stokens %ld %ld %s", s_list_lua, p, off, off + limit, p);
+    redisReply *r = store_conn_cmd(&rc, "EVAL %s 1 %stokens %ld %ld %s", s_list_lua, p, off, off + limit, p);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -284,7 +252,7 @@ int store_token_count_admins(int *count)
 int store_audit_append(const struct audit_entry *e, int maxlen)
 {
     int rc;
-    redisReply *r = cmd(&rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s",
+    redisReply *r = store_conn_cmd(&rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s",
                         store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "", e->method, e->path,
                         e->status, e->request_id);
     if (r)
@@ -332,8 +300,8 @@ int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
     *next = 0;
     if (cursor && !valid_stream_id(cursor))
         return FW_EINVAL;
-    redisReply *r = cursor ? cmd(&rc, "XREVRANGE %saudit (%s - COUNT %d", store_prefix(), cursor, limit + 1)
-                           : cmd(&rc, "XREVRANGE %saudit + - COUNT %d", store_prefix(), limit + 1);
+    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %saudit (%s - COUNT %d", store_prefix(), cursor, limit + 1)
+                           : store_conn_cmd(&rc, "XREVRANGE %saudit + - COUNT %d", store_prefix(), limit + 1);
     if (!r)
         return rc;
     json_t *arr = json_array();

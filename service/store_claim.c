@@ -93,24 +93,7 @@ int store_claim_id_valid(const char *s)
  * failure (error replies included). */
 static redisReply *argv_cmd(int *rc, int argc, const char **argv, const size_t *lens)
 {
-    redisContext *c = store_conn_get();
-    if (!c) {
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    if (!r) {
-        store_conn_broken();
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        freeReplyObject(r);
-        *rc = FW_EREDIS;
-        return 0;
-    }
-    *rc = 0;
-    return r;
+    return store_conn_argv(rc, argc, argv, lens);
 }
 
 /* An argv under construction: strings are copied into owned storage. */

@@ -10,11 +10,13 @@
 #include "store_conn.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "err.h"
 #include "log.h"
 #include "mem.h"
 
@@ -178,4 +180,46 @@ void store_conn_free(struct redisContext *c)
 {
     if (c)
         redisFree(c);
+}
+
+/* Checks a reply: NULL (I/O error) drops the connection; an error reply is
+ * FW_EREDIS. Returns r, or NULL with *rc set. */
+static redisReply *checked(int *rc, redisReply *r)
+{
+    if (!r) {
+        store_conn_broken();
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        *rc = FW_EREDIS;
+        return 0;
+    }
+    *rc = 0;
+    return r;
+}
+
+struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    return checked(rc, redisCommandArgv(c, argc, argv, lens));
+}
+
+struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    return checked(rc, r);
 }

@@ -16,6 +16,7 @@
 #include "config.h"
 
 struct redisContext;
+struct redisReply;
 
 /* Global settings (host, port, db, password, prefix). Call once, before threads. */
 void store_conn_configure(const struct fw_config *cfg);
@@ -30,6 +31,14 @@ void store_conn_close(void);
 const char *store_conn_last_error(void);
 /* The key prefix, e.g. "fw:". */
 const char *store_prefix(void);
+/* Runs one command (argv form) on the calling thread's connection. Returns
+ * the reply (free with freeReplyObject), or NULL with *rc set: FW_EUNAVAILABLE
+ * when Redis cannot be reached (the connection is dropped for a reconnect),
+ * FW_EREDIS for an error reply. */
+struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens);
+/* The same with a hiredis format string ("HGET %s %s"). */
+struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...);
+
 /* Opens a separate connection (not the thread's), e.g. for SUBSCRIBE or a
  * blocking command; NULL on failure. Free with store_conn_free(). */
 struct redisContext *store_conn_open(int timeout_ms);

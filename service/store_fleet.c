@@ -86,24 +86,7 @@ static redisReply *run_argv(int *rc, struct doc_args *a)
     size_t lens[DOC_MAX_ARGS];
     for (int i = 0; i < a->n; i++)
         lens[i] = strlen(a->v[i]);
-    redisContext *c = store_conn_get();
-    if (!c) {
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    redisReply *r = redisCommandArgv(c, a->n, (const char **)a->v, lens);
-    if (!r) {
-        store_conn_broken();
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        freeReplyObject(r);
-        *rc = FW_EREDIS;
-        return 0;
-    }
-    *rc = 0;
-    return r;
+    return store_conn_argv(rc, a->n, (const char **)a->v, lens);
 }
 
 static void script_head(struct doc_args *a, const char *lua, enum store_doc_kind kind, const char *name, int nkeys)

@@ -128,24 +128,7 @@ static void wa_free(struct wargv *a)
 /* Runs argv (n strings) on the thread's connection. NULL with *rc set. */
 static redisReply *run(int *rc, int n, const char **argv, const size_t *lens)
 {
-    redisContext *c = store_conn_get();
-    if (!c) {
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    redisReply *r = redisCommandArgv(c, n, argv, lens);
-    if (!r) {
-        store_conn_broken();
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        freeReplyObject(r);
-        *rc = FW_EREDIS;
-        return 0;
-    }
-    *rc = 0;
-    return r;
+    return store_conn_argv(rc, n, argv, lens);
 }
 
 static redisReply *wa_run(struct wargv *a, int *rc)
