@@ -10,11 +10,17 @@
  * Limits: bodies over 1 MiB are refused (413) — at once when
  * Content-Length says so, else after discarding the excess; idle
  * connections close after cfg.conn_timeout_s; at most cfg.max_connections.
+ * A request's header, and then its body, must each arrive within
+ * cfg.conn_timeout_s: MHD's timeout is an idle timeout that every byte
+ * resets, so a watchdog thread shuts down the sockets of clients that
+ * trickle a byte at a time (slowloris) and would hold a thread each.
  */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +39,25 @@
 
 #define BODY_MAX (1024 * 1024)
 
+/* One per connection (MHD's socket context): the time by which the request
+ * being received must be complete; 0 while a handler runs or a response is sent. */
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    long long deadline_ns;
+};
+
 struct server {
     struct MHD_Daemon *daemon;
     struct fw_service *svc;
     atomic_int inflight;     /* requests between first callback and completion */
     int port;
+    pthread_mutex_t wmu;     /* guards watched and every deadline_ns */
+    struct conn_watch *watched;
+    long long wtimeout_ns;
+    atomic_int wstop;
+    pthread_t wthread;
+    int wstarted;
 };
 
 static long long mono_ns(void)
@@ -45,6 +65,71 @@ static long long mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* (Re)arms the receive deadline of conn's connection, or disarms it. */
+static void watch_arm(struct server *srv, struct MHD_Connection *conn, int on)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci ? ci->socket_context : 0;
+    if (!w)
+        return;
+    pthread_mutex_lock(&srv->wmu);
+    w->deadline_ns = on ? mono_ns() + srv->wtimeout_ns : 0;
+    pthread_mutex_unlock(&srv->wmu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_watch *w = xcalloc(1, sizeof *w);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&srv->wmu);
+        w->deadline_ns = mono_ns() + srv->wtimeout_ns;
+        w->next = srv->watched;
+        if (srv->watched)
+            srv->watched->prev = w;
+        srv->watched = w;
+        pthread_mutex_unlock(&srv->wmu);
+        *socket_context = w;
+        return;
+    }
+    struct conn_watch *w = *socket_context;
+    if (!w)
+        return;
+    /* MHD notifies CLOSED before it closes the socket: once unlinked here, the
+     * watchdog can no longer touch this fd (or a later connection's reuse of it). */
+    pthread_mutex_lock(&srv->wmu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        srv->watched = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&srv->wmu);
+    free(w);
+    *socket_context = 0;
+}
+
+static void *watchdog(void *arg)
+{
+    struct server *srv = arg;
+    while (!atomic_load(&srv->wstop)) {
+        struct timespec ts = {0, 250 * 1000000L};
+        nanosleep(&ts, 0);
+        long long now = mono_ns();
+        pthread_mutex_lock(&srv->wmu);
+        for (struct conn_watch *w = srv->watched; w; w = w->next)
+            if (w->deadline_ns && now > w->deadline_ns && w->fd >= 0) {
+                shutdown(w->fd, SHUT_RDWR); /* MHD's recv sees the end and closes the connection */
+                w->deadline_ns = 0;
+            }
+        pthread_mutex_unlock(&srv->wmu);
+    }
+    return 0;
 }
 
 static int request_id_valid(const char *s)
@@ -126,8 +211,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->url = url;
         if (declared_too_big(conn)) {
             st->toobig = 1;
+            watch_arm(st->srv, conn, 0);
             return server__respond(st) ? MHD_YES : MHD_NO;
         }
+        watch_arm(st->srv, conn, 1); /* the header is in: the body has its own deadline */
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -138,6 +225,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (st->responded)
         return MHD_YES;
+    watch_arm(st->srv, conn, 0); /* handlers may take long (long polls, event streams) */
     return server__respond(st) ? MHD_YES : MHD_NO;
 }
 
@@ -160,7 +248,6 @@ static void log_access(const struct req_state *st, double secs)
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     struct server *srv = cls;
     struct req_state *st = *con_cls;
@@ -175,6 +262,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     server__req_free(st);
     *con_cls = 0;
     atomic_fetch_sub(&srv->inflight, 1);
+    if (conn)
+        watch_arm(srv, conn, 1); /* keep-alive: the next request has its deadline too */
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -220,10 +309,13 @@ int server_start(struct fw_service *svc, struct server **out, char *err, size_t 
         return rc;
     struct server *srv = xcalloc(1, sizeof *srv);
     srv->svc = svc;
+    pthread_mutex_init(&srv->wmu, 0);
+    srv->wtimeout_ns = (long long)(svc->cfg.conn_timeout_s > 0 ? svc->cfg.conn_timeout_s : 30) * 1000000000LL;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(flags, 0, 0, 0, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                                    MHD_OPTION_CONNECTION_TIMEOUT,
                                    (unsigned)svc->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
                                    (unsigned)svc->cfg.max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
@@ -231,10 +323,12 @@ int server_start(struct fw_service *svc, struct server **out, char *err, size_t 
     if (!srv->daemon) {
         snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
                  svc->cfg.listen_host, svc->cfg.listen_port);
+        pthread_mutex_destroy(&srv->wmu);
         free(srv);
         return FW_EIO;
     }
     read_bound_port(srv);
+    srv->wstarted = pthread_create(&srv->wthread, 0, watchdog, srv) == 0;
     *out = srv;
     return 0;
 }
@@ -267,6 +361,10 @@ void server_stop(struct server *s)
 {
     if (!s)
         return;
+    atomic_store(&s->wstop, 1);
+    if (s->wstarted)
+        pthread_join(s->wthread, 0);
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->wmu);
     free(s);
 }
