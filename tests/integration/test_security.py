@@ -254,9 +254,9 @@ class Security(unittest.TestCase):
 
     def test_trickling_client_is_cut_by_conn_timeout(self):
         """A client that keeps sending a byte per second (slowloris) must not hold its connection
-        (and its thread) longer than about FLEETWARDEN_CONN_TIMEOUT. KNOWN BUG, not fixed: the
-        timeout is libmicrohttpd's idle timeout, which every byte resets (service/server.c
-        MHD_OPTION_CONNECTION_TIMEOUT); there is no deadline for a complete request header."""
+        (and its thread) longer than about FLEETWARDEN_CONN_TIMEOUT. libmicrohttpd's timeout is an
+        idle timeout that every byte resets; service/server.c's watchdog gives the header (then the
+        body) a deadline of FLEETWARDEN_CONN_TIMEOUT."""
         out, lock = [], threading.Lock()
         self.trickle(CONN_TIMEOUT * 4, out, lock)
         sent_for, closed = out[0]
