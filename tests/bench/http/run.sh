@@ -21,6 +21,8 @@ RPID=$!
 trap 'kill $FPID $RPID 2>/dev/null; rm -rf "$TMP"' EXIT
 sleep 0.5
 export FLEETWARDEN_REDIS_URL=redis://127.0.0.1:$RP/0 FLEETWARDEN_LISTEN=127.0.0.1:$HP FLEETWARDEN_LOG_LEVEL=warn
+openssl rand -hex 32 >"$TMP/kek"; chmod 600 "$TMP/kek"
+export FLEETWARDEN_KEK_FILE=$TMP/kek   # serve refuses to start without one
 TOKEN=$(build-release/fleetwarden token create --scope admin --name bench 2>/dev/null)
 build-release/fleetwarden serve --no-workers >"$TMP/fw.log" 2>&1 &
 FPID=$!
