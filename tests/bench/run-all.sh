@@ -3,7 +3,9 @@
 # tests/bench/RESULTS.md (the one report: each figure next to its ceiling, measured in the same run).
 # Takes 15-25 minutes. Not part of the test suite. Needs root for apt-get (wrk) when wrk is missing.
 #
-# usage: tests/bench/run-all.sh [--quick]   (--quick: short runs, to check the script itself)
+# usage: tests/bench/run-all.sh [--quick] [--only NAME...]
+#   --quick  short runs, to check the script itself
+#   --only   run only these benchmarks, keep the other logs of the last run, rewrite the report
 #
 # Benchmarks (each prints its own table; logs kept in tests/bench/.last-run/):
 #   http    tests/bench/http/run.sh       HTTP server: /healthz and an authenticated read
@@ -16,9 +18,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 QUICK=0
-[ "${1:-}" = "--quick" ] && QUICK=1
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --only) shift; ONLY="$*"; break ;;
+    *) echo "usage: tests/bench/run-all.sh [--quick] [--only NAME...]" >&2; exit 2 ;;
+  esac
+  shift
+done
 OUT=tests/bench/.last-run
-rm -rf "$OUT"; mkdir -p "$OUT"
+[ -z "$ONLY" ] && rm -rf "$OUT"
+mkdir -p "$OUT"
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null || { echo "apt-get install wrk" >&2; exit 2; }
 meson compile -C build >/dev/null || exit 1
 [ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release -Dtests=false >/dev/null
@@ -34,6 +45,7 @@ fi
 
 run() {
   local name=$1; shift
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
   echo "== $name: $*"
   local t0=$SECONDS
   "$@" >"$OUT/$name.log" 2>&1
@@ -42,6 +54,8 @@ run() {
   echo "   exit $rc in $((SECONDS - t0)) s"
 }
 START=$(date -u +%Y-%m-%dT%H:%MZ)
+[ -n "$ONLY" ] && [ -f "$OUT/start" ] && START="$(cat "$OUT/start") (rerun of $ONLY at $START)"
+[ -z "$ONLY" ] && echo "$START" >"$OUT/start"
 run load   tests/bench/load/run.sh "${LOAD[@]}" "$OUT/load.json"
 run http   tests/bench/http/run.sh "$HTTP_S"
 run queue  tests/bench/queue/run.sh "${QUEUE[@]}"
