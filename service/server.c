@@ -18,6 +18,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -44,6 +45,7 @@
 struct conn_watch {
     struct conn_watch *prev, *next;
     int fd;
+    int fresh; /* accepted, its first request not begun: graceful shutdown waits for it */
     long long deadline_ns;
 };
 
@@ -89,6 +91,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         w->fd = ci ? ci->connect_fd : -1;
         pthread_mutex_lock(&srv->wmu);
         w->deadline_ns = mono_ns() + srv->wtimeout_ns;
+        w->fresh = 1;
         w->next = srv->watched;
         if (srv->watched)
             srv->watched->prev = w;
@@ -162,6 +165,13 @@ static void set_request_id(struct req_state *st)
 
 static struct req_state *req_begin(struct server *srv, struct MHD_Connection *conn)
 {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci ? ci->socket_context : 0;
+    if (w) {
+        pthread_mutex_lock(&srv->wmu);
+        w->fresh = 0;
+        pthread_mutex_unlock(&srv->wmu);
+    }
     struct req_state *st = xcalloc(1, sizeof *st);
     st->srv = srv;
     st->svc = srv->svc;
@@ -341,14 +351,40 @@ int server_port(const struct server *s)
 void server_quiesce(struct server *s)
 {
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (fd == MHD_INVALID_SOCKET)
+        return;
+    /* Connections the kernel completed but MHD has not accepted yet would be reset by the
+     * close: hand them to MHD, which serves them like the others before it stops. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+        for (;;) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof ss;
+            int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+            if (c < 0)
+                break;
+            if (MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl) != MHD_YES)
+                close(c);
+        }
+    close(fd);
+}
+
+/* Connections accepted before the listener closed whose request has not begun yet: stopping
+ * now would reset a client that already connected and sent its request. */
+static int fresh_connections(struct server *s)
+{
+    int n = 0;
+    pthread_mutex_lock(&s->wmu);
+    for (struct conn_watch *w = s->watched; w; w = w->next)
+        n += w->fresh;
+    pthread_mutex_unlock(&s->wmu);
+    return n;
 }
 
 int server_wait_idle(struct server *s, int timeout_s)
 {
     long long deadline = mono_ns() + (long long)timeout_s * 1000000000LL;
-    while (atomic_load(&s->inflight) > 0) {
+    while (atomic_load(&s->inflight) > 0 || fresh_connections(s) > 0) {
         if (mono_ns() >= deadline)
             return 0;
         struct timespec ts = {0, 20 * 1000000L};
