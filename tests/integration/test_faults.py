@@ -286,13 +286,16 @@ class SigtermUnderLoad(unittest.TestCase, Converges):
                 conn.connect()
             except ConnectionRefusedError:
                 return "refused", None
+            phase = "send"
             try:
                 conn.request(method, path, body=data, headers=h)
+                phase = "status"
                 r = conn.getresponse()
+                phase = "body"
                 payload = r.read()          # IncompleteRead when cut mid-response
                 return "answered", (r.status, payload)
             except (OSError, http.client.HTTPException) as e:
-                return "failed:%s" % type(e).__name__, None
+                return "failed:%s:%s" % (phase, type(e).__name__), None
         finally:
             conn.close()
 
