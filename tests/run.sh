@@ -3,7 +3,7 @@
 #
 # 1. installs the Debian packages that are missing (apt-get; needs root),
 # 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
-# 3. runs the cmocka unit tests in both builds,
+# 3. runs the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test module starting and stopping (by PID) what it needs,
@@ -59,6 +59,17 @@ unit_tests() {
   add_counts "$p" "$f"
 }
 
+# A short run of every libFuzzer target (tests/fuzz/run.sh prints "fuzz: N passed, M failed").
+fuzz_smoke() {
+  echo "== fuzz smoke run"
+  local f
+  f=$(mktemp)
+  bash tests/fuzz/run.sh 3 >"$f" 2>&1
+  grep -E '^(fuzz|    )' "$f"
+  add_counts $(awk '/^fuzz: [0-9]+ passed, [0-9]+ failed$/ {p=$2; f=$4} END {print (p == "" ? "0 1" : p " " f)}' "$f")
+  rm -f "$f"
+}
+
 integration_tests() {
   local dir=$1
   echo "== integration tests (binary from $dir)"
@@ -93,6 +104,7 @@ fi
 
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
+[ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke
 integration_tests "$SAN"
 
 echo "$PASSED passed, $FAILED failed"
