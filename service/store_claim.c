@@ -26,6 +26,7 @@
 #include "err.h"
 #include "mem.h"
 #include "store.h"
+#include "randid.h"
 #include "store_conn.h"
 
 static const char *const s_states[CLAIM_NSTATES] = {"creating", "active",  "rotating", "inactive",
@@ -73,18 +74,12 @@ int store_claim_state_active(int state)
 
 int store_claim_id_new(char out[CLAIM_ID_MAX])
 {
-    unsigned char r[12];
-    if (RAND_bytes(r, sizeof r) != 1)
-        return FW_ECRYPTO;
-    memcpy(out, "clm_", 4);
-    for (int i = 0; i < 12; i++)
-        snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
-    return 0;
+    return randid_new("clm_", out, CLAIM_ID_MAX);
 }
 
 int store_claim_id_valid(const char *s)
 {
-    return s && strlen(s) == 28 && !strncmp(s, "clm_", 4) && strspn(s + 4, "0123456789abcdef") == 24;
+    return randid_valid(s, "clm_");
 }
 
 /* ---- Redis plumbing ---- */

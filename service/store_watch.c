@@ -24,6 +24,7 @@
 #include "err.h"
 #include "mem.h"
 #include "store.h"
+#include "randid.h"
 #include "store_conn.h"
 
 #define WATCH_LIST_SCAN 5000
@@ -140,18 +141,12 @@ static redisReply *wa_run(struct wargv *a, int *rc)
 
 static int incident_id_new(char out[INCIDENT_ID_MAX])
 {
-    unsigned char b[12];
-    if (RAND_bytes(b, sizeof b) != 1)
-        return FW_ECRYPTO;
-    memcpy(out, "inc_", 4);
-    for (int i = 0; i < 12; i++)
-        snprintf(out + 4 + 2 * i, 3, "%02x", b[i]);
-    return 0;
+    return randid_new("inc_", out, INCIDENT_ID_MAX);
 }
 
 int store_incident_id_valid(const char *s)
 {
-    return s && strlen(s) == 28 && !strncmp(s, "inc_", 4) && strspn(s + 4, "0123456789abcdef") == 24;
+    return randid_valid(s, "inc_");
 }
 
 static void upsert_args(struct wargv *a, const struct incident_new *in, const char *id, long long now_ms)
