@@ -242,17 +242,25 @@ int store_claim_get(const char *id, json_t **fields)
     return 0;
 }
 
+/* KEYS[1] the claim, KEYS[2] the certificate index; ARGV[1] now, ARGV[2]
+ * the claim id, ARGV[3..] fields. A certificateId is indexed in the same
+ * script, so no claim ever holds a certificate the index does not know. */
 static const char s_set_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'updated', ARGV[1], unpack(ARGV, 2))\n"
+    "redis.call('HSET', KEYS[1], 'updated', ARGV[1], unpack(ARGV, 3))\n"
+    "for i = 3, #ARGV - 1, 2 do\n"
+    "  if ARGV[i] == 'certificateId' and ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[2]) end\n"
+    "end\n"
     "return 1\n";
 
 int store_claim_set(const char *id, const char *const *kv, size_t n)
 {
     struct cmdv v = {0};
-    cv_eval(&v, s_set_lua, 1);
+    cv_eval(&v, s_set_lua, 2);
     cv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    cv_addf(&v, "%sclaims:cert", store_prefix());
     cv_addf(&v, "%lld", store_now_ms());
+    cv_add(&v, id);
     for (size_t i = 0; i < 2 * n; i++)
         cv_add(&v, kv[i]);
     int rc;
@@ -260,6 +268,29 @@ int store_claim_set(const char *id, const char *const *kv, size_t n)
     if (!r)
         return rc;
     rc = reply_code(r) == 1 ? 0 : FW_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
+}
+
+int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX])
+{
+    if (n == 0)
+        return 0;
+    struct cmdv v = {0};
+    cv_add(&v, "HMGET");
+    cv_addf(&v, "%sclaims:cert", store_prefix());
+    for (size_t i = 0; i < n; i++)
+        cv_add(&v, cert_ids[i]);
+    int rc;
+    redisReply *r = cv_run(&v, &rc);
+    if (!r)
+        return rc;
+    rc = r->type == REDIS_REPLY_ARRAY && r->elements == n ? 0 : FW_EREDIS;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const redisReply *e = r->element[i];
+        int ok = e->type == REDIS_REPLY_STRING && e->len < CLAIM_ID_MAX;
+        snprintf(owners[i], CLAIM_ID_MAX, "%s", ok ? e->str : "");
+    }
     freeReplyObject(r);
     return rc;
 }

@@ -14,6 +14,7 @@
  *   P claims            ZSET    id by created ms (every claim)
  *   P claims:f:FLEET    ZSET    id by created ms (one fleet)
  *   P claims:rotdue     ZSET    id by due ms of its automatic rotation
+ *   P claims:cert       HASH    certificate id -> the claim that holds it
  *
  * Hash fields: id fleet state keySource keyType csr publicKeyFp
  *   certificateId certificateArn certificatePem created activated expires
@@ -83,8 +84,13 @@ int store_claim_create(const char *id, const struct claim_new *c);
 int store_claim_get(const char *id, json_t **fields);
 
 /* Sets fields (alternating names and values, n names) on an existing
- * record. 0, FW_ENOTFOUND. */
+ * record; a certificateId is also entered in P claims:cert. 0, FW_ENOTFOUND. */
 int store_claim_set(const char *id, const char *const *kv, size_t n);
+
+/* For each of n certificate ids, the claim that holds it ("" for none:
+ * not made by fleetwarden, or made by a version before this index). 0,
+ * FW_EUNAVAILABLE, FW_EREDIS. */
+int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX]);
 
 /* Moves the claim to state `to` when store_claim_transition_ok(current,
  * to), setting the given fields in the same script. *from (may be NULL)

@@ -46,6 +46,7 @@
 #include "service/log.h"
 #include "service/mem.h"
 #include "service/seal.h"
+#include "service/store_claim.h"
 
 #define FIND_SLACK_S 300
 
@@ -168,6 +169,40 @@ static int near_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The listed certificates no other claim holds, with their distance from
+ * our request. A certificate recorded by another claim carries that claim's
+ * key, never ours: skipping those keeps a recovery in a bulk run (where the
+ * window holds the certificates of hundreds of claims) to a few describes,
+ * even when the worker is killed again every few seconds. NULL with *rc set
+ * on error. */
+static struct near *unowned(json_t *ids, const char *self, double req_s, size_t *n, int *rc)
+{
+    size_t all = json_array_size(ids), i;
+    const char **cert = calloc(all ? all : 1, sizeof *cert);
+    char(*owner)[CLAIM_ID_MAX] = calloc(all ? all : 1, sizeof *owner);
+    struct near *order = calloc(all ? all : 1, sizeof *order);
+    *rc = cert && owner && order ? 0 : FW_EINTERNAL;
+    for (i = 0; !*rc && i < all; i++)
+        cert[i] = json_string_value(json_object_get(json_array_get(ids, i), "id"));
+    if (!*rc)
+        *rc = store_claim_cert_owners(cert, all, owner);
+    *n = 0;
+    for (i = 0; !*rc && i < all; i++) {
+        if (owner[i][0] && strcmp(owner[i], self))
+            continue;
+        double d = json_number_value(json_object_get(json_array_get(ids, i), "at")) - req_s;
+        order[*n].id = cert[i];
+        order[(*n)++].dist = d < 0 ? -d : d;
+    }
+    free(cert);
+    free(owner);
+    if (*rc) {
+        free(order);
+        return NULL;
+    }
+    return order;
+}
+
 /* Looks for a certificate made for this claim by an earlier run whose
  * CreateCertificateFromCsr had an unknown outcome (certRequested set).
  * 1 found (recorded), 0 none, < 0 error. */
@@ -182,16 +217,8 @@ static int find_existing(struct create_run *r)
     /* Describe the certificates made closest to our request first: in a bulk run the window
      * holds hundreds of other claims' certificates, and describing them all (rate-limited)
      * made a recovery take minutes. */
-    size_t n = json_array_size(ids), i;
-    struct near *order = found ? 0 : calloc(n ? n : 1, sizeof *order);
-    if (!found && !order)
-        found = FW_EINTERNAL;
-    for (i = 0; order && i < n; i++) {
-        json_t *v = json_array_get(ids, i);
-        order[i].id = json_string_value(json_object_get(v, "id"));
-        double d = json_number_value(json_object_get(v, "at")) - req_s;
-        order[i].dist = d < 0 ? -d : d;
-    }
+    size_t n = 0, i;
+    struct near *order = found ? 0 : unowned(ids, r->cj.id, req_s, &n, &found);
     if (order)
         qsort(order, n, sizeof *order, near_cmp);
     for (i = 0; order && i < n && !found; i++) {

@@ -92,6 +92,21 @@ class KillDuringCreation(unittest.TestCase):
         cert = self.env.emu_certs()[c["certificateId"]]
         self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.spki_der(key.public_key()))
 
+    def test_kill_during_csr_after_a_bulk_run_describes_only_our_certificate(self):
+        # 20 other claims get their certificates just before ours: closer in time to our request
+        # than our own (delayed) certificate. The recovery knows they belong to other claims and
+        # describes only the one no claim holds (in a bulk run of thousands, describing every
+        # certificate of the window at 10/s made a recovery outlast the worker's next crash).
+        others = [self.env.req("POST", "/v1/fleets/crash/claims", body={}).json["claim"]["id"] for _ in range(20)]
+        for cid in others:
+            self.assertEqual(self.env.wait_claim(cid, ["active", "failed"])["state"], "active")
+        self.env.emu.control("DELETE", "calls")
+        c = self.crash_once({}, "CreateCertificateFromCsr")
+        described = [x for x in self.env.emu.control("GET", "calls")["calls"]
+                     if x.get("operation") == "DescribeCertificate"]
+        self.assertEqual(len(described), 1, described)
+        self.assertIn(c["certificateId"], json.dumps(described[0]))
+
     def test_kill_during_attach_policy(self):
         self.crash_once({}, "AttachPolicy")
 
