@@ -61,12 +61,31 @@ class Converges:
         self.assertEqual(cl.find_secrets(text)[:5], [])
 
 
+def max_stalls(jobs):
+    """The highest stall count in the jobs' error lists ('lease expired (worker lost) N time(s)')."""
+    n = 0
+    for j in jobs:
+        for e in j.get("errors") or []:
+            if e.get("class") == "stalled":
+                n = max(n, int(e["message"].split(") ", 1)[1].split(" ")[0]))
+    return n
+
+
 class KillNine(unittest.TestCase, Converges):
-    """serve --no-workers + two worker processes, killed with SIGKILL at random moments."""
+    """serve --no-workers + two worker processes, killed with SIGKILL at random moments.
+
+    Each worker is killed about every 2 s, so a job in flight (up to ~1 s on a slow machine
+    with a full queue) is often lost with its worker, and a stalled job goes back to the front
+    of its lane, where the restarted worker takes it first: one job in a thousand can stall ten
+    times in a row. The poison-job limit (FLEETWARDEN_MAX_STALLS, default 3, tested in
+    test_jobs_queue) would then rightly call it dead; here it is set to its ceiling so that what is
+    tested is convergence, and the highest stall count seen is printed."""
+
+    RUN_COST_S = 40    # wall time on the reference machine: the parallel runner starts the longest first
 
     @classmethod
     def setUpClass(cls):
-        cls.env = FaultEnv(env=dict(FAST_JOBS, FLEETWARDEN_MAX_STALLS="10"), worker_procs=2)
+        cls.env = FaultEnv(env=dict(FAST_JOBS, FLEETWARDEN_MAX_STALLS="100"), worker_procs=2)
 
     @classmethod
     def tearDownClass(cls):
@@ -91,7 +110,8 @@ class KillNine(unittest.TestCase, Converges):
         by = self.env.wait_quiet(120)
         self.assert_all_succeeded(by)
         self.assert_no_orphans()
-        print("\n  fleet setup: %d kills (%s)" % (len(killer.kills), ",".join(killer.kills)))
+        print("\n  fleet setup: %d kills (%s), job stalled %d time(s)"
+              % (len(killer.kills), ",".join(killer.kills), max_stalls([job])))
 
     def test_2_claims_under_kill9(self):
         jid = self.env.setup_fleet("k9c")
@@ -125,8 +145,11 @@ class KillNine(unittest.TestCase, Converges):
         mine = {c for c, _ in made}
         self.assertEqual(sum(1 for c in claims if c["id"] in mine and c["state"] == "active"), N_CLAIMS)
         counts = {s: len(v) for s, v in by.items()}
-        print("\n  %d claims, %d kills (%d of serve) in %.1f s (POSTs %.1f s); jobs by state %s"
-              % (N_CLAIMS, len(killer.kills), killer.kills.count("serve"), elapsed, posted, counts))
+        stalled = max_stalls(by["succeeded"])
+        self.assertGreater(stalled, 0, "no kill caught a job in flight: the test tested nothing")
+        print("\n  %d claims, %d kills (%d of serve) in %.1f s (POSTs %.1f s); jobs by state %s; "
+              "most stalls of one job: %d" % (N_CLAIMS, len(killer.kills), killer.kills.count("serve"),
+                                              elapsed, posted, counts, stalled))
         self.assert_no_secrets()
 
 
@@ -169,6 +192,8 @@ class RedisRestart(unittest.TestCase, Converges):
 
 class EmulatorFaults(unittest.TestCase, Converges):
     """30% of every AWS call fails: half throttling, half 5xx."""
+
+    RUN_COST_S = 55    # wall time on the reference machine: the parallel runner starts the longest first
 
     @classmethod
     def setUpClass(cls):
@@ -223,6 +248,8 @@ class EmulatorFaults(unittest.TestCase, Converges):
 class EmulatorDown(unittest.TestCase, Converges):
     """The emulator stopped for EMU_DOWN_S seconds and started again on the same port with its
     --state-dir: jobs wait (none dead) and resume."""
+
+    RUN_COST_S = 70    # wall time on the reference machine: the parallel runner starts the longest first
 
     @classmethod
     def setUpClass(cls):
