@@ -272,10 +272,10 @@ int store_claim_set(const char *id, const char *const *kv, size_t n)
     return rc;
 }
 
-int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX])
+/* One HMGET of at most OWNERS_BATCH ids (a cmdv holds 96 arguments). */
+#define OWNERS_BATCH 64
+static int cert_owners_batch(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX])
 {
-    if (n == 0)
-        return 0;
     struct cmdv v = {0};
     cv_add(&v, "HMGET");
     cv_addf(&v, "%sclaims:cert", store_prefix());
@@ -292,6 +292,14 @@ int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners
         snprintf(owners[i], CLAIM_ID_MAX, "%s", ok ? e->str : "");
     }
     freeReplyObject(r);
+    return rc;
+}
+
+int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX])
+{
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n; at += OWNERS_BATCH)
+        rc = cert_owners_batch(cert_ids + at, n - at < OWNERS_BATCH ? n - at : OWNERS_BATCH, owners + at);
     return rc;
 }
 

@@ -93,11 +93,11 @@ class KillDuringCreation(unittest.TestCase):
         self.assertEqual(cl.cert_spki(cert["certificatePem"]), cl.spki_der(key.public_key()))
 
     def test_kill_during_csr_after_a_bulk_run_describes_only_our_certificate(self):
-        # 20 other claims get their certificates just before ours: closer in time to our request
+        # 100 other claims get their certificates just before ours: closer in time to our request
         # than our own (delayed) certificate. The recovery knows they belong to other claims and
         # describes only the one no claim holds (in a bulk run of thousands, describing every
         # certificate of the window at 10/s made a recovery outlast the worker's next crash).
-        others = [self.env.req("POST", "/v1/fleets/crash/claims", body={}).json["claim"]["id"] for _ in range(20)]
+        others = [self.env.req("POST", "/v1/fleets/crash/claims", body={}).json["claim"]["id"] for _ in range(100)]
         for cid in others:
             self.assertEqual(self.env.wait_claim(cid, ["active", "failed"])["state"], "active")
         self.env.emu.control("DELETE", "calls")
