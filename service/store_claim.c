@@ -96,6 +96,7 @@ struct cmdv {
     const char *argv[96];
     char *owned[96];
     int argc;
+    int overflow;        /* an argument did not fit: cv_run refuses to send a cut command */
 };
 
 static void cv_add(struct cmdv *v, const char *s)
@@ -104,6 +105,8 @@ static void cv_add(struct cmdv *v, const char *s)
         v->owned[v->argc] = xstrdup(s ? s : "");
         v->argv[v->argc] = v->owned[v->argc];
         v->argc++;
+    } else {
+        v->overflow = 1;
     }
 }
 
@@ -127,6 +130,11 @@ static void cv_free(struct cmdv *v)
 
 static redisReply *cv_run(struct cmdv *v, int *rc)
 {
+    if (v->overflow) {
+        cv_free(v);
+        *rc = FW_EINTERNAL;
+        return NULL;
+    }
     redisReply *r = argv_cmd(rc, v->argc, v->argv, 0);
     cv_free(v);
     return r;
