@@ -6,7 +6,8 @@
 # 3. runs the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
-#    each test module starting and stopping (by PID) what it needs,
+#    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
+#    classes at a time,
 # 5. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
 #
 # Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching).
@@ -75,7 +76,7 @@ integration_tests() {
   echo "== integration tests (binary from $dir)"
   local json
   json=$(mktemp)
-  local args=(tests/integration tests/awsemu/tests --json "$json")
+  local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
   [ -n "$PATTERN" ] && args+=(-k "$PATTERN")
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
     FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \

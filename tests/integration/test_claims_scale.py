@@ -22,6 +22,8 @@ RATE = "15"   # our token bucket for certificate creation = the emulator's Creat
 
 
 class TwoThousandClaims(unittest.TestCase):
+    RUN_COST_S = 135    # wall time on the reference machine: the parallel runner starts the longest first
+
     @classmethod
     def setUpClass(cls):
         cls.env = cl.ClaimsEnv(workers=8, worker_procs=1,

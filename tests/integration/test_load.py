@@ -18,6 +18,9 @@ N_CLAIMS = int(os.environ.get("FW_LOAD_CLAIMS", "300"))
 
 @unittest.skipUnless(shutil.which("wrk"), "wrk is not installed (apt-get install wrk)")
 class ReadLoad(unittest.TestCase):
+    RUN_COST_S = 60
+    RUN_EXCLUSIVE = True    # wrk at 64 connections: measured with the CPU to itself (tests/lib/runner.py)
+
     @classmethod
     def setUpClass(cls):
         # certificate creation at 20/s (AWS's quota is 15/s): the bulk rotation below lasts ~15 s,

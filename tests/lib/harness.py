@@ -34,7 +34,25 @@ EMU_AKID = "AKIDEXAMPLE"
 EMU_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 
+_PORT_BASE = int(os.environ.get("FW_PORT_BASE", "0"))
+_port_next = [0]
+
+
 def free_port():
+    """A port nobody listens on. Under the parallel runner (FW_PORT_BASE set) it comes from this
+    process's own range, outside the ephemeral range, so no other test process or client socket
+    can take it between this check and the server's bind; otherwise the kernel picks one."""
+    if _PORT_BASE:
+        for _ in range(1000):
+            port = _PORT_BASE + _port_next[0] % 1000
+            _port_next[0] += 1
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
+        raise AssertionError("no free port in %d-%d" % (_PORT_BASE, _PORT_BASE + 999))
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -3,12 +3,48 @@
 Prints each test as it runs and ends with one line 'N passed, M failed'
 (plus skipped); exit code 1 on any failure or error. --json FILE writes the
 counts for tests/run.sh to add up.
+
+--parallel N runs the test classes in N child processes at once (most tests
+spend their time waiting on processes, leases and timeouts, not on the CPU).
+Each class runs whole in one child, longest first (a class's RUN_COST_S, the
+wall time it took on the reference machine, default 10), and its output is
+printed in one piece when it ends. A class with RUN_EXCLUSIVE = True (a load
+test that wants the CPU to itself) runs alone once the others are done. Every child gets a range of TCP ports of
+its own (FW_PORT_BASE, read by harness.free_port) outside the kernel's
+ephemeral range, so servers started by two children never race for a port.
 """
 import argparse
 import json
 import os
+import queue
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 import unittest
+
+PORT_BASE = 20000      # below the ephemeral range (32768-60999): client sockets never take these
+PORTS_PER_SLOT = 1000
+
+
+class TimedResult(unittest.TextTestResult):
+    """Records the wall time of each test class (set-up and tear-down included: the time since
+    the previous test ended), so the slowest can be listed at the end."""
+
+    class_s = {}
+    _last = time.monotonic()
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        now = time.monotonic()
+        cid = class_id(test)
+        TimedResult.class_s[cid] = TimedResult.class_s.get(cid, 0.0) + now - TimedResult._last
+        TimedResult._last = now
+
+
+def class_id(test):
+    return test.id().rsplit(".", 1)[0]
 
 
 def discover(dirs):
@@ -27,33 +63,122 @@ def discover(dirs):
     return suite
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dirs", nargs="+")
-    ap.add_argument("--json")
-    ap.add_argument("-k", dest="pattern", help="only tests whose id contains this")
-    a = ap.parse_args()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    suite = discover(a.dirs)
-    if a.pattern:
-        suite = unittest.TestSuite(t for t in _flatten(suite) if a.pattern in t.id())
-    res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    skipped = len(res.skipped)
-    passed = res.testsRun - failed - skipped
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"passed": passed, "failed": failed, "skipped": skipped}, f)
-    print(f"{passed} passed, {failed} failed, {skipped} skipped")
-    return 1 if failed else 0
-
-
 def _flatten(s):
     for t in s:
         if isinstance(t, unittest.TestSuite):
             yield from _flatten(t)
         else:
             yield t
+
+
+def write_counts(path, passed, failed, skipped):
+    if path:
+        with open(path, "w") as f:
+            json.dump({"passed": passed, "failed": failed, "skipped": skipped}, f)
+
+
+def print_slowest(class_s):
+    slow = sorted(((d, c) for c, d in class_s.items()), reverse=True)[:12]
+    print("slowest classes: " + ", ".join("%s %.0fs" % (c, d) for d, c in slow))
+
+
+def run_here(tests, json_path):
+    res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=TimedResult).run(
+        unittest.TestSuite(tests))
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    skipped = len(res.skipped)
+    passed = res.testsRun - failed - skipped
+    write_counts(json_path, passed, failed, skipped)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+def run_parallel(tests, a):
+    """Runs each test class in a child process, a.parallel at a time, longest first."""
+    groups = {}
+    for t in tests:
+        groups.setdefault(class_id(t), []).append(t)
+    order = sorted(groups, key=lambda c: (-getattr(type(groups[c][0]), "RUN_COST_S", 10), c))
+    alone = [c for c in order if getattr(type(groups[c][0]), "RUN_EXCLUSIVE", False)]
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    class_s, lock = {}, threading.Lock()
+    for phase, width in (([c for c in order if c not in alone], a.parallel), (alone, 1)):
+        run_phase(phase, width, a, totals, class_s, lock)
+    print_slowest(class_s)
+    write_counts(a.json, totals["passed"], totals["failed"], totals["skipped"])
+    print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % totals)
+    return 1 if totals["failed"] else 0
+
+
+def run_phase(classes, width, a, totals, class_s, lock):
+    """Runs the classes in `width` child processes at once."""
+    todo = queue.Queue()
+    for c in classes:
+        todo.put(c)
+
+    def slot(n):
+        env = dict(os.environ, FW_PORT_BASE=str(PORT_BASE + n * PORTS_PER_SLOT))
+        while True:
+            try:
+                cid = todo.get_nowait()
+            except queue.Empty:
+                return
+            counts, out, took = run_child(cid, a, env)
+            with lock:
+                class_s[cid] = took
+                for k in totals:
+                    totals[k] += counts[k]
+                sys.stdout.write("---- %s (%.0f s)\n%s" % (cid, took, out))
+                sys.stdout.flush()
+
+    threads = [threading.Thread(target=slot, args=(n,)) for n in range(width)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def run_child(cid, a, env):
+    """One class in a child runner; a child that dies without its counts is one failure."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as jf:
+        jpath = jf.name
+    cmd = [sys.executable, os.path.abspath(__file__), *a.dirs, "--only", cid, "--json", jpath]
+    if a.pattern:
+        cmd += ["-k", a.pattern]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    took = time.monotonic() - t0
+    out = p.stdout.decode(errors="replace")
+    try:
+        with open(jpath) as f:
+            counts = json.load(f)
+    except (OSError, ValueError):
+        counts = {"passed": 0, "failed": 1, "skipped": 0}
+        out += "child runner for %s exited with %s without its counts\n" % (cid, p.returncode)
+    os.unlink(jpath)
+    return counts, out, took
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dirs", nargs="+")
+    ap.add_argument("--json")
+    ap.add_argument("-k", dest="pattern", help="only tests whose id contains this")
+    ap.add_argument("--only", help="only the tests of this class (module.Class)")
+    ap.add_argument("--parallel", type=int, default=1, help="test classes run at once")
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    tests = list(_flatten(discover(a.dirs)))
+    if a.pattern:
+        tests = [t for t in tests if a.pattern in t.id()]
+    if a.only:
+        tests = [t for t in tests if class_id(t) == a.only]
+    if a.parallel > 1 and not a.only:
+        return run_parallel(tests, a)
+    rc = run_here(tests, a.json)
+    if not a.only:
+        print_slowest(TimedResult.class_s)
+    return rc
 
 
 if __name__ == "__main__":
