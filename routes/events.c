@@ -1,17 +1,21 @@
 /*
- * events.c - GET /v1/events: job state changes as server-sent events.
+ * events.c - GET /v1/events: job and incident changes as server-sent events.
  *
  * Each client gets its own reader of the event log (jobs_events_open: the
- * capped stream of the last ~10,000 state changes), read from this
- * connection's own thread (the server runs one thread per connection, so
- * blocking here is fine). Every event is sent as
+ * capped stream of the last ~10,000 changes), read from this connection's
+ * own thread (the server runs one thread per connection, so blocking here
+ * is fine). Every event is sent as
  *   id: <log id>
- *   event: job
+ *   event: job | incident
  *   data: {"type":"job","id","state","jobType","resource","ts"}
- * and a ": ping" comment goes out after 15 s of silence so proxies keep
- * the connection. A client that reconnects with Last-Event-ID gets what it
- * missed (as far as the log reaches). Optional filters: ?type=JOBTYPE,
- * ?resource=R, ?id=JOBID.
+ *         {"type":"incident","id","state","change","fleet","resource","claimId","rule","job","ts"}
+ * (the SSE event name is the data's "type"; incident events are written
+ * by service/store_watch.c). A ": ping" comment goes out after 15 s of
+ * silence so proxies keep the connection. A client that reconnects with
+ * Last-Event-ID gets what it missed (as far as the log reaches). Optional
+ * filters: ?event=job|incident, plus at most one of ?type=JOBTYPE (job
+ * events only), ?resource=R (a job's resource or an incident's subject,
+ * e.g. claim:ID), ?id=ID (a job or an incident).
  */
 #include "events.h"
 
@@ -35,6 +39,7 @@ struct sse {
     size_t off, len;
     char filter_key[16];          /* "jobType", "resource", "id" or "" */
     char filter_val[JOB_RESOURCE_MAX];
+    char kind[16];                /* ?event=: "job", "incident" or "" (both) */
 };
 
 static void sse_free(void *ud)
@@ -45,14 +50,18 @@ static void sse_free(void *ud)
     free(s);
 }
 
-/* 1 when the event passes the client's filter. */
-static int sse_match(const struct sse *s, const char *msg)
+/* 1 when the event passes the client's filters; its type (the SSE event
+ * name) into kind. */
+static int sse_match(const struct sse *s, const char *msg, char kind[16])
 {
-    if (!s->filter_key[0])
-        return 1;
     json_t *v = json_loads(msg, 0, NULL);
-    const char *got = json_string_value(json_object_get(v, s->filter_key));
-    int ok = got && strcmp(got, s->filter_val) == 0;
+    const char *type = json_string_value(json_object_get(v, "type"));
+    snprintf(kind, 16, "%s", type && (!strcmp(type, "job") || !strcmp(type, "incident")) ? type : "job");
+    int ok = !s->kind[0] || !strcmp(s->kind, kind);
+    if (ok && s->filter_key[0]) {
+        const char *got = json_string_value(json_object_get(v, s->filter_key));
+        ok = got && strcmp(got, s->filter_val) == 0;
+    }
     json_decref(v);
     return ok;
 }
@@ -85,7 +94,7 @@ static long sse_next(void *ud, char *buf, size_t max)
     struct sse *s = ud;
     if (s->pending)
         return sse_drain(s, buf, max);
-    char *msg = NULL, id[JOBS_EVENT_ID_MAX];
+    char *msg = NULL, id[JOBS_EVENT_ID_MAX], kind[16];
     /* Short blocking reads so a shutdown ends the stream within ~2 s. */
     for (int waited_ms = 0, skipped = 0;; skipped++) {
         if (atomic_load(&s->svc->shutting_down))
@@ -93,7 +102,7 @@ static long sse_next(void *ud, char *buf, size_t max)
         int rc = jobs_events_next(s->ev, EVENTS_READ_MS, &msg, id);
         if (rc < 0)
             return -1;   /* Redis went away: end; the client reconnects with Last-Event-ID */
-        if (rc == 1 && sse_match(s, msg))
+        if (rc == 1 && sse_match(s, msg, kind))
             break;
         free(msg);
         msg = NULL;
@@ -101,15 +110,30 @@ static long sse_next(void *ud, char *buf, size_t max)
         if (waited_ms >= EVENTS_PING_MS || skipped == 1000)
             return sse_ping(buf, max);
     }
-    s->pending = xasprintf("id: %s\nevent: job\ndata: %s\n\n", id, msg);
+    s->pending = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", id, kind, msg);
     s->len = strlen(s->pending);
     free(msg);
     return sse_drain(s, buf, max);
 }
 
-/* Reads the optional filter; 0, or -1 after answering 400. */
+/* Reads ?event=; 0, or -1 after answering 400. */
+static int sse_kind(struct http_req *req, struct http_resp *resp, struct sse *s)
+{
+    const char *v = http_req_query(req, "event");
+    if (v && strcmp(v, "job") && strcmp(v, "incident")) {
+        http_problem(resp, 400, 0, "invalid query parameter");
+        http_problem_field(resp, "event", "must be job or incident");
+        return -1;
+    }
+    snprintf(s->kind, sizeof s->kind, "%s", v ? v : "");
+    return 0;
+}
+
+/* Reads the optional filters; 0, or -1 after answering 400. */
 static int sse_filter(struct http_req *req, struct http_resp *resp, struct sse *s)
 {
+    if (sse_kind(req, resp, s))
+        return -1;
     static const char *const params[][2] = {{"type", "jobType"}, {"resource", "resource"}, {"id", "id"}};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         const char *v = http_req_query(req, params[i][0]);

@@ -19,13 +19,15 @@
 #include "jobs/handlers/fleet_names.h"
 #include "jobs/handlers/fleet_spec.h"
 #include "jobs/handlers/watch_rules.h"
+#include "jobs/handlers/watch_secret.h"
 #include "jobs/queue.h"
 #include "service/err.h"
 #include "service/store_claim.h"
 #include "service/store_fleet.h"
 
 /* The document as the API shows it: internal members removed, the watch
- * webhook's secret masked (watch_settings_redact). */
+ * webhook's secret (sealed at rest, watch_secret.h) shown as "***"
+ * (watch_settings_redact). */
 static json_t *view(json_t *doc)
 {
     json_object_del(doc, "idempotencyKey");
@@ -146,9 +148,20 @@ static void existing(struct http_req *req, struct http_resp *resp, const char *n
     json_decref(doc);
 }
 
+/* Seals the webhook secret before settings reach Redis; 0 or answered. */
+static int seal_settings(struct http_resp *resp, json_t *settings, const char *name)
+{
+    if (!watch_secret_seal(settings, name))
+        return 0;
+    http_problem(resp, 500, 0, "the webhook secret could not be sealed with the key-encryption key");
+    return FW_ECRYPTO;
+}
+
 static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings)
 {
     const char *name = json_string_value(json_object_get(spec, "name"));
+    if (seal_settings(resp, settings, name))
+        return;
     json_t *doc = new_doc(spec, settings, http_req_header(req, "Idempotency-Key"));
     int rc = store_fleet_create(name, doc);
     json_decref(doc);
@@ -251,6 +264,9 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
         bad_request(resp, errors);
         goto cleanup;
     }
+    /* Also seals a plaintext secret kept from an older version. */
+    if (seal_settings(resp, settings, http_req_param(req, "name")))
+        goto cleanup;
     json_t *o = json_pack("{s:O}", "settings", settings);
     int rc = store_fleet_update(http_req_param(req, "name"), o, etag, now);
     json_decref(o);

@@ -30,7 +30,27 @@
 #define WATCH_LIST_SCAN 5000
 #define ARGV_MAX 24
 
+/*
+ * Publishes an incident change like the job scripts publish job changes
+ * (jobs/lua/prelude.lua): on P events and into the capped log P events:log
+ * that GET /v1/events reads, in the same script as the change itself, so
+ * no change goes unannounced and no event announces a change that did not
+ * happen. The event's resource is the incident's subject ("claim:ID" or
+ * "template:NAME"), the same string jobs on that claim carry.
+ */
+#define INC_EVENT_LUA                                                                                      \
+    "local function inc_event(p, k, change, ts, job)\n"                                                    \
+    "  local h = redis.call('HMGET', k, 'id', 'state', 'fleet', 'subject', 'claim', 'rule')\n"             \
+    "  if not h[1] then return end\n"                                                                      \
+    "  local function v(x) if x and x ~= '' then return x end return cjson.null end\n"                     \
+    "  local ev = cjson.encode({type = 'incident', id = h[1], state = h[2], change = change,\n"            \
+    "    fleet = h[3], resource = v(h[4]), claimId = v(h[5]), rule = h[6], job = v(job), ts = ts})\n"     \
+    "  redis.call('PUBLISH', p .. 'events', ev)\n"                                                         \
+    "  redis.call('XADD', p .. 'events:log', 'MAXLEN', '~', 10000, '*', 'e', ev)\n"                        \
+    "end\n"
+
 static const char s_upsert_lua[] =
+    INC_EVENT_LUA
     "local p = ARGV[1]\n"
     "local id = redis.call('GET', KEYS[1])\n"
     "if id then\n"
@@ -54,9 +74,11 @@ static const char s_upsert_lua[] =
     "redis.call('ZADD', p .. 'incs:f:' .. ARGV[3], seq, id)\n"
     "if ARGV[5] ~= '' then redis.call('ZADD', p .. 'incs:c:' .. ARGV[5], seq, id) end\n"
     "redis.call('SET', KEYS[1], id)\n"
+    "inc_event(p, k, 'opened', ARGV[12])\n"
     "return {id, 1, ARGV[10]}\n";
 
 static const char s_transition_lua[] =
+    INC_EVENT_LUA
     "local p, to, note, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
     "local h = redis.call('HMGET', KEYS[1], 'state', 'seq', 'id', 'fleet', 'subject', 'rule')\n"
     "local st = h[1]\n"
@@ -74,7 +96,28 @@ static const char s_transition_lua[] =
     "  local ok = p .. 'incopen:' .. h[4] .. ':' .. h[5] .. ':' .. h[6]\n"
     "  if redis.call('GET', ok) == h[3] then redis.call('DEL', ok) end\n"
     "end\n"
+    "inc_event(p, KEYS[1], to, ARGV[5])\n"
     "return 1\n";
+
+/* KEYS[1] incs:c:CLAIM; ARGV: prefix, change, ts, job, incident. The
+ * incidents of the claim that this job acted on: the one that asked for
+ * it, and the unresolved ones whose action names the job (a claim with
+ * several breached rules in one cycle is disabled by one job). */
+static const char s_claim_off_lua[] =
+    INC_EVENT_LUA
+    "local p, change, ts, job, first = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
+    "local n = 0\n"
+    "for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, 49)) do\n"
+    "  local k = p .. 'inc:' .. id\n"
+    "  local h = redis.call('HMGET', k, 'state', 'action')\n"
+    "  local ok, a = pcall(cjson.decode, h[2] or '')\n"
+    "  local mine = ok and type(a) == 'table' and a.job == job\n"
+    "  if id == first or (h[1] and h[1] ~= 'resolved' and mine) then\n"
+    "    inc_event(p, k, change, ts, job)\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
 
 static const char s_list_lua[] =
     "local p, cur, limit, maxscan = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[7])\n"
@@ -151,9 +194,10 @@ int store_incident_id_valid(const char *s)
 
 static void upsert_args(struct wargv *a, const struct incident_new *in, const char *id, long long now_ms)
 {
-    char k[600], now[32];
+    char k[600], now[32], iso[32];
     snprintf(k, sizeof k, "%sincopen:%s:%s:%s", store_prefix(), in->fleet, in->subject, in->rule);
     snprintf(now, sizeof now, "%lld", now_ms);
+    store_format_time(now_ms, iso);
     wa_add(a, "EVAL");
     wa_add(a, s_upsert_lua);
     wa_add(a, "1");
@@ -169,6 +213,7 @@ static void upsert_args(struct wargv *a, const struct incident_new *in, const ch
     wa_add(a, in->action_json ? in->action_json : "{}");
     wa_add(a, in->action_pending ? "pending" : "none");
     wa_add(a, now);
+    wa_add(a, iso);
 }
 
 int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX], int *created,
@@ -318,8 +363,9 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
         return FW_ENOTFOUND;
     if (strcmp(to, "acknowledged") && strcmp(to, "resolved"))
         return FW_EINVAL;
-    char now[32];
+    char now[32], iso[32];
     snprintf(now, sizeof now, "%lld", now_ms);
+    store_format_time(now_ms, iso);
     struct wargv a = {0};
     wa_add(&a, "EVAL");
     wa_add(&a, s_transition_lua);
@@ -329,6 +375,7 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     wa_add(&a, to);
     wa_add(&a, note);
     wa_add(&a, now);
+    wa_add(&a, iso);
     int rc;
     redisReply *r = wa_run(&a, &rc);
     if (!r)
@@ -336,6 +383,30 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
     freeReplyObject(r);
     return v == -1 ? FW_ENOTFOUND : v == -2 ? FW_ECONFLICT : v == -3 ? FW_EREDIS : 0;
+}
+
+int store_incident_claim_off(const char *claim, const char *incident, const char *job, int revoked,
+                             long long now_ms)
+{
+    char iso[32];
+    store_format_time(now_ms, iso);
+    struct wargv a = {0};
+    wa_add(&a, "EVAL");
+    wa_add(&a, s_claim_off_lua);
+    wa_add(&a, "1");
+    wa_addf(&a, "%sincs:c:%s", claim);
+    wa_add(&a, store_prefix());
+    wa_add(&a, revoked ? "claimRevoked" : "claimDisabled");
+    wa_add(&a, iso);
+    wa_add(&a, job);
+    wa_add(&a, incident);
+    int rc;
+    redisReply *r = wa_run(&a, &rc);
+    if (!r)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
+    freeReplyObject(r);
+    return rc;
 }
 
 static int list_index(struct wargv *a, const char *state, const char *fleet, const char *claim)

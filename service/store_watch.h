@@ -22,6 +22,11 @@
  *   P watch:claim       HASH   claim id -> the watch's state of the claim (opaque text)
  *   P watch:stats       HASH   counters for /metrics
  *
+ * Opening an incident, acknowledging and resolving it each publish an
+ * event {"type":"incident","id","state","change","fleet","resource",
+ * "claimId","rule","job","ts"} on P events and into P events:log (the job
+ * events' feed, jobs/queue_events.h), from the same script as the change.
+ *
  * Every function uses the calling thread's Redis connection and is
  * thread-safe. Errors: FW_EUNAVAILABLE, FW_EREDIS, FW_ENOTFOUND,
  * FW_ECONFLICT (a state change not allowed), FW_EINVAL (bad cursor/state).
@@ -61,6 +66,12 @@ int store_incident_get(const char *id, json_t **out);
  * ack from open (again: no change), resolve from open or acknowledged
  * (again: no change). FW_ENOTFOUND, FW_ECONFLICT (ack of a resolved one). */
 int store_incident_transition(const char *id, const char *to, const char *note, long long now_ms);
+/* Announces on the event feed (P events, P events:log; GET /v1/events)
+ * that claim was disabled (revoked: revoked) by job because of incident
+ * (may be NULL) and the claim's other unresolved incidents whose action
+ * names job. Nothing is stored on the incidents. FW_EREDIS. */
+int store_incident_claim_off(const char *claim, const char *incident, const char *job, int revoked,
+                             long long now_ms);
 /* A page, newest first, filtered by state/fleet/claim (NULL = any).
  * *items a new array; *next a new cursor or NULL. FW_EINVAL. */
 int store_incident_list(const char *state, const char *fleet, const char *claim, int limit, const char *cursor,

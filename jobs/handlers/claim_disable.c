@@ -21,6 +21,7 @@
 #include "jobs/worker.h"
 #include "service/err.h"
 #include "service/log.h"
+#include "service/store_watch.h"
 
 /* UpdateCertificate to status; a certificate already gone counts as done. */
 static int set_status(struct job_ctx *ctx, struct claim_job *cj, const char *status)
@@ -50,6 +51,16 @@ static int replace(struct job_ctx *ctx, struct claim_job *cj)
     return rc;
 }
 
+/* A disable asked for by the misuse watch is news on the incidents'
+ * event feed. An event that cannot be published does not undo or fail
+ * the disable (the claim is off; the incident and the claim show it). */
+static void announce(struct job_ctx *ctx, struct claim_job *cj, json_t *payload, int revoke)
+{
+    const char *incident = json_string_value(json_object_get(payload, "incidentId"));
+    if (incident && store_incident_claim_off(cj->id, incident, job_id(ctx), revoke, claim_now_ms()))
+        log_msg(LOG_WARN, "claim %s: the incident event of its disable was not published (Redis)", cj->id);
+}
+
 static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
 {
     int revoke = json_is_true(json_object_get(payload, "revoke"));
@@ -75,6 +86,7 @@ static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
     snprintf(f, sizeof f, "\"claim\":\"%s\",\"revoke\":%s,\"job\":\"%s\"", cj->id, revoke ? "true" : "false",
              job_id(ctx));
     log_fields(LOG_INFO, "claim disabled", f);
+    announce(ctx, cj, payload, revoke);
     return json_is_true(json_object_get(payload, "replace")) ? replace(ctx, cj) : 0;
 }
 

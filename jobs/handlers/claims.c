@@ -147,14 +147,20 @@ static int claim_state(const char *id, int *state)
 int claims_enqueue_disable(const char *id, const char *reason, int revoke, int replace, char *job_id,
                            size_t job_id_len)
 {
+    return claims_enqueue_disable_for(id, 0, reason, revoke, replace, job_id, job_id_len);
+}
+
+int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke, int replace,
+                               char *job_id, size_t job_id_len)
+{
     int st = -1;
     int rc = claim_state(id, &st);
     if (rc)
         return rc;
     if (!store_claim_transition_ok(st, revoke ? CLAIM_REVOKED : CLAIM_INACTIVE))
         return FW_ECONFLICT;
-    json_t *p = json_pack("{s:s, s:s, s:b, s:b}", "claimId", id, "reason", reason ? reason : "", "revoke", revoke,
-                          "replace", replace);
+    json_t *p = json_pack("{s:s, s:s, s:b, s:b, s:s?}", "claimId", id, "reason", reason ? reason : "", "revoke",
+                          revoke, "replace", replace, "incidentId", incident);
     rc = enqueue("claim.disable", id, p, "critical", 0, job_id, job_id_len);
     json_decref(p);
     return rc;

@@ -65,6 +65,11 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
  */
 int claims_enqueue_disable(const char *claim_id, const char *reason, int revoke, int replace, char *job_id,
                            size_t job_id_len);
+/* The same for the misuse watch: incident (may be NULL) is the incident
+ * that asks for it; once the claim is off, its incidents' event feed
+ * announces it (store_incident_claim_off). */
+int claims_enqueue_disable_for(const char *claim_id, const char *incident, const char *reason, int revoke,
+                               int replace, char *job_id, size_t job_id_len);
 /* Enables an INACTIVE claim (critical lane). FW_ECONFLICT for a revoked
  * or otherwise not inactive claim. */
 int claims_enqueue_enable(const char *claim_id, char *job_id, size_t job_id_len);

@@ -366,8 +366,11 @@ int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t 
             json_object_set_new(s, allowed[i], json_deep_copy(v));
     }
     const json_t *w = json_object_get(req, "watch");
+    const json_t *stored = json_object_get(settings, "watch");
     if (json_is_object(w))
-        watch_settings_validate(w, errors);
+        watch_settings_validate_patch(w, watch_webhook_has_secret(stored), errors);
+    if (json_array_size(errors) == before && json_is_object(w))
+        watch_webhook_keep_secret(json_object_get(s, "watch"), stored);
     if (json_array_size(errors) > before) {
         json_decref(s);
         return FW_EINVAL;

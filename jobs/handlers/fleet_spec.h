@@ -41,8 +41,10 @@
 int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors);
 
 /* Checks a PATCH body ({"rotation", "watch"}, objects; nothing else) and
- * merges it into a copy of settings (new reference in *out). 0 or
- * FW_EINVAL with errors appended. */
+ * merges it into a copy of settings (new reference in *out). A webhook
+ * "secret": "***" (what GET shows) keeps the secret stored in settings, in
+ * its stored form; the caller seals what is plaintext (watch_secret.h).
+ * 0 or FW_EINVAL with errors appended. */
 int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors);
 
 #endif

@@ -119,7 +119,7 @@ static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident,
     if (!e->acted[ci][0]) {
         char reason[160];
         snprintf(reason, sizeof reason, "misuse watch: incident %s (%s)", incident, rule);
-        *rc = claims_enqueue_disable(e->p->c[ci].id, reason, cfg->action == WATCH_ACT_REVOKE, cfg->replace,
+        *rc = claims_enqueue_disable_for(e->p->c[ci].id, incident, reason, cfg->action == WATCH_ACT_REVOKE, cfg->replace,
                                      e->acted[ci], JOB_ID_MAX);
         if (*rc == FW_ECONFLICT || *rc == FW_ENOTFOUND) {
             *rc = 0;

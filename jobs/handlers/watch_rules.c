@@ -52,6 +52,7 @@ const char *watch_action_name(enum watch_action a)
 struct vctx {
     json_t *errors;
     int bad;
+    int have_secret; /* a stored webhook secret "***" may keep */
 };
 
 static void vfail(struct vctx *v, const char *field, const char *msg)
@@ -204,8 +205,14 @@ static void vwebhook(struct vctx *v, const json_t *w)
         vfail(v, "watch.webhook.url", why);
     const char *secret = json_string_value(json_object_get(w, "secret"));
     size_t n = secret ? strlen(secret) : 0;
-    if (n < WEBHOOK_SECRET_MIN || n > WEBHOOK_SECRET_MAX)
+    /* "***" is what GET shows: sent back, it keeps the stored secret. */
+    if (secret && !strcmp(secret, WATCH_SECRET_KEEP)) {
+        if (!v->have_secret)
+            vfail(v, "watch.webhook.secret",
+                  "\"***\" keeps the stored secret, but this fleet has none: send the secret");
+    } else if (n < WEBHOOK_SECRET_MIN || n > WEBHOOK_SECRET_MAX) {
         vfail(v, "watch.webhook.secret", "required: 16 to 256 characters (the HMAC-SHA256 key)");
+    }
 }
 
 static const char *const s_top[] = {"enabled", "action", "replace", "webhook", "rules", 0};
@@ -213,7 +220,12 @@ static const char *const s_actions[] = {"alert", "disable", "revoke", 0};
 
 int watch_settings_validate(const json_t *watch, json_t *errors_out)
 {
-    struct vctx v = {errors_out, 0};
+    return watch_settings_validate_patch(watch, 0, errors_out);
+}
+
+int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *errors_out)
+{
+    struct vctx v = {errors_out, 0, have_secret};
     if (!watch || json_is_null(watch))
         return 0;
     if (!json_is_object(watch)) {
@@ -246,9 +258,37 @@ json_t *watch_settings_redact(const json_t *watch)
         return 0;
     json_t *c = json_deep_copy(watch);
     json_t *w = json_object_get(c, "webhook");
-    if (json_is_object(w) && json_object_get(w, "secret"))
-        json_object_set_new(w, "secret", json_string("***"));
+    if (json_is_object(w) && (json_object_get(w, "secret") || json_object_get(w, WATCH_SECRET_SEALED))) {
+        json_object_del(w, WATCH_SECRET_SEALED);
+        json_object_set_new(w, "secret", json_string(WATCH_SECRET_KEEP));
+    }
     return c;
+}
+
+int watch_webhook_has_secret(const json_t *watch)
+{
+    const json_t *w = json_object_get(watch, "webhook");
+    return json_is_string(json_object_get(w, WATCH_SECRET_SEALED)) || json_is_string(json_object_get(w, "secret"));
+}
+
+int watch_webhook_keep_secret(json_t *watch, const json_t *stored)
+{
+    json_t *w = json_object_get(watch, "webhook");
+    const char *s = json_string_value(json_object_get(w, "secret"));
+    if (!s || strcmp(s, WATCH_SECRET_KEEP))
+        return 0;
+    const json_t *old = json_object_get(stored, "webhook");
+    json_t *sealed = json_object_get(old, WATCH_SECRET_SEALED), *plain = json_object_get(old, "secret");
+    if (!json_is_string(sealed) && !json_is_string(plain))
+        return FW_ENOTFOUND;
+    /* Exactly the stored form: a sealed blob stays sealed, a plaintext
+     * one from an older version is sealed by the caller (watch_secret.h). */
+    json_object_del(w, "secret");
+    if (json_is_string(sealed))
+        json_object_set_new(w, WATCH_SECRET_SEALED, json_deep_copy(sealed));
+    else
+        json_object_set_new(w, "secret", json_deep_copy(plain));
+    return 0;
 }
 
 /* ---- defaults ---- */

@@ -106,9 +106,33 @@ const char *watch_action_name(enum watch_action a);
  */
 int watch_settings_validate(const json_t *watch, json_t *errors_out);
 
+/* The same for a PATCH: with have_secret (the fleet has a stored webhook
+ * secret, watch_webhook_has_secret) "secret": "***" is accepted and means
+ * "keep the stored secret" (watch_webhook_keep_secret); without, "***" is
+ * refused naming watch.webhook.secret. */
+int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *errors_out);
+
+/* What GET shows instead of the webhook secret, and what a PATCH may send
+ * back to keep the stored one. */
+#define WATCH_SECRET_KEEP "***"
+/* The member of settings.watch.webhook that holds the secret sealed under
+ * the KEK (jobs/handlers/watch_secret.h). Older versions stored it in
+ * plaintext as "secret"; both are read. */
+#define WATCH_SECRET_SEALED "secretSealed"
+
 /* The settings as a fleet GET may show them: a new copy with the webhook
- * secret replaced by "***" (NULL/non-object input gives NULL). */
+ * secret (sealed or plaintext) replaced by "secret": "***" (NULL/non-object
+ * input gives NULL). */
 json_t *watch_settings_redact(const json_t *watch);
+
+/* 1 when settings.watch (borrowed) holds a webhook secret, sealed or not. */
+int watch_webhook_has_secret(const json_t *watch);
+
+/* When watch.webhook.secret is "***", replaces it with the secret stored
+ * in stored (settings.watch before the PATCH; borrowed), in its stored
+ * form. 0 (also when there is nothing to keep), FW_ENOTFOUND when "***"
+ * was sent and nothing is stored. */
+int watch_webhook_keep_secret(json_t *watch, const json_t *stored);
 
 /* The effective settings of cfg as settings.watch JSON (every member,
  * no webhook secret): watch_cfg_load(NULL) then this gives the defaults.

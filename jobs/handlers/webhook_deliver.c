@@ -1,9 +1,9 @@
 /*
  * webhook_deliver.c - one signed POST of an incident to its fleet's webhook.
  *
- * The secret is read from the fleet's settings when the job runs and is
- * wiped after signing; it never enters a payload, a result, an error or a
- * log line. The URL is checked again at delivery (settings may predate a
+ * The secret is read from the fleet's settings when the job runs (sealed
+ * under the KEK at rest, watch_secret.h), opened, and wiped after
+ * signing; it never enters a payload, a result, an error or a log line. The URL is checked again at delivery (settings may predate a
  * stricter FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS). Each worker thread keeps
  * one HTTP handle (aws/http.h: libcurl without redirects, capped body), so
  * a burst of incidents reuses its connection to the receiver.
@@ -22,6 +22,7 @@
 #include "service/store.h"
 #include "service/store_fleet.h"
 #include "service/store_watch.h"
+#include "watch_secret.h"
 #include "webhook_check.h"
 
 #define WEBHOOK_TIMEOUT_MS 5000
@@ -47,7 +48,9 @@ static struct aws_http *http_handle(void)
     return h;
 }
 
-/* The fleet's webhook URL and secret (new strings) or FW_ENOTFOUND. */
+/* The fleet's webhook URL and secret (new strings; the secret opened from
+ * its sealed form, watch_secret.h): 0, FW_ENOTFOUND (no webhook), or
+ * FW_ECRYPTO/FW_EINVAL (the sealed secret does not open). */
 static int fleet_webhook(const char *fleet, char **url, char **secret)
 {
     json_t *doc = 0;
@@ -55,15 +58,13 @@ static int fleet_webhook(const char *fleet, char **url, char **secret)
     int rc = store_fleet_get(fleet, &doc);
     if (rc)
         return rc;
-    const json_t *w = json_object_get(json_object_get(json_object_get(doc, "settings"), "watch"), "webhook");
-    const char *u = json_string_value(json_object_get(w, "url"));
-    const char *s = json_string_value(json_object_get(w, "secret"));
-    if (u && s) {
+    const json_t *watch = json_object_get(json_object_get(doc, "settings"), "watch");
+    const char *u = json_string_value(json_object_get(json_object_get(watch, "webhook"), "url"));
+    rc = u ? watch_secret_open(watch, fleet, secret) : FW_ENOTFOUND;
+    if (!rc)
         *url = xstrdup(u);
-        *secret = xstrdup(s);
-    }
     json_decref(doc);
-    return *url ? 0 : FW_ENOTFOUND;
+    return rc;
 }
 
 static char *body_of(json_t *incident, const char *event)
@@ -128,6 +129,25 @@ static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, con
     return rc;
 }
 
+/* The incident's fleet webhook into url and secret: 0, 1 when the job is
+ * done without a delivery (no webhook; result set), or an error. */
+static int load_webhook(struct job_ctx *ctx, json_t *incident, char **url, char **secret)
+{
+    int rc = fleet_webhook(json_string_value(json_object_get(incident, "fleet")), url, secret);
+    if (rc == FW_ECRYPTO || rc == FW_EINVAL) {
+        /* Says which key failed, never anything of the secret. */
+        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "WebhookSecretSealed",
+                          "the fleet's webhook secret does not open with this service's key-encryption key; "
+                          "set it again with PATCH /v1/fleets/{name}");
+        return FW_EINVAL;
+    }
+    if (rc == FW_ENOTFOUND) {
+        job_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
+        return 1;
+    }
+    return rc; /* Redis errors are retried */
+}
+
 int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
@@ -140,11 +160,8 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
         return FW_EINVAL;
     }
-    if (!rc && fleet_webhook(json_string_value(json_object_get(incident, "fleet")), &url, &secret)) {
-        job_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
-        json_decref(incident);
-        return 0;
-    }
+    if (!rc)
+        rc = load_webhook(ctx, incident, &url, &secret);
     if (!rc)
         rc = deliver(ctx, incident, event ? event : "incident.opened", url, secret);
     if (!rc)
@@ -152,5 +169,5 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     xfree_secret(secret);
     free(url);
     json_decref(incident);
-    return rc;
+    return rc == 1 ? 0 : rc;
 }

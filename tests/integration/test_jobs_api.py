@@ -1,12 +1,10 @@
 """The jobs HTTP API through the real fleetwarden binary (serve --no-workers)
 with real jobs-probe workers on the same Redis: list, read, long-poll,
 cancel, retry, scopes and server-sent events."""
-import http.client
 import json
 import os
 import queue
 import sys
-import threading
 import time
 import unittest
 
@@ -14,6 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
 from harness import ServiceTestCase  # noqa: E402
 from jobs_testlib import Probe  # noqa: E402
+import sse  # noqa: E402
 
 JOB_KEYS = {"id", "type", "lane", "state", "attempts", "maxAttempts", "progress", "steps", "result", "errors",
             "resource", "createdAt", "startedAt", "finishedAt", "nextRunAt", "href"}
@@ -145,46 +144,21 @@ class JobsApi(ServiceTestCase):
         self.assertIsNotNone(job["finishedAt"])
 
     def open_events(self, path="/v1/events", headers=None):
-        """Reads an SSE stream in a thread; returns a queue of ("status", code, type) and (id, event dict)."""
-        out = queue.Queue()
-
-        def read_stream():
-            conn = http.client.HTTPConnection("127.0.0.1", self.fw.port, timeout=20)
-            h = {"Authorization": f"Bearer {self.reader}"}
-            h.update(headers or {})
-            conn.request("GET", path, headers=h)
-            r = conn.getresponse()
-            out.put(("status", r.status, r.getheader("Content-Type")))
-            ev_id = None
-            try:
-                while True:
-                    line = r.readline()
-                    if not line:
-                        break
-                    line = line.decode().rstrip("\n")
-                    if line.startswith("id: "):
-                        ev_id = line[4:]
-                    elif line.startswith("data: "):
-                        out.put((ev_id, json.loads(line[6:])))
-            except (OSError, ValueError, http.client.HTTPException):
-                pass
-            finally:
-                conn.close()
-
-        threading.Thread(target=read_stream, daemon=True).start()
-        status = out.get(timeout=20)
-        self.assertEqual(status[0], "status")
-        return status, out
+        """Reads an SSE stream (tests/lib/sse.py); returns the status and a queue of (id, event, data)."""
+        status, q = sse.open_events(self.fw.port, self.reader, path, headers)
+        self.assertEqual(status[0], "status", status)
+        return status, q
 
     def collect(self, q, jid, until_state="succeeded", timeout=15):
         events = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not any(e["state"] == until_state for _, e in events):
             try:
-                ev_id, ev = q.get(timeout=0.2)
+                ev_id, name, ev = q.get(timeout=0.2)
             except queue.Empty:
                 continue
             if ev["id"] == jid:
+                self.assertEqual(name, "job")
                 events.append((ev_id, ev))
         return events
 
@@ -221,7 +195,7 @@ class JobsApi(ServiceTestCase):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and ("succeeded", mine) not in seen:
             try:
-                _, ev = q.get(timeout=0.2)
+                _, _, ev = q.get(timeout=0.2)
             except queue.Empty:
                 continue
             seen.append((ev["state"], ev["id"]))
@@ -231,6 +205,7 @@ class JobsApi(ServiceTestCase):
         self.assertProblem(self.fw.request("GET", "/v1/events"), 401)
         self.assertProblem(self.get("/v1/events", headers={"Last-Event-ID": "nope"}), 400)
         self.assertProblem(self.get("/v1/events?type=a&resource=b"), 400)
+        self.assertProblem(self.get("/v1/events?event=claim"), 400)
 
 
 class JobsMetrics(ServiceTestCase):

@@ -11,6 +11,7 @@
 - every mutation is in the audit trail with token id, method, path, status and request id.
 """
 import json
+import os
 import socket
 import threading
 import time
@@ -321,6 +322,15 @@ class Security(unittest.TestCase):
             self.env.wait_job(c["job"]["id"])
         b = self.req("GET", "/v1/claims/%s/bundle" % c["claim"]["id"], token=self.env.admin)
         self.assertIn("PRIVATE KEY", b.json["privateKeyPem"])
+        # a webhook secret, set, then kept by a PATCH that sends back the masked value
+        hook_secret = "whsec-" + os.urandom(12).hex()
+        r = self.req("PATCH", "/v1/fleets/sec", token=self.env.admin,
+                     body={"watch": {"webhook": {"url": "https://hooks.example.com/fw", "secret": hook_secret}}})
+        self.assertEqual(r.status, 200, r)
+        watch = self.req("GET", "/v1/fleets/sec", token=self.env.read).json["settings"]["watch"]
+        watch["action"] = "alert"
+        r = self.req("PATCH", "/v1/fleets/sec", token=self.env.admin, body={"watch": watch})
+        self.assertEqual((r.status, r.json["settings"]["watch"]["webhook"]["secret"]), (200, "***"), r)
         texts = {
             "fleetwarden log": self.env.all_logs(),
             "emulator log": open(self.env.emu.dir + "/awsemu.log", errors="replace").read(),
@@ -329,6 +339,7 @@ class Security(unittest.TestCase):
                               for s in self.env.jobs_by_state().values() for j in s),
             "audit": json.dumps(self.env.paged("/v1/audit", token=self.env.admin)),
             "redis": dump_redis(self.env.redis),
+            "fleets": json.dumps(self.env.paged("/v1/fleets", token=self.env.admin)),
         }
         self.assertGreater(len(texts["jobs"]), 1000)
         for where, text in texts.items():
@@ -337,6 +348,7 @@ class Security(unittest.TestCase):
                 for tok in self.created_tokens:
                     self.assertNotIn(tok, text)
                 self.assertEqual(cl.find_secrets(text)[:3], [])
+                self.assertNotIn(hook_secret, text)
         log = self.env.all_logs()
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             self.assertNotIn(bad, log)

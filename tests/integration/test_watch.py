@@ -13,6 +13,7 @@ import hmac
 import http.server
 import json
 import os
+import queue
 import signal
 import sys
 import threading
@@ -23,6 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import claims_lib as cl  # noqa: E402
 import harness  # noqa: E402
+import openapi_check as oc  # noqa: E402
+import sse  # noqa: E402
+from test_faults_lib import dump_redis  # noqa: E402
 
 SECRET = "whsec-0123456789abcdef"
 
@@ -63,6 +67,11 @@ class Receiver:
     def stop(self):
         self.srv.shutdown()
         self.srv.server_close()
+
+
+def signed_by(secret, headers, body):
+    want = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, headers["x-fleetwarden-signature"])
 
 
 def iso(ts):
@@ -129,6 +138,17 @@ class WatchBase(unittest.TestCase):
 
     def cert_status(self, cert):
         return self.env.emu_certs()[cert]["status"]
+
+    def settings_in_redis(self, fleet):
+        return json.loads(self.env.redis.command("HGET", "fw:fleet:" + fleet, "j:settings"))
+
+    def delivery(self, incident_id):
+        """The webhook POST (headers, raw body) of an incident, once its webhook job succeeded."""
+        inc = self.env.req("GET", "/v1/incidents/" + incident_id, token=self.env.read).json
+        self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
+        got = [g for g in self.hook.got if json.loads(g[1])["incident"]["id"] == incident_id]
+        self.assertEqual(len(got), 1)
+        return got[0]
 
 
 class WatchActions(WatchBase):
@@ -227,6 +247,74 @@ class WatchActions(WatchBase):
             flaky.stop()
             moved.stop()
 
+    def test_secret_sealed_at_rest_and_kept_by_a_masked_patch(self):
+        secret = "whsec-sealed-" + os.urandom(8).hex()
+        self.fleet("wseal", {"webhook": {"url": self.hook.url, "secret": secret},
+                             "rules": {"registrationsPerHour": {"threshold": 100}}})
+        hook = self.settings_in_redis("wseal")["watch"]["webhook"]
+        self.assertEqual(sorted(hook), ["secretSealed", "url"], "stored sealed, never in plaintext")
+        self.assertNotIn(secret, dump_redis(self.env.redis))
+        # A portal: GET, change one field, PATCH the whole watch back with the masked secret.
+        g = self.env.req("GET", "/v1/fleets/wseal", token=self.env.read)
+        watch = g.json["settings"]["watch"]
+        self.assertEqual(watch["webhook"], {"url": self.hook.url, "secret": "***"})
+        watch["rules"]["registrationsPerHour"]["threshold"] = 3
+        r = self.env.req("PATCH", "/v1/fleets/wseal", body={"watch": watch}, token=self.env.admin,
+                         headers={"If-Match": g.header("ETag")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["settings"]["watch"]["webhook"]["secret"], "***")
+        self.assertEqual(r.json["settings"]["watch"]["rules"]["registrationsPerHour"]["threshold"], 3)
+        self.assertEqual(self.settings_in_redis("wseal")["watch"]["webhook"]["secretSealed"],
+                         hook["secretSealed"], "the stored secret kept as it was")
+        # ... and the kept secret still signs deliveries.
+        c = self.claim("wseal")
+        self.inject(c["certificateId"], [5])
+        self.cycle()
+        hdrs, body = self.delivery(self.incidents(claim=c["id"])[0]["id"])
+        self.assertTrue(signed_by(secret, hdrs, body))
+        self.assertNotIn(secret, self.env.all_logs())
+        self.assertNotIn(secret, json.dumps(self.env.req("GET", "/v1/jobs?limit=500", token=self.env.read).json))
+        self.assertNotIn(secret, dump_redis(self.env.redis))
+        # "***" keeps only what exists: a fleet without a webhook secret refuses it, naming the field.
+        self.env.make_fleet("wnosecret")
+        r = self.env.req("PATCH", "/v1/fleets/wnosecret", token=self.env.admin,
+                         body={"watch": {"webhook": {"url": self.hook.url, "secret": "***"}}})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["field"] for e in r.json["errors"]], ["watch.webhook.secret"])
+        r = self.env.req("POST", "/v1/fleets", token=self.env.admin,
+                         body={"name": "wnosecret2", "watch": {"webhook": {"url": self.hook.url, "secret": "***"}}})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("watch.webhook.secret", [e["field"] for e in r.json["errors"]])
+
+    def test_plaintext_secret_of_an_older_version_is_read_and_sealed_on_write(self):
+        old = "whsec-plain-" + os.urandom(8).hex()
+        self.fleet("wlegacy", {"rules": {"registrationsPerHour": {"threshold": 1}}})
+        # What an older version wrote: the secret in plaintext in the fleet's settings.
+        st = self.settings_in_redis("wlegacy")
+        st["watch"]["webhook"] = {"url": self.hook.url, "secret": old}
+        self.env.redis.command("HSET", "fw:fleet:wlegacy", "j:settings", json.dumps(st))
+        g = self.env.req("GET", "/v1/fleets/wlegacy", token=self.env.read)
+        self.assertEqual(g.json["settings"]["watch"]["webhook"]["secret"], "***")
+        self.assertNotIn(old, g.body.decode())
+        c = self.claim("wlegacy")
+        self.inject(c["certificateId"], [5])
+        self.cycle()
+        first = self.incidents(claim=c["id"])[0]["id"]
+        hdrs, body = self.delivery(first)
+        self.assertTrue(signed_by(old, hdrs, body), "the plaintext secret still signs")
+        # The next write seals it (a PATCH that changes nothing).
+        r = self.env.req("PATCH", "/v1/fleets/wlegacy", body={}, token=self.env.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sorted(self.settings_in_redis("wlegacy")["watch"]["webhook"]), ["secretSealed", "url"])
+        self.assertNotIn(old, dump_redis(self.env.redis))
+        self.assertEqual(self.env.req("POST", "/v1/incidents/%s/resolve" % first).status, 200)
+        self.cycle()
+        second = [i["id"] for i in self.incidents(claim=c["id"]) if i["state"] == "open"]
+        self.assertEqual(len(second), 1)
+        hdrs, body = self.delivery(second[0])
+        self.assertTrue(signed_by(old, hdrs, body), "the same secret, now sealed, signs")
+        self.assertNotIn(old, self.env.all_logs())
+
 
 class WatchIncidents(WatchBase):
     def test_one_incident_per_claim_and_rule_while_open(self):
@@ -260,6 +348,65 @@ class WatchIncidents(WatchBase):
         self.assertEqual([p1["items"][0]["id"], p2["items"][0]["id"]], [i["id"] for i in incs])
         self.assertIsNone(p2["nextCursor"])
         self.assertEqual(self.incidents(state="resolved", claim=c["id"])[0]["id"], iid)
+
+    def incident_events(self, q, incident_id, until, timeout=60):
+        """Incident events of one incident from an SSE queue, until one has change `until`."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not any(e["change"] == until for _, _, e in got):
+            try:
+                ev_id, name, ev = q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.assertNotEqual(ev_id, "error", ev)
+            if ev.get("type") == "incident" and ev["id"] == incident_id:
+                got.append((ev_id, name, ev))
+        return got
+
+    def test_incident_changes_on_the_event_stream(self):
+        self.fleet("wsse", {"action": "disable", "rules": {"registrationsPerHour": {"threshold": 2}}})
+        c = self.claim("wsse")
+        status, q = sse.open_events(self.env.fw.port, self.env.read, "/v1/events?event=incident")
+        self.assertEqual(status[:2], ("status", 200), status)
+        status, by_claim = sse.open_events(self.env.fw.port, self.env.read, "/v1/events?resource=claim:" + c["id"])
+        self.assertEqual(status[:2], ("status", 200), status)
+        self.inject(c["certificateId"], [5])
+        self.cycle()
+        inc = self.incidents(claim=c["id"])[0]
+        self.assertEqual(self.env.wait_job(inc["action"]["job"])["state"], "succeeded")
+        got = self.incident_events(q, inc["id"], "claimDisabled")
+        self.assertEqual([e["change"] for _, _, e in got], ["opened", "claimDisabled"], got)
+        spec = oc.load_spec()
+        for ev_id, name, ev in got:
+            self.assertEqual(name, "incident")
+            self.assertRegex(ev_id, r"^\d+-\d+$")
+            self.assertEqual(oc.validate(ev, {"$ref": "#/components/schemas/IncidentEvent"}, spec, strict=True), [])
+            self.assertEqual((ev["fleet"], ev["claimId"], ev["resource"], ev["rule"]),
+                             ("wsse", c["id"], "claim:" + c["id"], "registrationsPerHour"))
+            self.assertTrue(ev["ts"].endswith("Z"))
+        opened, off = got[0][2], got[1][2]
+        self.assertEqual((opened["state"], opened["job"]), ("open", None))
+        self.assertEqual((off["state"], off["job"]), ("open", inc["action"]["job"]))
+        self.assertEqual(self.env.claim(c["id"])["state"], "inactive")
+        for verb, change in (("ack", "acknowledged"), ("resolve", "resolved")):
+            self.assertEqual(self.env.req("POST", "/v1/incidents/%s/%s" % (inc["id"], verb)).status, 200)
+            ev = self.incident_events(q, inc["id"], change)
+            self.assertEqual([(e["change"], e["state"]) for _, _, e in ev], [(change, change)])
+        # Again is no change, and no event; ?event=incident carried no job event.
+        self.assertEqual(self.env.req("POST", "/v1/incidents/%s/resolve" % inc["id"]).status, 200)
+        self.assertEqual(self.incident_events(q, inc["id"], "resolved", timeout=1), [])
+        # ?resource=claim:ID carries the claim's jobs and its incidents, in one stream.
+        seen = set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not {("job", "claim.disable"), ("incident", "resolved")} <= seen:
+            try:
+                _, name, ev = by_claim.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.assertEqual(ev["resource"], "claim:" + c["id"])
+            seen.add((name, ev.get("jobType") or ev.get("change")))
+        self.assertIn(("job", "claim.disable"), seen)
+        self.assertIn(("incident", "resolved"), seen)
 
     def test_total_hours_and_jump_rules(self):
         h = time.gmtime(time.time() - 120).tm_hour

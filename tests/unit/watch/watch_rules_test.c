@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "jobs/handlers/watch_rules.h"
+#include "service/err.h"
 
 /* Validates text; returns the number of errors and the first field. */
 static size_t check(const char *text, char *field, size_t fl)
@@ -121,6 +122,59 @@ static void test_redact(void **state)
     json_decref(r);
     json_decref(w);
     assert_null(watch_settings_redact(0));
+}
+
+static const char *hook_member(const json_t *w, const char *k)
+{
+    return json_string_value(json_object_get(json_object_get(w, "webhook"), k));
+}
+
+static void test_redact_sealed(void **state)
+{
+    (void)state;
+    json_t *w = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
+    json_t *r = watch_settings_redact(w);
+    assert_string_equal(hook_member(r, "secret"), "***");
+    assert_null(hook_member(r, "secretSealed"));
+    assert_int_equal(watch_webhook_has_secret(w), 1);
+    assert_int_equal(watch_webhook_has_secret(r), 1);
+    json_decref(r);
+    json_decref(w);
+}
+
+static void test_masked_secret_keeps_the_stored_one(void **state)
+{
+    (void)state;
+    const char *masked = "{\"webhook\":{\"url\":\"https://b/\",\"secret\":\"***\"}}";
+    json_t *req = json_loads(masked, 0, 0), *errs = json_array();
+    json_t *sealed = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
+    json_t *plain = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
+    /* "***" is valid only when a secret is stored. */
+    assert_int_equal(watch_settings_validate_patch(req, 1, errs), 0);
+    assert_int_not_equal(watch_settings_validate_patch(req, 0, errs), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 0), "field")), "watch.webhook.secret");
+    assert_int_not_equal(watch_settings_validate(req, 0), 0);
+    assert_int_equal(watch_webhook_has_secret(req), 1);
+    /* The stored form is copied: sealed stays sealed, plaintext stays plaintext (sealed by the caller). */
+    assert_int_equal(watch_webhook_keep_secret(req, sealed), 0);
+    assert_string_equal(hook_member(req, "secretSealed"), "AbCd");
+    assert_null(hook_member(req, "secret"));
+    assert_string_equal(hook_member(req, "url"), "https://b/");
+    json_decref(req);
+    req = json_loads(masked, 0, 0);
+    assert_int_equal(watch_webhook_keep_secret(req, plain), 0);
+    assert_string_equal(hook_member(req, "secret"), "0123456789abcdef");
+    json_decref(req);
+    req = json_loads(masked, 0, 0);
+    assert_int_equal(watch_webhook_keep_secret(req, 0), FW_ENOTFOUND);
+    /* A new secret is not touched. */
+    assert_int_equal(watch_webhook_keep_secret(plain, sealed), 0);
+    assert_string_equal(hook_member(plain, "secret"), "0123456789abcdef");
+    assert_null(hook_member(plain, "secretSealed"));
+    json_decref(req);
+    json_decref(sealed);
+    json_decref(plain);
+    json_decref(errs);
 }
 
 static const double s_ts[] = {1000, 1300, 1600, 1900};
@@ -248,6 +302,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_load),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_defaults_round_trip),
+        cmocka_unit_test(test_redact_sealed),
+        cmocka_unit_test(test_masked_secret_keeps_the_stored_one),
         cmocka_unit_test(test_aggregate_and_threshold),
         cmocka_unit_test(test_total_and_advance),
         cmocka_unit_test(test_hours),
