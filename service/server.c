@@ -18,6 +18,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -380,15 +381,17 @@ static void accept_backlog(struct server *s, int fd, int *served, int *refused)
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (c < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
         if (c < 0)
-            return;
+            return; /* EAGAIN: the queue is empty */
         const union MHD_DaemonInfo *n = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (n && n->num_connections >= (unsigned)s->svc->cfg.max_connections) {
             drain_refuse(c);
             ++*refused;
         } else {
-            MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl); /* closes c itself on failure */
-            ++*served;
+            /* MHD closes c itself when it fails (no thread, no memory) */
+            *served += MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl) == MHD_YES;
         }
     }
 }
