@@ -18,6 +18,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
+#include "drain.h"
 #include "err.h"
 #include "log.h"
 #include "mem.h"
@@ -39,6 +41,7 @@
 #include "service.h"
 
 #define BODY_MAX (1024 * 1024)
+#define HANDSHAKE_WAIT_MS 1000 /* SIGTERM: the most we wait for half-done TCP handshakes */
 
 /* One per connection (MHD's socket context): the time by which the request
  * being received must be complete; 0 while a handler runs or a response is sent. */
@@ -60,6 +63,7 @@ struct server {
     atomic_int wstop;
     pthread_t wthread;
     int wstarted;
+    int listen_fd; /* once quiesced, until MHD has stopped; else -1 */
 };
 
 static long long mono_ns(void)
@@ -319,6 +323,7 @@ int server_start(struct fw_service *svc, struct server **out, char *err, size_t 
         return rc;
     struct server *srv = xcalloc(1, sizeof *srv);
     srv->svc = svc;
+    srv->listen_fd = -1;
     pthread_mutex_init(&srv->wmu, 0);
     srv->wtimeout_ns = (long long)(svc->cfg.conn_timeout_s > 0 ? svc->cfg.conn_timeout_s : 30) * 1000000000LL;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
@@ -348,25 +353,70 @@ int server_port(const struct server *s)
     return s->port;
 }
 
+/* Waits, MHD still accepting, until the handshakes that began before drain_stop_syns() are
+ * in the accept queue (bounded: a client that vanished mid-handshake stays half open). */
+static int wait_handshakes(const struct server *s)
+{
+    long long deadline = mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
+    int n;
+    while ((n = drain_half_open(s->port)) > 0 && mono_ns() < deadline) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    if (n < 0) { /* cannot count them: allow a few round trips */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    return n;
+}
+
+/* Accepts what is left in the quiesced listener's queue and hands it to MHD, which serves it
+ * like the others before it stops; over the connection limit it gets a complete 503. */
+static void accept_backlog(struct server *s, int fd, int *served, int *refused)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+        return;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (c < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (c < 0)
+            return; /* EAGAIN: the queue is empty */
+        const union MHD_DaemonInfo *n = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (n && n->num_connections >= (unsigned)s->svc->cfg.max_connections) {
+            drain_refuse(c);
+            ++*refused;
+        } else {
+            /* MHD closes c itself when it fails (no thread, no memory) */
+            *served += MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl) == MHD_YES;
+        }
+    }
+}
+
 void server_quiesce(struct server *s)
 {
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    int half_open = -1, served = 0, refused = 0;
+    if (li && drain_stop_syns(li->listen_fd) == 0)
+        half_open = wait_handshakes(s);
+    else
+        log_fields(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes", 0);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd == MHD_INVALID_SOCKET)
         return;
-    /* Connections the kernel completed but MHD has not accepted yet would be reset by the
-     * close: hand them to MHD, which serves them like the others before it stops. */
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
-        for (;;) {
-            struct sockaddr_storage ss;
-            socklen_t sl = sizeof ss;
-            int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-            if (c < 0)
-                break;
-            if (MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl) != MHD_YES)
-                close(c);
-        }
-    close(fd);
+    accept_backlog(s, fd, &served, &refused);
+    /* The queue is empty and nothing new can enter it: take the socket out of LISTEN, so that
+     * clients are refused from now on. MHD's thread may still hold the fd (MHD_quiesce_daemon),
+     * so it is closed only after MHD_stop_daemon. */
+    shutdown(fd, SHUT_RD);
+    s->listen_fd = fd;
+    char f[120];
+    snprintf(f, sizeof f, "\"halfOpenLeft\":%d,\"backlogServed\":%d,\"backlogRefused\":%d", half_open, served,
+             refused);
+    log_fields(LOG_INFO, "listener closed", f);
 }
 
 /* Connections accepted before the listener closed whose request has not begun yet: stopping
@@ -401,6 +451,8 @@ void server_stop(struct server *s)
     if (s->wstarted)
         pthread_join(s->wthread, 0);
     MHD_stop_daemon(s->daemon);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
     pthread_mutex_destroy(&s->wmu);
     free(s);
 }

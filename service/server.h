@@ -17,7 +17,10 @@ struct server;
 int server_start(struct fw_service *svc, struct server **out, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 int server_port(const struct server *s);
-/* Stops accepting new connections; in-flight requests go on. */
+/* Stops accepting new connections without resetting one the kernel already took: holds new
+ * handshakes back (drain.h), waits up to 1 s for the half-done ones, serves what is left in
+ * the listen backlog (a 503 over the connection limit), then takes the socket out of LISTEN
+ * so later clients are refused at connect. In-flight requests go on. */
 void server_quiesce(struct server *s);
 /* Waits until no request is in flight or timeout_s passes; 1 if idle. */
 int server_wait_idle(struct server *s, int timeout_s);

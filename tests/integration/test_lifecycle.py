@@ -1,4 +1,6 @@
 """Start-up, configuration errors, Redis outages and graceful shutdown of the real binary."""
+import http.client
+import json
 import os
 import signal
 import socket
@@ -108,6 +110,38 @@ class GracefulShutdown(unittest.TestCase):
             fw.proc.wait(20)
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
             self.assertIn("shutting down", fw.logs())
+        finally:
+            fw.stop()
+            redis.stop()
+
+
+    def test_sigterm_answers_a_connection_waiting_in_the_backlog(self):
+        # At its connection limit the server takes no connection from the listen backlog;
+        # one still waiting there at SIGTERM gets a complete 503 it may retry, not a reset.
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_MAX_CONNECTIONS": "1"}, args=("serve", "--no-workers")).start()
+        try:
+            held = http.client.HTTPConnection("127.0.0.1", fw.port, timeout=20)
+            held.request("GET", "/healthz")        # keep-alive: the one connection stays taken
+            self.assertEqual(held.getresponse().read()[:1], b"{")
+            waiting = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
+            waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            fw.proc.send_signal(signal.SIGTERM)
+            resp = b""
+            while True:
+                d = waiting.recv(65536)
+                if not d:
+                    break
+                resp += d
+            waiting.close()
+            held.close()
+            head, _, body = resp.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 503"), resp[:300])
+            self.assertIn(b"\r\nRetry-After: 1", head)
+            self.assertIn(b"\r\nConnection: close", head)
+            self.assertEqual(json.loads(body)["status"], 503)
+            fw.proc.wait(20)
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
         finally:
             fw.stop()
             redis.stop()
