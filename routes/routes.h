@@ -35,6 +35,9 @@ struct route_table {
 
 /* All route tables of the service, in match order (static, read-only). */
 const struct route_table *const *routes_all(size_t *ntables);
+/* Only the ops table (/healthz, /readyz, /metrics, /openapi.json): what a
+ * `worker` process with FLEETWARDEN_HEALTH_LISTEN answers. */
+const struct route_table *const *routes_ops_only(size_t *ntables);
 
 #define ROUTE_TABLE(name, arr) const struct route_table name = {arr, sizeof arr / sizeof arr[0]}
 

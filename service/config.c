@@ -63,9 +63,10 @@ static int copy_field(char *dst, size_t dstlen, const char *src, size_t n)
     return 0;
 }
 
-int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
+/* HOST:PORT of variable var into host/port. */
+static int parse_hostport(const char *var, const char *s, char *host, size_t hostlen, int *port, char *err,
+                          size_t errlen)
 {
-    const char *var = "FLEETWARDEN_LISTEN";
     const char *colon = strrchr(s, ':');
     if (!colon)
         return fail(err, errlen, var, "expected HOST:PORT, e.g. 127.0.0.1:8080");
@@ -75,11 +76,28 @@ int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t er
         h++;
         hn -= 2;
     }
-    if (hn == 0 || copy_field(c->listen_host, sizeof c->listen_host, h, hn))
+    if (hn == 0 || copy_field(host, hostlen, h, hn))
         return fail(err, errlen, var, "missing or too long host");
-    if (parse_int(colon + 1, 0, 65535, &c->listen_port))
+    if (parse_int(colon + 1, 0, 65535, port))
         return fail(err, errlen, var, "port must be a number from 0 to 65535");
     return 0;
+}
+
+int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_hostport("FLEETWARDEN_LISTEN", s, c->listen_host, sizeof c->listen_host, &c->listen_port, err,
+                          errlen);
+}
+
+/* FLEETWARDEN_HEALTH_LISTEN: "" or unset = no listener in `worker`. */
+static int parse_health_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    if (!*s)
+        return 0;
+    int rc = parse_hostport("FLEETWARDEN_HEALTH_LISTEN", s, c->health_host, sizeof c->health_host, &c->health_port,
+                            err, errlen);
+    c->health_listen = rc == 0;
+    return rc;
 }
 
 static int parse_redis_hostport(const char *p, struct fw_config *c, char *err, size_t errlen)
@@ -210,6 +228,8 @@ static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, cha
     const char *v;
     int rc = 0;
     if ((v = env_get(fn, ud, "FLEETWARDEN_LISTEN")) && (rc = config_parse_listen(v, c, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_HEALTH_LISTEN")) && (rc = parse_health_listen(v, c, err, errlen)))
         return rc;
     v = env_get(fn, ud, "FLEETWARDEN_REDIS_URL");
     if ((rc = config_parse_redis_url(v ? v : "redis://127.0.0.1:6379/0", c, err, errlen)))

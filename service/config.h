@@ -17,6 +17,9 @@
 struct fw_config {
     char listen_host[64];      /* FLEETWARDEN_LISTEN host part (default 127.0.0.1) */
     int listen_port;           /* FLEETWARDEN_LISTEN port part (default 8080; 0 = any) */
+    int health_listen;         /* 1 when FLEETWARDEN_HEALTH_LISTEN is set: `worker` serves the ops routes there */
+    char health_host[64];
+    int health_port;
     char redis_url[256];       /* FLEETWARDEN_REDIS_URL */
     char redis_host[128];      /* parsed from the URL */
     int redis_port;

@@ -47,6 +47,7 @@ static const char s_usage[] =
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
     "  FLEETWARDEN_WORKERS        job worker threads per process (default 4)\n"
+    "  FLEETWARDEN_HEALTH_LISTEN  worker only: HOST:PORT for /healthz /readyz /metrics (default: none)\n"
     "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required by serve/worker\n"
     "  FLEETWARDEN_CLAIM_KEY_TTL  seconds an undownloaded claim key is kept (default 86400)\n"
     "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
@@ -155,7 +156,14 @@ static int cmd_serve(int argc, char **argv, int api)
         metrics_free(svc.metrics);
         return 1;
     }
-    if (api && server_start(&svc, &srv, err, sizeof err)) {
+    if (!api && svc.cfg.health_listen) {
+        /* A worker answers its probes (liveness, readiness: Redis and its workers) and
+         * /metrics on its own address, nothing else. */
+        svc.ops_only = 1;
+        memcpy(svc.cfg.listen_host, svc.cfg.health_host, sizeof svc.cfg.listen_host);
+        svc.cfg.listen_port = svc.cfg.health_port;
+    }
+    if ((api || svc.ops_only) && server_start(&svc, &srv, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         jobs_runtime_stop(svc.jobs, 0);
         metrics_free(svc.metrics);

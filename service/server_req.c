@@ -67,11 +67,11 @@ static int is_mutating(const char *m)
 }
 
 /* Finds the route for path+method; fills allow with the path's methods. */
-static const struct route *find_route(const char *path, const char *method, struct router_match *m, char *allow,
-                                      size_t allowlen, int *path_known)
+static const struct route *find_route(const struct fw_service *svc, const char *path, const char *method,
+                                      struct router_match *m, char *allow, size_t allowlen, int *path_known)
 {
     size_t ntables;
-    const struct route_table *const *tables = routes_all(&ntables);
+    const struct route_table *const *tables = svc->ops_only ? routes_ops_only(&ntables) : routes_all(&ntables);
     const struct route *found = 0;
     const char *want = !strcmp(method, "HEAD") ? "GET" : method;
     struct router_match tmp;
@@ -316,7 +316,7 @@ int server__respond(struct req_state *st)
     struct router_match *m = http_req_alloc(&st->req, sizeof *m);
     char allow[128];
     int known;
-    const struct route *r = find_route(st->url, st->method, m, allow, sizeof allow, &known);
+    const struct route *r = find_route(st->svc, st->url, st->method, m, allow, sizeof allow, &known);
     int is_options = !strcmp(st->method, "OPTIONS");
     if (known && is_options && MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Access-Control-Request-Method"))
         return preflight(st, allow);

@@ -25,6 +25,7 @@ struct fw_service {
     int (*jobs_ready)(struct jobs_runtime *rt, char *why, size_t whylen);
     time_t started_at;
     atomic_int shutting_down;         /* 1 once SIGTERM arrived */
+    int ops_only;                     /* `worker`: the server answers only the ops routes (health, metrics) */
 };
 
 #endif

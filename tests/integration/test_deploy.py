@@ -220,7 +220,13 @@ class Kubernetes(unittest.TestCase):
         deps = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in self.kind("Deployment")}
         self.assertEqual(set(deps), {"api", "worker"})
         self.assertEqual(deps["api"]["spec"]["template"]["spec"]["containers"][0]["args"], ["serve", "--no-workers"])
-        self.assertEqual(deps["worker"]["spec"]["template"]["spec"]["containers"][0]["args"][0], "serve")
+        worker = deps["worker"]["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(worker["args"], ["worker"])
+        env = {e["name"]: e.get("value") for e in worker["env"]}
+        port = worker["livenessProbe"]["httpGet"]["port"]
+        self.assertEqual(port, "http")
+        self.assertEqual(env["FLEETWARDEN_HEALTH_LISTEN"], "0.0.0.0:%d" % worker["ports"][0]["containerPort"],
+                         "the worker's probes reach its health listener")
         for comp, d in deps.items():
             with self.subTest(component=comp):
                 spec = d["spec"]["template"]["spec"]

@@ -86,6 +86,52 @@ class RedisOutage(unittest.TestCase):
         self.assertEqual(code, 0)
 
 
+class WorkerHealth(unittest.TestCase):
+    """`fleetwarden worker` with FLEETWARDEN_HEALTH_LISTEN answers its probes and /metrics there,
+    and nothing of the API; without it, it listens nowhere."""
+
+    def test_worker_answers_probes_and_nothing_else(self):
+        redis = Redis().start()
+        w = Fleetwarden(redis, args=("worker",))
+        w.extra_env["FLEETWARDEN_HEALTH_LISTEN"] = "127.0.0.1:%d" % w.port
+        w.start(wait=False)
+        try:
+            wait_until(lambda: w.request("GET", "/healthz").status == 200, what="worker health listener")
+            r = w.request("GET", "/readyz")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["checks"]["redis"]["status"], "ok")
+            self.assertEqual(r.json["checks"]["workers"]["status"], "ok")
+            r = w.request("GET", "/metrics")
+            self.assertEqual(r.status, 200, r)
+            self.assertIn(b"fleetwarden_", r.body)
+            tok = w.token("admin")
+            r = w.request("GET", "/v1/fleets", token=tok)
+            self.assertEqual(r.status, 404, r)
+            self.assertEqual(r.header("Content-Type"), "application/problem+json")
+            # openapi.yaml describes `serve`: the API's own 404 here is this test's point, not a mismatch
+            self.assertLessEqual({m["path"] for m in w.take_openapi_mismatches()}, {"/v1/fleets"})
+            redis.stop()
+            r = w.request("GET", "/readyz")
+            self.assertEqual(r.status, 503, r)
+            redis.start()
+            wait_until(lambda: w.request("GET", "/readyz").status == 200, timeout=20, what="ready again")
+        finally:
+            self.assertEqual(w.stop(), 0)
+            redis.stop()
+
+    def test_worker_without_it_listens_nowhere(self):
+        redis = Redis().start()
+        w = Fleetwarden(redis, args=("worker",)).start(wait=False)
+        try:
+            time.sleep(1.0)
+            self.assertIsNone(w.proc.poll())
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", w.port), timeout=2).close()
+        finally:
+            self.assertEqual(w.stop(), 0)
+            redis.stop()
+
+
 class GracefulShutdown(unittest.TestCase):
     def test_sigterm_lets_a_slow_request_finish(self):
         redis = Redis().start()

@@ -89,6 +89,24 @@ static void test_listen(void **state)
     }
 }
 
+static void test_health_listen(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_LISTEN", "0.0.0.0:9000", &c, err), 0);
+    assert_int_equal(c.health_listen, 0);          /* off unless set */
+    assert_int_equal(load1("FLEETWARDEN_HEALTH_LISTEN", "", &c, err), 0);
+    assert_int_equal(c.health_listen, 0);
+    assert_int_equal(load1("FLEETWARDEN_HEALTH_LISTEN", "0.0.0.0:9100", &c, err), 0);
+    assert_int_equal(c.health_listen, 1);
+    assert_string_equal(c.health_host, "0.0.0.0");
+    assert_int_equal(c.health_port, 9100);
+    assert_string_equal(c.listen_host, "127.0.0.1"); /* the API address is untouched */
+    assert_int_equal(load1("FLEETWARDEN_HEALTH_LISTEN", "9100", &c, err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_HEALTH_LISTEN"));
+}
+
 static void test_numbers_and_enums(void **state)
 {
     (void)state;
@@ -156,7 +174,7 @@ static void test_kek(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url),        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url),        cmocka_unit_test(test_listen), cmocka_unit_test(test_health_listen),
         cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
     };
     return cmocka_run_group_tests(tests, 0, 0);
