@@ -73,6 +73,7 @@ static const struct code_class s_codes[] = {
     {"ConcurrentModification", AWS_ERRC_CONFLICT},
     {"ConcurrentModificationException", AWS_ERRC_CONFLICT},
     {"ConflictException", AWS_ERRC_CONFLICT},
+    {"VersionConflictException", AWS_ERRC_CONFLICT},
     {"ResourceInUseException", AWS_ERRC_CONFLICT},
     {"EntityTemporarilyUnmodifiable", AWS_ERRC_CONFLICT},
     {"LimitExceeded", AWS_ERRC_LIMIT},

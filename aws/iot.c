@@ -283,6 +283,8 @@ struct page {
     iot_read_fn *add;           /* appends one page's items */
     void *out;
     char *next;                 /* the next page's token, or NULL */
+    const size_t *have;         /* optional: items so far ... */
+    size_t max;                 /* ... and the count that ends paging early */
 };
 
 static void read_page(const json_t *b, void *pp)
@@ -290,7 +292,8 @@ static void read_page(const json_t *b, void *pp)
     struct page *pg = pp;
     pg->add(b, pg->out);
     const char *next = json_string_value(json_object_get(b, pg->token_out));
-    pg->next = (next && *next) ? xstrdup(next) : 0;
+    int enough = pg->have && pg->max && *pg->have >= pg->max;
+    pg->next = (next && *next && !enough) ? xstrdup(next) : 0;
 }
 
 /* start(call, token) builds one page's call; runs pages to the end. */
@@ -330,7 +333,7 @@ int iot_list_targets_for_policy(struct aws_client *c, const char *policy_name, s
                                 struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct page pg = {"nextMarker", add_targets, out, 0};
+    struct page pg = {"nextMarker", add_targets, out, 0, 0, 0};
     int rc = list_all(c, start_targets, policy_name, &pg, err);
     if (rc)
         aws_strlist_cleanup(out);
@@ -484,7 +487,7 @@ static void start_certs(struct aws_call *call, const char *token, const void *ar
 int iot_list_certificates(struct aws_client *c, struct iot_certificate_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct page pg = {"nextMarker", add_certs, out, 0};
+    struct page pg = {"nextMarker", add_certs, out, 0, 0, 0};
     int rc = list_all(c, start_certs, 0, &pg, err);
     if (rc)
         iot_certificate_list_cleanup(out);
@@ -628,7 +631,7 @@ static void start_templates(struct aws_call *call, const char *token, const void
 int iot_list_provisioning_templates(struct aws_client *c, struct iot_template_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct page pg = {"nextToken", add_templates, out, 0};
+    struct page pg = {"nextToken", add_templates, out, 0, 0, 0};
     int rc = list_all(c, start_templates, 0, &pg, err);
     if (rc)
         iot_template_list_cleanup(out);
@@ -681,7 +684,7 @@ int iot_list_provisioning_template_versions(struct aws_client *c, const char *te
                                             struct iot_template_version_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
-    struct page pg = {"nextToken", add_template_versions, out, 0};
+    struct page pg = {"nextToken", add_template_versions, out, 0, 0, 0};
     int rc = list_all(c, start_template_versions, template_name, &pg, err);
     if (rc)
         iot_template_version_list_cleanup(out);
@@ -770,6 +773,53 @@ int iot_create_thing_group(struct aws_client *c, const char *name, const char *p
     }
     set_body(&call, body);
     return run(c, &call, read_group, out, err);
+}
+
+int iot_delete_thing_group(struct aws_client *c, const char *name, long long expected_version,
+                           struct aws_api_error *err)
+{
+    struct aws_call call;
+    init_labeled(&call, "DeleteThingGroup", "DELETE", "/thing-groups/", name, 0);
+    if (expected_version > 0) {
+        char v[24];
+        snprintf(v, sizeof v, "%lld", expected_version);
+        aws_call_qs(&call, "expectedVersion", v);
+    }
+    return run(c, &call, 0, 0, err);
+}
+
+static void add_things(const json_t *b, void *outp)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(b, "things"), i, v) aws_strlist_push(outp, json_string_value(v));
+}
+
+struct things_arg {
+    const char *name;
+    int recursive;
+};
+
+static void start_things(struct aws_call *call, const char *token, const void *argp)
+{
+    const struct things_arg *a = argp;
+    init_labeled(call, "ListThingsInThingGroup", "GET", "/thing-groups/", a->name, "/things");
+    if (a->recursive)
+        aws_call_qs(call, "recursive", "true");
+    aws_call_qs(call, "nextToken", token);
+    aws_call_qs(call, "maxResults", "250");
+}
+
+int iot_list_things_in_thing_group(struct aws_client *c, const char *name, int recursive, size_t max_items,
+                                   struct aws_strlist *out, struct aws_api_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct things_arg a = {name, recursive};
+    struct page pg = {"nextToken", add_things, out, 0, &out->n, max_items};
+    int rc = list_all(c, start_things, &a, &pg, err);
+    if (rc)
+        aws_strlist_cleanup(out);
+    return rc;
 }
 
 void iot_thing_group_cleanup(struct iot_thing_group *x)

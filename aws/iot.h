@@ -4,8 +4,8 @@
  *
  * Every function: 0, or a negative FW_E* (awserr_to_fw) with err filled
  * when err is not NULL: ResourceNotFoundException -> FW_ENOTFOUND;
- * ResourceAlreadyExists, DeleteConflict, CertificateState ->
- * FW_ECONFLICT; VersionsLimitExceeded -> FW_ECONFLICT with cls
+ * ResourceAlreadyExists, DeleteConflict, CertificateState,
+ * VersionConflict -> FW_ECONFLICT; VersionsLimitExceeded -> FW_ECONFLICT with cls
  * AWS_ERRC_LIMIT; ThrottlingException (HTTP 400) is retried by the client
  * and, when attempts run out, gives FW_ETHROTTLED. Outputs are zeroed first
  * and own their strings; free with the matching _cleanup (safe on zeroed
@@ -218,6 +218,17 @@ int iot_describe_thing_group(struct aws_client *c, const char *name, struct iot_
 /* parent and description may be NULL. */
 int iot_create_thing_group(struct aws_client *c, const char *name, const char *parent, const char *description,
                            struct iot_thing_group *out, struct aws_api_error *err);
+/* expected_version 0 = any version. A group that does not exist is
+ * success (AWS answers 200). A group with child groups, or a dynamic one,
+ * is InvalidRequestException (FW_EINVAL); a group holding things is
+ * deleted all the same (the things leave it). */
+int iot_delete_thing_group(struct aws_client *c, const char *name, long long expected_version,
+                           struct aws_api_error *err);
+/* The names of the things in the group (recursive: and in its child
+ * groups); out is an aws_strlist (client.h). max_items 0 pages to the end,
+ * else paging stops once out holds at least max_items names. */
+int iot_list_things_in_thing_group(struct aws_client *c, const char *name, int recursive, size_t max_items,
+                                   struct aws_strlist *out, struct aws_api_error *err);
 void iot_thing_group_cleanup(struct iot_thing_group *x);
 
 /* endpoint_type: "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs" ...;

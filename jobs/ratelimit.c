@@ -25,6 +25,7 @@ const struct ratelimit_default ratelimit_defaults[] = {
     {"iot-template", 10, "iot:*ProvisioningTemplate*"},
     {"iot-rolealias", 10, "iot:CreateRoleAlias, iot:DescribeRoleAlias"},
     {"iot-describe", 10, "iot:DescribeEndpoint, iot:Describe*, iot:List*"},
+    {"iot-thing-group", 10, "iot:DeleteThingGroup"},
     {"iam", 10, "iam:CreateRole, iam:CreatePolicy, iam:AttachRolePolicy, iam:Get*"},
     {"sts", 50, "sts:GetCallerIdentity"},
     {"cloudwatch", 50, "cloudwatch:GetMetricData, cloudwatch:ListMetrics"},

@@ -17,11 +17,15 @@
 #include "aws/client.h"
 #include "aws/iot.h"
 #include "fleet_run.h"
+#include "jobs/ratelimit.h"
 #include "policies.h"
 #include "service/err.h"
 #include "template_check.h"
 
 #define IOT_MAX_VERSIONS 5
+/* Things counted in a group before teardown decides to keep it: enough to
+ * say how many devices it holds without paging through a huge fleet. */
+#define GROUP_THINGS_COUNTED 1000
 
 static int gone_ok(struct fleet_run *r, int rc)
 {
@@ -478,5 +482,30 @@ int fleet_iot_delete_alias(struct fleet_run *r, const char *alias)
 int fleet_iot_delete_template(struct fleet_run *r, const char *name)
 {
     int rc = iot_delete_provisioning_template(r->aws, name, &r->err);
+    return gone_ok(r, rc) ? 0 : rc;
+}
+
+/* Counts the group's things (child groups' too) up to GROUP_THINGS_COUNTED
+ * first: deleting a group takes its devices out of it, which changes their
+ * deployments, and the devices are not ours to break. */
+int fleet_iot_delete_group(struct fleet_run *r, const char *name)
+{
+    struct aws_strlist things = {0};
+    int rc = ratelimit_acquire("iot-describe");
+    rc = rc ? rc : iot_list_things_in_thing_group(r->aws, name, 1, GROUP_THINGS_COUNTED, &things, &r->err);
+    size_t n = things.n;
+    aws_strlist_cleanup(&things);
+    if (rc)
+        return gone_ok(r, rc) ? 0 : rc;
+    if (n) {
+        awserr_set(&r->err, 0, "ThingGroupNotEmpty", "the thing group holds %s%zu thing(s) (provisioned devices); "
+                   "remove them from it, then delete it", n >= GROUP_THINGS_COUNTED ? "at least " : "", n);
+        return FW_ECONFLICT;
+    }
+    if ((rc = ratelimit_acquire("iot-thing-group")) != 0)
+        return rc;
+    rc = iot_delete_thing_group(r->aws, name, 0, &r->err);
+    if (rc == FW_EINVAL && !strcmp(r->err.code, "InvalidRequestException"))
+        return FW_ECONFLICT; /* child groups, or a dynamic group: AWS's message says which */
     return gone_ok(r, rc) ? 0 : rc;
 }

@@ -33,5 +33,9 @@ int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const 
 int fleet_iot_delete_policy(struct fleet_run *r, const char *name, int detach_targets);
 int fleet_iot_delete_alias(struct fleet_run *r, const char *alias);
 int fleet_iot_delete_template(struct fleet_run *r, const char *name);
+/* A thing group, only while it holds no thing: FW_ECONFLICT with the
+ * reason in r->err when it holds things (provisioned devices) or AWS
+ * refuses (child groups, a dynamic group). Takes its rate-limit tokens. */
+int fleet_iot_delete_group(struct fleet_run *r, const char *name);
 
 #endif

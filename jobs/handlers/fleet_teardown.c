@@ -7,9 +7,9 @@
  * is a job step, so a retry after a crash goes on where it stopped. A
  * DeleteConflict (for instance the thing policy still attached to
  * provisioned devices' certificates) keeps the resource and says why
- * instead of failing the teardown: the devices are not ours to break.
- * Thing groups stay: aws/iot.h has no DeleteThingGroup, and groups usually
- * hold devices.
+ * instead of failing the teardown: the devices are not ours to break. For
+ * the same reason a thing group the fleet created is deleted only while it
+ * holds no thing (fleet_iot_delete_group); each group is its own step.
  */
 #include "fleet_teardown.h"
 
@@ -42,6 +42,32 @@ static const char *res_field(const json_t *fleet, const char *key, const char *f
     return json_string_value(json_object_get(json_object_get(json_object_get(fleet, "resources"), key), field));
 }
 
+static int in_names(const json_t *arr, const char *field, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *s = json_string_value(field ? json_object_get(v, field) : v);
+        if (s && !strcmp(s, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when fleet f records resource key as name; for thing groups, also when
+ * its spec names the group (a fleet still being set up has no record yet). */
+static int names_resource(const json_t *f, const char *key, const char *name)
+{
+    const char *other = res_field(f, key, "name");
+    if (other && !strcmp(other, name))
+        return 1;
+    if (strcmp(key, "thingGroups"))
+        return 0;
+    const json_t *items = json_object_get(json_object_get(json_object_get(f, "resources"), key), "items");
+    return in_names(items, "name", name) || in_names(json_object_get(json_object_get(f, "spec"), key), 0, name);
+}
+
 /* 1 when another fleet of the same account records resource key as name. */
 static int used_elsewhere(struct teardown *t, const char *key, const char *name)
 {
@@ -57,8 +83,7 @@ static int used_elsewhere(struct teardown *t, const char *key, const char *name)
         if (!strcmp(json_string_value(n), t->r.name) || store_fleet_get(json_string_value(n), &f))
             continue;
         const char *acct = json_string_value(json_object_get(f, "accountId"));
-        const char *other = res_field(f, key, "name");
-        used |= other && !strcmp(other, name) && (!acct || !strcmp(acct, t->r.account));
+        used |= names_resource(f, key, name) && (!acct || !strcmp(acct, t->r.account));
         json_decref(f);
     }
     json_decref(names);
@@ -206,46 +231,95 @@ static void note_error(struct teardown *t, int rc)
     json_decref(e);
 }
 
-/* Thing groups stay (see the top of this file); the result says so. */
-static void keep_groups(struct teardown *t)
+/* Runs one step unless an earlier attempt finished it (then replays what
+ * it did): fn(t, arg) adds to deleted/kept. */
+typedef int(td_step_fn)(struct teardown *t, const void *arg);
+
+static int run_step(struct teardown *t, const char *step, td_step_fn *fn, const void *arg)
+{
+    char *done = 0;
+    if (!job_step_result(t->r.ctx, step, &done)) {
+        replay(t, done);
+        free(done);
+        return 0;
+    }
+    size_t nd = json_array_size(t->deleted), nk = json_array_size(t->kept);
+    int rc = fn(t, arg);
+    return rc ? rc : step_done(t, step, nd, nk);
+}
+
+/* One thing group of the fleet ({name, arn, origin}): deleted when this
+ * fleet created it, no other fleet names it and it holds no thing. */
+static int remove_group(struct teardown *t, const void *arg)
+{
+    const char *name = json_string_value(json_object_get(arg, "name"));
+    const char *origin = json_string_value(json_object_get(arg, "origin"));
+    if (!name)
+        return 0;
+    if (!origin || strcmp(origin, "created"))
+        return keep(t, "thingGroups", name, "not created by this fleet");
+    if (used_elsewhere(t, "thingGroups", name))
+        return keep(t, "thingGroups", name, "used by another fleet");
+    int rc = fleet_iot_delete_group(&t->r, name);
+    if (rc == FW_ECONFLICT)
+        return keep(t, "thingGroups", name, t->r.err.message);
+    if (rc == FW_EREDIS)
+        return rc; /* a rate-limit token, not AWS: r.err says nothing */
+    if (rc)
+        return awsctx_fail(t->r.ctx, &t->r.err);
+    json_array_append_new(t->deleted, json_pack("{s:s, s:s}", "resource", "thingGroups", "name", name));
+    return 0;
+}
+
+/* Each group is its own step, so a retry does not ask AWS again about a
+ * group already deleted or kept. */
+static int remove_groups(struct teardown *t)
 {
     const json_t *items = json_object_get(json_object_get(t->r.resources, "thingGroups"), "items");
     size_t i;
     json_t *g;
+    int rc = 0;
     json_array_foreach(items, i, g)
-        keep(t, "thingGroups", json_string_value(json_object_get(g, "name")),
-             "thing groups are kept: they may hold devices (and aws/iot.h has no DeleteThingGroup)");
+    {
+        char step[160];
+        snprintf(step, sizeof step, "delete:thingGroups:%s", json_string_value(json_object_get(g, "name")));
+        if ((rc = run_step(t, step, remove_group, g)) != 0)
+            return rc;
+    }
+    return 0;
 }
 
 struct td_step {
     const char *key;
-    td_delete_fn *fn;
+    td_delete_fn *fn; /* NULL for thingGroups (remove_groups) */
 };
+
+static int remove_keyed(struct teardown *t, const void *arg)
+{
+    const struct td_step *s = arg;
+    return remove_one(t, s->key, s->fn);
+}
 
 static int run_deletes(struct teardown *t)
 {
     const struct td_step steps[] = {
         {"claimPolicy", t->force ? del_claim_policy_forced : del_claim_policy},
         {"template", fleet_iot_delete_template},
+        {"thingGroups", 0},
         {"provisioningRole", fleet_iam_delete_role},
         {"thingPolicy", del_thing_policy},
         {"roleAlias", fleet_iot_delete_alias},
         {"tokenExchangePolicy", del_tes_policy},
         {"tokenExchangeRole", fleet_iam_delete_role},
     };
+    const int n = (int)(sizeof steps / sizeof steps[0]);
     int rc = claims_off(t);
-    for (size_t i = 0; !rc && i < sizeof steps / sizeof steps[0]; i++) {
-        char step[64], *done = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        char step[64];
         snprintf(step, sizeof step, "delete:%s", steps[i].key);
-        if (!job_step_result(t->r.ctx, step, &done)) {
-            replay(t, done);
-            free(done);
-            continue;
-        }
-        size_t nd = json_array_size(t->deleted), nk = json_array_size(t->kept);
-        rc = job_progress(t->r.ctx, (int)i, (int)(sizeof steps / sizeof steps[0]), step);
-        rc = rc ? rc : remove_one(t, steps[i].key, steps[i].fn);
-        rc = rc ? rc : step_done(t, step, nd, nk);
+        rc = job_progress(t->r.ctx, i, n, step);
+        if (!rc)
+            rc = steps[i].fn ? run_step(t, step, remove_keyed, &steps[i]) : remove_groups(t);
     }
     return rc;
 }
@@ -267,8 +341,6 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = fleet_setup_account(&t.r);
     if (!rc)
         rc = run_deletes(&t);
-    if (!rc)
-        keep_groups(&t);
     if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
         rc = 0;
     if (!rc)

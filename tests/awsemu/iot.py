@@ -1,4 +1,4 @@
-"""AWS IoT control plane: role aliases, policies, certificates, provisioning templates, thing groups."""
+"""AWS IoT control plane: role aliases, policies, certificates, provisioning templates, thing groups, things."""
 
 import json
 
@@ -9,7 +9,8 @@ from util import as_list, check_policy_json, endpoint_prefix, page, rand_str, st
 READONLY = {'DescribeRoleAlias', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'ListTargetsForPolicy',
             'DescribeCertificate', 'ListCertificates', 'DescribeProvisioningTemplate', 'ListProvisioningTemplates',
             'ListProvisioningTemplateVersions', 'DescribeProvisioningTemplateVersion', 'DescribeThingGroup',
-            'DescribeEndpoint', 'ListAttachedPolicies', 'ListRoleAliases', 'ListPolicies'}
+            'DescribeEndpoint', 'ListAttachedPolicies', 'ListRoleAliases', 'ListPolicies', 'DescribeThing',
+            'ListThingsInThingGroup'}
 
 MAX_POLICIES_PER_TARGET = 10
 
@@ -558,6 +559,118 @@ def DescribeThingGroup(ctx, p):
     return {'thingGroupName': g['thingGroupName'], 'thingGroupId': g['thingGroupId'],
             'thingGroupArn': g['thingGroupArn'], 'version': g['version'],
             'thingGroupProperties': g['thingGroupProperties'], 'thingGroupMetadata': meta}
+
+
+def _group(ctx, name=None, arn=None):
+    groups = _iot(ctx)['thingGroups']
+    if name is None and arn:
+        name = next((n for n, g in groups.items() if g['thingGroupArn'] == arn), arn)
+    if not name:
+        raise AwsError('InvalidRequestException', 'Either thingGroupName or thingGroupArn must be given', 400)
+    g = groups.get(name)
+    if g is None:
+        raise _nf('Thing Group %s does not exist' % name)
+    return g
+
+
+def _children(ctx, name):
+    return sorted(n for n, g in _iot(ctx)['thingGroups'].items() if g.get('parentGroupName') == name)
+
+
+def DeleteThingGroup(ctx, p):
+    """A missing group is success, as in AWS; things in the group leave it."""
+    name = p['thingGroupName']
+    g = _iot(ctx)['thingGroups'].get(name)
+    if g is None:
+        return {}
+    if p.get('expectedVersion') is not None and p['expectedVersion'] != g['version']:
+        raise AwsError('VersionConflictException', 'The version for thing group %s does not match the expected '
+                       'version.' % name, 409)
+    if _children(ctx, name):
+        raise AwsError('InvalidRequestException', 'Cannot delete thing group : %s when there are still child groups '
+                       'attached to it' % name, 400)
+    del _iot(ctx)['thingGroups'][name]
+    return {}
+
+
+def ListThingsInThingGroup(ctx, p):
+    names, todo = set(), [_group(ctx, p['thingGroupName'])['thingGroupName']]
+    while todo:
+        cur = todo.pop()
+        names.update(_iot(ctx)['thingGroups'][cur].get('things', []))
+        if p.get('recursive'):
+            todo.extend(_children(ctx, cur))
+    chunk, nxt = page(sorted(names), p.get('nextToken'), p.get('maxResults', 25))
+    return {'things': chunk, 'nextToken': nxt}
+
+
+# ---------------------------------------------------------------- things (registry only: no shadows, no types)
+
+def _thing(ctx, name=None, arn=None):
+    things = _iot(ctx)['things']
+    if name is None and arn:
+        name = next((n for n, t in things.items() if t['thingArn'] == arn), arn)
+    if not name:
+        raise AwsError('InvalidRequestException', 'Either thingName or thingArn must be given', 400)
+    t = things.get(name)
+    if t is None:
+        raise _nf('Thing %s cannot be found.' % name)
+    return t
+
+
+def CreateThing(ctx, p):
+    name = p['thingName']
+    if p.get('thingTypeName') or p.get('billingGroupName'):
+        raise AwsError('InvalidRequestException', 'thing types and billing groups are not emulated by awsemu', 400)
+    attrs = (p.get('attributePayload') or {}).get('attributes') or {}
+    t = _iot(ctx)['things'].get(name)
+    if t is not None:
+        if t['attributes'] == attrs:
+            return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+        raise _exists('Thing %s already exists in account with different attributes' % name, name, t['thingArn'])
+    import uuid
+    t = {'thingName': name, 'thingArn': _arn(ctx, 'thing', name), 'thingId': str(uuid.uuid4()),
+         'attributes': attrs, 'version': 1}
+    _iot(ctx)['things'][name] = t
+    return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+
+
+def DescribeThing(ctx, p):
+    t = _thing(ctx, p['thingName'])
+    return {'defaultClientId': t['thingName'], 'thingName': t['thingName'], 'thingId': t['thingId'],
+            'thingArn': t['thingArn'], 'attributes': t['attributes'], 'version': t['version']}
+
+
+def DeleteThing(ctx, p):
+    """A missing thing is success, as in AWS; the thing leaves its groups."""
+    t = _iot(ctx)['things'].get(p['thingName'])
+    if t is None:
+        return {}
+    if p.get('expectedVersion') is not None and p['expectedVersion'] != t['version']:
+        raise AwsError('VersionConflictException', 'The version for thing %s does not match the expected version.'
+                       % t['thingName'], 409)
+    for g in _iot(ctx)['thingGroups'].values():
+        if t['thingName'] in g.get('things', []):
+            g['things'].remove(t['thingName'])
+    del _iot(ctx)['things'][t['thingName']]
+    return {}
+
+
+def AddThingToThingGroup(ctx, p):
+    g = _group(ctx, p.get('thingGroupName'), p.get('thingGroupArn'))
+    t = _thing(ctx, p.get('thingName'), p.get('thingArn'))
+    members = g.setdefault('things', [])
+    if t['thingName'] not in members:
+        members.append(t['thingName'])
+    return {}
+
+
+def RemoveThingFromThingGroup(ctx, p):
+    g = _group(ctx, p.get('thingGroupName'), p.get('thingGroupArn'))
+    t = _thing(ctx, p.get('thingName'), p.get('thingArn'))
+    if t['thingName'] in g.get('things', []):
+        g['things'].remove(t['thingName'])
+    return {}
 
 
 def DescribeEndpoint(ctx, p):

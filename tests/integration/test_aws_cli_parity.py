@@ -225,6 +225,27 @@ class CliParity(AwsCase):
                     ["iot", "create-thing-group", "--thing-group-name", "ParityGroup", "--thing-group-properties",
                      json.dumps({"thingGroupDescription": "g"})])
 
+    def setup_group_with_things(self):
+        self.ok("iot.create-thing-group", name="ParityGroup")
+        self.ok("iot.create-thing-group", name="ParityChild", parent="ParityGroup")
+        self.cli("iot", "create-thing", "--thing-name", "parity-core")
+        self.cli("iot", "add-thing-to-thing-group", "--thing-group-name", "ParityChild", "--thing-name",
+                 "parity-core")
+        return {}
+
+    def test_iot_delete_thing_group(self):
+        a = self.parity("DeleteThingGroup", ("iot.delete-thing-group", {"name": "ParityChild", "expected_version": 1}),
+                        ["iot", "delete-thing-group", "--thing-group-name", "ParityChild", "--expected-version", "1"],
+                        setup=self.setup_group_with_things)
+        self.assertEqual(a["method"], "DELETE")
+
+    def test_iot_list_things_in_thing_group(self):
+        a = self.parity("ListThingsInThingGroup",
+                        ("iot.list-things-in-thing-group", {"name": "ParityGroup", "recursive": 1}),
+                        ["iot", "list-things-in-thing-group", "--thing-group-name", "ParityGroup", "--recursive",
+                         "--page-size", "250"], setup=self.setup_group_with_things)
+        self.assertEqual(a["parameters"]["recursive"], True)
+
     # -- CloudWatch (query protocol, nested lists)
 
     def test_cloudwatch_get_metric_data(self):

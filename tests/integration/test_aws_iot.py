@@ -259,6 +259,56 @@ class ThingGroupsAndEndpoints(AwsCase):
         self.assertEqual(got["parentGroupName"], "Fleet")
         self.assertEqual(self.ok("iot.describe-thing-group", name="Fleet")["description"], "all cores")
 
+    def boto_iot(self):
+        import botocore.session
+        from test_aws_helpers import AKID, SECRET
+        return botocore.session.get_session().create_client(
+            "iot", endpoint_url=self.emu.url, region_name="us-east-1", aws_access_key_id=AKID,
+            aws_secret_access_key=SECRET)
+
+    def test_delete_thing_group(self):
+        self.ok("iot.create-thing-group", name="Gone")
+        self.ok("iot.create-thing-group", name="Kid", parent="Gone")
+        res = self.fails("iot.delete-thing-group", "InvalidRequestException", "FW_EINVAL", name="Gone")
+        self.assertIn("child groups", res["error"]["message"])
+        self.assertEqual(res["attempts"], 1)
+        res = self.fails("iot.delete-thing-group", "VersionConflictException", "FW_ECONFLICT", name="Kid",
+                         expected_version=2)
+        self.assertEqual(res["error"]["httpStatus"], 409)
+        self.ok("iot.delete-thing-group", name="Kid", expected_version=1)
+        self.ok("iot.delete-thing-group", name="Gone")
+        self.fails("iot.describe-thing-group", "ResourceNotFoundException", "FW_ENOTFOUND", name="Gone")
+        self.ok("iot.delete-thing-group", name="Gone")   # AWS answers 200 for a group that is not there
+        calls = self.emu.calls(operation="DeleteThingGroup")
+        self.assertEqual([(c["method"], c["parameters"]) for c in calls[1:3]],
+                         [("DELETE", {"thingGroupName": "Kid", "expectedVersion": 2}),
+                          ("DELETE", {"thingGroupName": "Kid", "expectedVersion": 1})])
+
+    def test_list_things_in_thing_group_pages(self):
+        iot = self.boto_iot()
+        iot.create_thing_group(thingGroupName="Big")
+        iot.create_thing_group(thingGroupName="BigSub", parentGroupName="Big")
+        names = ["core-%03d" % i for i in range(260)]
+        for n in names:
+            iot.create_thing(thingName=n)
+            iot.add_thing_to_thing_group(thingGroupName="Big", thingName=n)
+        iot.create_thing(thingName="sub-core")
+        iot.add_thing_to_thing_group(thingGroupName="BigSub", thingName="sub-core")
+        self.emu.control("DELETE", "calls")
+        self.assertEqual(sorted(self.ok("iot.list-things-in-thing-group", name="Big")["things"]), names)
+        calls = self.emu.calls(operation="ListThingsInThingGroup")
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(calls[0]["parameters"], {"thingGroupName": "Big", "maxResults": 250})
+        self.assertEqual(calls[1]["parameters"]["nextToken"], "250")
+        got = self.ok("iot.list-things-in-thing-group", name="Big", recursive=1)["things"]
+        self.assertEqual(sorted(got), names + ["sub-core"])
+        # max stops paging once that many are in: one page of 250
+        self.emu.control("DELETE", "calls")
+        self.assertEqual(len(self.ok("iot.list-things-in-thing-group", name="Big", max=100)["things"]), 250)
+        self.assertEqual(len(self.emu.calls(operation="ListThingsInThingGroup")), 1)
+        self.assertEqual(self.ok("iot.list-things-in-thing-group", name="BigSub")["things"], ["sub-core"])
+        self.fails("iot.list-things-in-thing-group", "ResourceNotFoundException", "FW_ENOTFOUND", name="Nope")
+
     def test_describe_endpoint(self):
         data = self.ok("iot.describe-endpoint", type="iot:Data-ATS")["endpointAddress"]
         cred = self.ok("iot.describe-endpoint", type="iot:CredentialProvider")["endpointAddress"]

@@ -209,11 +209,13 @@ class FleetLifecycle(unittest.TestCase):
         job = self.env.wait_job(r.json["job"]["id"])
         self.assertEqual(job["state"], "succeeded", job)
         deleted = {d["resource"] for d in job["result"]["deleted"]}
-        self.assertEqual(deleted, {"claimPolicy", "template", "provisioningRole", "thingPolicy", "roleAlias",
-                                   "tokenExchangePolicy", "tokenExchangeRole"}, job["result"])
-        self.assertEqual([k["resource"] for k in job["result"]["kept"]], ["thingGroups"])
+        self.assertEqual(deleted, {"claimPolicy", "template", "thingGroups", "provisioningRole", "thingPolicy",
+                                   "roleAlias", "tokenExchangePolicy", "tokenExchangeRole"}, job["result"])
+        self.assertIn({"resource": "thingGroups", "name": "delta-g"}, job["result"]["deleted"])
+        self.assertEqual(job["result"]["kept"], [])
         self.assertEqual(self.env.req("GET", "/v1/fleets/delta").status, 404)
         st = self.env.emu.control("GET", "state")
+        self.assertNotIn("delta-g", st["iot"]["thingGroups"])   # nothing of the fleet's own is left
         for role in ("delta-tes", "delta-prov"):
             self.assertNotIn(role, st["iam"]["roles"])
         self.assertFalse([p for p in st["iam"]["policies"] if "delta" in p])
@@ -270,6 +272,94 @@ def name_of(params):
         if k in (params or {}):
             return params[k]
     return None
+
+
+def teardown(env, name):
+    r = env.req("DELETE", "/v1/fleets/%s?force=true" % name)
+    assert r.status == 202, r
+    return env.wait_job(r.json["job"]["id"])
+
+
+class FleetTeardownGroups(unittest.TestCase):
+    """Thing groups at teardown: the fleet's own empty group goes; one that holds
+    devices, one that existed before and one another fleet names stay, each with
+    the reason in the job's result."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def aws(self, *a, **k):
+        return self.env.aws(*a, **k)
+
+    def setup(self, name, groups):
+        _, job = self.env.setup_fleet({"name": name, "thingGroups": groups, "createThingGroups": True})
+        self.assertEqual(job["state"], "succeeded", job)
+        return self.env.fleet(name)["resources"]["thingGroups"]["items"]
+
+    def groups(self):
+        return self.env.emu.control("GET", "state")["iot"]["thingGroups"]
+
+    def test_created_empty_group_is_deleted(self):
+        items = self.setup("tg-empty", ["tg-empty-g"])
+        self.assertEqual(items[0]["origin"], "created")
+        self.assertIn("tg-empty-g", self.groups())
+        self.env.clear_calls()
+        job = teardown(self.env, "tg-empty")
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIn({"resource": "thingGroups", "name": "tg-empty-g"}, job["result"]["deleted"])
+        self.assertEqual([k for k in job["result"]["kept"] if k["resource"] == "thingGroups"], [])
+        self.assertNotIn("tg-empty-g", self.groups())
+        self.assertIsNone(self.aws("iot", "describe-thing-group", "--thing-group-name", "tg-empty-g", check=False))
+        ops = [c["operation"] for c in self.env.calls()]
+        # reverse order of setup: the template (which names the group) goes first
+        self.assertLess(ops.index("DeleteProvisioningTemplate"), ops.index("DeleteThingGroup"))
+        self.assertLess(ops.index("ListThingsInThingGroup"), ops.index("DeleteThingGroup"))
+
+    def test_group_with_devices_is_kept_with_the_count(self):
+        self.setup("tg-devs", ["tg-devs-g"])
+        for thing in ("tg-core-1", "tg-core-2"):     # as fleet provisioning would have put them there
+            self.aws("iot", "create-thing", "--thing-name", thing)
+            self.aws("iot", "add-thing-to-thing-group", "--thing-group-name", "tg-devs-g", "--thing-name", thing)
+        job = teardown(self.env, "tg-devs")
+        self.assertEqual(job["state"], "succeeded", job)
+        kept = [k for k in job["result"]["kept"] if k["resource"] == "thingGroups"]
+        self.assertEqual(len(kept), 1, job["result"])
+        self.assertEqual(kept[0]["name"], "tg-devs-g")
+        self.assertIn("holds 2 thing(s)", kept[0]["reason"])
+        self.assertIn("provisioned devices", kept[0]["reason"])
+        self.assertNotIn("thingGroups", {d["resource"] for d in job["result"]["deleted"]})
+        self.assertEqual(self.env.req("GET", "/v1/fleets/tg-devs").status, 404)   # the fleet itself is gone
+        got = self.aws("iot", "list-things-in-thing-group", "--thing-group-name", "tg-devs-g")
+        self.assertEqual(sorted(got["things"]), ["tg-core-1", "tg-core-2"])   # the devices keep their group
+
+    def test_group_that_existed_before_stays(self):
+        self.aws("iot", "create-thing-group", "--thing-group-name", "tg-pre")
+        items = self.setup("tg-ref", ["tg-pre", "tg-ref-new"])
+        self.assertEqual({i["name"]: i["origin"] for i in items}, {"tg-pre": "existing", "tg-ref-new": "created"})
+        job = teardown(self.env, "tg-ref")
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIn({"resource": "thingGroups", "name": "tg-pre", "reason": "not created by this fleet"},
+                      job["result"]["kept"])
+        self.assertIn({"resource": "thingGroups", "name": "tg-ref-new"}, job["result"]["deleted"])
+        groups = self.groups()
+        self.assertIn("tg-pre", groups)
+        self.assertNotIn("tg-ref-new", groups)
+
+    def test_group_another_fleet_names_stays(self):
+        self.setup("tg-own", ["tg-shared"])
+        self.setup("tg-other", ["tg-shared"])
+        job = teardown(self.env, "tg-own")
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIn({"resource": "thingGroups", "name": "tg-shared", "reason": "used by another fleet"},
+                      job["result"]["kept"])
+        self.assertIn("tg-shared", self.groups())
+
+
 class FleetCrash(unittest.TestCase):
     """kill -9 in the middle of a setup, then restart: no duplicate resource."""
 
@@ -310,6 +400,33 @@ class FleetCrash(unittest.TestCase):
         self.assertEqual(len(made), 8, made)   # 2 roles, 3 policies, alias, group, template
         st = self.env.emu.control("GET", "state")
         self.assertEqual(list(st["iot"]["templates"]), ["gamma-template"])
+
+    def test_teardown_retry_goes_on_where_it_stopped(self):
+        _, job = self.env.setup_fleet({"name": "kilo", "thingGroups": ["kilo-g", "kilo-h"],
+                                              "createThingGroups": True})
+        self.assertEqual(job["state"], "succeeded", job)
+        self.env.clear_calls()
+        # the first group goes; the second one's deletion fails every try of the client, so the job
+        # attempt fails there and the job is retried
+        self.env.emu.control("POST", "faults", {"faults": [
+            {"operation": "DeleteThingGroup", "count": 1, "delayMs": 1, "delayOnly": True},
+            {"operation": "DeleteThingGroup", "count": 4, "status": 500, "code": "InternalFailureException",
+             "message": "injected"}]})
+        job = teardown(self.env, "kilo")
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertGreaterEqual(job["attempts"], 2, job)
+        self.assertEqual({d["name"] for d in job["result"]["deleted"] if d["resource"] == "thingGroups"},
+                         {"kilo-g", "kilo-h"}, job["result"])
+        calls = self.env.calls()
+        made = [(c["operation"], name_of(c["parameters"])) for c in calls]
+        self.assertEqual([c["status"] for c in calls if made[calls.index(c)] == ("DeleteThingGroup", "kilo-h")][-1],
+                         200, made)
+        # no finished step ran again: the template and the first group were asked about once
+        for call in (("DeleteProvisioningTemplate", "kilo-template"), ("ListThingsInThingGroup", "kilo-g"),
+                     ("DeleteThingGroup", "kilo-g")):
+            self.assertEqual(made.count(call), 1, (call, made))
+        self.assertNotIn("kilo-g", self.env.emu.control("GET", "state")["iot"]["thingGroups"])
+        self.assertNotIn("kilo-h", self.env.emu.control("GET", "state")["iot"]["thingGroups"])
 
 
 if __name__ == "__main__":

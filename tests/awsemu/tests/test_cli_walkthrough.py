@@ -137,6 +137,30 @@ class CliWalkthrough(unittest.TestCase):
         # secrets never in the call log
         self.assertNotIn('PRIVATE KEY', json.dumps(calls))
 
+    def test_thing_group_teardown_with_cli(self):
+        self.aws('iot', 'create-thing-group', '--thing-group-name', 'CliGroup')
+        self.aws('iot', 'create-thing', '--thing-name', 'cli-core')
+        self.aws('iot', 'add-thing-to-thing-group', '--thing-group-name', 'CliGroup', '--thing-name', 'cli-core')
+        got = self.aws('iot', 'list-things-in-thing-group', '--thing-group-name', 'CliGroup', '--recursive')
+        self.assertEqual(got['things'], ['cli-core'])
+        self.aws('iot', 'create-thing-group', '--thing-group-name', 'CliChild', '--parent-group-name', 'CliGroup')
+        p = self.aws('iot', 'delete-thing-group', '--thing-group-name', 'CliGroup', ok=False)
+        self.assertEqual(p.returncode, 254)
+        self.assertIn('InvalidRequestException', p.stderr)
+        self.assertIn('child groups', p.stderr)
+        p = self.aws('iot', 'delete-thing-group', '--thing-group-name', 'CliChild', '--expected-version', '7', ok=False)
+        self.assertIn('VersionConflictException', p.stderr)
+        self.assertEqual(self.aws('iot', 'delete-thing-group', '--thing-group-name', 'CliChild',
+                                  '--expected-version', '1'), {})
+        self.assertEqual(self.aws('iot', 'delete-thing-group', '--thing-group-name', 'CliGroup'), {})
+        self.assertEqual(self.aws('iot', 'delete-thing-group', '--thing-group-name', 'CliGroup'), {})  # gone: success
+        p = self.aws('iot', 'list-things-in-thing-group', '--thing-group-name', 'CliGroup', ok=False)
+        self.assertIn('ResourceNotFoundException', p.stderr)
+        calls = [c for c in self.emu.control('GET', 'calls')[1]['calls'] if c['operation'] == 'DeleteThingGroup']
+        self.assertEqual([(c['method'], c['path'].split('?')[0], c['signature']) for c in calls][-1],
+                         ('DELETE', '/thing-groups/CliGroup', 'valid'))
+        self.assertIn({'thingGroupName': 'CliChild', 'expectedVersion': 1}, [c['parameters'] for c in calls])
+
     def test_injected_fault_reaches_cli(self):
         st, _ = self.emu.control('POST', 'faults', {'operation': 'ListCertificates', 'count': 1, 'status': 400,
                                                     'code': 'ThrottlingException', 'message': 'Rate exceeded'})

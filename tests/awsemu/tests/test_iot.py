@@ -241,6 +241,64 @@ class Iot(unittest.TestCase):
         self.assertEqual(self.code(self.iot.describe_endpoint, endpointType='iot:Nope'),
                          ('InvalidRequestException', 400))
 
+    def test_delete_thing_group(self):
+        iot = self.iot
+        iot.create_thing_group(thingGroupName='DG')
+        v = iot.describe_thing_group(thingGroupName='DG')['version']
+        self.assertEqual(self.code(iot.delete_thing_group, thingGroupName='DG', expectedVersion=v + 1),
+                         ('VersionConflictException', 409))
+        iot.create_thing_group(thingGroupName='DGChild', parentGroupName='DG')
+        with self.assertRaises(ClientError) as cm:
+            iot.delete_thing_group(thingGroupName='DG')
+        err = cm.exception.response['Error']
+        self.assertEqual(err['Code'], 'InvalidRequestException')
+        self.assertIn('child groups', err['Message'])
+        iot.delete_thing_group(thingGroupName='DGChild')
+        iot.delete_thing_group(thingGroupName='DG', expectedVersion=v)
+        self.assertEqual(self.code(iot.describe_thing_group, thingGroupName='DG'), ('ResourceNotFoundException', 404))
+        # a group that does not exist: success, as in AWS
+        self.assertEqual(iot.delete_thing_group(thingGroupName='DG')['ResponseMetadata']['HTTPStatusCode'], 200)
+        # the wire format from the model: DELETE /thing-groups/{name}?expectedVersion=N, empty answer
+        iot.create_thing_group(thingGroupName='DG2')
+        st, hd, body = self.emu.request('DELETE', '/thing-groups/DG2?expectedVersion=1')
+        self.assertEqual((st, json.loads(body or b'{}')), (200, {}))
+        st, hd, body = self.emu.request('DELETE', '/thing-groups/DG2?expectedVersion=x')
+        self.assertEqual((st, etype(hd)), (400, 'InvalidRequestException'))
+
+    def test_things_in_thing_groups(self):
+        iot = self.iot
+        iot.create_thing_group(thingGroupName='TG')
+        iot.create_thing_group(thingGroupName='TGSub', parentGroupName='TG')
+        self.assertEqual(iot.list_things_in_thing_group(thingGroupName='TG')['things'], [])
+        for i in range(3):
+            iot.create_thing(thingName='core-%d' % i)
+            iot.add_thing_to_thing_group(thingGroupName='TG', thingName='core-%d' % i)
+        arn = iot.create_thing(thingName='sub-core')['thingArn']
+        iot.add_thing_to_thing_group(thingGroupArn=iot.describe_thing_group(thingGroupName='TGSub')['thingGroupArn'],
+                                     thingArn=arn)
+        self.assertEqual(iot.list_things_in_thing_group(thingGroupName='TG')['things'], ['core-0', 'core-1', 'core-2'])
+        self.assertEqual(sorted(iot.list_things_in_thing_group(thingGroupName='TG', recursive=True)['things']),
+                         ['core-0', 'core-1', 'core-2', 'sub-core'])
+        first = iot.list_things_in_thing_group(thingGroupName='TG', maxResults=2)
+        self.assertEqual(first['things'], ['core-0', 'core-1'])
+        rest = iot.list_things_in_thing_group(thingGroupName='TG', maxResults=2, nextToken=first['nextToken'])
+        self.assertEqual((rest['things'], rest.get('nextToken')), (['core-2'], None))
+        self.assertEqual(self.code(iot.list_things_in_thing_group, thingGroupName='Nope'),
+                         ('ResourceNotFoundException', 404))
+        self.assertEqual(self.code(iot.add_thing_to_thing_group, thingGroupName='TG', thingName='nope'),
+                         ('ResourceNotFoundException', 404))
+        iot.remove_thing_from_thing_group(thingGroupName='TG', thingName='core-2')
+        iot.delete_thing(thingName='core-1')   # a deleted thing leaves its groups
+        iot.delete_thing(thingName='core-1')   # and deleting it again is success, as in AWS
+        self.assertEqual(iot.list_things_in_thing_group(thingGroupName='TG')['things'], ['core-0'])
+        self.assertEqual(iot.describe_thing(thingName='core-0')['defaultClientId'], 'core-0')
+        # DeleteThingGroup takes the things out of the group; the things stay
+        iot.delete_thing_group(thingGroupName='TGSub')
+        iot.delete_thing_group(thingGroupName='TG')
+        self.assertEqual(iot.describe_thing(thingName='sub-core')['thingArn'], arn)
+        iot.create_thing_group(thingGroupName='TG')
+        self.assertEqual(iot.list_things_in_thing_group(thingGroupName='TG')['things'], [])
+
     def test_rest_json_wire_errors(self):
         st, hd, body = self.emu.request('GET', '/role-aliases/DoesNotExist')
         self.assertEqual(st, 404)

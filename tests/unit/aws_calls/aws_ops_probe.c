@@ -623,6 +623,22 @@ static int op_iot_create_group(struct probe *p, json_t *out, struct aws_api_erro
     return rc;
 }
 
+static int op_iot_delete_group(struct probe *p, json_t *out, struct aws_api_error *err)
+{
+    (void)out;
+    return iot_delete_thing_group(p->c, arg(p, "name"), arg_int(p, "expected_version", 0), err);
+}
+
+static int op_iot_list_things_in_group(struct probe *p, json_t *out, struct aws_api_error *err)
+{
+    struct aws_strlist x;
+    int rc = iot_list_things_in_thing_group(p->c, arg(p, "name"), arg_int(p, "recursive", 0),
+                                            (size_t)arg_int(p, "max", 0), &x, err);
+    json_object_set_new(out, "things", strlist_json(&x));
+    aws_strlist_cleanup(&x);
+    return rc;
+}
+
 static int op_iot_describe_endpoint(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     char *address = 0;
@@ -794,6 +810,8 @@ static const struct probe_op s_ops[] = {
     {"iot.delete-provisioning-template-version", op_iot_delete_template_version},
     {"iot.describe-thing-group", op_iot_describe_group},
     {"iot.create-thing-group", op_iot_create_group},
+    {"iot.delete-thing-group", op_iot_delete_group},
+    {"iot.list-things-in-thing-group", op_iot_list_things_in_group},
     {"iot.describe-endpoint", op_iot_describe_endpoint},
     {"cloudwatch.get-metric-data", op_cw_get_metric_data},
     {"cloudwatch.list-metrics", op_cw_list_metrics},
