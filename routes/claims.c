@@ -208,7 +208,8 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
     }
     json_t *items = 0, *out = json_array();
     char *next = 0;
-    int rc = store_claim_list(fleet && fleet[0] ? fleet : 0, state, limit, http_req_query(req, "cursor"), &items, &next);
+    int rc = store_claim_list_fields(fleet && fleet[0] ? fleet : 0, state, limit, http_req_query(req, "cursor"),
+                                     claims_view_fields, claims_view_nfields, &items, &next);
     if (rc == FW_EINVAL) {
         http_problem(resp, 400, 0, "the cursor is not one this API returned");
         http_problem_field(resp, "cursor", "invalid cursor");

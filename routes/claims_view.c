@@ -70,6 +70,13 @@ static int flag(const json_t *f, const char *name)
     return v && !strcmp(v, "1");
 }
 
+const char *const claims_view_fields[] = {
+    "id", "fleet", "state", "keySource", "keyType", "certificateId", "certificateArn", "publicKeyFp", "created",
+    "activated", "expires", "rotatingAt", "graceUntil", "inactiveAt", "revokedAt", "deletedAt",
+    "bundleDownloadedAt", "updated", "predecessor", "successor", "disableReason", "regUpdatedAt", "regLastHour",
+    "regTotal", "expectedDevices", "note", "bundleDownloaded", "keyHeld", "error", "job"};
+const size_t claims_view_nfields = sizeof claims_view_fields / sizeof claims_view_fields[0];
+
 json_t *claims_view(const json_t *f)
 {
     const char *id = field(f, "id");

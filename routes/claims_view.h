@@ -15,6 +15,11 @@
  * contains key material (the record holds none). */
 json_t *claims_view(const json_t *fields);
 
+/* Every record field claims_view reads, so a list reads only these
+ * (store_claim_list_fields); a unit test holds the two together. */
+extern const char *const claims_view_fields[];
+extern const size_t claims_view_nfields;
+
 /* A validated POST /v1/fleets/{name}/claims body. Strings borrowed from the body. */
 struct claims_create_req {
     const char *key_source;       /* "generated" (default), "csr", "aws" */

@@ -45,6 +45,13 @@ int buf_append(struct buf *b, const void *p, size_t n)
     return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n)
+{
+    if (n > b->max || b->len > b->max - n)
+        return FW_ETOOBIG;
+    return grow(b, b->len + n);
+}
+
 int buf_puts(struct buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));

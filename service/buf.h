@@ -27,6 +27,9 @@ void buf_init(struct buf *b, size_t max);
 /* Appends n bytes. 0, or FW_ETOOBIG (the buffer is left unchanged). */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
+/* Makes room for n more bytes (and the terminator) without adding any, for
+ * a writer that fills ptr + len itself and then sets len. 0, FW_ETOOBIG. */
+int buf_reserve(struct buf *b, size_t n);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Returns the content as a C string ("" when empty); borrowed. */
 const char *buf_cstr(const struct buf *b);

@@ -482,10 +482,22 @@ int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t why
 
 /* ---- listing and counting ---- */
 
-/* KEYS[1] index; ARGV: offset, limit, state ("" any), prefix, max scan.
+/* KEYS[1] index; ARGV: offset, limit, state ("" any), prefix, max scan,
+ * then the fields to read (none: all of them, HGETALL). A list that names
+ * its fields leaves out what it does not show: a claim's CSR and
+ * certificate PEM are ~1.3 KB of its ~2 KB, read, sent, parsed, copied
+ * and freed for nothing on every page.
  * Returns {next offset or -1, {flat hash, ...}}. */
 static const char s_list_lua[] =
     "local off, lim, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])\n"
+    "local names = {unpack(ARGV, 6)}\n"
+    "local function read(k)\n"
+    "  if #names == 0 then return redis.call('HGETALL', k) end\n"
+    "  local v, h = redis.call('HMGET', k, unpack(names)), {}\n"
+    "  for i = 1, #names do if v[i] then h[#h + 1] = names[i]; h[#h + 1] = v[i] end end\n"
+    "  if #h == 0 and redis.call('EXISTS', k) == 1 then h = {'id', ''} end\n"
+    "  return h\n"
+    "end\n"
     "local total = redis.call('ZCARD', KEYS[1])\n"
     "local out, pos = {}, off\n"
     "while #out < lim and pos < total and pos - off < scan do\n"
@@ -495,7 +507,7 @@ static const char s_list_lua[] =
     "    pos = pos + 1\n"
     "    local k = ARGV[4] .. 'claim:' .. id\n"
     "    if ARGV[3] == '' or redis.call('HGET', k, 'state') == ARGV[3] then\n"
-    "      local h = redis.call('HGETALL', k)\n"
+    "      local h = read(k)\n"
     "      if #h > 0 then out[#out + 1] = h end\n"
     "    end\n"
     "    if #out >= lim or pos - off >= scan then break end\n"
@@ -525,8 +537,8 @@ static json_t *rows_to_array(const redisReply *rows)
     return arr;
 }
 
-int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
-                     char **next)
+int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
+                            const char *const *fields, size_t nfields, json_t **items, char **next)
 {
     struct cmdv v = {0};
     const char *p = store_prefix();
@@ -545,6 +557,8 @@ int store_claim_list(const char *fleet, const char *state, int limit, const char
     cv_add(&v, state ? state : "");
     cv_add(&v, p);
     cv_add(&v, "5000");
+    for (size_t i = 0; i < nfields; i++)
+        cv_add(&v, fields[i]);
     int rc;
     redisReply *r = cv_run(&v, &rc);
     if (!r)
@@ -558,6 +572,12 @@ int store_claim_list(const char *fleet, const char *state, int limit, const char
         *next = xasprintf("%lld", r->element[0]->integer);
     freeReplyObject(r);
     return 0;
+}
+
+int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
+                     char **next)
+{
+    return store_claim_list_fields(fleet, state, limit, cursor, 0, 0, items, next);
 }
 
 static const char s_count_lua[] =

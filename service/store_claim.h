@@ -122,6 +122,11 @@ int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t why
  * 0, FW_EINVAL (bad cursor). */
 int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
                      char **next);
+/* As store_claim_list, reading only the named fields of each record (at
+ * most 80); a record that exists but has none of them is an object with
+ * "id": "". The list route names what claims_view shows. */
+int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
+                            const char *const *fields, size_t nfields, json_t **items, char **next);
 
 /* Claims of fleet in states creating, active or rotating (DELETE
  * /v1/fleets refuses while this is > 0). */

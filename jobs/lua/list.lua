@@ -20,8 +20,14 @@ while seen < scan_max do
     if #fields == 0 then
       redis.call('ZREM', idx, id)
     else
-      local h = redis.call('HMGET', jk(id), 'type', 'resource')
-      if (ftype == '' or h[1] == ftype) and (fres == '' or h[2] == fres) then
+      -- the filters read the hash already fetched, not a second HMGET per job
+      local t, r
+      if ftype ~= '' or fres ~= '' then
+        for j = 1, #fields, 2 do
+          if fields[j] == 'type' then t = fields[j + 1] elseif fields[j] == 'resource' then r = fields[j + 1] end
+        end
+      end
+      if (ftype == '' or t == ftype) and (fres == '' or r == fres) then
         out[#out + 1] = fields
         if #out - 1 >= limit then out[1] = score; return out end
       end
