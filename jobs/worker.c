@@ -302,12 +302,21 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
 
 /* ---- the loop ---- */
 
+/* Redis checks blocking timeouts on its timer (hz 10): a BLPOP may return up
+ * to ~100 ms late. Shorter waits are slept here instead, so a job (or a
+ * rate-limit pump, prelude.lua rl_pump) due that soon is claimed on time. */
+#define WORKER_SHORT_WAIT_MS 100
+
 /* Blocks until an enqueue wakes us, the next delayed job is due, or 1 s. */
 static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due, long long now)
 {
     long long timeout = 1000;
     if (next_due > 0 && next_due - now < timeout)
         timeout = next_due - now;
+    if (next_due > 0 && timeout < WORKER_SHORT_WAIT_MS) {
+        runtime__sleep(w->rt, timeout > 0 ? timeout : 1, &w->rt->stopping);
+        return;
+    }
     if (!*blk)
         *blk = store_conn_open(2000);
     if (!*blk || queue_wait_wake(*blk, timeout) != 0) {
