@@ -7,8 +7,8 @@
  * not due yet the job is parked in the delayed set until it is (no
  * failure, no attempt used, counted as a rate-limit wait), so no worker
  * sleeps on a limit. How far ahead a job may reserve depends on its lane
- * (jobs/README.md "Rate limits"): critical any distance, others one token
- * interval, else they wait unreserved for the family's pump, so queued
+ * (jobs/README.md "Rate limits"): critical any distance, others only a
+ * token due now, else they wait unreserved for the family's pump, so queued
  * bulk work never stands between a critical job and the next token.
  * Handlers making several calls of another family use ratelimit_acquire,
  * which reserves like a critical job and sleeps until the token is due.

@@ -1,7 +1,7 @@
 -- rldefer: ARGV P, id, token, family, rate_per_s, burst.
 -- The rate gate of a running job (lanes on the bucket: prelude.lua RL_RANK).
 -- A critical job, or another one when nobody waits for the family and the
--- next token is due within one token interval, reserves a token: due now,
+-- next token is due within the horizon (now, by default), takes a token: due now,
 -- it returns 0 and the job runs; otherwise the job is parked in delayed
 -- until the token's time and the wait in ms is returned. Any other job
 -- waits unreserved in the family's queue for its pump and an estimate of
@@ -16,7 +16,7 @@ local now = now_ms()
 local q = P .. 'rlq:' .. fam
 local rank = RL_RANK[h[4]] or RL_RANK.default
 local due = rl_due(fam, rate, burst, now)
-local hz = rl_horizon(rate)
+local hz = rl_horizon(rate, burst)
 local reserve = rank == RL_RANK.critical or (due <= hz and redis.call('EXISTS', q) == 0)
 local wait = 0
 if reserve then
