@@ -8,7 +8,7 @@
  * failure, no attempt used, counted as a rate-limit wait), so no worker
  * sleeps on a limit. How far ahead a job may reserve depends on its lane
  * (jobs/README.md "Rate limits"): critical any distance, others only a
- * token due now, else they wait unreserved for the family's pump, so queued
+ * token due within one interval, else they wait unreserved for the family's pump, so queued
  * bulk work never stands between a critical job and the next token.
  * Handlers making several calls of another family use ratelimit_acquire,
  * which reserves like a critical job and sleeps until the token is due.

@@ -1,7 +1,7 @@
 -- rldefer: ARGV P, id, token, family, rate_per_s, burst.
 -- The rate gate of a running job (lanes on the bucket: prelude.lua RL_RANK).
 -- A critical job, or another one when nobody waits for the family and the
--- next token is due within the horizon (now, by default), takes a token: due now,
+-- next token is due within the horizon (one token interval), takes a token: due now,
 -- it returns 0 and the job runs; otherwise the job is parked in delayed
 -- until the token's time and the wait in ms is returned. Any other job
 -- waits unreserved in the family's queue for its pump and an estimate of

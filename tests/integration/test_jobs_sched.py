@@ -113,7 +113,7 @@ class RateLimit(JobsTestCase):
 
 class RateLimitLanes(JobsTestCase):
     """Lanes on the shared bucket: queued bulk work holds no reservations
-    ahead (with burst 1: at most 100 ms), so a critical job (and a default one)
+    ahead (at most one token interval, 200 ms here), so a critical job (and a default one)
     gets a token about as soon as one is free, while bulk alone uses the rate."""
     env = {"FLEETWARDEN_RATE_TEST": "5:1"}
 
@@ -129,14 +129,14 @@ class RateLimitLanes(JobsTestCase):
                    what="bulk jobs claimed and waiting for tokens", interval=0.1)
         waiting = p.r("ZCARD", "fw:rlq:test")
         self.assertGreater(waiting, 100, "bulk jobs wait unreserved, not parked with far-ahead tokens")
-        self.assertLessEqual(p.r("ZCARD", "fw:delayed"), 1, "at most 100 ms of bulk reservations (burst 1)")
+        self.assertLessEqual(p.r("ZCARD", "fw:delayed"), 1, "at most one interval of bulk reservations")
         before = p.r("LLEN", "fw:test:rlids")
         crit, _ = p.enqueue("test.ratelimited", lane="critical")
         dflt, _ = p.enqueue("test.ratelimited", lane="default")
         self.assertEqual(p.wait_state(crit, ["succeeded"])["state"], "succeeded")
         self.assertEqual(p.wait_state(dflt, ["succeeded"])["state"], "succeeded")
         order = self.run_order()
-        # Bulk reservations reach at most 100 ms (half an interval) ahead: the critical job runs within
+        # Bulk reservations reach at most one interval ahead: the critical job runs within
         # a couple of tokens of its enqueue, the default one right after, far ahead of the other bulk jobs.
         self.assertLessEqual(order.index(crit), before + 4, order[:before + 8])
         self.assertLessEqual(order.index(dflt), before + 6, order[:before + 8])
