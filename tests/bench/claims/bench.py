@@ -184,7 +184,7 @@ def write(a, d10, d8, r10, r15):
             a.bulk, d10["enq_s"]),
         "UpdateCertificate taking a token of the shared `iot-cert-update` bucket. %d were waiting (bulk lane, parked" % d10["depth0"],
         "with a reserved token or waiting for one) when the measurement began and %d at its end. claim.disable runs on the" % d10["depth1"],
-        "critical lane and takes its token of the same bucket, but the bulk jobs reserve no tokens ahead",
+        "critical lane and takes its token of the same bucket, but the bulk jobs reserve at most one token interval ahead",
         "(they wait unreserved for the family's pump), so a disable gets the next token instead of a place",
         "behind every queued bulk job, and the service's total UpdateCertificate",
         "rate stays at the bucket's. Throttled calls left with the bucket at the quota itself are arrival",
