@@ -21,7 +21,9 @@
  *   P idem:KEY        STRING "jobid|sha1(type,resource,payload)" PX idem TTL
  *   P uniq:TYPE:RES   STRING the active job of a unique (type, resource)
  *   P sched:NAME      HASH   schedule; P sched:due ZSET name -> next due ms
- *   P rl:FAMILY       HASH   token bucket (tokens, ts)
+ *   P rl:FAMILY       HASH   token bucket (tokens, ts, rate, burst, grants)
+ *   P rlq:FAMILY      ZSET   jobs waiting unreserved for a token (lane rank, seq)
+ *   P rlpump          ZSET   family -> ms its pump hands out the next token
  *   P wake            LIST   wake-up markers for idle workers (<= 64)
  *   P stats           HASH   counters: retries, rlwaits, poison
  *   P reaper:lock     STRING SET NX PX gate: one reaper run per interval

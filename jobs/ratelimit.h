@@ -2,12 +2,16 @@
  * ratelimit.h - token buckets per AWS operation family, shared by every
  * worker of every process through Redis (lua/prelude.lua rl_take).
  *
- * The bucket reserves: a taker always gets a token, with the time it is
- * due. A job whose type names a family takes its token when it starts;
- * when the token is not due yet the job is parked in the delayed set until
- * it is (no failure, no attempt used, counted as a rate-limit wait), so
- * no worker sleeps on a limit. Handlers making several calls of another
- * family use ratelimit_acquire, which sleeps until the token is due.
+ * The bucket reserves: a token may be taken before it is due. A job whose
+ * type names a family takes its token when it starts; when the token is
+ * not due yet the job is parked in the delayed set until it is (no
+ * failure, no attempt used, counted as a rate-limit wait), so no worker
+ * sleeps on a limit. How far ahead a job may reserve depends on its lane
+ * (jobs/README.md "Rate limits"): critical any distance, others only a
+ * token due within one interval, else they wait unreserved for the family's pump, so queued
+ * bulk work never stands between a critical job and the next token.
+ * Handlers making several calls of another family use ratelimit_acquire,
+ * which reserves like a critical job and sleeps until the token is due.
  *
  * Rates default to AWS's published default quotas (requests per second)
  * and are overridden by FLEETWARDEN_RATE_<FAMILY>=RATE[:BURST] (family

@@ -5,7 +5,8 @@
  * order, lease + fencing token), run the handler, finish (one script,
  * fenced). When nothing is ready it blocks on the wake list (its own
  * blocking connection) until an enqueue pushes a marker or the earliest
- * delayed job is due, so idle workers cost one BLPOP per second at most.
+ * delayed job (or rate-limit pump) is due, so idle workers cost one BLPOP
+ * per second at most; waits under WORKER_SHORT_WAIT_MS are slept locally.
  *
  * Lanes: job_lane_order() rotates which lane is looked at first so bulk
  * is never starved. Leases are renewed by the runtime's heartbeat thread,
@@ -302,12 +303,24 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
 
 /* ---- the loop ---- */
 
+/* Redis checks blocking timeouts on its timer (hz 10): a BLPOP may return up
+ * to ~100 ms late. So the BLPOP ends that much before the due time and the
+ * rest is slept here, and a job (or a rate-limit pump, prelude.lua
+ * rl_pump) is claimed on time. */
+#define WORKER_SHORT_WAIT_MS 100
+
 /* Blocks until an enqueue wakes us, the next delayed job is due, or 1 s. */
 static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due, long long now)
 {
     long long timeout = 1000;
-    if (next_due > 0 && next_due - now < timeout)
+    if (next_due > 0 && next_due - now < timeout) {
         timeout = next_due - now;
+        if (timeout < WORKER_SHORT_WAIT_MS) {
+            runtime__sleep(w->rt, timeout > 0 ? timeout : 1, &w->rt->stopping);
+            return;
+        }
+        timeout -= WORKER_SHORT_WAIT_MS;   /* wake early; the rest is slept precisely */
+    }
     if (!*blk)
         *blk = store_conn_open(2000);
     if (!*blk || queue_wait_wake(*blk, timeout) != 0) {

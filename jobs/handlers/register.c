@@ -40,7 +40,7 @@ static const struct handler_type s_types[] = {
     {"claim.rotate", claim_rotate_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
     {"claim.retire", claim_retire_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-update", 0}},
     {"claim.delete", claim_delete_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-update", 0}},
-    {"claim.disable", claim_disable_handler, {JOB_LANE_CRITICAL, 10, 0, 0, 0}},   /* no bucket: never behind bulk reservations */
+    {"claim.disable", claim_disable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.enable", claim_enable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.autorotate", claim_autorotate_handler, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
     /* misuse watch (issue 8): cycles may overlap safely; webhooks retry 8 times */

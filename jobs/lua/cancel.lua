@@ -13,6 +13,11 @@ if st == 'queued' then
   redis.call('LREM', P .. 'q:' .. h[3], 0, id)
 elseif st == 'scheduled' or st == 'failed' then
   redis.call('ZREM', P .. 'delayed', id)
+  local fam = redis.call('HGET', k, 'rlwait')
+  if fam then   -- waiting for a rate-limit token (prelude.lua rl_pump)
+    redis.call('ZREM', P .. 'rlq:' .. fam, id)
+    redis.call('HDEL', k, 'rlwait')
+  end
 elseif st == 'running' then
   redis.call('HSET', k, 'cancel', 1)
   publish(id, 'running', now)

@@ -111,6 +111,69 @@ class RateLimit(JobsTestCase):
         print(f"\nrate limit 20/s, 3 processes x 4 workers: {rate:.1f}/s over 10 s", file=sys.stderr)
 
 
+class RateLimitLanes(JobsTestCase):
+    """Lanes on the shared bucket: queued bulk work holds no reservations
+    ahead (at most one token interval, 200 ms here), so a critical job (and a default one)
+    gets a token about as soon as one is free, while bulk alone uses the rate."""
+    env = {"FLEETWARDEN_RATE_TEST": "5:1"}
+
+    def run_order(self):
+        return self.probe.r("LRANGE", "fw:test:rlids", 0, -1)
+
+    def test_critical_job_overtakes_queued_bulk_work(self):
+        p = self.probe
+        bulk = p.enqueue_many("test.ratelimited", "{}", 120, lane="bulk")
+        p.worker(4)
+        p.worker(4)
+        p.wait_for(lambda: p.r("LLEN", "fw:q:bulk") == 0 and p.r("LLEN", "fw:test:rlids") >= 3,
+                   what="bulk jobs claimed and waiting for tokens", interval=0.1)
+        waiting = p.r("ZCARD", "fw:rlq:test")
+        self.assertGreater(waiting, 100, "bulk jobs wait unreserved, not parked with far-ahead tokens")
+        self.assertLessEqual(p.r("ZCARD", "fw:delayed"), 1, "at most one interval of bulk reservations")
+        before = p.r("LLEN", "fw:test:rlids")
+        crit, _ = p.enqueue("test.ratelimited", lane="critical")
+        dflt, _ = p.enqueue("test.ratelimited", lane="default")
+        self.assertEqual(p.wait_state(crit, ["succeeded"])["state"], "succeeded")
+        self.assertEqual(p.wait_state(dflt, ["succeeded"])["state"], "succeeded")
+        order = self.run_order()
+        # Bulk reservations reach at most one interval ahead: the critical job runs within
+        # a couple of tokens of its enqueue, the default one right after, far ahead of the other bulk jobs.
+        self.assertLessEqual(order.index(crit), before + 4, order[:before + 8])
+        self.assertLessEqual(order.index(dflt), before + 6, order[:before + 8])
+        self.assertGreater(len(bulk) - (len(order) - 2), 90, "most bulk jobs still wait")
+        self.assertEqual(p.count("dead"), 0)
+        print(f"\nrate 5/s, {len(bulk)} bulk jobs queued: critical ran as number {order.index(crit) + 1}, "
+              f"{before} had run when it was enqueued", file=sys.stderr)
+
+    def test_bulk_alone_uses_the_rate_and_never_exceeds_it(self):
+        p = self.probe
+        p.enqueue_many("test.ratelimited", "{}", 40, lane="bulk")
+        p.worker(4)
+        p.worker(4)
+        p.wait_for(lambda: p.count("succeeded") == 40, timeout=60, what="40 bulk runs", interval=0.2)
+        times = sorted(int(t) for t in p.r("LRANGE", "fw:test:rl", 0, -1))
+        # Tokens 2..40 are due 200 ms apart (burst 1) and a run starts at or after its token's time:
+        # the last one at least 39 intervals after the first token, the first run at most one late.
+        self.assertGreaterEqual(times[-1] - times[0], 38 * 200, "never faster than 5/s")
+        self.assertEqual(p.r("ZCARD", "fw:rlq:test"), 0)
+        self.assertIsNone(p.r("ZSCORE", "fw:rlpump", "test"), "no pump left once nobody waits")
+        stats = dict(zip(*[iter(p.r("HGETALL", "fw:rl:test"))] * 2))
+        self.assertGreaterEqual(int(stats["grants"]), 30, "the pump handed out the tokens")
+
+    def test_cancel_while_waiting_for_a_token(self):
+        p = self.probe
+        ids = p.enqueue_many("test.ratelimited", "{}", 30, lane="bulk")
+        p.worker(2)
+        p.wait_for(lambda: p.r("ZCARD", "fw:rlq:test") >= 20, what="bulk jobs waiting", interval=0.1)
+        victim = p.r("ZRANGE", "fw:rlq:test", -1, -1)[0]
+        self.assertEqual(p.run("cancel", victim), "canceled")
+        self.assertIsNone(p.r("ZSCORE", "fw:rlq:test", victim))
+        p.wait_for(lambda: p.count("succeeded") == 29, timeout=60, what="the other 29", interval=0.2)
+        self.assertEqual(p.job(victim)["state"], "canceled")
+        self.assertNotIn(victim, self.run_order())
+        self.assertEqual(len(ids), 30)
+
+
 class RedisRestart(unittest.TestCase):
 
     def test_restart_with_aof_loses_nothing(self):

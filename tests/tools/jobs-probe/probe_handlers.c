@@ -10,7 +10,7 @@
  *   test.fail         {"class":"throttling","times":K,"code":"X"} fails K
  *                     runs with that class, then succeeds
  *   test.ratelimited  rate family "test"; appends its start time (ms) to
- *                     P test:rl
+ *                     P test:rl and its job id to P test:rlids
  *   test.unique       like test.sleep, unique per resource
  *   test.record       appends its job id to P test:runs (exactly-once checks)
  *
@@ -142,7 +142,8 @@ static int h_ratelimited(struct job_ctx *ctx, json_t *payload, void *ud)
     char v[32];
     snprintf(v, sizeof v, "%lld", wall_ms());
     job_set_result(ctx, "{\"ok\":true}");
-    return rpush("test:rl", v);
+    int rc = rpush("test:rl", v);
+    return rc ? rc : rpush("test:rlids", job_id(ctx));
 }
 
 static int h_record(struct job_ctx *ctx, json_t *payload, void *ud)
