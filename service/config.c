@@ -192,6 +192,8 @@ static const struct int_var s_ints[] = {
      "must be a number from 1 to 10000"},
     {"FLEETWARDEN_CONN_TIMEOUT", 1, 3600, offsetof(struct fw_config, conn_timeout_s),
      "must be a number of seconds from 1 to 3600"},
+    {"FLEETWARDEN_SHUTDOWN_DELAY", 0, 600, offsetof(struct fw_config, shutdown_delay_s),
+     "must be a number of seconds from 0 to 600"},
     {"FLEETWARDEN_SHUTDOWN_GRACE", 0, 3600, offsetof(struct fw_config, shutdown_grace_s),
      "must be a number of seconds from 0 to 3600"},
     {"FLEETWARDEN_AUDIT_MAX", 100, 10000000, offsetof(struct fw_config, audit_max),

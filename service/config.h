@@ -34,6 +34,7 @@ struct fw_config {
     int max_connections;       /* FLEETWARDEN_MAX_CONNECTIONS (default 512) */
     int conn_timeout_s;        /* FLEETWARDEN_CONN_TIMEOUT (idle seconds, default 30) */
     int shutdown_grace_s;      /* FLEETWARDEN_SHUTDOWN_GRACE (default 30) */
+    int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
 };

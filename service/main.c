@@ -10,6 +10,7 @@
  * Signals are blocked in every thread and taken by sigwait() in main, so
  * shutdown runs in ordinary code, not in a signal handler.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ static const char s_usage[] =
     "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required by serve/worker\n"
     "  FLEETWARDEN_CLAIM_KEY_TTL  seconds an undownloaded claim key is kept (default 86400)\n"
     "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
+    "  FLEETWARDEN_SHUTDOWN_DELAY,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
@@ -82,9 +84,26 @@ static int wait_for_signal(const sigset_t *set)
     return sig;
 }
 
-static void shutdown_all(struct fw_service *svc, struct server *srv)
+/* FLEETWARDEN_SHUTDOWN_DELAY: /readyz already answers 503, everything else is still served, so
+ * a load balancer that polls readiness (rather than being told, as Kubernetes' endpoints are)
+ * takes this instance out before its listener closes. A second signal cuts the wait short. */
+static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
+{
+    if (svc->cfg.shutdown_delay_s <= 0)
+        return;
+    char f[48];
+    snprintf(f, sizeof f, "\"seconds\":%d", svc->cfg.shutdown_delay_s);
+    log_fields(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay", f);
+    struct timespec ts = {svc->cfg.shutdown_delay_s, 0};
+    while (sigtimedwait(set, NULL, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static void shutdown_all(struct fw_service *svc, struct server *srv, const sigset_t *set)
 {
     atomic_store(&svc->shutting_down, 1);
+    if (srv)
+        shutdown_delay(svc, set);
     log_fields(LOG_INFO, "shutting down: no new connections, finishing in-flight work", 0);
     if (srv) {
         server_quiesce(srv);
@@ -176,7 +195,7 @@ static int cmd_serve(int argc, char **argv, int api)
     int sig = wait_for_signal(&set);
     snprintf(f, sizeof f, "\"signal\":%d", sig);
     log_fields(LOG_INFO, "signal received", f);
-    shutdown_all(&svc, srv);
+    shutdown_all(&svc, srv, &set);
     jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);

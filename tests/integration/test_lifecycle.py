@@ -161,6 +161,38 @@ class GracefulShutdown(unittest.TestCase):
             redis.stop()
 
 
+    def test_shutdown_delay_serves_with_readyz_503_then_closes(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_SHUTDOWN_DELAY": "3"}, args=("serve", "--no-workers")).start()
+        try:
+            tok = fw.token("admin")
+            fw.proc.send_signal(signal.SIGTERM)
+            wait_until(lambda: fw.request("GET", "/readyz").status == 503, timeout=5, what="readyz 503")
+            # still serving during the delay: new connections are taken and answered
+            r = fw.request("GET", "/v1/tokens", token=tok)
+            self.assertEqual(r.status, 200, r)
+            self.assertIsNone(fw.proc.poll())
+            wait_until(lambda: _refused(fw.port), timeout=15, what="listener closed after the delay")
+            fw.proc.wait(20)
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
+            self.assertIn("still serving for the shutdown delay", fw.logs())
+        finally:
+            fw.stop()
+            redis.stop()
+
+    def test_second_signal_cuts_the_shutdown_delay_short(self):
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_SHUTDOWN_DELAY": "600"}, args=("serve", "--no-workers")).start()
+        try:
+            fw.proc.send_signal(signal.SIGTERM)
+            wait_until(lambda: fw.request("GET", "/readyz").status == 503, timeout=5, what="readyz 503")
+            fw.proc.send_signal(signal.SIGTERM)
+            fw.proc.wait(20)      # not 600 s
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
+        finally:
+            fw.stop()
+            redis.stop()
+
     def test_sigterm_answers_a_connection_waiting_in_the_backlog(self):
         # At its connection limit the server takes no connection from the listen backlog;
         # one still waiting there at SIGTERM gets a complete 503 it may retry, not a reset.

@@ -114,10 +114,14 @@ static void test_numbers_and_enums(void **state)
     char err[300];
     assert_int_equal(load1("FLEETWARDEN_WORKERS", "16", &c, err), 0);
     assert_int_equal(c.workers, 16);
+    assert_int_equal(c.shutdown_delay_s, 0);
+    assert_int_equal(load1("FLEETWARDEN_SHUTDOWN_DELAY", "15", &c, err), 0);
+    assert_int_equal(c.shutdown_delay_s, 15);
     static const char *const names[] = {"FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS",
                                         "FLEETWARDEN_CONN_TIMEOUT", "FLEETWARDEN_LOG_LEVEL",
-                                        "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX"};
-    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space"};
+                                        "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX",
+                                        "FLEETWARDEN_SHUTDOWN_DELAY"};
+    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
