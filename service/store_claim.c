@@ -482,15 +482,28 @@ int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t why
 
 /* ---- listing and counting ---- */
 
-/* KEYS[1] index; ARGV: offset, limit, state ("" any), prefix, max scan,
- * then the fields to read (none: all of them, HGETALL). A list that names
- * its fields leaves out what it does not show: a claim's CSR and
- * certificate PEM are ~1.3 KB of its ~2 KB, read, sent, parsed, copied
- * and freed for nothing on every page.
- * Returns {next offset or -1, {flat hash, ...}}. */
+/* KEYS[1] index; ARGV: cursor ms ("" newest), cursor id, limit, state (""
+ * any), prefix, max scan, then the fields to read (none: all of them,
+ * HGETALL). A list that names its fields leaves out what it does not show:
+ * a claim's CSR and certificate PEM are ~1.3 KB of its ~2 KB, read, sent,
+ * parsed, copied and freed for nothing on every page.
+ *
+ * Keyset paging: the cursor is the last entry the previous page examined
+ * (score = created ms, member = id). Redis orders equal scores by member,
+ * so newest first the page goes on at score < ms, or score == ms and
+ * member < id. Claims created meanwhile are newer than the cursor and
+ * never shift the walk (an offset did: items showed twice). The start is
+ * found by rank (ZCOUNT of the newer scores, O(log n)); then the entries
+ * of the cursor's own millisecond at or above its id are passed over,
+ * uncounted: a few at most, as each claim is one script's ZADD. Lua's <
+ * is strcoll, which orders "clm_" + lowercase hex as Redis does.
+ * The scan bound counts examined entries, so a sparse state filter may
+ * give a short page that still carries a cursor.
+ * Returns {next ms or -1, next id, {flat hash, ...}}. */
 static const char s_list_lua[] =
-    "local off, lim, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])\n"
-    "local names = {unpack(ARGV, 6)}\n"
+    "local cms, cid = tonumber(ARGV[1]), ARGV[2]\n"
+    "local lim, scan = tonumber(ARGV[3]), tonumber(ARGV[6])\n"
+    "local names = {unpack(ARGV, 7)}\n"
     "local function read(k)\n"
     "  if #names == 0 then return redis.call('HGETALL', k) end\n"
     "  local v, h = redis.call('HMGET', k, unpack(names)), {}\n"
@@ -499,33 +512,50 @@ static const char s_list_lua[] =
     "  return h\n"
     "end\n"
     "local total = redis.call('ZCARD', KEYS[1])\n"
-    "local out, pos = {}, off\n"
-    "while #out < lim and pos < total and pos - off < scan do\n"
-    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + 199)\n"
+    "local pos = cms and redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf') or 0\n"
+    "local out, seen, lms, lid = {}, 0, cms, cid\n"
+    "while #out < lim and pos < total and seen < scan do\n"
+    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + 199, 'WITHSCORES')\n"
     "  if #ids == 0 then break end\n"
-    "  for _, id in ipairs(ids) do\n"
+    "  for i = 1, #ids, 2 do\n"
+    "    local id, ms = ids[i], tonumber(ids[i + 1])\n"
     "    pos = pos + 1\n"
-    "    local k = ARGV[4] .. 'claim:' .. id\n"
-    "    if ARGV[3] == '' or redis.call('HGET', k, 'state') == ARGV[3] then\n"
-    "      local h = read(k)\n"
-    "      if #h > 0 then out[#out + 1] = h end\n"
+    "    if not (cms and ms == cms and id >= cid) then\n"
+    "      seen, lms, lid = seen + 1, ms, id\n"
+    "      local k = ARGV[5] .. 'claim:' .. id\n"
+    "      if ARGV[4] == '' or redis.call('HGET', k, 'state') == ARGV[4] then\n"
+    "        local h = read(k)\n"
+    "        if #h > 0 then out[#out + 1] = h end\n"
+    "      end\n"
+    "      if #out >= lim or seen >= scan then break end\n"
     "    end\n"
-    "    if #out >= lim or pos - off >= scan then break end\n"
     "  end\n"
     "end\n"
-    "if pos >= total then pos = -1 end\n"
-    "return {pos, out}\n";
+    "if pos >= total then return {-1, '', out} end\n"
+    "return {lms or -1, lid or '', out}\n";
 
-static int parse_cursor(const char *cursor, long *off)
+/* "MS.ID": MS at most 15 digits (exact in a Lua number, ~31,000 years of
+ * ms), ID a claim id. */
+#define CURSOR_MS_DIGITS 15
+
+int store_claim_cursor_format(long long ms, const char *id, char out[CLAIM_CURSOR_MAX])
 {
-    *off = 0;
-    if (!cursor || !cursor[0])
-        return 0;
-    char *end = 0;
-    long v = strtol(cursor, &end, 10);
-    if (end == cursor || *end || v < 0 || v > 100000000)
+    out[0] = 0;
+    if (ms < 0 || ms > 999999999999999LL || !store_claim_id_valid(id))
         return FW_EINVAL;
-    *off = v;
+    snprintf(out, CLAIM_CURSOR_MAX, "%lld.%s", ms, id);
+    return 0;
+}
+
+int store_claim_cursor_parse(const char *s, long long *ms, char id[CLAIM_ID_MAX])
+{
+    *ms = -1;
+    id[0] = 0;
+    size_t nd = s ? strspn(s, "0123456789") : 0;
+    if (nd == 0 || nd > CURSOR_MS_DIGITS || s[nd] != '.' || !store_claim_id_valid(s + nd + 1))
+        return FW_EINVAL;
+    *ms = strtoll(s, 0, 10);
+    snprintf(id, CLAIM_ID_MAX, "%s", s + nd + 1);
     return 0;
 }
 
@@ -537,22 +567,41 @@ static json_t *rows_to_array(const redisReply *rows)
     return arr;
 }
 
+/* {next ms or -1, next id, rows} -> *items and *next. */
+static int list_reply(const redisReply *r, json_t **items, char **next)
+{
+    char cur[CLAIM_CURSOR_MAX];
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER)
+        return FW_EREDIS;
+    long long ms = r->element[0]->integer;
+    if (ms >= 0 && store_claim_cursor_format(ms, reply_str(r, 1), cur))
+        return FW_EREDIS;
+    *items = rows_to_array(r->element[2]);
+    *next = ms >= 0 ? xstrdup(cur) : 0;
+    return 0;
+}
+
 int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
                             const char *const *fields, size_t nfields, json_t **items, char **next)
 {
     struct cmdv v = {0};
     const char *p = store_prefix();
-    long off;
+    long long ms = -1;
+    char id[CLAIM_ID_MAX] = "";
     *items = 0;
     *next = 0;
-    if (parse_cursor(cursor, &off))
+    if (cursor && cursor[0] && store_claim_cursor_parse(cursor, &ms, id))
         return FW_EINVAL;
     cv_eval(&v, s_list_lua, 1);
     if (fleet)
         cv_addf(&v, "%sclaims:f:%s", p, fleet);
     else
         cv_addf(&v, "%sclaims", p);
-    cv_addf(&v, "%ld", off);
+    if (ms >= 0)
+        cv_addf(&v, "%lld", ms);
+    else
+        cv_add(&v, "");
+    cv_add(&v, id);
     cv_addf(&v, "%d", limit);
     cv_add(&v, state ? state : "");
     cv_add(&v, p);
@@ -563,15 +612,9 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
     redisReply *r = cv_run(&v, &rc);
     if (!r)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        freeReplyObject(r);
-        return FW_EREDIS;
-    }
-    *items = rows_to_array(r->element[1]);
-    if (r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0)
-        *next = xasprintf("%lld", r->element[0]->integer);
+    rc = list_reply(r, items, next);
     freeReplyObject(r);
-    return 0;
+    return rc;
 }
 
 int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,

@@ -119,6 +119,10 @@ int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t why
 
 /* A page of claims, newest first, optionally of one fleet and/or state.
  * *items is a new array of field objects; *next a new cursor or NULL.
+ * The cursor is a keyset (the last entry examined, see the cursor
+ * functions below): claims created while a caller pages are newer than
+ * it, so no claim is listed twice or skipped. A page examines at most
+ * 5,000 index entries, so a filtered page may be short with a cursor.
  * 0, FW_EINVAL (bad cursor). */
 int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
                      char **next);
@@ -127,6 +131,14 @@ int store_claim_list(const char *fleet, const char *state, int limit, const char
  * "id": "". The list route names what claims_view shows. */
 int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
                             const char *const *fields, size_t nfields, json_t **items, char **next);
+
+/* The list cursor: "MS.ID", the created ms (the index score, 1 to 15
+ * digits) and the claim id of the last entry a page examined. Opaque to
+ * API clients. format: 0, FW_EINVAL (ms out of range, id not a claim
+ * id). parse: 0, FW_EINVAL (anything else than what format makes). */
+#define CLAIM_CURSOR_MAX (16 + CLAIM_ID_MAX)
+int store_claim_cursor_format(long long ms, const char *id, char out[CLAIM_CURSOR_MAX]);
+int store_claim_cursor_parse(const char *s, long long *ms, char id[CLAIM_ID_MAX]);
 
 /* Claims of fleet in states creating, active or rotating (DELETE
  * /v1/fleets refuses while this is > 0). */

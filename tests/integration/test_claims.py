@@ -7,10 +7,12 @@ grace and retention, automatic rotation, disable/enable/revoke, delete,
 input validation, and at the end a scan of every log and of the emulator's
 recorded calls for private keys and API tokens.
 """
+import collections
 import json
 import threading
 import time
 import unittest
+import urllib.parse
 
 import claims_lib as cl
 
@@ -155,6 +157,118 @@ class KeySources(ClaimsBase):
         self.assertTrue(set(ids) <= set(seen))
         self.assertEqual(len(seen), len(set(seen)))
         self.assertEqual(self.env.req("GET", "/v1/claims?fleet=nope", token=self.env.read).json["items"], [])
+
+
+class PagingWhileCreating(ClaimsBase):
+    """GET /v1/claims pages newest first while claims are being created (a
+    bulk creation or a rotation is when operators look): no claim shows
+    twice, and every claim that existed before the first page shows once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ids = [cls.env.req("POST", "/v1/fleets/f1/claims", body={}).json["claim"]["id"] for _ in range(12)]
+        for cid in ids:
+            cls.env.wait_claim(cid, ["active"])
+
+    def one_page(self, query):
+        r = self.env.req("GET", "/v1/claims?limit=500&" + query, token=self.env.read)
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json["nextCursor"])
+        return [i["id"] for i in r.json["items"]]
+
+    def page_while_creating(self, query):
+        """Pages with limit=5, creating 5 claims before each next page.
+        Returns (ids before, ids seen, items seen, the last nextCursor)."""
+        before = self.one_page(query)
+        self.assertGreaterEqual(len(before), 12)
+        seen, items, made, cursor = [], [], [], None
+        for _ in range(len(before) // 5 + 2):  # an offset cursor never ends here: new claims keep pushing
+            q = "/v1/claims?limit=5&" + query + ("&cursor=" + urllib.parse.quote(cursor) if cursor else "")
+            r = self.env.req("GET", q, token=self.env.read)
+            self.assertEqual(r.status, 200, r)
+            self.assertLessEqual(len(r.json["items"]), 5)
+            items += r.json["items"]
+            cursor = r.json["nextCursor"]
+            if not cursor:
+                break
+            made += [self.create(wait=False)["claim"]["id"] for _ in range(5)]
+        for cid in made:
+            self.env.wait_claim(cid, ["active"])
+        return before, [i["id"] for i in items], items, cursor
+
+    def check(self, before, seen, cursor):
+        dups = [cid for cid, n in collections.Counter(seen).items() if n > 1]
+        self.assertEqual(dups, [])
+        self.assertEqual([cid for cid in before if cid not in seen], [])
+        self.assertIsNone(cursor, "paging did not end")
+
+    def test_all_states(self):
+        before, seen, _, cursor = self.page_while_creating("fleet=f1")
+        self.check(before, seen, cursor)
+        self.assertEqual(seen, before)  # newest first, and nothing created after the first page
+
+    def test_state_filter(self):
+        before, seen, items, cursor = self.page_while_creating("fleet=f1&state=active")
+        self.check(before, seen, cursor)
+        self.assertTrue(all(i["state"] == "active" and i["fleet"] == "f1" for i in items))
+
+    # Records written straight into Redis (the store_claim.h layout): many
+    # claims in one millisecond, and more index entries than a page scans.
+    SEED_LUA = """
+for i = 1, tonumber(ARGV[2]) do
+  local id = 'clm_' .. ARGV[5] .. string.format('%016x', i * tonumber(ARGV[6]))
+  redis.call('HSET', 'fw:claim:' .. id, 'id', id, 'fleet', ARGV[1], 'state', ARGV[4], 'keySource', 'generated',
+             'keyType', 'ec-p256', 'bundleDownloaded', '0', 'keyHeld', '0', 'created', ARGV[3], 'updated', ARGV[3])
+  redis.call('ZADD', 'fw:claims:f:' .. ARGV[1], ARGV[3], id)
+end
+"""
+
+    def seed(self, fleet, n, ms, state, tag, step=1):
+        self.env.redis.command("EVAL", self.SEED_LUA, "0", fleet, n, ms, state, tag, step)
+        return ["clm_%s%016x" % (tag, i * step) for i in range(1, n + 1)]
+
+    def page_all(self, query):
+        pages, cursor = [], None
+        while True:
+            q = "/v1/claims?limit=5&" + query + ("&cursor=" + urllib.parse.quote(cursor) if cursor else "")
+            r = self.env.req("GET", q, token=self.env.read)
+            self.assertEqual(r.status, 200, r)
+            pages.append([i["id"] for i in r.json["items"]])
+            cursor = r.json["nextCursor"]
+            if not cursor or len(pages) > 50:
+                return pages, cursor
+
+    def test_one_millisecond_pages_by_id(self):
+        same = self.seed("ties", 12, 1700000000000, "active", "aaaaaaaa", step=2)
+        older = self.seed("ties", 3, 1699999999999, "active", "bbbbbbbb")
+        pages, cursor = self.page_all("fleet=ties")
+        self.assertIsNone(cursor)
+        self.assertEqual([len(p) for p in pages], [5, 5, 5])
+        self.assertEqual(sum(pages, []), sorted(same, reverse=True) + sorted(older, reverse=True))
+        # A cursor names a position, not an entry: an id between two of that
+        # millisecond's goes on with the smaller ones, then the older claims.
+        between = "1700000000000.clm_aaaaaaaa%016x" % 13
+        r = self.env.req("GET", "/v1/claims?fleet=ties&limit=500&cursor=" + between, token=self.env.read)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["id"] for i in r.json["items"]],
+                         ["clm_aaaaaaaa%016x" % i for i in (12, 10, 8, 6, 4, 2)] + sorted(older, reverse=True))
+
+    def test_scan_bound_with_a_sparse_filter(self):
+        wanted = self.seed("sparse", 2, 1600000000000, "active", "cccccccc")
+        self.seed("sparse", 6000, 1600000000001, "inactive", "dddddddd")
+        pages, cursor = self.page_all("fleet=sparse&state=active")
+        self.assertIsNone(cursor)
+        self.assertEqual(pages[0], [])  # 5,000 entries examined, none active: a short page with a cursor
+        self.assertEqual(sum(pages, []), sorted(wanted, reverse=True))
+
+    def test_malformed_cursor_is_400(self):
+        for bad in ("5", "abc", "1795845939294", "1795845939294.clm_zz", "-1.clm_000000000000000000000000",
+                    "1795845939294.clm_000000000000000000000000x", "x" * 300):
+            r = self.env.req("GET", "/v1/claims?fleet=f1&cursor=" + urllib.parse.quote(bad), token=self.env.read)
+            self.assertEqual(r.status, 400, (bad, r))
+            self.assertEqual(r.header("Content-Type"), "application/problem+json")
+            self.assertIn("cursor", [e["field"] for e in r.json["errors"]], r)
 
 
 class Validation(ClaimsBase):
