@@ -228,24 +228,30 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     return 0;
 }
 
+/* Pages through every token: counting only the first page refused to delete an admin token
+ * ("the last one") when the other admins were further down a long list. */
 int store_token_count_admins(int *count)
 {
-    int rc;
-    json_t *items;
-    char *next;
     *count = 0;
-    rc = store_token_list(500, 0, &items, &next);
-    if (rc)
-        return rc;
-    size_t i;
-    json_t *v;
-    json_array_foreach(items, i, v)
-    {
-        if (!strcmp(json_string_value(json_object_get(v, "scope")), "admin"))
-            (*count)++;
-    }
-    json_decref(items);
-    free(next);
+    char *cursor = 0;
+    do {
+        json_t *items;
+        char *next;
+        int rc = store_token_list(500, cursor, &items, &next);
+        free(cursor);
+        if (rc)
+            return rc;
+        size_t i;
+        json_t *v;
+        json_array_foreach(items, i, v)
+        {
+            const char *scope = json_string_value(json_object_get(v, "scope"));
+            if (scope && !strcmp(scope, "admin"))
+                (*count)++;
+        }
+        json_decref(items);
+        cursor = next;
+    } while (cursor);
     return 0;
 }
 
