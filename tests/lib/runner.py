@@ -14,6 +14,7 @@ its own (FW_PORT_BASE, read by harness.free_port) outside the kernel's
 ephemeral range, so servers started by two children never race for a port.
 """
 import argparse
+import importlib.util
 import json
 import os
 import queue
@@ -48,19 +49,45 @@ def class_id(test):
 
 
 def discover(dirs):
+    """Every test_*.py under dirs, each loaded from its own file. A file whose name was already
+    used in an earlier folder (tests/awsemu/tests/test_auth.py after tests/integration/
+    test_auth.py) is loaded as <folder>_<name>: importing it by name would return the first
+    module again, running one twice and the other never."""
     suite = unittest.TestSuite()
     loader = unittest.TestLoader()
+    used = set()
     for d in dirs:
         if not os.path.isdir(d):
             continue
         for dirpath, _, files in sorted(os.walk(d)):
             for f in sorted(files):
                 if f.startswith("test_") and f.endswith(".py"):
-                    sys.path.insert(0, dirpath)
-                    mod = f[:-3]
-                    suite.addTests(loader.loadTestsFromName(mod))
-                    sys.path.pop(0)
+                    stem = f[:-3]
+                    name = stem if stem not in used else "%s_%s" % (_folder_tag(dirpath), stem)
+                    used.add(name)
+                    suite.addTests(loader.loadTestsFromModule(_load(os.path.join(dirpath, f), name, dirpath)))
     return suite
+
+
+def _folder_tag(dirpath):
+    """tests/awsemu/tests -> awsemu: the first folder under tests/ that is not 'tests'."""
+    parts = [p for p in os.path.normpath(os.path.abspath(dirpath)).split(os.sep) if p]
+    if "tests" in parts:
+        parts = parts[parts.index("tests") + 1:]
+    parts = [p for p in parts if p != "tests"] or ["tests"]
+    return parts[0].replace("-", "_")
+
+
+def _load(path, name, dirpath):
+    sys.path.insert(0, dirpath)
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+        return mod
+    finally:
+        sys.path.remove(dirpath)
 
 
 def _flatten(s):
