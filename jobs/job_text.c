@@ -98,7 +98,7 @@ static void put_time(struct obj *o, const char *key, const char *text)
 }
 
 /* Stored JSON text (job_render's json_field): copied when canonical, else
- * parsed, else a string; when errors_only, anything but an array is []. */
+ * parsed, else a string; when array_only (errors), anything else is []. */
 static int json_text(struct buf *b, const char *text, int array_only)
 {
     if (!text || !*text)
