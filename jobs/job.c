@@ -4,8 +4,10 @@
  *
  * Invariants: nothing here touches Redis or the clock (job_id_new reads the
  * kernel's random generator only), so every function is unit-tested with
- * fixed inputs. job_render is the single place that decides the JSON shape
- * of a job, used by GET /v1/jobs and GET /v1/jobs/{id}.
+ * fixed inputs. job_render decides the JSON shape of a job (GET /v1/jobs/{id}
+ * and everything else that shows one); GET /v1/jobs writes the same bytes
+ * without the tree (job_text.c, unit-tested against job_render): change
+ * both together.
  */
 #include "job.h"
 

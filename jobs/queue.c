@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
+#include "job_text.h"
 #include "queue_internal.h"
 #include "registry.h"
 #include "schedule.h"
@@ -322,7 +323,9 @@ static int cursor_valid(const char *s)
     return 1;
 }
 
-int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32])
+/* Runs list.lua for a page; *r is its reply (next cursor, then one field
+ * array per job). 0, FW_EINVAL, FW_EREDIS. */
+static int list_page(const struct jobs_filter *f, int limit, const char *cursor, redisReply **r, char next[32])
 {
     char idx[48] = "idx:all", lim[16];
     if (f->state && *f->state) {
@@ -335,21 +338,58 @@ int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t
     snprintf(lim, sizeof lim, "%d", limit);
     const char *args[] = {idx, cursor ? cursor : "", lim, f->type ? f->type : "", f->resource ? f->resource : "",
                           "5000"};
-    redisReply *r = NULL;
-    int rc = queue__eval(QL_LIST, args, 6, &r);
+    int rc = queue__eval(QL_LIST, args, 6, r);
     if (rc)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        freeReplyObject(r);
+    if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements < 1) {
+        freeReplyObject(*r);
         return FW_EREDIS;
     }
-    queue__str(r->element[0], next, 32);
+    queue__str((*r)->element[0], next, 32);
+    return 0;
+}
+
+int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32])
+{
+    redisReply *r = NULL;
+    int rc = list_page(f, limit, cursor, &r, next);
+    if (rc)
+        return rc;
     *items = json_array();
     for (size_t i = 1; i < r->elements; i++)
         if (r->element[i]->type == REDIS_REPLY_ARRAY)
             json_array_append_new(*items, render_reply(r->element[i]));
     freeReplyObject(r);
     return 0;
+}
+
+/* job_render_text on an array reply of alternating field names and values. */
+static int render_reply_text(const redisReply *r, struct buf *out)
+{
+    const char **kv = xcalloc(r->elements + 1, sizeof *kv);
+    size_t n = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            kv[n++] = r->element[i]->str;
+    int rc = job_render_text(kv, n, out);
+    free(kv);
+    return rc;
+}
+
+int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items, char next[32])
+{
+    redisReply *r = NULL;
+    int rc = list_page(f, limit, cursor, &r, next);
+    if (rc)
+        return rc;
+    rc = buf_append(items, "[", 1);
+    for (size_t i = 1, n = 0; !rc && i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_ARRAY) {
+            rc = n++ ? buf_append(items, ",", 1) : 0;
+            rc = rc ? rc : render_reply_text(r->element[i], items);
+        }
+    freeReplyObject(r);
+    return rc ? rc : buf_append(items, "]", 1);
 }
 
 /* ---- cancel, retry ---- */

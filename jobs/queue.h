@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "job.h"
+#include "service/buf.h"
 
 /* Settings from FLEETWARDEN_* (read once, read-only afterwards). */
 struct jobs_settings {
@@ -74,6 +75,11 @@ struct jobs_filter {
  * *items is a new JSON array; next gets the next cursor ("" at the end).
  * 0, FW_EINVAL (bad state or cursor), FW_EREDIS. */
 int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32]);
+
+/* The same page as JSON text: appends "[job,...]" to items, byte for byte
+ * what json_out_compact of jobs_list's array gives, without building it.
+ * 0, FW_EINVAL, FW_EREDIS, FW_ETOOBIG (items' cap). */
+int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items, char next[32]);
 
 /* Cancels a job. A queued, scheduled or failed (waiting) job is canceled
  * at once (*immediate = 1); a running job gets its cancel flag and stops

@@ -25,12 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims_text.h"
 #include "claims_view.h"
 #include "greengrass.h"
 #include "jobs/handlers/claims.h"
 #include "jobs/job.h"
 #include "service/auth.h"
+#include "service/buf.h"
 #include "service/err.h"
+#include "service/json_out.h"
 #include "service/keys.h"
 #include "service/log.h"
 #include "service/mem.h"
@@ -195,6 +198,23 @@ static void create_claim(struct http_req *req, struct http_resp *resp)
 
 /* ---- GET /v1/claims, GET /v1/claims/{id} ---- */
 
+/* {"items": [...], "nextCursor": string|null}, written as text (claims_text.h). */
+static void send_list(struct http_resp *resp, const json_t *items, const char *next)
+{
+    struct buf body;
+    buf_init(&body, (size_t)1 << 30);
+    int rc = buf_puts(&body, "{\"items\":");
+    rc = rc ? rc : claims_list_text(items, &body);
+    rc = rc ? rc : buf_puts(&body, ",\"nextCursor\":");
+    rc = rc ? rc : next ? json_out_string(&body, next, strlen(next)) : buf_puts(&body, "null");
+    rc = rc ? rc : buf_puts(&body, "}");
+    if (rc)
+        http_problem_err(resp, FW_EINTERNAL, "the claims page could not be written");
+    else
+        http_resp_raw(resp, 200, "application/json", body.ptr, body.len);
+    buf_free(&body);
+}
+
 static void list_claims(struct http_req *req, struct http_resp *resp)
 {
     int limit;
@@ -206,7 +226,7 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
         http_problem_field(resp, "state", "must be one of creating, active, rotating, inactive, revoked, deleted, failed");
         return;
     }
-    json_t *items = 0, *out = json_array();
+    json_t *items = 0;
     char *next = 0;
     int rc = store_claim_list_fields(fleet && fleet[0] ? fleet : 0, state, limit, http_req_query(req, "cursor"),
                                      claims_view_fields, claims_view_nfields, &items, &next);
@@ -216,12 +236,8 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
     } else if (rc) {
         http_problem_store(resp, rc);
     } else {
-        size_t i;
-        json_t *f;
-        json_array_foreach(items, i, f) json_array_append_new(out, claims_view(f));
-        http_resp_json(resp, 200, json_pack("{s:O, s:s?}", "items", out, "nextCursor", next));
+        send_list(resp, items, next);
     }
-    json_decref(out);
     json_decref(items);
     free(next);
 }

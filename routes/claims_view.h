@@ -12,7 +12,9 @@
 
 /* The claim as the API shows it, from its record fields (a JSON object of
  * strings as store_claim_get gives it). New reference; never NULL. Never
- * contains key material (the record holds none). */
+ * contains key material (the record holds none). GET /v1/claims writes the
+ * same bytes without the tree (claims_text.c, unit-tested against this):
+ * change both together. */
 json_t *claims_view(const json_t *fields);
 
 /* Every record field claims_view reads, so a list reads only these

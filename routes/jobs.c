@@ -15,7 +15,9 @@
 
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
+#include "service/buf.h"
 #include "service/err.h"
+#include "service/json_out.h"
 
 #define JOBS_WAIT_MAX_S 30
 
@@ -92,22 +94,27 @@ static void list_jobs(struct http_req *req, struct http_resp *resp)
     int limit = 50;
     if (parse_filter(req, resp, &f) || http_req_limit(req, resp, &limit))
         return;
-    json_t *items = NULL;
+    struct buf body;
     char next[32] = "";
-    int rc = jobs_list(&f, limit, http_req_query(req, "cursor"), &items, next);
+    buf_init(&body, (size_t)1 << 30);
+    int rc = buf_puts(&body, "{\"items\":");
+    rc = rc ? rc : jobs_list_text(&f, limit, http_req_query(req, "cursor"), &body, next);
     if (rc == FW_EINVAL) {
         http_problem(resp, 400, 0, "invalid query parameter");
         http_problem_field(resp, "cursor", "use the nextCursor of the previous page");
-        return;
-    }
-    if (rc) {
+    } else if (rc) {
         http_problem_store(resp, rc);
-        return;
+    } else {
+        /* The text of {"items": [...], "nextCursor": string|null}, as the tree was. */
+        rc = buf_puts(&body, ",\"nextCursor\":");
+        rc = rc ? rc : next[0] ? json_out_string(&body, next, strlen(next)) : buf_puts(&body, "null");
+        rc = rc ? rc : buf_puts(&body, "}");
+        if (rc)
+            http_problem_store(resp, rc);
+        else
+            http_resp_raw(resp, 200, "application/json", body.ptr, body.len);
     }
-    json_t *body = json_object();
-    json_object_set_new(body, "items", items);
-    json_object_set_new(body, "nextCursor", next[0] ? json_string(next) : json_null());
-    http_resp_json(resp, 200, body);
+    buf_free(&body);
 }
 
 /* Answers a control action: the job as it is now, or the error. */

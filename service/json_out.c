@@ -56,7 +56,7 @@ static size_t put_escape(char *o, unsigned char c)
 
 /* A quoted string. Room for the worst case (every byte as \u00XX) is made
  * once, then plain bytes are copied without a call per run. */
-static int put_string(struct buf *b, const char *str, size_t n)
+int json_out_string(struct buf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     if (n > (OUT_MAX - b->len) / 6 - 2)
@@ -74,8 +74,10 @@ static int put_string(struct buf *b, const char *str, size_t n)
             i++;
         } else if (c >= 0x80) {
             size_t k = utf8_seq(s + i, n - i);
-            if (!k)
+            if (!k) {
+                b->ptr[b->len] = '\0';
                 return -1;
+            }
             memcpy(o, s + i, k);
             o += k;
             i += k;
@@ -128,7 +130,7 @@ static int put_object(struct buf *b, const json_t *v, int depth)
             rc = buf_append(b, ",", 1);
         first = 0;
         const char *key = json_object_iter_key(it);
-        rc = rc ? rc : put_string(b, key, json_object_iter_key_len(it));
+        rc = rc ? rc : json_out_string(b, key, json_object_iter_key_len(it));
         rc = rc ? rc : buf_append(b, ":", 1);
         rc = rc ? rc : put_value(b, json_object_iter_value(it), depth + 1);
     }
@@ -145,7 +147,7 @@ static int put_value(struct buf *b, const json_t *v, int depth)
     case JSON_FALSE: return buf_append(b, "false", 5);
     case JSON_INTEGER: return put_integer(b, json_integer_value(v));
     case JSON_REAL: return put_real(b, v);
-    case JSON_STRING: return put_string(b, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return json_out_string(b, json_string_value(v), json_string_length(v));
     case JSON_ARRAY: return put_array(b, v, depth);
     case JSON_OBJECT: return put_object(b, v, depth);
     }
@@ -165,4 +167,151 @@ char *json_out_compact(const json_t *v, size_t *len)
     if (len)
         *len = b.len;
     return buf_steal(&b);
+}
+
+int json_out_value(struct buf *b, const json_t *v)
+{
+    return put_value(b, v, 0);
+}
+
+/* ---- canonical text check ----
+ * Accepts only text that json_loads(JSON_DECODE_ANY) takes and
+ * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) writes back unchanged, and
+ * refuses (returns -1) whatever it is not sure of: whitespace, reals, "-0",
+ * integers of more than 18 digits, escapes jansson would not write (\/,
+ * \u other than a control character in upper-case hex), duplicate or more
+ * than CANON_MAX_KEYS keys in an object, nesting deeper than
+ * CANON_MAX_DEPTH. A refusal only means the caller takes the slow path. */
+#define CANON_MAX_DEPTH 64
+#define CANON_MAX_KEYS 64
+
+static int hexup(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A \uXXXX escape at s (after the backslash-u) as jansson writes it. */
+static int canon_u_escape(const char *s)
+{
+    int hi = hexup(s[2]), lo = hexup(s[3]);
+    if (s[0] != '0' || s[1] != '0' || hi < 0 || hi > 1 || lo < 0)
+        return 0;
+    int c = hi * 16 + lo;
+    return c != 0 && c != '\b' && c != '\t' && c != '\n' && c != '\f' && c != '\r';
+}
+
+static int canon_string(const char **pp)
+{
+    const unsigned char *s = (const unsigned char *)*pp + 1;
+    for (;;) {
+        unsigned char c = *s;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return -1; /* the end of the text, or a raw control character */
+        if (c == '\\') {
+            char e = (char)s[1];
+            if (e == 'u' && canon_u_escape((const char *)s + 2))
+                s += 6;
+            else if (e && strchr("\"\\bfnrt", e))
+                s += 2;
+            else
+                return -1;
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(s, 4); /* the NUL at the end stops a short sequence */
+            if (!k)
+                return -1;
+            s += k;
+        } else {
+            s++;
+        }
+    }
+    *pp = (const char *)s + 1;
+    return 0;
+}
+
+static int canon_number(const char **pp)
+{
+    const char *s = *pp, *d = s + (*s == '-');
+    size_t n = 0;
+    while (d[n] >= '0' && d[n] <= '9')
+        n++;
+    if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || d != s)) || d[n] == '.' || d[n] == 'e' || d[n] == 'E')
+        return -1;
+    *pp = d + n;
+    return 0;
+}
+
+static int canon_value(const char **pp, int depth);
+
+static int canon_array(const char **pp, int depth)
+{
+    const char *s = *pp + 1;
+    if (*s == ']') {
+        *pp = s + 1;
+        return 0;
+    }
+    for (;;) {
+        if (canon_value(&s, depth + 1))
+            return -1;
+        if (*s == ']')
+            break;
+        if (*s++ != ',')
+            return -1;
+    }
+    *pp = s + 1;
+    return 0;
+}
+
+/* Keys are compared as text: a canonical escape is the only spelling of
+ * its character, so equal text is equal keys. */
+static int canon_object(const char **pp, int depth)
+{
+    struct str keys[CANON_MAX_KEYS];
+    size_t nkeys = 0;
+    const char *s = *pp + 1;
+    if (*s == '}') {
+        *pp = s + 1;
+        return 0;
+    }
+    for (;;) {
+        const char *k = s;
+        if (*s != '"' || canon_string(&s) || *s++ != ':' || nkeys == CANON_MAX_KEYS)
+            return -1;
+        size_t klen = (size_t)(s - 1 - k);
+        for (size_t i = 0; i < nkeys; i++)
+            if (keys[i].len == klen && !memcmp(keys[i].ptr, k, klen))
+                return -1;
+        keys[nkeys++] = (struct str){k, klen};
+        if (canon_value(&s, depth + 1))
+            return -1;
+        if (*s == '}')
+            break;
+        if (*s++ != ',')
+            return -1;
+    }
+    *pp = s + 1;
+    return 0;
+}
+
+static int canon_value(const char **pp, int depth)
+{
+    const char *s = *pp;
+    if (depth > CANON_MAX_DEPTH)
+        return -1;
+    switch (*s) {
+    case '{': return canon_object(pp, depth);
+    case '[': return canon_array(pp, depth);
+    case '"': return canon_string(pp);
+    case 't': *pp += 4; return strncmp(s, "true", 4) ? -1 : 0;
+    case 'f': *pp += 5; return strncmp(s, "false", 5) ? -1 : 0;
+    case 'n': *pp += 4; return strncmp(s, "null", 4) ? -1 : 0;
+    default: return canon_number(pp);
+    }
+}
+
+int json_out_is_compact(const char *text)
+{
+    const char *s = text;
+    return text && !canon_value(&s, 0) && *s == '\0';
 }

@@ -103,6 +103,35 @@ static void test_refused(void **state)
     json_decref(deep);
 }
 
+/* json_out_is_compact accepts only text that jansson would write back
+ * unchanged, and does accept the compact text jansson writes. */
+static void test_is_compact(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "{}", "[]", "null", "true", "false", "0", "-7", "123456789012345678", "\"\"", "\"caf\xc3\xa9\"",
+        "{\"a\":[1,{\"b\":null}],\"c\":\"q\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\"}", "-0", "01", "1.0", "1e2",
+        "1234567890123456789", "{\"a\":1,\"a\":1}", " {}", "{} ", "[1, 2]", "{\"a\" :1}", "\"\\/\"",
+        "\"\\u00e9\"", "\"\\u001f\"", "\"\\u000A\"", "\"\\u0000\"", "\"\\u0041\"", "\"\xc3\"", "\"\xed\xa0\x80\"",
+        "\"\t\"", "{\"a\":1", "[1,]", "[,1]", "{,}", "nul", "truex", "\"x", "", "{\"\":0}", "[\"\\q\"]",
+    };
+    int accepted = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_t *v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+        char *back = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : 0;
+        int same_text = back && !strcmp(back, texts[i]);
+        if (json_out_is_compact(texts[i])) {
+            accepted++;
+            if (!same_text)
+                fail_msg("accepted but jansson writes it differently: %s", texts[i]);
+        }
+        free(back);
+        json_decref(v);
+    }
+    assert_int_equal(accepted, 12);
+    assert_false(json_out_is_compact(0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bad_key_refused),
+        cmocka_unit_test(test_is_compact),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
