@@ -27,6 +27,7 @@
 #include "mem.h"
 #include "store.h"
 #include "randid.h"
+#include "store_argv.h"
 #include "store_conn.h"
 
 static const char *const s_states[CLAIM_NSTATES] = {"creating", "active",  "rotating", "inactive",
@@ -84,69 +85,6 @@ int store_claim_id_valid(const char *s)
 
 /* ---- Redis plumbing ---- */
 
-/* Runs an argv command on the thread's connection; NULL with *rc set on
- * failure (error replies included). */
-static redisReply *argv_cmd(int *rc, int argc, const char **argv, const size_t *lens)
-{
-    return store_conn_argv(rc, argc, argv, lens);
-}
-
-/* An argv under construction: strings are copied into owned storage. */
-struct cmdv {
-    const char *argv[96];
-    char *owned[96];
-    int argc;
-    int overflow;        /* an argument did not fit: cv_run refuses to send a cut command */
-};
-
-static void cv_add(struct cmdv *v, const char *s)
-{
-    if (v->argc < 96) {
-        v->owned[v->argc] = xstrdup(s ? s : "");
-        v->argv[v->argc] = v->owned[v->argc];
-        v->argc++;
-    } else {
-        v->overflow = 1;
-    }
-}
-
-static void cv_addf(struct cmdv *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cv_addf(struct cmdv *v, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    cv_add(v, tmp);
-}
-
-static void cv_free(struct cmdv *v)
-{
-    for (int i = 0; i < v->argc; i++)
-        free(v->owned[i]);
-    v->argc = 0;
-}
-
-static redisReply *cv_run(struct cmdv *v, int *rc)
-{
-    if (v->overflow) {
-        cv_free(v);
-        *rc = FW_EINTERNAL;
-        return NULL;
-    }
-    redisReply *r = argv_cmd(rc, v->argc, v->argv, 0);
-    cv_free(v);
-    return r;
-}
-
-/* Starts "EVAL script nkeys"; the caller adds keys, then arguments. */
-static void cv_eval(struct cmdv *v, const char *script, int nkeys)
-{
-    cv_add(v, "EVAL");
-    cv_add(v, script);
-    cv_addf(v, "%d", nkeys);
-}
 
 /* Integer status from a script reply ({code, ...} or code). */
 static long long reply_code(const redisReply *r)
@@ -179,11 +117,11 @@ static json_t *flat_to_object(const redisReply *r)
 
 /* ---- create, get, set ---- */
 
-static void add_opt(struct cmdv *v, const char *name, const char *value)
+static void add_opt(struct store_argv *v, const char *name, const char *value)
 {
     if (value && value[0]) {
-        cv_add(v, name);
-        cv_add(v, value);
+        store_argv_add(v, name);
+        store_argv_add(v, value);
     }
 }
 
@@ -196,34 +134,34 @@ static const char s_create_lua[] =
 
 int store_claim_create(const char *id, const struct claim_new *c)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     long long now = store_now_ms();
-    cv_eval(&v, s_create_lua, 3);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaims", p);
-    cv_addf(&v, "%sclaims:f:%s", p, c->fleet);
-    cv_addf(&v, "%lld", now);
-    cv_add(&v, id);
+    store_argv_eval(&v, s_create_lua, 3);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaims", p);
+    store_argv_addf(&v, "%sclaims:f:%s", p, c->fleet);
+    store_argv_addf(&v, "%lld", now);
+    store_argv_add(&v, id);
     const char *fixed[] = {"id", id, "fleet", c->fleet, "state", "creating", "keySource", c->key_source,
                            "keyType", c->key_type, "bundleDownloaded", "0", "keyHeld", "0"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        cv_add(&v, fixed[i]);
-    cv_add(&v, "created");
-    cv_addf(&v, "%lld", now);
-    cv_add(&v, "updated");
-    cv_addf(&v, "%lld", now);
+        store_argv_add(&v, fixed[i]);
+    store_argv_add(&v, "created");
+    store_argv_addf(&v, "%lld", now);
+    store_argv_add(&v, "updated");
+    store_argv_addf(&v, "%lld", now);
     add_opt(&v, "csr", c->csr);
     add_opt(&v, "publicKeyFp", c->public_key_fp);
     add_opt(&v, "note", c->note);
     add_opt(&v, "predecessor", c->predecessor);
     add_opt(&v, "job", c->job);
     if (c->expected_devices > 0) {
-        cv_add(&v, "expectedDevices");
-        cv_addf(&v, "%lld", c->expected_devices);
+        store_argv_add(&v, "expectedDevices");
+        store_argv_addf(&v, "%lld", c->expected_devices);
     }
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     rc = reply_code(r) == 1 ? 0 : FW_ECONFLICT;
@@ -233,12 +171,12 @@ int store_claim_create(const char *id, const struct claim_new *c)
 
 int store_claim_get(const char *id, json_t **fields)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     *fields = 0;
-    cv_add(&v, "HGETALL");
-    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    store_argv_add(&v, "HGETALL");
+    store_argv_addf(&v, "%sclaim:%s", store_prefix(), id);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
@@ -263,16 +201,16 @@ static const char s_set_lua[] =
 
 int store_claim_set(const char *id, const char *const *kv, size_t n)
 {
-    struct cmdv v = {0};
-    cv_eval(&v, s_set_lua, 2);
-    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
-    cv_addf(&v, "%sclaims:cert", store_prefix());
-    cv_addf(&v, "%lld", store_now_ms());
-    cv_add(&v, id);
+    struct store_argv v = {0};
+    store_argv_eval(&v, s_set_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    store_argv_addf(&v, "%sclaims:cert", store_prefix());
+    store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, id);
     for (size_t i = 0; i < 2 * n; i++)
-        cv_add(&v, kv[i]);
+        store_argv_add(&v, kv[i]);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     rc = reply_code(r) == 1 ? 0 : FW_ENOTFOUND;
@@ -284,13 +222,13 @@ int store_claim_set(const char *id, const char *const *kv, size_t n)
 #define OWNERS_BATCH 64
 static int cert_owners_batch(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX])
 {
-    struct cmdv v = {0};
-    cv_add(&v, "HMGET");
-    cv_addf(&v, "%sclaims:cert", store_prefix());
+    struct store_argv v = {0};
+    store_argv_add(&v, "HMGET");
+    store_argv_addf(&v, "%sclaims:cert", store_prefix());
     for (size_t i = 0; i < n; i++)
-        cv_add(&v, cert_ids[i]);
+        store_argv_add(&v, cert_ids[i]);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     rc = r->type == REDIS_REPLY_ARRAY && r->elements == n ? 0 : FW_EREDIS;
@@ -330,22 +268,22 @@ static void allowed_list(int to, char *out, size_t n)
 
 int store_claim_transition(const char *id, int to, const char *const *kv, size_t n, int *from)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     char allowed[128];
     if (from)
         *from = -1;
     if (!store_claim_state_name(to))
         return FW_EINVAL;
     allowed_list(to, allowed, sizeof allowed);
-    cv_eval(&v, s_transition_lua, 1);
-    cv_addf(&v, "%sclaim:%s", store_prefix(), id);
-    cv_addf(&v, "%lld", store_now_ms());
-    cv_add(&v, s_states[to]);
-    cv_add(&v, allowed);
+    store_argv_eval(&v, s_transition_lua, 1);
+    store_argv_addf(&v, "%sclaim:%s", store_prefix(), id);
+    store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, s_states[to]);
+    store_argv_add(&v, allowed);
     for (size_t i = 0; i < 2 * n; i++)
-        cv_add(&v, kv[i]);
+        store_argv_add(&v, kv[i]);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     long long code = reply_code(r);
@@ -369,20 +307,20 @@ static const char s_key_init_lua[] =
 int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type, const char *sealed,
                          long ttl_s, int *already)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     *already = 0;
-    cv_eval(&v, s_key_init_lua, 2);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaimkey:%s", p, id);
-    cv_addf(&v, "%lld", store_now_ms());
-    cv_add(&v, csr);
-    cv_add(&v, fp);
-    cv_add(&v, key_type);
-    cv_add(&v, sealed);
-    cv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
+    store_argv_eval(&v, s_key_init_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaimkey:%s", p, id);
+    store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, csr);
+    store_argv_add(&v, fp);
+    store_argv_add(&v, key_type);
+    store_argv_add(&v, sealed);
+    store_argv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     long long code = reply_code(r);
@@ -399,16 +337,16 @@ static const char s_key_put_lua[] =
 
 int store_claim_key_put(const char *id, const char *sealed, long ttl_s)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
-    cv_eval(&v, s_key_put_lua, 2);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaimkey:%s", p, id);
-    cv_addf(&v, "%lld", store_now_ms());
-    cv_add(&v, sealed);
-    cv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
+    store_argv_eval(&v, s_key_put_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaimkey:%s", p, id);
+    store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, sealed);
+    store_argv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 1);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     rc = reply_code(r) == 1 ? 0 : FW_ENOTFOUND;
@@ -425,14 +363,14 @@ static const char s_key_erase_lua[] =
 
 int store_claim_key_erase(const char *id, const char *reason)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
-    cv_eval(&v, s_key_erase_lua, 2);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaimkey:%s", p, id);
-    cv_add(&v, reason);
+    store_argv_eval(&v, s_key_erase_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaimkey:%s", p, id);
+    store_argv_add(&v, reason);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (r)
         freeReplyObject(r);
     return rc;
@@ -459,16 +397,16 @@ static const char s_bundle_lua[] =
 
 int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t whylen)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     *sealed = 0;
     why[0] = 0;
-    cv_eval(&v, s_bundle_lua, 2);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaimkey:%s", p, id);
-    cv_addf(&v, "%lld", store_now_ms());
+    store_argv_eval(&v, s_bundle_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaimkey:%s", p, id);
+    store_argv_addf(&v, "%lld", store_now_ms());
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     long long code = reply_code(r);
@@ -584,7 +522,7 @@ static int list_reply(const redisReply *r, json_t **items, char **next)
 int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
                             const char *const *fields, size_t nfields, json_t **items, char **next)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     long long ms = -1;
     char id[CLAIM_ID_MAX] = "";
@@ -592,24 +530,24 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
     *next = 0;
     if (cursor && cursor[0] && store_claim_cursor_parse(cursor, &ms, id))
         return FW_EINVAL;
-    cv_eval(&v, s_list_lua, 1);
+    store_argv_eval(&v, s_list_lua, 1);
     if (fleet)
-        cv_addf(&v, "%sclaims:f:%s", p, fleet);
+        store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
     else
-        cv_addf(&v, "%sclaims", p);
+        store_argv_addf(&v, "%sclaims", p);
     if (ms >= 0)
-        cv_addf(&v, "%lld", ms);
+        store_argv_addf(&v, "%lld", ms);
     else
-        cv_add(&v, "");
-    cv_add(&v, id);
-    cv_addf(&v, "%d", limit);
-    cv_add(&v, state ? state : "");
-    cv_add(&v, p);
-    cv_add(&v, "5000");
+        store_argv_add(&v, "");
+    store_argv_add(&v, id);
+    store_argv_addf(&v, "%d", limit);
+    store_argv_add(&v, state ? state : "");
+    store_argv_add(&v, p);
+    store_argv_add(&v, "5000");
     for (size_t i = 0; i < nfields; i++)
-        cv_add(&v, fields[i]);
+        store_argv_add(&v, fields[i]);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     rc = list_reply(r, items, next);
@@ -633,14 +571,14 @@ static const char s_count_lua[] =
 
 int store_claim_count_active(const char *fleet, int *n)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     *n = 0;
-    cv_eval(&v, s_count_lua, 1);
-    cv_addf(&v, "%sclaims:f:%s", p, fleet);
-    cv_add(&v, p);
+    store_argv_eval(&v, s_count_lua, 1);
+    store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
+    store_argv_add(&v, p);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     *n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0;
@@ -682,25 +620,25 @@ static const char s_successor_lua[] =
 int store_claim_successor_ensure(const char *id, const char *csr, const char *fp, const char *key_type,
                                  char out[CLAIM_ID_MAX], int *created)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     const char *p = store_prefix();
     char nid[CLAIM_ID_MAX];
     *created = 0;
     out[0] = 0;
     if (store_claim_id_new(nid))
         return FW_ECRYPTO;
-    cv_eval(&v, s_successor_lua, 2);
-    cv_addf(&v, "%sclaim:%s", p, id);
-    cv_addf(&v, "%sclaim:%s", p, nid);
-    cv_add(&v, nid);
-    cv_addf(&v, "%lld", store_now_ms());
-    cv_add(&v, csr);
-    cv_add(&v, fp);
-    cv_add(&v, key_type);
-    cv_add(&v, p);
-    cv_add(&v, id);
+    store_argv_eval(&v, s_successor_lua, 2);
+    store_argv_addf(&v, "%sclaim:%s", p, id);
+    store_argv_addf(&v, "%sclaim:%s", p, nid);
+    store_argv_add(&v, nid);
+    store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, csr);
+    store_argv_add(&v, fp);
+    store_argv_add(&v, key_type);
+    store_argv_add(&v, p);
+    store_argv_add(&v, id);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     long long code = reply_code(r);
@@ -714,14 +652,14 @@ int store_claim_successor_ensure(const char *id, const char *csr, const char *fp
 
 int store_claim_rotation_due(const char *id, long long due_ms)
 {
-    struct cmdv v = {0};
-    cv_add(&v, due_ms > 0 ? "ZADD" : "ZREM");
-    cv_addf(&v, "%sclaims:rotdue", store_prefix());
+    struct store_argv v = {0};
+    store_argv_add(&v, due_ms > 0 ? "ZADD" : "ZREM");
+    store_argv_addf(&v, "%sclaims:rotdue", store_prefix());
     if (due_ms > 0)
-        cv_addf(&v, "%lld", due_ms);
-    cv_add(&v, id);
+        store_argv_addf(&v, "%lld", due_ms);
+    store_argv_add(&v, id);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (r)
         freeReplyObject(r);
     return rc;
@@ -729,14 +667,14 @@ int store_claim_rotation_due(const char *id, long long due_ms)
 
 int store_claim_rotation_due_nx(const char *id, long long due_ms)
 {
-    struct cmdv v = {0};
-    cv_add(&v, "ZADD");
-    cv_addf(&v, "%sclaims:rotdue", store_prefix());
-    cv_add(&v, "NX");
-    cv_addf(&v, "%lld", due_ms);
-    cv_add(&v, id);
+    struct store_argv v = {0};
+    store_argv_add(&v, "ZADD");
+    store_argv_addf(&v, "%sclaims:rotdue", store_prefix());
+    store_argv_add(&v, "NX");
+    store_argv_addf(&v, "%lld", due_ms);
+    store_argv_add(&v, id);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (r)
         freeReplyObject(r);
     return rc;
@@ -749,14 +687,14 @@ static const char s_take_lua[] =
 
 int store_claim_rotation_take(long long now_ms, int max, json_t **ids)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     *ids = 0;
-    cv_eval(&v, s_take_lua, 1);
-    cv_addf(&v, "%sclaims:rotdue", store_prefix());
-    cv_addf(&v, "%lld", now_ms);
-    cv_addf(&v, "%d", max > 0 ? max : 1);
+    store_argv_eval(&v, s_take_lua, 1);
+    store_argv_addf(&v, "%sclaims:rotdue", store_prefix());
+    store_argv_addf(&v, "%lld", now_ms);
+    store_argv_addf(&v, "%d", max > 0 ? max : 1);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -780,16 +718,16 @@ static const char s_idem_lua[] =
 int store_claim_idem_bind(const char *key_hash, const char *body_hash, const char *claim_id, long ttl_s,
                           char bound_id[CLAIM_ID_MAX], int *same_body)
 {
-    struct cmdv v = {0};
+    struct store_argv v = {0};
     bound_id[0] = 0;
     *same_body = 0;
-    cv_eval(&v, s_idem_lua, 1);
-    cv_addf(&v, "%sclaimidem:%s", store_prefix(), key_hash);
-    cv_add(&v, claim_id);
-    cv_add(&v, body_hash);
-    cv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 86400);
+    store_argv_eval(&v, s_idem_lua, 1);
+    store_argv_addf(&v, "%sclaimidem:%s", store_prefix(), key_hash);
+    store_argv_add(&v, claim_id);
+    store_argv_add(&v, body_hash);
+    store_argv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 86400);
     int rc;
-    redisReply *r = cv_run(&v, &rc);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     long long code = reply_code(r);

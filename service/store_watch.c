@@ -25,10 +25,10 @@
 #include "mem.h"
 #include "store.h"
 #include "randid.h"
+#include "store_argv.h"
 #include "store_conn.h"
 
 #define WATCH_LIST_SCAN 5000
-#define ARGV_MAX 24
 
 /*
  * Publishes an incident change like the job scripts publish job changes
@@ -145,43 +145,6 @@ static const char s_list_lua[] =
     "return {-1, out}\n";
 
 /* An argv under construction (owned strings). */
-struct wargv {
-    char *s[ARGV_MAX];
-    int n;
-};
-
-static void wa_add(struct wargv *a, const char *s)
-{
-    if (a->n < ARGV_MAX)
-        a->s[a->n++] = xstrdup(s ? s : "");
-}
-
-static void wa_addf(struct wargv *a, const char *fmt, const char *x)
-{
-    if (a->n < ARGV_MAX)
-        a->s[a->n++] = xasprintf(fmt, store_prefix(), x);
-}
-
-static void wa_free(struct wargv *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->s[i]);
-    a->n = 0;
-}
-
-/* Runs argv (n strings) on the thread's connection. NULL with *rc set. */
-static redisReply *run(int *rc, int n, const char **argv, const size_t *lens)
-{
-    return store_conn_argv(rc, n, argv, lens);
-}
-
-static redisReply *wa_run(struct wargv *a, int *rc)
-{
-    redisReply *r = run(rc, a->n, (const char **)a->s, 0);
-    wa_free(a);
-    return r;
-}
-
 static int incident_id_new(char out[INCIDENT_ID_MAX])
 {
     return randid_new("inc_", out, INCIDENT_ID_MAX);
@@ -192,28 +155,26 @@ int store_incident_id_valid(const char *s)
     return randid_valid(s, "inc_");
 }
 
-static void upsert_args(struct wargv *a, const struct incident_new *in, const char *id, long long now_ms)
+static void upsert_args(struct store_argv *a, const struct incident_new *in, const char *id, long long now_ms)
 {
     char k[600], now[32], iso[32];
     snprintf(k, sizeof k, "%sincopen:%s:%s:%s", store_prefix(), in->fleet, in->subject, in->rule);
     snprintf(now, sizeof now, "%lld", now_ms);
     store_format_time(now_ms, iso);
-    wa_add(a, "EVAL");
-    wa_add(a, s_upsert_lua);
-    wa_add(a, "1");
-    wa_add(a, k);
-    wa_add(a, store_prefix());
-    wa_add(a, id);
-    wa_add(a, in->fleet);
-    wa_add(a, in->subject);
-    wa_add(a, in->claim);
-    wa_add(a, in->template_);
-    wa_add(a, in->rule);
-    wa_add(a, in->finding_json ? in->finding_json : "{}");
-    wa_add(a, in->action_json ? in->action_json : "{}");
-    wa_add(a, in->action_pending ? "pending" : "none");
-    wa_add(a, now);
-    wa_add(a, iso);
+    store_argv_eval(a, s_upsert_lua, 1);
+    store_argv_add(a, k);
+    store_argv_add(a, store_prefix());
+    store_argv_add(a, id);
+    store_argv_add(a, in->fleet);
+    store_argv_add(a, in->subject);
+    store_argv_add(a, in->claim);
+    store_argv_add(a, in->template_);
+    store_argv_add(a, in->rule);
+    store_argv_add(a, in->finding_json ? in->finding_json : "{}");
+    store_argv_add(a, in->action_json ? in->action_json : "{}");
+    store_argv_add(a, in->action_pending ? "pending" : "none");
+    store_argv_add(a, now);
+    store_argv_add(a, iso);
 }
 
 int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX], int *created,
@@ -223,9 +184,9 @@ int store_incident_upsert(const struct incident_new *in, long long now_ms, char 
     int rc = incident_id_new(fresh);
     if (rc)
         return rc;
-    struct wargv a = {0};
+    struct store_argv a = {0};
     upsert_args(&a, in, fresh, now_ms);
-    redisReply *r = wa_run(&a, &rc);
+    redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING) {
@@ -251,12 +212,12 @@ int store_incident_set(const char *id, const char *const *kv, size_t n)
     int rc;
     /* HSET on a missing key would create it: refuse first. */
     const char *ex[] = {"EXISTS", key};
-    redisReply *r = run(&rc, 2, ex, 0);
+    redisReply *r = store_conn_argv(&rc, 2, ex, 0);
     if (r && r->integer != 1)
         rc = FW_ENOTFOUND;
     freeReplyObject(r);
     if (!rc) {
-        r = run(&rc, (int)(2 * n + 2), argv, 0);
+        r = store_conn_argv(&rc, (int)(2 * n + 2), argv, 0);
         freeReplyObject(r);
     }
     free(argv);
@@ -345,7 +306,7 @@ int store_incident_get(const char *id, json_t **out)
     snprintf(key, sizeof key, "%sinc:%s", store_prefix(), id);
     const char *argv[] = {"HGETALL", key};
     int rc;
-    redisReply *r = run(&rc, 2, argv, 0);
+    redisReply *r = store_conn_argv(&rc, 2, argv, 0);
     if (!r)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
@@ -366,18 +327,16 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     char now[32], iso[32];
     snprintf(now, sizeof now, "%lld", now_ms);
     store_format_time(now_ms, iso);
-    struct wargv a = {0};
-    wa_add(&a, "EVAL");
-    wa_add(&a, s_transition_lua);
-    wa_add(&a, "1");
-    wa_addf(&a, "%sinc:%s", id);
-    wa_add(&a, store_prefix());
-    wa_add(&a, to);
-    wa_add(&a, note);
-    wa_add(&a, now);
-    wa_add(&a, iso);
+    struct store_argv a = {0};
+    store_argv_eval(&a, s_transition_lua, 1);
+    store_argv_addf(&a, "%sinc:%s", store_prefix(), id);
+    store_argv_add(&a, store_prefix());
+    store_argv_add(&a, to);
+    store_argv_add(&a, note);
+    store_argv_add(&a, now);
+    store_argv_add(&a, iso);
     int rc;
-    redisReply *r = wa_run(&a, &rc);
+    redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
     long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
@@ -390,18 +349,16 @@ int store_incident_claim_off(const char *claim, const char *incident, const char
 {
     char iso[32];
     store_format_time(now_ms, iso);
-    struct wargv a = {0};
-    wa_add(&a, "EVAL");
-    wa_add(&a, s_claim_off_lua);
-    wa_add(&a, "1");
-    wa_addf(&a, "%sincs:c:%s", claim);
-    wa_add(&a, store_prefix());
-    wa_add(&a, revoked ? "claimRevoked" : "claimDisabled");
-    wa_add(&a, iso);
-    wa_add(&a, job);
-    wa_add(&a, incident);
+    struct store_argv a = {0};
+    store_argv_eval(&a, s_claim_off_lua, 1);
+    store_argv_addf(&a, "%sincs:c:%s", store_prefix(), claim);
+    store_argv_add(&a, store_prefix());
+    store_argv_add(&a, revoked ? "claimRevoked" : "claimDisabled");
+    store_argv_add(&a, iso);
+    store_argv_add(&a, job);
+    store_argv_add(&a, incident);
     int rc;
-    redisReply *r = wa_run(&a, &rc);
+    redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
     rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
@@ -409,16 +366,16 @@ int store_incident_claim_off(const char *claim, const char *incident, const char
     return rc;
 }
 
-static int list_index(struct wargv *a, const char *state, const char *fleet, const char *claim)
+static int list_index(struct store_argv *a, const char *state, const char *fleet, const char *claim)
 {
     if (claim)
-        wa_addf(a, "%sincs:c:%s", claim);
+        store_argv_addf(a, "%sincs:c:%s", store_prefix(), claim);
     else if (fleet)
-        wa_addf(a, "%sincs:f:%s", fleet);
+        store_argv_addf(a, "%sincs:f:%s", store_prefix(), fleet);
     else if (state)
-        wa_addf(a, "%sincs:s:%s", state);
+        store_argv_addf(a, "%sincs:s:%s", store_prefix(), state);
     else
-        wa_addf(a, "%sincs%s", "");
+        store_argv_addf(a, "%sincs%s", store_prefix(), "");
     return 0;
 }
 
@@ -455,20 +412,18 @@ int store_incident_list(const char *state, const char *fleet, const char *claim,
         return FW_EINVAL;
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(scan, sizeof scan, "%d", WATCH_LIST_SCAN);
-    struct wargv a = {0};
-    wa_add(&a, "EVAL");
-    wa_add(&a, s_list_lua);
-    wa_add(&a, "1");
+    struct store_argv a = {0};
+    store_argv_eval(&a, s_list_lua, 1);
     list_index(&a, state, fleet, claim);
-    wa_add(&a, store_prefix());
-    wa_add(&a, cur);
-    wa_add(&a, lim);
-    wa_add(&a, state);
-    wa_add(&a, fleet);
-    wa_add(&a, claim);
-    wa_add(&a, scan);
+    store_argv_add(&a, store_prefix());
+    store_argv_add(&a, cur);
+    store_argv_add(&a, lim);
+    store_argv_add(&a, state);
+    store_argv_add(&a, fleet);
+    store_argv_add(&a, claim);
+    store_argv_add(&a, scan);
     int rc;
-    redisReply *r = wa_run(&a, &rc);
+    redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -495,7 +450,7 @@ static int claims_get_batch(const char *const *ids, size_t n, char **vals)
     argv[1] = key;
     memcpy(argv + 2, ids, n * sizeof *argv);
     int rc;
-    redisReply *r = run(&rc, (int)n + 2, argv, 0);
+    redisReply *r = store_conn_argv(&rc, (int)n + 2, argv, 0);
     free(argv);
     if (!r)
         return rc;
@@ -534,7 +489,7 @@ static int claims_set_batch(const char *const *ids, const char *const *vals, siz
         argv[3 + 2 * i] = vals[i] ? vals[i] : "";
     }
     int rc;
-    redisReply *r = run(&rc, (int)(2 * n + 2), argv, 0);
+    redisReply *r = store_conn_argv(&rc, (int)(2 * n + 2), argv, 0);
     free(argv);
     freeReplyObject(r);
     return rc;
@@ -560,7 +515,7 @@ static int stat_cmd(const char *op, const char *field, long long v)
     snprintf(num, sizeof num, "%lld", v);
     const char *argv[] = {op, key, field, num};
     int rc;
-    redisReply *r = run(&rc, 4, argv, 0);
+    redisReply *r = store_conn_argv(&rc, 4, argv, 0);
     freeReplyObject(r);
     return rc;
 }
@@ -576,7 +531,7 @@ int store_watch_stats(json_t **out)
     const char *argv[] = {"HGETALL", key};
     int rc;
     *out = 0;
-    redisReply *r = run(&rc, 2, argv, 0);
+    redisReply *r = store_conn_argv(&rc, 2, argv, 0);
     if (!r)
         return rc;
     json_t *o = json_object();
