@@ -561,16 +561,20 @@ def DescribeThingGroup(ctx, p):
             'thingGroupProperties': g['thingGroupProperties'], 'thingGroupMetadata': meta}
 
 
-def _group(ctx, name=None, arn=None):
-    groups = _iot(ctx)['thingGroups']
+def _by_name_or_arn(table, kind, name, arn, missing):
+    """The record of a thing or thing group named `name`, or else whose ARN is `arn`."""
     if name is None and arn:
-        name = next((n for n, g in groups.items() if g['thingGroupArn'] == arn), arn)
+        name = next((n for n, r in table.items() if r[kind + 'Arn'] == arn), arn)
     if not name:
-        raise AwsError('InvalidRequestException', 'Either thingGroupName or thingGroupArn must be given', 400)
-    g = groups.get(name)
-    if g is None:
-        raise _nf('Thing Group %s does not exist' % name)
-    return g
+        raise AwsError('InvalidRequestException', 'Either %sName or %sArn must be given' % (kind, kind), 400)
+    r = table.get(name)
+    if r is None:
+        raise _nf(missing % name)
+    return r
+
+
+def _group(ctx, name=None, arn=None):
+    return _by_name_or_arn(_iot(ctx)['thingGroups'], 'thingGroup', name, arn, 'Thing Group %s does not exist')
 
 
 def _children(ctx, name):
@@ -607,15 +611,7 @@ def ListThingsInThingGroup(ctx, p):
 # ---------------------------------------------------------------- things (registry only: no shadows, no types)
 
 def _thing(ctx, name=None, arn=None):
-    things = _iot(ctx)['things']
-    if name is None and arn:
-        name = next((n for n, t in things.items() if t['thingArn'] == arn), arn)
-    if not name:
-        raise AwsError('InvalidRequestException', 'Either thingName or thingArn must be given', 400)
-    t = things.get(name)
-    if t is None:
-        raise _nf('Thing %s cannot be found.' % name)
-    return t
+    return _by_name_or_arn(_iot(ctx)['things'], 'thing', name, arn, 'Thing %s cannot be found.')
 
 
 def CreateThing(ctx, p):

@@ -90,19 +90,7 @@ class ClaimsEnv:
         return out
 
     def stop(self):
-        """Stops everything; fails when a fleetwarden process did not exit 0
-        (the sanitizer build exits 23 on a leak or error)."""
-        codes = []
-        try:
-            for w in self.workers:
-                codes.append(("worker", w.stop(), w))
-            codes.append(("serve", self.fw.stop(), self.fw))
-        finally:
-            self.emu.stop()
-            self.redis.stop()
-        bad = [(name, code, p.logs()[-3000:]) for name, code, p in codes if code not in (0, None)]
-        if bad:
-            raise AssertionError("fleetwarden exited with %s" % bad)
+        harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
     # ---- HTTP helpers ----
     def req(self, method, path, body=None, token=None, **kw):

@@ -77,17 +77,7 @@ class FaultEnv:
         return out
 
     def stop(self):
-        codes = []
-        try:
-            for w in self.workers:
-                codes.append(("worker", w.stop(), w))
-            codes.append(("serve", self.fw.stop(), self.fw))
-        finally:
-            self.emu.stop()
-            self.redis.stop()
-        bad = [(n, c, p.logs()[-3000:]) for n, c, p in codes if c not in (0, None)]
-        if bad:
-            raise AssertionError("fleetwarden exited with %s" % bad)
+        harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
     # ---- HTTP ----
     def req(self, method, path, body=None, token=None, **kw):

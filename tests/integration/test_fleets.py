@@ -15,8 +15,8 @@ import unittest
 import fleets_lib as fl
 
 
-class FleetLifecycle(unittest.TestCase):
-    """One emulator account, tests in order (test_NN_...)."""
+class FleetCase(unittest.TestCase):
+    """A FleetEnv (emulator, Redis, fleetwarden) per class."""
 
     @classmethod
     def setUpClass(cls):
@@ -28,6 +28,10 @@ class FleetLifecycle(unittest.TestCase):
 
     def aws(self, *a, **k):
         return self.env.aws(*a, **k)
+
+
+class FleetLifecycle(FleetCase):
+    """One emulator account, tests in order (test_NN_...)."""
 
     def test_01_dry_run_fresh_account(self):
         r = self.env.req("POST", "/v1/fleets?dryRun=true", body={"name": "alpha"})
@@ -280,21 +284,10 @@ def teardown(env, name):
     return env.wait_job(r.json["job"]["id"])
 
 
-class FleetTeardownGroups(unittest.TestCase):
+class FleetTeardownGroups(FleetCase):
     """Thing groups at teardown: the fleet's own empty group goes; one that holds
     devices, one that existed before and one another fleet names stay, each with
     the reason in the job's result."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.env = fl.FleetEnv()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
-    def aws(self, *a, **k):
-        return self.env.aws(*a, **k)
 
     def setup(self, name, groups):
         _, job = self.env.setup_fleet({"name": name, "thingGroups": groups, "createThingGroups": True})

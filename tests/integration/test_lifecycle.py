@@ -1,4 +1,5 @@
 """Start-up, configuration errors, Redis outages and graceful shutdown of the real binary."""
+import contextlib
 import http.client
 import json
 import os
@@ -10,6 +11,18 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import Fleetwarden, Redis, wait_until  # noqa: E402
+
+
+@contextlib.contextmanager
+def serving(env=None):
+    """A Redis and `fleetwarden serve --no-workers` for one test, stopped (by PID) after it."""
+    redis = Redis().start()
+    fw = Fleetwarden(redis, env=env, args=("serve", "--no-workers")).start()
+    try:
+        yield fw
+    finally:
+        fw.stop()
+        redis.stop()
 
 
 class ConfigErrors(unittest.TestCase):
@@ -134,9 +147,7 @@ class WorkerHealth(unittest.TestCase):
 
 class GracefulShutdown(unittest.TestCase):
     def test_sigterm_lets_a_slow_request_finish(self):
-        redis = Redis().start()
-        fw = Fleetwarden(redis, args=("serve", "--no-workers")).start()
-        try:
+        with serving() as fw:
             tok = fw.token("admin")
             body = b'{"name": "slow-upload", "scope": "read"}'
             s = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
@@ -156,15 +167,9 @@ class GracefulShutdown(unittest.TestCase):
             fw.proc.wait(20)
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
             self.assertIn("shutting down", fw.logs())
-        finally:
-            fw.stop()
-            redis.stop()
-
 
     def test_shutdown_delay_serves_with_readyz_503_then_closes(self):
-        redis = Redis().start()
-        fw = Fleetwarden(redis, env={"FLEETWARDEN_SHUTDOWN_DELAY": "3"}, args=("serve", "--no-workers")).start()
-        try:
+        with serving({"FLEETWARDEN_SHUTDOWN_DELAY": "3"}) as fw:
             tok = fw.token("admin")
             fw.proc.send_signal(signal.SIGTERM)
             wait_until(lambda: fw.request("GET", "/readyz").status == 503, timeout=5, what="readyz 503")
@@ -176,29 +181,19 @@ class GracefulShutdown(unittest.TestCase):
             fw.proc.wait(20)
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
             self.assertIn("still serving for the shutdown delay", fw.logs())
-        finally:
-            fw.stop()
-            redis.stop()
 
     def test_second_signal_cuts_the_shutdown_delay_short(self):
-        redis = Redis().start()
-        fw = Fleetwarden(redis, env={"FLEETWARDEN_SHUTDOWN_DELAY": "600"}, args=("serve", "--no-workers")).start()
-        try:
+        with serving({"FLEETWARDEN_SHUTDOWN_DELAY": "600"}) as fw:
             fw.proc.send_signal(signal.SIGTERM)
             wait_until(lambda: fw.request("GET", "/readyz").status == 503, timeout=5, what="readyz 503")
             fw.proc.send_signal(signal.SIGTERM)
             fw.proc.wait(20)      # not 600 s
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
-        finally:
-            fw.stop()
-            redis.stop()
 
     def test_sigterm_answers_a_connection_waiting_in_the_backlog(self):
         # At its connection limit the server takes no connection from the listen backlog;
         # one still waiting there at SIGTERM gets a complete 503 it may retry, not a reset.
-        redis = Redis().start()
-        fw = Fleetwarden(redis, env={"FLEETWARDEN_MAX_CONNECTIONS": "1"}, args=("serve", "--no-workers")).start()
-        try:
+        with serving({"FLEETWARDEN_MAX_CONNECTIONS": "1"}) as fw:
             held = http.client.HTTPConnection("127.0.0.1", fw.port, timeout=20)
             held.request("GET", "/healthz")        # keep-alive: the one connection stays taken
             self.assertEqual(held.getresponse().read()[:1], b"{")
@@ -220,16 +215,11 @@ class GracefulShutdown(unittest.TestCase):
             self.assertEqual(json.loads(body)["status"], 503)
             fw.proc.wait(20)
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
-        finally:
-            fw.stop()
-            redis.stop()
 
 
 class SlowClients(unittest.TestCase):
     def test_idle_connections_time_out_and_others_are_served(self):
-        redis = Redis().start()
-        fw = Fleetwarden(redis, env={"FLEETWARDEN_CONN_TIMEOUT": "1"}, args=("serve", "--no-workers")).start()
-        try:
+        with serving({"FLEETWARDEN_CONN_TIMEOUT": "1"}) as fw:
             slow = [socket.create_connection(("127.0.0.1", fw.port)) for _ in range(20)]
             for s in slow:
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
@@ -239,9 +229,6 @@ class SlowClients(unittest.TestCase):
                 s.settimeout(2)
                 self.assertEqual(s.recv(100), b"")  # closed by the server
                 s.close()
-        finally:
-            fw.stop()
-            redis.stop()
 
 
 def _refused(port):
@@ -254,16 +241,11 @@ def _refused(port):
 
 class PrivateMetrics(unittest.TestCase):
     def test_metrics_need_a_token_when_not_public(self):
-        redis = Redis().start()
-        fw = Fleetwarden(redis, env={"FLEETWARDEN_METRICS_PUBLIC": "false"}, args=("serve", "--no-workers")).start()
-        try:
+        with serving({"FLEETWARDEN_METRICS_PUBLIC": "false"}) as fw:
             self.assertEqual(fw.request("GET", "/metrics").status, 401)
             r = fw.request("GET", "/metrics", token=fw.token("read"))
             self.assertEqual(r.status, 200)
             self.assertIn("fleetwarden_build_info", r.body.decode())
-        finally:
-            fw.stop()
-            redis.stop()
 
 
 if __name__ == "__main__":

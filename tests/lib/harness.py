@@ -342,6 +342,22 @@ class Emulator:
             self.log.close()
 
 
+def stop_stack(fw, workers, emu, redis):
+    """Stops worker processes, then serve, then the emulator and Redis; fails when a fleetwarden
+    process did not exit 0 (the sanitizer build exits 23 on a leak or error)."""
+    codes = []
+    try:
+        for w in workers:
+            codes.append(("worker", w.stop(), w))
+        codes.append(("serve", fw.stop(), fw))
+    finally:
+        emu.stop()
+        redis.stop()
+    bad = [(name, code, p.logs()[-3000:]) for name, code, p in codes if code not in (0, None)]
+    if bad:
+        raise AssertionError("fleetwarden exited with %s" % bad)
+
+
 class ServiceTestCase(unittest.TestCase):
     """One Redis and one fleetwarden per test class, plus an admin token."""
 
