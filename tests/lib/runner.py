@@ -25,7 +25,9 @@ import threading
 import time
 import unittest
 
-PORT_BASE = 20000      # below the ephemeral range (32768-60999): client sockets never take these
+# Below the ephemeral range (32768-60999): client sockets never take these. FW_PORT_RANGE_BASE moves
+# the whole range, so two runs of the suite on one machine (two checkouts) do not share ports.
+PORT_BASE = int(os.environ.get("FW_PORT_RANGE_BASE", "20000"))
 PORTS_PER_SLOT = 1000
 
 
