@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "awsctx.h"
+#include "generation.h"
 #include "jobs/worker.h"
 #include "service/err.h"
 #include "service/store_fleet.h"
@@ -158,4 +159,17 @@ int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
         set_failed(r, key, name, "error", msg);
     }
     return rc;
+}
+
+int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,
+                               const char *name)
+{
+    if (generation_matches(payload, doc))
+        return 0;
+    const char *want = json_string_value(json_object_get(payload, "uid"));
+    job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "StaleJob",
+                      "this job was made for an earlier %s named %s (%s), which was deleted and re-created since; "
+                      "it does nothing to the current one",
+                      what, name ? name : "?", want ? want : "made before generations were recorded");
+    return FW_EINVAL;
 }
