@@ -141,6 +141,26 @@ int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size
     return parse_redis_hostport(p, c, err, errlen);
 }
 
+void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "redis://%s%s%s%s:%d/%d", c->redis_password[0] ? ":***@" : "",
+             strchr(c->redis_host, ':') ? "[" : "", c->redis_host, strchr(c->redis_host, ':') ? "]" : "",
+             c->redis_port, c->redis_db);
+}
+
+static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    int bad = -1;
+    if (client_addr_parse_list(s, c->trusted_proxies, &c->ntrusted_proxies, &bad) == 0)
+        return 0;
+    char why[160];
+    snprintf(why, sizeof why,
+             "entry %d is not an IPv4/IPv6 address or block such as 10.0.0.0/8 (at most %d entries, no host bits "
+             "set after the prefix)",
+             bad + 1, CLIENT_ADDR_PROXIES_MAX);
+    return fail(err, errlen, "FLEETWARDEN_TRUSTED_PROXIES", why);
+}
+
 static int parse_origins(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
     const char *var = "FLEETWARDEN_CORS_ORIGINS";
@@ -246,6 +266,8 @@ static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, cha
         return fail(err, errlen, "FLEETWARDEN_METRICS_PUBLIC", "must be true or false");
     if ((v = env_get(fn, ud, "FLEETWARDEN_KEK_FILE")) && copy_field(c->kek_file, sizeof c->kek_file, v, strlen(v)))
         return fail(err, errlen, "FLEETWARDEN_KEK_FILE", "path too long");
+    if ((v = env_get(fn, ud, "FLEETWARDEN_TRUSTED_PROXIES")) && (rc = parse_proxies(v, c, err, errlen)))
+        return rc;
     return 0;
 }
 
@@ -274,10 +296,17 @@ static int hexval(int ch)
     return -1;
 }
 
-/* Decodes the file content as 32 raw bytes, 64 hex digits or base64. */
+/* Decodes the file content as 32 raw bytes, 64 hex digits or base64. The
+ * exact length decides first: a raw key may end in a byte that looks like
+ * whitespace (~1.2% of `openssl rand 32` outputs end in \n, \r or a
+ * space), so nothing is trimmed before a raw key is ruled out. */
 static int decode_kek(const unsigned char *d, size_t n, unsigned char key[32])
 {
-    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' '))
+    if (n == 32 || (n == 33 && d[32] == '\n')) {
+        memcpy(key, d, 32);
+        return 0;
+    }
+    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' ' || d[n - 1] == '\t'))
         n--;
     if (n == 64) {
         for (size_t i = 0; i < 32; i++) {
@@ -299,10 +328,6 @@ try_b64:
         if (ok)
             return 0;
     }
-    if (n == 32) {
-        memcpy(key, d, 32);
-        return 0;
-    }
     return FW_EINVAL;
 }
 
@@ -323,4 +348,14 @@ int config_read_kek(const char *path, unsigned char key[32], char *err, size_t e
                  : 0;
     OPENSSL_cleanse(data, sizeof data);
     return rc;
+}
+
+int config_kek_mode_warning(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return 0;
+    snprintf(why, whylen, "%s has mode %04o: its group or others can reach the key-encryption key (chmod 0400 or 0600)",
+             path, (unsigned)(st.st_mode & 07777));
+    return 1;
 }

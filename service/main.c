@@ -54,6 +54,7 @@ static const char s_usage[] =
     "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
     "  FLEETWARDEN_SHUTDOWN_DELAY,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
+    "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)
@@ -128,6 +129,9 @@ static int load_kek(const struct fw_service *svc)
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    char why[400];
+    if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
+        log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -241,7 +245,9 @@ static int cmd_token(int argc, char **argv)
     auth_token_hash(secret, hash);
     rc = store_token_create(hash, &t);
     if (rc) {
-        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", svc.cfg.redis_url,
+        char url[300];
+        config_redis_url_redacted(&svc.cfg, url, sizeof url);
+        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", url,
                 rc == FW_EUNAVAILABLE ? store_conn_last_error() : fw_strerror(rc));
         xwipe(secret, sizeof secret);
         return 1;
@@ -260,9 +266,10 @@ static int cmd_check(void)
     int rc = load_config(&svc);
     if (rc)
         return rc;
-    printf("configuration: ok (listen %s:%d, redis %s:%d/%d, prefix %s, workers %d)\n", svc.cfg.listen_host,
-           svc.cfg.listen_port, svc.cfg.redis_host, svc.cfg.redis_port, svc.cfg.redis_db, svc.cfg.prefix,
-           svc.cfg.workers);
+    char url[300];
+    config_redis_url_redacted(&svc.cfg, url, sizeof url);
+    printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
+           svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
     char why[200];
     int bad = 0;
     if (store_ping(why, sizeof why)) {
