@@ -10,7 +10,7 @@
  *   data: {"type":"job","id","state","jobType","resource","ts"}
  *         {"type":"incident","id","state","change","fleet","resource","claimId","rule","job","ts"}
  * (the SSE event name is the data's "type"; incident events are written
- * by service/store_watch.c). A ": ping" comment goes out after 15 s of
+ * by service/domain/store_watch.c). A ": ping" comment goes out after 15 s of
  * silence so proxies keep the connection. The stream ends within about
  * two seconds of the deletion of the token that opened it (token_watch.h).
  * A client that reconnects with
@@ -27,10 +27,10 @@
 
 #include "jobs/job.h"
 #include "jobs/queue_events.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/service.h"
-#include "service/token_watch.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/core/service.h"
+#include "service/domain/token_watch.h"
 
 #define EVENTS_PING_MS 15000   /* a ping after this much silence */
 #define EVENTS_READ_MS 1000    /* one blocking read of the log: shutdown and token checks between */

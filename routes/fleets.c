@@ -16,16 +16,16 @@
 #include <string.h>
 
 #include "greengrass.h"
-#include "jobs/handlers/fleet_names.h"
-#include "jobs/handlers/generation.h"
-#include "jobs/handlers/fleet_spec.h"
-#include "jobs/handlers/watch_rules.h"
-#include "jobs/handlers/watch_secret.h"
+#include "service/domain/fleet_names.h"
+#include "service/domain/fleet_spec.h"
+#include "service/domain/generation.h"
+#include "service/domain/watch_rules.h"
+#include "service/domain/watch_secret.h"
 #include "jobs/queue.h"
-#include "service/err.h"
-#include "service/randid.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/core/randid.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 /* The document as the API shows it: internal members removed, the watch
  * webhook's secret (sealed at rest, watch_secret.h) shown as "***"

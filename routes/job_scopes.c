@@ -5,7 +5,7 @@
  * behind them: claim.retire and claim.autorotate come from rotation
  * (operate), webhook.deliver from a watch cycle (operate can run one).
  */
-#include "job_scopes.h"
+#include "routes/job_scopes.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #ifndef FW_ROUTES_JOB_SCOPES_H
 #define FW_ROUTES_JOB_SCOPES_H
 
-#include "service/auth.h"
+#include "service/core/auth.h"
 
 /* The scope that creating a job of type needs: admin for fleet.* and
  * template.*, operate for claim.*, watch.cycle and webhook.deliver. A type

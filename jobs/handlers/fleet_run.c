@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "awsctx.h"
-#include "generation.h"
+#include "service/domain/generation.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store_fleet.h"
 
 const char *fleet_run_spec_str(const struct fleet_run *r, const char *part, const char *key)
 {
@@ -130,7 +130,7 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
         repaired(r, key, name, "updated");
         return 1;
     }
-    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceDiffers",
+    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
                       "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
                       "or name another resource",
                       key, name, diff);
@@ -145,7 +145,7 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
         return 0;
     }
     finding(r, key, name, why);
-    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
+    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
     set_failed(r, key, name, "failed", why);
     return FW_ECONFLICT;
 }
@@ -167,7 +167,7 @@ int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const
     if (generation_matches(payload, doc))
         return 0;
     const char *want = json_string_value(json_object_get(payload, "uid"));
-    job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "StaleJob",
+    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "StaleJob",
                       "this job was made for an earlier %s named %s (%s), which was deleted and re-created since; "
                       "it does nothing to the current one",
                       what, name ? name : "?", want ? want : "made before generations were recorded");

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/generation.h"
+#include "service/domain/generation.h"
 
 static int matches(const char *payload, const char *doc)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/client_addr.h"
+#include "service/core/client_addr.h"
 
 static struct client_cidr s_list[CLIENT_ADDR_PROXIES_MAX];
 static int s_n;
