@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "aws/check.h"
@@ -46,6 +47,7 @@ static const char s_usage[] =
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
     "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_PASSWORD_FILE  file with the Redis password (instead of the URL's)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
@@ -166,8 +168,20 @@ static int start_jobs(struct fw_service *svc)
     return 0;
 }
 
+/* No core dumps (issue 17): a dump would hold the key-encryption key and any
+ * claim private key being handed out at that moment. Set by the process
+ * itself, so it holds under any supervisor or container runtime (the systemd
+ * units also say LimitCORE=0). Before any key is loaded. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &none))
+        log_msg(LOG_WARN, "could not turn core dumps off (setrlimit RLIMIT_CORE): %s", strerror(errno));
+}
+
 static int cmd_serve(int argc, char **argv, int api)
 {
+    no_core_dumps();
     int workers = 1;
     for (int i = 2; i < argc; i++) {
         if (api && !strcmp(argv[i], "--no-workers")) {

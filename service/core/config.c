@@ -148,6 +148,30 @@ void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outl
              c->redis_port, c->redis_db);
 }
 
+/* FLEETWARDEN_REDIS_PASSWORD_FILE: the Redis password from a file (a
+ * container or Kubernetes secret), so it is in no environment or process
+ * listing; it wins over a password in the URL. One line; a trailing
+ * newline is dropped. */
+static int read_redis_password(const char *path, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_REDIS_PASSWORD_FILE";
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", var, path, strerror(errno));
+        return FW_EIO;
+    }
+    char pw[sizeof c->redis_password + 2];
+    size_t n = fread(pw, 1, sizeof pw - 1, f);
+    fclose(f);
+    while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+        n--;
+    int bad = n == 0 || n >= sizeof c->redis_password || memchr(pw, '\n', n) || memchr(pw, '\0', n);
+    if (!bad)
+        copy_field(c->redis_password, sizeof c->redis_password, pw, n);
+    OPENSSL_cleanse(pw, sizeof pw);
+    return bad ? fail(err, errlen, var, "must hold one line: the password, 1 to 127 bytes") : 0;
+}
+
 static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
     int bad = -1;
@@ -255,6 +279,8 @@ static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, cha
         return rc;
     v = env_get(fn, ud, "FLEETWARDEN_REDIS_URL");
     if ((rc = config_parse_redis_url(v ? v : "redis://127.0.0.1:6379/0", c, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_REDIS_PASSWORD_FILE")) && (rc = read_redis_password(v, c, err, errlen)))
         return rc;
     if ((v = env_get(fn, ud, "FLEETWARDEN_PREFIX")) && (rc = load_prefix(c, v, err, errlen)))
         return rc;

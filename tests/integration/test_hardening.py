@@ -216,6 +216,22 @@ class RedisPassword(unittest.TestCase):
             self.assertEqual(fw.stop(), 0)
         self.assertNotIn(PasswordRedis.PASSWORD, fw.logs())
 
+    def test_password_from_a_file(self):
+        fw = harness.Fleetwarden(self.redis, env={"FLEETWARDEN_REDIS_URL": "redis://127.0.0.1:%d/0" % self.redis.port},
+                                 args=("serve", "--no-workers"))
+        path = os.path.join(fw.dir, "redis-password")
+        with open(path, "w") as f:
+            f.write(PasswordRedis.PASSWORD + "\n")
+        os.chmod(path, 0o400)
+        fw.extra_env["FLEETWARDEN_REDIS_PASSWORD_FILE"] = path
+        tok = fw.token("admin")
+        fw.start()
+        try:
+            self.assertEqual(fw.request("GET", "/readyz").status, 200)
+            self.assertEqual(fw.request("GET", "/v1/tokens", token=tok).status, 200)
+        finally:
+            self.assertEqual(fw.stop(), 0)
+
     def check_quiet(self, fw, password):
         made = fw.run("token", "create", "--scope", "admin", "--name", "x")
         self.assertEqual(made.returncode, 1, made)
@@ -272,6 +288,16 @@ class KekFile(unittest.TestCase):
             self.assertEqual(fw.stop(), 0)
         self.assertNotIn("can reach the key-encryption key", fw.logs())
 
+    def test_no_core_dumps(self):
+        fw = self.serve_with(os.urandom(32), 0o400)
+        fw.start()
+        try:
+            with open("/proc/%d/limits" % fw.proc.pid) as f:
+                core = [l for l in f if l.startswith("Max core file size")]
+            self.assertEqual(core[0].split()[4:6], ["0", "0"], core)
+        finally:
+            self.assertEqual(fw.stop(), 0)
+
     def test_readable_by_others_warns(self):
         fw = self.serve_with(os.urandom(32).hex().encode() + b"\n", 0o644)
         fw.start()
@@ -310,7 +336,11 @@ class ClientAddress(unittest.TestCase):
 
     def seen(self, fw, tok, rid):
         """(access log client, audit client) of request rid."""
-        logs = [l for l in fw.log_lines() if l.get("requestId") == rid and l.get("msg") == "request"]
+        def logs_of():
+            return [l for l in fw.log_lines() if l.get("requestId") == rid and l.get("msg") == "request"]
+        # the access log line is written once the response has gone out
+        harness.wait_until(logs_of, what="the access log line of " + rid)
+        logs = logs_of()
         audit = [e for e in fw.request("GET", "/v1/audit?limit=500", token=tok).json["items"]
                  if e["requestId"] == rid]
         self.assertEqual((len(logs), len(audit)), (1, 1), (logs, audit))

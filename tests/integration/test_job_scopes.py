@@ -14,6 +14,7 @@ import json
 import unittest
 
 import fleets_lib as fl
+import harness
 
 
 class JobScopes(unittest.TestCase):
@@ -105,6 +106,9 @@ class JobScopes(unittest.TestCase):
     def test_operate_still_controls_claim_jobs(self):
         _, job = self.env.setup_fleet({"name": "gen-e"})
         self.assertEqual(job["state"], "succeeded", job)
+        # the setup's first claim must not take the fault meant for ours
+        harness.wait_until(lambda: not self.req("GET", "/v1/claims?fleet=gen-e&state=creating").json["items"],
+                           timeout=60, what="the first claim")
         self.env.emu.control("POST", "faults", {"operation": "CreateCertificateFromCsr", "count": 1,
                                                 "status": 403, "code": "AccessDeniedException",
                                                 "message": "injected"})

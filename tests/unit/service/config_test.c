@@ -250,6 +250,34 @@ static void test_redis_url_redacted(void **state)
     assert_string_equal(out, "redis://127.0.0.1:7000/0");
 }
 
+static void test_redis_password_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-redispw-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct fw_config c;
+    char err[300];
+    struct env e = {{"FLEETWARDEN_REDIS_URL", "FLEETWARDEN_REDIS_PASSWORD_FILE"},
+                    {"redis://:fromurl@h:1/0", path}};
+    write_file(path, "from-file-pw\n", 13);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), 0);
+    assert_string_equal(c.redis_password, "from-file-pw"); /* the file wins */
+    write_file(path, "\n", 1);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_REDIS_PASSWORD_FILE"));
+    write_file(path, "two\nlines", 9);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    assert_null(strstr(err, "two"));
+    char big[200];
+    memset(big, 'p', sizeof big);
+    write_file(path, big, sizeof big);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    unlink(path);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EIO);
+}
+
 static void test_trusted_proxies(void **state)
 {
     (void)state;
@@ -280,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
+        cmocka_unit_test(test_redis_password_file),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
