@@ -24,6 +24,7 @@
 #include "jobs/queue.h"
 #include "service/core/err.h"
 #include "service/core/randid.h"
+#include "service/core/service.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
 
@@ -208,7 +209,10 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     const char *dry = http_req_query(req, "dryRun");
     if (dry && strcmp(dry, "true") && strcmp(dry, "false"))
         json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "dryRun", "message", "must be true or false"));
-    if (fleet_spec_parse(req->json, default_region(), &spec, &settings, errors) || json_array_size(errors))
+    const struct fw_config *cfg = &req->svc->cfg;
+    struct fleet_spec_defaults d = {default_region(), cfg->iam_precreated, cfg->iam_tes_boundary,
+                                    cfg->iam_prov_boundary};
+    if (fleet_spec_parse_ex(req->json, &d, &spec, &settings, errors) || json_array_size(errors))
         bad_request(resp, errors);
     else if (dry && !strcmp(dry, "true"))
         plan(req, resp, spec);

@@ -150,6 +150,21 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
     return FW_ECONFLICT;
 }
 
+int fleet_run_unmanaged(struct fleet_run *r, const char *key, const char *name, const char *why)
+{
+    if (r->mode == FLEET_MODE_PLAN) {
+        plan_add(r, key, name, "unmanaged", why);
+        return 0;
+    }
+    return fleet_run_record(r, key, json_pack("{s:s?, s:s, s:s}", "name", name, "origin", "precreated", "note", why));
+}
+
+int fleet_run_precreated(const struct fleet_run *r)
+{
+    const char *m = fleet_run_spec_str(r, 0, "iamRoles");
+    return m && !strcmp(m, "precreated");
+}
+
 int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
 {
     int rc = awsctx_fail(r->ctx, &r->err);

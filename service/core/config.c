@@ -185,6 +185,45 @@ static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t e
     return fail(err, errlen, "FLEETWARDEN_TRUSTED_PROXIES", why);
 }
 
+/* A permissions boundary setting: "none" (stored as ""), an IAM policy name
+ * (1-128 of [A-Za-z0-9+=,.@_-]) or an IAM policy ARN
+ * (arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME). */
+static int parse_boundary(const char *var, const char *v, char out[CONFIG_BOUNDARY_MAX], char *err, size_t errlen)
+{
+    static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-";
+    size_t n = strlen(v);
+    if (!strcmp(v, "none")) {
+        out[0] = '\0';
+        return 0;
+    }
+    const char *pol = strstr(v, ":policy/");
+    int arn = !strncmp(v, "arn:", 4) && pol && strstr(v, ":iam::") && strspn(pol + 8, "/") == 0;
+    const char *name = arn ? strrchr(v, '/') + 1 : v;
+    size_t nn = strlen(name);
+    if (n >= CONFIG_BOUNDARY_MAX || nn == 0 || nn > 128 || strspn(name, name_chars) != nn)
+        return fail(err, errlen, var, "must be none, an IAM policy name or an IAM policy ARN");
+    memcpy(out, v, n + 1);
+    return 0;
+}
+
+static int load_iam(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    const char *v;
+    int rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_ROLES"))) {
+        if (strcmp(v, "managed") && strcmp(v, "precreated"))
+            return fail(err, errlen, "FLEETWARDEN_IAM_ROLES", "must be managed or precreated");
+        c->iam_precreated = !strcmp(v, "precreated");
+    }
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_TES_BOUNDARY")) &&
+        (rc = parse_boundary("FLEETWARDEN_IAM_TES_BOUNDARY", v, c->iam_tes_boundary, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_PROVISIONING_BOUNDARY")) &&
+        (rc = parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err, errlen)))
+        return rc;
+    return 0;
+}
+
 static int parse_origins(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
     const char *var = "FLEETWARDEN_CORS_ORIGINS";
@@ -221,6 +260,8 @@ static void set_defaults(struct fw_config *c)
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
+    strcpy(c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
+    strcpy(c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
 }
 
 struct int_var {
@@ -303,6 +344,8 @@ int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, 
     int rc = load_strings(c, fn, ud, err, errlen);
     if (!rc)
         rc = load_ints(c, fn, ud, err, errlen);
+    if (!rc)
+        rc = load_iam(c, fn, ud, err, errlen);
     if (!rc && c->kek_file[0]) {
         unsigned char key[32];
         rc = config_read_kek(c->kek_file, key, err, errlen);

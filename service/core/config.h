@@ -14,6 +14,9 @@
 #include "service/core/log.h"
 
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_BOUNDARY_MAX 300   /* a policy name or ARN */
+#define CONFIG_DEFAULT_TES_BOUNDARY "FleetwardenTokenExchangeBoundary"
+#define CONFIG_DEFAULT_PROV_BOUNDARY "FleetwardenProvisioningBoundary"
 
 struct fw_config {
     char listen_host[64];      /* FLEETWARDEN_LISTEN host part (default 127.0.0.1) */
@@ -41,6 +44,10 @@ struct fw_config {
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
     struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
     int ntrusted_proxies;
+    /* The IAM roles of new fleets (deploy/iam/README.md): */
+    int iam_precreated;        /* FLEETWARDEN_IAM_ROLES: 0 "managed" (default), 1 "precreated" */
+    char iam_tes_boundary[CONFIG_BOUNDARY_MAX];   /* FLEETWARDEN_IAM_TES_BOUNDARY ("" = none) */
+    char iam_prov_boundary[CONFIG_BOUNDARY_MAX];  /* FLEETWARDEN_IAM_PROVISIONING_BOUNDARY ("" = none) */
 };
 
 typedef const char *(config_getenv_fn)(const char *name, void *ud);

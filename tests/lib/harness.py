@@ -304,14 +304,36 @@ def openapi_mismatch_report(recs):
     return "\n".join(lines)
 
 
-class Emulator:
-    """The AWS emulator (tests/awsemu) on a free port."""
+EMU_ACCOUNT = "123456789012"
+EMU_REGION = "us-east-1"
+# deploy/iam/*.json with their placeholders filled for the emulator's account
+IAM_PLACEHOLDERS = {"ACCOUNT_ID": EMU_ACCOUNT, "REGION": EMU_REGION, "ARTIFACT_BUCKET_PREFIX": "fw-artifacts-"}
+# The permissions boundaries every role fleetwarden creates carries by default (deploy/iam/README.md):
+# an administrator creates them once per account, so the emulator's account gets them at start.
+BOUNDARIES = {"FleetwardenTokenExchangeBoundary": "boundary-token-exchange.json",
+              "FleetwardenProvisioningBoundary": "boundary-provisioning.json"}
 
-    def __init__(self, workdir=None, extra_args=()):
+
+def iam_document(name):
+    """deploy/iam/NAME as text, placeholders filled for the emulator's account."""
+    with open(os.path.join(ROOT, "deploy", "iam", name)) as f:
+        text = f.read()
+    for k, v in IAM_PLACEHOLDERS.items():
+        text = text.replace(k, v)
+    return text
+
+
+class Emulator:
+    """The AWS emulator (tests/awsemu) on a free port. Its account starts with the permissions
+    boundaries of deploy/iam (seed_boundaries=False for an empty account); the call log is then
+    emptied, so it shows only what came after."""
+
+    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True):
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
         self.port = None
         self.extra_args = list(extra_args)
         self.proc = None
+        self.seed = seed_boundaries
 
     @property
     def url(self):
@@ -329,7 +351,23 @@ class Emulator:
         wait_until(lambda: _json_file(ready), timeout=20, what="awsemu ready file")
         with open(ready) as f:
             self.port = int(json.load(f)["port"])
+        if self.seed:
+            self.seed_boundaries(clear_calls=port is None)
         return self
+
+    def seed_boundaries(self, clear_calls=True):
+        """Creates the boundary policies that are missing (a restart with its state keeps them)."""
+        import botocore.session
+        have = self.control("GET", "state").get("iam", {}).get("policies", {})
+        iam = botocore.session.get_session().create_client(
+            "iam", region_name="us-east-1", endpoint_url=self.url, aws_access_key_id=EMU_AKID,
+            aws_secret_access_key=EMU_SECRET)
+        for name, doc in BOUNDARIES.items():
+            if "arn:aws:iam::%s:policy/%s" % (EMU_ACCOUNT, name) not in have:
+                iam.create_policy(PolicyName=name, PolicyDocument=iam_document(doc),
+                                  Description="fleetwarden permissions boundary (deploy/iam)")
+        if clear_calls:
+            self.control("DELETE", "calls")
 
     def control(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)

@@ -278,6 +278,29 @@ static void test_redis_password_file(void **state)
     assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EIO);
 }
 
+static void test_iam_settings(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_IAM_ROLES", "precreated", &c, err), 0);
+    assert_int_equal(c.iam_precreated, 1);
+    assert_string_equal(c.iam_tes_boundary, "FleetwardenTokenExchangeBoundary");
+    assert_string_equal(c.iam_prov_boundary, "FleetwardenProvisioningBoundary");
+    assert_int_equal(load1("FLEETWARDEN_IAM_ROLES", "admin", &c, err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_IAM_ROLES"));
+    assert_int_equal(load1("FLEETWARDEN_IAM_TES_BOUNDARY", "none", &c, err), 0);
+    assert_string_equal(c.iam_tes_boundary, "");
+    assert_int_equal(load1("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", "arn:aws:iam::123456789012:policy/p/B", &c, err), 0);
+    assert_string_equal(c.iam_prov_boundary, "arn:aws:iam::123456789012:policy/p/B");
+    static const char *const bad[] = {"has space", "arn:aws:iam::1:policy/", "arn:aws:s3:::x", "", "a/b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (!*bad[i])
+            continue; /* an empty variable means unset */
+        assert_int_equal(load1("FLEETWARDEN_IAM_TES_BOUNDARY", bad[i], &c, err), FW_EINVAL);
+    }
+}
+
 static void test_trusted_proxies(void **state)
 {
     (void)state;
@@ -308,7 +331,7 @@ int main(void)
         cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
-        cmocka_unit_test(test_redis_password_file),
+        cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
