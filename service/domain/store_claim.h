@@ -75,6 +75,7 @@ struct claim_new {
     long long expected_devices;   /* 0 = not given */
     const char *predecessor;      /* rotation/replacement: the old claim, else NULL */
     const char *job;              /* the job that creates it, or NULL */
+    const char *fleet_uid;        /* the fleet's generation (store_fleet_uid), or NULL */
 };
 
 /* Creates the record in state creating and indexes it. 0. */

@@ -162,6 +162,26 @@ class JobScopes(unittest.TestCase):
         self.assertEqual((t["state"], t["uid"]), ("ready", uid), t)
         self.assertIn("gen-t", self.env.emu.control("GET", "state")["iot"]["templates"])
 
+    def test_claims_record_their_fleet_generation(self):
+        """A claim made for an earlier fleet of the same name: its jobs do nothing (StaleJob)."""
+        _, job = self.env.setup_fleet({"name": "gen-h"})
+        self.assertEqual(job["state"], "succeeded", job)
+        uid = self.env.fleet("gen-h")["uid"]
+        harness.wait_until(lambda: not self.req("GET", "/v1/claims?fleet=gen-h&state=creating").json["items"],
+                           timeout=60, what="the first claim")
+        claim = self.req("GET", "/v1/claims?fleet=gen-h").json["items"][0]
+        key = "fw:claim:" + claim["id"]
+        self.assertEqual(self.env.redis.command("HGET", key, "fleetUid"), uid)
+        # as if the fleet had been deleted and re-created after this claim was made
+        self.env.redis.command("HSET", key, "fleetUid", "fl_" + "0" * 24)
+        self.env.clear_calls()
+        r = self.req("POST", "/v1/claims/%s/disable" % claim["id"], body={"reason": "stale"}, token=self.operate)
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "dead", job)
+        self.assertEqual(job["errors"][-1]["code"], "StaleJob", job)
+        self.assertEqual(self.env.calls(), [])
+
 
 if __name__ == "__main__":
     unittest.main()
