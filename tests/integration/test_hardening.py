@@ -205,8 +205,8 @@ class RedisPassword(unittest.TestCase):
         url = self.redis.url_with(password) if port is None else "redis://:%s@127.0.0.1:%d/0" % (password, port)
         return harness.Fleetwarden(self.redis, env={"FLEETWARDEN_REDIS_URL": url}, args=("serve", "--no-workers"))
 
-    def test_right_password_works(self):
-        fw = self.fw(PasswordRedis.PASSWORD)
+    def serves(self, fw):
+        """fw makes a token, starts, is ready and answers with it; stops cleanly."""
         tok = fw.token("admin")
         fw.start()
         try:
@@ -214,6 +214,10 @@ class RedisPassword(unittest.TestCase):
             self.assertEqual(fw.request("GET", "/v1/tokens", token=tok).status, 200)
         finally:
             self.assertEqual(fw.stop(), 0)
+
+    def test_right_password_works(self):
+        fw = self.fw(PasswordRedis.PASSWORD)
+        self.serves(fw)
         self.assertNotIn(PasswordRedis.PASSWORD, fw.logs())
 
     def test_password_from_a_file(self):
@@ -224,13 +228,7 @@ class RedisPassword(unittest.TestCase):
             f.write(PasswordRedis.PASSWORD + "\n")
         os.chmod(path, 0o400)
         fw.extra_env["FLEETWARDEN_REDIS_PASSWORD_FILE"] = path
-        tok = fw.token("admin")
-        fw.start()
-        try:
-            self.assertEqual(fw.request("GET", "/readyz").status, 200)
-            self.assertEqual(fw.request("GET", "/v1/tokens", token=tok).status, 200)
-        finally:
-            self.assertEqual(fw.stop(), 0)
+        self.serves(fw)
 
     def check_quiet(self, fw, password):
         made = fw.run("token", "create", "--scope", "admin", "--name", "x")
@@ -258,16 +256,8 @@ class RedisPassword(unittest.TestCase):
         self.check_quiet(self.fw(PasswordRedis.PASSWORD, port=harness.free_port()), PasswordRedis.PASSWORD)
 
 
-class KekFile(unittest.TestCase):
+class KekFile(harness.RedisTestCase):
     """The KEK file's format by exact length; a warning when others can read it (item 12)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.redis.stop()
 
     def serve_with(self, content, mode):
         fw = harness.Fleetwarden(self.redis, args=("serve", "--no-workers"))
@@ -309,17 +299,9 @@ class KekFile(unittest.TestCase):
             self.assertEqual(fw.stop(), 0)
 
 
-class ClientAddress(unittest.TestCase):
+class ClientAddress(harness.RedisTestCase):
     """The access log and the audit trail name the client; X-Forwarded-For only from configured
     proxies (item 13)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.redis.stop()
 
     def run_fw(self, env):
         fw = harness.Fleetwarden(self.redis, env=env, args=("serve", "--no-workers"))

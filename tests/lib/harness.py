@@ -406,6 +406,18 @@ def stop_stack(fw, workers, emu, redis):
         raise AssertionError("fleetwarden exited with %s" % bad)
 
 
+class RedisTestCase(unittest.TestCase):
+    """One redis-server per test class (cls.redis); the tests start what else they need."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+
+
 class ServiceTestCase(unittest.TestCase):
     """One Redis and one fleetwarden per test class, plus an admin token."""
 
