@@ -356,6 +356,8 @@ def UpdateCertificate(ctx, p):
         c['lastModifiedDate'] = ctx.now_ts()
         c['customerVersion'] += 1
         c['generationId'] = _gen()
+    if new != 'ACTIVE':
+        ctx.emu.certificate_status_changed(c['certificateId'], new)  # its MQTT connections close
     return {}
 
 
@@ -720,6 +722,7 @@ def ListPrincipalThings(ctx, p):
 def DescribeEndpoint(ctx, p):
     t = p.get('endpointType') or 'iot:Data'
     pre = endpoint_prefix(ctx.account)
+    host = getattr(ctx.emu, 'endpoint_host', None)
     hosts = {'iot:data': '%s.iot.%s.amazonaws.com',
              'iot:data-ats': '%s-ats.iot.%s.amazonaws.com',
              'iot:credentialprovider': '%s.credentials.iot.%s.amazonaws.com',
@@ -727,6 +730,8 @@ def DescribeEndpoint(ctx, p):
     fmt = hosts.get(t.lower())
     if fmt is None:
         raise AwsError('InvalidRequestException', 'Endpoint type %s is not valid.' % t, 400)
+    if host:  # --endpoint-host: the data plane of this emulator answers on that name
+        return {'endpointAddress': host}
     return {'endpointAddress': fmt % (pre, ctx.region)}
 
 
