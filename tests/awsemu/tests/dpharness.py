@@ -17,6 +17,10 @@ import time
 import uuid
 
 import paho.mqtt.client as paho
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -76,17 +80,30 @@ class DataPlaneEmu(h.Emu):
                 return evs
             time.sleep(0.05)
 
-    def device(self, doc=None, active=True, thing=None):
-        return Device(self, doc, active, thing)
+    def device(self, doc=None, active=True, thing=None, rsa=False):
+        return Device(self, doc, active, thing, rsa)
 
 
 class Device:
-    """An IoT certificate and key from the emulator (files for TLS), with a policy attached."""
+    """An IoT certificate and key (files for TLS), with a policy attached. By default the key is an EC P-256
+    key of the test and the certificate comes from CreateCertificateFromCsr (an RSA key from
+    CreateKeysAndCertificate takes seconds on a busy machine); rsa=True uses CreateKeysAndCertificate."""
 
-    def __init__(self, emu, doc=None, active=True, thing=None):
-        out = emu.iot.create_keys_and_certificate(setAsActive=active)
+    def __init__(self, emu, doc=None, active=True, thing=None, rsa=False):
+        if rsa:
+            out = emu.iot.create_keys_and_certificate(setAsActive=active)
+            self.key_pem = out['keyPair']['PrivateKey']
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
+            csr = (x509.CertificateSigningRequestBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'device')]))
+                   .sign(key, hashes.SHA256()))
+            out = emu.iot.create_certificate_from_csr(
+                certificateSigningRequest=csr.public_bytes(serialization.Encoding.PEM).decode(), setAsActive=active)
+            self.key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()).decode()
         self.cert_id, self.arn = out['certificateId'], out['certificateArn']
-        self.cert_pem, self.key_pem = out['certificatePem'], out['keyPair']['PrivateKey']
+        self.cert_pem = out['certificatePem']
         self.certfile = os.path.join(emu.tmp, self.cert_id[:16] + '-cert.pem')
         self.keyfile = os.path.join(emu.tmp, self.cert_id[:16] + '-key.pem')
         with open(self.certfile, 'w') as f:

@@ -56,7 +56,7 @@ class Connect(unittest.TestCase):
         return evs[-1]['reason']
 
     def test_active_certificate_connects_with_mqtt_311_and_5(self):
-        dev = self.emu.device(d.ALL)
+        dev = self.emu.device(d.ALL, rsa=True)  # an RSA key from CreateKeysAndCertificate (others: EC, CSR)
         self.assertEqual(self.mqtt(dev, 'dev-311').connect(), 0)
         v5 = self.mqtt(dev, 'dev-5', v5=True)
         self.assertEqual(v5.connect(), 0)
