@@ -208,13 +208,13 @@ def read_properties(r, ptype):
     return props
 
 
+_FIXED = {'byte': '>B', 'u16': '>H', 'u32': '>I'}  # property value types of a fixed size
+
+
 def _read_value(r, kind):
-    if kind == 'byte':
-        return r.u8()
-    if kind == 'u16':
-        return r.u16()
-    if kind == 'u32':
-        return r.u32()
+    if kind in _FIXED:
+        fmt = _FIXED[kind]
+        return struct.unpack(fmt, r.take(struct.calcsize(fmt)))[0]
     if kind == 'varint':
         return r.varint()
     if kind == 'str':
@@ -245,12 +245,8 @@ def write_properties(props, ptype):
 
 
 def _write_value(kind, v):
-    if kind == 'byte':
-        return bytes([v])
-    if kind == 'u16':
-        return struct.pack('>H', v)
-    if kind == 'u32':
-        return struct.pack('>I', v)
+    if kind in _FIXED:
+        return struct.pack(_FIXED[kind], v)
     if kind == 'varint':
         return varint(v)
     if kind == 'str':
@@ -442,16 +438,22 @@ class Subscription:
     retain_handling: int = 0
 
 
-def decode_subscribe(flags, body, level):
-    """(packet id, properties, [Subscription]); a filter that is not valid stays in the list with qos=None
-    and its error, so it gets a failure code in the SUBACK."""
+def _ack_requested(flags, body, level, ptype):
+    """The common head of SUBSCRIBE and UNSUBSCRIBE: (reader at the payload, packet id, properties)."""
     if flags != 0x02:
-        raise malformed('SUBSCRIBE fixed header flags must be 0010')
+        raise malformed('%s fixed header flags must be 0010' % NAMES[ptype])
     r = Reader(body)
     pid = r.u16()
     if pid == 0:
         raise malformed('packet identifier 0')
-    props = read_properties(r, SUBSCRIBE) if level == 5 else {}
+    props = read_properties(r, ptype) if level == 5 else {}
+    return r, pid, props
+
+
+def decode_subscribe(flags, body, level):
+    """(packet id, properties, [Subscription]); topic filters are checked by the broker (a bad one gets a
+    failure code in the SUBACK, not a closed connection)."""
+    r, pid, props = _ack_requested(flags, body, level, SUBSCRIBE)
     subs = []
     while r.left():
         flt = r.string()
@@ -475,14 +477,7 @@ def _subscription(flt, opts, level):
 
 
 def decode_unsubscribe(flags, body, level):
-    if flags != 0x02:
-        raise malformed('UNSUBSCRIBE fixed header flags must be 0010')
-    r = Reader(body)
-    pid = r.u16()
-    if pid == 0:
-        raise malformed('packet identifier 0')
-    if level == 5:
-        read_properties(r, UNSUBSCRIBE)
+    r, pid, _ = _ack_requested(flags, body, level, UNSUBSCRIBE)
     filters = []
     while r.left():
         filters.append(r.string())

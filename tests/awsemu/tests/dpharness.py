@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 
 import paho.mqtt.client as paho
@@ -118,6 +119,37 @@ class Device:
         if thing:
             emu.iot.create_thing(thingName=thing)
             emu.iot.attach_thing_principal(thingName=thing, principal=self.arn)
+
+
+class DataPlaneCase(unittest.TestCase):
+    """One emulator per class (EMU_ARGS, EMU_SCRIPT); each test starts with no events and closes its clients."""
+
+    EMU_ARGS = ('--no-quotas',)
+    EMU_SCRIPT = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = DataPlaneEmu(*cls.EMU_ARGS, script=cls.EMU_SCRIPT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()
+
+    def setUp(self):
+        self.emu.control('DELETE', 'dataplane/events')
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+
+    def mqtt(self, device, client_id=None, connect=True, **kw):
+        """A paho client of this test (closed in tearDown); connected unless connect=False."""
+        c = Mqtt(self.emu, device, client_id or 'c-' + uuid.uuid4().hex[:8], **kw)
+        self.clients.append(c)
+        if connect:
+            self.assertEqual(c.connect(), 0)
+        return c
 
 
 # ------------------------------------------------------------------ paho, made synchronous

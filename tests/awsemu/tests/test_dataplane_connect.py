@@ -25,30 +25,15 @@ from dpharness import ARN, allow, deny, policy  # noqa: E402
 CONNACK_OK_311 = (2, 0, b'\x00\x00')
 
 
-class Connect(unittest.TestCase):
+class Connect(d.DataPlaneCase):
     RUN_COST_S = 40
 
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = d.DataPlaneEmu('--no-quotas')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
-    def setUp(self):
-        self.emu.control('DELETE', 'dataplane/events')
-        self.clients = []
-
     def tearDown(self):
-        for c in self.clients:
-            c.close()
+        super().tearDown()
         self.emu.control('POST', 'dataplane/config', {'keepAliveMinSeconds': 30})
 
     def mqtt(self, device, client_id=None, **kw):
-        c = d.Mqtt(self.emu, device, client_id or 'c-' + uuid.uuid4().hex[:8], **kw)
-        self.clients.append(c)
-        return c
+        return super().mqtt(device, client_id, connect=False, **kw)
 
     def refusal(self, client_id):
         evs = self.emu.wait_events(type='refused', clientId=client_id)
@@ -254,35 +239,34 @@ class Connect(unittest.TestCase):
         self.assertEqual(raw.packet(), (2, 0, b'\x00\x02'))  # 3.1.1: empty ID needs a clean session
         raw.close()
 
-    def test_reset_closes_connections(self):
+    def own_emulator(self, check):
+        """An emulator of the test's own with one connected MQTT 5 client: check(emu, client)."""
         emu = d.DataPlaneEmu()
         try:
-            dev = emu.device(d.ALL)
-            c = d.Mqtt(emu, dev, 'reset-me', v5=True)
+            c = d.Mqtt(emu, emu.device(d.ALL), 'own', v5=True)
             self.assertEqual(c.connect(), 0)
+            check(emu, c)
+            c.close()
+        finally:
+            emu.stop()
+
+    def test_reset_closes_connections(self):
+        def check(emu, c):
             emu.control('POST', 'reset')
             self.assertEqual(c.disconnected(), 0x98)
             self.assertEqual(emu.connections(), [])
-            c.close()
-        finally:
-            emu.stop()
+        self.own_emulator(check)
 
     def test_sigterm_closes_clients_and_exits_cleanly(self):
-        emu = d.DataPlaneEmu()
-        try:
-            dev = emu.device(d.ALL)
-            c = d.Mqtt(emu, dev, 'term', v5=True)
-            self.assertEqual(c.connect(), 0)
+        def check(emu, c):
             emu.proc.send_signal(signal.SIGTERM)
             self.assertEqual(c.disconnected(), 0x8B)  # Server shutting down
-            self.assertEqual(emu.proc.wait(10), 0)
+            try:
+                self.assertEqual(emu.proc.wait(10), 0)
+            except subprocess.TimeoutExpired:
+                self.fail('the emulator did not exit on SIGTERM')
             self.assertNotIn('Traceback', emu.stderr())
-            c.close()
-        except subprocess.TimeoutExpired:
-            self.fail('the emulator did not exit on SIGTERM')
-        finally:
-            emu.stop()
-
+        self.own_emulator(check)
 
 if __name__ == '__main__':
     unittest.main()

@@ -16,38 +16,17 @@ CREATE = '$aws/certificates/create/json'
 PROVISION = '$aws/provisioning-templates/Tpl/provision/json'
 
 
-class HandOff(unittest.TestCase):
+class HandOff(d.DataPlaneCase):
     RUN_COST_S = 15
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = d.DataPlaneEmu('--no-quotas', script=os.path.join(d.HERE, 'handoff_double.py'))
-        cls.claim_doc = policy(allow('iot:Connect', '*'),
-                               allow(['iot:Publish', 'iot:Receive'], ARN + 'topic/$aws/certificates/create/*'),
-                               allow('iot:Subscribe', ARN + 'topicfilter/$aws/certificates/create/*'),
-                               allow(['iot:Publish', 'iot:Receive'], ARN + 'topic/$aws/provisioning-templates/*'),
-                               allow('iot:Subscribe', ARN + 'topicfilter/$aws/provisioning-templates/*'))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
-    def setUp(self):
-        self.emu.control('DELETE', 'dataplane/events')
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-
-    def mqtt(self, device, client_id=None, **kw):
-        c = d.Mqtt(self.emu, device, client_id or 'claim-' + uuid.uuid4().hex[:8], **kw)
-        self.clients.append(c)
-        self.assertEqual(c.connect(), 0)
-        return c
+    EMU_SCRIPT = os.path.join(d.HERE, 'handoff_double.py')
+    CLAIM = policy(allow('iot:Connect', '*'),
+                   allow(['iot:Publish', 'iot:Receive'], ARN + 'topic/$aws/certificates/create/*'),
+                   allow('iot:Subscribe', ARN + 'topicfilter/$aws/certificates/create/*'),
+                   allow(['iot:Publish', 'iot:Receive'], ARN + 'topic/$aws/provisioning-templates/*'),
+                   allow('iot:Subscribe', ARN + 'topicfilter/$aws/provisioning-templates/*'))
 
     def test_answer_goes_to_the_requesting_connection_only(self):
-        claim = self.emu.device(self.claim_doc)
+        claim = self.emu.device(self.CLAIM)
         a, b = self.mqtt(claim, 'dev-a', v5=True), self.mqtt(claim, 'dev-b')
         for c in (a, b):
             self.assertEqual(c.subscribe(CREATE + '/+'), [1])
@@ -67,7 +46,7 @@ class HandOff(unittest.TestCase):
         self.assertEqual((ev['topic'], ev['handler'], ev['bytes']), (CREATE, 'fleetprov-double', 2))
 
     def test_answer_is_dropped_without_a_subscription_or_iot_receive(self):
-        claim = self.emu.device(self.claim_doc)
+        claim = self.emu.device(self.CLAIM)
         c = self.mqtt(claim, 'no-sub')
         c.publish(CREATE, b'{}')
         drop = self.emu.wait_events(type='drop', clientId='no-sub')[0]
@@ -95,7 +74,7 @@ class HandOff(unittest.TestCase):
 
     def test_the_handler_sees_the_thing_and_a_failing_handler_is_recorded(self):
         thing = 'thing-%s' % uuid.uuid4().hex[:6]
-        dev = self.emu.device(self.claim_doc, thing=thing)
+        dev = self.emu.device(self.CLAIM, thing=thing)
         c = self.mqtt(dev, thing)
         c.subscribe(CREATE + '/accepted')
         c.publish(CREATE, b'crash')

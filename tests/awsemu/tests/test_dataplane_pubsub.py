@@ -7,7 +7,6 @@ import random
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dpharness as d  # noqa: E402
@@ -16,32 +15,13 @@ from dpharness import ARN, allow, deny, policy  # noqa: E402
 CONNACK_OK_5 = b'\x00\x00'
 
 
-class PubSub(unittest.TestCase):
+class PubSub(d.DataPlaneCase):
     RUN_COST_S = 40
 
     @classmethod
     def setUpClass(cls):
-        cls.emu = d.DataPlaneEmu('--no-quotas')
+        super().setUpClass()
         cls.full = cls.emu.device(d.ALL)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
-    def setUp(self):
-        self.emu.control('DELETE', 'dataplane/events')
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-
-    def mqtt(self, device, client_id=None, connect=True, **kw):
-        c = d.Mqtt(self.emu, device, client_id or 'c-' + uuid.uuid4().hex[:8], **kw)
-        self.clients.append(c)
-        if connect:
-            self.assertEqual(c.connect(), 0)
-        return c
 
     def raw(self, device, client_id, level=5):
         r = d.Raw(self.emu, device)
