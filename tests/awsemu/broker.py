@@ -34,6 +34,9 @@ MAX_FILTERS_PER_SUBSCRIBE = 8
 MAX_SUBSCRIPTIONS = 50
 MAX_INFLIGHT = 100
 MAX_QUEUED = 1000           # QoS 1 messages waiting for a client (offline session or full window)
+MAX_CONNECTIONS = 5000      # the emulator's bounds (AWS's are per account and far higher)
+MAX_RETAINED = 10000
+MAX_HANDOFF = 100           # reserved-topic requests of one connection waiting for the worker
 KEEP_ALIVE_MAX = 1200
 KEEP_ALIVE_MIN = 30
 SESSION_EXPIRY = 3600       # AWS's default persistent session expiry (an adjustable quota)
@@ -153,6 +156,7 @@ class Broker:
         self.sel.register(self.wake_r, selectors.EVENT_READ, 'wake')
         self.running = False
         self.thread = None
+        self.accept_paused_until = None
 
     # ------------------------------------------------------------ life cycle and cross-thread calls
 
@@ -248,8 +252,17 @@ class Broker:
         nearest = min((c.deadline for c in self.conns if c.deadline), default=now + 1.0)
         return max(0.0, min(1.0, nearest - now))
 
+    def _pause_accepting(self):
+        for lst in self.listeners:
+            self.sel.unregister(lst)
+        self.accept_paused_until = time.monotonic() + 0.5
+
     def _expire(self):
         now = time.monotonic()
+        if self.accept_paused_until is not None and now >= self.accept_paused_until:
+            self.accept_paused_until = None
+            for lst in self.listeners:
+                self.sel.register(lst, selectors.EVENT_READ, lst)
         for conn in [c for c in self.conns if c.deadline and c.deadline <= now]:
             if conn.state == 'handshake':
                 self._refuse_tls(conn, 'TLS handshake not finished within %d s' % HANDSHAKE_TIMEOUT)
@@ -269,8 +282,14 @@ class Broker:
                 raw, addr = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:
-                return  # e.g. out of file descriptors: try again on the next event
+            except OSError as e:  # out of file descriptors: stop accepting for a moment instead of spinning
+                self.record('refused', reason='accept failed: %s' % e, stage='tcp')
+                return self._pause_accepting()
+            if len(self.conns) >= MAX_CONNECTIONS:
+                self.record('refused', reason='more than %d connections' % MAX_CONNECTIONS, stage='tcp',
+                            remote='%s:%s' % addr[:2])
+                raw.close()
+                continue
             raw.setblocking(False)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
@@ -594,9 +613,20 @@ class Broker:
             ok, reason = self.authorize(conn, 'iot:RetainPublish', 'topic', pub.topic)
         if not ok:
             return self._refuse_publish(conn, pub, reason, NOT_AUTHORIZED)
+        full = self._full(conn, pub)
+        if full:
+            return self._refuse_publish(conn, pub, full, 0x97, ack_on_311=True)
         if pub.qos == 1:
             self.send(conn, mc.encode_ack(conn.protocol_level, mc.PUBACK, pub.packet_id))
         self._dispatch_publish(conn, pub)
+
+    def _full(self, conn, pub):
+        """Which of the emulator's bounds this PUBLISH would pass (AWS throttles; MQTT 5: Quota exceeded)."""
+        if pub.topic.startswith('$aws/') and len(conn.handoff) >= MAX_HANDOFF:
+            return 'more than %d requests waiting' % MAX_HANDOFF
+        if pub.retain and pub.payload and pub.topic not in self.retained and len(self.retained) >= MAX_RETAINED:
+            return 'the retained message limit (%d) is reached' % MAX_RETAINED
+        return None
 
     def _resolve_alias(self, conn, pub):
         alias = pub.properties.get('topic_alias')
@@ -616,11 +646,16 @@ class Broker:
         self.close(conn, reason, code)
         raise Closed()
 
-    def _refuse_publish(self, conn, pub, reason, code):
+    def _refuse_publish(self, conn, pub, reason, code, ack_on_311=False):
         """AWS disconnects an MQTT 3.1.1 client; an MQTT 5 client gets a PUBACK with the reason code
-        (QoS 1) or nothing (QoS 0) and stays connected."""
+        (QoS 1) or nothing (QoS 0) and stays connected. ack_on_311: a limit of the emulator, not a
+        refusal: the 3.1.1 client gets its PUBACK and the message is dropped."""
         self.record('publish-refused', conn, topic=pub.topic, qos=pub.qos, reason=reason,
                     reasonCode=code if conn.protocol_level == 5 else None)
+        if conn.protocol_level == 4 and ack_on_311:
+            if pub.qos == 1:
+                self.send(conn, mc.encode_ack(4, mc.PUBACK, pub.packet_id))
+            return
         if conn.protocol_level == 4:
             self.close(conn, 'PUBLISH to %s refused: %s' % (pub.topic, reason))
             raise Closed()
@@ -640,11 +675,18 @@ class Broker:
         props = {k: v for k, v in pub.properties.items() if k not in ('topic_alias',)}
         msg = Message(pub.topic, pub.payload, pub.qos, pub.retain, props)
         if pub.retain:
-            if pub.payload:
-                self.retained[pub.topic] = msg
-            else:
-                self.retained.pop(pub.topic, None)
+            self._retain(msg)
         self.route(msg, conn.session)
+
+    def _retain(self, msg):
+        """Stores (or, empty, deletes) a retained message; False when the store is full (AWS throttles)."""
+        if not msg.payload:
+            self.retained.pop(msg.topic, None)
+        elif msg.topic in self.retained or len(self.retained) < MAX_RETAINED:
+            self.retained[msg.topic] = msg
+        else:
+            return False
+        return True
 
     # -- reserved topics: run by a worker thread, answers back on the loop
 
@@ -832,11 +874,8 @@ class Broker:
         self.record('will', conn, topic=w.topic)
         msg = Message(w.topic, w.payload, min(w.qos, 1), w.retain,
                       {k: v for k, v in w.properties.items() if k != 'will_delay_interval'})
-        if w.retain:
-            if w.payload:
-                self.retained[w.topic] = msg
-            else:
-                self.retained.pop(w.topic, None)
+        if w.retain and not self._retain(msg):
+            return self.record('drop', conn, topic=w.topic, reason='the retained message limit is reached')
         self.route(msg, None)
 
     # ------------------------------------------------------------ control (run on the loop via call())

@@ -356,8 +356,9 @@ def UpdateCertificate(ctx, p):
         c['lastModifiedDate'] = ctx.now_ts()
         c['customerVersion'] += 1
         c['generationId'] = _gen()
-    if new != 'ACTIVE':
-        ctx.emu.certificate_status_changed(c['certificateId'], new)  # its MQTT connections close
+    hook = getattr(getattr(ctx, 'emu', None), 'certificate_status_changed', None)
+    if new != 'ACTIVE' and hook:
+        hook(c['certificateId'], new)  # its MQTT connections close
     return {}
 
 

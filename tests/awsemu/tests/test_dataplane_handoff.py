@@ -85,6 +85,17 @@ class HandOff(d.DataPlaneCase):
         first, second = json.loads(c.message()[1]), json.loads(c.message()[1])
         self.assertEqual((first['payload'], second['payload'], first['thingName']), ('slow', 'fast', thing))
 
+    def test_requests_waiting_for_the_handler_are_bounded(self):
+        r = d.Raw(self.emu, self.emu.device(self.CLAIM))
+        self.clients.append(r)
+        r.send(d.connect_packet('flooder', level=5))
+        self.assertEqual(r.packet()[0], 2)
+        r.send(b''.join(d.publish_packet(CREATE, b'slow', level=5) for _ in range(102)))
+        r.send(d.publish_packet(CREATE, b'one more', qos=1, pid=5, level=5))
+        ptype, _, body = r.packet()
+        self.assertEqual((ptype, body[:3]), (4, b'\x00\x05\x97'))  # MQTT 5 PUBACK: Quota exceeded
+        self.assertIn('requests waiting', self.emu.wait_events(type='publish-refused', clientId='flooder')[0]['reason'])
+
     def test_reserved_topics_nobody_emulates_are_dropped(self):
         c = self.mqtt(self.emu.device(d.ALL), 'shadow-user')
         c.subscribe('$aws/things/x/shadow/update/accepted')
