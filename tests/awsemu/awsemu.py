@@ -21,6 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import certs  # noqa: E402
 import cloudwatch  # noqa: E402
 import control  # noqa: E402
+import fleetprov  # noqa: E402
+import hooks  # noqa: E402
 import iam  # noqa: E402
 import iot  # noqa: E402
 import models  # noqa: E402
@@ -76,6 +78,8 @@ class Emulator:
             self.quotas.enabled = False
         self.faults = control.Faults()
         self.calls = control.CallLog()
+        self.prov_log = control.CallLog()   # fleet provisioning calls (fleetprov.py)
+        self.lambda_endpoints = {}          # pre-provisioning hook Lambda ARN -> local URL (hooks.py)
         self.clock_offset = 0.0
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.started = time.time()
@@ -214,6 +218,7 @@ class Emulator:
                                'Operation %s is not implemented by awsemu' % op_name, 400)
             with self.store.lock:
                 ctx = Context(self, self.caller(akid))
+                fleetprov.expire_pending(ctx.st, ctx.now_ts())
                 try:
                     out = fn(ctx, params)
                 finally:
@@ -316,6 +321,7 @@ class Emulator:
             if route == '/reset' and method == 'POST':
                 self.store.reset()
                 self.calls.clear()
+                self.prov_log.clear()
                 self.faults.clear()
                 self.clock_offset = 0.0
                 self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
@@ -368,7 +374,19 @@ class Emulator:
                     if n < 1:
                         raise ValueError('listMetricsPageSize must be >= 1')
                     self.list_metrics_page = n
-                return 200, {'listMetricsPageSize': self.list_metrics_page}
+                if method == 'POST' and 'lambdaEndpoints' in (data or {}):
+                    self.lambda_endpoints = hooks.check_endpoints(data['lambdaEndpoints'])
+                return 200, {'listMetricsPageSize': self.list_metrics_page, 'lambdaEndpoints': self.lambda_endpoints}
+            if route == '/dataplane/provisioning':
+                if method == 'GET':
+                    calls = self.prov_log.list()
+                    for k in ('api', 'outcome', 'template', 'clientId', 'errorCode'):
+                        if k in q:
+                            calls = [c for c in calls if str(c.get(k)) == q[k]]
+                    return 200, {'calls': calls}
+                if method == 'DELETE':
+                    self.prov_log.clear()
+                    return 200, {'cleared': True}
             if route == '/ca' and method == 'GET':
                 return 200, {'certificatePem': certs.ca_export()['certPem']}
         except (ValueError, KeyError, TypeError, AttributeError) as e:
