@@ -166,18 +166,29 @@ def _token_key(token):
 
 def expire_pending(st, now_ts):
     """AWS deletes a certificate made over MQTT that was neither activated nor attached to a policy or a thing
-    when its ownership token expired; token records are forgotten a day later."""
-    tokens = st['iot'].setdefault('ownershipTokens', {})
+    when its ownership token expired; token records are forgotten a day later. The registry is walked only
+    when something is due (`nextSweep`), not on every call."""
+    iot_st = st['iot']
+    if now_ts < iot_st.get('nextSweep', 0):
+        return
+    due = float('inf')
+    tokens = iot_st.setdefault('ownershipTokens', {})
     for key, t in list(tokens.items()):
         if now_ts >= t['expires'] + TOKEN_FORGET_S:
             del tokens[key]
-    for cid, c in list(st['iot']['certificates'].items()):
+        else:
+            due = min(due, t['expires'] + TOKEN_FORGET_S)
+    for cid, c in list(iot_st['certificates'].items()):
         until = c.get('pendingUntil')
-        if until is None or now_ts < until:
+        if until is None:
+            continue
+        if now_ts < until:
+            due = min(due, until)
             continue
         c.pop('pendingUntil', None)
         if c['status'] == 'PENDING_ACTIVATION' and not _attached(st, c['certificateArn']):
-            del st['iot']['certificates'][cid]
+            del iot_st['certificates'][cid]
+    iot_st['nextSweep'] = due if due != float('inf') else now_ts + TOKEN_TTL_S
 
 
 def _attached(st, arn):
@@ -207,6 +218,7 @@ def create_certificate(emu, conn, api, body, call):
         expire_pending(ctx.st, ctx.now)
         cert = iot.store_cert(ctx, issued, 'PENDING_ACTIVATION')
         cert['pendingUntil'] = ctx.now + TOKEN_TTL_S
+        ctx.st['iot']['nextSweep'] = min(ctx.st['iot'].get('nextSweep', cert['pendingUntil']), cert['pendingUntil'])
         ctx.st['iot']['ownershipTokens'][_token_key(token)] = {
             'certificateId': cert['certificateId'], 'claimCertificateId': call.rec['claimCertificateId'],
             'expires': ctx.now + TOKEN_TTL_S, 'used': False}
