@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import time
 import types
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -172,11 +173,16 @@ class HookServer:
                 n = int(self.headers.get('Content-Length') or 0)
                 outer.events.append(json.loads(self.rfile.read(n)))
                 status, payload = outer.answer(outer.events[-1])
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                # payload: an object (sent as JSON), bytes, or a list of (delay s, bytes) sent piece by piece
+                pieces = payload if isinstance(payload, list) and payload and isinstance(payload[0], tuple) else \
+                    [(0, payload if isinstance(payload, bytes) else json.dumps(payload).encode())]
                 self.send_response(status)
-                self.send_header('Content-Length', str(len(data)))
+                self.send_header('Content-Length', str(sum(len(b) for _, b in pieces)))
                 self.end_headers()
-                self.wfile.write(data)
+                for delay, b in pieces:
+                    time.sleep(delay)
+                    self.wfile.write(b)
+                    self.wfile.flush()
 
             def log_message(self, *a):
                 pass

@@ -99,6 +99,10 @@ class FleetProvApi(unittest.TestCase):
                           '$aws/provisioning-templates/Tpl/provision/'):
                 ans = self.rejected(topic + fmt, payload, fmt)
                 self.assertEqual((ans['statusCode'], ans['errorCode']), (400, 'InvalidPayload'), (topic, payload[:20]))
+        big = {'certificateOwnershipToken': 'x', 'certificateSigningRequest': 'x', 'pad': 'a' * (128 * 1024)}
+        for fmt in ('json', 'cbor'):
+            ans = self.rejected('$aws/provisioning-templates/Tpl/provision/' + fmt, big, fmt)
+            self.assertEqual(ans['errorMessage'], 'The payload exceeds 131072 bytes')
 
     def test_the_answer_is_in_the_format_of_the_topic(self):
         out = fleetprov.handle(self.ip.emu, self.dev.conn, '$aws/provisioning-templates/Tpl/provision/cbor',
