@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 import types
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cbor2
@@ -81,14 +80,7 @@ class InProcEmu:
         return self.clients[service]
 
     def control(self, method, path, obj=None):
-        data = json.dumps(obj).encode() if obj is not None else None
-        req = urllib.request.Request(self.url + '/__emu/' + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return h.control(self.url, method, path, obj)
 
     def stop(self):
         self.srv.shutdown()
@@ -159,6 +151,17 @@ class Account:
 
     def cert(self, cert_id):
         return self.iot.describe_certificate(certificateId=cert_id)['certificateDescription']
+
+
+def start(cls, template_name, template_body, **template_kw):
+    """Class set-up shared by the provisioning tests: cls.ip (emulator), cls.acct, cls.claim (a claim
+    certificate), cls.role (a provisioning role with AWSIoTThingsRegistration), a template, cls.dev."""
+    cls.ip = InProcEmu()
+    cls.acct = Account(cls.ip)
+    cls.claim = cls.acct.claim()
+    cls.role = cls.acct.role('ProvRole')
+    cls.acct.template(template_name, template_body, cls.role, **template_kw)
+    cls.dev = Device(cls.ip.emu, cls.claim)
 
 
 class HookServer:

@@ -25,11 +25,7 @@ TEMPLATE = ph.body({'thing': {'Type': 'AWS::IoT::Thing', 'Properties': {'ThingNa
 class FleetProvApi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ip = ph.InProcEmu()
-        cls.acct = ph.Account(cls.ip)
-        cls.claim = cls.acct.claim()
-        cls.acct.template('Tpl', TEMPLATE, cls.acct.role('ProvRole'))
-        cls.dev = ph.Device(cls.ip.emu, cls.claim)
+        ph.start(cls, 'Tpl', TEMPLATE)
 
     @classmethod
     def tearDownClass(cls):
@@ -242,19 +238,18 @@ class FleetProvApi(unittest.TestCase):
 
 
 class Reset(unittest.TestCase):
+    def setUp(self):
+        ph.start(self, 'Tpl', TEMPLATE)
+
+    def tearDown(self):
+        self.ip.stop()
+
     def test_reset_clears_tokens_and_the_log(self):
-        ip = ph.InProcEmu()
-        try:
-            acct = ph.Account(ip)
-            dev = ph.Device(ip.emu, acct.claim())
-            acct.template('Tpl', TEMPLATE, acct.role('ProvRole'))
-            _, ans = from_csr(dev)
-            self.assertEqual(ip.control('POST', 'reset'), (200, {'reset': True}))
-            self.assertEqual(ip.control('GET', 'dataplane/provisioning')[1]['calls'], [])
-            t, out = dev.register('Tpl', ans['certificateOwnershipToken'], {'ThingName': 'n'})
-            self.assertEqual(out['errorMessage'], 'The certificate ownership token is not valid.')
-        finally:
-            ip.stop()
+        _, ans = from_csr(self.dev)
+        self.assertEqual(self.ip.control('POST', 'reset'), (200, {'reset': True}))
+        self.assertEqual(self.ip.control('GET', 'dataplane/provisioning')[1]['calls'], [])
+        t, out = self.dev.register('Tpl', ans['certificateOwnershipToken'], {'ThingName': 'n'})
+        self.assertEqual(out['errorMessage'], 'The certificate ownership token is not valid.')
 
 
 if __name__ == '__main__':

@@ -20,12 +20,8 @@ TEMPLATE = ph.body({'thing': {'Type': 'AWS::IoT::Thing', 'Properties': {'ThingNa
 class Hooks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ip = ph.InProcEmu()
-        cls.acct = ph.Account(cls.ip)
-        cls.claim = cls.acct.claim()
-        cls.role = cls.acct.role('ProvRole')
-        cls.acct.template('Hooked', TEMPLATE, cls.role, hook=HOOK)
-        cls.dev = ph.Device(cls.ip.emu, cls.claim, client_id='client-7')
+        ph.start(cls, 'Hooked', TEMPLATE, hook=HOOK)
+        cls.dev.conn.client_id = 'client-7'
         cls.answer = None
         cls.hook = ph.HookServer(lambda event: cls.answer(event))
         st, out = cls.ip.control('POST', 'config', {'lambdaEndpoints': {HOOK: cls.hook.url}})
