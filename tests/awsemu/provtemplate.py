@@ -14,6 +14,7 @@ CERT_ID_PARAM = 'AWS::IoT::Certificate::Id'
 SECTIONS = ('Parameters', 'Mappings', 'Conditions', 'Resources', 'DeviceConfiguration')
 THING, CERT, POLICY = 'AWS::IoT::Thing', 'AWS::IoT::Certificate', 'AWS::IoT::Policy'
 MAX_DEPTH = 32          # nesting of intrinsic functions; a 10,240-character body cannot need more
+MAX_DEVICE_CONFIGURATION = 126 * 1024   # the accepted answer carries it in one MQTT message (128 KiB at most)
 THING_NAME_RE = re.compile(r'^[a-zA-Z0-9:_-]{1,128}$')
 GROUP_NAME_RE = THING_NAME_RE
 ATTR_NAME_RE = re.compile(r'^[a-zA-Z0-9_.,@/:#-]{1,128}$')
@@ -456,4 +457,7 @@ def _device_configuration(ev, spec):
     for k, v in conf.items():
         if isinstance(v, (dict, list)) or v is None:
             raise invalid('DeviceConfiguration value %s must be a string: nested objects are not supported' % k)
+    if len(json.dumps(conf)) > MAX_DEVICE_CONFIGURATION:
+        raise invalid('DeviceConfiguration exceeds %d bytes: the answer must fit in one MQTT message'
+                      % MAX_DEVICE_CONFIGURATION)
     return conf

@@ -203,6 +203,9 @@ class Resources(unittest.TestCase):
                       {'N': 'v'}, CID)
         self.assertEqual(r.device_configuration, {'Id': 'v', 'Port': 8883})
         self.refused(tpl({'ThingName': 'x'}, DeviceConfiguration={'Nested': {'a': 'b'}}), contains='nested objects')
+        big = {'Big': {'Fn::Join': ['', [{'Ref': 'P'}] * 40]}}
+        self.refused(tpl({'ThingName': 'x'}, {'P': S}, DeviceConfiguration=big), {'P': 'v' * 4096},
+                     contains='exceeds 129024 bytes')
 
 
 if __name__ == '__main__':
