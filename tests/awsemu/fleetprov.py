@@ -20,6 +20,7 @@ import traceback
 import cbor2
 
 import certs
+import fpmetrics
 import hooks
 import iot
 import provapply
@@ -28,10 +29,6 @@ import provtemplate
 from errors import AwsError
 from provtemplate import ProvError
 
-try:
-    import fpmetrics
-except ImportError:  # TODO(lead): fpmetrics.py comes with issue 13 (branch wt-fid); until it is on main the
-    fpmetrics = None  # data plane counts no CloudWatch metrics. Delete this fallback once it has landed.
 
 TOPIC_RE = re.compile(r'^\$aws/(?:certificates/(create|create-from-csr)|provisioning-templates/([^/#+]*)/provision)'
                       r'/(json|cbor)$')
@@ -106,8 +103,7 @@ def _finish(emu, call):
 
 
 def _count(emu, call, failed):
-    if fpmetrics is None:
-        return
+    """The CloudWatch metrics AWS IoT publishes for this call (fpmetrics.py)."""
     st, api = emu.store.data, call.rec['api']
     if api == 'CreateKeysAndCertificate':
         fpmetrics.create_keys_result(st, failed)
