@@ -1,6 +1,7 @@
 """The fleet provisioning MQTT API through fleetprov.handle(), as the broker calls it: topics, JSON and CBOR,
 certificates made over MQTT, certificateOwnershipToken rules, bad payloads, the provisioning log."""
 
+import datetime
 import hashlib
 import json
 import os
@@ -250,6 +251,46 @@ class Reset(unittest.TestCase):
         self.assertEqual(self.ip.control('GET', 'dataplane/provisioning')[1]['calls'], [])
         t, out = self.dev.register('Tpl', ans['certificateOwnershipToken'], {'ThingName': 'n'})
         self.assertEqual(out['errorMessage'], 'The certificate ownership token is not valid.')
+
+
+class Metrics(unittest.TestCase):
+    """What CloudWatch shows of the provisioning traffic (fpmetrics.py), read back with GetMetricData."""
+
+    def setUp(self):
+        ph.start(self, 'Tpl', TEMPLATE)
+        self.assertEqual(self.ip.control('POST', 'config', {'publishPeriodSeconds': 0})[0], 200)
+        self.cw = self.ip.client('cloudwatch')
+
+    def tearDown(self):
+        self.ip.stop()
+
+    def stat(self, name, stat, dims=()):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        q = {'Id': 'q', 'MetricStat': {'Metric': {'Namespace': 'AWS/IoT', 'MetricName': name, 'Dimensions': [
+            {'Name': n, 'Value': v} for n, v in dims]}, 'Period': 3600, 'Stat': stat}}
+        out = self.cw.get_metric_data(MetricDataQueries=[q], StartTime=now - datetime.timedelta(hours=1),
+                                      EndTime=now + datetime.timedelta(minutes=5))['MetricDataResults'][0]
+        return sum(out['Values'])
+
+    def test_the_traffic_is_counted(self):
+        other = ph.Device(self.ip.emu, self.acct.claim(), client_id='other')
+        for i, dev in enumerate((self.dev, self.dev, other)):
+            _, ans = from_csr(dev)
+            t, out = dev.register('Tpl', ans['certificateOwnershipToken'], {'ThingName': 'm%d' % i})
+            self.assertTrue(t.endswith('/accepted'), out)
+        self.dev.register('Tpl', 'bogus', {'ThingName': 'x'})
+        self.dev.publish('$aws/certificates/create-from-csr/json', {'certificateSigningRequest': 'bad'})
+        self.dev.create_keys()
+        self.assertEqual(self.stat('ApproximateNumberOfThingsRegistered', 'Maximum',
+                                   [('ClaimCertificateId', self.claim)]), 2)
+        self.assertEqual(self.stat('ApproximateNumberOfThingsRegistered', 'Maximum',
+                                   [('ClaimCertificateId', other.conn.cert_id)]), 1)
+        self.assertEqual(self.stat('RegisterThingFailed', 'Sum', [('TemplateName', 'Tpl')]), 1)
+        self.assertEqual(self.stat('RegisterThingFailed', 'SampleCount', [('TemplateName', 'Tpl')]), 4)
+        self.assertEqual(self.stat('CreateCertificateFromCsrFailed', 'SampleCount'), 4)
+        self.assertEqual(self.stat('CreateCertificateFromCsrFailed', 'Sum'), 1)
+        self.assertEqual(self.stat('CreateKeysAndCertificateFailed', 'SampleCount'), 1)
+        self.assertEqual(self.stat('CreateKeysAndCertificateFailed', 'Sum'), 0)
 
 
 if __name__ == '__main__':
