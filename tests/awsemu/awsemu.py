@@ -527,7 +527,8 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def main(argv=None):
+def arg_parser():
+    """The command line (also used by tests that run an emulator inside their own process)."""
     ap = argparse.ArgumentParser(description='AWS IAM/STS/IoT/CloudWatch emulator for fleetwarden')
     ap.add_argument('--host', default='127.0.0.1')
     ap.add_argument('--port', type=int, default=0)
@@ -541,7 +542,11 @@ def main(argv=None):
     ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
     ap.add_argument('--no-error-type-suffix', action='store_true',
                     help="send x-amzn-ErrorType without the ':http://internal.amazon.com/...' suffix")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None):
+    args = arg_parser().parse_args(argv)
     emu = Emulator(args)
     Handler.emu = emu
     srv = Server((args.host, args.port), Handler)

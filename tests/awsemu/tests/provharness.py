@@ -2,7 +2,6 @@
 loopback port (set up with botocore, as fleetwarden would) and fleetprov.handle() called directly, the way the
 broker calls it."""
 
-import argparse
 import json
 import os
 import sys
@@ -63,10 +62,7 @@ class InProcEmu:
     """awsemu.Emulator plus its HTTP front end on 127.0.0.1 (free port), stopped by stop()."""
 
     def __init__(self, quotas=False):
-        ns = argparse.Namespace(access_key_id=h.AKID, secret_access_key=h.SECRET, account_id=h.ACCOUNT,
-                                region=h.REGION, state_dir=None, quotas=None, no_quotas=not quotas,
-                                no_error_type_suffix=False)
-        self.emu = awsemu.Emulator(ns)
+        self.emu = awsemu.Emulator(awsemu.arg_parser().parse_args([] if quotas else ['--no-quotas']))
         handler = type('Handler', (awsemu.Handler,), {'emu': self.emu})
         self.srv = awsemu.Server(('127.0.0.1', 0), handler)
         self.url = 'http://127.0.0.1:%d' % self.srv.server_address[1]
