@@ -97,9 +97,12 @@ def _finish(emu, call):
     if log is not None:
         log.add(call.rec)
     failed = call.rec['outcome'] != 'accepted'
-    with emu.store.lock:
-        _count(emu, call, failed)
-        emu.store.save()
+    try:
+        with emu.store.lock:
+            _count(emu, call, failed)
+            emu.store.save()
+    except Exception:  # noqa: BLE001 - a metrics failure must not take the device's answer with it
+        sys.stderr.write('awsemu: fleet provisioning metrics failed:\n%s' % traceback.format_exc())
 
 
 def _count(emu, call, failed):
@@ -109,7 +112,7 @@ def _count(emu, call, failed):
         fpmetrics.create_keys_result(st, failed)
     elif api == 'CreateCertificateFromCsr':
         fpmetrics.create_from_csr_result(st, failed)
-    else:
+    elif call.rec['template']:      # a topic with an empty template name has no TemplateName to count under
         fpmetrics.register_thing_result(st, call.rec['template'], failed)
         if not failed:
             fpmetrics.registration(st, call.rec['claimCertificateId'], call.rec['template'])
