@@ -527,26 +527,8 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def arg_parser():
-    """The command line (also used by tests that run an emulator inside their own process)."""
-    ap = argparse.ArgumentParser(description='AWS IAM/STS/IoT/CloudWatch emulator for fleetwarden')
-    ap.add_argument('--host', default='127.0.0.1')
-    ap.add_argument('--port', type=int, default=0)
-    ap.add_argument('--access-key-id', default=DEFAULT_AKID)
-    ap.add_argument('--secret-access-key', default=DEFAULT_SECRET)
-    ap.add_argument('--account-id', default='123456789012')
-    ap.add_argument('--region', default='us-east-1')
-    ap.add_argument('--state-dir')
-    ap.add_argument('--ready-file')
-    ap.add_argument('--quotas', help='JSON file, same format as POST /__emu/quotas')
-    ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
-    ap.add_argument('--no-error-type-suffix', action='store_true',
-                    help="send x-amzn-ErrorType without the ':http://internal.amazon.com/...' suffix")
-    return ap
-
-
 def main(argv=None):
-    args = arg_parser().parse_args(argv)
+    args = parse_args(argv)
     emu = Emulator(args)
     Handler.emu = emu
     srv = Server((args.host, args.port), Handler)
@@ -565,6 +547,24 @@ def main(argv=None):
         pass
     finally:
         srv.server_close()
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description='AWS IAM/STS/IoT/CloudWatch emulator for fleetwarden')
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--access-key-id', default=DEFAULT_AKID)
+    ap.add_argument('--secret-access-key', default=DEFAULT_SECRET)
+    ap.add_argument('--account-id', default='123456789012')
+    ap.add_argument('--region', default='us-east-1')
+    ap.add_argument('--state-dir')
+    ap.add_argument('--ready-file')
+    ap.add_argument('--quotas', help='JSON file, same format as POST /__emu/quotas')
+    ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
+    ap.add_argument('--no-error-type-suffix', action='store_true',
+                    help="send x-amzn-ErrorType without the ':http://internal.amazon.com/...' suffix")
+    args = ap.parse_args(argv)
+    return args
 
 
 if __name__ == '__main__':

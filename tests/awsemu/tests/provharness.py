@@ -62,7 +62,7 @@ class InProcEmu:
     """awsemu.Emulator plus its HTTP front end on 127.0.0.1 (free port), stopped by stop()."""
 
     def __init__(self, quotas=False):
-        self.emu = awsemu.Emulator(awsemu.arg_parser().parse_args([] if quotas else ['--no-quotas']))
+        self.emu = awsemu.Emulator(awsemu.parse_args([] if quotas else ['--no-quotas']))
         handler = type('Handler', (awsemu.Handler,), {'emu': self.emu})
         self.srv = awsemu.Server(('127.0.0.1', 0), handler)
         self.url = 'http://127.0.0.1:%d' % self.srv.server_address[1]
