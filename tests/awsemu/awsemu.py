@@ -305,6 +305,8 @@ class Emulator:
                 return 200, {'status': 'ok', 'accountId': self.account, 'region': self.region, 'port': port,
                              'accessKeyId': self.akid, 'uptimeSeconds': round(time.time() - self.started, 3),
                              'pid': os.getpid()}
+            if route == '/dataplane/provisioning' and method in ('GET', 'DELETE'):
+                return self.provisioning_control(method, q)
             if route == '/calls':
                 if method == 'GET':
                     calls = self.calls.list()
@@ -390,21 +392,22 @@ class Emulator:
                     return 200, {'now': protocols.iso8601(self.now()), 'offsetSeconds': self.clock_offset}
             if route == '/config' and method in ('GET', 'POST'):
                 return 200, self.config(data if method == 'POST' else None)
-            if route == '/dataplane/provisioning':
-                if method == 'GET':
-                    calls = self.prov_log.list()
-                    for k in ('api', 'outcome', 'template', 'clientId', 'errorCode'):
-                        if k in q:
-                            calls = [c for c in calls if str(c.get(k)) == q[k]]
-                    return 200, {'calls': calls}
-                if method == 'DELETE':
-                    self.prov_log.clear()
-                    return 200, {'cleared': True}
             if route == '/ca' and method == 'GET':
                 return 200, {'certificatePem': certs.ca_export()['certPem']}
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             return 400, {'error': 'bad request: %s' % e}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+    def provisioning_control(self, method, q):
+        """GET / DELETE /__emu/dataplane/provisioning: the fleet provisioning calls (fleetprov.py)."""
+        if method == 'DELETE':
+            self.prov_log.clear()
+            return 200, {'cleared': True}
+        calls = self.prov_log.list()
+        for k in ('api', 'outcome', 'template', 'clientId', 'errorCode'):
+            if k in q:
+                calls = [c for c in calls if str(c.get(k)) == q[k]]
+        return 200, {'calls': calls}
 
     def config(self, data):
         """GET/POST /__emu/config: emulator settings (fleet provisioning metrics ones live in the state)."""
