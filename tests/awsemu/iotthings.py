@@ -1,13 +1,12 @@
-"""AWS IoT registry beyond iot.py: thing types, thing principals (certificates attached to things), a thing's
-groups. RegisterThing (fleetprov.py) needs all three; the broker reads the principals (Connection.Thing)."""
+"""AWS IoT registry beyond iot.py: thing types and the groups of a thing (RegisterThing, fleetprov.py, needs
+both; certificates attached to things are iot.py's AttachThingPrincipal and friends)."""
 
 import uuid
 
 from errors import AwsError
 from util import page
 
-READONLY = {'DescribeThingType', 'ListThingTypes', 'ListThingPrincipals', 'ListPrincipalThings',
-            'ListThingGroupsForThing'}
+READONLY = {'DescribeThingType', 'ListThingTypes', 'ListThingGroupsForThing'}
 
 # AWS refuses DeleteThingType until the type has been deprecated for five minutes (DeleteThingType API reference).
 DELETE_AFTER_DEPRECATION_S = 300
@@ -98,58 +97,13 @@ def ListThingTypes(ctx, p):
     return {'thingTypes': [_describe(t) for t in chunk], 'nextToken': nxt}
 
 
-# ---------------------------------------------------------------- thing principals
-
-def _thing(ctx, name):
-    t = _iot(ctx)['things'].get(name)
-    if t is None:
-        raise _nf('Thing %s cannot be found.' % name)
-    return t
-
-
-def _check_principal(ctx, principal):
-    if ':cert/' not in principal:
-        raise AwsError('InvalidRequestException', 'Principal %s is not a certificate ARN' % principal, 400)
-    c = _iot(ctx)['certificates'].get(principal.rsplit('/', 1)[1])
-    if c is None or c['certificateArn'] != principal:
-        raise _nf('The certificate given in the principal does not exist.')
-
+# ---------------------------------------------------------------- principals and groups of a thing
 
 def attach(thing, cert_arn):
-    """Attaches a certificate ARN to a thing record (idempotent, as AttachThingPrincipal is)."""
+    """Attaches a certificate ARN to a thing record, as AttachThingPrincipal does (RegisterThing)."""
     principals = thing.setdefault('principals', [])
     if cert_arn not in principals:
         principals.append(cert_arn)
-
-
-def things_of(st, cert_arn):
-    """Names of the things a certificate ARN is attached to."""
-    return sorted(n for n, t in st['iot']['things'].items() if cert_arn in t.get('principals', []))
-
-
-def AttachThingPrincipal(ctx, p):
-    t = _thing(ctx, p['thingName'])
-    _check_principal(ctx, p['principal'])
-    attach(t, p['principal'])
-    return {}
-
-
-def DetachThingPrincipal(ctx, p):
-    t = _thing(ctx, p['thingName'])
-    if p['principal'] in t.get('principals', []):
-        t['principals'].remove(p['principal'])
-    return {}
-
-
-def ListThingPrincipals(ctx, p):
-    t = _thing(ctx, p['thingName'])
-    chunk, nxt = page(list(t.get('principals', [])), p.get('nextToken'), p.get('maxResults', 25))
-    return {'principals': chunk, 'nextToken': nxt}
-
-
-def ListPrincipalThings(ctx, p):
-    chunk, nxt = page(things_of(ctx.st, p['principal']), p.get('nextToken'), p.get('maxResults', 25))
-    return {'things': chunk, 'nextToken': nxt}
 
 
 def groups_of(st, thing_name):
@@ -158,7 +112,8 @@ def groups_of(st, thing_name):
 
 
 def ListThingGroupsForThing(ctx, p):
-    _thing(ctx, p['thingName'])
+    if p['thingName'] not in _iot(ctx)['things']:
+        raise _nf('Thing %s cannot be found.' % p['thingName'])
     groups = _iot(ctx)['thingGroups']
     names = groups_of(ctx.st, p['thingName'])
     chunk, nxt = page(names, p.get('nextToken'), p.get('maxResults', 25))
