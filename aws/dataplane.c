@@ -84,6 +84,17 @@ int dataplane_alpn_wanted(int port, const char *mode)
     return -1;
 }
 
+int dataplane_claim_policy_csr_only(const char *doc)
+{
+    static const char *const keys[] = {"certificates/create/", "certificates/create*", "certificates/*"};
+    if (!doc || !strstr(doc, "certificates/create-from-csr"))
+        return 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strstr(doc, keys[i]))
+            return 0;
+    return 1;
+}
+
 /* ---- MQTT 5 reason codes (OASIS MQTT 5.0, 2.4) ---- */
 
 struct reason {
@@ -210,6 +221,11 @@ static void mqtt_hint(const struct dp_names *n, const struct dp_failure *f, char
     }
 }
 
+static int access_denied(const struct aws_api_error *e)
+{
+    return code_is(e, "AccessDenied") || code_is(e, "AccessDeniedException");
+}
+
 static void register_hint(const struct dp_names *n, const struct aws_api_error *e, char *out, size_t len)
 {
     const char *tpl = or_(n->template_name, "?");
@@ -218,13 +234,15 @@ static void register_hint(const struct dp_names *n, const struct aws_api_error *
             tpl);
     else if (code_is(e, "ResourceNotFound") || code_is(e, "ResourceNotFoundException"))
         say(out, len, "provisioning template `%s` does not exist in this account and region", tpl);
-    else if (has(e, "hook") || (n->hook_arn && !has(e, "role")))
+    else if (code_is(e, "TemplateMakesNoThing"))
+        say(out, len, "template `%s` makes no AWS::IoT::Thing: a Greengrass core device needs one", tpl);
+    else if (access_denied(e) && (has(e, "hook") || (n->hook_arn && !has(e, "role"))))
         say(out, len, "the pre-provisioning hook `%s` of template `%s` refused the device: look at the hook's "
                       "answer (allowProvisioning) and its logs", or_(n->hook_arn, "?"), tpl);
-    else if (has(e, "trust") || has(e, "cannot be assumed"))
+    else if (access_denied(e) && (has(e, "trust") || has(e, "cannot be assumed")))
         say(out, len, "provisioning role `%s` of template `%s` does not trust iot.amazonaws.com",
             or_(n->provisioning_role, "?"), tpl);
-    else if (has(e, "role") || code_is(e, "AccessDenied") || code_is(e, "AccessDeniedException"))
+    else if (access_denied(e) || has(e, "provisioning role"))
         say(out, len, "provisioning role `%s` of template `%s` may not register things: attach "
                       "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration (or the actions AWS names)",
             or_(n->provisioning_role, "?"), tpl);

@@ -39,6 +39,12 @@ int dataplane_endpoint_ok(const char *host, const char *region, const char *allo
  * on port 443 where AWS needs it; "off" never. -1 for an unknown mode. */
 int dataplane_alpn_wanted(int port, const char *mode);
 
+/* 1 when an IoT policy document lets a device use only
+ * CreateCertificateFromCsr: it names the certificates/create-from-csr
+ * topics and nothing that covers certificates/create/ (the topic itself,
+ * certificates/create-star, certificates/star). */
+int dataplane_claim_policy_csr_only(const char *policy_document);
+
 /* The MQTT 5 reason code's name ("Not authorized" for 0x87), or
  * "reason 0xNN" in buf for codes without one. */
 const char *dataplane_reason_name(int code, char *buf, size_t buflen);

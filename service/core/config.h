@@ -48,6 +48,9 @@ struct fw_config {
     int iam_precreated;        /* FLEETWARDEN_IAM_ROLES: 0 "managed" (default), 1 "precreated" */
     char iam_tes_boundary[CONFIG_BOUNDARY_MAX];   /* FLEETWARDEN_IAM_TES_BOUNDARY ("" = none) */
     char iam_prov_boundary[CONFIG_BOUNDARY_MAX];  /* FLEETWARDEN_IAM_PROVISIONING_BOUNDARY ("" = none) */
+    /* The IoT data plane's ports (DescribeEndpoint gives the hosts only): */
+    int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT (default 8883; 443 goes with ALPN) */
+    int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT (default 443) */
 };
 
 typedef const char *(config_getenv_fn)(const char *name, void *ud);
