@@ -84,7 +84,9 @@ void credprovider_error(int status, const char *error_type, const char *body, si
         /* The provider sends a type only with 403; keep its message with the status. */
         json_t *doc = len ? json_loadb(body, len, 0, 0) : 0;
         const char *msg = json_string_value(json_object_get(doc, "message"));
-        awserr_set(err, status, err->code, "%s", msg && strlen(msg) < 400 ? msg : "no readable message");
+        char code[sizeof err->code];
+        memcpy(code, err->code, sizeof code);
+        awserr_set(err, status, code, "%s", msg && strlen(msg) < 400 ? msg : "no readable message");
         json_decref(doc);
     }
     snprintf(err->operation, sizeof err->operation, OP);

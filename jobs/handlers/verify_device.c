@@ -24,6 +24,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/keys.h"
+#include "service/domain/store.h"
 
 static int outage_or_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic, const char *checked)
 {
@@ -109,6 +110,16 @@ static int record_device_cert(struct verify_ctx *v)
     return verify_save_made(v);
 }
 
+/* A request AWS accepted but never answered may have made a certificate we
+ * cannot know (its key came with the lost answer): the cleanup says so. */
+static void note_unanswered(struct verify_ctx *v)
+{
+    char at[32];
+    store_format_time(store_now_ms(), at);
+    json_object_set_new(v->made, "unansweredCertificateRequest", json_string(at));
+    verify_save_made(v);
+}
+
 int verify_certificate(struct verify_ctx *v)
 {
     char client[80];
@@ -124,6 +135,8 @@ int verify_certificate(struct verify_ctx *v)
     char checked[700];
     snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the claim certificate; %s", v->data_peer,
              iotmqtt_alpn_used(v->conn)[0] ? " (ALPN " IOTMQTT_ALPN ")" : "", client, v->api);
+    if (rc && t.stage == 2)
+        note_unanswered(v);
     if (rc)
         return rc == FW_EINTERNAL || rc == FW_ECRYPTO ? rc : outage_or_fail(v, DP_STEP_CERTIFICATE,
                                                                           mqtt_kind(&v->err, t.stage), t.topic, checked);

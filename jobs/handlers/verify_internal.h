@@ -31,6 +31,7 @@ struct verify_ctx {
     char data_peer[300], cred_peer[300];
     json_t *made;                  /* what exists at AWS (journal "verify:made"), owned */
     json_t *steps;                 /* step results so far (owned) */
+    json_t *notes;                 /* what the cleanup could not know or reach, said in its step (owned) */
     char token[16];                /* this run's hex token: in the thing name and the client ids */
     /* in memory only: keys never leave this struct */
     char *claim_cert_pem, *claim_key_pem;

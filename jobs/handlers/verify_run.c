@@ -247,6 +247,12 @@ static int journal_put(struct verify_ctx *v, const char *key, json_t *o)
  * verification claim. 0 (refusals are noted in left) or an outage. */
 static int remove_made(struct verify_ctx *v, const json_t *made, json_t *done, json_t *left)
 {
+    const char *asked = json_string_value(json_object_get(made, "unansweredCertificateRequest"));
+    if (asked && !json_array_size(v->notes))
+        json_array_append_new(v->notes, json_sprintf("the certificate request sent at %s got no answer: a certificate "
+                                                     "AWS made for it stays PENDING_ACTIVATION, attached to nothing, "
+                                                     "until AWS deletes it when its ownership token expires (1 hour)",
+                                                     asked));
     int rc = verify_device_remove(v, made, done, left);
     return rc ? rc : verify_claim_remove(v, made, done, left);
 }
@@ -331,6 +337,7 @@ static int cleanup_step(struct verify_ctx *v)
         json_t *last = json_array_get(v->steps, json_array_size(v->steps) - 1);
         json_object_set(last, "removed", done);
         json_object_set(last, "left", left);
+        json_object_set(last, "notes", v->notes);
         rc = journal_put(v, "verify:cleanup", json_incref(last));
         rc = rc ? rc : journal_put(v, "verify:made", json_object());
     }
@@ -445,6 +452,7 @@ int verify_run(const struct verify_request *rq, const struct verify_journal *j, 
     v.st = rq->settings;
     v.steps = json_array();
     v.made = json_object();
+    v.notes = json_array();
     token_of(rq->run_id, v.token);
     *result = 0;
     awserr_clear(err);
@@ -455,6 +463,7 @@ int verify_run(const struct verify_request *rq, const struct verify_journal *j, 
     json_decref(v.fleet);
     json_decref(v.made);
     json_decref(v.steps);
+    json_decref(v.notes);
     return rc;
 }
 
