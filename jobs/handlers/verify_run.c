@@ -424,6 +424,8 @@ static int run_or_resume(struct verify_ctx *v, json_t **result, struct aws_api_e
         *err = keep;
     }
     rc = rc ? rc : cleanup_step(v);
+    if (!rc && v->j->progress)
+        v->j->progress(v->j->ud, DP_STEP_COUNT_, DP_STEP_COUNT_, "done");
     if (!rc)
         *result = report(v, rec);
     else if (!err->code[0])
