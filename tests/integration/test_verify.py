@@ -32,7 +32,7 @@ REGISTRATION = "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration"
 class Verify(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.env = vl.VerifyEnv()
+        cls.env = vl.VerifyEnv(env={"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1"})
         r, job = cls.env.setup_fleet({"name": FLEET, "thingGroups": ["vf-group"], "createThingGroups": True})
         assert job["state"] == "succeeded", job
         cls.env.wait_job(cls.env.fleet(FLEET)["resources"]["firstClaim"]["jobId"])
@@ -351,6 +351,65 @@ class Verify(unittest.TestCase):
         self.assertEqual(self.env.fw.request("GET", "/v1/claims/%s/bundle" % cid, token=self.env.operate).status, 200)
         gone = self.env.fw.request("POST", "/v1/fleets/%s/verify" % FLEET, token=self.env.operate, body={"claimId": cid})
         self.assertEqual(gone.status, 409, gone)
+
+    # ---- the schedule ----
+    def test_40_failed_scheduled_verification_opens_an_incident_and_fires_the_webhook(self):
+        """settings.verify.schedule makes a job schedule; a scheduled run that fails opens an incident
+        (rule verification, subject fleet:vf) and delivers the fleet's webhook, as a watch breach does;
+        a run asked for by hand that fails opens nothing."""
+        from test_watch import Receiver, SECRET, signed_by
+        hook = Receiver()
+        try:
+            r = self.req("PATCH", "/v1/fleets/" + FLEET, body={
+                "watch": {"webhook": {"url": hook.url, "secret": SECRET}},
+                "verify": {"schedule": {"everyHours": 24}, "parameters": {"ThingName": "fwverify-scheduled"}}})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["settings"]["verify"]["schedule"], {"everyHours": 24})
+            sched = self.env.redis.command("HGETALL", "fw:sched:verify." + FLEET)
+            sched = dict(zip(sched[::2], sched[1::2]))
+            self.assertEqual(sched["type"], "fleet.verify")
+            self.assertTrue(json.loads(sched["payload"])["scheduled"])
+            bad = self.req("PATCH", "/v1/fleets/" + FLEET, body={"verify": {"schedule": {"everyHours": 0}}})
+            self.assertEqual(bad.status, 400, bad)
+            self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE, "--no-enabled")
+            try:
+                by_hand = self.env.verify(FLEET)
+                self.assertEqual(by_hand["result"]["result"], "failed")
+                self.assertEqual(self.incidents(), [])
+                self.env.redis.command("ZADD", "fw:sched:due", int(time.time() * 1000) - 1000, "verify." + FLEET)
+                job = self.scheduled_job()
+            finally:
+                self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE, "--enabled")
+            self.assertEqual((job["payload"]["scheduled"], job["result"]["result"]), (True, "failed"), job)
+            incs = self.incidents()
+            self.assertEqual(len(incs), 1, incs)
+            inc = incs[0]
+            self.assertEqual((inc["rule"], inc["subject"], inc["fleet"]), ("verification", "fleet:vf", FLEET))
+            self.assertEqual(inc["finding"]["failedStep"], "registerThing")
+            self.assertIn("is disabled", inc["finding"]["hint"])
+            self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
+            headers, body = hook.got[-1]
+            self.assertTrue(signed_by(SECRET, headers, body))
+            self.assertEqual(json.loads(body)["incident"]["id"], inc["id"])
+            self.assertNothingLeft()
+            off = self.req("PATCH", "/v1/fleets/" + FLEET, body={"verify": {"schedule": None}})
+            self.assertEqual(off.status, 200, off)
+            self.assertEqual(self.env.redis.command("EXISTS", "fw:sched:verify." + FLEET), 0)
+        finally:
+            hook.stop()
+
+    def req(self, method, path, body=None):
+        return self.env.fw.request(method, path, token=self.env.admin, body=body)
+
+    def incidents(self):
+        return [i for i in self.req("GET", "/v1/incidents?fleet=" + FLEET).json["items"] if i["rule"] == "verification"]
+
+    def scheduled_job(self):
+        def find():
+            items = self.req("GET", "/v1/jobs?type=fleet.verify&limit=50").json["items"]
+            return [j for j in items if j["payload"].get("scheduled") and j["state"] in ("succeeded", "dead")]
+        harness.wait_until(find, timeout=60, what="the scheduled verification")
+        return find()[0]
 
 
 if __name__ == "__main__":
