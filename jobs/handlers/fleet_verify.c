@@ -64,6 +64,7 @@ static void alert(const char *fleet, const json_t *report, const char *job)
     snprintf(subject, sizeof subject, "fleet:%s", fleet);
     json_t *finding = verify_last(report, job, "");
     json_object_del(finding, "at");
+    json_object_set_new(finding, "rule", json_string("verification"));
     json_object_set(finding, "steps", json_object_get(report, "steps"));
     int created = 0;
     if (watch_eval_alert(fleet, subject, "verification", finding, store_now_ms(), id, &created))
