@@ -301,6 +301,26 @@ static void test_iam_settings(void **state)
     }
 }
 
+/* The IoT data plane's ports (issue 15): AWS's by default, any port for the emulator, nothing else. */
+static void test_iot_ports(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_WORKERS", "4", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 8883);
+    assert_int_equal(c.iot_credentials_port, 443);
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", "443", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 443);
+    assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "2443", &c, err), 0);
+    assert_int_equal(c.iot_credentials_port, 2443);
+    static const char *const bad[] = {"0", "65536", "88x", "-1"}; /* "" is unset, as for every variable */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_IOT_MQTT_PORT"));
+    }
+}
+
 static void test_trusted_proxies(void **state)
 {
     (void)state;
@@ -332,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
         cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_iot_ports),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
