@@ -41,6 +41,8 @@ struct fw_config {
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+    int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT: the data endpoint's MQTT port in device configs (AWS: 8883) */
+    int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT: the credentials endpoint's port (AWS: 443) */
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
     struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
     int ntrusted_proxies;
@@ -48,9 +50,6 @@ struct fw_config {
     int iam_precreated;        /* FLEETWARDEN_IAM_ROLES: 0 "managed" (default), 1 "precreated" */
     char iam_tes_boundary[CONFIG_BOUNDARY_MAX];   /* FLEETWARDEN_IAM_TES_BOUNDARY ("" = none) */
     char iam_prov_boundary[CONFIG_BOUNDARY_MAX];  /* FLEETWARDEN_IAM_PROVISIONING_BOUNDARY ("" = none) */
-    /* The IoT data plane's ports (DescribeEndpoint gives the hosts only): */
-    int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT (default 8883; 443 goes with ALPN) */
-    int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT (default 443) */
 };
 
 typedef const char *(config_getenv_fn)(const char *name, void *ud);
