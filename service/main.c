@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws/check.h"
 #include "jobs/handlers/register.h"
@@ -43,7 +44,7 @@ static const char s_usage[] =
     "\n"
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
-    "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_URL      redis://[[user]:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
@@ -131,6 +132,25 @@ static int load_kek(const struct fw_service *svc)
     return 0;
 }
 
+/* Wrong Redis credentials (or a database the user may not select) are a configuration error:
+ * exit 2 at start-up rather than a process that answers 503 for ever. An unreachable Redis is
+ * not: it may be starting too, and the API answers 503 until it is there. */
+static int check_redis_credentials(void)
+{
+    char why[320];
+    int rc = store_conn_check(why, sizeof why);
+    if (rc == FW_EUNAUTH) {
+        fprintf(stderr, "fleetwarden: FLEETWARDEN_REDIS_URL: %s\n", why);
+        return 2;
+    }
+    if (rc) {
+        char f[400];
+        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
+        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+    }
+    return 0;
+}
+
 /* Workers and the scheduler/reaper (safe in every process: ticks and
  * reaper runs are claimed atomically in Redis). */
 static int start_jobs(struct fw_service *svc)
@@ -157,6 +177,8 @@ static int cmd_serve(int argc, char **argv, int api)
     int rc = load_config(&svc);
     if (!rc)
         rc = load_kek(&svc);
+    if (!rc)
+        rc = check_redis_credentials();
     if (rc)
         return rc;
     if (handlers_register_all()) {
@@ -241,8 +263,8 @@ static int cmd_token(int argc, char **argv)
     auth_token_hash(secret, hash);
     rc = store_token_create(hash, &t);
     if (rc) {
-        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", svc.cfg.redis_url,
-                rc == FW_EUNAVAILABLE ? store_conn_last_error() : fw_strerror(rc));
+        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s:%d): %s\n", svc.cfg.redis_host,
+                svc.cfg.redis_port, rc == FW_EUNAVAILABLE ? store_conn_last_error() : fw_strerror(rc));
         xwipe(secret, sizeof secret);
         return 1;
     }
@@ -263,10 +285,12 @@ static int cmd_check(void)
     printf("configuration: ok (listen %s:%d, redis %s:%d/%d, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, svc.cfg.redis_host, svc.cfg.redis_port, svc.cfg.redis_db, svc.cfg.prefix,
            svc.cfg.workers);
-    char why[200];
+    char why[320];
     int bad = 0;
-    if (store_ping(why, sizeof why)) {
-        printf("redis: FAILED: %s\n", why);
+    if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {
+        /* red on a terminal: the line an operator must not miss */
+        int tty = isatty(STDOUT_FILENO);
+        printf("%sredis: FAILED: %s%s\n", tty ? "\033[31m" : "", why, tty ? "\033[0m" : "");
         bad = 1;
     } else {
         printf("redis: ok\n");

@@ -85,10 +85,11 @@ def stop_pid(proc, sig=signal.SIGTERM, timeout=15.0):
 class Redis:
     """A redis-server of our own on a free port, in a temporary directory."""
 
-    def __init__(self, appendonly=False, workdir=None):
+    def __init__(self, appendonly=False, workdir=None, extra_args=()):
         self.port = free_port()
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-redis-")
         self.appendonly = appendonly
+        self.extra_args = list(extra_args)   # e.g. --tls-port ... (tests/integration/redisprod_lib.py)
         self.proc = None
 
     @property
@@ -99,7 +100,7 @@ class Redis:
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "always" if self.appendonly else "everysec",
-                "--protected-mode", "yes", "--daemonize", "no"]
+                "--protected-mode", "yes", "--daemonize", "no", *self.extra_args]
         self.log = open(os.path.join(self.dir, "redis.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self.ping, what=f"redis on {self.port}")
