@@ -4,6 +4,7 @@
 #
 #   bash deploy/container/build-image.sh            the runtime image  -> localhost/fleetwarden:<hash>
 #   bash deploy/container/build-image.sh awsemu     the AWS emulator   -> localhost/fleetwarden-awsemu:<hash>
+#   bash deploy/container/build-image.sh stunnel    the TLS tunnel to Redis -> localhost/fleetwarden-stunnel:<hash>
 #
 # 1. Base image localhost/debian:bookworm, made once per machine:
 #      debootstrap --variant=minbase bookworm DIR $FW_DEBIAN_MIRROR; tar -C DIR -c . | podman import -
@@ -20,7 +21,8 @@
 set -euo pipefail
 TARGET=${1:-runtime}
 case "$TARGET" in runtime) NAME=localhost/fleetwarden ;; awsemu) NAME=localhost/fleetwarden-awsemu ;;
-  *) echo "usage: build-image.sh [runtime|awsemu]" >&2; exit 2 ;; esac
+  stunnel) NAME=localhost/fleetwarden-stunnel ;;
+  *) echo "usage: build-image.sh [runtime|awsemu|stunnel]" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=podman.sh
@@ -57,7 +59,7 @@ grep -qx ok "$STATE/redoc.stamp" || step "WARNING: no Redoc bundle; the image's 
 ctx=$(mktemp -d "$STATE/context.XXXXXX")
 trap 'rm -rf "$ctx"' EXIT
 (cd "$ROOT" && tar -c --exclude=__pycache__ --exclude='*.pyc' meson.build meson_options.txt service aws jobs \
-   routes openapi tests/awsemu deploy/Dockerfile deploy/container/redoc) | tar -C "$ctx" -x
+   routes openapi tests/awsemu deploy/Dockerfile deploy/container/redoc deploy/stunnel) | tar -C "$ctx" -x
 base_id=$(fw_podman image inspect --format '{{.Id}}' "$BASE")
 hash=$( (echo "$TARGET $base_id"; cd "$ctx" && tar -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner .) |
   sha256sum | cut -c1-16)
