@@ -123,7 +123,8 @@ def run_here(tests, json_path):
         unittest.TestSuite(tests))
     failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
     skipped = len(res.skipped)
-    passed = res.testsRun - failed - skipped
+    # A class whose setUpClass skipped or failed counts one skip or failure and ran no test.
+    passed = max(0, res.testsRun - failed - skipped)
     skips = [(t.id(), reason) for t, reason in res.skipped]
     write_counts(json_path, passed, failed, skipped, skips)
     print_skips(skips)
