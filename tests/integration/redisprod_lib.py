@@ -139,3 +139,77 @@ class UrlRedis:
 
     def __init__(self, url):
         self.url = url
+
+
+class Endpoint:
+    """A TCP endpoint in front of Redis that can be re-pointed, as ElastiCache's primary endpoint
+    is during a failover: point() moves it to another server and drops every connection made
+    through it (clients see a closed connection and reconnect, now to the new server)."""
+
+    def __init__(self, target_port):
+        import socket
+        import threading
+        self.target = target_port
+        self.lock = threading.Lock()
+        self.conns = set()
+        self.srv = socket.create_server(("127.0.0.1", harness.free_port()))
+        self.port = self.srv.getsockname()[1]
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while not self.closing:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                with self.lock:
+                    up = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                    up.settimeout(None)
+                    self.conns.update((c, up))
+            except OSError:
+                c.close()
+                continue
+            for a, b in ((c, up), (up, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, a, b):
+        import socket
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        with self.lock:
+            self.conns.discard(a)
+            self.conns.discard(b)
+
+    def point(self, target_port, drop=True):
+        """drop=False: only new connections go to target_port; those made before stay with the
+        old server (a client that keeps its connection across the DNS change)."""
+        import socket
+        with self.lock:
+            self.target = target_port
+            old, self.conns = (list(self.conns), set()) if drop else ([], self.conns)
+        for s in old:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.closing = True
+        self.srv.close()
+        self.point(self.target)
