@@ -5,6 +5,7 @@
 #   bash deploy/container/build-image.sh            the runtime image  -> localhost/fleetwarden:<hash>
 #   bash deploy/container/build-image.sh awsemu     the AWS emulator   -> localhost/fleetwarden-awsemu:<hash>
 #   bash deploy/container/build-image.sh stunnel    the TLS tunnel to Redis -> localhost/fleetwarden-stunnel:<hash>
+#   bash deploy/container/build-image.sh redis      Redis from Debian (compose here) -> localhost/fleetwarden-redis:<hash>
 #
 # 1. Base image localhost/debian:bookworm, made once per machine:
 #      debootstrap --variant=minbase bookworm DIR $FW_DEBIAN_MIRROR; tar -C DIR -c . | podman import -
@@ -22,7 +23,8 @@ set -euo pipefail
 TARGET=${1:-runtime}
 case "$TARGET" in runtime) NAME=localhost/fleetwarden ;; awsemu) NAME=localhost/fleetwarden-awsemu ;;
   stunnel) NAME=localhost/fleetwarden-stunnel ;;
-  *) echo "usage: build-image.sh [runtime|awsemu|stunnel]" >&2; exit 2 ;; esac
+  redis) NAME=localhost/fleetwarden-redis ;;
+  *) echo "usage: build-image.sh [runtime|awsemu|stunnel|redis]" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=podman.sh
