@@ -133,6 +133,7 @@ class ComposeCase(unittest.TestCase):
             cls.compose("down", "-t", "5", check=False)
             for v in ("redis-data", "awsemu-data"):
                 ctr.podman("volume", "rm", "-f", "%s_%s" % (cls.project, v), check=False)
+            ctr.podman("network", "rm", "-f", cls.project + "_default", check=False)   # 1.0.3 leaves it
 
     def tearDown(self):
         new = self.fw.take_openapi_mismatches()
