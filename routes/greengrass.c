@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 #define GG_YAML_MAX 16384
 

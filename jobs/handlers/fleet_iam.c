@@ -14,8 +14,8 @@
 
 #include "aws/iam.h"
 #include "fleet_run.h"
-#include "policies.h"
-#include "service/err.h"
+#include "service/domain/policies.h"
+#include "service/core/err.h"
 
 #define IAM_MAX_VERSIONS 5
 

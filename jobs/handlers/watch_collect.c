@@ -23,9 +23,9 @@
 #include <string.h>
 
 #include "awsctx.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/domain/store_fleet.h"
 
 #define CLAIM_PAGE 500
 

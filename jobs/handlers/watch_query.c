@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_KEYS, WATCH_M_CSR};
 static const char *const s_dim_names[] = {WATCH_D_CLAIM, WATCH_D_TEMPLATE, 0, 0};

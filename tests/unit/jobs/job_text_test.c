@@ -14,7 +14,7 @@
 
 #include "jobs/job.h"
 #include "jobs/job_text.h"
-#include "service/json_out.h"
+#include "service/core/json_out.h"
 
 static unsigned long s_seed = 88172645463325252UL;
 

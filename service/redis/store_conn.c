@@ -1,0 +1,303 @@
+/*
+ * store_conn.c - thread-local hiredis connections with reconnect backoff.
+ *
+ * Each thread keeps its context in a pthread key so the context is freed
+ * when the thread exits (MHD creates a thread per connection). A failed
+ * connect sets a per-thread "not before" time: while Redis is down, callers
+ * fail fast instead of waiting for a connect timeout on every request.
+ * Backoff doubles from 50 ms to 2 s and resets on success.
+ *
+ * Failover (ElastiCache, Sentinel, a replica promoted by hand): the old primary
+ * turns replica and answers writes with READONLY, or the node says LOADING or
+ * MASTERDOWN, while the endpoint moves to the new primary. Every reply on a
+ * thread's context passes through mark_stale() (hiredis's reply-object hooks,
+ * so the many call sites in service/ and jobs/ need no change): such an error
+ * marks the context stale, the command fails as "unavailable" (503 at the
+ * API, a retry for a job) and the next store_conn_get() connects afresh.
+ */
+#include "service/redis/store_conn.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+
+struct conn_slot {
+    redisContext *ctx;
+    int stale;               /* a reply said this node cannot take our commands now */
+    long long retry_at_ms;   /* no connect attempt before this time */
+    int backoff_ms;          /* next backoff step */
+    char err[320];           /* why the last connect failed */
+};
+
+static struct fw_config s_cfg;          /* written once in store_conn_configure */
+static redisReplyObjectFunctions s_fns; /* hiredis's defaults with createString wrapped */
+static const redisReplyObjectFunctions *s_default_fns;
+static pthread_once_t s_fns_once = PTHREAD_ONCE_INIT;
+static pthread_key_t s_key;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void slot_free(void *p)
+{
+    struct conn_slot *s = p;
+    if (s && s->ctx)
+        redisFree(s->ctx);
+    free(s);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&s_key, slot_free);
+}
+
+static struct conn_slot *slot(void)
+{
+    pthread_once(&s_once, make_key);
+    struct conn_slot *s = pthread_getspecific(s_key);
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        s->backoff_ms = 50;
+        pthread_setspecific(s_key, s);
+    }
+    return s;
+}
+
+void store_conn_configure(const struct fw_config *cfg)
+{
+    s_cfg = *cfg;
+    pthread_once(&s_once, make_key);
+}
+
+const char *store_prefix(void)
+{
+    return s_cfg.prefix;
+}
+
+/* Error replies that mean "this node is not a primary that can serve you now". */
+static int failover_error(const char *str, size_t len)
+{
+    static const char *const codes[] = {"READONLY ", "LOADING ", "MASTERDOWN ", "NOREPLICAS "};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        size_t n = strlen(codes[i]);
+        if (len >= n && !memcmp(str, codes[i], n))
+            return 1;
+    }
+    return 0;
+}
+
+static void *mark_stale(const redisReadTask *task, char *str, size_t len)
+{
+    if (task->type == REDIS_REPLY_ERROR && task->privdata && failover_error(str, len))
+        *(int *)task->privdata = 1;
+    return s_default_fns->createString(task, str, len);
+}
+
+static void init_fns(void)
+{
+    redisReader *r = redisReaderCreate();
+    s_default_fns = r->fn;
+    s_fns = *r->fn;
+    s_fns.createString = mark_stale;
+    redisReaderFree(r);
+}
+
+/* Watches c's replies for failover errors, flagging *stale. */
+static void watch_failover(redisContext *c, int *stale)
+{
+    pthread_once(&s_fns_once, init_fns);
+    c->reader->fn = &s_fns;
+    c->reader->privdata = stale;
+    *stale = 0;
+}
+
+/* AUTH [user] password and SELECT on a fresh context; 0, or FW_EUNAUTH (credentials or database
+ * refused: a configuration error) or FW_EUNAVAILABLE with err filled. Redis's own error text is
+ * quoted (it never holds the password). */
+static int prepare(redisContext *c, char *err, size_t errlen)
+{
+    redisReply *r = 0;
+    if (s_cfg.redis_user[0])
+        r = redisCommand(c, "AUTH %s %s", s_cfg.redis_user, s_cfg.redis_password);
+    else if (s_cfg.redis_password[0])
+        r = redisCommand(c, "AUTH %s", s_cfg.redis_password);
+    if ((s_cfg.redis_user[0] || s_cfg.redis_password[0]) && (!r || r->type == REDIS_REPLY_ERROR)) {
+        snprintf(err, errlen, "redis %.64s:%d refused AUTH%s%.64s: %.120s", s_cfg.redis_host, s_cfg.redis_port,
+                 s_cfg.redis_user[0] ? " as user " : "", s_cfg.redis_user, r ? r->str : c->errstr);
+        if (r)
+            freeReplyObject(r);
+        return r ? FW_EUNAUTH : FW_EUNAVAILABLE;
+    }
+    if (r)
+        freeReplyObject(r);
+    if (s_cfg.redis_db) {
+        r = redisCommand(c, "SELECT %d", s_cfg.redis_db);
+        int rc = !r ? FW_EUNAVAILABLE : r->type == REDIS_REPLY_ERROR ? FW_EUNAUTH : 0;
+        if (rc)
+            snprintf(err, errlen, "redis SELECT %d failed: %.120s", s_cfg.redis_db, r ? r->str : c->errstr);
+        if (r)
+            freeReplyObject(r);
+        return rc;
+    }
+    return 0;
+}
+
+/* A connected, authenticated context, or NULL with err filled and *rc FW_EUNAVAILABLE or
+ * FW_EUNAUTH. */
+static redisContext *connect_new(int timeout_ms, char *err, size_t errlen, int *rc)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(s_cfg.redis_host, s_cfg.redis_port, tv);
+    *rc = FW_EUNAVAILABLE;
+    if (!c) {
+        snprintf(err, errlen, "cannot allocate redis context");
+        return 0;
+    }
+    if (c->err) {
+        snprintf(err, errlen, "redis %s:%d: %s", s_cfg.redis_host, s_cfg.redis_port, c->errstr);
+        redisFree(c);
+        return 0;
+    }
+    /* Commands get a timeout too, so a hung Redis cannot pin a thread. */
+    struct timeval cmd = {5, 0};
+    redisSetTimeout(c, cmd);
+    *rc = prepare(c, err, errlen);
+    if (*rc) {
+        redisFree(c);
+        return 0;
+    }
+    return c;
+}
+
+int store_conn_check(char *why, size_t whylen)
+{
+    int rc;
+    redisContext *c = connect_new(2000, why, whylen, &rc);
+    if (!c)
+        return rc;
+    redisFree(c);
+    why[0] = '\0';
+    return 0;
+}
+
+struct redisContext *store_conn_get(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx && s->stale) {
+        log_fields(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting", 0);
+        store_conn_broken();
+    }
+    if (s->ctx)
+        return s->ctx;
+    long long now = now_ms();
+    if (now < s->retry_at_ms)
+        return 0;
+    int rc;
+    s->ctx = connect_new(1000, s->err, sizeof s->err, &rc);
+    if (s->ctx)
+        watch_failover(s->ctx, &s->stale);
+    if (!s->ctx) {
+        s->retry_at_ms = now + s->backoff_ms;
+        s->backoff_ms = s->backoff_ms * 2 > 2000 ? 2000 : s->backoff_ms * 2;
+        return 0;
+    }
+    s->err[0] = '\0';
+    s->backoff_ms = 50;
+    s->retry_at_ms = 0;
+    return s->ctx;
+}
+
+void store_conn_broken(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx) {
+        snprintf(s->err, sizeof s->err, "redis: %s", s->ctx->errstr[0] ? s->ctx->errstr
+                                                     : s->stale ? "node is not a writable primary (failover)"
+                                                                : "connection lost");
+        redisFree(s->ctx);
+        s->ctx = 0;
+    }
+}
+
+void store_conn_close(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx)
+        redisFree(s->ctx);
+    s->ctx = 0;
+}
+
+const char *store_conn_last_error(void)
+{
+    return slot()->err;
+}
+
+struct redisContext *store_conn_open(int timeout_ms)
+{
+    char err[320];
+    int rc;
+    redisContext *c = connect_new(timeout_ms, err, sizeof err, &rc);
+    if (!c)
+        log_fields(LOG_WARN, "redis connect failed", 0);
+    return c;
+}
+
+void store_conn_free(struct redisContext *c)
+{
+    if (c)
+        redisFree(c);
+}
+
+/* Checks a reply: NULL (I/O error) drops the connection; an error reply is
+ * FW_EREDIS. Returns r, or NULL with *rc set. */
+static redisReply *checked(int *rc, redisReply *r)
+{
+    if (!r) {
+        store_conn_broken();
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        *rc = slot()->stale ? FW_EUNAVAILABLE : FW_EREDIS;
+        return 0;
+    }
+    *rc = 0;
+    return r;
+}
+
+struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    return checked(rc, redisCommandArgv(c, argc, argv, lens));
+}
+
+struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    return checked(rc, r);
+}
