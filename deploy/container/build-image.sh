@@ -77,5 +77,9 @@ else
   step "built in $((SECONDS - t1)) s (log: $STATE/build-$TARGET.log)"
 fi
 fw_podman tag "$IMAGE" "$NAME:latest"
+# Drop the tags of earlier trees (their layers stay while podman's build cache uses them).
+for old in $(fw_podman images --format '{{.Repository}}:{{.Tag}}' "$NAME" | grep -v -e ":latest$" -e ":$hash$"); do
+  fw_podman untag "$old" "$old" 2>/dev/null || true
+done
 step "done in $((SECONDS - t0)) s"
 echo "$IMAGE"
