@@ -110,6 +110,25 @@ class RedisTlsAcl(unittest.TestCase):
             cmd("DEL", "fw:probe")
         self.redis.command("ACL", "LOG", "RESET")
 
+    def test_acl_rules_cover_every_command_in_the_code(self):
+        """A command added to the C code or a Lua script without its ACL rule would fail with
+        NOPERM in production only: the rules must name every command the sources send."""
+        import glob
+        import re
+        allowed = {w[1:].split("|")[0].upper() for w in rp.acl_rules() if w.startswith("+")}
+        sent = set()
+        for path in glob.glob(os.path.join(harness.ROOT, "**", "*.[ch]"), recursive=True) + \
+                glob.glob(os.path.join(harness.ROOT, "**", "*.lua"), recursive=True):
+            if "/tests/" in path or "/build" in path:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            sent |= {m.upper() for m in re.findall(r"redis\.p?call\(\s*'([A-Za-z]+)'", text)}
+            sent |= set(re.findall(r'(?:redis\w*Command\w*|store_conn_cmd|append)\(\s*[&\w>.-]+\s*,\s*"([A-Z]+)[ "]',
+                                   text))
+        self.assertGreater(len(sent), 25)
+        self.assertEqual(sorted(sent - allowed - {"AUTH"}), [], "add them to deploy/redis/acl-rules.txt")
+
     def refused(self, cert_sans, pki):
         cert, key = pki.server("bad-%d" % len(self.others), cert_sans)
         bad = rp.tls_redis(self.pki.ca_file, cert, key).start()
