@@ -92,6 +92,24 @@ class ClaimsEnv:
     def stop(self):
         harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
+    def stop_checked(self):
+        """stop(), after checking that no log line holds a private key or a token."""
+        try:
+            hits = find_secrets(self.all_logs())
+            if hits:
+                raise AssertionError("secrets in logs: %s" % hits[:5])
+        finally:
+            self.stop()
+
+    @classmethod
+    def over(cls, fw, token, emu=None):
+        """The HTTP helpers (req, wait_job, make_fleet, wait_claim...) over a fleetwarden this
+        class did not start (a container's port), with one token for every scope."""
+        e = cls.__new__(cls)
+        e.fw, e.emu = fw, emu
+        e.admin = e.operate = e.read = token
+        return e
+
     # ---- HTTP helpers ----
     def req(self, method, path, body=None, token=None, **kw):
         return self.fw.request(method, path, token=token or self.operate, body=body, **kw)

@@ -136,13 +136,10 @@ class ComposeCase(unittest.TestCase):
             ctr.podman("network", "rm", "-f", cls.project + "_default", check=False)   # 1.0.3 leaves it
 
     def tearDown(self):
-        new = self.fw.take_openapi_mismatches()
-        if new:
-            self.fail(harness.openapi_mismatch_report(new))
+        harness.assert_spec_followed(self, self.fw)
 
     def test_z_fleet_claim_bundle_then_sigterm(self):
-        e = cl.ClaimsEnv.__new__(cl.ClaimsEnv)
-        e.fw, e.admin, e.operate, e.read = self.fw, self.admin, self.admin, self.admin
+        e = cl.ClaimsEnv.over(self.fw, self.admin)
         e.make_fleet("compose")
         r = e.req("POST", "/v1/fleets/compose/claims", body={})
         self.assertEqual(r.status, 202, r)

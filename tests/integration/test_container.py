@@ -97,16 +97,11 @@ class ContainerImage(unittest.TestCase):
             cls.redis.stop()
 
     def tearDown(self):
-        new = self.fw.take_openapi_mismatches()
-        if new:
-            self.fail(harness.openapi_mismatch_report(new))
+        harness.assert_spec_followed(self, self.fw)
 
     def env(self):
         """claims_lib's HTTP helpers over the serve container."""
-        e = cl.ClaimsEnv.__new__(cl.ClaimsEnv)
-        e.fw, e.emu = self.fw, self.emu
-        e.admin = e.operate = e.read = self.admin
-        return e
+        return cl.ClaimsEnv.over(self.fw, self.admin, self.emu)
 
     def test_a_fleet_claim_and_bundle_through_the_containers(self):
         e = self.env()

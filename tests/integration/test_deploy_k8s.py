@@ -38,6 +38,15 @@ def manifest_docs():
     return docs
 
 
+def schemas_missing():
+    """Why the schema check cannot run here, or None."""
+    if not shutil.which("node"):
+        return "node is not installed (Debian: nodejs)"
+    if not os.path.isdir(os.path.join(TOOLS, "node_modules", "kubernetes-models")):
+        return "kubernetes-models is not installed: bash tests/tools/install-npm-tools.sh"
+    return None
+
+
 def validate(docs):
     r = subprocess.run(["node", VALIDATE], input=json.dumps(docs), capture_output=True, text=True, timeout=120)
     if r.returncode == 2:
@@ -50,10 +59,9 @@ class KubernetesSchemas(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if not shutil.which("node"):
-            raise unittest.SkipTest("node is not installed (Debian: nodejs)")
-        if not os.path.isdir(os.path.join(TOOLS, "node_modules", "kubernetes-models")):
-            raise unittest.SkipTest("kubernetes-models is not installed: bash tests/tools/install-npm-tools.sh")
+        why = schemas_missing()
+        if why:
+            raise unittest.SkipTest(why)
         cls.docs = manifest_docs()
 
     def test_every_manifest_matches_the_kubernetes_api_schemas(self):
@@ -114,8 +122,9 @@ class Kustomize(unittest.TestCase):
                 self.assertEqual(d["metadata"].get("namespace"), self.kust["namespace"], d["metadata"]["name"])
 
     def test_render_matches_the_schemas(self):
-        if not os.path.isdir(os.path.join(TOOLS, "node_modules", "kubernetes-models")) or not shutil.which("node"):
-            self.skipTest("kubernetes-models is not installed: bash tests/tools/install-npm-tools.sh")
+        why = schemas_missing()
+        if why:
+            self.skipTest(why)
         results, code = validate(self.rendered)
         self.assertEqual([r for r in results if r["error"]], [])
         self.assertEqual(code, 0)

@@ -386,6 +386,13 @@ def stop_stack(fw, workers, emu, redis):
         raise AssertionError("fleetwarden exited with %s" % bad)
 
 
+def assert_spec_followed(test, fw):
+    """Fails test when fw's responses since the last call did not match openapi/openapi.yaml."""
+    new = fw.take_openapi_mismatches()
+    if new:
+        test.fail(openapi_mismatch_report(new))
+
+
 class ServiceTestCase(unittest.TestCase):
     """One Redis and one fleetwarden per test class, plus an admin token."""
 
@@ -399,9 +406,7 @@ class ServiceTestCase(unittest.TestCase):
         cls.admin = cls.fw.token("admin", "admin")
 
     def tearDown(self):
-        new = self.fw.take_openapi_mismatches()
-        if new:
-            self.fail(openapi_mismatch_report(new))
+        assert_spec_followed(self, self.fw)
 
     @classmethod
     def tearDownClass(cls):
