@@ -109,7 +109,7 @@ class ContainerImage(unittest.TestCase):
         e.make_fleet("ctr")
         r = e.req("POST", "/v1/fleets/ctr/claims", body={})
         self.assertEqual(r.status, 202, r)
-        c = e.wait_claim(r.json["claim"]["id"], ["active"])
+        c = e.wait_claim(r.json["claim"]["id"], ["active"], tolerate_503=True)
         b = e.req("GET", "/v1/claims/%s/bundle" % c["id"])
         self.assertEqual(b.status, 200, b)
         self.assertEqual(cl.key_spki(b.json["privateKeyPem"]), cl.cert_spki(b.json["certificatePem"]))
