@@ -45,15 +45,18 @@ class ComposeCase(unittest.TestCase):
         images = {t: ctr.build(t)[0] for t in ("runtime", "awsemu", "redis", "stunnel")}
         cls.dir = tempfile.mkdtemp(prefix="fw-compose-")
         os.chmod(cls.dir, 0o755)
-        kek = os.path.join(cls.dir, "kek")
-        with open(kek, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(kek, 0o644)
+        kek, pw = os.path.join(cls.dir, "kek"), os.path.join(cls.dir, "redis_password")
+        cls.password = os.urandom(12).hex()      # Redis's requirepass, or the ACL user's (TLS)
+        for path, text in ((kek, os.urandom(32).hex()), (pw, cls.password)):
+            with open(path, "w") as f:
+                f.write(text + "\n")
+            os.chmod(path, 0o644)     # read inside by uid 10001 and Redis's entrypoint; the directory is ours
         cls.port = harness.free_port()
         cls.project = "fwc%d" % cls.port
         cls.env = dict(ctr.ENV, FLEETWARDEN_IMAGE=images["runtime"], AWSEMU_IMAGE=images["awsemu"],
                        REDIS_IMAGE=images["redis"], STUNNEL_IMAGE=images["stunnel"],
-                       FLEETWARDEN_PORT=str(cls.port), FLEETWARDEN_KEK_SECRET=kek)
+                       FLEETWARDEN_PORT=str(cls.port), FLEETWARDEN_KEK_SECRET=kek,
+                       FLEETWARDEN_REDIS_PASSWORD_SECRET=pw)
         cls.files = [COMPOSE]
         services = list(SERVICES)
         if cls.overlay:
@@ -82,9 +85,7 @@ class ComposeCase(unittest.TestCase):
         cert, key = pki.server("redis", ["redis-tls"])
         for p in (pki.ca_file, cert, key):
             os.chmod(p, 0o644)       # read by the containers' own users; the directory is ours
-        cls.password = "compose-pw-7"
-        cls.env.update(REDIS_TLS_ENDPOINT="redis-tls:6379", FLEETWARDEN_REDIS_USER="fleetwarden",
-                       FLEETWARDEN_REDIS_PASSWORD=cls.password)
+        cls.env.update(REDIS_TLS_ENDPOINT="redis-tls:6379", FLEETWARDEN_REDIS_USER="fleetwarden")
         user = ["fleetwarden", "on", ">" + cls.password] + rp.acl_rules()
         path = os.path.join(cls.dir, "tls-override.yml")
         import yaml
