@@ -57,7 +57,7 @@ class ComposeCase(unittest.TestCase):
                        REDIS_IMAGE=images["redis"], STUNNEL_IMAGE=images["stunnel"],
                        FLEETWARDEN_PORT=str(cls.port), FLEETWARDEN_KEK_SECRET=kek,
                        FLEETWARDEN_REDIS_PASSWORD_SECRET=pw)
-        cls.files = [COMPOSE]
+        cls.files = [cls.without_ulimits()]
         services = list(SERVICES)
         if cls.overlay:
             cls.files += [ELASTICACHE, cls.tls_override()]
@@ -71,11 +71,46 @@ class ComposeCase(unittest.TestCase):
                                    what="the api-local service's /readyz")
             except AssertionError as e:
                 raise AssertionError("%s; logs:\n%s" % (e, cls.logs(services)))
+            cls.seed_boundaries()
             cls.admin = ctr.podman("exec", cls.container("api-local"), "fleetwarden", "token", "create",
                                    "--scope", "admin", "--name", "compose").stdout.strip()
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def seed_boundaries(cls):
+        """The permissions boundaries an administrator creates once per account (deploy/iam), in
+        the awsemu container's account, as harness.Emulator does for the host's emulator."""
+        import json
+        docs = {name: harness.iam_document(f) for name, f in harness.BOUNDARIES.items()}
+        script = ("import json, sys, botocore.session\n"
+                  "iam = botocore.session.get_session().create_client('iam', region_name='us-east-1', "
+                  "endpoint_url='http://127.0.0.1:4566', aws_access_key_id=%r, aws_secret_access_key=%r)\n"
+                  "for n, d in json.load(sys.stdin).items():\n"
+                  "    iam.create_policy(PolicyName=n, PolicyDocument=d)\n" % (harness.EMU_AKID, harness.EMU_SECRET))
+        r = subprocess.run(ctr.PODMAN + ["exec", "-i", cls.container("awsemu"), "python3", "-c", script],
+                           env=ctr.ENV, input=json.dumps(docs), capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError("seeding the boundaries failed: %s" % r.stderr[-1500:])
+
+    @classmethod
+    def without_ulimits(cls):
+        """deploy/docker-compose.yml less its `ulimits` (core: 0): podman cannot set rlimits in
+        this sandbox (runc: "error setting rlimit type 6/7: operation not permitted", even at the
+        current limits), and a `--ulimit` makes it set them all. Everything else is the file as it
+        is; fleetwarden turns its own core dumps off anyway (service/main.c)."""
+        import yaml
+        with open(COMPOSE) as f:
+            doc = yaml.safe_load(f)        # anchors and merges expanded
+        for svc in doc["services"].values():
+            svc.pop("ulimits", None)
+        for k in [k for k in doc if k.startswith("x-")]:
+            del doc[k]
+        path = os.path.join(cls.dir, "docker-compose.yml")
+        with open(path, "w") as f:
+            yaml.safe_dump(doc, f, sort_keys=False)
+        return path
 
     @classmethod
     def tls_override(cls):
@@ -111,7 +146,7 @@ class ComposeCase(unittest.TestCase):
         for f in cls.files:
             cmd += ["-f", f]
         r = subprocess.run(cmd + list(args), env=cls.env, capture_output=True, text=True, timeout=timeout,
-                           cwd=os.path.dirname(COMPOSE))
+                           cwd=cls.dir)
         if check and r.returncode != 0:
             raise AssertionError("podman-compose %s: exit %d\n%s" % (args[0], r.returncode, (r.stdout + r.stderr)[-3000:]))
         return r
