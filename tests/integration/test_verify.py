@@ -33,10 +33,7 @@ class Verify(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = vl.VerifyEnv(env={"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1"})
-        r, job = cls.env.setup_fleet({"name": FLEET, "thingGroups": ["vf-group"], "createThingGroups": True})
-        assert job["state"] == "succeeded", job
-        cls.env.wait_job(cls.env.fleet(FLEET)["resources"]["firstClaim"]["jobId"])
-        cls.own_certs = cls.env.claim_certs(FLEET)
+        cls.own_certs = cls.env.ready_fleet(FLEET)
         cls.hook = vl.HookServer()
         cls.hook.register(cls.env.emu)
 

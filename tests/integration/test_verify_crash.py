@@ -25,10 +25,7 @@ class KillDuringVerification(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = vl.VerifyEnv(workers=1, env={"FLEETWARDEN_JOB_LEASE_MS": "1500", "FLEETWARDEN_REAPER_MS": "300"})
-        r, job = cls.env.setup_fleet({"name": FLEET, "thingGroups": ["vcrash-group"], "createThingGroups": True})
-        assert job["state"] == "succeeded", job
-        cls.env.wait_job(cls.env.fleet(FLEET)["resources"]["firstClaim"]["jobId"])
-        cls.own_certs = cls.env.claim_certs(FLEET)
+        cls.own_certs = cls.env.ready_fleet(FLEET)
         cls.hook = vl.HookServer()
         cls.hook.register(cls.env.emu)
 

@@ -77,6 +77,14 @@ class VerifyEnv(fl.FleetEnv):
     def stop(self):
         harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
+    def ready_fleet(self, name):
+        """Sets the fleet up (one thing group) and waits for its first claim; returns the certificate
+        ids of its production claims (what a verification must leave alone)."""
+        r, job = self.setup_fleet({"name": name, "thingGroups": [name + "-group"], "createThingGroups": True})
+        assert job["state"] == "succeeded", job
+        self.wait_job(self.fleet(name)["resources"]["firstClaim"]["jobId"])
+        return self.claim_certs(name)
+
     # ---- the verification ----
     def verify(self, fleet, body=None, timeout=120, token=None):
         """POST .../verify and its finished job."""
