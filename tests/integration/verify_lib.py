@@ -35,7 +35,9 @@ class VerifyEnv(fl.FleetEnv):
             "FLEETWARDEN_IOT_CREDENTIALS_PORT": str(self.emu.credentials_port),
             "FLEETWARDEN_ROOT_CA_FILE": self.ca,
             "FLEETWARDEN_IOT_ENDPOINT_HOSTS": "localhost",
-            "FLEETWARDEN_VERIFY_TIMEOUT_MS": "3000",
+            # each MQTT wait: the emulator makes an RSA-2048 key per CreateKeysAndCertificate, which took
+            # over 3 s on a loaded machine (a verification then failed with MqttNoAnswer)
+            "FLEETWARDEN_VERIFY_TIMEOUT_MS": "20000",
         }
         self.env_extra.update(env or {})
         self.fw = None
