@@ -18,6 +18,7 @@ enum retry_action retry_decide(enum aws_err_class cls, int attempts, int max_att
     case AWS_ERRC_CREDENTIALS:
         return RETRY_DEAD;
     case AWS_ERRC_THROTTLING:
+    case AWS_ERRC_SETTLING:
         if (runs - attempts < RETRY_FREE_MAX)
             return RETRY_FREE;
         break;
@@ -66,7 +67,8 @@ enum aws_err_class retry_class_of(int fw_err)
 const char *retry_class_name(enum aws_err_class cls)
 {
     static const char *const names[] = {"none",     "throttling", "transient", "access",      "validation",
-                                        "notfound", "conflict",   "limit",     "credentials", "other"};
+                                        "notfound", "conflict",   "limit",     "credentials", "other",
+                                        "settling"};
     unsigned i = (unsigned)cls;
     return i < sizeof names / sizeof names[0] ? names[i] : "other";
 }

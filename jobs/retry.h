@@ -4,8 +4,9 @@
  *
  * Policy by AWS error class (aws/awserr.h): throttling, transient (5xx,
  * timeouts, connection errors) and unknown failures are retried;
- * throttling does not use up an attempt (up to RETRY_FREE_MAX throttles,
- * so a permanently throttled job still ends); access, validation,
+ * throttling and settling (AWS catching up with a change the job made) do
+ * not use up an attempt (up to RETRY_FREE_MAX of them together, so a
+ * permanently throttled job still ends); access, validation,
  * not-found, conflict, limit and credential errors go dead at once.
  * Backoff is capped exponential with full jitter: a uniform draw in
  * [0, min(cap, base * 2^n)].

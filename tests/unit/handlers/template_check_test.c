@@ -15,7 +15,7 @@
 
 static json_t *guide(void)
 {
-    return policies_template_body("GreengrassV2IoTThingPolicy", 0);
+    return policies_template_body("GreengrassV2IoTThingPolicy", 0, 0);
 }
 
 static json_t *res(json_t *b, const char *name)
