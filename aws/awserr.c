@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "aws/xml.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 struct code_class {
     const char *code;

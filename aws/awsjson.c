@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 char *awsjson_strdup(const json_t *o, const char *key)
 {

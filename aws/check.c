@@ -15,7 +15,7 @@
 #include "aws/creds.h"
 #include "aws/http.h"
 #include "aws/sts.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static int check_creds(struct creds_provider *p, FILE *out)
 {

@@ -23,9 +23,9 @@
 #include "aws/http.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
 
 struct aws_client {
     char region[32];

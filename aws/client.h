@@ -23,7 +23,7 @@
 #include "aws/awserr.h"
 #include "aws/endpoint.h"
 #include "aws/retry.h"
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 struct aws_client;
 struct aws_http;

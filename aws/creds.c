@@ -25,9 +25,9 @@
 #include <string.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
 
 /* ------------------------------------------------------------------ */
 /* struct creds                                                        */

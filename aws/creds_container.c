@@ -22,9 +22,9 @@
 #include <jansson.h>
 
 #include "aws/creds_internal.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define CONTAINER_HOST "http://169.254.170.2"
 #define TOKEN_MAX 16384

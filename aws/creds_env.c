@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 int creds__from_env(const struct creds_env *e, struct creds *out, struct aws_api_error *err)
 {

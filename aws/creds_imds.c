@@ -19,10 +19,10 @@
 #include <strings.h>
 
 #include "aws/creds_internal.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
 
 #define IMDS_V4 "http://169.254.169.254"
 #define IMDS_V6 "http://[fd00:ec2::254]"

@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define INI_MAX_FILE ((size_t)1 << 20)
 

@@ -28,8 +28,8 @@
 #include <time.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define PROFILE_MAX_DEPTH 5
 

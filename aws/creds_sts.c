@@ -22,9 +22,9 @@
 #include "aws/endpoint.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define STS_FIELD_MAX 8192
 #define STS_TIMEOUT_MS 10000

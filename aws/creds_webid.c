@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define WEBID_TOKEN_MAX (64 * 1024)
 

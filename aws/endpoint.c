@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "service/err.h"
+#include "service/core/err.h"
 
 struct partition {
     const char *name;

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 struct aws_http {
     CURL *curl;

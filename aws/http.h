@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "aws/awserr.h"
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 #define AWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define AWS_HTTP_DEFAULT_TIMEOUT_MS 30000

@@ -15,7 +15,7 @@
 
 #include "aws/client.h"
 #include "aws/xml.h"
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 #define IAM_VERSION "2010-05-08"
 

@@ -16,7 +16,7 @@
 
 #include "aws/awsjson.h"
 #include "aws/client.h"
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 typedef void(iot_read_fn)(const json_t *body, void *out);
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 struct aws_retry_quota {
     pthread_mutex_t lock;

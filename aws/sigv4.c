@@ -28,8 +28,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_CACHE_SLOTS 16

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 struct sigv4_header {
     const char *name;   /* as sent; canonicalization lowercases */

@@ -13,7 +13,7 @@
 
 #include "aws/client.h"
 #include "aws/xml.h"
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 #define STS_VERSION "2011-06-15"
 

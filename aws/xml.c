@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 /* Expat joins namespace URI and local name with this byte. */
 #define NS_SEP '\x01'

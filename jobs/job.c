@@ -18,7 +18,7 @@
 #include <time.h>
 #include <sys/random.h>
 
-#include "service/err.h"
+#include "service/core/err.h"
 
 static const char *const s_lanes[JOB_NLANES] = {"critical", "default", "bulk"};
 static const char *const s_states[] = {"queued",    "scheduled", "running", "succeeded",

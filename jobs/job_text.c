@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "job.h"
-#include "service/err.h"
-#include "service/json_out.h"
+#include "service/core/err.h"
+#include "service/core/json_out.h"
 
 /* An object being written: its buffer and how many members it has. */
 struct obj {

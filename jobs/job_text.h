@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 /* Appends the job object rendered from its hash fields (alternating names
  * and values, as job_render takes them) to out. 0, or the buffer's error

@@ -26,10 +26,10 @@
 #include "queue_internal.h"
 #include "registry.h"
 #include "schedule.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/store_conn.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/redis/store_conn.h"
 
 static char *s_src[QUEUE_LUA_COUNT];       /* joined sources; written once under s_once */
 static char s_sha[QUEUE_LUA_COUNT][41];    /* their SHA-1 in hex; written once under s_once */

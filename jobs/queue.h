@@ -36,7 +36,7 @@
 #include <jansson.h>
 
 #include "job.h"
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 /* Settings from FLEETWARDEN_* (read once, read-only afterwards). */
 struct jobs_settings {

@@ -19,9 +19,9 @@
 #include <hiredis/hiredis.h>
 
 #include "job.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store_conn.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/redis/store_conn.h"
 
 struct jobs_events {
     redisContext *c;                  /* owned; blocks in XREAD */

@@ -6,7 +6,7 @@
  * "jobType","resource","ts"} on channel P events, appends it to the
  * capped stream P events:log, and publishes the state on P done:ID when
  * the job finishes. Incident changes go into the same feed as
- * {"type":"incident",...} (service/store_watch.h). Each reader or wait uses its own Redis connection
+ * {"type":"incident",...} (service/domain/store_watch.h). Each reader or wait uses its own Redis connection
  * (store_conn_open), so it may block its thread.
  */
 #ifndef FW_JOBS_QUEUE_EVENTS_H

@@ -14,9 +14,9 @@
 #include <hiredis/hiredis.h>
 
 #include "queue_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store_conn.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/redis/store_conn.h"
 
 static void claimed_fill(const redisReply *r, struct queue_claimed *out)
 {

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "queue_run.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 /* AWS default quotas (Service Quotas / IoT Core and IAM docs), requests/s. */
 const struct ratelimit_default ratelimit_defaults[] = {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "service/err.h"
+#include "service/core/err.h"
 
 static struct job_type_entry s_types[JOBS_MAX_TYPES];
 static int s_ntypes;

@@ -5,20 +5,20 @@
  */
 #include "retry.h"
 
-#include "service/err.h"
+#include "service/core/err.h"
 
-enum retry_action retry_decide(enum aws_err_class cls, int attempts, int max_attempts, int runs)
+enum retry_action retry_decide(enum job_fail_class cls, int attempts, int max_attempts, int runs)
 {
     switch (cls) {
-    case AWS_ERRC_ACCESS:
-    case AWS_ERRC_VALIDATION:
-    case AWS_ERRC_NOTFOUND:
-    case AWS_ERRC_CONFLICT:
-    case AWS_ERRC_LIMIT:
-    case AWS_ERRC_CREDENTIALS:
+    case JOB_FAIL_ACCESS:
+    case JOB_FAIL_VALIDATION:
+    case JOB_FAIL_NOTFOUND:
+    case JOB_FAIL_CONFLICT:
+    case JOB_FAIL_LIMIT:
+    case JOB_FAIL_CREDENTIALS:
         return RETRY_DEAD;
-    case AWS_ERRC_THROTTLING:
-    case AWS_ERRC_SETTLING:
+    case JOB_FAIL_THROTTLED:
+    case JOB_FAIL_SETTLING:
         if (runs - attempts < RETRY_FREE_MAX)
             return RETRY_FREE;
         break;
@@ -42,29 +42,29 @@ long long retry_backoff_ms(int n, long long base_ms, long long cap_ms, unsigned 
     return (long long)(rnd % (unsigned long long)(ceiling + 1));
 }
 
-enum aws_err_class retry_class_of(int fw_err)
+enum job_fail_class retry_class_of(int fw_err)
 {
     switch (fw_err) {
     case FW_ETHROTTLED:
-        return AWS_ERRC_THROTTLING;
+        return JOB_FAIL_THROTTLED;
     case FW_EINVAL:
     case FW_EBADJSON:
     case FW_EUNPROCESSABLE:
     case FW_ETOOBIG:
-        return AWS_ERRC_VALIDATION;
+        return JOB_FAIL_VALIDATION;
     case FW_ENOTFOUND:
-        return AWS_ERRC_NOTFOUND;
+        return JOB_FAIL_NOTFOUND;
     case FW_EFORBIDDEN:
     case FW_EUNAUTH:
-        return AWS_ERRC_ACCESS;
+        return JOB_FAIL_ACCESS;
     case FW_ECONFLICT:
-        return AWS_ERRC_CONFLICT;
+        return JOB_FAIL_CONFLICT;
     default:
-        return AWS_ERRC_TRANSIENT;
+        return JOB_FAIL_TRANSIENT;
     }
 }
 
-const char *retry_class_name(enum aws_err_class cls)
+const char *retry_class_name(enum job_fail_class cls)
 {
     static const char *const names[] = {"none",     "throttling", "transient", "access",      "validation",
                                         "notfound", "conflict",   "limit",     "credentials", "other",

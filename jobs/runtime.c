@@ -22,11 +22,11 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "worker.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/metrics.h"
-#include "service/service.h"
-#include "service/store_conn.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/core/metrics.h"
+#include "service/core/service.h"
+#include "service/redis/store_conn.h"
 
 #define RT_MAX_WORKERS 64
 

@@ -9,7 +9,7 @@
 
 #include <ctype.h>
 
-#include "service/err.h"
+#include "service/core/err.h"
 
 int schedule_parse_daily(const char *s, int *minute_of_day)
 {

@@ -17,8 +17,8 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "schedule.h"
-#include "service/log.h"
-#include "service/store_conn.h"
+#include "service/core/log.h"
+#include "service/redis/store_conn.h"
 
 #define SCHEDULER_BATCH 16
 

@@ -29,10 +29,10 @@
 #include "ratelimit.h"
 #include "retry.h"
 #include "runtime_internal.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/store_conn.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/redis/store_conn.h"
 
 /* The next job, claimed in the same script call that finished this one. */
 struct next_claim {
@@ -51,7 +51,7 @@ struct job_ctx {
     atomic_int cancel;                   /* cancel requested (heartbeat or step reply) */
     atomic_int lost;                     /* lease lost or given back: stop */
     char *result;                        /* owned JSON text */
-    struct aws_api_error err;            /* valid when has_err */
+    struct job_error err;            /* valid when has_err */
     int has_err;
 };
 
@@ -122,13 +122,13 @@ void job_set_result(struct job_ctx *ctx, const char *result_json)
     ctx->result = result_json ? xstrdup(result_json) : NULL;
 }
 
-void job_set_error(struct job_ctx *ctx, const struct aws_api_error *err)
+void job_set_error(struct job_ctx *ctx, const struct job_error *err)
 {
     ctx->err = *err;
     ctx->has_err = 1;
 }
 
-void job_set_error_msg(struct job_ctx *ctx, enum aws_err_class cls, const char *code, const char *fmt, ...)
+void job_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
 {
     memset(&ctx->err, 0, sizeof ctx->err);
     ctx->err.cls = cls;
@@ -160,7 +160,7 @@ static void set_current(struct jobs_worker *w, struct job_ctx *ctx)
 static char *error_json(const struct job_ctx *ctx, int rc)
 {
     json_t *e = json_object();
-    enum aws_err_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
+    enum job_fail_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
     json_object_set_new(e, "class", json_string(retry_class_name(cls)));
     json_object_set_new(e, "code", json_string(ctx->has_err && ctx->err.code[0] ? ctx->err.code : fw_err_name(rc)));
     json_object_set_new(e, "message", json_string(ctx->has_err ? ctx->err.message : fw_strerror(rc)));
@@ -193,19 +193,19 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
 {
     const struct jobs_settings *s = jobs_settings();
     const struct queue_claimed *j = ctx->job;
-    enum aws_err_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
-    /* AWS unreachable (no connection, no answer): wait for it like for a throttle, without using
-     * up an attempt, so an AWS or network outage of minutes does not kill every job (each retry
+    enum job_fail_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
+    /* The peer (AWS) unreachable (no connection, no answer): wait for it like for a throttle,
+     * without using up an attempt, so an outage of minutes does not kill every job (each retry
      * is idempotent; RETRY_FREE_MAX still ends a job that never gets through). */
-    int unreachable = ctx->has_err && ctx->err.http_status == 0 && !strcmp(ctx->err.code, AWSERR_CONNECTION);
+    int unreachable = ctx->has_err && ctx->err.unreachable;
     enum retry_action act =
-        retry_decide(unreachable ? AWS_ERRC_THROTTLING : cls, j->attempts, j->max_attempts, j->runs);
+        retry_decide(unreachable ? JOB_FAIL_THROTTLED : cls, j->attempts, j->max_attempts, j->runs);
     char *err = error_json(ctx, rc);
     char a2[24], reason[160];
     enum rt_outcome out = RT_RETRIED;
     if (act == RETRY_DEAD) {
         snprintf(a2, sizeof a2, "%lld", s->dead_ttl_ms);
-        if (j->attempts >= j->max_attempts && cls != AWS_ERRC_ACCESS && cls != AWS_ERRC_VALIDATION)
+        if (j->attempts >= j->max_attempts && cls != JOB_FAIL_ACCESS && cls != JOB_FAIL_VALIDATION)
             snprintf(reason, sizeof reason, "attempts exhausted (%d of %d)", j->attempts, j->max_attempts);
         else
             snprintf(reason, sizeof reason, "%s error: not retried", retry_class_name(cls));
@@ -255,7 +255,7 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
 
 static int unknown_type(struct job_ctx *ctx)
 {
-    job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "UnknownJobType",
+    job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "UnknownJobType",
                       "no handler for job type \"%s\" in this process", ctx->job->type);
     return FW_EINVAL;
 }

@@ -16,7 +16,7 @@
 #ifndef FW_JOBS_WORKER_H
 #define FW_JOBS_WORKER_H
 
-#include "aws/awserr.h"
+#include "jobs/job_error.h"
 
 struct job_ctx;
 struct fw_service;
@@ -50,9 +50,9 @@ int job_progress(struct job_ctx *ctx, int done, int total, const char *step);
 void job_set_result(struct job_ctx *ctx, const char *result_json);
 /* Describes the failure for the retry policy and the job's error list
  * (copied; its class decides retry or dead). */
-void job_set_error(struct job_ctx *ctx, const struct aws_api_error *err);
+void job_set_error(struct job_ctx *ctx, const struct job_error *err);
 /* The same from parts (no AWS error at hand). */
-void job_set_error_msg(struct job_ctx *ctx, enum aws_err_class cls, const char *code, const char *fmt, ...)
+void job_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #endif

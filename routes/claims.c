@@ -1,8 +1,8 @@
 /*
  * claims.c - the claim certificate routes (issue 7).
  *
- * Routes validate, read or write the claim record (service/store_claim.h)
- * and enqueue jobs (jobs/handlers/claims.h); they never call AWS. Each
+ * Routes validate, read or write the claim record (service/domain/store_claim.h)
+ * and enqueue jobs (service/domain/claims.h); they never call AWS. Each
  * change answers 202 with the job and the claim as it is now.
  *
  * The bundle (GET /v1/claims/{id}/bundle) is the one place a private key
@@ -28,20 +28,20 @@
 #include "claims_text.h"
 #include "claims_view.h"
 #include "greengrass.h"
-#include "jobs/handlers/claims.h"
+#include "service/domain/claims.h"
 #include "jobs/job.h"
-#include "service/auth.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/json_out.h"
-#include "service/keys.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/seal.h"
-#include "service/service.h"
-#include "service/store.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
+#include "service/core/auth.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/json_out.h"
+#include "service/domain/keys.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/domain/seal.h"
+#include "service/core/service.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 #define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/json_out.h"
-#include "service/store.h"
+#include "service/core/json_out.h"
+#include "service/domain/store.h"
 
 /* A record value, NULL when absent or empty (claims_view's field()). */
 static const char *field(const json_t *f, const char *name)

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 /* Appends "[claim,...]" for an array of record-field objects (as
  * store_claim_list_fields gives them). A record claims_view cannot render

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_claim.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
 
 static const char *field(const json_t *f, const char *name)
 {

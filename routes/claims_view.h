@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "service/http.h"
+#include "service/http/http.h"
 
 /* The claim as the API shows it, from its record fields (a JSON object of
  * strings as store_claim_get gives it). New reference; never NULL. Never

@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 #ifndef FW_DOCS_DIR
 #define FW_DOCS_DIR "/usr/share/fleetwarden/docs"

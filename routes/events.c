@@ -10,7 +10,7 @@
  *   data: {"type":"job","id","state","jobType","resource","ts"}
  *         {"type":"incident","id","state","change","fleet","resource","claimId","rule","job","ts"}
  * (the SSE event name is the data's "type"; incident events are written
- * by service/store_watch.c). A ": ping" comment goes out after 15 s of
+ * by service/domain/store_watch.c). A ": ping" comment goes out after 15 s of
  * silence so proxies keep the connection. A client that reconnects with
  * Last-Event-ID gets what it missed (as far as the log reaches). Optional
  * filters: ?event=job|incident, plus at most one of ?type=JOBTYPE (job
@@ -25,9 +25,9 @@
 
 #include "jobs/job.h"
 #include "jobs/queue_events.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/service.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/core/service.h"
 
 #define EVENTS_PING_MS 15000   /* a ping after this much silence */
 #define EVENTS_READ_MS 2000    /* one blocking read of the log */

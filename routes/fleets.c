@@ -16,14 +16,14 @@
 #include <string.h>
 
 #include "greengrass.h"
-#include "jobs/handlers/fleet_names.h"
-#include "jobs/handlers/fleet_spec.h"
-#include "jobs/handlers/watch_rules.h"
-#include "jobs/handlers/watch_secret.h"
+#include "service/domain/fleet_names.h"
+#include "service/domain/fleet_spec.h"
+#include "service/domain/watch_rules.h"
+#include "service/domain/watch_secret.h"
 #include "jobs/queue.h"
-#include "service/err.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 /* The document as the API shows it: internal members removed, the watch
  * webhook's secret (sealed at rest, watch_secret.h) shown as "***"

@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jobs/handlers/fleet_names.h"
-#include "service/buf.h"
+#include "service/core/buf.h"
+#include "service/domain/fleet_names.h"
 
 #define GG_YAML_MAX 16384
 

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_claim.h"
-#include "service/store_watch.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_watch.h"
 
 #define NOTE_MAX 500
 

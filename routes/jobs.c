@@ -15,9 +15,9 @@
 
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/json_out.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/json_out.h"
 
 #define JOBS_WAIT_MAX_S 30
 

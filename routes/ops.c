@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "openapi/openapi.h"
-#include "service/buf.h"
-#include "service/metrics.h"
-#include "service/service.h"
-#include "service/store.h"
+#include "service/core/buf.h"
+#include "service/core/metrics.h"
+#include "service/core/service.h"
+#include "service/domain/store.h"
 
 static void healthz(struct http_req *req, struct http_resp *resp)
 {

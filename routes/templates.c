@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobs/handlers/fleet_names.h"
-#include "jobs/handlers/template_check.h"
+#include "service/domain/fleet_names.h"
+#include "service/domain/template_check.h"
 #include "jobs/queue.h"
-#include "service/err.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store_fleet.h"
 
 static void field_error(json_t *errors, const char *field, const char *msg)
 {

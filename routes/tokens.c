@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/domain/store.h"
 
 /* Validates {"name","scope"}; 0 or a 400 problem set on resp. */
 static int parse_create(json_t *body, struct auth_token *t, struct http_resp *resp)

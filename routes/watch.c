@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jobs/handlers/watch_cycle.h"
-#include "jobs/handlers/watch_rules.h"
+#include "service/domain/watch_rules.h"
+#include "service/domain/watch_schedule.h"
 #include "jobs/queue.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static void enqueue_failed(struct http_resp *resp, int rc)
 {

@@ -21,15 +21,17 @@
 #include "jobs/handlers/register.h"
 #include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
-#include "err.h"
-#include "log.h"
-#include "mem.h"
-#include "metrics.h"
-#include "seal.h"
-#include "server.h"
-#include "service.h"
-#include "store.h"
-#include "store_conn.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/core/metrics.h"
+#include "service/domain/seal.h"
+#include "routes/routes.h"
+#include "service/core/service.h"
+#include "service/domain/store.h"
+#include "service/http/route.h"
+#include "service/http/server.h"
+#include "service/redis/store_conn.h"
 
 static const char s_usage[] =
     "usage: fleetwarden <command> [options]\n"
@@ -114,7 +116,7 @@ static void shutdown_all(struct fw_service *svc, struct server *srv, const sigse
 }
 
 /* serve and worker need the key-encryption key that seals claim private
- * keys (service/seal.h): without it no claim could be created, so a
+ * keys (service/domain/seal.h): without it no claim could be created, so a
  * missing or bad file stops start-up with exit 2. */
 static int load_kek(const struct fw_service *svc)
 {
@@ -133,6 +135,24 @@ static int load_kek(const struct fw_service *svc)
 
 /* Workers and the scheduler/reaper (safe in every process: ticks and
  * reaper runs are claimed atomically in Redis). */
+/* The audit trail of the HTTP server, kept by the domain's store. */
+static int app_audit_append(const struct http_audit_entry *a, int maxlen)
+{
+    struct audit_entry e = {a->token_id, a->method, a->path, a->status, a->request_id};
+    return store_audit_append(&e, maxlen);
+}
+
+/* What the HTTP server serves: every route table, or only the ops table for a `worker`
+ * answering its probes. Tokens and the audit trail come from the domain's store. */
+static struct http_app make_app(int ops_only)
+{
+    struct http_app app = {0};
+    app.tables = ops_only ? routes_ops_only(&app.ntables) : routes_all(&app.ntables);
+    app.token_lookup = store_token_lookup;
+    app.audit_append = app_audit_append;
+    return app;
+}
+
 static int start_jobs(struct fw_service *svc)
 {
     if (svc->cfg.workers == 0)
@@ -175,14 +195,16 @@ static int cmd_serve(int argc, char **argv, int api)
         metrics_free(svc.metrics);
         return 1;
     }
+    int ops_only = 0;
     if (!api && svc.cfg.health_listen) {
         /* A worker answers its probes (liveness, readiness: Redis and its workers) and
          * /metrics on its own address, nothing else. */
-        svc.ops_only = 1;
+        ops_only = 1;
         memcpy(svc.cfg.listen_host, svc.cfg.health_host, sizeof svc.cfg.listen_host);
         svc.cfg.listen_port = svc.cfg.health_port;
     }
-    if ((api || svc.ops_only) && server_start(&svc, &srv, err, sizeof err)) {
+    struct http_app app = make_app(ops_only);
+    if ((api || ops_only) && server_start(&svc, &app, &srv, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         jobs_runtime_stop(svc.jobs, 0);
         metrics_free(svc.metrics);

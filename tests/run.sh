@@ -3,7 +3,9 @@
 #
 # 1. installs the Debian packages that are missing (apt-get; needs root),
 # 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
-# 3. runs the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
+# 3. checks the layers (tests/tools/check_layers.py: no #include across a layer the wrong way,
+#    docs/ARCHITECTURE.md), runs the cmocka unit tests in both builds and a short libFuzzer run
+#    of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
@@ -71,6 +73,12 @@ fuzz_smoke() {
   rm -f "$f"
 }
 
+# docs/ARCHITECTURE.md's rules: which folder may include which (counts as one test).
+layer_check() {
+  echo "== layers"
+  if /usr/bin/python3 tests/tools/check_layers.py; then add_counts 1 0; else add_counts 0 1; fi
+}
+
 integration_tests() {
   local dir=$1
   echo "== integration tests (binary from $dir)"
@@ -103,6 +111,7 @@ if [ "$QUICK" -eq 0 ]; then
   SAN=build-asan
 fi
 
+[ -z "$PATTERN" ] && layer_check
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke

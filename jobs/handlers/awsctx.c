@@ -22,9 +22,10 @@
 #include "aws/client.h"
 #include "aws/creds.h"
 #include "aws/sts.h"
+#include "jobs/retry.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define AWSCTX_SLOTS 8
 #define AWSCTX_REFRESH_BEFORE_S 300
@@ -211,9 +212,48 @@ struct aws_client *awsctx_client(const char *region, const char *role_arn, const
     return cl ? store(c, reg, role, ext, cl, expires) : 0;
 }
 
+/* AWS's error classes and the job runtime's failure classes mean the same; the table keeps
+ * them apart so that the runtime never sees an AWS type. */
+enum job_fail_class awsctx_job_class(enum aws_err_class cls)
+{
+    switch (cls) {
+    case AWS_ERRC_NONE: return JOB_FAIL_NONE;
+    case AWS_ERRC_THROTTLING: return JOB_FAIL_THROTTLED;
+    case AWS_ERRC_TRANSIENT: return JOB_FAIL_TRANSIENT;
+    case AWS_ERRC_ACCESS: return JOB_FAIL_ACCESS;
+    case AWS_ERRC_VALIDATION: return JOB_FAIL_VALIDATION;
+    case AWS_ERRC_NOTFOUND: return JOB_FAIL_NOTFOUND;
+    case AWS_ERRC_CONFLICT: return JOB_FAIL_CONFLICT;
+    case AWS_ERRC_LIMIT: return JOB_FAIL_LIMIT;
+    case AWS_ERRC_CREDENTIALS: return JOB_FAIL_CREDENTIALS;
+    case AWS_ERRC_SETTLING: return JOB_FAIL_SETTLING;
+    case AWS_ERRC_OTHER: break;
+    }
+    return JOB_FAIL_OTHER;
+}
+
+enum job_fail_class awsctx_fail_class(const struct aws_api_error *err, int rc)
+{
+    return err && err->cls != AWS_ERRC_NONE ? awsctx_job_class(err->cls) : retry_class_of(rc);
+}
+
+void awsctx_job_error(const struct aws_api_error *err, struct job_error *out)
+{
+    memset(out, 0, sizeof *out);
+    out->cls = awsctx_job_class(err->cls);
+    out->unreachable = err->http_status == 0 && !strcmp(err->code, AWSERR_CONNECTION);
+    out->http_status = err->http_status;
+    snprintf(out->code, sizeof out->code, "%s", err->code);
+    snprintf(out->message, sizeof out->message, "%s", err->message);
+    snprintf(out->request_id, sizeof out->request_id, "%s", err->request_id);
+    snprintf(out->operation, sizeof out->operation, "%s", err->operation);
+}
+
 int awsctx_fail(struct job_ctx *ctx, const struct aws_api_error *err)
 {
-    job_set_error(ctx, err);
+    struct job_error je;
+    awsctx_job_error(err, &je);
+    job_set_error(ctx, &je);
     int rc = awserr_to_fw(err);
     return rc ? rc : FW_EAWS;
 }

@@ -15,6 +15,7 @@
 #define FW_JOBS_HANDLERS_AWSCTX_H
 
 #include "aws/awserr.h"
+#include "jobs/job_error.h"
 
 struct aws_client;
 struct job_ctx;
@@ -46,5 +47,13 @@ void awsctx_thread_cleanup(void);
  * (awserr_to_fw, never 0 even for an empty err).
  */
 int awsctx_fail(struct job_ctx *ctx, const struct aws_api_error *err);
+
+/* The job runtime's failure class for an AWS error class (the same meaning, by name). */
+enum job_fail_class awsctx_job_class(enum aws_err_class cls);
+/* The class a failed attempt will be judged by: err's when it has one, else the one the
+ * handler's return code rc implies (retry_class_of). */
+enum job_fail_class awsctx_fail_class(const struct aws_api_error *err, int rc);
+/* err as the job runtime sees it (an answer-less ConnectionError is "unreachable"). */
+void awsctx_job_error(const struct aws_api_error *err, struct job_error *out);
 
 #endif

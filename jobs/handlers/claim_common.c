@@ -15,9 +15,9 @@
 
 #include "awsctx.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
 
 long long claim_now_ms(void)
 {
@@ -31,7 +31,7 @@ int claim_fail_aws(struct job_ctx *ctx, const struct aws_api_error *err)
 
 int claim_fail_msg(struct job_ctx *ctx, const char *code, const char *msg)
 {
-    job_set_error_msg(ctx, AWS_ERRC_VALIDATION, code, "%s", msg);
+    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, code, "%s", msg);
     return FW_EINVAL;
 }
 

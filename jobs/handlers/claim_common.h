@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "aws/awserr.h"
-#include "service/store_claim.h"
+#include "service/domain/store_claim.h"
 
 struct aws_client;
 struct job_ctx;

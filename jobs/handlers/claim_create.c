@@ -38,15 +38,15 @@
 #include "aws/iot.h"
 #include "claim_common.h"
 #include "claim_rotate.h"
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "jobs/ratelimit.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/keys.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/seal.h"
-#include "service/store_claim.h"
+#include "service/core/err.h"
+#include "service/domain/keys.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/domain/seal.h"
+#include "service/domain/store_claim.h"
 
 #define FIND_SLACK_S 300
 

@@ -16,7 +16,7 @@
 #include "claim_common.h"
 #include "jobs/ratelimit.h"
 #include "jobs/worker.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static int gone_ok(struct job_ctx *ctx, int rc, const struct aws_api_error *err)
 {

@@ -16,12 +16,12 @@
 
 #include "aws/iot.h"
 #include "claim_common.h"
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "jobs/job.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/store_watch.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/domain/store_watch.h"
 
 /* UpdateCertificate to status; a certificate already gone counts as done. */
 static int set_status(struct job_ctx *ctx, struct claim_job *cj, const char *status)

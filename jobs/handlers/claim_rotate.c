@@ -25,12 +25,12 @@
 #include "aws/iot.h"
 #include "claim_common.h"
 #include "claim_create.h"
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/domain/store_fleet.h"
 
 #define SCHEDULE_NAME "claims.autorotate"
 

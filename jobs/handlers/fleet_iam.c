@@ -23,8 +23,8 @@
 #include "aws/iam.h"
 #include "fleet_run.h"
 #include "fleet_settle.h"
-#include "policies.h"
-#include "service/err.h"
+#include "service/core/err.h"
+#include "service/domain/policies.h"
 
 #define IAM_MAX_VERSIONS 5
 

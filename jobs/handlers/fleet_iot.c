@@ -16,12 +16,12 @@
 
 #include "aws/client.h"
 #include "aws/iot.h"
-#include "fleet_names.h"
 #include "fleet_run.h"
 #include "jobs/ratelimit.h"
-#include "policies.h"
-#include "service/err.h"
-#include "template_check.h"
+#include "service/core/err.h"
+#include "service/domain/fleet_names.h"
+#include "service/domain/policies.h"
+#include "service/domain/template_check.h"
 
 #define IOT_MAX_VERSIONS 5
 /* Things counted in a group before teardown decides to keep it: enough to

@@ -15,9 +15,9 @@
 
 #include "fleet_run.h"
 #include "fleet_setup.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
 
 int fleet_plan_run(struct job_ctx *ctx, json_t *payload, void *ud)
 {

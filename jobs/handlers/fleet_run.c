@@ -13,9 +13,9 @@
 #include "awsctx.h"
 #include "fleet_settle.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
 
 const char *fleet_run_spec_str(const struct fleet_run *r, const char *part, const char *key)
 {
@@ -131,7 +131,7 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
         repaired(r, key, name, "updated");
         return 1;
     }
-    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceDiffers",
+    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
                       "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
                       "or name another resource",
                       key, name, diff);
@@ -146,7 +146,7 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
         return 0;
     }
     finding(r, key, name, why);
-    job_set_error_msg(r->ctx, AWS_ERRC_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
+    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
     set_failed(r, key, name, "failed", why);
     return FW_ECONFLICT;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "service/log.h"
+#include "service/core/log.h"
 
 static long s_iam_s = 120, s_delete_s = 330;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;

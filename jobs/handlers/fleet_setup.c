@@ -20,7 +20,7 @@
 
 #include "aws/sts.h"
 #include "awsctx.h"
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "fleet_iam.h"
 #include "fleet_iot.h"
 #include "fleet_run.h"
@@ -28,10 +28,10 @@
 #include "jobs/ratelimit.h"
 #include "jobs/retry.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 typedef int(fleet_step_fn)(struct fleet_run *r);
 
@@ -141,7 +141,7 @@ static int first_claim(struct fleet_run *r)
     if (!rc && !cid[0])
         rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);
     if (rc) {
-        job_set_error_msg(r->ctx, AWS_ERRC_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
+        job_set_error_msg(r->ctx, JOB_FAIL_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
                           fw_strerror(rc));
         return rc;
     }
@@ -191,9 +191,9 @@ static void set_state(struct fleet_run *r, const char *state, const char *error)
 /* After a failed attempt: "failed" when no retry will follow. */
 static void after_failure(struct fleet_run *r, int rc)
 {
-    enum aws_err_class cls = r->err.cls != AWS_ERRC_NONE ? r->err.cls : retry_class_of(rc);
+    enum job_fail_class cls = awsctx_fail_class(&r->err, rc);
     if (rc == FW_ECONFLICT)
-        cls = AWS_ERRC_CONFLICT;
+        cls = JOB_FAIL_CONFLICT;
     if (rc == FW_ECANCELED ||
         retry_decide(cls, job_attempt(r->ctx), job_max_attempts(r->ctx), job_runs(r->ctx)) != RETRY_DEAD)
         return;

@@ -26,17 +26,17 @@
 #include <string.h>
 
 #include "awsctx.h"
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "fleet_iam.h"
 #include "fleet_iot.h"
 #include "fleet_run.h"
 #include "fleet_settle.h"
 #include "fleet_setup.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 struct teardown {
     struct fleet_run r;
@@ -243,7 +243,7 @@ static int claims_off(struct teardown *t)
     if (rc || n == 0)
         return rc;
     if (!t->force) {
-        job_set_error_msg(t->r.ctx, AWS_ERRC_CONFLICT, "ActiveClaims",
+        job_set_error_msg(t->r.ctx, JOB_FAIL_CONFLICT, "ActiveClaims",
                           "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
@@ -251,7 +251,7 @@ static int claims_off(struct teardown *t)
         return rc;
     if (claims_in(items, "creating")) {
         json_decref(items);
-        job_set_error_msg(t->r.ctx, AWS_ERRC_TRANSIENT, "ClaimsCreating",
+        job_set_error_msg(t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
                           "claims of the fleet are still being created; the teardown waits for them");
         return FW_EUNAVAILABLE;
     }

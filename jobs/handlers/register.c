@@ -14,8 +14,9 @@
 #include "fleet_setup.h"
 #include "fleet_teardown.h"
 #include "jobs/registry.h"
-#include "service/log.h"
+#include "service/core/log.h"
 #include "template_jobs.h"
+#include "service/domain/watch_schedule.h"
 #include "watch_cycle.h"
 #include "webhook_deliver.h"
 

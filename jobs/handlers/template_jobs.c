@@ -21,10 +21,10 @@
 #include "fleet_run.h"
 #include "jobs/retry.h"
 #include "jobs/worker.h"
-#include "policies.h"
-#include "service/err.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
+#include "service/domain/policies.h"
+#include "service/core/err.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
 
 struct tjob {
     struct fleet_run r; /* ctx, aws, err (the rest unused) */
@@ -82,7 +82,7 @@ static int refresh(struct tjob *t, const char *state)
 static int finish(struct tjob *t, int rc)
 {
     if (rc && rc != FW_ECANCELED && t->doc) {
-        enum aws_err_class cls = t->r.err.cls != AWS_ERRC_NONE ? t->r.err.cls : retry_class_of(rc);
+        enum job_fail_class cls = awsctx_fail_class(&t->r.err, rc);
         if (retry_decide(cls, job_attempt(t->r.ctx), job_max_attempts(t->r.ctx), job_runs(t->r.ctx)) == RETRY_DEAD) {
             json_t *o = json_pack("{s:s, s:s}", "state", "failed", "error",
                                   t->r.err.message[0] ? t->r.err.message : fw_strerror(rc));
@@ -133,7 +133,7 @@ int template_create_run(struct job_ctx *ctx, json_t *payload, void *ud)
         else if (rc)
             rc = awsctx_fail(ctx, &t.r.err);
         else if (!policies_equal(tp.template_body, json_object_get(t.doc, "body"), 0, 0)) {
-            job_set_error_msg(ctx, AWS_ERRC_CONFLICT, "TemplateExists",
+            job_set_error_msg(ctx, JOB_FAIL_CONFLICT, "TemplateExists",
                               "template %s already exists at AWS with another body", t.name);
             rc = FW_ECONFLICT;
         }

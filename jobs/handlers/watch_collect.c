@@ -32,10 +32,10 @@
 #include <string.h>
 
 #include "awsctx.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store_fleet.h"
-#include "service/store_watch.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/domain/store_fleet.h"
+#include "service/domain/store_watch.h"
 
 #define CLAIM_PAGE 500
 

@@ -13,10 +13,10 @@
 
 #include "aws/awserr.h"
 #include "aws/cloudwatch.h"
-#include "service/store_claim.h"
+#include "service/domain/store_claim.h"
 #include "watch_query.h"
-#include "watch_rules.h"
-#include "watch_state.h"
+#include "service/domain/watch_rules.h"
+#include "service/domain/watch_state.h"
 
 enum watch_presence { WATCH_METRIC_UNKNOWN = -1, WATCH_METRIC_MISSING = 0, WATCH_METRIC_PRESENT = 1 };
 

@@ -16,7 +16,6 @@
 #include "watch_cycle.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,45 +23,17 @@
 #include "awsctx.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
-#include "service/buf.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/metrics.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
-#include "service/store_watch.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/core/metrics.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
+#include "service/domain/store_watch.h"
 #include "watch_eval.h"
 
 #define MISSING_LIST_MAX 50
-
-static long s_interval_s = 300;
-static pthread_once_t s_interval_once = PTHREAD_ONCE_INIT;
-
-static void load_interval(void)
-{
-    const char *v = getenv("FLEETWARDEN_WATCH_INTERVAL");
-    char *end = 0;
-    long x = v && *v ? strtol(v, &end, 10) : 300;
-    if (v && *v && (*end || (x != 0 && (x < 60 || x > 86400)))) {
-        log_fields(LOG_WARN, "FLEETWARDEN_WATCH_INTERVAL must be 0 or 60..86400 seconds; using 300", 0);
-        x = 300;
-    }
-    s_interval_s = x;
-}
-
-long watch_interval_s(void)
-{
-    pthread_once(&s_interval_once, load_interval);
-    return s_interval_s;
-}
-
-int watch_schedule_install(void)
-{
-    if (watch_interval_s() == 0)
-        return 0;
-    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}", watch_interval_s(), 0);
-}
 
 /* ---- /metrics: the counters kept in P watch:stats ---- */
 
@@ -287,14 +258,14 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     long long now_ms = store_now_ms();
     int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
     if (rc)
-        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
+        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
                           fw_strerror(rc));
     if (!rc)
         rc = fetch_all(ctx, &p);
     if (!rc)
         rc = watch_eval_run(&p, job_id(ctx), now_ms, &ev);
     if (rc && rc != FW_ECANCELED && ev.opened)
-        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "StoreError", "could not record the evaluation: %s",
+        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not record the evaluation: %s",
                           fw_strerror(rc));
     if (!rc) {
         int calls = 0;

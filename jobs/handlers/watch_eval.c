@@ -23,15 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claims.h"
+#include "service/domain/claims.h"
 #include "jobs/queue.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/mem.h"
-#include "service/store.h"
-#include "service/store_claim.h"
-#include "service/store_fleet.h"
-#include "service/store_watch.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/domain/store.h"
+#include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
+#include "service/domain/store_watch.h"
 
 #define DATAPOINTS_MAX 100
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 const char *const watch_csr_names[WATCH_CSR_NAMES] = {"CreateCertificateFromCsrFailed",
                                                       "CreateCertificateFromCsrMqttApiFailed"};

@@ -17,13 +17,13 @@
 
 #include "aws/http.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/mem.h"
-#include "service/store.h"
-#include "service/store_fleet.h"
-#include "service/store_watch.h"
-#include "watch_secret.h"
-#include "webhook_check.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
+#include "service/domain/store_watch.h"
+#include "service/domain/watch_secret.h"
+#include "service/domain/webhook_check.h"
 
 #define WEBHOOK_TIMEOUT_MS 5000
 #define WEBHOOK_MAX_ANSWER (64u * 1024)
@@ -82,7 +82,7 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
 {
     struct aws_http *h = http_handle();
     if (!h) {
-        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, "HttpInit", "could not create an HTTP handle");
+        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
         return FW_EINTERNAL;
     }
     struct aws_http_header hdr[] = {{"Content-Type", "application/json"},
@@ -101,14 +101,14 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
     if (rc == FW_ETOOBIG && status > 0)
         rc = 0; /* the answer's body is not needed: its status is enough */
     if (rc) {
-        job_set_error_msg(ctx, AWS_ERRC_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
+        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
                           "webhook not reached: %s", err.message);
         return rc;
     }
     if (status >= 200 && status < 300)
         return 0;
     int retry = status == 408 || status == 429 || status >= 500;
-    job_set_error_msg(ctx, retry ? AWS_ERRC_TRANSIENT : AWS_ERRC_VALIDATION, "WebhookStatus",
+    job_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookStatus",
                       "the webhook answered HTTP %d%s", status,
                       status >= 300 && status < 400 ? " (redirects are not followed)" : "");
     return retry ? FW_EUNAVAILABLE : FW_EINVAL;
@@ -118,7 +118,7 @@ static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, con
 {
     char why[200], sig[WEBHOOK_SIG_MAX];
     if (webhook_url_check(url, webhook_allow_http_hosts(), why, sizeof why)) {
-        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "WebhookUrl", "webhook URL refused: %s", why);
+        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookUrl", "webhook URL refused: %s", why);
         return FW_EINVAL;
     }
     char *body = body_of(incident, event);
@@ -136,7 +136,7 @@ static int load_webhook(struct job_ctx *ctx, json_t *incident, char **url, char 
     int rc = fleet_webhook(json_string_value(json_object_get(incident, "fleet")), url, secret);
     if (rc == FW_ECRYPTO || rc == FW_EINVAL) {
         /* Says which key failed, never anything of the secret. */
-        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "WebhookSecretSealed",
+        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
                           "the fleet's webhook secret does not open with this service's key-encryption key; "
                           "set it again with PATCH /v1/fleets/{name}");
         return FW_EINVAL;
@@ -157,7 +157,7 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     char *url = 0, *secret = 0;
     int rc = store_incident_get(id ? id : "", &incident);
     if (rc == FW_ENOTFOUND) {
-        job_set_error_msg(ctx, AWS_ERRC_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
+        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
         return FW_EINVAL;
     }
     if (!rc)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/mem.h"
+#include "service/core/mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

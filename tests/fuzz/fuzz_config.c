@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - the service's configuration (service/config.c):
+ * fuzz_config.c - the service's configuration (service/core/config.c):
  * config_load with a fake environment read from the input, and the two
  * parsers it uses on their own.
  *
@@ -8,7 +8,7 @@
  * config_parse_redis_url and config_parse_listen.
  */
 #include "fuzz_common.h"
-#include "service/config.h"
+#include "service/core/config.h"
 
 #define NVARS 32
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_fleet_spec.c - POST /v1/fleets and PATCH /v1/fleets/{name} bodies
- * (jobs/handlers/fleet_spec.c: fleet_spec_parse, fleet_spec_patch_settings;
+ * (service/domain/fleet_spec.c: fleet_spec_parse, fleet_spec_patch_settings;
  * the PATCH path also runs watch_settings_validate).
  *
  * Input: first byte picks POST (even) or PATCH (odd); the rest is the body.
@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "fuzz_common.h"
-#include "jobs/handlers/fleet_spec.h"
+#include "service/domain/fleet_spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,12 +1,12 @@
 /*
- * fuzz_keys_csr.c - PEM input from outside (service/keys.c): the CSR
+ * fuzz_keys_csr.c - PEM input from outside (service/domain/keys.c): the CSR
  * check of POST .../claims and rotate, certificate info (AWS answers), and
  * private key PEMs (keySource aws answers).
  *
  * Input: the first byte picks the reader; the rest is the PEM text.
  */
 #include "fuzz_common.h"
-#include "service/keys.h"
+#include "service/domain/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "service/mem.h"
-#include "service/server_internal.h"
+#include "service/core/mem.h"
+#include "service/http/server_internal.h"
 
 /* A request whose body is data[0..size) (NUL-terminated copy) and whose
  * JSON is parsed the way server_req.c parses it (NULL when not JSON).

@@ -1,5 +1,5 @@
 /*
- * fuzz_router.c - route matching (service/router.c): a fuzzed pattern
+ * fuzz_router.c - route matching (service/http/router.c): a fuzzed pattern
  * against a fuzzed path, and the fuzzed path against every pattern of the
  * service's route table.
  *
@@ -7,7 +7,7 @@
  */
 #include "fuzz_common.h"
 #include "routes/routes.h"
-#include "service/router.h"
+#include "service/http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,7 +14,7 @@
 
 #include "aws/sigv4.h"
 #include "fuzz_common.h"
-#include "service/buf.h"
+#include "service/core/buf.h"
 
 #define NHDR 16
 

@@ -1,12 +1,12 @@
 /*
  * fuzz_template_check.c - the provisioning template validator
- * (jobs/handlers/template_check.c) on raw text and, when the text parses,
+ * (service/domain/template_check.c) on raw text and, when the text parses,
  * on the parsed body.
  */
 #include <jansson.h>
 
 #include "fuzz_common.h"
-#include "jobs/handlers/template_check.h"
+#include "service/domain/template_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "fuzz_common.h"
-#include "jobs/handlers/watch_rules.h"
+#include "service/domain/watch_rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -20,7 +20,7 @@ import unittest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import FW_BIN, ROOT  # noqa: E402
+from harness import FW_BIN, ROOT, product_c_files  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")
 K8S = os.path.join(DEPLOY, "k8s")
@@ -65,7 +65,7 @@ def aws_operations():
 def known_settings():
     """FLEETWARDEN_* names the code reads (string literals in service/, routes/, jobs/)."""
     names = set()
-    for path in glob.glob(os.path.join(ROOT, "*", "*.c")) + glob.glob(os.path.join(ROOT, "jobs", "*", "*.c")):
+    for path in product_c_files():
         names.update(re.findall(r'"(FLEETWARDEN_[A-Z_]+)"', read(path)))
     return names
 

@@ -1,19 +1,18 @@
 """docs/OPERATIONS.md stays true to the code: every setting the code reads, every metric it
 exports and every deploy/ file it names are in the guide (and exist)."""
-import glob
 import os
 import re
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import ROOT  # noqa: E402
+from harness import ROOT, product_c_files  # noqa: E402
 
 GUIDE = os.path.join(ROOT, "docs", "OPERATIONS.md")
 
 
 def sources():
-    for path in glob.glob(os.path.join(ROOT, "*", "*.c")) + glob.glob(os.path.join(ROOT, "jobs", "*", "*.c")):
+    for path in product_c_files():
         with open(path, encoding="utf-8") as f:
             yield f.read()
 

@@ -173,7 +173,7 @@ class Security(unittest.TestCase):
                     self.assertProblem(r, (400, 404, 405))
             if label == "nul":
                 # The server refuses an encoded NUL in any request target with 400 before routing
-                # (service/server.c); the contract does not list 400 on these operations yet
+                # (service/http/server.c); the contract does not list 400 on these operations yet
                 # (reported): keep FW_VALIDATE_RESPONSES from failing the class on them.
                 self.fw.take_openapi_mismatches()
         # the note is stored, never sent to AWS: only its length is limited
@@ -292,7 +292,7 @@ class Security(unittest.TestCase):
     def test_trickling_client_is_cut_by_conn_timeout(self):
         """A client that keeps sending a byte per second (slowloris) must not hold its connection
         (and its thread) longer than about FLEETWARDEN_CONN_TIMEOUT. libmicrohttpd's timeout is an
-        idle timeout that every byte resets; service/server.c's watchdog gives the header (then the
+        idle timeout that every byte resets; service/http/server.c's watchdog gives the header (then the
         body) a deadline of FLEETWARDEN_CONN_TIMEOUT."""
         out, lock = [], threading.Lock()
         self.trickle(CONN_TIMEOUT * 4, out, lock)

@@ -15,6 +15,7 @@ Environment (set by tests/run.sh; defaults work from a local build):
 """
 import http.client
 import json
+import glob
 import os
 import signal
 import socket
@@ -36,6 +37,15 @@ EMU_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 _PORT_BASE = int(os.environ.get("FW_PORT_BASE", "0"))
 _port_next = [0]
+
+
+def product_c_files():
+    """Every .c file of the product (service/, routes/, jobs/, aws/, openapi/ and their
+    sub-folders), for tests that read the code itself (settings it reads, AWS calls it makes)."""
+    out = []
+    for top in ("service", "routes", "jobs", "aws", "openapi"):
+        out += glob.glob(os.path.join(ROOT, top, "**", "*.c"), recursive=True)
+    return sorted(out)
 
 
 def free_port():

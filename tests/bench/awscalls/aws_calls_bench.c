@@ -23,7 +23,7 @@
 #include "aws/iot.h"
 #include "aws/retry.h"
 #include "aws/sts.h"
-#include "service/log.h"
+#include "service/core/log.h"
 
 struct bench {
     const char *op;

@@ -23,11 +23,11 @@
 #include "jobs/queue_events.h"
 #include "jobs/runtime.h"
 #include "probe_handlers.h"
-#include "service/config.h"
-#include "service/err.h"
-#include "service/log.h"
-#include "service/service.h"
-#include "service/store_conn.h"
+#include "service/core/config.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/service.h"
+#include "service/redis/store_conn.h"
 
 static struct fw_service s_svc;
 

@@ -26,8 +26,8 @@
 
 #include "jobs/registry.h"
 #include "jobs/worker.h"
-#include "service/err.h"
-#include "service/store_conn.h"
+#include "service/core/err.h"
+#include "service/redis/store_conn.h"
 
 static void sleep_ms(long ms)
 {
@@ -110,14 +110,14 @@ static int h_steps(struct job_ctx *ctx, json_t *payload, void *ud)
     return 0;
 }
 
-static enum aws_err_class class_of(const char *s)
+static enum job_fail_class class_of(const char *s)
 {
     static const char *const names[] = {"none",     "throttling", "transient", "access",      "validation",
                                         "notfound", "conflict",   "limit",     "credentials", "other"};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i]) == 0)
-            return (enum aws_err_class)i;
-    return AWS_ERRC_TRANSIENT;
+            return (enum job_fail_class)i;
+    return JOB_FAIL_TRANSIENT;
 }
 
 static int h_fail(struct job_ctx *ctx, json_t *payload, void *ud)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "aws/creds_internal.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static struct creds_ini *parse_ok(const char *text)
 {

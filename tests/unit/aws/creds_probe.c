@@ -21,7 +21,7 @@
 
 #include "aws/creds.h"
 #include "aws/creds_internal.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static pthread_mutex_t s_out_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -24,8 +24,8 @@
 
 #include "aws/creds.h"
 #include "aws/creds_internal.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 /* ------------------------------------------------------------------ */
 /* A scripted provider.                                                */

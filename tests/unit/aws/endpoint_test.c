@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "aws/endpoint.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 /* A fake environment: NULL-terminated name/value pairs. */
 static const char *fake_getenv(const char *name, void *ud)

@@ -24,8 +24,8 @@
 #include <string.h>
 
 #include "aws/sigv4.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #ifndef SIGV4_SUITE_DIR
 #error "SIGV4_SUITE_DIR must name tests/data/aws-sigv4"

@@ -30,8 +30,8 @@
 #include "aws/iam.h"
 #include "aws/iot.h"
 #include "aws/sts.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 #define MAX_ARGS 32
 

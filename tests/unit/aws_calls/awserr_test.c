@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "aws/awserr.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 struct xml_case {
     const char *name;

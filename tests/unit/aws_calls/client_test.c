@@ -18,7 +18,7 @@
 #include "aws/client.h"
 #include "aws/creds.h"
 #include "aws/sts.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static void test_uri_encode(void **state)
 {

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "aws/retry.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 struct decision_case {
     const char *code;

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "aws/xml.h"
-#include "service/err.h"
-#include "service/mem.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
 
 static const char s_create_role[] =
     "<CreateRoleResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n"

@@ -1,4 +1,4 @@
-/* Unit tests for the GET /v1/claims cursor (service/store_claim.c): what
+/* Unit tests for the GET /v1/claims cursor (service/domain/store_claim.c): what
  * format makes, parse takes back, and parse refuses everything else (the
  * route answers 400 naming `cursor` for it). */
 #include <setjmp.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/err.h"
-#include "service/store_claim.h"
+#include "service/core/err.h"
+#include "service/domain/store_claim.h"
 
 #define ID "clm_0123456789abcdef01234567"
 

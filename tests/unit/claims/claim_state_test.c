@@ -1,4 +1,4 @@
-/* Unit tests for the claim state machine (service/store_claim.c, pure
+/* Unit tests for the claim state machine (service/domain/store_claim.c, pure
  * part), claim ids, and the API view and request validation
  * (routes/claims_view.c). */
 #include <setjmp.h>
@@ -9,23 +9,8 @@
 #include <cmocka.h>
 
 #include "routes/claims_view.h"
-#include "routes/routes.h"
-#include "service/err.h"
-#include "service/store_claim.h"
-
-/* The server's route table is not part of this test (http.c's problem
- * helpers live next to the router in service_lib). */
-const struct route_table *const *routes_all(size_t *ntables)
-{
-    *ntables = 0;
-    return 0;
-}
-
-const struct route_table *const *routes_ops_only(size_t *ntables)
-{
-    *ntables = 0;
-    return 0;
-}
+#include "service/core/err.h"
+#include "service/domain/store_claim.h"
 
 static void test_state_names(void **state)
 {

@@ -14,22 +14,7 @@
 
 #include "routes/claims_text.h"
 #include "routes/claims_view.h"
-#include "routes/routes.h"
-#include "service/json_out.h"
-
-/* The server's route table is not part of this test (http.c's problem
- * helpers, which claims_view.c uses, live next to the router). */
-const struct route_table *const *routes_all(size_t *ntables)
-{
-    *ntables = 0;
-    return 0;
-}
-
-const struct route_table *const *routes_ops_only(size_t *ntables)
-{
-    *ntables = 0;
-    return 0;
-}
+#include "service/core/json_out.h"
 
 static unsigned long s_seed = 0x9e3779b97f4a7c15UL;
 

@@ -1,4 +1,4 @@
-/* Unit tests for service/keys.c: generation, PEM round trip, CSR creation
+/* Unit tests for service/domain/keys.c: generation, PEM round trip, CSR creation
  * and validation (signature, key types and sizes, PEM framing), and
  * certificate fingerprints and expiry. Statics are reached by including
  * the source file. */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../../service/keys.c"
+#include "../../../service/domain/keys.c"
 
 /* A CSR for an arbitrary key made by OpenSSL directly (types keys.c never generates). */
 static char *csr_for(EVP_PKEY *p)

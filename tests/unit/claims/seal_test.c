@@ -1,4 +1,4 @@
-/* Unit tests for service/seal.c: round trip, tamper detection, wrong key
+/* Unit tests for service/domain/seal.c: round trip, tamper detection, wrong key
  * or associated data, malformed blobs, and loading the KEK file. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 
 #include <openssl/evp.h>
 
-#include "service/err.h"
-#include "service/seal.h"
+#include "service/core/err.h"
+#include "service/domain/seal.h"
 
 /* base64 helpers for building tampered blobs. */
 static int decode_b64(unsigned char *raw, const char *b64)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/fleet_names.h"
+#include "service/domain/fleet_names.h"
 
 struct name_case {
     int (*fn)(const char *);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/fleet_spec.h"
-#include "service/err.h"
+#include "service/domain/fleet_spec.h"
+#include "service/core/err.h"
 
 static const char *str(const json_t *o, const char *a, const char *b)
 {

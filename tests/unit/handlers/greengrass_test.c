@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/fleet_names.h"
+#include "service/domain/fleet_names.h"
 #include "routes/greengrass.h"
 
 static json_t *fleet(void)

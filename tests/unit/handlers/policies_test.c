@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/policies.h"
+#include "service/domain/policies.h"
 
 /* Asserts that doc (stolen) equals the JSON text want exactly. */
 static void assert_json(json_t *doc, const char *want)

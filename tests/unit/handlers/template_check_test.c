@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/policies.h"
-#include "jobs/handlers/template_check.h"
+#include "service/domain/policies.h"
+#include "service/domain/template_check.h"
 
 static json_t *guide(void)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "jobs/job.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static void test_lane_order_fairness(void **state)
 {

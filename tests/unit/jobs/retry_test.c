@@ -6,13 +6,13 @@
 #include <cmocka.h>
 
 #include "jobs/retry.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 static void test_permanent_classes_go_dead(void **state)
 {
     (void)state;
-    const enum aws_err_class dead[] = {AWS_ERRC_ACCESS, AWS_ERRC_VALIDATION, AWS_ERRC_NOTFOUND,
-                                       AWS_ERRC_CONFLICT, AWS_ERRC_LIMIT, AWS_ERRC_CREDENTIALS};
+    const enum job_fail_class dead[] = {JOB_FAIL_ACCESS, JOB_FAIL_VALIDATION, JOB_FAIL_NOTFOUND,
+                                       JOB_FAIL_CONFLICT, JOB_FAIL_LIMIT, JOB_FAIL_CREDENTIALS};
     for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++)
         assert_int_equal(retry_decide(dead[i], 1, 5, 1), RETRY_DEAD);
 }
@@ -20,22 +20,22 @@ static void test_permanent_classes_go_dead(void **state)
 static void test_transient_counts_until_exhausted(void **state)
 {
     (void)state;
-    assert_int_equal(retry_decide(AWS_ERRC_TRANSIENT, 1, 3, 1), RETRY_COUNTED);
-    assert_int_equal(retry_decide(AWS_ERRC_TRANSIENT, 2, 3, 2), RETRY_COUNTED);
-    assert_int_equal(retry_decide(AWS_ERRC_TRANSIENT, 3, 3, 3), RETRY_DEAD);
-    assert_int_equal(retry_decide(AWS_ERRC_OTHER, 1, 2, 1), RETRY_COUNTED);
-    assert_int_equal(retry_decide(AWS_ERRC_NONE, 2, 2, 2), RETRY_DEAD);
+    assert_int_equal(retry_decide(JOB_FAIL_TRANSIENT, 1, 3, 1), RETRY_COUNTED);
+    assert_int_equal(retry_decide(JOB_FAIL_TRANSIENT, 2, 3, 2), RETRY_COUNTED);
+    assert_int_equal(retry_decide(JOB_FAIL_TRANSIENT, 3, 3, 3), RETRY_DEAD);
+    assert_int_equal(retry_decide(JOB_FAIL_OTHER, 1, 2, 1), RETRY_COUNTED);
+    assert_int_equal(retry_decide(JOB_FAIL_NONE, 2, 2, 2), RETRY_DEAD);
 }
 
 static void test_throttling_is_free_until_cap(void **state)
 {
     (void)state;
     /* The last attempt throttled: still free, no attempt used. */
-    assert_int_equal(retry_decide(AWS_ERRC_THROTTLING, 3, 3, 3), RETRY_FREE);
-    assert_int_equal(retry_decide(AWS_ERRC_THROTTLING, 1, 3, 1 + RETRY_FREE_MAX - 1), RETRY_FREE);
+    assert_int_equal(retry_decide(JOB_FAIL_THROTTLED, 3, 3, 3), RETRY_FREE);
+    assert_int_equal(retry_decide(JOB_FAIL_THROTTLED, 1, 3, 1 + RETRY_FREE_MAX - 1), RETRY_FREE);
     /* After RETRY_FREE_MAX free throttles they count like transient errors. */
-    assert_int_equal(retry_decide(AWS_ERRC_THROTTLING, 1, 3, 1 + RETRY_FREE_MAX), RETRY_COUNTED);
-    assert_int_equal(retry_decide(AWS_ERRC_THROTTLING, 3, 3, 3 + RETRY_FREE_MAX), RETRY_DEAD);
+    assert_int_equal(retry_decide(JOB_FAIL_THROTTLED, 1, 3, 1 + RETRY_FREE_MAX), RETRY_COUNTED);
+    assert_int_equal(retry_decide(JOB_FAIL_THROTTLED, 3, 3, 3 + RETRY_FREE_MAX), RETRY_DEAD);
 }
 
 static void test_backoff_full_jitter_bounds(void **state)
@@ -79,14 +79,14 @@ static void test_backoff_spreads(void **state)
 static void test_class_of_return_codes(void **state)
 {
     (void)state;
-    assert_int_equal(retry_class_of(FW_ETHROTTLED), AWS_ERRC_THROTTLING);
-    assert_int_equal(retry_class_of(FW_EINVAL), AWS_ERRC_VALIDATION);
-    assert_int_equal(retry_class_of(FW_ENOTFOUND), AWS_ERRC_NOTFOUND);
-    assert_int_equal(retry_class_of(FW_EFORBIDDEN), AWS_ERRC_ACCESS);
-    assert_int_equal(retry_class_of(FW_ETIMEOUT), AWS_ERRC_TRANSIENT);
-    assert_int_equal(retry_class_of(FW_EREDIS), AWS_ERRC_TRANSIENT);
-    assert_string_equal(retry_class_name(AWS_ERRC_THROTTLING), "throttling");
-    assert_string_equal(retry_class_name((enum aws_err_class)99), "other");
+    assert_int_equal(retry_class_of(FW_ETHROTTLED), JOB_FAIL_THROTTLED);
+    assert_int_equal(retry_class_of(FW_EINVAL), JOB_FAIL_VALIDATION);
+    assert_int_equal(retry_class_of(FW_ENOTFOUND), JOB_FAIL_NOTFOUND);
+    assert_int_equal(retry_class_of(FW_EFORBIDDEN), JOB_FAIL_ACCESS);
+    assert_int_equal(retry_class_of(FW_ETIMEOUT), JOB_FAIL_TRANSIENT);
+    assert_int_equal(retry_class_of(FW_EREDIS), JOB_FAIL_TRANSIENT);
+    assert_string_equal(retry_class_name(JOB_FAIL_THROTTLED), "throttling");
+    assert_string_equal(retry_class_name((enum job_fail_class)99), "other");
 }
 
 int main(void)

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "jobs/schedule.h"
-#include "service/err.h"
+#include "service/core/err.h"
 
 #define DAY_MS (86400LL * 1000)
 /* 2026-11-28T00:00:00Z */

@@ -1,11 +1,11 @@
-/* Unit tests for service/auth.c: token shape, hashing, bearer parsing, scopes. */
+/* Unit tests for service/core/auth.c: token shape, hashing, bearer parsing, scopes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/auth.h"
+#include "service/core/auth.h"
 
 static void test_generate(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for service/buf.c and service/err.c. */
+/* Unit tests for service/core/buf.c and service/core/err.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/buf.h"
-#include "service/err.h"
+#include "service/core/buf.h"
+#include "service/core/err.h"
 
 static void test_cap(void **state)
 {

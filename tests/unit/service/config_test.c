@@ -1,4 +1,4 @@
-/* Unit tests for service/config.c: every variable, good and bad values. */
+/* Unit tests for service/core/config.c: every variable, good and bad values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "service/config.h"
-#include "service/err.h"
+#include "service/core/config.h"
+#include "service/core/err.h"
 
 struct env {
     const char *names[8];

@@ -1,4 +1,4 @@
-/* Unit tests for service/drain.c: a listener that stops new handshakes keeps the connections
+/* Unit tests for service/http/drain.c: a listener that stops new handshakes keeps the connections
  * already queued, refuses (not resets) the ones that come later, and a refused connection
  * gets a complete 503. Real sockets on 127.0.0.1. */
 #include <arpa/inet.h>
@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "service/drain.h"
+#include "service/http/drain.h"
 
 static int listen_any(int *port)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for service/json_out.c: the same bytes as json_dumps(JSON_COMPACT), the same failures. */
+/* Unit tests for service/core/json_out.c: the same bytes as json_dumps(JSON_COMPACT), the same failures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/json_out.h"
+#include "service/core/json_out.h"
 
 /* Both writers on v: equal text, or both refuse. */
 static void same(const json_t *v)

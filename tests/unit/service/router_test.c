@@ -1,11 +1,11 @@
-/* Unit tests for service/router.c: literal and parameter segments. */
+/* Unit tests for service/http/router.c: literal and parameter segments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
 
-#include "service/router.h"
+#include "service/http/router.h"
 
 struct row {
     const char *pattern, *path;

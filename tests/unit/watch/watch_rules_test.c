@@ -1,6 +1,6 @@
 /*
  * watch_rules_test.c - settings validation, defaults and every rule over
- * hand-made series (jobs/handlers/watch_rules.c).
+ * hand-made series (service/domain/watch_rules.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/watch_rules.h"
-#include "service/err.h"
+#include "service/domain/watch_rules.h"
+#include "service/core/err.h"
 
 /* Validates text; returns the number of errors and the first field. */
 static size_t check(const char *text, char *field, size_t fl)

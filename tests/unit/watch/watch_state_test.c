@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "jobs/handlers/watch_state.h"
+#include "service/domain/watch_state.h"
 
 static void test_round_trip(void **state)
 {

@@ -1,6 +1,6 @@
 /*
  * webhook_check_test.c - webhook URL rules and the HMAC-SHA256 signature
- * (jobs/handlers/webhook_check.c), the latter against RFC 4231 case 2.
+ * (service/domain/webhook_check.c), the latter against RFC 4231 case 2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jobs/handlers/webhook_check.h"
+#include "service/domain/webhook_check.h"
 
 static void test_urls(void **state)
 {

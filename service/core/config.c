@@ -1,0 +1,326 @@
+/*
+ * config.c - parse and validate FLEETWARDEN_* settings.
+ *
+ * Parsing is pure (the environment comes through a callback) so the unit
+ * tests can feed any value. Numbers are parsed with strtol plus full-string
+ * and range checks; nothing is silently clamped.
+ */
+#include "service/core/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+
+#include "service/core/err.h"
+#include "service/core/mem.h"
+
+static const char *env_get(config_getenv_fn *fn, void *ud, const char *name)
+{
+    const char *v = fn ? fn(name, ud) : getenv(name);
+    return (v && *v) ? v : 0;
+}
+
+static int fail(char *err, size_t errlen, const char *var, const char *why)
+{
+    snprintf(err, errlen, "%s: %s", var, why);
+    return FW_EINVAL;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end = 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return FW_EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(s, "0") || !strcmp(s, "false") || !strcmp(s, "no")) {
+        *out = 0;
+        return 0;
+    }
+    return FW_EINVAL;
+}
+
+static int copy_field(char *dst, size_t dstlen, const char *src, size_t n)
+{
+    if (n >= dstlen)
+        return FW_EINVAL;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* HOST:PORT of variable var into host/port. */
+static int parse_hostport(const char *var, const char *s, char *host, size_t hostlen, int *port, char *err,
+                          size_t errlen)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return fail(err, errlen, var, "expected HOST:PORT, e.g. 127.0.0.1:8080");
+    const char *h = s;
+    size_t hn = (size_t)(colon - s);
+    if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
+        h++;
+        hn -= 2;
+    }
+    if (hn == 0 || copy_field(host, hostlen, h, hn))
+        return fail(err, errlen, var, "missing or too long host");
+    if (parse_int(colon + 1, 0, 65535, port))
+        return fail(err, errlen, var, "port must be a number from 0 to 65535");
+    return 0;
+}
+
+int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_hostport("FLEETWARDEN_LISTEN", s, c->listen_host, sizeof c->listen_host, &c->listen_port, err,
+                          errlen);
+}
+
+/* FLEETWARDEN_HEALTH_LISTEN: "" or unset = no listener in `worker`. */
+static int parse_health_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    if (!*s)
+        return 0;
+    int rc = parse_hostport("FLEETWARDEN_HEALTH_LISTEN", s, c->health_host, sizeof c->health_host, &c->health_port,
+                            err, errlen);
+    c->health_listen = rc == 0;
+    return rc;
+}
+
+static int parse_redis_hostport(const char *p, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_REDIS_URL";
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    const char *colon = memchr(p, ':', n);
+    size_t hn = colon ? (size_t)(colon - p) : n;
+    if (hn == 0 || copy_field(c->redis_host, sizeof c->redis_host, p, hn))
+        return fail(err, errlen, var, "missing or too long host");
+    c->redis_port = 6379;
+    if (colon) {
+        char port[8];
+        if (copy_field(port, sizeof port, colon + 1, n - hn - 1) || parse_int(port, 1, 65535, &c->redis_port))
+            return fail(err, errlen, var, "port must be a number from 1 to 65535");
+    }
+    c->redis_db = 0;
+    if (slash && slash[1] && parse_int(slash + 1, 0, 15, &c->redis_db))
+        return fail(err, errlen, var, "database must be a number from 0 to 15");
+    return 0;
+}
+
+int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_REDIS_URL";
+    if (strncmp(url, "redis://", 8) != 0)
+        return fail(err, errlen, var, "must start with redis:// (e.g. redis://127.0.0.1:6379/0)");
+    if (copy_field(c->redis_url, sizeof c->redis_url, url, strlen(url)))
+        return fail(err, errlen, var, "too long");
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    c->redis_password[0] = '\0';
+    if (at) {
+        const char *pw = memchr(p, ':', (size_t)(at - p));
+        pw = pw ? pw + 1 : p;
+        if (copy_field(c->redis_password, sizeof c->redis_password, pw, (size_t)(at - pw)))
+            return fail(err, errlen, var, "password too long");
+        p = at + 1;
+    }
+    return parse_redis_hostport(p, c, err, errlen);
+}
+
+static int parse_origins(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_CORS_ORIGINS";
+    c->ncors_origins = 0;
+    while (*s) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t n = strcspn(s, ", ");
+        if (n == 0)
+            break;
+        if (c->ncors_origins == CONFIG_MAX_ORIGINS)
+            return fail(err, errlen, var, "at most 16 origins");
+        char *o = c->cors_origins[c->ncors_origins];
+        if (copy_field(o, 128, s, n))
+            return fail(err, errlen, var, "origin longer than 127 characters");
+        if (strcmp(o, "*") && strncmp(o, "http://", 7) && strncmp(o, "https://", 8))
+            return fail(err, errlen, var, "each origin must be * or start with http:// or https://");
+        c->ncors_origins++;
+        s += n;
+    }
+    return 0;
+}
+
+static void set_defaults(struct fw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    strcpy(c->prefix, "fw:");
+    c->log_level = LOG_INFO;
+    c->workers = 4;
+    c->max_connections = 512;
+    c->conn_timeout_s = 30;
+    c->shutdown_grace_s = 30;
+    c->metrics_public = 1;
+    c->audit_max = 100000;
+}
+
+struct int_var {
+    const char *name;
+    long lo, hi;
+    size_t off;
+    const char *why;
+};
+
+static const struct int_var s_ints[] = {
+    {"FLEETWARDEN_WORKERS", 0, 64, offsetof(struct fw_config, workers), "must be a number from 0 to 64"},
+    {"FLEETWARDEN_MAX_CONNECTIONS", 1, 10000, offsetof(struct fw_config, max_connections),
+     "must be a number from 1 to 10000"},
+    {"FLEETWARDEN_CONN_TIMEOUT", 1, 3600, offsetof(struct fw_config, conn_timeout_s),
+     "must be a number of seconds from 1 to 3600"},
+    {"FLEETWARDEN_SHUTDOWN_DELAY", 0, 600, offsetof(struct fw_config, shutdown_delay_s),
+     "must be a number of seconds from 0 to 600"},
+    {"FLEETWARDEN_SHUTDOWN_GRACE", 0, 3600, offsetof(struct fw_config, shutdown_grace_s),
+     "must be a number of seconds from 0 to 3600"},
+    {"FLEETWARDEN_AUDIT_MAX", 100, 10000000, offsetof(struct fw_config, audit_max),
+     "must be a number from 100 to 10000000"},
+};
+
+static int load_ints(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof s_ints / sizeof s_ints[0]; i++) {
+        const char *v = env_get(fn, ud, s_ints[i].name);
+        int *dst = (int *)((char *)c + s_ints[i].off);
+        if (v && parse_int(v, s_ints[i].lo, s_ints[i].hi, dst))
+            return fail(err, errlen, s_ints[i].name, s_ints[i].why);
+    }
+    return 0;
+}
+
+static int load_prefix(struct fw_config *c, const char *v, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_PREFIX";
+    size_t n = strlen(v);
+    if (n > 24)
+        return fail(err, errlen, var, "at most 24 characters");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch <= ' ' || ch >= 0x7f)
+            return fail(err, errlen, var, "printable ASCII without spaces only");
+    }
+    return copy_field(c->prefix, sizeof c->prefix, v, n);
+}
+
+static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    const char *v;
+    int rc = 0;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_LISTEN")) && (rc = config_parse_listen(v, c, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_HEALTH_LISTEN")) && (rc = parse_health_listen(v, c, err, errlen)))
+        return rc;
+    v = env_get(fn, ud, "FLEETWARDEN_REDIS_URL");
+    if ((rc = config_parse_redis_url(v ? v : "redis://127.0.0.1:6379/0", c, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_PREFIX")) && (rc = load_prefix(c, v, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_LOG_LEVEL")) && log_level_parse(v, &c->log_level))
+        return fail(err, errlen, "FLEETWARDEN_LOG_LEVEL", "must be debug, info, warn or error");
+    if ((v = env_get(fn, ud, "FLEETWARDEN_CORS_ORIGINS")) && (rc = parse_origins(v, c, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_METRICS_PUBLIC")) && parse_bool(v, &c->metrics_public))
+        return fail(err, errlen, "FLEETWARDEN_METRICS_PUBLIC", "must be true or false");
+    if ((v = env_get(fn, ud, "FLEETWARDEN_KEK_FILE")) && copy_field(c->kek_file, sizeof c->kek_file, v, strlen(v)))
+        return fail(err, errlen, "FLEETWARDEN_KEK_FILE", "path too long");
+    return 0;
+}
+
+int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    set_defaults(c);
+    int rc = load_strings(c, fn, ud, err, errlen);
+    if (!rc)
+        rc = load_ints(c, fn, ud, err, errlen);
+    if (!rc && c->kek_file[0]) {
+        unsigned char key[32];
+        rc = config_read_kek(c->kek_file, key, err, errlen);
+        OPENSSL_cleanse(key, sizeof key);
+    }
+    return rc;
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes the file content as 32 raw bytes, 64 hex digits or base64. */
+static int decode_kek(const unsigned char *d, size_t n, unsigned char key[32])
+{
+    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' '))
+        n--;
+    if (n == 64) {
+        for (size_t i = 0; i < 32; i++) {
+            int hi = hexval(d[2 * i]), lo = hexval(d[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                goto try_b64;
+            key[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return 0;
+    }
+try_b64:
+    if (n == 44) {
+        unsigned char out[48];
+        int len = EVP_DecodeBlock(out, d, (int)n);
+        int ok = len == 33 && d[43] == '=' && d[42] != '=';
+        if (ok)
+            memcpy(key, out, 32);
+        OPENSSL_cleanse(out, sizeof out);
+        if (ok)
+            return 0;
+    }
+    if (n == 32) {
+        memcpy(key, d, 32);
+        return 0;
+    }
+    return FW_EINVAL;
+}
+
+int config_read_kek(const char *path, unsigned char key[32], char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_KEK_FILE";
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", var, path, strerror(errno));
+        return FW_EIO;
+    }
+    unsigned char data[128];
+    size_t n = fread(data, 1, sizeof data, f);
+    int big = !feof(f);
+    fclose(f);
+    int rc = (big || decode_kek(data, n, key))
+                 ? fail(err, errlen, var, "must hold a 32-byte key: 32 raw bytes, 64 hex digits or base64 (openssl rand -hex 32)")
+                 : 0;
+    OPENSSL_cleanse(data, sizeof data);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * config.h - the service's settings, from FLEETWARDEN_* environment variables.
+ *
+ * Every value is validated at start-up; a bad one stops the process with
+ * exit code 2 and a message naming the variable. AWS settings are read by
+ * aws/ itself with the SDK's own variable names.
+ */
+#ifndef FW_CONFIG_H
+#define FW_CONFIG_H
+
+#include <stddef.h>
+
+#include "service/core/log.h"
+
+#define CONFIG_MAX_ORIGINS 16
+
+struct fw_config {
+    char listen_host[64];      /* FLEETWARDEN_LISTEN host part (default 127.0.0.1) */
+    int listen_port;           /* FLEETWARDEN_LISTEN port part (default 8080; 0 = any) */
+    int health_listen;         /* 1 when FLEETWARDEN_HEALTH_LISTEN is set: `worker` serves the ops routes there */
+    char health_host[64];
+    int health_port;
+    char redis_url[256];       /* FLEETWARDEN_REDIS_URL */
+    char redis_host[128];      /* parsed from the URL */
+    int redis_port;
+    int redis_db;
+    char redis_password[128];  /* secret: never logged */
+    char prefix[32];           /* FLEETWARDEN_PREFIX (default "fw:") */
+    enum log_level log_level;  /* FLEETWARDEN_LOG_LEVEL */
+    char cors_origins[CONFIG_MAX_ORIGINS][128]; /* FLEETWARDEN_CORS_ORIGINS, comma-separated; "*" allowed */
+    int ncors_origins;
+    int workers;               /* FLEETWARDEN_WORKERS (default 4, 0..64) */
+    char kek_file[256];        /* FLEETWARDEN_KEK_FILE ("" = none configured) */
+    int max_connections;       /* FLEETWARDEN_MAX_CONNECTIONS (default 512) */
+    int conn_timeout_s;        /* FLEETWARDEN_CONN_TIMEOUT (idle seconds, default 30) */
+    int shutdown_grace_s;      /* FLEETWARDEN_SHUTDOWN_GRACE (default 30) */
+    int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
+    int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
+    int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+};
+
+typedef const char *(config_getenv_fn)(const char *name, void *ud);
+
+/* Fills c from the environment (getenv_fn NULL = getenv). On a bad value
+ * returns FW_EINVAL and writes "FLEETWARDEN_X: reason" into err. */
+int config_load(struct fw_config *c, config_getenv_fn *getenv_fn, void *ud, char *err, size_t errlen);
+
+/* Parses redis://[:password@]host[:port][/db]. 0 or FW_EINVAL. */
+int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size_t errlen);
+
+/* Parses HOST:PORT (IPv4 or [IPv6]). 0 or FW_EINVAL. */
+int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen);
+
+/* Reads the 32-byte key-encryption key (raw, 64 hex chars or base64).
+ * 0, or FW_EINVAL/FW_EIO with a reason in err. key is wiped by the caller. */
+int config_read_kek(const char *path, unsigned char key[32], char *err, size_t errlen);
+
+#endif

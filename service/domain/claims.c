@@ -1,0 +1,240 @@
+/*
+ * claims.c - creating claim records and enqueueing claim jobs.
+ *
+ * The record is written before its job is enqueued, so GET /v1/claims/{id}
+ * shows it (state creating) as soon as the POST answers. If the process
+ * dies between the two, the record stays in state creating without a job;
+ * a later POST makes a new claim and nothing was made at AWS, so no
+ * certificate is orphaned. Payloads carry ids and flags only, never a key.
+ */
+#include "service/domain/claims.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/queue.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/domain/store.h"
+
+static long s_key_ttl_s;                  /* written once under s_ttl_once */
+static pthread_once_t s_ttl_once = PTHREAD_ONCE_INIT;
+
+static void read_key_ttl(void)
+{
+    const char *v = getenv("FLEETWARDEN_CLAIM_KEY_TTL");
+    char *end = 0;
+    long t = v ? strtol(v, &end, 10) : 86400;
+    if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
+        log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
+        t = 86400;
+    }
+    s_key_ttl_s = t;
+}
+
+long claims_key_ttl_s(void)
+{
+    pthread_once(&s_ttl_once, read_key_ttl);
+    return s_key_ttl_s;
+}
+
+/* Enqueues type for claim id with payload (borrowed). */
+static int enqueue(const char *type, const char *id, json_t *payload, const char *lane, long long run_at_ms,
+                   char *job_id, size_t job_id_len)
+{
+    char res[64], jid[JOB_ID_MAX];
+    snprintf(res, sizeof res, "claim:%s", id);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    if (!text)
+        return FW_EINTERNAL;
+    struct job_spec spec = {.type = type, .payload_json = text, .lane = lane, .resource = res,
+                            .run_at_ms = run_at_ms};
+    int rc = jobs_enqueue(&spec, jid, 0);
+    free(text);
+    if (!rc) {
+        const char *kv[] = {"job", jid};   /* the claim shows its latest job */
+        store_claim_set(id, kv, 1);
+    }
+    if (!rc && job_id)
+        snprintf(job_id, job_id_len, "%s", jid);
+    return rc;
+}
+
+static int set_job(const char *id, const char *job_id)
+{
+    const char *kv[] = {"job", job_id};
+    return store_claim_set(id, kv, 1);
+}
+
+/* 0 when the claim exists, is still creating and has no job: the request that made it stopped
+ * (Redis went away) between the record and the enqueue; enqueuing now finishes that request. */
+static int resume_preset(const char *id)
+{
+    json_t *f = 0;
+    if (store_claim_get(id, &f))
+        return FW_ECONFLICT;
+    const char *st = json_string_value(json_object_get(f, "state"));
+    int rc = st && !strcmp(st, "creating") && !json_string_value(json_object_get(f, "job")) ? 0 : FW_ECONFLICT;
+    json_decref(f);
+    return rc;
+}
+
+int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
+                             size_t job_id_len)
+{
+    int csr = !strcmp(o->key_source, "csr");
+    if (strcmp(o->key_source, "generated") && strcmp(o->key_source, "aws") && !csr)
+        return FW_EINVAL;
+    if (csr && (!o->csr || !o->csr_fp))
+        return FW_EINVAL;
+    const char *kt = csr ? o->csr_key_type : !strcmp(o->key_source, "aws") ? "rsa2048"
+                                                                          : (o->key_type ? o->key_type : "ec-p256");
+    struct claim_new c = {.fleet = o->fleet, .key_source = o->key_source, .key_type = kt,
+                          .csr = csr ? o->csr : 0, .public_key_fp = csr ? o->csr_fp : 0, .note = o->note,
+                          .expected_devices = o->expected_devices};
+    char jid[JOB_ID_MAX];
+    int rc = 0;
+    if (o->preset_id && store_claim_id_valid(o->preset_id))
+        snprintf(claim_id, CLAIM_ID_MAX, "%s", o->preset_id);
+    else
+        rc = store_claim_id_new(claim_id);
+    rc = rc ? rc : store_claim_create(claim_id, &c);
+    if (rc == FW_ECONFLICT && o->preset_id && !resume_preset(claim_id))
+        rc = 0; /* an earlier attempt of this Idempotency-Key made the record, then lost Redis before enqueuing */
+    if (rc)
+        return rc;
+    json_t *p = json_pack("{s:s}", "claimId", claim_id);
+    rc = enqueue("claim.create", claim_id, p, 0, 0, jid, sizeof jid);
+    json_decref(p);
+    if (rc) {
+        const char *kv[] = {"error", "the creation job could not be enqueued"};
+        store_claim_transition(claim_id, CLAIM_FAILED, kv, 1, 0);
+        return rc;
+    }
+    set_job(claim_id, jid);
+    if (job_id)
+        snprintf(job_id, job_id_len, "%s", jid);
+    return 0;
+}
+
+int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out, size_t claim_id_len,
+                          char *job_id_out, size_t job_id_len)
+{
+    char id[CLAIM_ID_MAX];
+    if (!fleet || !key_source)
+        return FW_EINVAL;
+    struct claims_create_opts o = {.fleet = fleet, .key_source = key_source};
+    int rc = claims_enqueue_create_ex(&o, id, job_id_out, job_id_len);
+    if (!rc && claim_id_out)
+        snprintf(claim_id_out, claim_id_len, "%s", id);
+    return rc;
+}
+
+/* Loads the claim's state. */
+static int claim_state(const char *id, int *state)
+{
+    json_t *f = 0;
+    int rc = store_claim_get(id, &f);
+    if (rc)
+        return rc;
+    *state = store_claim_state_parse(json_string_value(json_object_get(f, "state")));
+    json_decref(f);
+    return 0;
+}
+
+int claims_enqueue_disable(const char *id, const char *reason, int revoke, int replace, char *job_id,
+                           size_t job_id_len)
+{
+    return claims_enqueue_disable_for(id, 0, reason, revoke, replace, job_id, job_id_len);
+}
+
+int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke, int replace,
+                               char *job_id, size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (!store_claim_transition_ok(st, revoke ? CLAIM_REVOKED : CLAIM_INACTIVE))
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s, s:s, s:b, s:b, s:s?}", "claimId", id, "reason", reason ? reason : "", "revoke",
+                          revoke, "replace", replace, "incidentId", incident);
+    rc = enqueue("claim.disable", id, p, "critical", 0, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims_enqueue_enable(const char *id, char *job_id, size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (st != CLAIM_INACTIVE && st != CLAIM_ACTIVE)
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    rc = enqueue("claim.enable", id, p, "critical", 0, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const char *csr_fp, const char *csr_key_type,
+                          const char *lane, char succ_id[CLAIM_ID_MAX], char *job_id, size_t job_id_len)
+{
+    int st = -1, created = 0;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (st != CLAIM_ACTIVE)
+        return FW_ECONFLICT;
+    rc = store_claim_successor_ensure(id, csr, csr_fp, csr_key_type, succ_id, &created);
+    if (rc)
+        return rc;
+    json_t *p = json_pack("{s:s, s:s, s:I}", "claimId", id, "successorId", succ_id, "graceSeconds",
+                          (json_int_t)grace_s);
+    rc = enqueue("claim.rotate", id, p, lane, 0, job_id, job_id_len);
+    json_decref(p);
+    if (!rc && job_id)
+        set_job(succ_id, job_id);
+    return rc;
+}
+
+static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id, size_t job_id_len)
+{
+    int st = -1;
+    int rc = claim_state(id, &st);
+    if (rc)
+        return rc;
+    if (!store_claim_transition_ok(st, CLAIM_DELETED))
+        return FW_ECONFLICT;
+    json_t *p = json_pack("{s:s, s:b}", "claimId", id, "retention", retention);
+    rc = enqueue("claim.delete", id, p, 0, run_at_ms, job_id, job_id_len);
+    json_decref(p);
+    return rc;
+}
+
+int claims__enqueue_existing(const char *id, char *job_id, size_t job_id_len)
+{
+    char jid[JOB_ID_MAX];
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    int rc = enqueue("claim.create", id, p, 0, 0, jid, sizeof jid);
+    json_decref(p);
+    if (!rc) {
+        set_job(id, jid);
+        if (job_id)
+            snprintf(job_id, job_id_len, "%s", jid);
+    }
+    return rc;
+}
+
+int claims_enqueue_delete(const char *id, long long run_at_ms, char *job_id, size_t job_id_len)
+{
+    return enqueue_delete(id, run_at_ms, 0, job_id, job_id_len);
+}
+
+int claims__enqueue_retention_delete(const char *id, long long run_at_ms)
+{
+    return enqueue_delete(id, run_at_ms, 1, 0, 0);
+}

@@ -1,0 +1,324 @@
+/*
+ * store.c - tokens and the audit trail in Redis.
+ *
+ * Multi-key changes go through MULTI/EXEC so a crash never leaves a token
+ * reachable by hash but missing from the list, or the reverse.
+ */
+#include "service/domain/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/redis/store_conn.h"
+
+long long store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_format_time(long long ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char t[24];
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03dZ", t, (int)(ms % 1000));
+}
+
+int store_ping(char *why, size_t whylen)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "PING");
+    if (!r) {
+        snprintf(why, whylen, "%s", rc == FW_EUNAVAILABLE ? store_conn_last_error() : "redis error reply to PING");
+        return FW_EUNAVAILABLE;
+    }
+    freeReplyObject(r);
+    why[0] = '\0';
+    return 0;
+}
+
+/* Appends a command to the pipeline; hiredis only fails here on OOM. */
+static void append(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisvAppendCommand(c, fmt, ap);
+    va_end(ap);
+}
+
+/* Reads n pipelined replies; the last one (EXEC) must be an array. */
+static int read_exec(redisContext *c, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        redisReply *r = 0;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+            store_conn_broken();
+            return FW_EUNAVAILABLE;
+        }
+        if (r->type == REDIS_REPLY_ERROR || (i == n - 1 && r->type != REDIS_REPLY_ARRAY))
+            rc = FW_EREDIS;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+int store_token_create(const char *hash, const struct auth_token *t)
+{
+    redisContext *c = store_conn_get();
+    if (!c)
+        return FW_EUNAVAILABLE;
+    const char *p = store_prefix();
+    long long now = store_now_ms();
+    append(c, "MULTI");
+    append(c, "HSET %stoken:%s id %s name %s scope %s created %lld lastUsed 0", p, hash, t->id, t->name,
+           auth_scope_name(t->scope), now);
+    append(c, "SET %stokenid:%s %s", p, t->id, hash);
+    append(c, "ZADD %stokens %lld %s", p, now, t->id);
+    append(c, "EXEC");
+    return read_exec(c, 5);
+}
+
+static const char *elem_str(const redisReply *r, size_t i)
+{
+    if (i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING)
+        return 0;
+    return r->element[i]->str;
+}
+
+static void touch(const char *hash, const char *last_used)
+{
+    long long now = store_now_ms();
+    if (last_used && now - atoll(last_used) < 60000)
+        return;
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "HSET %stoken:%s lastUsed %lld", store_prefix(), hash, now);
+    if (r)
+        freeReplyObject(r);
+}
+
+int store_token_lookup(const char *hash, struct auth_token *out)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
+    if (!r)
+        return rc;
+    const char *id = elem_str(r, 0), *name = elem_str(r, 1), *scope = elem_str(r, 2);
+    if (!id || !name || !scope) {
+        freeReplyObject(r);
+        return FW_ENOTFOUND;
+    }
+    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->scope = auth_scope_parse(scope);
+    touch(hash, elem_str(r, 3));
+    freeReplyObject(r);
+    return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
+}
+
+int store_token_delete(const char *id)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "GET %stokenid:%s", store_prefix(), id);
+    if (!r)
+        return rc;
+    char *hash = r->type == REDIS_REPLY_STRING ? xstrdup(r->str) : 0;
+    freeReplyObject(r);
+    if (!hash)
+        return FW_ENOTFOUND;
+    redisContext *c = store_conn_get();
+    rc = FW_EUNAVAILABLE;
+    if (c) {
+        const char *p = store_prefix();
+        append(c, "MULTI");
+        append(c, "DEL %stoken:%s", p, hash);
+        append(c, "DEL %stokenid:%s", p, id);
+        append(c, "ZREM %stokens %s", p, id);
+        append(c, "EXEC");
+        rc = read_exec(c, 5);
+    }
+    free(hash);
+    return rc;
+}
+
+/* Fields name, scope, created, lastUsed start at element `first` of h. */
+static json_t *token_json(const char *id, const redisReply *h, size_t first)
+{
+    const char *name = elem_str(h, first), *scope = elem_str(h, first + 1), *created = elem_str(h, first + 2),
+               *used = elem_str(h, first + 3);
+    if (!name || !scope || !created)
+        return 0;
+    char t1[32], t2[32];
+    store_format_time(atoll(created), t1);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "scope", scope, "createdAt", t1);
+    long long u = used ? atoll(used) : 0;
+    if (u > 0) {
+        store_format_time(u, t2);
+        json_object_set_new(o, "lastUsedAt", json_string(t2));
+    } else {
+        json_object_set_new(o, "lastUsedAt", json_null());
+    }
+    return o;
+}
+
+static int parse_offset(const char *cursor, long *off)
+{
+    if (!cursor) {
+        *off = 0;
+        return 0;
+    }
+    char *end = 0;
+    long v = strtol(cursor, &end, 10);
+    if (end == cursor || *end || v < 0 || v > 100000000)
+        return FW_EINVAL;
+    *off = v;
+    return 0;
+}
+
+/* One round trip for a page: ids from the zset, then each record. Keys are
+ * derived inside the script (single-node Redis; no cluster slots to honour). */
+static const char s_list_lua[] =
+    "local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])\n"
+    "local out = {}\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local h = redis.call('GET', ARGV[3] .. 'tokenid:' .. id)\n"
+    "  if h then\n"
+    "    local f = redis.call('HMGET', ARGV[3] .. 'token:' .. h, 'name', 'scope', 'created', 'lastUsed')\n"
+    "    out[#out + 1] = {id, f[1], f[2], f[3], f[4]}\n"
+    "  end\n"
+    "end\n"
+    "return {#ids, out}\n";
+
+int store_token_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    long off;
+    int rc;
+    *items = 0;
+    *next = 0;
+    if (parse_offset(cursor, &off))
+        return FW_EINVAL;
+    const char *p = store_prefix();
+    redisReply *r = store_conn_cmd(&rc, "EVAL %s 1 %stokens %ld %ld %s", s_list_lua, p, off, off + limit, p);
+    if (!r)
+        return rc;
+    json_t *arr = json_array();
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY) {
+        const redisReply *rows = r->element[1];
+        for (size_t i = 0; i < rows->elements && (int)i < limit; i++) {
+            const redisReply *row = rows->element[i];
+            json_t *o = elem_str(row, 0) ? token_json(elem_str(row, 0), row, 1) : 0;
+            if (o)
+                json_array_append_new(arr, o);
+        }
+        if (r->element[0]->integer > limit)
+            *next = xasprintf("%ld", off + limit);
+    }
+    freeReplyObject(r);
+    *items = arr;
+    return 0;
+}
+
+/* Pages through every token: counting only the first page refused to delete an admin token
+ * ("the last one") when the other admins were further down a long list. */
+int store_token_count_admins(int *count)
+{
+    *count = 0;
+    char *cursor = 0;
+    do {
+        json_t *items;
+        char *next;
+        int rc = store_token_list(500, cursor, &items, &next);
+        free(cursor);
+        if (rc)
+            return rc;
+        size_t i;
+        json_t *v;
+        json_array_foreach(items, i, v)
+        {
+            const char *scope = json_string_value(json_object_get(v, "scope"));
+            if (scope && !strcmp(scope, "admin"))
+                (*count)++;
+        }
+        json_decref(items);
+        cursor = next;
+    } while (cursor);
+    return 0;
+}
+
+int store_audit_append(const struct audit_entry *e, int maxlen)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s",
+                        store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "", e->method, e->path,
+                        e->status, e->request_id);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static int valid_stream_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n > 20 || s[n] != '-')
+        return 0;
+    size_t m = strspn(s + n + 1, "0123456789");
+    return m > 0 && m <= 20 && s[n + 1 + m] == '\0';
+}
+
+static json_t *audit_json(const redisReply *entry)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+        return 0;
+    const redisReply *fields = entry->element[1];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(entry->element[0]->str));
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const char *k = fields->element[i]->str, *v = fields->element[i + 1]->str;
+        if (!strcmp(k, "ts")) {
+            char t[32];
+            store_format_time(atoll(v), t);
+            json_object_set_new(o, "time", json_string(t));
+        } else if (!strcmp(k, "status")) {
+            json_object_set_new(o, "status", json_integer(atoi(v)));
+        } else if (!strcmp(k, "token")) {
+            json_object_set_new(o, "tokenId", *v ? json_string(v) : json_null());
+        } else {
+            json_object_set_new(o, k, json_string(v));
+        }
+    }
+    return o;
+}
+
+int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    int rc;
+    *items = 0;
+    *next = 0;
+    if (cursor && !valid_stream_id(cursor))
+        return FW_EINVAL;
+    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %saudit (%s - COUNT %d", store_prefix(), cursor, limit + 1)
+                           : store_conn_cmd(&rc, "XREVRANGE %saudit + - COUNT %d", store_prefix(), limit + 1);
+    if (!r)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->elements && (int)i < limit; i++) {
+        json_t *o = audit_json(r->element[i]);
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    if ((int)r->elements > limit)
+        *next = xstrdup(r->element[limit - 1]->element[0]->str);
+    freeReplyObject(r);
+    *items = arr;
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * store.h - the service's own records in Redis: API tokens and the audit trail.
+ *
+ * Every function uses the calling thread's connection (store_conn.h).
+ * Errors: FW_EUNAVAILABLE while Redis cannot be reached (the API answers
+ * 503), FW_EREDIS for an error reply, FW_ENOTFOUND, FW_EINVAL for a bad cursor.
+ *
+ * Layout (prefix P, default "fw:"):
+ *   P token:<sha256hex>   hash  id name scope created lastUsed
+ *   P tokenid:<id>        string -> sha256hex
+ *   P tokens              zset   id by created (ms)
+ *   P audit               stream capped at cfg.audit_max entries (approximately)
+ */
+#ifndef FW_STORE_H
+#define FW_STORE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "service/core/auth.h"
+
+/* PING; 0 or FW_EUNAVAILABLE with a reason in why. */
+int store_ping(char *why, size_t whylen);
+
+/* Stores a new token record under its hash. */
+int store_token_create(const char *hash_hex, const struct auth_token *t);
+/* Finds a token by hash and refreshes its last-used time (at most once a minute). */
+int store_token_lookup(const char *hash_hex, struct auth_token *out);
+/* Deletes by public id; FW_ENOTFOUND when unknown. */
+int store_token_delete(const char *id);
+/* One page of tokens (oldest first): items is a new array of
+ * {"id","name","scope","createdAt","lastUsedAt"}; *next is a new string or NULL. */
+int store_token_list(int limit, const char *cursor, json_t **items, char **next);
+/* Number of tokens; used to refuse deleting the last admin token. */
+int store_token_count_admins(int *count);
+
+struct audit_entry {
+    const char *token_id;
+    const char *method;
+    const char *path;
+    int status;
+    const char *request_id;
+};
+
+int store_audit_append(const struct audit_entry *e, int maxlen);
+/* Newest first; items is a new array; *next a new cursor string or NULL. */
+int store_audit_list(int limit, const char *cursor, json_t **items, char **next);
+
+/* RFC 3339 UTC with milliseconds for a Unix time in ms. */
+void store_format_time(long long ms, char out[32]);
+long long store_now_ms(void);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * http.c - building responses and RFC 9457 problem details.
+ *
+ * Problem bodies: {"type","title","status","detail","requestId","errors"}.
+ * The server fills requestId when it sends the response, since handlers
+ * do not have to know it.
+ */
+#include "service/http/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/core/err.h"
+#include "service/core/mem.h"
+
+static void clear_body(struct http_resp *resp)
+{
+    json_decref(resp->json);
+    resp->json = 0;
+    free(resp->body);
+    resp->body = 0;
+    resp->body_len = 0;
+    resp->is_problem = 0;
+}
+
+void http_resp_json(struct http_resp *resp, int status, json_t *body)
+{
+    clear_body(resp);
+    resp->status = status;
+    resp->json = body;
+}
+
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body, size_t len)
+{
+    clear_body(resp);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = xmalloc(len + 1);
+    memcpy(resp->body, body, len);
+    resp->body[len] = '\0';
+    resp->body_len = len;
+}
+
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
+                      http_stream_free_fn *free_fn, void *ud)
+{
+    clear_body(resp);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->stream_fn = fn;
+    resp->stream_free = free_fn;
+    resp->stream_ud = ud;
+}
+
+void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+    for (int i = 0; i < resp->nheaders; i++) {
+        if (!strcasecmp(resp->header_names[i], name)) {
+            free(resp->header_values[i]);
+            resp->header_values[i] = xstrdup(value);
+            return;
+        }
+    }
+    if (resp->nheaders == HTTP_MAX_HEADERS)
+        return;
+    resp->header_names[resp->nheaders] = name;
+    resp->header_values[resp->nheaders] = xstrdup(value);
+    resp->nheaders++;
+}
+
+static const char *status_title(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+void http_problem(struct http_resp *resp, int status, const char *title, const char *detail)
+{
+    char type[96];
+    snprintf(type, sizeof type, "https://fleetwarden.dev/problems/%d", status);
+    json_t *p = json_pack("{s:s, s:s, s:i}", "type", type, "title", title ? title : status_title(status), "status",
+                          status);
+    if (detail)
+        json_object_set_new(p, "detail", json_string(detail));
+    http_resp_json(resp, status, p);
+    resp->is_problem = 1;
+}
+
+void http_problem_err(struct http_resp *resp, int err, const char *detail)
+{
+    int status = fw_err_http_status(err);
+    http_problem(resp, status, status_title(status), detail ? detail : fw_strerror(err));
+}
+
+void http_problem_store(struct http_resp *resp, int err)
+{
+    if (err == FW_EUNAVAILABLE || err == FW_EREDIS) {
+        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
+        http_resp_header(resp, "Retry-After", "1");
+        return;
+    }
+    http_problem_err(resp, err, 0);
+}
+
+void http_problem_field(struct http_resp *resp, const char *field, const char *message)
+{
+    if (!resp->json)
+        http_problem(resp, 400, 0, "the request has invalid fields");
+    json_t *errs = json_object_get(resp->json, "errors");
+    if (!errs) {
+        errs = json_array();
+        json_object_set_new(resp->json, "errors", errs);
+    }
+    json_array_append_new(errs, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+const char *http_req_param(const struct http_req *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (!strcmp(req->param_names[i], name))
+            return req->param_values[i];
+    return 0;
+}
+
+int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit)
+{
+    const char *s = http_req_query(req, "limit");
+    *limit = 50;
+    if (!s)
+        return 0;
+    char *end = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 1 || v > 500) {
+        http_problem(resp, 400, 0, "limit must be a whole number from 1 to 500");
+        http_problem_field(resp, "limit", "must be a whole number from 1 to 500");
+        return FW_EINVAL;
+    }
+    *limit = (int)v;
+    return 0;
+}

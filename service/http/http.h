@@ -1,0 +1,93 @@
+/*
+ * http.h - what a route handler sees of a request and builds as a response.
+ *
+ * routes/ never include microhttpd.h: the server (service/http/server.c) turns
+ * each MHD request into a struct http_req, calls the route's handler, and
+ * sends the struct http_resp it filled. Everything a handler allocates
+ * through http_req_alloc() lives until the request completes.
+ *
+ * Error answers are RFC 9457 problem details built with http_problem*().
+ */
+#ifndef FW_HTTP_H
+#define FW_HTTP_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "service/core/auth.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 12
+
+struct fw_service;
+
+struct http_req {
+    const char *method;                     /* "GET", "POST", ... */
+    const char *path;                       /* decoded path, without query */
+    const char *param_names[HTTP_MAX_PARAMS];  /* from the route pattern "{name}" */
+    const char *param_values[HTTP_MAX_PARAMS];
+    int nparams;
+    const char *body;                       /* raw body (NUL-terminated), or NULL */
+    size_t body_len;
+    json_t *json;                           /* parsed JSON body when the route asks; borrowed */
+    const char *request_id;                 /* accepted or generated */
+    struct auth_token token;                /* the caller, when the route needs auth */
+    struct fw_service *svc;                 /* config and shared state */
+    void *impl;                             /* the server's per-request state */
+};
+
+/* A streaming body (server-sent events). Called from the connection's own
+ * thread; may block up to ~15 s. Returns bytes written into buf (> 0; send
+ * a comment such as ": ping\n\n" when idle), or -1 to end the stream. */
+typedef long(http_stream_fn)(void *ud, char *buf, size_t max);
+typedef void(http_stream_free_fn)(void *ud);
+
+struct http_resp {
+    int status;                             /* 0 until set */
+    http_stream_fn *stream_fn;              /* set by http_resp_stream */
+    http_stream_free_fn *stream_free;
+    void *stream_ud;
+    json_t *json;                           /* owned: sent as application/json */
+    char *body;                             /* owned raw body, used when json is NULL */
+    size_t body_len;
+    const char *content_type;               /* static string for raw bodies */
+    const char *header_names[HTTP_MAX_HEADERS];   /* static names */
+    char *header_values[HTTP_MAX_HEADERS];        /* owned values */
+    int nheaders;
+    int is_problem;                         /* set by http_problem*: application/problem+json */
+};
+
+/* Query parameter (decoded) or NULL; borrowed for the request's lifetime. */
+const char *http_req_query(struct http_req *req, const char *name);
+/* Request header or NULL (case-insensitive name); borrowed. */
+const char *http_req_header(struct http_req *req, const char *name);
+/* Path parameter by name ("id" for "/v1/jobs/{id}") or NULL. */
+const char *http_req_param(const struct http_req *req, const char *name);
+/* Memory freed when the request completes; never NULL. */
+void *http_req_alloc(struct http_req *req, size_t n);
+
+/* Sets status and a JSON body (takes ownership of body). */
+void http_resp_json(struct http_resp *resp, int status, json_t *body);
+/* Sets status and a raw body (copied). */
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body, size_t len);
+/* Streams the body from fn (see http_stream_fn); free_fn(ud) runs when done. */
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
+                      http_stream_free_fn *free_fn, void *ud);
+/* Adds a response header (value copied). Extra headers past the limit are dropped. */
+void http_resp_header(struct http_resp *resp, const char *name, const char *value);
+
+/* Problem details: type is derived from status; detail is copied. */
+void http_problem(struct http_resp *resp, int status, const char *title, const char *detail);
+/* Problem from an FW_E* code (status from the error table). */
+void http_problem_err(struct http_resp *resp, int err, const char *detail);
+/* Problem for a failed store or queue call: Redis unreachable or erroring
+ * (FW_EUNAVAILABLE, FW_EREDIS) is 503 with Retry-After: 1; any other code
+ * uses the error table. */
+void http_problem_store(struct http_resp *resp, int err);
+/* Adds {"field","message"} to the problem's "errors" array (after http_problem). */
+void http_problem_field(struct http_resp *resp, const char *field, const char *message);
+
+/* Parses ?limit= (1..500, default 50). 0, or FW_EINVAL after answering 400. */
+int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * server.c - libmicrohttpd glue: one request from bytes to a response.
+ *
+ * MHD calls the access handler several times per request: first with no
+ * state (we set up struct req_state), then once per body chunk, then once
+ * with no data, when we route, authenticate, call the handler and queue
+ * the response. The request-completed callback frees the state, writes the
+ * access-log line and drops the in-flight count used by graceful shutdown.
+ *
+ * Limits: bodies over 1 MiB are refused (413) — at once when
+ * Content-Length says so, else after discarding the excess; idle
+ * connections close after cfg.conn_timeout_s; at most cfg.max_connections.
+ * A request's header, and then its body, must each arrive within
+ * cfg.conn_timeout_s: MHD's timeout is an idle timeout that every byte
+ * resets, so a watchdog thread shuts down the sockets of clients that
+ * trickle a byte at a time (slowloris) and would hold a thread each.
+ */
+#include "service/http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "service/http/drain.h"
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+#include "service/core/metrics.h"
+#include "service/http/server_internal.h"
+#include "service/core/service.h"
+
+#define BODY_MAX (1024 * 1024)
+#define HANDSHAKE_WAIT_MS 1000 /* SIGTERM: the most we wait for half-done TCP handshakes */
+
+/* One per connection (MHD's socket context): the time by which the request
+ * being received must be complete; 0 while a handler runs or a response is sent. */
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    int fresh; /* accepted, its first request not begun: graceful shutdown waits for it */
+    long long deadline_ns;
+};
+
+struct server {
+    struct MHD_Daemon *daemon;
+    struct fw_service *svc;
+    const struct http_app *app;   /* borrowed; outlives the server */
+    atomic_int inflight;     /* requests between first callback and completion */
+    int port;
+    pthread_mutex_t wmu;     /* guards watched and every deadline_ns */
+    struct conn_watch *watched;
+    long long wtimeout_ns;
+    atomic_int wstop;
+    pthread_t wthread;
+    int wstarted;
+    int listen_fd; /* once quiesced, until MHD has stopped; else -1 */
+};
+
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* (Re)arms the receive deadline of conn's connection, or disarms it. */
+static void watch_arm(struct server *srv, struct MHD_Connection *conn, int on)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci ? ci->socket_context : 0;
+    if (!w)
+        return;
+    pthread_mutex_lock(&srv->wmu);
+    w->deadline_ns = on ? mono_ns() + srv->wtimeout_ns : 0;
+    pthread_mutex_unlock(&srv->wmu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_watch *w = xcalloc(1, sizeof *w);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&srv->wmu);
+        w->deadline_ns = mono_ns() + srv->wtimeout_ns;
+        w->fresh = 1;
+        w->next = srv->watched;
+        if (srv->watched)
+            srv->watched->prev = w;
+        srv->watched = w;
+        pthread_mutex_unlock(&srv->wmu);
+        *socket_context = w;
+        return;
+    }
+    struct conn_watch *w = *socket_context;
+    if (!w)
+        return;
+    /* MHD notifies CLOSED before it closes the socket: once unlinked here, the
+     * watchdog can no longer touch this fd (or a later connection's reuse of it). */
+    pthread_mutex_lock(&srv->wmu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        srv->watched = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&srv->wmu);
+    free(w);
+    *socket_context = 0;
+}
+
+static void *watchdog(void *arg)
+{
+    struct server *srv = arg;
+    while (!atomic_load(&srv->wstop)) {
+        struct timespec ts = {0, 250 * 1000000L};
+        nanosleep(&ts, 0);
+        long long now = mono_ns();
+        pthread_mutex_lock(&srv->wmu);
+        for (struct conn_watch *w = srv->watched; w; w = w->next)
+            if (w->deadline_ns && now > w->deadline_ns && w->fd >= 0) {
+                shutdown(w->fd, SHUT_RDWR); /* MHD's recv sees the end and closes the connection */
+                w->deadline_ns = 0;
+            }
+        pthread_mutex_unlock(&srv->wmu);
+    }
+    return 0;
+}
+
+static int request_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+static void set_request_id(struct req_state *st)
+{
+    const char *given = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (given && request_id_valid(given)) {
+        snprintf(st->request_id, sizeof st->request_id, "%s", given);
+        return;
+    }
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof r) != 1)
+        memset(r, 0, sizeof r);
+    for (int i = 0; i < 16; i++)
+        snprintf(st->request_id + 2 * i, 3, "%02x", r[i]);
+}
+
+static struct req_state *req_begin(struct server *srv, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci ? ci->socket_context : 0;
+    if (w) {
+        pthread_mutex_lock(&srv->wmu);
+        w->fresh = 0;
+        pthread_mutex_unlock(&srv->wmu);
+    }
+    struct req_state *st = xcalloc(1, sizeof *st);
+    st->srv = srv;
+    st->svc = srv->svc;
+    st->app = srv->app;
+    st->conn = conn;
+    st->start_ns = mono_ns();
+    buf_init(&st->body, BODY_MAX);
+    st->req.request_id = st->request_id;
+    st->req.svc = srv->svc;
+    st->req.impl = st;
+    atomic_fetch_add(&srv->inflight, 1);
+    return st;
+}
+
+static int declared_too_big(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return 0;
+    char *end = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return end != cl && n > BODY_MAX;
+}
+
+/* MHD's URI logger sees the raw request target before decoding; the state
+ * it returns becomes the request's *con_cls, so it starts each request. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_state *st = req_begin(cls, conn);
+    st->raw_nul = strstr(uri, "%00") != NULL;
+    return st;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct req_state *st = *con_cls;
+    if (!st) {
+        st = req_begin(cls, conn);
+        *con_cls = st;
+    }
+    if (!st->method) {
+        /* Headers are parsed only now (the URI logger ran on the request line). */
+        set_request_id(st);
+        st->method = method;
+        st->url = url;
+        if (declared_too_big(conn)) {
+            st->toobig = 1;
+            watch_arm(st->srv, conn, 0);
+            return server__respond(st) ? MHD_YES : MHD_NO;
+        }
+        watch_arm(st->srv, conn, 1); /* the header is in: the body has its own deadline */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!st->toobig && buf_append(&st->body, upload_data, *upload_data_size))
+            st->toobig = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->responded)
+        return MHD_YES;
+    watch_arm(st->srv, conn, 0); /* handlers may take long (long polls, event streams) */
+    return server__respond(st) ? MHD_YES : MHD_NO;
+}
+
+static void log_access(const struct req_state *st, double secs)
+{
+    char *f = 0;
+    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?}", "method", st->method ? st->method : "", "path",
+                          st->url ? st->url : "", "status", st->resp.status, "durationMs", secs * 1000.0, "requestId",
+                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : 0;
+    if (s) {
+        size_t n = strlen(s);
+        f = xstrndup(s + 1, n - 2); /* drop the braces: log_fields adds its own */
+    }
+    log_fields(LOG_INFO, "request", f);
+    free(f);
+    free(s);
+    json_decref(o);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    struct server *srv = cls;
+    struct req_state *st = *con_cls;
+    if (!st)
+        return;
+    double secs = (double)(mono_ns() - st->start_ns) / 1e9;
+    if (st->method) { /* requests dropped before their headers ended are not logged */
+        log_access(st, secs);
+        metrics_observe_request(srv->svc->metrics, st->method, st->route ? st->route : "unmatched",
+                                st->resp.status, secs);
+    }
+    server__req_free(st);
+    *con_cls = 0;
+    atomic_fetch_sub(&srv->inflight, 1);
+    if (conn)
+        watch_arm(srv, conn, 1); /* keep-alive: the next request has its deadline too */
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_fields(LOG_DEBUG, msg, "\"component\":\"http\"");
+}
+
+static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    struct addrinfo hints = {0}, *res = 0;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    char port[8];
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    int gai = getaddrinfo(cfg->listen_host, port, &hints, &res);
+    if (gai || !res) {
+        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot resolve %s: %s", cfg->listen_host, gai_strerror(gai));
+        return FW_EIO;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+static void read_bound_port(struct server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : srv->svc->cfg.listen_port;
+}
+
+int server_start(struct fw_service *svc, const struct http_app *app, struct server **out, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int rc = resolve_listen(&svc->cfg, &ss, err, errlen);
+    if (rc)
+        return rc;
+    struct server *srv = xcalloc(1, sizeof *srv);
+    srv->svc = svc;
+    srv->app = app;
+    srv->listen_fd = -1;
+    pthread_mutex_init(&srv->wmu, 0);
+    srv->wtimeout_ns = (long long)(svc->cfg.conn_timeout_s > 0 ? svc->cfg.conn_timeout_s : 30) * 1000000000LL;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(flags, 0, 0, 0, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                                   MHD_OPTION_CONNECTION_TIMEOUT,
+                                   (unsigned)svc->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                                   (unsigned)svc->cfg.max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
+                 svc->cfg.listen_host, svc->cfg.listen_port);
+        pthread_mutex_destroy(&srv->wmu);
+        free(srv);
+        return FW_EIO;
+    }
+    read_bound_port(srv);
+    srv->wstarted = pthread_create(&srv->wthread, 0, watchdog, srv) == 0;
+    *out = srv;
+    return 0;
+}
+
+int server_port(const struct server *s)
+{
+    return s->port;
+}
+
+/* Waits, MHD still accepting, until the handshakes that began before drain_stop_syns() are
+ * in the accept queue (bounded: a client that vanished mid-handshake stays half open). */
+static int wait_handshakes(const struct server *s)
+{
+    long long deadline = mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
+    int n;
+    while ((n = drain_half_open(s->port)) > 0 && mono_ns() < deadline) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    if (n < 0) { /* cannot count them: allow a few round trips */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    return n;
+}
+
+/* Accepts what is left in the quiesced listener's queue and hands it to MHD, which serves it
+ * like the others before it stops; over the connection limit it gets a complete 503. */
+static void accept_backlog(struct server *s, int fd, int *served, int *refused)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+        return;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (c < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (c < 0)
+            return; /* EAGAIN: the queue is empty */
+        const union MHD_DaemonInfo *n = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (n && n->num_connections >= (unsigned)s->svc->cfg.max_connections) {
+            drain_refuse(c);
+            ++*refused;
+        } else {
+            /* MHD closes c itself when it fails (no thread, no memory) */
+            *served += MHD_add_connection(s->daemon, c, (struct sockaddr *)&ss, sl) == MHD_YES;
+        }
+    }
+}
+
+void server_quiesce(struct server *s)
+{
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    int half_open = -1, served = 0, refused = 0;
+    if (li && drain_stop_syns(li->listen_fd) == 0)
+        half_open = wait_handshakes(s);
+    else
+        log_fields(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes", 0);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd == MHD_INVALID_SOCKET)
+        return;
+    accept_backlog(s, fd, &served, &refused);
+    /* The queue is empty and nothing new can enter it: take the socket out of LISTEN, so that
+     * clients are refused from now on. MHD's thread may still hold the fd (MHD_quiesce_daemon),
+     * so it is closed only after MHD_stop_daemon. */
+    shutdown(fd, SHUT_RD);
+    s->listen_fd = fd;
+    char f[120];
+    snprintf(f, sizeof f, "\"halfOpenLeft\":%d,\"backlogServed\":%d,\"backlogRefused\":%d", half_open, served,
+             refused);
+    log_fields(LOG_INFO, "listener closed", f);
+}
+
+/* Connections accepted before the listener closed whose request has not begun yet: stopping
+ * now would reset a client that already connected and sent its request. */
+static int fresh_connections(struct server *s)
+{
+    int n = 0;
+    pthread_mutex_lock(&s->wmu);
+    for (struct conn_watch *w = s->watched; w; w = w->next)
+        n += w->fresh;
+    pthread_mutex_unlock(&s->wmu);
+    return n;
+}
+
+int server_wait_idle(struct server *s, int timeout_s)
+{
+    long long deadline = mono_ns() + (long long)timeout_s * 1000000000LL;
+    while (atomic_load(&s->inflight) > 0 || fresh_connections(s) > 0) {
+        if (mono_ns() >= deadline)
+            return 0;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    return 1;
+}
+
+void server_stop(struct server *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->wstop, 1);
+    if (s->wstarted)
+        pthread_join(s->wthread, 0);
+    MHD_stop_daemon(s->daemon);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    pthread_mutex_destroy(&s->wmu);
+    free(s);
+}

@@ -1,0 +1,225 @@
+/*
+ * store_conn.c - thread-local hiredis connections with reconnect backoff.
+ *
+ * Each thread keeps its context in a pthread key so the context is freed
+ * when the thread exits (MHD creates a thread per connection). A failed
+ * connect sets a per-thread "not before" time: while Redis is down, callers
+ * fail fast instead of waiting for a connect timeout on every request.
+ * Backoff doubles from 50 ms to 2 s and resets on success.
+ */
+#include "service/redis/store_conn.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/core/mem.h"
+
+struct conn_slot {
+    redisContext *ctx;
+    long long retry_at_ms;   /* no connect attempt before this time */
+    int backoff_ms;          /* next backoff step */
+    char err[320];           /* why the last connect failed */
+};
+
+static struct fw_config s_cfg;          /* written once in store_conn_configure */
+static pthread_key_t s_key;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void slot_free(void *p)
+{
+    struct conn_slot *s = p;
+    if (s && s->ctx)
+        redisFree(s->ctx);
+    free(s);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&s_key, slot_free);
+}
+
+static struct conn_slot *slot(void)
+{
+    pthread_once(&s_once, make_key);
+    struct conn_slot *s = pthread_getspecific(s_key);
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        s->backoff_ms = 50;
+        pthread_setspecific(s_key, s);
+    }
+    return s;
+}
+
+void store_conn_configure(const struct fw_config *cfg)
+{
+    s_cfg = *cfg;
+    pthread_once(&s_once, make_key);
+}
+
+const char *store_prefix(void)
+{
+    return s_cfg.prefix;
+}
+
+/* AUTH and SELECT on a fresh context; 0 or -1 with err filled. */
+static int prepare(redisContext *c, char *err, size_t errlen)
+{
+    redisReply *r;
+    if (s_cfg.redis_password[0]) {
+        r = redisCommand(c, "AUTH %s", s_cfg.redis_password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen, "redis AUTH failed");
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    if (s_cfg.redis_db) {
+        r = redisCommand(c, "SELECT %d", s_cfg.redis_db);
+        int bad = !r || r->type == REDIS_REPLY_ERROR;
+        if (r)
+            freeReplyObject(r);
+        if (bad) {
+            snprintf(err, errlen, "redis SELECT %d failed", s_cfg.redis_db);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static redisContext *connect_new(int timeout_ms, char *err, size_t errlen)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(s_cfg.redis_host, s_cfg.redis_port, tv);
+    if (!c) {
+        snprintf(err, errlen, "cannot allocate redis context");
+        return 0;
+    }
+    if (c->err) {
+        snprintf(err, errlen, "redis %s:%d: %s", s_cfg.redis_host, s_cfg.redis_port, c->errstr);
+        redisFree(c);
+        return 0;
+    }
+    /* Commands get a timeout too, so a hung Redis cannot pin a thread. */
+    struct timeval cmd = {5, 0};
+    redisSetTimeout(c, cmd);
+    if (prepare(c, err, errlen)) {
+        redisFree(c);
+        return 0;
+    }
+    return c;
+}
+
+struct redisContext *store_conn_get(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx)
+        return s->ctx;
+    long long now = now_ms();
+    if (now < s->retry_at_ms)
+        return 0;
+    s->ctx = connect_new(1000, s->err, sizeof s->err);
+    if (!s->ctx) {
+        s->retry_at_ms = now + s->backoff_ms;
+        s->backoff_ms = s->backoff_ms * 2 > 2000 ? 2000 : s->backoff_ms * 2;
+        return 0;
+    }
+    s->err[0] = '\0';
+    s->backoff_ms = 50;
+    s->retry_at_ms = 0;
+    return s->ctx;
+}
+
+void store_conn_broken(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx) {
+        snprintf(s->err, sizeof s->err, "redis: %s", s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+        redisFree(s->ctx);
+        s->ctx = 0;
+    }
+}
+
+void store_conn_close(void)
+{
+    struct conn_slot *s = slot();
+    if (s->ctx)
+        redisFree(s->ctx);
+    s->ctx = 0;
+}
+
+const char *store_conn_last_error(void)
+{
+    return slot()->err;
+}
+
+struct redisContext *store_conn_open(int timeout_ms)
+{
+    char err[320];
+    redisContext *c = connect_new(timeout_ms, err, sizeof err);
+    if (!c)
+        log_fields(LOG_WARN, "redis connect failed", 0);
+    return c;
+}
+
+void store_conn_free(struct redisContext *c)
+{
+    if (c)
+        redisFree(c);
+}
+
+/* Checks a reply: NULL (I/O error) drops the connection; an error reply is
+ * FW_EREDIS. Returns r, or NULL with *rc set. */
+static redisReply *checked(int *rc, redisReply *r)
+{
+    if (!r) {
+        store_conn_broken();
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(r);
+        *rc = FW_EREDIS;
+        return 0;
+    }
+    *rc = 0;
+    return r;
+}
+
+struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    return checked(rc, redisCommandArgv(c, argc, argv, lens));
+}
+
+struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
+{
+    redisContext *c = store_conn_get();
+    if (!c) {
+        *rc = FW_EUNAVAILABLE;
+        return 0;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    return checked(rc, r);
+}

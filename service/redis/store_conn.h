@@ -1,0 +1,47 @@
+/*
+ * store_conn.h - one Redis connection per thread, reconnected with backoff.
+ *
+ * hiredis contexts are not thread-safe, so each thread (an HTTP connection
+ * thread, a worker, the scheduler) gets its own, created on first use and
+ * freed when the thread exits. After an I/O error the context is useless
+ * (hiredis README): callers report it with store_conn_broken() and the next
+ * store_conn_get() reconnects, no more often than the backoff allows, so a
+ * Redis outage costs each request one fast failure, not a connect timeout.
+ *
+ * Only service/store*.c and jobs/queue*.c include hiredis.h and use this.
+ */
+#ifndef FW_STORE_CONN_H
+#define FW_STORE_CONN_H
+
+#include "service/core/config.h"
+
+struct redisContext;
+struct redisReply;
+
+/* Global settings (host, port, db, password, prefix). Call once, before threads. */
+void store_conn_configure(const struct fw_config *cfg);
+/* The calling thread's connected context, or NULL while Redis cannot be
+ * reached (store_conn_last_error() says why). Borrowed: do not free. */
+struct redisContext *store_conn_get(void);
+/* Drops the calling thread's context after an error (NULL reply, I/O error). */
+void store_conn_broken(void);
+/* Frees the calling thread's context now (thread shutdown). */
+void store_conn_close(void);
+/* Why the last connect failed on this thread ("" when connected). */
+const char *store_conn_last_error(void);
+/* The key prefix, e.g. "fw:". */
+const char *store_prefix(void);
+/* Runs one command (argv form) on the calling thread's connection. Returns
+ * the reply (free with freeReplyObject), or NULL with *rc set: FW_EUNAVAILABLE
+ * when Redis cannot be reached (the connection is dropped for a reconnect),
+ * FW_EREDIS for an error reply. */
+struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens);
+/* The same with a hiredis format string ("HGET %s %s"). */
+struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...);
+
+/* Opens a separate connection (not the thread's), e.g. for SUBSCRIBE or a
+ * blocking command; NULL on failure. Free with store_conn_free(). */
+struct redisContext *store_conn_open(int timeout_ms);
+void store_conn_free(struct redisContext *c);
+
+#endif
