@@ -6,23 +6,18 @@ setting with a current default.
 Real fleetwarden, Redis and the AWS emulator; the template is read back from the emulator.
 """
 import json
+import os
+import sys
 import time
 import unittest
 
-import fleets_lib as fl
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_fleets import FleetCase  # noqa: E402
 
 NUCLEUS_DEFAULT = "2.16.1"   # AWS IoT Greengrass V2 document history: nucleus v2.16.1, 2025-12-23
 
 
-class WhatDevicesGet(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = fl.FleetEnv()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
+class WhatDevicesGet(FleetCase):
     def setup(self, body):
         _, job = self.env.setup_fleet(body)
         self.assertEqual(job["state"], "succeeded", job)
