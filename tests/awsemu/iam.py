@@ -138,6 +138,7 @@ def PutRolePermissionsBoundary(ctx, p):
     if r.get('PermissionsBoundary'):
         _boundary_uses(ctx, r['PermissionsBoundary'], -1)
     r['PermissionsBoundary'] = p['PermissionsBoundary']
+    r['ChangedAt'] = ctx.now_ts()
     _boundary_uses(ctx, p['PermissionsBoundary'], 1)
     return {}
 
