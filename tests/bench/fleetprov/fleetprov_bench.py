@@ -140,8 +140,9 @@ by run.sh). CreateKeysAndCertificate is an RSA-2048 key generation each time (py
 CSR calls include verifying the CSR and signing a certificate. The `no-op` rows replace fpmetrics.py's
 functions (CloudWatch metrics, issue 13) by no-ops: the gap between a `fpmetrics` row and its `no-op` row
 is the metrics' cost, which grows with the number of things the claim has registered (fpmetrics rebuilds
-the claim's data points on each registration). AWS's quota for RegisterThing is 10 per second per account
-(tests/awsemu/README.md, "Quotas"): every row but the metrics-bound ones is above it.
+the claim's data points on each registration). The emulator's quota for each of these calls is 10 per
+second (tests/awsemu/README.md, "Quotas"): the CSR and RegisterThing figures are above it, CreateKeysAndCertificate
+(one RSA key per call) is far below it, so a device test using it waits on key generation, not on the quota.
 """
 
 
