@@ -11,6 +11,7 @@
  * shutdown runs in ordinary code, not in a signal handler.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "routes/routes.h"
 #include "service/core/service.h"
 #include "service/domain/store.h"
+#include "service/domain/store_claim_index.h"
 #include "service/http/route.h"
 #include "service/http/server.h"
 #include "service/redis/store_conn.h"
@@ -153,6 +155,46 @@ static struct http_app make_app(int ops_only)
     return app;
 }
 
+/* Claims stored by a version without the state indexes get them in the background
+ * (store_claim_index.h); the list is right meanwhile, only slower. Retried while Redis
+ * is away. */
+struct claim_indexer {
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+};
+
+static void *index_claims(void *arg)
+{
+    struct claim_indexer *ix = arg;
+    while (!atomic_load(&ix->stop)) {
+        int rc = store_claim_index_ready();
+        if (rc == 0)
+            rc = store_claim_index_migrate(500, &ix->stop) == 0 ? 1 : 0;
+        if (rc == 1)
+            break;
+        for (int i = 0; i < 20 && !atomic_load(&ix->stop); i++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, 0);
+        }
+    }
+    store_conn_close();
+    return 0;
+}
+
+static void indexer_start(struct claim_indexer *ix)
+{
+    atomic_store(&ix->stop, 0);
+    ix->started = pthread_create(&ix->thread, 0, index_claims, ix) == 0;
+}
+
+static void indexer_stop(struct claim_indexer *ix)
+{
+    atomic_store(&ix->stop, 1);
+    if (ix->started)
+        pthread_join(ix->thread, 0);
+}
+
 static int start_jobs(struct fw_service *svc)
 {
     if (svc->cfg.workers == 0)
@@ -210,6 +252,9 @@ static int cmd_serve(int argc, char **argv, int api)
         metrics_free(svc.metrics);
         return 2;
     }
+    struct claim_indexer ix = {0};
+    if (api)
+        indexer_start(&ix);
     char f[160];
     snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
              srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
@@ -218,6 +263,7 @@ static int cmd_serve(int argc, char **argv, int api)
     snprintf(f, sizeof f, "\"signal\":%d", sig);
     log_fields(LOG_INFO, "signal received", f);
     shutdown_all(&svc, srv, &set);
+    indexer_stop(&ix);
     jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);

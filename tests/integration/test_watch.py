@@ -563,6 +563,8 @@ class WatchIncidents(WatchBase):
         self.env.redis.command("HSET", "fw:claim:" + cid, "id", cid, "fleet", "wother", "state", "active",
                                "certificateId", "ab" * 32, "created", now)
         self.env.redis.command("ZADD", "fw:claims:f:wother", now, cid)
+        self.env.redis.command("ZADD", "fw:claims:fs:wother:active", now, cid)
+        self.env.redis.command("ZADD", "fw:claims:s:active", now, cid)
         self.fleet("wmine", {"rules": {"registrationsPerHour": {"threshold": 3}}})
         c = self.claim("wmine")
         self.inject(c["certificateId"], [4])
@@ -605,7 +607,8 @@ class WatchIncidents(WatchBase):
 
 class WatchScale(WatchBase):
     def seed_claims(self, fleet, n):
-        """Writes n active claim records straight into Redis (store_claim.h layout), pipelined."""
+        """Writes n active claim records straight into Redis (store_claim.h and store_claim_index.h
+        layout), pipelined."""
         import socket
         now = int(time.time() * 1000)
         cmds = []
@@ -616,6 +619,8 @@ class WatchScale(WatchBase):
                          "certificateId", cert, "created", str(now), "keySource", "generated"])
             cmds.append(["ZADD", "fw:claims:f:" + fleet, str(now + i), cid])
             cmds.append(["ZADD", "fw:claims", str(now + i), cid])
+            cmds.append(["ZADD", "fw:claims:fs:%s:active" % fleet, str(now + i), cid])
+            cmds.append(["ZADD", "fw:claims:s:active", str(now + i), cid])
         out = b""
         for c in cmds:
             out += b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in c)
