@@ -288,8 +288,8 @@ static json_t *audit_json(const redisReply *entry)
             char t[32];
             store_format_time(atoll(v), t);
             json_object_set_new(o, "time", json_string(t));
-        } else if (!strcmp(k, "status")) {
-            json_object_set_new(o, "status", json_integer(atoi(v)));
+        } else if (!strcmp(k, "status") || !strcmp(k, "skipped")) {
+            json_object_set_new(o, k, json_integer(atoll(v)));
         } else if (!strcmp(k, "token")) {
             json_object_set_new(o, "tokenId", *v ? json_string(v) : json_null());
         } else {
@@ -299,15 +299,16 @@ static json_t *audit_json(const redisReply *entry)
     return o;
 }
 
-int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
+/* A page of the stream P<name>, newest first. */
+static int stream_list(const char *name, int limit, const char *cursor, json_t **items, char **next)
 {
     int rc;
     *items = 0;
     *next = 0;
     if (cursor && !valid_stream_id(cursor))
         return FW_EINVAL;
-    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %saudit (%s - COUNT %d", store_prefix(), cursor, limit + 1)
-                           : store_conn_cmd(&rc, "XREVRANGE %saudit + - COUNT %d", store_prefix(), limit + 1);
+    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %s%s (%s - COUNT %d", store_prefix(), name, cursor, limit + 1)
+                           : store_conn_cmd(&rc, "XREVRANGE %s%s + - COUNT %d", store_prefix(), name, limit + 1);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -321,4 +322,27 @@ int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
     freeReplyObject(r);
     *items = arr;
     return 0;
+}
+
+int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    return stream_list("audit", limit, cursor, items, next);
+}
+
+int store_authfail_append(const struct authfail_entry *e)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc,
+                                   "XADD %sauthfail MAXLEN ~ %d * ts %lld address %s method %s path %s reason %s "
+                                   "requestId %s skipped %lld",
+                                   store_prefix(), STORE_AUTHFAIL_MAX, store_now_ms(), e->addr, e->method, e->path,
+                                   e->reason, e->request_id, e->skipped);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+int store_authfail_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    return stream_list("authfail", limit, cursor, items, next);
 }

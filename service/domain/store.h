@@ -10,6 +10,7 @@
  *   P tokenid:<id>        string -> sha256hex
  *   P tokens              zset   id by created (ms)
  *   P audit               stream capped at cfg.audit_max entries (approximately)
+ *   P authfail            stream of sampled 401s, capped at STORE_AUTHFAIL_MAX entries
  */
 #ifndef FW_STORE_H
 #define FW_STORE_H
@@ -45,6 +46,22 @@ struct audit_entry {
 int store_audit_append(const struct audit_entry *e, int maxlen);
 /* Newest first; items is a new array; *next a new cursor string or NULL. */
 int store_audit_list(int limit, const char *cursor, json_t **items, char **next);
+
+/* Requests answered 401, sampled by the server (at most one a second per process): kept
+ * apart from the audit trail, which an anonymous flood must not be able to push out,
+ * and capped, so it cannot fill Redis either. */
+#define STORE_AUTHFAIL_MAX 1000
+struct authfail_entry {
+    const char *addr;
+    const char *method;
+    const char *path;        /* cut and made printable by the server */
+    const char *request_id;
+    const char *reason;
+    long long skipped;       /* 401s since the previous entry of this process that were not recorded */
+};
+int store_authfail_append(const struct authfail_entry *e);
+/* Newest first, like store_audit_list. */
+int store_authfail_list(int limit, const char *cursor, json_t **items, char **next);
 
 /* RFC 3339 UTC with milliseconds for a Unix time in ms. */
 void store_format_time(long long ms, char out[32]);

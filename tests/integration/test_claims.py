@@ -41,7 +41,9 @@ class ClaimsBase(unittest.TestCase):
     def create(self, body=None, fleet="f1", wait=True):
         r = self.env.req("POST", "/v1/fleets/%s/claims" % fleet, body=body or {})
         self.assertEqual(r.status, 202, r)
-        self.assertEqual(r.json["claim"]["state"], "creating")
+        # the claim as it is when the answer is written: a worker of this process may have made it
+        # active already (seen on a loaded machine)
+        self.assertIn(r.json["claim"]["state"], ("creating", "active"))
         self.assertEqual(r.header("Location"), r.json["job"]["href"])
         cid = r.json["claim"]["id"]
         if wait:
