@@ -70,6 +70,13 @@ class Receiver:
         self.srv.server_close()
 
 
+def closed_port():
+    """A port on 127.0.0.1 where nobody listens (bound, then let go)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def signed_by(secret, headers, body):
     want = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(want, headers["x-fleetwarden-signature"])
@@ -348,10 +355,7 @@ class WebhookForgery(WatchBase):
 
     def test_open_and_closed_ports_fail_alike(self):
         """A receiver that answers (404) and a port where nobody listens: the job says the same."""
-        closed = socket.socket()
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        closed.close()
+        port = closed_port()
         refusing = Receiver(status=404)
         try:
             a = self.webhook_job("wopen", refusing.url)
@@ -404,10 +408,7 @@ class WebhookForgeryStrict(WatchBase):
         self.assertEqual(r.status, 200, r)
 
     def test_names_resolving_internal_are_refused_at_delivery(self):
-        closed = socket.socket()
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        closed.close()
+        port = closed_port()
         jobs = [self.webhook_job("wlocal", "http://localhost:%d/hook" % self.hook.srv.server_address[1]),
                 self.webhook_job("wliteral", self.hook.url),
                 self.webhook_job("wclosed2", "http://localhost:%d/hook" % port)]

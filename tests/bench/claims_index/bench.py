@@ -19,8 +19,8 @@ import statistics
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib  # noqa: E402
 
 SEED_LUA = """
 local n0, n = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -64,9 +64,7 @@ def main():
     ap.add_argument("--claims", type=int, default=20000)
     ap.add_argument("--reps", type=int, default=200)
     a = ap.parse_args()
-    os.environ["FW_BUILD_DIR"] = os.path.abspath(a.build)
-    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-    import harness
+    harness = benchlib.harness_for(a.build)
 
     redis = harness.Redis().start()
     fw = None

@@ -28,8 +28,8 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib  # noqa: E402
 
 CONFIGS = {
     "defaults": {},
@@ -152,7 +152,8 @@ def metrics(port):
     out = {}
     for name in ("fleetwarden_http_connections", "fleetwarden_http_streams", "fleetwarden_http_long_polls"):
         m = re.search(r"^%s (\d+)$" % name, text, re.M)
-        out[name] = int(m.group(1)) if m else None
+        if m:
+            out[name] = int(m.group(1))
     m = re.search(r'^fleetwarden_http_limited_total\{limit="connections_per_address"\} (\d+)$', text, re.M)
     out["refused"] = int(m.group(1)) if m else None
     return out
@@ -165,9 +166,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--hostile", type=int, default=2000)
     a = ap.parse_args()
-    os.environ["FW_BUILD_DIR"] = os.path.abspath(a.build)
-    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-    import harness
+    harness = benchlib.harness_for(a.build)
 
     redis = harness.Redis().start()
     env = dict(CONFIGS[a.config], FLEETWARDEN_LOG_LEVEL="warn")
@@ -183,26 +182,30 @@ def main():
         time.sleep(5)                       # let the attack build up
         lat, failed, samples = [], 0, []
         end = time.monotonic() + a.seconds
+        next_sample = 0
         while time.monotonic() < end:
             status, secs = admin_get(fw.port, admin)
             if status == 200:
                 lat.append(secs)
             else:
                 failed += 1
-            if len(lat) % 25 == 1:
+            if time.monotonic() >= next_sample:
                 samples.append((proc_status(fw.proc.pid), metrics(fw.port)))
+                next_sample = time.monotonic() + 2.5
             time.sleep(0.1)
         hostile.stop = True
         t.join(10)
         lat.sort()
-        (threads, rss), m = samples[-1] if samples else ((0, 0), {})
+        threads = max(t for (t, _), _ in samples)
+        rss = max(r for (_, r), _ in samples)
+        m = samples[-1][1]
         print("| %s | %s | %d | %.1f ms | %s | %s | %s | %d | %s | %s / %s / %s | %d | %d MiB |" % (
             a.build, a.config, a.hostile, statistics.median(quiet) * 1000,
             "%.1f ms" % (statistics.median(lat) * 1000) if lat else "-",
             "%.1f ms" % (lat[int(0.99 * (len(lat) - 1))] * 1000) if lat else "-",
             "%.1f ms" % (lat[-1] * 1000) if lat else "-", failed, hostile.reopened,
-            m.get("fleetwarden_http_connections", "?"), m.get("fleetwarden_http_streams", "?"),
-            m.get("fleetwarden_http_long_polls", "?"), threads, rss))
+            m.get("fleetwarden_http_connections", "-"), m.get("fleetwarden_http_streams", "-"),
+            m.get("fleetwarden_http_long_polls", "-"), threads, rss))
     finally:
         if hostile:
             hostile.stop = True
