@@ -309,13 +309,17 @@ def openapi_mismatch_report(recs):
 
 
 class Emulator:
-    """The AWS emulator (tests/awsemu) on a free port."""
+    """The AWS emulator (tests/awsemu) on a free port, its IoT data plane (MQTT broker, credentials
+    provider) on two more: all three from free_port(), so they stay in this runner slot's range, and
+    kept across restarts (a restarted emulator answers where devices were pointed)."""
 
     def __init__(self, workdir=None, extra_args=()):
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
         self.port = None
         self.extra_args = list(extra_args)
         self.proc = None
+        self.mqtt_port = self.credentials_port = None
+        self.info = {}
 
     @property
     def url(self):
@@ -328,12 +332,25 @@ class Emulator:
             os.unlink(ready)
         self.log = open(os.path.join(self.dir, "awsemu.log"), "ab")
         self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", str(port or 0),
-                                      "--ready-file", ready, *self.extra_args],
+                                      "--ready-file", ready, *self._dataplane_args(), *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: _json_file(ready), timeout=20, what="awsemu ready file")
         with open(ready) as f:
-            self.port = int(json.load(f)["port"])
+            self.info = json.load(f)
+        self.port = int(self.info["port"])
+        self.mqtt_port, self.credentials_port = self.info.get("mqttPort"), self.info.get("credentialsPort")
         return self
+
+    def _dataplane_args(self):
+        """Ports for the data plane unless the caller chose its own (extra_args)."""
+        args = []
+        for opt, attr in (("--mqtt-port", "mqtt_port"), ("--credentials-port", "credentials_port")):
+            if opt in self.extra_args:
+                continue
+            if getattr(self, attr) is None:
+                setattr(self, attr, free_port())
+            args += [opt, str(getattr(self, attr))]
+        return args
 
     def control(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
