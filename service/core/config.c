@@ -174,7 +174,7 @@ static void set_defaults(struct fw_config *c)
     c->log_level = LOG_INFO;
     c->workers = 4;
     c->max_connections = 4096;
-    c->max_conn_per_addr = 128;
+    c->max_conn_per_addr = 256;
     c->http_threads = 8;
     c->conn_timeout_s = 30;
     c->idle_timeout_s = 10;

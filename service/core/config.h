@@ -32,7 +32,7 @@ struct fw_config {
     int workers;               /* FLEETWARDEN_WORKERS (default 4, 0..64) */
     char kek_file[256];        /* FLEETWARDEN_KEK_FILE ("" = none configured) */
     int max_connections;       /* FLEETWARDEN_MAX_CONNECTIONS (default 4096) */
-    int max_conn_per_addr;     /* FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS (default 128; 0 = no limit) */
+    int max_conn_per_addr;     /* FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS (default 256; 0 = no limit) */
     int http_threads;          /* FLEETWARDEN_HTTP_THREADS: the server's event-loop threads (default 8) */
     int conn_timeout_s;        /* FLEETWARDEN_CONN_TIMEOUT (seconds for a request's body, default 30) */
     int idle_timeout_s;        /* FLEETWARDEN_IDLE_TIMEOUT (seconds to a complete request header, default 10) */

@@ -202,7 +202,6 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
     st->svc = srv->svc;
     st->app = srv->app;
     st->conn = conn;
-    st->hold = -1;
     snprintf(st->addr, sizeof st->addr, "%s", w ? w->addr : "?");
     st->start_ns = mono_ns();
     buf_init(&st->body, BODY_MAX);

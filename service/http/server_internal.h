@@ -82,7 +82,7 @@ struct req_state {
     char request_id[129];
     char addr[COUNTS_KEY_MAX]; /* the client address's key (counts_address_key) */
     const char *route;         /* matched pattern (static), for metrics */
-    int hold;                  /* enum http_hold taken, or -1 */
+    int hold;                  /* enum http_hold taken + 1, or 0 (a zeroed state holds nothing) */
     struct http_waker *waker;  /* created by http_req_waker; the request's reference */
     http_park_fn *park_fn;     /* set while the request is parked */
     void *park_ud;

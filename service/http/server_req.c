@@ -52,11 +52,12 @@ void server__req_free(struct req_state *st)
 {
     for (int i = 0; i < st->ndone; i++)
         st->done[i].fn(st->done[i].ud);
-    if (st->hold >= 0) {
+    if (st->hold) {
         char key[COUNTS_KEY_MAX];
-        snprintf(key, sizeof key, "%c:%s", st->hold == HTTP_HOLD_STREAM ? 's' : 'p', st->req.token.id);
+        int kind = st->hold - 1;
+        snprintf(key, sizeof key, "%c:%s", kind == HTTP_HOLD_STREAM ? 's' : 'p', st->req.token.id);
         counts_put(st->srv->per_token, key);
-        atomic_fetch_sub(&st->srv->holds[st->hold], 1);
+        atomic_fetch_sub(&st->srv->holds[kind], 1);
     }
     server__waker_done(st->waker);
     if (st->resp.stream_free) /* a stream set up but never sent */
@@ -406,7 +407,7 @@ int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold k
     int total = stream ? c->max_streams : c->max_polls, per = stream ? c->max_streams_token : c->max_polls_token;
     char key[COUNTS_KEY_MAX];
     snprintf(key, sizeof key, "%c:%s", stream ? 's' : 'p', req->token.id);
-    if (st->hold >= 0)
+    if (st->hold)
         return 0;
     if (!counts_take(srv->per_token, key, per)) /* per 0: only the process's limit */
         return hold_refused(st, resp, stream, 1);
@@ -415,7 +416,7 @@ int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold k
         counts_put(srv->per_token, key);
         return hold_refused(st, resp, stream, 0);
     }
-    st->hold = (int)kind;
+    st->hold = (int)kind + 1;
     return 0;
 }
 

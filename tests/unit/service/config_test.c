@@ -138,7 +138,7 @@ static void test_limits(void **state)
     char err[300];
     assert_int_equal(load1("FLEETWARDEN_WORKERS", "4", &c, err), 0);
     assert_int_equal(c.max_connections, 4096);
-    assert_int_equal(c.max_conn_per_addr, 128);
+    assert_int_equal(c.max_conn_per_addr, 256);
     assert_int_equal(c.http_threads, 8);
     assert_int_equal(c.idle_timeout_s, 10);
     assert_int_equal(c.max_streams, 512);
