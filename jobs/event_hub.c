@@ -27,7 +27,7 @@
 #include "service/core/mem.h"
 #include "service/redis/store_conn.h"
 
-#define READ_BLOCK_MS 1000
+#define READ_BLOCK_MS 500      /* the watched counter is read between blocking reads */
 #define READ_COUNT 100
 
 struct hub_sub {
@@ -52,6 +52,8 @@ static struct hub_sub *s_subs;
 static pthread_t s_thread;
 static int s_started;
 static atomic_int s_stop, s_ready;
+static char s_watch_key[64];                                  /* "" = none */
+static atomic_llong s_watched = -1;
 
 static void id_parts(const char *id, unsigned long long *ms, unsigned long long *seq)
 {
@@ -319,6 +321,30 @@ static int read_once(redisContext *c)
     return 0;
 }
 
+long long event_hub_watched(void)
+{
+    return atomic_load(&s_watched);
+}
+
+/* Reads the watched counter; wakes every stream when it moved. 0, or FW_EREDIS. */
+static int read_watched(redisContext *c)
+{
+    if (!s_watch_key[0])
+        return 0;
+    redisReply *r = redisCommand(c, "GET %s%s", store_prefix(), s_watch_key);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        if (r)
+            freeReplyObject(r);
+        return FW_EREDIS;
+    }
+    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    long long was = atomic_exchange(&s_watched, v);
+    if (was != v) /* also the first read: a stream opened before it has not seen any value */
+        deliver(0, 0, 0);
+    return 0;
+}
+
 static redisContext *connect_hub(void)
 {
     redisContext *c = store_conn_open(2000);
@@ -349,7 +375,7 @@ static void *run(void *arg)
             nanosleep(&ts, 0);
             continue;
         }
-        if (read_once(c)) {
+        if (read_once(c) || read_watched(c)) {
             store_conn_free(c);
             c = NULL;
         }
@@ -358,8 +384,9 @@ static void *run(void *arg)
     return 0;
 }
 
-int event_hub_start(void)
+int event_hub_start(const char *watch_key)
 {
+    snprintf(s_watch_key, sizeof s_watch_key, "%s", watch_key ? watch_key : "");
     atomic_store(&s_stop, 0);
     s_started = pthread_create(&s_thread, 0, run, 0) == 0;
     return s_started ? 0 : FW_EINTERNAL;

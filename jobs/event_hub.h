@@ -32,8 +32,13 @@ struct hub_event {
     char *json;                         /* the event's JSON text (malloc'd; the reader frees it) */
 };
 
-/* Starts the reader thread (it connects, and reconnects, by itself). 0, or FW_EINTERNAL. */
-int event_hub_start(void);
+/* Starts the reader thread (it connects, and reconnects, by itself). watch_key (without the
+ * prefix; may be NULL) names a counter the hub reads twice a second besides the log: when
+ * it moves, every stream subscriber is woken (the token deletion counter: a deleted
+ * token's streams end). 0, or FW_EINTERNAL. */
+int event_hub_start(const char *watch_key);
+/* The watched counter as last read; -1 before the first read (or without one). */
+long long event_hub_watched(void);
 /* Stops and joins it, frees the ring. Subscribers must be gone. */
 void event_hub_stop(void);
 /* 1 once the reader has read the log's position from Redis, 0 before (or never started). */

@@ -19,7 +19,9 @@
  * most one of ?type=JOBTYPE (job events only), ?resource=R (a job's resource
  * or an incident's subject, e.g. claim:ID), ?id=ID (a job or an incident).
  * Each token may hold FLEETWARDEN_MAX_STREAMS_PER_TOKEN streams, the process
- * FLEETWARDEN_MAX_STREAMS (429 / 503 beyond).
+ * FLEETWARDEN_MAX_STREAMS (429 / 503 beyond). The stream ends within about
+ * a second of the deletion of the token that opened it: the hub watches the
+ * deletion counter and wakes every stream when it moves (token_watch.h).
  */
 #include "events.h"
 
@@ -34,6 +36,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/core/service.h"
+#include "service/domain/token_watch.h"
 
 #define EVENTS_PING_MS 15000   /* a ping after this much silence */
 #define EVENTS_BATCH 64        /* events formatted per call at most */
@@ -51,6 +54,7 @@ struct sse {
     char filter_val[JOB_RESOURCE_MAX];
     char kind[16];                /* ?event=: "job", "incident" or "" (both) */
     int failed;                   /* a replay read failed: end the stream */
+    struct token_watch tw;        /* the caller's token: deleted, the stream ends */
 };
 
 static long long now_ms(void)
@@ -135,7 +139,7 @@ static long sse_next(void *ud, char *buf, size_t max)
 {
     static const char ping[] = ": ping\n\n";
     struct sse *s = ud;
-    if (atomic_load(&s->svc->shutting_down) || s->failed)
+    if (atomic_load(&s->svc->shutting_down) || s->failed || token_watch_gone_at(&s->tw, event_hub_watched()))
         return -1;
     if (s->pending.len == 0)
         sse_fill(s);
@@ -196,6 +200,7 @@ static void get_events(struct http_req *req, struct http_resp *resp)
 {
     struct sse *s = xcalloc(1, sizeof *s);
     s->svc = req->svc;
+    token_watch_init(&s->tw, req->token.id);
     buf_init(&s->pending, (size_t)1 << 20);
     const char *last = http_req_header(req, "Last-Event-ID");
     int rc = sse_filter(req, resp, s);
@@ -217,6 +222,7 @@ static void get_events(struct http_req *req, struct http_resp *resp)
     if (!s->last[0])
         event_hub_next(s->last, 0); /* from now on: the hub's newest position */
     s->sent_ms = now_ms();
+    s->tw.epoch = event_hub_watched(); /* the token was just found: look again when deletions move */
     s->waker = http_req_waker(req);
     http_waker_ref(s->waker);
     s->sub = event_hub_subscribe(0, wake_stream, s->waker);

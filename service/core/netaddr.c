@@ -55,7 +55,7 @@ static const struct range s_v6[] = {
     {{0xff}, 8, "multicast"},
 };
 
-static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
+int netaddr_prefix_match(const unsigned char *a, const unsigned char *net, int bits)
 {
     int full = bits / 8, rest = bits % 8;
     if (memcmp(a, net, (size_t)full))
@@ -155,7 +155,7 @@ int netaddr_parse_literal(const char *host, size_t len, struct netaddr *out)
 static const char *v4_kind(const unsigned char *b)
 {
     for (size_t i = 0; i < sizeof s_v4 / sizeof s_v4[0]; i++)
-        if (prefix_match(b, s_v4[i].b, s_v4[i].bits))
+        if (netaddr_prefix_match(b, s_v4[i].b, s_v4[i].bits))
             return s_v4[i].kind;
     return 0;
 }
@@ -185,7 +185,7 @@ const char *netaddr_internal(const struct netaddr *a)
     if (v4)
         return v4_kind(v4);
     for (size_t i = 2; i < sizeof s_v6 / sizeof s_v6[0]; i++)
-        if (prefix_match(a->b, s_v6[i].b, s_v6[i].bits))
+        if (netaddr_prefix_match(a->b, s_v6[i].b, s_v6[i].bits))
             return s_v6[i].kind;
     return 0;
 }
@@ -255,9 +255,9 @@ int netaddr_list_contains(const struct netaddr_list *l, const struct netaddr *a)
     }
     for (int i = 0; l && i < l->n; i++) {
         const struct netaddr_cidr *c = &l->cidr[i];
-        if (c->addr.v6 && a->v6 && prefix_match(a->b, c->addr.b, c->bits))
+        if (c->addr.v6 && a->v6 && netaddr_prefix_match(a->b, c->addr.b, c->bits))
             return 1;
-        if (!c->addr.v6 && as4 && prefix_match(as4->b, c->addr.b, c->bits))
+        if (!c->addr.v6 && as4 && netaddr_prefix_match(as4->b, c->addr.b, c->bits))
             return 1;
     }
     return 0;

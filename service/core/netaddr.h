@@ -53,6 +53,9 @@ int netaddr_list_parse(const char *s, struct netaddr_list *out, char *err, size_
  * matches IPv4 blocks). */
 int netaddr_list_contains(const struct netaddr_list *l, const struct netaddr *a);
 
+/* 1 when the first `bits` bits of a and net are equal (addresses in network order). */
+int netaddr_prefix_match(const unsigned char *a, const unsigned char *net, int bits);
+
 /* The address as text ("127.0.0.1", "::1"), for logs and connect-to entries. */
 void netaddr_format(const struct netaddr *a, char out[NETADDR_TEXT_MAX]);
 /* From a socket address (struct sockaddr_in / sockaddr_in6). 0, or -1 for

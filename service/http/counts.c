@@ -98,14 +98,10 @@ int counts_get(struct counts *c, const char *key)
     return n;
 }
 
-void counts_address_key(const struct sockaddr *sa, char out[COUNTS_KEY_MAX])
+/* a's key: IPv4 (also IPv4-mapped) as itself, IPv6 by its /64. */
+static void key_of(struct netaddr a, char out[COUNTS_KEY_MAX])
 {
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    struct netaddr a;
-    if (!sa || netaddr_from_sockaddr(sa, &a)) {
-        snprintf(out, COUNTS_KEY_MAX, "?");
-        return;
-    }
     if (a.v6 && !memcmp(a.b, mapped, 12)) {
         memmove(a.b, a.b + 12, 4);
         a.v6 = 0;
@@ -115,4 +111,22 @@ void counts_address_key(const struct sockaddr *sa, char out[COUNTS_KEY_MAX])
         memset(a.b + 8, 0, 8);
     netaddr_format(&a, text);
     snprintf(out, COUNTS_KEY_MAX, "%s%s", text, a.v6 ? "/64" : "");
+}
+
+void counts_address_key(const struct sockaddr *sa, char out[COUNTS_KEY_MAX])
+{
+    struct netaddr a;
+    if (!sa || netaddr_from_sockaddr(sa, &a))
+        snprintf(out, COUNTS_KEY_MAX, "?");
+    else
+        key_of(a, out);
+}
+
+void counts_address_text_key(const char *ip, char out[COUNTS_KEY_MAX])
+{
+    struct netaddr a;
+    if (ip && netaddr_parse_literal(ip, strlen(ip), &a))
+        key_of(a, out);
+    else
+        snprintf(out, COUNTS_KEY_MAX, "%s", ip && *ip ? ip : "?");
 }

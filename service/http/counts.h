@@ -29,5 +29,8 @@ int counts_get(struct counts *c, const char *key);
  * an IPv4-mapped IPv6 one) as itself, an IPv6 address by its /64, which is what
  * one client usually holds ("2001:db8:1:2::/64"). "?" for another family. */
 void counts_address_key(const struct sockaddr *sa, char out[COUNTS_KEY_MAX]);
+/* The same for an address written as text ("203.0.113.9", "2001:db8::1"); the text itself
+ * (cut) when it is no address. */
+void counts_address_text_key(const char *ip, char out[COUNTS_KEY_MAX]);
 
 #endif

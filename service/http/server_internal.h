@@ -11,6 +11,7 @@
 
 #include "service/core/buf.h"
 #include "service/http/counts.h"
+#include "service/core/client_addr.h"
 #include "service/http/http.h"
 
 struct MHD_Connection;
@@ -80,7 +81,9 @@ struct req_state {
     int responded;             /* a response was queued */
     int audited;               /* a mutating /v1 route: audit once answered by an authenticated caller */
     char request_id[129];
-    char addr[COUNTS_KEY_MAX]; /* the client address's key (counts_address_key) */
+    char addr[COUNTS_KEY_MAX]; /* the TCP peer's key (counts_address_key): connections per address */
+    char client[CLIENT_ADDR_MAX]; /* the client's address (client_addr.h), for logs, audit and limits */
+    char client_key[COUNTS_KEY_MAX]; /* the client's key (an IPv6 client by its /64): rate limits */
     const char *route;         /* matched pattern (static), for metrics */
     int hold;                  /* enum http_hold taken + 1, or 0 (a zeroed state holds nothing) */
     struct http_waker *waker;  /* created by http_req_waker; the request's reference */
@@ -101,6 +104,9 @@ struct req_state {
 int server__respond(struct req_state *st);
 /* Calls a parked request's handler again, then answers or parks anew. */
 int server__resume(struct req_state *st);
+/* Sets st->client from the TCP peer and, behind a trusted proxy, its
+ * X-Forwarded-For. Call once the headers are in. */
+void server__client(struct req_state *st);
 /* Frees everything the request owns. */
 void server__req_free(struct req_state *st);
 
