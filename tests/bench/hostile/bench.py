@@ -10,7 +10,7 @@ GET /v1/fleets on a new connection every 100 ms; its latency (p50 / p99 / max) a
 (no answer within 5 s, or not 200) are what this measures, with what the server holds open
 (from /metrics), its threads and its resident memory.
 
-Configurations: `defaults` (the shipped limits: 128 connections per address, 16 streams and 64
+Configurations: `defaults` (the shipped limits: 256 connections per address, 16 streams and 64
 long polls per token), `open` (no per-address limit, 1,000 streams and long polls per token: all
 2,000 held, to show what the design itself costs). The build before the change is run with its
 own defaults.
