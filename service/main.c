@@ -166,6 +166,14 @@ static int app_rate_take(const struct http_rate *r, int *retry_after_s, int *by_
     return store_rate_take(&q, retry_after_s, by_token);
 }
 
+/* The token lookup that counts the request in the same Redis script. */
+static int app_lookup_rated(const char *hash, const struct http_rate *r, struct auth_token *out, int *throttled,
+                            int *retry_after_s, int *by_token)
+{
+    struct store_rate_req q = {r->addr, r->addr_n, r->addr_s, 0, r->token_n, r->token_s};
+    return store_token_lookup_rated(hash, &q, out, throttled, retry_after_s, by_token);
+}
+
 /* The sampled record of requests answered 401 (never the audit trail). */
 static int app_authfail(const struct http_authfail *a)
 {
@@ -183,6 +191,7 @@ static struct http_app make_app(int ops_only)
     app.token_lookup = store_token_lookup;
     app.audit_append = app_audit_append;
     app.rate_take = app_rate_take;
+    app.token_lookup_rated = app_lookup_rated;
     app.authfail_record = app_authfail;
     return app;
 }

@@ -29,6 +29,14 @@ int store_ping(char *why, size_t whylen);
 int store_token_create(const char *hash_hex, const struct auth_token *t);
 /* Finds a token by hash and refreshes its last-used time (at most once a minute). */
 int store_token_lookup(const char *hash_hex, struct auth_token *out);
+/* The same, and in the same script the request counted against the rate limits of r
+ * (store_rate.h; r->token_id is ignored: the token found is counted): one Redis round trip
+ * where a lookup and store_rate_take are two. Returns as store_token_lookup (FW_ENOTFOUND
+ * after counting the address); *throttled is FW_ETHROTTLED (with *retry_after_s, *by_token)
+ * or 0. */
+struct store_rate_req;
+int store_token_lookup_rated(const char *hash_hex, const struct store_rate_req *r, struct auth_token *out,
+                             int *throttled, int *retry_after_s, int *by_token);
 /* Deletes by public id, in one atomic step with the check that an admin
  * token is not the last one: FW_ECONFLICT then (nothing deleted);
  * FW_ENOTFOUND when unknown. */

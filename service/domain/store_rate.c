@@ -18,30 +18,31 @@
 
 /* KEYS: the address's window, the token's window ("" = not counted).
  * ARGV: address limit, its key's ttl ms, token limit, its ttl ms. {0} or {1|2 = which is full}. */
-static const char s_take_lua[] =
-    "local function take(k, n, ttl)\n"
-    "  if k == '' then return false end\n"
-    "  local c = redis.call('INCR', k)\n"
-    "  if c == 1 then redis.call('PEXPIRE', k, ttl) end\n"
-    "  return c > tonumber(n)\n"
-    "end\n"
+static const char s_take_lua[] = STORE_RATE_TAKE_LUA
     "if take(KEYS[1], ARGV[1], ARGV[2]) then return 1 end\n"
     "if take(KEYS[2], ARGV[3], ARGV[4]) then return 2 end\n"
     "return 0\n";
 
-static long long wall_ms(void)
+long long store_rate_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The window key of kind 'a' or 't' and its ttl (to a second past the window's end). */
+void store_rate_window(int secs, long long now_ms, long long *index, long long *end_ms)
+{
+    long long len = (long long)(secs > 0 ? secs : 1) * 1000;
+    *index = now_ms / len;
+    *end_ms = (*index + 1) * len;
+}
+
+/* The window key of kind 'a' or 't' and its end. */
 static void window(struct store_argv *v, char kind, const char *who, int n, int secs, long long now,
                    long long *end_ms)
 {
-    long long len = (long long)(secs > 0 ? secs : 1) * 1000, w = now / len;
-    *end_ms = (w + 1) * len;
+    long long w;
+    store_rate_window(secs, now, &w, end_ms);
     if (!who || n <= 0)
         store_argv_add(v, "");
     else
@@ -51,7 +52,7 @@ static void window(struct store_argv *v, char kind, const char *who, int n, int 
 int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_token)
 {
     struct store_argv v = {0};
-    long long now = wall_ms(), a_end = 0, t_end = 0;
+    long long now = store_rate_now_ms(), a_end = 0, t_end = 0;
     store_argv_eval(&v, s_take_lua, 2);
     window(&v, 'a', r->addr, r->addr_n, r->addr_s, now, &a_end);
     window(&v, 't', r->token_id, r->token_n, r->token_s, now, &t_end);

@@ -66,6 +66,11 @@ struct http_rate {
  * the token's limit said no, 0 the address's); any other code: the store cannot
  * answer, and the request goes on (the limits fail open). */
 typedef int(http_rate_take_fn)(const struct http_rate *r, int *retry_after_s, int *by_token);
+/* Finds the token and counts the request (r->token_id ignored: the token found is counted) in
+ * one step of the store: returns as http_token_lookup_fn (FW_ENOTFOUND after counting the
+ * address); *throttled is FW_ETHROTTLED with *retry_after_s and *by_token, or 0. */
+typedef int(http_token_lookup_rated_fn)(const char *hash_hex, const struct http_rate *r, struct auth_token *out,
+                                        int *throttled, int *retry_after_s, int *by_token);
 
 /* A request answered 401, as the server samples it (at most one a second per process,
  * with how many it left out since the last): never the audit trail, which an
@@ -87,6 +92,7 @@ struct http_app {
     http_token_lookup_fn *token_lookup;
     http_audit_append_fn *audit_append;
     http_rate_take_fn *rate_take;              /* NULL: no rate limits */
+    http_token_lookup_rated_fn *token_lookup_rated; /* NULL: token_lookup, then rate_take */
     http_authfail_fn *authfail_record;         /* NULL: 401s are only counted */
 };
 

@@ -307,9 +307,34 @@ static void unauthenticated(struct req_state *st, const char *reason)
         log_fields(LOG_WARN, "could not record an unauthenticated request (redis unavailable)", 0);
 }
 
-/* Looks the bearer token up: 0 (st->req.token filled), FW_EUNAUTH with *why (no
- * answer set yet: the rate limits come first), or the store's error after answering 503. */
-static int authenticate(struct req_state *st, const char **why)
+/* The rate-limit request of st (the token, when found, is filled in later). NULL when no limit
+ * applies at all. */
+static const struct http_rate *rate_req(struct req_state *st, struct http_rate *r)
+{
+    const struct fw_config *c = &st->svc->cfg;
+    if (!st->app->rate_take || (c->rate_addr_n <= 0 && c->rate_token_n <= 0))
+        return 0;
+    *r = (struct http_rate){st->client_key, 0, c->rate_addr_n, c->rate_addr_s, c->rate_token_n, c->rate_token_s};
+    return r;
+}
+
+/* Answers 429 for a full window (by the token's limit or the address's). */
+static int answer_429(struct req_state *st, int retry_after, int by_token)
+{
+    atomic_fetch_add(&st->srv->limited[by_token ? LIMIT_RATE_TOKEN : LIMIT_RATE_ADDRESS], 1);
+    http_problem(&st->resp, 429, 0,
+                 by_token ? "too many requests with this token; retry after Retry-After seconds"
+                          : "too many requests from this address; retry after Retry-After seconds");
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_after > 0 ? retry_after : 1);
+    http_resp_header(&st->resp, "Retry-After", ra);
+    return FW_ETHROTTLED;
+}
+
+/* Looks the bearer token up, and when the store can, counts the request in the same step
+ * (*counted, *throttled): 0 (st->req.token filled), FW_EUNAUTH with *why (no answer set yet:
+ * the rate limits come first), or the store's error after answering 503. */
+static int authenticate(struct req_state *st, const char **why, int *counted, int *throttled)
 {
     const char *tok = auth_bearer(MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Authorization"));
     *why = "no token";
@@ -317,7 +342,17 @@ static int authenticate(struct req_state *st, const char **why)
         return FW_EUNAUTH;
     char hash[AUTH_HASH_HEX_LEN + 1];
     auth_token_hash(tok, hash);
-    int rc = auth_token_wellformed(tok) ? st->app->token_lookup(hash, &st->req.token) : FW_ENOTFOUND;
+    struct http_rate rr;
+    const struct http_rate *r = rate_req(st, &rr);
+    int ra = 1, by_token = 0, rc = FW_ENOTFOUND;
+    if (auth_token_wellformed(tok) && r && st->app->token_lookup_rated) {
+        rc = st->app->token_lookup_rated(hash, r, &st->req.token, throttled, &ra, &by_token);
+        *counted = rc == 0 || rc == FW_ENOTFOUND;
+        if (*counted && *throttled)
+            answer_429(st, ra, by_token);
+    } else if (auth_token_wellformed(tok)) {
+        rc = st->app->token_lookup(hash, &st->req.token);
+    }
     *why = "unknown token";
     if (rc == FW_ENOTFOUND)
         return FW_EUNAUTH;
@@ -344,32 +379,28 @@ static void answer_401(struct req_state *st, const char *why)
  * after answering 429 with Retry-After. */
 static int rate_limit(struct req_state *st)
 {
-    const struct fw_config *c = &st->svc->cfg;
-    const char *tid = st->req.token.id[0] ? st->req.token.id : 0;
+    struct http_rate rr;
+    struct http_rate *r = (struct http_rate *)rate_req(st, &rr);
     int retry_after = 1, by_token = 0;
-    if (!st->app->rate_take || (c->rate_addr_n <= 0 && (!tid || c->rate_token_n <= 0)))
+    if (!r)
         return 0;
-    struct http_rate r = {st->client_key, tid, c->rate_addr_n, c->rate_addr_s, c->rate_token_n, c->rate_token_s};
-    if (st->app->rate_take(&r, &retry_after, &by_token) != FW_ETHROTTLED)
+    r->token_id = st->req.token.id[0] ? st->req.token.id : 0;
+    if (st->app->rate_take(r, &retry_after, &by_token) != FW_ETHROTTLED)
         return 0;
-    atomic_fetch_add(&st->srv->limited[by_token ? LIMIT_RATE_TOKEN : LIMIT_RATE_ADDRESS], 1);
-    http_problem(&st->resp, 429, 0,
-                 by_token ? "too many requests with this token; retry after Retry-After seconds"
-                          : "too many requests from this address; retry after Retry-After seconds");
-    char ra[16];
-    snprintf(ra, sizeof ra, "%d", retry_after > 0 ? retry_after : 1);
-    http_resp_header(&st->resp, "Retry-After", ra);
-    return FW_ETHROTTLED;
+    return answer_429(st, retry_after, by_token);
 }
 
 /* Authentication, rate limits, scope: 0 when the handler may run; else answered. */
 static int admit(struct req_state *st, enum auth_scope need)
 {
     const char *why = 0;
-    int rc = authenticate(st, &why);
+    int counted = 0, throttled = 0;
+    int rc = authenticate(st, &why, &counted, &throttled);
     if (rc && rc != FW_EUNAUTH)
         return rc; /* the token store cannot answer: 503 */
-    if (rate_limit(st))
+    if (throttled)
+        return FW_ETHROTTLED; /* answered 429 by the lookup that counted */
+    if (!counted && rate_limit(st))
         return FW_ETHROTTLED;
     if (rc) {
         answer_401(st, why);

@@ -6,7 +6,7 @@
 #   GET /healthz     no Redis, the bare server path
 #   GET /v1/tokens   authenticated: token lookup (HMGET) + a ZRANGE + per-item reads from Redis,
 #                    without the request rate limits, then with them counted (set far above what
-#                    wrk sends, so every request pays the shared counters' Redis script and none is refused)
+#                    wrk sends, so every request is counted, in the token lookup's script, and none refused)
 # Prints wrk's summary for each and a markdown table row set. Not part of the test suite.
 # Usage: tests/bench/http/run.sh [SECONDS]   (default 10)
 set -euo pipefail
