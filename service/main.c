@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws/check.h"
 #include "jobs/event_hub.h"
@@ -51,7 +52,7 @@ static const char s_usage[] =
     "\n"
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
-    "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_URL      redis://[[user]:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
     "  FLEETWARDEN_REDIS_PASSWORD_FILE  file with the Redis password (instead of the URL's)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
@@ -147,6 +148,25 @@ static int load_kek(const struct fw_service *svc)
     char why[400];
     if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
         log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
+    return 0;
+}
+
+/* Wrong Redis credentials (or a database the user may not select) are a configuration error:
+ * exit 2 at start-up rather than a process that answers 503 for ever. An unreachable Redis is
+ * not: it may be starting too, and the API answers 503 until it is there. */
+static int check_redis_credentials(void)
+{
+    char why[320];
+    int rc = store_conn_check(why, sizeof why);
+    if (rc == FW_EUNAUTH) {
+        fprintf(stderr, "fleetwarden: FLEETWARDEN_REDIS_URL: %s\n", why);
+        return 2;
+    }
+    if (rc) {
+        char f[400];
+        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
+        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+    }
     return 0;
 }
 
@@ -258,6 +278,11 @@ static void no_core_dumps(void)
 
 static int cmd_serve(int argc, char **argv, int api)
 {
+    /* Signals first: a SIGTERM that comes while the configuration loads (a slow start under
+     * load) waits in the mask and ends the process cleanly once it is up, instead of killing it
+     * half-started. */
+    sigset_t set;
+    block_signals(&set);
     no_core_dumps();
     int workers = 1;
     for (int i = 2; i < argc; i++) {
@@ -272,14 +297,14 @@ static int cmd_serve(int argc, char **argv, int api)
     int rc = load_config(&svc);
     if (!rc)
         rc = load_kek(&svc);
+    if (!rc)
+        rc = check_redis_credentials();
     if (rc)
         return rc;
     if (handlers_register_all()) {
         fprintf(stderr, "fleetwarden: could not register the job types\n");
         return 1;
     }
-    sigset_t set;
-    block_signals(&set);
     svc.started_at = time(0);
     svc.metrics = metrics_new();
     watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
@@ -392,10 +417,12 @@ static int cmd_check(void)
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
-    char why[200];
+    char why[320];
     int bad = 0;
-    if (store_ping(why, sizeof why)) {
-        printf("redis: FAILED: %s\n", why);
+    if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {
+        /* red on a terminal: the line an operator must not miss */
+        int tty = isatty(STDOUT_FILENO);
+        printf("%sredis: FAILED: %s%s\n", tty ? "\033[31m" : "", why, tty ? "\033[0m" : "");
         bad = 1;
     } else {
         printf("redis: ok\n");
