@@ -32,7 +32,8 @@ REGISTRATION = "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration"
 class Verify(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.env = vl.VerifyEnv(env={"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1"})
+        cls.env = vl.VerifyEnv(env={"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1",
+                                    "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES": "127.0.0.1"})
         cls.own_certs = cls.env.ready_fleet(FLEET)
         cls.hook = vl.HookServer()
         cls.hook.register(cls.env.emu)
