@@ -123,7 +123,7 @@ int credprovider_get(const struct credprovider_request *r, struct credprovider_c
         return FW_EINTERNAL;
     }
     struct aws_http_header hdr[] = {{"Accept", "application/json"}, {"x-amzn-iot-thingname", r->thing_name}};
-    struct aws_http_request req = {"GET", url, hdr, r->thing_name ? 2 : 1, 0, 0, 0};
+    struct aws_http_request req = {"GET", url, hdr, r->thing_name ? 2 : 1, 0, 0, r->address};
     struct aws_http_response resp;
     aws_http_response_init(&resp);
     rc = aws_http_send_mtls(h, &req, r->cert_pem, r->key_pem, &resp, err);

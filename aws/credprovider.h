@@ -24,6 +24,8 @@
 
 struct credprovider_request {
     const char *host;          /* the iot:CredentialProvider endpoint */
+    const char *address;       /* the numeric address it resolved to, checked by the caller
+                                * (netresolve.h): the only one connected to; NULL = resolve */
     int port;                  /* 443 */
     const char *role_alias;    /* 1-128 of [\w=,@-] */
     const char *thing_name;    /* x-amzn-iot-thingname, or NULL */

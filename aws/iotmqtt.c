@@ -39,6 +39,7 @@ struct iotmqtt {
     SSL_CTX *ctx;
     long timeout_ms;
     char peer[300];
+    char sni[256];            /* the endpoint's name, for SNI when we dial its checked address */
     char alpn[32];
     /* what the callbacks saw */
     int connack;              /* -1 none yet, else the reason code */
@@ -170,6 +171,19 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
     return ok;
 }
 
+/* When the connection goes to a checked numeric address, libmosquitto names that
+ * address in SNI; at the start of the handshake (before the ClientHello is built)
+ * the endpoint's name replaces it, as a device dialing the name would send. */
+static void sni_cb(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    if (!(where & SSL_CB_HANDSHAKE_START))
+        return;
+    struct iotmqtt *m = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), s_ex_idx);
+    if (m && m->sni[0])
+        SSL_set_tlsext_host_name((SSL *)ssl, m->sni);
+}
+
 /* ---- the TLS context ---- */
 
 static int use_pem(SSL_CTX *ctx, const char *cert_pem, const char *key_pem)
@@ -205,6 +219,10 @@ static int make_ctx(struct iotmqtt *m, const struct iotmqtt_options *o, struct a
     }
     /* The endpoint's certificate must name the host we dial (inherited by libmosquitto's SSL). */
     X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(m->ctx), o->host, 0);
+    if (o->address) {
+        snprintf(m->sni, sizeof m->sni, "%s", o->host);
+        SSL_CTX_set_info_callback(m->ctx, sni_cb);
+    }
     if (o->alpn && SSL_CTX_set_alpn_protos(m->ctx, alpn, sizeof alpn - 1) != 0) {
         awserr_set(err, 0, AWSERR_TLS, "OpenSSL could not offer ALPN");
         return FW_EINTERNAL;
@@ -263,7 +281,8 @@ static int timeout_error(struct iotmqtt *m, const char *operation, const char *w
 static int open_socket(struct iotmqtt *m, const struct iotmqtt_options *o, struct aws_api_error *err)
 {
     mosquitto_property *props = 0;
-    int rc = mosquitto_connect_bind_v5(m->mosq, o->host, o->port, o->keepalive_s ? o->keepalive_s : 60, 0, props);
+    const char *to = o->address ? o->address : o->host; /* the checked address: no second lookup */
+    int rc = mosquitto_connect_bind_v5(m->mosq, to, o->port, o->keepalive_s ? o->keepalive_s : 60, 0, props);
     if (rc == MOSQ_ERR_SUCCESS)
         return 0;
     if (rc == MOSQ_ERR_TLS || m->tls_error[0])

@@ -38,6 +38,8 @@ struct iotmqtt;
 
 struct iotmqtt_options {
     const char *host;        /* the data endpoint: SNI and the name checked in its certificate */
+    const char *address;     /* the numeric address host resolved to and the caller checked
+                              * (netresolve.h): the connection goes there; NULL = resolve host */
     int port;                /* 8883, or 443 with alpn */
     int alpn;                /* 1: offer ALPN IOTMQTT_ALPN */
     const char *ca_file;     /* PEM trust anchors (Amazon Root CA 1) */

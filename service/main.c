@@ -76,6 +76,7 @@ static const char s_usage[] =
     "  FLEETWARDEN_IAM_ROLES      managed (default) or precreated; FLEETWARDEN_IAM_TES_BOUNDARY,\n"
     "  FLEETWARDEN_IAM_PROVISIONING_BOUNDARY  permissions boundaries of the roles fleets create\n"
     "  FLEETWARDEN_IOT_MQTT_PORT, FLEETWARDEN_IOT_CREDENTIALS_PORT  the IoT data plane's ports (8883, 443)\n"
+    "  FLEETWARDEN_IOT_ENDPOINT_HOSTS, FLEETWARDEN_IOT_ALLOW_ADDRESSES  other endpoint names, internal addresses\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)

@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "aws/awserr.h"
+#include "service/core/netaddr.h"
 #include "service/domain/verify_spec.h"
 
 /* Where the run keeps what it made and found (the job's steps, or memory
@@ -69,6 +70,10 @@ struct verify_settings {
     const char *alpn;            /* FLEETWARDEN_IOT_MQTT_ALPN: auto (443 only), on, off */
     const char *ca_file;         /* FLEETWARDEN_ROOT_CA_FILE, default Debian's Amazon Root CA 1 */
     const char *endpoint_hosts;  /* FLEETWARDEN_IOT_ENDPOINT_HOSTS: names allowed besides AWS's */
+    /* FLEETWARDEN_IOT_ALLOW_ADDRESSES: internal addresses the endpoints may resolve to
+     * (none by default: an endpoint name that resolves to loopback, private, link-local,
+     * metadata, ... is refused, netresolve.h) */
+    struct netaddr_list allow_addresses;
     long timeout_ms;             /* FLEETWARDEN_VERIFY_TIMEOUT_MS: each MQTT or HTTPS wait, default 10000 */
 };
 void verify_settings_load(const struct fw_config *cfg, struct verify_settings *out);

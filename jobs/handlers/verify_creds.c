@@ -79,7 +79,7 @@ int verify_credentials(struct verify_ctx *v)
     v->names.host = v->cred_peer;
     snprintf(checked, sizeof checked, "credentials for role alias %s from %s as thing %s with its certificate", alias,
              v->cred_peer, v->thing);
-    struct credprovider_request r = {v->cred_host, v->st->credentials_port, alias, v->thing,
+    struct credprovider_request r = {v->cred_host, v->cred_addr, v->st->credentials_port, alias, v->thing,
                                      v->dev.certificate_pem, v->dev.private_key, v->st->ca_file, v->st->timeout_ms};
     struct credprovider_creds c;
     verify_call(v, "iot-dataplane", 1);

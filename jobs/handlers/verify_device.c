@@ -57,8 +57,10 @@ static int connect_as(struct verify_ctx *v, int step, const char *cert, const ch
     snprintf(v->client_id, sizeof v->client_id, "%s", client);
     v->names.client_id = v->client_id;
     v->names.host = v->data_peer;
-    struct iotmqtt_options o = {v->data_host, v->st->mqtt_port, dataplane_alpn_wanted(v->st->mqtt_port, v->st->alpn) == 1,
-                                v->st->ca_file, cert, key, client, 60, v->st->timeout_ms};
+    struct iotmqtt_options o = {v->data_host,   v->data_addr, v->st->mqtt_port,
+                                dataplane_alpn_wanted(v->st->mqtt_port, v->st->alpn) == 1,
+                                v->st->ca_file, cert,         key,
+                                client,         60,           v->st->timeout_ms};
     verify_call(v, "iot-dataplane", 1);
     awserr_clear(&v->err);
     if (!iotmqtt_connect(&o, out, &v->err))

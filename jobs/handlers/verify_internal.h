@@ -26,6 +26,7 @@ struct verify_ctx {
     char partition[16];
     struct aws_client *aws;        /* the control plane (awsctx: this thread's) */
     char data_host[256], cred_host[256];
+    char data_addr[NETADDR_TEXT_MAX], cred_addr[NETADDR_TEXT_MAX]; /* what they resolved to, checked */
     struct dp_names names;         /* for hints; strings borrowed from fleet or the buffers below */
     char prov_role[300], hook_arn[300], role_arn[300];
     char data_peer[300], cred_peer[300];

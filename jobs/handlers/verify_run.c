@@ -24,6 +24,7 @@
 #include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/core/netresolve.h"
 #include "service/domain/store_fleet.h"
 
 #define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
@@ -44,6 +45,9 @@ static void load_env(void)
     s_env.alpn = env_or("FLEETWARDEN_IOT_MQTT_ALPN", "auto");
     s_env.ca_file = env_or("FLEETWARDEN_ROOT_CA_FILE", ROOT_CA_DEFAULT);
     s_env.endpoint_hosts = env_or("FLEETWARDEN_IOT_ENDPOINT_HOSTS", "");
+    char why[160]; /* config_load refused a bad list at start; here a bad one allows nothing */
+    if (netaddr_list_parse(getenv("FLEETWARDEN_IOT_ALLOW_ADDRESSES"), &s_env.allow_addresses, why, sizeof why))
+        memset(&s_env.allow_addresses, 0, sizeof s_env.allow_addresses);
     long t = strtol(env_or("FLEETWARDEN_VERIFY_TIMEOUT_MS", "10000"), 0, 10);
     s_env.timeout_ms = t >= 500 && t <= 120000 ? t : 10000;
 }
@@ -145,6 +149,29 @@ static int not_ready(struct aws_api_error *err, const char *why)
     return FW_ECONFLICT;
 }
 
+/* Resolves an endpoint once and keeps the checked address: both connections of
+ * the run go there (no second lookup), and an internal address is refused unless
+ * FLEETWARDEN_IOT_ALLOW_ADDRESSES lists it (netresolve.h). */
+static int pin_endpoint(const char *host, int port, const struct verify_settings *st, char addr[NETADDR_TEXT_MAX],
+                        struct aws_api_error *err)
+{
+    char why[400];
+    int rc = netresolve_checked(host, port, &st->allow_addresses, "FLEETWARDEN_IOT_ALLOW_ADDRESSES", addr, why,
+                                sizeof why);
+    if (rc == FW_EFORBIDDEN) {
+        awserr_set(err, 0, "EndpointRefused", "%s", why);
+        err->cls = AWS_ERRC_VALIDATION;
+        err->retryable = 0;
+        return FW_EFORBIDDEN;
+    }
+    if (rc) {
+        awserr_set(err, 0, AWSERR_CONNECTION, "%s", why);
+        err->cls = AWS_ERRC_TRANSIENT;
+        err->retryable = 1;
+    }
+    return rc;
+}
+
 static int endpoints(struct verify_ctx *v, struct aws_api_error *err)
 {
     const char *data = verify_res(v, "endpoints", "dataAts"), *cred = verify_res(v, "endpoints", "credentialProvider");
@@ -156,6 +183,9 @@ static int endpoints(struct verify_ctx *v, struct aws_api_error *err)
         return not_ready(err, why);
     snprintf(v->data_host, sizeof v->data_host, "%s", data);
     snprintf(v->cred_host, sizeof v->cred_host, "%s", cred);
+    int rc = pin_endpoint(data, v->st->mqtt_port, v->st, v->data_addr, err);
+    if (rc || (rc = pin_endpoint(cred, v->st->credentials_port, v->st, v->cred_addr, err)))
+        return rc;
     snprintf(v->data_peer, sizeof v->data_peer, "%s:%d", data, v->st->mqtt_port);
     snprintf(v->cred_peer, sizeof v->cred_peer, "%s:%d", cred, v->st->credentials_port);
     return 0;

@@ -154,6 +154,24 @@ class Verify(unittest.TestCase):
         self.assertEqual(events[-1]["alpn"], "x-amzn-mqtt-ca", events[-1])
         self.assertNothingLeft()
 
+    def test_03_internal_endpoint_address_refused(self):
+        """The emulator's endpoint `localhost` is a loopback address: without FLEETWARDEN_IOT_ALLOW_ADDRESSES
+        (the test environment sets 127.0.0.1,::1) the verification dials neither endpoint, as a webhook
+        would not reach it; nothing is made, nothing connects."""
+        before = len(self.env.emu.control("GET", "dataplane/events?type=connect")["events"])
+        self.env.fw.extra_env["FLEETWARDEN_IOT_ALLOW_ADDRESSES"] = ""
+        try:
+            p = self.env.check(FLEET)
+        finally:
+            del self.env.fw.extra_env["FLEETWARDEN_IOT_ALLOW_ADDRESSES"]
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("verification could not run: EndpointRefused", p.stdout)
+        self.assertIn("localhost resolves to", p.stdout)
+        self.assertIn("a loopback address (FLEETWARDEN_IOT_ALLOW_ADDRESSES)", p.stdout)
+        events = self.env.emu.control("GET", "dataplane/events?type=connect")["events"]
+        self.assertEqual(len(events), before, events[before:])
+        self.assertNothingLeft()
+
     # ---- broken setups, one at a time ----
     def test_10_claim_policy_topic(self):
         """Break: the claim policy lets the claim publish only create/*, not the template's provision topic."""

@@ -35,6 +35,8 @@ class VerifyEnv(fl.FleetEnv):
             "FLEETWARDEN_IOT_CREDENTIALS_PORT": str(self.emu.credentials_port),
             "FLEETWARDEN_ROOT_CA_FILE": self.ca,
             "FLEETWARDEN_IOT_ENDPOINT_HOSTS": "localhost",
+            # the emulator's endpoints are loopback: allowed here as test_watch allows its receiver
+            "FLEETWARDEN_IOT_ALLOW_ADDRESSES": "127.0.0.1,::1",
             # each MQTT wait: the emulator makes an RSA-2048 key per CreateKeysAndCertificate, which took
             # over 3 s on a loaded machine (a verification then failed with MqttNoAnswer)
             "FLEETWARDEN_VERIFY_TIMEOUT_MS": "20000",

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     char *cert = slurp(argv[6]), *key = slurp(argv[7]);
     json_t *params = json_loads(argv[12], 0, 0);
     struct aws_api_error e = {0};
-    struct iotmqtt_options o = {argv[2], atoi(argv[3]), !strcmp(argv[11], "on"), argv[5], cert, key, argv[8], 0, 5000};
+    struct iotmqtt_options o = {argv[2], 0, atoi(argv[3]), !strcmp(argv[11], "on"), argv[5], cert, key, argv[8], 0, 5000};
     struct iotmqtt *m = 0;
     int rc = iotmqtt_connect(&o, &m, &e);
     if (report("connect", rc, &e, rc ? 0 : json_pack("{s:s}", "alpn", iotmqtt_alpn_used(m))))
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         o2.client_id = r.thing_name;
         rc = iotmqtt_connect(&o2, &m, &e);
         report("thingConnect", rc, &e, 0);
-        struct credprovider_request cr = {argv[2], atoi(argv[4]), argv[10], r.thing_name, c.certificate_pem,
+        struct credprovider_request cr = {argv[2], 0, atoi(argv[4]), argv[10], r.thing_name, c.certificate_pem,
                                           c.private_key, argv[5], 5000};
         struct credprovider_creds cc;
         rc = credprovider_get(&cr, &cc, &e);

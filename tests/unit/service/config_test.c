@@ -192,13 +192,15 @@ static void test_limits(void **state)
     assert_int_equal(load1("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", "0", &c, err), 0);
     assert_int_equal(c.max_conn_per_addr, 0);
     assert_int_equal(load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
+    assert_int_equal(load1("FLEETWARDEN_IOT_ALLOW_ADDRESSES", "127.0.0.1,::1", &c, err), 0);
     static const char *const names[] = {
         "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_TOKEN",
         "FLEETWARDEN_RATE_LIMIT_TOKEN", "FLEETWARDEN_HTTP_THREADS", "FLEETWARDEN_IDLE_TIMEOUT",
         "FLEETWARDEN_MAX_STREAMS", "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
-        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS"};
+        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS",
+        "FLEETWARDEN_IOT_ALLOW_ADDRESSES"};
     static const char *const vals[] = {"10/0", "x", "10/", "-1", "0", "0", "-5", "1.5", "example.com", "10.0.0.0/99",
-                                       "many"};
+                                       "many", "localhost"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
