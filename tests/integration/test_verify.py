@@ -159,11 +159,13 @@ class Verify(unittest.TestCase):
         (the test environment sets 127.0.0.1,::1) the verification dials neither endpoint, as a webhook
         would not reach it; nothing is made, nothing connects."""
         before = len(self.env.emu.control("GET", "dataplane/events?type=connect")["events"])
-        self.env.fw.extra_env["FLEETWARDEN_IOT_ALLOW_ADDRESSES"] = ""
+        extra = self.env.fw.extra_env
+        allowed = extra["FLEETWARDEN_IOT_ALLOW_ADDRESSES"]
+        extra["FLEETWARDEN_IOT_ALLOW_ADDRESSES"] = ""
         try:
             p = self.env.check(FLEET)
         finally:
-            del self.env.fw.extra_env["FLEETWARDEN_IOT_ALLOW_ADDRESSES"]
+            extra["FLEETWARDEN_IOT_ALLOW_ADDRESSES"] = allowed
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("verification could not run: EndpointRefused", p.stdout)
         self.assertIn("localhost resolves to", p.stdout)
