@@ -29,21 +29,10 @@ PROV_ROLE = "GreengrassFleetProvisioningRole"
 REGISTRATION = "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration"
 
 
-class Verify(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = vl.VerifyEnv(env={"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1",
-                                    "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES": "127.0.0.1"})
-        cls.own_certs = cls.env.ready_fleet(FLEET)
-        cls.hook = vl.HookServer()
-        cls.hook.register(cls.env.emu)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.hook.close()
-        finally:
-            cls.env.stop()
+class Verify(vl.VerifyCase):
+    FLEET = FLEET
+    ENV = {"env": {"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1",
+                   "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES": "127.0.0.1"}}
 
     def tearDown(self):
         new = self.env.fw.take_openapi_mismatches()

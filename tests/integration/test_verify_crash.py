@@ -21,20 +21,9 @@ import verify_lib as vl  # noqa: E402
 FLEET = "vcrash"
 
 
-class KillDuringVerification(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = vl.VerifyEnv(workers=1, env={"FLEETWARDEN_JOB_LEASE_MS": "1500", "FLEETWARDEN_REAPER_MS": "300"})
-        cls.own_certs = cls.env.ready_fleet(FLEET)
-        cls.hook = vl.HookServer()
-        cls.hook.register(cls.env.emu)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.hook.close()
-        finally:
-            cls.env.stop()
+class KillDuringVerification(vl.VerifyCase):
+    FLEET = FLEET
+    ENV = {"workers": 1, "env": {"FLEETWARDEN_JOB_LEASE_MS": "1500", "FLEETWARDEN_REAPER_MS": "300"}}
 
     def test_kill_during_register_thing_resumes_and_cleans_up(self):
         self.env.aws("iot", "update-provisioning-template", "--template-name", FLEET + "-template",

@@ -6,6 +6,8 @@ pointed at it (FLEETWARDEN_IOT_MQTT_PORT / FLEETWARDEN_IOT_CREDENTIALS_PORT, the
 FLEETWARDEN_ROOT_CA_FILE, localhost allowed as an endpoint host). The API and workers run in one
 process, or as `serve --no-workers` plus `worker` processes (workers > 0) for the crash tests.
 
+VerifyCase: a test class with one VerifyEnv, one ready fleet (FLEET) and a HookServer for the class.
+
 HookServer: a local HTTP endpoint standing in for a pre-provisioning hook Lambda (the emulator
 maps the hook's ARN to it through POST /__emu/config {"lambdaEndpoints"}): it answers
 allowProvisioning as told, after an optional delay.
@@ -17,6 +19,7 @@ import signal
 import tempfile
 import threading
 import time
+import unittest
 
 import fleets_lib as fl
 import harness
@@ -158,3 +161,24 @@ class HookServer:
     def close(self):
         self.srv.shutdown()
         self.srv.server_close()
+
+
+class VerifyCase(unittest.TestCase):
+    """One VerifyEnv (ENV: its keyword arguments) with the fleet FLEET set up and a HookServer the
+    emulator knows, for the whole class; own_certs are the fleet's production claim certificates."""
+    FLEET = None
+    ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = VerifyEnv(**cls.ENV)
+        cls.own_certs = cls.env.ready_fleet(cls.FLEET)
+        cls.hook = HookServer()
+        cls.hook.register(cls.env.emu)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.hook.close()
+        finally:
+            cls.env.stop()
