@@ -151,7 +151,8 @@ static int not_ready(struct aws_api_error *err, const char *why)
 
 /* Resolves an endpoint once and keeps the checked address: both connections of
  * the run go there (no second lookup), and an internal address is refused unless
- * FLEETWARDEN_IOT_ALLOW_ADDRESSES lists it (netresolve.h). */
+ * FLEETWARDEN_IOT_ALLOW_ADDRESSES lists it (netresolve.h). Done after an earlier
+ * attempt's leftovers are removed (the cleanup needs only the control plane). */
 static int pin_endpoint(const char *host, int port, const struct verify_settings *st, char addr[NETADDR_TEXT_MAX],
                         struct aws_api_error *err)
 {
@@ -183,9 +184,6 @@ static int endpoints(struct verify_ctx *v, struct aws_api_error *err)
         return not_ready(err, why);
     snprintf(v->data_host, sizeof v->data_host, "%s", data);
     snprintf(v->cred_host, sizeof v->cred_host, "%s", cred);
-    int rc = pin_endpoint(data, v->st->mqtt_port, v->st, v->data_addr, err);
-    if (rc || (rc = pin_endpoint(cred, v->st->credentials_port, v->st, v->cred_addr, err)))
-        return rc;
     snprintf(v->data_peer, sizeof v->data_peer, "%s:%d", data, v->st->mqtt_port);
     snprintf(v->cred_peer, sizeof v->cred_peer, "%s:%d", cred, v->st->credentials_port);
     return 0;
@@ -422,6 +420,8 @@ static int decide(struct verify_ctx *v, json_t *outcome, json_t *rec)
         return 0;
     }
     int rc = recover(v, rec);
+    rc = rc ? rc : pin_endpoint(v->data_host, v->st->mqtt_port, v->st, v->data_addr, &v->err);
+    rc = rc ? rc : pin_endpoint(v->cred_host, v->st->credentials_port, v->st, v->cred_addr, &v->err);
     rc = rc ? rc : run_steps(v);
     wipe_keys(v);
     if (rc)
