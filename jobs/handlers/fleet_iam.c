@@ -5,6 +5,14 @@
  * policies_equal compares meaning, not bytes. An IAM managed policy keeps
  * at most five versions, so before CreatePolicyVersion the oldest
  * non-default version is deleted when five exist.
+ *
+ * A role alias's credentialDurationSeconds may not exceed its role's
+ * MaxSessionDuration (IAM's default 3600; CreateRoleAlias refuses it): the
+ * token exchange role is made with max(3600, duration), and a found one
+ * with less is a difference (raised with UpdateRole under adopt or
+ * reconcile). Roles and attachments this run creates or changes are
+ * recorded with changedAt/changedBy: AWS IoT sees such changes only after
+ * a while (fleet_settle.h).
  */
 #include "fleet_iam.h"
 
@@ -14,8 +22,9 @@
 
 #include "aws/iam.h"
 #include "fleet_run.h"
-#include "service/domain/policies.h"
+#include "fleet_settle.h"
 #include "service/core/err.h"
+#include "service/domain/policies.h"
 
 #define IAM_MAX_VERSIONS 5
 
@@ -24,72 +33,110 @@ static char *dump(const json_t *doc)
     return json_dumps(doc, JSON_COMPACT);
 }
 
-static int create_role(struct fleet_run *r, const char *key, const char *name, const char *trust)
+/* What a role must be: its trust policy and the least MaxSessionDuration. */
+struct role_want {
+    const char *key, *name;
+    json_t *trust; /* owned */
+    char *text;    /* trust, dumped */
+    int max_session_s;
+};
+
+static json_t *role_record(struct fleet_run *r, const char *name, const char *arn, const char *origin, int changed)
 {
-    int rc = fleet_run_mark_creating(r, key, name);
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "name", name, "arn", arn, "origin", origin);
+    if (changed)
+        fleet_run_changed(r, rec);
+    return rec;
+}
+
+static int create_role(struct fleet_run *r, const struct role_want *w)
+{
+    int rc = fleet_run_mark_creating(r, w->key, w->name);
     if (rc)
         return rc;
     struct iam_create_role_input in = {0};
-    in.role_name = name;
-    in.assume_role_policy_document = trust;
+    in.role_name = w->name;
+    in.assume_role_policy_document = w->text;
     in.description = "Created by fleetwarden (AWS IoT Greengrass fleet provisioning)";
+    in.max_session_duration_s = w->max_session_s > 3600 ? w->max_session_s : 0;
     struct iam_role role = {0};
     rc = iam_create_role(r->aws, &in, &role, &r->err);
     if (rc)
-        return fleet_run_fail(r, key, name);
-    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", role.arn, "origin", "created"));
+        return fleet_run_fail(r, w->key, w->name);
+    rc = fleet_run_record(r, w->key, role_record(r, w->name, role.arn, "created", 1));
     iam_role_cleanup(&role);
     return rc;
 }
 
-/* Compares the found role's trust policy; updates it when allowed. */
-static int check_role(struct fleet_run *r, const char *key, const struct iam_role *role, const json_t *want,
-                      const char *trust)
+/* 1 when the found role's MaxSessionDuration is below what the alias needs. */
+static int session_too_short(const struct iam_role *role, const struct role_want *w, char *diff, size_t n)
+{
+    int have = role->max_session_duration_s > 0 ? role->max_session_duration_s : 3600;
+    if (have >= w->max_session_s)
+        return 0;
+    if (diff)
+        snprintf(diff, n,
+                 "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds may not "
+                 "exceed its role's MaxSessionDuration",
+                 have, w->max_session_s);
+    return 1;
+}
+
+/* Compares the found role (trust policy, then MaxSessionDuration); updates it when allowed. */
+static int check_role(struct fleet_run *r, const struct iam_role *role, const struct role_want *w)
 {
     char diff[512];
-    const char *origin = fleet_run_found_origin(r, key);
-    if (policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
-        fleet_run_matches(r, key, role->role_name);
+    const char *origin = fleet_run_found_origin(r, w->key);
+    int trust = !policies_equal(role->assume_role_policy_document, w->trust, diff, sizeof diff);
+    int session = session_too_short(role, w, trust ? 0 : diff, sizeof diff);
+    if (!trust && !session) {
+        fleet_run_matches(r, w->key, role->role_name);
     } else {
-        int d = fleet_run_differs(r, key, role->role_name, diff);
+        int d = fleet_run_differs(r, w->key, role->role_name, diff);
         if (d <= 0)
             return d;
-        if (iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
-            return fleet_run_fail(r, key, role->role_name);
+        int rc = trust ? iam_update_assume_role_policy(r->aws, role->role_name, w->text, &r->err) : 0;
+        if (!rc && session_too_short(role, w, 0, 0))
+            rc = iam_update_role_max_session(r->aws, role->role_name, w->max_session_s, &r->err);
+        if (rc)
+            return fleet_run_fail(r, w->key, role->role_name);
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, key,
-                            json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin", origin));
+    return fleet_run_record(r, w->key, role_record(r, role->role_name, role->arn, origin, trust || session));
 }
 
-static int ensure_role(struct fleet_run *r, const char *key, const char *name, json_t *want)
+static int ensure_role(struct fleet_run *r, struct role_want *w)
 {
-    char *trust = dump(want);
+    w->text = dump(w->trust);
     struct iam_role role = {0};
-    int rc = iam_get_role(r->aws, name, &role, &r->err);
+    int rc = iam_get_role(r->aws, w->name, &role, &r->err);
     if (rc == FW_ENOTFOUND)
-        rc = fleet_run_missing(r, key, name) ? create_role(r, key, name, trust) : 0;
+        rc = fleet_run_missing(r, w->key, w->name) ? create_role(r, w) : 0;
     else if (rc)
-        rc = fleet_run_fail(r, key, name);
+        rc = fleet_run_fail(r, w->key, w->name);
     else
-        rc = check_role(r, key, &role, want, trust);
+        rc = check_role(r, &role, w);
     iam_role_cleanup(&role);
-    free(trust);
-    json_decref(want);
+    free(w->text);
+    json_decref(w->trust);
     return rc;
 }
 
 int fleet_iam_tes_role(struct fleet_run *r)
 {
-    return ensure_role(r, "tokenExchangeRole", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
-                       policies_tes_trust());
+    const json_t *ra = json_object_get(r->spec, "roleAlias");
+    int dur = (int)json_integer_value(json_object_get(ra, "credentialDurationSeconds"));
+    struct role_want w = {"tokenExchangeRole", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
+                          policies_tes_trust(), 0, dur > 3600 ? dur : 3600};
+    return ensure_role(r, &w);
 }
 
 int fleet_iam_prov_role(struct fleet_run *r)
 {
-    return ensure_role(r, "provisioningRole", fleet_run_spec_str(r, "provisioningRole", "name"),
-                       policies_provisioning_trust());
+    struct role_want w = {"provisioningRole", fleet_run_spec_str(r, "provisioningRole", "name"),
+                          policies_provisioning_trust(), 0, 0};
+    return ensure_role(r, &w);
 }
 
 /* Deletes the oldest non-default version when IAM's five are used. */
@@ -212,7 +259,10 @@ static int ensure_attached(struct fleet_run *r, const char *key, const char *rol
             return fleet_run_fail(r, key, what);
         origin = "created";
     }
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "role", role, "policyArn", arn, "origin", origin));
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "role", role, "policyArn", arn, "origin", origin);
+    if (!a)
+        fleet_run_changed(r, rec);
+    return fleet_run_record(r, key, rec);
 }
 
 int fleet_iam_tes_attach(struct fleet_run *r)

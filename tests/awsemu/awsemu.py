@@ -85,6 +85,8 @@ class Emulator:
         self.lambda_endpoints = {}          # pre-provisioning hook Lambda ARN -> local URL (hooks.py)
         self.clock_offset = 0.0
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
+        self.iam_propagation_s = 0      # a new or changed role is unassumable by IoT this long (0 = off)
+        self.policy_delete_delay_s = 0  # IoT DeletePolicy refused this long after a DetachPolicy (0 = off)
         self.started = time.time()
         self.error_type_suffix = not args.no_error_type_suffix
         self.endpoint_host = args.endpoint_host  # DescribeEndpoint's answer for every type when given
@@ -192,6 +194,7 @@ class Emulator:
                 elif service == 'sts':
                     regions = {'us-east-1', self.region}
                 rec['accessKeyId'] = auth['access_key']
+                rec['signingName'] = auth['service']
                 try:
                     with self.store.lock:
                         akid = sigcheck.verify(method, raw_path, query_pairs, headers, body, auth, self.lookup_key,
@@ -346,6 +349,7 @@ class Emulator:
                 self.prov_log.clear()
                 self.faults.clear()
                 self.clock_offset = 0.0
+                self.iam_propagation_s = self.policy_delete_delay_s = 0
                 self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
                 if self.dataplane:
                     self.dataplane.reset()
@@ -445,6 +449,13 @@ class Emulator:
             if n < 1:
                 raise ValueError('listMetricsPageSize must be >= 1')
             self.list_metrics_page = n
+        for key, attr in (('iamPropagationSeconds', 'iam_propagation_s'),
+                          ('policyDeleteDelaySeconds', 'policy_delete_delay_s')):
+            if key in data:
+                v = data[key]
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 3600:
+                    raise ValueError('%s must be a number of seconds 0..3600' % key)
+                setattr(self, attr, v)
         fp = {k: data[k] for k in ('csrFailureMetric', 'sampling', 'publishPeriodSeconds') if k in data}
         with self.store.lock:
             cfg = fpmetrics.configure(self.store.data, fp)
@@ -452,7 +463,8 @@ class Emulator:
                 self.store.save()
         if endpoints is not None:
             self.lambda_endpoints = endpoints
-        out = {'listMetricsPageSize': self.list_metrics_page, 'lambdaEndpoints': self.lambda_endpoints}
+        out = {'listMetricsPageSize': self.list_metrics_page, 'iamPropagationSeconds': self.iam_propagation_s,
+               'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints}
         out.update(cfg)
         return out
 

@@ -129,7 +129,8 @@ def CreateRole(ctx, p):
          'Arn': 'arn:aws:iam::%s:role%s%s' % (ctx.account, path, name),
          'CreateDate': ctx.now_ts(), 'AssumeRolePolicyDocument': p['AssumeRolePolicyDocument'],
          'Description': p.get('Description'), 'MaxSessionDuration': p.get('MaxSessionDuration', 3600),
-         'Tags': p.get('Tags', []), 'PermissionsBoundary': p.get('PermissionsBoundary'), 'Attached': []}
+         'Tags': p.get('Tags', []), 'PermissionsBoundary': p.get('PermissionsBoundary'), 'Attached': [],
+         'ChangedAt': ctx.now_ts()}
     roles[_role_key(name)] = r
     return {'Role': _role_out(r, full=False)}
 
@@ -150,6 +151,18 @@ def UpdateAssumeRolePolicy(ctx, p):
     r = _get_role(ctx, p['RoleName'])
     check_policy_json(p['PolicyDocument'], 'MalformedPolicyDocument', 'trust')
     r['AssumeRolePolicyDocument'] = p['PolicyDocument']
+    r['ChangedAt'] = ctx.now_ts()
+    return {}
+
+
+def UpdateRole(ctx, p):
+    """Description and MaxSessionDuration (3600..43200, checked by the model)."""
+    r = _get_role(ctx, p['RoleName'])
+    if p.get('Description') is not None:
+        r['Description'] = p['Description']
+    if p.get('MaxSessionDuration') is not None:
+        r['MaxSessionDuration'] = p['MaxSessionDuration']
+    r['ChangedAt'] = ctx.now_ts()
     return {}
 
 
@@ -266,6 +279,7 @@ def AttachRolePolicy(ctx, p):
     if len(r['Attached']) >= 10:
         raise AwsError('LimitExceeded', 'Cannot exceed quota for PoliciesPerRole: 10', 409)
     r['Attached'].append(p['PolicyArn'])
+    r['ChangedAt'] = ctx.now_ts()
     pol['AttachmentCount'] += 1
     return {}
 
@@ -275,6 +289,7 @@ def DetachRolePolicy(ctx, p):
     if p['PolicyArn'] not in r['Attached']:
         raise AwsError('NoSuchEntity', 'Policy %s was not found.' % p['PolicyArn'], 404)
     r['Attached'].remove(p['PolicyArn'])
+    r['ChangedAt'] = ctx.now_ts()
     pol = _managed_policies(ctx).get(p['PolicyArn'])
     if pol:
         pol['AttachmentCount'] = max(0, pol['AttachmentCount'] - 1)

@@ -48,9 +48,24 @@ def _alias(ctx, name):
     return a
 
 
-def _check_role(ctx, arn):
-    if iam.role_by_arn(ctx.st, arn) is None:
+def _settling(ctx, role, what):
+    """IAM is eventually consistent: for iamPropagationSeconds after a role was created or changed
+    (trust policy, attachments, MaxSessionDuration), AWS IoT cannot assume it yet."""
+    n = getattr(ctx.emu, 'iam_propagation_s', 0)
+    if n and ctx.now_ts() < role.get('ChangedAt', 0) + n:
+        raise AwsError('InvalidRequestException', '%s %s cannot be assumed by AWS IoT' % (what, role['Arn']), 400)
+
+
+def _check_role(ctx, arn, duration=None):
+    r = iam.role_by_arn(ctx.st, arn)
+    if r is None:
         raise AwsError('InvalidRequestException', 'Role ARN %s is not valid or the role does not exist' % arn, 400)
+    _settling(ctx, r, 'Role')
+    if duration is not None and duration > r.get('MaxSessionDuration', 3600):
+        # CreateRoleAlias / UpdateRoleAlias reference: "This value must be less than or equal to the
+        # maximum session duration of the IAM role that the role alias references."
+        raise AwsError('InvalidRequestException', 'credentialDurationSeconds %d exceeds the maximum session '
+                       'duration (%d) of role %s' % (duration, r.get('MaxSessionDuration', 3600), arn), 400)
 
 
 def CreateRoleAlias(ctx, p):
@@ -58,7 +73,7 @@ def CreateRoleAlias(ctx, p):
     arn = _arn(ctx, 'rolealias', name)
     if name in _iot(ctx)['roleAliases']:
         raise _exists('Role alias %s already exists' % name, name, arn)
-    _check_role(ctx, p['roleArn'])
+    _check_role(ctx, p['roleArn'], p.get('credentialDurationSeconds', 3600))
     now = ctx.now_ts()
     _iot(ctx)['roleAliases'][name] = {'roleAlias': name, 'roleAliasArn': arn, 'roleArn': p['roleArn'],
                                       'owner': ctx.account,
@@ -73,8 +88,10 @@ def DescribeRoleAlias(ctx, p):
 
 def UpdateRoleAlias(ctx, p):
     a = _alias(ctx, p['roleAlias'])
+    dur = p.get('credentialDurationSeconds')
+    if p.get('roleArn') or dur is not None:
+        _check_role(ctx, p.get('roleArn') or a['roleArn'], dur if dur is not None else a['credentialDurationSeconds'])
     if p.get('roleArn'):
-        _check_role(ctx, p['roleArn'])
         a['roleArn'] = p['roleArn']
     if p.get('credentialDurationSeconds') is not None:
         a['credentialDurationSeconds'] = p['credentialDurationSeconds']
@@ -205,6 +222,12 @@ def ListPolicyVersions(ctx, p):
 
 def DeletePolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
+    delay = getattr(ctx.emu, 'policy_delete_delay_s', 0)
+    if delay and ctx.now_ts() < pol.get('detachedAt', 0) + delay:
+        # DeletePolicy reference: "it can take up to five minutes after a policy is detached before
+        # it's ready to be deleted"
+        raise AwsError('DeleteConflictException', 'The policy cannot be deleted yet: it was detached from a '
+                       'principal moments ago (name=%s)' % pol['policyName'], 409)
     if pol['targets']:
         raise AwsError('DeleteConflictException', 'The policy cannot be deleted as the policy is attached to one or '
                        'more principals (name=%s)' % pol['policyName'], 409)
@@ -265,6 +288,7 @@ def DetachPolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
     if p['target'] in pol['targets']:
         pol['targets'].remove(p['target'])
+        pol['detachedAt'] = ctx.now_ts()
     return {}
 
 
@@ -375,8 +399,10 @@ def DeleteCertificate(ctx, p):
 
 
 def ListCertificates(ctx, p):
+    # The query parameter is isAscendingOrder (an unknown one such as ascendingOrder is ignored, as
+    # AWS ignores it); without it the oldest come first.
     cs = sorted(_iot(ctx)['certificates'].values(), key=lambda c: (c['creationDate'], c['seq']),
-                reverse=not p.get('ascendingOrder', False))
+                reverse=not p.get('ascendingOrder', True))
     chunk, nxt = page(cs, p.get('marker'), p.get('pageSize', 25))
     return {'certificates': [{k: c[k] for k in ('certificateArn', 'certificateId', 'status', 'certificateMode',
                                                  'creationDate')} for c in chunk],
@@ -409,6 +435,7 @@ def _check_provisioning_role(ctx, arn):
         raise AwsError('InvalidRequestException', 'The provisioning role %s does not exist' % arn, 400)
     if not iam.trusts_service(r, 'iot.amazonaws.com'):
         raise AwsError('InvalidRequestException', 'The provisioning role %s cannot be assumed by AWS IoT' % arn, 400)
+    _settling(ctx, r, 'The provisioning role')
 
 
 def CreateProvisioningTemplate(ctx, p):
