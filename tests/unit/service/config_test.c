@@ -47,6 +47,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.workers, 4);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_int_equal(c.ncors_origins, 0);
+    assert_int_equal(c.iot_mqtt_port, 8883);
+    assert_int_equal(c.iot_credentials_port, 443);
 }
 
 static void test_redis_url(void **state)
@@ -130,6 +132,25 @@ static void test_numbers_and_enums(void **state)
     assert_int_equal(c.log_level, LOG_DEBUG);
 }
 
+static void test_iot_ports(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", "4101", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 4101);
+    assert_int_equal(c.iot_credentials_port, 443);
+    assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "65535", &c, err), 0);
+    assert_int_equal(c.iot_credentials_port, 65535);
+    static const char *const bad[] = {"0", "65536", "-1", "88x", "8883 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_IOT_MQTT_PORT"));
+        assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_IOT_CREDENTIALS_PORT"));
+    }
+}
+
 static void test_cors(void **state)
 {
     (void)state;
@@ -179,7 +200,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url),        cmocka_unit_test(test_listen), cmocka_unit_test(test_health_listen),
-        cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
+        cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek), cmocka_unit_test(test_iot_ports),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
