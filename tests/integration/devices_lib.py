@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 import time
+import unittest
 
 import harness
 
@@ -181,3 +182,34 @@ def describe(report, limit=3):
     bad = [d for d in report["devices"] if not d["ok"]][:limit]
     return json.dumps({"summary": report.get("summary"), "failed": bad, "stderr": report.get("stderr", "")[-1500:]},
                       indent=1)[:6000]
+
+
+class DevicesCase(unittest.TestCase):
+    """One DeviceEnv per class (ENV: extra fleetwarden settings). Without the simulator's npm
+    packages the class fails: tests/run.sh installs them (tests/tools/install-npm-tools.sh)."""
+    ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        if not sdk_installed():
+            raise AssertionError("tests/devices/node_modules is missing: run tests/tools/install-npm-tools.sh")
+        cls.env = DeviceEnv(env=cls.ENV)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def assertAllOk(self, report, n):
+        self.assertEqual(report["summary"]["ok"], n, describe(report))
+        self.assertEqual(len(report["devices"]), n)
+
+    def assertRefusedAtConnect(self, report, why):
+        """Every device failed its first step, connecting with the claim, and the emulator refused
+        it for `why` (its certificate's state)."""
+        for d in report["devices"]:
+            s = failed_step(d)
+            self.assertIsNotNone(s, describe(report))
+            self.assertEqual(s["step"], "connectClaim", describe(report))
+        refusals = self.env.emu.control("GET", "dataplane/events?type=refused")["events"]
+        self.assertTrue(any(why in (e.get("reason") or "") for e in refusals), refusals[-5:])
+        return [failed_step(d) for d in report["devices"]]

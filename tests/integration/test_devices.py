@@ -14,7 +14,7 @@ import time
 import unittest
 
 import devices_lib as dl
-import harness
+from devices_lib import DevicesCase
 from claims_lib import make_csr
 from cryptography.hazmat.primitives import serialization
 
@@ -22,34 +22,6 @@ from cryptography.hazmat.primitives import serialization
 def key_pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
-
-
-@unittest.skipUnless(dl.sdk_installed(), "tests/devices/node_modules missing: run tests/tools/install-npm-tools.sh")
-class DevicesCase(unittest.TestCase):
-    ENV = {}
-
-    @classmethod
-    def setUpClass(cls):
-        cls.env = dl.DeviceEnv(env=cls.ENV)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
-    def assertAllOk(self, report, n):
-        self.assertEqual(report["summary"]["ok"], n, dl.describe(report))
-        self.assertEqual(len(report["devices"]), n)
-
-    def assertRefusedAtConnect(self, report, why):
-        """Every device failed its first step, connecting with the claim, and the emulator refused
-        it for `why` (its certificate's state)."""
-        for d in report["devices"]:
-            s = dl.failed_step(d)
-            self.assertIsNotNone(s, dl.describe(report))
-            self.assertEqual(s["step"], "connectClaim", dl.describe(report))
-        refusals = self.env.emu.control("GET", "dataplane/events?type=refused")["events"]
-        self.assertTrue(any(why in (e.get("reason") or "") for e in refusals), refusals[-5:])
-        return [dl.failed_step(d) for d in report["devices"]]
 
 
 class DevicesLine(DevicesCase):
