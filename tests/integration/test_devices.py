@@ -71,6 +71,7 @@ class DevicesLine(DevicesCase):
         # a device that makes its own key is refused the subscription and gets no certificate.
         report = self.env.provision(bundle, devices=1, api="csr", prefix="line7-csr")
         s = dl.failed_step(report["devices"][0])
+        self.assertIsNotNone(s, "a CSR device provisioned through a claim policy without allowCsr")
         self.assertEqual((s["step"], s["errorCode"]), ("createCertificate", "SUBACK_FAILURE"), dl.describe(report))
 
     def test_03_disabled_claim_refused_at_connect_enable_brings_it_back(self):

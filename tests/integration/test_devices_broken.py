@@ -93,9 +93,17 @@ class DevicesBrokenSetups(DevicesCase):
         self.env.accepted(self.env.req("POST", "/v1/fleets/%s/reconcile" % name), "reconcile")
         return self.env.req("GET", "/v1/fleets/" + name).json["lastReconcile"]
 
+    def edit_policy(self, name, doc):
+        """A new default version of policy `name` made by hand; the old one comes back after the test
+        whatever happens (so a failing test does not break the next ones)."""
+        before = self.env.iot.get_policy(policyName=name)["defaultVersionId"]
+        self.addCleanup(self.env.iot.set_default_policy_version, policyName=name, policyVersionId=before)
+        self.env.iot.create_policy_version(policyName=name, policyDocument=json.dumps(doc), setAsDefault=True)
+
     def test_disabled_template(self):
         template = self.fleet["resources"]["template"]["name"]
         self.env.iot.update_provisioning_template(templateName=template, enabled=False)
+        self.addCleanup(self.env.iot.update_provisioning_template, templateName=template, enabled=True)
         report, _ = self.device()
         s = self.assertFailsAt(report, "registerThing", "InvalidRequest", "The provisioning template %s is disabled"
                                % template)
@@ -127,8 +135,7 @@ class DevicesBrokenSetups(DevicesCase):
         doc = json.loads(self.env.iot.get_policy(policyName=name)["policyDocument"])
         kept = [st for st in doc["Statement"] if "iot:AssumeRoleWithCertificate" not in json.dumps(st)]
         self.assertLess(len(kept), len(doc["Statement"]), doc)
-        self.env.iot.create_policy_version(policyName=name, policyDocument=json.dumps(dict(doc, Statement=kept)),
-                                           setAsDefault=True)
+        self.edit_policy(name, dict(doc, Statement=kept))
         report, _ = self.device()
         s = self.assertFailsAt(report, "credentials", "HTTP 403", "Access Denied")
         self.assertEqual(s["statusCode"], 403)
@@ -146,7 +153,7 @@ class DevicesBrokenSetups(DevicesCase):
             res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
             st["Resource"] = [r for r in res if "provisioning-templates" not in r] or ["arn:aws:iot:%s:%s:topic/none"
                                                                                      % (dl.REGION, dl.ACCOUNT)]
-        self.env.iot.create_policy_version(policyName=name, policyDocument=json.dumps(doc), setAsDefault=True)
+        self.edit_policy(name, doc)
         report, _ = self.device()
         s = self.assertFailsAt(report, "registerThing", "SUBACK_FAILURE", "RegisterThing accepted")
         refused = self.env.emu.control("GET", "dataplane/events?type=subscribe-refused")["events"]
