@@ -42,6 +42,7 @@ async function call(conn, what, ops, timeoutMs) {
   const answer = new Promise((resolve, reject) => {
     settle = { resolve, reject };
   });
+  answer.catch(() => {}); // the answer may come before the PUBACK: it is awaited below, not lost
   const onAccepted = (err, resp) => (err ? settle.reject(crtError(err, 'BAD_ANSWER')) : settle.resolve(resp));
   const onRejected = (err, resp) => {
     if (err) return settle.reject(crtError(err, 'BAD_ANSWER'));
