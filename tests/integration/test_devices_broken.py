@@ -59,7 +59,7 @@ class HookServer:
 
 
 class DevicesBrokenSetups(DevicesCase):
-    RUN_COST_S = 60
+    RUN_COST_S = 40
 
     @classmethod
     def setUpClass(cls):

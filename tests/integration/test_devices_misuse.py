@@ -23,7 +23,7 @@ WATCH = {"action": "disable", "rules": {"registrationsPerHour": {"threshold": RA
 
 
 class DevicesMisuse(DevicesCase):
-    RUN_COST_S = 120
+    RUN_COST_S = 60
     ENV = {"FLEETWARDEN_WATCH_INTERVAL": "0"}   # cycles only when the test asks (POST /v1/watch/run)
 
     @classmethod
