@@ -42,7 +42,7 @@ if [ "$QUICK" -eq 1 ]; then
 else
   HTTP_S=10; LOAD=(build-release 30 1000); QUEUE=(build 20000 3); SIGV4=(build 200000 5)
   CLAIMS=(build --reps 20 --bulk 10000 --create 600); WATCH=(build 100 1000 10000)
-  DEVICES=(build --devices 300 --concurrency 20)
+  DEVICES=(build --devices 150 --concurrency 20)
 fi
 
 run() {

@@ -11,16 +11,15 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 import unittest
 
 import harness
+from fleets_lib import FleetEnv
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DEVICES_DIR = os.path.join(harness.ROOT, "tests", "devices")
 SIMULATOR = os.path.join(DEVICES_DIR, "simulate.js")
-STEPS = ("connectClaim", "createCertificate", "registerThing", "connectThing", "credentials")
 
 
 def sdk_installed():
@@ -43,53 +42,36 @@ def iot_client(emu):
                            aws_access_key_id=harness.EMU_AKID, aws_secret_access_key=harness.EMU_SECRET)
 
 
-class DeviceEnv:
-    """Redis + emulator (data plane on localhost) + fleetwarden serve with workers."""
+class DeviceEnv(FleetEnv):
+    """Redis + emulator (data plane on localhost) + fleetwarden serve with workers, told the
+    emulator's data plane ports and server CA, so that its bundles lead devices there."""
 
     def __init__(self, env=None, emu_args=()):
-        self.redis = harness.Redis().start()
-        self.emu = harness.Emulator(extra_args=emu_args, endpoint_host="localhost").start()
-        e = dict(self.emu.aws_env())
-        e.update(self.emu.device_env())
-        e.update(env or {})
-        self.fw = harness.Fleetwarden(self.redis, env=e, args=("serve",)).start()
-        self.admin = self.fw.token("admin", "admin")
+        super().__init__(env, emulator=harness.Emulator(extra_args=emu_args, endpoint_host="localhost"))
         self.iot = iot_client(self.emu)
         self.tmp = tempfile.mkdtemp(prefix="fw-devices-")
         self.runs = 0
 
-    def stop(self):
-        harness.stop_stack(self.fw, [], self.emu, self.redis)
+    def start_fw(self):
+        self.env_extra = dict(self.emu.device_env(), **self.env_extra)
+        return super().start_fw()
 
     # ---- the API ----
-    def req(self, method, path, body=None, token=None):
-        return self.fw.request(method, path, token=token or self.admin, body=body)
-
-    def wait_job(self, job_id, timeout=90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.req("GET", "/v1/jobs/%s?wait=5" % job_id)
-            if r.status == 200 and r.json["state"] in ("succeeded", "dead", "canceled"):
-                return r.json
-            time.sleep(0.05)
-        raise AssertionError("job %s did not finish: %s" % (job_id, self.req("GET", "/v1/jobs/" + job_id).body))
-
     def accepted(self, r, what):
         assert r.status == 202, "%s: %r" % (what, r)
-        job = self.wait_job(r.json["job"]["id"])
+        job = self.wait_job(r.json["job"]["id"], timeout=90)
         assert job["state"] == "succeeded", "%s: %s" % (what, job)
         return r.json
 
-    def setup_fleet(self, name, **spec):
+    def make_fleet(self, name, **spec):
         """POST /v1/fleets; waits for fleet.setup; returns the fleet as GET shows it."""
         body = {"name": name, "region": REGION}
         body.update(spec)
         self.accepted(self.req("POST", "/v1/fleets", body=body), "fleet.setup of " + name)
-        return self.req("GET", "/v1/fleets/" + name).json
+        return self.fleet(name)
 
     def first_claim(self, fleet):
-        cid = fleet["resources"]["firstClaim"]["claimId"]
-        return self.wait_claim(cid, ("active",))
+        return self.wait_claim(fleet["resources"]["firstClaim"]["claimId"], ("active",))
 
     def claim(self, cid):
         r = self.req("GET", "/v1/claims/" + cid)
@@ -97,14 +79,9 @@ class DeviceEnv:
         return r.json
 
     def wait_claim(self, cid, states, timeout=60):
-        deadline = time.monotonic() + timeout
-        c = None
-        while time.monotonic() < deadline:
-            c = self.claim(cid)
-            if c["state"] in states:
-                return c
-            time.sleep(0.1)
-        raise AssertionError("claim %s is %s, not %s" % (cid, c and c["state"], states))
+        harness.wait_until(lambda: self.claim(cid)["state"] in states, timeout, 0.1,
+                           "claim %s in %s" % (cid, states))
+        return self.claim(cid)
 
     def new_claim(self, fleet_name, body=None):
         r = self.req("POST", "/v1/fleets/%s/claims" % fleet_name, body=body or {})

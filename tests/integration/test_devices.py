@@ -33,7 +33,7 @@ class DevicesLine(DevicesCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fleet = cls.env.setup_fleet("line7")
+        cls.fleet = cls.env.make_fleet("line7")
 
     def test_01_twenty_devices_through_the_first_claim(self):
         claim = self.env.first_claim(self.fleet)
@@ -124,7 +124,7 @@ class DevicesCsrFleet(DevicesCase):
     RUN_COST_S = 50
 
     def test_csr_claim_with_csr_and_keys_devices(self):
-        self.env.setup_fleet("csrline", claimPolicyAllowCsr=True)
+        self.env.make_fleet("csrline", claimPolicyAllowCsr=True)
         factory_key, csr = make_csr("ec256", cn="csrline-factory")
         claim = self.env.new_claim("csrline", body={"keySource": "csr", "csr": csr})
         bundle = self.env.bundle(claim["id"])

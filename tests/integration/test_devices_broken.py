@@ -66,7 +66,7 @@ class DevicesBrokenSetups(DevicesCase):
         super().setUpClass()
         cls.hook = HookServer()
         cls.env.emu.control("POST", "config", {"lambdaEndpoints": {HOOK_ARN: cls.hook.url}})
-        cls.fleet = cls.env.setup_fleet("line9")
+        cls.fleet = cls.env.make_fleet("line9")
         cls.bundle = cls.env.bundle(cls.env.first_claim(cls.fleet)["id"])
         cls.runs = 0
 
@@ -114,7 +114,7 @@ class DevicesBrokenSetups(DevicesCase):
         self.assertAllOk(self.device()[0], 1)
 
     def test_hook_that_says_no(self):
-        fleet = self.env.setup_fleet("line9h", template={"preProvisioningHook": HOOK_ARN})
+        fleet = self.env.make_fleet("line9h", template={"preProvisioningHook": HOOK_ARN})
         bundle = self.env.bundle(self.env.first_claim(fleet)["id"])
         self.hook.answer = {"allowProvisioning": False}
         before = len(self.hook.inputs)

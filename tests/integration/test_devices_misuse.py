@@ -34,7 +34,7 @@ class DevicesMisuse(DevicesCase):
     def line(self, name):
         """A fleet whose devices make their own keys (CreateCertificateFromCsr), its first claim and
         a second one, both downloaded."""
-        fleet = self.env.setup_fleet(name, claimPolicyAllowCsr=True, watch=WATCH)
+        fleet = self.env.make_fleet(name, claimPolicyAllowCsr=True, watch=WATCH)
         first = self.env.first_claim(fleet)
         second = self.env.new_claim(name)
         return fleet, (first, self.env.bundle(first["id"])), (second, self.env.bundle(second["id"]))
