@@ -6,13 +6,24 @@
  * at most five versions, so before CreatePolicyVersion the oldest
  * non-default version is deleted when five exist.
  *
+ * A role this service creates carries the fleet's permissions boundary
+ * (spec.<role>.permissionsBoundary): the service's own IAM policy allows
+ * CreateRole only with it (deploy/iam), so a stolen service credential
+ * cannot make a role that is more than the boundary allows. A role found
+ * without it differs (adopt or reconcile puts it on). With iamRoles
+ * "precreated" an administrator owns the roles and their policies: the
+ * roles are only read (they must exist and trust the right service), the
+ * policy and attachment steps are recorded as unmanaged, and nothing here
+ * calls an IAM write action.
+ *
  * A role alias's credentialDurationSeconds may not exceed its role's
  * MaxSessionDuration (IAM's default 3600; CreateRoleAlias refuses it): the
  * token exchange role is made with max(3600, duration), and a found one
  * with less is a difference (raised with UpdateRole under adopt or
- * reconcile). Roles and attachments this run creates or changes are
- * recorded with changedAt/changedBy: AWS IoT sees such changes only after
- * a while (fleet_settle.h).
+ * reconcile; a precreated one is reported for its administrator). Roles
+ * and attachments this run creates or changes are recorded with
+ * changedAt/changedBy: AWS IoT sees such changes only after a while
+ * (fleet_settle.h).
  */
 #include "fleet_iam.h"
 
@@ -22,7 +33,6 @@
 
 #include "aws/iam.h"
 #include "fleet_run.h"
-#include "fleet_settle.h"
 #include "service/core/err.h"
 #include "service/domain/policies.h"
 
@@ -33,12 +43,12 @@ static char *dump(const json_t *doc)
     return json_dumps(doc, JSON_COMPACT);
 }
 
-/* What a role must be: its trust policy and the least MaxSessionDuration. */
-struct role_want {
-    const char *key, *name;
-    json_t *trust; /* owned */
-    char *text;    /* trust, dumped */
-    int max_session_s;
+/* A role step: the record key, the spec part naming it, its trust policy. */
+struct role_step {
+    const char *key;
+    const char *part;
+    char boundary[512]; /* the permissions boundary's ARN; "" = none */
+    int max_session_s;  /* the least MaxSessionDuration the fleet needs; 0 = any */
 };
 
 static json_t *role_record(struct fleet_run *r, const char *name, const char *arn, const char *origin, int changed)
@@ -49,77 +59,146 @@ static json_t *role_record(struct fleet_run *r, const char *name, const char *ar
     return rec;
 }
 
-static int create_role(struct fleet_run *r, const struct role_want *w)
+/* 1 when the found role's MaxSessionDuration is below what the alias needs (why in diff). */
+static int session_too_short(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
 {
-    int rc = fleet_run_mark_creating(r, w->key, w->name);
+    int have = role->max_session_duration_s > 0 ? role->max_session_duration_s : 3600;
+    if (have >= s->max_session_s)
+        return 0;
+    snprintf(diff, n,
+             "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds may not exceed its "
+             "role's MaxSessionDuration",
+             have, s->max_session_s);
+    return 1;
+}
+
+/* spec.<part>.permissionsBoundary as an ARN (a name is a policy of the
+ * fleet's account) into s->boundary. */
+static void boundary_arn(struct fleet_run *r, struct role_step *s)
+{
+    const char *b = fleet_run_spec_str(r, s->part, "permissionsBoundary");
+    s->boundary[0] = '\0';
+    if (b && !strncmp(b, "arn:", 4))
+        snprintf(s->boundary, sizeof s->boundary, "%s", b);
+    else if (b)
+        policies_iam_policy_arn(r->region, r->account, b, s->boundary, sizeof s->boundary);
+}
+
+static int create_role(struct fleet_run *r, const struct role_step *s, const char *name, const char *trust)
+{
+    const char *key = s->key;
+    int rc = fleet_run_mark_creating(r, key, name);
     if (rc)
         return rc;
     struct iam_create_role_input in = {0};
-    in.role_name = w->name;
-    in.assume_role_policy_document = w->text;
+    in.role_name = name;
+    in.assume_role_policy_document = trust;
     in.description = "Created by fleetwarden (AWS IoT Greengrass fleet provisioning)";
-    in.max_session_duration_s = w->max_session_s > 3600 ? w->max_session_s : 0;
+    in.permissions_boundary = s->boundary[0] ? s->boundary : 0;
+    in.max_session_duration_s = s->max_session_s > 3600 ? s->max_session_s : 0;
     struct iam_role role = {0};
     rc = iam_create_role(r->aws, &in, &role, &r->err);
     if (rc)
-        return fleet_run_fail(r, w->key, w->name);
-    rc = fleet_run_record(r, w->key, role_record(r, w->name, role.arn, "created", 1));
+        return fleet_run_fail(r, key, name);
+    rc = fleet_run_record(r, key, role_record(r, name, role.arn, "created", 1));
     iam_role_cleanup(&role);
     return rc;
 }
 
-/* 1 when the found role's MaxSessionDuration is below what the alias needs. */
-static int session_too_short(const struct iam_role *role, const struct role_want *w, char *diff, size_t n)
+/* 1 when the found role lacks the boundary it should carry (why in diff). */
+static int boundary_differs(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
 {
-    int have = role->max_session_duration_s > 0 ? role->max_session_duration_s : 3600;
-    if (have >= w->max_session_s)
+    const char *have = role->permissions_boundary_arn;
+    if (!s->boundary[0] || (have && !strcmp(have, s->boundary)))
         return 0;
-    if (diff)
-        snprintf(diff, n,
-                 "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds may not "
-                 "exceed its role's MaxSessionDuration",
-                 have, w->max_session_s);
+    snprintf(diff, n, "permissions boundary is %s, not %s", have ? have : "none", s->boundary);
     return 1;
 }
 
-/* Compares the found role (trust policy, then MaxSessionDuration); updates it when allowed. */
-static int check_role(struct fleet_run *r, const struct iam_role *role, const struct role_want *w)
+/* Makes the found role what the fleet needs (trust policy, boundary, MaxSessionDuration). */
+static int update_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const char *trust,
+                       int trust_differs, int bound_differs, int session_differs)
 {
-    char diff[512];
-    const char *origin = fleet_run_found_origin(r, w->key);
-    int trust = !policies_equal(role->assume_role_policy_document, w->trust, diff, sizeof diff);
-    int session = session_too_short(role, w, trust ? 0 : diff, sizeof diff);
-    if (!trust && !session) {
-        fleet_run_matches(r, w->key, role->role_name);
+    /* The boundary first: the service's policy lets it change only roles that carry one. */
+    if (bound_differs && iam_put_role_permissions_boundary(r->aws, role->role_name, s->boundary, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
+    if (trust_differs && iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
+    if (session_differs && iam_update_role_max_session(r->aws, role->role_name, s->max_session_s, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
+    return 0;
+}
+
+/* Compares the found role's trust policy, boundary and MaxSessionDuration; updates them when allowed. */
+static int check_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const json_t *want,
+                      const char *trust)
+{
+    char diff[512] = "", bdiff[700], sdiff[300];
+    const char *origin = fleet_run_found_origin(r, s->key);
+    int td = !policies_equal(role->assume_role_policy_document, want, diff, sizeof diff);
+    int bd = boundary_differs(s, role, bdiff, sizeof bdiff);
+    int sd = session_too_short(s, role, sdiff, sizeof sdiff);
+    if (!td && !bd && !sd) {
+        fleet_run_matches(r, s->key, role->role_name);
     } else {
-        int d = fleet_run_differs(r, w->key, role->role_name, diff);
+        char all[1600];
+        snprintf(all, sizeof all, "%s%s%s%s%s", td ? diff : "", td && bd ? "; " : "", bd ? bdiff : "",
+                 (td || bd) && sd ? "; " : "", sd ? sdiff : "");
+        int d = fleet_run_differs(r, s->key, role->role_name, all);
         if (d <= 0)
             return d;
-        int rc = trust ? iam_update_assume_role_policy(r->aws, role->role_name, w->text, &r->err) : 0;
-        if (!rc && session_too_short(role, w, 0, 0))
-            rc = iam_update_role_max_session(r->aws, role->role_name, w->max_session_s, &r->err);
-        if (rc)
-            return fleet_run_fail(r, w->key, role->role_name);
+        if ((d = update_role(r, s, role, trust, td, bd, sd)) != 0)
+            return d;
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, w->key, role_record(r, role->role_name, role->arn, origin, trust || session));
+    return fleet_run_record(r, s->key, role_record(r, role->role_name, role->arn, origin, td || bd || sd));
 }
 
-static int ensure_role(struct fleet_run *r, struct role_want *w)
+/* iamRoles "precreated": the role must exist and trust the right service;
+ * it is read, never created or changed. */
+static int check_precreated(struct fleet_run *r, const struct role_step *s, int rc, const struct iam_role *role,
+                            const json_t *want)
 {
-    w->text = dump(w->trust);
-    struct iam_role role = {0};
-    int rc = iam_get_role(r->aws, w->name, &role, &r->err);
+    const char *key = s->key;
+    char diff[512], why[700];
+    const char *name = fleet_run_spec_str(r, key, "name");
     if (rc == FW_ENOTFOUND)
-        rc = fleet_run_missing(r, w->key, w->name) ? create_role(r, w) : 0;
+        return fleet_run_blocked(r, key, name,
+                                 "iamRoles is precreated: an administrator must create this role (deploy/iam/README.md)");
+    if (rc)
+        return fleet_run_fail(r, key, name);
+    if (!policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
+        snprintf(why, sizeof why, "iamRoles is precreated: its trust policy must be the guide's (%s)", diff);
+        return fleet_run_blocked(r, key, role->role_name, why);
+    }
+    if (session_too_short(s, role, diff, sizeof diff)) {
+        snprintf(why, sizeof why, "iamRoles is precreated: its administrator must raise it (%s)", diff);
+        return fleet_run_blocked(r, key, role->role_name, why);
+    }
+    fleet_run_matches(r, key, role->role_name);
+    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin",
+                                              "precreated"));
+}
+
+static int ensure_role(struct fleet_run *r, struct role_step *s, json_t *want)
+{
+    const char *name = fleet_run_spec_str(r, s->part, "name");
+    char *trust = dump(want);
+    struct iam_role role = {0};
+    boundary_arn(r, s);
+    int rc = iam_get_role(r->aws, name, &role, &r->err);
+    if (fleet_run_precreated(r))
+        rc = check_precreated(r, s, rc, &role, want);
+    else if (rc == FW_ENOTFOUND)
+        rc = fleet_run_missing(r, s->key, name) ? create_role(r, s, name, trust) : 0;
     else if (rc)
-        rc = fleet_run_fail(r, w->key, w->name);
+        rc = fleet_run_fail(r, s->key, name);
     else
-        rc = check_role(r, &role, w);
+        rc = check_role(r, s, &role, want, trust);
     iam_role_cleanup(&role);
-    free(w->text);
-    json_decref(w->trust);
+    free(trust);
+    json_decref(want);
     return rc;
 }
 
@@ -127,16 +206,14 @@ int fleet_iam_tes_role(struct fleet_run *r)
 {
     const json_t *ra = json_object_get(r->spec, "roleAlias");
     int dur = (int)json_integer_value(json_object_get(ra, "credentialDurationSeconds"));
-    struct role_want w = {"tokenExchangeRole", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
-                          policies_tes_trust(), 0, dur > 3600 ? dur : 3600};
-    return ensure_role(r, &w);
+    struct role_step s = {"tokenExchangeRole", "tokenExchangeRole", "", dur > 3600 ? dur : 3600};
+    return ensure_role(r, &s, policies_tes_trust());
 }
 
 int fleet_iam_prov_role(struct fleet_run *r)
 {
-    struct role_want w = {"provisioningRole", fleet_run_spec_str(r, "provisioningRole", "name"),
-                          policies_provisioning_trust(), 0, 0};
-    return ensure_role(r, &w);
+    struct role_step s = {"provisioningRole", "provisioningRole", "", 0};
+    return ensure_role(r, &s, policies_provisioning_trust());
 }
 
 /* Deletes the oldest non-default version when IAM's five are used. */
@@ -209,6 +286,8 @@ static int create_policy(struct fleet_run *r, const char *key, const char *name,
 int fleet_iam_tes_policy(struct fleet_run *r)
 {
     const char *key = "tokenExchangePolicy", *name = fleet_run_spec_str(r, "tokenExchangeRole", "policyName");
+    if (fleet_run_precreated(r))
+        return fleet_run_unmanaged(r, key, name, "iamRoles is precreated: the role's policies are the administrator's");
     char arn[512];
     policies_iam_policy_arn(r->region, r->account, name, arn, sizeof arn);
     json_t *want = policies_tes_access(r->region, json_object_get(r->spec, "artifactBuckets"));
@@ -242,6 +321,8 @@ static int attached(struct fleet_run *r, const char *role, const char *arn)
 
 static int ensure_attached(struct fleet_run *r, const char *key, const char *role, const char *arn)
 {
+    if (fleet_run_precreated(r))
+        return fleet_run_unmanaged(r, key, role, "iamRoles is precreated: the role's policies are the administrator's");
     int a = role ? attached(r, role, arn) : 0;
     if (a < 0 && r->err.cls == AWS_ERRC_NOTFOUND && r->mode == FLEET_MODE_PLAN)
         a = 0; /* plan: the role itself does not exist yet */
