@@ -183,6 +183,11 @@ static void no_core_dumps(void)
 
 static int cmd_serve(int argc, char **argv, int api)
 {
+    /* Signals first: a SIGTERM that comes while the configuration loads (a slow start under
+     * load) waits in the mask and ends the process cleanly once it is up, instead of killing it
+     * half-started. */
+    sigset_t set;
+    block_signals(&set);
     no_core_dumps();
     int workers = 1;
     for (int i = 2; i < argc; i++) {
@@ -203,8 +208,6 @@ static int cmd_serve(int argc, char **argv, int api)
         fprintf(stderr, "fleetwarden: could not register the job types\n");
         return 1;
     }
-    sigset_t set;
-    block_signals(&set);
     svc.started_at = time(0);
     svc.metrics = metrics_new();
     watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */

@@ -44,6 +44,19 @@ def cert_resource(status='Active'):
 CERT_PARAM = {'AWS::IoT::Certificate::Id': {'Type': 'String'}}
 
 
+def greengrass_body(**sections):
+    """A template like the one fleetwarden writes (jobs/handlers/policies.c): the thing named by ThingName in
+    the group ThingGroupName, GreengrassV2IoTThingPolicy by name, the certificate ACTIVE."""
+    return body({'thing': {'Type': 'AWS::IoT::Thing',
+                           'Properties': {'ThingName': {'Ref': 'ThingName'}, 'AttributePayload': {},
+                                          'ThingGroups': [{'Ref': 'ThingGroupName'}]},
+                           'OverrideSettings': {'AttributePayload': 'REPLACE', 'ThingGroups': 'REPLACE',
+                                                'ThingTypeName': 'REPLACE'}},
+                 'policy': {'Type': 'AWS::IoT::Policy', 'Properties': {'PolicyName': 'GreengrassV2IoTThingPolicy'}},
+                 'cert': cert_resource()},
+                dict(CERT_PARAM, ThingName={'Type': 'String'}, ThingGroupName={'Type': 'String'}), **sections)
+
+
 def csr_pem(key=None):
     key = key or ec.generate_private_key(ec.SECP256R1())
     csr = (x509.CertificateSigningRequestBuilder()

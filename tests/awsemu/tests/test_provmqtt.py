@@ -33,15 +33,7 @@ THING_POLICY = dp.policy(dp.allow(['iot:Connect'], PREFIX + 'client/' + THING),
                          dp.allow(['iot:Publish', 'iot:Receive'], PREFIX + 'topic/things/%s/*' % THING),
                          dp.allow(['iot:Subscribe'], PREFIX + 'topicfilter/things/%s/*' % THING))
 
-BODY = ph.body({'thing': {'Type': 'AWS::IoT::Thing',
-                          'Properties': {'ThingName': {'Ref': 'ThingName'}, 'AttributePayload': {},
-                                         'ThingGroups': [{'Ref': 'ThingGroupName'}]},
-                          'OverrideSettings': {'AttributePayload': 'REPLACE', 'ThingGroups': 'REPLACE',
-                                               'ThingTypeName': 'REPLACE'}},
-                'policy': {'Type': 'AWS::IoT::Policy', 'Properties': {'PolicyName': 'GreengrassV2IoTThingPolicy'}},
-                'cert': ph.cert_resource()},
-               dict(ph.CERT_PARAM, ThingName={'Type': 'String'}, ThingGroupName={'Type': 'String'}),
-               DeviceConfiguration={'Group': {'Ref': 'ThingGroupName'}})
+BODY = ph.greengrass_body(DeviceConfiguration={'Group': {'Ref': 'ThingGroupName'}})
 
 
 class ProvisioningOverMqtt(dp.DataPlaneCase):

@@ -25,14 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tests', 'awsemu', 'tests'))
 import provharness as ph  # noqa: E402
 import fleetprov  # noqa: E402
 
-TEMPLATE = ph.body({'thing': {'Type': 'AWS::IoT::Thing',
-                              'Properties': {'ThingName': {'Ref': 'ThingName'}, 'AttributePayload': {},
-                                             'ThingGroups': [{'Ref': 'ThingGroupName'}]},
-                              'OverrideSettings': {'AttributePayload': 'MERGE', 'ThingGroups': 'DO_NOTHING',
-                                                   'ThingTypeName': 'REPLACE'}},
-                    'policy': {'Type': 'AWS::IoT::Policy', 'Properties': {'PolicyName': 'GreengrassV2IoTThingPolicy'}},
-                    'cert': ph.cert_resource()},
-                   dict(ph.CERT_PARAM, ThingName={'Type': 'String'}, ThingGroupName={'Type': 'String'}))
+TEMPLATE = ph.greengrass_body()
 
 
 class Bench:
