@@ -132,6 +132,18 @@ for line in log("watch").splitlines():
                                                                                       mm.group(7)),
                         "%.2f" % (int(mm.group(6)) / int(mm.group(3)))))
 
+# several processes on one Redis
+mp = ""
+try:
+    mp = open(os.path.join(OUT, "multiproc.md"), errors="replace").read()
+except OSError:
+    pass
+for line in mp.splitlines():
+    mm = re.match(r"\| claims created end to end[^|]*\| ([\d.]+) claims/s \| ([\d.]+) claims/s \| ([\d.]+) \|", line)
+    if mm:
+        summary.append(("Claims end to end, 2 serve + 2 worker on one Redis (emulator without quotas)",
+                        "%s claims/s" % mm.group(2), "1 serve + 1 worker: %s claims/s" % mm.group(1), mm.group(3)))
+
 # devices (tests/bench/devices): rows with a quota ceiling
 d = ""
 try:
@@ -182,6 +194,9 @@ sections = [
      "on, against the quota (CreateCertificateFromCsr 15/s = 900/min); disable latency idle and behind bulk jobs."),
     ("watch", "Misuse watch CloudWatch calls (tests/bench/watch)", "Calls per cycle against the minimum "
      "ceil(queries/500) and the naive one call per claim."),
+    ("multiproc", "Several processes on one Redis (tests/bench/multiproc)", "1 serve + 1 worker against 2 + 2 "
+     "(and 1 + 1 with twice the worker threads): claims accepted and created per second, reads per second. On 2 "
+     "cores a second process adds parallelism, not CPU: see the note under the table."),
     ("devices", "Devices through the emulated data plane (tests/bench/devices)", "Devices per minute that the "
      "device simulator (AWS IoT Device SDK v2) provisions through fleetwarden's claims, one claim and ten, at "
      "AWS's quotas set in the emulator (RegisterThing 10/s, CreateCertificateFromCsr 15/s, "
@@ -193,7 +208,7 @@ for name, title, how in sections:
     print()
     print(how)
     print()
-    text = open(os.path.join(OUT, "claims.md"), errors="replace").read() if name == "claims" and c else log(name)
+    text = c if name == "claims" and c else mp if name == "multiproc" and mp else log(name)
     text = d if name == "devices" and d else text
     if rc is None:
         print("Not run.")
@@ -207,10 +222,13 @@ for name, title, how in sections:
         print("Took %d s." % secs)
         print()
         for line in log(name).splitlines():
-            if name != "claims" and re.search(r"ceiling|claims in|rotation:|setup:|signature at|date:", line) \
+            if name not in ("claims", "multiproc") and re.search(r"ceiling|claims in|rotation:|setup:|signature at|date:", line) \
                     and not line.startswith("|"):
                 print("    " + line.strip())
         print()
         for t in tables(text):
             print(t)
+            print()
+        if name == "multiproc":
+            print("\n".join(ln for ln in text.splitlines() if ln.startswith("What 2 cores")))
             print()

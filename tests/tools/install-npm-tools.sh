@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/tools/install-npm-tools.sh - installs the Node packages the tests use, each folder from its
 # own package.json and package-lock.json into its node_modules (gitignored):
-#   tests/tools    the Redocly CLI (OpenAPI lint)
+#   tests/tools    the Redocly CLI (OpenAPI lint), kubernetes-models (the Kubernetes manifests' schema check)
 #   tests/devices  the device simulator's AWS IoT Device SDK v2 for JavaScript (aws-crt ships its
 #                  native linux-x64 binary inside the npm package: nothing is built or downloaded
 #                  later, so npm's install scripts are not run)
