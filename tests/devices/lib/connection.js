@@ -30,6 +30,7 @@ function crtError(e, fallback) {
   return new StepError(name, msg, e && e.error_code !== undefined ? { crtErrorCode: e.error_code } : {});
 }
 
+const PING_TIMEOUT_MS = 30000;
 let s_client311 = null; // one CRT client (event loop, bootstrap) for every 3.1.1 connection
 
 class Connection {
@@ -68,7 +69,7 @@ class Connection {
       .with_client_id(o.clientId)
       .with_clean_session(true)
       .with_keep_alive_seconds(60)
-      .with_timeout_ms(o.timeoutMs)
+      .with_ping_timeout_ms(PING_TIMEOUT_MS) // the CRT requires it below the keep-alive
       .with_protocol_operation_timeout_ms(o.timeoutMs)
       .with_reconnect_min_sec(60)
       .with_reconnect_max_sec(60)
@@ -93,6 +94,7 @@ class Connection {
       .withConnectProperties({ clientId: o.clientId, keepAliveIntervalSeconds: 60 })
       .withSessionBehavior(mqtt5.ClientSessionBehavior.Clean)
       .withConnackTimeoutMs(o.timeoutMs)
+      .withPingTimeoutMs(PING_TIMEOUT_MS)
       .withAckTimeoutSeconds(Math.ceil(o.timeoutMs / 1000))
       .withMinReconnectDelayMs(60000)
       .withMaxReconnectDelayMs(60000);
