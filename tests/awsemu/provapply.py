@@ -176,12 +176,14 @@ def _apply_thing(ctx, p):
             t['thingTypeName'] = p.thing_type
         t['version'] += 1
     if p.groups is not None:
-        for name, g in ctx.st['iot']['thingGroups'].items():
-            members = g.setdefault('things', [])
-            if name in p.groups and p.thing_name not in members:
-                members.append(p.thing_name)
-            elif name not in p.groups and p.thing_name in members:
-                members.remove(p.thing_name)
+        groups = ctx.st['iot']['thingGroups']
+        current = iotthings.groups_of(ctx.st, p.thing_name) if p.thing is not None else []
+        for name in p.groups:
+            if name not in current:
+                groups[name].setdefault('things', []).append(p.thing_name)
+        for name in current:
+            if name not in p.groups:
+                groups[name]['things'].remove(p.thing_name)
     iotthings.attach(t, p.cert['certificateArn'])
 
 

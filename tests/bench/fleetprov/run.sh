@@ -5,4 +5,6 @@
 # usage: tests/bench/fleetprov/run.sh [fleetprov_bench.py options]   (e.g. --n 100 --warm 0 for a quick run)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-exec /usr/bin/python3 tests/bench/fleetprov/fleetprov_bench.py --out tests/bench/fleetprov/RESULTS.md "$@"
+echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
+/usr/bin/python3 tests/bench/fleetprov/fleetprov_bench.py --out tests/bench/fleetprov/RESULTS.md "$@"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)" | tee -a tests/bench/fleetprov/RESULTS.md
