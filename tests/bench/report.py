@@ -13,9 +13,10 @@ import sys
 OUT, START = sys.argv[1], sys.argv[2]
 
 
-def log(name):
+def log(name, ext=".log"):
+    """What a benchmark printed (OUT/<name>.log), or with ext=".md" the table it wrote with --out; "" when absent."""
     try:
-        with open(os.path.join(OUT, name + ".log"), errors="replace") as f:
+        with open(os.path.join(OUT, name + ext), errors="replace") as f:
             return f.read()
     except OSError:
         return ""
@@ -110,11 +111,7 @@ if ours and crt:
                     "%.2f (vs botocore %.1f)" % (ours / crt, ours / boto if boto else 0)))
 
 # claims
-c = ""
-try:
-    c = open(os.path.join(OUT, "claims.md"), errors="replace").read()
-except OSError:
-    pass
+c = log("claims", ".md")
 for line in c.splitlines():
     mm = re.match(r"\| ([^|]+) \| (\d+) \| ([\d.]+) \| (\d+) \| (\d+)/min", line)
     if mm:
@@ -144,11 +141,7 @@ for line in log("hostile").splitlines():
                         "no attack: p50 %s ms; goal: under 1 s" % mm.group(3),
                         "%.2f" % (float(mm.group(3)) / float(mm.group(4)))))
 # several processes on one Redis
-mp = ""
-try:
-    mp = open(os.path.join(OUT, "multiproc.md"), errors="replace").read()
-except OSError:
-    pass
+mp = log("multiproc", ".md")
 for line in mp.splitlines():
     mm = re.match(r"\| claims created end to end[^|]*\| ([\d.]+) claims/s \| ([\d.]+) claims/s \| ([\d.]+) \|", line)
     if mm:
@@ -156,11 +149,7 @@ for line in mp.splitlines():
                         "%s claims/s" % mm.group(2), "1 serve + 1 worker: %s claims/s" % mm.group(1), mm.group(3)))
 
 # devices (tests/bench/devices): rows with a quota ceiling
-d = ""
-try:
-    d = open(os.path.join(OUT, "devices.md"), errors="replace").read()
-except OSError:
-    pass
+d = log("devices", ".md")
 for line in d.splitlines():
     mm = re.match(r"\| ([^|]+) \| (\d+)/(\d+) \| ([\d.]+) \| (\d+) \| (\d+)/min \| ([\d.]+) \|", line)
     if mm:
