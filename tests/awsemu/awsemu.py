@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import certs  # noqa: E402
 import cloudwatch  # noqa: E402
 import control  # noqa: E402
+import fpmetrics  # noqa: E402
 import iam  # noqa: E402
 import iot  # noqa: E402
 import models  # noqa: E402
@@ -80,6 +81,7 @@ class Emulator:
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.started = time.time()
         self.error_type_suffix = not args.no_error_type_suffix
+        fpmetrics.bind(self.now, self.store.lock)
         with self.store.lock:
             if self.store.data.get('ca'):
                 certs.ca(self.store.data['ca'])
@@ -342,11 +344,29 @@ class Emulator:
                 if method == 'DELETE':
                     with self.store.lock:
                         self.store.data['cloudwatch']['metrics'] = {}
+                        self.store.data.setdefault('fpmetrics', {})['claims'] = {}
                         self.store.save()
                     return 200, {'cleared': True}
                 if method == 'GET':
                     with self.store.lock:
                         return 200, {'metrics': list(self.store.data['cloudwatch']['metrics'].values())}
+            if route == '/registrations':
+                if method == 'POST':
+                    specs = data.get('registrations') if isinstance(data, dict) and 'registrations' in data else data
+                    specs = specs if isinstance(specs, list) else [specs]
+                    with self.store.lock:
+                        out = [fpmetrics.post_registrations(self.store.data, s) for s in specs]
+                        self.store.save()
+                    return 200, {'registrations': out}
+                if method == 'GET':
+                    return 200, fpmetrics.describe(self.store.data)
+            if route == '/provisioning-results' and method == 'POST':
+                specs = data.get('results') if isinstance(data, dict) and 'results' in data else data
+                specs = specs if isinstance(specs, list) else [specs]
+                with self.store.lock:
+                    out = [fpmetrics.post_results(self.store.data, s) for s in specs]
+                    self.store.save()
+                return 200, {'results': out}
             if route == '/quotas':
                 if method == 'POST':
                     self.quotas.load(data or {})
@@ -363,17 +383,31 @@ class Emulator:
                 if method in ('POST', 'GET'):
                     return 200, {'now': protocols.iso8601(self.now()), 'offsetSeconds': self.clock_offset}
             if route == '/config' and method in ('GET', 'POST'):
-                if method == 'POST' and 'listMetricsPageSize' in (data or {}):
-                    n = int(data['listMetricsPageSize'])
-                    if n < 1:
-                        raise ValueError('listMetricsPageSize must be >= 1')
-                    self.list_metrics_page = n
-                return 200, {'listMetricsPageSize': self.list_metrics_page}
+                return 200, self.config(data if method == 'POST' else None)
             if route == '/ca' and method == 'GET':
                 return 200, {'certificatePem': certs.ca_export()['certPem']}
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             return 400, {'error': 'bad request: %s' % e}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+    def config(self, data):
+        """GET/POST /__emu/config: emulator settings (fleet provisioning metrics ones live in the state)."""
+        if data is not None and not isinstance(data, dict):
+            raise ValueError('body must be an object')
+        data = data or {}
+        if 'listMetricsPageSize' in data:
+            n = int(data['listMetricsPageSize'])
+            if n < 1:
+                raise ValueError('listMetricsPageSize must be >= 1')
+            self.list_metrics_page = n
+        fp = {k: data[k] for k in ('csrFailureMetric', 'sampling', 'publishPeriodSeconds') if k in data}
+        with self.store.lock:
+            cfg = fpmetrics.configure(self.store.data, fp)
+            if fp:
+                self.store.save()
+        out = {'listMetricsPageSize': self.list_metrics_page}
+        out.update(cfg)
+        return out
 
 
 def parse_query(raw):

@@ -1,4 +1,13 @@
-"""CloudWatch: GetMetricData and ListMetrics over data points injected through /__emu/metrics."""
+"""CloudWatch: GetMetricData and ListMetrics over data points injected through /__emu/metrics
+and published by the fleet provisioning metrics (fpmetrics.py).
+
+A point is [timestamp, value, sampleCount or None] with an optional fourth member, the time it
+reaches CloudWatch (fpmetrics publishes once a minute); before that it is invisible.
+Retention as the GetMetricData reference states it: points older than 3 hours only for periods
+of 60 s or more, older than 15 days only for multiples of 300 s, older than 63 days only for
+multiples of 3600 s, none older than 455 days. ListMetrics leaves out metrics without a data
+point in the past two weeks (ListMetrics reference).
+"""
 
 import base64
 import hashlib
@@ -13,6 +22,8 @@ MAX_QUERIES = 500
 DEFAULT_MAX_DATAPOINTS = 100800
 LIST_METRICS_PAGE = 500
 STATS = ('Sum', 'SampleCount', 'Average', 'Maximum', 'Minimum')
+DAY = 86400
+LIST_METRICS_RECENT = 14 * DAY
 _ID_RE = re.compile(r'^[a-z][a-zA-Z0-9_]*$')
 
 
@@ -66,7 +77,23 @@ def _aggregate(stat, points):
     return min(vals)
 
 
-def _series(st, q, start, end):
+def visible(p, now):
+    return len(p) < 4 or p[3] <= now
+
+
+def retained(p, period, now):
+    """Whether CloudWatch still answers point p for a query of this period."""
+    age = now - p[0]
+    if age > 455 * DAY:
+        return False
+    if age > 63 * DAY:
+        return period % 3600 == 0
+    if age > 15 * DAY:
+        return period % 300 == 0
+    return age <= 3 * 3600 or period >= 60
+
+
+def _series(st, q, start, end, now):
     ms = q['MetricStat']
     metric = ms['Metric']
     if 'Namespace' not in metric or 'MetricName' not in metric:
@@ -84,7 +111,7 @@ def _series(st, q, start, end):
     buckets = {}
     if m:
         for p in m['Points']:
-            if start <= p[0] < end:
+            if start <= p[0] < end and visible(p, now) and retained(p, period, now):
                 b = math.floor(p[0] / period) * period
                 buckets.setdefault(b, []).append(p)
     return [(b, _aggregate(stat, pts)) for b, pts in sorted(buckets.items())]
@@ -124,7 +151,7 @@ def GetMetricData(ctx, p):
     desc = p.get('ScanBy', 'TimestampDescending') == 'TimestampDescending'
     series = []
     for q in queries:
-        s = _series(ctx.st, q, start, end)
+        s = _series(ctx.st, q, start, end, ctx.now_ts())
         if desc:
             s.reverse()
         series.append((q, s))
@@ -163,7 +190,10 @@ def GetMetricData(ctx, p):
 
 def ListMetrics(ctx, p):
     items = []
+    now = ctx.now_ts()
     for m in ctx.st['cloudwatch']['metrics'].values():
+        if not any(visible(p, now) and p[0] >= now - LIST_METRICS_RECENT for p in m['Points']):
+            continue
         if p.get('Namespace') and m['Namespace'] != p['Namespace']:
             continue
         if p.get('MetricName') and m['MetricName'] != p['MetricName']:

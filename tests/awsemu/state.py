@@ -13,6 +13,7 @@ def empty():
         'iot': {'roleAliases': {}, 'policies': {}, 'certificates': {}, 'templates': {},
                 'thingGroups': {}, 'things': {}, 'seq': 0},
         'cloudwatch': {'metrics': {}},
+        'fpmetrics': {},
         'ca': None,
     }
 

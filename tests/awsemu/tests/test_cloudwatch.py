@@ -3,6 +3,7 @@
 import datetime
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -10,7 +11,9 @@ import emuharness as h  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 UTC = datetime.timezone.utc
-T0 = datetime.datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+# hour-aligned and recent: ListMetrics lists only metrics with data in the past two weeks, and
+# 1-minute data is kept 15 days
+T0 = datetime.datetime.fromtimestamp((int(time.time()) // 3600 - 8) * 3600, UTC)
 
 
 def q(qid, claim, stat, period=3600, name='ApproximateNumberOfThingsRegistered'):

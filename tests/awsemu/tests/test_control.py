@@ -174,7 +174,7 @@ class Persistence(unittest.TestCase):
                 iot.create_role_alias(roleAlias='KeepAlias', roleArn=role['Arn'])
                 cert = iot.create_keys_and_certificate(setAsActive=True)
                 e.control('POST', 'metrics', {'namespace': 'AWS/IoT', 'metricName': 'M', 'dimensions': [],
-                                              'points': [{'timestamp': 1790000000, 'value': 2}]})
+                                              'points': [{'timestamp': int(time.time()) - 600, 'value': 2}]})
                 ca1 = e.control('GET', 'ca')[1]
             finally:
                 e.stop()
