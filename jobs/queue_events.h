@@ -15,7 +15,7 @@
 /* Waits until job id is finished (succeeded, dead or canceled), at most
  * timeout_ms, woken by pub/sub with a 1 s re-check as a safety net.
  * 0 (finished, or the time is up: read the job afterwards), FW_ENOTFOUND,
- * FW_EREDIS. Blocks the calling thread. */
+ * FW_EUNAVAILABLE, FW_EREDIS. Blocks the calling thread. */
 int jobs_wait(const char *id, int timeout_ms);
 
 struct jobs_events;
@@ -29,7 +29,7 @@ struct jobs_events;
  * than the log replays from its oldest entry. */
 struct jobs_events *jobs_events_open(const char *after_id);
 /* Waits up to timeout_ms for the next event: 1 with *out a malloc'd JSON
- * text (free it) and id its log id, 0 on timeout, FW_EREDIS when the
+ * text (free it) and id its log id, 0 on timeout, FW_EUNAVAILABLE when the
  * connection broke. */
 int jobs_events_next(struct jobs_events *ev, int timeout_ms, char **out, char id[JOBS_EVENT_ID_MAX]);
 /* Frees; NULL is a no-op. */

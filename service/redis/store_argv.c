@@ -9,6 +9,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/redis/script.h"
 #include "service/redis/store_conn.h"
 
 void store_argv_add(struct store_argv *a, const char *s)
@@ -44,6 +45,12 @@ void store_argv_eval(struct store_argv *a, const char *script, int nkeys)
     store_argv_addf(a, "%d", nkeys);
 }
 
+void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys)
+{
+    a->script = s;
+    a->nkeys = nkeys;
+}
+
 void store_argv_free(struct store_argv *a)
 {
     for (int i = 0; i < a->n; i++)
@@ -59,7 +66,11 @@ redisReply *store_argv_run(struct store_argv *a, int *rc)
         *rc = FW_EINTERNAL;
         return NULL;
     }
-    redisReply *r = store_conn_argv(rc, a->n, (const char **)a->s, NULL);
+    redisReply *r = NULL;
+    if (a->script)
+        *rc = redis_script_run(a->script, a->nkeys, a->n, (const char *const *)a->s, NULL, &r);
+    else
+        r = store_conn_argv(rc, a->n, (const char **)a->s, NULL);
     store_argv_free(a);
     return r;
 }
