@@ -79,6 +79,7 @@ static void read_role(const struct xml_node *role, struct iam_role *out)
     out->assume_role_policy_document = url_decode(xml_text(role, "AssumeRolePolicyDocument"));
     out->create_date = xml_time(role, "CreateDate");
     out->max_session_duration_s = (int)xml_int(role, "MaxSessionDuration", 0);
+    out->permissions_boundary_arn = xml_strdup(role, "PermissionsBoundary/PermissionsBoundaryArn");
 }
 
 static void read_role_result(const struct xml_node *result, void *out)
@@ -97,6 +98,7 @@ int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in
     if (in->max_session_duration_s > 0)
         aws_call_param_int(&call, "MaxSessionDuration", in->max_session_duration_s);
     aws_call_param(&call, "Path", in->path);
+    aws_call_param(&call, "PermissionsBoundary", in->permissions_boundary);
     aws_call_param(&call, "RoleName", in->role_name);
     return run(c, &call, read_role_result, out, err);
 }
@@ -135,6 +137,16 @@ int iam_delete_role(struct aws_client *c, const char *role_name, struct aws_api_
     return rc;
 }
 
+int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_name, const char *policy_arn,
+                                      struct aws_api_error *err)
+{
+    struct aws_call call;
+    aws_call_init_query(&call, AWS_SVC_IAM, "PutRolePermissionsBoundary", IAM_VERSION);
+    aws_call_param(&call, "PermissionsBoundary", policy_arn);
+    aws_call_param(&call, "RoleName", role_name);
+    return run(c, &call, 0, 0, err);
+}
+
 int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
                                   struct aws_api_error *err)
 {
@@ -155,6 +167,7 @@ void iam_role_cleanup(struct iam_role *x)
     free(x->path);
     free(x->assume_role_policy_document);
     free(x->description);
+    free(x->permissions_boundary_arn);
     memset(x, 0, sizeof *x);
 }
 

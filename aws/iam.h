@@ -28,6 +28,7 @@ struct iam_role {
     char *description;
     double create_date;                 /* epoch seconds */
     int max_session_duration_s;
+    char *permissions_boundary_arn;     /* the role's permissions boundary; NULL when it has none */
 };
 
 struct iam_policy {
@@ -68,6 +69,7 @@ struct iam_create_role_input {
     const char *path;                         /* NULL = "/" */
     const char *description;
     int max_session_duration_s;               /* 0 = default */
+    const char *permissions_boundary;         /* policy ARN the role must carry, or NULL */
 };
 
 struct iam_create_policy_input {
@@ -82,6 +84,9 @@ int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in
 int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *out, struct aws_api_error *err);
 /* On DeleteConflict the message names the managed policies still attached. */
 int iam_delete_role(struct aws_client *c, const char *role_name, struct aws_api_error *err);
+/* Sets (or replaces) the role's permissions boundary to policy_arn. */
+int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_name, const char *policy_arn,
+                                      struct aws_api_error *err);
 int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
                                   struct aws_api_error *err);
 void iam_role_cleanup(struct iam_role *x);

@@ -6,9 +6,13 @@
  * change answers 202 with the job and the claim as it is now.
  *
  * The bundle (GET /v1/claims/{id}/bundle) is the one place a private key
- * leaves the service: the sealed key is taken and erased from Redis in the
- * same Lua script that marks the claim downloaded, so of two concurrent
- * downloads exactly one gets it and the other gets 410 Gone. Everything the
+ * leaves the service: the sealed key is read and decrypted first, then
+ * taken and erased from Redis in the same Lua script that marks the claim
+ * downloaded (only if it is still the key that was read), so of two
+ * concurrent downloads exactly one gets it and the other gets 410 Gone, and
+ * a key that does not decrypt stays. The plain key lives only in two
+ * wiped buffers: the decrypted PEM and the response text (sent without a
+ * copy, wiped once sent: http_resp_secret). HEAD is 405 (ROUTE_NOHEAD). Everything the
  * bundle needs besides the key (certificate, fleet config, root CA) is read
  * before the key is taken, so a failure there costs nothing. The answer
  * carries Cache-Control: no-store (as every answer), and every download attempt is audited
@@ -299,47 +303,97 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
 
 static void audit_download(struct http_req *req, int status)
 {
-    struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id};
+    struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id,
+                            req->client_addr};
     if (store_audit_append(&e, req->svc->cfg.audit_max))
         log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
 }
 
-/* Takes the key and adds privateKeyPem (or null) to b. 0 or answered. */
-static int bundle_take_key(const char *id, json_t *b, struct http_resp *resp)
+/* The bundle's text: base (no secret in it) with "privateKeyPem" (pem,
+ * or null) added last, written into one buffer sized up front. Built as
+ * text, the key never sits in a JSON string, and the buffer is never
+ * reallocated (a realloc would leave an unwiped copy of the key behind).
+ * NULL on failure. */
+static char *bundle_text(const json_t *base, const unsigned char *pem, size_t n, size_t *len)
+{
+    size_t blen = 0;
+    char *head = json_out_compact(base, &blen);
+    if (!head || blen < 2) {
+        free(head);
+        return 0;
+    }
+    struct buf out;
+    size_t need = blen + 32 + (pem ? 6 * n + 2 : 4);
+    buf_init(&out, need + 1);
+    int rc = buf_reserve(&out, need);
+    rc = rc ? rc : buf_append(&out, head, blen - 1); /* without its closing brace */
+    rc = rc ? rc : buf_puts(&out, blen > 2 ? ",\"privateKeyPem\":" : "\"privateKeyPem\":");
+    rc = rc ? rc : pem ? json_out_string(&out, (const char *)pem, n) : buf_puts(&out, "null");
+    rc = rc ? rc : buf_puts(&out, "}");
+    free(head);
+    if (rc) {
+        buf_free_secure(&out);
+        return 0;
+    }
+    *len = out.len;
+    return buf_steal(&out);
+}
+
+/* Opens the sealed key (NULL: the claim holds none). 0, or answered 500:
+ * nothing has been taken yet, so the key stays for a download with the
+ * right key-encryption key. */
+static int open_key(const char *id, const char *sealed, unsigned char **pem, size_t *n, struct http_resp *resp)
+{
+    *pem = 0;
+    *n = 0;
+    if (!sealed || !seal_kek_decrypt(sealed, id, pem, n))
+        return 0;
+    http_problem(resp, 500, 0, "the sealed private key does not open with this service's key-encryption key");
+    return FW_ECRYPTO;
+}
+
+static int answer_take_error(struct http_resp *resp, int rc, const char *why)
+{
+    if (rc == FW_EGONE || rc == FW_ECONFLICT)
+        http_problem(resp, rc == FW_EGONE ? 410 : 409, 0, why);
+    else
+        http_problem_store(resp, rc);
+    return rc;
+}
+
+/* Peeks at the sealed key, opens it, and only then takes it (issue 17):
+ * a key that does not decrypt is never lost. Answers 200 with the bundle
+ * (base plus the key) as a secret body, or the error. 0 or the error. */
+static int send_bundle(const char *id, const json_t *base, struct http_resp *resp)
 {
     char *sealed = 0, why[200];
     unsigned char *pem = 0;
-    size_t n = 0;
-    int rc = store_claim_bundle_take(id, &sealed, why, sizeof why);
-    if (rc == FW_EGONE || rc == FW_ECONFLICT) {
-        http_problem(resp, rc == FW_EGONE ? 410 : 409, 0, why);
-        return rc;
+    size_t n = 0, len = 0;
+    int rc = store_claim_bundle_peek(id, &sealed, why, sizeof why);
+    if (rc)
+        return answer_take_error(resp, rc, why);
+    rc = open_key(id, sealed, &pem, &n, resp);
+    if (!rc && (rc = store_claim_bundle_take(id, sealed, why, sizeof why)) != 0)
+        answer_take_error(resp, rc, why);
+    char *text = rc ? 0 : bundle_text(base, pem, n, &len);
+    if (!rc && !text) {
+        http_problem(resp, 500, 0, "the bundle could not be written");
+        rc = FW_EINTERNAL;
     }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return rc;
-    }
-    if (sealed && seal_kek_decrypt(sealed, id, &pem, &n)) {
-        http_problem(resp, 500, 0, "the sealed private key does not open with this service's key-encryption key");
-        free(sealed);
-        return FW_ECRYPTO;
-    }
-    json_object_set_new(b, "privateKeyPem", pem ? json_stringn((const char *)pem, n) : json_null());
-    if (pem) {
+    if (text)
+        http_resp_secret(resp, 200, "application/json", text, len);
+    if (pem)
         xwipe(pem, n);
-        free(pem);
-    }
+    free(pem);
     free(sealed);
-    return 0;
+    return rc;
 }
 
 static void get_bundle(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
     json_t *b = claim ? bundle_base(claim, resp) : 0;
-    if (b && !bundle_take_key(fstr(claim, "id"), b, resp)) {
-        http_resp_json(resp, 200, b);
-        b = 0;
+    if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
         char fields[120];
         snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);
         log_fields(LOG_INFO, "claim bundle downloaded", fields);
@@ -542,7 +596,7 @@ static const struct route s_routes[] = {
     {"GET", "/v1/claims", SCOPE_READ, 0, list_claims},
     {"GET", "/v1/claims/{id}", SCOPE_READ, 0, get_claim},
     {"DELETE", "/v1/claims/{id}", SCOPE_OPERATE, 0, delete_claim},
-    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, 0, get_bundle},
+    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD, get_bundle},
     {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim},
     {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim},
     {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim},

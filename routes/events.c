@@ -11,7 +11,9 @@
  *         {"type":"incident","id","state","change","fleet","resource","claimId","rule","job","ts"}
  * (the SSE event name is the data's "type"; incident events are written
  * by service/domain/store_watch.c). A ": ping" comment goes out after 15 s of
- * silence so proxies keep the connection. A client that reconnects with
+ * silence so proxies keep the connection. The stream ends within about
+ * two seconds of the deletion of the token that opened it (token_watch.h).
+ * A client that reconnects with
  * Last-Event-ID gets what it missed (as far as the log reaches). Optional
  * filters: ?event=job|incident, plus at most one of ?type=JOBTYPE (job
  * events only), ?resource=R (a job's resource or an incident's subject,
@@ -28,9 +30,10 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/core/service.h"
+#include "service/domain/token_watch.h"
 
 #define EVENTS_PING_MS 15000   /* a ping after this much silence */
-#define EVENTS_READ_MS 2000    /* one blocking read of the log */
+#define EVENTS_READ_MS 1000    /* one blocking read of the log: shutdown and token checks between */
 
 struct sse {
     struct jobs_events *ev;       /* owned subscription */
@@ -40,6 +43,7 @@ struct sse {
     char filter_key[16];          /* "jobType", "resource", "id" or "" */
     char filter_val[JOB_RESOURCE_MAX];
     char kind[16];                /* ?event=: "job", "incident" or "" (both) */
+    struct token_watch tw;        /* the caller's token: deleted, the stream ends */
 };
 
 static void sse_free(void *ud)
@@ -95,9 +99,10 @@ static long sse_next(void *ud, char *buf, size_t max)
     if (s->pending)
         return sse_drain(s, buf, max);
     char *msg = NULL, id[JOBS_EVENT_ID_MAX], kind[16];
-    /* Short blocking reads so a shutdown ends the stream within ~2 s. */
+    /* Short blocking reads so a shutdown, or the deletion of the caller's
+     * token (issue 17), ends the stream within ~1-2 s. */
     for (int waited_ms = 0, skipped = 0;; skipped++) {
-        if (atomic_load(&s->svc->shutting_down))
+        if (atomic_load(&s->svc->shutting_down) || token_watch_gone(&s->tw))
             return -1;
         int rc = jobs_events_next(s->ev, EVENTS_READ_MS, &msg, id);
         if (rc < 0)
@@ -154,6 +159,7 @@ static void get_events(struct http_req *req, struct http_resp *resp)
 {
     struct sse *s = xcalloc(1, sizeof *s);
     s->svc = req->svc;
+    token_watch_init(&s->tw, req->token.id);
     if (sse_filter(req, resp, s)) {
         free(s);
         return;

@@ -18,10 +18,13 @@
 #include "greengrass.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/fleet_spec.h"
+#include "service/domain/generation.h"
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_secret.h"
 #include "jobs/queue.h"
 #include "service/core/err.h"
+#include "service/core/randid.h"
+#include "service/core/service.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
 
@@ -81,6 +84,18 @@ static void enqueue_failed(struct http_resp *resp, int rc)
         http_problem_store(resp, rc);
 }
 
+/* The payload of a job for fleet doc: its name and generation (uid, see
+ * jobs/handlers/generation.h), so a job kept for later never acts on a
+ * fleet re-created under the same name. New reference. */
+static json_t *fleet_payload(const json_t *doc)
+{
+    json_t *p = json_pack("{s:O}", "fleet", json_object_get(doc, "name"));
+    const json_t *uid = json_object_get(doc, "uid");
+    if (json_is_string(uid))
+        json_object_set(p, "uid", (json_t *)uid);
+    return p;
+}
+
 /* Records job id as the fleet's current job. */
 static void set_job(const char *name, const char *type, const char *id)
 {
@@ -110,12 +125,13 @@ static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
         accepted(resp, id, 0, 0);
 }
 
-static json_t *new_doc(json_t *spec, json_t *settings, const char *idem)
+static json_t *new_doc(json_t *spec, json_t *settings, const char *idem, const char *uid)
 {
-    return json_pack("{s:O, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n, s:s?}", "name",
-                     json_object_get(spec, "name"), "state", "provisioning", "region", json_object_get(spec, "region"),
-                     "accountId", "assumeRole", json_object_get(spec, "assumeRole"), "spec", spec, "settings", settings,
-                     "resources", "job", "lastReconcile", "error", "idempotencyKey", idem);
+    return json_pack("{s:O, s:s, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n, s:s?}", "name",
+                     json_object_get(spec, "name"), "uid", uid, "state", "provisioning", "region",
+                     json_object_get(spec, "region"), "accountId", "assumeRole", json_object_get(spec, "assumeRole"),
+                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error",
+                     "idempotencyKey", idem);
 }
 
 /* The fleet exists: replay for the same key and body, else 409/422. */
@@ -135,7 +151,7 @@ static void existing(struct http_req *req, struct http_resp *resp, const char *n
     } else {
         const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
         char id[JOB_ID_MAX];
-        json_t *p = json_pack("{s:s}", "fleet", name);
+        json_t *p = fleet_payload(doc);
         rc = jid ? 0 : enqueue("fleet.setup", name, p, 0, id);
         json_decref(p);
         if (!jid && !rc)
@@ -160,17 +176,23 @@ static int seal_settings(struct http_resp *resp, json_t *settings, const char *n
 static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings)
 {
     const char *name = json_string_value(json_object_get(spec, "name"));
+    char uid[GENERATION_UID_MAX];
+    if (randid_new("fl_", uid, sizeof uid)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not make the fleet's id");
+        return;
+    }
     if (seal_settings(resp, settings, name))
         return;
-    json_t *doc = new_doc(spec, settings, http_req_header(req, "Idempotency-Key"));
+    json_t *doc = new_doc(spec, settings, http_req_header(req, "Idempotency-Key"), uid);
     int rc = store_fleet_create(name, doc);
-    json_decref(doc);
     if (rc == FW_ECONFLICT) {
+        json_decref(doc);
         existing(req, resp, name, spec);
         return;
     }
     char id[JOB_ID_MAX];
-    json_t *p = json_pack("{s:s}", "fleet", name);
+    json_t *p = fleet_payload(doc);
+    json_decref(doc);
     rc = rc ? rc : enqueue("fleet.setup", name, p, 0, id);
     json_decref(p);
     if (rc) {
@@ -187,7 +209,10 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     const char *dry = http_req_query(req, "dryRun");
     if (dry && strcmp(dry, "true") && strcmp(dry, "false"))
         json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "dryRun", "message", "must be true or false"));
-    if (fleet_spec_parse(req->json, default_region(), &spec, &settings, errors) || json_array_size(errors))
+    const struct fw_config *cfg = &req->svc->cfg;
+    struct fleet_spec_defaults d = {default_region(), cfg->iam_precreated, cfg->iam_tes_boundary,
+                                    cfg->iam_prov_boundary};
+    if (fleet_spec_parse_ex(req->json, &d, &spec, &settings, errors) || json_array_size(errors))
         bad_request(resp, errors);
     else if (dry && !strcmp(dry, "true"))
         plan(req, resp, spec);
@@ -340,11 +365,12 @@ static void delete_fleet(struct http_req *req, struct http_resp *resp)
         json_decref(doc);
         return;
     }
+    json_t *p = fleet_payload(doc);
+    json_object_set_new(p, "force", json_boolean(force));
     json_decref(doc);
     json_t *o = json_pack("{s:s}", "state", "deleting");
     int rc = store_fleet_update(name, o, etag, 0);
     json_decref(o);
-    json_t *p = json_pack("{s:s, s:b}", "fleet", name, "force", force);
     rc = rc ? rc : enqueue("fleet.teardown", name, p, http_req_header(req, "Idempotency-Key"), id);
     json_decref(p);
     if (rc == FW_EPRECOND)
@@ -366,12 +392,13 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
         return;
     const char *st = doc_state(doc);
     int ok = !strcmp(st, "ready") || !strcmp(st, "failed");
+    json_t *p = fleet_payload(doc);
     json_decref(doc);
     if (!ok) {
+        json_decref(p);
         http_problem(resp, 409, 0, "the fleet is being set up or torn down; reconcile once it is ready");
         return;
     }
-    json_t *p = json_pack("{s:s}", "fleet", name);
     int rc = enqueue("fleet.reconcile", name, p, http_req_header(req, "Idempotency-Key"), id);
     json_decref(p);
     if (rc) {

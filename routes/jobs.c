@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/job_scopes.h"
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
 #include "service/core/buf.h"
@@ -144,10 +145,40 @@ static void answer_control(struct http_resp *resp, const char *id, int rc, int s
     http_resp_json(resp, status, job);
 }
 
+/* 0 when the caller's token has the scope that creating job id needed
+ * (job_scopes.h); else answered 403/404/503. A retry or cancel never runs
+ * with less than the request that made the job (issue 17). */
+static int may_control(struct http_req *req, struct http_resp *resp, const char *id)
+{
+    json_t *job = NULL;
+    int rc = jobs_get(id, &job);
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no such job");
+        return rc;
+    }
+    if (rc) {
+        http_problem_store(resp, rc);
+        return rc;
+    }
+    const char *type = json_string_value(json_object_get(job, "type"));
+    enum auth_scope need = job_scope_for(type);
+    if (req->token.scope < need) {
+        char d[200];
+        snprintf(d, sizeof d, "a %s job needs the '%s' scope to be canceled or retried; the token has '%s'",
+                 type ? type : "?", auth_scope_name(need), auth_scope_name(req->token.scope));
+        http_problem(resp, 403, 0, d);
+        rc = FW_EFORBIDDEN;
+    }
+    json_decref(job);
+    return rc;
+}
+
 static void cancel_job(struct http_req *req, struct http_resp *resp)
 {
     const char *id = http_req_param(req, "id");
     int immediate = 0;
+    if (may_control(req, resp, id))
+        return;
     int rc = jobs_cancel(id, &immediate);
     /* 200: canceled now; 202: a running job stops at its next step. */
     answer_control(resp, id, rc, immediate ? 200 : 202);
@@ -156,6 +187,8 @@ static void cancel_job(struct http_req *req, struct http_resp *resp)
 static void retry_job(struct http_req *req, struct http_resp *resp)
 {
     const char *id = http_req_param(req, "id");
+    if (may_control(req, resp, id))
+        return;
     int rc = jobs_retry(id);
     /* 202: queued again; it runs as soon as a worker is free. */
     answer_control(resp, id, rc, 202);

@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include "service/domain/fleet_names.h"
+#include "service/domain/generation.h"
 #include "service/domain/template_check.h"
 #include "jobs/queue.h"
 #include "service/core/err.h"
+#include "service/core/randid.h"
 #include "service/domain/store_fleet.h"
 
 static void field_error(json_t *errors, const char *field, const char *msg)
@@ -112,6 +114,17 @@ static int enqueue(const char *type, const char *name, const json_t *payload, co
     return rc;
 }
 
+/* payload (returned, owned) with the template's generation (doc's "uid",
+ * jobs/handlers/generation.h): a job kept for later never acts on a
+ * template re-created under the same name. */
+static json_t *with_uid(const json_t *doc, json_t *payload)
+{
+    const json_t *uid = json_object_get(doc, "uid");
+    if (json_is_string(uid))
+        json_object_set(payload, "uid", (json_t *)uid);
+    return payload;
+}
+
 /* Enqueues, records the job on the template, answers 202 (or the error). */
 static void start(struct http_req *req, struct http_resp *resp, const char *type, const char *name, json_t *payload)
 {
@@ -165,7 +178,7 @@ static void settings_of(const json_t *req, json_t *out, json_t *errors)
 static const char *const s_create_fields[] = {
     "name", "body", "description", "enabled", "provisioningRoleArn", "preProvisioningHook", "region", 0};
 
-static json_t *create_doc(const json_t *req, json_t *errors)
+static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
 {
     unknown_fields(req, s_create_fields, errors);
     const char *name = json_string_value(json_object_get(req, "name"));
@@ -176,8 +189,9 @@ static json_t *create_doc(const json_t *req, json_t *errors)
     const json_t *rg = json_object_get(req, "region");
     if (rg && !fleet_names_region(json_string_value(rg)))
         field_error(errors, "region", "must be an AWS region such as us-east-1");
-    json_t *doc = json_pack("{s:s?, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "state", "creating", "region",
-                            json_string_value(rg), "enabled", 1, "arn", "defaultVersionId", "versions");
+    json_t *doc = json_pack("{s:s?, s:s, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "uid", uid, "state",
+                            "creating", "region", json_string_value(rg), "enabled", 1, "arn", "defaultVersionId",
+                            "versions");
     json_t *body = body_of(req, errors);
     if (body)
         json_object_set_new(doc, "body", body);
@@ -188,7 +202,13 @@ static json_t *create_doc(const json_t *req, json_t *errors)
 static void create_template(struct http_req *req, struct http_resp *resp)
 {
     json_t *errors = json_array();
-    json_t *doc = create_doc(req->json, errors);
+    char uid[GENERATION_UID_MAX];
+    if (randid_new("tpl_", uid, sizeof uid)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not make the template's id");
+        json_decref(errors);
+        return;
+    }
+    json_t *doc = create_doc(req->json, errors, uid);
     const char *name = json_string_value(json_object_get(doc, "name"));
     int rc = json_array_size(errors) ? FW_EINVAL : store_template_create(name, doc);
     if (rc == FW_EINVAL)
@@ -198,7 +218,7 @@ static void create_template(struct http_req *req, struct http_resp *resp)
     else if (rc)
         http_problem_store(resp, rc);
     else
-        start(req, resp, "template.create", name, json_pack("{s:s}", "template", name));
+        start(req, resp, "template.create", name, with_uid(doc, json_pack("{s:s}", "template", name)));
     json_decref(doc);
     json_decref(errors);
 }
@@ -277,7 +297,8 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else if (!write_record(req, resp, changes, etag))
             start(req, resp, "template.update", http_req_param(req, "name"),
-                  json_pack("{s:s, s:b}", "template", http_req_param(req, "name"), "removeHook", remove));
+                  with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"), "removeHook",
+                                          remove)));
     }
     json_decref(doc);
     json_decref(errors);
@@ -290,11 +311,13 @@ static void delete_template(struct http_req *req, struct http_resp *resp)
     json_t *doc = load(req, resp, etag);
     if (!doc)
         return;
+    json_t *p = with_uid(doc, json_pack("{s:s}", "template", http_req_param(req, "name")));
     json_decref(doc);
     json_t *o = json_pack("{s:s}", "state", "deleting");
     if (!write_record(req, resp, o, etag))
-        start(req, resp, "template.delete", http_req_param(req, "name"),
-              json_pack("{s:s}", "template", http_req_param(req, "name")));
+        start(req, resp, "template.delete", http_req_param(req, "name"), p);
+    else
+        json_decref(p);
     json_decref(o);
 }
 
@@ -325,8 +348,8 @@ static void create_version(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else
             start(req, resp, "template.version", http_req_param(req, "name"),
-                  json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body, "setAsDefault",
-                            !json_is_false(sd)));
+                  with_uid(doc, json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body,
+                                          "setAsDefault", !json_is_false(sd))));
     }
     json_decref(body);
     json_decref(doc);
@@ -347,7 +370,8 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else
             start(req, resp, "template.version", http_req_param(req, "name"),
-                  json_pack("{s:s, s:O}", "template", http_req_param(req, "name"), "defaultVersionId", v));
+                  with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"), "defaultVersionId",
+                                          v)));
     }
     json_decref(doc);
     json_decref(errors);

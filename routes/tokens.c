@@ -4,7 +4,9 @@
  * A new token is shown once, in the POST answer; afterwards only its id,
  * name, scope and times are visible. Deleting the last admin token is
  * refused so an operator cannot lock everyone out by accident (the CLI
- * `fleetwarden token create` remains the way back in).
+ * `fleetwarden token create` remains the way back in); the check and the
+ * deletion are one Redis script, so two admins deleting each other at
+ * once cannot both succeed.
  */
 #include "tokens.h"
 
@@ -114,13 +116,11 @@ static void delete_token(struct http_req *req, struct http_resp *resp)
         http_problem(resp, 404, 0, "no token with this id");
         return;
     }
-    int admins = 0;
-    int rc = store_token_count_admins(&admins);
-    if (!rc && admins <= 1 && !strcmp(id, req->token.id)) {
+    int rc = store_token_delete(id);
+    if (rc == FW_ECONFLICT) {
         http_problem(resp, 409, 0, "this is the last admin token; create another admin token first");
         return;
     }
-    rc = rc ? rc : store_token_delete(id);
     if (rc == FW_ENOTFOUND) {
         http_problem(resp, 404, 0, "no token with this id");
         return;

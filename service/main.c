@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "aws/check.h"
@@ -46,6 +47,7 @@ static const char s_usage[] =
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
     "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_PASSWORD_FILE  file with the Redis password (instead of the URL's)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
@@ -56,6 +58,9 @@ static const char s_usage[] =
     "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
     "  FLEETWARDEN_SHUTDOWN_DELAY,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
+    "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
+    "  FLEETWARDEN_IAM_ROLES      managed (default) or precreated; FLEETWARDEN_IAM_TES_BOUNDARY,\n"
+    "  FLEETWARDEN_IAM_PROVISIONING_BOUNDARY  permissions boundaries of the roles fleets create\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)
@@ -130,6 +135,9 @@ static int load_kek(const struct fw_service *svc)
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    char why[400];
+    if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
+        log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -138,7 +146,7 @@ static int load_kek(const struct fw_service *svc)
 /* The audit trail of the HTTP server, kept by the domain's store. */
 static int app_audit_append(const struct http_audit_entry *a, int maxlen)
 {
-    struct audit_entry e = {a->token_id, a->method, a->path, a->status, a->request_id};
+    struct audit_entry e = {a->token_id, a->method, a->path, a->status, a->request_id, a->client};
     return store_audit_append(&e, maxlen);
 }
 
@@ -162,8 +170,25 @@ static int start_jobs(struct fw_service *svc)
     return 0;
 }
 
+/* No core dumps (issue 17): a dump would hold the key-encryption key and any
+ * claim private key being handed out at that moment. Set by the process
+ * itself, so it holds under any supervisor or container runtime (the systemd
+ * units also say LimitCORE=0). Before any key is loaded. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &none))
+        log_msg(LOG_WARN, "could not turn core dumps off (setrlimit RLIMIT_CORE): %s", strerror(errno));
+}
+
 static int cmd_serve(int argc, char **argv, int api)
 {
+    /* Signals first: a SIGTERM that comes while the configuration loads (a slow start under
+     * load) waits in the mask and ends the process cleanly once it is up, instead of killing it
+     * half-started. */
+    sigset_t set;
+    block_signals(&set);
+    no_core_dumps();
     int workers = 1;
     for (int i = 2; i < argc; i++) {
         if (api && !strcmp(argv[i], "--no-workers")) {
@@ -183,8 +208,6 @@ static int cmd_serve(int argc, char **argv, int api)
         fprintf(stderr, "fleetwarden: could not register the job types\n");
         return 1;
     }
-    sigset_t set;
-    block_signals(&set);
     svc.started_at = time(0);
     svc.metrics = metrics_new();
     watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
@@ -263,7 +286,9 @@ static int cmd_token(int argc, char **argv)
     auth_token_hash(secret, hash);
     rc = store_token_create(hash, &t);
     if (rc) {
-        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", svc.cfg.redis_url,
+        char url[300];
+        config_redis_url_redacted(&svc.cfg, url, sizeof url);
+        fprintf(stderr, "fleetwarden: cannot store the token in Redis (%s): %s\n", url,
                 rc == FW_EUNAVAILABLE ? store_conn_last_error() : fw_strerror(rc));
         xwipe(secret, sizeof secret);
         return 1;
@@ -282,9 +307,10 @@ static int cmd_check(void)
     int rc = load_config(&svc);
     if (rc)
         return rc;
-    printf("configuration: ok (listen %s:%d, redis %s:%d/%d, prefix %s, workers %d)\n", svc.cfg.listen_host,
-           svc.cfg.listen_port, svc.cfg.redis_host, svc.cfg.redis_port, svc.cfg.redis_db, svc.cfg.prefix,
-           svc.cfg.workers);
+    char url[300];
+    config_redis_url_redacted(&svc.cfg, url, sizeof url);
+    printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
+           svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
     char why[200];
     int bad = 0;
     if (store_ping(why, sizeof why)) {

@@ -73,6 +73,16 @@ static int load_aws(struct job_ctx *ctx, struct claim_job *cj)
     return cj->aws ? 0 : claim_fail_aws(ctx, &err);
 }
 
+/* 1 when the claim was made for another generation of its fleet (the
+ * fleetUid it records is not the fleet's uid; claims from before
+ * generations record none and are taken as the fleet's). */
+static int stale_fleet(const struct claim_job *cj)
+{
+    const char *have = claim_field(cj, "fleetUid");
+    const char *now = json_string_value(json_object_get(cj->fleet, "uid"));
+    return have && (!now || strcmp(have, now));
+}
+
 int claim_job_load(struct job_ctx *ctx, const char *id, int need_aws, struct claim_job *cj)
 {
     memset(cj, 0, sizeof *cj);
@@ -87,6 +97,12 @@ int claim_job_load(struct job_ctx *ctx, const char *id, int need_aws, struct cla
     rc = store_fleet_get(claim_field(cj, "fleet"), &cj->fleet);
     if (rc && rc != FW_ENOTFOUND)
         return rc;
+    if (cj->fleet && stale_fleet(cj)) {
+        json_decref(cj->fleet); /* the claim's fleet is gone: this one only has its name */
+        cj->fleet = 0;
+        return claim_fail_msg(ctx, "StaleJob",
+                              "the claim belongs to an earlier fleet of this name, deleted and re-created since");
+    }
     cj->policy = json_string_value(
         json_object_get(json_object_get(json_object_get(cj->fleet, "resources"), "claimPolicy"), "name"));
     if (!need_aws)

@@ -5,6 +5,16 @@
  * policies_equal compares meaning, not bytes. An IAM managed policy keeps
  * at most five versions, so before CreatePolicyVersion the oldest
  * non-default version is deleted when five exist.
+ *
+ * A role this service creates carries the fleet's permissions boundary
+ * (spec.<role>.permissionsBoundary): the service's own IAM policy allows
+ * CreateRole only with it (deploy/iam), so a stolen service credential
+ * cannot make a role that is more than the boundary allows. A role found
+ * without it differs (adopt or reconcile puts it on). With iamRoles
+ * "precreated" an administrator owns the roles and their policies: the
+ * roles are only read (they must exist and trust the right service), the
+ * policy and attachment steps are recorded as unmanaged, and nothing here
+ * calls an IAM write action.
  */
 #include "fleet_iam.h"
 
@@ -24,8 +34,28 @@ static char *dump(const json_t *doc)
     return json_dumps(doc, JSON_COMPACT);
 }
 
-static int create_role(struct fleet_run *r, const char *key, const char *name, const char *trust)
+/* A role step: the record key, the spec part naming it, its trust policy. */
+struct role_step {
+    const char *key;
+    const char *part;
+    char boundary[512]; /* the permissions boundary's ARN; "" = none */
+};
+
+/* spec.<part>.permissionsBoundary as an ARN (a name is a policy of the
+ * fleet's account) into s->boundary. */
+static void boundary_arn(struct fleet_run *r, struct role_step *s)
 {
+    const char *b = fleet_run_spec_str(r, s->part, "permissionsBoundary");
+    s->boundary[0] = '\0';
+    if (b && !strncmp(b, "arn:", 4))
+        snprintf(s->boundary, sizeof s->boundary, "%s", b);
+    else if (b)
+        policies_iam_policy_arn(r->region, r->account, b, s->boundary, sizeof s->boundary);
+}
+
+static int create_role(struct fleet_run *r, const struct role_step *s, const char *name, const char *trust)
+{
+    const char *key = s->key;
     int rc = fleet_run_mark_creating(r, key, name);
     if (rc)
         return rc;
@@ -33,6 +63,7 @@ static int create_role(struct fleet_run *r, const char *key, const char *name, c
     in.role_name = name;
     in.assume_role_policy_document = trust;
     in.description = "Created by fleetwarden (AWS IoT Greengrass fleet provisioning)";
+    in.permissions_boundary = s->boundary[0] ? s->boundary : 0;
     struct iam_role role = {0};
     rc = iam_create_role(r->aws, &in, &role, &r->err);
     if (rc)
@@ -42,38 +73,89 @@ static int create_role(struct fleet_run *r, const char *key, const char *name, c
     return rc;
 }
 
-/* Compares the found role's trust policy; updates it when allowed. */
-static int check_role(struct fleet_run *r, const char *key, const struct iam_role *role, const json_t *want,
+/* 1 when the found role lacks the boundary it should carry (why in diff). */
+static int boundary_differs(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
+{
+    const char *have = role->permissions_boundary_arn;
+    if (!s->boundary[0] || (have && !strcmp(have, s->boundary)))
+        return 0;
+    snprintf(diff, n, "permissions boundary is %s, not %s", have ? have : "none", s->boundary);
+    return 1;
+}
+
+/* Makes the found role what the fleet needs (trust policy, boundary). */
+static int update_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const char *trust,
+                       int trust_differs, int bound_differs)
+{
+    /* The boundary first: the service's policy lets it change only roles that carry one. */
+    if (bound_differs && iam_put_role_permissions_boundary(r->aws, role->role_name, s->boundary, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
+    if (trust_differs && iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
+    return 0;
+}
+
+/* Compares the found role's trust policy and boundary; updates them when allowed. */
+static int check_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const json_t *want,
                       const char *trust)
 {
-    char diff[512];
-    const char *origin = fleet_run_found_origin(r, key);
-    if (policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
-        fleet_run_matches(r, key, role->role_name);
+    char diff[512] = "", bdiff[700];
+    const char *origin = fleet_run_found_origin(r, s->key);
+    int td = !policies_equal(role->assume_role_policy_document, want, diff, sizeof diff);
+    int bd = boundary_differs(s, role, bdiff, sizeof bdiff);
+    if (!td && !bd) {
+        fleet_run_matches(r, s->key, role->role_name);
     } else {
-        int d = fleet_run_differs(r, key, role->role_name, diff);
+        char all[1300];
+        snprintf(all, sizeof all, "%s%s%s", td ? diff : "", td && bd ? "; " : "", bd ? bdiff : "");
+        int d = fleet_run_differs(r, s->key, role->role_name, all);
         if (d <= 0)
             return d;
-        if (iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
-            return fleet_run_fail(r, key, role->role_name);
+        if ((d = update_role(r, s, role, trust, td, bd)) != 0)
+            return d;
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, key,
+    return fleet_run_record(r, s->key,
                             json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin", origin));
 }
 
-static int ensure_role(struct fleet_run *r, const char *key, const char *name, json_t *want)
+/* iamRoles "precreated": the role must exist and trust the right service;
+ * it is read, never created or changed. */
+static int check_precreated(struct fleet_run *r, const char *key, int rc, const struct iam_role *role,
+                            const json_t *want)
 {
+    char diff[512], why[700];
+    const char *name = fleet_run_spec_str(r, key, "name");
+    if (rc == FW_ENOTFOUND)
+        return fleet_run_blocked(r, key, name,
+                                 "iamRoles is precreated: an administrator must create this role (deploy/iam/README.md)");
+    if (rc)
+        return fleet_run_fail(r, key, name);
+    if (!policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
+        snprintf(why, sizeof why, "iamRoles is precreated: its trust policy must be the guide's (%s)", diff);
+        return fleet_run_blocked(r, key, role->role_name, why);
+    }
+    fleet_run_matches(r, key, role->role_name);
+    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin",
+                                              "precreated"));
+}
+
+static int ensure_role(struct fleet_run *r, struct role_step *s, json_t *want)
+{
+    const char *name = fleet_run_spec_str(r, s->part, "name");
     char *trust = dump(want);
     struct iam_role role = {0};
+    boundary_arn(r, s);
     int rc = iam_get_role(r->aws, name, &role, &r->err);
-    if (rc == FW_ENOTFOUND)
-        rc = fleet_run_missing(r, key, name) ? create_role(r, key, name, trust) : 0;
+    if (fleet_run_precreated(r))
+        rc = check_precreated(r, s->key, rc, &role, want);
+    else if (rc == FW_ENOTFOUND)
+        rc = fleet_run_missing(r, s->key, name) ? create_role(r, s, name, trust) : 0;
     else if (rc)
-        rc = fleet_run_fail(r, key, name);
+        rc = fleet_run_fail(r, s->key, name);
     else
-        rc = check_role(r, key, &role, want, trust);
+        rc = check_role(r, s, &role, want, trust);
     iam_role_cleanup(&role);
     free(trust);
     json_decref(want);
@@ -82,14 +164,14 @@ static int ensure_role(struct fleet_run *r, const char *key, const char *name, j
 
 int fleet_iam_tes_role(struct fleet_run *r)
 {
-    return ensure_role(r, "tokenExchangeRole", fleet_run_spec_str(r, "tokenExchangeRole", "name"),
-                       policies_tes_trust());
+    struct role_step s = {"tokenExchangeRole", "tokenExchangeRole", ""};
+    return ensure_role(r, &s, policies_tes_trust());
 }
 
 int fleet_iam_prov_role(struct fleet_run *r)
 {
-    return ensure_role(r, "provisioningRole", fleet_run_spec_str(r, "provisioningRole", "name"),
-                       policies_provisioning_trust());
+    struct role_step s = {"provisioningRole", "provisioningRole", ""};
+    return ensure_role(r, &s, policies_provisioning_trust());
 }
 
 /* Deletes the oldest non-default version when IAM's five are used. */
@@ -162,6 +244,8 @@ static int create_policy(struct fleet_run *r, const char *key, const char *name,
 int fleet_iam_tes_policy(struct fleet_run *r)
 {
     const char *key = "tokenExchangePolicy", *name = fleet_run_spec_str(r, "tokenExchangeRole", "policyName");
+    if (fleet_run_precreated(r))
+        return fleet_run_unmanaged(r, key, name, "iamRoles is precreated: the role's policies are the administrator's");
     char arn[512];
     policies_iam_policy_arn(r->region, r->account, name, arn, sizeof arn);
     json_t *want = policies_tes_access(r->region, json_object_get(r->spec, "artifactBuckets"));
@@ -195,6 +279,8 @@ static int attached(struct fleet_run *r, const char *role, const char *arn)
 
 static int ensure_attached(struct fleet_run *r, const char *key, const char *role, const char *arn)
 {
+    if (fleet_run_precreated(r))
+        return fleet_run_unmanaged(r, key, role, "iamRoles is precreated: the role's policies are the administrator's");
     int a = role ? attached(r, role, arn) : 0;
     if (a < 0 && r->err.cls == AWS_ERRC_NOTFOUND && r->mode == FLEET_MODE_PLAN)
         a = 0; /* plan: the role itself does not exist yet */

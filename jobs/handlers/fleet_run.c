@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "awsctx.h"
+#include "service/domain/generation.h"
 #include "jobs/worker.h"
 #include "service/core/err.h"
 #include "service/domain/store_fleet.h"
@@ -149,6 +150,21 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
     return FW_ECONFLICT;
 }
 
+int fleet_run_unmanaged(struct fleet_run *r, const char *key, const char *name, const char *why)
+{
+    if (r->mode == FLEET_MODE_PLAN) {
+        plan_add(r, key, name, "unmanaged", why);
+        return 0;
+    }
+    return fleet_run_record(r, key, json_pack("{s:s?, s:s, s:s}", "name", name, "origin", "precreated", "note", why));
+}
+
+int fleet_run_precreated(const struct fleet_run *r)
+{
+    const char *m = fleet_run_spec_str(r, 0, "iamRoles");
+    return m && !strcmp(m, "precreated");
+}
+
 int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
 {
     int rc = awsctx_fail(r->ctx, &r->err);
@@ -158,4 +174,17 @@ int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
         set_failed(r, key, name, "error", msg);
     }
     return rc;
+}
+
+int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,
+                               const char *name)
+{
+    if (generation_matches(payload, doc))
+        return 0;
+    const char *want = json_string_value(json_object_get(payload, "uid"));
+    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "StaleJob",
+                      "this job was made for an earlier %s named %s (%s), which was deleted and re-created since; "
+                      "it does nothing to the current one",
+                      what, name ? name : "?", want ? want : "made before generations were recorded");
+    return FW_EINVAL;
 }

@@ -74,6 +74,20 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
  * error and returns FW_ECONFLICT. */
 int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, const char *why);
 
+/* 0 when the job (payload "uid") was made for record doc (generation.h);
+ * else sets the job error StaleJob (validation: dead at once) naming what
+ * ("fleet", "template") and name, and returns FW_EINVAL. The caller then
+ * writes nothing to the record: it belongs to another generation. */
+int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,
+                               const char *name);
+
+/* A resource an administrator manages (iamRoles "precreated"): PLAN
+ * notes action "unmanaged" with why; else it is recorded with origin
+ * "precreated" (so teardown keeps it). 0 or the record's error. */
+int fleet_run_unmanaged(struct fleet_run *r, const char *key, const char *name, const char *why);
+/* 1 when the fleet's IAM roles are pre-created (spec.iamRoles). */
+int fleet_run_precreated(const struct fleet_run *r);
+
 /* Fails the run with run->err (job error, resource record error).
  * Returns the FW_E* code to return from the handler. */
 int fleet_run_fail(struct fleet_run *r, const char *key, const char *name);

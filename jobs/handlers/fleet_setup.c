@@ -91,6 +91,10 @@ int fleet_setup_open(struct fleet_run *r, struct job_ctx *ctx, const json_t *pay
     int rc = name ? store_fleet_get(name, &fleet) : FW_EINVAL;
     if (rc)
         return rc;
+    if ((rc = fleet_run_check_generation(ctx, payload, fleet, "fleet", name)) != 0) {
+        json_decref(fleet); /* r->fleet stays NULL: nothing is written to the new fleet */
+        return rc;
+    }
     fleet_setup_attach(r, fleet);
     r->adopt = json_is_true(json_object_get(r->spec, "adopt"));
     return fleet_setup_client(r);

@@ -16,7 +16,9 @@ int fleet_setup_run(struct job_ctx *ctx, json_t *payload, void *ud);
 
 /* Shared with fleet_teardown.c: loads the fleet named in payload into r
  * (document, spec, region, AWS client). 0; FW_ENOTFOUND when the fleet is
- * gone; an AWS failure (job error set). */
+ * gone; FW_EINVAL (job error StaleJob, r->fleet NULL) when the job was made
+ * for an earlier fleet of the same name (generation.h); an AWS failure (job
+ * error set). */
 struct fleet_run;
 int fleet_setup_open(struct fleet_run *r, struct job_ctx *ctx, const json_t *payload, int mode);
 void fleet_setup_close(struct fleet_run *r);

@@ -324,6 +324,19 @@ static int run_deletes(struct teardown *t)
     return rc;
 }
 
+/* A teardown runs only after DELETE /v1/fleets/{name} put the fleet in
+ * state deleting: a retried old job never tears down a fleet in use. */
+static int check_deleting(struct teardown *t)
+{
+    const char *st = json_string_value(json_object_get(t->r.fleet, "state"));
+    if (st && !strcmp(st, "deleting"))
+        return 0;
+    job_set_error_msg(t->r.ctx, JOB_FAIL_VALIDATION, "FleetNotDeleting",
+                      "the fleet %s is %s, not deleting: a teardown runs only after DELETE /v1/fleets/%s", t->r.name,
+                      st ? st : "in no state", t->r.name);
+    return FW_EINVAL;
+}
+
 int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
@@ -332,6 +345,10 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (rc == FW_ENOTFOUND && !t.r.fleet) {
         job_set_result(ctx, "{\"skipped\":\"the fleet no longer exists\"}");
         return 0;
+    }
+    if (!rc && (rc = check_deleting(&t)) != 0) {
+        fleet_setup_close(&t.r); /* nothing is written to a fleet that is not being deleted */
+        return rc;
     }
     t.deleted = json_array();
     t.kept = json_array();

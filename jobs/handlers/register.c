@@ -50,6 +50,12 @@ static const struct handler_type s_types[] = {
     {0, 0, {0, 0, 0, 0, 0}},
 };
 
+const char *handlers_type_at(int i)
+{
+    int n = (int)(sizeof s_types / sizeof s_types[0]);
+    return i >= 0 && i < n ? s_types[i].type : 0;
+}
+
 int handlers_register_all(void)
 {
     for (size_t i = 0; i < sizeof s_types / sizeof s_types[0]; i++) {

@@ -9,4 +9,8 @@
  * thread-safe. 0, or the first jobs_register error. */
 int handlers_register_all(void);
 
+/* The i-th job type this file registers (0-based), or NULL past the last:
+ * lets a test check that every type has a line elsewhere (routes/job_scopes.c). */
+const char *handlers_type_at(int i);
+
 #endif

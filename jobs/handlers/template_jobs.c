@@ -40,6 +40,11 @@ static int tjob_open(struct tjob *t, struct job_ctx *ctx, const json_t *payload)
     int rc = t->name ? store_template_get_etag(t->name, &t->doc, 0) : FW_EINVAL;
     if (rc)
         return rc;
+    if ((rc = fleet_run_check_generation(ctx, payload, t->doc, "template", t->name)) != 0) {
+        json_decref(t->doc); /* finish() then writes nothing to the new template */
+        t->doc = 0;
+        return rc;
+    }
     const json_t *ar = json_object_get(t->doc, "assumeRole");
     t->r.aws = awsctx_client(json_string_value(json_object_get(t->doc, "region")),
                              json_string_value(json_object_get(ar, "roleArn")),

@@ -141,6 +141,89 @@ int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size
     return parse_redis_hostport(p, c, err, errlen);
 }
 
+void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "redis://%s%s%s%s:%d/%d", c->redis_password[0] ? ":***@" : "",
+             strchr(c->redis_host, ':') ? "[" : "", c->redis_host, strchr(c->redis_host, ':') ? "]" : "",
+             c->redis_port, c->redis_db);
+}
+
+/* FLEETWARDEN_REDIS_PASSWORD_FILE: the Redis password from a file (a
+ * container or Kubernetes secret), so it is in no environment or process
+ * listing; it wins over a password in the URL. One line; a trailing
+ * newline is dropped. */
+static int read_redis_password(const char *path, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_REDIS_PASSWORD_FILE";
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open %s: %s", var, path, strerror(errno));
+        return FW_EIO;
+    }
+    char pw[sizeof c->redis_password + 2];
+    size_t n = fread(pw, 1, sizeof pw - 1, f);
+    fclose(f);
+    while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+        n--;
+    int bad = n == 0 || n >= sizeof c->redis_password || memchr(pw, '\n', n) || memchr(pw, '\0', n);
+    if (!bad)
+        copy_field(c->redis_password, sizeof c->redis_password, pw, n);
+    OPENSSL_cleanse(pw, sizeof pw);
+    return bad ? fail(err, errlen, var, "must hold one line: the password, 1 to 127 bytes") : 0;
+}
+
+static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t errlen)
+{
+    int bad = -1;
+    if (client_addr_parse_list(s, c->trusted_proxies, &c->ntrusted_proxies, &bad) == 0)
+        return 0;
+    char why[160];
+    snprintf(why, sizeof why,
+             "entry %d is not an IPv4/IPv6 address or block such as 10.0.0.0/8 (at most %d entries, no host bits "
+             "set after the prefix)",
+             bad + 1, CLIENT_ADDR_PROXIES_MAX);
+    return fail(err, errlen, "FLEETWARDEN_TRUSTED_PROXIES", why);
+}
+
+/* A permissions boundary setting: "none" (stored as ""), an IAM policy name
+ * (1-128 of [A-Za-z0-9+=,.@_-]) or an IAM policy ARN
+ * (arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME). */
+static int parse_boundary(const char *var, const char *v, char out[CONFIG_BOUNDARY_MAX], char *err, size_t errlen)
+{
+    static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-";
+    size_t n = strlen(v);
+    if (!strcmp(v, "none")) {
+        out[0] = '\0';
+        return 0;
+    }
+    const char *pol = strstr(v, ":policy/");
+    int arn = !strncmp(v, "arn:", 4) && pol && strstr(v, ":iam::") && strspn(pol + 8, "/") == 0;
+    const char *name = arn ? strrchr(v, '/') + 1 : v;
+    size_t nn = strlen(name);
+    if (n >= CONFIG_BOUNDARY_MAX || nn == 0 || nn > 128 || strspn(name, name_chars) != nn)
+        return fail(err, errlen, var, "must be none, an IAM policy name or an IAM policy ARN");
+    memcpy(out, v, n + 1);
+    return 0;
+}
+
+static int load_iam(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    const char *v;
+    int rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_ROLES"))) {
+        if (strcmp(v, "managed") && strcmp(v, "precreated"))
+            return fail(err, errlen, "FLEETWARDEN_IAM_ROLES", "must be managed or precreated");
+        c->iam_precreated = !strcmp(v, "precreated");
+    }
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_TES_BOUNDARY")) &&
+        (rc = parse_boundary("FLEETWARDEN_IAM_TES_BOUNDARY", v, c->iam_tes_boundary, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_PROVISIONING_BOUNDARY")) &&
+        (rc = parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err, errlen)))
+        return rc;
+    return 0;
+}
+
 static int parse_origins(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
     const char *var = "FLEETWARDEN_CORS_ORIGINS";
@@ -177,6 +260,8 @@ static void set_defaults(struct fw_config *c)
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
+    strcpy(c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
+    strcpy(c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
 }
 
 struct int_var {
@@ -236,6 +321,8 @@ static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, cha
     v = env_get(fn, ud, "FLEETWARDEN_REDIS_URL");
     if ((rc = config_parse_redis_url(v ? v : "redis://127.0.0.1:6379/0", c, err, errlen)))
         return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_REDIS_PASSWORD_FILE")) && (rc = read_redis_password(v, c, err, errlen)))
+        return rc;
     if ((v = env_get(fn, ud, "FLEETWARDEN_PREFIX")) && (rc = load_prefix(c, v, err, errlen)))
         return rc;
     if ((v = env_get(fn, ud, "FLEETWARDEN_LOG_LEVEL")) && log_level_parse(v, &c->log_level))
@@ -246,6 +333,8 @@ static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, cha
         return fail(err, errlen, "FLEETWARDEN_METRICS_PUBLIC", "must be true or false");
     if ((v = env_get(fn, ud, "FLEETWARDEN_KEK_FILE")) && copy_field(c->kek_file, sizeof c->kek_file, v, strlen(v)))
         return fail(err, errlen, "FLEETWARDEN_KEK_FILE", "path too long");
+    if ((v = env_get(fn, ud, "FLEETWARDEN_TRUSTED_PROXIES")) && (rc = parse_proxies(v, c, err, errlen)))
+        return rc;
     return 0;
 }
 
@@ -255,6 +344,8 @@ int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, 
     int rc = load_strings(c, fn, ud, err, errlen);
     if (!rc)
         rc = load_ints(c, fn, ud, err, errlen);
+    if (!rc)
+        rc = load_iam(c, fn, ud, err, errlen);
     if (!rc && c->kek_file[0]) {
         unsigned char key[32];
         rc = config_read_kek(c->kek_file, key, err, errlen);
@@ -274,10 +365,17 @@ static int hexval(int ch)
     return -1;
 }
 
-/* Decodes the file content as 32 raw bytes, 64 hex digits or base64. */
+/* Decodes the file content as 32 raw bytes, 64 hex digits or base64. The
+ * exact length decides first: a raw key may end in a byte that looks like
+ * whitespace (~1.2% of `openssl rand 32` outputs end in \n, \r or a
+ * space), so nothing is trimmed before a raw key is ruled out. */
 static int decode_kek(const unsigned char *d, size_t n, unsigned char key[32])
 {
-    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' '))
+    if (n == 32 || (n == 33 && d[32] == '\n')) {
+        memcpy(key, d, 32);
+        return 0;
+    }
+    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' ' || d[n - 1] == '\t'))
         n--;
     if (n == 64) {
         for (size_t i = 0; i < 32; i++) {
@@ -299,10 +397,6 @@ try_b64:
         if (ok)
             return 0;
     }
-    if (n == 32) {
-        memcpy(key, d, 32);
-        return 0;
-    }
     return FW_EINVAL;
 }
 
@@ -323,4 +417,14 @@ int config_read_kek(const char *path, unsigned char key[32], char *err, size_t e
                  : 0;
     OPENSSL_cleanse(data, sizeof data);
     return rc;
+}
+
+int config_kek_mode_warning(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return 0;
+    snprintf(why, whylen, "%s has mode %04o: its group or others can reach the key-encryption key (chmod 0400 or 0600)",
+             path, (unsigned)(st.st_mode & 07777));
+    return 1;
 }

@@ -10,9 +10,13 @@
 
 #include <stddef.h>
 
+#include "service/core/client_addr.h"
 #include "service/core/log.h"
 
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_BOUNDARY_MAX 300   /* a policy name or ARN */
+#define CONFIG_DEFAULT_TES_BOUNDARY "FleetwardenTokenExchangeBoundary"
+#define CONFIG_DEFAULT_PROV_BOUNDARY "FleetwardenProvisioningBoundary"
 
 struct fw_config {
     char listen_host[64];      /* FLEETWARDEN_LISTEN host part (default 127.0.0.1) */
@@ -37,6 +41,13 @@ struct fw_config {
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+    /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
+    struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
+    int ntrusted_proxies;
+    /* The IAM roles of new fleets (deploy/iam/README.md): */
+    int iam_precreated;        /* FLEETWARDEN_IAM_ROLES: 0 "managed" (default), 1 "precreated" */
+    char iam_tes_boundary[CONFIG_BOUNDARY_MAX];   /* FLEETWARDEN_IAM_TES_BOUNDARY ("" = none) */
+    char iam_prov_boundary[CONFIG_BOUNDARY_MAX];  /* FLEETWARDEN_IAM_PROVISIONING_BOUNDARY ("" = none) */
 };
 
 typedef const char *(config_getenv_fn)(const char *name, void *ud);
@@ -48,11 +59,23 @@ int config_load(struct fw_config *c, config_getenv_fn *getenv_fn, void *ud, char
 /* Parses redis://[:password@]host[:port][/db]. 0 or FW_EINVAL. */
 int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size_t errlen);
 
+/* The Redis URL to show (messages, `check`): redis://[:***@]host:port/db,
+ * the password never in it. */
+void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen);
+
 /* Parses HOST:PORT (IPv4 or [IPv6]). 0 or FW_EINVAL. */
 int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen);
 
-/* Reads the 32-byte key-encryption key (raw, 64 hex chars or base64).
+/* Reads the 32-byte key-encryption key. The format is decided by the file's
+ * exact length before anything is trimmed: 32 bytes are a raw key (any
+ * bytes, a trailing newline or space included), 33 bytes ending in a
+ * newline are a raw key plus that newline; otherwise, after trailing
+ * whitespace is trimmed, 64 hex digits or 44 characters of base64.
  * 0, or FW_EINVAL/FW_EIO with a reason in err. key is wiped by the caller. */
 int config_read_kek(const char *path, unsigned char key[32], char *err, size_t errlen);
+/* 1 when the KEK file can be read by its group or by others (a start-up
+ * warning: it should be 0400 or 0600, owned by the service's user), with
+ * the mode in why; 0 otherwise (also when it cannot be stat'ed). */
+int config_kek_mode_warning(const char *path, char *why, size_t whylen);
 
 #endif

@@ -18,6 +18,7 @@
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/domain/store.h"
+#include "service/domain/store_fleet.h"
 
 static long s_key_ttl_s;                  /* written once under s_ttl_once */
 static pthread_once_t s_ttl_once = PTHREAD_ONCE_INIT;
@@ -94,8 +95,15 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
     struct claim_new c = {.fleet = o->fleet, .key_source = o->key_source, .key_type = kt,
                           .csr = csr ? o->csr : 0, .public_key_fp = csr ? o->csr_fp : 0, .note = o->note,
                           .expected_devices = o->expected_devices};
-    char jid[JOB_ID_MAX];
-    int rc = 0;
+    char jid[JOB_ID_MAX], fuid[64];
+    /* The fleet's generation, so the claim's jobs never act for a fleet
+     * re-created under the same name (claim_common.c checks it). */
+    int rc = store_fleet_uid(o->fleet, fuid, sizeof fuid);
+    if (rc == FW_ENOTFOUND)
+        rc = 0;
+    c.fleet_uid = fuid[0] ? fuid : 0;
+    if (rc)
+        return rc;
     if (o->preset_id && store_claim_id_valid(o->preset_id))
         snprintf(claim_id, CLAIM_ID_MAX, "%s", o->preset_id);
     else

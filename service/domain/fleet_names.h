@@ -27,6 +27,8 @@ int fleet_names_region(const char *s);
 int fleet_names_bucket(const char *s);
 /* IAM role ARN: arn:PARTITION:iam::ACCOUNT(12 digits):role/[PATH/]NAME. */
 int fleet_names_role_arn(const char *s);
+/* IAM policy ARN: arn:PARTITION:iam::ACCOUNT(12 digits, or "aws"):policy/[PATH/]NAME. */
+int fleet_names_iam_policy_arn(const char *s);
 /* Lambda function ARN (pre-provisioning hook):
  * arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]. */
 int fleet_names_lambda_arn(const char *s);

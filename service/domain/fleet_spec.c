@@ -22,6 +22,8 @@
 struct spec_ctx {
     const json_t *req;
     json_t *errors;
+    const struct fleet_spec_defaults *d;
+    int precreated;   /* iamRoles "precreated": the roles exist; no boundary */
 };
 
 typedef int(name_check_fn)(const char *s);
@@ -131,15 +133,41 @@ static json_t *list_of(struct spec_ctx *c, const char *key, name_check_fn *fn, c
     return out;
 }
 
+static int boundary_ok(const char *s)
+{
+    return fleet_names_iam_policy(s) || fleet_names_iam_policy_arn(s);
+}
+
+/* o.permissionsBoundary: a policy name or ARN, null = none; absent = dflt
+ * ("" = none). Always null for pre-created roles (nothing is created). */
+static json_t *boundary_of(struct spec_ctx *c, const json_t *o, const char *field, const char *dflt)
+{
+    const json_t *v = json_object_get(o, "permissionsBoundary");
+    if (c->precreated) {
+        if (v && !json_is_null(v))
+            fail(c, field, "pre-created roles (iamRoles: precreated) are not created here: no boundary applies");
+        return json_null();
+    }
+    if (json_is_null(v) || (!v && (!dflt || !*dflt)))
+        return json_null();
+    const char *b = v ? json_string_value(v) : dflt;
+    if (!boundary_ok(b)) {
+        fail(c, field, "must be an IAM policy name or ARN (the permissions boundary the role gets), or null");
+        return json_null();
+    }
+    return json_string(b);
+}
+
 static json_t *role_part(struct spec_ctx *c)
 {
-    static const char *const allowed[] = {"name", "policyName", 0};
+    static const char *const allowed[] = {"name", "policyName", "permissionsBoundary", 0};
     const json_t *o = sub(c, "tokenExchangeRole", allowed);
     const char *n = name_of(c, o, "name", "tokenExchangeRole.name", FLEET_DEFAULT_ROLE, fleet_names_iam_role,
                             "1-64 characters of letters, digits and +=,.@_-");
     const char *p = name_of(c, o, "policyName", "tokenExchangeRole.policyName", FLEET_DEFAULT_ROLE_POLICY,
                             fleet_names_iam_policy, "1-128 characters of letters, digits and +=,.@_-");
-    return json_pack("{s:s?, s:s?}", "name", n, "policyName", p);
+    return json_pack("{s:s?, s:s?, s:o}", "name", n, "policyName", p, "permissionsBoundary",
+                     boundary_of(c, o, "tokenExchangeRole.permissionsBoundary", c->d->tes_boundary));
 }
 
 static json_t *alias_part(struct spec_ctx *c)
@@ -181,11 +209,26 @@ static json_t *thing_policy_part(struct spec_ctx *c)
 
 static json_t *prov_role_part(struct spec_ctx *c)
 {
-    static const char *const allowed[] = {"name", 0};
+    static const char *const allowed[] = {"name", "permissionsBoundary", 0};
     const json_t *o = sub(c, "provisioningRole", allowed);
     const char *n = name_of(c, o, "name", "provisioningRole.name", FLEET_DEFAULT_PROVISIONING_ROLE,
                             fleet_names_iam_role, "1-64 characters of letters, digits and +=,.@_-");
-    return json_pack("{s:s?}", "name", n);
+    return json_pack("{s:s?, s:o}", "name", n, "permissionsBoundary",
+                     boundary_of(c, o, "provisioningRole.permissionsBoundary", c->d->prov_boundary));
+}
+
+/* iamRoles: "managed" (the service creates and updates the roles) or
+ * "precreated" (an administrator made them; the service only reads them). */
+static const char *iam_roles_of(struct spec_ctx *c)
+{
+    const json_t *v = json_object_get(c->req, "iamRoles");
+    const char *m = v && !json_is_null(v) ? json_string_value(v) : (c->d->precreated ? "precreated" : "managed");
+    if (!m || (strcmp(m, "managed") && strcmp(m, "precreated"))) {
+        fail(c, "iamRoles", "must be \"managed\" or \"precreated\"");
+        m = "managed";
+    }
+    c->precreated = !strcmp(m, "precreated");
+    return m;
 }
 
 static const char *description_of(struct spec_ctx *c, const json_t *o)
@@ -315,11 +358,20 @@ static const char *const s_top[] = {"name",
                                     "watch",
                                     "assumeRole",
                                     "adopt",
+                                    "iamRoles",
                                     0};
 
 int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors)
 {
-    struct spec_ctx c = {req, errors};
+    struct fleet_spec_defaults d = {default_region, 0, FLEET_DEFAULT_TES_BOUNDARY, FLEET_DEFAULT_PROV_BOUNDARY};
+    return fleet_spec_parse_ex(req, &d, spec, settings, errors);
+}
+
+int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec, json_t **settings,
+                        json_t *errors)
+{
+    struct spec_ctx c = {req, errors, d, 0};
+    const char *default_region = d->region;
     *spec = *settings = 0;
     size_t before = json_array_size(errors);
     unknown(&c, req, "", s_top);
@@ -329,6 +381,7 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
         name = 0;
     }
     const json_t *groups = json_object_get(req, "thingGroups");
+    const char *iam_roles = iam_roles_of(&c);
     json_t *s = json_pack(
         "{s:s?, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name", name, "region",
         region_of(&c, default_region ? default_region : "us-east-1"), "thingGroups",
@@ -338,6 +391,7 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
         role_part(&c), "roleAlias", alias_part(&c), "thingPolicy", thing_policy_part(&c), "provisioningRole",
         prov_role_part(&c), "template", template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole",
         assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
+    json_object_set_new(s, "iamRoles", json_string(iam_roles));
     json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch", setting(&c, req, "watch"));
     watch_settings_validate(json_object_get(st, "watch"), errors);
     if (json_array_size(errors) > before || !s || !st) {
@@ -353,7 +407,7 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
 int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors)
 {
     static const char *const allowed[] = {"rotation", "watch", 0};
-    struct spec_ctx c = {req, errors};
+    struct spec_ctx c = {req, errors, 0, 0};
     size_t before = json_array_size(errors);
     *out = 0;
     unknown(&c, req, "", allowed);

@@ -126,29 +126,44 @@ int store_token_lookup(const char *hash, struct auth_token *out)
     return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
 }
 
+/* Deletes a token in one step with the last-admin check, so two admins
+ * deleting each other cannot both succeed (issue 17): counting first and
+ * deleting after left a window in which each saw the other still there.
+ * The count walks every token (there are few) inside the script. Bumps
+ * P tokens:epoch so open event streams notice (token_watch.h).
+ * KEYS: tokenid:ID, tokens, tokens:epoch. ARGV: prefix, id.
+ * Returns 1 deleted, 0 unknown id, -1 the last admin token. */
+static const char s_delete_lua[] =
+    "local h = redis.call('GET', KEYS[1])\n"
+    "if not h then return 0 end\n"
+    "local function admin(hash)\n"
+    "  return redis.call('HGET', ARGV[1] .. 'token:' .. hash, 'scope') == 'admin'\n"
+    "end\n"
+    "if admin(h) then\n"
+    "  local n = 0\n"
+    "  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "    local hh = redis.call('GET', ARGV[1] .. 'tokenid:' .. id)\n"
+    "    if hh and admin(hh) then n = n + 1 end\n"
+    "    if n > 1 then break end\n"
+    "  end\n"
+    "  if n <= 1 then return -1 end\n"
+    "end\n"
+    "redis.call('DEL', ARGV[1] .. 'token:' .. h, KEYS[1])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+    "redis.call('INCR', KEYS[3])\n"
+    "return 1\n";
+
 int store_token_delete(const char *id)
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "GET %stokenid:%s", store_prefix(), id);
+    const char *p = store_prefix();
+    redisReply *r = store_conn_cmd(&rc, "EVAL %s 3 %stokenid:%s %stokens %stokens:epoch %s %s", s_delete_lua, p, id, p,
+                                   p, p, id);
     if (!r)
         return rc;
-    char *hash = r->type == REDIS_REPLY_STRING ? xstrdup(r->str) : 0;
+    long long code = r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
     freeReplyObject(r);
-    if (!hash)
-        return FW_ENOTFOUND;
-    redisContext *c = store_conn_get();
-    rc = FW_EUNAVAILABLE;
-    if (c) {
-        const char *p = store_prefix();
-        append(c, "MULTI");
-        append(c, "DEL %stoken:%s", p, hash);
-        append(c, "DEL %stokenid:%s", p, id);
-        append(c, "ZREM %stokens %s", p, id);
-        append(c, "EXEC");
-        rc = read_exec(c, 5);
-    }
-    free(hash);
-    return rc;
+    return code == 1 ? 0 : code == 0 ? FW_ENOTFOUND : code == -1 ? FW_ECONFLICT : FW_EREDIS;
 }
 
 /* Fields name, scope, created, lastUsed start at element `first` of h. */
@@ -228,39 +243,13 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     return 0;
 }
 
-/* Pages through every token: counting only the first page refused to delete an admin token
- * ("the last one") when the other admins were further down a long list. */
-int store_token_count_admins(int *count)
-{
-    *count = 0;
-    char *cursor = 0;
-    do {
-        json_t *items;
-        char *next;
-        int rc = store_token_list(500, cursor, &items, &next);
-        free(cursor);
-        if (rc)
-            return rc;
-        size_t i;
-        json_t *v;
-        json_array_foreach(items, i, v)
-        {
-            const char *scope = json_string_value(json_object_get(v, "scope"));
-            if (scope && !strcmp(scope, "admin"))
-                (*count)++;
-        }
-        json_decref(items);
-        cursor = next;
-    } while (cursor);
-    return 0;
-}
-
 int store_audit_append(const struct audit_entry *e, int maxlen)
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s",
-                        store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "", e->method, e->path,
-                        e->status, e->request_id);
+    redisReply *r = store_conn_cmd(
+        &rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s client %s",
+        store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "", e->method, e->path, e->status,
+        e->request_id, e->client ? e->client : "");
     if (r)
         freeReplyObject(r);
     return rc;

@@ -9,7 +9,9 @@
  *   P token:<sha256hex>   hash  id name scope created lastUsed
  *   P tokenid:<id>        string -> sha256hex
  *   P tokens              zset   id by created (ms)
- *   P audit               stream capped at cfg.audit_max entries (approximately)
+ *   P tokens:epoch        string counter bumped by every token deletion
+ *   P audit               stream capped at cfg.audit_max entries (approximately):
+ *                         ts token method path status requestId client
  */
 #ifndef FW_STORE_H
 #define FW_STORE_H
@@ -26,13 +28,13 @@ int store_ping(char *why, size_t whylen);
 int store_token_create(const char *hash_hex, const struct auth_token *t);
 /* Finds a token by hash and refreshes its last-used time (at most once a minute). */
 int store_token_lookup(const char *hash_hex, struct auth_token *out);
-/* Deletes by public id; FW_ENOTFOUND when unknown. */
+/* Deletes by public id, in one atomic step with the check that an admin
+ * token is not the last one: FW_ECONFLICT then (nothing deleted);
+ * FW_ENOTFOUND when unknown. */
 int store_token_delete(const char *id);
 /* One page of tokens (oldest first): items is a new array of
  * {"id","name","scope","createdAt","lastUsedAt"}; *next is a new string or NULL. */
 int store_token_list(int limit, const char *cursor, json_t **items, char **next);
-/* Number of tokens; used to refuse deleting the last admin token. */
-int store_token_count_admins(int *count);
 
 struct audit_entry {
     const char *token_id;
@@ -40,6 +42,7 @@ struct audit_entry {
     const char *path;
     int status;
     const char *request_id;
+    const char *client;        /* the client's address (service/client_addr.h), or NULL */
 };
 
 int store_audit_append(const struct audit_entry *e, int maxlen);

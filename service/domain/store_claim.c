@@ -156,6 +156,7 @@ int store_claim_create(const char *id, const struct claim_new *c)
     add_opt(&v, "note", c->note);
     add_opt(&v, "predecessor", c->predecessor);
     add_opt(&v, "job", c->job);
+    add_opt(&v, "fleetUid", c->fleet_uid);
     if (c->expected_devices > 0) {
         store_argv_add(&v, "expectedDevices");
         store_argv_addf(&v, "%lld", c->expected_devices);
@@ -376,7 +377,9 @@ int store_claim_key_erase(const char *id, const char *reason)
     return rc;
 }
 
-/* {code, sealed|false, why}: 0 ok, -1 not found, -2 gone, -3 creating. */
+/* {code, sealed|false, why}: 0 ok, -1 not found, -2 gone, -3 creating,
+ * -4 the key changed since it was peeked. ARGV: now ms, "peek" or "take",
+ * the sealed key take expects ("" for none). */
 static const char s_bundle_lua[] =
     "local f = redis.call('HMGET', KEYS[1], 'state', 'bundleDownloaded', 'keyHeld', 'keyErasedReason')\n"
     "if not f[1] then return {-1, false, ''} end\n"
@@ -390,21 +393,26 @@ static const char s_bundle_lua[] =
     "  return {-2, false, 'the private key was erased: it was not downloaded within its time to live'} end\n"
     "if f[3] ~= '1' and f[4] then\n"
     "  return {-2, false, 'the private key was erased (' .. f[4] .. ')'} end\n"
+    "if ARGV[2] == 'peek' then return {0, sealed or false, ''} end\n"
+    "if (sealed or '') ~= ARGV[3] then return {-4, false, 'the key changed meanwhile; download again'} end\n"
     "redis.call('DEL', KEYS[2])\n"
     "redis.call('HSET', KEYS[1], 'bundleDownloaded', '1', 'bundleDownloadedAt', ARGV[1], 'keyHeld', '0')\n"
     "if sealed then redis.call('HSET', KEYS[1], 'keyErasedReason', 'downloaded') end\n"
-    "return {0, sealed or false, ''}\n";
+    "return {0, false, ''}\n";
 
-int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t whylen)
+/* Runs s_bundle_lua in mode; *sealed (peek) gets the key or NULL. */
+static int bundle_step(const char *id, const char *mode, const char *expected, char **sealed, char *why,
+                       size_t whylen)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
-    *sealed = 0;
     why[0] = 0;
     store_argv_eval(&v, s_bundle_lua, 2);
     store_argv_addf(&v, "%sclaim:%s", p, id);
     store_argv_addf(&v, "%sclaimkey:%s", p, id);
     store_argv_addf(&v, "%lld", store_now_ms());
+    store_argv_add(&v, mode);
+    store_argv_add(&v, expected ? expected : "");
     int rc;
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
@@ -412,10 +420,21 @@ int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t why
     long long code = reply_code(r);
     const char *s = reply_str(r, 1), *w = reply_str(r, 2);
     snprintf(why, whylen, "%s", w ? w : "");
-    if (code == 0 && s)
+    if (code == 0 && s && sealed)
         *sealed = xstrdup(s);
     freeReplyObject(r);
     return code == 0 ? 0 : code == -1 ? FW_ENOTFOUND : code == -2 ? FW_EGONE : FW_ECONFLICT;
+}
+
+int store_claim_bundle_peek(const char *id, char **sealed, char *why, size_t whylen)
+{
+    *sealed = 0;
+    return bundle_step(id, "peek", 0, sealed, why, whylen);
+}
+
+int store_claim_bundle_take(const char *id, const char *expected, char *why, size_t whylen)
+{
+    return bundle_step(id, "take", expected, 0, why, whylen);
 }
 
 /* ---- listing and counting ---- */

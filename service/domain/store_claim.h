@@ -75,6 +75,7 @@ struct claim_new {
     long long expected_devices;   /* 0 = not given */
     const char *predecessor;      /* rotation/replacement: the old claim, else NULL */
     const char *job;              /* the job that creates it, or NULL */
+    const char *fleet_uid;        /* the fleet's generation (store_fleet_uid), or NULL */
 };
 
 /* Creates the record in state creating and indexes it. 0. */
@@ -110,12 +111,18 @@ int store_claim_key_put(const char *id, const char *sealed, long ttl_s);
 /* Erases the sealed key (revoke, delete, failure); reason is recorded. */
 int store_claim_key_erase(const char *id, const char *reason);
 
-/* The one bundle download, atomically: checks the claim, marks it
- * downloaded, takes and deletes the sealed key. *sealed is the sealed key
- * (a new string; NULL when the claim never held one). Returns 0,
+/* The bundle download in two steps, so a key is taken only once it is
+ * known to decrypt (issue 17): peek checks the claim and reads the sealed
+ * key, changing nothing; take then checks again, and marks the claim
+ * downloaded and deletes the key only while the key is still `expected`
+ * (what peek read; NULL when the claim holds none), in one script: of two
+ * concurrent downloads exactly one takes it. peek's *sealed is a new
+ * string, NULL when the claim never held a key. Both return 0,
  * FW_ENOTFOUND, FW_EGONE (already downloaded, key expired, or the claim is
- * revoked/deleted/failed; why says which), FW_ECONFLICT (still creating). */
-int store_claim_bundle_take(const char *id, char **sealed, char *why, size_t whylen);
+ * revoked/deleted/failed; why says which), FW_ECONFLICT (still creating,
+ * or the key changed between peek and take). */
+int store_claim_bundle_peek(const char *id, char **sealed, char *why, size_t whylen);
+int store_claim_bundle_take(const char *id, const char *expected, char *why, size_t whylen);
 
 /* A page of claims, newest first, optionally of one fleet and/or state.
  * *items is a new array of field objects; *next a new cursor or NULL.

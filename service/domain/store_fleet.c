@@ -311,6 +311,24 @@ int store_fleet_get(const char *name, json_t **fleet)
     return store_doc_get(STORE_DOC_FLEET, name, fleet, 0);
 }
 
+int store_fleet_uid(const char *name, char *uid, size_t uidlen)
+{
+    int rc;
+    uid[0] = '\0';
+    redisReply *r = store_conn_cmd(&rc, "HMGET %sfleet:%s version j:uid", store_prefix(), name);
+    if (!r)
+        return rc;
+    rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING ? 0
+                                                                                                      : FW_ENOTFOUND;
+    json_t *v = !rc && r->element[1]->type == REDIS_REPLY_STRING ? json_loads(r->element[1]->str, JSON_DECODE_ANY, 0)
+                                                                 : 0;
+    if (json_is_string(v))
+        snprintf(uid, uidlen, "%s", json_string_value(v));
+    json_decref(v);
+    freeReplyObject(r);
+    return rc;
+}
+
 int store_fleet_get_etag(const char *name, json_t **fleet, char etag[STORE_ETAG_MAX])
 {
     return store_doc_get(STORE_DOC_FLEET, name, fleet, etag);

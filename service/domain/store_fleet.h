@@ -23,6 +23,7 @@
 #ifndef FW_STORE_FLEET_H
 #define FW_STORE_FLEET_H
 
+#include <stddef.h>
 #include <jansson.h>
 
 enum store_doc_kind { STORE_DOC_FLEET = 0, STORE_DOC_TEMPLATE };
@@ -39,6 +40,10 @@ int store_fleet_create(const char *name, const json_t *doc);
  * shows it: name, state, region, accountId, assumeRole, resources,
  * settings, createdAt, updatedAt, ... FW_ENOTFOUND. */
 int store_fleet_get(const char *name, json_t **fleet);
+/* The fleet's generation ("uid", jobs/handlers: generation.h) into uid;
+ * "" for a fleet from before generations. One small read (claims record
+ * it at creation). FW_ENOTFOUND. */
+int store_fleet_uid(const char *name, char *uid, size_t uidlen);
 /* The same plus its ETag (e.g. "\"v7\""). */
 int store_fleet_get_etag(const char *name, json_t **fleet, char etag[STORE_ETAG_MAX]);
 /* Sets top-level member key to value (borrowed; NULL = JSON null).

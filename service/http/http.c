@@ -14,13 +14,21 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 
+void http_resp_body_free(struct http_resp *resp)
+{
+    if (resp->body && resp->body_secret)
+        xwipe(resp->body, resp->body_len);
+    free(resp->body);
+    resp->body = 0;
+    resp->body_len = 0;
+    resp->body_secret = 0;
+}
+
 static void clear_body(struct http_resp *resp)
 {
     json_decref(resp->json);
     resp->json = 0;
-    free(resp->body);
-    resp->body = 0;
-    resp->body_len = 0;
+    http_resp_body_free(resp);
     resp->is_problem = 0;
 }
 
@@ -40,6 +48,16 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
     memcpy(resp->body, body, len);
     resp->body[len] = '\0';
     resp->body_len = len;
+}
+
+void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body, size_t len)
+{
+    clear_body(resp);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = body;
+    resp->body_len = len;
+    resp->body_secret = 1;
 }
 
 void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,

@@ -31,6 +31,7 @@ struct http_req {
     size_t body_len;
     json_t *json;                           /* parsed JSON body when the route asks; borrowed */
     const char *request_id;                 /* accepted or generated */
+    const char *client_addr;                /* the client's address (service/client_addr.h) */
     struct auth_token token;                /* the caller, when the route needs auth */
     struct fw_service *svc;                 /* config and shared state */
     void *impl;                             /* the server's per-request state */
@@ -50,6 +51,7 @@ struct http_resp {
     json_t *json;                           /* owned: sent as application/json */
     char *body;                             /* owned raw body, used when json is NULL */
     size_t body_len;
+    int body_secret;                        /* body holds a secret: sent without a copy, wiped after */
     const char *content_type;               /* static string for raw bodies */
     const char *header_names[HTTP_MAX_HEADERS];   /* static names */
     char *header_values[HTTP_MAX_HEADERS];        /* owned values */
@@ -70,6 +72,13 @@ void *http_req_alloc(struct http_req *req, size_t n);
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
 /* Sets status and a raw body (copied). */
 void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body, size_t len);
+/* Sets status and a body that holds a secret (a claim's private key):
+ * takes body (malloc'd, len bytes plus a NUL). The server hands it to the
+ * HTTP library without a copy and wipes it once sent, or when the request
+ * ends unsent; a later http_resp_* call wipes it too. */
+void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body, size_t len);
+/* Frees the raw body (wiping a secret one). */
+void http_resp_body_free(struct http_resp *resp);
 /* Streams the body from fn (see http_stream_fn); free_fn(ud) runs when done. */
 void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
                       http_stream_free_fn *free_fn, void *ud);

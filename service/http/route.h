@@ -20,6 +20,7 @@ typedef void(route_fn)(struct http_req *req, struct http_resp *resp);
 #define ROUTE_JSON 1u      /* body must be a JSON object (400 otherwise) */
 #define ROUTE_NOAUDIT 2u   /* a mutating route that audits itself or must not be audited */
 #define ROUTE_METRICS 4u   /* public unless FLEETWARDEN_METRICS_PUBLIC=false, then read scope */
+#define ROUTE_NOHEAD 8u    /* a GET with an effect (the one-time bundle): HEAD is 405, never this GET */
 
 struct route {
     const char *method;
@@ -43,6 +44,7 @@ struct http_audit_entry {
     const char *path;
     int status;
     const char *request_id;
+    const char *client;       /* the client's address (service/core/client_addr.h), or NULL */
 };
 
 /* Finds a token by the hex SHA-256 of its secret: 0 with *out filled, FW_ENOTFOUND, or

@@ -223,6 +223,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st->method) {
         /* Headers are parsed only now (the URI logger ran on the request line). */
         set_request_id(st);
+        server__client(st);
         st->method = method;
         st->url = url;
         if (declared_too_big(conn)) {
@@ -248,9 +249,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void log_access(const struct req_state *st, double secs)
 {
     char *f = 0;
-    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?}", "method", st->method ? st->method : "", "path",
+    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?, s:s}", "method", st->method ? st->method : "", "path",
                           st->url ? st->url : "", "status", st->resp.status, "durationMs", secs * 1000.0, "requestId",
-                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL);
+                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL, "client",
+                          st->client);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : 0;
     if (s) {
         size_t n = strlen(s);

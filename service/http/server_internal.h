@@ -6,6 +6,7 @@
 #define FW_SERVER_INTERNAL_H
 
 #include "service/core/buf.h"
+#include "service/core/client_addr.h"
 #include "service/http/http.h"
 
 struct MHD_Connection;
@@ -31,6 +32,7 @@ struct req_state {
     int raw_nul;               /* the raw URI had %00: MHD's decoded path would be cut at it */
     int responded;             /* a response was queued */
     char request_id[129];
+    char client[CLIENT_ADDR_MAX]; /* the client's address (client_addr.h), for logs and audit */
     const char *route;         /* matched pattern (static), for metrics */
     struct http_req req;
     struct http_resp resp;
@@ -40,6 +42,9 @@ struct req_state {
 /* Routes, authenticates, runs the handler and queues the response.
  * Returns 1 when a response was queued, 0 when MHD should close. */
 int server__respond(struct req_state *st);
+/* Sets st->client from the TCP peer and, behind a trusted proxy, its
+ * X-Forwarded-For. Call once the headers are in. */
+void server__client(struct req_state *st);
 /* Frees everything the request owns. */
 void server__req_free(struct req_state *st);
 

@@ -7,6 +7,7 @@
  * handler. Mutating /v1 requests are written to the audit trail whatever
  * their outcome.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,27 @@ void *http_req_alloc(struct http_req *req, size_t n)
     return b->data;
 }
 
+void server__client(struct req_state *st)
+{
+    char peer[CLIENT_ADDR_MAX] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : 0;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer, sizeof peer);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer, sizeof peer);
+    const struct fw_config *c = &st->svc->cfg;
+    const char *xff = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    client_addr_resolve(peer, xff, c->trusted_proxies, c->ntrusted_proxies, st->client, sizeof st->client);
+    st->req.client_addr = st->client;
+}
+
 void server__req_free(struct req_state *st)
 {
     if (st->resp.stream_free) /* a stream set up but never sent */
         st->resp.stream_free(st->resp.stream_ud);
     json_decref(st->resp.json);
-    free(st->resp.body);
+    http_resp_body_free(&st->resp);
     for (int i = 0; i < st->resp.nheaders; i++)
         free(st->resp.header_values[i]);
     json_decref(st->req.json);
@@ -73,7 +89,8 @@ static const struct route *find_route(const struct http_app *app, const char *pa
     size_t ntables = app->ntables;
     const struct route_table *const *tables = app->tables;
     const struct route *found = 0;
-    const char *want = !strcmp(method, "HEAD") ? "GET" : method;
+    int head = !strcmp(method, "HEAD");
+    const char *want = head ? "GET" : method;
     struct router_match tmp;
     *path_known = 0;
     allow[0] = '\0';
@@ -87,7 +104,8 @@ static const struct route *find_route(const struct http_app *app, const char *pa
                 size_t n = strlen(allow);
                 snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "", r->method);
             }
-            if (!found && !strcmp(r->method, want))
+            /* HEAD runs a GET's handler; never one whose GET takes something (ROUTE_NOHEAD) */
+            if (!found && !strcmp(r->method, want) && !(head && (r->flags & ROUTE_NOHEAD)))
                 found = r;
         }
     }
@@ -141,11 +159,33 @@ static struct MHD_Response *make_stream(struct http_resp *resp)
     return r;
 }
 
+/* A secret body's buffer holds a NUL-terminated text (http_resp_secret). */
+static void wipe_free(void *body)
+{
+    xwipe(body, strlen(body));
+    free(body);
+}
+
+/* A secret body goes to MHD as is (no copy); MHD calls wipe_free when done. */
+static struct MHD_Response *make_secret(struct http_resp *resp)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body, wipe_free);
+    if (r) {
+        resp->body = 0; /* MHD owns it now */
+        resp->body_len = 0;
+        resp->body_secret = 0;
+    }
+    return r;
+}
+
 static struct MHD_Response *make_body(struct req_state *st)
 {
     struct http_resp *resp = &st->resp;
     if (resp->stream_fn)
         return make_stream(resp);
+    if (resp->body_secret && resp->body)
+        return make_secret(resp);
     if (resp->json) {
         if (resp->is_problem)
             json_object_set_new(resp->json, "requestId", json_string(st->request_id));
@@ -280,7 +320,7 @@ static int parse_json_body(struct req_state *st)
 static void audit(struct req_state *st)
 {
     struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0, st->method, st->url,
-                                 st->resp.status, st->request_id};
+                                 st->resp.status, st->request_id, st->client};
     if (st->app->audit_append(&e, st->svc->cfg.audit_max))
         log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
 }

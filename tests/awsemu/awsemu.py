@@ -8,6 +8,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import certs  # noqa: E402
 import cloudwatch  # noqa: E402
 import control  # noqa: E402
+import dataplane  # noqa: E402
 import fpmetrics  # noqa: E402
 import iam  # noqa: E402
 import iot  # noqa: E402
@@ -81,6 +83,8 @@ class Emulator:
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.started = time.time()
         self.error_type_suffix = not args.no_error_type_suffix
+        self.endpoint_host = args.endpoint_host  # DescribeEndpoint's answer for every type when given
+        self.dataplane = None
         fpmetrics.bind(self.now, self.store.lock)
         with self.store.lock:
             if self.store.data.get('ca'):
@@ -92,6 +96,11 @@ class Emulator:
 
     def now(self):
         return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.clock_offset)
+
+    def certificate_status_changed(self, cert_id, status):
+        """Called by UpdateCertificate (state lock held)."""
+        if self.dataplane:
+            self.dataplane.certificate_status_changed(cert_id, status)
 
     # ------------------------------------------------------------ identity
 
@@ -297,9 +306,17 @@ class Emulator:
         route = path[len('/__emu'):].rstrip('/') or '/'
         try:
             if route == '/health' and method == 'GET':
-                return 200, {'status': 'ok', 'accountId': self.account, 'region': self.region, 'port': port,
-                             'accessKeyId': self.akid, 'uptimeSeconds': round(time.time() - self.started, 3),
-                             'pid': os.getpid()}
+                out = {'status': 'ok', 'accountId': self.account, 'region': self.region, 'port': port,
+                       'accessKeyId': self.akid, 'uptimeSeconds': round(time.time() - self.started, 3),
+                       'pid': os.getpid()}
+                out.update(self.dataplane_info())
+                return 200, out
+            if route.startswith('/dataplane/'):
+                if self.dataplane is None:
+                    return 404, {'error': 'the data plane is off (--mqtt-port -1 --credentials-port -1)'}
+                answer = self.dataplane.handle_control(method, route[len('/dataplane'):], q, data)
+                if answer is not None:
+                    return answer
             if route == '/calls':
                 if method == 'GET':
                     calls = self.calls.list()
@@ -314,6 +331,7 @@ class Emulator:
                 with self.store.lock:
                     st = json.loads(json.dumps(self.store.data))
                 st.pop('ca', None)
+                st.pop('serverCa', None)
                 return 200, st
             if route == '/reset' and method == 'POST':
                 self.store.reset()
@@ -321,6 +339,8 @@ class Emulator:
                 self.faults.clear()
                 self.clock_offset = 0.0
                 self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
+                if self.dataplane:
+                    self.dataplane.reset()
                 return 200, {'reset': True}
             if route == '/faults':
                 if method == 'POST':
@@ -389,6 +409,11 @@ class Emulator:
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             return 400, {'error': 'bad request: %s' % e}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+    def dataplane_info(self):
+        if self.dataplane:
+            return self.dataplane.info()
+        return {'mqttPort': None, 'credentialsPort': None, 'endpointHost': self.endpoint_host, 'serverCaFile': None}
 
     def config(self, data):
         """GET/POST /__emu/config: emulator settings (fleet provisioning metrics ones live in the state)."""
@@ -509,6 +534,40 @@ class Server(ThreadingHTTPServer):
 
 
 def main(argv=None):
+    args = parse_args(argv)
+    emu = Emulator(args)
+    Handler.emu = emu
+    srv = Server((args.host, args.port), Handler)
+    port = srv.server_address[1]
+    if args.mqtt_port >= 0 or args.credentials_port >= 0:
+        emu.dataplane = dataplane.DataPlane(emu, args.host, args.mqtt_port, args.credentials_port,
+                                            args.endpoint_host, args.server_ca_file)
+        emu.dataplane.start()
+    url = 'http://%s:%d' % (args.host, port)
+    if args.ready_file:
+        info = {'url': url, 'port': port, 'pid': os.getpid()}
+        info.update(emu.dataplane_info())
+        tmp = args.ready_file + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(info, f)
+            f.write('\n')
+        os.replace(tmp, args.ready_file)
+    print('awsemu listening on %s' % url, flush=True)
+    # SIGTERM ends serve_forever from another thread (shutdown() waits for the loop), then everything closes
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown, daemon=True).start())
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if emu.dataplane:
+            emu.dataplane.stop()
+        srv.server_close()
+        with emu.store.lock:
+            emu.store.save()
+
+
+def parse_args(argv):
     ap = argparse.ArgumentParser(description='AWS IAM/STS/IoT/CloudWatch emulator for fleetwarden')
     ap.add_argument('--host', default='127.0.0.1')
     ap.add_argument('--port', type=int, default=0)
@@ -522,25 +581,17 @@ def main(argv=None):
     ap.add_argument('--no-quotas', action='store_true', help='disable rate quotas')
     ap.add_argument('--no-error-type-suffix', action='store_true',
                     help="send x-amzn-ErrorType without the ':http://internal.amazon.com/...' suffix")
+    ap.add_argument('--mqtt-port', type=int, default=0, help='MQTT over TLS (0: a free port; -1: off)')
+    ap.add_argument('--credentials-port', type=int, default=0,
+                    help='the IoT credentials provider over HTTPS (0: a free port; -1: off)')
+    ap.add_argument('--endpoint-host', help='the host DescribeEndpoint answers for every endpoint type (e.g. '
+                    'localhost); default: AWS-shaped names')
+    ap.add_argument('--server-ca-file', help='write the root CA of the data plane server certificate here')
     args = ap.parse_args(argv)
-    emu = Emulator(args)
-    Handler.emu = emu
-    srv = Server((args.host, args.port), Handler)
-    port = srv.server_address[1]
-    url = 'http://%s:%d' % (args.host, port)
-    if args.ready_file:
-        tmp = args.ready_file + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump({'url': url, 'port': port, 'pid': os.getpid()}, f)
-            f.write('\n')
-        os.replace(tmp, args.ready_file)
-    print('awsemu listening on %s' % url, flush=True)
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
+    for name in ('mqtt_port', 'credentials_port'):
+        if not -1 <= getattr(args, name) <= 65535:
+            ap.error('--%s must be -1..65535' % name.replace('_', '-'))
+    return args
 
 
 if __name__ == '__main__':

@@ -106,6 +106,8 @@ def CreateRole(ctx, p):
          'Description': p.get('Description'), 'MaxSessionDuration': p.get('MaxSessionDuration', 3600),
          'Tags': p.get('Tags', []), 'PermissionsBoundary': p.get('PermissionsBoundary'), 'Attached': []}
     roles[_role_key(name)] = r
+    if r['PermissionsBoundary']:
+        _boundary_uses(ctx, r['PermissionsBoundary'], 1)
     return {'Role': _role_out(r, full=False)}
 
 
@@ -117,7 +119,33 @@ def DeleteRole(ctx, p):
     r = _get_role(ctx, p['RoleName'])
     if r['Attached']:
         raise AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409)
+    if r.get('PermissionsBoundary'):
+        _boundary_uses(ctx, r['PermissionsBoundary'], -1)
     del _iam(ctx)['roles'][_role_key(p['RoleName'])]
+    return {}
+
+
+def _boundary_uses(ctx, arn, delta):
+    pol = _managed_policies(ctx).get(arn)
+    if pol is not None:
+        pol['PermissionsBoundaryUsageCount'] = max(0, pol.get('PermissionsBoundaryUsageCount', 0) + delta)
+
+
+def PutRolePermissionsBoundary(ctx, p):
+    r = _get_role(ctx, p['RoleName'])
+    _get_policy(ctx, p['PermissionsBoundary'], attachable=True)
+    if r.get('PermissionsBoundary'):
+        _boundary_uses(ctx, r['PermissionsBoundary'], -1)
+    r['PermissionsBoundary'] = p['PermissionsBoundary']
+    _boundary_uses(ctx, p['PermissionsBoundary'], 1)
+    return {}
+
+
+def DeleteRolePermissionsBoundary(ctx, p):
+    r = _get_role(ctx, p['RoleName'])
+    if r.get('PermissionsBoundary'):
+        _boundary_uses(ctx, r['PermissionsBoundary'], -1)
+    r['PermissionsBoundary'] = None
     return {}
 
 
@@ -224,7 +252,7 @@ def DeletePolicy(ctx, p):
     if pol.get('AwsManaged'):
         raise AwsError('AccessDenied', 'User: %s is not authorized to perform: iam:DeletePolicy on resource: '
                        'policy %s' % (ctx.caller_arn, p['PolicyArn']), 403)
-    if pol['AttachmentCount'] > 0:
+    if pol['AttachmentCount'] > 0 or pol.get('PermissionsBoundaryUsageCount', 0) > 0:
         raise AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.', 409)
     if len(pol['Versions']) > 1:
         raise AwsError('DeleteConflict', "This policy has more than one version. Before you delete a policy, you "

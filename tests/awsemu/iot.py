@@ -10,7 +10,7 @@ READONLY = {'DescribeRoleAlias', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVer
             'DescribeCertificate', 'ListCertificates', 'DescribeProvisioningTemplate', 'ListProvisioningTemplates',
             'ListProvisioningTemplateVersions', 'DescribeProvisioningTemplateVersion', 'DescribeThingGroup',
             'DescribeEndpoint', 'ListAttachedPolicies', 'ListRoleAliases', 'ListPolicies', 'DescribeThing',
-            'ListThingsInThingGroup'}
+            'ListThingsInThingGroup', 'ListThingPrincipals', 'ListPrincipalThings'}
 
 MAX_POLICIES_PER_TARGET = 10
 
@@ -356,6 +356,9 @@ def UpdateCertificate(ctx, p):
         c['lastModifiedDate'] = ctx.now_ts()
         c['customerVersion'] += 1
         c['generationId'] = _gen()
+    hook = getattr(getattr(ctx, 'emu', None), 'certificate_status_changed', None)
+    if new != 'ACTIVE' and hook:
+        hook(c['certificateId'], new)  # its MQTT connections close
     return {}
 
 
@@ -364,6 +367,11 @@ def DeleteCertificate(ctx, p):
     if c['status'] == 'ACTIVE':
         raise AwsError('CertificateStateException', 'Certificate must be deactivated (not ACTIVE) before deletion.',
                        406)
+    if things_of_principal(ctx.st, c['certificateArn']):
+        # AWS: "A certificate cannot be deleted if it has a policy or IoT thing attached to it"; forceDelete
+        # only covers policies
+        raise AwsError('DeleteConflictException', 'Things must be detached before deletion (arn: %s)'
+                       % c['certificateArn'], 409)
     attached = _targets_of(ctx, c['certificateArn'])
     if attached and not p.get('forceDelete'):
         raise AwsError('DeleteConflictException', 'Certificate policies must be detached before deletion (arn: %s)'
@@ -669,9 +677,53 @@ def RemoveThingFromThingGroup(ctx, p):
     return {}
 
 
+# ---------------------------------------------------------------- thing principals
+
+def things_of_principal(st, principal):
+    """Names of the things a principal (certificate ARN) is attached to."""
+    return sorted(n for n, t in st['iot']['things'].items() if principal in t.get('principals', []))
+
+
+def _check_principal(ctx, principal):
+    if ':cert/' in principal:
+        if _cert_by_arn(ctx, principal) is None:
+            raise _nf('The certificate given in the principal does not exist.')
+    elif not principal or principal.startswith('arn:'):
+        raise AwsError('InvalidRequestException', 'Invalid principal: %s' % principal, 400)
+
+
+def AttachThingPrincipal(ctx, p):
+    t = _thing(ctx, p['thingName'])
+    _check_principal(ctx, p['principal'])
+    principals = t.setdefault('principals', [])
+    if p['principal'] not in principals:
+        principals.append(p['principal'])
+    return {}
+
+
+def DetachThingPrincipal(ctx, p):
+    t = _thing(ctx, p['thingName'])
+    if p['principal'] in t.get('principals', []):
+        t['principals'].remove(p['principal'])
+    return {}
+
+
+def ListThingPrincipals(ctx, p):
+    t = _thing(ctx, p['thingName'])
+    chunk, nxt = page(list(t.get('principals', [])), p.get('nextToken'), p.get('maxResults', 25))
+    return {'principals': chunk, 'nextToken': nxt}
+
+
+def ListPrincipalThings(ctx, p):
+    _check_principal(ctx, p['principal'])
+    chunk, nxt = page(things_of_principal(ctx.st, p['principal']), p.get('nextToken'), p.get('maxResults', 25))
+    return {'things': chunk, 'nextToken': nxt}
+
+
 def DescribeEndpoint(ctx, p):
     t = p.get('endpointType') or 'iot:Data'
     pre = endpoint_prefix(ctx.account)
+    host = getattr(ctx.emu, 'endpoint_host', None)
     hosts = {'iot:data': '%s.iot.%s.amazonaws.com',
              'iot:data-ats': '%s-ats.iot.%s.amazonaws.com',
              'iot:credentialprovider': '%s.credentials.iot.%s.amazonaws.com',
@@ -679,6 +731,8 @@ def DescribeEndpoint(ctx, p):
     fmt = hosts.get(t.lower())
     if fmt is None:
         raise AwsError('InvalidRequestException', 'Endpoint type %s is not valid.' % t, 400)
+    if host:  # --endpoint-host: the data plane of this emulator answers on that name
+        return {'endpointAddress': host}
     return {'endpointAddress': fmt % (pre, ctx.region)}
 
 

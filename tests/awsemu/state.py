@@ -42,9 +42,9 @@ class Store:
 
     def reset(self):
         with self.lock:
-            ca = self.data.get('ca')
+            keep = {k: self.data.get(k) for k in ('ca', 'serverCa')}  # the CAs devices already trust
             self.data = empty()
-            self.data['ca'] = ca
+            self.data.update(keep)
             self.save()
 
     def save(self):

@@ -59,6 +59,11 @@ def _issue(ctx, role, session_name, duration):
             'AssumedRoleUser': {'AssumedRoleId': assumed_id, 'Arn': arn}}
 
 
+def issue_credentials(ctx, role, session_name, duration):
+    """Session credentials for a role, as a service (the IoT credentials provider) assumes it."""
+    return _issue(ctx, role, session_name, duration)
+
+
 def AssumeRole(ctx, p):
     role = _role_from_arn(ctx, p['RoleArn'])
 

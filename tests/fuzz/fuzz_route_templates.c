@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *req = st->req.json, *errors = json_array();
     if (json_is_object(req)) {
         if (sel == 0) {
-            json_decref(create_doc(req, errors));
+            json_decref(create_doc(req, errors, "tpl_000000000000000000000000"));
         } else if (sel == 1) {
             static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn",
                                                   "preProvisioningHook", 0};

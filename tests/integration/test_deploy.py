@@ -29,9 +29,11 @@ POLICY = os.path.join(DEPLOY, "iam", "fleetwarden-policy.json")
 
 # AWS operations in aws/ that the service's own IAM identity never needs permission for:
 # they are how the credentials chain obtains that identity. AssumeRoleWithWebIdentity (IRSA)
-# is authorized by the role's trust policy, not by an identity policy; AssumeRole (a profile's
-# role_arn) needs sts:AssumeRole on the *source* profile's identity, which is not this policy.
-CREDENTIAL_CHAIN_OPS = {"sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"}
+# is authorized by the role's trust policy, not by an identity policy. AssumeRole is both: a
+# profile's role_arn (the source profile's identity, not this policy) and a fleet's assumeRole
+# (this identity assumes the fleet's role: allowed on role/FleetwardenFleet* only).
+CREDENTIAL_CHAIN_OPS = {"sts:AssumeRoleWithWebIdentity"}
+FLEET_ROLES = "arn:aws:iam::*:role/FleetwardenFleet*"
 # Actions that support no resource-level permissions: the only ones allowed on Resource "*".
 NO_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "iot:CreateKeysAndCertificate", "iot:CreateCertificateFromCsr",
                      "iot:ListCertificates", "iot:ListProvisioningTemplates", "iot:DescribeEndpoint",
@@ -178,8 +180,57 @@ class Compose(unittest.TestCase):
 
     def test_secret_file_is_ignored_by_git(self):
         self.assertEqual(self.doc["secrets"]["kek"]["file"], "./secrets/kek")
-        r = subprocess.run(["git", "check-ignore", "-q", "deploy/secrets/kek"], cwd=ROOT)
-        self.assertEqual(r.returncode, 0, "deploy/secrets/kek must be gitignored")
+        self.assertEqual(self.doc["secrets"]["redis_password"]["file"], "./secrets/redis_password")
+        for f in ("kek", "redis_password"):
+            r = subprocess.run(["git", "check-ignore", "-q", "deploy/secrets/" + f], cwd=ROOT)
+            self.assertEqual(r.returncode, 0, "deploy/secrets/%s must be gitignored" % f)
+
+    def test_redis_has_a_password_from_a_secret(self):
+        """Issue 17: Redis wanted no password. Now requirepass comes from the secret (never an
+        argument or a variable), every fleetwarden reads it from its file, and the health check
+        authenticates."""
+        redis = self.svcs["redis"]
+        self.assertIn("redis_password", redis["secrets"])
+        script = redis["entrypoint"][2]
+        self.assertIn("requirepass", script)
+        self.assertIn("/run/secrets/redis_password", script)
+        self.assertIn("exec gosu redis redis-server /tmp/auth.conf", script)
+        self.assertIn("/tmp", redis["tmpfs"])
+        self.assertIn("REDISCLI_AUTH", redis["healthcheck"]["test"][1])
+        for name in ("api", "worker", "api-local", "worker-local"):
+            with self.subTest(service=name):
+                s = self.svcs[name]
+                self.assertEqual(s["environment"]["FLEETWARDEN_REDIS_PASSWORD_FILE"], "/run/secrets/redis_password")
+                self.assertNotIn("@", s["environment"]["FLEETWARDEN_REDIS_URL"])
+                self.assertEqual(sorted(s["secrets"]), ["kek", "redis_password"])
+                self.assertEqual(s["ulimits"], {"core": 0})
+
+    def test_secrets_script_makes_0400_files(self):
+        """deploy/secrets/init.sh makes 0400 files (the chown to uid 10001 needs root or Podman, so
+        here it is run with a stand-in for sudo that records what it was asked)."""
+        tmp = tempfile.mkdtemp()
+        shutil.copy(os.path.join(DEPLOY, "secrets", "init.sh"), tmp)
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir)
+        with open(os.path.join(bindir, "sudo"), "w") as f:
+            f.write('#!/bin/sh\necho "$@" > "$(dirname "$0")/../sudo-args"\n')
+        os.chmod(os.path.join(bindir, "sudo"), 0o755)
+        env = dict(os.environ, PATH=bindir + ":" + os.environ["PATH"])
+        r = subprocess.run(["sh", os.path.join(tmp, "init.sh"), "docker"], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for f, n in (("kek", 64), ("redis_password", 48)):
+            st = os.stat(os.path.join(tmp, f))
+            self.assertEqual(st.st_mode & 0o777, 0o400, f)
+            if os.getuid() == 0:
+                self.assertEqual((st.st_uid, st.st_gid), (10001, 10001), f)
+            with open(os.path.join(tmp, f)) as fh:
+                self.assertRegex(fh.read(), "^[0-9a-f]{%d}\n$" % n)
+        if os.getuid() != 0:
+            with open(os.path.join(tmp, "sudo-args")) as fh:
+                self.assertEqual(fh.read().split(), ["chown", "10001:10001", "kek", "redis_password"])
+        r = subprocess.run(["sh", os.path.join(tmp, "init.sh"), "docker"], env=env, capture_output=True, text=True)
+        self.assertIn("kek exists: kept", r.stdout)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Kubernetes(unittest.TestCase):
@@ -211,10 +262,17 @@ class Kubernetes(unittest.TestCase):
         self.assertEqual(set(k["resources"]), files)
 
     def test_irsa_service_account(self):
-        sa = self.kind("ServiceAccount")[0]
-        self.assertRegex(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], r"^arn:aws:iam::\d{12}:role/")
-        for d in self.kind("Deployment"):
-            self.assertEqual(d["spec"]["template"]["spec"]["serviceAccountName"], sa["metadata"]["name"])
+        """Workers get the IRSA role; the API pods (serve --no-workers, which never call AWS) a
+        service account without one (issue 17)."""
+        accounts = {sa["metadata"]["name"]: sa for sa in self.kind("ServiceAccount")}
+        self.assertEqual(set(accounts), {"fleetwarden", "fleetwarden-api"})
+        self.assertRegex(accounts["fleetwarden"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+                         r"^arn:aws:iam::\d{12}:role/")
+        self.assertNotIn("eks.amazonaws.com/role-arn", accounts["fleetwarden-api"]["metadata"].get("annotations", {}))
+        self.assertIs(accounts["fleetwarden-api"]["automountServiceAccountToken"], False)
+        deps = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in self.kind("Deployment")}
+        self.assertEqual(deps["worker"]["spec"]["template"]["spec"]["serviceAccountName"], "fleetwarden")
+        self.assertEqual(deps["api"]["spec"]["template"]["spec"]["serviceAccountName"], "fleetwarden-api")
 
     def test_deployments(self):
         deps = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in self.kind("Deployment")}
@@ -361,6 +419,8 @@ class IamPolicy(unittest.TestCase):
         self.assertEqual(sorted(allowed - ops - {"iam:PassRole"}), [], "allowed but never called by aws/")
         self.assertEqual(sorted(ops - CREDENTIAL_CHAIN_OPS - allowed), [], "called by aws/ but not allowed")
         self.assertEqual(allowed & CREDENTIAL_CHAIN_OPS, set())
+        assume = [st for st in self.policy["Statement"] if "sts:AssumeRole" in self.actions(st)]
+        self.assertEqual([st["Resource"] for st in assume], [FLEET_ROLES])
 
     def test_resource_star_only_where_aws_has_no_resource_level_permissions(self):
         for st in self.policy["Statement"]:
@@ -379,10 +439,37 @@ class IamPolicy(unittest.TestCase):
             self.assertRegex(st["Resource"], r"^arn:aws:iam::ACCOUNT_ID:role/Greengrass\w+\*$")
             v = st["Condition"]["StringEquals"]["iam:PassedToService"]
             services[st["Resource"]] = set([v] if isinstance(v, str) else v)
-        self.assertEqual(services["arn:aws:iam::ACCOUNT_ID:role/GreengrassFleetProvisioningRole*"],
-                         {"iot.amazonaws.com"})
-        self.assertIn("credentials.iot.amazonaws.com",
-                      services["arn:aws:iam::ACCOUNT_ID:role/GreengrassV2TokenExchangeRole*"])
+        # Each role is passed to the IoT control plane only (CreateRoleAlias, the templates); the
+        # credentials provider assumes the token exchange role through its trust policy, it is not
+        # a PassRole receiver (issue 17: credentials.iot.amazonaws.com is gone from the policy).
+        self.assertEqual(services, {"arn:aws:iam::ACCOUNT_ID:role/GreengrassFleetProvisioningRole*": {"iot.amazonaws.com"},
+                                    "arn:aws:iam::ACCOUNT_ID:role/GreengrassV2TokenExchangeRole*": {"iot.amazonaws.com"}})
+
+    def test_roles_are_made_only_with_their_boundary(self):
+        """Issue 17: CreateRole with any trust policy made an account admin of a stolen credential.
+        Every role write is conditioned on the role's own permissions boundary."""
+        writes = {"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+                  "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"}
+        seen = set()
+        for st in self.policy["Statement"]:
+            acts = set(self.actions(st)) & writes
+            if not acts:
+                continue
+            seen |= acts
+            b = st["Condition"]["StringEquals"]["iam:PermissionsBoundary"]
+            for v in b if isinstance(b, list) else [b]:
+                self.assertRegex(v, r"^arn:aws:iam::ACCOUNT_ID:policy/Fleetwarden\w+Boundary$", st["Sid"])
+        self.assertEqual(seen, writes)
+        allowed = {a for st in self.policy["Statement"] for a in self.actions(st)}
+        self.assertNotIn("iam:DeleteRolePermissionsBoundary", allowed)
+        for st in self.policy["Statement"]:   # the boundaries themselves are out of reach
+            res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            self.assertFalse([r for r in res if "Boundary" in r], st["Sid"])
+
+    def test_precreated_policy_has_no_iam_write(self):
+        pre = json.loads(read(os.path.join(DEPLOY, "iam", "fleetwarden-policy-precreated.json")))
+        iam = {a for st in pre["Statement"] for a in self.actions(st) if a.startswith("iam:")}
+        self.assertEqual(iam, {"iam:GetRole", "iam:PassRole"})
 
     def test_operator_guide_explains_the_placeholders(self):
         guide = read(os.path.join(ROOT, "docs", "OPERATIONS.md"))

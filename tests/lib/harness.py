@@ -304,14 +304,40 @@ def openapi_mismatch_report(recs):
     return "\n".join(lines)
 
 
-class Emulator:
-    """The AWS emulator (tests/awsemu) on a free port."""
+EMU_ACCOUNT = "123456789012"
+EMU_REGION = "us-east-1"
+# deploy/iam/*.json with their placeholders filled for the emulator's account
+IAM_PLACEHOLDERS = {"ACCOUNT_ID": EMU_ACCOUNT, "REGION": EMU_REGION, "ARTIFACT_BUCKET_PREFIX": "fw-artifacts-"}
+# The permissions boundaries every role fleetwarden creates carries by default (deploy/iam/README.md):
+# an administrator creates them once per account, so the emulator's account gets them at start.
+BOUNDARIES = {"FleetwardenTokenExchangeBoundary": "boundary-token-exchange.json",
+              "FleetwardenProvisioningBoundary": "boundary-provisioning.json"}
 
-    def __init__(self, workdir=None, extra_args=()):
+
+def iam_document(name):
+    """deploy/iam/NAME as text, placeholders filled for the emulator's account."""
+    with open(os.path.join(ROOT, "deploy", "iam", name)) as f:
+        text = f.read()
+    for k, v in IAM_PLACEHOLDERS.items():
+        text = text.replace(k, v)
+    return text
+
+
+class Emulator:
+    """The AWS emulator (tests/awsemu) on a free port, its IoT data plane (MQTT broker, credentials
+    provider) on two more: all three from free_port(), so they stay in this runner slot's range, and
+    kept across restarts (a restarted emulator answers where devices were pointed). Its account
+    starts with the permissions boundaries of deploy/iam (seed_boundaries=False for an empty
+    account); the call log is then emptied, so it shows only what came after."""
+
+    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True):
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
         self.port = None
         self.extra_args = list(extra_args)
         self.proc = None
+        self.seed = seed_boundaries
+        self.mqtt_port = self.credentials_port = None
+        self.info = {}
 
     @property
     def url(self):
@@ -324,12 +350,41 @@ class Emulator:
             os.unlink(ready)
         self.log = open(os.path.join(self.dir, "awsemu.log"), "ab")
         self.proc = subprocess.Popen(["/usr/bin/python3", AWSEMU, "--host", "127.0.0.1", "--port", str(port or 0),
-                                      "--ready-file", ready, *self.extra_args],
+                                      "--ready-file", ready, *self._dataplane_args(), *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: _json_file(ready), timeout=20, what="awsemu ready file")
         with open(ready) as f:
-            self.port = int(json.load(f)["port"])
+            self.info = json.load(f)
+        self.port = int(self.info["port"])
+        self.mqtt_port, self.credentials_port = self.info.get("mqttPort"), self.info.get("credentialsPort")
+        if self.seed:
+            self.seed_boundaries(clear_calls=port is None)
         return self
+
+    def seed_boundaries(self, clear_calls=True):
+        """Creates the boundary policies that are missing (a restart with its state keeps them)."""
+        import botocore.session
+        have = self.control("GET", "state").get("iam", {}).get("policies", {})
+        iam = botocore.session.get_session().create_client(
+            "iam", region_name="us-east-1", endpoint_url=self.url, aws_access_key_id=EMU_AKID,
+            aws_secret_access_key=EMU_SECRET)
+        for name, doc in BOUNDARIES.items():
+            if "arn:aws:iam::%s:policy/%s" % (EMU_ACCOUNT, name) not in have:
+                iam.create_policy(PolicyName=name, PolicyDocument=iam_document(doc),
+                                  Description="fleetwarden permissions boundary (deploy/iam)")
+        if clear_calls:
+            self.control("DELETE", "calls")
+
+    def _dataplane_args(self):
+        """Ports for the data plane unless the caller chose its own (extra_args)."""
+        args = []
+        for opt, attr in (("--mqtt-port", "mqtt_port"), ("--credentials-port", "credentials_port")):
+            if opt in self.extra_args:
+                continue
+            if getattr(self, attr) is None:
+                setattr(self, attr, free_port())
+            args += [opt, str(getattr(self, attr))]
+        return args
 
     def control(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -366,6 +421,18 @@ def stop_stack(fw, workers, emu, redis):
     bad = [(name, code, p.logs()[-3000:]) for name, code, p in codes if code not in (0, None)]
     if bad:
         raise AssertionError("fleetwarden exited with %s" % bad)
+
+
+class RedisTestCase(unittest.TestCase):
+    """One redis-server per test class (cls.redis); the tests start what else they need."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
 
 
 class ServiceTestCase(unittest.TestCase):

@@ -50,12 +50,13 @@ TEMPLATE_BODY = json.dumps({
 class Emu:
     """One emulator process on a free port."""
 
-    def __init__(self, *extra, state_dir=None):
+    def __init__(self, *extra, state_dir=None, script=None):
+        """script: run this instead of awsemu.py (a wrapper that registers test doubles, then calls main())."""
         self.clients = {}
         self.tmp = tempfile.mkdtemp(prefix='awsemu-test-')
         self.ready = os.path.join(self.tmp, 'ready.json')
         self.log = open(os.path.join(self.tmp, 'stderr.log'), 'w+')
-        args = [PYTHON, EMU, '--host', '127.0.0.1', '--port', '0', '--ready-file', self.ready] + list(extra)
+        args = [PYTHON, script or EMU, '--host', '127.0.0.1', '--port', '0', '--ready-file', self.ready] + list(extra)
         if state_dir:
             args += ['--state-dir', state_dir]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log)
@@ -67,6 +68,7 @@ class Emu:
             time.sleep(0.05)
         with open(self.ready) as f:
             info = json.load(f)
+        self.info = info
         self.port = info['port']
         self.url = info['url']
 

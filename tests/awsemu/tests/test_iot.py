@@ -299,6 +299,28 @@ class Iot(unittest.TestCase):
         iot.create_thing_group(thingGroupName='TG')
         self.assertEqual(iot.list_things_in_thing_group(thingGroupName='TG')['things'], [])
 
+    def test_thing_principals(self):
+        iot = self.iot
+        iot.create_thing(thingName='pt-core')
+        cert = iot.create_keys_and_certificate(setAsActive=False)
+        arn = cert['certificateArn']
+        self.assertEqual(iot.list_thing_principals(thingName='pt-core')['principals'], [])
+        iot.attach_thing_principal(thingName='pt-core', principal=arn)
+        iot.attach_thing_principal(thingName='pt-core', principal=arn)  # attaching twice is success
+        self.assertEqual(iot.list_thing_principals(thingName='pt-core')['principals'], [arn])
+        self.assertEqual(iot.list_principal_things(principal=arn)['things'], ['pt-core'])
+        self.assertEqual(self.code(iot.attach_thing_principal, thingName='nope', principal=arn),
+                         ('ResourceNotFoundException', 404))
+        self.assertEqual(self.code(iot.attach_thing_principal, thingName='pt-core',
+                                   principal=arn.replace(cert['certificateId'], 'f' * 64)),
+                         ('ResourceNotFoundException', 404))
+        # AWS: a certificate attached to a thing cannot be deleted, not even with forceDelete
+        self.assertEqual(self.code(iot.delete_certificate, certificateId=cert['certificateId'], forceDelete=True),
+                         ('DeleteConflictException', 409))
+        iot.detach_thing_principal(thingName='pt-core', principal=arn)
+        self.assertEqual(iot.list_principal_things(principal=arn)['things'], [])
+        iot.delete_certificate(certificateId=cert['certificateId'])
+
     def test_rest_json_wire_errors(self):
         st, hd, body = self.emu.request('GET', '/role-aliases/DoesNotExist')
         self.assertEqual(st, 404)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
@@ -236,18 +235,10 @@ def monotonic_ms():
     return int(time.monotonic() * 1000)
 
 
-class JobsTestCase(unittest.TestCase):
-    """One redis-server per test module; a fresh key prefix per test."""
+class JobsTestCase(harness.RedisTestCase):
+    """One redis-server per test class (harness.RedisTestCase); a flushed Redis per test."""
     redis = None
     env = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.redis.stop()
 
     def setUp(self):
         self.redis.command("FLUSHALL")

@@ -165,11 +165,13 @@ static void put_role(json_t *out, const struct iam_role *x)
     put_s(out, "path", x->path);
     put_s(out, "assumeRolePolicyDocument", x->assume_role_policy_document);
     put_r(out, "createDate", x->create_date);
+    put_s(out, "permissionsBoundaryArn", x->permissions_boundary_arn);
 }
 
 static int op_iam_create_role(struct probe *p, json_t *out, struct aws_api_error *err)
 {
-    struct iam_create_role_input in = {arg(p, "name"), arg(p, "doc"), arg(p, "path"), arg(p, "description"), 0};
+    struct iam_create_role_input in = {arg(p, "name"), arg(p, "doc"), arg(p, "path"), arg(p, "description"), 0,
+                                       arg(p, "boundary")};
     struct iam_role x;
     int rc = iam_create_role(p->c, &in, &x, err);
     put_role(out, &x);
@@ -196,6 +198,12 @@ static int op_iam_update_trust(struct probe *p, json_t *out, struct aws_api_erro
 {
     (void)out;
     return iam_update_assume_role_policy(p->c, arg(p, "name"), arg(p, "doc"), err);
+}
+
+static int op_iam_put_boundary(struct probe *p, json_t *out, struct aws_api_error *err)
+{
+    (void)out;
+    return iam_put_role_permissions_boundary(p->c, arg(p, "name"), arg(p, "boundary"), err);
 }
 
 static void put_iam_policy(json_t *out, const struct iam_policy *x)
@@ -771,6 +779,7 @@ static const struct probe_op s_ops[] = {
     {"iam.get-role", op_iam_get_role},
     {"iam.delete-role", op_iam_delete_role},
     {"iam.update-assume-role-policy", op_iam_update_trust},
+    {"iam.put-role-permissions-boundary", op_iam_put_boundary},
     {"iam.create-policy", op_iam_create_policy},
     {"iam.get-policy", op_iam_get_policy},
     {"iam.delete-policy", op_iam_delete_policy},

@@ -133,6 +133,57 @@ static void test_patch_settings(void **state)
     json_decref(errors);
 }
 
+/* Issue 17: the roles' permissions boundaries and the pre-created mode. */
+static void test_iam_roles_and_boundaries(void **state)
+{
+    (void)state;
+    json_t *errors = json_array(), *spec, *settings;
+    json_t *req = json_pack("{s:s}", "name", "b1");
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
+    assert_string_equal(str(spec, "iamRoles", 0), "managed");
+    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"), "FleetwardenTokenExchangeBoundary");
+    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"), "FleetwardenProvisioningBoundary");
+    json_decref(spec);
+    json_decref(settings);
+    /* the settings' defaults: none for one role, an ARN for the other, managed */
+    struct fleet_spec_defaults d = {0, 0, "", "arn:aws:iam::123456789012:policy/B"};
+    assert_int_equal(fleet_spec_parse_ex(req, &d, &spec, &settings, errors), 0);
+    assert_true(json_is_null(json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
+    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"), "arn:aws:iam::123456789012:policy/B");
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    /* a request's own boundary, or null */
+    req = json_loads("{\"name\":\"b2\",\"tokenExchangeRole\":{\"permissionsBoundary\":\"Mine\"},"
+                     "\"provisioningRole\":{\"permissionsBoundary\":null}}", 0, 0);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
+    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"), "Mine");
+    assert_true(json_is_null(json_object_get(json_object_get(spec, "provisioningRole"), "permissionsBoundary")));
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    /* pre-created: no boundary at all, and giving one is an error */
+    req = json_pack("{s:s, s:s}", "name", "b3", "iamRoles", "precreated");
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
+    assert_string_equal(str(spec, "iamRoles", 0), "precreated");
+    assert_true(json_is_null(json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    req = json_loads("{\"name\":\"b4\",\"iamRoles\":\"precreated\",\"tokenExchangeRole\":"
+                     "{\"permissionsBoundary\":\"X\"}}", 0, 0);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    assert_string_equal(str(json_array_get(errors, 0), "field", 0), "tokenExchangeRole.permissionsBoundary");
+    json_decref(req);
+    json_array_clear(errors);
+    req = json_loads("{\"name\":\"b5\",\"iamRoles\":\"admin\",\"provisioningRole\":"
+                     "{\"permissionsBoundary\":\"arn:aws:iam::123456789012:role/NotAPolicy\"}}", 0, 0);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    assert_int_equal(json_array_size(errors), 2);
+    json_decref(req);
+    json_decref(errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_patch_settings),
+        cmocka_unit_test(test_iam_roles_and_boundaries),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -30,8 +30,8 @@ static const char *const s_strings[] = {
     "", "plain", "q\"uote", "back\\slash", "a/b", "tab\there", "nl\nx\r", "\x01\x1f\x7f", "caf\xc3\xa9",
     "\xe2\x82\xac \xf0\x9f\x98\x80", "bad \xc3", "bad \xff utf8", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong",
     "claim:c_0123456789abcdef", "fleet:bench", "0 */5 * * *", "j_0123456789abcdef01234567",
-    "j_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+    ("j_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"),
 };
 
 /* Stored JSON fields: what we write (canonical), what we might not. */
@@ -42,8 +42,8 @@ static const char *const s_json[] = {
     "{ \"a\": 1 }", "[1, 2]", "{\"a\":\"\\/\"}", "{\"a\":\"\\u00e9\"}", "{\"a\":\"\\u001f\"}", "{\"a\":\"\\u0000\"}",
     "{\"a\":\"\\u000A\"}", "{\"a\":\"\\u0008\"}", "{\"k\\\"\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", "{\"a\":\"\xc3\"}",
     "{\"a\":\"\x7f\"}", "[\"a\",{\"code\":\"Throttling\",\"message\":\"Rate exceeded\",\"at\":1764300000000}]",
-    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
-    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    ("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
     "{\"a\":1", "{\"a\"}", "[1,]", "nul", "tru", "not json", "\"unterminated", "{\"a\":1} x", " {}", "{}\n",
     "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}", "\"tab\tin string\"", "\"\\q\"",
 };

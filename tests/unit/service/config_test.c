@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -175,11 +176,162 @@ static void test_kek(void **state)
     assert_int_equal(load1("FLEETWARDEN_KEK_FILE", path, 0 ? 0 : &(struct fw_config){0}, err), FW_EIO);
 }
 
+/* A raw key whose last byte is a newline, carriage return, space or tab
+ * was trimmed to 31 bytes and refused (issue 17): the length decides first. */
+static void test_kek_raw_ending_in_whitespace(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-kek-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unsigned char raw[33], key[32];
+    char err[300];
+    const unsigned char ends[] = {'\n', '\r', ' ', '\t', 'x'};
+    for (size_t i = 0; i < sizeof ends; i++) {
+        for (int b = 0; b < 32; b++)
+            raw[b] = (unsigned char)(0x80 + b * 3 + i);
+        raw[31] = ends[i];
+        write_file(path, raw, 32);
+        assert_int_equal(config_read_kek(path, key, err, sizeof err), 0);
+        assert_memory_equal(key, raw, 32);
+        raw[32] = '\n'; /* echo'd into the file: 32 raw bytes and a newline */
+        write_file(path, raw, 33);
+        assert_int_equal(config_read_kek(path, key, err, sizeof err), 0);
+        assert_memory_equal(key, raw, 32);
+    }
+    write_file(path, raw, 31);
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), FW_EINVAL);
+    raw[32] = 'x'; /* 33 bytes not ending in a newline: no format */
+    write_file(path, raw, 33);
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), FW_EINVAL);
+    const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \r\n";
+    write_file(path, hex, strlen(hex));
+    assert_int_equal(config_read_kek(path, key, err, sizeof err), 0);
+    assert_int_equal(key[31], 0x1f);
+    unlink(path);
+}
+
+static void test_kek_mode_warning(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-kek-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char why[400];
+    static const struct {
+        mode_t mode;
+        int warn;
+    } rows[] = {{0400, 0}, {0600, 0}, {0640, 1}, {0604, 1}, {0644, 1}, {0610, 1}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_int_equal(chmod(path, rows[i].mode), 0);
+        assert_int_equal(config_kek_mode_warning(path, why, sizeof why), rows[i].warn);
+        if (rows[i].warn)
+            assert_non_null(strstr(why, "chmod 0400"));
+    }
+    unlink(path);
+    assert_int_equal(config_kek_mode_warning(path, why, sizeof why), 0);
+}
+
+static void test_redis_url_redacted(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300], out[300];
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://:s3cret@10.0.0.5:6380/3", &c, err), 0);
+    config_redis_url_redacted(&c, out, sizeof out);
+    assert_string_equal(out, "redis://:***@10.0.0.5:6380/3");
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://user:s3cret@h", &c, err), 0);
+    config_redis_url_redacted(&c, out, sizeof out);
+    assert_string_equal(out, "redis://:***@h:6379/0");
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://127.0.0.1:7000", &c, err), 0);
+    config_redis_url_redacted(&c, out, sizeof out);
+    assert_string_equal(out, "redis://127.0.0.1:7000/0");
+}
+
+static void test_redis_password_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-redispw-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct fw_config c;
+    char err[300];
+    struct env e = {{"FLEETWARDEN_REDIS_URL", "FLEETWARDEN_REDIS_PASSWORD_FILE"},
+                    {"redis://:fromurl@h:1/0", path}};
+    write_file(path, "from-file-pw\n", 13);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), 0);
+    assert_string_equal(c.redis_password, "from-file-pw"); /* the file wins */
+    write_file(path, "\n", 1);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_REDIS_PASSWORD_FILE"));
+    write_file(path, "two\nlines", 9);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    assert_null(strstr(err, "two"));
+    char big[200];
+    memset(big, 'p', sizeof big);
+    write_file(path, big, sizeof big);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EINVAL);
+    unlink(path);
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), FW_EIO);
+}
+
+static void test_iam_settings(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_IAM_ROLES", "precreated", &c, err), 0);
+    assert_int_equal(c.iam_precreated, 1);
+    assert_string_equal(c.iam_tes_boundary, "FleetwardenTokenExchangeBoundary");
+    assert_string_equal(c.iam_prov_boundary, "FleetwardenProvisioningBoundary");
+    assert_int_equal(load1("FLEETWARDEN_IAM_ROLES", "admin", &c, err), FW_EINVAL);
+    assert_non_null(strstr(err, "FLEETWARDEN_IAM_ROLES"));
+    assert_int_equal(load1("FLEETWARDEN_IAM_TES_BOUNDARY", "none", &c, err), 0);
+    assert_string_equal(c.iam_tes_boundary, "");
+    assert_int_equal(load1("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", "arn:aws:iam::123456789012:policy/p/B", &c, err), 0);
+    assert_string_equal(c.iam_prov_boundary, "arn:aws:iam::123456789012:policy/p/B");
+    static const char *const bad[] = {"has space", "arn:aws:iam::1:policy/", "arn:aws:s3:::x", "", "a/b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (!*bad[i])
+            continue; /* an empty variable means unset */
+        assert_int_equal(load1("FLEETWARDEN_IAM_TES_BOUNDARY", bad[i], &c, err), FW_EINVAL);
+    }
+}
+
+static void test_trusted_proxies(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,::1,2001:db8::/32", &c, err), 0);
+    assert_int_equal(c.ntrusted_proxies, 4);
+    assert_int_equal(c.trusted_proxies[1].bits, 32);
+    assert_int_equal(c.trusted_proxies[3].family, 6);
+    assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", "", &c, err), 0);
+    assert_int_equal(c.ntrusted_proxies, 0);
+    static const char *const bad[] = {"10.0.0.1/8", "proxy.internal", "10.0.0.0/33", "1.2.3.4/", "::1/129",
+                                      "1.2.3.4:80", "10.0.0.0/8,,x", "[::1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_TRUSTED_PROXIES"));
+    }
+    char many[400] = "";
+    for (int i = 0; i < 17; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.%d.0/24", i ? "," : "", i);
+    assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", many, &c, err), FW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url),        cmocka_unit_test(test_listen), cmocka_unit_test(test_health_listen),
         cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
+        cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
+        cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
+        cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

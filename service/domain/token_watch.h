@@ -1,0 +1,29 @@
+/*
+ * token_watch.h - notices, within about a second, that the token behind a
+ * long-lived request (an event stream) was deleted (issue 17).
+ *
+ * Every token deletion bumps P tokens:epoch (store.c). The process reads
+ * that counter at most every TOKEN_WATCH_MS, shared by all its threads;
+ * a watcher looks its own token up only after the counter moved. So N
+ * open streams cost one GET per process per interval, not N lookups.
+ * Thread-safe; uses the calling thread's Redis connection.
+ */
+#ifndef FW_TOKEN_WATCH_H
+#define FW_TOKEN_WATCH_H
+
+#include "service/core/auth.h"
+
+#define TOKEN_WATCH_MS 500
+
+struct token_watch {
+    char id[AUTH_ID_LEN + 1];   /* the token's public id */
+    long long epoch;            /* the deletion counter when last checked; -1 = never */
+};
+
+/* Starts watching token id (copied). */
+void token_watch_init(struct token_watch *w, const char *id);
+/* 1 when the token has been deleted; 0 while it exists, and when Redis
+ * cannot say (a Redis outage ends streams by itself). */
+int token_watch_gone(struct token_watch *w);
+
+#endif
