@@ -57,6 +57,8 @@ void store_argv_free(struct store_argv *a)
         free(a->s[i]);
     a->n = 0;
     a->overflow = 0;
+    a->script = NULL;
+    a->nkeys = 0;
 }
 
 redisReply *store_argv_run(struct store_argv *a, int *rc)

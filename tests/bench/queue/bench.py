@@ -19,7 +19,9 @@ window; the producer (streaming) from its rusage. "jobs per CPU-s" = N / (Redis 
 CPU seconds). Memory: used_memory after the run minus before the pre-fill, / N (finished jobs
 kept: ours with their 7-day TTL, BullMQ "keep" forever; the capped event logs of both are in it).
 The raw ceiling is raw-queue (bare LPUSH + BLMOVE/LREM, no job records).
-Usage: bench.py BUILD_DIR RAW_QUEUE_BIN [N] [RUNS] [--no-bullmq]
+--also LABEL=BUILD_DIR adds the same "ours" rows for another build (e.g. the code before a change),
+interleaved with the others in the same run, so before and after meet the same load.
+Usage: bench.py BUILD_DIR RAW_QUEUE_BIN [N] [RUNS] [--no-bullmq] [--also LABEL=BUILD_DIR]
 """
 import os
 import socket
@@ -211,9 +213,16 @@ def raw_ceiling(redis, raw, n):
     return float(out.stdout.split(":")[1])
 
 
-def configs(probe, n, bullmq):
-    out = [("ours", "batch", w, lambda r, w=w: ours_batch(r, probe, n, w)) for w in (1, 2, 4)]
-    out += [("ours", "stream", w, lambda r, w=w: ours_stream(r, probe, n, w)) for w in (1, 4)]
+def probe_of(build):
+    return os.path.join(build, "tests", "tools", "jobs-probe", "jobs-probe")
+
+
+def configs(builds, n, bullmq):
+    out = []
+    for who, build in builds:
+        probe = probe_of(build)
+        out += [(who, "batch", w, lambda r, w=w, p=probe: ours_batch(r, p, n, w)) for w in (1, 2, 4)]
+        out += [(who, "stream", w, lambda r, w=w, p=probe: ours_stream(r, p, n, w)) for w in (1, 4)]
     if bullmq:
         out += [("BullMQ", "batch remove", 50, lambda r: bullmq_batch(r, n, 50, False)),
                 ("BullMQ", "batch keep", 50, lambda r: bullmq_batch(r, n, 50, True)),
@@ -262,19 +271,24 @@ def print_side_by_side(results):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    bullmq = "--no-bullmq" not in sys.argv
+    argv, also = list(sys.argv[1:]), []
+    while "--also" in argv:
+        i = argv.index("--also")
+        label, _, path = argv[i + 1].partition("=")
+        also.append(("ours (%s)" % label, path))
+        del argv[i:i + 2]
+    args = [a for a in argv if not a.startswith("--")]
+    bullmq = "--no-bullmq" not in argv
     build, raw = args[0], args[1]
     n = int(args[2]) if len(args) > 2 else 20000
     runs = int(args[3]) if len(args) > 3 else 3
-    probe = os.path.join(build, "tests", "tools", "jobs-probe", "jobs-probe")
     redis = harness.Redis().start()
     print(f"load avg at start: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min)", flush=True)
     results, raws = {}, []
     try:
         for _ in range(runs):
             raws.append(raw_ceiling(redis, raw, n))
-            for who, mode, w, fn in configs(probe, n, bullmq):
+            for who, mode, w, fn in configs([("ours", build)] + also, n, bullmq):
                 results.setdefault((who, mode, w), []).append(fn(redis))
     finally:
         redis.stop()
