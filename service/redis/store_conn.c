@@ -220,6 +220,15 @@ struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const s
     return checked(rc, redisCommandArgv(c, argc, argv, lens), what, 1);
 }
 
+/* A formatted command on c, checked; thread_conn as for checked(). */
+static redisReply *vcmd(redisContext *c, int thread_conn, int *rc, const char *fmt, va_list ap)
+{
+    redisReply *r = redisvCommand(c, fmt, ap);
+    char what[24];
+    command_name(fmt, strlen(fmt), what);
+    return checked(rc, r, what, thread_conn);
+}
+
 struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
 {
     redisContext *c = store_conn_get();
@@ -229,20 +238,16 @@ struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, 1, rc, fmt, ap);
     va_end(ap);
-    char what[24];
-    command_name(fmt, strlen(fmt), what);
-    return checked(rc, r, what, 1);
+    return r;
 }
 
 struct redisReply *store_conn_cmd_on(struct redisContext *c, int *rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, 0, rc, fmt, ap);
     va_end(ap);
-    char what[24];
-    command_name(fmt, strlen(fmt), what);
-    return checked(rc, r, what, 0);
+    return r;
 }

@@ -28,6 +28,17 @@ static char *render_stored(const char *id, const char *const *stored, size_t n)
     return render(f.kv, f.n);
 }
 
+/* The named record and the stored one render to the same JSON. */
+static void assert_same(const char *const *named, size_t nnamed, const char *id, const char *const *stored,
+                        size_t nstored)
+{
+    char *a = render(named, nnamed);
+    char *b = render_stored(id, stored, nstored);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void test_finished_job_shows_the_same(void **state)
 {
     (void)state;
@@ -39,11 +50,7 @@ static void test_finished_job_shows_the_same(void **state)
                            "finished", "1796591555558"};
     const char *stored[] = {"t", "test.noop", "q", "7", "c", "1796591551608", "m", "5", "s", "3", "b", "3947",
                             "a", "1", "n", "1", "r", "{\"ok\":true}", "f", "3950"};
-    char *a = render(named, sizeof named / sizeof named[0]);
-    char *b = render_stored("j_1", stored, sizeof stored / sizeof stored[0]);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    assert_same(named, sizeof named / sizeof named[0], "j_1", stored, sizeof stored / sizeof stored[0]);
 }
 
 static void test_every_field(void **state)
@@ -62,11 +69,7 @@ static void test_every_field(void **state)
                             "w", "access error: not retried", "pd", "2", "pt", "4", "ps", "attach",
                             "s:create", "{\"arn\":\"x\"}", "s:attach", "{}", "q", "12", "u", "1",
                             "i", "key-1", "rp", "1", "rw", "iot"};
-    char *a = render(named, sizeof named / sizeof named[0]);
-    char *b = render_stored("j_2", stored, sizeof stored / sizeof stored[0]);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    assert_same(named, sizeof named / sizeof named[0], "j_2", stored, sizeof stored / sizeof stored[0]);
 }
 
 static void test_queued_job_defaults(void **state)
