@@ -70,12 +70,16 @@ static const struct code_class s_codes[] = {
     {"DeleteConflictException", AWS_ERRC_CONFLICT},
     {"CertificateStateException", AWS_ERRC_CONFLICT},
     {"ConflictingResourceUpdateException", AWS_ERRC_CONFLICT},
-    {"ConcurrentModification", AWS_ERRC_CONFLICT},
-    {"ConcurrentModificationException", AWS_ERRC_CONFLICT},
+    /* IAM: "the request was rejected because multiple requests to change this object were submitted
+     * simultaneously" - nothing is wrong with the request, so try it again. */
+    {"ConcurrentModification", AWS_ERRC_TRANSIENT},
+    {"ConcurrentModificationException", AWS_ERRC_TRANSIENT},
     {"ConflictException", AWS_ERRC_CONFLICT},
     {"VersionConflictException", AWS_ERRC_CONFLICT},
     {"ResourceInUseException", AWS_ERRC_CONFLICT},
-    {"EntityTemporarilyUnmodifiable", AWS_ERRC_CONFLICT},
+    /* IAM: "the entity is temporarily unmodifiable, such as a user name that was deleted and then
+     * recreated" - temporary by name */
+    {"EntityTemporarilyUnmodifiable", AWS_ERRC_TRANSIENT},
     {"LimitExceeded", AWS_ERRC_LIMIT},
     {"LimitExceededException", AWS_ERRC_LIMIT},
     {"VersionsLimitExceeded", AWS_ERRC_LIMIT},
@@ -340,7 +344,8 @@ int awserr_to_fw(const struct aws_api_error *e)
 
 const char *awserr_class_name(enum aws_err_class cls)
 {
-    static const char *const names[] = {"none", "throttling", "transient", "access", "validation",
-                                        "notfound", "conflict", "limit", "credentials", "other"};
+    static const char *const names[] = {"none",     "throttling", "transient", "access", "validation",
+                                        "notfound", "conflict",   "limit",     "credentials", "other",
+                                        "settling"};
     return (unsigned)cls < sizeof names / sizeof names[0] ? names[cls] : "other";
 }

@@ -17,7 +17,10 @@ enum aws_err_class {
     AWS_ERRC_CONFLICT,     /* already exists, delete conflict, state conflict */
     AWS_ERRC_LIMIT,        /* a quota such as five policy versions */
     AWS_ERRC_CREDENTIALS,  /* no credentials could be resolved */
-    AWS_ERRC_OTHER
+    AWS_ERRC_OTHER,
+    AWS_ERRC_SETTLING      /* AWS has not caught up with a change we just made (IAM eventual
+                            * consistency, a policy detached moments ago): retry later, like a
+                            * throttle; set by the handler that knows, never by a code */
 };
 
 struct aws_api_error {

@@ -39,7 +39,9 @@ struct service_rule {
 };
 
 static const struct service_rule s_services[AWS_SVC_COUNT_] = {
-    [AWS_SVC_IOT] = {"iot", "IOT", "iot", "execute-api"},
+    /* "iot" is the signing name of AWS's current IoT model; "execute-api",
+     * that of older models, is still accepted by AWS. */
+    [AWS_SVC_IOT] = {"iot", "IOT", "iot", "iot"},
     [AWS_SVC_IAM] = {"iam", "IAM", NULL, "iam"},
     [AWS_SVC_STS] = {"sts", "STS", "sts", "sts"},
     [AWS_SVC_CLOUDWATCH] = {"cloudwatch", "CLOUDWATCH", "monitoring", "monitoring"},

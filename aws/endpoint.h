@@ -3,7 +3,8 @@
  *
  * Partitions: aws (amazonaws.com), aws-cn (cn-* regions, amazonaws.com.cn)
  * and aws-us-gov (us-gov-* regions). Per service:
- *   iot         iot.REGION.DOMAIN, signing name execute-api, signed REGION
+ *   iot         iot.REGION.DOMAIN, signing name iot (AWS also accepts the
+ *               legacy execute-api), signed REGION
  *   iam         global: iam.amazonaws.com signed us-east-1;
  *               iam.cn-north-1.amazonaws.com.cn signed cn-north-1;
  *               iam.us-gov.amazonaws.com signed us-gov-west-1
@@ -31,7 +32,7 @@ struct aws_endpoint {
     char url[512];            /* scheme://host[:port], no trailing slash */
     char host[256];           /* the Host header to sign (":port" only when not the scheme's default) */
     char signing_region[32];
-    char signing_name[32];    /* "execute-api", "iam", "sts", "monitoring" */
+    char signing_name[32];    /* "iot", "iam", "sts", "monitoring" */
     char partition[16];       /* "aws", "aws-cn", "aws-us-gov" */
 };
 

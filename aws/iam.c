@@ -157,6 +157,16 @@ int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, c
     return run(c, &call, 0, 0, err);
 }
 
+int iam_update_role_max_session(struct aws_client *c, const char *role_name, int max_session_duration_s,
+                                struct aws_api_error *err)
+{
+    struct aws_call call;
+    aws_call_init_query(&call, AWS_SVC_IAM, "UpdateRole", IAM_VERSION);
+    aws_call_param_int(&call, "MaxSessionDuration", max_session_duration_s);
+    aws_call_param(&call, "RoleName", role_name);
+    return run(c, &call, 0, 0, err);
+}
+
 void iam_role_cleanup(struct iam_role *x)
 {
     if (!x)

@@ -89,6 +89,10 @@ int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_nam
                                       struct aws_api_error *err);
 int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
                                   struct aws_api_error *err);
+/* UpdateRole with MaxSessionDuration (3600..43200 s): how long sessions of
+ * the role may last, which bounds a role alias's credentialDurationSeconds. */
+int iam_update_role_max_session(struct aws_client *c, const char *role_name, int max_session_duration_s,
+                                struct aws_api_error *err);
 void iam_role_cleanup(struct iam_role *x);
 
 int iam_create_policy(struct aws_client *c, const struct iam_create_policy_input *in, struct iam_policy *out,

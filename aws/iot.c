@@ -494,6 +494,50 @@ int iot_list_certificates(struct aws_client *c, struct iot_certificate_list *out
     return rc;
 }
 
+/* Newest first, only those created at or after since; paging stops at the
+ * first page that reaches older ones. */
+struct certs_since {
+    struct iot_certificate_list *out;
+    double since;
+    size_t older; /* 1 once an older certificate was seen: the last page */
+};
+
+static void add_certs_since(const json_t *b, void *arg)
+{
+    struct certs_since *cs = arg;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(b, "certificates"), i, v) {
+        if (json_number_value(json_object_get(v, "creationDate")) < cs->since) {
+            cs->older = 1;
+            continue;
+        }
+        cs->out->items = grow(cs->out->items, cs->out->n, sizeof *cs->out->items);
+        read_cert_fields(v, &cs->out->items[cs->out->n++]);
+    }
+}
+
+/* The parameter is isAscendingOrder: AWS ignores an unknown one (such as
+ * ascendingOrder) and answers the oldest first. */
+static void start_certs_newest(struct aws_call *call, const char *token, const void *arg)
+{
+    (void)arg;
+    start_certs(call, token, 0);
+    aws_call_qs(call, "isAscendingOrder", "false");
+}
+
+int iot_list_certificates_since(struct aws_client *c, double since_s, struct iot_certificate_list *out,
+                                struct aws_api_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct certs_since cs = {out, since_s, 0};
+    struct page pg = {"nextMarker", add_certs_since, &cs, 0, &cs.older, 1};
+    int rc = list_all(c, start_certs_newest, 0, &pg, err);
+    if (rc)
+        iot_certificate_list_cleanup(out);
+    return rc;
+}
+
 void iot_certificate_cleanup(struct iot_certificate *x)
 {
     if (!x)

@@ -1,6 +1,6 @@
 /*
  * iot.h - the AWS IoT control-plane operations fleetwarden uses
- * (rest-json, 2015-05-28; signing name execute-api).
+ * (rest-json, 2015-05-28; signing name iot).
  *
  * Every function: 0, or a negative FW_E* (awserr_to_fw) with err filled
  * when err is not NULL: ResourceNotFoundException -> FW_ENOTFOUND;
@@ -124,6 +124,11 @@ int iot_update_certificate(struct aws_client *c, const char *certificate_id, con
 int iot_delete_certificate(struct aws_client *c, const char *certificate_id, int force_delete,
                            struct aws_api_error *err);
 int iot_list_certificates(struct aws_client *c, struct iot_certificate_list *out, struct aws_api_error *err);
+/* The certificates created at or after since_s (epoch s), newest first
+ * (isAscendingOrder=false), reading pages only until one reaches an older
+ * certificate, so the cost does not grow with the account's older ones. */
+int iot_list_certificates_since(struct aws_client *c, double since_s, struct iot_certificate_list *out,
+                                struct aws_api_error *err);
 void iot_certificate_cleanup(struct iot_certificate *x);
 void iot_certificate_list_cleanup(struct iot_certificate_list *x);
 

@@ -19,7 +19,10 @@ enum job_fail_class {
     JOB_FAIL_CONFLICT,     /* "conflict": dead at once */
     JOB_FAIL_LIMIT,        /* "limit": dead at once */
     JOB_FAIL_CREDENTIALS,  /* "credentials": dead at once */
-    JOB_FAIL_OTHER         /* "other": retried with backoff */
+    JOB_FAIL_OTHER,        /* "other": retried with backoff */
+    JOB_FAIL_SETTLING      /* "settling": a dependency has not caught up with a change the job
+                            * made (IAM eventual consistency, a policy detached moments ago):
+                            * retried like a throttle, without using up an attempt */
 };
 
 struct job_error {

@@ -18,6 +18,7 @@ enum retry_action retry_decide(enum job_fail_class cls, int attempts, int max_at
     case JOB_FAIL_CREDENTIALS:
         return RETRY_DEAD;
     case JOB_FAIL_THROTTLED:
+    case JOB_FAIL_SETTLING:
         if (runs - attempts < RETRY_FREE_MAX)
             return RETRY_FREE;
         break;
@@ -66,7 +67,8 @@ enum job_fail_class retry_class_of(int fw_err)
 const char *retry_class_name(enum job_fail_class cls)
 {
     static const char *const names[] = {"none",     "throttling", "transient", "access",      "validation",
-                                        "notfound", "conflict",   "limit",     "credentials", "other"};
+                                        "notfound", "conflict",   "limit",     "credentials", "other",
+                                        "settling"};
     unsigned i = (unsigned)cls;
     return i < sizeof names / sizeof names[0] ? names[i] : "other";
 }

@@ -5,7 +5,8 @@
  * Policy by failure class (job_error.h; handlers map AWS errors onto it):
  * throttling, transient (5xx, timeouts, connection errors) and unknown
  * failures are retried;
- * throttling does not use up an attempt (up to RETRY_FREE_MAX throttles,
+ * throttling and settling (a dependency catching up with a change the job
+ * made) do not use up an attempt (up to RETRY_FREE_MAX of them together,
  * so a permanently throttled job still ends); access, validation,
  * not-found, conflict, limit and credential errors go dead at once.
  * Backoff is capped exponential with full jitter: a uniform draw in

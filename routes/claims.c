@@ -292,10 +292,11 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
     struct greengrass_paths paths = {0};
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
     pthread_once(&s_root_ca_once, load_root_ca);
-    json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "claimId", fstr(claim, "id"), "certificateId",
+    json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
                           fstr(claim, "certificateId"), "certificateArn", fstr(claim, "certificateArn"),
                           "certificatePem", fstr(claim, "certificatePem"), "rootCaPem", s_root_ca,
-                          "greengrassConfig", yaml);
+                          "greengrassConfig", yaml, "perDevice",
+                          yaml ? greengrass_per_device(fleet, &paths) : json_array());
     free(yaml);
     json_decref(fleet);
     return b;

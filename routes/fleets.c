@@ -415,10 +415,6 @@ static int path_ok(const char *s)
            s[0] == '/' && !strstr(s, "..");
 }
 
-static int version_ok(const char *s)
-{
-    return fleet_names_charset(s, 32, "0123456789.");
-}
 
 /* Reads and checks the optional query parameters; 0 or answered 400. */
 static int gg_params(struct http_req *req, struct http_resp *resp, struct greengrass_paths *p)
@@ -433,7 +429,7 @@ static int gg_params(struct http_req *req, struct http_resp *resp, struct greeng
         {"thingGroupName", &p->thing_group_name, fleet_names_thing_group,
          "1-128 characters of letters, digits and :_-"},
         {"rootPath", &p->root_path, path_ok, "an absolute path of letters, digits and /._-"},
-        {"nucleusVersion", &p->nucleus_version, version_ok, "a version such as 2.12.6"},
+        {"nucleusVersion", &p->nucleus_version, fleet_names_version, "a version such as " GREENGRASS_NUCLEUS_DEFAULT},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {

@@ -11,6 +11,13 @@
  * a double-quoted YAML string with \" \\ and control characters escaped, so
  * no value (they come from the fleet record, which came from validated input
  * and AWS answers) can break the document's structure.
+ *
+ * The thing name: RegisterThing refuses "<THING_NAME>" (a thing name is
+ * [a-zA-Z0-9:_-]+), so where the config carries it a comment says it must
+ * be replaced on each device; a fleet whose template derives the name on
+ * AWS's side (spec.template.thingName.from certificateId) needs no
+ * ThingName parameter and one config serves a whole production line.
+ * Devices join one thing group: the template's single ThingGroupName.
  */
 #include "greengrass.h"
 
@@ -18,6 +25,7 @@
 #include <string.h>
 
 #include "service/core/buf.h"
+#include "service/domain/fleet_names.h"
 
 #define GG_YAML_MAX 16384
 
@@ -62,6 +70,13 @@ static const char *first_group(const json_t *fleet)
     return (s && *s) ? s : 0;
 }
 
+/* spec.template.thingName.from: parameter (or absent), serialNumber, certificateId. */
+static const char *thing_name_from(const json_t *fleet)
+{
+    const json_t *t = json_object_get(json_object_get(fleet, "spec"), "template");
+    return json_string_value(json_object_get(json_object_get(t, "thingName"), "from"));
+}
+
 static void path_or(char *out, size_t n, const char *given, const char *root, const char *suffix)
 {
     if (given)
@@ -89,9 +104,40 @@ static void plugin(struct buf *b, const json_t *fleet, const struct greengrass_p
     kv(b, in, "claimCertificatePrivateKeyPath", key);
     kv(b, in, "rootCaPath", ca);
     buf_printf(b, "%stemplateParameters:\n", in);
-    kv(b, "        ", "ThingName", p->thing_name ? p->thing_name : "<THING_NAME>");
+    json_t *todo = greengrass_per_device(fleet, p);
+    const char *from = thing_name_from(fleet);
+    size_t i;
+    json_t *t;
+    json_array_foreach(todo, i, t)
+    {
+        buf_printf(b, "        # %s: replace it on each device: %s\n", json_string_value(json_object_get(t, "placeholder")),
+                   json_string_value(json_object_get(t, "rule")));
+    }
+    json_decref(todo);
+    if (from && !strcmp(from, "serialNumber"))
+        kv(b, "        ", "SerialNumber", "<SERIAL_NUMBER>");
+    else if (!from || !strcmp(from, "parameter"))
+        kv(b, "        ", "ThingName", p->thing_name ? p->thing_name : "<THING_NAME>");
     const char *group = p->thing_group_name ? p->thing_group_name : first_group(fleet);
     kv(b, "        ", "ThingGroupName", group);
+}
+
+json_t *greengrass_per_device(const json_t *fleet, const struct greengrass_paths *paths)
+{
+    const char *from = thing_name_from(fleet);
+    json_t *out = json_array();
+    if (from && !strcmp(from, "serialNumber"))
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "parameter", "SerialNumber", "placeholder",
+                                             "<SERIAL_NUMBER>", "rule",
+                                             "the device's serial number; its thing name is the fleet's prefix and "
+                                             "this, 1-128 characters of [a-zA-Z0-9:_-]"));
+    else if ((!from || !strcmp(from, "parameter")) && !(paths && paths->thing_name))
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "parameter", "ThingName", "placeholder",
+                                             "<THING_NAME>", "rule",
+                                             "the device's thing name, 1-128 characters of [a-zA-Z0-9:_-] "
+                                             "(RegisterThing refuses the placeholder); or set the fleet's "
+                                             "template.thingName.from to certificateId"));
+    return out;
 }
 
 char *greengrass_config_yaml(const json_t *fleet, const struct greengrass_paths *paths)
@@ -103,7 +149,8 @@ char *greengrass_config_yaml(const json_t *fleet, const struct greengrass_paths 
     struct buf b;
     buf_init(&b, GG_YAML_MAX);
     buf_puts(&b, "---\nservices:\n  aws.greengrass.Nucleus:\n");
-    kv(&b, "    ", "version", p->nucleus_version ? p->nucleus_version : GREENGRASS_NUCLEUS_VERSION);
+    const char *version = p->nucleus_version ? p->nucleus_version : str_at(fleet, "settings", "greengrass", "nucleusVersion");
+    kv(&b, "    ", "version", version ? version : GREENGRASS_NUCLEUS_DEFAULT);
     plugin(&b, fleet, p);
     return buf_steal(&b);
 }

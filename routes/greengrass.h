@@ -18,17 +18,25 @@ struct greengrass_paths {
     const char *claim_cert_path;  /* ROOT "/claim-certs/claim.pem.crt" */
     const char *claim_key_path;   /* ROOT "/claim-certs/claim.private.pem.key" */
     const char *root_ca_path;     /* ROOT "/AmazonRootCA1.pem" */
-    const char *nucleus_version;  /* GREENGRASS_NUCLEUS_VERSION */
+    const char *nucleus_version;  /* settings.greengrass.nucleusVersion, else GREENGRASS_NUCLEUS_DEFAULT */
     const char *thing_name;       /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
     const char *thing_group_name; /* templateParameters.ThingGroupName; the fleet's first group */
 };
 
-#define GREENGRASS_NUCLEUS_VERSION "2.12.6"
+/*
+ * What must be filled in on each device before it provisions: one
+ * {"parameter", "placeholder", "rule"} per placeholder the config carries
+ * (ThingName "<THING_NAME>" when the fleet's template takes the thing name
+ * from the device; SerialNumber "<SERIAL_NUMBER>" for thingName.from
+ * serialNumber; none for certificateId, or when paths fill it). New array.
+ */
+json_t *greengrass_per_device(const json_t *fleet, const struct greengrass_paths *paths);
 
 /*
  * The YAML for fleet (a document as store_fleet_get gives it: region,
  * resources.endpoints.{dataAts,credentialProvider}, resources.roleAlias.name,
- * resources.template.name, spec.thingGroups). Values are double-quoted and
+ * resources.template.name, spec.thingGroups, spec.template.thingName,
+ * settings.greengrass.nucleusVersion). Values are double-quoted and
  * escaped. Returns a new string (free()), or NULL when the fleet lacks the
  * data endpoint or the template name (not ready). paths may be NULL.
  */

@@ -149,9 +149,12 @@ static void start(struct http_req *req, struct http_resp *resp, const char *type
 static void settings_of(const json_t *req, json_t *out, json_t *errors)
 {
     const json_t *v;
+    char why[200];
     if ((v = json_object_get(req, "description")) && !json_is_null(v)) {
-        if (!json_is_string(v) || json_string_length(v) > TEMPLATE_DESCRIPTION_MAX)
+        if (!json_is_string(v))
             field_error(errors, "description", "must be a string of at most 500 characters");
+        else if (template_description_check(json_string_value(v), json_string_length(v), why, sizeof why))
+            field_error(errors, "description", why);
         else
             json_object_set(out, "description", (json_t *)v);
     }
@@ -175,6 +178,22 @@ static void settings_of(const json_t *req, json_t *out, json_t *errors)
     }
 }
 
+/* AWS IoT invokes a pre-provisioning hook only in the template's account
+ * (the provisioning role's) and region (when known here). */
+static void hook_place(const json_t *req, const json_t *doc, json_t *errors)
+{
+    const char *hook = json_string_value(json_object_get(req, "preProvisioningHook"));
+    const json_t *role = json_object_get(req, "provisioningRoleArn");
+    const json_t *rg = json_object_get(req, "region");
+    char acct[13] = "";
+    fleet_names_arn_account(json_string_value(role ? role : json_object_get(doc, "provisioningRoleArn")), acct);
+    const char *region = json_string_value(rg ? rg : json_object_get(doc, "region"));
+    if (hook && fleet_names_lambda_arn(hook) && !fleet_names_lambda_in(hook, region, acct))
+        field_error(errors, "preProvisioningHook",
+                    "must be a Lambda function in the template's account (the provisioning role's) and region: "
+                    "AWS IoT invokes hooks only there");
+}
+
 static const char *const s_create_fields[] = {
     "name", "body", "description", "enabled", "provisioningRoleArn", "preProvisioningHook", "region", 0};
 
@@ -196,6 +215,7 @@ static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
     if (body)
         json_object_set_new(doc, "body", body);
     settings_of(req, doc, errors);
+    hook_place(req, doc, errors);
     return doc;
 }
 
@@ -291,6 +311,7 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
     if (doc) {
         unknown_fields(req->json, allowed, errors);
         settings_of(req->json, changes, errors);
+        hook_place(req->json, doc, errors);
         int remove = json_is_null(json_object_get(req->json, "preProvisioningHook"));
         json_object_set_new(changes, "state", json_string("updating"));
         if (json_array_size(errors))

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws/check.h"
 #include "jobs/handlers/register.h"
@@ -46,7 +47,7 @@ static const char s_usage[] =
     "\n"
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
-    "  FLEETWARDEN_REDIS_URL      redis://[:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_URL      redis://[[user]:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
     "  FLEETWARDEN_REDIS_PASSWORD_FILE  file with the Redis password (instead of the URL's)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
@@ -141,6 +142,25 @@ static int load_kek(const struct fw_service *svc)
     return 0;
 }
 
+/* Wrong Redis credentials (or a database the user may not select) are a configuration error:
+ * exit 2 at start-up rather than a process that answers 503 for ever. An unreachable Redis is
+ * not: it may be starting too, and the API answers 503 until it is there. */
+static int check_redis_credentials(void)
+{
+    char why[320];
+    int rc = store_conn_check(why, sizeof why);
+    if (rc == FW_EUNAUTH) {
+        fprintf(stderr, "fleetwarden: FLEETWARDEN_REDIS_URL: %s\n", why);
+        return 2;
+    }
+    if (rc) {
+        char f[400];
+        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
+        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+    }
+    return 0;
+}
+
 /* Workers and the scheduler/reaper (safe in every process: ticks and
  * reaper runs are claimed atomically in Redis). */
 /* The audit trail of the HTTP server, kept by the domain's store. */
@@ -202,6 +222,8 @@ static int cmd_serve(int argc, char **argv, int api)
     int rc = load_config(&svc);
     if (!rc)
         rc = load_kek(&svc);
+    if (!rc)
+        rc = check_redis_credentials();
     if (rc)
         return rc;
     if (handlers_register_all()) {
@@ -311,10 +333,12 @@ static int cmd_check(void)
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
-    char why[200];
+    char why[320];
     int bad = 0;
-    if (store_ping(why, sizeof why)) {
-        printf("redis: FAILED: %s\n", why);
+    if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {
+        /* red on a terminal: the line an operator must not miss */
+        int tty = isatty(STDOUT_FILENO);
+        printf("%sredis: FAILED: %s%s\n", tty ? "\033[31m" : "", why, tty ? "\033[0m" : "");
         bad = 1;
     } else {
         printf("redis: ok\n");

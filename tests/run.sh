@@ -41,6 +41,19 @@ build() {
   meson compile -C "$dir" >"$dir.compile.log" 2>&1 || { tail -50 "$dir.compile.log"; return 1; }
 }
 
+# The container tests' images (deploy/container/build-image.sh: debootstrap, then podman build;
+# minutes on a fresh machine, cached after) are built in the background while the host builds,
+# unit tests and fuzzing run; the tests find them ready or wait on the script's lock. Its log:
+# tests/.tmp/images.log. Nothing happens where podman cannot run (the tests say so and skip).
+prebuild_images() {
+  [ -z "$PATTERN" ] && [ -z "${FW_SKIP_CONTAINERS:-}" ] && [ "$(id -u)" -eq 0 ] &&
+    command -v podman >/dev/null && command -v debootstrap >/dev/null || return 0
+  mkdir -p tests/.tmp
+  ( for t in runtime stunnel awsemu redis; do bash deploy/container/build-image.sh "$t" || break; done
+  ) >tests/.tmp/images.log 2>&1 &
+  IMAGES_PID=$!
+}
+
 PASSED=0
 FAILED=0
 add_counts() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
@@ -81,7 +94,7 @@ layer_check() {
 
 integration_tests() {
   local dir=$1
-  echo "== integration tests (binary from $dir)"
+  echo "== integration tests (binary from $dir), ${SECONDS} s into the run"
   local json
   json=$(mktemp)
   local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
@@ -102,6 +115,8 @@ integration_tests() {
 }
 
 install_missing || { echo "0 passed, 1 failed"; exit 1; }
+IMAGES_PID=""
+prebuild_images
 echo "== build"
 build build -Dbuildtype=debugoptimized || { echo "0 passed, 1 failed"; exit 1; }
 SAN=build
@@ -117,5 +132,6 @@ fi
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke
 integration_tests "$SAN"
 
+[ -n "$IMAGES_PID" ] && wait "$IMAGES_PID"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

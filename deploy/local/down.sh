@@ -2,7 +2,7 @@
 # deploy/local/down.sh - stops what deploy/local/up.sh started, by the PIDs it recorded.
 set -uo pipefail
 STATE=$(cd "$(dirname "$0")/../.." && pwd)/.local
-for name in fleetwarden awsemu redis; do
+for name in fleetwarden awsemu stunnel redis; do
   pidfile=$STATE/$name.pid
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

@@ -7,6 +7,11 @@
 #   fleetwarden    127.0.0.1:8080 (serve with workers)
 # then prints an admin token and a few curl lines to try. Stop everything with deploy/local/down.sh.
 # Logs: .local/*.log. Nothing listens beyond 127.0.0.1.
+#
+# A Redis that speaks TLS with an ACL user (ElastiCache, or redis-server --tls-port) instead of the
+# local one: REDIS_TLS_ENDPOINT=host:port FLEETWARDEN_REDIS_USER=... FLEETWARDEN_REDIS_PASSWORD=...
+# (percent-encoded) [REDIS_TLS_CA_FILE=... REDIS_TLS_NAME=...] bash deploy/local/up.sh starts
+# deploy/stunnel/redis-tunnel.sh on 127.0.0.1:6380 and points fleetwarden at it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -26,7 +31,17 @@ wait_port() {
   echo "nothing listens on port $1; see $STATE/*.log" >&2; return 1
 }
 
-if port_open 6379; then
+REDIS_URL=redis://127.0.0.1:6379/0
+if [ -n "${REDIS_TLS_ENDPOINT:-}" ]; then
+  : "${FLEETWARDEN_REDIS_PASSWORD:?with REDIS_TLS_ENDPOINT, set FLEETWARDEN_REDIS_PASSWORD (and FLEETWARDEN_REDIS_USER)}"
+  if ! running "$STATE/stunnel.pid"; then
+    echo "== starting the TLS tunnel to $REDIS_TLS_ENDPOINT on 127.0.0.1:6380"
+    REDIS_TLS_LISTEN=127.0.0.1:6380 REDIS_TLS_RUN_DIR=$STATE sh deploy/stunnel/redis-tunnel.sh >"$STATE/stunnel.log" 2>&1 &
+    echo $! >"$STATE/stunnel.pid"
+    wait_port 6380
+  fi
+  REDIS_URL="redis://${FLEETWARDEN_REDIS_USER:-fleetwarden}:$FLEETWARDEN_REDIS_PASSWORD@127.0.0.1:6380/0"
+elif port_open 6379; then
   echo "== redis: using the server already on 127.0.0.1:6379"
 elif ! running "$STATE/redis.pid"; then
   echo "== starting redis-server on 127.0.0.1:6379"
@@ -46,7 +61,7 @@ fi
 
 [ -f "$STATE/kek" ] || { umask 077; openssl rand -hex 32 >"$STATE/kek"; }
 
-export FLEETWARDEN_LISTEN=127.0.0.1:8080 FLEETWARDEN_REDIS_URL=redis://127.0.0.1:6379/0
+export FLEETWARDEN_LISTEN=127.0.0.1:8080 FLEETWARDEN_REDIS_URL=$REDIS_URL
 export FLEETWARDEN_KEK_FILE=$STATE/kek FLEETWARDEN_CORS_ORIGINS=http://localhost:3000
 export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY

@@ -226,6 +226,7 @@ enum job_fail_class awsctx_job_class(enum aws_err_class cls)
     case AWS_ERRC_CONFLICT: return JOB_FAIL_CONFLICT;
     case AWS_ERRC_LIMIT: return JOB_FAIL_LIMIT;
     case AWS_ERRC_CREDENTIALS: return JOB_FAIL_CREDENTIALS;
+    case AWS_ERRC_SETTLING: return JOB_FAIL_SETTLING;
     case AWS_ERRC_OTHER: break;
     }
     return JOB_FAIL_OTHER;

@@ -119,42 +119,19 @@ static int cert_matches(struct create_run *r, const char *cert_id, struct iot_ce
 }
 
 /* Appends {id, at} of the certificates created at or after since_s (epoch s)
- * to ids: ListCertificates newest first, stopping at the first older page
- * entry, so the cost does not grow with the account's older certificates. */
+ * to ids (iot_list_certificates_since: newest first, stopping at the first
+ * page that reaches older ones). */
 static int list_recent(struct create_run *r, double since_s, json_t *ids)
 {
-    char marker[512] = "";
-    int more = 1;
-    while (more) {
-        struct aws_call call;
-        struct aws_reply reply = {0};
-        aws_call_init_rest(&call, AWS_SVC_IOT, "ListCertificates", "GET");
-        aws_call_path(&call, "/certificates");
-        aws_call_qs(&call, "pageSize", "250");
-        aws_call_qs(&call, "ascendingOrder", "false");
-        if (marker[0])
-            aws_call_qs(&call, "marker", marker);
-        ratelimit_acquire("iot-describe");
-        int rc = aws_client_call(r->cj.aws, &call, &reply, &r->err);
-        aws_call_cleanup(&call);
-        if (rc)
-            return aws_failed(r);
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(reply.json, "certificates"), i, v)
-        {
-            if (json_number_value(json_object_get(v, "creationDate")) < since_s)
-                more = 0;
-            else if (json_string_value(json_object_get(v, "certificateId")))
-                json_array_append_new(ids, json_pack("{s:O,s:f}", "id", json_object_get(v, "certificateId"),
-                                                     "at", json_number_value(json_object_get(v, "creationDate"))));
-        }
-        const char *next = json_string_value(json_object_get(reply.json, "nextMarker"));
-        more = more && next && next[0] && strlen(next) < sizeof marker;
-        if (more)
-            snprintf(marker, sizeof marker, "%s", next);
-        aws_reply_cleanup(&reply);
-    }
+    struct iot_certificate_list l = {0};
+    ratelimit_acquire("iot-describe");
+    if (iot_list_certificates_since(r->cj.aws, since_s, &l, &r->err))
+        return aws_failed(r);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.items[i].certificate_id)
+            json_array_append_new(ids, json_pack("{s:s,s:f}", "id", l.items[i].certificate_id, "at",
+                                                 l.items[i].creation_date));
+    iot_certificate_list_cleanup(&l);
     return 0;
 }
 

@@ -15,6 +15,15 @@
  * roles are only read (they must exist and trust the right service), the
  * policy and attachment steps are recorded as unmanaged, and nothing here
  * calls an IAM write action.
+ *
+ * A role alias's credentialDurationSeconds may not exceed its role's
+ * MaxSessionDuration (IAM's default 3600; CreateRoleAlias refuses it): the
+ * token exchange role is made with max(3600, duration), and a found one
+ * with less is a difference (raised with UpdateRole under adopt or
+ * reconcile; a precreated one is reported for its administrator). Roles
+ * and attachments this run creates or changes are recorded with
+ * changedAt/changedBy: AWS IoT sees such changes only after a while
+ * (fleet_settle.h).
  */
 #include "fleet_iam.h"
 
@@ -24,8 +33,8 @@
 
 #include "aws/iam.h"
 #include "fleet_run.h"
-#include "service/domain/policies.h"
 #include "service/core/err.h"
+#include "service/domain/policies.h"
 
 #define IAM_MAX_VERSIONS 5
 
@@ -39,7 +48,29 @@ struct role_step {
     const char *key;
     const char *part;
     char boundary[512]; /* the permissions boundary's ARN; "" = none */
+    int max_session_s;  /* the least MaxSessionDuration the fleet needs; 0 = any */
 };
+
+static json_t *role_record(struct fleet_run *r, const char *name, const char *arn, const char *origin, int changed)
+{
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "name", name, "arn", arn, "origin", origin);
+    if (changed)
+        fleet_run_changed(r, rec);
+    return rec;
+}
+
+/* 1 when the found role's MaxSessionDuration is below what the alias needs (why in diff). */
+static int session_too_short(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
+{
+    int have = role->max_session_duration_s > 0 ? role->max_session_duration_s : 3600;
+    if (have >= s->max_session_s)
+        return 0;
+    snprintf(diff, n,
+             "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds may not exceed its "
+             "role's MaxSessionDuration",
+             have, s->max_session_s);
+    return 1;
+}
 
 /* spec.<part>.permissionsBoundary as an ARN (a name is a policy of the
  * fleet's account) into s->boundary. */
@@ -64,11 +95,12 @@ static int create_role(struct fleet_run *r, const struct role_step *s, const cha
     in.assume_role_policy_document = trust;
     in.description = "Created by fleetwarden (AWS IoT Greengrass fleet provisioning)";
     in.permissions_boundary = s->boundary[0] ? s->boundary : 0;
+    in.max_session_duration_s = s->max_session_s > 3600 ? s->max_session_s : 0;
     struct iam_role role = {0};
     rc = iam_create_role(r->aws, &in, &role, &r->err);
     if (rc)
         return fleet_run_fail(r, key, name);
-    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", role.arn, "origin", "created"));
+    rc = fleet_run_record(r, key, role_record(r, name, role.arn, "created", 1));
     iam_role_cleanup(&role);
     return rc;
 }
@@ -83,48 +115,52 @@ static int boundary_differs(const struct role_step *s, const struct iam_role *ro
     return 1;
 }
 
-/* Makes the found role what the fleet needs (trust policy, boundary). */
+/* Makes the found role what the fleet needs (trust policy, boundary, MaxSessionDuration). */
 static int update_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const char *trust,
-                       int trust_differs, int bound_differs)
+                       int trust_differs, int bound_differs, int session_differs)
 {
     /* The boundary first: the service's policy lets it change only roles that carry one. */
     if (bound_differs && iam_put_role_permissions_boundary(r->aws, role->role_name, s->boundary, &r->err))
         return fleet_run_fail(r, s->key, role->role_name);
     if (trust_differs && iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
         return fleet_run_fail(r, s->key, role->role_name);
+    if (session_differs && iam_update_role_max_session(r->aws, role->role_name, s->max_session_s, &r->err))
+        return fleet_run_fail(r, s->key, role->role_name);
     return 0;
 }
 
-/* Compares the found role's trust policy and boundary; updates them when allowed. */
+/* Compares the found role's trust policy, boundary and MaxSessionDuration; updates them when allowed. */
 static int check_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const json_t *want,
                       const char *trust)
 {
-    char diff[512] = "", bdiff[700];
+    char diff[512] = "", bdiff[700], sdiff[300];
     const char *origin = fleet_run_found_origin(r, s->key);
     int td = !policies_equal(role->assume_role_policy_document, want, diff, sizeof diff);
     int bd = boundary_differs(s, role, bdiff, sizeof bdiff);
-    if (!td && !bd) {
+    int sd = session_too_short(s, role, sdiff, sizeof sdiff);
+    if (!td && !bd && !sd) {
         fleet_run_matches(r, s->key, role->role_name);
     } else {
-        char all[1300];
-        snprintf(all, sizeof all, "%s%s%s", td ? diff : "", td && bd ? "; " : "", bd ? bdiff : "");
+        char all[1600];
+        snprintf(all, sizeof all, "%s%s%s%s%s", td ? diff : "", td && bd ? "; " : "", bd ? bdiff : "",
+                 (td || bd) && sd ? "; " : "", sd ? sdiff : "");
         int d = fleet_run_differs(r, s->key, role->role_name, all);
         if (d <= 0)
             return d;
-        if ((d = update_role(r, s, role, trust, td, bd)) != 0)
+        if ((d = update_role(r, s, role, trust, td, bd, sd)) != 0)
             return d;
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, s->key,
-                            json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin", origin));
+    return fleet_run_record(r, s->key, role_record(r, role->role_name, role->arn, origin, td || bd || sd));
 }
 
 /* iamRoles "precreated": the role must exist and trust the right service;
  * it is read, never created or changed. */
-static int check_precreated(struct fleet_run *r, const char *key, int rc, const struct iam_role *role,
+static int check_precreated(struct fleet_run *r, const struct role_step *s, int rc, const struct iam_role *role,
                             const json_t *want)
 {
+    const char *key = s->key;
     char diff[512], why[700];
     const char *name = fleet_run_spec_str(r, key, "name");
     if (rc == FW_ENOTFOUND)
@@ -134,6 +170,10 @@ static int check_precreated(struct fleet_run *r, const char *key, int rc, const 
         return fleet_run_fail(r, key, name);
     if (!policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
         snprintf(why, sizeof why, "iamRoles is precreated: its trust policy must be the guide's (%s)", diff);
+        return fleet_run_blocked(r, key, role->role_name, why);
+    }
+    if (session_too_short(s, role, diff, sizeof diff)) {
+        snprintf(why, sizeof why, "iamRoles is precreated: its administrator must raise it (%s)", diff);
         return fleet_run_blocked(r, key, role->role_name, why);
     }
     fleet_run_matches(r, key, role->role_name);
@@ -149,7 +189,7 @@ static int ensure_role(struct fleet_run *r, struct role_step *s, json_t *want)
     boundary_arn(r, s);
     int rc = iam_get_role(r->aws, name, &role, &r->err);
     if (fleet_run_precreated(r))
-        rc = check_precreated(r, s->key, rc, &role, want);
+        rc = check_precreated(r, s, rc, &role, want);
     else if (rc == FW_ENOTFOUND)
         rc = fleet_run_missing(r, s->key, name) ? create_role(r, s, name, trust) : 0;
     else if (rc)
@@ -164,13 +204,15 @@ static int ensure_role(struct fleet_run *r, struct role_step *s, json_t *want)
 
 int fleet_iam_tes_role(struct fleet_run *r)
 {
-    struct role_step s = {"tokenExchangeRole", "tokenExchangeRole", ""};
+    const json_t *ra = json_object_get(r->spec, "roleAlias");
+    int dur = (int)json_integer_value(json_object_get(ra, "credentialDurationSeconds"));
+    struct role_step s = {"tokenExchangeRole", "tokenExchangeRole", "", dur > 3600 ? dur : 3600};
     return ensure_role(r, &s, policies_tes_trust());
 }
 
 int fleet_iam_prov_role(struct fleet_run *r)
 {
-    struct role_step s = {"provisioningRole", "provisioningRole", ""};
+    struct role_step s = {"provisioningRole", "provisioningRole", "", 0};
     return ensure_role(r, &s, policies_provisioning_trust());
 }
 
@@ -298,7 +340,10 @@ static int ensure_attached(struct fleet_run *r, const char *key, const char *rol
             return fleet_run_fail(r, key, what);
         origin = "created";
     }
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "role", role, "policyArn", arn, "origin", origin));
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "role", role, "policyArn", arn, "origin", origin);
+    if (!a)
+        fleet_run_changed(r, rec);
+    return fleet_run_record(r, key, rec);
 }
 
 int fleet_iam_tes_attach(struct fleet_run *r)

@@ -18,8 +18,9 @@
 #include "aws/iot.h"
 #include "fleet_run.h"
 #include "jobs/ratelimit.h"
-#include "service/domain/policies.h"
 #include "service/core/err.h"
+#include "service/domain/fleet_names.h"
+#include "service/domain/policies.h"
 #include "service/domain/template_check.h"
 
 #define IOT_MAX_VERSIONS 5
@@ -31,6 +32,11 @@ static int gone_ok(struct fleet_run *r, int rc)
 {
     return rc == 0 || (rc == FW_ENOTFOUND && r->err.cls == AWS_ERRC_NOTFOUND);
 }
+
+/* The records of the role behind the role alias and behind the template:
+ * when this job just changed them, AWS IoT may refuse the role for a while. */
+static const char *const s_tes_keys[] = {"tokenExchangeRole", "tokenExchangeRoleAttachment", 0};
+static const char *const s_prov_keys[] = {"provisioningRole", "provisioningRoleAttachment", 0};
 
 /* ---- role alias ---- */
 
@@ -51,7 +57,7 @@ static int create_alias(struct fleet_run *r, const char *name, const char *role_
         return rc;
     struct iot_role_alias a = {0};
     if (iot_create_role_alias(r->aws, name, role_arn, dur, &a, &r->err))
-        return fleet_run_fail(r, "roleAlias", name);
+        return fleet_run_fail_iam(r, "roleAlias", name, s_tes_keys);
     rc = fleet_run_record(r, "roleAlias",
                           json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a.role_alias_arn, "roleArn",
                                     role_arn, "credentialDurationSeconds", dur, "origin", "created"));
@@ -76,7 +82,7 @@ static int check_alias(struct fleet_run *r, const struct iot_role_alias *a, cons
             return d;
         struct iot_role_alias u = {0};
         if (iot_update_role_alias(r->aws, name, role_arn, dur, &u, &r->err))
-            return fleet_run_fail(r, "roleAlias", name);
+            return fleet_run_fail_iam(r, "roleAlias", name, s_tes_keys);
         iot_role_alias_cleanup(&u);
         if (strcmp(origin, "created"))
             origin = "adopted";
@@ -272,17 +278,21 @@ int fleet_iot_thing_groups(struct fleet_run *r)
 
 json_t *fleet_iot_template_body(const struct fleet_run *r)
 {
-    const json_t *body = json_object_get(json_object_get(r->spec, "template"), "body");
+    const json_t *t = json_object_get(r->spec, "template");
+    const json_t *body = json_object_get(t, "body");
     if (json_is_object(body))
         return json_deep_copy(body);
+    const json_t *tn = json_object_get(t, "thingName");
+    struct policies_thing_name name = {json_string_value(json_object_get(tn, "from")),
+                                       json_string_value(json_object_get(tn, "prefix"))};
     const char *mode = fleet_run_spec_str(r, "thingPolicy", "mode");
     if (mode && !strcmp(mode, "perDevice")) {
         json_t *doc = policies_thing_policy(r->region, r->account, fleet_run_spec_str(r, "roleAlias", "name"));
-        json_t *b = policies_template_body(0, doc);
+        json_t *b = policies_template_body(0, doc, &name);
         json_decref(doc);
         return b;
     }
-    return policies_template_body(fleet_run_spec_str(r, "thingPolicy", "name"), 0);
+    return policies_template_body(fleet_run_spec_str(r, "thingPolicy", "name"), 0, &name);
 }
 
 int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body)
@@ -327,7 +337,7 @@ static int create_template(struct fleet_run *r, const struct tpl_want *w)
     in.hook_target_arn = w->hook;
     struct iot_template t = {0};
     if (iot_create_provisioning_template(r->aws, &in, &t, &r->err))
-        return fleet_run_fail(r, "template", w->name);
+        return fleet_run_fail_iam(r, "template", w->name, s_prov_keys);
     rc = fleet_run_record(r, "template",
                           json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t.template_arn, "origin", "created"));
     iot_template_cleanup(&t);
@@ -368,7 +378,7 @@ static int update_template(struct fleet_run *r, const struct iot_template *t, co
     u.hook_target_arn = w->hook;
     u.remove_hook = !w->hook && t->hook_target_arn && *t->hook_target_arn;
     if (fields && iot_update_provisioning_template(r->aws, &u, &r->err))
-        return fleet_run_fail(r, "template", w->name);
+        return fleet_run_fail_iam(r, "template", w->name, s_prov_keys);
     if (body && fleet_iot_template_new_version(r, w->name, w->text))
         return fleet_run_fail(r, "template", w->name);
     return 0;
@@ -407,6 +417,11 @@ static int want_template(struct fleet_run *r, struct tpl_want *w)
     w->hook = json_string_value(json_object_get(t, "preProvisioningHook"));
     w->description = json_string_value(json_object_get(t, "description"));
     w->enabled = !json_is_false(json_object_get(t, "enabled"));
+    if (w->hook && !fleet_names_lambda_in(w->hook, r->region, r->account))
+        return fleet_run_blocked(r, "template", w->name,
+                                 "template.preProvisioningHook must be a Lambda function of the fleet's account and "
+                                 "region: AWS IoT invokes hooks only there (every RegisterThing would fail with "
+                                 "ACCESS_DENIED)");
     if (w->text && strlen(w->text) <= TEMPLATE_BODY_MAX)
         return 0;
     return fleet_run_blocked(r, "template", w->name, "the template body is over AWS's 10,240 characters");
@@ -454,16 +469,22 @@ int fleet_iot_endpoints(struct fleet_run *r)
 
 /* ---- teardown ---- */
 
-int fleet_iot_delete_policy(struct fleet_run *r, const char *name, int detach_targets)
+int fleet_iot_detach_targets(struct fleet_run *r, const char *name, size_t *detached)
 {
     struct aws_strlist targets = {0};
-    int rc = detach_targets ? iot_list_targets_for_policy(r->aws, name, &targets, &r->err) : 0;
+    *detached = 0;
+    int rc = iot_list_targets_for_policy(r->aws, name, &targets, &r->err);
     for (size_t i = 0; !rc && i < targets.n; i++)
-        rc = iot_detach_policy(r->aws, name, targets.items[i], &r->err);
+        if ((rc = iot_detach_policy(r->aws, name, targets.items[i], &r->err)) == 0)
+            (*detached)++;
     aws_strlist_cleanup(&targets);
+    return gone_ok(r, rc) ? 0 : rc;
+}
+
+int fleet_iot_delete_policy(struct fleet_run *r, const char *name)
+{
     struct iot_policy_version_list l = {0};
-    if (!rc)
-        rc = iot_list_policy_versions(r->aws, name, &l, &r->err);
+    int rc = iot_list_policy_versions(r->aws, name, &l, &r->err);
     for (size_t i = 0; !rc && i < l.n; i++)
         if (!l.items[i].is_default_version)
             rc = iot_delete_policy_version(r->aws, name, l.items[i].version_id, &r->err);

@@ -30,7 +30,11 @@ int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const ch
 int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body);
 
 /* Teardown: each 0 when done or already gone. */
-int fleet_iot_delete_policy(struct fleet_run *r, const char *name, int detach_targets);
+int fleet_iot_delete_policy(struct fleet_run *r, const char *name);
+/* Detaches an IoT policy from every target (certificates); *detached
+ * counts the detachments made. AWS may refuse DeletePolicy for up to five
+ * minutes afterwards (fleet_settle.h). */
+int fleet_iot_detach_targets(struct fleet_run *r, const char *name, size_t *detached);
 int fleet_iot_delete_alias(struct fleet_run *r, const char *alias);
 int fleet_iot_delete_template(struct fleet_run *r, const char *name);
 /* A thing group, only while it holds no thing: FW_ECONFLICT with the

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "awsctx.h"
-#include "service/domain/generation.h"
+#include "fleet_settle.h"
 #include "jobs/worker.h"
 #include "service/core/err.h"
+#include "service/domain/generation.h"
+#include "service/domain/store.h"
 #include "service/domain/store_fleet.h"
 
 const char *fleet_run_spec_str(const struct fleet_run *r, const char *part, const char *key)
@@ -174,6 +176,41 @@ int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
         set_failed(r, key, name, "error", msg);
     }
     return rc;
+}
+
+void fleet_run_changed(const struct fleet_run *r, json_t *rec)
+{
+    if (r->mode == FLEET_MODE_PLAN || !r->ctx)
+        return;
+    json_object_set_new(rec, "changedAt", json_integer((json_int_t)store_now_ms()));
+    json_object_set_new(rec, "changedBy", json_string(job_id(r->ctx)));
+}
+
+/* When this job changed resource key, in epoch ms; 0 when it did not. */
+static long long changed_by_this_job(const struct fleet_run *r, const char *key)
+{
+    const json_t *rec = json_object_get(r->resources, key);
+    const char *by = json_string_value(json_object_get(rec, "changedBy"));
+    if (!r->ctx || !by || strcmp(by, job_id(r->ctx)))
+        return 0;
+    return (long long)json_integer_value(json_object_get(rec, "changedAt"));
+}
+
+int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name, const char *const *keys)
+{
+    long long now = store_now_ms(), since = 0;
+    for (; keys && *keys; keys++) {
+        long long t = changed_by_this_job(r, *keys);
+        since = t > since ? t : since;
+    }
+    if (r->mode != FLEET_MODE_PLAN && fleet_settle_iam_refusal(&r->err) &&
+        fleet_settle_within(since, fleet_settle_iam_s(), now)) {
+        char what[200];
+        snprintf(what, sizeof what, "IAM is eventually consistent and this job changed the role %lld s ago: "
+                 "retried until %ld s after the change", (now - since) / 1000, fleet_settle_iam_s());
+        fleet_settle_mark(&r->err, what);
+    }
+    return fleet_run_fail(r, key, name);
 }
 
 int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,

@@ -92,4 +92,15 @@ int fleet_run_precreated(const struct fleet_run *r);
  * Returns the FW_E* code to return from the handler. */
 int fleet_run_fail(struct fleet_run *r, const char *key, const char *name);
 
+/* Adds "changedAt" (epoch ms) and "changedBy" (this job) to rec: this run
+ * created or changed the resource (IAM roles and their attachments, whose
+ * changes AWS IoT sees only after a while: fleet_settle.h). */
+void fleet_run_changed(const struct fleet_run *r, json_t *rec);
+
+/* fleet_run_fail for a call that uses an IAM role: when the refusal is one
+ * IAM's eventual consistency explains and this job changed one of the
+ * records keys (NULL-terminated) less than FLEETWARDEN_IAM_SETTLE_S ago,
+ * the attempt fails as settling instead (retried later, no attempt used up). */
+int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name, const char *const *keys);
+
 #endif

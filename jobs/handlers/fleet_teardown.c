@@ -10,6 +10,14 @@
  * instead of failing the teardown: the devices are not ours to break. For
  * the same reason a thing group the fleet created is deleted only while it
  * holds no thing (fleet_iot_delete_group); each group is its own step.
+ *
+ * A forced teardown detaches the claim policy from the claim certificates
+ * first, and AWS IoT may refuse DeletePolicy "up to five minutes after a
+ * policy is detached": the teardown records when it detached (a job step)
+ * and retries the refusal as settling (fleet_settle.h) until
+ * FLEETWARDEN_POLICY_DELETE_WAIT_S after that; the fleet record stays
+ * meanwhile. Refused after that, the policy is reported as left behind,
+ * by name, in the result's kept list.
  */
 #include "fleet_teardown.h"
 
@@ -22,9 +30,11 @@
 #include "fleet_iam.h"
 #include "fleet_iot.h"
 #include "fleet_run.h"
+#include "fleet_settle.h"
 #include "fleet_setup.h"
 #include "jobs/worker.h"
 #include "service/core/err.h"
+#include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
 
@@ -143,19 +153,52 @@ static int remove_one(struct teardown *t, const char *key, td_delete_fn *fn)
     return 0;
 }
 
+#define DETACHED_STEP "detached:claimPolicy"
+
+/* When this teardown detached the claim policy (epoch ms), 0 when it did not. */
+static long long detached_at(struct fleet_run *r)
+{
+    char *text = 0;
+    if (job_step_result(r->ctx, DETACHED_STEP, &text))
+        return 0;
+    json_t *o = json_loads(text, 0, 0);
+    free(text);
+    long long at = (long long)json_integer_value(json_object_get(o, "at"));
+    json_decref(o);
+    return at;
+}
+
 static int del_claim_policy_forced(struct fleet_run *r, const char *name)
 {
-    return fleet_iot_delete_policy(r, name, 1);
+    size_t n = 0;
+    int rc = fleet_iot_detach_targets(r, name, &n);
+    if (!rc && n && !detached_at(r)) {
+        char v[96];
+        snprintf(v, sizeof v, "{\"at\":%lld,\"targets\":%zu}", store_now_ms(), n);
+        rc = job_step_done(r->ctx, DETACHED_STEP, v);
+    }
+    if (rc || (rc = fleet_iot_delete_policy(r, name)) != FW_ECONFLICT)
+        return rc;
+    long long at = detached_at(r), wait = fleet_settle_policy_delete_s();
+    if (fleet_settle_within(at, wait, store_now_ms())) {
+        fleet_settle_mark(&r->err, "AWS IoT refuses DeletePolicy for up to five minutes after DetachPolicy: "
+                                   "retried until FLEETWARDEN_POLICY_DELETE_WAIT_S after the detach");
+        return FW_EUNAVAILABLE;
+    }
+    if (at)
+        awserr_append(&r->err, "left behind: still refused %lld s after this teardown detached it; delete it "
+                      "later with: aws iot delete-policy --policy-name %s", (store_now_ms() - at) / 1000, name);
+    return rc;
 }
 
 static int del_claim_policy(struct fleet_run *r, const char *name)
 {
-    return fleet_iot_delete_policy(r, name, 0);
+    return fleet_iot_delete_policy(r, name);
 }
 
 static int del_thing_policy(struct fleet_run *r, const char *name)
 {
-    return fleet_iot_delete_policy(r, name, 0);
+    return fleet_iot_delete_policy(r, name);
 }
 
 static int del_tes_policy(struct fleet_run *r, const char *name)

@@ -9,11 +9,20 @@
  * Every group reads the same time window, so the rules of all fleets see
  * the same "now".
  *
- * ListMetrics (four filtered listings per group, paged) tells which
+ * ListMetrics (five filtered listings per group, paged) tells which
  * claims and templates have a metric at all: a claim that never
  * registered a device has none, which is normal, but it is reported
  * (metric "missing") so an account where the metric never appears - wrong
  * region, wrong account, metric renamed - does not read as zero forever.
+ * ListMetrics leaves out metrics without data in the past two weeks, so
+ * "missing" is also a claim that has been quiet that long.
+ *
+ * ApproximateNumberOfThingsRegistered is a running total: a claim's
+ * registrations are differences of totals, so each claim also needs its
+ * total before the window (its base). The state holds it for claims seen
+ * by the cycles of the past hour; for the others (first sighting, a watch
+ * that was off) one more GetMetricData reads Maximum over everything
+ * CloudWatch keeps before the window, for those claims only.
  */
 #include "watch_collect.h"
 
@@ -26,6 +35,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/store_fleet.h"
+#include "service/domain/store_watch.h"
 
 #define CLAIM_PAGE 500
 
@@ -90,6 +100,7 @@ static void claim_add(struct watch_plan *p, size_t fi, const json_t *rec)
     const char *id = json_string_value(json_object_get(rec, "id"));
     const char *cert = json_string_value(json_object_get(rec, "certificateId"));
     const char *exp = json_string_value(json_object_get(rec, "expectedDevices"));
+    const char *created = json_string_value(json_object_get(rec, "created"));
     if (!id || !cert || !*cert)
         return;
     if (p->nc == p->capc) {
@@ -101,8 +112,11 @@ static void claim_add(struct watch_plan *p, size_t fi, const json_t *rec)
     snprintf(c->id, sizeof c->id, "%s", id);
     c->cert = xstrdup(cert);
     c->expected = exp ? strtoll(exp, 0, 10) : 0;
+    c->created_ms = created ? strtoll(created, 0, 10) : 0;
     c->fleet = fi;
     c->metric = WATCH_METRIC_UNKNOWN;
+    c->bq = -1;
+    c->base = WATCH_TOTAL_UNKNOWN;
 }
 
 static int claims_load(struct watch_plan *p, size_t fi, const char *state)
@@ -151,15 +165,15 @@ static int fleets_load(struct watch_plan *p)
     return rc;
 }
 
-/* The claim's queries: the base one (Sum) and one per enabled claim rule,
- * deduplicated within the claim. */
+/* The claim's queries: the base one and one per enabled claim rule, all
+ * Maximum of the running total, deduplicated within the claim. */
 static void claim_queries(struct watch_plan *p, struct watch_claim *c)
 {
     const struct watch_cfg *cfg = &p->f[c->fleet].cfg;
     struct watch_group *g = &p->g[p->f[c->fleet].group];
     long owner = (long)(c - p->c);
-    c->q[WATCH_Q_BASE] =
-        (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, "Sum", cfg->rule[WATCH_RULE_TOTAL].period_s, c->cert, 5);
+    c->q[WATCH_Q_BASE] = (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, "Maximum",
+                                              cfg->rule[WATCH_RULE_TOTAL].period_s, c->cert, 5);
     for (int r = 0; r < WATCH_NRULES; r++) {
         const struct watch_rule_cfg *rc = &cfg->rule[r];
         c->q[r] = -1;
@@ -183,14 +197,31 @@ static void fleet_queries(struct watch_plan *p, struct watch_fleet *f)
 
 static double lookback_s(const struct watch_plan *p)
 {
-    double lb = 3600 + 300;
+    double lb = 3600 + 300 + WATCH_LATE_S;
     for (size_t i = 0; i < p->nf; i++)
         for (int r = 0; r < WATCH_NRULES; r++) {
             const struct watch_rule_cfg *rc = &p->f[i].cfg.rule[r];
-            double w = (double)rc->window_s + rc->period_s;
+            double w = (double)rc->window_s + rc->period_s + WATCH_LATE_S;
             lb = w > lb ? w : lb;
         }
     return lb;
+}
+
+/* Each claim's state from P watch:claim (absent: an empty state). */
+static int states_load(struct watch_plan *p)
+{
+    const char **ids = xcalloc(p->nc + 1, sizeof *ids);
+    char **vals = xcalloc(p->nc + 1, sizeof *vals);
+    for (size_t i = 0; i < p->nc; i++)
+        ids[i] = p->c[i].id;
+    int rc = p->nc ? store_watch_claims_get(ids, p->nc, vals) : 0;
+    for (size_t i = 0; i < p->nc; i++) {
+        watch_state_parse(rc ? 0 : vals[i], &p->c[i].ws);
+        free(vals[i]);
+    }
+    free(ids);
+    free(vals);
+    return rc;
 }
 
 int watch_plan_load(struct watch_plan *p, double now_s)
@@ -198,6 +229,8 @@ int watch_plan_load(struct watch_plan *p, double now_s)
     memset(p, 0, sizeof *p);
     p->now_s = now_s;
     int rc = fleets_load(p);
+    if (!rc)
+        rc = states_load(p);
     if (rc)
         return rc;
     for (size_t i = 0; i < p->nf; i++)
@@ -233,6 +266,8 @@ void watch_plan_cleanup(struct watch_plan *p)
         watch_qset_cleanup(&p->g[i].qs);
         cw_metric_data_cleanup(&p->g[i].data);
         free(p->g[i].res);
+        watch_qset_cleanup(&p->g[i].bqs);
+        cw_metric_data_cleanup(&p->g[i].bdata);
     }
     free(p->f);
     free(p->c);
@@ -312,21 +347,29 @@ static int presence(struct watch_plan *p, size_t gi, struct aws_client *c, struc
     if (!rc)
         g->keys_metric = l.n ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
     cw_metric_list_cleanup(&l);
-    if (!rc)
-        rc = list_metric(c, g, WATCH_M_CSR, 0, &l, err);
-    if (!rc)
-        g->csr_metric = l.n ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
-    cw_metric_list_cleanup(&l);
+    g->csr_metric = WATCH_METRIC_MISSING;
+    for (size_t k = 0; !rc && k < WATCH_CSR_NAMES && !g->csr_name; k++) {
+        rc = list_metric(c, g, watch_csr_names[k], 0, &l, err);
+        if (!rc && l.n)
+            g->csr_name = watch_csr_names[k];
+        cw_metric_list_cleanup(&l);
+    }
+    if (rc)
+        g->csr_metric = WATCH_METRIC_UNKNOWN;
+    else if (g->csr_name)
+        g->csr_metric = WATCH_METRIC_PRESENT;
     return rc;
 }
 
-/* CreateCertificateFromCsrFailed is not in every account's metric set
- * (AWS-FACTS 2.5): it is read only where ListMetrics lists it. */
+/* The CSR failure metric has two names in copies of AWS's guide and is not
+ * in every account's metric set: it is read under the name ListMetrics
+ * lists, and only then. */
 static void add_csr_query(struct watch_group *g)
 {
-    if (g->csr_metric != WATCH_METRIC_PRESENT || g->q_csr >= 0)
+    if (!g->csr_name || g->q_csr >= 0)
         return;
     g->q_csr = (long)watch_qset_add(&g->qs, WATCH_MET_CSR, -1, "Sum", 300, 0, 0);
+    g->qs.q[g->q_csr].metric_name = g->csr_name;
     watch_qset_build(&g->qs);
 }
 
@@ -342,6 +385,64 @@ static void map_results(struct watch_group *g)
     }
 }
 
+/* ---- each claim's total before the window ---- */
+
+/* 1 when the claim's base is known without reading it: from its state,
+ * or 0 for a claim that cannot have registered anything (no metric
+ * listed, no data point, created within ListMetrics' two weeks). */
+static int base_known(const struct watch_plan *p, size_t gi, struct watch_claim *c)
+{
+    if (watch_state_base(&c->ws, p->start_s, &c->base))
+        return 1;
+    struct watch_series s = watch_plan_series(p, gi, c->q[WATCH_Q_BASE]);
+    if (c->metric == WATCH_METRIC_MISSING && !s.n && c->created_ms > 0 &&
+        (double)c->created_ms / 1000.0 >= p->now_s - WATCH_LISTED_S) {
+        c->base = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static void base_result(struct watch_plan *p, struct watch_group *g, const struct cw_metric_result *r)
+{
+    long q = watch_qset_index(r->id);
+    if (q < 0 || (size_t)q >= g->bqs.n)
+        return;
+    struct watch_series s = {r->timestamps, r->values, r->n};
+    struct watch_claim *c = &p->c[g->bqs.q[q].owner];
+    c->base = watch_total_before(&s, WATCH_TOTAL_UNKNOWN, p->start_s);
+}
+
+/* Maximum over everything CloudWatch keeps before the window (one period
+ * covering it all; 1-hour data lasts 455 days), for the claims whose base
+ * is not known. Nothing there: 0 for a claim younger than that, unknown
+ * for an older one (its first reading will be its baseline). */
+static int base_read(struct watch_plan *p, size_t gi, struct aws_client *cl, struct aws_api_error *err)
+{
+    struct watch_group *g = &p->g[gi];
+    for (size_t i = 0; i < p->nc; i++)
+        if (p->f[p->c[i].fleet].group == gi && !base_known(p, gi, &p->c[i]))
+            p->c[i].bq = (long)watch_qset_add(&g->bqs, WATCH_MET_REG, (long)i, "Maximum", WATCH_BASE_PERIOD_S,
+                                              p->c[i].cert, 0);
+    if (!g->bqs.n)
+        return 0;
+    watch_qset_build(&g->bqs);
+    double from = p->start_s - WATCH_BASE_PERIOD_S;
+    struct cw_get_metric_data_input in = {g->bqs.cw, g->bqs.n, (time_t)from, (time_t)p->start_s, 0, 0};
+    int rc = cw_get_metric_data(cl, &in, &g->bdata, err);
+    g->gmd_calls += g->bdata.calls;
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < g->bdata.nresults; r++)
+        base_result(p, g, &g->bdata.results[r]);
+    for (size_t i = 0; i < p->nc; i++) {
+        struct watch_claim *c = &p->c[i];
+        if (c->bq >= 0 && c->base < 0 && (double)c->created_ms / 1000.0 >= from)
+            c->base = 0;
+    }
+    return 0;
+}
+
 int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err)
 {
     struct watch_group *g = &p->g[gi];
@@ -354,14 +455,15 @@ int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err
     if (rc)
         return rc;
     add_csr_query(g);
-    struct cw_get_metric_data_input in = {g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s, 0, 0};
+    struct cw_get_metric_data_input in = {g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s,
+                                          "TimestampAscending", 0};
     cw_metric_data_cleanup(&g->data);
     rc = cw_get_metric_data(c, &in, &g->data, err);
     g->gmd_calls += g->data.calls;
     if (rc)
         return rc;
     map_results(g);
-    return 0;
+    return base_read(p, gi, c, err);
 }
 
 struct watch_series watch_plan_series(const struct watch_plan *p, size_t gi, long q)

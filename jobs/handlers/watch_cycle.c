@@ -130,12 +130,14 @@ static json_t *group_json(const struct watch_plan *p, size_t gi)
     struct watch_series s = watch_plan_series(p, gi, g->q_keys), s2 = watch_plan_series(p, gi, g->q_csr);
     double keys = watch_aggregate(&s, "Sum", p->now_s - 3600, p->now_s + 1, 0);
     double csr = watch_aggregate(&s2, "Sum", p->now_s - 3600, p->now_s + 1, 0);
-    return json_pack("{s:s, s:s?, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:{s:s, s:f}, s:s?}", "region", g->region,
-                     "roleArn", g->role, "queries", (json_int_t)g->qs.n, "getMetricDataCalls", g->gmd_calls,
-                     "listMetricsCalls", g->lm_calls, "minimumCalls", (json_int_t)watch_qset_min_calls(g->qs.n),
-                     "claimsMissingMetric", (json_int_t)g->nclaims_missing, WATCH_M_KEYS, "metric",
-                     presence_name(g->keys_metric), "lastHour", keys, WATCH_M_CSR, "metric",
-                     presence_name(g->csr_metric), "lastHour", csr, "error", g->failed ? g->error : 0);
+    size_t mincalls = watch_qset_min_calls(g->qs.n) + watch_qset_min_calls(g->bqs.n);
+    return json_pack("{s:s, s:s?, s:I, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:{s:s?, s:s, s:f}, s:s?}", "region",
+                     g->region, "roleArn", g->role, "queries", (json_int_t)g->qs.n, "baselineQueries",
+                     (json_int_t)g->bqs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls", g->lm_calls,
+                     "minimumCalls", (json_int_t)mincalls, "claimsMissingMetric", (json_int_t)g->nclaims_missing,
+                     WATCH_M_KEYS, "metric", presence_name(g->keys_metric), "lastHour", keys, "csrFailures",
+                     "metricName", g->csr_name, "metric", presence_name(g->csr_metric), "lastHour", csr, "error",
+                     g->failed ? g->error : 0);
 }
 
 static json_t *missing_json(const struct watch_plan *p)
@@ -164,8 +166,8 @@ static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev
         json_array_append_new(groups, group_json(p, i));
         *calls += p->g[i].gmd_calls;
         lm += p->g[i].lm_calls;
-        nq += p->g[i].qs.n;
-        mincalls += watch_qset_min_calls(p->g[i].qs.n);
+        nq += p->g[i].qs.n + p->g[i].bqs.n;
+        mincalls += watch_qset_min_calls(p->g[i].qs.n) + watch_qset_min_calls(p->g[i].bqs.n);
     }
     for (size_t i = 0; i < p->nf; i++)
         ntmpl += p->f[i].q_fail >= 0;
@@ -193,8 +195,11 @@ static void fleet_status(const struct watch_plan *p, size_t fi)
             miss += p->c[i].metric == WATCH_METRIC_MISSING;
         }
     const struct watch_fleet *f = &p->f[fi];
-    json_t *st = json_pack("{s:I, s:I, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric", (json_int_t)miss,
-                           "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none");
+    const struct watch_group *g = &p->g[f->group];
+    const char *csr = g->csr_metric == WATCH_METRIC_UNKNOWN ? "unknown" : g->csr_name ? g->csr_name : "none";
+    json_t *st = json_pack("{s:I, s:I, s:s, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
+                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none",
+                           "csrFailureMetric", csr);
     json_t *doc = 0;
     if (!store_fleet_get(f->name, &doc) && !json_equal(json_object_get(doc, "watchStatus"), st))
         store_fleet_set(f->name, "watchStatus", st);

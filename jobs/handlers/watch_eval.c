@@ -9,10 +9,13 @@
  * an idempotency key, so it is never queued twice for one incident. A
  * claim with several breached rules in one cycle is disabled by one job.
  *
- * Each claim's watch state (running total, moving average) is kept as one
- * line of text in P watch:claim: "v1 closedTotal throughS ewma n job
- * prevEwma prevN metric". A retried cycle (same job id) recomputes the
- * average from prev*, so a retry does not count one cycle twice.
+ * Registrations come from AWS's running total (watch_rules.h): a claim's
+ * base (its total before the query window, watch_collect.c) and the
+ * Maximum series. A claim whose base cannot be known takes its first
+ * reading as the baseline. Each claim's state (watch_state.h: the totals
+ * before the next hour marks, the moving average) is written back at the
+ * end; a retried cycle (same job id) recomputes the average from prev*, so
+ * a retry does not count one cycle twice.
  */
 #include "watch_eval.h"
 
@@ -32,38 +35,13 @@
 
 #define DATAPOINTS_MAX 100
 
-struct claim_ws {
-    double closed, through, ewma, prev_ewma;
-    long n, prev_n;
-    char job[JOB_ID_MAX];
-    int metric;
-};
-
 struct eval_ctx {
     struct watch_plan *p;
     const char *job_id;
     long long now_ms;
     struct watch_eval_out *out;
     char (*acted)[JOB_ID_MAX]; /* per claim: the disable job of this cycle */
-    struct claim_ws *ws;
 };
-
-static void ws_parse(const char *s, struct claim_ws *w)
-{
-    memset(w, 0, sizeof *w);
-    w->metric = WATCH_METRIC_UNKNOWN;
-    if (!s || strncmp(s, "v1 ", 3))
-        return;
-    if (sscanf(s + 3, "%lf %lf %lf %ld %159s %lf %ld %d", &w->closed, &w->through, &w->ewma, &w->n, w->job,
-               &w->prev_ewma, &w->prev_n, &w->metric) != 8)
-        memset(w, 0, sizeof *w);
-}
-
-static char *ws_format(const struct claim_ws *w)
-{
-    return xasprintf("v1 %.17g %.17g %.17g %ld %s %.17g %ld %d", w->closed, w->through, w->ewma, w->n,
-                     w->job[0] ? w->job : "-", w->prev_ewma, w->prev_n, w->metric);
-}
 
 /* ---- findings ---- */
 
@@ -194,7 +172,7 @@ static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, in
 
 /* ---- claims ---- */
 
-static void jump_baseline(struct eval_ctx *e, struct claim_ws *w, double *base, long *n)
+static void jump_baseline(struct eval_ctx *e, struct watch_claim_state *w, double *base, long *n)
 {
     if (!strcmp(w->job, e->job_id)) {
         *base = w->prev_ewma;
@@ -203,6 +181,16 @@ static void jump_baseline(struct eval_ctx *e, struct claim_ws *w, double *base, 
         *base = w->ewma;
         *n = w->n;
     }
+}
+
+/* The claim rules' findings carry the totals they were computed from. */
+static json_t *claim_finding(const struct eval_ctx *e, int rule, const struct watch_rule_cfg *r,
+                             const struct watch_finding *f, const struct watch_series *s, const struct watch_claim *c)
+{
+    json_t *fj = finding_json(e, rule, r, f, s, WATCH_M_REG, WATCH_D_CLAIM, c->cert);
+    json_object_set_new(fj, "totalBefore", json_real(f->before > 0 ? f->before : 0));
+    json_object_set_new(fj, "total", json_real(f->after > 0 ? f->after : 0));
+    return fj;
 }
 
 static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch_finding *f, double total)
@@ -214,17 +202,17 @@ static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch
     if (c->q[rule] < 0 || !r->enabled)
         return 0;
     if (rule == WATCH_RULE_RATE)
-        watch_eval_threshold(r, &s, e->p->now_s, f);
+        watch_eval_registrations(r, &s, c->base, e->p->now_s, f);
     else if (rule == WATCH_RULE_TOTAL)
         watch_eval_total(r, total, c->expected, f);
     else if (rule == WATCH_RULE_HOURS)
-        watch_eval_hours(r, &s, e->p->now_s, f);
+        watch_eval_hours(r, &s, c->base, e->p->now_s, f);
     if (!f->breach)
         return 0;
-    return incident(e, fl, (long)ci, rule, finding_json(e, rule, r, f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert));
+    return incident(e, fl, (long)ci, rule, claim_finding(e, rule, r, f, &s, c));
 }
 
-static int eval_jump(struct eval_ctx *e, size_t ci, struct claim_ws *w)
+static int eval_jump(struct eval_ctx *e, size_t ci, struct watch_claim_state *w)
 {
     struct watch_claim *c = &e->p->c[ci];
     const struct watch_fleet *fl = &e->p->f[c->fleet];
@@ -232,11 +220,14 @@ static int eval_jump(struct eval_ctx *e, size_t ci, struct claim_ws *w)
     if (c->q[WATCH_RULE_JUMP] < 0)
         return 0;
     struct watch_series s = watch_plan_series(e->p, fl->group, c->q[WATCH_RULE_JUMP]);
-    double obs = watch_aggregate(&s, r->stat, e->p->now_s - (double)r->window_s, e->p->now_s + 1, 0), base;
+    double from = e->p->now_s - (double)r->window_s;
+    double obs = watch_registrations(&s, c->base, from, e->p->now_s + 1), base;
     long n;
     jump_baseline(e, w, &base, &n);
     struct watch_finding f;
     watch_eval_jump(r, obs, base, n, &f);
+    f.before = watch_total_before(&s, c->base, from);
+    f.after = f.before + obs;
     w->prev_ewma = base;
     w->prev_n = n;
     w->ewma = watch_ewma_next(r->alpha, base, n, obs);
@@ -244,7 +235,7 @@ static int eval_jump(struct eval_ctx *e, size_t ci, struct claim_ws *w)
     snprintf(w->job, sizeof w->job, "%s", e->job_id);
     if (!f.breach)
         return 0;
-    json_t *fj = finding_json(e, WATCH_RULE_JUMP, r, &f, &s, WATCH_M_REG, WATCH_D_CLAIM, c->cert);
+    json_t *fj = claim_finding(e, WATCH_RULE_JUMP, r, &f, &s, c);
     json_object_set_new(fj, "baseline", json_real(base));
     return incident(e, fl, (long)ci, WATCH_RULE_JUMP, fj);
 }
@@ -253,13 +244,14 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
 {
     struct watch_claim *c = &e->p->c[ci];
     const struct watch_fleet *fl = &e->p->f[c->fleet];
-    struct claim_ws *w = &e->ws[ci];
+    struct watch_claim_state *w = &c->ws;
     if (e->p->g[fl->group].failed)
         return 0; /* not read this cycle: no data is not zero data */
     struct watch_series base = watch_plan_series(e->p, fl->group, c->q[WATCH_Q_BASE]);
-    double last_hour = watch_aggregate(&base, "Sum", e->p->now_s - 3600, e->p->now_s + 1, 0);
-    double total = watch_total_advance(&base, fl->cfg.rule[WATCH_RULE_TOTAL].period_s, e->p->now_s, e->p->start_s,
-                                       &w->closed, &w->through);
+    c->base = watch_baseline(&base, c->base); /* a first sighting is a baseline, not a burst */
+    watch_state_advance(w, &base, c->base, e->p->start_s);
+    double last_hour = watch_registrations(&base, c->base, e->p->now_s - 3600, e->p->now_s + 1);
+    double total = watch_total_latest(&base, c->base);
     int rc = store_claim_set_registrations(c->id, (long long)last_hour, (long long)total, e->now_ms);
     if (rc && rc != FW_ENOTFOUND)
         return rc;
@@ -291,24 +283,7 @@ static int eval_template(struct eval_ctx *e, const struct watch_fleet *fl)
     return incident(e, fl, -1, WATCH_RULE_FAILED, fj);
 }
 
-/* ---- state in and out ---- */
-
-static int states_load(struct eval_ctx *e)
-{
-    size_t n = e->p->nc;
-    const char **ids = xcalloc(n + 1, sizeof *ids);
-    char **vals = xcalloc(n + 1, sizeof *vals);
-    for (size_t i = 0; i < n; i++)
-        ids[i] = e->p->c[i].id;
-    int rc = n ? store_watch_claims_get(ids, n, vals) : 0;
-    for (size_t i = 0; i < n; i++) {
-        ws_parse(rc ? 0 : vals[i], &e->ws[i]);
-        free(vals[i]);
-    }
-    free(ids);
-    free(vals);
-    return rc;
-}
+/* ---- state out ---- */
 
 static int states_save(struct eval_ctx *e)
 {
@@ -317,7 +292,7 @@ static int states_save(struct eval_ctx *e)
     char **vals = xcalloc(n + 1, sizeof *vals);
     for (size_t i = 0; i < n; i++) {
         ids[i] = e->p->c[i].id;
-        vals[i] = ws_format(&e->ws[i]);
+        vals[i] = watch_state_format(&e->p->c[i].ws);
     }
     int rc = n ? store_watch_claims_set(ids, (const char *const *)vals, n) : 0;
     for (size_t i = 0; i < n; i++)
@@ -329,13 +304,12 @@ static int states_save(struct eval_ctx *e)
 
 int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, struct watch_eval_out *out)
 {
-    struct eval_ctx e = {p, job_id, now_ms, out, 0, 0};
+    struct eval_ctx e = {p, job_id, now_ms, out, 0};
     out->opened = json_array();
     out->updated = json_array();
     out->actions = json_array();
     e.acted = xcalloc(p->nc + 1, sizeof *e.acted);
-    e.ws = xcalloc(p->nc + 1, sizeof *e.ws);
-    int rc = states_load(&e);
+    int rc = 0;
     for (size_t i = 0; !rc && i < p->nc; i++)
         rc = eval_claim(&e, i);
     for (size_t i = 0; !rc && i < p->nf; i++)
@@ -343,6 +317,5 @@ int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, s
     if (!rc)
         rc = states_save(&e);
     free(e.acted);
-    free(e.ws);
     return rc;
 }

@@ -13,7 +13,10 @@
 
 #include "service/core/mem.h"
 
-static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_KEYS, WATCH_M_CSR};
+const char *const watch_csr_names[WATCH_CSR_NAMES] = {"CreateCertificateFromCsrFailed",
+                                                      "CreateCertificateFromCsrMqttApiFailed"};
+static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_KEYS,
+                                             "CreateCertificateFromCsrFailed"};
 static const char *const s_dim_names[] = {WATCH_D_CLAIM, WATCH_D_TEMPLATE, 0, 0};
 
 size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat, int period_s,
@@ -52,7 +55,7 @@ void watch_qset_build(struct watch_qset *s)
         snprintf(s->ids[i], sizeof s->ids[i], "q%u", (unsigned)(i % 1000000000u));
         c->id = s->ids[i];
         c->namespace_ = WATCH_NS;
-        c->metric_name = s_metric_names[q->metric];
+        c->metric_name = q->metric_name ? q->metric_name : s_metric_names[q->metric];
         c->period_s = q->period_s;
         c->stat = q->stat;
         c->return_data = -1;

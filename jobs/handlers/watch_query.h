@@ -19,7 +19,10 @@
 #define WATCH_M_REG "ApproximateNumberOfThingsRegistered"
 #define WATCH_M_FAIL "RegisterThingFailed"
 #define WATCH_M_KEYS "CreateKeysAndCertificateFailed"
-#define WATCH_M_CSR "CreateCertificateFromCsrFailed" /* queried only where ListMetrics lists it */
+/* The CSR failure metric: copies of AWS's guide name it either way; it is
+ * queried only under the name ListMetrics lists. */
+#define WATCH_CSR_NAMES 2
+extern const char *const watch_csr_names[WATCH_CSR_NAMES];
 #define WATCH_D_CLAIM "ClaimCertificateId"
 #define WATCH_D_TEMPLATE "TemplateName"
 
@@ -30,7 +33,8 @@ struct watch_q {
     long owner; /* claim or fleet index; -1 for the account */
     int period_s;
     char stat[16];
-    const char *dim_value; /* borrowed; NULL for the account metric */
+    const char *dim_value;   /* borrowed; NULL for the account metric */
+    const char *metric_name; /* borrowed; NULL = the metric's usual name */
 };
 
 struct watch_qset {

@@ -121,21 +121,70 @@ static int parse_redis_hostport(const char *p, struct fw_config *c, char *err, s
     return 0;
 }
 
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Copies n bytes of src into dst decoding %XX (RFC 3986), so a password may hold '@', ':' or '/'.
+ * Refuses a bad escape and %00 (the value is a C string). */
+static int copy_decoded(char *dst, size_t dstlen, const char *src, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ch = (unsigned char)src[i];
+        if (ch == '%') {
+            if (i + 2 >= n || hexval((unsigned char)src[i + 1]) < 0 || hexval((unsigned char)src[i + 2]) < 0)
+                return FW_EINVAL;
+            ch = hexval((unsigned char)src[i + 1]) * 16 + hexval((unsigned char)src[i + 2]);
+            i += 2;
+            if (ch == 0)
+                return FW_EINVAL;
+        }
+        if (o + 1 >= dstlen)
+            return FW_EINVAL;
+        dst[o++] = (char)ch;
+    }
+    dst[o] = '\0';
+    return 0;
+}
+
+/* The [[user]:password@] part, p .. at; errors never quote it. */
+static int parse_redis_userinfo(const char *p, const char *at, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_REDIS_URL";
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *pw = colon ? colon + 1 : p;
+    if (colon && copy_decoded(c->redis_user, sizeof c->redis_user, p, (size_t)(colon - p)))
+        return fail(err, errlen, var, "user: bad percent-encoding or longer than 127 bytes");
+    if (copy_decoded(c->redis_password, sizeof c->redis_password, pw, (size_t)(at - pw)))
+        return fail(err, errlen, var, "password: bad percent-encoding or longer than 127 bytes");
+    return 0;
+}
+
 int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size_t errlen)
 {
     const char *var = "FLEETWARDEN_REDIS_URL";
+    if (strncmp(url, "rediss://", 9) == 0)
+        return fail(err, errlen, var, "rediss:// (TLS) is not built in (Debian 12's hiredis 0.14 has no TLS): "
+                                      "run stunnel beside fleetwarden and use redis:// to it (docs/OPERATIONS.md)");
     if (strncmp(url, "redis://", 8) != 0)
         return fail(err, errlen, var, "must start with redis:// (e.g. redis://127.0.0.1:6379/0)");
     if (copy_field(c->redis_url, sizeof c->redis_url, url, strlen(url)))
         return fail(err, errlen, var, "too long");
     const char *p = url + 8;
     const char *at = strrchr(p, '@');
-    c->redis_password[0] = '\0';
+    c->redis_user[0] = c->redis_password[0] = '\0';
     if (at) {
-        const char *pw = memchr(p, ':', (size_t)(at - p));
-        pw = pw ? pw + 1 : p;
-        if (copy_field(c->redis_password, sizeof c->redis_password, pw, (size_t)(at - pw)))
-            return fail(err, errlen, var, "password too long");
+        int rc = parse_redis_userinfo(p, at, c, err, errlen);
+        if (rc)
+            return rc;
         p = at + 1;
     }
     return parse_redis_hostport(p, c, err, errlen);
@@ -143,9 +192,10 @@ int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size
 
 void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "redis://%s%s%s%s:%d/%d", c->redis_password[0] ? ":***@" : "",
-             strchr(c->redis_host, ':') ? "[" : "", c->redis_host, strchr(c->redis_host, ':') ? "]" : "",
-             c->redis_port, c->redis_db);
+    int auth = c->redis_user[0] || c->redis_password[0];
+    snprintf(out, outlen, "redis://%.64s%s%s%s%s%s:%d/%d", c->redis_user, c->redis_password[0] ? ":***" : "",
+             auth ? "@" : "", strchr(c->redis_host, ':') ? "[" : "", c->redis_host,
+             strchr(c->redis_host, ':') ? "]" : "", c->redis_port, c->redis_db);
 }
 
 /* FLEETWARDEN_REDIS_PASSWORD_FILE: the Redis password from a file (a
@@ -352,17 +402,6 @@ int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, 
         OPENSSL_cleanse(key, sizeof key);
     }
     return rc;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 /* Decodes the file content as 32 raw bytes, 64 hex digits or base64. The

@@ -28,6 +28,7 @@ struct fw_config {
     char redis_host[128];      /* parsed from the URL */
     int redis_port;
     int redis_db;
+    char redis_user[128];      /* ACL user ("" = the default user: AUTH with the password alone) */
     char redis_password[128];  /* secret: never logged */
     char prefix[32];           /* FLEETWARDEN_PREFIX (default "fw:") */
     enum log_level log_level;  /* FLEETWARDEN_LOG_LEVEL */
@@ -56,10 +57,12 @@ typedef const char *(config_getenv_fn)(const char *name, void *ud);
  * returns FW_EINVAL and writes "FLEETWARDEN_X: reason" into err. */
 int config_load(struct fw_config *c, config_getenv_fn *getenv_fn, void *ud, char *err, size_t errlen);
 
-/* Parses redis://[:password@]host[:port][/db]. 0 or FW_EINVAL. */
+/* Parses redis://[[user]:password@]host[:port][/db] (user and password percent-decoded; a
+ * password without ':' before it, redis://password@host, is taken as the password). rediss://
+ * is refused with a pointer to the TLS tunnel (hiredis 0.14 has no TLS). 0 or FW_EINVAL. */
 int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size_t errlen);
 
-/* The Redis URL to show (messages, `check`): redis://[:***@]host:port/db,
+/* The Redis URL to show (messages, `check`): redis://[user][:***@]host:port/db,
  * the password never in it. */
 void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen);
 

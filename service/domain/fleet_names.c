@@ -160,6 +160,46 @@ int fleet_names_lambda_arn(const char *s)
     return !q || fleet_names_charset(q + 1, 128, ALNUM "_-$");
 }
 
+int fleet_names_arn_account(const char *s, char out[13])
+{
+    const char *pt[6];
+    size_t ln[6];
+    out[0] = '\0';
+    if (!(fleet_names_role_arn(s) || fleet_names_lambda_arn(s)) || !arn_split(s, pt, ln))
+        return 0;
+    memcpy(out, pt[4], 12);
+    out[12] = '\0';
+    return 1;
+}
+
+int fleet_names_lambda_in(const char *s, const char *region, const char *account)
+{
+    const char *pt[6];
+    size_t ln[6];
+    char acct[13];
+    if (!fleet_names_lambda_arn(s) || !arn_split(s, pt, ln) || !fleet_names_arn_account(s, acct))
+        return 0;
+    if (region && (strlen(region) != ln[3] || strncmp(pt[3], region, ln[3])))
+        return 0;
+    return !account || !*account || !strcmp(acct, account);
+}
+
+int fleet_names_version(const char *s)
+{
+    int parts = 0;
+    while (s && parts < 3) {
+        size_t n = strspn(s, "0123456789");
+        if (n < 1 || n > 6)
+            return 0;
+        s += n;
+        parts++;
+        if (*s != '.')
+            break;
+        s++;
+    }
+    return s && parts == 3 && *s == '\0';
+}
+
 int fleet_names_external_id(const char *s)
 {
     return s && strlen(s) >= 2 && fleet_names_charset(s, 1224, WORD "+=,.@:/-");

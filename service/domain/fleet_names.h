@@ -32,8 +32,23 @@ int fleet_names_iam_policy_arn(const char *s);
 /* Lambda function ARN (pre-provisioning hook):
  * arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]. */
 int fleet_names_lambda_arn(const char *s);
+/* The account of an IAM role or Lambda function ARN into out (12 digits
+ * and NUL); 0 when s is not such an ARN. */
+int fleet_names_arn_account(const char *s, char out[13]);
+/* 1 when Lambda function ARN s is in region and (account not NULL or "")
+ * in account: AWS IoT invokes a pre-provisioning hook only in the
+ * template's own account and region. */
+int fleet_names_lambda_in(const char *s, const char *region, const char *account);
 /* sts:AssumeRole external id: 2-1224 of [\w+=,.@:/-]. */
 int fleet_names_external_id(const char *s);
+/* The characters of a thing name (RegisterThing: [a-zA-Z0-9:_-]+). */
+#define THING_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-"
+/* The Greengrass nucleus version device configs name unless a fleet sets
+ * settings.greengrass.nucleusVersion (AWS IoT Greengrass V2 document
+ * history: nucleus v2.16.1, 23 December 2025). */
+#define GREENGRASS_NUCLEUS_DEFAULT "2.16.1"
+/* A component version: MAJOR.MINOR.PATCH, each 1-6 digits. */
+int fleet_names_version(const char *s);
 /* 1 when s is 1..max chars all in set (a strspn-style charset). */
 int fleet_names_charset(const char *s, unsigned max, const char *set);
 

@@ -236,8 +236,13 @@ static const char *description_of(struct spec_ctx *c, const json_t *o)
     const json_t *d = json_object_get(o, "description");
     if (!d || json_is_null(d))
         return 0;
-    if (!json_is_string(d) || json_string_length(d) > TEMPLATE_DESCRIPTION_MAX) {
+    char why[200];
+    if (!json_is_string(d)) {
         fail(c, "template.description", "must be a string of at most 500 characters");
+        return 0;
+    }
+    if (template_description_check(json_string_value(d), json_string_length(d), why, sizeof why)) {
+        fail(c, "template.description", why);
         return 0;
     }
     return json_string_value(d);
@@ -254,6 +259,26 @@ static const char *hook_of(struct spec_ctx *c, const json_t *o)
         return 0;
     }
     return json_string_value(h);
+}
+
+/* AWS IoT invokes a pre-provisioning hook only in the template's account
+ * and region; elsewhere every RegisterThing fails with ACCESS_DENIED while
+ * the fleet looks ready. The region is known here, the account when the
+ * fleet assumes a role (its ARN names it); otherwise fleet.setup checks it
+ * against GetCallerIdentity before making the template. */
+static void hook_place(struct spec_ctx *c, const json_t *spec)
+{
+    const char *hook = json_string_value(json_object_get(json_object_get(spec, "template"), "preProvisioningHook"));
+    const char *region = json_string_value(json_object_get(spec, "region"));
+    char acct[13] = "", m[300];
+    fleet_names_arn_account(json_string_value(json_object_get(json_object_get(spec, "assumeRole"), "roleArn")), acct);
+    if (!hook || !region || fleet_names_lambda_in(hook, region, acct))
+        return;
+    snprintf(m, sizeof m,
+             "must be a Lambda function in the fleet's region (%s)%s%s: AWS IoT invokes hooks only in the template's "
+             "own account and region",
+             region, acct[0] ? " and account " : "", acct);
+    fail(c, "template.preProvisioningHook", m);
 }
 
 /* A body override: an object (or JSON text) that passes template_check. */
@@ -278,17 +303,48 @@ static json_t *body_of(struct spec_ctx *c, const json_t *o)
     return body ? body : json_null();
 }
 
+/* template.thingName {"from", "prefix"}: where a device's thing name comes
+ * from. A thing name is 1-128 of [a-zA-Z0-9:_-]; a certificate id is 64
+ * hex digits, so a prefix is at most 64 of the same characters. */
+static json_t *thing_name_of(struct spec_ctx *c, const json_t *t)
+{
+    static const char *const allowed[] = {"from", "prefix", 0};
+    const json_t *o = json_object_get(t, "thingName");
+    if (!o || json_is_null(o))
+        return json_pack("{s:s}", "from", "parameter");
+    if (!json_is_object(o)) {
+        fail(c, "template.thingName", "must be an object {\"from\", \"prefix\"}");
+        return json_null();
+    }
+    unknown(c, o, "template.thingName", allowed);
+    const json_t *f = json_object_get(o, "from");
+    const char *from = f ? json_string_value(f) : "parameter";
+    if (!from || (strcmp(from, "parameter") && strcmp(from, "serialNumber") && strcmp(from, "certificateId"))) {
+        fail(c, "template.thingName.from", "must be parameter, serialNumber or certificateId");
+        from = "parameter";
+    }
+    const json_t *p = json_object_get(o, "prefix");
+    const char *prefix = json_string_value(p);
+    if (p && !strcmp(from, "parameter"))
+        fail(c, "template.thingName.prefix", "applies to from serialNumber or certificateId");
+    else if (p && (!prefix || (*prefix && !fleet_names_charset(prefix, 64, THING_NAME_CHARS))))
+        fail(c, "template.thingName.prefix", "must be at most 64 characters of letters, digits and :_-");
+    return json_pack("{s:s, s:s?}", "from", from, "prefix", p && prefix ? prefix : 0);
+}
+
 static json_t *template_part(struct spec_ctx *c, const char *fleet)
 {
-    static const char *const allowed[] = {"name", "description", "body", "preProvisioningHook", "enabled", 0};
+    static const char *const allowed[] = {"name",    "description", "body", "preProvisioningHook",
+                                          "enabled", "thingName",   0};
     const json_t *o = sub(c, "template", allowed);
     char dflt[128];
     snprintf(dflt, sizeof dflt, "%s-template", fleet ? fleet : "");
     const char *n = name_of(c, o, "name", "template.name", dflt, fleet_names_template,
                             "1-36 characters of letters, digits, '_' and '-'");
     int enabled = bool_of(c, o, "enabled", "template.enabled", 1);
-    return json_pack("{s:s?, s:s?, s:o, s:s?, s:b}", "name", n, "description", description_of(c, o), "body",
-                     body_of(c, o), "preProvisioningHook", hook_of(c, o), "enabled", enabled);
+    return json_pack("{s:s?, s:s?, s:o, s:s?, s:b, s:o}", "name", n, "description", description_of(c, o), "body",
+                     body_of(c, o), "preProvisioningHook", hook_of(c, o), "enabled", enabled, "thingName",
+                     thing_name_of(c, o));
 }
 
 static json_t *claim_part(struct spec_ctx *c, const char *fleet)
@@ -342,6 +398,18 @@ static const char *region_of(struct spec_ctx *c, const char *dflt)
     return r;
 }
 
+/* settings.greengrass {"nucleusVersion"}: what the device config names. */
+static void greengrass_settings(struct spec_ctx *c, const json_t *g)
+{
+    static const char *const allowed[] = {"nucleusVersion", 0};
+    if (!json_is_object(g))
+        return;
+    unknown(c, g, "greengrass", allowed);
+    const json_t *v = json_object_get(g, "nucleusVersion");
+    if (v && !fleet_names_version(json_string_value(v)))
+        fail(c, "greengrass.nucleusVersion", "must be a version such as " GREENGRASS_NUCLEUS_DEFAULT);
+}
+
 static const char *const s_top[] = {"name",
                                     "region",
                                     "thingGroups",
@@ -356,6 +424,7 @@ static const char *const s_top[] = {"name",
                                     "claimPolicyAllowCsr",
                                     "rotation",
                                     "watch",
+                                    "greengrass",
                                     "assumeRole",
                                     "adopt",
                                     "iamRoles",
@@ -393,7 +462,11 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
         assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
     json_object_set_new(s, "iamRoles", json_string(iam_roles));
     json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch", setting(&c, req, "watch"));
+    if (json_object_get(req, "greengrass") && st)
+        json_object_set_new(st, "greengrass", setting(&c, req, "greengrass"));
     watch_settings_validate(json_object_get(st, "watch"), errors);
+    greengrass_settings(&c, json_object_get(st, "greengrass"));
+    hook_place(&c, s);
     if (json_array_size(errors) > before || !s || !st) {
         json_decref(s);
         json_decref(st);
@@ -406,7 +479,7 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
 
 int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors)
 {
-    static const char *const allowed[] = {"rotation", "watch", 0};
+    static const char *const allowed[] = {"rotation", "watch", "greengrass", 0};
     struct spec_ctx c = {req, errors, 0, 0};
     size_t before = json_array_size(errors);
     *out = 0;
@@ -419,6 +492,7 @@ int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t 
         else if (v)
             json_object_set_new(s, allowed[i], json_deep_copy(v));
     }
+    greengrass_settings(&c, json_object_get(req, "greengrass"));
     const json_t *w = json_object_get(req, "watch");
     const json_t *stored = json_object_get(settings, "watch");
     if (json_is_object(w))

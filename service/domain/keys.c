@@ -262,6 +262,11 @@ static X509_REQ *read_req(const char *pem, size_t len, char *why, size_t whylen)
 int keys_check_csr(const char *pem, size_t len, struct keys_info *info, char *why, size_t whylen)
 {
     memset(info, 0, sizeof *info);
+    if (len > KEYS_CSR_MAX) {
+        snprintf(why, whylen, "the CSR is %zu characters; AWS's CreateCertificateFromCsr takes at most %d", len,
+                 KEYS_CSR_MAX);
+        return FW_EINVAL;
+    }
     X509_REQ *r = read_req(pem, len, why, whylen);
     if (!r)
         return FW_EINVAL;

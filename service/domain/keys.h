@@ -53,10 +53,14 @@ struct keys_info {
     long long not_after_ms;       /* certificates only: notAfter, epoch ms */
 };
 
-/* Validates a CSR from outside: exactly one PEM "CERTIFICATE REQUEST"
- * block, parsable, self-signature valid, and a key that is EC P-256 or
- * P-384, or RSA of at least 2048 bits (at most 4096). 0 with info filled,
- * or FW_EINVAL with a reason in why (no secret: a CSR holds none). */
+/* The most characters CreateCertificateFromCsr takes (certificateSigningRequest: 1..4096). */
+#define KEYS_CSR_MAX 4096
+
+/* Validates a CSR from outside: at most KEYS_CSR_MAX characters, exactly
+ * one PEM "CERTIFICATE REQUEST" block, parsable, self-signature valid, and
+ * a key that is EC P-256 or P-384, or RSA of at least 2048 bits (at most
+ * 4096). 0 with info filled, or FW_EINVAL with a reason in why (no
+ * secret: a CSR holds none). */
 int keys_check_csr(const char *pem, size_t len, struct keys_info *info, char *why, size_t whylen);
 
 /* Reads a PEM certificate: public-key fingerprint, key type and notAfter.

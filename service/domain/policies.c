@@ -53,6 +53,14 @@ json_t *policies_provisioning_trust(void)
     return trust("iot.amazonaws.com");
 }
 
+/* iot:DescribeCertificate is one action more than the fleet provisioning
+ * guide's policy, on purpose: the Greengrass guide ("Authorize core
+ * devices to interact with AWS services") gives nucleus v2.4.x a policy
+ * with it and v2.5.0 and later one without. Fleet provisioning works from
+ * v2.4.0 and a fleet may pin its devices' nucleus (settings.greengrass),
+ * so the action stays: read-only, and a shared policy that earlier fleets
+ * created with it keeps matching (dropping it would make every such fleet
+ * a difference to adopt). */
 json_t *policies_tes_access(const char *region, const json_t *buckets)
 {
     json_t *actions =
@@ -122,15 +130,37 @@ json_t *policies_claim_policy(const char *region, const char *account, const cha
     return document(json_pack("[o,o,o]", s1, s2, s3));
 }
 
-static json_t *thing_resource(void)
+/* ThingName: the device's parameter, or prefix + a parameter AWS knows. */
+static json_t *thing_name(const struct policies_thing_name *tn)
 {
-    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:{s:s}}, s:s}", "OverrideSettings", "AttributePayload",
-                     "MERGE", "ThingGroups", "DO_NOTHING", "ThingTypeName", "REPLACE", "Properties", "AttributePayload",
-                     "ThingGroups", "Ref", "ThingGroupName", "ThingName", "Ref", "ThingName", "Type",
-                     "AWS::IoT::Thing");
+    const char *from = tn && tn->from ? tn->from : "parameter";
+    if (!strcmp(from, "parameter"))
+        return json_pack("{s:s}", "Ref", "ThingName");
+    const char *ref = !strcmp(from, "serialNumber") ? "SerialNumber" : "AWS::IoT::Certificate::Id";
+    return json_pack("{s:[s,[s,{s:s}]]}", "Fn::Join", "", tn->prefix ? tn->prefix : "", "Ref", ref);
 }
 
-json_t *policies_template_body(const char *policy_name, const json_t *policy_document)
+static json_t *thing_resource(const struct policies_thing_name *tn)
+{
+    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:o}, s:s}", "OverrideSettings", "AttributePayload",
+                     "REPLACE", "ThingGroups", "REPLACE", "ThingTypeName", "REPLACE", "Properties", "AttributePayload",
+                     "ThingGroups", "Ref", "ThingGroupName", "ThingName", thing_name(tn), "Type", "AWS::IoT::Thing");
+}
+
+static json_t *template_params(const struct policies_thing_name *tn)
+{
+    json_t *p = json_pack("{s:{s:s}, s:{s:s}}", "ThingGroupName", "Type", "String", "AWS::IoT::Certificate::Id",
+                          "Type", "String");
+    const char *from = tn && tn->from ? tn->from : "parameter";
+    if (!strcmp(from, "parameter"))
+        json_object_set_new(p, "ThingName", json_pack("{s:s}", "Type", "String"));
+    else if (!strcmp(from, "serialNumber"))
+        json_object_set_new(p, "SerialNumber", json_pack("{s:s}", "Type", "String"));
+    return p;
+}
+
+json_t *policies_template_body(const char *policy_name, const json_t *policy_document,
+                               const struct policies_thing_name *tn)
 {
     json_t *props;
     if (policy_document) {
@@ -140,13 +170,11 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
     } else {
         props = json_pack("{s:s}", "PolicyName", policy_name);
     }
-    json_t *params = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "ThingName", "Type", "String", "ThingGroupName", "Type",
-                               "String", "AWS::IoT::Certificate::Id", "Type", "String");
     json_t *cert = json_pack("{s:{s:{s:s}, s:s}, s:s}", "Properties", "CertificateId", "Ref",
                              "AWS::IoT::Certificate::Id", "Status", "Active", "Type", "AWS::IoT::Certificate");
-    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(), "MyPolicy", "Properties", props,
-                            "Type", "AWS::IoT::Policy", "MyCertificate", cert);
-    return json_pack("{s:o, s:o}", "Parameters", params, "Resources", res);
+    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(tn), "MyPolicy", "Properties",
+                            props, "Type", "AWS::IoT::Policy", "MyCertificate", cert);
+    return json_pack("{s:o, s:o}", "Parameters", template_params(tn), "Resources", res);
 }
 
 /* ---- comparison ---- */

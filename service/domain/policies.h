@@ -36,12 +36,25 @@ void policies_registration_policy_arn(const char *region, char *out, size_t n);
  * topic/$aws/provisioning-templates/TEMPLATE/provision/(any); iot:Subscribe on the same as topicfilter/. With
  * allow_csr, the $aws/certificates/create-from-csr/(any) topics too. */
 json_t *policies_claim_policy(const char *region, const char *account, const char *template_name, int allow_csr);
-/* The provisioning template body: parameters ThingName, ThingGroupName,
- * AWS::IoT::Certificate::Id; resources MyThing, MyPolicy (PolicyName =
- * policy_name, or PolicyDocument = policy_document as a JSON string,
- * borrowed
- * when policy_document is not NULL) and MyCertificate. */
-json_t *policies_template_body(const char *policy_name, const json_t *policy_document);
+/* Where a device's thing name comes from (a fleet's spec.template.thingName). */
+struct policies_thing_name {
+    const char *from;   /* NULL or "parameter": the device sends ThingName;
+                         * "serialNumber": prefix + the SerialNumber parameter;
+                         * "certificateId": prefix + the new certificate's id
+                         * (AWS's side: one config serves a whole line) */
+    const char *prefix; /* NULL = "" */
+};
+
+/* The provisioning template body of the Greengrass guide: parameters
+ * ThingName (or SerialNumber, or none, by tn; tn NULL = ThingName),
+ * ThingGroupName, AWS::IoT::Certificate::Id; resources MyThing with the
+ * guide's OverrideSettings (AttributePayload, ThingGroups and ThingTypeName
+ * REPLACE: a device provisioned again is put back into its thing group),
+ * MyPolicy (PolicyName = policy_name, or PolicyDocument = policy_document
+ * as a JSON string, borrowed, when policy_document is not NULL) and
+ * MyCertificate. */
+json_t *policies_template_body(const char *policy_name, const json_t *policy_document,
+                               const struct policies_thing_name *tn);
 
 /* IAM/IoT ARNs built from parts, into out. */
 void policies_iam_policy_arn(const char *region, const char *account, const char *name, char *out, size_t n);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/core/err.h"
+
 struct tc_out {
     json_t *errors;
     json_t *warnings;
@@ -237,4 +239,67 @@ json_t *template_check_json(const json_t *body)
     json_t *r = template_check(text ? text : "", text ? strlen(text) : 0);
     free(text);
     return r;
+}
+
+/* ---- descriptions ---- */
+
+/* The next code point of valid UTF-8 at *p (advanced). */
+static unsigned long utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    unsigned long c = s[0];
+    int n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    c = n == 0 ? c : n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07;
+    for (int i = 1; i <= n && s[i]; i++)
+        c = (c << 6) | (s[i] & 0x3F);
+    *p = s + 1 + n;
+    return c;
+}
+
+/* Unicode category Cf (format), as of Unicode 15. */
+static int format_char(unsigned long c)
+{
+    static const unsigned long r[][2] = {
+        {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},     {0x6DD, 0x6DD},     {0x70F, 0x70F},
+        {0x890, 0x891},     {0x8E2, 0x8E2},     {0x180E, 0x180E},   {0x200B, 0x200F},   {0x202A, 0x202E},
+        {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+        {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+        {0xE0020, 0xE007F},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (c >= r[i][0] && c <= r[i][1])
+            return 1;
+    return 0;
+}
+
+/* Category C but for unassigned code points: Cc, Cf, Cs, Co and the noncharacters. */
+static int other_char(unsigned long c)
+{
+    if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+        return 1; /* Cc */
+    if ((c >= 0xD800 && c <= 0xDFFF) || (c >= 0xE000 && c <= 0xF8FF) || c >= 0xF0000)
+        return 1; /* Cs, Co (and planes 15-16 are private use) */
+    if ((c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE)
+        return 1; /* noncharacters (Cn) */
+    return format_char(c);
+}
+
+int template_description_check(const char *s, size_t len, char *why, size_t whylen)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    size_t n = 0;
+    while (p < end) {
+        unsigned long c = utf8_next(&p);
+        if (other_char(c)) {
+            snprintf(why, whylen, "character %zu (U+%04lX) is a control or format character: AWS takes none "
+                     "(pattern [^\\p{C}]*)", n + 1, c);
+            return FW_EINVAL;
+        }
+        n++;
+    }
+    if (n > TEMPLATE_DESCRIPTION_MAX) {
+        snprintf(why, whylen, "must be at most %d characters", TEMPLATE_DESCRIPTION_MAX);
+        return FW_EINVAL;
+    }
+    return 0;
 }

@@ -27,4 +27,12 @@ json_t *template_check(const char *text, size_t len);
 /* The same for a parsed body (serialised compactly for the size check). */
 json_t *template_check_json(const json_t *body);
 
+/* A template description as AWS takes it: at most 500 characters (code
+ * points, not bytes) matching [^\p{C}]*, no character of Unicode category
+ * C - controls, format characters (such as U+200B, U+FEFF), surrogates,
+ * private use and noncharacters (characters unassigned today are not
+ * known here and pass). s is valid UTF-8 of len bytes (jansson's strings
+ * are). 0, or FW_EINVAL with the reason in why. */
+int template_description_check(const char *s, size_t len, char *why, size_t whylen);
+
 #endif

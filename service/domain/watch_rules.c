@@ -110,15 +110,21 @@ static void vhours(struct vctx *v, const json_t *r, const char *path)
         vfail(v, f, "hours must be 0..23 (from) and 0..24 (to), and differ");
 }
 
-static void vstat_period(struct vctx *v, const json_t *r, const char *path)
+/* The claim rules read a running total: only its Maximum means anything. */
+static int claim_rule(int rule) { return rule != WATCH_RULE_FAILED; }
+
+static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *path)
 {
     const json_t *s = json_object_get(r, "statistic");
     const json_t *p = json_object_get(r, "periodSeconds");
     char f[160];
-    if (s && (!json_is_string(s) || !listed(s_stats, json_string_value(s)))) {
-        snprintf(f, sizeof f, "%s.statistic", path);
+    snprintf(f, sizeof f, "%s.statistic", path);
+    if (s && claim_rule(rule) && (!json_is_string(s) || strcmp(json_string_value(s), "Maximum")))
+        vfail(v, f,
+              "must be Maximum: AWS publishes ApproximateNumberOfThingsRegistered as a running total per claim, "
+              "read with Maximum");
+    else if (s && (!json_is_string(s) || !listed(s_stats, json_string_value(s))))
         vfail(v, f, "must be one of Sum, SampleCount, Average, Maximum, Minimum");
-    }
     if (p && (!json_is_integer(p) || json_integer_value(p) < 60 || json_integer_value(p) > 3600 ||
               json_integer_value(p) % 60)) {
         snprintf(f, sizeof f, "%s.periodSeconds", path);
@@ -145,7 +151,7 @@ static void vrule(struct vctx *v, int rule, const json_t *r)
         }
     }
     vbool(v, r, "enabled", path);
-    vstat_period(v, r, path);
+    vstat_period(v, rule, r, path);
     vnum(v, r, "threshold", path, 0, 1e12);
     vnum(v, r, "windowSeconds", path, 300, 86400);
     vnum(v, r, "ratio", path, 0.01, 1000);
@@ -301,7 +307,7 @@ static void rule_defaults(struct watch_cfg *cfg)
         r->enabled = i != WATCH_RULE_HOURS;
         r->window_s = 3600;
         r->period_s = 300;
-        snprintf(r->stat, sizeof r->stat, "Sum");
+        snprintf(r->stat, sizeof r->stat, "%s", claim_rule(i) ? "Maximum" : "Sum");
         r->hour_from = 0;
         r->hour_to = 24;
     }
@@ -323,13 +329,13 @@ static double num(const json_t *o, const char *k, double dflt)
     return json_is_number(x) ? json_number_value(x) : dflt;
 }
 
-static void rule_load(const json_t *o, struct watch_rule_cfg *r)
+static void rule_load(int rule, const json_t *o, struct watch_rule_cfg *r)
 {
     const json_t *e = json_object_get(o, "enabled");
     if (json_is_boolean(e))
         r->enabled = json_is_true(e);
     const char *s = json_string_value(json_object_get(o, "statistic"));
-    if (s && listed(s_stats, s))
+    if (s && listed(s_stats, s) && !claim_rule(rule))
         snprintf(r->stat, sizeof r->stat, "%s", s);
     double p = num(o, "periodSeconds", r->period_s);
     if (p >= 60 && p <= 3600 && (long)p % 60 == 0)
@@ -373,7 +379,7 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)
     for (int i = 0; i < WATCH_NRULES; i++) {
         const json_t *o = json_object_get(rules, s_rule_names[i]);
         if (json_is_object(o))
-            rule_load(o, &cfg->rule[i]);
+            rule_load(i, o, &cfg->rule[i]);
     }
 }
 
@@ -446,6 +452,61 @@ static void finding(struct watch_finding *f, int breach, double observed, double
     f->to_s = to_s;
 }
 
+/* ---- the running total ---- */
+
+/* Index of the i-th point in time order (the series may come newest first). */
+static size_t in_order(const struct watch_series *s, size_t i)
+{
+    return s->n > 1 && s->ts[0] > s->ts[s->n - 1] ? s->n - 1 - i : i;
+}
+
+double watch_total_before(const struct watch_series *s, double base, double t)
+{
+    double hw = base;
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->ts[i] < t && s->val[i] > hw)
+            hw = s->val[i];
+    return hw;
+}
+
+double watch_total_latest(const struct watch_series *s, double base)
+{
+    double v = base;
+    if (s && s->n)
+        v = s->val[in_order(s, s->n - 1)];
+    return v > 0 ? v : 0;
+}
+
+double watch_baseline(const struct watch_series *s, double base)
+{
+    if (base >= 0 || !s || !s->n)
+        return base;
+    return s->val[in_order(s, 0)];
+}
+
+double watch_registrations(const struct watch_series *s, double base, double from_s, double to_s)
+{
+    double before = watch_total_before(s, base, from_s), top = -1;
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->ts[i] >= from_s && s->ts[i] < to_s && s->val[i] > top)
+            top = s->val[i];
+    if (top < 0 || before < 0)
+        return 0;
+    return top > before ? top - before : 0;
+}
+
+void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
+                              double now_s, struct watch_finding *f)
+{
+    double from = now_s - (double)r->window_s;
+    double x = watch_registrations(s, base, from, now_s + 1);
+    finding(f, r->enabled && x > r->threshold, x, r->threshold, from, now_s + 1);
+    f->before = watch_total_before(s, base, from);
+    f->after = f->before + x;
+    snprintf(f->detail, sizeof f->detail, "%g registrations in the last %ld s (total %g, then %g), over the threshold %g",
+             x, r->window_s, f->before, f->after, r->threshold);
+}
+
 void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
                           struct watch_finding *f)
 {
@@ -460,6 +521,7 @@ void watch_eval_total(const struct watch_rule_cfg *r, double total, long long ex
 {
     double limit = (double)expected * r->ratio + r->slack;
     finding(f, r->enabled && expected > 0 && total > limit, total, limit, 0, 0);
+    f->before = f->after = total;
     snprintf(f->detail, sizeof f->detail, "%g registrations in total for %lld expected devices (limit %g)", total,
              expected, limit);
 }
@@ -471,16 +533,21 @@ int watch_hour_allowed(int from, int to, int h)
     return h >= from || h < to;
 }
 
-void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
+void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base, double now_s,
                       struct watch_finding *f)
 {
     double from = now_s - (double)r->window_s, outside = 0;
-    for (size_t i = 0; s && i < s->n; i++) {
+    double hw = watch_total_before(s, base, from);
+    for (size_t k = 0; s && k < s->n; k++) {
+        size_t i = in_order(s, k);
         if (s->ts[i] < from || s->ts[i] > now_s)
             continue;
+        /* each period's registrations: how far it raised the highest total */
+        double inc = hw >= 0 && s->val[i] > hw ? s->val[i] - hw : 0;
+        hw = s->val[i] > hw ? s->val[i] : hw;
         int h = (int)(fmod(floor(s->ts[i] / 3600.0), 24.0));
         if (!watch_hour_allowed(r->hour_from, r->hour_to, h))
-            outside += s->val[i];
+            outside += inc;
     }
     finding(f, r->enabled && outside > 0 && outside >= r->min_regs, outside, r->min_regs, from, now_s + 1);
     snprintf(f->detail, sizeof f->detail, "%g registrations outside the allowed UTC hours %02d-%02d", outside,
@@ -500,27 +567,4 @@ void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double bas
 double watch_ewma_next(double alpha, double baseline, long n, double x)
 {
     return n <= 0 ? x : alpha * x + (1 - alpha) * baseline;
-}
-
-double watch_total_advance(const struct watch_series *s, int period_s, double now_s, double start_s,
-                           double *closed_total, double *through_s)
-{
-    if (*through_s <= 0)
-        *through_s = start_s;
-    double through = *through_s, open = 0, newest_closed = through;
-    for (size_t i = 0; s && i < s->n; i++) {
-        double t = s->ts[i];
-        if (t < through)
-            continue;
-        if (t + period_s <= now_s) {
-            *closed_total += s->val[i];
-            if (t + period_s > newest_closed)
-                newest_closed = t + period_s;
-        }
-    }
-    *through_s = newest_closed;
-    for (size_t i = 0; s && i < s->n; i++)
-        if (s->ts[i] >= newest_closed)
-            open += s->val[i];
-    return *closed_total + open;
 }

@@ -20,12 +20,16 @@
  *      "baselineJump":               {"enabled": true, "factor": 3, "alpha": 0.2, "minSamples": 6,
  *                                     "minBaseline": 1, "minRegistrations": 10, "windowSeconds": 3600}}}
  *
- * Every rule also takes "statistic" (Sum, SampleCount, Average, Maximum,
- * Minimum; default Sum) and "periodSeconds" (60..3600, a multiple of 60;
- * default 300): the CloudWatch statistic and period of the data points it
- * reads. Rules of one claim that agree on both share one metric query.
- * "threshold" is compared with the statistic aggregated over the rule's
- * window (a breach is observed > threshold). allowedHoursUtc [from, to]
+ * Every rule also takes "statistic" and "periodSeconds" (60..3600, a
+ * multiple of 60; default 300): the CloudWatch statistic and period of the
+ * data points it reads. The claim rules read ApproximateNumberOfThingsRegistered,
+ * which AWS publishes as a running total per claim: their statistic is
+ * Maximum (the only one accepted); registrations in a window are the
+ * highest total in it minus the total before it (watch_registrations).
+ * failedRegistrationsPerHour takes Sum (failures, default), SampleCount
+ * (attempts), Average, Maximum or Minimum. Rules of one claim that agree on
+ * the period share one metric query. "threshold" is compared with the
+ * window's registrations (failures) (a breach is observed > threshold). allowedHoursUtc [from, to]
  * allows registrations in UTC hours from <= h < to (from > to wraps past
  * midnight). baselineJump compares the window's registrations with an
  * exponentially weighted moving average (weight alpha) of earlier cycles'
@@ -86,6 +90,7 @@ struct watch_finding {
     int breach;
     double observed;     /* the value compared */
     double threshold;    /* the limit it was compared with */
+    double before, after; /* claim rules: the total before the window and the newest total in it */
     double from_s, to_s; /* the data points that show it: [from, to) */
     char detail[200];    /* one sentence for people */
 };
@@ -148,13 +153,38 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg);
  * (missing data counts as zero). *npoints (may be NULL) gets the count. */
 double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s, size_t *npoints);
 
-/* registrationsPerHour and failedRegistrationsPerHour: window aggregate > threshold. */
+/*
+ * The running total (ApproximateNumberOfThingsRegistered, Maximum per
+ * period). base is the claim's total before the series starts, or
+ * WATCH_TOTAL_UNKNOWN. Points may come in either time order. The total
+ * only grows; a reading below an earlier one is AWS's approximate count
+ * dipping, so every function works on the highest total seen so far and a
+ * dip never reads as registrations.
+ */
+#define WATCH_TOTAL_UNKNOWN (-1.0)
+
+/* The highest total before t: base or a point with ts < t (UNKNOWN when neither). */
+double watch_total_before(const struct watch_series *s, double base, double t);
+/* The newest point's value, else base; never below 0. */
+double watch_total_latest(const struct watch_series *s, double base);
+/* A claim's first sighting: with base unknown, the first point is the
+ * baseline (its value is returned); otherwise base. */
+double watch_baseline(const struct watch_series *s, double base);
+/* Registrations in [from, to): the highest total in it minus the total
+ * before it, never below 0 (0 without a point in it, or when nothing
+ * before it is known: call watch_baseline first). */
+double watch_registrations(const struct watch_series *s, double base, double from_s, double to_s);
+
+/* failedRegistrationsPerHour: window aggregate > threshold. */
 void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
                           struct watch_finding *f);
-/* expectedDevices: total > expected * ratio + slack (never with expected <= 0). */
+/* registrationsPerHour: registrations in the window > threshold. */
+void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
+                              double now_s, struct watch_finding *f);
+/* expectedDevices: the newest total > expected * ratio + slack (never with expected <= 0). */
 void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected, struct watch_finding *f);
 /* allowedHours: registrations in the window outside the allowed hours >= minRegistrations. */
-void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
+void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base, double now_s,
                       struct watch_finding *f);
 /* 1 when UTC hour h (0..23) is allowed by [from, to). */
 int watch_hour_allowed(int from, int to, int h);
@@ -162,15 +192,5 @@ int watch_hour_allowed(int from, int to, int h);
 void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n, struct watch_finding *f);
 /* The next moving average after observing x (n earlier samples). */
 double watch_ewma_next(double alpha, double baseline, long n, double x);
-
-/*
- * Running total of a claim's registrations: closed periods are counted
- * once into *closed_total (those with through_s <= ts and ts + period <=
- * now_s), *through_s advances to the end of the last closed period;
- * returns closed_total plus the still-open periods (ts >= through_s).
- * A first call (*through_s <= 0) starts counting at start_s.
- */
-double watch_total_advance(const struct watch_series *s, int period_s, double now_s, double start_s,
-                           double *closed_total, double *through_s);
 
 #endif

@@ -51,6 +51,17 @@ static void log_error_reply(const char *what, const char *text)
     buf_free(&f);
 }
 
+int redis_reply_is_failover(const char *str, size_t len)
+{
+    static const char *const codes[] = {"READONLY ", "LOADING ", "MASTERDOWN ", "NOREPLICAS "};
+    for (size_t i = 0; str && i < sizeof codes / sizeof codes[0]; i++) {
+        size_t n = strlen(codes[i]);
+        if (len >= n && !memcmp(str, codes[i], n))
+            return 1;
+    }
+    return 0;
+}
+
 int redis_reply_rc(const struct redisReply *r, const char *what)
 {
     if (!r)
@@ -60,6 +71,8 @@ int redis_reply_rc(const struct redisReply *r, const char *what)
     int code = redis_reply_fw_code(r->str);
     if (code)
         return code;
+    if (redis_reply_is_failover(r->str, r->len))
+        return FW_EUNAVAILABLE;   /* store_conn reconnects; not an error of ours to log */
     log_error_reply(what, r->str ? r->str : "");
     return FW_EREDIS;
 }

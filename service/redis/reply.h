@@ -6,6 +6,8 @@
  * redis_reply_rc (store_conn.c runs commands, script.c runs scripts):
  *   no answer: no connection, an I/O error or a timeout  -> FW_EUNAVAILABLE
  *     ("Redis cannot be reached"; the caller drops the connection)
+ *   READONLY, LOADING, MASTERDOWN, NOREPLICAS (a failover: this node cannot
+ *     take our commands now; store_conn.c reconnects)      -> FW_EUNAVAILABLE
  *   an error reply "FW_E<NAME> text" from one of our scripts -> FW_E<NAME>
  *     (an outcome the script signals with fw_error(), lua/runner.lua, e.g.
  *     FW_ECONFLICT for a lost lease; not logged: the caller decides)
@@ -23,6 +25,10 @@ struct redisReply;
 /* 0 for a usable reply (not freed), else the code above. what names the
  * command or script for the log ("HGET", "jobs/claim"). */
 int redis_reply_rc(const struct redisReply *r, const char *what);
+
+/* 1 when an error text (len bytes) says the node is not a primary that can
+ * serve us now (the failover codes above). */
+int redis_reply_is_failover(const char *str, size_t len);
 
 /* The FW_E* code an error text starts with ("FW_ECONFLICT lease lost" ->
  * FW_ECONFLICT), or 0 when its first word names no code of the table. */

@@ -6,6 +6,14 @@
  * connect sets a per-thread "not before" time: while Redis is down, callers
  * fail fast instead of waiting for a connect timeout on every request.
  * Backoff doubles from 50 ms to 2 s and resets on success.
+ *
+ * Failover (ElastiCache, Sentinel, a replica promoted by hand): the old primary
+ * turns replica and answers writes with READONLY, or the node says LOADING or
+ * MASTERDOWN, while the endpoint moves to the new primary. Every reply on a
+ * thread's context passes through mark_stale() (hiredis's reply-object hooks,
+ * so the many call sites in service/ and jobs/ need no change): such an error
+ * marks the context stale, the command fails as "unavailable" (503 at the
+ * API, a retry for a job) and the next store_conn_get() connects afresh.
  */
 #include "service/redis/store_conn.h"
 
@@ -23,12 +31,16 @@
 
 struct conn_slot {
     redisContext *ctx;
+    int stale;               /* a reply said this node cannot take our commands now */
     long long retry_at_ms;   /* no connect attempt before this time */
     int backoff_ms;          /* next backoff step */
     char err[320];           /* why the last connect failed */
 };
 
 static struct fw_config s_cfg;          /* written once in store_conn_configure */
+static redisReplyObjectFunctions s_fns; /* hiredis's defaults with createString wrapped */
+static const redisReplyObjectFunctions *s_default_fns;
+static pthread_once_t s_fns_once = PTHREAD_ONCE_INIT;
 static pthread_key_t s_key;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
@@ -75,37 +87,69 @@ const char *store_prefix(void)
     return s_cfg.prefix;
 }
 
-/* AUTH and SELECT on a fresh context; 0 or -1 with err filled. */
+static void *mark_stale(const redisReadTask *task, char *str, size_t len)
+{
+    if (task->type == REDIS_REPLY_ERROR && task->privdata && redis_reply_is_failover(str, len))
+        *(int *)task->privdata = 1;
+    return s_default_fns->createString(task, str, len);
+}
+
+static void init_fns(void)
+{
+    redisReader *r = redisReaderCreate();
+    s_default_fns = r->fn;
+    s_fns = *r->fn;
+    s_fns.createString = mark_stale;
+    redisReaderFree(r);
+}
+
+/* Watches c's replies for failover errors, flagging *stale. */
+static void watch_failover(redisContext *c, int *stale)
+{
+    pthread_once(&s_fns_once, init_fns);
+    c->reader->fn = &s_fns;
+    c->reader->privdata = stale;
+    *stale = 0;
+}
+
+/* AUTH [user] password and SELECT on a fresh context; 0, or FW_EUNAUTH (credentials or database
+ * refused: a configuration error) or FW_EUNAVAILABLE with err filled. Redis's own error text is
+ * quoted (it never holds the password). */
 static int prepare(redisContext *c, char *err, size_t errlen)
 {
-    redisReply *r;
-    if (s_cfg.redis_password[0]) {
+    redisReply *r = 0;
+    if (s_cfg.redis_user[0])
+        r = redisCommand(c, "AUTH %s %s", s_cfg.redis_user, s_cfg.redis_password);
+    else if (s_cfg.redis_password[0])
         r = redisCommand(c, "AUTH %s", s_cfg.redis_password);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "redis AUTH failed");
-            if (r)
-                freeReplyObject(r);
-            return -1;
-        }
-        freeReplyObject(r);
-    }
-    if (s_cfg.redis_db) {
-        r = redisCommand(c, "SELECT %d", s_cfg.redis_db);
-        int bad = !r || r->type == REDIS_REPLY_ERROR;
+    if ((s_cfg.redis_user[0] || s_cfg.redis_password[0]) && (!r || r->type == REDIS_REPLY_ERROR)) {
+        snprintf(err, errlen, "redis %.64s:%d refused AUTH%s%.64s: %.120s", s_cfg.redis_host, s_cfg.redis_port,
+                 s_cfg.redis_user[0] ? " as user " : "", s_cfg.redis_user, r ? r->str : c->errstr);
         if (r)
             freeReplyObject(r);
-        if (bad) {
-            snprintf(err, errlen, "redis SELECT %d failed", s_cfg.redis_db);
-            return -1;
-        }
+        return r ? FW_EUNAUTH : FW_EUNAVAILABLE;
+    }
+    if (r)
+        freeReplyObject(r);
+    if (s_cfg.redis_db) {
+        r = redisCommand(c, "SELECT %d", s_cfg.redis_db);
+        int rc = !r ? FW_EUNAVAILABLE : r->type == REDIS_REPLY_ERROR ? FW_EUNAUTH : 0;
+        if (rc)
+            snprintf(err, errlen, "redis SELECT %d failed: %.120s", s_cfg.redis_db, r ? r->str : c->errstr);
+        if (r)
+            freeReplyObject(r);
+        return rc;
     }
     return 0;
 }
 
-static redisContext *connect_new(int timeout_ms, char *err, size_t errlen)
+/* A connected, authenticated context, or NULL with err filled and *rc FW_EUNAVAILABLE or
+ * FW_EUNAUTH. */
+static redisContext *connect_new(int timeout_ms, char *err, size_t errlen, int *rc)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisContext *c = redisConnectWithTimeout(s_cfg.redis_host, s_cfg.redis_port, tv);
+    *rc = FW_EUNAVAILABLE;
     if (!c) {
         snprintf(err, errlen, "cannot allocate redis context");
         return 0;
@@ -118,22 +162,41 @@ static redisContext *connect_new(int timeout_ms, char *err, size_t errlen)
     /* Commands get a timeout too, so a hung Redis cannot pin a thread. */
     struct timeval cmd = {5, 0};
     redisSetTimeout(c, cmd);
-    if (prepare(c, err, errlen)) {
+    *rc = prepare(c, err, errlen);
+    if (*rc) {
         redisFree(c);
         return 0;
     }
     return c;
 }
 
+int store_conn_check(char *why, size_t whylen)
+{
+    int rc;
+    redisContext *c = connect_new(2000, why, whylen, &rc);
+    if (!c)
+        return rc;
+    redisFree(c);
+    why[0] = '\0';
+    return 0;
+}
+
 struct redisContext *store_conn_get(void)
 {
     struct conn_slot *s = slot();
+    if (s->ctx && s->stale) {
+        log_fields(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting", 0);
+        store_conn_broken();
+    }
     if (s->ctx)
         return s->ctx;
     long long now = now_ms();
     if (now < s->retry_at_ms)
         return 0;
-    s->ctx = connect_new(1000, s->err, sizeof s->err);
+    int rc;
+    s->ctx = connect_new(1000, s->err, sizeof s->err, &rc);
+    if (s->ctx)
+        watch_failover(s->ctx, &s->stale);
     if (!s->ctx) {
         s->retry_at_ms = now + s->backoff_ms;
         s->backoff_ms = s->backoff_ms * 2 > 2000 ? 2000 : s->backoff_ms * 2;
@@ -149,7 +212,9 @@ void store_conn_broken(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx) {
-        snprintf(s->err, sizeof s->err, "redis: %s", s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+        snprintf(s->err, sizeof s->err, "redis: %s", s->ctx->errstr[0] ? s->ctx->errstr
+                                                     : s->stale ? "node is not a writable primary (failover)"
+                                                                : "connection lost");
         redisFree(s->ctx);
         s->ctx = 0;
     }
@@ -171,7 +236,8 @@ const char *store_conn_last_error(void)
 struct redisContext *store_conn_open(int timeout_ms)
 {
     char err[320];
-    redisContext *c = connect_new(timeout_ms, err, sizeof err);
+    int rc;
+    redisContext *c = connect_new(timeout_ms, err, sizeof err, &rc);
     if (!c)
         log_fields(LOG_WARN, "redis connect failed", 0);
     return c;

@@ -21,7 +21,7 @@
 struct redisContext;
 struct redisReply;
 
-/* Global settings (host, port, db, password, prefix). Call once, before threads. */
+/* Global settings (host, port, db, user, password, prefix). Call once, before threads. */
 void store_conn_configure(const struct fw_config *cfg);
 /* The calling thread's connected context, or NULL while Redis cannot be
  * reached (store_conn_last_error() says why). Borrowed: do not free. */
@@ -30,6 +30,10 @@ struct redisContext *store_conn_get(void);
 void store_conn_broken(void);
 /* Frees the calling thread's context now (thread shutdown). */
 void store_conn_close(void);
+/* Connects once, on a connection of its own (start-up, `check`): 0; FW_EUNAUTH when Redis
+ * refused the credentials or the database (a configuration error: serve and worker exit 2);
+ * FW_EUNAVAILABLE when it cannot be reached. why says which, never with the password. */
+int store_conn_check(char *why, size_t whylen);
 /* Why the last connect failed on this thread ("" when connected). */
 const char *store_conn_last_error(void);
 /* The key prefix, e.g. "fw:". */

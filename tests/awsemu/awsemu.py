@@ -23,7 +23,9 @@ import certs  # noqa: E402
 import cloudwatch  # noqa: E402
 import control  # noqa: E402
 import dataplane  # noqa: E402
+import fleetprov  # noqa: E402
 import fpmetrics  # noqa: E402
+import hooks  # noqa: E402
 import iam  # noqa: E402
 import iot  # noqa: E402
 import models  # noqa: E402
@@ -79,8 +81,12 @@ class Emulator:
             self.quotas.enabled = False
         self.faults = control.Faults()
         self.calls = control.CallLog()
+        self.prov_log = control.CallLog()   # fleet provisioning calls (fleetprov.py)
+        self.lambda_endpoints = {}          # pre-provisioning hook Lambda ARN -> local URL (hooks.py)
         self.clock_offset = 0.0
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
+        self.iam_propagation_s = 0      # a new or changed role is unassumable by IoT this long (0 = off)
+        self.policy_delete_delay_s = 0  # IoT DeletePolicy refused this long after a DetachPolicy (0 = off)
         self.started = time.time()
         self.error_type_suffix = not args.no_error_type_suffix
         self.endpoint_host = args.endpoint_host  # DescribeEndpoint's answer for every type when given
@@ -188,6 +194,7 @@ class Emulator:
                 elif service == 'sts':
                     regions = {'us-east-1', self.region}
                 rec['accessKeyId'] = auth['access_key']
+                rec['signingName'] = auth['service']
                 try:
                     with self.store.lock:
                         akid = sigcheck.verify(method, raw_path, query_pairs, headers, body, auth, self.lookup_key,
@@ -225,6 +232,7 @@ class Emulator:
                                'Operation %s is not implemented by awsemu' % op_name, 400)
             with self.store.lock:
                 ctx = Context(self, self.caller(akid))
+                fleetprov.expire_pending(ctx.st, ctx.now_ts())
                 try:
                     out = fn(ctx, params)
                 finally:
@@ -311,6 +319,8 @@ class Emulator:
                        'pid': os.getpid()}
                 out.update(self.dataplane_info())
                 return 200, out
+            if route == '/dataplane/provisioning' and method in ('GET', 'DELETE'):
+                return self.provisioning_control(method, q)
             if route.startswith('/dataplane/'):
                 if self.dataplane is None:
                     return 404, {'error': 'the data plane is off (--mqtt-port -1 --credentials-port -1)'}
@@ -336,8 +346,10 @@ class Emulator:
             if route == '/reset' and method == 'POST':
                 self.store.reset()
                 self.calls.clear()
+                self.prov_log.clear()
                 self.faults.clear()
                 self.clock_offset = 0.0
+                self.iam_propagation_s = self.policy_delete_delay_s = 0
                 self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
                 if self.dataplane:
                     self.dataplane.reset()
@@ -410,6 +422,17 @@ class Emulator:
             return 400, {'error': 'bad request: %s' % e}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
 
+    def provisioning_control(self, method, q):
+        """GET / DELETE /__emu/dataplane/provisioning: the fleet provisioning calls (fleetprov.py)."""
+        if method == 'DELETE':
+            self.prov_log.clear()
+            return 200, {'cleared': True}
+        calls = self.prov_log.list()
+        for k in ('api', 'outcome', 'template', 'clientId', 'errorCode'):
+            if k in q:
+                calls = [c for c in calls if str(c.get(k)) == q[k]]
+        return 200, {'calls': calls}
+
     def dataplane_info(self):
         if self.dataplane:
             return self.dataplane.info()
@@ -420,17 +443,28 @@ class Emulator:
         if data is not None and not isinstance(data, dict):
             raise ValueError('body must be an object')
         data = data or {}
+        endpoints = hooks.check_endpoints(data['lambdaEndpoints']) if 'lambdaEndpoints' in data else None
         if 'listMetricsPageSize' in data:
             n = int(data['listMetricsPageSize'])
             if n < 1:
                 raise ValueError('listMetricsPageSize must be >= 1')
             self.list_metrics_page = n
+        for key, attr in (('iamPropagationSeconds', 'iam_propagation_s'),
+                          ('policyDeleteDelaySeconds', 'policy_delete_delay_s')):
+            if key in data:
+                v = data[key]
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 3600:
+                    raise ValueError('%s must be a number of seconds 0..3600' % key)
+                setattr(self, attr, v)
         fp = {k: data[k] for k in ('csrFailureMetric', 'sampling', 'publishPeriodSeconds') if k in data}
         with self.store.lock:
             cfg = fpmetrics.configure(self.store.data, fp)
             if fp:
                 self.store.save()
-        out = {'listMetricsPageSize': self.list_metrics_page}
+        if endpoints is not None:
+            self.lambda_endpoints = endpoints
+        out = {'listMetricsPageSize': self.list_metrics_page, 'iamPropagationSeconds': self.iam_propagation_s,
+               'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints}
         out.update(cfg)
         return out
 

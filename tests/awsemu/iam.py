@@ -1,7 +1,9 @@
 """IAM: roles, managed policies and their versions, role attachments."""
 
+import json
+
 from errors import AwsError
-from util import check_policy_json, page, rand_id, url_encode_doc
+from util import as_list, check_policy_json, page, rand_id, statements, url_encode_doc
 
 MANAGED = {
     'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration': {
@@ -57,6 +59,29 @@ def _get_role(ctx, name):
     return r
 
 
+def role_by_arn(st, arn):
+    """The role record whose ARN is `arn`, or None."""
+    parts = arn.split(':', 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[2] != 'iam' or not parts[5].startswith('role/'):
+        return None
+    r = st['iam']['roles'].get(_role_key(parts[5].rsplit('/', 1)[1]))
+    return r if r is not None and r['Arn'] == arn else None
+
+
+def trusts_service(role, service):
+    """Whether the role's trust policy has an Allow for the service principal `service` (its Conditions, such as
+    aws:SourceAccount, are taken as met: the service itself sets them)."""
+    try:
+        doc = json.loads(role['AssumeRolePolicyDocument'])
+    except ValueError:
+        return False
+    for s in (statements(doc) if isinstance(doc, dict) else None) or []:
+        pr = s.get('Principal') if isinstance(s, dict) else None
+        if isinstance(pr, dict) and s.get('Effect') == 'Allow' and service in as_list(pr.get('Service')):
+            return True
+    return False
+
+
 def _get_policy(ctx, arn, attachable=False):
     p = _managed_policies(ctx).get(arn)
     if p is None:
@@ -104,7 +129,8 @@ def CreateRole(ctx, p):
          'Arn': 'arn:aws:iam::%s:role%s%s' % (ctx.account, path, name),
          'CreateDate': ctx.now_ts(), 'AssumeRolePolicyDocument': p['AssumeRolePolicyDocument'],
          'Description': p.get('Description'), 'MaxSessionDuration': p.get('MaxSessionDuration', 3600),
-         'Tags': p.get('Tags', []), 'PermissionsBoundary': p.get('PermissionsBoundary'), 'Attached': []}
+         'Tags': p.get('Tags', []), 'PermissionsBoundary': p.get('PermissionsBoundary'), 'Attached': [],
+         'ChangedAt': ctx.now_ts()}
     roles[_role_key(name)] = r
     if r['PermissionsBoundary']:
         _boundary_uses(ctx, r['PermissionsBoundary'], 1)
@@ -137,6 +163,7 @@ def PutRolePermissionsBoundary(ctx, p):
     if r.get('PermissionsBoundary'):
         _boundary_uses(ctx, r['PermissionsBoundary'], -1)
     r['PermissionsBoundary'] = p['PermissionsBoundary']
+    r['ChangedAt'] = ctx.now_ts()
     _boundary_uses(ctx, p['PermissionsBoundary'], 1)
     return {}
 
@@ -153,6 +180,18 @@ def UpdateAssumeRolePolicy(ctx, p):
     r = _get_role(ctx, p['RoleName'])
     check_policy_json(p['PolicyDocument'], 'MalformedPolicyDocument', 'trust')
     r['AssumeRolePolicyDocument'] = p['PolicyDocument']
+    r['ChangedAt'] = ctx.now_ts()
+    return {}
+
+
+def UpdateRole(ctx, p):
+    """Description and MaxSessionDuration (3600..43200, checked by the model)."""
+    r = _get_role(ctx, p['RoleName'])
+    if p.get('Description') is not None:
+        r['Description'] = p['Description']
+    if p.get('MaxSessionDuration') is not None:
+        r['MaxSessionDuration'] = p['MaxSessionDuration']
+    r['ChangedAt'] = ctx.now_ts()
     return {}
 
 
@@ -269,6 +308,7 @@ def AttachRolePolicy(ctx, p):
     if len(r['Attached']) >= 10:
         raise AwsError('LimitExceeded', 'Cannot exceed quota for PoliciesPerRole: 10', 409)
     r['Attached'].append(p['PolicyArn'])
+    r['ChangedAt'] = ctx.now_ts()
     pol['AttachmentCount'] += 1
     return {}
 
@@ -278,6 +318,7 @@ def DetachRolePolicy(ctx, p):
     if p['PolicyArn'] not in r['Attached']:
         raise AwsError('NoSuchEntity', 'Policy %s was not found.' % p['PolicyArn'], 404)
     r['Attached'].remove(p['PolicyArn'])
+    r['ChangedAt'] = ctx.now_ts()
     pol = _managed_policies(ctx).get(p['PolicyArn'])
     if pol:
         pol['AttachmentCount'] = max(0, pol['AttachmentCount'] - 1)

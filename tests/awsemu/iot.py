@@ -3,8 +3,10 @@
 import json
 
 import certs
+import iam
+import iotthings
 from errors import AwsError
-from util import as_list, check_policy_json, endpoint_prefix, page, rand_str, statements
+from util import check_policy_json, endpoint_prefix, page, rand_str
 
 READONLY = {'DescribeRoleAlias', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'ListTargetsForPolicy',
             'DescribeCertificate', 'ListCertificates', 'DescribeProvisioningTemplate', 'ListProvisioningTemplates',
@@ -37,28 +39,6 @@ def _gen():
     return rand_str(64, '0123456789abcdef')
 
 
-def _iam_role(ctx, arn):
-    parts = arn.split(':', 5)
-    if len(parts) != 6 or parts[2] != 'iam' or not parts[5].startswith('role/'):
-        return None
-    r = ctx.st['iam']['roles'].get(parts[5].rsplit('/', 1)[1].lower())
-    if r is None or r['Arn'] != arn:
-        return None
-    return r
-
-
-def _role_trusts_service(role, service):
-    try:
-        doc = json.loads(role['AssumeRolePolicyDocument'])
-    except ValueError:
-        return False
-    for s in statements(doc) or []:
-        pr = s.get('Principal')
-        if s.get('Effect') == 'Allow' and isinstance(pr, dict) and service in as_list(pr.get('Service')):
-            return True
-    return False
-
-
 # ---------------------------------------------------------------- role aliases
 
 def _alias(ctx, name):
@@ -68,9 +48,24 @@ def _alias(ctx, name):
     return a
 
 
-def _check_role(ctx, arn):
-    if _iam_role(ctx, arn) is None:
+def _settling(ctx, role, what):
+    """IAM is eventually consistent: for iamPropagationSeconds after a role was created or changed
+    (trust policy, attachments, MaxSessionDuration), AWS IoT cannot assume it yet."""
+    n = getattr(ctx.emu, 'iam_propagation_s', 0)
+    if n and ctx.now_ts() < role.get('ChangedAt', 0) + n:
+        raise AwsError('InvalidRequestException', '%s %s cannot be assumed by AWS IoT' % (what, role['Arn']), 400)
+
+
+def _check_role(ctx, arn, duration=None):
+    r = iam.role_by_arn(ctx.st, arn)
+    if r is None:
         raise AwsError('InvalidRequestException', 'Role ARN %s is not valid or the role does not exist' % arn, 400)
+    _settling(ctx, r, 'Role')
+    if duration is not None and duration > r.get('MaxSessionDuration', 3600):
+        # CreateRoleAlias / UpdateRoleAlias reference: "This value must be less than or equal to the
+        # maximum session duration of the IAM role that the role alias references."
+        raise AwsError('InvalidRequestException', 'credentialDurationSeconds %d exceeds the maximum session '
+                       'duration (%d) of role %s' % (duration, r.get('MaxSessionDuration', 3600), arn), 400)
 
 
 def CreateRoleAlias(ctx, p):
@@ -78,7 +73,7 @@ def CreateRoleAlias(ctx, p):
     arn = _arn(ctx, 'rolealias', name)
     if name in _iot(ctx)['roleAliases']:
         raise _exists('Role alias %s already exists' % name, name, arn)
-    _check_role(ctx, p['roleArn'])
+    _check_role(ctx, p['roleArn'], p.get('credentialDurationSeconds', 3600))
     now = ctx.now_ts()
     _iot(ctx)['roleAliases'][name] = {'roleAlias': name, 'roleAliasArn': arn, 'roleArn': p['roleArn'],
                                       'owner': ctx.account,
@@ -93,8 +88,10 @@ def DescribeRoleAlias(ctx, p):
 
 def UpdateRoleAlias(ctx, p):
     a = _alias(ctx, p['roleAlias'])
+    dur = p.get('credentialDurationSeconds')
+    if p.get('roleArn') or dur is not None:
+        _check_role(ctx, p.get('roleArn') or a['roleArn'], dur if dur is not None else a['credentialDurationSeconds'])
     if p.get('roleArn'):
-        _check_role(ctx, p['roleArn'])
         a['roleArn'] = p['roleArn']
     if p.get('credentialDurationSeconds') is not None:
         a['credentialDurationSeconds'] = p['credentialDurationSeconds']
@@ -136,12 +133,18 @@ def CreatePolicy(ctx, p):
     if name in _iot(ctx)['policies']:
         raise _exists('Policy cannot be created - name already exists (name=%s)' % name, name, arn)
     _check_iot_doc(p['policyDocument'])
-    now = ctx.now_ts()
-    _iot(ctx)['policies'][name] = {'policyName': name, 'policyArn': arn, 'defaultVersionId': '1',
-                                   'versions': {'1': {'document': p['policyDocument'], 'createDate': now}},
-                                   'nextVersion': 2, 'creationDate': now, 'lastModifiedDate': now,
-                                   'generationId': _gen(), 'targets': []}
+    new_policy(ctx, name, p['policyDocument'])
     return {'policyName': name, 'policyArn': arn, 'policyDocument': p['policyDocument'], 'policyVersionId': '1'}
+
+
+def new_policy(ctx, name, document):
+    """Stores a new policy with one version (CreatePolicy, and RegisterThing's policy documents)."""
+    now = ctx.now_ts()
+    pol = {'policyName': name, 'policyArn': _arn(ctx, 'policy', name), 'defaultVersionId': '1',
+           'versions': {'1': {'document': document, 'createDate': now}}, 'nextVersion': 2, 'creationDate': now,
+           'lastModifiedDate': now, 'generationId': _gen(), 'targets': []}
+    _iot(ctx)['policies'][name] = pol
+    return pol
 
 
 def GetPolicy(ctx, p):
@@ -219,6 +222,12 @@ def ListPolicyVersions(ctx, p):
 
 def DeletePolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
+    delay = getattr(ctx.emu, 'policy_delete_delay_s', 0)
+    if delay and ctx.now_ts() < pol.get('detachedAt', 0) + delay:
+        # DeletePolicy reference: "it can take up to five minutes after a policy is detached before
+        # it's ready to be deleted"
+        raise AwsError('DeleteConflictException', 'The policy cannot be deleted yet: it was detached from a '
+                       'principal moments ago (name=%s)' % pol['policyName'], 409)
     if pol['targets']:
         raise AwsError('DeleteConflictException', 'The policy cannot be deleted as the policy is attached to one or '
                        'more principals (name=%s)' % pol['policyName'], 409)
@@ -261,19 +270,25 @@ def AttachPolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
     target = p['target']
     _check_target(ctx, target)
+    attach_policy(ctx, pol, target)
+    return {}
+
+
+def attach_policy(ctx, pol, target):
+    """Attaches a policy record to a target (idempotent; at most MAX_POLICIES_PER_TARGET per target)."""
     if target in pol['targets']:
-        return {}
+        return
     if len(_targets_of(ctx, target)) >= MAX_POLICIES_PER_TARGET:
         raise AwsError('LimitExceededException', 'The number of attached policies for the principal %s has reached '
                        'the limit (%d)' % (target, MAX_POLICIES_PER_TARGET), 410)
     pol['targets'].append(target)
-    return {}
 
 
 def DetachPolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
     if p['target'] in pol['targets']:
         pol['targets'].remove(p['target'])
+        pol['detachedAt'] = ctx.now_ts()
     return {}
 
 
@@ -300,11 +315,12 @@ def _cert(ctx, cid):
     return c
 
 
-def _store_cert(ctx, issued, active):
+def store_cert(ctx, issued, status):
+    """Stores an issued certificate (certs.py) with a status: ACTIVE, INACTIVE or PENDING_ACTIVATION."""
     now = ctx.now_ts()
     _iot(ctx)['seq'] += 1
     c = {'certificateId': issued['certificateId'], 'certificateArn': _arn(ctx, 'cert', issued['certificateId']),
-         'status': 'ACTIVE' if active else 'INACTIVE', 'certificatePem': issued['certificatePem'],
+         'status': status, 'certificatePem': issued['certificatePem'],
          'ownedBy': ctx.account, 'creationDate': now, 'lastModifiedDate': now, 'customerVersion': 1,
          'generationId': _gen(), 'validity': issued['validity'], 'certificateMode': 'DEFAULT',
          'seq': _iot(ctx)['seq']}
@@ -314,7 +330,7 @@ def _store_cert(ctx, issued, active):
 
 def CreateKeysAndCertificate(ctx, p):
     issued = certs.create_keys_and_certificate()
-    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    c = store_cert(ctx, issued, 'ACTIVE' if p.get('setAsActive') else 'INACTIVE')
     return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
             'certificatePem': c['certificatePem'],
             'keyPair': {'PublicKey': issued['publicKey'], 'PrivateKey': issued['privateKey']}}
@@ -322,7 +338,7 @@ def CreateKeysAndCertificate(ctx, p):
 
 def CreateCertificateFromCsr(ctx, p):
     issued = certs.create_from_csr(p['certificateSigningRequest'])
-    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    c = store_cert(ctx, issued, 'ACTIVE' if p.get('setAsActive') else 'INACTIVE')
     return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
             'certificatePem': c['certificatePem']}
 
@@ -383,8 +399,10 @@ def DeleteCertificate(ctx, p):
 
 
 def ListCertificates(ctx, p):
+    # The query parameter is isAscendingOrder (an unknown one such as ascendingOrder is ignored, as
+    # AWS ignores it); without it the oldest come first.
     cs = sorted(_iot(ctx)['certificates'].values(), key=lambda c: (c['creationDate'], c['seq']),
-                reverse=not p.get('ascendingOrder', False))
+                reverse=not p.get('ascendingOrder', True))
     chunk, nxt = page(cs, p.get('marker'), p.get('pageSize', 25))
     return {'certificates': [{k: c[k] for k in ('certificateArn', 'certificateId', 'status', 'certificateMode',
                                                  'creationDate')} for c in chunk],
@@ -412,11 +430,12 @@ def _check_body(body):
 
 
 def _check_provisioning_role(ctx, arn):
-    r = _iam_role(ctx, arn)
+    r = iam.role_by_arn(ctx.st, arn)
     if r is None:
         raise AwsError('InvalidRequestException', 'The provisioning role %s does not exist' % arn, 400)
-    if not _role_trusts_service(r, 'iot.amazonaws.com'):
+    if not iam.trusts_service(r, 'iot.amazonaws.com'):
         raise AwsError('InvalidRequestException', 'The provisioning role %s cannot be assumed by AWS IoT' % arn, 400)
+    _settling(ctx, r, 'The provisioning role')
 
 
 def CreateProvisioningTemplate(ctx, p):
@@ -616,7 +635,7 @@ def ListThingsInThingGroup(ctx, p):
     return {'things': chunk, 'nextToken': nxt}
 
 
-# ---------------------------------------------------------------- things (registry only: no shadows, no types)
+# ---------------------------------------------------------------- things (registry only: no shadows, no billing groups)
 
 def _thing(ctx, name=None, arn=None):
     return _by_name_or_arn(_iot(ctx)['things'], 'thing', name, arn, 'Thing %s cannot be found.')
@@ -624,25 +643,44 @@ def _thing(ctx, name=None, arn=None):
 
 def CreateThing(ctx, p):
     name = p['thingName']
-    if p.get('thingTypeName') or p.get('billingGroupName'):
-        raise AwsError('InvalidRequestException', 'thing types and billing groups are not emulated by awsemu', 400)
+    if p.get('billingGroupName'):
+        raise AwsError('InvalidRequestException', 'billing groups are not emulated by awsemu', 400)
+    ttype = p.get('thingTypeName')
+    if ttype:
+        tt = iotthings.thing_type(ctx.st, ttype)
+        if tt is None:
+            raise _nf('Thing Type %s does not exist' % ttype)
+        if tt['deprecated']:
+            raise AwsError('InvalidRequestException', 'Can not create new thing with deprecated thing type %s'
+                           % ttype, 400)
     attrs = (p.get('attributePayload') or {}).get('attributes') or {}
     t = _iot(ctx)['things'].get(name)
     if t is not None:
-        if t['attributes'] == attrs:
+        if t['attributes'] == attrs and t.get('thingTypeName') == ttype:
             return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
         raise _exists('Thing %s already exists in account with different attributes' % name, name, t['thingArn'])
+    t = new_thing(ctx, name, attrs, ttype)
+    return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+
+
+def new_thing(ctx, name, attrs, ttype=None):
+    """Stores and returns a new thing record (CreateThing and RegisterThing)."""
     import uuid
     t = {'thingName': name, 'thingArn': _arn(ctx, 'thing', name), 'thingId': str(uuid.uuid4()),
-         'attributes': attrs, 'version': 1}
+         'attributes': attrs, 'version': 1, 'principals': []}
+    if ttype:
+        t['thingTypeName'] = ttype
     _iot(ctx)['things'][name] = t
-    return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+    return t
 
 
 def DescribeThing(ctx, p):
     t = _thing(ctx, p['thingName'])
-    return {'defaultClientId': t['thingName'], 'thingName': t['thingName'], 'thingId': t['thingId'],
-            'thingArn': t['thingArn'], 'attributes': t['attributes'], 'version': t['version']}
+    out = {'defaultClientId': t['thingName'], 'thingName': t['thingName'], 'thingId': t['thingId'],
+           'thingArn': t['thingArn'], 'attributes': t['attributes'], 'version': t['version']}
+    if t.get('thingTypeName'):
+        out['thingTypeName'] = t['thingTypeName']
+    return out
 
 
 def DeleteThing(ctx, p):
@@ -653,6 +691,9 @@ def DeleteThing(ctx, p):
     if p.get('expectedVersion') is not None and p['expectedVersion'] != t['version']:
         raise AwsError('VersionConflictException', 'The version for thing %s does not match the expected version.'
                        % t['thingName'], 409)
+    if t.get('principals'):
+        raise AwsError('InvalidRequestException', 'Cannot delete. Thing %s is still attached to one or more '
+                       'principals' % t['thingName'], 400)
     for g in _iot(ctx)['thingGroups'].values():
         if t['thingName'] in g.get('things', []):
             g['things'].remove(t['thingName'])
@@ -738,3 +779,5 @@ def DescribeEndpoint(ctx, p):
 
 OPERATIONS = {name: fn for name, fn in list(globals().items()) if callable(fn) and name[:1].isupper()
               and name not in ('AwsError',)}
+OPERATIONS.update(iotthings.OPERATIONS)
+READONLY |= iotthings.READONLY

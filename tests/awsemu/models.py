@@ -5,6 +5,7 @@ import datetime
 import json
 import re
 import threading
+import unicodedata
 import urllib.parse
 
 import botocore.session
@@ -308,13 +309,38 @@ def _from_query(shape, node, where):
 _pattern_cache = {}
 
 
+class _UnicodeClass:
+    """Java's \\p{C} and \\p{Graph} classes, which Python's re lacks: the whole value must consist of
+    characters the test accepts (AWS validates these patterns on the server side)."""
+
+    def __init__(self, test):
+        self.test = test
+
+    def fullmatch(self, value):
+        return all(self.test(ch) for ch in value)
+
+
+def _not_other(ch):
+    return not unicodedata.category(ch).startswith('C')   # Cc, Cf, Cs, Co, Cn
+
+
+def _graph_or_space(ch):
+    return ch == ' ' or not unicodedata.category(ch)[0] in 'CZ'
+
+
+_UNICODE_PATTERNS = {'[^\\p{C}]*': _not_other, '[\\p{Graph}\\x20]*': _graph_or_space}
+
+
 def _pattern(p):
     if p in _pattern_cache:
         return _pattern_cache[p]
-    try:
-        rx = re.compile(p, re.S)
-    except re.error:
-        rx = None
+    if p in _UNICODE_PATTERNS:
+        rx = _UnicodeClass(_UNICODE_PATTERNS[p])
+    else:
+        try:
+            rx = re.compile(p, re.S)
+        except re.error:
+            rx = None
     _pattern_cache[p] = rx
     return rx
 

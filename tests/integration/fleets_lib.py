@@ -154,7 +154,9 @@ def template_body(policy_name="GreengrassV2IoTThingPolicy"):
         "Parameters": {"ThingName": {"Type": "String"}, "ThingGroupName": {"Type": "String"},
                        "AWS::IoT::Certificate::Id": {"Type": "String"}},
         "Resources": {
-            "MyThing": {"OverrideSettings": {"AttributePayload": "MERGE", "ThingGroups": "DO_NOTHING",
+            # the Greengrass guide's values ("Set up AWS IoT fleet provisioning for Greengrass core
+            # devices"): a re-provisioned device is put back into its thing group
+            "MyThing": {"OverrideSettings": {"AttributePayload": "REPLACE", "ThingGroups": "REPLACE",
                                              "ThingTypeName": "REPLACE"},
                         "Properties": {"AttributePayload": {}, "ThingGroups": [{"Ref": "ThingGroupName"}],
                                        "ThingName": {"Ref": "ThingName"}},

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,12 @@ class RoleAliases(AwsCase):
         got = self.ok("iot.describe-role-alias", alias="GreengrassCoreTokenExchangeRoleAlias")
         self.assertEqual(got["roleArn"], ROLE_ARN)
         self.assertEqual(got["credentialDurationSeconds"], 3600)
+        # longer than the role's MaxSessionDuration (IAM's default 3600): refused, as AWS refuses it
+        self.fails("iot.update-role-alias", "InvalidRequestException", "FW_EINVAL",
+                   alias="GreengrassCoreTokenExchangeRoleAlias", duration=7200)
+        self.ok("iam.update-role-max-session", name="GreengrassV2TokenExchangeRole", seconds=7200)
+        call = self.emu.calls(operation="UpdateRole")[-1]
+        self.assertEqual(call["parameters"], {"RoleName": "GreengrassV2TokenExchangeRole", "MaxSessionDuration": 7200})
         self.ok("iot.update-role-alias", alias="GreengrassCoreTokenExchangeRoleAlias", duration=7200)
         got = self.ok("iot.describe-role-alias", alias="GreengrassCoreTokenExchangeRoleAlias")
         self.assertEqual(got["credentialDurationSeconds"], 7200)
@@ -167,6 +174,21 @@ class Certificates(AwsCase):
         self.assertNotIn("marker", calls[0]["parameters"])
         self.assertIn("marker", calls[1]["parameters"])
         self.assertEqual(calls[1]["parameters"]["pageSize"], 250)
+
+    def test_list_certificates_since_reads_newest_first(self):
+        csr = make_csr()
+        self.emu.control("POST", "clock", {"offsetSeconds": -600})
+        try:
+            self.assertTrue(self.call("iot.create-certificate-from-csr", csr="@" + csr, active=0, repeat=260)["ok"])
+        finally:
+            self.emu.control("POST", "clock", {"offsetSeconds": 0})
+        new = self.ok("iot.create-certificate-from-csr", csr="@" + csr, active=0)["certificateId"]
+        self.emu.control("DELETE", "calls")
+        listed = self.ok("iot.list-certificates", since=str(time.time() - 300))["certificates"]
+        self.assertEqual([c["certificateId"] for c in listed], [new])
+        calls = self.emu.calls(operation="ListCertificates")
+        self.assertEqual(len(calls), 1, "the first page already reaches older certificates")
+        self.assertIs(calls[0]["parameters"]["ascendingOrder"], False)
 
     def test_attached_certificate_delete_conflict(self):
         self.ok("iot.create-policy", name="P", doc=iot_policy())

@@ -179,8 +179,9 @@ class Compose(unittest.TestCase):
                     self.assertTrue(setting_ok(var, known), f"{var} is not read by fleetwarden")
 
     def test_secret_file_is_ignored_by_git(self):
-        self.assertEqual(self.doc["secrets"]["kek"]["file"], "./secrets/kek")
-        self.assertEqual(self.doc["secrets"]["redis_password"]["file"], "./secrets/redis_password")
+        self.assertEqual(self.doc["secrets"]["kek"]["file"], "${FLEETWARDEN_KEK_SECRET:-./secrets/kek}")
+        self.assertEqual(self.doc["secrets"]["redis_password"]["file"],
+                         "${FLEETWARDEN_REDIS_PASSWORD_SECRET:-./secrets/redis_password}")
         for f in ("kek", "redis_password"):
             r = subprocess.run(["git", "check-ignore", "-q", "deploy/secrets/" + f], cwd=ROOT)
             self.assertEqual(r.returncode, 0, "deploy/secrets/%s must be gitignored" % f)

@@ -119,17 +119,21 @@ class FleetLifecycle(FleetCase):
         plan = {e["resource"]: e for e in job["result"]["resources"]}
         self.assertEqual(plan["roleAlias"]["action"], "exists-differs")
         self.assertIn("credentialDurationSeconds", plan["roleAlias"]["difference"])
-        for key in ("tokenExchangeRole", "tokenExchangePolicy", "thingPolicy", "template", "claimPolicy"):
+        # the role's MaxSessionDuration (IAM's default 3600) must allow the alias's duration (issue 13)
+        self.assertEqual(plan["tokenExchangeRole"]["action"], "exists-differs")
+        self.assertIn("MaxSessionDuration: 3600 (AWS) < 7200", plan["tokenExchangeRole"]["difference"])
+        for key in ("tokenExchangePolicy", "thingPolicy", "template", "claimPolicy"):
             self.assertEqual(plan[key]["action"], "exists-matches", plan[key])
 
     def test_06_conflict_without_adopt_then_adopt(self):
         body = {"name": "beta", "artifactBuckets": ["alpha-artifacts"], "roleAlias": {"credentialDurationSeconds": 7200}}
         _, job = self.env.setup_fleet(body)
         self.assertEqual(job["state"], "dead", job)
-        self.assertIn("roleAlias", job["errors"][-1]["message"])
+        self.assertIn("tokenExchangeRole", job["errors"][-1]["message"])
+        self.assertIn("MaxSessionDuration", job["errors"][-1]["message"])
         f = self.env.fleet("beta")
         self.assertEqual(f["state"], "failed")
-        self.assertIn("credentialDurationSeconds", f["resources"]["roleAlias"]["error"])
+        self.assertIn("MaxSessionDuration", f["resources"]["tokenExchangeRole"]["error"])
         r = self.env.req("DELETE", "/v1/fleets/beta")
         self.assertEqual(r.status, 202, r)
         self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
@@ -138,6 +142,8 @@ class FleetLifecycle(FleetCase):
         self.assertEqual(job["state"], "succeeded", job)
         alias = self.aws("iot", "describe-role-alias", "--role-alias", "GreengrassCoreTokenExchangeRoleAlias")
         self.assertEqual(alias["roleAliasDescription"]["credentialDurationSeconds"], 7200)
+        role = self.aws("iam", "get-role", "--role-name", "GreengrassV2TokenExchangeRole")["Role"]
+        self.assertEqual(role["MaxSessionDuration"], 7200, "raised with UpdateRole under adopt")
 
     def test_07_reconcile_repairs_drift(self):
         self.aws("iot", "update-provisioning-template", "--template-name", "alpha-template",

@@ -95,10 +95,11 @@ def stop_pid(proc, sig=signal.SIGTERM, timeout=15.0):
 class Redis:
     """A redis-server of our own on a free port, in a temporary directory."""
 
-    def __init__(self, appendonly=False, workdir=None):
+    def __init__(self, appendonly=False, workdir=None, extra_args=()):
         self.port = free_port()
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-redis-")
         self.appendonly = appendonly
+        self.extra_args = list(extra_args)   # e.g. --tls-port ... (tests/integration/redisprod_lib.py)
         self.proc = None
 
     @property
@@ -109,7 +110,7 @@ class Redis:
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "always" if self.appendonly else "everysec",
-                "--protected-mode", "yes", "--daemonize", "no"]
+                "--protected-mode", "yes", "--daemonize", "no", *self.extra_args]
         self.log = open(os.path.join(self.dir, "redis.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self.ping, what=f"redis on {self.port}")
@@ -423,6 +424,13 @@ def stop_stack(fw, workers, emu, redis):
         raise AssertionError("fleetwarden exited with %s" % bad)
 
 
+def assert_spec_followed(test, fw):
+    """Fails test when fw's responses since the last call did not match openapi/openapi.yaml."""
+    new = fw.take_openapi_mismatches()
+    if new:
+        test.fail(openapi_mismatch_report(new))
+
+
 class RedisTestCase(unittest.TestCase):
     """One redis-server per test class (cls.redis); the tests start what else they need."""
 
@@ -448,9 +456,7 @@ class ServiceTestCase(unittest.TestCase):
         cls.admin = cls.fw.token("admin", "admin")
 
     def tearDown(self):
-        new = self.fw.take_openapi_mismatches()
-        if new:
-            self.fail(openapi_mismatch_report(new))
+        assert_spec_followed(self, self.fw)
 
     @classmethod
     def tearDownClass(cls):

@@ -100,10 +100,17 @@ def _flatten(s):
             yield t
 
 
-def write_counts(path, passed, failed, skipped):
+def write_counts(path, passed, failed, skipped, skips=()):
+    """skips: [(test id, reason)], printed again at the end of a parallel run, so a test that
+    could not run here (no podman, say) is seen in the summary, not only in its class's output."""
     if path:
         with open(path, "w") as f:
-            json.dump({"passed": passed, "failed": failed, "skipped": skipped}, f)
+            json.dump({"passed": passed, "failed": failed, "skipped": skipped, "skips": list(skips)}, f)
+
+
+def print_skips(skips):
+    for tid, reason in skips:
+        print("SKIPPED %s: %s" % (tid, reason))
 
 
 def print_slowest(class_s):
@@ -116,8 +123,11 @@ def run_here(tests, json_path):
         unittest.TestSuite(tests))
     failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
     skipped = len(res.skipped)
-    passed = res.testsRun - failed - skipped
-    write_counts(json_path, passed, failed, skipped)
+    # A class whose setUpClass skipped or failed counts one skip or failure and ran no test.
+    passed = max(0, res.testsRun - failed - skipped)
+    skips = [(t.id(), reason) for t, reason in res.skipped]
+    write_counts(json_path, passed, failed, skipped, skips)
+    print_skips(skips)
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
@@ -129,12 +139,13 @@ def run_parallel(tests, a):
         groups.setdefault(class_id(t), []).append(t)
     order = sorted(groups, key=lambda c: (-getattr(type(groups[c][0]), "RUN_COST_S", 10), c))
     alone = [c for c in order if getattr(type(groups[c][0]), "RUN_EXCLUSIVE", False)]
-    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    totals = {"passed": 0, "failed": 0, "skipped": 0, "skips": []}
     class_s, lock = {}, threading.Lock()
     for phase, width in (([c for c in order if c not in alone], a.parallel), (alone, 1)):
         run_phase(phase, width, a, totals, class_s, lock)
     print_slowest(class_s)
-    write_counts(a.json, totals["passed"], totals["failed"], totals["skipped"])
+    print_skips(totals["skips"])
+    write_counts(a.json, totals["passed"], totals["failed"], totals["skipped"], totals["skips"])
     print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % totals)
     return 1 if totals["failed"] else 0
 
@@ -156,7 +167,7 @@ def run_phase(classes, width, a, totals, class_s, lock):
             with lock:
                 class_s[cid] = took
                 for k in totals:
-                    totals[k] += counts[k]
+                    totals[k] += counts.get(k, [] if k == "skips" else 0)
                 sys.stdout.write("---- %s (%.0f s)\n%s" % (cid, took, out))
                 sys.stdout.flush()
 
@@ -182,7 +193,7 @@ def run_child(cid, a, env):
         with open(jpath) as f:
             counts = json.load(f)
     except (OSError, ValueError):
-        counts = {"passed": 0, "failed": 1, "skipped": 0}
+        counts = {"passed": 0, "failed": 1, "skipped": 0, "skips": []}
         out += "child runner for %s exited with %s without its counts\n" % (cid, p.returncode)
     os.unlink(jpath)
     return counts, out, took

@@ -28,7 +28,11 @@ class CredentialsProvider(unittest.TestCase):
         iot = cls.emu.iot
         iot.create_role_alias(roleAlias='DeviceAlias', roleArn=cls.role['Arn'], credentialDurationSeconds=900)
         iot.create_role_alias(roleAlias='Untrusted', roleArn=cls.untrusting['Arn'])
+        # CreateRoleAlias refuses a duration above the role's MaxSessionDuration (issue 13), so the
+        # role is shortened after the alias was made: the credentials provider then refuses it
+        iam.update_role(RoleName='DeviceRole', MaxSessionDuration=7200)
         iot.create_role_alias(roleAlias='TooLong', roleArn=cls.role['Arn'], credentialDurationSeconds=7200)
+        iam.update_role(RoleName='DeviceRole', MaxSessionDuration=3600)
         cls.assume_all = policy(allow('iot:AssumeRoleWithCertificate', ARN + 'rolealias/*'))
 
     @classmethod

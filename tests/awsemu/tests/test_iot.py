@@ -48,6 +48,8 @@ class Iot(unittest.TestCase):
         self.assertEqual(self.code(self.iot.create_role_alias, roleAlias='RB',
                                    roleArn='arn:aws:iam::123456789012:role/Missing'),
                          ('InvalidRequestException', 400))
+        # the duration is bounded by the role's MaxSessionDuration (test_setup_behaviours.py)
+        self.iam.update_role(RoleName='TE', MaxSessionDuration=43200)
         self.iot.update_role_alias(roleAlias='RA', credentialDurationSeconds=43200)
         d = self.iot.describe_role_alias(roleAlias='RA')['roleAliasDescription']
         self.assertEqual((d['credentialDurationSeconds'], d['roleArn'], d['owner']), (43200, self.role, '123456789012'))

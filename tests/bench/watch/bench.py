@@ -3,7 +3,8 @@
 For each N: a fresh Redis, the AWS emulator (quotas off) and fleetwarden (serve, 4 workers);
 one fleet record and N active claim records written directly to Redis (the store_fleet.h /
 store_claim.h layouts: creating 10,000 claims through the API would benchmark the claims
-code, not the watch); data points injected for 10% of the claims (3 points each). Then
+code, not the watch); registrations for 10% of the claims (2 at each of 3 times, published as
+AWS does: the claim's running total). Then
 ROUNDS cycles through POST /v1/watch/run; for each, the job's run time (startedAt to
 finishedAt) and the GetMetricData / ListMetrics calls counted at the emulator.
 
@@ -62,14 +63,14 @@ def seed(redis, n):
 
 
 def inject(emu, certs):
+    """Two registrations at each of three times for every tenth claim, through the emulator's fleet
+    provisioning metrics: AWS's running total per claim (tests/awsemu/fpmetrics.py)."""
     now = time.time()
     ts = [datetime.datetime.fromtimestamp(now - a, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
           for a in (600, 1200, 1800)]
-    ms = [{"namespace": "AWS/IoT", "metricName": "ApproximateNumberOfThingsRegistered",
-           "dimensions": [{"name": "ClaimCertificateId", "value": c}],
-           "points": [{"timestamp": t, "value": 2} for t in ts]} for c in certs[::10]]
-    for off in range(0, len(ms), 1000):
-        emu.control("POST", "metrics", {"metrics": ms[off:off + 1000]})
+    regs = [{"claimCertificateId": c, "count": 2, "timestamp": t} for c in certs[::10] for t in ts]
+    for off in range(0, len(regs), 3000):
+        emu.control("POST", "registrations", {"registrations": regs[off:off + 3000]})
 
 
 def naive_per_call_s(emu, certs):

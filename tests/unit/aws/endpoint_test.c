@@ -37,11 +37,11 @@ struct row {
 
 static const struct row s_rows[] = {
     {AWS_SVC_IOT, "eu-west-1", "https://iot.eu-west-1.amazonaws.com", "iot.eu-west-1.amazonaws.com", "eu-west-1",
-     "execute-api", "aws"},
+     "iot", "aws"},
     {AWS_SVC_IOT, "cn-north-1", "https://iot.cn-north-1.amazonaws.com.cn", "iot.cn-north-1.amazonaws.com.cn",
-     "cn-north-1", "execute-api", "aws-cn"},
+     "cn-north-1", "iot", "aws-cn"},
     {AWS_SVC_IOT, "us-gov-west-1", "https://iot.us-gov-west-1.amazonaws.com", "iot.us-gov-west-1.amazonaws.com",
-     "us-gov-west-1", "execute-api", "aws-us-gov"},
+     "us-gov-west-1", "iot", "aws-us-gov"},
     {AWS_SVC_IAM, "eu-west-1", "https://iam.amazonaws.com", "iam.amazonaws.com", "us-east-1", "iam", "aws"},
     {AWS_SVC_IAM, "cn-northwest-1", "https://iam.cn-north-1.amazonaws.com.cn", "iam.cn-north-1.amazonaws.com.cn",
      "cn-north-1", "iam", "aws-cn"},
@@ -100,7 +100,7 @@ static void test_overrides(void **state)
     assert_string_equal(ep.url, "http://127.0.0.1:4566");
     assert_string_equal(ep.host, "127.0.0.1:4566");
     assert_string_equal(ep.signing_region, "eu-west-1");   /* the scope does not move */
-    assert_string_equal(ep.signing_name, "execute-api");
+    assert_string_equal(ep.signing_name, "iot");
     assert_int_equal(endpoint_resolve(AWS_SVC_IAM, "eu-west-1", fake_getenv, (void *)envs, &ep), 0);
     assert_string_equal(ep.url, "https://iam.local:443");
     assert_string_equal(ep.host, "iam.local");             /* default port: not in Host */

@@ -200,6 +200,12 @@ static int op_iam_update_trust(struct probe *p, json_t *out, struct aws_api_erro
     return iam_update_assume_role_policy(p->c, arg(p, "name"), arg(p, "doc"), err);
 }
 
+static int op_iam_update_role_max_session(struct probe *p, json_t *out, struct aws_api_error *err)
+{
+    (void)out;
+    return iam_update_role_max_session(p->c, arg(p, "name"), arg_int(p, "seconds", 3600), err);
+}
+
 static int op_iam_put_boundary(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     (void)out;
@@ -500,7 +506,9 @@ static int op_iot_delete_cert(struct probe *p, json_t *out, struct aws_api_error
 static int op_iot_list_certs(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_certificate_list x;
-    int rc = iot_list_certificates(p->c, &x, err);
+    const char *since = arg(p, "since");
+    int rc = since ? iot_list_certificates_since(p->c, strtod(since, NULL), &x, err)
+                   : iot_list_certificates(p->c, &x, err);
     json_t *items = json_array();
     for (size_t i = 0; i < x.n; i++) {
         json_t *o = json_object();
@@ -779,6 +787,7 @@ static const struct probe_op s_ops[] = {
     {"iam.get-role", op_iam_get_role},
     {"iam.delete-role", op_iam_delete_role},
     {"iam.update-assume-role-policy", op_iam_update_trust},
+    {"iam.update-role-max-session", op_iam_update_role_max_session},
     {"iam.put-role-permissions-boundary", op_iam_put_boundary},
     {"iam.create-policy", op_iam_create_policy},
     {"iam.get-policy", op_iam_get_policy},

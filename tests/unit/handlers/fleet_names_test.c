@@ -98,6 +98,15 @@ static void test_table(void **state)
         {fleet_names_external_id, "a", 0},
         {fleet_names_external_id, "a b", 0},
         {fleet_names_external_id, "id:/=,.@+-_", 1},
+        {fleet_names_version, "2.16.1", 1},
+        {fleet_names_version, "10.0.123456", 1},
+        {fleet_names_version, "2.16", 0},
+        {fleet_names_version, "2.16.1.4", 0},
+        {fleet_names_version, "2.x.1", 0},
+        {fleet_names_version, "2..1", 0},
+        {fleet_names_version, "1234567.0.0", 0},
+        {fleet_names_version, "", 0},
+        {fleet_names_version, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (cases[i].fn(cases[i].s) != cases[i].ok)
@@ -105,8 +114,28 @@ static void test_table(void **state)
                      cases[i].ok ? "valid" : "invalid");
 }
 
+/* AWS IoT invokes a hook only in the template's account and region (issue 13). */
+static void test_lambda_in(void **state)
+{
+    (void)state;
+    const char *h = "arn:aws:lambda:us-east-1:123456789012:function:hook:prod";
+    assert_true(fleet_names_lambda_in(h, "us-east-1", "123456789012"));
+    assert_true(fleet_names_lambda_in(h, "us-east-1", ""));   /* account not known yet */
+    assert_true(fleet_names_lambda_in(h, 0, "123456789012")); /* region not known yet */
+    assert_false(fleet_names_lambda_in(h, "eu-west-1", "123456789012"));
+    assert_false(fleet_names_lambda_in(h, "us-east-11", "123456789012"));
+    assert_false(fleet_names_lambda_in(h, "us-east-1", "210987654321"));
+    assert_false(fleet_names_lambda_in("arn:aws:s3:::b", "us-east-1", 0));
+    char acct[13];
+    assert_true(fleet_names_arn_account("arn:aws:iam::210987654321:role/R", acct));
+    assert_string_equal(acct, "210987654321");
+    assert_false(fleet_names_arn_account("arn:aws:iam::21098765432:role/R", acct));
+    assert_string_equal(acct, "");
+    assert_false(fleet_names_arn_account(0, acct));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table), cmocka_unit_test(test_lambda_in)};
     return cmocka_run_group_tests(tests, 0, 0);
 }

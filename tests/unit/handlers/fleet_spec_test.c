@@ -66,6 +66,10 @@ static void test_overrides(void **state)
     assert_string_equal(str(spec, "assumeRole", "externalId"), "ext-1");
     assert_true(json_is_true(json_object_get(spec, "adopt")));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(settings, "rotation"), "periodDays")), 7);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(spec, "template"),
+                                                                          "thingName"),
+                                                          "from")),
+                        "parameter");
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
@@ -78,6 +82,18 @@ struct bad_case {
 };
 
 static const struct bad_case s_bad[] = {
+    /* issue 13: a hook elsewhere than the fleet's region/account; the thing name; the nucleus version */
+    {"{\"name\":\"f\",\"region\":\"us-east-1\",\"template\":{\"preProvisioningHook\":"
+     "\"arn:aws:lambda:eu-west-1:123456789012:function:h\"}}",
+     "template.preProvisioningHook"},
+    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::210987654321:role/R\"},\"template\":"
+     "{\"preProvisioningHook\":\"arn:aws:lambda:us-east-1:123456789012:function:h\"}}",
+     "template.preProvisioningHook"},
+    {"{\"name\":\"f\",\"template\":{\"thingName\":{\"from\":\"mac\"}}}", "template.thingName.from"},
+    {"{\"name\":\"f\",\"template\":{\"thingName\":{\"from\":\"certificateId\",\"prefix\":\"a/b\"}}}",
+     "template.thingName.prefix"},
+    {"{\"name\":\"f\",\"greengrass\":{\"nucleusVersion\":\"2.16\"}}", "greengrass.nucleusVersion"},
+    {"{\"name\":\"f\",\"greengrass\":{\"version\":\"2.16.1\"}}", "greengrass.version"},
     {"{}", "name"},
     {"{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "template.name"},
     {"{\"name\":\"f\",\"template\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", "template.name"},

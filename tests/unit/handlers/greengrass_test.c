@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "service/domain/fleet_names.h"
 #include "routes/greengrass.h"
 
 static json_t *fleet(void)
@@ -24,7 +25,7 @@ static const char s_expected[] =
     "---\n"
     "services:\n"
     "  aws.greengrass.Nucleus:\n"
-    "    version: \"" GREENGRASS_NUCLEUS_VERSION "\"\n"
+    "    version: \"" GREENGRASS_NUCLEUS_DEFAULT "\"\n"
     "  aws.greengrass.FleetProvisioningByClaim:\n"
     "    configuration:\n"
     "      rootPath: \"/greengrass/v2\"\n"
@@ -37,6 +38,9 @@ static const char s_expected[] =
     "      claimCertificatePrivateKeyPath: \"/greengrass/v2/claim-certs/claim.private.pem.key\"\n"
     "      rootCaPath: \"/greengrass/v2/AmazonRootCA1.pem\"\n"
     "      templateParameters:\n"
+    "        # <THING_NAME>: replace it on each device: the device's thing name, 1-128 characters of "
+    "[a-zA-Z0-9:_-] (RegisterThing refuses the placeholder); or set the fleet's template.thingName.from to "
+    "certificateId\n"
     "        ThingName: \"<THING_NAME>\"\n"
     "        ThingGroupName: \"group-a\"\n";
 

@@ -94,7 +94,7 @@ static void test_claim_policy(void **state)
 static const char s_template[] =
     "{\"Parameters\":{\"ThingName\":{\"Type\":\"String\"},\"ThingGroupName\":{\"Type\":\"String\"},"
     "\"AWS::IoT::Certificate::Id\":{\"Type\":\"String\"}},\"Resources\":{\"MyThing\":{\"OverrideSettings\":"
-    "{\"AttributePayload\":\"MERGE\",\"ThingGroups\":\"DO_NOTHING\",\"ThingTypeName\":\"REPLACE\"},\"Properties\":"
+    "{\"AttributePayload\":\"REPLACE\",\"ThingGroups\":\"REPLACE\",\"ThingTypeName\":\"REPLACE\"},\"Properties\":"
     "{\"AttributePayload\":{},\"ThingGroups\":[{\"Ref\":\"ThingGroupName\"}],\"ThingName\":{\"Ref\":\"ThingName\"}},"
     "\"Type\":\"AWS::IoT::Thing\"},\"MyPolicy\":{\"Properties\":{%s},\"Type\":\"AWS::IoT::Policy\"},"
     "\"MyCertificate\":{\"Properties\":{\"CertificateId\":{\"Ref\":\"AWS::IoT::Certificate::Id\"},\"Status\":"
@@ -105,11 +105,22 @@ static void test_template_body(void **state)
     (void)state;
     char want[4096];
     snprintf(want, sizeof want, s_template, "\"PolicyName\":\"GreengrassV2IoTThingPolicy\"");
-    assert_json(policies_template_body("GreengrassV2IoTThingPolicy", 0), want);
+    assert_json(policies_template_body("GreengrassV2IoTThingPolicy", 0, 0), want);
     json_t *doc = json_pack("{s:s}", "Version", "2012-10-17");
     snprintf(want, sizeof want, s_template, "\"PolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\"}\"");
-    assert_json(policies_template_body(0, doc), want);
+    assert_json(policies_template_body(0, doc, 0), want);
     json_decref(doc);
+    /* the thing name made on AWS's side from the certificate id: no ThingName parameter */
+    struct policies_thing_name tn = {"certificateId", "line7-"};
+    json_t *b = policies_template_body("P", 0, &tn);
+    assert_null(json_object_get(json_object_get(b, "Parameters"), "ThingName"));
+    char *name = json_dumps(json_object_get(json_object_get(json_object_get(json_object_get(b, "Resources"), "MyThing"),
+                                                            "Properties"),
+                                            "ThingName"),
+                            JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(name, "{\"Fn::Join\":[\"\",[\"line7-\",{\"Ref\":\"AWS::IoT::Certificate::Id\"}]]}");
+    free(name);
+    json_decref(b);
 }
 
 static void test_arns_and_partitions(void **state)
@@ -164,7 +175,7 @@ static void test_equal_template_document_string(void **state)
 {
     (void)state;
     json_t *doc = policies_thing_policy("us-east-1", "123456789012", "A");
-    json_t *a = policies_template_body(0, doc);
+    json_t *a = policies_template_body(0, doc, 0);
     /* The same template whose PolicyDocument string is formatted differently. */
     json_t *b = json_deep_copy(a);
     json_t *props = json_object_get(json_object_get(json_object_get(b, "Resources"), "MyPolicy"), "Properties");

@@ -10,12 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "service/core/err.h"
 #include "service/domain/policies.h"
 #include "service/domain/template_check.h"
 
 static json_t *guide(void)
 {
-    return policies_template_body("GreengrassV2IoTThingPolicy", 0);
+    return policies_template_body("GreengrassV2IoTThingPolicy", 0, 0);
 }
 
 static json_t *res(json_t *b, const char *name)
@@ -246,11 +247,37 @@ static void test_text_limits(void **state)
     free(over);
 }
 
+/* AWS's pattern for descriptions, [^\p{C}]*, and 500 characters counted as characters. */
+static void test_description(void **state)
+{
+    (void)state;
+    char why[200], buf[1200];
+    static const char *const ok[] = {"", "line 7 night shift", "Ligne 7 \xe2\x80\x94 \xc3\xa9quipe \xe2\x9c\x93",
+                                     "\xf0\x9f\x8f\xad factory"};
+    static const char *const bad[] = {"tab\there",          "bell\x07",           "del\x7f",
+                                      "c1 \xc2\x85",         "zero\xe2\x80\x8bwidth", "bom\xef\xbb\xbf",
+                                      "pua \xee\x80\x80",    "nonchar \xef\xbf\xbe", "bidi \xe2\x80\xae"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_int_equal(template_description_check(ok[i], strlen(ok[i]), why, sizeof why), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (template_description_check(bad[i], strlen(bad[i]), why, sizeof why) != FW_EINVAL)
+            fail_msg("accepted bad description %zu", i);
+        assert_non_null(strstr(why, "U+"));
+    }
+    /* 500 two-byte characters (1,000 bytes) are within the limit, 501 are not */
+    for (int i = 0; i < 500; i++)
+        memcpy(buf + 2 * i, "\xc3\xa9", 2);
+    assert_int_equal(template_description_check(buf, 1000, why, sizeof why), 0);
+    memcpy(buf + 1000, "\xc3\xa9", 2);
+    assert_int_equal(template_description_check(buf, 1002, why, sizeof why), FW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_text_limits),
+        cmocka_unit_test(test_description),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

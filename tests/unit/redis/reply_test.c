@@ -57,6 +57,16 @@ static void test_reply_rc(void **state)
     assert_int_equal(redis_reply_rc(&wrong, "HGETALL"), FW_EREDIS);
     redisReply script = reply(REDIS_REPLY_ERROR, "ERR user_script:1: Script attempted to access nonexistent global");
     assert_int_equal(redis_reply_rc(&script, "jobs/claim"), FW_EREDIS);
+    /* A failover (the node turned replica, or is loading): unavailable, as no answer is. */
+    redisReply ro = reply(REDIS_REPLY_ERROR, "READONLY You can't write against a read only replica.");
+    assert_int_equal(redis_reply_rc(&ro, "jobs/claim"), FW_EUNAVAILABLE);
+    redisReply loading = reply(REDIS_REPLY_ERROR, "LOADING Redis is loading the dataset in memory");
+    assert_int_equal(redis_reply_rc(&loading, "HGET"), FW_EUNAVAILABLE);
+    redisReply down = reply(REDIS_REPLY_ERROR, "MASTERDOWN Link with MASTER is down");
+    assert_int_equal(redis_reply_rc(&down, "HSET"), FW_EUNAVAILABLE);
+    /* Only as the error's code: the word elsewhere is an error of its own. */
+    redisReply quoted = reply(REDIS_REPLY_ERROR, "ERR user_script:3: READONLY x");
+    assert_int_equal(redis_reply_rc(&quoted, "jobs/claim"), FW_EREDIS);
 }
 
 static void test_reply_values(void **state)

@@ -60,6 +60,12 @@ static void test_validate_bad_fields(void **state)
          "watch.rules.registrationsPerHour.periodSeconds"},
         {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"p99\"}}}",
          "watch.rules.registrationsPerHour.statistic"},
+        /* a running total: Sum of its data points adds totals (issue 13) */
+        {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"Sum\"}}}",
+         "watch.rules.registrationsPerHour.statistic"},
+        {"{\"rules\":{\"baselineJump\":{\"statistic\":\"Average\"}}}", "watch.rules.baselineJump.statistic"},
+        {"{\"rules\":{\"failedRegistrationsPerHour\":{\"statistic\":\"p99\"}}}",
+         "watch.rules.failedRegistrationsPerHour.statistic"},
         {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[6]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
         {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[5,5]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
         {"{\"rules\":{\"expectedDevices\":{\"threshold\":5}}}", "watch.rules.expectedDevices.threshold"},
@@ -85,7 +91,9 @@ static void test_defaults_and_load(void **state)
     assert_true(c.rule[WATCH_RULE_RATE].threshold == 100);
     assert_int_equal(c.rule[WATCH_RULE_RATE].period_s, 300);
     assert_int_equal(c.rule[WATCH_RULE_HOURS].enabled, 0);
-    assert_string_equal(c.rule[WATCH_RULE_JUMP].stat, "Sum");
+    assert_string_equal(c.rule[WATCH_RULE_JUMP].stat, "Maximum");
+    assert_string_equal(c.rule[WATCH_RULE_RATE].stat, "Maximum");
+    assert_string_equal(c.rule[WATCH_RULE_FAILED].stat, "Sum");
     json_t *w = json_loads("{\"action\":\"disable\",\"rules\":{\"failedRegistrationsPerHour\":{\"threshold\":3,"
                            "\"windowSeconds\":600}}}",
                            0, 0);
@@ -194,7 +202,7 @@ static void test_aggregate_and_threshold(void **state)
     assert_int_equal(n, 0);
     struct watch_cfg c;
     watch_cfg_load(0, &c);
-    struct watch_rule_cfg r = c.rule[WATCH_RULE_RATE];
+    struct watch_rule_cfg r = c.rule[WATCH_RULE_FAILED];
     r.threshold = 99;
     r.window_s = 3600;
     struct watch_finding f;
@@ -211,7 +219,47 @@ static void test_aggregate_and_threshold(void **state)
     assert_true(f.observed == 40);
 }
 
-static void test_total_and_advance(void **state)
+/* A running total of 1,000 and two more: 2 registrations, not ~2,000 (issue 13). */
+static void test_registrations_of_a_running_total(void **state)
+{
+    (void)state;
+    double ts[] = {1000, 1300, 1600, 1900}, v[] = {1000, 1001, 1001, 1002};
+    struct watch_series s = {ts, v, 4};
+    assert_true(watch_registrations(&s, 1000, 900, 2000) == 2);
+    assert_true(watch_registrations(&s, 1000, 1600, 2000) == 1); /* the total before 1600 is 1001 */
+    assert_true(watch_registrations(&s, 1000, 2000, 3000) == 0); /* a gap: no point, nothing registered */
+    assert_true(watch_total_latest(&s, 1000) == 1002);
+    assert_true(watch_total_latest(0, 1000) == 1000); /* no data in the window: the total before it */
+    assert_true(watch_total_latest(0, WATCH_TOTAL_UNKNOWN) == 0);
+    /* newest first, as GetMetricData answers by default: the same */
+    double rts[] = {1900, 1600, 1300, 1000}, rv[] = {1002, 1001, 1001, 1000};
+    struct watch_series r = {rts, rv, 4};
+    assert_true(watch_registrations(&r, 1000, 900, 2000) == 2);
+    assert_true(watch_total_latest(&r, 0) == 1002);
+    assert_true(watch_baseline(&r, WATCH_TOTAL_UNKNOWN) == 1000);
+    /* an approximate count that dips and comes back registers nothing */
+    double dv[] = {1000, 970, 1000, 1004};
+    struct watch_series d = {ts, dv, 4};
+    assert_true(watch_registrations(&d, 1000, 900, 2000) == 4);
+    assert_true(watch_registrations(&d, 1000, 1300, 1700) == 0);
+    /* a first sighting: the first reading is the baseline, not a burst */
+    assert_true(watch_registrations(&s, WATCH_TOTAL_UNKNOWN, 900, 2000) == 0);
+    double b = watch_baseline(&s, WATCH_TOTAL_UNKNOWN);
+    assert_true(b == 1000 && watch_registrations(&s, b, 900, 2000) == 2);
+    assert_true(watch_baseline(&s, 998) == 998);
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    struct watch_rule_cfg r1 = c.rule[WATCH_RULE_RATE];
+    r1.threshold = 1;
+    struct watch_finding f;
+    watch_eval_registrations(&r1, &s, 1000, 2000, &f);
+    assert_true(f.breach && f.observed == 2 && f.before == 1000 && f.after == 1002);
+    r1.threshold = 2;
+    watch_eval_registrations(&r1, &s, 1000, 2000, &f);
+    assert_int_equal(f.breach, 0);
+}
+
+static void test_total(void **state)
 {
     (void)state;
     struct watch_cfg c;
@@ -223,19 +271,6 @@ static void test_total_and_advance(void **state)
     assert_int_equal(f.breach, 0);
     watch_eval_total(&c.rule[WATCH_RULE_TOTAL], 1e6, 0, &f); /* no expectation, no rule */
     assert_int_equal(f.breach, 0);
-    struct watch_series s = {s_ts, s_val, 4};
-    double closed = 0, through = 0;
-    /* now 1950: buckets 1000..1600 closed (+300 <= 1950), 1900 open */
-    double t = watch_total_advance(&s, 300, 1950, 900, &closed, &through);
-    assert_true(t == 100 && closed == 60 && through == 1900);
-    /* the same data again counts nothing twice */
-    t = watch_total_advance(&s, 300, 1950, 900, &closed, &through);
-    assert_true(t == 100 && closed == 60);
-    /* later: 1900 closes, a new point arrives */
-    double ts2[] = {1600, 1900, 2200}, v2[] = {30, 45, 5};
-    struct watch_series s2 = {ts2, v2, 3};
-    t = watch_total_advance(&s2, 300, 2300, 900, &closed, &through);
-    assert_true(closed == 105 && t == 110 && through == 2200);
 }
 
 static void test_hours(void **state)
@@ -252,16 +287,16 @@ static void test_hours(void **state)
     r.enabled = 1;
     r.hour_from = 6;
     r.hour_to = 22;
-    /* 03:10 and 03:15 UTC on day 0 are outside 06-22 */
-    double ts[] = {3 * 3600 + 600, 3 * 3600 + 900}, v[] = {2, 1};
+    /* a total of 500 before; 03:10 and 03:15 UTC on day 0 (outside 06-22) take it to 502 and 503 */
+    double ts[] = {3 * 3600 + 600, 3 * 3600 + 900}, v[] = {502, 503};
     struct watch_series s = {ts, v, 2};
     struct watch_finding f;
-    watch_eval_hours(&r, &s, 4 * 3600, &f);
+    watch_eval_hours(&r, &s, 500, 4 * 3600, &f);
     assert_int_equal(f.breach, 1);
     assert_true(f.observed == 3);
     r.hour_from = 0;
     r.hour_to = 24;
-    watch_eval_hours(&r, &s, 4 * 3600, &f);
+    watch_eval_hours(&r, &s, 500, 4 * 3600, &f);
     assert_int_equal(f.breach, 0);
 }
 
@@ -305,7 +340,8 @@ int main(void)
         cmocka_unit_test(test_redact_sealed),
         cmocka_unit_test(test_masked_secret_keeps_the_stored_one),
         cmocka_unit_test(test_aggregate_and_threshold),
-        cmocka_unit_test(test_total_and_advance),
+        cmocka_unit_test(test_registrations_of_a_running_total),
+        cmocka_unit_test(test_total),
         cmocka_unit_test(test_hours),
         cmocka_unit_test(test_jump),
         cmocka_unit_test(test_names),

@@ -1,0 +1,211 @@
+"""Fleet setup and teardown against AWS behaviours a real account has (issue 13, item 2): a role
+alias longer than the role's MaxSessionDuration, IAM's eventual consistency, IAM's transient
+errors, DeletePolicy refused for minutes after DetachPolicy, a pre-provisioning hook in another
+account or region, and IoT requests signed as `iot`.
+
+Real fleetwarden (API + workers), real Redis, the AWS emulator with those behaviours switched on
+(POST /__emu/config, faults), checked through the API and the emulator's state and call log.
+"""
+import json
+import time
+import unittest
+
+import fleets_lib as fl
+
+
+class SetupOnAws(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv(env={"FLEETWARDEN_RETRY_BASE_MS": "200", "FLEETWARDEN_RETRY_CAP_MS": "2000"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def tearDown(self):
+        self.env.emu.control("POST", "config", {"iamPropagationSeconds": 0, "policyDeleteDelaySeconds": 0})
+        self.env.emu.control("DELETE", "faults")
+
+    def spec(self, name, **extra):
+        """A fleet with its own roles, alias and policies (so no other test's resources are found)."""
+        body = {"name": name, "tokenExchangeRole": {"name": name + "-tes", "policyName": name + "-tes-access"},
+                "roleAlias": {"name": name + "-alias"}, "thingPolicy": {"name": name + "-thing"},
+                "provisioningRole": {"name": name + "-prov"}}
+        body.update(extra)
+        return body
+
+    def setup(self, body, timeout=90):
+        _, job = self.env.setup_fleet(body, timeout)
+        return job
+
+    def state(self):
+        return self.env.emu.control("GET", "state")
+
+    def test_iot_calls_are_signed_as_iot(self):
+        self.env.clear_calls()
+        job = self.setup(self.spec("sig"))
+        self.assertEqual(job["state"], "succeeded", job)
+        iot = [c for c in self.env.calls() if c["service"] == "iot"]
+        self.assertTrue(iot)
+        self.assertEqual({c.get("signingName") for c in iot}, {"iot"}, iot[:1])
+
+    def test_role_alias_longer_than_an_hour(self):
+        body = self.spec("dur")
+        body["roleAlias"]["credentialDurationSeconds"] = 7200
+        job = self.setup(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.aws_role("dur-tes")["MaxSessionDuration"], 7200)
+        self.assertEqual(self.state()["iot"]["roleAliases"]["dur-alias"]["credentialDurationSeconds"], 7200)
+        # an hour or less keeps IAM's default
+        job = self.setup(self.spec("dur2"))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.aws_role("dur2-tes")["MaxSessionDuration"], 3600)
+
+    def aws_role(self, name):
+        return self.env.aws("iam", "get-role", "--role-name", name)["Role"]
+
+    def test_found_role_with_a_short_session(self):
+        self.env.aws("iam", "create-role", "--role-name", "found-tes", "--assume-role-policy-document",
+                     json.dumps(fl.tes_trust()))
+        body = self.spec("found")
+        body["roleAlias"]["credentialDurationSeconds"] = 10800
+        job = self.setup(body)
+        self.assertEqual(job["state"], "dead", job)
+        self.assertIn("MaxSessionDuration: 3600 (AWS) < 10800 (wanted)", json.dumps(job["errors"]))
+        self.assertNotIn("found-alias", self.state()["iot"]["roleAliases"])
+        self.assertEqual(self.aws_role("found-tes")["MaxSessionDuration"], 3600, "not changed without adopt")
+        self.env.req("DELETE", "/v1/fleets/found?force=true")
+        deadline = time.monotonic() + 30
+        while self.env.req("GET", "/v1/fleets/found").status != 404 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        body["name"] = "found"
+        body["adopt"] = True
+        job = self.setup(body)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.aws_role("found-tes")["MaxSessionDuration"], 10800)
+        self.assertEqual(self.env.fleet("found")["resources"]["tokenExchangeRole"]["origin"], "adopted")
+
+    def test_new_roles_not_yet_assumable(self):
+        # IAM is eventually consistent: a role made seconds ago is refused by IoT for a while.
+        self.env.emu.control("POST", "config", {"iamPropagationSeconds": 4})
+        t0 = time.monotonic()
+        job = self.setup(self.spec("fresh"))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertGreater(time.monotonic() - t0, 3.5)
+        refused = [c for c in self.env.calls() if c["errorCode"] == "InvalidRequestException"
+                   and c["operation"] in ("CreateRoleAlias", "CreateProvisioningTemplate")]
+        self.assertTrue(refused, "the emulator refused at least once")
+        self.assertIn("settling", {e["class"] for e in job["errors"]})
+        self.assertEqual(job["attempts"], 1, "waiting for IAM uses up no attempt")
+
+    def test_refusal_of_a_role_this_job_did_not_change_is_not_waited_for(self):
+        job = self.setup(self.spec("old"))   # roles made, settled
+        self.assertEqual(job["state"], "succeeded", job)
+        self.env.emu.control("POST", "faults", {"operation": "CreateProvisioningTemplate", "count": 1, "status": 400,
+                                                "code": "InvalidRequestException",
+                                                "message": "The provisioning role cannot be assumed by AWS IoT"})
+        body = self.spec("old2")
+        body["tokenExchangeRole"] = {"name": "old-tes", "policyName": "old-tes-access"}
+        body["provisioningRole"] = {"name": "old-prov"}
+        body["roleAlias"] = {"name": "old-alias"}
+        body["thingPolicy"] = {"name": "old-thing"}
+        t0 = time.monotonic()
+        job = self.setup(body)
+        self.assertEqual(job["state"], "dead", job)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertEqual(self.env.fleet("old2")["state"], "failed")
+
+    def test_iam_concurrent_modification_is_transient(self):
+        self.env.emu.control("POST", "faults", [
+            {"operation": "CreateRole", "service": "iam", "count": 2, "status": 409, "code": "ConcurrentModification",
+             "message": "Rate exceeded"},
+            {"operation": "AttachRolePolicy", "service": "iam", "count": 1, "status": 409,
+             "code": "EntityTemporarilyUnmodifiable", "message": "Cannot modify the entity"}])
+        job = self.setup(self.spec("conc"))
+        self.assertEqual(job["state"], "succeeded", job)
+        codes = {c["errorCode"] for c in self.env.calls() if c["service"] == "iam"}
+        self.assertTrue({"ConcurrentModification", "EntityTemporarilyUnmodifiable"} <= codes, codes)
+
+    def test_hook_of_another_account_or_region(self):
+        other_region = "arn:aws:lambda:eu-west-1:%s:function:hook" % fl.ACCOUNT
+        r = self.env.req("POST", "/v1/fleets", body=self.spec("hk1", template={"preProvisioningHook": other_region}))
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["field"] for e in r.json["errors"]], ["template.preProvisioningHook"])
+        ours = "arn:aws:lambda:us-east-1:%s:function:hook" % fl.ACCOUNT
+        r = self.env.req("POST", "/v1/fleets", body=self.spec(
+            "hk2", template={"preProvisioningHook": ours},
+            assumeRole={"roleArn": "arn:aws:iam::210987654321:role/fleet-admin"}))
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("210987654321", r.json["errors"][0]["message"])
+        # the account is known only once the job asked STS: the fleet fails before any template exists
+        theirs = "arn:aws:lambda:us-east-1:999999999999:function:hook"
+        job = self.setup(self.spec("hk3", template={"preProvisioningHook": theirs}))
+        self.assertEqual(job["state"], "dead", job)
+        self.assertIn("template.preProvisioningHook", json.dumps(job["errors"]))
+        self.assertEqual(self.env.fleet("hk3")["state"], "failed")
+        self.assertNotIn("hk3-template", self.state()["iot"]["templates"])
+        # the templates API: the provisioning role names the account
+        r = self.env.req("POST", "/v1/templates", body={
+            "name": "hk4", "provisioningRoleArn": "arn:aws:iam::%s:role/p" % fl.ACCOUNT, "region": "us-east-1",
+            "body": fl.template_body(), "preProvisioningHook": theirs})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual([e["field"] for e in r.json["errors"]], ["preProvisioningHook"])
+
+    def test_forced_teardown_waits_until_delete_policy_is_accepted(self):
+        job = self.setup(self.spec("td"))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.wait_first_claim("td")
+        self.env.emu.control("POST", "config", {"policyDeleteDelaySeconds": 3})
+        r = self.env.req("DELETE", "/v1/fleets/td?force=true")
+        self.assertEqual(r.status, 202, r)
+        fl.harness.wait_until(lambda: any(c["operation"] == "DeletePolicy" and
+                                          c["errorCode"] == "DeleteConflictException" for c in self.env.calls()),
+                              timeout=30, what="DeletePolicy refused after DetachPolicy")
+        self.assertEqual(self.env.req("GET", "/v1/fleets/td").status, 200, "the record stays while it waits")
+        job = self.env.wait_job(r.json["job"]["id"], timeout=60)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIn({"resource": "claimPolicy", "name": "td-claim-policy"}, job["result"]["deleted"])
+        self.assertNotIn("td-claim-policy", self.state()["iot"]["policies"])
+        self.assertEqual(self.env.req("GET", "/v1/fleets/td").status, 404)
+
+    def wait_first_claim(self, fleet):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            items = self.env.req("GET", "/v1/claims?fleet=" + fleet).json["items"]
+            if items and items[0]["state"] == "active":
+                return items[0]
+            time.sleep(0.2)
+        self.fail("no active claim")
+
+
+class TeardownLeftBehind(unittest.TestCase):
+    """When AWS still refuses DeletePolicy after the wait, the policy is reported as left behind."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv(env={"FLEETWARDEN_RETRY_BASE_MS": "200", "FLEETWARDEN_RETRY_CAP_MS": "1000",
+                                   "FLEETWARDEN_POLICY_DELETE_WAIT_S": "3"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def test_policy_left_behind_is_named(self):
+        _, job = self.env.setup_fleet({"name": "lb"})
+        self.assertEqual(job["state"], "succeeded", job)
+        SetupOnAws.wait_first_claim(self, "lb")
+        self.env.emu.control("POST", "config", {"policyDeleteDelaySeconds": 600})
+        r = self.env.req("DELETE", "/v1/fleets/lb?force=true")
+        job = self.env.wait_job(r.json["job"]["id"], timeout=60)
+        self.assertEqual(job["state"], "succeeded", job)
+        kept = [k for k in job["result"]["kept"] if k["resource"] == "claimPolicy"]
+        self.assertEqual(len(kept), 1, job["result"])
+        self.assertEqual(kept[0]["name"], "lb-claim-policy")
+        self.assertIn("left behind", kept[0]["reason"])
+        self.assertIn("aws iot delete-policy --policy-name lb-claim-policy", kept[0]["reason"])
+        self.assertIn("lb-claim-policy", self.env.emu.control("GET", "state")["iot"]["policies"])
+        self.assertEqual(self.env.req("GET", "/v1/fleets/lb").status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
