@@ -39,6 +39,25 @@ static void test_script_codes(void **state)
     assert_int_equal(redis_reply_fw_code(NULL), 0);
 }
 
+/* An error reply's text, and the code it must map onto. */
+static const struct {
+    const char *text, *what;
+    int want;
+} s_errors[] = {
+    /* A script's outcome: its code. */
+    {"FW_ECONFLICT the lease was lost", "jobs/finish", FW_ECONFLICT},
+    /* Redis answered an error: FW_EREDIS (logged, with text that needs escaping). */
+    {"WRONGTYPE Operation against a key holding \"the\" wrong kind\n", "HGETALL", FW_EREDIS},
+    {"ERR user_script:1: Script attempted to access nonexistent global", "jobs/claim", FW_EREDIS},
+    /* A failover (the node turned replica, or is loading): unavailable, as no answer is. */
+    {"READONLY You can't write against a read only replica.", "jobs/claim", FW_EUNAVAILABLE},
+    {"LOADING Redis is loading the dataset in memory", "HGET", FW_EUNAVAILABLE},
+    {"MASTERDOWN Link with MASTER is down", "HSET", FW_EUNAVAILABLE},
+    {"NOREPLICAS Not enough good replicas to write.", "HSET", FW_EUNAVAILABLE},
+    /* Only as the error's code: the word elsewhere is an error of its own. */
+    {"ERR user_script:3: READONLY x", "jobs/claim", FW_EREDIS},
+};
+
 static void test_reply_rc(void **state)
 {
     (void)state;
@@ -49,24 +68,11 @@ static void test_reply_rc(void **state)
     assert_int_equal(redis_reply_rc(&ok, "SET"), 0);
     redisReply nil = reply(REDIS_REPLY_NIL, NULL);
     assert_int_equal(redis_reply_rc(&nil, "GET"), 0);
-    /* A script's outcome: its code. */
-    redisReply conflict = reply(REDIS_REPLY_ERROR, "FW_ECONFLICT the lease was lost");
-    assert_int_equal(redis_reply_rc(&conflict, "jobs/finish"), FW_ECONFLICT);
-    /* Redis answered an error: FW_EREDIS (logged, with text that needs escaping). */
-    redisReply wrong = reply(REDIS_REPLY_ERROR, "WRONGTYPE Operation against a key holding \"the\" wrong kind\n");
-    assert_int_equal(redis_reply_rc(&wrong, "HGETALL"), FW_EREDIS);
-    redisReply script = reply(REDIS_REPLY_ERROR, "ERR user_script:1: Script attempted to access nonexistent global");
-    assert_int_equal(redis_reply_rc(&script, "jobs/claim"), FW_EREDIS);
-    /* A failover (the node turned replica, or is loading): unavailable, as no answer is. */
-    redisReply ro = reply(REDIS_REPLY_ERROR, "READONLY You can't write against a read only replica.");
-    assert_int_equal(redis_reply_rc(&ro, "jobs/claim"), FW_EUNAVAILABLE);
-    redisReply loading = reply(REDIS_REPLY_ERROR, "LOADING Redis is loading the dataset in memory");
-    assert_int_equal(redis_reply_rc(&loading, "HGET"), FW_EUNAVAILABLE);
-    redisReply down = reply(REDIS_REPLY_ERROR, "MASTERDOWN Link with MASTER is down");
-    assert_int_equal(redis_reply_rc(&down, "HSET"), FW_EUNAVAILABLE);
-    /* Only as the error's code: the word elsewhere is an error of its own. */
-    redisReply quoted = reply(REDIS_REPLY_ERROR, "ERR user_script:3: READONLY x");
-    assert_int_equal(redis_reply_rc(&quoted, "jobs/claim"), FW_EREDIS);
+    for (size_t i = 0; i < sizeof s_errors / sizeof s_errors[0]; i++) {
+        redisReply e = reply(REDIS_REPLY_ERROR, s_errors[i].text);
+        if (redis_reply_rc(&e, s_errors[i].what) != s_errors[i].want)
+            fail_msg("%s: not %s", s_errors[i].text, fw_err_name(s_errors[i].want));
+    }
 }
 
 static void test_reply_values(void **state)
