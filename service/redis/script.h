@@ -18,8 +18,9 @@
  *   Clock. A script that needs the time reads Redis server time (now_ms(),
  *     TIME: Redis 7 replicates script effects, so this is safe); C passes
  *     only durations (TTL, lease, backoff, delay). So no process's clock
- *     ever decides an order or an expiry. The one exception is a time the
- *     caller chose as such (a job's run_at).
+ *     ever decides an order or an expiry. The exceptions are times a caller
+ *     chose as such (a job's run_at, an incident's watch cycle) and the
+ *     request rate limits' windows: service/redis/README.md lists them.
  *   Keys. Either KEYS (nkeys > 0) or, for the job scripts, the key prefix as
  *     ARGV[1] with key names built from it (one Redis, not Cluster).
  *

@@ -38,13 +38,6 @@ void store_argv_addf(struct store_argv *a, const char *fmt, ...)
     }
 }
 
-void store_argv_eval(struct store_argv *a, const char *script, int nkeys)
-{
-    store_argv_add(a, "EVAL");
-    store_argv_add(a, script);
-    store_argv_addf(a, "%d", nkeys);
-}
-
 void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys)
 {
     a->script = s;
@@ -75,4 +68,13 @@ redisReply *store_argv_run(struct store_argv *a, int *rc)
         r = store_conn_argv(rc, a->n, (const char **)a->s, NULL);
     store_argv_free(a);
     return r;
+}
+
+int store_argv_exec(struct store_argv *a)
+{
+    int rc;
+    redisReply *r = store_argv_run(a, &rc);
+    if (r)
+        freeReplyObject(r);
+    return rc;
 }

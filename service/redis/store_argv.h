@@ -31,14 +31,12 @@ void store_argv_addf(struct store_argv *a, const char *fmt, ...) __attribute__((
  * the caller adds the nkeys keys, then the arguments; store_argv_run runs
  * it with EVALSHA. Call it first, on an empty argv. */
 void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys);
-/* Starts "EVAL script nkeys" with a C-string script; the caller adds the
- * keys, then the arguments. For the domain stores until their scripts move
- * to .lua files run by store_argv_script (then this goes). */
-void store_argv_eval(struct store_argv *a, const char *script, int nkeys);
 /* Runs the command and frees the arguments. NULL with *rc set on failure
  * (reply.h: FW_EUNAVAILABLE, FW_EREDIS, a script's FW_E* code;
  * FW_EINTERNAL when arguments did not fit). */
 redisReply *store_argv_run(struct store_argv *a, int *rc);
+/* Runs the command for its effect only (the reply is freed): 0, or the code run gives. */
+int store_argv_exec(struct store_argv *a);
 /* Frees the arguments without running (run does it itself). */
 void store_argv_free(struct store_argv *a);
 
