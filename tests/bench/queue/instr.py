@@ -6,8 +6,9 @@ changes it unevenly between clients), so it compares before/after/BullMQ on a bu
 
 For each configuration: FLUSHALL, pre-fill N jobs (not counted), zero the counters, drain with the
 worker (ours: `jobs-probe worker --workers 2`; BullMQ: one Worker, concurrency 50, jobs kept),
-dump the counters. Redis's own timers (serverCron) run meanwhile and are counted too; the drain is
-the same for every configuration, so they add alike.
+dump the counters, split as PARTS says. "requests" is the figure to compare: Redis's timers
+(serverCron) are counted apart, as they grow with the drain's wall time. Ours also includes
+bench.py's completion polls (3 cheap reads every 5 ms); BullMQ's worker reports its own end.
 Usage: instr.py N LABEL=BUILD_DIR... [--bullmq]   (needs valgrind; BullMQ as run.sh installs it)
 """
 import glob
@@ -39,19 +40,40 @@ class CallgrindRedis(harness.Redis):
         subprocess.run(["callgrind_control", flag, str(self.proc.pid)], check=True, capture_output=True)
 
     def instructions(self):
-        """Dumps the counters; the instructions since the last zeroing."""
+        """Dumps the counters: the instructions since the last zeroing, by part (parts())."""
         before = set(glob.glob(self.out + "/cg.*"))
         self.control("-d")
         for _ in range(600):
             new = sorted(set(glob.glob(self.out + "/cg.*")) - before)
             if new:
                 time.sleep(0.5)
-                with open(new[-1]) as f:
-                    for line in f:
-                        if line.startswith(("totals:", "summary:")):
-                            return int(line.split()[1])
+                return parts(new[-1])
             time.sleep(0.1)
         raise RuntimeError("no callgrind dump")
+
+
+# What a dump is split into (inclusive instructions of these functions of redis-server):
+# requests = readQueryFromClient (reading, running and answering every command the clients sent),
+# scripts = evalShaCommand (the Lua scripts alone), timers = serverCron (Redis's 10 Hz timer: it
+# grows with the drain's wall time, so a slow drain on a loaded machine counts more of it).
+PARTS = {"requests": "readQueryFromClient", "scripts": "evalShaCommand", "timers": "serverCron"}
+
+
+def parts(dump):
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", dump], capture_output=True, text=True,
+                         check=True).stdout
+    got = {"total": 0}
+    for line in out.splitlines():
+        words = line.split()
+        if not words or not words[0][0].isdigit():
+            continue
+        ir = int(words[0].replace(",", ""))
+        if "PROGRAM TOTALS" in line:
+            got["total"] = ir
+        for name, fn in PARTS.items():
+            if (":%s " % fn) in line and name not in got:
+                got[name] = ir
+    return got
 
 
 def ours(redis, build, n):
@@ -66,7 +88,7 @@ def ours(redis, build, n):
     ir = redis.instructions()
     harness.stop_pid(w)
     w.stdout.close()
-    return ir / n
+    return {k: v / n for k, v in ir.items()}
 
 
 def bullmq(redis, n):
@@ -81,7 +103,7 @@ def bullmq(redis, n):
         raise RuntimeError("bullmq worker did not finish")
     ir = redis.instructions()
     w.wait(60)
-    return ir / n
+    return {k: v / n for k, v in ir.items()}
 
 
 def main():
@@ -94,10 +116,12 @@ def main():
             rows.append(("BullMQ (concurrency 50, jobs kept)", bullmq(redis, n)))
     finally:
         redis.stop()
-    print("| queue | Redis instructions per job (callgrind), drain of %d no-op jobs |" % n)
-    print("|---|---|")
+    print("Redis instructions per job (callgrind), drain of %d no-op jobs" % n)
+    print("| queue | requests | of which scripts | timers | total |")
+    print("|---|---|---|---|---|")
     for label, ir in rows:
-        print("| %s | %s |" % (label, f"{ir:,.0f}"))
+        print("| %s | %s |" % (label, " | ".join(f"{ir.get(k, 0):,.0f}" for k in
+                                                 ("requests", "scripts", "timers", "total"))))
 
 
 if __name__ == "__main__":
