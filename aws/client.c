@@ -265,6 +265,12 @@ void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *op
     call_init(c, svc, AWS_PROTO_REST_JSON, operation, method);
 }
 
+void aws_call_header(struct aws_call *c, const char *name, const char *value)
+{
+    c->header_name = name;
+    c->header_value = value;
+}
+
 void aws_call_cleanup(struct aws_call *c)
 {
     if (!c)
@@ -444,6 +450,8 @@ static int send_signed(struct aws_client *c, const struct aws_call *call, const 
         add_header(&hs, "Content-Type", content_type(call));
     if (cr && cr->session_token)
         add_header(&hs, "X-Amz-Security-Token", cr->session_token);
+    if (call->header_name && call->header_value)
+        add_header(&hs, call->header_name, call->header_value);
     struct sigv4_result res = {0};
     int rc = 0;
     if (cr) {

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "claims_text.h"
+#include "routes/body.h"
 #include "claims_view.h"
 #include "greengrass.h"
 #include "service/domain/claims.h"
@@ -99,6 +100,20 @@ static json_t *load_claim(struct http_req *req, struct http_resp *resp)
 static const char *fstr(const json_t *o, const char *name)
 {
     return json_string_value(json_object_get(o, name));
+}
+
+/* A fleet verification's own claim (issue 15) is never handed out or
+ * rotated: answered 409 and 1 for one. */
+static int verification_claim(const json_t *claim, struct http_resp *resp, const char *what)
+{
+    const char *p = fstr(claim, "purpose");
+    if (!p || strcmp(p, "verification"))
+        return 0;
+    char d[200];
+    snprintf(d, sizeof d, "this is a fleet verification's own claim: it is never %s, and it is retired when the "
+                          "verification ends", what);
+    http_problem(resp, 409, 0, d);
+    return 1;
 }
 
 /* ---- POST /v1/fleets/{name}/claims ---- */
@@ -394,7 +409,7 @@ static int send_bundle(const char *id, const json_t *base, struct http_resp *res
 static void get_bundle(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *b = claim ? bundle_base(claim, &req->svc->cfg, resp) : 0;
+    json_t *b = claim && !verification_claim(claim, resp, "handed out") ? bundle_base(claim, &req->svc->cfg, resp) : 0;
     if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
         char fields[120];
         snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);
@@ -407,22 +422,6 @@ static void get_bundle(struct http_req *req, struct http_resp *resp)
 }
 
 /* ---- rotate, disable, enable, delete ---- */
-
-/* The body of a POST whose body is optional: {} when empty. NULL when
- * it is not a JSON object (answered). */
-static json_t *optional_body(struct http_req *req, struct http_resp *resp)
-{
-    if (!req->body || req->body_len == 0 || strspn(req->body, " \t\r\n") == req->body_len)
-        return json_object();
-    json_error_t e;
-    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(o)) {
-        http_problem(resp, 400, "Malformed JSON", "the body must be a JSON object");
-        json_decref(o);
-        return 0;
-    }
-    return o;
-}
 
 static int only_fields(json_t *body, const char *const *allowed, struct http_resp *resp)
 {
@@ -493,7 +492,8 @@ static void conflict_state(struct http_resp *resp, const json_t *claim, const ch
 
 static void rotate_claim(struct http_req *req, struct http_resp *resp)
 {
-    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    json_t *claim = load_claim(req, resp);
+    json_t *body = claim && !verification_claim(claim, resp, "rotated") ? routes_optional_body(req, resp) : 0;
     struct keys_info ki;
     long grace;
     const char *csr = 0;
@@ -559,7 +559,7 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
 
 static void enable_claim(struct http_req *req, struct http_resp *resp)
 {
-    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    json_t *claim = load_claim(req, resp), *body = claim ? routes_optional_body(req, resp) : 0;
     static const char *const allowed[] = {0};
     char jid[JOB_ID_MAX];
     if (body && !only_fields(body, allowed, resp)) {

@@ -23,6 +23,13 @@ static const char *field(const json_t *f, const char *name)
     return v && v[0] ? v : 0;
 }
 
+/* "verification" for a fleet verification's own claim (issue 15), else "production" (JSON text). */
+static const char *purpose(const json_t *f)
+{
+    const char *p = field(f, "purpose");
+    return p && !strcmp(p, "verification") ? "\"verification\"" : "\"production\"";
+}
+
 /* ,"key": (constant ASCII keys need no escaping). */
 static int key(struct buf *b, const char *k)
 {
@@ -142,6 +149,8 @@ static int claim(struct buf *b, const json_t *f)
     rc = rc ? rc : key(b, "error");
     rc = rc ? rc : str_or_null(b, field(f, "error"));
     rc = rc ? rc : job_member(b, f);
+    rc = rc ? rc : key(b, "purpose");
+    rc = rc ? rc : buf_puts(b, purpose(f));
     return rc ? rc : buf_append(b, "}", 1);
 }
 

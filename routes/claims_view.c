@@ -74,7 +74,7 @@ const char *const claims_view_fields[] = {
     "id", "fleet", "state", "keySource", "keyType", "certificateId", "certificateArn", "publicKeyFp", "created",
     "activated", "expires", "rotatingAt", "graceUntil", "inactiveAt", "revokedAt", "deletedAt",
     "bundleDownloadedAt", "updated", "predecessor", "successor", "disableReason", "regUpdatedAt", "regLastHour",
-    "regTotal", "expectedDevices", "note", "bundleDownloaded", "keyHeld", "error", "job"};
+    "regTotal", "expectedDevices", "note", "bundleDownloaded", "keyHeld", "error", "job", "purpose"};
 const size_t claims_view_nfields = sizeof claims_view_fields / sizeof claims_view_fields[0];
 
 json_t *claims_view(const json_t *f)
@@ -104,6 +104,8 @@ json_t *claims_view(const json_t *f)
     json_object_set_new(o, "privateKeyHeld", json_boolean(flag(f, "keyHeld")));
     json_object_set_new(o, "error", str_or_null(f, "error"));
     json_object_set_new(o, "job", job_link(f));
+    const char *p = field(f, "purpose");
+    json_object_set_new(o, "purpose", json_string(p && !strcmp(p, "verification") ? "verification" : "production"));
     return o;
 }
 

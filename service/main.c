@@ -5,6 +5,7 @@
  *   worker                 workers and scheduler only
  *   token create --scope S --name N   print a new API token once
  *   check                  validate configuration, reach Redis and AWS
+ *   check --fleet NAME     verify a fleet as a device would (issue 15)
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
  * Signals are blocked in every thread and taken by sigwait() in main, so
@@ -23,6 +24,7 @@
 #include "aws/check.h"
 #include "jobs/event_hub.h"
 #include "jobs/handlers/register.h"
+#include "jobs/handlers/verify_cli.h"
 #include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
 #include "service/core/err.h"
@@ -48,6 +50,8 @@ static const char s_usage[] =
     "  worker                               run job workers and the scheduler only\n"
     "  token create --scope SCOPE --name N  print a new API token (scope: read, operate, admin)\n"
     "  check                                validate configuration, reach Redis and AWS\n"
+    "  check --fleet NAME [--claim ID] [--parameters JSON]\n"
+    "                                       verify the fleet as a device would; prints the steps (exit 0 passed, 1 failed)\n"
     "  --help, --version\n"
     "\n"
     "configuration (environment):\n"
@@ -71,6 +75,8 @@ static const char s_usage[] =
     "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
     "  FLEETWARDEN_IAM_ROLES      managed (default) or precreated; FLEETWARDEN_IAM_TES_BOUNDARY,\n"
     "  FLEETWARDEN_IAM_PROVISIONING_BOUNDARY  permissions boundaries of the roles fleets create\n"
+    "  FLEETWARDEN_IOT_MQTT_PORT, FLEETWARDEN_IOT_CREDENTIALS_PORT  the IoT data plane's ports (8883, 443)\n"
+    "  FLEETWARDEN_IOT_ENDPOINT_HOSTS, FLEETWARDEN_IOT_ALLOW_ADDRESSES  other endpoint names, internal addresses\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)
@@ -407,8 +413,53 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
-static int cmd_check(void)
+struct check_args {
+    const char *fleet, *claim, *parameters;
+};
+
+static int check_args(int argc, char **argv, struct check_args *a)
 {
+    for (int i = 2; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--fleet") ? &a->fleet : !strcmp(argv[i], "--claim") ? &a->claim
+                           : !strcmp(argv[i], "--parameters") ? &a->parameters : 0;
+        if (!dst || i + 1 >= argc)
+            return 2;
+        *dst = argv[++i];
+    }
+    return (a->claim || a->parameters) && !a->fleet ? 2 : 0;
+}
+
+/* check --fleet: the verification in this process (the KEK only opens a named claim's key). */
+static int cmd_verify(const struct check_args *a)
+{
+    struct fw_service svc = {0};
+    int rc = load_config(&svc);
+    if (rc)
+        return rc;
+    if (a->claim && load_kek(&svc))
+        return 2;
+    json_t *params = a->parameters ? json_loads(a->parameters, 0, 0) : 0;
+    if (a->parameters && !json_is_object(params)) {
+        fprintf(stderr, "fleetwarden: --parameters must be a JSON object of strings\n");
+        json_decref(params);
+        return 2;
+    }
+    rc = verify_cli_run(&svc.cfg, a->fleet, a->claim, params, stdout);
+    json_decref(params);
+    store_conn_close();
+    seal_kek_wipe();
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct check_args a = {0};
+    if (check_args(argc, argv, &a)) {
+        fprintf(stderr, "usage: fleetwarden check [--fleet NAME [--claim ID] [--parameters JSON]]\n");
+        return 2;
+    }
+    if (a.fleet)
+        return cmd_verify(&a);
     struct fw_service svc = {0};
     int rc = load_config(&svc);
     if (rc)
@@ -450,7 +501,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "token"))
         return cmd_token(argc, argv);
     if (!strcmp(argv[1], "check"))
-        return cmd_check();
+        return cmd_check(argc, argv);
     fprintf(stderr, "fleetwarden: unknown command '%s'\n%s", argv[1], s_usage);
     return 2;
 }

@@ -74,6 +74,9 @@ export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG
 export AWS_EC2_METADATA_DISABLED=true
 export FLEETWARDEN_ROOT_CA_FILE=$SERVER_CA FLEETWARDEN_IOT_MQTT_PORT=$MQTT_PORT
 export FLEETWARDEN_IOT_CREDENTIALS_PORT=$CRED_PORT
+# Fleet verification against the same data plane (docs/FLEETS.md): its endpoint name and the
+# loopback address that name resolves to are allowed.
+export FLEETWARDEN_IOT_ENDPOINT_HOSTS=localhost FLEETWARDEN_IOT_ALLOW_ADDRESSES=127.0.0.1,::1
 
 if ! running "$STATE/fleetwarden.pid"; then
   echo "== starting fleetwarden on 127.0.0.1:8080"
@@ -97,6 +100,7 @@ Try the whole AWS setup against the local emulator (jq is optional; everything a
   curl -s -H "\$H" -d '{"name":"demo"}' \$API/v1/fleets                 # 202: the fleet.setup job
   curl -s -H "\$H" "\$API/v1/jobs/JOB_ID?wait=30"                       # waits until the setup is done
   curl -s -H "\$H" \$API/v1/fleets/demo                                  # every resource with its ARN
+  curl -s -H "\$H" -X POST \$API/v1/fleets/demo/verify                   # a throwaway device provisions through it
   curl -s -H "\$H" "\$API/v1/claims?fleet=demo"                          # the first claim certificate
   curl -s -H "\$H" \$API/v1/claims/CLAIM_ID/bundle >bundle.json         # cert + private key + config, once
   node tests/devices/simulate.js --bundle bundle.json --devices 3       # 3 devices provision through it

@@ -37,6 +37,9 @@
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
+#include "jobs/queue.h"
+#include "service/core/log.h"
+#include "service/domain/verify_spec.h"
 
 struct teardown {
     struct fleet_run r;
@@ -380,6 +383,17 @@ static int check_deleting(struct teardown *t)
     return FW_EINVAL;
 }
 
+/* The fleet's verification schedule (issue 15) goes with the fleet. */
+static void drop_verify_schedule(const char *fleet)
+{
+    char name[VERIFY_SCHEDULE_NAME_MAX];
+    verify_spec_schedule_name(fleet, name);
+    int rc = jobs_schedule_delete(name);
+    if (rc && rc != FW_ENOTFOUND)
+        log_fields(LOG_WARN, "the deleted fleet's verification schedule could not be removed (its runs end as "
+                             "FleetNotReady)", 0);
+}
+
 int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
@@ -403,6 +417,8 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = run_deletes(&t);
     if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
         rc = 0;
+    if (!rc)
+        drop_verify_schedule(t.r.name);
     if (!rc)
         fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept", t.kept));
     else if (t.r.fleet)

@@ -13,6 +13,7 @@
 #include "fleet_reconcile.h"
 #include "fleet_setup.h"
 #include "fleet_teardown.h"
+#include "fleet_verify.h"
 #include "jobs/registry.h"
 #include "service/core/log.h"
 #include "template_jobs.h"
@@ -32,6 +33,8 @@ static const struct handler_type s_types[] = {
     {"fleet.plan", fleet_plan_run, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
     {"fleet.teardown", fleet_teardown_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {"fleet.reconcile", fleet_reconcile_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
+    /* fleet verification (issue 15): one at a time per fleet; a retry first removes what the last attempt made */
+    {"fleet.verify", fleet_verify_handler, {JOB_LANE_DEFAULT, 4, 1, 0, 0}},
     {"template.create", template_create_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
     {"template.update", template_update_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},
     {"template.version", template_version_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},

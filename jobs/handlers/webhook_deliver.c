@@ -9,7 +9,7 @@
  * a burst of incidents reuses its connection to the receiver.
  *
  * Server-side request forgery: the host is resolved here and every address
- * it has is checked (webhook_address_refused: loopback, private,
+ * it has is checked (netresolve_checked: loopback, private,
  * link-local, unique-local, carrier-grade NAT, metadata, ... unless
  * FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES allows it); the POST then goes to the
  * address that was checked and nowhere else (aws_http_request.pin_address;
@@ -22,7 +22,6 @@
  */
 #include "webhook_deliver.h"
 
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "service/core/log.h"
 #include "service/core/mem.h"
 #include "service/core/netaddr.h"
+#include "service/core/netresolve.h"
 #include "service/domain/store.h"
 #include "service/domain/store_fleet.h"
 #include "service/domain/store_watch.h"
@@ -119,40 +119,16 @@ static int refused(struct job_ctx *ctx, const char *host, const char *detail)
     return FW_EINVAL;
 }
 
-/* Resolves host and checks every address it has; the first one into pin.
- * 0, or the job's error set. */
+/* Resolves host and checks every address it has (netresolve.h); the first
+ * one into pin. 0, or the job's error set. */
 static int resolve_checked(struct job_ctx *ctx, const char *host, int port, char pin[NETADDR_TEXT_MAX])
 {
-    struct addrinfo hints = {0}, *res = 0;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    char ps[8];
-    snprintf(ps, sizeof ps, "%d", port);
-    int gai = getaddrinfo(host, ps, &hints, &res);
-    if (gai || !res)
-        return delivery_failed(ctx, host, 1, gai_strerror(gai));
-    int rc = 0;
-    pin[0] = '\0';
-    for (const struct addrinfo *ai = res; ai && !rc; ai = ai->ai_next) {
-        struct netaddr a;
-        if (netaddr_from_sockaddr(ai->ai_addr, &a))
-            continue;
-        const char *kind = webhook_address_refused(&a, webhook_policy());
-        char text[NETADDR_TEXT_MAX];
-        netaddr_format(&a, text);
-        if (kind) {
-            char d[400];
-            snprintf(d, sizeof d, "%s resolves to %s, a %s address (FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES)", host,
-                     text, kind);
-            rc = refused(ctx, host, d);
-        } else if (!pin[0]) {
-            snprintf(pin, NETADDR_TEXT_MAX, "%s", text);
-        }
-    }
-    freeaddrinfo(res);
-    if (!rc && !pin[0])
-        rc = delivery_failed(ctx, host, 1, "no IPv4 or IPv6 address");
-    return rc;
+    char why[400];
+    int rc = netresolve_checked(host, port, webhook_policy()->allow_addresses, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+                                pin, why, sizeof why);
+    if (rc == FW_EFORBIDDEN)
+        return refused(ctx, host, why);
+    return rc ? delivery_failed(ctx, host, 1, why) : 0;
 }
 
 /* Sends body to the checked address; classifies the answer for the retry policy (the
@@ -180,7 +156,7 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
     aws_http_response_cleanup(&resp);
     if (rc == FW_ETOOBIG && status > 0)
         rc = 0; /* the answer's body is not needed: its status is enough */
-    char d[120];
+    char d[200]; /* code (63) + pin (47) + text */
     if (rc) {
         snprintf(d, sizeof d, "%s: no answer from %s (%s)", err.code[0] ? err.code : "ConnectionError", pin,
                  fw_strerror(rc));

@@ -406,6 +406,8 @@ static int load_limits(struct fw_config *c, config_getenv_fn *fn, void *ud, char
     if ((v = env_get(fn, ud, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES")) &&
         netaddr_list_parse(v, &allow, why, sizeof why))
         return fail(err, errlen, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", why);
+    if ((v = env_get(fn, ud, "FLEETWARDEN_IOT_ALLOW_ADDRESSES")) && netaddr_list_parse(v, &allow, why, sizeof why))
+        return fail(err, errlen, "FLEETWARDEN_IOT_ALLOW_ADDRESSES", why);
     return 0;
 }
 

@@ -154,6 +154,7 @@ int store_claim_create(const char *id, const struct claim_new *c)
     add_opt(&v, "predecessor", c->predecessor);
     add_opt(&v, "job", c->job);
     add_opt(&v, "fleetUid", c->fleet_uid);
+    add_opt(&v, "purpose", c->purpose);
     if (c->expected_devices > 0) {
         store_argv_add(&v, "expectedDevices");
         store_argv_addf(&v, "%lld", c->expected_devices);

@@ -22,7 +22,7 @@
  *   rotatingAt graceUntil inactiveAt revokedAt deletedAt predecessor
  *   successor disableReason expectedDevices note bundleDownloaded
  *   bundleDownloadedAt keyHeld keyErasedReason job error regLastHour
- *   regTotal regUpdatedAt updated (times are epoch ms as decimal strings).
+ *   regTotal regUpdatedAt updated purpose (times are epoch ms as decimal strings).
  *
  * Every function uses the calling thread's Redis connection and is
  * thread-safe. Errors: FW_EUNAVAILABLE (Redis unreachable), FW_EREDIS,
@@ -77,6 +77,8 @@ struct claim_new {
     const char *predecessor;      /* rotation/replacement: the old claim, else NULL */
     const char *job;              /* the job that creates it, or NULL */
     const char *fleet_uid;        /* the fleet's generation (store_fleet_uid), or NULL */
+    const char *purpose;          /* "verification" for a fleet verification's own claim (never
+                                   * handed out), or NULL for a production claim */
 };
 
 /* Creates the record in state creating and indexes it. 0. */

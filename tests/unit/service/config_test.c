@@ -201,13 +201,15 @@ static void test_limits(void **state)
     assert_int_equal(load1("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", "0", &c, err), 0);
     assert_int_equal(c.max_conn_per_addr, 0);
     assert_int_equal(load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
+    assert_int_equal(load1("FLEETWARDEN_IOT_ALLOW_ADDRESSES", "127.0.0.1,::1", &c, err), 0);
     static const char *const names[] = {
         "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_TOKEN",
         "FLEETWARDEN_RATE_LIMIT_TOKEN", "FLEETWARDEN_HTTP_THREADS", "FLEETWARDEN_IDLE_TIMEOUT",
         "FLEETWARDEN_MAX_STREAMS", "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
-        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS"};
+        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS",
+        "FLEETWARDEN_IOT_ALLOW_ADDRESSES"};
     static const char *const vals[] = {"10/0", "x", "10/", "-1", "0", "0", "-5", "1.5", "example.com", "10.0.0.0/99",
-                                       "many"};
+                                       "many", "localhost"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
@@ -384,6 +386,26 @@ static void test_iam_settings(void **state)
     }
 }
 
+/* The IoT data plane's ports (issue 15): AWS's by default, any port for the emulator, nothing else. */
+static void test_iot_ports(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_WORKERS", "4", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 8883);
+    assert_int_equal(c.iot_credentials_port, 443);
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", "443", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 443);
+    assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "2443", &c, err), 0);
+    assert_int_equal(c.iot_credentials_port, 2443);
+    static const char *const bad[] = {"0", "65536", "88x", "-1"}; /* "" is unset, as for every variable */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", bad[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, "FLEETWARDEN_IOT_MQTT_PORT"));
+    }
+}
+
 static void test_trusted_proxies(void **state)
 {
     (void)state;
@@ -415,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
         cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_iot_ports),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, 0, 0);
