@@ -1,5 +1,5 @@
 /*
- * claims.c - the claim certificate routes (issue 7).
+ * claims.c - the claim certificate routes.
  *
  * Routes validate, read or write the claim record (service/domain/store_claim.h)
  * and enqueue jobs (service/domain/claims.h); they never call AWS. Each
@@ -362,7 +362,7 @@ static int answer_take_error(struct http_resp *resp, int rc, const char *why)
     return rc;
 }
 
-/* Peeks at the sealed key, opens it, and only then takes it (issue 17):
+/* Peeks at the sealed key, opens it, and only then takes it:
  * a key that does not decrypt is never lost. Answers 200 with the bundle
  * (base plus the key) as a secret body, or the error. 0 or the error. */
 static int send_bundle(const char *id, const json_t *base, struct http_resp *resp)

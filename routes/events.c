@@ -100,7 +100,7 @@ static long sse_next(void *ud, char *buf, size_t max)
         return sse_drain(s, buf, max);
     char *msg = NULL, id[JOBS_EVENT_ID_MAX], kind[16];
     /* Short blocking reads so a shutdown, or the deletion of the caller's
-     * token (issue 17), ends the stream within ~1-2 s. */
+     * token, ends the stream within ~1-2 s. */
     for (int waited_ms = 0, skipped = 0;; skipped++) {
         if (atomic_load(&s->svc->shutting_down) || token_watch_gone(&s->tw))
             return -1;

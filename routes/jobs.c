@@ -147,7 +147,7 @@ static void answer_control(struct http_resp *resp, const char *id, int rc, int s
 
 /* 0 when the caller's token has the scope that creating job id needed
  * (job_scopes.h); else answered 403/404/503. A retry or cancel never runs
- * with less than the request that made the job (issue 17). */
+ * with less than the request that made the job. */
 static int may_control(struct http_req *req, struct http_resp *resp, const char *id)
 {
     json_t *job = NULL;

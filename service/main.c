@@ -190,7 +190,7 @@ static int start_jobs(struct fw_service *svc)
     return 0;
 }
 
-/* No core dumps (issue 17): a dump would hold the key-encryption key and any
+/* No core dumps: a dump would hold the key-encryption key and any
  * claim private key being handed out at that moment. Set by the process
  * itself, so it holds under any supervisor or container runtime (the systemd
  * units also say LimitCORE=0). Before any key is loaded. */
@@ -232,7 +232,7 @@ static int cmd_serve(int argc, char **argv, int api)
     }
     svc.started_at = time(0);
     svc.metrics = metrics_new();
-    watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
+    watch_metrics_register(svc.metrics);   /* misuse watch counters */
     struct server *srv = 0;
     char err[300];
     if (workers && start_jobs(&svc)) {

@@ -4,8 +4,9 @@
 # 1. installs the Debian packages that are missing (apt-get; needs root),
 # 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
 # 3. checks the layers (tests/tools/check_layers.py: no #include across a layer the wrong way,
-#    docs/ARCHITECTURE.md), runs the cmocka unit tests in both builds and a short libFuzzer run
-#    of every fuzz target,
+#    docs/ARCHITECTURE.md), the source habits (tests/tools/check_source.py: no banned function,
+#    no "issue N" comment) and the format (.clang-format, tests/tools/check_format.sh), runs
+#    the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
@@ -92,6 +93,26 @@ layer_check() {
   if /usr/bin/python3 tests/tools/check_layers.py; then add_counts 1 0; else add_counts 0 1; fi
 }
 
+# What a grep keeps in the product code: no strcpy/atoi/sscanf/... (the banned list of
+# ../shared/STYLE.md), no "issue N" comments (tests/tools/check_source.py; counts as one test).
+source_check() {
+  echo "== source habits"
+  if /usr/bin/python3 tests/tools/check_source.py; then add_counts 1 0; else add_counts 0 1; fi
+}
+
+# .clang-format: the count of places clang-format would rewrite. FORMAT_GATE=report prints the
+# count only; once the tree has been reformatted (one commit: clang-format -i on every file
+# tests/tools/check_format.sh lists), FORMAT_GATE=enforce makes any violation a failed test.
+FORMAT_GATE=report
+format_check() {
+  echo "== clang-format ($FORMAT_GATE)"
+  local out
+  out=$(bash tests/tools/check_format.sh --report)
+  echo "$out" | tail -1
+  [ "$FORMAT_GATE" = report ] && return 0
+  if echo "$out" | grep -q '^clang-format: 0 violations'; then add_counts 1 0; else echo "$out"; add_counts 0 1; fi
+}
+
 integration_tests() {
   local dir=$1
   echo "== integration tests (binary from $dir), ${SECONDS} s into the run"
@@ -127,6 +148,8 @@ if [ "$QUICK" -eq 0 ]; then
 fi
 
 [ -z "$PATTERN" ] && layer_check
+[ -z "$PATTERN" ] && source_check
+[ -z "$PATTERN" ] && format_check
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke

@@ -300,9 +300,9 @@ static int parse_origins(const char *s, struct fw_config *c, char *err, size_t e
 static void set_defaults(struct fw_config *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->listen_host, "127.0.0.1");
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
     c->listen_port = 8080;
-    strcpy(c->prefix, "fw:");
+    snprintf(c->prefix, sizeof c->prefix, "fw:");
     c->log_level = LOG_INFO;
     c->workers = 4;
     c->max_connections = 512;
@@ -310,8 +310,8 @@ static void set_defaults(struct fw_config *c)
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
-    strcpy(c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
-    strcpy(c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
+    snprintf(c->iam_tes_boundary, sizeof c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
+    snprintf(c->iam_prov_boundary, sizeof c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
 }
 
 struct int_var {
