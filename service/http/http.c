@@ -71,20 +71,24 @@ void http_resp_stream(struct http_resp *resp, int status, const char *content_ty
     resp->stream_ud = ud;
 }
 
-void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+int http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
     for (int i = 0; i < resp->nheaders; i++) {
         if (!strcasecmp(resp->header_names[i], name)) {
             free(resp->header_values[i]);
             resp->header_values[i] = xstrdup(value);
-            return;
+            return 0;
         }
     }
-    if (resp->nheaders == HTTP_MAX_HEADERS)
-        return;
+    if (resp->nheaders == HTTP_MAX_HEADERS) {
+        if (!resp->header_refused)
+            resp->header_refused = name;
+        return FW_ETOOBIG;
+    }
     resp->header_names[resp->nheaders] = name;
     resp->header_values[resp->nheaders] = xstrdup(value);
     resp->nheaders++;
+    return 0;
 }
 
 static const char *status_title(int status)

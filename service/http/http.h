@@ -56,6 +56,7 @@ struct http_resp {
     const char *header_names[HTTP_MAX_HEADERS];   /* static names */
     char *header_values[HTTP_MAX_HEADERS];        /* owned values */
     int nheaders;
+    const char *header_refused;             /* the first header refused for want of room (a bug: 500) */
     int is_problem;                         /* set by http_problem*: application/problem+json */
 };
 
@@ -82,8 +83,10 @@ void http_resp_body_free(struct http_resp *resp);
 /* Streams the body from fn (see http_stream_fn); free_fn(ud) runs when done. */
 void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
                       http_stream_free_fn *free_fn, void *ud);
-/* Adds a response header (value copied). Extra headers past the limit are dropped. */
-void http_resp_header(struct http_resp *resp, const char *name, const char *value);
+/* Adds or replaces a response header (name static, value copied). 0, or FW_ETOOBIG when
+ * HTTP_MAX_HEADERS are set already: the header is refused, and the server answers 500 instead of
+ * this response (a handler that needs more headers is a bug, never a silent drop). */
+int http_resp_header(struct http_resp *resp, const char *name, const char *value);
 
 /* Problem details: type is derived from status; detail is copied. */
 void http_problem(struct http_resp *resp, int status, const char *title, const char *detail);

@@ -210,11 +210,28 @@ static const char *content_type(const struct http_resp *resp)
     return resp->content_type;
 }
 
+/* A handler set more headers than a response holds: a bug, answered 500 (and logged with the
+ * header's name) rather than sent without one of them. */
+static void refuse_overfull(struct http_resp *resp)
+{
+    char f[120];
+    snprintf(f, sizeof f, "\"header\":\"%.64s\",\"max\":%d", resp->header_refused, HTTP_MAX_HEADERS);
+    log_fields(LOG_ERROR, "a response header was refused: the response holds no more", f);
+    if (resp->stream_free)
+        resp->stream_free(resp->stream_ud);
+    resp->stream_fn = 0;
+    resp->stream_free = 0;
+    resp->stream_ud = 0;
+    http_problem(resp, 500, 0, "the response had more headers than the server sends");
+}
+
 static int send_resp(struct req_state *st)
 {
     struct http_resp *resp = &st->resp;
     if (resp->status == 0)
         http_problem(resp, 500, 0, "the handler produced no response");
+    if (resp->header_refused)
+        refuse_overfull(resp);
     struct MHD_Response *r = make_body(st);
     if (!r)
         return 0;
