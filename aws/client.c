@@ -515,18 +515,14 @@ static int fix_skew(struct aws_client *c, const struct aws_api_error *err, long 
     if (labs(skew - c->skew_s) < 60)
         return 0;
     c->skew_s = skew;
-    char fields[64];
-    snprintf(fields, sizeof fields, "\"skew_s\":%ld", skew);
-    log_fields(LOG_WARN, "aws clock skew detected; signing with the server's time", fields);
+    log_event(LOG_WARN, "aws clock skew detected; signing with the server's time", LOG_INT("skew_s", skew));
     return 1;
 }
 
 static void log_retry(const struct aws_call *call, const struct aws_api_error *err, int attempt, long delay_ms)
 {
-    char fields[256];
-    snprintf(fields, sizeof fields, "\"op\":\"%s\",\"code\":\"%s\",\"status\":%d,\"attempt\":%d,\"delay_ms\":%ld",
-             call->operation, err->code, err->http_status, attempt, delay_ms);
-    log_fields(LOG_INFO, "aws call retried", fields);
+    log_event(LOG_INFO, "aws call retried", LOG_STR("op", call->operation), LOG_STR("code", err->code),
+              LOG_INT("status", err->http_status), LOG_INT("attempt", attempt), LOG_INT("delay_ms", delay_ms));
 }
 
 static void backoff(struct aws_client *c, const struct aws_call *call, const struct aws_api_error *err,

@@ -14,7 +14,6 @@
  */
 #include "queue.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,12 +127,7 @@ int queue__eval(enum queue_lua_id id, const char *const *args, int nargs, struct
         return FW_EREDIS;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        char f[400];
-        snprintf(f, sizeof f, "\"script\":\"%s\",\"error\":\"%.300s\"", queue_lua_name[id], r->str);
-        for (char *p = f; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
-        log_fields(LOG_ERROR, "jobs script failed", f);
+        log_event(LOG_ERROR, "jobs script failed", LOG_STR("script", queue_lua_name[id]), LOG_STR("error", r->str));
         freeReplyObject(r);
         return FW_EREDIS;
     }
@@ -171,9 +165,8 @@ static long long env_ll(const char *name, long long dflt, long long lo, long lon
     char *end = NULL;
     long long n = strtoll(v, &end, 10);
     if (*end != '\0' || n < lo || n > hi) {
-        char f[160];
-        snprintf(f, sizeof f, "\"variable\":\"%s\",\"default\":%lld", name, dflt);
-        log_fields(LOG_WARN, "invalid jobs setting, using the default", f);
+        log_event(LOG_WARN, "invalid jobs setting, using the default", LOG_STR("variable", name),
+                  LOG_INT("default", dflt));
         return dflt;
     }
     return n;
@@ -217,12 +210,7 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
         return FW_EINVAL;
     int rc = job_payload_check(spec->payload_json ? spec->payload_json : "{}", why, sizeof why);
     if (rc) {
-        char f[300];
-        for (char *q = why; *q; q++)   /* the key came from outside: keep the log line JSON */
-            if (!isalnum((unsigned char)*q) && !strchr(" ._-:,;", *q))
-                *q = '\'';
-        snprintf(f, sizeof f, "\"type\":\"%s\",\"reason\":\"%.200s\"", spec->type, why);
-        log_fields(LOG_WARN, "job payload rejected", f);
+        log_event(LOG_WARN, "job payload rejected", LOG_STR("type", spec->type), LOG_STR("reason", why));
         return rc;
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))

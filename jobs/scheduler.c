@@ -77,9 +77,8 @@ static void reap_once(void)
     if (queue_reap(s->max_stalls, s->dead_ttl_ms, &requeued, &dead, &trimmed) != 0)
         return;
     if (requeued || dead) {
-        char f[128];
-        snprintf(f, sizeof f, "\"requeued\":%lld,\"dead\":%lld,\"trimmed\":%lld", requeued, dead, trimmed);
-        log_fields(LOG_WARN, "reaper returned jobs whose lease expired", f);
+        log_event(LOG_WARN, "reaper returned jobs whose lease expired", LOG_INT("requeued", requeued),
+                  LOG_INT("dead", dead), LOG_INT("trimmed", trimmed));
     }
 }
 

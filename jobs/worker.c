@@ -243,12 +243,11 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
         out = conclude_failure(ctx, rc, &frc);
     }
     if (frc == FW_ECONFLICT) {
-        char f[JOB_ID_MAX + 64];
-        snprintf(f, sizeof f, "\"job\":\"%s\",\"token\":\"%s\"", j->id, j->token);
-        log_fields(LOG_WARN, "late completion rejected: the lease was lost", f);
+        log_event(LOG_WARN, "late completion rejected: the lease was lost", LOG_STR("job", j->id),
+                  LOG_STR("token", j->token));
         atomic_fetch_add(&ctx->w->rt->late_rejected, 1);
     } else if (frc) {
-        log_fields(LOG_ERROR, "could not record a job outcome; the reaper will retry the job", NULL);
+        log_msg(LOG_ERROR, "could not record a job outcome; the reaper will retry the job");
     }
     return out;
 }

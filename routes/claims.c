@@ -271,10 +271,10 @@ static void load_root_ca(void)
         fclose(f);
     data[n] = 0;
     if (n == 0 || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
-        char fields[400];
-        snprintf(fields, sizeof fields, "\"path\":\"%s\"", path);
-        log_fields(LOG_WARN, "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
-                             "bundles carry rootCaPem null", fields);
+        log_event(LOG_WARN,
+                  "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
+                  "bundles carry rootCaPem null",
+                  LOG_STR("path", path));
         return;
     }
     s_root_ca = xstrdup(data);
@@ -307,7 +307,7 @@ static void audit_download(struct http_req *req, int status)
     struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id,
                             req->client_addr};
     if (store_audit_append(&e, req->svc->cfg.audit_max))
-        log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
+        log_msg(LOG_WARN, "audit write failed (redis unavailable)");
 }
 
 /* The bundle's text: base (no secret in it) with "privateKeyPem" (pem,
@@ -395,9 +395,8 @@ static void get_bundle(struct http_req *req, struct http_resp *resp)
     json_t *claim = load_claim(req, resp);
     json_t *b = claim ? bundle_base(claim, resp) : 0;
     if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
-        char fields[120];
-        snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);
-        log_fields(LOG_INFO, "claim bundle downloaded", fields);
+        log_event(LOG_INFO, "claim bundle downloaded", LOG_STR("claim", fstr(claim, "id")),
+                  LOG_STR("requestId", req->request_id));
     }
     /* The server sends Cache-Control: no-store on every answer (server_req.c). */
     audit_download(req, resp->status);

@@ -99,9 +99,8 @@ static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
 {
     if (svc->cfg.shutdown_delay_s <= 0)
         return;
-    char f[48];
-    snprintf(f, sizeof f, "\"seconds\":%d", svc->cfg.shutdown_delay_s);
-    log_fields(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay", f);
+    log_event(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay",
+              LOG_INT("seconds", svc->cfg.shutdown_delay_s));
     struct timespec ts = {svc->cfg.shutdown_delay_s, 0};
     while (sigtimedwait(set, NULL, &ts) < 0 && errno == EINTR) {
     }
@@ -112,11 +111,11 @@ static void shutdown_all(struct fw_service *svc, struct server *srv, const sigse
     atomic_store(&svc->shutting_down, 1);
     if (srv)
         shutdown_delay(svc, set);
-    log_fields(LOG_INFO, "shutting down: no new connections, finishing in-flight work", 0);
+    log_msg(LOG_INFO, "shutting down: no new connections, finishing in-flight work");
     if (srv) {
         server_quiesce(srv);
         if (!server_wait_idle(srv, svc->cfg.shutdown_grace_s))
-            log_fields(LOG_WARN, "grace period over with requests still running", 0);
+            log_msg(LOG_WARN, "grace period over with requests still running");
     }
     server_stop(srv);
 }
@@ -138,7 +137,7 @@ static int load_kek(const struct fw_service *svc)
     }
     char why[400];
     if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
-        log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
+        log_msg(LOG_WARN, "%s", why); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -154,9 +153,7 @@ static int check_redis_credentials(void)
         return 2;
     }
     if (rc) {
-        char f[400];
-        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
-        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+        log_event(LOG_WARN, "redis is not reachable yet; answering 503 until it is", LOG_STR("reason", why));
     }
     return 0;
 }
@@ -255,19 +252,18 @@ static int cmd_serve(int argc, char **argv, int api)
         metrics_free(svc.metrics);
         return 2;
     }
-    char f[160];
-    snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
-             srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
-    log_fields(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", f);
+    char listen[96];
+    snprintf(listen, sizeof listen, "%s:%d", svc.cfg.listen_host, srv ? server_port(srv) : 0);
+    log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", LOG_STR("listen", listen),
+              LOG_INT("workers", workers ? svc.cfg.workers : 0), LOG_STR("version", FW_VERSION));
     int sig = wait_for_signal(&set);
-    snprintf(f, sizeof f, "\"signal\":%d", sig);
-    log_fields(LOG_INFO, "signal received", f);
+    log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     shutdown_all(&svc, srv, &set);
     jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();
-    log_fields(LOG_INFO, "stopped", 0);
+    log_msg(LOG_INFO, "stopped");
     return 0;
 }
 

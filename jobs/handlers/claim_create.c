@@ -202,7 +202,7 @@ static int find_existing(struct create_run *r)
         struct iot_certificate c = {0};
         if (cert_matches(r, order[i].id, &c)) {
             found = record_cert(r, &c) ? -1 : 1;
-            log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
+            log_msg(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)");
         }
         iot_certificate_cleanup(&c);
     }

@@ -54,7 +54,7 @@ int claim_rotate_schedule_install(void)
 static void ensure_schedule(void)
 {
     if (!atomic_load(&s_installed) && claim_rotate_schedule_install())
-        log_fields(LOG_WARN, "could not create the automatic claim rotation schedule", 0);
+        log_msg(LOG_WARN, "could not create the automatic claim rotation schedule");
 }
 
 static double uniform01(void)
@@ -73,7 +73,7 @@ void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_suc
     double frac = is_successor ? 1.0 : 0.5 + 0.5 * uniform01();
     long long due = claim_now_ms() + (long long)(period_s * 1000.0 * frac);
     if (store_claim_rotation_due(id, due))
-        log_fields(LOG_WARN, "could not record a claim's rotation due time", 0);
+        log_msg(LOG_WARN, "could not record a claim's rotation due time");
     ensure_schedule();
 }
 
@@ -190,7 +190,7 @@ static void rotate_due(const char *id)
     const char *has_succ = json_string_value(json_object_get(f, "successor"));
     if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && !(has_succ && has_succ[0])) {
         if (claims_enqueue_rotate(id, -1, 0, 0, 0, "bulk", succ, jid, sizeof jid))
-            log_fields(LOG_WARN, "could not enqueue an automatic claim rotation", 0);
+            log_msg(LOG_WARN, "could not enqueue an automatic claim rotation");
     }
     json_decref(f);
 }

@@ -29,7 +29,7 @@ static void read_key_ttl(void)
     char *end = 0;
     long t = v ? strtol(v, &end, 10) : 86400;
     if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
-        log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
+        log_msg(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400");
         t = 86400;
     }
     s_key_ttl_s = t;

@@ -18,7 +18,7 @@ static void load_interval(void)
     char *end = 0;
     long x = v && *v ? strtol(v, &end, 10) : 300;
     if (v && *v && (*end || (x != 0 && (x < 60 || x > 86400)))) {
-        log_fields(LOG_WARN, "FLEETWARDEN_WATCH_INTERVAL must be 0 or 60..86400 seconds; using 300", 0);
+        log_msg(LOG_WARN, "FLEETWARDEN_WATCH_INTERVAL must be 0 or 60..86400 seconds; using 300");
         x = 300;
     }
     s_interval_s = x;

@@ -248,20 +248,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void log_access(const struct req_state *st, double secs)
 {
-    char *f = 0;
-    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?, s:s}", "method", st->method ? st->method : "", "path",
-                          st->url ? st->url : "", "status", st->resp.status, "durationMs", secs * 1000.0, "requestId",
-                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL, "client",
-                          st->client);
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : 0;
-    if (s) {
-        size_t n = strlen(s);
-        f = xstrndup(s + 1, n - 2); /* drop the braces: log_fields adds its own */
-    }
-    log_fields(LOG_INFO, "request", f);
-    free(f);
-    free(s);
-    json_decref(o);
+    log_event(LOG_INFO, "request", LOG_STR("method", st->method ? st->method : ""),
+              LOG_STR("path", st->url ? st->url : ""), LOG_INT("status", st->resp.status),
+              LOG_DBL("durationMs", secs * 1000.0), LOG_STR("requestId", st->request_id),
+              LOG_STR("tokenId", st->req.token.id[0] ? st->req.token.id : NULL), LOG_STR("client", st->client));
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -292,7 +282,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    log_fields(LOG_DEBUG, msg, "\"component\":\"http\"");
+    log_event(LOG_DEBUG, msg, LOG_STR("component", "http"));
 }
 
 static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -408,7 +398,7 @@ void server_quiesce(struct server *s)
     if (li && drain_stop_syns(li->listen_fd) == 0)
         half_open = wait_handshakes(s);
     else
-        log_fields(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes", 0);
+        log_msg(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes");
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd == MHD_INVALID_SOCKET)
         return;
@@ -418,10 +408,8 @@ void server_quiesce(struct server *s)
      * so it is closed only after MHD_stop_daemon. */
     shutdown(fd, SHUT_RD);
     s->listen_fd = fd;
-    char f[120];
-    snprintf(f, sizeof f, "\"halfOpenLeft\":%d,\"backlogServed\":%d,\"backlogRefused\":%d", half_open, served,
-             refused);
-    log_fields(LOG_INFO, "listener closed", f);
+    log_event(LOG_INFO, "listener closed", LOG_INT("halfOpenLeft", half_open), LOG_INT("backlogServed", served),
+              LOG_INT("backlogRefused", refused));
 }
 
 /* Connections accepted before the listener closed whose request has not begun yet: stopping

@@ -214,9 +214,8 @@ static const char *content_type(const struct http_resp *resp)
  * header's name) rather than sent without one of them. */
 static void refuse_overfull(struct http_resp *resp)
 {
-    char f[120];
-    snprintf(f, sizeof f, "\"header\":\"%.64s\",\"max\":%d", resp->header_refused, HTTP_MAX_HEADERS);
-    log_fields(LOG_ERROR, "a response header was refused: the response holds no more", f);
+    log_event(LOG_ERROR, "a response header was refused: the response holds no more",
+              LOG_STR("header", resp->header_refused), LOG_INT("max", HTTP_MAX_HEADERS));
     if (resp->stream_free)
         resp->stream_free(resp->stream_ud);
     resp->stream_fn = 0;
@@ -339,7 +338,7 @@ static void audit(struct req_state *st)
     struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0, st->method, st->url,
                                  st->resp.status, st->request_id, st->client};
     if (st->app->audit_append(&e, st->svc->cfg.audit_max))
-        log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
+        log_msg(LOG_WARN, "audit write failed (redis unavailable)");
 }
 
 static void run_route(struct req_state *st, const struct route *r, struct router_match *m)

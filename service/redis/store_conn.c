@@ -196,7 +196,7 @@ struct redisContext *store_conn_get(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx && s->stale) {
-        log_fields(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting", 0);
+        log_msg(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
         store_conn_broken();
     }
     if (s->ctx)
@@ -250,7 +250,7 @@ struct redisContext *store_conn_open(int timeout_ms)
     int rc;
     redisContext *c = connect_new(timeout_ms, err, sizeof err, &rc);
     if (!c)
-        log_fields(LOG_WARN, "redis connect failed", 0);
+        log_msg(LOG_WARN, "redis connect failed");
     return c;
 }
 
