@@ -14,6 +14,7 @@ AWS emulator:
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -230,7 +231,7 @@ class RedisPassword(unittest.TestCase):
         fw.extra_env["FLEETWARDEN_REDIS_PASSWORD_FILE"] = path
         self.serves(fw)
 
-    def check_quiet(self, fw, password):
+    def check_quiet(self, fw, password, refused_at_start=False):
         made = fw.run("token", "create", "--scope", "admin", "--name", "x")
         self.assertEqual(made.returncode, 1, made)
         self.assertIn("cannot store the token", made.stderr)
@@ -239,6 +240,17 @@ class RedisPassword(unittest.TestCase):
         chk = fw.run("check")
         self.assertNotIn(password, chk.stderr + chk.stdout)
         self.assertIn("redis: FAILED", chk.stdout)
+        if refused_at_start:
+            # A Redis that answers and refuses the password is a configuration error: serve stops at
+            # start-up with exit 2 (test_redis_prod) and says so without the password.
+            env = fw.env()
+            env["FLEETWARDEN_KEK_FILE"] = fw.kek_file()
+            p = subprocess.run([harness.FW_BIN, "serve", "--no-workers"], env=env, capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("refused AUTH: WRONGPASS", p.stderr)
+            self.assertNotIn(password, p.stderr + p.stdout)
+            return
         fw.start()
         try:
             r = fw.request("GET", "/readyz")
@@ -250,7 +262,7 @@ class RedisPassword(unittest.TestCase):
         self.assertNotIn(password, fw.logs())
 
     def test_wrong_password_shows_nowhere(self):
-        self.check_quiet(self.fw("wrong-Pa55word-plugh"), "wrong-Pa55word-plugh")
+        self.check_quiet(self.fw("wrong-Pa55word-plugh"), "wrong-Pa55word-plugh", refused_at_start=True)
 
     def test_unreachable_redis_shows_no_password(self):
         self.check_quiet(self.fw(PasswordRedis.PASSWORD, port=harness.free_port()), PasswordRedis.PASSWORD)
