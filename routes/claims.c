@@ -36,6 +36,7 @@
 #include "jobs/job.h"
 #include "service/core/auth.h"
 #include "service/core/buf.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/json_out.h"
 #include "service/domain/keys.h"
@@ -262,8 +263,8 @@ static pthread_once_t s_root_ca_once = PTHREAD_ONCE_INIT;
 
 static void load_root_ca(void)
 {
-    const char *path = getenv("FLEETWARDEN_ROOT_CA_FILE");
-    path = path && path[0] ? path : ROOT_CA_DEFAULT;
+    const char *path = config_get()->root_ca_file;
+    path = path[0] ? path : ROOT_CA_DEFAULT;
     FILE *f = fopen(path, "rb");
     char data[8192];
     size_t n = f ? fread(data, 1, sizeof data - 1, f) : 0;

@@ -22,6 +22,7 @@
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_secret.h"
 #include "jobs/queue.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/randid.h"
 #include "service/core/service.h"
@@ -106,10 +107,8 @@ static void set_job(const char *name, const char *type, const char *id)
 
 static const char *default_region(void)
 {
-    const char *r = getenv("AWS_REGION");
-    if (!r || !*r)
-        r = getenv("AWS_DEFAULT_REGION");
-    return (r && *r && fleet_names_region(r)) ? r : "us-east-1";
+    const char *r = config_get()->aws_region;
+    return fleet_names_region(r) ? r : "us-east-1";
 }
 
 static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)

@@ -71,6 +71,7 @@ static int load_config(struct fw_service *svc)
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     log_set_level(svc->cfg.log_level);
     store_conn_configure(&svc->cfg);
     return 0;
@@ -329,6 +330,7 @@ static int cmd_check(void)
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
+    config_show(&svc.cfg, stdout);
     char why[320];
     int bad = 0;
     if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {

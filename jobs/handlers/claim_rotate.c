@@ -28,6 +28,7 @@
 #include "service/domain/claims.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/domain/store_fleet.h"
@@ -36,9 +37,7 @@
 
 static long scan_interval_s(void)
 {
-    const char *v = getenv("FLEETWARDEN_ROTATION_SCAN_S");
-    long s = v ? strtol(v, 0, 10) : 60;
-    return s >= 1 && s <= 86400 ? s : 60;
+    return config_get()->rotation_scan_s;
 }
 
 static atomic_int s_installed;

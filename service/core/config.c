@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,24 +258,6 @@ static int parse_boundary(const char *var, const char *v, char out[CONFIG_BOUNDA
     return 0;
 }
 
-static int load_iam(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
-{
-    const char *v;
-    int rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_ROLES"))) {
-        if (strcmp(v, "managed") && strcmp(v, "precreated"))
-            return fail(err, errlen, "FLEETWARDEN_IAM_ROLES", "must be managed or precreated");
-        c->iam_precreated = !strcmp(v, "precreated");
-    }
-    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_TES_BOUNDARY")) &&
-        (rc = parse_boundary("FLEETWARDEN_IAM_TES_BOUNDARY", v, c->iam_tes_boundary, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_IAM_PROVISIONING_BOUNDARY")) &&
-        (rc = parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err, errlen)))
-        return rc;
-    return 0;
-}
-
 static int parse_origins(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
     const char *var = "FLEETWARDEN_CORS_ORIGINS";
@@ -297,6 +281,54 @@ static int parse_origins(const char *s, struct fw_config *c, char *err, size_t e
     return 0;
 }
 
+static int parse_iam_roles(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    if (strcmp(v, "managed") && strcmp(v, "precreated"))
+        return fail(err, errlen, "FLEETWARDEN_IAM_ROLES", "must be managed or precreated");
+    c->iam_precreated = !strcmp(v, "precreated");
+    return 0;
+}
+
+static int parse_tes_boundary(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_boundary("FLEETWARDEN_IAM_TES_BOUNDARY", v, c->iam_tes_boundary, err, errlen);
+}
+
+static int parse_prov_boundary(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err, errlen);
+}
+
+static int parse_log_level(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    if (log_level_parse(v, &c->log_level))
+        return fail(err, errlen, "FLEETWARDEN_LOG_LEVEL", "must be debug, info, warn or error");
+    return 0;
+}
+
+static int parse_watch_interval(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    int x;
+    if (parse_int(v, 0, 86400, &x) || (x != 0 && x < 60))
+        return fail(err, errlen, "FLEETWARDEN_WATCH_INTERVAL", "must be 0 or a number of seconds from 60 to 86400");
+    c->watch_interval_s = x;
+    return 0;
+}
+
+static int load_prefix(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_PREFIX";
+    size_t n = strlen(v);
+    if (n > 24)
+        return fail(err, errlen, var, "at most 24 characters");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch <= ' ' || ch >= 0x7f)
+            return fail(err, errlen, var, "printable ASCII without spaces only");
+    }
+    return copy_field(c->prefix, sizeof c->prefix, v, n);
+}
+
 static void set_defaults(struct fw_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -312,96 +344,321 @@ static void set_defaults(struct fw_config *c)
     c->audit_max = 100000;
     snprintf(c->iam_tes_boundary, sizeof c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
     snprintf(c->iam_prov_boundary, sizeof c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
+    c->iam_settle_s = 120;
+    c->policy_delete_wait_s = 330;
+    c->job_ttl_s = 7 * 86400;
+    c->dead_ttl_s = 30 * 86400;
+    c->idem_ttl_s = 86400;
+    c->job_lease_ms = 30000;
+    c->reaper_ms = 5000;
+    c->retry_base_ms = 1000;
+    c->retry_cap_ms = 300000;
+    c->max_stalls = 3;
+    c->claim_key_ttl_s = 86400;
+    c->rotation_scan_s = 60;
+    c->watch_interval_s = 300;
+    snprintf(c->aws_region, sizeof c->aws_region, "us-east-1");
 }
 
-struct int_var {
+/* ---- the table: every FLEETWARDEN_* setting, in the order they are read ---- */
+
+enum setting_kind {
+    SET_INT,   /* an int at off, lo..hi */
+    SET_BOOL,  /* an int at off: 1/true/yes or 0/false/no */
+    SET_STR,   /* a string copied into char[size] at off */
+    SET_FN,    /* parse() checks and stores it; show() writes the value in effect */
+    SET_RATES, /* FLEETWARDEN_RATE_<FAMILY>: every variable with that prefix */
+};
+
+struct setting {
     const char *name;
-    long lo, hi;
-    size_t off;
-    const char *why;
+    enum setting_kind kind;
+    size_t off, size; /* SET_INT, SET_BOOL, SET_STR: where in struct fw_config */
+    long lo, hi;      /* SET_INT */
+    const char *unit; /* SET_INT: "seconds", ... ("" = a plain number) */
+    int (*parse)(const char *v, struct fw_config *c, char *err, size_t errlen); /* SET_FN */
+    void (*show)(const struct fw_config *c, char *out, size_t outlen);            /* SET_FN */
 };
 
-static const struct int_var s_ints[] = {
-    {"FLEETWARDEN_WORKERS", 0, 64, offsetof(struct fw_config, workers), "must be a number from 0 to 64"},
-    {"FLEETWARDEN_MAX_CONNECTIONS", 1, 10000, offsetof(struct fw_config, max_connections),
-     "must be a number from 1 to 10000"},
-    {"FLEETWARDEN_CONN_TIMEOUT", 1, 3600, offsetof(struct fw_config, conn_timeout_s),
-     "must be a number of seconds from 1 to 3600"},
-    {"FLEETWARDEN_SHUTDOWN_DELAY", 0, 600, offsetof(struct fw_config, shutdown_delay_s),
-     "must be a number of seconds from 0 to 600"},
-    {"FLEETWARDEN_SHUTDOWN_GRACE", 0, 3600, offsetof(struct fw_config, shutdown_grace_s),
-     "must be a number of seconds from 0 to 3600"},
-    {"FLEETWARDEN_AUDIT_MAX", 100, 10000000, offsetof(struct fw_config, audit_max),
-     "must be a number from 100 to 10000000"},
-};
+#define INT_SET(n, field, lo, hi, unit) {n, SET_INT, offsetof(struct fw_config, field), 0, lo, hi, unit, 0, 0}
+#define BOOL_SET(n, field) {n, SET_BOOL, offsetof(struct fw_config, field), 0, 0, 0, 0, 0, 0}
+#define STR_SET(n, field)                                                                          \
+    {n, SET_STR, offsetof(struct fw_config, field), sizeof((struct fw_config *)0)->field, 0, 0, 0, 0, 0}
+#define FN_SET(n, parse, show) {n, SET_FN, 0, 0, 0, 0, 0, parse, show}
 
-static int load_ints(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+static void show_listen(const struct fw_config *c, char *out, size_t n)
 {
-    for (size_t i = 0; i < sizeof s_ints / sizeof s_ints[0]; i++) {
-        const char *v = env_get(fn, ud, s_ints[i].name);
-        int *dst = (int *)((char *)c + s_ints[i].off);
-        if (v && parse_int(v, s_ints[i].lo, s_ints[i].hi, dst))
-            return fail(err, errlen, s_ints[i].name, s_ints[i].why);
+    snprintf(out, n, "%s:%d", c->listen_host, c->listen_port);
+}
+
+static void show_health(const struct fw_config *c, char *out, size_t n)
+{
+    if (c->health_listen)
+        snprintf(out, n, "%s:%d", c->health_host, c->health_port);
+    else
+        snprintf(out, n, "(none)");
+}
+
+static void show_redis(const struct fw_config *c, char *out, size_t n)
+{
+    config_redis_url_redacted(c, out, n);
+}
+
+static void show_password_file(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s", c->redis_password_file[0] ? c->redis_password_file : "(none)");
+}
+
+static void show_prefix(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s", c->prefix);
+}
+
+static void show_log_level(const struct fw_config *c, char *out, size_t n)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    snprintf(out, n, "%s", names[c->log_level]);
+}
+
+static void show_origins(const struct fw_config *c, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < c->ncors_origins && o < n; i++)
+        o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "," : "", c->cors_origins[i]);
+    if (!c->ncors_origins)
+        snprintf(out, n, "(none)");
+}
+
+static void show_proxies(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%d entries", c->ntrusted_proxies);
+}
+
+static void show_iam_roles(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s", c->iam_precreated ? "precreated" : "managed");
+}
+
+static void show_tes_boundary(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s", c->iam_tes_boundary[0] ? c->iam_tes_boundary : "none");
+}
+
+static void show_prov_boundary(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s", c->iam_prov_boundary[0] ? c->iam_prov_boundary : "none");
+}
+
+static void show_watch_interval(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%d", c->watch_interval_s);
+}
+
+static int parse_redis_url_setting(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    return config_parse_redis_url(v, c, err, errlen);
+}
+
+static int parse_password_file(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    if (copy_field(c->redis_password_file, sizeof c->redis_password_file, v, strlen(v)))
+        return fail(err, errlen, "FLEETWARDEN_REDIS_PASSWORD_FILE", "path too long");
+    return read_redis_password(v, c, err, errlen);
+}
+
+static const struct setting s_settings[] = {
+    FN_SET("FLEETWARDEN_LISTEN", config_parse_listen, show_listen),
+    FN_SET("FLEETWARDEN_HEALTH_LISTEN", parse_health_listen, show_health),
+    FN_SET("FLEETWARDEN_REDIS_URL", parse_redis_url_setting, show_redis),
+    FN_SET("FLEETWARDEN_REDIS_PASSWORD_FILE", parse_password_file, show_password_file),
+    FN_SET("FLEETWARDEN_PREFIX", load_prefix, show_prefix),
+    FN_SET("FLEETWARDEN_LOG_LEVEL", parse_log_level, show_log_level),
+    FN_SET("FLEETWARDEN_CORS_ORIGINS", parse_origins, show_origins),
+    BOOL_SET("FLEETWARDEN_METRICS_PUBLIC", metrics_public),
+    STR_SET("FLEETWARDEN_KEK_FILE", kek_file),
+    FN_SET("FLEETWARDEN_TRUSTED_PROXIES", parse_proxies, show_proxies),
+    INT_SET("FLEETWARDEN_WORKERS", workers, 0, 64, ""),
+    INT_SET("FLEETWARDEN_MAX_CONNECTIONS", max_connections, 1, 10000, ""),
+    INT_SET("FLEETWARDEN_CONN_TIMEOUT", conn_timeout_s, 1, 3600, "seconds"),
+    INT_SET("FLEETWARDEN_SHUTDOWN_DELAY", shutdown_delay_s, 0, 600, "seconds"),
+    INT_SET("FLEETWARDEN_SHUTDOWN_GRACE", shutdown_grace_s, 0, 3600, "seconds"),
+    INT_SET("FLEETWARDEN_AUDIT_MAX", audit_max, 100, 10000000, ""),
+    FN_SET("FLEETWARDEN_IAM_ROLES", parse_iam_roles, show_iam_roles),
+    FN_SET("FLEETWARDEN_IAM_TES_BOUNDARY", parse_tes_boundary, show_tes_boundary),
+    FN_SET("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", parse_prov_boundary, show_prov_boundary),
+    INT_SET("FLEETWARDEN_IAM_SETTLE_S", iam_settle_s, 0, 900, "seconds"),
+    INT_SET("FLEETWARDEN_POLICY_DELETE_WAIT_S", policy_delete_wait_s, 0, 3600, "seconds"),
+    INT_SET("FLEETWARDEN_JOB_TTL", job_ttl_s, 1, 3650L * 86400, "seconds"),
+    INT_SET("FLEETWARDEN_DEAD_TTL", dead_ttl_s, 1, 3650L * 86400, "seconds"),
+    INT_SET("FLEETWARDEN_IDEM_TTL", idem_ttl_s, 1, 365L * 86400, "seconds"),
+    INT_SET("FLEETWARDEN_JOB_LEASE_MS", job_lease_ms, 300, 3600000, "milliseconds"),
+    INT_SET("FLEETWARDEN_REAPER_MS", reaper_ms, 100, 600000, "milliseconds"),
+    INT_SET("FLEETWARDEN_RETRY_BASE_MS", retry_base_ms, 0, 3600000, "milliseconds"),
+    INT_SET("FLEETWARDEN_RETRY_CAP_MS", retry_cap_ms, 0, 86400000, "milliseconds"),
+    INT_SET("FLEETWARDEN_MAX_STALLS", max_stalls, 1, 100, ""),
+    {"FLEETWARDEN_RATE_<FAMILY>", SET_RATES, 0, 0, 0, 0, 0, 0, 0},
+    INT_SET("FLEETWARDEN_CLAIM_KEY_TTL", claim_key_ttl_s, 1, 31L * 86400, "seconds"),
+    INT_SET("FLEETWARDEN_ROTATION_SCAN_S", rotation_scan_s, 1, 86400, "seconds"),
+    FN_SET("FLEETWARDEN_WATCH_INTERVAL", parse_watch_interval, show_watch_interval),
+    STR_SET("FLEETWARDEN_ROOT_CA_FILE", root_ca_file),
+    STR_SET("FLEETWARDEN_DOCS_DIR", docs_dir),
+    STR_SET("FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS", webhook_allow_http_hosts),
+};
+
+static int load_one(const struct setting *s, const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    char why[96];
+    switch (s->kind) {
+    case SET_INT:
+        if (!parse_int(v, s->lo, s->hi, (int *)((char *)c + s->off)))
+            return 0;
+        snprintf(why, sizeof why, "must be a number%s%s from %ld to %ld", *s->unit ? " of " : "", s->unit, s->lo,
+                 s->hi);
+        return fail(err, errlen, s->name, why);
+    case SET_BOOL:
+        return parse_bool(v, (int *)((char *)c + s->off)) ? fail(err, errlen, s->name, "must be true or false") : 0;
+    case SET_STR:
+        return copy_field((char *)c + s->off, s->size, v, strlen(v)) ? fail(err, errlen, s->name, "too long") : 0;
+    case SET_FN:
+        return s->parse(v, c, err, errlen);
+    case SET_RATES:
+        return 0; /* read from the whole environment: load_rates */
     }
     return 0;
 }
 
-static int load_prefix(struct fw_config *c, const char *v, char *err, size_t errlen)
+int config_parse_rate(const char *name, const char *value, struct fw_config *c, char *err, size_t errlen)
 {
-    const char *var = "FLEETWARDEN_PREFIX";
-    size_t n = strlen(v);
-    if (n > 24)
-        return fail(err, errlen, var, "at most 24 characters");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (ch <= ' ' || ch >= 0x7f)
-            return fail(err, errlen, var, "printable ASCII without spaces only");
+    static const char prefix[] = "FLEETWARDEN_RATE_";
+    const char *fam = name + sizeof prefix - 1;
+    char *end = 0;
+    if (strncmp(name, prefix, sizeof prefix - 1) || !*fam)
+        return fail(err, errlen, name, "not a FLEETWARDEN_RATE_<FAMILY> variable");
+    if (c->nrates == CONFIG_MAX_RATES || strlen(fam) >= CONFIG_RATE_FAMILY_MAX)
+        return fail(err, errlen, name, "too many rate overrides or too long a family name");
+    double r = strtod(value, &end), b = r < 1 ? 1 : r;
+    int bad = end == value || !(r > 0 && r <= 100000);
+    if (!bad && *end == ':') {
+        const char *bs = end + 1;
+        b = strtod(bs, &end);
+        bad = end == bs || !(b >= 1 && b <= 1000000);
     }
-    return copy_field(c->prefix, sizeof c->prefix, v, n);
+    if (bad || *end)
+        return fail(err, errlen, name, "must be RATE or RATE:BURST (0 < RATE <= 100000, 1 <= BURST <= 1000000)");
+    struct config_rate *o = &c->rates[c->nrates++];
+    snprintf(o->family, sizeof o->family, "%s", fam);
+    o->rate = r;
+    o->burst = b;
+    return 0;
 }
 
-static int load_strings(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+extern char **environ;
+
+/* Every FLEETWARDEN_RATE_* of the process's environment (a unit test's fake one has none). */
+static int load_rates(struct fw_config *c, char *err, size_t errlen)
 {
-    const char *v;
-    int rc = 0;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_LISTEN")) && (rc = config_parse_listen(v, c, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_HEALTH_LISTEN")) && (rc = parse_health_listen(v, c, err, errlen)))
-        return rc;
-    v = env_get(fn, ud, "FLEETWARDEN_REDIS_URL");
-    if ((rc = config_parse_redis_url(v ? v : "redis://127.0.0.1:6379/0", c, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_REDIS_PASSWORD_FILE")) && (rc = read_redis_password(v, c, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_PREFIX")) && (rc = load_prefix(c, v, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_LOG_LEVEL")) && log_level_parse(v, &c->log_level))
-        return fail(err, errlen, "FLEETWARDEN_LOG_LEVEL", "must be debug, info, warn or error");
-    if ((v = env_get(fn, ud, "FLEETWARDEN_CORS_ORIGINS")) && (rc = parse_origins(v, c, err, errlen)))
-        return rc;
-    if ((v = env_get(fn, ud, "FLEETWARDEN_METRICS_PUBLIC")) && parse_bool(v, &c->metrics_public))
-        return fail(err, errlen, "FLEETWARDEN_METRICS_PUBLIC", "must be true or false");
-    if ((v = env_get(fn, ud, "FLEETWARDEN_KEK_FILE")) && copy_field(c->kek_file, sizeof c->kek_file, v, strlen(v)))
-        return fail(err, errlen, "FLEETWARDEN_KEK_FILE", "path too long");
-    if ((v = env_get(fn, ud, "FLEETWARDEN_TRUSTED_PROXIES")) && (rc = parse_proxies(v, c, err, errlen)))
-        return rc;
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        char name[96];
+        if (strncmp(*e, "FLEETWARDEN_RATE_", 17) || !eq || !eq[1])
+            continue;
+        if (copy_field(name, sizeof name, *e, (size_t)(eq - *e)))
+            return fail(err, errlen, "FLEETWARDEN_RATE_<FAMILY>", "variable name too long");
+        int rc = config_parse_rate(name, eq + 1, c, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The default AWS region: AWS_REGION, then AWS_DEFAULT_REGION (as the SDKs), checked once. */
+static int load_region(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    static const char *const names[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = env_get(fn, ud, names[i]);
+        if (!v)
+            continue;
+        size_t n = strlen(v);
+        if (n >= sizeof c->aws_region || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+            return fail(err, errlen, names[i], "must be an AWS region name such as eu-west-1");
+        memcpy(c->aws_region, v, n + 1);
+        return 0;
+    }
     return 0;
 }
 
 int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
 {
     set_defaults(c);
-    int rc = load_strings(c, fn, ud, err, errlen);
+    int rc = config_parse_redis_url("redis://127.0.0.1:6379/0", c, err, errlen);
+    for (size_t i = 0; !rc && i < sizeof s_settings / sizeof s_settings[0]; i++) {
+        const char *v = env_get(fn, ud, s_settings[i].name);
+        if (v)
+            rc = load_one(&s_settings[i], v, c, err, errlen);
+    }
+    if (!rc && !fn)
+        rc = load_rates(c, err, errlen);
     if (!rc)
-        rc = load_ints(c, fn, ud, err, errlen);
-    if (!rc)
-        rc = load_iam(c, fn, ud, err, errlen);
+        rc = load_region(c, fn, ud, err, errlen);
     if (!rc && c->kek_file[0]) {
         unsigned char key[32];
         rc = config_read_kek(c->kek_file, key, err, errlen);
         OPENSSL_cleanse(key, sizeof key);
     }
     return rc;
+}
+
+static void show_one(const struct setting *s, const struct fw_config *c, char *out, size_t n)
+{
+    const char *str = (const char *)c + s->off;
+    switch (s->kind) {
+    case SET_INT: snprintf(out, n, "%d", *(const int *)(const void *)str); return;
+    case SET_BOOL: snprintf(out, n, "%s", *(const int *)(const void *)str ? "true" : "false"); return;
+    case SET_STR: snprintf(out, n, "%s", *str ? str : "(none)"); return;
+    case SET_FN: s->show(c, out, n); return;
+    case SET_RATES: {
+        size_t o = (size_t)snprintf(out, n, "%s", c->nrates ? "" : "(AWS default quotas)");
+        for (int i = 0; i < c->nrates && o < n; i++)
+            o += (size_t)snprintf(out + o, n - o, "%s%s=%g:%g", i ? "," : "", c->rates[i].family, c->rates[i].rate,
+                                  c->rates[i].burst);
+        return;
+    }
+    }
+}
+
+void config_show(const struct fw_config *c, FILE *out)
+{
+    char v[1100];
+    for (size_t i = 0; i < sizeof s_settings / sizeof s_settings[0]; i++) {
+        show_one(&s_settings[i], c, v, sizeof v);
+        fprintf(out, "%s=%s\n", s_settings[i].name, v);
+    }
+    fprintf(out, "AWS_REGION (default region)=%s\n", c->aws_region);
+}
+
+static struct fw_config s_current, s_defaults;
+static atomic_int s_published;
+static pthread_once_t s_defaults_once = PTHREAD_ONCE_INIT;
+
+static void make_defaults(void)
+{
+    set_defaults(&s_defaults);
+}
+
+void config_publish(const struct fw_config *c)
+{
+    s_current = *c;
+    atomic_store(&s_published, 1);
+}
+
+const struct fw_config *config_get(void)
+{
+    if (atomic_load(&s_published))
+        return &s_current;
+    pthread_once(&s_defaults_once, make_defaults);
+    return &s_defaults;
 }
 
 /* Decodes the file content as 32 raw bytes, 64 hex digits or base64. The

@@ -17,21 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/core/config.h"
 #include "service/core/err.h"
-
-static char s_allow[1024];
-static pthread_once_t s_allow_once = PTHREAD_ONCE_INIT;
-
-static void load_allow(void)
-{
-    const char *v = getenv("FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS");
-    snprintf(s_allow, sizeof s_allow, "%s", v ? v : "");
-}
 
 const char *webhook_allow_http_hosts(void)
 {
-    pthread_once(&s_allow_once, load_allow);
-    return s_allow;
+    return config_get()->webhook_allow_http_hosts;
 }
 
 static int fail(char *why, size_t whylen, const char *msg)

@@ -6,6 +6,10 @@
    to stop them or cannot say that a number was bad; snprintf, memcpy with a checked length,
    strtol/strtoll with an end pointer and the parsers of service/core do the same work safely.
 2. No "issue N" in a comment: the reason goes in the comment itself, the history in git.
+3. Settings are read in one place: no getenv()/secure_getenv() outside service/core/config.c
+   (every FLEETWARDEN_* setting is checked there at start-up and handed out by config_get()) and
+   aws/ (the AWS SDKs' own variables, through its injectable lookups); aws/ names no
+   FLEETWARDEN_* variable at all.
 
 Only product code is read (service/, routes/, jobs/, aws/, openapi/: C, headers, Lua, meson.build);
 comments and string literals are blanked before looking for calls. Prints FILE:LINE: what, and
@@ -20,6 +24,8 @@ PRODUCT = ("service/", "routes/", "jobs/", "aws/", "openapi/")
 BANNED = ("strcpy", "strcat", "strncpy", "sprintf", "vsprintf", "gets", "atoi", "atol", "atoll",
           "sscanf", "strtok")
 CALL = re.compile(r"\b(" + "|".join(BANNED) + r")\s*\(")
+GETENV = re.compile(r"\b(secure_getenv|getenv)\s*\(")
+GETENV_ALLOWED = ("service/core/config.c", "aws/")
 ISSUE = re.compile(r"\b[Ii]ssues?\s+#?\d+")
 # A C comment, a string literal, a character literal (kept apart so "/*" in a string is no comment).
 C_TOKENS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
@@ -58,6 +64,13 @@ def check_text(path, text):
         for n, line in enumerate(code.split("\n"), 1):
             for m in CALL.finditer(line):
                 problems.append(f"{path}:{n}: {m.group(1)}() is banned (tests/tools/check_source.py)")
+            if GETENV.search(line) and not path.startswith(GETENV_ALLOWED):
+                problems.append(f"{path}:{n}: getenv() outside service/core/config.c: add the setting "
+                                "to its table and read config_get()")
+        if path.startswith("aws/"):
+            for n, line in enumerate(text.split("\n"), 1):
+                if "FLEETWARDEN_" in line:
+                    problems.append(f"{path}:{n}: aws/ reads no FLEETWARDEN_* setting")
     else:
         comments = hash_comments(text)
     for n, line in enumerate(comments.split("\n"), 1):
@@ -84,6 +97,12 @@ def self_test():
         assert check_text("x.c", t), f"not caught: {t}"
     for t in good:
         assert not check_text("x.c", t), f"false alarm: {t}"
+    assert check_text("jobs/x.c", "const char *v = getenv(\"FLEETWARDEN_X\");")
+    assert check_text("routes/x.c", "v = secure_getenv (name);")
+    assert not check_text("service/core/config.c", "v = getenv(name);")
+    assert not check_text("aws/creds.c", "v = getenv(name);")
+    assert check_text("aws/x.c", "env(fn, ud, \"FLEETWARDEN_REGION\");")
+    assert not check_text("jobs/x.c", "/* not getenv(): config_get() */ int x;")
     assert check_text("x.lua", "-- issue 12: the clock")
     assert not check_text("x.lua", "local issue = 12")
 

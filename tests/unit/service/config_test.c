@@ -358,6 +358,40 @@ static void test_trusted_proxies(void **state)
     assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", many, &c, err), FW_EINVAL);
 }
 
+/* The settings modules used to read themselves (jobs, claims, the watch, rate limits, the region). */
+static void test_runtime_settings(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    const struct fw_config *d = config_get(); /* nothing published: the defaults */
+    assert_int_equal(d->job_ttl_s, 7 * 86400);
+    assert_int_equal(d->watch_interval_s, 300);
+    assert_string_equal(d->aws_region, "us-east-1");
+    assert_int_equal(load1("FLEETWARDEN_JOB_TTL", "3600", &c, err), 0);
+    assert_int_equal(c.job_ttl_s, 3600);
+    assert_int_equal(load1("FLEETWARDEN_WATCH_INTERVAL", "0", &c, err), 0);
+    assert_int_equal(c.watch_interval_s, 0);
+    static const char *const names[] = {"FLEETWARDEN_WATCH_INTERVAL", "FLEETWARDEN_JOB_LEASE_MS",
+                                        "FLEETWARDEN_CLAIM_KEY_TTL", "FLEETWARDEN_MAX_STALLS", "AWS_REGION"};
+    static const char *const vals[] = {"59", "299", "2678401", "0", "EU WEST"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, names[i]));
+    }
+    struct env e = {{"AWS_DEFAULT_REGION"}, {"eu-west-1"}};
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), 0);
+    assert_string_equal(c.aws_region, "eu-west-1");
+    struct env both = {{"AWS_DEFAULT_REGION", "AWS_REGION"}, {"eu-west-1", "ap-south-1"}};
+    assert_int_equal(config_load(&c, fake_getenv, &both, err, sizeof err), 0);
+    assert_string_equal(c.aws_region, "ap-south-1"); /* AWS_REGION first, as the SDKs */
+    assert_int_equal(config_parse_rate("FLEETWARDEN_RATE_IAM", "0.5:2", &c, err, sizeof err), 0);
+    assert_string_equal(c.rates[c.nrates - 1].family, "IAM");
+    assert_int_equal(config_parse_rate("FLEETWARDEN_RATE_", "5", &c, err, sizeof err), FW_EINVAL);
+    config_publish(&c);
+    assert_string_equal(config_get()->aws_region, "ap-south-1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
         cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_runtime_settings),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
