@@ -13,17 +13,19 @@
 #    classes at a time,
 # 5. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
 #
-# Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching).
+# Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching; given
+# again, tests matching any of them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=0
 PATTERN=""
+KARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    -k) PATTERN="$2"; shift ;;
+    -k) PATTERN="$PATTERN $2"; KARGS+=(-k "$2"); shift ;;
     *) echo "usage: tests/run.sh [--quick] [-k PATTERN]" >&2; exit 2 ;;
   esac
   shift
@@ -119,7 +121,7 @@ integration_tests() {
   local json
   json=$(mktemp)
   local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
-  [ -n "$PATTERN" ] && args+=(-k "$PATTERN")
+  [ -n "$PATTERN" ] && args+=("${KARGS[@]}")
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
     FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
