@@ -21,6 +21,7 @@
 #include "service/domain/generation.h"
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_secret.h"
+#include "service/domain/webhook_check.h"
 #include "jobs/queue.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
@@ -31,18 +32,27 @@
 
 /* The document as the API shows it: internal members removed, the watch
  * webhook's secret (sealed at rest, watch_secret.h) shown as "***"
- * (watch_settings_redact). */
-static json_t *view(json_t *doc)
+ * (watch_settings_redact), and for a read token its URL masked too: a
+ * webhook URL often carries a credential in its path (webhook_url_masked). */
+static json_t *view(json_t *doc, enum auth_scope scope)
 {
     json_object_del(doc, "idempotencyKey");
     json_t *settings = json_object_get(doc, "settings");
     json_t *red = watch_settings_redact(json_object_get(settings, "watch"));
     if (red)
         json_object_set_new(settings, "watch", red);
+    json_t *hook = json_object_get(json_object_get(settings, "watch"), "webhook");
+    const char *url = json_string_value(json_object_get(hook, "url"));
+    if (url && scope < SCOPE_OPERATE) {
+        char *m = webhook_url_masked(url);
+        json_object_set_new(hook, "url", json_string(m));
+        free(m);
+    }
     return doc;
 }
 
-static void accepted(struct http_resp *resp, const char *job_id, const char *name, json_t *fleet)
+static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
+                     json_t *fleet)
 {
     char href[200];
     snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
@@ -51,7 +61,7 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *nam
     if (!f && name)
         store_fleet_get(name, &f);
     if (f)
-        json_object_set_new(body, "fleet", view(f));
+        json_object_set_new(body, "fleet", view(f, scope));
     http_resp_json(resp, 202, body);
     http_resp_header(resp, "Location", href);
 }
@@ -121,7 +131,7 @@ static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
     if (rc)
         enqueue_failed(resp, rc);
     else
-        accepted(resp, id, 0, 0);
+        accepted(resp, req->token.scope, id, 0, 0);
 }
 
 static json_t *new_doc(json_t *spec, json_t *settings, const char *idem, const char *uid)
@@ -158,7 +168,7 @@ static void existing(struct http_req *req, struct http_resp *resp, const char *n
         if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid ? jid : id, name, 0);
+            accepted(resp, req->token.scope, jid ? jid : id, name, 0);
     }
     json_decref(doc);
 }
@@ -199,7 +209,7 @@ static void create(struct http_req *req, struct http_resp *resp, json_t *spec, j
         return;
     }
     set_job(name, "fleet.setup", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 static void create_fleet(struct http_req *req, struct http_resp *resp)
@@ -241,7 +251,7 @@ static void list_fleets(struct http_req *req, struct http_resp *resp)
     }
     size_t i;
     json_t *f;
-    json_array_foreach(items, i, f) view(f);
+    json_array_foreach(items, i, f) view(f, req->token.scope);
     http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
     free(next);
 }
@@ -265,7 +275,7 @@ static void get_fleet(struct http_req *req, struct http_resp *resp)
     json_t *doc = load(req, resp, etag);
     if (!doc)
         return;
-    http_resp_json(resp, 200, view(doc));
+    http_resp_json(resp, 200, view(doc, req->token.scope));
     http_resp_header(resp, "ETag", etag);
 }
 
@@ -301,7 +311,7 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(doc);
     doc = 0;
     if (!rc && (doc = load(req, resp, now)) != 0) {
-        http_resp_json(resp, 200, view(doc));
+        http_resp_json(resp, 200, view(doc, req->token.scope));
         http_resp_header(resp, "ETag", now);
         doc = 0;
     }
@@ -379,7 +389,7 @@ static void delete_fleet(struct http_req *req, struct http_resp *resp)
     if (rc)
         return;
     set_job(name, "fleet.teardown", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
@@ -405,7 +415,7 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
         return;
     }
     set_job(name, "fleet.reconcile", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 static int path_ok(const char *s)

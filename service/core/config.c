@@ -19,6 +19,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/core/netaddr.h"
 
 static const char *env_get(config_getenv_fn *fn, void *ud, const char *name)
 {
@@ -329,6 +330,38 @@ static int load_prefix(const char *v, struct fw_config *c, char *err, size_t err
     return copy_field(c->prefix, sizeof c->prefix, v, n);
 }
 
+/* "N" or "N/SECONDS": at most N requests per window; N = 0 turns the limit off. */
+static int parse_req_limit(const char *var, const char *v, int *n, int *secs, char *err, size_t errlen)
+{
+    char num[16];
+    const char *slash = strchr(v, '/');
+    size_t len = slash ? (size_t)(slash - v) : strlen(v);
+    *secs = 1;
+    if (copy_field(num, sizeof num, v, len) || parse_int(num, 0, 1000000, n) ||
+        (slash && parse_int(slash + 1, 1, 86400, secs)))
+        return fail(err, errlen, var,
+                    "must be N or N/SECONDS: at most N requests (0 to 1000000; 0 = no limit) per SECONDS (1 to 86400)");
+    return 0;
+}
+
+static int parse_limit_address(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_ADDRESS", v, &c->rate_addr_n, &c->rate_addr_s, err, errlen);
+}
+
+static int parse_limit_token(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_TOKEN", v, &c->rate_token_n, &c->rate_token_s, err, errlen);
+}
+
+static int parse_webhook_addresses(const char *v, struct fw_config *c, char *err, size_t errlen)
+{
+    char why[160];
+    if (netaddr_list_parse(v, &c->webhook_allow_addresses, why, sizeof why))
+        return fail(err, errlen, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", why);
+    return 0;
+}
+
 static void set_defaults(struct fw_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -337,8 +370,19 @@ static void set_defaults(struct fw_config *c)
     snprintf(c->prefix, sizeof c->prefix, "fw:");
     c->log_level = LOG_INFO;
     c->workers = 4;
-    c->max_connections = 512;
+    c->max_connections = 4096;
+    c->max_conn_per_addr = 256;
+    c->http_threads = 8;
     c->conn_timeout_s = 30;
+    c->idle_timeout_s = 10;
+    c->max_streams = 512;
+    c->max_streams_token = 16;
+    c->max_polls = 1024;
+    c->max_polls_token = 64;
+    c->rate_addr_n = 200;
+    c->rate_addr_s = 1;
+    c->rate_token_n = 100;
+    c->rate_token_s = 1;
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
@@ -455,6 +499,21 @@ static void show_watch_interval(const struct fw_config *c, char *out, size_t n)
     snprintf(out, n, "%d", c->watch_interval_s);
 }
 
+static void show_limit_address(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%d/%d", c->rate_addr_n, c->rate_addr_s);
+}
+
+static void show_limit_token(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%d/%d", c->rate_token_n, c->rate_token_s);
+}
+
+static void show_webhook_addresses(const struct fw_config *c, char *out, size_t n)
+{
+    snprintf(out, n, "%d entries", c->webhook_allow_addresses.n);
+}
+
 static int parse_redis_url_setting(const char *v, struct fw_config *c, char *err, size_t errlen)
 {
     return config_parse_redis_url(v, c, err, errlen);
@@ -479,8 +538,17 @@ static const struct setting s_settings[] = {
     STR_SET("FLEETWARDEN_KEK_FILE", kek_file),
     FN_SET("FLEETWARDEN_TRUSTED_PROXIES", parse_proxies, show_proxies),
     INT_SET("FLEETWARDEN_WORKERS", workers, 0, 64, ""),
-    INT_SET("FLEETWARDEN_MAX_CONNECTIONS", max_connections, 1, 10000, ""),
+    INT_SET("FLEETWARDEN_MAX_CONNECTIONS", max_connections, 1, 100000, ""),
+    INT_SET("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", max_conn_per_addr, 0, 100000, ""),
+    INT_SET("FLEETWARDEN_HTTP_THREADS", http_threads, 1, 64, ""),
     INT_SET("FLEETWARDEN_CONN_TIMEOUT", conn_timeout_s, 1, 3600, "seconds"),
+    INT_SET("FLEETWARDEN_IDLE_TIMEOUT", idle_timeout_s, 1, 3600, "seconds"),
+    INT_SET("FLEETWARDEN_MAX_STREAMS", max_streams, 0, 100000, ""),
+    INT_SET("FLEETWARDEN_MAX_STREAMS_PER_TOKEN", max_streams_token, 0, 100000, ""),
+    INT_SET("FLEETWARDEN_MAX_LONG_POLLS", max_polls, 0, 100000, ""),
+    INT_SET("FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", max_polls_token, 0, 100000, ""),
+    FN_SET("FLEETWARDEN_RATE_LIMIT_ADDRESS", parse_limit_address, show_limit_address),
+    FN_SET("FLEETWARDEN_RATE_LIMIT_TOKEN", parse_limit_token, show_limit_token),
     INT_SET("FLEETWARDEN_SHUTDOWN_DELAY", shutdown_delay_s, 0, 600, "seconds"),
     INT_SET("FLEETWARDEN_SHUTDOWN_GRACE", shutdown_grace_s, 0, 3600, "seconds"),
     INT_SET("FLEETWARDEN_AUDIT_MAX", audit_max, 100, 10000000, ""),
@@ -504,7 +572,17 @@ static const struct setting s_settings[] = {
     STR_SET("FLEETWARDEN_ROOT_CA_FILE", root_ca_file),
     STR_SET("FLEETWARDEN_DOCS_DIR", docs_dir),
     STR_SET("FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS", webhook_allow_http_hosts),
+    FN_SET("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", parse_webhook_addresses, show_webhook_addresses),
 };
+
+/* A name of the table (FLEETWARDEN_RATE_LIMIT_ADDRESS is a setting, no rate family). */
+static int in_table(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof s_settings / sizeof s_settings[0]; i++)
+        if (strlen(s_settings[i].name) == n && !strncmp(s_settings[i].name, name, n))
+            return 1;
+    return 0;
+}
 
 static int load_one(const struct setting *s, const char *v, struct fw_config *c, char *err, size_t errlen)
 {
@@ -561,7 +639,7 @@ static int load_rates(struct fw_config *c, char *err, size_t errlen)
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');
         char name[96];
-        if (strncmp(*e, "FLEETWARDEN_RATE_", 17) || !eq || !eq[1])
+        if (strncmp(*e, "FLEETWARDEN_RATE_", 17) || !eq || !eq[1] || in_table(*e, (size_t)(eq - *e)))
             continue;
         if (copy_field(name, sizeof name, *e, (size_t)(eq - *e)))
             return fail(err, errlen, "FLEETWARDEN_RATE_<FAMILY>", "variable name too long");
