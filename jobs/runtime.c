@@ -88,7 +88,7 @@ static void hb_collect(struct jobs_runtime *rt, struct hb_snapshot *s)
         if (!ctx)
             continue;
         snprintf(s->tokens[s->n], QUEUE_TOKEN_MAX, "%s", worker__token(ctx));
-        snprintf(s->ids[s->n], JOB_ID_MAX, "%s", job_id(ctx));
+        snprintf(s->ids[s->n], JOB_ID_MAX, "%s", job_ctx_id(ctx));
         s->idp[s->n] = s->ids[s->n];
         s->tokp[s->n] = s->tokens[s->n];
         s->n++;
@@ -103,7 +103,7 @@ static void hb_flag(void *ud, const char *id, const char *token, int lost)
     pthread_mutex_lock(&rt->lock);
     for (int i = 0; i < rt->nworkers; i++) {
         struct job_ctx *ctx = rt->workers[i].current;
-        if (ctx && strcmp(job_id(ctx), id) == 0 && strcmp(worker__token(ctx), token) == 0)
+        if (ctx && strcmp(job_ctx_id(ctx), id) == 0 && strcmp(worker__token(ctx), token) == 0)
             worker__flag(ctx, lost, !lost);
     }
     pthread_mutex_unlock(&rt->lock);

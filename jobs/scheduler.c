@@ -17,6 +17,7 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "schedule.h"
+#include "service/core/clock.h"
 #include "service/core/log.h"
 #include "service/redis/store_conn.h"
 
@@ -82,20 +83,13 @@ static void reap_once(void)
     }
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void *scheduler__main(void *arg)
 {
     struct jobs_runtime *rt = arg;
     long long reap_every = jobs_settings()->reaper_ms, next_reap = 0;
     while (!atomic_load(&rt->stop_aux)) {
         long long sleep_ms = run_schedules(rt);
-        long long now = mono_ms();
+        long long now = clock_mono_ms();
         if (now >= next_reap) {
             reap_once();
             next_reap = now + reap_every / 2;   /* try twice per interval; the gate keeps it to one */

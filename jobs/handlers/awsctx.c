@@ -250,7 +250,7 @@ int awsctx_fail(struct job_ctx *ctx, const struct aws_api_error *err)
 {
     struct job_error je;
     awsctx_job_error(err, &je);
-    job_set_error(ctx, &je);
+    job_ctx_set_error(ctx, &je);
     int rc = awserr_to_fw(err);
     return rc ? rc : FW_EAWS;
 }

@@ -57,7 +57,7 @@ static int replace(struct job_ctx *ctx, struct claim_job *cj)
 static void announce(struct job_ctx *ctx, struct claim_job *cj, json_t *payload, int revoke)
 {
     const char *incident = json_string_value(json_object_get(payload, "incidentId"));
-    if (incident && store_incident_claim_off(cj->id, incident, job_id(ctx), revoke, claim_now_ms()))
+    if (incident && store_incident_claim_off(cj->id, incident, job_ctx_id(ctx), revoke, claim_now_ms()))
         log_msg(LOG_WARN, "claim %s: the incident event of its disable was not published (Redis)", cj->id);
 }
 
@@ -83,7 +83,7 @@ static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
     if (revoke)
         store_claim_key_erase(cj->id, "revoked");
     log_event(LOG_INFO, "claim disabled", LOG_STR("claim", cj->id), LOG_BOOL("revoke", revoke),
-              LOG_STR("job", job_id(ctx)));
+              LOG_STR("job", job_ctx_id(ctx)));
     announce(ctx, cj, payload, revoke);
     return json_is_true(json_object_get(payload, "replace")) ? replace(ctx, cj) : 0;
 }

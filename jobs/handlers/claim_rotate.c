@@ -80,7 +80,7 @@ void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_suc
 static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s, long long *until)
 {
     char *res = 0;
-    if (job_step_result(ctx, "rotating", &res) == 0) {
+    if (job_ctx_step_result(ctx, "rotating", &res) == 0) {
         json_t *o = json_loads(res, 0, 0);
         *until = json_integer_value(json_object_get(o, "graceUntil"));
         json_decref(o);
@@ -100,7 +100,7 @@ static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s,
         return rc;
     store_claim_rotation_due(old->id, 0);
     snprintf(step, sizeof step, "{\"graceUntil\":%lld}", *until);
-    return job_step_done(ctx, "rotating", step);
+    return job_ctx_step_done(ctx, "rotating", step);
 }
 
 static int enqueue_retire(const char *id, long long run_at_ms)
@@ -271,9 +271,9 @@ int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         ids = 0;
         if (n < 200)
             break;
-    } while (!job_cancel_requested(ctx));
+    } while (!job_ctx_cancel_requested(ctx));
     char r[48];
     snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d}", total);
-    job_set_result(ctx, r);
+    job_ctx_set_result(ctx, r);
     return rc;
 }

@@ -66,8 +66,6 @@ struct conn_watch {
     char addr[COUNTS_KEY_MAX]; /* counted in srv->per_addr */
 };
 
-#define mono_ns server__mono_ns
-
 /* (Re)arms the receive deadline of conn's connection (timeout_ns from now), or disarms it (0). */
 static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long timeout_ns)
 {
@@ -76,7 +74,7 @@ static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long
     if (!w)
         return;
     pthread_mutex_lock(&srv->wmu);
-    w->deadline_ns = timeout_ns ? mono_ns() + timeout_ns : 0;
+    w->deadline_ns = timeout_ns ? clock_mono_ns() + timeout_ns : 0;
     pthread_mutex_unlock(&srv->wmu);
 }
 
@@ -110,7 +108,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         counts_address_key(ci ? ci->client_addr : 0, w->addr);
         counts_take(srv->per_addr, w->addr, 0);
         pthread_mutex_lock(&srv->wmu);
-        w->deadline_ns = mono_ns() + srv->idle_ns;
+        w->deadline_ns = clock_mono_ns() + srv->idle_ns;
         w->fresh = 1;
         w->next = srv->watched;
         if (srv->watched)
@@ -144,7 +142,7 @@ static void *watchdog(void *arg)
     for (unsigned tick = 0; !atomic_load(&srv->wstop); tick++) {
         struct timespec ts = {0, WATCHDOG_TICK_MS * 1000000L};
         nanosleep(&ts, 0);
-        long long now = mono_ns();
+        long long now = clock_mono_ns();
         /* parked requests: their deadline, or all of them once SIGTERM came */
         server__wake_due(srv, now, atomic_load(&srv->svc->shutting_down));
         if (tick % (1000 / WATCHDOG_TICK_MS) == 0)
@@ -203,7 +201,7 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
     st->app = srv->app;
     st->conn = conn;
     snprintf(st->addr, sizeof st->addr, "%s", w ? w->addr : "?");
-    st->start_ns = mono_ns();
+    st->start_ns = clock_mono_ns();
     buf_init(&st->body, BODY_MAX);
     st->req.request_id = st->request_id;
     st->req.svc = srv->svc;
@@ -284,7 +282,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_state *st = *con_cls;
     if (!st)
         return;
-    double secs = (double)(mono_ns() - st->start_ns) / 1e9;
+    double secs = (double)(clock_mono_ns() - st->start_ns) / 1e9;
     if (st->method) { /* requests dropped before their headers ended are not logged */
         log_access(st, secs);
         metrics_observe_request(srv->svc->metrics, st->method, st->route ? st->route : "unmatched",
@@ -440,9 +438,9 @@ int server_port(const struct server *s)
  * in the accept queue (bounded: a client that vanished mid-handshake stays half open). */
 static int wait_handshakes(const struct server *s)
 {
-    long long deadline = mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
+    long long deadline = clock_mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
     int n;
-    while ((n = drain_half_open(s->port)) > 0 && mono_ns() < deadline) {
+    while ((n = drain_half_open(s->port)) > 0 && clock_mono_ns() < deadline) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, 0);
     }
@@ -514,9 +512,9 @@ static int fresh_connections(struct server *s)
 
 int server_wait_idle(struct server *s, int timeout_s)
 {
-    long long deadline = mono_ns() + (long long)timeout_s * 1000000000LL;
+    long long deadline = clock_mono_ns() + (long long)timeout_s * 1000000000LL;
     while (atomic_load(&s->inflight) > 0 || fresh_connections(s) > 0) {
-        if (mono_ns() >= deadline)
+        if (clock_mono_ns() >= deadline)
             return 0;
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, 0);

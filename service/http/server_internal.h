@@ -12,6 +12,7 @@
 #include "service/core/buf.h"
 #include "service/http/counts.h"
 #include "service/core/client_addr.h"
+#include "service/core/clock.h"
 #include "service/http/http.h"
 
 struct MHD_Connection;
@@ -126,6 +127,5 @@ void server__check_parked(struct server *srv);
 int server__waker_gone(struct http_waker *w);
 /* No connection may be suspended from now on; wakes every parked one. */
 void server__close_parking(struct server *srv);
-long long server__mono_ns(void);
 
 #endif

@@ -308,7 +308,7 @@ static void unauthenticated(struct req_state *st, const char *reason)
 {
     struct server *srv = st->srv;
     atomic_fetch_add(&srv->unauthenticated, 1);
-    long long now_s = server__mono_ns() / 1000000000LL, last = atomic_load(&srv->authfail_second);
+    long long now_s = clock_mono_ns() / 1000000000LL, last = atomic_load(&srv->authfail_second);
     if (!st->app->authfail_record || now_s == last ||
         !atomic_compare_exchange_strong(&srv->authfail_second, &last, now_s)) {
         atomic_fetch_add(&srv->authfail_skipped, 1);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -42,13 +43,6 @@ static const redisReplyObjectFunctions *s_default_fns;
 static pthread_once_t s_fns_once = PTHREAD_ONCE_INIT;
 static pthread_key_t s_key;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void slot_free(void *p)
 {
@@ -201,7 +195,7 @@ struct redisContext *store_conn_get(void)
     }
     if (s->ctx)
         return s->ctx;
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (now < s->retry_at_ms)
         return 0;
     int rc;
