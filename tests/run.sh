@@ -11,7 +11,9 @@
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
 #    classes at a time,
-# 5. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
+# 5. runs a few integration classes again against a ThreadSanitizer build (build-tsan) of the
+#    threaded server and job runtime (not with --quick or -k; FW_SKIP_TSAN=1 skips it),
+# 6. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
 #
 # Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching; given
 # again, tests matching any of them).
@@ -115,13 +117,15 @@ format_check() {
   if echo "$out" | grep -q '^clang-format: 0 violations'; then add_counts 1 0; else echo "$out"; add_counts 0 1; fi
 }
 
+# integration_tests DIR [-k PATTERN ...]: the integration tests against DIR's binary (the -k given
+# here, else those of the command line).
 integration_tests() {
-  local dir=$1
+  local dir=$1; shift
   echo "== integration tests (binary from $dir), ${SECONDS} s into the run"
   local json
   json=$(mktemp)
   local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
-  [ -n "$PATTERN" ] && args+=("${KARGS[@]}")
+  if [ $# -gt 0 ]; then args+=("$@"); elif [ -n "$PATTERN" ]; then args+=("${KARGS[@]}"); fi
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
     FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
@@ -135,6 +139,35 @@ integration_tests() {
     add_counts 0 1
   fi
   rm -f "$json"
+}
+
+# ThreadSanitizer: the HTTP server's event-loop threads, the job runtime's workers, heartbeat and
+# scheduler, and shutdown across them. The classes that drive those run once more against
+# build-tsan (a few, to keep the suite's time); every report goes to tests/.tmp/tsan/tsan.PID, and
+# any report is one failed test (the tests themselves may pass: a race seldom changes an answer).
+# (test_jobs_queue.Control is left out: its delayed job is timed from the probe's own clock, and a
+# TSan process takes long enough to start that it runs "early".)
+TSAN_CLASSES=(-k test_http_contract. -k test_jobs_queue.Shutdown -k test_jobs_queue.Crash
+              -k test_jobs_api.JobsApi -k test_request_limits. -k test_lifecycle.GracefulShutdown
+              -k test_lifecycle.WorkerHealth)
+tsan_tests() {
+  echo "== ThreadSanitizer build (build-tsan), ${SECONDS} s into the run"
+  build build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized ||
+    { add_counts 0 1; return; }
+  local logs="$ROOT/tests/.tmp/tsan"
+  rm -rf "$logs" && mkdir -p "$logs"
+  TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1:history_size=4" \
+    integration_tests build-tsan "${TSAN_CLASSES[@]}"
+  local reports
+  reports=$(find "$logs" -type f | sort)
+  if [ -z "$reports" ]; then
+    echo "ThreadSanitizer: no reports"
+    add_counts 1 0
+  else
+    echo "ThreadSanitizer: $(echo "$reports" | wc -l) process(es) reported; the first:"
+    head -60 "$(echo "$reports" | head -1)"
+    add_counts 0 1
+  fi
 }
 
 install_missing || { echo "0 passed, 1 failed"; exit 1; }
@@ -156,6 +189,7 @@ fi
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke
 integration_tests "$SAN"
+[ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && [ -z "${FW_SKIP_TSAN:-}" ] && tsan_tests
 
 [ -n "$IMAGES_PID" ] && wait "$IMAGES_PID"
 echo "$PASSED passed, $FAILED failed"

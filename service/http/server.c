@@ -348,7 +348,8 @@ static void collect(struct buf *out, void *ud)
                   "# TYPE fleetwarden_http_limited_total counter\n");
     for (int i = 0; i < LIMIT_N; i++)
         limit_line(out, names[i], atomic_load(&srv->limited[i]));
-    const union MHD_DaemonInfo *n = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    struct MHD_Daemon *d = atomic_load(&srv->daemon_live);
+    const union MHD_DaemonInfo *n = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : 0;
     char text[640];
     snprintf(text, sizeof text,
              "# HELP fleetwarden_http_unauthenticated_total Requests answered 401.\n"
@@ -423,6 +424,7 @@ int server_start(struct fw_service *svc, const struct http_app *app, struct serv
         server_free(srv);
         return FW_EIO;
     }
+    atomic_store(&srv->daemon_live, srv->daemon);
     read_bound_port(srv);
     srv->wstarted = pthread_create(&srv->wthread, 0, watchdog, srv) == 0;
     *out = srv;

@@ -36,6 +36,9 @@ struct conn_watch;
 
 struct server {
     struct MHD_Daemon *daemon;
+    /* The same for /metrics: set once the daemon's threads run, which may answer a request (the
+     * collector reads it) before MHD_start_daemon has returned to the main thread. */
+    _Atomic(struct MHD_Daemon *) daemon_live;
     struct fw_service *svc;
     const struct http_app *app;   /* borrowed; outlives the server */
     atomic_int inflight;          /* requests between first callback and completion */
