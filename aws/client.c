@@ -85,19 +85,17 @@ static time_t now_s(struct aws_client *c)
 
 int aws_uri_encode(struct buf *out, const char *s, int keep_slash)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    int rc = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                    *p == '-' || *p == '_' || *p == '.' || *p == '~' || (keep_slash && *p == '/');
-        if (plain) {
-            rc = buf_append(out, p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            rc = buf_append(out, esc, 3);
-        }
+    if (!keep_slash)
+        return sigv4_uri_encode(out, s, strlen(s));
+    for (;;) {
+        size_t seg = strcspn(s, "/");
+        int rc = sigv4_uri_encode(out, s, seg);
+        if (rc || !s[seg])
+            return rc;
+        if ((rc = buf_append(out, "/", 1)))
+            return rc;
+        s += seg + 1;
     }
-    return rc;
 }
 
 void aws_strlist_push(struct aws_strlist *l, const char *s)

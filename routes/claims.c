@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "claims_text.h"
 #include "claims_view.h"
 #include "greengrass.h"
@@ -38,6 +39,7 @@
 #include "service/core/buf.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/core/json_out.h"
 #include "service/domain/keys.h"
 #include "service/core/log.h"
@@ -59,8 +61,6 @@ static void no_claim(struct http_resp *resp)
 static void accepted(struct http_resp *resp, const char *job_id, const char *claim_id, const char *extra_name,
                      const char *extra_id)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
     json_t *f = 0;
     int rc = store_claim_get(claim_id, &f);
     if (rc) {
@@ -69,15 +69,14 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *cla
         http_problem_store(resp, rc);
         return;
     }
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
-    json_object_set_new(body, "claim", claims_view(f));
+    json_t *members = json_object();
+    json_object_set_new(members, "claim", claims_view(f));
     json_decref(f);
     if (extra_name && extra_id && !store_claim_get(extra_id, &f)) {
-        json_object_set_new(body, extra_name, claims_view(f));
+        json_object_set_new(members, extra_name, claims_view(f));
         json_decref(f);
     }
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, members);
 }
 
 /* Loads the claim named by {id}; answers 404/503 itself when it fails. */
@@ -425,22 +424,13 @@ static json_t *optional_body(struct http_req *req, struct http_resp *resp)
 
 static int only_fields(json_t *body, const char *const *allowed, struct http_resp *resp)
 {
-    const char *key;
-    json_t *v;
-    int bad = 0;
-    json_object_foreach(body, key, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= !strcmp(key, *a);
-        if (!ok) {
-            if (!bad)
-                http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
-            http_problem_field(resp, key, "unknown field");
-            bad = 1;
-        }
-    }
-    return bad;
+    const char *unknown[16];
+    size_t n = json_unknown_keys(body, allowed, unknown, 16);
+    if (n)
+        http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
+    for (size_t i = 0; i < n && i < 16; i++)
+        http_problem_field(resp, unknown[i], "unknown field");
+    return n > 0;
 }
 
 static void field_problem(struct http_resp *resp, const char *field, const char *msg)

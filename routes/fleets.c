@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "greengrass.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/fleet_spec.h"
@@ -54,16 +55,10 @@ static json_t *view(json_t *doc, enum auth_scope scope)
 static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
                      json_t *fleet)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
     json_t *f = fleet;
     if (!f && name)
         store_fleet_get(name, &f);
-    if (f)
-        json_object_set_new(body, "fleet", view(f, scope));
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, f ? json_pack("{s:o}", "fleet", view(f, scope)) : 0);
 }
 
 static void bad_request(struct http_resp *resp, json_t *errors)
@@ -232,28 +227,14 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(settings);
 }
 
+static void list_view(json_t *item, const struct http_req *req)
+{
+    view(item, req->token.scope);
+}
+
 static void list_fleets(struct http_req *req, struct http_resp *resp)
 {
-    int limit;
-    if (http_req_limit(req, resp, &limit))
-        return;
-    json_t *items = 0;
-    char *next = 0;
-    int rc = store_fleet_list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(items, i, f) view(f, req->token.scope);
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_page(req, resp, store_fleet_list, list_view);
 }
 
 /* Loads {name} with its ETag; answers 404/503 itself (NULL then). */

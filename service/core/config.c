@@ -20,6 +20,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/core/netaddr.h"
+#include "service/core/pct.h"
 
 static const char *env_get(config_getenv_fn *fn, void *ud, const char *name)
 {
@@ -124,17 +125,6 @@ static int parse_redis_hostport(const char *p, struct fw_config *c, char *err, s
     return 0;
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Copies n bytes of src into dst decoding %XX (RFC 3986), so a password may hold '@', ':' or '/'.
  * Refuses a bad escape and %00 (the value is a C string). */
 static int copy_decoded(char *dst, size_t dstlen, const char *src, size_t n)
@@ -143,9 +133,9 @@ static int copy_decoded(char *dst, size_t dstlen, const char *src, size_t n)
     for (size_t i = 0; i < n; i++) {
         int ch = (unsigned char)src[i];
         if (ch == '%') {
-            if (i + 2 >= n || hexval((unsigned char)src[i + 1]) < 0 || hexval((unsigned char)src[i + 2]) < 0)
+            if (i + 2 >= n || pct_hexval((unsigned char)src[i + 1]) < 0 || pct_hexval((unsigned char)src[i + 2]) < 0)
                 return FW_EINVAL;
-            ch = hexval((unsigned char)src[i + 1]) * 16 + hexval((unsigned char)src[i + 2]);
+            ch = pct_hexval((unsigned char)src[i + 1]) * 16 + pct_hexval((unsigned char)src[i + 2]);
             i += 2;
             if (ch == 0)
                 return FW_EINVAL;
@@ -753,7 +743,7 @@ static int decode_kek(const unsigned char *d, size_t n, unsigned char key[32])
         n--;
     if (n == 64) {
         for (size_t i = 0; i < 32; i++) {
-            int hi = hexval(d[2 * i]), lo = hexval(d[2 * i + 1]);
+            int hi = pct_hexval(d[2 * i]), lo = pct_hexval(d[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 goto try_b64;
             key[i] = (unsigned char)(hi << 4 | lo);

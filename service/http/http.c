@@ -161,6 +161,32 @@ const char *http_req_param(const struct http_req *req, const char *name)
     return 0;
 }
 
+void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *list,
+                    void (*each)(json_t *item, const struct http_req *req))
+{
+    int limit;
+    if (http_req_limit(req, resp, &limit))
+        return;
+    json_t *items = 0;
+    char *next = 0;
+    int rc = list(limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+        return;
+    }
+    if (rc) {
+        http_problem_store(resp, rc);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    if (each)
+        json_array_foreach(items, i, item) each(item, req);
+    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
+    free(next);
+}
+
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit)
 {
     const char *s = http_req_query(req, "limit");

@@ -106,6 +106,16 @@ void http_problem_field(struct http_resp *resp, const char *field, const char *m
 /* Parses ?limit= (1..500, default 50). 0, or FW_EINVAL after answering 400. */
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
 
+/* A store's page of a cursor-paginated list: up to limit items after cursor (NULL = the first
+ * page) into *items, the next page's cursor (malloc'd; NULL on the last page) into *next.
+ * 0, FW_EINVAL for a cursor it did not hand out, or a store error. */
+typedef int(http_list_fn)(int limit, const char *cursor, json_t **items, char **next);
+/* Answers GET of a list: ?limit= and ?cursor= read, 200 {"items", "nextCursor"} with each item
+ * passed through each (may be NULL; it edits the item in place), 400 naming the cursor when the
+ * store refuses it, else the store's error. */
+void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *list,
+                    void (*each)(json_t *item, const struct http_req *req));
+
 /* ---- waiting without a thread: long polls and event streams ----
  *
  * The server runs a few event-loop threads for every connection, so a
