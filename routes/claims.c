@@ -302,14 +302,6 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
     return b;
 }
 
-static void audit_download(struct http_req *req, int status)
-{
-    struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id,
-                            req->client_addr};
-    if (store_audit_append(&e, req->svc->cfg.audit_max))
-        log_msg(LOG_WARN, "audit write failed (redis unavailable)");
-}
-
 /* The bundle's text: base (no secret in it) with "privateKeyPem" (pem,
  * or null) added last, written into one buffer sized up front. Built as
  * text, the key never sits in a JSON string, and the buffer is never
@@ -399,7 +391,6 @@ static void get_bundle(struct http_req *req, struct http_resp *resp)
                   LOG_STR("requestId", req->request_id));
     }
     /* The server sends Cache-Control: no-store on every answer (server_req.c). */
-    audit_download(req, resp->status);
     json_decref(b);
     json_decref(claim);
 }
@@ -587,7 +578,7 @@ static const struct route s_routes[] = {
     {"GET", "/v1/claims", SCOPE_READ, 0, list_claims},
     {"GET", "/v1/claims/{id}", SCOPE_READ, 0, get_claim},
     {"DELETE", "/v1/claims/{id}", SCOPE_OPERATE, 0, delete_claim},
-    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD, get_bundle},
+    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD | ROUTE_AUDIT, get_bundle},
     {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim},
     {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim},
     {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim},

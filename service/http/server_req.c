@@ -518,7 +518,8 @@ static void audit(struct req_state *st)
 
 static void run_route(struct req_state *st, const struct route *r, struct router_match *m)
 {
-    st->audited = is_mutating(st->method) && r->scope != SCOPE_NONE && !(r->flags & ROUTE_NOAUDIT);
+    st->audited = (is_mutating(st->method) || (r->flags & ROUTE_AUDIT)) && r->scope != SCOPE_NONE &&
+                  !(r->flags & ROUTE_NOAUDIT);
     st->req.method = st->method;
     st->req.path = st->url;
     st->req.nparams = m->nparams;
