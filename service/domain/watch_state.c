@@ -57,15 +57,21 @@ static void next_word(struct fields *f, char *out, size_t cap)
     f->p += n;
 }
 
+/* ewma n job prevEwma prevN metric: v2's head and v1's tail. */
+static void parse_baseline(struct fields *f, struct watch_claim_state *w)
+{
+    w->ewma = next_double(f);
+    w->n = next_long(f);
+    next_word(f, w->job, sizeof w->job);
+    w->prev_ewma = next_double(f);
+    w->prev_n = next_long(f);
+    w->metric = next_int(f);
+}
+
 static int parse_v2(const char *s, struct watch_claim_state *w)
 {
     struct fields f = {s, 1};
-    w->ewma = next_double(&f);
-    w->n = next_long(&f);
-    next_word(&f, w->job, sizeof w->job);
-    w->prev_ewma = next_double(&f);
-    w->prev_n = next_long(&f);
-    w->metric = next_int(&f);
+    parse_baseline(&f, w);
     w->h0 = next_double(&f);
     w->hw0 = next_double(&f);
     w->h1 = next_double(&f);
@@ -79,12 +85,7 @@ static int parse_v1(const char *s, struct watch_claim_state *w)
     struct fields f = {s, 1};
     next_double(&f);
     next_double(&f);
-    w->ewma = next_double(&f);
-    w->n = next_long(&f);
-    next_word(&f, w->job, sizeof w->job);
-    w->prev_ewma = next_double(&f);
-    w->prev_n = next_long(&f);
-    w->metric = next_int(&f);
+    parse_baseline(&f, w);
     return f.ok;
 }
 
