@@ -392,6 +392,8 @@ static void set_defaults(struct fw_config *c)
     c->rotation_scan_s = 60;
     c->watch_interval_s = 300;
     snprintf(c->aws_region, sizeof c->aws_region, "us-east-1");
+    c->iot_mqtt_port = 8883;        /* AWS IoT's MQTT port (443 with ALPN is the other) */
+    c->iot_credentials_port = 443;  /* the credentials provider is HTTPS on 443 only */
 }
 
 /* ---- the table: every FLEETWARDEN_* setting, in the order they are read ---- */
@@ -542,6 +544,8 @@ static const struct setting s_settings[] = {
     INT_SET("FLEETWARDEN_SHUTDOWN_DELAY", shutdown_delay_s, 0, 600, "seconds"),
     INT_SET("FLEETWARDEN_SHUTDOWN_GRACE", shutdown_grace_s, 0, 3600, "seconds"),
     INT_SET("FLEETWARDEN_AUDIT_MAX", audit_max, 100, 10000000, ""),
+    INT_SET("FLEETWARDEN_IOT_MQTT_PORT", iot_mqtt_port, 1, 65535, ""),
+    INT_SET("FLEETWARDEN_IOT_CREDENTIALS_PORT", iot_credentials_port, 1, 65535, ""),
     FN_SET("FLEETWARDEN_IAM_ROLES", parse_iam_roles, show_iam_roles),
     FN_SET("FLEETWARDEN_IAM_TES_BOUNDARY", parse_tes_boundary, show_tes_boundary),
     FN_SET("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", parse_prov_boundary, show_prov_boundary),

@@ -69,6 +69,8 @@ struct fw_config {
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+    int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT: the data endpoint's MQTT port in device configs (AWS: 8883) */
+    int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT: the credentials endpoint's port (AWS: 443) */
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
     struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
     int ntrusted_proxies;
