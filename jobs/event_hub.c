@@ -335,7 +335,7 @@ static int read_watched(redisContext *c)
         freeReplyObject(r);
         return FW_EREDIS;
     }
-    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, 0, 10) : 0;
     freeReplyObject(r);
     long long was = atomic_exchange(&s_watched, v);
     if (was != v) /* also the first read: a stream opened before it has not seen any value */
@@ -357,7 +357,7 @@ static redisContext *connect_hub(void)
         }
         atomic_store(&s_ready, 1);
     } else {
-        log_fields(LOG_INFO, "event hub reconnected to redis", "\"component\":\"events\"");
+        log_event(LOG_INFO, "event hub reconnected to redis", LOG_STR("component", "events"));
         deliver(0, 0, 1); /* events may have been missed meanwhile: every subscriber looks again */
     }
     return c;

@@ -9,7 +9,6 @@
  */
 #include "queue.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "queue_internal.h"
 #include "registry.h"
 #include "schedule.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -61,33 +61,18 @@ int queue__server_time(long long *ms)
 static struct jobs_settings s_settings;    /* written once under s_settings_once */
 static pthread_once_t s_settings_once = PTHREAD_ONCE_INIT;
 
-static long long env_ll(const char *name, long long dflt, long long lo, long long hi)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return dflt;
-    char *end = NULL;
-    long long n = strtoll(v, &end, 10);
-    if (*end != '\0' || n < lo || n > hi) {
-        char f[160];
-        snprintf(f, sizeof f, "\"variable\":\"%s\",\"default\":%lld", name, dflt);
-        log_fields(LOG_WARN, "invalid jobs setting, using the default", f);
-        return dflt;
-    }
-    return n;
-}
-
 static void load_settings(void)
 {
+    const struct fw_config *c = config_get();
     struct jobs_settings *s = &s_settings;
-    s->job_ttl_ms = env_ll("FLEETWARDEN_JOB_TTL", 7 * 86400, 1, 3650LL * 86400) * 1000;
-    s->dead_ttl_ms = env_ll("FLEETWARDEN_DEAD_TTL", 30 * 86400, 1, 3650LL * 86400) * 1000;
-    s->idem_ttl_ms = env_ll("FLEETWARDEN_IDEM_TTL", 86400, 1, 365LL * 86400) * 1000;
-    s->lease_ms = env_ll("FLEETWARDEN_JOB_LEASE_MS", 30000, 300, 3600000);
-    s->reaper_ms = env_ll("FLEETWARDEN_REAPER_MS", 5000, 100, 600000);
-    s->retry_base_ms = env_ll("FLEETWARDEN_RETRY_BASE_MS", 1000, 0, 3600000);
-    s->retry_cap_ms = env_ll("FLEETWARDEN_RETRY_CAP_MS", 300000, 0, 86400000);
-    s->max_stalls = (int)env_ll("FLEETWARDEN_MAX_STALLS", 3, 1, 100);
+    s->job_ttl_ms = c->job_ttl_s * 1000LL;
+    s->dead_ttl_ms = c->dead_ttl_s * 1000LL;
+    s->idem_ttl_ms = c->idem_ttl_s * 1000LL;
+    s->lease_ms = c->job_lease_ms;
+    s->reaper_ms = c->reaper_ms;
+    s->retry_base_ms = c->retry_base_ms;
+    s->retry_cap_ms = c->retry_cap_ms;
+    s->max_stalls = c->max_stalls;
 }
 
 const struct jobs_settings *jobs_settings(void)
@@ -115,12 +100,7 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
         return FW_EINVAL;
     int rc = job_payload_check(spec->payload_json ? spec->payload_json : "{}", why, sizeof why);
     if (rc) {
-        char f[300];
-        for (char *q = why; *q; q++)   /* the key came from outside: keep the log line JSON */
-            if (!isalnum((unsigned char)*q) && !strchr(" ._-:,;", *q))
-                *q = '\'';
-        snprintf(f, sizeof f, "\"type\":\"%s\",\"reason\":\"%.200s\"", spec->type, why);
-        log_fields(LOG_WARN, "job payload rejected", f);
+        log_event(LOG_WARN, "job payload rejected", LOG_STR("type", spec->type), LOG_STR("reason", why));
         return rc;
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))

@@ -55,7 +55,7 @@ struct jobs_settings {
     int max_stalls;            /* FLEETWARDEN_MAX_STALLS (default 3) */
 };
 
-/* The settings; loaded from the environment on first use. */
+/* The settings, from config_get() (service/core/config.c) on first use. */
 const struct jobs_settings *jobs_settings(void);
 
 /* Enqueues a job. Lane, max attempts and uniqueness default from the

@@ -18,23 +18,17 @@
 #include <hiredis/hiredis.h>
 
 #include "job.h"
+#include "service/core/clock.h"
 #include "job_record.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads one reply within timeout_ms: 1 got it, 0 timeout, FW_EUNAVAILABLE. */
 static int read_reply(redisContext *c, int timeout_ms, redisReply **out)
 {
-    long long until = mono_ms() + timeout_ms;
+    long long until = clock_mono_ms() + timeout_ms;
     for (;;) {
         void *r = NULL;
         if (redisGetReplyFromReader(c, &r) != REDIS_OK)
@@ -43,7 +37,7 @@ static int read_reply(redisContext *c, int timeout_ms, redisReply **out)
             *out = r;
             return 1;
         }
-        long long left = until - mono_ms();
+        long long left = until - clock_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd pfd = {c->fd, POLLIN, 0};
@@ -108,7 +102,7 @@ int jobs_wait(const char *id, int timeout_ms)
     if (!job_token_valid(id, JOB_ID_MAX))
         return FW_ENOTFOUND;
     redisContext *c = subscribe_done(id);   /* before the first check: no lost wake-up */
-    long long until = mono_ms() + timeout_ms;
+    long long until = clock_mono_ms() + timeout_ms;
     int rc;
     for (;;) {
         char st[16];
@@ -118,7 +112,7 @@ int jobs_wait(const char *id, int timeout_ms)
             break;
         }
         rc = 0;
-        long long left = until - mono_ms();
+        long long left = until - clock_mono_ms();
         if (job_state_terminal(st) || left <= 0)
             break;
         int slice = left > 1000 ? 1000 : (int)left;

@@ -23,7 +23,7 @@ static const char *field(const json_t *f, const char *name)
     return v && v[0] ? v : 0;
 }
 
-/* "verification" for a fleet verification's own claim (issue 15), else "production" (JSON text). */
+/* "verification" for a fleet verification's own claim, else "production" (JSON text). */
 static const char *purpose(const json_t *f)
 {
     const char *p = field(f, "purpose");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 
@@ -164,14 +165,11 @@ static int check_meta(json_t *body, struct claims_create_req *o, json_t *errs)
         if (!o->note || claims_utf8_len(o->note) > CLAIM_NOTE_MAX)
             n += bad(errs, "note", "must be a string of at most 500 characters");
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "keySource") && strcmp(key, "keyType") && strcmp(key, "csr") &&
-            strcmp(key, "expectedDevices") && strcmp(key, "note"))
-            n += bad(errs, key, "unknown field");
-    }
+    static const char *const known[] = {"keySource", "keyType", "csr", "expectedDevices", "note", 0};
+    const char *unknown[16];
+    size_t nu = json_unknown_keys(body, known, unknown, 16);
+    for (size_t i = 0; i < nu && i < 16; i++)
+        n += bad(errs, unknown[i], "unknown field");
     return n;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "greengrass.h"
 #include "routes/body.h"
 #include "service/domain/fleet_names.h"
@@ -25,6 +26,7 @@
 #include "service/domain/watch_secret.h"
 #include "service/domain/webhook_check.h"
 #include "jobs/queue.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/randid.h"
@@ -56,16 +58,10 @@ static json_t *view(json_t *doc, enum auth_scope scope)
 static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
                      json_t *fleet)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
     json_t *f = fleet;
     if (!f && name)
         store_fleet_get(name, &f);
-    if (f)
-        json_object_set_new(body, "fleet", view(f, scope));
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, f ? json_pack("{s:o}", "fleet", view(f, scope)) : 0);
 }
 
 static void bad_request(struct http_resp *resp, json_t *errors)
@@ -119,10 +115,8 @@ static void set_job(const char *name, const char *type, const char *id)
 
 static const char *default_region(void)
 {
-    const char *r = getenv("AWS_REGION");
-    if (!r || !*r)
-        r = getenv("AWS_DEFAULT_REGION");
-    return (r && *r && fleet_names_region(r)) ? r : "us-east-1";
+    const char *r = config_get()->aws_region;
+    return fleet_names_region(r) ? r : "us-east-1";
 }
 
 static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
@@ -236,28 +230,14 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(settings);
 }
 
+static void list_view(json_t *item, const struct http_req *req)
+{
+    view(item, req->token.scope);
+}
+
 static void list_fleets(struct http_req *req, struct http_resp *resp)
 {
-    int limit;
-    if (http_req_limit(req, resp, &limit))
-        return;
-    json_t *items = 0;
-    char *next = 0;
-    int rc = store_fleet_list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(items, i, f) view(f, req->token.scope);
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_page(req, resp, store_fleet_list, list_view);
 }
 
 /* Loads {name} with its ETag; answers 404/503 itself (NULL then). */
@@ -289,7 +269,7 @@ static const char *doc_state(const json_t *doc)
     return s ? s : "";
 }
 
-/* ---- verification (issue 15) ---- */
+/* ---- verification ---- */
 
 /* 0 when the named claim can be verified with (the fleet's, active, its key
  * still held); else answered 400/409. */
@@ -417,7 +397,7 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     doc = 0;
     if (!rc && (doc = load(req, resp, now)) != 0) {
         if (verify && verify_schedule(doc))
-            log_fields(LOG_WARN, "the fleet's verification schedule could not be written (Redis?)", 0);
+            log_msg(LOG_WARN, "the fleet's verification schedule could not be written (Redis?)");
         http_resp_json(resp, 200, view(doc, req->token.scope));
         http_resp_header(resp, "ETag", now);
         doc = 0;

@@ -5,7 +5,7 @@
  *   worker                 workers and scheduler only
  *   token create --scope S --name N   print a new API token once
  *   check                  validate configuration, reach Redis and AWS
- *   check --fleet NAME     verify a fleet as a device would (issue 15)
+ *   check --fleet NAME     verify a fleet as a device would
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
  * Signals are blocked in every thread and taken by sigwait() in main, so
@@ -86,6 +86,7 @@ static int load_config(struct fw_service *svc)
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     log_set_level(svc->cfg.log_level);
     store_conn_configure(&svc->cfg);
     return 0;
@@ -114,9 +115,8 @@ static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
 {
     if (svc->cfg.shutdown_delay_s <= 0)
         return;
-    char f[48];
-    snprintf(f, sizeof f, "\"seconds\":%d", svc->cfg.shutdown_delay_s);
-    log_fields(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay", f);
+    log_event(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay",
+              LOG_INT("seconds", svc->cfg.shutdown_delay_s));
     struct timespec ts = {svc->cfg.shutdown_delay_s, 0};
     while (sigtimedwait(set, NULL, &ts) < 0 && errno == EINTR) {
     }
@@ -127,11 +127,11 @@ static void shutdown_all(struct fw_service *svc, struct server *srv, const sigse
     atomic_store(&svc->shutting_down, 1);
     if (srv)
         shutdown_delay(svc, set);
-    log_fields(LOG_INFO, "shutting down: no new connections, finishing in-flight work", 0);
+    log_msg(LOG_INFO, "shutting down: no new connections, finishing in-flight work");
     if (srv) {
         server_quiesce(srv);
         if (!server_wait_idle(srv, svc->cfg.shutdown_grace_s))
-            log_fields(LOG_WARN, "grace period over with requests still running", 0);
+            log_msg(LOG_WARN, "grace period over with requests still running");
     }
     server_stop(srv);
 }
@@ -153,7 +153,7 @@ static int load_kek(const struct fw_service *svc)
     }
     char why[400];
     if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
-        log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
+        log_msg(LOG_WARN, "%s", why); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -169,9 +169,7 @@ static int check_redis_credentials(void)
         return 2;
     }
     if (rc) {
-        char f[400];
-        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
-        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+        log_event(LOG_WARN, "redis is not reachable yet; answering 503 until it is", LOG_STR("reason", why));
     }
     return 0;
 }
@@ -271,7 +269,7 @@ static int start_jobs(struct fw_service *svc)
     return 0;
 }
 
-/* No core dumps (issue 17): a dump would hold the key-encryption key and any
+/* No core dumps: a dump would hold the key-encryption key and any
  * claim private key being handed out at that moment. Set by the process
  * itself, so it holds under any supervisor or container runtime (the systemd
  * units also say LimitCORE=0). Before any key is loaded. */
@@ -313,7 +311,7 @@ static int cmd_serve(int argc, char **argv, int api)
     }
     svc.started_at = time(0);
     svc.metrics = metrics_new();
-    watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
+    watch_metrics_register(svc.metrics);   /* misuse watch counters */
     struct server *srv = 0;
     char err[300];
     if (workers && start_jobs(&svc)) {
@@ -332,7 +330,7 @@ static int cmd_serve(int argc, char **argv, int api)
     struct http_app app = make_app(ops_only);
     /* one reader of the event log feeds every event stream and long poll of the API */
     if (api && event_hub_start(TOKEN_WATCH_KEY))
-        log_fields(LOG_WARN, "could not start the event hub: event streams answer 503", 0);
+        log_msg(LOG_WARN, "could not start the event hub: event streams answer 503");
     if ((api || ops_only) && server_start(&svc, &app, &srv, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         event_hub_stop();
@@ -343,13 +341,12 @@ static int cmd_serve(int argc, char **argv, int api)
     struct claim_indexer ix = {0};
     if (api)
         indexer_start(&ix);
-    char f[160];
-    snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
-             srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
-    log_fields(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", f);
+    char listen[96];
+    snprintf(listen, sizeof listen, "%s:%d", svc.cfg.listen_host, srv ? server_port(srv) : 0);
+    log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", LOG_STR("listen", listen),
+              LOG_INT("workers", workers ? svc.cfg.workers : 0), LOG_STR("version", FW_VERSION));
     int sig = wait_for_signal(&set);
-    snprintf(f, sizeof f, "\"signal\":%d", sig);
-    log_fields(LOG_INFO, "signal received", f);
+    log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     shutdown_all(&svc, srv, &set);
     event_hub_stop();
     indexer_stop(&ix);
@@ -357,7 +354,7 @@ static int cmd_serve(int argc, char **argv, int api)
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();
-    log_fields(LOG_INFO, "stopped", 0);
+    log_msg(LOG_INFO, "stopped");
     return 0;
 }
 
@@ -468,6 +465,7 @@ static int cmd_check(int argc, char **argv)
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
+    config_show(&svc.cfg, stdout);
     char why[320];
     int bad = 0;
     if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {

@@ -31,7 +31,7 @@ int claim_fail_aws(struct job_ctx *ctx, const struct aws_api_error *err)
 
 int claim_fail_msg(struct job_ctx *ctx, const char *code, const char *msg)
 {
-    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, code, "%s", msg);
+    job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, code, "%s", msg);
     return FW_EINVAL;
 }
 
@@ -153,7 +153,7 @@ void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj)
                           "certificateId", claim_field(cj, "certificateId"));
     char *t = json_dumps(r, JSON_COMPACT);
     if (t)
-        job_set_result(ctx, t);
+        job_ctx_set_result(ctx, t);
     free(t);
     json_decref(r);
 }

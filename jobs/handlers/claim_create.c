@@ -120,7 +120,7 @@ static int find_existing(struct create_run *r)
         found = aws_failed(r);
     else if (found == 1) {
         found = record_cert(r, &c) ? -1 : 1;
-        log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
+        log_msg(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)");
     }
     iot_certificate_cleanup(&c);
     return found;
@@ -181,13 +181,13 @@ static int ensure_cert(struct create_run *r)
     char step[64], *res = 0;
     snprintf(step, sizeof step, "cert:%s", r->cj.id);
     const char *have = claim_field(&r->cj, "certificateId");
-    int rc = job_step_result(r->ctx, step, &res);
+    int rc = job_ctx_step_result(r->ctx, step, &res);
     free(res);
     if (rc != FW_ENOTFOUND || have) {
         snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
         snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, "certificateArn") ?
                  claim_field(&r->cj, "certificateArn") : "");
-        return rc == FW_ENOTFOUND ? job_step_done(r->ctx, step, "{}") : rc;
+        return rc == FW_ENOTFOUND ? job_ctx_step_done(r->ctx, step, "{}") : rc;
     }
     int is_aws = !strcmp(claim_field(&r->cj, "keySource"), "aws");
     int found = is_aws ? 0 : find_existing(r);
@@ -198,7 +198,7 @@ static int ensure_cert(struct create_run *r)
         return rc;
     json_t *o = json_pack("{s:s, s:s}", "certificateId", r->cert_id, "certificateArn", r->cert_arn);
     char *t = json_dumps(o, JSON_COMPACT);
-    rc = job_step_done(r->ctx, step, t);
+    rc = job_ctx_step_done(r->ctx, step, t);
     free(t);
     json_decref(o);
     return rc ? rc : claim_job_reload(&r->cj);
@@ -209,14 +209,14 @@ static int attach(struct create_run *r)
 {
     char step[64], *res = 0;
     snprintf(step, sizeof step, "attach:%s", r->cj.id);
-    if (job_step_result(r->ctx, step, &res) == 0) {
+    if (job_ctx_step_result(r->ctx, step, &res) == 0) {
         free(res);
         return 0;
     }
     ratelimit_acquire("iot-policy-attach");
     if (iot_attach_policy(r->cj.aws, r->cj.policy, r->cert_arn, &r->err))
         return aws_failed(r);
-    return job_step_done(r->ctx, step, "{}");
+    return job_ctx_step_done(r->ctx, step, "{}");
 }
 
 /* Step 4. */
@@ -240,7 +240,7 @@ static void maybe_failed(struct create_run *r, int rc)
     if (rc == FW_ECANCELED || rc == FW_ECONFLICT || r->err.cls == AWS_ERRC_THROTTLING)
         return;
     int final = rc == FW_EINVAL || (r->err.cls != AWS_ERRC_NONE && !r->err.retryable) ||
-                job_attempt(r->ctx) >= job_max_attempts(r->ctx);
+                job_ctx_attempt(r->ctx) >= job_ctx_max_attempts(r->ctx);
     if (!final)
         return;
     char msg[700];

@@ -28,22 +28,22 @@
 
 static int j_get(void *ud, const char *key, char **out)
 {
-    return job_step_result(ud, key, out);
+    return job_ctx_step_result(ud, key, out);
 }
 
 static int j_put(void *ud, const char *key, const char *json)
 {
-    return job_step_done(ud, key, json);
+    return job_ctx_step_done(ud, key, json);
 }
 
 static int j_canceled(void *ud)
 {
-    return job_cancel_requested(ud);
+    return job_ctx_cancel_requested(ud);
 }
 
 static void j_progress(void *ud, int done, int total, const char *step)
 {
-    job_progress(ud, done, total, step);
+    job_ctx_progress(ud, done, total, step);
 }
 
 /* lastVerify on the fleet (a fleet deleted meanwhile is left alone). */
@@ -68,21 +68,20 @@ static void alert(const char *fleet, const json_t *report, const char *job)
     json_object_set(finding, "steps", json_object_get(report, "steps"));
     int created = 0;
     if (watch_eval_alert(fleet, subject, "verification", finding, store_now_ms(), id, &created))
-        log_fields(LOG_WARN, "a failed scheduled verification could not open its incident", 0);
+        log_msg(LOG_WARN, "a failed scheduled verification could not open its incident");
     json_decref(finding);
 }
 
 static void finished(struct job_ctx *ctx, const char *fleet, json_t *report, int scheduled)
 {
-    record_last(fleet, report, job_id(ctx));
+    record_last(fleet, report, job_ctx_id(ctx));
     int failed = strcmp(json_string_value(json_object_get(report, "result")), "passed") != 0;
     if (failed && scheduled)
-        alert(fleet, report, job_id(ctx));
-    char f[200];
-    snprintf(f, sizeof f, "\"fleet\":\"%s\",\"result\":\"%s\"", fleet, failed ? "failed" : "passed");
-    log_fields(failed ? LOG_WARN : LOG_INFO, "fleet verification finished", f);
+        alert(fleet, report, job_ctx_id(ctx));
+    log_event(failed ? LOG_WARN : LOG_INFO, "fleet verification finished", LOG_STR("fleet", fleet),
+              LOG_STR("result", failed ? "failed" : "passed"));
     char *text = json_dumps(report, JSON_COMPACT);
-    job_set_result(ctx, text ? text : "{}");
+    job_ctx_set_result(ctx, text ? text : "{}");
     free(text);
 }
 
@@ -91,12 +90,12 @@ static int failed_job(struct job_ctx *ctx, int rc, const struct aws_api_error *e
     if (rc == FW_ECANCELED || (rc == FW_ECONFLICT && !err->code[0]))
         return rc; /* canceled, or the lease was lost: nothing to describe */
     if (!strcmp(err->code, "FleetNotReady") || !strcmp(err->code, "StaleJob") || !strcmp(err->code, "EndpointRefused")) {
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, err->code, "%s", err->message);
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, err->code, "%s", err->message);
         return rc;
     }
     if (err->code[0])
         return awsctx_fail(ctx, err);
-    job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "VerifyFailed", "%s", fw_strerror(rc));
+    job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "VerifyFailed", "%s", fw_strerror(rc));
     return rc;
 }
 
@@ -105,17 +104,17 @@ int fleet_verify_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     (void)ud;
     const char *fleet = json_string_value(json_object_get(payload, "fleet"));
     if (!fleet) {
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "BadPayload", "the payload names no fleet");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "BadPayload", "the payload names no fleet");
         return FW_EINVAL;
     }
     struct verify_settings st;
-    verify_settings_load(&job_service(ctx)->cfg, &st);
+    verify_settings_load(&job_ctx_service(ctx)->cfg, &st);
     struct verify_request rq = {fleet,
                                 json_string_value(json_object_get(payload, "uid")),
                                 json_object_get(payload, "parameters"),
                                 json_string_value(json_object_get(payload, "claimId")),
-                                job_id(ctx),
-                                job_attempt(ctx) >= job_max_attempts(ctx),
+                                job_ctx_id(ctx),
+                                job_ctx_attempt(ctx) >= job_ctx_max_attempts(ctx),
                                 &st};
     struct verify_journal j = {j_get, j_put, j_canceled, j_progress, ctx};
     json_t *report = 0;

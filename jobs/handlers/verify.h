@@ -1,7 +1,7 @@
 /*
  * verify.h - a fleet verification: fleetwarden acts as a device of the
  * fleet against its real endpoints and reports, step by step, whether a
- * device would provision (issue 15). Run by the fleet.verify job
+ * device would provision. Run by the fleet.verify job
  * (fleet_verify.c) and by `fleetwarden check --fleet NAME` (service/main.c).
  *
  * The steps (aws/dataplane.h enum dp_step):

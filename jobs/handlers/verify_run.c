@@ -11,7 +11,6 @@
  */
 #include "verify_internal.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,33 +30,17 @@
 
 /* ---- settings ---- */
 
-static struct verify_settings s_env;
-static pthread_once_t s_env_once = PTHREAD_ONCE_INIT;
-
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : dflt;
-}
-
-static void load_env(void)
-{
-    s_env.alpn = env_or("FLEETWARDEN_IOT_MQTT_ALPN", "auto");
-    s_env.ca_file = env_or("FLEETWARDEN_ROOT_CA_FILE", ROOT_CA_DEFAULT);
-    s_env.endpoint_hosts = env_or("FLEETWARDEN_IOT_ENDPOINT_HOSTS", "");
-    char why[160]; /* config_load refused a bad list at start; here a bad one allows nothing */
-    if (netaddr_list_parse(getenv("FLEETWARDEN_IOT_ALLOW_ADDRESSES"), &s_env.allow_addresses, why, sizeof why))
-        memset(&s_env.allow_addresses, 0, sizeof s_env.allow_addresses);
-    long t = strtol(env_or("FLEETWARDEN_VERIFY_TIMEOUT_MS", "10000"), 0, 10);
-    s_env.timeout_ms = t >= 500 && t <= 120000 ? t : 10000;
-}
-
+/* Read and checked once at start-up with every other setting (service/core/config.c). */
 void verify_settings_load(const struct fw_config *cfg, struct verify_settings *out)
 {
-    pthread_once(&s_env_once, load_env);
-    *out = s_env;
-    out->mqtt_port = cfg ? cfg->iot_mqtt_port : 8883;
-    out->credentials_port = cfg ? cfg->iot_credentials_port : 443;
+    memset(out, 0, sizeof *out);
+    out->mqtt_port = cfg->iot_mqtt_port;
+    out->credentials_port = cfg->iot_credentials_port;
+    out->alpn = cfg->iot_mqtt_alpn;
+    out->ca_file = cfg->root_ca_file[0] ? cfg->root_ca_file : ROOT_CA_DEFAULT;
+    out->endpoint_hosts = cfg->iot_endpoint_hosts;
+    out->allow_addresses = cfg->iot_allow_addresses;
+    out->timeout_ms = cfg->verify_timeout_ms;
 }
 
 /* ---- shared helpers ---- */

@@ -95,19 +95,13 @@ static char *body_of(json_t *incident, const char *event)
 /* The operator's view of a failed delivery: the log, never the job. */
 static void log_failure(const char *host, const char *what, const char *detail)
 {
-    char f[400];
-    json_t *o = json_pack("{s:s, s:s, s:s}", "component", "webhook", "host", host, "detail", detail);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : 0;
-    snprintf(f, sizeof f, "%.*s", s ? (int)strlen(s) - 2 : 0, s ? s + 1 : "");
-    log_fields(LOG_WARN, what, f);
-    free(s);
-    json_decref(o);
+    log_event(LOG_WARN, what, LOG_STR("component", "webhook"), LOG_STR("host", host), LOG_STR("detail", detail));
 }
 
 static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, const char *detail)
 {
     log_failure(host, "webhook delivery failed", detail);
-    job_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
+    job_ctx_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
                       "delivery failed");
     return retry ? FW_EUNAVAILABLE : FW_EINVAL;
 }
@@ -115,7 +109,7 @@ static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, con
 static int refused(struct job_ctx *ctx, const char *host, const char *detail)
 {
     log_failure(host, "webhook refused by policy", detail);
-    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookRefused", "refused by policy");
+    job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookRefused", "refused by policy");
     return FW_EINVAL;
 }
 
@@ -138,13 +132,13 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
 {
     struct aws_http *h = http_handle();
     if (!h) {
-        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
         return FW_EINTERNAL;
     }
     struct aws_http_header hdr[] = {{"Content-Type", "application/json"},
                                     {"User-Agent", "fleetwarden-webhook/" FW_VERSION},
                                     {"X-Fleetwarden-Event", event},
-                                    {"X-Fleetwarden-Delivery", job_id(ctx)},
+                                    {"X-Fleetwarden-Delivery", job_ctx_id(ctx)},
                                     {"X-Fleetwarden-Signature", sig}};
     struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body), pin};
     struct aws_http_response resp;
@@ -193,13 +187,13 @@ static int load_webhook(struct job_ctx *ctx, json_t *incident, char **url, char 
     int rc = fleet_webhook(json_string_value(json_object_get(incident, "fleet")), url, secret);
     if (rc == FW_ECRYPTO || rc == FW_EINVAL) {
         /* Says which key failed, never anything of the secret. */
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
                           "the fleet's webhook secret does not open with this service's key-encryption key; "
                           "set it again with PATCH /v1/fleets/{name}");
         return FW_EINVAL;
     }
     if (rc == FW_ENOTFOUND) {
-        job_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
+        job_ctx_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
         return 1;
     }
     return rc; /* Redis errors are retried */
@@ -214,7 +208,7 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     char *url = 0, *secret = 0;
     int rc = store_incident_get(id ? id : "", &incident);
     if (rc == FW_ENOTFOUND) {
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
         return FW_EINVAL;
     }
     if (!rc)
@@ -222,7 +216,7 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc)
         rc = deliver(ctx, incident, event ? event : "incident.opened", url, secret);
     if (!rc)
-        job_set_result(ctx, "{\"delivered\":true}");
+        job_ctx_set_result(ctx, "{\"delivered\":true}");
     xfree_secret(secret);
     free(url);
     json_decref(incident);

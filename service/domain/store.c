@@ -107,7 +107,7 @@ static const char *elem_str(const redisReply *r, size_t i)
 static void touch(const char *hash, const char *last_used)
 {
     long long now = store_now_ms();
-    if (last_used && now - atoll(last_used) < 60000)
+    if (last_used && now - strtoll(last_used, 0, 10) < 60000)
         return;
     int rc;
     redisReply *r = store_conn_cmd(&rc, "HSET %stoken:%s lastUsed %lld", store_prefix(), hash, now);
@@ -202,9 +202,9 @@ static json_t *token_json(const char *id, const redisReply *h, size_t first)
     if (!name || !scope || !created)
         return 0;
     char t1[32], t2[32];
-    store_format_time(atoll(created), t1);
+    store_format_time(strtoll(created, 0, 10), t1);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "scope", scope, "createdAt", t1);
-    long long u = used ? atoll(used) : 0;
+    long long u = used ? strtoll(used, 0, 10) : 0;
     if (u > 0) {
         store_format_time(u, t2);
         json_object_set_new(o, "lastUsedAt", json_string(t2));
@@ -295,10 +295,10 @@ static json_t *audit_json(const redisReply *entry)
         const char *k = fields->element[i]->str, *v = fields->element[i + 1]->str;
         if (!strcmp(k, "ts")) {
             char t[32];
-            store_format_time(atoll(v), t);
+            store_format_time(strtoll(v, 0, 10), t);
             json_object_set_new(o, "time", json_string(t));
         } else if (!strcmp(k, "status") || !strcmp(k, "skipped")) {
-            json_object_set_new(o, k, json_integer(atoll(v)));
+            json_object_set_new(o, k, json_integer(strtoll(v, 0, 10)));
         } else if (!strcmp(k, "token")) {
             json_object_set_new(o, "tokenId", *v ? json_string(v) : json_null());
         } else {

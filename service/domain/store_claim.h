@@ -1,5 +1,5 @@
 /*
- * store_claim.h - claim records in Redis (issue 7).
+ * store_claim.h - claim records in Redis.
  *
  * A claim is one provisioning claim certificate of a fleet. Its record is
  * a hash of string fields; routes render it (routes/claims.c), job
@@ -117,7 +117,7 @@ int store_claim_key_put(const char *id, const char *sealed, long ttl_s);
 int store_claim_key_erase(const char *id, const char *reason);
 
 /* The bundle download in two steps, so a key is taken only once it is
- * known to decrypt (issue 17): peek checks the claim and reads the sealed
+ * known to decrypt: peek checks the claim and reads the sealed
  * key, changing nothing; take then checks again, and marks the claim
  * downloaded and deletes the key only while the key is still `expected`
  * (what peek read; NULL when the claim holds none), in one script: of two

@@ -70,10 +70,7 @@ int store_claim_index_migrate(int batch, atomic_int *stop)
     redisReply *r = store_conn_cmd(&rc, "SET %sclaims:idx %s", store_prefix(), CLAIM_INDEX_VERSION);
     if (r)
         freeReplyObject(r);
-    if (!rc) {
-        char f[48];
-        snprintf(f, sizeof f, "\"claims\":%lld", at);
-        log_fields(LOG_INFO, "claims indexed by state", f);
-    }
+    if (!rc)
+        log_event(LOG_INFO, "claims indexed by state", LOG_INT("claims", at));
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * store_claim_index.h - claims indexed by state, so that a filtered list
- * costs what an unfiltered one does (issue 17, item 7).
+ * costs what an unfiltered one does.
  *
  * Layout (prefix P), next to store_claim.h's:
  *   P claims:s:STATE          ZSET  id by created ms (every claim in STATE)

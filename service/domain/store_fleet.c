@@ -163,7 +163,7 @@ static json_t *parse_value(const char *s)
 static void put_time(json_t *doc, const char *key, const char *ms)
 {
     char t[32];
-    store_format_time(atoll(ms), t);
+    store_format_time(strtoll(ms, 0, 10), t);
     json_object_set_new(doc, key, json_string(t));
 }
 
@@ -182,7 +182,7 @@ static json_t *render(const redisReply *r, char etag[STORE_ETAG_MAX])
         else if (!strcmp(k, "createdAt") || !strcmp(k, "updatedAt"))
             put_time(doc, k, v);
         else if (!strcmp(k, "version"))
-            format_etag(atoll(v), etag);
+            format_etag(strtoll(v, 0, 10), etag);
     }
     json_object_set_new(doc, "resources", res);
     return doc;

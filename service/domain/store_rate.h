@@ -1,5 +1,5 @@
 /*
- * store_rate.h - request rate limits shared by every process (issue 17, item 4).
+ * store_rate.h - request rate limits shared by every process.
  *
  * Fixed windows in Redis: P rl:a:ADDRESS:W and P rl:t:TOKEN:W count the
  * requests of a client address and of a token in window W (wall-clock

@@ -1,5 +1,5 @@
 /*
- * verify_spec.h - what a fleet verification may be asked (issue 15): the
+ * verify_spec.h - what a fleet verification may be asked: the
  * body of POST /v1/fleets/{name}/verify and the fleet setting
  * settings.verify (its schedule). Pure (no Redis, no AWS), unit-tested in
  * tests/unit/handlers; the route checks with it before anything is queued,

@@ -26,29 +26,23 @@ int redis_reply_fw_code(const char *err)
     return 0;
 }
 
-/* Appends s as a JSON string, cut at 300 bytes, bytes outside printable
- * ASCII as '?' (an error text may quote anything a script was given). */
-static void add_text(struct buf *f, const char *s)
+/* Copies s into t, cut at 300 bytes, bytes outside printable ASCII as '?'
+ * (an error text may quote anything a script was given). */
+static const char *printable(const char *s, char t[301])
 {
-    char t[301];
     size_t n = 0;
-    for (; s && s[n] && n < sizeof t - 1; n++)
+    for (; s && s[n] && n < 300; n++)
         t[n] = (s[n] < 0x20 || s[n] > 0x7e) ? '?' : s[n];
     t[n] = '\0';
-    json_out_string(f, t, n);
+    return t;
 }
 
 /* Logs an error reply: {"command": what, "error": text}. */
 static void log_error_reply(const char *what, const char *text)
 {
-    struct buf f;
-    buf_init(&f, 1024);
-    buf_puts(&f, "\"command\":");
-    add_text(&f, what);
-    buf_puts(&f, ",\"error\":");
-    add_text(&f, text);
-    log_fields(LOG_ERROR, "redis error reply", buf_cstr(&f));
-    buf_free(&f);
+    char w[301], t[301];
+    log_event(LOG_ERROR, "redis error reply", LOG_STR("command", printable(what, w)),
+              LOG_STR("error", printable(text, t)));
 }
 
 int redis_reply_is_failover(const char *str, size_t len)

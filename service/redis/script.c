@@ -50,9 +50,8 @@ static int load(redisContext *c, const struct redis_script *s)
     free(text);
     int rc = redis_reply_rc(r, s->name);
     if (rc == 0 && (r->type != REDIS_REPLY_STRING || strcmp(r->str, s->sha) != 0)) {
-        char f[160];
-        snprintf(f, sizeof f, "\"script\":\"%.60s\",\"sha\":\"%s\"", s->name, s->sha);
-        log_fields(LOG_ERROR, "redis script: loaded text has another SHA-1 than embedded", f);
+        log_event(LOG_ERROR, "redis script: loaded text has another SHA-1 than embedded", LOG_STR("script", s->name),
+                  LOG_STR("sha", s->sha));
         rc = FW_EREDIS;
     }
     if (r)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -43,13 +44,6 @@ static const redisReplyObjectFunctions *s_default_fns;
 static pthread_once_t s_fns_once = PTHREAD_ONCE_INIT;
 static pthread_key_t s_key;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void slot_free(void *p)
 {
@@ -185,12 +179,12 @@ struct redisContext *store_conn_get(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx && s->stale) {
-        log_fields(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting", 0);
+        log_msg(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
         store_conn_broken();
     }
     if (s->ctx)
         return s->ctx;
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (now < s->retry_at_ms)
         return 0;
     int rc;
@@ -239,7 +233,7 @@ struct redisContext *store_conn_open(int timeout_ms)
     int rc;
     redisContext *c = connect_new(timeout_ms, err, sizeof err, &rc);
     if (!c)
-        log_fields(LOG_WARN, "redis connect failed", 0);
+        log_msg(LOG_WARN, "redis connect failed");
     return c;
 }
 

@@ -426,6 +426,30 @@ class Emulator:
             self.log.close()
 
 
+class ApiHelpers:
+    """req and wait_job over self.fw, shared by the test environments (claims_lib.ClaimsEnv,
+    fleets_lib.FleetEnv, test_faults_lib.FaultEnv). req's token defaults to the attribute named by
+    default_token; wait_job polls GET /v1/jobs/ID?wait=5 with the read token when there is one,
+    through poll() (FaultEnv's survives restarts)."""
+    default_token = "admin"
+    terminal = ("succeeded", "dead", "canceled")
+
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.fw.request(method, path, token=token or getattr(self, self.default_token), body=body, **kw)
+
+    def poll(self, method, path, token=None):
+        return self.req(method, path, token=token)
+
+    def wait_job(self, job_id, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.poll("GET", "/v1/jobs/%s?wait=5" % job_id, token=getattr(self, "read", None))
+            if r.status == 200 and r.json["state"] in self.terminal:
+                return r.json
+            time.sleep(0.05)
+        raise AssertionError("job %s did not finish: %s" % (job_id, self.req("GET", "/v1/jobs/" + job_id).body))
+
+
 def stop_stack(fw, workers, emu, redis):
     """Stops worker processes, then serve, then the emulator and Redis; fails when a fleetwarden
     process did not exit 0 (the sanitizer build exits 23 on a leak or error)."""
