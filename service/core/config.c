@@ -310,6 +310,7 @@ static void set_defaults(struct fw_config *c)
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
+    c->idem_ttl_s = 86400;
     strcpy(c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
     strcpy(c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
 }
@@ -333,6 +334,8 @@ static const struct int_var s_ints[] = {
      "must be a number of seconds from 0 to 3600"},
     {"FLEETWARDEN_AUDIT_MAX", 100, 10000000, offsetof(struct fw_config, audit_max),
      "must be a number from 100 to 10000000"},
+    {"FLEETWARDEN_IDEM_TTL", 1, 365L * 86400, offsetof(struct fw_config, idem_ttl_s),
+     "must be a number of seconds from 1 to 31536000"},
 };
 
 static int load_ints(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)

@@ -42,6 +42,7 @@ struct fw_config {
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+    int idem_ttl_s;            /* FLEETWARDEN_IDEM_TTL: seconds an Idempotency-Key is kept (default 86400) */
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
     struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
     int ntrusted_proxies;
