@@ -454,7 +454,7 @@ static int send_signed(struct aws_client *c, const struct aws_call *call, const 
         }
     }
     if (!rc) {
-        struct aws_http_request req = {call->method, url, hs.h, hs.n, call->body.ptr, call->body.len};
+        struct aws_http_request req = {call->method, url, hs.h, hs.n, call->body.ptr, call->body.len, 0};
         rc = aws_http_send(c->http, &req, resp, err);
     }
     buf_free_secure(&res.authorization);

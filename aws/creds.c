@@ -113,7 +113,7 @@ int creds__http_fetch(const struct creds_http_req *req, struct aws_http_response
                                          .timeout_ms = req->timeout_ms,
                                          .max_body = CREDS_HTTP_MAX_BODY};
     const struct aws_http_request hreq = {req->method, req->url, req->headers, req->nheaders, req->body,
-                                          req->body ? req->body_len : 0};
+                                          req->body ? req->body_len : 0, 0};
     aws_http_response_init(resp);
     struct aws_http *h = aws_http_new(&opt);
     if (!h)

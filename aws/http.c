@@ -19,6 +19,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/core/netaddr.h"
 
 struct aws_http {
     CURL *curl;
@@ -98,6 +99,7 @@ long aws_http_connections(const struct aws_http *h)
 struct transfer {
     struct aws_http *h;
     struct aws_http_response *resp;
+    struct netaddr pin;        /* the one address a pinned request may connect to */
 };
 
 /* Makes room for n more bytes (and the NUL) without realloc: a bigger
@@ -219,6 +221,41 @@ static void set_method(CURL *c, const struct aws_http_request *req)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION of a pinned request: the last word on where it connects, so
+ * that nothing (a proxy from the environment, a connection-reuse quirk) reaches another
+ * address than the one the caller checked. */
+static curl_socket_t open_pinned(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    const struct transfer *t = ud;
+    struct netaddr got;
+    if (purpose != CURLSOCKTYPE_IPCXN || netaddr_from_sockaddr(&a->addr, &got) || got.v6 != t->pin.v6 ||
+        memcmp(got.b, t->pin.b, got.v6 ? 16 : 4))
+        return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+/* "::ADDR:" (any host, any port -> ADDR, same port) for CURLOPT_CONNECT_TO; NULL when
+ * pin is not a numeric address. */
+static struct curl_slist *pin_list(const char *pin, struct transfer *t)
+{
+    if (!netaddr_parse_literal(pin, strlen(pin), &t->pin))
+        return 0;
+    char text[NETADDR_TEXT_MAX], entry[NETADDR_TEXT_MAX + 8];
+    netaddr_format(&t->pin, text);
+    snprintf(entry, sizeof entry, t->pin.v6 ? "::[%s]:" : "::%s:", text);
+    return curl_slist_append(0, entry);
+}
+
+static void set_pin(CURL *c, struct curl_slist *pins, struct transfer *t)
+{
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, pins);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_pinned);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
+    /* libcurl reuses a kept-alive connection only for the same host and connect-to
+     * entry, so a burst of deliveries to one receiver still shares its connection. */
+}
+
 static void set_options(struct aws_http *h, const struct aws_http_request *req, struct curl_slist *hdrs,
                         struct transfer *t)
 {
@@ -286,8 +323,16 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
         awserr_set(err, 0, AWSERR_CONNECTION, "cannot build the request headers");
         return FW_EINTERNAL;
     }
-    struct transfer t = {h, resp};
+    struct transfer t = {.h = h, .resp = resp};
+    struct curl_slist *pins = req->pin_address ? pin_list(req->pin_address, &t) : 0;
+    if (req->pin_address && !pins) {
+        free_headers(hdrs);
+        awserr_set(err, 0, AWSERR_CONNECTION, "the pinned address is not a numeric address");
+        return FW_EUNAVAILABLE;
+    }
     set_options(h, req, hdrs, &t);
+    if (pins)
+        set_pin(h->curl, pins, &t);
     CURLcode cc = curl_easy_perform(h->curl);
     long connects = 0;
     curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
@@ -303,6 +348,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
         resp->server_time = server > 0 ? (long long)server : 0;
     }
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h->curl, CURLOPT_CONNECT_TO, NULL);
     free_headers(hdrs);
+    curl_slist_free_all(pins);
     return rc;
 }

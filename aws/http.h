@@ -43,6 +43,11 @@ struct aws_http_request {
     size_t nheaders;
     const void *body;
     size_t body_len;
+    /* A numeric address ("203.0.113.7", "2001:db8::1") the caller resolved and checked:
+     * the connection goes there and nowhere else (libcurl's own lookup, a proxy or
+     * any other address is refused), while Host and TLS still use the URL's host.
+     * NULL: libcurl resolves the URL's host itself. */
+    const char *pin_address;
 };
 
 struct aws_http_response {
@@ -72,7 +77,8 @@ void aws_http_response_cleanup(struct aws_http_response *r);
 /* Sends req and fills resp (reset first). Any HTTP status is success here:
  * returns 0 when an answer came back, else FW_ETIMEOUT, FW_EUNAVAILABLE
  * (connection), FW_ETOOBIG (body over the cap) or FW_EAWS (TLS) with err
- * filled (http_status 0 except for ETOOBIG). */
+ * filled (http_status 0 except for ETOOBIG). A request with a pin_address that
+ * could not connect there is FW_EUNAVAILABLE. */
 int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *resp,
                   struct aws_api_error *err);
 

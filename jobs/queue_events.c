@@ -1,13 +1,12 @@
 /*
- * queue_events.c - pub/sub readers for long-polls and server-sent events.
+ * queue_events.c - a blocking wait for one job (jobs_wait), for tools that
+ * may block their thread; the API's long polls and event streams use the
+ * process's event hub instead (event_hub.h).
  *
- * Long-polls subscribe to P done:ID: a subscribed hiredis connection only
- * receives pushes, so each waiter owns one (store_conn_open) and reads it
- * with poll(2) deadlines instead of the 5 s command timeout; buffered
- * replies are drained before polling the socket again. The SSE feed reads
- * the capped stream P events:log with XREAD BLOCK from the client's last
- * event id, so a reconnecting client (Last-Event-ID) misses nothing that
- * is still in the log.
+ * The waiter subscribes to P done:ID: a subscribed hiredis connection only
+ * receives pushes, so it owns one (store_conn_open) and reads it with
+ * poll(2) deadlines instead of the 5 s command timeout; buffered replies
+ * are drained before polling the socket again.
  */
 #include "queue_events.h"
 
@@ -22,13 +21,6 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/redis/store_conn.h"
-
-struct jobs_events {
-    redisContext *c;                  /* owned; blocks in XREAD */
-    char last[JOBS_EVENT_ID_MAX];     /* id of the last event handed out */
-    redisReply *batch;                /* owned: the last XREAD answer's entries */
-    size_t next;                      /* next entry of batch to hand out */
-};
 
 static long long mono_ms(void)
 {
@@ -75,101 +67,6 @@ int jobs_event_id_valid(const char *s)
             return 0;
     }
     return dash > 0;
-}
-
-/* The id of the newest logged event, or "0-0" for an empty log. */
-static int newest_id(redisContext *c, char out[JOBS_EVENT_ID_MAX])
-{
-    redisReply *r = redisCommand(c, "XREVRANGE %sevents:log + - COUNT 1", store_prefix());
-    if (!r)
-        return FW_EREDIS;
-    snprintf(out, JOBS_EVENT_ID_MAX, "0-0");
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-        r->element[0]->elements == 2 && r->element[0]->element[0]->type == REDIS_REPLY_STRING)
-        snprintf(out, JOBS_EVENT_ID_MAX, "%s", r->element[0]->element[0]->str);
-    int rc = r->type == REDIS_REPLY_ERROR ? FW_EREDIS : 0;
-    freeReplyObject(r);
-    return rc;
-}
-
-struct jobs_events *jobs_events_open(const char *after_id)
-{
-    redisContext *c = store_conn_open(2000);
-    if (!c)
-        return NULL;
-    struct jobs_events *ev = xcalloc(1, sizeof *ev);
-    ev->c = c;
-    if (after_id && jobs_event_id_valid(after_id))
-        snprintf(ev->last, sizeof ev->last, "%s", after_id);
-    else if (newest_id(c, ev->last) != 0) {
-        jobs_events_close(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-/* The entries array of an XREAD answer on one stream, or NULL. */
-static redisReply *xread_entries(redisReply *r)
-{
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1)
-        return NULL;
-    redisReply *s = r->element[0];
-    if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 || s->element[1]->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    return s->element[1];
-}
-
-/* Hands out the next entry of the current batch: 1, or 0 when used up. */
-static int take_entry(struct jobs_events *ev, char **out, char id[JOBS_EVENT_ID_MAX])
-{
-    redisReply *entries = ev->batch ? xread_entries(ev->batch) : NULL;
-    while (entries && ev->next < entries->elements) {
-        redisReply *e = entries->element[ev->next++];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY ||
-            e->element[1]->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING)
-            continue;
-        snprintf(ev->last, sizeof ev->last, "%s", e->element[0]->str);
-        snprintf(id, JOBS_EVENT_ID_MAX, "%s", ev->last);
-        *out = xstrdup(e->element[1]->element[1]->str);
-        return 1;
-    }
-    if (ev->batch)
-        freeReplyObject(ev->batch);
-    ev->batch = NULL;
-    ev->next = 0;
-    return 0;
-}
-
-int jobs_events_next(struct jobs_events *ev, int timeout_ms, char **out, char id[JOBS_EVENT_ID_MAX])
-{
-    if (take_entry(ev, out, id))
-        return 1;
-    struct timeval tv = {timeout_ms / 1000 + 5, 0};
-    redisSetTimeout(ev->c, tv);
-    redisReply *r = redisCommand(ev->c, "XREAD COUNT 100 BLOCK %d STREAMS %sevents:log %s", timeout_ms,
-                                 store_prefix(), ev->last);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            freeReplyObject(r);
-        return FW_EREDIS;
-    }
-    if (r->type == REDIS_REPLY_NIL) {
-        freeReplyObject(r);
-        return 0;
-    }
-    ev->batch = r;
-    ev->next = 0;
-    return take_entry(ev, out, id);
-}
-
-void jobs_events_close(struct jobs_events *ev)
-{
-    if (!ev)
-        return;
-    if (ev->batch)
-        freeReplyObject(ev->batch);
-    store_conn_free(ev->c);
-    free(ev);
 }
 
 /* The job's state into st: 1 found, 0 not found, FW_EREDIS. */

@@ -23,6 +23,7 @@
 #include "service/domain/generation.h"
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_secret.h"
+#include "service/domain/webhook_check.h"
 #include "jobs/queue.h"
 #include "service/core/err.h"
 #include "service/core/randid.h"
@@ -32,18 +33,27 @@
 
 /* The document as the API shows it: internal members removed, the watch
  * webhook's secret (sealed at rest, watch_secret.h) shown as "***"
- * (watch_settings_redact). */
-static json_t *view(json_t *doc)
+ * (watch_settings_redact), and for a read token its URL masked too: a
+ * webhook URL often carries a credential in its path (webhook_url_masked). */
+static json_t *view(json_t *doc, enum auth_scope scope)
 {
     json_object_del(doc, "idempotencyKey");   /* kept in records written before store_idem.h */
     json_t *settings = json_object_get(doc, "settings");
     json_t *red = watch_settings_redact(json_object_get(settings, "watch"));
     if (red)
         json_object_set_new(settings, "watch", red);
+    json_t *hook = json_object_get(json_object_get(settings, "watch"), "webhook");
+    const char *url = json_string_value(json_object_get(hook, "url"));
+    if (url && scope < SCOPE_OPERATE) {
+        char *m = webhook_url_masked(url);
+        json_object_set_new(hook, "url", json_string(m));
+        free(m);
+    }
     return doc;
 }
 
-static void accepted(struct http_resp *resp, const char *job_id, const char *name, json_t *fleet)
+static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
+                     json_t *fleet)
 {
     char href[200];
     snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
@@ -52,7 +62,7 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *nam
     if (!f && name)
         store_fleet_get(name, &f);
     if (f)
-        json_object_set_new(body, "fleet", view(f));
+        json_object_set_new(body, "fleet", view(f, scope));
     http_resp_json(resp, 202, body);
     http_resp_header(resp, "Location", href);
 }
@@ -106,7 +116,7 @@ static const char *default_region(void)
     return (r && *r && fleet_names_region(r)) ? r : "us-east-1";
 }
 
-static void plan(struct http_resp *resp, json_t *spec)
+static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
 {
     char id[JOB_ID_MAX];
     json_t *p = json_pack("{s:O}", "spec", spec);
@@ -115,7 +125,7 @@ static void plan(struct http_resp *resp, json_t *spec)
     if (rc)
         http_problem_store(resp, rc);
     else
-        accepted(resp, id, 0, 0);
+        accepted(resp, req->token.scope, id, 0, 0);
 }
 
 static json_t *new_doc(json_t *spec, json_t *settings, const char *uid)
@@ -129,7 +139,7 @@ static json_t *new_doc(json_t *spec, json_t *settings, const char *uid)
 /* The fleet exists: 409, unless an earlier attempt of this request (its
  * Idempotency-Key, resumed) made it with the uid the key reserved; then
  * its setup job is enqueued if that attempt stopped before. */
-static void existing(struct http_resp *resp, const char *name, const struct idempotency *ip)
+static void existing(struct http_req *req, struct http_resp *resp, const char *name, const struct idempotency *ip)
 {
     json_t *doc = 0;
     int rc = store_fleet_get(name, &doc);
@@ -150,7 +160,7 @@ static void existing(struct http_resp *resp, const char *name, const struct idem
         if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid ? jid : id, name, 0);
+            accepted(resp, req->token.scope, jid ? jid : id, name, 0);
     }
     json_decref(doc);
 }
@@ -164,7 +174,8 @@ static int seal_settings(struct http_resp *resp, json_t *settings, const char *n
     return FW_ECRYPTO;
 }
 
-static void create(struct http_resp *resp, json_t *spec, json_t *settings, const struct idempotency *ip)
+static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings,
+                   const struct idempotency *ip)
 {
     const char *name = json_string_value(json_object_get(spec, "name"));
     if (seal_settings(resp, settings, name))
@@ -173,7 +184,7 @@ static void create(struct http_resp *resp, json_t *spec, json_t *settings, const
     int rc = store_fleet_create(name, doc);
     if (rc == FW_ECONFLICT) {
         json_decref(doc);
-        existing(resp, name, ip);
+        existing(req, resp, name, ip);
         return;
     }
     char id[JOB_ID_MAX];
@@ -186,7 +197,7 @@ static void create(struct http_resp *resp, json_t *spec, json_t *settings, const
         return;
     }
     set_job(name, "fleet.setup", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 /* A valid POST /v1/fleets under its Idempotency-Key: the plan, or the
@@ -202,9 +213,9 @@ static void start_fleet(struct http_req *req, struct http_resp *resp, int dry, j
     if (idempotency_begin(req, resp, dry ? "dryRun=true" : 0, uid, &ip))
         return;
     if (dry)
-        plan(resp, spec);
+        plan(req, resp, spec);
     else
-        create(resp, spec, settings, &ip);
+        create(req, resp, spec, settings, &ip);
     idempotency_end(&ip, resp);
 }
 
@@ -245,7 +256,7 @@ static void list_fleets(struct http_req *req, struct http_resp *resp)
     }
     size_t i;
     json_t *f;
-    json_array_foreach(items, i, f) view(f);
+    json_array_foreach(items, i, f) view(f, req->token.scope);
     http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
     free(next);
 }
@@ -269,7 +280,7 @@ static void get_fleet(struct http_req *req, struct http_resp *resp)
     json_t *doc = load(req, resp, etag);
     if (!doc)
         return;
-    http_resp_json(resp, 200, view(doc));
+    http_resp_json(resp, 200, view(doc, req->token.scope));
     http_resp_header(resp, "ETag", etag);
 }
 
@@ -305,7 +316,7 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(doc);
     doc = 0;
     if (!rc && (doc = load(req, resp, now)) != 0) {
-        http_resp_json(resp, 200, view(doc));
+        http_resp_json(resp, 200, view(doc, req->token.scope));
         http_resp_header(resp, "ETag", now);
         doc = 0;
     }
@@ -383,7 +394,7 @@ static void delete_fleet(struct http_req *req, struct http_resp *resp)
     if (rc)
         return;
     set_job(name, "fleet.teardown", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
@@ -409,7 +420,7 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
         return;
     }
     set_job(name, "fleet.reconcile", id);
-    accepted(resp, id, name, 0);
+    accepted(resp, req->token.scope, id, name, 0);
 }
 
 /* A reconcile makes a job: the same Idempotency-Key answers with that job. */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -15,8 +14,6 @@
 #include "service/core/service.h"
 
 #define LEASE_MS 10000      /* a crashed request's key is taken over after this */
-#define BUSY_WAITS 40       /* polls of a key another request holds ... */
-#define BUSY_WAIT_MS 50     /* ... this far apart: ~2 s, then 409 */
 
 static void replay(struct http_resp *resp, const struct store_idem_answer *ans)
 {
@@ -25,25 +22,16 @@ static void replay(struct http_resp *resp, const struct store_idem_answer *ans)
         http_resp_header(resp, "Location", ans->location);
 }
 
-static void nap(void)
-{
-    struct timespec ts = {0, BUSY_WAIT_MS * 1000000L};
-    nanosleep(&ts, 0);
-}
-
-/* Takes the key or answers; waits while another request holds it. */
+/* Takes the key or answers. A request that finds the key held by another
+ * one running now is answered 409 at once: handlers run on the server's
+ * event-loop threads and must not wait (service/http/server.c). */
 static int take(struct http_req *req, struct http_resp *resp, const char *candidate_id, struct idempotency *ip)
 {
     struct store_idem_ref ref = {ip->holder, ip->key, ip->fp};
     struct store_idem_answer ans;
     enum store_idem_state st = STORE_IDEM_BUSY;
     long long ttl_ms = (long long)req->svc->cfg.idem_ttl_s * 1000;
-    int rc = 0;
-    for (int i = 0; !rc && st == STORE_IDEM_BUSY && i < BUSY_WAITS; i++) {
-        if (i)
-            nap();
-        rc = store_idem_begin(&ref, candidate_id, ttl_ms, LEASE_MS, &st, ip->id, &ans);
-    }
+    int rc = store_idem_begin(&ref, candidate_id, ttl_ms, LEASE_MS, &st, ip->id, &ans);
     if (rc)
         http_problem_store(resp, rc);
     else if (st == STORE_IDEM_DONE)

@@ -7,8 +7,8 @@
  * body bytes) gets the first answer again: status, body and Location, so
  * the same job and resource ids. The same key with another request is a
  * 422. A key out of bounds (idem_key.h) is a 400. While the first request
- * runs, a second one waits for its answer (up to ~2 s, then 409 with
- * Retry-After). Only a success is kept: a refused request (4xx) frees the
+ * runs, a second one is answered 409 with Retry-After (handlers must not
+ * wait on the server's threads). Only a success is kept: a refused request (4xx) frees the
  * key, and one that failed (5xx) lets the next same request resume with
  * the same reserved id (service/domain/store_idem.h).
  */

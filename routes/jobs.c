@@ -3,17 +3,22 @@
  *
  * Handlers are thin: parse -> validate -> one jobs/ call -> render. The
  * JSON of a job is built by jobs/job.c (job_render) so the list and the
- * single view cannot drift. A long-poll (?wait=N, at most 30 s) blocks
- * this connection's thread (the server runs one thread per connection)
- * and returns as soon as the job finishes.
+ * single view cannot drift. A long poll (?wait=N, at most 30 s) parks its
+ * request (no thread held, service/http/http.h) and is woken by the event
+ * hub (jobs/event_hub.h: one reader of the event log per process) when the
+ * job reaches a terminal state, or at its deadline; it answers with the job
+ * as it is then. Each token may have FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN
+ * waiting, the process FLEETWARDEN_MAX_LONG_POLLS (429 / 503 beyond).
  */
 #include "jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "routes/job_scopes.h"
+#include "jobs/event_hub.h"
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
 #include "service/core/buf.h"
@@ -40,25 +45,78 @@ static int parse_wait(struct http_req *req, struct http_resp *resp, int *wait_s)
     return 0;
 }
 
+struct long_poll {
+    char id[JOB_ID_MAX];
+    long long until_ms;           /* monotonic */
+    struct http_waker *waker;     /* own reference: the hub wakes it */
+    struct hub_sub *sub;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wake_poll(void *ctx)
+{
+    http_waker_wake(ctx);
+}
+
+static void poll_done(void *ud)
+{
+    struct long_poll *p = ud;
+    event_hub_unsubscribe(p->sub); /* after this the hub never wakes it again */
+    http_waker_unref(p->waker);
+}
+
+/* Answers with the job when it is finished (or gone, or wait is over): 1; else 0 (the job
+ * is still running and there is time: nothing answered). */
+static int answer_job(struct http_req *req, struct http_resp *resp, const char *id, int wait_over)
+{
+    json_t *job = NULL;
+    int rc = jobs_get(id, &job);
+    if (rc == FW_ENOTFOUND) {
+        http_problem(resp, 404, 0, "no such job");
+        return 1;
+    }
+    if (rc) {
+        http_problem_store(resp, rc);
+        return 1;
+    }
+    if (!wait_over && !http_req_closing(req) && !job_state_terminal(json_string_value(json_object_get(job, "state")))) {
+        json_decref(job);
+        return 0;
+    }
+    http_resp_json(resp, 200, job);
+    return 1;
+}
+
+static void poll_resume(struct http_req *req, struct http_resp *resp, void *ud)
+{
+    struct long_poll *p = ud;
+    long long left = p->until_ms - mono_ms();
+    if (!answer_job(req, resp, p->id, left <= 0))
+        http_req_park(req, (int)left, poll_resume, p);
+}
+
 static void get_job(struct http_req *req, struct http_resp *resp)
 {
     const char *id = http_req_param(req, "id");
     int wait_s = 0;
-    if (parse_wait(req, resp, &wait_s))
+    if (parse_wait(req, resp, &wait_s) || answer_job(req, resp, id, wait_s == 0))
         return;
-    int rc = wait_s > 0 ? jobs_wait(id, wait_s * 1000) : 0;
-    json_t *job = NULL;
-    if (!rc)
-        rc = jobs_get(id, &job);
-    if (rc == FW_ENOTFOUND) {
-        http_problem(resp, 404, 0, "no such job");
+    if (http_req_hold(req, resp, HTTP_HOLD_LONG_POLL))
         return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    http_resp_json(resp, 200, job);
+    struct long_poll *p = http_req_alloc(req, sizeof *p);
+    snprintf(p->id, sizeof p->id, "%s", id);
+    p->until_ms = mono_ms() + wait_s * 1000LL;
+    p->waker = http_req_waker(req);
+    http_waker_ref(p->waker);
+    p->sub = event_hub_subscribe(p->id, wake_poll, p->waker); /* before the next look: no wake lost */
+    http_req_on_done(req, poll_done, p);
+    poll_resume(req, resp, p);
 }
 
 /* Checks the list filters; 0, or FW_EINVAL after answering 400. */

@@ -137,11 +137,18 @@ static void list_audit(struct http_req *req, struct http_resp *resp)
     list_page(req, resp, store_audit_list);
 }
 
+/* Requests answered 401, sampled (at most one a second per process), apart from the audit trail. */
+static void list_authfail(struct http_req *req, struct http_resp *resp)
+{
+    list_page(req, resp, store_authfail_list);
+}
+
 static const struct route s_routes[] = {
     {"POST", "/v1/tokens", SCOPE_ADMIN, ROUTE_JSON, create_token},
     {"GET", "/v1/tokens", SCOPE_ADMIN, 0, list_tokens},
     {"DELETE", "/v1/tokens/{id}", SCOPE_ADMIN, 0, delete_token},
     {"GET", "/v1/audit", SCOPE_ADMIN, 0, list_audit},
+    {"GET", "/v1/audit/unauthenticated", SCOPE_ADMIN, 0, list_authfail},
 };
 
 ROUTE_TABLE(routes_tokens_table, s_routes);

@@ -11,6 +11,7 @@
  * shutdown runs in ordinary code, not in a signal handler.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "aws/check.h"
+#include "jobs/event_hub.h"
 #include "jobs/handlers/register.h"
 #include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
@@ -31,6 +33,9 @@
 #include "routes/routes.h"
 #include "service/core/service.h"
 #include "service/domain/store.h"
+#include "service/domain/store_claim_index.h"
+#include "service/domain/store_rate.h"
+#include "service/domain/token_watch.h"
 #include "service/http/route.h"
 #include "service/http/server.h"
 #include "service/redis/store_conn.h"
@@ -56,7 +61,11 @@ static const char s_usage[] =
     "  FLEETWARDEN_HEALTH_LISTEN  worker only: HOST:PORT for /healthz /readyz /metrics (default: none)\n"
     "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required by serve/worker\n"
     "  FLEETWARDEN_CLAIM_KEY_TTL  seconds an undownloaded claim key is kept (default 86400)\n"
-    "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
+    "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS, FLEETWARDEN_HTTP_THREADS,\n"
+    "  FLEETWARDEN_IDLE_TIMEOUT, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
+    "  FLEETWARDEN_MAX_STREAMS[_PER_TOKEN], FLEETWARDEN_MAX_LONG_POLLS[_PER_TOKEN],\n"
+    "  FLEETWARDEN_RATE_LIMIT_ADDRESS, FLEETWARDEN_RATE_LIMIT_TOKEN (N[/SECONDS]),\n"
+    "  FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS, FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES,\n"
     "  FLEETWARDEN_SHUTDOWN_DELAY,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX\n"
     "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
@@ -170,15 +179,81 @@ static int app_audit_append(const struct http_audit_entry *a, int maxlen)
     return store_audit_append(&e, maxlen);
 }
 
+/* The request rate limits, counted in the domain's store (Redis, shared by every process). */
+static int app_rate_take(const struct http_rate *r, int *retry_after_s, int *by_token)
+{
+    struct store_rate_req q = {r->addr, r->addr_n, r->addr_s, r->token_id, r->token_n, r->token_s};
+    return store_rate_take(&q, retry_after_s, by_token);
+}
+
+/* The token lookup that counts the request in the same Redis script. */
+static int app_lookup_rated(const char *hash, const struct http_rate *r, struct auth_token *out, int *throttled,
+                            int *retry_after_s, int *by_token)
+{
+    struct store_rate_req q = {r->addr, r->addr_n, r->addr_s, 0, r->token_n, r->token_s};
+    return store_token_lookup_rated(hash, &q, out, throttled, retry_after_s, by_token);
+}
+
+/* The sampled record of requests answered 401 (never the audit trail). */
+static int app_authfail(const struct http_authfail *a)
+{
+    struct authfail_entry e = {a->addr, a->method, a->path, a->request_id, a->reason, a->skipped};
+    return store_authfail_append(&e);
+}
+
 /* What the HTTP server serves: every route table, or only the ops table for a `worker`
- * answering its probes. Tokens and the audit trail come from the domain's store. */
+ * answering its probes. Tokens, the audit trail and the rate limits come from the
+ * domain's store. */
 static struct http_app make_app(int ops_only)
 {
     struct http_app app = {0};
     app.tables = ops_only ? routes_ops_only(&app.ntables) : routes_all(&app.ntables);
     app.token_lookup = store_token_lookup;
     app.audit_append = app_audit_append;
+    app.rate_take = app_rate_take;
+    app.token_lookup_rated = app_lookup_rated;
+    app.authfail_record = app_authfail;
     return app;
+}
+
+/* Claims stored by a version without the state indexes get them in the background
+ * (store_claim_index.h); the list is right meanwhile, only slower. Retried while Redis
+ * is away. */
+struct claim_indexer {
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+};
+
+static void *index_claims(void *arg)
+{
+    struct claim_indexer *ix = arg;
+    while (!atomic_load(&ix->stop)) {
+        int rc = store_claim_index_ready();
+        if (rc == 0)
+            rc = store_claim_index_migrate(500, &ix->stop) == 0 ? 1 : 0;
+        if (rc == 1)
+            break;
+        for (int i = 0; i < 20 && !atomic_load(&ix->stop); i++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, 0);
+        }
+    }
+    store_conn_close();
+    return 0;
+}
+
+static void indexer_start(struct claim_indexer *ix)
+{
+    atomic_store(&ix->stop, 0);
+    ix->started = pthread_create(&ix->thread, 0, index_claims, ix) == 0;
+}
+
+static void indexer_stop(struct claim_indexer *ix)
+{
+    atomic_store(&ix->stop, 1);
+    if (ix->started)
+        pthread_join(ix->thread, 0);
 }
 
 static int start_jobs(struct fw_service *svc)
@@ -249,12 +324,19 @@ static int cmd_serve(int argc, char **argv, int api)
         svc.cfg.listen_port = svc.cfg.health_port;
     }
     struct http_app app = make_app(ops_only);
+    /* one reader of the event log feeds every event stream and long poll of the API */
+    if (api && event_hub_start(TOKEN_WATCH_KEY))
+        log_fields(LOG_WARN, "could not start the event hub: event streams answer 503", 0);
     if ((api || ops_only) && server_start(&svc, &app, &srv, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
+        event_hub_stop();
         jobs_runtime_stop(svc.jobs, 0);
         metrics_free(svc.metrics);
         return 2;
     }
+    struct claim_indexer ix = {0};
+    if (api)
+        indexer_start(&ix);
     char f[160];
     snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
              srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
@@ -263,6 +345,8 @@ static int cmd_serve(int argc, char **argv, int api)
     snprintf(f, sizeof f, "\"signal\":%d", sig);
     log_fields(LOG_INFO, "signal received", f);
     shutdown_all(&svc, srv, &set);
+    event_hub_stop();
+    indexer_stop(&ix);
     jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);

@@ -7,9 +7,22 @@
  * stricter FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS). Each worker thread keeps
  * one HTTP handle (aws/http.h: libcurl without redirects, capped body), so
  * a burst of incidents reuses its connection to the receiver.
+ *
+ * Server-side request forgery: the host is resolved here and every address
+ * it has is checked (webhook_address_refused: loopback, private,
+ * link-local, unique-local, carrier-grade NAT, metadata, ... unless
+ * FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES allows it); the POST then goes to the
+ * address that was checked and nowhere else (aws_http_request.pin_address;
+ * no second lookup that a short-TTL DNS answer could turn to 127.0.0.1,
+ * and no proxy). What the job records, which a read token can see, is only
+ * "refused by policy" or "delivery failed": nothing that tells an open
+ * port from a closed one or names an address. The detail goes to the
+ * service log for the operator, with the host but never the URL (whose
+ * path may hold a secret).
  */
 #include "webhook_deliver.h"
 
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +31,9 @@
 #include "aws/http.h"
 #include "jobs/worker.h"
 #include "service/core/err.h"
+#include "service/core/log.h"
 #include "service/core/mem.h"
+#include "service/core/netaddr.h"
 #include "service/domain/store.h"
 #include "service/domain/store_fleet.h"
 #include "service/domain/store_watch.h"
@@ -77,8 +92,73 @@ static char *body_of(json_t *incident, const char *event)
     return text;
 }
 
-/* Sends body; classifies the answer for the retry policy. */
-static int post(struct job_ctx *ctx, const char *url, const char *body, const char *sig, const char *event)
+/* The operator's view of a failed delivery: the log, never the job. */
+static void log_failure(const char *host, const char *what, const char *detail)
+{
+    char f[400];
+    json_t *o = json_pack("{s:s, s:s, s:s}", "component", "webhook", "host", host, "detail", detail);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : 0;
+    snprintf(f, sizeof f, "%.*s", s ? (int)strlen(s) - 2 : 0, s ? s + 1 : "");
+    log_fields(LOG_WARN, what, f);
+    free(s);
+    json_decref(o);
+}
+
+static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, const char *detail)
+{
+    log_failure(host, "webhook delivery failed", detail);
+    job_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
+                      "delivery failed");
+    return retry ? FW_EUNAVAILABLE : FW_EINVAL;
+}
+
+static int refused(struct job_ctx *ctx, const char *host, const char *detail)
+{
+    log_failure(host, "webhook refused by policy", detail);
+    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookRefused", "refused by policy");
+    return FW_EINVAL;
+}
+
+/* Resolves host and checks every address it has; the first one into pin.
+ * 0, or the job's error set. */
+static int resolve_checked(struct job_ctx *ctx, const char *host, int port, char pin[NETADDR_TEXT_MAX])
+{
+    struct addrinfo hints = {0}, *res = 0;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char ps[8];
+    snprintf(ps, sizeof ps, "%d", port);
+    int gai = getaddrinfo(host, ps, &hints, &res);
+    if (gai || !res)
+        return delivery_failed(ctx, host, 1, gai_strerror(gai));
+    int rc = 0;
+    pin[0] = '\0';
+    for (const struct addrinfo *ai = res; ai && !rc; ai = ai->ai_next) {
+        struct netaddr a;
+        if (netaddr_from_sockaddr(ai->ai_addr, &a))
+            continue;
+        const char *kind = webhook_address_refused(&a, webhook_policy());
+        char text[NETADDR_TEXT_MAX];
+        netaddr_format(&a, text);
+        if (kind) {
+            char d[400];
+            snprintf(d, sizeof d, "%s resolves to %s, a %s address (FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES)", host,
+                     text, kind);
+            rc = refused(ctx, host, d);
+        } else if (!pin[0]) {
+            snprintf(pin, NETADDR_TEXT_MAX, "%s", text);
+        }
+    }
+    freeaddrinfo(res);
+    if (!rc && !pin[0])
+        rc = delivery_failed(ctx, host, 1, "no IPv4 or IPv6 address");
+    return rc;
+}
+
+/* Sends body to the checked address; classifies the answer for the retry policy (the
+ * job's error says only "delivery failed" whatever happened). */
+static int post(struct job_ctx *ctx, const char *url, const char *pin, const char *host, const char *body,
+                const char *sig, const char *event)
 {
     struct aws_http *h = http_handle();
     if (!h) {
@@ -90,7 +170,7 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
                                     {"X-Fleetwarden-Event", event},
                                     {"X-Fleetwarden-Delivery", job_id(ctx)},
                                     {"X-Fleetwarden-Signature", sig}};
-    struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body)};
+    struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body), pin};
     struct aws_http_response resp;
     struct aws_api_error err;
     aws_http_response_init(&resp);
@@ -100,31 +180,32 @@ static int post(struct job_ctx *ctx, const char *url, const char *body, const ch
     aws_http_response_cleanup(&resp);
     if (rc == FW_ETOOBIG && status > 0)
         rc = 0; /* the answer's body is not needed: its status is enough */
+    char d[120];
     if (rc) {
-        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, err.code[0] ? err.code : "ConnectionError",
-                          "webhook not reached: %s", err.message);
-        return rc;
+        snprintf(d, sizeof d, "%s: no answer from %s (%s)", err.code[0] ? err.code : "ConnectionError", pin,
+                 fw_strerror(rc));
+        return delivery_failed(ctx, host, 1, d);
     }
     if (status >= 200 && status < 300)
         return 0;
-    int retry = status == 408 || status == 429 || status >= 500;
-    job_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookStatus",
-                      "the webhook answered HTTP %d%s", status,
-                      status >= 300 && status < 400 ? " (redirects are not followed)" : "");
-    return retry ? FW_EUNAVAILABLE : FW_EINVAL;
+    snprintf(d, sizeof d, "%s answered HTTP %d%s", pin, status,
+             status >= 300 && status < 400 ? " (redirects are not followed)" : "");
+    return delivery_failed(ctx, host, status == 408 || status == 429 || status >= 500, d);
 }
 
 static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, const char *url, char *secret)
 {
-    char why[200], sig[WEBHOOK_SIG_MAX];
-    if (webhook_url_check(url, webhook_allow_http_hosts(), why, sizeof why)) {
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookUrl", "webhook URL refused: %s", why);
-        return FW_EINVAL;
-    }
+    char why[200] = "the URL has no host", sig[WEBHOOK_SIG_MAX], host[256], pin[NETADDR_TEXT_MAX];
+    int port = 0;
+    if (webhook_url_check(url, webhook_policy(), why, sizeof why) || webhook_url_host(url, host, sizeof host, &port))
+        return refused(ctx, "(settings)", why);
+    int rc = resolve_checked(ctx, host, port, pin);
+    if (rc)
+        return rc;
     char *body = body_of(incident, event);
-    int rc = webhook_signature(secret, body, strlen(body), sig);
+    rc = webhook_signature(secret, body, strlen(body), sig);
     if (!rc)
-        rc = post(ctx, url, body, sig, event);
+        rc = post(ctx, url, pin, host, body, sig, event);
     free(body);
     return rc;
 }

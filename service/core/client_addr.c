@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/core/netaddr.h"
+
 /* Parses a bare address of n bytes into addr; its family (4/6) or 0. */
 static int parse_ip(const char *s, size_t n, unsigned char addr[16])
 {
@@ -26,18 +28,6 @@ static int parse_ip(const char *s, size_t n, unsigned char addr[16])
         return 4;
     }
     return 6;
-}
-
-/* 1 when the first bits of a and b are equal. */
-static int prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-    if (memcmp(a, b, (size_t)whole))
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (a[whole] & mask) == (b[whole] & mask);
 }
 
 int client_addr_parse_cidr(const char *s, size_t n, struct client_cidr *out)
@@ -93,7 +83,7 @@ int client_addr_trusted(const char *ip, const struct client_cidr *list, int n)
     unsigned char a[16];
     int fam = parse_ip(ip, strlen(ip), a);
     for (int i = 0; fam && i < n; i++)
-        if (list[i].family == fam && prefix_equal(a, list[i].addr, list[i].bits))
+        if (list[i].family == fam && netaddr_prefix_match(a, list[i].addr, list[i].bits))
             return 1;
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/core/netaddr.h"
 
 static const char *env_get(config_getenv_fn *fn, void *ud, const char *name)
 {
@@ -305,8 +306,19 @@ static void set_defaults(struct fw_config *c)
     strcpy(c->prefix, "fw:");
     c->log_level = LOG_INFO;
     c->workers = 4;
-    c->max_connections = 512;
+    c->max_connections = 4096;
+    c->max_conn_per_addr = 256;
+    c->http_threads = 8;
     c->conn_timeout_s = 30;
+    c->idle_timeout_s = 10;
+    c->max_streams = 512;
+    c->max_streams_token = 16;
+    c->max_polls = 1024;
+    c->max_polls_token = 64;
+    c->rate_addr_n = 200;
+    c->rate_addr_s = 1;
+    c->rate_token_n = 100;
+    c->rate_token_s = 1;
     c->shutdown_grace_s = 30;
     c->metrics_public = 1;
     c->audit_max = 100000;
@@ -324,10 +336,23 @@ struct int_var {
 
 static const struct int_var s_ints[] = {
     {"FLEETWARDEN_WORKERS", 0, 64, offsetof(struct fw_config, workers), "must be a number from 0 to 64"},
-    {"FLEETWARDEN_MAX_CONNECTIONS", 1, 10000, offsetof(struct fw_config, max_connections),
-     "must be a number from 1 to 10000"},
+    {"FLEETWARDEN_MAX_CONNECTIONS", 1, 100000, offsetof(struct fw_config, max_connections),
+     "must be a number from 1 to 100000"},
+    {"FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", 0, 100000, offsetof(struct fw_config, max_conn_per_addr),
+     "must be a number from 0 (no limit) to 100000"},
+    {"FLEETWARDEN_HTTP_THREADS", 1, 64, offsetof(struct fw_config, http_threads), "must be a number from 1 to 64"},
     {"FLEETWARDEN_CONN_TIMEOUT", 1, 3600, offsetof(struct fw_config, conn_timeout_s),
      "must be a number of seconds from 1 to 3600"},
+    {"FLEETWARDEN_IDLE_TIMEOUT", 1, 3600, offsetof(struct fw_config, idle_timeout_s),
+     "must be a number of seconds from 1 to 3600"},
+    {"FLEETWARDEN_MAX_STREAMS", 0, 100000, offsetof(struct fw_config, max_streams),
+     "must be a number from 0 to 100000"},
+    {"FLEETWARDEN_MAX_STREAMS_PER_TOKEN", 0, 100000, offsetof(struct fw_config, max_streams_token),
+     "must be a number from 0 to 100000"},
+    {"FLEETWARDEN_MAX_LONG_POLLS", 0, 100000, offsetof(struct fw_config, max_polls),
+     "must be a number from 0 to 100000"},
+    {"FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", 0, 100000, offsetof(struct fw_config, max_polls_token),
+     "must be a number from 0 to 100000"},
     {"FLEETWARDEN_SHUTDOWN_DELAY", 0, 600, offsetof(struct fw_config, shutdown_delay_s),
      "must be a number of seconds from 0 to 600"},
     {"FLEETWARDEN_SHUTDOWN_GRACE", 0, 3600, offsetof(struct fw_config, shutdown_grace_s),
@@ -346,6 +371,38 @@ static int load_ints(struct fw_config *c, config_getenv_fn *fn, void *ud, char *
         if (v && parse_int(v, s_ints[i].lo, s_ints[i].hi, dst))
             return fail(err, errlen, s_ints[i].name, s_ints[i].why);
     }
+    return 0;
+}
+
+/* "N" or "N/SECONDS": at most N requests per window; N = 0 turns the limit off. */
+static int parse_rate(const char *var, const char *v, int *n, int *secs, char *err, size_t errlen)
+{
+    char num[16];
+    const char *slash = strchr(v, '/');
+    size_t len = slash ? (size_t)(slash - v) : strlen(v);
+    *secs = 1;
+    if (copy_field(num, sizeof num, v, len) || parse_int(num, 0, 1000000, n) ||
+        (slash && parse_int(slash + 1, 1, 86400, secs)))
+        return fail(err, errlen, var,
+                    "must be N or N/SECONDS: at most N requests (0 to 1000000; 0 = no limit) per SECONDS (1 to 86400)");
+    return 0;
+}
+
+static int load_limits(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+{
+    const char *v;
+    int rc = 0;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_RATE_LIMIT_ADDRESS")) &&
+        (rc = parse_rate("FLEETWARDEN_RATE_LIMIT_ADDRESS", v, &c->rate_addr_n, &c->rate_addr_s, err, errlen)))
+        return rc;
+    if ((v = env_get(fn, ud, "FLEETWARDEN_RATE_LIMIT_TOKEN")) &&
+        (rc = parse_rate("FLEETWARDEN_RATE_LIMIT_TOKEN", v, &c->rate_token_n, &c->rate_token_s, err, errlen)))
+        return rc;
+    struct netaddr_list allow;
+    char why[160];
+    if ((v = env_get(fn, ud, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES")) &&
+        netaddr_list_parse(v, &allow, why, sizeof why))
+        return fail(err, errlen, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", why);
     return 0;
 }
 
@@ -397,6 +454,8 @@ int config_load(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, 
     int rc = load_strings(c, fn, ud, err, errlen);
     if (!rc)
         rc = load_ints(c, fn, ud, err, errlen);
+    if (!rc)
+        rc = load_limits(c, fn, ud, err, errlen);
     if (!rc)
         rc = load_iam(c, fn, ud, err, errlen);
     if (!rc && c->kek_file[0]) {

@@ -36,8 +36,19 @@ struct fw_config {
     int ncors_origins;
     int workers;               /* FLEETWARDEN_WORKERS (default 4, 0..64) */
     char kek_file[256];        /* FLEETWARDEN_KEK_FILE ("" = none configured) */
-    int max_connections;       /* FLEETWARDEN_MAX_CONNECTIONS (default 512) */
-    int conn_timeout_s;        /* FLEETWARDEN_CONN_TIMEOUT (idle seconds, default 30) */
+    int max_connections;       /* FLEETWARDEN_MAX_CONNECTIONS (default 4096) */
+    int max_conn_per_addr;     /* FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS (default 256; 0 = no limit) */
+    int http_threads;          /* FLEETWARDEN_HTTP_THREADS: the server's event-loop threads (default 8) */
+    int conn_timeout_s;        /* FLEETWARDEN_CONN_TIMEOUT (seconds for a request's body, default 30) */
+    int idle_timeout_s;        /* FLEETWARDEN_IDLE_TIMEOUT (seconds to a complete request header, default 10) */
+    int max_streams;           /* FLEETWARDEN_MAX_STREAMS: open event streams per process (default 512) */
+    int max_streams_token;     /* FLEETWARDEN_MAX_STREAMS_PER_TOKEN (default 16) */
+    int max_polls;             /* FLEETWARDEN_MAX_LONG_POLLS: waiting ?wait= requests per process (default 1024) */
+    int max_polls_token;       /* FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN (default 64) */
+    int rate_addr_n;           /* FLEETWARDEN_RATE_LIMIT_ADDRESS "N[/SECONDS]": requests per client address */
+    int rate_addr_s;           /*   per window of this many seconds (default 200/1; 0 = no limit) */
+    int rate_token_n;          /* FLEETWARDEN_RATE_LIMIT_TOKEN "N[/SECONDS]": requests per token */
+    int rate_token_s;          /*   per window (default 100/1; 0 = no limit) */
     int shutdown_grace_s;      /* FLEETWARDEN_SHUTDOWN_GRACE (default 30) */
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */

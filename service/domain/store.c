@@ -15,6 +15,8 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/domain/store_rate.h"
+#include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
 
 long long store_now_ms(void)
@@ -107,23 +109,79 @@ static void touch(const char *hash, const char *last_used)
         freeReplyObject(r);
 }
 
+/* The token's fields (HMGET order id name scope lastUsed, from index `at` of r) into out; touches it. */
+static int token_from(const char *hash, const redisReply *r, size_t at, struct auth_token *out)
+{
+    const char *id = elem_str(r, at), *name = elem_str(r, at + 1), *scope = elem_str(r, at + 2);
+    if (!id || !name || !scope)
+        return FW_ENOTFOUND;
+    snprintf(out->id, sizeof out->id, "%s", id);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->scope = auth_scope_parse(scope);
+    touch(hash, elem_str(r, at + 3));
+    return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
+}
+
+/* KEYS: the token, the address's window ('' none). ARGV: address limit, its ttl, the token
+ * windows' key prefix ('' none), the token window's index, token limit, its ttl.
+ * Returns {which is full (0 none, 1 address, 2 token), id, name, scope, lastUsed}. */
+static const char s_lookup_rated_lua[] = STORE_RATE_TAKE_LUA
+    "local f = redis.call('HMGET', KEYS[1], 'id', 'name', 'scope', 'lastUsed')\n"
+    "local which = 0\n"
+    "if take(KEYS[2], ARGV[1], ARGV[2]) then which = 1\n"
+    "elseif f[1] and ARGV[3] ~= '' and take(ARGV[3] .. f[1] .. ':' .. ARGV[4], ARGV[5], ARGV[6]) then which = 2 end\n"
+    "return {which, f[1], f[2], f[3], f[4]}\n";
+
+int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, struct auth_token *out,
+                             int *throttled, int *retry_after_s, int *by_token)
+{
+    struct store_argv v = {0};
+    const char *p = store_prefix();
+    long long now = store_rate_now_ms(), aw, a_end, tw, t_end;
+    store_rate_window(q->addr_s, now, &aw, &a_end);
+    store_rate_window(q->token_s, now, &tw, &t_end);
+    *throttled = 0;
+    store_argv_eval(&v, s_lookup_rated_lua, 2);
+    store_argv_addf(&v, "%stoken:%s", p, hash);
+    if (q->addr && q->addr_n > 0)
+        store_argv_addf(&v, "%srl:a:%s:%lld", p, q->addr, aw);
+    else
+        store_argv_add(&v, "");
+    store_argv_addf(&v, "%d", q->addr_n);
+    store_argv_addf(&v, "%lld", a_end - now + 1000);
+    if (q->token_n > 0)
+        store_argv_addf(&v, "%srl:t:", p);
+    else
+        store_argv_add(&v, "");
+    store_argv_addf(&v, "%lld", tw);
+    store_argv_addf(&v, "%d", q->token_n);
+    store_argv_addf(&v, "%lld", t_end - now + 1000);
+    int rc;
+    redisReply *r = store_argv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long which = r->type == REDIS_REPLY_ARRAY && r->elements == 5 && r->element[0]->type == REDIS_REPLY_INTEGER
+                          ? r->element[0]->integer
+                          : 0;
+    rc = r->type == REDIS_REPLY_ARRAY && r->elements == 5 ? token_from(hash, r, 1, out) : FW_EREDIS;
+    freeReplyObject(r);
+    if (which) {
+        *throttled = FW_ETHROTTLED;
+        *by_token = which == 2;
+        *retry_after_s = (int)(((which == 2 ? t_end : a_end) - now + 999) / 1000);
+    }
+    return rc;
+}
+
 int store_token_lookup(const char *hash, struct auth_token *out)
 {
     int rc;
     redisReply *r = store_conn_cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
     if (!r)
         return rc;
-    const char *id = elem_str(r, 0), *name = elem_str(r, 1), *scope = elem_str(r, 2);
-    if (!id || !name || !scope) {
-        freeReplyObject(r);
-        return FW_ENOTFOUND;
-    }
-    snprintf(out->id, sizeof out->id, "%s", id);
-    snprintf(out->name, sizeof out->name, "%s", name);
-    out->scope = auth_scope_parse(scope);
-    touch(hash, elem_str(r, 3));
+    rc = token_from(hash, r, 0, out);
     freeReplyObject(r);
-    return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
+    return rc;
 }
 
 /* Deletes a token in one step with the last-admin check, so two admins
@@ -277,8 +335,8 @@ static json_t *audit_json(const redisReply *entry)
             char t[32];
             store_format_time(atoll(v), t);
             json_object_set_new(o, "time", json_string(t));
-        } else if (!strcmp(k, "status")) {
-            json_object_set_new(o, "status", json_integer(atoi(v)));
+        } else if (!strcmp(k, "status") || !strcmp(k, "skipped")) {
+            json_object_set_new(o, k, json_integer(atoll(v)));
         } else if (!strcmp(k, "token")) {
             json_object_set_new(o, "tokenId", *v ? json_string(v) : json_null());
         } else {
@@ -288,15 +346,16 @@ static json_t *audit_json(const redisReply *entry)
     return o;
 }
 
-int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
+/* A page of the stream P<name>, newest first. */
+static int stream_list(const char *name, int limit, const char *cursor, json_t **items, char **next)
 {
     int rc;
     *items = 0;
     *next = 0;
     if (cursor && !valid_stream_id(cursor))
         return FW_EINVAL;
-    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %saudit (%s - COUNT %d", store_prefix(), cursor, limit + 1)
-                           : store_conn_cmd(&rc, "XREVRANGE %saudit + - COUNT %d", store_prefix(), limit + 1);
+    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %s%s (%s - COUNT %d", store_prefix(), name, cursor, limit + 1)
+                           : store_conn_cmd(&rc, "XREVRANGE %s%s + - COUNT %d", store_prefix(), name, limit + 1);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -310,4 +369,27 @@ int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
     freeReplyObject(r);
     *items = arr;
     return 0;
+}
+
+int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    return stream_list("audit", limit, cursor, items, next);
+}
+
+int store_authfail_append(const struct authfail_entry *e)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc,
+                                   "XADD %sauthfail MAXLEN ~ %d * ts %lld address %s method %s path %s reason %s "
+                                   "requestId %s skipped %lld",
+                                   store_prefix(), STORE_AUTHFAIL_MAX, store_now_ms(), e->addr, e->method, e->path,
+                                   e->reason, e->request_id, e->skipped);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+int store_authfail_list(int limit, const char *cursor, json_t **items, char **next)
+{
+    return stream_list("authfail", limit, cursor, items, next);
 }

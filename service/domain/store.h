@@ -12,6 +12,7 @@
  *   P tokens:epoch        string counter bumped by every token deletion
  *   P audit               stream capped at cfg.audit_max entries (approximately):
  *                         ts token method path status requestId client
+ *   P authfail            stream of sampled 401s, capped at STORE_AUTHFAIL_MAX entries
  */
 #ifndef FW_STORE_H
 #define FW_STORE_H
@@ -28,6 +29,14 @@ int store_ping(char *why, size_t whylen);
 int store_token_create(const char *hash_hex, const struct auth_token *t);
 /* Finds a token by hash and refreshes its last-used time (at most once a minute). */
 int store_token_lookup(const char *hash_hex, struct auth_token *out);
+/* The same, and in the same script the request counted against the rate limits of r
+ * (store_rate.h; r->token_id is ignored: the token found is counted): one Redis round trip
+ * where a lookup and store_rate_take are two. Returns as store_token_lookup (FW_ENOTFOUND
+ * after counting the address); *throttled is FW_ETHROTTLED (with *retry_after_s, *by_token)
+ * or 0. */
+struct store_rate_req;
+int store_token_lookup_rated(const char *hash_hex, const struct store_rate_req *r, struct auth_token *out,
+                             int *throttled, int *retry_after_s, int *by_token);
 /* Deletes by public id, in one atomic step with the check that an admin
  * token is not the last one: FW_ECONFLICT then (nothing deleted);
  * FW_ENOTFOUND when unknown. */
@@ -48,6 +57,22 @@ struct audit_entry {
 int store_audit_append(const struct audit_entry *e, int maxlen);
 /* Newest first; items is a new array; *next a new cursor string or NULL. */
 int store_audit_list(int limit, const char *cursor, json_t **items, char **next);
+
+/* Requests answered 401, sampled by the server (at most one a second per process): kept
+ * apart from the audit trail, which an anonymous flood must not be able to push out,
+ * and capped, so it cannot fill Redis either. */
+#define STORE_AUTHFAIL_MAX 1000
+struct authfail_entry {
+    const char *addr;
+    const char *method;
+    const char *path;        /* cut and made printable by the server */
+    const char *request_id;
+    const char *reason;
+    long long skipped;       /* 401s since the previous entry of this process that were not recorded */
+};
+int store_authfail_append(const struct authfail_entry *e);
+/* Newest first, like store_audit_list. */
+int store_authfail_list(int limit, const char *cursor, json_t **items, char **next);
 
 /* RFC 3339 UTC with milliseconds for a Unix time in ms. */
 void store_format_time(long long ms, char out[32]);

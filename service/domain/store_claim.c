@@ -11,8 +11,13 @@
  *  - A key is recorded once per claim (store_claim_key_init is "set if
  *    absent"), so a retried creation reuses the CSR it already made.
  *
- * Load: one claim creation is a handful of commands; listing scans at most
- * a few thousand index entries per page (filters are applied in Lua).
+ *  - Every state change moves the claim between the state indexes in the
+ *    same script (CLAIM_REINDEX_LUA, store_claim_index.h), so a filtered
+ *    list reads P claims:s:STATE (or P claims:fs:FLEET:STATE) and costs
+ *    what an unfiltered one does.
+ *
+ * Load: one claim creation is a handful of commands; a page reads its
+ * index from the cursor on, and at most the page's records.
  */
 #include "service/domain/store_claim.h"
 
@@ -26,6 +31,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/store.h"
+#include "service/domain/store_claim_index.h"
 #include "service/core/randid.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
@@ -125,11 +131,13 @@ static void add_opt(struct store_argv *v, const char *name, const char *value)
     }
 }
 
-static const char s_create_lua[] =
+/* KEYS: claim, claims, claims:f:FLEET. ARGV: created ms, id, prefix, fleet, fields... */
+static const char s_create_lua[] = CLAIM_REINDEX_LUA
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], unpack(ARGV, 3))\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 5))\n"
     "redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])\n"
     "redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])\n"
+    "reindex(ARGV[3], ARGV[2], ARGV[4], ARGV[1], false, 'creating')\n"
     "return 1\n";
 
 int store_claim_create(const char *id, const struct claim_new *c)
@@ -143,6 +151,8 @@ int store_claim_create(const char *id, const struct claim_new *c)
     store_argv_addf(&v, "%sclaims:f:%s", p, c->fleet);
     store_argv_addf(&v, "%lld", now);
     store_argv_add(&v, id);
+    store_argv_add(&v, p);
+    store_argv_add(&v, c->fleet);
     const char *fixed[] = {"id", id, "fleet", c->fleet, "state", "creating", "keySource", c->key_source,
                            "keyType", c->key_type, "bundleDownloaded", "0", "keyHeld", "0"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -202,6 +212,9 @@ static const char s_set_lua[] =
 
 int store_claim_set(const char *id, const char *const *kv, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kv[2 * i], "state"))
+            return FW_EINVAL; /* states change by store_claim_transition, which keeps the indexes */
     struct store_argv v = {0};
     store_argv_eval(&v, s_set_lua, 2);
     store_argv_addf(&v, "%sclaim:%s", store_prefix(), id);
@@ -251,12 +264,14 @@ int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners
 }
 
 /* ARGV[1] now, ARGV[2] target state, ARGV[3] allowed states ",a,b,",
- * ARGV[4..] fields. Returns {code, current state}. */
-static const char s_transition_lua[] =
-    "local cur = redis.call('HGET', KEYS[1], 'state')\n"
+ * ARGV[4] prefix, ARGV[5] id, ARGV[6..] fields. Returns {code, current state}. */
+static const char s_transition_lua[] = CLAIM_REINDEX_LUA
+    "local f = redis.call('HMGET', KEYS[1], 'state', 'fleet', 'created')\n"
+    "local cur = f[1]\n"
     "if not cur then return {0, ''} end\n"
     "if not string.find(ARGV[3], ',' .. cur .. ',', 1, true) then return {2, cur} end\n"
-    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[1], unpack(ARGV, 4))\n"
+    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', ARGV[1], unpack(ARGV, 6))\n"
+    "reindex(ARGV[4], ARGV[5], f[2] or '', f[3] or 0, cur, ARGV[2])\n"
     "return {1, cur}\n";
 
 static void allowed_list(int to, char *out, size_t n)
@@ -281,6 +296,8 @@ int store_claim_transition(const char *id, int to, const char *const *kv, size_t
     store_argv_addf(&v, "%lld", store_now_ms());
     store_argv_add(&v, s_states[to]);
     store_argv_add(&v, allowed);
+    store_argv_add(&v, store_prefix());
+    store_argv_add(&v, id);
     for (size_t i = 0; i < 2 * n; i++)
         store_argv_add(&v, kv[i]);
     int rc;
@@ -439,9 +456,16 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
 
 /* ---- listing and counting ---- */
 
-/* KEYS[1] index; ARGV: cursor ms ("" newest), cursor id, limit, state (""
+/* KEYS[1] index of every claim (or of the fleet's), KEYS[2] the state's
+ * index (claims:s:STATE or claims:fs:FLEET:STATE; KEYS[1] again without a
+ * state); ARGV: cursor ms ("" newest), cursor id, limit, state (""
  * any), prefix, max scan, then the fields to read (none: all of them,
- * HGETALL). A list that names its fields leaves out what it does not show:
+ * HGETALL). With a state, the state's index is walked once it is built
+ * (P claims:idx, store_claim_index.h): every entry it gives is a match, so
+ * a filtered page reads what an unfiltered one does. Before (an upgrade
+ * whose migration is still running) the whole index is walked and the
+ * state filtered here, as far as the scan bound. The state is checked in
+ * both cases: an entry an older version left behind is skipped. A list that names its fields leaves out what it does not show:
  * a claim's CSR and certificate PEM are ~1.3 KB of its ~2 KB, read, sent,
  * parsed, copied and freed for nothing on every page.
  *
@@ -460,6 +484,8 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
 static const char s_list_lua[] =
     "local cms, cid = tonumber(ARGV[1]), ARGV[2]\n"
     "local lim, scan = tonumber(ARGV[3]), tonumber(ARGV[6])\n"
+    "local idx = KEYS[1]\n"
+    "if ARGV[4] ~= '' and redis.call('GET', ARGV[5] .. 'claims:idx') == '" CLAIM_INDEX_VERSION "' then idx = KEYS[2] end\n"
     "local names = {unpack(ARGV, 7)}\n"
     "local function read(k)\n"
     "  if #names == 0 then return redis.call('HGETALL', k) end\n"
@@ -468,11 +494,11 @@ static const char s_list_lua[] =
     "  if #h == 0 and redis.call('EXISTS', k) == 1 then h = {'id', ''} end\n"
     "  return h\n"
     "end\n"
-    "local total = redis.call('ZCARD', KEYS[1])\n"
-    "local pos = cms and redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf') or 0\n"
+    "local total = redis.call('ZCARD', idx)\n"
+    "local pos = cms and redis.call('ZCOUNT', idx, '(' .. ARGV[1], '+inf') or 0\n"
     "local out, seen, lms, lid = {}, 0, cms, cid\n"
     "while #out < lim and pos < total and seen < scan do\n"
-    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + 199, 'WITHSCORES')\n"
+    "  local ids = redis.call('ZREVRANGE', idx, pos, pos + 199, 'WITHSCORES')\n"
     "  if #ids == 0 then break end\n"
     "  for i = 1, #ids, 2 do\n"
     "    local id, ms = ids[i], tonumber(ids[i + 1])\n"
@@ -549,11 +575,17 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
     *next = 0;
     if (cursor && cursor[0] && store_claim_cursor_parse(cursor, &ms, id))
         return FW_EINVAL;
-    store_argv_eval(&v, s_list_lua, 1);
+    store_argv_eval(&v, s_list_lua, 2);
     if (fleet)
         store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
     else
         store_argv_addf(&v, "%sclaims", p);
+    if (state && fleet)
+        store_argv_addf(&v, "%sclaims:fs:%s:%s", p, fleet, state);
+    else if (state)
+        store_argv_addf(&v, "%sclaims:s:%s", p, state);
+    else
+        store_argv_add(&v, v.s[v.n - 1]);
     if (ms >= 0)
         store_argv_addf(&v, "%lld", ms);
     else
@@ -580,7 +612,13 @@ int store_claim_list(const char *fleet, const char *state, int limit, const char
     return store_claim_list_fields(fleet, state, limit, cursor, 0, 0, items, next);
 }
 
+/* With the state indexes built: three ZCARDs; before, a walk of the fleet's claims. */
 static const char s_count_lua[] =
+    "local p, fs = ARGV[1], ARGV[1] .. 'claims:fs:' .. ARGV[2] .. ':'\n"
+    "if redis.call('GET', p .. 'claims:idx') == '" CLAIM_INDEX_VERSION "' then\n"
+    "  return redis.call('ZCARD', fs .. 'creating') + redis.call('ZCARD', fs .. 'active') +\n"
+    "         redis.call('ZCARD', fs .. 'rotating')\n"
+    "end\n"
     "local n = 0\n"
     "for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
     "  local s = redis.call('HGET', ARGV[1] .. 'claim:' .. id, 'state')\n"
@@ -596,6 +634,7 @@ int store_claim_count_active(const char *fleet, int *n)
     store_argv_eval(&v, s_count_lua, 1);
     store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
     store_argv_add(&v, p);
+    store_argv_add(&v, fleet);
     int rc;
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
@@ -619,7 +658,7 @@ int store_claim_set_registrations(const char *id, long long last_hour, long long
 
 /* KEYS[1] old claim, KEYS[2] new claim. ARGV: new id, now, csr, fp,
  * key type override, prefix, old id. Returns {code, successor id}. */
-static const char s_successor_lua[] =
+static const char s_successor_lua[] = CLAIM_REINDEX_LUA
     "local f = redis.call('HMGET', KEYS[1], 'state', 'successor', 'fleet', 'keySource', 'keyType',\n"
     "                     'expectedDevices', 'note')\n"
     "if not f[1] then return {0, ''} end\n"
@@ -633,6 +672,7 @@ static const char s_successor_lua[] =
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'csr', ARGV[3], 'publicKeyFp', ARGV[4]) end\n"
     "redis.call('ZADD', ARGV[6] .. 'claims', ARGV[2], ARGV[1])\n"
     "redis.call('ZADD', ARGV[6] .. 'claims:f:' .. f[3], ARGV[2], ARGV[1])\n"
+    "reindex(ARGV[6], ARGV[1], f[3], ARGV[2], false, 'creating')\n"
     "redis.call('HSET', KEYS[1], 'successor', ARGV[1], 'updated', ARGV[2])\n"
     "return {1, ARGV[1]}\n";
 

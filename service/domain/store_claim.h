@@ -15,6 +15,7 @@
  *   P claims:f:FLEET    ZSET    id by created ms (one fleet)
  *   P claims:rotdue     ZSET    id by due ms of its automatic rotation
  *   P claims:cert       HASH    certificate id -> the claim that holds it
+ *   P claims:s:STATE, P claims:fs:FLEET:STATE   ZSETs by state (store_claim_index.h)
  *
  * Hash fields: id fleet state keySource keyType csr publicKeyFp
  *   certificateId certificateArn certificatePem created activated expires
@@ -85,7 +86,9 @@ int store_claim_create(const char *id, const struct claim_new *c);
 int store_claim_get(const char *id, json_t **fields);
 
 /* Sets fields (alternating names and values, n names) on an existing
- * record; a certificateId is also entered in P claims:cert. 0, FW_ENOTFOUND. */
+ * record; a certificateId is also entered in P claims:cert. Not "state"
+ * (FW_EINVAL: store_claim_transition changes states and their indexes).
+ * 0, FW_ENOTFOUND. */
 int store_claim_set(const char *id, const char *const *kv, size_t n);
 
 /* For each of n certificate ids, the claim that holds it ("" for none:
@@ -128,8 +131,10 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
  * *items is a new array of field objects; *next a new cursor or NULL.
  * The cursor is a keyset (the last entry examined, see the cursor
  * functions below): claims created while a caller pages are newer than
- * it, so no claim is listed twice or skipped. A page examines at most
- * 5,000 index entries, so a filtered page may be short with a cursor.
+ * it, so no claim is listed twice or skipped. A state filter reads the
+ * state's index (store_claim_index.h), so its pages are full; until an
+ * upgraded store's migration has finished, a page examines at most 5,000
+ * claims and a filtered page may be short with a cursor.
  * 0, FW_EINVAL (bad cursor). */
 int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
                      char **next);

@@ -21,7 +21,7 @@ static long long s_fetched_ms;      /* guarded by s_mu */
 static long long read_epoch(void)
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "GET %stokens:epoch", store_prefix());
+    redisReply *r = store_conn_cmd(&rc, "GET %s" TOKEN_WATCH_KEY, store_prefix());
     if (!r)
         return -1;
     long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : r->type == REDIS_REPLY_NIL ? 0 : -1;
@@ -55,7 +55,11 @@ void token_watch_init(struct token_watch *w, const char *id)
 
 int token_watch_gone(struct token_watch *w)
 {
-    long long e = current_epoch();
+    return token_watch_gone_at(w, current_epoch());
+}
+
+int token_watch_gone_at(struct token_watch *w, long long e)
+{
     if (e < 0 || e == w->epoch)
         return 0;
     int rc;

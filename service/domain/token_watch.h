@@ -25,5 +25,11 @@ void token_watch_init(struct token_watch *w, const char *id);
 /* 1 when the token has been deleted; 0 while it exists, and when Redis
  * cannot say (a Redis outage ends streams by itself). */
 int token_watch_gone(struct token_watch *w);
+/* The same with the deletion counter read elsewhere (the event hub watches
+ * TOKEN_WATCH_KEY for every stream of the process; -1: not known, 0 is returned). */
+int token_watch_gone_at(struct token_watch *w, long long epoch);
+
+/* The counter's key, without the prefix. */
+#define TOKEN_WATCH_KEY "tokens:epoch"
 
 #endif

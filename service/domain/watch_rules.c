@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "service/core/err.h"
@@ -207,7 +208,7 @@ static void vwebhook(struct vctx *v, const json_t *w)
         }
     }
     char why[200];
-    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_allow_http_hosts(), why, sizeof why))
+    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_policy(), why, sizeof why))
         vfail(v, "watch.webhook.url", why);
     const char *secret = json_string_value(json_object_get(w, "secret"));
     size_t n = secret ? strlen(secret) : 0;
@@ -277,9 +278,25 @@ int watch_webhook_has_secret(const json_t *watch)
     return json_is_string(json_object_get(w, WATCH_SECRET_SEALED)) || json_is_string(json_object_get(w, "secret"));
 }
 
+/* A URL sent back as a read token saw it (webhook_url_masked: its path hidden) means the
+ * stored one: a portal that reads with a read token and writes with another must not
+ * store "https://host/" + "***". */
+static void keep_url(json_t *w, const json_t *old)
+{
+    const char *url = json_string_value(json_object_get(w, "url"));
+    const char *was = json_string_value(json_object_get(old, "url"));
+    if (!url || !was || !strcmp(url, was))
+        return;
+    char *masked = webhook_url_masked(was);
+    if (!strcmp(masked, url))
+        json_object_set_new(w, "url", json_string(was));
+    free(masked);
+}
+
 int watch_webhook_keep_secret(json_t *watch, const json_t *stored)
 {
     json_t *w = json_object_get(watch, "webhook");
+    keep_url(w, json_object_get(stored, "webhook"));
     const char *s = json_string_value(json_object_get(w, "secret"));
     if (!s || strcmp(s, WATCH_SECRET_KEEP))
         return 0;

@@ -135,8 +135,9 @@ int watch_webhook_has_secret(const json_t *watch);
 
 /* When watch.webhook.secret is "***", replaces it with the secret stored
  * in stored (settings.watch before the PATCH; borrowed), in its stored
- * form. 0 (also when there is nothing to keep), FW_ENOTFOUND when "***"
- * was sent and nothing is stored. */
+ * form; a watch.webhook.url that is the stored URL as a read token sees it
+ * (webhook_url_masked) becomes the stored URL. 0 (also when there is
+ * nothing to keep), FW_ENOTFOUND when "***" was sent and nothing is stored. */
 int watch_webhook_keep_secret(json_t *watch, const json_t *stored);
 
 /* The effective settings of cfg as settings.watch JSON (every member,

@@ -6,7 +6,11 @@
  * forgeable on the way) is refused unless the host is explicitly allowed,
  * and user info is refused so credentials never sit in settings or logs.
  * Redirects are not followed at delivery (webhook_deliver.c), so the host
- * checked here is the host contacted.
+ * checked here is the host contacted. A literal internal address is
+ * refused here, when the URL is set (server-side request forgery: the
+ * service would post to its own network); a name is resolved and each of
+ * its addresses checked at delivery, which then connects to the address it
+ * checked (no second lookup that could answer differently).
  */
 #include "service/domain/webhook_check.h"
 
@@ -16,22 +20,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "service/core/err.h"
+#include "service/core/mem.h"
 
-static char s_allow[1024];
-static pthread_once_t s_allow_once = PTHREAD_ONCE_INIT;
+static char s_allow_http[1024];
+static struct netaddr_list s_allow_addrs;
+static struct webhook_policy s_policy = {s_allow_http, &s_allow_addrs};
+static pthread_once_t s_policy_once = PTHREAD_ONCE_INIT;
 
-static void load_allow(void)
+static void load_policy(void)
 {
     const char *v = getenv("FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS");
-    snprintf(s_allow, sizeof s_allow, "%s", v ? v : "");
+    snprintf(s_allow_http, sizeof s_allow_http, "%s", v ? v : "");
+    char err[160];
+    if (netaddr_list_parse(getenv("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES"), &s_allow_addrs, err, sizeof err))
+        memset(&s_allow_addrs, 0, sizeof s_allow_addrs);
 }
 
-const char *webhook_allow_http_hosts(void)
+const struct webhook_policy *webhook_policy(void)
 {
-    pthread_once(&s_allow_once, load_allow);
-    return s_allow;
+    pthread_once(&s_policy_once, load_policy);
+    return &s_policy;
+}
+
+const char *webhook_address_refused(const struct netaddr *a, const struct webhook_policy *p)
+{
+    const char *kind = netaddr_internal(a);
+    if (kind && p && netaddr_list_contains(p->allow_addresses, a))
+        return 0;
+    return kind;
 }
 
 static int fail(char *why, size_t whylen, const char *msg)
@@ -94,7 +113,37 @@ static int authority(const char *a, size_t alen, size_t *hostlen, char *why, siz
     return 0;
 }
 
-int webhook_url_check(const char *url, const char *allow_http_hosts, char *why, size_t whylen)
+/* 1 when host names the machine itself whatever DNS says (RFC 6761). */
+static int is_localhost(const char *h, size_t n)
+{
+    if (n && h[n - 1] == '.')
+        n--;
+    return (n == 9 && !strncasecmp(h, "localhost", 9)) || (n > 10 && !strncasecmp(h + n - 10, ".localhost", 10));
+}
+
+/* Refuses a host that is, literally, an internal address. */
+static int literal_check(const char *host, size_t len, const struct webhook_policy *p, char *why, size_t whylen)
+{
+    struct netaddr a;
+    if (len >= 2 && host[0] == '[') {
+        host++;
+        len -= 2;
+    }
+    if (is_localhost(host, len))
+        netaddr_parse_literal("127.0.0.1", 9, &a);
+    else if (!netaddr_parse_literal(host, len, &a))
+        return 0;
+    const char *kind = webhook_address_refused(&a, p);
+    if (!kind)
+        return 0;
+    snprintf(why, whylen,
+             "must not point to an internal address (this one is %s); "
+             "allow it with FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+             kind);
+    return FW_EINVAL;
+}
+
+int webhook_url_check(const char *url, const struct webhook_policy *p, char *why, size_t whylen)
 {
     if (!url || !*url)
         return fail(why, whylen, "required: an https URL");
@@ -119,9 +168,42 @@ int webhook_url_check(const char *url, const char *allow_http_hosts, char *why, 
     int rc = authority(a, alen, &hostlen, why, whylen);
     if (rc)
         return rc;
-    if (!https && !host_listed(a, hostlen, allow_http_hosts))
+    if (!https && !host_listed(a, hostlen, p ? p->allow_http_hosts : 0))
         return fail(why, whylen, "must use https (http only to hosts in FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS)");
+    return literal_check(a, hostlen, p, why, whylen);
+}
+
+int webhook_url_host(const char *url, char *host, size_t hostlen, int *port)
+{
+    char why[8];
+    int https = url && !strncmp(url, "https://", 8);
+    if (!url || (!https && strncmp(url, "http://", 7)))
+        return FW_EINVAL;
+    const char *a = url + (https ? 8 : 7);
+    size_t alen = strcspn(a, "/?"), h = 0;
+    if (authority(a, alen, &h, why, sizeof why))
+        return FW_EINVAL;
+    *port = h < alen ? (int)strtol(a + h + 1, 0, 10) : https ? 443 : 80;
+    if (a[0] == '[') {
+        a++;
+        h -= 2;
+    }
+    if (h == 0 || h >= hostlen || *port <= 0 || *port > 65535)
+        return FW_EINVAL;
+    memcpy(host, a, h);
+    host[h] = '\0';
     return 0;
+}
+
+char *webhook_url_masked(const char *url)
+{
+    const char *sep = url ? strstr(url, "://") : 0;
+    if (!sep)
+        return xstrdup("***");
+    size_t head = (size_t)(sep + 3 - url);
+    head += strcspn(url + head, "/?");
+    int more = url[head] && strcmp(url + head, "/");
+    return xasprintf("%.*s%s", (int)head, url, more ? "/***" : "");
 }
 
 int webhook_signature(const char *secret, const void *body, size_t len, char out[WEBHOOK_SIG_MAX])

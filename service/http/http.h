@@ -37,11 +37,15 @@ struct http_req {
     void *impl;                             /* the server's per-request state */
 };
 
-/* A streaming body (server-sent events). Called from the connection's own
- * thread; may block up to ~15 s. Returns bytes written into buf (> 0; send
- * a comment such as ": ping\n\n" when idle), or -1 to end the stream. */
+/* A streaming body (server-sent events). Called on one of the server's
+ * threads, which serve other connections too: it must not block. Returns
+ * bytes written into buf (> 0), -1 to end the stream, or HTTP_STREAM_WAIT
+ * when it has nothing to send yet: the connection then holds no thread
+ * until the request's waker is woken (http_req_waker) or its deadline
+ * passes (http_waker_deadline), and fn is called again. */
 typedef long(http_stream_fn)(void *ud, char *buf, size_t max);
 typedef void(http_stream_free_fn)(void *ud);
+#define HTTP_STREAM_WAIT (-2L)
 
 struct http_resp {
     int status;                             /* 0 until set */
@@ -98,5 +102,45 @@ void http_problem_field(struct http_resp *resp, const char *field, const char *m
 
 /* Parses ?limit= (1..500, default 50). 0, or FW_EINVAL after answering 400. */
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
+
+/* ---- waiting without a thread: long polls and event streams ----
+ *
+ * The server runs a few event-loop threads for every connection, so a
+ * handler that waits (for a job to finish, for the next event) parks its
+ * request instead of blocking: the connection is suspended, holds no thread,
+ * and the handler is called again when something wakes it. */
+
+/* What a request holds while it waits: at most so many per token and in
+ * total (FLEETWARDEN_MAX_STREAMS[_PER_TOKEN], FLEETWARDEN_MAX_LONG_POLLS[_PER_TOKEN]). */
+enum http_hold { HTTP_HOLD_STREAM = 0, HTTP_HOLD_LONG_POLL = 1 };
+/* Takes one of the caller's places of that kind until the request ends. 0, or
+ * FW_ETHROTTLED after answering 429 (the token's limit) or 503 (the process's),
+ * both with Retry-After, counted in /metrics. */
+int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold kind);
+
+/* Wakes a parked request or stream from any thread. Reference-counted: the
+ * request holds one until it ends; whoever keeps the pointer beyond the
+ * handler (an event subscription) takes its own. Waking an ended request
+ * does nothing. */
+struct http_waker;
+struct http_waker *http_req_waker(struct http_req *req);
+void http_waker_wake(struct http_waker *w);
+void http_waker_ref(struct http_waker *w);
+void http_waker_unref(struct http_waker *w);
+/* Wakes w after timeout_ms even if nobody else does (<= 0: no deadline). */
+void http_waker_deadline(struct http_waker *w, int timeout_ms);
+
+/* Parks the request: once woken (or after timeout_ms, or when the server
+ * stops), fn(req, resp, ud) is called on a server thread to answer, or to
+ * park again. A handler or fn that parks sets no response. */
+typedef void(http_park_fn)(struct http_req *req, struct http_resp *resp, void *ud);
+void http_req_park(struct http_req *req, int timeout_ms, http_park_fn *fn, void *ud);
+/* 1 once the server is stopping: a parked request answers now instead of
+ * waiting on (a stream ends). */
+int http_req_closing(struct http_req *req);
+/* Runs fn(ud) when the request ends, however it ends (at most 4 per request):
+ * where a handler drops what it registered elsewhere. */
+typedef void(http_done_fn)(void *ud);
+void http_req_on_done(struct http_req *req, http_done_fn *fn, void *ud);
 
 #endif

@@ -53,12 +53,47 @@ typedef int(http_token_lookup_fn)(const char *hash_hex, struct auth_token *out);
 /* Appends one audit entry (trail capped at maxlen entries); 0 or an FW_E* code. */
 typedef int(http_audit_append_fn)(const struct http_audit_entry *e, int maxlen);
 
+/* One request counted against the rate limits (FLEETWARDEN_RATE_LIMIT_ADDRESS and
+ * _TOKEN: at most n requests per window of s seconds; n = 0: no limit). */
+struct http_rate {
+    const char *addr;        /* the client address's key (counts_address_key) */
+    const char *token_id;    /* NULL when the request is not authenticated */
+    int addr_n, addr_s;
+    int token_n, token_s;
+};
+/* Counts the request in windows shared by every process: 0 when it may go on;
+ * FW_ETHROTTLED with *retry_after_s (to the end of the window) and *by_token (1 when
+ * the token's limit said no, 0 the address's); any other code: the store cannot
+ * answer, and the request goes on (the limits fail open). */
+typedef int(http_rate_take_fn)(const struct http_rate *r, int *retry_after_s, int *by_token);
+/* Finds the token and counts the request (r->token_id ignored: the token found is counted) in
+ * one step of the store: returns as http_token_lookup_fn (FW_ENOTFOUND after counting the
+ * address); *throttled is FW_ETHROTTLED with *retry_after_s and *by_token, or 0. */
+typedef int(http_token_lookup_rated_fn)(const char *hash_hex, const struct http_rate *r, struct auth_token *out,
+                                        int *throttled, int *retry_after_s, int *by_token);
+
+/* A request answered 401, as the server samples it (at most one a second per process,
+ * with how many it left out since the last): never the audit trail, which an
+ * anonymous flood could otherwise push out. */
+struct http_authfail {
+    const char *addr;        /* the client address's key */
+    const char *method;
+    const char *path;
+    const char *request_id;
+    const char *reason;      /* "no token", "unknown token" */
+    long long skipped;       /* 401s since the previous sample that were not recorded */
+};
+typedef int(http_authfail_fn)(const struct http_authfail *a);
+
 /* What the server serves. Static and read-only once the server starts. */
 struct http_app {
     const struct route_table *const *tables;   /* match order */
     size_t ntables;
     http_token_lookup_fn *token_lookup;
     http_audit_append_fn *audit_append;
+    http_rate_take_fn *rate_take;              /* NULL: no rate limits */
+    http_token_lookup_rated_fn *token_lookup_rated; /* NULL: token_lookup, then rate_take */
+    http_authfail_fn *authfail_record;         /* NULL: 401s are only counted */
 };
 
 #endif

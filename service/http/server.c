@@ -1,19 +1,31 @@
 /*
  * server.c - libmicrohttpd glue: one request from bytes to a response.
  *
+ * Threads: MHD's epoll mode with a pool of cfg.http_threads event-loop
+ * threads, each serving many connections (epoll has no FD_SETSIZE ceiling,
+ * where select() refused descriptors past 1,024). Handlers run on those
+ * threads and must not block for long: a Redis round trip is fine, a wait
+ * is not. Long polls and event streams park their connection instead
+ * (server_park.c: suspended, no thread held) and are resumed by the event
+ * hub or the watchdog. So threads stay at a fixed few whatever clients do,
+ * and memory follows what is open: a connection is MHD's state plus a pool
+ * of at most 64 KiB, touched as used.
+ *
  * MHD calls the access handler several times per request: first with no
  * state (we set up struct req_state), then once per body chunk, then once
  * with no data, when we route, authenticate, call the handler and queue
- * the response. The request-completed callback frees the state, writes the
- * access-log line and drops the in-flight count used by graceful shutdown.
+ * the response (or park). The request-completed callback frees the state,
+ * writes the access-log line and drops the in-flight count used by
+ * graceful shutdown.
  *
- * Limits: bodies over 1 MiB are refused (413) — at once when
- * Content-Length says so, else after discarding the excess; idle
- * connections close after cfg.conn_timeout_s; at most cfg.max_connections.
- * A request's header, and then its body, must each arrive within
- * cfg.conn_timeout_s: MHD's timeout is an idle timeout that every byte
- * resets, so a watchdog thread shuts down the sockets of clients that
- * trickle a byte at a time (slowloris) and would hold a thread each.
+ * Limits: bodies over 1 MiB are refused (413) - at once when
+ * Content-Length says so, else after discarding the excess; at most
+ * cfg.max_connections, and cfg.max_conn_per_addr from one client address
+ * (an IPv6 /64), refused at accept. A new or kept-alive connection must
+ * complete its request header within cfg.idle_timeout_s, and the body then
+ * arrive within cfg.conn_timeout_s: MHD's timeout is an idle timeout that
+ * every byte resets, so a watchdog thread shuts down the sockets of clients
+ * that trickle a byte at a time (slowloris).
  */
 #include "service/http/server.h"
 
@@ -42,6 +54,7 @@
 
 #define BODY_MAX (1024 * 1024)
 #define HANDSHAKE_WAIT_MS 1000 /* SIGTERM: the most we wait for half-done TCP handshakes */
+#define WATCHDOG_TICK_MS 100   /* deadlines of parked requests are this precise */
 
 /* One per connection (MHD's socket context): the time by which the request
  * being received must be complete; 0 while a handler runs or a response is sent. */
@@ -50,40 +63,39 @@ struct conn_watch {
     int fd;
     int fresh; /* accepted, its first request not begun: graceful shutdown waits for it */
     long long deadline_ns;
+    char addr[COUNTS_KEY_MAX]; /* counted in srv->per_addr */
 };
 
-struct server {
-    struct MHD_Daemon *daemon;
-    struct fw_service *svc;
-    const struct http_app *app;   /* borrowed; outlives the server */
-    atomic_int inflight;     /* requests between first callback and completion */
-    int port;
-    pthread_mutex_t wmu;     /* guards watched and every deadline_ns */
-    struct conn_watch *watched;
-    long long wtimeout_ns;
-    atomic_int wstop;
-    pthread_t wthread;
-    int wstarted;
-    int listen_fd; /* once quiesced, until MHD has stopped; else -1 */
-};
+#define mono_ns server__mono_ns
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* (Re)arms the receive deadline of conn's connection, or disarms it. */
-static void watch_arm(struct server *srv, struct MHD_Connection *conn, int on)
+/* (Re)arms the receive deadline of conn's connection (timeout_ns from now), or disarms it (0). */
+static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long timeout_ns)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn_watch *w = ci ? ci->socket_context : 0;
     if (!w)
         return;
     pthread_mutex_lock(&srv->wmu);
-    w->deadline_ns = on ? mono_ns() + srv->wtimeout_ns : 0;
+    w->deadline_ns = timeout_ns ? mono_ns() + timeout_ns : 0;
     pthread_mutex_unlock(&srv->wmu);
+}
+
+/* MHD's accept policy: refuses a connection whose address holds its share already (the
+ * count is taken at NOTIFY_STARTED, so accepts racing on several threads may pass a
+ * few over: at most one per thread). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    struct server *srv = cls;
+    int max = srv->svc->cfg.max_conn_per_addr;
+    char key[COUNTS_KEY_MAX];
+    if (max <= 0)
+        return MHD_YES;
+    counts_address_key(addr, key);
+    if (counts_get(srv->per_addr, key) < max)
+        return MHD_YES;
+    atomic_fetch_add(&srv->limited[LIMIT_CONN_ADDRESS], 1);
+    return MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -94,8 +106,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         struct conn_watch *w = xcalloc(1, sizeof *w);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         w->fd = ci ? ci->connect_fd : -1;
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        counts_address_key(ci ? ci->client_addr : 0, w->addr);
+        counts_take(srv->per_addr, w->addr, 0);
         pthread_mutex_lock(&srv->wmu);
-        w->deadline_ns = mono_ns() + srv->wtimeout_ns;
+        w->deadline_ns = mono_ns() + srv->idle_ns;
         w->fresh = 1;
         w->next = srv->watched;
         if (srv->watched)
@@ -118,6 +133,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (w->next)
         w->next->prev = w->prev;
     pthread_mutex_unlock(&srv->wmu);
+    counts_put(srv->per_addr, w->addr);
     free(w);
     *socket_context = 0;
 }
@@ -125,10 +141,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *watchdog(void *arg)
 {
     struct server *srv = arg;
-    while (!atomic_load(&srv->wstop)) {
-        struct timespec ts = {0, 250 * 1000000L};
+    for (unsigned tick = 0; !atomic_load(&srv->wstop); tick++) {
+        struct timespec ts = {0, WATCHDOG_TICK_MS * 1000000L};
         nanosleep(&ts, 0);
         long long now = mono_ns();
+        /* parked requests: their deadline, or all of them once SIGTERM came */
+        server__wake_due(srv, now, atomic_load(&srv->svc->shutting_down));
+        if (tick % (1000 / WATCHDOG_TICK_MS) == 0)
+            server__check_parked(srv);
         pthread_mutex_lock(&srv->wmu);
         for (struct conn_watch *w = srv->watched; w; w = w->next)
             if (w->deadline_ns && now > w->deadline_ns && w->fd >= 0) {
@@ -182,6 +202,7 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
     st->svc = srv->svc;
     st->app = srv->app;
     st->conn = conn;
+    snprintf(st->addr, sizeof st->addr, "%s", w ? w->addr : "?");
     st->start_ns = mono_ns();
     buf_init(&st->body, BODY_MAX);
     st->req.request_id = st->request_id;
@@ -231,7 +252,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             watch_arm(st->srv, conn, 0);
             return server__respond(st) ? MHD_YES : MHD_NO;
         }
-        watch_arm(st->srv, conn, 1); /* the header is in: the body has its own deadline */
+        watch_arm(st->srv, conn, st->srv->body_ns); /* the header is in: the body has its own deadline */
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -242,7 +263,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (st->responded)
         return MHD_YES;
-    watch_arm(st->srv, conn, 0); /* handlers may take long (long polls, event streams) */
+    if (st->park_fn) /* resumed, or woken before it could suspend */
+        return server__resume(st) ? MHD_YES : MHD_NO;
+    watch_arm(st->srv, conn, 0); /* the request is in; a parked one has its own deadline */
     return server__respond(st) ? MHD_YES : MHD_NO;
 }
 
@@ -281,7 +304,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = 0;
     atomic_fetch_sub(&srv->inflight, 1);
     if (conn)
-        watch_arm(srv, conn, 1); /* keep-alive: the next request has its deadline too */
+        watch_arm(srv, conn, srv->idle_ns); /* keep-alive: the next request's header has its deadline */
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -319,32 +342,97 @@ static void read_bound_port(struct server *srv)
     srv->port = info ? info->port : srv->svc->cfg.listen_port;
 }
 
+static void limit_line(struct buf *out, const char *name, long long n)
+{
+    char line[128];
+    snprintf(line, sizeof line, "fleetwarden_http_limited_total{limit=\"%s\"} %lld\n", name, n);
+    buf_puts(out, line);
+}
+
+/* /metrics: what the limits refused, and what is open now. */
+static void collect(struct buf *out, void *ud)
+{
+    struct server *srv = ud;
+    static const char *const names[LIMIT_N] = {"connections_per_address", "streams_per_token", "streams",
+                                               "long_polls_per_token", "long_polls", "rate_address",
+                                               "rate_token"};
+    buf_puts(out, "# HELP fleetwarden_http_limited_total Connections and requests refused by a limit.\n"
+                  "# TYPE fleetwarden_http_limited_total counter\n");
+    for (int i = 0; i < LIMIT_N; i++)
+        limit_line(out, names[i], atomic_load(&srv->limited[i]));
+    const union MHD_DaemonInfo *n = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    char text[640];
+    snprintf(text, sizeof text,
+             "# HELP fleetwarden_http_unauthenticated_total Requests answered 401.\n"
+             "# TYPE fleetwarden_http_unauthenticated_total counter\n"
+             "fleetwarden_http_unauthenticated_total %lld\n"
+             "# HELP fleetwarden_http_connections Open HTTP connections.\n"
+             "# TYPE fleetwarden_http_connections gauge\nfleetwarden_http_connections %u\n"
+             "# HELP fleetwarden_http_streams Open event streams.\n"
+             "# TYPE fleetwarden_http_streams gauge\nfleetwarden_http_streams %d\n"
+             "# HELP fleetwarden_http_long_polls Long polls waiting.\n"
+             "# TYPE fleetwarden_http_long_polls gauge\nfleetwarden_http_long_polls %d\n",
+             (long long)atomic_load(&srv->unauthenticated), n ? n->num_connections : 0,
+             atomic_load(&srv->holds[HTTP_HOLD_STREAM]), atomic_load(&srv->holds[HTTP_HOLD_LONG_POLL]));
+    buf_puts(out, text);
+}
+
+static struct server *server_new(struct fw_service *svc, const struct http_app *app)
+{
+    struct server *srv = xcalloc(1, sizeof *srv);
+    srv->svc = svc;
+    srv->app = app;
+    srv->listen_fd = -1;
+    pthread_mutex_init(&srv->wmu, 0);
+    pthread_mutex_init(&srv->pmu, 0);
+    srv->per_addr = counts_new();
+    srv->per_token = counts_new();
+    const struct fw_config *c = &svc->cfg;
+    int body_s = c->conn_timeout_s > 0 ? c->conn_timeout_s : 30;
+    int idle_s = c->idle_timeout_s > 0 && c->idle_timeout_s < body_s ? c->idle_timeout_s : body_s;
+    srv->body_ns = (long long)body_s * 1000000000LL;
+    srv->idle_ns = (long long)idle_s * 1000000000LL;
+    return srv;
+}
+
+static void server_free(struct server *srv)
+{
+    counts_free(srv->per_addr);
+    counts_free(srv->per_token);
+    pthread_mutex_destroy(&srv->wmu);
+    pthread_mutex_destroy(&srv->pmu);
+    free(srv);
+}
+
+static struct MHD_Daemon *start_daemon(struct server *srv, const struct sockaddr_storage *ss)
+{
+    const struct fw_config *c = &srv->svc->cfg;
+    unsigned threads = (unsigned)(c->http_threads > 0 ? c->http_threads : 1);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    return MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+                            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(srv->body_ns / 1000000000LL),
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections, MHD_OPTION_EXTERNAL_LOGGER,
+                            on_mhd_log, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_END);
+}
+
 int server_start(struct fw_service *svc, const struct http_app *app, struct server **out, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     int rc = resolve_listen(&svc->cfg, &ss, err, errlen);
     if (rc)
         return rc;
-    struct server *srv = xcalloc(1, sizeof *srv);
-    srv->svc = svc;
-    srv->app = app;
-    srv->listen_fd = -1;
-    pthread_mutex_init(&srv->wmu, 0);
-    srv->wtimeout_ns = (long long)(svc->cfg.conn_timeout_s > 0 ? svc->cfg.conn_timeout_s : 30) * 1000000000LL;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    srv->daemon = MHD_start_daemon(flags, 0, 0, 0, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                                   MHD_OPTION_CONNECTION_TIMEOUT,
-                                   (unsigned)svc->cfg.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)svc->cfg.max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    struct server *srv = server_new(svc, app);
+    if (svc->metrics)
+        metrics_add_collector(svc->metrics, collect, srv);
+    srv->daemon = start_daemon(srv, &ss);
     if (!srv->daemon) {
         snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
                  svc->cfg.listen_host, svc->cfg.listen_port);
-        pthread_mutex_destroy(&srv->wmu);
-        free(srv);
+        server_free(srv);
         return FW_EIO;
     }
     read_bound_port(srv);
@@ -455,9 +543,11 @@ void server_stop(struct server *s)
     atomic_store(&s->wstop, 1);
     if (s->wstarted)
         pthread_join(s->wthread, 0);
+    /* MHD must not stop with a connection suspended: none may be from now on, and the parked
+     * ones are resumed (MHD_stop_daemon processes pending resumes before it closes them). */
+    server__close_parking(s);
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    pthread_mutex_destroy(&s->wmu);
-    free(s);
+    server_free(s);
 }

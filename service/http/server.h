@@ -1,9 +1,11 @@
 /*
- * server.h - the HTTP server (libmicrohttpd, a thread per connection).
+ * server.h - the HTTP server (libmicrohttpd in epoll mode, a few
+ * event-loop threads for every connection).
  *
- * A thread per connection lets long-polls and server-sent events block
- * without stalling other clients; the connection limit and idle timeout
- * bound how many threads slow clients can hold.
+ * Long polls and server-sent events do not block a thread: they park their
+ * request (http.h) until woken. Connections per client address, the idle
+ * timeout, and streams and long polls per token bound what one client can
+ * hold (server.c).
  */
 #ifndef FW_SERVER_H
 #define FW_SERVER_H

@@ -3,9 +3,13 @@
  *
  * Order of checks, each answering with problem details: body size (413),
  * CORS preflight, route match (404, 405 with Allow), authentication (401),
- * scope (403), JSON body (400 with the parser's line and column), then the
- * handler. Mutating /v1 requests are written to the audit trail whatever
- * their outcome.
+ * rate limits (429 with Retry-After: the client address's and the token's,
+ * shared by every process through the store), scope (403), JSON body (400
+ * with the parser's line and column), then the handler. Mutating /v1
+ * requests of an authenticated caller are written to the audit trail
+ * whatever their outcome; a 401 never is (an anonymous flood would push the
+ * real entries out of the capped trail): it is counted, and sampled into a
+ * separate bounded record (http_app.authfail_record).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <microhttpd.h>
 
+#include "service/http/counts.h"
 #include "service/http/cors.h"
 #include "service/core/err.h"
 #include "service/core/json_out.h"
@@ -57,10 +62,21 @@ void server__client(struct req_state *st)
     const char *xff = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Forwarded-For");
     client_addr_resolve(peer, xff, c->trusted_proxies, c->ntrusted_proxies, st->client, sizeof st->client);
     st->req.client_addr = st->client;
+    counts_address_text_key(st->client, st->client_key);
 }
 
 void server__req_free(struct req_state *st)
 {
+    for (int i = 0; i < st->ndone; i++)
+        st->done[i].fn(st->done[i].ud);
+    if (st->hold) {
+        char key[COUNTS_KEY_MAX];
+        int kind = st->hold - 1;
+        snprintf(key, sizeof key, "%c:%s", kind == HTTP_HOLD_STREAM ? 's' : 'p', st->req.token.id);
+        counts_put(st->srv->per_token, key);
+        atomic_fetch_sub(&st->srv->holds[kind], 1);
+    }
+    server__waker_done(st->waker);
     if (st->resp.stream_free) /* a stream set up but never sent */
         st->resp.stream_free(st->resp.stream_ud);
     json_decref(st->resp.json);
@@ -122,18 +138,27 @@ static void add_cors(struct req_state *st, struct MHD_Response *r)
     MHD_add_response_header(r, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
 
-/* Adapts our stream callbacks to MHD's content-reader signature. */
+/* Adapts our stream callbacks to MHD's content-reader signature. A stream with
+ * nothing to send parks its connection (server_park.c) and returns 0: MHD calls the
+ * reader again once the connection is resumed. */
 struct stream_tramp {
     http_stream_fn *fn;
     http_stream_free_fn *free_fn;
     void *ud;
+    struct http_waker *waker;   /* own reference */
 };
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct stream_tramp *t = cls;
+    if (server__waker_gone(t->waker))
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the client left while the stream waited */
     long n = t->fn(t->ud, buf, max);
+    if (n == HTTP_STREAM_WAIT && t->waker) {
+        server__park_stream(t->waker);
+        return 0;
+    }
     return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
 }
 
@@ -142,15 +167,19 @@ static void stream_free(void *cls)
     struct stream_tramp *t = cls;
     if (t->free_fn)
         t->free_fn(t->ud);
+    http_waker_unref(t->waker);
     free(t);
 }
 
-static struct MHD_Response *make_stream(struct http_resp *resp)
+static struct MHD_Response *make_stream(struct req_state *st)
 {
+    struct http_resp *resp = &st->resp;
     struct stream_tramp *t = xcalloc(1, sizeof *t);
     t->fn = resp->stream_fn;
     t->free_fn = resp->stream_free;
     t->ud = resp->stream_ud;
+    t->waker = http_req_waker(&st->req);
+    http_waker_ref(t->waker);
     resp->stream_fn = 0;
     resp->stream_free = 0;
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, t, stream_free);
@@ -183,7 +212,7 @@ static struct MHD_Response *make_body(struct req_state *st)
 {
     struct http_resp *resp = &st->resp;
     if (resp->stream_fn)
-        return make_stream(resp);
+        return make_stream(st);
     if (resp->body_secret && resp->body)
         return make_secret(resp);
     if (resp->json) {
@@ -248,34 +277,140 @@ static int preflight(struct req_state *st, const char *allow)
     return send_resp(st);
 }
 
-/* 0 when the caller may go on; otherwise the problem is already set. */
-static int authenticate(struct req_state *st, enum auth_scope need)
+/* s cut to n - 1 bytes, anything but printable ASCII as '?': what a client sent, fit for a record. */
+static void printable(char *out, size_t n, const char *s)
 {
-    struct http_resp *resp = &st->resp;
-    const char *tok = auth_bearer(MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Authorization"));
-    if (!tok) {
-        http_problem(resp, 401, 0, "send an API token as 'Authorization: Bearer fw_...'");
-        http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\"");
-        return FW_EUNAUTH;
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < n; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+    out[i] = '\0';
+}
+
+/* A 401: counted, and at most one a second per process recorded (with how many were
+ * left out), so that no amount of anonymous requests can fill Redis. */
+static void unauthenticated(struct req_state *st, const char *reason)
+{
+    struct server *srv = st->srv;
+    atomic_fetch_add(&srv->unauthenticated, 1);
+    long long now_s = server__mono_ns() / 1000000000LL, last = atomic_load(&srv->authfail_second);
+    if (!st->app->authfail_record || now_s == last ||
+        !atomic_compare_exchange_strong(&srv->authfail_second, &last, now_s)) {
+        atomic_fetch_add(&srv->authfail_skipped, 1);
+        return;
     }
+    char path[201], method[17];
+    printable(path, sizeof path, st->url);
+    printable(method, sizeof method, st->method);
+    struct http_authfail a = {st->client, method, path, st->request_id, reason,
+                              atomic_exchange(&srv->authfail_skipped, 0)};
+    if (st->app->authfail_record(&a))
+        log_fields(LOG_WARN, "could not record an unauthenticated request (redis unavailable)", 0);
+}
+
+/* The rate-limit request of st (the token, when found, is filled in later). NULL when no limit
+ * applies at all. */
+static const struct http_rate *rate_req(struct req_state *st, struct http_rate *r)
+{
+    const struct fw_config *c = &st->svc->cfg;
+    if (!st->app->rate_take || (c->rate_addr_n <= 0 && c->rate_token_n <= 0))
+        return 0;
+    *r = (struct http_rate){st->client_key, 0, c->rate_addr_n, c->rate_addr_s, c->rate_token_n, c->rate_token_s};
+    return r;
+}
+
+/* Answers 429 for a full window (by the token's limit or the address's). */
+static int answer_429(struct req_state *st, int retry_after, int by_token)
+{
+    atomic_fetch_add(&st->srv->limited[by_token ? LIMIT_RATE_TOKEN : LIMIT_RATE_ADDRESS], 1);
+    http_problem(&st->resp, 429, 0,
+                 by_token ? "too many requests with this token; retry after Retry-After seconds"
+                          : "too many requests from this address; retry after Retry-After seconds");
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_after > 0 ? retry_after : 1);
+    http_resp_header(&st->resp, "Retry-After", ra);
+    return FW_ETHROTTLED;
+}
+
+/* Looks the bearer token up, and when the store can, counts the request in the same step
+ * (*counted, *throttled): 0 (st->req.token filled), FW_EUNAUTH with *why (no answer set yet:
+ * the rate limits come first), or the store's error after answering 503. */
+static int authenticate(struct req_state *st, const char **why, int *counted, int *throttled)
+{
+    const char *tok = auth_bearer(MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Authorization"));
+    *why = "no token";
+    if (!tok)
+        return FW_EUNAUTH;
     char hash[AUTH_HASH_HEX_LEN + 1];
     auth_token_hash(tok, hash);
-    int rc = auth_token_wellformed(tok) ? st->app->token_lookup(hash, &st->req.token) : FW_ENOTFOUND;
-    if (rc == FW_ENOTFOUND) {
-        http_problem(resp, 401, 0, "the API token is unknown or was deleted");
-        http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\", error=\"invalid_token\"");
-        return FW_EUNAUTH;
+    struct http_rate rr;
+    const struct http_rate *r = rate_req(st, &rr);
+    int ra = 1, by_token = 0, rc = FW_ENOTFOUND;
+    if (auth_token_wellformed(tok) && r && st->app->token_lookup_rated) {
+        rc = st->app->token_lookup_rated(hash, r, &st->req.token, throttled, &ra, &by_token);
+        *counted = rc == 0 || rc == FW_ENOTFOUND;
+        if (*counted && *throttled)
+            answer_429(st, ra, by_token);
+    } else if (auth_token_wellformed(tok)) {
+        rc = st->app->token_lookup(hash, &st->req.token);
     }
+    *why = "unknown token";
+    if (rc == FW_ENOTFOUND)
+        return FW_EUNAUTH;
     if (rc) {
-        http_problem(resp, 503, 0, "the token store (Redis) is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
+        http_problem(&st->resp, 503, 0, "the token store (Redis) is not reachable; try again shortly");
+        http_resp_header(&st->resp, "Retry-After", "1");
+    }
+    return rc;
+}
+
+static void answer_401(struct req_state *st, const char *why)
+{
+    unauthenticated(st, why);
+    if (!strcmp(why, "no token")) {
+        http_problem(&st->resp, 401, 0, "send an API token as 'Authorization: Bearer fw_...'");
+        http_resp_header(&st->resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\"");
+    } else {
+        http_problem(&st->resp, 401, 0, "the API token is unknown or was deleted");
+        http_resp_header(&st->resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\", error=\"invalid_token\"");
+    }
+}
+
+/* The rate limits of the client address and the token (if any): 0, or FW_ETHROTTLED
+ * after answering 429 with Retry-After. */
+static int rate_limit(struct req_state *st)
+{
+    struct http_rate rr;
+    struct http_rate *r = (struct http_rate *)rate_req(st, &rr);
+    int retry_after = 1, by_token = 0;
+    if (!r)
+        return 0;
+    r->token_id = st->req.token.id[0] ? st->req.token.id : 0;
+    if (st->app->rate_take(r, &retry_after, &by_token) != FW_ETHROTTLED)
+        return 0;
+    return answer_429(st, retry_after, by_token);
+}
+
+/* Authentication, rate limits, scope: 0 when the handler may run; else answered. */
+static int admit(struct req_state *st, enum auth_scope need)
+{
+    const char *why = 0;
+    int counted = 0, throttled = 0;
+    int rc = authenticate(st, &why, &counted, &throttled);
+    if (rc && rc != FW_EUNAUTH)
+        return rc; /* the token store cannot answer: 503 */
+    if (throttled)
+        return FW_ETHROTTLED; /* answered 429 by the lookup that counted */
+    if (!counted && rate_limit(st))
+        return FW_ETHROTTLED;
+    if (rc) {
+        answer_401(st, why);
         return rc;
     }
     if (st->req.token.scope < need) {
         char d[128];
         snprintf(d, sizeof d, "this needs the '%s' scope; the token has '%s'", auth_scope_name(need),
                  auth_scope_name(st->req.token.scope));
-        http_problem(resp, 403, 0, d);
+        http_problem(&st->resp, 403, 0, d);
         return FW_EFORBIDDEN;
     }
     return 0;
@@ -317,6 +452,46 @@ static int parse_json_body(struct req_state *st)
     return 0;
 }
 
+/* 503 (this process is full) or 429 (this token has its share), with Retry-After. */
+static int hold_refused(struct req_state *st, struct http_resp *resp, int stream, int by_token)
+{
+    atomic_fetch_add(&st->srv->limited[stream ? (by_token ? LIMIT_STREAMS_TOKEN : LIMIT_STREAMS)
+                                              : (by_token ? LIMIT_POLLS_TOKEN : LIMIT_POLLS)],
+                     1);
+    const char *what = stream ? "event streams open" : "long polls waiting";
+    char d[160];
+    if (by_token)
+        snprintf(d, sizeof d, "this token has as many %s as it may (FLEETWARDEN_MAX_%s_PER_TOKEN); close one first",
+                 what, stream ? "STREAMS" : "LONG_POLLS");
+    else
+        snprintf(d, sizeof d, "this instance has as many %s as it takes; retry after Retry-After seconds", what);
+    http_problem(resp, by_token ? 429 : 503, 0, d);
+    http_resp_header(resp, "Retry-After", by_token ? "10" : "5");
+    return FW_ETHROTTLED;
+}
+
+int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold kind)
+{
+    struct req_state *st = req->impl;
+    struct server *srv = st->srv;
+    const struct fw_config *c = &st->svc->cfg;
+    int stream = kind == HTTP_HOLD_STREAM;
+    int total = stream ? c->max_streams : c->max_polls, per = stream ? c->max_streams_token : c->max_polls_token;
+    char key[COUNTS_KEY_MAX];
+    snprintf(key, sizeof key, "%c:%s", stream ? 's' : 'p', req->token.id);
+    if (st->hold)
+        return 0;
+    if (!counts_take(srv->per_token, key, per)) /* per 0: only the process's limit */
+        return hold_refused(st, resp, stream, 1);
+    if (atomic_fetch_add(&srv->holds[kind], 1) >= total) {
+        atomic_fetch_sub(&srv->holds[kind], 1);
+        counts_put(srv->per_token, key);
+        return hold_refused(st, resp, stream, 0);
+    }
+    st->hold = (int)kind + 1;
+    return 0;
+}
+
 static void audit(struct req_state *st)
 {
     struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0, st->method, st->url,
@@ -327,6 +502,7 @@ static void audit(struct req_state *st)
 
 static void run_route(struct req_state *st, const struct route *r, struct router_match *m)
 {
+    st->audited = is_mutating(st->method) && r->scope != SCOPE_NONE && !(r->flags & ROUTE_NOAUDIT);
     st->req.method = st->method;
     st->req.path = st->url;
     st->req.nparams = m->nparams;
@@ -339,11 +515,24 @@ static void run_route(struct req_state *st, const struct route *r, struct router
     enum auth_scope need = r->scope;
     if ((r->flags & ROUTE_METRICS) && !st->svc->cfg.metrics_public)
         need = SCOPE_READ;
-    if (need != SCOPE_NONE && authenticate(st, need))
+    if (need != SCOPE_NONE && admit(st, need))
         return;
     if ((r->flags & ROUTE_JSON) && parse_json_body(st))
         return;
     r->fn(&st->req, &st->resp);
+}
+
+/* The handler has answered, or parked the request. Only an authenticated caller's
+ * mutations are audited (a 429 means nothing was done: counted in /metrics instead). */
+static int finish(struct req_state *st)
+{
+    if (st->park_fn) {
+        server__park(st); /* not suspended when a wake came first: MHD calls us again at once */
+        return 1;
+    }
+    if (st->audited && st->req.token.id[0] && st->resp.status != 429)
+        audit(st);
+    return send_resp(st);
 }
 
 int server__respond(struct req_state *st)
@@ -377,7 +566,13 @@ int server__respond(struct req_state *st)
     }
     st->route = r->pattern;
     run_route(st, r, m);
-    if (is_mutating(st->method) && r->scope != SCOPE_NONE && !(r->flags & ROUTE_NOAUDIT))
-        audit(st);
-    return send_resp(st);
+    return finish(st);
+}
+
+int server__resume(struct req_state *st)
+{
+    http_park_fn *fn = st->park_fn;
+    st->park_fn = 0;
+    fn(&st->req, &st->resp, st->park_ud);
+    return finish(st);
 }

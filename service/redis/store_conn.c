@@ -2,7 +2,7 @@
  * store_conn.c - thread-local hiredis connections with reconnect backoff.
  *
  * Each thread keeps its context in a pthread key so the context is freed
- * when the thread exits (MHD creates a thread per connection). A failed
+ * when the thread exits (MHD's event-loop threads, workers). A failed
  * connect sets a per-thread "not before" time: while Redis is down, callers
  * fail fast instead of waiting for a connect timeout on every request.
  * Backoff doubles from 50 ms to 2 s and resets on success.

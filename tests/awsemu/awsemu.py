@@ -23,7 +23,9 @@ import certs  # noqa: E402
 import cloudwatch  # noqa: E402
 import control  # noqa: E402
 import dataplane  # noqa: E402
+import fleetprov  # noqa: E402
 import fpmetrics  # noqa: E402
+import hooks  # noqa: E402
 import iam  # noqa: E402
 import iot  # noqa: E402
 import models  # noqa: E402
@@ -79,6 +81,8 @@ class Emulator:
             self.quotas.enabled = False
         self.faults = control.Faults()
         self.calls = control.CallLog()
+        self.prov_log = control.CallLog()   # fleet provisioning calls (fleetprov.py)
+        self.lambda_endpoints = {}          # pre-provisioning hook Lambda ARN -> local URL (hooks.py)
         self.clock_offset = 0.0
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.iam_propagation_s = 0      # a new or changed role is unassumable by IoT this long (0 = off)
@@ -228,6 +232,7 @@ class Emulator:
                                'Operation %s is not implemented by awsemu' % op_name, 400)
             with self.store.lock:
                 ctx = Context(self, self.caller(akid))
+                fleetprov.expire_pending(ctx.st, ctx.now_ts())
                 try:
                     out = fn(ctx, params)
                 finally:
@@ -314,6 +319,8 @@ class Emulator:
                        'pid': os.getpid()}
                 out.update(self.dataplane_info())
                 return 200, out
+            if route == '/dataplane/provisioning' and method in ('GET', 'DELETE'):
+                return self.provisioning_control(method, q)
             if route.startswith('/dataplane/'):
                 if self.dataplane is None:
                     return 404, {'error': 'the data plane is off (--mqtt-port -1 --credentials-port -1)'}
@@ -339,6 +346,7 @@ class Emulator:
             if route == '/reset' and method == 'POST':
                 self.store.reset()
                 self.calls.clear()
+                self.prov_log.clear()
                 self.faults.clear()
                 self.clock_offset = 0.0
                 self.iam_propagation_s = self.policy_delete_delay_s = 0
@@ -414,6 +422,17 @@ class Emulator:
             return 400, {'error': 'bad request: %s' % e}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
 
+    def provisioning_control(self, method, q):
+        """GET / DELETE /__emu/dataplane/provisioning: the fleet provisioning calls (fleetprov.py)."""
+        if method == 'DELETE':
+            self.prov_log.clear()
+            return 200, {'cleared': True}
+        calls = self.prov_log.list()
+        for k in ('api', 'outcome', 'template', 'clientId', 'errorCode'):
+            if k in q:
+                calls = [c for c in calls if str(c.get(k)) == q[k]]
+        return 200, {'calls': calls}
+
     def dataplane_info(self):
         if self.dataplane:
             return self.dataplane.info()
@@ -424,6 +443,7 @@ class Emulator:
         if data is not None and not isinstance(data, dict):
             raise ValueError('body must be an object')
         data = data or {}
+        endpoints = hooks.check_endpoints(data['lambdaEndpoints']) if 'lambdaEndpoints' in data else None
         if 'listMetricsPageSize' in data:
             n = int(data['listMetricsPageSize'])
             if n < 1:
@@ -441,8 +461,10 @@ class Emulator:
             cfg = fpmetrics.configure(self.store.data, fp)
             if fp:
                 self.store.save()
+        if endpoints is not None:
+            self.lambda_endpoints = endpoints
         out = {'listMetricsPageSize': self.list_metrics_page, 'iamPropagationSeconds': self.iam_propagation_s,
-               'policyDeleteDelaySeconds': self.policy_delete_delay_s}
+               'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints}
         out.update(cfg)
         return out
 

@@ -19,7 +19,7 @@ import types
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import iot
+import iam
 import iotpolicy
 import sts
 from broker import certificate_problem
@@ -165,8 +165,8 @@ class CredentialsProvider:
             if ra is None:
                 raise Refusal(404, 'Role alias does not exist', 'role alias %s does not exist' % alias)
             ctx = types.SimpleNamespace(st=st, account=self.emu.account, now_ts=lambda: round(now.timestamp(), 3))
-            role = iot._iam_role(ctx, ra['roleArn'])
-            if role is None or not iot._role_trusts_service(role, TRUSTED_SERVICE):
+            role = iam.role_by_arn(ctx.st, ra['roleArn'])
+            if role is None or not iam.trusts_service(role, TRUSTED_SERVICE):
                 raise Refusal(400, 'Unable to assume the role, or the role to assume does not exist',
                               'role %s missing or not trusting %s' % (ra['roleArn'], TRUSTED_SERVICE))
             duration = ra.get('credentialDurationSeconds', 3600)

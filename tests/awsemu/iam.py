@@ -1,7 +1,9 @@
 """IAM: roles, managed policies and their versions, role attachments."""
 
+import json
+
 from errors import AwsError
-from util import check_policy_json, page, rand_id, url_encode_doc
+from util import as_list, check_policy_json, page, rand_id, statements, url_encode_doc
 
 MANAGED = {
     'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration': {
@@ -55,6 +57,29 @@ def _get_role(ctx, name):
     if r is None:
         raise AwsError('NoSuchEntity', 'The role with name %s cannot be found.' % name, 404)
     return r
+
+
+def role_by_arn(st, arn):
+    """The role record whose ARN is `arn`, or None."""
+    parts = arn.split(':', 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[2] != 'iam' or not parts[5].startswith('role/'):
+        return None
+    r = st['iam']['roles'].get(_role_key(parts[5].rsplit('/', 1)[1]))
+    return r if r is not None and r['Arn'] == arn else None
+
+
+def trusts_service(role, service):
+    """Whether the role's trust policy has an Allow for the service principal `service` (its Conditions, such as
+    aws:SourceAccount, are taken as met: the service itself sets them)."""
+    try:
+        doc = json.loads(role['AssumeRolePolicyDocument'])
+    except ValueError:
+        return False
+    for s in (statements(doc) if isinstance(doc, dict) else None) or []:
+        pr = s.get('Principal') if isinstance(s, dict) else None
+        if isinstance(pr, dict) and s.get('Effect') == 'Allow' and service in as_list(pr.get('Service')):
+            return True
+    return False
 
 
 def _get_policy(ctx, arn, attachable=False):

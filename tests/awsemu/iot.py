@@ -3,8 +3,10 @@
 import json
 
 import certs
+import iam
+import iotthings
 from errors import AwsError
-from util import as_list, check_policy_json, endpoint_prefix, page, rand_str, statements
+from util import check_policy_json, endpoint_prefix, page, rand_str
 
 READONLY = {'DescribeRoleAlias', 'GetPolicy', 'GetPolicyVersion', 'ListPolicyVersions', 'ListTargetsForPolicy',
             'DescribeCertificate', 'ListCertificates', 'DescribeProvisioningTemplate', 'ListProvisioningTemplates',
@@ -37,28 +39,6 @@ def _gen():
     return rand_str(64, '0123456789abcdef')
 
 
-def _iam_role(ctx, arn):
-    parts = arn.split(':', 5)
-    if len(parts) != 6 or parts[2] != 'iam' or not parts[5].startswith('role/'):
-        return None
-    r = ctx.st['iam']['roles'].get(parts[5].rsplit('/', 1)[1].lower())
-    if r is None or r['Arn'] != arn:
-        return None
-    return r
-
-
-def _role_trusts_service(role, service):
-    try:
-        doc = json.loads(role['AssumeRolePolicyDocument'])
-    except ValueError:
-        return False
-    for s in statements(doc) or []:
-        pr = s.get('Principal')
-        if s.get('Effect') == 'Allow' and isinstance(pr, dict) and service in as_list(pr.get('Service')):
-            return True
-    return False
-
-
 # ---------------------------------------------------------------- role aliases
 
 def _alias(ctx, name):
@@ -77,7 +57,7 @@ def _settling(ctx, role, what):
 
 
 def _check_role(ctx, arn, duration=None):
-    r = _iam_role(ctx, arn)
+    r = iam.role_by_arn(ctx.st, arn)
     if r is None:
         raise AwsError('InvalidRequestException', 'Role ARN %s is not valid or the role does not exist' % arn, 400)
     _settling(ctx, r, 'Role')
@@ -153,12 +133,18 @@ def CreatePolicy(ctx, p):
     if name in _iot(ctx)['policies']:
         raise _exists('Policy cannot be created - name already exists (name=%s)' % name, name, arn)
     _check_iot_doc(p['policyDocument'])
-    now = ctx.now_ts()
-    _iot(ctx)['policies'][name] = {'policyName': name, 'policyArn': arn, 'defaultVersionId': '1',
-                                   'versions': {'1': {'document': p['policyDocument'], 'createDate': now}},
-                                   'nextVersion': 2, 'creationDate': now, 'lastModifiedDate': now,
-                                   'generationId': _gen(), 'targets': []}
+    new_policy(ctx, name, p['policyDocument'])
     return {'policyName': name, 'policyArn': arn, 'policyDocument': p['policyDocument'], 'policyVersionId': '1'}
+
+
+def new_policy(ctx, name, document):
+    """Stores a new policy with one version (CreatePolicy, and RegisterThing's policy documents)."""
+    now = ctx.now_ts()
+    pol = {'policyName': name, 'policyArn': _arn(ctx, 'policy', name), 'defaultVersionId': '1',
+           'versions': {'1': {'document': document, 'createDate': now}}, 'nextVersion': 2, 'creationDate': now,
+           'lastModifiedDate': now, 'generationId': _gen(), 'targets': []}
+    _iot(ctx)['policies'][name] = pol
+    return pol
 
 
 def GetPolicy(ctx, p):
@@ -284,13 +270,18 @@ def AttachPolicy(ctx, p):
     pol = _policy(ctx, p['policyName'])
     target = p['target']
     _check_target(ctx, target)
+    attach_policy(ctx, pol, target)
+    return {}
+
+
+def attach_policy(ctx, pol, target):
+    """Attaches a policy record to a target (idempotent; at most MAX_POLICIES_PER_TARGET per target)."""
     if target in pol['targets']:
-        return {}
+        return
     if len(_targets_of(ctx, target)) >= MAX_POLICIES_PER_TARGET:
         raise AwsError('LimitExceededException', 'The number of attached policies for the principal %s has reached '
                        'the limit (%d)' % (target, MAX_POLICIES_PER_TARGET), 410)
     pol['targets'].append(target)
-    return {}
 
 
 def DetachPolicy(ctx, p):
@@ -324,11 +315,12 @@ def _cert(ctx, cid):
     return c
 
 
-def _store_cert(ctx, issued, active):
+def store_cert(ctx, issued, status):
+    """Stores an issued certificate (certs.py) with a status: ACTIVE, INACTIVE or PENDING_ACTIVATION."""
     now = ctx.now_ts()
     _iot(ctx)['seq'] += 1
     c = {'certificateId': issued['certificateId'], 'certificateArn': _arn(ctx, 'cert', issued['certificateId']),
-         'status': 'ACTIVE' if active else 'INACTIVE', 'certificatePem': issued['certificatePem'],
+         'status': status, 'certificatePem': issued['certificatePem'],
          'ownedBy': ctx.account, 'creationDate': now, 'lastModifiedDate': now, 'customerVersion': 1,
          'generationId': _gen(), 'validity': issued['validity'], 'certificateMode': 'DEFAULT',
          'seq': _iot(ctx)['seq']}
@@ -338,7 +330,7 @@ def _store_cert(ctx, issued, active):
 
 def CreateKeysAndCertificate(ctx, p):
     issued = certs.create_keys_and_certificate()
-    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    c = store_cert(ctx, issued, 'ACTIVE' if p.get('setAsActive') else 'INACTIVE')
     return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
             'certificatePem': c['certificatePem'],
             'keyPair': {'PublicKey': issued['publicKey'], 'PrivateKey': issued['privateKey']}}
@@ -346,7 +338,7 @@ def CreateKeysAndCertificate(ctx, p):
 
 def CreateCertificateFromCsr(ctx, p):
     issued = certs.create_from_csr(p['certificateSigningRequest'])
-    c = _store_cert(ctx, issued, p.get('setAsActive', False))
+    c = store_cert(ctx, issued, 'ACTIVE' if p.get('setAsActive') else 'INACTIVE')
     return {'certificateArn': c['certificateArn'], 'certificateId': c['certificateId'],
             'certificatePem': c['certificatePem']}
 
@@ -438,10 +430,10 @@ def _check_body(body):
 
 
 def _check_provisioning_role(ctx, arn):
-    r = _iam_role(ctx, arn)
+    r = iam.role_by_arn(ctx.st, arn)
     if r is None:
         raise AwsError('InvalidRequestException', 'The provisioning role %s does not exist' % arn, 400)
-    if not _role_trusts_service(r, 'iot.amazonaws.com'):
+    if not iam.trusts_service(r, 'iot.amazonaws.com'):
         raise AwsError('InvalidRequestException', 'The provisioning role %s cannot be assumed by AWS IoT' % arn, 400)
     _settling(ctx, r, 'The provisioning role')
 
@@ -643,7 +635,7 @@ def ListThingsInThingGroup(ctx, p):
     return {'things': chunk, 'nextToken': nxt}
 
 
-# ---------------------------------------------------------------- things (registry only: no shadows, no types)
+# ---------------------------------------------------------------- things (registry only: no shadows, no billing groups)
 
 def _thing(ctx, name=None, arn=None):
     return _by_name_or_arn(_iot(ctx)['things'], 'thing', name, arn, 'Thing %s cannot be found.')
@@ -651,25 +643,44 @@ def _thing(ctx, name=None, arn=None):
 
 def CreateThing(ctx, p):
     name = p['thingName']
-    if p.get('thingTypeName') or p.get('billingGroupName'):
-        raise AwsError('InvalidRequestException', 'thing types and billing groups are not emulated by awsemu', 400)
+    if p.get('billingGroupName'):
+        raise AwsError('InvalidRequestException', 'billing groups are not emulated by awsemu', 400)
+    ttype = p.get('thingTypeName')
+    if ttype:
+        tt = iotthings.thing_type(ctx.st, ttype)
+        if tt is None:
+            raise _nf('Thing Type %s does not exist' % ttype)
+        if tt['deprecated']:
+            raise AwsError('InvalidRequestException', 'Can not create new thing with deprecated thing type %s'
+                           % ttype, 400)
     attrs = (p.get('attributePayload') or {}).get('attributes') or {}
     t = _iot(ctx)['things'].get(name)
     if t is not None:
-        if t['attributes'] == attrs:
+        if t['attributes'] == attrs and t.get('thingTypeName') == ttype:
             return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
         raise _exists('Thing %s already exists in account with different attributes' % name, name, t['thingArn'])
+    t = new_thing(ctx, name, attrs, ttype)
+    return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+
+
+def new_thing(ctx, name, attrs, ttype=None):
+    """Stores and returns a new thing record (CreateThing and RegisterThing)."""
     import uuid
     t = {'thingName': name, 'thingArn': _arn(ctx, 'thing', name), 'thingId': str(uuid.uuid4()),
-         'attributes': attrs, 'version': 1}
+         'attributes': attrs, 'version': 1, 'principals': []}
+    if ttype:
+        t['thingTypeName'] = ttype
     _iot(ctx)['things'][name] = t
-    return {'thingName': name, 'thingArn': t['thingArn'], 'thingId': t['thingId']}
+    return t
 
 
 def DescribeThing(ctx, p):
     t = _thing(ctx, p['thingName'])
-    return {'defaultClientId': t['thingName'], 'thingName': t['thingName'], 'thingId': t['thingId'],
-            'thingArn': t['thingArn'], 'attributes': t['attributes'], 'version': t['version']}
+    out = {'defaultClientId': t['thingName'], 'thingName': t['thingName'], 'thingId': t['thingId'],
+           'thingArn': t['thingArn'], 'attributes': t['attributes'], 'version': t['version']}
+    if t.get('thingTypeName'):
+        out['thingTypeName'] = t['thingTypeName']
+    return out
 
 
 def DeleteThing(ctx, p):
@@ -680,6 +691,9 @@ def DeleteThing(ctx, p):
     if p.get('expectedVersion') is not None and p['expectedVersion'] != t['version']:
         raise AwsError('VersionConflictException', 'The version for thing %s does not match the expected version.'
                        % t['thingName'], 409)
+    if t.get('principals'):
+        raise AwsError('InvalidRequestException', 'Cannot delete. Thing %s is still attached to one or more '
+                       'principals' % t['thingName'], 400)
     for g in _iot(ctx)['thingGroups'].values():
         if t['thingName'] in g.get('things', []):
             g['things'].remove(t['thingName'])
@@ -765,3 +779,5 @@ def DescribeEndpoint(ctx, p):
 
 OPERATIONS = {name: fn for name, fn in list(globals().items()) if callable(fn) and name[:1].isupper()
               and name not in ('AwsError',)}
+OPERATIONS.update(iotthings.OPERATIONS)
+READONLY |= iotthings.READONLY

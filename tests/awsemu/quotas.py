@@ -20,6 +20,8 @@ IAM_MUTATING = 15
 IAM_READ = 20
 STS_DEFAULT = 100
 CLOUDWATCH = {'GetMetricData': 50, 'ListMetrics': 25, '*': 25}
+# The fleet provisioning MQTT API (fleetprov.py), per account: 10 requests per second each (README.md).
+FLEETPROV = {'CreateKeysAndCertificate': 10, 'CreateCertificateFromCsr': 10, 'RegisterThing': 10}
 
 
 def default_rate(service, op):
@@ -29,6 +31,8 @@ def default_rate(service, op):
         return IAM_READ if op.startswith(('Get', 'List')) else IAM_MUTATING
     if service == 'sts':
         return STS_DEFAULT
+    if service == 'fleetprov':
+        return FLEETPROV.get(op, 10)
     return CLOUDWATCH.get(op, CLOUDWATCH['*'])
 
 

@@ -11,7 +11,7 @@ def empty():
         'iam': {'roles': {}, 'policies': {}},
         'sts': {'sessions': {}},
         'iot': {'roleAliases': {}, 'policies': {}, 'certificates': {}, 'templates': {},
-                'thingGroups': {}, 'things': {}, 'seq': 0},
+                'thingGroups': {}, 'things': {}, 'thingTypes': {}, 'ownershipTokens': {}, 'seq': 0},
         'cloudwatch': {'metrics': {}},
         'fpmetrics': {},
         'ca': None,

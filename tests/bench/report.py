@@ -132,6 +132,17 @@ for line in log("watch").splitlines():
                                                                                       mm.group(7)),
                         "%.2f" % (int(mm.group(6)) / int(mm.group(3)))))
 
+# hostile
+for line in log("hostile").splitlines():
+    mm = re.match(r"\| \S+ \| (\w+) \| (\d+) \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+) ms \| (\d+) \|",
+                  line)
+    if mm:
+        summary.append(("Admin GET /v1/fleets under %s hostile connections from one address (limits: %s)"
+                        % (mm.group(2), mm.group(1)),
+                        "p50 %s ms, p99 %s ms, max %s ms, %s failed" % (mm.group(4), mm.group(5), mm.group(6),
+                                                                       mm.group(7)),
+                        "no attack: p50 %s ms; goal: under 1 s" % mm.group(3),
+                        "%.2f" % (float(mm.group(3)) / float(mm.group(4)))))
 # several processes on one Redis
 mp = ""
 try:
@@ -181,6 +192,12 @@ sections = [
      "on, against the quota (CreateCertificateFromCsr 15/s = 900/min); disable latency idle and behind bulk jobs."),
     ("watch", "Misuse watch CloudWatch calls (tests/bench/watch)", "Calls per cycle against the minimum "
      "ceil(queries/500) and the naive one call per claim."),
+    ("hostile", "Hostile connections and an admin (tests/bench/hostile)", "2,000 connections from one address "
+     "(idle, unfinished headers, event streams, long polls; reopened as soon as the server drops them) while an "
+     "admin on another address sends GET /v1/fleets every 100 ms; the shipped limits, then limits opened so all "
+     "2,000 are held."),
+    ("claimsidx", "Filtered claim lists (tests/bench/claims_index)", "Redis time of the list script per "
+     "GET /v1/claims request, 20,000 claims, by filter."),
     ("multiproc", "Several processes on one Redis (tests/bench/multiproc)", "1 serve + 1 worker against 2 + 2 "
      "(and 1 + 1 with twice the worker threads): claims accepted and created per second, reads per second. On 2 "
      "cores a second process adds parallelism, not CPU: see the note under the table."),

@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
@@ -69,6 +70,13 @@ class Receiver:
         self.srv.server_close()
 
 
+def closed_port():
+    """A port on 127.0.0.1 where nobody listens (bound, then let go)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def signed_by(secret, headers, body):
     want = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(want, headers["x-fleetwarden-signature"])
@@ -83,7 +91,10 @@ class WatchBase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        env = {"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1", "FLEETWARDEN_WATCH_INTERVAL": "0",
+        # The receivers listen on 127.0.0.1: plain http and that internal address must be allowed
+        # explicitly (without FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES a webhook never reaches loopback).
+        env = {"FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS": "127.0.0.1,localhost",
+               "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES": "127.0.0.1,::1", "FLEETWARDEN_WATCH_INTERVAL": "0",
                "FLEETWARDEN_RETRY_BASE_MS": "200", "AWS_MAX_ATTEMPTS": "2"}
         env.update(cls.env_extra)
         cls.env = cl.ClaimsEnv(env=env)
@@ -250,7 +261,8 @@ class WatchActions(WatchBase):
             self.assertEqual(len({h["x-fleetwarden-delivery"] for h, _ in flaky.got}), 1)
             jb = self.env.wait_job(self.incidents(claim=b["id"])[0]["webhookJob"])
             self.assertEqual(jb["state"], "dead", jb)
-            self.assertIn("302", json.dumps(jb["errors"]))
+            self.assertEqual([e["message"] for e in jb["errors"]], ["delivery failed"], jb)
+            self.assertIn("(redirects are not followed)", self.env.fw.logs())
             self.assertEqual(len(moved.got), 1)
             inc_b = self.incidents(claim=b["id"])[0]["id"]
             self.assertFalse([1 for _, body in self.hook.got if inc_b in body.decode()], "redirect followed")
@@ -265,15 +277,16 @@ class WatchActions(WatchBase):
         hook = self.settings_in_redis("wseal")["watch"]["webhook"]
         self.assertEqual(sorted(hook), ["secretSealed", "url"], "stored sealed, never in plaintext")
         self.assertNotIn(secret, dump_redis(self.env.redis))
-        # A portal: GET, change one field, PATCH the whole watch back with the masked secret.
+        # A portal: GET, change one field, PATCH the whole watch back with the masked secret
+        # (and, read with a read token, the masked URL: both mean "keep what is stored").
         g = self.env.req("GET", "/v1/fleets/wseal", token=self.env.read)
         watch = g.json["settings"]["watch"]
-        self.assertEqual(watch["webhook"], {"url": self.hook.url, "secret": "***"})
+        self.assertEqual(watch["webhook"], {"url": self.hook.url.rsplit("/", 1)[0] + "/***", "secret": "***"})
         watch["rules"]["registrationsPerHour"]["threshold"] = 3
         r = self.env.req("PATCH", "/v1/fleets/wseal", body={"watch": watch}, token=self.env.admin,
                          headers={"If-Match": g.header("ETag")})
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json["settings"]["watch"]["webhook"]["secret"], "***")
+        self.assertEqual(r.json["settings"]["watch"]["webhook"], {"url": self.hook.url, "secret": "***"})
         self.assertEqual(r.json["settings"]["watch"]["rules"]["registrationsPerHour"]["threshold"], 3)
         self.assertEqual(self.settings_in_redis("wseal")["watch"]["webhook"]["secretSealed"],
                          hook["secretSealed"], "the stored secret kept as it was")
@@ -325,6 +338,98 @@ class WatchActions(WatchBase):
         hdrs, body = self.delivery(second[0])
         self.assertTrue(signed_by(old, hdrs, body), "the same secret, now sealed, signs")
         self.assertNotIn(old, self.env.all_logs())
+
+
+class WebhookForgery(WatchBase):
+    """Server-side request forgery through watch webhooks (issue 17, item 5)."""
+
+    def webhook_job(self, fleet, url):
+        """An incident of a fleet whose webhook is url, written into Redis as an older version
+        (or a policy change) could have left it; returns the webhook job once it ended."""
+        self.fleet(fleet, {"webhook": {"url": "https://hooks.example.com/x", "secret": SECRET},
+                           "rules": {"registrationsPerHour": {"threshold": 1}}})
+        st = self.settings_in_redis(fleet)
+        st["watch"]["webhook"]["url"] = url
+        self.env.redis.command("HSET", "fw:fleet:" + fleet, "j:settings", json.dumps(st))
+        c = self.claim(fleet)
+        self.inject(c["certificateId"], [5])
+        self.cycle()
+        return self.env.wait_job(self.incidents(claim=c["id"])[0]["webhookJob"], timeout=120)
+
+    def test_allowed_internal_literal_is_accepted(self):
+        # FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES=127.0.0.1,::1 here: loopback in any spelling is allowed
+        self.env.make_fleet("wallowed")
+        for url in ("https://0x7f.1:9/hook", "https://[::1]:9/hook", "http://localhost:9/hook"):
+            r = self.env.req("PATCH", "/v1/fleets/wallowed", token=self.env.admin,
+                             body={"watch": {"webhook": {"url": url, "secret": SECRET}}})
+            self.assertEqual(r.status, 200, r)
+
+    def test_open_and_closed_ports_fail_alike(self):
+        """A receiver that answers (404) and a port where nobody listens: the job says the same."""
+        port = closed_port()
+        refusing = Receiver(status=404)
+        try:
+            a = self.webhook_job("wopen", refusing.url)
+            b = self.webhook_job("wclosed", "http://127.0.0.1:%d/hook" % port)
+        finally:
+            refusing.stop()
+        self.assertEqual(len(refusing.got), 1)
+        self.assertEqual(a["state"], "dead", a)
+        for job in (a, b):
+            self.assertEqual({(e["code"], e["message"]) for e in job["errors"]},
+                             {("WebhookDeliveryFailed", "delivery failed")}, job)
+            text = " ".join("%s %s" % (e["code"], e["message"]) for e in job["errors"])
+            for leak in ("127.0.0.1", str(port), "404", "refused", "connect", "HTTP"):
+                self.assertNotIn(leak, text, job)
+
+    def test_read_scope_sees_the_url_masked(self):
+        self.fleet("wmask", {"webhook": {"url": self.hook.url + "/T000/s3cret-path?token=abc", "secret": SECRET}})
+        read = self.env.req("GET", "/v1/fleets/wmask", token=self.env.read).json
+        self.assertEqual(read["settings"]["watch"]["webhook"]["url"],
+                         "http://127.0.0.1:%d/***" % self.hook.srv.server_address[1])
+        listed = self.env.req("GET", "/v1/fleets", token=self.env.read).body.decode()
+        self.assertNotIn("s3cret-path", listed)
+        admin = self.env.req("GET", "/v1/fleets/wmask", token=self.env.admin).json
+        self.assertTrue(admin["settings"]["watch"]["webhook"]["url"].endswith("/s3cret-path?token=abc"))
+
+
+class WebhookForgeryStrict(WatchBase):
+    """Nothing internal allowed: names that resolve to loopback are refused at delivery, before
+    any connection, whether a receiver listens there or not."""
+    env_extra = {"FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES": ""}
+
+    webhook_job = WebhookForgery.webhook_job
+
+    def test_internal_literals_are_refused_when_set(self):
+        self.env.make_fleet("wssrf")
+        spellings = ["127.0.0.1", "2130706433", "017700000001", "0x7f.1", "0x7f000001", "127.1", "[::1]",
+                     "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "169.254.169.254", "0xa9.0xfe.0xa9.0xfe",
+                     "2852039166", "0.0.0.0", "0", "10.0.0.1", "192.168.1.1", "172.16.0.1", "100.100.100.200",
+                     "[fd00:ec2::254]", "[fe80::1]", "localhost", "127.0.0.1."]
+        for host in spellings:
+            for url in ("https://%s/hook" % host, "https://%s:8443/hook" % host):
+                with self.subTest(url=url):
+                    r = self.env.req("PATCH", "/v1/fleets/wssrf", token=self.env.admin,
+                                     body={"watch": {"webhook": {"url": url, "secret": SECRET}}})
+                    self.assertEqual(r.status, 400, r)
+                    self.assertEqual([e["field"] for e in r.json["errors"]], ["watch.webhook.url"], r)
+        # a public literal is fine
+        r = self.env.req("PATCH", "/v1/fleets/wssrf", token=self.env.admin,
+                         body={"watch": {"webhook": {"url": "https://203.0.114.9/hook", "secret": SECRET}}})
+        self.assertEqual(r.status, 200, r)
+
+    def test_names_resolving_internal_are_refused_at_delivery(self):
+        port = closed_port()
+        jobs = [self.webhook_job("wlocal", "http://localhost:%d/hook" % self.hook.srv.server_address[1]),
+                self.webhook_job("wliteral", self.hook.url),
+                self.webhook_job("wclosed2", "http://localhost:%d/hook" % port)]
+        self.assertEqual(self.hook.got, [], "a webhook reached loopback")
+        for job in jobs:
+            self.assertEqual(job["state"], "dead", job)
+            self.assertEqual(job["attempts"], 1, job)
+            self.assertEqual([(e["code"], e["message"]) for e in job["errors"]],
+                             [("WebhookRefused", "refused by policy")], job)
+        self.assertIn("webhook refused by policy", self.env.fw.logs())
 
 
 class WatchIncidents(WatchBase):
@@ -470,6 +575,8 @@ class WatchIncidents(WatchBase):
         self.env.redis.command("HSET", "fw:claim:" + cid, "id", cid, "fleet", "wother", "state", "active",
                                "certificateId", "ab" * 32, "created", now)
         self.env.redis.command("ZADD", "fw:claims:f:wother", now, cid)
+        self.env.redis.command("ZADD", "fw:claims:fs:wother:active", now, cid)
+        self.env.redis.command("ZADD", "fw:claims:s:active", now, cid)
         self.fleet("wmine", {"rules": {"registrationsPerHour": {"threshold": 3}}})
         c = self.claim("wmine")
         self.inject(c["certificateId"], [4])
@@ -513,7 +620,8 @@ class WatchIncidents(WatchBase):
 
 class WatchScale(WatchBase):
     def seed_claims(self, fleet, n):
-        """Writes n active claim records straight into Redis (store_claim.h layout), pipelined."""
+        """Writes n active claim records straight into Redis (store_claim.h and store_claim_index.h
+        layout), pipelined."""
         import socket
         now = int(time.time() * 1000)
         cmds = []
@@ -524,6 +632,8 @@ class WatchScale(WatchBase):
                          "certificateId", cert, "created", str(now), "keySource", "generated"])
             cmds.append(["ZADD", "fw:claims:f:" + fleet, str(now + i), cid])
             cmds.append(["ZADD", "fw:claims", str(now + i), cid])
+            cmds.append(["ZADD", "fw:claims:fs:%s:active" % fleet, str(now + i), cid])
+            cmds.append(["ZADD", "fw:claims:s:active", str(now + i), cid])
         out = b""
         for c in cmds:
             out += b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in c)

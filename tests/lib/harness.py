@@ -219,6 +219,10 @@ class Fleetwarden:
             "FLEETWARDEN_LOG_LEVEL": "info",
             "AWS_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
+            # Tests send from one address with few tokens, far faster than any client: the
+            # request rate limits are off unless a test sets them (test_limits.py does).
+            "FLEETWARDEN_RATE_LIMIT_ADDRESS": "0",
+            "FLEETWARDEN_RATE_LIMIT_TOKEN": "0",
         })
         e.update(self.extra_env)
         return e

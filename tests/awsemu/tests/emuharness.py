@@ -91,14 +91,7 @@ class Emu:
 
     # -- control endpoints
     def control(self, method, path, obj=None):
-        data = json.dumps(obj).encode() if obj is not None else None
-        req = urllib.request.Request(self.url + '/__emu/' + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return control(self.url, method, path, obj)
 
     def client(self, service, akid=AKID, secret=SECRET, token=None, region=REGION):
         key = (service, akid, secret, token, region)
@@ -150,6 +143,18 @@ class Emu:
         h = {'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'}
         h.update(kw.pop('headers', {}))
         return self.request('POST', '/', body=body, headers=h, service=scope, **kw)
+
+
+def control(url, method, path, obj=None):
+    """(status, JSON answer) of an /__emu/ control endpoint of the emulator at url."""
+    data = json.dumps(obj).encode() if obj is not None else None
+    req = urllib.request.Request(url + '/__emu/' + path, data=data, method=method,
+                                 headers={'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def error_code_xml(body):

@@ -57,6 +57,8 @@ def seed(redis, n):
                      "certificateId", cert, "created", now])
         cmds.append(["ZADD", "fw:claims:f:bench", str(i), cid])
         cmds.append(["ZADD", "fw:claims", str(i), cid])
+        cmds.append(["ZADD", "fw:claims:fs:bench:active", str(i), cid])
+        cmds.append(["ZADD", "fw:claims:s:active", str(i), cid])
     for off in range(0, len(cmds), 5000):
         pipeline(redis.port, cmds[off:off + 5000])
     return certs

@@ -165,6 +165,46 @@ static void test_numbers_and_enums(void **state)
     assert_int_equal(c.log_level, LOG_DEBUG);
 }
 
+/* Issue 17: the HTTP server's limits, the rate limits and the webhook allow list. */
+static void test_limits(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    assert_int_equal(load1("FLEETWARDEN_WORKERS", "4", &c, err), 0);
+    assert_int_equal(c.max_connections, 4096);
+    assert_int_equal(c.max_conn_per_addr, 256);
+    assert_int_equal(c.http_threads, 8);
+    assert_int_equal(c.idle_timeout_s, 10);
+    assert_int_equal(c.max_streams, 512);
+    assert_int_equal(c.max_streams_token, 16);
+    assert_int_equal(c.max_polls, 1024);
+    assert_int_equal(c.max_polls_token, 64);
+    assert_int_equal(c.rate_addr_n, 200);
+    assert_int_equal(c.rate_addr_s, 1);
+    assert_int_equal(c.rate_token_n, 100);
+    assert_int_equal(c.rate_token_s, 1);
+    assert_int_equal(load1("FLEETWARDEN_RATE_LIMIT_ADDRESS", "600/60", &c, err), 0);
+    assert_int_equal(c.rate_addr_n, 600);
+    assert_int_equal(c.rate_addr_s, 60);
+    assert_int_equal(load1("FLEETWARDEN_RATE_LIMIT_TOKEN", "0", &c, err), 0);
+    assert_int_equal(c.rate_token_n, 0);
+    assert_int_equal(load1("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", "0", &c, err), 0);
+    assert_int_equal(c.max_conn_per_addr, 0);
+    assert_int_equal(load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
+    static const char *const names[] = {
+        "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_TOKEN",
+        "FLEETWARDEN_RATE_LIMIT_TOKEN", "FLEETWARDEN_HTTP_THREADS", "FLEETWARDEN_IDLE_TIMEOUT",
+        "FLEETWARDEN_MAX_STREAMS", "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS"};
+    static const char *const vals[] = {"10/0", "x", "10/", "-1", "0", "0", "-5", "1.5", "example.com", "10.0.0.0/99",
+                                       "many"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, names[i]));
+    }
+}
+
 static void test_cors(void **state)
 {
     (void)state;
@@ -366,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
         cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

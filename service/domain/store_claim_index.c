@@ -1,0 +1,99 @@
+/*
+ * store_claim_index.c - building the claims' state indexes of an upgraded
+ * store (store_claim_index.h).
+ *
+ * The walk goes through P claims by rank, oldest first. Claims created
+ * meanwhile are newer than every claim the walk has not reached (their
+ * score is their creation time), so they land behind it and never shift a
+ * rank the walk still has to visit; they are indexed by their own creation
+ * script anyway. A claim whose state changes meanwhile is moved by that
+ * change's script; the walk, reading the state in the same script that
+ * writes the index, never undoes it.
+ */
+#include "service/domain/store_claim_index.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <hiredis/hiredis.h>
+
+#include "service/core/err.h"
+#include "service/core/log.h"
+#include "service/redis/store_argv.h"
+#include "service/redis/store_conn.h"
+
+/* KEYS[1] P claims. ARGV: prefix, first rank, count, the states. Returns the number of
+ * claims looked at (0: the walk is over). */
+static const char s_walk_lua[] =
+    "local p = ARGV[1]\n"
+    "local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, 'WITHSCORES')\n"
+    "for i = 1, #ids, 2 do\n"
+    "  local id, ms = ids[i], ids[i + 1]\n"
+    "  local f = redis.call('HMGET', p .. 'claim:' .. id, 'state', 'fleet')\n"
+    "  if f[1] and f[2] then\n"
+    "    for s = 4, #ARGV do\n"
+    "      if ARGV[s] ~= f[1] then\n"
+    "        redis.call('ZREM', p .. 'claims:s:' .. ARGV[s], id)\n"
+    "        redis.call('ZREM', p .. 'claims:fs:' .. f[2] .. ':' .. ARGV[s], id)\n"
+    "      end\n"
+    "    end\n"
+    "    redis.call('ZADD', p .. 'claims:s:' .. f[1], ms, id)\n"
+    "    redis.call('ZADD', p .. 'claims:fs:' .. f[2] .. ':' .. f[1], ms, id)\n"
+    "  end\n"
+    "end\n"
+    "return #ids / 2\n";
+
+static const char *const s_states[] = {"creating", "active", "rotating", "inactive", "revoked", "deleted", "failed"};
+
+int store_claim_index_ready(void)
+{
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "GET %sclaims:idx", store_prefix());
+    if (!r)
+        return rc;
+    int ready = r->type == REDIS_REPLY_STRING && !strcmp(r->str, CLAIM_INDEX_VERSION);
+    freeReplyObject(r);
+    return ready;
+}
+
+/* One batch from rank `from`: the number of claims looked at, or an FW_E* code (< 0). */
+static long long walk_batch(long long from, int batch)
+{
+    struct store_argv v = {0};
+    const char *p = store_prefix();
+    store_argv_eval(&v, s_walk_lua, 1);
+    store_argv_addf(&v, "%sclaims", p);
+    store_argv_add(&v, p);
+    store_argv_addf(&v, "%lld", from);
+    store_argv_addf(&v, "%d", batch);
+    for (size_t i = 0; i < sizeof s_states / sizeof s_states[0]; i++)
+        store_argv_add(&v, s_states[i]);
+    int rc;
+    redisReply *r = store_argv_run(&v, &rc);
+    if (!r)
+        return rc;
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+    return n;
+}
+
+int store_claim_index_migrate(int batch, atomic_int *stop)
+{
+    long long at = 0, n;
+    while ((n = walk_batch(at, batch > 0 ? batch : 500)) > 0) {
+        at += n;
+        if (stop && atomic_load(stop))
+            return FW_ECANCELED;
+    }
+    if (n < 0)
+        return (int)n;
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "SET %sclaims:idx %s", store_prefix(), CLAIM_INDEX_VERSION);
+    if (r)
+        freeReplyObject(r);
+    if (!rc) {
+        char f[48];
+        snprintf(f, sizeof f, "\"claims\":%lld", at);
+        log_fields(LOG_INFO, "claims indexed by state", f);
+    }
+    return rc;
+}
