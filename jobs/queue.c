@@ -184,7 +184,6 @@ static void load_settings(void)
     struct jobs_settings *s = &s_settings;
     s->job_ttl_ms = env_ll("FLEETWARDEN_JOB_TTL", 7 * 86400, 1, 3650LL * 86400) * 1000;
     s->dead_ttl_ms = env_ll("FLEETWARDEN_DEAD_TTL", 30 * 86400, 1, 3650LL * 86400) * 1000;
-    s->idem_ttl_ms = env_ll("FLEETWARDEN_IDEM_TTL", 86400, 1, 365LL * 86400) * 1000;
     s->lease_ms = env_ll("FLEETWARDEN_JOB_LEASE_MS", 30000, 300, 3600000);
     s->reaper_ms = env_ll("FLEETWARDEN_REAPER_MS", 5000, 100, 600000);
     s->retry_base_ms = env_ll("FLEETWARDEN_RETRY_BASE_MS", 1000, 0, 3600000);
@@ -205,7 +204,6 @@ struct enq {
     const char *lane;
     char max[16];
     const char *unique;
-    char idem_ttl[24];
     char run_at[24];
 };
 
@@ -227,7 +225,7 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))
         return FW_EINVAL;
-    if (spec->idem_key && *spec->idem_key && !job_token_valid(spec->idem_key, JOB_IDEM_MAX))
+    if (spec->id && !job_token_valid(spec->id, JOB_ID_MAX))
         return FW_EINVAL;
     int lane = spec->lane ? job_lane_parse(spec->lane) : (t ? t->opts.lane : JOB_LANE_DEFAULT);
     if (lane < 0)
@@ -236,9 +234,11 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
     int max = spec->max_attempts > 0 ? spec->max_attempts : (t ? t->opts.max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS);
     snprintf(e->max, sizeof e->max, "%d", max > 1000 ? 1000 : max);
     e->unique = (t && t->opts.unique_per_resource) ? "1" : "0";
-    snprintf(e->idem_ttl, sizeof e->idem_ttl, "%lld", jobs_settings()->idem_ttl_ms);
     snprintf(e->run_at, sizeof e->run_at, "%lld", spec->run_at_ms > 0 ? spec->run_at_ms : 0);
-    return job_id_new(e->id);
+    if (!spec->id)
+        return job_id_new(e->id);
+    snprintf(e->id, sizeof e->id, "%s", spec->id);
+    return 0;
 }
 
 int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *existed)
@@ -254,11 +254,9 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
                           e.max,
                           spec->resource ? spec->resource : "",
                           e.unique,
-                          spec->idem_key ? spec->idem_key : "",
-                          e.idem_ttl,
                           e.run_at};
     redisReply *r = NULL;
-    rc = queue__eval(QL_ENQUEUE, args, 10, &r);
+    rc = queue__eval(QL_ENQUEUE, args, 8, &r);
     if (rc)
         return rc;
     long long code = r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? queue__int(r->element[0]) : -9;
@@ -267,8 +265,6 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
     freeReplyObject(r);
     if (code == -9)
         return FW_EREDIS;
-    if (code == -1)
-        return FW_EUNPROCESSABLE;
     if (existed)
         *existed = code == 1;
     return 0;
