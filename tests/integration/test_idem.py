@@ -109,6 +109,7 @@ class IdemFleets(IdemBase):
         self.assertGreaterEqual(len(ok), 1)
         self.assertEqual({r.json["job"]["id"] for r in ok}, {ok[0].json["job"]["id"]})
         self.assertEqual({r.json["fleet"]["uid"] for r in ok}, {ok[0].json["fleet"]["uid"]})
+        self.assertEqual({r.body for r in ok}, {ok[0].body}, "every 202 is the first answer, byte for byte")
         jobs = self.fw.request("GET", "/v1/jobs?type=fleet.setup&resource=fleet:idem-conc", token=self.admin)
         self.assertEqual(len(jobs.json["items"]), 1, jobs.json)
 
@@ -142,6 +143,7 @@ class IdemClaims(IdemBase):
         ok = [r for r in answers if r.status == 202]
         self.assertEqual(len(ok) + sum(r.status == 409 for r in answers), 20, answers)
         self.assertEqual({r.json["claim"]["id"] for r in ok}, {ok[0].json["claim"]["id"]})
+        self.assertEqual({r.body for r in ok}, {ok[0].body}, "every 202 is the first answer, byte for byte")
         page = self.fw.request("GET", "/v1/claims?fleet=cf&limit=500", token=self.admin).json["items"]
         self.assertEqual(sum(c["note"] == "conc" for c in page), 1)
 
