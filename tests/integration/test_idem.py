@@ -7,6 +7,7 @@ fleet reconciles, watch runs): the same key with the same request replays the fi
 a key out of bounds is a 400. Twenty concurrent POSTs with one key make exactly one resource.
 No workers run: every job stays queued, so nothing reaches AWS.
 """
+import hashlib
 import json
 import random
 import threading
@@ -42,10 +43,16 @@ class IdemBase(harness.ServiceTestCase):
         p = self.assertProblem(self.post(path, body, key), 422)
         self.assertIn("Idempotency-Key", p["detail"])
 
-    def seed_fleet(self, name):
-        """A ready fleet with a claim policy, written as the setup job leaves it."""
+    def token_id(self, name):
+        page = self.fw.request("GET", "/v1/tokens?limit=500", token=self.admin).json["items"]
+        return next(t["id"] for t in page if t["name"] == name)
+
+    def seed_fleet(self, name, uid=None, state="ready"):
+        """A fleet with a claim policy, written as the setup job leaves it (or, in state
+        provisioning, as POST /v1/fleets leaves it before it enqueues the setup job)."""
         now = str(int(time.time() * 1000))
-        fields = {"j:name": name, "j:uid": "fl_%024x" % random.getrandbits(96), "j:state": "ready", "j:region": "us-east-1",
+        uid = uid or "fl_%024x" % random.getrandbits(96)
+        fields = {"j:name": name, "j:uid": uid, "j:state": state, "j:region": "us-east-1",
                   "j:accountId": "123456789012", "j:settings": {"rotation": {}, "watch": {}},
                   "j:spec": {"name": name}, "r:claimPolicy": {"name": name + "-claim-policy"}}
         args = ["HSET", "fw:fleet:" + name, "version", "1", "createdAt", now, "updatedAt", now]
@@ -90,6 +97,27 @@ class IdemFleets(IdemBase):
     def test_failed_request_does_not_bind_the_key(self):
         self.assertProblem(self.post("/v1/fleets", {"name": "bad name"}, "fleet-key-5"), 400)
         self.assertEqual(self.post("/v1/fleets", {"name": "idem-h"}, "fleet-key-5").status, 202)
+
+    def test_retry_after_a_crash_enqueues_the_setup_it_missed(self):
+        """A server that died after writing the fleet and before enqueuing its setup left the key
+        pending (its lease ran out) and the fleet with the uid the key reserved: the same request
+        again resumes it. The key's record is written as that server left it; the fingerprint is
+        idem_key.c's (each part length-prefixed)."""
+        body = b'{"name":"idem-r"}'
+        fp = hashlib.sha256(b"4:POST10:/v1/fleets0:%d:%s" % (len(body), body)).hexdigest()
+        uid = "fl_%024x" % random.getrandbits(96)
+        self.seed_fleet("idem-r", uid=uid, state="provisioning")
+        rkey = "fw:reqidem:%s:crash-key" % self.token_id("admin")
+        self.redis.command("HSET", rkey, "fp", fp, "id", uid, "state", "pending", "lease", "0")
+        self.redis.command("PEXPIRE", rkey, "60000")
+        r = self.post("/v1/fleets", None, "crash-key", raw=body)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json["fleet"]["uid"], uid)
+        jobs = self.fw.request("GET", "/v1/jobs?type=fleet.setup&resource=fleet:idem-r", token=self.admin)
+        self.assertEqual([j["id"] for j in jobs.json["items"]], [r.json["job"]["id"]])
+        self.assertEqual(self.post("/v1/fleets", None, "crash-key", raw=body).body, r.body)
+        # Without the key (or with another one) the same fleet is a conflict, not a resumption.
+        self.assertProblem(self.post("/v1/fleets", None, "other-key", raw=body), 409)
 
     def test_concurrent_same_key_makes_one_fleet(self):
         answers = []
