@@ -29,6 +29,20 @@ class IdemBase(harness.ServiceTestCase):
             h["Content-Type"] = "application/json"
         return self.fw.request("POST", path, token=token or self.admin, body=body, headers=h, raw=raw)
 
+    def post_at_once(self, path, body, key, n=20):
+        """n clients post the same request with the same key at the same moment."""
+        answers, start = [], threading.Barrier(n)
+
+        def one():
+            start.wait()
+            answers.append(self.post(path, body, key))
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return answers
+
     def assert_replays(self, path, body, key, status=202):
         """First answer, then the same request again: the very same answer."""
         a = self.post(path, body, key)
@@ -120,15 +134,7 @@ class IdemFleets(IdemBase):
         self.assertProblem(self.post("/v1/fleets", None, "other-key", raw=body), 409)
 
     def test_concurrent_same_key_makes_one_fleet(self):
-        answers = []
-
-        def one():
-            answers.append(self.post("/v1/fleets", {"name": "idem-conc"}, "fleet-conc"))
-        threads = [threading.Thread(target=one) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        answers = self.post_at_once("/v1/fleets", {"name": "idem-conc"}, "fleet-conc")
         ok = [r for r in answers if r.status == 202]
         busy = [r for r in answers if r.status == 409]
         self.assertEqual(len(ok) + len(busy), 20, [r for r in answers if r.status not in (202, 409)])
@@ -159,15 +165,7 @@ class IdemClaims(IdemBase):
         self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
 
     def test_concurrent_same_key_makes_one_claim(self):
-        answers = []
-
-        def one():
-            answers.append(self.post("/v1/fleets/cf/claims", {"note": "conc"}, "claim-conc"))
-        threads = [threading.Thread(target=one) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        answers = self.post_at_once("/v1/fleets/cf/claims", {"note": "conc"}, "claim-conc")
         ok = [r for r in answers if r.status == 202]
         self.assertEqual(len(ok) + sum(r.status == 409 for r in answers), 20, answers)
         self.assertEqual({r.json["claim"]["id"] for r in ok}, {ok[0].json["claim"]["id"]})
