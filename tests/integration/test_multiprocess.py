@@ -9,11 +9,13 @@ port again); after the 300th a new worker is started, as a Deployment would repl
 Then: every claim is active, each listed once; one certificate per claim at the emulator (no
 job run twice made a second one); no dead job; and the four processes together never sent
 CreateCertificateFromCsr faster than the configured rate (our token bucket in Redis, shared by
-every process): in every 20-second window of the emulator's own clock at most
-rate * (20 + 2) + burst attempts, throttled ones included (2 s: how late a call may arrive after
-its token on a loaded machine; per-process buckets would send twice the rate). The emulator's
-throttles (its quota is the same rate) are printed, not asserted: calls that bunch up behind a
-descheduled process are throttled and retried, as AWS would.
+every process). The emulator's quota for that call is set to three times our rate, so it never
+throttles (a throttled call is retried inside the AWS client without a new token, which would
+count twice): in every 20-second window of the emulator's own clock at most
+rate * (20 + 3) + burst attempts, throttled ones included (3 s: how late a call may arrive after
+its token on a loaded machine; per-process buckets would send twice the rate or more, 800+ in a
+window). With the quota equal to our rate, a run at load 17 under ASan counted 485 of 460: 67
+throttled calls and their in-client retries. The emulator's throttles are printed, not asserted.
 """
 import datetime
 import threading
@@ -23,9 +25,9 @@ import claims_lib as cl
 import multiproc_lib as mp
 
 N = 500
-RATE = 20          # FLEETWARDEN_RATE_IOT_CERT_CREATE and the emulator's quota for the operation
+RATE = 20          # FLEETWARDEN_RATE_IOT_CERT_CREATE (the emulator's quota for the operation: 3x)
 WINDOW_S = 20
-DELAY_S = 2        # how late a call may reach the emulator after its token (a loaded 2-core machine)
+DELAY_S = 3        # how late a call may reach the emulator after its token (a loaded 2-core machine)
 
 
 def times(calls, op):
@@ -54,7 +56,7 @@ class TwoServeTwoWorker(unittest.TestCase):
         cls.env = mp.MultiEnv(apis=2, workers=2, env={
             "FLEETWARDEN_RATE_IOT_CERT_CREATE": str(RATE), "FLEETWARDEN_RATE_IOT_POLICY_ATTACH": str(RATE),
             "FLEETWARDEN_JOB_LEASE_MS": "3000", "FLEETWARDEN_REAPER_MS": "500", "FLEETWARDEN_WORKERS": "4"})
-        cls.env.emu.control("POST", "quotas", {"quotas": {"iot:CreateCertificateFromCsr": {"rate": RATE, "burst": RATE},
+        cls.env.emu.control("POST", "quotas", {"quotas": {"iot:CreateCertificateFromCsr": {"rate": 3 * RATE, "burst": 3 * RATE},
                                                           "iot:AttachPolicy": {"rate": RATE, "burst": RATE}}})
         cls.policy = cls.env.make_fleet("mp")
 
