@@ -35,7 +35,6 @@
 #include "idempotency.h"
 #include "service/domain/claims.h"
 #include "jobs/job.h"
-#include "service/core/auth.h"
 #include "service/core/buf.h"
 #include "service/core/err.h"
 #include "service/core/json_out.h"
