@@ -268,8 +268,9 @@ static void load_root_ca(void)
     s_root_ca = xstrdup(data);
 }
 
-/* The parts of the bundle that are not the key; NULL with resp set. */
-static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
+/* The parts of the bundle that are not the key; NULL with resp set. The
+ * config names the IoT ports of cfg (AWS's unless set otherwise). */
+static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, struct http_resp *resp)
 {
     json_t *fleet = 0;
     int rc = store_fleet_get(fstr(claim, "fleet"), &fleet);
@@ -277,7 +278,7 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
         http_problem_store(resp, rc);
         return 0;
     }
-    struct greengrass_paths paths = {0};
+    struct greengrass_paths paths = {.mqtt_port = cfg->iot_mqtt_port, .credentials_port = cfg->iot_credentials_port};
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
     pthread_once(&s_root_ca_once, load_root_ca);
     json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
@@ -381,7 +382,7 @@ static int send_bundle(const char *id, const json_t *base, struct http_resp *res
 static void get_bundle(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *b = claim ? bundle_base(claim, resp) : 0;
+    json_t *b = claim ? bundle_base(claim, &req->svc->cfg, resp) : 0;
     if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
         char fields[120];
         snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);

@@ -467,7 +467,8 @@ static int gg_params(struct http_req *req, struct http_resp *resp, struct greeng
 static void greengrass_config(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX];
-    struct greengrass_paths p = {0};
+    struct greengrass_paths p = {.mqtt_port = req->svc->cfg.iot_mqtt_port,
+                                 .credentials_port = req->svc->cfg.iot_credentials_port};
     json_t *doc = load(req, resp, etag);
     if (!doc || gg_params(req, resp, &p)) {
         json_decref(doc);

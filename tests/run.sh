@@ -30,7 +30,7 @@ done
 
 install_missing() {
   bash deploy/local/install-packages.sh || return 1
-  bash tests/tools/install-npm-tools.sh || echo "WARNING: Redocly CLI not installed; the OpenAPI lint test will fail"
+  bash tests/tools/install-npm-tools.sh || echo "WARNING: Node packages not installed (tests/tools, tests/devices); the OpenAPI lint and device tests will fail"
 }
 
 build() {

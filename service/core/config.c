@@ -323,6 +323,8 @@ static void set_defaults(struct fw_config *c)
     c->metrics_public = 1;
     c->audit_max = 100000;
     c->idem_ttl_s = 86400;
+    c->iot_mqtt_port = 8883;        /* AWS IoT's MQTT port (443 with ALPN is the other) */
+    c->iot_credentials_port = 443;  /* the credentials provider is HTTPS on 443 only */
     strcpy(c->iam_tes_boundary, CONFIG_DEFAULT_TES_BOUNDARY);
     strcpy(c->iam_prov_boundary, CONFIG_DEFAULT_PROV_BOUNDARY);
 }
@@ -361,6 +363,10 @@ static const struct int_var s_ints[] = {
      "must be a number from 100 to 10000000"},
     {"FLEETWARDEN_IDEM_TTL", 1, 365L * 86400, offsetof(struct fw_config, idem_ttl_s),
      "must be a number of seconds from 1 to 31536000"},
+    {"FLEETWARDEN_IOT_MQTT_PORT", 1, 65535, offsetof(struct fw_config, iot_mqtt_port),
+     "must be a port number from 1 to 65535"},
+    {"FLEETWARDEN_IOT_CREDENTIALS_PORT", 1, 65535, offsetof(struct fw_config, iot_credentials_port),
+     "must be a port number from 1 to 65535"},
 };
 
 static int load_ints(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)

@@ -54,6 +54,8 @@ struct fw_config {
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
     int idem_ttl_s;            /* FLEETWARDEN_IDEM_TTL: seconds an Idempotency-Key is kept (default 86400) */
+    int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT: the data endpoint's MQTT port in device configs (AWS: 8883) */
+    int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT: the credentials endpoint's port (AWS: 443) */
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
     struct client_cidr trusted_proxies[CLIENT_ADDR_PROXIES_MAX];
     int ntrusted_proxies;

@@ -24,9 +24,10 @@ SETUP_WRITES = {"CreateRole", "CreatePolicy", "CreatePolicyVersion", "AttachRole
 
 
 class FleetEnv:
-    def __init__(self, env=None):
+    def __init__(self, env=None, emulator=None):
+        """emulator: a harness.Emulator not yet started (default: one with the AWS-shaped endpoints)."""
         self.redis = harness.Redis().start()
-        self.emu = harness.Emulator().start()
+        self.emu = (emulator or harness.Emulator()).start()
         self.env_extra = dict(env or {})
         self.fw = None
         self.start_fw()

@@ -335,10 +335,14 @@ class Emulator:
     starts with the permissions boundaries of deploy/iam (seed_boundaries=False for an empty
     account); the call log is then emptied, so it shows only what came after."""
 
-    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True):
+    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True, endpoint_host=None):
+        """endpoint_host: DescribeEndpoint answers this name (e.g. "localhost", for devices that
+        connect); None keeps the AWS-shaped names that most tests check."""
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
         self.port = None
         self.extra_args = list(extra_args)
+        self.endpoint_host = endpoint_host
+        self.server_ca_file = os.path.join(self.dir, "server-ca.pem")
         self.proc = None
         self.seed = seed_boundaries
         self.mqtt_port = self.credentials_port = None
@@ -381,8 +385,11 @@ class Emulator:
             self.control("DELETE", "calls")
 
     def _dataplane_args(self):
-        """Ports for the data plane unless the caller chose its own (extra_args)."""
-        args = []
+        """Ports for the data plane unless the caller chose its own (extra_args); the file its
+        server CA is written to; the endpoint host when one was asked for."""
+        args = ["--server-ca-file", self.server_ca_file]
+        if self.endpoint_host:
+            args += ["--endpoint-host", self.endpoint_host]
         for opt, attr in (("--mqtt-port", "mqtt_port"), ("--credentials-port", "credentials_port")):
             if opt in self.extra_args:
                 continue
@@ -404,6 +411,13 @@ class Emulator:
     def aws_env(self):
         return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": EMU_AKID,
                 "AWS_SECRET_ACCESS_KEY": EMU_SECRET, "AWS_REGION": "us-east-1"}
+
+    def device_env(self):
+        """fleetwarden settings for bundles that devices use against this emulator: its data
+        plane's ports and the root CA of its server certificate."""
+        return {"FLEETWARDEN_ROOT_CA_FILE": self.server_ca_file,
+                "FLEETWARDEN_IOT_MQTT_PORT": str(self.mqtt_port),
+                "FLEETWARDEN_IOT_CREDENTIALS_PORT": str(self.credentials_port)}
 
     def stop(self):
         if self.proc:

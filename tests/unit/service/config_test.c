@@ -48,6 +48,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.workers, 4);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_int_equal(c.ncors_origins, 0);
+    assert_int_equal(c.iot_mqtt_port, 8883);
+    assert_int_equal(c.iot_credentials_port, 443);
 }
 
 static void test_redis_url(void **state)
@@ -152,11 +154,18 @@ static void test_numbers_and_enums(void **state)
     assert_int_equal(c.shutdown_delay_s, 0);
     assert_int_equal(load1("FLEETWARDEN_SHUTDOWN_DELAY", "15", &c, err), 0);
     assert_int_equal(c.shutdown_delay_s, 15);
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", "4101", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 4101);
+    assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "65535", &c, err), 0);
+    assert_int_equal(c.iot_credentials_port, 65535);
     static const char *const names[] = {"FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS",
                                         "FLEETWARDEN_CONN_TIMEOUT", "FLEETWARDEN_LOG_LEVEL",
                                         "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX",
-                                        "FLEETWARDEN_SHUTDOWN_DELAY"};
-    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601"};
+                                        "FLEETWARDEN_SHUTDOWN_DELAY", "FLEETWARDEN_IOT_MQTT_PORT",
+                                        "FLEETWARDEN_IOT_MQTT_PORT", "FLEETWARDEN_IOT_CREDENTIALS_PORT",
+                                        "FLEETWARDEN_IOT_CREDENTIALS_PORT"};
+    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601",
+                                       "0", "65536", "-1", "443 "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
