@@ -220,14 +220,11 @@ struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, in
     (void)jobs_settings();
     if (svc && svc->metrics)
         metrics_add_collector(svc->metrics, collect, rt);
-    char host[64] = "host";
-    gethostname(host, sizeof host - 1);
     rt->workers = xcalloc((size_t)(rt->nworkers ? rt->nworkers : 1), sizeof *rt->workers);
     for (int i = 0; i < rt->nworkers; i++) {
         struct jobs_worker *w = &rt->workers[i];
         w->rt = rt;
         w->index = i;
-        snprintf(w->name, sizeof w->name, "%s:%d:w%d", host, (int)getpid(), i);
         start_thread(&w->thread, worker__main, w);
     }
     start_thread(&rt->hb_thread, hb_main, rt);

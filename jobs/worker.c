@@ -336,7 +336,7 @@ static int claim(struct jobs_worker *w, struct next_claim *next, struct redisCon
     int order[JOB_NLANES];
     job_lane_order(w->picks, order);
     long long due = -1, now = 0;
-    int rc = queue_claim(w->name, order, next->req.lease_ms, &next->job, &due, &now);
+    int rc = queue_claim(order, next->req.lease_ms, &next->job, &due, &now);
     if (rc == 0)
         idle_wait(w, blk, due, now);
     else if (rc < 0)
@@ -349,7 +349,7 @@ void *worker__main(void *arg)
     struct jobs_worker *w = arg;
     struct jobs_runtime *rt = w->rt;
     struct redisContext *blk = NULL;
-    struct next_claim next = {.req = {.worker = w->name, .lease_ms = jobs_settings()->lease_ms}};
+    struct next_claim next = {.req = {.lease_ms = jobs_settings()->lease_ms}};
     int have = 0;
     for (;;) {
         if (atomic_load(&rt->stopping)) {

@@ -38,10 +38,11 @@ int job_cancel_requested(struct job_ctx *ctx);
 /* Records a finished step and its result (a JSON value; NULL = null),
  * fenced by the job's token. 0: go on. FW_ECANCELED: recorded, but cancel
  * was requested: return FW_ECANCELED. FW_ECONFLICT: the lease was lost (the
- * job belongs to another worker now): return at once. FW_EREDIS. */
+ * job belongs to another worker now): return at once. FW_EUNAVAILABLE or
+ * FW_EREDIS (Redis not reachable, or it answered an error). */
 int job_step_done(struct job_ctx *ctx, const char *step, const char *result_json);
 /* A step's recorded result: 0 with *out a malloc'd JSON text (free it),
- * FW_ENOTFOUND when the step has not finished, FW_EREDIS. */
+ * FW_ENOTFOUND when the step has not finished, FW_EUNAVAILABLE, FW_EREDIS. */
 int job_step_result(struct job_ctx *ctx, const char *step, char **out);
 /* Progress shown in the API (total < 0: unknown). Same returns as step_done. */
 int job_progress(struct job_ctx *ctx, int done, int total, const char *step);

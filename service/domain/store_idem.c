@@ -1,6 +1,7 @@
 /*
- * store_idem.c - Idempotency-Key records (store_idem.h): two Lua scripts,
- * one to take or look up a key, one to end the request that holds it.
+ * store_idem.c - Idempotency-Key records (store_idem.h): two Lua scripts
+ * (lua/idem_begin.lua takes or looks up a key, lua/idem_end.lua ends the
+ * request that holds it), run by SHA.
  */
 #include "service/domain/store_idem.h"
 
@@ -12,37 +13,9 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/domain/domain_lua.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
-
-/* KEYS[1] the key's hash; ARGV fp, candidate id, ttl ms, lease ms.
- * {0, id} new, {1, id} resumed, {2, id, status, body, loc} done,
- * {3} mismatch, {4} busy. Redis TIME is the clock (one clock for every
- * server process sharing the key). */
-static const char s_begin_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-    "local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'id', 'lease', 'status', 'body', 'loc')\n"
-    "if not r[1] then\n"
-    "  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'id', ARGV[2], 'state', 'pending', 'lease', now + ARGV[4])\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
-    "  return {0, ARGV[2]}\n"
-    "end\n"
-    "if r[1] ~= ARGV[1] then return {3} end\n"
-    "if r[2] == 'done' then return {2, r[3], r[5], r[6], r[7] or ''} end\n"
-    "if tonumber(r[4]) > now then return {4} end\n"
-    "redis.call('HSET', KEYS[1], 'lease', now + ARGV[4])\n"
-    "return {1, r[3]}\n";
-
-/* KEYS[1]; ARGV fp, how (keep|forget|release), status, body, loc. Only
- * the pending request of this fingerprint ends it. */
-static const char s_end_lua[] =
-    "local r = redis.call('HMGET', KEYS[1], 'fp', 'state')\n"
-    "if r[1] ~= ARGV[1] or r[2] ~= 'pending' then return 0 end\n"
-    "if ARGV[2] == 'forget' then redis.call('DEL', KEYS[1])\n"
-    "elseif ARGV[2] == 'release' then redis.call('HSET', KEYS[1], 'lease', 0)\n"
-    "else redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[3], 'body', ARGV[4], 'loc', ARGV[5]) end\n"
-    "return 1\n";
 
 static void add_key(struct store_argv *v, const struct store_idem_ref *ref)
 {
@@ -80,7 +53,7 @@ int store_idem_begin(const struct store_idem_ref *ref, const char *candidate_id,
     id[0] = 0;
     if (!ref->fp || !ref->fp[0])
         return FW_EINTERNAL;
-    store_argv_eval(&v, s_begin_lua, 1);
+    store_argv_script(&v, &domain_lua_idem_begin, 1);
     add_key(&v, ref);
     store_argv_add(&v, ref->fp);
     store_argv_add(&v, candidate_id ? candidate_id : "");
@@ -106,7 +79,7 @@ int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how, co
 {
     static const char *const names[] = {"keep", "forget", "release"};
     struct store_argv v = {0};
-    store_argv_eval(&v, s_end_lua, 1);
+    store_argv_script(&v, &domain_lua_idem_end, 1);
     add_key(&v, ref);
     store_argv_add(&v, ref->fp);
     store_argv_add(&v, names[how]);

@@ -28,13 +28,4 @@ int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_
 void store_rate_window(int secs, long long now_ms, long long *index, long long *end_ms);
 long long store_rate_now_ms(void);
 
-/* Lua: take(key, n, ttl_ms) counts one request in key's window; true when over n ('' = no key). */
-#define STORE_RATE_TAKE_LUA                                                                                    \
-    "local function take(k, n, ttl)\n"                                                                          \
-    "  if k == '' then return false end\n"                                                                     \
-    "  local c = redis.call('INCR', k)\n"                                                                      \
-    "  if c == 1 then redis.call('PEXPIRE', k, ttl) end\n"                                                     \
-    "  return c > tonumber(n)\n"                                                                               \
-    "end\n"
-
 #endif
