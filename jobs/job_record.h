@@ -23,7 +23,6 @@
  *   R      resource                  when there is one
  *   u      uniq                      "1" for a type unique per resource
  *   S      sched                     the schedule that made the job
- *   i      idem                      the idempotency key
  *   x      cancel                    "1" once cancel was requested
  *   b      started                   ms after c, once started
  *   f      finished                  ms after c, once finished

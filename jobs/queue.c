@@ -67,7 +67,6 @@ static void load_settings(void)
     struct jobs_settings *s = &s_settings;
     s->job_ttl_ms = c->job_ttl_s * 1000LL;
     s->dead_ttl_ms = c->dead_ttl_s * 1000LL;
-    s->idem_ttl_ms = c->idem_ttl_s * 1000LL;
     s->lease_ms = c->job_lease_ms;
     s->reaper_ms = c->reaper_ms;
     s->retry_base_ms = c->retry_base_ms;
@@ -88,7 +87,6 @@ struct enq {
     const char *lane;
     char max[16];
     const char *unique;
-    char idem_ttl[24];
     char run_at[24];
 };
 
@@ -105,7 +103,7 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))
         return FW_EINVAL;
-    if (spec->idem_key && *spec->idem_key && !job_token_valid(spec->idem_key, JOB_IDEM_MAX))
+    if (spec->id && !job_token_valid(spec->id, JOB_ID_MAX))
         return FW_EINVAL;
     int lane = spec->lane ? job_lane_parse(spec->lane) : (t ? t->opts.lane : JOB_LANE_DEFAULT);
     if (lane < 0)
@@ -114,9 +112,11 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
     int max = spec->max_attempts > 0 ? spec->max_attempts : (t ? t->opts.max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS);
     snprintf(e->max, sizeof e->max, "%d", max > 1000 ? 1000 : max);
     e->unique = (t && t->opts.unique_per_resource) ? "1" : "0";
-    snprintf(e->idem_ttl, sizeof e->idem_ttl, "%lld", jobs_settings()->idem_ttl_ms);
     snprintf(e->run_at, sizeof e->run_at, "%lld", spec->run_at_ms > 0 ? spec->run_at_ms : 0);
-    return job_id_new(e->id);
+    if (!spec->id)
+        return job_id_new(e->id);
+    snprintf(e->id, sizeof e->id, "%s", spec->id);
+    return 0;
 }
 
 int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *existed)
@@ -132,11 +132,9 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
                           e.max,
                           spec->resource ? spec->resource : "",
                           e.unique,
-                          spec->idem_key ? spec->idem_key : "",
-                          e.idem_ttl,
                           e.run_at};
     redisReply *r = NULL;
-    rc = queue__run(&jobs_lua_enqueue, args, 10, &r);
+    rc = queue__run(&jobs_lua_enqueue, args, 8, &r);
     if (rc)
         return rc;
     rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? 0 : FW_EREDIS;

@@ -22,7 +22,6 @@
  *                            its last two digits is B (<= 100 entries: compact)
  *   P sd:STATE        ZSET   the buckets B in use of a finished state
  *   P seq             STRING creation sequence
- *   P idem:KEY        STRING "jobid|sha1(type,resource,payload)" PX idem TTL
  *   P uniq:TYPE:RES   STRING the active job of a unique (type, resource)
  *   P sched:NAME      HASH   schedule; P sched:due ZSET name -> next due ms
  *   P rl:FAMILY       HASH   token bucket (tokens, ts, rate, burst, grants)
@@ -47,7 +46,6 @@
 struct jobs_settings {
     long long job_ttl_ms;      /* FLEETWARDEN_JOB_TTL s, finished jobs (default 7 d) */
     long long dead_ttl_ms;     /* FLEETWARDEN_DEAD_TTL s, dead jobs (default 30 d) */
-    long long idem_ttl_ms;     /* FLEETWARDEN_IDEM_TTL s (default 24 h) */
     long long lease_ms;        /* FLEETWARDEN_JOB_LEASE_MS (default 30000) */
     long long reaper_ms;       /* FLEETWARDEN_REAPER_MS (default 5000) */
     long long retry_base_ms;   /* FLEETWARDEN_RETRY_BASE_MS (default 1000) */
@@ -60,11 +58,11 @@ const struct jobs_settings *jobs_settings(void);
 
 /* Enqueues a job. Lane, max attempts and uniqueness default from the
  * registered type (registry.h), if any. out_id gets the job's id; *existed
- * (may be NULL) is 1 when an existing job was returned instead: the same
- * idempotency key with the same request, or the active job of a unique
- * (type, resource). Returns 0, FW_EINVAL / FW_EBADJSON / FW_ETOOBIG for a
- * bad spec (a payload key naming a secret is FW_EINVAL), FW_EUNPROCESSABLE
- * when the idempotency key was used for a different request, Redis errors. */
+ * (may be NULL) is 1 when an existing job was returned instead: the job
+ * with the caller's id (spec->id), or the active job of a unique (type,
+ * resource). Returns 0, FW_EINVAL / FW_EBADJSON / FW_ETOOBIG for a bad spec
+ * (a payload key naming a secret is FW_EINVAL), FW_EREDIS. The HTTP
+ * Idempotency-Key is not the queue's business (routes/idempotency.h). */
 int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *existed);
 
 /* The job as API JSON (new reference in *out). 0, FW_ENOTFOUND, Redis errors. */

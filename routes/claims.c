@@ -34,9 +34,9 @@
 #include "routes/body.h"
 #include "claims_view.h"
 #include "greengrass.h"
+#include "idempotency.h"
 #include "service/domain/claims.h"
 #include "jobs/job.h"
-#include "service/core/auth.h"
 #include "service/core/buf.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
@@ -139,42 +139,8 @@ static int fleet_ready(const char *name, struct http_resp *resp)
     return rc;
 }
 
-/* Idempotency-Key: binds the key (per fleet) to a new claim id, or finds
- * the claim it is bound to. 0 with *preset set (a new or not yet created
- * claim), 1 when answered (replay or 422), or an error answered. */
-static int idempotency(struct http_req *req, struct http_resp *resp, const char *fleet, char preset[CLAIM_ID_MAX])
-{
-    const char *key = http_req_header(req, "Idempotency-Key");
-    char kh[AUTH_HASH_HEX_LEN + 1], bh[AUTH_HASH_HEX_LEN + 1], bound[CLAIM_ID_MAX];
-    int same = 0;
-    preset[0] = 0;
-    if (!key)
-        return 0;
-    if (!key[0] || strlen(key) > 200) {
-        http_problem(resp, 400, 0, "the Idempotency-Key header must be 1 to 200 characters");
-        return 1;
-    }
-    char *scoped = xasprintf("%s\n%s", fleet, key), *body = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
-    auth_token_hash(scoped, kh);
-    auth_token_hash(body ? body : "", bh);
-    free(scoped);
-    free(body);
-    int rc = store_claim_id_new(preset);
-    rc = rc ? rc : store_claim_idem_bind(kh, bh, preset, 86400, bound, &same);
-    if (rc) {
-        http_problem_store(resp, rc);
-        return 1;
-    }
-    if (bound[0] && !same) {
-        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
-        return 1;
-    }
-    if (bound[0])
-        snprintf(preset, CLAIM_ID_MAX, "%s", bound);
-    return 0;
-}
-
-/* The claim bound to an Idempotency-Key exists: answer as the first time. */
+/* An earlier attempt of this request (its Idempotency-Key, resumed) made
+ * claim id and its job: answer as the first time. 1 when answered. */
 static int replay(struct http_resp *resp, const char *id)
 {
     json_t *f = 0;
@@ -187,12 +153,36 @@ static int replay(struct http_resp *resp, const char *id)
     return job != 0;
 }
 
+/* Creates the claim; under an Idempotency-Key with the id the key reserved. */
+static void issue(struct http_resp *resp, const struct claims_create_req *in, const struct keys_info *ki,
+                  const char *fleet, const struct idempotency *ip)
+{
+    char cid[CLAIM_ID_MAX], jid[JOB_ID_MAX];
+    struct claims_create_opts o = {.fleet = fleet, .key_source = in->key_source, .key_type = in->key_type,
+                                   .csr = in->csr, .csr_fp = in->csr ? ki->fp : 0, .csr_key_type = in->csr ? ki->type : 0,
+                                   .expected_devices = in->expected_devices, .note = in->note,
+                                   .preset_id = ip->held ? ip->id : 0};
+    int rc = claims_enqueue_create_ex(&o, cid, jid, sizeof jid);
+    /* The reserved claim exists: another attempt of this request made it (one that outlived its
+     * lease, routes/idempotency.c). Its answer if it has its job, else "retry". */
+    if (rc == FW_ECONFLICT && ip->held && replay(resp, ip->id))
+        return;
+    if (rc == FW_ECONFLICT) {
+        http_problem(resp, 409, 0, "a request with this Idempotency-Key is still being processed; retry");
+        http_resp_header(resp, "Retry-After", "1");
+    } else if (rc)
+        http_problem_store(resp, rc);
+    else
+        accepted(resp, jid, cid, 0, 0);
+}
+
 static void create_claim(struct http_req *req, struct http_resp *resp)
 {
     const char *fleet = http_req_param(req, "name");
     struct claims_create_req in;
     struct keys_info ki;
-    char why[200], cid[CLAIM_ID_MAX], jid[JOB_ID_MAX], preset[CLAIM_ID_MAX];
+    struct idempotency ip;
+    char why[200], candidate[CLAIM_ID_MAX];
     if (claims_parse_create(req->json, &in, resp))
         return;
     if (in.csr && keys_check_csr(in.csr, strlen(in.csr), &ki, why, sizeof why)) {
@@ -200,19 +190,17 @@ static void create_claim(struct http_req *req, struct http_resp *resp)
         http_problem_field(resp, "csr", why);
         return;
     }
-    if (fleet_ready(fleet, resp) || idempotency(req, resp, fleet, preset) || (preset[0] && replay(resp, preset)))
+    if (fleet_ready(fleet, resp))
         return;
-    struct claims_create_opts o = {.fleet = fleet, .key_source = in.key_source, .key_type = in.key_type,
-                                   .csr = in.csr, .csr_fp = in.csr ? ki.fp : 0, .csr_key_type = in.csr ? ki.type : 0,
-                                   .expected_devices = in.expected_devices, .note = in.note,
-                                   .preset_id = preset[0] ? preset : 0};
-    int rc = claims_enqueue_create_ex(&o, cid, jid, sizeof jid);
-    if (rc == FW_ECONFLICT)
-        http_problem(resp, 409, 0, "a request with this Idempotency-Key is still being processed; retry");
-    else if (rc)
-        http_problem_store(resp, rc);
-    else
-        accepted(resp, jid, cid, 0, 0);
+    if (store_claim_id_new(candidate)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not make the claim's id");
+        return;
+    }
+    if (idempotency_begin(req, resp, 0, candidate, &ip))
+        return;
+    if (!ip.resumed || !replay(resp, ip.id))
+        issue(resp, &in, &ki, fleet, &ip);
+    idempotency_end(&ip, resp);
 }
 
 /* ---- GET /v1/claims, GET /v1/claims/{id} ---- */

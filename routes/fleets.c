@@ -4,10 +4,11 @@
  * POST checks the whole request (fleet_spec.c: AWS's name patterns, derived
  * names, ranges, unknown fields) before anything is stored or queued. The
  * record is written first (state provisioning) and the setup job second;
- * the job id is then stored in the record. If the process dies between the
- * two, a retry with the same Idempotency-Key finds the record without a job
- * and enqueues it, and the same key with another body is 422. No AWS call
- * happens here: every AWS step runs in a job (jobs/handlers/fleet_*.c).
+ * the job id is then stored in the record. Idempotency-Key (idempotency.h)
+ * reserves the fleet's uid: if the process dies between the two, a retry
+ * with the same key and body finds the record it made (that uid) without a
+ * job and enqueues it. No AWS call happens here: every AWS step runs in a
+ * job (jobs/handlers/fleet_*.c).
  */
 #include "fleets.h"
 
@@ -17,6 +18,7 @@
 
 #include "accepted.h"
 #include "greengrass.h"
+#include "idempotency.h"
 #include "routes/body.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/fleet_spec.h"
@@ -40,7 +42,7 @@
  * webhook URL often carries a credential in its path (webhook_url_masked). */
 static json_t *view(json_t *doc, enum auth_scope scope)
 {
-    json_object_del(doc, "idempotencyKey");
+    json_object_del(doc, "idempotencyKey");   /* kept in records written before store_idem.h */
     json_t *settings = json_object_get(doc, "settings");
     json_t *red = watch_settings_redact(json_object_get(settings, "watch"));
     if (red)
@@ -74,23 +76,15 @@ static void bad_request(struct http_resp *resp, json_t *errors)
 }
 
 /* Enqueues type for fleet name with payload (borrowed). */
-static int enqueue(const char *type, const char *name, const json_t *payload, const char *idem, char id[JOB_ID_MAX])
+static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
 {
     char res[100];
     snprintf(res, sizeof res, "fleet:%s", name);
     char *text = json_dumps(payload, JSON_COMPACT);
-    struct job_spec spec = {.type = type, .payload_json = text, .resource = res, .idem_key = idem};
+    struct job_spec spec = {.type = type, .payload_json = text, .resource = res};
     int rc = text ? jobs_enqueue(&spec, id, 0) : FW_EINTERNAL;
     free(text);
     return rc;
-}
-
-static void enqueue_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNPROCESSABLE)
-        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
-    else
-        http_problem_store(resp, rc);
 }
 
 /* The payload of a job for fleet doc: its name and generation (uid, see
@@ -123,43 +117,40 @@ static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
 {
     char id[JOB_ID_MAX];
     json_t *p = json_pack("{s:O}", "spec", spec);
-    int rc = enqueue("fleet.plan", json_string_value(json_object_get(spec, "name")), p,
-                     http_req_header(req, "Idempotency-Key"), id);
+    int rc = enqueue("fleet.plan", json_string_value(json_object_get(spec, "name")), p, id);
     json_decref(p);
     if (rc)
-        enqueue_failed(resp, rc);
+        http_problem_store(resp, rc);
     else
         accepted(resp, req->token.scope, id, 0, 0);
 }
 
-static json_t *new_doc(json_t *spec, json_t *settings, const char *idem, const char *uid)
+static json_t *new_doc(json_t *spec, json_t *settings, const char *uid)
 {
-    return json_pack("{s:O, s:s, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n, s:s?}", "name",
+    return json_pack("{s:O, s:s, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n}", "name",
                      json_object_get(spec, "name"), "uid", uid, "state", "provisioning", "region",
                      json_object_get(spec, "region"), "accountId", "assumeRole", json_object_get(spec, "assumeRole"),
-                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error",
-                     "idempotencyKey", idem);
+                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error");
 }
 
-/* The fleet exists: replay for the same key and body, else 409/422. */
-static void existing(struct http_req *req, struct http_resp *resp, const char *name, const json_t *spec)
+/* The fleet exists: 409, unless an earlier attempt of this request (its
+ * Idempotency-Key, resumed) made it with the uid the key reserved; then
+ * its setup job is enqueued if that attempt stopped before. */
+static void existing(struct http_req *req, struct http_resp *resp, const char *name, const struct idempotency *ip)
 {
-    const char *idem = http_req_header(req, "Idempotency-Key");
     json_t *doc = 0;
     int rc = store_fleet_get(name, &doc);
-    const char *had = json_string_value(json_object_get(doc, "idempotencyKey"));
-    if (rc || !idem || !had || strcmp(had, idem)) {
+    const char *uid = json_string_value(json_object_get(doc, "uid"));
+    if (rc || !ip->resumed || !uid || strcmp(uid, ip->id)) {
         if (rc && rc != FW_ENOTFOUND)
             http_problem_store(resp, rc);
         else
             http_problem(resp, 409, 0, "a fleet with this name exists");
-    } else if (!json_equal(json_object_get(doc, "spec"), (json_t *)spec)) {
-        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
     } else {
         const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
         char id[JOB_ID_MAX];
         json_t *p = fleet_payload(doc);
-        rc = jid ? 0 : enqueue("fleet.setup", name, p, 0, id);
+        rc = jid ? 0 : enqueue("fleet.setup", name, p, id);
         json_decref(p);
         if (!jid && !rc)
             set_job(name, "fleet.setup", id);
@@ -180,27 +171,23 @@ static int seal_settings(struct http_resp *resp, json_t *settings, const char *n
     return FW_ECRYPTO;
 }
 
-static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings)
+static void create(struct http_req *req, struct http_resp *resp, json_t *spec, json_t *settings,
+                   const struct idempotency *ip)
 {
     const char *name = json_string_value(json_object_get(spec, "name"));
-    char uid[GENERATION_UID_MAX];
-    if (randid_new("fl_", uid, sizeof uid)) {
-        http_problem_err(resp, FW_ECRYPTO, "could not make the fleet's id");
-        return;
-    }
     if (seal_settings(resp, settings, name))
         return;
-    json_t *doc = new_doc(spec, settings, http_req_header(req, "Idempotency-Key"), uid);
+    json_t *doc = new_doc(spec, settings, ip->id);
     int rc = store_fleet_create(name, doc);
     if (rc == FW_ECONFLICT) {
         json_decref(doc);
-        existing(req, resp, name, spec);
+        existing(req, resp, name, ip);
         return;
     }
     char id[JOB_ID_MAX];
     json_t *p = fleet_payload(doc);
     json_decref(doc);
-    rc = rc ? rc : enqueue("fleet.setup", name, p, 0, id);
+    rc = rc ? rc : enqueue("fleet.setup", name, p, id);
     json_decref(p);
     if (rc) {
         http_problem_store(resp, rc);
@@ -208,6 +195,25 @@ static void create(struct http_req *req, struct http_resp *resp, json_t *spec, j
     }
     set_job(name, "fleet.setup", id);
     accepted(resp, req->token.scope, id, name, 0);
+}
+
+/* A valid POST /v1/fleets under its Idempotency-Key: the plan, or the
+ * fleet with the uid the key reserves. */
+static void start_fleet(struct http_req *req, struct http_resp *resp, int dry, json_t *spec, json_t *settings)
+{
+    char uid[GENERATION_UID_MAX];
+    struct idempotency ip;
+    if (randid_new("fl_", uid, sizeof uid)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not make the fleet's id");
+        return;
+    }
+    if (idempotency_begin(req, resp, dry ? "dryRun=true" : 0, uid, &ip))
+        return;
+    if (dry)
+        plan(req, resp, spec);
+    else
+        create(req, resp, spec, settings, &ip);
+    idempotency_end(&ip, resp);
 }
 
 static void create_fleet(struct http_req *req, struct http_resp *resp)
@@ -221,10 +227,8 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
                                     cfg->iam_prov_boundary};
     if (fleet_spec_parse_ex(req->json, &d, &spec, &settings, errors) || json_array_size(errors))
         bad_request(resp, errors);
-    else if (dry && !strcmp(dry, "true"))
-        plan(req, resp, spec);
     else
-        create(req, resp, spec, settings);
+        start_fleet(req, resp, dry && !strcmp(dry, "true"), spec, settings);
     json_decref(errors);
     json_decref(spec);
     json_decref(settings);
@@ -326,10 +330,10 @@ static void verify_fleet(struct http_req *req, struct http_resp *resp)
     if (claim && usable_claim(resp, name, claim))
         goto done;
     json_t *p = verify_payload(doc, body);
-    int rc = enqueue("fleet.verify", name, p, http_req_header(req, "Idempotency-Key"), id);
+    int rc = enqueue("fleet.verify", name, p, id);
     json_decref(p);
     if (rc)
-        enqueue_failed(resp, rc);
+        http_problem_store(resp, rc);
     else
         accepted(resp, req->token.scope, id, name, 0);
 done:
@@ -461,12 +465,12 @@ static void delete_fleet(struct http_req *req, struct http_resp *resp)
     json_t *o = json_pack("{s:s}", "state", "deleting");
     int rc = store_fleet_update(name, o, etag, 0);
     json_decref(o);
-    rc = rc ? rc : enqueue("fleet.teardown", name, p, http_req_header(req, "Idempotency-Key"), id);
+    rc = rc ? rc : enqueue("fleet.teardown", name, p, id);
     json_decref(p);
     if (rc == FW_EPRECOND)
         http_problem(resp, 412, 0, "the fleet changed meanwhile; read it again");
     else if (rc)
-        enqueue_failed(resp, rc);
+        http_problem_store(resp, rc);
     if (rc)
         return;
     set_job(name, "fleet.teardown", id);
@@ -489,14 +493,20 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
         http_problem(resp, 409, 0, "the fleet is being set up or torn down; reconcile once it is ready");
         return;
     }
-    int rc = enqueue("fleet.reconcile", name, p, http_req_header(req, "Idempotency-Key"), id);
+    int rc = enqueue("fleet.reconcile", name, p, id);
     json_decref(p);
     if (rc) {
-        enqueue_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     set_job(name, "fleet.reconcile", id);
     accepted(resp, req->token.scope, id, name, 0);
+}
+
+/* A reconcile makes a job: the same Idempotency-Key answers with that job. */
+static void reconcile_fleet_once(struct http_req *req, struct http_resp *resp)
+{
+    idempotency_run(req, resp, reconcile_fleet);
 }
 
 static int path_ok(const char *s)
@@ -561,7 +571,7 @@ static const struct route s_routes[] = {
     {"GET", "/v1/fleets/{name}", SCOPE_READ, 0, get_fleet},
     {"PATCH", "/v1/fleets/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_fleet},
     {"DELETE", "/v1/fleets/{name}", SCOPE_ADMIN, 0, delete_fleet},
-    {"POST", "/v1/fleets/{name}/reconcile", SCOPE_ADMIN, 0, reconcile_fleet},
+    {"POST", "/v1/fleets/{name}/reconcile", SCOPE_ADMIN, 0, reconcile_fleet_once},
     {"POST", "/v1/fleets/{name}/verify", SCOPE_OPERATE, 0, verify_fleet},
     {"GET", "/v1/fleets/{name}/greengrass-config", SCOPE_READ, 0, greengrass_config},
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "accepted.h"
+#include "idempotency.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/generation.h"
 #include "service/domain/template_check.h"
@@ -93,12 +94,12 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *nam
     routes_accepted(resp, job_id, store_template_get_etag(name, &t, 0) ? 0 : json_pack("{s:o}", "template", t));
 }
 
-static int enqueue(const char *type, const char *name, const json_t *payload, const char *idem, char id[JOB_ID_MAX])
+static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
 {
     char res[100];
     snprintf(res, sizeof res, "template:%s", name);
     char *text = json_dumps(payload, JSON_COMPACT);
-    struct job_spec spec = {.type = type, .payload_json = text, .resource = res, .idem_key = idem};
+    struct job_spec spec = {.type = type, .payload_json = text, .resource = res};
     int rc = text ? jobs_enqueue(&spec, id, 0) : FW_EINTERNAL;
     free(text);
     return rc;
@@ -116,15 +117,11 @@ static json_t *with_uid(const json_t *doc, json_t *payload)
 }
 
 /* Enqueues, records the job on the template, answers 202 (or the error). */
-static void start(struct http_req *req, struct http_resp *resp, const char *type, const char *name, json_t *payload)
+static void start(struct http_resp *resp, const char *type, const char *name, json_t *payload)
 {
     char id[JOB_ID_MAX];
-    int rc = enqueue(type, name, payload, http_req_header(req, "Idempotency-Key"), id);
+    int rc = enqueue(type, name, payload, id);
     json_decref(payload);
-    if (rc == FW_EUNPROCESSABLE) {
-        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
-        return;
-    }
     if (rc) {
         http_problem_store(resp, rc);
         return;
@@ -228,7 +225,7 @@ static void create_template(struct http_req *req, struct http_resp *resp)
     else if (rc)
         http_problem_store(resp, rc);
     else
-        start(req, resp, "template.create", name, with_uid(doc, json_pack("{s:s}", "template", name)));
+        start(resp, "template.create", name, with_uid(doc, json_pack("{s:s}", "template", name)));
     json_decref(doc);
     json_decref(errors);
 }
@@ -291,7 +288,7 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
         if (json_array_size(errors))
             bad_request(resp, errors);
         else if (!write_record(req, resp, changes, etag))
-            start(req, resp, "template.update", http_req_param(req, "name"),
+            start(resp, "template.update", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"), "removeHook",
                                           remove)));
     }
@@ -310,7 +307,7 @@ static void delete_template(struct http_req *req, struct http_resp *resp)
     json_decref(doc);
     json_t *o = json_pack("{s:s}", "state", "deleting");
     if (!write_record(req, resp, o, etag))
-        start(req, resp, "template.delete", http_req_param(req, "name"), p);
+        start(resp, "template.delete", http_req_param(req, "name"), p);
     else
         json_decref(p);
     json_decref(o);
@@ -342,7 +339,7 @@ static void create_version(struct http_req *req, struct http_resp *resp)
         if (json_array_size(errors))
             bad_request(resp, errors);
         else
-            start(req, resp, "template.version", http_req_param(req, "name"),
+            start(resp, "template.version", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body,
                                           "setAsDefault", !json_is_false(sd))));
     }
@@ -364,7 +361,7 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
         if (json_array_size(errors))
             bad_request(resp, errors);
         else
-            start(req, resp, "template.version", http_req_param(req, "name"),
+            start(resp, "template.version", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"), "defaultVersionId",
                                           v)));
     }
@@ -372,15 +369,26 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
     json_decref(errors);
 }
 
+/* Creating POSTs answer the same Idempotency-Key with the first answer (idempotency.h). */
+static void create_template_once(struct http_req *req, struct http_resp *resp)
+{
+    idempotency_run(req, resp, create_template);
+}
+
+static void create_version_once(struct http_req *req, struct http_resp *resp)
+{
+    idempotency_run(req, resp, create_version);
+}
+
 static const struct route s_routes[] = {
     {"POST", "/v1/templates/validate", SCOPE_READ, ROUTE_JSON | ROUTE_NOAUDIT, validate},
-    {"POST", "/v1/templates", SCOPE_ADMIN, ROUTE_JSON, create_template},
+    {"POST", "/v1/templates", SCOPE_ADMIN, ROUTE_JSON, create_template_once},
     {"GET", "/v1/templates", SCOPE_READ, 0, list_templates},
     {"GET", "/v1/templates/{name}", SCOPE_READ, 0, get_template},
     {"PATCH", "/v1/templates/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_template},
     {"DELETE", "/v1/templates/{name}", SCOPE_ADMIN, 0, delete_template},
     {"GET", "/v1/templates/{name}/versions", SCOPE_READ, 0, list_versions},
-    {"POST", "/v1/templates/{name}/versions", SCOPE_ADMIN, ROUTE_JSON, create_version},
+    {"POST", "/v1/templates/{name}/versions", SCOPE_ADMIN, ROUTE_JSON, create_version_once},
     {"PUT", "/v1/templates/{name}/default-version", SCOPE_ADMIN, ROUTE_JSON, set_default_version},
 };
 

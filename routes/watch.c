@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "idempotency.h"
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_schedule.h"
 #include "jobs/queue.h"
@@ -24,8 +25,6 @@ static void enqueue_failed(struct http_resp *resp, int rc)
     if (rc == FW_EREDIS || rc == FW_EUNAVAILABLE) {
         http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
         http_resp_header(resp, "Retry-After", "1");
-    } else if (rc == FW_EUNPROCESSABLE) {
-        http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
     } else {
         http_problem_err(resp, rc, 0);
     }
@@ -52,8 +51,7 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
         return;
     char id[JOB_ID_MAX], href[JOB_ID_MAX + 16];
     int existed = 0;
-    const char *idem = http_req_header(req, "Idempotency-Key");
-    struct job_spec spec = {"watch.cycle", "{\"reason\":\"api\"}", 0, 0, "watch", idem, 0};
+    struct job_spec spec = {.type = "watch.cycle", .payload_json = "{\"reason\":\"api\"}", .resource = "watch"};
     int rc = jobs_enqueue(&spec, id, &existed);
     if (rc) {
         enqueue_failed(resp, rc);
@@ -71,6 +69,12 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
     http_resp_header(resp, "Location", href);
 }
 
+/* The same Idempotency-Key answers with the same cycle (idempotency.h). */
+static void run_watch_once(struct http_req *req, struct http_resp *resp)
+{
+    idempotency_run(req, resp, run_watch);
+}
+
 /* GET /v1/watch: the schedule and the settings every fleet starts from. */
 static void get_watch(struct http_req *req, struct http_resp *resp)
 {
@@ -84,7 +88,7 @@ static void get_watch(struct http_req *req, struct http_resp *resp)
 
 static const struct route s_routes[] = {
     {"GET", "/v1/watch", SCOPE_READ, 0, get_watch},
-    {"POST", "/v1/watch/run", SCOPE_OPERATE, 0, run_watch},
+    {"POST", "/v1/watch/run", SCOPE_OPERATE, 0, run_watch_once},
 };
 
 ROUTE_TABLE(routes_watch_table, s_routes);

@@ -5,8 +5,8 @@
  * with actionState "pending"; the action job (claim.disable on the
  * critical lane) and the webhook.deliver job are queued; then actionState
  * becomes "done". A cycle that dies in between is retried and finds the
- * incident still pending, so it queues them then; the webhook job carries
- * an idempotency key, so it is never queued twice for one incident. A
+ * incident still pending, so it queues them then; the webhook job's id is
+ * made from the incident's, so it is never queued twice for one incident. A
  * claim with several breached rules in one cycle is disabled by one job.
  *
  * Registrations come from AWS's running total (watch_rules.h): a claim's
@@ -78,11 +78,11 @@ static json_t *finding_json(const struct eval_ctx *e, int rule, const struct wat
 
 static int enqueue_webhook(const char *incident, char job[JOB_ID_MAX])
 {
-    char payload[128], idem[96], res[64];
+    char payload[128], id[96], res[64];
     snprintf(payload, sizeof payload, "{\"incidentId\":\"%s\",\"event\":\"incident.opened\"}", incident);
-    snprintf(idem, sizeof idem, "webhook:%s:opened", incident);
+    snprintf(id, sizeof id, "wh_%s_opened", incident);
     snprintf(res, sizeof res, "incident:%s", incident);
-    struct job_spec spec = {"webhook.deliver", payload, 0, 0, res, idem, 0};
+    struct job_spec spec = {.type = "webhook.deliver", .payload_json = payload, .resource = res, .id = id};
     return jobs_enqueue(&spec, job, 0);
 }
 

@@ -206,7 +206,7 @@ end
 
 -- Creates a job hash and queues it (or parks it in delayed until run_at,
 -- epoch ms as text, "0" = now). maxa is text.
-local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, idem, now, now_text)
+local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, now, now_text)
   local seq = tostring(redis.call('INCR', P .. 'seq'))
   local f = {'t', typ, 'q', seq, 'c', now_text, 'm', maxa}
   local function opt(name, value, default)
@@ -217,7 +217,6 @@ local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched
   opt('R', res, '')
   opt('u', uniq and '1' or '', '')
   opt('S', sched, '')
-  opt('i', idem, '')
   local j = {id = id, q = seq, t = typ, R = res, l = lane, c = now_text}
   if tonumber(run_at) > now then
     f[#f + 1] = 'N'

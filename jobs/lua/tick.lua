@@ -22,7 +22,7 @@ if s[5] then
   end
 end
 if redis.call('EXISTS', jk(id)) == 0 then
-  create_job(id, s[1], s[3], s[2], s[4], '', false, '0', name, '', now, now_text)
+  create_job(id, s[1], s[3], s[2], s[4], '', false, '0', name, now, now_text)
 end
 redis.call('HSET', sk, 'last', id, 'lastrun', now_text)
 redis.call('HINCRBY', sk, 'ticks', 1)

@@ -69,6 +69,7 @@ struct fw_config {
     int shutdown_delay_s;      /* FLEETWARDEN_SHUTDOWN_DELAY: seconds served with /readyz 503 before the listener closes (default 0) */
     int metrics_public;        /* FLEETWARDEN_METRICS_PUBLIC (default true) */
     int audit_max;             /* FLEETWARDEN_AUDIT_MAX entries kept (default 100000) */
+    int idem_ttl_s;            /* FLEETWARDEN_IDEM_TTL: seconds an Idempotency-Key is kept (default 86400) */
     int iot_mqtt_port;         /* FLEETWARDEN_IOT_MQTT_PORT: the data endpoint's MQTT port in device configs (AWS: 8883) */
     int iot_credentials_port;  /* FLEETWARDEN_IOT_CREDENTIALS_PORT: the credentials endpoint's port (AWS: 443) */
     /* FLEETWARDEN_TRUSTED_PROXIES: addresses or blocks whose X-Forwarded-For is believed (default none) */
@@ -83,7 +84,6 @@ struct fw_config {
     /* The job runtime (jobs/queue.c): */
     int job_ttl_s;             /* FLEETWARDEN_JOB_TTL (default 7 days) */
     int dead_ttl_s;            /* FLEETWARDEN_DEAD_TTL (default 30 days) */
-    int idem_ttl_s;            /* FLEETWARDEN_IDEM_TTL (default 24 h) */
     int job_lease_ms;          /* FLEETWARDEN_JOB_LEASE_MS (default 30000) */
     int reaper_ms;             /* FLEETWARDEN_REAPER_MS (default 5000) */
     int retry_base_ms;         /* FLEETWARDEN_RETRY_BASE_MS (default 1000) */

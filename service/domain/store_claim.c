@@ -560,27 +560,3 @@ int store_claim_rotation_take(long long now_ms, int max, json_t **ids)
     return 0;
 }
 
-
-int store_claim_idem_bind(const char *key_hash, const char *body_hash, const char *claim_id, long ttl_s,
-                          char bound_id[CLAIM_ID_MAX], int *same_body)
-{
-    struct store_argv v = {0};
-    bound_id[0] = 0;
-    *same_body = 0;
-    store_argv_script(&v, &domain_lua_claim_idem, 1);
-    store_argv_addf(&v, "%sclaimidem:%s", store_prefix(), key_hash);
-    store_argv_add(&v, claim_id);
-    store_argv_add(&v, body_hash);
-    store_argv_addf(&v, "%ld", ttl_s > 0 ? ttl_s : 86400);
-    int rc;
-    redisReply *r = store_argv_run(&v, &rc);
-    if (!r)
-        return rc;
-    long long code = reply_code(r);
-    const char *id = reply_str(r, 1);
-    if (code != 1 && id)
-        snprintf(bound_id, CLAIM_ID_MAX, "%s", id);
-    *same_body = code == 2;
-    freeReplyObject(r);
-    return 0;
-}

@@ -170,14 +170,6 @@ int store_claim_set_registrations(const char *id, long long last_hour, long long
 int store_claim_successor_ensure(const char *id, const char *csr, const char *fp, const char *key_type,
                                  char out[CLAIM_ID_MAX], int *created);
 
-/* Idempotency-Key of a create request: key_hash and body_hash are hex
- * digests. Binds key_hash to claim_id (kept ttl_s) unless it is bound
- * already; then *bound_id gets the claim it is bound to and *same_body says
- * whether that request had the same body. *bound_id == "" when this call
- * made the binding. */
-int store_claim_idem_bind(const char *key_hash, const char *body_hash, const char *claim_id, long ttl_s,
-                          char bound_id[CLAIM_ID_MAX], int *same_body);
-
 /* Automatic rotation: sets (or clears, due_ms <= 0) the claim's due time. */
 int store_claim_rotation_due(const char *id, long long due_ms);
 /* The same, but only when the claim has no due time yet (ZADD NX). */

@@ -70,12 +70,14 @@ class MultiEnv(cl.ClaimsEnv):
 
 
 def post_claim(api, token, fleet, key, deadline):
-    """POST a claim with Idempotency-Key key until it is answered 202 (or 4xx: returned)."""
+    """POST a claim with Idempotency-Key key until it is answered 202 (or 4xx: returned). A 409
+    with Retry-After is the key's first request still running (or killed mid-request, until its
+    lease runs out): the same key again."""
     while True:
         try:
             r = api.request("POST", "/v1/fleets/%s/claims" % fleet, token=token, body={},
                             headers={"Idempotency-Key": key}, timeout=30)
-            if r.status != 503:
+            if r.status != 503 and not (r.status == 409 and r.header("Retry-After")):
                 return r
         except (OSError, http.client.HTTPException):
             pass                  # the process is restarting: same key again, maybe elsewhere

@@ -81,7 +81,8 @@ class FaultEnv(harness.ApiHelpers):
     # ---- HTTP ----
     def req_retry(self, method, path, body=None, token=None, timeout=120, key=None):
         """A client that survives restarts: retries connection errors and 503 with the same
-        Idempotency-Key (POST), until timeout."""
+        Idempotency-Key (POST), and a 409 with Retry-After (the key's first request is still
+        running, or died mid-request and its lease has not run out), until timeout."""
         h = {}
         if method == "POST":
             h["Idempotency-Key"] = key or uuid.uuid4().hex
@@ -90,7 +91,7 @@ class FaultEnv(harness.ApiHelpers):
         while time.monotonic() < deadline:
             try:
                 r = self.fw.request(method, path, token=token or self.admin, body=body, headers=h, timeout=30)
-                if r.status != 503:
+                if r.status != 503 and not (r.status == 409 and r.header("Retry-After")):
                     return r
                 last = r
             except (OSError, http.client.HTTPException) as e:

@@ -3,7 +3,7 @@
 Covers: exactly-once completion across processes, kill -9 recovery with
 steps not repeated, fencing of late completions, cancel, retry, dead after
 max attempts and by error class, long-poll wake-up, lane fairness,
-uniqueness, idempotency, retention TTLs and graceful shutdown.
+uniqueness, caller-chosen ids, retention TTLs and graceful shutdown.
 """
 import json
 import os
@@ -240,20 +240,20 @@ class Uniqueness(JobsTestCase):
         self.assertFalse(e3, "a finished job does not block a new one")
         self.assertNotEqual(a3, a1)
 
-    def test_idempotency_key(self):
+    def test_caller_chosen_id(self):
+        """A job enqueued under an id the caller chose is enqueued once (watch_eval's webhooks)."""
         p = self.probe
-        j1, e1 = p.enqueue("test.noop", '{"x":1}', idem="key-1")
-        j2, e2 = p.enqueue("test.noop", '{"x":1}', idem="key-1")
-        self.assertEqual((j1, e1), (j2 if not e2 else j1, False))
-        self.assertTrue(e2)
-        self.assertEqual(j1, j2)
+        before = int(p.r("GET", "fw:seq") or 0)   # the creation sequence: one per job made
+        j1, e1 = p.enqueue("test.noop", '{"x":1}', id="wh_inc_1_opened")
+        j2, e2 = p.enqueue("test.noop", '{"x":1}', id="wh_inc_1_opened")
+        self.assertEqual((j1, e1, j2, e2), ("wh_inc_1_opened", False, "wh_inc_1_opened", True))
+        self.assertEqual(int(p.r("GET", "fw:seq")), before + 1)
         with self.assertRaises(ProbeError) as cm:
-            p.enqueue("test.noop", '{"x":2}', idem="key-1")
-        self.assertEqual(cm.exception.name, "FW_EUNPROCESSABLE")
-        ttl = p.r("PTTL", "fw:idem:key-1")
-        self.assertGreater(ttl, 23 * 3600 * 1000)
-        j3, _ = p.enqueue("test.noop", '{"x":2}', idem="key-2")
+            p.enqueue("test.noop", '{"x":1}', id="has space")
+        self.assertEqual(cm.exception.name, "FW_EINVAL")
+        j3, e3 = p.enqueue("test.noop", '{"x":1}')
         self.assertNotEqual(j3, j1)
+        self.assertFalse(e3)
 
     def test_secret_payload_rejected(self):
         p = self.probe

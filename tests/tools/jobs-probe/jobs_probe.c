@@ -4,7 +4,7 @@
  *   jobs-probe worker [--workers N] [--no-aux] [--grace S]
  *   jobs-probe scheduler                      scheduler + reaper only
  *   jobs-probe enqueue --type T [--payload JSON] [--lane L] [--resource R]
- *                      [--idem KEY] [--count N] [--delay-ms D] [--max-attempts N]
+ *                      [--id ID] [--count N] [--delay-ms D] [--max-attempts N]
  *                      prints "ID EXISTED" per job, or "error NAME"
  *   jobs-probe schedule --name N --type T [--payload JSON] (--every S | --daily HH:MM)
  *   jobs-probe unschedule NAME
@@ -69,7 +69,7 @@ static int cmd_enqueue(int argc, char **argv)
                             .payload_json = opt(argc, argv, "--payload", "{}"),
                             .lane = opt(argc, argv, "--lane", NULL),
                             .resource = opt(argc, argv, "--resource", NULL),
-                            .idem_key = opt(argc, argv, "--idem", NULL),
+                            .id = opt(argc, argv, "--id", NULL),
                             .max_attempts = atoi(opt(argc, argv, "--max-attempts", "0"))};
     long long delay = atoll(opt(argc, argv, "--delay-ms", "0"));
     if (delay > 0) {

@@ -1,0 +1,235 @@
+"""Idempotency-Key on every creating POST (issue 16, item 4): one implementation.
+
+For each route that creates something (fleets, fleet plans, claims, templates, template versions,
+fleet reconciles, watch runs): the same key with the same request replays the first answer
+(status, body, Location: the same job and resource ids); the same key with another request is a
+422 problem; keys belong to the token that sent them (another token's same key is another key);
+a key out of bounds is a 400. Twenty concurrent POSTs with one key make exactly one resource.
+No workers run: every job stays queued, so nothing reaches AWS.
+"""
+import hashlib
+import json
+import random
+import threading
+import time
+
+import fleets_lib as fl
+import harness
+
+
+class IdemBase(harness.ServiceTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = cls.fw.token("admin", "other-admin")
+
+    def post(self, path, body, key, token=None, raw=None):
+        h = {"Idempotency-Key": key} if key is not None else {}
+        if raw is not None:
+            h["Content-Type"] = "application/json"
+        return self.fw.request("POST", path, token=token or self.admin, body=body, headers=h, raw=raw)
+
+    def post_at_once(self, path, body, key, n=20):
+        """n clients post the same request with the same key at the same moment."""
+        answers, start = [], threading.Barrier(n)
+
+        def one():
+            start.wait()
+            answers.append(self.post(path, body, key))
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return answers
+
+    def assert_replays(self, path, body, key, status=202):
+        """First answer, then the same request again: the very same answer."""
+        a = self.post(path, body, key)
+        self.assertEqual(a.status, status, a)
+        b = self.post(path, body, key)
+        self.assertEqual(b.status, a.status, b)
+        self.assertEqual(b.json, a.json)
+        self.assertEqual(b.header("Location"), a.header("Location"))
+        return a
+
+    def assert_other_body_refused(self, path, body, key):
+        p = self.assertProblem(self.post(path, body, key), 422)
+        self.assertIn("Idempotency-Key", p["detail"])
+
+    def token_id(self, name):
+        page = self.fw.request("GET", "/v1/tokens?limit=500", token=self.admin).json["items"]
+        return next(t["id"] for t in page if t["name"] == name)
+
+    def seed_fleet(self, name, uid=None, state="ready"):
+        """A fleet with a claim policy, written as the setup job leaves it (or, in state
+        provisioning, as POST /v1/fleets leaves it before it enqueues the setup job)."""
+        now = str(int(time.time() * 1000))
+        uid = uid or "fl_%024x" % random.getrandbits(96)
+        fields = {"j:name": name, "j:uid": uid, "j:state": state, "j:region": "us-east-1",
+                  "j:accountId": "123456789012", "j:settings": {"rotation": {}, "watch": {}},
+                  "j:spec": {"name": name}, "r:claimPolicy": {"name": name + "-claim-policy"}}
+        args = ["HSET", "fw:fleet:" + name, "version", "1", "createdAt", now, "updatedAt", now]
+        for k, v in fields.items():
+            args += [k, json.dumps(v)]
+        self.redis.command(*args)
+        self.redis.command("ZADD", "fw:fleets", "0", name)
+
+
+class IdemFleets(IdemBase):
+    def test_replay(self):
+        a = self.assert_replays("/v1/fleets", {"name": "idem-a"}, "fleet-key-1")
+        self.assertEqual(a.json["fleet"]["name"], "idem-a")
+        self.assertNotIn("idempotencyKey", a.json["fleet"])
+
+    def test_other_body_is_422_and_makes_no_second_fleet(self):
+        # Failed before the fix: the key lived inside the fleet's record, so another name made a
+        # second fleet (202).
+        self.assertEqual(self.post("/v1/fleets", {"name": "idem-b"}, "fleet-key-2").status, 202)
+        self.assert_other_body_refused("/v1/fleets", {"name": "idem-c"}, "fleet-key-2")
+        self.assertEqual(self.fw.request("GET", "/v1/fleets/idem-c", token=self.admin).status, 404)
+        self.assert_other_body_refused("/v1/fleets", {"name": "idem-b", "adopt": True}, "fleet-key-2")
+
+    def test_dry_run_is_another_request(self):
+        self.assertEqual(self.post("/v1/fleets?dryRun=true", {"name": "idem-d"}, "fleet-key-3").status, 202)
+        self.assert_other_body_refused("/v1/fleets", {"name": "idem-d"}, "fleet-key-3")
+
+    def test_keys_are_per_token(self):
+        a = self.post("/v1/fleets", {"name": "idem-e"}, "fleet-key-4")
+        self.assertEqual(a.status, 202, a)
+        # The other token's same key is a new request: the fleet exists, so 409, not a replay.
+        self.assertProblem(self.post("/v1/fleets", {"name": "idem-e"}, "fleet-key-4", token=self.other), 409)
+        self.assertEqual(self.post("/v1/fleets", {"name": "idem-f"}, "fleet-key-4", token=self.other).status, 202)
+
+    def test_key_bounds(self):
+        for key in ("", "k" * 201, "has space", "caf\u00e9".encode().decode("latin-1"), "a\tb"):
+            with self.subTest(key=key):
+                p = self.assertProblem(self.post("/v1/fleets", {"name": "idem-g"}, key), 400)
+                self.assertIn("Idempotency-Key", p["detail"])
+        self.assertEqual(self.post("/v1/fleets", {"name": "idem-g"}, "K" * 200).status, 202)
+
+    def test_failed_request_does_not_bind_the_key(self):
+        self.assertProblem(self.post("/v1/fleets", {"name": "bad name"}, "fleet-key-5"), 400)
+        self.assertEqual(self.post("/v1/fleets", {"name": "idem-h"}, "fleet-key-5").status, 202)
+
+    def test_retry_after_a_crash_enqueues_the_setup_it_missed(self):
+        """A server that died after writing the fleet and before enqueuing its setup left the key
+        pending (its lease ran out) and the fleet with the uid the key reserved: the same request
+        again resumes it. The key's record is written as that server left it; the fingerprint is
+        idem_key.c's (each part length-prefixed)."""
+        body = b'{"name":"idem-r"}'
+        fp = hashlib.sha256(b"4:POST10:/v1/fleets0:%d:%s" % (len(body), body)).hexdigest()
+        uid = "fl_%024x" % random.getrandbits(96)
+        self.seed_fleet("idem-r", uid=uid, state="provisioning")
+        rkey = "fw:reqidem:%s:crash-key" % self.token_id("admin")
+        self.redis.command("HSET", rkey, "fp", fp, "id", uid, "state", "pending", "lease", "0")
+        self.redis.command("PEXPIRE", rkey, "60000")
+        r = self.post("/v1/fleets", None, "crash-key", raw=body)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json["fleet"]["uid"], uid)
+        jobs = self.fw.request("GET", "/v1/jobs?type=fleet.setup&resource=fleet:idem-r", token=self.admin)
+        self.assertEqual([j["id"] for j in jobs.json["items"]], [r.json["job"]["id"]])
+        self.assertEqual(self.post("/v1/fleets", None, "crash-key", raw=body).body, r.body)
+        # Without the key (or with another one) the same fleet is a conflict, not a resumption.
+        self.assertProblem(self.post("/v1/fleets", None, "other-key", raw=body), 409)
+
+    def test_concurrent_same_key_makes_one_fleet(self):
+        answers = self.post_at_once("/v1/fleets", {"name": "idem-conc"}, "fleet-conc")
+        ok = [r for r in answers if r.status == 202]
+        busy = [r for r in answers if r.status == 409]
+        self.assertEqual(len(ok) + len(busy), 20, [r for r in answers if r.status not in (202, 409)])
+        for r in busy:
+            self.assertIn("still being processed", r.json["detail"])
+        self.assertGreaterEqual(len(ok), 1)
+        self.assertEqual({r.json["job"]["id"] for r in ok}, {ok[0].json["job"]["id"]})
+        self.assertEqual({r.json["fleet"]["uid"] for r in ok}, {ok[0].json["fleet"]["uid"]})
+        self.assertEqual({r.body for r in ok}, {ok[0].body}, "every 202 is the first answer, byte for byte")
+        jobs = self.fw.request("GET", "/v1/jobs?type=fleet.setup&resource=fleet:idem-conc", token=self.admin)
+        self.assertEqual(len(jobs.json["items"]), 1, jobs.json)
+
+
+class IdemClaims(IdemBase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.seed_fleet(cls, "cf")
+
+    def test_replay_other_body_and_tokens(self):
+        path = "/v1/fleets/cf/claims"
+        a = self.assert_replays(path, {"note": "a"}, "claim-key-1")
+        self.assertEqual(a.json["claim"]["state"], "creating")
+        self.assert_other_body_refused(path, {"note": "b"}, "claim-key-1")
+        o = self.post(path, {"note": "a"}, "claim-key-1", token=self.other)
+        self.assertEqual(o.status, 202, o)
+        self.assertNotEqual(o.json["claim"]["id"], a.json["claim"]["id"])
+        self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
+
+    def test_concurrent_same_key_makes_one_claim(self):
+        answers = self.post_at_once("/v1/fleets/cf/claims", {"note": "conc"}, "claim-conc")
+        ok = [r for r in answers if r.status == 202]
+        self.assertEqual(len(ok) + sum(r.status == 409 for r in answers), 20, answers)
+        self.assertEqual({r.json["claim"]["id"] for r in ok}, {ok[0].json["claim"]["id"]})
+        self.assertEqual({r.body for r in ok}, {ok[0].body}, "every 202 is the first answer, byte for byte")
+        page = self.fw.request("GET", "/v1/claims?fleet=cf&limit=500", token=self.admin).json["items"]
+        self.assertEqual(sum(c["note"] == "conc" for c in page), 1)
+
+
+ROLE = "arn:aws:iam::123456789012:role/GreengrassFleetProvisioningRole"
+
+
+def template(name, policy="GreengrassV2IoTThingPolicy"):
+    return {"name": name, "body": fl.template_body(policy), "provisioningRoleArn": ROLE}
+
+
+class IdemTemplates(IdemBase):
+    def test_create_replay_other_body_and_tokens(self):
+        body = template("idem-t1")
+        a = self.assert_replays("/v1/templates", body, "tpl-key-1")
+        self.assertEqual(a.json["template"]["name"], "idem-t1")
+        self.assert_other_body_refused("/v1/templates", template("idem-t2"), "tpl-key-1")
+        self.assertEqual(self.fw.request("GET", "/v1/templates/idem-t2", token=self.admin).status, 404)
+        self.assertProblem(self.post("/v1/templates", body, "tpl-key-1", token=self.other), 409)
+
+    def test_version_replay_other_body_and_tokens(self):
+        self.assertEqual(self.post("/v1/templates", template("idem-t3"), None).status, 202)
+        path = "/v1/templates/idem-t3/versions"
+        body = {"body": fl.template_body("P1"), "setAsDefault": False}
+        a = self.assert_replays(path, body, "ver-key-1")
+        self.assert_other_body_refused(path, {"body": fl.template_body("P2"), "setAsDefault": False}, "ver-key-1")
+        o = self.post(path, body, "ver-key-1", token=self.other)
+        self.assertEqual(o.status, 202, o)
+        self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
+
+
+class IdemJobs(IdemBase):
+    """Routes whose whole effect is a job: a fleet plan, a reconcile, a watch run."""
+
+    def test_plan_replay_other_body_and_tokens(self):
+        path = "/v1/fleets?dryRun=true"
+        a = self.assert_replays(path, {"name": "plan-a"}, "plan-key-1")
+        self.assert_other_body_refused(path, {"name": "plan-b"}, "plan-key-1")
+        o = self.post(path, {"name": "plan-a"}, "plan-key-1", token=self.other)
+        self.assertEqual(o.status, 202, o)
+        self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
+
+    def test_reconcile_replay_and_other_body(self):
+        self.seed_fleet("rf")
+        a = self.assert_replays("/v1/fleets/rf/reconcile", None, "rec-key-1")
+        self.assertTrue(a.json["job"]["id"].startswith("j_"))
+        r = self.post("/v1/fleets/rf/reconcile", None, "rec-key-1", raw=b"{}")
+        self.assertProblem(r, 422)
+
+    def test_watch_run_replay_other_body_and_tokens(self):
+        a = self.assert_replays("/v1/watch/run", None, "watch-key-1")
+        self.assertFalse(a.json["existing"])
+        self.assertProblem(self.post("/v1/watch/run", None, "watch-key-1", raw=b"{}"), 422)
+        # Another token's key is a new request: the queued cycle is found (existing), not replayed.
+        o = self.post("/v1/watch/run", None, "watch-key-1", token=self.other)
+        self.assertEqual(o.status, 202, o)
+        self.assertEqual(o.json["job"]["id"], a.json["job"]["id"])
+        self.assertTrue(o.json["existing"])
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
