@@ -46,11 +46,6 @@ int claim_state(const struct claim_job *cj)
     return store_claim_state_parse(claim_field(cj, "state"));
 }
 
-int claim_set(const char *id, const char *const *kv, size_t n)
-{
-    return store_claim_set(id, kv, n);
-}
-
 int claim_job_reload(struct claim_job *cj)
 {
     json_t *f = 0;

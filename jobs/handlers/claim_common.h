@@ -55,7 +55,4 @@ void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj);
 /* Milliseconds since the epoch (the store's clock). */
 long long claim_now_ms(void);
 
-/* Sets fields given as "name", "value" pairs on the claim (n pairs). */
-int claim_set(const char *id, const char *const *kv, size_t n);
-
 #endif

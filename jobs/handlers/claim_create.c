@@ -98,12 +98,17 @@ static int record_cert(struct create_run *r, const struct iot_certificate *c)
     int have = c->certificate_pem && !keys_cert_info(c->certificate_pem, strlen(c->certificate_pem), &ki);
     if (have && ki.not_after_ms > 0)
         snprintf(exp, sizeof exp, "%lld", ki.not_after_ms);
-    const char *kv[] = {"certificateId", c->certificate_id, "certificateArn", c->certificate_arn, "certificatePem",
-                        c->certificate_pem ? c->certificate_pem : "", "expires", exp,
-                        "publicKeyFp", have ? ki.fp : claim_field(&r->cj, "publicKeyFp")};
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_CERT_ID, c->certificate_id);
+    claim_kv_str(&kv, CLAIM_F_CERT_ARN, c->certificate_arn);
+    claim_kv_str(&kv, CLAIM_F_CERT_PEM, c->certificate_pem);
+    claim_kv_str(&kv, CLAIM_F_EXPIRES, exp);
+    if (have)
+        claim_kv_str(&kv, CLAIM_F_PUBLIC_KEY_FP, ki.fp);
     snprintf(r->cert_id, sizeof r->cert_id, "%s", c->certificate_id ? c->certificate_id : "");
     snprintf(r->cert_arn, sizeof r->cert_arn, "%s", c->certificate_arn ? c->certificate_arn : "");
-    return claim_set(r->cj.id, kv, have ? 5 : 4);
+    return store_claim_set(r->cj.id, &kv);
 }
 
 /* 1 when the certificate cert_id holds the claim's public key; fills out. */
@@ -223,10 +228,11 @@ static int create_keys_and_cert(struct create_run *r)
     rc = rc ? rc : record_cert(r, &c);
     if (!rc) {
         struct keys_info ki;
-        const char *kv[] = {"keyType", "rsa2048"};
-        if (c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki))
-            kv[1] = ki.type;
-        rc = claim_set(r->cj.id, kv, 1);
+        struct claim_kv kv;
+        int known = c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki);
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_KEY_TYPE, known ? ki.type : "rsa2048");
+        rc = store_claim_set(r->cj.id, &kv);
     }
     iot_certificate_cleanup(&c); /* wipes the private key */
     free(sealed);
@@ -237,11 +243,13 @@ static int create_keys_and_cert(struct create_run *r)
  * last one certainly made nothing: AWS answered with a 4xx error). */
 static int mark_requested(struct create_run *r, int on)
 {
-    char now[24] = "";
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
     if (on)
-        snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"certRequested", now};
-    return claim_set(r->cj.id, kv, 1);
+        claim_kv_int(&kv, CLAIM_F_CERT_REQUESTED, claim_now_ms());
+    else
+        claim_kv_str(&kv, CLAIM_F_CERT_REQUESTED, "");
+    return store_claim_set(r->cj.id, &kv);
 }
 
 static int create_from_csr(struct create_run *r)
@@ -307,11 +315,12 @@ static int attach(struct create_run *r)
 /* Step 4. */
 static int activate(struct create_run *r)
 {
-    char now[24];
     int from = -1;
-    snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"activated", now, "error", ""};
-    int rc = store_claim_transition(r->cj.id, CLAIM_ACTIVE, kv, 2, &from);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_int(&kv, CLAIM_F_ACTIVATED, claim_now_ms());
+    claim_kv_str(&kv, CLAIM_F_ERROR, "");
+    int rc = store_claim_transition(r->cj.id, CLAIM_ACTIVE, &kv, &from);
     if (rc == FW_ECONFLICT)
         return 0; /* disabled or deleted meanwhile: leave it */
     if (!rc && from == CLAIM_CREATING)
@@ -331,8 +340,10 @@ static void maybe_failed(struct create_run *r, int rc)
     char msg[700];
     snprintf(msg, sizeof msg, "%s%s%s", r->err.code, r->err.code[0] ? ": " : "",
              r->err.message[0] ? r->err.message : fw_strerror(rc));
-    const char *kv[] = {"error", msg};
-    store_claim_transition(r->cj.id, CLAIM_FAILED, kv, 1, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_ERROR, msg);
+    store_claim_transition(r->cj.id, CLAIM_FAILED, &kv, 0);
     store_claim_key_erase(r->cj.id, "failed");
 }
 
