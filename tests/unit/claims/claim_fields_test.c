@@ -2,8 +2,9 @@
  * from its table: claims_view (routes/claims_view.c) and claims_list_text
  * (routes/claims_text.c) give the same bytes, and the bytes the
  * hand-written view gave before the table (the golden strings below were
- * written by main's claims_view.c at 2d11cb3), for a record with every
- * field set and for one with only what creation writes; every field alone;
+ * written by main's claims_view.c at 2d11cb3; members of rows added since
+ * are left out of that comparison), for a record with every field set and
+ * for one with only what creation writes; every field alone;
  * the list reads exactly the shown fields; the builder counts its pairs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,36 +79,60 @@ static void render_both(const json_t *record, char **view, struct buf *text)
     json_decref(one);
 }
 
-static void same_as(const char *record_text, const char *want)
+/* The view without the members a row added after the golden was written
+ * (a new field is one table row: this test needs no change for it). */
+static char *view_as_of_golden(const json_t *record, const char *golden)
 {
-    json_t *record = json_loads(record_text, 0, 0);
-    assert_non_null(record);
-    char *view;
+    json_t *v = claims_view(record), *g = json_loads(golden, 0, 0);
+    assert_non_null(v);
+    assert_non_null(g);
+    for (size_t i = 0; i < CLAIM_NFIELDS; i++)
+        if (!json_object_get(g, claim_fields[i].json))
+            json_object_del(v, claim_fields[i].json);
+    char *out = json_out_compact(v, 0);
+    json_decref(v);
+    json_decref(g);
+    return out;
+}
+
+/* Both renderers agree on record, and show the golden's members as it does. */
+static void same_as(json_t *record, const char *want)
+{
+    char *view, *old = view_as_of_golden(record, want);
     struct buf text;
     render_both(record, &view, &text);
-    assert_string_equal(view, want);
+    assert_string_equal(old, want);
     /* the list is "[" view "]" */
-    assert_int_equal(text.len, strlen(want) + 2);
-    assert_memory_equal(text.ptr + 1, want, strlen(want));
+    if (text.len != strlen(view) + 2 || memcmp(text.ptr + 1, view, strlen(view)))
+        fail_msg("view %s\n text %s", view, text.ptr);
     free(view);
+    free(old);
     buf_free(&text);
-    json_decref(record);
+}
+
+/* A value of the row's kind for a row the golden record does not have. */
+static const char *sample(enum claim_view view)
+{
+    return view == CLAIM_VIEW_FLAG ? "1" : view == CLAIM_VIEW_STR || view == CLAIM_VIEW_JOB ? "x\"y" : "1764300000999";
 }
 
 static void test_every_field_set(void **state)
 {
     (void)state;
     json_t *record = json_loads(s_full_record, 0, 0);
-    for (size_t i = 0; i < CLAIM_NFIELDS; i++) /* the record really has every row */
-        assert_non_null(json_object_get(record, claim_fields[i].name));
+    for (size_t i = 0; i < CLAIM_NFIELDS; i++)
+        if (!json_object_get(record, claim_fields[i].name))
+            json_object_set_new(record, claim_fields[i].name, json_string(sample(claim_fields[i].view)));
+    same_as(record, s_full_view);
     json_decref(record);
-    same_as(s_full_record, s_full_view);
 }
 
 static void test_optional_fields_missing(void **state)
 {
     (void)state;
-    same_as(s_min_record, s_min_view);
+    json_t *record = json_loads(s_min_record, 0, 0);
+    same_as(record, s_min_view);
+    json_decref(record);
 }
 
 /* Each field alone (and with the full record minus it): both renderers agree. */
@@ -115,6 +140,9 @@ static void test_each_field_alone_and_left_out(void **state)
 {
     (void)state;
     json_t *full = json_loads(s_full_record, 0, 0);
+    for (size_t i = 0; i < CLAIM_NFIELDS; i++)
+        if (!json_object_get(full, claim_fields[i].name))
+            json_object_set_new(full, claim_fields[i].name, json_string(sample(claim_fields[i].view)));
     for (size_t i = 0; i < CLAIM_NFIELDS; i++) {
         const char *name = claim_fields[i].name;
         json_t *alone = json_pack("{s:O}", name, json_object_get(full, name)), *without = json_copy(full);
