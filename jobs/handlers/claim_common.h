@@ -33,7 +33,7 @@ int claim_job_reload(struct claim_job *cj);
 void claim_job_cleanup(struct claim_job *cj);
 
 /* A record field or NULL when absent or empty; borrowed from cj->claim. */
-const char *claim_field(const struct claim_job *cj, const char *name);
+const char *claim_field(const struct claim_job *cj, enum claim_field f);
 /* The record's state (enum claim_state), -1 when unknown. */
 int claim_state(const struct claim_job *cj);
 

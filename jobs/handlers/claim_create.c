@@ -67,11 +67,11 @@ static int aws_failed(struct create_run *r)
 /* Step 1 for keySource generated. */
 static int ensure_key(struct create_run *r)
 {
-    if (claim_field(&r->cj, "csr"))
+    if (claim_field(&r->cj, CLAIM_F_CSR))
         return 0;
     struct keys_pair *k = 0;
     char *pem = 0, *csr = 0, *sealed = 0, fp[KEYS_FP_HEX], type[KEYS_TYPE_MAX];
-    int already = 0, kind = keys_kind_parse(claim_field(&r->cj, "keyType"));
+    int already = 0, kind = keys_kind_parse(claim_field(&r->cj, CLAIM_F_KEY_TYPE));
     int rc = keys_generate(kind < 0 ? KEYS_EC_P256 : (enum keys_kind)kind, &k);
     rc = rc ? rc : keys_private_pem(k, &pem);
     rc = rc ? rc : keys_make_csr(k, r->cj.id, &csr);
@@ -118,7 +118,7 @@ static int cert_matches(struct create_run *r, const char *cert_id, struct iot_ce
     ratelimit_acquire("iot-describe");
     if (iot_describe_certificate(r->cj.aws, cert_id, out, &r->err))
         return 0;
-    const char *fp = claim_field(&r->cj, "publicKeyFp");
+    const char *fp = claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP);
     return out->certificate_pem && fp && !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
            !strcmp(ki.fp, fp);
 }
@@ -190,7 +190,7 @@ static struct near *unowned(json_t *ids, const char *self, double req_s, size_t 
  * 1 found (recorded), 0 none, < 0 error. */
 static int find_existing(struct create_run *r)
 {
-    const char *req = claim_field(&r->cj, "certRequested");
+    const char *req = claim_field(&r->cj, CLAIM_F_CERT_REQUESTED);
     if (!req)
         return 0;
     json_t *ids = json_array();
@@ -258,7 +258,7 @@ static int create_from_csr(struct create_run *r)
     int rc = mark_requested(r, 1);
     if (rc)
         return rc;
-    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, "csr"), 1, &c, &r->err)) {
+    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, CLAIM_F_CSR), 1, &c, &r->err)) {
         if (r->err.http_status >= 400 && r->err.http_status < 500)
             mark_requested(r, 0);
         return aws_failed(r);
@@ -273,16 +273,16 @@ static int ensure_cert(struct create_run *r)
 {
     char step[64], *res = 0;
     snprintf(step, sizeof step, "cert:%s", r->cj.id);
-    const char *have = claim_field(&r->cj, "certificateId");
+    const char *have = claim_field(&r->cj, CLAIM_F_CERT_ID);
     int rc = job_step_result(r->ctx, step, &res);
     free(res);
     if (rc != FW_ENOTFOUND || have) {
         snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
-        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, "certificateArn") ?
-                 claim_field(&r->cj, "certificateArn") : "");
+        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, CLAIM_F_CERT_ARN) ?
+                 claim_field(&r->cj, CLAIM_F_CERT_ARN) : "");
         return rc == FW_ENOTFOUND ? job_step_done(r->ctx, step, "{}") : rc;
     }
-    int is_aws = !strcmp(claim_field(&r->cj, "keySource"), "aws");
+    int is_aws = !strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws");
     int found = is_aws ? 0 : find_existing(r);
     if (found < 0)
         return found;
@@ -324,7 +324,7 @@ static int activate(struct create_run *r)
     if (rc == FW_ECONFLICT)
         return 0; /* disabled or deleted meanwhile: leave it */
     if (!rc && from == CLAIM_CREATING)
-        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, "predecessor") != 0);
+        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, CLAIM_F_PREDECESSOR) != 0);
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
@@ -353,8 +353,8 @@ static int run_steps(struct create_run *r)
         return 0;
     if (!r->cj.policy)
         return claim_fail_msg(r->ctx, "FleetNotReady", "the fleet has no claim policy (resources.claimPolicy.name)");
-    int rc = strcmp(claim_field(&r->cj, "keySource"), "generated") ? 0 : ensure_key(r);
-    if (!rc && !claim_field(&r->cj, "csr") && strcmp(claim_field(&r->cj, "keySource"), "aws"))
+    int rc = strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "generated") ? 0 : ensure_key(r);
+    if (!rc && !claim_field(&r->cj, CLAIM_F_CSR) && strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
         rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
     rc = rc ? rc : ensure_cert(r);
     rc = rc ? rc : attach(r);

@@ -29,7 +29,7 @@ static int delete_cert(struct job_ctx *ctx, struct claim_job *cj)
 {
     struct aws_api_error err;
     awserr_clear(&err);
-    const char *cert = claim_field(cj, "certificateId"), *arn = claim_field(cj, "certificateArn");
+    const char *cert = claim_field(cj, CLAIM_F_CERT_ID), *arn = claim_field(cj, CLAIM_F_CERT_ARN);
     if (!cert)
         return 0;
     int rc = 0;

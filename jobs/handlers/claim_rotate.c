@@ -151,7 +151,7 @@ static int deactivate(struct job_ctx *ctx, struct claim_job *cj)
 {
     struct aws_api_error err;
     awserr_clear(&err);
-    const char *cert = claim_field(cj, "certificateId");
+    const char *cert = claim_field(cj, CLAIM_F_CERT_ID);
     if (cert && iot_update_certificate(cj->aws, cert, "INACTIVE", &err) && err.cls != AWS_ERRC_NOTFOUND)
         return claim_fail_aws(ctx, &err);
     struct claim_kv kv;

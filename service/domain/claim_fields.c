@@ -19,6 +19,12 @@ const char *claim_field_name(enum claim_field f)
     return claim_fields[f].name;
 }
 
+const char *claim_rec_get(const json_t *rec, enum claim_field f)
+{
+    const char *v = json_string_value(json_object_get(rec, claim_field_name(f)));
+    return v && v[0] ? v : 0;
+}
+
 void claim_kv_init(struct claim_kv *b, unsigned by)
 {
     assert(by == CLAIM_BY_NEW || by == CLAIM_BY_SET);

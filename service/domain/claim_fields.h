@@ -35,6 +35,7 @@
 #define FW_CLAIM_FIELDS_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 #define CLAIM_FIELDS(X)                                                         \
     X(ID, "id", "id", ID, NEW)                                                  \
@@ -117,6 +118,9 @@ extern const struct claim_field_def claim_fields[CLAIM_NFIELDS];
 
 /* The field's store name (f must be in range: assert). */
 const char *claim_field_name(enum claim_field f);
+/* Field f of a record as store_claim_get gives it (a JSON object of
+ * strings): NULL when absent or empty. Borrowed from rec. */
+const char *claim_rec_get(const json_t *rec, enum claim_field f);
 
 /*
  * The fields one step writes, built with their count kept here (no
