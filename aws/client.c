@@ -85,19 +85,17 @@ static time_t now_s(struct aws_client *c)
 
 int aws_uri_encode(struct buf *out, const char *s, int keep_slash)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    int rc = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                    *p == '-' || *p == '_' || *p == '.' || *p == '~' || (keep_slash && *p == '/');
-        if (plain) {
-            rc = buf_append(out, p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            rc = buf_append(out, esc, 3);
-        }
+    if (!keep_slash)
+        return sigv4_uri_encode(out, s, strlen(s));
+    for (;;) {
+        size_t seg = strcspn(s, "/");
+        int rc = sigv4_uri_encode(out, s, seg);
+        if (rc || !s[seg])
+            return rc;
+        if ((rc = buf_append(out, "/", 1)))
+            return rc;
+        s += seg + 1;
     }
-    return rc;
 }
 
 void aws_strlist_push(struct aws_strlist *l, const char *s)
@@ -263,6 +261,12 @@ void aws_call_init_query(struct aws_call *c, enum aws_service svc, const char *a
 void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *operation, const char *method)
 {
     call_init(c, svc, AWS_PROTO_REST_JSON, operation, method);
+}
+
+void aws_call_header(struct aws_call *c, const char *name, const char *value)
+{
+    c->header_name = name;
+    c->header_value = value;
 }
 
 void aws_call_cleanup(struct aws_call *c)
@@ -444,6 +448,8 @@ static int send_signed(struct aws_client *c, const struct aws_call *call, const 
         add_header(&hs, "Content-Type", content_type(call));
     if (cr && cr->session_token)
         add_header(&hs, "X-Amz-Security-Token", cr->session_token);
+    if (call->header_name && call->header_value)
+        add_header(&hs, call->header_name, call->header_value);
     struct sigv4_result res = {0};
     int rc = 0;
     if (cr) {
@@ -515,18 +521,14 @@ static int fix_skew(struct aws_client *c, const struct aws_api_error *err, long 
     if (labs(skew - c->skew_s) < 60)
         return 0;
     c->skew_s = skew;
-    char fields[64];
-    snprintf(fields, sizeof fields, "\"skew_s\":%ld", skew);
-    log_fields(LOG_WARN, "aws clock skew detected; signing with the server's time", fields);
+    log_event(LOG_WARN, "aws clock skew detected; signing with the server's time", LOG_INT("skew_s", skew));
     return 1;
 }
 
 static void log_retry(const struct aws_call *call, const struct aws_api_error *err, int attempt, long delay_ms)
 {
-    char fields[256];
-    snprintf(fields, sizeof fields, "\"op\":\"%s\",\"code\":\"%s\",\"status\":%d,\"attempt\":%d,\"delay_ms\":%ld",
-             call->operation, err->code, err->http_status, attempt, delay_ms);
-    log_fields(LOG_INFO, "aws call retried", fields);
+    log_event(LOG_INFO, "aws call retried", LOG_STR("op", call->operation), LOG_STR("code", err->code),
+              LOG_INT("status", err->http_status), LOG_INT("attempt", attempt), LOG_INT("delay_ms", delay_ms));
 }
 
 static void backoff(struct aws_client *c, const struct aws_call *call, const struct aws_api_error *err,

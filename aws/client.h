@@ -76,6 +76,8 @@ struct aws_call {
     struct buf body;           /* query: form body; rest-json: JSON or empty */
     int anonymous;             /* 1: send unsigned (AssumeRoleWithWebIdentity) */
     int overflow;              /* set when a part outgrew AWS_CALL_MAX_BODY */
+    const char *header_name;   /* rest-json: one header member (x-amzn-principal), signed; NULL = none */
+    const char *header_value;  /* borrowed for the call */
 };
 
 #define AWS_CALL_MAX_BODY (4u * 1024 * 1024)
@@ -95,6 +97,9 @@ void aws_call_qs(struct aws_call *c, const char *name, const char *value);
  * NULL value adds nothing. */
 void aws_call_param(struct aws_call *c, const char *name, const char *value);
 void aws_call_param_int(struct aws_call *c, const char *name, long long value);
+/* rest-json: sends name: value (both borrowed until the call ends) as a
+ * signed header, for members the model places in a header. */
+void aws_call_header(struct aws_call *c, const char *name, const char *value);
 /* rest-json: serializes obj (not stolen) as the body. 0 or FW_EINVAL. */
 int aws_call_json(struct aws_call *c, const json_t *obj);
 

@@ -28,6 +28,8 @@ struct aws_http {
     long connections;          /* new connections made so far */
     int no_proxy;              /* 1: CURLOPT_NOPROXY "*" on every transfer */
     int too_big;               /* the current body hit the cap */
+    const char *mtls_cert;     /* aws_http_send_mtls: borrowed for one call */
+    const char *mtls_key;
 };
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -221,6 +223,20 @@ static void set_method(CURL *c, const struct aws_http_request *req)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
+/* Mutual TLS with PEM held in memory; libcurl reads it in place (no copy of the key). */
+static void set_client_cert(struct aws_http *h)
+{
+    if (!h->mtls_cert || !h->mtls_key)
+        return;
+    struct curl_blob cert = {(void *)h->mtls_cert, strlen(h->mtls_cert), CURL_BLOB_NOCOPY};
+    struct curl_blob key = {(void *)h->mtls_key, strlen(h->mtls_key), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(h->curl, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(h->curl, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(h->curl, CURLOPT_SSLKEY_BLOB, &key);
+    curl_easy_setopt(h->curl, CURLOPT_SSLKEYTYPE, "PEM");
+    curl_easy_setopt(h->curl, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION of a pinned request: the last word on where it connects, so
  * that nothing (a proxy from the environment, a connection-reuse quirk) reaches another
  * address than the one the caller checked. */
@@ -280,6 +296,7 @@ static void set_options(struct aws_http *h, const struct aws_http_request *req, 
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+    set_client_cert(h);
     set_method(c, req);
 }
 
@@ -351,5 +368,16 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
     curl_easy_setopt(h->curl, CURLOPT_CONNECT_TO, NULL);
     free_headers(hdrs);
     curl_slist_free_all(pins);
+    return rc;
+}
+
+int aws_http_send_mtls(struct aws_http *h, const struct aws_http_request *req, const char *cert_pem,
+                       const char *key_pem, struct aws_http_response *resp, struct aws_api_error *err)
+{
+    h->mtls_cert = cert_pem;
+    h->mtls_key = key_pem;
+    int rc = aws_http_send(h, req, resp, err);
+    h->mtls_cert = h->mtls_key = 0;
+    curl_easy_reset(h->curl); /* libcurl forgets the borrowed PEM text */
     return rc;
 }

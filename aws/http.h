@@ -82,6 +82,14 @@ void aws_http_response_cleanup(struct aws_http_response *r);
 int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *resp,
                   struct aws_api_error *err);
 
+/* aws_http_send with mutual TLS (the IoT credentials provider): the client
+ * certificate and its private key as PEM text the caller holds, handed to
+ * libcurl without a copy (CURLOPT_SSLCERT_BLOB / CURLOPT_SSLKEY_BLOB) and
+ * forgotten when the call returns. Use a handle of its own for such calls
+ * and free it afterwards, so no later call reuses that connection. */
+int aws_http_send_mtls(struct aws_http *h, const struct aws_http_request *req, const char *cert_pem,
+                       const char *key_pem, struct aws_http_response *resp, struct aws_api_error *err);
+
 /* New connections this handle has opened so far (tests and benchmarks). */
 long aws_http_connections(const struct aws_http *h);
 

@@ -16,40 +16,14 @@
 #include "aws/client.h"
 #include "aws/xml.h"
 #include "service/core/mem.h"
+#include "service/core/pct.h"
 
 #define IAM_VERSION "2010-05-08"
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 
 /* A decoded copy of an RFC 3986 percent-encoded string; NULL stays NULL. */
 static char *url_decode(const char *s)
 {
-    if (!s)
-        return 0;
-    size_t len = strlen(s);
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi = s[i] == '%' && i + 2 < len ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-        if (hi >= 0 && lo >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    return s ? pct_decode(s, strlen(s), 0) : 0;
 }
 
 /* Runs call and hands the <OpResult> to read (may be NULL for no output). */

@@ -30,6 +30,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/core/pct.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_CACHE_SLOTS 16
@@ -251,37 +252,6 @@ int sigv4_uri_encode(struct buf *out, const char *s, size_t n)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string; a stray '%' stays as is. */
-static char *uri_decode(const char *s, size_t n, size_t *outlen)
-{
-    char *d = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi = (s[i] == '%' && i + 2 < n) ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-        if (lo >= 0) {
-            d[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            d[j++] = s[i];
-        }
-    }
-    d[j] = '\0';
-    *outlen = j;
-    return d;
-}
-
 /* ------------------------------------------------------------------ */
 /* Canonical URI.                                                      */
 
@@ -370,7 +340,7 @@ static int qparam_cmp(const void *a, const void *b)
 static char *reencode(const char *s, size_t n)
 {
     size_t dlen = 0;
-    char *d = uri_decode(s, n, &dlen);
+    char *d = pct_decode(s, n, &dlen);
     struct buf b;
     buf_init(&b, SIZE_MAX / 4);
     sigv4_uri_encode(&b, d, dlen);   /* cannot hit the cap */

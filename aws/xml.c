@@ -265,17 +265,33 @@ int xml_bool(const struct xml_node *n, const char *path)
     return s && strcmp(s, "true") == 0;
 }
 
+/* Reads 1 to max decimal digits at *p into *out, then expects sep (0: nothing). */
+static int digits(const char **p, int max, char sep, int *out)
+{
+    int v = 0, n = 0;
+    while (n < max && **p >= '0' && **p <= '9') {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    if (n == 0 || (sep && **p != sep))
+        return FW_EINVAL;
+    if (sep)
+        (*p)++;
+    *out = v;
+    return 0;
+}
+
 int xml_parse_iso8601(const char *s, double *out)
 {
     struct tm tm = {0};
-    int frac_start = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec, &frac_start) != 6)
+    const char *p = s;
+    if (digits(&p, 4, '-', &tm.tm_year) || digits(&p, 2, '-', &tm.tm_mon) || digits(&p, 2, 'T', &tm.tm_mday) ||
+        digits(&p, 2, ':', &tm.tm_hour) || digits(&p, 2, ':', &tm.tm_min) || digits(&p, 2, 0, &tm.tm_sec))
         return FW_EINVAL;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     double frac = 0;
-    const char *p = s + frac_start;
     if (*p == '.') {
         char *end = 0;
         frac = strtod(p, &end);

@@ -283,12 +283,10 @@ static void take_batch(const redisReply *entries)
 /* Where a first start begins: the newest logged event ("0-0" for an empty log). */
 static int read_start(redisContext *c)
 {
-    redisReply *r = redisCommand(c, "XREVRANGE %sevents:log + - COUNT 1", store_prefix());
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            freeReplyObject(r);
-        return FW_EREDIS;
-    }
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "XREVRANGE %sevents:log + - COUNT 1", store_prefix());
+    if (!r)
+        return rc;
     pthread_mutex_lock(&s_mu);
     snprintf(s_pos, sizeof s_pos, "0-0");
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
@@ -300,20 +298,18 @@ static int read_start(redisContext *c)
     return 0;
 }
 
-/* One blocking read: 0 (events taken, or none), or FW_EREDIS (the connection is gone). */
+/* One blocking read: 0 (events taken, or none), or store_conn_cmd_on's code (reconnect). */
 static int read_once(redisContext *c)
 {
     char pos[JOBS_EVENT_ID_MAX];
     pthread_mutex_lock(&s_mu);
     snprintf(pos, sizeof pos, "%s", s_pos);
     pthread_mutex_unlock(&s_mu);
-    redisReply *r = redisCommand(c, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s", READ_COUNT, READ_BLOCK_MS,
-                                 store_prefix(), pos);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            freeReplyObject(r);
-        return FW_EREDIS;
-    }
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s", READ_COUNT,
+                                      READ_BLOCK_MS, store_prefix(), pos);
+    if (!r)
+        return rc;
     const redisReply *entries = r->type == REDIS_REPLY_NIL ? NULL : xread_entries(r);
     if (entries && entries->elements)
         take_batch(entries);
@@ -326,18 +322,20 @@ long long event_hub_watched(void)
     return atomic_load(&s_watched);
 }
 
-/* Reads the watched counter; wakes every stream when it moved. 0, or FW_EREDIS. */
+/* Reads the watched counter; wakes every stream when it moved. 0, or an FW_E* code (reconnect). */
 static int read_watched(redisContext *c)
 {
     if (!s_watch_key[0])
         return 0;
-    redisReply *r = redisCommand(c, "GET %s%s", store_prefix(), s_watch_key);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        if (r)
-            freeReplyObject(r);
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "GET %s%s", store_prefix(), s_watch_key);
+    if (!r)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) {
+        freeReplyObject(r);
         return FW_EREDIS;
     }
-    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, 0, 10) : 0;
     freeReplyObject(r);
     long long was = atomic_exchange(&s_watched, v);
     if (was != v) /* also the first read: a stream opened before it has not seen any value */
@@ -359,7 +357,7 @@ static redisContext *connect_hub(void)
         }
         atomic_store(&s_ready, 1);
     } else {
-        log_fields(LOG_INFO, "event hub reconnected to redis", "\"component\":\"events\"");
+        log_event(LOG_INFO, "event hub reconnected to redis", LOG_STR("component", "events"));
         deliver(0, 0, 1); /* events may have been missed meanwhile: every subscriber looks again */
     }
     return c;

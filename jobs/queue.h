@@ -5,19 +5,23 @@
  *
  * Every function uses the calling thread's Redis connection
  * (store_conn_get) and is thread-safe. Every state change is one Lua
- * script (jobs/lua/), so a crash between two calls never loses or
- * duplicates a job. Errors: FW_EREDIS when Redis cannot be reached or
- * answers an error; others as stated.
+ * script (jobs/lua/, run by the Redis runner service/redis/script.h), so a
+ * crash between two calls never loses or duplicates a job. Errors (the one
+ * mapping of service/redis/reply.h): FW_EUNAVAILABLE when Redis cannot be
+ * reached, FW_EREDIS when it answers an error (logged); others as stated.
  *
  * Redis layout (P = FLEETWARDEN_PREFIX, default "fw:"):
- *   P job:ID          HASH   the job (fields: see job_render in job.c)
+ *   P job:ID          HASH   the job: short fields, see jobs/job_record.h
  *   P q:LANE          LIST   ready jobs per lane (LPUSH in, RPOP out)
  *   P delayed         ZSET   scheduled and retrying jobs by due ms
- *   P running         ZSET   running jobs by lease deadline ms
+ *   P running         ZSET   "ID|TOKEN" of each running job by lease deadline ms
+ *                            (the fencing token; lua/prelude.lua lease_member)
  *   P dead            ZSET   dead jobs by finish ms
- *   P st:STATE        ZSET   per-state index, score = creation sequence
- *   P idx:all         ZSET   every job, score = creation sequence
- *   P seq, P token    STRING creation sequence, fencing token counter
+ *   P st:STATE        ZSET   queued, scheduled, failed jobs, score = creation sequence
+ *   P st:STATE:B      ZSET   succeeded, dead, canceled jobs whose sequence without
+ *                            its last two digits is B (<= 100 entries: compact)
+ *   P sd:STATE        ZSET   the buckets B in use of a finished state
+ *   P seq             STRING creation sequence
  *   P idem:KEY        STRING "jobid|sha1(type,resource,payload)" PX idem TTL
  *   P uniq:TYPE:RES   STRING the active job of a unique (type, resource)
  *   P sched:NAME      HASH   schedule; P sched:due ZSET name -> next due ms
@@ -27,6 +31,7 @@
  *   P wake            LIST   wake-up markers for idle workers (<= 64)
  *   P stats           HASH   counters: retries, rlwaits, poison
  *   P reaper:lock     STRING SET NX PX gate: one reaper run per interval
+ *   P trim:...        STRING the reaper's index-trimming cursors
  *   P events:log      STREAM every state change (JSON), capped ~10,000
  *   channels P events (JSON per state change), P done:ID (terminal)
  */
@@ -50,7 +55,7 @@ struct jobs_settings {
     int max_stalls;            /* FLEETWARDEN_MAX_STALLS (default 3) */
 };
 
-/* The settings; loaded from the environment on first use. */
+/* The settings, from config_get() (service/core/config.c) on first use. */
 const struct jobs_settings *jobs_settings(void);
 
 /* Enqueues a job. Lane, max attempts and uniqueness default from the
@@ -59,10 +64,10 @@ const struct jobs_settings *jobs_settings(void);
  * idempotency key with the same request, or the active job of a unique
  * (type, resource). Returns 0, FW_EINVAL / FW_EBADJSON / FW_ETOOBIG for a
  * bad spec (a payload key naming a secret is FW_EINVAL), FW_EUNPROCESSABLE
- * when the idempotency key was used for a different request, FW_EREDIS. */
+ * when the idempotency key was used for a different request, Redis errors. */
 int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *existed);
 
-/* The job as API JSON (new reference in *out). 0, FW_ENOTFOUND, FW_EREDIS. */
+/* The job as API JSON (new reference in *out). 0, FW_ENOTFOUND, Redis errors. */
 int jobs_get(const char *id, json_t **out);
 
 struct jobs_filter {
@@ -73,38 +78,38 @@ struct jobs_filter {
 
 /* A page of jobs, newest first. cursor NULL or "" starts at the newest.
  * *items is a new JSON array; next gets the next cursor ("" at the end).
- * 0, FW_EINVAL (bad state or cursor), FW_EREDIS. */
+ * 0, FW_EINVAL (bad state or cursor), Redis errors. */
 int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32]);
 
 /* The same page as JSON text: appends "[job,...]" to items, byte for byte
  * what json_out_compact of jobs_list's array gives, without building it.
- * 0, FW_EINVAL, FW_EREDIS, FW_ETOOBIG (items' cap). */
+ * 0, FW_EINVAL, Redis errors, FW_ETOOBIG (items' cap). */
 int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items, char next[32]);
 
 /* Cancels a job. A queued, scheduled or failed (waiting) job is canceled
  * at once (*immediate = 1); a running job gets its cancel flag and stops
  * at its next step (*immediate = 0). 0, FW_ENOTFOUND, FW_ECONFLICT (already
- * finished), FW_EREDIS. */
+ * finished), Redis errors. */
 int jobs_cancel(const char *id, int *immediate);
 
 /* Runs a dead, canceled or failed job again now with a fresh attempt
  * budget. 0, FW_ENOTFOUND, FW_ECONFLICT (state does not allow it, or another
- * active job holds its resource), FW_EREDIS. */
+ * active job holds its resource), Redis errors. */
 int jobs_retry(const char *id);
 
 /* Creates or updates a recurring schedule named name (1..64 of
  * [A-Za-z0-9._-]) that enqueues a job of type with payload every every_s
  * seconds (every_s > 0) or daily at "HH:MM" UTC (daily non-NULL). An
- * unchanged timing keeps the next due time. 0, FW_EINVAL, FW_EREDIS. */
+ * unchanged timing keeps the next due time. 0, FW_EINVAL, Redis errors. */
 int jobs_schedule_upsert(const char *name, const char *type, const char *payload_json, long every_s,
                          const char *daily);
 
 /* Removes schedule name (jobs it already enqueued run on). 0,
- * FW_ENOTFOUND, FW_EINVAL (bad name), FW_EREDIS. */
+ * FW_ENOTFOUND, FW_EINVAL (bad name), Redis errors. */
 int jobs_schedule_delete(const char *name);
 
 /* Counters for metrics: queue depth per lane, jobs per state (index
- * sizes), delayed, running, dead, and the stats hash. 0 or FW_EREDIS. */
+ * sizes), delayed, running, dead, and the stats hash. 0 or Redis errors. */
 struct jobs_counts {
     long long lane_depth[JOB_NLANES];
     long long by_state[7];         /* in job_state_name order */

@@ -18,40 +18,36 @@
 #include <hiredis/hiredis.h>
 
 #include "job.h"
+#include "service/core/clock.h"
+#include "job_record.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads one reply within timeout_ms: 1 got it, 0 timeout, FW_EREDIS. */
+/* Reads one reply within timeout_ms: 1 got it, 0 timeout, FW_EUNAVAILABLE. */
 static int read_reply(redisContext *c, int timeout_ms, redisReply **out)
 {
-    long long until = mono_ms() + timeout_ms;
+    long long until = clock_mono_ms() + timeout_ms;
     for (;;) {
         void *r = NULL;
         if (redisGetReplyFromReader(c, &r) != REDIS_OK)
-            return FW_EREDIS;
+            return FW_EUNAVAILABLE;
         if (r) {
             *out = r;
             return 1;
         }
-        long long left = until - mono_ms();
+        long long left = until - clock_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd pfd = {c->fd, POLLIN, 0};
         int pr = poll(&pfd, 1, (int)left);
         if (pr < 0)
-            return FW_EREDIS;
+            return FW_EUNAVAILABLE;
         if (pr == 0)
             return 0;
         if (redisBufferRead(c) != REDIS_OK)
-            return FW_EREDIS;
+            return FW_EUNAVAILABLE;
     }
 }
 
@@ -69,20 +65,17 @@ int jobs_event_id_valid(const char *s)
     return dash > 0;
 }
 
-/* The job's state into st: 1 found, 0 not found, FW_EREDIS. */
+/* The job's state name into st: 1 found, 0 not found, FW_EUNAVAILABLE, FW_EREDIS. */
 static int job_state(const char *id, char st[16])
 {
-    redisContext *c = store_conn_get();
-    if (!c)
-        return FW_EREDIS;
-    redisReply *r = redisCommand(c, "HGET %sjob:%s state", store_prefix(), id);
-    if (!r) {
-        store_conn_broken();
-        return FW_EREDIS;
-    }
-    int rc = r->type == REDIS_REPLY_STRING ? 1 : r->type == REDIS_REPLY_NIL ? 0 : FW_EREDIS;
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "HGET %sjob:%s s", store_prefix(), id);
+    if (!r)
+        return rc;
+    const char *name = r->type == REDIS_REPLY_STRING ? job_record_state_name(r->str) : NULL;
+    rc = name ? 1 : r->type == REDIS_REPLY_NIL ? 0 : FW_EREDIS;
     if (rc == 1)
-        snprintf(st, 16, "%s", r->str);
+        snprintf(st, 16, "%s", name);
     freeReplyObject(r);
     return rc;
 }
@@ -92,7 +85,8 @@ static redisContext *subscribe_done(const char *id)
     redisContext *c = store_conn_open(2000);
     if (!c)
         return NULL;
-    redisReply *r = redisCommand(c, "SUBSCRIBE %sdone:%s", store_prefix(), id);
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "SUBSCRIBE %sdone:%s", store_prefix(), id);
     int ok = r && r->type == REDIS_REPLY_ARRAY;
     if (r)
         freeReplyObject(r);
@@ -108,7 +102,7 @@ int jobs_wait(const char *id, int timeout_ms)
     if (!job_token_valid(id, JOB_ID_MAX))
         return FW_ENOTFOUND;
     redisContext *c = subscribe_done(id);   /* before the first check: no lost wake-up */
-    long long until = mono_ms() + timeout_ms;
+    long long until = clock_mono_ms() + timeout_ms;
     int rc;
     for (;;) {
         char st[16];
@@ -118,12 +112,12 @@ int jobs_wait(const char *id, int timeout_ms)
             break;
         }
         rc = 0;
-        long long left = until - mono_ms();
+        long long left = until - clock_mono_ms();
         if (job_state_terminal(st) || left <= 0)
             break;
         int slice = left > 1000 ? 1000 : (int)left;
         redisReply *r = NULL;
-        int got = c ? read_reply(c, slice, &r) : FW_EREDIS;
+        int got = c ? read_reply(c, slice, &r) : FW_EUNAVAILABLE;
         if (got == 1)
             freeReplyObject(r);
         if (got < 0) {   /* no subscription: fall back to a short poll */

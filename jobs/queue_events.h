@@ -16,7 +16,7 @@
 /* Waits until job id is finished (succeeded, dead or canceled), at most
  * timeout_ms, woken by pub/sub with a 1 s re-check as a safety net.
  * 0 (finished, or the time is up: read the job afterwards), FW_ENOTFOUND,
- * FW_EREDIS. Blocks the calling thread. */
+ * FW_EUNAVAILABLE, FW_EREDIS. Blocks the calling thread. */
 int jobs_wait(const char *id, int timeout_ms);
 
 #define JOBS_EVENT_ID_MAX 48

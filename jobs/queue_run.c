@@ -13,22 +13,24 @@
 #include <string.h>
 #include <hiredis/hiredis.h>
 
+#include "job_record.h"
 #include "queue_internal.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
 static void claimed_fill(const redisReply *r, struct queue_claimed *out)
 {
-    queue__str(r->element[0], out->id, sizeof out->id);
-    queue__str(r->element[1], out->token, sizeof out->token);
-    queue__str(r->element[2], out->type, sizeof out->type);
+    redis_reply_str(r->element[0], out->id, sizeof out->id);
+    redis_reply_str(r->element[1], out->token, sizeof out->token);
+    redis_reply_str(r->element[2], out->type, sizeof out->type);
     const redisReply *p = r->element[3];
     out->payload = xstrdup(p->type == REDIS_REPLY_STRING ? p->str : "{}");
-    out->attempts = (int)queue__int(r->element[4]);
-    out->max_attempts = (int)queue__int(r->element[5]);
-    out->runs = (int)queue__int(r->element[6]);
-    out->rlpaid = queue__int(r->element[7]) == 1;
+    out->attempts = (int)redis_reply_int(r->element[4]);
+    out->max_attempts = (int)redis_reply_int(r->element[5]);
+    out->runs = (int)redis_reply_int(r->element[6]);
+    out->rlpaid = redis_reply_int(r->element[7]) == 1;
 }
 
 /* Parses a claim reply: 1 job, 0 none (due/now filled), FW_EREDIS. */
@@ -39,22 +41,21 @@ static int parse_claim(const redisReply *r, struct queue_claimed *out, long long
         return 1;
     }
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        *next_due_ms = queue__int(r->element[1]);
-        *now_ms = queue__int(r->element[2]);
+        *next_due_ms = redis_reply_int(r->element[1]);
+        *now_ms = redis_reply_int(r->element[2]);
         return 0;
     }
     return FW_EREDIS;
 }
 
-int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
-                long long *next_due_ms, long long *now_ms)
+int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
+                long long *now_ms)
 {
     char lease[24];
     snprintf(lease, sizeof lease, "%lld", lease_ms);
-    const char *args[] = {worker, lease, job_lane_name(order[0]), job_lane_name(order[1]),
-                          job_lane_name(order[2])};
+    const char *args[] = {lease, job_lane_name(order[0]), job_lane_name(order[1]), job_lane_name(order[2])};
     redisReply *r = NULL;
-    int rc = queue__eval(QL_CLAIM, args, 5, &r);
+    int rc = queue__run(&jobs_lua_claim, args, 4, &r);
     if (rc)
         return rc;
     rc = parse_claim(r, out, next_due_ms, now_ms);
@@ -63,10 +64,10 @@ int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease
 }
 
 /* Runs a script that answers one integer. */
-static int eval_int(enum queue_lua_id id, const char *const *args, int nargs, long long *out)
+static int eval_int(const struct redis_script *s, const char *const *args, int nargs, long long *out)
 {
     redisReply *r = NULL;
-    int rc = queue__eval(id, args, nargs, &r);
+    int rc = queue__run(s, args, nargs, &r);
     if (rc)
         return rc;
     rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
@@ -86,19 +87,18 @@ int queue_finish_next(const char *id, const char *token, const char *outcome, co
                       long long *next_due_ms, long long *now_ms)
 {
     char lease[24] = "";
-    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", "", lease, "", "", ""};
+    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", lease, "", "", ""};
     if (req) {
         snprintf(lease, sizeof lease, "%lld", req->lease_ms);
-        args[7] = req->worker;
         for (int i = 0; i < JOB_NLANES; i++)
-            args[9 + i] = job_lane_name(req->order[i]);
+            args[8 + i] = job_lane_name(req->order[i]);
     }
     redisReply *r = NULL;
-    int rc = queue__eval(QL_FINISH, args, req ? 12 : 6, &r);
+    int rc = queue__run(&jobs_lua_finish, args, req ? 11 : 6, &r);
     if (rc)
-        return rc;
-    if (r->type == REDIS_REPLY_INTEGER)
-        rc = r->integer == 1 ? 0 : FW_ECONFLICT;
+        return rc;   /* FW_ECONFLICT: the token lost the job */
+    if (r->type == REDIS_REPLY_STRING)
+        rc = 0;
     else if (req && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
         rc = parse_claim(r->element[1], next, next_due_ms, now_ms);
     else
@@ -111,28 +111,24 @@ int queue_step(const char *id, const char *token, const char *kind, const char *
                const char *a3)
 {
     const char *args[] = {id, token, kind, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : ""};
-    long long v = 0;
-    int rc = eval_int(QL_STEP, args, 6, &v);
+    redisReply *r = NULL;
+    int rc = queue__run(&jobs_lua_step, args, 6, &r);
     if (rc)
-        return rc;
-    if (v == 2)
-        return FW_ECANCELED;
-    return v == 1 ? 0 : FW_ECONFLICT;
+        return rc;   /* FW_ECONFLICT: the lease was lost */
+    rc = r->type != REDIS_REPLY_STRING ? FW_EREDIS : strcmp(r->str, "cancel") == 0 ? FW_ECANCELED : 0;
+    freeReplyObject(r);
+    return rc;
 }
 
-/* HGET P job:id field; *out malloc'd or NULL. 0 or FW_EREDIS. */
+/* HGET P job:id field; *out malloc'd or NULL. 0, FW_EUNAVAILABLE or FW_EREDIS. */
 static int hget(const char *id, const char *field, char **out)
 {
-    redisContext *c = store_conn_get();
-    if (!c)
-        return FW_EREDIS;
-    redisReply *r = redisCommand(c, "HGET %sjob:%s %s", store_prefix(), id, field);
-    if (!r) {
-        store_conn_broken();
-        return FW_EREDIS;
-    }
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "HGET %sjob:%s %s", store_prefix(), id, field);
+    if (!r)
+        return rc;
     *out = r->type == REDIS_REPLY_STRING ? xstrdup(r->str) : NULL;
-    int rc = (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL) ? 0 : FW_EREDIS;
+    rc = (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL) ? 0 : FW_EREDIS;
     freeReplyObject(r);
     return rc;
 }
@@ -150,7 +146,7 @@ int queue_step_get(const char *id, const char *step, char **out)
 int queue_cancel_flag(const char *id)
 {
     char *v = NULL;
-    int rc = hget(id, "cancel", &v);
+    int rc = hget(id, "x", &v);
     if (rc)
         return rc;
     int set = v && strcmp(v, "1") == 0;
@@ -170,7 +166,7 @@ int queue_renew(const char *const *ids, const char *const *tokens, int n, long l
         args[2 + 2 * i] = tokens[i];
     }
     redisReply *r = NULL;
-    int rc = queue__eval(QL_RENEW, args, 2 * n + 1, &r);
+    int rc = queue__run(&jobs_lua_renew, args, 2 * n + 1, &r);
     free(args);
     if (rc)
         return rc;
@@ -189,15 +185,11 @@ int queue_renew(const char *const *ids, const char *const *tokens, int n, long l
 
 int queue_gate(const char *name, long long ttl_ms)
 {
-    redisContext *c = store_conn_get();
-    if (!c)
-        return FW_EREDIS;
-    redisReply *r = redisCommand(c, "SET %s%s 1 NX PX %lld", store_prefix(), name, ttl_ms);
-    if (!r) {
-        store_conn_broken();
-        return FW_EREDIS;
-    }
-    int rc = r->type == REDIS_REPLY_STATUS ? 1 : r->type == REDIS_REPLY_NIL ? 0 : FW_EREDIS;
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "SET %s%s 1 NX PX %lld", store_prefix(), name, ttl_ms);
+    if (!r)
+        return rc;
+    rc = r->type == REDIS_REPLY_STATUS ? 1 : r->type == REDIS_REPLY_NIL ? 0 : FW_EREDIS;
     freeReplyObject(r);
     return rc;
 }
@@ -209,13 +201,13 @@ int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long 
     snprintf(ttl, sizeof ttl, "%lld", dead_ttl_ms);
     const char *args[] = {stalls, ttl};
     redisReply *r = NULL;
-    int rc = queue__eval(QL_REAP, args, 2, &r);
+    int rc = queue__run(&jobs_lua_reap, args, 2, &r);
     if (rc)
         return rc;
     long long *outs[] = {requeued, dead, trimmed};
     for (size_t i = 0; i < 3; i++)
         if (outs[i])
-            *outs[i] = (r->type == REDIS_REPLY_ARRAY && r->elements == 3) ? queue__int(r->element[i]) : 0;
+            *outs[i] = (r->type == REDIS_REPLY_ARRAY && r->elements == 3) ? redis_reply_int(r->element[i]) : 0;
     freeReplyObject(r);
     return 0;
 }
@@ -227,10 +219,8 @@ long long queue_rl_defer(const char *id, const char *token, const char *family, 
     snprintf(bs, sizeof bs, "%.6f", burst);
     const char *args[] = {id, token, family, rs, bs};
     long long v = 0;
-    int rc = eval_int(QL_RLDEFER, args, 5, &v);
-    if (rc)
-        return rc;
-    return v < 0 ? FW_ECONFLICT : v;
+    int rc = eval_int(&jobs_lua_rldefer, args, 5, &v);
+    return rc ? rc : v;   /* rc FW_ECONFLICT: the token lost the job */
 }
 
 long long queue_rl_take(const char *family, double rate, double burst)
@@ -240,33 +230,29 @@ long long queue_rl_take(const char *family, double rate, double burst)
     snprintf(bs, sizeof bs, "%.6f", burst);
     const char *args[] = {family, rs, bs};
     long long v = 0;
-    int rc = eval_int(QL_RLTAKE, args, 3, &v);
+    int rc = eval_int(&jobs_lua_rltake, args, 3, &v);
     return rc ? rc : v;
 }
 
 int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms, long long *next_ms)
 {
-    int rc = queue__server_time(now_ms);
+    char mx[16];
+    snprintf(mx, sizeof mx, "%d", max);
+    const char *args[] = {mx};
+    redisReply *r = NULL;
+    int rc = queue__run(&jobs_lua_due, args, 1, &r);
     if (rc)
         return rc;
-    redisContext *c = store_conn_get();
-    if (!c)
-        return FW_EREDIS;
-    redisReply *r = redisCommand(c, "ZRANGE %ssched:due 0 %d WITHSCORES", store_prefix(), max);
-    if (!r) {
-        store_conn_broken();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        freeReplyObject(r);
         return FW_EREDIS;
     }
+    *now_ms = redis_reply_int(r->element[0]);
+    *next_ms = redis_reply_int(r->element[1]);
     int n = 0;
-    *next_ms = -1;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-        long long due = (long long)strtod(r->element[i + 1]->str, NULL);
-        if (due > *now_ms || n == max) {
-            *next_ms = due;
-            break;
-        }
-        queue__str(r->element[i], names[n], 72);
-        dues[n++] = due;
+    for (size_t i = 2; i + 1 < r->elements && n < max; i += 2) {
+        redis_reply_str(r->element[i], names[n], 72);
+        dues[n++] = redis_reply_int(r->element[i + 1]);
     }
     freeReplyObject(r);
     return n;
@@ -274,18 +260,14 @@ int queue_sched_due(char names[][72], long long *dues, int max, long long *now_m
 
 int queue_sched_spec(const char *name, long *every_s, char daily[8])
 {
-    redisContext *c = store_conn_get();
-    if (!c)
-        return FW_EREDIS;
-    redisReply *r = redisCommand(c, "HMGET %ssched:%s every daily", store_prefix(), name);
-    if (!r) {
-        store_conn_broken();
-        return FW_EREDIS;
-    }
-    int rc = FW_ENOTFOUND;
+    int rc;
+    redisReply *r = store_conn_cmd(&rc, "HMGET %ssched:%s every daily", store_prefix(), name);
+    if (!r)
+        return rc;
+    rc = FW_ENOTFOUND;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING) {
-        *every_s = (long)queue__int(r->element[0]);
-        queue__str(r->element[1], daily, 8);
+        *every_s = (long)redis_reply_int(r->element[0]);
+        redis_reply_str(r->element[1], daily, 8);
         rc = 0;
     }
     freeReplyObject(r);
@@ -298,19 +280,26 @@ int queue_tick(const char *name, long long expected_due_ms, long long next_due_m
     snprintf(exp, sizeof exp, "%lld", expected_due_ms);
     snprintf(nxt, sizeof nxt, "%lld", next_due_ms);
     const char *args[] = {name, exp, nxt, job_id};
-    long long v = 0;
-    int rc = eval_int(QL_TICK, args, 4, &v);
-    return rc ? rc : (int)v;
+    redisReply *r = NULL;
+    int rc = queue__run(&jobs_lua_tick, args, 4, &r);
+    if (rc)
+        return rc;
+    static const char *const outcomes[] = {"lost", "enqueued", "skipped"};
+    rc = FW_EREDIS;
+    for (int i = 0; i < 3 && r->type == REDIS_REPLY_STRING; i++)
+        if (strcmp(r->str, outcomes[i]) == 0)
+            rc = i;
+    freeReplyObject(r);
+    return rc;
 }
 
 int queue_wait_wake(struct redisContext *c, long long timeout_ms)
 {
     if (timeout_ms < 10)
         timeout_ms = 10;
-    redisReply *r = redisCommand(c, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
-    if (!r)
-        return FW_EREDIS;
-    int rc = r->type == REDIS_REPLY_ERROR ? FW_EREDIS : 0;
-    freeReplyObject(r);
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
+    if (r)
+        freeReplyObject(r);
     return rc;
 }

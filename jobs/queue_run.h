@@ -6,7 +6,8 @@
  * call uses the calling thread's connection and is one script (one round
  * trip). Calls that change a running job carry its fencing token and
  * return FW_ECONFLICT when the token no longer owns the job (lease lost):
- * a late completion is rejected, never applied.
+ * a late completion is rejected, never applied. "Redis errors" below are
+ * FW_EUNAVAILABLE (not reachable) and FW_EREDIS (an error answer, logged).
  */
 #ifndef FW_JOBS_QUEUE_RUN_H
 #define FW_JOBS_QUEUE_RUN_H
@@ -15,11 +16,11 @@
 
 struct redisContext;
 
-#define QUEUE_TOKEN_MAX 24
+#define QUEUE_TOKEN_MAX 32
 
 struct queue_claimed {
     char id[JOB_ID_MAX];
-    char token[QUEUE_TOKEN_MAX];
+    char token[QUEUE_TOKEN_MAX];        /* fencing token, "seq.runs" */
     char type[JOB_TYPE_MAX];
     char *payload;              /* owned; free() */
     int attempts;               /* counted attempts including this one */
@@ -30,19 +31,18 @@ struct queue_claimed {
 
 /* Claims the next job looking at the lanes in order. 1 with *out filled,
  * 0 when none is ready (*next_due_ms = the earliest delayed job or -1, and
- * *now_ms = Redis time), or FW_EREDIS. */
-int queue_claim(const char *worker, const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
-                long long *next_due_ms, long long *now_ms);
+ * *now_ms = Redis time), or Redis errors. */
+int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
+                long long *now_ms);
 
 /* Finishes a running job. outcome is "succeeded", "dead", "canceled",
  * "retry", "defer" or "release"; a1..a3 as in lua/finish.lua (NULL = "").
- * 0, FW_ECONFLICT (token lost), FW_EREDIS. */
+ * 0, FW_ECONFLICT (token lost), Redis errors. */
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
                  const char *a3);
 
-/* The claim half of queue_finish_next: who claims, lane order, lease. */
+/* The claim half of queue_finish_next: lane order, lease. */
 struct queue_next_req {
-    const char *worker;
     int order[JOB_NLANES];
     long long lease_ms;
 };
@@ -50,52 +50,52 @@ struct queue_next_req {
 /* queue_finish and, when req is non-NULL, the worker's next claim in the
  * same round trip. 1: finished and *next claimed; 0: finished (no job
  * ready: *next_due_ms and *now_ms as for queue_claim); FW_ECONFLICT (token
- * lost: nothing done, nothing claimed), FW_EREDIS. */
+ * lost: nothing done, nothing claimed), Redis errors. */
 int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
                       const char *a3, const struct queue_next_req *req, struct queue_claimed *next,
                       long long *next_due_ms, long long *now_ms);
 
 /* Records a finished step (kind "done": a1 name, a2 result JSON) or
  * progress (kind "progress": a1 done, a2 total, a3 step). 0, FW_ECANCELED
- * (recorded; cancel was requested), FW_ECONFLICT (lease lost), FW_EREDIS. */
+ * (recorded; cancel was requested), FW_ECONFLICT (lease lost), Redis errors. */
 int queue_step(const char *id, const char *token, const char *kind, const char *a1, const char *a2,
                const char *a3);
-/* A step's recorded result (malloc'd JSON text in *out). 0, FW_ENOTFOUND, FW_EREDIS. */
+/* A step's recorded result (malloc'd JSON text in *out). 0, FW_ENOTFOUND, Redis errors. */
 int queue_step_get(const char *id, const char *step, char **out);
-/* 1 when cancel was requested, 0 when not, or FW_EREDIS. */
+/* 1 when cancel was requested, 0 when not, or Redis errors. */
 int queue_cancel_flag(const char *id);
 
 /* Heartbeat: renews the leases of n (id, token) pairs. For each pair that
  * needs attention, cb(ud, id, token, lost) runs: lost = 1 when the lease is lost,
- * 0 when cancel was requested. 0 or FW_EREDIS. */
+ * 0 when cancel was requested. 0 or Redis errors. */
 typedef void(queue_renew_fn)(void *ud, const char *id, const char *token, int lost);
 int queue_renew(const char *const *ids, const char *const *tokens, int n, long long lease_ms, queue_renew_fn *cb,
                 void *ud);
 
 /* Takes the cluster-wide gate key P name for ttl_ms (SET NX PX). 1 taken,
- * 0 held by someone else, FW_EREDIS. */
+ * 0 held by someone else, Redis errors. */
 int queue_gate(const char *name, long long ttl_ms);
 /* One reaper pass (lua/reap.lua). Counts into the out arguments (may be NULL). */
 int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long long *dead, long long *trimmed);
 
 /* Reserves a rate-limit token for a running job; defers the job when the
  * token is not due yet. 0 run now, > 0 deferred for that many ms,
- * FW_ECONFLICT (token lost), FW_EREDIS. */
+ * FW_ECONFLICT (token lost), Redis errors. */
 long long queue_rl_defer(const char *id, const char *token, const char *family, double rate, double burst);
-/* Reserves a token outside a job's start; ms to wait, or FW_EREDIS. */
+/* Reserves a token outside a job's start; ms to wait, or Redis errors. */
 long long queue_rl_take(const char *family, double rate, double burst);
 
 /* Schedules due at or before now: up to max names with their due ms.
- * Returns how many, or FW_EREDIS. *now_ms gets Redis time; *next_ms the
+ * Returns how many, or Redis errors. *now_ms gets Redis time; *next_ms the
  * earliest due time after them (-1 when there is none). */
 int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms, long long *next_ms);
-/* The timing of schedule name (every_s, daily "HH:MM" or ""). 0, FW_ENOTFOUND, FW_EREDIS. */
+/* The timing of schedule name (every_s, daily "HH:MM" or ""). 0, FW_ENOTFOUND, Redis errors. */
 int queue_sched_spec(const char *name, long *every_s, char daily[8]);
-/* The tick script. 0 lost race, 1 enqueued, 2 skipped, or FW_EREDIS. */
+/* The tick script. 0 lost race, 1 enqueued, 2 skipped, or Redis errors. */
 int queue_tick(const char *name, long long expected_due_ms, long long next_due_ms, const char *job_id);
 
 /* Blocks on the wake list on connection c (a store_conn_open one) for at
- * most timeout_ms. 0 (woken or timed out) or FW_EREDIS (c is then broken). */
+ * most timeout_ms. 0 (woken or timed out) or Redis errors (then free c). */
 int queue_wait_wake(struct redisContext *c, long long timeout_ms);
 
 #endif

@@ -1,9 +1,8 @@
 /*
  * ratelimit.c - the per-family rate table and blocking acquire.
  *
- * The table is read-only; overrides are read from the environment on each
- * lookup (getenv is thread-safe while nobody calls setenv, and nothing in
- * the service does after start-up).
+ * The table is read-only; FLEETWARDEN_RATE_<FAMILY> overrides were read and
+ * checked at start-up (service/core/config.c) and are looked up here.
  */
 #include "ratelimit.h"
 
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "queue_run.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 
 /* AWS default quotas (Service Quotas / IoT Core and IAM docs), requests/s. */
@@ -28,39 +28,22 @@ const struct ratelimit_default ratelimit_defaults[] = {
     {"iot-thing-group", 10, "iot:DeleteThingGroup"},
     {"iam", 10, "iam:CreateRole, iam:CreatePolicy, iam:AttachRolePolicy, iam:Get*"},
     {"sts", 50, "sts:GetCallerIdentity"},
+    {"iot-dataplane", 10, "fleet verification as a device: MQTT connect, the fleet provisioning MQTT API, the "
+                          "credentials provider (a conservative pick: AWS's data-plane quotas are per account and higher)"},
+    {"iot-thing", 10, "iot:DeleteThing, iot:DetachThingPrincipal, iot:RemoveThingFromThingGroup"},
     {"cloudwatch", 50, "cloudwatch:GetMetricData, cloudwatch:ListMetrics"},
     {NULL, 0, NULL},
 };
 
 #define RATELIMIT_FALLBACK 10.0
 
-static void env_name(const char *family, char *out, size_t outlen)
+/* The family as FLEETWARDEN_RATE_<FAMILY> spells it: iot-cert-create is IOT_CERT_CREATE. */
+static void family_name(const char *family, char *out, size_t outlen)
 {
-    size_t n = (size_t)snprintf(out, outlen, "FLEETWARDEN_RATE_");
+    size_t n = 0;
     for (const char *p = family; *p && n + 1 < outlen; p++)
         out[n++] = (*p == '-' || *p == '.') ? '_' : (char)toupper((unsigned char)*p);
     out[n] = '\0';
-}
-
-/* Parses "RATE" or "RATE:BURST"; 0 or -1. */
-static int parse_override(const char *v, double *rate, double *burst)
-{
-    char *end = NULL;
-    double r = strtod(v, &end);
-    if (end == v || r <= 0 || r > 100000)
-        return -1;
-    double b = r < 1 ? 1 : r;
-    if (*end == ':') {
-        const char *bs = end + 1;
-        b = strtod(bs, &end);
-        if (end == bs || b < 1 || b > 1000000)
-            return -1;
-    }
-    if (*end != '\0')
-        return -1;
-    *rate = r;
-    *burst = b;
-    return 0;
 }
 
 void ratelimit_lookup(const char *family, double *rate, double *burst)
@@ -70,11 +53,15 @@ void ratelimit_lookup(const char *family, double *rate, double *burst)
         if (strcmp(d->family, family) == 0)
             *rate = d->rate;
     *burst = *rate < 1 ? 1 : *rate;
-    char name[96];
-    env_name(family, name, sizeof name);
-    const char *v = getenv(name);
-    if (v && *v)
-        parse_override(v, rate, burst);
+    char name[CONFIG_RATE_FAMILY_MAX];
+    family_name(family, name, sizeof name);
+    const struct fw_config *c = config_get();
+    for (int i = 0; i < c->nrates; i++) {
+        if (!strcmp(c->rates[i].family, name)) {
+            *rate = c->rates[i].rate;
+            *burst = c->rates[i].burst;
+        }
+    }
 }
 
 int ratelimit_acquire(const char *family)

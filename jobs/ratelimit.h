@@ -22,7 +22,8 @@
 
 /* Rate (tokens/s) and burst of family. Thread-safe (reads the environment). */
 void ratelimit_lookup(const char *family, double *rate, double *burst);
-/* Takes a token of family, sleeping until it is due. 0 or FW_EREDIS. */
+/* Takes a token of family, sleeping until it is due. 0, FW_EUNAVAILABLE (Redis
+ * cannot be reached) or FW_EREDIS (Redis answered an error). */
 int ratelimit_acquire(const char *family);
 
 /* The default table, for docs and metrics: name, rate; NULL name ends it. */

@@ -6,8 +6,8 @@
  *
  * A handler runs one attempt of one job on a worker thread. It must be
  * re-runnable: after a crash at any line the next attempt converges on the
- * same outcome (record each finished step with job_step_done and skip
- * steps whose job_step_result exists). See worker.h for the ctx API.
+ * same outcome (record each finished step with job_ctx_step_done and skip
+ * steps whose job_ctx_step_result exists). See worker.h for the ctx API.
  */
 #ifndef FW_JOBS_REGISTRY_H
 #define FW_JOBS_REGISTRY_H
@@ -19,8 +19,8 @@
 struct job_ctx;
 
 /* One attempt. payload is borrowed for the call. Returns 0 (success; set
- * a result with job_set_result) or a negative FW_E* code; describe an AWS
- * failure with job_set_error so the retry policy sees its class. Return
+ * a result with job_ctx_set_result) or a negative FW_E* code; describe an AWS
+ * failure with job_ctx_set_error so the retry policy sees its class. Return
  * FW_ECANCELED when a step call said the job was canceled. */
 typedef int(job_handler_fn)(struct job_ctx *ctx, json_t *payload, void *ud);
 

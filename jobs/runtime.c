@@ -88,7 +88,7 @@ static void hb_collect(struct jobs_runtime *rt, struct hb_snapshot *s)
         if (!ctx)
             continue;
         snprintf(s->tokens[s->n], QUEUE_TOKEN_MAX, "%s", worker__token(ctx));
-        snprintf(s->ids[s->n], JOB_ID_MAX, "%s", job_id(ctx));
+        snprintf(s->ids[s->n], JOB_ID_MAX, "%s", job_ctx_id(ctx));
         s->idp[s->n] = s->ids[s->n];
         s->tokp[s->n] = s->tokens[s->n];
         s->n++;
@@ -103,7 +103,7 @@ static void hb_flag(void *ud, const char *id, const char *token, int lost)
     pthread_mutex_lock(&rt->lock);
     for (int i = 0; i < rt->nworkers; i++) {
         struct job_ctx *ctx = rt->workers[i].current;
-        if (ctx && strcmp(job_id(ctx), id) == 0 && strcmp(worker__token(ctx), token) == 0)
+        if (ctx && strcmp(job_ctx_id(ctx), id) == 0 && strcmp(worker__token(ctx), token) == 0)
             worker__flag(ctx, lost, !lost);
     }
     pthread_mutex_unlock(&rt->lock);
@@ -118,7 +118,7 @@ static void *hb_main(void *arg)
         runtime__sleep(rt, lease / 3, &rt->stop_aux);
         hb_collect(rt, s);
         if (s->n > 0 && queue_renew(s->idp, s->tokp, s->n, lease, hb_flag, rt) != 0)
-            log_fields(LOG_WARN, "lease heartbeat failed; will retry", NULL);
+            log_msg(LOG_WARN, "lease heartbeat failed; will retry");
     }
     free(s);
     store_conn_close();
@@ -194,7 +194,7 @@ static void collect(struct buf *out, void *ud)
 static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
     if (pthread_create(t, NULL, fn, arg) != 0) {
-        log_fields(LOG_ERROR, "cannot start a jobs thread", NULL);
+        log_msg(LOG_ERROR, "cannot start a jobs thread");
         abort();
     }
 }
@@ -220,22 +220,17 @@ struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, in
     (void)jobs_settings();
     if (svc && svc->metrics)
         metrics_add_collector(svc->metrics, collect, rt);
-    char host[64] = "host";
-    gethostname(host, sizeof host - 1);
     rt->workers = xcalloc((size_t)(rt->nworkers ? rt->nworkers : 1), sizeof *rt->workers);
     for (int i = 0; i < rt->nworkers; i++) {
         struct jobs_worker *w = &rt->workers[i];
         w->rt = rt;
         w->index = i;
-        snprintf(w->name, sizeof w->name, "%s:%d:w%d", host, (int)getpid(), i);
         start_thread(&w->thread, worker__main, w);
     }
     start_thread(&rt->hb_thread, hb_main, rt);
     if (rt->aux)
         start_thread(&rt->aux_thread, scheduler__main, rt);
-    char f[96];
-    snprintf(f, sizeof f, "\"workers\":%d,\"scheduler\":%s", rt->nworkers, rt->aux ? "true" : "false");
-    log_fields(LOG_INFO, "jobs runtime started", f);
+    log_event(LOG_INFO, "jobs runtime started", LOG_INT("workers", rt->nworkers), LOG_BOOL("scheduler", rt->aux));
     return rt;
 }
 
@@ -269,9 +264,7 @@ static void release_running(struct jobs_runtime *rt)
     for (int i = 0; i < s->n; i++) {
         if (queue_finish(s->ids[i], s->tokens[i], "release", NULL, NULL, NULL) == 0) {
             atomic_fetch_add(&rt->outcomes[RT_RELEASED], 1);
-            char f[JOB_ID_MAX + 16];
-            snprintf(f, sizeof f, "\"job\":\"%s\"", s->ids[i]);
-            log_fields(LOG_WARN, "shutdown: lease given back", f);
+            log_event(LOG_WARN, "shutdown: lease given back", LOG_STR("job", s->ids[i]));
         }
     }
     free(s);
@@ -307,7 +300,7 @@ void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s)
     if (rt->aux)
         all &= join_within(rt->aux_thread, 6000);
     store_conn_close();
-    log_fields(LOG_INFO, "jobs runtime stopped", all ? NULL : "\"leaked_threads\":true");
+    log_event(LOG_INFO, "jobs runtime stopped", LOG_BOOL("leaked_threads", !all));
     if (!all)
         return;   /* a handler ignored cancel: leave rt to the exiting process */
     pthread_mutex_destroy(&rt->lock);

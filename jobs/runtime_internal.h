@@ -19,7 +19,6 @@ struct jobs_worker {
     struct jobs_runtime *rt;
     int index;
     pthread_t thread;
-    char name[96];                /* "host:pid:wN", written into the job hash */
     unsigned long picks;          /* jobs claimed; touched only by this worker's thread */
     struct job_ctx *current;      /* the running attempt; guarded by rt->lock */
     atomic_int exited;            /* 1 once the thread left its loop */

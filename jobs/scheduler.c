@@ -17,6 +17,7 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "schedule.h"
+#include "service/core/clock.h"
 #include "service/core/log.h"
 #include "service/redis/store_conn.h"
 
@@ -77,17 +78,9 @@ static void reap_once(void)
     if (queue_reap(s->max_stalls, s->dead_ttl_ms, &requeued, &dead, &trimmed) != 0)
         return;
     if (requeued || dead) {
-        char f[128];
-        snprintf(f, sizeof f, "\"requeued\":%lld,\"dead\":%lld,\"trimmed\":%lld", requeued, dead, trimmed);
-        log_fields(LOG_WARN, "reaper returned jobs whose lease expired", f);
+        log_event(LOG_WARN, "reaper returned jobs whose lease expired", LOG_INT("requeued", requeued),
+                  LOG_INT("dead", dead), LOG_INT("trimmed", trimmed));
     }
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void *scheduler__main(void *arg)
@@ -96,7 +89,7 @@ void *scheduler__main(void *arg)
     long long reap_every = jobs_settings()->reaper_ms, next_reap = 0;
     while (!atomic_load(&rt->stop_aux)) {
         long long sleep_ms = run_schedules(rt);
-        long long now = mono_ms();
+        long long now = clock_mono_ms();
         if (now >= next_reap) {
             reap_once();
             next_reap = now + reap_every / 2;   /* try twice per interval; the gate keeps it to one */

@@ -29,6 +29,7 @@
 #include "ratelimit.h"
 #include "retry.h"
 #include "runtime_internal.h"
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -55,12 +56,12 @@ struct job_ctx {
     int has_err;
 };
 
-const char *job_id(const struct job_ctx *ctx) { return ctx->job->id; }
-const char *job_type(const struct job_ctx *ctx) { return ctx->job->type; }
-int job_attempt(const struct job_ctx *ctx) { return ctx->job->attempts; }
-int job_max_attempts(const struct job_ctx *ctx) { return ctx->job->max_attempts; }
-int job_runs(const struct job_ctx *ctx) { return ctx->job->runs; }
-struct fw_service *job_service(const struct job_ctx *ctx) { return ctx->w->rt->svc; }
+const char *job_ctx_id(const struct job_ctx *ctx) { return ctx->job->id; }
+const char *job_ctx_type(const struct job_ctx *ctx) { return ctx->job->type; }
+int job_ctx_attempt(const struct job_ctx *ctx) { return ctx->job->attempts; }
+int job_ctx_max_attempts(const struct job_ctx *ctx) { return ctx->job->max_attempts; }
+int job_ctx_runs(const struct job_ctx *ctx) { return ctx->job->runs; }
+struct fw_service *job_ctx_service(const struct job_ctx *ctx) { return ctx->w->rt->svc; }
 
 void worker__flag(struct job_ctx *ctx, int lost, int cancel)
 {
@@ -75,7 +76,7 @@ const char *worker__token(const struct job_ctx *ctx)
     return ctx->job->token;
 }
 
-int job_cancel_requested(struct job_ctx *ctx)
+int job_ctx_cancel_requested(struct job_ctx *ctx)
 {
     if (atomic_load(&ctx->cancel) || atomic_load(&ctx->lost))
         return 1;
@@ -96,18 +97,18 @@ static int step_answer(struct job_ctx *ctx, int rc)
     return rc;
 }
 
-int job_step_done(struct job_ctx *ctx, const char *step, const char *result_json)
+int job_ctx_step_done(struct job_ctx *ctx, const char *step, const char *result_json)
 {
     return step_answer(ctx, queue_step(ctx->job->id, ctx->job->token, "done", step,
                                        result_json ? result_json : "null", NULL));
 }
 
-int job_step_result(struct job_ctx *ctx, const char *step, char **out)
+int job_ctx_step_result(struct job_ctx *ctx, const char *step, char **out)
 {
     return queue_step_get(ctx->job->id, step, out);
 }
 
-int job_progress(struct job_ctx *ctx, int done, int total, const char *step)
+int job_ctx_progress(struct job_ctx *ctx, int done, int total, const char *step)
 {
     char d[16], t[16];
     snprintf(d, sizeof d, "%d", done);
@@ -116,19 +117,19 @@ int job_progress(struct job_ctx *ctx, int done, int total, const char *step)
                                        step ? step : ""));
 }
 
-void job_set_result(struct job_ctx *ctx, const char *result_json)
+void job_ctx_set_result(struct job_ctx *ctx, const char *result_json)
 {
     free(ctx->result);
     ctx->result = result_json ? xstrdup(result_json) : NULL;
 }
 
-void job_set_error(struct job_ctx *ctx, const struct job_error *err)
+void job_ctx_set_error(struct job_ctx *ctx, const struct job_error *err)
 {
     ctx->err = *err;
     ctx->has_err = 1;
 }
 
-void job_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
+void job_ctx_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
 {
     memset(&ctx->err, 0, sizeof ctx->err);
     ctx->err.cls = cls;
@@ -141,13 +142,6 @@ void job_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char 
 }
 
 /* ---- one attempt ---- */
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_current(struct jobs_worker *w, struct job_ctx *ctx)
 {
@@ -214,7 +208,7 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
     } else {
         unsigned rnd = 0;
         if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-            rnd = (unsigned)mono_ms();
+            rnd = (unsigned)clock_mono_ms();
         int n = act == RETRY_FREE ? j->runs - j->attempts + 1 : j->attempts;
         snprintf(a2, sizeof a2, "%lld", retry_backoff_ms(n, s->retry_base_ms, s->retry_cap_ms, rnd));
         *frc = finish(ctx, "retry", err, a2, act == RETRY_COUNTED ? "1" : "0");
@@ -243,19 +237,18 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
         out = conclude_failure(ctx, rc, &frc);
     }
     if (frc == FW_ECONFLICT) {
-        char f[JOB_ID_MAX + 64];
-        snprintf(f, sizeof f, "\"job\":\"%s\",\"token\":\"%s\"", j->id, j->token);
-        log_fields(LOG_WARN, "late completion rejected: the lease was lost", f);
+        log_event(LOG_WARN, "late completion rejected: the lease was lost", LOG_STR("job", j->id),
+                  LOG_STR("token", j->token));
         atomic_fetch_add(&ctx->w->rt->late_rejected, 1);
     } else if (frc) {
-        log_fields(LOG_ERROR, "could not record a job outcome; the reaper will retry the job", NULL);
+        log_msg(LOG_ERROR, "could not record a job outcome; the reaper will retry the job");
     }
     return out;
 }
 
 static int unknown_type(struct job_ctx *ctx)
 {
-    job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "UnknownJobType",
+    job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "UnknownJobType",
                       "no handler for job type \"%s\" in this process", ctx->job->type);
     return FW_EINVAL;
 }
@@ -283,7 +276,7 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
         set_current(w, NULL);
         return;
     }
-    long long t0 = mono_ms();
+    long long t0 = clock_mono_ms();
     int rc;
     if (!ctx.type) {
         rc = unknown_type(&ctx);
@@ -297,7 +290,7 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
     enum rt_outcome out = conclude(&ctx, rc);
     set_current(w, NULL);
     int ti = ctx.type ? (int)(ctx.type - jobs_registry_at(0)) : -1;
-    runtime__observe(w->rt, ti, mono_ms() - t0, out);
+    runtime__observe(w->rt, ti, clock_mono_ms() - t0, out);
     free(ctx.result);
 }
 
@@ -336,7 +329,7 @@ static int claim(struct jobs_worker *w, struct next_claim *next, struct redisCon
     int order[JOB_NLANES];
     job_lane_order(w->picks, order);
     long long due = -1, now = 0;
-    int rc = queue_claim(w->name, order, next->req.lease_ms, &next->job, &due, &now);
+    int rc = queue_claim(order, next->req.lease_ms, &next->job, &due, &now);
     if (rc == 0)
         idle_wait(w, blk, due, now);
     else if (rc < 0)
@@ -349,7 +342,7 @@ void *worker__main(void *arg)
     struct jobs_worker *w = arg;
     struct jobs_runtime *rt = w->rt;
     struct redisContext *blk = NULL;
-    struct next_claim next = {.req = {.worker = w->name, .lease_ms = jobs_settings()->lease_ms}};
+    struct next_claim next = {.req = {.lease_ms = jobs_settings()->lease_ms}};
     int have = 0;
     for (;;) {
         if (atomic_load(&rt->stopping)) {

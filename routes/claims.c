@@ -1,5 +1,5 @@
 /*
- * claims.c - the claim certificate routes (issue 7).
+ * claims.c - the claim certificate routes.
  *
  * Routes validate, read or write the claim record (service/domain/store_claim.h)
  * and enqueue jobs (service/domain/claims.h); they never call AWS. Each
@@ -29,14 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "claims_text.h"
+#include "routes/body.h"
 #include "claims_view.h"
 #include "greengrass.h"
 #include "service/domain/claims.h"
 #include "jobs/job.h"
 #include "service/core/auth.h"
 #include "service/core/buf.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/core/json_out.h"
 #include "service/domain/keys.h"
 #include "service/core/log.h"
@@ -58,8 +62,6 @@ static void no_claim(struct http_resp *resp)
 static void accepted(struct http_resp *resp, const char *job_id, const char *claim_id, const char *extra_name,
                      const char *extra_id)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
     json_t *f = 0;
     int rc = store_claim_get(claim_id, &f);
     if (rc) {
@@ -68,15 +70,14 @@ static void accepted(struct http_resp *resp, const char *job_id, const char *cla
         http_problem_store(resp, rc);
         return;
     }
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
-    json_object_set_new(body, "claim", claims_view(f));
+    json_t *members = json_object();
+    json_object_set_new(members, "claim", claims_view(f));
     json_decref(f);
     if (extra_name && extra_id && !store_claim_get(extra_id, &f)) {
-        json_object_set_new(body, extra_name, claims_view(f));
+        json_object_set_new(members, extra_name, claims_view(f));
         json_decref(f);
     }
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, members);
 }
 
 /* Loads the claim named by {id}; answers 404/503 itself when it fails. */
@@ -99,6 +100,20 @@ static json_t *load_claim(struct http_req *req, struct http_resp *resp)
 static const char *fstr(const json_t *o, const char *name)
 {
     return json_string_value(json_object_get(o, name));
+}
+
+/* A fleet verification's own claim is never handed out or
+ * rotated: answered 409 and 1 for one. */
+static int verification_claim(const json_t *claim, struct http_resp *resp, const char *what)
+{
+    const char *p = fstr(claim, "purpose");
+    if (!p || strcmp(p, "verification"))
+        return 0;
+    char d[200];
+    snprintf(d, sizeof d, "this is a fleet verification's own claim: it is never %s, and it is retired when the "
+                          "verification ends", what);
+    http_problem(resp, 409, 0, d);
+    return 1;
 }
 
 /* ---- POST /v1/fleets/{name}/claims ---- */
@@ -262,8 +277,8 @@ static pthread_once_t s_root_ca_once = PTHREAD_ONCE_INIT;
 
 static void load_root_ca(void)
 {
-    const char *path = getenv("FLEETWARDEN_ROOT_CA_FILE");
-    path = path && path[0] ? path : ROOT_CA_DEFAULT;
+    const char *path = config_get()->root_ca_file;
+    path = path[0] ? path : ROOT_CA_DEFAULT;
     FILE *f = fopen(path, "rb");
     char data[8192];
     size_t n = f ? fread(data, 1, sizeof data - 1, f) : 0;
@@ -271,17 +286,18 @@ static void load_root_ca(void)
         fclose(f);
     data[n] = 0;
     if (n == 0 || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
-        char fields[400];
-        snprintf(fields, sizeof fields, "\"path\":\"%s\"", path);
-        log_fields(LOG_WARN, "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
-                             "bundles carry rootCaPem null", fields);
+        log_event(LOG_WARN,
+                  "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
+                  "bundles carry rootCaPem null",
+                  LOG_STR("path", path));
         return;
     }
     s_root_ca = xstrdup(data);
 }
 
-/* The parts of the bundle that are not the key; NULL with resp set. */
-static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
+/* The parts of the bundle that are not the key; NULL with resp set. The
+ * config names the IoT ports of cfg (AWS's unless set otherwise). */
+static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, struct http_resp *resp)
 {
     json_t *fleet = 0;
     int rc = store_fleet_get(fstr(claim, "fleet"), &fleet);
@@ -289,7 +305,7 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
         http_problem_store(resp, rc);
         return 0;
     }
-    struct greengrass_paths paths = {0};
+    struct greengrass_paths paths = {.mqtt_port = cfg->iot_mqtt_port, .credentials_port = cfg->iot_credentials_port};
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
     pthread_once(&s_root_ca_once, load_root_ca);
     json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
@@ -300,14 +316,6 @@ static json_t *bundle_base(const json_t *claim, struct http_resp *resp)
     free(yaml);
     json_decref(fleet);
     return b;
-}
-
-static void audit_download(struct http_req *req, int status)
-{
-    struct audit_entry e = {req->token.id[0] ? req->token.id : 0, "GET", req->path, status, req->request_id,
-                            req->client_addr};
-    if (store_audit_append(&e, req->svc->cfg.audit_max))
-        log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
 }
 
 /* The bundle's text: base (no secret in it) with "privateKeyPem" (pem,
@@ -362,7 +370,7 @@ static int answer_take_error(struct http_resp *resp, int rc, const char *why)
     return rc;
 }
 
-/* Peeks at the sealed key, opens it, and only then takes it (issue 17):
+/* Peeks at the sealed key, opens it, and only then takes it:
  * a key that does not decrypt is never lost. Answers 200 with the bundle
  * (base plus the key) as a secret body, or the error. 0 or the error. */
 static int send_bundle(const char *id, const json_t *base, struct http_resp *resp)
@@ -393,54 +401,27 @@ static int send_bundle(const char *id, const json_t *base, struct http_resp *res
 static void get_bundle(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *b = claim ? bundle_base(claim, resp) : 0;
+    json_t *b = claim && !verification_claim(claim, resp, "handed out") ? bundle_base(claim, &req->svc->cfg, resp) : 0;
     if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
-        char fields[120];
-        snprintf(fields, sizeof fields, "\"claim\":\"%s\",\"requestId\":\"%s\"", fstr(claim, "id"), req->request_id);
-        log_fields(LOG_INFO, "claim bundle downloaded", fields);
+        log_event(LOG_INFO, "claim bundle downloaded", LOG_STR("claim", fstr(claim, "id")),
+                  LOG_STR("requestId", req->request_id));
     }
     /* The server sends Cache-Control: no-store on every answer (server_req.c). */
-    audit_download(req, resp->status);
     json_decref(b);
     json_decref(claim);
 }
 
 /* ---- rotate, disable, enable, delete ---- */
 
-/* The body of a POST whose body is optional: {} when empty. NULL when
- * it is not a JSON object (answered). */
-static json_t *optional_body(struct http_req *req, struct http_resp *resp)
-{
-    if (!req->body || req->body_len == 0 || strspn(req->body, " \t\r\n") == req->body_len)
-        return json_object();
-    json_error_t e;
-    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(o)) {
-        http_problem(resp, 400, "Malformed JSON", "the body must be a JSON object");
-        json_decref(o);
-        return 0;
-    }
-    return o;
-}
-
 static int only_fields(json_t *body, const char *const *allowed, struct http_resp *resp)
 {
-    const char *key;
-    json_t *v;
-    int bad = 0;
-    json_object_foreach(body, key, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= !strcmp(key, *a);
-        if (!ok) {
-            if (!bad)
-                http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
-            http_problem_field(resp, key, "unknown field");
-            bad = 1;
-        }
-    }
-    return bad;
+    const char *unknown[16];
+    size_t n = json_unknown_keys(body, allowed, unknown, 16);
+    if (n)
+        http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
+    for (size_t i = 0; i < n && i < 16; i++)
+        http_problem_field(resp, unknown[i], "unknown field");
+    return n > 0;
 }
 
 static void field_problem(struct http_resp *resp, const char *field, const char *msg)
@@ -492,7 +473,8 @@ static void conflict_state(struct http_resp *resp, const json_t *claim, const ch
 
 static void rotate_claim(struct http_req *req, struct http_resp *resp)
 {
-    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    json_t *claim = load_claim(req, resp);
+    json_t *body = claim && !verification_claim(claim, resp, "rotated") ? routes_optional_body(req, resp) : 0;
     struct keys_info ki;
     long grace;
     const char *csr = 0;
@@ -558,7 +540,7 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
 
 static void enable_claim(struct http_req *req, struct http_resp *resp)
 {
-    json_t *claim = load_claim(req, resp), *body = claim ? optional_body(req, resp) : 0;
+    json_t *claim = load_claim(req, resp), *body = claim ? routes_optional_body(req, resp) : 0;
     static const char *const allowed[] = {0};
     char jid[JOB_ID_MAX];
     if (body && !only_fields(body, allowed, resp)) {
@@ -597,7 +579,7 @@ static const struct route s_routes[] = {
     {"GET", "/v1/claims", SCOPE_READ, 0, list_claims},
     {"GET", "/v1/claims/{id}", SCOPE_READ, 0, get_claim},
     {"DELETE", "/v1/claims/{id}", SCOPE_OPERATE, 0, delete_claim},
-    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD, get_bundle},
+    {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD | ROUTE_AUDIT, get_bundle},
     {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim},
     {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim},
     {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim},

@@ -114,6 +114,8 @@ static int value(struct buf *b, const json_t *f, const struct claim_field_def *d
         return buf_puts(b, v && !strcmp(v, "1") ? "true" : "false");
     case CLAIM_VIEW_JOB:
         return job_link(b, v);
+    case CLAIM_VIEW_PURPOSE:
+        return buf_puts(b, v && !strcmp(v, "verification") ? "\"verification\"" : "\"production\"");
     case CLAIM_VIEW_REG:
         return registrations(b, f);
     case CLAIM_VIEW_PART:

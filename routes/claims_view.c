@@ -15,6 +15,7 @@
 
 #include "service/core/err.h"
 #include "service/domain/claim_fields.h"
+#include "service/core/json_keys.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 
@@ -66,10 +67,11 @@ static json_t *job_link(const json_t *f, const char *name)
     return json_pack("{s:s, s:s}", "id", j, "href", href);
 }
 
-static int flag(const json_t *f, const char *name)
+/* 1 when the field's value is want. */
+static int flag_is(const json_t *f, const char *name, const char *want)
 {
     const char *v = field(f, name);
-    return v && !strcmp(v, "1");
+    return v && !strcmp(v, want);
 }
 
 const char *const claims_view_fields[] = {CLAIM_SHOWN_NAMES};
@@ -87,9 +89,11 @@ static json_t *member(const json_t *f, const struct claim_field_def *d)
     case CLAIM_VIEW_INT:
         return int_or_null(f, d->name);
     case CLAIM_VIEW_FLAG:
-        return json_boolean(flag(f, d->name));
+        return json_boolean(flag_is(f, d->name, "1"));
     case CLAIM_VIEW_JOB:
         return job_link(f, d->name);
+    case CLAIM_VIEW_PURPOSE:
+        return json_string(flag_is(f, d->name, "verification") ? "verification" : "production");
     case CLAIM_VIEW_REG:
         return registrations(f);
     case CLAIM_VIEW_PART:
@@ -177,14 +181,11 @@ static int check_meta(json_t *body, struct claims_create_req *o, json_t *errs)
         if (!o->note || claims_utf8_len(o->note) > CLAIM_NOTE_MAX)
             n += bad(errs, "note", "must be a string of at most 500 characters");
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "keySource") && strcmp(key, "keyType") && strcmp(key, "csr") &&
-            strcmp(key, "expectedDevices") && strcmp(key, "note"))
-            n += bad(errs, key, "unknown field");
-    }
+    static const char *const known[] = {"keySource", "keyType", "csr", "expectedDevices", "note", 0};
+    const char *unknown[16];
+    size_t nu = json_unknown_keys(body, known, unknown, 16);
+    for (size_t i = 0; i < nu && i < 16; i++)
+        n += bad(errs, unknown[i], "unknown field");
     return n;
 }
 

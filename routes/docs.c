@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "service/core/buf.h"
+#include "service/core/config.h"
 
 #ifndef FW_DOCS_DIR
 #define FW_DOCS_DIR "/usr/share/fleetwarden/docs"
@@ -63,8 +64,8 @@ static const char s_page[] =
 /* The directory the files are read from; borrowed, static or environment. */
 static const char *docs_dir(void)
 {
-    const char *dir = getenv("FLEETWARDEN_DOCS_DIR");
-    return dir && *dir ? dir : FW_DOCS_DIR;
+    const char *dir = config_get()->docs_dir;
+    return *dir ? dir : FW_DOCS_DIR;
 }
 
 static const struct docs_file *find_file(const char *name)

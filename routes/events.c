@@ -33,6 +33,7 @@
 #include "jobs/event_hub.h"
 #include "jobs/job.h"
 #include "service/core/buf.h"
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/core/service.h"
@@ -56,13 +57,6 @@ struct sse {
     int failed;                   /* a replay read failed: end the stream */
     struct token_watch tw;        /* the caller's token: deleted, the stream ends */
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sse_free(void *ud)
 {
@@ -131,7 +125,7 @@ static long sse_drain(struct sse *s, char *buf, size_t max)
         s->pending.len = 0;
         s->off = 0;
     }
-    s->sent_ms = now_ms();
+    s->sent_ms = clock_mono_ms();
     return (long)n;
 }
 
@@ -147,10 +141,10 @@ static long sse_next(void *ud, char *buf, size_t max)
         return -1;
     if (s->pending.len)
         return sse_drain(s, buf, max);
-    long long idle = now_ms() - s->sent_ms;
+    long long idle = clock_mono_ms() - s->sent_ms;
     if (idle >= EVENTS_PING_MS && max >= sizeof ping - 1) {
         memcpy(buf, ping, sizeof ping - 1);
-        s->sent_ms = now_ms();
+        s->sent_ms = clock_mono_ms();
         return (long)(sizeof ping - 1);
     }
     http_waker_deadline(s->waker, (int)(EVENTS_PING_MS - idle));
@@ -221,7 +215,7 @@ static void get_events(struct http_req *req, struct http_resp *resp)
     snprintf(s->last, sizeof s->last, "%s", last ? last : "");
     if (!s->last[0])
         event_hub_next(s->last, 0); /* from now on: the hub's newest position */
-    s->sent_ms = now_ms();
+    s->sent_ms = clock_mono_ms();
     s->tw.epoch = event_hub_watched(); /* the token was just found: look again when deletions move */
     s->waker = http_req_waker(req);
     http_waker_ref(s->waker);

@@ -15,15 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "greengrass.h"
+#include "routes/body.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/fleet_spec.h"
 #include "service/domain/generation.h"
+#include "service/domain/verify_spec.h"
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_secret.h"
 #include "service/domain/webhook_check.h"
 #include "jobs/queue.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
+#include "service/core/log.h"
 #include "service/core/randid.h"
 #include "service/core/service.h"
 #include "service/domain/store_claim.h"
@@ -53,16 +58,10 @@ static json_t *view(json_t *doc, enum auth_scope scope)
 static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
                      json_t *fleet)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
     json_t *f = fleet;
     if (!f && name)
         store_fleet_get(name, &f);
-    if (f)
-        json_object_set_new(body, "fleet", view(f, scope));
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, f ? json_pack("{s:o}", "fleet", view(f, scope)) : 0);
 }
 
 static void bad_request(struct http_resp *resp, json_t *errors)
@@ -116,10 +115,8 @@ static void set_job(const char *name, const char *type, const char *id)
 
 static const char *default_region(void)
 {
-    const char *r = getenv("AWS_REGION");
-    if (!r || !*r)
-        r = getenv("AWS_DEFAULT_REGION");
-    return (r && *r && fleet_names_region(r)) ? r : "us-east-1";
+    const char *r = config_get()->aws_region;
+    return fleet_names_region(r) ? r : "us-east-1";
 }
 
 static void plan(struct http_req *req, struct http_resp *resp, json_t *spec)
@@ -233,28 +230,14 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(settings);
 }
 
+static void list_view(json_t *item, const struct http_req *req)
+{
+    view(item, req->token.scope);
+}
+
 static void list_fleets(struct http_req *req, struct http_resp *resp)
 {
-    int limit;
-    if (http_req_limit(req, resp, &limit))
-        return;
-    json_t *items = 0;
-    char *next = 0;
-    int rc = store_fleet_list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(items, i, f) view(f, req->token.scope);
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_page(req, resp, store_fleet_list, list_view);
 }
 
 /* Loads {name} with its ETag; answers 404/503 itself (NULL then). */
@@ -280,6 +263,105 @@ static void get_fleet(struct http_req *req, struct http_resp *resp)
     http_resp_header(resp, "ETag", etag);
 }
 
+static const char *doc_state(const json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(doc, "state"));
+    return s ? s : "";
+}
+
+/* ---- verification ---- */
+
+/* 0 when the named claim can be verified with (the fleet's, active, its key
+ * still held); else answered 400/409. */
+static int usable_claim(struct http_resp *resp, const char *fleet, const char *id)
+{
+    json_t *c = 0;
+    int rc = store_claim_get(id, &c);
+    const char *f = json_string_value(json_object_get(c, "fleet")), *st = json_string_value(json_object_get(c, "state"));
+    const char *held = json_string_value(json_object_get(c, "keyHeld")),
+               *purpose = json_string_value(json_object_get(c, "purpose"));
+    if (rc && rc != FW_ENOTFOUND) {
+        http_problem_store(resp, rc);
+    } else if (rc || !f || strcmp(f, fleet) || (purpose && !strcmp(purpose, "verification"))) {
+        http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
+        http_problem_field(resp, "claimId", "not a claim of this fleet");
+        rc = FW_EINVAL;
+    } else if (!st || (strcmp(st, "active") && strcmp(st, "rotating")) || !held || strcmp(held, "1")) {
+        http_problem(resp, 409, 0, "the claim is not active or the service no longer holds its key (it was "
+                                   "downloaded): verify with a claim whose bundle was not taken, or with none");
+        rc = FW_ECONFLICT;
+    }
+    json_decref(c);
+    return rc;
+}
+
+/* The job's payload: the fleet's generation, and the checked body. New reference. */
+static json_t *verify_payload(const json_t *doc, const json_t *body)
+{
+    json_t *p = fleet_payload(doc);
+    const json_t *params = json_object_get(body, "parameters"), *claim = json_object_get(body, "claimId");
+    if (json_is_object(params))
+        json_object_set(p, "parameters", (json_t *)params);
+    if (json_is_string(claim))
+        json_object_set(p, "claimId", (json_t *)claim);
+    return p;
+}
+
+static void verify_fleet(struct http_req *req, struct http_resp *resp)
+{
+    char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
+    const char *name = http_req_param(req, "name");
+    json_t *doc = load(req, resp, etag), *body = doc ? routes_optional_body(req, resp) : 0, *errors = json_array();
+    const char *claim = json_string_value(json_object_get(body, "claimId"));
+    if (!body)
+        goto done;
+    if (verify_spec_body(body, errors)) {
+        bad_request(resp, errors);
+        goto done;
+    }
+    if (strcmp(doc_state(doc), "ready")) {
+        http_problem(resp, 409, 0, "the fleet is not ready: verify it once its setup has finished");
+        goto done;
+    }
+    if (claim && usable_claim(resp, name, claim))
+        goto done;
+    json_t *p = verify_payload(doc, body);
+    int rc = enqueue("fleet.verify", name, p, http_req_header(req, "Idempotency-Key"), id);
+    json_decref(p);
+    if (rc)
+        enqueue_failed(resp, rc);
+    else
+        accepted(resp, req->token.scope, id, name, 0);
+done:
+    json_decref(errors);
+    json_decref(body);
+    json_decref(doc);
+}
+
+/* The fleet's verification schedule (settings.verify.schedule) as a job
+ * schedule: made, moved or removed to match. 0 or a store error. */
+static int verify_schedule(const json_t *doc)
+{
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    const json_t *v = json_object_get(json_object_get(doc, "settings"), "verify");
+    char sched[VERIFY_SCHEDULE_NAME_MAX], daily[6];
+    long every_s = 0;
+    verify_spec_schedule_name(name, sched);
+    if (verify_spec_schedule(v, &every_s, daily)) {
+        int rc = jobs_schedule_delete(sched);
+        return rc == FW_ENOTFOUND ? 0 : rc;
+    }
+    json_t *p = fleet_payload(doc);
+    json_object_set_new(p, "scheduled", json_true());
+    if (json_is_object(json_object_get(v, "parameters")))
+        json_object_set(p, "parameters", json_object_get(v, "parameters"));
+    char *text = json_dumps(p, JSON_COMPACT);
+    int rc = text ? jobs_schedule_upsert(sched, "fleet.verify", text, every_s, daily[0] ? daily : 0) : FW_EINTERNAL;
+    free(text);
+    json_decref(p);
+    return rc;
+}
+
 static int precondition(struct http_req *req, struct http_resp *resp, const char *etag)
 {
     const char *m = http_req_header(req, "If-Match");
@@ -295,7 +377,9 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     json_t *doc = load(req, resp, etag), *errors = json_array(), *settings = 0;
     if (!doc || precondition(req, resp, etag))
         goto cleanup;
-    if (fleet_spec_patch_settings(req->json, json_object_get(doc, "settings"), &settings, errors)) {
+    const json_t *verify = json_object_get(req->json, "verify");
+    if (fleet_spec_patch_settings(req->json, json_object_get(doc, "settings"), &settings, errors) ||
+        (json_is_object(verify) && verify_spec_settings(verify, errors))) {
         bad_request(resp, errors);
         goto cleanup;
     }
@@ -312,6 +396,8 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(doc);
     doc = 0;
     if (!rc && (doc = load(req, resp, now)) != 0) {
+        if (verify && verify_schedule(doc))
+            log_msg(LOG_WARN, "the fleet's verification schedule could not be written (Redis?)");
         http_resp_json(resp, 200, view(doc, req->token.scope));
         http_resp_header(resp, "ETag", now);
         doc = 0;
@@ -320,12 +406,6 @@ cleanup:
     json_decref(doc);
     json_decref(errors);
     json_decref(settings);
-}
-
-static const char *doc_state(const json_t *doc)
-{
-    const char *s = json_string_value(json_object_get(doc, "state"));
-    return s ? s : "";
 }
 
 static int bool_query(struct http_req *req, struct http_resp *resp, const char *name, int *out)
@@ -457,7 +537,8 @@ static int gg_params(struct http_req *req, struct http_resp *resp, struct greeng
 static void greengrass_config(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX];
-    struct greengrass_paths p = {0};
+    struct greengrass_paths p = {.mqtt_port = req->svc->cfg.iot_mqtt_port,
+                                 .credentials_port = req->svc->cfg.iot_credentials_port};
     json_t *doc = load(req, resp, etag);
     if (!doc || gg_params(req, resp, &p)) {
         json_decref(doc);
@@ -473,6 +554,7 @@ static void greengrass_config(struct http_req *req, struct http_resp *resp)
     free(yaml);
 }
 
+
 static const struct route s_routes[] = {
     {"POST", "/v1/fleets", SCOPE_ADMIN, ROUTE_JSON, create_fleet},
     {"GET", "/v1/fleets", SCOPE_READ, 0, list_fleets},
@@ -480,6 +562,7 @@ static const struct route s_routes[] = {
     {"PATCH", "/v1/fleets/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_fleet},
     {"DELETE", "/v1/fleets/{name}", SCOPE_ADMIN, 0, delete_fleet},
     {"POST", "/v1/fleets/{name}/reconcile", SCOPE_ADMIN, 0, reconcile_fleet},
+    {"POST", "/v1/fleets/{name}/verify", SCOPE_OPERATE, 0, verify_fleet},
     {"GET", "/v1/fleets/{name}/greengrass-config", SCOPE_READ, 0, greengrass_config},
 };
 

@@ -18,6 +18,15 @@
  * AWS's side (spec.template.thingName.from certificateId) needs no
  * ThingName parameter and one config serves a whole production line.
  * Devices join one thing group: the template's single ThingGroupName.
+ *
+ * Ports: AWS's are 8883 (MQTT) and 443 (credentials) and the config then
+ * names none, as AWS's guide does. Another port (the emulator's, in local
+ * runs and tests) goes where Greengrass reads it: the plugin's mqttPort
+ * (FleetProvisioningByClaimPlugin reads it as an integer, default 8883) and
+ * the nucleus's mqtt.port (its MQTT client after provisioning, default
+ * 8883); the credentials port as iotCredentialEndpoint "host:port", since
+ * the nucleus requests URI "https://" + iotCredEndpoint (IotConnectionManager
+ * getURI) and has no port setting of its own.
  */
 #include "greengrass.h"
 
@@ -85,6 +94,32 @@ static void path_or(char *out, size_t n, const char *given, const char *root, co
         snprintf(out, n, "%s%s", root, suffix);
 }
 
+static int port_or_aws(int port, int aws)
+{
+    return port > 0 && port <= 65535 ? port : aws;
+}
+
+/* iotDataEndpoint, mqttPort (when not AWS's) and iotCredentialEndpoint (host:port when not 443). */
+static void endpoints(struct buf *b, const json_t *fleet, const struct greengrass_paths *p)
+{
+    const char *in = "      ";
+    kv(b, in, "iotDataEndpoint", str_at(fleet, "resources", "endpoints", "dataAts"));
+    int mqtt = port_or_aws(p->mqtt_port, GREENGRASS_MQTT_PORT_AWS);
+    if (mqtt != GREENGRASS_MQTT_PORT_AWS)
+        buf_printf(b, "%smqttPort: %d\n", in, mqtt);
+    const char *cred = str_at(fleet, "resources", "endpoints", "credentialProvider");
+    int cport = port_or_aws(p->credentials_port, GREENGRASS_CREDENTIALS_PORT_AWS);
+    if (!cred || cport == GREENGRASS_CREDENTIALS_PORT_AWS) {
+        kv(b, in, "iotCredentialEndpoint", cred);
+        return;
+    }
+    struct buf hostport;
+    buf_init(&hostport, GG_YAML_MAX);
+    buf_printf(&hostport, "%s:%d", cred, cport);
+    kv(b, in, "iotCredentialEndpoint", buf_cstr(&hostport));
+    buf_free(&hostport);
+}
+
 static void plugin(struct buf *b, const json_t *fleet, const struct greengrass_paths *p)
 {
     const char *root = p->root_path ? p->root_path : "/greengrass/v2";
@@ -96,8 +131,7 @@ static void plugin(struct buf *b, const json_t *fleet, const struct greengrass_p
     buf_puts(b, "  aws.greengrass.FleetProvisioningByClaim:\n    configuration:\n");
     kv(b, in, "rootPath", root);
     kv(b, in, "awsRegion", str_at(fleet, "region", 0, 0));
-    kv(b, in, "iotDataEndpoint", str_at(fleet, "resources", "endpoints", "dataAts"));
-    kv(b, in, "iotCredentialEndpoint", str_at(fleet, "resources", "endpoints", "credentialProvider"));
+    endpoints(b, fleet, p);
     kv(b, in, "iotRoleAlias", str_at(fleet, "resources", "roleAlias", "name"));
     kv(b, in, "provisioningTemplate", str_at(fleet, "resources", "template", "name"));
     kv(b, in, "claimCertificatePath", cert);
@@ -151,6 +185,9 @@ char *greengrass_config_yaml(const json_t *fleet, const struct greengrass_paths 
     buf_puts(&b, "---\nservices:\n  aws.greengrass.Nucleus:\n");
     const char *version = p->nucleus_version ? p->nucleus_version : str_at(fleet, "settings", "greengrass", "nucleusVersion");
     kv(&b, "    ", "version", version ? version : GREENGRASS_NUCLEUS_DEFAULT);
+    int mqtt = port_or_aws(p->mqtt_port, GREENGRASS_MQTT_PORT_AWS);
+    if (mqtt != GREENGRASS_MQTT_PORT_AWS)
+        buf_printf(&b, "    configuration:\n      mqtt:\n        port: %d\n", mqtt);
     plugin(&b, fleet, p);
     return buf_steal(&b);
 }

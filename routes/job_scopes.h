@@ -1,6 +1,6 @@
 /*
  * job_scopes.h - the scope a caller needs to cancel or retry a job: the
- * scope that creating a job of that type needs (issue 17). One table, so a
+ * scope that creating a job of that type needs. One table, so a
  * retry can never run with less than the request that made the job.
  *
  * Pure; unit-tested (tests/unit/service/job_scopes_test.c).

@@ -22,6 +22,7 @@
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
 #include "service/core/buf.h"
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/json_out.h"
 
@@ -51,13 +52,6 @@ struct long_poll {
     struct http_waker *waker;     /* own reference: the hub wakes it */
     struct hub_sub *sub;
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake_poll(void *ctx)
 {
@@ -96,7 +90,7 @@ static int answer_job(struct http_req *req, struct http_resp *resp, const char *
 static void poll_resume(struct http_req *req, struct http_resp *resp, void *ud)
 {
     struct long_poll *p = ud;
-    long long left = p->until_ms - mono_ms();
+    long long left = p->until_ms - clock_mono_ms();
     if (!answer_job(req, resp, p->id, left <= 0))
         http_req_park(req, (int)left, poll_resume, p);
 }
@@ -111,7 +105,7 @@ static void get_job(struct http_req *req, struct http_resp *resp)
         return;
     struct long_poll *p = http_req_alloc(req, sizeof *p);
     snprintf(p->id, sizeof p->id, "%s", id);
-    p->until_ms = mono_ms() + wait_s * 1000LL;
+    p->until_ms = clock_mono_ms() + wait_s * 1000LL;
     p->waker = http_req_waker(req);
     http_waker_ref(p->waker);
     p->sub = event_hub_subscribe(p->id, wake_poll, p->waker); /* before the next look: no wake lost */
@@ -205,7 +199,7 @@ static void answer_control(struct http_resp *resp, const char *id, int rc, int s
 
 /* 0 when the caller's token has the scope that creating job id needed
  * (job_scopes.h); else answered 403/404/503. A retry or cancel never runs
- * with less than the request that made the job (issue 17). */
+ * with less than the request that made the job. */
 static int may_control(struct http_req *req, struct http_resp *resp, const char *id)
 {
     json_t *job = NULL;

@@ -30,7 +30,7 @@ static void readyz(struct http_req *req, struct http_resp *resp)
     int ready = 1;
     if (store_ping(why, sizeof why)) {
         ready = 0;
-        /* No host, port or reason: /readyz needs no token (issue 17); `check` and the logs say more. */
+        /* No host, port or reason: /readyz needs no token; `check` and the logs say more. */
         json_object_set_new(checks, "redis", json_pack("{s:s, s:s}", "status", "down", "detail", "redis: unavailable"));
     } else {
         json_object_set_new(checks, "redis", json_pack("{s:s}", "status", "ok"));

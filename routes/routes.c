@@ -22,8 +22,8 @@ static const struct route_table *const s_tables[] = {
     &routes_jobs_table,
     &routes_events_table,
     &routes_claims_table,
-    &routes_fleets_table, &routes_templates_table,   /* fleets, templates (issue 6) */
-    &routes_incidents_table, &routes_watch_table,    /* misuse watch (issue 8) */
+    &routes_fleets_table, &routes_templates_table,   /* fleets, templates */
+    &routes_incidents_table, &routes_watch_table,    /* misuse watch */
 };
 
 const struct route_table *const *routes_all(size_t *ntables)

@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepted.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/generation.h"
 #include "service/domain/template_check.h"
 #include "jobs/queue.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/core/randid.h"
 #include "service/domain/store_fleet.h"
 
@@ -38,16 +40,10 @@ static void bad_request(struct http_resp *resp, json_t *errors)
 
 static void unknown_fields(const json_t *req, const char *const *allowed, json_t *errors)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)req, k, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= !strcmp(*a, k);
-        if (!ok)
-            field_error(errors, k, "unknown field");
-    }
+    const char *unknown[16];
+    size_t n = json_unknown_keys(req, allowed, unknown, 16);
+    for (size_t i = 0; i < n && i < 16; i++)
+        field_error(errors, unknown[i], "unknown field");
 }
 
 /* The verdict for a body member (object or JSON text); new reference. */
@@ -93,14 +89,8 @@ static void validate(struct http_req *req, struct http_resp *resp)
 
 static void accepted(struct http_resp *resp, const char *job_id, const char *name)
 {
-    char href[200];
-    snprintf(href, sizeof href, "/v1/jobs/%s", job_id);
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "job", "id", job_id, "state", "queued", "href", href);
     json_t *t = 0;
-    if (!store_template_get_etag(name, &t, 0))
-        json_object_set_new(body, "template", t);
-    http_resp_json(resp, 202, body);
-    http_resp_header(resp, "Location", href);
+    routes_accepted(resp, job_id, store_template_get_etag(name, &t, 0) ? 0 : json_pack("{s:o}", "template", t));
 }
 
 static int enqueue(const char *type, const char *name, const json_t *payload, const char *idem, char id[JOB_ID_MAX])
@@ -245,23 +235,7 @@ static void create_template(struct http_req *req, struct http_resp *resp)
 
 static void list_templates(struct http_req *req, struct http_resp *resp)
 {
-    int limit;
-    if (http_req_limit(req, resp, &limit))
-        return;
-    json_t *items = 0;
-    char *next = 0;
-    int rc = store_template_list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_page(req, resp, store_template_list, 0);
 }
 
 /* Loads {name}; answers 404/503 itself (NULL then). */

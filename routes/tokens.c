@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/core/mem.h"
 #include "service/domain/store.h"
 
@@ -32,16 +33,12 @@ static int parse_create(json_t *body, struct auth_token *t, struct http_resp *re
         http_problem_field(resp, "scope", "must be one of read, operate, admin");
         bad = 1;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "name") && strcmp(key, "scope")) {
-            http_problem_field(resp, key, "unknown field");
-            bad = 1;
-        }
-    }
-    if (bad)
+    static const char *const known[] = {"name", "scope", 0};
+    const char *unknown[16];
+    size_t nu = json_unknown_keys(body, known, unknown, 16);
+    for (size_t i = 0; i < nu && i < 16; i++)
+        http_problem_field(resp, unknown[i], "unknown field");
+    if (bad || nu)
         return FW_EINVAL;
     snprintf(t->name, sizeof t->name, "%s", name);
     t->scope = auth_scope_parse(scope);
@@ -75,31 +72,9 @@ static void create_token(struct http_req *req, struct http_resp *resp)
     xwipe(secret, sizeof secret);
 }
 
-static void list_page(struct http_req *req, struct http_resp *resp,
-                      int (*list)(int, const char *, json_t **, char **))
-{
-    int limit;
-    if (http_req_limit(req, resp, &limit))
-        return;
-    json_t *items;
-    char *next;
-    int rc = list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
-}
-
 static void list_tokens(struct http_req *req, struct http_resp *resp)
 {
-    list_page(req, resp, store_token_list);
+    http_list_page(req, resp, store_token_list, 0);
 }
 
 static int token_id_valid(const char *id)
@@ -134,13 +109,13 @@ static void delete_token(struct http_req *req, struct http_resp *resp)
 
 static void list_audit(struct http_req *req, struct http_resp *resp)
 {
-    list_page(req, resp, store_audit_list);
+    http_list_page(req, resp, store_audit_list, 0);
 }
 
 /* Requests answered 401, sampled (at most one a second per process), apart from the audit trail. */
 static void list_authfail(struct http_req *req, struct http_resp *resp)
 {
-    list_page(req, resp, store_authfail_list);
+    http_list_page(req, resp, store_authfail_list, 0);
 }
 
 static const struct route s_routes[] = {

@@ -5,6 +5,7 @@
  *   worker                 workers and scheduler only
  *   token create --scope S --name N   print a new API token once
  *   check                  validate configuration, reach Redis and AWS
+ *   check --fleet NAME     verify a fleet as a device would
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
  * Signals are blocked in every thread and taken by sigwait() in main, so
@@ -23,6 +24,7 @@
 #include "aws/check.h"
 #include "jobs/event_hub.h"
 #include "jobs/handlers/register.h"
+#include "jobs/handlers/verify_cli.h"
 #include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
 #include "service/core/err.h"
@@ -48,6 +50,8 @@ static const char s_usage[] =
     "  worker                               run job workers and the scheduler only\n"
     "  token create --scope SCOPE --name N  print a new API token (scope: read, operate, admin)\n"
     "  check                                validate configuration, reach Redis and AWS\n"
+    "  check --fleet NAME [--claim ID] [--parameters JSON]\n"
+    "                                       verify the fleet as a device would; prints the steps (exit 0 passed, 1 failed)\n"
     "  --help, --version\n"
     "\n"
     "configuration (environment):\n"
@@ -71,6 +75,8 @@ static const char s_usage[] =
     "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
     "  FLEETWARDEN_IAM_ROLES      managed (default) or precreated; FLEETWARDEN_IAM_TES_BOUNDARY,\n"
     "  FLEETWARDEN_IAM_PROVISIONING_BOUNDARY  permissions boundaries of the roles fleets create\n"
+    "  FLEETWARDEN_IOT_MQTT_PORT, FLEETWARDEN_IOT_CREDENTIALS_PORT  the IoT data plane's ports (8883, 443)\n"
+    "  FLEETWARDEN_IOT_ENDPOINT_HOSTS, FLEETWARDEN_IOT_ALLOW_ADDRESSES  other endpoint names, internal addresses\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)
@@ -80,6 +86,7 @@ static int load_config(struct fw_service *svc)
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     log_set_level(svc->cfg.log_level);
     store_conn_configure(&svc->cfg);
     return 0;
@@ -108,9 +115,8 @@ static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
 {
     if (svc->cfg.shutdown_delay_s <= 0)
         return;
-    char f[48];
-    snprintf(f, sizeof f, "\"seconds\":%d", svc->cfg.shutdown_delay_s);
-    log_fields(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay", f);
+    log_event(LOG_INFO, "shutting down: /readyz is 503, still serving for the shutdown delay",
+              LOG_INT("seconds", svc->cfg.shutdown_delay_s));
     struct timespec ts = {svc->cfg.shutdown_delay_s, 0};
     while (sigtimedwait(set, NULL, &ts) < 0 && errno == EINTR) {
     }
@@ -121,11 +127,11 @@ static void shutdown_all(struct fw_service *svc, struct server *srv, const sigse
     atomic_store(&svc->shutting_down, 1);
     if (srv)
         shutdown_delay(svc, set);
-    log_fields(LOG_INFO, "shutting down: no new connections, finishing in-flight work", 0);
+    log_msg(LOG_INFO, "shutting down: no new connections, finishing in-flight work");
     if (srv) {
         server_quiesce(srv);
         if (!server_wait_idle(srv, svc->cfg.shutdown_grace_s))
-            log_fields(LOG_WARN, "grace period over with requests still running", 0);
+            log_msg(LOG_WARN, "grace period over with requests still running");
     }
     server_stop(srv);
 }
@@ -147,7 +153,7 @@ static int load_kek(const struct fw_service *svc)
     }
     char why[400];
     if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
-        log_fields(LOG_WARN, why, 0); /* a warning, not a refusal: some platforms mount secrets 0644 */
+        log_msg(LOG_WARN, "%s", why); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -163,9 +169,7 @@ static int check_redis_credentials(void)
         return 2;
     }
     if (rc) {
-        char f[400];
-        snprintf(f, sizeof f, "\"reason\":\"%.300s\"", why);
-        log_fields(LOG_WARN, "redis is not reachable yet; answering 503 until it is", f);
+        log_event(LOG_WARN, "redis is not reachable yet; answering 503 until it is", LOG_STR("reason", why));
     }
     return 0;
 }
@@ -265,7 +269,7 @@ static int start_jobs(struct fw_service *svc)
     return 0;
 }
 
-/* No core dumps (issue 17): a dump would hold the key-encryption key and any
+/* No core dumps: a dump would hold the key-encryption key and any
  * claim private key being handed out at that moment. Set by the process
  * itself, so it holds under any supervisor or container runtime (the systemd
  * units also say LimitCORE=0). Before any key is loaded. */
@@ -307,7 +311,7 @@ static int cmd_serve(int argc, char **argv, int api)
     }
     svc.started_at = time(0);
     svc.metrics = metrics_new();
-    watch_metrics_register(svc.metrics);   /* misuse watch counters (issue 8) */
+    watch_metrics_register(svc.metrics);   /* misuse watch counters */
     struct server *srv = 0;
     char err[300];
     if (workers && start_jobs(&svc)) {
@@ -326,7 +330,7 @@ static int cmd_serve(int argc, char **argv, int api)
     struct http_app app = make_app(ops_only);
     /* one reader of the event log feeds every event stream and long poll of the API */
     if (api && event_hub_start(TOKEN_WATCH_KEY))
-        log_fields(LOG_WARN, "could not start the event hub: event streams answer 503", 0);
+        log_msg(LOG_WARN, "could not start the event hub: event streams answer 503");
     if ((api || ops_only) && server_start(&svc, &app, &srv, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         event_hub_stop();
@@ -337,13 +341,12 @@ static int cmd_serve(int argc, char **argv, int api)
     struct claim_indexer ix = {0};
     if (api)
         indexer_start(&ix);
-    char f[160];
-    snprintf(f, sizeof f, "\"listen\":\"%s:%d\",\"workers\":%d,\"version\":\"%s\"", svc.cfg.listen_host,
-             srv ? server_port(srv) : 0, workers ? svc.cfg.workers : 0, FW_VERSION);
-    log_fields(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", f);
+    char listen[96];
+    snprintf(listen, sizeof listen, "%s:%d", svc.cfg.listen_host, srv ? server_port(srv) : 0);
+    log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", LOG_STR("listen", listen),
+              LOG_INT("workers", workers ? svc.cfg.workers : 0), LOG_STR("version", FW_VERSION));
     int sig = wait_for_signal(&set);
-    snprintf(f, sizeof f, "\"signal\":%d", sig);
-    log_fields(LOG_INFO, "signal received", f);
+    log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     shutdown_all(&svc, srv, &set);
     event_hub_stop();
     indexer_stop(&ix);
@@ -351,7 +354,7 @@ static int cmd_serve(int argc, char **argv, int api)
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();
-    log_fields(LOG_INFO, "stopped", 0);
+    log_msg(LOG_INFO, "stopped");
     return 0;
 }
 
@@ -407,8 +410,53 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
-static int cmd_check(void)
+struct check_args {
+    const char *fleet, *claim, *parameters;
+};
+
+static int check_args(int argc, char **argv, struct check_args *a)
 {
+    for (int i = 2; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--fleet") ? &a->fleet : !strcmp(argv[i], "--claim") ? &a->claim
+                           : !strcmp(argv[i], "--parameters") ? &a->parameters : 0;
+        if (!dst || i + 1 >= argc)
+            return 2;
+        *dst = argv[++i];
+    }
+    return (a->claim || a->parameters) && !a->fleet ? 2 : 0;
+}
+
+/* check --fleet: the verification in this process (the KEK only opens a named claim's key). */
+static int cmd_verify(const struct check_args *a)
+{
+    struct fw_service svc = {0};
+    int rc = load_config(&svc);
+    if (rc)
+        return rc;
+    if (a->claim && load_kek(&svc))
+        return 2;
+    json_t *params = a->parameters ? json_loads(a->parameters, 0, 0) : 0;
+    if (a->parameters && !json_is_object(params)) {
+        fprintf(stderr, "fleetwarden: --parameters must be a JSON object of strings\n");
+        json_decref(params);
+        return 2;
+    }
+    rc = verify_cli_run(&svc.cfg, a->fleet, a->claim, params, stdout);
+    json_decref(params);
+    store_conn_close();
+    seal_kek_wipe();
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct check_args a = {0};
+    if (check_args(argc, argv, &a)) {
+        fprintf(stderr, "usage: fleetwarden check [--fleet NAME [--claim ID] [--parameters JSON]]\n");
+        return 2;
+    }
+    if (a.fleet)
+        return cmd_verify(&a);
     struct fw_service svc = {0};
     int rc = load_config(&svc);
     if (rc)
@@ -417,6 +465,7 @@ static int cmd_check(void)
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
            svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
+    config_show(&svc.cfg, stdout);
     char why[320];
     int bad = 0;
     if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {
@@ -450,7 +499,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "token"))
         return cmd_token(argc, argv);
     if (!strcmp(argv[1], "check"))
-        return cmd_check();
+        return cmd_check(argc, argv);
     fprintf(stderr, "fleetwarden: unknown command '%s'\n%s", argv[1], s_usage);
     return 2;
 }

@@ -4,25 +4,30 @@
 # 1. installs the Debian packages that are missing (apt-get; needs root),
 # 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
 # 3. checks the layers (tests/tools/check_layers.py: no #include across a layer the wrong way,
-#    docs/ARCHITECTURE.md), runs the cmocka unit tests in both builds and a short libFuzzer run
-#    of every fuzz target,
+#    docs/ARCHITECTURE.md), the source habits (tests/tools/check_source.py: no banned function,
+#    no "issue N" comment) and the format (.clang-format, tests/tools/check_format.sh), runs
+#    the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
 #    classes at a time,
-# 5. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
+# 5. runs a few integration classes again against a ThreadSanitizer build (build-tsan) of the
+#    threaded server and job runtime (not with --quick or -k; FW_SKIP_TSAN=1 skips it),
+# 6. ends with one line "N passed, M failed"; the exit code is non-zero on any failure.
 #
-# Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching).
+# Options: --quick (skip the sanitizer build), -k PATTERN (only integration tests matching; given
+# again, tests matching any of them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=0
 PATTERN=""
+KARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    -k) PATTERN="$2"; shift ;;
+    -k) PATTERN="$PATTERN $2"; KARGS+=(-k "$2"); shift ;;
     *) echo "usage: tests/run.sh [--quick] [-k PATTERN]" >&2; exit 2 ;;
   esac
   shift
@@ -30,7 +35,7 @@ done
 
 install_missing() {
   bash deploy/local/install-packages.sh || return 1
-  bash tests/tools/install-npm-tools.sh || echo "WARNING: Redocly CLI not installed; the OpenAPI lint test will fail"
+  bash tests/tools/install-npm-tools.sh || echo "WARNING: Node packages not installed (tests/tools, tests/devices); the OpenAPI lint and device tests will fail"
 }
 
 build() {
@@ -92,13 +97,35 @@ layer_check() {
   if /usr/bin/python3 tests/tools/check_layers.py; then add_counts 1 0; else add_counts 0 1; fi
 }
 
+# What a grep keeps in the product code: no strcpy/atoi/sscanf/... (the banned list of
+# ../shared/STYLE.md), no "issue N" comments (tests/tools/check_source.py; counts as one test).
+source_check() {
+  echo "== source habits"
+  if /usr/bin/python3 tests/tools/check_source.py; then add_counts 1 0; else add_counts 0 1; fi
+}
+
+# .clang-format: the count of places clang-format would rewrite. FORMAT_GATE=report prints the
+# count only; once the tree has been reformatted (one commit: clang-format -i on every file
+# tests/tools/check_format.sh lists), FORMAT_GATE=enforce makes any violation a failed test.
+FORMAT_GATE=report
+format_check() {
+  echo "== clang-format ($FORMAT_GATE)"
+  local out
+  out=$(bash tests/tools/check_format.sh --report)
+  echo "$out" | tail -1
+  [ "$FORMAT_GATE" = report ] && return 0
+  if echo "$out" | grep -q '^clang-format: 0 violations'; then add_counts 1 0; else echo "$out"; add_counts 0 1; fi
+}
+
+# integration_tests DIR [-k PATTERN ...]: the integration tests against DIR's binary (the -k given
+# here, else those of the command line).
 integration_tests() {
-  local dir=$1
+  local dir=$1; shift
   echo "== integration tests (binary from $dir), ${SECONDS} s into the run"
   local json
   json=$(mktemp)
   local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
-  [ -n "$PATTERN" ] && args+=(-k "$PATTERN")
+  if [ $# -gt 0 ]; then args+=("$@"); elif [ -n "$PATTERN" ]; then args+=("${KARGS[@]}"); fi
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
     FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
@@ -114,6 +141,35 @@ integration_tests() {
   rm -f "$json"
 }
 
+# ThreadSanitizer: the HTTP server's event-loop threads, the job runtime's workers, heartbeat and
+# scheduler, and shutdown across them. The classes that drive those run once more against
+# build-tsan (a few, to keep the suite's time); every report goes to tests/.tmp/tsan/tsan.PID, and
+# any report is one failed test (the tests themselves may pass: a race seldom changes an answer).
+# (test_jobs_queue.Control is left out: its delayed job is timed from the probe's own clock, and a
+# TSan process takes long enough to start that it runs "early".)
+TSAN_CLASSES=(-k test_http_contract. -k test_jobs_queue.Shutdown -k test_jobs_queue.Crash
+              -k test_jobs_api.JobsApi -k test_request_limits. -k test_lifecycle.GracefulShutdown
+              -k test_lifecycle.WorkerHealth)
+tsan_tests() {
+  echo "== ThreadSanitizer build (build-tsan), ${SECONDS} s into the run"
+  build build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized ||
+    { add_counts 0 1; return; }
+  local logs="$ROOT/tests/.tmp/tsan"
+  rm -rf "$logs" && mkdir -p "$logs"
+  TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1:history_size=4" \
+    integration_tests build-tsan "${TSAN_CLASSES[@]}"
+  local reports
+  reports=$(find "$logs" -type f | sort)
+  if [ -z "$reports" ]; then
+    echo "ThreadSanitizer: no reports"
+    add_counts 1 0
+  else
+    echo "ThreadSanitizer: $(echo "$reports" | wc -l) process(es) reported; the first:"
+    head -60 "$(echo "$reports" | head -1)"
+    add_counts 0 1
+  fi
+}
+
 install_missing || { echo "0 passed, 1 failed"; exit 1; }
 IMAGES_PID=""
 prebuild_images
@@ -127,10 +183,13 @@ if [ "$QUICK" -eq 0 ]; then
 fi
 
 [ -z "$PATTERN" ] && layer_check
+[ -z "$PATTERN" ] && source_check
+[ -z "$PATTERN" ] && format_check
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke
 integration_tests "$SAN"
+[ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && [ -z "${FW_SKIP_TSAN:-}" ] && tsan_tests
 
 [ -n "$IMAGES_PID" ] && wait "$IMAGES_PID"
 echo "$PASSED passed, $FAILED failed"

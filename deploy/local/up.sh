@@ -3,7 +3,9 @@
 #
 # Installs what is missing (Debian packages), builds, and starts in the background:
 #   redis-server   127.0.0.1:6379 (append-only file in .local/redis)   unless one already answers there
-#   AWS emulator   127.0.0.1:4566 (tests/awsemu, state kept in .local/awsemu)
+#   AWS emulator   127.0.0.1:4566 (tests/awsemu, state kept in .local/awsemu), its IoT data plane
+#                  for devices on localhost: MQTT 8883, credentials provider 8443, server CA in
+#                  .local/awsemu/server-ca.pem (bundles carry it: FLEETWARDEN_ROOT_CA_FILE)
 #   fleetwarden    127.0.0.1:8080 (serve with workers)
 # then prints an admin token and a few curl lines to try. Stop everything with deploy/local/down.sh.
 # Logs: .local/*.log. Nothing listens beyond 127.0.0.1.
@@ -19,6 +21,7 @@ STATE=$ROOT/.local
 mkdir -p "$STATE/redis" "$STATE/awsemu"
 
 bash deploy/local/install-packages.sh
+bash tests/tools/install-npm-tools.sh || echo "WARNING: Node packages not installed; tests/devices (the device simulator) will not run" >&2
 
 echo "== building"
 [ -f build/build.ninja ] || meson setup build -Dbuildtype=debugoptimized >/dev/null
@@ -51,10 +54,13 @@ elif ! running "$STATE/redis.pid"; then
   wait_port 6379
 fi
 
+# Devices reach the emulator's data plane on localhost: bundles name these ports and this CA.
+MQTT_PORT=8883 CRED_PORT=8443 SERVER_CA=$STATE/awsemu/server-ca.pem
 if ! running "$STATE/awsemu.pid"; then
   echo "== starting the AWS emulator on 127.0.0.1:4566"
   /usr/bin/python3 tests/awsemu/awsemu.py --host 127.0.0.1 --port 4566 --state-dir "$STATE/awsemu" \
-    >"$STATE/awsemu.log" 2>&1 &
+    --endpoint-host localhost --mqtt-port "$MQTT_PORT" --credentials-port "$CRED_PORT" \
+    --server-ca-file "$SERVER_CA" >"$STATE/awsemu.log" 2>&1 &
   echo $! >"$STATE/awsemu.pid"
   wait_port 4566
 fi
@@ -66,6 +72,11 @@ export FLEETWARDEN_KEK_FILE=$STATE/kek FLEETWARDEN_CORS_ORIGINS=http://localhost
 export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_EC2_METADATA_DISABLED=true
+export FLEETWARDEN_ROOT_CA_FILE=$SERVER_CA FLEETWARDEN_IOT_MQTT_PORT=$MQTT_PORT
+export FLEETWARDEN_IOT_CREDENTIALS_PORT=$CRED_PORT
+# Fleet verification against the same data plane (docs/FLEETS.md): its endpoint name and the
+# loopback address that name resolves to are allowed.
+export FLEETWARDEN_IOT_ENDPOINT_HOSTS=localhost FLEETWARDEN_IOT_ALLOW_ADDRESSES=127.0.0.1,::1
 
 if ! running "$STATE/fleetwarden.pid"; then
   echo "== starting fleetwarden on 127.0.0.1:8080"
@@ -89,8 +100,10 @@ Try the whole AWS setup against the local emulator (jq is optional; everything a
   curl -s -H "\$H" -d '{"name":"demo"}' \$API/v1/fleets                 # 202: the fleet.setup job
   curl -s -H "\$H" "\$API/v1/jobs/JOB_ID?wait=30"                       # waits until the setup is done
   curl -s -H "\$H" \$API/v1/fleets/demo                                  # every resource with its ARN
+  curl -s -H "\$H" -X POST \$API/v1/fleets/demo/verify                   # a throwaway device provisions through it
   curl -s -H "\$H" "\$API/v1/claims?fleet=demo"                          # the first claim certificate
-  curl -s -H "\$H" \$API/v1/claims/CLAIM_ID/bundle                       # cert + private key + config, once
+  curl -s -H "\$H" \$API/v1/claims/CLAIM_ID/bundle >bundle.json         # cert + private key + config, once
+  node tests/devices/simulate.js --bundle bundle.json --devices 3       # 3 devices provision through it
   curl -s -H "\$H" -d '{}' \$API/v1/fleets/demo/claims                   # another claim
   curl -s -H "\$H" -d '{"reason":"leaked"}' \$API/v1/claims/CLAIM_ID/disable
   curl -s -H "\$H" \$API/v1/fleets/demo/greengrass-config                # nucleus config.yaml

@@ -24,6 +24,7 @@
 #include "aws/sts.h"
 #include "jobs/retry.h"
 #include "jobs/worker.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 
@@ -169,11 +170,7 @@ static struct aws_client *assume(struct aws_client *base, const char *region, co
 static void region_of(const char *region, char out[AWSCTX_REGION_MAX])
 {
     const char *r = nz(region);
-    if (!r)
-        r = nz(getenv("AWS_REGION"));
-    if (!r)
-        r = nz(getenv("AWS_DEFAULT_REGION"));
-    snprintf(out, AWSCTX_REGION_MAX, "%s", r ? r : "us-east-1");
+    snprintf(out, AWSCTX_REGION_MAX, "%s", r ? r : config_get()->aws_region);
 }
 
 static struct aws_client *store(struct awsctx_cache *c, const char *region, const char *role, const char *ext,
@@ -253,7 +250,7 @@ int awsctx_fail(struct job_ctx *ctx, const struct aws_api_error *err)
 {
     struct job_error je;
     awsctx_job_error(err, &je);
-    job_set_error(ctx, &je);
+    job_ctx_set_error(ctx, &je);
     int rc = awserr_to_fw(err);
     return rc ? rc : FW_EAWS;
 }

@@ -42,7 +42,7 @@ struct aws_client *awsctx_client(const char *region, const char *role_arn, const
 void awsctx_thread_cleanup(void);
 
 /*
- * Describes err on the job (job_set_error: the class decides retry or
+ * Describes err on the job (job_ctx_set_error: the class decides retry or
  * dead) and returns the FW_E* code the handler should return
  * (awserr_to_fw, never 0 even for an empty err).
  */

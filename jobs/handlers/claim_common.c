@@ -31,7 +31,7 @@ int claim_fail_aws(struct job_ctx *ctx, const struct aws_api_error *err)
 
 int claim_fail_msg(struct job_ctx *ctx, const char *code, const char *msg)
 {
-    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, code, "%s", msg);
+    job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, code, "%s", msg);
     return FW_EINVAL;
 }
 
@@ -147,7 +147,7 @@ void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj)
                           "certificateId", claim_field(cj, CLAIM_F_CERT_ID));
     char *t = json_dumps(r, JSON_COMPACT);
     if (t)
-        job_set_result(ctx, t);
+        job_ctx_set_result(ctx, t);
     free(t);
     json_decref(r);
 }

@@ -37,6 +37,7 @@
 #include "aws/client.h"
 #include "aws/iot.h"
 #include "claim_common.h"
+#include "claim_find.h"
 #include "claim_rotate.h"
 #include "service/domain/claims.h"
 #include "jobs/ratelimit.h"
@@ -47,8 +48,6 @@
 #include "service/core/mem.h"
 #include "service/domain/seal.h"
 #include "service/domain/store_claim.h"
-
-#define FIND_SLACK_S 300
 
 /* State of one creation: the claim and the last AWS error. */
 struct create_run {
@@ -111,80 +110,6 @@ static int record_cert(struct create_run *r, const struct iot_certificate *c)
     return store_claim_set(r->cj.id, &kv);
 }
 
-/* 1 when the certificate cert_id holds the claim's public key; fills out. */
-static int cert_matches(struct create_run *r, const char *cert_id, struct iot_certificate *out)
-{
-    struct keys_info ki;
-    ratelimit_acquire("iot-describe");
-    if (iot_describe_certificate(r->cj.aws, cert_id, out, &r->err))
-        return 0;
-    const char *fp = claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP);
-    return out->certificate_pem && fp && !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
-           !strcmp(ki.fp, fp);
-}
-
-/* Appends {id, at} of the certificates created at or after since_s (epoch s)
- * to ids (iot_list_certificates_since: newest first, stopping at the first
- * page that reaches older ones). */
-static int list_recent(struct create_run *r, double since_s, json_t *ids)
-{
-    struct iot_certificate_list l = {0};
-    ratelimit_acquire("iot-describe");
-    if (iot_list_certificates_since(r->cj.aws, since_s, &l, &r->err))
-        return aws_failed(r);
-    for (size_t i = 0; i < l.n; i++)
-        if (l.items[i].certificate_id)
-            json_array_append_new(ids, json_pack("{s:s,s:f}", "id", l.items[i].certificate_id, "at",
-                                                 l.items[i].creation_date));
-    iot_certificate_list_cleanup(&l);
-    return 0;
-}
-
-struct near {
-    const char *id;
-    double dist; /* seconds between its creation and our request */
-};
-
-static int near_cmp(const void *a, const void *b)
-{
-    double x = ((const struct near *)a)->dist, y = ((const struct near *)b)->dist;
-    return (x > y) - (x < y);
-}
-
-/* The listed certificates no other claim holds, with their distance from
- * our request. A certificate recorded by another claim carries that claim's
- * key, never ours: skipping those keeps a recovery in a bulk run (where the
- * window holds the certificates of hundreds of claims) to a few describes,
- * even when the worker is killed again every few seconds. NULL with *rc set
- * on error. */
-static struct near *unowned(json_t *ids, const char *self, double req_s, size_t *n, int *rc)
-{
-    size_t all = json_array_size(ids), i;
-    const char **cert = calloc(all ? all : 1, sizeof *cert);
-    char(*owner)[CLAIM_ID_MAX] = calloc(all ? all : 1, sizeof *owner);
-    struct near *order = calloc(all ? all : 1, sizeof *order);
-    *rc = cert && owner && order ? 0 : FW_EINTERNAL;
-    for (i = 0; !*rc && i < all; i++)
-        cert[i] = json_string_value(json_object_get(json_array_get(ids, i), "id"));
-    if (!*rc)
-        *rc = store_claim_cert_owners(cert, all, owner);
-    *n = 0;
-    for (i = 0; !*rc && i < all; i++) {
-        if (owner[i][0] && strcmp(owner[i], self))
-            continue;
-        double d = json_number_value(json_object_get(json_array_get(ids, i), "at")) - req_s;
-        order[*n].id = cert[i];
-        order[(*n)++].dist = d < 0 ? -d : d;
-    }
-    free(cert);
-    free(owner);
-    if (*rc) {
-        free(order);
-        return NULL;
-    }
-    return order;
-}
-
 /* Looks for a certificate made for this claim by an earlier run whose
  * CreateCertificateFromCsr had an unknown outcome (certRequested set).
  * 1 found (recorded), 0 none, < 0 error. */
@@ -193,26 +118,16 @@ static int find_existing(struct create_run *r)
     const char *req = claim_field(&r->cj, CLAIM_F_CERT_REQUESTED);
     if (!req)
         return 0;
-    json_t *ids = json_array();
-    double req_s = (double)strtoll(req, 0, 10) / 1000.0;
-    int found = list_recent(r, req_s - FIND_SLACK_S, ids);
-    /* Describe the certificates made closest to our request first: in a bulk run the window
-     * holds hundreds of other claims' certificates, and describing them all (rate-limited)
-     * made a recovery take minutes. */
-    size_t n = 0, i;
-    struct near *order = found ? 0 : unowned(ids, r->cj.id, req_s, &n, &found);
-    if (order)
-        qsort(order, n, sizeof *order, near_cmp);
-    for (i = 0; order && i < n && !found; i++) {
-        struct iot_certificate c = {0};
-        if (cert_matches(r, order[i].id, &c)) {
-            found = record_cert(r, &c) ? -1 : 1;
-            log_fields(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)", 0);
-        }
-        iot_certificate_cleanup(&c);
+    struct iot_certificate c = {0};
+    int found = claim_find_cert(r->cj.aws, r->cj.id, claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP), strtoll(req, 0, 10), &c,
+                                &r->err);
+    if (found < 0 && r->err.cls != AWS_ERRC_NONE)
+        found = aws_failed(r);
+    else if (found == 1) {
+        found = record_cert(r, &c) ? -1 : 1;
+        log_msg(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)");
     }
-    free(order);
-    json_decref(ids);
+    iot_certificate_cleanup(&c);
     return found;
 }
 
@@ -274,13 +189,13 @@ static int ensure_cert(struct create_run *r)
     char step[64], *res = 0;
     snprintf(step, sizeof step, "cert:%s", r->cj.id);
     const char *have = claim_field(&r->cj, CLAIM_F_CERT_ID);
-    int rc = job_step_result(r->ctx, step, &res);
+    int rc = job_ctx_step_result(r->ctx, step, &res);
     free(res);
     if (rc != FW_ENOTFOUND || have) {
         snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
         snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, CLAIM_F_CERT_ARN) ?
                  claim_field(&r->cj, CLAIM_F_CERT_ARN) : "");
-        return rc == FW_ENOTFOUND ? job_step_done(r->ctx, step, "{}") : rc;
+        return rc == FW_ENOTFOUND ? job_ctx_step_done(r->ctx, step, "{}") : rc;
     }
     int is_aws = !strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws");
     int found = is_aws ? 0 : find_existing(r);
@@ -291,7 +206,7 @@ static int ensure_cert(struct create_run *r)
         return rc;
     json_t *o = json_pack("{s:s, s:s}", "certificateId", r->cert_id, "certificateArn", r->cert_arn);
     char *t = json_dumps(o, JSON_COMPACT);
-    rc = job_step_done(r->ctx, step, t);
+    rc = job_ctx_step_done(r->ctx, step, t);
     free(t);
     json_decref(o);
     return rc ? rc : claim_job_reload(&r->cj);
@@ -302,14 +217,14 @@ static int attach(struct create_run *r)
 {
     char step[64], *res = 0;
     snprintf(step, sizeof step, "attach:%s", r->cj.id);
-    if (job_step_result(r->ctx, step, &res) == 0) {
+    if (job_ctx_step_result(r->ctx, step, &res) == 0) {
         free(res);
         return 0;
     }
     ratelimit_acquire("iot-policy-attach");
     if (iot_attach_policy(r->cj.aws, r->cj.policy, r->cert_arn, &r->err))
         return aws_failed(r);
-    return job_step_done(r->ctx, step, "{}");
+    return job_ctx_step_done(r->ctx, step, "{}");
 }
 
 /* Step 4. */
@@ -334,7 +249,7 @@ static void maybe_failed(struct create_run *r, int rc)
     if (rc == FW_ECANCELED || rc == FW_ECONFLICT || r->err.cls == AWS_ERRC_THROTTLING)
         return;
     int final = rc == FW_EINVAL || (r->err.cls != AWS_ERRC_NONE && !r->err.retryable) ||
-                job_attempt(r->ctx) >= job_max_attempts(r->ctx);
+                job_ctx_attempt(r->ctx) >= job_ctx_max_attempts(r->ctx);
     if (!final)
         return;
     char msg[700];

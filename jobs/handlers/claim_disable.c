@@ -57,7 +57,7 @@ static int replace(struct job_ctx *ctx, struct claim_job *cj)
 static void announce(struct job_ctx *ctx, struct claim_job *cj, json_t *payload, int revoke)
 {
     const char *incident = json_string_value(json_object_get(payload, "incidentId"));
-    if (incident && store_incident_claim_off(cj->id, incident, job_id(ctx), revoke, claim_now_ms()))
+    if (incident && store_incident_claim_off(cj->id, incident, job_ctx_id(ctx), revoke, claim_now_ms()))
         log_msg(LOG_WARN, "claim %s: the incident event of its disable was not published (Redis)", cj->id);
 }
 
@@ -82,10 +82,8 @@ static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
     store_claim_rotation_due(cj->id, 0);
     if (revoke)
         store_claim_key_erase(cj->id, "revoked");
-    char f[160];
-    snprintf(f, sizeof f, "\"claim\":\"%s\",\"revoke\":%s,\"job\":\"%s\"", cj->id, revoke ? "true" : "false",
-             job_id(ctx));
-    log_fields(LOG_INFO, "claim disabled", f);
+    log_event(LOG_INFO, "claim disabled", LOG_STR("claim", cj->id), LOG_BOOL("revoke", revoke),
+              LOG_STR("job", job_ctx_id(ctx)));
     announce(ctx, cj, payload, revoke);
     return json_is_true(json_object_get(payload, "replace")) ? replace(ctx, cj) : 0;
 }

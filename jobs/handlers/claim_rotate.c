@@ -28,6 +28,7 @@
 #include "service/domain/claims.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/domain/store_fleet.h"
@@ -36,9 +37,7 @@
 
 static long scan_interval_s(void)
 {
-    const char *v = getenv("FLEETWARDEN_ROTATION_SCAN_S");
-    long s = v ? strtol(v, 0, 10) : 60;
-    return s >= 1 && s <= 86400 ? s : 60;
+    return config_get()->rotation_scan_s;
 }
 
 static atomic_int s_installed;
@@ -54,7 +53,7 @@ int claim_rotate_schedule_install(void)
 static void ensure_schedule(void)
 {
     if (!atomic_load(&s_installed) && claim_rotate_schedule_install())
-        log_fields(LOG_WARN, "could not create the automatic claim rotation schedule", 0);
+        log_msg(LOG_WARN, "could not create the automatic claim rotation schedule");
 }
 
 static double uniform01(void)
@@ -73,7 +72,7 @@ void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_suc
     double frac = is_successor ? 1.0 : 0.5 + 0.5 * uniform01();
     long long due = claim_now_ms() + (long long)(period_s * 1000.0 * frac);
     if (store_claim_rotation_due(id, due))
-        log_fields(LOG_WARN, "could not record a claim's rotation due time", 0);
+        log_msg(LOG_WARN, "could not record a claim's rotation due time");
     ensure_schedule();
 }
 
@@ -81,7 +80,7 @@ void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_suc
 static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s, long long *until)
 {
     char *res = 0;
-    if (job_step_result(ctx, "rotating", &res) == 0) {
+    if (job_ctx_step_result(ctx, "rotating", &res) == 0) {
         json_t *o = json_loads(res, 0, 0);
         *until = json_integer_value(json_object_get(o, "graceUntil"));
         json_decref(o);
@@ -102,7 +101,7 @@ static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s,
         return rc;
     store_claim_rotation_due(old->id, 0);
     snprintf(step, sizeof step, "{\"graceUntil\":%lld}", *until);
-    return job_step_done(ctx, "rotating", step);
+    return job_ctx_step_done(ctx, "rotating", step);
 }
 
 static int enqueue_retire(const char *id, long long run_at_ms)
@@ -193,7 +192,7 @@ static void rotate_due(const char *id)
     const char *has_succ = json_string_value(json_object_get(f, "successor"));
     if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && !(has_succ && has_succ[0])) {
         if (claims_enqueue_rotate(id, -1, 0, 0, 0, "bulk", succ, jid, sizeof jid))
-            log_fields(LOG_WARN, "could not enqueue an automatic claim rotation", 0);
+            log_msg(LOG_WARN, "could not enqueue an automatic claim rotation");
     }
     json_decref(f);
 }
@@ -275,9 +274,9 @@ int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         ids = 0;
         if (n < 200)
             break;
-    } while (!job_cancel_requested(ctx));
+    } while (!job_ctx_cancel_requested(ctx));
     char r[48];
     snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d}", total);
-    job_set_result(ctx, r);
+    job_ctx_set_result(ctx, r);
     return rc;
 }

@@ -120,7 +120,7 @@ int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const ch
         return -1;
     const struct iot_policy_version *oldest = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].is_default_version && (!oldest || atoi(l.items[i].version_id) < atoi(oldest->version_id)))
+        if (!l.items[i].is_default_version && (!oldest || strtol(l.items[i].version_id, 0, 10) < strtol(oldest->version_id, 0, 10)))
             oldest = &l.items[i];
     int rc = 0;
     if (l.n >= IOT_MAX_VERSIONS && oldest)

@@ -63,7 +63,7 @@ int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec)
     }
     if (!rc && r->mode == FLEET_MODE_SETUP) {
         char *text = json_dumps(rec, JSON_COMPACT);
-        rc = job_step_done(r->ctx, key, text);
+        rc = job_ctx_step_done(r->ctx, key, text);
         free(text);
     }
     json_decref(rec);
@@ -132,7 +132,7 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
         repaired(r, key, name, "updated");
         return 1;
     }
-    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
+    job_ctx_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
                       "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
                       "or name another resource",
                       key, name, diff);
@@ -147,7 +147,7 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
         return 0;
     }
     finding(r, key, name, why);
-    job_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
+    job_ctx_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
     set_failed(r, key, name, "failed", why);
     return FW_ECONFLICT;
 }
@@ -183,7 +183,7 @@ void fleet_run_changed(const struct fleet_run *r, json_t *rec)
     if (r->mode == FLEET_MODE_PLAN || !r->ctx)
         return;
     json_object_set_new(rec, "changedAt", json_integer((json_int_t)store_now_ms()));
-    json_object_set_new(rec, "changedBy", json_string(job_id(r->ctx)));
+    json_object_set_new(rec, "changedBy", json_string(job_ctx_id(r->ctx)));
 }
 
 /* When this job changed resource key, in epoch ms; 0 when it did not. */
@@ -191,7 +191,7 @@ static long long changed_by_this_job(const struct fleet_run *r, const char *key)
 {
     const json_t *rec = json_object_get(r->resources, key);
     const char *by = json_string_value(json_object_get(rec, "changedBy"));
-    if (!r->ctx || !by || strcmp(by, job_id(r->ctx)))
+    if (!r->ctx || !by || strcmp(by, job_ctx_id(r->ctx)))
         return 0;
     return (long long)json_integer_value(json_object_get(rec, "changedAt"));
 }
@@ -219,7 +219,7 @@ int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const
     if (generation_matches(payload, doc))
         return 0;
     const char *want = json_string_value(json_object_get(payload, "uid"));
-    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "StaleJob",
+    job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "StaleJob",
                       "this job was made for an earlier %s named %s (%s), which was deleted and re-created since; "
                       "it does nothing to the current one",
                       what, name ? name : "?", want ? want : "made before generations were recorded");

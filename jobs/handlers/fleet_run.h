@@ -58,7 +58,7 @@ const char *fleet_run_found_origin(const struct fleet_run *r, const char *key);
 int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *name);
 /* Records a resource (takes rec; adds state "ready" and error null when
  * absent): run->resources, the fleet record (not in PLAN) and the job's
- * step result (SETUP). 0 or the job_step_done code to return. */
+ * step result (SETUP). 0 or the job_ctx_step_done code to return. */
 int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec);
 
 /* A missing resource: 1 = create it now; 0 = PLAN, recorded as "create". */

@@ -3,7 +3,7 @@
  * guide's steps in order, each looking before it creates (fleet.plan and
  * fleet.reconcile, in fleet_reconcile.c, run the same steps).
  *
- * setup records every finished step twice: in the job (job_step_done, so a
+ * setup records every finished step twice: in the job (job_ctx_step_done, so a
  * retry after kill -9 skips it) and in the fleet (resources.KEY, visible on
  * GET). A step that was interrupted between its AWS call and its record
  * finds the resource on the next attempt, sees it match, and records it
@@ -145,7 +145,7 @@ static int first_claim(struct fleet_run *r)
     if (!rc && !cid[0])
         rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);
     if (rc) {
-        job_set_error_msg(r->ctx, JOB_FAIL_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
+        job_ctx_set_error_msg(r->ctx, JOB_FAIL_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
                           fw_strerror(rc));
         return rc;
     }
@@ -157,7 +157,7 @@ static int first_claim(struct fleet_run *r)
 static int recorded(struct fleet_run *r, const char *key)
 {
     char *text = 0;
-    if (r->mode != FLEET_MODE_SETUP || job_step_result(r->ctx, key, &text))
+    if (r->mode != FLEET_MODE_SETUP || job_ctx_step_result(r->ctx, key, &text))
         return 0;
     json_t *rec = json_loads(text, 0, 0);
     free(text);
@@ -172,16 +172,16 @@ int fleet_setup_steps(struct fleet_run *r)
     for (int i = 0; !rc && i < NSTEPS; i++) {
         if (recorded(r, s_steps[i].key))
             continue;
-        if (r->mode != FLEET_MODE_PLAN && (rc = job_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
+        if (r->mode != FLEET_MODE_PLAN && (rc = job_ctx_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
             break;
         if (s_steps[i].family && (rc = ratelimit_acquire(s_steps[i].family)) != 0)
             break;
         rc = s_steps[i].fn(r);
-        if (!rc && job_cancel_requested(r->ctx))
+        if (!rc && job_ctx_cancel_requested(r->ctx))
             rc = FW_ECANCELED;
     }
     if (!rc && r->mode != FLEET_MODE_PLAN)
-        rc = job_progress(r->ctx, NSTEPS, NSTEPS, "done");
+        rc = job_ctx_progress(r->ctx, NSTEPS, NSTEPS, "done");
     return rc;
 }
 
@@ -199,7 +199,7 @@ static void after_failure(struct fleet_run *r, int rc)
     if (rc == FW_ECONFLICT)
         cls = JOB_FAIL_CONFLICT;
     if (rc == FW_ECANCELED ||
-        retry_decide(cls, job_attempt(r->ctx), job_max_attempts(r->ctx), job_runs(r->ctx)) != RETRY_DEAD)
+        retry_decide(cls, job_ctx_attempt(r->ctx), job_ctx_max_attempts(r->ctx), job_ctx_runs(r->ctx)) != RETRY_DEAD)
         return;
     set_state(r, "failed", r->err.message[0] ? r->err.message : fw_strerror(rc));
 }
@@ -207,7 +207,7 @@ static void after_failure(struct fleet_run *r, int rc)
 void fleet_setup_result(struct fleet_run *r, json_t *result)
 {
     char *text = json_dumps(result, JSON_COMPACT);
-    job_set_result(r->ctx, text ? text : "{}");
+    job_ctx_set_result(r->ctx, text ? text : "{}");
     free(text);
     json_decref(result);
 }
@@ -218,7 +218,7 @@ int fleet_setup_run(struct job_ctx *ctx, json_t *payload, void *ud)
     struct fleet_run r;
     int rc = fleet_setup_open(&r, ctx, payload, FLEET_MODE_SETUP);
     if (rc == FW_ENOTFOUND && !r.fleet) {
-        job_set_result(ctx, "{\"skipped\":\"the fleet was deleted\"}");
+        job_ctx_set_result(ctx, "{\"skipped\":\"the fleet was deleted\"}");
         return 0;
     }
     if (!rc)

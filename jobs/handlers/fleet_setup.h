@@ -30,7 +30,7 @@ void fleet_setup_attach(struct fleet_run *r, json_t *fleet);
 int fleet_setup_client(struct fleet_run *r);
 /* The account id, then every step in order for r->mode. */
 int fleet_setup_steps(struct fleet_run *r);
-/* job_set_result with result (stolen). */
+/* job_ctx_set_result with result (stolen). */
 void fleet_setup_result(struct fleet_run *r, json_t *result);
 
 #endif

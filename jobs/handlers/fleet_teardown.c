@@ -37,6 +37,9 @@
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
+#include "jobs/queue.h"
+#include "service/core/log.h"
+#include "service/domain/verify_spec.h"
 
 struct teardown {
     struct fleet_run r;
@@ -127,7 +130,7 @@ static int step_done(struct teardown *t, const char *step, size_t nd, size_t nk)
     if (json_array_size(t->kept) > nk)
         json_object_set(o, "kept", json_array_get(t->kept, nk));
     char *text = json_dumps(o, JSON_COMPACT);
-    int rc = job_step_done(t->r.ctx, step, text ? text : "{}");
+    int rc = job_ctx_step_done(t->r.ctx, step, text ? text : "{}");
     free(text);
     json_decref(o);
     return rc;
@@ -159,7 +162,7 @@ static int remove_one(struct teardown *t, const char *key, td_delete_fn *fn)
 static long long detached_at(struct fleet_run *r)
 {
     char *text = 0;
-    if (job_step_result(r->ctx, DETACHED_STEP, &text))
+    if (job_ctx_step_result(r->ctx, DETACHED_STEP, &text))
         return 0;
     json_t *o = json_loads(text, 0, 0);
     free(text);
@@ -175,7 +178,7 @@ static int del_claim_policy_forced(struct fleet_run *r, const char *name)
     if (!rc && n && !detached_at(r)) {
         char v[96];
         snprintf(v, sizeof v, "{\"at\":%lld,\"targets\":%zu}", store_now_ms(), n);
-        rc = job_step_done(r->ctx, DETACHED_STEP, v);
+        rc = job_ctx_step_done(r->ctx, DETACHED_STEP, v);
     }
     if (rc || (rc = fleet_iot_delete_policy(r, name)) != FW_ECONFLICT)
         return rc;
@@ -243,7 +246,7 @@ static int claims_off(struct teardown *t)
     if (rc || n == 0)
         return rc;
     if (!t->force) {
-        job_set_error_msg(t->r.ctx, JOB_FAIL_CONFLICT, "ActiveClaims",
+        job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_CONFLICT, "ActiveClaims",
                           "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
@@ -251,7 +254,7 @@ static int claims_off(struct teardown *t)
         return rc;
     if (claims_in(items, "creating")) {
         json_decref(items);
-        job_set_error_msg(t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
+        job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
                           "claims of the fleet are still being created; the teardown waits for them");
         return FW_EUNAVAILABLE;
     }
@@ -281,7 +284,7 @@ typedef int(td_step_fn)(struct teardown *t, const void *arg);
 static int run_step(struct teardown *t, const char *step, td_step_fn *fn, const void *arg)
 {
     char *done = 0;
-    if (!job_step_result(t->r.ctx, step, &done)) {
+    if (!job_ctx_step_result(t->r.ctx, step, &done)) {
         replay(t, done);
         free(done);
         return 0;
@@ -360,7 +363,7 @@ static int run_deletes(struct teardown *t)
     for (int i = 0; !rc && i < n; i++) {
         char step[64];
         snprintf(step, sizeof step, "delete:%s", steps[i].key);
-        rc = job_progress(t->r.ctx, i, n, step);
+        rc = job_ctx_progress(t->r.ctx, i, n, step);
         if (!rc)
             rc = steps[i].fn ? run_step(t, step, remove_keyed, &steps[i]) : remove_groups(t);
     }
@@ -374,10 +377,21 @@ static int check_deleting(struct teardown *t)
     const char *st = json_string_value(json_object_get(t->r.fleet, "state"));
     if (st && !strcmp(st, "deleting"))
         return 0;
-    job_set_error_msg(t->r.ctx, JOB_FAIL_VALIDATION, "FleetNotDeleting",
+    job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_VALIDATION, "FleetNotDeleting",
                       "the fleet %s is %s, not deleting: a teardown runs only after DELETE /v1/fleets/%s", t->r.name,
                       st ? st : "in no state", t->r.name);
     return FW_EINVAL;
+}
+
+/* The fleet's verification schedule goes with the fleet. */
+static void drop_verify_schedule(const char *fleet)
+{
+    char name[VERIFY_SCHEDULE_NAME_MAX];
+    verify_spec_schedule_name(fleet, name);
+    int rc = jobs_schedule_delete(name);
+    if (rc && rc != FW_ENOTFOUND)
+        log_msg(LOG_WARN, "the deleted fleet's verification schedule could not be removed (its runs end as "
+                          "FleetNotReady)");
 }
 
 int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
@@ -386,7 +400,7 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
     struct teardown t = {.force = json_is_true(json_object_get(payload, "force"))};
     int rc = fleet_setup_open(&t.r, ctx, payload, FLEET_MODE_SETUP);
     if (rc == FW_ENOTFOUND && !t.r.fleet) {
-        job_set_result(ctx, "{\"skipped\":\"the fleet no longer exists\"}");
+        job_ctx_set_result(ctx, "{\"skipped\":\"the fleet no longer exists\"}");
         return 0;
     }
     if (!rc && (rc = check_deleting(&t)) != 0) {
@@ -403,6 +417,8 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = run_deletes(&t);
     if (!rc && (rc = store_fleet_delete(t.r.name)) == FW_ENOTFOUND)
         rc = 0;
+    if (!rc)
+        drop_verify_schedule(t.r.name);
     if (!rc)
         fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept", t.kept));
     else if (t.r.fleet)

@@ -13,6 +13,7 @@
 #include "fleet_reconcile.h"
 #include "fleet_setup.h"
 #include "fleet_teardown.h"
+#include "fleet_verify.h"
 #include "jobs/registry.h"
 #include "service/core/log.h"
 #include "template_jobs.h"
@@ -27,16 +28,18 @@ struct handler_type {
 };
 
 static const struct handler_type s_types[] = {
-    /* fleets and templates (issue 6): one setup/teardown/reconcile per fleet, one job per template */
+    /* fleets and templates: one setup/teardown/reconcile per fleet, one job per template */
     {"fleet.setup", fleet_setup_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {"fleet.plan", fleet_plan_run, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
     {"fleet.teardown", fleet_teardown_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {"fleet.reconcile", fleet_reconcile_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
+    /* fleet verification: one at a time per fleet; a retry first removes what the last attempt made */
+    {"fleet.verify", fleet_verify_handler, {JOB_LANE_DEFAULT, 4, 1, 0, 0}},
     {"template.create", template_create_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
     {"template.update", template_update_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},
     {"template.version", template_version_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},
     {"template.delete", template_delete_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
-    /* claims (issue 7): disable/enable on the critical lane; creation rate-limited per certificate */
+    /* claims: disable/enable on the critical lane; creation rate-limited per certificate */
     {"claim.create", claim_create_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
     {"claim.rotate", claim_rotate_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-create", 0}},
     {"claim.retire", claim_retire_handler, {JOB_LANE_DEFAULT, 10, 1, "iot-cert-update", 0}},
@@ -44,7 +47,7 @@ static const struct handler_type s_types[] = {
     {"claim.disable", claim_disable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.enable", claim_enable_handler, {JOB_LANE_CRITICAL, 10, 0, "iot-cert-update", 0}},
     {"claim.autorotate", claim_autorotate_handler, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
-    /* misuse watch (issue 8): cycles may overlap safely; webhooks retry 8 times */
+    /* misuse watch: cycles may overlap safely; webhooks retry 8 times */
     {"watch.cycle", watch_cycle_handler, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
     {"webhook.deliver", webhook_deliver_handler, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {0, 0, {0, 0, 0, 0, 0}},

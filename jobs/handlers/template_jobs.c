@@ -88,7 +88,7 @@ static int finish(struct tjob *t, int rc)
 {
     if (rc && rc != FW_ECANCELED && t->doc) {
         enum job_fail_class cls = awsctx_fail_class(&t->r.err, rc);
-        if (retry_decide(cls, job_attempt(t->r.ctx), job_max_attempts(t->r.ctx), job_runs(t->r.ctx)) == RETRY_DEAD) {
+        if (retry_decide(cls, job_ctx_attempt(t->r.ctx), job_ctx_max_attempts(t->r.ctx), job_ctx_runs(t->r.ctx)) == RETRY_DEAD) {
             json_t *o = json_pack("{s:s, s:s}", "state", "failed", "error",
                                   t->r.err.message[0] ? t->r.err.message : fw_strerror(rc));
             store_template_update(t->name, o, 0, 0);
@@ -98,7 +98,7 @@ static int finish(struct tjob *t, int rc)
     if (!rc) {
         char res[200];
         snprintf(res, sizeof res, "{\"template\":\"%s\"}", t->name);
-        job_set_result(t->r.ctx, res);
+        job_ctx_set_result(t->r.ctx, res);
     }
     json_decref(t->doc);
     return rc;
@@ -138,7 +138,7 @@ int template_create_run(struct job_ctx *ctx, json_t *payload, void *ud)
         else if (rc)
             rc = awsctx_fail(ctx, &t.r.err);
         else if (!policies_equal(tp.template_body, json_object_get(t.doc, "body"), 0, 0)) {
-            job_set_error_msg(ctx, JOB_FAIL_CONFLICT, "TemplateExists",
+            job_ctx_set_error_msg(ctx, JOB_FAIL_CONFLICT, "TemplateExists",
                               "template %s already exists at AWS with another body", t.name);
             rc = FW_ECONFLICT;
         }

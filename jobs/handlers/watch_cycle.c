@@ -220,7 +220,7 @@ static int fetch_all(struct job_ctx *ctx, struct watch_plan *p)
     for (size_t i = 0; i < p->ng; i++) {
         struct aws_api_error err;
         awserr_clear(&err);
-        if (job_cancel_requested(ctx))
+        if (job_ctx_cancel_requested(ctx))
             return FW_ECANCELED;
         int rc = watch_group_fetch(p, i, &err);
         if (!rc)
@@ -258,14 +258,14 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     long long now_ms = store_now_ms();
     int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
     if (rc)
-        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
                           fw_strerror(rc));
     if (!rc)
         rc = fetch_all(ctx, &p);
     if (!rc)
-        rc = watch_eval_run(&p, job_id(ctx), now_ms, &ev);
+        rc = watch_eval_run(&p, job_ctx_id(ctx), now_ms, &ev);
     if (rc && rc != FW_ECANCELED && ev.opened)
-        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not record the evaluation: %s",
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not record the evaluation: %s",
                           fw_strerror(rc));
     if (!rc) {
         int calls = 0;
@@ -273,7 +273,7 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
             fleet_status(&p, i);
         json_t *res = result_json(&p, &ev, &calls);
         char *text = json_dumps(res, JSON_COMPACT);
-        job_set_result(ctx, text);
+        job_ctx_set_result(ctx, text);
         free(text);
         json_decref(res);
         stats(&p, calls);

@@ -86,6 +86,19 @@ static int enqueue_webhook(const char *incident, char job[JOB_ID_MAX])
     return jobs_enqueue(&spec, job, 0);
 }
 
+/* Queues the incident's webhook (when the fleet has one) and marks its action done. */
+static int finish_incident(const char *id, const json_t *action, int has_webhook, char wjob[JOB_ID_MAX])
+{
+    int rc = has_webhook ? enqueue_webhook(id, wjob) : 0;
+    if (!rc) {
+        char *text = json_dumps(action, JSON_COMPACT);
+        const char *kv[] = {"action", text, "actionState", "done", "webhookJob", wjob};
+        rc = store_incident_set(id, kv, 3);
+        free(text);
+    }
+    return rc;
+}
+
 /* Queues the disable/revoke of claim ci (once per cycle). */
 static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident, const char *rule, int *rc)
 {
@@ -121,14 +134,7 @@ static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const c
     if (rc)
         return rc;
     char wjob[JOB_ID_MAX] = "";
-    if (f->cfg.webhook_url[0])
-        rc = enqueue_webhook(id, wjob);
-    if (!rc) {
-        char *text = json_dumps(a, JSON_COMPACT);
-        const char *kv[] = {"action", text, "actionState", "done", "webhookJob", wjob};
-        rc = store_incident_set(id, kv, 3);
-        free(text);
-    }
+    rc = finish_incident(id, a, f->cfg.webhook_url[0] != '\0', wjob);
     json_object_set_new(a, "incidentId", json_string(id));
     if (ci >= 0)
         json_object_set_new(a, "claimId", json_string(e->p->c[ci].id));
@@ -319,5 +325,33 @@ int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, s
     if (!rc)
         rc = states_save(&e);
     free(e.acted);
+    return rc;
+}
+
+/* An alert outside a watch cycle (a failed scheduled fleet verification):
+ * the same incident and webhook as a breach whose action is "alert". */
+int watch_eval_alert(const char *fleet, const char *subject, const char *rule, const json_t *finding, long long now_ms,
+                     char id[INCIDENT_ID_MAX], int *created)
+{
+    json_t *doc = 0;
+    int rc = store_fleet_get(fleet, &doc);
+    if (rc)
+        return rc;
+    const json_t *hook = json_object_get(json_object_get(json_object_get(doc, "settings"), "watch"), "webhook");
+    int has_webhook = json_string_value(json_object_get(hook, "url")) != 0;
+    json_decref(doc);
+    char *fj = json_dumps(finding, JSON_COMPACT);
+    struct incident_new in = {fleet, subject, 0, 0, rule, fj ? fj : "{}", "{\"type\":\"alert\",\"replace\":false}", 1};
+    int pending = 0;
+    rc = store_incident_upsert(&in, now_ms, id, created, &pending);
+    free(fj);
+    if (!rc && pending) {
+        char wjob[JOB_ID_MAX] = "";
+        json_t *a = json_pack("{s:s}", "type", "alert");
+        rc = finish_incident(id, a, has_webhook, wjob);
+        json_decref(a);
+    }
+    if (!rc && *created)
+        log_msg(LOG_WARN, "incident %s opened (%s, fleet %s, %s)", id, rule, fleet, subject);
     return rc;
 }

@@ -9,7 +9,7 @@
  * a burst of incidents reuses its connection to the receiver.
  *
  * Server-side request forgery: the host is resolved here and every address
- * it has is checked (webhook_address_refused: loopback, private,
+ * it has is checked (netresolve_checked: loopback, private,
  * link-local, unique-local, carrier-grade NAT, metadata, ... unless
  * FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES allows it); the POST then goes to the
  * address that was checked and nowhere else (aws_http_request.pin_address;
@@ -22,7 +22,6 @@
  */
 #include "webhook_deliver.h"
 
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "service/core/log.h"
 #include "service/core/mem.h"
 #include "service/core/netaddr.h"
+#include "service/core/netresolve.h"
 #include "service/domain/store.h"
 #include "service/domain/store_fleet.h"
 #include "service/domain/store_watch.h"
@@ -95,19 +95,13 @@ static char *body_of(json_t *incident, const char *event)
 /* The operator's view of a failed delivery: the log, never the job. */
 static void log_failure(const char *host, const char *what, const char *detail)
 {
-    char f[400];
-    json_t *o = json_pack("{s:s, s:s, s:s}", "component", "webhook", "host", host, "detail", detail);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : 0;
-    snprintf(f, sizeof f, "%.*s", s ? (int)strlen(s) - 2 : 0, s ? s + 1 : "");
-    log_fields(LOG_WARN, what, f);
-    free(s);
-    json_decref(o);
+    log_event(LOG_WARN, what, LOG_STR("component", "webhook"), LOG_STR("host", host), LOG_STR("detail", detail));
 }
 
 static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, const char *detail)
 {
     log_failure(host, "webhook delivery failed", detail);
-    job_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
+    job_ctx_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
                       "delivery failed");
     return retry ? FW_EUNAVAILABLE : FW_EINVAL;
 }
@@ -115,44 +109,20 @@ static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, con
 static int refused(struct job_ctx *ctx, const char *host, const char *detail)
 {
     log_failure(host, "webhook refused by policy", detail);
-    job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookRefused", "refused by policy");
+    job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookRefused", "refused by policy");
     return FW_EINVAL;
 }
 
-/* Resolves host and checks every address it has; the first one into pin.
- * 0, or the job's error set. */
+/* Resolves host and checks every address it has (netresolve.h); the first
+ * one into pin. 0, or the job's error set. */
 static int resolve_checked(struct job_ctx *ctx, const char *host, int port, char pin[NETADDR_TEXT_MAX])
 {
-    struct addrinfo hints = {0}, *res = 0;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    char ps[8];
-    snprintf(ps, sizeof ps, "%d", port);
-    int gai = getaddrinfo(host, ps, &hints, &res);
-    if (gai || !res)
-        return delivery_failed(ctx, host, 1, gai_strerror(gai));
-    int rc = 0;
-    pin[0] = '\0';
-    for (const struct addrinfo *ai = res; ai && !rc; ai = ai->ai_next) {
-        struct netaddr a;
-        if (netaddr_from_sockaddr(ai->ai_addr, &a))
-            continue;
-        const char *kind = webhook_address_refused(&a, webhook_policy());
-        char text[NETADDR_TEXT_MAX];
-        netaddr_format(&a, text);
-        if (kind) {
-            char d[400];
-            snprintf(d, sizeof d, "%s resolves to %s, a %s address (FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES)", host,
-                     text, kind);
-            rc = refused(ctx, host, d);
-        } else if (!pin[0]) {
-            snprintf(pin, NETADDR_TEXT_MAX, "%s", text);
-        }
-    }
-    freeaddrinfo(res);
-    if (!rc && !pin[0])
-        rc = delivery_failed(ctx, host, 1, "no IPv4 or IPv6 address");
-    return rc;
+    char why[400];
+    int rc = netresolve_checked(host, port, webhook_policy()->allow_addresses, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+                                pin, why, sizeof why);
+    if (rc == FW_EFORBIDDEN)
+        return refused(ctx, host, why);
+    return rc ? delivery_failed(ctx, host, 1, why) : 0;
 }
 
 /* Sends body to the checked address; classifies the answer for the retry policy (the
@@ -162,13 +132,13 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
 {
     struct aws_http *h = http_handle();
     if (!h) {
-        job_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
         return FW_EINTERNAL;
     }
     struct aws_http_header hdr[] = {{"Content-Type", "application/json"},
                                     {"User-Agent", "fleetwarden-webhook/" FW_VERSION},
                                     {"X-Fleetwarden-Event", event},
-                                    {"X-Fleetwarden-Delivery", job_id(ctx)},
+                                    {"X-Fleetwarden-Delivery", job_ctx_id(ctx)},
                                     {"X-Fleetwarden-Signature", sig}};
     struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body), pin};
     struct aws_http_response resp;
@@ -180,7 +150,7 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
     aws_http_response_cleanup(&resp);
     if (rc == FW_ETOOBIG && status > 0)
         rc = 0; /* the answer's body is not needed: its status is enough */
-    char d[120];
+    char d[200]; /* code (63) + pin (47) + text */
     if (rc) {
         snprintf(d, sizeof d, "%s: no answer from %s (%s)", err.code[0] ? err.code : "ConnectionError", pin,
                  fw_strerror(rc));
@@ -217,13 +187,13 @@ static int load_webhook(struct job_ctx *ctx, json_t *incident, char **url, char 
     int rc = fleet_webhook(json_string_value(json_object_get(incident, "fleet")), url, secret);
     if (rc == FW_ECRYPTO || rc == FW_EINVAL) {
         /* Says which key failed, never anything of the secret. */
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
                           "the fleet's webhook secret does not open with this service's key-encryption key; "
                           "set it again with PATCH /v1/fleets/{name}");
         return FW_EINVAL;
     }
     if (rc == FW_ENOTFOUND) {
-        job_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
+        job_ctx_set_result(ctx, "{\"delivered\":false,\"reason\":\"the fleet has no webhook\"}");
         return 1;
     }
     return rc; /* Redis errors are retried */
@@ -238,7 +208,7 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     char *url = 0, *secret = 0;
     int rc = store_incident_get(id ? id : "", &incident);
     if (rc == FW_ENOTFOUND) {
-        job_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
         return FW_EINVAL;
     }
     if (!rc)
@@ -246,7 +216,7 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc)
         rc = deliver(ctx, incident, event ? event : "incident.opened", url, secret);
     if (!rc)
-        job_set_result(ctx, "{\"delivered\":true}");
+        job_ctx_set_result(ctx, "{\"delivered\":true}");
     xfree_secret(secret);
     free(url);
     json_decref(incident);

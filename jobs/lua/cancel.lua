@@ -1,30 +1,24 @@
 -- cancel: ARGV P, id, ttl_ms.
--- Queued or waiting jobs are canceled at once; a running job gets its
--- cancel flag (honoured by the handler between steps, and by the next
--- heartbeat). Returns {code, state}: 0 canceled, 1 requested (running),
--- -1 not found, -2 state does not allow it.
-local id, ttl = ARGV[2], tonumber(ARGV[3])
+-- Queued or waiting jobs are canceled at once ("canceled"); a running job
+-- gets its cancel flag, honoured by the handler between steps and by the
+-- next heartbeat ("requested"). FW_ENOTFOUND, or FW_ECONFLICT when the job
+-- already finished.
+local id, ttl = ARGV[2], ARGV[3]
 local k = jk(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'lane')
-local st = h[1]
-if not st then return {-1, ''} end
-local now = now_ms()
-if st == 'queued' then
-  redis.call('LREM', P .. 'q:' .. h[3], 0, id)
-elseif st == 'scheduled' or st == 'failed' then
-  redis.call('ZREM', P .. 'delayed', id)
-  local fam = redis.call('HGET', k, 'rlwait')
-  if fam then   -- waiting for a rate-limit token (prelude.lua rl_pump)
-    redis.call('ZREM', P .. 'rlq:' .. fam, id)
-    redis.call('HDEL', k, 'rlwait')
-  end
-elseif st == 'running' then
-  redis.call('HSET', k, 'cancel', 1)
-  publish(id, 'running', now)
-  return {1, st}
-else
-  return {-2, st}
+local j, h = jread(id, 'rw')
+if not j.s then return fw_error('NOTFOUND', 'no such job') end
+if terminal(j.s) then return fw_error('CONFLICT', 'the job already finished') end
+local now, now_text = server_time()
+if j.s == S_RUNNING then
+  redis.call('HSET', k, 'x', '1')
+  publish(j, S_RUNNING, now)
+  return 'requested'
 end
-redis.call('HSET', k, 'cancel', 1)
-finish_terminal(id, st, 'canceled', h[2], now, ttl)
-return {0, 'canceled'}
+if j.s == S_QUEUED then
+  redis.call('LREM', P .. 'q:' .. j.l, 0, id)
+else   -- scheduled or failed
+  redis.call('ZREM', P .. 'delayed', id)
+  if h[8] then redis.call('ZREM', P .. 'rlq:' .. h[8], id) end   -- waiting for a rate-limit token
+end
+finish_terminal(j, S_CANCELED, now, now_text, ttl, {'x', '1'})
+return 'canceled'

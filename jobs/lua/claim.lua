@@ -1,5 +1,6 @@
--- claim: ARGV P, worker, lease_ms, lane1, lane2, lane3.
+-- claim: ARGV P, lease_ms, lane1, lane2, lane3.
 -- One claim (claim_next in prelude.lua): promote due delayed jobs, pop by
 -- lane order, lease + fencing token. Workers that just finished a job get
 -- their next one from finish.lua instead, in the same round trip.
-return claim_next(ARGV[2], tonumber(ARGV[3]), {ARGV[4], ARGV[5], ARGV[6]}, now_ms())
+local now, now_text = server_time()
+return claim_next(tonumber(ARGV[2]), {ARGV[3], ARGV[4], ARGV[5]}, now, now_text)

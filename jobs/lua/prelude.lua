@@ -1,22 +1,46 @@
--- prelude.lua - helpers shared by every jobs script (prepended at build time).
+-- prelude.lua - definitions the jobs scripts share (after service/redis/lua/runner.lua,
+-- which has server_time() and fw_error(); the rules are in service/redis/script.h).
+-- lua_embed.py puts into each script only the definitions it uses.
 --
 -- ARGV[1] is always the key prefix (e.g. "fw:"); keys are built from it, so
--- the scripts assume one Redis (not Cluster). Time is Redis server time
--- (TIME inside the script: Redis 7 replicates script effects), so worker
--- clocks never matter. All times are epoch milliseconds.
+-- the scripts assume one Redis (not Cluster). All times are epoch ms of
+-- Redis server time. The job hash's fields are the table in jobs/job_record.h:
+-- short names, a field at its default value is not stored, the state is a
+-- digit, start and finish times are ms after the creation time c.
+--
+-- Cost notes (callgrind, Redis 7.0): Redis runs a script's whole text on
+-- every call, so constants are locals, not tables (~2,500 instructions a
+-- table); numbers are handed to redis.call as text where the text is at
+-- hand (Lua formats a number with sprintf, ~3,000-5,000 instructions).
 local P = ARGV[1]
-local TERMINAL = {succeeded = true, dead = true, canceled = true}
-local MAX_ERRORS = 5
 
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- States as stored: one digit each.
+local S_QUEUED, S_SCHEDULED, S_RUNNING, S_SUCCEEDED, S_FAILED, S_DEAD, S_CANCELED = '0', '1', '2', '3', '4', '5', '6'
+
+local function terminal(s) return s == '3' or s == '5' or s == '6' end
+
+local function state_name(s)
+  if s == '3' then return 'succeeded' elseif s == '2' then return 'running' elseif s == '0' then return 'queued'
+  elseif s == '1' then return 'scheduled' elseif s == '4' then return 'failed' elseif s == '5' then return 'dead'
+  elseif s == '6' then return 'canceled' end
 end
+
+local MAX_ERRORS = 5
 
 local function jk(id) return P .. 'job:' .. id end
 
--- RFC 3339 UTC from epoch ms (civil-from-days, H. Hinnant).
+-- Two decimal digits of n (0..99) without sprintf.
+local function d2(n)
+  return string.sub('0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849'
+    .. '5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899',
+    2 * n + 1, 2 * n + 2)
+end
+
+-- RFC 3339 UTC from epoch ms (civil-from-days, H. Hinnant); the last one is
+-- kept, as one script often stamps several events with the same time.
+local iso_ms, iso_text
 local function iso(ms)
+  if ms == iso_ms then return iso_text end
   local s = math.floor(ms / 1000)
   local days, rem = math.floor(s / 86400), s % 86400
   local z = days + 719468
@@ -29,275 +53,378 @@ local function iso(ms)
   local m = mp < 10 and mp + 3 or mp - 9
   local y = yoe + era * 400
   if m <= 2 then y = y + 1 end
-  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
-    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+  local f = ms % 1000
+  iso_ms = ms
+  iso_text = d2(math.floor(y / 100)) .. d2(y % 100) .. '-' .. d2(m) .. '-' .. d2(d) .. 'T' .. d2(math.floor(rem / 3600))
+    .. ':' .. d2(math.floor(rem % 3600 / 60)) .. ':' .. d2(rem % 60) .. '.' .. d2(math.floor(f / 10))
+    .. string.sub('0123456789', f % 10 + 1, f % 10 + 1) .. 'Z'
+  return iso_text
+end
+
+-- A JSON string as cjson writes it; null for nil or "". Ids, types and
+-- resources are tokens of [A-Za-z0-9._:/@=+-] (jobs/job.h job_token_valid,
+-- checked before they reach Redis), so '/' (cjson writes "\/") is the only
+-- character to escape.
+local function jstr(s)
+  if not s or s == '' then return 'null' end
+  if string.find(s, '/', 1, true) then s = string.gsub(s, '/', '\\/') end
+  return '"' .. s .. '"'
+end
+
+-- Small counts as text without sprintf.
+local function count_text(n)
+  if n >= 0 and n < 10 then return string.sub('0123456789', n + 1, n + 1) end
+  return tostring(n)
+end
+
+-- The fields every state change needs, and extra ones: returns the job
+-- (j.id, j.s state digit, j.q seq, j.t type, j.R resource, j.l lane, j.c
+-- created, j.u uniq) and the HMGET answer, whose extra fields start at [8].
+local function jread(id, ...)
+  local h = redis.call('HMGET', jk(id), 's', 'q', 't', 'R', 'l', 'c', 'u', ...)
+  return {id = id, s = h[1], q = h[2], t = h[3], R = h[4] or '', l = h[5] or 'default', c = h[6], u = h[7]}, h
 end
 
 -- Publishes a state change on P.."events" (pub/sub) and appends it to the
 -- replayable log P.."events:log" (a stream capped at ~10,000 entries, read
 -- by GET /v1/events with Last-Event-ID); terminal states also wake
--- long-pollers of that one job on P.."done:"..id.
-local function publish(id, state, now)
-  local h = redis.call('HMGET', jk(id), 'type', 'resource')
-  local res = h[2]
-  if not res or res == '' then res = cjson.null end
-  local ev = cjson.encode({type = 'job', id = id, state = state,
-    jobType = h[1] or cjson.null, resource = res, ts = iso(now)})
+-- long-pollers of that one job on P.."done:"..id. The JSON is written here
+-- member by member, in the order cjson gave it when it was encoded.
+local function publish(j, state, now)
+  local name = state_name(state)
+  local ev = '{"state":"' .. name .. '","type":"job","resource":' .. jstr(j.R) .. ',"id":' .. jstr(j.id)
+    .. ',"ts":"' .. iso(now) .. '","jobType":' .. jstr(j.t) .. '}'
   redis.call('PUBLISH', P .. 'events', ev)
-  redis.call('XADD', P .. 'events:log', 'MAXLEN', '~', 10000, '*', 'e', ev)
-  if TERMINAL[state] then redis.call('PUBLISH', P .. 'done:' .. id, state) end
+  redis.call('XADD', P .. 'events:log', 'MAXLEN', '~', '10000', '*', 'e', ev)
+  if terminal(state) then redis.call('PUBLISH', P .. 'done:' .. j.id, name) end
 end
 
--- Moves a job between per-state index ZSETs (score = creation sequence).
-local function move_state(id, old, new, seq, now)
-  if old then redis.call('ZREM', P .. 'st:' .. old, id) end
-  redis.call('ZADD', P .. 'st:' .. new, seq, id)
-  redis.call('HSET', jk(id), 'state', new, 'updated', now)
-  publish(id, new, now)
+-- Indexes by state, score = creation sequence q, for lists and counts:
+-- queued, scheduled and failed jobs in a ZSET each (P.."st:"..name);
+-- running jobs in P.."running" alone (lease_member; scored by lease deadline). Finished
+-- jobs, nearly every job kept, in ZSETs of the 100 sequence numbers that
+-- share all digits but the last two (P.."st:"..name..":"..bucket), small
+-- enough for Redis's compact listpack encoding (~40 bytes an entry instead
+-- of ~130 in a large ZSET), with the buckets in use in P.."sd:"..name
+-- (ZSET, score = bucket).
+local function bucket_of(q)
+  if #q <= 2 then return '0' end
+  return string.sub(q, 1, -3)
 end
 
--- Wakes blocked workers (BLPOP on P.."wake"); bounded list.
+local function idx_add(state, q, id)
+  if terminal(state) then
+    local name, b = state_name(state), bucket_of(q)
+    redis.call('ZADD', P .. 'st:' .. name .. ':' .. b, q, id)
+    redis.call('ZADD', P .. 'sd:' .. name, b, b)
+  elseif state ~= S_RUNNING then
+    redis.call('ZADD', P .. 'st:' .. state_name(state), q, id)
+  end
+end
+
+local function idx_rem(state, q, id)
+  if terminal(state) then
+    local name, b = state_name(state), bucket_of(q)
+    local bk = P .. 'st:' .. name .. ':' .. b
+    if redis.call('ZREM', bk, id) == 1 and redis.call('EXISTS', bk) == 0 then
+      redis.call('ZREM', P .. 'sd:' .. name, b)
+    end
+  elseif state ~= S_RUNNING then
+    redis.call('ZREM', P .. 'st:' .. state_name(state), id)
+  end
+end
+
+-- Who holds a running job: its member in P.."running", "id|token", scored by
+-- the lease deadline. The token, "seq.runs", is new at every start (runs
+-- only grows), so a worker that lost the lease (reaped, released) holds a
+-- member that is gone: the member is the fence, and the job hash keeps no
+-- token.
+local function lease_member(id, token) return id .. '|' .. token end
+
+-- The job id of a P.."running" member.
+local function lease_job(member) return string.match(member, '^(.*)|[^|]*$') end
+
+-- Moves job j to state new: indexes, the hash (fields, a flat list of
+-- names and values, are written in the same HSET) and the event.
+local function move_state(j, new, now, fields)
+  if j.s then idx_rem(j.s, j.q, j.id) end
+  idx_add(new, j.q, j.id)
+  fields = fields or {}
+  fields[#fields + 1] = 's'
+  fields[#fields + 1] = new
+  redis.call('HSET', jk(j.id), unpack(fields))
+  publish(j, new, now)
+  j.s = new
+end
+
+-- Wakes a blocked worker (BLPOP on P.."wake"). Redis hands a pushed marker
+-- to a blocked worker at once, so a marker that stays means no worker was
+-- blocked: all are busy, and each takes the next job as it finishes the last
+-- (finish.lua). So one marker is enough; more would each cost an idle worker
+-- a claim that finds nothing (streaming to 4 workers ran at half the rate of
+-- streaming to 1 while markers piled up, capped at 64).
 local function wake()
-  redis.call('LPUSH', P .. 'wake', '1')
-  redis.call('LTRIM', P .. 'wake', 0, 63)
+  if redis.call('LLEN', P .. 'wake') == 0 then redis.call('LPUSH', P .. 'wake', '1') end
 end
 
--- Appends one error object (JSON text) to the job's capped error list.
-local function push_error(id, err_json)
-  if not err_json or err_json == '' then return end
-  local cur = redis.call('HGET', jk(id), 'errors')
+-- Adds 'e', the job's error list (JSON text cur) with one more error
+-- object (JSON text; none when ""), capped at MAX_ERRORS, to the field list
+-- f for an HSET; returns f.
+local function add_error(f, cur, err_json, now)
+  if not err_json or err_json == '' then return f end
   local list = {}
   if cur and cur ~= '' then list = cjson.decode(cur) end
   local e = cjson.decode(err_json)
-  if e.at == nil then e.at = iso(now_ms()) end
+  if e.at == nil then e.at = iso(now) end
   list[#list + 1] = e
   while #list > MAX_ERRORS do table.remove(list, 1) end
-  redis.call('HSET', jk(id), 'errors', cjson.encode(list))
+  f[#f + 1] = 'e'
+  f[#f + 1] = cjson.encode(list)
+  return f
 end
 
--- Drops the per-(type, resource) uniqueness lock if this job holds it.
-local function release_unique(id)
-  local h = redis.call('HMGET', jk(id), 'uniq', 'type', 'resource')
-  if h[1] ~= '1' then return end
-  local uk = P .. 'uniq:' .. h[2] .. ':' .. h[3]
-  if redis.call('GET', uk) == id then redis.call('DEL', uk) end
+-- Drops the per-(type, resource) uniqueness lock if job j holds it.
+local function release_unique(j)
+  if j.u ~= '1' then return end
+  local uk = P .. 'uniq:' .. j.t .. ':' .. j.R
+  if redis.call('GET', uk) == j.id then redis.call('DEL', uk) end
 end
 
--- Puts a job into a terminal state with its retention TTL.
-local function finish_terminal(id, old, new, seq, now, ttl_ms)
-  redis.call('HSET', jk(id), 'finished', now)
-  redis.call('HDEL', jk(id), 'next', 'token', 'lease', 'worker')
-  if new == 'dead' then redis.call('ZADD', P .. 'dead', now, id) end
-  release_unique(id)
-  move_state(id, old, new, seq, now)
-  redis.call('PEXPIRE', jk(id), ttl_ms)
+-- Puts job j (read with jread) into a terminal state with its retention
+-- TTL (ms, as text); fields are written in the same HSET. A job that waited
+-- (not running) may hold fields of the wait, which go.
+local function finish_terminal(j, new, now, now_text, ttl_ms, fields)
+  local k = jk(j.id)
+  if j.s ~= S_RUNNING then redis.call('HDEL', k, 'N', 'rp', 'rw') end
+  if new == S_DEAD then redis.call('ZADD', P .. 'dead', now_text, j.id) end
+  release_unique(j)
+  fields[#fields + 1] = 'f'
+  fields[#fields + 1] = now - tonumber(j.c)
+  move_state(j, new, now, fields)
+  redis.call('PEXPIRE', k, ttl_ms)
 end
 
--- Creates a job hash and queues it (or parks it in delayed until run_at).
-local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, now)
-  local seq = redis.call('INCR', P .. 'seq')
-  local k = jk(id)
-  redis.call('HSET', k, 'id', id, 'type', typ, 'lane', lane, 'payload', payload,
-    'attempts', 0, 'runs', 0, 'stalls', 0, 'max', maxa, 'resource', res,
-    'created', now, 'seq', seq, 'cancel', 0, 'uniq', uniq and '1' or '0', 'sched', sched)
-  redis.call('ZADD', P .. 'idx:all', seq, id)
-  if run_at > now then
-    redis.call('HSET', k, 'next', run_at)
+-- Creates a job hash and queues it (or parks it in delayed until run_at,
+-- epoch ms as text, "0" = now). maxa is text.
+local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, idem, now, now_text)
+  local seq = tostring(redis.call('INCR', P .. 'seq'))
+  local f = {'t', typ, 'q', seq, 'c', now_text, 'm', maxa}
+  local function opt(name, value, default)
+    if value ~= default then f[#f + 1] = name; f[#f + 1] = value end
+  end
+  opt('l', lane, 'default')
+  opt('p', payload, '{}')
+  opt('R', res, '')
+  opt('u', uniq and '1' or '', '')
+  opt('S', sched, '')
+  opt('i', idem, '')
+  local j = {id = id, q = seq, t = typ, R = res, l = lane, c = now_text}
+  if tonumber(run_at) > now then
+    f[#f + 1] = 'N'
+    f[#f + 1] = run_at
     redis.call('ZADD', P .. 'delayed', run_at, id)
-    move_state(id, nil, 'scheduled', seq, now)
+    move_state(j, S_SCHEDULED, now, f)
   else
     redis.call('LPUSH', P .. 'q:' .. lane, id)
-    move_state(id, nil, 'queued', seq, now)
+    move_state(j, S_QUEUED, now, f)
     wake()
   end
   if uniq and res ~= '' then redis.call('SET', P .. 'uniq:' .. typ .. ':' .. res, id) end
   return seq
 end
 
+-- The rate limits, made on first use (a claim runs the pumps only when one
+-- is due, so the common claim does not pay for these closures).
+--
 -- Token bucket with reservation (GCRA-like) per AWS operation family in
--- P.."rl:"..fam (tokens, ts; rate and burst kept for the pump).
-local function rl_level(k, rate, burst, now)
-  local h = redis.call('HMGET', k, 'tokens', 'ts')
-  local tokens = tonumber(h[1]) or burst
-  local ts = tonumber(h[2]) or now
-  if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
-  if now < ts then now = ts end
-  return tokens, now
-end
+-- P.."rl:"..fam (tokens, ts; rate and burst kept for the pump). Lanes on
+-- the bucket (jobs/README.md "Rate limits"): a critical job reserves the
+-- next token however far ahead it is due. A job of another lane may only
+-- reserve a token due within one token interval (the horizon); otherwise
+-- it waits unreserved in P.."rlq:"..fam (ZSET, score lane rank * SPAN +
+-- creation sequence: default before bulk, oldest first) and the family's
+-- pump (P.."rlpump", family -> due ms, run by claim_next) hands out tokens
+-- as they come within the horizon. So queued work holds at most one
+-- interval of reservations, and a critical job waits at most about two
+-- token intervals, however much is queued.
+local function rate_limits()
+  local rl = {RANK = {critical = 0, default = 1, bulk = 2}, SPAN = 1e13}
+  local BULK_EVERY = 10   -- every 10th pump grant prefers bulk: never starved
+  -- The horizon (ms) queued work may reserve ahead: one token interval, so
+  -- that each granted job is parked until its token's own time and the calls
+  -- go out evenly spaced (granting only tokens due now sent a late pump's
+  -- accumulated tokens out in one clump: 323 instead of 140 throttled calls
+  -- in 2,000 claims at the emulator's quota); at least SLACK ms of
+  -- wake-up jitter less what the burst covers (a pump that late would find
+  -- the bucket full and its refill lost).
+  local SLACK = 100
 
--- Remembers rate and burst (the pump runs without the caller's settings)
--- and keeps the bucket alive for at least an hour and two token intervals.
-local function rl_keep(k, rate, burst)
-  redis.call('HSET', k, 'rate', tostring(rate), 'burst', tostring(burst))
-  redis.call('PEXPIRE', k, math.max(3600000, math.ceil(2000 / rate)))
-end
-
--- ms until a token taken now would be due (0 = now), without taking it.
-local function rl_due(fam, rate, burst, now)
-  local tokens = rl_level(P .. 'rl:' .. fam, rate, burst, now)
-  if tokens >= 1 then return 0 end
-  return math.ceil((1 - tokens) * 1000 / rate)
-end
-
--- Always takes a token, possibly going negative; returns how many ms
--- until the taken token is really due.
-local function rl_take(fam, rate, burst, now)
-  local k = P .. 'rl:' .. fam
-  local tokens
-  tokens, now = rl_level(k, rate, burst, now)
-  tokens = tokens - 1
-  redis.call('HSET', k, 'tokens', tostring(tokens), 'ts', now)
-  rl_keep(k, rate, burst)
-  if tokens >= 0 then return 0 end
-  return math.ceil(-tokens * 1000 / rate)
-end
-
--- Lanes on the bucket (jobs/README.md "Rate limits"). A critical job
--- reserves the next token however far ahead it is due. A job of another
--- lane may only reserve a token due within one token interval (the
--- horizon, rl_horizon); otherwise it waits unreserved in P.."rlq:"..fam (ZSET, score
--- lane rank * RL_SPAN + creation sequence: default before bulk, oldest
--- first) and the family's pump (P.."rlpump", family -> due ms, run by
--- claim_next) hands out tokens as they come within the horizon. So queued
--- work holds at most one interval of reservations, and a critical job waits
--- at most about two token intervals, however much is queued.
-local RL_RANK = {critical = 0, default = 1, bulk = 2}
-local RL_SPAN = 1e13
-local RL_BULK_EVERY = 10   -- every 10th pump grant prefers bulk: never starved
-
--- The horizon (ms) queued work may reserve ahead: one token interval, so
--- that each granted job is parked until its token's own time and the calls
--- go out evenly spaced (granting only tokens due now sent a late pump's
--- accumulated tokens out in one clump: 323 instead of 140 throttled calls
--- in 2,000 claims at the emulator's quota); at least RL_SLACK ms of
--- wake-up jitter less what the burst covers (a pump that late would find
--- the bucket full and its refill lost).
-local RL_SLACK = 100
-local function rl_horizon(rate, burst)
-  return math.max(math.ceil(1000 / rate), math.ceil(RL_SLACK - (burst - 1) * 1000 / rate))
-end
-
--- Makes sure fam's pump runs at the latest at ms.
-local function rl_pump_at(fam, ms)
-  redis.call('ZADD', P .. 'rlpump', 'LT', ms, fam)
-end
-
--- Gives waiting job id the token just taken for it (due in wait ms): it
--- is queued or parked until then, and runs without taking another.
-local function rl_grant(id, wait, now)
-  local k = jk(id)
-  local h = redis.call('HMGET', k, 'seq', 'lane')
-  redis.call('HDEL', k, 'rlwait')
-  redis.call('HSET', k, 'rlpaid', 1)
-  if wait <= 0 then
-    redis.call('RPUSH', P .. 'q:' .. h[2], id)
-    move_state(id, 'scheduled', 'queued', h[1], now)
-    wake()
-  else
-    redis.call('HSET', k, 'next', now + wait)
-    redis.call('ZADD', P .. 'delayed', now + wait, id)
+  local function level(k, rate, burst, now)
+    local h = redis.call('HMGET', k, 'tokens', 'ts')
+    local tokens = tonumber(h[1]) or burst
+    local ts = tonumber(h[2]) or now
+    if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
+    if now < ts then now = ts end
+    return tokens, now
   end
-end
 
--- The next waiter of queue q: default lane first, bulk on every
--- RL_BULK_EVERY-th grant (n), else whatever is first.
-local function rl_pick(q, n)
-  local order = (n % RL_BULK_EVERY == 0) and {2, 1} or {1, 2}
-  for _, r in ipairs(order) do
-    local m = redis.call('ZRANGEBYSCORE', q, r * RL_SPAN, '(' .. ((r + 1) * RL_SPAN), 'LIMIT', 0, 1)
-    if m[1] then return m[1] end
+  -- Remembers rate and burst (the pump runs without the caller's settings)
+  -- and keeps the bucket alive for at least an hour and two token intervals.
+  function rl.keep(k, rate, burst)
+    redis.call('HSET', k, 'rate', tostring(rate), 'burst', tostring(burst))
+    redis.call('PEXPIRE', k, math.max(3600000, math.ceil(2000 / rate)))
   end
-  return redis.call('ZRANGE', q, 0, 0)[1]
-end
 
--- The bucket expired (no pump ran for an hour, e.g. no worker was up):
--- waiters go back to their lanes and take tokens anew when claimed.
-local function rl_release(fam, q, now)
-  for _, id in ipairs(redis.call('ZRANGE', q, 0, 99)) do
-    redis.call('ZREM', q, id)
-    local h = redis.call('HMGET', jk(id), 'state', 'rlwait')
-    if h[1] == 'scheduled' and h[2] == fam then rl_grant(id, 0, now) end
+  -- ms until a token taken now would be due (0 = now), without taking it.
+  function rl.due(fam, rate, burst, now)
+    local tokens = level(P .. 'rl:' .. fam, rate, burst, now)
+    if tokens >= 1 then return 0 end
+    return math.ceil((1 - tokens) * 1000 / rate)
   end
-end
 
--- Hands out the tokens of fam due within the horizon to its waiters, then
--- schedules the next pump (or drops it when nobody waits).
-local function rl_pump(fam, now)
-  local q, bk = P .. 'rlq:' .. fam, P .. 'rl:' .. fam
-  local h = redis.call('HMGET', bk, 'rate', 'burst', 'grants')
-  local rate, burst, n = tonumber(h[1]), tonumber(h[2]), tonumber(h[3]) or 0
-  local nextat = now   -- more than a batch ready: go on at once
-  if not rate then
-    rl_release(fam, q, now)
-  else
-    local hz = rl_horizon(rate, burst)
-    for _ = 1, 100 do
-      local due = rl_due(fam, rate, burst, now)
-      if due > hz then
-        nextat = now + due - hz
-        break
-      end
-      local id = rl_pick(q, n + 1)
-      if not id then break end
-      redis.call('ZREM', q, id)
-      local j = redis.call('HMGET', jk(id), 'state', 'rlwait')
-      if j[1] == 'scheduled' and j[2] == fam then   -- else canceled or gone meanwhile
-        n = n + 1
-        rl_grant(id, rl_take(fam, rate, burst, now), now)
-      end
+  -- Always takes a token, possibly going negative; returns how many ms
+  -- until the taken token is really due.
+  function rl.take(fam, rate, burst, now)
+    local k = P .. 'rl:' .. fam
+    local tokens
+    tokens, now = level(k, rate, burst, now)
+    tokens = tokens - 1
+    redis.call('HSET', k, 'tokens', tostring(tokens), 'ts', now)
+    rl.keep(k, rate, burst)
+    if tokens >= 0 then return 0 end
+    return math.ceil(-tokens * 1000 / rate)
+  end
+
+  function rl.horizon(rate, burst)
+    return math.max(math.ceil(1000 / rate), math.ceil(SLACK - (burst - 1) * 1000 / rate))
+  end
+
+  -- Makes sure fam's pump runs at the latest at ms.
+  function rl.pump_at(fam, ms)
+    redis.call('ZADD', P .. 'rlpump', 'LT', ms, fam)
+  end
+
+  -- Gives waiting job j (read with jread) the token just taken for it (due
+  -- in wait ms): it is queued or parked until then, and runs without taking
+  -- another.
+  local function grant(j, wait, now)
+    local k = jk(j.id)
+    redis.call('HDEL', k, 'rw')
+    if wait <= 0 then
+      redis.call('RPUSH', P .. 'q:' .. j.l, j.id)
+      move_state(j, S_QUEUED, now, {'rp', '1'})
+      wake()
+    else
+      redis.call('HSET', k, 'rp', '1', 'N', now + wait)
+      redis.call('ZADD', P .. 'delayed', now + wait, j.id)
     end
-    redis.call('HSET', bk, 'grants', n)
   end
-  if redis.call('ZCARD', q) == 0 then
-    redis.call('ZREM', P .. 'rlpump', fam)
-  else
-    redis.call('ZADD', P .. 'rlpump', nextat, fam)
+
+  -- The next waiter of queue q: default lane first, bulk on every
+  -- BULK_EVERY-th grant (n), else whatever is first.
+  local function pick(q, n)
+    local order = (n % BULK_EVERY == 0) and {2, 1} or {1, 2}
+    for _, r in ipairs(order) do
+      local m = redis.call('ZRANGEBYSCORE', q, r * rl.SPAN, '(' .. ((r + 1) * rl.SPAN), 'LIMIT', 0, 1)
+      if m[1] then return m[1] end
+    end
+    return redis.call('ZRANGE', q, 0, 0)[1]
   end
+
+  -- The bucket expired (no pump ran for an hour, e.g. no worker was up):
+  -- waiters go back to their lanes and take tokens anew when claimed.
+  local function release(fam, q, now)
+    for _, id in ipairs(redis.call('ZRANGE', q, 0, 99)) do
+      redis.call('ZREM', q, id)
+      local j, h = jread(id, 'rw')
+      if j.s == S_SCHEDULED and h[8] == fam then grant(j, 0, now) end
+    end
+  end
+
+  -- Hands out the tokens of fam due within the horizon to its waiters, then
+  -- schedules the next pump (or drops it when nobody waits).
+  local function pump(fam, now)
+    local q, bk = P .. 'rlq:' .. fam, P .. 'rl:' .. fam
+    local h = redis.call('HMGET', bk, 'rate', 'burst', 'grants')
+    local rate, burst, n = tonumber(h[1]), tonumber(h[2]), tonumber(h[3]) or 0
+    local nextat = now   -- more than a batch ready: go on at once
+    if not rate then
+      release(fam, q, now)
+    else
+      local hz = rl.horizon(rate, burst)
+      for _ = 1, 100 do
+        local due = rl.due(fam, rate, burst, now)
+        if due > hz then
+          nextat = now + due - hz
+          break
+        end
+        local id = pick(q, n + 1)
+        if not id then break end
+        redis.call('ZREM', q, id)
+        local j, jh = jread(id, 'rw')
+        if j.s == S_SCHEDULED and jh[8] == fam then   -- else canceled or gone meanwhile
+          n = n + 1
+          grant(j, rl.take(fam, rate, burst, now), now)
+        end
+      end
+      redis.call('HSET', bk, 'grants', n)
+    end
+    if redis.call('ZCARD', q) == 0 then
+      redis.call('ZREM', P .. 'rlpump', fam)
+    else
+      redis.call('ZADD', P .. 'rlpump', nextat, fam)
+    end
+  end
+
+  -- Runs the pumps of the families fams (due now).
+  function rl.pumps(fams, now)
+    for _, fam in ipairs(fams) do pump(fam, now) end
+  end
+  return rl
 end
 
--- Runs the rate-limit pumps that are due.
-local function rl_pumps(now)
-  for _, fam in ipairs(redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now, 'LIMIT', 0, 20)) do
-    rl_pump(fam, now)
-  end
-end
-
--- Runs due rate-limit pumps, promotes due delayed jobs, then pops one job from the lanes in order,
--- gives it a new fencing token and a lease in P.."running". Returns
--- {id, token, type, payload, attempts, max, runs, rlpaid} or
--- {"", next_due_ms (-1 when none), now}.
-local function claim_next(worker, lease, lanes, now)
-  rl_pumps(now)
-  local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'LIMIT', 0, 100)
+-- Moves delayed jobs that are due (retries, run_at, reserved rate-limit
+-- tokens) to the end of their lane, so they run next.
+local function promote_due(now, now_text)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now_text, 'LIMIT', '0', '100')
   for _, id in ipairs(due) do
     redis.call('ZREM', P .. 'delayed', id)
-    local h = redis.call('HMGET', jk(id), 'state', 'lane', 'seq')
-    if h[1] == 'scheduled' or h[1] == 'failed' then
-      redis.call('HDEL', jk(id), 'next')
-      redis.call('RPUSH', P .. 'q:' .. h[2], id)
-      move_state(id, h[1], 'queued', h[3], now)
+    local j = jread(id)
+    if j.s == S_SCHEDULED or j.s == S_FAILED then
+      redis.call('HDEL', jk(id), 'N')
+      redis.call('RPUSH', P .. 'q:' .. j.l, id)
+      move_state(j, S_QUEUED, now)
     end
   end
-  for _, lane in ipairs(lanes) do
-    while true do
-      local id = redis.call('RPOP', P .. 'q:' .. lane)
-      if not id then break end
-      local k = jk(id)
-      local h = redis.call('HMGET', k, 'state', 'seq', 'type', 'payload', 'max', 'rlpaid')
-      if h[1] == 'queued' then
-        local tok = redis.call('INCR', P .. 'token')
-        local att = redis.call('HINCRBY', k, 'attempts', 1)
-        local runs = redis.call('HINCRBY', k, 'runs', 1)
-        redis.call('HSET', k, 'token', tok, 'worker', worker, 'lease', now + lease,
-          'started', now, 'rlpaid', 0)
-        redis.call('ZADD', P .. 'running', now + lease, id)
-        move_state(id, 'queued', 'running', h[2], now)
-        return {id, tostring(tok), h[3], h[4], att, tonumber(h[5]), runs, h[6] or '0'}
-      end
+end
+
+-- Runs due rate-limit pumps, promotes due delayed jobs, then pops one job
+-- from the lanes in order (LMPOP: the first lane that has one), gives it a
+-- lease and a new fencing token in P.."running" (lease_member). lease is
+-- ms as a number. Returns
+-- {id, token, type, payload, attempts, max, runs, rlpaid} or
+-- {"", next_due_ms (-1 when none), now}.
+local function claim_next(lease, lanes, now, now_text)
+  local fams = redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now_text, 'LIMIT', '0', '20')
+  if fams[1] then rate_limits().pumps(fams, now) end
+  promote_due(now, now_text)
+  local qs = {P .. 'q:' .. lanes[1], P .. 'q:' .. lanes[2], P .. 'q:' .. lanes[3]}
+  while true do
+    local popped = redis.call('LMPOP', '3', qs[1], qs[2], qs[3], 'RIGHT')
+    if not popped then break end
+    local id = popped[2][1]
+    local j, h = jread(id, 'p', 'm', 'a', 'n', 'rp')
+    if j.s == S_QUEUED then
+      local att, runs = count_text((tonumber(h[10]) or 0) + 1), count_text((tonumber(h[11]) or 0) + 1)
+      local tok = j.q .. '.' .. runs
+      if h[12] then redis.call('HDEL', jk(id), 'rp') end
+      redis.call('ZADD', P .. 'running', now + lease, lease_member(id, tok))
+      move_state(j, S_RUNNING, now, {'b', now - tonumber(j.c), 'a', att, 'n', runs})
+      return {id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0'}
     end
   end
-  local nxt = redis.call('ZRANGE', P .. 'delayed', 0, 0, 'WITHSCORES')
-  local pump = redis.call('ZRANGE', P .. 'rlpump', 0, 0, 'WITHSCORES')
+  local nxt = redis.call('ZRANGE', P .. 'delayed', '0', '0', 'WITHSCORES')
+  local pump = redis.call('ZRANGE', P .. 'rlpump', '0', '0', 'WITHSCORES')
   local at = tonumber(nxt[2])
   if pump[2] and (not at or tonumber(pump[2]) < at) then at = tonumber(pump[2]) end
   return {'', at or -1, now}

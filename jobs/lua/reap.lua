@@ -3,50 +3,75 @@
 -- front of their lane; a job that stalls max_stalls times goes dead as a
 -- poison job. A stall does not use up an attempt. Then drops index
 -- entries whose job hash has expired. Returns {requeued, dead, trimmed}.
-local max_stalls, dead_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
-local now = now_ms()
-local ids = redis.call('ZRANGEBYSCORE', P .. 'running', '-inf', now, 'LIMIT', 0, 100)
+local max_stalls, dead_ttl = tonumber(ARGV[2]), ARGV[3]
+local now, now_text = server_time()
+local held = redis.call('ZRANGEBYSCORE', P .. 'running', '-inf', now_text, 'LIMIT', '0', '100')
 local requeued, dead, trimmed = 0, 0, 0
-for _, id in ipairs(ids) do
-  redis.call('ZREM', P .. 'running', id)
-  local k = jk(id)
-  local h = redis.call('HMGET', k, 'state', 'seq', 'lane')
-  if h[1] == 'running' then
-    local stalls = redis.call('HINCRBY', k, 'stalls', 1)
-    redis.call('HINCRBY', k, 'attempts', -1)
-    redis.call('HDEL', k, 'token', 'lease', 'worker')
+for _, member in ipairs(held) do
+  redis.call('ZREM', P .. 'running', member)
+  local id = lease_job(member)
+  local j, h = jread(id, 'k', 'a', 'e')
+  if j.s == S_RUNNING then
+    local stalls = (tonumber(h[8]) or 0) + 1
     local msg = 'lease expired (worker lost) ' .. stalls .. ' time(s)'
-    push_error(id, cjson.encode({class = 'stalled', code = 'LeaseExpired', message = msg, at = iso(now)}))
+    local err = cjson.encode({class = 'stalled', code = 'LeaseExpired', message = msg, at = iso(now)})
+    local f = add_error({'k', stalls, 'a', (tonumber(h[9]) or 0) - 1}, h[10], err, now)
     if stalls >= max_stalls then
-      redis.call('HSET', k, 'reason', 'poison: ' .. msg)
-      redis.call('HINCRBY', P .. 'stats', 'poison', 1)
-      finish_terminal(id, 'running', 'dead', h[2], now, dead_ttl)
+      f[#f + 1] = 'w'
+      f[#f + 1] = 'poison: ' .. msg
+      redis.call('HINCRBY', P .. 'stats', 'poison', '1')
+      finish_terminal(j, S_DEAD, now, now_text, dead_ttl, f)
       dead = dead + 1
     else
-      redis.call('RPUSH', P .. 'q:' .. h[3], id)
-      move_state(id, 'running', 'queued', h[2], now)
+      redis.call('RPUSH', P .. 'q:' .. j.l, id)
+      move_state(j, S_QUEUED, now, f)
       requeued = requeued + 1
     end
   end
 end
 if requeued > 0 then wake() end
--- Index trimming walks each index with a saved cursor (P trim:<index>),
--- 500 entries per pass, wrapping around, so every entry is looked at
--- again within (size / 500) passes however long-lived the oldest are.
-for _, idx in ipairs({'idx:all', 'st:succeeded', 'st:dead', 'st:canceled', 'dead'}) do
-  local ck = P .. 'trim:' .. idx
-  local from = redis.call('GET', ck) or '-inf'
-  local m = redis.call('ZRANGEBYSCORE', P .. idx, from, '+inf', 'WITHSCORES', 'LIMIT', 0, 500)
-  for i = 1, #m, 2 do
-    if redis.call('EXISTS', jk(m[i])) == 0 then
-      redis.call('ZREM', P .. idx, m[i])
-      trimmed = trimmed + 1
+-- Index trimming: each finished state's buckets are walked with a saved
+-- cursor (P trim:st:<state>, the next bucket to look at, going down), about
+-- 500 entries per pass, wrapping around, so every entry is looked at again
+-- within (size / 500) passes however long-lived the oldest are. Then the
+-- dead-by-time index the same way.
+local function trim_bucket(name, b)
+  local bk = P .. 'st:' .. name .. ':' .. b
+  local m = redis.call('ZRANGE', bk, 0, -1)
+  local gone = 0
+  for _, id in ipairs(m) do
+    if redis.call('EXISTS', jk(id)) == 0 then
+      redis.call('ZREM', bk, id)
+      gone = gone + 1
     end
   end
-  if #m < 1000 then
+  if gone > 0 and gone == #m then redis.call('ZREM', P .. 'sd:' .. name, b) end
+  return #m, gone
+end
+for _, name in ipairs({'succeeded', 'dead', 'canceled'}) do
+  local ck = P .. 'trim:st:' .. name
+  local from = redis.call('GET', ck) or '+inf'
+  local bs = redis.call('ZREVRANGEBYSCORE', P .. 'sd:' .. name, from, '-inf', 'LIMIT', 0, 8)
+  local seen, last = 0, nil
+  for _, b in ipairs(bs) do
+    local n, gone = trim_bucket(name, b)
+    seen, last, trimmed = seen + n, b, trimmed + gone
+    if seen >= 500 then break end
+  end
+  if seen < 500 or not last then
     redis.call('DEL', ck)
   else
-    redis.call('SET', ck, '(' .. m[#m])
+    redis.call('SET', ck, '(' .. last)
   end
 end
+local ck = P .. 'trim:dead'
+local from = redis.call('GET', ck) or '-inf'
+local m = redis.call('ZRANGEBYSCORE', P .. 'dead', from, '+inf', 'WITHSCORES', 'LIMIT', 0, 500)
+for i = 1, #m, 2 do
+  if redis.call('EXISTS', jk(m[i])) == 0 then
+    redis.call('ZREM', P .. 'dead', m[i])
+    trimmed = trimmed + 1
+  end
+end
+if #m < 1000 then redis.call('DEL', ck) else redis.call('SET', ck, '(' .. m[#m]) end
 return {requeued, dead, trimmed}

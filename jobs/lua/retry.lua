@@ -1,30 +1,31 @@
 -- retry: ARGV P, id.
 -- Requeues a dead, canceled or failed (waiting for its retry) job now,
--- with a fresh attempt budget; the error history is kept.
--- Returns {code, state}: 0 queued, -1 not found, -2 state does not allow
--- it, -3 another active job holds the job's (type, resource) lock.
+-- with a fresh attempt budget; the error history is kept. Returns
+-- "queued"; FW_ENOTFOUND; FW_ECONFLICT when its state does not allow it or
+-- another active job holds the job's (type, resource) lock.
 local id = ARGV[2]
 local k = jk(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'lane', 'uniq', 'type', 'resource')
-local st = h[1]
-if not st then return {-1, ''} end
-if st ~= 'dead' and st ~= 'canceled' and st ~= 'failed' then return {-2, st} end
-if h[4] == '1' and h[6] ~= '' then
-  local uk = P .. 'uniq:' .. h[5] .. ':' .. h[6]
+local j = jread(id)
+if not j.s then return fw_error('NOTFOUND', 'no such job') end
+if j.s ~= S_DEAD and j.s ~= S_CANCELED and j.s ~= S_FAILED then
+  return fw_error('CONFLICT', 'a ' .. state_name(j.s) .. ' job cannot be retried')
+end
+local uk
+if j.u == '1' and j.R ~= '' then
+  uk = P .. 'uniq:' .. j.t .. ':' .. j.R
   local cur = redis.call('GET', uk)
   if cur and cur ~= id then
-    local cst = redis.call('HGET', jk(cur), 'state')
-    if cst and not TERMINAL[cst] then return {-3, st} end
+    local cst = redis.call('HGET', jk(cur), 's')
+    if cst and not terminal(cst) then return fw_error('CONFLICT', 'another active job holds its resource') end
   end
-  redis.call('SET', uk, id)
 end
-local now = now_ms()
+if uk then redis.call('SET', uk, id) end
+local now, now_text = server_time()
 redis.call('PERSIST', k)
 redis.call('ZREM', P .. 'delayed', id)
 redis.call('ZREM', P .. 'dead', id)
-redis.call('HSET', k, 'attempts', 0, 'stalls', 0, 'cancel', 0)
-redis.call('HDEL', k, 'finished', 'next', 'reason')
-redis.call('RPUSH', P .. 'q:' .. h[3], id)
-move_state(id, st, 'queued', h[2], now)
+redis.call('HDEL', k, 'a', 'k', 'x', 'f', 'N', 'w')
+redis.call('RPUSH', P .. 'q:' .. j.l, id)
+move_state(j, S_QUEUED, now)
 wake()
-return {0, 'queued'}
+return 'queued'

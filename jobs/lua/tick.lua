@@ -3,26 +3,27 @@
 -- still expected_due (compare-and-set), so of many processes one wins.
 -- The job id is derived from (schedule, slot), so even a replayed tick
 -- cannot make a second job. A tick whose previous run is still active is
--- skipped and counted. Returns 0 lost the race, 1 enqueued, 2 skipped.
+-- skipped and counted. Returns "lost" (another process ticked, or the
+-- schedule is gone), "enqueued" or "skipped".
 local name, expected, nextdue, id = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local dk = P .. 'sched:due'
 local cur = redis.call('ZSCORE', dk, name)
-if not cur or tonumber(cur) ~= tonumber(expected) then return 0 end
+if not cur or tonumber(cur) ~= tonumber(expected) then return 'lost' end
 redis.call('ZADD', dk, nextdue, name)
 local sk = P .. 'sched:' .. name
 local s = redis.call('HMGET', sk, 'type', 'payload', 'lane', 'max', 'last')
-if not s[1] then redis.call('ZREM', dk, name); return 0 end
-local now = now_ms()
+if not s[1] then redis.call('ZREM', dk, name); return 'lost' end
+local now, now_text = server_time()
 if s[5] then
-  local st = redis.call('HGET', jk(s[5]), 'state')
-  if st and not TERMINAL[st] then
+  local st = redis.call('HGET', jk(s[5]), 's')
+  if st and not terminal(st) then
     redis.call('HINCRBY', sk, 'skipped', 1)
-    return 2
+    return 'skipped'
   end
 end
 if redis.call('EXISTS', jk(id)) == 0 then
-  create_job(id, s[1], s[3], s[2], tonumber(s[4]), '', false, 0, name, now)
+  create_job(id, s[1], s[3], s[2], s[4], '', false, '0', name, '', now, now_text)
 end
-redis.call('HSET', sk, 'last', id, 'lastrun', now)
+redis.call('HSET', sk, 'last', id, 'lastrun', now_text)
 redis.call('HINCRBY', sk, 'ticks', 1)
-return 1
+return 'enqueued'

@@ -47,7 +47,7 @@ int client_addr_parse_cidr(const char *s, size_t n, struct client_cidr *out)
             return -1;
         memcpy(b, slash + 1, bn);
         b[bn] = '\0';
-        out->bits = atoi(b);
+        out->bits = (int)strtol(b, 0, 10);
         if (out->bits > max)
             return -1;
     }

@@ -1,6 +1,6 @@
 /*
  * client_addr.h - who the client is, for the access log and the audit
- * trail (issue 17): the TCP peer's address, or, when the peer is one of
+ * trail: the TCP peer's address, or, when the peer is one of
  * the configured proxies (FLEETWARDEN_TRUSTED_PROXIES), the address that
  * proxy put in X-Forwarded-For. Pure functions; unit-tested.
  *

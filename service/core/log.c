@@ -1,6 +1,7 @@
 /* log.c - JSON-lines logging to stderr. */
 #include "service/core/log.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -63,7 +64,31 @@ static void put_time(struct buf *b)
     buf_printf(b, "\"ts\":\"%s.%03ldZ\"", t, ts.tv_nsec / 1000000L);
 }
 
-void log_fields(enum log_level level, const char *msg, const char *fields)
+static void put_field(struct buf *b, const struct log_field *f)
+{
+    buf_printf(b, ",\"%s\":", f->name);
+    switch (f->type) {
+    case LOG_FIELD_STR:
+        if (!f->s) {
+            buf_puts(b, "null");
+            return;
+        }
+        buf_puts(b, "\"");
+        put_escaped(b, f->s);
+        buf_puts(b, "\"");
+        return;
+    case LOG_FIELD_INT: buf_printf(b, "%lld", f->i); return;
+    case LOG_FIELD_BOOL: buf_puts(b, f->i ? "true" : "false"); return;
+    case LOG_FIELD_DBL:
+        if (isfinite(f->d))
+            buf_printf(b, "%.6g", f->d);
+        else
+            buf_puts(b, "null");
+        return;
+    }
+}
+
+void log_fieldv(enum log_level level, const char *msg, const struct log_field *f, size_t n)
 {
     if (!log_enabled(level))
         return;
@@ -74,13 +99,11 @@ void log_fields(enum log_level level, const char *msg, const char *fields)
     buf_printf(&b, ",\"level\":\"%s\",\"msg\":\"", s_names[level]);
     put_escaped(&b, msg);
     buf_puts(&b, "\"");
-    if (fields && *fields) {
-        buf_puts(&b, ",");
-        buf_puts(&b, fields);
-    }
+    for (size_t i = 0; i < n; i++)
+        put_field(&b, &f[i]);
     buf_puts(&b, "}\n");
-    ssize_t n = write(STDERR_FILENO, b.ptr, b.len);
-    (void)n;
+    ssize_t w = write(STDERR_FILENO, b.ptr, b.len);
+    (void)w;
     buf_free(&b);
 }
 
@@ -95,6 +118,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    log_fields(level, m, 0);
+    log_fieldv(level, m, 0, 0);
     free(m);
 }

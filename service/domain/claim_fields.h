@@ -18,6 +18,7 @@
  *     INT   decimal string -> integer, null when absent
  *     FLAG  "1" -> true, anything else false
  *     JOB   {"id": J, "href": "/v1/jobs/J"} or null
+ *     PURPOSE "verification" when so, else "production" (never null)
  *     REG   {"lastHour", "total", "updatedAt"} from the REG_* rows, null
  *           until the misuse watch wrote regUpdatedAt
  *     PART  not a member of its own: read for another row (REG)
@@ -46,7 +47,7 @@
     X(CERT_ID, "certificateId", "certificateId", STR, SET)                      \
     X(CERT_ARN, "certificateArn", "certificateArn", STR, SET)                   \
     X(PUBLIC_KEY_FP, "publicKeyFp", "publicKeyFingerprint", STR, NEW_SET)       \
-    X(CREATED, "created", "createdAt", TIME, NEW)                               \
+    X(CREATED, "created", "createdAt", TIME, SCRIPT)                            \
     X(ACTIVATED, "activated", "activatedAt", TIME, SET)                         \
     X(EXPIRES, "expires", "expiresAt", TIME, SET)                               \
     X(ROTATING_AT, "rotatingAt", "rotationStartedAt", TIME, SET)                \
@@ -55,7 +56,7 @@
     X(REVOKED_AT, "revokedAt", "revokedAt", TIME, SET)                          \
     X(DELETED_AT, "deletedAt", "deletedAt", TIME, SET)                          \
     X(BUNDLE_AT, "bundleDownloadedAt", "bundleDownloadedAt", TIME, SCRIPT)      \
-    X(UPDATED, "updated", "updatedAt", TIME, NEW)                               \
+    X(UPDATED, "updated", "updatedAt", TIME, SCRIPT)                            \
     X(PREDECESSOR, "predecessor", "predecessor", STR, NEW)                      \
     X(SUCCESSOR, "successor", "successor", STR, SCRIPT)                         \
     X(DISABLE_REASON, "disableReason", "disableReason", STR, SET)               \
@@ -68,6 +69,7 @@
     X(KEY_HELD, "keyHeld", "privateKeyHeld", FLAG, NEW)                         \
     X(ERROR, "error", "error", STR, SET)                                        \
     X(JOB, "job", "job", JOB, NEW_SET)                                          \
+    X(PURPOSE, "purpose", "purpose", PURPOSE, NEW)                              \
     X(CSR, "csr", "csr", NONE, NEW)                                             \
     X(CERT_PEM, "certificatePem", "certificatePem", NONE, SET)                  \
     X(KEY_ERASED_REASON, "keyErasedReason", "keyErasedReason", NONE, SCRIPT)    \
@@ -84,7 +86,7 @@ enum claim_field {
 
 enum claim_view {
     CLAIM_VIEW_ID, CLAIM_VIEW_STR, CLAIM_VIEW_TIME, CLAIM_VIEW_INT, CLAIM_VIEW_FLAG,
-    CLAIM_VIEW_JOB, CLAIM_VIEW_REG, CLAIM_VIEW_PART, CLAIM_VIEW_NONE
+    CLAIM_VIEW_JOB, CLAIM_VIEW_PURPOSE, CLAIM_VIEW_REG, CLAIM_VIEW_PART, CLAIM_VIEW_NONE
 };
 
 #define CLAIM_BY_SCRIPT 0u
@@ -110,6 +112,7 @@ extern const struct claim_field_def claim_fields[CLAIM_NFIELDS];
 #define CLAIM_SHOWN_IF_INT(n) n,
 #define CLAIM_SHOWN_IF_FLAG(n) n,
 #define CLAIM_SHOWN_IF_JOB(n) n,
+#define CLAIM_SHOWN_IF_PURPOSE(n) n,
 #define CLAIM_SHOWN_IF_REG(n) n,
 #define CLAIM_SHOWN_IF_PART(n) n,
 #define CLAIM_SHOWN_IF_NONE(n)

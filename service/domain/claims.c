@@ -15,30 +15,15 @@
 #include <string.h>
 
 #include "jobs/queue.h"
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/domain/store.h"
 #include "service/domain/store_fleet.h"
 
-static long s_key_ttl_s;                  /* written once under s_ttl_once */
-static pthread_once_t s_ttl_once = PTHREAD_ONCE_INIT;
-
-static void read_key_ttl(void)
-{
-    const char *v = getenv("FLEETWARDEN_CLAIM_KEY_TTL");
-    char *end = 0;
-    long t = v ? strtol(v, &end, 10) : 86400;
-    if (v && (end == v || *end || t < 1 || t > 31L * 86400)) {
-        log_fields(LOG_WARN, "FLEETWARDEN_CLAIM_KEY_TTL must be 1..2678400 seconds; using 86400", 0);
-        t = 86400;
-    }
-    s_key_ttl_s = t;
-}
-
 long claims_key_ttl_s(void)
 {
-    pthread_once(&s_ttl_once, read_key_ttl);
-    return s_key_ttl_s;
+    return config_get()->claim_key_ttl_s;
 }
 
 static int set_job(const char *id, const char *job_id)

@@ -479,7 +479,7 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
 
 int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors)
 {
-    static const char *const allowed[] = {"rotation", "watch", "greengrass", 0};
+    static const char *const allowed[] = {"rotation", "watch", "greengrass", "verify", 0};
     struct spec_ctx c = {req, errors, 0, 0};
     size_t before = json_array_size(errors);
     *out = 0;

@@ -57,7 +57,8 @@ int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spe
 int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec, json_t **settings,
                         json_t *errors);
 
-/* Checks a PATCH body ({"rotation", "watch"}, objects; nothing else) and
+/* Checks a PATCH body ({"rotation", "watch", "verify"}, objects; nothing
+ * else; "verify" is checked by the route with verify_spec_settings) and
  * merges it into a copy of settings (new reference in *out). A webhook
  * "secret": "***" (what GET shows) keeps the secret stored in settings, in
  * its stored form; the caller seals what is plaintext (watch_secret.h).

@@ -1,5 +1,5 @@
 /*
- * generation.h - which generation of a record a job was made for (issue 17).
+ * generation.h - which generation of a record a job was made for.
  *
  * A fleet or template deleted and created again under the same name is a
  * different resource: each record gets a random "uid" when it is created

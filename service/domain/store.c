@@ -15,7 +15,9 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/domain/domain_lua.h"
 #include "service/domain/store_rate.h"
+#include "service/redis/reply.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
 
@@ -58,7 +60,8 @@ static void append(redisContext *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Reads n pipelined replies; the last one (EXEC) must be an array. */
+/* Reads n pipelined replies, each through the one mapping (reply.h); the last one (EXEC) must be
+ * an array. */
 static int read_exec(redisContext *c, int n)
 {
     int rc = 0;
@@ -68,8 +71,11 @@ static int read_exec(redisContext *c, int n)
             store_conn_broken();
             return FW_EUNAVAILABLE;
         }
-        if (r->type == REDIS_REPLY_ERROR || (i == n - 1 && r->type != REDIS_REPLY_ARRAY))
-            rc = FW_EREDIS;
+        int one = redis_reply_rc(r, i == n - 1 ? "EXEC" : "MULTI");
+        if (!one && i == n - 1 && r->type != REDIS_REPLY_ARRAY)
+            one = FW_EREDIS;
+        if (!rc)
+            rc = one;
         freeReplyObject(r);
     }
     return rc;
@@ -101,7 +107,7 @@ static const char *elem_str(const redisReply *r, size_t i)
 static void touch(const char *hash, const char *last_used)
 {
     long long now = store_now_ms();
-    if (last_used && now - atoll(last_used) < 60000)
+    if (last_used && now - strtoll(last_used, 0, 10) < 60000)
         return;
     int rc;
     redisReply *r = store_conn_cmd(&rc, "HSET %stoken:%s lastUsed %lld", store_prefix(), hash, now);
@@ -122,16 +128,6 @@ static int token_from(const char *hash, const redisReply *r, size_t at, struct a
     return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
 }
 
-/* KEYS: the token, the address's window ('' none). ARGV: address limit, its ttl, the token
- * windows' key prefix ('' none), the token window's index, token limit, its ttl.
- * Returns {which is full (0 none, 1 address, 2 token), id, name, scope, lastUsed}. */
-static const char s_lookup_rated_lua[] = STORE_RATE_TAKE_LUA
-    "local f = redis.call('HMGET', KEYS[1], 'id', 'name', 'scope', 'lastUsed')\n"
-    "local which = 0\n"
-    "if take(KEYS[2], ARGV[1], ARGV[2]) then which = 1\n"
-    "elseif f[1] and ARGV[3] ~= '' and take(ARGV[3] .. f[1] .. ':' .. ARGV[4], ARGV[5], ARGV[6]) then which = 2 end\n"
-    "return {which, f[1], f[2], f[3], f[4]}\n";
-
 int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, struct auth_token *out,
                              int *throttled, int *retry_after_s, int *by_token)
 {
@@ -141,7 +137,7 @@ int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, s
     store_rate_window(q->addr_s, now, &aw, &a_end);
     store_rate_window(q->token_s, now, &tw, &t_end);
     *throttled = 0;
-    store_argv_eval(&v, s_lookup_rated_lua, 2);
+    store_argv_script(&v, &domain_lua_token_lookup_rated, 2);
     store_argv_addf(&v, "%stoken:%s", p, hash);
     if (q->addr && q->addr_n > 0)
         store_argv_addf(&v, "%srl:a:%s:%lld", p, q->addr, aw);
@@ -184,44 +180,18 @@ int store_token_lookup(const char *hash, struct auth_token *out)
     return rc;
 }
 
-/* Deletes a token in one step with the last-admin check, so two admins
- * deleting each other cannot both succeed (issue 17): counting first and
- * deleting after left a window in which each saw the other still there.
- * The count walks every token (there are few) inside the script. Bumps
- * P tokens:epoch so open event streams notice (token_watch.h).
- * KEYS: tokenid:ID, tokens, tokens:epoch. ARGV: prefix, id.
- * Returns 1 deleted, 0 unknown id, -1 the last admin token. */
-static const char s_delete_lua[] =
-    "local h = redis.call('GET', KEYS[1])\n"
-    "if not h then return 0 end\n"
-    "local function admin(hash)\n"
-    "  return redis.call('HGET', ARGV[1] .. 'token:' .. hash, 'scope') == 'admin'\n"
-    "end\n"
-    "if admin(h) then\n"
-    "  local n = 0\n"
-    "  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-    "    local hh = redis.call('GET', ARGV[1] .. 'tokenid:' .. id)\n"
-    "    if hh and admin(hh) then n = n + 1 end\n"
-    "    if n > 1 then break end\n"
-    "  end\n"
-    "  if n <= 1 then return -1 end\n"
-    "end\n"
-    "redis.call('DEL', ARGV[1] .. 'token:' .. h, KEYS[1])\n"
-    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
-    "redis.call('INCR', KEYS[3])\n"
-    "return 1\n";
-
+/* Deletes a token with the last-admin check in one script (lua/token_delete.lua). */
 int store_token_delete(const char *id)
 {
-    int rc;
+    struct store_argv v = {0};
     const char *p = store_prefix();
-    redisReply *r = store_conn_cmd(&rc, "EVAL %s 3 %stokenid:%s %stokens %stokens:epoch %s %s", s_delete_lua, p, id, p,
-                                   p, p, id);
-    if (!r)
-        return rc;
-    long long code = r->type == REDIS_REPLY_INTEGER ? r->integer : -2;
-    freeReplyObject(r);
-    return code == 1 ? 0 : code == 0 ? FW_ENOTFOUND : code == -1 ? FW_ECONFLICT : FW_EREDIS;
+    store_argv_script(&v, &domain_lua_token_delete, 3);
+    store_argv_addf(&v, "%stokenid:%s", p, id);
+    store_argv_addf(&v, "%stokens", p);
+    store_argv_addf(&v, "%stokens:epoch", p);
+    store_argv_add(&v, p);
+    store_argv_add(&v, id);
+    return store_argv_exec(&v);
 }
 
 /* Fields name, scope, created, lastUsed start at element `first` of h. */
@@ -232,9 +202,9 @@ static json_t *token_json(const char *id, const redisReply *h, size_t first)
     if (!name || !scope || !created)
         return 0;
     char t1[32], t2[32];
-    store_format_time(atoll(created), t1);
+    store_format_time(strtoll(created, 0, 10), t1);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "scope", scope, "createdAt", t1);
-    long long u = used ? atoll(used) : 0;
+    long long u = used ? strtoll(used, 0, 10) : 0;
     if (u > 0) {
         store_format_time(u, t2);
         json_object_set_new(o, "lastUsedAt", json_string(t2));
@@ -258,20 +228,6 @@ static int parse_offset(const char *cursor, long *off)
     return 0;
 }
 
-/* One round trip for a page: ids from the zset, then each record. Keys are
- * derived inside the script (single-node Redis; no cluster slots to honour). */
-static const char s_list_lua[] =
-    "local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])\n"
-    "local out = {}\n"
-    "for _, id in ipairs(ids) do\n"
-    "  local h = redis.call('GET', ARGV[3] .. 'tokenid:' .. id)\n"
-    "  if h then\n"
-    "    local f = redis.call('HMGET', ARGV[3] .. 'token:' .. h, 'name', 'scope', 'created', 'lastUsed')\n"
-    "    out[#out + 1] = {id, f[1], f[2], f[3], f[4]}\n"
-    "  end\n"
-    "end\n"
-    "return {#ids, out}\n";
-
 int store_token_list(int limit, const char *cursor, json_t **items, char **next)
 {
     long off;
@@ -281,7 +237,13 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     if (parse_offset(cursor, &off))
         return FW_EINVAL;
     const char *p = store_prefix();
-    redisReply *r = store_conn_cmd(&rc, "EVAL %s 1 %stokens %ld %ld %s", s_list_lua, p, off, off + limit, p);
+    struct store_argv v = {0};
+    store_argv_script(&v, &domain_lua_token_list, 1);
+    store_argv_addf(&v, "%stokens", p);
+    store_argv_addf(&v, "%ld", off);
+    store_argv_addf(&v, "%ld", off + limit);
+    store_argv_add(&v, p);
+    redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -333,10 +295,10 @@ static json_t *audit_json(const redisReply *entry)
         const char *k = fields->element[i]->str, *v = fields->element[i + 1]->str;
         if (!strcmp(k, "ts")) {
             char t[32];
-            store_format_time(atoll(v), t);
+            store_format_time(strtoll(v, 0, 10), t);
             json_object_set_new(o, "time", json_string(t));
         } else if (!strcmp(k, "status") || !strcmp(k, "skipped")) {
-            json_object_set_new(o, k, json_integer(atoll(v)));
+            json_object_set_new(o, k, json_integer(strtoll(v, 0, 10)));
         } else if (!strcmp(k, "token")) {
             json_object_set_new(o, "tokenId", *v ? json_string(v) : json_null());
         } else {

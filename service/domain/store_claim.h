@@ -1,5 +1,5 @@
 /*
- * store_claim.h - claim records in Redis (issue 7).
+ * store_claim.h - claim records in Redis.
  *
  * A claim is one provisioning claim certificate of a fleet. Its record is
  * a hash of string fields; routes render it (routes/claims.c), job
@@ -75,6 +75,8 @@ struct claim_new {
     const char *predecessor;      /* rotation/replacement: the old claim, else NULL */
     const char *job;              /* the job that creates it, or NULL */
     const char *fleet_uid;        /* the fleet's generation (store_fleet_uid), or NULL */
+    const char *purpose;          /* "verification" for a fleet verification's own claim (never
+                                   * handed out), or NULL for a production claim */
 };
 
 /* Creates the record in state creating and indexes it. 0. */
@@ -113,7 +115,7 @@ int store_claim_key_put(const char *id, const char *sealed, long ttl_s);
 int store_claim_key_erase(const char *id, const char *reason);
 
 /* The bundle download in two steps, so a key is taken only once it is
- * known to decrypt (issue 17): peek checks the claim and reads the sealed
+ * known to decrypt: peek checks the claim and reads the sealed
  * key, changing nothing; take then checks again, and marks the claim
  * downloaded and deletes the key only while the key is still `expected`
  * (what peek read; NULL when the claim holds none), in one script: of two

@@ -18,29 +18,9 @@
 
 #include "service/core/err.h"
 #include "service/core/log.h"
+#include "service/domain/domain_lua.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
-
-/* KEYS[1] P claims. ARGV: prefix, first rank, count, the states. Returns the number of
- * claims looked at (0: the walk is over). */
-static const char s_walk_lua[] =
-    "local p = ARGV[1]\n"
-    "local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, 'WITHSCORES')\n"
-    "for i = 1, #ids, 2 do\n"
-    "  local id, ms = ids[i], ids[i + 1]\n"
-    "  local f = redis.call('HMGET', p .. 'claim:' .. id, 'state', 'fleet')\n"
-    "  if f[1] and f[2] then\n"
-    "    for s = 4, #ARGV do\n"
-    "      if ARGV[s] ~= f[1] then\n"
-    "        redis.call('ZREM', p .. 'claims:s:' .. ARGV[s], id)\n"
-    "        redis.call('ZREM', p .. 'claims:fs:' .. f[2] .. ':' .. ARGV[s], id)\n"
-    "      end\n"
-    "    end\n"
-    "    redis.call('ZADD', p .. 'claims:s:' .. f[1], ms, id)\n"
-    "    redis.call('ZADD', p .. 'claims:fs:' .. f[2] .. ':' .. f[1], ms, id)\n"
-    "  end\n"
-    "end\n"
-    "return #ids / 2\n";
 
 static const char *const s_states[] = {"creating", "active", "rotating", "inactive", "revoked", "deleted", "failed"};
 
@@ -60,7 +40,7 @@ static long long walk_batch(long long from, int batch)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
-    store_argv_eval(&v, s_walk_lua, 1);
+    store_argv_script(&v, &domain_lua_claim_index_walk, 1);
     store_argv_addf(&v, "%sclaims", p);
     store_argv_add(&v, p);
     store_argv_addf(&v, "%lld", from);
@@ -90,10 +70,7 @@ int store_claim_index_migrate(int batch, atomic_int *stop)
     redisReply *r = store_conn_cmd(&rc, "SET %sclaims:idx %s", store_prefix(), CLAIM_INDEX_VERSION);
     if (r)
         freeReplyObject(r);
-    if (!rc) {
-        char f[48];
-        snprintf(f, sizeof f, "\"claims\":%lld", at);
-        log_fields(LOG_INFO, "claims indexed by state", f);
-    }
+    if (!rc)
+        log_event(LOG_INFO, "claims indexed by state", LOG_INT("claims", at));
     return rc;
 }

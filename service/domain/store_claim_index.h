@@ -1,6 +1,6 @@
 /*
  * store_claim_index.h - claims indexed by state, so that a filtered list
- * costs what an unfiltered one does (issue 17, item 7).
+ * costs what an unfiltered one does.
  *
  * Layout (prefix P), next to store_claim.h's:
  *   P claims:s:STATE          ZSET  id by created ms (every claim in STATE)
@@ -8,7 +8,7 @@
  *   P claims:idx              STRING CLAIM_INDEX_VERSION once every claim is indexed
  *
  * Every script that creates a claim or changes its state moves it between
- * these sets (CLAIM_REINDEX_LUA) in the same step. Claims stored by a
+ * these sets (reindex() in lua/prelude.lua) in the same step. Claims stored by a
  * version without the index are indexed by store_claim_index_migrate, run
  * by `serve` at start-up in the background; until it has set P claims:idx,
  * filtered lists walk every claim as before (store_claim.c's list script),
@@ -19,19 +19,8 @@
 
 #include <stdatomic.h>
 
+/* What P claims:idx holds; the scripts' copy is claim_index_version in lua/prelude.lua. */
 #define CLAIM_INDEX_VERSION "1"
-
-/* Lua: reindex(prefix, id, fleet, created_ms, from_state or false, to_state). */
-#define CLAIM_REINDEX_LUA                                                                                     \
-    "local function reindex(p, id, fleet, ms, from, to)\n"                                                   \
-    "  if from == to then return end\n"                                                                       \
-    "  if from then\n"                                                                                        \
-    "    redis.call('ZREM', p .. 'claims:s:' .. from, id)\n"                                                  \
-    "    redis.call('ZREM', p .. 'claims:fs:' .. fleet .. ':' .. from, id)\n"                                 \
-    "  end\n"                                                                                                 \
-    "  redis.call('ZADD', p .. 'claims:s:' .. to, ms, id)\n"                                                  \
-    "  redis.call('ZADD', p .. 'claims:fs:' .. fleet .. ':' .. to, ms, id)\n"                                 \
-    "end\n"
 
 /* 1 when P claims:idx says the state indexes are complete; 0 when not yet;
  * FW_EUNAVAILABLE / FW_EREDIS. */

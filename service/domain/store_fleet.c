@@ -18,22 +18,12 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/domain/domain_lua.h"
 #include "service/domain/store.h"
+#include "service/redis/script.h"
 #include "service/redis/store_conn.h"
 
 #define DOC_MAX_ARGS 256
-
-static const char s_create_lua[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
-    "redis.call('HSET', KEYS[1], 'version', 1, 'createdAt', ARGV[2], 'updatedAt', ARGV[2], unpack(ARGV, 3)) "
-    "redis.call('ZADD', KEYS[2], 0, ARGV[1]) return 1";
-
-static const char s_update_lua[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
-    "if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return -2 end "
-    "if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end "
-    "redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2]) "
-    "return redis.call('HINCRBY', KEYS[1], 'version', 1)";
 
 static const char *const s_kind_key[] = {"fleet", "template"};
 static const char *const s_kind_index[] = {"fleets", "templates"};
@@ -89,12 +79,19 @@ static redisReply *run_argv(int *rc, struct doc_args *a)
     return store_conn_argv(rc, a->n, (const char **)a->v, lens);
 }
 
-static void script_head(struct doc_args *a, const char *lua, enum store_doc_kind kind, const char *name, int nkeys)
+/* Runs script s with a's arguments (its keys first) and frees them: the reply, or NULL with *rc set. */
+static redisReply *run_script(int *rc, const struct redis_script *s, int nkeys, struct doc_args *a)
+{
+    redisReply *r = NULL;
+    *rc = redis_script_run(s, nkeys, a->n, (const char *const *)a->v, NULL, &r);
+    args_free(a);
+    return *rc ? NULL : r;
+}
+
+/* The document's key, and with nkeys 2 its kind's index. */
+static void script_keys(struct doc_args *a, enum store_doc_kind kind, const char *name, int nkeys)
 {
     const char *p = store_prefix();
-    args_add(a, xstrdup("EVAL"));
-    args_add(a, xstrdup(lua));
-    args_add(a, xasprintf("%d", nkeys));
     args_add(a, xasprintf("%s%s:%s", p, s_kind_key[kind], name));
     if (nkeys > 1)
         args_add(a, xasprintf("%s%s", p, s_kind_index[kind]));
@@ -103,20 +100,16 @@ static void script_head(struct doc_args *a, const char *lua, enum store_doc_kind
 int store_doc_create(enum store_doc_kind kind, const char *name, const json_t *doc)
 {
     struct doc_args a = {0};
-    script_head(&a, s_create_lua, kind, name, 2);
+    script_keys(&a, kind, name, 2);
     args_add(&a, xstrdup(name));
-    args_add(&a, xasprintf("%lld", store_now_ms()));
     args_members(&a, "j:", doc);
     json_t *res = json_object_get(doc, "resources");
     if (json_is_object(res))
         args_members(&a, "r:", res);
     int rc;
-    redisReply *r = run_argv(&rc, &a);
-    args_free(&a);
-    if (!r)
-        return rc;
-    rc = (r->type == REDIS_REPLY_INTEGER && r->integer == 1) ? 0 : FW_ECONFLICT;
-    freeReplyObject(r);
+    redisReply *r = run_script(&rc, &domain_lua_doc_create, 2, &a);
+    if (r)
+        freeReplyObject(r);
     return rc;
 }
 
@@ -143,24 +136,18 @@ int store_doc_update(enum store_doc_kind kind, const char *name, const json_t *o
                      const char *if_match, char etag_out[STORE_ETAG_MAX])
 {
     struct doc_args a = {0};
-    script_head(&a, s_update_lua, kind, name, 1);
+    script_keys(&a, kind, name, 1);
     args_add(&a, version_of(if_match));
-    args_add(&a, xasprintf("%lld", store_now_ms()));
     if (obj)
         args_members(&a, "j:", obj);
     if (resources)
         args_members(&a, "r:", resources);
     int rc;
-    redisReply *r = run_argv(&rc, &a);
-    args_free(&a);
+    redisReply *r = run_script(&rc, &domain_lua_doc_update, 1, &a);
     if (!r)
         return rc;
     if (r->type != REDIS_REPLY_INTEGER)
         rc = FW_EREDIS;
-    else if (r->integer == -1)
-        rc = FW_ENOTFOUND;
-    else if (r->integer == -2)
-        rc = FW_EPRECOND;
     else
         format_etag(r->integer, etag_out);
     freeReplyObject(r);
@@ -176,7 +163,7 @@ static json_t *parse_value(const char *s)
 static void put_time(json_t *doc, const char *key, const char *ms)
 {
     char t[32];
-    store_format_time(atoll(ms), t);
+    store_format_time(strtoll(ms, 0, 10), t);
     json_object_set_new(doc, key, json_string(t));
 }
 
@@ -195,7 +182,7 @@ static json_t *render(const redisReply *r, char etag[STORE_ETAG_MAX])
         else if (!strcmp(k, "createdAt") || !strcmp(k, "updatedAt"))
             put_time(doc, k, v);
         else if (!strcmp(k, "version"))
-            format_etag(atoll(v), etag);
+            format_etag(strtoll(v, 0, 10), etag);
     }
     json_object_set_new(doc, "resources", res);
     return doc;
@@ -225,19 +212,12 @@ int store_doc_get(enum store_doc_kind kind, const char *name, json_t **doc, char
 int store_doc_delete(enum store_doc_kind kind, const char *name)
 {
     struct doc_args a = {0};
-    args_add(&a, xstrdup("EVAL"));
-    args_add(&a, xstrdup("local n = redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[2], ARGV[1]) return n"));
-    args_add(&a, xstrdup("2"));
-    args_add(&a, xasprintf("%s%s:%s", store_prefix(), s_kind_key[kind], name));
-    args_add(&a, xasprintf("%s%s", store_prefix(), s_kind_index[kind]));
+    script_keys(&a, kind, name, 2);
     args_add(&a, xstrdup(name));
     int rc;
-    redisReply *r = run_argv(&rc, &a);
-    args_free(&a);
-    if (!r)
-        return rc;
-    rc = (r->type == REDIS_REPLY_INTEGER && r->integer == 1) ? 0 : FW_ENOTFOUND;
-    freeReplyObject(r);
+    redisReply *r = run_script(&rc, &domain_lua_doc_delete, 2, &a);
+    if (r)
+        freeReplyObject(r);
     return rc;
 }
 

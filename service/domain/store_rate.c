@@ -13,15 +13,9 @@
 #include <hiredis/hiredis.h>
 
 #include "service/core/err.h"
+#include "service/domain/domain_lua.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
-
-/* KEYS: the address's window, the token's window ("" = not counted).
- * ARGV: address limit, its key's ttl ms, token limit, its ttl ms. {0} or {1|2 = which is full}. */
-static const char s_take_lua[] = STORE_RATE_TAKE_LUA
-    "if take(KEYS[1], ARGV[1], ARGV[2]) then return 1 end\n"
-    "if take(KEYS[2], ARGV[3], ARGV[4]) then return 2 end\n"
-    "return 0\n";
 
 long long store_rate_now_ms(void)
 {
@@ -53,7 +47,7 @@ int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_
 {
     struct store_argv v = {0};
     long long now = store_rate_now_ms(), a_end = 0, t_end = 0;
-    store_argv_eval(&v, s_take_lua, 2);
+    store_argv_script(&v, &domain_lua_rate_take, 2);
     window(&v, 'a', r->addr, r->addr_n, r->addr_s, now, &a_end);
     window(&v, 't', r->token_id, r->token_n, r->token_s, now, &t_end);
     store_argv_addf(&v, "%d", r->addr_n);

@@ -1,5 +1,5 @@
 /*
- * store_rate.h - request rate limits shared by every process (issue 17, item 4).
+ * store_rate.h - request rate limits shared by every process.
  *
  * Fixed windows in Redis: P rl:a:ADDRESS:W and P rl:t:TOKEN:W count the
  * requests of a client address and of a token in window W (wall-clock
@@ -27,14 +27,5 @@ int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_
  * seconds at now_ms, as its index and its end. */
 void store_rate_window(int secs, long long now_ms, long long *index, long long *end_ms);
 long long store_rate_now_ms(void);
-
-/* Lua: take(key, n, ttl_ms) counts one request in key's window; true when over n ('' = no key). */
-#define STORE_RATE_TAKE_LUA                                                                                    \
-    "local function take(k, n, ttl)\n"                                                                          \
-    "  if k == '' then return false end\n"                                                                     \
-    "  local c = redis.call('INCR', k)\n"                                                                      \
-    "  if c == 1 then redis.call('PEXPIRE', k, ttl) end\n"                                                     \
-    "  return c > tonumber(n)\n"                                                                               \
-    "end\n"
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/domain/domain_lua.h"
 #include "service/domain/store.h"
 #include "service/core/randid.h"
 #include "service/redis/store_argv.h"
@@ -30,121 +31,8 @@
 
 #define WATCH_LIST_SCAN 5000
 
-/*
- * Publishes an incident change like the job scripts publish job changes
- * (jobs/lua/prelude.lua): on P events and into the capped log P events:log
- * that GET /v1/events reads, in the same script as the change itself, so
- * no change goes unannounced and no event announces a change that did not
- * happen. The event's resource is the incident's subject ("claim:ID" or
- * "template:NAME"), the same string jobs on that claim carry.
- */
-#define INC_EVENT_LUA                                                                                      \
-    "local function inc_event(p, k, change, ts, job)\n"                                                    \
-    "  local h = redis.call('HMGET', k, 'id', 'state', 'fleet', 'subject', 'claim', 'rule')\n"             \
-    "  if not h[1] then return end\n"                                                                      \
-    "  local function v(x) if x and x ~= '' then return x end return cjson.null end\n"                     \
-    "  local ev = cjson.encode({type = 'incident', id = h[1], state = h[2], change = change,\n"            \
-    "    fleet = h[3], resource = v(h[4]), claimId = v(h[5]), rule = h[6], job = v(job), ts = ts})\n"     \
-    "  redis.call('PUBLISH', p .. 'events', ev)\n"                                                         \
-    "  redis.call('XADD', p .. 'events:log', 'MAXLEN', '~', 10000, '*', 'e', ev)\n"                        \
-    "end\n"
+/* The scripts are lua/incident_*.lua; inc_event in lua/prelude.lua announces each change. */
 
-static const char s_upsert_lua[] =
-    INC_EVENT_LUA
-    "local p = ARGV[1]\n"
-    "local id = redis.call('GET', KEYS[1])\n"
-    "if id then\n"
-    "  local k = p .. 'inc:' .. id\n"
-    "  local st = redis.call('HGET', k, 'state')\n"
-    "  if st and st ~= 'resolved' then\n"
-    "    redis.call('HINCRBY', k, 'breaches', 1)\n"
-    "    redis.call('HSET', k, 'finding', ARGV[8], 'lastSeenAt', ARGV[11], 'updatedAt', ARGV[11])\n"
-    "    return {id, 0, redis.call('HGET', k, 'actionState') or ''}\n"
-    "  end\n"
-    "end\n"
-    "id = ARGV[2]\n"
-    "local seq = redis.call('INCR', p .. 'incseq')\n"
-    "local k = p .. 'inc:' .. id\n"
-    "redis.call('HSET', k, 'id', id, 'seq', seq, 'fleet', ARGV[3], 'subject', ARGV[4], 'claim', ARGV[5],\n"
-    "  'template', ARGV[6], 'rule', ARGV[7], 'state', 'open', 'openedAt', ARGV[11], 'updatedAt', ARGV[11],\n"
-    "  'lastSeenAt', ARGV[11], 'breaches', 1, 'finding', ARGV[8], 'firstFinding', ARGV[8],\n"
-    "  'action', ARGV[9], 'actionState', ARGV[10])\n"
-    "redis.call('ZADD', p .. 'incs', seq, id)\n"
-    "redis.call('ZADD', p .. 'incs:s:open', seq, id)\n"
-    "redis.call('ZADD', p .. 'incs:f:' .. ARGV[3], seq, id)\n"
-    "if ARGV[5] ~= '' then redis.call('ZADD', p .. 'incs:c:' .. ARGV[5], seq, id) end\n"
-    "redis.call('SET', KEYS[1], id)\n"
-    "inc_event(p, k, 'opened', ARGV[12])\n"
-    "return {id, 1, ARGV[10]}\n";
-
-static const char s_transition_lua[] =
-    INC_EVENT_LUA
-    "local p, to, note, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
-    "local h = redis.call('HMGET', KEYS[1], 'state', 'seq', 'id', 'fleet', 'subject', 'rule')\n"
-    "local st = h[1]\n"
-    "if not st then return -1 end\n"
-    "if st == to then return 0 end\n"
-    "if st == 'resolved' then return -2 end\n"
-    "redis.call('ZREM', p .. 'incs:s:' .. st, h[3])\n"
-    "redis.call('ZADD', p .. 'incs:s:' .. to, h[2], h[3])\n"
-    "redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now)\n"
-    "if note ~= '' then redis.call('HSET', KEYS[1], 'note', note) end\n"
-    "if to == 'acknowledged' then\n"
-    "  redis.call('HSET', KEYS[1], 'ackAt', now)\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], 'resolvedAt', now)\n"
-    "  local ok = p .. 'incopen:' .. h[4] .. ':' .. h[5] .. ':' .. h[6]\n"
-    "  if redis.call('GET', ok) == h[3] then redis.call('DEL', ok) end\n"
-    "end\n"
-    "inc_event(p, KEYS[1], to, ARGV[5])\n"
-    "return 1\n";
-
-/* KEYS[1] incs:c:CLAIM; ARGV: prefix, change, ts, job, incident. The
- * incidents of the claim that this job acted on: the one that asked for
- * it, and the unresolved ones whose action names the job (a claim with
- * several breached rules in one cycle is disabled by one job). */
-static const char s_claim_off_lua[] =
-    INC_EVENT_LUA
-    "local p, change, ts, job, first = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
-    "local n = 0\n"
-    "for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, 49)) do\n"
-    "  local k = p .. 'inc:' .. id\n"
-    "  local h = redis.call('HMGET', k, 'state', 'action')\n"
-    "  local ok, a = pcall(cjson.decode, h[2] or '')\n"
-    "  local mine = ok and type(a) == 'table' and a.job == job\n"
-    "  if id == first or (h[1] and h[1] ~= 'resolved' and mine) then\n"
-    "    inc_event(p, k, change, ts, job)\n"
-    "    n = n + 1\n"
-    "  end\n"
-    "end\n"
-    "return n\n";
-
-static const char s_list_lua[] =
-    "local p, cur, limit, maxscan = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[7])\n"
-    "local want = {state = ARGV[4], fleet = ARGV[5], claim = ARGV[6]}\n"
-    "local out, scanned, last = {}, 0, nil\n"
-    "while scanned < maxscan do\n"
-    "  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], cur, '-inf', 'WITHSCORES', 'LIMIT', 0, 200)\n"
-    "  if #ids == 0 then return {-1, out} end\n"
-    "  for i = 1, #ids, 2 do\n"
-    "    scanned = scanned + 1\n"
-    "    local h = redis.call('HGETALL', p .. 'inc:' .. ids[i])\n"
-    "    local m = {}\n"
-    "    for j = 1, #h, 2 do m[h[j]] = h[j + 1] end\n"
-    "    local ok = #h > 0\n"
-    "    for f, v in pairs(want) do if v ~= '' and m[f] ~= v then ok = false end end\n"
-    "    if ok then\n"
-    "      if #out == limit then return {tonumber(last), out} end\n"
-    "      out[#out + 1] = h\n"
-    "      last = ids[i + 1]\n"
-    "    end\n"
-    "    cur = '(' .. ids[i + 1]\n"
-    "    if scanned >= maxscan then return {tonumber(ids[i + 1]), out} end\n"
-    "  end\n"
-    "end\n"
-    "return {-1, out}\n";
-
-/* An argv under construction (owned strings). */
 static int incident_id_new(char out[INCIDENT_ID_MAX])
 {
     return randid_new("inc_", out, INCIDENT_ID_MAX);
@@ -161,7 +49,7 @@ static void upsert_args(struct store_argv *a, const struct incident_new *in, con
     snprintf(k, sizeof k, "%sincopen:%s:%s:%s", store_prefix(), in->fleet, in->subject, in->rule);
     snprintf(now, sizeof now, "%lld", now_ms);
     store_format_time(now_ms, iso);
-    store_argv_eval(a, s_upsert_lua, 1);
+    store_argv_script(a, &domain_lua_incident_upsert, 1);
     store_argv_add(a, k);
     store_argv_add(a, store_prefix());
     store_argv_add(a, id);
@@ -328,7 +216,7 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     snprintf(now, sizeof now, "%lld", now_ms);
     store_format_time(now_ms, iso);
     struct store_argv a = {0};
-    store_argv_eval(&a, s_transition_lua, 1);
+    store_argv_script(&a, &domain_lua_incident_transition, 1);
     store_argv_addf(&a, "%sinc:%s", store_prefix(), id);
     store_argv_add(&a, store_prefix());
     store_argv_add(&a, to);
@@ -339,9 +227,9 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
+    rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
     freeReplyObject(r);
-    return v == -1 ? FW_ENOTFOUND : v == -2 ? FW_ECONFLICT : v == -3 ? FW_EREDIS : 0;
+    return rc;
 }
 
 int store_incident_claim_off(const char *claim, const char *incident, const char *job, int revoked,
@@ -350,7 +238,7 @@ int store_incident_claim_off(const char *claim, const char *incident, const char
     char iso[32];
     store_format_time(now_ms, iso);
     struct store_argv a = {0};
-    store_argv_eval(&a, s_claim_off_lua, 1);
+    store_argv_script(&a, &domain_lua_incident_claim_off, 1);
     store_argv_addf(&a, "%sincs:c:%s", store_prefix(), claim);
     store_argv_add(&a, store_prefix());
     store_argv_add(&a, revoked ? "claimRevoked" : "claimDisabled");
@@ -413,7 +301,7 @@ int store_incident_list(const char *state, const char *fleet, const char *claim,
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(scan, sizeof scan, "%d", WATCH_LIST_SCAN);
     struct store_argv a = {0};
-    store_argv_eval(&a, s_list_lua, 1);
+    store_argv_script(&a, &domain_lua_incident_list, 1);
     list_index(&a, state, fleet, claim);
     store_argv_add(&a, store_prefix());
     store_argv_add(&a, cur);

@@ -24,7 +24,7 @@ static long long read_epoch(void)
     redisReply *r = store_conn_cmd(&rc, "GET %s" TOKEN_WATCH_KEY, store_prefix());
     if (!r)
         return -1;
-    long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : r->type == REDIS_REPLY_NIL ? 0 : -1;
+    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, 0, 10) : r->type == REDIS_REPLY_NIL ? 0 : -1;
     freeReplyObject(r);
     return v;
 }

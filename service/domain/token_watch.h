@@ -1,6 +1,6 @@
 /*
  * token_watch.h - notices, within about a second, that the token behind a
- * long-lived request (an event stream) was deleted (issue 17).
+ * long-lived request (an event stream) was deleted.
  *
  * Every token deletion bumps P tokens:epoch (store.c). The process reads
  * that counter at most every TOKEN_WATCH_MS, shared by all its threads;

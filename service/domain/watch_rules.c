@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/domain/webhook_check.h"
 
 static const char *const s_rule_names[WATCH_NRULES] = {
@@ -61,14 +62,6 @@ static void vfail(struct vctx *v, const char *field, const char *msg)
     v->bad = 1;
     if (v->errors)
         json_array_append_new(v->errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
-}
-
-static int listed(const char *const *list, const char *k)
-{
-    for (; *list; list++)
-        if (!strcmp(*list, k))
-            return 1;
-    return 0;
 }
 
 /* A number in [lo, hi] at obj[key] (absent is fine). */
@@ -124,7 +117,7 @@ static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *
         vfail(v, f,
               "must be Maximum: AWS publishes ApproximateNumberOfThingsRegistered as a running total per claim, "
               "read with Maximum");
-    else if (s && (!json_is_string(s) || !listed(s_stats, json_string_value(s))))
+    else if (s && (!json_is_string(s) || !json_key_known(json_string_value(s), s_stats)))
         vfail(v, f, "must be one of Sum, SampleCount, Average, Maximum, Minimum");
     if (p && (!json_is_integer(p) || json_integer_value(p) < 60 || json_integer_value(p) > 3600 ||
               json_integer_value(p) % 60)) {
@@ -146,7 +139,7 @@ static void vrule(struct vctx *v, int rule, const json_t *r)
     json_object_foreach((json_t *)r, k, x)
     {
         if (strcmp(k, "enabled") && strcmp(k, "statistic") && strcmp(k, "periodSeconds") &&
-            !listed(s_rule_members[rule], k)) {
+            !json_key_known(k, s_rule_members[rule])) {
             snprintf(f, sizeof f, "%s.%s", path, k);
             vfail(v, f, "unknown field");
         }
@@ -243,7 +236,7 @@ int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *
     json_t *x;
     json_object_foreach((json_t *)watch, k, x)
     {
-        if (!listed(s_top, k)) {
+        if (!json_key_known(k, s_top)) {
             char f[160];
             snprintf(f, sizeof f, "watch.%s", k);
             vfail(&v, f, "unknown field");
@@ -252,7 +245,7 @@ int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *
     vbool(&v, watch, "enabled", "watch");
     vbool(&v, watch, "replace", "watch");
     const json_t *a = json_object_get(watch, "action");
-    if (a && (!json_is_string(a) || !listed(s_actions, json_string_value(a))))
+    if (a && (!json_is_string(a) || !json_key_known(json_string_value(a), s_actions)))
         vfail(&v, "watch.action", "must be one of alert, disable, revoke");
     vwebhook(&v, json_object_get(watch, "webhook"));
     vrules(&v, json_object_get(watch, "rules"));
@@ -352,7 +345,7 @@ static void rule_load(int rule, const json_t *o, struct watch_rule_cfg *r)
     if (json_is_boolean(e))
         r->enabled = json_is_true(e);
     const char *s = json_string_value(json_object_get(o, "statistic"));
-    if (s && listed(s_stats, s) && !claim_rule(rule))
+    if (s && json_key_known(s, s_stats) && !claim_rule(rule))
         snprintf(r->stat, sizeof r->stat, "%s", s);
     double p = num(o, "periodSeconds", r->period_s);
     if (p >= 60 && p <= 3600 && (long)p % 60 == 0)

@@ -4,25 +4,99 @@
  */
 #include "watch_state.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "service/core/mem.h"
 
+/* A stored line read field by field (strtod/strtol with an end pointer); ok drops to 0 at the
+ * first field that is missing or unreadable. */
+struct fields {
+    const char *p;
+    int ok;
+};
+
+static double next_double(struct fields *f)
+{
+    char *end = 0;
+    double v = strtod(f->p, &end);
+    f->ok &= end != f->p;
+    f->p = end;
+    return v;
+}
+
+static long next_long(struct fields *f)
+{
+    char *end = 0;
+    errno = 0;
+    long v = strtol(f->p, &end, 10);
+    f->ok &= end != f->p && !errno;
+    f->p = end;
+    return v;
+}
+
+static int next_int(struct fields *f)
+{
+    long v = next_long(f);
+    f->ok &= v >= INT_MIN && v <= INT_MAX;
+    return (int)v;
+}
+
+static void next_word(struct fields *f, char *out, size_t cap)
+{
+    f->p += strspn(f->p, " \t\n");
+    size_t n = strcspn(f->p, " \t\n");
+    f->ok &= n > 0 && n < cap;
+    if (n > 0 && n < cap) {
+        memcpy(out, f->p, n);
+        out[n] = '\0';
+    }
+    f->p += n;
+}
+
+/* ewma n job prevEwma prevN metric: v2's head and v1's tail. */
+static void parse_baseline(struct fields *f, struct watch_claim_state *w)
+{
+    w->ewma = next_double(f);
+    w->n = next_long(f);
+    next_word(f, w->job, sizeof w->job);
+    w->prev_ewma = next_double(f);
+    w->prev_n = next_long(f);
+    w->metric = next_int(f);
+}
+
+static int parse_v2(const char *s, struct watch_claim_state *w)
+{
+    struct fields f = {s, 1};
+    parse_baseline(&f, w);
+    w->h0 = next_double(&f);
+    w->hw0 = next_double(&f);
+    w->h1 = next_double(&f);
+    w->hw1 = next_double(&f);
+    return f.ok;
+}
+
+/* v1: closed through ewma n job prevEwma prevN metric (its running totals are dropped). */
+static int parse_v1(const char *s, struct watch_claim_state *w)
+{
+    struct fields f = {s, 1};
+    next_double(&f);
+    next_double(&f);
+    parse_baseline(&f, w);
+    return f.ok;
+}
+
 void watch_state_parse(const char *s, struct watch_claim_state *w)
 {
-    double closed = 0, through = 0;
     memset(w, 0, sizeof *w);
     w->metric = -1; /* WATCH_METRIC_UNKNOWN */
-    if (s && !strncmp(s, "v2 ", 3)) {
-        if (sscanf(s + 3, "%lf %ld %159s %lf %ld %d %lf %lf %lf %lf", &w->ewma, &w->n, w->job, &w->prev_ewma,
-                   &w->prev_n, &w->metric, &w->h0, &w->hw0, &w->h1, &w->hw1) == 10)
-            return;
-    } else if (s && !strncmp(s, "v1 ", 3)) {
-        if (sscanf(s + 3, "%lf %lf %lf %ld %159s %lf %ld %d", &closed, &through, &w->ewma, &w->n, w->job,
-                   &w->prev_ewma, &w->prev_n, &w->metric) == 8)
-            return;
-    }
+    if (s && !strncmp(s, "v2 ", 3) && parse_v2(s + 3, w))
+        return;
+    if (s && !strncmp(s, "v1 ", 3) && parse_v1(s + 3, w))
+        return;
     memset(w, 0, sizeof *w);
     w->metric = -1;
 }

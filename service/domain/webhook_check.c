@@ -22,21 +22,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "service/core/config.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 
-static char s_allow_http[1024];
-static struct netaddr_list s_allow_addrs;
-static struct webhook_policy s_policy = {s_allow_http, &s_allow_addrs};
+static struct webhook_policy s_policy;
 static pthread_once_t s_policy_once = PTHREAD_ONCE_INIT;
 
 static void load_policy(void)
 {
-    const char *v = getenv("FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS");
-    snprintf(s_allow_http, sizeof s_allow_http, "%s", v ? v : "");
-    char err[160];
-    if (netaddr_list_parse(getenv("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES"), &s_allow_addrs, err, sizeof err))
-        memset(&s_allow_addrs, 0, sizeof s_allow_addrs);
+    const struct fw_config *c = config_get();
+    s_policy.allow_http_hosts = c->webhook_allow_http_hosts;
+    s_policy.allow_addresses = &c->webhook_allow_addresses;
 }
 
 const struct webhook_policy *webhook_policy(void)

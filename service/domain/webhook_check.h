@@ -50,8 +50,7 @@ const char *webhook_address_refused(const struct netaddr *a, const struct webhoo
 char *webhook_url_masked(const char *url);
 
 /* The policy from FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS and
- * FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES, read once (a bad address list was
- * refused at start-up by config_load; here it counts as empty). */
+ * FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES (config_get(): checked at start-up). */
 const struct webhook_policy *webhook_policy(void);
 
 /* Fills out with "sha256=" + hex HMAC-SHA256(secret, body). 0 or FW_ECRYPTO. */

@@ -3,6 +3,8 @@
  */
 #include "service/http/drain.h"
 
+#include "service/core/clock.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -86,13 +88,6 @@ int drain_half_open(int port)
     return v4 < 0 || v6 < 0 ? -1 : v4 + v6;
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void drain_refuse(int fd)
 {
     static const char body[] = "{\"type\":\"https://fleetwarden.dev/problems/503\",\"title\":\"Service Unavailable\","
@@ -114,8 +109,8 @@ void drain_refuse(int fd)
     /* Closing with the request unread would send a reset that can destroy the answer
      * before the client reads it: read the request away until the client closes. */
     char sink[4096];
-    long long end_ms = mono_ms() + 1000;
-    while (mono_ms() < end_ms && recv(fd, sink, sizeof sink, 0) > 0)
+    long long end_ms = clock_mono_ms() + 1000;
+    while (clock_mono_ms() < end_ms && recv(fd, sink, sizeof sink, 0) > 0)
         ;
     close(fd);
 }

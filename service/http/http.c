@@ -71,20 +71,24 @@ void http_resp_stream(struct http_resp *resp, int status, const char *content_ty
     resp->stream_ud = ud;
 }
 
-void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+int http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
     for (int i = 0; i < resp->nheaders; i++) {
         if (!strcasecmp(resp->header_names[i], name)) {
             free(resp->header_values[i]);
             resp->header_values[i] = xstrdup(value);
-            return;
+            return 0;
         }
     }
-    if (resp->nheaders == HTTP_MAX_HEADERS)
-        return;
+    if (resp->nheaders == HTTP_MAX_HEADERS) {
+        if (!resp->header_refused)
+            resp->header_refused = name;
+        return FW_ETOOBIG;
+    }
     resp->header_names[resp->nheaders] = name;
     resp->header_values[resp->nheaders] = xstrdup(value);
     resp->nheaders++;
+    return 0;
 }
 
 static const char *status_title(int status)
@@ -155,6 +159,32 @@ const char *http_req_param(const struct http_req *req, const char *name)
         if (!strcmp(req->param_names[i], name))
             return req->param_values[i];
     return 0;
+}
+
+void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *list,
+                    void (*each)(json_t *item, const struct http_req *req))
+{
+    int limit;
+    if (http_req_limit(req, resp, &limit))
+        return;
+    json_t *items = 0;
+    char *next = 0;
+    int rc = list(limit, http_req_query(req, "cursor"), &items, &next);
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+        return;
+    }
+    if (rc) {
+        http_problem_store(resp, rc);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    if (each)
+        json_array_foreach(items, i, item) each(item, req);
+    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
+    free(next);
 }
 
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit)

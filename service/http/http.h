@@ -60,6 +60,7 @@ struct http_resp {
     const char *header_names[HTTP_MAX_HEADERS];   /* static names */
     char *header_values[HTTP_MAX_HEADERS];        /* owned values */
     int nheaders;
+    const char *header_refused;             /* the first header refused for want of room (a bug: 500) */
     int is_problem;                         /* set by http_problem*: application/problem+json */
 };
 
@@ -86,8 +87,10 @@ void http_resp_body_free(struct http_resp *resp);
 /* Streams the body from fn (see http_stream_fn); free_fn(ud) runs when done. */
 void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
                       http_stream_free_fn *free_fn, void *ud);
-/* Adds a response header (value copied). Extra headers past the limit are dropped. */
-void http_resp_header(struct http_resp *resp, const char *name, const char *value);
+/* Adds or replaces a response header (name static, value copied). 0, or FW_ETOOBIG when
+ * HTTP_MAX_HEADERS are set already: the header is refused, and the server answers 500 instead of
+ * this response (a handler that needs more headers is a bug, never a silent drop). */
+int http_resp_header(struct http_resp *resp, const char *name, const char *value);
 
 /* Problem details: type is derived from status; detail is copied. */
 void http_problem(struct http_resp *resp, int status, const char *title, const char *detail);
@@ -102,6 +105,16 @@ void http_problem_field(struct http_resp *resp, const char *field, const char *m
 
 /* Parses ?limit= (1..500, default 50). 0, or FW_EINVAL after answering 400. */
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
+
+/* A store's page of a cursor-paginated list: up to limit items after cursor (NULL = the first
+ * page) into *items, the next page's cursor (malloc'd; NULL on the last page) into *next.
+ * 0, FW_EINVAL for a cursor it did not hand out, or a store error. */
+typedef int(http_list_fn)(int limit, const char *cursor, json_t **items, char **next);
+/* Answers GET of a list: ?limit= and ?cursor= read, 200 {"items", "nextCursor"} with each item
+ * passed through each (may be NULL; it edits the item in place), 400 naming the cursor when the
+ * store refuses it, else the store's error. */
+void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *list,
+                    void (*each)(json_t *item, const struct http_req *req));
 
 /* ---- waiting without a thread: long polls and event streams ----
  *

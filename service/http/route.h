@@ -21,6 +21,7 @@ typedef void(route_fn)(struct http_req *req, struct http_resp *resp);
 #define ROUTE_NOAUDIT 2u   /* a mutating route that audits itself or must not be audited */
 #define ROUTE_METRICS 4u   /* public unless FLEETWARDEN_METRICS_PUBLIC=false, then read scope */
 #define ROUTE_NOHEAD 8u    /* a GET with an effect (the one-time bundle): HEAD is 405, never this GET */
+#define ROUTE_AUDIT 16u    /* a GET audited like a mutation (the one-time bundle: who took the key) */
 
 struct route {
     const char *method;

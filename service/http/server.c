@@ -66,8 +66,6 @@ struct conn_watch {
     char addr[COUNTS_KEY_MAX]; /* counted in srv->per_addr */
 };
 
-#define mono_ns server__mono_ns
-
 /* (Re)arms the receive deadline of conn's connection (timeout_ns from now), or disarms it (0). */
 static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long timeout_ns)
 {
@@ -76,7 +74,7 @@ static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long
     if (!w)
         return;
     pthread_mutex_lock(&srv->wmu);
-    w->deadline_ns = timeout_ns ? mono_ns() + timeout_ns : 0;
+    w->deadline_ns = timeout_ns ? clock_mono_ns() + timeout_ns : 0;
     pthread_mutex_unlock(&srv->wmu);
 }
 
@@ -110,7 +108,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         counts_address_key(ci ? ci->client_addr : 0, w->addr);
         counts_take(srv->per_addr, w->addr, 0);
         pthread_mutex_lock(&srv->wmu);
-        w->deadline_ns = mono_ns() + srv->idle_ns;
+        w->deadline_ns = clock_mono_ns() + srv->idle_ns;
         w->fresh = 1;
         w->next = srv->watched;
         if (srv->watched)
@@ -144,7 +142,7 @@ static void *watchdog(void *arg)
     for (unsigned tick = 0; !atomic_load(&srv->wstop); tick++) {
         struct timespec ts = {0, WATCHDOG_TICK_MS * 1000000L};
         nanosleep(&ts, 0);
-        long long now = mono_ns();
+        long long now = clock_mono_ns();
         /* parked requests: their deadline, or all of them once SIGTERM came */
         server__wake_due(srv, now, atomic_load(&srv->svc->shutting_down));
         if (tick % (1000 / WATCHDOG_TICK_MS) == 0)
@@ -203,7 +201,7 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
     st->app = srv->app;
     st->conn = conn;
     snprintf(st->addr, sizeof st->addr, "%s", w ? w->addr : "?");
-    st->start_ns = mono_ns();
+    st->start_ns = clock_mono_ns();
     buf_init(&st->body, BODY_MAX);
     st->req.request_id = st->request_id;
     st->req.svc = srv->svc;
@@ -271,20 +269,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void log_access(const struct req_state *st, double secs)
 {
-    char *f = 0;
-    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:s, s:s?, s:s}", "method", st->method ? st->method : "", "path",
-                          st->url ? st->url : "", "status", st->resp.status, "durationMs", secs * 1000.0, "requestId",
-                          st->request_id, "tokenId", st->req.token.id[0] ? st->req.token.id : NULL, "client",
-                          st->client);
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : 0;
-    if (s) {
-        size_t n = strlen(s);
-        f = xstrndup(s + 1, n - 2); /* drop the braces: log_fields adds its own */
-    }
-    log_fields(LOG_INFO, "request", f);
-    free(f);
-    free(s);
-    json_decref(o);
+    log_event(LOG_INFO, "request", LOG_STR("method", st->method ? st->method : ""),
+              LOG_STR("path", st->url ? st->url : ""), LOG_INT("status", st->resp.status),
+              LOG_DBL("durationMs", secs * 1000.0), LOG_STR("requestId", st->request_id),
+              LOG_STR("tokenId", st->req.token.id[0] ? st->req.token.id : NULL), LOG_STR("client", st->client));
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -294,7 +282,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_state *st = *con_cls;
     if (!st)
         return;
-    double secs = (double)(mono_ns() - st->start_ns) / 1e9;
+    double secs = (double)(clock_mono_ns() - st->start_ns) / 1e9;
     if (st->method) { /* requests dropped before their headers ended are not logged */
         log_access(st, secs);
         metrics_observe_request(srv->svc->metrics, st->method, st->route ? st->route : "unmatched",
@@ -315,7 +303,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    log_fields(LOG_DEBUG, msg, "\"component\":\"http\"");
+    log_event(LOG_DEBUG, msg, LOG_STR("component", "http"));
 }
 
 static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -360,7 +348,8 @@ static void collect(struct buf *out, void *ud)
                   "# TYPE fleetwarden_http_limited_total counter\n");
     for (int i = 0; i < LIMIT_N; i++)
         limit_line(out, names[i], atomic_load(&srv->limited[i]));
-    const union MHD_DaemonInfo *n = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    struct MHD_Daemon *d = atomic_load(&srv->daemon_live);
+    const union MHD_DaemonInfo *n = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : 0;
     char text[640];
     snprintf(text, sizeof text,
              "# HELP fleetwarden_http_unauthenticated_total Requests answered 401.\n"
@@ -435,6 +424,7 @@ int server_start(struct fw_service *svc, const struct http_app *app, struct serv
         server_free(srv);
         return FW_EIO;
     }
+    atomic_store(&srv->daemon_live, srv->daemon);
     read_bound_port(srv);
     srv->wstarted = pthread_create(&srv->wthread, 0, watchdog, srv) == 0;
     *out = srv;
@@ -450,9 +440,9 @@ int server_port(const struct server *s)
  * in the accept queue (bounded: a client that vanished mid-handshake stays half open). */
 static int wait_handshakes(const struct server *s)
 {
-    long long deadline = mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
+    long long deadline = clock_mono_ns() + HANDSHAKE_WAIT_MS * 1000000LL;
     int n;
-    while ((n = drain_half_open(s->port)) > 0 && mono_ns() < deadline) {
+    while ((n = drain_half_open(s->port)) > 0 && clock_mono_ns() < deadline) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, 0);
     }
@@ -496,7 +486,7 @@ void server_quiesce(struct server *s)
     if (li && drain_stop_syns(li->listen_fd) == 0)
         half_open = wait_handshakes(s);
     else
-        log_fields(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes", 0);
+        log_msg(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes");
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd == MHD_INVALID_SOCKET)
         return;
@@ -506,10 +496,8 @@ void server_quiesce(struct server *s)
      * so it is closed only after MHD_stop_daemon. */
     shutdown(fd, SHUT_RD);
     s->listen_fd = fd;
-    char f[120];
-    snprintf(f, sizeof f, "\"halfOpenLeft\":%d,\"backlogServed\":%d,\"backlogRefused\":%d", half_open, served,
-             refused);
-    log_fields(LOG_INFO, "listener closed", f);
+    log_event(LOG_INFO, "listener closed", LOG_INT("halfOpenLeft", half_open), LOG_INT("backlogServed", served),
+              LOG_INT("backlogRefused", refused));
 }
 
 /* Connections accepted before the listener closed whose request has not begun yet: stopping
@@ -526,9 +514,9 @@ static int fresh_connections(struct server *s)
 
 int server_wait_idle(struct server *s, int timeout_s)
 {
-    long long deadline = mono_ns() + (long long)timeout_s * 1000000000LL;
+    long long deadline = clock_mono_ns() + (long long)timeout_s * 1000000000LL;
     while (atomic_load(&s->inflight) > 0 || fresh_connections(s) > 0) {
-        if (mono_ns() >= deadline)
+        if (clock_mono_ns() >= deadline)
             return 0;
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, 0);

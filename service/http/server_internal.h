@@ -12,6 +12,7 @@
 #include "service/core/buf.h"
 #include "service/http/counts.h"
 #include "service/core/client_addr.h"
+#include "service/core/clock.h"
 #include "service/http/http.h"
 
 struct MHD_Connection;
@@ -35,6 +36,9 @@ struct conn_watch;
 
 struct server {
     struct MHD_Daemon *daemon;
+    /* The same for /metrics: set once the daemon's threads run, which may answer a request (the
+     * collector reads it) before MHD_start_daemon has returned to the main thread. */
+    _Atomic(struct MHD_Daemon *) daemon_live;
     struct fw_service *svc;
     const struct http_app *app;   /* borrowed; outlives the server */
     atomic_int inflight;          /* requests between first callback and completion */
@@ -126,6 +130,5 @@ void server__check_parked(struct server *srv);
 int server__waker_gone(struct http_waker *w);
 /* No connection may be suspended from now on; wakes every parked one. */
 void server__close_parking(struct server *srv);
-long long server__mono_ns(void);
 
 #endif

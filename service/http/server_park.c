@@ -47,13 +47,6 @@ struct http_waker {
     struct http_waker *prev, *next; /* in srv->parked while suspended */
 };
 
-long long server__mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 struct http_waker *http_req_waker(struct http_req *req)
 {
     struct req_state *st = req->impl;
@@ -116,7 +109,7 @@ void http_waker_wake(struct http_waker *w)
 void http_waker_deadline(struct http_waker *w, int timeout_ms)
 {
     pthread_mutex_lock(&w->srv->pmu);
-    w->deadline_ns = timeout_ms > 0 ? server__mono_ns() + (long long)timeout_ms * 1000000LL : 0;
+    w->deadline_ns = timeout_ms > 0 ? clock_mono_ns() + (long long)timeout_ms * 1000000LL : 0;
     pthread_mutex_unlock(&w->srv->pmu);
 }
 

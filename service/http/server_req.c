@@ -239,11 +239,27 @@ static const char *content_type(const struct http_resp *resp)
     return resp->content_type;
 }
 
+/* A handler set more headers than a response holds: a bug, answered 500 (and logged with the
+ * header's name) rather than sent without one of them. */
+static void refuse_overfull(struct http_resp *resp)
+{
+    log_event(LOG_ERROR, "a response header was refused: the response holds no more",
+              LOG_STR("header", resp->header_refused), LOG_INT("max", HTTP_MAX_HEADERS));
+    if (resp->stream_free)
+        resp->stream_free(resp->stream_ud);
+    resp->stream_fn = 0;
+    resp->stream_free = 0;
+    resp->stream_ud = 0;
+    http_problem(resp, 500, 0, "the response had more headers than the server sends");
+}
+
 static int send_resp(struct req_state *st)
 {
     struct http_resp *resp = &st->resp;
     if (resp->status == 0)
         http_problem(resp, 500, 0, "the handler produced no response");
+    if (resp->header_refused)
+        refuse_overfull(resp);
     struct MHD_Response *r = make_body(st);
     if (!r)
         return 0;
@@ -292,7 +308,7 @@ static void unauthenticated(struct req_state *st, const char *reason)
 {
     struct server *srv = st->srv;
     atomic_fetch_add(&srv->unauthenticated, 1);
-    long long now_s = server__mono_ns() / 1000000000LL, last = atomic_load(&srv->authfail_second);
+    long long now_s = clock_mono_ns() / 1000000000LL, last = atomic_load(&srv->authfail_second);
     if (!st->app->authfail_record || now_s == last ||
         !atomic_compare_exchange_strong(&srv->authfail_second, &last, now_s)) {
         atomic_fetch_add(&srv->authfail_skipped, 1);
@@ -304,7 +320,7 @@ static void unauthenticated(struct req_state *st, const char *reason)
     struct http_authfail a = {st->client, method, path, st->request_id, reason,
                               atomic_exchange(&srv->authfail_skipped, 0)};
     if (st->app->authfail_record(&a))
-        log_fields(LOG_WARN, "could not record an unauthenticated request (redis unavailable)", 0);
+        log_msg(LOG_WARN, "could not record an unauthenticated request (redis unavailable)");
 }
 
 /* The rate-limit request of st (the token, when found, is filled in later). NULL when no limit
@@ -497,12 +513,13 @@ static void audit(struct req_state *st)
     struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0, st->method, st->url,
                                  st->resp.status, st->request_id, st->client};
     if (st->app->audit_append(&e, st->svc->cfg.audit_max))
-        log_fields(LOG_WARN, "audit write failed (redis unavailable)", 0);
+        log_msg(LOG_WARN, "audit write failed (redis unavailable)");
 }
 
 static void run_route(struct req_state *st, const struct route *r, struct router_match *m)
 {
-    st->audited = is_mutating(st->method) && r->scope != SCOPE_NONE && !(r->flags & ROUTE_NOAUDIT);
+    st->audited = (is_mutating(st->method) || (r->flags & ROUTE_AUDIT)) && r->scope != SCOPE_NONE &&
+                  !(r->flags & ROUTE_NOAUDIT);
     st->req.method = st->method;
     st->req.path = st->url;
     st->req.nparams = m->nparams;

@@ -9,6 +9,7 @@
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
+#include "service/redis/script.h"
 #include "service/redis/store_conn.h"
 
 void store_argv_add(struct store_argv *a, const char *s)
@@ -37,11 +38,10 @@ void store_argv_addf(struct store_argv *a, const char *fmt, ...)
     }
 }
 
-void store_argv_eval(struct store_argv *a, const char *script, int nkeys)
+void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys)
 {
-    store_argv_add(a, "EVAL");
-    store_argv_add(a, script);
-    store_argv_addf(a, "%d", nkeys);
+    a->script = s;
+    a->nkeys = nkeys;
 }
 
 void store_argv_free(struct store_argv *a)
@@ -50,6 +50,8 @@ void store_argv_free(struct store_argv *a)
         free(a->s[i]);
     a->n = 0;
     a->overflow = 0;
+    a->script = NULL;
+    a->nkeys = 0;
 }
 
 redisReply *store_argv_run(struct store_argv *a, int *rc)
@@ -59,7 +61,20 @@ redisReply *store_argv_run(struct store_argv *a, int *rc)
         *rc = FW_EINTERNAL;
         return NULL;
     }
-    redisReply *r = store_conn_argv(rc, a->n, (const char **)a->s, NULL);
+    redisReply *r = NULL;
+    if (a->script)
+        *rc = redis_script_run(a->script, a->nkeys, a->n, (const char *const *)a->s, NULL, &r);
+    else
+        r = store_conn_argv(rc, a->n, (const char **)a->s, NULL);
     store_argv_free(a);
     return r;
+}
+
+int store_argv_exec(struct store_argv *a)
+{
+    int rc;
+    redisReply *r = store_argv_run(a, &rc);
+    if (r)
+        freeReplyObject(r);
+    return rc;
 }

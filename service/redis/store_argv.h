@@ -13,21 +13,30 @@
 
 #define STORE_ARGV_MAX 96
 
+struct redis_script;
+
 struct store_argv {
     char *s[STORE_ARGV_MAX];
     int n;
-    int overflow;   /* an argument did not fit */
+    int overflow;                       /* an argument did not fit */
+    const struct redis_script *script;  /* set by store_argv_script */
+    int nkeys;
 };
 
 /* Appends a copy of s (NULL = ""). */
 void store_argv_add(struct store_argv *a, const char *s);
 /* Appends a formatted argument. */
 void store_argv_addf(struct store_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Starts "EVAL script nkeys"; the caller adds the keys, then the arguments. */
-void store_argv_eval(struct store_argv *a, const char *script, int nkeys);
+/* Makes the command a run of an embedded script (service/redis/script.h):
+ * the caller adds the nkeys keys, then the arguments; store_argv_run runs
+ * it with EVALSHA. Call it first, on an empty argv. */
+void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys);
 /* Runs the command and frees the arguments. NULL with *rc set on failure
- * (error replies included; FW_EINTERNAL when arguments did not fit). */
+ * (reply.h: FW_EUNAVAILABLE, FW_EREDIS, a script's FW_E* code;
+ * FW_EINTERNAL when arguments did not fit). */
 redisReply *store_argv_run(struct store_argv *a, int *rc);
+/* Runs the command for its effect only (the reply is freed): 0, or the code run gives. */
+int store_argv_exec(struct store_argv *a);
 /* Frees the arguments without running (run does it itself). */
 void store_argv_free(struct store_argv *a);
 

@@ -24,9 +24,11 @@
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
+#include "service/redis/reply.h"
 
 struct conn_slot {
     redisContext *ctx;
@@ -42,13 +44,6 @@ static const redisReplyObjectFunctions *s_default_fns;
 static pthread_once_t s_fns_once = PTHREAD_ONCE_INIT;
 static pthread_key_t s_key;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void slot_free(void *p)
 {
@@ -86,21 +81,9 @@ const char *store_prefix(void)
     return s_cfg.prefix;
 }
 
-/* Error replies that mean "this node is not a primary that can serve you now". */
-static int failover_error(const char *str, size_t len)
-{
-    static const char *const codes[] = {"READONLY ", "LOADING ", "MASTERDOWN ", "NOREPLICAS "};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        size_t n = strlen(codes[i]);
-        if (len >= n && !memcmp(str, codes[i], n))
-            return 1;
-    }
-    return 0;
-}
-
 static void *mark_stale(const redisReadTask *task, char *str, size_t len)
 {
-    if (task->type == REDIS_REPLY_ERROR && task->privdata && failover_error(str, len))
+    if (task->type == REDIS_REPLY_ERROR && task->privdata && redis_reply_is_failover(str, len))
         *(int *)task->privdata = 1;
     return s_default_fns->createString(task, str, len);
 }
@@ -196,12 +179,12 @@ struct redisContext *store_conn_get(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx && s->stale) {
-        log_fields(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting", 0);
+        log_msg(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
         store_conn_broken();
     }
     if (s->ctx)
         return s->ctx;
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (now < s->retry_at_ms)
         return 0;
     int rc;
@@ -250,7 +233,7 @@ struct redisContext *store_conn_open(int timeout_ms)
     int rc;
     redisContext *c = connect_new(timeout_ms, err, sizeof err, &rc);
     if (!c)
-        log_fields(LOG_WARN, "redis connect failed", 0);
+        log_msg(LOG_WARN, "redis connect failed");
     return c;
 }
 
@@ -260,21 +243,28 @@ void store_conn_free(struct redisContext *c)
         redisFree(c);
 }
 
-/* Checks a reply: NULL (I/O error) drops the connection; an error reply is
- * FW_EREDIS. Returns r, or NULL with *rc set. */
-static redisReply *checked(int *rc, redisReply *r)
+/* The command's name for a log line: the first word of a format or argv[0]. */
+static void command_name(const char *s, size_t n, char out[24])
 {
-    if (!r) {
+    size_t k = 0;
+    while (k < n && k < 23 && s[k] && s[k] != ' ')
+        k++;
+    memcpy(out, s, k);
+    out[k] = '\0';
+}
+
+/* The one reply check (reply.h): NULL is FW_EUNAVAILABLE and, on the
+ * thread's connection, drops it; an error reply is mapped and freed.
+ * Returns r, or NULL with *rc set. */
+static redisReply *checked(int *rc, redisReply *r, const char *what, int thread_conn)
+{
+    *rc = redis_reply_rc(r, what);
+    if (!r && thread_conn)
         store_conn_broken();
-        *rc = FW_EUNAVAILABLE;
-        return 0;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
+    if (*rc && r) {
         freeReplyObject(r);
-        *rc = slot()->stale ? FW_EUNAVAILABLE : FW_EREDIS;
-        return 0;
+        r = 0;
     }
-    *rc = 0;
     return r;
 }
 
@@ -285,7 +275,18 @@ struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const s
         *rc = FW_EUNAVAILABLE;
         return 0;
     }
-    return checked(rc, redisCommandArgv(c, argc, argv, lens));
+    char what[24];
+    command_name(argv[0], lens ? lens[0] : strlen(argv[0]), what);
+    return checked(rc, redisCommandArgv(c, argc, argv, lens), what, 1);
+}
+
+/* A formatted command on c, checked; thread_conn as for checked(). */
+static redisReply *vcmd(redisContext *c, int thread_conn, int *rc, const char *fmt, va_list ap)
+{
+    redisReply *r = redisvCommand(c, fmt, ap);
+    char what[24];
+    command_name(fmt, strlen(fmt), what);
+    return checked(rc, r, what, thread_conn);
 }
 
 struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
@@ -297,7 +298,16 @@ struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = vcmd(c, 1, rc, fmt, ap);
     va_end(ap);
-    return checked(rc, r);
+    return r;
+}
+
+struct redisReply *store_conn_cmd_on(struct redisContext *c, int *rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = vcmd(c, 0, rc, fmt, ap);
+    va_end(ap);
+    return r;
 }

@@ -8,7 +8,10 @@
  * store_conn_get() reconnects, no more often than the backoff allows, so a
  * Redis outage costs each request one fast failure, not a connect timeout.
  *
- * Only service/store*.c and jobs/queue*.c include hiredis.h and use this.
+ * Only service/redis, service/domain and jobs/ include hiredis.h and use this.
+ * Every reply goes through the one mapping of reply.h: FW_EUNAVAILABLE when
+ * Redis cannot be reached, FW_EREDIS for an error reply (logged), or the
+ * FW_E* code a script raised.
  */
 #ifndef FW_STORE_CONN_H
 #define FW_STORE_CONN_H
@@ -36,12 +39,15 @@ const char *store_conn_last_error(void);
 /* The key prefix, e.g. "fw:". */
 const char *store_prefix(void);
 /* Runs one command (argv form) on the calling thread's connection. Returns
- * the reply (free with freeReplyObject), or NULL with *rc set: FW_EUNAVAILABLE
- * when Redis cannot be reached (the connection is dropped for a reconnect),
- * FW_EREDIS for an error reply. */
+ * the reply (free with freeReplyObject), or NULL with *rc set as reply.h
+ * says: FW_EUNAVAILABLE when Redis cannot be reached (the connection is
+ * dropped for a reconnect), FW_EREDIS for an error reply (logged). */
 struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens);
 /* The same with a hiredis format string ("HGET %s %s"). */
 struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...);
+/* The same on connection c (a store_conn_open one: blocking commands,
+ * SUBSCRIBE). On FW_EUNAVAILABLE the caller frees c. */
+struct redisReply *store_conn_cmd_on(struct redisContext *c, int *rc, const char *fmt, ...);
 
 /* Opens a separate connection (not the thread's), e.g. for SUBSCRIBE or a
  * blocking command; NULL on failure. Free with store_conn_free(). */

@@ -955,7 +955,13 @@ def best_subscription(session, topic):
 
 
 def certificate_problem(st, cert_id, now_ts):
-    """Why a client certificate may not be used now (None when it is ACTIVE and valid)."""
+    """Why a client certificate may not be used now (None when it is ACTIVE and valid).
+
+    notBefore is compared with the later of now_ts and the real time: every certificate the
+    emulator holds was issued by it at a real time (notBefore = issue time - 5 min), which AWS's
+    clock never runs behind, so a certificate is "not valid yet" only to a clock moved back by
+    /__emu/clock, the control tests use to stamp device traffic in the past (days of a production
+    line) with certificates made today."""
     cert = st['iot']['certificates'].get(cert_id)
     if cert is None:
         return 'certificate %s is not registered' % cert_id[:12]
@@ -964,6 +970,6 @@ def certificate_problem(st, cert_id, now_ts):
     validity = cert.get('validity') or {}
     if validity.get('notAfter') is not None and now_ts > validity['notAfter']:
         return 'certificate %s expired' % cert_id[:12]
-    if validity.get('notBefore') is not None and now_ts < validity['notBefore']:
+    if validity.get('notBefore') is not None and max(now_ts, time.time()) < validity['notBefore']:
         return 'certificate %s is not valid yet' % cert_id[:12]
     return None

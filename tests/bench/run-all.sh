@@ -18,6 +18,7 @@
 #   hostile tests/bench/hostile/run.sh    an admin's request under 2,000 hostile connections from one address
 #   claimsidx tests/bench/claims_index/run.sh  Redis time per filtered GET /v1/claims, 20,000 claims
 #   multiproc tests/bench/multiproc/run.sh 1 serve + 1 worker vs 2 + 2 on one Redis
+#   devices tests/bench/devices/run.sh    devices/min provisioning through the emulator vs AWS's quotas
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 QUICK=0
@@ -42,12 +43,12 @@ if [ "$QUICK" -eq 1 ]; then
   HTTP_S=3; LOAD=(build-release 3 100); QUEUE=(build 2000 1); SIGV4=(build 20000 1)
   CLAIMS=(build --reps 3 --bulk 500 --create 60); WATCH=(build 100 1000)
   HOSTILE=(build -- --seconds 5 --hostile 400); CLAIMSIDX=(build)
-  MULTIPROC=(build --claims 60 --reps 1 --seconds 3)
+  MULTIPROC=(build --claims 60 --reps 1 --seconds 3); DEVICES=(build --devices 40 --concurrency 10)
 else
   HTTP_S=10; LOAD=(build-release 30 1000); QUEUE=(build 20000 3); SIGV4=(build 200000 5)
   CLAIMS=(build --reps 20 --bulk 10000 --create 600); WATCH=(build 100 1000 10000)
   HOSTILE=(build -- --seconds 20); CLAIMSIDX=(build)
-  MULTIPROC=(build --claims 300 --reps 2 --seconds 6)
+  MULTIPROC=(build --claims 300 --reps 2 --seconds 6); DEVICES=(build --devices 150 --concurrency 20)
 fi
 
 run() {
@@ -72,5 +73,6 @@ run watch  tests/bench/watch/run.sh "${WATCH[@]}"
 run hostile tests/bench/hostile/run.sh "${HOSTILE[@]}"
 run claimsidx tests/bench/claims_index/run.sh "${CLAIMSIDX[@]}"
 run multiproc tests/bench/multiproc/run.sh "${MULTIPROC[@]}" --out "$OUT/multiproc.md"
+run devices tests/bench/devices/run.sh "${DEVICES[@]}" --out "$OUT/devices.md"
 /usr/bin/python3 tests/bench/report.py "$OUT" "$START" >tests/bench/RESULTS.md
 echo "wrote tests/bench/RESULTS.md"

@@ -2,7 +2,8 @@
  * fuzz_route_claims.c - the claims routes' body validators: POST
  * /v1/fleets/{name}/claims (claims_parse_create, then the CSR check the
  * route runs), rotate (parse_rotate), disable (parse_disable) and the
- * optional-body reader. routes/claims.c is included for its statics.
+ * optional-body reader (routes/body.c). routes/claims.c is included for its
+ * statics.
  *
  * Input: first byte picks the validator and the claim's keySource; the
  * rest is the request body.
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 1: {
-        json_t *body = optional_body(&st->req, resp);
+        json_t *body = routes_optional_body(&st->req, resp);
         long grace;
         const char *csr = 0;
         if (body)
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     default:
-        json_decref(optional_body(&st->req, resp));
+        json_decref(routes_optional_body(&st->req, resp));
         break;
     }
     json_decref(claim);

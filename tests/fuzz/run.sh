@@ -26,7 +26,7 @@ declare -A DICT=(
   [route_tokens]=json [route_claims]=json [route_templates]=json [route_incidents]=json
   [route_watch]=json [fleet_spec]=json [watch_settings]=json [template_check]=json
   [aws_xml]=xml [aws_err]=awserr [sigv4]=sigv4 [keys_csr]=pem [config]=config
-  [creds_ini]=ini [creds_answers]=creds [router]=router [job_payload]=json
+  [creds_ini]=ini [creds_answers]=creds [router]=router [job_payload]=json [dataplane_answers]=json
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=($(printf '%s\n' "${!DICT[@]}" | sort))

@@ -61,7 +61,9 @@ def iot_client(emu):
                            aws_access_key_id=harness.EMU_AKID, aws_secret_access_key=harness.EMU_SECRET)
 
 
-class ClaimsEnv:
+class ClaimsEnv(harness.ApiHelpers):
+    default_token = "operate"
+
     """Redis + emulator + fleetwarden (+ optional worker processes)."""
 
     def __init__(self, env=None, workers_in_api=True, worker_procs=0, emu_args=(), workers=4):
@@ -111,18 +113,6 @@ class ClaimsEnv:
         return e
 
     # ---- HTTP helpers ----
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.fw.request(method, path, token=token or self.operate, body=body, **kw)
-
-    def wait_job(self, job_id, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.req("GET", "/v1/jobs/%s?wait=5" % job_id, token=self.read)
-            if r.status == 200 and r.json["state"] in ("succeeded", "dead", "canceled"):
-                return r.json
-            time.sleep(0.05)
-        raise AssertionError("job %s did not finish" % job_id)
-
     def claim(self, cid):
         r = self.req("GET", "/v1/claims/" + cid, token=self.read)
         assert r.status == 200, r

@@ -23,10 +23,11 @@ SETUP_WRITES = {"CreateRole", "CreatePolicy", "CreatePolicyVersion", "AttachRole
                 "DeleteProvisioningTemplate"}
 
 
-class FleetEnv:
-    def __init__(self, env=None):
+class FleetEnv(harness.ApiHelpers):
+    def __init__(self, env=None, emulator=None):
+        """emulator: a harness.Emulator not yet started (default: one with the AWS-shaped endpoints)."""
         self.redis = harness.Redis().start()
-        self.emu = harness.Emulator().start()
+        self.emu = (emulator or harness.Emulator()).start()
         self.env_extra = dict(env or {})
         self.fw = None
         self.start_fw()
@@ -50,18 +51,6 @@ class FleetEnv:
         if code not in (0, None):
             raise AssertionError("fleetwarden exited with %s (sanitizer finding?); log:\n%s"
                                  % (code, self.fw.logs()[-4000:]))
-
-    def req(self, method, path, body=None, token=None, headers=None):
-        return self.fw.request(method, path, token=token or self.admin, body=body, headers=headers)
-
-    def wait_job(self, jid, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.req("GET", "/v1/jobs/%s?wait=5" % jid)
-            if r.status == 200 and r.json["state"] in ("succeeded", "dead", "canceled"):
-                return r.json
-            time.sleep(0.05)
-        raise AssertionError("job %s did not finish: %s" % (jid, self.req("GET", "/v1/jobs/" + jid).body))
 
     def setup_fleet(self, body, timeout=60):
         r = self.req("POST", "/v1/fleets", body=body)

@@ -37,9 +37,12 @@ FLEET_ROLES = "arn:aws:iam::*:role/FleetwardenFleet*"
 # Actions that support no resource-level permissions: the only ones allowed on Resource "*".
 NO_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "iot:CreateKeysAndCertificate", "iot:CreateCertificateFromCsr",
                      "iot:ListCertificates", "iot:ListProvisioningTemplates", "iot:DescribeEndpoint",
-                     "cloudwatch:GetMetricData", "cloudwatch:ListMetrics"}
+                     "cloudwatch:GetMetricData", "cloudwatch:ListMetrics",
+                     # read-only lists of a fleet verification's cleanup: whether AWS scopes these two to a
+                     # resource could not be checked here, so they are region-wide (deploy/iam/README.md)
+                     "iot:ListPrincipalThings", "iot:ListAttachedPolicies"}
 SERVICE_PREFIX = {"IAM": "iam", "STS": "sts", "IOT": "iot", "CLOUDWATCH": "cloudwatch"}
-FILE_SERVICE = {"iam.c": "iam", "sts.c": "sts", "iot.c": "iot", "cloudwatch.c": "cloudwatch"}
+FILE_SERVICE = {"iam.c": "iam", "sts.c": "sts", "iot.c": "iot", "iotthing.c": "iot", "cloudwatch.c": "cloudwatch"}
 
 
 def read(path):
@@ -48,18 +51,19 @@ def read(path):
 
 
 def aws_operations():
-    """IAM action names ("iot:CreatePolicy") of every operation aws/{iam,sts,iot,cloudwatch}.c calls.
+    """IAM action names ("iot:CreatePolicy") of every operation aws/{iam,sts,iot,iotthing,cloudwatch}.c calls.
 
     Each operation is one C function that starts a call with its AWS name: aws_call_init_query /
     aws_call_init_rest (with the service constant) or the files' small helpers (init_labeled,
-    alias_write, target_call, list_all) whose first string argument is the operation name.
+    alias_write, target_call, list_all, thing_call) whose first string argument is the operation name.
     """
     ops = set()
     for name, svc in FILE_SERVICE.items():
         text = read(os.path.join(ROOT, "aws", name))
         for m in re.finditer(r'aws_call_init_(?:query|rest|json)\(\s*&?\w+\s*,\s*AWS_SVC_(\w+)\s*,\s*"(\w+)"', text):
             ops.add(f"{SERVICE_PREFIX[m.group(1)]}:{m.group(2)}")
-        for m in re.finditer(r'\b(?:init_labeled|alias_write|target_call|list_all)\(\s*&?\w+\s*,\s*"([A-Z]\w+)"', text):
+        for m in re.finditer(r'\b(?:init_labeled|alias_write|target_call|list_all|thing_call)\(\s*&?\w+\s*,\s*"([A-Z]\w+)"',
+                             text):
             ops.add(f"{svc}:{m.group(1)}")
     return ops
 

@@ -18,7 +18,6 @@ import uuid
 
 import harness
 
-TERMINAL = ("succeeded", "dead", "canceled")
 STATES = ("queued", "scheduled", "running", "failed", "succeeded", "dead", "canceled")
 
 
@@ -31,7 +30,7 @@ def kill9(p):
         p.log.close()
 
 
-class FaultEnv:
+class FaultEnv(harness.ApiHelpers):
     def __init__(self, env=None, workers_in_api=False, worker_procs=2, emu_args=("--no-quotas",),
                  appendonly=False, workers=4):
         self.redis = harness.Redis(appendonly=appendonly).start()
@@ -80,9 +79,6 @@ class FaultEnv:
         harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
     # ---- HTTP ----
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.fw.request(method, path, token=token or self.admin, body=body, **kw)
-
     def req_retry(self, method, path, body=None, token=None, timeout=120, key=None):
         """A client that survives restarts: retries connection errors and 503 with the same
         Idempotency-Key (POST), until timeout."""
@@ -102,14 +98,8 @@ class FaultEnv:
             time.sleep(0.1 + random.random() * 0.2)
         raise AssertionError("%s %s never answered: %r" % (method, path, last))
 
-    def wait_job(self, jid, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.req_retry("GET", "/v1/jobs/%s?wait=5" % jid, token=self.read)
-            if r.status == 200 and r.json["state"] in TERMINAL:
-                return r.json
-            time.sleep(0.05)
-        raise AssertionError("job %s did not finish: %s" % (jid, self.req("GET", "/v1/jobs/" + jid).body))
+    def poll(self, method, path, token=None):
+        return self.req_retry(method, path, token=token)
 
     def paged(self, path, token=None):
         items, cursor = [], None

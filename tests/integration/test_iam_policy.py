@@ -22,6 +22,7 @@ import claims_lib as cl
 import fleets_lib as fl
 import harness
 import iam_eval
+import verify_lib as vl
 
 IAM_DIR = os.path.join(harness.ROOT, "deploy", "iam")
 DOCUMENTS = ["fleetwarden-policy.json", "fleetwarden-policy-precreated.json", "boundary-token-exchange.json",
@@ -47,7 +48,7 @@ class ServicePolicy(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.env = fl.FleetEnv(env={"FLEETWARDEN_ROTATION_SCAN_S": "1"})
+        cls.env = vl.VerifyEnv(env={"FLEETWARDEN_ROTATION_SCAN_S": "1"})   # with the IoT data plane
         cls.operate = cls.env.fw.token("operate", "ops")
 
     @classmethod
@@ -115,6 +116,21 @@ class ServicePolicy(unittest.TestCase):
         self.job_ok(self.req("POST", "/v1/claims/%s/enable" % aws_key))
         self.job_ok(self.req("POST", "/v1/claims/%s/disable" % aws_key, body={"reason": "leak", "revoke": True}))
         self.job_ok(self.req("DELETE", "/v1/claims/%s" % aws_key))
+        self.flows_verification()
+
+    def flows_verification(self):
+        """Fleet verification (issue 15): one that passes (its claim, thing, certificates made and
+        removed), one with a claim the service holds, one that fails (the hint reads the template)."""
+        job = self.job_ok(self.req("POST", "/v1/fleets/pa/verify"))
+        self.assertEqual(job["result"]["result"], "passed", job["result"])
+        held = self.claim("pa", {})
+        job = self.job_ok(self.req("POST", "/v1/fleets/pa/verify", body={"claimId": held}))
+        self.assertEqual(job["result"]["result"], "passed", job["result"])
+        self.by_hand("iot", "update-provisioning-template", "--template-name", "pa-template", "--no-enabled")
+        job = self.job_ok(self.req("POST", "/v1/fleets/pa/verify"))
+        self.by_hand("iot", "update-provisioning-template", "--template-name", "pa-template", "--enabled")
+        self.assertEqual(job["result"]["failedStep"], "registerThing", job["result"])
+        self.job_ok(self.req("DELETE", "/v1/claims/%s" % held))
 
     def flows_watch_templates_reconcile(self):
         self.job_ok(self.req("POST", "/v1/watch/run"))
@@ -151,7 +167,9 @@ class ServicePolicy(unittest.TestCase):
         for a in ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DeleteRole",
                   "iam:PassRole", "iot:CreateRoleAlias", "iot:CreateCertificateFromCsr",
                   "iot:CreateKeysAndCertificate", "iot:UpdateCertificate", "iot:DeleteCertificate",
-                  "iot:CreateProvisioningTemplateVersion", "cloudwatch:GetMetricData", "iot:DeleteThingGroup"):
+                  "iot:CreateProvisioningTemplateVersion", "cloudwatch:GetMetricData", "iot:DeleteThingGroup",
+                  "iot:DeleteThing", "iot:ListPrincipalThings", "iot:RemoveThingFromThingGroup",
+                  "iot:DescribeProvisioningTemplate"):
             self.assertIn(a, used, "the flows did not exercise %s" % a)
         denied = iam_eval.denials(policy("fleetwarden-policy.json"), calls)
         self.assertEqual(denied, [], report(denied))
@@ -211,6 +229,7 @@ class ServicePolicy(unittest.TestCase):
         self.assertEqual(res["tokenExchangeRole"]["origin"], "precreated", res)
         self.assertEqual(res["tokenExchangePolicy"]["origin"], "precreated", res)
         self.claim("pb", {})
+        self.assertEqual(self.job_ok(self.req("POST", "/v1/fleets/pb/verify"))["result"]["result"], "passed")
         self.job_ok(self.env.req("DELETE", "/v1/fleets/pb?force=true"))
         self.quiet()
         calls = [c for c in self.env.calls()[start:] if c["requestId"] not in self.own_ids]

@@ -5,6 +5,7 @@ steps not repeated, fencing of late completions, cancel, retry, dead after
 max attempts and by error class, long-poll wake-up, lane fairness,
 uniqueness, idempotency, retention TTLs and graceful shutdown.
 """
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
-from jobs_testlib import JobsTestCase, Probe, ProbeError, harness  # noqa: E402
+from jobs_testlib import PROBE, JobsTestCase, Probe, ProbeError, harness  # noqa: E402
 
 
 class Throughput(JobsTestCase):
@@ -101,11 +102,11 @@ class Crash(JobsTestCase):
         self.assertGreater(p.r("PTTL", "fw:job:" + jid), 0)
 
 
-# Calls finish.lua's rule directly: the token must own the job.
+# Calls finish.lua's rule directly: the token must still hold the job's lease
+# (jobs/lua/prelude.lua lease_member).
 _FINISH_PROBE = """
 local P = ARGV[1]
-local h = redis.call('HMGET', P .. 'job:' .. ARGV[2], 'token', 'state')
-if h[1] ~= ARGV[3] or h[2] ~= 'running' then return -1 end
+if not redis.call('ZSCORE', P .. 'running', ARGV[2] .. '|' .. ARGV[3]) then return -1 end
 return 1
 """
 
@@ -262,7 +263,7 @@ class Uniqueness(JobsTestCase):
             self.assertEqual(cm.exception.name, "FW_EINVAL")
         with self.assertRaises(ProbeError):
             p.enqueue("test.noop", "[1,2]")
-        self.assertEqual(p.r("ZCARD", "fw:idx:all"), 0)
+        self.assertEqual(p.index_ids(), [])
 
 
 class Retention(JobsTestCase):
@@ -284,15 +285,99 @@ class Retention(JobsTestCase):
 
     def test_expired_jobs_leave_the_indexes(self):
         p = self.probe
-        live = p.enqueue_many("test.noop", "{}", 5, delay_ms=600000)   # long-lived, oldest in idx:all
+        live = p.enqueue_many("test.noop", "{}", 5, delay_ms=600000)   # long-lived, the oldest jobs
         p.worker(2)
         ids = p.enqueue_many("test.noop", "{}", 700)
         p.wait_for(lambda: p.count("succeeded") == 700, what="jobs done")
         for jid in ids:   # as if their TTL had run out
             p.r("DEL", "fw:job:" + jid)
-        p.wait_for(lambda: p.count("succeeded") == 0 and p.r("ZCARD", "fw:idx:all") == 5, timeout=15,
+        p.wait_for(lambda: p.count("succeeded") == 0 and len(p.index_ids()) == 5, timeout=15,
                    what="the reaper to trim the indexes past the live entries")
-        self.assertEqual(sorted(p.r("ZRANGE", "fw:idx:all", 0, -1)), sorted(live))
+        self.assertEqual(sorted(p.index_ids()), sorted(live))
+
+
+class Lists(JobsTestCase):
+    """Pages of jobs, newest first, across the finished jobs' index buckets (100 sequence numbers
+    each) and across states, to the end: every job once, none twice, and the walk ends even where a
+    bucket's jobs all expired."""
+
+    def pages(self, state, limit):
+        ids, cursor = [], ""
+        for _ in range(100):
+            page = json.loads(self.probe.run("list", state, limit, cursor, timeout=10))
+            ids += [j["id"] for j in page["items"]]
+            cursor = page["nextCursor"]
+            if not cursor:
+                return ids
+        self.fail("no end of the list")
+
+    def test_pages_to_the_end(self):
+        p = self.probe
+        done = p.enqueue_many("test.noop", "{}", 250)
+        p.worker(2)
+        p.wait_for(lambda: p.count("succeeded") == 250, what="jobs done")
+        waiting = p.enqueue_many("test.noop", "{}", 3, delay_ms=600000)
+        newest_first = list(reversed(done))
+        self.assertEqual(self.pages("succeeded", 100), newest_first)
+        self.assertEqual(self.pages("succeeded", 7), newest_first)
+        self.assertEqual(self.pages("", 40), list(reversed(waiting)) + newest_first)
+        self.assertEqual(self.pages("dead", 10), [])
+        for jid in done[100:200]:    # a whole bucket and more expire: their entries go as the walk meets them
+            p.r("DEL", "fw:job:" + jid)
+        rest = newest_first[:50] + newest_first[150:]
+        self.assertEqual(self.pages("succeeded", 30), rest)
+        self.assertEqual(self.pages("", 1000), list(reversed(waiting)) + rest)
+
+
+class RedisAnswers(JobsTestCase):
+    """The one reply-to-error mapping (service/redis/reply.h): an error Redis answers is FW_EREDIS
+    and logged once with what ran; a script's own outcome is its FW_E* code, not logged; Redis not
+    reachable at all is FW_EUNAVAILABLE."""
+
+    def probe_run(self, *args, env=None):
+        r = subprocess.run([PROBE, *args], env=self.probe.env(env), capture_output=True, text=True, timeout=30)
+        return r.stdout.strip(), r.stderr
+
+    def test_error_reply_is_eredis_and_logged(self):
+        p = self.probe
+        p.r("SET", "fw:job:j_notahash", "x")                # HGETALL answers WRONGTYPE
+        out, err = self.probe_run("get", "j_notahash")
+        self.assertEqual(out, "FW_EREDIS")
+        self.assertEqual(err.count('"msg":"redis error reply"'), 1, err)
+        self.assertIn('"command":"HGETALL"', err)
+        self.assertIn("WRONGTYPE", err)
+        p.r("DEL", "fw:q:default")
+        p.r("SET", "fw:q:default", "x")                     # the enqueue script's LPUSH fails
+        out, err = self.probe_run("enqueue", "--type", "test.noop")
+        self.assertEqual(out, "error FW_EREDIS")
+        self.assertIn('"command":"jobs/enqueue"', err)
+        self.assertIn("WRONGTYPE", err)
+
+    def test_script_outcomes_are_their_codes_and_quiet(self):
+        p = self.probe
+        jid, _ = p.enqueue("test.noop")
+        self.assertEqual(p.run("cancel", jid), "canceled")
+        out, err = self.probe_run("cancel", jid)
+        self.assertEqual(out, "FW_ECONFLICT")
+        out2, err2 = self.probe_run("retry", "j_nosuchjob")
+        self.assertEqual(out2, "FW_ENOTFOUND")
+        self.assertNotIn("redis error reply", err + err2)
+
+    def test_unreachable_is_eunavailable(self):
+        p = self.probe
+        jid, _ = p.enqueue("test.noop")
+        gone = {"FLEETWARDEN_REDIS_URL": "redis://127.0.0.1:%d/0" % harness.free_port()}
+        self.assertEqual(self.probe_run("get", jid, env=gone)[0], "FW_EUNAVAILABLE")
+        self.assertEqual(self.probe_run("enqueue", "--type", "test.noop", env=gone)[0], "error FW_EUNAVAILABLE")
+        self.assertEqual(self.probe_run("cancel", jid, env=gone)[0], "FW_EUNAVAILABLE")
+        self.assertEqual(self.probe_run("list", env=gone)[0], "FW_EUNAVAILABLE")
+
+    def test_scripts_reload_after_script_flush(self):
+        p = self.probe
+        p.enqueue("test.noop")
+        p.r("SCRIPT", "FLUSH")                              # NOSCRIPT next: loaded again, by SHA
+        jid, _ = p.enqueue("test.noop")
+        self.assertEqual(p.job(jid)["state"], "queued")
 
 
 class Shutdown(JobsTestCase):

@@ -11,7 +11,7 @@ from jobs_testlib import JobsTestCase, Probe, harness  # noqa: E402
 
 
 def slots_of(probe, name):
-    ids = probe.r("ZRANGE", "fw:idx:all", 0, -1)
+    ids = probe.index_ids()
     prefix = f"s_{name}_"
     return sorted(int(i[len(prefix):]) for i in ids if i.startswith(prefix))
 

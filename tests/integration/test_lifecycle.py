@@ -3,6 +3,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -44,6 +45,42 @@ class ConfigErrors(unittest.TestCase):
         for var, value in cases:
             with self.subTest(var=var, value=value):
                 self.run_bad(var, value)
+
+    def test_settings_read_at_first_use_are_checked_at_start_up(self):
+        """Settings that modules used to read at first use (a bad one only logged, the default
+        used) stop `check` with exit 2 naming the variable, as every other setting does."""
+        cases = [("FLEETWARDEN_JOB_TTL", "0"), ("FLEETWARDEN_JOB_LEASE_MS", "10"),
+                 ("FLEETWARDEN_RATE_IOT_CERT_CREATE", "fast"), ("FLEETWARDEN_CLAIM_KEY_TTL", "0"),
+                 ("FLEETWARDEN_WATCH_INTERVAL", "30"), ("FLEETWARDEN_ROTATION_SCAN_S", "0"),
+                 ("FLEETWARDEN_IAM_SETTLE_S", "901"), ("FLEETWARDEN_POLICY_DELETE_WAIT_S", "x"),
+                 ("AWS_REGION", "Not A Region")]
+        for var, value in cases:
+            with self.subTest(var=var, value=value):
+                r = Fleetwarden(self.redis, env={var: value}).run("check")
+                self.assertEqual(r.returncode, 2, (var, value, r.stdout, r.stderr))
+                self.assertIn(var, r.stderr)
+
+    def test_check_shows_every_setting_of_the_readme_table(self):
+        """`fleetwarden check` shows each setting's value; README's table lists exactly those."""
+        env = {"FLEETWARDEN_JOB_TTL": "3600", "FLEETWARDEN_RATE_IOT_CERT_CREATE": "2:4",
+               "FLEETWARDEN_REDIS_URL": "redis://app:hunter2@127.0.0.1:1/0", "AWS_REGION": "eu-west-1"}
+        r = Fleetwarden(self.redis, env=env).run("check")  # Redis is not running: exit 1 after the settings
+        shown = dict(line.split("=", 1) for line in r.stdout.splitlines() if line.startswith("FLEETWARDEN_"))
+        self.assertEqual(shown.get("FLEETWARDEN_JOB_TTL"), "3600", r.stdout)
+        self.assertEqual(shown.get("FLEETWARDEN_RATE_<FAMILY>"), "IOT_CERT_CREATE=2:4", r.stdout)
+        self.assertEqual(shown.get("FLEETWARDEN_WORKERS"), "4", r.stdout)  # a default
+        self.assertIn("AWS_REGION (default region)=eu-west-1", r.stdout)
+        self.assertNotIn("hunter2", r.stdout + r.stderr)
+        readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        table = text[text.index("### Configuration"):text.index("## The HTTP API")]
+        listed = set()
+        for line in table.splitlines():
+            if line.startswith("| `FLEETWARDEN_"):
+                listed.update(re.findall(r"`(FLEETWARDEN_[A-Z_<>]+)`", line.split(" | ")[0]))
+        self.assertEqual(sorted(listed - set(shown)), [], "in README's table, not in config.c's")
+        self.assertEqual(sorted(set(shown) - listed), [], "in config.c's table, not in README's")
 
     def test_password_not_echoed(self):
         err = self.run_bad("FLEETWARDEN_REDIS_URL", "redis://:hunter2@h:notaport")

@@ -335,10 +335,14 @@ class Emulator:
     starts with the permissions boundaries of deploy/iam (seed_boundaries=False for an empty
     account); the call log is then emptied, so it shows only what came after."""
 
-    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True):
+    def __init__(self, workdir=None, extra_args=(), seed_boundaries=True, endpoint_host=None):
+        """endpoint_host: DescribeEndpoint answers this name (e.g. "localhost", for devices that
+        connect); None keeps the AWS-shaped names that most tests check."""
         self.dir = workdir or tempfile.mkdtemp(prefix="fw-emu-")
         self.port = None
         self.extra_args = list(extra_args)
+        self.endpoint_host = endpoint_host
+        self.server_ca_file = os.path.join(self.dir, "server-ca.pem")
         self.proc = None
         self.seed = seed_boundaries
         self.mqtt_port = self.credentials_port = None
@@ -381,8 +385,11 @@ class Emulator:
             self.control("DELETE", "calls")
 
     def _dataplane_args(self):
-        """Ports for the data plane unless the caller chose its own (extra_args)."""
-        args = []
+        """Ports for the data plane unless the caller chose its own (extra_args); the file its
+        server CA is written to; the endpoint host when one was asked for."""
+        args = ["--server-ca-file", self.server_ca_file]
+        if self.endpoint_host:
+            args += ["--endpoint-host", self.endpoint_host]
         for opt, attr in (("--mqtt-port", "mqtt_port"), ("--credentials-port", "credentials_port")):
             if opt in self.extra_args:
                 continue
@@ -405,11 +412,42 @@ class Emulator:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": EMU_AKID,
                 "AWS_SECRET_ACCESS_KEY": EMU_SECRET, "AWS_REGION": "us-east-1"}
 
+    def device_env(self):
+        """fleetwarden settings for bundles that devices use against this emulator: its data
+        plane's ports and the root CA of its server certificate."""
+        return {"FLEETWARDEN_ROOT_CA_FILE": self.server_ca_file,
+                "FLEETWARDEN_IOT_MQTT_PORT": str(self.mqtt_port),
+                "FLEETWARDEN_IOT_CREDENTIALS_PORT": str(self.credentials_port)}
+
     def stop(self):
         if self.proc:
             stop_pid(self.proc)
             self.proc = None
             self.log.close()
+
+
+class ApiHelpers:
+    """req and wait_job over self.fw, shared by the test environments (claims_lib.ClaimsEnv,
+    fleets_lib.FleetEnv, test_faults_lib.FaultEnv). req's token defaults to the attribute named by
+    default_token; wait_job polls GET /v1/jobs/ID?wait=5 with the read token when there is one,
+    through poll() (FaultEnv's survives restarts)."""
+    default_token = "admin"
+    terminal = ("succeeded", "dead", "canceled")
+
+    def req(self, method, path, body=None, token=None, **kw):
+        return self.fw.request(method, path, token=token or getattr(self, self.default_token), body=body, **kw)
+
+    def poll(self, method, path, token=None):
+        return self.req(method, path, token=token)
+
+    def wait_job(self, job_id, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.poll("GET", "/v1/jobs/%s?wait=5" % job_id, token=getattr(self, "read", None))
+            if r.status == 200 and r.json["state"] in self.terminal:
+                return r.json
+            time.sleep(0.05)
+        raise AssertionError("job %s did not finish: %s" % (job_id, self.req("GET", "/v1/jobs/" + job_id).body))
 
 
 def stop_stack(fw, workers, emu, redis):

@@ -75,6 +75,11 @@ IOT = {
     "ListThingsInThingGroup": _iot("thinggroup", "thingGroupName"),
     "CreateKeysAndCertificate": None, "CreateCertificateFromCsr": None, "ListCertificates": None,
     "ListProvisioningTemplates": None, "DescribeEndpoint": None,
+    # a fleet verification's cleanup (issue 15): its thing, found through its certificate
+    "DescribeThing": _iot("thing", "thingName"), "DeleteThing": _iot("thing", "thingName"),
+    "DetachThingPrincipal": _iot("thing", "thingName"), "ListThingGroupsForThing": _iot("thing", "thingName"),
+    "RemoveThingFromThingGroup": _iot("thing", "thingName"),   # and the group (a second statement allows it)
+    "ListPrincipalThings": None, "ListAttachedPolicies": None,
 }
 CLOUDWATCH = {"GetMetricData": None, "ListMetrics": None}
 STS = {"GetCallerIdentity": None, "AssumeRole": lambda p: p["RoleArn"]}

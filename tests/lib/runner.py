@@ -183,8 +183,8 @@ def run_child(cid, a, env):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as jf:
         jpath = jf.name
     cmd = [sys.executable, os.path.abspath(__file__), *a.dirs, "--only", cid, "--json", jpath]
-    if a.pattern:
-        cmd += ["-k", a.pattern]
+    for pattern in a.pattern or ():
+        cmd += ["-k", pattern]
     t0 = time.monotonic()
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     took = time.monotonic() - t0
@@ -203,14 +203,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dirs", nargs="+")
     ap.add_argument("--json")
-    ap.add_argument("-k", dest="pattern", help="only tests whose id contains this")
+    ap.add_argument("-k", dest="pattern", action="append",
+                    help="only tests whose id contains this (given again: any of them)")
     ap.add_argument("--only", help="only the tests of this class (module.Class)")
     ap.add_argument("--parallel", type=int, default=1, help="test classes run at once")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     tests = list(_flatten(discover(a.dirs)))
     if a.pattern:
-        tests = [t for t in tests if a.pattern in t.id()]
+        tests = [t for t in tests if any(p in t.id() for p in a.pattern)]
     if a.only:
         tests = [t for t in tests if class_id(t) == a.only]
     if a.parallel > 1 and not a.only:

@@ -30,6 +30,8 @@ THIRD_PARTY = {
     "hiredis/hiredis.h": ["service/redis/", "service/domain/", "jobs/"],
     "curl/curl.h": ["aws/http.c", "aws/http.h"],
     "expat.h": ["aws/xml.c"],
+    "mosquitto.h": ["aws/iotmqtt.c"],
+    "mqtt_protocol.h": ["aws/iotmqtt.c"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^">]+)[">]')

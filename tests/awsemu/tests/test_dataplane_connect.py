@@ -83,6 +83,16 @@ class Connect(d.DataPlaneCase):
             self.emu.control('POST', 'clock', {'offsetSeconds': 0})
         self.assertEqual(self.mqtt(expired, 'r-expired-now', v5=True).connect(), 0)
 
+    def test_clock_moved_back_keeps_todays_certificates_valid(self):
+        # /__emu/clock with a negative offset stamps device traffic days back (the slow production line of
+        # tests/integration/test_devices_misuse.py): a certificate issued today is not "not valid yet" then.
+        dev = self.emu.device(d.ALL)
+        self.emu.control('POST', 'clock', {'offsetSeconds': -3 * 86400})
+        try:
+            self.assertEqual(self.mqtt(dev, 'back-3d', v5=True).connect(), 0)
+        finally:
+            self.emu.control('POST', 'clock', {'offsetSeconds': 0})
+
     def test_certificate_from_another_ca_fails_the_tls_handshake(self):
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'stranger')])

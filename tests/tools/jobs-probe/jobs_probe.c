@@ -177,6 +177,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "jobs-probe: %s\n", err);
         return 2;
     }
+    config_publish(&s_svc.cfg);
     log_set_level(s_svc.cfg.log_level);
     store_conn_configure(&s_svc.cfg);
     probe_handlers_register();

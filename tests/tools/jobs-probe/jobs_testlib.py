@@ -17,6 +17,14 @@ import harness  # noqa: E402
 
 PROBE = os.path.join(harness.BUILD_DIR, "tests", "tools", "jobs-probe", "jobs-probe")
 
+# The job hash's stored field names (jobs/job_record.h) and the names job() shows them by.
+STORED_NAMES = {"t": "type", "m": "max", "l": "lane", "p": "payload", "a": "attempts", "n": "runs",
+                "k": "stalls", "R": "resource", "S": "sched", "x": "cancel", "N": "next", "r": "result",
+                "e": "errors", "w": "reason", "pd": "pdone", "pt": "ptotal", "ps": "pstep", "c": "created",
+                "q": "seq", "u": "uniq", "i": "idem", "rp": "rlpaid", "rw": "rlwait"}
+SHORT_NAMES = {v: k for k, v in STORED_NAMES.items()}
+STATES = ("queued", "scheduled", "running", "succeeded", "failed", "dead", "canceled")
+
 # Fast timings so stalls, retries and reaping happen within a test.
 FAST_ENV = {
     "FLEETWARDEN_JOB_LEASE_MS": "1500",
@@ -118,11 +126,49 @@ class Probe:
         return self.redis.command(*args)
 
     def job(self, jid):
+        """The job hash with the long field names of jobs/job_record.h's table, the state by name,
+        start and finish as epoch ms, counts at 0 when not stored, and "token" while it runs."""
         flat = self.r("HGETALL", self.prefix + "job:" + jid)
-        return dict(zip(flat[0::2], flat[1::2]))
+        stored = dict(zip(flat[0::2], flat[1::2]))
+        if not stored:
+            return {}
+        job = {STORED_NAMES.get(k, k): v for k, v in stored.items()}
+        job["state"] = STATES[int(stored["s"])]
+        for rel, name in (("b", "started"), ("f", "finished")):
+            if rel in stored:
+                job[name] = str(int(stored["c"]) + int(stored[rel]))
+        for name in ("attempts", "runs", "stalls"):
+            job.setdefault(name, "0")
+        for member in self.r("ZRANGE", self.prefix + "running", 0, -1):
+            if member.startswith(jid + "|"):
+                job["token"] = member[len(jid) + 1:]
+        return job
 
     def count(self, state):
-        return self.r("ZCARD", self.prefix + "st:" + state)
+        """Jobs in the index of state (jobs/lua/prelude.lua idx_add)."""
+        return len(self.index_ids(state))
+
+    def index_ids(self, state=None):
+        """The job ids in the index of state, or in every index."""
+        return self.eval("""
+            local P, want = ARGV[1], ARGV[2]; local out = {}
+            local function add(ids) for _, id in ipairs(ids) do out[#out + 1] = id end end
+            for _, st in ipairs({'queued', 'scheduled', 'failed'}) do
+              if want == '' or want == st then add(redis.call('ZRANGE', P .. 'st:' .. st, 0, -1)) end
+            end
+            if want == '' or want == 'running' then
+              for _, m in ipairs(redis.call('ZRANGE', P .. 'running', 0, -1)) do
+                out[#out + 1] = string.match(m, '^(.*)|')
+              end
+            end
+            for _, st in ipairs({'succeeded', 'dead', 'canceled'}) do
+              if want == '' or want == st then
+                for _, b in ipairs(redis.call('ZRANGE', P .. 'sd:' .. st, 0, -1)) do
+                  add(redis.call('ZRANGE', P .. 'st:' .. st .. ':' .. b, 0, -1))
+                end
+              end
+            end
+            return out""", state or "")
 
     def wait_for(self, pred, timeout=30.0, what="condition", interval=0.05):
         harness.wait_until(pred, timeout=timeout, interval=interval, what=what)
@@ -141,26 +187,26 @@ class Probe:
         """{state: count} over every job hash (one script, any number of jobs)."""
         flat = self.eval("""
             local P = ARGV[1]; local c = {}
-            for _, id in ipairs(redis.call('ZRANGE', P .. 'idx:all', 0, -1)) do
-              local s = redis.call('HGET', P .. 'job:' .. id, 'state') or 'missing'
+            for _, k in ipairs(redis.call('KEYS', P .. 'job:*')) do
+              local s = redis.call('HGET', k, 's') or 'missing'
               c[s] = (c[s] or 0) + 1
             end
             local out = {}
             for k, v in pairs(c) do out[#out + 1] = k; out[#out + 1] = v end
             return out""")
-        return dict(zip(flat[0::2], flat[1::2]))
+        return {STATES[int(k)] if k.isdigit() else k: v for k, v in zip(flat[0::2], flat[1::2])}
 
     def field_histogram(self, field):
-        """{value: count} of one hash field over every job."""
+        """{value: count} of one hash field (long name, as job() shows it) over every job."""
         flat = self.eval("""
             local P = ARGV[1]; local c = {}
-            for _, id in ipairs(redis.call('ZRANGE', P .. 'idx:all', 0, -1)) do
-              local s = redis.call('HGET', P .. 'job:' .. id, ARGV[2]) or 'nil'
+            for _, k in ipairs(redis.call('KEYS', P .. 'job:*')) do
+              local s = redis.call('HGET', k, ARGV[2]) or 'nil'
               c[s] = (c[s] or 0) + 1
             end
             local out = {}
             for k, v in pairs(c) do out[#out + 1] = k; out[#out + 1] = v end
-            return out""", field)
+            return out""", SHORT_NAMES[field])
         return dict(zip(flat[0::2], flat[1::2]))
 
     def list_dupes(self, key):

@@ -5,7 +5,7 @@
  *   test.sleep        {"ms":N} sleeps N ms in 20 ms slices, honouring cancel
  *   test.steps        {"n":N,"ms":M} N steps of M ms; each finished step is
  *                     appended as "jobid:step-i" to the Redis list
- *                     P test:effects, then recorded with job_step_done, so a
+ *                     P test:effects, then recorded with job_ctx_step_done, so a
  *                     retry after kill -9 skips finished steps
  *   test.fail         {"class":"throttling","times":K,"code":"X"} fails K
  *                     runs with that class, then succeeds
@@ -60,7 +60,7 @@ static int h_noop(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)payload;
     (void)ud;
-    job_set_result(ctx, "{\"ok\":true}");
+    job_ctx_set_result(ctx, "{\"ok\":true}");
     return 0;
 }
 
@@ -70,10 +70,10 @@ static int h_sleep(struct job_ctx *ctx, json_t *payload, void *ud)
     long ms = (long)json_integer_value(json_object_get(payload, "ms"));
     for (long slept = 0; slept < ms; slept += 20) {
         sleep_ms(20);
-        if (slept % 200 == 0 && job_cancel_requested(ctx))
+        if (slept % 200 == 0 && job_ctx_cancel_requested(ctx))
             return FW_ECANCELED;
     }
-    job_set_result(ctx, "{\"slept\":true}");
+    job_ctx_set_result(ctx, "{\"slept\":true}");
     return 0;
 }
 
@@ -82,17 +82,17 @@ static int one_step(struct job_ctx *ctx, int i, long ms)
     char name[32], effect[200], result[64];
     snprintf(name, sizeof name, "step-%d", i);
     char *prev = NULL;
-    int rc = job_step_result(ctx, name, &prev);
+    int rc = job_ctx_step_result(ctx, name, &prev);
     free(prev);
     if (rc == 0)
         return 0;   /* finished by an earlier attempt: skip */
     sleep_ms(ms);
-    snprintf(effect, sizeof effect, "%s:%s", job_id(ctx), name);
+    snprintf(effect, sizeof effect, "%s:%s", job_ctx_id(ctx), name);
     rc = rpush("test:effects", effect);
     if (rc)
         return rc;
     snprintf(result, sizeof result, "{\"i\":%d}", i);
-    return job_step_done(ctx, name, result);
+    return job_ctx_step_done(ctx, name, result);
 }
 
 static int h_steps(struct job_ctx *ctx, json_t *payload, void *ud)
@@ -104,9 +104,9 @@ static int h_steps(struct job_ctx *ctx, json_t *payload, void *ud)
         int rc = one_step(ctx, i, ms);
         if (rc)
             return rc;
-        job_progress(ctx, i, n, "step");
+        job_ctx_progress(ctx, i, n, "step");
     }
-    job_set_result(ctx, "{\"steps\":\"done\"}");
+    job_ctx_set_result(ctx, "{\"steps\":\"done\"}");
     return 0;
 }
 
@@ -126,11 +126,11 @@ static int h_fail(struct job_ctx *ctx, json_t *payload, void *ud)
     int times = (int)json_integer_value(json_object_get(payload, "times"));
     const char *cls = json_string_value(json_object_get(payload, "class"));
     const char *code = json_string_value(json_object_get(payload, "code"));
-    if (job_runs(ctx) > times) {
-        job_set_result(ctx, "{\"recovered\":true}");
+    if (job_ctx_runs(ctx) > times) {
+        job_ctx_set_result(ctx, "{\"recovered\":true}");
         return 0;
     }
-    job_set_error_msg(ctx, class_of(cls), code ? code : "TestFailure", "test failure %d of %d", job_runs(ctx),
+    job_ctx_set_error_msg(ctx, class_of(cls), code ? code : "TestFailure", "test failure %d of %d", job_ctx_runs(ctx),
                       times);
     return FW_EAWS;
 }
@@ -141,16 +141,16 @@ static int h_ratelimited(struct job_ctx *ctx, json_t *payload, void *ud)
     (void)ud;
     char v[32];
     snprintf(v, sizeof v, "%lld", wall_ms());
-    job_set_result(ctx, "{\"ok\":true}");
+    job_ctx_set_result(ctx, "{\"ok\":true}");
     int rc = rpush("test:rl", v);
-    return rc ? rc : rpush("test:rlids", job_id(ctx));
+    return rc ? rc : rpush("test:rlids", job_ctx_id(ctx));
 }
 
 static int h_record(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)payload;
     (void)ud;
-    return rpush("test:runs", job_id(ctx));
+    return rpush("test:runs", job_ctx_id(ctx));
 }
 
 void probe_handlers_register(void)

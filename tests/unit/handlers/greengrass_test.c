@@ -51,6 +51,11 @@ static void test_defaults(void **state)
     char *y = greengrass_config_yaml(f, 0);
     assert_string_equal(y, s_expected);
     free(y);
+    /* AWS's own ports leave the config as AWS's guide writes it: no port anywhere. */
+    struct greengrass_paths aws = {.mqtt_port = 8883, .credentials_port = 443};
+    y = greengrass_config_yaml(f, &aws);
+    assert_string_equal(y, s_expected);
+    free(y);
     json_decref(f);
 }
 
@@ -85,6 +90,30 @@ static void test_escaping(void **state)
     json_decref(f);
 }
 
+/* Other ports go where Greengrass reads them: the plugin's mqttPort, the
+ * nucleus's mqtt.port, and iotCredentialEndpoint as host:port. */
+static void test_other_ports(void **state)
+{
+    (void)state;
+    json_t *f = fleet();
+    struct greengrass_paths p = {.mqtt_port = 4101, .credentials_port = 4102};
+    char *y = greengrass_config_yaml(f, &p);
+    assert_non_null(strstr(y, "  aws.greengrass.Nucleus:\n    version: \"" GREENGRASS_NUCLEUS_DEFAULT "\"\n"
+                              "    configuration:\n      mqtt:\n        port: 4101\n"
+                              "  aws.greengrass.FleetProvisioningByClaim:\n"));
+    assert_non_null(strstr(y, "      iotDataEndpoint: \"abc-ats.iot.eu-west-1.amazonaws.com\"\n"
+                              "      mqttPort: 4101\n"
+                              "      iotCredentialEndpoint: \"abc.credentials.iot.eu-west-1.amazonaws.com:4102\"\n"));
+    free(y);
+    p = (struct greengrass_paths){.credentials_port = 4102};
+    y = greengrass_config_yaml(f, &p);
+    assert_null(strstr(y, "mqttPort"));
+    assert_null(strstr(y, "    configuration:\n      mqtt:"));
+    assert_non_null(strstr(y, "amazonaws.com:4102\"\n"));
+    free(y);
+    json_decref(f);
+}
+
 static void test_not_ready(void **state)
 {
     (void)state;
@@ -103,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_paths_and_overrides),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_other_ports),
         cmocka_unit_test(test_not_ready),
     };
     return cmocka_run_group_tests(tests, 0, 0);

@@ -48,6 +48,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.workers, 4);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_int_equal(c.ncors_origins, 0);
+    assert_int_equal(c.iot_mqtt_port, 8883);
+    assert_int_equal(c.iot_credentials_port, 443);
 }
 
 static void test_redis_url(void **state)
@@ -152,11 +154,18 @@ static void test_numbers_and_enums(void **state)
     assert_int_equal(c.shutdown_delay_s, 0);
     assert_int_equal(load1("FLEETWARDEN_SHUTDOWN_DELAY", "15", &c, err), 0);
     assert_int_equal(c.shutdown_delay_s, 15);
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_PORT", "4101", &c, err), 0);
+    assert_int_equal(c.iot_mqtt_port, 4101);
+    assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "65535", &c, err), 0);
+    assert_int_equal(c.iot_credentials_port, 65535);
     static const char *const names[] = {"FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS",
                                         "FLEETWARDEN_CONN_TIMEOUT", "FLEETWARDEN_LOG_LEVEL",
                                         "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX",
-                                        "FLEETWARDEN_SHUTDOWN_DELAY"};
-    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601"};
+                                        "FLEETWARDEN_SHUTDOWN_DELAY", "FLEETWARDEN_IOT_MQTT_PORT",
+                                        "FLEETWARDEN_IOT_MQTT_PORT", "FLEETWARDEN_IOT_CREDENTIALS_PORT",
+                                        "FLEETWARDEN_IOT_CREDENTIALS_PORT"};
+    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601",
+                                       "0", "65536", "-1", "443 "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
@@ -192,13 +201,20 @@ static void test_limits(void **state)
     assert_int_equal(load1("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", "0", &c, err), 0);
     assert_int_equal(c.max_conn_per_addr, 0);
     assert_int_equal(load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
+    assert_int_equal(load1("FLEETWARDEN_IOT_ALLOW_ADDRESSES", "127.0.0.1,::1", &c, err), 0);
+    assert_int_equal(c.iot_allow_addresses.n, 2);
+    assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_ALPN", "on", &c, err), 0);
+    assert_string_equal(c.iot_mqtt_alpn, "on");
+    assert_int_equal(load1("FLEETWARDEN_VERIFY_TIMEOUT_MS", "20000", &c, err), 0);
+    assert_int_equal(c.verify_timeout_ms, 20000);
     static const char *const names[] = {
         "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_TOKEN",
         "FLEETWARDEN_RATE_LIMIT_TOKEN", "FLEETWARDEN_HTTP_THREADS", "FLEETWARDEN_IDLE_TIMEOUT",
         "FLEETWARDEN_MAX_STREAMS", "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
-        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS"};
+        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS",
+        "FLEETWARDEN_IOT_ALLOW_ADDRESSES", "FLEETWARDEN_IOT_MQTT_ALPN", "FLEETWARDEN_VERIFY_TIMEOUT_MS"};
     static const char *const vals[] = {"10/0", "x", "10/", "-1", "0", "0", "-5", "1.5", "example.com", "10.0.0.0/99",
-                                       "many"};
+                                       "many", "localhost", "maybe", "100"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
@@ -398,6 +414,40 @@ static void test_trusted_proxies(void **state)
     assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", many, &c, err), FW_EINVAL);
 }
 
+/* The settings modules used to read themselves (jobs, claims, the watch, rate limits, the region). */
+static void test_runtime_settings(void **state)
+{
+    (void)state;
+    struct fw_config c;
+    char err[300];
+    const struct fw_config *d = config_get(); /* nothing published: the defaults */
+    assert_int_equal(d->job_ttl_s, 7 * 86400);
+    assert_int_equal(d->watch_interval_s, 300);
+    assert_string_equal(d->aws_region, "us-east-1");
+    assert_int_equal(load1("FLEETWARDEN_JOB_TTL", "3600", &c, err), 0);
+    assert_int_equal(c.job_ttl_s, 3600);
+    assert_int_equal(load1("FLEETWARDEN_WATCH_INTERVAL", "0", &c, err), 0);
+    assert_int_equal(c.watch_interval_s, 0);
+    static const char *const names[] = {"FLEETWARDEN_WATCH_INTERVAL", "FLEETWARDEN_JOB_LEASE_MS",
+                                        "FLEETWARDEN_CLAIM_KEY_TTL", "FLEETWARDEN_MAX_STALLS", "AWS_REGION"};
+    static const char *const vals[] = {"59", "299", "2678401", "0", "EU WEST"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
+        assert_non_null(strstr(err, names[i]));
+    }
+    struct env e = {{"AWS_DEFAULT_REGION"}, {"eu-west-1"}};
+    assert_int_equal(config_load(&c, fake_getenv, &e, err, sizeof err), 0);
+    assert_string_equal(c.aws_region, "eu-west-1");
+    struct env both = {{"AWS_DEFAULT_REGION", "AWS_REGION"}, {"eu-west-1", "ap-south-1"}};
+    assert_int_equal(config_load(&c, fake_getenv, &both, err, sizeof err), 0);
+    assert_string_equal(c.aws_region, "ap-south-1"); /* AWS_REGION first, as the SDKs */
+    assert_int_equal(config_parse_rate("FLEETWARDEN_RATE_IAM", "0.5:2", &c, err, sizeof err), 0);
+    assert_string_equal(c.rates[c.nrates - 1].family, "IAM");
+    assert_int_equal(config_parse_rate("FLEETWARDEN_RATE_", "5", &c, err, sizeof err), FW_EINVAL);
+    config_publish(&c);
+    assert_string_equal(config_get()->aws_region, "ap-south-1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
         cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
         cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_runtime_settings),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, 0, 0);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -47,6 +48,17 @@ static void test_v1_and_garbage(void **state)
     assert_true(r.n == 0 && r.metric == -1);
     watch_state_parse(0, &r);
     assert_true(r.n == 0 && r.metric == -1);
+    /* a line cut short, a job id longer than the record holds, a metric past int: nothing kept */
+    watch_state_parse("v2 2.5 7 j_0123 2 6 1 7200 1000 10800", &r);
+    assert_true(r.n == 0 && r.metric == -1 && r.ewma == 0);
+    char line[400];
+    snprintf(line, sizeof line, "v2 2.5 7 j_%0200d 2 6 1 7200 1000 10800 5", 0);
+    watch_state_parse(line, &r);
+    assert_true(r.n == 0 && r.metric == -1 && r.job[0] == '\0');
+    watch_state_parse("v2 2.5 7 j_1 2 6 99999999999 7200 1000 10800 5", &r);
+    assert_true(r.n == 0 && r.metric == -1);
+    watch_state_parse("v2 2.5 7 j_1 2 6 1 7200 1000 10800 5 and more", &r);
+    assert_true(r.n == 7 && r.metric == 1 && r.hw1 == 5);
 }
 
 static void test_base_and_advance(void **state)

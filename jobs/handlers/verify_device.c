@@ -1,0 +1,242 @@
+/*
+ * verify_device.c - steps 2 to 5 of a verification: what a Greengrass core
+ * device does with its claim (aws.greengrass.FleetProvisioningByClaim),
+ * then with its own certificate.
+ *
+ * Each failure is recorded with AWS's error and a hint; where the hint
+ * needs a name the fleet record may not hold right (the template's role
+ * or hook, the role behind the alias), one describe call reads it from AWS
+ * first. The device's certificate is written to the journal as soon as
+ * its id is known, the thing's name before RegisterThing is sent.
+ */
+#include "verify_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/client.h"
+#include "aws/credprovider.h"
+#include "aws/creds.h"
+#include "aws/iot.h"
+#include "aws/iotmqtt.h"
+#include "aws/sts.h"
+#include "service/core/err.h"
+#include "service/core/mem.h"
+#include "service/domain/keys.h"
+#include "service/domain/store.h"
+
+static int outage_or_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic, const char *checked)
+{
+    if (verify_outage(v, &v->err))
+        return awserr_to_fw(&v->err);
+    return verify_fail(v, step, kind, topic, &v->err, "%s", checked);
+}
+
+/* What an MQTT failure was, by our error code and the stage of the call. */
+static enum dp_fail mqtt_kind(const struct aws_api_error *e, int stage)
+{
+    if (!strcmp(e->code, AWSERR_TLS))
+        return DP_FAIL_TLS;
+    if (!strcmp(e->code, AWSERR_CONNECTION) || !strcmp(e->code, AWSERR_TIMEOUT))
+        return DP_FAIL_UNREACHABLE;
+    if (!strcmp(e->code, DP_ERR_CONNECT_REFUSED) || stage < 0)
+        return DP_FAIL_CONNECT;
+    if (!strcmp(e->code, DP_ERR_SUBSCRIBE_REFUSED) || (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 0))
+        return DP_FAIL_SUBSCRIBE;
+    if (!strcmp(e->code, DP_ERR_PUBLISH_REFUSED) || (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 1))
+        return DP_FAIL_PUBLISH;
+    if (!strcmp(e->code, DP_ERR_NO_ANSWER) || !strcmp(e->code, DP_ERR_DISCONNECTED))
+        return DP_FAIL_NO_ANSWER;
+    return DP_FAIL_REJECTED;
+}
+
+static int connect_as(struct verify_ctx *v, int step, const char *cert, const char *key, const char *client,
+                      struct iotmqtt **out)
+{
+    snprintf(v->client_id, sizeof v->client_id, "%s", client);
+    v->names.client_id = v->client_id;
+    v->names.host = v->data_peer;
+    struct iotmqtt_options o = {v->data_host,   v->data_addr, v->st->mqtt_port,
+                                dataplane_alpn_wanted(v->st->mqtt_port, v->st->alpn) == 1,
+                                v->st->ca_file, cert,         key,
+                                client,         60,           v->st->timeout_ms};
+    verify_call(v, "iot-dataplane", 1);
+    awserr_clear(&v->err);
+    if (!iotmqtt_connect(&o, out, &v->err))
+        return 0;
+    char checked[600];
+    snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the %s", v->data_peer,
+             o.alpn ? " (ALPN " IOTMQTT_ALPN ")" : "", client,
+             step == DP_STEP_THING_CONNECT ? "new certificate" : "claim certificate");
+    return outage_or_fail(v, step, mqtt_kind(&v->err, -1), 0, checked);
+}
+
+/* ---- step 2 ---- */
+
+/* 1 when the claim policy lets a device use only CreateCertificateFromCsr. */
+static int csr_only(struct verify_ctx *v)
+{
+    struct iot_policy p = {0};
+    struct aws_api_error e;
+    awserr_clear(&e);
+    verify_call(v, "iot-describe", 0);
+    int only = !iot_get_policy(v->aws, v->names.claim_policy, &p, &e) && dataplane_claim_policy_csr_only(p.policy_document);
+    iot_policy_cleanup(&p);
+    return only;
+}
+
+static int create_from_csr(struct verify_ctx *v, struct fleetprov_trace *t)
+{
+    struct keys_pair *k = 0;
+    char *key = 0, *csr = 0;
+    int rc = keys_generate(KEYS_EC_P256, &k);
+    rc = rc ? rc : keys_private_pem(k, &key);
+    rc = rc ? rc : keys_make_csr(k, v->client_id, &csr);
+    keys_free(k);
+    if (!rc) {
+        rc = fleetprov_create_from_csr(v->conn, csr, &v->dev, t, &v->err);
+        if (!rc)
+            v->dev.private_key = key, key = 0;
+    }
+    xfree_secret(key);
+    free(csr);
+    return rc;
+}
+
+static int record_device_cert(struct verify_ctx *v)
+{
+    char arn[300];
+    verify_cert_arn(v, v->dev.certificate_id, arn, sizeof arn);
+    json_object_set_new(v->made, "deviceCertificate", json_pack("{s:s, s:s}", "id", v->dev.certificate_id, "arn", arn));
+    return verify_save_made(v);
+}
+
+/* A request AWS accepted but never answered may have made a certificate we
+ * cannot know (its key came with the lost answer): the cleanup says so. */
+static void note_unanswered(struct verify_ctx *v)
+{
+    char at[32];
+    store_format_time(store_now_ms(), at);
+    json_object_set_new(v->made, "unansweredCertificateRequest", json_string(at));
+    verify_save_made(v);
+}
+
+int verify_certificate(struct verify_ctx *v)
+{
+    char client[80];
+    snprintf(client, sizeof client, "%sclaim-%s", VERIFY_THING_PREFIX, v->token);
+    int csr = csr_only(v);
+    int rc = connect_as(v, DP_STEP_CERTIFICATE, v->claim_cert_pem, v->claim_key_pem, client, &v->conn);
+    if (rc)
+        return rc;
+    struct fleetprov_trace t = {{0}, 0};
+    snprintf(v->api, sizeof v->api, "%s", csr ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate");
+    verify_call(v, "iot-dataplane", 1);
+    rc = csr ? create_from_csr(v, &t) : fleetprov_create_keys(v->conn, &v->dev, &t, &v->err);
+    char checked[700];
+    snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the claim certificate; %s", v->data_peer,
+             iotmqtt_alpn_used(v->conn)[0] ? " (ALPN " IOTMQTT_ALPN ")" : "", client, v->api);
+    if (rc && t.stage == 2)
+        note_unanswered(v);
+    if (rc)
+        return rc == FW_EINTERNAL || rc == FW_ECRYPTO ? rc : outage_or_fail(v, DP_STEP_CERTIFICATE,
+                                                                          mqtt_kind(&v->err, t.stage), t.topic, checked);
+    rc = record_device_cert(v);
+    if (!rc)
+        verify_pass(v, DP_STEP_CERTIFICATE, "%s accepted on %s/accepted: certificate %s", checked, t.topic,
+                    v->dev.certificate_id);
+    return rc;
+}
+
+/* ---- step 3 ---- */
+
+/* The parameters a device of this fleet sends, under the verification
+ * prefix, with the request's own on top. New reference. */
+static json_t *parameters(struct verify_ctx *v)
+{
+    char name[FLEETPROV_THING_MAX + 1], serial[64];
+    snprintf(name, sizeof name, "%s%.64s-%s", VERIFY_THING_PREFIX, v->rq->fleet, v->token);
+    snprintf(serial, sizeof serial, "%s%s", VERIFY_THING_PREFIX, v->token);
+    json_t *p = json_pack("{s:s, s:s}", "ThingName", name, "SerialNumber", serial);
+    const char *group = json_string_value(json_array_get(json_object_get(json_object_get(v->fleet, "spec"),
+                                                                         "thingGroups"), 0));
+    if (group)
+        json_object_set_new(p, "ThingGroupName", json_string(group));
+    if (json_is_object(v->rq->parameters))
+        json_object_update(p, (json_t *)v->rq->parameters);
+    return p;
+}
+
+/* The template's role and hook as AWS has them, for the hint. */
+static void read_template(struct verify_ctx *v)
+{
+    struct iot_template t = {0};
+    struct aws_api_error e;
+    awserr_clear(&e);
+    verify_call(v, "iot-template", 0);
+    if (!iot_describe_provisioning_template(v->aws, v->names.template_name, &t, &e)) {
+        snprintf(v->prov_role, sizeof v->prov_role, "%s", t.provisioning_role_arn ? t.provisioning_role_arn : "");
+        snprintf(v->hook_arn, sizeof v->hook_arn, "%s", t.hook_target_arn ? t.hook_target_arn : "");
+        v->names.hook_arn = t.hook_target_arn ? v->hook_arn : 0;
+    }
+    iot_template_cleanup(&t);
+}
+
+static int register_failed(struct verify_ctx *v, const struct fleetprov_trace *t, const char *checked)
+{
+    enum dp_fail kind = mqtt_kind(&v->err, t->stage);
+    if (kind == DP_FAIL_REJECTED && !verify_outage(v, &v->err))
+        read_template(v);
+    return outage_or_fail(v, DP_STEP_REGISTER, kind, t->topic, checked);
+}
+
+int verify_register(struct verify_ctx *v)
+{
+    json_t *p = parameters(v);
+    const char *planned = json_string_value(json_object_get(p, "ThingName"));
+    json_object_set_new(v->made, "thingName", json_string(planned ? planned : ""));
+    int rc = verify_save_made(v);
+    char *ptext = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS), checked[900];
+    snprintf(checked, sizeof checked, "RegisterThing through template %s with parameters %s", v->names.template_name,
+             ptext ? ptext : "{}");
+    free(ptext);
+    struct fleetprov_registered r = {0};
+    struct fleetprov_trace t = {{0}, 0};
+    if (!rc) {
+        verify_call(v, "iot-dataplane", 1);
+        rc = fleetprov_register_thing(v->conn, v->names.template_name, v->dev.ownership_token, p, &r, &t, &v->err);
+        rc = rc == FW_EINVAL ? verify_fail(v, DP_STEP_REGISTER, DP_FAIL_AWS, 0, &v->err, "%s", checked)
+             : rc            ? register_failed(v, &t, checked)
+                             : 0;
+    }
+    if (!rc && !r.thing_name[0]) {
+        awserr_set(&v->err, 0, "TemplateMakesNoThing", "RegisterThing answered without a thingName");
+        rc = verify_fail(v, DP_STEP_REGISTER, DP_FAIL_REJECTED, t.topic, &v->err, "%s", checked);
+    }
+    if (!rc) {
+        snprintf(v->thing, sizeof v->thing, "%s", r.thing_name);
+        json_object_set_new(v->made, "thingName", json_string(v->thing));
+        rc = verify_save_made(v);
+    }
+    if (!rc)
+        verify_pass(v, DP_STEP_REGISTER, "%s: thing %s, the certificate activated and attached", checked, v->thing);
+    fleetprov_registered_cleanup(&r);
+    json_decref(p);
+    iotmqtt_close(v->conn); /* the claim's part ends here, as a device's does */
+    v->conn = 0;
+    return rc;
+}
+
+/* ---- step 4 ---- */
+
+int verify_thing_connect(struct verify_ctx *v)
+{
+    struct iotmqtt *m = 0;
+    int rc = connect_as(v, DP_STEP_THING_CONNECT, v->dev.certificate_pem, v->dev.private_key, v->thing, &m);
+    if (!rc)
+        verify_pass(v, DP_STEP_THING_CONNECT, "MQTT 5 over TLS to %s as client %s with the new certificate %s",
+                    v->data_peer, v->thing, v->dev.certificate_id);
+    iotmqtt_close(m);
+    return rc;
+}
