@@ -1,8 +1,9 @@
 /*
  * claims_text.c - claims_view written straight to text (see claims_text.h).
  *
- * Every line mirrors claims_view.c: the same fields, the same order, the
- * same nulls. Record values are UTF-8 strings (the store drops any other),
+ * Both walk the rows of service/domain/claim_fields.h, so they show the
+ * same fields in the same order; value() mirrors claims_view.c's member():
+ * the same nulls. Record values are UTF-8 strings (the store drops any other),
  * so only the two hrefs, cut by snprintf at a fixed size, can be refused by
  * jansson: the claim's own (json_pack fails, the item is dropped) and the
  * job link's (its member is dropped).
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "service/core/json_out.h"
+#include "service/domain/claim_fields.h"
 #include "service/domain/store.h"
 
 /* A record value, NULL when absent or empty (claims_view's field()). */
@@ -23,19 +25,17 @@ static const char *field(const json_t *f, const char *name)
     return v && v[0] ? v : 0;
 }
 
-/* "verification" for a fleet verification's own claim, else "production" (JSON text). */
-static const char *purpose(const json_t *f)
+/* "key": after a comma unless first (constant ASCII keys need no escaping). */
+static int key_at(struct buf *b, const char *k, int first)
 {
-    const char *p = field(f, "purpose");
-    return p && !strcmp(p, "verification") ? "\"verification\"" : "\"production\"";
-}
-
-/* ,"key": (constant ASCII keys need no escaping). */
-static int key(struct buf *b, const char *k)
-{
-    int rc = buf_append(b, ",\"", 2);
+    int rc = first ? buf_append(b, "\"", 1) : buf_append(b, ",\"", 2);
     rc = rc ? rc : buf_puts(b, k);
     return rc ? rc : buf_append(b, "\":", 2);
+}
+
+static int key(struct buf *b, const char *k)
+{
+    return key_at(b, k, 0);
 }
 
 static int str_or_null(struct buf *b, const char *v)
@@ -60,32 +60,77 @@ static int int_or_null(struct buf *b, const char *v)
 
 static int registrations(struct buf *b, const json_t *f)
 {
-    if (!field(f, "regUpdatedAt"))
+    const char *at = field(f, claim_field_name(CLAIM_F_REG_UPDATED_AT));
+    if (!at)
         return buf_append(b, "null", 4);
-    int rc = buf_puts(b, "{\"lastHour\":");
-    rc = rc ? rc : int_or_null(b, field(f, "regLastHour"));
-    rc = rc ? rc : buf_puts(b, ",\"total\":");
-    rc = rc ? rc : int_or_null(b, field(f, "regTotal"));
-    rc = rc ? rc : buf_puts(b, ",\"updatedAt\":");
-    rc = rc ? rc : time_or_null(b, field(f, "regUpdatedAt"));
+    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR], *t = &claim_fields[CLAIM_F_REG_TOTAL];
+    int rc = buf_append(b, "{", 1);
+    rc = rc ? rc : key_at(b, h->json, 1);
+    rc = rc ? rc : int_or_null(b, field(f, h->name));
+    rc = rc ? rc : key(b, t->json);
+    rc = rc ? rc : int_or_null(b, field(f, t->name));
+    rc = rc ? rc : key(b, "updatedAt");
+    rc = rc ? rc : time_or_null(b, at);
     return rc ? rc : buf_append(b, "}", 1);
 }
 
-/* The "job" member; left out (as set_new of a NULL did) when its href is not UTF-8. */
-static int job_member(struct buf *b, const json_t *f)
+/* The job link's value; -1 (the member is left out, as set_new of a NULL
+ * did) when its href is not UTF-8. */
+static int job_link(struct buf *b, const char *j)
 {
-    const char *j = field(f, "job");
-    size_t mark = b->len;
-    int rc = key(b, "job");
-    if (rc || !j)
-        return rc ? rc : buf_append(b, "null", 4);
+    if (!j)
+        return buf_append(b, "null", 4);
     char href[200];
     snprintf(href, sizeof href, "/v1/jobs/%s", j);
-    rc = buf_puts(b, "{\"id\":");
+    int rc = buf_puts(b, "{\"id\":");
     rc = rc ? rc : json_out_string(b, j, strlen(j));
     rc = rc ? rc : buf_puts(b, ",\"href\":");
     rc = rc ? rc : json_out_string(b, href, strlen(href));
-    rc = rc ? rc : buf_append(b, "}", 1);
+    return rc ? rc : buf_append(b, "}", 1);
+}
+
+/* The claim's own href; -1 when it is not UTF-8 (claims_view gives NULL). */
+static int href(struct buf *b, const char *id)
+{
+    char h[64];
+    snprintf(h, sizeof h, "/v1/claims/%s", id ? id : "");
+    int rc = key(b, "href");
+    return rc ? rc : json_out_string(b, h, strlen(h));
+}
+
+/* One field's value, as claims_view's member(). */
+static int value(struct buf *b, const json_t *f, const struct claim_field_def *d)
+{
+    const char *v = field(f, d->name);
+    switch (d->view) {
+    case CLAIM_VIEW_ID:
+    case CLAIM_VIEW_STR:
+        return str_or_null(b, v);
+    case CLAIM_VIEW_TIME:
+        return time_or_null(b, v);
+    case CLAIM_VIEW_INT:
+        return int_or_null(b, v);
+    case CLAIM_VIEW_FLAG:
+        return buf_puts(b, v && !strcmp(v, "1") ? "true" : "false");
+    case CLAIM_VIEW_JOB:
+        return job_link(b, v);
+    case CLAIM_VIEW_PURPOSE:
+        return buf_puts(b, v && !strcmp(v, "verification") ? "\"verification\"" : "\"production\"");
+    case CLAIM_VIEW_REG:
+        return registrations(b, f);
+    case CLAIM_VIEW_PART:
+    case CLAIM_VIEW_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* One member: ,"json":value; a value that fails with -1 is cut back out. */
+static int member(struct buf *b, const json_t *f, const struct claim_field_def *d, int first)
+{
+    size_t mark = b->len;
+    int rc = key_at(b, d->json, first);
+    rc = rc ? rc : value(b, f, d);
     if (rc == -1) {
         b->len = mark;
         b->ptr[mark] = '\0';
@@ -94,63 +139,17 @@ static int job_member(struct buf *b, const json_t *f)
     return rc;
 }
 
-static int flag_member(struct buf *b, const char *k, const json_t *f, const char *name)
-{
-    const char *v = field(f, name);
-    int rc = key(b, k);
-    return rc ? rc : buf_puts(b, v && !strcmp(v, "1") ? "true" : "false");
-}
-
-/* The head json_pack wrote: -1 when the claim's href is not UTF-8. */
-static int head(struct buf *b, const json_t *f)
-{
-    const char *id = field(f, "id");
-    char href[64];
-    snprintf(href, sizeof href, "/v1/claims/%s", id ? id : "");
-    int rc = buf_puts(b, "{\"id\":");
-    rc = rc ? rc : str_or_null(b, id);
-    rc = rc ? rc : key(b, "href");
-    rc = rc ? rc : json_out_string(b, href, strlen(href));
-    const char *strs[][2] = {{"fleet", "fleet"}, {"state", "state"}, {"keySource", "keySource"},
-                             {"keyType", "keyType"}, {"certificateId", "certificateId"},
-                             {"certificateArn", "certificateArn"}, {"publicKeyFingerprint", "publicKeyFp"}};
-    for (size_t i = 0; !rc && i < sizeof strs / sizeof strs[0]; i++) {
-        rc = key(b, strs[i][0]);
-        rc = rc ? rc : str_or_null(b, field(f, strs[i][1]));
-    }
-    return rc;
-}
-
+/* Walks claim_fields in order, as claims_view does. */
 static int claim(struct buf *b, const json_t *f)
 {
-    static const char *const times[][2] = {
-        {"createdAt", "created"},       {"activatedAt", "activated"},   {"expiresAt", "expires"},
-        {"rotationStartedAt", "rotatingAt"}, {"graceUntil", "graceUntil"}, {"retiredAt", "inactiveAt"},
-        {"revokedAt", "revokedAt"},     {"deletedAt", "deletedAt"},
-        {"bundleDownloadedAt", "bundleDownloadedAt"}, {"updatedAt", "updated"}};
-    static const char *const strs[] = {"predecessor", "successor", "disableReason"};
-    int rc = head(b, f);
-    for (size_t i = 0; !rc && i < sizeof times / sizeof times[0]; i++) {
-        rc = key(b, times[i][0]);
-        rc = rc ? rc : time_or_null(b, field(f, times[i][1]));
+    int rc = buf_append(b, "{", 1);
+    for (size_t i = 0; !rc && i < CLAIM_NFIELDS; i++) {
+        const struct claim_field_def *d = &claim_fields[i];
+        if (d->view == CLAIM_VIEW_PART || d->view == CLAIM_VIEW_NONE)
+            continue;
+        rc = member(b, f, d, b->ptr[b->len - 1] == '{');
+        rc = rc ? rc : d->view == CLAIM_VIEW_ID ? href(b, field(f, d->name)) : 0;
     }
-    for (size_t i = 0; !rc && i < sizeof strs / sizeof strs[0]; i++) {
-        rc = key(b, strs[i]);
-        rc = rc ? rc : str_or_null(b, field(f, strs[i]));
-    }
-    rc = rc ? rc : key(b, "registrations");
-    rc = rc ? rc : registrations(b, f);
-    rc = rc ? rc : key(b, "expectedDevices");
-    rc = rc ? rc : int_or_null(b, field(f, "expectedDevices"));
-    rc = rc ? rc : key(b, "note");
-    rc = rc ? rc : str_or_null(b, field(f, "note"));
-    rc = rc ? rc : flag_member(b, "bundleDownloaded", f, "bundleDownloaded");
-    rc = rc ? rc : flag_member(b, "privateKeyHeld", f, "keyHeld");
-    rc = rc ? rc : key(b, "error");
-    rc = rc ? rc : str_or_null(b, field(f, "error"));
-    rc = rc ? rc : job_member(b, f);
-    rc = rc ? rc : key(b, "purpose");
-    rc = rc ? rc : buf_puts(b, purpose(f));
     return rc ? rc : buf_append(b, "}", 1);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "service/core/err.h"
+#include "service/domain/claim_fields.h"
 #include "service/core/json_keys.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
@@ -49,15 +50,16 @@ static json_t *int_or_null(const json_t *f, const char *name)
 
 static json_t *registrations(const json_t *f)
 {
-    if (!field(f, "regUpdatedAt"))
+    if (!field(f, claim_field_name(CLAIM_F_REG_UPDATED_AT)))
         return json_null();
-    return json_pack("{s:o, s:o, s:o}", "lastHour", int_or_null(f, "regLastHour"), "total",
-                     int_or_null(f, "regTotal"), "updatedAt", time_or_null(f, "regUpdatedAt"));
+    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR], *t = &claim_fields[CLAIM_F_REG_TOTAL];
+    return json_pack("{s:o, s:o, s:o}", h->json, int_or_null(f, h->name), t->json, int_or_null(f, t->name),
+                     "updatedAt", time_or_null(f, claim_field_name(CLAIM_F_REG_UPDATED_AT)));
 }
 
-static json_t *job_link(const json_t *f)
+static json_t *job_link(const json_t *f, const char *name)
 {
-    const char *j = field(f, "job");
+    const char *j = field(f, name);
     if (!j)
         return json_null();
     char href[200];
@@ -65,48 +67,62 @@ static json_t *job_link(const json_t *f)
     return json_pack("{s:s, s:s}", "id", j, "href", href);
 }
 
-static int flag(const json_t *f, const char *name)
+/* 1 when the field's value is want. */
+static int flag_is(const json_t *f, const char *name, const char *want)
 {
     const char *v = field(f, name);
-    return v && !strcmp(v, "1");
+    return v && !strcmp(v, want);
 }
 
-const char *const claims_view_fields[] = {
-    "id", "fleet", "state", "keySource", "keyType", "certificateId", "certificateArn", "publicKeyFp", "created",
-    "activated", "expires", "rotatingAt", "graceUntil", "inactiveAt", "revokedAt", "deletedAt",
-    "bundleDownloadedAt", "updated", "predecessor", "successor", "disableReason", "regUpdatedAt", "regLastHour",
-    "regTotal", "expectedDevices", "note", "bundleDownloaded", "keyHeld", "error", "job", "purpose"};
+const char *const claims_view_fields[] = {CLAIM_SHOWN_NAMES};
 const size_t claims_view_nfields = sizeof claims_view_fields / sizeof claims_view_fields[0];
 
+/* The member of one field (NULL: none, or a value jansson refused). */
+static json_t *member(const json_t *f, const struct claim_field_def *d)
+{
+    switch (d->view) {
+    case CLAIM_VIEW_ID:
+    case CLAIM_VIEW_STR:
+        return str_or_null(f, d->name);
+    case CLAIM_VIEW_TIME:
+        return time_or_null(f, d->name);
+    case CLAIM_VIEW_INT:
+        return int_or_null(f, d->name);
+    case CLAIM_VIEW_FLAG:
+        return json_boolean(flag_is(f, d->name, "1"));
+    case CLAIM_VIEW_JOB:
+        return job_link(f, d->name);
+    case CLAIM_VIEW_PURPOSE:
+        return json_string(flag_is(f, d->name, "verification") ? "verification" : "production");
+    case CLAIM_VIEW_REG:
+        return registrations(f);
+    case CLAIM_VIEW_PART:
+    case CLAIM_VIEW_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* Walks claim_fields in order. A claim whose own href jansson refuses (not
+ * UTF-8 once cut to its buffer) is NULL, as json_pack of the head was. */
 json_t *claims_view(const json_t *f)
 {
-    const char *id = field(f, "id");
-    char href[64];
-    snprintf(href, sizeof href, "/v1/claims/%s", id ? id : "");
-    json_t *o = json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}", "id", id, "href", href, "fleet",
-                          field(f, "fleet"), "state", field(f, "state"), "keySource", field(f, "keySource"),
-                          "keyType", field(f, "keyType"), "certificateId", str_or_null(f, "certificateId"),
-                          "certificateArn", str_or_null(f, "certificateArn"), "publicKeyFingerprint",
-                          str_or_null(f, "publicKeyFp"));
-    const char *times[][2] = {{"createdAt", "created"},         {"activatedAt", "activated"},
-                              {"expiresAt", "expires"},         {"rotationStartedAt", "rotatingAt"},
-                              {"graceUntil", "graceUntil"},     {"retiredAt", "inactiveAt"},
-                              {"revokedAt", "revokedAt"},       {"deletedAt", "deletedAt"},
-                              {"bundleDownloadedAt", "bundleDownloadedAt"}, {"updatedAt", "updated"}};
-    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
-        json_object_set_new(o, times[i][0], time_or_null(f, times[i][1]));
-    json_object_set_new(o, "predecessor", str_or_null(f, "predecessor"));
-    json_object_set_new(o, "successor", str_or_null(f, "successor"));
-    json_object_set_new(o, "disableReason", str_or_null(f, "disableReason"));
-    json_object_set_new(o, "registrations", registrations(f));
-    json_object_set_new(o, "expectedDevices", int_or_null(f, "expectedDevices"));
-    json_object_set_new(o, "note", str_or_null(f, "note"));
-    json_object_set_new(o, "bundleDownloaded", json_boolean(flag(f, "bundleDownloaded")));
-    json_object_set_new(o, "privateKeyHeld", json_boolean(flag(f, "keyHeld")));
-    json_object_set_new(o, "error", str_or_null(f, "error"));
-    json_object_set_new(o, "job", job_link(f));
-    const char *p = field(f, "purpose");
-    json_object_set_new(o, "purpose", json_string(p && !strcmp(p, "verification") ? "verification" : "production"));
+    json_t *o = json_object();
+    for (size_t i = 0; i < CLAIM_NFIELDS; i++) {
+        const struct claim_field_def *d = &claim_fields[i];
+        json_t *v = member(f, d);
+        if (v)
+            json_object_set_new(o, d->json, v);
+        if (d->view != CLAIM_VIEW_ID)
+            continue;
+        const char *id = field(f, d->name);
+        char href[64];
+        snprintf(href, sizeof href, "/v1/claims/%s", id ? id : "");
+        if (json_object_set_new(o, "href", json_string(href))) {
+            json_decref(o);
+            return 0;
+        }
+    }
     return o;
 }
 

@@ -11,14 +11,16 @@
 #include "service/http/http.h"
 
 /* The claim as the API shows it, from its record fields (a JSON object of
- * strings as store_claim_get gives it). New reference; never NULL. Never
- * contains key material (the record holds none). GET /v1/claims writes the
- * same bytes without the tree (claims_text.c, unit-tested against this):
- * change both together. */
+ * strings as store_claim_get gives it): the rows of claim_fields.h in
+ * order. New reference; NULL only when the claim's href, cut to its
+ * buffer, is not UTF-8. Never contains key material (the record holds
+ * none). GET /v1/claims writes the same bytes without the tree
+ * (claims_text.c walks the same table; unit-tested against this). */
 json_t *claims_view(const json_t *fields);
 
-/* Every record field claims_view reads, so a list reads only these
- * (store_claim_list_fields); a unit test holds the two together. */
+/* Every record field claims_view reads (CLAIM_SHOWN_NAMES), so a list
+ * reads only these (store_claim_list_fields); a unit test holds the two
+ * together. */
 extern const char *const claims_view_fields[];
 extern const size_t claims_view_nfields;
 

@@ -35,20 +35,14 @@ int claim_fail_msg(struct job_ctx *ctx, const char *code, const char *msg)
     return FW_EINVAL;
 }
 
-const char *claim_field(const struct claim_job *cj, const char *name)
+const char *claim_field(const struct claim_job *cj, enum claim_field f)
 {
-    const char *v = json_string_value(json_object_get(cj->claim, name));
-    return v && v[0] ? v : 0;
+    return claim_rec_get(cj->claim, f);
 }
 
 int claim_state(const struct claim_job *cj)
 {
-    return store_claim_state_parse(claim_field(cj, "state"));
-}
-
-int claim_set(const char *id, const char *const *kv, size_t n)
-{
-    return store_claim_set(id, kv, n);
+    return store_claim_state_parse(claim_field(cj, CLAIM_F_STATE));
 }
 
 int claim_job_reload(struct claim_job *cj)
@@ -78,7 +72,7 @@ static int load_aws(struct job_ctx *ctx, struct claim_job *cj)
  * generations record none and are taken as the fleet's). */
 static int stale_fleet(const struct claim_job *cj)
 {
-    const char *have = claim_field(cj, "fleetUid");
+    const char *have = claim_field(cj, CLAIM_F_FLEET_UID);
     const char *now = json_string_value(json_object_get(cj->fleet, "uid"));
     return have && (!now || strcmp(have, now));
 }
@@ -94,7 +88,7 @@ int claim_job_load(struct job_ctx *ctx, const char *id, int need_aws, struct cla
         return claim_fail_msg(ctx, "ClaimNotFound", "the claim record no longer exists");
     if (rc)
         return rc;
-    rc = store_fleet_get(claim_field(cj, "fleet"), &cj->fleet);
+    rc = store_fleet_get(claim_field(cj, CLAIM_F_FLEET), &cj->fleet);
     if (rc && rc != FW_ENOTFOUND)
         return rc;
     if (cj->fleet && stale_fleet(cj)) {
@@ -149,8 +143,8 @@ long claim_rotation_retention_s(const json_t *fleet)
 
 void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj)
 {
-    json_t *r = json_pack("{s:s, s:s?, s:s?}", "claimId", cj->id, "state", claim_field(cj, "state"),
-                          "certificateId", claim_field(cj, "certificateId"));
+    json_t *r = json_pack("{s:s, s:s?, s:s?}", "claimId", cj->id, "state", claim_field(cj, CLAIM_F_STATE),
+                          "certificateId", claim_field(cj, CLAIM_F_CERT_ID));
     char *t = json_dumps(r, JSON_COMPACT);
     if (t)
         job_ctx_set_result(ctx, t);

@@ -33,7 +33,7 @@ int claim_job_reload(struct claim_job *cj);
 void claim_job_cleanup(struct claim_job *cj);
 
 /* A record field or NULL when absent or empty; borrowed from cj->claim. */
-const char *claim_field(const struct claim_job *cj, const char *name);
+const char *claim_field(const struct claim_job *cj, enum claim_field f);
 /* The record's state (enum claim_state), -1 when unknown. */
 int claim_state(const struct claim_job *cj);
 
@@ -54,8 +54,5 @@ void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj);
 
 /* Milliseconds since the epoch (the store's clock). */
 long long claim_now_ms(void);
-
-/* Sets fields given as "name", "value" pairs on the claim (n pairs). */
-int claim_set(const char *id, const char *const *kv, size_t n);
 
 #endif

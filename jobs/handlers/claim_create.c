@@ -66,11 +66,11 @@ static int aws_failed(struct create_run *r)
 /* Step 1 for keySource generated. */
 static int ensure_key(struct create_run *r)
 {
-    if (claim_field(&r->cj, "csr"))
+    if (claim_field(&r->cj, CLAIM_F_CSR))
         return 0;
     struct keys_pair *k = 0;
     char *pem = 0, *csr = 0, *sealed = 0, fp[KEYS_FP_HEX], type[KEYS_TYPE_MAX];
-    int already = 0, kind = keys_kind_parse(claim_field(&r->cj, "keyType"));
+    int already = 0, kind = keys_kind_parse(claim_field(&r->cj, CLAIM_F_KEY_TYPE));
     int rc = keys_generate(kind < 0 ? KEYS_EC_P256 : (enum keys_kind)kind, &k);
     rc = rc ? rc : keys_private_pem(k, &pem);
     rc = rc ? rc : keys_make_csr(k, r->cj.id, &csr);
@@ -97,12 +97,17 @@ static int record_cert(struct create_run *r, const struct iot_certificate *c)
     int have = c->certificate_pem && !keys_cert_info(c->certificate_pem, strlen(c->certificate_pem), &ki);
     if (have && ki.not_after_ms > 0)
         snprintf(exp, sizeof exp, "%lld", ki.not_after_ms);
-    const char *kv[] = {"certificateId", c->certificate_id, "certificateArn", c->certificate_arn, "certificatePem",
-                        c->certificate_pem ? c->certificate_pem : "", "expires", exp,
-                        "publicKeyFp", have ? ki.fp : claim_field(&r->cj, "publicKeyFp")};
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_CERT_ID, c->certificate_id);
+    claim_kv_str(&kv, CLAIM_F_CERT_ARN, c->certificate_arn);
+    claim_kv_str(&kv, CLAIM_F_CERT_PEM, c->certificate_pem);
+    claim_kv_str(&kv, CLAIM_F_EXPIRES, exp);
+    if (have)
+        claim_kv_str(&kv, CLAIM_F_PUBLIC_KEY_FP, ki.fp);
     snprintf(r->cert_id, sizeof r->cert_id, "%s", c->certificate_id ? c->certificate_id : "");
     snprintf(r->cert_arn, sizeof r->cert_arn, "%s", c->certificate_arn ? c->certificate_arn : "");
-    return claim_set(r->cj.id, kv, have ? 5 : 4);
+    return store_claim_set(r->cj.id, &kv);
 }
 
 /* Looks for a certificate made for this claim by an earlier run whose
@@ -110,11 +115,11 @@ static int record_cert(struct create_run *r, const struct iot_certificate *c)
  * 1 found (recorded), 0 none, < 0 error. */
 static int find_existing(struct create_run *r)
 {
-    const char *req = claim_field(&r->cj, "certRequested");
+    const char *req = claim_field(&r->cj, CLAIM_F_CERT_REQUESTED);
     if (!req)
         return 0;
     struct iot_certificate c = {0};
-    int found = claim_find_cert(r->cj.aws, r->cj.id, claim_field(&r->cj, "publicKeyFp"), strtoll(req, 0, 10), &c,
+    int found = claim_find_cert(r->cj.aws, r->cj.id, claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP), strtoll(req, 0, 10), &c,
                                 &r->err);
     if (found < 0 && r->err.cls != AWS_ERRC_NONE)
         found = aws_failed(r);
@@ -138,10 +143,11 @@ static int create_keys_and_cert(struct create_run *r)
     rc = rc ? rc : record_cert(r, &c);
     if (!rc) {
         struct keys_info ki;
-        const char *kv[] = {"keyType", "rsa2048"};
-        if (c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki))
-            kv[1] = ki.type;
-        rc = claim_set(r->cj.id, kv, 1);
+        struct claim_kv kv;
+        int known = c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki);
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_KEY_TYPE, known ? ki.type : "rsa2048");
+        rc = store_claim_set(r->cj.id, &kv);
     }
     iot_certificate_cleanup(&c); /* wipes the private key */
     free(sealed);
@@ -152,11 +158,13 @@ static int create_keys_and_cert(struct create_run *r)
  * last one certainly made nothing: AWS answered with a 4xx error). */
 static int mark_requested(struct create_run *r, int on)
 {
-    char now[24] = "";
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
     if (on)
-        snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"certRequested", now};
-    return claim_set(r->cj.id, kv, 1);
+        claim_kv_int(&kv, CLAIM_F_CERT_REQUESTED, claim_now_ms());
+    else
+        claim_kv_str(&kv, CLAIM_F_CERT_REQUESTED, "");
+    return store_claim_set(r->cj.id, &kv);
 }
 
 static int create_from_csr(struct create_run *r)
@@ -165,7 +173,7 @@ static int create_from_csr(struct create_run *r)
     int rc = mark_requested(r, 1);
     if (rc)
         return rc;
-    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, "csr"), 1, &c, &r->err)) {
+    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, CLAIM_F_CSR), 1, &c, &r->err)) {
         if (r->err.http_status >= 400 && r->err.http_status < 500)
             mark_requested(r, 0);
         return aws_failed(r);
@@ -180,16 +188,16 @@ static int ensure_cert(struct create_run *r)
 {
     char step[64], *res = 0;
     snprintf(step, sizeof step, "cert:%s", r->cj.id);
-    const char *have = claim_field(&r->cj, "certificateId");
+    const char *have = claim_field(&r->cj, CLAIM_F_CERT_ID);
     int rc = job_ctx_step_result(r->ctx, step, &res);
     free(res);
     if (rc != FW_ENOTFOUND || have) {
         snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
-        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, "certificateArn") ?
-                 claim_field(&r->cj, "certificateArn") : "");
+        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, CLAIM_F_CERT_ARN) ?
+                 claim_field(&r->cj, CLAIM_F_CERT_ARN) : "");
         return rc == FW_ENOTFOUND ? job_ctx_step_done(r->ctx, step, "{}") : rc;
     }
-    int is_aws = !strcmp(claim_field(&r->cj, "keySource"), "aws");
+    int is_aws = !strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws");
     int found = is_aws ? 0 : find_existing(r);
     if (found < 0)
         return found;
@@ -222,15 +230,16 @@ static int attach(struct create_run *r)
 /* Step 4. */
 static int activate(struct create_run *r)
 {
-    char now[24];
     int from = -1;
-    snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"activated", now, "error", ""};
-    int rc = store_claim_transition(r->cj.id, CLAIM_ACTIVE, kv, 2, &from);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_int(&kv, CLAIM_F_ACTIVATED, claim_now_ms());
+    claim_kv_str(&kv, CLAIM_F_ERROR, "");
+    int rc = store_claim_transition(r->cj.id, CLAIM_ACTIVE, &kv, &from);
     if (rc == FW_ECONFLICT)
         return 0; /* disabled or deleted meanwhile: leave it */
     if (!rc && from == CLAIM_CREATING)
-        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, "predecessor") != 0);
+        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, CLAIM_F_PREDECESSOR) != 0);
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
@@ -246,8 +255,10 @@ static void maybe_failed(struct create_run *r, int rc)
     char msg[700];
     snprintf(msg, sizeof msg, "%s%s%s", r->err.code, r->err.code[0] ? ": " : "",
              r->err.message[0] ? r->err.message : fw_strerror(rc));
-    const char *kv[] = {"error", msg};
-    store_claim_transition(r->cj.id, CLAIM_FAILED, kv, 1, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_ERROR, msg);
+    store_claim_transition(r->cj.id, CLAIM_FAILED, &kv, 0);
     store_claim_key_erase(r->cj.id, "failed");
 }
 
@@ -257,8 +268,8 @@ static int run_steps(struct create_run *r)
         return 0;
     if (!r->cj.policy)
         return claim_fail_msg(r->ctx, "FleetNotReady", "the fleet has no claim policy (resources.claimPolicy.name)");
-    int rc = strcmp(claim_field(&r->cj, "keySource"), "generated") ? 0 : ensure_key(r);
-    if (!rc && !claim_field(&r->cj, "csr") && strcmp(claim_field(&r->cj, "keySource"), "aws"))
+    int rc = strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "generated") ? 0 : ensure_key(r);
+    if (!rc && !claim_field(&r->cj, CLAIM_F_CSR) && strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
         rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
     rc = rc ? rc : ensure_cert(r);
     rc = rc ? rc : attach(r);

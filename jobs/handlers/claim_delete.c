@@ -29,7 +29,7 @@ static int delete_cert(struct job_ctx *ctx, struct claim_job *cj)
 {
     struct aws_api_error err;
     awserr_clear(&err);
-    const char *cert = claim_field(cj, "certificateId"), *arn = claim_field(cj, "certificateArn");
+    const char *cert = claim_field(cj, CLAIM_F_CERT_ID), *arn = claim_field(cj, CLAIM_F_CERT_ARN);
     if (!cert)
         return 0;
     int rc = 0;
@@ -59,7 +59,6 @@ int claim_delete_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
     struct claim_job cj;
-    char now[24];
     int rc = claim_job_load(ctx, json_string_value(json_object_get(payload, "claimId")), 1, &cj);
     if (!rc && claim_state(&cj) == CLAIM_CREATING)
         rc = claim_fail_msg(ctx, "ClaimStateConflict", "the claim is still being created");
@@ -68,9 +67,10 @@ int claim_delete_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         if (!rc) {
             store_claim_key_erase(cj.id, "deleted");
             store_claim_rotation_due(cj.id, 0);
-            snprintf(now, sizeof now, "%lld", claim_now_ms());
-            const char *kv[] = {"deletedAt", now};
-            rc = store_claim_transition(cj.id, CLAIM_DELETED, kv, 1, 0);
+            struct claim_kv kv;
+            claim_kv_init(&kv, CLAIM_BY_SET);
+            claim_kv_int(&kv, CLAIM_F_DELETED_AT, claim_now_ms());
+            rc = store_claim_transition(cj.id, CLAIM_DELETED, &kv, 0);
         }
     }
     if (!rc && !claim_job_reload(&cj))

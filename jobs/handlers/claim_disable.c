@@ -28,7 +28,7 @@ static int set_status(struct job_ctx *ctx, struct claim_job *cj, const char *sta
 {
     struct aws_api_error err;
     awserr_clear(&err);
-    const char *cert = claim_field(cj, "certificateId");
+    const char *cert = claim_field(cj, CLAIM_F_CERT_ID);
     if (cert && iot_update_certificate(cj->aws, cert, status, &err) && err.cls != AWS_ERRC_NOTFOUND)
         return claim_fail_aws(ctx, &err);
     return 0;
@@ -70,11 +70,11 @@ static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
     int rc = set_status(ctx, cj, revoke ? "REVOKED" : "INACTIVE");
     if (rc)
         return rc;
-    char now[24];
-    const char *reason = json_string_value(json_object_get(payload, "reason"));
-    snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"disableReason", reason ? reason : "", revoke ? "revokedAt" : "inactiveAt", now};
-    rc = store_claim_transition(cj->id, to, kv, 2, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_DISABLE_REASON, json_string_value(json_object_get(payload, "reason")));
+    claim_kv_int(&kv, revoke ? CLAIM_F_REVOKED_AT : CLAIM_F_INACTIVE_AT, claim_now_ms());
+    rc = store_claim_transition(cj->id, to, &kv, 0);
     if (rc == FW_ECONFLICT)
         return claim_fail_msg(ctx, "ClaimStateConflict", "the claim changed state while it was being disabled");
     if (rc)
@@ -112,8 +112,11 @@ int claim_enable_handler(struct job_ctx *ctx, json_t *payload, void *ud)
                                                 : "only an inactive claim can be enabled");
     rc = rc ? rc : set_status(ctx, &cj, "ACTIVE");
     if (!rc) {
-        const char *kv[] = {"disableReason", "", "inactiveAt", ""};
-        rc = store_claim_transition(cj.id, CLAIM_ACTIVE, kv, 2, 0);
+        struct claim_kv kv;
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_DISABLE_REASON, "");
+        claim_kv_str(&kv, CLAIM_F_INACTIVE_AT, "");
+        rc = store_claim_transition(cj.id, CLAIM_ACTIVE, &kv, 0);
         rc = rc == FW_ECONFLICT ? claim_fail_msg(ctx, "ClaimStateConflict", "the claim changed state meanwhile") : rc;
     }
     if (!rc && !claim_job_reload(&cj))

@@ -87,13 +87,14 @@ static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s,
         free(res);
         return 0;
     }
-    char now[24], u[24], step[64];
+    char step[64];
     long long t = claim_now_ms();
     *until = t + grace_s * 1000LL;
-    snprintf(now, sizeof now, "%lld", t);
-    snprintf(u, sizeof u, "%lld", *until);
-    const char *kv[] = {"rotatingAt", now, "graceUntil", u};
-    int rc = store_claim_transition(old->id, CLAIM_ROTATING, kv, 2, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_int(&kv, CLAIM_F_ROTATING_AT, t);
+    claim_kv_int(&kv, CLAIM_F_GRACE_UNTIL, *until);
+    int rc = store_claim_transition(old->id, CLAIM_ROTATING, &kv, 0);
     if (rc == FW_ECONFLICT)
         return claim_fail_msg(ctx, "ClaimNotActive", "the claim left state active while its successor was made");
     if (rc)
@@ -123,8 +124,10 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc && !store_claim_id_valid(succ))
         rc = claim_fail_msg(ctx, "BadPayload", "the job's successorId is not a claim id");
     if (!rc && claim_state(&old) != CLAIM_ACTIVE && claim_state(&old) != CLAIM_ROTATING) {
-        const char *kv[] = {"error", "rotation abandoned: the predecessor was no longer active"};
-        store_claim_transition(succ, CLAIM_FAILED, kv, 1, 0);
+        struct claim_kv kv;
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_ERROR, "rotation abandoned: the predecessor was no longer active");
+        store_claim_transition(succ, CLAIM_FAILED, &kv, 0);
         rc = claim_fail_msg(ctx, "ClaimNotActive", "only an active claim can be rotated");
     }
     rc = rc ? rc : claim_create_steps(ctx, succ);
@@ -146,14 +149,14 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
 static int deactivate(struct job_ctx *ctx, struct claim_job *cj)
 {
     struct aws_api_error err;
-    char now[24];
     awserr_clear(&err);
-    const char *cert = claim_field(cj, "certificateId");
+    const char *cert = claim_field(cj, CLAIM_F_CERT_ID);
     if (cert && iot_update_certificate(cj->aws, cert, "INACTIVE", &err) && err.cls != AWS_ERRC_NOTFOUND)
         return claim_fail_aws(ctx, &err);
-    snprintf(now, sizeof now, "%lld", claim_now_ms());
-    const char *kv[] = {"inactiveAt", now};
-    int rc = store_claim_transition(cj->id, CLAIM_INACTIVE, kv, 1, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_int(&kv, CLAIM_F_INACTIVE_AT, claim_now_ms());
+    int rc = store_claim_transition(cj->id, CLAIM_INACTIVE, &kv, 0);
     return rc == FW_ECONFLICT ? 0 : rc;
 }
 

@@ -37,10 +37,13 @@ static const char *field(const json_t *rec, const char *name)
     return s && *s ? s : 0;
 }
 
-static int set(const char *id, const char *k1, const char *v1, const char *k2, const char *v2)
+/* Sets the claim's certRequested (a time, or "" for none). */
+static int set_cert_requested(const char *id, const char *v)
 {
-    const char *kv[] = {k1, v1, k2, v2};
-    return store_claim_set(id, kv, k2 ? 2 : 1);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_CERT_REQUESTED, v);
+    return store_claim_set(id, &kv);
 }
 
 /* ---- a named claim ---- */
@@ -111,7 +114,7 @@ static int make_record(struct verify_ctx *v, const char *id, const char *csr, co
     if (!rc) {
         char now[24];
         snprintf(now, sizeof now, "%lld", store_now_ms());
-        rc = set(id, "certRequested", now, 0, 0);
+        rc = set_cert_requested(id, now);
     }
     return rc;
 }
@@ -131,9 +134,12 @@ static int make_key(struct verify_ctx *v, const char *id, char **csr, char fp[KE
 static int record_cert(struct verify_ctx *v, const char *id, const struct iot_certificate *c)
 {
     v->claim_cert_pem = xstrdup(c->certificate_pem ? c->certificate_pem : "");
-    const char *kv[] = {"certificateId", c->certificate_id, "certificateArn", c->certificate_arn, "certificatePem",
-                        v->claim_cert_pem};
-    int rc = store_claim_set(id, kv, 3);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_CERT_ID, c->certificate_id);
+    claim_kv_str(&kv, CLAIM_F_CERT_ARN, c->certificate_arn);
+    claim_kv_str(&kv, CLAIM_F_CERT_PEM, v->claim_cert_pem);
+    int rc = store_claim_set(id, &kv);
     json_object_set_new(v->made, "claimCertificate",
                         json_pack("{s:s, s:s}", "id", c->certificate_id, "arn", c->certificate_arn));
     return rc ? rc : verify_save_made(v);
@@ -147,7 +153,7 @@ static int make_cert(struct verify_ctx *v, const char *id, const char *csr, char
     verify_call(v, "iot-cert-create", 0);
     if (iot_create_certificate_from_csr(v->aws, csr, 1, &c, &v->err)) {
         if (v->err.http_status >= 400 && v->err.http_status < 500)
-            set(id, "certRequested", "", 0, 0); /* AWS made nothing */
+            set_cert_requested(id, ""); /* AWS made nothing */
         return verify_outage(v, &v->err) ? awserr_to_fw(&v->err)
                                          : verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &v->err,
                                                        "CreateCertificateFromCsr for verification claim %s", id);
@@ -182,10 +188,10 @@ static int own_claim(struct verify_ctx *v)
     free(csr);
     if (rc)
         return rc;
-    char now[24];
-    snprintf(now, sizeof now, "%lld", store_now_ms());
-    const char *kv[] = {"activated", now};
-    store_claim_transition(id, CLAIM_ACTIVE, kv, 1, 0);
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_int(&kv, CLAIM_F_ACTIVATED, store_now_ms());
+    store_claim_transition(id, CLAIM_ACTIVE, &kv, 0);
     verify_pass(v, DP_STEP_CLAIM,
                 "verification claim %s: certificate %s from a CSR (EC P-256, key in memory only), claim policy %s "
                 "attached",
@@ -248,11 +254,13 @@ static int lost_cert(struct verify_ctx *v, const json_t *rec, char *id, size_t i
 
 static void retire_record(const char *id)
 {
-    char now[24];
-    snprintf(now, sizeof now, "%lld", store_now_ms());
-    const char *kv[] = {"deletedAt", now, "error", ""};
-    store_claim_transition(id, CLAIM_FAILED, kv + 2, 1, 0); /* creating cannot go to deleted directly */
-    store_claim_transition(id, CLAIM_DELETED, kv, 1, 0);
+    struct claim_kv failed, deleted;
+    claim_kv_init(&failed, CLAIM_BY_SET);
+    claim_kv_str(&failed, CLAIM_F_ERROR, "");
+    claim_kv_init(&deleted, CLAIM_BY_SET);
+    claim_kv_int(&deleted, CLAIM_F_DELETED_AT, store_now_ms());
+    store_claim_transition(id, CLAIM_FAILED, &failed, 0); /* creating cannot go to deleted directly */
+    store_claim_transition(id, CLAIM_DELETED, &deleted, 0);
 }
 
 int verify_claim_remove(struct verify_ctx *v, const json_t *made, json_t *done, json_t *left)

@@ -262,8 +262,10 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
     if (rc && rc != FW_ENOTFOUND)
         return rc;
     if (c->metric != WATCH_METRIC_UNKNOWN && c->metric != w->metric) {
-        const char *kv[] = {"regMetric", c->metric == WATCH_METRIC_PRESENT ? "present" : "missing"};
-        store_claim_set(c->id, kv, 1);
+        struct claim_kv kv;
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_REG_METRIC, c->metric == WATCH_METRIC_PRESENT ? "present" : "missing");
+        store_claim_set(c->id, &kv);
         w->metric = c->metric;
     }
     struct watch_finding f;

@@ -26,6 +26,14 @@ long claims_key_ttl_s(void)
     return config_get()->claim_key_ttl_s;
 }
 
+static int set_job(const char *id, const char *job_id)
+{
+    struct claim_kv kv;
+    claim_kv_init(&kv, CLAIM_BY_SET);
+    claim_kv_str(&kv, CLAIM_F_JOB, job_id);
+    return store_claim_set(id, &kv);
+}
+
 /* Enqueues type for claim id with payload (borrowed). */
 static int enqueue(const char *type, const char *id, json_t *payload, const char *lane, long long run_at_ms,
                    char *job_id, size_t job_id_len)
@@ -39,19 +47,11 @@ static int enqueue(const char *type, const char *id, json_t *payload, const char
                             .run_at_ms = run_at_ms};
     int rc = jobs_enqueue(&spec, jid, 0);
     free(text);
-    if (!rc) {
-        const char *kv[] = {"job", jid};   /* the claim shows its latest job */
-        store_claim_set(id, kv, 1);
-    }
+    if (!rc)
+        set_job(id, jid); /* the claim shows its latest job */
     if (!rc && job_id)
         snprintf(job_id, job_id_len, "%s", jid);
     return rc;
-}
-
-static int set_job(const char *id, const char *job_id)
-{
-    const char *kv[] = {"job", job_id};
-    return store_claim_set(id, kv, 1);
 }
 
 /* 0 when the claim exists, is still creating and has no job: the request that made it stopped
@@ -102,8 +102,10 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
     rc = enqueue("claim.create", claim_id, p, 0, 0, jid, sizeof jid);
     json_decref(p);
     if (rc) {
-        const char *kv[] = {"error", "the creation job could not be enqueued"};
-        store_claim_transition(claim_id, CLAIM_FAILED, kv, 1, 0);
+        struct claim_kv kv;
+        claim_kv_init(&kv, CLAIM_BY_SET);
+        claim_kv_str(&kv, CLAIM_F_ERROR, "the creation job could not be enqueued");
+        store_claim_transition(claim_id, CLAIM_FAILED, &kv, 0);
         return rc;
     }
     set_job(claim_id, jid);

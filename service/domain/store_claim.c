@@ -124,12 +124,38 @@ static json_t *flat_to_object(const redisReply *r)
 
 /* ---- create, get, set ---- */
 
-static void add_opt(struct store_argv *v, const char *name, const char *value)
+static void add_opt(struct claim_kv *b, enum claim_field f, const char *value)
 {
-    if (value && value[0]) {
-        store_argv_add(v, name);
-        store_argv_add(v, value);
-    }
+    if (value && value[0])
+        claim_kv_str(b, f, value);
+}
+
+static void add_kv(struct store_argv *v, const struct claim_kv *b)
+{
+    for (size_t i = 0; b && i < 2 * b->n; i++)
+        store_argv_add(v, b->kv[i]);
+}
+
+/* The fields of a new record in state creating. */
+static void new_fields(struct claim_kv *b, const char *id, const struct claim_new *c)
+{
+    claim_kv_init(b, CLAIM_BY_NEW);
+    claim_kv_str(b, CLAIM_F_ID, id);
+    claim_kv_str(b, CLAIM_F_FLEET, c->fleet);
+    claim_kv_str(b, CLAIM_F_STATE, s_states[CLAIM_CREATING]);
+    claim_kv_str(b, CLAIM_F_KEY_SOURCE, c->key_source);
+    claim_kv_str(b, CLAIM_F_KEY_TYPE, c->key_type);
+    claim_kv_str(b, CLAIM_F_BUNDLE_DOWNLOADED, "0");
+    claim_kv_str(b, CLAIM_F_KEY_HELD, "0");
+    add_opt(b, CLAIM_F_CSR, c->csr);
+    add_opt(b, CLAIM_F_PUBLIC_KEY_FP, c->public_key_fp);
+    add_opt(b, CLAIM_F_NOTE, c->note);
+    add_opt(b, CLAIM_F_PREDECESSOR, c->predecessor);
+    add_opt(b, CLAIM_F_JOB, c->job);
+    add_opt(b, CLAIM_F_FLEET_UID, c->fleet_uid);
+    add_opt(b, CLAIM_F_PURPOSE, c->purpose);
+    if (c->expected_devices > 0)
+        claim_kv_int(b, CLAIM_F_EXPECTED_DEVICES, c->expected_devices);
 }
 
 
@@ -144,21 +170,9 @@ int store_claim_create(const char *id, const struct claim_new *c)
     store_argv_add(&v, id);
     store_argv_add(&v, p);
     store_argv_add(&v, c->fleet);
-    const char *fixed[] = {"id", id, "fleet", c->fleet, "state", "creating", "keySource", c->key_source,
-                           "keyType", c->key_type, "bundleDownloaded", "0", "keyHeld", "0"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        store_argv_add(&v, fixed[i]);
-    add_opt(&v, "csr", c->csr);
-    add_opt(&v, "publicKeyFp", c->public_key_fp);
-    add_opt(&v, "note", c->note);
-    add_opt(&v, "predecessor", c->predecessor);
-    add_opt(&v, "job", c->job);
-    add_opt(&v, "fleetUid", c->fleet_uid);
-    add_opt(&v, "purpose", c->purpose);
-    if (c->expected_devices > 0) {
-        store_argv_add(&v, "expectedDevices");
-        store_argv_addf(&v, "%lld", c->expected_devices);
-    }
+    struct claim_kv b;
+    new_fields(&b, id, c);
+    add_kv(&v, &b);
     return store_argv_exec(&v);
 }
 
@@ -182,18 +196,16 @@ int store_claim_get(const char *id, json_t **fields)
 }
 
 
-int store_claim_set(const char *id, const char *const *kv, size_t n)
+int store_claim_set(const char *id, const struct claim_kv *kv)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(kv[2 * i], "state"))
-            return FW_EINVAL; /* states change by store_claim_transition, which keeps the indexes */
+    if (kv->by != CLAIM_BY_SET || claim_kv_has(kv, CLAIM_F_STATE))
+        return FW_EINVAL; /* states change by store_claim_transition, which keeps the indexes */
     struct store_argv v = {0};
     store_argv_script(&v, &domain_lua_claim_set, 2);
     store_argv_addf(&v, "%sclaim:%s", store_prefix(), id);
     store_argv_addf(&v, "%sclaims:cert", store_prefix());
     store_argv_add(&v, id);
-    for (size_t i = 0; i < 2 * n; i++)
-        store_argv_add(&v, kv[i]);
+    add_kv(&v, kv);
     return store_argv_exec(&v);
 }
 
@@ -237,13 +249,13 @@ static void allowed_list(int to, char *out, size_t n)
             off += (size_t)snprintf(out + off, n - off, "%s,", s_states[s]);
 }
 
-int store_claim_transition(const char *id, int to, const char *const *kv, size_t n, int *from)
+int store_claim_transition(const char *id, int to, const struct claim_kv *kv, int *from)
 {
     struct store_argv v = {0};
     char allowed[128];
     if (from)
         *from = -1;
-    if (!store_claim_state_name(to))
+    if (!store_claim_state_name(to) || (kv && (kv->by != CLAIM_BY_SET || claim_kv_has(kv, CLAIM_F_STATE))))
         return FW_EINVAL;
     allowed_list(to, allowed, sizeof allowed);
     store_argv_script(&v, &domain_lua_claim_transition, 1);
@@ -252,8 +264,7 @@ int store_claim_transition(const char *id, int to, const char *const *kv, size_t
     store_argv_add(&v, allowed);
     store_argv_add(&v, store_prefix());
     store_argv_add(&v, id);
-    for (size_t i = 0; i < 2 * n; i++)
-        store_argv_add(&v, kv[i]);
+    add_kv(&v, kv);
     int rc;
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
@@ -473,12 +484,12 @@ int store_claim_count_active(const char *fleet, int *n)
 
 int store_claim_set_registrations(const char *id, long long last_hour, long long total, long long updated_ms)
 {
-    char a[24], b[24], c[24];
-    snprintf(a, sizeof a, "%lld", last_hour);
-    snprintf(b, sizeof b, "%lld", total);
-    snprintf(c, sizeof c, "%lld", updated_ms);
-    const char *kv[] = {"regLastHour", a, "regTotal", b, "regUpdatedAt", c};
-    return store_claim_set(id, kv, 3);
+    struct claim_kv b;
+    claim_kv_init(&b, CLAIM_BY_SET);
+    claim_kv_int(&b, CLAIM_F_REG_LAST_HOUR, last_hour);
+    claim_kv_int(&b, CLAIM_F_REG_TOTAL, total);
+    claim_kv_int(&b, CLAIM_F_REG_UPDATED_AT, updated_ms);
+    return store_claim_set(id, &b);
 }
 
 /* ---- rotation ---- */

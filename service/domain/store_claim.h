@@ -17,12 +17,8 @@
  *   P claims:cert       HASH    certificate id -> the claim that holds it
  *   P claims:s:STATE, P claims:fs:FLEET:STATE   ZSETs by state (store_claim_index.h)
  *
- * Hash fields: id fleet state keySource keyType csr publicKeyFp
- *   certificateId certificateArn certificatePem created activated expires
- *   rotatingAt graceUntil inactiveAt revokedAt deletedAt predecessor
- *   successor disableReason expectedDevices note bundleDownloaded
- *   bundleDownloadedAt keyHeld keyErasedReason job error regLastHour
- *   regTotal regUpdatedAt updated purpose (times are epoch ms as decimal strings).
+ * Hash fields: one row each in service/domain/claim_fields.h (their names,
+ *   how the API shows them, which step writes them).
  *
  * Every function uses the calling thread's Redis connection and is
  * thread-safe. Errors: FW_EUNAVAILABLE (Redis unreachable), FW_EREDIS,
@@ -34,6 +30,8 @@
 
 #include <stddef.h>
 #include <jansson.h>
+
+#include "service/domain/claim_fields.h"
 
 #define CLAIM_ID_MAX 32          /* "clm_" + 24 hex + NUL */
 #define CLAIM_NOTE_MAX 500       /* characters of a note */
@@ -87,11 +85,11 @@ int store_claim_create(const char *id, const struct claim_new *c);
 /* The record's fields as a new JSON object of strings. 0, FW_ENOTFOUND. */
 int store_claim_get(const char *id, json_t **fields);
 
-/* Sets fields (alternating names and values, n names) on an existing
- * record; a certificateId is also entered in P claims:cert. Not "state"
- * (FW_EINVAL: store_claim_transition changes states and their indexes).
- * 0, FW_ENOTFOUND. */
-int store_claim_set(const char *id, const char *const *kv, size_t n);
+/* Sets the fields of kv (built with CLAIM_BY_SET) on an existing record;
+ * a certificateId is also entered in P claims:cert. Never "state" (its row
+ * is not CLAIM_BY_SET: store_claim_transition changes states and their
+ * indexes; FW_EINVAL if asserts are off). 0, FW_ENOTFOUND. */
+int store_claim_set(const char *id, const struct claim_kv *kv);
 
 /* For each of n certificate ids, the claim that holds it ("" for none:
  * not made by fleetwarden, or made by a version before this index). 0,
@@ -99,10 +97,10 @@ int store_claim_set(const char *id, const char *const *kv, size_t n);
 int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX]);
 
 /* Moves the claim to state `to` when store_claim_transition_ok(current,
- * to), setting the given fields in the same script. *from (may be NULL)
+ * to), setting the fields of kv (CLAIM_BY_SET; NULL for none) in the same script. *from (may be NULL)
  * gets the state it was in. 0, FW_ENOTFOUND, FW_ECONFLICT (not allowed
  * from the current state; *from says which). */
-int store_claim_transition(const char *id, int to, const char *const *kv, size_t n, int *from);
+int store_claim_transition(const char *id, int to, const struct claim_kv *kv, int *from);
 
 /* Records a generated key once: when the record has no CSR yet, sets csr,
  * publicKeyFp, keyType, keyHeld=1 and stores sealed under P claimkey:ID
@@ -142,7 +140,7 @@ int store_claim_list(const char *fleet, const char *state, int limit, const char
                      char **next);
 /* As store_claim_list, reading only the named fields of each record (at
  * most 80); a record that exists but has none of them is an object with
- * "id": "". The list route names what claims_view shows. */
+ * "id": "". The list route names what claims_view shows (CLAIM_SHOWN_NAMES). */
 int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
                             const char *const *fields, size_t nfields, json_t **items, char **next);
 
