@@ -67,11 +67,28 @@ fi
 
 [ -f "$STATE/kek" ] || { umask 077; openssl rand -hex 32 >"$STATE/kek"; }
 
+# The administrator's once-per-account step of deploy/iam/README.md: the two permissions boundaries
+# every role fleetwarden creates must carry, made here with the AWS CLI in the emulator's account.
+seed_boundaries() {
+  local name file doc
+  for name in FleetwardenTokenExchangeBoundary:boundary-token-exchange.json \
+              FleetwardenProvisioningBoundary:boundary-provisioning.json; do
+    file=${name#*:} name=${name%%:*} doc=$STATE/$file
+    sed -e "s/ACCOUNT_ID/123456789012/g" -e "s/REGION/us-east-1/g" -e "s/ARTIFACT_BUCKET_PREFIX/fw-artifacts-/g" \
+      "deploy/iam/$file" >"$doc"
+    aws --region us-east-1 --endpoint-url http://127.0.0.1:4566 iam get-policy \
+      --policy-arn "arn:aws:iam::123456789012:policy/$name" >/dev/null 2>&1 && continue
+    aws --region us-east-1 --endpoint-url http://127.0.0.1:4566 iam create-policy --policy-name "$name" \
+      --policy-document "file://$doc" >/dev/null || { echo "could not create $name in the emulator" >&2; return 1; }
+  done
+}
+
 export FLEETWARDEN_LISTEN=127.0.0.1:8080 FLEETWARDEN_REDIS_URL=$REDIS_URL
 export FLEETWARDEN_KEK_FILE=$STATE/kek FLEETWARDEN_CORS_ORIGINS=http://localhost:3000
 export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_EC2_METADATA_DISABLED=true
+seed_boundaries || exit 1
 export FLEETWARDEN_ROOT_CA_FILE=$SERVER_CA FLEETWARDEN_IOT_MQTT_PORT=$MQTT_PORT
 export FLEETWARDEN_IOT_CREDENTIALS_PORT=$CRED_PORT
 # Fleet verification against the same data plane (docs/FLEETS.md): its endpoint name and the
