@@ -223,13 +223,7 @@ int store_incident_transition(const char *id, const char *to, const char *note, 
     store_argv_add(&a, note);
     store_argv_add(&a, now);
     store_argv_add(&a, iso);
-    int rc;
-    redisReply *r = store_argv_run(&a, &rc);
-    if (!r)
-        return rc;
-    rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
-    freeReplyObject(r);
-    return rc;
+    return store_argv_exec(&a); /* the scripts answer a count, or an error reply (reply.h) */
 }
 
 int store_incident_claim_off(const char *claim, const char *incident, const char *job, int revoked,
@@ -245,13 +239,7 @@ int store_incident_claim_off(const char *claim, const char *incident, const char
     store_argv_add(&a, iso);
     store_argv_add(&a, job);
     store_argv_add(&a, incident);
-    int rc;
-    redisReply *r = store_argv_run(&a, &rc);
-    if (!r)
-        return rc;
-    rc = r->type == REDIS_REPLY_INTEGER ? 0 : FW_EREDIS;
-    freeReplyObject(r);
-    return rc;
+    return store_argv_exec(&a); /* the scripts answer a count, or an error reply (reply.h) */
 }
 
 static int list_index(struct store_argv *a, const char *state, const char *fleet, const char *claim)
