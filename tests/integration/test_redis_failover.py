@@ -13,13 +13,15 @@ claims are being created and read through the API (serve with workers, plus a wo
              talk to a replica, which answers every write with READONLY until they reconnect.
 
 Every answer must be right or 503: a 202 for a claim, a 200 with that claim for a read, or 503
-(Retry-After) while Redis is not usable; no 500 and no other status. Afterwards every claim
+(Retry-After) while Redis is not usable; no 500 and no other status. Claims are posted with an
+Idempotency-Key and posted again with it after a 503, as the contract asks of clients. Afterwards every claim
 accepted with 202 ends active, exactly once: one certificate at the emulator per claim (none
 made twice by a job run again), no dead job.
 """
 import threading
 import time
 import unittest
+import uuid
 
 import claims_lib as cl
 import harness
@@ -87,15 +89,28 @@ class Failover(unittest.TestCase):
     def tearDownClass(cls):
         cls.env.stop()
 
+    def post_claim(self, statuses):
+        """POSTs a claim as a client of the contract does: with an Idempotency-Key, again with the
+        same key while the answer is 503 (or 409 with Retry-After: the key's first request is still
+        held). A 503 may come after the claim was written (Redis refused a later write of the same
+        request); without the key that claim would be one the client never learns of."""
+        key = "fo-" + uuid.uuid4().hex
+        for _ in range(300):
+            r = self.env.req("POST", "/v1/fleets/fo/claims", body={}, headers={"Idempotency-Key": key})
+            statuses.append(r.status)
+            if r.status != 503 and not (r.status == 409 and r.header("Retry-After")):
+                return r
+            time.sleep(0.1)
+        return r
+
     def load(self, stop, accepted, wrong, statuses):
         mine = []
         while not stop.is_set():
-            r = self.env.req("POST", "/v1/fleets/fo/claims", body={})
-            statuses.append(r.status)
+            r = self.post_claim(statuses)
             if r.status == 202:
                 mine.append(r.json["claim"]["id"])
                 accepted.append(r.json["claim"]["id"])
-            elif r.status != 503:
+            else:
                 wrong.append(("POST", r.status, r.body[:200]))
             if mine:
                 g = self.env.req("GET", "/v1/claims/" + mine[-1], token=self.env.read)
