@@ -150,10 +150,23 @@ integration_tests() {
 TSAN_CLASSES=(-k test_http_contract. -k test_jobs_queue.Shutdown -k test_jobs_queue.Crash
               -k test_jobs_api.JobsApi -k test_request_limits. -k test_lifecycle.GracefulShutdown
               -k test_lifecycle.WorkerHealth)
+TSAN_BUILD_PID=""
+# The TSan build compiles in the background while the integration tests run (they mostly wait on
+# leases, quotas and timeouts: the cores are free); tsan_tests waits for it.
+prebuild_tsan() {
+  [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && [ -z "${FW_SKIP_TSAN:-}" ] || return 0
+  mkdir -p tests/.tmp
+  ( build build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized >tests/.tmp/tsan-build.out 2>&1 ) &
+  TSAN_BUILD_PID=$!
+}
+
 tsan_tests() {
-  echo "== ThreadSanitizer build (build-tsan), ${SECONDS} s into the run"
-  build build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized ||
-    { add_counts 0 1; return; }
+  echo "== ThreadSanitizer build (build-tsan, started in the background), ${SECONDS} s into the run"
+  if ! wait "$TSAN_BUILD_PID"; then
+    cat tests/.tmp/tsan-build.out
+    add_counts 0 1
+    return
+  fi
   local logs="$ROOT/tests/.tmp/tsan"
   rm -rf "$logs" && mkdir -p "$logs"
   TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1:history_size=4" \
@@ -188,8 +201,9 @@ fi
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && fuzz_smoke
+prebuild_tsan
 integration_tests "$SAN"
-[ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && [ -z "${FW_SKIP_TSAN:-}" ] && tsan_tests
+[ -n "$TSAN_BUILD_PID" ] && tsan_tests
 
 [ -n "$IMAGES_PID" ] && wait "$IMAGES_PID"
 echo "$PASSED passed, $FAILED failed"
