@@ -26,12 +26,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-
-
-def setup_paths(build):
-    os.environ["FW_BUILD_DIR"] = os.path.abspath(build)
-    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(HERE))
+import benchlib  # noqa: E402
 
 
 def parse_ts(s):
@@ -148,7 +144,7 @@ def main():
     ap.add_argument("--create", type=int, default=600)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     a = ap.parse_args()
-    setup_paths(a.build)
+    benchlib.harness_for(a.build)
     d10 = disable_run(a, {})
     d8 = disable_run(a, {"FLEETWARDEN_RATE_IOT_CERT_UPDATE": "8"})
     r10 = creation_rate(a.build, a.create, None)

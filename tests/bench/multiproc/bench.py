@@ -25,12 +25,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-
-
-def setup_paths(build):
-    os.environ["FW_BUILD_DIR"] = os.path.abspath(build)
-    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(HERE))
+import benchlib  # noqa: E402
 
 
 def wrk_all(env, path, token, seconds):
@@ -77,7 +73,7 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     a = ap.parse_args()
-    setup_paths(a.build)
+    benchlib.harness_for(a.build)
     configs = [(1, a.workers), (2, a.workers), (1, 2 * a.workers)]
     runs = {c: [] for c in configs}
     for rep in range(a.reps):
