@@ -13,9 +13,7 @@ could not provision at all.
   RegisterThing answers; `POST /v1/fleets/{name}/reconcile` finds the difference, repairs the
   policy, and devices provision again.
 """
-import http.server
 import json
-import threading
 import unittest
 
 import devices_lib as dl
@@ -25,47 +23,14 @@ from devices_lib import DevicesCase
 HOOK_ARN = "arn:aws:lambda:%s:%s:function:line9-hook" % (dl.REGION, dl.ACCOUNT)
 
 
-class HookServer:
-    """A local HTTP endpoint standing in for the hook's Lambda (the emulator's lambdaEndpoints map
-    its ARN here): answers what `answer` says and keeps every input it received."""
-
-    def __init__(self):
-        self.answer = {"allowProvisioning": False}
-        self.inputs = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
-                outer.inputs.append(json.loads(self.rfile.read(n) or b"null"))
-                body = json.dumps(outer.answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class DevicesBrokenSetups(DevicesCase):
     RUN_COST_S = 40
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.hook = HookServer()
-        cls.env.emu.control("POST", "config", {"lambdaEndpoints": {HOOK_ARN: cls.hook.url}})
+        cls.hook = harness.HookServer(allow=False)
+        cls.hook.register(cls.env.emu, HOOK_ARN)
         cls.fleet = cls.env.make_fleet("line9")
         cls.bundle = cls.env.bundle(cls.env.first_claim(cls.fleet)["id"])
         cls.runs = 0
@@ -75,7 +40,7 @@ class DevicesBrokenSetups(DevicesCase):
         try:
             super().tearDownClass()
         finally:
-            cls.hook.stop()
+            cls.hook.close()
 
     def device(self, bundle=None):
         DevicesBrokenSetups.runs += 1
@@ -117,12 +82,12 @@ class DevicesBrokenSetups(DevicesCase):
         fleet = self.env.make_fleet("line9h", template={"preProvisioningHook": HOOK_ARN})
         bundle = self.env.bundle(self.env.first_claim(fleet)["id"])
         self.hook.answer = {"allowProvisioning": False}
-        before = len(self.hook.inputs)
+        before = len(self.hook.calls)
         report, device = self.device(bundle)
         s = self.assertFailsAt(report, "registerThing", "AccessDenied", "the pre-provisioning hook did not allow "
                                "provisioning")
         self.assertEqual(s["statusCode"], 403)
-        seen = self.hook.inputs[before]
+        seen = self.hook.calls[before]
         self.assertEqual(seen["claimCertificateId"], bundle["certificateId"])
         self.assertEqual(seen["certificateId"], device["certificateId"])
         self.assertEqual(seen["parameters"]["ThingName"], "line9-%d-0" % self.runs)

@@ -8,17 +8,13 @@ process, or as `serve --no-workers` plus `worker` processes (workers > 0) for th
 
 VerifyCase: a test class with one VerifyEnv, one ready fleet (FLEET) and a HookServer for the class.
 
-HookServer: a local HTTP endpoint standing in for a pre-provisioning hook Lambda (the emulator
-maps the hook's ARN to it through POST /__emu/config {"lambdaEndpoints"}): it answers
-allowProvisioning as told, after an optional delay.
+The hook is harness.HookServer: a local HTTP endpoint standing in for a pre-provisioning hook
+Lambda (the emulator maps the hook's ARN to it through POST /__emu/config {"lambdaEndpoints"}): it
+answers allowProvisioning as told, after an optional delay.
 """
-import http.server
-import json
 import os
 import signal
 import tempfile
-import threading
-import time
 import unittest
 
 import fleets_lib as fl
@@ -127,42 +123,6 @@ class VerifyEnv(fl.FleetEnv):
         return [c for c in r.json["items"] if c["purpose"] == "verification"]
 
 
-class HookServer:
-    """A pre-provisioning hook: answers {"allowProvisioning": allow} after delay seconds."""
-
-    def __init__(self):
-        self.allow = True
-        self.delay = 0.0
-        self.calls = []
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                outer.calls.append(json.loads(self.rfile.read(n) or b"{}"))
-                time.sleep(outer.delay)
-                body = json.dumps({"allowProvisioning": outer.allow}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), H)
-        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def register(self, emu):
-        emu.control("POST", "config", {"lambdaEndpoints": {HOOK_ARN: self.url}})
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
 class VerifyCase(unittest.TestCase):
     """One VerifyEnv (ENV: its keyword arguments) with the fleet FLEET set up and a HookServer the
     emulator knows, for the whole class; own_certs are the fleet's production claim certificates."""
@@ -173,8 +133,8 @@ class VerifyCase(unittest.TestCase):
     def setUpClass(cls):
         cls.env = VerifyEnv(**cls.ENV)
         cls.own_certs = cls.env.ready_fleet(cls.FLEET)
-        cls.hook = HookServer()
-        cls.hook.register(cls.env.emu)
+        cls.hook = harness.HookServer()
+        cls.hook.register(cls.env.emu, HOOK_ARN)
 
     @classmethod
     def tearDownClass(cls):

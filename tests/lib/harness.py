@@ -14,6 +14,7 @@ Environment (set by tests/run.sh; defaults work from a local build):
                    tearDown) or, for a Fleetwarden used directly, its stop()
 """
 import http.client
+import http.server
 import json
 import glob
 import os
@@ -21,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -518,3 +520,49 @@ class ServiceTestCase(unittest.TestCase):
         self.assertEqual(p["status"], status)
         self.assertEqual(p["requestId"], r.header("X-Request-Id"))
         return p
+
+
+class HookServer:
+    """A local HTTP endpoint standing in for a pre-provisioning hook's Lambda (the emulator's
+    lambdaEndpoints map the hook's ARN to it: register): answers `answer` after `delay` seconds and
+    keeps every input it received in `calls`."""
+
+    def __init__(self, allow=True):
+        self.answer = {"allowProvisioning": allow}
+        self.delay = 0.0
+        self.calls = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+                outer.calls.append(json.loads(self.rfile.read(n) or b"null"))
+                time.sleep(outer.delay)
+                body = json.dumps(outer.answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    @property
+    def allow(self):
+        return self.answer.get("allowProvisioning")
+
+    @allow.setter
+    def allow(self, value):
+        self.answer = {"allowProvisioning": value}
+
+    def register(self, emu, arn):
+        emu.control("POST", "config", {"lambdaEndpoints": {arn: self.url}})
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
