@@ -27,10 +27,19 @@ struct code_class {
 /* Throttling codes of botocore's standard retry mode. LimitExceededException
  * is left out: for IAM, IoT and CloudWatch it is a quota, not a rate. */
 static const char *const s_throttle_codes[] = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException",
-    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-    "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
 };
 
 static const struct code_class s_codes[] = {
@@ -143,8 +152,12 @@ static enum aws_err_class class_of_status(int status)
     switch (status) {
     case 0: return AWS_ERRC_OTHER; /* no answer: our own codes say why */
     case 429: return AWS_ERRC_THROTTLING;
-    case 500: case 502: case 503: case 504: return AWS_ERRC_TRANSIENT;
-    case 401: case 403: return AWS_ERRC_ACCESS;
+    case 500:
+    case 502:
+    case 503:
+    case 504: return AWS_ERRC_TRANSIENT;
+    case 401:
+    case 403: return AWS_ERRC_ACCESS;
     case 404: return AWS_ERRC_NOTFOUND;
     case 409: return AWS_ERRC_CONFLICT;
     default: return status >= 400 && status < 500 ? AWS_ERRC_VALIDATION : AWS_ERRC_OTHER;
@@ -283,8 +296,9 @@ static void hint_delete_conflict(struct aws_api_error *e)
                          "non-default versions: detach it (ListTargetsForPolicy) and delete the "
                          "non-default versions first");
     else if (op_is(e, "iam:DeletePolicy"))
-        awserr_append(e, "the policy is still attached to a role, user or group, or has non-default "
-                         "versions: detach it and delete the non-default versions first");
+        awserr_append(e,
+                      "the policy is still attached to a role, user or group, or has non-default "
+                      "versions: detach it and delete the non-default versions first");
     else if (op_is(e, "iam:DeleteRole"))
         awserr_append(e, "the role still has attached or inline policies or is in an instance "
                          "profile: detach them first");
@@ -308,7 +322,8 @@ static void hint_access(struct aws_api_error *e)
         awserr_append(e, "check the secret access key and that this machine's clock is right "
                          "(SigV4 allows about 5 minutes of skew)");
     else if (code_is(e, "ExpiredToken", "ExpiredTokenException"))
-        awserr_append(e, "the session token has expired: refresh the credentials and check the clock");
+        awserr_append(e,
+                      "the session token has expired: refresh the credentials and check the clock");
     else if (op_is(e, "iot:CreateRoleAlias") || op_is(e, "iot:UpdateRoleAlias"))
         awserr_append(e, "the caller needs iam:PassRole on the role given as roleArn");
 }
@@ -319,7 +334,8 @@ void awserr_add_hint(struct aws_api_error *e)
         return;
     if (code_is(e, "VersionsLimitExceeded", "VersionsLimitExceededException") ||
         (code_is(e, "LimitExceeded", 0) && op_is(e, "iam:CreatePolicyVersion")))
-        awserr_append(e, "five versions is the limit: delete the oldest non-default version, then retry");
+        awserr_append(
+            e, "five versions is the limit: delete the oldest non-default version, then retry");
     else if (code_is(e, "DeleteConflict", "DeleteConflictException"))
         hint_delete_conflict(e);
     else if (code_is(e, "CertificateStateException", 0) && op_is(e, "iot:DeleteCertificate"))
@@ -333,7 +349,8 @@ int awserr_to_fw(const struct aws_api_error *e)
     switch (e->cls) {
     case AWS_ERRC_NONE: return 0;
     case AWS_ERRC_THROTTLING: return FW_ETHROTTLED;
-    case AWS_ERRC_TRANSIENT: return strcmp(e->code, AWSERR_TIMEOUT) == 0 ? FW_ETIMEOUT : FW_EUNAVAILABLE;
+    case AWS_ERRC_TRANSIENT:
+        return strcmp(e->code, AWSERR_TIMEOUT) == 0 ? FW_ETIMEOUT : FW_EUNAVAILABLE;
     case AWS_ERRC_VALIDATION: return FW_EINVAL;
     case AWS_ERRC_NOTFOUND: return FW_ENOTFOUND;
     case AWS_ERRC_CONFLICT: return FW_ECONFLICT;
@@ -344,8 +361,8 @@ int awserr_to_fw(const struct aws_api_error *e)
 
 const char *awserr_class_name(enum aws_err_class cls)
 {
-    static const char *const names[] = {"none",     "throttling", "transient", "access", "validation",
-                                        "notfound", "conflict",   "limit",     "credentials", "other",
-                                        "settling"};
+    static const char *const names[] = {"none",        "throttling", "transient", "access",
+                                        "validation",  "notfound",   "conflict",  "limit",
+                                        "credentials", "other",      "settling"};
     return (unsigned)cls < sizeof names / sizeof names[0] ? names[cls] : "other";
 }

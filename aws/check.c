@@ -23,12 +23,15 @@ static int check_creds(struct creds_provider *p, FILE *out)
     struct aws_api_error err = {0};
     int rc = creds_provider_get(p, &cr, &err);
     if (rc) {
-        fprintf(out, "aws: credentials: none usable: %s%s%s\n", err.message[0] ? err.message : fw_strerror(rc),
-                err.code[0] ? " " : "", err.code[0] ? err.code : "");
-        fprintf(out, "aws: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity, "
-                     "or run where a container or instance role is available\n");
+        fprintf(out, "aws: credentials: none usable: %s%s%s\n",
+                err.message[0] ? err.message : fw_strerror(rc), err.code[0] ? " " : "",
+                err.code[0] ? err.code : "");
+        fprintf(out,
+                "aws: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity, "
+                "or run where a container or instance role is available\n");
     } else {
-        fprintf(out, "aws: credentials: from %s%s\n", cr.source, cr.session_token ? " (temporary)" : "");
+        fprintf(out, "aws: credentials: from %s%s\n", cr.source,
+                cr.session_token ? " (temporary)" : "");
     }
     creds_cleanup(&cr);
     return rc ? FW_EUNAUTH : 0;
@@ -41,12 +44,14 @@ static int report_failure(const struct aws_api_error *err, int rc, FILE *out)
         return FW_EFORBIDDEN;
     }
     if (err->http_status == 0 && (rc == FW_EUNAVAILABLE || rc == FW_ETIMEOUT || rc == FW_EAWS)) {
-        fprintf(out, "aws: the STS endpoint is unreachable: %s (check the network, proxy variables and "
-                     "AWS_ENDPOINT_URL*)\n", err->message);
+        fprintf(out,
+                "aws: the STS endpoint is unreachable: %s (check the network, proxy variables and "
+                "AWS_ENDPOINT_URL*)\n",
+                err->message);
         return rc;
     }
-    fprintf(out, "aws: GetCallerIdentity failed: %s%s%s (HTTP %d)\n", err->code, err->message[0] ? ": " : "",
-            err->message, err->http_status);
+    fprintf(out, "aws: GetCallerIdentity failed: %s%s%s (HTTP %d)\n", err->code,
+            err->message[0] ? ": " : "", err->message, err->http_status);
     return rc;
 }
 

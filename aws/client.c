@@ -29,7 +29,7 @@
 
 struct aws_client {
     char region[32];
-    struct creds_provider *creds;       /* a reference we hold */
+    struct creds_provider *creds; /* a reference we hold */
     struct aws_http *http;
     int owns_http;
     struct aws_retry_quota *quota;
@@ -41,8 +41,8 @@ struct aws_client {
     aws_rand_fn *rand_fn;
     aws_clock_fn *clock_fn;
     void *hooks_ud;
-    unsigned int rand_state;            /* the default PRNG's state */
-    long skew_s;                        /* server clock minus ours, learnt from a skew error */
+    unsigned int rand_state; /* the default PRNG's state */
+    long skew_s;             /* server clock minus ours, learnt from a skew error */
     struct aws_endpoint ep[AWS_SVC_COUNT_];
     int ep_ok[AWS_SVC_COUNT_];
     int last_attempts;
@@ -117,7 +117,8 @@ void aws_strlist_cleanup(struct aws_strlist *l)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static int setup_retry(struct aws_client *c, const struct aws_client_options *opt, struct aws_api_error *err)
+static int setup_retry(struct aws_client *c, const struct aws_client_options *opt,
+                       struct aws_api_error *err)
 {
     if (opt->retry) {
         c->retry = *opt->retry;
@@ -126,7 +127,8 @@ static int setup_retry(struct aws_client *c, const struct aws_client_options *op
         return 0;
     }
     const char *bad = 0;
-    if (aws_retry_settings_from_env(&c->retry, (aws_retry_getenv_fn *)c->getenv_fn, c->getenv_ud, &bad)) {
+    if (aws_retry_settings_from_env(&c->retry, (aws_retry_getenv_fn *)c->getenv_fn, c->getenv_ud,
+                                    &bad)) {
         awserr_set(err, 0, "InvalidConfiguration", "%s is not valid", bad);
         return FW_EINVAL;
     }
@@ -142,7 +144,8 @@ static void setup_region(struct aws_client *c, const char *region)
     snprintf(c->region, sizeof c->region, "%s", region ? region : "us-east-1");
 }
 
-static int setup_http(struct aws_client *c, const struct aws_client_options *opt, struct aws_api_error *err)
+static int setup_http(struct aws_client *c, const struct aws_client_options *opt,
+                      struct aws_api_error *err)
 {
     if (opt->http) {
         c->http = opt->http;
@@ -170,7 +173,8 @@ static void setup_hooks(struct aws_client *c, const struct aws_client_options *o
     c->rand_state = (unsigned int)(ts.tv_nsec ^ ts.tv_sec ^ (long)(size_t)c);
 }
 
-int aws_client_new(const struct aws_client_options *opt, struct aws_client **out, struct aws_api_error *err)
+int aws_client_new(const struct aws_client_options *opt, struct aws_client **out,
+                   struct aws_api_error *err)
 {
     static const struct aws_client_options defaults = {0};
     if (!opt)
@@ -232,8 +236,8 @@ int aws_client_last_attempts(const struct aws_client *c)
 
 /* ------------------------------------------------------------ requests */
 
-static void call_init(struct aws_call *c, enum aws_service svc, enum aws_protocol proto, const char *op,
-                      const char *method)
+static void call_init(struct aws_call *c, enum aws_service svc, enum aws_protocol proto,
+                      const char *op, const char *method)
 {
     memset(c, 0, sizeof *c);
     c->svc = svc;
@@ -251,14 +255,16 @@ static void note(struct aws_call *c, int rc)
         c->overflow = 1;
 }
 
-void aws_call_init_query(struct aws_call *c, enum aws_service svc, const char *action, const char *version)
+void aws_call_init_query(struct aws_call *c, enum aws_service svc, const char *action,
+                         const char *version)
 {
     call_init(c, svc, AWS_PROTO_QUERY, action, "POST");
     note(c, buf_puts(&c->path, "/"));
     note(c, buf_printf(&c->body, "Action=%s&Version=%s", action, version));
 }
 
-void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *operation, const char *method)
+void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *operation,
+                        const char *method)
 {
     call_init(c, svc, AWS_PROTO_REST_JSON, operation, method);
 }
@@ -344,9 +350,12 @@ static int endpoint_for(struct aws_client *c, enum aws_service svc, const struct
                         struct aws_api_error *err)
 {
     if (!c->ep_ok[svc]) {
-        if (endpoint_resolve(svc, c->region, (endpoint_getenv_fn *)c->getenv_fn, c->getenv_ud, &c->ep[svc])) {
-            awserr_set(err, 0, "InvalidConfiguration", "no %s endpoint for region %s (check AWS_REGION and "
-                       "AWS_ENDPOINT_URL*)", endpoint_service_name(svc), c->region);
+        if (endpoint_resolve(svc, c->region, (endpoint_getenv_fn *)c->getenv_fn, c->getenv_ud,
+                             &c->ep[svc])) {
+            awserr_set(err, 0, "InvalidConfiguration",
+                       "no %s endpoint for region %s (check AWS_REGION and "
+                       "AWS_ENDPOINT_URL*)",
+                       endpoint_service_name(svc), c->region);
             return FW_EINVAL;
         }
         c->ep_ok[svc] = 1;
@@ -392,11 +401,21 @@ static int sign(struct aws_client *c, const struct aws_call *call, const struct 
         sh[i].name = hs->h[i].name;
         sh[i].value = hs->h[i].value;
     }
-    struct sigv4_request req = {call->method, call->path.len ? buf_cstr(&call->path) : "/",
-                                call->query.len ? buf_cstr(&call->query) : NULL, sh, hs->n,
-                                call->body.ptr, call->body.len};
-    struct sigv4_params p = {cr->access_key_id, cr->secret_access_key, cr->session_token,
-                             ep->signing_region, ep->signing_name, now_s(c), 1, 0};
+    struct sigv4_request req = {call->method,
+                                call->path.len ? buf_cstr(&call->path) : "/",
+                                call->query.len ? buf_cstr(&call->query) : NULL,
+                                sh,
+                                hs->n,
+                                call->body.ptr,
+                                call->body.len};
+    struct sigv4_params p = {cr->access_key_id,
+                             cr->secret_access_key,
+                             cr->session_token,
+                             ep->signing_region,
+                             ep->signing_name,
+                             now_s(c),
+                             1,
+                             0};
     memset(res, 0, sizeof *res);
     buf_init(&res->authorization, 4096);
     int rc = sigv4_sign(&req, &p, res);
@@ -405,13 +424,14 @@ static int sign(struct aws_client *c, const struct aws_call *call, const struct 
     return rc;
 }
 
-static int parse_ok(const struct aws_call *call, const struct aws_http_response *resp, struct aws_reply *reply,
-                    struct aws_api_error *err)
+static int parse_ok(const struct aws_call *call, const struct aws_http_response *resp,
+                    struct aws_reply *reply, struct aws_api_error *err)
 {
     reply->http_status = resp->status;
     copy_trunc(reply->request_id, sizeof reply->request_id, resp->request_id);
     if (call->protocol == AWS_PROTO_REST_JSON) {
-        reply->json = resp->body.len ? json_loadb(resp->body.ptr, resp->body.len, 0, NULL) : json_object();
+        reply->json =
+            resp->body.len ? json_loadb(resp->body.ptr, resp->body.len, 0, NULL) : json_object();
         if (json_is_object(reply->json))
             return 0;
     } else if (xml_parse(resp->body.ptr ? resp->body.ptr : "", resp->body.len, &reply->xml) == 0) {
@@ -424,23 +444,26 @@ static int parse_ok(const struct aws_call *call, const struct aws_http_response 
         return 0;
     }
     aws_reply_cleanup(reply);
-    awserr_set(err, resp->status, AWSERR_MALFORMED, "the %s answer could not be parsed", call->operation);
+    awserr_set(err, resp->status, AWSERR_MALFORMED, "the %s answer could not be parsed",
+               call->operation);
     copy_trunc(err->request_id, sizeof err->request_id, resp->request_id);
     return FW_EAWS;
 }
 
-static int parse_error(const struct aws_call *call, const struct aws_http_response *resp, struct aws_api_error *err)
+static int parse_error(const struct aws_call *call, const struct aws_http_response *resp,
+                       struct aws_api_error *err)
 {
     if (call->protocol == AWS_PROTO_QUERY)
         awserr_from_xml(err, resp->status, resp->body.ptr, resp->body.len, resp->request_id);
     else
-        awserr_from_json(err, resp->status, resp->error_type, resp->body.ptr, resp->body.len, resp->request_id);
+        awserr_from_json(err, resp->status, resp->error_type, resp->body.ptr, resp->body.len,
+                         resp->request_id);
     return awserr_to_fw(err);
 }
 
-static int send_signed(struct aws_client *c, const struct aws_call *call, const struct aws_endpoint *ep,
-                       const struct creds *cr, const char *url, struct aws_http_response *resp,
-                       struct aws_api_error *err)
+static int send_signed(struct aws_client *c, const struct aws_call *call,
+                       const struct aws_endpoint *ep, const struct creds *cr, const char *url,
+                       struct aws_http_response *resp, struct aws_api_error *err)
 {
     struct call_headers hs = {0};
     add_header(&hs, "Host", ep->host);
@@ -460,7 +483,8 @@ static int send_signed(struct aws_client *c, const struct aws_call *call, const 
         }
     }
     if (!rc) {
-        struct aws_http_request req = {call->method, url, hs.h, hs.n, call->body.ptr, call->body.len, 0};
+        struct aws_http_request req = {call->method,   url, hs.h, hs.n, call->body.ptr,
+                                       call->body.len, 0};
         rc = aws_http_send(c->http, &req, resp, err);
     }
     buf_free_secure(&res.authorization);
@@ -479,8 +503,9 @@ static int get_creds(struct aws_client *c, struct creds *cr, struct aws_api_erro
     return rc;
 }
 
-static int attempt_once(struct aws_client *c, const struct aws_call *call, const struct aws_endpoint *ep,
-                        const char *url, struct aws_reply *reply, struct aws_api_error *err, long long *server_time)
+static int attempt_once(struct aws_client *c, const struct aws_call *call,
+                        const struct aws_endpoint *ep, const char *url, struct aws_reply *reply,
+                        struct aws_api_error *err, long long *server_time)
 {
     struct creds cr = {0};
     struct aws_http_response resp;
@@ -508,8 +533,8 @@ static int is_skew_error(const struct aws_api_error *err)
     if (!strcmp(err->code, "RequestTimeTooSkewed") || !strcmp(err->code, "RequestExpired") ||
         !strcmp(err->code, "RequestInTheFuture"))
         return 1;
-    int sig = !strcmp(err->code, "SignatureDoesNotMatch") || !strcmp(err->code, "InvalidSignatureException") ||
-              !strcmp(err->code, "AuthFailure");
+    int sig = !strcmp(err->code, "SignatureDoesNotMatch") ||
+              !strcmp(err->code, "InvalidSignatureException") || !strcmp(err->code, "AuthFailure");
     return sig && (strstr(err->message, "expired") || strstr(err->message, "not yet current"));
 }
 
@@ -517,22 +542,26 @@ static int fix_skew(struct aws_client *c, const struct aws_api_error *err, long 
 {
     if (!server_time || !is_skew_error(err))
         return 0;
-    long skew = (long)(server_time - (long long)(c->clock_fn ? c->clock_fn(c->hooks_ud) : time(NULL)));
+    long skew =
+        (long)(server_time - (long long)(c->clock_fn ? c->clock_fn(c->hooks_ud) : time(NULL)));
     if (labs(skew - c->skew_s) < 60)
         return 0;
     c->skew_s = skew;
-    log_event(LOG_WARN, "aws clock skew detected; signing with the server's time", LOG_INT("skew_s", skew));
+    log_event(LOG_WARN, "aws clock skew detected; signing with the server's time",
+              LOG_INT("skew_s", skew));
     return 1;
 }
 
-static void log_retry(const struct aws_call *call, const struct aws_api_error *err, int attempt, long delay_ms)
+static void log_retry(const struct aws_call *call, const struct aws_api_error *err, int attempt,
+                      long delay_ms)
 {
-    log_event(LOG_INFO, "aws call retried", LOG_STR("op", call->operation), LOG_STR("code", err->code),
-              LOG_INT("status", err->http_status), LOG_INT("attempt", attempt), LOG_INT("delay_ms", delay_ms));
+    log_event(LOG_INFO, "aws call retried", LOG_STR("op", call->operation),
+              LOG_STR("code", err->code), LOG_INT("status", err->http_status),
+              LOG_INT("attempt", attempt), LOG_INT("delay_ms", delay_ms));
 }
 
-static void backoff(struct aws_client *c, const struct aws_call *call, const struct aws_api_error *err,
-                    int attempt)
+static void backoff(struct aws_client *c, const struct aws_call *call,
+                    const struct aws_api_error *err, int attempt)
 {
     double r = c->rand_fn ? c->rand_fn(c->hooks_ud) : default_rand(c);
     long delay_ms = aws_retry_backoff_ms(attempt, r);
@@ -543,8 +572,9 @@ static void backoff(struct aws_client *c, const struct aws_call *call, const str
         default_sleep(delay_ms, 0);
 }
 
-static int run_attempts(struct aws_client *c, const struct aws_call *call, const struct aws_endpoint *ep,
-                        struct aws_reply *reply, struct aws_api_error *err)
+static int run_attempts(struct aws_client *c, const struct aws_call *call,
+                        const struct aws_endpoint *ep, struct aws_reply *reply,
+                        struct aws_api_error *err)
 {
     char *url = build_url(ep, call);
     char op[sizeof err->operation];
@@ -584,11 +614,12 @@ int aws_client_call(struct aws_client *c, struct aws_call *call, struct aws_repl
         err = &local;
     awserr_clear(err);
     memset(reply, 0, sizeof *reply);
-    snprintf(err->operation, sizeof err->operation, "%s:%s", endpoint_service_name(call->svc), call->operation);
+    snprintf(err->operation, sizeof err->operation, "%s:%s", endpoint_service_name(call->svc),
+             call->operation);
     c->last_attempts = 0;
     if (call->overflow) {
-        awserr_set(err, 0, "RequestTooLarge", "the %s request is larger than %u bytes", call->operation,
-                   AWS_CALL_MAX_BODY);
+        awserr_set(err, 0, "RequestTooLarge", "the %s request is larger than %u bytes",
+                   call->operation, AWS_CALL_MAX_BODY);
         return FW_ETOOBIG;
     }
     const struct aws_endpoint *ep = 0;

@@ -35,29 +35,30 @@ enum aws_protocol { AWS_PROTO_QUERY = 0, AWS_PROTO_REST_JSON };
 
 /* Test hooks: all optional, all take hooks_ud. */
 typedef void(aws_sleep_fn)(long ms, void *ud);
-typedef double(aws_rand_fn)(void *ud);   /* uniform in [0, 1) */
-typedef time_t(aws_clock_fn)(void *ud);  /* UTC seconds, for signing */
+typedef double(aws_rand_fn)(void *ud);  /* uniform in [0, 1) */
+typedef time_t(aws_clock_fn)(void *ud); /* UTC seconds, for signing */
 typedef const char *(aws_getenv_fn)(const char *name, void *ud);
 
 struct aws_client_options {
-    const char *region;             /* NULL = AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
-    struct creds_provider *creds;   /* NULL = the default chain; else a reference is taken */
-    struct aws_http *http;          /* NULL = the client owns one; else borrowed (same thread) */
+    const char *region;           /* NULL = AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
+    struct creds_provider *creds; /* NULL = the default chain; else a reference is taken */
+    struct aws_http *http;        /* NULL = the client owns one; else borrowed (same thread) */
     const struct aws_http_options *http_options; /* for an owned handle; NULL = defaults */
-    struct aws_retry_quota *quota;      /* NULL = the client owns one; else borrowed, shared */
+    struct aws_retry_quota *quota;          /* NULL = the client owns one; else borrowed, shared */
     const struct aws_retry_settings *retry; /* NULL = AWS_MAX_ATTEMPTS / AWS_RETRY_MODE */
-    aws_getenv_fn *getenv_fn;       /* NULL = getenv; used for region, endpoints, retries */
+    aws_getenv_fn *getenv_fn;               /* NULL = getenv; used for region, endpoints, retries */
     void *getenv_ud;
-    aws_sleep_fn *sleep_fn;         /* NULL = nanosleep */
-    aws_rand_fn *rand_fn;           /* NULL = a per-client PRNG seeded from the clock */
-    aws_clock_fn *clock_fn;         /* NULL = time() */
+    aws_sleep_fn *sleep_fn; /* NULL = nanosleep */
+    aws_rand_fn *rand_fn;   /* NULL = a per-client PRNG seeded from the clock */
+    aws_clock_fn *clock_fn; /* NULL = time() */
     void *hooks_ud;
 };
 
 /* A new client in *out. 0, or FW_EINVAL (bad AWS_MAX_ATTEMPTS or
  * AWS_RETRY_MODE, bad region or endpoint override) or FW_EINTERNAL (libcurl)
  * with err filled. Free with aws_client_free (NULL is a no-op). */
-int aws_client_new(const struct aws_client_options *opt, struct aws_client **out, struct aws_api_error *err);
+int aws_client_new(const struct aws_client_options *opt, struct aws_client **out,
+                   struct aws_api_error *err);
 void aws_client_free(struct aws_client *c);
 const char *aws_client_region(const struct aws_client *c);
 /* The HTTP handle in use (owned or borrowed). */
@@ -69,23 +70,26 @@ int aws_client_last_attempts(const struct aws_client *c);
 struct aws_call {
     enum aws_service svc;
     enum aws_protocol protocol;
-    const char *operation;     /* "CreatePolicy"; static storage */
-    const char *method;        /* rest-json: "GET", ...; query: "POST" */
-    struct buf path;           /* rest-json: URI-encoded path; query: "/" */
-    struct buf query;          /* rest-json: encoded query string without '?' */
-    struct buf body;           /* query: form body; rest-json: JSON or empty */
-    int anonymous;             /* 1: send unsigned (AssumeRoleWithWebIdentity) */
-    int overflow;              /* set when a part outgrew AWS_CALL_MAX_BODY */
-    const char *header_name;   /* rest-json: one header member (x-amzn-principal), signed; NULL = none */
-    const char *header_value;  /* borrowed for the call */
+    const char *operation; /* "CreatePolicy"; static storage */
+    const char *method;    /* rest-json: "GET", ...; query: "POST" */
+    struct buf path;       /* rest-json: URI-encoded path; query: "/" */
+    struct buf query;      /* rest-json: encoded query string without '?' */
+    struct buf body;       /* query: form body; rest-json: JSON or empty */
+    int anonymous;         /* 1: send unsigned (AssumeRoleWithWebIdentity) */
+    int overflow;          /* set when a part outgrew AWS_CALL_MAX_BODY */
+    const char
+        *header_name; /* rest-json: one header member (x-amzn-principal), signed; NULL = none */
+    const char *header_value; /* borrowed for the call */
 };
 
 #define AWS_CALL_MAX_BODY (4u * 1024 * 1024)
 
 /* Query protocol: POST / with Action and Version already in the body. */
-void aws_call_init_query(struct aws_call *c, enum aws_service svc, const char *action, const char *version);
+void aws_call_init_query(struct aws_call *c, enum aws_service svc, const char *action,
+                         const char *version);
 /* rest-json: method and an empty path; append with aws_call_path*. */
-void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *operation, const char *method);
+void aws_call_init_rest(struct aws_call *c, enum aws_service svc, const char *operation,
+                        const char *method);
 void aws_call_cleanup(struct aws_call *c);
 /* Appends literal path text (not encoded: it must be safe already). */
 void aws_call_path(struct aws_call *c, const char *literal);
@@ -107,9 +111,9 @@ int aws_call_json(struct aws_call *c, const json_t *obj);
 struct aws_reply {
     int http_status;
     char request_id[128];
-    struct xml_node *xml;               /* query: root <OpResponse>; else NULL */
-    const struct xml_node *result;      /* query: <OpResult> or NULL */
-    json_t *json;                       /* rest-json: body object ({} when empty) */
+    struct xml_node *xml;          /* query: root <OpResponse>; else NULL */
+    const struct xml_node *result; /* query: <OpResult> or NULL */
+    json_t *json;                  /* rest-json: body object ({} when empty) */
 };
 
 void aws_reply_cleanup(struct aws_reply *r);

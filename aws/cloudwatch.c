@@ -33,14 +33,16 @@ static void param_at(struct aws_call *call, const char *prefix, const char *name
     aws_call_param(call, key, value);
 }
 
-static void param_int_at(struct aws_call *call, const char *prefix, const char *name, long long value)
+static void param_int_at(struct aws_call *call, const char *prefix, const char *name,
+                         long long value)
 {
     char key[384];
     snprintf(key, sizeof key, "%s%s", prefix, name);
     aws_call_param_int(call, key, value);
 }
 
-static void add_dimensions(struct aws_call *call, const char *prefix, const struct cw_dimension *dims, size_t n)
+static void add_dimensions(struct aws_call *call, const char *prefix,
+                           const struct cw_dimension *dims, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char p[320];
@@ -110,9 +112,9 @@ static void add_result(struct cw_metric_data *out, const struct xml_node *m)
 }
 
 /* One call of one batch; *next gets the NextToken (caller frees) or NULL. */
-static int metric_data_page(struct aws_client *c, const struct cw_get_metric_data_input *in, size_t first,
-                            size_t count, const char *token, char **next, struct cw_metric_data *out,
-                            struct aws_api_error *err)
+static int metric_data_page(struct aws_client *c, const struct cw_get_metric_data_input *in,
+                            size_t first, size_t count, const char *token, char **next,
+                            struct cw_metric_data *out, struct aws_api_error *err)
 {
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_CLOUDWATCH, "GetMetricData", CW_VERSION);
@@ -143,8 +145,9 @@ static int metric_data_page(struct aws_client *c, const struct cw_get_metric_dat
     return rc;
 }
 
-static int metric_data_batch(struct aws_client *c, const struct cw_get_metric_data_input *in, size_t first,
-                             size_t count, struct cw_metric_data *out, struct aws_api_error *err)
+static int metric_data_batch(struct aws_client *c, const struct cw_get_metric_data_input *in,
+                             size_t first, size_t count, struct cw_metric_data *out,
+                             struct aws_api_error *err)
 {
     char *token = 0;
     int rc = 0;
@@ -158,8 +161,8 @@ static int metric_data_batch(struct aws_client *c, const struct cw_get_metric_da
     return rc;
 }
 
-int cw_get_metric_data(struct aws_client *c, const struct cw_get_metric_data_input *in, struct cw_metric_data *out,
-                       struct aws_api_error *err)
+int cw_get_metric_data(struct aws_client *c, const struct cw_get_metric_data_input *in,
+                       struct cw_metric_data *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     int rc = 0;
@@ -207,8 +210,9 @@ static void add_metric(struct cw_metric_list *out, const struct xml_node *m)
     }
 }
 
-static int list_metrics_page(struct aws_client *c, const struct cw_list_metrics_input *in, const char *token,
-                             char **next, struct cw_metric_list *out, struct aws_api_error *err)
+static int list_metrics_page(struct aws_client *c, const struct cw_list_metrics_input *in,
+                             const char *token, char **next, struct cw_metric_list *out,
+                             struct aws_api_error *err)
 {
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_CLOUDWATCH, "ListMetrics", CW_VERSION);
@@ -233,8 +237,8 @@ static int list_metrics_page(struct aws_client *c, const struct cw_list_metrics_
     return rc;
 }
 
-int cw_list_metrics(struct aws_client *c, const struct cw_list_metrics_input *in, struct cw_metric_list *out,
-                    struct aws_api_error *err)
+int cw_list_metrics(struct aws_client *c, const struct cw_list_metrics_input *in,
+                    struct cw_metric_list *out, struct aws_api_error *err)
 {
     static const struct cw_list_metrics_input none = {0};
     memset(out, 0, sizeof *out);

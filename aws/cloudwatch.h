@@ -29,17 +29,17 @@ struct cw_dimension {
 /* One metric query: either a metric (namespace + name + dimensions, with
  * period and stat) or an expression. */
 struct cw_metric_query {
-    const char *id;                     /* required; [a-z][a-zA-Z0-9_]* */
-    const char *namespace_;             /* metric queries: "AWS/IoT" */
+    const char *id;         /* required; [a-z][a-zA-Z0-9_]* */
+    const char *namespace_; /* metric queries: "AWS/IoT" */
     const char *metric_name;
     const struct cw_dimension *dims;
     size_t ndims;
-    int period_s;                       /* required for metric queries */
-    const char *stat;                   /* "Sum", "SampleCount", ... */
-    const char *unit;                   /* optional */
-    const char *expression;             /* instead of a metric */
-    const char *label;                  /* optional */
-    int return_data;                    /* -1 = AWS default (true), else 0/1 */
+    int period_s;           /* required for metric queries */
+    const char *stat;       /* "Sum", "SampleCount", ... */
+    const char *unit;       /* optional */
+    const char *expression; /* instead of a metric */
+    const char *label;      /* optional */
+    int return_data;        /* -1 = AWS default (true), else 0/1 */
 };
 
 struct cw_get_metric_data_input {
@@ -47,15 +47,15 @@ struct cw_get_metric_data_input {
     size_t nqueries;
     time_t start_time;
     time_t end_time;
-    const char *scan_by;                /* NULL, "TimestampAscending" or "TimestampDescending" */
-    int max_datapoints;                 /* per call; 0 = AWS default (100,800) */
+    const char *scan_by; /* NULL, "TimestampAscending" or "TimestampDescending" */
+    int max_datapoints;  /* per call; 0 = AWS default (100,800) */
 };
 
 struct cw_metric_result {
     char *id;
     char *label;
-    char *status_code;                  /* "Complete", "PartialData", ... */
-    double *timestamps;                 /* epoch seconds, n of them */
+    char *status_code;  /* "Complete", "PartialData", ... */
+    double *timestamps; /* epoch seconds, n of them */
     double *values;
     size_t n;
 };
@@ -63,7 +63,7 @@ struct cw_metric_result {
 struct cw_metric_data {
     struct cw_metric_result *results;
     size_t nresults;
-    int calls;                          /* AWS calls made (batches x pages) */
+    int calls; /* AWS calls made (batches x pages) */
 };
 
 struct cw_owned_dimension {
@@ -84,19 +84,19 @@ struct cw_metric_list {
 };
 
 struct cw_list_metrics_input {
-    const char *namespace_;             /* optional filters */
+    const char *namespace_; /* optional filters */
     const char *metric_name;
-    const struct cw_dimension *dims;    /* value NULL = any value */
+    const struct cw_dimension *dims; /* value NULL = any value */
     size_t ndims;
-    int recently_active;                /* 1 = "PT3H" */
+    int recently_active; /* 1 = "PT3H" */
 };
 
-int cw_get_metric_data(struct aws_client *c, const struct cw_get_metric_data_input *in, struct cw_metric_data *out,
-                       struct aws_api_error *err);
+int cw_get_metric_data(struct aws_client *c, const struct cw_get_metric_data_input *in,
+                       struct cw_metric_data *out, struct aws_api_error *err);
 void cw_metric_data_cleanup(struct cw_metric_data *x);
 
-int cw_list_metrics(struct aws_client *c, const struct cw_list_metrics_input *in, struct cw_metric_list *out,
-                    struct aws_api_error *err);
+int cw_list_metrics(struct aws_client *c, const struct cw_list_metrics_input *in,
+                    struct cw_metric_list *out, struct aws_api_error *err);
 void cw_metric_list_cleanup(struct cw_metric_list *x);
 
 #endif

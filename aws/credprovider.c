@@ -28,7 +28,8 @@ static int alias_ok(const char *s)
 
 static int bad(struct aws_api_error *err, const char *what)
 {
-    awserr_set(err, 0, DP_ERR_BAD_ANSWER, "the credentials provider's answer is not valid: %s", what);
+    awserr_set(err, 0, DP_ERR_BAD_ANSWER, "the credentials provider's answer is not valid: %s",
+               what);
     snprintf(err->operation, sizeof err->operation, OP);
     return FW_EAWS;
 }
@@ -44,7 +45,8 @@ static int printable(const char *s, size_t max)
     return 1;
 }
 
-int credprovider_parse(const char *body, size_t len, struct credprovider_creds *out, struct aws_api_error *err)
+int credprovider_parse(const char *body, size_t len, struct credprovider_creds *out,
+                       struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     json_t *doc = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, 0) : 0;
@@ -56,12 +58,13 @@ int credprovider_parse(const char *body, size_t len, struct credprovider_creds *
     int rc = 0;
     if (!json_is_object(c))
         rc = bad(err, "no credentials object");
-    else if (!akid || strlen(akid) < 16 || strlen(akid) > 128 || strspn(akid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
-                                                                      strlen(akid))
+    else if (!akid || strlen(akid) < 16 || strlen(akid) > 128 ||
+             strspn(akid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(akid))
         rc = bad(err, "accessKeyId is not an access key id");
     else if (!printable(sec, 128) || !printable(tok, CREDPROVIDER_TOKEN_MAX))
         rc = bad(err, "secretAccessKey or sessionToken missing or too long");
-    else if (!exp || strlen(exp) >= sizeof out->expiration || strspn(exp, "0123456789-:TZ.+") != strlen(exp))
+    else if (!exp || strlen(exp) >= sizeof out->expiration ||
+             strspn(exp, "0123456789-:TZ.+") != strlen(exp))
         rc = bad(err, "expiration is not a time");
     if (!rc) {
         snprintf(out->access_key_id, sizeof out->access_key_id, "%s", akid);
@@ -77,7 +80,8 @@ int credprovider_parse(const char *body, size_t len, struct credprovider_creds *
     return rc;
 }
 
-void credprovider_error(int status, const char *error_type, const char *body, size_t len, struct aws_api_error *err)
+void credprovider_error(int status, const char *error_type, const char *body, size_t len,
+                        struct aws_api_error *err)
 {
     awserr_from_json(err, status, error_type, body, len, 0);
     if (!strncmp(err->code, "Http", 4)) {
@@ -92,18 +96,21 @@ void credprovider_error(int status, const char *error_type, const char *body, si
     snprintf(err->operation, sizeof err->operation, OP);
 }
 
-static int build_url(const struct credprovider_request *r, char *url, size_t len, struct aws_api_error *err)
+static int build_url(const struct credprovider_request *r, char *url, size_t len,
+                     struct aws_api_error *err)
 {
     size_t hl = r->host ? strlen(r->host) : 0;
     if (!alias_ok(r->role_alias) || !hl || hl > DP_HOST_MAX ||
-        strspn(r->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hl || r->port <= 0 ||
-        r->port > 65535) {
-        awserr_set(err, 0, "InvalidParameter", "the credentials call needs a host name, a port and a role alias "
-                                               "of 1-128 of [A-Za-z0-9_=,@-]");
+        strspn(r->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hl ||
+        r->port <= 0 || r->port > 65535) {
+        awserr_set(err, 0, "InvalidParameter",
+                   "the credentials call needs a host name, a port and a role alias "
+                   "of 1-128 of [A-Za-z0-9_=,@-]");
         snprintf(err->operation, sizeof err->operation, OP);
         return FW_EINVAL;
     }
-    snprintf(url, len, "https://%s:%d/role-aliases/%s/credentials", r->host, r->port, r->role_alias);
+    snprintf(url, len, "https://%s:%d/role-aliases/%s/credentials", r->host, r->port,
+             r->role_alias);
     return 0;
 }
 
@@ -115,14 +122,16 @@ int credprovider_get(const struct credprovider_request *r, struct credprovider_c
     int rc = build_url(r, url, sizeof url, err);
     if (rc)
         return rc;
-    struct aws_http_options o = {r->timeout_ms > 0 ? r->timeout_ms : 10000, r->timeout_ms > 0 ? r->timeout_ms : 10000,
-                                 CREDPROVIDER_MAX_ANSWER, r->ca_file};
+    struct aws_http_options o = {r->timeout_ms > 0 ? r->timeout_ms : 10000,
+                                 r->timeout_ms > 0 ? r->timeout_ms : 10000, CREDPROVIDER_MAX_ANSWER,
+                                 r->ca_file};
     struct aws_http *h = aws_http_new(&o);
     if (!h) {
         awserr_set(err, 0, AWSERR_CONNECTION, "libcurl could not make a handle");
         return FW_EINTERNAL;
     }
-    struct aws_http_header hdr[] = {{"Accept", "application/json"}, {"x-amzn-iot-thingname", r->thing_name}};
+    struct aws_http_header hdr[] = {{"Accept", "application/json"},
+                                    {"x-amzn-iot-thingname", r->thing_name}};
     struct aws_http_request req = {"GET", url, hdr, r->thing_name ? 2 : 1, 0, 0, r->address};
     struct aws_http_response resp;
     aws_http_response_init(&resp);

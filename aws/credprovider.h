@@ -23,16 +23,16 @@
 #define CREDPROVIDER_MAX_ANSWER (64u * 1024)
 
 struct credprovider_request {
-    const char *host;          /* the iot:CredentialProvider endpoint */
-    const char *address;       /* the numeric address it resolved to, checked by the caller
-                                * (netresolve.h): the only one connected to; NULL = resolve */
-    int port;                  /* 443 */
-    const char *role_alias;    /* 1-128 of [\w=,@-] */
-    const char *thing_name;    /* x-amzn-iot-thingname, or NULL */
-    const char *cert_pem;      /* the device certificate */
-    const char *key_pem;       /* its private key (secret) */
-    const char *ca_file;       /* trust anchors of the endpoint */
-    long timeout_ms;           /* 0 = 10000 */
+    const char *host;       /* the iot:CredentialProvider endpoint */
+    const char *address;    /* the numeric address it resolved to, checked by the caller
+                             * (netresolve.h): the only one connected to; NULL = resolve */
+    int port;               /* 443 */
+    const char *role_alias; /* 1-128 of [\w=,@-] */
+    const char *thing_name; /* x-amzn-iot-thingname, or NULL */
+    const char *cert_pem;   /* the device certificate */
+    const char *key_pem;    /* its private key (secret) */
+    const char *ca_file;    /* trust anchors of the endpoint */
+    long timeout_ms;        /* 0 = 10000 */
 };
 
 /* Temporary credentials; secret_access_key and session_token are secrets
@@ -51,8 +51,10 @@ int credprovider_get(const struct credprovider_request *r, struct credprovider_c
 
 /* The pure halves, unit-tested: a 200 answer's body, and an error answer
  * (status, the x-amzn-ErrorType header or NULL, body). */
-int credprovider_parse(const char *body, size_t len, struct credprovider_creds *out, struct aws_api_error *err);
-void credprovider_error(int status, const char *error_type, const char *body, size_t len, struct aws_api_error *err);
+int credprovider_parse(const char *body, size_t len, struct credprovider_creds *out,
+                       struct aws_api_error *err);
+void credprovider_error(int status, const char *error_type, const char *body, size_t len,
+                        struct aws_api_error *err);
 
 void credprovider_creds_cleanup(struct credprovider_creds *c);
 

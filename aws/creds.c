@@ -42,8 +42,8 @@ void creds_cleanup(struct creds *c)
     memset(c, 0, sizeof(*c));
 }
 
-void creds__set(struct creds *out, const char *akid, const char *secret, const char *token, time_t expiration,
-                const char *source)
+void creds__set(struct creds *out, const char *akid, const char *secret, const char *token,
+                time_t expiration, const char *source)
 {
     memset(out, 0, sizeof(*out));
     out->access_key_id = xstrdup(akid);
@@ -55,7 +55,8 @@ void creds__set(struct creds *out, const char *akid, const char *secret, const c
 
 void creds_copy(struct creds *dst, const struct creds *src)
 {
-    creds__set(dst, src->access_key_id, src->secret_access_key, src->session_token, src->expiration, src->source);
+    creds__set(dst, src->access_key_id, src->secret_access_key, src->session_token, src->expiration,
+               src->source);
 }
 
 /* ------------------------------------------------------------------ */
@@ -90,7 +91,7 @@ char *creds__read_secret_file(const char *path, size_t max)
         return NULL;
     char *t = xmalloc(max + 1);
     size_t n = fread(t, 1, max, f);
-    int bad = ferror(f) || fgetc(f) != EOF;   /* unreadable, or longer than max */
+    int bad = ferror(f) || fgetc(f) != EOF; /* unreadable, or longer than max */
     fclose(f);
     t[n] = '\0';
     while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' ' || t[n - 1] == '\t'))
@@ -112,8 +113,13 @@ int creds__http_fetch(const struct creds_http_req *req, struct aws_http_response
     const struct aws_http_options opt = {.connect_timeout_ms = req->connect_timeout_ms,
                                          .timeout_ms = req->timeout_ms,
                                          .max_body = CREDS_HTTP_MAX_BODY};
-    const struct aws_http_request hreq = {req->method, req->url, req->headers, req->nheaders, req->body,
-                                          req->body ? req->body_len : 0, 0};
+    const struct aws_http_request hreq = {req->method,
+                                          req->url,
+                                          req->headers,
+                                          req->nheaders,
+                                          req->body,
+                                          req->body ? req->body_len : 0,
+                                          0};
     aws_http_response_init(resp);
     struct aws_http *h = aws_http_new(&opt);
     if (!h)
@@ -145,12 +151,14 @@ static int expect(const char **s, char c)
 static int parse_fields(const char **s, struct tm *tm)
 {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (digits(s, 4, &y) || expect(s, '-') || digits(s, 2, &mo) || expect(s, '-') || digits(s, 2, &d))
+    if (digits(s, 4, &y) || expect(s, '-') || digits(s, 2, &mo) || expect(s, '-') ||
+        digits(s, 2, &d))
         return -1;
     if (**s != 'T' && **s != 't' && **s != ' ')
         return -1;
     (*s)++;
-    if (digits(s, 2, &h) || expect(s, ':') || digits(s, 2, &mi) || expect(s, ':') || digits(s, 2, &sec))
+    if (digits(s, 2, &h) || expect(s, ':') || digits(s, 2, &mi) || expect(s, ':') ||
+        digits(s, 2, &sec))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
@@ -214,9 +222,9 @@ int creds_provider_get(struct creds_provider *p, struct creds *out, struct aws_a
     int rc = p->vt->get(p, out, err);
     if (rc)
         creds_cleanup(out);
-    if (rc == FW_ENOTFOUND)   /* a bare source said "not configured" */
-        rc = creds__fail(err, FW_EUNAVAILABLE, "NoCredentials", "no AWS credentials: %s is not configured",
-                         p->vt->name);
+    if (rc == FW_ENOTFOUND) /* a bare source said "not configured" */
+        rc = creds__fail(err, FW_EUNAVAILABLE, "NoCredentials",
+                         "no AWS credentials: %s is not configured", p->vt->name);
     return rc;
 }
 
@@ -238,7 +246,8 @@ static void static_destroy(void *impl)
 
 static const struct creds_provider_vtable s_static_vt = {"static", static_get, static_destroy};
 
-struct creds_provider *creds_provider_static(const char *akid, const char *secret, const char *token)
+struct creds_provider *creds_provider_static(const char *akid, const char *secret,
+                                             const char *token)
 {
     struct creds *c = xcalloc(1, sizeof(*c));
     creds__set(c, akid, secret, token, 0, "static");
@@ -249,7 +258,7 @@ struct creds_provider *creds_provider_static(const char *akid, const char *secre
 /* Chain.                                                              */
 
 struct chain {
-    struct creds_provider **list;   /* owned references */
+    struct creds_provider **list; /* owned references */
     size_t n;
 };
 
@@ -262,8 +271,9 @@ static int chain_get(struct creds_provider *p, struct creds *out, struct aws_api
             return rc;
         creds_cleanup(out);
     }
-    return creds__fail(err, FW_EUNAVAILABLE, "NoCredentials",
-                       "no AWS credentials found (environment, web identity, shared files, container, IMDS)");
+    return creds__fail(
+        err, FW_EUNAVAILABLE, "NoCredentials",
+        "no AWS credentials found (environment, web identity, shared files, container, IMDS)");
 }
 
 static void chain_destroy(void *impl)
@@ -290,12 +300,12 @@ struct creds_provider *creds__chain_new(struct creds_provider **list, size_t n)
 /* Cache.                                                              */
 
 struct cached {
-    struct creds_provider *inner;   /* owned reference */
+    struct creds_provider *inner; /* owned reference */
     long refresh_before_s;
-    pthread_mutex_t refresh_lock;   /* held by the one thread refreshing */
-    pthread_mutex_t lock;           /* guards have and cur; never held across I/O */
-    int have;                       /* protected by lock */
-    struct creds cur;               /* protected by lock */
+    pthread_mutex_t refresh_lock; /* held by the one thread refreshing */
+    pthread_mutex_t lock;         /* guards have and cur; never held across I/O */
+    int have;                     /* protected by lock */
+    struct creds cur;             /* protected by lock */
 };
 
 /* Requires c->lock. */
@@ -344,12 +354,13 @@ static int cached_refresh(struct cached *c, struct creds *out, struct aws_api_er
     int rc = c->inner->vt->get(c->inner, &fresh, err);
     if (rc == 0) {
         cached_store(c, &fresh);
-        *out = fresh;   /* hand the new copy over */
+        *out = fresh; /* hand the new copy over */
         return 0;
     }
     creds_cleanup(&fresh);
     if (cached_take(c, out, 0)) {
-        log_msg(LOG_WARN, "credentials refresh failed (%s), keeping credentials from %s until they expire",
+        log_msg(LOG_WARN,
+                "credentials refresh failed (%s), keeping credentials from %s until they expire",
                 fw_err_name(rc), out->source);
         if (err)
             memset(err, 0, sizeof(*err));
@@ -365,7 +376,7 @@ static int cached_get(struct creds_provider *p, struct creds *out, struct aws_ap
         return 0;
     pthread_mutex_lock(&c->refresh_lock);
     int rc = 0;
-    if (!cached_take(c, out, 1))   /* another thread may have refreshed meanwhile */
+    if (!cached_take(c, out, 1)) /* another thread may have refreshed meanwhile */
         rc = cached_refresh(c, out, err);
     pthread_mutex_unlock(&c->refresh_lock);
     return rc;
@@ -400,9 +411,10 @@ struct creds_provider *creds_provider_default_chain(const struct creds_chain_opt
 {
     struct creds_env env = {opt ? opt->getenv_fn : NULL, opt ? opt->getenv_ud : NULL};
     struct creds_provider *list[] = {
-        creds__env_provider_new(&env),       creds__webid_provider_new(&env),
-        creds__profile_provider_new(&env),   creds__container_provider_new(&env),
+        creds__env_provider_new(&env),     creds__webid_provider_new(&env),
+        creds__profile_provider_new(&env), creds__container_provider_new(&env),
         creds__imds_provider_new(&env),
     };
-    return creds__cached_new(creds__chain_new(list, sizeof(list) / sizeof(list[0])), CREDS_REFRESH_BEFORE_S);
+    return creds__cached_new(creds__chain_new(list, sizeof(list) / sizeof(list[0])),
+                             CREDS_REFRESH_BEFORE_S);
 }

@@ -36,10 +36,10 @@
 
 struct creds {
     char *access_key_id;
-    char *secret_access_key;  /* wiped on cleanup */
-    char *session_token;      /* NULL when none; wiped on cleanup */
-    time_t expiration;        /* 0 = does not expire */
-    char source[96];          /* "environment", "profile dev", "profile dev via AssumeRole", "imds", ... */
+    char *secret_access_key; /* wiped on cleanup */
+    char *session_token;     /* NULL when none; wiped on cleanup */
+    time_t expiration;       /* 0 = does not expire */
+    char source[96]; /* "environment", "profile dev", "profile dev via AssumeRole", "imds", ... */
 };
 
 struct creds_provider;
@@ -48,7 +48,7 @@ struct creds_provider;
 typedef const char *(creds_getenv_fn)(const char *name, void *ud);
 
 struct creds_chain_options {
-    creds_getenv_fn *getenv_fn;  /* NULL = getenv; must stay usable for the provider's life */
+    creds_getenv_fn *getenv_fn; /* NULL = getenv; must stay usable for the provider's life */
     void *getenv_ud;
 };
 
@@ -59,7 +59,8 @@ struct creds_chain_options {
  */
 struct creds_provider *creds_provider_default_chain(const struct creds_chain_options *opt);
 /* Static credentials (copied); token may be NULL. Never NULL. */
-struct creds_provider *creds_provider_static(const char *akid, const char *secret, const char *token);
+struct creds_provider *creds_provider_static(const char *akid, const char *secret,
+                                             const char *token);
 /* Takes one more reference. */
 void creds_provider_acquire(struct creds_provider *p);
 /* Drops a reference; the last one frees the provider. NULL is a no-op. */

@@ -42,13 +42,15 @@ static void wipe_json_strings(json_t *obj)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         if (json_is_string(v))
             xwipe((char *)json_string_value(v), json_string_length(v));
     }
 }
 
-static int json_fields(json_t *doc, const char *source, struct creds *out, struct aws_api_error *err)
+static int json_fields(json_t *doc, const char *source, struct creds *out,
+                       struct aws_api_error *err)
 {
     const char *code = jstr(doc, "Code");
     const char *akid = jstr(doc, "AccessKeyId");
@@ -56,12 +58,14 @@ static int json_fields(json_t *doc, const char *source, struct creds *out, struc
     const char *exp = jstr(doc, "Expiration");
     time_t expiration = 0;
     if (code && strcmp(code, "Success") != 0)
-        return creds__fail(err, FW_EUNAVAILABLE, "CredentialsUnavailable", "%s answered Code %.64s", source, code);
+        return creds__fail(err, FW_EUNAVAILABLE, "CredentialsUnavailable", "%s answered Code %.64s",
+                           source, code);
     if (!akid || !secret)
-        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "%s answer lacks AccessKeyId or SecretAccessKey",
-                           source);
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer",
+                           "%s answer lacks AccessKeyId or SecretAccessKey", source);
     if (exp && creds__parse_time(exp, &expiration) != 0)
-        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "%s answer has a bad Expiration", source);
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "%s answer has a bad Expiration",
+                           source);
     creds__set(out, akid, secret, jstr(doc, "Token"), expiration, source);
     return 0;
 }
@@ -73,7 +77,8 @@ int creds__parse_json_creds(const char *body, size_t len, const char *source, st
     json_t *doc = json_loadb(body, len, 0, &jerr);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "%s answer is not a JSON object", source);
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "%s answer is not a JSON object",
+                           source);
     }
     int rc = json_fields(doc, source, out, err);
     wipe_json_strings(doc);
@@ -103,7 +108,8 @@ static int host_is(const char *h, size_t n, const char *name)
 static int host_allowed_over_http(const char *h, size_t n)
 {
     return is_loopback_v4(h, n) || host_is(h, n, "localhost") || host_is(h, n, "[::1]") ||
-           host_is(h, n, "169.254.170.2") || host_is(h, n, "169.254.170.23") || host_is(h, n, "[fd00:ec2::23]");
+           host_is(h, n, "169.254.170.2") || host_is(h, n, "169.254.170.23") ||
+           host_is(h, n, "[fd00:ec2::23]");
 }
 
 /* Host part of http(s)://[userinfo@]host[:port]/...: NULL when malformed or with userinfo. */
@@ -132,25 +138,31 @@ static int full_uri(const char *full, char *url, size_t urlcap, struct aws_api_e
     size_t n = 0;
     const char *h = url_host(full, &https, &n);
     if (!h)
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                           "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL without user info");
+        return creds__fail(
+            err, FW_EINVAL, "InvalidConfiguration",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL without user info");
     if (!https && !host_allowed_over_http(h, n))
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                           "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https or a loopback/container agent host");
+        return creds__fail(
+            err, FW_EINVAL, "InvalidConfiguration",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https or a loopback/container agent host");
     if (strlen(full) >= urlcap)
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
+        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
+                           "AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
     snprintf(url, urlcap, "%s", full);
     return 0;
 }
 
-int creds__container_url(const struct creds_env *e, char *url, size_t urlcap, struct aws_api_error *err)
+int creds__container_url(const struct creds_env *e, char *url, size_t urlcap,
+                         struct aws_api_error *err)
 {
     const char *rel = creds__getenv(e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = creds__getenv(e, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (rel) {
-        if (rel[0] != '/' || strlen(rel) + sizeof(CONTAINER_HOST) > urlcap || strpbrk(rel, "@ \r\n\t"))
-            return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                               "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with '/'");
+        if (rel[0] != '/' || strlen(rel) + sizeof(CONTAINER_HOST) > urlcap ||
+            strpbrk(rel, "@ \r\n\t"))
+            return creds__fail(
+                err, FW_EINVAL, "InvalidConfiguration",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with '/'");
         snprintf(url, urlcap, "%s%s", CONTAINER_HOST, rel);
         return 0;
     }
@@ -172,12 +184,14 @@ static int auth_header(const struct creds_env *e, char **header, struct aws_api_
         owned = creds__read_secret_file(file, TOKEN_MAX);
         if (!owned)
             return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                               "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (missing, empty or over 16 KiB)");
+                               "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (missing, empty "
+                               "or over 16 KiB)");
         tok = owned;
     }
     if (tok && strpbrk(tok, "\r\n")) {
         xfree_secret(owned);
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "container authorization token has a line break");
+        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
+                           "container authorization token has a line break");
     }
     if (tok)
         *header = xstrdup(tok);
@@ -190,22 +204,24 @@ static int auth_header(const struct creds_env *e, char **header, struct aws_api_
 
 static int fetch_once(const char *url, const char *auth, struct aws_http_response *resp)
 {
-    const struct aws_http_header headers[] = {{"Accept", "application/json"}, {"Authorization", auth}};
+    const struct aws_http_header headers[] = {{"Accept", "application/json"},
+                                              {"Authorization", auth}};
     struct creds_http_req req = {"GET", url, headers, auth ? 2 : 1, NULL, 0, 5000, 2000, 1};
     return creds__http_fetch(&req, resp);
 }
 
-static int container_fetch(const char *url, const char *auth, struct creds *out, struct aws_api_error *err)
+static int container_fetch(const char *url, const char *auth, struct creds *out,
+                           struct aws_api_error *err)
 {
     struct aws_http_response resp;
     int rc = fetch_once(url, auth, &resp);
-    if (rc == 0 && resp.status >= 500) {   /* one retry for agent hiccups */
+    if (rc == 0 && resp.status >= 500) { /* one retry for agent hiccups */
         aws_http_response_cleanup(&resp);
         rc = fetch_once(url, auth, &resp);
     }
     if (rc)
-        rc = creds__fail(err, rc, "CredentialsUnavailable", "container credentials endpoint unreachable (%s)",
-                         fw_err_name(rc));
+        rc = creds__fail(err, rc, "CredentialsUnavailable",
+                         "container credentials endpoint unreachable (%s)", fw_err_name(rc));
     else if (resp.status != 200)
         rc = creds__fail(err, FW_EUNAVAILABLE, "CredentialsUnavailable",
                          "container credentials endpoint answered HTTP %d", resp.status);
@@ -233,7 +249,8 @@ static void container_destroy(void *impl)
     free(impl);
 }
 
-static const struct creds_provider_vtable s_container_vt = {"container", container_get, container_destroy};
+static const struct creds_provider_vtable s_container_vt = {"container", container_get,
+                                                            container_destroy};
 
 struct creds_provider *creds__container_provider_new(const struct creds_env *e)
 {

@@ -30,8 +30,8 @@
 #define IMDS_CREDS_PATH "/latest/meta-data/iam/security-credentials/"
 
 struct imds_call {
-    char base[512];      /* endpoint without a trailing slash */
-    char *token;         /* the IMDSv2 session token (a secret) */
+    char base[512]; /* endpoint without a trailing slash */
+    char *token;    /* the IMDSv2 session token (a secret) */
 };
 
 static void imds_base(const struct creds_env *e, char *base, size_t cap)
@@ -55,7 +55,8 @@ static int imds_request(const struct imds_call *c, const char *method, const cha
     const struct aws_http_header token = {"X-aws-ec2-metadata-token", c->token};
     const struct aws_http_header *h = extra ? extra : &token;
     snprintf(url, sizeof(url), "%s%s", c->base, path);
-    struct creds_http_req req = {method, url, h, h->value ? 1 : 0, NULL, 0, IMDS_TIMEOUT_MS, IMDS_TIMEOUT_MS, 1};
+    struct creds_http_req req = {
+        method, url, h, h->value ? 1 : 0, NULL, 0, IMDS_TIMEOUT_MS, IMDS_TIMEOUT_MS, 1};
     int rc = creds__http_fetch(&req, resp);
     if (rc)
         return rc;
@@ -90,15 +91,18 @@ static int imds_role(struct imds_call *c, char *role, size_t cap, struct aws_api
         snprintf(role, cap, "%.*s", (int)n, body);
     aws_http_response_cleanup(&resp);
     if (rc == FW_ENOTFOUND)
-        return creds__fail(err, FW_ENOTFOUND, "NoCredentials", "this instance has no IAM role attached");
+        return creds__fail(err, FW_ENOTFOUND, "NoCredentials",
+                           "this instance has no IAM role attached");
     if (rc)
-        return creds__fail(err, rc, "CredentialsUnavailable", "IMDS role listing failed (%s)", fw_err_name(rc));
+        return creds__fail(err, rc, "CredentialsUnavailable", "IMDS role listing failed (%s)",
+                           fw_err_name(rc));
     if (bad)
         return creds__fail(err, FW_EINVAL, "InvalidAnswer", "IMDS gave an unusable role name");
     return 0;
 }
 
-static int imds_creds(struct imds_call *c, const char *role, struct creds *out, struct aws_api_error *err)
+static int imds_creds(struct imds_call *c, const char *role, struct creds *out,
+                      struct aws_api_error *err)
 {
     struct aws_http_response resp;
     char path[512], source[96];
@@ -125,7 +129,8 @@ static int imds_get(struct creds_provider *p, struct creds *out, struct aws_api_
     imds_base(p->impl, c.base, sizeof(c.base));
     int rc = imds_token(&c);
     if (rc)
-        log_msg(LOG_DEBUG, "IMDS not reachable at %s: not an EC2 instance, or IMDSv2 disabled", c.base);
+        log_msg(LOG_DEBUG, "IMDS not reachable at %s: not an EC2 instance, or IMDSv2 disabled",
+                c.base);
     if (!rc)
         rc = imds_role(&c, role, sizeof(role), err);
     if (!rc)

@@ -27,9 +27,9 @@
 
 struct parser {
     struct creds_ini *ini;
-    struct creds_ini_section *cur;   /* section being filled, or NULL */
-    size_t last;                     /* index in cur->kv of the last property set */
-    int has_last;                    /* 0 at the start of a section */
+    struct creds_ini_section *cur; /* section being filled, or NULL */
+    size_t last;                   /* index in cur->kv of the last property set */
+    int has_last;                  /* 0 at the start of a section */
     char *errbuf;
     size_t errlen;
     size_t lineno;
@@ -169,9 +169,9 @@ static int on_indented(struct parser *ps, char *line)
         return rc;
     size_t parent_idx = ps->last;
     char *full = xasprintf("%s.%s", parent->key, key);
-    set_kv(ps, full, value);   /* may move the kv array: parent is stale now */
+    set_kv(ps, full, value); /* may move the kv array: parent is stale now */
     free(full);
-    ps->last = parent_idx;     /* further sub-properties belong to the same parent */
+    ps->last = parent_idx; /* further sub-properties belong to the same parent */
     return 0;
 }
 
@@ -188,7 +188,8 @@ static int on_line(struct parser *ps, char *raw)
     return on_property(ps, line);
 }
 
-int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *errbuf, size_t errlen)
+int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *errbuf,
+                    size_t errlen)
 {
     struct parser ps = {xcalloc(1, sizeof(struct creds_ini)), NULL, 0, 0, errbuf, errlen, 0};
     /* A copy of all len bytes: xstrndup would stop at an embedded NUL and
@@ -273,7 +274,8 @@ int creds_ini_load(const char *path, struct creds_ini **out, char *errbuf, size_
     fclose(f);
     if (rc) {
         if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s", rc == FW_ETOOBIG ? "file larger than 1 MiB" : "read error");
+            snprintf(errbuf, errlen, "%s",
+                     rc == FW_ETOOBIG ? "file larger than 1 MiB" : "read error");
         return rc;
     }
     rc = creds_ini_parse(text, len, out, errbuf, errlen);

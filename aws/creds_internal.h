@@ -24,20 +24,20 @@ typedef int(creds_get_fn)(struct creds_provider *p, struct creds *out, struct aw
 typedef void(creds_destroy_fn)(void *impl);
 
 struct creds_provider_vtable {
-    const char *name;            /* for logs: "environment", "chain", ... */
+    const char *name; /* for logs: "environment", "chain", ... */
     creds_get_fn *get;
-    creds_destroy_fn *destroy;   /* frees impl; may be NULL */
+    creds_destroy_fn *destroy; /* frees impl; may be NULL */
 };
 
 struct creds_provider {
     const struct creds_provider_vtable *vt;
     atomic_int refs;
-    void *impl;                  /* owned; freed by vt->destroy */
+    void *impl; /* owned; freed by vt->destroy */
 };
 
 /* The environment a provider reads (a copy of the chain options). */
 struct creds_env {
-    creds_getenv_fn *fn;   /* NULL = getenv */
+    creds_getenv_fn *fn; /* NULL = getenv */
     void *ud;
 };
 
@@ -56,8 +56,8 @@ int creds__parse_time(const char *s, time_t *out);
  * unreadable, empty or longer than max bytes. */
 char *creds__read_secret_file(const char *path, size_t max);
 /* Sets every field of out from copies of the arguments (token may be NULL). */
-void creds__set(struct creds *out, const char *akid, const char *secret, const char *token, time_t expiration,
-                const char *source);
+void creds__set(struct creds *out, const char *akid, const char *secret, const char *token,
+                time_t expiration, const char *source);
 
 /* Runs each provider in order (takes the references given). */
 struct creds_provider *creds__chain_new(struct creds_provider **list, size_t n);
@@ -81,11 +81,11 @@ int creds__from_env(const struct creds_env *e, struct creds *out, struct aws_api
 
 struct creds_ini_kv {
     char *key;
-    char *value;    /* may hold a secret: wiped on free */
+    char *value; /* may hold a secret: wiped on free */
 };
 
 struct creds_ini_section {
-    char *name;     /* as written between the brackets, trimmed */
+    char *name; /* as written between the brackets, trimmed */
     struct creds_ini_kv *kv;
     size_t nkv;
 };
@@ -104,8 +104,10 @@ struct creds_ini {
  * Returns 0 with *out set (free with creds_ini_free), or FW_EINVAL with
  * errbuf describing the first bad line ("line 3: ...").
  */
-int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *errbuf, size_t errlen);
-/* Reads and parses a file: FW_ENOTFOUND when it does not exist, FW_EIO, FW_ETOOBIG (> 1 MiB) or FW_EINVAL. */
+int creds_ini_parse(const char *text, size_t len, struct creds_ini **out, char *errbuf,
+                    size_t errlen);
+/* Reads and parses a file: FW_ENOTFOUND when it does not exist, FW_EIO, FW_ETOOBIG (> 1 MiB) or
+ * FW_EINVAL. */
 int creds_ini_load(const char *path, struct creds_ini **out, char *errbuf, size_t errlen);
 void creds_ini_free(struct creds_ini *ini);
 const struct creds_ini_section *creds_ini_section(const struct creds_ini *ini, const char *name);
@@ -117,15 +119,15 @@ const char *creds_ini_get(const struct creds_ini_section *sec, const char *key);
 #define CREDS_HTTP_MAX_BODY (64 * 1024)
 
 struct creds_http_req {
-    const char *method;                     /* "GET", "PUT", "POST" */
+    const char *method; /* "GET", "PUT", "POST" */
     const char *url;
-    const struct aws_http_header *headers;  /* values may be secrets: aws/http.c wipes its copies */
+    const struct aws_http_header *headers; /* values may be secrets: aws/http.c wipes its copies */
     size_t nheaders;
-    const char *body;                       /* NULL for none */
+    const char *body; /* NULL for none */
     size_t body_len;
-    long timeout_ms;                        /* whole transfer */
+    long timeout_ms; /* whole transfer */
     long connect_timeout_ms;
-    int no_proxy;                           /* 1 for link-local/loopback endpoints */
+    int no_proxy; /* 1 for link-local/loopback endpoints */
 };
 
 /* One request on a fresh aws/http.c handle (credential fetches are rare:
@@ -145,19 +147,20 @@ int creds__parse_json_creds(const char *body, size_t len, const char *source, st
 
 struct creds_sts_call {
     const struct creds_env *env;
-    const char *region;               /* NULL = AWS_REGION / AWS_DEFAULT_REGION / us-east-1 */
-    const char *form;                 /* the form body: Action=...&Version=... */
-    const struct creds *signer;       /* NULL = unsigned (AssumeRoleWithWebIdentity) */
-    const char *source;               /* the source name given to the result */
+    const char *region;         /* NULL = AWS_REGION / AWS_DEFAULT_REGION / us-east-1 */
+    const char *form;           /* the form body: Action=...&Version=... */
+    const struct creds *signer; /* NULL = unsigned (AssumeRoleWithWebIdentity) */
+    const char *source;         /* the source name given to the result */
 };
 
 /* POSTs the call to STS (endpoint module, overrides honoured) and parses
  * the Credentials of the answer. 0, FW_EAWS (STS error: err->code and
  * message set), FW_EINVAL (bad answer), or a transport error. */
-int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct aws_api_error *err);
+int creds__sts_call(const struct creds_sts_call *call, struct creds *out,
+                    struct aws_api_error *err);
 /* Parses an STS XML answer (Credentials or Error). Same codes. */
-int creds__sts_parse(const char *xml, size_t len, long http_status, const char *source, struct creds *out,
-                     struct aws_api_error *err);
+int creds__sts_parse(const char *xml, size_t len, long http_status, const char *source,
+                     struct creds *out, struct aws_api_error *err);
 /* Appends "&key=value" with value form-encoded to a growing string. */
 char *creds__form_add(char *form, const char *key, const char *value);
 
@@ -166,20 +169,21 @@ char *creds__form_add(char *form, const char *key, const char *value);
 struct creds_webid_args {
     const char *token_file;
     const char *role_arn;
-    const char *session_name;   /* NULL = "fleetwarden-<unix time>" */
-    const char *region;         /* NULL = AWS_REGION / AWS_DEFAULT_REGION / us-east-1 */
-    const char *source;         /* the source name given to the result */
+    const char *session_name; /* NULL = "fleetwarden-<unix time>" */
+    const char *region;       /* NULL = AWS_REGION / AWS_DEFAULT_REGION / us-east-1 */
+    const char *source;       /* the source name given to the result */
 };
 
 /* Reads the token file and calls AssumeRoleWithWebIdentity. */
-int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args *a, struct creds *out,
-                        struct aws_api_error *err);
+int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args *a,
+                        struct creds *out, struct aws_api_error *err);
 
 /* ---- container endpoint helpers (creds_container.c) ---- */
 
 /* The URL to fetch and whether it is allowed: FW_ENOTFOUND when neither
  * variable is set, FW_EINVAL for a FULL_URI that is not https and not to an
  * allowed local address. url gets the full URL. */
-int creds__container_url(const struct creds_env *e, char *url, size_t urlcap, struct aws_api_error *err);
+int creds__container_url(const struct creds_env *e, char *url, size_t urlcap,
+                         struct aws_api_error *err);
 
 #endif

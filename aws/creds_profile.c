@@ -35,8 +35,8 @@
 
 struct profile_ctx {
     const struct creds_env *env;
-    struct creds_ini *creds_file;    /* NULL when absent */
-    struct creds_ini *config_file;   /* NULL when absent */
+    struct creds_ini *creds_file;  /* NULL when absent */
+    struct creds_ini *config_file; /* NULL when absent */
     char creds_path[1024];
     char config_path[1024];
 };
@@ -58,14 +58,16 @@ static int expand_path(const struct creds_env *e, const char *path, char *out, s
     return 0;
 }
 
-static int load_one(const char *what, const char *path, struct creds_ini **out, struct aws_api_error *err)
+static int load_one(const char *what, const char *path, struct creds_ini **out,
+                    struct aws_api_error *err)
 {
     char why[256] = "";
     int rc = creds_ini_load(path, out, why, sizeof(why));
     if (rc == FW_ENOTFOUND)
         return 0;
     if (rc)
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "%s file %.300s: %s", what, path, why);
+        return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "%s file %.300s: %s", what, path,
+                           why);
     return 0;
 }
 
@@ -74,8 +76,10 @@ static int load_files(struct profile_ctx *c, struct aws_api_error *err)
 {
     const char *cp = creds__getenv(c->env, "AWS_SHARED_CREDENTIALS_FILE");
     const char *fp = creds__getenv(c->env, "AWS_CONFIG_FILE");
-    int have_cp = expand_path(c->env, cp ? cp : "~/.aws/credentials", c->creds_path, sizeof(c->creds_path)) == 0;
-    int have_fp = expand_path(c->env, fp ? fp : "~/.aws/config", c->config_path, sizeof(c->config_path)) == 0;
+    int have_cp = expand_path(c->env, cp ? cp : "~/.aws/credentials", c->creds_path,
+                              sizeof(c->creds_path)) == 0;
+    int have_fp =
+        expand_path(c->env, fp ? fp : "~/.aws/config", c->config_path, sizeof(c->config_path)) == 0;
     int rc = have_cp ? load_one("credentials", c->creds_path, &c->creds_file, err) : 0;
     if (!rc && have_fp)
         rc = load_one("config", c->config_path, &c->config_file, err);
@@ -122,7 +126,8 @@ static int unsupported(const struct profile_ctx *c, const char *name, struct aws
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (pget(c, name, keys[i]))
             return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                               "profile %.64s uses %s, which fleetwarden does not support", name, keys[i]);
+                               "profile %.64s uses %s, which fleetwarden does not support", name,
+                               keys[i]);
     }
     return 0;
 }
@@ -140,22 +145,26 @@ static int static_keys(const struct profile_ctx *c, const char *name, int depth,
         return 0;
     }
     if (akid || secret)
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                           "profile %.64s has only one of aws_access_key_id and aws_secret_access_key", name);
+        return creds__fail(
+            err, FW_EINVAL, "InvalidConfiguration",
+            "profile %.64s has only one of aws_access_key_id and aws_secret_access_key", name);
     int rc = unsupported(c, name, err);
     if (rc)
         return rc;
     if (depth == 0)
         return FW_ENOTFOUND;
-    return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "source profile %.64s has no credentials", name);
+    return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
+                       "source profile %.64s has no credentials", name);
 }
 
-static int from_provider(struct creds_provider *p, const char *what, struct creds *out, struct aws_api_error *err)
+static int from_provider(struct creds_provider *p, const char *what, struct creds *out,
+                         struct aws_api_error *err)
 {
     int rc = p->vt->get(p, out, err);
     creds_provider_release(p);
     if (rc == FW_ENOTFOUND)
-        rc = creds__fail(err, FW_EINVAL, "InvalidConfiguration", "credential_source %s has no credentials", what);
+        rc = creds__fail(err, FW_EINVAL, "InvalidConfiguration",
+                         "credential_source %s has no credentials", what);
     return rc;
 }
 
@@ -168,7 +177,8 @@ static int credential_source(const struct profile_ctx *c, const char *cs, struct
         return from_provider(creds__imds_provider_new(c->env), cs, out, err);
     if (!strcmp(cs, "EcsContainer"))
         return from_provider(creds__container_provider_new(c->env), cs, out, err);
-    return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "unknown credential_source %.64s", cs);
+    return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "unknown credential_source %.64s",
+                       cs);
 }
 
 /* The credentials a role profile assumes its role with. */
@@ -184,9 +194,11 @@ static int source_creds(const struct profile_ctx *c, const char *name, int depth
         return credential_source(c, cs, out, err);
     if (!src)
         return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                           "profile %.64s has role_arn but no source_profile or credential_source", name);
+                           "profile %.64s has role_arn but no source_profile or credential_source",
+                           name);
     if (!profile_exists(c, src))
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration", "source_profile %.64s does not exist", src);
+        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
+                           "source_profile %.64s does not exist", src);
     if (!strcmp(src, name))
         return static_keys(c, src, depth + 1, out, err);
     return resolve(c, src, depth + 1, out, err);
@@ -220,15 +232,16 @@ static char *assume_role_form(const struct profile_ctx *c, const char *name, con
     return form;
 }
 
-static int assume_role(const struct profile_ctx *c, const char *name, const char *role_arn, int depth,
-                       struct creds *out, struct aws_api_error *err)
+static int assume_role(const struct profile_ctx *c, const char *name, const char *role_arn,
+                       int depth, struct creds *out, struct aws_api_error *err)
 {
     struct creds src;
     char source[96];
     memset(&src, 0, sizeof(src));
     if (pget(c, name, "mfa_serial"))
-        return creds__fail(err, FW_EINVAL, "InvalidConfiguration",
-                           "profile %.64s needs an MFA code (mfa_serial), which a service cannot type", name);
+        return creds__fail(
+            err, FW_EINVAL, "InvalidConfiguration",
+            "profile %.64s needs an MFA code (mfa_serial), which a service cannot type", name);
     int rc = source_creds(c, name, depth, &src, err);
     if (rc) {
         creds_cleanup(&src);
@@ -243,8 +256,8 @@ static int assume_role(const struct profile_ctx *c, const char *name, const char
     return rc;
 }
 
-static int web_identity(const struct profile_ctx *c, const char *name, const char *role_arn, struct creds *out,
-                        struct aws_api_error *err)
+static int web_identity(const struct profile_ctx *c, const char *name, const char *role_arn,
+                        struct creds *out, struct aws_api_error *err)
 {
     char source[96];
     snprintf(source, sizeof(source), "profile %.50s via AssumeRoleWithWebIdentity", name);
@@ -275,8 +288,9 @@ static int profile_missing(const struct profile_ctx *c, const char *name, int ex
 {
     if (!explicit_name)
         return FW_ENOTFOUND;
-    return creds__fail(err, FW_EINVAL, "ProfileNotFound", "profile %.64s not found in %.200s or %.200s", name,
-                       c->creds_path, c->config_path);
+    return creds__fail(err, FW_EINVAL, "ProfileNotFound",
+                       "profile %.64s not found in %.200s or %.200s", name, c->creds_path,
+                       c->config_path);
 }
 
 static int profile_get(struct creds_provider *p, struct creds *out, struct aws_api_error *err)

@@ -41,9 +41,9 @@ char *creds__form_add(char *form, const char *key, const char *value)
     if (form) {
         buf_puts(&b, form);
         buf_puts(&b, "&");
-        xfree_secret(form);   /* may hold a web identity token */
+        xfree_secret(form); /* may hold a web identity token */
     }
-    sigv4_uri_encode(&b, key, strlen(key));   /* cannot hit a cap of SIZE_MAX/4 */
+    sigv4_uri_encode(&b, key, strlen(key)); /* cannot hit a cap of SIZE_MAX/4 */
     buf_puts(&b, "=");
     sigv4_uri_encode(&b, value, strlen(value));
     return buf_steal(&b);
@@ -67,10 +67,12 @@ static int answer_error(const struct xml_node *root, long status, struct aws_api
 {
     int too_long = 0;
     const struct xml_node *e = xml_find(root, "Error");
-    const char *code = field(e ? e : root, "Code", &too_long), *msg = field(e ? e : root, "Message", &too_long);
+    const char *code = field(e ? e : root, "Code", &too_long),
+               *msg = field(e ? e : root, "Message", &too_long);
     if (!code)
         code = "UnknownError";
-    int rc = creds__fail(err, FW_EAWS, code, "STS: %s (HTTP %ld)", msg ? msg : "no message", status);
+    int rc =
+        creds__fail(err, FW_EAWS, code, "STS: %s (HTTP %ld)", msg ? msg : "no message", status);
     if (err) {
         err->http_status = (int)status;
         int throttled = !strcmp(code, "Throttling") || status == 429;
@@ -86,10 +88,13 @@ static int answer_creds(const struct xml_node *root, const char *source, struct 
     int too_long = 0;
     time_t expiration = 0;
     const struct xml_node *c = xml_find(root, "Credentials");
-    const char *akid = field(c, "AccessKeyId", &too_long), *secret = field(c, "SecretAccessKey", &too_long),
-               *token = field(c, "SessionToken", &too_long), *exp = field(c, "Expiration", &too_long);
+    const char *akid = field(c, "AccessKeyId", &too_long),
+               *secret = field(c, "SecretAccessKey", &too_long),
+               *token = field(c, "SessionToken", &too_long),
+               *exp = field(c, "Expiration", &too_long);
     if (too_long)
-        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer has a field over %d bytes", STS_FIELD_MAX);
+        return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer has a field over %d bytes",
+                           STS_FIELD_MAX);
     if (!akid || !secret || !token)
         return creds__fail(err, FW_EINVAL, "InvalidAnswer", "STS answer lacks Credentials");
     if (creds__parse_time(exp ? exp : "", &expiration) != 0)
@@ -98,8 +103,8 @@ static int answer_creds(const struct xml_node *root, const char *source, struct 
     return 0;
 }
 
-int creds__sts_parse(const char *xml, size_t len, long http_status, const char *source, struct creds *out,
-                     struct aws_api_error *err)
+int creds__sts_parse(const char *xml, size_t len, long http_status, const char *source,
+                     struct creds *out, struct aws_api_error *err)
 {
     struct xml_node *root = NULL;
     int rc = xml_parse(xml, len, &root);
@@ -111,7 +116,7 @@ int creds__sts_parse(const char *xml, size_t len, long http_status, const char *
         rc = answer_error(root, http_status, err);
     else
         rc = answer_creds(root, source, out, err);
-    xml_free(root);   /* wipes the texts */
+    xml_free(root); /* wipes the texts */
     return rc;
 }
 
@@ -133,9 +138,14 @@ static int sign(const struct creds_sts_call *call, const struct aws_endpoint *ep
 {
     const struct sigv4_header h[] = {{"Host", ep->host}, {"Content-Type", STS_CONTENT_TYPE}};
     const struct sigv4_request req = {"POST", "/", NULL, h, 2, call->form, strlen(call->form)};
-    const struct sigv4_params p = {call->signer->access_key_id, call->signer->secret_access_key,
-                                   call->signer->session_token, ep->signing_region, ep->signing_name,
-                                   time(NULL), 1, 0};
+    const struct sigv4_params p = {call->signer->access_key_id,
+                                   call->signer->secret_access_key,
+                                   call->signer->session_token,
+                                   ep->signing_region,
+                                   ep->signing_name,
+                                   time(NULL),
+                                   1,
+                                   0};
     struct sigv4_result res;
     int rc = sigv4_sign(&req, &p, &res);
     if (rc)
@@ -148,20 +158,28 @@ static int sign(const struct creds_sts_call *call, const struct aws_endpoint *ep
     return 0;
 }
 
-static int post(const struct creds_sts_call *call, const struct aws_endpoint *ep, char *const sig[3],
-                struct aws_http_response *resp)
+static int post(const struct creds_sts_call *call, const struct aws_endpoint *ep,
+                char *const sig[3], struct aws_http_response *resp)
 {
     static const char *const sig_names[3] = {"X-Amz-Date", "Authorization", "X-Amz-Security-Token"};
     char url[600];
-    struct aws_http_header headers[5] = {{"Content-Type", STS_CONTENT_TYPE}, {"Accept", "text/xml"}};
+    struct aws_http_header headers[5] = {{"Content-Type", STS_CONTENT_TYPE},
+                                         {"Accept", "text/xml"}};
     size_t n = 2;
     for (int i = 0; i < 3; i++) {
         if (sig[i])
             headers[n++] = (struct aws_http_header){sig_names[i], sig[i]};
     }
     snprintf(url, sizeof(url), "%s/", ep->url);
-    struct creds_http_req req = {"POST", url, headers, n, call->form, strlen(call->form),
-                                 STS_TIMEOUT_MS, STS_CONNECT_TIMEOUT_MS, 0};
+    struct creds_http_req req = {"POST",
+                                 url,
+                                 headers,
+                                 n,
+                                 call->form,
+                                 strlen(call->form),
+                                 STS_TIMEOUT_MS,
+                                 STS_CONNECT_TIMEOUT_MS,
+                                 0};
     return creds__http_fetch(&req, resp);
 }
 
@@ -173,10 +191,13 @@ int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct
     const char *region = sts_region(call);
     int rc = endpoint_resolve(AWS_SVC_STS, region, call->env->fn, call->env->ud, &ep);
     if (rc)
-        return creds__fail(err, rc, "InvalidConfiguration", "no STS endpoint for region '%.40s' (or a bad "
-                           "AWS_ENDPOINT_URL_STS)", region);
+        return creds__fail(err, rc, "InvalidConfiguration",
+                           "no STS endpoint for region '%.40s' (or a bad "
+                           "AWS_ENDPOINT_URL_STS)",
+                           region);
     if (call->signer && sign(call, &ep, sig) != 0)
-        return creds__fail(err, FW_EINVAL, "SigningFailed", "cannot sign the STS call with the source credentials");
+        return creds__fail(err, FW_EINVAL, "SigningFailed",
+                           "cannot sign the STS call with the source credentials");
     rc = post(call, &ep, sig, &resp);
     for (int i = 0; i < 3; i++)
         xfree_secret(sig[i]);
@@ -184,7 +205,8 @@ int creds__sts_call(const struct creds_sts_call *call, struct creds *out, struct
         rc = creds__fail(err, rc, "CredentialsUnavailable", "STS at %s unreachable (%s)", ep.host,
                          fw_err_name(rc));
     else
-        rc = creds__sts_parse(buf_cstr(&resp.body), resp.body.len, resp.status, call->source, out, err);
+        rc = creds__sts_parse(buf_cstr(&resp.body), resp.body.len, resp.status, call->source, out,
+                              err);
     aws_http_response_cleanup(&resp);
     return rc;
 }

@@ -28,8 +28,8 @@ static char *webid_form(const char *role_arn, const char *session, const char *t
     return creds__form_add(form, "WebIdentityToken", token);
 }
 
-int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args *a, struct creds *out,
-                        struct aws_api_error *err)
+int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args *a,
+                        struct creds *out, struct aws_api_error *err)
 {
     char session[64];
     char *token = creds__read_secret_file(a->token_file, WEBID_TOKEN_MAX);
@@ -51,7 +51,8 @@ int creds__webid_assume(const struct creds_env *e, const struct creds_webid_args
 static int webid_get(struct creds_provider *p, struct creds *out, struct aws_api_error *err)
 {
     const struct creds_env *e = p->impl;
-    struct creds_webid_args a = {creds__getenv(e, "AWS_WEB_IDENTITY_TOKEN_FILE"), creds__getenv(e, "AWS_ROLE_ARN"),
+    struct creds_webid_args a = {creds__getenv(e, "AWS_WEB_IDENTITY_TOKEN_FILE"),
+                                 creds__getenv(e, "AWS_ROLE_ARN"),
                                  creds__getenv(e, "AWS_ROLE_SESSION_NAME"), NULL,
                                  "web identity via AssumeRoleWithWebIdentity"};
     if (!a.token_file || !a.role_arn)

@@ -33,7 +33,8 @@
  * Anything else, any character outside [A-Za-z0-9.-], or over 253
  * characters: FW_EINVAL with why.
  */
-int dataplane_endpoint_ok(const char *host, const char *region, const char *allow, char *why, size_t whylen);
+int dataplane_endpoint_ok(const char *host, const char *region, const char *allow, char *why,
+                          size_t whylen);
 
 /* 1 when ALPN x-amzn-mqtt-ca is offered: mode "on", or "auto" (NULL, "")
  * on port 443 where AWS needs it; "off" never. -1 for an unknown mode. */
@@ -57,19 +58,20 @@ const char *dataplane_reason_name(int code, char *buf, size_t buflen);
  * throttling; Server unavailable -> transient; others -> validation.
  * reason_code < 0: the broker closed the connection without one.
  */
-void dataplane_mqtt_error(struct aws_api_error *e, const char *code, const char *operation, int reason_code,
-                          const char *reason_string, const char *detail);
+void dataplane_mqtt_error(struct aws_api_error *e, const char *code, const char *operation,
+                          int reason_code, const char *reason_string, const char *detail);
 
 /* ---- hints: what to fix when a verification step fails ---- */
 
 /* The verification steps (the job's step list, in order). */
 enum dp_step {
-    DP_STEP_CLAIM = 1,        /* the claim certificate to provision with */
-    DP_STEP_CERTIFICATE,      /* MQTT with the claim, CreateKeysAndCertificate / CreateCertificateFromCsr */
-    DP_STEP_REGISTER,         /* RegisterThing through the fleet's template */
-    DP_STEP_THING_CONNECT,    /* MQTT again as the new thing */
-    DP_STEP_CREDENTIALS,      /* the credentials provider and STS GetCallerIdentity */
-    DP_STEP_CLEANUP,          /* everything made, removed */
+    DP_STEP_CLAIM = 1,   /* the claim certificate to provision with */
+    DP_STEP_CERTIFICATE, /* MQTT with the claim, CreateKeysAndCertificate / CreateCertificateFromCsr
+                          */
+    DP_STEP_REGISTER,    /* RegisterThing through the fleet's template */
+    DP_STEP_THING_CONNECT, /* MQTT again as the new thing */
+    DP_STEP_CREDENTIALS,   /* the credentials provider and STS GetCallerIdentity */
+    DP_STEP_CLEANUP,       /* everything made, removed */
     DP_STEP_COUNT_ = DP_STEP_CLEANUP
 };
 
@@ -78,35 +80,35 @@ const char *dataplane_step_name(int step);
 
 /* What failed inside a step. */
 enum dp_fail {
-    DP_FAIL_AWS = 0,          /* a control-plane call or the credentials provider answered an error */
-    DP_FAIL_UNREACHABLE,      /* no TCP connection / timeout */
-    DP_FAIL_TLS,              /* TLS handshake or certificate check */
-    DP_FAIL_CONNECT,          /* CONNACK refused or closed without one */
-    DP_FAIL_SUBSCRIBE,        /* SUBACK refused `topic` (a filter) */
-    DP_FAIL_PUBLISH,          /* PUBACK refused `topic`, or the broker closed on it */
-    DP_FAIL_NO_ANSWER,        /* published `topic`, no answer on its accepted/rejected topics */
-    DP_FAIL_REJECTED,         /* the fleet provisioning API answered on .../rejected */
-    DP_FAIL_IDENTITY          /* STS accepted the credentials but they are another role's */
+    DP_FAIL_AWS = 0,     /* a control-plane call or the credentials provider answered an error */
+    DP_FAIL_UNREACHABLE, /* no TCP connection / timeout */
+    DP_FAIL_TLS,         /* TLS handshake or certificate check */
+    DP_FAIL_CONNECT,     /* CONNACK refused or closed without one */
+    DP_FAIL_SUBSCRIBE,   /* SUBACK refused `topic` (a filter) */
+    DP_FAIL_PUBLISH,     /* PUBACK refused `topic`, or the broker closed on it */
+    DP_FAIL_NO_ANSWER,   /* published `topic`, no answer on its accepted/rejected topics */
+    DP_FAIL_REJECTED,    /* the fleet provisioning API answered on .../rejected */
+    DP_FAIL_IDENTITY     /* STS accepted the credentials but they are another role's */
 };
 
 /* The fleet's resources as the hint names them (any may be NULL). */
 struct dp_names {
-    const char *claim_policy;       /* the claim certificate's policy */
+    const char *claim_policy; /* the claim certificate's policy */
     const char *template_name;
-    const char *provisioning_role;  /* the template's role ARN or name */
-    const char *hook_arn;           /* the template's pre-provisioning hook, or NULL */
-    const char *thing_policy;       /* NULL: per-device policy of the template */
+    const char *provisioning_role; /* the template's role ARN or name */
+    const char *hook_arn;          /* the template's pre-provisioning hook, or NULL */
+    const char *thing_policy;      /* NULL: per-device policy of the template */
     const char *role_alias;
-    const char *role_arn;           /* the role the alias points at */
-    const char *client_id;          /* the MQTT client id that was used */
-    const char *host;               /* host:port of the endpoint that was dialled */
+    const char *role_arn;  /* the role the alias points at */
+    const char *client_id; /* the MQTT client id that was used */
+    const char *host;      /* host:port of the endpoint that was dialled */
 };
 
 struct dp_failure {
-    int step;                       /* enum dp_step */
+    int step; /* enum dp_step */
     enum dp_fail kind;
-    const char *topic;              /* SUBSCRIBE, PUBLISH, NO_ANSWER: the topic or filter */
-    const struct aws_api_error *err;/* AWS's error (code, message, status), may be NULL */
+    const char *topic;               /* SUBSCRIBE, PUBLISH, NO_ANSWER: the topic or filter */
+    const struct aws_api_error *err; /* AWS's error (code, message, status), may be NULL */
 };
 
 /* Writes the hint: one sentence naming the resource to fix and how, e.g.

@@ -21,8 +21,8 @@
 struct partition {
     const char *name;
     const char *domain;
-    const char *iam_host;     /* the global IAM endpoint */
-    const char *iam_region;   /* and the region it is signed for */
+    const char *iam_host;   /* the global IAM endpoint */
+    const char *iam_region; /* and the region it is signed for */
 };
 
 static const struct partition s_partitions[] = {
@@ -32,9 +32,9 @@ static const struct partition s_partitions[] = {
 };
 
 struct service_rule {
-    const char *name;          /* endpoint_service_name() */
-    const char *env_suffix;    /* AWS_ENDPOINT_URL_<suffix> */
-    const char *host_prefix;   /* regional hosts: PREFIX.REGION.DOMAIN */
+    const char *name;        /* endpoint_service_name() */
+    const char *env_suffix;  /* AWS_ENDPOINT_URL_<suffix> */
+    const char *host_prefix; /* regional hosts: PREFIX.REGION.DOMAIN */
     const char *signing_name;
 };
 
@@ -154,8 +154,8 @@ static const char *override_url(enum aws_service svc, endpoint_getenv_fn *getenv
     return v ? v : env(getenv_fn, ud, "AWS_ENDPOINT_URL");
 }
 
-int endpoint_resolve(enum aws_service svc, const char *region, endpoint_getenv_fn *getenv_fn, void *ud,
-                     struct aws_endpoint *out)
+int endpoint_resolve(enum aws_service svc, const char *region, endpoint_getenv_fn *getenv_fn,
+                     void *ud, struct aws_endpoint *out)
 {
     memset(out, 0, sizeof(*out));
     if ((unsigned)svc >= AWS_SVC_COUNT_ || !endpoint_region_valid(region))
@@ -177,7 +177,8 @@ int endpoint_resolve(enum aws_service svc, const char *region, endpoint_getenv_f
 
 static int is_host_char(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' ||
+           c == '-' || c == '_';
 }
 
 static int is_ipv6_char(int c)

@@ -29,11 +29,11 @@
 enum aws_service { AWS_SVC_IOT = 0, AWS_SVC_IAM, AWS_SVC_STS, AWS_SVC_CLOUDWATCH, AWS_SVC_COUNT_ };
 
 struct aws_endpoint {
-    char url[512];            /* scheme://host[:port], no trailing slash */
-    char host[256];           /* the Host header to sign (":port" only when not the scheme's default) */
+    char url[512];  /* scheme://host[:port], no trailing slash */
+    char host[256]; /* the Host header to sign (":port" only when not the scheme's default) */
     char signing_region[32];
-    char signing_name[32];    /* "iot", "iam", "sts", "monitoring" */
-    char partition[16];       /* "aws", "aws-cn", "aws-us-gov" */
+    char signing_name[32]; /* "iot", "iam", "sts", "monitoring" */
+    char partition[16];    /* "aws", "aws-cn", "aws-us-gov" */
 };
 
 typedef const char *(endpoint_getenv_fn)(const char *name, void *ud);
@@ -43,8 +43,8 @@ typedef const char *(endpoint_getenv_fn)(const char *name, void *ud);
  * Returns 0, or FW_EINVAL for an unknown service, a region that is not of
  * the shape xx[-gov]-name-N, or a bad override URL (out is then zeroed).
  */
-int endpoint_resolve(enum aws_service svc, const char *region, endpoint_getenv_fn *getenv_fn, void *ud,
-                     struct aws_endpoint *out);
+int endpoint_resolve(enum aws_service svc, const char *region, endpoint_getenv_fn *getenv_fn,
+                     void *ud, struct aws_endpoint *out);
 
 /* "iot", "iam", "sts", "cloudwatch"; "" for an unknown value. */
 const char *endpoint_service_name(enum aws_service svc);

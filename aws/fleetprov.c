@@ -32,8 +32,8 @@ static int template_name_ok(const char *s)
            strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == n;
 }
 
-int fleetprov_topic(enum fleetprov_api api, const char *template_name, const char *suffix, char *out,
-                    size_t outlen)
+int fleetprov_topic(enum fleetprov_api api, const char *template_name, const char *suffix,
+                    char *out, size_t outlen)
 {
     int n;
     suffix = suffix ? suffix : "";
@@ -42,7 +42,8 @@ int fleetprov_topic(enum fleetprov_api api, const char *template_name, const cha
     else if (api == FLEETPROV_CREATE_FROM_CSR)
         n = snprintf(out, outlen, "$aws/certificates/create-from-csr/json%s", suffix);
     else if (api == FLEETPROV_REGISTER_THING && template_name_ok(template_name))
-        n = snprintf(out, outlen, "$aws/provisioning-templates/%s/provision/json%s", template_name, suffix);
+        n = snprintf(out, outlen, "$aws/provisioning-templates/%s/provision/json%s", template_name,
+                     suffix);
     else
         return FW_EINVAL;
     return n > 0 && (size_t)n < outlen ? 0 : FW_EINVAL;
@@ -63,7 +64,8 @@ static int params_ok(const json_t *p, char *why, size_t whylen)
     if (!p || json_is_null(p))
         return 0;
     if (!json_is_object(p) || json_object_size(p) > FLEETPROV_PARAMS_MAX) {
-        snprintf(why, whylen, "parameters must be an object of at most %d strings", FLEETPROV_PARAMS_MAX);
+        snprintf(why, whylen, "parameters must be an object of at most %d strings",
+                 FLEETPROV_PARAMS_MAX);
         return FW_EINVAL;
     }
     const char *k;
@@ -72,7 +74,8 @@ static int params_ok(const json_t *p, char *why, size_t whylen)
     {
         if (!json_is_string(v) || strlen(k) > FLEETPROV_PARAM_KEY_MAX ||
             json_string_length(v) > FLEETPROV_PARAM_VALUE_MAX || !k[0]) {
-            snprintf(why, whylen, "parameter names are 1-%d characters, values strings of at most %d",
+            snprintf(why, whylen,
+                     "parameter names are 1-%d characters, values strings of at most %d",
                      FLEETPROV_PARAM_KEY_MAX, FLEETPROV_PARAM_VALUE_MAX);
             return FW_EINVAL;
         }
@@ -80,13 +83,15 @@ static int params_ok(const json_t *p, char *why, size_t whylen)
     return 0;
 }
 
-int fleetprov_request_register(const char *token, const json_t *parameters, char **out, char *why, size_t whylen)
+int fleetprov_request_register(const char *token, const json_t *parameters, char **out, char *why,
+                               size_t whylen)
 {
     *out = 0;
     if (params_ok(parameters, why, whylen))
         return FW_EINVAL;
     json_t *params = json_is_object(parameters) ? json_incref((json_t *)parameters) : json_object();
-    json_t *o = json_pack("{s:s, s:o}", "certificateOwnershipToken", token ? token : "", "parameters", params);
+    json_t *o = json_pack("{s:s, s:o}", "certificateOwnershipToken", token ? token : "",
+                          "parameters", params);
     *out = o ? json_dumps(o, JSON_COMPACT) : 0;
     const char *t = json_string_value(json_object_get(o, "certificateOwnershipToken"));
     if (t)
@@ -111,8 +116,8 @@ static int is_hex64(const char *s)
 
 static int pem_ok(const char *s, const char *kind)
 {
-    return s && strlen(s) <= FLEETPROV_PEM_MAX && strstr(s, "-----BEGIN ") == s && strstr(s, kind) &&
-           strstr(s, "-----END ");
+    return s && strlen(s) <= FLEETPROV_PEM_MAX && strstr(s, "-----BEGIN ") == s &&
+           strstr(s, kind) && strstr(s, "-----END ");
 }
 
 static int token_ok(const char *s)
@@ -156,7 +161,8 @@ int fleetprov_parse_cert(const char *json, size_t len, int want_key, struct flee
     else if (want_key && !pem_ok(key, "PRIVATE KEY"))
         rc = bad(err, op, "privateKey is not a PEM private key of at most 16 KiB");
     else if (!token_ok(tok))
-        rc = bad(err, op, "certificateOwnershipToken is missing or not printable text of at most 8 KiB");
+        rc = bad(err, op,
+                 "certificateOwnershipToken is missing or not printable text of at most 8 KiB");
     if (!rc) {
         snprintf(out->certificate_id, sizeof out->certificate_id, "%s", id);
         out->certificate_pem = xstrdup(pem);
@@ -194,14 +200,16 @@ int fleetprov_parse_registered(const char *json, size_t len, struct fleetprov_re
     else if (dc && !json_is_object(dc))
         rc = bad(err, op, "deviceConfiguration is not an object");
     if (!rc) {
-        snprintf(out->thing_name, sizeof out->thing_name, "%s", name ? json_string_value(name) : "");
+        snprintf(out->thing_name, sizeof out->thing_name, "%s",
+                 name ? json_string_value(name) : "");
         out->device_configuration = dc ? json_incref((json_t *)dc) : json_object();
     }
     json_decref(o);
     return rc;
 }
 
-int fleetprov_parse_rejected(const char *json, size_t len, enum fleetprov_api api, struct aws_api_error *err)
+int fleetprov_parse_rejected(const char *json, size_t len, enum fleetprov_api api,
+                             struct aws_api_error *err)
 {
     const char *op = fleetprov_operation(api);
     json_t *o = load(json, len);
@@ -209,7 +217,8 @@ int fleetprov_parse_rejected(const char *json, size_t len, enum fleetprov_api ap
     const char *code = json_string_value(json_object_get(o, "errorCode"));
     const char *msg = json_string_value(json_object_get(o, "errorMessage"));
     if (!o || (st && !json_is_integer(st)) || !code || !*code || strlen(code) >= sizeof err->code ||
-        strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:_-") != strlen(code)) {
+        strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:_-") !=
+            strlen(code)) {
         json_decref(o);
         return bad(err, op, "a rejected answer without a readable errorCode");
     }
@@ -243,10 +252,12 @@ void fleetprov_registered_cleanup(struct fleetprov_registered *r)
 /* Subscribes, publishes payload, waits: 0 with the answer in *answer and
  * *accepted 1 or 0. t names the MQTT operation that failed. */
 static int request(struct iotmqtt *m, enum fleetprov_api api, const char *tpl, const char *payload,
-                   struct buf *answer, int *accepted, struct fleetprov_trace *t, struct aws_api_error *err)
+                   struct buf *answer, int *accepted, struct fleetprov_trace *t,
+                   struct aws_api_error *err)
 {
     char req[FLEETPROV_TOPIC_MAX], acc[FLEETPROV_TOPIC_MAX], rej[FLEETPROV_TOPIC_MAX];
-    if (fleetprov_topic(api, tpl, "", req, sizeof req) || fleetprov_topic(api, tpl, "/accepted", acc, sizeof acc) ||
+    if (fleetprov_topic(api, tpl, "", req, sizeof req) ||
+        fleetprov_topic(api, tpl, "/accepted", acc, sizeof acc) ||
         fleetprov_topic(api, tpl, "/rejected", rej, sizeof rej)) {
         awserr_set(err, 0, "InvalidParameter", "the template name is not 1-36 of [0-9A-Za-z_-]");
         return FW_EINVAL;
@@ -272,8 +283,9 @@ static int request(struct iotmqtt *m, enum fleetprov_api api, const char *tpl, c
     return rc;
 }
 
-static int create_cert(struct iotmqtt *m, enum fleetprov_api api, const char *payload, struct fleetprov_cert *out,
-                       struct fleetprov_trace *t, struct aws_api_error *err)
+static int create_cert(struct iotmqtt *m, enum fleetprov_api api, const char *payload,
+                       struct fleetprov_cert *out, struct fleetprov_trace *t,
+                       struct aws_api_error *err)
 {
     struct buf answer;
     int accepted = 0;
@@ -298,14 +310,15 @@ int fleetprov_create_from_csr(struct iotmqtt *m, const char *csr_pem, struct fle
                               struct fleetprov_trace *t, struct aws_api_error *err)
 {
     char *payload = fleetprov_request_csr(csr_pem);
-    int rc = payload ? create_cert(m, FLEETPROV_CREATE_FROM_CSR, payload, out, t, err) : FW_EINTERNAL;
+    int rc =
+        payload ? create_cert(m, FLEETPROV_CREATE_FROM_CSR, payload, out, t, err) : FW_EINTERNAL;
     free(payload);
     return rc;
 }
 
 int fleetprov_register_thing(struct iotmqtt *m, const char *template_name, const char *token,
-                             const json_t *parameters, struct fleetprov_registered *out, struct fleetprov_trace *t,
-                             struct aws_api_error *err)
+                             const json_t *parameters, struct fleetprov_registered *out,
+                             struct fleetprov_trace *t, struct aws_api_error *err)
 {
     char *payload = 0, why[200];
     memset(out, 0, sizeof *out);
@@ -316,7 +329,8 @@ int fleetprov_register_thing(struct iotmqtt *m, const char *template_name, const
     struct buf answer;
     int accepted = 0;
     buf_init(&answer, IOTMQTT_MAX_PAYLOAD);
-    int rc = request(m, FLEETPROV_REGISTER_THING, template_name, payload, &answer, &accepted, t, err);
+    int rc =
+        request(m, FLEETPROV_REGISTER_THING, template_name, payload, &answer, &accepted, t, err);
     if (!rc && accepted)
         rc = fleetprov_parse_registered(answer.ptr, answer.len, out, err);
     else if (!rc)

@@ -25,10 +25,10 @@ struct aws_http {
     CURL *curl;
     struct aws_http_options opt;
     char errbuf[CURL_ERROR_SIZE];
-    long connections;          /* new connections made so far */
-    int no_proxy;              /* 1: CURLOPT_NOPROXY "*" on every transfer */
-    int too_big;               /* the current body hit the cap */
-    const char *mtls_cert;     /* aws_http_send_mtls: borrowed for one call */
+    long connections;      /* new connections made so far */
+    int no_proxy;          /* 1: CURLOPT_NOPROXY "*" on every transfer */
+    int too_big;           /* the current body hit the cap */
+    const char *mtls_cert; /* aws_http_send_mtls: borrowed for one call */
     const char *mtls_key;
 };
 
@@ -101,7 +101,7 @@ long aws_http_connections(const struct aws_http *h)
 struct transfer {
     struct aws_http *h;
     struct aws_http_response *resp;
-    struct netaddr pin;        /* the one address a pinned request may connect to */
+    struct netaddr pin; /* the one address a pinned request may connect to */
 };
 
 /* Makes room for n more bytes (and the NUL) without realloc: a bigger
@@ -244,8 +244,8 @@ static curl_socket_t open_pinned(void *ud, curlsocktype purpose, struct curl_soc
 {
     const struct transfer *t = ud;
     struct netaddr got;
-    if (purpose != CURLSOCKTYPE_IPCXN || netaddr_from_sockaddr(&a->addr, &got) || got.v6 != t->pin.v6 ||
-        memcmp(got.b, t->pin.b, got.v6 ? 16 : 4))
+    if (purpose != CURLSOCKTYPE_IPCXN || netaddr_from_sockaddr(&a->addr, &got) ||
+        got.v6 != t->pin.v6 || memcmp(got.b, t->pin.b, got.v6 ? 16 : 4))
         return CURL_SOCKET_BAD;
     return socket(a->family, a->socktype, a->protocol);
 }
@@ -272,8 +272,8 @@ static void set_pin(CURL *c, struct curl_slist *pins, struct transfer *t)
      * entry, so a burst of deliveries to one receiver still shares its connection. */
 }
 
-static void set_options(struct aws_http *h, const struct aws_http_request *req, struct curl_slist *hdrs,
-                        struct transfer *t)
+static void set_options(struct aws_http *h, const struct aws_http_request *req,
+                        struct curl_slist *hdrs, struct transfer *t)
 {
     CURL *c = h->curl;
     curl_easy_reset(c);
@@ -315,7 +315,8 @@ static int transfer_error(struct aws_http *h, CURLcode cc, const struct aws_http
         awserr_set(err, 0, AWSERR_TIMEOUT, "timed out calling %s: %s", req->url, why);
         return FW_ETIMEOUT;
     }
-    if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CACERT_BADFILE) {
+    if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+        cc == CURLE_SSL_CACERT_BADFILE) {
         awserr_set(err, 0, AWSERR_TLS, "TLS failure calling %s: %s", req->url, why);
         return FW_EAWS;
     }
@@ -323,8 +324,8 @@ static int transfer_error(struct aws_http *h, CURLcode cc, const struct aws_http
     return FW_EUNAVAILABLE;
 }
 
-int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *resp,
-                  struct aws_api_error *err)
+int aws_http_send(struct aws_http *h, const struct aws_http_request *req,
+                  struct aws_http_response *resp, struct aws_api_error *err)
 {
     buf_free_secure(&resp->body);
     buf_init(&resp->body, h->opt.max_body);
@@ -372,7 +373,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
 }
 
 int aws_http_send_mtls(struct aws_http *h, const struct aws_http_request *req, const char *cert_pem,
-                       const char *key_pem, struct aws_http_response *resp, struct aws_api_error *err)
+                       const char *key_pem, struct aws_http_response *resp,
+                       struct aws_api_error *err)
 {
     h->mtls_cert = cert_pem;
     h->mtls_key = key_pem;

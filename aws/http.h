@@ -7,10 +7,10 @@
  * thread owns its own. TLS peer and host verification are always on.
  * Proxies come from the environment as libcurl reads them (http_proxy,
  * https_proxy, HTTPS_PROXY, no_proxy, NO_PROXY) unless
- * aws_http_set_no_proxy turned them off for a handle. Response bodies are capped, and treated as secrets (they may
- * hold session tokens or private keys): a growing body is copied to a
- * bigger buffer and the old one wiped (never realloc'd), and the body is
- * wiped when the response is reset or cleaned up.
+ * aws_http_set_no_proxy turned them off for a handle. Response bodies are capped, and treated as
+ * secrets (they may hold session tokens or private keys): a growing body is copied to a bigger
+ * buffer and the old one wiped (never realloc'd), and the body is wiped when the response is reset
+ * or cleaned up.
  */
 #ifndef FW_AWS_HTTP_H
 #define FW_AWS_HTTP_H
@@ -25,10 +25,10 @@
 #define AWS_HTTP_DEFAULT_MAX_BODY (8u * 1024 * 1024)
 
 struct aws_http_options {
-    long connect_timeout_ms;   /* 0 = default */
-    long timeout_ms;           /* whole transfer; 0 = default */
-    size_t max_body;           /* response body cap in bytes; 0 = default 8 MiB */
-    const char *ca_file;       /* NULL = the system store */
+    long connect_timeout_ms; /* 0 = default */
+    long timeout_ms;         /* whole transfer; 0 = default */
+    size_t max_body;         /* response body cap in bytes; 0 = default 8 MiB */
+    const char *ca_file;     /* NULL = the system store */
 };
 
 struct aws_http_header {
@@ -37,9 +37,9 @@ struct aws_http_header {
 };
 
 struct aws_http_request {
-    const char *method;                     /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-    const char *url;                        /* full URL incl. path and query */
-    const struct aws_http_header *headers;  /* sent as given (Host included) */
+    const char *method;                    /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *url;                       /* full URL incl. path and query */
+    const struct aws_http_header *headers; /* sent as given (Host included) */
     size_t nheaders;
     const void *body;
     size_t body_len;
@@ -51,12 +51,12 @@ struct aws_http_request {
 };
 
 struct aws_http_response {
-    int status;                /* HTTP status, 0 before an answer */
-    struct buf body;           /* capped by the handle's max_body; wiped by cleanup */
-    char request_id[128];      /* x-amzn-RequestId or x-amz-request-id */
-    char error_type[128];      /* x-amzn-ErrorType, as sent */
-    char date[64];             /* the Date header, as sent */
-    long long server_time;     /* the Date header in epoch seconds; 0 when absent or bad */
+    int status;            /* HTTP status, 0 before an answer */
+    struct buf body;       /* capped by the handle's max_body; wiped by cleanup */
+    char request_id[128];  /* x-amzn-RequestId or x-amz-request-id */
+    char error_type[128];  /* x-amzn-ErrorType, as sent */
+    char date[64];         /* the Date header, as sent */
+    long long server_time; /* the Date header in epoch seconds; 0 when absent or bad */
 };
 
 /* Initialises libcurl once per process; safe to call from any thread, any
@@ -79,8 +79,8 @@ void aws_http_response_cleanup(struct aws_http_response *r);
  * (connection), FW_ETOOBIG (body over the cap) or FW_EAWS (TLS) with err
  * filled (http_status 0 except for ETOOBIG). A request with a pin_address that
  * could not connect there is FW_EUNAVAILABLE. */
-int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct aws_http_response *resp,
-                  struct aws_api_error *err);
+int aws_http_send(struct aws_http *h, const struct aws_http_request *req,
+                  struct aws_http_response *resp, struct aws_api_error *err);
 
 /* aws_http_send with mutual TLS (the IoT credentials provider): the client
  * certificate and its private key as PEM text the caller holds, handed to
@@ -88,7 +88,8 @@ int aws_http_send(struct aws_http *h, const struct aws_http_request *req, struct
  * forgotten when the call returns. Use a handle of its own for such calls
  * and free it afterwards, so no later call reuses that connection. */
 int aws_http_send_mtls(struct aws_http *h, const struct aws_http_request *req, const char *cert_pem,
-                       const char *key_pem, struct aws_http_response *resp, struct aws_api_error *err);
+                       const char *key_pem, struct aws_http_response *resp,
+                       struct aws_api_error *err);
 
 /* New connections this handle has opened so far (tests and benchmarks). */
 long aws_http_connections(const struct aws_http *h);

@@ -61,8 +61,8 @@ static void read_role_result(const struct xml_node *result, void *out)
     read_role(xml_child(result, "Role"), out);
 }
 
-int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in, struct iam_role *out,
-                    struct aws_api_error *err)
+int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in,
+                    struct iam_role *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -77,7 +77,8 @@ int iam_create_role(struct aws_client *c, const struct iam_create_role_input *in
     return run(c, &call, read_role_result, out, err);
 }
 
-int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *out, struct aws_api_error *err)
+int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *out,
+                 struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -88,12 +89,13 @@ int iam_get_role(struct aws_client *c, const char *role_name, struct iam_role *o
 
 /* After DeleteConflict on a role, names the managed policies still
  * attached (its own error struct: the caller's stays the conflict). */
-static void explain_role_conflict(struct aws_client *c, const char *role_name, struct aws_api_error *err)
+static void explain_role_conflict(struct aws_client *c, const char *role_name,
+                                  struct aws_api_error *err)
 {
     struct iam_attached_policy_list l;
     if (iam_list_attached_role_policies(c, role_name, &l, NULL) == 0 && l.n)
-        awserr_append(err, "still attached: %zu managed polic%s, first %s", l.n, l.n == 1 ? "y" : "ies",
-                      l.items[0].policy_arn ? l.items[0].policy_arn : "?");
+        awserr_append(err, "still attached: %zu managed polic%s, first %s", l.n,
+                      l.n == 1 ? "y" : "ies", l.items[0].policy_arn ? l.items[0].policy_arn : "?");
     iam_attached_policy_list_cleanup(&l);
 }
 
@@ -111,8 +113,8 @@ int iam_delete_role(struct aws_client *c, const char *role_name, struct aws_api_
     return rc;
 }
 
-int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_name, const char *policy_arn,
-                                      struct aws_api_error *err)
+int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_name,
+                                      const char *policy_arn, struct aws_api_error *err)
 {
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_IAM, "PutRolePermissionsBoundary", IAM_VERSION);
@@ -121,8 +123,8 @@ int iam_put_role_permissions_boundary(struct aws_client *c, const char *role_nam
     return run(c, &call, 0, 0, err);
 }
 
-int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, const char *policy_document,
-                                  struct aws_api_error *err)
+int iam_update_assume_role_policy(struct aws_client *c, const char *role_name,
+                                  const char *policy_document, struct aws_api_error *err)
 {
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_IAM, "UpdateAssumeRolePolicy", IAM_VERSION);
@@ -131,8 +133,8 @@ int iam_update_assume_role_policy(struct aws_client *c, const char *role_name, c
     return run(c, &call, 0, 0, err);
 }
 
-int iam_update_role_max_session(struct aws_client *c, const char *role_name, int max_session_duration_s,
-                                struct aws_api_error *err)
+int iam_update_role_max_session(struct aws_client *c, const char *role_name,
+                                int max_session_duration_s, struct aws_api_error *err)
 {
     struct aws_call call;
     aws_call_init_query(&call, AWS_SVC_IAM, "UpdateRole", IAM_VERSION);
@@ -170,8 +172,8 @@ static void read_policy_result(const struct xml_node *result, void *outp)
     out->create_date = xml_time(p, "CreateDate");
 }
 
-int iam_create_policy(struct aws_client *c, const struct iam_create_policy_input *in, struct iam_policy *out,
-                      struct aws_api_error *err)
+int iam_create_policy(struct aws_client *c, const struct iam_create_policy_input *in,
+                      struct iam_policy *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -183,7 +185,8 @@ int iam_create_policy(struct aws_client *c, const struct iam_create_policy_input
     return run(c, &call, read_policy_result, out, err);
 }
 
-int iam_get_policy(struct aws_client *c, const char *policy_arn, struct iam_policy *out, struct aws_api_error *err)
+int iam_get_policy(struct aws_client *c, const char *policy_arn, struct iam_policy *out,
+                   struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -194,7 +197,8 @@ int iam_get_policy(struct aws_client *c, const char *policy_arn, struct iam_poli
 
 /* After DeleteConflict on a policy, says how many entities still hold it
  * and how many non-default versions remain. */
-static void explain_policy_conflict(struct aws_client *c, const char *policy_arn, struct aws_api_error *err)
+static void explain_policy_conflict(struct aws_client *c, const char *policy_arn,
+                                    struct aws_api_error *err)
 {
     struct iam_policy pol;
     struct iam_policy_version_list versions;
@@ -204,8 +208,9 @@ static void explain_policy_conflict(struct aws_client *c, const char *policy_arn
         for (size_t i = 0; i < versions.n; i++)
             non_default += !versions.items[i].is_default_version;
     if (attached >= 0)
-        awserr_append(err, "still attached to %d role(s), user(s) or group(s); %zu non-default version(s)",
-                      attached, non_default);
+        awserr_append(
+            err, "still attached to %d role(s), user(s) or group(s); %zu non-default version(s)",
+            attached, non_default);
     iam_policy_cleanup(&pol);
     iam_policy_version_list_cleanup(&versions);
 }
@@ -262,8 +267,9 @@ int iam_get_policy_version(struct aws_client *c, const char *policy_arn, const c
     return run(c, &call, read_version_result, out, err);
 }
 
-int iam_create_policy_version(struct aws_client *c, const char *policy_arn, const char *policy_document,
-                              int set_as_default, struct iam_policy_version *out, struct aws_api_error *err)
+int iam_create_policy_version(struct aws_client *c, const char *policy_arn,
+                              const char *policy_document, int set_as_default,
+                              struct iam_policy_version *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -289,8 +295,8 @@ int iam_delete_policy_version(struct aws_client *c, const char *policy_arn, cons
 typedef void(iam_add_fn)(const struct xml_node *member, void *out);
 
 struct page {
-    const char *list_name;      /* "Versions", "AttachedPolicies" */
-    iam_add_fn *add;            /* appends one <member> to out */
+    const char *list_name; /* "Versions", "AttachedPolicies" */
+    iam_add_fn *add;       /* appends one <member> to out */
     void *out;
     char *next_marker;
 };
@@ -342,8 +348,8 @@ static int list_all(struct aws_client *c, const char *action, const char *key_na
     return rc;
 }
 
-int iam_list_policy_versions(struct aws_client *c, const char *policy_arn, struct iam_policy_version_list *out,
-                             struct aws_api_error *err)
+int iam_list_policy_versions(struct aws_client *c, const char *policy_arn,
+                             struct iam_policy_version_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct page pg = {"Versions", add_version, out, 0};

@@ -33,8 +33,8 @@ static int run(struct aws_client *c, struct aws_call *call, iot_read_fn *read, v
 }
 
 /* Starts a call whose path is prefix + one encoded label (+ suffix). */
-static void init_labeled(struct aws_call *call, const char *op, const char *method, const char *prefix,
-                         const char *label, const char *suffix)
+static void init_labeled(struct aws_call *call, const char *op, const char *method,
+                         const char *prefix, const char *label, const char *suffix)
 {
     aws_call_init_rest(call, AWS_SVC_IOT, op, method);
     aws_call_path(call, prefix);
@@ -78,8 +78,9 @@ static void read_alias_description(const json_t *b, void *outp)
     out->last_modified_date = awsjson_number(d, "lastModifiedDate");
 }
 
-static int alias_write(struct aws_client *c, const char *op, const char *method, const char *role_alias,
-                       const char *role_arn, int duration_s, struct iot_role_alias *out, struct aws_api_error *err)
+static int alias_write(struct aws_client *c, const char *op, const char *method,
+                       const char *role_alias, const char *role_arn, int duration_s,
+                       struct iot_role_alias *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -93,19 +94,23 @@ static int alias_write(struct aws_client *c, const char *op, const char *method,
 }
 
 int iot_create_role_alias(struct aws_client *c, const char *role_alias, const char *role_arn,
-                          int credential_duration_s, struct iot_role_alias *out, struct aws_api_error *err)
+                          int credential_duration_s, struct iot_role_alias *out,
+                          struct aws_api_error *err)
 {
-    return alias_write(c, "CreateRoleAlias", "POST", role_alias, role_arn, credential_duration_s, out, err);
+    return alias_write(c, "CreateRoleAlias", "POST", role_alias, role_arn, credential_duration_s,
+                       out, err);
 }
 
 int iot_update_role_alias(struct aws_client *c, const char *role_alias, const char *role_arn,
-                          int credential_duration_s, struct iot_role_alias *out, struct aws_api_error *err)
+                          int credential_duration_s, struct iot_role_alias *out,
+                          struct aws_api_error *err)
 {
-    return alias_write(c, "UpdateRoleAlias", "PUT", role_alias, role_arn, credential_duration_s, out, err);
+    return alias_write(c, "UpdateRoleAlias", "PUT", role_alias, role_arn, credential_duration_s,
+                       out, err);
 }
 
-int iot_describe_role_alias(struct aws_client *c, const char *role_alias, struct iot_role_alias *out,
-                            struct aws_api_error *err)
+int iot_describe_role_alias(struct aws_client *c, const char *role_alias,
+                            struct iot_role_alias *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -159,7 +164,8 @@ int iot_create_policy(struct aws_client *c, const char *policy_name, const char 
     return run(c, &call, read_policy, out, err);
 }
 
-int iot_get_policy(struct aws_client *c, const char *policy_name, struct iot_policy *out, struct aws_api_error *err)
+int iot_get_policy(struct aws_client *c, const char *policy_name, struct iot_policy *out,
+                   struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -169,7 +175,8 @@ int iot_get_policy(struct aws_client *c, const char *policy_name, struct iot_pol
 
 /* After a DeleteConflictException, says what still holds the policy. Uses
  * its own error struct so the caller's error stays the conflict. */
-static void explain_policy_conflict(struct aws_client *c, const char *policy_name, struct aws_api_error *err)
+static void explain_policy_conflict(struct aws_client *c, const char *policy_name,
+                                    struct aws_api_error *err)
 {
     struct aws_strlist targets = {0};
     struct iot_policy_version_list versions = {0};
@@ -178,8 +185,8 @@ static void explain_policy_conflict(struct aws_client *c, const char *policy_nam
         for (size_t i = 0; i < versions.n; i++)
             non_default += !versions.items[i].is_default_version;
     if (iot_list_targets_for_policy(c, policy_name, &targets, NULL) == 0 && targets.n)
-        awserr_append(err, "still attached to %zu target(s), first %s; %zu non-default version(s)", targets.n,
-                      targets.items[0], non_default);
+        awserr_append(err, "still attached to %zu target(s), first %s; %zu non-default version(s)",
+                      targets.n, targets.items[0], non_default);
     else
         awserr_append(err, "%zu non-default version(s)", non_default);
     aws_strlist_cleanup(&targets);
@@ -210,8 +217,9 @@ static void read_version(const json_t *b, void *outp)
     out->create_date = awsjson_number(b, "createDate");
 }
 
-int iot_create_policy_version(struct aws_client *c, const char *policy_name, const char *policy_document,
-                              int set_as_default, struct iot_policy_version *out, struct aws_api_error *err)
+int iot_create_policy_version(struct aws_client *c, const char *policy_name,
+                              const char *policy_document, int set_as_default,
+                              struct iot_policy_version *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -238,14 +246,15 @@ static void read_versions(const json_t *b, void *outp)
     struct iot_policy_version_list *out = outp;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "policyVersions"), i, v) {
+    json_array_foreach(json_object_get(b, "policyVersions"), i, v)
+    {
         out->items = grow(out->items, out->n, sizeof *out->items);
         read_version(v, &out->items[out->n++]);
     }
 }
 
-int iot_list_policy_versions(struct aws_client *c, const char *policy_name, struct iot_policy_version_list *out,
-                             struct aws_api_error *err)
+int iot_list_policy_versions(struct aws_client *c, const char *policy_name,
+                             struct iot_policy_version_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -256,8 +265,8 @@ int iot_list_policy_versions(struct aws_client *c, const char *policy_name, stru
     return rc;
 }
 
-static int target_call(struct aws_client *c, const char *op, const char *method, const char *policy_name,
-                       const char *target, struct aws_api_error *err)
+static int target_call(struct aws_client *c, const char *op, const char *method,
+                       const char *policy_name, const char *target, struct aws_api_error *err)
 {
     struct aws_call call;
     init_labeled(&call, op, method, "/target-policies/", policy_name, 0);
@@ -267,24 +276,26 @@ static int target_call(struct aws_client *c, const char *op, const char *method,
     return run(c, &call, 0, 0, err);
 }
 
-int iot_attach_policy(struct aws_client *c, const char *policy_name, const char *target, struct aws_api_error *err)
+int iot_attach_policy(struct aws_client *c, const char *policy_name, const char *target,
+                      struct aws_api_error *err)
 {
     return target_call(c, "AttachPolicy", "PUT", policy_name, target, err);
 }
 
-int iot_detach_policy(struct aws_client *c, const char *policy_name, const char *target, struct aws_api_error *err)
+int iot_detach_policy(struct aws_client *c, const char *policy_name, const char *target,
+                      struct aws_api_error *err)
 {
     return target_call(c, "DetachPolicy", "POST", policy_name, target, err);
 }
 
 /* Paging state shared by the list operations. */
 struct page {
-    const char *token_out;      /* "nextMarker" or "nextToken" */
-    iot_read_fn *add;           /* appends one page's items */
+    const char *token_out; /* "nextMarker" or "nextToken" */
+    iot_read_fn *add;      /* appends one page's items */
     void *out;
-    char *next;                 /* the next page's token, or NULL */
-    const size_t *have;         /* optional: items so far ... */
-    size_t max;                 /* ... and the count that ends paging early */
+    char *next;         /* the next page's token, or NULL */
+    const size_t *have; /* optional: items so far ... */
+    size_t max;         /* ... and the count that ends paging early */
 };
 
 static void read_page(const json_t *b, void *pp)
@@ -299,8 +310,8 @@ static void read_page(const json_t *b, void *pp)
 /* start(call, token) builds one page's call; runs pages to the end. */
 typedef void(iot_page_start_fn)(struct aws_call *call, const char *token, const void *arg);
 
-static int list_all(struct aws_client *c, iot_page_start_fn *start, const void *arg, struct page *pg,
-                    struct aws_api_error *err)
+static int list_all(struct aws_client *c, iot_page_start_fn *start, const void *arg,
+                    struct page *pg, struct aws_api_error *err)
 {
     char *token = 0;
     int rc = 0;
@@ -319,7 +330,8 @@ static void add_targets(const json_t *b, void *outp)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "targets"), i, v) aws_strlist_push(outp, json_string_value(v));
+    json_array_foreach(json_object_get(b, "targets"), i, v)
+        aws_strlist_push(outp, json_string_value(v));
 }
 
 static void start_targets(struct aws_call *call, const char *token, const void *policy_name)
@@ -329,8 +341,8 @@ static void start_targets(struct aws_call *call, const char *token, const void *
     aws_call_qs(call, "pageSize", "250");
 }
 
-int iot_list_targets_for_policy(struct aws_client *c, const char *policy_name, struct aws_strlist *out,
-                                struct aws_api_error *err)
+int iot_list_targets_for_policy(struct aws_client *c, const char *policy_name,
+                                struct aws_strlist *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct page pg = {"nextMarker", add_targets, out, 0, 0, 0};
@@ -411,8 +423,8 @@ static void read_cert_description(const json_t *b, void *out)
     read_cert_fields(json_object_get(b, "certificateDescription"), out);
 }
 
-int iot_create_keys_and_certificate(struct aws_client *c, int set_as_active, struct iot_certificate *out,
-                                    struct aws_api_error *err)
+int iot_create_keys_and_certificate(struct aws_client *c, int set_as_active,
+                                    struct iot_certificate *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -436,8 +448,8 @@ int iot_create_certificate_from_csr(struct aws_client *c, const char *csr_pem, i
     return run(c, &call, read_cert, out, err);
 }
 
-int iot_describe_certificate(struct aws_client *c, const char *certificate_id, struct iot_certificate *out,
-                             struct aws_api_error *err)
+int iot_describe_certificate(struct aws_client *c, const char *certificate_id,
+                             struct iot_certificate *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -469,7 +481,8 @@ static void add_certs(const json_t *b, void *outp)
     struct iot_certificate_list *out = outp;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "certificates"), i, v) {
+    json_array_foreach(json_object_get(b, "certificates"), i, v)
+    {
         out->items = grow(out->items, out->n, sizeof *out->items);
         read_cert_fields(v, &out->items[out->n++]);
     }
@@ -484,7 +497,8 @@ static void start_certs(struct aws_call *call, const char *token, const void *ar
     aws_call_qs(call, "pageSize", "250");
 }
 
-int iot_list_certificates(struct aws_client *c, struct iot_certificate_list *out, struct aws_api_error *err)
+int iot_list_certificates(struct aws_client *c, struct iot_certificate_list *out,
+                          struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct page pg = {"nextMarker", add_certs, out, 0, 0, 0};
@@ -507,7 +521,8 @@ static void add_certs_since(const json_t *b, void *arg)
     struct certs_since *cs = arg;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "certificates"), i, v) {
+    json_array_foreach(json_object_get(b, "certificates"), i, v)
+    {
         if (json_number_value(json_object_get(v, "creationDate")) < cs->since) {
             cs->older = 1;
             continue;
@@ -526,8 +541,8 @@ static void start_certs_newest(struct aws_call *call, const char *token, const v
     aws_call_qs(call, "isAscendingOrder", "false");
 }
 
-int iot_list_certificates_since(struct aws_client *c, double since_s, struct iot_certificate_list *out,
-                                struct aws_api_error *err)
+int iot_list_certificates_since(struct aws_client *c, double since_s,
+                                struct iot_certificate_list *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct certs_since cs = {out, since_s, 0};
@@ -596,7 +611,8 @@ static json_t *hook_json(const char *target_arn, const char *payload_version)
     return hook;
 }
 
-int iot_create_provisioning_template(struct aws_client *c, const struct iot_create_template_input *in,
+int iot_create_provisioning_template(struct aws_client *c,
+                                     const struct iot_create_template_input *in,
                                      struct iot_template *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -611,25 +627,29 @@ int iot_create_provisioning_template(struct aws_client *c, const struct iot_crea
     awsjson_set_str(body, "provisioningRoleArn", in->provisioning_role_arn);
     awsjson_set_str(body, "type", in->type);
     if (in->hook_target_arn)
-        json_object_set_new(body, "preProvisioningHook", hook_json(in->hook_target_arn, in->hook_payload_version));
+        json_object_set_new(body, "preProvisioningHook",
+                            hook_json(in->hook_target_arn, in->hook_payload_version));
     set_body(&call, body);
     return run(c, &call, read_template, out, err);
 }
 
-int iot_describe_provisioning_template(struct aws_client *c, const char *template_name, struct iot_template *out,
-                                       struct aws_api_error *err)
+int iot_describe_provisioning_template(struct aws_client *c, const char *template_name,
+                                       struct iot_template *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
-    init_labeled(&call, "DescribeProvisioningTemplate", "GET", "/provisioning-templates/", template_name, 0);
+    init_labeled(&call, "DescribeProvisioningTemplate", "GET", "/provisioning-templates/",
+                 template_name, 0);
     return run(c, &call, read_template, out, err);
 }
 
-int iot_update_provisioning_template(struct aws_client *c, const struct iot_update_template_input *in,
+int iot_update_provisioning_template(struct aws_client *c,
+                                     const struct iot_update_template_input *in,
                                      struct aws_api_error *err)
 {
     struct aws_call call;
-    init_labeled(&call, "UpdateProvisioningTemplate", "PATCH", "/provisioning-templates/", in->template_name, 0);
+    init_labeled(&call, "UpdateProvisioningTemplate", "PATCH", "/provisioning-templates/",
+                 in->template_name, 0);
     json_t *body = json_object();
     awsjson_set_str(body, "description", in->description);
     if (in->enabled >= 0)
@@ -638,17 +658,20 @@ int iot_update_provisioning_template(struct aws_client *c, const struct iot_upda
         awsjson_set_int(body, "defaultVersionId", in->default_version_id);
     awsjson_set_str(body, "provisioningRoleArn", in->provisioning_role_arn);
     if (in->hook_target_arn)
-        json_object_set_new(body, "preProvisioningHook", hook_json(in->hook_target_arn, in->hook_payload_version));
+        json_object_set_new(body, "preProvisioningHook",
+                            hook_json(in->hook_target_arn, in->hook_payload_version));
     if (in->remove_hook)
         awsjson_set_bool(body, "removePreProvisioningHook", 1);
     set_body(&call, body);
     return run(c, &call, 0, 0, err);
 }
 
-int iot_delete_provisioning_template(struct aws_client *c, const char *template_name, struct aws_api_error *err)
+int iot_delete_provisioning_template(struct aws_client *c, const char *template_name,
+                                     struct aws_api_error *err)
 {
     struct aws_call call;
-    init_labeled(&call, "DeleteProvisioningTemplate", "DELETE", "/provisioning-templates/", template_name, 0);
+    init_labeled(&call, "DeleteProvisioningTemplate", "DELETE", "/provisioning-templates/",
+                 template_name, 0);
     return run(c, &call, 0, 0, err);
 }
 
@@ -657,7 +680,8 @@ static void add_templates(const json_t *b, void *outp)
     struct iot_template_list *out = outp;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "templates"), i, v) {
+    json_array_foreach(json_object_get(b, "templates"), i, v)
+    {
         out->items = grow(out->items, out->n, sizeof *out->items);
         read_template_fields(v, &out->items[out->n++]);
     }
@@ -672,7 +696,8 @@ static void start_templates(struct aws_call *call, const char *token, const void
     aws_call_qs(call, "nextToken", token);
 }
 
-int iot_list_provisioning_templates(struct aws_client *c, struct iot_template_list *out, struct aws_api_error *err)
+int iot_list_provisioning_templates(struct aws_client *c, struct iot_template_list *out,
+                                    struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct page pg = {"nextToken", add_templates, out, 0, 0, 0};
@@ -692,12 +717,13 @@ static void read_template_version(const json_t *b, void *outp)
 
 int iot_create_provisioning_template_version(struct aws_client *c, const char *template_name,
                                              const char *template_body, int set_as_default,
-                                             struct iot_template_version *out, struct aws_api_error *err)
+                                             struct iot_template_version *out,
+                                             struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
-    init_labeled(&call, "CreateProvisioningTemplateVersion", "POST", "/provisioning-templates/", template_name,
-                 "/versions");
+    init_labeled(&call, "CreateProvisioningTemplateVersion", "POST", "/provisioning-templates/",
+                 template_name, "/versions");
     if (set_as_default)
         aws_call_qs(&call, "setAsDefault", "true");
     json_t *body = json_object();
@@ -711,7 +737,8 @@ static void add_template_versions(const json_t *b, void *outp)
     struct iot_template_version_list *out = outp;
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "versions"), i, v) {
+    json_array_foreach(json_object_get(b, "versions"), i, v)
+    {
         out->items = grow(out->items, out->n, sizeof *out->items);
         read_template_version(v, &out->items[out->n++]);
     }
@@ -719,13 +746,15 @@ static void add_template_versions(const json_t *b, void *outp)
 
 static void start_template_versions(struct aws_call *call, const char *token, const void *name)
 {
-    init_labeled(call, "ListProvisioningTemplateVersions", "GET", "/provisioning-templates/", name, "/versions");
+    init_labeled(call, "ListProvisioningTemplateVersions", "GET", "/provisioning-templates/", name,
+                 "/versions");
     aws_call_qs(call, "maxResults", "250");
     aws_call_qs(call, "nextToken", token);
 }
 
 int iot_list_provisioning_template_versions(struct aws_client *c, const char *template_name,
-                                            struct iot_template_version_list *out, struct aws_api_error *err)
+                                            struct iot_template_version_list *out,
+                                            struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct page pg = {"nextToken", add_template_versions, out, 0, 0, 0};
@@ -735,14 +764,14 @@ int iot_list_provisioning_template_versions(struct aws_client *c, const char *te
     return rc;
 }
 
-int iot_delete_provisioning_template_version(struct aws_client *c, const char *template_name, int version_id,
-                                             struct aws_api_error *err)
+int iot_delete_provisioning_template_version(struct aws_client *c, const char *template_name,
+                                             int version_id, struct aws_api_error *err)
 {
     char id[16];
     snprintf(id, sizeof id, "%d", version_id);
     struct aws_call call;
-    init_labeled(&call, "DeleteProvisioningTemplateVersion", "DELETE", "/provisioning-templates/", template_name,
-                 "/versions/");
+    init_labeled(&call, "DeleteProvisioningTemplateVersion", "DELETE", "/provisioning-templates/",
+                 template_name, "/versions/");
     aws_call_path_label(&call, id);
     return run(c, &call, 0, 0, err);
 }
@@ -788,8 +817,10 @@ static void read_group(const json_t *b, void *outp)
     out->thing_group_name = awsjson_strdup(b, "thingGroupName");
     out->thing_group_arn = awsjson_strdup(b, "thingGroupArn");
     out->thing_group_id = awsjson_strdup(b, "thingGroupId");
-    out->description = awsjson_strdup(json_object_get(b, "thingGroupProperties"), "thingGroupDescription");
-    out->parent_group_name = awsjson_strdup(json_object_get(b, "thingGroupMetadata"), "parentGroupName");
+    out->description =
+        awsjson_strdup(json_object_get(b, "thingGroupProperties"), "thingGroupDescription");
+    out->parent_group_name =
+        awsjson_strdup(json_object_get(b, "thingGroupMetadata"), "parentGroupName");
     out->version = awsjson_int(b, "version", 0);
 }
 
@@ -802,8 +833,9 @@ int iot_describe_thing_group(struct aws_client *c, const char *name, struct iot_
     return run(c, &call, read_group, out, err);
 }
 
-int iot_create_thing_group(struct aws_client *c, const char *name, const char *parent, const char *description,
-                           struct iot_thing_group *out, struct aws_api_error *err)
+int iot_create_thing_group(struct aws_client *c, const char *name, const char *parent,
+                           const char *description, struct iot_thing_group *out,
+                           struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -836,7 +868,8 @@ static void add_things(const json_t *b, void *outp)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "things"), i, v) aws_strlist_push(outp, json_string_value(v));
+    json_array_foreach(json_object_get(b, "things"), i, v)
+        aws_strlist_push(outp, json_string_value(v));
 }
 
 struct things_arg {
@@ -854,8 +887,9 @@ static void start_things(struct aws_call *call, const char *token, const void *a
     aws_call_qs(call, "maxResults", "250");
 }
 
-int iot_list_things_in_thing_group(struct aws_client *c, const char *name, int recursive, size_t max_items,
-                                   struct aws_strlist *out, struct aws_api_error *err)
+int iot_list_things_in_thing_group(struct aws_client *c, const char *name, int recursive,
+                                   size_t max_items, struct aws_strlist *out,
+                                   struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct things_arg a = {name, recursive};

@@ -39,21 +39,21 @@ struct iotmqtt {
     SSL_CTX *ctx;
     long timeout_ms;
     char peer[300];
-    char sni[256];            /* the endpoint's name, for SNI when we dial its checked address */
+    char sni[256]; /* the endpoint's name, for SNI when we dial its checked address */
     char alpn[32];
     /* what the callbacks saw */
-    int connack;              /* -1 none yet, else the reason code */
-    int connacked;            /* a CONNACK came */
-    int closed;               /* the connection ended */
-    int close_rc;             /* the DISCONNECT reason code or libmosquitto's rc */
-    char reason[256];         /* the reason string of a CONNACK, PUBACK, SUBACK or DISCONNECT */
+    int connack;      /* -1 none yet, else the reason code */
+    int connacked;    /* a CONNACK came */
+    int closed;       /* the connection ended */
+    int close_rc;     /* the DISCONNECT reason code or libmosquitto's rc */
+    char reason[256]; /* the reason string of a CONNACK, PUBACK, SUBACK or DISCONNECT */
     int wait_mid, acked, ack_rc;
     int sub_n, sub_rc[8];
-    char tls_error[200];      /* the certificate check's verdict */
-    char log_error[200];      /* libmosquitto's last error line (no payloads) */
+    char tls_error[200]; /* the certificate check's verdict */
+    char log_error[200]; /* libmosquitto's last error line (no payloads) */
     const char *expect[EXPECT_MAX];
     size_t nexpect;
-    int got;                  /* an expected message arrived */
+    int got; /* an expected message arrived */
     size_t which;
     struct buf answer;
 };
@@ -85,7 +85,8 @@ static void read_reason(struct iotmqtt *m, const mosquitto_property *props)
     }
 }
 
-static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags, const mosquitto_property *props)
+static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
+                       const mosquitto_property *props)
 {
     (void)mosq;
     (void)flags;
@@ -104,7 +105,8 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc, const mosqui
     read_reason(m, props);
 }
 
-static void on_publish(struct mosquitto *mosq, void *ud, int mid, int rc, const mosquitto_property *props)
+static void on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
+                       const mosquitto_property *props)
 {
     (void)mosq;
     struct iotmqtt *m = ud;
@@ -191,8 +193,8 @@ static int use_pem(SSL_CTX *ctx, const char *cert_pem, const char *key_pem)
     BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
     X509 *cert = cb ? PEM_read_bio_X509(cb, 0, 0, 0) : 0;
     EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, 0, 0, 0) : 0;
-    int ok = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
-             SSL_CTX_check_private_key(ctx) == 1;
+    int ok = cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+             SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
     X509_free(cert);
     EVP_PKEY_free(key);
     BIO_free(cb);
@@ -228,8 +230,9 @@ static int make_ctx(struct iotmqtt *m, const struct iotmqtt_options *o, struct a
         return FW_EINTERNAL;
     }
     if (use_pem(m->ctx, o->cert_pem, o->key_pem)) {
-        awserr_set(err, 0, AWSERR_TLS, "the client certificate or its private key is not valid PEM, or they "
-                                       "do not match");
+        awserr_set(err, 0, AWSERR_TLS,
+                   "the client certificate or its private key is not valid PEM, or they "
+                   "do not match");
         return FW_EINVAL;
     }
     return 0;
@@ -260,29 +263,34 @@ static int closed_error(struct iotmqtt *m, const char *operation, struct aws_api
     char detail[560];
     if (m->tls_error[0] || m->close_rc == MOSQ_ERR_TLS) {
         awserr_set(err, 0, AWSERR_TLS, "TLS with %s failed: %s", m->peer,
-                   m->tls_error[0] ? m->tls_error : m->log_error[0] ? m->log_error : "handshake refused");
+                   m->tls_error[0]   ? m->tls_error
+                   : m->log_error[0] ? m->log_error
+                                     : "handshake refused");
         snprintf(err->operation, sizeof err->operation, "%s", operation);
         return FW_EAWS;
     }
     int rc = m->close_rc >= 0x80 && m->close_rc <= 0xFF ? m->close_rc : -1;
-    snprintf(detail, sizeof detail, "%.300s closed the connection%s%.200s", m->peer, m->log_error[0] ? ": " : "",
-             m->log_error);
+    snprintf(detail, sizeof detail, "%.300s closed the connection%s%.200s", m->peer,
+             m->log_error[0] ? ": " : "", m->log_error);
     dataplane_mqtt_error(err, DP_ERR_DISCONNECTED, operation, rc, m->reason, detail);
     return FW_EAWS;
 }
 
-static int timeout_error(struct iotmqtt *m, const char *operation, const char *what, struct aws_api_error *err)
+static int timeout_error(struct iotmqtt *m, const char *operation, const char *what,
+                         struct aws_api_error *err)
 {
     awserr_set(err, 0, AWSERR_TIMEOUT, "no %s from %s within %ld ms", what, m->peer, m->timeout_ms);
     snprintf(err->operation, sizeof err->operation, "%s", operation);
     return FW_ETIMEOUT;
 }
 
-static int open_socket(struct iotmqtt *m, const struct iotmqtt_options *o, struct aws_api_error *err)
+static int open_socket(struct iotmqtt *m, const struct iotmqtt_options *o,
+                       struct aws_api_error *err)
 {
     mosquitto_property *props = 0;
     const char *to = o->address ? o->address : o->host; /* the checked address: no second lookup */
-    int rc = mosquitto_connect_bind_v5(m->mosq, to, o->port, o->keepalive_s ? o->keepalive_s : 60, 0, props);
+    int rc = mosquitto_connect_bind_v5(m->mosq, to, o->port, o->keepalive_s ? o->keepalive_s : 60,
+                                       0, props);
     if (rc == MOSQ_ERR_SUCCESS)
         return 0;
     if (rc == MOSQ_ERR_TLS || m->tls_error[0])
@@ -296,10 +304,11 @@ static int open_socket(struct iotmqtt *m, const struct iotmqtt_options *o, struc
 static int check_options(const struct iotmqtt_options *o, struct aws_api_error *err)
 {
     size_t idl = o->client_id ? strlen(o->client_id) : 0;
-    if (!o->host || !o->host[0] || o->port <= 0 || o->port > 65535 || !o->ca_file || !o->cert_pem || !o->key_pem ||
-        !idl || idl > IOTMQTT_CLIENT_ID_MAX) {
-        awserr_set(err, 0, "InvalidParameter", "an MQTT connection needs a host, a port, a CA file, a certificate, "
-                                               "a key and a client id of 1-128 bytes");
+    if (!o->host || !o->host[0] || o->port <= 0 || o->port > 65535 || !o->ca_file || !o->cert_pem ||
+        !o->key_pem || !idl || idl > IOTMQTT_CLIENT_ID_MAX) {
+        awserr_set(err, 0, "InvalidParameter",
+                   "an MQTT connection needs a host, a port, a CA file, a certificate, "
+                   "a key and a client id of 1-128 bytes");
         return FW_EINVAL;
     }
     return 0;
@@ -346,7 +355,8 @@ static int await_connack(struct iotmqtt *m, struct aws_api_error *err)
     return 0;
 }
 
-int iotmqtt_connect(const struct iotmqtt_options *o, struct iotmqtt **out, struct aws_api_error *err)
+int iotmqtt_connect(const struct iotmqtt_options *o, struct iotmqtt **out,
+                    struct aws_api_error *err)
 {
     *out = 0;
     int rc = check_options(o, err);
@@ -404,7 +414,8 @@ int iotmqtt_subscribe(struct iotmqtt *m, const char *const *filters, size_t n, s
             continue;
         if (refused)
             *refused = (size_t)i;
-        dataplane_mqtt_error(err, DP_ERR_SUBSCRIBE_REFUSED, "iot:Subscribe", code, m->reason, filters[i]);
+        dataplane_mqtt_error(err, DP_ERR_SUBSCRIBE_REFUSED, "iot:Subscribe", code, m->reason,
+                             filters[i]);
         return FW_EAWS;
     }
     return 0;
@@ -424,7 +435,8 @@ int iotmqtt_publish(struct iotmqtt *m, const char *topic, const void *payload, s
                     struct aws_api_error *err)
 {
     if (len > IOTMQTT_MAX_PAYLOAD) {
-        awserr_set(err, 0, "InvalidParameter", "a message is at most %u bytes", IOTMQTT_MAX_PAYLOAD);
+        awserr_set(err, 0, "InvalidParameter", "a message is at most %u bytes",
+                   IOTMQTT_MAX_PAYLOAD);
         return FW_EINVAL;
     }
     m->acked = 0;
@@ -440,7 +452,8 @@ int iotmqtt_publish(struct iotmqtt *m, const char *topic, const void *payload, s
     if (rc)
         return closed_error(m, "iot:Publish", err);
     if (m->ack_rc >= 0x80) {
-        dataplane_mqtt_error(err, DP_ERR_PUBLISH_REFUSED, "iot:Publish", m->ack_rc, m->reason, topic);
+        dataplane_mqtt_error(err, DP_ERR_PUBLISH_REFUSED, "iot:Publish", m->ack_rc, m->reason,
+                             topic);
         return FW_EAWS;
     }
     return 0;
@@ -450,7 +463,8 @@ int iotmqtt_wait(struct iotmqtt *m, size_t *which, struct buf *payload, struct a
 {
     int rc = drive(m, &m->got);
     if (rc == FW_ETIMEOUT) {
-        awserr_set(err, 0, DP_ERR_NO_ANSWER, "no answer from %s within %ld ms", m->peer, m->timeout_ms);
+        awserr_set(err, 0, DP_ERR_NO_ANSWER, "no answer from %s within %ld ms", m->peer,
+                   m->timeout_ms);
         err->cls = AWS_ERRC_ACCESS; /* AWS drops answers a policy does not let the client receive */
         err->retryable = 0;
         snprintf(err->operation, sizeof err->operation, "iot:Receive");

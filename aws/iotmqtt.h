@@ -30,30 +30,31 @@
 #include "service/core/buf.h"
 
 #define IOTMQTT_ALPN "x-amzn-mqtt-ca"
-#define IOTMQTT_CLIENT_ID_MAX 128     /* AWS IoT's client id limit in bytes */
-#define IOTMQTT_MAX_PAYLOAD (128u * 1024)  /* AWS IoT's largest message */
+#define IOTMQTT_CLIENT_ID_MAX 128         /* AWS IoT's client id limit in bytes */
+#define IOTMQTT_MAX_PAYLOAD (128u * 1024) /* AWS IoT's largest message */
 #define IOTMQTT_DEFAULT_TIMEOUT_MS 10000L
 
 struct iotmqtt;
 
 struct iotmqtt_options {
-    const char *host;        /* the data endpoint: SNI and the name checked in its certificate */
-    const char *address;     /* the numeric address host resolved to and the caller checked
-                              * (netresolve.h): the connection goes there; NULL = resolve host */
-    int port;                /* 8883, or 443 with alpn */
-    int alpn;                /* 1: offer ALPN IOTMQTT_ALPN */
-    const char *ca_file;     /* PEM trust anchors (Amazon Root CA 1) */
-    const char *cert_pem;    /* the client certificate (PEM) */
-    const char *key_pem;     /* its private key (PEM); read into OpenSSL only */
-    const char *client_id;   /* 1..IOTMQTT_CLIENT_ID_MAX bytes */
-    int keepalive_s;         /* 0 = 60 */
-    long timeout_ms;         /* per call: connect, subscribe, publish, wait; 0 = default */
+    const char *host;      /* the data endpoint: SNI and the name checked in its certificate */
+    const char *address;   /* the numeric address host resolved to and the caller checked
+                            * (netresolve.h): the connection goes there; NULL = resolve host */
+    int port;              /* 8883, or 443 with alpn */
+    int alpn;              /* 1: offer ALPN IOTMQTT_ALPN */
+    const char *ca_file;   /* PEM trust anchors (Amazon Root CA 1) */
+    const char *cert_pem;  /* the client certificate (PEM) */
+    const char *key_pem;   /* its private key (PEM); read into OpenSSL only */
+    const char *client_id; /* 1..IOTMQTT_CLIENT_ID_MAX bytes */
+    int keepalive_s;       /* 0 = 60 */
+    long timeout_ms;       /* per call: connect, subscribe, publish, wait; 0 = default */
 };
 
 /* Connects and waits for the CONNACK. 0 with *out set, or a negative FW_E*
  * with err filled: FW_EINVAL (bad options or PEM), FW_EUNAVAILABLE /
  * FW_ETIMEOUT (no answer), FW_EAWS (TLS failure or refused). */
-int iotmqtt_connect(const struct iotmqtt_options *o, struct iotmqtt **out, struct aws_api_error *err);
+int iotmqtt_connect(const struct iotmqtt_options *o, struct iotmqtt **out,
+                    struct aws_api_error *err);
 
 /* Subscribes to n filters (at most 8, QoS 1) and waits for the SUBACK;
  * any refused filter fails the call (err names it, *refused its index). */

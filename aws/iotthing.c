@@ -12,7 +12,8 @@
 
 #define MAX_PAGES 100
 
-static int run(struct aws_client *c, struct aws_call *call, struct aws_reply *r, struct aws_api_error *err)
+static int run(struct aws_client *c, struct aws_call *call, struct aws_reply *r,
+               struct aws_api_error *err)
 {
     int rc = aws_client_call(c, call, r, err);
     aws_call_cleanup(call);
@@ -91,13 +92,15 @@ static void collect(const json_t *body, const struct lister *l, struct aws_strli
     json_t *v;
     json_array_foreach(json_object_get(body, l->member), i, v)
     {
-        const char *s = l->field ? json_string_value(json_object_get(v, l->field)) : json_string_value(v);
+        const char *s =
+            l->field ? json_string_value(json_object_get(v, l->field)) : json_string_value(v);
         if (s)
             aws_strlist_push(out, s);
     }
 }
 
-static int list_all(struct aws_client *c, const struct lister *l, struct aws_strlist *out, struct aws_api_error *err)
+static int list_all(struct aws_client *c, const struct lister *l, struct aws_strlist *out,
+                    struct aws_api_error *err)
 {
     char token[1024] = "";
     memset(out, 0, sizeof *out);
@@ -147,8 +150,8 @@ static void start_thing_groups(struct aws_call *call, const char *thing, const c
         aws_call_qs(call, "nextToken", token);
 }
 
-int iot_list_thing_groups_for_thing(struct aws_client *c, const char *thing, struct aws_strlist *out,
-                                    struct aws_api_error *err)
+int iot_list_thing_groups_for_thing(struct aws_client *c, const char *thing,
+                                    struct aws_strlist *out, struct aws_api_error *err)
 {
     struct lister l = {start_thing_groups, thing, "thingGroups", "groupName", "nextToken"};
     return list_all(c, &l, out, err);

@@ -27,8 +27,8 @@ int iot_list_principal_things(struct aws_client *c, const char *principal, struc
 int iot_detach_thing_principal(struct aws_client *c, const char *thing, const char *principal,
                                struct aws_api_error *err);
 /* ListThingGroupsForThing: the names of the thing's groups. */
-int iot_list_thing_groups_for_thing(struct aws_client *c, const char *thing, struct aws_strlist *out,
-                                    struct aws_api_error *err);
+int iot_list_thing_groups_for_thing(struct aws_client *c, const char *thing,
+                                    struct aws_strlist *out, struct aws_api_error *err);
 /* RemoveThingFromThingGroup. */
 int iot_remove_thing_from_group(struct aws_client *c, const char *group, const char *thing,
                                 struct aws_api_error *err);

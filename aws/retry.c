@@ -19,7 +19,7 @@
 struct aws_retry_quota {
     pthread_mutex_t lock;
     int capacity;
-    int available;             /* protected by lock */
+    int available; /* protected by lock */
 };
 
 static int parse_attempts(const char *s, int *out)
@@ -51,8 +51,8 @@ static const char *env(aws_retry_getenv_fn *fn, void *ud, const char *name)
     return (v && *v) ? v : 0;
 }
 
-int aws_retry_settings_from_env(struct aws_retry_settings *out, aws_retry_getenv_fn *getenv_fn, void *ud,
-                            const char **bad_var)
+int aws_retry_settings_from_env(struct aws_retry_settings *out, aws_retry_getenv_fn *getenv_fn,
+                                void *ud, const char **bad_var)
 {
     out->mode = AWS_RETRY_MODE_STANDARD;
     const char *mode = env(getenv_fn, ud, "AWS_RETRY_MODE");
@@ -77,12 +77,10 @@ enum aws_retry_kind aws_retry_classify(const struct aws_api_error *err)
     if (!err)
         return AWS_RETRY_NONE;
     switch (err->cls) {
-    case AWS_ERRC_THROTTLING:
-        return AWS_RETRY_THROTTLE;
+    case AWS_ERRC_THROTTLING: return AWS_RETRY_THROTTLE;
     case AWS_ERRC_TRANSIENT:
         return strcmp(err->code, AWSERR_TIMEOUT) == 0 ? AWS_RETRY_TIMEOUT : AWS_RETRY_TRANSIENT;
-    default:
-        return AWS_RETRY_NONE;
+    default: return AWS_RETRY_NONE;
     }
 }
 
@@ -152,7 +150,7 @@ int aws_retry_quota_available(struct aws_retry_quota *q)
 }
 
 int aws_retry_should(const struct aws_retry_settings *s, struct aws_retry_quota *q, int attempt,
-                 const struct aws_api_error *err, int *taken)
+                     const struct aws_api_error *err, int *taken)
 {
     *taken = 0;
     enum aws_retry_kind kind = aws_retry_classify(err);

@@ -29,14 +29,14 @@ enum aws_retry_mode { AWS_RETRY_MODE_STANDARD = 0, AWS_RETRY_MODE_LEGACY, AWS_RE
 
 /* What an error allows. */
 enum aws_retry_kind {
-    AWS_RETRY_NONE = 0,      /* do not retry */
-    AWS_RETRY_THROTTLE,      /* throttling code or HTTP 429 */
-    AWS_RETRY_TRANSIENT,     /* 5xx, transient code, connection error */
-    AWS_RETRY_TIMEOUT        /* our own timeout: costs more quota */
+    AWS_RETRY_NONE = 0,  /* do not retry */
+    AWS_RETRY_THROTTLE,  /* throttling code or HTTP 429 */
+    AWS_RETRY_TRANSIENT, /* 5xx, transient code, connection error */
+    AWS_RETRY_TIMEOUT    /* our own timeout: costs more quota */
 };
 
 struct aws_retry_settings {
-    int max_attempts;          /* total attempts, first included; >= 1 */
+    int max_attempts; /* total attempts, first included; >= 1 */
     enum aws_retry_mode mode;
 };
 
@@ -47,8 +47,8 @@ typedef const char *(aws_retry_getenv_fn)(const char *name, void *ud);
 
 /* Reads AWS_MAX_ATTEMPTS (default 3) and AWS_RETRY_MODE (standard, legacy,
  * adaptive). 0, or FW_EINVAL naming a bad value in *bad_var (borrowed). */
-int aws_retry_settings_from_env(struct aws_retry_settings *out, aws_retry_getenv_fn *getenv_fn, void *ud,
-                            const char **bad_var);
+int aws_retry_settings_from_env(struct aws_retry_settings *out, aws_retry_getenv_fn *getenv_fn,
+                                void *ud, const char **bad_var);
 
 /* Pure: what kind of retry the error allows, ignoring attempts and quota. */
 enum aws_retry_kind aws_retry_classify(const struct aws_api_error *err);
@@ -70,6 +70,6 @@ int aws_retry_quota_available(struct aws_retry_quota *q);
 /* The whole decision after a failed attempt (1-based): 1 to retry, with the
  * quota tokens taken in *taken; 0 to give up. mode LEGACY uses no quota. */
 int aws_retry_should(const struct aws_retry_settings *s, struct aws_retry_quota *q, int attempt,
-                 const struct aws_api_error *err, int *taken);
+                     const struct aws_api_error *err, int *taken);
 
 #endif

@@ -34,18 +34,18 @@
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_CACHE_SLOTS 16
-#define SIGV4_SCRATCH_MAX ((size_t)4 << 20)   /* canonical request cap: 4 MiB */
+#define SIGV4_SCRATCH_MAX ((size_t)4 << 20) /* canonical request cap: 4 MiB */
 
 /* ------------------------------------------------------------------ */
 /* OpenSSL: algorithms fetched once, contexts kept per thread.         */
 
 static pthread_once_t s_crypto_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *s_hmac;           /* read-only after s_crypto_once */
-static EVP_MD *s_sha256;          /* read-only after s_crypto_once */
-static pthread_key_t s_tls_key;   /* -> struct crypto_tls */
+static EVP_MAC *s_hmac;         /* read-only after s_crypto_once */
+static EVP_MD *s_sha256;        /* read-only after s_crypto_once */
+static pthread_key_t s_tls_key; /* -> struct crypto_tls */
 
 struct crypto_tls {
-    EVP_MAC_CTX *mac;   /* digest already set to SHA256 */
+    EVP_MAC_CTX *mac; /* digest already set to SHA256 */
     EVP_MD_CTX *md;
 };
 
@@ -64,7 +64,7 @@ static void crypto_init(void)
     s_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     s_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (pthread_key_create(&s_tls_key, tls_free) != 0)
-        abort();   /* only fails on resource exhaustion at start-up */
+        abort(); /* only fails on resource exhaustion at start-up */
 }
 
 static struct crypto_tls *tls_new(void)
@@ -137,7 +137,7 @@ static void hex32(const unsigned char in[32], char out[65])
 
 struct key_slot {
     int used;
-    char date[9];          /* YYYYMMDD */
+    char date[9]; /* YYYYMMDD */
     char region[32];
     char service[64];
     char *secret;          /* owned copy; wiped on eviction */
@@ -145,8 +145,8 @@ struct key_slot {
 };
 
 static pthread_mutex_t s_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct key_slot s_cache[SIGV4_CACHE_SLOTS];  /* protected by s_cache_lock */
-static size_t s_cache_next;                         /* protected by s_cache_lock */
+static struct key_slot s_cache[SIGV4_CACHE_SLOTS]; /* protected by s_cache_lock */
+static size_t s_cache_next;                        /* protected by s_cache_lock */
 
 static void slot_wipe(struct key_slot *s)
 {
@@ -187,7 +187,8 @@ static int cache_lookup(const char *date, const struct sigv4_params *p, unsigned
 static void cache_store(const char *date, const struct sigv4_params *p, const unsigned char key[32])
 {
     /* Names too long for a slot are simply not cached. */
-    if (strlen(p->region) >= sizeof(s_cache[0].region) || strlen(p->service) >= sizeof(s_cache[0].service))
+    if (strlen(p->region) >= sizeof(s_cache[0].region) ||
+        strlen(p->service) >= sizeof(s_cache[0].service))
         return;
     pthread_mutex_lock(&s_cache_lock);
     struct key_slot *s = &s_cache[s_cache_next];
@@ -195,7 +196,7 @@ static void cache_store(const char *date, const struct sigv4_params *p, const un
     slot_wipe(s);
     s->used = 1;
     memcpy(s->date, date, 9);
-    memcpy(s->region, p->region, strlen(p->region) + 1);   /* lengths checked above */
+    memcpy(s->region, p->region, strlen(p->region) + 1); /* lengths checked above */
     memcpy(s->service, p->service, strlen(p->service) + 1);
     s->secret = xstrdup(p->secret_access_key);
     memcpy(s->key, key, 32);
@@ -325,8 +326,8 @@ static int canonical_uri(struct buf *out, const char *path, int normalize)
 /* Canonical query string.                                             */
 
 struct qparam {
-    char *key;     /* strictly encoded */
-    char *value;   /* strictly encoded, "" when absent */
+    char *key;   /* strictly encoded */
+    char *value; /* strictly encoded, "" when absent */
 };
 
 static int qparam_cmp(const void *a, const void *b)
@@ -343,7 +344,7 @@ static char *reencode(const char *s, size_t n)
     char *d = pct_decode(s, n, &dlen);
     struct buf b;
     buf_init(&b, SIZE_MAX / 4);
-    sigv4_uri_encode(&b, d, dlen);   /* cannot hit the cap */
+    sigv4_uri_encode(&b, d, dlen); /* cannot hit the cap */
     free(d);
     return buf_steal(&b);
 }
@@ -391,9 +392,9 @@ static int canonical_query(struct buf *out, const char *query)
 /* Canonical headers.                                                  */
 
 struct chdr {
-    char *name;    /* lowercased */
-    char *value;   /* trimmed, whitespace runs folded */
-    size_t order;  /* position given, so repeated headers keep their order */
+    char *name;   /* lowercased */
+    char *value;  /* trimmed, whitespace runs folded */
+    size_t order; /* position given, so repeated headers keep their order */
 };
 
 static int chdr_cmp(const void *a, const void *b)
@@ -447,14 +448,15 @@ static int is_signer_header(const char *lname)
 }
 
 struct canon {
-    struct buf text;            /* the canonical request */
-    struct buf headers;         /* the CanonicalHeaders block, one "name:value\n" per header */
-    struct buf signed_headers;  /* "host;x-amz-date" */
-    struct buf presign;         /* query signing: "X-Amz-Algorithm=...&X-Amz-Expires=N[&X-Amz-Security-Token=...]" */
+    struct buf text;           /* the canonical request */
+    struct buf headers;        /* the CanonicalHeaders block, one "name:value\n" per header */
+    struct buf signed_headers; /* "host;x-amz-date" */
+    struct buf presign;        /* query signing:
+                                  "X-Amz-Algorithm=...&X-Amz-Expires=N[&X-Amz-Security-Token=...]" */
     char payload_hex[65];
     char amz_date[17];
-    char date[9];               /* YYYYMMDD */
-    long expires_s;             /* > 0: query signing (presigned URL) */
+    char date[9];   /* YYYYMMDD */
+    long expires_s; /* > 0: query signing (presigned URL) */
 };
 
 static void chdr_add(struct chdr *h, size_t *n, const char *name, const char *value)
@@ -482,7 +484,7 @@ static int headers_collect(const struct sigv4_request *req, const struct sigv4_p
         h[*n].order = *n;
         (*n)++;
     }
-    if (c->expires_s > 0)   /* query signing: the X-Amz-* values go in the query */
+    if (c->expires_s > 0) /* query signing: the X-Amz-* values go in the query */
         return have_host ? 0 : FW_EINVAL;
     chdr_add(h, n, "x-amz-date", c->amz_date);
     if (p->session_token && *p->session_token)
@@ -511,7 +513,8 @@ static int headers_emit(struct canon *c, const struct chdr *h, size_t n)
     return rc;
 }
 
-static int canonical_headers(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p)
+static int canonical_headers(struct canon *c, const struct sigv4_request *req,
+                             const struct sigv4_params *p)
 {
     struct chdr *h = xcalloc(req->nheaders + 3, sizeof(*h));
     size_t n = 0;
@@ -522,7 +525,7 @@ static int canonical_headers(struct canon *c, const struct sigv4_request *req, c
     }
     for (size_t i = 0; i < n; i++) {
         free(h[i].name);
-        xfree_secret(h[i].value);   /* may be the session token */
+        xfree_secret(h[i].value); /* may be the session token */
     }
     free(h);
     return rc;
@@ -561,7 +564,7 @@ static int params_valid(const struct sigv4_request *req, const struct sigv4_para
 
 static void canon_free(struct canon *c)
 {
-    buf_free_secure(&c->text);   /* these three hold the session token when there is one */
+    buf_free_secure(&c->text); /* these three hold the session token when there is one */
     buf_free_secure(&c->headers);
     buf_free_secure(&c->presign);
     buf_free(&c->signed_headers);
@@ -572,7 +575,8 @@ static void canon_free(struct canon *c)
 static int presign_params(struct canon *c, const struct sigv4_params *p)
 {
     struct buf *b = &c->presign;
-    char *scope = xasprintf("%s/%s/%s/%s/aws4_request", p->access_key_id, c->date, p->region, p->service);
+    char *scope =
+        xasprintf("%s/%s/%s/%s/aws4_request", p->access_key_id, c->date, p->region, p->service);
     int rc = buf_puts(b, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
     if (!rc)
         rc = sigv4_uri_encode(b, scope, strlen(scope));
@@ -598,33 +602,34 @@ static int canonical_query_all(struct canon *c, const struct sigv4_request *req)
         return canonical_query(&c->text, req->query);
     struct buf all;
     buf_init(&all, SIGV4_SCRATCH_MAX);
-    int rc = buf_printf(&all, "%s%s%s", req->query ? req->query : "", req->query && *req->query ? "&" : "",
-                        c->presign.ptr);
+    int rc = buf_printf(&all, "%s%s%s", req->query ? req->query : "",
+                        req->query && *req->query ? "&" : "", c->presign.ptr);
     if (!rc)
         rc = canonical_query(&c->text, all.ptr);
     buf_free_secure(&all);
     return rc;
 }
 
-static int canon_assemble(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p)
+static int canon_assemble(struct canon *c, const struct sigv4_request *req,
+                          const struct sigv4_params *p)
 {
-    int rc = buf_printf(&c->text, "%s\n", req->method);                 /* HTTPMethod */
+    int rc = buf_printf(&c->text, "%s\n", req->method); /* HTTPMethod */
     if (!rc)
-        rc = canonical_uri(&c->text, req->path, p->normalize_path);     /* CanonicalURI */
+        rc = canonical_uri(&c->text, req->path, p->normalize_path); /* CanonicalURI */
     if (!rc)
         rc = buf_append(&c->text, "\n", 1);
     if (!rc)
-        rc = canonical_query_all(c, req);                               /* CanonicalQueryString */
+        rc = canonical_query_all(c, req); /* CanonicalQueryString */
     if (!rc)
         rc = buf_printf(&c->text, "\n%s\n%s\n%s", buf_cstr(&c->headers), /* CanonicalHeaders */
-                        buf_cstr(&c->signed_headers),                   /* SignedHeaders */
-                        c->payload_hex);                                /* HashedPayload */
+                        buf_cstr(&c->signed_headers),                    /* SignedHeaders */
+                        c->payload_hex);                                 /* HashedPayload */
     return rc;
 }
 
 /* expires_s: 0 for header signing, 1..604800 for query signing. */
-static int canon_build(struct canon *c, const struct sigv4_request *req, const struct sigv4_params *p,
-                       long expires_s)
+static int canon_build(struct canon *c, const struct sigv4_request *req,
+                       const struct sigv4_params *p, long expires_s)
 {
     unsigned char md[32];
     c->expires_s = expires_s;
@@ -678,7 +683,8 @@ static int signature_build(const struct canon *c, const struct sigv4_params *p, 
     return rc;
 }
 
-int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_params *p, struct buf *out)
+int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_params *p,
+                            struct buf *out)
 {
     struct canon c;
     int rc = canon_build(&c, req, p, 0);
@@ -688,7 +694,8 @@ int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_
     return rc;
 }
 
-int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_params *p, struct buf *out)
+int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_params *p,
+                         struct buf *out)
 {
     struct canon c;
     int rc = canon_build(&c, req, p, 0);
@@ -708,7 +715,8 @@ int sigv4_signature(const struct sigv4_request *req, const struct sigv4_params *
     return rc;
 }
 
-int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p, struct sigv4_result *res)
+int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p,
+               struct sigv4_result *res)
 {
     struct canon c;
     char sig[65];
@@ -717,9 +725,10 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p, st
     if (!rc)
         rc = signature_build(&c, p, sig);
     if (!rc)
-        rc = buf_printf(&res->authorization,
-                        SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-                        p->access_key_id, c.date, p->region, p->service, buf_cstr(&c.signed_headers), sig);
+        rc = buf_printf(
+            &res->authorization,
+            SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
+            p->access_key_id, c.date, p->region, p->service, buf_cstr(&c.signed_headers), sig);
     if (!rc) {
         memcpy(res->amz_date, c.amz_date, sizeof(res->amz_date));
         memcpy(res->content_sha256, c.payload_hex, sizeof(res->content_sha256));
@@ -748,8 +757,9 @@ int sigv4_presign(const struct sigv4_request *req, const struct sigv4_params *p,
     return rc;
 }
 
-int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
-                         struct buf *canonical, struct buf *string_to_sign, char signature[65])
+int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p,
+                         long expires_s, struct buf *canonical, struct buf *string_to_sign,
+                         char signature[65])
 {
     struct canon c;
     if (expires_s <= 0)

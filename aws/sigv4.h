@@ -28,8 +28,8 @@
 #include "service/core/buf.h"
 
 struct sigv4_header {
-    const char *name;   /* as sent; canonicalization lowercases */
-    const char *value;  /* as sent; canonicalization trims and folds */
+    const char *name;  /* as sent; canonicalization lowercases */
+    const char *value; /* as sent; canonicalization trims and folds */
 };
 
 /*
@@ -39,24 +39,24 @@ struct sigv4_header {
  * are ignored: the signer supplies those from sigv4_params.
  */
 struct sigv4_request {
-    const char *method;                 /* "GET", "POST", ... */
-    const char *path;                   /* path as sent (already encoded), e.g. "/a/b%20c"; "" = "/" */
-    const char *query;                  /* query as sent, without '?', or NULL */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* path as sent (already encoded), e.g. "/a/b%20c"; "" = "/" */
+    const char *query;  /* query as sent, without '?', or NULL */
     const struct sigv4_header *headers; /* must include Host */
     size_t nheaders;
-    const void *body;                   /* NULL when body_len is 0 */
+    const void *body; /* NULL when body_len is 0 */
     size_t body_len;
 };
 
 struct sigv4_params {
     const char *access_key_id;
     const char *secret_access_key;
-    const char *session_token;   /* NULL when none; signed as X-Amz-Security-Token */
-    const char *region;          /* e.g. "us-east-1" */
-    const char *service;         /* signing name, e.g. "execute-api", "iam" */
-    time_t time;                 /* signing time, UTC seconds */
-    int normalize_path;          /* 1 for every service but S3 */
-    int add_content_sha256;      /* 1 to sign x-amz-content-sha256 (header signing only) */
+    const char *session_token; /* NULL when none; signed as X-Amz-Security-Token */
+    const char *region;        /* e.g. "us-east-1" */
+    const char *service;       /* signing name, e.g. "execute-api", "iam" */
+    time_t time;               /* signing time, UTC seconds */
+    int normalize_path;        /* 1 for every service but S3 */
+    int add_content_sha256;    /* 1 to sign x-amz-content-sha256 (header signing only) */
 };
 
 /*
@@ -66,15 +66,16 @@ struct sigv4_params {
  * "X-Amz-Content-Sha256: content_sha256" when add_content_sha256 was set.
  */
 struct sigv4_result {
-    char amz_date[17];           /* YYYYMMDDTHHMMSSZ */
-    char content_sha256[65];     /* hex SHA-256 of the body (always set) */
-    struct buf authorization;    /* the Authorization header value; caller frees */
+    char amz_date[17];        /* YYYYMMDDTHHMMSSZ */
+    char content_sha256[65];  /* hex SHA-256 of the body (always set) */
+    struct buf authorization; /* the Authorization header value; caller frees */
 };
 
 /*
- * The stages of Authorization-header signing. Each stage appends to out, which the caller initialised with buf_init.
- * Returns 0, FW_EINVAL (missing method/path/Host/credentials/region/service),
- * FW_ETOOBIG (out's cap reached) or FW_ECRYPTO (OpenSSL failed).
+ * The stages of Authorization-header signing. Each stage appends to out, which the caller
+ * initialised with buf_init. Returns 0, FW_EINVAL (missing
+ * method/path/Host/credentials/region/service), FW_ETOOBIG (out's cap reached) or FW_ECRYPTO
+ * (OpenSSL failed).
  */
 int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_params *p,
                             struct buf *out);
@@ -102,8 +103,9 @@ int sigv4_presign(const struct sigv4_request *req, const struct sigv4_params *p,
                   struct buf *query_out);
 /* Its stages, for tests and debugging: fills whichever of canonical,
  * string_to_sign and signature are not NULL. Same errors. */
-int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p, long expires_s,
-                         struct buf *canonical, struct buf *string_to_sign, char signature[65]);
+int sigv4_presign_stages(const struct sigv4_request *req, const struct sigv4_params *p,
+                         long expires_s, struct buf *canonical, struct buf *string_to_sign,
+                         char signature[65]);
 
 /* Appends s[0..n) URI-encoded as SigV4 wants: every byte but A-Z a-z 0-9
  * - . _ ~ as %XX (uppercase hex). Also right for form bodies of the AWS

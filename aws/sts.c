@@ -17,7 +17,8 @@
 
 #define STS_VERSION "2011-06-15"
 
-int sts_get_caller_identity(struct aws_client *c, struct sts_caller_identity *out, struct aws_api_error *err)
+int sts_get_caller_identity(struct aws_client *c, struct sts_caller_identity *out,
+                            struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;
@@ -76,8 +77,8 @@ static int run_assume(struct aws_client *c, struct aws_call *call, struct sts_cr
     return rc;
 }
 
-int sts_assume_role(struct aws_client *c, const struct sts_assume_role_input *in, struct sts_credentials *out,
-                    struct aws_api_error *err)
+int sts_assume_role(struct aws_client *c, const struct sts_assume_role_input *in,
+                    struct sts_credentials *out, struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
     struct aws_call call;

@@ -14,8 +14,8 @@
 struct aws_client;
 
 struct sts_caller_identity {
-    char *account;      /* "123456789012" */
-    char *arn;          /* the caller's ARN */
+    char *account; /* "123456789012" */
+    char *arn;     /* the caller's ARN */
     char *user_id;
 };
 
@@ -25,17 +25,17 @@ struct sts_credentials {
     char *access_key_id;
     char *secret_access_key;
     char *session_token;
-    double expiration;          /* epoch seconds */
+    double expiration; /* epoch seconds */
     char *assumed_role_arn;
     char *assumed_role_id;
 };
 
 struct sts_assume_role_input {
-    const char *role_arn;           /* required */
-    const char *role_session_name;  /* required */
-    int duration_s;                 /* 0 = AWS default (3600) */
-    const char *external_id;        /* optional */
-    const char *policy;             /* optional session policy JSON */
+    const char *role_arn;          /* required */
+    const char *role_session_name; /* required */
+    int duration_s;                /* 0 = AWS default (3600) */
+    const char *external_id;       /* optional */
+    const char *policy;            /* optional session policy JSON */
 };
 
 struct sts_web_identity_input {
@@ -45,11 +45,12 @@ struct sts_web_identity_input {
     int duration_s;                 /* 0 = AWS default */
 };
 
-int sts_get_caller_identity(struct aws_client *c, struct sts_caller_identity *out, struct aws_api_error *err);
+int sts_get_caller_identity(struct aws_client *c, struct sts_caller_identity *out,
+                            struct aws_api_error *err);
 void sts_caller_identity_cleanup(struct sts_caller_identity *x);
 
-int sts_assume_role(struct aws_client *c, const struct sts_assume_role_input *in, struct sts_credentials *out,
-                    struct aws_api_error *err);
+int sts_assume_role(struct aws_client *c, const struct sts_assume_role_input *in,
+                    struct sts_credentials *out, struct aws_api_error *err);
 /* Sent unsigned, as AWS requires; the client needs no credentials. */
 int sts_assume_role_with_web_identity(struct aws_client *c, const struct sts_web_identity_input *in,
                                       struct sts_credentials *out, struct aws_api_error *err);

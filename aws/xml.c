@@ -27,7 +27,7 @@ struct builder {
     struct xml_node *cur;
     int depth;
     size_t nodes;
-    int rc;                      /* first error seen, 0 while fine */
+    int rc; /* first error seen, 0 while fine */
 };
 
 static void stop(struct builder *b, int rc)
@@ -123,9 +123,10 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
     stop(ud, FW_EINVAL);
 }
 
-static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
-                                   int value_len, const XML_Char *base, const XML_Char *sysid,
-                                   const XML_Char *pubid, const XML_Char *notation)
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param,
+                                   const XML_Char *value, int value_len, const XML_Char *base,
+                                   const XML_Char *sysid, const XML_Char *pubid,
+                                   const XML_Char *notation)
 {
     (void)name, (void)is_param, (void)value, (void)value_len, (void)base;
     (void)sysid, (void)pubid, (void)notation;
@@ -286,8 +287,9 @@ int xml_parse_iso8601(const char *s, double *out)
 {
     struct tm tm = {0};
     const char *p = s;
-    if (digits(&p, 4, '-', &tm.tm_year) || digits(&p, 2, '-', &tm.tm_mon) || digits(&p, 2, 'T', &tm.tm_mday) ||
-        digits(&p, 2, ':', &tm.tm_hour) || digits(&p, 2, ':', &tm.tm_min) || digits(&p, 2, 0, &tm.tm_sec))
+    if (digits(&p, 4, '-', &tm.tm_year) || digits(&p, 2, '-', &tm.tm_mon) ||
+        digits(&p, 2, 'T', &tm.tm_mday) || digits(&p, 2, ':', &tm.tm_hour) ||
+        digits(&p, 2, ':', &tm.tm_min) || digits(&p, 2, 0, &tm.tm_sec))
         return FW_EINVAL;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -20,14 +20,14 @@
 #define XML_DOM_MAX_NODES 100000
 
 struct xml_node {
-    char *name;                  /* local name, namespace stripped */
-    char *text;                  /* character data directly inside; never NULL */
+    char *name; /* local name, namespace stripped */
+    char *text; /* character data directly inside; never NULL */
     size_t text_len;
-    size_t text_cap;             /* bytes allocated for text (internal) */
+    size_t text_cap; /* bytes allocated for text (internal) */
     struct xml_node *parent;
-    struct xml_node *children;   /* first child element */
-    struct xml_node *last;       /* last child element (appending) */
-    struct xml_node *next;       /* next sibling */
+    struct xml_node *children; /* first child element */
+    struct xml_node *last;     /* last child element (appending) */
+    struct xml_node *next;     /* next sibling */
 };
 
 /* Parses len bytes. On success *out is the root element; free it with

@@ -27,12 +27,12 @@
 #include "service/core/mem.h"
 #include "service/redis/store_conn.h"
 
-#define READ_BLOCK_MS 500      /* the watched counter is read between blocking reads */
+#define READ_BLOCK_MS 500 /* the watched counter is read between blocking reads */
 #define READ_COUNT 100
 
 struct hub_sub {
     struct hub_sub *prev, *next;
-    char job[JOB_ID_MAX];       /* "" = every batch */
+    char job[JOB_ID_MAX]; /* "" = every batch */
     event_hub_wake_fn *wake;
     void *ctx;
 };
@@ -45,14 +45,14 @@ struct wake_call {
 static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;      /* ring, position, subscribers */
 static pthread_mutex_t s_deliver = PTHREAD_MUTEX_INITIALIZER; /* held while wakes run */
 static struct hub_event s_ring[EVENT_HUB_RING];
-static size_t s_head, s_n;                                    /* oldest entry, count */
-static char s_pos[JOBS_EVENT_ID_MAX];                         /* newest id read */
-static char s_covered[JOBS_EVENT_ID_MAX];                     /* the ring has every event after it */
+static size_t s_head, s_n;                /* oldest entry, count */
+static char s_pos[JOBS_EVENT_ID_MAX];     /* newest id read */
+static char s_covered[JOBS_EVENT_ID_MAX]; /* the ring has every event after it */
 static struct hub_sub *s_subs;
 static pthread_t s_thread;
 static int s_started;
 static atomic_int s_stop, s_ready;
-static char s_watch_key[64];                                  /* "" = none */
+static char s_watch_key[64]; /* "" = none */
 static atomic_llong s_watched = -1;
 
 static void id_parts(const char *id, unsigned long long *ms, unsigned long long *seq)
@@ -141,9 +141,9 @@ void event_hub_skip_gap(char after[JOBS_EVENT_ID_MAX])
 /* An XRANGE/XREAD entry [id, [field, value]] as an event (json borrowed from the reply). */
 static int entry_event(const redisReply *e, struct hub_event *ev)
 {
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements < 2 ||
-        e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
+        e->element[1]->elements < 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
         return -1;
     event_hub_parse(e->element[1]->element[1]->str, ev);
     snprintf(ev->id, sizeof ev->id, "%s", e->element[0]->str);
@@ -156,7 +156,8 @@ int jobs_events_range(const char *after, int max, hub_event_fn *fn, void *ud)
     if (!jobs_event_id_valid(after))
         return FW_EINVAL;
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "XRANGE %sevents:log (%s + COUNT %d", store_prefix(), after, max);
+    redisReply *r =
+        store_conn_cmd(&rc, "XRANGE %sevents:log (%s + COUNT %d", store_prefix(), after, max);
     if (!r)
         return rc;
     struct hub_event *ev = xcalloc(1, sizeof *ev);
@@ -254,8 +255,9 @@ static void ring_push(struct hub_event *ev)
 /* The entries of an XREAD answer on one stream, or NULL. */
 static const redisReply *xread_entries(const redisReply *r)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 || r->element[0]->type != REDIS_REPLY_ARRAY ||
-        r->element[0]->elements != 2 || r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
+        r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
         return NULL;
     return r->element[0]->element[1];
 }
@@ -263,7 +265,7 @@ static const redisReply *xread_entries(const redisReply *r)
 /* Takes one XREAD answer into the ring; wakes whom it concerns. */
 static void take_batch(const redisReply *entries)
 {
-    char (*done)[JOB_ID_MAX] = xcalloc(entries->elements + 1, JOB_ID_MAX);
+    char(*done)[JOB_ID_MAX] = xcalloc(entries->elements + 1, JOB_ID_MAX);
     size_t ndone = 0;
     struct hub_event ev;
     pthread_mutex_lock(&s_mu);
@@ -289,8 +291,9 @@ static int read_start(redisContext *c)
         return rc;
     pthread_mutex_lock(&s_mu);
     snprintf(s_pos, sizeof s_pos, "0-0");
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-        r->element[0]->elements == 2 && r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2 &&
+        r->element[0]->element[0]->type == REDIS_REPLY_STRING)
         snprintf(s_pos, sizeof s_pos, "%s", r->element[0]->element[0]->str);
     snprintf(s_covered, sizeof s_covered, "%s", s_pos);
     pthread_mutex_unlock(&s_mu);
@@ -306,8 +309,8 @@ static int read_once(redisContext *c)
     snprintf(pos, sizeof pos, "%s", s_pos);
     pthread_mutex_unlock(&s_mu);
     int rc;
-    redisReply *r = store_conn_cmd_on(c, &rc, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s", READ_COUNT,
-                                      READ_BLOCK_MS, store_prefix(), pos);
+    redisReply *r = store_conn_cmd_on(c, &rc, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s",
+                                      READ_COUNT, READ_BLOCK_MS, store_prefix(), pos);
     if (!r)
         return rc;
     const redisReply *entries = r->type == REDIS_REPLY_NIL ? NULL : xread_entries(r);

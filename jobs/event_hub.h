@@ -23,13 +23,13 @@
 
 /* One event of the log, as readers see it. */
 struct hub_event {
-    char id[JOBS_EVENT_ID_MAX];        /* the log id ("<ms>-<seq>") */
-    char type[16];                      /* "job" or "incident" (the SSE event name) */
-    char state[16];                     /* a job's state, "" for an incident */
-    char job_type[JOB_TYPE_MAX];        /* jobType, "" when none */
-    char resource[JOB_RESOURCE_MAX];    /* resource, "" when none */
-    char eid[JOB_ID_MAX];               /* id: a job's or an incident's */
-    char *json;                         /* the event's JSON text (malloc'd; the reader frees it) */
+    char id[JOBS_EVENT_ID_MAX];      /* the log id ("<ms>-<seq>") */
+    char type[16];                   /* "job" or "incident" (the SSE event name) */
+    char state[16];                  /* a job's state, "" for an incident */
+    char job_type[JOB_TYPE_MAX];     /* jobType, "" when none */
+    char resource[JOB_RESOURCE_MAX]; /* resource, "" when none */
+    char eid[JOB_ID_MAX];            /* id: a job's or an incident's */
+    char *json;                      /* the event's JSON text (malloc'd; the reader frees it) */
 };
 
 /* Starts the reader thread (it connects, and reconnects, by itself). watch_key (without the

@@ -21,8 +21,8 @@
 #include "service/core/err.h"
 
 static const char *const s_lanes[JOB_NLANES] = {"critical", "default", "bulk"};
-static const char *const s_states[] = {"queued",    "scheduled", "running", "succeeded",
-                                       "failed",    "dead",      "canceled"};
+static const char *const s_states[] = {"queued", "scheduled", "running", "succeeded",
+                                       "failed", "dead",      "canceled"};
 
 const char *job_lane_name(int lane)
 {
@@ -71,7 +71,8 @@ int job_type_valid(const char *type)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = type[i];
-        if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '.' || c == '_' || c == '-'))
+        if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '.' || c == '_' ||
+              c == '-'))
             return 0;
     }
     return 1;
@@ -92,9 +93,10 @@ int job_token_valid(const char *s, size_t max)
 
 int job_key_is_secret(const char *key)
 {
-    static const char *const exact[] = {"token", "secret", "password", "passwd", "privatekey",
-                                        "sessiontoken", "accesstoken", "refreshtoken", "apikey",
-                                        "secretaccesskey", "kek", "credentials", "bearertoken"};
+    static const char *const exact[] = {
+        "token",        "secret",      "password",     "passwd", "privatekey",
+        "sessiontoken", "accesstoken", "refreshtoken", "apikey", "secretaccesskey",
+        "kek",          "credentials", "bearertoken"};
     static const char *const parts[] = {"secret", "password", "privatekey", "passphrase"};
     char norm[128];
     size_t n = 0;
@@ -119,9 +121,11 @@ static int find_secret(json_t *v, char *why, size_t whylen, int depth)
     if (json_is_object(v)) {
         const char *k;
         json_t *child;
-        json_object_foreach(v, k, child) {
+        json_object_foreach(v, k, child)
+        {
             if (job_key_is_secret(k)) {
-                snprintf(why, whylen, "payload key \"%s\" looks like a secret; secrets never go in jobs", k);
+                snprintf(why, whylen,
+                         "payload key \"%s\" looks like a secret; secrets never go in jobs", k);
                 return 1;
             }
             if (find_secret(child, why, whylen, depth + 1))
@@ -130,7 +134,8 @@ static int find_secret(json_t *v, char *why, size_t whylen, int depth)
     } else if (json_is_array(v)) {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child) {
+        json_array_foreach(v, i, child)
+        {
             if (find_secret(child, why, whylen, depth + 1))
                 return 1;
         }

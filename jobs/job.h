@@ -8,23 +8,23 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define JOB_ID_MAX 160            /* ids incl. NUL: "j_" + 24 hex, or "s_<schedule>_<slot ms>" */
+#define JOB_ID_MAX 160 /* ids incl. NUL: "j_" + 24 hex, or "s_<schedule>_<slot ms>" */
 #define JOB_TYPE_MAX 64
 #define JOB_RESOURCE_MAX 200
-#define JOB_PAYLOAD_MAX 65536     /* bytes of payload JSON */
+#define JOB_PAYLOAD_MAX 65536 /* bytes of payload JSON */
 
 enum job_lane { JOB_LANE_CRITICAL = 0, JOB_LANE_DEFAULT, JOB_LANE_BULK, JOB_NLANES };
 
 /* What a caller asks to run. Strings are borrowed for the call only. */
 struct job_spec {
-    const char *type;          /* required, [a-z0-9._-]{1,64}, e.g. "claim.create" */
-    const char *payload_json;  /* a JSON object, never with secrets; NULL = "{}" */
-    const char *lane;          /* "critical"|"default"|"bulk"; NULL = the type's lane */
-    int max_attempts;          /* 0 = the type's (default 5) */
-    const char *resource;      /* what the job concerns ("claim:abc"), or NULL */
-    const char *id;            /* the job's id, chosen by the caller so that a second enqueue of the
-                                  same job returns the first (job_token_valid), or NULL: a new one */
-    long long run_at_ms;       /* epoch ms to run at; 0 = now */
+    const char *type;         /* required, [a-z0-9._-]{1,64}, e.g. "claim.create" */
+    const char *payload_json; /* a JSON object, never with secrets; NULL = "{}" */
+    const char *lane;         /* "critical"|"default"|"bulk"; NULL = the type's lane */
+    int max_attempts;         /* 0 = the type's (default 5) */
+    const char *resource;     /* what the job concerns ("claim:abc"), or NULL */
+    const char *id;           /* the job's id, chosen by the caller so that a second enqueue of the
+                                 same job returns the first (job_token_valid), or NULL: a new one */
+    long long run_at_ms;      /* epoch ms to run at; 0 = now */
 };
 
 /* "critical"/"default"/"bulk"; NULL for an out-of-range lane. */

@@ -14,10 +14,10 @@ static const char *const s_states[] = {"queued", "scheduled", "running", "succee
 /* Short stored name -> named field. Fields not listed here (and not steps)
  * are internal to the scripts and not shown. */
 static const char *const s_names[][2] = {
-    {"t", "type"},     {"m", "max"},      {"l", "lane"},     {"p", "payload"},  {"a", "attempts"},
-    {"n", "runs"},     {"k", "stalls"},   {"R", "resource"}, {"S", "sched"},    {"x", "cancel"},
-    {"N", "next"},     {"r", "result"},   {"e", "errors"},   {"w", "reason"},   {"pd", "pdone"},
-    {"pt", "ptotal"},  {"ps", "pstep"},   {"c", "created"},
+    {"t", "type"},    {"m", "max"},    {"l", "lane"},     {"p", "payload"}, {"a", "attempts"},
+    {"n", "runs"},    {"k", "stalls"}, {"R", "resource"}, {"S", "sched"},   {"x", "cancel"},
+    {"N", "next"},    {"r", "result"}, {"e", "errors"},   {"w", "reason"},  {"pd", "pdone"},
+    {"pt", "ptotal"}, {"ps", "pstep"}, {"c", "created"},
 };
 
 char job_record_state_code(const char *name)
@@ -68,7 +68,8 @@ static const char *after_created(const char *created, const char *delta, char bu
     return buf;
 }
 
-int job_record_expand(const char *id, const char *const *stored, size_t nstored, struct job_fields *out)
+int job_record_expand(const char *id, const char *const *stored, size_t nstored,
+                      struct job_fields *out)
 {
     out->n = 0;
     const char *state = job_record_state_name(get(stored, nstored, "s"));

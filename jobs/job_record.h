@@ -48,14 +48,14 @@ char job_record_state_code(const char *name);
 /* The state name of a stored digit, or NULL. */
 const char *job_record_state_name(const char *code);
 
-#define JOB_RECORD_MAX_FIELDS 256   /* named fields incl. steps; more steps are left out */
+#define JOB_RECORD_MAX_FIELDS 256 /* named fields incl. steps; more steps are left out */
 
 /* The named fields of one stored job, as alternating names and values for
  * job_render / job_render_text. Values point into the stored reply or into
  * this struct, so it lives no longer than the reply it was made from. */
 struct job_fields {
     const char *kv[2 * JOB_RECORD_MAX_FIELDS];
-    size_t n;                     /* entries used in kv (names + values) */
+    size_t n; /* entries used in kv (names + values) */
     char started[24], finished[24];
 };
 
@@ -63,6 +63,7 @@ struct job_fields {
  * HGETALL answers) of job id into out: long names, defaults filled in,
  * state names, absolute times. 0, or -1 when the record has no state (a
  * hash that is not a job, or was half-written by an older layout). */
-int job_record_expand(const char *id, const char *const *stored, size_t nstored, struct job_fields *out);
+int job_record_expand(const char *id, const char *const *stored, size_t nstored,
+                      struct job_fields *out);
 
 #endif

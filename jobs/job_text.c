@@ -72,7 +72,8 @@ static void put_literal(struct obj *o, const char *key, const char *lit)
 static void put_int(struct obj *o, const char *key, const char *text)
 {
     size_t m = member(o, key);
-    end_member(o, m, m == (size_t)-1 ? 0 : buf_printf(o->b, "%lld", text ? strtoll(text, NULL, 10) : 0LL));
+    end_member(
+        o, m, m == (size_t)-1 ? 0 : buf_printf(o->b, "%lld", text ? strtoll(text, NULL, 10) : 0LL));
 }
 
 /* A string, or null when absent or empty (job_render's str_or_null). */

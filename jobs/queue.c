@@ -30,10 +30,12 @@
 
 #define QUEUE_STACK_ARGS 16
 
-int queue__run(const struct redis_script *s, const char *const *args, int nargs, struct redisReply **out)
+int queue__run(const struct redis_script *s, const char *const *args, int nargs,
+               struct redisReply **out)
 {
     const char *stack[QUEUE_STACK_ARGS + 1];
-    const char **argv = nargs < QUEUE_STACK_ARGS ? stack : xmalloc(sizeof *argv * (size_t)(nargs + 1));
+    const char **argv =
+        nargs < QUEUE_STACK_ARGS ? stack : xmalloc(sizeof *argv * (size_t)(nargs + 1));
     argv[0] = store_prefix();
     for (int i = 0; i < nargs; i++)
         argv[1 + i] = args[i];
@@ -58,7 +60,7 @@ int queue__server_time(long long *ms)
 
 /* ---- settings ---- */
 
-static struct jobs_settings s_settings;    /* written once under s_settings_once */
+static struct jobs_settings s_settings; /* written once under s_settings_once */
 static pthread_once_t s_settings_once = PTHREAD_ONCE_INIT;
 
 static void load_settings(void)
@@ -98,7 +100,8 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
         return FW_EINVAL;
     int rc = job_payload_check(spec->payload_json ? spec->payload_json : "{}", why, sizeof why);
     if (rc) {
-        log_event(LOG_WARN, "job payload rejected", LOG_STR("type", spec->type), LOG_STR("reason", why));
+        log_event(LOG_WARN, "job payload rejected", LOG_STR("type", spec->type),
+                  LOG_STR("reason", why));
         return rc;
     }
     if (spec->resource && *spec->resource && !job_token_valid(spec->resource, JOB_RESOURCE_MAX))
@@ -109,7 +112,8 @@ static int enqueue_check(const struct job_spec *spec, struct enq *e)
     if (lane < 0)
         return FW_EINVAL;
     e->lane = job_lane_name(lane);
-    int max = spec->max_attempts > 0 ? spec->max_attempts : (t ? t->opts.max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS);
+    int max = spec->max_attempts > 0 ? spec->max_attempts
+                                     : (t ? t->opts.max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS);
     snprintf(e->max, sizeof e->max, "%d", max > 1000 ? 1000 : max);
     e->unique = (t && t->opts.unique_per_resource) ? "1" : "0";
     snprintf(e->run_at, sizeof e->run_at, "%lld", spec->run_at_ms > 0 ? spec->run_at_ms : 0);
@@ -125,14 +129,10 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
     int rc = enqueue_check(spec, &e);
     if (rc)
         return rc;
-    const char *args[] = {e.id,
-                          spec->type,
-                          e.lane,
-                          spec->payload_json ? spec->payload_json : "{}",
-                          e.max,
-                          spec->resource ? spec->resource : "",
-                          e.unique,
-                          e.run_at};
+    const char *args[] = {e.id,     spec->type,
+                          e.lane,   spec->payload_json ? spec->payload_json : "{}",
+                          e.max,    spec->resource ? spec->resource : "",
+                          e.unique, e.run_at};
     redisReply *r = NULL;
     rc = queue__run(&jobs_lua_enqueue, args, 8, &r);
     if (rc)
@@ -157,7 +157,8 @@ static struct job_fields *expand_reply(const char *id, const redisReply *r, size
     const char **kv = xcalloc(r->elements + 1, sizeof *kv);
     size_t n = 0;
     for (size_t i = from; i + 1 < r->elements; i += 2)
-        if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i + 1]->type == REDIS_REPLY_STRING) {
+        if (r->element[i]->type == REDIS_REPLY_STRING &&
+            r->element[i + 1]->type == REDIS_REPLY_STRING) {
             kv[n++] = r->element[i]->str;
             kv[n++] = r->element[i + 1]->str;
         }
@@ -200,7 +201,8 @@ static int cursor_valid(const char *s)
 
 /* Runs list.lua for a page; *r is its reply (next cursor, then per job an
  * array of its id and stored fields). 0, FW_EINVAL, FW_EUNAVAILABLE, FW_EREDIS. */
-static int list_page(const struct jobs_filter *f, int limit, const char *cursor, redisReply **r, char next[32])
+static int list_page(const struct jobs_filter *f, int limit, const char *cursor, redisReply **r,
+                     char next[32])
 {
     char lim[16];
     if (f->state && *f->state && !job_state_valid(f->state))
@@ -208,8 +210,8 @@ static int list_page(const struct jobs_filter *f, int limit, const char *cursor,
     if (cursor && !cursor_valid(cursor))
         return FW_EINVAL;
     snprintf(lim, sizeof lim, "%d", limit);
-    const char *args[] = {f->state ? f->state : "", cursor ? cursor : "", lim, f->type ? f->type : "",
-                          f->resource ? f->resource : "", "5000"};
+    const char *args[] = {f->state ? f->state : "", cursor ? cursor : "",           lim,
+                          f->type ? f->type : "",   f->resource ? f->resource : "", "5000"};
     int rc = queue__run(&jobs_lua_list, args, 6, r);
     if (rc)
         return rc;
@@ -225,12 +227,14 @@ static int list_page(const struct jobs_filter *f, int limit, const char *cursor,
  * stored fields), or NULL. */
 static struct job_fields *expand_listed(const redisReply *e)
 {
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || e->element[0]->type != REDIS_REPLY_STRING)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
+        e->element[0]->type != REDIS_REPLY_STRING)
         return NULL;
     return expand_reply(e->element[0]->str, e, 1);
 }
 
-int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32])
+int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items,
+              char next[32])
 {
     redisReply *r = NULL;
     int rc = list_page(f, limit, cursor, &r, next);
@@ -247,7 +251,8 @@ int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t
     return 0;
 }
 
-int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items, char next[32])
+int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items,
+                   char next[32])
 {
     redisReply *r = NULL;
     int rc = list_page(f, limit, cursor, &r, next);
@@ -304,8 +309,8 @@ int jobs_retry(const char *id)
 
 /* ---- counts for metrics ---- */
 
-static const char *const s_state_names[7] = {"queued",    "scheduled", "running", "succeeded",
-                                             "failed",    "dead",      "canceled"};
+static const char *const s_state_names[7] = {"queued", "scheduled", "running", "succeeded",
+                                             "failed", "dead",      "canceled"};
 
 const char *jobs_state_name(int i)
 {
@@ -321,10 +326,11 @@ int jobs_counts(struct jobs_counts *out)
     int rc = queue__run(&jobs_lua_counts, args, JOB_NLANES, &r);
     if (rc)
         return rc;
-    long long *slots[] = {&out->lane_depth[0], &out->lane_depth[1], &out->lane_depth[2], &out->by_state[0],
-                          &out->by_state[1],   &out->by_state[2],   &out->by_state[3],   &out->by_state[4],
-                          &out->by_state[5],   &out->by_state[6],   &out->delayed,       &out->running,
-                          &out->dead,          &out->retries,       &out->rlwaits,       &out->poison};
+    long long *slots[] = {
+        &out->lane_depth[0], &out->lane_depth[1], &out->lane_depth[2], &out->by_state[0],
+        &out->by_state[1],   &out->by_state[2],   &out->by_state[3],   &out->by_state[4],
+        &out->by_state[5],   &out->by_state[6],   &out->delayed,       &out->running,
+        &out->dead,          &out->retries,       &out->rlwaits,       &out->poison};
     size_t n = sizeof slots / sizeof slots[0];
     rc = r->type == REDIS_REPLY_ARRAY && r->elements == n ? 0 : FW_EREDIS;
     for (size_t i = 0; !rc && i < n; i++)
@@ -341,8 +347,8 @@ static int sched_name_valid(const char *s)
     if (n == 0 || n > 64)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= '0' && s[i] <= '9') &&
-            !strchr("._-", s[i]))
+        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+            !(s[i] >= '0' && s[i] <= '9') && !strchr("._-", s[i]))
             return 0;
     return 1;
 }

@@ -44,13 +44,13 @@
 
 /* Settings from FLEETWARDEN_* (read once, read-only afterwards). */
 struct jobs_settings {
-    long long job_ttl_ms;      /* FLEETWARDEN_JOB_TTL s, finished jobs (default 7 d) */
-    long long dead_ttl_ms;     /* FLEETWARDEN_DEAD_TTL s, dead jobs (default 30 d) */
-    long long lease_ms;        /* FLEETWARDEN_JOB_LEASE_MS (default 30000) */
-    long long reaper_ms;       /* FLEETWARDEN_REAPER_MS (default 5000) */
-    long long retry_base_ms;   /* FLEETWARDEN_RETRY_BASE_MS (default 1000) */
-    long long retry_cap_ms;    /* FLEETWARDEN_RETRY_CAP_MS (default 300000) */
-    int max_stalls;            /* FLEETWARDEN_MAX_STALLS (default 3) */
+    long long job_ttl_ms;    /* FLEETWARDEN_JOB_TTL s, finished jobs (default 7 d) */
+    long long dead_ttl_ms;   /* FLEETWARDEN_DEAD_TTL s, dead jobs (default 30 d) */
+    long long lease_ms;      /* FLEETWARDEN_JOB_LEASE_MS (default 30000) */
+    long long reaper_ms;     /* FLEETWARDEN_REAPER_MS (default 5000) */
+    long long retry_base_ms; /* FLEETWARDEN_RETRY_BASE_MS (default 1000) */
+    long long retry_cap_ms;  /* FLEETWARDEN_RETRY_CAP_MS (default 300000) */
+    int max_stalls;          /* FLEETWARDEN_MAX_STALLS (default 3) */
 };
 
 /* The settings, from config_get() (service/core/config.c) on first use. */
@@ -69,20 +69,22 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
 int jobs_get(const char *id, json_t **out);
 
 struct jobs_filter {
-    const char *state;      /* NULL = any */
-    const char *type;       /* NULL = any */
-    const char *resource;   /* NULL = any */
+    const char *state;    /* NULL = any */
+    const char *type;     /* NULL = any */
+    const char *resource; /* NULL = any */
 };
 
 /* A page of jobs, newest first. cursor NULL or "" starts at the newest.
  * *items is a new JSON array; next gets the next cursor ("" at the end).
  * 0, FW_EINVAL (bad state or cursor), Redis errors. */
-int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items, char next[32]);
+int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items,
+              char next[32]);
 
 /* The same page as JSON text: appends "[job,...]" to items, byte for byte
  * what json_out_compact of jobs_list's array gives, without building it.
  * 0, FW_EINVAL, Redis errors, FW_ETOOBIG (items' cap). */
-int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items, char next[32]);
+int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, struct buf *items,
+                   char next[32]);
 
 /* Cancels a job. A queued, scheduled or failed (waiting) job is canceled
  * at once (*immediate = 1); a running job gets its cancel flag and stops
@@ -110,7 +112,7 @@ int jobs_schedule_delete(const char *name);
  * sizes), delayed, running, dead, and the stats hash. 0 or Redis errors. */
 struct jobs_counts {
     long long lane_depth[JOB_NLANES];
-    long long by_state[7];         /* in job_state_name order */
+    long long by_state[7]; /* in job_state_name order */
     long long delayed, running, dead;
     long long retries, rlwaits, poison;
 };

@@ -101,7 +101,7 @@ int jobs_wait(const char *id, int timeout_ms)
 {
     if (!job_token_valid(id, JOB_ID_MAX))
         return FW_ENOTFOUND;
-    redisContext *c = subscribe_done(id);   /* before the first check: no lost wake-up */
+    redisContext *c = subscribe_done(id); /* before the first check: no lost wake-up */
     long long until = clock_mono_ms() + timeout_ms;
     int rc;
     for (;;) {
@@ -120,7 +120,7 @@ int jobs_wait(const char *id, int timeout_ms)
         int got = c ? read_reply(c, slice, &r) : FW_EUNAVAILABLE;
         if (got == 1)
             freeReplyObject(r);
-        if (got < 0) {   /* no subscription: fall back to a short poll */
+        if (got < 0) { /* no subscription: fall back to a short poll */
             store_conn_free(c);
             c = NULL;
             struct timespec ts = {0, 200 * 1000000L};

@@ -5,7 +5,7 @@
 #ifndef FW_JOBS_QUEUE_INTERNAL_H
 #define FW_JOBS_QUEUE_INTERNAL_H
 
-#include "jobs/jobs_lua.h"   /* generated: jobs_lua_<name> for each lua/<name>.lua */
+#include "jobs/jobs_lua.h" /* generated: jobs_lua_<name> for each lua/<name>.lua */
 
 struct redisReply;
 
@@ -13,7 +13,8 @@ struct redisReply;
  * Redis runner (service/redis/script.h). 0 with *out the reply (free with
  * freeReplyObject), FW_EUNAVAILABLE, FW_EREDIS, or a code the script
  * raised (fw_error). */
-int queue__run(const struct redis_script *s, const char *const *args, int nargs, struct redisReply **out);
+int queue__run(const struct redis_script *s, const char *const *args, int nargs,
+               struct redisReply **out);
 /* Redis server time in epoch ms. 0, FW_EUNAVAILABLE or FW_EREDIS. */
 int queue__server_time(long long *ms);
 

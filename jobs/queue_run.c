@@ -34,7 +34,8 @@ static void claimed_fill(const redisReply *r, struct queue_claimed *out)
 }
 
 /* Parses a claim reply: 1 job, 0 none (due/now filled), FW_EREDIS. */
-static int parse_claim(const redisReply *r, struct queue_claimed *out, long long *next_due_ms, long long *now_ms)
+static int parse_claim(const redisReply *r, struct queue_claimed *out, long long *next_due_ms,
+                       long long *now_ms)
 {
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 8) {
         claimed_fill(r, out);
@@ -48,12 +49,13 @@ static int parse_claim(const redisReply *r, struct queue_claimed *out, long long
     return FW_EREDIS;
 }
 
-int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
-                long long *now_ms)
+int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
+                long long *next_due_ms, long long *now_ms)
 {
     char lease[24];
     snprintf(lease, sizeof lease, "%lld", lease_ms);
-    const char *args[] = {lease, job_lane_name(order[0]), job_lane_name(order[1]), job_lane_name(order[2])};
+    const char *args[] = {lease, job_lane_name(order[0]), job_lane_name(order[1]),
+                          job_lane_name(order[2])};
     redisReply *r = NULL;
     int rc = queue__run(&jobs_lua_claim, args, 4, &r);
     if (rc)
@@ -64,7 +66,8 @@ int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_cl
 }
 
 /* Runs a script that answers one integer. */
-static int eval_int(const struct redis_script *s, const char *const *args, int nargs, long long *out)
+static int eval_int(const struct redis_script *s, const char *const *args, int nargs,
+                    long long *out)
 {
     redisReply *r = NULL;
     int rc = queue__run(s, args, nargs, &r);
@@ -76,18 +79,19 @@ static int eval_int(const struct redis_script *s, const char *const *args, int n
     return rc;
 }
 
-int queue_finish(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
-                 const char *a3)
+int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
+                 const char *a2, const char *a3)
 {
     return queue_finish_next(id, token, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
 }
 
-int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
-                      const char *a3, const struct queue_next_req *req, struct queue_claimed *next,
-                      long long *next_due_ms, long long *now_ms)
+int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1,
+                      const char *a2, const char *a3, const struct queue_next_req *req,
+                      struct queue_claimed *next, long long *next_due_ms, long long *now_ms)
 {
     char lease[24] = "";
-    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", lease, "", "", ""};
+    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", lease,
+                          "", "",    ""};
     if (req) {
         snprintf(lease, sizeof lease, "%lld", req->lease_ms);
         for (int i = 0; i < JOB_NLANES; i++)
@@ -96,7 +100,7 @@ int queue_finish_next(const char *id, const char *token, const char *outcome, co
     redisReply *r = NULL;
     int rc = queue__run(&jobs_lua_finish, args, req ? 11 : 6, &r);
     if (rc)
-        return rc;   /* FW_ECONFLICT: the token lost the job */
+        return rc; /* FW_ECONFLICT: the token lost the job */
     if (r->type == REDIS_REPLY_STRING)
         rc = 0;
     else if (req && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
@@ -114,8 +118,10 @@ int queue_step(const char *id, const char *token, const char *kind, const char *
     redisReply *r = NULL;
     int rc = queue__run(&jobs_lua_step, args, 6, &r);
     if (rc)
-        return rc;   /* FW_ECONFLICT: the lease was lost */
-    rc = r->type != REDIS_REPLY_STRING ? FW_EREDIS : strcmp(r->str, "cancel") == 0 ? FW_ECANCELED : 0;
+        return rc; /* FW_ECONFLICT: the lease was lost */
+    rc = r->type != REDIS_REPLY_STRING   ? FW_EREDIS
+         : strcmp(r->str, "cancel") == 0 ? FW_ECANCELED
+                                         : 0;
     freeReplyObject(r);
     return rc;
 }
@@ -154,8 +160,8 @@ int queue_cancel_flag(const char *id)
     return set;
 }
 
-int queue_renew(const char *const *ids, const char *const *tokens, int n, long long lease_ms, queue_renew_fn *cb,
-                void *ud)
+int queue_renew(const char *const *ids, const char *const *tokens, int n, long long lease_ms,
+                queue_renew_fn *cb, void *ud)
 {
     const char **args = xmalloc(sizeof *args * (size_t)(2 * n + 1));
     char lease[24];
@@ -194,7 +200,8 @@ int queue_gate(const char *name, long long ttl_ms)
     return rc;
 }
 
-int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long long *dead, long long *trimmed)
+int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long long *dead,
+               long long *trimmed)
 {
     char stalls[16], ttl[24];
     snprintf(stalls, sizeof stalls, "%d", max_stalls);
@@ -207,12 +214,15 @@ int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long 
     long long *outs[] = {requeued, dead, trimmed};
     for (size_t i = 0; i < 3; i++)
         if (outs[i])
-            *outs[i] = (r->type == REDIS_REPLY_ARRAY && r->elements == 3) ? redis_reply_int(r->element[i]) : 0;
+            *outs[i] = (r->type == REDIS_REPLY_ARRAY && r->elements == 3)
+                           ? redis_reply_int(r->element[i])
+                           : 0;
     freeReplyObject(r);
     return 0;
 }
 
-long long queue_rl_defer(const char *id, const char *token, const char *family, double rate, double burst)
+long long queue_rl_defer(const char *id, const char *token, const char *family, double rate,
+                         double burst)
 {
     char rs[32], bs[32];
     snprintf(rs, sizeof rs, "%.6f", rate);
@@ -220,7 +230,7 @@ long long queue_rl_defer(const char *id, const char *token, const char *family, 
     const char *args[] = {id, token, family, rs, bs};
     long long v = 0;
     int rc = eval_int(&jobs_lua_rldefer, args, 5, &v);
-    return rc ? rc : v;   /* rc FW_ECONFLICT: the token lost the job */
+    return rc ? rc : v; /* rc FW_ECONFLICT: the token lost the job */
 }
 
 long long queue_rl_take(const char *family, double rate, double burst)
@@ -234,7 +244,8 @@ long long queue_rl_take(const char *family, double rate, double burst)
     return rc ? rc : v;
 }
 
-int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms, long long *next_ms)
+int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms,
+                    long long *next_ms)
 {
     char mx[16];
     snprintf(mx, sizeof mx, "%d", max);
@@ -265,7 +276,8 @@ int queue_sched_spec(const char *name, long *every_s, char daily[8])
     if (!r)
         return rc;
     rc = FW_ENOTFOUND;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING) {
         *every_s = (long)redis_reply_int(r->element[0]);
         redis_reply_str(r->element[1], daily, 8);
         rc = 0;
@@ -274,7 +286,8 @@ int queue_sched_spec(const char *name, long *every_s, char daily[8])
     return rc;
 }
 
-int queue_tick(const char *name, long long expected_due_ms, long long next_due_ms, const char *job_id)
+int queue_tick(const char *name, long long expected_due_ms, long long next_due_ms,
+               const char *job_id)
 {
     char exp[24], nxt[24];
     snprintf(exp, sizeof exp, "%lld", expected_due_ms);
@@ -298,7 +311,8 @@ int queue_wait_wake(struct redisContext *c, long long timeout_ms)
     if (timeout_ms < 10)
         timeout_ms = 10;
     int rc;
-    redisReply *r = store_conn_cmd_on(c, &rc, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
+    redisReply *r =
+        store_conn_cmd_on(c, &rc, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
     if (r)
         freeReplyObject(r);
     return rc;

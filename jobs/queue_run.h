@@ -20,26 +20,26 @@ struct redisContext;
 
 struct queue_claimed {
     char id[JOB_ID_MAX];
-    char token[QUEUE_TOKEN_MAX];        /* fencing token, "seq.runs" */
+    char token[QUEUE_TOKEN_MAX]; /* fencing token, "seq.runs" */
     char type[JOB_TYPE_MAX];
-    char *payload;              /* owned; free() */
-    int attempts;               /* counted attempts including this one */
+    char *payload; /* owned; free() */
+    int attempts;  /* counted attempts including this one */
     int max_attempts;
-    int runs;                   /* every start, including throttled ones */
-    int rlpaid;                 /* 1: a rate-limit token was already reserved */
+    int runs;   /* every start, including throttled ones */
+    int rlpaid; /* 1: a rate-limit token was already reserved */
 };
 
 /* Claims the next job looking at the lanes in order. 1 with *out filled,
  * 0 when none is ready (*next_due_ms = the earliest delayed job or -1, and
  * *now_ms = Redis time), or Redis errors. */
-int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
-                long long *now_ms);
+int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
+                long long *next_due_ms, long long *now_ms);
 
 /* Finishes a running job. outcome is "succeeded", "dead", "canceled",
  * "retry", "defer" or "release"; a1..a3 as in lua/finish.lua (NULL = "").
  * 0, FW_ECONFLICT (token lost), Redis errors. */
-int queue_finish(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
-                 const char *a3);
+int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
+                 const char *a2, const char *a3);
 
 /* The claim half of queue_finish_next: lane order, lease. */
 struct queue_next_req {
@@ -51,9 +51,9 @@ struct queue_next_req {
  * same round trip. 1: finished and *next claimed; 0: finished (no job
  * ready: *next_due_ms and *now_ms as for queue_claim); FW_ECONFLICT (token
  * lost: nothing done, nothing claimed), Redis errors. */
-int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1, const char *a2,
-                      const char *a3, const struct queue_next_req *req, struct queue_claimed *next,
-                      long long *next_due_ms, long long *now_ms);
+int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1,
+                      const char *a2, const char *a3, const struct queue_next_req *req,
+                      struct queue_claimed *next, long long *next_due_ms, long long *now_ms);
 
 /* Records a finished step (kind "done": a1 name, a2 result JSON) or
  * progress (kind "progress": a1 done, a2 total, a3 step). 0, FW_ECANCELED
@@ -69,30 +69,34 @@ int queue_cancel_flag(const char *id);
  * needs attention, cb(ud, id, token, lost) runs: lost = 1 when the lease is lost,
  * 0 when cancel was requested. 0 or Redis errors. */
 typedef void(queue_renew_fn)(void *ud, const char *id, const char *token, int lost);
-int queue_renew(const char *const *ids, const char *const *tokens, int n, long long lease_ms, queue_renew_fn *cb,
-                void *ud);
+int queue_renew(const char *const *ids, const char *const *tokens, int n, long long lease_ms,
+                queue_renew_fn *cb, void *ud);
 
 /* Takes the cluster-wide gate key P name for ttl_ms (SET NX PX). 1 taken,
  * 0 held by someone else, Redis errors. */
 int queue_gate(const char *name, long long ttl_ms);
 /* One reaper pass (lua/reap.lua). Counts into the out arguments (may be NULL). */
-int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long long *dead, long long *trimmed);
+int queue_reap(int max_stalls, long long dead_ttl_ms, long long *requeued, long long *dead,
+               long long *trimmed);
 
 /* Reserves a rate-limit token for a running job; defers the job when the
  * token is not due yet. 0 run now, > 0 deferred for that many ms,
  * FW_ECONFLICT (token lost), Redis errors. */
-long long queue_rl_defer(const char *id, const char *token, const char *family, double rate, double burst);
+long long queue_rl_defer(const char *id, const char *token, const char *family, double rate,
+                         double burst);
 /* Reserves a token outside a job's start; ms to wait, or Redis errors. */
 long long queue_rl_take(const char *family, double rate, double burst);
 
 /* Schedules due at or before now: up to max names with their due ms.
  * Returns how many, or Redis errors. *now_ms gets Redis time; *next_ms the
  * earliest due time after them (-1 when there is none). */
-int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms, long long *next_ms);
+int queue_sched_due(char names[][72], long long *dues, int max, long long *now_ms,
+                    long long *next_ms);
 /* The timing of schedule name (every_s, daily "HH:MM" or ""). 0, FW_ENOTFOUND, Redis errors. */
 int queue_sched_spec(const char *name, long *every_s, char daily[8]);
 /* The tick script. 0 lost race, 1 enqueued, 2 skipped, or Redis errors. */
-int queue_tick(const char *name, long long expected_due_ms, long long next_due_ms, const char *job_id);
+int queue_tick(const char *name, long long expected_due_ms, long long next_due_ms,
+               const char *job_id);
 
 /* Blocks on the wake list on connection c (a store_conn_open one) for at
  * most timeout_ms. 0 (woken or timed out) or Redis errors (then free c). */

@@ -28,8 +28,10 @@ const struct ratelimit_default ratelimit_defaults[] = {
     {"iot-thing-group", 10, "iot:DeleteThingGroup"},
     {"iam", 10, "iam:CreateRole, iam:CreatePolicy, iam:AttachRolePolicy, iam:Get*"},
     {"sts", 50, "sts:GetCallerIdentity"},
-    {"iot-dataplane", 10, "fleet verification as a device: MQTT connect, the fleet provisioning MQTT API, the "
-                          "credentials provider (a conservative pick: AWS's data-plane quotas are per account and higher)"},
+    {"iot-dataplane", 10,
+     "fleet verification as a device: MQTT connect, the fleet provisioning MQTT API, the "
+     "credentials provider (a conservative pick: AWS's data-plane quotas are per account and "
+     "higher)"},
     {"iot-thing", 10, "iot:DeleteThing, iot:DetachThingPrincipal, iot:RemoveThingFromThingGroup"},
     {"cloudwatch", 50, "cloudwatch:GetMetricData, cloudwatch:ListMetrics"},
     {NULL, 0, NULL},

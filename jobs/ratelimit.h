@@ -30,7 +30,7 @@ int ratelimit_acquire(const char *family);
 struct ratelimit_default {
     const char *family;
     double rate;
-    const char *covers;   /* the AWS operations it stands for */
+    const char *covers; /* the AWS operations it stands for */
 };
 extern const struct ratelimit_default ratelimit_defaults[];
 

@@ -36,7 +36,7 @@ int jobs_register(const char *type, job_handler_fn *fn, const struct job_type_op
         e->opts.max_attempts = JOBS_DEFAULT_MAX_ATTEMPTS;
     if (e->opts.rate_family)
         snprintf(e->family, sizeof e->family, "%s", e->opts.rate_family);
-    e->opts.rate_family = NULL;   /* use e->family: the caller's string may not live on */
+    e->opts.rate_family = NULL; /* use e->family: the caller's string may not live on */
     return 0;
 }
 

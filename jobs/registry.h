@@ -25,11 +25,11 @@ struct job_ctx;
 typedef int(job_handler_fn)(struct job_ctx *ctx, json_t *payload, void *ud);
 
 struct job_type_opts {
-    int lane;                   /* enum job_lane (default JOB_LANE_DEFAULT when opts is NULL) */
-    int max_attempts;           /* 0 = 5 */
-    int unique_per_resource;    /* 1: at most one active job per (type, resource) */
-    const char *rate_family;    /* token bucket taken before each attempt (ratelimit.h), or NULL */
-    void *ud;                   /* passed to the handler */
+    int lane;                /* enum job_lane (default JOB_LANE_DEFAULT when opts is NULL) */
+    int max_attempts;        /* 0 = 5 */
+    int unique_per_resource; /* 1: at most one active job per (type, resource) */
+    const char *rate_family; /* token bucket taken before each attempt (ratelimit.h), or NULL */
+    void *ud;                /* passed to the handler */
 };
 
 #define JOBS_MAX_TYPES 64
@@ -43,7 +43,7 @@ struct job_type_entry {
     char type[JOB_TYPE_MAX];
     job_handler_fn *fn;
     struct job_type_opts opts;
-    char family[32];            /* copy of opts.rate_family ("" = none) */
+    char family[32]; /* copy of opts.rate_family ("" = none) */
 };
 
 /* The entry of type, or NULL when it was never registered. Borrowed. */

@@ -30,7 +30,8 @@
 
 #define RT_MAX_WORKERS 64
 
-static const long long s_bounds_ms[RT_HIST_BUCKETS] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+static const long long s_bounds_ms[RT_HIST_BUCKETS] = {5,   10,   25,   50,   100,   250,
+                                                       500, 1000, 2500, 5000, 10000, 30000};
 
 void runtime__sleep(struct jobs_runtime *rt, long long ms, atomic_int *flag)
 {
@@ -57,7 +58,8 @@ static void raise_flag(struct jobs_runtime *rt, atomic_int *flag)
     pthread_mutex_unlock(&rt->sleep_lock);
 }
 
-void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms, enum rt_outcome outcome)
+void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms,
+                      enum rt_outcome outcome)
 {
     atomic_fetch_add(&rt->outcomes[outcome], 1);
     if (type_index < 0 || type_index >= JOBS_MAX_TYPES)
@@ -136,17 +138,28 @@ static void collect_cluster(struct buf *out)
     buf_puts(out, "# HELP fleetwarden_jobs_queue_depth Jobs ready to run, per lane.\n"
                   "# TYPE fleetwarden_jobs_queue_depth gauge\n");
     for (int i = 0; i < JOB_NLANES; i++)
-        buf_printf(out, "fleetwarden_jobs_queue_depth{lane=\"%s\"} %lld\n", job_lane_name(i), c.lane_depth[i]);
-    buf_puts(out, "# HELP fleetwarden_jobs Jobs known to Redis, per state.\n# TYPE fleetwarden_jobs gauge\n");
+        buf_printf(out, "fleetwarden_jobs_queue_depth{lane=\"%s\"} %lld\n", job_lane_name(i),
+                   c.lane_depth[i]);
+    buf_puts(
+        out,
+        "# HELP fleetwarden_jobs Jobs known to Redis, per state.\n# TYPE fleetwarden_jobs gauge\n");
     for (int i = 0; i < 7; i++)
         buf_printf(out, "fleetwarden_jobs{state=\"%s\"} %lld\n", jobs_state_name(i), c.by_state[i]);
-    buf_printf(out, "# TYPE fleetwarden_jobs_delayed gauge\nfleetwarden_jobs_delayed %lld\n", c.delayed);
-    buf_printf(out, "# TYPE fleetwarden_jobs_leased gauge\nfleetwarden_jobs_leased %lld\n", c.running);
+    buf_printf(out, "# TYPE fleetwarden_jobs_delayed gauge\nfleetwarden_jobs_delayed %lld\n",
+               c.delayed);
+    buf_printf(out, "# TYPE fleetwarden_jobs_leased gauge\nfleetwarden_jobs_leased %lld\n",
+               c.running);
     buf_printf(out, "# TYPE fleetwarden_jobs_dead gauge\nfleetwarden_jobs_dead %lld\n", c.dead);
-    buf_printf(out, "# TYPE fleetwarden_jobs_retries_total counter\nfleetwarden_jobs_retries_total %lld\n", c.retries);
-    buf_printf(out, "# TYPE fleetwarden_jobs_rate_limit_waits_total counter\n"
-                    "fleetwarden_jobs_rate_limit_waits_total %lld\n", c.rlwaits);
-    buf_printf(out, "# TYPE fleetwarden_jobs_poison_total counter\nfleetwarden_jobs_poison_total %lld\n", c.poison);
+    buf_printf(
+        out, "# TYPE fleetwarden_jobs_retries_total counter\nfleetwarden_jobs_retries_total %lld\n",
+        c.retries);
+    buf_printf(out,
+               "# TYPE fleetwarden_jobs_rate_limit_waits_total counter\n"
+               "fleetwarden_jobs_rate_limit_waits_total %lld\n",
+               c.rlwaits);
+    buf_printf(out,
+               "# TYPE fleetwarden_jobs_poison_total counter\nfleetwarden_jobs_poison_total %lld\n",
+               c.poison);
 }
 
 static void collect_hist(struct jobs_runtime *rt, struct buf *out)
@@ -159,10 +172,12 @@ static void collect_hist(struct jobs_runtime *rt, struct buf *out)
         for (int b = 0; b <= RT_HIST_BUCKETS; b++) {
             cum += atomic_load(&rt->run_hist[t][b]);
             if (b < RT_HIST_BUCKETS)
-                buf_printf(out, "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"%g\"} %lld\n", type,
-                           (double)s_bounds_ms[b] / 1000.0, cum);
+                buf_printf(out, "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"%g\"} %lld\n",
+                           type, (double)s_bounds_ms[b] / 1000.0, cum);
             else
-                buf_printf(out, "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"+Inf\"} %lld\n", type, cum);
+                buf_printf(out,
+                           "fleetwarden_job_run_seconds_bucket{type=\"%s\",le=\"+Inf\"} %lld\n",
+                           type, cum);
         }
         buf_printf(out, "fleetwarden_job_run_seconds_sum{type=\"%s\"} %.3f\n", type,
                    (double)atomic_load(&rt->run_sum_ms[t]) / 1000.0);
@@ -173,15 +188,18 @@ static void collect_hist(struct jobs_runtime *rt, struct buf *out)
 static void collect(struct buf *out, void *ud)
 {
     struct jobs_runtime *rt = ud;
-    static const char *const names[] = {"succeeded", "retried", "dead", "canceled", "deferred", "released"};
+    static const char *const names[] = {"succeeded", "retried",  "dead",
+                                        "canceled",  "deferred", "released"};
     collect_cluster(out);
     collect_hist(rt, out);
     buf_puts(out, "# TYPE fleetwarden_job_attempts_total counter\n");
     for (int i = 0; i < 6; i++)
         buf_printf(out, "fleetwarden_job_attempts_total{outcome=\"%s\"} %lld\n", names[i],
                    (long long)atomic_load(&rt->outcomes[i]));
-    buf_printf(out, "# TYPE fleetwarden_job_late_completions_rejected_total counter\n"
-                    "fleetwarden_job_late_completions_rejected_total %lld\n", (long long)atomic_load(&rt->late_rejected));
+    buf_printf(out,
+               "# TYPE fleetwarden_job_late_completions_rejected_total counter\n"
+               "fleetwarden_job_late_completions_rejected_total %lld\n",
+               (long long)atomic_load(&rt->late_rejected));
     buf_puts(out, "# TYPE fleetwarden_schedule_ticks_total counter\n");
     static const char *const tick_names[] = {"enqueued", "skipped", "lost"};
     for (int i = 0; i < 3; i++)
@@ -210,7 +228,8 @@ static void init_sync(struct jobs_runtime *rt)
     pthread_mutex_init(&rt->sleep_lock, NULL);
 }
 
-struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, int run_scheduler_and_reaper)
+struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers,
+                                        int run_scheduler_and_reaper)
 {
     struct jobs_runtime *rt = xcalloc(1, sizeof *rt);
     rt->svc = svc;
@@ -230,7 +249,8 @@ struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, in
     start_thread(&rt->hb_thread, hb_main, rt);
     if (rt->aux)
         start_thread(&rt->aux_thread, scheduler__main, rt);
-    log_event(LOG_INFO, "jobs runtime started", LOG_INT("workers", rt->nworkers), LOG_BOOL("scheduler", rt->aux));
+    log_event(LOG_INFO, "jobs runtime started", LOG_INT("workers", rt->nworkers),
+              LOG_BOOL("scheduler", rt->aux));
     return rt;
 }
 
@@ -302,7 +322,7 @@ void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s)
     store_conn_close();
     log_event(LOG_INFO, "jobs runtime stopped", LOG_BOOL("leaked_threads", !all));
     if (!all)
-        return;   /* a handler ignored cancel: leave rt to the exiting process */
+        return; /* a handler ignored cancel: leave rt to the exiting process */
     pthread_mutex_destroy(&rt->lock);
     pthread_mutex_destroy(&rt->sleep_lock);
     pthread_cond_destroy(&rt->sleep_cond);

@@ -20,7 +20,8 @@ struct jobs_runtime;
  * Registers the jobs metrics collector when svc->metrics is set (call it
  * before the HTTP server starts). Never NULL (threads that cannot start
  * abort, like memory). svc is borrowed and must outlive the runtime. */
-struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers, int run_scheduler_and_reaper);
+struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers,
+                                        int run_scheduler_and_reaper);
 
 /* Graceful stop: workers take no new job; running jobs get grace_s
  * seconds to finish; the leases of the rest are given back (the jobs go

@@ -19,29 +19,29 @@ struct jobs_worker {
     struct jobs_runtime *rt;
     int index;
     pthread_t thread;
-    unsigned long picks;          /* jobs claimed; touched only by this worker's thread */
-    struct job_ctx *current;      /* the running attempt; guarded by rt->lock */
-    atomic_int exited;            /* 1 once the thread left its loop */
+    unsigned long picks;     /* jobs claimed; touched only by this worker's thread */
+    struct job_ctx *current; /* the running attempt; guarded by rt->lock */
+    atomic_int exited;       /* 1 once the thread left its loop */
 };
 
 struct jobs_runtime {
     struct fw_service *svc;
     int nworkers;
     struct jobs_worker *workers;
-    int aux;                      /* 1: the scheduler/reaper thread runs */
+    int aux; /* 1: the scheduler/reaper thread runs */
     pthread_t hb_thread;
     pthread_t aux_thread;
-    atomic_int stopping;          /* 1: workers claim no new job */
-    atomic_int stop_aux;          /* 1: heartbeat and scheduler threads end */
-    pthread_mutex_t lock;         /* guards workers[].current and the ctx they point at */
-    pthread_mutex_t sleep_lock;   /* guards nothing but the wait on sleep_cond */
-    pthread_cond_t sleep_cond;    /* signalled when stopping or stop_aux changes */
+    atomic_int stopping;        /* 1: workers claim no new job */
+    atomic_int stop_aux;        /* 1: heartbeat and scheduler threads end */
+    pthread_mutex_t lock;       /* guards workers[].current and the ctx they point at */
+    pthread_mutex_t sleep_lock; /* guards nothing but the wait on sleep_cond */
+    pthread_cond_t sleep_cond;  /* signalled when stopping or stop_aux changes */
     /* Process-local metrics (atomics, no lock). Index = registry index. */
     atomic_llong run_hist[JOBS_MAX_TYPES][RT_HIST_BUCKETS + 1];
     atomic_llong run_sum_ms[JOBS_MAX_TYPES];
-    atomic_llong outcomes[6];     /* succeeded, retried, dead, canceled, deferred, released */
-    atomic_llong late_rejected;   /* completions refused by the fencing token */
-    atomic_llong ticks[3];        /* schedule ticks: enqueued, skipped, lost race */
+    atomic_llong outcomes[6];   /* succeeded, retried, dead, canceled, deferred, released */
+    atomic_llong late_rejected; /* completions refused by the fencing token */
+    atomic_llong ticks[3];      /* schedule ticks: enqueued, skipped, lost race */
 };
 
 enum rt_outcome { RT_SUCCEEDED = 0, RT_RETRIED, RT_DEAD, RT_CANCELED, RT_DEFERRED, RT_RELEASED };
@@ -49,7 +49,8 @@ enum rt_outcome { RT_SUCCEEDED = 0, RT_RETRIED, RT_DEAD, RT_CANCELED, RT_DEFERRE
 /* Sleeps up to ms, returning early when *flag becomes non-zero. */
 void runtime__sleep(struct jobs_runtime *rt, long long ms, atomic_int *flag);
 /* Records a finished attempt of registry entry index type_index. */
-void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms, enum rt_outcome outcome);
+void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms,
+                      enum rt_outcome outcome);
 
 /* worker.c: the worker thread body (arg = struct jobs_worker *). */
 void *worker__main(void *arg);

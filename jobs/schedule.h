@@ -12,8 +12,8 @@
 #define FW_JOBS_SCHEDULE_H
 
 struct schedule_spec {
-    long every_s;        /* > 0 for "every N seconds", else 0 */
-    int daily_min;       /* minute of the UTC day for "daily HH:MM", else -1 */
+    long every_s;  /* > 0 for "every N seconds", else 0 */
+    int daily_min; /* minute of the UTC day for "daily HH:MM", else -1 */
 };
 
 /* Parses "HH:MM" (00:00..23:59) into a minute of the day. 0 or FW_EINVAL. */

@@ -78,8 +78,9 @@ static void reap_once(void)
     if (queue_reap(s->max_stalls, s->dead_ttl_ms, &requeued, &dead, &trimmed) != 0)
         return;
     if (requeued || dead) {
-        log_event(LOG_WARN, "reaper returned jobs whose lease expired", LOG_INT("requeued", requeued),
-                  LOG_INT("dead", dead), LOG_INT("trimmed", trimmed));
+        log_event(LOG_WARN, "reaper returned jobs whose lease expired",
+                  LOG_INT("requeued", requeued), LOG_INT("dead", dead),
+                  LOG_INT("trimmed", trimmed));
     }
 }
 
@@ -92,7 +93,7 @@ void *scheduler__main(void *arg)
         long long now = clock_mono_ms();
         if (now >= next_reap) {
             reap_once();
-            next_reap = now + reap_every / 2;   /* try twice per interval; the gate keeps it to one */
+            next_reap = now + reap_every / 2; /* try twice per interval; the gate keeps it to one */
         }
         if (next_reap - now < sleep_ms)
             sleep_ms = next_reap - now;

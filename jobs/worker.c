@@ -38,30 +38,48 @@
 /* The next job, claimed in the same script call that finished this one. */
 struct next_claim {
     struct queue_next_req req;
-    int want;                            /* 1: ask for the next job with the finish */
-    int got;                             /* -1 not asked, 0 none ready, 1 job holds one */
+    int want; /* 1: ask for the next job with the finish */
+    int got;  /* -1 not asked, 0 none ready, 1 job holds one */
     struct queue_claimed job;
-    long long due_ms, now_ms;            /* when got == 0: earliest delayed job, Redis time */
+    long long due_ms, now_ms; /* when got == 0: earliest delayed job, Redis time */
 };
 
 struct job_ctx {
     struct jobs_worker *w;
-    struct next_claim *next;             /* the worker's; see finish() */
+    struct next_claim *next; /* the worker's; see finish() */
     struct queue_claimed *job;
-    const struct job_type_entry *type;   /* NULL for an unknown type */
-    atomic_int cancel;                   /* cancel requested (heartbeat or step reply) */
-    atomic_int lost;                     /* lease lost or given back: stop */
-    char *result;                        /* owned JSON text */
-    struct job_error err;            /* valid when has_err */
+    const struct job_type_entry *type; /* NULL for an unknown type */
+    atomic_int cancel;                 /* cancel requested (heartbeat or step reply) */
+    atomic_int lost;                   /* lease lost or given back: stop */
+    char *result;                      /* owned JSON text */
+    struct job_error err;              /* valid when has_err */
     int has_err;
 };
 
-const char *job_ctx_id(const struct job_ctx *ctx) { return ctx->job->id; }
-const char *job_ctx_type(const struct job_ctx *ctx) { return ctx->job->type; }
-int job_ctx_attempt(const struct job_ctx *ctx) { return ctx->job->attempts; }
-int job_ctx_max_attempts(const struct job_ctx *ctx) { return ctx->job->max_attempts; }
-int job_ctx_runs(const struct job_ctx *ctx) { return ctx->job->runs; }
-struct fw_service *job_ctx_service(const struct job_ctx *ctx) { return ctx->w->rt->svc; }
+const char *job_ctx_id(const struct job_ctx *ctx)
+{
+    return ctx->job->id;
+}
+const char *job_ctx_type(const struct job_ctx *ctx)
+{
+    return ctx->job->type;
+}
+int job_ctx_attempt(const struct job_ctx *ctx)
+{
+    return ctx->job->attempts;
+}
+int job_ctx_max_attempts(const struct job_ctx *ctx)
+{
+    return ctx->job->max_attempts;
+}
+int job_ctx_runs(const struct job_ctx *ctx)
+{
+    return ctx->job->runs;
+}
+struct fw_service *job_ctx_service(const struct job_ctx *ctx)
+{
+    return ctx->w->rt->svc;
+}
 
 void worker__flag(struct job_ctx *ctx, int lost, int cancel)
 {
@@ -113,8 +131,8 @@ int job_ctx_progress(struct job_ctx *ctx, int done, int total, const char *step)
     char d[16], t[16];
     snprintf(d, sizeof d, "%d", done);
     snprintf(t, sizeof t, "%d", total);
-    return step_answer(ctx, queue_step(ctx->job->id, ctx->job->token, "progress", d, total < 0 ? "" : t,
-                                       step ? step : ""));
+    return step_answer(ctx, queue_step(ctx->job->id, ctx->job->token, "progress", d,
+                                       total < 0 ? "" : t, step ? step : ""));
 }
 
 void job_ctx_set_result(struct job_ctx *ctx, const char *result_json)
@@ -129,7 +147,8 @@ void job_ctx_set_error(struct job_ctx *ctx, const struct job_error *err)
     ctx->has_err = 1;
 }
 
-void job_ctx_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
+void job_ctx_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code,
+                           const char *fmt, ...)
 {
     memset(&ctx->err, 0, sizeof ctx->err);
     ctx->err.cls = cls;
@@ -156,8 +175,10 @@ static char *error_json(const struct job_ctx *ctx, int rc)
     json_t *e = json_object();
     enum job_fail_class cls = ctx->has_err ? ctx->err.cls : retry_class_of(rc);
     json_object_set_new(e, "class", json_string(retry_class_name(cls)));
-    json_object_set_new(e, "code", json_string(ctx->has_err && ctx->err.code[0] ? ctx->err.code : fw_err_name(rc)));
-    json_object_set_new(e, "message", json_string(ctx->has_err ? ctx->err.message : fw_strerror(rc)));
+    json_object_set_new(
+        e, "code", json_string(ctx->has_err && ctx->err.code[0] ? ctx->err.code : fw_err_name(rc)));
+    json_object_set_new(e, "message",
+                        json_string(ctx->has_err ? ctx->err.message : fw_strerror(rc)));
     json_object_set_new(e, "attempt", json_integer(ctx->job->attempts));
     if (ctx->has_err && ctx->err.http_status)
         json_object_set_new(e, "httpStatus", json_integer(ctx->err.http_status));
@@ -171,11 +192,12 @@ static char *error_json(const struct job_ctx *ctx, int rc)
 }
 
 /* One fenced finish script; also claims the worker's next job when asked. */
-static int finish(struct job_ctx *ctx, const char *outcome, const char *a1, const char *a2, const char *a3)
+static int finish(struct job_ctx *ctx, const char *outcome, const char *a1, const char *a2,
+                  const char *a3)
 {
     struct next_claim *n = ctx->next;
-    int rc = queue_finish_next(ctx->job->id, ctx->job->token, outcome, a1, a2, a3, n->want ? &n->req : NULL,
-                               &n->job, &n->due_ms, &n->now_ms);
+    int rc = queue_finish_next(ctx->job->id, ctx->job->token, outcome, a1, a2, a3,
+                               n->want ? &n->req : NULL, &n->job, &n->due_ms, &n->now_ms);
     if (rc < 0)
         return rc;
     n->got = n->want ? rc : -1;
@@ -200,7 +222,8 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
     if (act == RETRY_DEAD) {
         snprintf(a2, sizeof a2, "%lld", s->dead_ttl_ms);
         if (j->attempts >= j->max_attempts && cls != JOB_FAIL_ACCESS && cls != JOB_FAIL_VALIDATION)
-            snprintf(reason, sizeof reason, "attempts exhausted (%d of %d)", j->attempts, j->max_attempts);
+            snprintf(reason, sizeof reason, "attempts exhausted (%d of %d)", j->attempts,
+                     j->max_attempts);
         else
             snprintf(reason, sizeof reason, "%s error: not retried", retry_class_name(cls));
         *frc = finish(ctx, "dead", err, a2, reason);
@@ -210,7 +233,8 @@ static enum rt_outcome conclude_failure(struct job_ctx *ctx, int rc, int *frc)
         if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
             rnd = (unsigned)clock_mono_ms();
         int n = act == RETRY_FREE ? j->runs - j->attempts + 1 : j->attempts;
-        snprintf(a2, sizeof a2, "%lld", retry_backoff_ms(n, s->retry_base_ms, s->retry_cap_ms, rnd));
+        snprintf(a2, sizeof a2, "%lld",
+                 retry_backoff_ms(n, s->retry_base_ms, s->retry_cap_ms, rnd));
         *frc = finish(ctx, "retry", err, a2, act == RETRY_COUNTED ? "1" : "0");
     }
     free(err);
@@ -249,7 +273,7 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
 static int unknown_type(struct job_ctx *ctx)
 {
     job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "UnknownJobType",
-                      "no handler for job type \"%s\" in this process", ctx->job->type);
+                          "no handler for job type \"%s\" in this process", ctx->job->type);
     return FW_EINVAL;
 }
 
@@ -265,7 +289,7 @@ static int rate_gate(struct job_ctx *ctx)
         return 0;
     if (wait > 0)
         runtime__observe(ctx->w->rt, -1, 0, RT_DEFERRED);
-    return 1;   /* parked, lost, or Redis down: in each case do not run now */
+    return 1; /* parked, lost, or Redis down: in each case do not run now */
 }
 
 static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct next_claim *next)
@@ -303,7 +327,8 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
 #define WORKER_SHORT_WAIT_MS 100
 
 /* Blocks until an enqueue wakes us, the next delayed job is due, or 1 s. */
-static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due, long long now)
+static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due,
+                      long long now)
 {
     long long timeout = 1000;
     if (next_due > 0 && next_due - now < timeout) {
@@ -312,7 +337,7 @@ static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long lon
             runtime__sleep(w->rt, timeout > 0 ? timeout : 1, &w->rt->stopping);
             return;
         }
-        timeout -= WORKER_SHORT_WAIT_MS;   /* wake early; the rest is slept precisely */
+        timeout -= WORKER_SHORT_WAIT_MS; /* wake early; the rest is slept precisely */
     }
     if (!*blk)
         *blk = store_conn_open(2000);
@@ -346,7 +371,7 @@ void *worker__main(void *arg)
     int have = 0;
     for (;;) {
         if (atomic_load(&rt->stopping)) {
-            if (have)   /* claimed with the last finish: give it back untouched */
+            if (have) /* claimed with the last finish: give it back untouched */
                 queue_finish(next.job.id, next.job.token, "release", NULL, NULL, NULL);
             if (have)
                 free(next.job.payload);

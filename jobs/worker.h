@@ -55,7 +55,7 @@ void job_ctx_set_result(struct job_ctx *ctx, const char *result_json);
  * (copied; its class decides retry or dead). */
 void job_ctx_set_error(struct job_ctx *ctx, const struct job_error *err);
 /* The same from parts (no AWS error at hand). */
-void job_ctx_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void job_ctx_set_error_msg(struct job_ctx *ctx, enum job_fail_class cls, const char *code,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -59,8 +59,8 @@ static void no_claim(struct http_resp *resp)
 }
 
 /* {"job": {...}, "claim": view} with 202 and Location of the job. */
-static void accepted(struct http_resp *resp, const char *job_id, const char *claim_id, const char *extra_name,
-                     const char *extra_id)
+static void accepted(struct http_resp *resp, const char *job_id, const char *claim_id,
+                     const char *extra_name, const char *extra_id)
 {
     json_t *f = 0;
     int rc = store_claim_get(claim_id, &f);
@@ -110,8 +110,10 @@ static int verification_claim(const json_t *claim, struct http_resp *resp, const
     if (!p || strcmp(p, "verification"))
         return 0;
     char d[200];
-    snprintf(d, sizeof d, "this is a fleet verification's own claim: it is never %s, and it is retired when the "
-                          "verification ends", what);
+    snprintf(d, sizeof d,
+             "this is a fleet verification's own claim: it is never %s, and it is retired when the "
+             "verification ends",
+             what);
     http_problem(resp, 409, 0, d);
     return 1;
 }
@@ -134,7 +136,8 @@ static int fleet_ready(const char *name, struct http_resp *resp)
     json_t *pol = json_object_get(json_object_get(fleet, "resources"), "claimPolicy");
     rc = fstr(pol, "name") ? 0 : FW_ECONFLICT;
     if (rc)
-        http_problem(resp, 409, 0, "the fleet has no claim policy yet: wait until its setup job has made it");
+        http_problem(resp, 409, 0,
+                     "the fleet has no claim policy yet: wait until its setup job has made it");
     json_decref(fleet);
     return rc;
 }
@@ -154,13 +157,18 @@ static int replay(struct http_resp *resp, const char *id)
 }
 
 /* Creates the claim; under an Idempotency-Key with the id the key reserved. */
-static void issue(struct http_resp *resp, const struct claims_create_req *in, const struct keys_info *ki,
-                  const char *fleet, const struct idempotency *ip)
+static void issue(struct http_resp *resp, const struct claims_create_req *in,
+                  const struct keys_info *ki, const char *fleet, const struct idempotency *ip)
 {
     char cid[CLAIM_ID_MAX], jid[JOB_ID_MAX];
-    struct claims_create_opts o = {.fleet = fleet, .key_source = in->key_source, .key_type = in->key_type,
-                                   .csr = in->csr, .csr_fp = in->csr ? ki->fp : 0, .csr_key_type = in->csr ? ki->type : 0,
-                                   .expected_devices = in->expected_devices, .note = in->note,
+    struct claims_create_opts o = {.fleet = fleet,
+                                   .key_source = in->key_source,
+                                   .key_type = in->key_type,
+                                   .csr = in->csr,
+                                   .csr_fp = in->csr ? ki->fp : 0,
+                                   .csr_key_type = in->csr ? ki->type : 0,
+                                   .expected_devices = in->expected_devices,
+                                   .note = in->note,
                                    .preset_id = ip->held ? ip->id : 0};
     int rc = claims_enqueue_create_ex(&o, cid, jid, sizeof jid);
     /* The reserved claim exists: another attempt of this request made it (one that outlived its
@@ -168,7 +176,8 @@ static void issue(struct http_resp *resp, const struct claims_create_req *in, co
     if (rc == FW_ECONFLICT && ip->held && replay(resp, ip->id))
         return;
     if (rc == FW_ECONFLICT) {
-        http_problem(resp, 409, 0, "a request with this Idempotency-Key is still being processed; retry");
+        http_problem(resp, 409, 0,
+                     "a request with this Idempotency-Key is still being processed; retry");
         http_resp_header(resp, "Retry-After", "1");
     } else if (rc)
         http_problem_store(resp, rc);
@@ -230,13 +239,16 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
         return;
     if (state && store_claim_state_parse(state) < 0) {
         http_problem(resp, 400, 0, "unknown claim state");
-        http_problem_field(resp, "state", "must be one of creating, active, rotating, inactive, revoked, deleted, failed");
+        http_problem_field(
+            resp, "state",
+            "must be one of creating, active, rotating, inactive, revoked, deleted, failed");
         return;
     }
     json_t *items = 0;
     char *next = 0;
-    int rc = store_claim_list_fields(fleet && fleet[0] ? fleet : 0, state, limit, http_req_query(req, "cursor"),
-                                     claims_view_fields, claims_view_nfields, &items, &next);
+    int rc = store_claim_list_fields(fleet && fleet[0] ? fleet : 0, state, limit,
+                                     http_req_query(req, "cursor"), claims_view_fields,
+                                     claims_view_nfields, &items, &next);
     if (rc == FW_EINVAL) {
         http_problem(resp, 400, 0, "the cursor is not one this API returned");
         http_problem_field(resp, "cursor", "invalid cursor");
@@ -260,7 +272,7 @@ static void get_claim(struct http_req *req, struct http_resp *resp)
 
 /* ---- GET /v1/claims/{id}/bundle ---- */
 
-static char *s_root_ca;              /* written once under s_root_ca_once, read-only after */
+static char *s_root_ca; /* written once under s_root_ca_once, read-only after */
 static pthread_once_t s_root_ca_once = PTHREAD_ONCE_INIT;
 
 static void load_root_ca(void)
@@ -275,7 +287,8 @@ static void load_root_ca(void)
     data[n] = 0;
     if (n == 0 || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
         log_event(LOG_WARN,
-                  "Amazon Root CA 1 not readable (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE); "
+                  "Amazon Root CA 1 not readable (install ca-certificates or set "
+                  "FLEETWARDEN_ROOT_CA_FILE); "
                   "bundles carry rootCaPem null",
                   LOG_STR("path", path));
         return;
@@ -293,14 +306,15 @@ static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, str
         http_problem_store(resp, rc);
         return 0;
     }
-    struct greengrass_paths paths = {.mqtt_port = cfg->iot_mqtt_port, .credentials_port = cfg->iot_credentials_port};
+    struct greengrass_paths paths = {.mqtt_port = cfg->iot_mqtt_port,
+                                     .credentials_port = cfg->iot_credentials_port};
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
     pthread_once(&s_root_ca_once, load_root_ca);
-    json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
-                          fstr(claim, "certificateId"), "certificateArn", fstr(claim, "certificateArn"),
-                          "certificatePem", fstr(claim, "certificatePem"), "rootCaPem", s_root_ca,
-                          "greengrassConfig", yaml, "perDevice",
-                          yaml ? greengrass_per_device(fleet, &paths) : json_array());
+    json_t *b = json_pack(
+        "{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
+        fstr(claim, "certificateId"), "certificateArn", fstr(claim, "certificateArn"),
+        "certificatePem", fstr(claim, "certificatePem"), "rootCaPem", s_root_ca, "greengrassConfig",
+        yaml, "perDevice", yaml ? greengrass_per_device(fleet, &paths) : json_array());
     free(yaml);
     json_decref(fleet);
     return b;
@@ -339,13 +353,15 @@ static char *bundle_text(const json_t *base, const unsigned char *pem, size_t n,
 /* Opens the sealed key (NULL: the claim holds none). 0, or answered 500:
  * nothing has been taken yet, so the key stays for a download with the
  * right key-encryption key. */
-static int open_key(const char *id, const char *sealed, unsigned char **pem, size_t *n, struct http_resp *resp)
+static int open_key(const char *id, const char *sealed, unsigned char **pem, size_t *n,
+                    struct http_resp *resp)
 {
     *pem = 0;
     *n = 0;
     if (!sealed || !seal_kek_decrypt(sealed, id, pem, n))
         return 0;
-    http_problem(resp, 500, 0, "the sealed private key does not open with this service's key-encryption key");
+    http_problem(resp, 500, 0,
+                 "the sealed private key does not open with this service's key-encryption key");
     return FW_ECRYPTO;
 }
 
@@ -389,7 +405,9 @@ static int send_bundle(const char *id, const json_t *base, struct http_resp *res
 static void get_bundle(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *b = claim && !verification_claim(claim, resp, "handed out") ? bundle_base(claim, &req->svc->cfg, resp) : 0;
+    json_t *b = claim && !verification_claim(claim, resp, "handed out")
+                    ? bundle_base(claim, &req->svc->cfg, resp)
+                    : 0;
     if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
         log_event(LOG_INFO, "claim bundle downloaded", LOG_STR("claim", fstr(claim, "id")),
                   LOG_STR("requestId", req->request_id));
@@ -419,8 +437,8 @@ static void field_problem(struct http_resp *resp, const char *field, const char 
 }
 
 /* Validates rotate's {graceSeconds, csr}; 0 or answered. */
-static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct keys_info *ki, const char **csr,
-                        struct http_resp *resp)
+static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct keys_info *ki,
+                        const char **csr, struct http_resp *resp)
 {
     static const char *const allowed[] = {"graceSeconds", "csr", 0};
     char why[200];
@@ -428,7 +446,8 @@ static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct k
         return FW_EINVAL;
     json_t *g = json_object_get(body, "graceSeconds");
     *grace = -1;
-    if (g && (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 30L * 86400)) {
+    if (g &&
+        (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 30L * 86400)) {
         field_problem(resp, "graceSeconds", "must be an integer from 0 to 2592000 (30 days)");
         return FW_EINVAL;
     }
@@ -437,7 +456,9 @@ static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct k
     *csr = fstr(body, "csr");
     int is_csr = !strcmp(fstr(claim, "keySource") ? fstr(claim, "keySource") : "", "csr");
     if (is_csr && !*csr) {
-        field_problem(resp, "csr", "required: this claim's key is kept by its owner, so its successor needs a new CSR");
+        field_problem(
+            resp, "csr",
+            "required: this claim's key is kept by its owner, so its successor needs a new CSR");
         return FW_EINVAL;
     }
     if (!is_csr && json_object_get(body, "csr")) {
@@ -454,22 +475,23 @@ static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct k
 static void conflict_state(struct http_resp *resp, const json_t *claim, const char *what)
 {
     char d[200];
-    snprintf(d, sizeof d, "a claim in state %s cannot be %s", fstr(claim, "state") ? fstr(claim, "state") : "?",
-             what);
+    snprintf(d, sizeof d, "a claim in state %s cannot be %s",
+             fstr(claim, "state") ? fstr(claim, "state") : "?", what);
     http_problem(resp, 409, 0, d);
 }
 
 static void rotate_claim(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *body = claim && !verification_claim(claim, resp, "rotated") ? routes_optional_body(req, resp) : 0;
+    json_t *body =
+        claim && !verification_claim(claim, resp, "rotated") ? routes_optional_body(req, resp) : 0;
     struct keys_info ki;
     long grace;
     const char *csr = 0;
     char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
     if (body && !parse_rotate(body, claim, &grace, &ki, &csr, resp)) {
-        int rc = claims_enqueue_rotate(fstr(claim, "id"), grace, csr, csr ? ki.fp : 0, csr ? ki.type : 0, 0, succ,
-                                       jid, sizeof jid);
+        int rc = claims_enqueue_rotate(fstr(claim, "id"), grace, csr, csr ? ki.fp : 0,
+                                       csr ? ki.type : 0, 0, succ, jid, sizeof jid);
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "rotated (only active claims rotate)");
         else if (rc)
@@ -482,8 +504,8 @@ static void rotate_claim(struct http_req *req, struct http_resp *resp)
 }
 
 /* Validates disable's {reason, revoke, replace}; 0 or answered. */
-static int parse_disable(json_t *body, const json_t *claim, const char **reason, int *revoke, int *replace,
-                         struct http_resp *resp)
+static int parse_disable(json_t *body, const json_t *claim, const char **reason, int *revoke,
+                         int *replace, struct http_resp *resp)
 {
     static const char *const allowed[] = {"reason", "revoke", "replace", 0};
     if (only_fields(body, allowed, resp))
@@ -496,13 +518,15 @@ static int parse_disable(json_t *body, const json_t *claim, const char **reason,
         return FW_EINVAL;
     }
     if ((rv && !json_is_boolean(rv)) || (rp && !json_is_boolean(rp))) {
-        field_problem(resp, rv && !json_is_boolean(rv) ? "revoke" : "replace", "must be true or false");
+        field_problem(resp, rv && !json_is_boolean(rv) ? "revoke" : "replace",
+                      "must be true or false");
         return FW_EINVAL;
     }
     *revoke = json_is_true(rv);
     *replace = json_is_true(rp);
     if (*replace && fstr(claim, "keySource") && !strcmp(fstr(claim, "keySource"), "csr")) {
-        field_problem(resp, "replace", "not possible for keySource csr: create a new claim with a new CSR");
+        field_problem(resp, "replace",
+                      "not possible for keySource csr: create a new claim with a new CSR");
         return FW_EINVAL;
     }
     return 0;
@@ -515,7 +539,8 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
     int revoke, replace;
     char jid[JOB_ID_MAX];
     if (claim && !parse_disable(req->json, claim, &reason, &revoke, &replace, resp)) {
-        int rc = claims_enqueue_disable(fstr(claim, "id"), reason, revoke, replace, jid, sizeof jid);
+        int rc =
+            claims_enqueue_disable(fstr(claim, "id"), reason, revoke, replace, jid, sizeof jid);
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, revoke ? "revoked" : "disabled");
         else if (rc)

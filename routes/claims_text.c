@@ -63,7 +63,8 @@ static int registrations(struct buf *b, const json_t *f)
     const char *at = field(f, claim_field_name(CLAIM_F_REG_UPDATED_AT));
     if (!at)
         return buf_append(b, "null", 4);
-    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR], *t = &claim_fields[CLAIM_F_REG_TOTAL];
+    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR],
+                                 *t = &claim_fields[CLAIM_F_REG_TOTAL];
     int rc = buf_append(b, "{", 1);
     rc = rc ? rc : key_at(b, h->json, 1);
     rc = rc ? rc : int_or_null(b, field(f, h->name));
@@ -104,23 +105,16 @@ static int value(struct buf *b, const json_t *f, const struct claim_field_def *d
     const char *v = field(f, d->name);
     switch (d->view) {
     case CLAIM_VIEW_ID:
-    case CLAIM_VIEW_STR:
-        return str_or_null(b, v);
-    case CLAIM_VIEW_TIME:
-        return time_or_null(b, v);
-    case CLAIM_VIEW_INT:
-        return int_or_null(b, v);
-    case CLAIM_VIEW_FLAG:
-        return buf_puts(b, v && !strcmp(v, "1") ? "true" : "false");
-    case CLAIM_VIEW_JOB:
-        return job_link(b, v);
+    case CLAIM_VIEW_STR: return str_or_null(b, v);
+    case CLAIM_VIEW_TIME: return time_or_null(b, v);
+    case CLAIM_VIEW_INT: return int_or_null(b, v);
+    case CLAIM_VIEW_FLAG: return buf_puts(b, v && !strcmp(v, "1") ? "true" : "false");
+    case CLAIM_VIEW_JOB: return job_link(b, v);
     case CLAIM_VIEW_PURPOSE:
         return buf_puts(b, v && !strcmp(v, "verification") ? "\"verification\"" : "\"production\"");
-    case CLAIM_VIEW_REG:
-        return registrations(b, f);
+    case CLAIM_VIEW_REG: return registrations(b, f);
     case CLAIM_VIEW_PART:
-    case CLAIM_VIEW_NONE:
-        break;
+    case CLAIM_VIEW_NONE: break;
     }
     return 0;
 }

@@ -52,9 +52,11 @@ static json_t *registrations(const json_t *f)
 {
     if (!field(f, claim_field_name(CLAIM_F_REG_UPDATED_AT)))
         return json_null();
-    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR], *t = &claim_fields[CLAIM_F_REG_TOTAL];
-    return json_pack("{s:o, s:o, s:o}", h->json, int_or_null(f, h->name), t->json, int_or_null(f, t->name),
-                     "updatedAt", time_or_null(f, claim_field_name(CLAIM_F_REG_UPDATED_AT)));
+    const struct claim_field_def *h = &claim_fields[CLAIM_F_REG_LAST_HOUR],
+                                 *t = &claim_fields[CLAIM_F_REG_TOTAL];
+    return json_pack("{s:o, s:o, s:o}", h->json, int_or_null(f, h->name), t->json,
+                     int_or_null(f, t->name), "updatedAt",
+                     time_or_null(f, claim_field_name(CLAIM_F_REG_UPDATED_AT)));
 }
 
 static json_t *job_link(const json_t *f, const char *name)
@@ -82,23 +84,16 @@ static json_t *member(const json_t *f, const struct claim_field_def *d)
 {
     switch (d->view) {
     case CLAIM_VIEW_ID:
-    case CLAIM_VIEW_STR:
-        return str_or_null(f, d->name);
-    case CLAIM_VIEW_TIME:
-        return time_or_null(f, d->name);
-    case CLAIM_VIEW_INT:
-        return int_or_null(f, d->name);
-    case CLAIM_VIEW_FLAG:
-        return json_boolean(flag_is(f, d->name, "1"));
-    case CLAIM_VIEW_JOB:
-        return job_link(f, d->name);
+    case CLAIM_VIEW_STR: return str_or_null(f, d->name);
+    case CLAIM_VIEW_TIME: return time_or_null(f, d->name);
+    case CLAIM_VIEW_INT: return int_or_null(f, d->name);
+    case CLAIM_VIEW_FLAG: return json_boolean(flag_is(f, d->name, "1"));
+    case CLAIM_VIEW_JOB: return job_link(f, d->name);
     case CLAIM_VIEW_PURPOSE:
         return json_string(flag_is(f, d->name, "verification") ? "verification" : "production");
-    case CLAIM_VIEW_REG:
-        return registrations(f);
+    case CLAIM_VIEW_REG: return registrations(f);
     case CLAIM_VIEW_PART:
-    case CLAIM_VIEW_NONE:
-        break;
+    case CLAIM_VIEW_NONE: break;
     }
     return 0;
 }
@@ -154,10 +149,12 @@ static int check_key(json_t *body, struct claims_create_req *o, json_t *errs)
     o->key_type = kt ? json_string_value(kt) : gen ? "ec-p256" : aws ? "rsa2048" : 0;
     if (kt && !strcmp(o->key_source, "csr"))
         n += bad(errs, "keyType", "not allowed with keySource csr: the key type is the CSR's");
-    else if (kt && (!o->key_type || (strcmp(o->key_type, "ec-p256") && strcmp(o->key_type, "rsa2048"))))
+    else if (kt &&
+             (!o->key_type || (strcmp(o->key_type, "ec-p256") && strcmp(o->key_type, "rsa2048"))))
         n += bad(errs, "keyType", "must be ec-p256 or rsa2048");
     else if (kt && aws && strcmp(o->key_type, "rsa2048"))
-        n += bad(errs, "keyType", "keySource aws always gives an RSA 2048 key: use rsa2048 or leave it out");
+        n += bad(errs, "keyType",
+                 "keySource aws always gives an RSA 2048 key: use rsa2048 or leave it out");
     o->csr = csr ? json_string_value(csr) : 0;
     if (!strcmp(o->key_source, "csr") && !o->csr)
         n += bad(errs, "csr", "required with keySource csr: a PEM certificate signing request");
@@ -171,7 +168,8 @@ static int check_meta(json_t *body, struct claims_create_req *o, json_t *errs)
     int n = 0;
     json_t *ed = json_object_get(body, "expectedDevices"), *note = json_object_get(body, "note");
     if (ed && !json_is_null(ed)) {
-        if (!json_is_integer(ed) || json_integer_value(ed) < 1 || json_integer_value(ed) > 1000000000)
+        if (!json_is_integer(ed) || json_integer_value(ed) < 1 ||
+            json_integer_value(ed) > 1000000000)
             n += bad(errs, "expectedDevices", "must be an integer from 1 to 1000000000");
         else
             o->expected_devices = json_integer_value(ed);
@@ -181,7 +179,8 @@ static int check_meta(json_t *body, struct claims_create_req *o, json_t *errs)
         if (!o->note || claims_utf8_len(o->note) > CLAIM_NOTE_MAX)
             n += bad(errs, "note", "must be a string of at most 500 characters");
     }
-    static const char *const known[] = {"keySource", "keyType", "csr", "expectedDevices", "note", 0};
+    static const char *const known[] = {"keySource",       "keyType", "csr",
+                                        "expectedDevices", "note",    0};
     const char *unknown[16];
     size_t nu = json_unknown_keys(body, known, unknown, 16);
     for (size_t i = 0; i < nu && i < 16; i++)
@@ -201,7 +200,8 @@ int claims_parse_create(json_t *body, struct claims_create_req *out, struct http
         json_t *e;
         json_array_foreach(errs, i, e)
         {
-            http_problem_field(resp, json_string_value(json_array_get(e, 0)), json_string_value(json_array_get(e, 1)));
+            http_problem_field(resp, json_string_value(json_array_get(e, 0)),
+                               json_string_value(json_array_get(e, 1)));
         }
     }
     json_decref(errs);

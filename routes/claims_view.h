@@ -26,11 +26,11 @@ extern const size_t claims_view_nfields;
 
 /* A validated POST /v1/fleets/{name}/claims body. Strings borrowed from the body. */
 struct claims_create_req {
-    const char *key_source;       /* "generated" (default), "csr", "aws" */
-    const char *key_type;         /* "ec-p256" (default for generated), "rsa2048" */
-    const char *csr;              /* csr only */
-    long long expected_devices;   /* 0 = not given */
-    const char *note;             /* NULL = none */
+    const char *key_source;     /* "generated" (default), "csr", "aws" */
+    const char *key_type;       /* "ec-p256" (default for generated), "rsa2048" */
+    const char *csr;            /* csr only */
+    long long expected_devices; /* 0 = not given */
+    const char *note;           /* NULL = none */
 };
 
 /* Validates body; on failure adds one problem field per error to resp

@@ -39,9 +39,9 @@
 #include "service/core/service.h"
 #include "service/domain/token_watch.h"
 
-#define EVENTS_PING_MS 15000   /* a ping after this much silence */
-#define EVENTS_BATCH 64        /* events formatted per call at most */
-#define EVENTS_REPLAY 100      /* events read from the log per XRANGE */
+#define EVENTS_PING_MS 15000 /* a ping after this much silence */
+#define EVENTS_BATCH 64      /* events formatted per call at most */
+#define EVENTS_REPLAY 100    /* events read from the log per XRANGE */
 
 struct sse {
     struct fw_service *svc;       /* borrowed: ends the stream at shutdown */
@@ -50,12 +50,12 @@ struct sse {
     char last[JOBS_EVENT_ID_MAX]; /* the last event looked at ("" until the first call) */
     struct buf pending;           /* formatted bytes not yet sent */
     size_t off;
-    long long sent_ms;            /* when bytes last went out */
-    char filter_key[16];          /* "jobType", "resource", "id" or "" */
+    long long sent_ms;   /* when bytes last went out */
+    char filter_key[16]; /* "jobType", "resource", "id" or "" */
     char filter_val[JOB_RESOURCE_MAX];
-    char kind[16];                /* ?event=: "job", "incident" or "" (both) */
-    int failed;                   /* a replay read failed: end the stream */
-    struct token_watch tw;        /* the caller's token: deleted, the stream ends */
+    char kind[16];         /* ?event=: "job", "incident" or "" (both) */
+    int failed;            /* a replay read failed: end the stream */
+    struct token_watch tw; /* the caller's token: deleted, the stream ends */
 };
 
 static void sse_free(void *ud)
@@ -74,7 +74,7 @@ static int sse_match(const struct sse *s, const struct hub_event *e)
         return 0;
     if (!s->filter_key[0])
         return 1;
-    const char *got = !strcmp(s->filter_key, "jobType") ? e->job_type
+    const char *got = !strcmp(s->filter_key, "jobType")    ? e->job_type
                       : !strcmp(s->filter_key, "resource") ? e->resource
                                                            : e->eid;
     return got[0] && !strcmp(got, s->filter_val);
@@ -89,7 +89,8 @@ static void sse_take(const struct hub_event *e, void *ud)
         return;
     char head[JOBS_EVENT_ID_MAX + 40];
     snprintf(head, sizeof head, "id: %s\nevent: %s\ndata: ", e->id, e->type);
-    if (buf_puts(&s->pending, head) || buf_puts(&s->pending, e->json) || buf_puts(&s->pending, "\n\n"))
+    if (buf_puts(&s->pending, head) || buf_puts(&s->pending, e->json) ||
+        buf_puts(&s->pending, "\n\n"))
         s->failed = 1;
 }
 
@@ -107,7 +108,8 @@ static void sse_fill(struct sse *s)
             snprintf(before, sizeof before, "%s", s->last);
             if (jobs_events_range(before, EVENTS_REPLAY, sse_take, s))
                 s->failed = 1;
-            else if (!strcmp(before, s->last)) /* trimmed from the log meanwhile: go on from the ring */
+            else if (!strcmp(before,
+                             s->last)) /* trimmed from the log meanwhile: go on from the ring */
                 event_hub_skip_gap(s->last);
             continue;
         }
@@ -133,7 +135,8 @@ static long sse_next(void *ud, char *buf, size_t max)
 {
     static const char ping[] = ": ping\n\n";
     struct sse *s = ud;
-    if (atomic_load(&s->svc->shutting_down) || s->failed || token_watch_gone_at(&s->tw, event_hub_watched()))
+    if (atomic_load(&s->svc->shutting_down) || s->failed ||
+        token_watch_gone_at(&s->tw, event_hub_watched()))
         return -1;
     if (s->pending.len == 0)
         sse_fill(s);
@@ -174,7 +177,8 @@ static int sse_filter(struct http_req *req, struct http_resp *resp, struct sse *
 {
     if (sse_kind(req, resp, s))
         return -1;
-    static const char *const params[][2] = {{"type", "jobType"}, {"resource", "resource"}, {"id", "id"}};
+    static const char *const params[][2] = {
+        {"type", "jobType"}, {"resource", "resource"}, {"id", "id"}};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         const char *v = http_req_query(req, params[i][0]);
         if (!v)
@@ -216,7 +220,8 @@ static void get_events(struct http_req *req, struct http_resp *resp)
     if (!s->last[0])
         event_hub_next(s->last, 0); /* from now on: the hub's newest position */
     s->sent_ms = clock_mono_ms();
-    s->tw.epoch = event_hub_watched(); /* the token was just found: look again when deletions move */
+    s->tw.epoch =
+        event_hub_watched(); /* the token was just found: look again when deletions move */
     s->waker = http_req_waker(req);
     http_waker_ref(s->waker);
     s->sub = event_hub_subscribe(0, wake_stream, s->waker);

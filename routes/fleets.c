@@ -42,7 +42,7 @@
  * webhook URL often carries a credential in its path (webhook_url_masked). */
 static json_t *view(json_t *doc, enum auth_scope scope)
 {
-    json_object_del(doc, "idempotencyKey");   /* kept in records written before store_idem.h */
+    json_object_del(doc, "idempotencyKey"); /* kept in records written before store_idem.h */
     json_t *settings = json_object_get(doc, "settings");
     json_t *red = watch_settings_redact(json_object_get(settings, "watch"));
     if (red)
@@ -57,8 +57,8 @@ static json_t *view(json_t *doc, enum auth_scope scope)
     return doc;
 }
 
-static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id, const char *name,
-                     json_t *fleet)
+static void accepted(struct http_resp *resp, enum auth_scope scope, const char *job_id,
+                     const char *name, json_t *fleet)
 {
     json_t *f = fleet;
     if (!f && name)
@@ -71,8 +71,9 @@ static void bad_request(struct http_resp *resp, json_t *errors)
     http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                                                        json_string_value(json_object_get(e, "message")));
+    json_array_foreach(errors, i, e)
+        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "message")));
 }
 
 /* Enqueues type for fleet name with payload (borrowed). */
@@ -129,14 +130,16 @@ static json_t *new_doc(json_t *spec, json_t *settings, const char *uid)
 {
     return json_pack("{s:O, s:s, s:s, s:O, s:n, s:O, s:O, s:O, s:{}, s:n, s:n, s:n}", "name",
                      json_object_get(spec, "name"), "uid", uid, "state", "provisioning", "region",
-                     json_object_get(spec, "region"), "accountId", "assumeRole", json_object_get(spec, "assumeRole"),
-                     "spec", spec, "settings", settings, "resources", "job", "lastReconcile", "error");
+                     json_object_get(spec, "region"), "accountId", "assumeRole",
+                     json_object_get(spec, "assumeRole"), "spec", spec, "settings", settings,
+                     "resources", "job", "lastReconcile", "error");
 }
 
 /* The fleet exists: 409, unless an earlier attempt of this request (its
  * Idempotency-Key, resumed) made it with the uid the key reserved; then
  * its setup job is enqueued if that attempt stopped before. */
-static void existing(struct http_req *req, struct http_resp *resp, const char *name, const struct idempotency *ip)
+static void existing(struct http_req *req, struct http_resp *resp, const char *name,
+                     const struct idempotency *ip)
 {
     json_t *doc = 0;
     int rc = store_fleet_get(name, &doc);
@@ -167,7 +170,8 @@ static int seal_settings(struct http_resp *resp, json_t *settings, const char *n
 {
     if (!watch_secret_seal(settings, name))
         return 0;
-    http_problem(resp, 500, 0, "the webhook secret could not be sealed with the key-encryption key");
+    http_problem(resp, 500, 0,
+                 "the webhook secret could not be sealed with the key-encryption key");
     return FW_ECRYPTO;
 }
 
@@ -199,7 +203,8 @@ static void create(struct http_req *req, struct http_resp *resp, json_t *spec, j
 
 /* A valid POST /v1/fleets under its Idempotency-Key: the plan, or the
  * fleet with the uid the key reserves. */
-static void start_fleet(struct http_req *req, struct http_resp *resp, int dry, json_t *spec, json_t *settings)
+static void start_fleet(struct http_req *req, struct http_resp *resp, int dry, json_t *spec,
+                        json_t *settings)
 {
     char uid[GENERATION_UID_MAX];
     struct idempotency ip;
@@ -221,7 +226,8 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     json_t *errors = json_array(), *spec = 0, *settings = 0;
     const char *dry = http_req_query(req, "dryRun");
     if (dry && strcmp(dry, "true") && strcmp(dry, "false"))
-        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "dryRun", "message", "must be true or false"));
+        json_array_append_new(
+            errors, json_pack("{s:s, s:s}", "field", "dryRun", "message", "must be true or false"));
     const struct fw_config *cfg = &req->svc->cfg;
     struct fleet_spec_defaults d = {default_region(), cfg->iam_precreated, cfg->iam_tes_boundary,
                                     cfg->iam_prov_boundary};
@@ -281,7 +287,8 @@ static int usable_claim(struct http_resp *resp, const char *fleet, const char *i
 {
     json_t *c = 0;
     int rc = store_claim_get(id, &c);
-    const char *f = json_string_value(json_object_get(c, "fleet")), *st = json_string_value(json_object_get(c, "state"));
+    const char *f = json_string_value(json_object_get(c, "fleet")),
+               *st = json_string_value(json_object_get(c, "state"));
     const char *held = json_string_value(json_object_get(c, "keyHeld")),
                *purpose = json_string_value(json_object_get(c, "purpose"));
     if (rc && rc != FW_ENOTFOUND) {
@@ -290,9 +297,11 @@ static int usable_claim(struct http_resp *resp, const char *fleet, const char *i
         http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
         http_problem_field(resp, "claimId", "not a claim of this fleet");
         rc = FW_EINVAL;
-    } else if (!st || (strcmp(st, "active") && strcmp(st, "rotating")) || !held || strcmp(held, "1")) {
-        http_problem(resp, 409, 0, "the claim is not active or the service no longer holds its key (it was "
-                                   "downloaded): verify with a claim whose bundle was not taken, or with none");
+    } else if (!st || (strcmp(st, "active") && strcmp(st, "rotating")) || !held ||
+               strcmp(held, "1")) {
+        http_problem(resp, 409, 0,
+                     "the claim is not active or the service no longer holds its key (it was "
+                     "downloaded): verify with a claim whose bundle was not taken, or with none");
         rc = FW_ECONFLICT;
     }
     json_decref(c);
@@ -303,7 +312,8 @@ static int usable_claim(struct http_resp *resp, const char *fleet, const char *i
 static json_t *verify_payload(const json_t *doc, const json_t *body)
 {
     json_t *p = fleet_payload(doc);
-    const json_t *params = json_object_get(body, "parameters"), *claim = json_object_get(body, "claimId");
+    const json_t *params = json_object_get(body, "parameters"),
+                 *claim = json_object_get(body, "claimId");
     if (json_is_object(params))
         json_object_set(p, "parameters", (json_t *)params);
     if (json_is_string(claim))
@@ -315,7 +325,8 @@ static void verify_fleet(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
     const char *name = http_req_param(req, "name");
-    json_t *doc = load(req, resp, etag), *body = doc ? routes_optional_body(req, resp) : 0, *errors = json_array();
+    json_t *doc = load(req, resp, etag), *body = doc ? routes_optional_body(req, resp) : 0,
+           *errors = json_array();
     const char *claim = json_string_value(json_object_get(body, "claimId"));
     if (!body)
         goto done;
@@ -360,7 +371,8 @@ static int verify_schedule(const json_t *doc)
     if (json_is_object(json_object_get(v, "parameters")))
         json_object_set(p, "parameters", json_object_get(v, "parameters"));
     char *text = json_dumps(p, JSON_COMPACT);
-    int rc = text ? jobs_schedule_upsert(sched, "fleet.verify", text, every_s, daily[0] ? daily : 0) : FW_EINTERNAL;
+    int rc = text ? jobs_schedule_upsert(sched, "fleet.verify", text, every_s, daily[0] ? daily : 0)
+                  : FW_EINTERNAL;
     free(text);
     json_decref(p);
     return rc;
@@ -429,7 +441,8 @@ static int may_delete(struct http_resp *resp, const char *name, const json_t *do
     if (!strcmp(doc_state(doc), "provisioning")) {
         const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
         char d[300];
-        snprintf(d, sizeof d, "the fleet is being set up (job %s); cancel that job or wait for it", jid ? jid : "?");
+        snprintf(d, sizeof d, "the fleet is being set up (job %s); cancel that job or wait for it",
+                 jid ? jid : "?");
         http_problem(resp, 409, 0, d);
         return FW_ECONFLICT;
     }
@@ -441,7 +454,8 @@ static int may_delete(struct http_resp *resp, const char *name, const json_t *do
     }
     if (n > 0 && !force) {
         char d[200];
-        snprintf(d, sizeof d, "the fleet has %d active claim(s); delete them first or use ?force=true", n);
+        snprintf(d, sizeof d,
+                 "the fleet has %d active claim(s); delete them first or use ?force=true", n);
         http_problem(resp, 409, 0, d);
         return FW_ECONFLICT;
     }
@@ -490,7 +504,8 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
     json_decref(doc);
     if (!ok) {
         json_decref(p);
-        http_problem(resp, 409, 0, "the fleet is being set up or torn down; reconcile once it is ready");
+        http_problem(resp, 409, 0,
+                     "the fleet is being set up or torn down; reconcile once it is ready");
         return;
     }
     int rc = enqueue("fleet.reconcile", name, p, id);
@@ -511,10 +526,10 @@ static void reconcile_fleet_once(struct http_req *req, struct http_resp *resp)
 
 static int path_ok(const char *s)
 {
-    return fleet_names_charset(s, 512, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") &&
+    return fleet_names_charset(
+               s, 512, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") &&
            s[0] == '/' && !strstr(s, "..");
 }
-
 
 /* Reads and checks the optional query parameters; 0 or answered 400. */
 static int gg_params(struct http_req *req, struct http_resp *resp, struct greengrass_paths *p)
@@ -525,11 +540,13 @@ static int gg_params(struct http_req *req, struct http_resp *resp, struct greeng
         int (*ok)(const char *);
         const char *rule;
     } params[] = {
-        {"thingName", &p->thing_name, fleet_names_thing_group, "1-128 characters of letters, digits and :_-"},
+        {"thingName", &p->thing_name, fleet_names_thing_group,
+         "1-128 characters of letters, digits and :_-"},
         {"thingGroupName", &p->thing_group_name, fleet_names_thing_group,
          "1-128 characters of letters, digits and :_-"},
         {"rootPath", &p->root_path, path_ok, "an absolute path of letters, digits and /._-"},
-        {"nucleusVersion", &p->nucleus_version, fleet_names_version, "a version such as " GREENGRASS_NUCLEUS_DEFAULT},
+        {"nucleusVersion", &p->nucleus_version, fleet_names_version,
+         "a version such as " GREENGRASS_NUCLEUS_DEFAULT},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
@@ -557,13 +574,13 @@ static void greengrass_config(struct http_req *req, struct http_resp *resp)
     char *yaml = strcmp(doc_state(doc), "ready") ? 0 : greengrass_config_yaml(doc, &p);
     json_decref(doc);
     if (!yaml) {
-        http_problem(resp, 409, 0, "the fleet is not ready: its endpoints and template are not known yet");
+        http_problem(resp, 409, 0,
+                     "the fleet is not ready: its endpoints and template are not known yet");
         return;
     }
     http_resp_raw(resp, 200, "text/yaml; charset=utf-8", yaml, strlen(yaml));
     free(yaml);
 }
-
 
 static const struct route s_routes[] = {
     {"POST", "/v1/fleets", SCOPE_ADMIN, ROUTE_JSON, create_fleet},

@@ -144,7 +144,8 @@ static void plugin(struct buf *b, const json_t *fleet, const struct greengrass_p
     json_t *t;
     json_array_foreach(todo, i, t)
     {
-        buf_printf(b, "        # %s: replace it on each device: %s\n", json_string_value(json_object_get(t, "placeholder")),
+        buf_printf(b, "        # %s: replace it on each device: %s\n",
+                   json_string_value(json_object_get(t, "placeholder")),
                    json_string_value(json_object_get(t, "rule")));
     }
     json_decref(todo);
@@ -161,16 +162,18 @@ json_t *greengrass_per_device(const json_t *fleet, const struct greengrass_paths
     const char *from = thing_name_from(fleet);
     json_t *out = json_array();
     if (from && !strcmp(from, "serialNumber"))
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "parameter", "SerialNumber", "placeholder",
-                                             "<SERIAL_NUMBER>", "rule",
-                                             "the device's serial number; its thing name is the fleet's prefix and "
-                                             "this, 1-128 characters of [a-zA-Z0-9:_-]"));
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s}", "parameter", "SerialNumber", "placeholder",
+                           "<SERIAL_NUMBER>", "rule",
+                           "the device's serial number; its thing name is the fleet's prefix and "
+                           "this, 1-128 characters of [a-zA-Z0-9:_-]"));
     else if ((!from || !strcmp(from, "parameter")) && !(paths && paths->thing_name))
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "parameter", "ThingName", "placeholder",
-                                             "<THING_NAME>", "rule",
-                                             "the device's thing name, 1-128 characters of [a-zA-Z0-9:_-] "
-                                             "(RegisterThing refuses the placeholder); or set the fleet's "
-                                             "template.thingName.from to certificateId"));
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s}", "parameter", "ThingName", "placeholder",
+                           "<THING_NAME>", "rule",
+                           "the device's thing name, 1-128 characters of [a-zA-Z0-9:_-] "
+                           "(RegisterThing refuses the placeholder); or set the fleet's "
+                           "template.thingName.from to certificateId"));
     return out;
 }
 
@@ -178,12 +181,15 @@ char *greengrass_config_yaml(const json_t *fleet, const struct greengrass_paths 
 {
     static const struct greengrass_paths defaults = {0};
     const struct greengrass_paths *p = paths ? paths : &defaults;
-    if (!str_at(fleet, "resources", "endpoints", "dataAts") || !str_at(fleet, "resources", "template", "name"))
+    if (!str_at(fleet, "resources", "endpoints", "dataAts") ||
+        !str_at(fleet, "resources", "template", "name"))
         return 0;
     struct buf b;
     buf_init(&b, GG_YAML_MAX);
     buf_puts(&b, "---\nservices:\n  aws.greengrass.Nucleus:\n");
-    const char *version = p->nucleus_version ? p->nucleus_version : str_at(fleet, "settings", "greengrass", "nucleusVersion");
+    const char *version = p->nucleus_version
+                              ? p->nucleus_version
+                              : str_at(fleet, "settings", "greengrass", "nucleusVersion");
     kv(&b, "    ", "version", version ? version : GREENGRASS_NUCLEUS_DEFAULT);
     int mqtt = port_or_aws(p->mqtt_port, GREENGRASS_MQTT_PORT_AWS);
     if (mqtt != GREENGRASS_MQTT_PORT_AWS)

@@ -14,15 +14,17 @@
 
 /* Device-side settings; every member may be NULL for its default. */
 struct greengrass_paths {
-    const char *root_path;        /* "/greengrass/v2" */
-    const char *claim_cert_path;  /* ROOT "/claim-certs/claim.pem.crt" */
-    const char *claim_key_path;   /* ROOT "/claim-certs/claim.private.pem.key" */
-    const char *root_ca_path;     /* ROOT "/AmazonRootCA1.pem" */
-    const char *nucleus_version;  /* settings.greengrass.nucleusVersion, else GREENGRASS_NUCLEUS_DEFAULT */
-    const char *thing_name;       /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
+    const char *root_path;       /* "/greengrass/v2" */
+    const char *claim_cert_path; /* ROOT "/claim-certs/claim.pem.crt" */
+    const char *claim_key_path;  /* ROOT "/claim-certs/claim.private.pem.key" */
+    const char *root_ca_path;    /* ROOT "/AmazonRootCA1.pem" */
+    const char
+        *nucleus_version; /* settings.greengrass.nucleusVersion, else GREENGRASS_NUCLEUS_DEFAULT */
+    const char *thing_name; /* templateParameters.ThingName; "<THING_NAME>" (fill per device) */
     const char *thing_group_name; /* templateParameters.ThingGroupName; the fleet's first group */
-    int mqtt_port;                /* the data endpoint's MQTT port; 0 = AWS's 8883 (FLEETWARDEN_IOT_MQTT_PORT) */
-    int credentials_port;         /* the credentials endpoint's HTTPS port; 0 = AWS's 443 (FLEETWARDEN_IOT_CREDENTIALS_PORT) */
+    int mqtt_port; /* the data endpoint's MQTT port; 0 = AWS's 8883 (FLEETWARDEN_IOT_MQTT_PORT) */
+    int credentials_port; /* the credentials endpoint's HTTPS port; 0 = AWS's 443
+                             (FLEETWARDEN_IOT_CREDENTIALS_PORT) */
 };
 
 #define GREENGRASS_MQTT_PORT_AWS 8883

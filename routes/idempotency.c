@@ -13,7 +13,7 @@
 #include "service/core/log.h"
 #include "service/core/service.h"
 
-#define LEASE_MS 10000      /* a crashed request's key is taken over after this */
+#define LEASE_MS 10000 /* a crashed request's key is taken over after this */
 
 static void replay(struct http_resp *resp, const struct store_idem_answer *ans)
 {
@@ -25,7 +25,8 @@ static void replay(struct http_resp *resp, const struct store_idem_answer *ans)
 /* Takes the key or answers. A request that finds the key held by another
  * one running now is answered 409 at once: handlers run on the server's
  * event-loop threads and must not wait (service/http/server.c). */
-static int take(struct http_req *req, struct http_resp *resp, const char *candidate_id, struct idempotency *ip)
+static int take(struct http_req *req, struct http_resp *resp, const char *candidate_id,
+                struct idempotency *ip)
 {
     struct store_idem_ref ref = {ip->holder, ip->key, ip->fp};
     struct store_idem_answer ans;
@@ -39,7 +40,8 @@ static int take(struct http_req *req, struct http_resp *resp, const char *candid
     else if (st == STORE_IDEM_MISMATCH)
         http_problem(resp, 422, 0, "this Idempotency-Key was used for a different request");
     else if (st == STORE_IDEM_BUSY) {
-        http_problem(resp, 409, 0, "a request with this Idempotency-Key is still being processed; retry");
+        http_problem(resp, 409, 0,
+                     "a request with this Idempotency-Key is still being processed; retry");
         http_resp_header(resp, "Retry-After", "1");
     }
     store_idem_answer_free(&ans);
@@ -48,8 +50,8 @@ static int take(struct http_req *req, struct http_resp *resp, const char *candid
     return ip->held ? 0 : 1;
 }
 
-int idempotency_begin(struct http_req *req, struct http_resp *resp, const char *variant, const char *candidate_id,
-                      struct idempotency *ip)
+int idempotency_begin(struct http_req *req, struct http_resp *resp, const char *variant,
+                      const char *candidate_id, struct idempotency *ip)
 {
     const char *key = http_req_header(req, "Idempotency-Key");
     memset(ip, 0, sizeof *ip);
@@ -63,7 +65,8 @@ int idempotency_begin(struct http_req *req, struct http_resp *resp, const char *
     }
     snprintf(ip->key, sizeof ip->key, "%s", key);
     ip->holder = req->token.id;
-    idem_fingerprint(req->method, req->path, variant, req->body, req->body ? req->body_len : 0, ip->fp);
+    idem_fingerprint(req->method, req->path, variant, req->body, req->body ? req->body_len : 0,
+                     ip->fp);
     return take(req, resp, candidate_id, ip);
 }
 
@@ -96,16 +99,17 @@ void idempotency_end(struct idempotency *ip, const struct http_resp *resp)
         return;
     struct store_idem_ref ref = {ip->holder, ip->key, ip->fp};
     struct store_idem_answer ans = {resp->status, 0, 0, (char *)location_of(resp)};
-    enum store_idem_end how = resp->status >= 500 ? STORE_IDEM_RELEASE
+    enum store_idem_end how = resp->status >= 500   ? STORE_IDEM_RELEASE
                               : resp->status >= 300 ? STORE_IDEM_FORGET
                                                     : STORE_IDEM_KEEP;
     if (how == STORE_IDEM_KEEP)
         ans.body = answer_text(resp, &ans.body_len);
     if (how == STORE_IDEM_KEEP && !ans.body)
-        how = STORE_IDEM_RELEASE;   /* nothing to replay: let a retry run again */
+        how = STORE_IDEM_RELEASE; /* nothing to replay: let a retry run again */
     int rc = store_idem_end(&ref, how, &ans);
     if (rc)
-        log_event(LOG_WARN, "an Idempotency-Key could not be ended; it frees itself when its lease ends",
+        log_event(LOG_WARN,
+                  "an Idempotency-Key could not be ended; it frees itself when its lease ends",
                   LOG_STR("component", "idempotency"));
     free(ans.body);
     ip->held = 0;

@@ -20,10 +20,10 @@
 #include "service/http/route.h"
 
 struct idempotency {
-    int held;                       /* this request holds a key (end it with idempotency_end) */
-    int resumed;                    /* an earlier attempt of this very request stopped unanswered */
-    char id[STORE_IDEM_ID_MAX];     /* the id for what the request creates: the key's reserved one, else
-                                       the candidate ("" if none) */
+    int held;                   /* this request holds a key (end it with idempotency_end) */
+    int resumed;                /* an earlier attempt of this very request stopped unanswered */
+    char id[STORE_IDEM_ID_MAX]; /* the id for what the request creates: the key's reserved one, else
+                                   the candidate ("" if none) */
     char key[IDEM_KEY_MAX + 1];
     char fp[IDEM_FP_HEX + 1];
     const char *holder;
@@ -34,8 +34,8 @@ struct idempotency {
  * new key); else the request was answered here (replay, 400, 409, 422,
  * 503). variant: what besides method, path and body tells requests apart
  * (a query parameter such as "dryRun=true"), or NULL. */
-int idempotency_begin(struct http_req *req, struct http_resp *resp, const char *variant, const char *candidate_id,
-                      struct idempotency *ip);
+int idempotency_begin(struct http_req *req, struct http_resp *resp, const char *variant,
+                      const char *candidate_id, struct idempotency *ip);
 
 /* Keeps the answer of a success (2xx) for replays, frees the key after a
  * refusal (4xx), leaves it to a retry after a failure (5xx). */

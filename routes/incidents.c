@@ -33,18 +33,20 @@ static void store_failed(struct http_resp *resp, int rc)
 static int fleet_name_ok(const char *s)
 {
     size_t n = strlen(s);
-    return n >= 1 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+    return n >= 1 && n <= 64 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 /* Checks the list filters; 0 or FW_EINVAL after answering 400. */
-static int filters(struct http_req *req, struct http_resp *resp, const char **state, const char **fleet,
-                   const char **claim)
+static int filters(struct http_req *req, struct http_resp *resp, const char **state,
+                   const char **fleet, const char **claim)
 {
     *state = http_req_query(req, "state");
     *fleet = http_req_query(req, "fleet");
     *claim = http_req_query(req, "claim");
     int bad = 0;
-    if (*state && strcmp(*state, "open") && strcmp(*state, "acknowledged") && strcmp(*state, "resolved"))
+    if (*state && strcmp(*state, "open") && strcmp(*state, "acknowledged") &&
+        strcmp(*state, "resolved"))
         bad |= 1;
     if (*fleet && !fleet_name_ok(*fleet))
         bad |= 2;
@@ -56,7 +58,8 @@ static int filters(struct http_req *req, struct http_resp *resp, const char **st
     if (bad & 1)
         http_problem_field(resp, "state", "must be one of open, acknowledged, resolved");
     if (bad & 2)
-        http_problem_field(resp, "fleet", "must be a fleet name: 1-64 of letters, digits, '_' and '-'");
+        http_problem_field(resp, "fleet",
+                           "must be a fleet name: 1-64 of letters, digits, '_' and '-'");
     if (bad & 4)
         http_problem_field(resp, "claim", "must be a claim id (clm_ and 24 hex digits)");
     return FW_EINVAL;
@@ -70,7 +73,8 @@ static void list_incidents(struct http_req *req, struct http_resp *resp)
         return;
     json_t *items = 0;
     char *next = 0;
-    int rc = store_incident_list(state, fleet, claim, limit, http_req_query(req, "cursor"), &items, &next);
+    int rc = store_incident_list(state, fleet, claim, limit, http_req_query(req, "cursor"), &items,
+                                 &next);
     if (rc == FW_EINVAL) {
         http_problem(resp, 400, 0, "the cursor is not one this API returned");
         http_problem_field(resp, "cursor", "invalid cursor");
@@ -115,7 +119,8 @@ static int parse_note(struct http_req *req, struct http_resp *resp, const char *
     json_t *n = json_object_get(b, "note");
     const char *k;
     json_t *v;
-    int bad = !json_is_object(b) || (n && (!json_is_string(n) || strlen(json_string_value(n)) > NOTE_MAX));
+    int bad = !json_is_object(b) ||
+              (n && (!json_is_string(n) || strlen(json_string_value(n)) > NOTE_MAX));
     json_object_foreach(b, k, v) bad |= strcmp(k, "note") != 0;
     if (bad) {
         http_problem(resp, 400, 0, "the body must be empty or {\"note\": \"...\"}");
@@ -154,9 +159,15 @@ static void transition(struct http_req *req, struct http_resp *resp, const char 
     answer_incident(resp, id, 200);
 }
 
-static void ack_incident(struct http_req *req, struct http_resp *resp) { transition(req, resp, "acknowledged"); }
+static void ack_incident(struct http_req *req, struct http_resp *resp)
+{
+    transition(req, resp, "acknowledged");
+}
 
-static void resolve_incident(struct http_req *req, struct http_resp *resp) { transition(req, resp, "resolved"); }
+static void resolve_incident(struct http_req *req, struct http_resp *resp)
+{
+    transition(req, resp, "resolved");
+}
 
 static const struct route s_routes[] = {
     {"GET", "/v1/incidents", SCOPE_READ, 0, list_incidents},

@@ -15,11 +15,12 @@ struct job_scope {
 };
 
 static const struct job_scope s_scopes[] = {
-    {"fleet.setup", SCOPE_ADMIN},        /* POST /v1/fleets */
-    {"fleet.plan", SCOPE_ADMIN},         /* POST /v1/fleets?dryRun=true */
-    {"fleet.teardown", SCOPE_ADMIN},     /* DELETE /v1/fleets/{name} */
-    {"fleet.reconcile", SCOPE_ADMIN},    /* POST /v1/fleets/{name}/reconcile */
-    {"fleet.verify", SCOPE_OPERATE},     /* POST /v1/fleets/{name}/verify, and the fleet's verify schedule */
+    {"fleet.setup", SCOPE_ADMIN},     /* POST /v1/fleets */
+    {"fleet.plan", SCOPE_ADMIN},      /* POST /v1/fleets?dryRun=true */
+    {"fleet.teardown", SCOPE_ADMIN},  /* DELETE /v1/fleets/{name} */
+    {"fleet.reconcile", SCOPE_ADMIN}, /* POST /v1/fleets/{name}/reconcile */
+    {"fleet.verify",
+     SCOPE_OPERATE}, /* POST /v1/fleets/{name}/verify, and the fleet's verify schedule */
     {"template.create", SCOPE_ADMIN},    /* POST /v1/templates */
     {"template.update", SCOPE_ADMIN},    /* PATCH /v1/templates/{name} */
     {"template.version", SCOPE_ADMIN},   /* POST .../versions, PUT .../default-version */

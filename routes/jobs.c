@@ -48,8 +48,8 @@ static int parse_wait(struct http_req *req, struct http_resp *resp, int *wait_s)
 
 struct long_poll {
     char id[JOB_ID_MAX];
-    long long until_ms;           /* monotonic */
-    struct http_waker *waker;     /* own reference: the hub wakes it */
+    long long until_ms;       /* monotonic */
+    struct http_waker *waker; /* own reference: the hub wakes it */
     struct hub_sub *sub;
 };
 
@@ -79,7 +79,8 @@ static int answer_job(struct http_req *req, struct http_resp *resp, const char *
         http_problem_store(resp, rc);
         return 1;
     }
-    if (!wait_over && !http_req_closing(req) && !job_state_terminal(json_string_value(json_object_get(job, "state")))) {
+    if (!wait_over && !http_req_closing(req) &&
+        !job_state_terminal(json_string_value(json_object_get(job, "state")))) {
         json_decref(job);
         return 0;
     }
@@ -108,7 +109,8 @@ static void get_job(struct http_req *req, struct http_resp *resp)
     p->until_ms = clock_mono_ms() + wait_s * 1000LL;
     p->waker = http_req_waker(req);
     http_waker_ref(p->waker);
-    p->sub = event_hub_subscribe(p->id, wake_poll, p->waker); /* before the next look: no wake lost */
+    p->sub =
+        event_hub_subscribe(p->id, wake_poll, p->waker); /* before the next look: no wake lost */
     http_req_on_done(req, poll_done, p);
     poll_resume(req, resp, p);
 }
@@ -160,7 +162,9 @@ static void list_jobs(struct http_req *req, struct http_resp *resp)
     } else {
         /* The text of {"items": [...], "nextCursor": string|null}, as the tree was. */
         rc = buf_puts(&body, ",\"nextCursor\":");
-        rc = rc ? rc : next[0] ? json_out_string(&body, next, strlen(next)) : buf_puts(&body, "null");
+        rc = rc        ? rc
+             : next[0] ? json_out_string(&body, next, strlen(next))
+                       : buf_puts(&body, "null");
         rc = rc ? rc : buf_puts(&body, "}");
         if (rc)
             http_problem_store(resp, rc);
@@ -181,7 +185,8 @@ static void answer_control(struct http_resp *resp, const char *id, int rc, int s
     if (rc == FW_ECONFLICT) {
         char detail[160] = "the job's state does not allow this";
         if (jobs_get(id, &job) == 0) {
-            snprintf(detail, sizeof detail, "the job is %s; this action is not allowed in that state",
+            snprintf(detail, sizeof detail,
+                     "the job is %s; this action is not allowed in that state",
                      json_string_value(json_object_get(job, "state")));
             json_decref(job);
         }
@@ -216,7 +221,8 @@ static int may_control(struct http_req *req, struct http_resp *resp, const char 
     enum auth_scope need = job_scope_for(type);
     if (req->token.scope < need) {
         char d[200];
-        snprintf(d, sizeof d, "a %s job needs the '%s' scope to be canceled or retried; the token has '%s'",
+        snprintf(d, sizeof d,
+                 "a %s job needs the '%s' scope to be canceled or retried; the token has '%s'",
                  type ? type : "?", auth_scope_name(need), auth_scope_name(req->token.scope));
         http_problem(resp, 403, 0, d);
         rc = FW_EFORBIDDEN;

@@ -1,4 +1,5 @@
-/* jobs.h - GET /v1/jobs, GET /v1/jobs/{id} (?wait= long-poll), POST /v1/jobs/{id}/cancel and /retry. */
+/* jobs.h - GET /v1/jobs, GET /v1/jobs/{id} (?wait= long-poll), POST /v1/jobs/{id}/cancel and
+ * /retry. */
 #ifndef FW_ROUTES_JOBS_H
 #define FW_ROUTES_JOBS_H
 

@@ -31,22 +31,26 @@ static void readyz(struct http_req *req, struct http_resp *resp)
     if (store_ping(why, sizeof why)) {
         ready = 0;
         /* No host, port or reason: /readyz needs no token; `check` and the logs say more. */
-        json_object_set_new(checks, "redis", json_pack("{s:s, s:s}", "status", "down", "detail", "redis: unavailable"));
+        json_object_set_new(
+            checks, "redis",
+            json_pack("{s:s, s:s}", "status", "down", "detail", "redis: unavailable"));
     } else {
         json_object_set_new(checks, "redis", json_pack("{s:s}", "status", "ok"));
     }
     if (svc->jobs_ready && svc->jobs) {
         int ok = svc->jobs_ready(svc->jobs, why, sizeof why);
         ready &= ok;
-        json_object_set_new(checks, "workers", ok ? json_pack("{s:s}", "status", "ok")
-                                                  : json_pack("{s:s, s:s}", "status", "down", "detail", why));
+        json_object_set_new(checks, "workers",
+                            ok ? json_pack("{s:s}", "status", "ok")
+                               : json_pack("{s:s, s:s}", "status", "down", "detail", why));
     }
     if (atomic_load(&svc->shutting_down)) {
         ready = 0;
         json_object_set_new(checks, "shutdown", json_pack("{s:s}", "status", "in progress"));
     }
-    http_resp_json(resp, ready ? 200 : 503,
-                   json_pack("{s:s, s:o}", "status", ready ? "ready" : "not ready", "checks", checks));
+    http_resp_json(
+        resp, ready ? 200 : 503,
+        json_pack("{s:s, s:o}", "status", ready ? "ready" : "not ready", "checks", checks));
 }
 
 static void metrics(struct http_req *req, struct http_resp *resp)

@@ -16,14 +16,10 @@
 #include "watch.h"
 
 static const struct route_table *const s_tables[] = {
-    &routes_ops_table,
-    &routes_tokens_table,
-    &routes_docs_table,
-    &routes_jobs_table,
-    &routes_events_table,
-    &routes_claims_table,
-    &routes_fleets_table, &routes_templates_table,   /* fleets, templates */
-    &routes_incidents_table, &routes_watch_table,    /* misuse watch */
+    &routes_ops_table,       &routes_tokens_table,    &routes_docs_table,
+    &routes_jobs_table,      &routes_events_table,    &routes_claims_table,
+    &routes_fleets_table,    &routes_templates_table, /* fleets, templates */
+    &routes_incidents_table, &routes_watch_table,     /* misuse watch */
 };
 
 const struct route_table *const *routes_all(size_t *ntables)
@@ -34,6 +30,6 @@ const struct route_table *const *routes_all(size_t *ntables)
 
 const struct route_table *const *routes_ops_only(size_t *ntables)
 {
-    *ntables = 1;   /* s_tables[0] is the ops table */
+    *ntables = 1; /* s_tables[0] is the ops table */
     return s_tables;
 }

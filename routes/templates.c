@@ -35,8 +35,9 @@ static void bad_request(struct http_resp *resp, json_t *errors)
     http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                                                        json_string_value(json_object_get(e, "message")));
+    json_array_foreach(errors, i, e)
+        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "message")));
 }
 
 static void unknown_fields(const json_t *req, const char *const *allowed, json_t *errors)
@@ -91,7 +92,8 @@ static void validate(struct http_req *req, struct http_resp *resp)
 static void accepted(struct http_resp *resp, const char *job_id, const char *name)
 {
     json_t *t = 0;
-    routes_accepted(resp, job_id, store_template_get_etag(name, &t, 0) ? 0 : json_pack("{s:o}", "template", t));
+    routes_accepted(resp, job_id,
+                    store_template_get_etag(name, &t, 0) ? 0 : json_pack("{s:o}", "template", t));
 }
 
 static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
@@ -140,7 +142,8 @@ static void settings_of(const json_t *req, json_t *out, json_t *errors)
     if ((v = json_object_get(req, "description")) && !json_is_null(v)) {
         if (!json_is_string(v))
             field_error(errors, "description", "must be a string of at most 500 characters");
-        else if (template_description_check(json_string_value(v), json_string_length(v), why, sizeof why))
+        else if (template_description_check(json_string_value(v), json_string_length(v), why,
+                                            sizeof why))
             field_error(errors, "description", why);
         else
             json_object_set(out, "description", (json_t *)v);
@@ -153,7 +156,8 @@ static void settings_of(const json_t *req, json_t *out, json_t *errors)
     }
     if ((v = json_object_get(req, "provisioningRoleArn"))) {
         if (!fleet_names_role_arn(json_string_value(v)))
-            field_error(errors, "provisioningRoleArn", "must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+            field_error(errors, "provisioningRoleArn",
+                        "must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
         else
             json_object_set(out, "provisioningRoleArn", (json_t *)v);
     }
@@ -173,16 +177,19 @@ static void hook_place(const json_t *req, const json_t *doc, json_t *errors)
     const json_t *role = json_object_get(req, "provisioningRoleArn");
     const json_t *rg = json_object_get(req, "region");
     char acct[13] = "";
-    fleet_names_arn_account(json_string_value(role ? role : json_object_get(doc, "provisioningRoleArn")), acct);
+    fleet_names_arn_account(
+        json_string_value(role ? role : json_object_get(doc, "provisioningRoleArn")), acct);
     const char *region = json_string_value(rg ? rg : json_object_get(doc, "region"));
     if (hook && fleet_names_lambda_arn(hook) && !fleet_names_lambda_in(hook, region, acct))
         field_error(errors, "preProvisioningHook",
-                    "must be a Lambda function in the template's account (the provisioning role's) and region: "
+                    "must be a Lambda function in the template's account (the provisioning role's) "
+                    "and region: "
                     "AWS IoT invokes hooks only there");
 }
 
 static const char *const s_create_fields[] = {
-    "name", "body", "description", "enabled", "provisioningRoleArn", "preProvisioningHook", "region", 0};
+    "name",   "body", "description", "enabled", "provisioningRoleArn", "preProvisioningHook",
+    "region", 0};
 
 static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
 {
@@ -191,13 +198,14 @@ static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
     if (!fleet_names_template(name))
         field_error(errors, "name", "required: 1-36 characters of letters, digits, '_' and '-'");
     if (!json_object_get(req, "provisioningRoleArn"))
-        field_error(errors, "provisioningRoleArn", "required: the role IoT assumes to provision devices");
+        field_error(errors, "provisioningRoleArn",
+                    "required: the role IoT assumes to provision devices");
     const json_t *rg = json_object_get(req, "region");
     if (rg && !fleet_names_region(json_string_value(rg)))
         field_error(errors, "region", "must be an AWS region such as us-east-1");
-    json_t *doc = json_pack("{s:s?, s:s, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "uid", uid, "state",
-                            "creating", "region", json_string_value(rg), "enabled", 1, "arn", "defaultVersionId",
-                            "versions");
+    json_t *doc = json_pack("{s:s?, s:s, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "uid", uid,
+                            "state", "creating", "region", json_string_value(rg), "enabled", 1,
+                            "arn", "defaultVersionId", "versions");
     json_t *body = body_of(req, errors);
     if (body)
         json_object_set_new(doc, "body", body);
@@ -259,7 +267,8 @@ static void get_template(struct http_req *req, struct http_resp *resp)
 }
 
 /* Writes obj to the record under If-Match; 0 or answered. */
-static int write_record(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *etag)
+static int write_record(struct http_req *req, struct http_resp *resp, const json_t *obj,
+                        const char *etag)
 {
     const char *m = http_req_header(req, "If-Match");
     if (m && strcmp(m, "*") && strcmp(m, etag)) {
@@ -276,7 +285,8 @@ static int write_record(struct http_req *req, struct http_resp *resp, const json
 
 static void patch_template(struct http_req *req, struct http_resp *resp)
 {
-    static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn", "preProvisioningHook", 0};
+    static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn",
+                                          "preProvisioningHook", 0};
     char etag[STORE_ETAG_MAX];
     json_t *doc = load(req, resp, etag), *errors = json_array(), *changes = json_object();
     if (doc) {
@@ -289,8 +299,8 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else if (!write_record(req, resp, changes, etag))
             start(resp, "template.update", http_req_param(req, "name"),
-                  with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"), "removeHook",
-                                          remove)));
+                  with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"),
+                                          "removeHook", remove)));
     }
     json_decref(doc);
     json_decref(errors);
@@ -320,7 +330,9 @@ static void list_versions(struct http_req *req, struct http_resp *resp)
     if (!doc)
         return;
     json_t *v = json_object_get(doc, "versions");
-    http_resp_json(resp, 200, json_pack("{s:O, s:n}", "items", json_is_array(v) ? v : json_array(), "nextCursor"));
+    http_resp_json(
+        resp, 200,
+        json_pack("{s:O, s:n}", "items", json_is_array(v) ? v : json_array(), "nextCursor"));
     json_decref(doc);
 }
 
@@ -339,9 +351,10 @@ static void create_version(struct http_req *req, struct http_resp *resp)
         if (json_array_size(errors))
             bad_request(resp, errors);
         else
-            start(resp, "template.version", http_req_param(req, "name"),
-                  with_uid(doc, json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"), "body", body,
-                                          "setAsDefault", !json_is_false(sd))));
+            start(
+                resp, "template.version", http_req_param(req, "name"),
+                with_uid(doc, json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"),
+                                        "body", body, "setAsDefault", !json_is_false(sd))));
     }
     json_decref(body);
     json_decref(doc);
@@ -362,8 +375,8 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
             bad_request(resp, errors);
         else
             start(resp, "template.version", http_req_param(req, "name"),
-                  with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"), "defaultVersionId",
-                                          v)));
+                  with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"),
+                                          "defaultVersionId", v)));
     }
     json_decref(doc);
     json_decref(errors);

@@ -26,7 +26,9 @@ static int parse_create(json_t *body, struct auth_token *t, struct http_resp *re
     const char *scope = sj ? json_string_value(sj) : "read";
     int bad = 0;
     if (!name || !auth_name_valid(name)) {
-        http_problem_field(resp, "name", "required: 1 to 64 characters of letters, digits, space, '.', '_' or '-'");
+        http_problem_field(
+            resp, "name",
+            "required: 1 to 64 characters of letters, digits, space, '.', '_' or '-'");
         bad = 1;
     }
     if (!scope || auth_scope_parse(scope) == SCOPE_NONE) {
@@ -93,7 +95,8 @@ static void delete_token(struct http_req *req, struct http_resp *resp)
     }
     int rc = store_token_delete(id);
     if (rc == FW_ECONFLICT) {
-        http_problem(resp, 409, 0, "this is the last admin token; create another admin token first");
+        http_problem(resp, 409, 0,
+                     "this is the last admin token; create another admin token first");
         return;
     }
     if (rc == FW_ENOTFOUND) {

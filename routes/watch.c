@@ -51,7 +51,8 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
         return;
     char id[JOB_ID_MAX], href[JOB_ID_MAX + 16];
     int existed = 0;
-    struct job_spec spec = {.type = "watch.cycle", .payload_json = "{\"reason\":\"api\"}", .resource = "watch"};
+    struct job_spec spec = {
+        .type = "watch.cycle", .payload_json = "{\"reason\":\"api\"}", .resource = "watch"};
     int rc = jobs_enqueue(&spec, id, &existed);
     if (rc) {
         enqueue_failed(resp, rc);
@@ -62,9 +63,9 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
     const char *state = "queued";
     if (!jobs_get(id, &job) && json_string_value(json_object_get(job, "state")))
         state = json_string_value(json_object_get(job, "state"));
-    http_resp_json(
-        resp, 202,
-        json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href", href, "existing", existed));
+    http_resp_json(resp, 202,
+                   json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href",
+                             href, "existing", existed));
     json_decref(job);
     http_resp_header(resp, "Location", href);
 }
@@ -81,9 +82,9 @@ static void get_watch(struct http_req *req, struct http_resp *resp)
     (void)req;
     struct watch_cfg cfg;
     watch_cfg_load(0, &cfg);
-    http_resp_json(
-        resp, 200,
-        json_pack("{s:I, s:o}", "intervalSeconds", (json_int_t)watch_interval_s(), "defaults", watch_cfg_json(&cfg)));
+    http_resp_json(resp, 200,
+                   json_pack("{s:I, s:o}", "intervalSeconds", (json_int_t)watch_interval_s(),
+                             "defaults", watch_cfg_json(&cfg)));
 }
 
 static const struct route s_routes[] = {

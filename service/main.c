@@ -51,32 +51,40 @@ static const char s_usage[] =
     "  token create --scope SCOPE --name N  print a new API token (scope: read, operate, admin)\n"
     "  check                                validate configuration, reach Redis and AWS\n"
     "  check --fleet NAME [--claim ID] [--parameters JSON]\n"
-    "                                       verify the fleet as a device would; prints the steps (exit 0 passed, 1 failed)\n"
+    "                                       verify the fleet as a device would; prints the steps "
+    "(exit 0 passed, 1 failed)\n"
     "  --help, --version\n"
     "\n"
     "configuration (environment):\n"
     "  FLEETWARDEN_LISTEN         HOST:PORT to listen on (default 127.0.0.1:8080)\n"
-    "  FLEETWARDEN_REDIS_URL      redis://[[user]:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)\n"
+    "  FLEETWARDEN_REDIS_URL      redis://[[user]:password@]host[:port][/db] (default "
+    "redis://127.0.0.1:6379/0)\n"
     "  FLEETWARDEN_REDIS_PASSWORD_FILE  file with the Redis password (instead of the URL's)\n"
     "  FLEETWARDEN_PREFIX         Redis key prefix (default fw:)\n"
     "  FLEETWARDEN_LOG_LEVEL      debug, info, warn, error (default info)\n"
     "  FLEETWARDEN_CORS_ORIGINS   comma-separated origins allowed from browsers\n"
     "  FLEETWARDEN_WORKERS        job worker threads per process (default 4)\n"
-    "  FLEETWARDEN_HEALTH_LISTEN  worker only: HOST:PORT for /healthz /readyz /metrics (default: none)\n"
-    "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required by serve/worker\n"
+    "  FLEETWARDEN_HEALTH_LISTEN  worker only: HOST:PORT for /healthz /readyz /metrics (default: "
+    "none)\n"
+    "  FLEETWARDEN_KEK_FILE       key-encryption key file (32 bytes raw, hex or base64); required "
+    "by serve/worker\n"
     "  FLEETWARDEN_CLAIM_KEY_TTL  seconds an undownloaded claim key is kept (default 86400)\n"
-    "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS, FLEETWARDEN_HTTP_THREADS,\n"
+    "  FLEETWARDEN_MAX_CONNECTIONS, FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS, "
+    "FLEETWARDEN_HTTP_THREADS,\n"
     "  FLEETWARDEN_IDLE_TIMEOUT, FLEETWARDEN_CONN_TIMEOUT, FLEETWARDEN_SHUTDOWN_GRACE,\n"
     "  FLEETWARDEN_MAX_STREAMS[_PER_TOKEN], FLEETWARDEN_MAX_LONG_POLLS[_PER_TOKEN],\n"
     "  FLEETWARDEN_RATE_LIMIT_ADDRESS, FLEETWARDEN_RATE_LIMIT_TOKEN (N[/SECONDS]),\n"
     "  FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS, FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES,\n"
     "  FLEETWARDEN_SHUTDOWN_DELAY,\n"
     "  FLEETWARDEN_METRICS_PUBLIC, FLEETWARDEN_AUDIT_MAX, FLEETWARDEN_IDEM_TTL\n"
-    "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or CIDR blocks)\n"
+    "  FLEETWARDEN_TRUSTED_PROXIES  proxies whose X-Forwarded-For names the client (addresses or "
+    "CIDR blocks)\n"
     "  FLEETWARDEN_IAM_ROLES      managed (default) or precreated; FLEETWARDEN_IAM_TES_BOUNDARY,\n"
     "  FLEETWARDEN_IAM_PROVISIONING_BOUNDARY  permissions boundaries of the roles fleets create\n"
-    "  FLEETWARDEN_IOT_MQTT_PORT, FLEETWARDEN_IOT_CREDENTIALS_PORT  the IoT data plane's ports (8883, 443)\n"
-    "  FLEETWARDEN_IOT_ENDPOINT_HOSTS, FLEETWARDEN_IOT_ALLOW_ADDRESSES  other endpoint names, internal addresses\n"
+    "  FLEETWARDEN_IOT_MQTT_PORT, FLEETWARDEN_IOT_CREDENTIALS_PORT  the IoT data plane's ports "
+    "(8883, 443)\n"
+    "  FLEETWARDEN_IOT_ENDPOINT_HOSTS, FLEETWARDEN_IOT_ALLOW_ADDRESSES  other endpoint names, "
+    "internal addresses\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
 static int load_config(struct fw_service *svc)
@@ -143,8 +151,10 @@ static int load_kek(const struct fw_service *svc)
 {
     char err[300];
     if (!svc->cfg.kek_file[0]) {
-        fprintf(stderr, "fleetwarden: FLEETWARDEN_KEK_FILE is required: the key-encryption key that seals claim "
-                        "private keys (create one: openssl rand -hex 32 > FILE && chmod 600 FILE)\n");
+        fprintf(stderr,
+                "fleetwarden: FLEETWARDEN_KEK_FILE is required: the key-encryption key that seals "
+                "claim "
+                "private keys (create one: openssl rand -hex 32 > FILE && chmod 600 FILE)\n");
         return 2;
     }
     if (seal_kek_load(svc->cfg.kek_file, err, sizeof err)) {
@@ -153,7 +163,8 @@ static int load_kek(const struct fw_service *svc)
     }
     char why[400];
     if (config_kek_mode_warning(svc->cfg.kek_file, why, sizeof why))
-        log_msg(LOG_WARN, "%s", why); /* a warning, not a refusal: some platforms mount secrets 0644 */
+        log_msg(LOG_WARN, "%s",
+                why); /* a warning, not a refusal: some platforms mount secrets 0644 */
     return 0;
 }
 
@@ -169,7 +180,8 @@ static int check_redis_credentials(void)
         return 2;
     }
     if (rc) {
-        log_event(LOG_WARN, "redis is not reachable yet; answering 503 until it is", LOG_STR("reason", why));
+        log_event(LOG_WARN, "redis is not reachable yet; answering 503 until it is",
+                  LOG_STR("reason", why));
     }
     return 0;
 }
@@ -191,8 +203,8 @@ static int app_rate_take(const struct http_rate *r, int *retry_after_s, int *by_
 }
 
 /* The token lookup that counts the request in the same Redis script. */
-static int app_lookup_rated(const char *hash, const struct http_rate *r, struct auth_token *out, int *throttled,
-                            int *retry_after_s, int *by_token)
+static int app_lookup_rated(const char *hash, const struct http_rate *r, struct auth_token *out,
+                            int *throttled, int *retry_after_s, int *by_token)
 {
     struct store_rate_req q = {r->addr, r->addr_n, r->addr_s, 0, r->token_n, r->token_s};
     return store_token_lookup_rated(hash, &q, out, throttled, retry_after_s, by_token);
@@ -277,7 +289,8 @@ static void no_core_dumps(void)
 {
     struct rlimit none = {0, 0};
     if (setrlimit(RLIMIT_CORE, &none))
-        log_msg(LOG_WARN, "could not turn core dumps off (setrlimit RLIMIT_CORE): %s", strerror(errno));
+        log_msg(LOG_WARN, "could not turn core dumps off (setrlimit RLIMIT_CORE): %s",
+                strerror(errno));
 }
 
 static int cmd_serve(int argc, char **argv, int api)
@@ -311,7 +324,7 @@ static int cmd_serve(int argc, char **argv, int api)
     }
     svc.started_at = time(0);
     svc.metrics = metrics_new();
-    watch_metrics_register(svc.metrics);   /* misuse watch counters */
+    watch_metrics_register(svc.metrics); /* misuse watch counters */
     struct server *srv = 0;
     char err[300];
     if (workers && start_jobs(&svc)) {
@@ -343,8 +356,9 @@ static int cmd_serve(int argc, char **argv, int api)
         indexer_start(&ix);
     char listen[96];
     snprintf(listen, sizeof listen, "%s:%d", svc.cfg.listen_host, srv ? server_port(srv) : 0);
-    log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running", LOG_STR("listen", listen),
-              LOG_INT("workers", workers ? svc.cfg.workers : 0), LOG_STR("version", FW_VERSION));
+    log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running",
+              LOG_STR("listen", listen), LOG_INT("workers", workers ? svc.cfg.workers : 0),
+              LOG_STR("version", FW_VERSION));
     int sig = wait_for_signal(&set);
     log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     shutdown_all(&svc, srv, &set);
@@ -381,7 +395,8 @@ static int cmd_token(int argc, char **argv)
     struct auth_token t = {0};
     t.scope = auth_scope_parse(scope);
     if (t.scope == SCOPE_NONE || !auth_name_valid(name)) {
-        fprintf(stderr, "fleetwarden: --scope must be read, operate or admin; --name 1-64 of [A-Za-z0-9 ._-]\n");
+        fprintf(stderr, "fleetwarden: --scope must be read, operate or admin; --name 1-64 of "
+                        "[A-Za-z0-9 ._-]\n");
         return 2;
     }
     snprintf(t.name, sizeof t.name, "%s", name);
@@ -417,8 +432,10 @@ struct check_args {
 static int check_args(int argc, char **argv, struct check_args *a)
 {
     for (int i = 2; i < argc; i++) {
-        const char **dst = !strcmp(argv[i], "--fleet") ? &a->fleet : !strcmp(argv[i], "--claim") ? &a->claim
-                           : !strcmp(argv[i], "--parameters") ? &a->parameters : 0;
+        const char **dst = !strcmp(argv[i], "--fleet")        ? &a->fleet
+                           : !strcmp(argv[i], "--claim")      ? &a->claim
+                           : !strcmp(argv[i], "--parameters") ? &a->parameters
+                                                              : 0;
         if (!dst || i + 1 >= argc)
             return 2;
         *dst = argv[++i];
@@ -452,7 +469,8 @@ static int cmd_check(int argc, char **argv)
 {
     struct check_args a = {0};
     if (check_args(argc, argv, &a)) {
-        fprintf(stderr, "usage: fleetwarden check [--fleet NAME [--claim ID] [--parameters JSON]]\n");
+        fprintf(stderr,
+                "usage: fleetwarden check [--fleet NAME [--claim ID] [--parameters JSON]]\n");
         return 2;
     }
     if (a.fleet)
@@ -463,8 +481,8 @@ static int cmd_check(int argc, char **argv)
         return rc;
     char url[300];
     config_redis_url_redacted(&svc.cfg, url, sizeof url);
-    printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n", svc.cfg.listen_host,
-           svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
+    printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n",
+           svc.cfg.listen_host, svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
     config_show(&svc.cfg, stdout);
     char why[320];
     int bad = 0;
@@ -484,7 +502,8 @@ static int cmd_check(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
         fputs(s_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

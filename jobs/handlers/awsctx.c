@@ -102,12 +102,14 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static struct awsctx_entry *find(struct awsctx_cache *c, const char *region, const char *role, const char *ext)
+static struct awsctx_entry *find(struct awsctx_cache *c, const char *region, const char *role,
+                                 const char *ext)
 {
     time_t now = time(0);
     for (int i = 0; i < AWSCTX_SLOTS; i++) {
         struct awsctx_entry *e = &c->e[i];
-        if (!e->client || strcmp(e->region, region) || !same(e->role_arn, role) || !same(e->external_id, ext))
+        if (!e->client || strcmp(e->region, region) || !same(e->role_arn, role) ||
+            !same(e->external_id, ext))
             continue;
         if (e->expires && now >= e->expires) {
             entry_clear(e);
@@ -133,7 +135,8 @@ static struct awsctx_entry *victim(struct awsctx_cache *c)
     return v;
 }
 
-static struct aws_client *new_client(const char *region, struct creds_provider *creds, struct aws_api_error *err)
+static struct aws_client *new_client(const char *region, struct creds_provider *creds,
+                                     struct aws_api_error *err)
 {
     struct aws_client_options opt = {0};
     opt.region = region;
@@ -145,8 +148,8 @@ static struct aws_client *new_client(const char *region, struct creds_provider *
 }
 
 /* Assumes role through base; a client signing with the temporary keys. */
-static struct aws_client *assume(struct aws_client *base, const char *region, const char *role, const char *ext,
-                                 time_t *expires, struct aws_api_error *err)
+static struct aws_client *assume(struct aws_client *base, const char *region, const char *role,
+                                 const char *ext, time_t *expires, struct aws_api_error *err)
 {
     struct sts_assume_role_input in = {0};
     in.role_arn = role;
@@ -156,7 +159,8 @@ static struct aws_client *assume(struct aws_client *base, const char *region, co
     struct sts_credentials sc = {0};
     if (sts_assume_role(base, &in, &sc, err))
         return 0;
-    struct creds_provider *p = creds_provider_static(sc.access_key_id, sc.secret_access_key, sc.session_token);
+    struct creds_provider *p =
+        creds_provider_static(sc.access_key_id, sc.secret_access_key, sc.session_token);
     struct aws_client *cl = new_client(region, p, err);
     creds_provider_release(p);
     time_t exp = sc.expiration > 0 ? (time_t)sc.expiration : time(0) + AWSCTX_ROLE_DURATION_S;
@@ -173,8 +177,8 @@ static void region_of(const char *region, char out[AWSCTX_REGION_MAX])
     snprintf(out, AWSCTX_REGION_MAX, "%s", r ? r : config_get()->aws_region);
 }
 
-static struct aws_client *store(struct awsctx_cache *c, const char *region, const char *role, const char *ext,
-                                struct aws_client *cl, time_t expires)
+static struct aws_client *store(struct awsctx_cache *c, const char *region, const char *role,
+                                const char *ext, struct aws_client *cl, time_t expires)
 {
     struct awsctx_entry *e = victim(c);
     snprintf(e->region, sizeof e->region, "%s", region);

@@ -94,11 +94,12 @@ int claim_job_load(struct job_ctx *ctx, const char *id, int need_aws, struct cla
     if (cj->fleet && stale_fleet(cj)) {
         json_decref(cj->fleet); /* the claim's fleet is gone: this one only has its name */
         cj->fleet = 0;
-        return claim_fail_msg(ctx, "StaleJob",
-                              "the claim belongs to an earlier fleet of this name, deleted and re-created since");
+        return claim_fail_msg(
+            ctx, "StaleJob",
+            "the claim belongs to an earlier fleet of this name, deleted and re-created since");
     }
-    cj->policy = json_string_value(
-        json_object_get(json_object_get(json_object_get(cj->fleet, "resources"), "claimPolicy"), "name"));
+    cj->policy = json_string_value(json_object_get(
+        json_object_get(json_object_get(cj->fleet, "resources"), "claimPolicy"), "name"));
     if (!need_aws)
         return 0;
     if (!cj->fleet)
@@ -143,8 +144,9 @@ long claim_rotation_retention_s(const json_t *fleet)
 
 void claim_set_result(struct job_ctx *ctx, const struct claim_job *cj)
 {
-    json_t *r = json_pack("{s:s, s:s?, s:s?}", "claimId", cj->id, "state", claim_field(cj, CLAIM_F_STATE),
-                          "certificateId", claim_field(cj, CLAIM_F_CERT_ID));
+    json_t *r =
+        json_pack("{s:s, s:s?, s:s?}", "claimId", cj->id, "state", claim_field(cj, CLAIM_F_STATE),
+                  "certificateId", claim_field(cj, CLAIM_F_CERT_ID));
     char *t = json_dumps(r, JSON_COMPACT);
     if (t)
         job_ctx_set_result(ctx, t);

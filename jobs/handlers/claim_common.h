@@ -17,10 +17,10 @@ struct job_ctx;
 /* A claim being worked on. Owned fields are released by claim_job_cleanup. */
 struct claim_job {
     char id[CLAIM_ID_MAX];
-    json_t *claim;               /* record fields (store_claim_get); owned */
-    json_t *fleet;               /* fleet document; owned; NULL when the fleet is gone */
-    struct aws_client *aws;      /* the worker thread's client; borrowed (awsctx) */
-    const char *policy;          /* claim policy name, borrowed from fleet; NULL when unknown */
+    json_t *claim;          /* record fields (store_claim_get); owned */
+    json_t *fleet;          /* fleet document; owned; NULL when the fleet is gone */
+    struct aws_client *aws; /* the worker thread's client; borrowed (awsctx) */
+    const char *policy;     /* claim policy name, borrowed from fleet; NULL when unknown */
 };
 
 /* Loads claim id, its fleet and the AWS client for the fleet's region and

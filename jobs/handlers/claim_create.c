@@ -85,7 +85,8 @@ static int ensure_key(struct create_run *r)
     free(csr);
     free(sealed);
     if (rc == FW_ECRYPTO || rc == FW_EINTERNAL)
-        return claim_fail_msg(r->ctx, "KeyGenerationFailed", "could not generate or seal the claim's key");
+        return claim_fail_msg(r->ctx, "KeyGenerationFailed",
+                              "could not generate or seal the claim's key");
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
@@ -94,7 +95,8 @@ static int record_cert(struct create_run *r, const struct iot_certificate *c)
 {
     struct keys_info ki;
     char exp[24] = "";
-    int have = c->certificate_pem && !keys_cert_info(c->certificate_pem, strlen(c->certificate_pem), &ki);
+    int have =
+        c->certificate_pem && !keys_cert_info(c->certificate_pem, strlen(c->certificate_pem), &ki);
     if (have && ki.not_after_ms > 0)
         snprintf(exp, sizeof exp, "%lld", ki.not_after_ms);
     struct claim_kv kv;
@@ -119,13 +121,14 @@ static int find_existing(struct create_run *r)
     if (!req)
         return 0;
     struct iot_certificate c = {0};
-    int found = claim_find_cert(r->cj.aws, r->cj.id, claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP), strtoll(req, 0, 10), &c,
-                                &r->err);
+    int found = claim_find_cert(r->cj.aws, r->cj.id, claim_field(&r->cj, CLAIM_F_PUBLIC_KEY_FP),
+                                strtoll(req, 0, 10), &c, &r->err);
     if (found < 0 && r->err.cls != AWS_ERRC_NONE)
         found = aws_failed(r);
     else if (found == 1) {
         found = record_cert(r, &c) ? -1 : 1;
-        log_msg(LOG_INFO, "claim certificate found from an earlier attempt (no new certificate made)");
+        log_msg(LOG_INFO,
+                "claim certificate found from an earlier attempt (no new certificate made)");
     }
     iot_certificate_cleanup(&c);
     return found;
@@ -138,13 +141,16 @@ static int create_keys_and_cert(struct create_run *r)
     char *sealed = 0;
     if (iot_create_keys_and_certificate(r->cj.aws, 1, &c, &r->err))
         return aws_failed(r);
-    int rc = c.private_key ? seal_kek_encrypt(c.private_key, strlen(c.private_key), r->cj.id, &sealed) : FW_ECRYPTO;
+    int rc = c.private_key
+                 ? seal_kek_encrypt(c.private_key, strlen(c.private_key), r->cj.id, &sealed)
+                 : FW_ECRYPTO;
     rc = rc ? rc : store_claim_key_put(r->cj.id, sealed, claims_key_ttl_s());
     rc = rc ? rc : record_cert(r, &c);
     if (!rc) {
         struct keys_info ki;
         struct claim_kv kv;
-        int known = c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki);
+        int known =
+            c.certificate_pem && !keys_cert_info(c.certificate_pem, strlen(c.certificate_pem), &ki);
         claim_kv_init(&kv, CLAIM_BY_SET);
         claim_kv_str(&kv, CLAIM_F_KEY_TYPE, known ? ki.type : "rsa2048");
         rc = store_claim_set(r->cj.id, &kv);
@@ -173,7 +179,8 @@ static int create_from_csr(struct create_run *r)
     int rc = mark_requested(r, 1);
     if (rc)
         return rc;
-    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, CLAIM_F_CSR), 1, &c, &r->err)) {
+    if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, CLAIM_F_CSR), 1, &c,
+                                        &r->err)) {
         if (r->err.http_status >= 400 && r->err.http_status < 500)
             mark_requested(r, 0);
         return aws_failed(r);
@@ -193,8 +200,9 @@ static int ensure_cert(struct create_run *r)
     free(res);
     if (rc != FW_ENOTFOUND || have) {
         snprintf(r->cert_id, sizeof r->cert_id, "%s", have ? have : "");
-        snprintf(r->cert_arn, sizeof r->cert_arn, "%s", claim_field(&r->cj, CLAIM_F_CERT_ARN) ?
-                 claim_field(&r->cj, CLAIM_F_CERT_ARN) : "");
+        snprintf(r->cert_arn, sizeof r->cert_arn, "%s",
+                 claim_field(&r->cj, CLAIM_F_CERT_ARN) ? claim_field(&r->cj, CLAIM_F_CERT_ARN)
+                                                       : "");
         return rc == FW_ENOTFOUND ? job_ctx_step_done(r->ctx, step, "{}") : rc;
     }
     int is_aws = !strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws");
@@ -239,7 +247,8 @@ static int activate(struct create_run *r)
     if (rc == FW_ECONFLICT)
         return 0; /* disabled or deleted meanwhile: leave it */
     if (!rc && from == CLAIM_CREATING)
-        claim_rotate_schedule_first(r->cj.id, r->cj.fleet, claim_field(&r->cj, CLAIM_F_PREDECESSOR) != 0);
+        claim_rotate_schedule_first(r->cj.id, r->cj.fleet,
+                                    claim_field(&r->cj, CLAIM_F_PREDECESSOR) != 0);
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
@@ -267,9 +276,11 @@ static int run_steps(struct create_run *r)
     if (claim_state(&r->cj) != CLAIM_CREATING)
         return 0;
     if (!r->cj.policy)
-        return claim_fail_msg(r->ctx, "FleetNotReady", "the fleet has no claim policy (resources.claimPolicy.name)");
+        return claim_fail_msg(r->ctx, "FleetNotReady",
+                              "the fleet has no claim policy (resources.claimPolicy.name)");
     int rc = strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "generated") ? 0 : ensure_key(r);
-    if (!rc && !claim_field(&r->cj, CLAIM_F_CSR) && strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
+    if (!rc && !claim_field(&r->cj, CLAIM_F_CSR) &&
+        strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
         rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
     rc = rc ? rc : ensure_cert(r);
     rc = rc ? rc : attach(r);

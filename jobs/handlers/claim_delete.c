@@ -51,8 +51,8 @@ static int delete_cert(struct job_ctx *ctx, struct claim_job *cj)
 static int spared(const json_t *payload, const struct claim_job *cj)
 {
     int st = claim_state(cj);
-    return json_is_true(json_object_get(payload, "retention")) && st != CLAIM_INACTIVE && st != CLAIM_REVOKED &&
-           st != CLAIM_DELETED;
+    return json_is_true(json_object_get(payload, "retention")) && st != CLAIM_INACTIVE &&
+           st != CLAIM_REVOKED && st != CLAIM_DELETED;
 }
 
 int claim_delete_handler(struct job_ctx *ctx, json_t *payload, void *ud)

@@ -57,8 +57,10 @@ static int replace(struct job_ctx *ctx, struct claim_job *cj)
 static void announce(struct job_ctx *ctx, struct claim_job *cj, json_t *payload, int revoke)
 {
     const char *incident = json_string_value(json_object_get(payload, "incidentId"));
-    if (incident && store_incident_claim_off(cj->id, incident, job_ctx_id(ctx), revoke, claim_now_ms()))
-        log_msg(LOG_WARN, "claim %s: the incident event of its disable was not published (Redis)", cj->id);
+    if (incident &&
+        store_incident_claim_off(cj->id, incident, job_ctx_id(ctx), revoke, claim_now_ms()))
+        log_msg(LOG_WARN, "claim %s: the incident event of its disable was not published (Redis)",
+                cj->id);
 }
 
 static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
@@ -66,17 +68,20 @@ static int disable(struct job_ctx *ctx, struct claim_job *cj, json_t *payload)
     int revoke = json_is_true(json_object_get(payload, "revoke"));
     int to = revoke ? CLAIM_REVOKED : CLAIM_INACTIVE;
     if (!store_claim_transition_ok(claim_state(cj), to))
-        return claim_fail_msg(ctx, "ClaimStateConflict", "the claim cannot be disabled from its current state");
+        return claim_fail_msg(ctx, "ClaimStateConflict",
+                              "the claim cannot be disabled from its current state");
     int rc = set_status(ctx, cj, revoke ? "REVOKED" : "INACTIVE");
     if (rc)
         return rc;
     struct claim_kv kv;
     claim_kv_init(&kv, CLAIM_BY_SET);
-    claim_kv_str(&kv, CLAIM_F_DISABLE_REASON, json_string_value(json_object_get(payload, "reason")));
+    claim_kv_str(&kv, CLAIM_F_DISABLE_REASON,
+                 json_string_value(json_object_get(payload, "reason")));
     claim_kv_int(&kv, revoke ? CLAIM_F_REVOKED_AT : CLAIM_F_INACTIVE_AT, claim_now_ms());
     rc = store_claim_transition(cj->id, to, &kv, 0);
     if (rc == FW_ECONFLICT)
-        return claim_fail_msg(ctx, "ClaimStateConflict", "the claim changed state while it was being disabled");
+        return claim_fail_msg(ctx, "ClaimStateConflict",
+                              "the claim changed state while it was being disabled");
     if (rc)
         return rc;
     store_claim_rotation_due(cj->id, 0);
@@ -117,7 +122,9 @@ int claim_enable_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         claim_kv_str(&kv, CLAIM_F_DISABLE_REASON, "");
         claim_kv_str(&kv, CLAIM_F_INACTIVE_AT, "");
         rc = store_claim_transition(cj.id, CLAIM_ACTIVE, &kv, 0);
-        rc = rc == FW_ECONFLICT ? claim_fail_msg(ctx, "ClaimStateConflict", "the claim changed state meanwhile") : rc;
+        rc = rc == FW_ECONFLICT
+                 ? claim_fail_msg(ctx, "ClaimStateConflict", "the claim changed state meanwhile")
+                 : rc;
     }
     if (!rc && !claim_job_reload(&cj))
         claim_set_result(ctx, &cj);

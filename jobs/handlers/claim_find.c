@@ -17,7 +17,8 @@
 #define FIND_SLACK_S 300
 
 /* 1 when the certificate cert_id holds the claim's public key; fills out. */
-static int cert_matches(struct aws_client *aws, const char *fp, const char *cert_id, struct iot_certificate *out)
+static int cert_matches(struct aws_client *aws, const char *fp, const char *cert_id,
+                        struct iot_certificate *out)
 {
     struct keys_info ki;
     struct aws_api_error err;
@@ -25,14 +26,16 @@ static int cert_matches(struct aws_client *aws, const char *fp, const char *cert
     ratelimit_acquire("iot-describe");
     if (iot_describe_certificate(aws, cert_id, out, &err))
         return 0;
-    return out->certificate_pem && fp && !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
+    return out->certificate_pem && fp &&
+           !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
            !strcmp(ki.fp, fp);
 }
 
 /* Appends {id, at} of the certificates created at or after since_s (epoch s)
  * to ids (iot_list_certificates_since: newest first, stopping at the first
  * page that reaches older ones). */
-static int list_recent(struct aws_client *aws, double since_s, json_t *ids, struct aws_api_error *err)
+static int list_recent(struct aws_client *aws, double since_s, json_t *ids,
+                       struct aws_api_error *err)
 {
     struct iot_certificate_list l = {0};
     ratelimit_acquire("iot-describe");
@@ -92,9 +95,8 @@ static struct near *unowned(json_t *ids, const char *self, double req_s, size_t 
     return order;
 }
 
-
-int claim_find_cert(struct aws_client *aws, const char *claim_id, const char *fp, long long requested_ms,
-                    struct iot_certificate *out, struct aws_api_error *err)
+int claim_find_cert(struct aws_client *aws, const char *claim_id, const char *fp,
+                    long long requested_ms, struct iot_certificate *out, struct aws_api_error *err)
 {
     if (!fp || requested_ms <= 0)
         return 0;

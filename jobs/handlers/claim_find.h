@@ -19,7 +19,7 @@ struct aws_client;
 /* 1 found (out filled: free with iot_certificate_cleanup), 0 none, < 0 an
  * error: err->cls is set when AWS failed, else it is a store error. Takes
  * its rate-limit tokens (iot-describe). */
-int claim_find_cert(struct aws_client *aws, const char *claim_id, const char *fp, long long requested_ms,
-                    struct iot_certificate *out, struct aws_api_error *err);
+int claim_find_cert(struct aws_client *aws, const char *claim_id, const char *fp,
+                    long long requested_ms, struct iot_certificate *out, struct aws_api_error *err);
 
 #endif

@@ -96,7 +96,8 @@ static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s,
     claim_kv_int(&kv, CLAIM_F_GRACE_UNTIL, *until);
     int rc = store_claim_transition(old->id, CLAIM_ROTATING, &kv, 0);
     if (rc == FW_ECONFLICT)
-        return claim_fail_msg(ctx, "ClaimNotActive", "the claim left state active while its successor was made");
+        return claim_fail_msg(ctx, "ClaimNotActive",
+                              "the claim left state active while its successor was made");
     if (rc)
         return rc;
     store_claim_rotation_due(old->id, 0);
@@ -109,7 +110,8 @@ static int enqueue_retire(const char *id, long long run_at_ms)
     char res[64], jid[JOB_ID_MAX], payload[80];
     snprintf(res, sizeof res, "claim:%s", id);
     snprintf(payload, sizeof payload, "{\"claimId\":\"%s\"}", id);
-    struct job_spec spec = {.type = "claim.retire", .payload_json = payload, .resource = res, .run_at_ms = run_at_ms};
+    struct job_spec spec = {
+        .type = "claim.retire", .payload_json = payload, .resource = res, .run_at_ms = run_at_ms};
     return jobs_enqueue(&spec, jid, 0);
 }
 
@@ -126,14 +128,16 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc && claim_state(&old) != CLAIM_ACTIVE && claim_state(&old) != CLAIM_ROTATING) {
         struct claim_kv kv;
         claim_kv_init(&kv, CLAIM_BY_SET);
-        claim_kv_str(&kv, CLAIM_F_ERROR, "rotation abandoned: the predecessor was no longer active");
+        claim_kv_str(&kv, CLAIM_F_ERROR,
+                     "rotation abandoned: the predecessor was no longer active");
         store_claim_transition(succ, CLAIM_FAILED, &kv, 0);
         rc = claim_fail_msg(ctx, "ClaimNotActive", "only an active claim can be rotated");
     }
     rc = rc ? rc : claim_create_steps(ctx, succ);
     if (!rc) {
-        long grace = json_is_integer(g) && json_integer_value(g) >= 0 ? (long)json_integer_value(g)
-                                                                       : claim_rotation_grace_s(old.fleet);
+        long grace = json_is_integer(g) && json_integer_value(g) >= 0
+                         ? (long)json_integer_value(g)
+                         : claim_rotation_grace_s(old.fleet);
         rc = start_grace(ctx, &old, grace, &until);
     }
     rc = rc ? rc : enqueue_retire(old.id, until);
@@ -151,7 +155,8 @@ static int deactivate(struct job_ctx *ctx, struct claim_job *cj)
     struct aws_api_error err;
     awserr_clear(&err);
     const char *cert = claim_field(cj, CLAIM_F_CERT_ID);
-    if (cert && iot_update_certificate(cj->aws, cert, "INACTIVE", &err) && err.cls != AWS_ERRC_NOTFOUND)
+    if (cert && iot_update_certificate(cj->aws, cert, "INACTIVE", &err) &&
+        err.cls != AWS_ERRC_NOTFOUND)
         return claim_fail_aws(ctx, &err);
     struct claim_kv kv;
     claim_kv_init(&kv, CLAIM_BY_SET);
@@ -228,7 +233,8 @@ static void sweep_fleet(const char *fleet, double period_s)
             const char *ks = json_string_value(json_object_get(c, "keySource"));
             const char *succ = json_string_value(json_object_get(c, "successor"));
             if (ks && strcmp(ks, "csr") && !(succ && succ[0]))
-                store_claim_rotation_due_nx(json_string_value(json_object_get(c, "id")), sweep_due(c, period_s));
+                store_claim_rotation_due_nx(json_string_value(json_object_get(c, "id")),
+                                            sweep_due(c, period_s));
         }
         json_decref(items);
         free(cursor);

@@ -51,7 +51,8 @@ struct role_step {
     int max_session_s;  /* the least MaxSessionDuration the fleet needs; 0 = any */
 };
 
-static json_t *role_record(struct fleet_run *r, const char *name, const char *arn, const char *origin, int changed)
+static json_t *role_record(struct fleet_run *r, const char *name, const char *arn,
+                           const char *origin, int changed)
 {
     json_t *rec = json_pack("{s:s, s:s, s:s}", "name", name, "arn", arn, "origin", origin);
     if (changed)
@@ -60,13 +61,15 @@ static json_t *role_record(struct fleet_run *r, const char *name, const char *ar
 }
 
 /* 1 when the found role's MaxSessionDuration is below what the alias needs (why in diff). */
-static int session_too_short(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
+static int session_too_short(const struct role_step *s, const struct iam_role *role, char *diff,
+                             size_t n)
 {
     int have = role->max_session_duration_s > 0 ? role->max_session_duration_s : 3600;
     if (have >= s->max_session_s)
         return 0;
     snprintf(diff, n,
-             "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds may not exceed its "
+             "MaxSessionDuration: %d (AWS) < %d (wanted): a role alias's credentialDurationSeconds "
+             "may not exceed its "
              "role's MaxSessionDuration",
              have, s->max_session_s);
     return 1;
@@ -84,7 +87,8 @@ static void boundary_arn(struct fleet_run *r, struct role_step *s)
         policies_iam_policy_arn(r->region, r->account, b, s->boundary, sizeof s->boundary);
 }
 
-static int create_role(struct fleet_run *r, const struct role_step *s, const char *name, const char *trust)
+static int create_role(struct fleet_run *r, const struct role_step *s, const char *name,
+                       const char *trust)
 {
     const char *key = s->key;
     int rc = fleet_run_mark_creating(r, key, name);
@@ -106,7 +110,8 @@ static int create_role(struct fleet_run *r, const struct role_step *s, const cha
 }
 
 /* 1 when the found role lacks the boundary it should carry (why in diff). */
-static int boundary_differs(const struct role_step *s, const struct iam_role *role, char *diff, size_t n)
+static int boundary_differs(const struct role_step *s, const struct iam_role *role, char *diff,
+                            size_t n)
 {
     const char *have = role->permissions_boundary_arn;
     if (!s->boundary[0] || (have && !strcmp(have, s->boundary)))
@@ -116,22 +121,25 @@ static int boundary_differs(const struct role_step *s, const struct iam_role *ro
 }
 
 /* Makes the found role what the fleet needs (trust policy, boundary, MaxSessionDuration). */
-static int update_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const char *trust,
-                       int trust_differs, int bound_differs, int session_differs)
+static int update_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role,
+                       const char *trust, int trust_differs, int bound_differs, int session_differs)
 {
     /* The boundary first: the service's policy lets it change only roles that carry one. */
-    if (bound_differs && iam_put_role_permissions_boundary(r->aws, role->role_name, s->boundary, &r->err))
+    if (bound_differs &&
+        iam_put_role_permissions_boundary(r->aws, role->role_name, s->boundary, &r->err))
         return fleet_run_fail(r, s->key, role->role_name);
     if (trust_differs && iam_update_assume_role_policy(r->aws, role->role_name, trust, &r->err))
         return fleet_run_fail(r, s->key, role->role_name);
-    if (session_differs && iam_update_role_max_session(r->aws, role->role_name, s->max_session_s, &r->err))
+    if (session_differs &&
+        iam_update_role_max_session(r->aws, role->role_name, s->max_session_s, &r->err))
         return fleet_run_fail(r, s->key, role->role_name);
     return 0;
 }
 
-/* Compares the found role's trust policy, boundary and MaxSessionDuration; updates them when allowed. */
-static int check_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role, const json_t *want,
-                      const char *trust)
+/* Compares the found role's trust policy, boundary and MaxSessionDuration; updates them when
+ * allowed. */
+static int check_role(struct fleet_run *r, const struct role_step *s, const struct iam_role *role,
+                      const json_t *want, const char *trust)
 {
     char diff[512] = "", bdiff[700], sdiff[300];
     const char *origin = fleet_run_found_origin(r, s->key);
@@ -142,8 +150,8 @@ static int check_role(struct fleet_run *r, const struct role_step *s, const stru
         fleet_run_matches(r, s->key, role->role_name);
     } else {
         char all[1600];
-        snprintf(all, sizeof all, "%s%s%s%s%s", td ? diff : "", td && bd ? "; " : "", bd ? bdiff : "",
-                 (td || bd) && sd ? "; " : "", sd ? sdiff : "");
+        snprintf(all, sizeof all, "%s%s%s%s%s", td ? diff : "", td && bd ? "; " : "",
+                 bd ? bdiff : "", (td || bd) && sd ? "; " : "", sd ? sdiff : "");
         int d = fleet_run_differs(r, s->key, role->role_name, all);
         if (d <= 0)
             return d;
@@ -152,33 +160,38 @@ static int check_role(struct fleet_run *r, const struct role_step *s, const stru
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, s->key, role_record(r, role->role_name, role->arn, origin, td || bd || sd));
+    return fleet_run_record(r, s->key,
+                            role_record(r, role->role_name, role->arn, origin, td || bd || sd));
 }
 
 /* iamRoles "precreated": the role must exist and trust the right service;
  * it is read, never created or changed. */
-static int check_precreated(struct fleet_run *r, const struct role_step *s, int rc, const struct iam_role *role,
-                            const json_t *want)
+static int check_precreated(struct fleet_run *r, const struct role_step *s, int rc,
+                            const struct iam_role *role, const json_t *want)
 {
     const char *key = s->key;
     char diff[512], why[700];
     const char *name = fleet_run_spec_str(r, key, "name");
     if (rc == FW_ENOTFOUND)
         return fleet_run_blocked(r, key, name,
-                                 "iamRoles is precreated: an administrator must create this role (deploy/iam/README.md)");
+                                 "iamRoles is precreated: an administrator must create this role "
+                                 "(deploy/iam/README.md)");
     if (rc)
         return fleet_run_fail(r, key, name);
     if (!policies_equal(role->assume_role_policy_document, want, diff, sizeof diff)) {
-        snprintf(why, sizeof why, "iamRoles is precreated: its trust policy must be the guide's (%s)", diff);
+        snprintf(why, sizeof why,
+                 "iamRoles is precreated: its trust policy must be the guide's (%s)", diff);
         return fleet_run_blocked(r, key, role->role_name, why);
     }
     if (session_too_short(s, role, diff, sizeof diff)) {
-        snprintf(why, sizeof why, "iamRoles is precreated: its administrator must raise it (%s)", diff);
+        snprintf(why, sizeof why, "iamRoles is precreated: its administrator must raise it (%s)",
+                 diff);
         return fleet_run_blocked(r, key, role->role_name, why);
     }
     fleet_run_matches(r, key, role->role_name);
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn, "origin",
-                                              "precreated"));
+    return fleet_run_record(r, key,
+                            json_pack("{s:s, s:s, s:s}", "name", role->role_name, "arn", role->arn,
+                                      "origin", "precreated"));
 }
 
 static int ensure_role(struct fleet_run *r, struct role_step *s, json_t *want)
@@ -224,7 +237,8 @@ static int prune_versions(struct fleet_run *r, const char *arn)
         return -1;
     const struct iam_policy_version *oldest = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].is_default_version && (!oldest || l.items[i].create_date < oldest->create_date))
+        if (!l.items[i].is_default_version &&
+            (!oldest || l.items[i].create_date < oldest->create_date))
             oldest = &l.items[i];
     int rc = 0;
     if (l.n >= IAM_MAX_VERSIONS && oldest)
@@ -233,7 +247,8 @@ static int prune_versions(struct fleet_run *r, const char *arn)
     return rc;
 }
 
-static int update_policy(struct fleet_run *r, const char *key, const char *name, const char *arn, const char *doc)
+static int update_policy(struct fleet_run *r, const char *key, const char *name, const char *arn,
+                         const char *doc)
 {
     struct iam_policy_version v = {0};
     if (prune_versions(r, arn) || iam_create_policy_version(r->aws, arn, doc, 1, &v, &r->err))
@@ -242,8 +257,8 @@ static int update_policy(struct fleet_run *r, const char *key, const char *name,
     return 0;
 }
 
-static int check_policy(struct fleet_run *r, const char *key, const char *name, const struct iam_policy *p,
-                        const json_t *want, const char *doc)
+static int check_policy(struct fleet_run *r, const char *key, const char *name,
+                        const struct iam_policy *p, const json_t *want, const char *doc)
 {
     struct iam_policy_version v = {0};
     if (iam_get_policy_version(r->aws, p->arn, p->default_version_id, &v, &r->err))
@@ -263,7 +278,8 @@ static int check_policy(struct fleet_run *r, const char *key, const char *name, 
     iam_policy_version_cleanup(&v);
     if (rc)
         return rc;
-    return fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p->arn, "origin", origin));
+    return fleet_run_record(
+        r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p->arn, "origin", origin));
 }
 
 static int create_policy(struct fleet_run *r, const char *key, const char *name, const char *doc)
@@ -278,16 +294,19 @@ static int create_policy(struct fleet_run *r, const char *key, const char *name,
     struct iam_policy p = {0};
     if (iam_create_policy(r->aws, &in, &p, &r->err))
         return fleet_run_fail(r, key, name);
-    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.arn, "origin", "created"));
+    rc = fleet_run_record(
+        r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.arn, "origin", "created"));
     iam_policy_cleanup(&p);
     return rc;
 }
 
 int fleet_iam_tes_policy(struct fleet_run *r)
 {
-    const char *key = "tokenExchangePolicy", *name = fleet_run_spec_str(r, "tokenExchangeRole", "policyName");
+    const char *key = "tokenExchangePolicy",
+               *name = fleet_run_spec_str(r, "tokenExchangeRole", "policyName");
     if (fleet_run_precreated(r))
-        return fleet_run_unmanaged(r, key, name, "iamRoles is precreated: the role's policies are the administrator's");
+        return fleet_run_unmanaged(
+            r, key, name, "iamRoles is precreated: the role's policies are the administrator's");
     char arn[512];
     policies_iam_policy_arn(r->region, r->account, name, arn, sizeof arn);
     json_t *want = policies_tes_access(r->region, json_object_get(r->spec, "artifactBuckets"));
@@ -322,7 +341,8 @@ static int attached(struct fleet_run *r, const char *role, const char *arn)
 static int ensure_attached(struct fleet_run *r, const char *key, const char *role, const char *arn)
 {
     if (fleet_run_precreated(r))
-        return fleet_run_unmanaged(r, key, role, "iamRoles is precreated: the role's policies are the administrator's");
+        return fleet_run_unmanaged(
+            r, key, role, "iamRoles is precreated: the role's policies are the administrator's");
     int a = role ? attached(r, role, arn) : 0;
     if (a < 0 && r->err.cls == AWS_ERRC_NOTFOUND && r->mode == FLEET_MODE_PLAN)
         a = 0; /* plan: the role itself does not exist yet */
@@ -351,18 +371,21 @@ int fleet_iam_tes_attach(struct fleet_run *r)
     const char *arn = fleet_run_res_str(r, "tokenExchangePolicy", "arn");
     char a[512];
     if (!arn) {
-        policies_iam_policy_arn(r->region, r->account, fleet_run_spec_str(r, "tokenExchangeRole", "policyName"), a,
+        policies_iam_policy_arn(r->region, r->account,
+                                fleet_run_spec_str(r, "tokenExchangeRole", "policyName"), a,
                                 sizeof a);
         arn = a;
     }
-    return ensure_attached(r, "tokenExchangeRoleAttachment", fleet_run_spec_str(r, "tokenExchangeRole", "name"), arn);
+    return ensure_attached(r, "tokenExchangeRoleAttachment",
+                           fleet_run_spec_str(r, "tokenExchangeRole", "name"), arn);
 }
 
 int fleet_iam_prov_attach(struct fleet_run *r)
 {
     char arn[200];
     policies_registration_policy_arn(r->region, arn, sizeof arn);
-    return ensure_attached(r, "provisioningRoleAttachment", fleet_run_spec_str(r, "provisioningRole", "name"), arn);
+    return ensure_attached(r, "provisioningRoleAttachment",
+                           fleet_run_spec_str(r, "provisioningRole", "name"), arn);
 }
 
 static int gone_ok(struct fleet_run *r, int rc)

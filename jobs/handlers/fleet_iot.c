@@ -40,7 +40,8 @@ static const char *const s_prov_keys[] = {"provisioningRole", "provisioningRoleA
 
 /* ---- role alias ---- */
 
-static void role_arn_of(const struct fleet_run *r, const char *key, const char *part, char *out, size_t n)
+static void role_arn_of(const struct fleet_run *r, const char *key, const char *part, char *out,
+                        size_t n)
 {
     const char *arn = fleet_run_res_str(r, key, "arn");
     if (arn)
@@ -59,21 +60,24 @@ static int create_alias(struct fleet_run *r, const char *name, const char *role_
     if (iot_create_role_alias(r->aws, name, role_arn, dur, &a, &r->err))
         return fleet_run_fail_iam(r, "roleAlias", name, s_tes_keys);
     rc = fleet_run_record(r, "roleAlias",
-                          json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a.role_alias_arn, "roleArn",
-                                    role_arn, "credentialDurationSeconds", dur, "origin", "created"));
+                          json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn",
+                                    a.role_alias_arn, "roleArn", role_arn,
+                                    "credentialDurationSeconds", dur, "origin", "created"));
     iot_role_alias_cleanup(&a);
     return rc;
 }
 
-static int check_alias(struct fleet_run *r, const struct iot_role_alias *a, const char *role_arn, int dur)
+static int check_alias(struct fleet_run *r, const struct iot_role_alias *a, const char *role_arn,
+                       int dur)
 {
     const char *name = a->role_alias, *origin = fleet_run_found_origin(r, "roleAlias");
     char diff[700] = "";
     if (!a->role_arn || strcmp(a->role_arn, role_arn))
-        snprintf(diff, sizeof diff, "roleArn: %s (AWS) != %s (wanted)", a->role_arn ? a->role_arn : "none", role_arn);
+        snprintf(diff, sizeof diff, "roleArn: %s (AWS) != %s (wanted)",
+                 a->role_arn ? a->role_arn : "none", role_arn);
     else if (a->credential_duration_s != dur)
-        snprintf(diff, sizeof diff, "credentialDurationSeconds: %d (AWS) != %d (wanted)", a->credential_duration_s,
-                 dur);
+        snprintf(diff, sizeof diff, "credentialDurationSeconds: %d (AWS) != %d (wanted)",
+                 a->credential_duration_s, dur);
     if (!diff[0]) {
         fleet_run_matches(r, "roleAlias", name);
     } else {
@@ -88,15 +92,16 @@ static int check_alias(struct fleet_run *r, const struct iot_role_alias *a, cons
             origin = "adopted";
     }
     return fleet_run_record(r, "roleAlias",
-                            json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn", a->role_alias_arn, "roleArn",
-                                      role_arn, "credentialDurationSeconds", dur, "origin", origin));
+                            json_pack("{s:s, s:s, s:s, s:i, s:s}", "name", name, "arn",
+                                      a->role_alias_arn, "roleArn", role_arn,
+                                      "credentialDurationSeconds", dur, "origin", origin));
 }
 
 int fleet_iot_role_alias(struct fleet_run *r)
 {
     const char *name = fleet_run_spec_str(r, "roleAlias", "name");
-    int dur =
-        (int)json_integer_value(json_object_get(json_object_get(r->spec, "roleAlias"), "credentialDurationSeconds"));
+    int dur = (int)json_integer_value(
+        json_object_get(json_object_get(r->spec, "roleAlias"), "credentialDurationSeconds"));
     char role_arn[600];
     role_arn_of(r, "tokenExchangeRole", "tokenExchangeRole", role_arn, sizeof role_arn);
     struct iot_role_alias a = {0};
@@ -120,7 +125,8 @@ int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const ch
         return -1;
     const struct iot_policy_version *oldest = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].is_default_version && (!oldest || strtol(l.items[i].version_id, 0, 10) < strtol(oldest->version_id, 0, 10)))
+        if (!l.items[i].is_default_version &&
+            (!oldest || strtol(l.items[i].version_id, 0, 10) < strtol(oldest->version_id, 0, 10)))
             oldest = &l.items[i];
     int rc = 0;
     if (l.n >= IOT_MAX_VERSIONS && oldest)
@@ -133,7 +139,8 @@ int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const ch
     return rc;
 }
 
-static int create_iot_policy(struct fleet_run *r, const char *key, const char *name, const char *doc)
+static int create_iot_policy(struct fleet_run *r, const char *key, const char *name,
+                             const char *doc)
 {
     int rc = fleet_run_mark_creating(r, key, name);
     if (rc)
@@ -141,13 +148,15 @@ static int create_iot_policy(struct fleet_run *r, const char *key, const char *n
     struct iot_policy p = {0};
     if (iot_create_policy(r->aws, name, doc, &p, &r->err))
         return fleet_run_fail(r, key, name);
-    rc = fleet_run_record(r, key, json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.policy_arn, "origin", "created"));
+    rc = fleet_run_record(
+        r, key,
+        json_pack("{s:s, s:s, s:s}", "name", name, "arn", p.policy_arn, "origin", "created"));
     iot_policy_cleanup(&p);
     return rc;
 }
 
-static int check_iot_policy(struct fleet_run *r, const char *key, const struct iot_policy *p, const json_t *want,
-                            const char *doc)
+static int check_iot_policy(struct fleet_run *r, const char *key, const struct iot_policy *p,
+                            const json_t *want, const char *doc)
 {
     char diff[512];
     const char *origin = fleet_run_found_origin(r, key);
@@ -162,8 +171,9 @@ static int check_iot_policy(struct fleet_run *r, const char *key, const struct i
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(
-        r, key, json_pack("{s:s, s:s, s:s}", "name", p->policy_name, "arn", p->policy_arn, "origin", origin));
+    return fleet_run_record(r, key,
+                            json_pack("{s:s, s:s, s:s}", "name", p->policy_name, "arn",
+                                      p->policy_arn, "origin", origin));
 }
 
 static int ensure_iot_policy(struct fleet_run *r, const char *key, const char *name, json_t *want)
@@ -188,20 +198,22 @@ int fleet_iot_thing_policy(struct fleet_run *r)
     const char *mode = fleet_run_spec_str(r, "thingPolicy", "mode");
     if (mode && !strcmp(mode, "perDevice")) {
         fleet_run_matches(r, "thingPolicy", "(per device, inside the template)");
-        return fleet_run_record(r, "thingPolicy",
-                                json_pack("{s:s, s:n, s:s}", "mode", "perDevice", "name", "origin", "template"));
+        return fleet_run_record(
+            r, "thingPolicy",
+            json_pack("{s:s, s:n, s:s}", "mode", "perDevice", "name", "origin", "template"));
     }
-    return ensure_iot_policy(r, "thingPolicy", fleet_run_spec_str(r, "thingPolicy", "name"),
-                             policies_thing_policy(r->region, r->account, fleet_run_spec_str(r, "roleAlias", "name")));
+    return ensure_iot_policy(
+        r, "thingPolicy", fleet_run_spec_str(r, "thingPolicy", "name"),
+        policies_thing_policy(r->region, r->account, fleet_run_spec_str(r, "roleAlias", "name")));
 }
 
 int fleet_iot_claim_policy(struct fleet_run *r)
 {
     const json_t *cp = json_object_get(r->spec, "claimPolicy");
     int csr = json_is_true(json_object_get(cp, "allowCsr"));
-    return ensure_iot_policy(
-        r, "claimPolicy", fleet_run_spec_str(r, "claimPolicy", "name"),
-        policies_claim_policy(r->region, r->account, fleet_run_spec_str(r, "template", "name"), csr));
+    return ensure_iot_policy(r, "claimPolicy", fleet_run_spec_str(r, "claimPolicy", "name"),
+                             policies_claim_policy(r->region, r->account,
+                                                   fleet_run_spec_str(r, "template", "name"), csr));
 }
 
 /* ---- thing groups ---- */
@@ -214,10 +226,12 @@ static json_t *ensure_group(struct fleet_run *r, const char *name, int create, i
     *rc = iot_describe_thing_group(r->aws, name, &g, &r->err);
     if (!*rc) {
         fleet_run_matches(r, "thingGroups", name);
-        out = json_pack("{s:s, s:s, s:s}", "name", name, "arn", g.thing_group_arn, "origin", "existing");
+        out = json_pack("{s:s, s:s, s:s}", "name", name, "arn", g.thing_group_arn, "origin",
+                        "existing");
     } else if (*rc == FW_ENOTFOUND && !create) {
-        *rc = fleet_run_blocked(r, "thingGroups", name,
-                                "the thing group does not exist; create it or set createThingGroups: true");
+        *rc = fleet_run_blocked(
+            r, "thingGroups", name,
+            "the thing group does not exist; create it or set createThingGroups: true");
     } else if (*rc == FW_ENOTFOUND) {
         *rc = 0;
         if (fleet_run_missing(r, "thingGroups", name)) {
@@ -225,7 +239,8 @@ static json_t *ensure_group(struct fleet_run *r, const char *name, int create, i
             if (iot_create_thing_group(r->aws, name, 0, "fleetwarden fleet group", &g, &r->err))
                 *rc = fleet_run_fail(r, "thingGroups", name);
             else
-                out = json_pack("{s:s, s:s, s:s}", "name", name, "arn", g.thing_group_arn, "origin", "created");
+                out = json_pack("{s:s, s:s, s:s}", "name", name, "arn", g.thing_group_arn, "origin",
+                                "created");
         }
     } else {
         *rc = fleet_run_fail(r, "thingGroups", name);
@@ -287,7 +302,8 @@ json_t *fleet_iot_template_body(const struct fleet_run *r)
                                        json_string_value(json_object_get(tn, "prefix"))};
     const char *mode = fleet_run_spec_str(r, "thingPolicy", "mode");
     if (mode && !strcmp(mode, "perDevice")) {
-        json_t *doc = policies_thing_policy(r->region, r->account, fleet_run_spec_str(r, "roleAlias", "name"));
+        json_t *doc = policies_thing_policy(r->region, r->account,
+                                            fleet_run_spec_str(r, "roleAlias", "name"));
         json_t *b = policies_template_body(0, doc, &name);
         json_decref(doc);
         return b;
@@ -302,7 +318,8 @@ int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const 
         return -1;
     const struct iot_template_version *oldest = 0;
     for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].is_default_version && (!oldest || l.items[i].version_id < oldest->version_id))
+        if (!l.items[i].is_default_version &&
+            (!oldest || l.items[i].version_id < oldest->version_id))
             oldest = &l.items[i];
     int rc = 0;
     if (l.n >= IOT_MAX_VERSIONS && oldest)
@@ -338,8 +355,9 @@ static int create_template(struct fleet_run *r, const struct tpl_want *w)
     struct iot_template t = {0};
     if (iot_create_provisioning_template(r->aws, &in, &t, &r->err))
         return fleet_run_fail_iam(r, "template", w->name, s_prov_keys);
-    rc = fleet_run_record(r, "template",
-                          json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t.template_arn, "origin", "created"));
+    rc = fleet_run_record(
+        r, "template",
+        json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t.template_arn, "origin", "created"));
     iot_template_cleanup(&t);
     return rc;
 }
@@ -350,10 +368,12 @@ static int str_same(const char *a, const char *b)
 }
 
 /* The first difference of the settings (not the body) into diff; 1 if any. */
-static int template_fields_differ(const struct iot_template *t, const struct tpl_want *w, char *diff, size_t n)
+static int template_fields_differ(const struct iot_template *t, const struct tpl_want *w,
+                                  char *diff, size_t n)
 {
     if (!str_same(t->provisioning_role_arn, w->role_arn))
-        snprintf(diff, n, "provisioningRoleArn: %s (AWS) != %s (wanted)", t->provisioning_role_arn, w->role_arn);
+        snprintf(diff, n, "provisioningRoleArn: %s (AWS) != %s (wanted)", t->provisioning_role_arn,
+                 w->role_arn);
     else if (t->enabled != w->enabled)
         snprintf(diff, n, "enabled: %s (AWS) != %s (wanted)", t->enabled ? "true" : "false",
                  w->enabled ? "true" : "false");
@@ -367,8 +387,8 @@ static int template_fields_differ(const struct iot_template *t, const struct tpl
     return 1;
 }
 
-static int update_template(struct fleet_run *r, const struct iot_template *t, const struct tpl_want *w, int fields,
-                           int body)
+static int update_template(struct fleet_run *r, const struct iot_template *t,
+                           const struct tpl_want *w, int fields, int body)
 {
     struct iot_update_template_input u = {0};
     u.template_name = w->name;
@@ -384,7 +404,8 @@ static int update_template(struct fleet_run *r, const struct iot_template *t, co
     return 0;
 }
 
-static int check_template(struct fleet_run *r, const struct iot_template *t, const struct tpl_want *w)
+static int check_template(struct fleet_run *r, const struct iot_template *t,
+                          const struct tpl_want *w)
 {
     char diff[700] = "";
     int fields = template_fields_differ(t, w, diff, sizeof diff);
@@ -403,8 +424,9 @@ static int check_template(struct fleet_run *r, const struct iot_template *t, con
         if (strcmp(origin, "created"))
             origin = "adopted";
     }
-    return fleet_run_record(r, "template",
-                            json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t->template_arn, "origin", origin));
+    return fleet_run_record(
+        r, "template",
+        json_pack("{s:s, s:s, s:s}", "name", w->name, "arn", t->template_arn, "origin", origin));
 }
 
 static int want_template(struct fleet_run *r, struct tpl_want *w)
@@ -418,13 +440,15 @@ static int want_template(struct fleet_run *r, struct tpl_want *w)
     w->description = json_string_value(json_object_get(t, "description"));
     w->enabled = !json_is_false(json_object_get(t, "enabled"));
     if (w->hook && !fleet_names_lambda_in(w->hook, r->region, r->account))
-        return fleet_run_blocked(r, "template", w->name,
-                                 "template.preProvisioningHook must be a Lambda function of the fleet's account and "
-                                 "region: AWS IoT invokes hooks only there (every RegisterThing would fail with "
-                                 "ACCESS_DENIED)");
+        return fleet_run_blocked(
+            r, "template", w->name,
+            "template.preProvisioningHook must be a Lambda function of the fleet's account and "
+            "region: AWS IoT invokes hooks only there (every RegisterThing would fail with "
+            "ACCESS_DENIED)");
     if (w->text && strlen(w->text) <= TEMPLATE_BODY_MAX)
         return 0;
-    return fleet_run_blocked(r, "template", w->name, "the template body is over AWS's 10,240 characters");
+    return fleet_run_blocked(r, "template", w->name,
+                             "the template body is over AWS's 10,240 characters");
 }
 
 int fleet_iot_template(struct fleet_run *r)
@@ -460,7 +484,8 @@ int fleet_iot_endpoints(struct fleet_run *r)
         rc = fleet_run_fail(r, "endpoints", 0);
     } else {
         fleet_run_matches(r, "endpoints", data);
-        rc = fleet_run_record(r, "endpoints", json_pack("{s:s, s:s}", "dataAts", data, "credentialProvider", cred));
+        rc = fleet_run_record(r, "endpoints",
+                              json_pack("{s:s, s:s}", "dataAts", data, "credentialProvider", cred));
     }
     free(data);
     free(cred);
@@ -513,14 +538,18 @@ int fleet_iot_delete_group(struct fleet_run *r, const char *name)
 {
     struct aws_strlist things = {0};
     int rc = ratelimit_acquire("iot-describe");
-    rc = rc ? rc : iot_list_things_in_thing_group(r->aws, name, 1, GROUP_THINGS_COUNTED, &things, &r->err);
+    rc = rc ? rc
+            : iot_list_things_in_thing_group(r->aws, name, 1, GROUP_THINGS_COUNTED, &things,
+                                             &r->err);
     size_t n = things.n;
     aws_strlist_cleanup(&things);
     if (rc)
         return gone_ok(r, rc) ? 0 : rc;
     if (n) {
-        awserr_set(&r->err, 0, "ThingGroupNotEmpty", "the thing group holds %s%zu thing(s) (provisioned devices); "
-                   "remove them from it, then delete it", n >= GROUP_THINGS_COUNTED ? "at least " : "", n);
+        awserr_set(&r->err, 0, "ThingGroupNotEmpty",
+                   "the thing group holds %s%zu thing(s) (provisioned devices); "
+                   "remove them from it, then delete it",
+                   n >= GROUP_THINGS_COUNTED ? "at least " : "", n);
         return FW_ECONFLICT;
     }
     if ((rc = ratelimit_acquire("iot-thing-group")) != 0)

@@ -29,15 +29,15 @@ int fleet_plan_run(struct job_ctx *ctx, json_t *payload, void *ud)
     const json_t *spec = json_object_get(payload, "spec");
     if (!json_is_object(spec) || !json_is_string(json_object_get(spec, "name")))
         return FW_EINVAL;
-    fleet_setup_attach(&r, json_pack("{s:O, s:O, s:O, s:O?}", "name", json_object_get(spec, "name"), "region",
-                                     json_object_get(spec, "region"), "spec", spec, "assumeRole",
-                                     json_object_get(spec, "assumeRole")));
+    fleet_setup_attach(&r, json_pack("{s:O, s:O, s:O, s:O?}", "name", json_object_get(spec, "name"),
+                                     "region", json_object_get(spec, "region"), "spec", spec,
+                                     "assumeRole", json_object_get(spec, "assumeRole")));
     int rc = fleet_setup_client(&r);
     if (!rc)
         rc = fleet_setup_steps(&r);
     if (!rc)
-        fleet_setup_result(&r,
-                           json_pack("{s:s, s:s, s:O}", "fleet", r.name, "accountId", r.account, "resources", r.plan));
+        fleet_setup_result(&r, json_pack("{s:s, s:s, s:O}", "fleet", r.name, "accountId", r.account,
+                                         "resources", r.plan));
     fleet_setup_close(&r);
     return rc;
 }
@@ -46,8 +46,8 @@ static int store_last(struct fleet_run *r)
 {
     char at[32];
     store_format_time(store_now_ms(), at);
-    json_t *o =
-        json_pack("{s:{s:s, s:O, s:O}}", "lastReconcile", "at", at, "findings", r->findings, "repaired", r->repaired);
+    json_t *o = json_pack("{s:{s:s, s:O, s:O}}", "lastReconcile", "at", at, "findings", r->findings,
+                          "repaired", r->repaired);
     int rc = store_fleet_update(r->name, o, 0, 0);
     json_decref(o);
     return rc == FW_ENOTFOUND ? 0 : rc;
@@ -67,8 +67,8 @@ int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc)
         rc = store_last(&r);
     if (!rc)
-        fleet_setup_result(
-            &r, json_pack("{s:s, s:O, s:O}", "fleet", r.name, "findings", r.findings, "repaired", r.repaired));
+        fleet_setup_result(&r, json_pack("{s:s, s:O, s:O}", "fleet", r.name, "findings", r.findings,
+                                         "repaired", r.repaired));
     fleet_setup_close(&r);
     return rc;
 }

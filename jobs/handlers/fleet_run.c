@@ -41,7 +41,8 @@ int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *na
 {
     if (r->mode == FLEET_MODE_PLAN)
         return 0;
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:n}", "name", name, "state", "creating", "origin", "created", "error");
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:n}", "name", name, "state", "creating", "origin",
+                            "created", "error");
     json_object_set(r->resources, key, rec);
     int rc = store_fleet_set_resource(r->name, key, rec);
     json_decref(rec);
@@ -71,7 +72,8 @@ int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec)
 }
 
 /* Marks the record failed (keeping its origin) in the run and the fleet. */
-static void set_failed(struct fleet_run *r, const char *key, const char *name, const char *state, const char *why)
+static void set_failed(struct fleet_run *r, const char *key, const char *name, const char *state,
+                       const char *why)
 {
     json_t *old = json_object_get(r->resources, key);
     json_t *rec = json_is_object(old) ? json_deep_copy(old) : json_object();
@@ -85,23 +87,25 @@ static void set_failed(struct fleet_run *r, const char *key, const char *name, c
     json_decref(rec);
 }
 
-static void plan_add(struct fleet_run *r, const char *key, const char *name, const char *action, const char *diff)
+static void plan_add(struct fleet_run *r, const char *key, const char *name, const char *action,
+                     const char *diff)
 {
-    json_array_append_new(r->plan, json_pack("{s:s, s:s?, s:s, s:s?}", "resource", key, "name", name, "action", action,
-                                             "difference", diff));
+    json_array_append_new(r->plan, json_pack("{s:s, s:s?, s:s, s:s?}", "resource", key, "name",
+                                             name, "action", action, "difference", diff));
 }
 
 static void finding(struct fleet_run *r, const char *key, const char *name, const char *what)
 {
     if (r->mode == FLEET_MODE_RECONCILE)
-        json_array_append_new(r->findings,
-                              json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "difference", what));
+        json_array_append_new(r->findings, json_pack("{s:s, s:s?, s:s}", "resource", key, "name",
+                                                     name, "difference", what));
 }
 
 static void repaired(struct fleet_run *r, const char *key, const char *name, const char *how)
 {
     if (r->mode == FLEET_MODE_RECONCILE)
-        json_array_append_new(r->repaired, json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "action", how));
+        json_array_append_new(r->repaired, json_pack("{s:s, s:s?, s:s}", "resource", key, "name",
+                                                     name, "action", how));
 }
 
 int fleet_run_missing(struct fleet_run *r, const char *key, const char *name)
@@ -132,10 +136,11 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
         repaired(r, key, name, "updated");
         return 1;
     }
-    job_ctx_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
-                      "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
-                      "or name another resource",
-                      key, name, diff);
+    job_ctx_set_error_msg(
+        r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
+        "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "
+        "or name another resource",
+        key, name, diff);
     set_failed(r, key, name, "failed", diff);
     return FW_ECONFLICT;
 }
@@ -147,7 +152,8 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
         return 0;
     }
     finding(r, key, name, why);
-    job_ctx_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name, why);
+    job_ctx_set_error_msg(r->ctx, JOB_FAIL_CONFLICT, "ResourceMissing", "%s %s: %s", key, name,
+                          why);
     set_failed(r, key, name, "failed", why);
     return FW_ECONFLICT;
 }
@@ -158,7 +164,8 @@ int fleet_run_unmanaged(struct fleet_run *r, const char *key, const char *name, 
         plan_add(r, key, name, "unmanaged", why);
         return 0;
     }
-    return fleet_run_record(r, key, json_pack("{s:s?, s:s, s:s}", "name", name, "origin", "precreated", "note", why));
+    return fleet_run_record(
+        r, key, json_pack("{s:s?, s:s, s:s}", "name", name, "origin", "precreated", "note", why));
 }
 
 int fleet_run_precreated(const struct fleet_run *r)
@@ -196,7 +203,8 @@ static long long changed_by_this_job(const struct fleet_run *r, const char *key)
     return (long long)json_integer_value(json_object_get(rec, "changedAt"));
 }
 
-int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name, const char *const *keys)
+int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name,
+                       const char *const *keys)
 {
     long long now = store_now_ms(), since = 0;
     for (; keys && *keys; keys++) {
@@ -206,22 +214,26 @@ int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name, c
     if (r->mode != FLEET_MODE_PLAN && fleet_settle_iam_refusal(&r->err) &&
         fleet_settle_within(since, fleet_settle_iam_s(), now)) {
         char what[200];
-        snprintf(what, sizeof what, "IAM is eventually consistent and this job changed the role %lld s ago: "
-                 "retried until %ld s after the change", (now - since) / 1000, fleet_settle_iam_s());
+        snprintf(what, sizeof what,
+                 "IAM is eventually consistent and this job changed the role %lld s ago: "
+                 "retried until %ld s after the change",
+                 (now - since) / 1000, fleet_settle_iam_s());
         fleet_settle_mark(&r->err, what);
     }
     return fleet_run_fail(r, key, name);
 }
 
-int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,
-                               const char *name)
+int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc,
+                               const char *what, const char *name)
 {
     if (generation_matches(payload, doc))
         return 0;
     const char *want = json_string_value(json_object_get(payload, "uid"));
     job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "StaleJob",
-                      "this job was made for an earlier %s named %s (%s), which was deleted and re-created since; "
-                      "it does nothing to the current one",
-                      what, name ? name : "?", want ? want : "made before generations were recorded");
+                          "this job was made for an earlier %s named %s (%s), which was deleted "
+                          "and re-created since; "
+                          "it does nothing to the current one",
+                          what, name ? name : "?",
+                          want ? want : "made before generations were recorded");
     return FW_EINVAL;
 }

@@ -78,8 +78,8 @@ int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, co
  * else sets the job error StaleJob (validation: dead at once) naming what
  * ("fleet", "template") and name, and returns FW_EINVAL. The caller then
  * writes nothing to the record: it belongs to another generation. */
-int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc, const char *what,
-                               const char *name);
+int fleet_run_check_generation(struct job_ctx *ctx, const json_t *payload, const json_t *doc,
+                               const char *what, const char *name);
 
 /* A resource an administrator manages (iamRoles "precreated"): PLAN
  * notes action "unmanaged" with why; else it is recorded with origin
@@ -101,6 +101,7 @@ void fleet_run_changed(const struct fleet_run *r, json_t *rec);
  * IAM's eventual consistency explains and this job changed one of the
  * records keys (NULL-terminated) less than FLEETWARDEN_IAM_SETTLE_S ago,
  * the attempt fails as settling instead (retried later, no attempt used up). */
-int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name, const char *const *keys);
+int fleet_run_fail_iam(struct fleet_run *r, const char *key, const char *name,
+                       const char *const *keys);
 
 #endif

@@ -145,12 +145,13 @@ static int first_claim(struct fleet_run *r)
     if (!rc && !cid[0])
         rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);
     if (rc) {
-        job_ctx_set_error_msg(r->ctx, JOB_FAIL_TRANSIENT, "FirstClaim", "could not enqueue the first claim: %s",
-                          fw_strerror(rc));
+        job_ctx_set_error_msg(r->ctx, JOB_FAIL_TRANSIENT, "FirstClaim",
+                              "could not enqueue the first claim: %s", fw_strerror(rc));
         return rc;
     }
-    return fleet_run_record(
-        r, "firstClaim", json_pack("{s:s, s:s?, s:s}", "claimId", cid, "jobId", jid[0] ? jid : 0, "origin", "created"));
+    return fleet_run_record(r, "firstClaim",
+                            json_pack("{s:s, s:s?, s:s}", "claimId", cid, "jobId", jid[0] ? jid : 0,
+                                      "origin", "created"));
 }
 
 /* SETUP: a step recorded by an earlier attempt is taken from the job. */
@@ -172,7 +173,8 @@ int fleet_setup_steps(struct fleet_run *r)
     for (int i = 0; !rc && i < NSTEPS; i++) {
         if (recorded(r, s_steps[i].key))
             continue;
-        if (r->mode != FLEET_MODE_PLAN && (rc = job_ctx_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
+        if (r->mode != FLEET_MODE_PLAN &&
+            (rc = job_ctx_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
             break;
         if (s_steps[i].family && (rc = ratelimit_acquire(s_steps[i].family)) != 0)
             break;
@@ -199,7 +201,8 @@ static void after_failure(struct fleet_run *r, int rc)
     if (rc == FW_ECONFLICT)
         cls = JOB_FAIL_CONFLICT;
     if (rc == FW_ECANCELED ||
-        retry_decide(cls, job_ctx_attempt(r->ctx), job_ctx_max_attempts(r->ctx), job_ctx_runs(r->ctx)) != RETRY_DEAD)
+        retry_decide(cls, job_ctx_attempt(r->ctx), job_ctx_max_attempts(r->ctx),
+                     job_ctx_runs(r->ctx)) != RETRY_DEAD)
         return;
     set_state(r, "failed", r->err.message[0] ? r->err.message : fw_strerror(rc));
 }
@@ -225,8 +228,8 @@ int fleet_setup_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = fleet_setup_steps(&r);
     if (!rc) {
         set_state(&r, "ready", 0);
-        fleet_setup_result(&r,
-                           json_pack("{s:s, s:s, s:O}", "fleet", r.name, "state", "ready", "resources", r.resources));
+        fleet_setup_result(&r, json_pack("{s:s, s:s, s:O}", "fleet", r.name, "state", "ready",
+                                         "resources", r.resources));
     } else if (r.fleet) {
         after_failure(&r, rc);
     }

@@ -52,7 +52,8 @@ typedef int(td_delete_fn)(struct fleet_run *r, const char *name);
 
 static const char *res_field(const json_t *fleet, const char *key, const char *field)
 {
-    return json_string_value(json_object_get(json_object_get(json_object_get(fleet, "resources"), key), field));
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(fleet, "resources"), key), field));
 }
 
 static int in_names(const json_t *arr, const char *field, const char *name)
@@ -77,8 +78,10 @@ static int names_resource(const json_t *f, const char *key, const char *name)
         return 1;
     if (strcmp(key, "thingGroups"))
         return 0;
-    const json_t *items = json_object_get(json_object_get(json_object_get(f, "resources"), key), "items");
-    return in_names(items, "name", name) || in_names(json_object_get(json_object_get(f, "spec"), key), 0, name);
+    const json_t *items =
+        json_object_get(json_object_get(json_object_get(f, "resources"), key), "items");
+    return in_names(items, "name", name) ||
+           in_names(json_object_get(json_object_get(f, "spec"), key), 0, name);
 }
 
 /* 1 when another fleet of the same account records resource key as name. */
@@ -105,7 +108,8 @@ static int used_elsewhere(struct teardown *t, const char *key, const char *name)
 
 static int keep(struct teardown *t, const char *key, const char *name, const char *reason)
 {
-    json_array_append_new(t->kept, json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "reason", reason));
+    json_array_append_new(
+        t->kept, json_pack("{s:s, s:s?, s:s}", "resource", key, "name", name, "reason", reason));
     return 0;
 }
 
@@ -184,13 +188,17 @@ static int del_claim_policy_forced(struct fleet_run *r, const char *name)
         return rc;
     long long at = detached_at(r), wait = fleet_settle_policy_delete_s();
     if (fleet_settle_within(at, wait, store_now_ms())) {
-        fleet_settle_mark(&r->err, "AWS IoT refuses DeletePolicy for up to five minutes after DetachPolicy: "
-                                   "retried until FLEETWARDEN_POLICY_DELETE_WAIT_S after the detach");
+        fleet_settle_mark(&r->err,
+                          "AWS IoT refuses DeletePolicy for up to five minutes after DetachPolicy: "
+                          "retried until FLEETWARDEN_POLICY_DELETE_WAIT_S after the detach");
         return FW_EUNAVAILABLE;
     }
     if (at)
-        awserr_append(&r->err, "left behind: still refused %lld s after this teardown detached it; delete it "
-                      "later with: aws iot delete-policy --policy-name %s", (store_now_ms() - at) / 1000, name);
+        awserr_append(
+            &r->err,
+            "left behind: still refused %lld s after this teardown detached it; delete it "
+            "later with: aws iot delete-policy --policy-name %s",
+            (store_now_ms() - at) / 1000, name);
     return rc;
 }
 
@@ -246,16 +254,18 @@ static int claims_off(struct teardown *t)
     if (rc || n == 0)
         return rc;
     if (!t->force) {
-        job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_CONFLICT, "ActiveClaims",
-                          "the fleet has %d active claim(s); delete them or tear down with force", n);
+        job_ctx_set_error_msg(
+            t->r.ctx, JOB_FAIL_CONFLICT, "ActiveClaims",
+            "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
     if ((rc = fleet_claims(t, &items)) != 0)
         return rc;
     if (claims_in(items, "creating")) {
         json_decref(items);
-        job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
-                          "claims of the fleet are still being created; the teardown waits for them");
+        job_ctx_set_error_msg(
+            t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
+            "claims of the fleet are still being created; the teardown waits for them");
         return FW_EUNAVAILABLE;
     }
     size_t i;
@@ -264,7 +274,8 @@ static int claims_off(struct teardown *t)
     {
         const char *st = json_string_value(json_object_get(c, "state"));
         if (st && (!strcmp(st, "active") || !strcmp(st, "rotating")))
-            claims_enqueue_disable(json_string_value(json_object_get(c, "id")), "fleet teardown (force)", 0, 0, 0, 0);
+            claims_enqueue_disable(json_string_value(json_object_get(c, "id")),
+                                   "fleet teardown (force)", 0, 0, 0, 0);
     }
     json_decref(items);
     return 0;
@@ -313,7 +324,8 @@ static int remove_group(struct teardown *t, const void *arg)
         return rc; /* a rate-limit token, not AWS: r.err says nothing */
     if (rc)
         return awsctx_fail(t->r.ctx, &t->r.err);
-    json_array_append_new(t->deleted, json_pack("{s:s, s:s}", "resource", "thingGroups", "name", name));
+    json_array_append_new(t->deleted,
+                          json_pack("{s:s, s:s}", "resource", "thingGroups", "name", name));
     return 0;
 }
 
@@ -328,7 +340,8 @@ static int remove_groups(struct teardown *t)
     json_array_foreach(items, i, g)
     {
         char step[160];
-        snprintf(step, sizeof step, "delete:thingGroups:%s", json_string_value(json_object_get(g, "name")));
+        snprintf(step, sizeof step, "delete:thingGroups:%s",
+                 json_string_value(json_object_get(g, "name")));
         if ((rc = run_step(t, step, remove_group, g)) != 0)
             return rc;
     }
@@ -377,9 +390,10 @@ static int check_deleting(struct teardown *t)
     const char *st = json_string_value(json_object_get(t->r.fleet, "state"));
     if (st && !strcmp(st, "deleting"))
         return 0;
-    job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_VALIDATION, "FleetNotDeleting",
-                      "the fleet %s is %s, not deleting: a teardown runs only after DELETE /v1/fleets/%s", t->r.name,
-                      st ? st : "in no state", t->r.name);
+    job_ctx_set_error_msg(
+        t->r.ctx, JOB_FAIL_VALIDATION, "FleetNotDeleting",
+        "the fleet %s is %s, not deleting: a teardown runs only after DELETE /v1/fleets/%s",
+        t->r.name, st ? st : "in no state", t->r.name);
     return FW_EINVAL;
 }
 
@@ -390,8 +404,9 @@ static void drop_verify_schedule(const char *fleet)
     verify_spec_schedule_name(fleet, name);
     int rc = jobs_schedule_delete(name);
     if (rc && rc != FW_ENOTFOUND)
-        log_msg(LOG_WARN, "the deleted fleet's verification schedule could not be removed (its runs end as "
-                          "FleetNotReady)");
+        log_msg(LOG_WARN,
+                "the deleted fleet's verification schedule could not be removed (its runs end as "
+                "FleetNotReady)");
 }
 
 int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
@@ -420,7 +435,8 @@ int fleet_teardown_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc)
         drop_verify_schedule(t.r.name);
     if (!rc)
-        fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted", t.deleted, "kept", t.kept));
+        fleet_setup_result(&t.r, json_pack("{s:s, s:o, s:o}", "fleet", t.r.name, "deleted",
+                                           t.deleted, "kept", t.kept));
     else if (t.r.fleet)
         note_error(&t, rc);
     if (rc) {

@@ -89,7 +89,8 @@ static int failed_job(struct job_ctx *ctx, int rc, const struct aws_api_error *e
 {
     if (rc == FW_ECANCELED || (rc == FW_ECONFLICT && !err->code[0]))
         return rc; /* canceled, or the lease was lost: nothing to describe */
-    if (!strcmp(err->code, "FleetNotReady") || !strcmp(err->code, "StaleJob") || !strcmp(err->code, "EndpointRefused")) {
+    if (!strcmp(err->code, "FleetNotReady") || !strcmp(err->code, "StaleJob") ||
+        !strcmp(err->code, "EndpointRefused")) {
         job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, err->code, "%s", err->message);
         return rc;
     }

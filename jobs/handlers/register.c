@@ -24,7 +24,7 @@
 struct handler_type {
     const char *type;
     job_handler_fn *fn;
-    struct job_type_opts opts;   /* lane, max_attempts, unique_per_resource, rate_family, ud */
+    struct job_type_opts opts; /* lane, max_attempts, unique_per_resource, rate_family, ud */
 };
 
 static const struct handler_type s_types[] = {
@@ -33,7 +33,8 @@ static const struct handler_type s_types[] = {
     {"fleet.plan", fleet_plan_run, {JOB_LANE_DEFAULT, 3, 0, 0, 0}},
     {"fleet.teardown", fleet_teardown_run, {JOB_LANE_DEFAULT, 8, 1, 0, 0}},
     {"fleet.reconcile", fleet_reconcile_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
-    /* fleet verification: one at a time per fleet; a retry first removes what the last attempt made */
+    /* fleet verification: one at a time per fleet; a retry first removes what the last attempt made
+     */
     {"fleet.verify", fleet_verify_handler, {JOB_LANE_DEFAULT, 4, 1, 0, 0}},
     {"template.create", template_create_run, {JOB_LANE_DEFAULT, 5, 1, 0, 0}},
     {"template.update", template_update_run, {JOB_LANE_DEFAULT, 5, 0, 0, 0}},

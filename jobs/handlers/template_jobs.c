@@ -72,11 +72,13 @@ static int refresh(struct tjob *t, const char *state)
     for (size_t i = 0; i < l.n; i++) {
         char at[32];
         store_format_time((long long)(l.items[i].creation_date * 1000), at);
-        json_array_append_new(vs, json_pack("{s:i, s:b, s:s}", "versionId", l.items[i].version_id, "isDefault",
-                                            l.items[i].is_default_version, "createdAt", at));
+        json_array_append_new(vs, json_pack("{s:i, s:b, s:s}", "versionId", l.items[i].version_id,
+                                            "isDefault", l.items[i].is_default_version, "createdAt",
+                                            at));
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:b, s:n}", "state", state, "arn", tp.template_arn, "defaultVersionId",
-                          tp.default_version_id, "versions", vs, "enabled", tp.enabled, "error");
+    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:b, s:n}", "state", state, "arn", tp.template_arn,
+                          "defaultVersionId", tp.default_version_id, "versions", vs, "enabled",
+                          tp.enabled, "error");
     int rc = store_template_update(t->name, o, 0, 0);
     json_decref(o);
     iot_template_cleanup(&tp);
@@ -88,7 +90,8 @@ static int finish(struct tjob *t, int rc)
 {
     if (rc && rc != FW_ECANCELED && t->doc) {
         enum job_fail_class cls = awsctx_fail_class(&t->r.err, rc);
-        if (retry_decide(cls, job_ctx_attempt(t->r.ctx), job_ctx_max_attempts(t->r.ctx), job_ctx_runs(t->r.ctx)) == RETRY_DEAD) {
+        if (retry_decide(cls, job_ctx_attempt(t->r.ctx), job_ctx_max_attempts(t->r.ctx),
+                         job_ctx_runs(t->r.ctx)) == RETRY_DEAD) {
             json_t *o = json_pack("{s:s, s:s}", "state", "failed", "error",
                                   t->r.err.message[0] ? t->r.err.message : fw_strerror(rc));
             store_template_update(t->name, o, 0, 0);
@@ -139,7 +142,7 @@ int template_create_run(struct job_ctx *ctx, json_t *payload, void *ud)
             rc = awsctx_fail(ctx, &t.r.err);
         else if (!policies_equal(tp.template_body, json_object_get(t.doc, "body"), 0, 0)) {
             job_ctx_set_error_msg(ctx, JOB_FAIL_CONFLICT, "TemplateExists",
-                              "template %s already exists at AWS with another body", t.name);
+                                  "template %s already exists at AWS with another body", t.name);
             rc = FW_ECONFLICT;
         }
     }
@@ -161,8 +164,9 @@ int template_update_run(struct job_ctx *ctx, json_t *payload, void *ud)
         struct iot_update_template_input u = {0};
         u.template_name = t.name;
         u.description = dstr(&t, "description");
-        u.enabled =
-            json_is_boolean(json_object_get(t.doc, "enabled")) ? json_is_true(json_object_get(t.doc, "enabled")) : -1;
+        u.enabled = json_is_boolean(json_object_get(t.doc, "enabled"))
+                        ? json_is_true(json_object_get(t.doc, "enabled"))
+                        : -1;
         u.provisioning_role_arn = dstr(&t, "provisioningRoleArn");
         u.hook_target_arn = dstr(&t, "preProvisioningHook");
         u.remove_hook = json_is_true(json_object_get(payload, "removeHook"));
@@ -180,7 +184,9 @@ static int set_default(struct tjob *t, int version)
     u.template_name = t->name;
     u.enabled = -1;
     u.default_version_id = version;
-    return iot_update_provisioning_template(t->r.aws, &u, &t->r.err) ? awsctx_fail(t->r.ctx, &t->r.err) : 0;
+    return iot_update_provisioning_template(t->r.aws, &u, &t->r.err)
+               ? awsctx_fail(t->r.ctx, &t->r.err)
+               : 0;
 }
 
 /* A new version unless the default already has this body (a retry). */
@@ -216,8 +222,8 @@ int template_version_run(struct job_ctx *ctx, json_t *payload, void *ud)
     if (!rc && json_is_integer(dv))
         rc = set_default(&t, (int)json_integer_value(dv));
     else if (!rc)
-        rc =
-            new_version(&t, json_object_get(payload, "body"), !json_is_false(json_object_get(payload, "setAsDefault")));
+        rc = new_version(&t, json_object_get(payload, "body"),
+                         !json_is_false(json_object_get(payload, "setAsDefault")));
     if (!rc)
         rc = refresh(&t, "ready");
     return finish(&t, rc);

@@ -52,11 +52,11 @@ struct verify_journal {
 
 struct verify_request {
     const char *fleet;
-    const char *fleet_uid;       /* the generation the request was made for, or NULL */
-    const json_t *parameters;    /* template parameters to add or override, or NULL */
-    const char *claim_id;        /* a named claim, or NULL for a verification claim */
-    const char *run_id;          /* unique per verification: the job id */
-    int final_attempt;           /* 1: an AWS outage ends the run as a failed step (no retry follows) */
+    const char *fleet_uid;    /* the generation the request was made for, or NULL */
+    const json_t *parameters; /* template parameters to add or override, or NULL */
+    const char *claim_id;     /* a named claim, or NULL for a verification claim */
+    const char *run_id;       /* unique per verification: the job id */
+    int final_attempt; /* 1: an AWS outage ends the run as a failed step (no retry follows) */
     const struct verify_settings *settings;
 };
 
@@ -65,16 +65,16 @@ struct fw_config;
 /* Settings: the ports from the configuration (service/core/config.h), the
  * rest from FLEETWARDEN_* variables read once. */
 struct verify_settings {
-    int mqtt_port;               /* FLEETWARDEN_IOT_MQTT_PORT, default 8883 */
-    int credentials_port;        /* FLEETWARDEN_IOT_CREDENTIALS_PORT, default 443 */
-    const char *alpn;            /* FLEETWARDEN_IOT_MQTT_ALPN: auto (443 only), on, off */
-    const char *ca_file;         /* FLEETWARDEN_ROOT_CA_FILE, default Debian's Amazon Root CA 1 */
-    const char *endpoint_hosts;  /* FLEETWARDEN_IOT_ENDPOINT_HOSTS: names allowed besides AWS's */
+    int mqtt_port;              /* FLEETWARDEN_IOT_MQTT_PORT, default 8883 */
+    int credentials_port;       /* FLEETWARDEN_IOT_CREDENTIALS_PORT, default 443 */
+    const char *alpn;           /* FLEETWARDEN_IOT_MQTT_ALPN: auto (443 only), on, off */
+    const char *ca_file;        /* FLEETWARDEN_ROOT_CA_FILE, default Debian's Amazon Root CA 1 */
+    const char *endpoint_hosts; /* FLEETWARDEN_IOT_ENDPOINT_HOSTS: names allowed besides AWS's */
     /* FLEETWARDEN_IOT_ALLOW_ADDRESSES: internal addresses the endpoints may resolve to
      * (none by default: an endpoint name that resolves to loopback, private, link-local,
      * metadata, ... is refused, netresolve.h) */
     struct netaddr_list allow_addresses;
-    long timeout_ms;             /* FLEETWARDEN_VERIFY_TIMEOUT_MS: each MQTT or HTTPS wait, default 10000 */
+    long timeout_ms; /* FLEETWARDEN_VERIFY_TIMEOUT_MS: each MQTT or HTTPS wait, default 10000 */
 };
 void verify_settings_load(const struct fw_config *cfg, struct verify_settings *out);
 

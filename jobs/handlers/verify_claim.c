@@ -52,7 +52,8 @@ static int claim_problem(struct verify_ctx *v, const char *id, const char *why)
 {
     struct aws_api_error e;
     awserr_set(&e, 0, "ClaimNotUsable", "claim %s: %s", id, why);
-    return verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &e, "claim %s of fleet %s", id, v->rq->fleet);
+    return verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &e, "claim %s of fleet %s", id,
+                       v->rq->fleet);
 }
 
 /* Opens the sealed key of a claim that still holds it, changing nothing. */
@@ -61,7 +62,9 @@ static int open_key(struct verify_ctx *v, const char *id)
     char *sealed = 0, why[200] = "";
     int rc = store_claim_bundle_peek(id, &sealed, why, sizeof why);
     if (rc == FW_EGONE || rc == FW_ECONFLICT || (!rc && !sealed))
-        return claim_problem(v, id, "the service no longer holds its key (downloaded, expired, or still being made)");
+        return claim_problem(
+            v, id,
+            "the service no longer holds its key (downloaded, expired, or still being made)");
     if (rc)
         return rc;
     unsigned char *plain = 0;
@@ -69,7 +72,8 @@ static int open_key(struct verify_ctx *v, const char *id)
     rc = seal_kek_decrypt(sealed, id, &plain, &n);
     free(sealed);
     if (rc)
-        return claim_problem(v, id, "its sealed key does not open with this service's key-encryption key");
+        return claim_problem(v, id,
+                             "its sealed key does not open with this service's key-encryption key");
     v->claim_key_pem = (char *)plain;
     return 0;
 }
@@ -86,14 +90,17 @@ static int named_claim(struct verify_ctx *v)
     const char *state = field(rec, "state");
     if (strcmp(field(rec, "fleet") ? field(rec, "fleet") : "", v->rq->fleet))
         rc = claim_problem(v, id, "it belongs to another fleet");
-    else if (!state || (strcmp(state, "active") && strcmp(state, "rotating")) || !field(rec, "certificatePem"))
+    else if (!state || (strcmp(state, "active") && strcmp(state, "rotating")) ||
+             !field(rec, "certificatePem"))
         rc = claim_problem(v, id, "it is not active");
     else if ((rc = open_key(v, id)) == 0) {
         v->claim_cert_pem = xstrdup(field(rec, "certificatePem"));
         json_object_set_new(v->made, "claimId", json_string(id));
         json_object_set_new(v->made, "verificationClaim", json_false());
-        verify_pass(v, DP_STEP_CLAIM, "claim %s (certificate %s, claim policy %s), its sealed key opened in memory",
-                    id, field(rec, "certificateId") ? field(rec, "certificateId") : "?", v->names.claim_policy);
+        verify_pass(v, DP_STEP_CLAIM,
+                    "claim %s (certificate %s, claim policy %s), its sealed key opened in memory",
+                    id, field(rec, "certificateId") ? field(rec, "certificateId") : "?",
+                    v->names.claim_policy);
     }
     json_decref(rec);
     return rc;
@@ -108,8 +115,8 @@ static int make_record(struct verify_ctx *v, const char *id, const char *csr, co
     snprintf(note, sizeof note, "fleet verification %s", v->rq->run_id);
     const char *u = json_string_value(json_object_get(v->fleet, "uid"));
     snprintf(uid, sizeof uid, "%s", u ? u : "");
-    struct claim_new c = {v->rq->fleet, "generated", "ec-p256", csr, fp, note, 0, 0, v->rq->run_id,
-                          uid[0] ? uid : 0, "verification"};
+    struct claim_new c = {v->rq->fleet,  "generated",      "ec-p256",     csr, fp, note, 0, 0,
+                          v->rq->run_id, uid[0] ? uid : 0, "verification"};
     int rc = store_claim_create(id, &c);
     if (!rc) {
         char now[24];
@@ -140,13 +147,15 @@ static int record_cert(struct verify_ctx *v, const char *id, const struct iot_ce
     claim_kv_str(&kv, CLAIM_F_CERT_ARN, c->certificate_arn);
     claim_kv_str(&kv, CLAIM_F_CERT_PEM, v->claim_cert_pem);
     int rc = store_claim_set(id, &kv);
-    json_object_set_new(v->made, "claimCertificate",
-                        json_pack("{s:s, s:s}", "id", c->certificate_id, "arn", c->certificate_arn));
+    json_object_set_new(
+        v->made, "claimCertificate",
+        json_pack("{s:s, s:s}", "id", c->certificate_id, "arn", c->certificate_arn));
     return rc ? rc : verify_save_made(v);
 }
 
 /* The certificate from the CSR, set active, with the claim policy. */
-static int make_cert(struct verify_ctx *v, const char *id, const char *csr, char *cert_id, size_t len)
+static int make_cert(struct verify_ctx *v, const char *id, const char *csr, char *cert_id,
+                     size_t len)
 {
     struct iot_certificate c = {0};
     awserr_clear(&v->err);
@@ -154,19 +163,21 @@ static int make_cert(struct verify_ctx *v, const char *id, const char *csr, char
     if (iot_create_certificate_from_csr(v->aws, csr, 1, &c, &v->err)) {
         if (v->err.http_status >= 400 && v->err.http_status < 500)
             set_cert_requested(id, ""); /* AWS made nothing */
-        return verify_outage(v, &v->err) ? awserr_to_fw(&v->err)
-                                         : verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &v->err,
-                                                       "CreateCertificateFromCsr for verification claim %s", id);
+        return verify_outage(v, &v->err)
+                   ? awserr_to_fw(&v->err)
+                   : verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &v->err,
+                                 "CreateCertificateFromCsr for verification claim %s", id);
     }
     snprintf(cert_id, len, "%s", c.certificate_id ? c.certificate_id : "");
     int rc = record_cert(v, id, &c);
     if (!rc) {
         verify_call(v, "iot-policy-attach", 0);
         if (iot_attach_policy(v->aws, v->names.claim_policy, c.certificate_arn, &v->err))
-            rc = verify_outage(v, &v->err) ? awserr_to_fw(&v->err)
-                                          : verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &v->err,
-                                                        "AttachPolicy of claim policy %s to certificate %s",
-                                                        v->names.claim_policy, cert_id);
+            rc = verify_outage(v, &v->err)
+                     ? awserr_to_fw(&v->err)
+                     : verify_fail(v, DP_STEP_CLAIM, DP_FAIL_AWS, 0, &v->err,
+                                   "AttachPolicy of claim policy %s to certificate %s",
+                                   v->names.claim_policy, cert_id);
     }
     iot_certificate_cleanup(&c);
     return rc;
@@ -193,7 +204,8 @@ static int own_claim(struct verify_ctx *v)
     claim_kv_int(&kv, CLAIM_F_ACTIVATED, store_now_ms());
     store_claim_transition(id, CLAIM_ACTIVE, &kv, 0);
     verify_pass(v, DP_STEP_CLAIM,
-                "verification claim %s: certificate %s from a CSR (EC P-256, key in memory only), claim policy %s "
+                "verification claim %s: certificate %s from a CSR (EC P-256, key in memory only), "
+                "claim policy %s "
                 "attached",
                 id, cert_id, v->names.claim_policy);
     return 0;
@@ -233,13 +245,15 @@ static int delete_cert(struct verify_ctx *v, const char *cert_id, const char *ar
 }
 
 /* The certificate of a record whose CreateCertificateFromCsr answer was lost. */
-static int lost_cert(struct verify_ctx *v, const json_t *rec, char *id, size_t idlen, char *arn, size_t arnlen)
+static int lost_cert(struct verify_ctx *v, const json_t *rec, char *id, size_t idlen, char *arn,
+                     size_t arnlen)
 {
     const char *req = field(rec, "certRequested");
     if (!req)
         return 0;
     struct iot_certificate c = {0};
-    int found = claim_find_cert(v->aws, field(rec, "id"), field(rec, "publicKeyFp"), strtoll(req, 0, 10), &c, &v->err);
+    int found = claim_find_cert(v->aws, field(rec, "id"), field(rec, "publicKeyFp"),
+                                strtoll(req, 0, 10), &c, &v->err);
     if (found == 1) {
         snprintf(id, idlen, "%s", c.certificate_id ? c.certificate_id : "");
         snprintf(arn, arnlen, "%s", c.certificate_arn ? c.certificate_arn : "");
@@ -259,7 +273,8 @@ static void retire_record(const char *id)
     claim_kv_str(&failed, CLAIM_F_ERROR, "");
     claim_kv_init(&deleted, CLAIM_BY_SET);
     claim_kv_int(&deleted, CLAIM_F_DELETED_AT, store_now_ms());
-    store_claim_transition(id, CLAIM_FAILED, &failed, 0); /* creating cannot go to deleted directly */
+    store_claim_transition(id, CLAIM_FAILED, &failed,
+                           0); /* creating cannot go to deleted directly */
     store_claim_transition(id, CLAIM_DELETED, &deleted, 0);
 }
 
@@ -273,18 +288,22 @@ int verify_claim_remove(struct verify_ctx *v, const json_t *made, json_t *done, 
     if (got)
         return got == FW_ENOTFOUND ? 0 : got;
     char cert[80] = "", arn[300] = "";
-    snprintf(cert, sizeof cert, "%s", field(rec, "certificateId") ? field(rec, "certificateId") : "");
-    snprintf(arn, sizeof arn, "%s", field(rec, "certificateArn") ? field(rec, "certificateArn") : "");
+    snprintf(cert, sizeof cert, "%s",
+             field(rec, "certificateId") ? field(rec, "certificateId") : "");
+    snprintf(arn, sizeof arn, "%s",
+             field(rec, "certificateArn") ? field(rec, "certificateArn") : "");
     int rc = cert[0] ? 0 : lost_cert(v, rec, cert, sizeof cert, arn, sizeof arn);
     if (!rc && cert[0])
         rc = delete_cert(v, cert, arn);
     if (rc == 1)
-        json_array_append_new(left, json_sprintf("the certificate of verification claim %s, %s (%s: %s)", id,
-                                                 cert[0] ? cert : "not found", v->err.code, v->err.message));
+        json_array_append_new(
+            left, json_sprintf("the certificate of verification claim %s, %s (%s: %s)", id,
+                               cert[0] ? cert : "not found", v->err.code, v->err.message));
     else if (!rc) {
         retire_record(id);
-        json_array_append_new(done, json_sprintf("verification claim %s retired%s%s", id,
-                                                 cert[0] ? ", its certificate deleted: " : "", cert));
+        json_array_append_new(done,
+                              json_sprintf("verification claim %s retired%s%s", id,
+                                           cert[0] ? ", its certificate deleted: " : "", cert));
     }
     json_decref(rec);
     return rc < 0 ? rc : 0;

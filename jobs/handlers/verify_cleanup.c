@@ -55,7 +55,8 @@ static void pause_ms(long ms)
 
 static int ours(const struct verify_ctx *v, const char *thing, const char *cert_id)
 {
-    return !strncmp(thing, VERIFY_THING_PREFIX, strlen(VERIFY_THING_PREFIX)) || (v->token[0] && strstr(thing, v->token)) ||
+    return !strncmp(thing, VERIFY_THING_PREFIX, strlen(VERIFY_THING_PREFIX)) ||
+           (v->token[0] && strstr(thing, v->token)) ||
            (cert_id && cert_id[0] && strstr(thing, cert_id));
 }
 
@@ -69,7 +70,8 @@ static int leave_groups(struct verify_ctx *v, const char *thing, json_t *left)
         return judge(v, rc, left, "the thing groups of the verification's thing");
     for (size_t i = 0; !rc && i < groups.n; i++) {
         verify_call(v, "iot-thing", 0);
-        rc = judge(v, iot_remove_thing_from_group(v->aws, groups.items[i], thing, &v->err), left, groups.items[i]);
+        rc = judge(v, iot_remove_thing_from_group(v->aws, groups.items[i], thing, &v->err), left,
+                   groups.items[i]);
     }
     aws_strlist_cleanup(&groups);
     return rc;
@@ -90,8 +92,8 @@ static int delete_thing(struct verify_ctx *v, const char *thing)
 }
 
 /* One thing the certificate is attached to (or the recorded name). */
-static int remove_thing(struct verify_ctx *v, const char *thing, const char *cert_id, const char *arn, json_t *done,
-                        json_t *left)
+static int remove_thing(struct verify_ctx *v, const char *thing, const char *cert_id,
+                        const char *arn, json_t *done, json_t *left)
 {
     awserr_clear(&v->err);
     verify_call(v, "iot-describe", 0);
@@ -107,9 +109,11 @@ static int remove_thing(struct verify_ctx *v, const char *thing, const char *cer
     if (!rc && mine)
         rc = judge(v, delete_thing(v, thing), left, thing);
     if (!rc)
-        json_array_append_new(done, json_sprintf(mine ? "thing %s (left its groups, deleted)"
-                                                      : "thing %s kept (not made by the verification): certificate "
-                                                        "detached", thing));
+        json_array_append_new(
+            done, json_sprintf(mine ? "thing %s (left its groups, deleted)"
+                                    : "thing %s kept (not made by the verification): certificate "
+                                      "detached",
+                               thing));
     return rc;
 }
 
@@ -129,12 +133,14 @@ static int detach_policies(struct verify_ctx *v, const char *arn, json_t *left)
     return rc;
 }
 
-static int delete_cert(struct verify_ctx *v, const char *id, const char *arn, json_t *done, json_t *left)
+static int delete_cert(struct verify_ctx *v, const char *id, const char *arn, json_t *done,
+                       json_t *left)
 {
     awserr_clear(&v->err);
     verify_call(v, "iot-cert-update", 0);
     int rc = iot_update_certificate(v->aws, id, "INACTIVE", &v->err);
-    /* a certificate RegisterThing never activated is PENDING_ACTIVATION: UpdateCertificate refuses it */
+    /* a certificate RegisterThing never activated is PENDING_ACTIVATION: UpdateCertificate refuses
+     * it */
     rc = rc && v->err.cls == AWS_ERRC_VALIDATION ? 0 : judge(v, rc, left, id);
     rc = rc ? rc : detach_policies(v, arn, left);
     for (int i = 0; !rc && i < CONFLICT_TRIES; i++) {
@@ -149,13 +155,14 @@ static int delete_cert(struct verify_ctx *v, const char *id, const char *arn, js
         break;
     }
     if (!rc)
-        json_array_append_new(done, json_sprintf("certificate %s (deactivated, detached, deleted)", id));
+        json_array_append_new(done,
+                              json_sprintf("certificate %s (deactivated, detached, deleted)", id));
     return rc;
 }
 
 /* The recorded name, then every thing the certificate is attached to. */
-static int remove_things(struct verify_ctx *v, const json_t *made, const char *cert_id, const char *arn, json_t *done,
-                         json_t *left)
+static int remove_things(struct verify_ctx *v, const json_t *made, const char *cert_id,
+                         const char *arn, json_t *done, json_t *left)
 {
     struct aws_strlist things = {0};
     const char *planned = json_string_value(json_object_get(made, "thingName"));
@@ -184,7 +191,8 @@ static int remove_things(struct verify_ctx *v, const json_t *made, const char *c
 int verify_device_remove(struct verify_ctx *v, const json_t *made, json_t *done, json_t *left)
 {
     const json_t *dc = json_object_get(made, "deviceCertificate");
-    const char *id = json_string_value(json_object_get(dc, "id")), *arn = json_string_value(json_object_get(dc, "arn"));
+    const char *id = json_string_value(json_object_get(dc, "id")),
+               *arn = json_string_value(json_object_get(dc, "arn"));
     int rc = remove_things(v, made, id, arn, done, left);
     if (rc < 0)
         return rc;

@@ -40,7 +40,8 @@ static void print_step(const json_t *s, FILE *out)
     const char *status = json_string_value(json_object_get(s, "status"));
     const json_t *e = json_object_get(s, "error");
     fprintf(out, "  %d %-14s %-7s %s\n", (int)json_integer_value(json_object_get(s, "step")),
-            json_string_value(json_object_get(s, "name")), !strcmp(status, "failed") ? "FAILED" : status,
+            json_string_value(json_object_get(s, "name")),
+            !strcmp(status, "failed") ? "FAILED" : status,
             json_string_value(json_object_get(s, "checked")));
     if (json_is_object(e))
         fprintf(out, "      AWS: %s: %s\n", json_string_value(json_object_get(e, "code")),
@@ -49,14 +50,15 @@ static void print_step(const json_t *s, FILE *out)
         fprintf(out, "      hint: %s\n", json_string_value(json_object_get(s, "hint")));
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(s, "left"), i, l) fprintf(out, "      left: %s\n", json_string_value(l));
+    json_array_foreach(json_object_get(s, "left"), i, l)
+        fprintf(out, "      left: %s\n", json_string_value(l));
 }
 
 static void print_report(const char *fleet, const json_t *r, FILE *out)
 {
     const json_t *calls = json_object_get(r, "awsCalls");
-    fprintf(out, "fleet %s: verification %s (%lld control-plane and %lld data-plane calls)\n", fleet,
-            json_string_value(json_object_get(r, "result")),
+    fprintf(out, "fleet %s: verification %s (%lld control-plane and %lld data-plane calls)\n",
+            fleet, json_string_value(json_object_get(r, "result")),
             (long long)json_integer_value(json_object_get(calls, "controlPlane")),
             (long long)json_integer_value(json_object_get(calls, "dataPlane")));
     size_t i;
@@ -64,8 +66,8 @@ static void print_report(const char *fleet, const json_t *r, FILE *out)
     json_array_foreach(json_object_get(r, "steps"), i, s) print_step(s, out);
 }
 
-int verify_cli_run(const struct fw_config *cfg, const char *fleet, const char *claim_id, const json_t *parameters,
-                   FILE *out)
+int verify_cli_run(const struct fw_config *cfg, const char *fleet, const char *claim_id,
+                   const json_t *parameters, FILE *out)
 {
     char run_id[40];
     if (randid_new("cli_", run_id, sizeof run_id))
@@ -79,8 +81,8 @@ int verify_cli_run(const struct fw_config *cfg, const char *fleet, const char *c
     struct aws_api_error err;
     int rc = verify_run(&rq, &j, &report, &err);
     if (rc) {
-        fprintf(out, "fleet %s: verification could not run: %s%s%s\n", fleet, err.code[0] ? err.code : fw_strerror(rc),
-                err.message[0] ? ": " : "", err.message);
+        fprintf(out, "fleet %s: verification could not run: %s%s%s\n", fleet,
+                err.code[0] ? err.code : fw_strerror(rc), err.message[0] ? ": " : "", err.message);
     } else {
         print_report(fleet, report, out);
         char at[32];

@@ -15,7 +15,7 @@ struct fw_config;
  * every step to out and records the fleet's lastVerify. 0 when it passed,
  * 1 when a step failed or it could not run. Needs Redis (the fleet and
  * claim records) and AWS credentials; the KEK only for a named claim. */
-int verify_cli_run(const struct fw_config *cfg, const char *fleet, const char *claim_id, const json_t *parameters,
-                   FILE *out);
+int verify_cli_run(const struct fw_config *cfg, const char *fleet, const char *claim_id,
+                   const json_t *parameters, FILE *out);
 
 #endif

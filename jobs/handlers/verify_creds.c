@@ -55,7 +55,8 @@ static const char *role_name(const char *arn)
 /* STS GetCallerIdentity signed with the credentials; 0 with the ARN. */
 static int caller(struct verify_ctx *v, const struct credprovider_creds *c, char *arn, size_t len)
 {
-    struct creds_provider *p = creds_provider_static(c->access_key_id, c->secret_access_key, c->session_token);
+    struct creds_provider *p =
+        creds_provider_static(c->access_key_id, c->secret_access_key, c->session_token);
     struct aws_client_options o = {0};
     o.region = v->region;
     o.creds = p;
@@ -77,10 +78,13 @@ int verify_credentials(struct verify_ctx *v)
     char checked[900], arn[400] = "", want[300];
     const char *alias = v->names.role_alias;
     v->names.host = v->cred_peer;
-    snprintf(checked, sizeof checked, "credentials for role alias %s from %s as thing %s with its certificate", alias,
+    snprintf(checked, sizeof checked,
+             "credentials for role alias %s from %s as thing %s with its certificate", alias,
              v->cred_peer, v->thing);
-    struct credprovider_request r = {v->cred_host, v->cred_addr, v->st->credentials_port, alias, v->thing,
-                                     v->dev.certificate_pem, v->dev.private_key, v->st->ca_file, v->st->timeout_ms};
+    struct credprovider_request r = {
+        v->cred_host,     v->cred_addr,           v->st->credentials_port, alias,
+        v->thing,         v->dev.certificate_pem, v->dev.private_key,      v->st->ca_file,
+        v->st->timeout_ms};
     struct credprovider_creds c;
     verify_call(v, "iot-dataplane", 1);
     awserr_clear(&v->err);
@@ -93,14 +97,16 @@ int verify_credentials(struct verify_ctx *v)
     snprintf(want, sizeof want, "%s", role_name(v->role_arn));
     rc = caller(v, &c, arn, sizeof arn);
     size_t n = strlen(checked);
-    snprintf(checked + n, sizeof checked - n, " (expiring %s); STS GetCallerIdentity with them", c.expiration);
+    snprintf(checked + n, sizeof checked - n, " (expiring %s); STS GetCallerIdentity with them",
+             c.expiration);
     credprovider_creds_cleanup(&c);
     if (rc)
         return failed(v, DP_FAIL_AWS, checked);
     char role_part[340];
     snprintf(role_part, sizeof role_part, ":assumed-role/%s/", want);
     if (want[0] && !strstr(arn, role_part)) {
-        awserr_set(&v->err, 0, "UnexpectedRole", "the credentials are %s, not the token exchange role %s", arn, want);
+        awserr_set(&v->err, 0, "UnexpectedRole",
+                   "the credentials are %s, not the token exchange role %s", arn, want);
         snprintf(v->err.operation, sizeof v->err.operation, "sts:GetCallerIdentity");
         snprintf(v->role_arn, sizeof v->role_arn, "%s", want);
         return verify_fail(v, DP_STEP_CREDENTIALS, DP_FAIL_IDENTITY, 0, &v->err, "%s", checked);

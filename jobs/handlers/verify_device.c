@@ -26,7 +26,8 @@
 #include "service/domain/keys.h"
 #include "service/domain/store.h"
 
-static int outage_or_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic, const char *checked)
+static int outage_or_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic,
+                          const char *checked)
 {
     if (verify_outage(v, &v->err))
         return awserr_to_fw(&v->err);
@@ -42,32 +43,40 @@ static enum dp_fail mqtt_kind(const struct aws_api_error *e, int stage)
         return DP_FAIL_UNREACHABLE;
     if (!strcmp(e->code, DP_ERR_CONNECT_REFUSED) || stage < 0)
         return DP_FAIL_CONNECT;
-    if (!strcmp(e->code, DP_ERR_SUBSCRIBE_REFUSED) || (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 0))
+    if (!strcmp(e->code, DP_ERR_SUBSCRIBE_REFUSED) ||
+        (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 0))
         return DP_FAIL_SUBSCRIBE;
-    if (!strcmp(e->code, DP_ERR_PUBLISH_REFUSED) || (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 1))
+    if (!strcmp(e->code, DP_ERR_PUBLISH_REFUSED) ||
+        (!strcmp(e->code, DP_ERR_DISCONNECTED) && stage == 1))
         return DP_FAIL_PUBLISH;
     if (!strcmp(e->code, DP_ERR_NO_ANSWER) || !strcmp(e->code, DP_ERR_DISCONNECTED))
         return DP_FAIL_NO_ANSWER;
     return DP_FAIL_REJECTED;
 }
 
-static int connect_as(struct verify_ctx *v, int step, const char *cert, const char *key, const char *client,
-                      struct iotmqtt **out)
+static int connect_as(struct verify_ctx *v, int step, const char *cert, const char *key,
+                      const char *client, struct iotmqtt **out)
 {
     snprintf(v->client_id, sizeof v->client_id, "%s", client);
     v->names.client_id = v->client_id;
     v->names.host = v->data_peer;
-    struct iotmqtt_options o = {v->data_host,   v->data_addr, v->st->mqtt_port,
+    struct iotmqtt_options o = {v->data_host,
+                                v->data_addr,
+                                v->st->mqtt_port,
                                 dataplane_alpn_wanted(v->st->mqtt_port, v->st->alpn) == 1,
-                                v->st->ca_file, cert,         key,
-                                client,         60,           v->st->timeout_ms};
+                                v->st->ca_file,
+                                cert,
+                                key,
+                                client,
+                                60,
+                                v->st->timeout_ms};
     verify_call(v, "iot-dataplane", 1);
     awserr_clear(&v->err);
     if (!iotmqtt_connect(&o, out, &v->err))
         return 0;
     char checked[600];
-    snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the %s", v->data_peer,
-             o.alpn ? " (ALPN " IOTMQTT_ALPN ")" : "", client,
+    snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the %s",
+             v->data_peer, o.alpn ? " (ALPN " IOTMQTT_ALPN ")" : "", client,
              step == DP_STEP_THING_CONNECT ? "new certificate" : "claim certificate");
     return outage_or_fail(v, step, mqtt_kind(&v->err, -1), 0, checked);
 }
@@ -81,7 +90,8 @@ static int csr_only(struct verify_ctx *v)
     struct aws_api_error e;
     awserr_clear(&e);
     verify_call(v, "iot-describe", 0);
-    int only = !iot_get_policy(v->aws, v->names.claim_policy, &p, &e) && dataplane_claim_policy_csr_only(p.policy_document);
+    int only = !iot_get_policy(v->aws, v->names.claim_policy, &p, &e) &&
+               dataplane_claim_policy_csr_only(p.policy_document);
     iot_policy_cleanup(&p);
     return only;
 }
@@ -108,7 +118,8 @@ static int record_device_cert(struct verify_ctx *v)
 {
     char arn[300];
     verify_cert_arn(v, v->dev.certificate_id, arn, sizeof arn);
-    json_object_set_new(v->made, "deviceCertificate", json_pack("{s:s, s:s}", "id", v->dev.certificate_id, "arn", arn));
+    json_object_set_new(v->made, "deviceCertificate",
+                        json_pack("{s:s, s:s}", "id", v->dev.certificate_id, "arn", arn));
     return verify_save_made(v);
 }
 
@@ -127,25 +138,30 @@ int verify_certificate(struct verify_ctx *v)
     char client[80];
     snprintf(client, sizeof client, "%sclaim-%s", VERIFY_THING_PREFIX, v->token);
     int csr = csr_only(v);
-    int rc = connect_as(v, DP_STEP_CERTIFICATE, v->claim_cert_pem, v->claim_key_pem, client, &v->conn);
+    int rc =
+        connect_as(v, DP_STEP_CERTIFICATE, v->claim_cert_pem, v->claim_key_pem, client, &v->conn);
     if (rc)
         return rc;
     struct fleetprov_trace t = {{0}, 0};
-    snprintf(v->api, sizeof v->api, "%s", csr ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate");
+    snprintf(v->api, sizeof v->api, "%s",
+             csr ? "CreateCertificateFromCsr" : "CreateKeysAndCertificate");
     verify_call(v, "iot-dataplane", 1);
     rc = csr ? create_from_csr(v, &t) : fleetprov_create_keys(v->conn, &v->dev, &t, &v->err);
     char checked[700];
-    snprintf(checked, sizeof checked, "MQTT 5 over TLS to %s%s as client %s with the claim certificate; %s", v->data_peer,
+    snprintf(checked, sizeof checked,
+             "MQTT 5 over TLS to %s%s as client %s with the claim certificate; %s", v->data_peer,
              iotmqtt_alpn_used(v->conn)[0] ? " (ALPN " IOTMQTT_ALPN ")" : "", client, v->api);
     if (rc && t.stage == 2)
         note_unanswered(v);
     if (rc)
-        return rc == FW_EINTERNAL || rc == FW_ECRYPTO ? rc : outage_or_fail(v, DP_STEP_CERTIFICATE,
-                                                                          mqtt_kind(&v->err, t.stage), t.topic, checked);
+        return rc == FW_EINTERNAL || rc == FW_ECRYPTO
+                   ? rc
+                   : outage_or_fail(v, DP_STEP_CERTIFICATE, mqtt_kind(&v->err, t.stage), t.topic,
+                                    checked);
     rc = record_device_cert(v);
     if (!rc)
-        verify_pass(v, DP_STEP_CERTIFICATE, "%s accepted on %s/accepted: certificate %s", checked, t.topic,
-                    v->dev.certificate_id);
+        verify_pass(v, DP_STEP_CERTIFICATE, "%s accepted on %s/accepted: certificate %s", checked,
+                    t.topic, v->dev.certificate_id);
     return rc;
 }
 
@@ -159,8 +175,8 @@ static json_t *parameters(struct verify_ctx *v)
     snprintf(name, sizeof name, "%s%.64s-%s", VERIFY_THING_PREFIX, v->rq->fleet, v->token);
     snprintf(serial, sizeof serial, "%s%s", VERIFY_THING_PREFIX, v->token);
     json_t *p = json_pack("{s:s, s:s}", "ThingName", name, "SerialNumber", serial);
-    const char *group = json_string_value(json_array_get(json_object_get(json_object_get(v->fleet, "spec"),
-                                                                         "thingGroups"), 0));
+    const char *group = json_string_value(
+        json_array_get(json_object_get(json_object_get(v->fleet, "spec"), "thingGroups"), 0));
     if (group)
         json_object_set_new(p, "ThingGroupName", json_string(group));
     if (json_is_object(v->rq->parameters))
@@ -176,14 +192,16 @@ static void read_template(struct verify_ctx *v)
     awserr_clear(&e);
     verify_call(v, "iot-template", 0);
     if (!iot_describe_provisioning_template(v->aws, v->names.template_name, &t, &e)) {
-        snprintf(v->prov_role, sizeof v->prov_role, "%s", t.provisioning_role_arn ? t.provisioning_role_arn : "");
+        snprintf(v->prov_role, sizeof v->prov_role, "%s",
+                 t.provisioning_role_arn ? t.provisioning_role_arn : "");
         snprintf(v->hook_arn, sizeof v->hook_arn, "%s", t.hook_target_arn ? t.hook_target_arn : "");
         v->names.hook_arn = t.hook_target_arn ? v->hook_arn : 0;
     }
     iot_template_cleanup(&t);
 }
 
-static int register_failed(struct verify_ctx *v, const struct fleetprov_trace *t, const char *checked)
+static int register_failed(struct verify_ctx *v, const struct fleetprov_trace *t,
+                           const char *checked)
 {
     enum dp_fail kind = mqtt_kind(&v->err, t->stage);
     if (kind == DP_FAIL_REJECTED && !verify_outage(v, &v->err))
@@ -198,20 +216,23 @@ int verify_register(struct verify_ctx *v)
     json_object_set_new(v->made, "thingName", json_string(planned ? planned : ""));
     int rc = verify_save_made(v);
     char *ptext = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS), checked[900];
-    snprintf(checked, sizeof checked, "RegisterThing through template %s with parameters %s", v->names.template_name,
-             ptext ? ptext : "{}");
+    snprintf(checked, sizeof checked, "RegisterThing through template %s with parameters %s",
+             v->names.template_name, ptext ? ptext : "{}");
     free(ptext);
     struct fleetprov_registered r = {0};
     struct fleetprov_trace t = {{0}, 0};
     if (!rc) {
         verify_call(v, "iot-dataplane", 1);
-        rc = fleetprov_register_thing(v->conn, v->names.template_name, v->dev.ownership_token, p, &r, &t, &v->err);
-        rc = rc == FW_EINVAL ? verify_fail(v, DP_STEP_REGISTER, DP_FAIL_AWS, 0, &v->err, "%s", checked)
-             : rc            ? register_failed(v, &t, checked)
-                             : 0;
+        rc = fleetprov_register_thing(v->conn, v->names.template_name, v->dev.ownership_token, p,
+                                      &r, &t, &v->err);
+        rc = rc == FW_EINVAL
+                 ? verify_fail(v, DP_STEP_REGISTER, DP_FAIL_AWS, 0, &v->err, "%s", checked)
+             : rc ? register_failed(v, &t, checked)
+                  : 0;
     }
     if (!rc && !r.thing_name[0]) {
-        awserr_set(&v->err, 0, "TemplateMakesNoThing", "RegisterThing answered without a thingName");
+        awserr_set(&v->err, 0, "TemplateMakesNoThing",
+                   "RegisterThing answered without a thingName");
         rc = verify_fail(v, DP_STEP_REGISTER, DP_FAIL_REJECTED, t.topic, &v->err, "%s", checked);
     }
     if (!rc) {
@@ -220,7 +241,8 @@ int verify_register(struct verify_ctx *v)
         rc = verify_save_made(v);
     }
     if (!rc)
-        verify_pass(v, DP_STEP_REGISTER, "%s: thing %s, the certificate activated and attached", checked, v->thing);
+        verify_pass(v, DP_STEP_REGISTER, "%s: thing %s, the certificate activated and attached",
+                    checked, v->thing);
     fleetprov_registered_cleanup(&r);
     json_decref(p);
     iotmqtt_close(v->conn); /* the claim's part ends here, as a device's does */
@@ -233,10 +255,12 @@ int verify_register(struct verify_ctx *v)
 int verify_thing_connect(struct verify_ctx *v)
 {
     struct iotmqtt *m = 0;
-    int rc = connect_as(v, DP_STEP_THING_CONNECT, v->dev.certificate_pem, v->dev.private_key, v->thing, &m);
+    int rc = connect_as(v, DP_STEP_THING_CONNECT, v->dev.certificate_pem, v->dev.private_key,
+                        v->thing, &m);
     if (!rc)
-        verify_pass(v, DP_STEP_THING_CONNECT, "MQTT 5 over TLS to %s as client %s with the new certificate %s",
-                    v->data_peer, v->thing, v->dev.certificate_id);
+        verify_pass(v, DP_STEP_THING_CONNECT,
+                    "MQTT 5 over TLS to %s as client %s with the new certificate %s", v->data_peer,
+                    v->thing, v->dev.certificate_id);
     iotmqtt_close(m);
     return rc;
 }

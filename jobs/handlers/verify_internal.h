@@ -20,25 +20,26 @@ struct verify_ctx {
     const struct verify_request *rq;
     const struct verify_journal *j;
     const struct verify_settings *st;
-    json_t *fleet;                 /* the fleet document (owned) */
+    json_t *fleet; /* the fleet document (owned) */
     const char *region;
     char account[16];
     char partition[16];
-    struct aws_client *aws;        /* the control plane (awsctx: this thread's) */
+    struct aws_client *aws; /* the control plane (awsctx: this thread's) */
     char data_host[256], cred_host[256];
-    char data_addr[NETADDR_TEXT_MAX], cred_addr[NETADDR_TEXT_MAX]; /* what they resolved to, checked */
-    struct dp_names names;         /* for hints; strings borrowed from fleet or the buffers below */
+    char data_addr[NETADDR_TEXT_MAX],
+        cred_addr[NETADDR_TEXT_MAX]; /* what they resolved to, checked */
+    struct dp_names names; /* for hints; strings borrowed from fleet or the buffers below */
     char prov_role[300], hook_arn[300], role_arn[300];
     char data_peer[300], cred_peer[300];
-    json_t *made;                  /* what exists at AWS (journal "verify:made"), owned */
-    json_t *steps;                 /* step results so far (owned) */
-    json_t *notes;                 /* what the cleanup could not know or reach, said in its step (owned) */
-    char token[16];                /* this run's hex token: in the thing name and the client ids */
+    json_t *made;   /* what exists at AWS (journal "verify:made"), owned */
+    json_t *steps;  /* step results so far (owned) */
+    json_t *notes;  /* what the cleanup could not know or reach, said in its step (owned) */
+    char token[16]; /* this run's hex token: in the thing name and the client ids */
     /* in memory only: keys never leave this struct */
     char *claim_cert_pem, *claim_key_pem;
-    struct fleetprov_cert dev;     /* the device certificate and key from step 2 */
+    struct fleetprov_cert dev; /* the device certificate and key from step 2 */
     char thing[FLEETPROV_THING_MAX + 1];
-    struct iotmqtt *conn;          /* the claim's connection, from step 2 to the end of step 3 */
+    struct iotmqtt *conn; /* the claim's connection, from step 2 to the end of step 3 */
     char client_id[FLEETPROV_THING_MAX + 1];
     char api[40];                  /* the certificate API step 2 used */
     int control_calls, data_calls; /* what the run cost, for the report */
@@ -50,11 +51,13 @@ struct verify_ctx {
 #define VERIFY_FAILED 1
 
 /* Records a passed step with what was checked. */
-void verify_pass(struct verify_ctx *v, int step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void verify_pass(struct verify_ctx *v, int step, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Records a failed step: what was checked, AWS's error, the hint built from
  * kind/topic (dataplane_hint). Returns VERIFY_FAILED. */
-int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic, const struct aws_api_error *e,
-                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic,
+                const struct aws_api_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* 1 when e is an outage (throttling, transient, no answer) that a later
  * attempt may get past; on the final attempt it is a failed step instead. */
 int verify_outage(const struct verify_ctx *v, const struct aws_api_error *e);

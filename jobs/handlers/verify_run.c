@@ -47,7 +47,8 @@ void verify_settings_load(const struct fw_config *cfg, struct verify_settings *o
 
 const char *verify_res(const struct verify_ctx *v, const char *key, const char *field)
 {
-    return json_string_value(json_object_get(json_object_get(json_object_get(v->fleet, "resources"), key), field));
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(v->fleet, "resources"), key), field));
 }
 
 const char *verify_spec(const struct verify_ctx *v, const char *part, const char *key)
@@ -80,7 +81,8 @@ int verify_save_made(struct verify_ctx *v)
 
 int verify_outage(const struct verify_ctx *v, const struct aws_api_error *e)
 {
-    return !v->rq->final_attempt && e && (e->cls == AWS_ERRC_THROTTLING || e->cls == AWS_ERRC_TRANSIENT);
+    return !v->rq->final_attempt && e &&
+           (e->cls == AWS_ERRC_THROTTLING || e->cls == AWS_ERRC_TRANSIENT);
 }
 
 static json_t *error_json(const struct aws_api_error *e)
@@ -88,14 +90,16 @@ static json_t *error_json(const struct aws_api_error *e)
     if (!e || !e->code[0])
         return json_null();
     return json_pack("{s:s, s:s, s:o, s:s}", "code", e->code, "message", e->message, "statusCode",
-                     e->http_status ? json_integer(e->http_status) : json_null(), "operation", e->operation);
+                     e->http_status ? json_integer(e->http_status) : json_null(), "operation",
+                     e->operation);
 }
 
-static json_t *step_json(int step, const char *status, const char *checked, const struct aws_api_error *e,
-                         const char *hint)
+static json_t *step_json(int step, const char *status, const char *checked,
+                         const struct aws_api_error *e, const char *hint)
 {
-    return json_pack("{s:i, s:s, s:s, s:s, s:o, s:s?}", "step", step, "name", dataplane_step_name(step), "status",
-                     status, "checked", checked, "error", error_json(e), "hint", hint);
+    return json_pack("{s:i, s:s, s:s, s:s, s:o, s:s?}", "step", step, "name",
+                     dataplane_step_name(step), "status", status, "checked", checked, "error",
+                     error_json(e), "hint", hint);
 }
 
 void verify_pass(struct verify_ctx *v, int step, const char *fmt, ...)
@@ -108,8 +112,8 @@ void verify_pass(struct verify_ctx *v, int step, const char *fmt, ...)
     json_array_append_new(v->steps, step_json(step, "passed", checked, 0, 0));
 }
 
-int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic, const struct aws_api_error *e,
-                const char *fmt, ...)
+int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic,
+                const struct aws_api_error *e, const char *fmt, ...)
 {
     char checked[1024], hint[1024];
     va_list ap;
@@ -136,12 +140,12 @@ static int not_ready(struct aws_api_error *err, const char *why)
  * the run go there (no second lookup), and an internal address is refused unless
  * FLEETWARDEN_IOT_ALLOW_ADDRESSES lists it (netresolve.h). Done after an earlier
  * attempt's leftovers are removed (the cleanup needs only the control plane). */
-static int pin_endpoint(const char *host, int port, const struct verify_settings *st, char addr[NETADDR_TEXT_MAX],
-                        struct aws_api_error *err)
+static int pin_endpoint(const char *host, int port, const struct verify_settings *st,
+                        char addr[NETADDR_TEXT_MAX], struct aws_api_error *err)
 {
     char why[400];
-    int rc = netresolve_checked(host, port, &st->allow_addresses, "FLEETWARDEN_IOT_ALLOW_ADDRESSES", addr, why,
-                                sizeof why);
+    int rc = netresolve_checked(host, port, &st->allow_addresses, "FLEETWARDEN_IOT_ALLOW_ADDRESSES",
+                                addr, why, sizeof why);
     if (rc == FW_EFORBIDDEN) {
         awserr_set(err, 0, "EndpointRefused", "%s", why);
         err->cls = AWS_ERRC_VALIDATION;
@@ -158,7 +162,8 @@ static int pin_endpoint(const char *host, int port, const struct verify_settings
 
 static int endpoints(struct verify_ctx *v, struct aws_api_error *err)
 {
-    const char *data = verify_res(v, "endpoints", "dataAts"), *cred = verify_res(v, "endpoints", "credentialProvider");
+    const char *data = verify_res(v, "endpoints", "dataAts"),
+               *cred = verify_res(v, "endpoints", "credentialProvider");
     char why[300];
     if (!data || !cred)
         return not_ready(err, "the fleet has no endpoints yet (fleet.setup records them)");
@@ -186,19 +191,23 @@ static void names(struct verify_ctx *v)
     const char *hook = verify_spec(v, "template", "preProvisioningHook");
     snprintf(v->hook_arn, sizeof v->hook_arn, "%s", hook ? hook : "");
     n->hook_arn = hook ? v->hook_arn : 0;
-    const char *prov = verify_res(v, "provisioningRole", "arn") ? verify_res(v, "provisioningRole", "arn")
-                                                                : verify_spec(v, "provisioningRole", "name");
+    const char *prov = verify_res(v, "provisioningRole", "arn")
+                           ? verify_res(v, "provisioningRole", "arn")
+                           : verify_spec(v, "provisioningRole", "name");
     snprintf(v->prov_role, sizeof v->prov_role, "%s", prov ? prov : "");
     n->provisioning_role = v->prov_role;
-    const char *tes = verify_res(v, "tokenExchangeRole", "arn") ? verify_res(v, "tokenExchangeRole", "arn")
-                                                                : verify_spec(v, "tokenExchangeRole", "name");
+    const char *tes = verify_res(v, "tokenExchangeRole", "arn")
+                          ? verify_res(v, "tokenExchangeRole", "arn")
+                          : verify_spec(v, "tokenExchangeRole", "name");
     snprintf(v->role_arn, sizeof v->role_arn, "%s", tes ? tes : "");
     n->role_arn = v->role_arn;
 }
 
 static void partition_of(struct verify_ctx *v)
 {
-    const char *p = !strncmp(v->region, "cn-", 3) ? "aws-cn" : !strncmp(v->region, "us-gov-", 7) ? "aws-us-gov" : "aws";
+    const char *p = !strncmp(v->region, "cn-", 3)       ? "aws-cn"
+                    : !strncmp(v->region, "us-gov-", 7) ? "aws-us-gov"
+                                                        : "aws";
     snprintf(v->partition, sizeof v->partition, "%s", p);
 }
 
@@ -211,7 +220,8 @@ static int open_fleet(struct verify_ctx *v, struct aws_api_error *err)
         return rc;
     const char *uid = json_string_value(json_object_get(v->fleet, "uid"));
     if (v->rq->fleet_uid && (!uid || strcmp(uid, v->rq->fleet_uid))) {
-        awserr_set(err, 0, "StaleJob", "the fleet was deleted and made again since this verification was asked for");
+        awserr_set(err, 0, "StaleJob",
+                   "the fleet was deleted and made again since this verification was asked for");
         err->cls = AWS_ERRC_VALIDATION;
         return FW_EINVAL;
     }
@@ -219,8 +229,10 @@ static int open_fleet(struct verify_ctx *v, struct aws_api_error *err)
     if (!state || strcmp(state, "ready"))
         return not_ready(err, "the fleet is not ready: verify it once fleet.setup has finished");
     v->region = json_string_value(json_object_get(v->fleet, "region"));
-    snprintf(v->account, sizeof v->account, "%s", json_string_value(json_object_get(v->fleet, "accountId")) ?
-             json_string_value(json_object_get(v->fleet, "accountId")) : "");
+    snprintf(v->account, sizeof v->account, "%s",
+             json_string_value(json_object_get(v->fleet, "accountId"))
+                 ? json_string_value(json_object_get(v->fleet, "accountId"))
+                 : "");
     if (!v->region || !v->account[0])
         return not_ready(err, "the fleet has no region or account yet");
     partition_of(v);
@@ -260,10 +272,12 @@ static int remove_made(struct verify_ctx *v, const json_t *made, json_t *done, j
 {
     const char *asked = json_string_value(json_object_get(made, "unansweredCertificateRequest"));
     if (asked && !json_array_size(v->notes))
-        json_array_append_new(v->notes, json_sprintf("the certificate request sent at %s got no answer: a certificate "
-                                                     "AWS made for it stays PENDING_ACTIVATION, attached to nothing, "
-                                                     "until AWS deletes it when its ownership token expires (1 hour)",
-                                                     asked));
+        json_array_append_new(
+            v->notes,
+            json_sprintf("the certificate request sent at %s got no answer: a certificate "
+                         "AWS made for it stays PENDING_ACTIVATION, attached to nothing, "
+                         "until AWS deletes it when its ownership token expires (1 hour)",
+                         asked));
     int rc = verify_device_remove(v, made, done, left);
     return rc ? rc : verify_claim_remove(v, made, done, left);
 }
@@ -277,7 +291,8 @@ static int recover(struct verify_ctx *v, json_t *rec)
         json_t *done = json_array(), *left = json_array();
         rc = remove_made(v, made, done, left);
         if (!rc) {
-            json_object_set_new(rec, "runs", json_integer(json_integer_value(json_object_get(rec, "runs")) + 1));
+            json_object_set_new(rec, "runs",
+                                json_integer(json_integer_value(json_object_get(rec, "runs")) + 1));
             json_array_extend(json_object_get(rec, "removed"), done);
             json_array_extend(json_object_get(rec, "left"), left);
             rc = journal_put(v, "verify:recovered", json_incref(rec));
@@ -294,15 +309,16 @@ static int recover(struct verify_ctx *v, json_t *rec)
 
 typedef int(verify_step_fn)(struct verify_ctx *v);
 
-static verify_step_fn *const s_steps[] = {0, verify_claim, verify_certificate, verify_register, verify_thing_connect,
-                                          verify_credentials};
+static verify_step_fn *const s_steps[] = {
+    0, verify_claim, verify_certificate, verify_register, verify_thing_connect, verify_credentials};
 
 static void skip_rest(struct verify_ctx *v, int from)
 {
     for (int s = from; s < DP_STEP_CLEANUP; s++)
-        json_array_append_new(v->steps, json_pack("{s:i, s:s, s:s, s:s, s:n, s:n}", "step", s, "name",
-                                                  dataplane_step_name(s), "status", "skipped", "checked",
-                                                  "not run: an earlier step failed", "error", "hint"));
+        json_array_append_new(v->steps,
+                              json_pack("{s:i, s:s, s:s, s:s, s:n, s:n}", "step", s, "name",
+                                        dataplane_step_name(s), "status", "skipped", "checked",
+                                        "not run: an earlier step failed", "error", "hint"));
 }
 
 /* Steps 1-5: 0 (every step decided, passed or failed) or a negative code. */
@@ -340,10 +356,11 @@ static int cleanup_step(struct verify_ctx *v)
     if (!rc) {
         char *d = json_dumps(done, JSON_COMPACT);
         if (json_array_size(left))
-            verify_fail(v, DP_STEP_CLEANUP, DP_FAIL_AWS, 0, &v->err, "removed %s; could not remove what is in left",
-                        d ? d : "[]");
+            verify_fail(v, DP_STEP_CLEANUP, DP_FAIL_AWS, 0, &v->err,
+                        "removed %s; could not remove what is in left", d ? d : "[]");
         else
-            verify_pass(v, DP_STEP_CLEANUP, "removed %s", json_array_size(done) ? d : "nothing (nothing was made)");
+            verify_pass(v, DP_STEP_CLEANUP, "removed %s",
+                        json_array_size(done) ? d : "nothing (nothing was made)");
         free(d);
         json_t *last = json_array_get(v->steps, json_array_size(v->steps) - 1);
         json_object_set(last, "removed", done);
@@ -380,12 +397,14 @@ static json_t *report(struct verify_ctx *v, const json_t *rec)
             failed = json_string_value(json_object_get(s, "name"));
     }
     const json_t *vc = json_object_get(v->made, "verificationClaim");
-    return json_pack("{s:s, s:s, s:s?, s:O, s:s?, s:O?, s:b, s:I, s:O?, s:{s:i, s:i}}", "fleet", v->rq->fleet,
-                     "result", failed ? "failed" : "passed", "failedStep", failed, "steps", v->steps, "thingName",
-                     v->thing[0] ? v->thing : 0, "claimId", json_object_get(v->made, "claimId"), "verificationClaim",
-                     !vc || json_is_true(vc), "recovered", (json_int_t)json_integer_value(json_object_get(rec, "runs")),
-                     "recoveredRemoved", json_object_get(rec, "removed"), "awsCalls", "controlPlane",
-                     v->control_calls, "dataPlane", v->data_calls);
+    return json_pack("{s:s, s:s, s:s?, s:O, s:s?, s:O?, s:b, s:I, s:O?, s:{s:i, s:i}}", "fleet",
+                     v->rq->fleet, "result", failed ? "failed" : "passed", "failedStep", failed,
+                     "steps", v->steps, "thingName", v->thing[0] ? v->thing : 0, "claimId",
+                     json_object_get(v->made, "claimId"), "verificationClaim",
+                     !vc || json_is_true(vc), "recovered",
+                     (json_int_t)json_integer_value(json_object_get(rec, "runs")),
+                     "recoveredRemoved", json_object_get(rec, "removed"), "awsCalls",
+                     "controlPlane", v->control_calls, "dataPlane", v->data_calls);
 }
 
 /* The first attempt to decide steps 1-5 saves them; later attempts only clean up. */
@@ -398,18 +417,22 @@ static int decide(struct verify_ctx *v, json_t *outcome, json_t *rec)
         v->made = journal_json(v, "verify:made");
         if (!v->made)
             v->made = json_object();
-        snprintf(v->thing, sizeof v->thing, "%s", json_string_value(json_object_get(outcome, "thingName")) ?
-                 json_string_value(json_object_get(outcome, "thingName")) : "");
+        snprintf(v->thing, sizeof v->thing, "%s",
+                 json_string_value(json_object_get(outcome, "thingName"))
+                     ? json_string_value(json_object_get(outcome, "thingName"))
+                     : "");
         return 0;
     }
     int rc = recover(v, rec);
     rc = rc ? rc : pin_endpoint(v->data_host, v->st->mqtt_port, v->st, v->data_addr, &v->err);
-    rc = rc ? rc : pin_endpoint(v->cred_host, v->st->credentials_port, v->st, v->cred_addr, &v->err);
+    rc =
+        rc ? rc : pin_endpoint(v->cred_host, v->st->credentials_port, v->st, v->cred_addr, &v->err);
     rc = rc ? rc : run_steps(v);
     wipe_keys(v);
     if (rc)
         return rc;
-    return journal_put(v, "verify:outcome", json_pack("{s:O, s:s}", "steps", v->steps, "thingName", v->thing));
+    return journal_put(v, "verify:outcome",
+                       json_pack("{s:O, s:s}", "steps", v->steps, "thingName", v->thing));
 }
 
 /* A run that stops early (an outage, cancel) removes what it made when it can. */
@@ -493,6 +516,7 @@ json_t *verify_last(const json_t *report, const char *job_id, const char *at)
         if (!hint && failed && !strcmp(json_string_value(json_object_get(s, "name")), failed))
             hint = json_string_value(json_object_get(s, "hint"));
     }
-    return json_pack("{s:s, s:O, s:s?, s:s?, s:s?}", "at", at, "result", json_object_get(report, "result"), "job",
-                     job_id, "failedStep", failed, "hint", hint);
+    return json_pack("{s:s, s:O, s:s?, s:s?, s:s?}", "at", at, "result",
+                     json_object_get(report, "result"), "job", job_id, "failedStep", failed, "hint",
+                     hint);
 }

@@ -39,15 +39,22 @@
 
 #define CLAIM_PAGE 500
 
-static char *dup_or_null(const char *s) { return s && *s ? xstrdup(s) : 0; }
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? xstrdup(s) : 0;
+}
 
-static int same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static int same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
 
 /* The group of (region, role, ext), added when new. */
 static size_t group_of(struct watch_plan *p, const struct watch_fleet *f)
 {
     for (size_t i = 0; i < p->ng; i++)
-        if (same(p->g[i].region, f->region) && same(p->g[i].role, f->role) && same(p->g[i].ext, f->ext))
+        if (same(p->g[i].region, f->region) && same(p->g[i].role, f->role) &&
+            same(p->g[i].ext, f->ext))
             return i;
     p->g = xrealloc(p->g, (p->ng + 1) * sizeof *p->g);
     struct watch_group *g = &p->g[p->ng];
@@ -179,7 +186,8 @@ static void claim_queries(struct watch_plan *p, struct watch_claim *c)
         c->q[r] = -1;
         if (r == WATCH_RULE_FAILED || r == WATCH_RULE_TOTAL || !rc->enabled)
             continue;
-        c->q[r] = (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, rc->stat, rc->period_s, c->cert, 5);
+        c->q[r] =
+            (long)watch_qset_add(&g->qs, WATCH_MET_REG, owner, rc->stat, rc->period_s, c->cert, 5);
     }
     c->q[WATCH_RULE_TOTAL] = c->q[WATCH_Q_BASE];
 }
@@ -191,8 +199,10 @@ static void fleet_queries(struct watch_plan *p, struct watch_fleet *f)
     long owner = (long)(f - p->f);
     if (!f->tmpl || !r->enabled)
         return;
-    f->q_fail = (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, r->stat, r->period_s, f->tmpl, 2);
-    f->q_att = (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, "SampleCount", r->period_s, f->tmpl, 2);
+    f->q_fail =
+        (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, r->stat, r->period_s, f->tmpl, 2);
+    f->q_att =
+        (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, "SampleCount", r->period_s, f->tmpl, 2);
 }
 
 static double lookback_s(const struct watch_plan *p)
@@ -241,7 +251,8 @@ int watch_plan_load(struct watch_plan *p, double now_s)
         fleet_queries(p, &p->f[i]);
     for (size_t i = 0; i < p->ng; i++) {
         if (p->g[i].qs.n)
-            p->g[i].q_keys = (long)watch_qset_add(&p->g[i].qs, WATCH_MET_KEYS, -1, "Sum", 300, 0, 0);
+            p->g[i].q_keys =
+                (long)watch_qset_add(&p->g[i].qs, WATCH_MET_KEYS, -1, "Sum", 300, 0, 0);
         watch_qset_build(&p->g[i].qs);
     }
     /* CloudWatch answers fastest for times aligned to the period and the
@@ -277,7 +288,10 @@ void watch_plan_cleanup(struct watch_plan *p)
 
 /* ---- reading ---- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* Sorted dimension values of metric (value of dim) in the listing. */
 static char **listed_values(const struct cw_metric_list *l, const char *dim, size_t *n)
@@ -297,8 +311,8 @@ static int present(char **sorted, size_t n, const char *s)
     return bsearch(&s, sorted, n, sizeof *sorted, cmp_str) != 0;
 }
 
-static int list_metric(struct aws_client *c, struct watch_group *g, const char *metric, const char *dim,
-                       struct cw_metric_list *out, struct aws_api_error *err)
+static int list_metric(struct aws_client *c, struct watch_group *g, const char *metric,
+                       const char *dim, struct cw_metric_list *out, struct aws_api_error *err)
 {
     struct cw_dimension d = {dim, 0};
     struct cw_list_metrics_input in = {WATCH_NS, metric, dim ? &d : 0, dim ? 1 : 0, 0};
@@ -325,11 +339,13 @@ static void mark_templates(struct watch_plan *p, size_t gi, const struct cw_metr
     char **v = listed_values(l, WATCH_D_TEMPLATE, &n);
     for (size_t i = 0; i < p->nf; i++)
         if (p->f[i].group == gi && p->f[i].tmpl)
-            p->f[i].tmpl_metric = present(v, n, p->f[i].tmpl) ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
+            p->f[i].tmpl_metric =
+                present(v, n, p->f[i].tmpl) ? WATCH_METRIC_PRESENT : WATCH_METRIC_MISSING;
     free(v);
 }
 
-static int presence(struct watch_plan *p, size_t gi, struct aws_client *c, struct aws_api_error *err)
+static int presence(struct watch_plan *p, size_t gi, struct aws_client *c,
+                    struct aws_api_error *err)
 {
     struct watch_group *g = &p->g[gi];
     struct cw_metric_list l = {0};
@@ -403,7 +419,8 @@ static int base_known(const struct watch_plan *p, size_t gi, struct watch_claim 
     return 0;
 }
 
-static void base_result(struct watch_plan *p, struct watch_group *g, const struct cw_metric_result *r)
+static void base_result(struct watch_plan *p, struct watch_group *g,
+                        const struct cw_metric_result *r)
 {
     long q = watch_qset_index(r->id);
     if (q < 0 || (size_t)q >= g->bqs.n)
@@ -417,18 +434,20 @@ static void base_result(struct watch_plan *p, struct watch_group *g, const struc
  * covering it all; 1-hour data lasts 455 days), for the claims whose base
  * is not known. Nothing there: 0 for a claim younger than that, unknown
  * for an older one (its first reading will be its baseline). */
-static int base_read(struct watch_plan *p, size_t gi, struct aws_client *cl, struct aws_api_error *err)
+static int base_read(struct watch_plan *p, size_t gi, struct aws_client *cl,
+                     struct aws_api_error *err)
 {
     struct watch_group *g = &p->g[gi];
     for (size_t i = 0; i < p->nc; i++)
         if (p->f[p->c[i].fleet].group == gi && !base_known(p, gi, &p->c[i]))
-            p->c[i].bq = (long)watch_qset_add(&g->bqs, WATCH_MET_REG, (long)i, "Maximum", WATCH_BASE_PERIOD_S,
-                                              p->c[i].cert, 0);
+            p->c[i].bq = (long)watch_qset_add(&g->bqs, WATCH_MET_REG, (long)i, "Maximum",
+                                              WATCH_BASE_PERIOD_S, p->c[i].cert, 0);
     if (!g->bqs.n)
         return 0;
     watch_qset_build(&g->bqs);
     double from = p->start_s - WATCH_BASE_PERIOD_S;
-    struct cw_get_metric_data_input in = {g->bqs.cw, g->bqs.n, (time_t)from, (time_t)p->start_s, 0, 0};
+    struct cw_get_metric_data_input in = {g->bqs.cw,          g->bqs.n, (time_t)from,
+                                          (time_t)p->start_s, 0,        0};
     int rc = cw_get_metric_data(cl, &in, &g->bdata, err);
     g->gmd_calls += g->bdata.calls;
     if (rc)
@@ -455,8 +474,8 @@ int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err
     if (rc)
         return rc;
     add_csr_query(g);
-    struct cw_get_metric_data_input in = {g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s,
-                                          "TimestampAscending", 0};
+    struct cw_get_metric_data_input in = {
+        g->qs.cw, g->qs.n, (time_t)p->start_s, (time_t)p->end_s, "TimestampAscending", 0};
     cw_metric_data_cleanup(&g->data);
     rc = cw_get_metric_data(c, &in, &g->data, err);
     g->gmd_calls += g->data.calls;

@@ -18,7 +18,11 @@
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_state.h"
 
-enum watch_presence { WATCH_METRIC_UNKNOWN = -1, WATCH_METRIC_MISSING = 0, WATCH_METRIC_PRESENT = 1 };
+enum watch_presence {
+    WATCH_METRIC_UNKNOWN = -1,
+    WATCH_METRIC_MISSING = 0,
+    WATCH_METRIC_PRESENT = 1
+};
 
 /* The base query (registrations, Maximum) feeds totals and lastHour; the
  * others are per rule (WATCH_RULE_*), -1 when the rule is off. */
@@ -49,9 +53,10 @@ struct watch_claim {
     long long created_ms;
     size_t fleet;
     long q[WATCH_NRULES + 1];
-    long bq;     /* its query in the group's baseline read, or -1 */
-    int metric;  /* enum watch_presence */
-    double base; /* its total before the query window (WATCH_TOTAL_UNKNOWN when it cannot be known) */
+    long bq;    /* its query in the group's baseline read, or -1 */
+    int metric; /* enum watch_presence */
+    double
+        base; /* its total before the query window (WATCH_TOTAL_UNKNOWN when it cannot be known) */
     struct watch_claim_state ws;
 };
 
@@ -102,6 +107,5 @@ int watch_group_fetch(struct watch_plan *p, size_t gi, struct aws_api_error *err
 
 /* The series of query q of group gi (empty when q < 0 or no data). */
 struct watch_series watch_plan_series(const struct watch_plan *p, size_t gi, long q);
-
 
 #endif

@@ -48,15 +48,19 @@ struct stat_series {
 };
 
 static const struct stat_series s_series[] = {
-    {"actions", "fleetwarden_watch_actions_total", "counter", "action", "claims disabled or revoked by the watch"},
-    {"claims_watched", "fleetwarden_watch_claims_watched", "gauge", 0, "claims read by the last cycle"},
+    {"actions", "fleetwarden_watch_actions_total", "counter", "action",
+     "claims disabled or revoked by the watch"},
+    {"claims_watched", "fleetwarden_watch_claims_watched", "gauge", 0,
+     "claims read by the last cycle"},
     {"cloudwatch_calls_last", "fleetwarden_watch_cloudwatch_calls_last_cycle", "gauge", 0,
      "GetMetricData calls of the last cycle"},
-    {"cloudwatch_calls_total", "fleetwarden_watch_cloudwatch_calls_total", "counter", 0, "GetMetricData calls"},
+    {"cloudwatch_calls_total", "fleetwarden_watch_cloudwatch_calls_total", "counter", 0,
+     "GetMetricData calls"},
     {"cloudwatch_errors", "fleetwarden_watch_cloudwatch_errors_total", "counter", 0,
      "cycle attempts failed by a CloudWatch error (retried)"},
     {"cycles", "fleetwarden_watch_cycles_total", "counter", 0, "watch cycles finished"},
-    {"incidents_opened", "fleetwarden_watch_incidents_opened_total", "counter", "rule", "incidents opened, by rule"},
+    {"incidents_opened", "fleetwarden_watch_incidents_opened_total", "counter", "rule",
+     "incidents opened, by rule"},
     {"listmetrics_calls_last", "fleetwarden_watch_listmetrics_calls_last_cycle", "gauge", 0,
      "ListMetrics calls of the last cycle"},
 };
@@ -76,12 +80,15 @@ static void render_family(struct buf *out, const struct stat_series *m, const js
         if (!m->label && !k[flen])
             buf_printf(out, "%s %" JSON_INTEGER_FORMAT "\n", m->metric, json_integer_value(v));
         else if (m->label && k[flen] == ':')
-            buf_printf(out, "%s{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", m->metric, m->label, k + flen + 1,
-                       json_integer_value(v));
+            buf_printf(out, "%s{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", m->metric, m->label,
+                       k + flen + 1, json_integer_value(v));
     }
 }
 
-static int cmp_key(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* The counters with their keys in sorted order. */
 static json_t *sorted_stats(void)
@@ -121,23 +128,27 @@ void watch_metrics_register(struct metrics *m)
 
 static const char *presence_name(int m)
 {
-    return m == WATCH_METRIC_PRESENT ? "present" : m == WATCH_METRIC_MISSING ? "missing" : "unknown";
+    return m == WATCH_METRIC_PRESENT   ? "present"
+           : m == WATCH_METRIC_MISSING ? "missing"
+                                       : "unknown";
 }
 
 static json_t *group_json(const struct watch_plan *p, size_t gi)
 {
     const struct watch_group *g = &p->g[gi];
-    struct watch_series s = watch_plan_series(p, gi, g->q_keys), s2 = watch_plan_series(p, gi, g->q_csr);
+    struct watch_series s = watch_plan_series(p, gi, g->q_keys),
+                        s2 = watch_plan_series(p, gi, g->q_csr);
     double keys = watch_aggregate(&s, "Sum", p->now_s - 3600, p->now_s + 1, 0);
     double csr = watch_aggregate(&s2, "Sum", p->now_s - 3600, p->now_s + 1, 0);
     size_t mincalls = watch_qset_min_calls(g->qs.n) + watch_qset_min_calls(g->bqs.n);
-    return json_pack("{s:s, s:s?, s:I, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:{s:s?, s:s, s:f}, s:s?}", "region",
-                     g->region, "roleArn", g->role, "queries", (json_int_t)g->qs.n, "baselineQueries",
-                     (json_int_t)g->bqs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls", g->lm_calls,
-                     "minimumCalls", (json_int_t)mincalls, "claimsMissingMetric", (json_int_t)g->nclaims_missing,
-                     WATCH_M_KEYS, "metric", presence_name(g->keys_metric), "lastHour", keys, "csrFailures",
-                     "metricName", g->csr_name, "metric", presence_name(g->csr_metric), "lastHour", csr, "error",
-                     g->failed ? g->error : 0);
+    return json_pack(
+        "{s:s, s:s?, s:I, s:I, s:i, s:i, s:I, s:I, s:{s:s, s:f}, s:{s:s?, s:s, s:f}, s:s?}",
+        "region", g->region, "roleArn", g->role, "queries", (json_int_t)g->qs.n, "baselineQueries",
+        (json_int_t)g->bqs.n, "getMetricDataCalls", g->gmd_calls, "listMetricsCalls", g->lm_calls,
+        "minimumCalls", (json_int_t)mincalls, "claimsMissingMetric", (json_int_t)g->nclaims_missing,
+        WATCH_M_KEYS, "metric", presence_name(g->keys_metric), "lastHour", keys, "csrFailures",
+        "metricName", g->csr_name, "metric", presence_name(g->csr_metric), "lastHour", csr, "error",
+        g->failed ? g->error : 0);
 }
 
 static json_t *missing_json(const struct watch_plan *p)
@@ -153,7 +164,8 @@ static json_t *missing_json(const struct watch_plan *p)
     for (size_t i = 0; i < p->nf; i++)
         if (p->f[i].tmpl_metric == WATCH_METRIC_MISSING)
             json_array_append_new(tmpls, json_string(p->f[i].tmpl));
-    return json_pack("{s:o, s:I, s:o}", "claims", claims, "claimsCount", (json_int_t)nmiss, "templates", tmpls);
+    return json_pack("{s:o, s:I, s:o}", "claims", claims, "claimsCount", (json_int_t)nmiss,
+                     "templates", tmpls);
 }
 
 static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev, int *calls)
@@ -174,14 +186,16 @@ static json_t *result_json(const struct watch_plan *p, struct watch_eval_out *ev
     char start[32], end[32];
     store_format_time((long long)p->start_s * 1000, start);
     store_format_time((long long)p->end_s * 1000, end);
-    json_t *incidents = json_pack("{s:o, s:o, s:I, s:I}", "opened", ev->opened, "updated", ev->updated, "openedCount",
-                                  (json_int_t)ev->nopened, "updatedCount", (json_int_t)ev->nupdated);
-    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:{s:s, s:s}}", "fleets",
-                     (json_int_t)p->nf, "claims", (json_int_t)p->nc, "templates", (json_int_t)ntmpl, "queries",
-                     (json_int_t)nq, "getMetricDataCalls", *calls, "listMetricsCalls", lm, "minimumCalls",
-                     (json_int_t)mincalls, "groups", groups, "missingMetrics", missing_json(p), "incidents", incidents,
-                     "actions", ev->actions, "actionsCount", (json_int_t)ev->nactions, "window", "start", start, "end",
-                     end);
+    json_t *incidents =
+        json_pack("{s:o, s:o, s:I, s:I}", "opened", ev->opened, "updated", ev->updated,
+                  "openedCount", (json_int_t)ev->nopened, "updatedCount", (json_int_t)ev->nupdated);
+    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:{s:s, s:s}}",
+                     "fleets", (json_int_t)p->nf, "claims", (json_int_t)p->nc, "templates",
+                     (json_int_t)ntmpl, "queries", (json_int_t)nq, "getMetricDataCalls", *calls,
+                     "listMetricsCalls", lm, "minimumCalls", (json_int_t)mincalls, "groups", groups,
+                     "missingMetrics", missing_json(p), "incidents", incidents, "actions",
+                     ev->actions, "actionsCount", (json_int_t)ev->nactions, "window", "start",
+                     start, "end", end);
 }
 
 /* Shows on each fleet what the watch saw (written only when it changed,
@@ -196,10 +210,13 @@ static void fleet_status(const struct watch_plan *p, size_t fi)
         }
     const struct watch_fleet *f = &p->f[fi];
     const struct watch_group *g = &p->g[f->group];
-    const char *csr = g->csr_metric == WATCH_METRIC_UNKNOWN ? "unknown" : g->csr_name ? g->csr_name : "none";
-    json_t *st = json_pack("{s:I, s:I, s:s, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
-                           (json_int_t)miss, "templateMetric", f->tmpl ? presence_name(f->tmpl_metric) : "none",
-                           "csrFailureMetric", csr);
+    const char *csr = g->csr_metric == WATCH_METRIC_UNKNOWN ? "unknown"
+                      : g->csr_name                         ? g->csr_name
+                                                            : "none";
+    json_t *st =
+        json_pack("{s:I, s:I, s:s, s:s}", "claimsWatched", (json_int_t)n, "claimsMissingMetric",
+                  (json_int_t)miss, "templateMetric",
+                  f->tmpl ? presence_name(f->tmpl_metric) : "none", "csrFailureMetric", csr);
     json_t *doc = 0;
     if (!store_fleet_get(f->name, &doc) && !json_equal(json_object_get(doc, "watchStatus"), st))
         store_fleet_set(f->name, "watchStatus", st);
@@ -230,9 +247,10 @@ static int fetch_all(struct job_ctx *ctx, struct watch_plan *p)
             err.cls == AWS_ERRC_NONE)
             return awsctx_fail(ctx, &err);
         p->g[i].failed = 1;
-        snprintf(p->g[i].error, sizeof p->g[i].error, "%.63s: %.200s", err.code[0] ? err.code : "Error", err.message);
-        log_msg(LOG_WARN, "misuse watch: %s (region %s) not read: %s", p->g[i].role ? p->g[i].role : "own account",
-                p->g[i].region, p->g[i].error);
+        snprintf(p->g[i].error, sizeof p->g[i].error, "%.63s: %.200s",
+                 err.code[0] ? err.code : "Error", err.message);
+        log_msg(LOG_WARN, "misuse watch: %s (region %s) not read: %s",
+                p->g[i].role ? p->g[i].role : "own account", p->g[i].region, p->g[i].error);
     }
     return 0;
 }
@@ -258,15 +276,15 @@ int watch_cycle_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     long long now_ms = store_now_ms();
     int rc = watch_plan_load(&p, (double)now_ms / 1000.0);
     if (rc)
-        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not read fleets and claims: %s",
-                          fw_strerror(rc));
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError",
+                              "could not read fleets and claims: %s", fw_strerror(rc));
     if (!rc)
         rc = fetch_all(ctx, &p);
     if (!rc)
         rc = watch_eval_run(&p, job_ctx_id(ctx), now_ms, &ev);
     if (rc && rc != FW_ECANCELED && ev.opened)
-        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError", "could not record the evaluation: %s",
-                          fw_strerror(rc));
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "StoreError",
+                              "could not record the evaluation: %s", fw_strerror(rc));
     if (!rc) {
         int calls = 0;
         for (size_t i = 0; i < p.nf; i++)

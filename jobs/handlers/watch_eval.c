@@ -59,19 +59,21 @@ static json_t *datapoints(const struct watch_series *s, double from, double to)
 }
 
 static json_t *finding_json(const struct eval_ctx *e, int rule, const struct watch_rule_cfg *r,
-                            const struct watch_finding *f, const struct watch_series *s, const char *metric,
-                            const char *dim, const char *value)
+                            const struct watch_finding *f, const struct watch_series *s,
+                            const char *metric, const char *dim, const char *value)
 {
     char from[32], to[32];
     double lo = f->to_s > f->from_s ? f->from_s : e->p->start_s;
     double hi = f->to_s > f->from_s ? f->to_s : e->p->end_s;
     store_format_time((long long)(lo * 1000), from);
     store_format_time((long long)(hi * 1000), to);
-    return json_pack("{s:s, s:f, s:f, s:s, s:s, s:i, s:I, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:s}", "rule",
-                     watch_rule_name(rule), "observed", f->observed, "threshold", f->threshold, "detail", f->detail,
-                     "statistic", r->stat, "periodSeconds", r->period_s, "windowSeconds", (json_int_t)r->window_s,
-                     "metric", metric, "dimension", "name", dim, "value", value, "window", "from", from, "to", to,
-                     "datapoints", datapoints(s, f->from_s, f->to_s), "cycleJob", e->job_id);
+    return json_pack(
+        "{s:s, s:f, s:f, s:s, s:s, s:i, s:I, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:s}", "rule",
+        watch_rule_name(rule), "observed", f->observed, "threshold", f->threshold, "detail",
+        f->detail, "statistic", r->stat, "periodSeconds", r->period_s, "windowSeconds",
+        (json_int_t)r->window_s, "metric", metric, "dimension", "name", dim, "value", value,
+        "window", "from", from, "to", to, "datapoints", datapoints(s, f->from_s, f->to_s),
+        "cycleJob", e->job_id);
 }
 
 /* ---- actions ---- */
@@ -79,15 +81,18 @@ static json_t *finding_json(const struct eval_ctx *e, int rule, const struct wat
 static int enqueue_webhook(const char *incident, char job[JOB_ID_MAX])
 {
     char payload[128], id[96], res[64];
-    snprintf(payload, sizeof payload, "{\"incidentId\":\"%s\",\"event\":\"incident.opened\"}", incident);
+    snprintf(payload, sizeof payload, "{\"incidentId\":\"%s\",\"event\":\"incident.opened\"}",
+             incident);
     snprintf(id, sizeof id, "wh_%s_opened", incident);
     snprintf(res, sizeof res, "incident:%s", incident);
-    struct job_spec spec = {.type = "webhook.deliver", .payload_json = payload, .resource = res, .id = id};
+    struct job_spec spec = {
+        .type = "webhook.deliver", .payload_json = payload, .resource = res, .id = id};
     return jobs_enqueue(&spec, job, 0);
 }
 
 /* Queues the incident's webhook (when the fleet has one) and marks its action done. */
-static int finish_incident(const char *id, const json_t *action, int has_webhook, char wjob[JOB_ID_MAX])
+static int finish_incident(const char *id, const json_t *action, int has_webhook,
+                           char wjob[JOB_ID_MAX])
 {
     int rc = has_webhook ? enqueue_webhook(id, wjob) : 0;
     if (!rc) {
@@ -100,7 +105,8 @@ static int finish_incident(const char *id, const json_t *action, int has_webhook
 }
 
 /* Queues the disable/revoke of claim ci (once per cycle). */
-static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident, const char *rule, int *rc)
+static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident, const char *rule,
+                            int *rc)
 {
     const struct watch_cfg *cfg = &e->p->f[e->p->c[ci].fleet].cfg;
     const char *type = watch_action_name(cfg->action);
@@ -110,8 +116,9 @@ static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident,
     if (!e->acted[ci][0]) {
         char reason[160];
         snprintf(reason, sizeof reason, "misuse watch: incident %s (%s)", incident, rule);
-        *rc = claims_enqueue_disable_for(e->p->c[ci].id, incident, reason, cfg->action == WATCH_ACT_REVOKE, cfg->replace,
-                                     e->acted[ci], JOB_ID_MAX);
+        *rc = claims_enqueue_disable_for(e->p->c[ci].id, incident, reason,
+                                         cfg->action == WATCH_ACT_REVOKE, cfg->replace,
+                                         e->acted[ci], JOB_ID_MAX);
         if (*rc == FW_ECONFLICT || *rc == FW_ENOTFOUND) {
             *rc = 0;
             return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "skipped",
@@ -121,16 +128,19 @@ static json_t *claim_action(struct eval_ctx *e, size_t ci, const char *incident,
             e->acted[ci][0] = '\0';
             return 0;
         }
-        store_watch_stat_add(cfg->action == WATCH_ACT_REVOKE ? "actions:revoke" : "actions:disable", 1);
+        store_watch_stat_add(cfg->action == WATCH_ACT_REVOKE ? "actions:revoke" : "actions:disable",
+                             1);
     }
     return json_pack("{s:s, s:b, s:s}", "type", type, "replace", cfg->replace, "job", e->acted[ci]);
 }
 
 /* Takes the pending action of an incident and queues its webhook. */
-static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const char *id, const char *rule)
+static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const char *id,
+               const char *rule)
 {
     int rc = 0;
-    json_t *a = ci >= 0 ? claim_action(e, (size_t)ci, id, rule, &rc) : json_pack("{s:s}", "type", "alert");
+    json_t *a =
+        ci >= 0 ? claim_action(e, (size_t)ci, id, rule, &rc) : json_pack("{s:s}", "type", "alert");
     if (rc)
         return rc;
     char wjob[JOB_ID_MAX] = "";
@@ -145,16 +155,19 @@ static int act(struct eval_ctx *e, const struct watch_fleet *f, long ci, const c
     return rc;
 }
 
-static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, int rule, json_t *finding)
+static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, int rule,
+                    json_t *finding)
 {
     char subject[200], id[INCIDENT_ID_MAX];
     const char *claim = ci >= 0 ? e->p->c[ci].id : 0;
-    snprintf(subject, sizeof subject, "%s:%s", claim ? "claim" : "template", claim ? claim : f->tmpl);
+    snprintf(subject, sizeof subject, "%s:%s", claim ? "claim" : "template",
+             claim ? claim : f->tmpl);
     char *fj = json_dumps(finding, JSON_COMPACT);
-    json_t *aj = json_pack("{s:s, s:b}", "type", claim ? watch_action_name(f->cfg.action) : "alert", "replace",
-                           claim && f->cfg.replace);
+    json_t *aj = json_pack("{s:s, s:b}", "type", claim ? watch_action_name(f->cfg.action) : "alert",
+                           "replace", claim && f->cfg.replace);
     char *at = json_dumps(aj, JSON_COMPACT);
-    struct incident_new in = {f->name, subject, claim, claim ? 0 : f->tmpl, watch_rule_name(rule), fj, at, 1};
+    struct incident_new in = {f->name, subject, claim, claim ? 0 : f->tmpl, watch_rule_name(rule),
+                              fj,      at,      1};
     int created = 0, pending = 0;
     int rc = store_incident_upsert(&in, e->now_ms, id, &created, &pending);
     free(fj);
@@ -170,8 +183,8 @@ static int incident(struct eval_ctx *e, const struct watch_fleet *f, long ci, in
         char stat[64];
         snprintf(stat, sizeof stat, "incidents_opened:%s", watch_rule_name(rule));
         store_watch_stat_add(stat, 1);
-        log_msg(LOG_WARN, "misuse watch: incident %s opened (%s, fleet %s, %s)", id, watch_rule_name(rule), f->name,
-                subject);
+        log_msg(LOG_WARN, "misuse watch: incident %s opened (%s, fleet %s, %s)", id,
+                watch_rule_name(rule), f->name, subject);
     }
     return pending ? act(e, f, ci, id, watch_rule_name(rule)) : 0;
 }
@@ -191,7 +204,8 @@ static void jump_baseline(struct eval_ctx *e, struct watch_claim_state *w, doubl
 
 /* The claim rules' findings carry the totals they were computed from. */
 static json_t *claim_finding(const struct eval_ctx *e, int rule, const struct watch_rule_cfg *r,
-                             const struct watch_finding *f, const struct watch_series *s, const struct watch_claim *c)
+                             const struct watch_finding *f, const struct watch_series *s,
+                             const struct watch_claim *c)
 {
     json_t *fj = finding_json(e, rule, r, f, s, WATCH_M_REG, WATCH_D_CLAIM, c->cert);
     json_object_set_new(fj, "totalBefore", json_real(f->before > 0 ? f->before : 0));
@@ -199,7 +213,8 @@ static json_t *claim_finding(const struct eval_ctx *e, int rule, const struct wa
     return fj;
 }
 
-static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch_finding *f, double total)
+static int eval_claim_rule(struct eval_ctx *e, size_t ci, int rule, struct watch_finding *f,
+                           double total)
 {
     struct watch_claim *c = &e->p->c[ci];
     const struct watch_fleet *fl = &e->p->f[c->fleet];
@@ -258,13 +273,15 @@ static int eval_claim(struct eval_ctx *e, size_t ci)
     watch_state_advance(w, &base, c->base, e->p->start_s);
     double last_hour = watch_registrations(&base, c->base, e->p->now_s - 3600, e->p->now_s + 1);
     double total = watch_total_latest(&base, c->base);
-    int rc = store_claim_set_registrations(c->id, (long long)last_hour, (long long)total, e->now_ms);
+    int rc =
+        store_claim_set_registrations(c->id, (long long)last_hour, (long long)total, e->now_ms);
     if (rc && rc != FW_ENOTFOUND)
         return rc;
     if (c->metric != WATCH_METRIC_UNKNOWN && c->metric != w->metric) {
         struct claim_kv kv;
         claim_kv_init(&kv, CLAIM_BY_SET);
-        claim_kv_str(&kv, CLAIM_F_REG_METRIC, c->metric == WATCH_METRIC_PRESENT ? "present" : "missing");
+        claim_kv_str(&kv, CLAIM_F_REG_METRIC,
+                     c->metric == WATCH_METRIC_PRESENT ? "present" : "missing");
         store_claim_set(c->id, &kv);
         w->metric = c->metric;
     }
@@ -286,8 +303,10 @@ static int eval_template(struct eval_ctx *e, const struct watch_fleet *fl)
     watch_eval_threshold(r, &s, e->p->now_s, &f);
     if (!f.breach)
         return 0;
-    json_t *fj = finding_json(e, WATCH_RULE_FAILED, r, &f, &s, WATCH_M_FAIL, WATCH_D_TEMPLATE, fl->tmpl);
-    json_object_set_new(fj, "attempts", json_real(watch_aggregate(&att, "Sum", f.from_s, f.to_s, 0)));
+    json_t *fj =
+        finding_json(e, WATCH_RULE_FAILED, r, &f, &s, WATCH_M_FAIL, WATCH_D_TEMPLATE, fl->tmpl);
+    json_object_set_new(fj, "attempts",
+                        json_real(watch_aggregate(&att, "Sum", f.from_s, f.to_s, 0)));
     return incident(e, fl, -1, WATCH_RULE_FAILED, fj);
 }
 
@@ -310,7 +329,8 @@ static int states_save(struct eval_ctx *e)
     return rc;
 }
 
-int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, struct watch_eval_out *out)
+int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms,
+                   struct watch_eval_out *out)
 {
     struct eval_ctx e = {p, job_id, now_ms, out, 0};
     out->opened = json_array();
@@ -330,18 +350,21 @@ int watch_eval_run(struct watch_plan *p, const char *job_id, long long now_ms, s
 
 /* An alert outside a watch cycle (a failed scheduled fleet verification):
  * the same incident and webhook as a breach whose action is "alert". */
-int watch_eval_alert(const char *fleet, const char *subject, const char *rule, const json_t *finding, long long now_ms,
-                     char id[INCIDENT_ID_MAX], int *created)
+int watch_eval_alert(const char *fleet, const char *subject, const char *rule,
+                     const json_t *finding, long long now_ms, char id[INCIDENT_ID_MAX],
+                     int *created)
 {
     json_t *doc = 0;
     int rc = store_fleet_get(fleet, &doc);
     if (rc)
         return rc;
-    const json_t *hook = json_object_get(json_object_get(json_object_get(doc, "settings"), "watch"), "webhook");
+    const json_t *hook =
+        json_object_get(json_object_get(json_object_get(doc, "settings"), "watch"), "webhook");
     int has_webhook = json_string_value(json_object_get(hook, "url")) != 0;
     json_decref(doc);
     char *fj = json_dumps(finding, JSON_COMPACT);
-    struct incident_new in = {fleet, subject, 0, 0, rule, fj ? fj : "{}", "{\"type\":\"alert\",\"replace\":false}", 1};
+    struct incident_new in = {
+        fleet, subject, 0, 0, rule, fj ? fj : "{}", "{\"type\":\"alert\",\"replace\":false}", 1};
     int pending = 0;
     rc = store_incident_upsert(&in, now_ms, id, created, &pending);
     free(fj);

@@ -19,12 +19,13 @@ static const char *const s_metric_names[] = {WATCH_M_REG, WATCH_M_FAIL, WATCH_M_
                                              "CreateCertificateFromCsrFailed"};
 static const char *const s_dim_names[] = {WATCH_D_CLAIM, WATCH_D_TEMPLATE, 0, 0};
 
-size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat, int period_s,
-                      const char *dim_value, size_t window)
+size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat,
+                      int period_s, const char *dim_value, size_t window)
 {
     for (size_t k = 0; k < window && k < s->n; k++) {
         const struct watch_q *q = &s->q[s->n - 1 - k];
-        if (q->owner == owner && q->metric == m && q->period_s == period_s && !strcmp(q->stat, stat))
+        if (q->owner == owner && q->metric == m && q->period_s == period_s &&
+            !strcmp(q->stat, stat))
             return s->n - 1 - k;
     }
     if (s->n == s->cap) {
@@ -86,4 +87,7 @@ long watch_qset_index(const char *id)
     return *end || v < 0 ? -1 : v;
 }
 
-size_t watch_qset_min_calls(size_t n) { return (n + CW_MAX_QUERIES_PER_CALL - 1) / CW_MAX_QUERIES_PER_CALL; }
+size_t watch_qset_min_calls(size_t n)
+{
+    return (n + CW_MAX_QUERIES_PER_CALL - 1) / CW_MAX_QUERIES_PER_CALL;
+}

@@ -49,8 +49,8 @@ struct watch_qset {
 /* Adds a query unless the same owner already has one with the same
  * metric, stat and period (checked against its last `window` queries).
  * Returns the query's index. */
-size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat, int period_s,
-                      const char *dim_value, size_t window);
+size_t watch_qset_add(struct watch_qset *s, enum watch_metric m, long owner, const char *stat,
+                      int period_s, const char *dim_value, size_t window);
 /* Fills the cw_* arrays (rebuilt on every call; borrowed strings must
  * outlive the set). */
 void watch_qset_build(struct watch_qset *s);

@@ -3,10 +3,10 @@
  *
  * The secret is read from the fleet's settings when the job runs (sealed
  * under the KEK at rest, watch_secret.h), opened, and wiped after
- * signing; it never enters a payload, a result, an error or a log line. The URL is checked again at delivery (settings may predate a
- * stricter FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS). Each worker thread keeps
- * one HTTP handle (aws/http.h: libcurl without redirects, capped body), so
- * a burst of incidents reuses its connection to the receiver.
+ * signing; it never enters a payload, a result, an error or a log line. The URL is checked again at
+ * delivery (settings may predate a stricter FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS). Each worker
+ * thread keeps one HTTP handle (aws/http.h: libcurl without redirects, capped body), so a burst of
+ * incidents reuses its connection to the receiver.
  *
  * Server-side request forgery: the host is resolved here and every address
  * it has is checked (netresolve_checked: loopback, private,
@@ -46,9 +46,15 @@
 static pthread_key_t s_http_key;
 static pthread_once_t s_http_once = PTHREAD_ONCE_INIT;
 
-static void http_free(void *h) { aws_http_free(h); }
+static void http_free(void *h)
+{
+    aws_http_free(h);
+}
 
-static void http_key_init(void) { pthread_key_create(&s_http_key, http_free); }
+static void http_key_init(void)
+{
+    pthread_key_create(&s_http_key, http_free);
+}
 
 /* The worker thread's handle, freed when the thread exits. */
 static struct aws_http *http_handle(void)
@@ -86,7 +92,8 @@ static char *body_of(json_t *incident, const char *event)
 {
     char now[32];
     store_format_time(store_now_ms(), now);
-    json_t *b = json_pack("{s:s, s:O, s:s}", "event", event, "incident", incident, "deliveredAt", now);
+    json_t *b =
+        json_pack("{s:s, s:O, s:s}", "event", event, "incident", incident, "deliveredAt", now);
     char *text = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(b);
     return text;
@@ -95,14 +102,15 @@ static char *body_of(json_t *incident, const char *event)
 /* The operator's view of a failed delivery: the log, never the job. */
 static void log_failure(const char *host, const char *what, const char *detail)
 {
-    log_event(LOG_WARN, what, LOG_STR("component", "webhook"), LOG_STR("host", host), LOG_STR("detail", detail));
+    log_event(LOG_WARN, what, LOG_STR("component", "webhook"), LOG_STR("host", host),
+              LOG_STR("detail", detail));
 }
 
 static int delivery_failed(struct job_ctx *ctx, const char *host, int retry, const char *detail)
 {
     log_failure(host, "webhook delivery failed", detail);
-    job_ctx_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION, "WebhookDeliveryFailed",
-                      "delivery failed");
+    job_ctx_set_error_msg(ctx, retry ? JOB_FAIL_TRANSIENT : JOB_FAIL_VALIDATION,
+                          "WebhookDeliveryFailed", "delivery failed");
     return retry ? FW_EUNAVAILABLE : FW_EINVAL;
 }
 
@@ -115,11 +123,12 @@ static int refused(struct job_ctx *ctx, const char *host, const char *detail)
 
 /* Resolves host and checks every address it has (netresolve.h); the first
  * one into pin. 0, or the job's error set. */
-static int resolve_checked(struct job_ctx *ctx, const char *host, int port, char pin[NETADDR_TEXT_MAX])
+static int resolve_checked(struct job_ctx *ctx, const char *host, int port,
+                           char pin[NETADDR_TEXT_MAX])
 {
     char why[400];
-    int rc = netresolve_checked(host, port, webhook_policy()->allow_addresses, "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
-                                pin, why, sizeof why);
+    int rc = netresolve_checked(host, port, webhook_policy()->allow_addresses,
+                                "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", pin, why, sizeof why);
     if (rc == FW_EFORBIDDEN)
         return refused(ctx, host, why);
     return rc ? delivery_failed(ctx, host, 1, why) : 0;
@@ -127,12 +136,13 @@ static int resolve_checked(struct job_ctx *ctx, const char *host, int port, char
 
 /* Sends body to the checked address; classifies the answer for the retry policy (the
  * job's error says only "delivery failed" whatever happened). */
-static int post(struct job_ctx *ctx, const char *url, const char *pin, const char *host, const char *body,
-                const char *sig, const char *event)
+static int post(struct job_ctx *ctx, const char *url, const char *pin, const char *host,
+                const char *body, const char *sig, const char *event)
 {
     struct aws_http *h = http_handle();
     if (!h) {
-        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit", "could not create an HTTP handle");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_TRANSIENT, "HttpInit",
+                              "could not create an HTTP handle");
         return FW_EINTERNAL;
     }
     struct aws_http_header hdr[] = {{"Content-Type", "application/json"},
@@ -140,7 +150,8 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
                                     {"X-Fleetwarden-Event", event},
                                     {"X-Fleetwarden-Delivery", job_ctx_id(ctx)},
                                     {"X-Fleetwarden-Signature", sig}};
-    struct aws_http_request req = {"POST", url, hdr, sizeof hdr / sizeof hdr[0], body, strlen(body), pin};
+    struct aws_http_request req = {"POST", url,          hdr, sizeof hdr / sizeof hdr[0],
+                                   body,   strlen(body), pin};
     struct aws_http_response resp;
     struct aws_api_error err;
     aws_http_response_init(&resp);
@@ -149,11 +160,11 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
     int status = resp.status;
     aws_http_response_cleanup(&resp);
     if (rc == FW_ETOOBIG && status > 0)
-        rc = 0; /* the answer's body is not needed: its status is enough */
+        rc = 0;  /* the answer's body is not needed: its status is enough */
     char d[200]; /* code (63) + pin (47) + text */
     if (rc) {
-        snprintf(d, sizeof d, "%s: no answer from %s (%s)", err.code[0] ? err.code : "ConnectionError", pin,
-                 fw_strerror(rc));
+        snprintf(d, sizeof d, "%s: no answer from %s (%s)",
+                 err.code[0] ? err.code : "ConnectionError", pin, fw_strerror(rc));
         return delivery_failed(ctx, host, 1, d);
     }
     if (status >= 200 && status < 300)
@@ -163,11 +174,13 @@ static int post(struct job_ctx *ctx, const char *url, const char *pin, const cha
     return delivery_failed(ctx, host, status == 408 || status == 429 || status >= 500, d);
 }
 
-static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, const char *url, char *secret)
+static int deliver(struct job_ctx *ctx, json_t *incident, const char *event, const char *url,
+                   char *secret)
 {
     char why[200] = "the URL has no host", sig[WEBHOOK_SIG_MAX], host[256], pin[NETADDR_TEXT_MAX];
     int port = 0;
-    if (webhook_url_check(url, webhook_policy(), why, sizeof why) || webhook_url_host(url, host, sizeof host, &port))
+    if (webhook_url_check(url, webhook_policy(), why, sizeof why) ||
+        webhook_url_host(url, host, sizeof host, &port))
         return refused(ctx, "(settings)", why);
     int rc = resolve_checked(ctx, host, port, pin);
     if (rc)
@@ -187,9 +200,10 @@ static int load_webhook(struct job_ctx *ctx, json_t *incident, char **url, char 
     int rc = fleet_webhook(json_string_value(json_object_get(incident, "fleet")), url, secret);
     if (rc == FW_ECRYPTO || rc == FW_EINVAL) {
         /* Says which key failed, never anything of the secret. */
-        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
-                          "the fleet's webhook secret does not open with this service's key-encryption key; "
-                          "set it again with PATCH /v1/fleets/{name}");
+        job_ctx_set_error_msg(
+            ctx, JOB_FAIL_VALIDATION, "WebhookSecretSealed",
+            "the fleet's webhook secret does not open with this service's key-encryption key; "
+            "set it again with PATCH /v1/fleets/{name}");
         return FW_EINVAL;
     }
     if (rc == FW_ENOTFOUND) {
@@ -208,7 +222,8 @@ int webhook_deliver_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     char *url = 0, *secret = 0;
     int rc = store_incident_get(id ? id : "", &incident);
     if (rc == FW_ENOTFOUND) {
-        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s", id ? id : "(none)");
+        job_ctx_set_error_msg(ctx, JOB_FAIL_VALIDATION, "NoIncident", "no incident %s",
+                              id ? id : "(none)");
         return FW_EINVAL;
     }
     if (!rc)

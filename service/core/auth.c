@@ -83,7 +83,8 @@ int auth_token_wellformed(const char *s)
         return 0;
     for (const char *p = s + 3; *p; p++) {
         char c = *p;
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_';
         if (!ok)
             return 0;
     }
@@ -107,8 +108,8 @@ int auth_name_valid(const char *s)
         return 0;
     for (; *s; s++) {
         char c = *s;
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '.' ||
-                 c == '_' || c == '-';
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == ' ' || c == '.' || c == '_' || c == '-';
         if (!ok)
             return 0;
     }

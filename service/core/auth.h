@@ -12,12 +12,12 @@
 
 enum auth_scope { SCOPE_NONE = 0, SCOPE_READ, SCOPE_OPERATE, SCOPE_ADMIN };
 
-#define AUTH_TOKEN_LEN 46      /* "fw_" + 43 base64url chars */
+#define AUTH_TOKEN_LEN 46 /* "fw_" + 43 base64url chars */
 #define AUTH_HASH_HEX_LEN 64
-#define AUTH_ID_LEN 20         /* "tok_" + 16 hex chars */
+#define AUTH_ID_LEN 20 /* "tok_" + 16 hex chars */
 
 struct auth_token {
-    char id[AUTH_ID_LEN + 1];  /* public id, safe to log */
+    char id[AUTH_ID_LEN + 1]; /* public id, safe to log */
     char name[65];
     enum auth_scope scope;
 };

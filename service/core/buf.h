@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 struct buf {
-    char *ptr;      /* NUL-terminated content, or NULL before the first append */
-    size_t len;     /* bytes used, excluding the terminator */
-    size_t cap;     /* bytes allocated */
-    size_t max;     /* the cap: appends past it fail with FW_ETOOBIG */
+    char *ptr;  /* NUL-terminated content, or NULL before the first append */
+    size_t len; /* bytes used, excluding the terminator */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the cap: appends past it fail with FW_ETOOBIG */
 };
 
 /* A borrowed view of bytes; not owned, not NUL-terminated. */

@@ -106,8 +106,8 @@ static const char *prev_entry(const char *xff, const char *end, char *out, size_
     return start > xff ? start - 1 : xff;
 }
 
-void client_addr_resolve(const char *peer, const char *xff, const struct client_cidr *list, int n, char *out,
-                         size_t outlen)
+void client_addr_resolve(const char *peer, const char *xff, const struct client_cidr *list, int n,
+                         char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s", peer ? peer : "");
     if (!xff || !peer || !client_addr_trusted(peer, list, n))

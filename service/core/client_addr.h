@@ -15,9 +15,9 @@
 
 #include <stddef.h>
 
-#define CLIENT_ADDR_MAX 64          /* text of an IPv4 or IPv6 address, with room */
-#define CLIENT_ADDR_PROXIES_MAX 16  /* entries of FLEETWARDEN_TRUSTED_PROXIES */
-#define CLIENT_ADDR_XFF_MAX 32      /* X-Forwarded-For entries looked at */
+#define CLIENT_ADDR_MAX 64         /* text of an IPv4 or IPv6 address, with room */
+#define CLIENT_ADDR_PROXIES_MAX 16 /* entries of FLEETWARDEN_TRUSTED_PROXIES */
+#define CLIENT_ADDR_XFF_MAX 32     /* X-Forwarded-For entries looked at */
 
 /* An address block: family 4 or 6, bits of prefix, address in network order. */
 struct client_cidr {
@@ -43,7 +43,7 @@ int client_addr_trusted(const char *ip, const struct client_cidr *list, int n);
 /* The client's address into out: peer itself, unless peer is trusted and
  * xff (may be NULL) names an address further out (see above). peer is the
  * TCP peer as text. Always writes a NUL-terminated string. */
-void client_addr_resolve(const char *peer, const char *xff, const struct client_cidr *list, int n, char *out,
-                         size_t outlen);
+void client_addr_resolve(const char *peer, const char *xff, const struct client_cidr *list, int n,
+                         char *out, size_t outlen);
 
 #endif

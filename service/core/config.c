@@ -68,8 +68,8 @@ static int copy_field(char *dst, size_t dstlen, const char *src, size_t n)
 }
 
 /* HOST:PORT of variable var into host/port. */
-static int parse_hostport(const char *var, const char *s, char *host, size_t hostlen, int *port, char *err,
-                          size_t errlen)
+static int parse_hostport(const char *var, const char *s, char *host, size_t hostlen, int *port,
+                          char *err, size_t errlen)
 {
     const char *colon = strrchr(s, ':');
     if (!colon)
@@ -89,8 +89,8 @@ static int parse_hostport(const char *var, const char *s, char *host, size_t hos
 
 int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t errlen)
 {
-    return parse_hostport("FLEETWARDEN_LISTEN", s, c->listen_host, sizeof c->listen_host, &c->listen_port, err,
-                          errlen);
+    return parse_hostport("FLEETWARDEN_LISTEN", s, c->listen_host, sizeof c->listen_host,
+                          &c->listen_port, err, errlen);
 }
 
 /* FLEETWARDEN_HEALTH_LISTEN: "" or unset = no listener in `worker`. */
@@ -98,8 +98,8 @@ static int parse_health_listen(const char *s, struct fw_config *c, char *err, si
 {
     if (!*s)
         return 0;
-    int rc = parse_hostport("FLEETWARDEN_HEALTH_LISTEN", s, c->health_host, sizeof c->health_host, &c->health_port,
-                            err, errlen);
+    int rc = parse_hostport("FLEETWARDEN_HEALTH_LISTEN", s, c->health_host, sizeof c->health_host,
+                            &c->health_port, err, errlen);
     c->health_listen = rc == 0;
     return rc;
 }
@@ -116,7 +116,8 @@ static int parse_redis_hostport(const char *p, struct fw_config *c, char *err, s
     c->redis_port = 6379;
     if (colon) {
         char port[8];
-        if (copy_field(port, sizeof port, colon + 1, n - hn - 1) || parse_int(port, 1, 65535, &c->redis_port))
+        if (copy_field(port, sizeof port, colon + 1, n - hn - 1) ||
+            parse_int(port, 1, 65535, &c->redis_port))
             return fail(err, errlen, var, "port must be a number from 1 to 65535");
     }
     c->redis_db = 0;
@@ -133,7 +134,8 @@ static int copy_decoded(char *dst, size_t dstlen, const char *src, size_t n)
     for (size_t i = 0; i < n; i++) {
         int ch = (unsigned char)src[i];
         if (ch == '%') {
-            if (i + 2 >= n || pct_hexval((unsigned char)src[i + 1]) < 0 || pct_hexval((unsigned char)src[i + 2]) < 0)
+            if (i + 2 >= n || pct_hexval((unsigned char)src[i + 1]) < 0 ||
+                pct_hexval((unsigned char)src[i + 2]) < 0)
                 return FW_EINVAL;
             ch = pct_hexval((unsigned char)src[i + 1]) * 16 + pct_hexval((unsigned char)src[i + 2]);
             i += 2;
@@ -149,7 +151,8 @@ static int copy_decoded(char *dst, size_t dstlen, const char *src, size_t n)
 }
 
 /* The [[user]:password@] part, p .. at; errors never quote it. */
-static int parse_redis_userinfo(const char *p, const char *at, struct fw_config *c, char *err, size_t errlen)
+static int parse_redis_userinfo(const char *p, const char *at, struct fw_config *c, char *err,
+                                size_t errlen)
 {
     const char *var = "FLEETWARDEN_REDIS_URL";
     const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -165,8 +168,9 @@ int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size
 {
     const char *var = "FLEETWARDEN_REDIS_URL";
     if (strncmp(url, "rediss://", 9) == 0)
-        return fail(err, errlen, var, "rediss:// (TLS) is not built in (Debian 12's hiredis 0.14 has no TLS): "
-                                      "run stunnel beside fleetwarden and use redis:// to it (docs/OPERATIONS.md)");
+        return fail(err, errlen, var,
+                    "rediss:// (TLS) is not built in (Debian 12's hiredis 0.14 has no TLS): "
+                    "run stunnel beside fleetwarden and use redis:// to it (docs/OPERATIONS.md)");
     if (strncmp(url, "redis://", 8) != 0)
         return fail(err, errlen, var, "must start with redis:// (e.g. redis://127.0.0.1:6379/0)");
     if (copy_field(c->redis_url, sizeof c->redis_url, url, strlen(url)))
@@ -186,8 +190,9 @@ int config_parse_redis_url(const char *url, struct fw_config *c, char *err, size
 void config_redis_url_redacted(const struct fw_config *c, char *out, size_t outlen)
 {
     int auth = c->redis_user[0] || c->redis_password[0];
-    snprintf(out, outlen, "redis://%.64s%s%s%s%s%s:%d/%d", c->redis_user, c->redis_password[0] ? ":***" : "",
-             auth ? "@" : "", strchr(c->redis_host, ':') ? "[" : "", c->redis_host,
+    snprintf(out, outlen, "redis://%.64s%s%s%s%s%s:%d/%d", c->redis_user,
+             c->redis_password[0] ? ":***" : "", auth ? "@" : "",
+             strchr(c->redis_host, ':') ? "[" : "", c->redis_host,
              strchr(c->redis_host, ':') ? "]" : "", c->redis_port, c->redis_db);
 }
 
@@ -222,7 +227,8 @@ static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t e
         return 0;
     char why[160];
     snprintf(why, sizeof why,
-             "entry %d is not an IPv4/IPv6 address or block such as 10.0.0.0/8 (at most %d entries, no host bits "
+             "entry %d is not an IPv4/IPv6 address or block such as 10.0.0.0/8 (at most %d "
+             "entries, no host bits "
              "set after the prefix)",
              bad + 1, CLIENT_ADDR_PROXIES_MAX);
     return fail(err, errlen, "FLEETWARDEN_TRUSTED_PROXIES", why);
@@ -231,9 +237,11 @@ static int parse_proxies(const char *s, struct fw_config *c, char *err, size_t e
 /* A permissions boundary setting: "none" (stored as ""), an IAM policy name
  * (1-128 of [A-Za-z0-9+=,.@_-]) or an IAM policy ARN
  * (arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME). */
-static int parse_boundary(const char *var, const char *v, char out[CONFIG_BOUNDARY_MAX], char *err, size_t errlen)
+static int parse_boundary(const char *var, const char *v, char out[CONFIG_BOUNDARY_MAX], char *err,
+                          size_t errlen)
 {
-    static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-";
+    static const char name_chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-";
     size_t n = strlen(v);
     if (!strcmp(v, "none")) {
         out[0] = '\0';
@@ -265,7 +273,8 @@ static int parse_origins(const char *s, struct fw_config *c, char *err, size_t e
         if (copy_field(o, 128, s, n))
             return fail(err, errlen, var, "origin longer than 127 characters");
         if (strcmp(o, "*") && strncmp(o, "http://", 7) && strncmp(o, "https://", 8))
-            return fail(err, errlen, var, "each origin must be * or start with http:// or https://");
+            return fail(err, errlen, var,
+                        "each origin must be * or start with http:// or https://");
         c->ncors_origins++;
         s += n;
     }
@@ -287,7 +296,8 @@ static int parse_tes_boundary(const char *v, struct fw_config *c, char *err, siz
 
 static int parse_prov_boundary(const char *v, struct fw_config *c, char *err, size_t errlen)
 {
-    return parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err, errlen);
+    return parse_boundary("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", v, c->iam_prov_boundary, err,
+                          errlen);
 }
 
 static int parse_log_level(const char *v, struct fw_config *c, char *err, size_t errlen)
@@ -301,7 +311,8 @@ static int parse_watch_interval(const char *v, struct fw_config *c, char *err, s
 {
     int x;
     if (parse_int(v, 0, 86400, &x) || (x != 0 && x < 60))
-        return fail(err, errlen, "FLEETWARDEN_WATCH_INTERVAL", "must be 0 or a number of seconds from 60 to 86400");
+        return fail(err, errlen, "FLEETWARDEN_WATCH_INTERVAL",
+                    "must be 0 or a number of seconds from 60 to 86400");
     c->watch_interval_s = x;
     return 0;
 }
@@ -321,7 +332,8 @@ static int load_prefix(const char *v, struct fw_config *c, char *err, size_t err
 }
 
 /* "N" or "N/SECONDS": at most N requests per window; N = 0 turns the limit off. */
-static int parse_req_limit(const char *var, const char *v, int *n, int *secs, char *err, size_t errlen)
+static int parse_req_limit(const char *var, const char *v, int *n, int *secs, char *err,
+                           size_t errlen)
 {
     char num[16];
     const char *slash = strchr(v, '/');
@@ -330,18 +342,21 @@ static int parse_req_limit(const char *var, const char *v, int *n, int *secs, ch
     if (copy_field(num, sizeof num, v, len) || parse_int(num, 0, 1000000, n) ||
         (slash && parse_int(slash + 1, 1, 86400, secs)))
         return fail(err, errlen, var,
-                    "must be N or N/SECONDS: at most N requests (0 to 1000000; 0 = no limit) per SECONDS (1 to 86400)");
+                    "must be N or N/SECONDS: at most N requests (0 to 1000000; 0 = no limit) per "
+                    "SECONDS (1 to 86400)");
     return 0;
 }
 
 static int parse_limit_address(const char *v, struct fw_config *c, char *err, size_t errlen)
 {
-    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_ADDRESS", v, &c->rate_addr_n, &c->rate_addr_s, err, errlen);
+    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_ADDRESS", v, &c->rate_addr_n, &c->rate_addr_s,
+                           err, errlen);
 }
 
 static int parse_limit_token(const char *v, struct fw_config *c, char *err, size_t errlen)
 {
-    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_TOKEN", v, &c->rate_token_n, &c->rate_token_s, err, errlen);
+    return parse_req_limit("FLEETWARDEN_RATE_LIMIT_TOKEN", v, &c->rate_token_n, &c->rate_token_s,
+                           err, errlen);
 }
 
 static int parse_webhook_addresses(const char *v, struct fw_config *c, char *err, size_t errlen)
@@ -408,8 +423,8 @@ static void set_defaults(struct fw_config *c)
     c->rotation_scan_s = 60;
     c->watch_interval_s = 300;
     snprintf(c->aws_region, sizeof c->aws_region, "us-east-1");
-    c->iot_mqtt_port = 8883;        /* AWS IoT's MQTT port (443 with ALPN is the other) */
-    c->iot_credentials_port = 443;  /* the credentials provider is HTTPS on 443 only */
+    c->iot_mqtt_port = 8883;       /* AWS IoT's MQTT port (443 with ALPN is the other) */
+    c->iot_credentials_port = 443; /* the credentials provider is HTTPS on 443 only */
     snprintf(c->iot_mqtt_alpn, sizeof c->iot_mqtt_alpn, "auto");
     c->verify_timeout_ms = 10000;
 }
@@ -431,14 +446,26 @@ struct setting {
     long lo, hi;      /* SET_INT */
     const char *unit; /* SET_INT: "seconds", ... ("" = a plain number) */
     int (*parse)(const char *v, struct fw_config *c, char *err, size_t errlen); /* SET_FN */
-    void (*show)(const struct fw_config *c, char *out, size_t outlen);            /* SET_FN */
+    void (*show)(const struct fw_config *c, char *out, size_t outlen);          /* SET_FN */
 };
 
-#define INT_SET(n, field, lo, hi, unit) {n, SET_INT, offsetof(struct fw_config, field), 0, lo, hi, unit, 0, 0}
-#define BOOL_SET(n, field) {n, SET_BOOL, offsetof(struct fw_config, field), 0, 0, 0, 0, 0, 0}
+#define INT_SET(n, field, lo, hi, unit)                                                            \
+    {                                                                                              \
+        n, SET_INT, offsetof(struct fw_config, field), 0, lo, hi, unit, 0, 0                       \
+    }
+#define BOOL_SET(n, field)                                                                         \
+    {                                                                                              \
+        n, SET_BOOL, offsetof(struct fw_config, field), 0, 0, 0, 0, 0, 0                           \
+    }
 #define STR_SET(n, field)                                                                          \
-    {n, SET_STR, offsetof(struct fw_config, field), sizeof((struct fw_config *)0)->field, 0, 0, 0, 0, 0}
-#define FN_SET(n, parse, show) {n, SET_FN, 0, 0, 0, 0, 0, parse, show}
+    {                                                                                              \
+        n, SET_STR, offsetof(struct fw_config, field), sizeof((struct fw_config *)0)->field, 0, 0, \
+            0, 0, 0                                                                                \
+    }
+#define FN_SET(n, parse, show)                                                                     \
+    {                                                                                              \
+        n, SET_FN, 0, 0, 0, 0, 0, parse, show                                                      \
+    }
 
 static void show_listen(const struct fw_config *c, char *out, size_t n)
 {
@@ -610,29 +637,33 @@ static int in_table(const char *name, size_t n)
     return 0;
 }
 
-static int load_one(const struct setting *s, const char *v, struct fw_config *c, char *err, size_t errlen)
+static int load_one(const struct setting *s, const char *v, struct fw_config *c, char *err,
+                    size_t errlen)
 {
     char why[96];
     switch (s->kind) {
     case SET_INT:
         if (!parse_int(v, s->lo, s->hi, (int *)((char *)c + s->off)))
             return 0;
-        snprintf(why, sizeof why, "must be a number%s%s from %ld to %ld", *s->unit ? " of " : "", s->unit, s->lo,
-                 s->hi);
+        snprintf(why, sizeof why, "must be a number%s%s from %ld to %ld", *s->unit ? " of " : "",
+                 s->unit, s->lo, s->hi);
         return fail(err, errlen, s->name, why);
     case SET_BOOL:
-        return parse_bool(v, (int *)((char *)c + s->off)) ? fail(err, errlen, s->name, "must be true or false") : 0;
+        return parse_bool(v, (int *)((char *)c + s->off))
+                   ? fail(err, errlen, s->name, "must be true or false")
+                   : 0;
     case SET_STR:
-        return copy_field((char *)c + s->off, s->size, v, strlen(v)) ? fail(err, errlen, s->name, "too long") : 0;
-    case SET_FN:
-        return s->parse(v, c, err, errlen);
-    case SET_RATES:
-        return 0; /* read from the whole environment: load_rates */
+        return copy_field((char *)c + s->off, s->size, v, strlen(v))
+                   ? fail(err, errlen, s->name, "too long")
+                   : 0;
+    case SET_FN: return s->parse(v, c, err, errlen);
+    case SET_RATES: return 0; /* read from the whole environment: load_rates */
     }
     return 0;
 }
 
-int config_parse_rate(const char *name, const char *value, struct fw_config *c, char *err, size_t errlen)
+int config_parse_rate(const char *name, const char *value, struct fw_config *c, char *err,
+                      size_t errlen)
 {
     static const char prefix[] = "FLEETWARDEN_RATE_";
     const char *fam = name + sizeof prefix - 1;
@@ -649,7 +680,8 @@ int config_parse_rate(const char *name, const char *value, struct fw_config *c, 
         bad = end == bs || !(b >= 1 && b <= 1000000);
     }
     if (bad || *end)
-        return fail(err, errlen, name, "must be RATE or RATE:BURST (0 < RATE <= 100000, 1 <= BURST <= 1000000)");
+        return fail(err, errlen, name,
+                    "must be RATE or RATE:BURST (0 < RATE <= 100000, 1 <= BURST <= 1000000)");
     struct config_rate *o = &c->rates[c->nrates++];
     snprintf(o->family, sizeof o->family, "%s", fam);
     o->rate = r;
@@ -665,7 +697,8 @@ static int load_rates(struct fw_config *c, char *err, size_t errlen)
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');
         char name[96];
-        if (strncmp(*e, "FLEETWARDEN_RATE_", 17) || !eq || !eq[1] || in_table(*e, (size_t)(eq - *e)))
+        if (strncmp(*e, "FLEETWARDEN_RATE_", 17) || !eq || !eq[1] ||
+            in_table(*e, (size_t)(eq - *e)))
             continue;
         if (copy_field(name, sizeof name, *e, (size_t)(eq - *e)))
             return fail(err, errlen, "FLEETWARDEN_RATE_<FAMILY>", "variable name too long");
@@ -677,7 +710,8 @@ static int load_rates(struct fw_config *c, char *err, size_t errlen)
 }
 
 /* The default AWS region: AWS_REGION, then AWS_DEFAULT_REGION (as the SDKs), checked once. */
-static int load_region(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err, size_t errlen)
+static int load_region(struct fw_config *c, config_getenv_fn *fn, void *ud, char *err,
+                       size_t errlen)
 {
     static const char *const names[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
     for (size_t i = 0; i < 2; i++) {
@@ -719,14 +753,16 @@ static void show_one(const struct setting *s, const struct fw_config *c, char *o
     const char *str = (const char *)c + s->off;
     switch (s->kind) {
     case SET_INT: snprintf(out, n, "%d", *(const int *)(const void *)str); return;
-    case SET_BOOL: snprintf(out, n, "%s", *(const int *)(const void *)str ? "true" : "false"); return;
+    case SET_BOOL:
+        snprintf(out, n, "%s", *(const int *)(const void *)str ? "true" : "false");
+        return;
     case SET_STR: snprintf(out, n, "%s", *str ? str : "(none)"); return;
     case SET_FN: s->show(c, out, n); return;
     case SET_RATES: {
         size_t o = (size_t)snprintf(out, n, "%s", c->nrates ? "" : "(AWS default quotas)");
         for (int i = 0; i < c->nrates && o < n; i++)
-            o += (size_t)snprintf(out + o, n - o, "%s%s=%g:%g", i ? "," : "", c->rates[i].family, c->rates[i].rate,
-                                  c->rates[i].burst);
+            o += (size_t)snprintf(out + o, n - o, "%s%s=%g:%g", i ? "," : "", c->rates[i].family,
+                                  c->rates[i].rate, c->rates[i].burst);
         return;
     }
     }
@@ -812,9 +848,10 @@ int config_read_kek(const char *path, unsigned char key[32], char *err, size_t e
     size_t n = fread(data, 1, sizeof data, f);
     int big = !feof(f);
     fclose(f);
-    int rc = (big || decode_kek(data, n, key))
-                 ? fail(err, errlen, var, "must hold a 32-byte key: 32 raw bytes, 64 hex digits or base64 (openssl rand -hex 32)")
-                 : 0;
+    int rc = (big || decode_kek(data, n, key)) ? fail(err, errlen, var,
+                                                      "must hold a 32-byte key: 32 raw bytes, 64 "
+                                                      "hex digits or base64 (openssl rand -hex 32)")
+                                               : 0;
     OPENSSL_cleanse(data, sizeof data);
     return rc;
 }
@@ -824,7 +861,9 @@ int config_kek_mode_warning(const char *path, char *why, size_t whylen)
     struct stat st;
     if (stat(path, &st) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
         return 0;
-    snprintf(why, whylen, "%s has mode %04o: its group or others can reach the key-encryption key (chmod 0400 or 0600)",
+    snprintf(why, whylen,
+             "%s has mode %04o: its group or others can reach the key-encryption key (chmod 0400 "
+             "or 0600)",
              path, (unsigned)(st.st_mode & 07777));
     return 1;
 }

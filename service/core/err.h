@@ -8,26 +8,26 @@
 #ifndef FW_ERR_H
 #define FW_ERR_H
 
-#define FW_ERR_MAP(XX)                                                        \
-    XX(INTERNAL, 500, "internal error")                                       \
-    XX(INVAL, 400, "invalid input")                                           \
-    XX(BADJSON, 400, "malformed JSON")                                        \
-    XX(UNAUTH, 401, "authentication required")                                \
-    XX(FORBIDDEN, 403, "insufficient scope")                                  \
-    XX(NOTFOUND, 404, "not found")                                            \
-    XX(METHOD, 405, "method not allowed")                                     \
-    XX(CONFLICT, 409, "conflict")                                             \
-    XX(GONE, 410, "gone")                                                     \
-    XX(PRECOND, 412, "precondition failed")                                   \
-    XX(TOOBIG, 413, "too large")                                              \
-    XX(UNPROCESSABLE, 422, "unprocessable")                                   \
-    XX(UNAVAILABLE, 503, "service unavailable")                               \
-    XX(TIMEOUT, 504, "timed out")                                             \
-    XX(REDIS, 503, "redis error")                                             \
-    XX(IO, 500, "i/o error")                                                  \
-    XX(CRYPTO, 500, "cryptography error")                                     \
-    XX(AWS, 502, "AWS error")                                                 \
-    XX(THROTTLED, 429, "throttled")                                           \
+#define FW_ERR_MAP(XX)                                                                             \
+    XX(INTERNAL, 500, "internal error")                                                            \
+    XX(INVAL, 400, "invalid input")                                                                \
+    XX(BADJSON, 400, "malformed JSON")                                                             \
+    XX(UNAUTH, 401, "authentication required")                                                     \
+    XX(FORBIDDEN, 403, "insufficient scope")                                                       \
+    XX(NOTFOUND, 404, "not found")                                                                 \
+    XX(METHOD, 405, "method not allowed")                                                          \
+    XX(CONFLICT, 409, "conflict")                                                                  \
+    XX(GONE, 410, "gone")                                                                          \
+    XX(PRECOND, 412, "precondition failed")                                                        \
+    XX(TOOBIG, 413, "too large")                                                                   \
+    XX(UNPROCESSABLE, 422, "unprocessable")                                                        \
+    XX(UNAVAILABLE, 503, "service unavailable")                                                    \
+    XX(TIMEOUT, 504, "timed out")                                                                  \
+    XX(REDIS, 503, "redis error")                                                                  \
+    XX(IO, 500, "i/o error")                                                                       \
+    XX(CRYPTO, 500, "cryptography error")                                                          \
+    XX(AWS, 502, "AWS error")                                                                      \
+    XX(THROTTLED, 429, "throttled")                                                                \
     XX(CANCELED, 409, "canceled")
 
 enum fw_err {
@@ -36,7 +36,7 @@ enum fw_err {
     FW_ERR_FIRST_ = -1000,
     FW_ERR_MAP(FW_ERR_ENUM)
 #undef FW_ERR_ENUM
-    FW_ERR_LAST_
+        FW_ERR_LAST_
 };
 
 /* Symbolic name of a code ("FW_ENOTFOUND"); "FW_OK" for 0; never NULL. */

@@ -11,7 +11,8 @@ int json_key_known(const char *key, const char *const *allowed)
     return 0;
 }
 
-size_t json_unknown_keys(const json_t *obj, const char *const *allowed, const char **out, size_t max)
+size_t json_unknown_keys(const json_t *obj, const char *const *allowed, const char **out,
+                         size_t max)
 {
     size_t n = 0;
     const char *key;

@@ -33,7 +33,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3fu);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp > 0x10ffff)
         return 0;
     return len;
 }
@@ -42,8 +43,14 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 static size_t put_escape(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const char *named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
-                      : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : 0;
+    const char *named = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                                    : 0;
     if (named) {
         memcpy(o, named, 2);
         return 2;
@@ -125,7 +132,8 @@ static int put_object(struct buf *b, const json_t *v, int depth)
 {
     int rc = buf_append(b, "{", 1);
     int first = 1;
-    for (void *it = json_object_iter((json_t *)v); !rc && it; it = json_object_iter_next((json_t *)v, it)) {
+    for (void *it = json_object_iter((json_t *)v); !rc && it;
+         it = json_object_iter_next((json_t *)v, it)) {
         if (!first)
             rc = buf_append(b, ",", 1);
         first = 0;
@@ -236,7 +244,8 @@ static int canon_number(const char **pp)
     size_t n = 0;
     while (d[n] >= '0' && d[n] <= '9')
         n++;
-    if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || d != s)) || d[n] == '.' || d[n] == 'e' || d[n] == 'E')
+    if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || d != s)) || d[n] == '.' || d[n] == 'e' ||
+        d[n] == 'E')
         return -1;
     *pp = d + n;
     return 0;

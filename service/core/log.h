@@ -31,9 +31,9 @@ enum log_field_type { LOG_FIELD_STR, LOG_FIELD_INT, LOG_FIELD_BOOL, LOG_FIELD_DB
 struct log_field {
     const char *name;
     enum log_field_type type;
-    const char *s;  /* LOG_FIELD_STR; NULL is written as null */
-    long long i;    /* LOG_FIELD_INT, LOG_FIELD_BOOL */
-    double d;       /* LOG_FIELD_DBL (NaN and infinities as null) */
+    const char *s; /* LOG_FIELD_STR; NULL is written as null */
+    long long i;   /* LOG_FIELD_INT, LOG_FIELD_BOOL */
+    double d;      /* LOG_FIELD_DBL (NaN and infinities as null) */
 };
 #define LOG_STR(name, v) ((struct log_field){(name), LOG_FIELD_STR, (v), 0, 0})
 #define LOG_INT(name, v) ((struct log_field){(name), LOG_FIELD_INT, 0, (long long)(v), 0})
@@ -44,7 +44,7 @@ struct log_field {
 void log_fieldv(enum log_level level, const char *msg, const struct log_field *f, size_t n);
 /* log_event(level, msg, LOG_STR(...), ...): one or more fields. */
 #define log_event(level, msg, ...)                                                                 \
-    log_fieldv((level), (msg), (const struct log_field[]){__VA_ARGS__},                           \
+    log_fieldv((level), (msg), (const struct log_field[]){__VA_ARGS__},                            \
                sizeof((const struct log_field[]){__VA_ARGS__}) / sizeof(struct log_field))
 
 #endif

@@ -19,7 +19,8 @@
 #define MAX_ROUTES 128
 #define MAX_COLLECTORS 16
 
-static const double s_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double s_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                  0.5,   1,     2.5,  5,     10,   30};
 #define NBOUNDS (sizeof s_bounds / sizeof s_bounds[0])
 
 struct req_series {
@@ -37,7 +38,7 @@ struct route_hist {
 };
 
 struct metrics {
-    pthread_mutex_t lock;             /* guards everything below */
+    pthread_mutex_t lock; /* guards everything below */
     struct req_series series[MAX_SERIES];
     int nseries;
     struct route_hist hists[MAX_ROUTES];
@@ -46,7 +47,7 @@ struct metrics {
         metrics_collect_fn *fn;
         void *ud;
     } collectors[MAX_COLLECTORS];
-    int ncollectors;                  /* written before threads start */
+    int ncollectors; /* written before threads start */
 };
 
 struct metrics *metrics_new(void)
@@ -64,7 +65,8 @@ void metrics_free(struct metrics *m)
     free(m);
 }
 
-static struct req_series *find_series(struct metrics *m, const char *method, const char *route, int status)
+static struct req_series *find_series(struct metrics *m, const char *method, const char *route,
+                                      int status)
 {
     for (int i = 0; i < m->nseries; i++) {
         struct req_series *s = &m->series[i];
@@ -92,7 +94,8 @@ static struct route_hist *find_hist(struct metrics *m, const char *route)
     return h;
 }
 
-void metrics_observe_request(struct metrics *m, const char *method, const char *route, int status, double seconds)
+void metrics_observe_request(struct metrics *m, const char *method, const char *route, int status,
+                             double seconds)
 {
     if (!m)
         return;
@@ -134,26 +137,34 @@ static void render_hist(const struct route_hist *h, struct buf *out)
     unsigned long long cum = 0;
     for (size_t i = 0; i < NBOUNDS; i++) {
         cum += h->buckets[i];
-        buf_printf(out, "fleetwarden_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", h->route,
-                   s_bounds[i], cum);
+        buf_printf(
+            out, "fleetwarden_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+            h->route, s_bounds[i], cum);
     }
-    buf_printf(out, "fleetwarden_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", h->route,
-               h->count);
-    buf_printf(out, "fleetwarden_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
-    buf_printf(out, "fleetwarden_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route, h->count);
+    buf_printf(out,
+               "fleetwarden_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+               h->route, h->count);
+    buf_printf(out, "fleetwarden_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route,
+               h->sum);
+    buf_printf(out, "fleetwarden_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+               h->route, h->count);
 }
 
 void metrics_render(struct metrics *m, struct buf *out)
 {
-    buf_puts(out, "# HELP fleetwarden_build_info Build information.\n# TYPE fleetwarden_build_info gauge\n");
+    buf_puts(
+        out,
+        "# HELP fleetwarden_build_info Build information.\n# TYPE fleetwarden_build_info gauge\n");
     buf_printf(out, "fleetwarden_build_info{version=\"%s\"} 1\n", FW_VERSION);
-    buf_puts(out, "# HELP fleetwarden_http_requests_total HTTP requests by method, route and status.\n"
-                  "# TYPE fleetwarden_http_requests_total counter\n");
+    buf_puts(out,
+             "# HELP fleetwarden_http_requests_total HTTP requests by method, route and status.\n"
+             "# TYPE fleetwarden_http_requests_total counter\n");
     pthread_mutex_lock(&m->lock);
     for (int i = 0; i < m->nseries; i++) {
         const struct req_series *s = &m->series[i];
-        buf_printf(out, "fleetwarden_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-                   s->method, s->route, s->status, s->count);
+        buf_printf(
+            out, "fleetwarden_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+            s->method, s->route, s->status, s->count);
     }
     buf_puts(out, "# HELP fleetwarden_http_request_duration_seconds Request latency by route.\n"
                   "# TYPE fleetwarden_http_request_duration_seconds histogram\n");

@@ -167,7 +167,8 @@ static const unsigned char *embedded_v4(const unsigned char *b)
     static const unsigned char translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
     static const unsigned char compat[12] = {0};
     static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
-    if (!memcmp(b, mapped, 12) || !memcmp(b, translated, 12) || !memcmp(b, compat, 12) || !memcmp(b, nat64, 12))
+    if (!memcmp(b, mapped, 12) || !memcmp(b, translated, 12) || !memcmp(b, compat, 12) ||
+        !memcmp(b, nat64, 12))
         return b + 12;
     if (b[0] == 0x20 && b[1] == 0x02) /* 6to4: 2002:AABB:CCDD::/48 */
         return b + 2;
@@ -229,7 +230,8 @@ int netaddr_list_parse(const char *s, struct netaddr_list *out, char *err, size_
                 return -1;
             }
             if (list_item(e, m, &out->cidr[out->n])) {
-                snprintf(err, errlen, "'%.*s' is not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8)",
+                snprintf(err, errlen,
+                         "'%.*s' is not an IP address or CIDR block (e.g. 10.0.0.0/8, fd00::/8)",
                          (int)(m > 64 ? 64 : m), e);
                 return -1;
             }

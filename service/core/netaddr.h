@@ -17,7 +17,7 @@
 #define NETADDR_TEXT_MAX 48 /* INET6_ADDRSTRLEN + brackets */
 
 struct netaddr {
-    int v6;                  /* 0: IPv4 in b[0..3]; 1: IPv6 in b[0..15] */
+    int v6; /* 0: IPv4 in b[0..3]; 1: IPv6 in b[0..15] */
     unsigned char b[16];
 };
 

@@ -17,8 +17,8 @@ static const char *refused_kind(const struct netaddr *a, const struct netaddr_li
     return kind && allow && netaddr_list_contains(allow, a) ? 0 : kind;
 }
 
-int netresolve_checked(const char *host, int port, const struct netaddr_list *allow, const char *setting,
-                       char pin[NETADDR_TEXT_MAX], char *why, size_t whylen)
+int netresolve_checked(const char *host, int port, const struct netaddr_list *allow,
+                       const char *setting, char pin[NETADDR_TEXT_MAX], char *why, size_t whylen)
 {
     struct addrinfo hints = {0}, *res = 0;
     hints.ai_family = AF_UNSPEC;
@@ -28,7 +28,8 @@ int netresolve_checked(const char *host, int port, const struct netaddr_list *al
     pin[0] = '\0';
     int gai = host && host[0] ? getaddrinfo(host, ps, &hints, &res) : EAI_NONAME;
     if (gai || !res) {
-        snprintf(why, whylen, "cannot resolve %s: %s", host ? host : "(no host)", gai_strerror(gai));
+        snprintf(why, whylen, "cannot resolve %s: %s", host ? host : "(no host)",
+                 gai_strerror(gai));
         return FW_EUNAVAILABLE;
     }
     int rc = 0;
@@ -40,7 +41,8 @@ int netresolve_checked(const char *host, int port, const struct netaddr_list *al
         netaddr_format(&a, text);
         const char *kind = refused_kind(&a, allow);
         if (kind) {
-            snprintf(why, whylen, "%s resolves to %s, a %s address (%s)", host, text, kind, setting);
+            snprintf(why, whylen, "%s resolves to %s, a %s address (%s)", host, text, kind,
+                     setting);
             rc = FW_EFORBIDDEN;
         } else if (!pin[0]) {
             snprintf(pin, NETADDR_TEXT_MAX, "%s", text);

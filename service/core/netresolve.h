@@ -24,7 +24,7 @@
  * reason), FW_EFORBIDDEN when an address is internal and not in allow
  * (why: "HOST resolves to ADDR, a KIND address (SETTING)", SETTING being
  * the variable that would allow it). allow may be NULL (nothing internal). */
-int netresolve_checked(const char *host, int port, const struct netaddr_list *allow, const char *setting,
-                       char pin[NETADDR_TEXT_MAX], char *why, size_t whylen);
+int netresolve_checked(const char *host, int port, const struct netaddr_list *allow,
+                       const char *setting, char pin[NETADDR_TEXT_MAX], char *why, size_t whylen);
 
 #endif

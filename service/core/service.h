@@ -19,12 +19,12 @@ struct jobs_runtime;
 
 struct fw_service {
     struct fw_config cfg;
-    struct metrics *metrics;          /* request metrics (service/core/metrics.h) */
-    struct jobs_runtime *jobs;        /* workers and scheduler, or NULL in a pure API process */
+    struct metrics *metrics;   /* request metrics (service/core/metrics.h) */
+    struct jobs_runtime *jobs; /* workers and scheduler, or NULL in a pure API process */
     /* Readiness of the workers for /readyz: 1 ready, 0 not (why filled). NULL = no workers here. */
     int (*jobs_ready)(struct jobs_runtime *rt, char *why, size_t whylen);
     time_t started_at;
-    atomic_int shutting_down;         /* 1 once SIGTERM arrived */
+    atomic_int shutting_down; /* 1 once SIGTERM arrived */
 };
 
 #endif

@@ -43,8 +43,8 @@ int claim_kv_has(const struct claim_kv *b, enum claim_field f)
 void claim_kv_str(struct claim_kv *b, enum claim_field f, const char *v)
 {
     assert((unsigned)f < CLAIM_NFIELDS);
-    assert(claim_fields[f].by & b->by);    /* this step may not write the field */
-    assert(!claim_kv_has(b, f));            /* twice: the second would win silently */
+    assert(claim_fields[f].by & b->by); /* this step may not write the field */
+    assert(!claim_kv_has(b, f));        /* twice: the second would win silently */
     assert(b->n < CLAIM_NFIELDS);
     b->field[b->n] = (unsigned char)f;
     b->kv[2 * b->n] = claim_fields[f].name;

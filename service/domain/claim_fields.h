@@ -38,55 +38,63 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define CLAIM_FIELDS(X)                                                         \
-    X(ID, "id", "id", ID, NEW)                                                  \
-    X(FLEET, "fleet", "fleet", STR, NEW)                                        \
-    X(STATE, "state", "state", STR, NEW)                                        \
-    X(KEY_SOURCE, "keySource", "keySource", STR, NEW)                           \
-    X(KEY_TYPE, "keyType", "keyType", STR, NEW_SET)                             \
-    X(CERT_ID, "certificateId", "certificateId", STR, SET)                      \
-    X(CERT_ARN, "certificateArn", "certificateArn", STR, SET)                   \
-    X(PUBLIC_KEY_FP, "publicKeyFp", "publicKeyFingerprint", STR, NEW_SET)       \
-    X(CREATED, "created", "createdAt", TIME, SCRIPT)                            \
-    X(ACTIVATED, "activated", "activatedAt", TIME, SET)                         \
-    X(EXPIRES, "expires", "expiresAt", TIME, SET)                               \
-    X(ROTATING_AT, "rotatingAt", "rotationStartedAt", TIME, SET)                \
-    X(GRACE_UNTIL, "graceUntil", "graceUntil", TIME, SET)                       \
-    X(INACTIVE_AT, "inactiveAt", "retiredAt", TIME, SET)                        \
-    X(REVOKED_AT, "revokedAt", "revokedAt", TIME, SET)                          \
-    X(DELETED_AT, "deletedAt", "deletedAt", TIME, SET)                          \
-    X(BUNDLE_AT, "bundleDownloadedAt", "bundleDownloadedAt", TIME, SCRIPT)      \
-    X(UPDATED, "updated", "updatedAt", TIME, SCRIPT)                            \
-    X(PREDECESSOR, "predecessor", "predecessor", STR, NEW)                      \
-    X(SUCCESSOR, "successor", "successor", STR, SCRIPT)                         \
-    X(DISABLE_REASON, "disableReason", "disableReason", STR, SET)               \
-    X(REG_LAST_HOUR, "regLastHour", "lastHour", PART, SET)                      \
-    X(REG_TOTAL, "regTotal", "total", PART, SET)                                \
-    X(REG_UPDATED_AT, "regUpdatedAt", "registrations", REG, SET)                \
-    X(EXPECTED_DEVICES, "expectedDevices", "expectedDevices", INT, NEW)         \
-    X(NOTE, "note", "note", STR, NEW)                                           \
-    X(BUNDLE_DOWNLOADED, "bundleDownloaded", "bundleDownloaded", FLAG, NEW)     \
-    X(KEY_HELD, "keyHeld", "privateKeyHeld", FLAG, NEW)                         \
-    X(ERROR, "error", "error", STR, SET)                                        \
-    X(JOB, "job", "job", JOB, NEW_SET)                                          \
-    X(PURPOSE, "purpose", "purpose", PURPOSE, NEW)                              \
-    X(CSR, "csr", "csr", NONE, NEW)                                             \
-    X(CERT_PEM, "certificatePem", "certificatePem", NONE, SET)                  \
-    X(KEY_ERASED_REASON, "keyErasedReason", "keyErasedReason", NONE, SCRIPT)    \
-    X(CERT_REQUESTED, "certRequested", "certRequested", NONE, SET)              \
-    X(REG_METRIC, "regMetric", "regMetric", NONE, SET)                          \
+#define CLAIM_FIELDS(X)                                                                            \
+    X(ID, "id", "id", ID, NEW)                                                                     \
+    X(FLEET, "fleet", "fleet", STR, NEW)                                                           \
+    X(STATE, "state", "state", STR, NEW)                                                           \
+    X(KEY_SOURCE, "keySource", "keySource", STR, NEW)                                              \
+    X(KEY_TYPE, "keyType", "keyType", STR, NEW_SET)                                                \
+    X(CERT_ID, "certificateId", "certificateId", STR, SET)                                         \
+    X(CERT_ARN, "certificateArn", "certificateArn", STR, SET)                                      \
+    X(PUBLIC_KEY_FP, "publicKeyFp", "publicKeyFingerprint", STR, NEW_SET)                          \
+    X(CREATED, "created", "createdAt", TIME, SCRIPT)                                               \
+    X(ACTIVATED, "activated", "activatedAt", TIME, SET)                                            \
+    X(EXPIRES, "expires", "expiresAt", TIME, SET)                                                  \
+    X(ROTATING_AT, "rotatingAt", "rotationStartedAt", TIME, SET)                                   \
+    X(GRACE_UNTIL, "graceUntil", "graceUntil", TIME, SET)                                          \
+    X(INACTIVE_AT, "inactiveAt", "retiredAt", TIME, SET)                                           \
+    X(REVOKED_AT, "revokedAt", "revokedAt", TIME, SET)                                             \
+    X(DELETED_AT, "deletedAt", "deletedAt", TIME, SET)                                             \
+    X(BUNDLE_AT, "bundleDownloadedAt", "bundleDownloadedAt", TIME, SCRIPT)                         \
+    X(UPDATED, "updated", "updatedAt", TIME, SCRIPT)                                               \
+    X(PREDECESSOR, "predecessor", "predecessor", STR, NEW)                                         \
+    X(SUCCESSOR, "successor", "successor", STR, SCRIPT)                                            \
+    X(DISABLE_REASON, "disableReason", "disableReason", STR, SET)                                  \
+    X(REG_LAST_HOUR, "regLastHour", "lastHour", PART, SET)                                         \
+    X(REG_TOTAL, "regTotal", "total", PART, SET)                                                   \
+    X(REG_UPDATED_AT, "regUpdatedAt", "registrations", REG, SET)                                   \
+    X(EXPECTED_DEVICES, "expectedDevices", "expectedDevices", INT, NEW)                            \
+    X(NOTE, "note", "note", STR, NEW)                                                              \
+    X(BUNDLE_DOWNLOADED, "bundleDownloaded", "bundleDownloaded", FLAG, NEW)                        \
+    X(KEY_HELD, "keyHeld", "privateKeyHeld", FLAG, NEW)                                            \
+    X(ERROR, "error", "error", STR, SET)                                                           \
+    X(JOB, "job", "job", JOB, NEW_SET)                                                             \
+    X(PURPOSE, "purpose", "purpose", PURPOSE, NEW)                                                 \
+    X(CSR, "csr", "csr", NONE, NEW)                                                                \
+    X(CERT_PEM, "certificatePem", "certificatePem", NONE, SET)                                     \
+    X(KEY_ERASED_REASON, "keyErasedReason", "keyErasedReason", NONE, SCRIPT)                       \
+    X(CERT_REQUESTED, "certRequested", "certRequested", NONE, SET)                                 \
+    X(REG_METRIC, "regMetric", "regMetric", NONE, SET)                                             \
     X(FLEET_UID, "fleetUid", "fleetUid", NONE, NEW)
 
 enum claim_field {
 #define CLAIM_F_ENUM(e, name, json, view, by) CLAIM_F_##e,
     CLAIM_FIELDS(CLAIM_F_ENUM)
 #undef CLAIM_F_ENUM
-    CLAIM_NFIELDS
+        CLAIM_NFIELDS
 };
 
 enum claim_view {
-    CLAIM_VIEW_ID, CLAIM_VIEW_STR, CLAIM_VIEW_TIME, CLAIM_VIEW_INT, CLAIM_VIEW_FLAG,
-    CLAIM_VIEW_JOB, CLAIM_VIEW_PURPOSE, CLAIM_VIEW_REG, CLAIM_VIEW_PART, CLAIM_VIEW_NONE
+    CLAIM_VIEW_ID,
+    CLAIM_VIEW_STR,
+    CLAIM_VIEW_TIME,
+    CLAIM_VIEW_INT,
+    CLAIM_VIEW_FLAG,
+    CLAIM_VIEW_JOB,
+    CLAIM_VIEW_PURPOSE,
+    CLAIM_VIEW_REG,
+    CLAIM_VIEW_PART,
+    CLAIM_VIEW_NONE
 };
 
 #define CLAIM_BY_SCRIPT 0u
@@ -95,10 +103,10 @@ enum claim_view {
 #define CLAIM_BY_NEW_SET (CLAIM_BY_NEW | CLAIM_BY_SET)
 
 struct claim_field_def {
-    const char *name;             /* the hash field */
-    const char *json;             /* the API's member name */
+    const char *name; /* the hash field */
+    const char *json; /* the API's member name */
     enum claim_view view;
-    unsigned by;                  /* CLAIM_BY_* */
+    unsigned by; /* CLAIM_BY_* */
 };
 
 /* The table, indexed by enum claim_field. */
@@ -133,10 +141,10 @@ const char *claim_rec_get(const json_t *rec, enum claim_field f);
  * is a programmer error: assert().
  */
 struct claim_kv {
-    unsigned by;                               /* CLAIM_BY_NEW or CLAIM_BY_SET */
-    size_t n;                                  /* fields added */
+    unsigned by; /* CLAIM_BY_NEW or CLAIM_BY_SET */
+    size_t n;    /* fields added */
     unsigned char field[CLAIM_NFIELDS];
-    const char *kv[2 * CLAIM_NFIELDS];         /* name, value, ... */
+    const char *kv[2 * CLAIM_NFIELDS]; /* name, value, ... */
     char num[CLAIM_NFIELDS][24];
 };
 

@@ -35,16 +35,16 @@ static int set_job(const char *id, const char *job_id)
 }
 
 /* Enqueues type for claim id with payload (borrowed). */
-static int enqueue(const char *type, const char *id, json_t *payload, const char *lane, long long run_at_ms,
-                   char *job_id, size_t job_id_len)
+static int enqueue(const char *type, const char *id, json_t *payload, const char *lane,
+                   long long run_at_ms, char *job_id, size_t job_id_len)
 {
     char res[64], jid[JOB_ID_MAX];
     snprintf(res, sizeof res, "claim:%s", id);
     char *text = json_dumps(payload, JSON_COMPACT);
     if (!text)
         return FW_EINTERNAL;
-    struct job_spec spec = {.type = type, .payload_json = text, .lane = lane, .resource = res,
-                            .run_at_ms = run_at_ms};
+    struct job_spec spec = {
+        .type = type, .payload_json = text, .lane = lane, .resource = res, .run_at_ms = run_at_ms};
     int rc = jobs_enqueue(&spec, jid, 0);
     free(text);
     if (!rc)
@@ -62,23 +62,30 @@ static int resume_preset(const char *id)
     if (store_claim_get(id, &f))
         return FW_ECONFLICT;
     const char *st = json_string_value(json_object_get(f, "state"));
-    int rc = st && !strcmp(st, "creating") && !json_string_value(json_object_get(f, "job")) ? 0 : FW_ECONFLICT;
+    int rc = st && !strcmp(st, "creating") && !json_string_value(json_object_get(f, "job"))
+                 ? 0
+                 : FW_ECONFLICT;
     json_decref(f);
     return rc;
 }
 
-int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
-                             size_t job_id_len)
+int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX],
+                             char *job_id, size_t job_id_len)
 {
     int csr = !strcmp(o->key_source, "csr");
     if (strcmp(o->key_source, "generated") && strcmp(o->key_source, "aws") && !csr)
         return FW_EINVAL;
     if (csr && (!o->csr || !o->csr_fp))
         return FW_EINVAL;
-    const char *kt = csr ? o->csr_key_type : !strcmp(o->key_source, "aws") ? "rsa2048"
-                                                                          : (o->key_type ? o->key_type : "ec-p256");
-    struct claim_new c = {.fleet = o->fleet, .key_source = o->key_source, .key_type = kt,
-                          .csr = csr ? o->csr : 0, .public_key_fp = csr ? o->csr_fp : 0, .note = o->note,
+    const char *kt = csr                             ? o->csr_key_type
+                     : !strcmp(o->key_source, "aws") ? "rsa2048"
+                                                     : (o->key_type ? o->key_type : "ec-p256");
+    struct claim_new c = {.fleet = o->fleet,
+                          .key_source = o->key_source,
+                          .key_type = kt,
+                          .csr = csr ? o->csr : 0,
+                          .public_key_fp = csr ? o->csr_fp : 0,
+                          .note = o->note,
                           .expected_devices = o->expected_devices};
     char jid[JOB_ID_MAX], fuid[64];
     /* The fleet's generation, so the claim's jobs never act for a fleet
@@ -95,7 +102,8 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
         rc = store_claim_id_new(claim_id);
     rc = rc ? rc : store_claim_create(claim_id, &c);
     if (rc == FW_ECONFLICT && o->preset_id && !resume_preset(claim_id))
-        rc = 0; /* an earlier attempt of this Idempotency-Key made the record, then lost Redis before enqueuing */
+        rc = 0; /* an earlier attempt of this Idempotency-Key made the record, then lost Redis
+                   before enqueuing */
     if (rc)
         return rc;
     json_t *p = json_pack("{s:s}", "claimId", claim_id);
@@ -114,8 +122,8 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
     return 0;
 }
 
-int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out, size_t claim_id_len,
-                          char *job_id_out, size_t job_id_len)
+int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out,
+                          size_t claim_id_len, char *job_id_out, size_t job_id_len)
 {
     char id[CLAIM_ID_MAX];
     if (!fleet || !key_source)
@@ -139,14 +147,14 @@ static int claim_state(const char *id, int *state)
     return 0;
 }
 
-int claims_enqueue_disable(const char *id, const char *reason, int revoke, int replace, char *job_id,
-                           size_t job_id_len)
+int claims_enqueue_disable(const char *id, const char *reason, int revoke, int replace,
+                           char *job_id, size_t job_id_len)
 {
     return claims_enqueue_disable_for(id, 0, reason, revoke, replace, job_id, job_id_len);
 }
 
-int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke, int replace,
-                               char *job_id, size_t job_id_len)
+int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke,
+                               int replace, char *job_id, size_t job_id_len)
 {
     int st = -1;
     int rc = claim_state(id, &st);
@@ -154,8 +162,9 @@ int claims_enqueue_disable_for(const char *id, const char *incident, const char 
         return rc;
     if (!store_claim_transition_ok(st, revoke ? CLAIM_REVOKED : CLAIM_INACTIVE))
         return FW_ECONFLICT;
-    json_t *p = json_pack("{s:s, s:s, s:b, s:b, s:s?}", "claimId", id, "reason", reason ? reason : "", "revoke",
-                          revoke, "replace", replace, "incidentId", incident);
+    json_t *p =
+        json_pack("{s:s, s:s, s:b, s:b, s:s?}", "claimId", id, "reason", reason ? reason : "",
+                  "revoke", revoke, "replace", replace, "incidentId", incident);
     rc = enqueue("claim.disable", id, p, "critical", 0, job_id, job_id_len);
     json_decref(p);
     return rc;
@@ -175,8 +184,9 @@ int claims_enqueue_enable(const char *id, char *job_id, size_t job_id_len)
     return rc;
 }
 
-int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const char *csr_fp, const char *csr_key_type,
-                          const char *lane, char succ_id[CLAIM_ID_MAX], char *job_id, size_t job_id_len)
+int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const char *csr_fp,
+                          const char *csr_key_type, const char *lane, char succ_id[CLAIM_ID_MAX],
+                          char *job_id, size_t job_id_len)
 {
     int st = -1, created = 0;
     int rc = claim_state(id, &st);
@@ -196,7 +206,8 @@ int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const c
     return rc;
 }
 
-static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id, size_t job_id_len)
+static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id,
+                          size_t job_id_len)
 {
     int st = -1;
     int rc = claim_state(id, &st);

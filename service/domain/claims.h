@@ -10,12 +10,13 @@
  *
  * Job types (registered by handlers_register_all, see register.c):
  *   claim.create   default lane, one per claim     make the certificate, attach the claim policy
- *   claim.rotate   default lane, one per claim     successor first, this one "rotating" until grace ends
- *   claim.retire   default lane, one per claim     end of grace: INACTIVE; schedules claim.delete
- *   claim.delete   default lane, one per claim     detach policy, deactivate, delete the certificate
- *   claim.disable  CRITICAL lane                   INACTIVE or REVOKED, optional replacement claim
- *   claim.enable   CRITICAL lane                   back to ACTIVE (never for REVOKED)
- *   claim.autorotate default lane, recurring       enqueues claim.rotate for claims due (see claim_rotate.h)
+ *   claim.rotate   default lane, one per claim     successor first, this one "rotating" until grace
+ * ends claim.retire   default lane, one per claim     end of grace: INACTIVE; schedules
+ * claim.delete claim.delete   default lane, one per claim     detach policy, deactivate, delete the
+ * certificate claim.disable  CRITICAL lane                   INACTIVE or REVOKED, optional
+ * replacement claim claim.enable   CRITICAL lane                   back to ACTIVE (never for
+ * REVOKED) claim.autorotate default lane, recurring       enqueues claim.rotate for claims due (see
+ * claim_rotate.h)
  */
 #ifndef FW_JOBS_HANDLERS_CLAIMS_H
 #define FW_JOBS_HANDLERS_CLAIMS_H
@@ -35,24 +36,24 @@ long claims_key_ttl_s(void);
  * the first claim. FW_EINVAL for key_source "csr" (needs a CSR: use
  * claims_enqueue_create_ex) or an unknown one.
  */
-int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out, size_t claim_id_len,
-                          char *job_id_out, size_t job_id_len);
+int claims_enqueue_create(const char *fleet, const char *key_source, char *claim_id_out,
+                          size_t claim_id_len, char *job_id_out, size_t job_id_len);
 
 /* The full form, for POST /v1/fleets/{name}/claims. */
 struct claims_create_opts {
     const char *fleet;
-    const char *key_source;       /* "generated", "csr", "aws" */
-    const char *key_type;         /* generated: "ec-p256" (NULL) or "rsa2048" */
-    const char *csr;              /* csr: the validated CSR PEM */
-    const char *csr_fp;           /* csr: its public-key fingerprint */
-    const char *csr_key_type;     /* csr: its key type name */
-    long long expected_devices;   /* 0 = not given */
-    const char *note;             /* NULL = none */
-    const char *preset_id;        /* the id to use (bound to an Idempotency-Key), or NULL for a new one */
+    const char *key_source;     /* "generated", "csr", "aws" */
+    const char *key_type;       /* generated: "ec-p256" (NULL) or "rsa2048" */
+    const char *csr;            /* csr: the validated CSR PEM */
+    const char *csr_fp;         /* csr: its public-key fingerprint */
+    const char *csr_key_type;   /* csr: its key type name */
+    long long expected_devices; /* 0 = not given */
+    const char *note;           /* NULL = none */
+    const char *preset_id; /* the id to use (bound to an Idempotency-Key), or NULL for a new one */
 };
 /* FW_ECONFLICT when preset_id names an existing claim. */
-int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX], char *job_id,
-                             size_t job_id_len);
+int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX],
+                             char *job_id, size_t job_id_len);
 
 /*
  * Disables a claim now, on the critical lane (ahead of queued bulk work):
@@ -63,13 +64,13 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
  * the claim cannot be disabled from its state (creating, deleted, failed,
  * or revoked when revoke is 0).
  */
-int claims_enqueue_disable(const char *claim_id, const char *reason, int revoke, int replace, char *job_id,
-                           size_t job_id_len);
+int claims_enqueue_disable(const char *claim_id, const char *reason, int revoke, int replace,
+                           char *job_id, size_t job_id_len);
 /* The same for the misuse watch: incident (may be NULL) is the incident
  * that asks for it; once the claim is off, its incidents' event feed
  * announces it (store_incident_claim_off). */
-int claims_enqueue_disable_for(const char *claim_id, const char *incident, const char *reason, int revoke,
-                               int replace, char *job_id, size_t job_id_len);
+int claims_enqueue_disable_for(const char *claim_id, const char *incident, const char *reason,
+                               int revoke, int replace, char *job_id, size_t job_id_len);
 /* Enables an INACTIVE claim (critical lane). FW_ECONFLICT for a revoked
  * or otherwise not inactive claim. */
 int claims_enqueue_enable(const char *claim_id, char *job_id, size_t job_id_len);
@@ -82,13 +83,14 @@ int claims_enqueue_enable(const char *claim_id, char *job_id, size_t job_id_len)
  * lane NULL = default. FW_ECONFLICT unless active.
  */
 int claims_enqueue_rotate(const char *claim_id, long grace_s, const char *csr, const char *csr_fp,
-                          const char *csr_key_type, const char *lane, char succ_id[CLAIM_ID_MAX], char *job_id,
-                          size_t job_id_len);
+                          const char *csr_key_type, const char *lane, char succ_id[CLAIM_ID_MAX],
+                          char *job_id, size_t job_id_len);
 
 /* Deletes a claim (detach, deactivate, delete the certificate). run_at_ms
  * 0 = now (used with the retention period by claim.retire). FW_ECONFLICT
  * while creating. */
-int claims_enqueue_delete(const char *claim_id, long long run_at_ms, char *job_id, size_t job_id_len);
+int claims_enqueue_delete(const char *claim_id, long long run_at_ms, char *job_id,
+                          size_t job_id_len);
 
 /* Internal (claim.disable with replace): enqueues claim.create for an
  * existing record in state creating (a successor). */

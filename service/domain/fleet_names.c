@@ -78,7 +78,8 @@ int fleet_names_region(const char *s)
 
 int fleet_names_bucket(const char *s)
 {
-    if (!s || strlen(s) < 3 || !fleet_names_charset(s, 63, "abcdefghijklmnopqrstuvwxyz0123456789.-"))
+    if (!s || strlen(s) < 3 ||
+        !fleet_names_charset(s, 63, "abcdefghijklmnopqrstuvwxyz0123456789.-"))
         return 0;
     size_t n = strlen(s);
     return strchr("abcdefghijklmnopqrstuvwxyz0123456789", s[0]) &&
@@ -119,32 +120,37 @@ int fleet_names_role_arn(const char *s)
 {
     const char *pt[6];
     size_t ln[6];
-    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 3 || strncmp(pt[2], "iam", 3))
+    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 3 ||
+        strncmp(pt[2], "iam", 3))
         return 0;
     if (ln[3] != 0 || !account_ok(pt[4], ln[4]) || strncmp(pt[5], "role/", 5))
         return 0;
     const char *name = strrchr(pt[5], '/') + 1;
-    return ln[5] <= 512 && fleet_names_charset(pt[5] + 5, 512, WORD "+=,.@-/") && fleet_names_iam_role(name);
+    return ln[5] <= 512 && fleet_names_charset(pt[5] + 5, 512, WORD "+=,.@-/") &&
+           fleet_names_iam_role(name);
 }
 
 int fleet_names_iam_policy_arn(const char *s)
 {
     const char *pt[6];
     size_t ln[6];
-    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 3 || strncmp(pt[2], "iam", 3))
+    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 3 ||
+        strncmp(pt[2], "iam", 3))
         return 0;
     int aws_owned = ln[4] == 3 && !strncmp(pt[4], "aws", 3);
     if (ln[3] != 0 || !(aws_owned || account_ok(pt[4], ln[4])) || strncmp(pt[5], "policy/", 7))
         return 0;
     const char *name = strrchr(pt[5], '/') + 1;
-    return ln[5] <= 512 && fleet_names_charset(pt[5] + 7, 512, WORD "+=,.@-/") && fleet_names_iam_policy(name);
+    return ln[5] <= 512 && fleet_names_charset(pt[5] + 7, 512, WORD "+=,.@-/") &&
+           fleet_names_iam_policy(name);
 }
 
 int fleet_names_lambda_arn(const char *s)
 {
     const char *pt[6];
     size_t ln[6];
-    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 6 || strncmp(pt[2], "lambda", 6))
+    if (!arn_split(s, pt, ln) || !partition_ok(pt[1], ln[1]) || ln[2] != 6 ||
+        strncmp(pt[2], "lambda", 6))
         return 0;
     char region[40];
     if (ln[3] >= sizeof region || !account_ok(pt[4], ln[4]) || strncmp(pt[5], "function:", 9))

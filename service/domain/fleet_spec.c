@@ -23,7 +23,7 @@ struct spec_ctx {
     const json_t *req;
     json_t *errors;
     const struct fleet_spec_defaults *d;
-    int precreated;   /* iamRoles "precreated": the roles exist; no boundary */
+    int precreated; /* iamRoles "precreated": the roles exist; no boundary */
 };
 
 typedef int(name_check_fn)(const char *s);
@@ -34,7 +34,8 @@ static void fail(struct spec_ctx *c, const char *field, const char *msg)
 }
 
 /* Reports members of obj not in allowed (NULL-terminated). */
-static void unknown(struct spec_ctx *c, const json_t *obj, const char *prefix, const char *const *allowed)
+static void unknown(struct spec_ctx *c, const json_t *obj, const char *prefix,
+                    const char *const *allowed)
 {
     const char *k;
     json_t *v;
@@ -67,8 +68,8 @@ static const json_t *sub(struct spec_ctx *c, const char *key, const char *const 
 }
 
 /* obj[key] as a string checked by fn, or dflt; NULL after reporting. */
-static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *key, const char *field, const char *dflt,
-                           name_check_fn *fn, const char *rule)
+static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *key,
+                           const char *field, const char *dflt, name_check_fn *fn, const char *rule)
 {
     const json_t *v = json_object_get(obj, key);
     const char *s = v && !json_is_null(v) ? json_string_value(v) : dflt;
@@ -80,8 +81,9 @@ static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *ke
     if (!fn(s) && v)
         snprintf(msg, sizeof msg, "must be %s", rule);
     else if (!fn(s))
-        snprintf(msg, sizeof msg, "the derived name \"%.60s\" is invalid (must be %s); give one explicitly", s ? s : "",
-                 rule);
+        snprintf(msg, sizeof msg,
+                 "the derived name \"%.60s\" is invalid (must be %s); give one explicitly",
+                 s ? s : "", rule);
     if (!fn(s)) {
         fail(c, field, msg);
         return 0;
@@ -89,7 +91,8 @@ static const char *name_of(struct spec_ctx *c, const json_t *obj, const char *ke
     return s;
 }
 
-static int bool_of(struct spec_ctx *c, const json_t *obj, const char *key, const char *field, int dflt)
+static int bool_of(struct spec_ctx *c, const json_t *obj, const char *key, const char *field,
+                   int dflt)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
@@ -102,8 +105,8 @@ static int bool_of(struct spec_ctx *c, const json_t *obj, const char *key, const
 }
 
 /* A list of names checked by fn (absent: dflt_name alone, or empty). */
-static json_t *list_of(struct spec_ctx *c, const char *key, name_check_fn *fn, const char *rule, const char *dflt_name,
-                       size_t max)
+static json_t *list_of(struct spec_ctx *c, const char *key, name_check_fn *fn, const char *rule,
+                       const char *dflt_name, size_t max)
 {
     const json_t *v = json_object_get(c->req, key);
     json_t *out = json_array();
@@ -145,14 +148,17 @@ static json_t *boundary_of(struct spec_ctx *c, const json_t *o, const char *fiel
     const json_t *v = json_object_get(o, "permissionsBoundary");
     if (c->precreated) {
         if (v && !json_is_null(v))
-            fail(c, field, "pre-created roles (iamRoles: precreated) are not created here: no boundary applies");
+            fail(c, field,
+                 "pre-created roles (iamRoles: precreated) are not created here: no boundary "
+                 "applies");
         return json_null();
     }
     if (json_is_null(v) || (!v && (!dflt || !*dflt)))
         return json_null();
     const char *b = v ? json_string_value(v) : dflt;
     if (!boundary_ok(b)) {
-        fail(c, field, "must be an IAM policy name or ARN (the permissions boundary the role gets), or null");
+        fail(c, field,
+             "must be an IAM policy name or ARN (the permissions boundary the role gets), or null");
         return json_null();
     }
     return json_string(b);
@@ -162,25 +168,29 @@ static json_t *role_part(struct spec_ctx *c)
 {
     static const char *const allowed[] = {"name", "policyName", "permissionsBoundary", 0};
     const json_t *o = sub(c, "tokenExchangeRole", allowed);
-    const char *n = name_of(c, o, "name", "tokenExchangeRole.name", FLEET_DEFAULT_ROLE, fleet_names_iam_role,
-                            "1-64 characters of letters, digits and +=,.@_-");
-    const char *p = name_of(c, o, "policyName", "tokenExchangeRole.policyName", FLEET_DEFAULT_ROLE_POLICY,
-                            fleet_names_iam_policy, "1-128 characters of letters, digits and +=,.@_-");
-    return json_pack("{s:s?, s:s?, s:o}", "name", n, "policyName", p, "permissionsBoundary",
-                     boundary_of(c, o, "tokenExchangeRole.permissionsBoundary", c->d->tes_boundary));
+    const char *n = name_of(c, o, "name", "tokenExchangeRole.name", FLEET_DEFAULT_ROLE,
+                            fleet_names_iam_role, "1-64 characters of letters, digits and +=,.@_-");
+    const char *p =
+        name_of(c, o, "policyName", "tokenExchangeRole.policyName", FLEET_DEFAULT_ROLE_POLICY,
+                fleet_names_iam_policy, "1-128 characters of letters, digits and +=,.@_-");
+    return json_pack(
+        "{s:s?, s:s?, s:o}", "name", n, "policyName", p, "permissionsBoundary",
+        boundary_of(c, o, "tokenExchangeRole.permissionsBoundary", c->d->tes_boundary));
 }
 
 static json_t *alias_part(struct spec_ctx *c)
 {
     static const char *const allowed[] = {"name", "credentialDurationSeconds", 0};
     const json_t *o = sub(c, "roleAlias", allowed);
-    const char *n = name_of(c, o, "name", "roleAlias.name", FLEET_DEFAULT_ROLE_ALIAS, fleet_names_role_alias,
-                            "1-128 characters of letters, digits and =,@_-");
+    const char *n =
+        name_of(c, o, "name", "roleAlias.name", FLEET_DEFAULT_ROLE_ALIAS, fleet_names_role_alias,
+                "1-128 characters of letters, digits and =,@_-");
     const json_t *d = json_object_get(o, "credentialDurationSeconds");
     json_int_t dur = FLEET_DEFAULT_DURATION_S;
     if (d && !json_is_null(d)) {
         if (!json_is_integer(d) || json_integer_value(d) < 900 || json_integer_value(d) > 43200)
-            fail(c, "roleAlias.credentialDurationSeconds", "must be an integer from 900 to 43200 (seconds)");
+            fail(c, "roleAlias.credentialDurationSeconds",
+                 "must be an integer from 900 to 43200 (seconds)");
         else
             dur = json_integer_value(d);
     }
@@ -199,11 +209,13 @@ static json_t *thing_policy_part(struct spec_ctx *c)
     }
     if (!strcmp(mode, "perDevice")) {
         if (json_object_get(o, "name"))
-            fail(c, "thingPolicy.name", "a perDevice policy lives inside the template and has no name");
+            fail(c, "thingPolicy.name",
+                 "a perDevice policy lives inside the template and has no name");
         return json_pack("{s:s, s:n}", "mode", mode, "name");
     }
-    const char *n = name_of(c, o, "name", "thingPolicy.name", FLEET_DEFAULT_THING_POLICY, fleet_names_iot_policy,
-                            "1-128 characters of letters, digits and +=,.@_-");
+    const char *n =
+        name_of(c, o, "name", "thingPolicy.name", FLEET_DEFAULT_THING_POLICY,
+                fleet_names_iot_policy, "1-128 characters of letters, digits and +=,.@_-");
     return json_pack("{s:s, s:s?}", "mode", mode, "name", n);
 }
 
@@ -213,8 +225,9 @@ static json_t *prov_role_part(struct spec_ctx *c)
     const json_t *o = sub(c, "provisioningRole", allowed);
     const char *n = name_of(c, o, "name", "provisioningRole.name", FLEET_DEFAULT_PROVISIONING_ROLE,
                             fleet_names_iam_role, "1-64 characters of letters, digits and +=,.@_-");
-    return json_pack("{s:s?, s:o}", "name", n, "permissionsBoundary",
-                     boundary_of(c, o, "provisioningRole.permissionsBoundary", c->d->prov_boundary));
+    return json_pack(
+        "{s:s?, s:o}", "name", n, "permissionsBoundary",
+        boundary_of(c, o, "provisioningRole.permissionsBoundary", c->d->prov_boundary));
 }
 
 /* iamRoles: "managed" (the service creates and updates the roles) or
@@ -222,7 +235,8 @@ static json_t *prov_role_part(struct spec_ctx *c)
 static const char *iam_roles_of(struct spec_ctx *c)
 {
     const json_t *v = json_object_get(c->req, "iamRoles");
-    const char *m = v && !json_is_null(v) ? json_string_value(v) : (c->d->precreated ? "precreated" : "managed");
+    const char *m = v && !json_is_null(v) ? json_string_value(v)
+                                          : (c->d->precreated ? "precreated" : "managed");
     if (!m || (strcmp(m, "managed") && strcmp(m, "precreated"))) {
         fail(c, "iamRoles", "must be \"managed\" or \"precreated\"");
         m = "managed";
@@ -255,7 +269,8 @@ static const char *hook_of(struct spec_ctx *c, const json_t *o)
         return 0;
     if (!fleet_names_lambda_arn(json_string_value(h))) {
         fail(c, "template.preProvisioningHook",
-             "must be a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])");
+             "must be a Lambda function ARN "
+             "(arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])");
         return 0;
     }
     return json_string_value(h);
@@ -268,14 +283,17 @@ static const char *hook_of(struct spec_ctx *c, const json_t *o)
  * against GetCallerIdentity before making the template. */
 static void hook_place(struct spec_ctx *c, const json_t *spec)
 {
-    const char *hook = json_string_value(json_object_get(json_object_get(spec, "template"), "preProvisioningHook"));
+    const char *hook = json_string_value(
+        json_object_get(json_object_get(spec, "template"), "preProvisioningHook"));
     const char *region = json_string_value(json_object_get(spec, "region"));
     char acct[13] = "", m[300];
-    fleet_names_arn_account(json_string_value(json_object_get(json_object_get(spec, "assumeRole"), "roleArn")), acct);
+    fleet_names_arn_account(
+        json_string_value(json_object_get(json_object_get(spec, "assumeRole"), "roleArn")), acct);
     if (!hook || !region || fleet_names_lambda_in(hook, region, acct))
         return;
     snprintf(m, sizeof m,
-             "must be a Lambda function in the fleet's region (%s)%s%s: AWS IoT invokes hooks only in the template's "
+             "must be a Lambda function in the fleet's region (%s)%s%s: AWS IoT invokes hooks only "
+             "in the template's "
              "own account and region",
              region, acct[0] ? " and account " : "", acct);
     fail(c, "template.preProvisioningHook", m);
@@ -287,8 +305,10 @@ static json_t *body_of(struct spec_ctx *c, const json_t *o)
     const json_t *b = json_object_get(o, "body");
     if (!b || json_is_null(b))
         return json_null();
-    json_t *body = json_is_string(b) ? json_loads(json_string_value(b), 0, 0) : json_incref((json_t *)b);
-    json_t *res = body ? template_check_json(body) : template_check(json_string_value(b), json_string_length(b));
+    json_t *body =
+        json_is_string(b) ? json_loads(json_string_value(b), 0, 0) : json_incref((json_t *)b);
+    json_t *res = body ? template_check_json(body)
+                       : template_check(json_string_value(b), json_string_length(b));
     if (!json_is_object(b) && !json_is_string(b))
         fail(c, "template.body", "must be an object (the template body) or its JSON text");
     size_t i;
@@ -319,7 +339,8 @@ static json_t *thing_name_of(struct spec_ctx *c, const json_t *t)
     unknown(c, o, "template.thingName", allowed);
     const json_t *f = json_object_get(o, "from");
     const char *from = f ? json_string_value(f) : "parameter";
-    if (!from || (strcmp(from, "parameter") && strcmp(from, "serialNumber") && strcmp(from, "certificateId"))) {
+    if (!from || (strcmp(from, "parameter") && strcmp(from, "serialNumber") &&
+                  strcmp(from, "certificateId"))) {
         fail(c, "template.thingName.from", "must be parameter, serialNumber or certificateId");
         from = "parameter";
     }
@@ -328,7 +349,8 @@ static json_t *thing_name_of(struct spec_ctx *c, const json_t *t)
     if (p && !strcmp(from, "parameter"))
         fail(c, "template.thingName.prefix", "applies to from serialNumber or certificateId");
     else if (p && (!prefix || (*prefix && !fleet_names_charset(prefix, 64, THING_NAME_CHARS))))
-        fail(c, "template.thingName.prefix", "must be at most 64 characters of letters, digits and :_-");
+        fail(c, "template.thingName.prefix",
+             "must be at most 64 characters of letters, digits and :_-");
     return json_pack("{s:s, s:s?}", "from", from, "prefix", p && prefix ? prefix : 0);
 }
 
@@ -342,9 +364,9 @@ static json_t *template_part(struct spec_ctx *c, const char *fleet)
     const char *n = name_of(c, o, "name", "template.name", dflt, fleet_names_template,
                             "1-36 characters of letters, digits, '_' and '-'");
     int enabled = bool_of(c, o, "enabled", "template.enabled", 1);
-    return json_pack("{s:s?, s:s?, s:o, s:s?, s:b, s:o}", "name", n, "description", description_of(c, o), "body",
-                     body_of(c, o), "preProvisioningHook", hook_of(c, o), "enabled", enabled, "thingName",
-                     thing_name_of(c, o));
+    return json_pack("{s:s?, s:s?, s:o, s:s?, s:b, s:o}", "name", n, "description",
+                     description_of(c, o), "body", body_of(c, o), "preProvisioningHook",
+                     hook_of(c, o), "enabled", enabled, "thingName", thing_name_of(c, o));
 }
 
 static json_t *claim_part(struct spec_ctx *c, const char *fleet)
@@ -371,7 +393,8 @@ static json_t *assume_part(struct spec_ctx *c)
     if (!fleet_names_role_arn(arn))
         fail(c, "assumeRole.roleArn", "required: an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
     if (ext && !json_is_null(ext) && !fleet_names_external_id(json_string_value(ext)))
-        fail(c, "assumeRole.externalId", "must be 2-1224 characters of letters, digits and +=,.@:/_-");
+        fail(c, "assumeRole.externalId",
+             "must be 2-1224 characters of letters, digits and +=,.@:/_-");
     return json_pack("{s:s?, s:s?}", "roleArn", arn, "externalId", json_string_value(ext));
 }
 
@@ -407,7 +430,8 @@ static void greengrass_settings(struct spec_ctx *c, const json_t *g)
     unknown(c, g, "greengrass", allowed);
     const json_t *v = json_object_get(g, "nucleusVersion");
     if (v && !fleet_names_version(json_string_value(v)))
-        fail(c, "greengrass.nucleusVersion", "must be a version such as " GREENGRASS_NUCLEUS_DEFAULT);
+        fail(c, "greengrass.nucleusVersion",
+             "must be a version such as " GREENGRASS_NUCLEUS_DEFAULT);
 }
 
 static const char *const s_top[] = {"name",
@@ -430,14 +454,16 @@ static const char *const s_top[] = {"name",
                                     "iamRoles",
                                     0};
 
-int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors)
+int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec,
+                     json_t **settings, json_t *errors)
 {
-    struct fleet_spec_defaults d = {default_region, 0, FLEET_DEFAULT_TES_BOUNDARY, FLEET_DEFAULT_PROV_BOUNDARY};
+    struct fleet_spec_defaults d = {default_region, 0, FLEET_DEFAULT_TES_BOUNDARY,
+                                    FLEET_DEFAULT_PROV_BOUNDARY};
     return fleet_spec_parse_ex(req, &d, spec, settings, errors);
 }
 
-int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec, json_t **settings,
-                        json_t *errors)
+int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec,
+                        json_t **settings, json_t *errors)
 {
     struct spec_ctx c = {req, errors, d, 0};
     const char *default_region = d->region;
@@ -452,16 +478,20 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
     const json_t *groups = json_object_get(req, "thingGroups");
     const char *iam_roles = iam_roles_of(&c);
     json_t *s = json_pack(
-        "{s:s?, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name", name, "region",
-        region_of(&c, default_region ? default_region : "us-east-1"), "thingGroups",
-        list_of(&c, "thingGroups", fleet_names_thing_group, "1-128 characters of letters, digits and :_-", name, 20),
-        "createThingGroups", bool_of(&c, req, "createThingGroups", "createThingGroups", !groups), "artifactBuckets",
-        list_of(&c, "artifactBuckets", fleet_names_bucket, "an S3 bucket name", 0, 50), "tokenExchangeRole",
-        role_part(&c), "roleAlias", alias_part(&c), "thingPolicy", thing_policy_part(&c), "provisioningRole",
-        prov_role_part(&c), "template", template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole",
-        assume_part(&c), "adopt", bool_of(&c, req, "adopt", "adopt", 0));
+        "{s:s?, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "name", name,
+        "region", region_of(&c, default_region ? default_region : "us-east-1"), "thingGroups",
+        list_of(&c, "thingGroups", fleet_names_thing_group,
+                "1-128 characters of letters, digits and :_-", name, 20),
+        "createThingGroups", bool_of(&c, req, "createThingGroups", "createThingGroups", !groups),
+        "artifactBuckets",
+        list_of(&c, "artifactBuckets", fleet_names_bucket, "an S3 bucket name", 0, 50),
+        "tokenExchangeRole", role_part(&c), "roleAlias", alias_part(&c), "thingPolicy",
+        thing_policy_part(&c), "provisioningRole", prov_role_part(&c), "template",
+        template_part(&c, name), "claimPolicy", claim_part(&c, name), "assumeRole", assume_part(&c),
+        "adopt", bool_of(&c, req, "adopt", "adopt", 0));
     json_object_set_new(s, "iamRoles", json_string(iam_roles));
-    json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch", setting(&c, req, "watch"));
+    json_t *st = json_pack("{s:o, s:o}", "rotation", setting(&c, req, "rotation"), "watch",
+                           setting(&c, req, "watch"));
     if (json_object_get(req, "greengrass") && st)
         json_object_set_new(st, "greengrass", setting(&c, req, "greengrass"));
     watch_settings_validate(json_object_get(st, "watch"), errors);
@@ -477,7 +507,8 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
     return 0;
 }
 
-int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors)
+int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out,
+                              json_t *errors)
 {
     static const char *const allowed[] = {"rotation", "watch", "greengrass", "verify", 0};
     struct spec_ctx c = {req, errors, 0, 0};

@@ -7,11 +7,10 @@
  * The spec (all members present):
  *   {"name", "region", "thingGroups": [..], "createThingGroups": bool,
  *    "artifactBuckets": [..],
- *    "tokenExchangeRole": {"name", "policyName", "permissionsBoundary" (policy name or ARN, or null)},
- *    "roleAlias": {"name", "credentialDurationSeconds"},
- *    "thingPolicy": {"mode": "shared"|"perDevice", "name" (null in perDevice)},
- *    "provisioningRole": {"name", "permissionsBoundary"},
- *    "template": {"name", "description", "body" (object or null),
+ *    "tokenExchangeRole": {"name", "policyName", "permissionsBoundary" (policy name or ARN, or
+ * null)}, "roleAlias": {"name", "credentialDurationSeconds"}, "thingPolicy": {"mode":
+ * "shared"|"perDevice", "name" (null in perDevice)}, "provisioningRole": {"name",
+ * "permissionsBoundary"}, "template": {"name", "description", "body" (object or null),
  *                 "preProvisioningHook" (ARN or null), "enabled"},
  *    "claimPolicy": {"name", "allowCsr"},
  *    "assumeRole": {"roleArn", "externalId"} or null, "adopt": bool,
@@ -38,9 +37,9 @@
 
 /* Defaults for what a request leaves out (from the settings). */
 struct fleet_spec_defaults {
-    const char *region;          /* NULL = "us-east-1" */
-    int precreated;              /* 1: iamRoles "precreated" */
-    const char *tes_boundary;    /* policy name or ARN; NULL or "" = none */
+    const char *region;       /* NULL = "us-east-1" */
+    int precreated;           /* 1: iamRoles "precreated" */
+    const char *tes_boundary; /* policy name or ARN; NULL or "" = none */
     const char *prov_boundary;
 };
 
@@ -51,11 +50,12 @@ struct fleet_spec_defaults {
  * (a JSON path such as "template.name"), "message"}. Returns 0 when
  * errors stayed empty, FW_EINVAL otherwise (*spec, *settings NULL).
  */
-int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec, json_t **settings, json_t *errors);
+int fleet_spec_parse(const json_t *req, const char *default_region, json_t **spec,
+                     json_t **settings, json_t *errors);
 /* The same with every default given (fleet_spec_parse uses the built-in
  * ones: managed roles, the FLEET_DEFAULT_*_BOUNDARY boundaries). */
-int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec, json_t **settings,
-                        json_t *errors);
+int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, json_t **spec,
+                        json_t **settings, json_t *errors);
 
 /* Checks a PATCH body ({"rotation", "watch", "verify"}, objects; nothing
  * else; "verify" is checked by the route with verify_spec_settings) and
@@ -63,6 +63,7 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
  * "secret": "***" (what GET shows) keeps the secret stored in settings, in
  * its stored form; the caller seals what is plaintext (watch_secret.h).
  * 0 or FW_EINVAL with errors appended. */
-int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out, json_t *errors);
+int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t **out,
+                              json_t *errors);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#define GENERATION_UID_MAX 32   /* "tpl_" + 24 hex digits + NUL fits */
+#define GENERATION_UID_MAX 32 /* "tpl_" + 24 hex digits + NUL fits */
 
 /* 1 when a job with payload (its "uid") was made for record doc (its
  * "uid"). A record from before generations existed (no uid) matches only

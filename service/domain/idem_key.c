@@ -32,8 +32,8 @@ static void part(EVP_MD_CTX *md, const void *p, size_t len)
         EVP_DigestUpdate(md, p, len);
 }
 
-void idem_fingerprint(const char *method, const char *path, const char *variant, const void *body, size_t len,
-                      char out[IDEM_FP_HEX + 1])
+void idem_fingerprint(const char *method, const char *path, const char *variant, const void *body,
+                      size_t len, char out[IDEM_FP_HEX + 1])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dn = 0;
@@ -42,7 +42,7 @@ void idem_fingerprint(const char *method, const char *path, const char *variant,
     out[0] = 0;
     if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), 0)) {
         EVP_MD_CTX_free(md);
-        return;   /* out stays "": begin refuses an empty fingerprint */
+        return; /* out stays "": begin refuses an empty fingerprint */
     }
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         part(md, parts[i], strlen(parts[i]));

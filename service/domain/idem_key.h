@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#define IDEM_KEY_MAX 200        /* characters of a key */
-#define IDEM_FP_HEX 64          /* hex characters of a fingerprint */
+#define IDEM_KEY_MAX 200 /* characters of a key */
+#define IDEM_FP_HEX 64   /* hex characters of a fingerprint */
 #define IDEM_KEY_RULE "1 to 200 characters of letters, digits and -_.:~+/="
 
 /* 1 when key is 1..IDEM_KEY_MAX characters of [A-Za-z0-9-_.:~+/=]. */
@@ -24,7 +24,7 @@ int idem_key_valid(const char *key);
  * such as "dryRun=true"; NULL = "") and the body's bytes (body may be NULL
  * when len is 0), each prefixed with its length so that no two different
  * requests share a canonical form. out is "" if the digest failed. */
-void idem_fingerprint(const char *method, const char *path, const char *variant, const void *body, size_t len,
-                      char out[IDEM_FP_HEX + 1]);
+void idem_fingerprint(const char *method, const char *path, const char *variant, const void *body,
+                      size_t len, char out[IDEM_FP_HEX + 1]);
 
 #endif

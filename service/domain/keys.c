@@ -141,8 +141,8 @@ static void pkey_type(EVP_PKEY *p, char out[KEYS_TYPE_MAX])
     }
     char group[64] = "";
     size_t glen = 0;
-    if (EVP_PKEY_is_a(p, "EC") &&
-        EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1) {
+    if (EVP_PKEY_is_a(p, "EC") && EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                                 group, sizeof group, &glen) == 1) {
         if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
             snprintf(out, KEYS_TYPE_MAX, "ec-p256");
         else if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
@@ -176,7 +176,8 @@ static X509_REQ *build_req(EVP_PKEY *p, const char *cn)
     X509_REQ *r = X509_REQ_new();
     X509_NAME *name = X509_NAME_new();
     int ok = r && name && X509_REQ_set_version(r, 0) == 1 &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) == 1 &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                        0) == 1 &&
              X509_REQ_set_subject_name(r, name) == 1 && X509_REQ_set_pubkey(r, p) == 1 &&
              X509_REQ_sign(r, p, EVP_sha256()) > 0;
     X509_NAME_free(name);
@@ -247,8 +248,10 @@ static X509_REQ *read_req(const char *pem, size_t len, char *why, size_t whylen)
         reject(why, whylen, "must be a PEM certificate request of at most 16384 bytes");
         return 0;
     }
-    if (!memmem(pem, len, "-----BEGIN CERTIFICATE REQUEST-----", 35) || count_pem_blocks(pem, len) != 1) {
-        reject(why, whylen, "must hold exactly one PEM block \"-----BEGIN CERTIFICATE REQUEST-----\"");
+    if (!memmem(pem, len, "-----BEGIN CERTIFICATE REQUEST-----", 35) ||
+        count_pem_blocks(pem, len) != 1) {
+        reject(why, whylen,
+               "must hold exactly one PEM block \"-----BEGIN CERTIFICATE REQUEST-----\"");
         return 0;
     }
     BIO *b = BIO_new_mem_buf(pem, (int)len);
@@ -263,7 +266,8 @@ int keys_check_csr(const char *pem, size_t len, struct keys_info *info, char *wh
 {
     memset(info, 0, sizeof *info);
     if (len > KEYS_CSR_MAX) {
-        snprintf(why, whylen, "the CSR is %zu characters; AWS's CreateCertificateFromCsr takes at most %d", len,
+        snprintf(why, whylen,
+                 "the CSR is %zu characters; AWS's CreateCertificateFromCsr takes at most %d", len,
                  KEYS_CSR_MAX);
         return FW_EINVAL;
     }

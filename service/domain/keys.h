@@ -15,13 +15,13 @@
 
 #include <stddef.h>
 
-#define KEYS_FP_HEX 65          /* 64 hex chars + NUL */
-#define KEYS_TYPE_MAX 16        /* "ec-p256", "ec-p384", "rsa2048", "rsa3072", "rsa4096" */
-#define KEYS_PEM_MAX 16384      /* CSRs and certificates we accept */
+#define KEYS_FP_HEX 65     /* 64 hex chars + NUL */
+#define KEYS_TYPE_MAX 16   /* "ec-p256", "ec-p384", "rsa2048", "rsa3072", "rsa4096" */
+#define KEYS_PEM_MAX 16384 /* CSRs and certificates we accept */
 
 enum keys_kind { KEYS_EC_P256 = 0, KEYS_RSA_2048 };
 
-struct keys_pair;   /* opaque: an EVP_PKEY */
+struct keys_pair; /* opaque: an EVP_PKEY */
 
 /* Name of a kind ("ec-p256", "rsa2048") and the reverse; -1 when unknown. */
 const char *keys_kind_name(enum keys_kind k);
@@ -48,9 +48,9 @@ int keys_make_csr(const struct keys_pair *k, const char *common_name, char **pem
 
 /* What keys_check_csr and keys_cert_info report. */
 struct keys_info {
-    char fp[KEYS_FP_HEX];         /* public-key fingerprint */
-    char type[KEYS_TYPE_MAX];     /* key type name */
-    long long not_after_ms;       /* certificates only: notAfter, epoch ms */
+    char fp[KEYS_FP_HEX];     /* public-key fingerprint */
+    char type[KEYS_TYPE_MAX]; /* key type name */
+    long long not_after_ms;   /* certificates only: notAfter, epoch ms */
 };
 
 /* The most characters CreateCertificateFromCsr takes (certificateSigningRequest: 1..4096). */

@@ -38,8 +38,8 @@ static json_t *document(json_t *statements)
 
 static json_t *trust(const char *service)
 {
-    json_t *st = json_pack("{s:s, s:{s:s}, s:s}", "Effect", "Allow", "Principal", "Service", service, "Action",
-                           "sts:AssumeRole");
+    json_t *st = json_pack("{s:s, s:{s:s}, s:s}", "Effect", "Allow", "Principal", "Service",
+                           service, "Action", "sts:AssumeRole");
     return document(json_pack("[o]", st));
 }
 
@@ -63,9 +63,9 @@ json_t *policies_provisioning_trust(void)
  * a difference to adopt). */
 json_t *policies_tes_access(const char *region, const json_t *buckets)
 {
-    json_t *actions =
-        json_pack("[s,s,s,s,s,s]", "iot:DescribeCertificate", "logs:CreateLogGroup", "logs:CreateLogStream",
-                  "logs:PutLogEvents", "logs:DescribeLogStreams", "s3:GetBucketLocation");
+    json_t *actions = json_pack("[s,s,s,s,s,s]", "iot:DescribeCertificate", "logs:CreateLogGroup",
+                                "logs:CreateLogStream", "logs:PutLogEvents",
+                                "logs:DescribeLogStreams", "s3:GetBucketLocation");
     json_t *sts = json_pack("[o]", statement(actions, json_string("*")));
     if (json_array_size(buckets) > 0) {
         json_t *res = json_array();
@@ -74,7 +74,8 @@ json_t *policies_tes_access(const char *region, const json_t *buckets)
         json_array_foreach(buckets, i, b)
         {
             char arn[160];
-            snprintf(arn, sizeof arn, "arn:%s:s3:::%s/*", policies_partition(region), json_string_value(b));
+            snprintf(arn, sizeof arn, "arn:%s:s3:::%s/*", policies_partition(region),
+                     json_string_value(b));
             json_array_append_new(res, json_string(arn));
         }
         json_array_append_new(sts, statement(json_pack("[s]", "s3:GetObject"), res));
@@ -82,51 +83,61 @@ json_t *policies_tes_access(const char *region, const json_t *buckets)
     return document(sts);
 }
 
-void policies_role_alias_arn(const char *region, const char *account, const char *alias, char *out, size_t n)
+void policies_role_alias_arn(const char *region, const char *account, const char *alias, char *out,
+                             size_t n)
 {
-    snprintf(out, n, "arn:%s:iot:%s:%s:rolealias/%s", policies_partition(region), region, account, alias);
+    snprintf(out, n, "arn:%s:iot:%s:%s:rolealias/%s", policies_partition(region), region, account,
+             alias);
 }
 
-void policies_iam_policy_arn(const char *region, const char *account, const char *name, char *out, size_t n)
+void policies_iam_policy_arn(const char *region, const char *account, const char *name, char *out,
+                             size_t n)
 {
     snprintf(out, n, "arn:%s:iam::%s:policy/%s", policies_partition(region), account, name);
 }
 
 void policies_registration_policy_arn(const char *region, char *out, size_t n)
 {
-    snprintf(out, n, "arn:%s:iam::aws:policy/service-role/AWSIoTThingsRegistration", policies_partition(region));
+    snprintf(out, n, "arn:%s:iam::aws:policy/service-role/AWSIoTThingsRegistration",
+             policies_partition(region));
 }
 
 json_t *policies_thing_policy(const char *region, const char *account, const char *role_alias)
 {
     char arn[400];
     policies_role_alias_arn(region, account, role_alias, arn, sizeof arn);
-    json_t *a1 = json_pack("[s,s,s,s,s]", "iot:Publish", "iot:Subscribe", "iot:Receive", "iot:Connect", "greengrass:*");
+    json_t *a1 = json_pack("[s,s,s,s,s]", "iot:Publish", "iot:Subscribe", "iot:Receive",
+                           "iot:Connect", "greengrass:*");
     json_t *s1 = statement(a1, json_pack("[s]", "*"));
     json_t *s2 = statement(json_pack("[s]", "iot:AssumeRoleWithCertificate"), json_string(arn));
     return document(json_pack("[o,o]", s1, s2));
 }
 
-static json_t *topics(const char *region, const char *account, const char *kind, const char *tpl, int csr)
+static json_t *topics(const char *region, const char *account, const char *kind, const char *tpl,
+                      int csr)
 {
     const char *p = policies_partition(region);
     char a[400], b[400], c[400];
-    snprintf(a, sizeof a, "arn:%s:iot:%s:%s:%s/$aws/certificates/create/*", p, region, account, kind);
-    snprintf(b, sizeof b, "arn:%s:iot:%s:%s:%s/$aws/provisioning-templates/%s/provision/*", p, region, account, kind,
-             tpl);
-    snprintf(c, sizeof c, "arn:%s:iot:%s:%s:%s/$aws/certificates/create-from-csr/*", p, region, account, kind);
+    snprintf(a, sizeof a, "arn:%s:iot:%s:%s:%s/$aws/certificates/create/*", p, region, account,
+             kind);
+    snprintf(b, sizeof b, "arn:%s:iot:%s:%s:%s/$aws/provisioning-templates/%s/provision/*", p,
+             region, account, kind, tpl);
+    snprintf(c, sizeof c, "arn:%s:iot:%s:%s:%s/$aws/certificates/create-from-csr/*", p, region,
+             account, kind);
     json_t *arr = json_pack("[s,s]", a, b);
     if (csr)
         json_array_append_new(arr, json_string(c));
     return arr;
 }
 
-json_t *policies_claim_policy(const char *region, const char *account, const char *tpl, int allow_csr)
+json_t *policies_claim_policy(const char *region, const char *account, const char *tpl,
+                              int allow_csr)
 {
     json_t *s1 = statement(json_pack("[s]", "iot:Connect"), json_string("*"));
-    json_t *s2 =
-        statement(json_pack("[s,s]", "iot:Publish", "iot:Receive"), topics(region, account, "topic", tpl, allow_csr));
-    json_t *s3 = statement(json_string("iot:Subscribe"), topics(region, account, "topicfilter", tpl, allow_csr));
+    json_t *s2 = statement(json_pack("[s,s]", "iot:Publish", "iot:Receive"),
+                           topics(region, account, "topic", tpl, allow_csr));
+    json_t *s3 = statement(json_string("iot:Subscribe"),
+                           topics(region, account, "topicfilter", tpl, allow_csr));
     return document(json_pack("[o,o,o]", s1, s2, s3));
 }
 
@@ -142,15 +153,16 @@ static json_t *thing_name(const struct policies_thing_name *tn)
 
 static json_t *thing_resource(const struct policies_thing_name *tn)
 {
-    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:o}, s:s}", "OverrideSettings", "AttributePayload",
-                     "REPLACE", "ThingGroups", "REPLACE", "ThingTypeName", "REPLACE", "Properties", "AttributePayload",
-                     "ThingGroups", "Ref", "ThingGroupName", "ThingName", thing_name(tn), "Type", "AWS::IoT::Thing");
+    return json_pack("{s:{s:s, s:s, s:s}, s:{s:{}, s:[{s:s}], s:o}, s:s}", "OverrideSettings",
+                     "AttributePayload", "REPLACE", "ThingGroups", "REPLACE", "ThingTypeName",
+                     "REPLACE", "Properties", "AttributePayload", "ThingGroups", "Ref",
+                     "ThingGroupName", "ThingName", thing_name(tn), "Type", "AWS::IoT::Thing");
 }
 
 static json_t *template_params(const struct policies_thing_name *tn)
 {
-    json_t *p = json_pack("{s:{s:s}, s:{s:s}}", "ThingGroupName", "Type", "String", "AWS::IoT::Certificate::Id",
-                          "Type", "String");
+    json_t *p = json_pack("{s:{s:s}, s:{s:s}}", "ThingGroupName", "Type", "String",
+                          "AWS::IoT::Certificate::Id", "Type", "String");
     const char *from = tn && tn->from ? tn->from : "parameter";
     if (!strcmp(from, "parameter"))
         json_object_set_new(p, "ThingName", json_pack("{s:s}", "Type", "String"));
@@ -170,10 +182,11 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
     } else {
         props = json_pack("{s:s}", "PolicyName", policy_name);
     }
-    json_t *cert = json_pack("{s:{s:{s:s}, s:s}, s:s}", "Properties", "CertificateId", "Ref",
-                             "AWS::IoT::Certificate::Id", "Status", "Active", "Type", "AWS::IoT::Certificate");
-    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(tn), "MyPolicy", "Properties",
-                            props, "Type", "AWS::IoT::Policy", "MyCertificate", cert);
+    json_t *cert =
+        json_pack("{s:{s:{s:s}, s:s}, s:s}", "Properties", "CertificateId", "Ref",
+                  "AWS::IoT::Certificate::Id", "Status", "Active", "Type", "AWS::IoT::Certificate");
+    json_t *res = json_pack("{s:o, s:{s:o, s:s}, s:o}", "MyThing", thing_resource(tn), "MyPolicy",
+                            "Properties", props, "Type", "AWS::IoT::Policy", "MyCertificate", cert);
     return json_pack("{s:o, s:o}", "Parameters", template_params(tn), "Resources", res);
 }
 
@@ -181,7 +194,8 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
 
 static int listish(const char *key)
 {
-    static const char *const keys[] = {"Action", "NotAction", "Resource", "NotResource", "Service", "AWS", "Federated"};
+    static const char *const keys[] = {"Action",  "NotAction", "Resource", "NotResource",
+                                       "Service", "AWS",       "Federated"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strcmp(key, keys[i]))
             return 1;
@@ -190,7 +204,8 @@ static int listish(const char *key)
 
 static int cmp_str(const void *a, const void *b)
 {
-    const char *x = json_string_value(*(json_t *const *)a), *y = json_string_value(*(json_t *const *)b);
+    const char *x = json_string_value(*(json_t *const *)a),
+               *y = json_string_value(*(json_t *const *)b);
     return strcmp(x ? x : "", y ? y : "");
 }
 
@@ -263,8 +278,8 @@ static void describe(const char *path, const json_t *a, const json_t *b, char *d
 {
     char *x = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : 0;
     char *y = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : 0;
-    snprintf(diff, n, "%s: %.160s (AWS) != %.160s (wanted)", *path ? path : "(document)", x ? x : "absent",
-             y ? y : "absent");
+    snprintf(diff, n, "%s: %.160s (AWS) != %.160s (wanted)", *path ? path : "(document)",
+             x ? x : "absent", y ? y : "absent");
     free(x);
     free(y);
 }

@@ -33,9 +33,10 @@ json_t *policies_provisioning_trust(void);
 void policies_registration_policy_arn(const char *region, char *out, size_t n);
 /* The claim policy: iot:Connect on "*"; iot:Publish and iot:Receive on
  * topic/$aws/certificates/create/(any) and
- * topic/$aws/provisioning-templates/TEMPLATE/provision/(any); iot:Subscribe on the same as topicfilter/. With
- * allow_csr, the $aws/certificates/create-from-csr/(any) topics too. */
-json_t *policies_claim_policy(const char *region, const char *account, const char *template_name, int allow_csr);
+ * topic/$aws/provisioning-templates/TEMPLATE/provision/(any); iot:Subscribe on the same as
+ * topicfilter/. With allow_csr, the $aws/certificates/create-from-csr/(any) topics too. */
+json_t *policies_claim_policy(const char *region, const char *account, const char *template_name,
+                              int allow_csr);
 /* Where a device's thing name comes from (a fleet's spec.template.thingName). */
 struct policies_thing_name {
     const char *from;   /* NULL or "parameter": the device sends ThingName;
@@ -57,8 +58,10 @@ json_t *policies_template_body(const char *policy_name, const json_t *policy_doc
                                const struct policies_thing_name *tn);
 
 /* IAM/IoT ARNs built from parts, into out. */
-void policies_iam_policy_arn(const char *region, const char *account, const char *name, char *out, size_t n);
-void policies_role_alias_arn(const char *region, const char *account, const char *alias, char *out, size_t n);
+void policies_iam_policy_arn(const char *region, const char *account, const char *name, char *out,
+                             size_t n);
+void policies_role_alias_arn(const char *region, const char *account, const char *alias, char *out,
+                             size_t n);
 
 /*
  * Semantic equality of two policy documents (or template bodies): JSON

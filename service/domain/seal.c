@@ -52,7 +52,8 @@ cleanup:
     return rc;
 }
 
-int seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_t n, const char *aad, char **out)
+int seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_t n,
+                 const char *aad, char **out)
 {
     *out = 0;
     if (n > SEAL_MAX_PLAIN)
@@ -62,7 +63,8 @@ int seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_
     raw[0] = SEAL_VERSION;
     int rc = RAND_bytes(raw + 1, NONCE_LEN) == 1 ? 0 : FW_ECRYPTO;
     if (!rc)
-        rc = gcm(1, key, raw + 1, aad ? aad : "", plain, n, raw + 1 + NONCE_LEN, raw + 1 + NONCE_LEN + n);
+        rc = gcm(1, key, raw + 1, aad ? aad : "", plain, n, raw + 1 + NONCE_LEN,
+                 raw + 1 + NONCE_LEN + n);
     if (!rc) {
         char *b64 = xmalloc(4 * ((raw_len + 2) / 3) + 1);
         EVP_EncodeBlock((unsigned char *)b64, raw, (int)raw_len);
@@ -91,8 +93,8 @@ static int b64_decode(const char *s, unsigned char **out, size_t *len)
     return 0;
 }
 
-int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, const char *aad, unsigned char **plain,
-                 size_t *n)
+int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, const char *aad,
+                 unsigned char **plain, size_t *n)
 {
     unsigned char *raw = 0, *p = 0;
     size_t raw_len = 0, clen = 0;
@@ -105,7 +107,8 @@ int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, cons
         goto cleanup;
     clen = raw_len - SEAL_OVERHEAD;
     p = xmalloc(clen + 1);
-    rc = gcm(0, key, raw + 1, aad ? aad : "", raw + 1 + NONCE_LEN, clen, p, raw + 1 + NONCE_LEN + clen);
+    rc = gcm(0, key, raw + 1, aad ? aad : "", raw + 1 + NONCE_LEN, clen, p,
+             raw + 1 + NONCE_LEN + clen);
     if (rc)
         goto cleanup;
     p[clen] = 0;

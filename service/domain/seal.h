@@ -19,20 +19,21 @@
 #include <stddef.h>
 
 #define SEAL_KEY_LEN 32
-#define SEAL_OVERHEAD 29              /* version + nonce + tag, before base64 */
-#define SEAL_MAX_PLAIN (64 * 1024)    /* larger secrets are refused (FW_ETOOBIG) */
+#define SEAL_OVERHEAD 29           /* version + nonce + tag, before base64 */
+#define SEAL_MAX_PLAIN (64 * 1024) /* larger secrets are refused (FW_ETOOBIG) */
 
 /* Seals n bytes of plain under key with aad (NUL-terminated, may be "").
  * *out is a new NUL-terminated base64 string (caller frees; not secret).
  * 0, FW_ETOOBIG, FW_ECRYPTO. Thread-safe. */
-int seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_t n, const char *aad, char **out);
+int seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const void *plain, size_t n,
+                 const char *aad, char **out);
 
 /* Opens a sealed blob. *plain is a new buffer of *n bytes plus a NUL
  * (a SECRET: the caller wipes and frees it, e.g. xfree_secret or xwipe).
  * 0, FW_EINVAL (not a blob of ours), FW_ECRYPTO (wrong key, wrong aad or
  * tampered: the tag does not verify). Thread-safe. */
-int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, const char *aad, unsigned char **plain,
-                 size_t *n);
+int seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *sealed, const char *aad,
+                 unsigned char **plain, size_t *n);
 
 /* Loads the process-wide KEK from path (config_read_kek formats). Call
  * once before threads start. 0, or FW_EINVAL/FW_EIO with a reason in err. */

@@ -43,7 +43,8 @@ int store_ping(char *why, size_t whylen)
     int rc;
     redisReply *r = store_conn_cmd(&rc, "PING");
     if (!r) {
-        snprintf(why, whylen, "%s", rc == FW_EUNAVAILABLE ? store_conn_last_error() : "redis error reply to PING");
+        snprintf(why, whylen, "%s",
+                 rc == FW_EUNAVAILABLE ? store_conn_last_error() : "redis error reply to PING");
         return FW_EUNAVAILABLE;
     }
     freeReplyObject(r);
@@ -89,8 +90,8 @@ int store_token_create(const char *hash, const struct auth_token *t)
     const char *p = store_prefix();
     long long now = store_now_ms();
     append(c, "MULTI");
-    append(c, "HSET %stoken:%s id %s name %s scope %s created %lld lastUsed 0", p, hash, t->id, t->name,
-           auth_scope_name(t->scope), now);
+    append(c, "HSET %stoken:%s id %s name %s scope %s created %lld lastUsed 0", p, hash, t->id,
+           t->name, auth_scope_name(t->scope), now);
     append(c, "SET %stokenid:%s %s", p, t->id, hash);
     append(c, "ZADD %stokens %lld %s", p, now, t->id);
     append(c, "EXEC");
@@ -115,7 +116,8 @@ static void touch(const char *hash, const char *last_used)
         freeReplyObject(r);
 }
 
-/* The token's fields (HMGET order id name scope lastUsed, from index `at` of r) into out; touches it. */
+/* The token's fields (HMGET order id name scope lastUsed, from index `at` of r) into out; touches
+ * it. */
 static int token_from(const char *hash, const redisReply *r, size_t at, struct auth_token *out)
 {
     const char *id = elem_str(r, at), *name = elem_str(r, at + 1), *scope = elem_str(r, at + 2);
@@ -128,8 +130,9 @@ static int token_from(const char *hash, const redisReply *r, size_t at, struct a
     return out->scope == SCOPE_NONE ? FW_ENOTFOUND : 0;
 }
 
-int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, struct auth_token *out,
-                             int *throttled, int *retry_after_s, int *by_token)
+int store_token_lookup_rated(const char *hash, const struct store_rate_req *q,
+                             struct auth_token *out, int *throttled, int *retry_after_s,
+                             int *by_token)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
@@ -156,7 +159,8 @@ int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, s
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
-    long long which = r->type == REDIS_REPLY_ARRAY && r->elements == 5 && r->element[0]->type == REDIS_REPLY_INTEGER
+    long long which = r->type == REDIS_REPLY_ARRAY && r->elements == 5 &&
+                              r->element[0]->type == REDIS_REPLY_INTEGER
                           ? r->element[0]->integer
                           : 0;
     rc = r->type == REDIS_REPLY_ARRAY && r->elements == 5 ? token_from(hash, r, 1, out) : FW_EREDIS;
@@ -172,7 +176,8 @@ int store_token_lookup_rated(const char *hash, const struct store_rate_req *q, s
 int store_token_lookup(const char *hash, struct auth_token *out)
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
+    redisReply *r =
+        store_conn_cmd(&rc, "HMGET %stoken:%s id name scope lastUsed", store_prefix(), hash);
     if (!r)
         return rc;
     rc = token_from(hash, r, 0, out);
@@ -197,13 +202,14 @@ int store_token_delete(const char *id)
 /* Fields name, scope, created, lastUsed start at element `first` of h. */
 static json_t *token_json(const char *id, const redisReply *h, size_t first)
 {
-    const char *name = elem_str(h, first), *scope = elem_str(h, first + 1), *created = elem_str(h, first + 2),
-               *used = elem_str(h, first + 3);
+    const char *name = elem_str(h, first), *scope = elem_str(h, first + 1),
+               *created = elem_str(h, first + 2), *used = elem_str(h, first + 3);
     if (!name || !scope || !created)
         return 0;
     char t1[32], t2[32];
     store_format_time(strtoll(created, 0, 10), t1);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "scope", scope, "createdAt", t1);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s}", "id", id, "name", name, "scope", scope, "createdAt", t1);
     long long u = used ? strtoll(used, 0, 10) : 0;
     if (u > 0) {
         store_format_time(u, t2);
@@ -247,7 +253,8 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     if (!r)
         return rc;
     json_t *arr = json_array();
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_ARRAY) {
         const redisReply *rows = r->element[1];
         for (size_t i = 0; i < rows->elements && (int)i < limit; i++) {
             const redisReply *row = rows->element[i];
@@ -266,10 +273,12 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
 int store_audit_append(const struct audit_entry *e, int maxlen)
 {
     int rc;
-    redisReply *r = store_conn_cmd(
-        &rc, "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d requestId %s client %s",
-        store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "", e->method, e->path, e->status,
-        e->request_id, e->client ? e->client : "");
+    redisReply *r =
+        store_conn_cmd(&rc,
+                       "XADD %saudit MAXLEN ~ %d * ts %lld token %s method %s path %s status %d "
+                       "requestId %s client %s",
+                       store_prefix(), maxlen, store_now_ms(), e->token_id ? e->token_id : "",
+                       e->method, e->path, e->status, e->request_id, e->client ? e->client : "");
     if (r)
         freeReplyObject(r);
     return rc;
@@ -316,8 +325,10 @@ static int stream_list(const char *name, int limit, const char *cursor, json_t *
     *next = 0;
     if (cursor && !valid_stream_id(cursor))
         return FW_EINVAL;
-    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %s%s (%s - COUNT %d", store_prefix(), name, cursor, limit + 1)
-                           : store_conn_cmd(&rc, "XREVRANGE %s%s + - COUNT %d", store_prefix(), name, limit + 1);
+    redisReply *r = cursor ? store_conn_cmd(&rc, "XREVRANGE %s%s (%s - COUNT %d", store_prefix(),
+                                            name, cursor, limit + 1)
+                           : store_conn_cmd(&rc, "XREVRANGE %s%s + - COUNT %d", store_prefix(),
+                                            name, limit + 1);
     if (!r)
         return rc;
     json_t *arr = json_array();
@@ -341,11 +352,12 @@ int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
 int store_authfail_append(const struct authfail_entry *e)
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc,
-                                   "XADD %sauthfail MAXLEN ~ %d * ts %lld address %s method %s path %s reason %s "
-                                   "requestId %s skipped %lld",
-                                   store_prefix(), STORE_AUTHFAIL_MAX, store_now_ms(), e->addr, e->method, e->path,
-                                   e->reason, e->request_id, e->skipped);
+    redisReply *r = store_conn_cmd(
+        &rc,
+        "XADD %sauthfail MAXLEN ~ %d * ts %lld address %s method %s path %s reason %s "
+        "requestId %s skipped %lld",
+        store_prefix(), STORE_AUTHFAIL_MAX, store_now_ms(), e->addr, e->method, e->path, e->reason,
+        e->request_id, e->skipped);
     if (r)
         freeReplyObject(r);
     return rc;

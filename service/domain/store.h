@@ -35,8 +35,9 @@ int store_token_lookup(const char *hash_hex, struct auth_token *out);
  * after counting the address); *throttled is FW_ETHROTTLED (with *retry_after_s, *by_token)
  * or 0. */
 struct store_rate_req;
-int store_token_lookup_rated(const char *hash_hex, const struct store_rate_req *r, struct auth_token *out,
-                             int *throttled, int *retry_after_s, int *by_token);
+int store_token_lookup_rated(const char *hash_hex, const struct store_rate_req *r,
+                             struct auth_token *out, int *throttled, int *retry_after_s,
+                             int *by_token);
 /* Deletes by public id, in one atomic step with the check that an admin
  * token is not the last one: FW_ECONFLICT then (nothing deleted);
  * FW_ENOTFOUND when unknown. */
@@ -51,7 +52,7 @@ struct audit_entry {
     const char *path;
     int status;
     const char *request_id;
-    const char *client;        /* the client's address (service/client_addr.h), or NULL */
+    const char *client; /* the client's address (service/client_addr.h), or NULL */
 };
 
 int store_audit_append(const struct audit_entry *e, int maxlen);
@@ -65,10 +66,10 @@ int store_audit_list(int limit, const char *cursor, json_t **items, char **next)
 struct authfail_entry {
     const char *addr;
     const char *method;
-    const char *path;        /* cut and made printable by the server */
+    const char *path; /* cut and made printable by the server */
     const char *request_id;
     const char *reason;
-    long long skipped;       /* 401s since the previous entry of this process that were not recorded */
+    long long skipped; /* 401s since the previous entry of this process that were not recorded */
 };
 int store_authfail_append(const struct authfail_entry *e);
 /* Newest first, like store_audit_list. */

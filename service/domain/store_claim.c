@@ -92,20 +92,21 @@ int store_claim_id_valid(const char *s)
 
 /* ---- Redis plumbing ---- */
 
-
 /* Integer status from a script reply ({code, ...} or code). */
 static long long reply_code(const redisReply *r)
 {
     if (r->type == REDIS_REPLY_INTEGER)
         return r->integer;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER)
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER)
         return r->element[0]->integer;
     return -99;
 }
 
 static const char *reply_str(const redisReply *r, size_t i)
 {
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING)
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
+        r->element[i]->type != REDIS_REPLY_STRING)
         return 0;
     return r->element[i]->str;
 }
@@ -158,7 +159,6 @@ static void new_fields(struct claim_kv *b, const char *id, const struct claim_ne
         claim_kv_int(b, CLAIM_F_EXPECTED_DEVICES, c->expected_devices);
 }
 
-
 int store_claim_create(const char *id, const struct claim_new *c)
 {
     struct store_argv v = {0};
@@ -194,7 +194,6 @@ int store_claim_get(const char *id, json_t **fields)
     freeReplyObject(r);
     return 0;
 }
-
 
 int store_claim_set(const char *id, const struct claim_kv *kv)
 {
@@ -236,10 +235,10 @@ int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners
 {
     int rc = 0;
     for (size_t at = 0; !rc && at < n; at += OWNERS_BATCH)
-        rc = cert_owners_batch(cert_ids + at, n - at < OWNERS_BATCH ? n - at : OWNERS_BATCH, owners + at);
+        rc = cert_owners_batch(cert_ids + at, n - at < OWNERS_BATCH ? n - at : OWNERS_BATCH,
+                               owners + at);
     return rc;
 }
-
 
 static void allowed_list(int to, char *out, size_t n)
 {
@@ -255,7 +254,8 @@ int store_claim_transition(const char *id, int to, const struct claim_kv *kv, in
     char allowed[128];
     if (from)
         *from = -1;
-    if (!store_claim_state_name(to) || (kv && (kv->by != CLAIM_BY_SET || claim_kv_has(kv, CLAIM_F_STATE))))
+    if (!store_claim_state_name(to) ||
+        (kv && (kv->by != CLAIM_BY_SET || claim_kv_has(kv, CLAIM_F_STATE))))
         return FW_EINVAL;
     allowed_list(to, allowed, sizeof allowed);
     store_argv_script(&v, &domain_lua_claim_transition, 1);
@@ -278,9 +278,8 @@ int store_claim_transition(const char *id, int to, const struct claim_kv *kv, in
 
 /* ---- the sealed key ---- */
 
-
-int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type, const char *sealed,
-                         long ttl_s, int *already)
+int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type,
+                         const char *sealed, long ttl_s, int *already)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
@@ -303,7 +302,6 @@ int store_claim_key_init(const char *id, const char *csr, const char *fp, const 
     return 0;
 }
 
-
 int store_claim_key_put(const char *id, const char *sealed, long ttl_s)
 {
     struct store_argv v = {0};
@@ -316,7 +314,6 @@ int store_claim_key_put(const char *id, const char *sealed, long ttl_s)
     return store_argv_exec(&v);
 }
 
-
 int store_claim_key_erase(const char *id, const char *reason)
 {
     struct store_argv v = {0};
@@ -328,10 +325,9 @@ int store_claim_key_erase(const char *id, const char *reason)
     return store_argv_exec(&v);
 }
 
-
 /* Runs s_bundle_lua in mode; *sealed (peek) gets the key or NULL. */
-static int bundle_step(const char *id, const char *mode, const char *expected, char **sealed, char *why,
-                       size_t whylen)
+static int bundle_step(const char *id, const char *mode, const char *expected, char **sealed,
+                       char *why, size_t whylen)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
@@ -366,7 +362,6 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
 }
 
 /* ---- listing and counting ---- */
-
 
 /* "MS.ID": MS at most 15 digits (exact in a Lua number, ~31,000 years of
  * ms), ID a claim id. */
@@ -405,7 +400,8 @@ static json_t *rows_to_array(const redisReply *rows)
 static int list_reply(const redisReply *r, json_t **items, char **next)
 {
     char cur[CLAIM_CURSOR_MAX];
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
         return FW_EREDIS;
     long long ms = r->element[0]->integer;
     if (ms >= 0 && store_claim_cursor_format(ms, reply_str(r, 1), cur))
@@ -457,12 +453,11 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
     return rc;
 }
 
-int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
-                     char **next)
+int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor,
+                     json_t **items, char **next)
 {
     return store_claim_list_fields(fleet, state, limit, cursor, 0, 0, items, next);
 }
-
 
 int store_claim_count_active(const char *fleet, int *n)
 {
@@ -482,7 +477,8 @@ int store_claim_count_active(const char *fleet, int *n)
     return 0;
 }
 
-int store_claim_set_registrations(const char *id, long long last_hour, long long total, long long updated_ms)
+int store_claim_set_registrations(const char *id, long long last_hour, long long total,
+                                  long long updated_ms)
 {
     struct claim_kv b;
     claim_kv_init(&b, CLAIM_BY_SET);
@@ -494,9 +490,8 @@ int store_claim_set_registrations(const char *id, long long last_hour, long long
 
 /* ---- rotation ---- */
 
-
-int store_claim_successor_ensure(const char *id, const char *csr, const char *fp, const char *key_type,
-                                 char out[CLAIM_ID_MAX], int *created)
+int store_claim_successor_ensure(const char *id, const char *csr, const char *fp,
+                                 const char *key_type, char out[CLAIM_ID_MAX], int *created)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
@@ -549,7 +544,6 @@ int store_claim_rotation_due_nx(const char *id, long long due_ms)
     return store_argv_exec(&v);
 }
 
-
 int store_claim_rotation_take(long long now_ms, int max, json_t **ids)
 {
     struct store_argv v = {0};
@@ -570,4 +564,3 @@ int store_claim_rotation_take(long long now_ms, int max, json_t **ids)
     freeReplyObject(r);
     return 0;
 }
-

@@ -33,13 +33,13 @@
 
 #include "service/domain/claim_fields.h"
 
-#define CLAIM_ID_MAX 32          /* "clm_" + 24 hex + NUL */
-#define CLAIM_NOTE_MAX 500       /* characters of a note */
+#define CLAIM_ID_MAX 32    /* "clm_" + 24 hex + NUL */
+#define CLAIM_NOTE_MAX 500 /* characters of a note */
 
 enum claim_state {
     CLAIM_CREATING = 0,
     CLAIM_ACTIVE,
-    CLAIM_ROTATING,              /* a successor exists; still ACTIVE at AWS until the grace period ends */
+    CLAIM_ROTATING, /* a successor exists; still ACTIVE at AWS until the grace period ends */
     CLAIM_INACTIVE,
     CLAIM_REVOKED,
     CLAIM_DELETED,
@@ -65,18 +65,18 @@ int store_claim_id_new(char out[CLAIM_ID_MAX]);
 int store_claim_id_valid(const char *s);
 
 struct claim_new {
-    const char *fleet;            /* required */
-    const char *key_source;       /* "generated", "csr", "aws" */
-    const char *key_type;         /* "ec-p256", "rsa2048", or the CSR's type */
-    const char *csr;              /* csr source: the validated CSR, else NULL */
-    const char *public_key_fp;    /* csr source: its fingerprint, else NULL */
-    const char *note;             /* NULL = none */
-    long long expected_devices;   /* 0 = not given */
-    const char *predecessor;      /* rotation/replacement: the old claim, else NULL */
-    const char *job;              /* the job that creates it, or NULL */
-    const char *fleet_uid;        /* the fleet's generation (store_fleet_uid), or NULL */
-    const char *purpose;          /* "verification" for a fleet verification's own claim (never
-                                   * handed out), or NULL for a production claim */
+    const char *fleet;          /* required */
+    const char *key_source;     /* "generated", "csr", "aws" */
+    const char *key_type;       /* "ec-p256", "rsa2048", or the CSR's type */
+    const char *csr;            /* csr source: the validated CSR, else NULL */
+    const char *public_key_fp;  /* csr source: its fingerprint, else NULL */
+    const char *note;           /* NULL = none */
+    long long expected_devices; /* 0 = not given */
+    const char *predecessor;    /* rotation/replacement: the old claim, else NULL */
+    const char *job;            /* the job that creates it, or NULL */
+    const char *fleet_uid;      /* the fleet's generation (store_fleet_uid), or NULL */
+    const char *purpose;        /* "verification" for a fleet verification's own claim (never
+                                 * handed out), or NULL for a production claim */
 };
 
 /* Creates the record in state creating and indexes it. 0. */
@@ -97,9 +97,9 @@ int store_claim_set(const char *id, const struct claim_kv *kv);
 int store_claim_cert_owners(const char *const *cert_ids, size_t n, char (*owners)[CLAIM_ID_MAX]);
 
 /* Moves the claim to state `to` when store_claim_transition_ok(current,
- * to), setting the fields of kv (CLAIM_BY_SET; NULL for none) in the same script. *from (may be NULL)
- * gets the state it was in. 0, FW_ENOTFOUND, FW_ECONFLICT (not allowed
- * from the current state; *from says which). */
+ * to), setting the fields of kv (CLAIM_BY_SET; NULL for none) in the same script. *from (may be
+ * NULL) gets the state it was in. 0, FW_ENOTFOUND, FW_ECONFLICT (not allowed from the current
+ * state; *from says which). */
 int store_claim_transition(const char *id, int to, const struct claim_kv *kv, int *from);
 
 /* Records a generated key once: when the record has no CSR yet, sets csr,
@@ -107,8 +107,8 @@ int store_claim_transition(const char *id, int to, const struct claim_kv *kv, in
  * with EX ttl_s; *already = 0. When a CSR was already recorded (a retried
  * job), changes nothing and sets *already = 1: the caller must use the
  * recorded CSR. 0, FW_ENOTFOUND. */
-int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type, const char *sealed,
-                         long ttl_s, int *already);
+int store_claim_key_init(const char *id, const char *csr, const char *fp, const char *key_type,
+                         const char *sealed, long ttl_s, int *already);
 /* Stores a sealed key (keySource aws) with EX ttl_s and keyHeld=1. */
 int store_claim_key_put(const char *id, const char *sealed, long ttl_s);
 /* Erases the sealed key (revoke, delete, failure); reason is recorded. */
@@ -136,8 +136,8 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
  * upgraded store's migration has finished, a page examines at most 5,000
  * claims and a filtered page may be short with a cursor.
  * 0, FW_EINVAL (bad cursor). */
-int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor, json_t **items,
-                     char **next);
+int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor,
+                     json_t **items, char **next);
 /* As store_claim_list, reading only the named fields of each record (at
  * most 80); a record that exists but has none of them is an object with
  * "id": "". The list route names what claims_view shows (CLAIM_SHOWN_NAMES). */
@@ -158,15 +158,16 @@ int store_claim_count_active(const char *fleet, int *n);
 
 /* For the misuse watch: records registrations seen for a claim (shown as
  * registrations {lastHour, total, updatedAt}). 0, FW_ENOTFOUND. */
-int store_claim_set_registrations(const char *id, long long last_hour, long long total, long long updated_ms);
+int store_claim_set_registrations(const char *id, long long last_hour, long long total,
+                                  long long updated_ms);
 
 /* Rotation: the claim's successor, created (state creating, same fleet,
  * key source, key type, expected devices and note; predecessor set) when
  * it has none yet. Atomic: concurrent callers get the same successor.
  * *created is 1 when this call made it. For csr claims the caller passes
  * the new CSR and its fingerprint (else NULL). 0, FW_ENOTFOUND. */
-int store_claim_successor_ensure(const char *id, const char *csr, const char *fp, const char *key_type,
-                                 char out[CLAIM_ID_MAX], int *created);
+int store_claim_successor_ensure(const char *id, const char *csr, const char *fp,
+                                 const char *key_type, char out[CLAIM_ID_MAX], int *created);
 
 /* Automatic rotation: sets (or clears, due_ms <= 0) the claim's due time. */
 int store_claim_rotation_due(const char *id, long long due_ms);

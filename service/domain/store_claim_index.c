@@ -22,7 +22,8 @@
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
 
-static const char *const s_states[] = {"creating", "active", "rotating", "inactive", "revoked", "deleted", "failed"};
+static const char *const s_states[] = {"creating", "active",  "rotating", "inactive",
+                                       "revoked",  "deleted", "failed"};
 
 int store_claim_index_ready(void)
 {

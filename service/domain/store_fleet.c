@@ -79,7 +79,8 @@ static redisReply *run_argv(int *rc, struct doc_args *a)
     return store_conn_argv(rc, a->n, (const char **)a->v, lens);
 }
 
-/* Runs script s with a's arguments (its keys first) and frees them: the reply, or NULL with *rc set. */
+/* Runs script s with a's arguments (its keys first) and frees them: the reply, or NULL with *rc
+ * set. */
 static redisReply *run_script(int *rc, const struct redis_script *s, int nkeys, struct doc_args *a)
 {
     redisReply *r = NULL;
@@ -132,8 +133,8 @@ static void format_etag(long long version, char out[STORE_ETAG_MAX])
         snprintf(out, STORE_ETAG_MAX, "\"v%lld\"", version);
 }
 
-int store_doc_update(enum store_doc_kind kind, const char *name, const json_t *obj, const json_t *resources,
-                     const char *if_match, char etag_out[STORE_ETAG_MAX])
+int store_doc_update(enum store_doc_kind kind, const char *name, const json_t *obj,
+                     const json_t *resources, const char *if_match, char etag_out[STORE_ETAG_MAX])
 {
     struct doc_args a = {0};
     script_keys(&a, kind, name, 1);
@@ -188,7 +189,8 @@ static json_t *render(const redisReply *r, char etag[STORE_ETAG_MAX])
     return doc;
 }
 
-int store_doc_get(enum store_doc_kind kind, const char *name, json_t **doc, char etag[STORE_ETAG_MAX])
+int store_doc_get(enum store_doc_kind kind, const char *name, json_t **doc,
+                  char etag[STORE_ETAG_MAX])
 {
     *doc = 0;
     struct doc_args a = {0};
@@ -248,10 +250,12 @@ static int cursor_valid(const char *cursor)
     if (!cursor || !*cursor)
         return 1;
     size_t n = strlen(cursor);
-    return n <= 128 && strspn(cursor, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+    return n <= 128 &&
+           strspn(cursor, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-int store_doc_list(enum store_doc_kind kind, int limit, const char *cursor, json_t **items, char **next)
+int store_doc_list(enum store_doc_kind kind, int limit, const char *cursor, json_t **items,
+                   char **next)
 {
     *items = 0;
     *next = 0;
@@ -298,10 +302,13 @@ int store_fleet_uid(const char *name, char *uid, size_t uidlen)
     redisReply *r = store_conn_cmd(&rc, "HMGET %sfleet:%s version j:uid", store_prefix(), name);
     if (!r)
         return rc;
-    rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING ? 0
-                                                                                                      : FW_ENOTFOUND;
-    json_t *v = !rc && r->element[1]->type == REDIS_REPLY_STRING ? json_loads(r->element[1]->str, JSON_DECODE_ANY, 0)
-                                                                 : 0;
+    rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                 r->element[0]->type == REDIS_REPLY_STRING
+             ? 0
+             : FW_ENOTFOUND;
+    json_t *v = !rc && r->element[1]->type == REDIS_REPLY_STRING
+                    ? json_loads(r->element[1]->str, JSON_DECODE_ANY, 0)
+                    : 0;
     if (json_is_string(v))
         snprintf(uid, uidlen, "%s", json_string_value(v));
     json_decref(v);
@@ -332,7 +339,8 @@ int store_fleet_set_resource(const char *name, const char *key, const json_t *va
     return rc;
 }
 
-int store_fleet_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX])
+int store_fleet_update(const char *name, const json_t *obj, const char *if_match,
+                       char etag_out[STORE_ETAG_MAX])
 {
     return store_doc_update(STORE_DOC_FLEET, name, obj, 0, if_match, etag_out);
 }
@@ -373,7 +381,8 @@ int store_template_get_etag(const char *name, json_t **doc, char etag[STORE_ETAG
     return store_doc_get(STORE_DOC_TEMPLATE, name, doc, etag);
 }
 
-int store_template_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX])
+int store_template_update(const char *name, const json_t *obj, const char *if_match,
+                          char etag_out[STORE_ETAG_MAX])
 {
     return store_doc_update(STORE_DOC_TEMPLATE, name, obj, 0, if_match, etag_out);
 }

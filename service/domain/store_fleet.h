@@ -54,7 +54,8 @@ int store_fleet_set_resource(const char *name, const char *key, const json_t *va
 /* Sets several top-level members from obj's members at once (borrowed),
  * only when the record's ETag equals if_match (NULL or "*" = any).
  * FW_ENOTFOUND, FW_EPRECOND. etag_out (may be NULL) gets the new ETag. */
-int store_fleet_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX]);
+int store_fleet_update(const char *name, const json_t *obj, const char *if_match,
+                       char etag_out[STORE_ETAG_MAX]);
 /* Removes the record. FW_ENOTFOUND. */
 int store_fleet_delete(const char *name);
 /* A page of fleets by name: items a new array of documents; *next a new
@@ -68,17 +69,20 @@ int store_fleet_list_names(json_t **names);
 
 int store_template_create(const char *name, const json_t *doc);
 int store_template_get_etag(const char *name, json_t **doc, char etag[STORE_ETAG_MAX]);
-int store_template_update(const char *name, const json_t *obj, const char *if_match, char etag_out[STORE_ETAG_MAX]);
+int store_template_update(const char *name, const json_t *obj, const char *if_match,
+                          char etag_out[STORE_ETAG_MAX]);
 int store_template_delete(const char *name);
 int store_template_list(int limit, const char *cursor, json_t **items, char **next);
 
 /* ---- generic (both kinds) ---- */
 
 int store_doc_create(enum store_doc_kind kind, const char *name, const json_t *doc);
-int store_doc_get(enum store_doc_kind kind, const char *name, json_t **doc, char etag[STORE_ETAG_MAX]);
-int store_doc_update(enum store_doc_kind kind, const char *name, const json_t *obj, const json_t *resources,
-                     const char *if_match, char etag_out[STORE_ETAG_MAX]);
+int store_doc_get(enum store_doc_kind kind, const char *name, json_t **doc,
+                  char etag[STORE_ETAG_MAX]);
+int store_doc_update(enum store_doc_kind kind, const char *name, const json_t *obj,
+                     const json_t *resources, const char *if_match, char etag_out[STORE_ETAG_MAX]);
 int store_doc_delete(enum store_doc_kind kind, const char *name);
-int store_doc_list(enum store_doc_kind kind, int limit, const char *cursor, json_t **items, char **next);
+int store_doc_list(enum store_doc_kind kind, int limit, const char *cursor, json_t **items,
+                   char **next);
 
 #endif

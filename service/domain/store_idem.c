@@ -64,7 +64,8 @@ int store_idem_begin(const struct store_idem_ref *ref, const char *candidate_id,
     if (!r)
         return rc;
     const redisReply *code = elem(r, 0, REDIS_REPLY_INTEGER), *rid = elem(r, 1, REDIS_REPLY_STRING);
-    rc = code && code->integer >= STORE_IDEM_NEW && code->integer <= STORE_IDEM_BUSY ? 0 : FW_EREDIS;
+    rc =
+        code && code->integer >= STORE_IDEM_NEW && code->integer <= STORE_IDEM_BUSY ? 0 : FW_EREDIS;
     if (!rc) {
         *st = (enum store_idem_state)code->integer;
         snprintf(id, STORE_IDEM_ID_MAX, "%s", rid ? rid->str : "");
@@ -75,7 +76,8 @@ int store_idem_begin(const struct store_idem_ref *ref, const char *candidate_id,
     return rc;
 }
 
-int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how, const struct store_idem_answer *ans)
+int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how,
+                   const struct store_idem_answer *ans)
 {
     static const char *const names[] = {"keep", "forget", "release"};
     struct store_argv v = {0};

@@ -26,18 +26,18 @@
 #define STORE_IDEM_ID_MAX 64
 
 enum store_idem_state {
-    STORE_IDEM_NEW,       /* taken now: run the request with the reserved id */
-    STORE_IDEM_RESUMED,   /* an earlier attempt stopped unanswered: run again with its reserved id */
-    STORE_IDEM_DONE,      /* answered before: the answer is filled in */
-    STORE_IDEM_MISMATCH,  /* the key was used for another request */
-    STORE_IDEM_BUSY,      /* a request under this key is running now */
+    STORE_IDEM_NEW,      /* taken now: run the request with the reserved id */
+    STORE_IDEM_RESUMED,  /* an earlier attempt stopped unanswered: run again with its reserved id */
+    STORE_IDEM_DONE,     /* answered before: the answer is filled in */
+    STORE_IDEM_MISMATCH, /* the key was used for another request */
+    STORE_IDEM_BUSY,     /* a request under this key is running now */
 };
 
 /* One key of one holder, as a request uses it. Strings are borrowed. */
 struct store_idem_ref {
-    const char *holder;   /* the API token's id */
-    const char *key;      /* a valid Idempotency-Key (idem_key_valid) */
-    const char *fp;       /* the request's fingerprint (idem_key.h) */
+    const char *holder; /* the API token's id */
+    const char *key;    /* a valid Idempotency-Key (idem_key_valid) */
+    const char *fp;     /* the request's fingerprint (idem_key.h) */
 };
 
 /* A kept answer. body and location are malloc'd (NULL when absent). */
@@ -59,14 +59,15 @@ int store_idem_begin(const struct store_idem_ref *ref, const char *candidate_id,
 
 /* How a request that held a key ended. */
 enum store_idem_end {
-    STORE_IDEM_KEEP,      /* answered with success: keep the answer for replays */
-    STORE_IDEM_FORGET,    /* refused (4xx), nothing made: the key is free again */
-    STORE_IDEM_RELEASE,   /* failed unanswered (5xx): the next same request resumes at once */
+    STORE_IDEM_KEEP,    /* answered with success: keep the answer for replays */
+    STORE_IDEM_FORGET,  /* refused (4xx), nothing made: the key is free again */
+    STORE_IDEM_RELEASE, /* failed unanswered (5xx): the next same request resumes at once */
 };
 
 /* Ends the request that holds ref's key (nothing when another request
  * holds it now). ans is read for STORE_IDEM_KEEP only. 0 or an error. */
-int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how, const struct store_idem_answer *ans);
+int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how,
+                   const struct store_idem_answer *ans);
 
 void store_idem_answer_free(struct store_idem_answer *ans);
 

@@ -12,9 +12,9 @@
 #define FW_STORE_RATE_H
 
 struct store_rate_req {
-    const char *addr;       /* the client address's key, or NULL */
-    int addr_n, addr_s;     /* at most addr_n requests per addr_s seconds (addr_n <= 0: none) */
-    const char *token_id;   /* NULL when not authenticated */
+    const char *addr;     /* the client address's key, or NULL */
+    int addr_n, addr_s;   /* at most addr_n requests per addr_s seconds (addr_n <= 0: none) */
+    const char *token_id; /* NULL when not authenticated */
     int token_n, token_s;
 };
 

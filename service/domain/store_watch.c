@@ -43,7 +43,8 @@ int store_incident_id_valid(const char *s)
     return randid_valid(s, "inc_");
 }
 
-static void upsert_args(struct store_argv *a, const struct incident_new *in, const char *id, long long now_ms)
+static void upsert_args(struct store_argv *a, const struct incident_new *in, const char *id,
+                        long long now_ms)
 {
     char k[600], now[32], iso[32];
     snprintf(k, sizeof k, "%sincopen:%s:%s:%s", store_prefix(), in->fleet, in->subject, in->rule);
@@ -65,8 +66,8 @@ static void upsert_args(struct store_argv *a, const struct incident_new *in, con
     store_argv_add(a, iso);
 }
 
-int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX], int *created,
-                          int *action_pending)
+int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX],
+                          int *created, int *action_pending)
 {
     char fresh[INCIDENT_ID_MAX];
     int rc = incident_id_new(fresh);
@@ -77,13 +78,15 @@ int store_incident_upsert(const struct incident_new *in, long long now_ms, char 
     redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING) {
         freeReplyObject(r);
         return FW_EREDIS;
     }
     snprintf(id, INCIDENT_ID_MAX, "%s", r->element[0]->str);
     *created = r->element[1]->integer == 1;
-    *action_pending = r->element[2]->type == REDIS_REPLY_STRING && !strcmp(r->element[2]->str, "pending");
+    *action_pending =
+        r->element[2]->type == REDIS_REPLY_STRING && !strcmp(r->element[2]->str, "pending");
     freeReplyObject(r);
     return 0;
 }
@@ -278,8 +281,8 @@ static json_t *rows(const redisReply *r)
     return items;
 }
 
-int store_incident_list(const char *state, const char *fleet, const char *claim, int limit, const char *cursor,
-                        json_t **items, char **next)
+int store_incident_list(const char *state, const char *fleet, const char *claim, int limit,
+                        const char *cursor, json_t **items, char **next)
 {
     char cur[32], lim[16], scan[16];
     *items = 0;
@@ -302,7 +305,8 @@ int store_incident_list(const char *state, const char *fleet, const char *claim,
     redisReply *r = store_argv_run(&a, &rc);
     if (!r)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
         freeReplyObject(r);
         return FW_EREDIS;
     }
@@ -396,9 +400,15 @@ static int stat_cmd(const char *op, const char *field, long long v)
     return rc;
 }
 
-int store_watch_stat_add(const char *field, long long by) { return stat_cmd("HINCRBY", field, by); }
+int store_watch_stat_add(const char *field, long long by)
+{
+    return stat_cmd("HINCRBY", field, by);
+}
 
-int store_watch_stat_set(const char *field, long long value) { return stat_cmd("HSET", field, value); }
+int store_watch_stat_set(const char *field, long long value)
+{
+    return stat_cmd("HSET", field, value);
+}
 
 int store_watch_stats(json_t **out)
 {
@@ -413,7 +423,8 @@ int store_watch_stats(json_t **out)
     json_t *o = json_object();
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
         if (r->element[i]->str && r->element[i + 1]->str)
-            json_object_set_new(o, r->element[i]->str, json_integer(strtoll(r->element[i + 1]->str, 0, 10)));
+            json_object_set_new(o, r->element[i]->str,
+                                json_integer(strtoll(r->element[i + 1]->str, 0, 10)));
     freeReplyObject(r);
     *out = o;
     return 0;

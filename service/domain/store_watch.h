@@ -56,8 +56,8 @@ struct incident_new {
  * cycles never open two. id gets the incident id, *created 1 when it was
  * opened now, *action_pending 1 while its action is still to be taken.
  */
-int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX], int *created,
-                          int *action_pending);
+int store_incident_upsert(const struct incident_new *in, long long now_ms, char id[INCIDENT_ID_MAX],
+                          int *created, int *action_pending);
 /* Sets fields (n name/value pairs) on an existing incident. FW_ENOTFOUND. */
 int store_incident_set(const char *id, const char *const *kv, size_t n);
 /* The incident as the API shows it (new reference). FW_ENOTFOUND. */
@@ -74,8 +74,8 @@ int store_incident_claim_off(const char *claim, const char *incident, const char
                              long long now_ms);
 /* A page, newest first, filtered by state/fleet/claim (NULL = any).
  * *items a new array; *next a new cursor or NULL. FW_EINVAL. */
-int store_incident_list(const char *state, const char *fleet, const char *claim, int limit, const char *cursor,
-                        json_t **items, char **next);
+int store_incident_list(const char *state, const char *fleet, const char *claim, int limit,
+                        const char *cursor, json_t **items, char **next);
 /* 1 when id looks like an incident id. */
 int store_incident_id_valid(const char *s);
 

@@ -62,7 +62,9 @@ static void check_thing(const char *name, const json_t *props, struct tc_out *o)
     }
     if (!json_object_get(props, "ThingGroups")) {
         ptr(p, sizeof p, name, "/Properties");
-        add(o->warnings, p, "no ThingGroups: devices join no thing group (Greengrass deployments usually target one)%s",
+        add(o->warnings, p,
+            "no ThingGroups: devices join no thing group (Greengrass deployments usually target "
+            "one)%s",
             0);
     }
 }
@@ -70,7 +72,8 @@ static void check_thing(const char *name, const json_t *props, struct tc_out *o)
 static void check_policy(const char *name, const json_t *props, struct tc_out *o)
 {
     char p[400];
-    const json_t *pn = json_object_get(props, "PolicyName"), *pd = json_object_get(props, "PolicyDocument");
+    const json_t *pn = json_object_get(props, "PolicyName"),
+                 *pd = json_object_get(props, "PolicyDocument");
     ptr(p, sizeof p, name, "/Properties");
     if (pn && pd)
         add(o->errors, p, "set PolicyName or PolicyDocument, not both%s", 0);
@@ -78,14 +81,17 @@ static void check_policy(const char *name, const json_t *props, struct tc_out *o
         add(o->errors, p, "the AWS::IoT::Policy resource needs PolicyName or PolicyDocument%s", 0);
     if (pd) {
         ptr(p, sizeof p, name, "/Properties/PolicyDocument");
-        json_t *doc = json_is_string(pd) ? json_loads(json_string_value(pd), 0, 0) : json_incref((json_t *)pd);
+        json_t *doc = json_is_string(pd) ? json_loads(json_string_value(pd), 0, 0)
+                                         : json_incref((json_t *)pd);
         if (!json_is_object(doc) || !json_object_get(doc, "Statement"))
-            add(o->errors, p, "PolicyDocument must be a JSON policy document with a Statement%s", 0);
+            add(o->errors, p, "PolicyDocument must be a JSON policy document with a Statement%s",
+                0);
         json_decref(doc);
     }
 }
 
-static void check_cert(const char *name, const json_t *props, const json_t *params, struct tc_out *o)
+static void check_cert(const char *name, const json_t *props, const json_t *params,
+                       struct tc_out *o)
 {
     char p[400];
     const json_t *id = json_object_get(props, "CertificateId");
@@ -94,7 +100,8 @@ static void check_cert(const char *name, const json_t *props, const json_t *para
     if (!ref || strcmp(ref, "AWS::IoT::Certificate::Id") || json_object_size(id) != 1)
         add(o->errors, p, "CertificateId must be {\"Ref\": \"AWS::IoT::Certificate::Id\"}%s", 0);
     else if (!json_object_get(params, "AWS::IoT::Certificate::Id"))
-        add(o->errors, "/Parameters", "the parameter AWS::IoT::Certificate::Id must be declared%s", 0);
+        add(o->errors, "/Parameters", "the parameter AWS::IoT::Certificate::Id must be declared%s",
+            0);
     const char *status = json_string_value(json_object_get(props, "Status"));
     if (!status || strcmp(status, "Active")) {
         ptr(p, sizeof p, name, "/Properties/Status");
@@ -103,7 +110,8 @@ static void check_cert(const char *name, const json_t *props, const json_t *para
 }
 
 /* Collects every {"Ref": X} below v into refs (name -> true). */
-static void collect_refs(const json_t *v, json_t *refs, const char *at, struct tc_out *o, const json_t *params)
+static void collect_refs(const json_t *v, json_t *refs, const char *at, struct tc_out *o,
+                         const json_t *params)
 {
     if (json_is_object(v)) {
         const char *ref = json_string_value(json_object_get(v, "Ref"));
@@ -132,8 +140,8 @@ static void count_type(const char *type, int counts[3])
         counts[2]++;
 }
 
-static void check_resource(const char *name, const json_t *r, const json_t *params, int counts[3], json_t *refs,
-                           struct tc_out *o)
+static void check_resource(const char *name, const json_t *r, const json_t *params, int counts[3],
+                           json_t *refs, struct tc_out *o)
 {
     char p[400];
     ptr(p, sizeof p, name, "");
@@ -151,18 +159,22 @@ static void check_resource(const char *name, const json_t *r, const json_t *para
     else if (!strcmp(type, "AWS::IoT::Certificate"))
         check_cert(name, props, params, o);
     else
-        add(o->errors, p, "unsupported resource type \"%s\" (AWS::IoT::Thing, Policy or Certificate)", type);
+        add(o->errors, p,
+            "unsupported resource type \"%s\" (AWS::IoT::Thing, Policy or Certificate)", type);
     collect_refs(r, refs, p, o, params);
 }
 
 static void check_counts(const int counts[3], struct tc_out *o)
 {
-    static const char *const types[] = {"AWS::IoT::Thing", "AWS::IoT::Policy", "AWS::IoT::Certificate"};
+    static const char *const types[] = {"AWS::IoT::Thing", "AWS::IoT::Policy",
+                                        "AWS::IoT::Certificate"};
     for (int i = 0; i < 3; i++) {
         if (counts[i] == 0)
-            add(o->errors, "/Resources", "exactly one %s resource is required; there is none", types[i]);
+            add(o->errors, "/Resources", "exactly one %s resource is required; there is none",
+                types[i]);
         else if (counts[i] > 1)
-            add(o->errors, "/Resources", "exactly one %s resource is required; there are several", types[i]);
+            add(o->errors, "/Resources", "exactly one %s resource is required; there are several",
+                types[i]);
     }
 }
 
@@ -182,7 +194,8 @@ static void check_params(const json_t *params, const json_t *refs, struct tc_out
 
 static void check_body(const json_t *body, struct tc_out *o)
 {
-    const json_t *res = json_object_get(body, "Resources"), *params = json_object_get(body, "Parameters");
+    const json_t *res = json_object_get(body, "Resources"),
+                 *params = json_object_get(body, "Parameters");
     if (!json_is_object(body)) {
         add(o->errors, "", "the template body must be a JSON object%s", 0);
         return;
@@ -197,7 +210,8 @@ static void check_body(const json_t *body, struct tc_out *o)
     json_t *refs = json_object();
     const char *k;
     json_t *r;
-    json_object_foreach((json_t *)res, k, r) check_resource(k, r, json_is_object(params) ? params : 0, counts, refs, o);
+    json_object_foreach((json_t *)res, k, r)
+        check_resource(k, r, json_is_object(params) ? params : 0, counts, refs, o);
     check_counts(counts, o);
     if (json_is_object(params))
         check_params(params, refs, o);
@@ -206,8 +220,8 @@ static void check_body(const json_t *body, struct tc_out *o)
 
 static json_t *result(struct tc_out *o)
 {
-    return json_pack("{s:b, s:o, s:o}", "valid", json_array_size(o->errors) == 0, "errors", o->errors, "warnings",
-                     o->warnings);
+    return json_pack("{s:b, s:o, s:o}", "valid", json_array_size(o->errors) == 0, "errors",
+                     o->errors, "warnings", o->warnings);
 }
 
 json_t *template_check(const char *text, size_t len)
@@ -260,10 +274,11 @@ static unsigned long utf8_next(const unsigned char **p)
 static int format_char(unsigned long c)
 {
     static const unsigned long r[][2] = {
-        {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},     {0x6DD, 0x6DD},     {0x70F, 0x70F},
-        {0x890, 0x891},     {0x8E2, 0x8E2},     {0x180E, 0x180E},   {0x200B, 0x200F},   {0x202A, 0x202E},
-        {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
-        {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+        {0xAD, 0xAD},       {0x600, 0x605},     {0x61C, 0x61C},     {0x6DD, 0x6DD},
+        {0x70F, 0x70F},     {0x890, 0x891},     {0x8E2, 0x8E2},     {0x180E, 0x180E},
+        {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+        {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+        {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
         {0xE0020, 0xE007F},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
@@ -291,8 +306,10 @@ int template_description_check(const char *s, size_t len, char *why, size_t whyl
     while (p < end) {
         unsigned long c = utf8_next(&p);
         if (other_char(c)) {
-            snprintf(why, whylen, "character %zu (U+%04lX) is a control or format character: AWS takes none "
-                     "(pattern [^\\p{C}]*)", n + 1, c);
+            snprintf(why, whylen,
+                     "character %zu (U+%04lX) is a control or format character: AWS takes none "
+                     "(pattern [^\\p{C}]*)",
+                     n + 1, c);
             return FW_EINVAL;
         }
         n++;

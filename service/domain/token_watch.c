@@ -13,9 +13,9 @@
 #include "service/domain/store.h"
 #include "service/redis/store_conn.h"
 
-static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;   /* one refresher at a time */
-static atomic_llong s_epoch = -1;   /* the counter as last read; -1 before the first read */
-static long long s_fetched_ms;      /* guarded by s_mu */
+static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER; /* one refresher at a time */
+static atomic_llong s_epoch = -1; /* the counter as last read; -1 before the first read */
+static long long s_fetched_ms;    /* guarded by s_mu */
 
 /* GET P tokens:epoch (0 when absent); -1 when Redis cannot be read. */
 static long long read_epoch(void)
@@ -24,7 +24,9 @@ static long long read_epoch(void)
     redisReply *r = store_conn_cmd(&rc, "GET %s" TOKEN_WATCH_KEY, store_prefix());
     if (!r)
         return -1;
-    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, 0, 10) : r->type == REDIS_REPLY_NIL ? 0 : -1;
+    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, 0, 10)
+                  : r->type == REDIS_REPLY_NIL  ? 0
+                                                : -1;
     freeReplyObject(r);
     return v;
 }

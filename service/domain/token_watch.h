@@ -16,8 +16,8 @@
 #define TOKEN_WATCH_MS 500
 
 struct token_watch {
-    char id[AUTH_ID_LEN + 1];   /* the token's public id */
-    long long epoch;            /* the deletion counter when last checked; -1 = never */
+    char id[AUTH_ID_LEN + 1]; /* the token's public id */
+    long long epoch;          /* the deletion counter when last checked; -1 = never */
 };
 
 /* Starts watching token id (copied). */

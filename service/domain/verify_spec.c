@@ -61,12 +61,14 @@ static void check_parameters(const json_t *p, const char *field, json_t *errors)
         snprintf(f, sizeof f, "%s.%.200s", field, k);
         if (!k[0] || strlen(k) > PARAM_KEY_MAX)
             problem(errors, field, "parameter names are 1-2048 characters");
-        else if (!json_is_string(v) || json_string_length(v) > PARAM_VALUE_MAX || strlen(json_string_value(v)) !=
-                                                                                   json_string_length(v))
+        else if (!json_is_string(v) || json_string_length(v) > PARAM_VALUE_MAX ||
+                 strlen(json_string_value(v)) != json_string_length(v))
             problem(errors, f, "must be a string of at most 4096 characters");
         else if (!strcmp(k, "ThingName") && !thing_name_ok(json_string_value(v)))
-            problem(errors, f, "a verification's thing is named " VERIFY_THING_PREFIX "... (letters, digits, :_-; "
-                               "at most 128): the cleanup deletes it");
+            problem(errors, f,
+                    "a verification's thing is named " VERIFY_THING_PREFIX
+                    "... (letters, digits, :_-; "
+                    "at most 128): the cleanup deletes it");
     }
 }
 
@@ -94,7 +96,8 @@ static void check_schedule(const json_t *s, json_t *errors)
     if (!s || json_is_null(s))
         return;
     if (!json_is_object(s)) {
-        problem(errors, "verify.schedule", "must be null, {\"dailyAt\": \"HH:MM\"} or {\"everyHours\": N}");
+        problem(errors, "verify.schedule",
+                "must be null, {\"dailyAt\": \"HH:MM\"} or {\"everyHours\": N}");
         return;
     }
     unknown(s, "verify.schedule.", allowed, errors);
@@ -105,7 +108,8 @@ static void check_schedule(const json_t *s, json_t *errors)
     else if (d && (!json_is_string(d) || schedule_parse_daily(json_string_value(d), &minute)))
         problem(errors, "verify.schedule.dailyAt", "must be HH:MM (UTC), 00:00 to 23:59");
     else if (e && (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 744))
-        problem(errors, "verify.schedule.everyHours", "must be a whole number of hours from 1 to 744 (31 days)");
+        problem(errors, "verify.schedule.everyHours",
+                "must be a whole number of hours from 1 to 744 (31 days)");
 }
 
 int verify_spec_settings(const json_t *verify, json_t *errors)

@@ -20,7 +20,8 @@
 #include "service/domain/webhook_check.h"
 
 static const char *const s_rule_names[WATCH_NRULES] = {
-    "registrationsPerHour", "expectedDevices", "failedRegistrationsPerHour", "allowedHours", "baselineJump",
+    "registrationsPerHour", "expectedDevices", "failedRegistrationsPerHour",
+    "allowedHours",         "baselineJump",
 };
 
 /* Members each rule accepts besides enabled, statistic, periodSeconds. */
@@ -34,7 +35,10 @@ static const char *const s_rule_members[WATCH_NRULES][8] = {
 
 static const char *const s_stats[] = {"Sum", "SampleCount", "Average", "Maximum", "Minimum", 0};
 
-const char *watch_rule_name(int rule) { return rule >= 0 && rule < WATCH_NRULES ? s_rule_names[rule] : 0; }
+const char *watch_rule_name(int rule)
+{
+    return rule >= 0 && rule < WATCH_NRULES ? s_rule_names[rule] : 0;
+}
 
 int watch_rule_parse(const char *s)
 {
@@ -65,7 +69,8 @@ static void vfail(struct vctx *v, const char *field, const char *msg)
 }
 
 /* A number in [lo, hi] at obj[key] (absent is fine). */
-static void vnum(struct vctx *v, const json_t *obj, const char *key, const char *path, double lo, double hi)
+static void vnum(struct vctx *v, const json_t *obj, const char *key, const char *path, double lo,
+                 double hi)
 {
     const json_t *x = json_object_get(obj, key);
     char f[160], m[160];
@@ -99,13 +104,17 @@ static void vhours(struct vctx *v, const json_t *r, const char *path)
         vfail(v, f, "must be [fromHour, toHour], two integers (UTC, from inclusive, to exclusive)");
         return;
     }
-    json_int_t a = json_integer_value(json_array_get(h, 0)), b = json_integer_value(json_array_get(h, 1));
+    json_int_t a = json_integer_value(json_array_get(h, 0)),
+               b = json_integer_value(json_array_get(h, 1));
     if (a < 0 || a > 23 || b < 0 || b > 24 || a == b)
         vfail(v, f, "hours must be 0..23 (from) and 0..24 (to), and differ");
 }
 
 /* The claim rules read a running total: only its Maximum means anything. */
-static int claim_rule(int rule) { return rule != WATCH_RULE_FAILED; }
+static int claim_rule(int rule)
+{
+    return rule != WATCH_RULE_FAILED;
+}
 
 static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *path)
 {
@@ -115,7 +124,8 @@ static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *
     snprintf(f, sizeof f, "%s.statistic", path);
     if (s && claim_rule(rule) && (!json_is_string(s) || strcmp(json_string_value(s), "Maximum")))
         vfail(v, f,
-              "must be Maximum: AWS publishes ApproximateNumberOfThingsRegistered as a running total per claim, "
+              "must be Maximum: AWS publishes ApproximateNumberOfThingsRegistered as a running "
+              "total per claim, "
               "read with Maximum");
     else if (s && (!json_is_string(s) || !json_key_known(json_string_value(s), s_stats)))
         vfail(v, f, "must be one of Sum, SampleCount, Average, Maximum, Minimum");
@@ -174,9 +184,10 @@ static void vrules(struct vctx *v, const json_t *rules)
         char f[160];
         snprintf(f, sizeof f, "watch.rules.%s", k);
         if (rule < 0)
-            vfail(v, f,
-                  "unknown rule (registrationsPerHour, expectedDevices, failedRegistrationsPerHour, "
-                  "allowedHours, baselineJump)");
+            vfail(
+                v, f,
+                "unknown rule (registrationsPerHour, expectedDevices, failedRegistrationsPerHour, "
+                "allowedHours, baselineJump)");
         else
             vrule(v, rule, x);
     }
@@ -201,7 +212,8 @@ static void vwebhook(struct vctx *v, const json_t *w)
         }
     }
     char why[200];
-    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_policy(), why, sizeof why))
+    if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_policy(), why,
+                          sizeof why))
         vfail(v, "watch.webhook.url", why);
     const char *secret = json_string_value(json_object_get(w, "secret"));
     size_t n = secret ? strlen(secret) : 0;
@@ -258,7 +270,8 @@ json_t *watch_settings_redact(const json_t *watch)
         return 0;
     json_t *c = json_deep_copy(watch);
     json_t *w = json_object_get(c, "webhook");
-    if (json_is_object(w) && (json_object_get(w, "secret") || json_object_get(w, WATCH_SECRET_SEALED))) {
+    if (json_is_object(w) &&
+        (json_object_get(w, "secret") || json_object_get(w, WATCH_SECRET_SEALED))) {
         json_object_del(w, WATCH_SECRET_SEALED);
         json_object_set_new(w, "secret", json_string(WATCH_SECRET_KEEP));
     }
@@ -268,7 +281,8 @@ json_t *watch_settings_redact(const json_t *watch)
 int watch_webhook_has_secret(const json_t *watch)
 {
     const json_t *w = json_object_get(watch, "webhook");
-    return json_is_string(json_object_get(w, WATCH_SECRET_SEALED)) || json_is_string(json_object_get(w, "secret"));
+    return json_is_string(json_object_get(w, WATCH_SECRET_SEALED)) ||
+           json_is_string(json_object_get(w, "secret"));
 }
 
 /* A URL sent back as a read token saw it (webhook_url_masked: its path hidden) means the
@@ -294,7 +308,8 @@ int watch_webhook_keep_secret(json_t *watch, const json_t *stored)
     if (!s || strcmp(s, WATCH_SECRET_KEEP))
         return 0;
     const json_t *old = json_object_get(stored, "webhook");
-    json_t *sealed = json_object_get(old, WATCH_SECRET_SEALED), *plain = json_object_get(old, "secret");
+    json_t *sealed = json_object_get(old, WATCH_SECRET_SEALED),
+           *plain = json_object_get(old, "secret");
     if (!json_is_string(sealed) && !json_is_string(plain))
         return FW_ENOTFOUND;
     /* Exactly the stored form: a sealed blob stays sealed, a plaintext
@@ -395,19 +410,21 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)
 
 static json_t *rule_json(int rule, const struct watch_rule_cfg *r)
 {
-    json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat, "periodSeconds", r->period_s);
+    json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat,
+                          "periodSeconds", r->period_s);
     for (const char *const *m = s_rule_members[rule]; *m; m++) {
         const char *k = *m;
-        json_t *v = !strcmp(k, "threshold")          ? json_real(r->threshold)
-                    : !strcmp(k, "windowSeconds")    ? json_integer(r->window_s)
-                    : !strcmp(k, "ratio")            ? json_real(r->ratio)
-                    : !strcmp(k, "slack")            ? json_real(r->slack)
-                    : !strcmp(k, "factor")           ? json_real(r->factor)
-                    : !strcmp(k, "alpha")            ? json_real(r->alpha)
-                    : !strcmp(k, "minSamples")       ? json_integer(r->min_samples)
-                    : !strcmp(k, "minBaseline")      ? json_real(r->min_baseline)
-                    : !strcmp(k, "minRegistrations") ? json_real(r->min_regs)
-                                                     : json_pack("[i, i]", r->hour_from, r->hour_to);
+        json_t *v = !strcmp(k, "threshold")       ? json_real(r->threshold)
+                    : !strcmp(k, "windowSeconds") ? json_integer(r->window_s)
+                    : !strcmp(k, "ratio")         ? json_real(r->ratio)
+                    : !strcmp(k, "slack")         ? json_real(r->slack)
+                    : !strcmp(k, "factor")        ? json_real(r->factor)
+                    : !strcmp(k, "alpha")         ? json_real(r->alpha)
+                    : !strcmp(k, "minSamples")    ? json_integer(r->min_samples)
+                    : !strcmp(k, "minBaseline")   ? json_real(r->min_baseline)
+                    : !strcmp(k, "minRegistrations")
+                        ? json_real(r->min_regs)
+                        : json_pack("[i, i]", r->hour_from, r->hour_to);
         json_object_set_new(o, k, v);
     }
     return o;
@@ -418,15 +435,18 @@ json_t *watch_cfg_json(const struct watch_cfg *cfg)
     json_t *rules = json_object();
     for (int i = 0; i < WATCH_NRULES; i++)
         json_object_set_new(rules, s_rule_names[i], rule_json(i, &cfg->rule[i]));
-    json_t *hook =
-        cfg->webhook_url[0] ? json_pack("{s:s, s:s}", "url", cfg->webhook_url, "secret", "***") : json_null();
-    return json_pack("{s:b, s:s, s:b, s:o, s:o}", "enabled", cfg->enabled, "action", watch_action_name(cfg->action),
-                     "replace", cfg->replace, "webhook", hook, "rules", rules);
+    json_t *hook = cfg->webhook_url[0]
+                       ? json_pack("{s:s, s:s}", "url", cfg->webhook_url, "secret", "***")
+                       : json_null();
+    return json_pack("{s:b, s:s, s:b, s:o, s:o}", "enabled", cfg->enabled, "action",
+                     watch_action_name(cfg->action), "replace", cfg->replace, "webhook", hook,
+                     "rules", rules);
 }
 
 /* ---- evaluation ---- */
 
-double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s, size_t *npoints)
+double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s,
+                       size_t *npoints)
 {
     double acc = 0;
     size_t n = 0;
@@ -452,7 +472,8 @@ double watch_aggregate(const struct watch_series *s, const char *stat, double fr
     return acc;
 }
 
-static void finding(struct watch_finding *f, int breach, double observed, double threshold, double from_s, double to_s)
+static void finding(struct watch_finding *f, int breach, double observed, double threshold,
+                    double from_s, double to_s)
 {
     memset(f, 0, sizeof *f);
     f->breach = breach;
@@ -505,35 +526,38 @@ double watch_registrations(const struct watch_series *s, double base, double fro
     return top > before ? top - before : 0;
 }
 
-void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
-                              double now_s, struct watch_finding *f)
+void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s,
+                              double base, double now_s, struct watch_finding *f)
 {
     double from = now_s - (double)r->window_s;
     double x = watch_registrations(s, base, from, now_s + 1);
     finding(f, r->enabled && x > r->threshold, x, r->threshold, from, now_s + 1);
     f->before = watch_total_before(s, base, from);
     f->after = f->before + x;
-    snprintf(f->detail, sizeof f->detail, "%g registrations in the last %ld s (total %g, then %g), over the threshold %g",
-             x, r->window_s, f->before, f->after, r->threshold);
+    snprintf(f->detail, sizeof f->detail,
+             "%g registrations in the last %ld s (total %g, then %g), over the threshold %g", x,
+             r->window_s, f->before, f->after, r->threshold);
 }
 
-void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
-                          struct watch_finding *f)
+void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s,
+                          double now_s, struct watch_finding *f)
 {
     double from = now_s - (double)r->window_s;
     double x = watch_aggregate(s, r->stat, from, now_s + 1, 0);
     finding(f, r->enabled && x > r->threshold, x, r->threshold, from, now_s + 1);
-    snprintf(f->detail, sizeof f->detail, "%s %g in the last %ld s, over the threshold %g", r->stat, x, r->window_s,
-             r->threshold);
+    snprintf(f->detail, sizeof f->detail, "%s %g in the last %ld s, over the threshold %g", r->stat,
+             x, r->window_s, r->threshold);
 }
 
-void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected, struct watch_finding *f)
+void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected,
+                      struct watch_finding *f)
 {
     double limit = (double)expected * r->ratio + r->slack;
     finding(f, r->enabled && expected > 0 && total > limit, total, limit, 0, 0);
     f->before = f->after = total;
-    snprintf(f->detail, sizeof f->detail, "%g registrations in total for %lld expected devices (limit %g)", total,
-             expected, limit);
+    snprintf(f->detail, sizeof f->detail,
+             "%g registrations in total for %lld expected devices (limit %g)", total, expected,
+             limit);
 }
 
 int watch_hour_allowed(int from, int to, int h)
@@ -543,8 +567,8 @@ int watch_hour_allowed(int from, int to, int h)
     return h >= from || h < to;
 }
 
-void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base, double now_s,
-                      struct watch_finding *f)
+void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
+                      double now_s, struct watch_finding *f)
 {
     double from = now_s - (double)r->window_s, outside = 0;
     double hw = watch_total_before(s, base, from);
@@ -559,19 +583,23 @@ void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series 
         if (!watch_hour_allowed(r->hour_from, r->hour_to, h))
             outside += inc;
     }
-    finding(f, r->enabled && outside > 0 && outside >= r->min_regs, outside, r->min_regs, from, now_s + 1);
-    snprintf(f->detail, sizeof f->detail, "%g registrations outside the allowed UTC hours %02d-%02d", outside,
-             r->hour_from, r->hour_to);
+    finding(f, r->enabled && outside > 0 && outside >= r->min_regs, outside, r->min_regs, from,
+            now_s + 1);
+    snprintf(f->detail, sizeof f->detail,
+             "%g registrations outside the allowed UTC hours %02d-%02d", outside, r->hour_from,
+             r->hour_to);
 }
 
-void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n, struct watch_finding *f)
+void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n,
+                     struct watch_finding *f)
 {
     double limit = r->factor * baseline;
     int ready = n >= r->min_samples && baseline >= r->min_baseline;
     int breach = r->enabled && ready && observed > limit && observed >= r->min_regs;
     finding(f, breach, observed, limit, 0, 0);
-    snprintf(f->detail, sizeof f->detail, "%g registrations against a moving average of %g (factor %g, %ld samples)",
-             observed, baseline, r->factor, n);
+    snprintf(f->detail, sizeof f->detail,
+             "%g registrations against a moving average of %g (factor %g, %ld samples)", observed,
+             baseline, r->factor, n);
 }
 
 double watch_ewma_next(double alpha, double baseline, long n, double x)

@@ -18,7 +18,8 @@
  *      "allowedHours":               {"enabled": false, "allowedHoursUtc": [0, 24],
  *                                     "minRegistrations": 1, "windowSeconds": 3600},
  *      "baselineJump":               {"enabled": true, "factor": 3, "alpha": 0.2, "minSamples": 6,
- *                                     "minBaseline": 1, "minRegistrations": 10, "windowSeconds": 3600}}}
+ *                                     "minBaseline": 1, "minRegistrations": 10, "windowSeconds":
+ * 3600}}}
  *
  * Every rule also takes "statistic" and "periodSeconds" (60..3600, a
  * multiple of 60; default 300): the CloudWatch statistic and period of the
@@ -88,11 +89,11 @@ struct watch_series {
 /* What one rule found. */
 struct watch_finding {
     int breach;
-    double observed;     /* the value compared */
-    double threshold;    /* the limit it was compared with */
+    double observed;      /* the value compared */
+    double threshold;     /* the limit it was compared with */
     double before, after; /* claim rules: the total before the window and the newest total in it */
-    double from_s, to_s; /* the data points that show it: [from, to) */
-    char detail[200];    /* one sentence for people */
+    double from_s, to_s;  /* the data points that show it: [from, to) */
+    char detail[200];     /* one sentence for people */
 };
 
 /* "registrationsPerHour", ...; NULL out of range. */
@@ -152,7 +153,8 @@ void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg);
 /* The statistic of s over the points with from_s <= ts < to_s (Sum and
  * SampleCount add, Average averages, Maximum/Minimum). No point: 0
  * (missing data counts as zero). *npoints (may be NULL) gets the count. */
-double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s, size_t *npoints);
+double watch_aggregate(const struct watch_series *s, const char *stat, double from_s, double to_s,
+                       size_t *npoints);
 
 /*
  * The running total (ApproximateNumberOfThingsRegistered, Maximum per
@@ -177,20 +179,22 @@ double watch_baseline(const struct watch_series *s, double base);
 double watch_registrations(const struct watch_series *s, double base, double from_s, double to_s);
 
 /* failedRegistrationsPerHour: window aggregate > threshold. */
-void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s, double now_s,
-                          struct watch_finding *f);
+void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s,
+                          double now_s, struct watch_finding *f);
 /* registrationsPerHour: registrations in the window > threshold. */
-void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
-                              double now_s, struct watch_finding *f);
+void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s,
+                              double base, double now_s, struct watch_finding *f);
 /* expectedDevices: the newest total > expected * ratio + slack (never with expected <= 0). */
-void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected, struct watch_finding *f);
-/* allowedHours: registrations in the window outside the allowed hours >= minRegistrations. */
-void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base, double now_s,
+void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected,
                       struct watch_finding *f);
+/* allowedHours: registrations in the window outside the allowed hours >= minRegistrations. */
+void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series *s, double base,
+                      double now_s, struct watch_finding *f);
 /* 1 when UTC hour h (0..23) is allowed by [from, to). */
 int watch_hour_allowed(int from, int to, int h);
 /* baselineJump: observed > factor * baseline, given n earlier samples. */
-void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n, struct watch_finding *f);
+void watch_eval_jump(const struct watch_rule_cfg *r, double observed, double baseline, long n,
+                     struct watch_finding *f);
 /* The next moving average after observing x (n earlier samples). */
 double watch_ewma_next(double alpha, double baseline, long n, double x);
 

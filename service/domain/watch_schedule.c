@@ -15,5 +15,6 @@ int watch_schedule_install(void)
 {
     if (watch_interval_s() == 0)
         return 0;
-    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}", watch_interval_s(), 0);
+    return jobs_schedule_upsert(WATCH_SCHEDULE_NAME, "watch.cycle", "{\"reason\":\"schedule\"}",
+                                watch_interval_s(), 0);
 }

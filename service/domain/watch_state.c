@@ -103,8 +103,9 @@ void watch_state_parse(const char *s, struct watch_claim_state *w)
 
 char *watch_state_format(const struct watch_claim_state *w)
 {
-    return xasprintf("v2 %.17g %ld %s %.17g %ld %d %.17g %.17g %.17g %.17g", w->ewma, w->n, w->job[0] ? w->job : "-",
-                     w->prev_ewma, w->prev_n, w->metric, w->h0, w->hw0, w->h1, w->hw1);
+    return xasprintf("v2 %.17g %ld %s %.17g %ld %d %.17g %.17g %.17g %.17g", w->ewma, w->n,
+                     w->job[0] ? w->job : "-", w->prev_ewma, w->prev_n, w->metric, w->h0, w->hw0,
+                     w->h1, w->hw1);
 }
 
 int watch_state_base(const struct watch_claim_state *w, double start_s, double *base)
@@ -120,7 +121,8 @@ int watch_state_base(const struct watch_claim_state *w, double start_s, double *
     return 0;
 }
 
-void watch_state_advance(struct watch_claim_state *w, const struct watch_series *s, double base, double start_s)
+void watch_state_advance(struct watch_claim_state *w, const struct watch_series *s, double base,
+                         double start_s)
 {
     w->h0 = start_s;
     w->hw0 = base;

@@ -24,11 +24,12 @@
 #include "service/domain/watch_rules.h"
 
 struct watch_claim_state {
-    double h0, hw0, h1, hw1; /* the total before hour mark h (WATCH_TOTAL_UNKNOWN: nothing readable); h 0 = none */
-    double ewma, prev_ewma;  /* baselineJump's moving average (prev: before the cycle job) */
+    double h0, hw0, h1,
+        hw1; /* the total before hour mark h (WATCH_TOTAL_UNKNOWN: nothing readable); h 0 = none */
+    double ewma, prev_ewma; /* baselineJump's moving average (prev: before the cycle job) */
     long n, prev_n;
-    char job[JOB_ID_MAX];    /* the cycle that last moved the average */
-    int metric;              /* the presence last written to the claim (enum watch_presence) */
+    char job[JOB_ID_MAX]; /* the cycle that last moved the average */
+    int metric;           /* the presence last written to the claim (enum watch_presence) */
 };
 
 /* Fills w from a stored line (NULL or unreadable: an empty state). */
@@ -41,6 +42,7 @@ int watch_state_base(const struct watch_claim_state *w, double start_s, double *
 
 /* Records the totals before start (base, the baseline the cycle used) and
  * before start + 3600 (from s, the claim's Maximum series from start on). */
-void watch_state_advance(struct watch_claim_state *w, const struct watch_series *s, double base, double start_s);
+void watch_state_advance(struct watch_claim_state *w, const struct watch_series *s, double base,
+                         double start_s);
 
 #endif

@@ -115,11 +115,13 @@ static int is_localhost(const char *h, size_t n)
 {
     if (n && h[n - 1] == '.')
         n--;
-    return (n == 9 && !strncasecmp(h, "localhost", 9)) || (n > 10 && !strncasecmp(h + n - 10, ".localhost", 10));
+    return (n == 9 && !strncasecmp(h, "localhost", 9)) ||
+           (n > 10 && !strncasecmp(h + n - 10, ".localhost", 10));
 }
 
 /* Refuses a host that is, literally, an internal address. */
-static int literal_check(const char *host, size_t len, const struct webhook_policy *p, char *why, size_t whylen)
+static int literal_check(const char *host, size_t len, const struct webhook_policy *p, char *why,
+                         size_t whylen)
 {
     struct netaddr a;
     if (len >= 2 && host[0] == '[') {
@@ -152,7 +154,8 @@ int webhook_url_check(const char *url, const struct webhook_policy *p, char *why
             return fail(why, whylen, "must not contain spaces or control characters");
         /* Characters RFC 3986 never allows unencoded in a URL. */
         if (strchr("\"\\<>^`{|}", url[i]))
-            return fail(why, whylen, "must not contain \" \\ < > ^ ` { | } (percent-encode them, RFC 3986)");
+            return fail(why, whylen,
+                        "must not contain \" \\ < > ^ ` { | } (percent-encode them, RFC 3986)");
     }
     if (strchr(url, '#'))
         return fail(why, whylen, "must not contain a fragment");
@@ -166,7 +169,8 @@ int webhook_url_check(const char *url, const struct webhook_policy *p, char *why
     if (rc)
         return rc;
     if (!https && !host_listed(a, hostlen, p ? p->allow_http_hosts : 0))
-        return fail(why, whylen, "must use https (http only to hosts in FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS)");
+        return fail(why, whylen,
+                    "must use https (http only to hosts in FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS)");
     return literal_check(a, hostlen, p, why, whylen);
 }
 
@@ -207,7 +211,8 @@ int webhook_signature(const char *secret, const void *body, size_t len, char out
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    if (!secret || !HMAC(EVP_sha256(), secret, (int)strlen(secret), body, len, mac, &maclen) || maclen != 32)
+    if (!secret || !HMAC(EVP_sha256(), secret, (int)strlen(secret), body, len, mac, &maclen) ||
+        maclen != 32)
         return FW_ECRYPTO;
     static const char hex[] = "0123456789abcdef";
     memcpy(out, "sha256=", 7);

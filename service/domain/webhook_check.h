@@ -27,8 +27,8 @@
 
 /* Where webhooks may go besides public https hosts. */
 struct webhook_policy {
-    const char *allow_http_hosts;                /* comma-separated; NULL or "" = none */
-    const struct netaddr_list *allow_addresses;  /* internal addresses allowed; NULL = none */
+    const char *allow_http_hosts;               /* comma-separated; NULL or "" = none */
+    const struct netaddr_list *allow_addresses; /* internal addresses allowed; NULL = none */
 };
 
 /* 0 when url is acceptable under p (NULL = the strictest policy); else

@@ -9,7 +9,8 @@
 /* 1 when origin is one of the configured origins (or "*" is configured). */
 int cors_origin_allowed(const struct fw_config *cfg, const char *origin);
 
-#define CORS_ALLOW_HEADERS "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-Id, Last-Event-ID"
+#define CORS_ALLOW_HEADERS                                                                         \
+    "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-Id, Last-Event-ID"
 #define CORS_EXPOSE_HEADERS "Location, ETag, X-Request-Id, Retry-After"
 #define CORS_MAX_AGE "600"
 

@@ -55,7 +55,8 @@ static int half_open_family(int nl, int family, int port)
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = 1u << STATE_SYN_RECV;
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof req)
+    if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) !=
+        (ssize_t)sizeof req)
         return -1;
     int n = 0;
     for (;;) {
@@ -63,7 +64,8 @@ static int half_open_family(int nl, int family, int port)
         ssize_t len = recv(nl, buf, sizeof buf, 0);
         if (len <= 0)
             return -1;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+             h = NLMSG_NEXT(h, len)) {
             if (h->nlmsg_type == NLMSG_DONE)
                 return n;
             if (h->nlmsg_type == NLMSG_ERROR)
@@ -90,13 +92,16 @@ int drain_half_open(int port)
 
 void drain_refuse(int fd)
 {
-    static const char body[] = "{\"type\":\"https://fleetwarden.dev/problems/503\",\"title\":\"Service Unavailable\","
-                               "\"status\":503,\"detail\":\"the server is shutting down; try again\"}";
+    static const char body[] =
+        "{\"type\":\"https://fleetwarden.dev/problems/503\",\"title\":\"Service Unavailable\","
+        "\"status\":503,\"detail\":\"the server is shutting down; try again\"}";
     char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-                     "Content-Length: %zu\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-                     sizeof body - 1);
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+                 "Content-Length: %zu\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: "
+                 "close\r\n\r\n",
+                 sizeof body - 1);
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0)
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

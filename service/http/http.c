@@ -39,7 +39,8 @@ void http_resp_json(struct http_resp *resp, int status, json_t *body)
     resp->json = body;
 }
 
-void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body, size_t len)
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body,
+                   size_t len)
 {
     clear_body(resp);
     resp->status = status;
@@ -50,7 +51,8 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
     resp->body_len = len;
 }
 
-void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body, size_t len)
+void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body,
+                      size_t len)
 {
     clear_body(resp);
     resp->status = status;
@@ -60,8 +62,8 @@ void http_resp_secret(struct http_resp *resp, int status, const char *content_ty
     resp->body_secret = 1;
 }
 
-void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
-                      http_stream_free_fn *free_fn, void *ud)
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+                      http_stream_fn *fn, http_stream_free_fn *free_fn, void *ud)
 {
     clear_body(resp);
     resp->status = status;
@@ -117,8 +119,8 @@ void http_problem(struct http_resp *resp, int status, const char *title, const c
 {
     char type[96];
     snprintf(type, sizeof type, "https://fleetwarden.dev/problems/%d", status);
-    json_t *p = json_pack("{s:s, s:s, s:i}", "type", type, "title", title ? title : status_title(status), "status",
-                          status);
+    json_t *p = json_pack("{s:s, s:s, s:i}", "type", type, "title",
+                          title ? title : status_title(status), "status", status);
     if (detail)
         json_object_set_new(p, "detail", json_string(detail));
     http_resp_json(resp, status, p);

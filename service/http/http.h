@@ -22,19 +22,19 @@
 struct fw_service;
 
 struct http_req {
-    const char *method;                     /* "GET", "POST", ... */
-    const char *path;                       /* decoded path, without query */
-    const char *param_names[HTTP_MAX_PARAMS];  /* from the route pattern "{name}" */
+    const char *method;                       /* "GET", "POST", ... */
+    const char *path;                         /* decoded path, without query */
+    const char *param_names[HTTP_MAX_PARAMS]; /* from the route pattern "{name}" */
     const char *param_values[HTTP_MAX_PARAMS];
     int nparams;
-    const char *body;                       /* raw body (NUL-terminated), or NULL */
+    const char *body; /* raw body (NUL-terminated), or NULL */
     size_t body_len;
-    json_t *json;                           /* parsed JSON body when the route asks; borrowed */
-    const char *request_id;                 /* accepted or generated */
-    const char *client_addr;                /* the client's address (service/client_addr.h) */
-    struct auth_token token;                /* the caller, when the route needs auth */
-    struct fw_service *svc;                 /* config and shared state */
-    void *impl;                             /* the server's per-request state */
+    json_t *json;            /* parsed JSON body when the route asks; borrowed */
+    const char *request_id;  /* accepted or generated */
+    const char *client_addr; /* the client's address (service/client_addr.h) */
+    struct auth_token token; /* the caller, when the route needs auth */
+    struct fw_service *svc;  /* config and shared state */
+    void *impl;              /* the server's per-request state */
 };
 
 /* A streaming body (server-sent events). Called on one of the server's
@@ -48,20 +48,20 @@ typedef void(http_stream_free_fn)(void *ud);
 #define HTTP_STREAM_WAIT (-2L)
 
 struct http_resp {
-    int status;                             /* 0 until set */
-    http_stream_fn *stream_fn;              /* set by http_resp_stream */
+    int status;                /* 0 until set */
+    http_stream_fn *stream_fn; /* set by http_resp_stream */
     http_stream_free_fn *stream_free;
     void *stream_ud;
-    json_t *json;                           /* owned: sent as application/json */
-    char *body;                             /* owned raw body, used when json is NULL */
+    json_t *json; /* owned: sent as application/json */
+    char *body;   /* owned raw body, used when json is NULL */
     size_t body_len;
-    int body_secret;                        /* body holds a secret: sent without a copy, wiped after */
-    const char *content_type;               /* static string for raw bodies */
-    const char *header_names[HTTP_MAX_HEADERS];   /* static names */
-    char *header_values[HTTP_MAX_HEADERS];        /* owned values */
+    int body_secret;          /* body holds a secret: sent without a copy, wiped after */
+    const char *content_type; /* static string for raw bodies */
+    const char *header_names[HTTP_MAX_HEADERS]; /* static names */
+    char *header_values[HTTP_MAX_HEADERS];      /* owned values */
     int nheaders;
-    const char *header_refused;             /* the first header refused for want of room (a bug: 500) */
-    int is_problem;                         /* set by http_problem*: application/problem+json */
+    const char *header_refused; /* the first header refused for want of room (a bug: 500) */
+    int is_problem;             /* set by http_problem*: application/problem+json */
 };
 
 /* Query parameter (decoded) or NULL; borrowed for the request's lifetime. */
@@ -76,17 +76,19 @@ void *http_req_alloc(struct http_req *req, size_t n);
 /* Sets status and a JSON body (takes ownership of body). */
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
 /* Sets status and a raw body (copied). */
-void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body, size_t len);
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body,
+                   size_t len);
 /* Sets status and a body that holds a secret (a claim's private key):
  * takes body (malloc'd, len bytes plus a NUL). The server hands it to the
  * HTTP library without a copy and wipes it once sent, or when the request
  * ends unsent; a later http_resp_* call wipes it too. */
-void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body, size_t len);
+void http_resp_secret(struct http_resp *resp, int status, const char *content_type, char *body,
+                      size_t len);
 /* Frees the raw body (wiping a secret one). */
 void http_resp_body_free(struct http_resp *resp);
 /* Streams the body from fn (see http_stream_fn); free_fn(ud) runs when done. */
-void http_resp_stream(struct http_resp *resp, int status, const char *content_type, http_stream_fn *fn,
-                      http_stream_free_fn *free_fn, void *ud);
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+                      http_stream_fn *fn, http_stream_free_fn *free_fn, void *ud);
 /* Adds or replaces a response header (name static, value copied). 0, or FW_ETOOBIG when
  * HTTP_MAX_HEADERS are set already: the header is refused, and the server answers 500 instead of
  * this response (a handler that needs more headers is a bug, never a silent drop). */

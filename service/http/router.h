@@ -17,8 +17,8 @@
 
 struct router_match {
     int nparams;
-    const char *names[HTTP_MAX_PARAMS];   /* point into a copy owned by the match */
-    char *values[HTTP_MAX_PARAMS];        /* point into the match's copy of the path */
+    const char *names[HTTP_MAX_PARAMS]; /* point into a copy owned by the match */
+    char *values[HTTP_MAX_PARAMS];      /* point into the match's copy of the path */
     char path_copy[ROUTER_MAX_PATH];
     char pattern_copy[ROUTER_MAX_PATH];
 };

@@ -69,7 +69,8 @@ struct conn_watch {
 /* (Re)arms the receive deadline of conn's connection (timeout_ns from now), or disarms it (0). */
 static void watch_arm(struct server *srv, struct MHD_Connection *conn, long long timeout_ns)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn_watch *w = ci ? ci->socket_context : 0;
     if (!w)
         return;
@@ -102,7 +103,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     struct server *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         struct conn_watch *w = xcalloc(1, sizeof *w);
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         w->fd = ci ? ci->connect_fd : -1;
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         counts_address_key(ci ? ci->client_addr : 0, w->addr);
@@ -165,8 +167,8 @@ static int request_id_valid(const char *s)
         return 0;
     for (; *s; s++) {
         char c = *s;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.' || c == ':'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
             return 0;
     }
     return 1;
@@ -188,7 +190,8 @@ static void set_request_id(struct req_state *st)
 
 static struct req_state *req_begin(struct server *srv, struct MHD_Connection *conn)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct conn_watch *w = ci ? ci->socket_context : 0;
     if (w) {
         pthread_mutex_lock(&srv->wmu);
@@ -212,7 +215,8 @@ static struct req_state *req_begin(struct server *srv, struct MHD_Connection *co
 
 static int declared_too_big(struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!cl)
         return 0;
     char *end = 0;
@@ -229,9 +233,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return st;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct req_state *st = *con_cls;
@@ -250,7 +254,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             watch_arm(st->srv, conn, 0);
             return server__respond(st) ? MHD_YES : MHD_NO;
         }
-        watch_arm(st->srv, conn, st->srv->body_ns); /* the header is in: the body has its own deadline */
+        watch_arm(st->srv, conn,
+                  st->srv->body_ns); /* the header is in: the body has its own deadline */
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -272,10 +277,12 @@ static void log_access(const struct req_state *st, double secs)
     log_event(LOG_INFO, "request", LOG_STR("method", st->method ? st->method : ""),
               LOG_STR("path", st->url ? st->url : ""), LOG_INT("status", st->resp.status),
               LOG_DBL("durationMs", secs * 1000.0), LOG_STR("requestId", st->request_id),
-              LOG_STR("tokenId", st->req.token.id[0] ? st->req.token.id : NULL), LOG_STR("client", st->client));
+              LOG_STR("tokenId", st->req.token.id[0] ? st->req.token.id : NULL),
+              LOG_STR("client", st->client));
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     (void)toe;
     struct server *srv = cls;
@@ -292,7 +299,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = 0;
     atomic_fetch_sub(&srv->inflight, 1);
     if (conn)
-        watch_arm(srv, conn, srv->idle_ns); /* keep-alive: the next request's header has its deadline */
+        watch_arm(srv, conn,
+                  srv->idle_ns); /* keep-alive: the next request's header has its deadline */
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -306,7 +314,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_DEBUG, msg, LOG_STR("component", "http"));
 }
 
-static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
+static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *ss, char *err,
+                          size_t errlen)
 {
     struct addrinfo hints = {0}, *res = 0;
     hints.ai_family = AF_UNSPEC;
@@ -316,7 +325,8 @@ static int resolve_listen(const struct fw_config *cfg, struct sockaddr_storage *
     snprintf(port, sizeof port, "%d", cfg->listen_port);
     int gai = getaddrinfo(cfg->listen_host, port, &hints, &res);
     if (gai || !res) {
-        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot resolve %s: %s", cfg->listen_host, gai_strerror(gai));
+        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot resolve %s: %s", cfg->listen_host,
+                 gai_strerror(gai));
         return FW_EIO;
     }
     memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -341,15 +351,21 @@ static void limit_line(struct buf *out, const char *name, long long n)
 static void collect(struct buf *out, void *ud)
 {
     struct server *srv = ud;
-    static const char *const names[LIMIT_N] = {"connections_per_address", "streams_per_token", "streams",
-                                               "long_polls_per_token", "long_polls", "rate_address",
+    static const char *const names[LIMIT_N] = {"connections_per_address",
+                                               "streams_per_token",
+                                               "streams",
+                                               "long_polls_per_token",
+                                               "long_polls",
+                                               "rate_address",
                                                "rate_token"};
-    buf_puts(out, "# HELP fleetwarden_http_limited_total Connections and requests refused by a limit.\n"
-                  "# TYPE fleetwarden_http_limited_total counter\n");
+    buf_puts(out,
+             "# HELP fleetwarden_http_limited_total Connections and requests refused by a limit.\n"
+             "# TYPE fleetwarden_http_limited_total counter\n");
     for (int i = 0; i < LIMIT_N; i++)
         limit_line(out, names[i], atomic_load(&srv->limited[i]));
     struct MHD_Daemon *d = atomic_load(&srv->daemon_live);
-    const union MHD_DaemonInfo *n = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : 0;
+    const union MHD_DaemonInfo *n =
+        d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : 0;
     char text[640];
     snprintf(text, sizeof text,
              "# HELP fleetwarden_http_unauthenticated_total Requests answered 401.\n"
@@ -362,7 +378,8 @@ static void collect(struct buf *out, void *ud)
              "# HELP fleetwarden_http_long_polls Long polls waiting.\n"
              "# TYPE fleetwarden_http_long_polls gauge\nfleetwarden_http_long_polls %d\n",
              (long long)atomic_load(&srv->unauthenticated), n ? n->num_connections : 0,
-             atomic_load(&srv->holds[HTTP_HOLD_STREAM]), atomic_load(&srv->holds[HTTP_HOLD_LONG_POLL]));
+             atomic_load(&srv->holds[HTTP_HOLD_STREAM]),
+             atomic_load(&srv->holds[HTTP_HOLD_LONG_POLL]));
     buf_puts(out, text);
 }
 
@@ -397,18 +414,20 @@ static struct MHD_Daemon *start_daemon(struct server *srv, const struct sockaddr
 {
     const struct fw_config *c = &srv->svc->cfg;
     unsigned threads = (unsigned)(c->http_threads > 0 ? c->http_threads : 1);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    return MHD_start_daemon(flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-                            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(srv->body_ns / 1000000000LL),
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections, MHD_OPTION_EXTERNAL_LOGGER,
-                            on_mhd_log, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_END);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    return MHD_start_daemon(
+        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(srv->body_ns / 1000000000LL), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)c->max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 }
 
-int server_start(struct fw_service *svc, const struct http_app *app, struct server **out, char *err, size_t errlen)
+int server_start(struct fw_service *svc, const struct http_app *app, struct server **out, char *err,
+                 size_t errlen)
 {
     struct sockaddr_storage ss;
     int rc = resolve_listen(&svc->cfg, &ss, err, errlen);
@@ -419,7 +438,8 @@ int server_start(struct fw_service *svc, const struct http_app *app, struct serv
         metrics_add_collector(svc->metrics, collect, srv);
     srv->daemon = start_daemon(srv, &ss);
     if (!srv->daemon) {
-        snprintf(err, errlen, "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
+        snprintf(err, errlen,
+                 "FLEETWARDEN_LISTEN: cannot listen on %s:%d (address in use or not available)",
                  svc->cfg.listen_host, svc->cfg.listen_port);
         server_free(srv);
         return FW_EIO;
@@ -468,7 +488,8 @@ static void accept_backlog(struct server *s, int fd, int *served, int *refused)
             continue;
         if (c < 0)
             return; /* EAGAIN: the queue is empty */
-        const union MHD_DaemonInfo *n = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        const union MHD_DaemonInfo *n =
+            MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (n && n->num_connections >= (unsigned)s->svc->cfg.max_connections) {
             drain_refuse(c);
             ++*refused;
@@ -486,7 +507,8 @@ void server_quiesce(struct server *s)
     if (li && drain_stop_syns(li->listen_fd) == 0)
         half_open = wait_handshakes(s);
     else
-        log_msg(LOG_WARN, "cannot hold new connections back: some may be reset as the listener closes");
+        log_msg(LOG_WARN,
+                "cannot hold new connections back: some may be reset as the listener closes");
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd == MHD_INVALID_SOCKET)
         return;
@@ -496,8 +518,8 @@ void server_quiesce(struct server *s)
      * so it is closed only after MHD_stop_daemon. */
     shutdown(fd, SHUT_RD);
     s->listen_fd = fd;
-    log_event(LOG_INFO, "listener closed", LOG_INT("halfOpenLeft", half_open), LOG_INT("backlogServed", served),
-              LOG_INT("backlogRefused", refused));
+    log_event(LOG_INFO, "listener closed", LOG_INT("halfOpenLeft", half_open),
+              LOG_INT("backlogServed", served), LOG_INT("backlogRefused", refused));
 }
 
 /* Connections accepted before the listener closed whose request has not begun yet: stopping

@@ -22,7 +22,7 @@ struct http_app;
 
 /* What /metrics counts of the limits (server.c renders them). */
 enum server_limit {
-    LIMIT_CONN_ADDRESS = 0,   /* a connection refused at accept: its address holds too many */
+    LIMIT_CONN_ADDRESS = 0, /* a connection refused at accept: its address holds too many */
     LIMIT_STREAMS_TOKEN,
     LIMIT_STREAMS,
     LIMIT_POLLS_TOKEN,
@@ -40,27 +40,27 @@ struct server {
      * collector reads it) before MHD_start_daemon has returned to the main thread. */
     _Atomic(struct MHD_Daemon *) daemon_live;
     struct fw_service *svc;
-    const struct http_app *app;   /* borrowed; outlives the server */
-    atomic_int inflight;          /* requests between first callback and completion */
+    const struct http_app *app; /* borrowed; outlives the server */
+    atomic_int inflight;        /* requests between first callback and completion */
     int port;
-    pthread_mutex_t wmu;          /* guards watched and every deadline_ns */
+    pthread_mutex_t wmu; /* guards watched and every deadline_ns */
     struct conn_watch *watched;
-    long long idle_ns;            /* to a complete header (new and kept-alive connections) */
-    long long body_ns;            /* to a complete body */
+    long long idle_ns; /* to a complete header (new and kept-alive connections) */
+    long long body_ns; /* to a complete body */
     atomic_int wstop;
     pthread_t wthread;
     int wstarted;
-    int listen_fd;                /* once quiesced, until MHD has stopped; else -1 */
-    struct counts *per_addr;      /* open connections by client address */
-    struct counts *per_token;     /* streams ("s:ID") and long polls ("p:ID") by token */
-    atomic_int holds[2];          /* open streams, waiting long polls (enum http_hold) */
+    int listen_fd;            /* once quiesced, until MHD has stopped; else -1 */
+    struct counts *per_addr;  /* open connections by client address */
+    struct counts *per_token; /* streams ("s:ID") and long polls ("p:ID") by token */
+    atomic_int holds[2];      /* open streams, waiting long polls (enum http_hold) */
     atomic_llong limited[LIMIT_N];
-    atomic_llong unauthenticated; /* requests answered 401 */
-    atomic_llong authfail_skipped;/* 401s not sampled into the record since the last sample */
-    atomic_llong authfail_second; /* the second of the last sample */
-    pthread_mutex_t pmu;          /* guards every waker and the parked list */
-    struct http_waker *parked;    /* suspended connections, for deadlines and shutdown */
-    int closing;                  /* under pmu: no connection may be suspended any more */
+    atomic_llong unauthenticated;  /* requests answered 401 */
+    atomic_llong authfail_skipped; /* 401s not sampled into the record since the last sample */
+    atomic_llong authfail_second;  /* the second of the last sample */
+    pthread_mutex_t pmu;           /* guards every waker and the parked list */
+    struct http_waker *parked;     /* suspended connections, for deadlines and shutdown */
+    int closing;                   /* under pmu: no connection may be suspended any more */
     atomic_int nparked;
 };
 
@@ -74,24 +74,26 @@ struct arena_block {
 struct req_state {
     struct server *srv;
     struct fw_service *svc;
-    const struct http_app *app;   /* routes and hooks (service/http/route.h) */
+    const struct http_app *app; /* routes and hooks (service/http/route.h) */
     struct MHD_Connection *conn;
-    const char *method;        /* MHD's, valid for the request */
-    const char *url;           /* MHD's decoded path, valid for the request */
+    const char *method; /* MHD's, valid for the request */
+    const char *url;    /* MHD's decoded path, valid for the request */
     long long start_ns;
     struct buf body;
-    int toobig;                /* body exceeded 1 MiB */
-    int raw_nul;               /* the raw URI had %00: MHD's decoded path would be cut at it */
-    int responded;             /* a response was queued */
-    int audited;               /* a mutating /v1 route: audit once answered by an authenticated caller */
+    int toobig;    /* body exceeded 1 MiB */
+    int raw_nul;   /* the raw URI had %00: MHD's decoded path would be cut at it */
+    int responded; /* a response was queued */
+    int audited;   /* a mutating /v1 route: audit once answered by an authenticated caller */
     char request_id[129];
-    char addr[COUNTS_KEY_MAX]; /* the TCP peer's key (counts_address_key): connections per address */
-    char client[CLIENT_ADDR_MAX]; /* the client's address (client_addr.h), for logs, audit and limits */
+    char
+        addr[COUNTS_KEY_MAX]; /* the TCP peer's key (counts_address_key): connections per address */
+    char client[CLIENT_ADDR_MAX];    /* the client's address (client_addr.h), for logs, audit and
+                                        limits */
     char client_key[COUNTS_KEY_MAX]; /* the client's key (an IPv6 client by its /64): rate limits */
-    const char *route;         /* matched pattern (static), for metrics */
-    int hold;                  /* enum http_hold taken + 1, or 0 (a zeroed state holds nothing) */
-    struct http_waker *waker;  /* created by http_req_waker; the request's reference */
-    http_park_fn *park_fn;     /* set while the request is parked */
+    const char *route;               /* matched pattern (static), for metrics */
+    int hold;                 /* enum http_hold taken + 1, or 0 (a zeroed state holds nothing) */
+    struct http_waker *waker; /* created by http_req_waker; the request's reference */
+    http_park_fn *park_fn;    /* set while the request is parked */
     void *park_ud;
     struct {
         http_done_fn *fn;

@@ -38,12 +38,12 @@ struct http_waker {
     struct server *srv;
     struct MHD_Connection *conn;
     atomic_int refs;
-    int state;                 /* under pmu */
-    int pending;               /* a wake came while running */
-    int done;                  /* the request ended */
-    int fd;                    /* the connection's socket (MHD keeps it open while suspended) */
-    atomic_int gone;           /* its client closed or reset the connection */
-    long long deadline_ns;     /* 0: none */
+    int state;             /* under pmu */
+    int pending;           /* a wake came while running */
+    int done;              /* the request ended */
+    int fd;                /* the connection's socket (MHD keeps it open while suspended) */
+    atomic_int gone;       /* its client closed or reset the connection */
+    long long deadline_ns; /* 0: none */
     struct http_waker *prev, *next; /* in srv->parked while suspended */
 };
 
@@ -54,7 +54,8 @@ struct http_waker *http_req_waker(struct http_req *req)
         struct http_waker *w = xcalloc(1, sizeof *w);
         w->srv = st->srv;
         w->conn = st->conn;
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         w->fd = ci ? ci->connect_fd : -1;
         atomic_init(&w->refs, 1);
         st->waker = w;

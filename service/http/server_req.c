@@ -52,15 +52,19 @@ void *http_req_alloc(struct http_req *req, size_t n)
 void server__client(struct req_state *st)
 {
     char peer[CLIENT_ADDR_MAX] = "";
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : 0;
     if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer, sizeof peer);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+                  sizeof peer);
     else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer, sizeof peer);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+                  sizeof peer);
     const struct fw_config *c = &st->svc->cfg;
     const char *xff = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    client_addr_resolve(peer, xff, c->trusted_proxies, c->ntrusted_proxies, st->client, sizeof st->client);
+    client_addr_resolve(peer, xff, c->trusted_proxies, c->ntrusted_proxies, st->client,
+                        sizeof st->client);
     st->req.client_addr = st->client;
     counts_address_text_key(st->client, st->client_key);
 }
@@ -99,8 +103,9 @@ static int is_mutating(const char *m)
 }
 
 /* Finds the route for path+method; fills allow with the path's methods. */
-static const struct route *find_route(const struct http_app *app, const char *path, const char *method,
-                                      struct router_match *m, char *allow, size_t allowlen, int *path_known)
+static const struct route *find_route(const struct http_app *app, const char *path,
+                                      const char *method, struct router_match *m, char *allow,
+                                      size_t allowlen, int *path_known)
 {
     size_t ntables = app->ntables;
     const struct route_table *const *tables = app->tables;
@@ -145,7 +150,7 @@ struct stream_tramp {
     http_stream_fn *fn;
     http_stream_free_fn *free_fn;
     void *ud;
-    struct http_waker *waker;   /* own reference */
+    struct http_waker *waker; /* own reference */
 };
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -182,7 +187,8 @@ static struct MHD_Response *make_stream(struct req_state *st)
     http_waker_ref(t->waker);
     resp->stream_fn = 0;
     resp->stream_free = 0;
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, t, stream_free);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, t, stream_free);
     if (!r)
         stream_free(t);
     return r;
@@ -283,7 +289,8 @@ static int preflight(struct req_state *st, const char *allow)
 {
     const char *origin = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Origin");
     if (!cors_origin_allowed(&st->svc->cfg, origin)) {
-        http_problem(&st->resp, 403, 0, "this origin may not call the API (see FLEETWARDEN_CORS_ORIGINS)");
+        http_problem(&st->resp, 403, 0,
+                     "this origin may not call the API (see FLEETWARDEN_CORS_ORIGINS)");
         return send_resp(st);
     }
     http_resp_raw(&st->resp, 204, 0, "", 0);
@@ -293,7 +300,8 @@ static int preflight(struct req_state *st, const char *allow)
     return send_resp(st);
 }
 
-/* s cut to n - 1 bytes, anything but printable ASCII as '?': what a client sent, fit for a record. */
+/* s cut to n - 1 bytes, anything but printable ASCII as '?': what a client sent, fit for a record.
+ */
 static void printable(char *out, size_t n, const char *s)
 {
     size_t i = 0;
@@ -317,8 +325,8 @@ static void unauthenticated(struct req_state *st, const char *reason)
     char path[201], method[17];
     printable(path, sizeof path, st->url);
     printable(method, sizeof method, st->method);
-    struct http_authfail a = {st->client, method, path, st->request_id, reason,
-                              atomic_exchange(&srv->authfail_skipped, 0)};
+    struct http_authfail a = {st->client,     method, path,
+                              st->request_id, reason, atomic_exchange(&srv->authfail_skipped, 0)};
     if (st->app->authfail_record(&a))
         log_msg(LOG_WARN, "could not record an unauthenticated request (redis unavailable)");
 }
@@ -330,7 +338,8 @@ static const struct http_rate *rate_req(struct req_state *st, struct http_rate *
     const struct fw_config *c = &st->svc->cfg;
     if (!st->app->rate_take || (c->rate_addr_n <= 0 && c->rate_token_n <= 0))
         return 0;
-    *r = (struct http_rate){st->client_key, 0, c->rate_addr_n, c->rate_addr_s, c->rate_token_n, c->rate_token_s};
+    *r = (struct http_rate){st->client_key, 0, c->rate_addr_n, c->rate_addr_s, c->rate_token_n,
+                            c->rate_token_s};
     return r;
 }
 
@@ -352,7 +361,8 @@ static int answer_429(struct req_state *st, int retry_after, int by_token)
  * the rate limits come first), or the store's error after answering 503. */
 static int authenticate(struct req_state *st, const char **why, int *counted, int *throttled)
 {
-    const char *tok = auth_bearer(MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Authorization"));
+    const char *tok =
+        auth_bearer(MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Authorization"));
     *why = "no token";
     if (!tok)
         return FW_EUNAUTH;
@@ -373,7 +383,8 @@ static int authenticate(struct req_state *st, const char **why, int *counted, in
     if (rc == FW_ENOTFOUND)
         return FW_EUNAUTH;
     if (rc) {
-        http_problem(&st->resp, 503, 0, "the token store (Redis) is not reachable; try again shortly");
+        http_problem(&st->resp, 503, 0,
+                     "the token store (Redis) is not reachable; try again shortly");
         http_resp_header(&st->resp, "Retry-After", "1");
     }
     return rc;
@@ -387,7 +398,8 @@ static void answer_401(struct req_state *st, const char *why)
         http_resp_header(&st->resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\"");
     } else {
         http_problem(&st->resp, 401, 0, "the API token is unknown or was deleted");
-        http_resp_header(&st->resp, "WWW-Authenticate", "Bearer realm=\"fleetwarden\", error=\"invalid_token\"");
+        http_resp_header(&st->resp, "WWW-Authenticate",
+                         "Bearer realm=\"fleetwarden\", error=\"invalid_token\"");
     }
 }
 
@@ -424,8 +436,8 @@ static int admit(struct req_state *st, enum auth_scope need)
     }
     if (st->req.token.scope < need) {
         char d[128];
-        snprintf(d, sizeof d, "this needs the '%s' scope; the token has '%s'", auth_scope_name(need),
-                 auth_scope_name(st->req.token.scope));
+        snprintf(d, sizeof d, "this needs the '%s' scope; the token has '%s'",
+                 auth_scope_name(need), auth_scope_name(st->req.token.scope));
         http_problem(&st->resp, 403, 0, d);
         return FW_EFORBIDDEN;
     }
@@ -454,10 +466,12 @@ static int parse_json_body(struct req_state *st)
         return FW_EINVAL;
     }
     json_error_t e;
-    st->req.json = json_loadb(st->body.ptr ? st->body.ptr : "", st->body.len, JSON_REJECT_DUPLICATES, &e);
+    st->req.json =
+        json_loadb(st->body.ptr ? st->body.ptr : "", st->body.len, JSON_REJECT_DUPLICATES, &e);
     if (!st->req.json) {
         char d[300];
-        snprintf(d, sizeof d, "the body is not valid JSON: line %d, column %d: %s", e.line, e.column, e.text);
+        snprintf(d, sizeof d, "the body is not valid JSON: line %d, column %d: %s", e.line,
+                 e.column, e.text);
         http_problem(resp, 400, "Malformed JSON", d);
         return FW_EBADJSON;
     }
@@ -477,10 +491,13 @@ static int hold_refused(struct req_state *st, struct http_resp *resp, int stream
     const char *what = stream ? "event streams open" : "long polls waiting";
     char d[160];
     if (by_token)
-        snprintf(d, sizeof d, "this token has as many %s as it may (FLEETWARDEN_MAX_%s_PER_TOKEN); close one first",
-                 what, stream ? "STREAMS" : "LONG_POLLS");
+        snprintf(
+            d, sizeof d,
+            "this token has as many %s as it may (FLEETWARDEN_MAX_%s_PER_TOKEN); close one first",
+            what, stream ? "STREAMS" : "LONG_POLLS");
     else
-        snprintf(d, sizeof d, "this instance has as many %s as it takes; retry after Retry-After seconds", what);
+        snprintf(d, sizeof d,
+                 "this instance has as many %s as it takes; retry after Retry-After seconds", what);
     http_problem(resp, by_token ? 429 : 503, 0, d);
     http_resp_header(resp, "Retry-After", by_token ? "10" : "5");
     return FW_ETHROTTLED;
@@ -492,7 +509,8 @@ int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold k
     struct server *srv = st->srv;
     const struct fw_config *c = &st->svc->cfg;
     int stream = kind == HTTP_HOLD_STREAM;
-    int total = stream ? c->max_streams : c->max_polls, per = stream ? c->max_streams_token : c->max_polls_token;
+    int total = stream ? c->max_streams : c->max_polls,
+        per = stream ? c->max_streams_token : c->max_polls_token;
     char key[COUNTS_KEY_MAX];
     snprintf(key, sizeof key, "%c:%s", stream ? 's' : 'p', req->token.id);
     if (st->hold)
@@ -510,8 +528,12 @@ int http_req_hold(struct http_req *req, struct http_resp *resp, enum http_hold k
 
 static void audit(struct req_state *st)
 {
-    struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0, st->method, st->url,
-                                 st->resp.status, st->request_id, st->client};
+    struct http_audit_entry e = {st->req.token.id[0] ? st->req.token.id : 0,
+                                 st->method,
+                                 st->url,
+                                 st->resp.status,
+                                 st->request_id,
+                                 st->client};
     if (st->app->audit_append(&e, st->svc->cfg.audit_max))
         log_msg(LOG_WARN, "audit write failed (redis unavailable)");
 }
@@ -565,9 +587,11 @@ int server__respond(struct req_state *st)
     struct router_match *m = http_req_alloc(&st->req, sizeof *m);
     char allow[128];
     int known;
-    const struct route *r = find_route(st->app, st->url, st->method, m, allow, sizeof allow, &known);
+    const struct route *r =
+        find_route(st->app, st->url, st->method, m, allow, sizeof allow, &known);
     int is_options = !strcmp(st->method, "OPTIONS");
-    if (known && is_options && MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Access-Control-Request-Method"))
+    if (known && is_options &&
+        MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "Access-Control-Request-Method"))
         return preflight(st, allow);
     if (!known) {
         http_problem(&st->resp, 404, 0, "no such path; see /openapi.json for the API");
@@ -578,7 +602,8 @@ int server__respond(struct req_state *st)
         if (is_options)
             http_resp_raw(&st->resp, 204, 0, "", 0);
         else
-            http_problem(&st->resp, 405, 0, "this method is not allowed here; see the Allow header");
+            http_problem(&st->resp, 405, 0,
+                         "this method is not allowed here; see the Allow header");
         return send_resp(st);
     }
     st->route = r->pattern;

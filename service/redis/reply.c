@@ -66,7 +66,7 @@ int redis_reply_rc(const struct redisReply *r, const char *what)
     if (code)
         return code;
     if (redis_reply_is_failover(r->str, r->len))
-        return FW_EUNAVAILABLE;   /* store_conn reconnects; not an error of ours to log */
+        return FW_EUNAVAILABLE; /* store_conn reconnects; not an error of ours to log */
     log_error_reply(what, r->str ? r->str : "");
     return FW_EREDIS;
 }

@@ -50,8 +50,8 @@ static int load(redisContext *c, const struct redis_script *s)
     free(text);
     int rc = redis_reply_rc(r, s->name);
     if (rc == 0 && (r->type != REDIS_REPLY_STRING || strcmp(r->str, s->sha) != 0)) {
-        log_event(LOG_ERROR, "redis script: loaded text has another SHA-1 than embedded", LOG_STR("script", s->name),
-                  LOG_STR("sha", s->sha));
+        log_event(LOG_ERROR, "redis script: loaded text has another SHA-1 than embedded",
+                  LOG_STR("script", s->name), LOG_STR("sha", s->sha));
         rc = FW_EREDIS;
     }
     if (r)
@@ -61,8 +61,8 @@ static int load(redisContext *c, const struct redis_script *s)
 
 /* EVALSHA s on c, and once more after loading it on NOSCRIPT. The reply,
  * or NULL with *rc set (FW_EUNAVAILABLE when c broke). */
-static redisReply *run_on(redisContext *c, const struct redis_script *s, int n, const char **av, const size_t *al,
-                          int *rc)
+static redisReply *run_on(redisContext *c, const struct redis_script *s, int n, const char **av,
+                          const size_t *al, int *rc)
 {
     *rc = 0;
     redisReply *r = redisCommandArgv(c, n, av, al);
@@ -105,7 +105,7 @@ int redis_script_run(const struct redis_script *s, int nkeys, int argc, const ch
     if (r)
         rc = redis_reply_rc(r, s->name);
     if (rc == FW_EUNAVAILABLE)
-        store_conn_broken();   /* hiredis: a context after an I/O error is useless */
+        store_conn_broken(); /* hiredis: a context after an I/O error is useless */
     if (rc && r)
         freeReplyObject(r);
     if (rc)

@@ -34,9 +34,9 @@
 struct redisReply;
 
 struct redis_script {
-    const char *name;           /* for logs, "jobs/claim" */
-    const char *sha;            /* SHA-1 (hex) of the text, computed at build time */
-    const char *const *lines;   /* the text as NULL-terminated lines (ISO C caps literals) */
+    const char *name;         /* for logs, "jobs/claim" */
+    const char *sha;          /* SHA-1 (hex) of the text, computed at build time */
+    const char *const *lines; /* the text as NULL-terminated lines (ISO C caps literals) */
 };
 
 /* Runs s with nkeys keys then arguments, all in argv[0..argc) (lens may be

@@ -18,15 +18,16 @@ struct redis_script;
 struct store_argv {
     char *s[STORE_ARGV_MAX];
     int n;
-    int overflow;                       /* an argument did not fit */
-    const struct redis_script *script;  /* set by store_argv_script */
+    int overflow;                      /* an argument did not fit */
+    const struct redis_script *script; /* set by store_argv_script */
     int nkeys;
 };
 
 /* Appends a copy of s (NULL = ""). */
 void store_argv_add(struct store_argv *a, const char *s);
 /* Appends a formatted argument. */
-void store_argv_addf(struct store_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void store_argv_addf(struct store_argv *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Makes the command a run of an embedded script (service/redis/script.h):
  * the caller adds the nkeys keys, then the arguments; store_argv_run runs
  * it with EVALSHA. Call it first, on an empty argv. */

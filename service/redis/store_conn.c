@@ -32,10 +32,10 @@
 
 struct conn_slot {
     redisContext *ctx;
-    int stale;               /* a reply said this node cannot take our commands now */
-    long long retry_at_ms;   /* no connect attempt before this time */
-    int backoff_ms;          /* next backoff step */
-    char err[320];           /* why the last connect failed */
+    int stale;             /* a reply said this node cannot take our commands now */
+    long long retry_at_ms; /* no connect attempt before this time */
+    int backoff_ms;        /* next backoff step */
+    char err[320];         /* why the last connect failed */
 };
 
 static struct fw_config s_cfg;          /* written once in store_conn_configure */
@@ -117,8 +117,9 @@ static int prepare(redisContext *c, char *err, size_t errlen)
     else if (s_cfg.redis_password[0])
         r = redisCommand(c, "AUTH %s", s_cfg.redis_password);
     if ((s_cfg.redis_user[0] || s_cfg.redis_password[0]) && (!r || r->type == REDIS_REPLY_ERROR)) {
-        snprintf(err, errlen, "redis %.64s:%d refused AUTH%s%.64s: %.120s", s_cfg.redis_host, s_cfg.redis_port,
-                 s_cfg.redis_user[0] ? " as user " : "", s_cfg.redis_user, r ? r->str : c->errstr);
+        snprintf(err, errlen, "redis %.64s:%d refused AUTH%s%.64s: %.120s", s_cfg.redis_host,
+                 s_cfg.redis_port, s_cfg.redis_user[0] ? " as user " : "", s_cfg.redis_user,
+                 r ? r->str : c->errstr);
         if (r)
             freeReplyObject(r);
         return r ? FW_EUNAUTH : FW_EUNAVAILABLE;
@@ -129,7 +130,8 @@ static int prepare(redisContext *c, char *err, size_t errlen)
         r = redisCommand(c, "SELECT %d", s_cfg.redis_db);
         int rc = !r ? FW_EUNAVAILABLE : r->type == REDIS_REPLY_ERROR ? FW_EUNAUTH : 0;
         if (rc)
-            snprintf(err, errlen, "redis SELECT %d failed: %.120s", s_cfg.redis_db, r ? r->str : c->errstr);
+            snprintf(err, errlen, "redis SELECT %d failed: %.120s", s_cfg.redis_db,
+                     r ? r->str : c->errstr);
         if (r)
             freeReplyObject(r);
         return rc;
@@ -179,7 +181,8 @@ struct redisContext *store_conn_get(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx && s->stale) {
-        log_msg(LOG_WARN, "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
+        log_msg(LOG_WARN,
+                "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
         store_conn_broken();
     }
     if (s->ctx)
@@ -206,9 +209,10 @@ void store_conn_broken(void)
 {
     struct conn_slot *s = slot();
     if (s->ctx) {
-        snprintf(s->err, sizeof s->err, "redis: %s", s->ctx->errstr[0] ? s->ctx->errstr
-                                                     : s->stale ? "node is not a writable primary (failover)"
-                                                                : "connection lost");
+        snprintf(s->err, sizeof s->err, "redis: %s",
+                 s->ctx->errstr[0] ? s->ctx->errstr
+                 : s->stale        ? "node is not a writable primary (failover)"
+                                   : "connection lost");
         redisFree(s->ctx);
         s->ctx = 0;
     }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *type = f[0] && f[0][0] ? f[0] : 0;
     const char *rid = f[1] && f[1][0] ? f[1] : 0;
     const char *body = f[2] ? f[2] : "";
-    size_t len = flen[2];   /* the body keeps its embedded NULs */
+    size_t len = flen[2]; /* the body keeps its embedded NULs */
     struct aws_api_error e;
     awserr_clear(&e);
     snprintf(e.operation, sizeof e.operation, "fuzz:Op");

@@ -38,8 +38,8 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
  * Returns how many were found; each field[i] is a NUL-terminated copy to
  * free with fuzz_split_free, and len[i] (when len is not NULL) its length
  * in bytes, embedded NULs included. Unfound fields are NULL with length 0. */
-static inline size_t fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **field, size_t *len,
-                                size_t n)
+static inline size_t fuzz_split(const uint8_t *data, size_t size, uint8_t sep, char **field,
+                                size_t *len, size_t n)
 {
     size_t k = 0, start = 0;
     for (size_t i = 0; i < n; i++) {

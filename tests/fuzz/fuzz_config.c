@@ -21,7 +21,7 @@ struct env {
 static const char *fake_getenv(const char *name, void *ud)
 {
     const struct env *e = ud;
-    for (size_t i = e->n; i-- > 0;)   /* the last line for a name wins */
+    for (size_t i = e->n; i-- > 0;) /* the last line for a name wins */
         if (!strcmp(e->name[i], name))
             return e->value[i];
     return NULL;

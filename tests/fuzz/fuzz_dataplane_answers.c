@@ -15,8 +15,9 @@
 
 static void hint(int step, const struct aws_api_error *e, const char *topic)
 {
-    static const struct dp_names n = {"p-claim-policy", "p-template", "role", "arn:aws:lambda:us-east-1:1:function:h",
-                                      0, "alias", "role", "client", "h:1"};
+    static const struct dp_names n = {
+        "p-claim-policy", "p-template", "role", "arn:aws:lambda:us-east-1:1:function:h", 0, "alias",
+        "role",           "client",     "h:1"};
     char out[600];
     for (int k = DP_FAIL_AWS; k <= DP_FAIL_IDENTITY; k++) {
         struct dp_failure f = {step, (enum dp_fail)k, topic, e};
@@ -38,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct credprovider_creds cr;
     char topic[64] = "t";
     switch (sel & 7) {
-    case 0: case 1:
+    case 0:
+    case 1:
         if (!fleetprov_parse_cert(body, len, sel & 1, &c, &e))
             fleetprov_cert_cleanup(&c);
         break;
@@ -46,9 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!fleetprov_parse_registered(body, len, &r, &e))
             fleetprov_registered_cleanup(&r);
         break;
-    case 3: case 4:
-        fleetprov_parse_rejected(body, len, (enum fleetprov_api)((sel >> 3) % 3), &e);
-        break;
+    case 3:
+    case 4: fleetprov_parse_rejected(body, len, (enum fleetprov_api)((sel >> 3) % 3), &e); break;
     case 5:
         if (!credprovider_parse(body, len, &cr, &e))
             credprovider_creds_cleanup(&cr);

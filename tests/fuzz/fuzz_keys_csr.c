@@ -17,12 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct keys_info info;
     char why[200];
     switch (data[0] % 3) {
-    case 0:
-        (void)keys_check_csr(pem, len, &info, why, sizeof why);
-        break;
-    case 1:
-        (void)keys_cert_info(pem, len, &info);
-        break;
+    case 0: (void)keys_check_csr(pem, len, &info, why, sizeof why); break;
+    case 1: (void)keys_cert_info(pem, len, &info); break;
     default: {
         struct keys_pair *k = 0;
         if (keys_from_private_pem(pem, len, &k) == 0) {

@@ -48,9 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)parse_disable(st->req.json, claim, &reason, &revoke, &replace, resp);
         }
         break;
-    default:
-        json_decref(routes_optional_body(&st->req, resp));
-        break;
+    default: json_decref(routes_optional_body(&st->req, resp)); break;
     }
     json_decref(claim);
     server__req_free(st);

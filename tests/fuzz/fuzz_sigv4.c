@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)sigv4_string_to_sign(&req, &prm, &sts);
     struct sigv4_result res;
     if (sigv4_sign(&req, &prm, &res) == 0) {
-        assert(strlen(res.amz_date) == 16);   /* YYYYMMDDTHHMMSSZ, NUL-terminated */
+        assert(strlen(res.amz_date) == 16); /* YYYYMMDDTHHMMSSZ, NUL-terminated */
         buf_free(&res.authorization);
     }
     if (sel & 8)

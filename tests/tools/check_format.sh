@@ -5,8 +5,8 @@
 # tracks (or the FILEs given), without changing anything, and prints each file with its count of
 # violations (places clang-format would rewrite), then one line
 #   "clang-format: N violations in M of K files"
-# Exit 1 when there is any violation; with --report, exit 0 all the same (tests/run.sh reports
-# and counts until the tree has been reformatted in one commit, then enforces).
+# Exit 1 when there is any violation; with --report, exit 0 all the same (tests/run.sh reads the
+# count and fails its check on any violation).
 # Fix a file: clang-format -i FILE.
 set -uo pipefail
 cd "$(dirname "$0")/../.."

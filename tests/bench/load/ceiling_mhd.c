@@ -15,14 +15,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char BODY[] = "{\"id\":\"bench\",\"state\":\"ready\",\"region\":\"us-east-1\",\"items\":[1,2,3],"
-                           "\"note\":\"one hundred bytes of json\"}";
+static const char BODY[] =
+    "{\"id\":\"bench\",\"state\":\"ready\",\"region\":\"us-east-1\",\"items\":[1,2,3],"
+    "\"note\":\"one hundred bytes of json\"}";
 static int s_redis_port;
 static int s_static;
 static __thread redisContext *t_redis;
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *data, size_t *size, void **ptr)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **ptr)
 {
     (void)cls, (void)url, (void)method, (void)version, (void)data, (void)size;
     if (!*ptr) {
@@ -70,9 +72,9 @@ int main(int argc, char **argv)
         freeReplyObject(rep);
         redisFree(rc);
     }
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)atoi(argv[1]), 0, 0,
-                                            on_request, 0, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                            MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)atoi(argv[1]), 0, 0, on_request, 0,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
     if (!d)
         return 1;
     sigset_t set;

@@ -21,13 +21,14 @@
 
 #include "aws/sigv4.h"
 
-#define BENCH_TIME 1705311000   /* 2024-01-15T09:30:00Z */
+#define BENCH_TIME 1705311000 /* 2024-01-15T09:30:00Z */
 #define BENCH_BODY_LEN 300
 
 /* The same 300-byte body as tests/bench/sigv4/sigv4_py.py builds. */
 static void make_body(char body[BENCH_BODY_LEN + 1])
 {
-    const char *head = "{\"deviceId\":\"dev-0001\",\"ts\":1705311000,\"temp\":21.5,\"hum\":40.25,\"pad\":\"";
+    const char *head =
+        "{\"deviceId\":\"dev-0001\",\"ts\":1705311000,\"temp\":21.5,\"hum\":40.25,\"pad\":\"";
     const char *tail = "\"}";
     size_t h = strlen(head), t = strlen(tail);
     memcpy(body, head, h);
@@ -42,10 +43,16 @@ static int sign_once(const char *body, char *sig_out)
         {"Content-Type", "application/json"},
         {"Host", "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com"},
     };
-    const struct sigv4_request req = {"POST", "/topics/devices/dev-0001/telemetry", "qos=1", headers, 2,
-                                      body, BENCH_BODY_LEN};
-    const struct sigv4_params p = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, "eu-west-1",
-                                   "iotdata", BENCH_TIME, 1, 0};
+    const struct sigv4_request req = {
+        "POST", "/topics/devices/dev-0001/telemetry", "qos=1", headers, 2, body, BENCH_BODY_LEN};
+    const struct sigv4_params p = {"AKIDEXAMPLE",
+                                   "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                   NULL,
+                                   "eu-west-1",
+                                   "iotdata",
+                                   BENCH_TIME,
+                                   1,
+                                   0};
     struct sigv4_result res;
     int rc = sigv4_sign(&req, &p, &res);
     if (rc)

@@ -144,9 +144,10 @@ static int cmd_job(int argc, char **argv)
 
 static int cmd_schedule(int argc, char **argv)
 {
-    return result(jobs_schedule_upsert(opt(argc, argv, "--name", NULL), opt(argc, argv, "--type", ""),
-                                       opt(argc, argv, "--payload", "{}"), atol(opt(argc, argv, "--every", "0")),
-                                       opt(argc, argv, "--daily", NULL)));
+    return result(jobs_schedule_upsert(
+        opt(argc, argv, "--name", NULL), opt(argc, argv, "--type", ""),
+        opt(argc, argv, "--payload", "{}"), atol(opt(argc, argv, "--every", "0")),
+        opt(argc, argv, "--daily", NULL)));
 }
 
 static int dispatch(int argc, char **argv)
@@ -169,7 +170,9 @@ static int dispatch(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: jobs-probe worker|scheduler|enqueue|schedule|get|cancel|retry|wait|list ...\n");
+        fprintf(
+            stderr,
+            "usage: jobs-probe worker|scheduler|enqueue|schedule|get|cancel|retry|wait|list ...\n");
         return 2;
     }
     char err[256];

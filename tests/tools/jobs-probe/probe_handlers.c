@@ -85,7 +85,7 @@ static int one_step(struct job_ctx *ctx, int i, long ms)
     int rc = job_ctx_step_result(ctx, name, &prev);
     free(prev);
     if (rc == 0)
-        return 0;   /* finished by an earlier attempt: skip */
+        return 0; /* finished by an earlier attempt: skip */
     sleep_ms(ms);
     snprintf(effect, sizeof effect, "%s:%s", job_ctx_id(ctx), name);
     rc = rpush("test:effects", effect);
@@ -112,8 +112,9 @@ static int h_steps(struct job_ctx *ctx, json_t *payload, void *ud)
 
 static enum job_fail_class class_of(const char *s)
 {
-    static const char *const names[] = {"none",     "throttling", "transient", "access",      "validation",
-                                        "notfound", "conflict",   "limit",     "credentials", "other"};
+    static const char *const names[] = {"none",        "throttling", "transient", "access",
+                                        "validation",  "notfound",   "conflict",  "limit",
+                                        "credentials", "other"};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i]) == 0)
             return (enum job_fail_class)i;
@@ -130,8 +131,8 @@ static int h_fail(struct job_ctx *ctx, json_t *payload, void *ud)
         job_ctx_set_result(ctx, "{\"recovered\":true}");
         return 0;
     }
-    job_ctx_set_error_msg(ctx, class_of(cls), code ? code : "TestFailure", "test failure %d of %d", job_ctx_runs(ctx),
-                      times);
+    job_ctx_set_error_msg(ctx, class_of(cls), code ? code : "TestFailure", "test failure %d of %d",
+                          job_ctx_runs(ctx), times);
     return FW_EAWS;
 }
 

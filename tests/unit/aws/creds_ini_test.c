@@ -105,10 +105,10 @@ static void test_merge_and_override(void **state)
     assert_string_equal(get(ini, "a", "j"), "4");
     assert_string_equal(get(ini, "b", "k"), "2");
     creds_ini_free(ini);
-    ini = parse_ok("");   /* an empty file is valid and has no sections */
+    ini = parse_ok(""); /* an empty file is valid and has no sections */
     assert_int_equal(ini->nsec, 0);
     creds_ini_free(ini);
-    ini = parse_ok("[only]");   /* no final newline */
+    ini = parse_ok("[only]"); /* no final newline */
     assert_non_null(creds_ini_section(ini, "only"));
     creds_ini_free(ini);
 }

@@ -41,11 +41,12 @@ static void print_result(int rc, const struct creds *c, const struct aws_api_err
     char secret_sha[65], token_sha[65];
     sha256_hex(c->secret_access_key, secret_sha);
     sha256_hex(c->session_token, token_sha);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "rc", fw_err_name(rc), "source", c->source,
-                          "access_key_id", c->access_key_id ? c->access_key_id : "", "secret_sha256", secret_sha,
-                          "token_sha256", token_sha, "expires_in",
-                          (json_int_t)(c->expiration ? c->expiration - time(NULL) : 0), "error_code", err->code,
-                          "error_message", err->message);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "rc", fw_err_name(rc), "source",
+                  c->source, "access_key_id", c->access_key_id ? c->access_key_id : "",
+                  "secret_sha256", secret_sha, "token_sha256", token_sha, "expires_in",
+                  (json_int_t)(c->expiration ? c->expiration - time(NULL) : 0), "error_code",
+                  err->code, "error_message", err->message);
     char *line = json_dumps(o, JSON_COMPACT);
     pthread_mutex_lock(&s_out_lock);
     printf("%s\n", line);

@@ -32,10 +32,10 @@
 
 struct fake {
     pthread_mutex_t lock;
-    int calls;          /* protected by lock */
-    int fail;           /* next gets fail with this code (0 = succeed) */
-    long lifetime_s;    /* expiration = now + lifetime_s; 0 = never */
-    long delay_ms;      /* slow source, for the concurrency test */
+    int calls;       /* protected by lock */
+    int fail;        /* next gets fail with this code (0 = succeed) */
+    long lifetime_s; /* expiration = now + lifetime_s; 0 = never */
+    long delay_ms;   /* slow source, for the concurrency test */
 };
 
 static int fake_get(struct creds_provider *p, struct creds *out, struct aws_api_error *err)
@@ -52,7 +52,8 @@ static int fake_get(struct creds_provider *p, struct creds *out, struct aws_api_
     if (f->fail)
         return creds__fail(err, f->fail, "Scripted", "scripted failure");
     snprintf(akid, sizeof(akid), "AKID%d", n);
-    creds__set(out, akid, "secret", "token", f->lifetime_s ? time(NULL) + f->lifetime_s : 0, "fake");
+    creds__set(out, akid, "secret", "token", f->lifetime_s ? time(NULL) + f->lifetime_s : 0,
+               "fake");
     return 0;
 }
 
@@ -84,7 +85,7 @@ static void test_cache_refreshes_short_lived(void **state)
     struct fake f;
     struct creds_provider *p = creds__cached_new(fake_new(&f, 60), CREDS_REFRESH_BEFORE_S);
     get_ok(p, "AKID1");
-    get_ok(p, "AKID2");   /* expires in 1 minute: inside the 5-minute window */
+    get_ok(p, "AKID2"); /* expires in 1 minute: inside the 5-minute window */
     assert_int_equal(f.calls, 2);
     creds_provider_release(p);
 }
@@ -98,7 +99,7 @@ static void test_cache_keeps_long_lived(void **state)
     get_ok(p, "AKID1");
     assert_int_equal(f.calls, 1);
     creds_provider_release(p);
-    p = creds__cached_new(fake_new(&f, 0), CREDS_REFRESH_BEFORE_S);   /* never expires */
+    p = creds__cached_new(fake_new(&f, 0), CREDS_REFRESH_BEFORE_S); /* never expires */
     get_ok(p, "AKID1");
     get_ok(p, "AKID1");
     assert_int_equal(f.calls, 1);
@@ -114,7 +115,7 @@ static void test_cache_keeps_valid_on_failed_refresh(void **state)
     struct creds_provider *p = creds__cached_new(fake_new(&f, 120), CREDS_REFRESH_BEFORE_S);
     get_ok(p, "AKID1");
     f.fail = FW_EUNAVAILABLE;
-    get_ok(p, "AKID1");   /* refresh failed, the old ones are valid for 2 more minutes */
+    get_ok(p, "AKID1"); /* refresh failed, the old ones are valid for 2 more minutes */
     assert_int_equal(f.calls, 2);
     creds_provider_release(p);
     /* Already expired: the failure comes through. */
@@ -170,12 +171,13 @@ static void test_chain_order(void **state)
 {
     (void)state;
     struct fake a, b;
-    struct creds_provider *list[] = {creds__provider_new(&s_notfound_vt, NULL), fake_new(&a, 0), fake_new(&b, 0)};
+    struct creds_provider *list[] = {creds__provider_new(&s_notfound_vt, NULL), fake_new(&a, 0),
+                                     fake_new(&b, 0)};
     struct creds_provider *chain = creds__chain_new(list, 3);
     get_ok(chain, "AKID1");
     assert_int_equal(a.calls, 1);
-    assert_int_equal(b.calls, 0);   /* the first source that answers wins */
-    a.fail = FW_EINVAL;             /* a configured source that fails stops the chain */
+    assert_int_equal(b.calls, 0); /* the first source that answers wins */
+    a.fail = FW_EINVAL;           /* a configured source that fails stops the chain */
     struct creds c;
     struct aws_api_error err;
     assert_int_equal(creds_provider_get(chain, &c, &err), FW_EINVAL);
@@ -204,7 +206,7 @@ static void test_static_and_refs(void **state)
     assert_string_equal(d.secret_access_key, "sec");
     creds_cleanup(&c);
     creds_cleanup(&d);
-    creds_cleanup(&d);   /* twice is fine */
+    creds_cleanup(&d); /* twice is fine */
     creds_provider_release(p);
     creds_provider_release(NULL);
 }
@@ -213,7 +215,7 @@ static void test_static_and_refs(void **state)
 /* Environment and profiles over an injected environment.             */
 
 struct kv_env {
-    const char *kv[40];   /* name, value, ..., NULL */
+    const char *kv[40]; /* name, value, ..., NULL */
 };
 
 static const char *kv_getenv(const char *name, void *ud)
@@ -276,8 +278,8 @@ static void test_env_source(void **state)
     (void)state;
     struct creds c;
     struct aws_api_error err;
-    struct kv_env full = {{"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "s", "AWS_SESSION_TOKEN", "t",
-                           NULL}};
+    struct kv_env full = {{"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "s",
+                           "AWS_SESSION_TOKEN", "t", NULL}};
     assert_int_equal(resolve_with(creds__env_provider_new, &full, &c, &err), 0);
     assert_string_equal(c.source, "environment");
     assert_string_equal(c.session_token, "t");
@@ -329,8 +331,8 @@ static const char *s_config_text = "[profile dev]\n"
 
 static int profile_rc(const char *profile, struct creds *c, struct aws_api_error *err)
 {
-    struct kv_env kv = {{"AWS_SHARED_CREDENTIALS_FILE", s_creds_path, "AWS_CONFIG_FILE", s_config_path,
-                         profile ? "AWS_PROFILE" : NULL, profile, NULL}};
+    struct kv_env kv = {{"AWS_SHARED_CREDENTIALS_FILE", s_creds_path, "AWS_CONFIG_FILE",
+                         s_config_path, profile ? "AWS_PROFILE" : NULL, profile, NULL}};
     return resolve_with(creds__profile_provider_new, &kv, c, err);
 }
 
@@ -340,7 +342,8 @@ static void expect_profile(const char *profile, const char *akid, const char *so
     struct aws_api_error err;
     int rc = profile_rc(profile, &c, &err);
     if (rc)
-        fail_msg("profile %s: %s %s", profile ? profile : "(default)", fw_err_name(rc), err.message);
+        fail_msg("profile %s: %s %s", profile ? profile : "(default)", fw_err_name(rc),
+                 err.message);
     assert_string_equal(c.access_key_id, akid);
     assert_string_equal(c.source, source);
     creds_cleanup(&c);
@@ -352,7 +355,8 @@ static void expect_profile_error(const char *profile, int want_rc, const char *w
     struct aws_api_error err;
     int rc = profile_rc(profile, &c, &err);
     if (rc != want_rc)
-        fail_msg("profile %s: got %s (%s), want %s", profile, fw_err_name(rc), err.message, fw_err_name(want_rc));
+        fail_msg("profile %s: got %s (%s), want %s", profile, fw_err_name(rc), err.message,
+                 fw_err_name(want_rc));
     if (want_msg && !strstr(err.message, want_msg))
         fail_msg("profile %s: message '%s' lacks '%s'", profile, err.message, want_msg);
     creds_cleanup(&c);
@@ -364,7 +368,7 @@ static void test_profiles(void **state)
     write_file(s_creds_path, s_creds_text);
     write_file(s_config_path, s_config_text);
     expect_profile(NULL, "AKIDDEFAULT", "profile default");
-    expect_profile("dev", "AKIDDEV", "profile dev");       /* [profile dev] in config, not [dev] */
+    expect_profile("dev", "AKIDDEV", "profile dev"); /* [profile dev] in config, not [dev] */
     expect_profile("both", "AKIDFROMCREDS", "profile both"); /* credentials file first */
     expect_profile_error("regiononly", FW_ENOTFOUND, NULL);  /* no credentials: next source */
     expect_profile_error("nosuch", FW_EINVAL, "profile nosuch not found");
@@ -387,8 +391,8 @@ static void test_profile_files(void **state)
     assert_non_null(strstr(err.message, "line 3"));
     unlink(s_creds_path);
     unlink(s_config_path);
-    assert_int_equal(profile_rc(NULL, &c, &err), FW_ENOTFOUND);   /* no files, default profile */
-    expect_profile_error("dev", FW_EINVAL, "not found");           /* no files, profile asked for */
+    assert_int_equal(profile_rc(NULL, &c, &err), FW_ENOTFOUND); /* no files, default profile */
+    expect_profile_error("dev", FW_EINVAL, "not found");        /* no files, profile asked for */
     /* HOME expansion of the default paths. */
     char aws_dir[128], path[160];
     snprintf(aws_dir, sizeof(aws_dir), "%s/.aws", s_dir);
@@ -418,15 +422,21 @@ static void test_container_urls(void **state)
 {
     (void)state;
     char url[512];
-    assert_int_equal(container_url("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc", url), 0);
+    assert_int_equal(
+        container_url("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc", url), 0);
     assert_string_equal(url, "http://169.254.170.2/v2/credentials/abc");
     assert_int_equal(container_url("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2", url), FW_EINVAL);
-    static const char *const ok[] = {"http://127.0.0.1:8080/creds", "http://localhost/x", "http://[::1]:9/x",
-                                     "https://creds.example.com/x", "http://169.254.170.23/v1/credentials",
-                                     "http://169.254.170.2/x", "http://127.1.2.3/x"};
-    static const char *const bad[] = {"http://example.com/creds", "http://10.0.0.1/x", "ftp://127.0.0.1/x",
-                                      "http://user@127.0.0.1/x", "http://127.0.0.1.evil.com/x",
-                                      "http://169.254.169.254/x", "file:///etc/passwd"};
+    static const char *const ok[] = {"http://127.0.0.1:8080/creds",
+                                     "http://localhost/x",
+                                     "http://[::1]:9/x",
+                                     "https://creds.example.com/x",
+                                     "http://169.254.170.23/v1/credentials",
+                                     "http://169.254.170.2/x",
+                                     "http://127.1.2.3/x"};
+    static const char *const bad[] = {"http://example.com/creds",    "http://10.0.0.1/x",
+                                      "ftp://127.0.0.1/x",           "http://user@127.0.0.1/x",
+                                      "http://127.0.0.1.evil.com/x", "http://169.254.169.254/x",
+                                      "file:///etc/passwd"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         if (container_url("AWS_CONTAINER_CREDENTIALS_FULL_URI", ok[i], url) != 0)
             fail_msg("%s refused", ok[i]);
@@ -450,8 +460,13 @@ static void test_parse_time(void **state)
     assert_int_equal(creds__parse_time("2015-08-30T12:36:00.123Z", &t), 0);
     assert_int_equal(t, 1440938160);
     assert_int_equal(creds__parse_time("2015-08-30T12:36:00+00:00", &t), 0);
-    static const char *const bad[] = {"", "2015-08-30", "2015-08-30T12:36:00", "2015-13-30T12:36:00Z",
-                                      "2015-08-30T12:36:00+02:00", "2015-08-30T12:36Z", "x015-08-30T12:36:00Z"};
+    static const char *const bad[] = {"",
+                                      "2015-08-30",
+                                      "2015-08-30T12:36:00",
+                                      "2015-13-30T12:36:00Z",
+                                      "2015-08-30T12:36:00+02:00",
+                                      "2015-08-30T12:36Z",
+                                      "x015-08-30T12:36:00Z"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(creds__parse_time(bad[i], &t), FW_EINVAL);
     assert_int_equal(creds__parse_time(NULL, &t), FW_EINVAL);
@@ -470,11 +485,13 @@ static void test_parse_json(void **state)
     assert_string_equal(c.session_token, "t");
     assert_int_equal(c.expiration, 1893456000);
     creds_cleanup(&c);
-    static const char *const bad[] = {"[]", "{", "{\"AccessKeyId\":\"A\"}", "{\"Code\":\"Failed\"}",
-                                      "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"soon\"}"};
+    static const char *const bad[] = {
+        "[]", "{", "{\"AccessKeyId\":\"A\"}", "{\"Code\":\"Failed\"}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"soon\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&c, 0, sizeof(c));
-        assert_int_not_equal(creds__parse_json_creds(bad[i], strlen(bad[i]), "container", &c, &err), 0);
+        assert_int_not_equal(creds__parse_json_creds(bad[i], strlen(bad[i]), "container", &c, &err),
+                             0);
         assert_null(c.access_key_id);
     }
 }
@@ -484,36 +501,41 @@ static void test_parse_sts(void **state)
     (void)state;
     struct creds c;
     struct aws_api_error err;
-    const char *ok = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
-                     "<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser><Credentials>"
-                     "<AccessKeyId>ASIASTS</AccessKeyId><SecretAccessKey>sec&amp;ret</SecretAccessKey>"
-                     "<SessionToken>tok</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
-                     "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    const char *ok =
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+        "<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser><Credentials>"
+        "<AccessKeyId>ASIASTS</AccessKeyId><SecretAccessKey>sec&amp;ret</SecretAccessKey>"
+        "<SessionToken>tok</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+        "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
     memset(&c, 0, sizeof(c));
-    assert_int_equal(creds__sts_parse(ok, strlen(ok), 200, "profile x via AssumeRole", &c, &err), 0);
+    assert_int_equal(creds__sts_parse(ok, strlen(ok), 200, "profile x via AssumeRole", &c, &err),
+                     0);
     assert_string_equal(c.access_key_id, "ASIASTS");
     assert_string_equal(c.secret_access_key, "sec&ret");
     assert_string_equal(c.source, "profile x via AssumeRole");
     creds_cleanup(&c);
-    const char *fault = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-                        "<Message>not allowed</Message></Error><RequestId>r1</RequestId></ErrorResponse>";
+    const char *fault =
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        "<Message>not allowed</Message></Error><RequestId>r1</RequestId></ErrorResponse>";
     assert_int_equal(creds__sts_parse(fault, strlen(fault), 403, "x", &c, &err), FW_EAWS);
     assert_string_equal(err.code, "AccessDenied");
     assert_non_null(strstr(err.message, "not allowed"));
     assert_int_equal(err.http_status, 403);
-    const char *throttled = "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message>"
-                            "</Error></ErrorResponse>";
+    const char *throttled =
+        "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message>"
+        "</Error></ErrorResponse>";
     assert_int_equal(creds__sts_parse(throttled, strlen(throttled), 400, "x", &c, &err), FW_EAWS);
     assert_int_equal(err.cls, AWS_ERRC_THROTTLING);
     assert_true(err.retryable);
     assert_int_equal(creds__sts_parse("<x>", 3, 200, "x", &c, &err), FW_EINVAL);
     assert_int_equal(creds__sts_parse("<a/>", 4, 200, "x", &c, &err), FW_EINVAL);
     /* A DOCTYPE is refused (aws/xml.c): no entity can expand into the credentials. */
-    const char *laughs = "<!DOCTYPE r [<!ENTITY a \"ASIA\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
-                         "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>&b;</AccessKeyId>"
-                         "<SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
-                         "<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult>"
-                         "</AssumeRoleResponse>";
+    const char *laughs =
+        "<!DOCTYPE r [<!ENTITY a \"ASIA\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>&b;</AccessKeyId>"
+        "<SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
+        "<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult>"
+        "</AssumeRoleResponse>";
     memset(&c, 0, sizeof(c));
     assert_int_equal(creds__sts_parse(laughs, strlen(laughs), 200, "x", &c, &err), FW_EINVAL);
     assert_null(c.access_key_id);
@@ -529,14 +551,14 @@ static void test_secret_file(void **state)
     assert_string_equal(t, "tok-123");
     xfree_secret(t);
     write_file(path, " \n");
-    assert_null(creds__read_secret_file(path, 64));           /* empty */
+    assert_null(creds__read_secret_file(path, 64)); /* empty */
     write_file(path, "0123456789");
-    assert_null(creds__read_secret_file(path, 9));            /* longer than max */
-    t = creds__read_secret_file(path, 10);                    /* exactly max */
+    assert_null(creds__read_secret_file(path, 9)); /* longer than max */
+    t = creds__read_secret_file(path, 10);         /* exactly max */
     assert_string_equal(t, "0123456789");
     xfree_secret(t);
     unlink(path);
-    assert_null(creds__read_secret_file(path, 64));           /* missing */
+    assert_null(creds__read_secret_file(path, 64)); /* missing */
 }
 
 static void test_form(void **state)

@@ -40,10 +40,10 @@ struct suite_case {
 
 /* One parsed case: request, context and expected outputs. */
 struct parsed {
-    char *raw;                 /* request.txt, cut in place by the parser */
+    char *raw; /* request.txt, cut in place by the parser */
     struct sigv4_request req;
     struct sigv4_header hdrs[MAX_HEADERS];
-    char *hvals[MAX_HEADERS];  /* owned values (continuation lines joined) */
+    char *hvals[MAX_HEADERS]; /* owned values (continuation lines joined) */
     struct sigv4_params params;
     json_t *ctx;
     int omit_session_token;
@@ -109,7 +109,7 @@ static void parse_request_line(struct parsed *c, char *line)
 static void parse_header_line(struct parsed *c, char *line)
 {
     size_t n = c->req.nheaders;
-    if (line[0] == ' ' || line[0] == '\t') {   /* obsolete line folding */
+    if (line[0] == ' ' || line[0] == '\t') { /* obsolete line folding */
         assert_true(n > 0);
         char *joined = xasprintf("%s\n%s", c->hvals[n - 1], line);
         free(c->hvals[n - 1]);
@@ -191,12 +191,14 @@ static void parsed_free(struct parsed *c)
 static void expect_equal(const char *casename, const char *stage, const char *got, const char *want)
 {
     if (strcmp(got, want) != 0) {
-        print_error("case %s, stage %s differs\n--- want\n%s\n--- got\n%s\n", casename, stage, want, got);
+        print_error("case %s, stage %s differs\n--- want\n%s\n--- got\n%s\n", casename, stage, want,
+                    got);
         fail_msg("case %s: %s mismatch", casename, stage);
     }
 }
 
-static void check_stage_text(const struct suite_case *sc, struct parsed *c, const char *file, int sts)
+static void check_stage_text(const struct suite_case *sc, struct parsed *c, const char *file,
+                             int sts)
 {
     char *want = slurp(sc->dir, file, NULL);
     assert_non_null(want);
@@ -247,7 +249,7 @@ static void check_presigned_query(const struct suite_case *sc, struct parsed *c,
     size_t prefix = strlen(c->req.method) + 1 + strlen(c->req.path) + 1;
     size_t len = strlen(signed_req);
     assert_true(len > prefix + 9);
-    signed_req[len - 9] = '\0';   /* " HTTP/1.1" */
+    signed_req[len - 9] = '\0'; /* " HTTP/1.1" */
     struct buf got;
     buf_init(&got, 1 << 20);
     assert_int_equal(sigv4_presign(&c->req, &c->params, expires_s, &got), 0);
@@ -272,7 +274,8 @@ static void check_query_signing(const struct suite_case *sc, struct parsed *c)
     assert_true(expires_s > 0);
     buf_init(&canonical, 1 << 20);
     buf_init(&sts, 1 << 20);
-    assert_int_equal(sigv4_presign_stages(&c->req, &c->params, expires_s, &canonical, &sts, sig), 0);
+    assert_int_equal(sigv4_presign_stages(&c->req, &c->params, expires_s, &canonical, &sts, sig),
+                     0);
     check_query_file(sc, "query-canonical-request.txt", buf_cstr(&canonical));
     check_query_file(sc, "query-string-to-sign.txt", buf_cstr(&sts));
     check_query_file(sc, "query-signature.txt", sig);
@@ -352,10 +355,10 @@ static void test_key_cache(void **state)
     assert_int_equal(sigv4_signature(&req, &p, c), 0);
     assert_string_equal(a, b);
     assert_string_equal(a, c);
-    p.secret_access_key = "another-secret";   /* same scope, other secret: no stale hit */
+    p.secret_access_key = "another-secret"; /* same scope, other secret: no stale hit */
     assert_int_equal(sigv4_signature(&req, &p, b), 0);
     assert_string_not_equal(a, b);
-    for (int day = 0; day < 40; day++) {       /* more scopes than cache slots */
+    for (int day = 0; day < 40; day++) { /* more scopes than cache slots */
         p.time += 86400;
         assert_int_equal(sigv4_signature(&req, &p, c), 0);
     }
@@ -402,7 +405,7 @@ static void test_bad_input(void **state)
     struct sigv4_params p;
     struct sigv4_result res;
     fixed_request(&req, &p);
-    req.headers = &s_hdrs[1];   /* no Host */
+    req.headers = &s_hdrs[1]; /* no Host */
     req.nheaders = 1;
     assert_int_equal(sigv4_sign(&req, &p, &res), FW_EINVAL);
     fixed_request(&req, &p);
@@ -414,7 +417,7 @@ static void test_bad_input(void **state)
     fixed_request(&req, &p);
     struct buf q;
     buf_init(&q, 4096);
-    assert_int_equal(sigv4_presign(&req, &p, 604801, &q), FW_EINVAL);   /* over 7 days */
+    assert_int_equal(sigv4_presign(&req, &p, 604801, &q), FW_EINVAL); /* over 7 days */
     assert_int_equal(sigv4_presign(&req, &p, 0, &q), FW_EINVAL);
     assert_int_equal(q.len, 0);
     buf_free(&q);
@@ -511,9 +514,9 @@ static void test_amz_date_range(void **state)
     assert_string_equal(d, "20150830T123600Z");
     sigv4_format_amz_date((time_t)-1, d);
     assert_string_equal(d, "19700101T000000Z");
-    sigv4_format_amz_date((time_t)253402300800LL, d);   /* year 10000 */
+    sigv4_format_amz_date((time_t)253402300800LL, d); /* year 10000 */
     assert_string_equal(d, "99991231T235959Z");
-    sigv4_format_amz_date((time_t)(1LL << 62), d);      /* gmtime_r fails */
+    sigv4_format_amz_date((time_t)(1LL << 62), d); /* gmtime_r fails */
     assert_string_equal(d, "99991231T235959Z");
 }
 

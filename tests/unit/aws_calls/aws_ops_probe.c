@@ -36,7 +36,7 @@
 #define MAX_ARGS 32
 
 struct probe {
-    int real_sleep;             /* real_sleep=1: sleep the full backoff */
+    int real_sleep; /* real_sleep=1: sleep the full backoff */
     int argc;
     char *keys[MAX_ARGS];
     char *vals[MAX_ARGS];
@@ -135,8 +135,8 @@ static void put_sts_creds(json_t *out, const struct sts_credentials *x)
 
 static int op_sts_assume(struct probe *p, json_t *out, struct aws_api_error *err)
 {
-    struct sts_assume_role_input in = {arg(p, "role_arn"), arg(p, "session"), arg_int(p, "duration", 0),
-                                       arg(p, "external_id"), 0};
+    struct sts_assume_role_input in = {arg(p, "role_arn"), arg(p, "session"),
+                                       arg_int(p, "duration", 0), arg(p, "external_id"), 0};
     struct sts_credentials x;
     int rc = sts_assume_role(p->c, &in, &x, err);
     put_sts_creds(out, &x);
@@ -170,8 +170,9 @@ static void put_role(json_t *out, const struct iam_role *x)
 
 static int op_iam_create_role(struct probe *p, json_t *out, struct aws_api_error *err)
 {
-    struct iam_create_role_input in = {arg(p, "name"), arg(p, "doc"), arg(p, "path"), arg(p, "description"), 0,
-                                       arg(p, "boundary")};
+    struct iam_create_role_input in = {
+        arg(p, "name"),    arg(p, "doc"), arg(p, "path"), arg(p, "description"), 0,
+        arg(p, "boundary")};
     struct iam_role x;
     int rc = iam_create_role(p->c, &in, &x, err);
     put_role(out, &x);
@@ -223,7 +224,8 @@ static void put_iam_policy(json_t *out, const struct iam_policy *x)
 
 static int op_iam_create_policy(struct probe *p, json_t *out, struct aws_api_error *err)
 {
-    struct iam_create_policy_input in = {arg(p, "name"), arg(p, "doc"), arg(p, "path"), arg(p, "description")};
+    struct iam_create_policy_input in = {arg(p, "name"), arg(p, "doc"), arg(p, "path"),
+                                         arg(p, "description")};
     struct iam_policy x;
     int rc = iam_create_policy(p->c, &in, &x, err);
     put_iam_policy(out, &x);
@@ -265,7 +267,8 @@ static int op_iam_get_version(struct probe *p, json_t *out, struct aws_api_error
 static int op_iam_create_version(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iam_policy_version x;
-    int rc = iam_create_policy_version(p->c, arg(p, "arn"), arg(p, "doc"), arg_int(p, "default", 0), &x, err);
+    int rc = iam_create_policy_version(p->c, arg(p, "arn"), arg(p, "doc"), arg_int(p, "default", 0),
+                                       &x, err);
     put_iam_version(out, &x);
     iam_policy_version_cleanup(&x);
     return rc;
@@ -310,8 +313,10 @@ static int op_iam_list_attached(struct probe *p, json_t *out, struct aws_api_err
     int rc = iam_list_attached_role_policies(p->c, arg(p, "name"), &x, err);
     json_t *items = json_array();
     for (size_t i = 0; i < x.n; i++)
-        json_array_append_new(items, json_pack("{s:s,s:s}", "policyName", x.items[i].policy_name ? x.items[i].policy_name : "",
-                                               "policyArn", x.items[i].policy_arn ? x.items[i].policy_arn : ""));
+        json_array_append_new(items, json_pack("{s:s,s:s}", "policyName",
+                                               x.items[i].policy_name ? x.items[i].policy_name : "",
+                                               "policyArn",
+                                               x.items[i].policy_arn ? x.items[i].policy_arn : ""));
     json_object_set_new(out, "attachedPolicies", items);
     iam_attached_policy_list_cleanup(&x);
     return rc;
@@ -330,7 +335,8 @@ static void put_alias(json_t *out, const struct iot_role_alias *x)
 static int op_iot_create_alias(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_role_alias x;
-    int rc = iot_create_role_alias(p->c, arg(p, "alias"), arg(p, "role_arn"), arg_int(p, "duration", 0), &x, err);
+    int rc = iot_create_role_alias(p->c, arg(p, "alias"), arg(p, "role_arn"),
+                                   arg_int(p, "duration", 0), &x, err);
     put_alias(out, &x);
     iot_role_alias_cleanup(&x);
     return rc;
@@ -339,7 +345,8 @@ static int op_iot_create_alias(struct probe *p, json_t *out, struct aws_api_erro
 static int op_iot_update_alias(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_role_alias x;
-    int rc = iot_update_role_alias(p->c, arg(p, "alias"), arg(p, "role_arn"), arg_int(p, "duration", 0), &x, err);
+    int rc = iot_update_role_alias(p->c, arg(p, "alias"), arg(p, "role_arn"),
+                                   arg_int(p, "duration", 0), &x, err);
     put_alias(out, &x);
     iot_role_alias_cleanup(&x);
     return rc;
@@ -395,7 +402,8 @@ static int op_iot_delete_policy(struct probe *p, json_t *out, struct aws_api_err
 static int op_iot_create_version(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_policy_version x;
-    int rc = iot_create_policy_version(p->c, arg(p, "name"), arg(p, "doc"), arg_int(p, "default", 0), &x, err);
+    int rc = iot_create_policy_version(p->c, arg(p, "name"), arg(p, "doc"),
+                                       arg_int(p, "default", 0), &x, err);
     put_s(out, "versionId", x.version_id);
     put_b(out, "isDefaultVersion", x.is_default_version);
     iot_policy_version_cleanup(&x);
@@ -414,7 +422,8 @@ static int op_iot_list_versions(struct probe *p, json_t *out, struct aws_api_err
     int rc = iot_list_policy_versions(p->c, arg(p, "name"), &x, err);
     json_t *items = json_array();
     for (size_t i = 0; i < x.n; i++)
-        json_array_append_new(items, json_pack("{s:s,s:b}", "versionId", x.items[i].version_id ? x.items[i].version_id : "",
+        json_array_append_new(items, json_pack("{s:s,s:b}", "versionId",
+                                               x.items[i].version_id ? x.items[i].version_id : "",
                                                "isDefaultVersion", x.items[i].is_default_version));
     json_object_set_new(out, "versions", items);
     iot_policy_version_list_cleanup(&x);
@@ -454,7 +463,8 @@ static void put_cert(json_t *out, const struct iot_certificate *x)
 {
     put_s(out, "certificateId", x->certificate_id);
     put_s(out, "certificateArn", x->certificate_arn);
-    put_b(out, "hasCertificatePem", x->certificate_pem && strstr(x->certificate_pem, "BEGIN CERTIFICATE"));
+    put_b(out, "hasCertificatePem",
+          x->certificate_pem && strstr(x->certificate_pem, "BEGIN CERTIFICATE"));
     put_s(out, "status", x->status);
     put_b(out, "hasPublicKey", x->public_key != 0);
     if (x->private_key) {
@@ -535,8 +545,9 @@ static void put_template(json_t *out, const struct iot_template *x)
 
 static int op_iot_create_template(struct probe *p, json_t *out, struct aws_api_error *err)
 {
-    struct iot_create_template_input in = {arg(p, "name"), arg(p, "body"), arg(p, "role_arn"), arg(p, "description"),
-                                           arg_int(p, "enabled", 1), arg(p, "type"), arg(p, "hook"), 0};
+    struct iot_create_template_input in = {
+        arg(p, "name"),           arg(p, "body"), arg(p, "role_arn"), arg(p, "description"),
+        arg_int(p, "enabled", 1), arg(p, "type"), arg(p, "hook"),     0};
     struct iot_template x;
     int rc = iot_create_provisioning_template(p->c, &in, &x, err);
     put_template(out, &x);
@@ -556,8 +567,13 @@ static int op_iot_describe_template(struct probe *p, json_t *out, struct aws_api
 static int op_iot_update_template(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     (void)out;
-    struct iot_update_template_input in = {arg(p, "name"), arg(p, "description"), arg_int(p, "enabled", -1),
-                                           arg_int(p, "default_version", 0), arg(p, "role_arn"), arg(p, "hook"), 0,
+    struct iot_update_template_input in = {arg(p, "name"),
+                                           arg(p, "description"),
+                                           arg_int(p, "enabled", -1),
+                                           arg_int(p, "default_version", 0),
+                                           arg(p, "role_arn"),
+                                           arg(p, "hook"),
+                                           0,
                                            arg_int(p, "remove_hook", 0)};
     return iot_update_provisioning_template(p->c, &in, err);
 }
@@ -586,8 +602,8 @@ static int op_iot_list_templates(struct probe *p, json_t *out, struct aws_api_er
 static int op_iot_create_template_version(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_template_version x;
-    int rc = iot_create_provisioning_template_version(p->c, arg(p, "name"), arg(p, "body"), arg_int(p, "default", 0),
-                                                      &x, err);
+    int rc = iot_create_provisioning_template_version(p->c, arg(p, "name"), arg(p, "body"),
+                                                      arg_int(p, "default", 0), &x, err);
     put_i(out, "versionId", x.version_id);
     put_b(out, "isDefaultVersion", x.is_default_version);
     return rc;
@@ -599,8 +615,8 @@ static int op_iot_list_template_versions(struct probe *p, json_t *out, struct aw
     int rc = iot_list_provisioning_template_versions(p->c, arg(p, "name"), &x, err);
     json_t *items = json_array();
     for (size_t i = 0; i < x.n; i++)
-        json_array_append_new(items, json_pack("{s:i,s:b}", "versionId", x.items[i].version_id, "isDefaultVersion",
-                                               x.items[i].is_default_version));
+        json_array_append_new(items, json_pack("{s:i,s:b}", "versionId", x.items[i].version_id,
+                                               "isDefaultVersion", x.items[i].is_default_version));
     json_object_set_new(out, "versions", items);
     iot_template_version_list_cleanup(&x);
     return rc;
@@ -609,7 +625,8 @@ static int op_iot_list_template_versions(struct probe *p, json_t *out, struct aw
 static int op_iot_delete_template_version(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     (void)out;
-    return iot_delete_provisioning_template_version(p->c, arg(p, "name"), arg_int(p, "version", 0), err);
+    return iot_delete_provisioning_template_version(p->c, arg(p, "name"), arg_int(p, "version", 0),
+                                                    err);
 }
 
 static void put_group(json_t *out, const struct iot_thing_group *x)
@@ -633,7 +650,8 @@ static int op_iot_describe_group(struct probe *p, json_t *out, struct aws_api_er
 static int op_iot_create_group(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct iot_thing_group x;
-    int rc = iot_create_thing_group(p->c, arg(p, "name"), arg(p, "parent"), arg(p, "description"), &x, err);
+    int rc = iot_create_thing_group(p->c, arg(p, "name"), arg(p, "parent"), arg(p, "description"),
+                                    &x, err);
     put_group(out, &x);
     iot_thing_group_cleanup(&x);
     return rc;
@@ -658,7 +676,8 @@ static int op_iot_list_things_in_group(struct probe *p, json_t *out, struct aws_
 static int op_iot_describe_endpoint(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     char *address = 0;
-    int rc = iot_describe_endpoint(p->c, arg(p, "type") ? arg(p, "type") : "iot:Data-ATS", &address, err);
+    int rc = iot_describe_endpoint(p->c, arg(p, "type") ? arg(p, "type") : "iot:Data-ATS", &address,
+                                   err);
     put_s(out, "endpointAddress", address);
     free(address);
     return rc;
@@ -685,7 +704,8 @@ static void cw_queries_load(struct cw_queries *qs, const char *text)
     qs->q = xcalloc(n ? n : 1, sizeof *qs->q);
     qs->dims = xcalloc(ndims ? ndims : 1, sizeof *qs->dims);
     size_t d = 0;
-    json_array_foreach(qs->doc, i, v) {
+    json_array_foreach(qs->doc, i, v)
+    {
         struct cw_metric_query *q = &qs->q[i];
         q->id = json_string_value(json_object_get(v, "id"));
         q->namespace_ = json_string_value(json_object_get(v, "namespace"));
@@ -698,7 +718,8 @@ static void cw_queries_load(struct cw_queries *qs, const char *text)
         q->dims = &qs->dims[d];
         const char *k;
         json_t *dv;
-        json_object_foreach(json_object_get(v, "dims"), k, dv) {
+        json_object_foreach(json_object_get(v, "dims"), k, dv)
+        {
             qs->dims[d].name = k;
             qs->dims[d++].value = json_string_value(dv);
             q->ndims++;
@@ -735,9 +756,13 @@ static int op_cw_get_metric_data(struct probe *p, json_t *out, struct aws_api_er
     struct cw_queries qs;
     cw_queries_load(&qs, arg(p, "queries"));
     time_t now = time(NULL);
-    struct cw_get_metric_data_input in = {qs.q, qs.n, arg(p, "start") ? (time_t)strtoll(arg(p, "start"), 0, 10) : now - 3600,
-                                          arg(p, "end") ? (time_t)strtoll(arg(p, "end"), 0, 10) : now, arg(p, "scan_by"),
-                                          arg_int(p, "max_datapoints", 0)};
+    struct cw_get_metric_data_input in = {
+        qs.q,
+        qs.n,
+        arg(p, "start") ? (time_t)strtoll(arg(p, "start"), 0, 10) : now - 3600,
+        arg(p, "end") ? (time_t)strtoll(arg(p, "end"), 0, 10) : now,
+        arg(p, "scan_by"),
+        arg_int(p, "max_datapoints", 0)};
     struct cw_metric_data x;
     int rc = cw_get_metric_data(p->c, &in, &x, err);
     json_t *items = json_array();
@@ -753,8 +778,8 @@ static int op_cw_get_metric_data(struct probe *p, json_t *out, struct aws_api_er
 static int op_cw_list_metrics(struct probe *p, json_t *out, struct aws_api_error *err)
 {
     struct cw_dimension dim = {arg(p, "dim_name"), arg(p, "dim_value")};
-    struct cw_list_metrics_input in = {arg(p, "namespace"), arg(p, "metric"), dim.name ? &dim : 0, dim.name ? 1 : 0,
-                                       arg_int(p, "recently_active", 0)};
+    struct cw_list_metrics_input in = {arg(p, "namespace"), arg(p, "metric"), dim.name ? &dim : 0,
+                                       dim.name ? 1 : 0, arg_int(p, "recently_active", 0)};
     struct cw_metric_list x;
     int rc = cw_list_metrics(p->c, &in, &x, err);
     json_t *items = json_array();
@@ -856,16 +881,17 @@ static int make_client(struct probe *p, struct aws_http *http, struct aws_api_er
 
 static json_t *error_json(const struct aws_api_error *e)
 {
-    return json_pack("{s:i,s:s,s:s,s:b,s:s,s:s,s:s}", "httpStatus", e->http_status, "code", e->code, "class",
-                     awserr_class_name(e->cls), "retryable", e->retryable, "message", e->message, "requestId",
-                     e->request_id, "operation", e->operation);
+    return json_pack("{s:i,s:s,s:s,s:b,s:s,s:s,s:s}", "httpStatus", e->http_status, "code", e->code,
+                     "class", awserr_class_name(e->cls), "retryable", e->retryable, "message",
+                     e->message, "requestId", e->request_id, "operation", e->operation);
 }
 
 static int run_op(struct probe *p, const struct probe_op *op, json_t *result)
 {
     int repeat = arg_int(p, "repeat", 1), fresh = arg_int(p, "fresh", 0);
-    struct aws_http_options hopt = {arg_int(p, "connect_timeout_ms", 0), arg_int(p, "timeout_ms", 0),
-                                    (size_t)arg_int(p, "max_body", 0), 0};
+    struct aws_http_options hopt = {arg_int(p, "connect_timeout_ms", 0),
+                                    arg_int(p, "timeout_ms", 0), (size_t)arg_int(p, "max_body", 0),
+                                    0};
     struct aws_http *http = fresh ? 0 : aws_http_new(&hopt);
     struct aws_api_error err = {0};
     json_t *out = json_object();

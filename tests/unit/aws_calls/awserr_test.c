@@ -31,11 +31,14 @@ struct xml_case {
 
 static const struct xml_case s_xml_cases[] = {
     {"iam NoSuchEntity", 404,
-     "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    <Type>Sender</Type>\n"
-     "    <Code>NoSuchEntity</Code>\n    <Message>The role with name GreengrassV2TokenExchangeRole cannot be "
+     "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n  <Error>\n    "
+     "<Type>Sender</Type>\n"
+     "    <Code>NoSuchEntity</Code>\n    <Message>The role with name GreengrassV2TokenExchangeRole "
+     "cannot be "
      "found.</Message>\n  </Error>\n  <RequestId>4f0a7b52-8c8b-4fb2-9a4e-0c4a1a2b3c4d</RequestId>\n"
      "</ErrorResponse>\n",
-     "NoSuchEntity", "cannot be found", "4f0a7b52-8c8b-4fb2-9a4e-0c4a1a2b3c4d", AWS_ERRC_NOTFOUND, 0},
+     "NoSuchEntity", "cannot be found", "4f0a7b52-8c8b-4fb2-9a4e-0c4a1a2b3c4d", AWS_ERRC_NOTFOUND,
+     0},
     {"iam EntityAlreadyExists", 409,
      "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
      "<Code>EntityAlreadyExists</Code><Message>Role with name X already exists.</Message></Error>"
@@ -43,12 +46,14 @@ static const struct xml_case s_xml_cases[] = {
      "EntityAlreadyExists", "already exists", "r1", AWS_ERRC_CONFLICT, 0},
     {"iam DeleteConflict", 409,
      "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
-     "<Code>DeleteConflict</Code><Message>Cannot delete entity, must detach all policies first.</Message>"
+     "<Code>DeleteConflict</Code><Message>Cannot delete entity, must detach all policies "
+     "first.</Message>"
      "</Error><RequestId>r2</RequestId></ErrorResponse>",
      "DeleteConflict", "must detach", "r2", AWS_ERRC_CONFLICT, 0},
     {"iam LimitExceeded", 409,
      "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
-     "<Code>LimitExceeded</Code><Message>A managed policy can have up to 5 versions.</Message></Error>"
+     "<Code>LimitExceeded</Code><Message>A managed policy can have up to 5 "
+     "versions.</Message></Error>"
      "<RequestId>r3</RequestId></ErrorResponse>",
      "LimitExceeded", "5 versions", "r3", AWS_ERRC_LIMIT, 0},
     {"iam Throttling", 400,
@@ -58,38 +63,47 @@ static const struct xml_case s_xml_cases[] = {
      "Throttling", "Rate exceeded", "r4", AWS_ERRC_THROTTLING, 1},
     {"iam AccessDenied", 403,
      "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
-     "<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/x is not authorized to perform: "
+     "<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/x is not authorized "
+     "to perform: "
      "iam:CreateRole</Message></Error><RequestId>r5</RequestId></ErrorResponse>",
      "AccessDenied", "not authorized", "r5", AWS_ERRC_ACCESS, 0},
     {"sts InvalidClientTokenId", 403,
-     "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n"
-     "    <Code>InvalidClientTokenId</Code>\n    <Message>The security token included in the request is "
+     "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    "
+     "<Type>Sender</Type>\n"
+     "    <Code>InvalidClientTokenId</Code>\n    <Message>The security token included in the "
+     "request is "
      "invalid.</Message>\n  </Error>\n  <RequestId>a1b2</RequestId>\n</ErrorResponse>\n",
      "InvalidClientTokenId", "security token", "a1b2", AWS_ERRC_ACCESS, 0},
     {"sts SignatureDoesNotMatch", 403,
      "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
-     "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the "
+     "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not "
+     "match the "
      "signature you provided.</Message></Error><RequestId>s1</RequestId></ErrorResponse>",
      "SignatureDoesNotMatch", "clock", "s1", AWS_ERRC_ACCESS, 0},
     {"sts ExpiredToken", 400,
      "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
-     "<Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message>"
+     "<Code>ExpiredToken</Code><Message>The security token included in the request is "
+     "expired</Message>"
      "</Error><RequestId>s2</RequestId></ErrorResponse>",
      "ExpiredToken", "expired", "s2", AWS_ERRC_ACCESS, 0},
     {"cloudwatch InvalidParameterValue", 400,
-     "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type>"
+     "<ErrorResponse "
+     "xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type>"
      "<Code>InvalidParameterValue</Code><Message>The value m-1 for parameter "
      "MetricDataQueries.member.1.Id is not valid.</Message></Error><RequestId>c1</RequestId>"
      "</ErrorResponse>",
      "InvalidParameterValue", "not valid", "c1", AWS_ERRC_VALIDATION, 0},
     {"cloudwatch Throttling", 400,
-     "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type>"
+     "<ErrorResponse "
+     "xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type>"
      "<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>c2</RequestId>"
      "</ErrorResponse>",
      "Throttling", "Rate", "c2", AWS_ERRC_THROTTLING, 1},
     {"cloudwatch InternalServiceError 500", 500,
-     "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Receiver</Type>"
-     "<Code>InternalServiceError</Code><Message>Internal error</Message></Error><RequestId>c3</RequestId>"
+     "<ErrorResponse "
+     "xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Receiver</Type>"
+     "<Code>InternalServiceError</Code><Message>Internal "
+     "error</Message></Error><RequestId>c3</RequestId>"
      "</ErrorResponse>",
      "InternalServiceError", "Internal", "c3", AWS_ERRC_TRANSIENT, 1},
     {"iam ServiceFailure 503", 503,
@@ -100,8 +114,8 @@ static const struct xml_case s_xml_cases[] = {
      "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
      "</Message></Error></Errors><RequestID>e1</RequestID></Response>",
      "RequestLimitExceeded", "limit", "e1", AWS_ERRC_THROTTLING, 1},
-    {"html from a proxy 502", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "Http502", "502", "hdr",
-     AWS_ERRC_TRANSIENT, 1},
+    {"html from a proxy 502", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "Http502",
+     "502", "hdr", AWS_ERRC_TRANSIENT, 1},
     {"empty body 500", 500, "", "Http500", "500", "hdr", AWS_ERRC_TRANSIENT, 1},
     {"empty body 403", 403, "", "Http403", "403", "hdr", AWS_ERRC_ACCESS, 0},
     {"garbage 400", 400, "<<<not xml", "Http400", "400", "hdr", AWS_ERRC_VALIDATION, 0},
@@ -130,7 +144,7 @@ static void test_xml_errors(void **state)
 struct json_case {
     const char *name;
     int status;
-    const char *error_type;     /* x-amzn-ErrorType header or NULL */
+    const char *error_type; /* x-amzn-ErrorType header or NULL */
     const char *body;
     const char *code;
     const char *message_part;
@@ -140,37 +154,45 @@ struct json_case {
 
 static const struct json_case s_json_cases[] = {
     {"iot ThrottlingException with HTTP 400", 400,
-     "ThrottlingException:http://internal.amazon.com/coral/com.amazonaws.iot/", "{\"message\":\"Rate exceeded\"}",
-     "ThrottlingException", "Rate exceeded", AWS_ERRC_THROTTLING, 1},
-    {"iot ResourceNotFound", 404, "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.iot/",
-     "{\"message\":\"The policy p does not exist.\"}", "ResourceNotFoundException", "does not exist",
-     AWS_ERRC_NOTFOUND, 0},
+     "ThrottlingException:http://internal.amazon.com/coral/com.amazonaws.iot/",
+     "{\"message\":\"Rate exceeded\"}", "ThrottlingException", "Rate exceeded", AWS_ERRC_THROTTLING,
+     1},
+    {"iot ResourceNotFound", 404,
+     "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.iot/",
+     "{\"message\":\"The policy p does not exist.\"}", "ResourceNotFoundException",
+     "does not exist", AWS_ERRC_NOTFOUND, 0},
     {"iot AlreadyExists by __type only", 409, 0,
-     "{\"__type\":\"com.amazonaws.iot#ResourceAlreadyExistsException\",\"message\":\"Policy cannot be created - "
-     "name already exists (name=p)\",\"resourceId\":\"p\",\"resourceArn\":\"arn:aws:iot:us-east-1:1:policy/p\"}",
+     "{\"__type\":\"com.amazonaws.iot#ResourceAlreadyExistsException\",\"message\":\"Policy cannot "
+     "be created - "
+     "name already exists "
+     "(name=p)\",\"resourceId\":\"p\",\"resourceArn\":\"arn:aws:iot:us-east-1:1:policy/p\"}",
      "ResourceAlreadyExistsException", "already exists", AWS_ERRC_CONFLICT, 0},
     {"iot VersionsLimitExceeded", 409, "VersionsLimitExceededException",
      "{\"message\":\"The policy p already has the maximum number of versions (5)\"}",
      "VersionsLimitExceededException", "five versions is the limit", AWS_ERRC_LIMIT, 0},
-    {"iot DeleteConflict", 409, "DeleteConflictException", "{\"message\":\"The policy has non-default versions\"}",
-     "DeleteConflictException", "non-default", AWS_ERRC_CONFLICT, 0},
+    {"iot DeleteConflict", 409, "DeleteConflictException",
+     "{\"message\":\"The policy has non-default versions\"}", "DeleteConflictException",
+     "non-default", AWS_ERRC_CONFLICT, 0},
     {"iot CertificateState 406", 406, "CertificateStateException",
-     "{\"message\":\"The certificate is in the ACTIVE state\"}", "CertificateStateException", "INACTIVE",
-     AWS_ERRC_CONFLICT, 0},
+     "{\"message\":\"The certificate is in the ACTIVE state\"}", "CertificateStateException",
+     "INACTIVE", AWS_ERRC_CONFLICT, 0},
     {"iot Unauthorized 401", 401, "UnauthorizedException", "{\"message\":\"Access Denied\"}",
      "UnauthorizedException", "Access Denied", AWS_ERRC_ACCESS, 0},
     {"iot InvalidRequest", 400, "InvalidRequestException", "{\"message\":\"1 validation error\"}",
      "InvalidRequestException", "validation", AWS_ERRC_VALIDATION, 0},
-    {"iot InternalFailure 500", 500, "InternalFailureException", "{\"message\":\"Internal failure\"}",
-     "InternalFailureException", "Internal", AWS_ERRC_TRANSIENT, 1},
-    {"iot ServiceUnavailable 503", 503, "ServiceUnavailableException", "{\"message\":\"unavailable\"}",
-     "ServiceUnavailableException", "unavailable", AWS_ERRC_TRANSIENT, 1},
+    {"iot InternalFailure 500", 500, "InternalFailureException",
+     "{\"message\":\"Internal failure\"}", "InternalFailureException", "Internal",
+     AWS_ERRC_TRANSIENT, 1},
+    {"iot ServiceUnavailable 503", 503, "ServiceUnavailableException",
+     "{\"message\":\"unavailable\"}", "ServiceUnavailableException", "unavailable",
+     AWS_ERRC_TRANSIENT, 1},
     {"iot LimitExceeded 410 is a quota", 410, "LimitExceededException", "{\"message\":\"limit\"}",
      "LimitExceededException", "limit", AWS_ERRC_LIMIT, 0},
-    {"body code with Message", 400, 0, "{\"code\":\"TooManyRequestsException\",\"Message\":\"slow down\"}",
+    {"body code with Message", 400, 0,
+     "{\"code\":\"TooManyRequestsException\",\"Message\":\"slow down\"}",
      "TooManyRequestsException", "slow down", AWS_ERRC_THROTTLING, 1},
-    {"header wins over body", 400, "ThrottlingException", "{\"__type\":\"InvalidRequestException\"}",
-     "ThrottlingException", "", AWS_ERRC_THROTTLING, 1},
+    {"header wins over body", 400, "ThrottlingException",
+     "{\"__type\":\"InvalidRequestException\"}", "ThrottlingException", "", AWS_ERRC_THROTTLING, 1},
     {"no code 429", 429, 0, "", "Http429", "429", AWS_ERRC_THROTTLING, 1},
     {"no code 504 html", 504, 0, "<html>gateway</html>", "Http504", "504", AWS_ERRC_TRANSIENT, 1},
     {"json array body 400", 400, 0, "[1,2]", "Http400", "400", AWS_ERRC_VALIDATION, 0},
@@ -257,8 +279,9 @@ static void test_hostile_json(void **state)
     awserr_from_json(&e, 400, NULL, deep, n, "r");
     assert_string_equal(e.code, "Http400");
     free(deep);
-    const char *odd[] = {"{\"__type\":5}", "{\"__type\":\"\"}", "{\"code\":null,\"message\":7}", "\"str\"",
-                         "{\"__type\":\"a#\"}", "{\"a\":1,\"a\":2}", "{\"__type\":\"X\\u0000Y\"}"};
+    const char *odd[] = {
+        "{\"__type\":5}",      "{\"__type\":\"\"}", "{\"code\":null,\"message\":7}", "\"str\"",
+        "{\"__type\":\"a#\"}", "{\"a\":1,\"a\":2}", "{\"__type\":\"X\\u0000Y\"}"};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         memset(&e, 0, sizeof e);
         awserr_from_json(&e, 400, NULL, odd[i], strlen(odd[i]), "r");
@@ -307,12 +330,9 @@ static void test_own_codes_and_fw_mapping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_xml_errors),
-        cmocka_unit_test(test_json_errors),
-        cmocka_unit_test(test_hints),
-        cmocka_unit_test(test_message_truncation),
-        cmocka_unit_test(test_hostile_json),
-        cmocka_unit_test(test_own_codes_and_fw_mapping),
+        cmocka_unit_test(test_xml_errors),   cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_hints),        cmocka_unit_test(test_message_truncation),
+        cmocka_unit_test(test_hostile_json), cmocka_unit_test(test_own_codes_and_fw_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,8 +44,9 @@ static void test_query_call(void **state)
     aws_call_param(&c, "AssumeRolePolicyDocument", "{\"a\": 1}");
     aws_call_param(&c, "Path", NULL);
     aws_call_param_int(&c, "MaxSessionDuration", 3600);
-    assert_string_equal(buf_cstr(&c.body), "Action=CreateRole&Version=2010-05-08&AssumeRolePolicyDocument="
-                                           "%7B%22a%22%3A%201%7D&MaxSessionDuration=3600");
+    assert_string_equal(buf_cstr(&c.body),
+                        "Action=CreateRole&Version=2010-05-08&AssumeRolePolicyDocument="
+                        "%7B%22a%22%3A%201%7D&MaxSessionDuration=3600");
     assert_string_equal(c.method, "POST");
     assert_string_equal(buf_cstr(&c.path), "/");
     assert_int_equal(c.overflow, 0);
@@ -136,7 +137,8 @@ static double hook_rand(void *ud)
 static struct aws_client *refused_client(struct hooks *h, struct aws_retry_quota *quota)
 {
     struct aws_client_options opt = {0};
-    opt.creds = creds_provider_static("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL);
+    opt.creds =
+        creds_provider_static("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL);
     opt.getenv_fn = hook_env;
     opt.getenv_ud = h;
     opt.sleep_fn = hook_sleep;

@@ -26,7 +26,7 @@
 struct server {
     int fd;
     int port;
-    char host_header[128];   /* the Host the client sent */
+    char host_header[128]; /* the Host the client sent */
 };
 
 static void *serve_one(void *arg)
@@ -93,7 +93,8 @@ static void test_pinned_goes_to_the_checked_address(void **state)
     pthread_join(t, 0);
     char want[64];
     snprintf(want, sizeof want, "127.0.0.1:%d", s.port);
-    assert_string_equal(s.host_header, want);   /* the URL's host, as sent; only the address is pinned */
+    assert_string_equal(s.host_header,
+                        want); /* the URL's host, as sent; only the address is pinned */
     /* pinned elsewhere, or not pinned: the listener on 127.0.0.2 is not reached */
     assert_int_equal(post(url, "127.0.0.3", &status), FW_EUNAVAILABLE);
     assert_int_equal(post(url, 0, &status), FW_EUNAVAILABLE);

@@ -25,7 +25,7 @@ struct decision_case {
 static const struct decision_case s_cases[] = {
     /* throttling, by code whatever the status */
     {"Throttling", 400, AWS_RETRY_THROTTLE},
-    {"ThrottlingException", 400, AWS_RETRY_THROTTLE},  /* IoT: 400, not 429 */
+    {"ThrottlingException", 400, AWS_RETRY_THROTTLE}, /* IoT: 400, not 429 */
     {"ThrottledException", 400, AWS_RETRY_THROTTLE},
     {"RequestThrottledException", 400, AWS_RETRY_THROTTLE},
     {"TooManyRequestsException", 400, AWS_RETRY_THROTTLE},
@@ -75,7 +75,7 @@ static const struct decision_case s_cases[] = {
     {"CertificateStateException", 406, AWS_RETRY_NONE},
     {"VersionsLimitExceededException", 409, AWS_RETRY_NONE},
     {"LimitExceeded", 409, AWS_RETRY_NONE},
-    {"LimitExceededException", 410, AWS_RETRY_NONE},  /* a quota for IAM/IoT/CloudWatch */
+    {"LimitExceededException", 410, AWS_RETRY_NONE}, /* a quota for IAM/IoT/CloudWatch */
     {"ValidationError", 400, AWS_RETRY_NONE},
     {"InvalidRequestException", 400, AWS_RETRY_NONE},
     {"MalformedPolicyDocument", 400, AWS_RETRY_NONE},
@@ -89,7 +89,8 @@ static void test_classify_table(void **state)
     for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
         struct aws_api_error e = {0};
         awserr_set(&e, s_cases[i].status, s_cases[i].code, "x");
-        print_message("%s/%d -> %d\n", s_cases[i].code, s_cases[i].status, (int)aws_retry_classify(&e));
+        print_message("%s/%d -> %d\n", s_cases[i].code, s_cases[i].status,
+                      (int)aws_retry_classify(&e));
         assert_int_equal(aws_retry_classify(&e), s_cases[i].kind);
         assert_int_equal(e.retryable, s_cases[i].kind != AWS_RETRY_NONE);
     }
@@ -105,10 +106,10 @@ static void test_backoff(void **state)
     assert_int_equal(aws_retry_backoff_ms(2, 0.5), 1000);
     assert_int_equal(aws_retry_backoff_ms(3, 0.5), 2000);
     assert_int_equal(aws_retry_backoff_ms(5, 0.5), 8000);
-    assert_int_equal(aws_retry_backoff_ms(6, 0.5), 10000);   /* capped at 20 s */
+    assert_int_equal(aws_retry_backoff_ms(6, 0.5), 10000); /* capped at 20 s */
     assert_int_equal(aws_retry_backoff_ms(40, 0.5), 10000);
     assert_true(aws_retry_backoff_ms(40, 0.9999) < AWS_RETRY_MAX_BACKOFF_MS);
-    assert_int_equal(aws_retry_backoff_ms(0, 0.5), 500);     /* clamped */
+    assert_int_equal(aws_retry_backoff_ms(0, 0.5), 500); /* clamped */
     assert_int_equal(aws_retry_backoff_ms(1, -3), 0);
     assert_true(aws_retry_backoff_ms(1, 7) < 1000);
 }
@@ -119,16 +120,16 @@ static void test_quota(void **state)
     struct aws_retry_quota *q = aws_retry_quota_new(12);
     assert_int_equal(aws_retry_quota_acquire(q, AWS_RETRY_THROTTLE), 5);
     assert_int_equal(aws_retry_quota_available(q), 7);
-    assert_int_equal(aws_retry_quota_acquire(q, AWS_RETRY_TIMEOUT), 0);   /* needs 10 */
+    assert_int_equal(aws_retry_quota_acquire(q, AWS_RETRY_TIMEOUT), 0); /* needs 10 */
     assert_int_equal(aws_retry_quota_acquire(q, AWS_RETRY_TRANSIENT), 5);
     assert_int_equal(aws_retry_quota_acquire(q, AWS_RETRY_TRANSIENT), 0); /* 2 left */
-    aws_retry_quota_release(q, 5);                                    /* a retry succeeded */
+    aws_retry_quota_release(q, 5);                                        /* a retry succeeded */
     assert_int_equal(aws_retry_quota_available(q), 7);
-    aws_retry_quota_release(q, 0);                                    /* no-retry success: +1 */
+    aws_retry_quota_release(q, 0); /* no-retry success: +1 */
     assert_int_equal(aws_retry_quota_available(q), 8);
     for (int i = 0; i < 10; i++)
         aws_retry_quota_release(q, 5);
-    assert_int_equal(aws_retry_quota_available(q), 12);                /* never above capacity */
+    assert_int_equal(aws_retry_quota_available(q), 12); /* never above capacity */
     aws_retry_quota_free(q);
     aws_retry_quota_free(NULL);
     q = aws_retry_quota_new(0);
@@ -149,7 +150,7 @@ static void test_should(void **state)
     assert_int_equal(aws_retry_should(&s, q, 1, &thr, &taken), 1);
     assert_int_equal(taken, 5);
     assert_int_equal(aws_retry_should(&s, q, 2, &thr, &taken), 1);
-    assert_int_equal(aws_retry_should(&s, q, 3, &thr, &taken), 0);    /* attempts used up */
+    assert_int_equal(aws_retry_should(&s, q, 3, &thr, &taken), 0); /* attempts used up */
     assert_int_equal(taken, 0);
     assert_int_equal(aws_retry_should(&s, q, 1, &denied, &taken), 0);
     assert_int_equal(aws_retry_should(&s, q, 1, &timeout, &taken), 1);

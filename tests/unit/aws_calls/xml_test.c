@@ -20,7 +20,8 @@
 static const char s_create_role[] =
     "<CreateRoleResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\n"
     "  <CreateRoleResult>\n    <Role>\n      <Path>/</Path>\n"
-    "      <AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%7D</AssumeRolePolicyDocument>\n"
+    "      "
+    "<AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%7D</AssumeRolePolicyDocument>\n"
     "      <RoleName>GreengrassV2TokenExchangeRole</RoleName>\n      <RoleId>AROAEXAMPLE</RoleId>\n"
     "      <Arn>arn:aws:iam::123456789012:role/GreengrassV2TokenExchangeRole</Arn>\n"
     "      <CreateDate>2026-11-28T05:00:00Z</CreateDate>\n    </Role>\n  </CreateRoleResult>\n"
@@ -33,8 +34,10 @@ static void test_paths(void **state)
     struct xml_node *root = NULL;
     assert_int_equal(xml_parse(s_create_role, strlen(s_create_role), &root), 0);
     assert_string_equal(root->name, "CreateRoleResponse");
-    assert_string_equal(xml_text(root, "CreateRoleResult/Role/RoleName"), "GreengrassV2TokenExchangeRole");
-    assert_string_equal(xml_text(root, "ResponseMetadata/RequestId"), "4a93ceee-9966-11e1-b624-b1aEXAMPLE7c");
+    assert_string_equal(xml_text(root, "CreateRoleResult/Role/RoleName"),
+                        "GreengrassV2TokenExchangeRole");
+    assert_string_equal(xml_text(root, "ResponseMetadata/RequestId"),
+                        "4a93ceee-9966-11e1-b624-b1aEXAMPLE7c");
     assert_null(xml_text(root, "CreateRoleResult/Role/Nope"));
     assert_null(xml_path(root, "Nope/Deeper"));
     assert_string_equal(xml_find(root, "RoleId")->text, "AROAEXAMPLE");
@@ -48,10 +51,12 @@ static void test_paths(void **state)
 static void test_lists_and_namespaces(void **state)
 {
     (void)state;
-    const char *doc = "<a:R xmlns:a=\"urn:x\" xmlns=\"urn:y\"><Versions><member><VersionId>v1</VersionId>"
-                      "<IsDefaultVersion>true</IsDefaultVersion></member><other/><member><VersionId>v2</VersionId>"
-                      "<IsDefaultVersion>false</IsDefaultVersion></member></Versions><N>42</N>"
-                      "<T>x &amp; &lt;y&gt; &#65;</T></a:R>";
+    const char *doc =
+        "<a:R xmlns:a=\"urn:x\" xmlns=\"urn:y\"><Versions><member><VersionId>v1</VersionId>"
+        "<IsDefaultVersion>true</IsDefaultVersion></member><other/><member><VersionId>v2</"
+        "VersionId>"
+        "<IsDefaultVersion>false</IsDefaultVersion></member></Versions><N>42</N>"
+        "<T>x &amp; &lt;y&gt; &#65;</T></a:R>";
     struct xml_node *root = NULL;
     assert_int_equal(xml_parse(doc, strlen(doc), &root), 0);
     assert_string_equal(root->name, "R");
@@ -79,20 +84,22 @@ static void expect_rejected(const char *doc, int want)
 static void test_billion_laughs(void **state)
 {
     (void)state;
-    expect_rejected("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
-                    " <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
-                    " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
-                    " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
-                    " <!ENTITY lol9 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
-                    "]>\n<ErrorResponse><Error><Code>&lol9;</Code></Error></ErrorResponse>",
-                    FW_EINVAL);
+    expect_rejected(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
+        " <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+        " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+        " <!ENTITY lol9 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+        "]>\n<ErrorResponse><Error><Code>&lol9;</Code></Error></ErrorResponse>",
+        FW_EINVAL);
 }
 
 static void test_external_entity(void **state)
 {
     (void)state;
-    expect_rejected("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>",
-                    FW_EINVAL);
+    expect_rejected(
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>",
+        FW_EINVAL);
     expect_rejected("<!DOCTYPE r SYSTEM \"http://127.0.0.1:1/evil.dtd\"><r/>", FW_EINVAL);
     /* an undeclared entity is malformed */
     expect_rejected("<r>&undeclared;</r>", FW_EINVAL);
@@ -143,8 +150,17 @@ static void test_too_many_nodes(void **state)
 static void test_malformed(void **state)
 {
     (void)state;
-    const char *bad[] = {"", "   ", "<", "<a>", "<a></b>", "<a><b></a></b>", "not xml at all", "<a x=1/>",
-                         "<a>\x01</a>", "<?xml version=\"1.0\"?>", "<a/><b/>"};
+    const char *bad[] = {"",
+                         "   ",
+                         "<",
+                         "<a>",
+                         "<a></b>",
+                         "<a><b></a></b>",
+                         "not xml at all",
+                         "<a x=1/>",
+                         "<a>\x01</a>",
+                         "<?xml version=\"1.0\"?>",
+                         "<a/><b/>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_rejected(bad[i], FW_EINVAL);
     /* truncations of a real answer never crash */
@@ -182,14 +198,10 @@ static void test_iso8601(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_lists_and_namespaces),
-        cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_external_entity),
-        cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_too_many_nodes),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_paths),          cmocka_unit_test(test_lists_and_namespaces),
+        cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_external_entity),
+        cmocka_unit_test(test_depth),          cmocka_unit_test(test_too_many_nodes),
+        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_iso8601),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  * never reads a key from a file) and prints one JSON line per step, never a
  * private key or token.
  *
- *   dataplane-probe provision HOST MQTT_PORT CRED_PORT CA CERT KEY CLIENT_ID TEMPLATE ALIAS ALPN(on|off) PARAMS_JSON
+ *   dataplane-probe provision HOST MQTT_PORT CRED_PORT CA CERT KEY CLIENT_ID TEMPLATE ALIAS
+ * ALPN(on|off) PARAMS_JSON
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -35,9 +36,10 @@ static int report(const char *step, int rc, const struct aws_api_error *e, json_
     json_object_set_new(o, "step", json_string(step));
     json_object_set_new(o, "ok", json_boolean(rc == 0));
     if (rc)
-        json_object_set_new(o, "error", json_pack("{s:s, s:s, s:s, s:i, s:s}", "code", e->code, "message", e->message,
-                                                   "operation", e->operation, "status", e->http_status, "class",
-                                                   awserr_class_name(e->cls)));
+        json_object_set_new(o, "error",
+                            json_pack("{s:s, s:s, s:s, s:i, s:s}", "code", e->code, "message",
+                                      e->message, "operation", e->operation, "status",
+                                      e->http_status, "class", awserr_class_name(e->cls)));
     char *t = json_dumps(o, JSON_COMPACT);
     puts(t);
     free(t);
@@ -48,14 +50,16 @@ static int report(const char *step, int rc, const struct aws_api_error *e, json_
 int main(int argc, char **argv)
 {
     if (argc != 13 || strcmp(argv[1], "provision")) {
-        fprintf(stderr, "usage: dataplane-probe provision HOST MQTT_PORT CRED_PORT CA CERT KEY CLIENT_ID TEMPLATE "
+        fprintf(stderr, "usage: dataplane-probe provision HOST MQTT_PORT CRED_PORT CA CERT KEY "
+                        "CLIENT_ID TEMPLATE "
                         "ALIAS on|off PARAMS_JSON\n");
         return 2;
     }
     char *cert = slurp(argv[6]), *key = slurp(argv[7]);
     json_t *params = json_loads(argv[12], 0, 0);
     struct aws_api_error e = {0};
-    struct iotmqtt_options o = {argv[2], 0, atoi(argv[3]), !strcmp(argv[11], "on"), argv[5], cert, key, argv[8], 0, 5000};
+    struct iotmqtt_options o = {
+        argv[2], 0, atoi(argv[3]), !strcmp(argv[11], "on"), argv[5], cert, key, argv[8], 0, 5000};
     struct iotmqtt *m = 0;
     int rc = iotmqtt_connect(&o, &m, &e);
     if (report("connect", rc, &e, rc ? 0 : json_pack("{s:s}", "alpn", iotmqtt_alpn_used(m))))
@@ -63,11 +67,13 @@ int main(int argc, char **argv)
     struct fleetprov_cert c = {0};
     struct fleetprov_trace t = {0};
     rc = fleetprov_create_keys(m, &c, &t, &e);
-    if (report("createKeys", rc, &e, json_pack("{s:s, s:s}", "topic", t.topic, "certificateId", c.certificate_id)))
+    if (report("createKeys", rc, &e,
+               json_pack("{s:s, s:s}", "topic", t.topic, "certificateId", c.certificate_id)))
         goto out;
     struct fleetprov_registered r = {0};
     rc = fleetprov_register_thing(m, argv[9], c.ownership_token, params, &r, &t, &e);
-    report("register", rc, &e, json_pack("{s:s, s:s}", "topic", t.topic, "thingName", r.thing_name));
+    report("register", rc, &e,
+           json_pack("{s:s, s:s}", "topic", t.topic, "thingName", r.thing_name));
     iotmqtt_close(m);
     m = 0;
     if (!rc) {
@@ -77,8 +83,9 @@ int main(int argc, char **argv)
         o2.client_id = r.thing_name;
         rc = iotmqtt_connect(&o2, &m, &e);
         report("thingConnect", rc, &e, 0);
-        struct credprovider_request cr = {argv[2], 0, atoi(argv[4]), argv[10], r.thing_name, c.certificate_pem,
-                                          c.private_key, argv[5], 5000};
+        struct credprovider_request cr = {
+            argv[2],       0,       atoi(argv[4]), argv[10], r.thing_name, c.certificate_pem,
+            c.private_key, argv[5], 5000};
         struct credprovider_creds cc;
         rc = credprovider_get(&cr, &cc, &e);
         report("credentials", rc, &e, json_pack("{s:s}", "accessKeyId", cc.access_key_id));

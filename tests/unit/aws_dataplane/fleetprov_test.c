@@ -30,16 +30,19 @@ static void topics(void **state)
     assert_string_equal(t, "$aws/certificates/create/json/accepted");
     assert_int_equal(fleetprov_topic(FLEETPROV_CREATE_FROM_CSR, 0, "", t, sizeof t), 0);
     assert_string_equal(t, "$aws/certificates/create-from-csr/json");
-    assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, "line-7-template", "/rejected", t, sizeof t), 0);
+    assert_int_equal(
+        fleetprov_topic(FLEETPROV_REGISTER_THING, "line-7-template", "/rejected", t, sizeof t), 0);
     assert_string_equal(t, "$aws/provisioning-templates/line-7-template/provision/json/rejected");
     /* a template name that could change the topic is refused, and so are AWS's other bounds */
     assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, "a/b", "", t, sizeof t), FW_EINVAL);
     assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, "+", "", t, sizeof t), FW_EINVAL);
     assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, "", "", t, sizeof t), FW_EINVAL);
-    assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, "0123456789012345678901234567890123456", "", t,
-                                     sizeof t), FW_EINVAL);
+    assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING,
+                                     "0123456789012345678901234567890123456", "", t, sizeof t),
+                     FW_EINVAL);
     assert_int_equal(fleetprov_topic(FLEETPROV_REGISTER_THING, 0, "", t, sizeof t), FW_EINVAL);
-    assert_int_equal(fleetprov_topic(FLEETPROV_CREATE_KEYS, 0, "", t, 10), FW_EINVAL); /* does not fit */
+    assert_int_equal(fleetprov_topic(FLEETPROV_CREATE_KEYS, 0, "", t, 10),
+                     FW_EINVAL); /* does not fit */
 }
 
 static void register_payload(void **state)
@@ -61,7 +64,8 @@ static void register_payload(void **state)
     assert_null(out);
     json_decref(p);
     char *csr = fleetprov_request_csr("-----BEGIN CERTIFICATE REQUEST-----\n");
-    assert_string_equal(csr, "{\"certificateSigningRequest\":\"-----BEGIN CERTIFICATE REQUEST-----\\n\"}");
+    assert_string_equal(
+        csr, "{\"certificateSigningRequest\":\"-----BEGIN CERTIFICATE REQUEST-----\\n\"}");
     free(csr);
 }
 
@@ -70,8 +74,9 @@ static void accepted_certificate(void **state)
     (void)state;
     struct fleetprov_cert c;
     struct aws_api_error e;
-    const char *ok = "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"" PEM "\",\"privateKey\":\"" KEY
-                     "\",\"certificateOwnershipToken\":\"eyJ0b2tlbg==\"}";
+    const char *ok =
+        "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"" PEM "\",\"privateKey\":\"" KEY
+        "\",\"certificateOwnershipToken\":\"eyJ0b2tlbg==\"}";
     assert_int_equal(fleetprov_parse_cert(ok, strlen(ok), 1, &c, &e), 0);
     assert_string_equal(c.certificate_id, CERT_ID);
     assert_non_null(strstr(c.private_key, "PRIVATE KEY"));
@@ -96,9 +101,12 @@ static void accepted_certificate_bounds(void **state)
     struct aws_api_error e;
     const char *bad[] = {
         "[]",
-        "{\"certificateId\":\"../../x\",\"certificatePem\":\"" PEM "\",\"certificateOwnershipToken\":\"t\"}",
-        "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"not pem\",\"certificateOwnershipToken\":\"t\"}",
-        "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"" PEM "\",\"certificateOwnershipToken\":\"a\\u0001\"}",
+        "{\"certificateId\":\"../../x\",\"certificatePem\":\"" PEM
+        "\",\"certificateOwnershipToken\":\"t\"}",
+        "{\"certificateId\":\"" CERT_ID
+        "\",\"certificatePem\":\"not pem\",\"certificateOwnershipToken\":\"t\"}",
+        "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"" PEM
+        "\",\"certificateOwnershipToken\":\"a\\u0001\"}",
         "{\"certificateId\":\"" CERT_ID "\",\"certificatePem\":\"" PEM "\"}",
         "{\"certificateId\":\"" CERT_ID "\",\"certificateId\":\"" CERT_ID "\"}",
     };
@@ -107,8 +115,10 @@ static void accepted_certificate_bounds(void **state)
     /* a token over 8 KiB */
     size_t n = FLEETPROV_TOKEN_MAX + 200;
     char *big = malloc(n + 300);
-    int k = snprintf(big, 300, "{\"certificateId\":\"%s\",\"certificatePem\":\"%s\",\"certificateOwnershipToken\":\"",
-                     CERT_ID, PEM);
+    int k = snprintf(
+        big, 300,
+        "{\"certificateId\":\"%s\",\"certificatePem\":\"%s\",\"certificateOwnershipToken\":\"",
+        CERT_ID, PEM);
     memset(big + k, 'a', FLEETPROV_TOKEN_MAX + 1);
     strcpy(big + k + FLEETPROV_TOKEN_MAX + 1, "\"}");
     assert_int_equal(fleetprov_parse_cert(big, strlen(big), 0, &c, &e), FW_EAWS);
@@ -120,7 +130,8 @@ static void registered(void **state)
     (void)state;
     struct fleetprov_registered r;
     struct aws_api_error e;
-    const char *ok = "{\"deviceConfiguration\":{\"a\":\"b\"},\"thingName\":\"fwverify-line-7-abc\"}";
+    const char *ok =
+        "{\"deviceConfiguration\":{\"a\":\"b\"},\"thingName\":\"fwverify-line-7-abc\"}";
     assert_int_equal(fleetprov_parse_registered(ok, strlen(ok), &r, &e), 0);
     assert_string_equal(r.thing_name, "fwverify-line-7-abc");
     assert_string_equal(json_string_value(json_object_get(r.device_configuration, "a")), "b");
@@ -129,7 +140,8 @@ static void registered(void **state)
     assert_int_equal(fleetprov_parse_registered(none, strlen(none), &r, &e), 0);
     assert_string_equal(r.thing_name, "");
     fleetprov_registered_cleanup(&r);
-    const char *bad[] = {"{\"thingName\":\"a b\"}", "{\"thingName\":1}", "{\"deviceConfiguration\":[]}", "x"};
+    const char *bad[] = {"{\"thingName\":\"a b\"}", "{\"thingName\":1}",
+                         "{\"deviceConfiguration\":[]}", "x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(fleetprov_parse_registered(bad[i], strlen(bad[i]), &r, &e), FW_EAWS);
 }
@@ -138,23 +150,28 @@ static void rejected(void **state)
 {
     (void)state;
     struct aws_api_error e;
-    const char *off = "{\"statusCode\":400,\"errorCode\":\"InvalidRequest\",\"errorMessage\":\"The provisioning "
-                      "template t1 is disabled.\"}";
-    assert_int_equal(fleetprov_parse_rejected(off, strlen(off), FLEETPROV_REGISTER_THING, &e), FW_EAWS);
+    const char *off =
+        "{\"statusCode\":400,\"errorCode\":\"InvalidRequest\",\"errorMessage\":\"The provisioning "
+        "template t1 is disabled.\"}";
+    assert_int_equal(fleetprov_parse_rejected(off, strlen(off), FLEETPROV_REGISTER_THING, &e),
+                     FW_EAWS);
     assert_int_equal(e.http_status, 400);
     assert_string_equal(e.code, "InvalidRequest");
     assert_string_equal(e.message, "The provisioning template t1 is disabled.");
     assert_string_equal(e.operation, "iot:RegisterThing");
     assert_int_equal(e.cls, AWS_ERRC_VALIDATION);
-    const char *slow = "{\"statusCode\":429,\"errorCode\":\"Throttling\",\"errorMessage\":\"Rate exceeded\"}";
+    const char *slow =
+        "{\"statusCode\":429,\"errorCode\":\"Throttling\",\"errorMessage\":\"Rate exceeded\"}";
     fleetprov_parse_rejected(slow, strlen(slow), FLEETPROV_CREATE_KEYS, &e);
     assert_int_equal(e.cls, AWS_ERRC_THROTTLING);
     assert_int_equal(e.retryable, 1);
-    const char *deny = "{\"statusCode\":403,\"errorCode\":\"AccessDenied\",\"errorMessage\":\"Access denied: no.\"}";
+    const char *deny = "{\"statusCode\":403,\"errorCode\":\"AccessDenied\",\"errorMessage\":"
+                       "\"Access denied: no.\"}";
     fleetprov_parse_rejected(deny, strlen(deny), FLEETPROV_REGISTER_THING, &e);
     assert_int_equal(e.cls, AWS_ERRC_ACCESS);
     /* an answer without a usable errorCode is a malformed answer, not an error code we trust */
-    const char *junk[] = {"{}", "{\"errorCode\":\"a b\"}", "{\"statusCode\":\"x\",\"errorCode\":\"A\"}", "[1]"};
+    const char *junk[] = {"{}", "{\"errorCode\":\"a b\"}",
+                          "{\"statusCode\":\"x\",\"errorCode\":\"A\"}", "[1]"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         fleetprov_parse_rejected(junk[i], strlen(junk[i]), FLEETPROV_REGISTER_THING, &e);
         assert_string_equal(e.code, DP_ERR_BAD_ANSWER);
@@ -166,14 +183,17 @@ static void credentials_answers(void **state)
     (void)state;
     struct credprovider_creds c;
     struct aws_api_error e;
-    const char *ok = "{\"credentials\":{\"accessKeyId\":\"ASIAEXAMPLEEXAMPLE12\",\"secretAccessKey\":\"s3cr3t/xyz\","
-                     "\"sessionToken\":\"IQoJb3JpZ2luX2Vj\",\"expiration\":\"2026-11-28T06:00:00Z\"}}";
+    const char *ok =
+        "{\"credentials\":{\"accessKeyId\":\"ASIAEXAMPLEEXAMPLE12\",\"secretAccessKey\":\"s3cr3t/"
+        "xyz\","
+        "\"sessionToken\":\"IQoJb3JpZ2luX2Vj\",\"expiration\":\"2026-11-28T06:00:00Z\"}}";
     assert_int_equal(credprovider_parse(ok, strlen(ok), &c, &e), 0);
     assert_string_equal(c.access_key_id, "ASIAEXAMPLEEXAMPLE12");
     assert_string_equal(c.expiration, "2026-11-28T06:00:00Z");
     credprovider_creds_cleanup(&c);
     assert_null(c.secret_access_key);
-    const char *bad = "{\"credentials\":{\"accessKeyId\":\"not a key\",\"secretAccessKey\":\"s\",\"sessionToken\":\"t\","
+    const char *bad = "{\"credentials\":{\"accessKeyId\":\"not a "
+                      "key\",\"secretAccessKey\":\"s\",\"sessionToken\":\"t\","
                       "\"expiration\":\"2026\"}}";
     assert_int_equal(credprovider_parse(bad, strlen(bad), &c, &e), FW_EAWS);
     assert_string_equal(e.code, DP_ERR_BAD_ANSWER);
@@ -184,11 +204,13 @@ static void credentials_errors(void **state)
     (void)state;
     struct aws_api_error e;
     /* the provider's 400 and 404 come without an error type: the status and AWS's text are kept */
-    const char *trust = "{\"message\":\"Unable to assume the role, or the role to assume does not exist\"}";
+    const char *trust =
+        "{\"message\":\"Unable to assume the role, or the role to assume does not exist\"}";
     credprovider_error(400, "", trust, strlen(trust), &e);
     assert_int_equal(e.http_status, 400);
     assert_string_equal(e.code, "Http400");
-    assert_string_equal(e.message, "Unable to assume the role, or the role to assume does not exist");
+    assert_string_equal(e.message,
+                        "Unable to assume the role, or the role to assume does not exist");
     assert_string_equal(e.operation, "iot:AssumeRoleWithCertificate");
     const char *deny = "{\"message\":\"Access Denied\"}";
     credprovider_error(403, "AccessDeniedException", deny, strlen(deny), &e);

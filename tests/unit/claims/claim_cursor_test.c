@@ -46,11 +46,11 @@ static void test_parse_refuses(void **state)
     (void)state;
     const char *bad[] = {
         "",
-        "5",                                     /* an offset, the cursor before keysets */
-        "1795845939294",                         /* no id */
-        "1795845939294.",                        /* empty id */
-        ".clm_0123456789abcdef01234567",         /* no ms */
-        "-1.clm_0123456789abcdef01234567",       /* a sign */
+        "5",                               /* an offset, the cursor before keysets */
+        "1795845939294",                   /* no id */
+        "1795845939294.",                  /* empty id */
+        ".clm_0123456789abcdef01234567",   /* no ms */
+        "-1.clm_0123456789abcdef01234567", /* a sign */
         "+1.clm_0123456789abcdef01234567",
         " 1.clm_0123456789abcdef01234567",
         "1000000000000000.clm_0123456789abcdef01234567", /* 16 digits */

@@ -113,7 +113,9 @@ static void same_as(json_t *record, const char *want)
 /* A value of the row's kind for a row the golden record does not have. */
 static const char *sample(enum claim_view view)
 {
-    return view == CLAIM_VIEW_FLAG ? "1" : view == CLAIM_VIEW_STR || view == CLAIM_VIEW_JOB ? "x\"y" : "1764300000999";
+    return view == CLAIM_VIEW_FLAG                            ? "1"
+           : view == CLAIM_VIEW_STR || view == CLAIM_VIEW_JOB ? "x\"y"
+                                                              : "1764300000999";
 }
 
 /* The golden full record with every row of today's table set. */
@@ -122,7 +124,8 @@ static json_t *full_record(void)
     json_t *record = json_loads(s_full_record, 0, 0);
     for (size_t i = 0; i < CLAIM_NFIELDS; i++)
         if (!json_object_get(record, claim_fields[i].name))
-            json_object_set_new(record, claim_fields[i].name, json_string(sample(claim_fields[i].view)));
+            json_object_set_new(record, claim_fields[i].name,
+                                json_string(sample(claim_fields[i].view)));
     return record;
 }
 
@@ -149,7 +152,8 @@ static void test_each_field_alone_and_left_out(void **state)
     json_t *full = full_record();
     for (size_t i = 0; i < CLAIM_NFIELDS; i++) {
         const char *name = claim_fields[i].name;
-        json_t *alone = json_pack("{s:O}", name, json_object_get(full, name)), *without = json_copy(full);
+        json_t *alone = json_pack("{s:O}", name, json_object_get(full, name)),
+               *without = json_copy(full);
         json_object_del(without, name);
         json_t *pair[] = {alone, without};
         for (size_t k = 0; k < 2; k++) {
@@ -191,7 +195,8 @@ static void test_builder_counts(void **state)
     claim_kv_str(&kv, CLAIM_F_CERT_PEM, 0);
     claim_kv_int(&kv, CLAIM_F_EXPIRES, 1764300000003LL);
     assert_int_equal(kv.n, 3);
-    const char *want[] = {"certificateId", "c0ffee", "certificatePem", "", "expires", "1764300000003"};
+    const char *want[] = {"certificateId", "c0ffee",       "certificatePem", "",
+                          "expires",       "1764300000003"};
     for (size_t i = 0; i < 6; i++)
         assert_string_equal(kv.kv[i], want[i]);
     assert_true(claim_kv_has(&kv, CLAIM_F_EXPIRES));

@@ -29,19 +29,32 @@ static void test_transitions(void **state)
     static const struct {
         int from, to, ok;
     } t[] = {
-        {CLAIM_CREATING, CLAIM_ACTIVE, 1},   {CLAIM_CREATING, CLAIM_FAILED, 1},
-        {CLAIM_CREATING, CLAIM_INACTIVE, 0}, {CLAIM_CREATING, CLAIM_DELETED, 0},
-        {CLAIM_CREATING, CLAIM_REVOKED, 0},  {CLAIM_ACTIVE, CLAIM_ROTATING, 1},
-        {CLAIM_ACTIVE, CLAIM_INACTIVE, 1},   {CLAIM_ACTIVE, CLAIM_REVOKED, 1},
-        {CLAIM_ACTIVE, CLAIM_DELETED, 1},    {CLAIM_ACTIVE, CLAIM_CREATING, 0},
-        {CLAIM_ROTATING, CLAIM_INACTIVE, 1}, {CLAIM_ROTATING, CLAIM_ACTIVE, 0},
-        {CLAIM_ROTATING, CLAIM_REVOKED, 1},  {CLAIM_INACTIVE, CLAIM_ACTIVE, 1},
-        {CLAIM_INACTIVE, CLAIM_INACTIVE, 1}, {CLAIM_INACTIVE, CLAIM_ROTATING, 0},
-        {CLAIM_REVOKED, CLAIM_ACTIVE, 0},    {CLAIM_REVOKED, CLAIM_INACTIVE, 0},
-        {CLAIM_REVOKED, CLAIM_REVOKED, 1},   {CLAIM_REVOKED, CLAIM_DELETED, 1},
-        {CLAIM_DELETED, CLAIM_ACTIVE, 0},    {CLAIM_DELETED, CLAIM_DELETED, 1},
-        {CLAIM_FAILED, CLAIM_ACTIVE, 0},     {CLAIM_FAILED, CLAIM_DELETED, 1},
-        {-1, CLAIM_ACTIVE, 0},               {CLAIM_ACTIVE, CLAIM_NSTATES, 0},
+        {CLAIM_CREATING, CLAIM_ACTIVE, 1},
+        {CLAIM_CREATING, CLAIM_FAILED, 1},
+        {CLAIM_CREATING, CLAIM_INACTIVE, 0},
+        {CLAIM_CREATING, CLAIM_DELETED, 0},
+        {CLAIM_CREATING, CLAIM_REVOKED, 0},
+        {CLAIM_ACTIVE, CLAIM_ROTATING, 1},
+        {CLAIM_ACTIVE, CLAIM_INACTIVE, 1},
+        {CLAIM_ACTIVE, CLAIM_REVOKED, 1},
+        {CLAIM_ACTIVE, CLAIM_DELETED, 1},
+        {CLAIM_ACTIVE, CLAIM_CREATING, 0},
+        {CLAIM_ROTATING, CLAIM_INACTIVE, 1},
+        {CLAIM_ROTATING, CLAIM_ACTIVE, 0},
+        {CLAIM_ROTATING, CLAIM_REVOKED, 1},
+        {CLAIM_INACTIVE, CLAIM_ACTIVE, 1},
+        {CLAIM_INACTIVE, CLAIM_INACTIVE, 1},
+        {CLAIM_INACTIVE, CLAIM_ROTATING, 0},
+        {CLAIM_REVOKED, CLAIM_ACTIVE, 0},
+        {CLAIM_REVOKED, CLAIM_INACTIVE, 0},
+        {CLAIM_REVOKED, CLAIM_REVOKED, 1},
+        {CLAIM_REVOKED, CLAIM_DELETED, 1},
+        {CLAIM_DELETED, CLAIM_ACTIVE, 0},
+        {CLAIM_DELETED, CLAIM_DELETED, 1},
+        {CLAIM_FAILED, CLAIM_ACTIVE, 0},
+        {CLAIM_FAILED, CLAIM_DELETED, 1},
+        {-1, CLAIM_ACTIVE, 0},
+        {CLAIM_ACTIVE, CLAIM_NSTATES, 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (store_claim_transition_ok(t[i].from, t[i].to) != t[i].ok)
@@ -67,11 +80,13 @@ static void test_ids(void **state)
 static void test_view(void **state)
 {
     (void)state;
-    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", "clm_1", "fleet", "f", "state",
-                          "active", "keySource", "generated", "keyType", "ec-p256", "created", "1795842000000",
-                          "bundleDownloaded", "0", "keyHeld", "1", "expectedDevices", "12");
+    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", "clm_1", "fleet",
+                          "f", "state", "active", "keySource", "generated", "keyType", "ec-p256",
+                          "created", "1795842000000", "bundleDownloaded", "0", "keyHeld", "1",
+                          "expectedDevices", "12");
     json_t *v = claims_view(f);
-    assert_string_equal(json_string_value(json_object_get(v, "createdAt")), "2026-11-28T05:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(v, "createdAt")),
+                        "2026-11-28T05:00:00.000Z");
     assert_true(json_is_null(json_object_get(v, "registrations")));
     assert_true(json_is_null(json_object_get(v, "certificateId")));
     assert_int_equal(json_integer_value(json_object_get(v, "expectedDevices")), 12);
@@ -100,7 +115,8 @@ static void test_view_fields(void **state)
 {
     (void)state;
     json_t *f = json_object();
-    const char *extra[] = {"csr", "certificatePem", "certRequested", "keyErasedReason", "regMetric"};
+    const char *extra[] = {"csr", "certificatePem", "certRequested", "keyErasedReason",
+                           "regMetric"};
     for (size_t i = 0; i < claims_view_nfields; i++)
         json_object_set_new(f, claims_view_fields[i], json_string("1795842000001"));
     json_object_set_new(f, "state", json_string("active"));
@@ -173,8 +189,9 @@ static void test_parse_create(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_state_names), cmocka_unit_test(test_transitions), cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_view),        cmocka_unit_test(test_view_fields), cmocka_unit_test(test_parse_create),
+        cmocka_unit_test(test_state_names), cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_ids),         cmocka_unit_test(test_view),
+        cmocka_unit_test(test_view_fields), cmocka_unit_test(test_parse_create),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -29,22 +29,37 @@ static unsigned pick(unsigned n)
 #define E "\xc3\xa9"
 #define E10 E E E E E E E E E E
 static const char *const s_strings[] = {
-    "", "plain", "q\"uote", "back\\slash", "a/b", "tab\there", "nl\nx\r", "\x01\x1f\x7f", "caf" E,
-    "\xe2\x82\xac \xf0\x9f\x98\x80", "clm_0123456789abcdef01234567", "j_0123456789abcdef01234567", "bench",
-    "arn:aws:iot:us-east-1:123456789012:cert/abc", "c_x" E10 E10 E10, /* the claim href is cut inside a character */
+    "",
+    "plain",
+    "q\"uote",
+    "back\\slash",
+    "a/b",
+    "tab\there",
+    "nl\nx\r",
+    "\x01\x1f\x7f",
+    "caf" E,
+    "\xe2\x82\xac \xf0\x9f\x98\x80",
+    "clm_0123456789abcdef01234567",
+    "j_0123456789abcdef01234567",
+    "bench",
+    "arn:aws:iot:us-east-1:123456789012:cert/abc",
+    "c_x" E10 E10 E10,                             /* the claim href is cut inside a character */
     "j_x" E10 E10 E10 E10 E10 E10 E10 E10 E10 E10, /* so is the job link's */
     "x123456789012345678901234567890123456789012345678901",
 };
-static const char *const s_states[] = {"creating", "active", "rotating", "inactive", "revoked", "deleted",
-                                       "failed"};
-static const char *const s_times[] = {"", "0", "-5", "abc", "1764300000123", "1764300000000", "1", "253402300799999"};
-static const char *const s_ints[] = {"", "0", "1", "-3", "12abc", "9223372036854775807", "x", "1000000000"};
+static const char *const s_states[] = {"creating", "active",  "rotating", "inactive",
+                                       "revoked",  "deleted", "failed"};
+static const char *const s_times[] = {
+    "", "0", "-5", "abc", "1764300000123", "1764300000000", "1", "253402300799999"};
+static const char *const s_ints[] = {"",  "0",         "1", "-3", "12abc", "9223372036854775807",
+                                     "x", "1000000000"};
 
 static const char *value_for(const char *f)
 {
-    static const char *const times[] = {"created", "activated", "expires", "rotatingAt", "graceUntil",
-                                        "inactiveAt", "revokedAt", "deletedAt", "bundleDownloadedAt", "updated",
-                                        "regUpdatedAt"};
+    static const char *const times[] = {"created",    "activated",   "expires",
+                                        "rotatingAt", "graceUntil",  "inactiveAt",
+                                        "revokedAt",  "deletedAt",   "bundleDownloadedAt",
+                                        "updated",    "regUpdatedAt"};
     for (size_t i = 0; i < sizeof times / sizeof *times; i++)
         if (!strcmp(f, times[i]))
             return s_times[pick(sizeof s_times / sizeof *s_times)];
@@ -63,7 +78,8 @@ static json_t *make_record(void)
     json_t *o = json_object();
     for (size_t i = 0; i < claims_view_nfields; i++)
         if (pick(5))
-            json_object_set_new(o, claims_view_fields[i], json_string(value_for(claims_view_fields[i])));
+            json_object_set_new(o, claims_view_fields[i],
+                                json_string(value_for(claims_view_fields[i])));
     return o;
 }
 
@@ -102,9 +118,10 @@ static void test_generated_pages(void **state)
 static void test_edge_records(void **state)
 {
     (void)state;
-    json_t *records = json_pack("[{}, {s:s}, {s:s, s:s}, {s:s, s:s}, {s:s}]", "id", "c_x" E10 E10 E10, "id", "c_1",
-                                "job", "j_x" E10 E10 E10 E10 E10 E10 E10 E10 E10 E10, "id", "c_2", "regUpdatedAt", "5",
-                                "id", "c_3");
+    json_t *records =
+        json_pack("[{}, {s:s}, {s:s, s:s}, {s:s, s:s}, {s:s}]", "id", "c_x" E10 E10 E10, "id",
+                  "c_1", "job", "j_x" E10 E10 E10 E10 E10 E10 E10 E10 E10 E10, "id", "c_2",
+                  "regUpdatedAt", "5", "id", "c_3");
     same(records);
     json_decref(records);
     json_t *empty = json_array();

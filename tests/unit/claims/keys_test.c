@@ -75,9 +75,9 @@ static void test_csr_key_types(void **state)
         int ok;
         const char *type;
     } cases[] = {
-        {EVP_EC_gen("P-256"), 1, "ec-p256"},   {EVP_EC_gen("P-384"), 1, "ec-p384"},
-        {EVP_EC_gen("P-521"), 0, "ec-other"},  {EVP_RSA_gen(2048), 1, "rsa2048"},
-        {EVP_RSA_gen(3072), 1, "rsa3072"},     {EVP_RSA_gen(1024), 0, "rsa1024"},
+        {EVP_EC_gen("P-256"), 1, "ec-p256"},  {EVP_EC_gen("P-384"), 1, "ec-p384"},
+        {EVP_EC_gen("P-521"), 0, "ec-other"}, {EVP_RSA_gen(2048), 1, "rsa2048"},
+        {EVP_RSA_gen(3072), 1, "rsa3072"},    {EVP_RSA_gen(1024), 0, "rsa1024"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct keys_info info;
@@ -103,10 +103,13 @@ static void test_csr_framing_and_signature(void **state)
     char *csr = 0, why[200];
     assert_int_equal(keys_generate(KEYS_EC_P256, &k), 0);
     assert_int_equal(keys_make_csr(k, "x", &csr), 0);
-    const char *garbage[] = {"", "hello", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
-                             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0};
+    const char *garbage[] = {
+        "", "hello",
+        "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0};
     for (int i = 0; garbage[i]; i++)
-        assert_int_equal(keys_check_csr(garbage[i], strlen(garbage[i]), &info, why, sizeof why), FW_EINVAL);
+        assert_int_equal(keys_check_csr(garbage[i], strlen(garbage[i]), &info, why, sizeof why),
+                         FW_EINVAL);
     size_t n = strlen(csr);
     char *two = malloc(2 * n + 1);
     memcpy(two, csr, n);
@@ -137,7 +140,8 @@ static char *self_signed(struct keys_pair *k, long days)
     X509_gmtime_adj(X509_getm_notBefore(x), 0);
     X509_gmtime_adj(X509_getm_notAfter(x), days * 86400);
     X509_set_pubkey(x, k->pkey);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"t", -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(x));
     X509_sign(x, k->pkey, EVP_sha256());
     BIO *b = BIO_new(BIO_s_mem());
@@ -160,7 +164,8 @@ static void test_cert_info(void **state)
     assert_int_equal(keys_fingerprint(k, fp), 0);
     assert_string_equal(info.fp, fp);
     long long now_ms = (long long)time(0) * 1000;
-    assert_true(info.not_after_ms > now_ms + 9LL * 86400000 && info.not_after_ms < now_ms + 11LL * 86400000);
+    assert_true(info.not_after_ms > now_ms + 9LL * 86400000 &&
+                info.not_after_ms < now_ms + 11LL * 86400000);
     assert_int_equal(keys_cert_info("junk", 4, &info), FW_EINVAL);
     free(pem);
     keys_free(k);
@@ -169,8 +174,10 @@ static void test_cert_info(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_generate_and_round_trip), cmocka_unit_test(test_csr_made_and_checked),
-        cmocka_unit_test(test_csr_key_types),           cmocka_unit_test(test_csr_framing_and_signature),
+        cmocka_unit_test(test_generate_and_round_trip),
+        cmocka_unit_test(test_csr_made_and_checked),
+        cmocka_unit_test(test_csr_key_types),
+        cmocka_unit_test(test_csr_framing_and_signature),
         cmocka_unit_test(test_cert_info),
     };
     return cmocka_run_group_tests(tests, 0, 0);

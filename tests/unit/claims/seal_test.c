@@ -28,7 +28,8 @@ static void encode_wrapper(char *out, const unsigned char *raw, size_t n)
 }
 
 static const unsigned char s_key[SEAL_KEY_LEN] = "0123456789abcdef0123456789abcdef";
-static const char s_secret[] = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n";
+static const char s_secret[] =
+    "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n";
 
 static void test_round_trip(void **state)
 {
@@ -169,9 +170,9 @@ static void test_kek_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_empty_and_limits),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_empty_and_limits),
         cmocka_unit_test(test_tamper_detected), cmocka_unit_test(test_wrong_key_or_aad),
-        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_kek_file),
+        cmocka_unit_test(test_malformed),       cmocka_unit_test(test_kek_file),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

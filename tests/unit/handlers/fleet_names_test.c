@@ -76,9 +76,11 @@ static void test_table(void **state)
         {fleet_names_role_arn, "arn:aws-cn:iam::123456789012:role/R", 1},
         {fleet_names_role_arn, "arn:aws:iam::12345678901:role/R", 0},
         {fleet_names_role_arn, "arn:aws:iam::123456789012:user/R", 0},
-        {fleet_names_iam_policy_arn, "arn:aws:iam::123456789012:policy/FleetwardenTokenExchangeBoundary", 1},
+        {fleet_names_iam_policy_arn,
+         "arn:aws:iam::123456789012:policy/FleetwardenTokenExchangeBoundary", 1},
         {fleet_names_iam_policy_arn, "arn:aws-us-gov:iam::123456789012:policy/path/B", 1},
-        {fleet_names_iam_policy_arn, "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration", 1},
+        {fleet_names_iam_policy_arn,
+         "arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration", 1},
         {fleet_names_iam_policy_arn, "arn:aws:iam::123456789012:role/B", 0},
         {fleet_names_iam_policy_arn, "arn:aws:iam::1234:policy/B", 0},
         {fleet_names_iam_policy_arn, "arn:aws:iam::123456789012:policy/", 0},
@@ -136,6 +138,7 @@ static void test_lambda_in(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table), cmocka_unit_test(test_lambda_in)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table),
+                                       cmocka_unit_test(test_lambda_in)};
     return cmocka_run_group_tests(tests, 0, 0);
 }

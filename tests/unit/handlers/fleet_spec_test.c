@@ -24,10 +24,12 @@ static void test_defaults(void **state)
     assert_int_equal(fleet_spec_parse(req, "eu-west-1", &spec, &settings, errors), 0);
     assert_string_equal(str(spec, "region", 0), "eu-west-1");
     assert_string_equal(str(spec, "tokenExchangeRole", "name"), "GreengrassV2TokenExchangeRole");
-    assert_string_equal(str(spec, "tokenExchangeRole", "policyName"), "GreengrassV2TokenExchangeRoleAccess");
+    assert_string_equal(str(spec, "tokenExchangeRole", "policyName"),
+                        "GreengrassV2TokenExchangeRoleAccess");
     assert_string_equal(str(spec, "roleAlias", "name"), "GreengrassCoreTokenExchangeRoleAlias");
-    assert_int_equal(
-        json_integer_value(json_object_get(json_object_get(spec, "roleAlias"), "credentialDurationSeconds")), 3600);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(spec, "roleAlias"),
+                                                        "credentialDurationSeconds")),
+                     3600);
     assert_string_equal(str(spec, "thingPolicy", "name"), "GreengrassV2IoTThingPolicy");
     assert_string_equal(str(spec, "thingPolicy", "mode"), "shared");
     assert_string_equal(str(spec, "provisioningRole", "name"), "GreengrassFleetProvisioningRole");
@@ -35,7 +37,8 @@ static void test_defaults(void **state)
     assert_string_equal(str(spec, "claimPolicy", "name"), "f1-claim-policy");
     assert_true(json_is_true(json_object_get(json_object_get(spec, "template"), "enabled")));
     assert_true(json_is_true(json_object_get(spec, "createThingGroups")));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "thingGroups"), 0)), "f1");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "thingGroups"), 0)),
+                        "f1");
     assert_true(json_is_null(json_object_get(spec, "assumeRole")));
     json_t *empty = json_pack("{s:{}, s:{}}", "rotation", "watch");
     assert_true(json_equal(settings, empty));
@@ -49,13 +52,14 @@ static void test_defaults(void **state)
 static void test_overrides(void **state)
 {
     (void)state;
-    json_t *req = json_loads("{\"name\":\"f2\",\"region\":\"us-west-2\",\"thingGroups\":[\"g1\"],"
-                             "\"thingPolicy\":{\"mode\":\"perDevice\"},\"template\":{\"name\":\"T\",\"enabled\":false,"
-                             "\"preProvisioningHook\":\"arn:aws:lambda:us-west-2:123456789012:function:h\"},"
-                             "\"claimPolicyAllowCsr\":true,\"assumeRole\":{\"roleArn\":"
-                             "\"arn:aws:iam::123456789012:role/R\",\"externalId\":\"ext-1\"},\"rotation\":"
-                             "{\"periodDays\":7},\"adopt\":true}",
-                             0, 0);
+    json_t *req = json_loads(
+        "{\"name\":\"f2\",\"region\":\"us-west-2\",\"thingGroups\":[\"g1\"],"
+        "\"thingPolicy\":{\"mode\":\"perDevice\"},\"template\":{\"name\":\"T\",\"enabled\":false,"
+        "\"preProvisioningHook\":\"arn:aws:lambda:us-west-2:123456789012:function:h\"},"
+        "\"claimPolicyAllowCsr\":true,\"assumeRole\":{\"roleArn\":"
+        "\"arn:aws:iam::123456789012:role/R\",\"externalId\":\"ext-1\"},\"rotation\":"
+        "{\"periodDays\":7},\"adopt\":true}",
+        0, 0);
     json_t *errors = json_array(), *spec, *settings;
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
     assert_string_equal(str(spec, "region", 0), "us-west-2");
@@ -65,11 +69,13 @@ static void test_overrides(void **state)
     assert_true(json_is_true(json_object_get(json_object_get(spec, "claimPolicy"), "allowCsr")));
     assert_string_equal(str(spec, "assumeRole", "externalId"), "ext-1");
     assert_true(json_is_true(json_object_get(spec, "adopt")));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(settings, "rotation"), "periodDays")), 7);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(spec, "template"),
-                                                                          "thingName"),
-                                                          "from")),
-                        "parameter");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(settings, "rotation"), "periodDays")),
+        7);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(spec, "template"), "thingName"), "from")),
+        "parameter");
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
@@ -82,31 +88,40 @@ struct bad_case {
 };
 
 static const struct bad_case s_bad[] = {
-    /* issue 13: a hook elsewhere than the fleet's region/account; the thing name; the nucleus version */
+    /* issue 13: a hook elsewhere than the fleet's region/account; the thing name; the nucleus
+       version */
     {"{\"name\":\"f\",\"region\":\"us-east-1\",\"template\":{\"preProvisioningHook\":"
      "\"arn:aws:lambda:eu-west-1:123456789012:function:h\"}}",
      "template.preProvisioningHook"},
-    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::210987654321:role/R\"},\"template\":"
+    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::210987654321:role/"
+     "R\"},\"template\":"
      "{\"preProvisioningHook\":\"arn:aws:lambda:us-east-1:123456789012:function:h\"}}",
      "template.preProvisioningHook"},
     {"{\"name\":\"f\",\"template\":{\"thingName\":{\"from\":\"mac\"}}}", "template.thingName.from"},
-    {"{\"name\":\"f\",\"template\":{\"thingName\":{\"from\":\"certificateId\",\"prefix\":\"a/b\"}}}",
+    {"{\"name\":\"f\",\"template\":{\"thingName\":{\"from\":\"certificateId\",\"prefix\":\"a/"
+     "b\"}}}",
      "template.thingName.prefix"},
     {"{\"name\":\"f\",\"greengrass\":{\"nucleusVersion\":\"2.16\"}}", "greengrass.nucleusVersion"},
     {"{\"name\":\"f\",\"greengrass\":{\"version\":\"2.16.1\"}}", "greengrass.version"},
     {"{}", "name"},
     {"{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "template.name"},
-    {"{\"name\":\"f\",\"template\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", "template.name"},
-    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":899}}", "roleAlias.credentialDurationSeconds"},
-    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":43201}}", "roleAlias.credentialDurationSeconds"},
-    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":1.5}}", "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"template\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+     "template.name"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":899}}",
+     "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":43201}}",
+     "roleAlias.credentialDurationSeconds"},
+    {"{\"name\":\"f\",\"roleAlias\":{\"credentialDurationSeconds\":1.5}}",
+     "roleAlias.credentialDurationSeconds"},
     {"{\"name\":\"f\",\"x\":1}", "x"},
     {"{\"name\":\"f\",\"template\":{\"x\":1}}", "template.x"},
     {"{\"name\":\"f\",\"template\":{\"body\":{\"Resources\":{}}}}", "template.body/Resources"},
     {"{\"name\":\"f\",\"thingGroups\":[\"ok\",\"a/b\"]}", "thingGroups[1]"},
     {"{\"name\":\"f\",\"assumeRole\":{}}", "assumeRole.roleArn"},
-    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::123456789012:role/R\",\"foo\":1}}", "assumeRole.foo"},
-    {"{\"name\":\"f\",\"thingPolicy\":{\"mode\":\"perDevice\",\"name\":\"n\"}}", "thingPolicy.name"},
+    {"{\"name\":\"f\",\"assumeRole\":{\"roleArn\":\"arn:aws:iam::123456789012:role/R\",\"foo\":1}}",
+     "assumeRole.foo"},
+    {"{\"name\":\"f\",\"thingPolicy\":{\"mode\":\"perDevice\",\"name\":\"n\"}}",
+     "thingPolicy.name"},
     {"{\"name\":\"f\",\"rotation\":5}", "rotation"},
     {"{\"name\":\"f\",\"region\":\"nowhere\"}", "region"},
 };
@@ -115,7 +130,8 @@ static void test_bad_fields(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof s_bad / sizeof s_bad[0]; i++) {
-        json_t *req = json_loads(s_bad[i].json, 0, 0), *errors = json_array(), *spec = 0, *settings = 0;
+        json_t *req = json_loads(s_bad[i].json, 0, 0), *errors = json_array(), *spec = 0,
+               *settings = 0;
         assert_non_null(req);
         assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
         assert_null(spec);
@@ -125,7 +141,8 @@ static void test_bad_fields(void **state)
         json_array_foreach(errors, j, e) found |=
             !strcmp(json_string_value(json_object_get(e, "field")), s_bad[i].field);
         if (!found)
-            fail_msg("%s: no error for %s: %s", s_bad[i].json, s_bad[i].field, json_dumps(errors, 0));
+            fail_msg("%s: no error for %s: %s", s_bad[i].json, s_bad[i].field,
+                     json_dumps(errors, 0));
         json_decref(req);
         json_decref(errors);
     }
@@ -135,13 +152,17 @@ static void test_patch_settings(void **state)
 {
     (void)state;
     json_t *cur = json_pack("{s:{s:i}, s:{}}", "rotation", "periodDays", 30, "watch");
-    json_t *req = json_pack("{s:{s:s}}", "watch", "action", "alert"), *errors = json_array(), *out = 0;
+    json_t *req = json_pack("{s:{s:s}}", "watch", "action", "alert"), *errors = json_array(),
+           *out = 0;
     assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "rotation"), "periodDays")), 30);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "watch"), "action")), "alert");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(out, "rotation"), "periodDays")), 30);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "watch"), "action")),
+                        "alert");
     json_decref(out);
     json_decref(req);
-    req = json_pack("{s:i, s:s, s:{s:s}}", "rotation", 1, "name", "x", "watch", "action", "explode");
+    req =
+        json_pack("{s:i, s:s, s:{s:s}}", "rotation", 1, "name", "x", "watch", "action", "explode");
     assert_int_equal(fleet_spec_patch_settings(req, cur, &out, errors), FW_EINVAL);
     assert_int_equal(json_array_size(errors), 3);
     json_decref(req);
@@ -157,24 +178,30 @@ static void test_iam_roles_and_boundaries(void **state)
     json_t *req = json_pack("{s:s}", "name", "b1");
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
     assert_string_equal(str(spec, "iamRoles", 0), "managed");
-    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"), "FleetwardenTokenExchangeBoundary");
-    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"), "FleetwardenProvisioningBoundary");
+    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"),
+                        "FleetwardenTokenExchangeBoundary");
+    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"),
+                        "FleetwardenProvisioningBoundary");
     json_decref(spec);
     json_decref(settings);
     /* the settings' defaults: none for one role, an ARN for the other, managed */
     struct fleet_spec_defaults d = {0, 0, "", "arn:aws:iam::123456789012:policy/B"};
     assert_int_equal(fleet_spec_parse_ex(req, &d, &spec, &settings, errors), 0);
-    assert_true(json_is_null(json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
-    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"), "arn:aws:iam::123456789012:policy/B");
+    assert_true(json_is_null(
+        json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
+    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"),
+                        "arn:aws:iam::123456789012:policy/B");
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
     /* a request's own boundary, or null */
     req = json_loads("{\"name\":\"b2\",\"tokenExchangeRole\":{\"permissionsBoundary\":\"Mine\"},"
-                     "\"provisioningRole\":{\"permissionsBoundary\":null}}", 0, 0);
+                     "\"provisioningRole\":{\"permissionsBoundary\":null}}",
+                     0, 0);
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
     assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"), "Mine");
-    assert_true(json_is_null(json_object_get(json_object_get(spec, "provisioningRole"), "permissionsBoundary")));
+    assert_true(json_is_null(
+        json_object_get(json_object_get(spec, "provisioningRole"), "permissionsBoundary")));
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
@@ -182,18 +209,22 @@ static void test_iam_roles_and_boundaries(void **state)
     req = json_pack("{s:s, s:s}", "name", "b3", "iamRoles", "precreated");
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
     assert_string_equal(str(spec, "iamRoles", 0), "precreated");
-    assert_true(json_is_null(json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
+    assert_true(json_is_null(
+        json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
     json_decref(spec);
     json_decref(settings);
     json_decref(req);
     req = json_loads("{\"name\":\"b4\",\"iamRoles\":\"precreated\",\"tokenExchangeRole\":"
-                     "{\"permissionsBoundary\":\"X\"}}", 0, 0);
+                     "{\"permissionsBoundary\":\"X\"}}",
+                     0, 0);
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
-    assert_string_equal(str(json_array_get(errors, 0), "field", 0), "tokenExchangeRole.permissionsBoundary");
+    assert_string_equal(str(json_array_get(errors, 0), "field", 0),
+                        "tokenExchangeRole.permissionsBoundary");
     json_decref(req);
     json_array_clear(errors);
     req = json_loads("{\"name\":\"b5\",\"iamRoles\":\"admin\",\"provisioningRole\":"
-                     "{\"permissionsBoundary\":\"arn:aws:iam::123456789012:role/NotAPolicy\"}}", 0, 0);
+                     "{\"permissionsBoundary\":\"arn:aws:iam::123456789012:role/NotAPolicy\"}}",
+                     0, 0);
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
     assert_int_equal(json_array_size(errors), 2);
     json_decref(req);

@@ -13,12 +13,13 @@
 
 static json_t *fleet(void)
 {
-    return json_loads("{\"name\":\"f1\",\"region\":\"eu-west-1\",\"spec\":{\"thingGroups\":[\"group-a\"]},"
-                      "\"resources\":{\"endpoints\":{\"dataAts\":\"abc-ats.iot.eu-west-1.amazonaws.com\","
-                      "\"credentialProvider\":\"abc.credentials.iot.eu-west-1.amazonaws.com\"},"
-                      "\"roleAlias\":{\"name\":\"GreengrassCoreTokenExchangeRoleAlias\"},"
-                      "\"template\":{\"name\":\"f1-template\"}}}",
-                      0, 0);
+    return json_loads(
+        "{\"name\":\"f1\",\"region\":\"eu-west-1\",\"spec\":{\"thingGroups\":[\"group-a\"]},"
+        "\"resources\":{\"endpoints\":{\"dataAts\":\"abc-ats.iot.eu-west-1.amazonaws.com\","
+        "\"credentialProvider\":\"abc.credentials.iot.eu-west-1.amazonaws.com\"},"
+        "\"roleAlias\":{\"name\":\"GreengrassCoreTokenExchangeRoleAlias\"},"
+        "\"template\":{\"name\":\"f1-template\"}}}",
+        0, 0);
 }
 
 static const char s_expected[] =
@@ -38,8 +39,10 @@ static const char s_expected[] =
     "      claimCertificatePrivateKeyPath: \"/greengrass/v2/claim-certs/claim.private.pem.key\"\n"
     "      rootCaPath: \"/greengrass/v2/AmazonRootCA1.pem\"\n"
     "      templateParameters:\n"
-    "        # <THING_NAME>: replace it on each device: the device's thing name, 1-128 characters of "
-    "[a-zA-Z0-9:_-] (RegisterThing refuses the placeholder); or set the fleet's template.thingName.from to "
+    "        # <THING_NAME>: replace it on each device: the device's thing name, 1-128 characters "
+    "of "
+    "[a-zA-Z0-9:_-] (RegisterThing refuses the placeholder); or set the fleet's "
+    "template.thingName.from to "
     "certificateId\n"
     "        ThingName: \"<THING_NAME>\"\n"
     "        ThingGroupName: \"group-a\"\n";
@@ -71,7 +74,9 @@ static void test_paths_and_overrides(void **state)
     char *y = greengrass_config_yaml(f, &p);
     assert_non_null(strstr(y, "      rootPath: \"/opt/gg\"\n"));
     assert_non_null(strstr(y, "      claimCertificatePath: \"/keys/c.pem\"\n"));
-    assert_non_null(strstr(y, "      claimCertificatePrivateKeyPath: \"/opt/gg/claim-certs/claim.private.pem.key\"\n"));
+    assert_non_null(strstr(
+        y,
+        "      claimCertificatePrivateKeyPath: \"/opt/gg/claim-certs/claim.private.pem.key\"\n"));
     assert_non_null(strstr(y, "      rootCaPath: \"/opt/gg/AmazonRootCA1.pem\"\n"));
     assert_non_null(strstr(y, "        ThingName: \"core-7\"\n        ThingGroupName: \"g2\"\n"));
     assert_non_null(strstr(y, "    version: \"2.13.0\"\n"));
@@ -98,12 +103,14 @@ static void test_other_ports(void **state)
     json_t *f = fleet();
     struct greengrass_paths p = {.mqtt_port = 4101, .credentials_port = 4102};
     char *y = greengrass_config_yaml(f, &p);
-    assert_non_null(strstr(y, "  aws.greengrass.Nucleus:\n    version: \"" GREENGRASS_NUCLEUS_DEFAULT "\"\n"
-                              "    configuration:\n      mqtt:\n        port: 4101\n"
-                              "  aws.greengrass.FleetProvisioningByClaim:\n"));
-    assert_non_null(strstr(y, "      iotDataEndpoint: \"abc-ats.iot.eu-west-1.amazonaws.com\"\n"
-                              "      mqttPort: 4101\n"
-                              "      iotCredentialEndpoint: \"abc.credentials.iot.eu-west-1.amazonaws.com:4102\"\n"));
+    assert_non_null(
+        strstr(y, "  aws.greengrass.Nucleus:\n    version: \"" GREENGRASS_NUCLEUS_DEFAULT "\"\n"
+                  "    configuration:\n      mqtt:\n        port: 4101\n"
+                  "  aws.greengrass.FleetProvisioningByClaim:\n"));
+    assert_non_null(strstr(
+        y, "      iotDataEndpoint: \"abc-ats.iot.eu-west-1.amazonaws.com\"\n"
+           "      mqttPort: 4101\n"
+           "      iotCredentialEndpoint: \"abc.credentials.iot.eu-west-1.amazonaws.com:4102\"\n"));
     free(y);
     p = (struct greengrass_paths){.credentials_port = 4102};
     y = greengrass_config_yaml(f, &p);
@@ -129,10 +136,8 @@ static void test_not_ready(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_paths_and_overrides),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_other_ports),
+        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_paths_and_overrides),
+        cmocka_unit_test(test_escaping),  cmocka_unit_test(test_other_ports),
         cmocka_unit_test(test_not_ready),
     };
     return cmocka_run_group_tests(tests, 0, 0);

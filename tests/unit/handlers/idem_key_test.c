@@ -26,7 +26,8 @@ static void test_key_bounds(void **state)
     assert_false(idem_key_valid(0));
 }
 
-static void fp(const char *m, const char *p, const char *v, const char *body, char out[IDEM_FP_HEX + 1])
+static void fp(const char *m, const char *p, const char *v, const char *body,
+               char out[IDEM_FP_HEX + 1])
 {
     idem_fingerprint(m, p, v, body, body ? strlen(body) : 0, out);
     assert_int_equal(strlen(out), IDEM_FP_HEX);
@@ -44,7 +45,7 @@ static void test_fingerprint_tells_requests_apart(void **state)
         {"POST", "/v1/fleets", "dryRun=true", "{\"name\":\"a\"}"},
         {"PUT", "/v1/fleets", 0, "{\"name\":\"a\"}"},
         {"POST", "/v1/fleets/a/claims", 0, "{\"name\":\"a\"}"},
-        {"POST", "/v1/fleets", 0, "{\"name\": \"a\"}"},   /* body bytes, not meaning */
+        {"POST", "/v1/fleets", 0, "{\"name\": \"a\"}"}, /* body bytes, not meaning */
         /* parts cannot run into each other */
         {"POST", "/v1/fleets{\"name\":", 0, "\"a\"}"},
     };
@@ -54,7 +55,7 @@ static void test_fingerprint_tells_requests_apart(void **state)
     }
     fp("POST", "/v1/watch/run", 0, 0, a);
     fp("POST", "/v1/watch/run", 0, "", b);
-    assert_string_equal(a, b);   /* no body and an empty one are the same request */
+    assert_string_equal(a, b); /* no body and an empty one are the same request */
 }
 
 int main(void)

@@ -92,7 +92,8 @@ static void m_cert_literal(json_t *b)
 }
 static void m_cert_wrong_ref(json_t *b)
 {
-    json_object_set_new(props(b, "MyCertificate"), "CertificateId", json_pack("{s:s}", "Ref", "ThingName"));
+    json_object_set_new(props(b, "MyCertificate"), "CertificateId",
+                        json_pack("{s:s}", "Ref", "ThingName"));
 }
 static void m_cert_param_missing(json_t *b)
 {
@@ -104,11 +105,13 @@ static void m_undeclared_ref(json_t *b)
 }
 static void m_nested_undeclared(json_t *b)
 {
-    json_object_set_new(props(b, "MyThing"), "AttributePayload", json_pack("{s:{s:s}}", "serial", "Ref", "Nope"));
+    json_object_set_new(props(b, "MyThing"), "AttributePayload",
+                        json_pack("{s:{s:s}}", "serial", "Ref", "Nope"));
 }
 static void m_bad_type(json_t *b)
 {
-    json_object_set_new(json_object_get(b, "Resources"), "B", json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
+    json_object_set_new(json_object_get(b, "Resources"), "B",
+                        json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
 }
 static void m_no_type(json_t *b)
 {
@@ -120,11 +123,13 @@ static void m_not_object_res(json_t *b)
 }
 static void m_slash_name(json_t *b)
 {
-    json_object_set_new(json_object_get(b, "Resources"), "a/b~c", json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
+    json_object_set_new(json_object_get(b, "Resources"), "a/b~c",
+                        json_pack("{s:s}", "Type", "AWS::S3::Bucket"));
 }
 static void m_unused_param(json_t *b)
 {
-    json_object_set_new(json_object_get(b, "Parameters"), "Extra", json_pack("{s:s}", "Type", "String"));
+    json_object_set_new(json_object_get(b, "Parameters"), "Extra",
+                        json_pack("{s:s}", "Type", "String"));
 }
 static void m_inactive(json_t *b)
 {
@@ -155,11 +160,14 @@ static const struct tc_case s_cases[] = {
     {"no policy", m_no_policy, 0, "/Resources", 0},
     {"policy name and document", m_policy_both, 0, "/Resources/MyPolicy/Properties", 0},
     {"policy with neither", m_policy_neither, 0, "/Resources/MyPolicy/Properties", 0},
-    {"policy document not JSON", m_policy_doc_bad, 0, "/Resources/MyPolicy/Properties/PolicyDocument", 0},
+    {"policy document not JSON", m_policy_doc_bad, 0,
+     "/Resources/MyPolicy/Properties/PolicyDocument", 0},
     {"policy document", m_policy_doc_ok, 1, 0, 0},
     {"no certificate", m_no_cert, 0, "/Resources", 0},
-    {"certificate id literal", m_cert_literal, 0, "/Resources/MyCertificate/Properties/CertificateId", 0},
-    {"certificate id other ref", m_cert_wrong_ref, 0, "/Resources/MyCertificate/Properties/CertificateId", 0},
+    {"certificate id literal", m_cert_literal, 0,
+     "/Resources/MyCertificate/Properties/CertificateId", 0},
+    {"certificate id other ref", m_cert_wrong_ref, 0,
+     "/Resources/MyCertificate/Properties/CertificateId", 0},
     {"certificate parameter missing", m_cert_param_missing, 0, "/Parameters", 0},
     {"undeclared ref", m_undeclared_ref, 0, "/Resources/MyThing", 0},
     {"nested undeclared ref", m_nested_undeclared, 0, "/Resources/MyThing", 0},
@@ -176,7 +184,8 @@ static int has_pointer(const json_t *list, const char *p)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e) if (!strcmp(json_string_value(json_object_get(e, "pointer")), p)) return 1;
+    json_array_foreach(
+        list, i, e) if (!strcmp(json_string_value(json_object_get(e, "pointer")), p)) return 1;
     return 0;
 }
 
@@ -191,7 +200,8 @@ static void test_table(void **state)
         char *txt = json_dumps(r, JSON_COMPACT);
         if (json_is_true(json_object_get(r, "valid")) != c->valid ||
             (c->error_pointer && !has_pointer(json_object_get(r, "errors"), c->error_pointer)) ||
-            (c->warning_pointer && !has_pointer(json_object_get(r, "warnings"), c->warning_pointer)) ||
+            (c->warning_pointer &&
+             !has_pointer(json_object_get(r, "warnings"), c->warning_pointer)) ||
             (c->valid && json_array_size(json_object_get(r, "errors"))))
             fail_msg("case \"%s\": %s", c->name, txt);
         free(txt);
@@ -227,9 +237,9 @@ static void test_text_limits(void **state)
     (void)state;
     json_t *r = template_check("{nope", 5);
     assert_false(json_is_true(json_object_get(r, "valid")));
-    assert_non_null(
-        strstr(json_string_value(json_object_get(json_array_get(json_object_get(r, "errors"), 0), "message")),
-               "not valid JSON"));
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_array_get(json_object_get(r, "errors"), 0), "message")),
+                           "not valid JSON"));
     json_decref(r);
     char *ok = padded(TEMPLATE_BODY_MAX), *over = padded(TEMPLATE_BODY_MAX + 1);
     assert_int_equal(strlen(ok), TEMPLATE_BODY_MAX);
@@ -252,11 +262,18 @@ static void test_description(void **state)
 {
     (void)state;
     char why[200], buf[1200];
-    static const char *const ok[] = {"", "line 7 night shift", "Ligne 7 \xe2\x80\x94 \xc3\xa9quipe \xe2\x9c\x93",
+    static const char *const ok[] = {"", "line 7 night shift",
+                                     "Ligne 7 \xe2\x80\x94 \xc3\xa9quipe \xe2\x9c\x93",
                                      "\xf0\x9f\x8f\xad factory"};
-    static const char *const bad[] = {"tab\there",          "bell\x07",           "del\x7f",
-                                      "c1 \xc2\x85",         "zero\xe2\x80\x8bwidth", "bom\xef\xbb\xbf",
-                                      "pua \xee\x80\x80",    "nonchar \xef\xbf\xbe", "bidi \xe2\x80\xae"};
+    static const char *const bad[] = {"tab\there",
+                                      "bell\x07",
+                                      "del\x7f",
+                                      "c1 \xc2\x85",
+                                      "zero\xe2\x80\x8bwidth",
+                                      "bom\xef\xbb\xbf",
+                                      "pua \xee\x80\x80",
+                                      "nonchar \xef\xbf\xbe",
+                                      "bidi \xe2\x80\xae"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_int_equal(template_description_check(ok[i], strlen(ok[i]), why, sizeof why), 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -35,7 +35,9 @@ static void bodies(void **state)
     assert_int_equal(body(0, f), 0);
     assert_int_equal(body("{}", f), 0);
     assert_int_equal(body("{\"parameters\":{\"ThingName\":\"fwverify-x\",\"SerialNumber\":\"1\"},"
-                          "\"claimId\":\"clm_0123456789abcdef01234567\"}", f), 0);
+                          "\"claimId\":\"clm_0123456789abcdef01234567\"}",
+                          f),
+                     0);
     assert_int_equal(body("{\"parameters\":{\"ThingName\":\"line-7-0042\"}}", f), FW_EINVAL);
     assert_string_equal(f, "parameters.ThingName"); /* the cleanup deletes the thing: only ours */
     assert_int_equal(body("{\"parameters\":{\"ThingName\":\"fwverify-a b\"}}", f), FW_EINVAL);
@@ -93,10 +95,15 @@ static void schedules(void **state)
     assert_string_equal(daily, "");
     assert_int_equal(settings("{\"schedule\":null}", &every, daily), FW_ENOTFOUND);
     assert_int_equal(settings("{}", &every, daily), FW_ENOTFOUND);
-    const char *bad[] = {"{\"schedule\":{\"dailyAt\":\"25:00\"}}", "{\"schedule\":{\"everyHours\":0}}",
-                         "{\"schedule\":{\"everyHours\":745}}", "{\"schedule\":{\"everyHours\":1.5}}",
-                         "{\"schedule\":{\"dailyAt\":\"03:00\",\"everyHours\":2}}", "{\"schedule\":{}}",
-                         "{\"schedule\":\"daily\"}", "{\"when\":1}", "{\"parameters\":{\"ThingName\":\"x\"}}"};
+    const char *bad[] = {"{\"schedule\":{\"dailyAt\":\"25:00\"}}",
+                         "{\"schedule\":{\"everyHours\":0}}",
+                         "{\"schedule\":{\"everyHours\":745}}",
+                         "{\"schedule\":{\"everyHours\":1.5}}",
+                         "{\"schedule\":{\"dailyAt\":\"03:00\",\"everyHours\":2}}",
+                         "{\"schedule\":{}}",
+                         "{\"schedule\":\"daily\"}",
+                         "{\"when\":1}",
+                         "{\"parameters\":{\"ThingName\":\"x\"}}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(settings(bad[i], &every, daily), FW_EINVAL);
 }

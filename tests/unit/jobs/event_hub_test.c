@@ -15,7 +15,7 @@ static void test_id_order(void **state)
 {
     (void)state;
     assert_true(event_hub_id_cmp("1-0", "2-0") < 0);
-    assert_true(event_hub_id_cmp("2-0", "10-0") < 0);          /* numbers, not strings */
+    assert_true(event_hub_id_cmp("2-0", "10-0") < 0); /* numbers, not strings */
     assert_true(event_hub_id_cmp("5-10", "5-9") > 0);
     assert_int_equal(event_hub_id_cmp("1796593238243-3", "1796593238243-3"), 0);
     assert_true(event_hub_id_cmp("0-0", "1796593238243-0") < 0);
@@ -25,20 +25,22 @@ static void test_parse(void **state)
 {
     (void)state;
     struct hub_event e;
-    event_hub_parse("{\"type\":\"job\",\"id\":\"j_1\",\"state\":\"dead\",\"jobType\":\"claim.create\","
-                    "\"resource\":\"claim:clm_1\",\"ts\":\"x\"}",
-                    &e);
+    event_hub_parse(
+        "{\"type\":\"job\",\"id\":\"j_1\",\"state\":\"dead\",\"jobType\":\"claim.create\","
+        "\"resource\":\"claim:clm_1\",\"ts\":\"x\"}",
+        &e);
     assert_string_equal(e.type, "job");
     assert_string_equal(e.state, "dead");
     assert_string_equal(e.job_type, "claim.create");
     assert_string_equal(e.resource, "claim:clm_1");
     assert_string_equal(e.eid, "j_1");
     assert_null(e.json);
-    event_hub_parse("{\"type\":\"incident\",\"id\":\"inc_1\",\"state\":\"open\",\"resource\":\"claim:c\"}", &e);
+    event_hub_parse(
+        "{\"type\":\"incident\",\"id\":\"inc_1\",\"state\":\"open\",\"resource\":\"claim:c\"}", &e);
     assert_string_equal(e.type, "incident");
-    assert_string_equal(e.state, "");      /* an incident's state is no job state */
+    assert_string_equal(e.state, ""); /* an incident's state is no job state */
     assert_string_equal(e.job_type, "");
-    event_hub_parse("not json", &e);       /* what the log holds is ours, but never trusted blindly */
+    event_hub_parse("not json", &e); /* what the log holds is ours, but never trusted blindly */
     assert_string_equal(e.type, "job");
     assert_string_equal(e.eid, "");
     event_hub_parse("{\"type\":\"weird\",\"id\":7}", &e);

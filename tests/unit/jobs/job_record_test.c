@@ -29,8 +29,8 @@ static char *render_stored(const char *id, const char *const *stored, size_t n)
 }
 
 /* The named record and the stored one render to the same JSON. */
-static void assert_same(const char *const *named, size_t nnamed, const char *id, const char *const *stored,
-                        size_t nstored)
+static void assert_same(const char *const *named, size_t nnamed, const char *id,
+                        const char *const *stored, size_t nstored)
 {
     char *a = render(named, nnamed);
     char *b = render_stored(id, stored, nstored);
@@ -43,33 +43,87 @@ static void test_finished_job_shows_the_same(void **state)
 {
     (void)state;
     /* The same succeeded job as the old layout stored it and as it is stored now. */
-    const char *named[] = {"id", "j_1", "type", "test.noop", "lane", "default", "payload", "{}", "attempts", "1",
-                           "runs", "1", "stalls", "0", "max", "5", "resource", "", "created", "1796591551608",
-                           "seq", "7", "cancel", "0", "uniq", "0", "sched", "", "state", "succeeded",
-                           "started", "1796591555555", "rlpaid", "0", "result", "{\"ok\":true}",
+    const char *named[] = {"id",       "j_1",
+                           "type",     "test.noop",
+                           "lane",     "default",
+                           "payload",  "{}",
+                           "attempts", "1",
+                           "runs",     "1",
+                           "stalls",   "0",
+                           "max",      "5",
+                           "resource", "",
+                           "created",  "1796591551608",
+                           "seq",      "7",
+                           "cancel",   "0",
+                           "uniq",     "0",
+                           "sched",    "",
+                           "state",    "succeeded",
+                           "started",  "1796591555555",
+                           "rlpaid",   "0",
+                           "result",   "{\"ok\":true}",
                            "finished", "1796591555558"};
-    const char *stored[] = {"t", "test.noop", "q", "7", "c", "1796591551608", "m", "5", "s", "3", "b", "3947",
-                            "a", "1", "n", "1", "r", "{\"ok\":true}", "f", "3950"};
-    assert_same(named, sizeof named / sizeof named[0], "j_1", stored, sizeof stored / sizeof stored[0]);
+    const char *stored[] = {
+        "t", "test.noop", "q", "7", "c", "1796591551608", "m", "5",   "s", "3", "b", "3947",
+        "a", "1",         "n", "1", "r", "{\"ok\":true}", "f", "3950"};
+    assert_same(named, sizeof named / sizeof named[0], "j_1", stored,
+                sizeof stored / sizeof stored[0]);
 }
 
 static void test_every_field(void **state)
 {
     (void)state;
-    const char *named[] = {"id", "j_2", "type", "claim.create", "lane", "bulk", "payload", "{\"a\":[1,2]}",
-                           "attempts", "3", "runs", "5", "stalls", "1", "max", "7", "resource", "claim:x/y",
-                           "created", "1000", "cancel", "1", "sched", "nightly", "state", "dead",
-                           "started", "1500", "finished", "2500", "next", "9999",
-                           "errors", "[{\"class\":\"access\"}]", "reason", "access error: not retried",
-                           "pdone", "2", "ptotal", "4", "pstep", "attach", "s:create", "{\"arn\":\"x\"}",
+    const char *named[] = {"id",       "j_2",
+                           "type",     "claim.create",
+                           "lane",     "bulk",
+                           "payload",  "{\"a\":[1,2]}",
+                           "attempts", "3",
+                           "runs",     "5",
+                           "stalls",   "1",
+                           "max",      "7",
+                           "resource", "claim:x/y",
+                           "created",  "1000",
+                           "cancel",   "1",
+                           "sched",    "nightly",
+                           "state",    "dead",
+                           "started",  "1500",
+                           "finished", "2500",
+                           "next",     "9999",
+                           "errors",   "[{\"class\":\"access\"}]",
+                           "reason",   "access error: not retried",
+                           "pdone",    "2",
+                           "ptotal",   "4",
+                           "pstep",    "attach",
+                           "s:create", "{\"arn\":\"x\"}",
                            "s:attach", "{}"};
-    const char *stored[] = {"t", "claim.create", "l", "bulk", "p", "{\"a\":[1,2]}", "a", "3", "n", "5", "k", "1",
-                            "m", "7", "R", "claim:x/y", "c", "1000", "x", "1", "S", "nightly", "s", "5",
-                            "b", "500", "f", "1500", "N", "9999", "e", "[{\"class\":\"access\"}]",
-                            "w", "access error: not retried", "pd", "2", "pt", "4", "ps", "attach",
-                            "s:create", "{\"arn\":\"x\"}", "s:attach", "{}", "q", "12", "u", "1",
-                            "i", "key-1", "rp", "1", "rw", "iot"};
-    assert_same(named, sizeof named / sizeof named[0], "j_2", stored, sizeof stored / sizeof stored[0]);
+    const char *stored[] = {"t",        "claim.create",
+                            "l",        "bulk",
+                            "p",        "{\"a\":[1,2]}",
+                            "a",        "3",
+                            "n",        "5",
+                            "k",        "1",
+                            "m",        "7",
+                            "R",        "claim:x/y",
+                            "c",        "1000",
+                            "x",        "1",
+                            "S",        "nightly",
+                            "s",        "5",
+                            "b",        "500",
+                            "f",        "1500",
+                            "N",        "9999",
+                            "e",        "[{\"class\":\"access\"}]",
+                            "w",        "access error: not retried",
+                            "pd",       "2",
+                            "pt",       "4",
+                            "ps",       "attach",
+                            "s:create", "{\"arn\":\"x\"}",
+                            "s:attach", "{}",
+                            "q",        "12",
+                            "u",        "1",
+                            "i",        "key-1",
+                            "rp",       "1",
+                            "rw",       "iot"};
+    assert_same(named, sizeof named / sizeof named[0], "j_2", stored,
+                sizeof stored / sizeof stored[0]);
 }
 
 static void test_queued_job_defaults(void **state)
@@ -94,7 +148,8 @@ static void test_queued_job_defaults(void **state)
 static void test_states(void **state)
 {
     (void)state;
-    const char *names[] = {"queued", "scheduled", "running", "succeeded", "failed", "dead", "canceled"};
+    const char *names[] = {"queued", "scheduled", "running", "succeeded",
+                           "failed", "dead",      "canceled"};
     for (int i = 0; i < 7; i++) {
         char code = job_record_state_code(names[i]);
         char text[2] = {code, '\0'};
@@ -138,10 +193,8 @@ static void test_many_steps_are_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_finished_job_shows_the_same),
-        cmocka_unit_test(test_every_field),
-        cmocka_unit_test(test_queued_job_defaults),
-        cmocka_unit_test(test_states),
+        cmocka_unit_test(test_finished_job_shows_the_same), cmocka_unit_test(test_every_field),
+        cmocka_unit_test(test_queued_job_defaults),         cmocka_unit_test(test_states),
         cmocka_unit_test(test_many_steps_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,9 +22,9 @@ static void test_lane_order_fairness(void **state)
         assert_int_equal(order[0] + order[1] + order[2], 3);
         assert_true(order[0] != order[1] && order[1] != order[2] && order[0] != order[2]);
     }
-    assert_int_equal(first[JOB_LANE_BULK], 100);     /* every 10th pick */
-    assert_true(first[JOB_LANE_DEFAULT] >= 200);     /* every 4th pick, less the bulk ones */
-    assert_true(first[JOB_LANE_CRITICAL] >= 600);    /* critical still leads */
+    assert_int_equal(first[JOB_LANE_BULK], 100);  /* every 10th pick */
+    assert_true(first[JOB_LANE_DEFAULT] >= 200);  /* every 4th pick, less the bulk ones */
+    assert_true(first[JOB_LANE_CRITICAL] >= 600); /* critical still leads */
     /* Any 10 consecutive picks put bulk first at least once. */
     for (unsigned long start = 0; start < 50; start++) {
         int seen = 0;
@@ -59,9 +59,11 @@ static void test_names(void **state)
 static void test_secret_keys(void **state)
 {
     (void)state;
-    const char *secret[] = {"privateKey", "private_key", "token", "Token", "secret", "clientSecret",
-                            "password", "SessionToken", "secretAccessKey", "api-key", "passphrase"};
-    const char *fine[] = {"claimId", "fleet", "clientToken", "idempotencyToken", "keySource", "templateName"};
+    const char *secret[] = {"privateKey",      "private_key",  "token",     "Token",
+                            "secret",          "clientSecret", "password",  "SessionToken",
+                            "secretAccessKey", "api-key",      "passphrase"};
+    const char *fine[] = {"claimId",          "fleet",     "clientToken",
+                          "idempotencyToken", "keySource", "templateName"};
     for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
         assert_true(job_key_is_secret(secret[i]));
     for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
@@ -73,7 +75,8 @@ static void test_payload_check(void **state)
     (void)state;
     char why[200];
     assert_int_equal(job_payload_check("{\"claim\":\"abc\",\"n\":[1,2]}", why, sizeof why), 0);
-    assert_int_equal(job_payload_check("{\"a\":{\"b\":[{\"privateKey\":\"x\"}]}}", why, sizeof why), FW_EINVAL);
+    assert_int_equal(job_payload_check("{\"a\":{\"b\":[{\"privateKey\":\"x\"}]}}", why, sizeof why),
+                     FW_EINVAL);
     assert_non_null(strstr(why, "privateKey"));
     assert_int_equal(job_payload_check("[1]", why, sizeof why), FW_EBADJSON);
     assert_int_equal(job_payload_check("{bad", why, sizeof why), FW_EBADJSON);
@@ -102,13 +105,46 @@ static void test_ids_and_time(void **state)
 static void test_render(void **state)
 {
     (void)state;
-    const char *kv[] = {"id", "j_1", "type", "claim.create", "lane", "critical", "state", "dead",
-                        "attempts", "3", "max", "3", "payload", "{\"claim\":\"abc\"}", "resource", "claim:abc",
-                        "created", "1795824000000", "started", "1795824001000", "finished", "1795824002500",
-                        "pdone", "2", "ptotal", "4", "pstep", "attach-policy", "s:create-cert",
-                        "{\"certificateId\":\"c1\"}", "s:raw", "not json", "errors",
-                        "[{\"class\":\"access\",\"code\":\"AccessDenied\",\"message\":\"no\"}]", "reason",
-                        "access error: not retried", "cancel", "0", "token", "17"};
+    const char *kv[] = {"id",
+                        "j_1",
+                        "type",
+                        "claim.create",
+                        "lane",
+                        "critical",
+                        "state",
+                        "dead",
+                        "attempts",
+                        "3",
+                        "max",
+                        "3",
+                        "payload",
+                        "{\"claim\":\"abc\"}",
+                        "resource",
+                        "claim:abc",
+                        "created",
+                        "1795824000000",
+                        "started",
+                        "1795824001000",
+                        "finished",
+                        "1795824002500",
+                        "pdone",
+                        "2",
+                        "ptotal",
+                        "4",
+                        "pstep",
+                        "attach-policy",
+                        "s:create-cert",
+                        "{\"certificateId\":\"c1\"}",
+                        "s:raw",
+                        "not json",
+                        "errors",
+                        "[{\"class\":\"access\",\"code\":\"AccessDenied\",\"message\":\"no\"}]",
+                        "reason",
+                        "access error: not retried",
+                        "cancel",
+                        "0",
+                        "token",
+                        "17"};
     json_t *o = job_render(kv, sizeof kv / sizeof kv[0]);
     assert_string_equal(json_string_value(json_object_get(o, "id")), "j_1");
     assert_string_equal(json_string_value(json_object_get(o, "state")), "dead");
@@ -119,18 +155,22 @@ static void test_render(void **state)
     assert_int_equal(json_integer_value(json_object_get(p, "total")), 4);
     assert_string_equal(json_string_value(json_object_get(p, "step")), "attach-policy");
     json_t *steps = json_object_get(o, "steps");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(steps, "create-cert"), "certificateId")),
-                        "c1");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(steps, "create-cert"), "certificateId")),
+        "c1");
     assert_string_equal(json_string_value(json_object_get(steps, "raw")), "not json");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "errors"), 0), "code")),
-                        "AccessDenied");
-    assert_string_equal(json_string_value(json_object_get(o, "createdAt")), "2026-11-28T00:00:00.000Z");
-    assert_string_equal(json_string_value(json_object_get(o, "finishedAt")), "2026-11-28T00:00:02.500Z");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(o, "errors"), 0), "code")),
+        "AccessDenied");
+    assert_string_equal(json_string_value(json_object_get(o, "createdAt")),
+                        "2026-11-28T00:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(o, "finishedAt")),
+                        "2026-11-28T00:00:02.500Z");
     assert_true(json_is_null(json_object_get(o, "nextRunAt")));
     assert_true(json_is_null(json_object_get(o, "result")));
     assert_string_equal(json_string_value(json_object_get(o, "href")), "/v1/jobs/j_1");
     assert_string_equal(json_string_value(json_object_get(o, "resource")), "claim:abc");
-    assert_null(json_object_get(o, "token"));   /* the fencing token is internal */
+    assert_null(json_object_get(o, "token")); /* the fencing token is internal */
     json_decref(o);
 }
 

@@ -27,42 +27,105 @@ static unsigned pick(unsigned n)
 }
 
 static const char *const s_strings[] = {
-    "", "plain", "q\"uote", "back\\slash", "a/b", "tab\there", "nl\nx\r", "\x01\x1f\x7f", "caf\xc3\xa9",
-    "\xe2\x82\xac \xf0\x9f\x98\x80", "bad \xc3", "bad \xff utf8", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong",
-    "claim:c_0123456789abcdef", "fleet:bench", "0 */5 * * *", "j_0123456789abcdef01234567",
-    ("j_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"),
+    "",
+    "plain",
+    "q\"uote",
+    "back\\slash",
+    "a/b",
+    "tab\there",
+    "nl\nx\r",
+    "\x01\x1f\x7f",
+    "caf\xc3\xa9",
+    "\xe2\x82\xac \xf0\x9f\x98\x80",
+    "bad \xc3",
+    "bad \xff utf8",
+    "\xed\xa0\x80 surrogate",
+    "\xc0\xaf overlong",
+    "claim:c_0123456789abcdef",
+    "fleet:bench",
+    "0 */5 * * *",
+    "j_0123456789abcdef01234567",
+    ("j_"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
+     "\xa9\xc3\xa9"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
+     "\xa9\xc3\xa9"),
 };
 
 /* Stored JSON fields: what we write (canonical), what we might not. */
 static const char *const s_json[] = {
-    "", "{}", "[]", "null", "true", "false", "0", "-1", "42", "9223372036854775807", "99999999999999999999",
-    "-0", "007", "1.5", "1e3", "-0.0", "\"str\"", "\"\"", "{\"claimId\":\"c_1\",\"fleet\":\"bench\"}",
-    "{\"a\":1,\"a\":2}", "{\"b\":{\"c\":[1,2,{\"d\":null}]},\"e\":\"x\\\"y\\\\z\\n\\u0001\\u001F\"}",
-    "{ \"a\": 1 }", "[1, 2]", "{\"a\":\"\\/\"}", "{\"a\":\"\\u00e9\"}", "{\"a\":\"\\u001f\"}", "{\"a\":\"\\u0000\"}",
-    "{\"a\":\"\\u000A\"}", "{\"a\":\"\\u0008\"}", "{\"k\\\"\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", "{\"a\":\"\xc3\"}",
-    "{\"a\":\"\x7f\"}", "[\"a\",{\"code\":\"Throttling\",\"message\":\"Rate exceeded\",\"at\":1764300000000}]",
-    ("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+    "",
+    "{}",
+    "[]",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "42",
+    "9223372036854775807",
+    "99999999999999999999",
+    "-0",
+    "007",
+    "1.5",
+    "1e3",
+    "-0.0",
+    "\"str\"",
+    "\"\"",
+    "{\"claimId\":\"c_1\",\"fleet\":\"bench\"}",
+    "{\"a\":1,\"a\":2}",
+    "{\"b\":{\"c\":[1,2,{\"d\":null}]},\"e\":\"x\\\"y\\\\z\\n\\u0001\\u001F\"}",
+    "{ \"a\": 1 }",
+    "[1, 2]",
+    "{\"a\":\"\\/\"}",
+    "{\"a\":\"\\u00e9\"}",
+    "{\"a\":\"\\u001f\"}",
+    "{\"a\":\"\\u0000\"}",
+    "{\"a\":\"\\u000A\"}",
+    "{\"a\":\"\\u0008\"}",
+    "{\"k\\\"\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+    "{\"a\":\"\xc3\"}",
+    "{\"a\":\"\x7f\"}",
+    "[\"a\",{\"code\":\"Throttling\",\"message\":\"Rate exceeded\",\"at\":1764300000000}]",
+    ("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]"
+     "]]]]]]]]]]]]]"
      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
-    "{\"a\":1", "{\"a\"}", "[1,]", "nul", "tru", "not json", "\"unterminated", "{\"a\":1} x", " {}", "{}\n",
-    "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}", "\"tab\tin string\"", "\"\\q\"",
+    "{\"a\":1",
+    "{\"a\"}",
+    "[1,]",
+    "nul",
+    "tru",
+    "not json",
+    "\"unterminated",
+    "{\"a\":1} x",
+    " {}",
+    "{}\n",
+    "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}",
+    "\"tab\tin string\"",
+    "\"\\q\"",
 };
 
-static const char *const s_fields[] = {"id", "type", "lane", "state", "attempts", "max", "pdone", "ptotal",
-                                       "pstep", "payload", "result", "errors", "reason", "resource", "sched",
+static const char *const s_fields[] = {"id",     "type",    "lane",    "state",    "attempts",
+                                       "max",    "pdone",   "ptotal",  "pstep",    "payload",
+                                       "result", "errors",  "reason",  "resource", "sched",
                                        "cancel", "created", "started", "finished", "next"};
-static const char *const s_states[] = {"queued", "scheduled", "running", "succeeded", "failed", "dead", "canceled"};
+static const char *const s_states[] = {"queued", "scheduled", "running", "succeeded",
+                                       "failed", "dead",      "canceled"};
 static const char *const s_ints[] = {"", "0", "1", "5", "-3", "12abc", "9223372036854775807", "x"};
-static const char *const s_times[] = {"", "0", "1764300000123", "1764300000000", "-5", "abc", "253402300799999"};
-static const char *const s_steps[] = {"s:cert", "s:thing", "s:", "s:\"q\"", "s:caf\xc3\xa9", "s:bad\xff", "s:n\nl"};
+static const char *const s_times[] = {"",   "0",   "1764300000123",  "1764300000000",
+                                      "-5", "abc", "253402300799999"};
+static const char *const s_steps[] = {"s:cert",        "s:thing",   "s:",    "s:\"q\"",
+                                      "s:caf\xc3\xa9", "s:bad\xff", "s:n\nl"};
 
 static const char *value_for(const char *field)
 {
     if (!strcmp(field, "state"))
         return pick(8) ? s_states[pick(7)] : s_strings[pick(sizeof s_strings / sizeof *s_strings)];
-    if (!strcmp(field, "attempts") || !strcmp(field, "max") || !strcmp(field, "pdone") || !strcmp(field, "ptotal"))
+    if (!strcmp(field, "attempts") || !strcmp(field, "max") || !strcmp(field, "pdone") ||
+        !strcmp(field, "ptotal"))
         return s_ints[pick(sizeof s_ints / sizeof *s_ints)];
-    if (!strcmp(field, "created") || !strcmp(field, "started") || !strcmp(field, "finished") || !strcmp(field, "next"))
+    if (!strcmp(field, "created") || !strcmp(field, "started") || !strcmp(field, "finished") ||
+        !strcmp(field, "next"))
         return s_times[pick(sizeof s_times / sizeof *s_times)];
     if (!strcmp(field, "payload") || !strcmp(field, "result") || !strcmp(field, "errors"))
         return s_json[pick(sizeof s_json / sizeof *s_json)];
@@ -119,8 +182,8 @@ static void test_every_json_field_value(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof s_json / sizeof *s_json; i++) {
-        const char *kv[] = {"id", "j_1", "payload", s_json[i], "result", s_json[i], "errors", s_json[i],
-                            "s:step", s_json[i]};
+        const char *kv[] = {"id",      "j_1",    "payload", s_json[i], "result",
+                            s_json[i], "errors", s_json[i], "s:step",  s_json[i]};
         same(kv, sizeof kv / sizeof *kv);
     }
 }

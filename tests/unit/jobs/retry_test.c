@@ -11,8 +11,9 @@
 static void test_permanent_classes_go_dead(void **state)
 {
     (void)state;
-    const enum job_fail_class dead[] = {JOB_FAIL_ACCESS, JOB_FAIL_VALIDATION, JOB_FAIL_NOTFOUND,
-                                       JOB_FAIL_CONFLICT, JOB_FAIL_LIMIT, JOB_FAIL_CREDENTIALS};
+    const enum job_fail_class dead[] = {JOB_FAIL_ACCESS,   JOB_FAIL_VALIDATION,
+                                        JOB_FAIL_NOTFOUND, JOB_FAIL_CONFLICT,
+                                        JOB_FAIL_LIMIT,    JOB_FAIL_CREDENTIALS};
     for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++)
         assert_int_equal(retry_decide(dead[i], 1, 5, 1), RETRY_DEAD);
 }

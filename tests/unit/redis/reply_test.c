@@ -99,7 +99,7 @@ static void test_reply_values(void **state)
 
 int main(void)
 {
-    log_set_level(LOG_ERROR + 1);   /* the FW_EREDIS cases log; keep the test output quiet */
+    log_set_level(LOG_ERROR + 1); /* the FW_EREDIS cases log; keep the test output quiet */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_script_codes),
         cmocka_unit_test(test_reply_rc),

@@ -12,8 +12,9 @@
 static void test_admin_jobs(void **state)
 {
     (void)state;
-    const char *admin[] = {"fleet.setup", "fleet.plan", "fleet.teardown", "fleet.reconcile",
-                           "template.create", "template.update", "template.version", "template.delete"};
+    const char *admin[] = {"fleet.setup",      "fleet.plan",      "fleet.teardown",
+                           "fleet.reconcile",  "template.create", "template.update",
+                           "template.version", "template.delete"};
     for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++)
         assert_int_equal(job_scope_for(admin[i]), SCOPE_ADMIN);
 }
@@ -21,8 +22,9 @@ static void test_admin_jobs(void **state)
 static void test_operate_jobs(void **state)
 {
     (void)state;
-    const char *operate[] = {"claim.create", "claim.rotate", "claim.disable", "claim.enable", "claim.delete",
-                             "claim.retire", "claim.autorotate", "watch.cycle", "webhook.deliver"};
+    const char *operate[] = {"claim.create",     "claim.rotate", "claim.disable",
+                             "claim.enable",     "claim.delete", "claim.retire",
+                             "claim.autorotate", "watch.cycle",  "webhook.deliver"};
     for (size_t i = 0; i < sizeof operate / sizeof operate[0]; i++)
         assert_int_equal(job_scope_for(operate[i]), SCOPE_OPERATE);
 }

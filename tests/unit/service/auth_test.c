@@ -65,14 +65,16 @@ static void test_names(void **state)
     assert_false(auth_name_valid(""));
     assert_false(auth_name_valid("a/b"));
     assert_false(auth_name_valid("quote\""));
-    assert_false(auth_name_valid("12345678901234567890123456789012345678901234567890123456789012345"));
+    assert_false(
+        auth_name_valid("12345678901234567890123456789012345678901234567890123456789012345"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_generate), cmocka_unit_test(test_hash),   cmocka_unit_test(test_wellformed),
-        cmocka_unit_test(test_bearer),   cmocka_unit_test(test_scopes), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_generate),   cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_wellformed), cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_scopes),     cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

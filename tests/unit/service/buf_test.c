@@ -51,7 +51,8 @@ static void test_errors(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cap), cmocka_unit_test(test_binary_and_steal),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cap),
+                                       cmocka_unit_test(test_binary_and_steal),
                                        cmocka_unit_test(test_errors)};
     return cmocka_run_group_tests(tests, 0, 0);
 }

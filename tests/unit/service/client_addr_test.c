@@ -65,8 +65,8 @@ static void test_resolve(void **state)
         char out[CLIENT_ADDR_MAX];
         client_addr_resolve(rows[i].peer, rows[i].xff, s_list, s_n, out, sizeof out);
         if (strcmp(out, rows[i].want))
-            fail_msg("row %zu: peer %s xff %s: got %s, want %s", i, rows[i].peer, rows[i].xff ? rows[i].xff : "-",
-                     out, rows[i].want);
+            fail_msg("row %zu: peer %s xff %s: got %s, want %s", i, rows[i].peer,
+                     rows[i].xff ? rows[i].xff : "-", out, rows[i].want);
     }
 }
 

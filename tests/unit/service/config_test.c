@@ -65,8 +65,9 @@ static void test_redis_url(void **state)
     assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://user:pw@h", &c, err), 0);
     assert_string_equal(c.redis_password, "pw");
     assert_int_equal(c.redis_port, 6379);
-    static const char *const bad[] = {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:1/99",
-                                      "redis://h:abc", "redis://h/x"};
+    static const char *const bad[] = {"http://x",        "redis://",       "redis://h:0",
+                                      "redis://h:99999", "redis://h:1/99", "redis://h:abc",
+                                      "redis://h/x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(load1("FLEETWARDEN_REDIS_URL", bad[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, "FLEETWARDEN_REDIS_URL"));
@@ -81,7 +82,9 @@ static void test_redis_url_user(void **state)
     (void)state;
     struct fw_config c;
     char err[300];
-    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://fw-app:p%40ss%3Aw0rd@cache.example:6380/2", &c, err), 0);
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL",
+                           "redis://fw-app:p%40ss%3Aw0rd@cache.example:6380/2", &c, err),
+                     0);
     assert_string_equal(c.redis_user, "fw-app");
     assert_string_equal(c.redis_password, "p@ss:w0rd");
     assert_string_equal(c.redis_host, "cache.example");
@@ -96,15 +99,16 @@ static void test_redis_url_user(void **state)
     assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://h", &c, err), 0);
     assert_string_equal(c.redis_user, "");
     assert_string_equal(c.redis_password, "");
-    static const char *const bad[] = {"redis://u:s3cret%zz@h", "redis://u%4:s3cret@h", "redis://u%00:s3cret@h",
-                                      "redis://:s3cret%@h"};
+    static const char *const bad[] = {"redis://u:s3cret%zz@h", "redis://u%4:s3cret@h",
+                                      "redis://u%00:s3cret@h", "redis://:s3cret%@h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(load1("FLEETWARDEN_REDIS_URL", bad[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, "percent"));
         assert_null(strstr(err, "s3cret"));
     }
     /* No TLS in hiredis 0.14: rediss:// is refused with the way to do it. */
-    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "rediss://u:s3cret@h:6379", &c, err), FW_EINVAL);
+    assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "rediss://u:s3cret@h:6379", &c, err),
+                     FW_EINVAL);
     assert_non_null(strstr(err, "stunnel"));
     assert_null(strstr(err, "s3cret"));
 }
@@ -132,7 +136,7 @@ static void test_health_listen(void **state)
     struct fw_config c;
     char err[300];
     assert_int_equal(load1("FLEETWARDEN_LISTEN", "0.0.0.0:9000", &c, err), 0);
-    assert_int_equal(c.health_listen, 0);          /* off unless set */
+    assert_int_equal(c.health_listen, 0); /* off unless set */
     assert_int_equal(load1("FLEETWARDEN_HEALTH_LISTEN", "", &c, err), 0);
     assert_int_equal(c.health_listen, 0);
     assert_int_equal(load1("FLEETWARDEN_HEALTH_LISTEN", "0.0.0.0:9100", &c, err), 0);
@@ -158,14 +162,20 @@ static void test_numbers_and_enums(void **state)
     assert_int_equal(c.iot_mqtt_port, 4101);
     assert_int_equal(load1("FLEETWARDEN_IOT_CREDENTIALS_PORT", "65535", &c, err), 0);
     assert_int_equal(c.iot_credentials_port, 65535);
-    static const char *const names[] = {"FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS", "FLEETWARDEN_WORKERS",
-                                        "FLEETWARDEN_CONN_TIMEOUT", "FLEETWARDEN_LOG_LEVEL",
-                                        "FLEETWARDEN_METRICS_PUBLIC", "FLEETWARDEN_PREFIX",
-                                        "FLEETWARDEN_SHUTDOWN_DELAY", "FLEETWARDEN_IOT_MQTT_PORT",
-                                        "FLEETWARDEN_IOT_MQTT_PORT", "FLEETWARDEN_IOT_CREDENTIALS_PORT",
+    static const char *const names[] = {"FLEETWARDEN_WORKERS",
+                                        "FLEETWARDEN_WORKERS",
+                                        "FLEETWARDEN_WORKERS",
+                                        "FLEETWARDEN_CONN_TIMEOUT",
+                                        "FLEETWARDEN_LOG_LEVEL",
+                                        "FLEETWARDEN_METRICS_PUBLIC",
+                                        "FLEETWARDEN_PREFIX",
+                                        "FLEETWARDEN_SHUTDOWN_DELAY",
+                                        "FLEETWARDEN_IOT_MQTT_PORT",
+                                        "FLEETWARDEN_IOT_MQTT_PORT",
+                                        "FLEETWARDEN_IOT_CREDENTIALS_PORT",
                                         "FLEETWARDEN_IOT_CREDENTIALS_PORT"};
-    static const char *const vals[] = {"-1", "65", "4x", "0", "verbose", "maybe", "has space", "601",
-                                       "0", "65536", "-1", "443 "};
+    static const char *const vals[] = {"-1",        "65",  "4x", "0",     "verbose", "maybe",
+                                       "has space", "601", "0",  "65536", "-1",      "443 "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, names[i]));
@@ -200,20 +210,30 @@ static void test_limits(void **state)
     assert_int_equal(c.rate_token_n, 0);
     assert_int_equal(load1("FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS", "0", &c, err), 0);
     assert_int_equal(c.max_conn_per_addr, 0);
-    assert_int_equal(load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
+    assert_int_equal(
+        load1("FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "10.0.0.0/8, fd00::/8,127.0.0.1", &c, err), 0);
     assert_int_equal(load1("FLEETWARDEN_IOT_ALLOW_ADDRESSES", "127.0.0.1,::1", &c, err), 0);
     assert_int_equal(c.iot_allow_addresses.n, 2);
     assert_int_equal(load1("FLEETWARDEN_IOT_MQTT_ALPN", "on", &c, err), 0);
     assert_string_equal(c.iot_mqtt_alpn, "on");
     assert_int_equal(load1("FLEETWARDEN_VERIFY_TIMEOUT_MS", "20000", &c, err), 0);
     assert_int_equal(c.verify_timeout_ms, 20000);
-    static const char *const names[] = {
-        "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_ADDRESS", "FLEETWARDEN_RATE_LIMIT_TOKEN",
-        "FLEETWARDEN_RATE_LIMIT_TOKEN", "FLEETWARDEN_HTTP_THREADS", "FLEETWARDEN_IDLE_TIMEOUT",
-        "FLEETWARDEN_MAX_STREAMS", "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN", "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
-        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES", "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS",
-        "FLEETWARDEN_IOT_ALLOW_ADDRESSES", "FLEETWARDEN_IOT_MQTT_ALPN", "FLEETWARDEN_VERIFY_TIMEOUT_MS"};
-    static const char *const vals[] = {"10/0", "x", "10/", "-1", "0", "0", "-5", "1.5", "example.com", "10.0.0.0/99",
+    static const char *const names[] = {"FLEETWARDEN_RATE_LIMIT_ADDRESS",
+                                        "FLEETWARDEN_RATE_LIMIT_ADDRESS",
+                                        "FLEETWARDEN_RATE_LIMIT_TOKEN",
+                                        "FLEETWARDEN_RATE_LIMIT_TOKEN",
+                                        "FLEETWARDEN_HTTP_THREADS",
+                                        "FLEETWARDEN_IDLE_TIMEOUT",
+                                        "FLEETWARDEN_MAX_STREAMS",
+                                        "FLEETWARDEN_MAX_LONG_POLLS_PER_TOKEN",
+                                        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+                                        "FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES",
+                                        "FLEETWARDEN_MAX_CONNECTIONS_PER_ADDRESS",
+                                        "FLEETWARDEN_IOT_ALLOW_ADDRESSES",
+                                        "FLEETWARDEN_IOT_MQTT_ALPN",
+                                        "FLEETWARDEN_VERIFY_TIMEOUT_MS"};
+    static const char *const vals[] = {"10/0", "x",         "10/",   "-1",          "0",
+                                       "0",    "-5",        "1.5",   "example.com", "10.0.0.0/99",
                                        "many", "localhost", "maybe", "100"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
@@ -226,7 +246,8 @@ static void test_cors(void **state)
     (void)state;
     struct fw_config c;
     char err[300];
-    assert_int_equal(load1("FLEETWARDEN_CORS_ORIGINS", "https://portal.example.com, http://localhost:3000", &c, err),
+    assert_int_equal(load1("FLEETWARDEN_CORS_ORIGINS",
+                           "https://portal.example.com, http://localhost:3000", &c, err),
                      0);
     assert_int_equal(c.ncors_origins, 2);
     assert_string_equal(c.cors_origins[1], "http://localhost:3000");
@@ -263,7 +284,8 @@ static void test_kek(void **state)
     assert_non_null(strstr(err, "FLEETWARDEN_KEK_FILE"));
     unlink(path);
     assert_int_equal(config_read_kek(path, key, err, sizeof err), FW_EIO);
-    assert_int_equal(load1("FLEETWARDEN_KEK_FILE", path, 0 ? 0 : &(struct fw_config){0}, err), FW_EIO);
+    assert_int_equal(load1("FLEETWARDEN_KEK_FILE", path, 0 ? 0 : &(struct fw_config){0}, err),
+                     FW_EIO);
 }
 
 /* A raw key whose last byte is a newline, carriage return, space or tab
@@ -334,7 +356,8 @@ static void test_redis_url_redacted(void **state)
     assert_string_equal(out, "redis://:***@10.0.0.5:6380/3");
     assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://user:s3cret@h", &c, err), 0);
     config_redis_url_redacted(&c, out, sizeof out);
-    assert_string_equal(out, "redis://user:***@h:6379/0");   /* an ACL user is shown, its password never */
+    assert_string_equal(out,
+                        "redis://user:***@h:6379/0"); /* an ACL user is shown, its password never */
     assert_int_equal(load1("FLEETWARDEN_REDIS_URL", "redis://127.0.0.1:7000", &c, err), 0);
     config_redis_url_redacted(&c, out, sizeof out);
     assert_string_equal(out, "redis://127.0.0.1:7000/0");
@@ -381,9 +404,12 @@ static void test_iam_settings(void **state)
     assert_non_null(strstr(err, "FLEETWARDEN_IAM_ROLES"));
     assert_int_equal(load1("FLEETWARDEN_IAM_TES_BOUNDARY", "none", &c, err), 0);
     assert_string_equal(c.iam_tes_boundary, "");
-    assert_int_equal(load1("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY", "arn:aws:iam::123456789012:policy/p/B", &c, err), 0);
+    assert_int_equal(load1("FLEETWARDEN_IAM_PROVISIONING_BOUNDARY",
+                           "arn:aws:iam::123456789012:policy/p/B", &c, err),
+                     0);
     assert_string_equal(c.iam_prov_boundary, "arn:aws:iam::123456789012:policy/p/B");
-    static const char *const bad[] = {"has space", "arn:aws:iam::1:policy/", "arn:aws:s3:::x", "", "a/b"};
+    static const char *const bad[] = {"has space", "arn:aws:iam::1:policy/", "arn:aws:s3:::x", "",
+                                      "a/b"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (!*bad[i])
             continue; /* an empty variable means unset */
@@ -396,25 +422,29 @@ static void test_trusted_proxies(void **state)
     (void)state;
     struct fw_config c;
     char err[300];
-    assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,::1,2001:db8::/32", &c, err), 0);
+    assert_int_equal(
+        load1("FLEETWARDEN_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,::1,2001:db8::/32", &c, err),
+        0);
     assert_int_equal(c.ntrusted_proxies, 4);
     assert_int_equal(c.trusted_proxies[1].bits, 32);
     assert_int_equal(c.trusted_proxies[3].family, 6);
     assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", "", &c, err), 0);
     assert_int_equal(c.ntrusted_proxies, 0);
-    static const char *const bad[] = {"10.0.0.1/8", "proxy.internal", "10.0.0.0/33", "1.2.3.4/", "::1/129",
-                                      "1.2.3.4:80", "10.0.0.0/8,,x", "[::1]"};
+    static const char *const bad[] = {"10.0.0.1/8", "proxy.internal", "10.0.0.0/33",   "1.2.3.4/",
+                                      "::1/129",    "1.2.3.4:80",     "10.0.0.0/8,,x", "[::1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", bad[i], &c, err), FW_EINVAL);
         assert_non_null(strstr(err, "FLEETWARDEN_TRUSTED_PROXIES"));
     }
     char many[400] = "";
     for (int i = 0; i < 17; i++)
-        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.%d.0/24", i ? "," : "", i);
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.%d.0/24", i ? "," : "",
+                 i);
     assert_int_equal(load1("FLEETWARDEN_TRUSTED_PROXIES", many, &c, err), FW_EINVAL);
 }
 
-/* The settings modules used to read themselves (jobs, claims, the watch, rate limits, the region). */
+/* The settings modules used to read themselves (jobs, claims, the watch, rate limits, the region).
+ */
 static void test_runtime_settings(void **state)
 {
     (void)state;
@@ -429,7 +459,8 @@ static void test_runtime_settings(void **state)
     assert_int_equal(load1("FLEETWARDEN_WATCH_INTERVAL", "0", &c, err), 0);
     assert_int_equal(c.watch_interval_s, 0);
     static const char *const names[] = {"FLEETWARDEN_WATCH_INTERVAL", "FLEETWARDEN_JOB_LEASE_MS",
-                                        "FLEETWARDEN_CLAIM_KEY_TTL", "FLEETWARDEN_MAX_STALLS", "AWS_REGION"};
+                                        "FLEETWARDEN_CLAIM_KEY_TTL", "FLEETWARDEN_MAX_STALLS",
+                                        "AWS_REGION"};
     static const char *const vals[] = {"59", "299", "2678401", "0", "EU WEST"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(load1(names[i], vals[i], &c, err), FW_EINVAL);
@@ -451,11 +482,20 @@ static void test_runtime_settings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults), cmocka_unit_test(test_redis_url), cmocka_unit_test(test_redis_url_user),        cmocka_unit_test(test_listen), cmocka_unit_test(test_health_listen),
-        cmocka_unit_test(test_cors),     cmocka_unit_test(test_numbers_and_enums), cmocka_unit_test(test_kek),
-        cmocka_unit_test(test_kek_raw_ending_in_whitespace), cmocka_unit_test(test_kek_mode_warning),
-        cmocka_unit_test(test_redis_url_redacted), cmocka_unit_test(test_trusted_proxies),
-        cmocka_unit_test(test_redis_password_file), cmocka_unit_test(test_iam_settings),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_redis_url),
+        cmocka_unit_test(test_redis_url_user),
+        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_health_listen),
+        cmocka_unit_test(test_cors),
+        cmocka_unit_test(test_numbers_and_enums),
+        cmocka_unit_test(test_kek),
+        cmocka_unit_test(test_kek_raw_ending_in_whitespace),
+        cmocka_unit_test(test_kek_mode_warning),
+        cmocka_unit_test(test_redis_url_redacted),
+        cmocka_unit_test(test_trusted_proxies),
+        cmocka_unit_test(test_redis_password_file),
+        cmocka_unit_test(test_iam_settings),
         cmocka_unit_test(test_runtime_settings),
         cmocka_unit_test(test_limits),
     };

@@ -20,14 +20,14 @@ static void test_take_and_put(void **state)
     struct counts *c = counts_new();
     assert_int_equal(counts_take(c, "a", 2), 1);
     assert_int_equal(counts_take(c, "a", 2), 1);
-    assert_int_equal(counts_take(c, "a", 2), 0);   /* full */
+    assert_int_equal(counts_take(c, "a", 2), 0); /* full */
     assert_int_equal(counts_get(c, "a"), 2);
-    assert_int_equal(counts_take(c, "b", 2), 1);    /* another key has its own */
+    assert_int_equal(counts_take(c, "b", 2), 1); /* another key has its own */
     counts_put(c, "a");
     assert_int_equal(counts_take(c, "a", 2), 1);
-    assert_int_equal(counts_take(c, "x", 0), 1);    /* 0: no limit */
+    assert_int_equal(counts_take(c, "x", 0), 1); /* 0: no limit */
     assert_int_equal(counts_take(c, "x", 0), 1);
-    counts_put(c, "unknown");                        /* nothing to take off */
+    counts_put(c, "unknown"); /* nothing to take off */
     counts_put(c, "b");
     assert_int_equal(counts_get(c, "b"), 0);
     /* many keys, all the way down again: entries go at zero */
@@ -55,10 +55,10 @@ static void test_address_keys(void **state)
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
     inet_pton(AF_INET6, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", &v6.sin6_addr);
     counts_address_key((struct sockaddr *)&v6, key);
-    assert_string_equal(key, "2001:db8:1:2::/64");   /* one client usually holds a /64 */
+    assert_string_equal(key, "2001:db8:1:2::/64"); /* one client usually holds a /64 */
     inet_pton(AF_INET6, "::ffff:203.0.113.9", &v6.sin6_addr);
     counts_address_key((struct sockaddr *)&v6, key);
-    assert_string_equal(key, "203.0.113.9");          /* IPv4-mapped: the IPv4 client */
+    assert_string_equal(key, "203.0.113.9"); /* IPv4-mapped: the IPv4 client */
     counts_address_key(0, key);
     assert_string_equal(key, "?");
 }

@@ -1,4 +1,5 @@
-/* Unit tests for service/core/json_out.c: the same bytes as json_dumps(JSON_COMPACT), the same failures. */
+/* Unit tests for service/core/json_out.c: the same bytes as json_dumps(JSON_COMPACT), the same
+ * failures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,10 +31,16 @@ static void test_documents(void **state)
 {
     (void)state;
     const char *docs[] = {
-        "{}", "[]", "[{}]", "{\"a\":[]}", "[null,true,false,0,-1,9223372036854775807,-9223372036854775808]",
+        "{}",
+        "[]",
+        "[{}]",
+        "{\"a\":[]}",
+        "[null,true,false,0,-1,9223372036854775807,-9223372036854775808]",
         "{\"z\":1,\"a\":2,\"m\":{\"y\":[1,{\"b\":null}]}}",
-        "[\"plain\",\"\",\"q\\\"uote\",\"back\\\\slash\",\"a/b\",\"\\b\\f\\n\\r\\t\",\"\\u0000x\\u0001\\u001f\\u007f\"]",
-        "[\"caf\\u00e9\",\"\\u20ac\",\"\\ud83d\\ude00\",\"\\uffff\",\"mixed \\u00e9\\n\\\"x\\\" \\ud83d\\ude00 end\"]",
+        "[\"plain\",\"\",\"q\\\"uote\",\"back\\\\slash\",\"a/"
+        "b\",\"\\b\\f\\n\\r\\t\",\"\\u0000x\\u0001\\u001f\\u007f\"]",
+        "[\"caf\\u00e9\",\"\\u20ac\",\"\\ud83d\\ude00\",\"\\uffff\",\"mixed \\u00e9\\n\\\"x\\\" "
+        "\\ud83d\\ude00 end\"]",
         "{\"\\n key\\u00e9\":\"v\",\"k\\\"\":[1.5,-0.0,1e300,3.0,0.1,123456789.123]}",
         "[[[[[[[[[[[[[[[[[[[[\"deep\"]]]]]]]]]]]]]]]]]]]]",
     };
@@ -109,11 +116,46 @@ static void test_is_compact(void **state)
 {
     (void)state;
     const char *texts[] = {
-        "{}", "[]", "null", "true", "false", "0", "-7", "123456789012345678", "\"\"", "\"caf\xc3\xa9\"",
-        "{\"a\":[1,{\"b\":null}],\"c\":\"q\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\"}", "-0", "01", "1.0", "1e2",
-        "1234567890123456789", "{\"a\":1,\"a\":1}", " {}", "{} ", "[1, 2]", "{\"a\" :1}", "\"\\/\"",
-        "\"\\u00e9\"", "\"\\u001f\"", "\"\\u000A\"", "\"\\u0000\"", "\"\\u0041\"", "\"\xc3\"", "\"\xed\xa0\x80\"",
-        "\"\t\"", "{\"a\":1", "[1,]", "[,1]", "{,}", "nul", "truex", "\"x", "", "{\"\":0}", "[\"\\q\"]",
+        "{}",
+        "[]",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-7",
+        "123456789012345678",
+        "\"\"",
+        "\"caf\xc3\xa9\"",
+        "{\"a\":[1,{\"b\":null}],\"c\":\"q\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\"}",
+        "-0",
+        "01",
+        "1.0",
+        "1e2",
+        "1234567890123456789",
+        "{\"a\":1,\"a\":1}",
+        " {}",
+        "{} ",
+        "[1, 2]",
+        "{\"a\" :1}",
+        "\"\\/\"",
+        "\"\\u00e9\"",
+        "\"\\u001f\"",
+        "\"\\u000A\"",
+        "\"\\u0000\"",
+        "\"\\u0041\"",
+        "\"\xc3\"",
+        "\"\xed\xa0\x80\"",
+        "\"\t\"",
+        "{\"a\":1",
+        "[1,]",
+        "[,1]",
+        "{,}",
+        "nul",
+        "truex",
+        "\"x",
+        "",
+        "{\"\":0}",
+        "[\"\\q\"]",
     };
     int accepted = 0;
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
@@ -135,10 +177,8 @@ static void test_is_compact(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documents),
-        cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_bad_key_refused),
+        cmocka_unit_test(test_documents),  cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_refused),    cmocka_unit_test(test_bad_key_refused),
         cmocka_unit_test(test_is_compact),
     };
     return cmocka_run_group_tests(tests, 0, 0);

@@ -16,7 +16,8 @@
 #include "service/core/err.h"
 #include "service/core/netresolve.h"
 
-static int resolve(const char *host, const char *allow, char pin[NETADDR_TEXT_MAX], char *why, size_t whylen)
+static int resolve(const char *host, const char *allow, char pin[NETADDR_TEXT_MAX], char *why,
+                   size_t whylen)
 {
     struct netaddr_list l;
     char err[160];
@@ -35,8 +36,8 @@ static void test_public_address_is_pinned(void **state)
 static void test_internal_address_refused_with_the_setting(void **state)
 {
     (void)state;
-    static const char *const internal[] = {"127.0.0.1", "0x7f.1", "2130706433", "10.1.2.3", "169.254.169.254",
-                                           "::1", "fd00::1", "100.64.0.1"};
+    static const char *const internal[] = {"127.0.0.1",       "0x7f.1", "2130706433", "10.1.2.3",
+                                           "169.254.169.254", "::1",    "fd00::1",    "100.64.0.1"};
     for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++) {
         char pin[NETADDR_TEXT_MAX] = "x", why[300] = "";
         assert_int_equal(resolve(internal[i], "", pin, why, sizeof why), FW_EFORBIDDEN);
@@ -46,7 +47,8 @@ static void test_internal_address_refused_with_the_setting(void **state)
     }
     char pin[NETADDR_TEXT_MAX], why[300];
     assert_int_equal(resolve("0x7f.1", "", pin, why, sizeof why), FW_EFORBIDDEN);
-    assert_string_equal(why, "0x7f.1 resolves to 127.0.0.1, a loopback address (FLEETWARDEN_TEST_ALLOW)");
+    assert_string_equal(
+        why, "0x7f.1 resolves to 127.0.0.1, a loopback address (FLEETWARDEN_TEST_ALLOW)");
 }
 
 static void test_allowed_internal_address(void **state)
@@ -59,7 +61,8 @@ static void test_allowed_internal_address(void **state)
     assert_string_equal(pin, "::1");
     assert_int_equal(resolve("10.9.8.7", "10.0.0.0/8", pin, why, sizeof why), 0);
     assert_int_equal(resolve("10.9.8.7", "127.0.0.1", pin, why, sizeof why), FW_EFORBIDDEN);
-    assert_int_equal(netresolve_checked("127.0.0.1", 1, 0, "S", pin, why, sizeof why), FW_EFORBIDDEN);
+    assert_int_equal(netresolve_checked("127.0.0.1", 1, 0, "S", pin, why, sizeof why),
+                     FW_EFORBIDDEN);
 }
 
 static void test_unresolvable(void **state)

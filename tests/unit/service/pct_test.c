@@ -27,8 +27,13 @@ static void test_decode(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"%7B%22a%22%3A1%7D", "{\"a\":1}"}, {"a%2fb", "a/b"}, {"100%", "100%"}, {"%zz%4", "%zz%4"},
-        {"%%41", "%A"}, {"", ""}, {"plain+text", "plain+text"},
+        {"%7B%22a%22%3A1%7D", "{\"a\":1}"},
+        {"a%2fb", "a/b"},
+        {"100%", "100%"},
+        {"%zz%4", "%zz%4"},
+        {"%%41", "%A"},
+        {"", ""},
+        {"plain+text", "plain+text"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = 99;

@@ -63,7 +63,8 @@ static void test_limits(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table), cmocka_unit_test(test_two_params),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_table),
+                                       cmocka_unit_test(test_two_params),
                                        cmocka_unit_test(test_limits)};
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -23,7 +23,8 @@ static size_t check(const char *text, char *field, size_t fl)
     assert_int_equal(rc != 0, n != 0);
     field[0] = '\0';
     if (n)
-        snprintf(field, fl, "%s", json_string_value(json_object_get(json_array_get(errs, 0), "field")));
+        snprintf(field, fl, "%s",
+                 json_string_value(json_object_get(json_array_get(errs, 0), "field")));
     json_decref(w);
     json_decref(errs);
     return n;
@@ -35,13 +36,15 @@ static void test_validate_good(void **state)
     char f[160];
     assert_int_equal(check("{}", f, sizeof f), 0);
     assert_int_equal(watch_settings_validate(0, 0), 0);
-    assert_int_equal(check("{\"action\":\"revoke\",\"replace\":true,\"webhook\":{\"url\":\"https://h.example/x\","
-                           "\"secret\":\"0123456789abcdef\"},\"rules\":{\"registrationsPerHour\":{\"threshold\":5,"
-                           "\"windowSeconds\":1800,\"statistic\":\"Maximum\",\"periodSeconds\":60},"
-                           "\"allowedHours\":{\"enabled\":true,\"allowedHoursUtc\":[22,6]},"
-                           "\"baselineJump\":{\"factor\":2.5,\"alpha\":0.5}}}",
-                           f, sizeof f),
-                     0);
+    assert_int_equal(
+        check(
+            "{\"action\":\"revoke\",\"replace\":true,\"webhook\":{\"url\":\"https://h.example/x\","
+            "\"secret\":\"0123456789abcdef\"},\"rules\":{\"registrationsPerHour\":{\"threshold\":5,"
+            "\"windowSeconds\":1800,\"statistic\":\"Maximum\",\"periodSeconds\":60},"
+            "\"allowedHours\":{\"enabled\":true,\"allowedHoursUtc\":[22,6]},"
+            "\"baselineJump\":{\"factor\":2.5,\"alpha\":0.5}}}",
+            f, sizeof f),
+        0);
 }
 
 static void test_validate_bad_fields(void **state)
@@ -54,8 +57,10 @@ static void test_validate_bad_fields(void **state)
         {"{\"action\":\"nuke\"}", "watch.action"},
         {"{\"enabled\":1}", "watch.enabled"},
         {"{\"bogus\":1}", "watch.bogus"},
-        {"{\"rules\":{\"registrationsPerHour\":{\"threshhold\":5}}}", "watch.rules.registrationsPerHour.threshhold"},
-        {"{\"rules\":{\"registrationsPerHour\":{\"threshold\":-1}}}", "watch.rules.registrationsPerHour.threshold"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"threshhold\":5}}}",
+         "watch.rules.registrationsPerHour.threshhold"},
+        {"{\"rules\":{\"registrationsPerHour\":{\"threshold\":-1}}}",
+         "watch.rules.registrationsPerHour.threshold"},
         {"{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":90}}}",
          "watch.rules.registrationsPerHour.periodSeconds"},
         {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"p99\"}}}",
@@ -63,15 +68,21 @@ static void test_validate_bad_fields(void **state)
         /* a running total: Sum of its data points adds totals (issue 13) */
         {"{\"rules\":{\"registrationsPerHour\":{\"statistic\":\"Sum\"}}}",
          "watch.rules.registrationsPerHour.statistic"},
-        {"{\"rules\":{\"baselineJump\":{\"statistic\":\"Average\"}}}", "watch.rules.baselineJump.statistic"},
+        {"{\"rules\":{\"baselineJump\":{\"statistic\":\"Average\"}}}",
+         "watch.rules.baselineJump.statistic"},
         {"{\"rules\":{\"failedRegistrationsPerHour\":{\"statistic\":\"p99\"}}}",
          "watch.rules.failedRegistrationsPerHour.statistic"},
-        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[6]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
-        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[5,5]}}}", "watch.rules.allowedHours.allowedHoursUtc"},
-        {"{\"rules\":{\"expectedDevices\":{\"threshold\":5}}}", "watch.rules.expectedDevices.threshold"},
+        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[6]}}}",
+         "watch.rules.allowedHours.allowedHoursUtc"},
+        {"{\"rules\":{\"allowedHours\":{\"allowedHoursUtc\":[5,5]}}}",
+         "watch.rules.allowedHours.allowedHoursUtc"},
+        {"{\"rules\":{\"expectedDevices\":{\"threshold\":5}}}",
+         "watch.rules.expectedDevices.threshold"},
         {"{\"rules\":{\"nope\":{}}}", "watch.rules.nope"},
-        {"{\"webhook\":{\"url\":\"http://example.com/\",\"secret\":\"0123456789abcdef\"}}", "watch.webhook.url"},
-        {"{\"webhook\":{\"url\":\"https://example.com/\",\"secret\":\"short\"}}", "watch.webhook.secret"},
+        {"{\"webhook\":{\"url\":\"http://example.com/\",\"secret\":\"0123456789abcdef\"}}",
+         "watch.webhook.url"},
+        {"{\"webhook\":{\"url\":\"https://example.com/\",\"secret\":\"short\"}}",
+         "watch.webhook.secret"},
         {"{\"webhook\":\"https://example.com/\"}", "watch.webhook"},
     };
     char f[160];
@@ -94,9 +105,10 @@ static void test_defaults_and_load(void **state)
     assert_string_equal(c.rule[WATCH_RULE_JUMP].stat, "Maximum");
     assert_string_equal(c.rule[WATCH_RULE_RATE].stat, "Maximum");
     assert_string_equal(c.rule[WATCH_RULE_FAILED].stat, "Sum");
-    json_t *w = json_loads("{\"action\":\"disable\",\"rules\":{\"failedRegistrationsPerHour\":{\"threshold\":3,"
-                           "\"windowSeconds\":600}}}",
-                           0, 0);
+    json_t *w = json_loads(
+        "{\"action\":\"disable\",\"rules\":{\"failedRegistrationsPerHour\":{\"threshold\":3,"
+        "\"windowSeconds\":600}}}",
+        0, 0);
     watch_cfg_load(w, &c);
     assert_int_equal(c.action, WATCH_ACT_DISABLE);
     assert_true(c.rule[WATCH_RULE_FAILED].threshold == 3);
@@ -122,9 +134,11 @@ static void test_defaults_round_trip(void **state)
 static void test_redact(void **state)
 {
     (void)state;
-    json_t *w = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
+    json_t *w =
+        json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
     json_t *r = watch_settings_redact(w);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "webhook"), "secret")), "***");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "webhook"), "secret")),
+                        "***");
     assert_string_equal(json_string_value(json_object_get(json_object_get(w, "webhook"), "secret")),
                         "0123456789abcdef");
     json_decref(r);
@@ -140,7 +154,8 @@ static const char *hook_member(const json_t *w, const char *k)
 static void test_redact_sealed(void **state)
 {
     (void)state;
-    json_t *w = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
+    json_t *w =
+        json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
     json_t *r = watch_settings_redact(w);
     assert_string_equal(hook_member(r, "secret"), "***");
     assert_null(hook_member(r, "secretSealed"));
@@ -155,15 +170,19 @@ static void test_masked_secret_keeps_the_stored_one(void **state)
     (void)state;
     const char *masked = "{\"webhook\":{\"url\":\"https://b/\",\"secret\":\"***\"}}";
     json_t *req = json_loads(masked, 0, 0), *errs = json_array();
-    json_t *sealed = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
-    json_t *plain = json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
+    json_t *sealed =
+        json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secretSealed\":\"AbCd\"}}", 0, 0);
+    json_t *plain =
+        json_loads("{\"webhook\":{\"url\":\"https://a/\",\"secret\":\"0123456789abcdef\"}}", 0, 0);
     /* "***" is valid only when a secret is stored. */
     assert_int_equal(watch_settings_validate_patch(req, 1, errs), 0);
     assert_int_not_equal(watch_settings_validate_patch(req, 0, errs), 0);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 0), "field")), "watch.webhook.secret");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 0), "field")),
+                        "watch.webhook.secret");
     assert_int_not_equal(watch_settings_validate(req, 0), 0);
     assert_int_equal(watch_webhook_has_secret(req), 1);
-    /* The stored form is copied: sealed stays sealed, plaintext stays plaintext (sealed by the caller). */
+    /* The stored form is copied: sealed stays sealed, plaintext stays plaintext (sealed by the
+     * caller). */
     assert_int_equal(watch_webhook_keep_secret(req, sealed), 0);
     assert_string_equal(hook_member(req, "secretSealed"), "AbCd");
     assert_null(hook_member(req, "secret"));
@@ -227,9 +246,11 @@ static void test_registrations_of_a_running_total(void **state)
     struct watch_series s = {ts, v, 4};
     assert_true(watch_registrations(&s, 1000, 900, 2000) == 2);
     assert_true(watch_registrations(&s, 1000, 1600, 2000) == 1); /* the total before 1600 is 1001 */
-    assert_true(watch_registrations(&s, 1000, 2000, 3000) == 0); /* a gap: no point, nothing registered */
+    assert_true(watch_registrations(&s, 1000, 2000, 3000) ==
+                0); /* a gap: no point, nothing registered */
     assert_true(watch_total_latest(&s, 1000) == 1002);
-    assert_true(watch_total_latest(0, 1000) == 1000); /* no data in the window: the total before it */
+    assert_true(watch_total_latest(0, 1000) ==
+                1000); /* no data in the window: the total before it */
     assert_true(watch_total_latest(0, WATCH_TOTAL_UNKNOWN) == 0);
     /* newest first, as GetMetricData answers by default: the same */
     double rts[] = {1900, 1600, 1300, 1000}, rv[] = {1002, 1001, 1001, 1000};

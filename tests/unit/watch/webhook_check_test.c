@@ -12,7 +12,8 @@
 
 #include "service/domain/webhook_check.h"
 
-static const char *check(const char *url, const char *allow_http, const char *allow_addrs, char why[200])
+static const char *check(const char *url, const char *allow_http, const char *allow_addrs,
+                         char why[200])
 {
     struct netaddr_list l;
     char err[160];
@@ -57,7 +58,8 @@ static void test_urls(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *bad = check(cases[i].url, cases[i].allow, "127.0.0.1", why);
         if ((bad == 0) != cases[i].ok)
-            fail_msg("case %zu (%s): %s", i, cases[i].url ? cases[i].url : "(null)", bad ? bad : "accepted");
+            fail_msg("case %zu (%s): %s", i, cases[i].url ? cases[i].url : "(null)",
+                     bad ? bad : "accepted");
     }
 }
 
@@ -67,13 +69,32 @@ static void test_internal_literals(void **state)
 {
     (void)state;
     static const char *const refused[] = {
-        "https://127.0.0.1/x", "https://2130706433/x", "https://017700000001/", "https://0x7f.1/",
-        "https://127.1:8443/", "https://0x7f000001/", "https://[::1]/", "https://[::ffff:127.0.0.1]/",
-        "https://[::ffff:7f00:1]/", "https://169.254.169.254/latest/meta-data/", "https://0xa9.0xfe.0xa9.0xfe/",
-        "https://2852039166/", "https://0.0.0.0/", "https://0/", "https://10.0.0.1/", "https://192.168.0.1/",
-        "https://172.16.5.4/", "https://100.100.100.200/", "https://[fd00:ec2::254]/", "https://[fe80::1]/",
-        "https://[fc00::1]/", "https://localhost/", "https://LOCALHOST./", "https://api.localhost/",
-        "https://127.0.0.1./", "https://[64:ff9b::a9fe:a9fe]/",
+        "https://127.0.0.1/x",
+        "https://2130706433/x",
+        "https://017700000001/",
+        "https://0x7f.1/",
+        "https://127.1:8443/",
+        "https://0x7f000001/",
+        "https://[::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:7f00:1]/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://0xa9.0xfe.0xa9.0xfe/",
+        "https://2852039166/",
+        "https://0.0.0.0/",
+        "https://0/",
+        "https://10.0.0.1/",
+        "https://192.168.0.1/",
+        "https://172.16.5.4/",
+        "https://100.100.100.200/",
+        "https://[fd00:ec2::254]/",
+        "https://[fe80::1]/",
+        "https://[fc00::1]/",
+        "https://localhost/",
+        "https://LOCALHOST./",
+        "https://api.localhost/",
+        "https://127.0.0.1./",
+        "https://[64:ff9b::a9fe:a9fe]/",
     };
     char why[200];
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
@@ -98,7 +119,8 @@ static void test_host_and_mask(void **state)
     (void)state;
     char host[64];
     int port = 0;
-    assert_int_equal(webhook_url_host("https://hooks.example.com/a/b?c", host, sizeof host, &port), 0);
+    assert_int_equal(webhook_url_host("https://hooks.example.com/a/b?c", host, sizeof host, &port),
+                     0);
     assert_string_equal(host, "hooks.example.com");
     assert_int_equal(port, 443);
     assert_int_equal(webhook_url_host("http://127.0.0.1:8080", host, sizeof host, &port), 0);
@@ -125,7 +147,8 @@ static void test_signature(void **state)
     char sig[WEBHOOK_SIG_MAX];
     const char *msg = "what do ya want for nothing?";
     assert_int_equal(webhook_signature("Jefe", msg, strlen(msg), sig), 0);
-    assert_string_equal(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert_string_equal(sig,
+                        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     assert_int_not_equal(webhook_signature(0, msg, 1, sig), 0);
 }
 
