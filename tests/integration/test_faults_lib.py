@@ -118,9 +118,13 @@ class FaultEnv(harness.ApiHelpers):
         return {s: self.paged("/v1/jobs?state=" + s) for s in STATES}
 
     def wait_quiet(self, timeout=120, allow_failed=False):
-        """Waits until no job is queued, scheduled, running or failed (retry due). Returns jobs by state."""
+        """Waits until no job is queued, scheduled, running or failed (retry due). Returns jobs by state.
+
+        The state lists are read one after another, so a job that moves while they are read (failed
+        when the failed list is read, running again when the succeeded list is) is in none of them:
+        quiet means two readings in a row that are quiet and list the same jobs in the same states."""
         deadline = time.monotonic() + timeout
-        by = {}
+        by, last = {}, None
         while time.monotonic() < deadline:
             by = self.jobs_by_state()
             # recurring schedule jobs (autorotate, watch) may sit scheduled: ignore those
@@ -128,8 +132,10 @@ class FaultEnv(harness.ApiHelpers):
             # and so may follow-up jobs due later (claim.retire after the grace period, claim.delete after the retention)
             busy += [j for j in by["scheduled"] if not j["id"].startswith("s_")
                      and j["type"] not in ("claim.delete", "claim.retire")]
-            if not busy:
+            seen = {(j["id"], s) for s, v in by.items() for j in v}
+            if not busy and seen == last:
                 return by
+            last = None if busy else seen
             time.sleep(0.5)
         counts = {s: len(v) for s, v in by.items()}
         raise AssertionError("jobs did not settle in %ss: %s" % (timeout, counts))
