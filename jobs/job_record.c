@@ -4,6 +4,7 @@
  */
 #include "job_record.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,17 @@ static enum job_field prefix_row_of(const char *name)
     return JOB_NFIELDS;
 }
 
-/* Puts one stored field where its row says. */
+/* 1 when out already has step name. */
+static int has_step(const struct job_fields *out, const char *name)
+{
+    for (size_t i = 0; i < out->nsteps; i += 2)
+        if (strcmp(out->steps[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Puts one stored field where its row says. A name given twice (a hash
+ * never has that) keeps its first value, for a step as for any field. */
 static void take(struct job_fields *out, const char *name, const char *value)
 {
     enum job_field f = row_of(name);
@@ -66,10 +77,26 @@ static void take(struct job_fields *out, const char *name, const char *value)
         return;
     }
     f = prefix_row_of(name);
-    if (f < JOB_NFIELDS && out->nsteps + 2 <= sizeof out->steps / sizeof out->steps[0]) {
-        out->steps[out->nsteps++] = name + strlen(job_fields_table[f].stored);
+    if (f == JOB_NFIELDS || out->nsteps + 2 > sizeof out->steps / sizeof out->steps[0])
+        return;
+    const char *step = name + strlen(job_fields_table[f].stored);
+    if (!has_step(out, step)) {
+        out->steps[out->nsteps++] = step;
         out->steps[out->nsteps++] = value;
     }
+}
+
+/* Epoch ms as text from "ms after created" into buf; NULL when either is
+ * absent or the sum does not fit a long long (only a broken hash). */
+static const char *since_created(const char *created, const char *delta, char buf[24])
+{
+    if (!created || !delta)
+        return NULL;
+    long long c = strtoll(created, NULL, 10), d = strtoll(delta, NULL, 10);
+    if ((d > 0 && c > LLONG_MAX - d) || (d < 0 && c < LLONG_MIN - d))
+        return NULL;
+    snprintf(buf, 24, "%lld", c + d);
+    return buf;
 }
 
 /* The stored value of row f made into the shown one (defaults apply after). */
@@ -80,14 +107,7 @@ static void make_shown(struct job_fields *out, enum job_field f, const char *id)
     switch (d->kept) {
     case JOB_KEPT_KEY: out->v[f] = id; break;
     case JOB_KEPT_DIGIT: out->v[f] = job_record_state_name(out->v[f]); break;
-    case JOB_KEPT_SINCE_C:
-        if (out->v[f] && created) {
-            snprintf(out->num[f], sizeof out->num[f], "%lld",
-                     strtoll(created, NULL, 10) + strtoll(out->v[f], NULL, 10));
-            out->v[f] = out->num[f];
-        } else
-            out->v[f] = NULL;
-        break;
+    case JOB_KEPT_SINCE_C: out->v[f] = since_created(created, out->v[f], out->num[f]); break;
     case JOB_KEPT_TEXT:
     case JOB_KEPT_PREFIX:
     case JOB_KEPT_NONE: break;

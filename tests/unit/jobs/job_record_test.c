@@ -259,6 +259,36 @@ static void test_each_field_alone_and_left_out(void **state)
     }
 }
 
+/* A name twice (no Redis hash has that, a fuzzed one did): the first
+ * value is shown, by both renderers, for a step as for any field. */
+static void test_names_twice_first_wins(void **state)
+{
+    (void)state;
+    const char *stored[] = {"s", "2", "s:a", "{\"arn",    "pd", "1", "s:b", "{}",
+                            "s", "3", "s:a", "{\"x\":1}", "pd", "2", "s:a", "[]"};
+    char *view = render_both(stored, sizeof stored / sizeof stored[0]);
+    assert_non_null(strstr(view, "\"state\":\"running\""));
+    assert_non_null(strstr(view, "\"done\":1,"));
+    assert_non_null(strstr(view, "\"steps\":{\"a\":\"{\\\"arn\",\"b\":{}},"));
+    free(view);
+}
+
+/* A start or finish that does not fit once added to the creation time
+ * (a fuzzed hash had c at the largest long long) is not shown. */
+static void test_times_that_do_not_fit(void **state)
+{
+    (void)state;
+    const char *stored[] = {"s", "3", "c", "9223372036854775807", "b", "1500", "f", "-1"};
+    char *view = render_both(stored, sizeof stored / sizeof stored[0]);
+    assert_non_null(strstr(view, "\"startedAt\":null,"));
+    assert_non_null(strstr(view, "\"finishedAt\":\"292278994-08-17T07:12:55.806Z\","));
+    free(view);
+    const char *low[] = {"s", "3", "c", "-9223372036854775807", "b", "-1500"};
+    view = render_both(low, sizeof low / sizeof low[0]);
+    assert_non_null(strstr(view, "\"startedAt\":null,"));
+    free(view);
+}
+
 static void test_states(void **state)
 {
     (void)state;
@@ -333,6 +363,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_every_state),
         cmocka_unit_test(test_each_field_alone_and_left_out),
+        cmocka_unit_test(test_names_twice_first_wins),
+        cmocka_unit_test(test_times_that_do_not_fit),
         cmocka_unit_test(test_states),
         cmocka_unit_test(test_table_rules),
         cmocka_unit_test(test_many_steps_are_bounded),
