@@ -20,30 +20,34 @@
 #include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-static void claimed_fill(const redisReply *r, struct queue_claimed *out)
+/* The claimed job of a claim reply (e = its elements after the "ok"). */
+static void claimed_fill(redisReply *const *e, struct queue_claimed *out)
 {
-    redis_reply_str(r->element[0], out->id, sizeof out->id);
-    redis_reply_str(r->element[1], out->token, sizeof out->token);
-    redis_reply_str(r->element[2], out->type, sizeof out->type);
-    const redisReply *p = r->element[3];
-    out->payload = xstrdup(p->type == REDIS_REPLY_STRING ? p->str : "{}");
-    out->attempts = (int)redis_reply_int(r->element[4]);
-    out->max_attempts = (int)redis_reply_int(r->element[5]);
-    out->runs = (int)redis_reply_int(r->element[6]);
-    out->rlpaid = redis_reply_int(r->element[7]) == 1;
+    redis_reply_str(e[0], out->id, sizeof out->id);
+    redis_reply_str(e[1], out->token, sizeof out->token);
+    redis_reply_str(e[2], out->type, sizeof out->type);
+    out->payload = xstrdup(e[3]->type == REDIS_REPLY_STRING ? e[3]->str : "{}");
+    out->attempts = (int)redis_reply_int(e[4]);
+    out->max_attempts = (int)redis_reply_int(e[5]);
+    out->runs = (int)redis_reply_int(e[6]);
+    out->rlpaid = redis_reply_int(e[7]) == 1;
 }
 
-/* Parses a claim reply: 1 job, 0 none (due/now filled), FW_EREDIS. */
+/* Parses a claim reply (lua/prelude.lua claim_next: one flat list, "ok" first):
+ * 1 job, 0 none (due/now filled), FW_EREDIS. */
 static int parse_claim(const redisReply *r, struct queue_claimed *out, long long *next_due_ms,
                        long long *now_ms)
 {
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 8) {
-        claimed_fill(r, out);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "ok") != 0)
+        return FW_EREDIS;
+    if (r->elements == 9) {
+        claimed_fill(r->element + 1, out);
         return 1;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        *next_due_ms = redis_reply_int(r->element[1]);
-        *now_ms = redis_reply_int(r->element[2]);
+    if (r->elements == 4) {
+        *next_due_ms = redis_reply_int(r->element[2]);
+        *now_ms = redis_reply_int(r->element[3]);
         return 0;
     }
     return FW_EREDIS;
@@ -103,8 +107,8 @@ int queue_finish_next(const char *id, const char *token, const char *outcome, co
         return rc; /* FW_ECONFLICT: the token lost the job */
     if (r->type == REDIS_REPLY_STRING)
         rc = 0;
-    else if (req && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-        rc = parse_claim(r->element[1], next, next_due_ms, now_ms);
+    else if (req)
+        rc = parse_claim(r, next, next_due_ms, now_ms);
     else
         rc = FW_EREDIS;
     freeReplyObject(r);
