@@ -31,6 +31,9 @@ static void claimed_fill(redisReply *const *e, struct queue_claimed *out)
     out->max_attempts = (int)redis_reply_int(e[5]);
     out->runs = (int)redis_reply_int(e[6]);
     out->rlpaid = redis_reply_int(e[7]) == 1;
+    redis_reply_str(e[8], out->created, sizeof out->created);
+    redis_reply_str(e[9], out->resource, sizeof out->resource);
+    redis_reply_str(e[10], out->uniq, sizeof out->uniq);
 }
 
 /* Parses a claim reply (lua/prelude.lua claim_next: one flat list, "ok" first):
@@ -41,7 +44,7 @@ static int parse_claim(const redisReply *r, struct queue_claimed *out, long long
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
         r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "ok") != 0)
         return FW_EREDIS;
-    if (r->elements == 9) {
+    if (r->elements == 12) {
         claimed_fill(r->element + 1, out);
         return 1;
     }
@@ -86,23 +89,29 @@ static int eval_int(const struct redis_script *s, const char *const *args, int n
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
                  const char *a2, const char *a3)
 {
-    return queue_finish_next(id, token, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
+    struct queue_claimed job = {0}; /* type "": the script reads the job's fields itself */
+    snprintf(job.id, sizeof job.id, "%s", id);
+    snprintf(job.token, sizeof job.token, "%s", token);
+    return queue_finish_next(&job, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
 }
 
-int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1,
+int queue_finish_next(const struct queue_claimed *job, const char *outcome, const char *a1,
                       const char *a2, const char *a3, const struct queue_next_req *req,
                       struct queue_claimed *next, long long *next_due_ms, long long *now_ms)
 {
     char lease[24] = "";
-    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", lease,
-                          "", "",    ""};
+    const char *args[] = {job->id,      job->token,   outcome,
+                          a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "",
+                          job->type,    job->created, job->resource,
+                          job->uniq,    "1",          lease,
+                          "",           "",           ""};
     if (req) {
         snprintf(lease, sizeof lease, "%lld", req->lease_ms);
         for (int i = 0; i < JOB_NLANES; i++)
-            args[8 + i] = job_lane_name(req->order[i]);
+            args[12 + i] = job_lane_name(req->order[i]);
     }
     redisReply *r = NULL;
-    int rc = queue__run(&jobs_lua_finish, args, req ? 11 : 6, &r);
+    int rc = queue__run(&jobs_lua_finish, args, req ? 15 : 10, &r);
     if (rc)
         return rc; /* FW_ECONFLICT: the token lost the job */
     if (r->type == REDIS_REPLY_STRING)

@@ -425,7 +425,8 @@ end
 -- one), gives it a lease and a new fencing token in P.."running"
 -- (lease_member). lease is ms as a number. Returns one flat list (a nested
 -- one costs Redis a second table to convert), the finish's "ok" first:
--- {"ok", id, token, type, payload, attempts, max, runs, rlpaid} or
+-- {"ok", id, token, type, payload, attempts, max, runs, rlpaid, created,
+-- resource, uniq} (the last three for its finish: finish.lua) or
 -- {"ok", "", next_due_ms (-1 when none), now}.
 local function claim_next(lease, l1, l2, l3, now, now_text)
   local fams = redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now_text, 'LIMIT', '0', '20')
@@ -443,7 +444,7 @@ local function claim_next(lease, l1, l2, l3, now, now_text)
       if h[12] then redis.call('HDEL', k, 'rp') end
       redis.call('ZADD', P .. 'running', now + lease, lease_member(id, tok))
       move_state(j, S_RUNNING, now, {'b', now - tonumber(j.c), 'a', att, 'n', runs}, k)
-      return {'ok', id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0'}
+      return {'ok', id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0', j.c, j.R, j.u or ''}
     end
   end
   local nxt = redis.call('ZRANGE', P .. 'delayed', '0', '0', 'WITHSCORES')
