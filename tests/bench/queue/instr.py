@@ -9,14 +9,16 @@ worker (ours: `jobs-probe worker --workers 2`; BullMQ: one Worker, concurrency 5
 dump the counters, split as PARTS says. "requests" is the figure to compare: Redis's timers
 (serverCron) are counted apart, as they grow with the drain's wall time. Ours also includes
 the completion polls (3 cheap reads, every 200 ms here: callgrind slows Redis ~50x, and bench.py's
-5 ms polls then added ~10-20k instructions a job); BullMQ's worker reports its own end.
-With --profile, also the functions of redis-server where the instructions went (self cost per job,
-the top 30 of each configuration, from callgrind_annotate), to see what to cut.
+5 ms polls then counted as part of each job: ~474k requests a job became ~436k for the same jobs
+code once they were slowed); BullMQ's worker reports its own end.
+With --profile, also the functions of redis-server where the instructions went (inclusive cost
+per job, the top 30 below the event loop, from callgrind_annotate), to see what to cut.
 Usage: instr.py N LABEL=BUILD_DIR... [--bullmq] [--profile]
 (needs valgrind; BullMQ as run.sh installs it)
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,18 +84,26 @@ def parts(dump):
     return got
 
 
+ANNOTATED = re.compile(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S+)\s+\[(\S+)\]$")
+
+
 def profile(dump, n, top=30):
-    """[(instructions per job, function)] of the top functions by self cost."""
-    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", dump],
+    """[(instructions per job, function)] of the top functions by inclusive cost, below the
+    event loop (Debian's redis-server is stripped: its static functions, Lua's among them, show
+    as addresses)."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", dump],
                          capture_output=True, text=True, check=True).stdout
     rows = []
     for line in out.splitlines():
-        words = line.split()
-        if len(words) < 2 or not words[0][0].isdigit() or "PROGRAM TOTALS" in line:
+        m = ANNOTATED.match(line)
+        if not m:
             continue
-        fn = line.rsplit(" ", 1)[-1]
-        rows.append((int(words[0].replace(",", "")) / n, fn.split(":", 1)[-1]))
-    return rows[:top]
+        fn = m.group(2).split(":", 1)[-1]
+        if fn.startswith("0x"):
+            fn += " (%s)" % os.path.basename(m.group(3))
+        rows.append((int(m.group(1).replace(",", "")) / n, fn))
+    start = next((i for i, (_, fn) in enumerate(rows) if fn == "readQueryFromClient"), 0)
+    return rows[start:start + top]
 
 
 def ours(redis, build, n):
@@ -143,7 +153,7 @@ def main():
             rows.append(("BullMQ (concurrency 50, jobs kept)", bullmq(redis, n)))
         if "--profile" in sys.argv:
             for label, ir in rows:
-                print("%s: where Redis's instructions per job go (self cost, top 30)" % label)
+                print("%s: where Redis's instructions per job go (inclusive, top 30)" % label)
                 for per_job, fn in ir["profile"]:
                     print("%10.0f  %s" % (per_job, fn))
     finally:
