@@ -303,6 +303,13 @@ class Emulator:
 
     # ------------------------------------------------------------ control endpoints
 
+    def stored_each(self, fn, specs):
+        """fn(state, spec) for each spec, under the store's lock, saved after; their answers."""
+        with self.store.lock:
+            out = [fn(self.store.data, s) for s in specs]
+            self.store.save()
+        return out
+
     def handle_control(self, method, path, raw_query, body, port):
         q = dict(parse_query(raw_query))
         data = None
@@ -356,10 +363,7 @@ class Emulator:
                 return 200, {'reset': True}
             if route == '/faults':
                 if method == 'POST':
-                    specs = data.get('faults') if isinstance(data, dict) and 'faults' in data else data
-                    specs = specs if isinstance(specs, list) else [specs]
-                    added = [self.faults.add(s) for s in specs]
-                    return 200, {'faults': added}
+                    return 200, {'faults': [self.faults.add(s) for s in specs_of(data, 'faults')]}
                 if method == 'GET':
                     return 200, {'faults': self.faults.list()}
                 if method == 'DELETE':
@@ -367,12 +371,8 @@ class Emulator:
                     return 200, {'cleared': True}
             if route == '/metrics':
                 if method == 'POST':
-                    specs = data.get('metrics') if isinstance(data, dict) and 'metrics' in data else data
-                    specs = specs if isinstance(specs, list) else [specs]
-                    with self.store.lock:
-                        n = sum(cloudwatch.inject(self.store.data, s) for s in specs)
-                        self.store.save()
-                    return 200, {'metrics': len(specs), 'points': n}
+                    specs = specs_of(data, 'metrics')
+                    return 200, {'metrics': len(specs), 'points': sum(self.stored_each(cloudwatch.inject, specs))}
                 if method == 'DELETE':
                     with self.store.lock:
                         self.store.data['cloudwatch']['metrics'] = {}
@@ -384,21 +384,12 @@ class Emulator:
                         return 200, {'metrics': list(self.store.data['cloudwatch']['metrics'].values())}
             if route == '/registrations':
                 if method == 'POST':
-                    specs = data.get('registrations') if isinstance(data, dict) and 'registrations' in data else data
-                    specs = specs if isinstance(specs, list) else [specs]
-                    with self.store.lock:
-                        out = [fpmetrics.post_registrations(self.store.data, s) for s in specs]
-                        self.store.save()
-                    return 200, {'registrations': out}
+                    specs = specs_of(data, 'registrations')
+                    return 200, {'registrations': self.stored_each(fpmetrics.post_registrations, specs)}
                 if method == 'GET':
                     return 200, fpmetrics.describe(self.store.data)
             if route == '/provisioning-results' and method == 'POST':
-                specs = data.get('results') if isinstance(data, dict) and 'results' in data else data
-                specs = specs if isinstance(specs, list) else [specs]
-                with self.store.lock:
-                    out = [fpmetrics.post_results(self.store.data, s) for s in specs]
-                    self.store.save()
-                return 200, {'results': out}
+                return 200, {'results': self.stored_each(fpmetrics.post_results, specs_of(data, 'results'))}
             if route == '/quotas':
                 if method == 'POST':
                     self.quotas.load(data or {})
@@ -467,6 +458,12 @@ class Emulator:
                'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints}
         out.update(cfg)
         return out
+
+
+def specs_of(data, key):
+    """What a control POST gives: {key: [spec, ...]}, [spec, ...] or one spec; always a list."""
+    specs = data.get(key) if isinstance(data, dict) and key in data else data
+    return specs if isinstance(specs, list) else [specs]
 
 
 def parse_query(raw):

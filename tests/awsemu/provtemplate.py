@@ -56,7 +56,7 @@ def render(body, parameters, certificate_id):
     doc = _parse(body)
     out = Rendered()
     out.parameters = _resolve_parameters(doc.get('Parameters') or {}, parameters, certificate_id)
-    ev = Evaluator(out.parameters, _mappings(doc.get('Mappings')), _conditions(doc.get('Conditions')))
+    ev = Evaluator(out.parameters, _mappings(doc.get('Mappings')), _object(doc.get('Conditions'), 'Conditions'))
     resources = doc.get('Resources')
     if not isinstance(resources, dict) or not resources:
         raise invalid('The template must contain a Resources section with at least one resource')
@@ -107,12 +107,19 @@ def _resolve_parameters(declared, given, certificate_id):
     return values
 
 
+def _object(v, what):
+    """v, an optional object of the template (a section, a resource's OverrideSettings): {} when
+    absent; refused unless an object."""
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise invalid('%s must be an object' % what)
+    return v
+
+
 def _mappings(maps):
     """Mappings: name -> first key -> second key -> value; no intrinsic functions allowed inside."""
-    if maps is None:
-        return {}
-    if not isinstance(maps, dict):
-        raise invalid('Mappings must be an object')
+    maps = _object(maps, 'Mappings')
     for name, top in maps.items():
         if not isinstance(top, dict) or not all(isinstance(v, dict) for v in top.values()):
             raise invalid('Mapping %s must be a two-level map' % name)
@@ -129,14 +136,6 @@ def _has_function(v):
     if isinstance(v, list):
         return any(_has_function(x) for x in v)
     return False
-
-
-def _conditions(conds):
-    if conds is None:
-        return {}
-    if not isinstance(conds, dict):
-        raise invalid('Conditions must be an object')
-    return conds
 
 
 class Evaluator:
@@ -399,10 +398,7 @@ def _groups(props):
 
 def _overrides(spec, allowed, logical_id):
     """OverrideSettings of a resource, property -> action; a property not given is DO_NOTHING."""
-    if spec is None:
-        return {}
-    if not isinstance(spec, dict):
-        raise invalid('OverrideSettings of %s must be an object' % logical_id)
+    spec = _object(spec, 'OverrideSettings of %s' % logical_id)
     out = {}
     for prop, action in spec.items():
         prop = OVERRIDE_ALIASES.get(prop, prop)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+import unittest
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -139,6 +140,19 @@ class ClaimsEnv(harness.ApiHelpers):
             time.sleep(0.1)
         raise AssertionError("claim %s stayed %s (wanted %s): %s" % (cid, c and c["state"], states, c))
 
+    def new_claim(self, fleet, tolerate_503=False):
+        """POSTs a claim of fleet (answered 202) and returns it once active."""
+        r = self.req("POST", "/v1/fleets/%s/claims" % fleet, body={})
+        assert r.status == 202, r
+        return self.wait_claim(r.json["claim"]["id"], ["active"], tolerate_503=tolerate_503)
+
+    def take_bundle(self, cid):
+        """GETs the claim's bundle (answered 200), whose private key must be the certificate's."""
+        b = self.req("GET", "/v1/claims/%s/bundle" % cid)
+        assert b.status == 200, b
+        assert key_spki(b.json["privateKeyPem"]) == cert_spki(b.json["certificatePem"]), "key of another certificate"
+        return b.json
+
     # ---- fleets ----
     def fleets_api(self):
         return self.req("GET", "/v1/fleets", token=self.read).status == 200
@@ -191,6 +205,28 @@ class ClaimsEnv(harness.ApiHelpers):
 
     def emu_targets(self, policy):
         return self.emu.control("GET", "state")["iot"]["policies"][policy]["targets"]
+
+
+class ClaimsCase(unittest.TestCase):
+    """One ClaimsEnv (ENV: its keyword arguments) with the fleet FLEET made, for the whole class."""
+    FLEET = None
+    ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = ClaimsEnv(**cls.ENV)
+        try:
+            cls.env.make_fleet(cls.FLEET)
+        except BaseException:
+            cls.env.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def new_claim(self):
+        return self.env.new_claim(self.FLEET)
 
 
 SECRET_PATTERNS = [re.compile(r"PRIVATE KEY"), re.compile(r"fw_[A-Za-z0-9_-]{20,}")]

@@ -3,12 +3,15 @@ the AWS emulator's fault injection and small local servers: throttling
 (IoT's ThrottlingException with HTTP 400) retried then succeeding, 5xx
 retried, AccessDenied never retried, attempts and backoff, connection reuse,
 proxies and NO_PROXY, the response size cap, and no secret in any output."""
+import calendar
+import email.utils
 import json
 import os
 import sys
-import threading
+import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import harness
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_aws_helpers import SECRET, TRUST_IOT, AwsCase, iot_policy  # noqa: E402
@@ -148,136 +151,55 @@ class Transport(AwsCase):
             self.assertTrue(res["ok"], "%s did not bypass the proxy: %s" % (var, res.get("error")))
 
     def test_proxy_is_used(self):
-        seen = []
-
-        class Proxy(BaseHTTPRequestHandler):
-            def do_POST(self):
-                seen.append(self.path)
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = b"<ErrorResponse><Error><Code>ProxySaysNo</Code><Message>x</Message></Error></ErrorResponse>"
-                self.send_response(400)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-        t = threading.Thread(target=srv.serve_forever, daemon=True)
-        t.start()
-        try:
-            env = self.emu.env(http_proxy="http://127.0.0.1:%d" % srv.server_address[1],
-                               AWS_ENDPOINT_URL="http://sts.example.invalid")
+        body = b"<ErrorResponse><Error><Code>ProxySaysNo</Code><Message>x</Message></Error></ErrorResponse>"
+        with harness.StubServer(lambda req: (400, {}, body)) as proxy:
+            env = self.emu.env(http_proxy=proxy.url, AWS_ENDPOINT_URL="http://sts.example.invalid")
             res = self.call("sts.get-caller-identity", env=env)
-            self.assertEqual(res["error"]["code"], "ProxySaysNo")
-            self.assertEqual(seen, ["http://sts.example.invalid/"])
-        finally:
-            srv.shutdown()
-            srv.server_close()
+        self.assertEqual(res["error"]["code"], "ProxySaysNo")
+        self.assertEqual([r["path"] for r in proxy.requests], ["http://sts.example.invalid/"])
 
     def test_response_body_cap(self):
-        class Huge(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(200)
-                self.send_header("Content-Length", str(9 * 1024 * 1024))
-                self.end_headers()
-                chunk = b"x" * 65536
-                try:
-                    for _ in range(9 * 16):
-                        self.wfile.write(chunk)
-                except OSError:
-                    pass
-
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        try:
-            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1])
-            res = self.call("sts.get-caller-identity", env=env)
-            self.assertEqual(res["rc"], "FW_ETOOBIG")
-            self.assertEqual(res["error"]["code"], "ResponseTooLarge")
-            self.assertIn("larger than 8388608 bytes", res["error"]["message"])
-            self.assertEqual(res["attempts"], 1)
-        finally:
-            srv.shutdown()
-            srv.server_close()
+        with harness.StubServer(lambda req: (200, {}, b"x" * (9 * 1024 * 1024))) as huge:
+            res = self.call("sts.get-caller-identity", env=self.emu.env(AWS_ENDPOINT_URL=huge.url))
+        self.assertEqual(res["rc"], "FW_ETOOBIG")
+        self.assertEqual(res["error"]["code"], "ResponseTooLarge")
+        self.assertIn("larger than 8388608 bytes", res["error"]["message"])
+        self.assertEqual(res["attempts"], 1)
 
     def test_malformed_answer(self):
-        class Garbage(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = b"<GetCallerIdentityResponse><unclosed>"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        try:
-            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1])
-            res = self.call("sts.get-caller-identity", env=env)
-            self.assertEqual(res["error"]["code"], "MalformedResponse")
-            self.assertEqual(res["attempts"], 1)
-        finally:
-            srv.shutdown()
-            srv.server_close()
+        with harness.StubServer(lambda req: (200, {}, b"<GetCallerIdentityResponse><unclosed>")) as garbage:
+            res = self.call("sts.get-caller-identity", env=self.emu.env(AWS_ENDPOINT_URL=garbage.url))
+        self.assertEqual(res["error"]["code"], "MalformedResponse")
+        self.assertEqual(res["attempts"], 1)
 
     def test_clock_skew_learnt_from_date_header(self):
         """The server's clock is an hour ahead: the first answer is a skew error whose
         Date header tells the client the offset; the re-signed request succeeds."""
-        import calendar
-        import email.utils
-        import time as _time
         ahead = 3600
         seen = []
 
-        class Skewed(BaseHTTPRequestHandler):
-            def date_time_string(self, timestamp=None):
-                return email.utils.formatdate(_time.time() + ahead, usegmt=True)
+        def skewed(req):
+            amz = req["headers"].get("X-Amz-Date")
+            signed_at = calendar.timegm(time.strptime(amz, "%Y%m%dT%H%M%SZ"))
+            seen.append(signed_at)
+            date = {"Date": email.utils.formatdate(time.time() + ahead, usegmt=True)}
+            if abs(signed_at - (time.time() + ahead)) > 300:
+                return 403, date, (b"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+                                   b"<Message>Signature expired: " + amz.encode() + b" is now earlier than "
+                                   b"the server time - 5 min.</Message></Error><RequestId>x</RequestId>"
+                                   b"</ErrorResponse>")
+            return 200, date, (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/s"
+                               b"</Arn><UserId>U</UserId><Account>1</Account></GetCallerIdentityResult>"
+                               b"</GetCallerIdentityResponse>")
 
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                amz = self.headers.get("X-Amz-Date")
-                signed_at = calendar.timegm(_time.strptime(amz, "%Y%m%dT%H%M%SZ"))
-                seen.append(signed_at)
-                if abs(signed_at - (_time.time() + ahead)) > 300:
-                    status, body = 403, (b"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
-                                         b"<Message>Signature expired: " + amz.encode() + b" is now earlier than "
-                                         b"the server time - 5 min.</Message></Error><RequestId>x</RequestId>"
-                                         b"</ErrorResponse>")
-                else:
-                    status, body = 200, (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/s"
-                                         b"</Arn><UserId>U</UserId><Account>1</Account></GetCallerIdentityResult>"
-                                         b"</GetCallerIdentityResponse>")
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Skewed)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        try:
-            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1], AWS_MAX_ATTEMPTS="1")
+        with harness.StubServer(skewed) as srv:
+            env = self.emu.env(AWS_ENDPOINT_URL=srv.url, AWS_MAX_ATTEMPTS="1")
             res, err = self.emu_probe_all_output("sts.get-caller-identity", env=env, repeat=3)
-            self.assertTrue(res["ok"], res)
-            self.assertEqual(res["out"]["account"], "1")
-            self.assertEqual(len(seen), 4)  # one refused, then three signed with the server's clock
-            self.assertTrue(all(abs(t - seen[1]) < 60 for t in seen[1:]))
-            self.assertIn("clock skew", err)
-        finally:
-            srv.shutdown()
-            srv.server_close()
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["out"]["account"], "1")
+        self.assertEqual(len(seen), 4)  # one refused, then three signed with the server's clock
+        self.assertTrue(all(abs(t - seen[1]) < 60 for t in seen[1:]))
+        self.assertIn("clock skew", err)
 
     def test_https_verification_is_on(self):
         # A plain-HTTP server spoken to over https fails the TLS handshake: no silent fallback.

@@ -3,10 +3,10 @@ success and error paths, through tests/unit/aws_calls/aws-ops-probe."""
 import json
 import os
 import sys
-import threading
 import unittest
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import harness
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_aws_helpers import (ACCESS_POLICY, ACCOUNT, TRUST_ACCOUNT, TRUST_IOT,  # noqa: E402
@@ -204,46 +204,29 @@ class IamPaging(AwsCase):
     """IAM pages with IsTruncated/Marker; a small fake IAM answers two pages."""
 
     def test_list_attached_role_policies_follows_marker(self):
-        seen = []
         ns = b' xmlns="https://iam.amazonaws.com/doc/2010-05-08/"'
 
-        class Pages(BaseHTTPRequestHandler):
-            def do_POST(self):
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-                seen.append(form)
-                marker = form.get("Marker")
-                names = [b"A", b"B"] if not marker else [b"C"]
-                members = b"".join(b"<member><PolicyName>%s</PolicyName><PolicyArn>arn:aws:iam::1:policy/%s</PolicyArn>"
-                                   b"</member>" % (n, n) for n in names)
-                more = b"<IsTruncated>true</IsTruncated><Marker>page+2/=</Marker>" if not marker else \
-                    b"<IsTruncated>false</IsTruncated>"
-                body = (b"<ListAttachedRolePoliciesResponse" + ns + b"><ListAttachedRolePoliciesResult><AttachedPolicies>"
-                        + members + b"</AttachedPolicies>" + more + b"</ListAttachedRolePoliciesResult>"
-                        b"<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>"
-                        b"</ListAttachedRolePoliciesResponse>")
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def pages(req):
+            marker = dict(urllib.parse.parse_qsl(req["body"].decode())).get("Marker")
+            names = [b"A", b"B"] if not marker else [b"C"]
+            members = b"".join(b"<member><PolicyName>%s</PolicyName><PolicyArn>arn:aws:iam::1:policy/%s</PolicyArn>"
+                               b"</member>" % (n, n) for n in names)
+            more = b"<IsTruncated>true</IsTruncated><Marker>page+2/=</Marker>" if not marker else \
+                b"<IsTruncated>false</IsTruncated>"
+            return 200, {}, (b"<ListAttachedRolePoliciesResponse" + ns + b"><ListAttachedRolePoliciesResult>"
+                             b"<AttachedPolicies>" + members + b"</AttachedPolicies>" + more +
+                             b"</ListAttachedRolePoliciesResult><ResponseMetadata><RequestId>r</RequestId>"
+                             b"</ResponseMetadata></ListAttachedRolePoliciesResponse>")
 
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        try:
-            env = self.emu.env(AWS_ENDPOINT_URL="http://127.0.0.1:%d" % srv.server_address[1])
-            out = self.call("iam.list-attached-role-policies", env=env, name="R")
-            self.assertTrue(out["ok"], out)
-            self.assertEqual([p["policyName"] for p in out["out"]["attachedPolicies"]], ["A", "B", "C"])
-            self.assertEqual(len(seen), 2)
-            self.assertNotIn("Marker", seen[0])
-            self.assertEqual(seen[1]["Marker"], "page+2/=")
-            self.assertEqual(seen[1]["RoleName"], "R")
-        finally:
-            srv.shutdown()
-            srv.server_close()
-
+        with harness.StubServer(pages) as iam:
+            out = self.call("iam.list-attached-role-policies", env=self.emu.env(AWS_ENDPOINT_URL=iam.url), name="R")
+        seen = [dict(urllib.parse.parse_qsl(r["body"].decode())) for r in iam.requests]
+        self.assertTrue(out["ok"], out)
+        self.assertEqual([p["policyName"] for p in out["out"]["attachedPolicies"]], ["A", "B", "C"])
+        self.assertEqual(len(seen), 2)
+        self.assertNotIn("Marker", seen[0])
+        self.assertEqual(seen[1]["Marker"], "page+2/=")
+        self.assertEqual(seen[1]["RoleName"], "R")
 
 if __name__ == "__main__":
     unittest.main()

@@ -21,21 +21,9 @@ RATE = 4        # our iot-cert-update bucket, tokens/s (burst 4)
 BULK = 150
 
 
-class DisableBehindBulkWork(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = cl.ClaimsEnv(workers=4, env={"FLEETWARDEN_RATE_IOT_CERT_UPDATE": str(RATE),
-                                               "FLEETWARDEN_LOG_LEVEL": "warn"})
-        cls.env.make_fleet("incident")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
-    def create_claim(self):
-        r = self.env.req("POST", "/v1/fleets/incident/claims", body={})
-        self.assertEqual(r.status, 202, r)
-        return self.env.wait_claim(r.json["claim"]["id"], ["active"])
+class DisableBehindBulkWork(cl.ClaimsCase):
+    FLEET = "incident"
+    ENV = {"workers": 4, "env": {"FLEETWARDEN_RATE_IOT_CERT_UPDATE": str(RATE), "FLEETWARDEN_LOG_LEVEL": "warn"}}
 
     def update_calls(self):
         return self.env.emu.control("GET", "calls?operation=UpdateCertificate")["calls"]
@@ -49,7 +37,7 @@ class DisableBehindBulkWork(unittest.TestCase):
                        stdout=subprocess.DEVNULL, timeout=120)
 
     def test_disable_gets_one_of_the_next_tokens_and_the_quota_holds(self):
-        victim, busy = self.create_claim(), self.create_claim()
+        victim, busy = self.new_claim(), self.new_claim()
         # The emulator's UpdateCertificate quota is our rate (burst twice that: arrivals jitter).
         self.env.emu.control("POST", "quotas", {"enabled": True,
                                                 "quotas": {"iot:UpdateCertificate": {"rate": RATE, "burst": 2 * RATE}}})

@@ -177,12 +177,7 @@ class ComposeCase(unittest.TestCase):
     def test_z_fleet_claim_bundle_then_sigterm(self):
         e = cl.ClaimsEnv.over(self.fw, self.admin)
         e.make_fleet("compose")
-        r = e.req("POST", "/v1/fleets/compose/claims", body={})
-        self.assertEqual(r.status, 202, r)
-        c = e.wait_claim(r.json["claim"]["id"], ["active"], tolerate_503=True)
-        b = e.req("GET", "/v1/claims/%s/bundle" % c["id"])
-        self.assertEqual(b.status, 200, b)
-        self.assertEqual(cl.key_spki(b.json["privateKeyPem"]), cl.cert_spki(b.json["certificatePem"]))
+        e.take_bundle(e.new_claim("compose", tolerate_503=True)["id"])
         for name in (self.container("worker-local", 1), self.container("worker-local", 2), self.container("api-local")):
             with self.subTest(container=name):
                 ctr.podman("stop", "-t", "40", name, timeout=120)

@@ -107,12 +107,8 @@ class ContainerImage(unittest.TestCase):
     def test_a_fleet_claim_and_bundle_through_the_containers(self):
         e = self.env()
         e.make_fleet("ctr")
-        r = e.req("POST", "/v1/fleets/ctr/claims", body={})
-        self.assertEqual(r.status, 202, r)
-        c = e.wait_claim(r.json["claim"]["id"], ["active"], tolerate_503=True)
-        b = e.req("GET", "/v1/claims/%s/bundle" % c["id"])
-        self.assertEqual(b.status, 200, b)
-        self.assertEqual(cl.key_spki(b.json["privateKeyPem"]), cl.cert_spki(b.json["certificatePem"]))
+        c = e.new_claim("ctr", tolerate_503=True)
+        e.take_bundle(c["id"])
         self.assertEqual(e.req("GET", "/v1/claims/%s/bundle" % c["id"]).status, 410)
         metrics = self.health.request("GET", "/metrics").body.decode()
         self.assertRegex(metrics, r'fleetwarden_job_attempts_total\{outcome="succeeded"\} ([2-9]|\d\d)',

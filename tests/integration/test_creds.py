@@ -1,8 +1,8 @@
 """Credentials chain, end to end over real HTTP on loopback.
 
 Drives creds-probe (tests/unit/aws/creds_probe.c, built by meson) against
-small http.server fakes started here on 127.0.0.1, on free ports, in this
-process's threads (stopped in tearDown): a fake STS (AssumeRole, signature
+small fakes (harness.StubServer) started here on 127.0.0.1, on free ports, in
+this process's threads (stopped in tearDown): a fake STS (AssumeRole, signature
 checked with botocore's own SigV4 signer; AssumeRoleWithWebIdentity,
 unsigned), a fake container credentials endpoint and a fake IMDSv2.
 The probe prints the source, the access key id and SHA-256 digests of the
@@ -17,15 +17,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD_DIR = os.environ.get("FW_BUILD_DIR", os.path.join(ROOT, "build"))
-PROBE = os.path.join(BUILD_DIR, "tests", "unit", "aws", "creds-probe")
+import harness
+
+PROBE = os.path.join(harness.BUILD_DIR, "tests", "unit", "aws", "creds-probe")
 
 SRC_AKID = "AKIDSOURCEPROFILE"
 SRC_SECRET = "source-secret-Zx9/abc+def"
@@ -38,50 +36,6 @@ def sha(s):
 
 def iso(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-class Fake:
-    """A loopback HTTP server; `route(req)` returns (status, headers, body)."""
-
-    def __init__(self, route):
-        self.route = route
-        self.requests = []
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                req = {"method": self.command, "path": self.path, "headers": self.headers, "body": body}
-                with fake.lock:
-                    fake.requests.append(req)
-                status, headers, out = fake.route(req)
-                out = out.encode() if isinstance(out, str) else out
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            do_GET = do_PUT = do_POST = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 def creds_json(akid, lifetime_s, token="container-token"):
@@ -134,7 +88,7 @@ class CredsChainTest(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def fake(self, route):
-        f = Fake(route)
+        f = harness.StubServer(route, keep_alive=True)
         self.fakes.append(f)
         return f
 
@@ -283,9 +237,7 @@ class CredsChainTest(unittest.TestCase):
         self.assertGreater(out[0]["expires_in"], 5 * 3600)
 
     def test_imds_unreachable_is_quick(self):
-        gone = Fake(lambda r: (200, {}, ""))
-        port = gone.port   # nothing listens there once stopped
-        gone.stop()
+        port = harness.free_port()   # nothing listens there
         start = time.monotonic()
         out = self.probe({"AWS_EC2_METADATA_DISABLED": "false",
                           "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://127.0.0.1:{port}"})

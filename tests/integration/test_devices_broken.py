@@ -40,7 +40,7 @@ class DevicesBrokenSetups(DevicesCase):
         try:
             super().tearDownClass()
         finally:
-            cls.hook.close()
+            cls.hook.stop()
 
     def device(self, bundle=None):
         DevicesBrokenSetups.runs += 1

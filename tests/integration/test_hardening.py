@@ -23,20 +23,8 @@ import claims_lib as cl
 import harness
 
 
-class Bundle(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = cl.ClaimsEnv()
-        cls.env.make_fleet("hb")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
-    def new_claim(self):
-        r = self.env.req("POST", "/v1/fleets/hb/claims", body={})
-        self.assertEqual(r.status, 202, r)
-        return self.env.wait_claim(r.json["claim"]["id"], ["active"])
+class Bundle(cl.ClaimsCase):
+    FLEET = "hb"
 
     def test_head_does_not_take_the_key(self):
         c = self.new_claim()

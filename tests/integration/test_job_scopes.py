@@ -53,6 +53,18 @@ class JobScopes(unittest.TestCase):
         self.assertEqual(job["state"], "succeeded", job)
         return self.env.fleet(name)
 
+    def retried_in_vain(self, old, code):
+        """Retries the dead job old as admin: it is taken (202), dies again with code, and makes no
+        AWS call; returns the job."""
+        self.env.clear_calls()
+        r = self.req("POST", "/v1/jobs/%s/retry" % old)
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(old)
+        self.assertEqual(job["state"], "dead", job)
+        self.assertEqual(job["errors"][-1]["code"], code, job)
+        self.assertEqual(self.env.calls(), [])
+        return job
+
     def test_operate_cannot_retry_an_old_teardown_onto_a_recreated_fleet(self):
         old = self.dead_teardown("gen-a")
         fleet = self.recreate("gen-a")
@@ -68,14 +80,8 @@ class JobScopes(unittest.TestCase):
     def test_admin_retry_of_a_stale_job_touches_nothing(self):
         old = self.dead_teardown("gen-b")
         self.recreate("gen-b")
-        self.env.clear_calls()
-        r = self.req("POST", "/v1/jobs/%s/retry" % old)
-        self.assertEqual(r.status, 202, r)
-        job = self.env.wait_job(old)
-        self.assertEqual(job["state"], "dead", job)
-        self.assertEqual(job["errors"][-1]["code"], "StaleJob", job)
+        job = self.retried_in_vain(old, "StaleJob")
         self.assertIn("re-created", job["errors"][-1]["message"])
-        self.assertEqual(self.env.calls(), [])
         fleet = self.env.fleet("gen-b")
         self.assertEqual(fleet["state"], "ready", fleet)
         self.assertIn("gen-b-template", self.env.emu.control("GET", "state")["iot"]["templates"])
@@ -84,13 +90,7 @@ class JobScopes(unittest.TestCase):
         old = self.dead_teardown("gen-c")
         # the same generation, back in state ready (as an operator repairing the record would)
         self.env.redis.command("HSET", "fw:fleet:gen-c", "j:state", '"ready"')
-        self.env.clear_calls()
-        r = self.req("POST", "/v1/jobs/%s/retry" % old)
-        self.assertEqual(r.status, 202, r)
-        job = self.env.wait_job(old)
-        self.assertEqual(job["state"], "dead", job)
-        self.assertEqual(job["errors"][-1]["code"], "FleetNotDeleting", job)
-        self.assertEqual(self.env.calls(), [])
+        self.retried_in_vain(old, "FleetNotDeleting")
         self.assertEqual(self.env.fleet("gen-c")["state"], "ready")
 
     def test_fleet_jobs_record_the_generation(self):

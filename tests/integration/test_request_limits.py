@@ -28,15 +28,8 @@ def big_csr(target=4100):
         n += 5
 
 
-class RequestLimits(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = cl.ClaimsEnv()
-        cls.env.make_fleet("lim")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
+class RequestLimits(cl.ClaimsCase):
+    FLEET = "lim"
 
     def test_csr_over_4096_characters(self):
         pem = big_csr()

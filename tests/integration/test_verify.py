@@ -7,6 +7,7 @@ breaks one thing by hand through the emulator's AWS API (the AWS CLI), verifies,
 verification fails at the right step with the right hint and AWS's own error text, restores the
 setup, and checks that nothing the verification made is left in the emulator.
 """
+import contextlib
 import json
 import os
 import sys
@@ -78,21 +79,24 @@ class Verify(vl.VerifyCase):
         self.assertNothingLeft()
         return st
 
-    def policy_doc(self, name):
-        return json.loads(self.aws("iot", "get-policy", "--policy-name", name)["policyDocument"])
-
-    def with_policy(self, name, doc):
-        """Makes doc the policy's default version; returns the version to restore."""
-        old = self.aws("iot", "get-policy", "--policy-name", name)["defaultVersionId"]
+    @contextlib.contextmanager
+    def policy_changed(self, name, change):
+        """For the with block, the policy's default version is its document as change(document)
+        leaves it; then the version it had is the default again and the new one is deleted."""
+        old = self.aws("iot", "get-policy", "--policy-name", name)
+        doc = json.loads(old["policyDocument"])
+        change(doc)
         self.aws("iot", "create-policy-version", "--policy-name", name, "--policy-document", json.dumps(doc),
                  "--set-as-default")
-        return old
-
-    def restore_policy(self, name, version):
-        self.aws("iot", "set-default-policy-version", "--policy-name", name, "--policy-version-id", version)
-        for v in self.aws("iot", "list-policy-versions", "--policy-name", name)["policyVersions"]:
-            if not v["isDefaultVersion"]:
-                self.aws("iot", "delete-policy-version", "--policy-name", name, "--policy-version-id", v["versionId"])
+        try:
+            yield
+        finally:
+            self.aws("iot", "set-default-policy-version", "--policy-name", name, "--policy-version-id",
+                     old["defaultVersionId"])
+            for v in self.aws("iot", "list-policy-versions", "--policy-name", name)["policyVersions"]:
+                if not v["isDefaultVersion"]:
+                    self.aws("iot", "delete-policy-version", "--policy-name", name, "--policy-version-id",
+                             v["versionId"])
 
     # ---- a correct setup ----
     def test_00_passes_on_a_correct_fleet(self):
@@ -166,45 +170,36 @@ class Verify(vl.VerifyCase):
     # ---- broken setups, one at a time ----
     def test_10_claim_policy_topic(self):
         """Break: the claim policy lets the claim publish only create/*, not the template's provision topic."""
-        doc = self.policy_doc(CLAIM_POLICY)
-        for s in doc["Statement"]:
-            if "iot:Publish" in s["Action"]:
-                s["Resource"] = [r for r in s["Resource"] if "provisioning-templates" not in r]
-        old = self.with_policy(CLAIM_POLICY, doc)
-        try:
+        def change(doc):
+            for s in doc["Statement"]:
+                if "iot:Publish" in s["Action"]:
+                    s["Resource"] = [r for r in s["Resource"] if "provisioning-templates" not in r]
+        with self.policy_changed(CLAIM_POLICY, change):
             st = self.assertFailsAt("registerThing", [
                 "claim policy `vf-claim-policy` does not allow iot:Publish on "
                 "`$aws/provisioning-templates/vf-template/provision/json`"], "MqttPublishRefused")
             self.assertIn("Not authorized", st["error"]["message"])
-        finally:
-            self.restore_policy(CLAIM_POLICY, old)
 
     def test_11_claim_policy_connect(self):
         """Break: the claim policy allows iot:Connect only for another client id."""
-        doc = self.policy_doc(CLAIM_POLICY)
-        for s in doc["Statement"]:
-            if s["Action"] == ["iot:Connect"] or s["Action"] == "iot:Connect":
-                s["Resource"] = ARN + "client/someone-else"
-        old = self.with_policy(CLAIM_POLICY, doc)
-        try:
+        def change(doc):
+            for s in doc["Statement"]:
+                if s["Action"] == ["iot:Connect"] or s["Action"] == "iot:Connect":
+                    s["Resource"] = ARN + "client/someone-else"
+        with self.policy_changed(CLAIM_POLICY, change):
             st = self.assertFailsAt("certificate", ["claim policy `vf-claim-policy` does not allow iot:Connect on "
                                                     "`client/fwverify-claim-"], "MqttConnectRefused")
             self.assertIn("iot:Connect", st["error"]["message"])
-        finally:
-            self.restore_policy(CLAIM_POLICY, old)
 
     def test_12_claim_policy_subscribe(self):
         """Break: the claim policy has no iot:Subscribe on the certificate API's answer topics."""
-        doc = self.policy_doc(CLAIM_POLICY)
-        for s in doc["Statement"]:
-            if s["Action"] == "iot:Subscribe" or s["Action"] == ["iot:Subscribe"]:
-                s["Resource"] = [r for r in s["Resource"] if "certificates/create/" not in r]
-        old = self.with_policy(CLAIM_POLICY, doc)
-        try:
+        def change(doc):
+            for s in doc["Statement"]:
+                if s["Action"] == "iot:Subscribe" or s["Action"] == ["iot:Subscribe"]:
+                    s["Resource"] = [r for r in s["Resource"] if "certificates/create/" not in r]
+        with self.policy_changed(CLAIM_POLICY, change):
             self.assertFailsAt("certificate", ["claim policy `vf-claim-policy` does not allow iot:Subscribe on "
                                                "`$aws/certificates/create/json/accepted`"], "MqttSubscribeRefused")
-        finally:
-            self.restore_policy(CLAIM_POLICY, old)
 
     def test_13_disabled_template(self):
         """Break: the provisioning template is disabled."""
@@ -244,16 +239,13 @@ class Verify(vl.VerifyCase):
 
     def test_16_thing_policy_without_assume_role(self):
         """Break: the thing policy loses iot:AssumeRoleWithCertificate."""
-        doc = self.policy_doc(THING_POLICY)
-        doc["Statement"] = [s for s in doc["Statement"] if "iot:AssumeRoleWithCertificate" not in json.dumps(s)]
-        old = self.with_policy(THING_POLICY, doc)
-        try:
+        def change(doc):
+            doc["Statement"] = [s for s in doc["Statement"] if "iot:AssumeRoleWithCertificate" not in json.dumps(s)]
+        with self.policy_changed(THING_POLICY, change):
             st = self.assertFailsAt("credentials", [
                 "thing policy `GreengrassV2IoTThingPolicy` does not allow iot:AssumeRoleWithCertificate on role "
                 "alias `GreengrassCoreTokenExchangeRoleAlias`"])
             self.assertEqual((st["error"]["statusCode"], st["error"]["message"]), (403, "Access Denied"))
-        finally:
-            self.restore_policy(THING_POLICY, old)
 
     def test_17_role_alias_to_a_role_that_does_not_trust_the_credentials_service(self):
         """Break: the role alias points at a role that trusts iot.amazonaws.com, not credentials.iot."""
@@ -274,32 +266,26 @@ class Verify(vl.VerifyCase):
 
     def test_18_thing_policy_without_connect(self):
         """Break: the thing policy no longer allows iot:Connect."""
-        doc = self.policy_doc(THING_POLICY)
-        for s in doc["Statement"]:
-            if isinstance(s["Action"], list) and "iot:Connect" in s["Action"]:
-                s["Action"] = [a for a in s["Action"] if a != "iot:Connect"]
-        old = self.with_policy(THING_POLICY, doc)
-        try:
+        def change(doc):
+            for s in doc["Statement"]:
+                if isinstance(s["Action"], list) and "iot:Connect" in s["Action"]:
+                    s["Action"] = [a for a in s["Action"] if a != "iot:Connect"]
+        with self.policy_changed(THING_POLICY, change):
             self.assertFailsAt("thingConnect", ["thing policy `GreengrassV2IoTThingPolicy` does not allow iot:Connect "
                                                 "on `client/fwverify-vf-"], "MqttConnectRefused")
-        finally:
-            self.restore_policy(THING_POLICY, old)
 
     def test_19_claim_policy_receive(self):
         """Break: the claim policy has no iot:Receive: AWS drops the answer, nothing comes back. The
         certificate AWS made for the unanswered request cannot be known (its key came with the lost answer):
         it stays PENDING_ACTIVATION, attached to nothing, until AWS deletes it an hour later, and the
         cleanup step says so."""
-        doc = self.policy_doc(CLAIM_POLICY)
-        for s in doc["Statement"]:
-            if isinstance(s["Action"], list) and "iot:Receive" in s["Action"]:
-                s["Action"] = ["iot:Publish"]
-        old = self.with_policy(CLAIM_POLICY, doc)
+        def change(doc):
+            for s in doc["Statement"]:
+                if isinstance(s["Action"], list) and "iot:Receive" in s["Action"]:
+                    s["Action"] = ["iot:Publish"]
         before = set(self.iot_certs())
-        try:
+        with self.policy_changed(CLAIM_POLICY, change):
             job = self.env.verify(FLEET)
-        finally:
-            self.restore_policy(CLAIM_POLICY, old)
         res = job["result"]
         self.assertEqual(res["failedStep"], "certificate", json.dumps(res, indent=1))
         st = self.step(res, "certificate")
@@ -364,8 +350,8 @@ class Verify(vl.VerifyCase):
         """settings.verify.schedule makes a job schedule; a scheduled run that fails opens an incident
         (rule verification, subject fleet:vf) and delivers the fleet's webhook, as a watch breach does;
         a run asked for by hand that fails opens nothing."""
-        from test_watch import Receiver, SECRET, signed_by
-        hook = Receiver()
+        from test_watch import receiver, SECRET, signed_by
+        hook = receiver()
         try:
             r = self.req("PATCH", "/v1/fleets/" + FLEET, body={
                 "watch": {"webhook": {"url": hook.url, "secret": SECRET}},
@@ -395,9 +381,9 @@ class Verify(vl.VerifyCase):
             self.assertEqual(inc["finding"]["failedStep"], "registerThing")
             self.assertIn("is disabled", inc["finding"]["hint"])
             self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
-            headers, body = hook.got[-1]
-            self.assertTrue(signed_by(SECRET, headers, body))
-            self.assertEqual(json.loads(body)["incident"]["id"], inc["id"])
+            got = hook.requests[-1]
+            self.assertTrue(signed_by(SECRET, got["headers"], got["body"]))
+            self.assertEqual(json.loads(got["body"])["incident"]["id"], inc["id"])
             self.assertNothingLeft()
             off = self.req("PATCH", "/v1/fleets/" + FLEET, body={"verify": {"schedule": None}})
             self.assertEqual(off.status, 200, off)

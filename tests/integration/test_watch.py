@@ -1,6 +1,6 @@
 """The misuse watch end to end (issue 8): real fleetwarden (API + workers),
 real Redis, the AWS emulator with injected CloudWatch data points, and a
-local webhook receiver (http.server on 127.0.0.1).
+local webhook receiver (harness.StubServer on 127.0.0.1).
 
 Fleets and claims are made through the API (POST /v1/fleets, POST
 /v1/fleets/{name}/claims), except in test_1200_claims_cost_three_calls,
@@ -10,14 +10,11 @@ watch's reading of them is under test there.
 """
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import queue
 import signal
-import socket
 import sys
-import threading
 import time
 import unittest
 
@@ -32,49 +29,19 @@ from test_faults_lib import dump_redis  # noqa: E402
 SECRET = "whsec-0123456789abcdef"
 
 
-class Receiver:
-    """Collects webhook POSTs: (headers dict, raw body)."""
+def receiver(status=200, fail_first=0, fail_status=503, location=None):
+    """A webhook receiver (harness.StubServer at /hook): answers status, fail_status to the first
+    fail_first POSTs, and Location when given; its requests are the POSTs it got."""
+    left = [fail_first]
 
-    def __init__(self, status=200, fail_first=0, fail_status=503, location=None):
-        self.got = []
-        self.status = status
-        self.fail_left = fail_first
-        self.fail_status = fail_status
-        self.location = location
-        outer = self
+    def route(req):
+        answer = status
+        if left[0] > 0:
+            left[0] -= 1
+            answer = fail_status
+        return answer, {"Location": location} if location else {}, b""
 
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n)
-                outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = outer.status
-                if outer.fail_left > 0:
-                    outer.fail_left -= 1
-                    status = outer.fail_status
-                self.send_response(status)
-                if outer.location:
-                    self.send_header("Location", outer.location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
-def closed_port():
-    """A port on 127.0.0.1 where nobody listens (bound, then let go)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return harness.StubServer(route, path="/hook")
 
 
 def signed_by(secret, headers, body):
@@ -98,7 +65,7 @@ class WatchBase(unittest.TestCase):
                "FLEETWARDEN_RETRY_BASE_MS": "200", "AWS_MAX_ATTEMPTS": "2"}
         env.update(cls.env_extra)
         cls.env = cl.ClaimsEnv(env=env)
-        cls.hook = Receiver()
+        cls.hook = receiver()
 
     @classmethod
     def tearDownClass(cls):
@@ -163,9 +130,9 @@ class WatchBase(unittest.TestCase):
         """The webhook POST (headers, raw body) of an incident, once its webhook job succeeded."""
         inc = self.env.req("GET", "/v1/incidents/" + incident_id, token=self.env.read).json
         self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
-        got = [g for g in self.hook.got if json.loads(g[1])["incident"]["id"] == incident_id]
+        got = [g for g in self.hook.requests if json.loads(g["body"])["incident"]["id"] == incident_id]
         self.assertEqual(len(got), 1)
-        return got[0]
+        return got[0]["headers"], got[0]["body"]
 
 
 class WatchActions(WatchBase):
@@ -192,7 +159,7 @@ class WatchActions(WatchBase):
         self.assertEqual(self.incidents(claim=good["id"]), [])
         # the webhook, signed with the fleet's secret
         self.assertEqual(self.env.wait_job(inc["webhookJob"])["state"], "succeeded")
-        hdrs, body = [g for g in self.hook.got if json.loads(g[1])["incident"]["id"] == inc["id"]][0]
+        hdrs, body = self.delivery(inc["id"])
         want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         self.assertEqual(hdrs["x-fleetwarden-signature"], want)
         self.assertEqual(json.loads(body)["event"], "incident.opened")
@@ -244,8 +211,8 @@ class WatchActions(WatchBase):
 
 
     def test_webhook_retries_and_refuses_redirects(self):
-        flaky = Receiver(fail_first=2)
-        moved = Receiver(status=302, location=self.hook.url)
+        flaky = receiver(fail_first=2)
+        moved = receiver(status=302, location=self.hook.url)
         try:
             self.fleet("wflaky", {"webhook": {"url": flaky.url, "secret": SECRET},
                                   "rules": {"registrationsPerHour": {"threshold": 1}}})
@@ -257,15 +224,15 @@ class WatchActions(WatchBase):
             self.cycle()
             ja = self.env.wait_job(self.incidents(claim=a["id"])[0]["webhookJob"])
             self.assertEqual((ja["state"], ja["attempts"]), ("succeeded", 3), ja)
-            self.assertEqual(len(flaky.got), 3)
-            self.assertEqual(len({h["x-fleetwarden-delivery"] for h, _ in flaky.got}), 1)
+            self.assertEqual(len(flaky.requests), 3)
+            self.assertEqual(len({r["headers"]["x-fleetwarden-delivery"] for r in flaky.requests}), 1)
             jb = self.env.wait_job(self.incidents(claim=b["id"])[0]["webhookJob"])
             self.assertEqual(jb["state"], "dead", jb)
             self.assertEqual([e["message"] for e in jb["errors"]], ["delivery failed"], jb)
             self.assertIn("(redirects are not followed)", self.env.fw.logs())
-            self.assertEqual(len(moved.got), 1)
+            self.assertEqual(len(moved.requests), 1)
             inc_b = self.incidents(claim=b["id"])[0]["id"]
-            self.assertFalse([1 for _, body in self.hook.got if inc_b in body.decode()], "redirect followed")
+            self.assertFalse([1 for r in self.hook.requests if inc_b in r["body"].decode()], "redirect followed")
         finally:
             flaky.stop()
             moved.stop()
@@ -366,14 +333,14 @@ class WebhookForgery(WatchBase):
 
     def test_open_and_closed_ports_fail_alike(self):
         """A receiver that answers (404) and a port where nobody listens: the job says the same."""
-        port = closed_port()
-        refusing = Receiver(status=404)
+        port = harness.free_port()   # nobody listens there
+        refusing = receiver(status=404)
         try:
             a = self.webhook_job("wopen", refusing.url)
             b = self.webhook_job("wclosed", "http://127.0.0.1:%d/hook" % port)
         finally:
             refusing.stop()
-        self.assertEqual(len(refusing.got), 1)
+        self.assertEqual(len(refusing.requests), 1)
         self.assertEqual(a["state"], "dead", a)
         for job in (a, b):
             self.assertEqual({(e["code"], e["message"]) for e in job["errors"]},
@@ -386,7 +353,7 @@ class WebhookForgery(WatchBase):
         self.fleet("wmask", {"webhook": {"url": self.hook.url + "/T000/s3cret-path?token=abc", "secret": SECRET}})
         read = self.env.req("GET", "/v1/fleets/wmask", token=self.env.read).json
         self.assertEqual(read["settings"]["watch"]["webhook"]["url"],
-                         "http://127.0.0.1:%d/***" % self.hook.srv.server_address[1])
+                         "http://127.0.0.1:%d/***" % self.hook.port)
         listed = self.env.req("GET", "/v1/fleets", token=self.env.read).body.decode()
         self.assertNotIn("s3cret-path", listed)
         admin = self.env.req("GET", "/v1/fleets/wmask", token=self.env.admin).json
@@ -419,11 +386,11 @@ class WebhookForgeryStrict(WatchBase):
         self.assertEqual(r.status, 200, r)
 
     def test_names_resolving_internal_are_refused_at_delivery(self):
-        port = closed_port()
-        jobs = [self.webhook_job("wlocal", "http://localhost:%d/hook" % self.hook.srv.server_address[1]),
+        port = harness.free_port()   # nobody listens there
+        jobs = [self.webhook_job("wlocal", "http://localhost:%d/hook" % self.hook.port),
                 self.webhook_job("wliteral", self.hook.url),
                 self.webhook_job("wclosed2", "http://localhost:%d/hook" % port)]
-        self.assertEqual(self.hook.got, [], "a webhook reached loopback")
+        self.assertEqual(self.hook.requests, [], "a webhook reached loopback")
         for job in jobs:
             self.assertEqual(job["state"], "dead", job)
             self.assertEqual(job["attempts"], 1, job)
@@ -695,7 +662,7 @@ class WatchCrash(WatchBase):
         incs = self.incidents(claim=c["id"])
         self.assertEqual(len(incs), 1, incs)
         self.assertEqual(self.env.wait_job(incs[0]["webhookJob"])["state"], "succeeded")
-        got = [b for _, b in self.hook.got if incs[0]["id"] in b.decode()]
+        got = [r for r in self.hook.requests if incs[0]["id"] in r["body"].decode()]
         self.assertEqual(len(got), 1)
         lm = self.env.emu.control("GET", "calls?operation=ListMetrics")["calls"]
         self.assertGreaterEqual(len(lm), 6, "the killed run had listed the metrics, the rerun listed them again")

@@ -139,6 +139,6 @@ class VerifyCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.hook.close()
+            cls.hook.stop()
         finally:
             cls.env.stop()

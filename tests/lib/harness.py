@@ -522,35 +522,103 @@ class ServiceTestCase(unittest.TestCase):
         return p
 
 
-class HookServer:
-    """A local HTTP endpoint standing in for a pre-provisioning hook's Lambda (the emulator's
-    lambdaEndpoints map the hook's ARN to it: register): answers `answer` after `delay` seconds and
-    keeps every input it received in `calls`."""
+class StubServer:
+    """A local HTTP endpoint standing in for something outside fleetwarden (a webhook receiver, a
+    hook's Lambda, STS, IMDS, a proxy, a broken AWS endpoint). Every request is kept in `requests`
+    as {"method", "path", "headers", "body"} (body: bytes, at most 1 MiB read) and answered by
+    route(request), which returns (status, headers, body); body is bytes, str, a list of
+    (delay s, bytes) pieces written one after the other, or anything else JSON can send. A Date in
+    headers replaces the server's own. keep_alive: speak HTTP/1.1 (else HTTP/1.0, one request a
+    connection). The port comes from this process's range (free_port); stop() it, or use it in a
+    with block."""
 
-    def __init__(self, allow=True):
-        self.answer = {"allowProvisioning": allow}
-        self.delay = 0.0
-        self.calls = []
-        outer = self
+    BODY_MAX = 1 << 20
+
+    def __init__(self, route, path="", keep_alive=False):
+        self.route = route
+        self.requests = []
+        self.lock = threading.Lock()
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler(keep_alive))
+        self.port = self.srv.server_address[1]
+        self.url = "http://127.0.0.1:%d%s" % (self.port, path)
+        self.thread = threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    def _handler(self, keep_alive):
+        stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
-                outer.calls.append(json.loads(self.rfile.read(n) or b"null"))
-                time.sleep(outer.delay)
-                body = json.dumps(outer.answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def serve(self):
+                n = min(int(self.headers.get("Content-Length") or 0), StubServer.BODY_MAX)
+                req = {"method": self.command, "path": self.path, "headers": self.headers,
+                       "body": self.rfile.read(n) if n else b""}
+                with stub.lock:
+                    stub.requests.append(req)
+                status, headers, body = stub.route(req)
+                stub._write(self, status, headers, body)
+
+            do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = serve
 
             def log_message(self, *a):
                 pass
 
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        return Handler
+
+    @staticmethod
+    def _write(handler, status, headers, body):
+        pieces = body if isinstance(body, list) and body and isinstance(body[0], tuple) else None
+        if pieces is None:
+            body = body.encode() if isinstance(body, str) else body
+            pieces = [(0, body if isinstance(body, bytes) else json.dumps(body).encode())]
+        handler.send_response_only(status)
+        headers = {"Server": handler.version_string(), "Date": handler.date_time_string(), **headers}
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.send_header("Content-Length", str(sum(len(b) for _, b in pieces)))
+        handler.end_headers()
+        try:
+            for delay, b in pieces:
+                time.sleep(delay)
+                handler.wfile.write(b)
+                handler.wfile.flush()
+        except OSError:
+            pass   # the client went away mid-answer (an answer over its size cap): its test says what it saw
+
+    def bodies(self):
+        """The JSON body of every request so far ("null" for none)."""
+        with self.lock:
+            return [json.loads(r["body"] or b"null") for r in self.requests]
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+        self.thread.join(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class HookServer(StubServer):
+    """A pre-provisioning hook's Lambda (the emulator's lambdaEndpoints map the hook's ARN to it:
+    register): answers `answer` after `delay` seconds; calls is the input of every invocation."""
+
+    def __init__(self, allow=True):
+        self.answer = {"allowProvisioning": allow}
+        self.delay = 0.0
+        super().__init__(self._invoked, path="/hook")
+
+    def _invoked(self, req):
+        time.sleep(self.delay)
+        return 200, {"Content-Type": "application/json"}, self.answer
+
+    @property
+    def calls(self):
+        return self.bodies()
 
     @property
     def allow(self):
@@ -562,7 +630,3 @@ class HookServer:
 
     def register(self, emu, arn):
         emu.control("POST", "config", {"lambdaEndpoints": {arn: self.url}})
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()

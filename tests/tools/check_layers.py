@@ -8,8 +8,9 @@ Run from the project root: /usr/bin/python3 tests/tools/check_layers.py
 """
 import os
 import re
-import subprocess
 import sys
+
+import gate
 
 # folder -> folders whose headers it may include (besides its own). Longest prefix wins.
 MAY_INCLUDE = {
@@ -65,9 +66,7 @@ def third_party_ok(src, header):
 
 
 def product_files():
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.c", "*.h"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    return [f for f in out if layer_of(f) is not None and os.path.exists(f)]
+    return [f for f in gate.git_files("*.c", "*.h") if layer_of(f) is not None]
 
 
 def check(files):
@@ -108,16 +107,6 @@ def self_test():
     assert third_party_ok("service/http/server.c", "microhttpd.h")
 
 
-def main():
-    self_test()
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    os.chdir(root)
-    problems = check(product_files())
-    for p in problems:
-        print(p)
-    print(f"layers: {len(problems)} include(s) across a layer the wrong way" if problems else "layers: ok")
-    return 1 if problems else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gate.run(self_test, lambda: check(product_files()), "layers",
+                      "include(s) across a layer the wrong way"))

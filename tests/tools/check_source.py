@@ -17,8 +17,9 @@ exits 1 when there is anything. Run from anywhere: /usr/bin/python3 tests/tools/
 """
 import os
 import re
-import subprocess
 import sys
+
+import gate
 
 PRODUCT = ("service/", "routes/", "jobs/", "aws/", "openapi/")
 BANNED = ("strcpy", "strcat", "strncpy", "sprintf", "vsprintf", "gets", "atoi", "atol", "atoll",
@@ -85,9 +86,7 @@ def check_text(path, text):
 
 
 def product_files():
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], capture_output=True, text=True,
-                         check=True).stdout.split()
-    return sorted(f for f in out if f.startswith(PRODUCT) and os.path.exists(f)
+    return sorted(f for f in gate.git_files() if f.startswith(PRODUCT)
                   and (f.endswith((".c", ".h", ".lua")) or os.path.basename(f) == "meson.build"))
 
 
@@ -112,18 +111,13 @@ def self_test():
     assert not check_text("x.lua", "local issue = 12")
 
 
-def main():
-    self_test()
-    os.chdir(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+def check_files(files):
     problems = []
-    for f in product_files():
+    for f in files:
         with open(f, encoding="utf-8", errors="replace") as fh:
             problems += check_text(f, fh.read())
-    for p in problems:
-        print(p)
-    print(f"source habits: {len(problems)} problem(s)" if problems else "source habits: ok")
-    return 1 if problems else 0
+    return problems
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gate.run(self_test, lambda: check_files(product_files()), "source habits", "problem(s)"))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -16,6 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 import botocore.session
+from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.environ.get('FW_AWSEMU') or os.path.join(os.path.dirname(HERE), 'awsemu.py')
@@ -143,6 +145,34 @@ class Emu:
         h = {'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'}
         h.update(kw.pop('headers', {}))
         return self.request('POST', '/', body=body, headers=h, service=scope, **kw)
+
+
+class EmuCase(unittest.TestCase):
+    """One emulator (started with EMU_ARGS) for the whole class, with a botocore client of each
+    service in CLIENTS as a class attribute of the service's name (cls.iot, cls.iam...)."""
+    EMU_ARGS = ('--no-quotas',)
+    CLIENTS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emu(*cls.EMU_ARGS)
+        for service in cls.CLIENTS:
+            setattr(cls, service, cls.emu.client(service))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()
+
+    def client_error(self, fn, *a, **kw):
+        """The error answer of fn(*a, **kw), which must raise botocore's ClientError."""
+        with self.assertRaises(ClientError) as cm:
+            fn(*a, **kw)
+        return cm.exception.response
+
+    def code(self, fn, *a, **kw):
+        """(AWS error code, HTTP status) of fn(*a, **kw), which must fail."""
+        r = self.client_error(fn, *a, **kw)
+        return r['Error']['Code'], r['ResponseMetadata']['HTTPStatusCode']
 
 
 def control(url, method, path, obj=None):

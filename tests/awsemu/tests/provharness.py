@@ -6,9 +6,7 @@ import json
 import os
 import sys
 import threading
-import time
 import types
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cbor2
 from cryptography import x509
@@ -19,10 +17,12 @@ from cryptography.x509.oid import NameOID
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), 'lib'))
 
 import awsemu  # noqa: E402
 import fleetprov  # noqa: E402
 import emuharness as h  # noqa: E402
+import harness  # noqa: E402
 
 REGISTRATION = 'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration'
 THING_POLICY = json.dumps({'Version': '2012-10-17', 'Statement': [
@@ -72,12 +72,12 @@ def from_csr(device, fmt='json'):
 
 
 class InProcEmu:
-    """awsemu.Emulator plus its HTTP front end on 127.0.0.1 (free port), stopped by stop()."""
+    """awsemu.Emulator plus its HTTP front end on 127.0.0.1 (harness.free_port), stopped by stop()."""
 
     def __init__(self, quotas=False):
         self.emu = awsemu.Emulator(awsemu.parse_args([] if quotas else ['--no-quotas']))
         handler = type('Handler', (awsemu.Handler,), {'emu': self.emu})
-        self.srv = awsemu.Server(('127.0.0.1', 0), handler)
+        self.srv = awsemu.Server(('127.0.0.1', harness.free_port()), handler)
         self.url = 'http://127.0.0.1:%d' % self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True)
         self.thread.start()
@@ -173,37 +173,11 @@ def start(cls, template_name, template_body, **template_kw):
     cls.dev = Device(cls.ip.emu, cls.claim)
 
 
-class HookServer:
-    """A local endpoint that plays a pre-provisioning hook Lambda: answer() decides what it returns."""
-
-    def __init__(self, answer):
-        self.events = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get('Content-Length') or 0)
-                outer.events.append(json.loads(self.rfile.read(n)))
-                status, payload = outer.answer(outer.events[-1])
-                # payload: an object (sent as JSON), bytes, or a list of (delay s, bytes) sent piece by piece
-                pieces = payload if isinstance(payload, list) and payload and isinstance(payload[0], tuple) else \
-                    [(0, payload if isinstance(payload, bytes) else json.dumps(payload).encode())]
-                self.send_response(status)
-                self.send_header('Content-Length', str(sum(len(b) for _, b in pieces)))
-                self.end_headers()
-                for delay, b in pieces:
-                    time.sleep(delay)
-                    self.wfile.write(b)
-                    self.wfile.flush()
-
-            def log_message(self, *a):
-                pass
-        self.answer = answer
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
-        self.srv.daemon_threads = True
-        self.url = 'http://127.0.0.1:%d/hook' % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True).start()
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
+def hook_server(answer):
+    """A local endpoint that plays a pre-provisioning hook Lambda (harness.StubServer at /hook):
+    answer(event) returns (status, payload), payload an object (sent as JSON), bytes, or a list of
+    (delay s, bytes) sent piece by piece; its bodies() are the events it got."""
+    def invoked(req):
+        status, payload = answer(json.loads(req['body']))
+        return status, {}, payload
+    return harness.StubServer(invoked, path='/hook')

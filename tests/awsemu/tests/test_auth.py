@@ -23,15 +23,7 @@ def tamper_signature(req):
     req.headers['Authorization'] = a.replace(sig, bad)
 
 
-class Auth(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
+class Auth(h.EmuCase):
     def iot_get(self, path='/endpoint?endpointType=iot%3AData-ATS', **kw):
         return self.emu.request('GET', path, **kw)
 

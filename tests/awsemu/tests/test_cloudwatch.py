@@ -22,11 +22,12 @@ def q(qid, claim, stat, period=3600, name='ApproximateNumberOfThingsRegistered')
                                       'Period': period, 'Stat': stat}}
 
 
-class CloudWatch(unittest.TestCase):
+class CloudWatch(h.EmuCase):
+    CLIENTS = ('cloudwatch',)
+
     @classmethod
     def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-        cls.cw = cls.emu.client('cloudwatch')
+        super().setUpClass()
         pts = []
         # hour 10: values 1,2,3 ; hour 11: 10 ; hour 13: 4,6
         for minute, v in ((0, 1), (20, 2), (40, 3), (60, 10), (180, 4), (199, 6)):
@@ -42,13 +43,9 @@ class CloudWatch(unittest.TestCase):
              'points': [{'timestamp': T0.timestamp() + 60 * i, 'value': 1}]} for i in range(7)]})
         assert st == 200, out
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
     def get(self, queries, **kw):
-        return self.cw.get_metric_data(MetricDataQueries=queries, StartTime=T0,
-                                       EndTime=T0 + datetime.timedelta(hours=6), **kw)
+        return self.cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=T0,
+                                               EndTime=T0 + datetime.timedelta(hours=6), **kw)
 
     def test_statistics(self):
         out = self.get([q('s', 'claimA', 'Sum'), q('n', 'claimA', 'SampleCount'), q('a', 'claimA', 'Average'),
@@ -66,8 +63,8 @@ class CloudWatch(unittest.TestCase):
         self.assertEqual(r['s']['StatusCode'], 'Complete')
         self.assertNotIn('NextToken', out)
         # default order is descending; StartTime/EndTime bound the points
-        out = self.cw.get_metric_data(MetricDataQueries=[q('s', 'claimA', 'Sum', period=60)], StartTime=T0,
-                                      EndTime=T0 + datetime.timedelta(minutes=30))
+        out = self.cloudwatch.get_metric_data(MetricDataQueries=[q('s', 'claimA', 'Sum', period=60)],
+                                              StartTime=T0, EndTime=T0 + datetime.timedelta(minutes=30))
         self.assertEqual(out['MetricDataResults'][0]['Values'], [2.0, 1.0])
 
     def test_paging(self):
@@ -118,12 +115,12 @@ class CloudWatch(unittest.TestCase):
         self.assertIn(b'xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"', body)
 
     def test_list_metrics(self):
-        out = self.cw.list_metrics(Namespace='AWS/IoT', MetricName='ApproximateNumberOfThingsRegistered')
+        out = self.cloudwatch.list_metrics(Namespace='AWS/IoT', MetricName='ApproximateNumberOfThingsRegistered')
         self.assertEqual(out['Metrics'], [{'Namespace': 'AWS/IoT', 'MetricName': 'ApproximateNumberOfThingsRegistered',
                                            'Dimensions': [{'Name': 'ClaimCertificateId', 'Value': 'claimA'}]}])
-        out = self.cw.list_metrics(Dimensions=[{'Name': 'TemplateName', 'Value': 'T3'}])
+        out = self.cloudwatch.list_metrics(Dimensions=[{'Name': 'TemplateName', 'Value': 'T3'}])
         self.assertEqual(len(out['Metrics']), 1)
-        out = self.cw.list_metrics(Dimensions=[{'Name': 'TemplateName'}])
+        out = self.cloudwatch.list_metrics(Dimensions=[{'Name': 'TemplateName'}])
         self.assertEqual(len(out['Metrics']), 7)
         self.emu.control('POST', 'config', {'listMetricsPageSize': 3})
         try:
@@ -132,7 +129,7 @@ class CloudWatch(unittest.TestCase):
                 kw = {'Namespace': 'AWS/IoT'}
                 if token:
                     kw['NextToken'] = token
-                out = self.cw.list_metrics(**kw)
+                out = self.cloudwatch.list_metrics(**kw)
                 pages += 1
                 names += [m['MetricName'] for m in out['Metrics']]
                 token = out.get('NextToken')

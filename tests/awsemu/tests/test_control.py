@@ -16,14 +16,8 @@ from emuharness import etype  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 
-class Control(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = h.Emu()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
+class Control(h.EmuCase):
+    EMU_ARGS = ()
 
     def setUp(self):
         self.emu.control('POST', 'reset')

@@ -92,17 +92,9 @@ class Direct(unittest.TestCase):
         self.assertEqual([(p[0] - t, p[1]) for p in pts], [(0, 3), (60, 2)])
 
 
-class ThroughCloudWatch(unittest.TestCase):
+class ThroughCloudWatch(h.EmuCase):
     """The control endpoints, and what GetMetricData / ListMetrics answer over the points."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-        cls.cw = cls.emu.client('cloudwatch')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
+    CLIENTS = ('cloudwatch',)
 
     def setUp(self):
         self.assertEqual(self.emu.control('POST', 'reset')[0], 200)
@@ -112,9 +104,12 @@ class ThroughCloudWatch(unittest.TestCase):
         self.assertEqual(st, 200, out)
         return out
 
+    def listed(self):
+        return self.cloudwatch.list_metrics(MetricName='ApproximateNumberOfThingsRegistered')['Metrics']
+
     def get(self, queries, start, end):
-        out = self.cw.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end,
-                                      ScanBy='TimestampAscending')
+        out = self.cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end,
+                                              ScanBy='TimestampAscending')
         return {r['Id']: (r['Timestamps'], r['Values']) for r in out['MetricDataResults']}
 
     def test_long_history_answers_every_statistic(self):
@@ -147,11 +142,11 @@ class ThroughCloudWatch(unittest.TestCase):
         m = metric('ApproximateNumberOfThingsRegistered', [('ClaimCertificateId', 'claimB')])
         got = self.get([query('m', m, 'Maximum', 60)], NOW - HOUR, NOW + HOUR)
         self.assertEqual(got['m'][1], [], 'not published before the minute closes')
-        self.assertEqual(self.cw.list_metrics(MetricName='ApproximateNumberOfThingsRegistered')['Metrics'], [])
+        self.assertEqual(self.listed(), [])
         self.post('clock', {'now': iso(NOW + datetime.timedelta(seconds=61))})
         got = self.get([query('m', m, 'Maximum', 60)], NOW - HOUR, NOW + HOUR)
         self.assertEqual(got['m'][1], [2])
-        self.assertEqual(len(self.cw.list_metrics(MetricName='ApproximateNumberOfThingsRegistered')['Metrics']), 1)
+        self.assertEqual(len(self.listed()), 1)
         cfg = self.post('config', {'publishPeriodSeconds': 0})
         self.assertEqual(cfg['publishPeriodSeconds'], 0)
 
@@ -183,7 +178,17 @@ class ThroughCloudWatch(unittest.TestCase):
         got = self.get([query('a', m, 'Maximum', 60), query('b', m, 'Maximum', 300)], old - HOUR, old + HOUR)
         self.assertEqual((got['a'][1], got['b'][1]), ([], [5]), '1-minute data is kept 15 days')
         # no data point in two weeks: ListMetrics leaves the metric out, GetMetricData still has it
-        self.assertEqual(self.cw.list_metrics(MetricName='ApproximateNumberOfThingsRegistered')['Metrics'], [])
+        self.assertEqual(self.listed(), [])
+
+    def test_a_dip_alone_is_a_reading_at_its_timestamp(self):
+        t, ten = NOW - datetime.timedelta(minutes=30), datetime.timedelta(minutes=10)
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 3, 'timestamp': iso(t - ten)})
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 0, 'dip': 2, 'timestamp': iso(t)})
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 1, 'timestamp': iso(t + ten)})
+        m = metric('ApproximateNumberOfThingsRegistered', [('ClaimCertificateId', 'cDip')])
+        got = self.get([query('a', m, 'Maximum', 60)], t - HOUR, NOW + HOUR)['a']
+        # oldest first: 3 ten minutes before the dip, 1 at it, the new total 4 ten minutes after
+        self.assertEqual(sorted(zip(got[0], got[1])), [(t - ten, 3), (t, 1), (t + ten, 4)])
 
     def test_bad_bodies(self):
         for path, body in (('registrations', {'count': 1}),

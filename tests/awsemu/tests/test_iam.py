@@ -8,25 +8,12 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emuharness as h  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 
 MANAGED = 'arn:aws:iam::aws:policy/service-role/AWSIoTThingsRegistration'
 
 
-class Iam(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-        cls.iam = cls.emu.client('iam')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
-    def code(self, fn, *a, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(*a, **kw)
-        return cm.exception.response['Error']['Code'], cm.exception.response['ResponseMetadata']['HTTPStatusCode']
+class Iam(h.EmuCase):
+    CLIENTS = ('iam',)
 
     def test_role_lifecycle_and_errors(self):
         r = self.iam.create_role(RoleName='R1', AssumeRolePolicyDocument=h.TRUST_IOT, Path='/fw/',

@@ -22,23 +22,14 @@ def make_csr(key=None):
     return key, csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class Iot(unittest.TestCase):
+class Iot(h.EmuCase):
+    CLIENTS = ('iot', 'iam')
+
     @classmethod
     def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-        cls.iot = cls.emu.client('iot')
-        cls.iam = cls.emu.client('iam')
+        super().setUpClass()
         cls.role = cls.iam.create_role(RoleName='TE', AssumeRolePolicyDocument=h.TRUST_IOT_CREDENTIALS)['Role']['Arn']
         cls.prov = cls.iam.create_role(RoleName='Prov', AssumeRolePolicyDocument=h.TRUST_IOT)['Role']['Arn']
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
-
-    def code(self, fn, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(**kw)
-        return cm.exception.response['Error']['Code'], cm.exception.response['ResponseMetadata']['HTTPStatusCode']
 
     def test_role_alias(self):
         out = self.iot.create_role_alias(roleAlias='RA', roleArn=self.role, credentialDurationSeconds=900)

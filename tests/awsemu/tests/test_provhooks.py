@@ -23,7 +23,7 @@ class Hooks(unittest.TestCase):
         ph.start(cls, 'Hooked', TEMPLATE, hook=HOOK)
         cls.dev.conn.client_id = 'client-7'
         cls.answer = None
-        cls.hook = ph.HookServer(lambda event: cls.answer(event))
+        cls.hook = ph.hook_server(lambda event: cls.answer(event))
         st, out = cls.ip.control('POST', 'config', {'lambdaEndpoints': {HOOK: cls.hook.url}})
         assert st == 200, out
 
@@ -44,12 +44,12 @@ class Hooks(unittest.TestCase):
 
     def test_allow_gets_aws_hook_input(self):
         Hooks.answer = staticmethod(lambda e: (200, {'allowProvisioning': True}))
-        self.hook.events.clear()
+        self.hook.requests.clear()
         ok, out, ans = self.register('hooked-1', {'Site': 'Lyon'})
         self.assertTrue(ok, out)
         self.assertEqual(out['deviceConfiguration'], {'Site': 'Lyon'})
         tpl = self.acct.iot.describe_provisioning_template(templateName='Hooked')
-        self.assertEqual(self.hook.events, [{
+        self.assertEqual(self.hook.bodies(), [{
             'claimCertificateId': self.claim, 'certificateId': ans['certificateId'],
             'certificatePem': ans['certificatePem'], 'templateArn': tpl['templateArn'], 'clientId': 'client-7',
             'parameters': {'ThingName': 'hooked-1', 'Site': 'Lyon'}}])

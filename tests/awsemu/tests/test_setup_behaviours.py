@@ -12,29 +12,19 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emuharness as h  # noqa: E402
 from emuharness import etype  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 from test_iot import make_csr  # noqa: E402
 
 
-class SetupBehaviours(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = h.Emu('--no-quotas')
-        cls.iot = cls.emu.client('iot')
-        cls.iam = cls.emu.client('iam')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.stop()
+class SetupBehaviours(h.EmuCase):
+    CLIENTS = ('iot', 'iam')
 
     def setUp(self):
         self.emu.control('POST', 'reset')
 
     def refused(self, fn, code, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(**kw)
-        self.assertEqual(cm.exception.response['Error']['Code'], code, cm.exception.response)
-        return cm.exception.response['Error']['Message']
+        r = self.client_error(fn, **kw)
+        self.assertEqual(r['Error']['Code'], code, r)
+        return r['Error']['Message']
 
     def clock(self, seconds):
         self.emu.control('POST', 'clock', {'offsetSeconds': seconds})

@@ -170,53 +170,53 @@ static void test_patch_settings(void **state)
     json_decref(errors);
 }
 
-/* Issue 17: the roles' permissions boundaries and the pre-created mode. */
+static void boundary_is(const json_t *spec, const char *role, const char *want)
+{
+    const json_t *b = json_object_get(json_object_get(spec, role), "permissionsBoundary");
+    if (want)
+        assert_string_equal(json_string_value(b), want);
+    else
+        assert_true(json_is_null(b));
+}
+
+/* Parses the request text with the defaults d (NULL: the built-in ones), which must succeed, and
+ * checks the roles' mode and their permissions boundaries (NULL: none, a JSON null). */
+static void roles_are(const char *text, const struct fleet_spec_defaults *d, const char *mode,
+                      const char *tes_boundary, const char *prov_boundary)
+{
+    json_t *req = json_loads(text, 0, 0), *errors = json_array(), *spec, *settings;
+    assert_non_null(req);
+    int rc = d ? fleet_spec_parse_ex(req, d, &spec, &settings, errors)
+               : fleet_spec_parse(req, 0, &spec, &settings, errors);
+    assert_int_equal(rc, 0);
+    assert_string_equal(str(spec, "iamRoles", 0), mode);
+    boundary_is(spec, "tokenExchangeRole", tes_boundary);
+    boundary_is(spec, "provisioningRole", prov_boundary);
+    json_decref(spec);
+    json_decref(settings);
+    json_decref(req);
+    json_decref(errors);
+}
+
+/* The roles' permissions boundaries and the pre-created mode. */
 static void test_iam_roles_and_boundaries(void **state)
 {
     (void)state;
-    json_t *errors = json_array(), *spec, *settings;
-    json_t *req = json_pack("{s:s}", "name", "b1");
-    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
-    assert_string_equal(str(spec, "iamRoles", 0), "managed");
-    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"),
-                        "FleetwardenTokenExchangeBoundary");
-    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"),
-                        "FleetwardenProvisioningBoundary");
-    json_decref(spec);
-    json_decref(settings);
+    roles_are("{\"name\":\"b1\"}", 0, "managed", "FleetwardenTokenExchangeBoundary",
+              "FleetwardenProvisioningBoundary");
     /* the settings' defaults: none for one role, an ARN for the other, managed */
     struct fleet_spec_defaults d = {0, 0, "", "arn:aws:iam::123456789012:policy/B"};
-    assert_int_equal(fleet_spec_parse_ex(req, &d, &spec, &settings, errors), 0);
-    assert_true(json_is_null(
-        json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
-    assert_string_equal(str(spec, "provisioningRole", "permissionsBoundary"),
-                        "arn:aws:iam::123456789012:policy/B");
-    json_decref(spec);
-    json_decref(settings);
-    json_decref(req);
+    roles_are("{\"name\":\"b1\"}", &d, "managed", 0, "arn:aws:iam::123456789012:policy/B");
     /* a request's own boundary, or null */
-    req = json_loads("{\"name\":\"b2\",\"tokenExchangeRole\":{\"permissionsBoundary\":\"Mine\"},"
-                     "\"provisioningRole\":{\"permissionsBoundary\":null}}",
-                     0, 0);
-    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
-    assert_string_equal(str(spec, "tokenExchangeRole", "permissionsBoundary"), "Mine");
-    assert_true(json_is_null(
-        json_object_get(json_object_get(spec, "provisioningRole"), "permissionsBoundary")));
-    json_decref(spec);
-    json_decref(settings);
-    json_decref(req);
+    roles_are("{\"name\":\"b2\",\"tokenExchangeRole\":{\"permissionsBoundary\":\"Mine\"},"
+              "\"provisioningRole\":{\"permissionsBoundary\":null}}",
+              0, "managed", "Mine", 0);
     /* pre-created: no boundary at all, and giving one is an error */
-    req = json_pack("{s:s, s:s}", "name", "b3", "iamRoles", "precreated");
-    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), 0);
-    assert_string_equal(str(spec, "iamRoles", 0), "precreated");
-    assert_true(json_is_null(
-        json_object_get(json_object_get(spec, "tokenExchangeRole"), "permissionsBoundary")));
-    json_decref(spec);
-    json_decref(settings);
-    json_decref(req);
-    req = json_loads("{\"name\":\"b4\",\"iamRoles\":\"precreated\",\"tokenExchangeRole\":"
-                     "{\"permissionsBoundary\":\"X\"}}",
-                     0, 0);
+    roles_are("{\"name\":\"b3\",\"iamRoles\":\"precreated\"}", 0, "precreated", 0, 0);
+    json_t *errors = json_array(), *spec, *settings;
+    json_t *req = json_loads("{\"name\":\"b4\",\"iamRoles\":\"precreated\",\"tokenExchangeRole\":"
+                             "{\"permissionsBoundary\":\"X\"}}",
+                             0, 0);
     assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
     assert_string_equal(str(json_array_get(errors, 0), "field", 0),
                         "tokenExchangeRole.permissionsBoundary");
