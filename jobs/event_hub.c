@@ -262,62 +262,101 @@ static const redisReply *xread_entries(const redisReply *r)
     return r->element[0]->element[1];
 }
 
-/* Takes one XREAD answer into the ring; wakes whom it concerns. */
-static void take_batch(const redisReply *entries)
-{
-    char(*done)[JOB_ID_MAX] = xcalloc(entries->elements + 1, JOB_ID_MAX);
-    size_t ndone = 0;
-    struct hub_event ev;
-    pthread_mutex_lock(&s_mu);
-    for (size_t i = 0; i < entries->elements; i++) {
-        if (entry_event(entries->element[i], &ev))
-            continue;
-        ev.json = xstrdup(ev.json);
-        if (!strcmp(ev.type, "job") && job_state_terminal(ev.state))
-            snprintf(done[ndone++], JOB_ID_MAX, "%s", ev.eid);
-        ring_push(&ev);
-    }
-    pthread_mutex_unlock(&s_mu);
-    deliver((const char(*)[JOB_ID_MAX])done, ndone, 0);
-    free(done);
-}
-
-/* Where a first start begins: the newest logged event ("0-0" for an empty log). */
-static int read_start(redisContext *c)
+int jobs_events_last(struct redisContext *c, char pos[JOBS_EVENT_ID_MAX])
 {
     int rc;
     redisReply *r = store_conn_cmd_on(c, &rc, "XREVRANGE %sevents:log + - COUNT 1", store_prefix());
     if (!r)
         return rc;
-    pthread_mutex_lock(&s_mu);
-    snprintf(s_pos, sizeof s_pos, "0-0");
+    snprintf(pos, JOBS_EVENT_ID_MAX, "0-0");
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
         r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2 &&
         r->element[0]->element[0]->type == REDIS_REPLY_STRING)
-        snprintf(s_pos, sizeof s_pos, "%s", r->element[0]->element[0]->str);
-    snprintf(s_covered, sizeof s_covered, "%s", s_pos);
-    pthread_mutex_unlock(&s_mu);
+        snprintf(pos, JOBS_EVENT_ID_MAX, "%s", r->element[0]->element[0]->str);
     freeReplyObject(r);
     return 0;
 }
 
-/* One blocking read: 0 (events taken, or none), or store_conn_cmd_on's code (reconnect). */
+int jobs_events_read(struct redisContext *c, char pos[JOBS_EVENT_ID_MAX], int block_ms,
+                     hub_event_fn *fn, void *ud)
+{
+    int rc;
+    redisReply *r = store_conn_cmd_on(c, &rc, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s",
+                                      READ_COUNT, block_ms, store_prefix(), pos);
+    if (!r)
+        return rc;
+    const redisReply *entries = r->type == REDIS_REPLY_NIL ? NULL : xread_entries(r);
+    struct hub_event ev;
+    for (size_t i = 0; entries && i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (!entry_event(e, &ev))
+            fn(&ev, ud);
+        if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+            e->element[0]->type == REDIS_REPLY_STRING) /* past a malformed entry too */
+            snprintf(pos, JOBS_EVENT_ID_MAX, "%s", e->element[0]->str);
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* What one read of the hub gathers, for deliver(): how many events, the jobs that finished. */
+struct batch {
+    size_t events;
+    char (*done)[JOB_ID_MAX];
+    size_t n, cap;
+};
+
+/* Takes one event of a read into the ring (a copy of its JSON). */
+static void take_event(const struct hub_event *e, void *ud)
+{
+    struct batch *b = ud;
+    struct hub_event ev = *e;
+    ev.json = xstrdup(e->json);
+    b->events++;
+    if (!strcmp(ev.type, "job") && job_state_terminal(ev.state)) {
+        if (b->n == b->cap) {
+            b->cap = b->cap ? 2 * b->cap : READ_COUNT;
+            b->done = xrealloc(b->done, b->cap * sizeof *b->done);
+        }
+        snprintf(b->done[b->n++], JOB_ID_MAX, "%s", ev.eid);
+    }
+    pthread_mutex_lock(&s_mu);
+    ring_push(&ev);
+    pthread_mutex_unlock(&s_mu);
+}
+
+/* Where a first start begins: the newest logged event ("0-0" for an empty log). */
+static int read_start(redisContext *c)
+{
+    char pos[JOBS_EVENT_ID_MAX];
+    int rc = jobs_events_last(c, pos);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s_mu);
+    snprintf(s_pos, sizeof s_pos, "%s", pos);
+    snprintf(s_covered, sizeof s_covered, "%s", pos);
+    pthread_mutex_unlock(&s_mu);
+    return 0;
+}
+
+/* One blocking read into the ring; wakes whom it concerns. 0 (events taken, or none), or
+ * store_conn_cmd_on's code (reconnect). */
 static int read_once(redisContext *c)
 {
     char pos[JOBS_EVENT_ID_MAX];
     pthread_mutex_lock(&s_mu);
     snprintf(pos, sizeof pos, "%s", s_pos);
     pthread_mutex_unlock(&s_mu);
-    int rc;
-    redisReply *r = store_conn_cmd_on(c, &rc, "XREAD COUNT %d BLOCK %d STREAMS %sevents:log %s",
-                                      READ_COUNT, READ_BLOCK_MS, store_prefix(), pos);
-    if (!r)
-        return rc;
-    const redisReply *entries = r->type == REDIS_REPLY_NIL ? NULL : xread_entries(r);
-    if (entries && entries->elements)
-        take_batch(entries);
-    freeReplyObject(r);
-    return 0;
+    struct batch b = {0};
+    int rc = jobs_events_read(c, pos, READ_BLOCK_MS, take_event, &b);
+    pthread_mutex_lock(&s_mu);
+    if (event_hub_id_cmp(pos, s_pos) > 0) /* past entries that were not events */
+        snprintf(s_pos, sizeof s_pos, "%s", pos);
+    pthread_mutex_unlock(&s_mu);
+    if (b.events)
+        deliver((const char(*)[JOB_ID_MAX])b.done, b.n, 0);
+    free(b.done);
+    return rc;
 }
 
 long long event_hub_watched(void)

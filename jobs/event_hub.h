@@ -8,10 +8,11 @@
  * once. Readers take events from the ring in memory; one that fell behind
  * the ring (or reconnected with an older Last-Event-ID) reads the gap from
  * the log itself (jobs_events_range, one short XRANGE on its thread's
- * connection). Subscribers are woken by a callback after new events arrive:
- * every stream subscriber, and the subscribers of one job when that job
- * reaches a terminal state. So N clients cost one Redis connection and one
- * blocking read, not N.
+ * connection). Subscribers are woken by a callback after new events
+ * arrive: every stream subscriber, and the subscribers of one job when that
+ * job reaches a terminal state. So N clients cost one Redis connection and
+ * one blocking read, not N. A tool that may block its thread reads the log
+ * on a connection of its own (jobs_events_last, jobs_events_read: jobs_wait).
  */
 #ifndef FW_JOBS_EVENT_HUB_H
 #define FW_JOBS_EVENT_HUB_H
@@ -46,6 +47,7 @@ int event_hub_ready(void);
 
 typedef void(event_hub_wake_fn)(void *ctx);
 struct hub_sub;
+struct redisContext;
 /* wake(ctx) is called on the hub's thread after new events arrive (job_id NULL: every
  * batch), or only when job job_id reaches a terminal state; and after the hub reconnected
  * to Redis (events may have been missed: look again). Never after unsubscribe returned. */
@@ -65,6 +67,15 @@ void event_hub_skip_gap(char after[JOBS_EVENT_ID_MAX]);
  * calling fn for each in order. 0, or FW_EREDIS / FW_EUNAVAILABLE. */
 typedef void(hub_event_fn)(const struct hub_event *ev, void *ud);
 int jobs_events_range(const char *after, int max, hub_event_fn *fn, void *ud);
+
+/* The newest id of the log into pos ("0-0" when it is empty), read on connection c (a thread's
+ * own). 0, or FW_EREDIS / FW_EUNAVAILABLE. */
+int jobs_events_last(struct redisContext *c, char pos[JOBS_EVENT_ID_MAX]);
+/* One XREAD of the log after pos on c, blocking up to block_ms (> 0) for the first event: calls
+ * fn for each event in order (json borrowed for the call) and moves pos past what it read.
+ * 0 (events or none), or FW_EREDIS / FW_EUNAVAILABLE (c is then useless). */
+int jobs_events_read(struct redisContext *c, char pos[JOBS_EVENT_ID_MAX], int block_ms,
+                     hub_event_fn *fn, void *ud);
 
 /* Fills e's fields from an event's JSON text (json borrowed: e->json stays NULL). */
 void event_hub_parse(const char *json, struct hub_event *e);

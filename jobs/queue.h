@@ -31,8 +31,8 @@
  *   P stats           HASH   counters: retries, rlwaits, poison
  *   P reaper:lock     STRING SET NX PX gate: one reaper run per interval
  *   P trim:...        STRING the reaper's index-trimming cursors
- *   P events:log      STREAM every state change (JSON), capped ~10,000
- *   channels P events (JSON per state change), P done:ID (terminal)
+ *   P events:log      STREAM every state change (JSON), capped ~10,000: the
+ *                            event feed (no pub/sub channels)
  */
 #ifndef FW_JOBS_QUEUE_H
 #define FW_JOBS_QUEUE_H

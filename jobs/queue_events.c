@@ -3,53 +3,26 @@
  * may block their thread; the API's long polls and event streams use the
  * process's event hub instead (event_hub.h).
  *
- * The waiter subscribes to P done:ID: a subscribed hiredis connection only
- * receives pushes, so it owns one (store_conn_open) and reads it with
- * poll(2) deadlines instead of the 5 s command timeout; buffered replies
- * are drained before polling the socket again.
+ * The waiter reads the event log (P events:log, the one event feed) on a
+ * connection of its own, from the newest entry as it was before its first
+ * look at the job (so no finish falls between the look and the read), and
+ * looks at the job again when the log shows it finished or every second.
  */
 #include "queue_events.h"
 
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "event_hub.h"
 #include "job.h"
 #include "service/core/clock.h"
 #include "job_record.h"
 #include "service/core/err.h"
-#include "service/core/mem.h"
-#include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-/* Reads one reply within timeout_ms: 1 got it, 0 timeout, FW_EUNAVAILABLE. */
-static int read_reply(redisContext *c, int timeout_ms, redisReply **out)
-{
-    long long until = clock_mono_ms() + timeout_ms;
-    for (;;) {
-        void *r = NULL;
-        if (redisGetReplyFromReader(c, &r) != REDIS_OK)
-            return FW_EUNAVAILABLE;
-        if (r) {
-            *out = r;
-            return 1;
-        }
-        long long left = until - clock_mono_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd pfd = {c->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)left);
-        if (pr < 0)
-            return FW_EUNAVAILABLE;
-        if (pr == 0)
-            return 0;
-        if (redisBufferRead(c) != REDIS_OK)
-            return FW_EUNAVAILABLE;
-    }
-}
+#define WAIT_RECHECK_MS 1000
 
 int jobs_event_id_valid(const char *s)
 {
@@ -80,28 +53,48 @@ static int job_state(const char *id, char st[16])
     return rc;
 }
 
-static redisContext *subscribe_done(const char *id)
+/* A log reader of its own, positioned at the newest entry; NULL when Redis cannot be read. */
+static redisContext *open_log(char pos[JOBS_EVENT_ID_MAX])
 {
     redisContext *c = store_conn_open(2000);
-    if (!c)
-        return NULL;
-    int rc;
-    redisReply *r = store_conn_cmd_on(c, &rc, "SUBSCRIBE %sdone:%s", store_prefix(), id);
-    int ok = r && r->type == REDIS_REPLY_ARRAY;
-    if (r)
-        freeReplyObject(r);
-    if (!ok) {
+    if (c && jobs_events_last(c, pos) != 0) {
         store_conn_free(c);
-        return NULL;
+        c = NULL;
     }
     return c;
+}
+
+struct done_watch {
+    const char *id;
+    int seen; /* the log showed the job finished */
+};
+
+static void on_event(const struct hub_event *e, void *ud)
+{
+    struct done_watch *w = ud;
+    if (!strcmp(e->type, "job") && !strcmp(e->eid, w->id) && job_state_terminal(e->state))
+        w->seen = 1;
+}
+
+/* Reads the log on c until job id's finish shows up or ms pass: 0, or an FW_E* code. */
+static int await_finish(redisContext *c, char pos[JOBS_EVENT_ID_MAX], const char *id, int ms)
+{
+    long long until = clock_mono_ms() + ms;
+    struct done_watch w = {id, 0};
+    for (long long left = ms; left > 0 && !w.seen; left = until - clock_mono_ms()) {
+        int rc = jobs_events_read(c, pos, (int)left, on_event, &w);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int jobs_wait(const char *id, int timeout_ms)
 {
     if (!job_token_valid(id, JOB_ID_MAX))
         return FW_ENOTFOUND;
-    redisContext *c = subscribe_done(id); /* before the first check: no lost wake-up */
+    char pos[JOBS_EVENT_ID_MAX];
+    redisContext *c = open_log(pos); /* before the first look: no lost finish */
     long long until = clock_mono_ms() + timeout_ms;
     int rc;
     for (;;) {
@@ -115,12 +108,8 @@ int jobs_wait(const char *id, int timeout_ms)
         long long left = until - clock_mono_ms();
         if (job_state_terminal(st) || left <= 0)
             break;
-        int slice = left > 1000 ? 1000 : (int)left;
-        redisReply *r = NULL;
-        int got = c ? read_reply(c, slice, &r) : FW_EUNAVAILABLE;
-        if (got == 1)
-            freeReplyObject(r);
-        if (got < 0) { /* no subscription: fall back to a short poll */
+        int slice = left > WAIT_RECHECK_MS ? WAIT_RECHECK_MS : (int)left;
+        if (!c || await_finish(c, pos, id, slice) != 0) { /* no log reader: a short poll */
             store_conn_free(c);
             c = NULL;
             struct timespec ts = {0, 200 * 1000000L};

@@ -2,19 +2,19 @@
  * queue_events.h - job state changes as they happen: a blocking wait for
  * one job, and the ids of the event feed behind GET /v1/events.
  *
- * Every state-change script publishes {"type":"job","id","state",
- * "jobType","resource","ts"} on channel P events, appends it to the
- * capped stream P events:log, and publishes the state on P done:ID when
- * the job finishes. Incident changes go into the same feed as
+ * Every state-change script appends {"type":"job","id","state",
+ * "jobType","resource","ts"} to the capped stream P events:log, the one
+ * event feed (no pub/sub). Incident changes go into the same feed as
  * {"type":"incident",...} (service/domain/store_watch.h). The API reads
  * the feed through the process's one event hub (event_hub.h); jobs_wait
- * uses a Redis connection of its own and blocks its thread (tools).
+ * reads it on a Redis connection of its own and blocks its thread (tools).
  */
 #ifndef FW_JOBS_QUEUE_EVENTS_H
 #define FW_JOBS_QUEUE_EVENTS_H
 
 /* Waits until job id is finished (succeeded, dead or canceled), at most
- * timeout_ms, woken by pub/sub with a 1 s re-check as a safety net.
+ * timeout_ms, woken by its finish in the event log, with a 1 s re-check
+ * as a safety net.
  * 0 (finished, or the time is up: read the job afterwards), FW_ENOTFOUND,
  * FW_EUNAVAILABLE, FW_EREDIS. Blocks the calling thread. */
 int jobs_wait(const char *id, int timeout_ms);

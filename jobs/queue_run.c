@@ -20,30 +20,37 @@
 #include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-static void claimed_fill(const redisReply *r, struct queue_claimed *out)
+/* The claimed job of a claim reply (e = its elements after the "ok"). */
+static void claimed_fill(redisReply *const *e, struct queue_claimed *out)
 {
-    redis_reply_str(r->element[0], out->id, sizeof out->id);
-    redis_reply_str(r->element[1], out->token, sizeof out->token);
-    redis_reply_str(r->element[2], out->type, sizeof out->type);
-    const redisReply *p = r->element[3];
-    out->payload = xstrdup(p->type == REDIS_REPLY_STRING ? p->str : "{}");
-    out->attempts = (int)redis_reply_int(r->element[4]);
-    out->max_attempts = (int)redis_reply_int(r->element[5]);
-    out->runs = (int)redis_reply_int(r->element[6]);
-    out->rlpaid = redis_reply_int(r->element[7]) == 1;
+    redis_reply_str(e[0], out->id, sizeof out->id);
+    redis_reply_str(e[1], out->token, sizeof out->token);
+    redis_reply_str(e[2], out->type, sizeof out->type);
+    out->payload = xstrdup(e[3]->type == REDIS_REPLY_STRING ? e[3]->str : "{}");
+    out->attempts = (int)redis_reply_int(e[4]);
+    out->max_attempts = (int)redis_reply_int(e[5]);
+    out->runs = (int)redis_reply_int(e[6]);
+    out->rlpaid = redis_reply_int(e[7]) == 1;
+    redis_reply_str(e[8], out->created, sizeof out->created);
+    redis_reply_str(e[9], out->resource, sizeof out->resource);
+    redis_reply_str(e[10], out->uniq, sizeof out->uniq);
 }
 
-/* Parses a claim reply: 1 job, 0 none (due/now filled), FW_EREDIS. */
+/* Parses a claim reply (lua/prelude.lua claim_next: one flat list, "ok" first):
+ * 1 job, 0 none (due/now filled), FW_EREDIS. */
 static int parse_claim(const redisReply *r, struct queue_claimed *out, long long *next_due_ms,
                        long long *now_ms)
 {
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 8) {
-        claimed_fill(r, out);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "ok") != 0)
+        return FW_EREDIS;
+    if (r->elements == 12) {
+        claimed_fill(r->element + 1, out);
         return 1;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        *next_due_ms = redis_reply_int(r->element[1]);
-        *now_ms = redis_reply_int(r->element[2]);
+    if (r->elements == 4) {
+        *next_due_ms = redis_reply_int(r->element[2]);
+        *now_ms = redis_reply_int(r->element[3]);
         return 0;
     }
     return FW_EREDIS;
@@ -82,29 +89,35 @@ static int eval_int(const struct redis_script *s, const char *const *args, int n
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
                  const char *a2, const char *a3)
 {
-    return queue_finish_next(id, token, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
+    struct queue_claimed job = {0}; /* type "": the script reads the job's fields itself */
+    snprintf(job.id, sizeof job.id, "%s", id);
+    snprintf(job.token, sizeof job.token, "%s", token);
+    return queue_finish_next(&job, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
 }
 
-int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1,
+int queue_finish_next(const struct queue_claimed *job, const char *outcome, const char *a1,
                       const char *a2, const char *a3, const struct queue_next_req *req,
                       struct queue_claimed *next, long long *next_due_ms, long long *now_ms)
 {
     char lease[24] = "";
-    const char *args[] = {id, token, outcome, a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "", "1", lease,
-                          "", "",    ""};
+    const char *args[] = {job->id,      job->token,   outcome,
+                          a1 ? a1 : "", a2 ? a2 : "", a3 ? a3 : "",
+                          job->type,    job->created, job->resource,
+                          job->uniq,    "1",          lease,
+                          "",           "",           ""};
     if (req) {
         snprintf(lease, sizeof lease, "%lld", req->lease_ms);
         for (int i = 0; i < JOB_NLANES; i++)
-            args[8 + i] = job_lane_name(req->order[i]);
+            args[12 + i] = job_lane_name(req->order[i]);
     }
     redisReply *r = NULL;
-    int rc = queue__run(&jobs_lua_finish, args, req ? 11 : 6, &r);
+    int rc = queue__run(&jobs_lua_finish, args, req ? 15 : 10, &r);
     if (rc)
         return rc; /* FW_ECONFLICT: the token lost the job */
     if (r->type == REDIS_REPLY_STRING)
         rc = 0;
-    else if (req && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-        rc = parse_claim(r->element[1], next, next_due_ms, now_ms);
+    else if (req)
+        rc = parse_claim(r, next, next_due_ms, now_ms);
     else
         rc = FW_EREDIS;
     freeReplyObject(r);

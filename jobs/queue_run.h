@@ -27,6 +27,11 @@ struct queue_claimed {
     int max_attempts;
     int runs;   /* every start, including throttled ones */
     int rlpaid; /* 1: a rate-limit token was already reserved */
+    /* The job's fields that never change and that finishing it needs, as the claim read them,
+     * so that a finish need not read them back (queue_finish_next). */
+    char created[24];                /* creation time, epoch ms */
+    char resource[JOB_RESOURCE_MAX]; /* "" = none */
+    char uniq[2];                    /* "1": holds the lock of a unique (type, resource) */
 };
 
 /* Claims the next job looking at the lanes in order. 1 with *out filled,
@@ -35,9 +40,9 @@ struct queue_claimed {
 int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_claimed *out,
                 long long *next_due_ms, long long *now_ms);
 
-/* Finishes a running job. outcome is "succeeded", "dead", "canceled",
- * "retry", "defer" or "release"; a1..a3 as in lua/finish.lua (NULL = "").
- * 0, FW_ECONFLICT (token lost), Redis errors. */
+/* Finishes a running job known by its id and token. outcome is "succeeded",
+ * "dead", "canceled", "retry", "defer" or "release"; a1..a3 as in
+ * lua/finish.lua (NULL = ""). 0, FW_ECONFLICT (token lost), Redis errors. */
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
                  const char *a2, const char *a3);
 
@@ -47,11 +52,11 @@ struct queue_next_req {
     long long lease_ms;
 };
 
-/* queue_finish and, when req is non-NULL, the worker's next claim in the
- * same round trip. 1: finished and *next claimed; 0: finished (no job
- * ready: *next_due_ms and *now_ms as for queue_claim); FW_ECONFLICT (token
- * lost: nothing done, nothing claimed), Redis errors. */
-int queue_finish_next(const char *id, const char *token, const char *outcome, const char *a1,
+/* queue_finish of the claimed job, and, when req is non-NULL, the worker's
+ * next claim in the same round trip. 1: finished and *next claimed; 0:
+ * finished (no job ready: *next_due_ms and *now_ms as for queue_claim);
+ * FW_ECONFLICT (token lost: nothing done, nothing claimed), Redis errors. */
+int queue_finish_next(const struct queue_claimed *job, const char *outcome, const char *a1,
                       const char *a2, const char *a3, const struct queue_next_req *req,
                       struct queue_claimed *next, long long *next_due_ms, long long *now_ms);
 

@@ -196,8 +196,8 @@ static int finish(struct job_ctx *ctx, const char *outcome, const char *a1, cons
                   const char *a3)
 {
     struct next_claim *n = ctx->next;
-    int rc = queue_finish_next(ctx->job->id, ctx->job->token, outcome, a1, a2, a3,
-                               n->want ? &n->req : NULL, &n->job, &n->due_ms, &n->now_ms);
+    int rc = queue_finish_next(ctx->job, outcome, a1, a2, a3, n->want ? &n->req : NULL, &n->job,
+                               &n->due_ms, &n->now_ms);
     if (rc < 0)
         return rc;
     n->got = n->want ? rc : -1;

@@ -29,46 +29,60 @@ local MAX_ERRORS = 5
 
 local function jk(id) return P .. 'job:' .. id end
 
--- Two decimal digits of n (0..99) without sprintf.
+-- Two decimal digits of n (0..99) without sprintf, from two constant
+-- strings (one made by concatenation would be built again at every call:
+-- 2,500 instructions a digit pair).
 local function d2(n)
-  return string.sub('0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849'
-    .. '5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899',
-    2 * n + 1, 2 * n + 2)
+  if n < 50 then
+    return string.sub('0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849',
+      2 * n + 1, 2 * n + 2)
+  end
+  return string.sub('5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899',
+    2 * n - 99, 2 * n - 98)
 end
+
+-- a // b for non-negative integers, in VM arithmetic (math.floor is a C
+-- call: twice the instructions).
+local function idiv(a, b) return (a - a % b) / b end
 
 -- RFC 3339 UTC from epoch ms (civil-from-days, H. Hinnant); the last one is
 -- kept, as one script often stamps several events with the same time.
 local iso_ms, iso_text
 local function iso(ms)
   if ms == iso_ms then return iso_text end
-  local s = math.floor(ms / 1000)
-  local days, rem = math.floor(s / 86400), s % 86400
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local s = idiv(ms, 1000)
+  local rem = s % 86400
+  local z = (s - rem) / 86400 + 719468
+  local doe = z % 146097
+  local era = (z - doe) / 146097
+  local yoe = idiv(doe - idiv(doe, 1460) + idiv(doe, 36524) - idiv(doe, 146096), 365)
+  local doy = doe - (365 * yoe + idiv(yoe, 4) - idiv(yoe, 100))
+  local mp = idiv(5 * doy + 2, 153)
+  local d = doy - idiv(153 * mp + 2, 5) + 1
   local m = mp < 10 and mp + 3 or mp - 9
   local y = yoe + era * 400
   if m <= 2 then y = y + 1 end
   local f = ms % 1000
   iso_ms = ms
-  iso_text = d2(math.floor(y / 100)) .. d2(y % 100) .. '-' .. d2(m) .. '-' .. d2(d) .. 'T' .. d2(math.floor(rem / 3600))
-    .. ':' .. d2(math.floor(rem % 3600 / 60)) .. ':' .. d2(rem % 60) .. '.' .. d2(math.floor(f / 10))
+  iso_text = d2(idiv(y, 100)) .. d2(y % 100) .. '-' .. d2(m) .. '-' .. d2(d) .. 'T' .. d2(idiv(rem, 3600)) .. ':'
+    .. d2(idiv(rem % 3600, 60)) .. ':' .. d2(rem % 60) .. '.' .. d2(idiv(f, 10))
     .. string.sub('0123456789', f % 10 + 1, f % 10 + 1) .. 'Z'
   return iso_text
 end
 
--- A JSON string as cjson writes it; null for nil or "". Ids, types and
--- resources are tokens of [A-Za-z0-9._:/@=+-] (jobs/job.h job_token_valid,
--- checked before they reach Redis), so '/' (cjson writes "\/") is the only
+-- The inside of a JSON string as cjson writes it. Ids, types and resources
+-- are tokens of [A-Za-z0-9._:/@=+-] (jobs/job.h job_token_valid, checked
+-- before they reach Redis), so '/' (cjson writes "\/") is the only
 -- character to escape.
+local function jesc(s)
+  if string.find(s, '/', 1, true) then return (string.gsub(s, '/', '\\/')) end
+  return s
+end
+
+-- A JSON string; null for nil or "".
 local function jstr(s)
   if not s or s == '' then return 'null' end
-  if string.find(s, '/', 1, true) then s = string.gsub(s, '/', '\\/') end
-  return '"' .. s .. '"'
+  return '"' .. jesc(s) .. '"'
 end
 
 -- Small counts as text without sprintf.
@@ -79,24 +93,28 @@ end
 
 -- The fields every state change needs, and extra ones: returns the job
 -- (j.id, j.s state digit, j.q seq, j.t type, j.R resource, j.l lane, j.c
--- created, j.u uniq) and the HMGET answer, whose extra fields start at [8].
+-- created, j.u uniq), the HMGET answer, whose extra fields start at [8],
+-- and the job's key.
 local function jread(id, ...)
-  local h = redis.call('HMGET', jk(id), 's', 'q', 't', 'R', 'l', 'c', 'u', ...)
-  return {id = id, s = h[1], q = h[2], t = h[3], R = h[4] or '', l = h[5] or 'default', c = h[6], u = h[7]}, h
+  local k = jk(id)
+  local h = redis.call('HMGET', k, 's', 'q', 't', 'R', 'l', 'c', 'u', ...)
+  return {id = id, s = h[1], q = h[2], t = h[3], R = h[4] or '', l = h[5] or 'default', c = h[6], u = h[7]}, h, k
 end
 
--- Publishes a state change on P.."events" (pub/sub) and appends it to the
--- replayable log P.."events:log" (a stream capped at ~10,000 entries, read
--- by GET /v1/events with Last-Event-ID); terminal states also wake
--- long-pollers of that one job on P.."done:"..id. The JSON is written here
--- member by member, in the order cjson gave it when it was encoded.
+-- Announces a state change: appends it to the event feed, the log
+-- P.."events:log" (a stream capped at ~10,000 entries), the one way every
+-- reader learns of changes: GET /v1/events (with Last-Event-ID) and the
+-- long polls through each process's event hub (jobs/event_hub.h), jobs_wait
+-- by reading it itself. (No pub/sub: a PUBLISH per change, which nothing
+-- read, and one more per finished job cost Redis ~2 calls a job.) The JSON
+-- is written here member by member, in the order cjson gave it when it
+-- was encoded.
+-- (A job always has an id and a type; the quotes around them are in the
+-- constant parts: each concatenation costs ~900 instructions.)
 local function publish(j, state, now)
-  local name = state_name(state)
-  local ev = '{"state":"' .. name .. '","type":"job","resource":' .. jstr(j.R) .. ',"id":' .. jstr(j.id)
-    .. ',"ts":"' .. iso(now) .. '","jobType":' .. jstr(j.t) .. '}'
-  redis.call('PUBLISH', P .. 'events', ev)
+  local ev = '{"state":"' .. state_name(state) .. '","type":"job","resource":' .. jstr(j.R) .. ',"id":"'
+    .. jesc(j.id) .. '","ts":"' .. iso(now) .. '","jobType":"' .. jesc(j.t) .. '"}'
   redis.call('XADD', P .. 'events:log', 'MAXLEN', '~', '10000', '*', 'e', ev)
-  if terminal(state) then redis.call('PUBLISH', P .. 'done:' .. j.id, name) end
 end
 
 -- Indexes by state, score = creation sequence q, for lists and counts:
@@ -106,7 +124,9 @@ end
 -- share all digits but the last two (P.."st:"..name..":"..bucket), small
 -- enough for Redis's compact listpack encoding (~40 bytes an entry instead
 -- of ~130 in a large ZSET), with the buckets in use in P.."sd:"..name
--- (ZSET, score = bucket).
+-- (ZSET, score = bucket): a bucket is in it while it has entries, so a
+-- bucket that has more than the entry just added is in it already (ZCARD
+-- is cheaper than adding it again: ~3,000 instructions a finished job).
 local function bucket_of(q)
   if #q <= 2 then return '0' end
   return string.sub(q, 1, -3)
@@ -115,8 +135,9 @@ end
 local function idx_add(state, q, id)
   if terminal(state) then
     local name, b = state_name(state), bucket_of(q)
-    redis.call('ZADD', P .. 'st:' .. name .. ':' .. b, q, id)
-    redis.call('ZADD', P .. 'sd:' .. name, b, b)
+    local bk = P .. 'st:' .. name .. ':' .. b
+    redis.call('ZADD', bk, q, id)
+    if redis.call('ZCARD', bk) == 1 then redis.call('ZADD', P .. 'sd:' .. name, b, b) end
   elseif state ~= S_RUNNING then
     redis.call('ZADD', P .. 'st:' .. state_name(state), q, id)
   end
@@ -145,14 +166,15 @@ local function lease_member(id, token) return id .. '|' .. token end
 local function lease_job(member) return string.match(member, '^(.*)|[^|]*$') end
 
 -- Moves job j to state new: indexes, the hash (fields, a flat list of
--- names and values, are written in the same HSET) and the event.
-local function move_state(j, new, now, fields)
+-- names and values, are written in the same HSET) and the event. k is the
+-- job's key when the caller has it at hand (else made here).
+local function move_state(j, new, now, fields, k)
   if j.s then idx_rem(j.s, j.q, j.id) end
   idx_add(new, j.q, j.id)
   fields = fields or {}
   fields[#fields + 1] = 's'
   fields[#fields + 1] = new
-  redis.call('HSET', jk(j.id), unpack(fields))
+  redis.call('HSET', k or jk(j.id), unpack(fields))
   publish(j, new, now)
   j.s = new
 end
@@ -191,16 +213,17 @@ local function release_unique(j)
 end
 
 -- Puts job j (read with jread) into a terminal state with its retention
--- TTL (ms, as text); fields are written in the same HSET. A job that waited
--- (not running) may hold fields of the wait, which go.
-local function finish_terminal(j, new, now, now_text, ttl_ms, fields)
-  local k = jk(j.id)
+-- TTL (ms, as text); fields are written in the same HSET; k is the job's
+-- key if at hand. A job that waited (not running) may hold fields of the
+-- wait, which go.
+local function finish_terminal(j, new, now, now_text, ttl_ms, fields, k)
+  k = k or jk(j.id)
   if j.s ~= S_RUNNING then redis.call('HDEL', k, 'N', 'rp', 'rw') end
   if new == S_DEAD then redis.call('ZADD', P .. 'dead', now_text, j.id) end
   release_unique(j)
   fields[#fields + 1] = 'f'
   fields[#fields + 1] = now - tonumber(j.c)
-  move_state(j, new, now, fields)
+  move_state(j, new, now, fields, k)
   redis.call('PEXPIRE', k, ttl_ms)
 end
 
@@ -398,33 +421,35 @@ local function promote_due(now, now_text)
 end
 
 -- Runs due rate-limit pumps, promotes due delayed jobs, then pops one job
--- from the lanes in order (LMPOP: the first lane that has one), gives it a
--- lease and a new fencing token in P.."running" (lease_member). lease is
--- ms as a number. Returns
--- {id, token, type, payload, attempts, max, runs, rlpaid} or
--- {"", next_due_ms (-1 when none), now}.
-local function claim_next(lease, lanes, now, now_text)
+-- from the lanes in the order l1, l2, l3 (LMPOP: the first lane that has
+-- one), gives it a lease and a new fencing token in P.."running"
+-- (lease_member). lease is ms as a number. Returns one flat list (a nested
+-- one costs Redis a second table to convert), the finish's "ok" first:
+-- {"ok", id, token, type, payload, attempts, max, runs, rlpaid, created,
+-- resource, uniq} (the last three for its finish: finish.lua) or
+-- {"ok", "", next_due_ms (-1 when none), now}.
+local function claim_next(lease, l1, l2, l3, now, now_text)
   local fams = redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now_text, 'LIMIT', '0', '20')
   if fams[1] then rate_limits().pumps(fams, now) end
   promote_due(now, now_text)
-  local qs = {P .. 'q:' .. lanes[1], P .. 'q:' .. lanes[2], P .. 'q:' .. lanes[3]}
+  local q1, q2, q3 = P .. 'q:' .. l1, P .. 'q:' .. l2, P .. 'q:' .. l3
   while true do
-    local popped = redis.call('LMPOP', '3', qs[1], qs[2], qs[3], 'RIGHT')
+    local popped = redis.call('LMPOP', '3', q1, q2, q3, 'RIGHT')
     if not popped then break end
     local id = popped[2][1]
-    local j, h = jread(id, 'p', 'm', 'a', 'n', 'rp')
+    local j, h, k = jread(id, 'p', 'm', 'a', 'n', 'rp')
     if j.s == S_QUEUED then
       local att, runs = count_text((tonumber(h[10]) or 0) + 1), count_text((tonumber(h[11]) or 0) + 1)
       local tok = j.q .. '.' .. runs
-      if h[12] then redis.call('HDEL', jk(id), 'rp') end
+      if h[12] then redis.call('HDEL', k, 'rp') end
       redis.call('ZADD', P .. 'running', now + lease, lease_member(id, tok))
-      move_state(j, S_RUNNING, now, {'b', now - tonumber(j.c), 'a', att, 'n', runs})
-      return {id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0'}
+      move_state(j, S_RUNNING, now, {'b', now - tonumber(j.c), 'a', att, 'n', runs}, k)
+      return {'ok', id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0', j.c, j.R, j.u or ''}
     end
   end
   local nxt = redis.call('ZRANGE', P .. 'delayed', '0', '0', 'WITHSCORES')
   local pump = redis.call('ZRANGE', P .. 'rlpump', '0', '0', 'WITHSCORES')
   local at = tonumber(nxt[2])
   if pump[2] and (not at or tonumber(pump[2]) < at) then at = tonumber(pump[2]) end
-  return {'', at or -1, now}
+  return {'ok', '', at or -1, now}
 end

@@ -24,7 +24,7 @@
  *
  * Opening an incident, acknowledging and resolving it each publish an
  * event {"type":"incident","id","state","change","fleet","resource",
- * "claimId","rule","job","ts"} on P events and into P events:log (the job
+ * "claimId","rule","job","ts"} into P events:log (the job
  * events' feed, jobs/queue_events.h), from the same script as the change.
  *
  * Every function uses the calling thread's Redis connection and is
@@ -66,7 +66,7 @@ int store_incident_get(const char *id, json_t **out);
  * ack from open (again: no change), resolve from open or acknowledged
  * (again: no change). FW_ENOTFOUND, FW_ECONFLICT (ack of a resolved one). */
 int store_incident_transition(const char *id, const char *to, const char *note, long long now_ms);
-/* Announces on the event feed (P events, P events:log; GET /v1/events)
+/* Announces on the event feed (P events:log; GET /v1/events)
  * that claim was disabled (revoked: revoked) by job because of incident
  * (may be NULL) and the claim's other unresolved incidents whose action
  * names job. Nothing is stored on the incidents. FW_EREDIS. */

@@ -236,6 +236,7 @@ class Uniqueness(JobsTestCase):
         self.assertNotEqual(n1, n2, "types without the flag are not unique")
         p.worker(1)
         p.wait_state(a1, "succeeded")
+        self.assertIsNone(p.r("GET", "fw:uniq:test.unique:claim:a"), "its finish dropped the job's lock")
         a3, e3 = p.enqueue("test.unique", '{"ms":10}', resource="claim:a")
         self.assertFalse(e3, "a finished job does not block a new one")
         self.assertNotEqual(a3, a1)

@@ -18,7 +18,7 @@ local function take(base, n, secs)
 end
 
 -- Incidents (store_watch.c): announces an incident change like the job scripts announce job
--- changes (jobs/lua/prelude.lua): on P events and into the capped log P events:log that
+-- changes (jobs/lua/prelude.lua): into the capped log P events:log, the event feed that
 -- GET /v1/events reads, in the same script as the change itself, so no change goes unannounced
 -- and no event announces a change that did not happen. The event's resource is the incident's
 -- subject ("claim:ID" or "template:NAME"), the same string jobs on that claim carry.
@@ -28,7 +28,6 @@ local function inc_event(p, k, change, ts, job)
   local function v(x) if x and x ~= '' then return x end return cjson.null end
   local ev = cjson.encode({type = 'incident', id = h[1], state = h[2], change = change,
     fleet = h[3], resource = v(h[4]), claimId = v(h[5]), rule = h[6], job = v(job), ts = ts})
-  redis.call('PUBLISH', p .. 'events', ev)
   redis.call('XADD', p .. 'events:log', 'MAXLEN', '~', 10000, '*', 'e', ev)
 end
 

@@ -119,10 +119,10 @@ class Poller:
         self.sock.close()
 
 
-def wait_finished(redis):
+def wait_finished(redis, interval=0.005):
     p = Poller(redis)
     while not p.drained():
-        time.sleep(0.005)
+        time.sleep(interval)
     p.close()
 
 

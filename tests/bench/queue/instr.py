@@ -8,11 +8,17 @@ For each configuration: FLUSHALL, pre-fill N jobs (not counted), zero the counte
 worker (ours: `jobs-probe worker --workers 2`; BullMQ: one Worker, concurrency 50, jobs kept),
 dump the counters, split as PARTS says. "requests" is the figure to compare: Redis's timers
 (serverCron) are counted apart, as they grow with the drain's wall time. Ours also includes
-bench.py's completion polls (3 cheap reads every 5 ms); BullMQ's worker reports its own end.
-Usage: instr.py N LABEL=BUILD_DIR... [--bullmq]   (needs valgrind; BullMQ as run.sh installs it)
+the completion polls (3 cheap reads, every 200 ms here: callgrind slows Redis ~50x, and bench.py's
+5 ms polls then counted as part of each job: ~474k requests a job became ~436k for the same jobs
+code once they were slowed); BullMQ's worker reports its own end.
+With --profile, also the functions of redis-server where the instructions went (inclusive cost
+per job, the top 30 below the event loop, from callgrind_annotate), to see what to cut.
+Usage: instr.py N LABEL=BUILD_DIR... [--bullmq] [--profile]
+(needs valgrind; BullMQ as run.sh installs it)
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -21,6 +27,7 @@ import time
 import bench  # noqa: E402  (tests/bench/queue/bench.py: the same drains)
 
 harness = bench.harness
+POLL_S = 0.2  # completion polls: few enough to count next to nothing per job
 
 
 class CallgrindRedis(harness.Redis):
@@ -47,6 +54,7 @@ class CallgrindRedis(harness.Redis):
             new = sorted(set(glob.glob(self.out + "/cg.*")) - before)
             if new:
                 time.sleep(0.5)
+                self.last_dump = new[-1]
                 return parts(new[-1])
             time.sleep(0.1)
         raise RuntimeError("no callgrind dump")
@@ -76,6 +84,28 @@ def parts(dump):
     return got
 
 
+ANNOTATED = re.compile(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S+)\s+\[(\S+)\]$")
+
+
+def profile(dump, n, top=30):
+    """[(instructions per job, function)] of the top functions by inclusive cost, below the
+    event loop (Debian's redis-server is stripped: its static functions, Lua's among them, show
+    as addresses)."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", dump],
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        m = ANNOTATED.match(line)
+        if not m:
+            continue
+        fn = m.group(2).split(":", 1)[-1]
+        if fn.startswith("0x"):
+            fn += " (%s)" % os.path.basename(m.group(3))
+        rows.append((int(m.group(1).replace(",", "")) / n, fn))
+    start = next((i for i, (_, fn) in enumerate(rows) if fn == "readQueryFromClient"), 0)
+    return rows[start:start + top]
+
+
 def ours(redis, build, n):
     probe = bench.probe_of(build)
     redis.command("FLUSHALL")
@@ -84,11 +114,18 @@ def ours(redis, build, n):
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     w.stdout.readline()
     redis.control("-z")
-    bench.wait_finished(redis)
+    bench.wait_finished(redis, POLL_S)
     ir = redis.instructions()
     harness.stop_pid(w)
     w.stdout.close()
-    return {k: v / n for k, v in ir.items()}
+    return per_job(redis, ir, n)
+
+
+def per_job(redis, ir, n):
+    got = {k: v / n for k, v in ir.items()}
+    if "--profile" in sys.argv:
+        got["profile"] = profile(redis.last_dump, n)
+    return got
 
 
 def bullmq(redis, n):
@@ -103,7 +140,7 @@ def bullmq(redis, n):
         raise RuntimeError("bullmq worker did not finish")
     ir = redis.instructions()
     w.wait(60)
-    return {k: v / n for k, v in ir.items()}
+    return per_job(redis, ir, n)
 
 
 def main():
@@ -114,6 +151,11 @@ def main():
         rows = [(label, ours(redis, path, n)) for label, path in builds]
         if "--bullmq" in sys.argv:
             rows.append(("BullMQ (concurrency 50, jobs kept)", bullmq(redis, n)))
+        if "--profile" in sys.argv:
+            for label, ir in rows:
+                print("%s: where Redis's instructions per job go (inclusive, top 30)" % label)
+                for per_job, fn in ir["profile"]:
+                    print("%10.0f  %s" % (per_job, fn))
     finally:
         redis.stop()
     print("Redis instructions per job (callgrind), drain of %d no-op jobs" % n)
