@@ -4,10 +4,10 @@
  *
  * Invariants: nothing here touches Redis or the clock (job_id_new reads the
  * kernel's random generator only), so every function is unit-tested with
- * fixed inputs. job_render decides the JSON shape of a job (GET /v1/jobs/{id}
- * and everything else that shows one); GET /v1/jobs writes the same bytes
- * without the tree (job_text.c, unit-tested against job_render): change
- * both together.
+ * fixed inputs. job_render shows a job (GET /v1/jobs/{id} and everything
+ * else that shows one) as the field table of job_record.h says; GET
+ * /v1/jobs writes the same bytes without the tree (job_text.c walks the
+ * same table; unit-tested against job_render and golden bytes).
  */
 #include "job.h"
 
@@ -184,15 +184,6 @@ void job_time_rfc3339(long long ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", frac < 0 ? 0 : frac);
 }
 
-/* Value of field name in kv, or NULL. */
-static const char *kv_get(const char *const *kv, size_t nkv, const char *name)
-{
-    for (size_t i = 0; i + 1 < nkv; i += 2)
-        if (strcmp(kv[i], name) == 0)
-            return kv[i + 1];
-    return NULL;
-}
-
 /* JSON text as a value; a string when it does not parse; null when absent. */
 static json_t *json_field(const char *text)
 {
@@ -202,9 +193,9 @@ static json_t *json_field(const char *text)
     return v ? v : json_string(text);
 }
 
-static json_t *int_field(const char *text)
+static json_t *str_or_null(const char *text)
 {
-    return json_integer(text ? strtoll(text, NULL, 10) : 0);
+    return (text && *text) ? json_string(text) : json_null();
 }
 
 static json_t *time_field(const char *text)
@@ -216,13 +207,8 @@ static json_t *time_field(const char *text)
     return json_string(iso);
 }
 
-static json_t *str_or_null(const char *text)
-{
-    return (text && *text) ? json_string(text) : json_null();
-}
-
 /* Lua's cjson writes an empty list as {}; the API always shows an array. */
-static json_t *errors_field(const char *text)
+static json_t *array_field(const char *text)
 {
     json_t *v = json_field(text);
     if (!json_is_array(v)) {
@@ -232,51 +218,52 @@ static json_t *errors_field(const char *text)
     return v;
 }
 
-static json_t *progress_field(const char *const *kv, size_t nkv)
-{
-    json_t *p = json_object();
-    json_object_set_new(p, "done", int_field(kv_get(kv, nkv, "pdone")));
-    const char *total = kv_get(kv, nkv, "ptotal");
-    json_object_set_new(p, "total", total ? int_field(total) : json_null());
-    json_object_set_new(p, "step", str_or_null(kv_get(kv, nkv, "pstep")));
-    return p;
-}
-
-static json_t *steps_field(const char *const *kv, size_t nkv)
+static json_t *steps_field(const struct job_fields *f)
 {
     json_t *steps = json_object();
-    for (size_t i = 0; i + 1 < nkv; i += 2)
-        if (strncmp(kv[i], "s:", 2) == 0)
-            json_object_set_new(steps, kv[i] + 2, json_field(kv[i + 1]));
+    for (size_t i = 0; i + 1 < f->nsteps; i += 2)
+        json_object_set_new(steps, f->steps[i], json_field(f->steps[i + 1]));
     return steps;
 }
 
-json_t *job_render(const char *const *kv, size_t nkv)
+static json_t *object_of(const struct job_fields *f, enum job_field in);
+
+/* Row r's value as the API shows it (job_record.h, "view"); NULL for NONE. */
+static json_t *value_of(const struct job_fields *f, enum job_field r)
 {
-    const char *id = kv_get(kv, nkv, "id");
-    json_t *o = json_object();
-    json_object_set_new(o, "id", str_or_null(id));
-    json_object_set_new(o, "type", str_or_null(kv_get(kv, nkv, "type")));
-    json_object_set_new(o, "lane", str_or_null(kv_get(kv, nkv, "lane")));
-    json_object_set_new(o, "state", str_or_null(kv_get(kv, nkv, "state")));
-    json_object_set_new(o, "attempts", int_field(kv_get(kv, nkv, "attempts")));
-    json_object_set_new(o, "maxAttempts", int_field(kv_get(kv, nkv, "max")));
-    json_object_set_new(o, "progress", progress_field(kv, nkv));
-    json_object_set_new(o, "steps", steps_field(kv, nkv));
-    json_object_set_new(o, "payload", json_field(kv_get(kv, nkv, "payload")));
-    json_object_set_new(o, "result", json_field(kv_get(kv, nkv, "result")));
-    json_object_set_new(o, "errors", errors_field(kv_get(kv, nkv, "errors")));
-    json_object_set_new(o, "reason", str_or_null(kv_get(kv, nkv, "reason")));
-    json_object_set_new(o, "resource", str_or_null(kv_get(kv, nkv, "resource")));
-    json_object_set_new(o, "schedule", str_or_null(kv_get(kv, nkv, "sched")));
-    const char *cancel = kv_get(kv, nkv, "cancel");
-    json_object_set_new(o, "cancelRequested", json_boolean(cancel && !strcmp(cancel, "1")));
-    json_object_set_new(o, "createdAt", time_field(kv_get(kv, nkv, "created")));
-    json_object_set_new(o, "startedAt", time_field(kv_get(kv, nkv, "started")));
-    json_object_set_new(o, "finishedAt", time_field(kv_get(kv, nkv, "finished")));
-    json_object_set_new(o, "nextRunAt", time_field(kv_get(kv, nkv, "next")));
+    const char *v = f->v[r];
     char href[JOB_ID_MAX + 16];
-    snprintf(href, sizeof href, "/v1/jobs/%s", id ? id : "");
-    json_object_set_new(o, "href", json_string(href));
+    switch (job_fields_table[r].view) {
+    case JOB_VIEW_STR: return str_or_null(v);
+    case JOB_VIEW_INT: return json_integer(v ? strtoll(v, NULL, 10) : 0);
+    case JOB_VIEW_INT_NULL: return v ? json_integer(strtoll(v, NULL, 10)) : json_null();
+    case JOB_VIEW_FLAG: return json_boolean(v && !strcmp(v, "1"));
+    case JOB_VIEW_TIME: return time_field(v);
+    case JOB_VIEW_JSON: return json_field(v);
+    case JOB_VIEW_ARRAY: return array_field(v);
+    case JOB_VIEW_STEPS: return steps_field(f);
+    case JOB_VIEW_OBJECT: return object_of(f, r);
+    case JOB_VIEW_HREF:
+        snprintf(href, sizeof href, "/v1/jobs/%s", v ? v : "");
+        return json_string(href);
+    case JOB_VIEW_NONE: break;
+    }
+    return NULL;
+}
+
+/* The members of the rows that are in `in`, in row order. */
+static json_t *object_of(const struct job_fields *f, enum job_field in)
+{
+    json_t *o = json_object();
+    for (int r = 0; r < JOB_NFIELDS; r++) {
+        const struct job_field_def *d = &job_fields_table[r];
+        if (d->in == in && d->view != JOB_VIEW_NONE)
+            json_object_set_new(o, d->json, value_of(f, (enum job_field)r));
+    }
     return o;
+}
+
+json_t *job_render(const struct job_fields *f)
+{
+    return object_of(f, JOB_F_TOP);
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "job_record.h"
+
 #define JOB_ID_MAX 160 /* ids incl. NUL: "j_" + 24 hex, or "s_<schedule>_<slot ms>" */
 #define JOB_TYPE_MAX 64
 #define JOB_RESOURCE_MAX 200
@@ -61,9 +63,9 @@ int job_id_new(char out[JOB_ID_MAX]);
 /* Epoch ms as RFC 3339 UTC with ms ("2026-11-28T05:15:00.000Z"). */
 void job_time_rfc3339(long long ms, char out[32]);
 
-/* Renders a job from its Redis hash fields (alternating names and values,
- * as HGETALL answers) into the API's JSON object. New reference; never
- * NULL. Unparsable JSON fields are shown as strings. */
-json_t *job_render(const char *const *kv, size_t nkv);
+/* Renders a job read by job_record_expand into the API's JSON object: the
+ * rows of job_record.h's table in order, each as its view says. New
+ * reference; never NULL. Unparsable JSON fields are shown as strings. */
+json_t *job_render(const struct job_fields *f);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * job_text.c - job_render's output written directly (see job_text.h).
  *
- * Each member mirrors a line of job_render, including its quiet cases:
+ * Both walk the rows of job_record.h's table; each view here mirrors
+ * job_render's value_of, including its quiet cases:
  * jansson refuses a string that is not UTF-8 (json_string gives NULL and
  * json_object_set_new then drops the member), so a member whose string is
  * not UTF-8 is rolled back here and left out too.
@@ -22,14 +23,6 @@ struct obj {
     int n;
     int err; /* the first buffer error (a dropped member is not one) */
 };
-
-static const char *kv_get(const char *const *kv, size_t nkv, const char *name)
-{
-    for (size_t i = 0; i + 1 < nkv; i += 2)
-        if (strcmp(kv[i], name) == 0)
-            return kv[i + 1];
-    return NULL;
-}
 
 /* Starts a member: the comma and the key. Returns the length to roll back
  * to, or (size_t)-1 when the key itself is refused (member dropped). */
@@ -120,66 +113,85 @@ static void put_json(struct obj *o, const char *key, const char *text, int array
     end_member(o, m, m == (size_t)-1 ? 0 : json_text(o->b, text, array_only));
 }
 
-static void put_progress(struct obj *o, const char *const *kv, size_t nkv)
+static void put_object(struct obj *o, const char *key, const struct job_fields *f,
+                       enum job_field in);
+
+static void put_steps(struct obj *o, const char *key, const struct job_fields *f)
 {
-    size_t m = member(o, "progress");
+    size_t m = member(o, key);
+    struct obj s = {o->b, 0, 0};
+    if (m == (size_t)-1)
+        return;
+    if (buf_append(o->b, "{", 1)) {
+        end_member(o, m, FW_ETOOBIG);
+        return;
+    }
+    for (size_t i = 0; i + 1 < f->nsteps; i += 2)
+        put_json(&s, f->steps[i], f->steps[i + 1], 0);
+    end_member(o, m, s.err ? s.err : buf_append(o->b, "}", 1));
+}
+
+static void put_href(struct obj *o, const char *key, const char *id)
+{
+    char href[JOB_ID_MAX + 16];
+    snprintf(href, sizeof href, "/v1/jobs/%s", id ? id : "");
+    put_str(o, key, href);
+}
+
+/* Row r as a member, as job_render's value_of shows it. */
+static void put_row(struct obj *o, const struct job_fields *f, enum job_field r)
+{
+    const struct job_field_def *d = &job_fields_table[r];
+    const char *v = f->v[r];
+    switch (d->view) {
+    case JOB_VIEW_STR: put_str(o, d->json, v); break;
+    case JOB_VIEW_INT: put_int(o, d->json, v); break;
+    case JOB_VIEW_INT_NULL:
+        if (v)
+            put_int(o, d->json, v);
+        else
+            put_literal(o, d->json, "null");
+        break;
+    case JOB_VIEW_FLAG: put_literal(o, d->json, v && !strcmp(v, "1") ? "true" : "false"); break;
+    case JOB_VIEW_TIME: put_time(o, d->json, v); break;
+    case JOB_VIEW_JSON: put_json(o, d->json, v, 0); break;
+    case JOB_VIEW_ARRAY: put_json(o, d->json, v, 1); break;
+    case JOB_VIEW_STEPS: put_steps(o, d->json, f); break;
+    case JOB_VIEW_OBJECT: put_object(o, d->json, f, r); break;
+    case JOB_VIEW_HREF: put_href(o, d->json, v); break;
+    case JOB_VIEW_NONE: break;
+    }
+}
+
+/* The rows that are in `in`, in row order (job_render's object_of). */
+static void put_members(struct obj *o, const struct job_fields *f, enum job_field in)
+{
+    for (int r = 0; r < JOB_NFIELDS; r++)
+        if (job_fields_table[r].in == in)
+            put_row(o, f, (enum job_field)r);
+}
+
+static void put_object(struct obj *o, const char *key, const struct job_fields *f,
+                       enum job_field in)
+{
+    size_t m = member(o, key);
     struct obj p = {o->b, 0, 0};
+    if (m == (size_t)-1)
+        return;
     int rc = buf_append(o->b, "{", 1);
     if (rc) {
         end_member(o, m, rc);
         return;
     }
-    put_int(&p, "done", kv_get(kv, nkv, "pdone"));
-    const char *total = kv_get(kv, nkv, "ptotal");
-    if (total)
-        put_int(&p, "total", total);
-    else
-        put_literal(&p, "total", "null");
-    put_str(&p, "step", kv_get(kv, nkv, "pstep"));
+    put_members(&p, f, in);
     end_member(o, m, p.err ? p.err : buf_append(o->b, "}", 1));
 }
 
-static void put_steps(struct obj *o, const char *const *kv, size_t nkv)
+int job_render_text(const struct job_fields *f, struct buf *out)
 {
-    size_t m = member(o, "steps");
-    struct obj s = {o->b, 0, 0};
-    if (buf_append(o->b, "{", 1)) {
-        end_member(o, m, FW_ETOOBIG);
-        return;
-    }
-    for (size_t i = 0; i + 1 < nkv; i += 2)
-        if (strncmp(kv[i], "s:", 2) == 0)
-            put_json(&s, kv[i] + 2, kv[i + 1], 0);
-    end_member(o, m, s.err ? s.err : buf_append(o->b, "}", 1));
-}
-
-int job_render_text(const char *const *kv, size_t nkv, struct buf *out)
-{
-    const char *id = kv_get(kv, nkv, "id"), *cancel = kv_get(kv, nkv, "cancel");
     struct obj o = {out, 0, 0};
     if (buf_append(out, "{", 1))
         return -1;
-    put_str(&o, "id", id);
-    put_str(&o, "type", kv_get(kv, nkv, "type"));
-    put_str(&o, "lane", kv_get(kv, nkv, "lane"));
-    put_str(&o, "state", kv_get(kv, nkv, "state"));
-    put_int(&o, "attempts", kv_get(kv, nkv, "attempts"));
-    put_int(&o, "maxAttempts", kv_get(kv, nkv, "max"));
-    put_progress(&o, kv, nkv);
-    put_steps(&o, kv, nkv);
-    put_json(&o, "payload", kv_get(kv, nkv, "payload"), 0);
-    put_json(&o, "result", kv_get(kv, nkv, "result"), 0);
-    put_json(&o, "errors", kv_get(kv, nkv, "errors"), 1);
-    put_str(&o, "reason", kv_get(kv, nkv, "reason"));
-    put_str(&o, "resource", kv_get(kv, nkv, "resource"));
-    put_str(&o, "schedule", kv_get(kv, nkv, "sched"));
-    put_literal(&o, "cancelRequested", cancel && !strcmp(cancel, "1") ? "true" : "false");
-    put_time(&o, "createdAt", kv_get(kv, nkv, "created"));
-    put_time(&o, "startedAt", kv_get(kv, nkv, "started"));
-    put_time(&o, "finishedAt", kv_get(kv, nkv, "finished"));
-    put_time(&o, "nextRunAt", kv_get(kv, nkv, "next"));
-    char href[JOB_ID_MAX + 16];
-    snprintf(href, sizeof href, "/v1/jobs/%s", id ? id : "");
-    put_str(&o, "href", href);
+    put_members(&o, f, JOB_F_TOP);
     return o.err ? o.err : buf_append(out, "}", 1);
 }

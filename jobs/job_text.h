@@ -1,7 +1,7 @@
 /*
  * job_text.h - a job's API JSON written straight to text.
  *
- * The same bytes as json_out_compact(job_render(kv, nkv)) (unit-tested
+ * The same bytes as json_out_compact(job_render(f)) (unit-tested
  * against it on generated records) without the jansson tree: GET /v1/jobs
  * spent most of a page building 50 trees and re-parsing every stored JSON
  * field (payload, result, errors, steps) only to write it back out. Stored
@@ -13,11 +13,12 @@
 
 #include <stddef.h>
 
+#include "job_record.h"
 #include "service/core/buf.h"
 
-/* Appends the job object rendered from its hash fields (alternating names
- * and values, as job_render takes them) to out. 0, or the buffer's error
- * (FW_ETOOBIG past its cap; out then holds a partial object). */
-int job_render_text(const char *const *kv, size_t nkv, struct buf *out);
+/* Appends the job object rendered from its fields (as job_render takes
+ * them) to out. 0, or the buffer's error (FW_ETOOBIG past its cap; out then
+ * holds a partial object). */
+int job_render_text(const struct job_fields *f, struct buf *out);
 
 #endif

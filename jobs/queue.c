@@ -149,10 +149,10 @@ int jobs_enqueue(const struct job_spec *spec, char out_id[JOB_ID_MAX], int *exis
 
 /* ---- reading ---- */
 
-/* The named fields (job_record.h) of job id from an array reply of its
- * stored fields, elements [from, elements): malloc'd, free it. NULL when the
- * hash is no job record. */
-static struct job_fields *expand_reply(const char *id, const redisReply *r, size_t from)
+/* Reads job id from an array reply of its stored fields, elements
+ * [from, elements), into f (job_record.h). 0, or -1 when the hash is no job
+ * record. */
+static int expand_reply(const char *id, const redisReply *r, size_t from, struct job_fields *f)
 {
     const char **kv = xcalloc(r->elements + 1, sizeof *kv);
     size_t n = 0;
@@ -162,13 +162,9 @@ static struct job_fields *expand_reply(const char *id, const redisReply *r, size
             kv[n++] = r->element[i]->str;
             kv[n++] = r->element[i + 1]->str;
         }
-    struct job_fields *f = xmalloc(sizeof *f);
-    if (job_record_expand(id, kv, n, f) != 0) {
-        free(f);
-        f = NULL;
-    }
+    int rc = job_record_expand(id, kv, n, f);
     free(kv);
-    return f;
+    return rc;
 }
 
 int jobs_get(const char *id, json_t **out)
@@ -179,10 +175,12 @@ int jobs_get(const char *id, json_t **out)
     redisReply *r = store_conn_cmd(&rc, "HGETALL %sjob:%s", store_prefix(), id);
     if (!r)
         return rc;
-    struct job_fields *f = r->type == REDIS_REPLY_ARRAY ? expand_reply(id, r, 0) : NULL;
-    rc = f ? 0 : r->type == REDIS_REPLY_ARRAY ? FW_ENOTFOUND : FW_EREDIS;
-    if (f)
-        *out = job_render(f->kv, f->n);
+    struct job_fields *f = xmalloc(sizeof *f);
+    rc = r->type != REDIS_REPLY_ARRAY     ? FW_EREDIS
+         : expand_reply(id, r, 0, f) != 0 ? FW_ENOTFOUND
+                                          : 0;
+    if (!rc)
+        *out = job_render(f);
     free(f);
     freeReplyObject(r);
     return rc;
@@ -200,7 +198,9 @@ static int cursor_valid(const char *s)
 }
 
 /* Runs list.lua for a page; *r is its reply (next cursor, then per job an
- * array of its id and stored fields). 0, FW_EINVAL, FW_EUNAVAILABLE, FW_EREDIS. */
+ * array of its id and stored fields). The filters go to the script as
+ * stored names (job_record.h) and values. 0, FW_EINVAL, FW_EUNAVAILABLE,
+ * FW_EREDIS. */
 static int list_page(const struct jobs_filter *f, int limit, const char *cursor, redisReply **r,
                      char next[32])
 {
@@ -210,9 +210,18 @@ static int list_page(const struct jobs_filter *f, int limit, const char *cursor,
     if (cursor && !cursor_valid(cursor))
         return FW_EINVAL;
     snprintf(lim, sizeof lim, "%d", limit);
-    const char *args[] = {f->state ? f->state : "", cursor ? cursor : "",           lim,
-                          f->type ? f->type : "",   f->resource ? f->resource : "", "5000"};
-    int rc = queue__run(&jobs_lua_list, args, 6, r);
+    const char *args[8] = {f->state ? f->state : "", cursor ? cursor : "", lim, "5000"};
+    int n = 4;
+    const struct {
+        enum job_field field;
+        const char *want;
+    } by[] = {{JOB_F_TYPE, f->type}, {JOB_F_RESOURCE, f->resource}};
+    for (size_t i = 0; i < sizeof by / sizeof by[0]; i++)
+        if (by[i].want && *by[i].want) {
+            args[n++] = job_fields_table[by[i].field].stored;
+            args[n++] = by[i].want;
+        }
+    int rc = queue__run(&jobs_lua_list, args, n, r);
     if (rc)
         return rc;
     if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements < 1) {
@@ -223,14 +232,14 @@ static int list_page(const struct jobs_filter *f, int limit, const char *cursor,
     return 0;
 }
 
-/* The named fields of a job array of list.lua's answer (id, then the
- * stored fields), or NULL. */
-static struct job_fields *expand_listed(const redisReply *e)
+/* Reads a job array of list.lua's answer (id, then the stored fields)
+ * into f. 0, or -1 when it is no job. */
+static int expand_listed(const redisReply *e, struct job_fields *f)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
         e->element[0]->type != REDIS_REPLY_STRING)
-        return NULL;
-    return expand_reply(e->element[0]->str, e, 1);
+        return -1;
+    return expand_reply(e->element[0]->str, e, 1, f);
 }
 
 int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t **items,
@@ -241,12 +250,11 @@ int jobs_list(const struct jobs_filter *f, int limit, const char *cursor, json_t
     if (rc)
         return rc;
     *items = json_array();
-    for (size_t i = 1; i < r->elements; i++) {
-        struct job_fields *jf = expand_listed(r->element[i]);
-        if (jf)
-            json_array_append_new(*items, job_render(jf->kv, jf->n));
-        free(jf);
-    }
+    struct job_fields *jf = xmalloc(sizeof *jf);
+    for (size_t i = 1; i < r->elements; i++)
+        if (expand_listed(r->element[i], jf) == 0)
+            json_array_append_new(*items, job_render(jf));
+    free(jf);
     freeReplyObject(r);
     return 0;
 }
@@ -259,14 +267,13 @@ int jobs_list_text(const struct jobs_filter *f, int limit, const char *cursor, s
     if (rc)
         return rc;
     rc = buf_append(items, "[", 1);
-    for (size_t i = 1, n = 0; !rc && i < r->elements; i++) {
-        struct job_fields *jf = expand_listed(r->element[i]);
-        if (jf) {
+    struct job_fields *jf = xmalloc(sizeof *jf);
+    for (size_t i = 1, n = 0; !rc && i < r->elements; i++)
+        if (expand_listed(r->element[i], jf) == 0) {
             rc = n++ ? buf_append(items, ",", 1) : 0;
-            rc = rc ? rc : job_render_text(jf->kv, jf->n, items);
+            rc = rc ? rc : job_render_text(jf, items);
         }
-        free(jf);
-    }
+    free(jf);
     freeReplyObject(r);
     return rc ? rc : buf_append(items, "]", 1);
 }

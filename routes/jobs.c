@@ -2,8 +2,9 @@
  * jobs.c - the jobs API: list, read (with long-poll), cancel, retry.
  *
  * Handlers are thin: parse -> validate -> one jobs/ call -> render. The
- * JSON of a job is built by jobs/job.c (job_render) so the list and the
- * single view cannot drift. A long poll (?wait=N, at most 30 s) parks its
+ * JSON of a job is made from the field table of jobs/job_record.h
+ * (job_render for one job, job_render_text for a list page), so the list
+ * and the single view cannot drift. A long poll (?wait=N, at most 30 s) parks its
  * request (no thread held, service/http/http.h) and is woken by the event
  * hub (jobs/event_hub.h: one reader of the event log per process) when the
  * job reaches a terminal state, or at its deadline; it answers with the job

@@ -1,11 +1,12 @@
 -- list: ARGV P, state ("" = every state), cursor (creation sequence, "" =
--- newest), limit, type filter, resource filter, scan_max.
+-- newest), limit, scan_max, then the filters: stored field name, value, ...
+-- (jobs/job_record.h; an absent field is "").
 -- Walks the state's index (prelude.lua idx_add), or all of them merged,
 -- newest first, skipping jobs that do not match the filters (and dropping
 -- entries whose hash expired), examining at most scan_max entries.
 -- Returns {next_cursor or "", {id, field, value, ...}, ...}.
-local state, cursor, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local ftype, fres, scan_max = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local state, cursor, limit, scan_max = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local filters = #ARGV - 5
 
 local function bound(below) return below and ('(' .. below) or '+inf' end
 
@@ -69,12 +70,14 @@ end
 
 -- The filters read the hash already fetched, not a second HMGET per job.
 local function matches(fields)
-  if ftype == '' and fres == '' then return true end
-  local t, r = nil, ''
-  for j = 1, #fields, 2 do
-    if fields[j] == 't' then t = fields[j + 1] elseif fields[j] == 'R' then r = fields[j + 1] end
+  for k = 6, 5 + filters, 2 do
+    local name, got = ARGV[k], ''
+    for j = 1, #fields, 2 do
+      if fields[j] == name then got = fields[j + 1]; break end
+    end
+    if got ~= ARGV[k + 1] then return false end
   end
-  return (ftype == '' or t == ftype) and (fres == '' or r == fres)
+  return true
 end
 
 local out = {''}

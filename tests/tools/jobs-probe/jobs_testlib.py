@@ -5,6 +5,7 @@ redis-server from tests/lib/harness.py, and reads Redis directly to check
 what happened. Every process is stopped by its own PID.
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,11 +18,18 @@ import harness  # noqa: E402
 
 PROBE = os.path.join(harness.BUILD_DIR, "tests", "tools", "jobs-probe", "jobs-probe")
 
-# The job hash's stored field names (jobs/job_record.h) and the names job() shows them by.
-STORED_NAMES = {"t": "type", "m": "max", "l": "lane", "p": "payload", "a": "attempts", "n": "runs",
-                "k": "stalls", "R": "resource", "S": "sched", "x": "cancel", "N": "next", "r": "result",
-                "e": "errors", "w": "reason", "pd": "pdone", "pt": "ptotal", "ps": "pstep", "c": "created",
-                "q": "seq", "u": "uniq", "i": "idem", "rp": "rlpaid", "rw": "rlwait"}
+
+def stored_names(header=os.path.join(HERE, "..", "..", "..", "jobs", "job_record.h")):
+    """{stored name: long name} of the job hash, read from the rows of jobs/job_record.h's field
+    table (X(ENUM, "stored", ...)): the long name is the row's ENUM in lower case ("max", "runs",
+    "pdone"); the PREFIX row of the steps ("s:") is left out (steps keep their stored names)."""
+    with open(header) as f:
+        rows = re.findall(r'^\s*X\((\w+),\s*"([^"]+)",\s*(\w+),', f.read(), re.M)
+    return {stored: enum.lower() for enum, stored, kept in rows if kept != "PREFIX"}
+
+
+# The job hash's stored field names and the names job() shows them by.
+STORED_NAMES = stored_names()
 SHORT_NAMES = {v: k for k, v in STORED_NAMES.items()}
 STATES = ("queued", "scheduled", "running", "succeeded", "failed", "dead", "canceled")
 

@@ -15,30 +15,13 @@
 #include "routes/claims_text.h"
 #include "routes/claims_view.h"
 #include "service/core/json_out.h"
-
-static unsigned long s_seed = 0x9e3779b97f4a7c15UL;
-
-static unsigned pick(unsigned n)
-{
-    s_seed ^= s_seed << 13;
-    s_seed ^= s_seed >> 7;
-    s_seed ^= s_seed << 17;
-    return (unsigned)(s_seed % n);
-}
+#include "tests/unit/test_render.h"
+#include "tests/unit/test_values.h"
 
 #define E "\xc3\xa9"
 #define E10 E E E E E E E E E E
 static const char *const s_strings[] = {
-    "",
-    "plain",
-    "q\"uote",
-    "back\\slash",
-    "a/b",
-    "tab\there",
-    "nl\nx\r",
-    "\x01\x1f\x7f",
-    "caf" E,
-    "\xe2\x82\xac \xf0\x9f\x98\x80",
+    TEST_ODD_STRINGS,
     "clm_0123456789abcdef01234567",
     "j_0123456789abcdef01234567",
     "bench",
@@ -49,10 +32,8 @@ static const char *const s_strings[] = {
 };
 static const char *const s_states[] = {"creating", "active",  "rotating", "inactive",
                                        "revoked",  "deleted", "failed"};
-static const char *const s_times[] = {
-    "", "0", "-5", "abc", "1764300000123", "1764300000000", "1", "253402300799999"};
-static const char *const s_ints[] = {"",  "0",         "1", "-3", "12abc", "9223372036854775807",
-                                     "x", "1000000000"};
+static const char *const s_times[] = {TEST_MS_TEXTS};
+static const char *const s_ints[] = {TEST_INT_TEXTS};
 
 static const char *value_for(const char *f)
 {
@@ -62,14 +43,14 @@ static const char *value_for(const char *f)
                                         "updated",    "regUpdatedAt"};
     for (size_t i = 0; i < sizeof times / sizeof *times; i++)
         if (!strcmp(f, times[i]))
-            return s_times[pick(sizeof s_times / sizeof *s_times)];
+            return TEST_ANY(s_times);
     if (!strcmp(f, "state"))
-        return pick(6) ? s_states[pick(7)] : s_strings[pick(sizeof s_strings / sizeof *s_strings)];
+        return test_pick(6) ? s_states[test_pick(7)] : TEST_ANY(s_strings);
     if (!strcmp(f, "regLastHour") || !strcmp(f, "regTotal") || !strcmp(f, "expectedDevices"))
-        return s_ints[pick(sizeof s_ints / sizeof *s_ints)];
+        return TEST_ANY(s_ints);
     if (!strcmp(f, "bundleDownloaded") || !strcmp(f, "keyHeld"))
-        return pick(3) == 0 ? "" : pick(2) ? "1" : "0";
-    return s_strings[pick(sizeof s_strings / sizeof *s_strings)];
+        return test_pick(3) == 0 ? "" : test_pick(2) ? "1" : "0";
+    return TEST_ANY(s_strings);
 }
 
 /* A record as store_claim_list_fields gives it: string fields, some absent. */
@@ -77,7 +58,7 @@ static json_t *make_record(void)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < claims_view_nfields; i++)
-        if (pick(5))
+        if (test_pick(5))
             json_object_set_new(o, claims_view_fields[i],
                                 json_string(value_for(claims_view_fields[i])));
     return o;
@@ -90,15 +71,10 @@ static void same(const json_t *records)
     size_t i;
     json_t *f;
     json_array_foreach(records, i, f) json_array_append_new(out, claims_view(f));
-    size_t wlen = 0;
-    char *want = json_out_compact(out, &wlen);
     struct buf b;
     buf_init(&b, (size_t)1 << 24);
     assert_int_equal(claims_list_text(records, &b), 0);
-    assert_non_null(want);
-    if (b.len != wlen || memcmp(b.ptr, want, wlen))
-        fail_msg("differ:\n want %s\n got  %s", want, b.ptr);
-    free(want);
+    free(test_same_text(out, &b));
     json_decref(out);
     buf_free(&b);
 }
@@ -108,7 +84,7 @@ static void test_generated_pages(void **state)
     (void)state;
     for (int page = 0; page < 1000; page++) {
         json_t *records = json_array();
-        for (unsigned n = pick(20); n > 0; n--)
+        for (unsigned n = test_pick(20); n > 0; n--)
             json_array_append_new(records, make_record());
         same(records);
         json_decref(records);

@@ -102,50 +102,54 @@ static void test_ids_and_time(void **state)
     assert_string_equal(t, "2026-11-28T00:00:00.123Z");
 }
 
+/* A stored record (job_record.h) read and rendered. */
+static json_t *render_stored(const char *id, const char *const *stored, size_t n)
+{
+    static struct job_fields f;
+    assert_int_equal(job_record_expand(id, stored, n, &f), 0);
+    return job_render(&f);
+}
+
 static void test_render(void **state)
 {
     (void)state;
-    const char *kv[] = {"id",
-                        "j_1",
-                        "type",
-                        "claim.create",
-                        "lane",
-                        "critical",
-                        "state",
-                        "dead",
-                        "attempts",
-                        "3",
-                        "max",
-                        "3",
-                        "payload",
-                        "{\"claim\":\"abc\"}",
-                        "resource",
-                        "claim:abc",
-                        "created",
-                        "1795824000000",
-                        "started",
-                        "1795824001000",
-                        "finished",
-                        "1795824002500",
-                        "pdone",
-                        "2",
-                        "ptotal",
-                        "4",
-                        "pstep",
-                        "attach-policy",
-                        "s:create-cert",
-                        "{\"certificateId\":\"c1\"}",
-                        "s:raw",
-                        "not json",
-                        "errors",
-                        "[{\"class\":\"access\",\"code\":\"AccessDenied\",\"message\":\"no\"}]",
-                        "reason",
-                        "access error: not retried",
-                        "cancel",
-                        "0",
-                        "token",
-                        "17"};
-    json_t *o = job_render(kv, sizeof kv / sizeof kv[0]);
+    const char *stored[] = {"t",
+                            "claim.create",
+                            "l",
+                            "critical",
+                            "s",
+                            "5",
+                            "a",
+                            "3",
+                            "m",
+                            "3",
+                            "p",
+                            "{\"claim\":\"abc\"}",
+                            "R",
+                            "claim:abc",
+                            "c",
+                            "1795824000000",
+                            "b",
+                            "1000",
+                            "f",
+                            "2500",
+                            "pd",
+                            "2",
+                            "pt",
+                            "4",
+                            "ps",
+                            "attach-policy",
+                            "s:create-cert",
+                            "{\"certificateId\":\"c1\"}",
+                            "s:raw",
+                            "not json",
+                            "e",
+                            "[{\"class\":\"access\",\"code\":\"AccessDenied\",\"message\":\"no\"}]",
+                            "w",
+                            "access error: not retried",
+                            "T",
+                            "17.1"};
+    json_t *o = render_stored("j_1", stored, sizeof stored / sizeof stored[0]);
     assert_string_equal(json_string_value(json_object_get(o, "id")), "j_1");
     assert_string_equal(json_string_value(json_object_get(o, "state")), "dead");
     assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 3);
@@ -171,14 +175,15 @@ static void test_render(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "href")), "/v1/jobs/j_1");
     assert_string_equal(json_string_value(json_object_get(o, "resource")), "claim:abc");
     assert_null(json_object_get(o, "token")); /* the fencing token is internal */
+    assert_null(json_object_get(o, "T"));
     json_decref(o);
 }
 
 static void test_render_empty_errors_is_array(void **state)
 {
     (void)state;
-    const char *kv[] = {"id", "j_2", "errors", "{}", "state", "queued"};
-    json_t *o = job_render(kv, 6);
+    const char *stored[] = {"e", "{}", "s", "0"};
+    json_t *o = render_stored("j_2", stored, 4);
     assert_true(json_is_array(json_object_get(o, "errors")));
     assert_int_equal(json_array_size(json_object_get(o, "errors")), 0);
     assert_true(json_is_null(json_object_get(json_object_get(o, "progress"), "total")));
