@@ -17,4 +17,13 @@ int json_key_known(const char *key, const char *const *allowed);
 size_t json_unknown_keys(const json_t *obj, const char *const *allowed, const char **out,
                          size_t max);
 
+/* How a validator that names every bad field reports unknown members: for each member of obj not
+ * in allowed, appends {"field": "<path>.<name>" ("<name>" when path is ""), "message": "unknown
+ * field"} to errors (NULL: only counted), the name cut at JSON_FIELD_NAME_MAX bytes on a
+ * character boundary (a field that is no valid UTF-8 could not be reported at all). Returns how
+ * many members are unknown. */
+#define JSON_FIELD_NAME_MAX 200
+size_t json_unknown_fields(const json_t *obj, const char *const *allowed, const char *path,
+                           json_t *errors);
+
 #endif
