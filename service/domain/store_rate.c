@@ -54,14 +54,10 @@ int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_
     store_argv_addf(&v, "%lld", a_end - now + 1000);
     store_argv_addf(&v, "%d", r->token_n);
     store_argv_addf(&v, "%lld", t_end - now + 1000);
-    int rc;
-    redisReply *reply = store_argv_run(&v, &rc);
-    if (!reply)
+    long long which; /* 0: within the limits, 1: the address's said no, 2: the token's */
+    int rc = store_argv_run_int(&v, &which);
+    if (rc || !which)
         return rc;
-    long long which = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
-    freeReplyObject(reply);
-    if (!which)
-        return 0;
     *by_token = which == 2;
     long long left = (which == 2 ? t_end : a_end) - now;
     *retry_after_s = (int)((left + 999) / 1000);
