@@ -340,14 +340,23 @@ static void note_alpn(struct iotmqtt *m)
     }
 }
 
+/* Drives the connection until *flag is set by the broker's acknowledgement what ("SUBACK"): 0, or
+ * no acknowledgement in time or the connection closed, as operation's error. */
+static int await_ack(struct iotmqtt *m, const int *flag, const char *operation, const char *what,
+                     struct aws_api_error *err)
+{
+    int rc = drive(m, flag);
+    if (rc == FW_ETIMEOUT)
+        return timeout_error(m, operation, what, err);
+    return rc ? closed_error(m, operation, err) : 0;
+}
+
 /* Waits for the CONNACK: 0 when it accepted the connection. */
 static int await_connack(struct iotmqtt *m, struct aws_api_error *err)
 {
-    int rc = drive(m, &m->connacked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Connect", "CONNACK", err);
+    int rc = await_ack(m, &m->connacked, "iot:Connect", "CONNACK", err);
     if (rc)
-        return closed_error(m, "iot:Connect", err);
+        return rc;
     if (m->connack != 0) {
         dataplane_mqtt_error(err, DP_ERR_CONNECT_REFUSED, "iot:Connect", m->connack, m->reason, 0);
         return FW_EAWS;
@@ -403,11 +412,9 @@ int iotmqtt_subscribe(struct iotmqtt *m, const char *const *filters, size_t n, s
     if (rc != MOSQ_ERR_SUCCESS)
         return closed_error(m, "iot:Subscribe", err);
     m->wait_mid = mid;
-    rc = drive(m, &m->acked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Subscribe", "SUBACK", err);
+    rc = await_ack(m, &m->acked, "iot:Subscribe", "SUBACK", err);
     if (rc)
-        return closed_error(m, "iot:Subscribe", err);
+        return rc;
     for (int i = 0; i < (int)n; i++) {
         int code = i < m->sub_n ? m->sub_rc[i] : 0x80;
         if (code < 0x80)
@@ -446,11 +453,9 @@ int iotmqtt_publish(struct iotmqtt *m, const char *topic, const void *payload, s
     if (rc != MOSQ_ERR_SUCCESS)
         return closed_error(m, "iot:Publish", err);
     m->wait_mid = mid;
-    rc = drive(m, &m->acked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Publish", "PUBACK", err);
+    rc = await_ack(m, &m->acked, "iot:Publish", "PUBACK", err);
     if (rc)
-        return closed_error(m, "iot:Publish", err);
+        return rc;
     if (m->ack_rc >= 0x80) {
         dataplane_mqtt_error(err, DP_ERR_PUBLISH_REFUSED, "iot:Publish", m->ack_rc, m->reason,
                              topic);
