@@ -41,8 +41,8 @@ static void check_parameters(const json_t *p, const char *field, json_t *errors)
     json_t *v;
     json_object_foreach((json_t *)p, k, v)
     {
-        char f[300];
-        snprintf(f, sizeof f, "%s.%.200s", field, k);
+        char f[JSON_FIELD_MAX];
+        json_field_name(f, field, k);
         if (!k[0] || strlen(k) > PARAM_KEY_MAX)
             problem(errors, field, "parameter names are 1-2048 characters");
         else if (!json_is_string(v) || json_string_length(v) > PARAM_VALUE_MAX ||

@@ -71,6 +71,19 @@ static void vfail(struct vctx *v, const char *field, const char *msg)
         json_array_append_new(v->errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
 }
 
+/* 1 when x is an object to check; 0 when it is absent or null (nothing to check) or of another
+ * type (reported: path, msg). */
+static int vobject(struct vctx *v, const json_t *x, const char *path, const char *msg)
+{
+    if (!x || json_is_null(x))
+        return 0;
+    if (!json_is_object(x)) {
+        vfail(v, path, msg);
+        return 0;
+    }
+    return 1;
+}
+
 /* Members of obj not in allowed, each named under path. */
 static void vunknown(struct vctx *v, const json_t *obj, const char *const *allowed,
                      const char *path)
@@ -172,19 +185,15 @@ static void vrule(struct vctx *v, int rule, const json_t *r)
 
 static void vrules(struct vctx *v, const json_t *rules)
 {
-    if (!rules || json_is_null(rules))
+    if (!vobject(v, rules, "watch.rules", "must be an object"))
         return;
-    if (!json_is_object(rules)) {
-        vfail(v, "watch.rules", "must be an object");
-        return;
-    }
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)rules, k, x)
     {
         int rule = watch_rule_parse(k);
-        char f[160];
-        snprintf(f, sizeof f, "watch.rules.%s", k);
+        char f[JSON_FIELD_MAX];
+        json_field_name(f, "watch.rules", k);
         if (rule < 0)
             vfail(
                 v, f,
@@ -197,12 +206,8 @@ static void vrules(struct vctx *v, const json_t *rules)
 
 static void vwebhook(struct vctx *v, const json_t *w)
 {
-    if (!w || json_is_null(w))
+    if (!vobject(v, w, "watch.webhook", "must be an object {\"url\", \"secret\"} or null"))
         return;
-    if (!json_is_object(w)) {
-        vfail(v, "watch.webhook", "must be an object {\"url\", \"secret\"} or null");
-        return;
-    }
     static const char *const members[] = {"url", "secret", 0};
     vunknown(v, w, members, "watch.webhook");
     char why[200];
@@ -232,12 +237,8 @@ int watch_settings_validate(const json_t *watch, json_t *errors_out)
 int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *errors_out)
 {
     struct vctx v = {errors_out, 0, have_secret};
-    if (!watch || json_is_null(watch))
-        return 0;
-    if (!json_is_object(watch)) {
-        vfail(&v, "watch", "must be an object");
-        return FW_EINVAL;
-    }
+    if (!vobject(&v, watch, "watch", "must be an object"))
+        return v.bad ? FW_EINVAL : 0;
     vunknown(&v, watch, s_top, "watch");
     vbool(&v, watch, "enabled", "watch");
     vbool(&v, watch, "replace", "watch");

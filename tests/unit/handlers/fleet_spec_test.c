@@ -237,7 +237,31 @@ static void test_long_unknown_member_reported(void **state)
     assert_int_equal(strlen(f), 2 + JSON_FIELD_NAME_MAX - 1);
     assert_memory_equal(f, "x.a", 3);
     json_decref(req);
+    /* an unknown watch rule of such a name: named (cut) as well, so the request is refused */
+    json_array_clear(errors);
+    req = json_pack("{s:s, s:{s:{s:{}}}}", "name", "f", "watch", "rules", key);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    assert_int_equal(json_array_size(errors), 1);
+    f = json_string_value(json_object_get(json_array_get(errors, 0), "field"));
+    assert_non_null(f);
+    assert_int_equal(strlen(f), strlen("watch.rules.") + JSON_FIELD_NAME_MAX);
+    json_decref(req);
     json_decref(errors);
+}
+
+/* A field name: the path and a dot, then the name; a long path is cut too. */
+static void test_field_name(void **state)
+{
+    (void)state;
+    char f[JSON_FIELD_MAX], path[200];
+    json_field_name(f, "", "name");
+    assert_string_equal(f, "name");
+    json_field_name(f, "watch.webhook", "url");
+    assert_string_equal(f, "watch.webhook.url");
+    memset(path, 'p', sizeof path - 1);
+    path[sizeof path - 1] = 0;
+    json_field_name(f, path, "x");
+    assert_int_equal(strlen(f), 90 + 2);
 }
 
 /* Counted without a list; named without a dot at the top; nothing in what is no object. */
@@ -328,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_unknown_members_named),
         cmocka_unit_test(test_long_unknown_member_reported),
         cmocka_unit_test(test_unknown_fields_counted),
+        cmocka_unit_test(test_field_name),
         cmocka_unit_test(test_patch_settings),
         cmocka_unit_test(test_iam_roles_and_boundaries),
     };
