@@ -105,14 +105,23 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc, const mosqui
     read_reason(m, props);
 }
 
+/* The connection when mid is the message it waits for (then marked acknowledged), else NULL. */
+static struct iotmqtt *ack_for(void *ud, int mid)
+{
+    struct iotmqtt *m = ud;
+    if (mid != m->wait_mid)
+        return 0;
+    m->acked = 1;
+    return m;
+}
+
 static void on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
                        const mosquitto_property *props)
 {
     (void)mosq;
-    struct iotmqtt *m = ud;
-    if (mid != m->wait_mid)
+    struct iotmqtt *m = ack_for(ud, mid);
+    if (!m)
         return;
-    m->acked = 1;
     m->ack_rc = rc;
     read_reason(m, props);
 }
@@ -121,10 +130,9 @@ static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int n, const
                          const mosquitto_property *props)
 {
     (void)mosq;
-    struct iotmqtt *m = ud;
-    if (mid != m->wait_mid)
+    struct iotmqtt *m = ack_for(ud, mid);
+    if (!m)
         return;
-    m->acked = 1;
     m->sub_n = n < 8 ? n : 8;
     for (int i = 0; i < m->sub_n; i++)
         m->sub_rc[i] = granted[i];
