@@ -359,6 +359,17 @@ static int await_ack(struct iotmqtt *m, const int *flag, const char *operation, 
     return rc ? closed_error(m, operation, err) : 0;
 }
 
+/* Message mid was handed to libmosquitto (send_rc its answer): waits for the broker's
+ * acknowledgement what; 0, or operation's error as await_ack. */
+static int await_sent(struct iotmqtt *m, int send_rc, int mid, const char *operation,
+                      const char *what, struct aws_api_error *err)
+{
+    if (send_rc != MOSQ_ERR_SUCCESS)
+        return closed_error(m, operation, err);
+    m->wait_mid = mid;
+    return await_ack(m, &m->acked, operation, what, err);
+}
+
 /* Waits for the CONNACK: 0 when it accepted the connection. */
 static int await_connack(struct iotmqtt *m, struct aws_api_error *err)
 {
@@ -417,10 +428,7 @@ int iotmqtt_subscribe(struct iotmqtt *m, const char *const *filters, size_t n, s
     m->reason[0] = '\0';
     int mid = 0;
     int rc = mosquitto_subscribe_multiple(m->mosq, &mid, (int)n, (char *const *)filters, 1, 0, 0);
-    if (rc != MOSQ_ERR_SUCCESS)
-        return closed_error(m, "iot:Subscribe", err);
-    m->wait_mid = mid;
-    rc = await_ack(m, &m->acked, "iot:Subscribe", "SUBACK", err);
+    rc = await_sent(m, rc, mid, "iot:Subscribe", "SUBACK", err);
     if (rc)
         return rc;
     for (int i = 0; i < (int)n; i++) {
@@ -458,10 +466,7 @@ int iotmqtt_publish(struct iotmqtt *m, const char *topic, const void *payload, s
     m->reason[0] = '\0';
     int mid = 0;
     int rc = mosquitto_publish_v5(m->mosq, &mid, topic, (int)len, payload, 1, false, 0);
-    if (rc != MOSQ_ERR_SUCCESS)
-        return closed_error(m, "iot:Publish", err);
-    m->wait_mid = mid;
-    rc = await_ack(m, &m->acked, "iot:Publish", "PUBACK", err);
+    rc = await_sent(m, rc, mid, "iot:Publish", "PUBACK", err);
     if (rc)
         return rc;
     if (m->ack_rc >= 0x80) {
