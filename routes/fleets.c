@@ -343,6 +343,13 @@ done:
     json_decref(doc);
 }
 
+/* A verification makes a job: the same Idempotency-Key answers with that
+ * job, so a client that retries after a lost answer starts no second run. */
+static void verify_fleet_once(struct http_req *req, struct http_resp *resp)
+{
+    idempotency_run(req, resp, verify_fleet);
+}
+
 /* The fleet's verification schedule (settings.verify.schedule) as a job
  * schedule: made, moved or removed to match. 0 or a store error. */
 static int verify_schedule(const json_t *doc)
@@ -579,7 +586,7 @@ static const struct route s_routes[] = {
     {"PATCH", "/v1/fleets/{name}", SCOPE_ADMIN, ROUTE_JSON, patch_fleet},
     {"DELETE", "/v1/fleets/{name}", SCOPE_ADMIN, 0, delete_fleet},
     {"POST", "/v1/fleets/{name}/reconcile", SCOPE_ADMIN, 0, reconcile_fleet_once},
-    {"POST", "/v1/fleets/{name}/verify", SCOPE_OPERATE, 0, verify_fleet},
+    {"POST", "/v1/fleets/{name}/verify", SCOPE_OPERATE, 0, verify_fleet_once},
     {"GET", "/v1/fleets/{name}/greengrass-config", SCOPE_READ, 0, greengrass_config},
 };
 

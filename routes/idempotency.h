@@ -1,7 +1,8 @@
 /*
  * idempotency.h - Idempotency-Key on the routes that create something
  * (POST /v1/fleets, /v1/fleets/{name}/claims, /v1/fleets/{name}/reconcile,
- * /v1/templates, /v1/templates/{name}/versions, /v1/watch/run).
+ * /v1/fleets/{name}/verify, /v1/templates, /v1/templates/{name}/versions,
+ * /v1/watch/run).
  *
  * The same key from the same token with the same request (method, path,
  * body bytes) gets the first answer again: status, body and Location, so

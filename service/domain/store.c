@@ -136,39 +136,36 @@ int store_token_lookup_rated(const char *hash, const struct store_rate_req *q,
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
-    long long now = store_rate_now_ms(), aw, a_end, tw, t_end;
-    store_rate_window(q->addr_s, now, &aw, &a_end);
-    store_rate_window(q->token_s, now, &tw, &t_end);
     *throttled = 0;
     store_argv_script(&v, &domain_lua_token_lookup_rated, 2);
     store_argv_addf(&v, "%stoken:%s", p, hash);
     if (q->addr && q->addr_n > 0)
-        store_argv_addf(&v, "%srl:a:%s:%lld", p, q->addr, aw);
+        store_argv_addf(&v, "%srl:a:%s", p, q->addr);
     else
         store_argv_add(&v, "");
     store_argv_addf(&v, "%d", q->addr_n);
-    store_argv_addf(&v, "%lld", a_end - now + 1000);
+    store_argv_addf(&v, "%d", q->addr_s > 0 ? q->addr_s : 1);
     if (q->token_n > 0)
         store_argv_addf(&v, "%srl:t:", p);
     else
         store_argv_add(&v, "");
-    store_argv_addf(&v, "%lld", tw);
     store_argv_addf(&v, "%d", q->token_n);
-    store_argv_addf(&v, "%lld", t_end - now + 1000);
+    store_argv_addf(&v, "%d", q->token_s > 0 ? q->token_s : 1);
     int rc;
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
-    long long which = r->type == REDIS_REPLY_ARRAY && r->elements == 5 &&
-                              r->element[0]->type == REDIS_REPLY_INTEGER
-                          ? r->element[0]->integer
-                          : 0;
-    rc = r->type == REDIS_REPLY_ARRAY && r->elements == 5 ? token_from(hash, r, 1, out) : FW_EREDIS;
+    int shaped = r->type == REDIS_REPLY_ARRAY && r->elements == 6 &&
+                 r->element[0]->type == REDIS_REPLY_INTEGER &&
+                 r->element[1]->type == REDIS_REPLY_INTEGER;
+    long long which = shaped ? r->element[0]->integer : 0,
+              left = shaped ? r->element[1]->integer : 0;
+    rc = shaped ? token_from(hash, r, 2, out) : FW_EREDIS;
     freeReplyObject(r);
     if (which) {
         *throttled = FW_ETHROTTLED;
         *by_token = which == 2;
-        *retry_after_s = (int)(((which == 2 ? t_end : a_end) - now + 999) / 1000);
+        *retry_after_s = store_rate_left_s(left);
     }
     return rc;
 }

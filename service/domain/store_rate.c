@@ -9,7 +9,6 @@
 #include "service/domain/store_rate.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <hiredis/hiredis.h>
 
 #include "service/core/err.h"
@@ -17,49 +16,46 @@
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
 
-long long store_rate_now_ms(void)
+/* The window key of kind 'a' or 't' without its index (the script adds the
+ * index of the window Redis's clock is in), or "" when not counted. */
+static void window_base(struct store_argv *v, char kind, const char *who, int n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void store_rate_window(int secs, long long now_ms, long long *index, long long *end_ms)
-{
-    long long len = (long long)(secs > 0 ? secs : 1) * 1000;
-    *index = now_ms / len;
-    *end_ms = (*index + 1) * len;
-}
-
-/* The window key of kind 'a' or 't' and its end. */
-static void window(struct store_argv *v, char kind, const char *who, int n, int secs, long long now,
-                   long long *end_ms)
-{
-    long long w;
-    store_rate_window(secs, now, &w, end_ms);
     if (!who || n <= 0)
         store_argv_add(v, "");
     else
-        store_argv_addf(v, "%srl:%c:%s:%lld", store_prefix(), kind, who, w);
+        store_argv_addf(v, "%srl:%c:%s", store_prefix(), kind, who);
+}
+
+int store_rate_left_s(long long left_ms)
+{
+    return left_ms > 0 ? (int)((left_ms + 999) / 1000) : 1;
 }
 
 int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_token)
 {
     struct store_argv v = {0};
-    long long now = store_rate_now_ms(), a_end = 0, t_end = 0;
     store_argv_script(&v, &domain_lua_rate_take, 2);
-    window(&v, 'a', r->addr, r->addr_n, r->addr_s, now, &a_end);
-    window(&v, 't', r->token_id, r->token_n, r->token_s, now, &t_end);
+    window_base(&v, 'a', r->addr, r->addr_n);
+    window_base(&v, 't', r->token_id, r->token_n);
     store_argv_addf(&v, "%d", r->addr_n);
-    store_argv_addf(&v, "%lld", a_end - now + 1000);
+    store_argv_addf(&v, "%d", r->addr_s > 0 ? r->addr_s : 1);
     store_argv_addf(&v, "%d", r->token_n);
-    store_argv_addf(&v, "%lld", t_end - now + 1000);
-    long long which; /* 0: within the limits, 1: the address's said no, 2: the token's */
-    int rc = store_argv_run_int(&v, &which);
-    if (rc || !which)
+    store_argv_addf(&v, "%d", r->token_s > 0 ? r->token_s : 1);
+    int rc;
+    redisReply *reply = store_argv_run(&v, &rc);
+    if (!reply)
         return rc;
+    long long which = 0, left = 0;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER &&
+        reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        which = reply->element[0]->integer;
+        left = reply->element[1]->integer;
+    }
+    freeReplyObject(reply);
+    if (!which)
+        return 0;
     *by_token = which == 2;
-    long long left = (which == 2 ? t_end : a_end) - now;
-    *retry_after_s = (int)((left + 999) / 1000);
+    *retry_after_s = store_rate_left_s(left);
     return FW_ETHROTTLED;
 }

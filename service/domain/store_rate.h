@@ -2,8 +2,9 @@
  * store_rate.h - request rate limits shared by every process.
  *
  * Fixed windows in Redis: P rl:a:ADDRESS:W and P rl:t:TOKEN:W count the
- * requests of a client address and of a token in window W (wall-clock
- * seconds / the window's length), and expire a second after the window
+ * requests of a client address and of a token in window W (Redis's clock,
+ * TIME, / the window's length: every process counts in the same window
+ * whatever its own clock says), and expire a second after the window
  * ends. One script per request counts both; for a request with a token, the
  * token lookup's own script does (store_token_lookup_rated, store.h). Memory: one small key per
  * address and token active in the last window or two, whatever was sent.
@@ -23,9 +24,7 @@ struct store_rate_req {
  * FW_EUNAVAILABLE / FW_EREDIS when Redis cannot answer. */
 int store_rate_take(const struct store_rate_req *r, int *retry_after_s, int *by_token);
 
-/* For a script that counts too (store_token_lookup_rated): the window of a limit of secs
- * seconds at now_ms, as its index and its end. */
-void store_rate_window(int secs, long long now_ms, long long *index, long long *end_ms);
-long long store_rate_now_ms(void);
+/* Retry-After in seconds for the ms left in a full window (at least 1). */
+int store_rate_left_s(long long left_ms);
 
 #endif

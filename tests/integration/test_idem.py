@@ -1,7 +1,7 @@
 """Idempotency-Key on every creating POST (issue 16, item 4): one implementation.
 
 For each route that creates something (fleets, fleet plans, claims, templates, template versions,
-fleet reconciles, watch runs): the same key with the same request replays the first answer
+fleet reconciles, fleet verifications, watch runs): the same key with the same request replays the first answer
 (status, body, Location: the same job and resource ids); the same key with another request is a
 422 problem; keys belong to the token that sent them (another token's same key is another key);
 a key out of bounds is a 400. Twenty concurrent POSTs with one key make exactly one resource.
@@ -202,7 +202,7 @@ class IdemTemplates(IdemBase):
 
 
 class IdemJobs(IdemBase):
-    """Routes whose whole effect is a job: a fleet plan, a reconcile, a watch run."""
+    """Routes whose whole effect is a job: a fleet plan, a reconcile, a verification, a watch run."""
 
     def test_plan_replay_other_body_and_tokens(self):
         path = "/v1/fleets?dryRun=true"
@@ -218,6 +218,17 @@ class IdemJobs(IdemBase):
         self.assertTrue(a.json["job"]["id"].startswith("j_"))
         r = self.post("/v1/fleets/rf/reconcile", None, "rec-key-1", raw=b"{}")
         self.assertProblem(r, 422)
+
+    def test_verify_replay_other_body_and_tokens(self):
+        self.seed_fleet("vf")
+        path = "/v1/fleets/vf/verify"
+        a = self.assert_replays(path, {"parameters": {"SerialNumber": "v-1"}}, "ver-key-1")
+        self.assertTrue(a.json["job"]["id"].startswith("j_"))
+        self.assert_other_body_refused(path, {"parameters": {"SerialNumber": "v-2"}}, "ver-key-1")
+        # Another token's same key is another key: its other body is a new request, not a 422
+        # (the fleet's verification already queued answers it: one run per fleet at a time).
+        o = self.post(path, {"parameters": {"SerialNumber": "v-2"}}, "ver-key-1", token=self.other)
+        self.assertEqual(o.status, 202, o)
 
     def test_watch_run_replay_other_body_and_tokens(self):
         a = self.assert_replays("/v1/watch/run", None, "watch-key-1")

@@ -1,13 +1,20 @@
 -- prelude.lua - definitions the domain stores' scripts share (service/redis/lua_embed.py puts
 -- in each script only those it uses). Top-level local definitions only.
 
--- Rate limits (store_rate.h): counts one request in key's fixed window; true when the count is
--- over n. key '' counts nothing. The window's key and its ttl (ms) come from the caller.
-local function take(k, n, ttl)
-  if k == '' then return false end
+-- Rate limits (store_rate.h): counts one request in the fixed window of secs seconds that Redis's
+-- clock is in, key base .. ':' .. the window's index (Redis TIME / the window's length), which
+-- expires a second after the window ends. Answers whether the count is over n, and the ms left in
+-- the window. base '' counts nothing.
+local function take(base, n, secs)
+  if base == '' then return false, 0 end
+  local now = server_time()
+  local len = tonumber(secs) * 1000
+  local w = math.floor(now / len)
+  local left = (w + 1) * len - now
+  local k = base .. ':' .. string.format('%.0f', w)
   local c = redis.call('INCR', k)
-  if c == 1 then redis.call('PEXPIRE', k, ttl) end
-  return c > tonumber(n)
+  if c == 1 then redis.call('PEXPIRE', k, left + 1000) end
+  return c > tonumber(n), left
 end
 
 -- Incidents (store_watch.c): announces an incident change like the job scripts announce job
