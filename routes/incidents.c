@@ -9,8 +9,6 @@
  */
 #include "incidents.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "service/core/err.h"
