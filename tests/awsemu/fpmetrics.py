@@ -167,9 +167,10 @@ def _claim(state, cert, template_name):
     return c
 
 
-def registrations(state, claim_cert_id, template_name, times, dip=0):
+def registrations(state, claim_cert_id, template_name, times, dip=0, dip_at=None):
     """Registers len(times) things through the claim at those times (and one reading `dip`
-    below the total at the last of them when dip > 0). Returns the claim's total."""
+    below the total at the last of them when dip > 0; with no registration, at dip_at, else
+    now). Returns the claim's total."""
     with _lock:
         c = _claim(state, claim_cert_id, template_name)
         tss = [_ts(t) for t in times]
@@ -177,7 +178,8 @@ def registrations(state, claim_cert_id, template_name, times, dip=0):
         if dip:
             if not isinstance(dip, int) or isinstance(dip, bool) or dip < 0:
                 raise ValueError('dip must be a non-negative integer')
-            c['events'].append([max(tss) if tss else _now(), 0, dip])
+            at = max(tss) if tss else _ts(dip_at)
+            c['events'].append([at, 0, dip])
         _rebuild(state, claim_cert_id)
         return c['total']
 
@@ -252,7 +254,13 @@ def post_registrations(state, spec):
     tmpl = spec.get('templateName')
     if tmpl is not None and (not isinstance(tmpl, str) or not tmpl):
         raise ValueError('templateName must be a non-empty string')
-    tot = registrations(state, cert, tmpl, _times(spec, _now()), dip=spec.get('dip', 0))
+    # a dip with count 0 is a reading at the body's timestamp (not now: a reading "now" would
+    # become visible, and be the latest, a minute later)
+    at = spec.get('timestamp')
+    if at is not None:
+        from models import parse_timestamp
+        at = parse_timestamp(at).timestamp()
+    tot = registrations(state, cert, tmpl, _times(spec, _now()), dip=spec.get('dip', 0), dip_at=at)
     return {'claimCertificateId': cert, 'total': tot}
 
 

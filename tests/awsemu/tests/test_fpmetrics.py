@@ -185,6 +185,16 @@ class ThroughCloudWatch(unittest.TestCase):
         # no data point in two weeks: ListMetrics leaves the metric out, GetMetricData still has it
         self.assertEqual(self.cw.list_metrics(MetricName='ApproximateNumberOfThingsRegistered')['Metrics'], [])
 
+    def test_a_dip_alone_is_a_reading_at_its_timestamp(self):
+        t, ten = NOW - datetime.timedelta(minutes=30), datetime.timedelta(minutes=10)
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 3, 'timestamp': iso(t - ten)})
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 0, 'dip': 2, 'timestamp': iso(t)})
+        self.post('registrations', {'claimCertificateId': 'cDip', 'count': 1, 'timestamp': iso(t + ten)})
+        m = metric('ApproximateNumberOfThingsRegistered', [('ClaimCertificateId', 'cDip')])
+        got = self.get([query('a', m, 'Maximum', 60)], t - HOUR, NOW + HOUR)['a']
+        # oldest first: 3 ten minutes before the dip, 1 at it, the new total 4 ten minutes after
+        self.assertEqual(sorted(zip(got[0], got[1])), [(t - ten, 3), (t, 1), (t + ten, 4)])
+
     def test_bad_bodies(self):
         for path, body in (('registrations', {'count': 1}),
                            ('registrations', {'claimCertificateId': 'c', 'count': -1}),
