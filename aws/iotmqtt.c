@@ -105,14 +105,23 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc, const mosqui
     read_reason(m, props);
 }
 
+/* The connection when mid is the message it waits for (then marked acknowledged), else NULL. */
+static struct iotmqtt *ack_for(void *ud, int mid)
+{
+    struct iotmqtt *m = ud;
+    if (mid != m->wait_mid)
+        return 0;
+    m->acked = 1;
+    return m;
+}
+
 static void on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
                        const mosquitto_property *props)
 {
     (void)mosq;
-    struct iotmqtt *m = ud;
-    if (mid != m->wait_mid)
+    struct iotmqtt *m = ack_for(ud, mid);
+    if (!m)
         return;
-    m->acked = 1;
     m->ack_rc = rc;
     read_reason(m, props);
 }
@@ -121,10 +130,9 @@ static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int n, const
                          const mosquitto_property *props)
 {
     (void)mosq;
-    struct iotmqtt *m = ud;
-    if (mid != m->wait_mid)
+    struct iotmqtt *m = ack_for(ud, mid);
+    if (!m)
         return;
-    m->acked = 1;
     m->sub_n = n < 8 ? n : 8;
     for (int i = 0; i < m->sub_n; i++)
         m->sub_rc[i] = granted[i];
@@ -340,14 +348,34 @@ static void note_alpn(struct iotmqtt *m)
     }
 }
 
+/* Drives the connection until *flag is set by the broker's acknowledgement what ("SUBACK"): 0, or
+ * no acknowledgement in time or the connection closed, as operation's error. */
+static int await_ack(struct iotmqtt *m, const int *flag, const char *operation, const char *what,
+                     struct aws_api_error *err)
+{
+    int rc = drive(m, flag);
+    if (rc == FW_ETIMEOUT)
+        return timeout_error(m, operation, what, err);
+    return rc ? closed_error(m, operation, err) : 0;
+}
+
+/* Message mid was handed to libmosquitto (send_rc its answer): waits for the broker's
+ * acknowledgement what; 0, or operation's error as await_ack. */
+static int await_sent(struct iotmqtt *m, int send_rc, int mid, const char *operation,
+                      const char *what, struct aws_api_error *err)
+{
+    if (send_rc != MOSQ_ERR_SUCCESS)
+        return closed_error(m, operation, err);
+    m->wait_mid = mid;
+    return await_ack(m, &m->acked, operation, what, err);
+}
+
 /* Waits for the CONNACK: 0 when it accepted the connection. */
 static int await_connack(struct iotmqtt *m, struct aws_api_error *err)
 {
-    int rc = drive(m, &m->connacked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Connect", "CONNACK", err);
+    int rc = await_ack(m, &m->connacked, "iot:Connect", "CONNACK", err);
     if (rc)
-        return closed_error(m, "iot:Connect", err);
+        return rc;
     if (m->connack != 0) {
         dataplane_mqtt_error(err, DP_ERR_CONNECT_REFUSED, "iot:Connect", m->connack, m->reason, 0);
         return FW_EAWS;
@@ -400,14 +428,9 @@ int iotmqtt_subscribe(struct iotmqtt *m, const char *const *filters, size_t n, s
     m->reason[0] = '\0';
     int mid = 0;
     int rc = mosquitto_subscribe_multiple(m->mosq, &mid, (int)n, (char *const *)filters, 1, 0, 0);
-    if (rc != MOSQ_ERR_SUCCESS)
-        return closed_error(m, "iot:Subscribe", err);
-    m->wait_mid = mid;
-    rc = drive(m, &m->acked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Subscribe", "SUBACK", err);
+    rc = await_sent(m, rc, mid, "iot:Subscribe", "SUBACK", err);
     if (rc)
-        return closed_error(m, "iot:Subscribe", err);
+        return rc;
     for (int i = 0; i < (int)n; i++) {
         int code = i < m->sub_n ? m->sub_rc[i] : 0x80;
         if (code < 0x80)
@@ -443,14 +466,9 @@ int iotmqtt_publish(struct iotmqtt *m, const char *topic, const void *payload, s
     m->reason[0] = '\0';
     int mid = 0;
     int rc = mosquitto_publish_v5(m->mosq, &mid, topic, (int)len, payload, 1, false, 0);
-    if (rc != MOSQ_ERR_SUCCESS)
-        return closed_error(m, "iot:Publish", err);
-    m->wait_mid = mid;
-    rc = drive(m, &m->acked);
-    if (rc == FW_ETIMEOUT)
-        return timeout_error(m, "iot:Publish", "PUBACK", err);
+    rc = await_sent(m, rc, mid, "iot:Publish", "PUBACK", err);
     if (rc)
-        return closed_error(m, "iot:Publish", err);
+        return rc;
     if (m->ack_rc >= 0x80) {
         dataplane_mqtt_error(err, DP_ERR_PUBLISH_REFUSED, "iot:Publish", m->ack_rc, m->reason,
                              topic);

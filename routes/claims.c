@@ -249,14 +249,8 @@ static void list_claims(struct http_req *req, struct http_resp *resp)
     int rc = store_claim_list_fields(fleet && fleet[0] ? fleet : 0, state, limit,
                                      http_req_query(req, "cursor"), claims_view_fields,
                                      claims_view_nfields, &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-    } else if (rc) {
-        http_problem_store(resp, rc);
-    } else {
+    if (!http_list_failed(resp, rc))
         send_list(resp, items, next);
-    }
     json_decref(items);
     free(next);
 }

@@ -66,16 +66,6 @@ static void accepted(struct http_resp *resp, enum auth_scope scope, const char *
     routes_accepted(resp, job_id, f ? json_pack("{s:o}", "fleet", view(f, scope)) : 0);
 }
 
-static void bad_request(struct http_resp *resp, json_t *errors)
-{
-    http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
-    size_t i;
-    json_t *e;
-    json_array_foreach(errors, i, e)
-        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                           json_string_value(json_object_get(e, "message")));
-}
-
 /* Enqueues type for fleet name with payload (borrowed). */
 static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
 {
@@ -232,7 +222,7 @@ static void create_fleet(struct http_req *req, struct http_resp *resp)
     struct fleet_spec_defaults d = {default_region(), cfg->iam_precreated, cfg->iam_tes_boundary,
                                     cfg->iam_prov_boundary};
     if (fleet_spec_parse_ex(req->json, &d, &spec, &settings, errors) || json_array_size(errors))
-        bad_request(resp, errors);
+        http_problem_fields(resp, errors);
     else
         start_fleet(req, resp, dry && !strcmp(dry, "true"), spec, settings);
     json_decref(errors);
@@ -331,7 +321,7 @@ static void verify_fleet(struct http_req *req, struct http_resp *resp)
     if (!body)
         goto done;
     if (verify_spec_body(body, errors)) {
-        bad_request(resp, errors);
+        http_problem_fields(resp, errors);
         goto done;
     }
     if (strcmp(doc_state(doc), "ready")) {
@@ -403,7 +393,7 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
     const json_t *verify = json_object_get(req->json, "verify");
     if (fleet_spec_patch_settings(req->json, json_object_get(doc, "settings"), &settings, errors) ||
         (json_is_object(verify) && verify_spec_settings(verify, errors))) {
-        bad_request(resp, errors);
+        http_problem_fields(resp, errors);
         goto cleanup;
     }
     /* Also seals a plaintext secret kept from an older version. */

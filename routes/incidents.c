@@ -9,33 +9,15 @@
  */
 #include "incidents.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "service/core/err.h"
+#include "service/domain/fleet_names.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_watch.h"
 
 #define NOTE_MAX 500
-
-static void store_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EUNAVAILABLE || rc == FW_EREDIS) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
-static int fleet_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 1 && n <= 64 &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
 
 /* Checks the list filters; 0 or FW_EINVAL after answering 400. */
 static int filters(struct http_req *req, struct http_resp *resp, const char **state,
@@ -48,7 +30,7 @@ static int filters(struct http_req *req, struct http_resp *resp, const char **st
     if (*state && strcmp(*state, "open") && strcmp(*state, "acknowledged") &&
         strcmp(*state, "resolved"))
         bad |= 1;
-    if (*fleet && !fleet_name_ok(*fleet))
+    if (*fleet && !fleet_names_fleet(*fleet))
         bad |= 2;
     if (*claim && !store_claim_id_valid(*claim))
         bad |= 4;
@@ -75,17 +57,7 @@ static void list_incidents(struct http_req *req, struct http_resp *resp)
     char *next = 0;
     int rc = store_incident_list(state, fleet, claim, limit, http_req_query(req, "cursor"), &items,
                                  &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        store_failed(resp, rc);
-        return;
-    }
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_answer(resp, rc, items, next);
 }
 
 static void answer_incident(struct http_resp *resp, const char *id, int status)
@@ -97,7 +69,7 @@ static void answer_incident(struct http_resp *resp, const char *id, int status)
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     http_resp_json(resp, status, inc);
@@ -108,42 +80,29 @@ static void get_incident(struct http_req *req, struct http_resp *resp)
     answer_incident(resp, http_req_param(req, "id"), 200);
 }
 
-/* The optional body {"note": "..."}; 0 or FW_EINVAL after answering 400. */
-static int parse_note(struct http_req *req, struct http_resp *resp, const char **note)
+/* The optional body {"note": "..."}: a new reference, or NULL after answering 400. */
+static json_t *note_body(struct http_req *req, struct http_resp *resp)
 {
-    *note = 0;
-    if (!req->body || !req->body_len)
-        return 0;
-    json_error_t jerr;
-    json_t *b = json_loadb(req->body, req->body_len, 0, &jerr);
-    json_t *n = json_object_get(b, "note");
-    const char *k;
-    json_t *v;
-    int bad = !json_is_object(b) ||
-              (n && (!json_is_string(n) || strlen(json_string_value(n)) > NOTE_MAX));
-    json_object_foreach(b, k, v) bad |= strcmp(k, "note") != 0;
-    if (bad) {
-        http_problem(resp, 400, 0, "the body must be empty or {\"note\": \"...\"}");
-        http_problem_field(resp, "note", "optional: a string of at most 500 characters");
-        json_decref(b);
-        return FW_EINVAL;
-    }
-    if (n) {
-        size_t len = strlen(json_string_value(n));
-        char *copy = http_req_alloc(req, len + 1);
-        memcpy(copy, json_string_value(n), len + 1);
-        *note = copy;
-    }
+    json_t *b = http_req_optional_object(req), *n = json_object_get(b, "note");
+    /* nothing but the note, and the note a short string */
+    if (b && json_object_size(b) == (n ? 1u : 0u) &&
+        (!n || (json_is_string(n) && strlen(json_string_value(n)) <= NOTE_MAX)))
+        return b;
+    http_problem(resp, 400, 0, "the body must be empty or {\"note\": \"...\"}");
+    http_problem_field(resp, "note", "optional: a string of at most 500 characters");
     json_decref(b);
     return 0;
 }
 
 static void transition(struct http_req *req, struct http_resp *resp, const char *to)
 {
-    const char *id = http_req_param(req, "id"), *note;
-    if (parse_note(req, resp, &note))
+    const char *id = http_req_param(req, "id");
+    json_t *body = note_body(req, resp);
+    if (!body)
         return;
-    int rc = store_incident_transition(id, to, note, store_now_ms());
+    int rc = store_incident_transition(id, to, json_string_value(json_object_get(body, "note")),
+                                       store_now_ms());
+    json_decref(body);
     if (rc == FW_ENOTFOUND) {
         http_problem(resp, 404, 0, "no incident with this id");
         return;
@@ -153,7 +112,7 @@ static void transition(struct http_req *req, struct http_resp *resp, const char 
         return;
     }
     if (rc) {
-        store_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     answer_incident(resp, id, 200);

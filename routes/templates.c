@@ -30,16 +30,6 @@ static void field_error(json_t *errors, const char *field, const char *msg)
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
 }
 
-static void bad_request(struct http_resp *resp, json_t *errors)
-{
-    http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
-    size_t i;
-    json_t *e;
-    json_array_foreach(errors, i, e)
-        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
-                           json_string_value(json_object_get(e, "message")));
-}
-
 static void unknown_fields(const json_t *req, const char *const *allowed, json_t *errors)
 {
     const char *unknown[16];
@@ -65,14 +55,7 @@ static json_t *body_of(const json_t *req, json_t *errors)
         return 0;
     }
     json_t *res = check_member(b);
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(res, "errors"), i, e)
-    {
-        char f[300];
-        snprintf(f, sizeof f, "body%s", json_string_value(json_object_get(e, "pointer")));
-        field_error(errors, f, json_string_value(json_object_get(e, "message")));
-    }
+    template_check_fields(res, "body", errors);
     int ok = json_is_true(json_object_get(res, "valid"));
     json_decref(res);
     if (!ok)
@@ -227,7 +210,7 @@ static void create_template(struct http_req *req, struct http_resp *resp)
     const char *name = json_string_value(json_object_get(doc, "name"));
     int rc = json_array_size(errors) ? FW_EINVAL : store_template_create(name, doc);
     if (rc == FW_EINVAL)
-        bad_request(resp, errors);
+        http_problem_fields(resp, errors);
     else if (rc == FW_ECONFLICT)
         http_problem(resp, 409, 0, "a template with this name exists");
     else if (rc)
@@ -296,7 +279,7 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
         int remove = json_is_null(json_object_get(req->json, "preProvisioningHook"));
         json_object_set_new(changes, "state", json_string("updating"));
         if (json_array_size(errors))
-            bad_request(resp, errors);
+            http_problem_fields(resp, errors);
         else if (!write_record(req, resp, changes, etag))
             start(resp, "template.update", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"),
@@ -349,7 +332,7 @@ static void create_version(struct http_req *req, struct http_resp *resp)
             field_error(errors, "setAsDefault", "must be true or false");
         body = body_of(req->json, errors);
         if (json_array_size(errors))
-            bad_request(resp, errors);
+            http_problem_fields(resp, errors);
         else
             start(
                 resp, "template.version", http_req_param(req, "name"),
@@ -372,7 +355,7 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
             field_error(errors, "versionId", "required: a version number (1 or more)");
         if (json_array_size(errors))
-            bad_request(resp, errors);
+            http_problem_fields(resp, errors);
         else
             start(resp, "template.version", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"),

@@ -18,25 +18,12 @@
 #include "service/domain/watch_rules.h"
 #include "service/domain/watch_schedule.h"
 #include "jobs/queue.h"
-#include "service/core/err.h"
 
-static void enqueue_failed(struct http_resp *resp, int rc)
-{
-    if (rc == FW_EREDIS || rc == FW_EUNAVAILABLE) {
-        http_problem(resp, 503, 0, "Redis is not reachable; try again shortly");
-        http_resp_header(resp, "Retry-After", "1");
-    } else {
-        http_problem_err(resp, rc, 0);
-    }
-}
-
-/* The body may be empty or {} (nothing to choose yet). */
+/* The body may be absent or {} (nothing to choose yet). */
 static int body_ok(struct http_req *req, struct http_resp *resp)
 {
-    if (!req->body || !req->body_len)
-        return 1;
-    json_t *b = json_loadb(req->body, req->body_len, 0, 0);
-    int ok = json_is_object(b) && json_object_size(b) == 0;
+    json_t *b = http_req_optional_object(req);
+    int ok = b && json_object_size(b) == 0;
     json_decref(b);
     if (!ok) {
         http_problem(resp, 400, 0, "the body must be empty or {}");
@@ -55,7 +42,7 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
         .type = "watch.cycle", .payload_json = "{\"reason\":\"api\"}", .resource = "watch"};
     int rc = jobs_enqueue(&spec, id, &existed);
     if (rc) {
-        enqueue_failed(resp, rc);
+        http_problem_store(resp, rc);
         return;
     }
     snprintf(href, sizeof href, "/v1/jobs/%s", id);

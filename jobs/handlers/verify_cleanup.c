@@ -60,21 +60,35 @@ static int ours(const struct verify_ctx *v, const char *thing, const char *cert_
            (cert_id && cert_id[0] && strstr(thing, cert_id));
 }
 
-static int leave_groups(struct verify_ctx *v, const char *thing, json_t *left)
+typedef int(list_fn)(struct aws_client *c, const char *of, struct aws_strlist *out,
+                     struct aws_api_error *err);
+typedef int(take_fn)(struct aws_client *c, const char *item, const char *from,
+                     struct aws_api_error *err);
+
+/* Lists what hangs on from (a thing's groups, a certificate's policies: what names the list) and
+ * takes each away (rate-limited as family); stops at the first refusal or outage, as judge(). */
+static int take_each(struct verify_ctx *v, const char *from, list_fn *list, const char *what,
+                     const char *family, take_fn *take, json_t *left)
 {
-    struct aws_strlist groups = {0};
+    struct aws_strlist items = {0};
     awserr_clear(&v->err);
     verify_call(v, "iot-describe", 0);
-    int rc = iot_list_thing_groups_for_thing(v->aws, thing, &groups, &v->err);
+    int rc = list(v->aws, from, &items, &v->err);
     if (rc)
-        return judge(v, rc, left, "the thing groups of the verification's thing");
-    for (size_t i = 0; !rc && i < groups.n; i++) {
-        verify_call(v, "iot-thing", 0);
-        rc = judge(v, iot_remove_thing_from_group(v->aws, groups.items[i], thing, &v->err), left,
-                   groups.items[i]);
+        return judge(v, rc, left, what);
+    for (size_t i = 0; !rc && i < items.n; i++) {
+        verify_call(v, family, 0);
+        rc = judge(v, take(v->aws, items.items[i], from, &v->err), left, items.items[i]);
     }
-    aws_strlist_cleanup(&groups);
+    aws_strlist_cleanup(&items);
     return rc;
+}
+
+static int leave_groups(struct verify_ctx *v, const char *thing, json_t *left)
+{
+    return take_each(v, thing, iot_list_thing_groups_for_thing,
+                     "the thing groups of the verification's thing", "iot-thing",
+                     iot_remove_thing_from_group, left);
 }
 
 static int delete_thing(struct verify_ctx *v, const char *thing)
@@ -119,18 +133,9 @@ static int remove_thing(struct verify_ctx *v, const char *thing, const char *cer
 
 static int detach_policies(struct verify_ctx *v, const char *arn, json_t *left)
 {
-    struct aws_strlist pols = {0};
-    awserr_clear(&v->err);
-    verify_call(v, "iot-describe", 0);
-    int rc = iot_list_attached_policies(v->aws, arn, &pols, &v->err);
-    if (rc)
-        return judge(v, rc, left, "the policies of the verification's certificate");
-    for (size_t i = 0; !rc && i < pols.n; i++) {
-        verify_call(v, "iot-policy-attach", 0);
-        rc = judge(v, iot_detach_policy(v->aws, pols.items[i], arn, &v->err), left, pols.items[i]);
-    }
-    aws_strlist_cleanup(&pols);
-    return rc;
+    return take_each(v, arn, iot_list_attached_policies,
+                     "the policies of the verification's certificate", "iot-policy-attach",
+                     iot_detach_policy, left);
 }
 
 static int delete_cert(struct verify_ctx *v, const char *id, const char *arn, json_t *done,

@@ -16,6 +16,7 @@
 
 #include "service/domain/fleet_names.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/domain/template_check.h"
 #include "service/domain/watch_rules.h"
 
@@ -33,25 +34,6 @@ static void fail(struct spec_ctx *c, const char *field, const char *msg)
     json_array_append_new(c->errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
 }
 
-/* Reports members of obj not in allowed (NULL-terminated). */
-static void unknown(struct spec_ctx *c, const json_t *obj, const char *prefix,
-                    const char *const *allowed)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= !strcmp(*a, k);
-        if (!ok) {
-            char f[200];
-            snprintf(f, sizeof f, "%s%s%s", prefix, *prefix ? "." : "", k);
-            fail(c, f, "unknown field");
-        }
-    }
-}
-
 /* The member req[key] when it is an object, else NULL (absent, or
  * reported when it has the wrong type). */
 static const json_t *sub(struct spec_ctx *c, const char *key, const char *const *allowed)
@@ -63,7 +45,7 @@ static const json_t *sub(struct spec_ctx *c, const char *key, const char *const 
         fail(c, key, "must be an object");
         return 0;
     }
-    unknown(c, v, key, allowed);
+    json_unknown_fields(v, allowed, key, c->errors);
     return v;
 }
 
@@ -311,14 +293,7 @@ static json_t *body_of(struct spec_ctx *c, const json_t *o)
                        : template_check(json_string_value(b), json_string_length(b));
     if (!json_is_object(b) && !json_is_string(b))
         fail(c, "template.body", "must be an object (the template body) or its JSON text");
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(res, "errors"), i, e)
-    {
-        char f[300];
-        snprintf(f, sizeof f, "template.body%s", json_string_value(json_object_get(e, "pointer")));
-        fail(c, f, json_string_value(json_object_get(e, "message")));
-    }
+    template_check_fields(res, "template.body", c->errors);
     json_decref(res);
     return body ? body : json_null();
 }
@@ -336,7 +311,7 @@ static json_t *thing_name_of(struct spec_ctx *c, const json_t *t)
         fail(c, "template.thingName", "must be an object {\"from\", \"prefix\"}");
         return json_null();
     }
-    unknown(c, o, "template.thingName", allowed);
+    json_unknown_fields(o, allowed, "template.thingName", c->errors);
     const json_t *f = json_object_get(o, "from");
     const char *from = f ? json_string_value(f) : "parameter";
     if (!from || (strcmp(from, "parameter") && strcmp(from, "serialNumber") &&
@@ -427,7 +402,7 @@ static void greengrass_settings(struct spec_ctx *c, const json_t *g)
     static const char *const allowed[] = {"nucleusVersion", 0};
     if (!json_is_object(g))
         return;
-    unknown(c, g, "greengrass", allowed);
+    json_unknown_fields(g, allowed, "greengrass", c->errors);
     const json_t *v = json_object_get(g, "nucleusVersion");
     if (v && !fleet_names_version(json_string_value(v)))
         fail(c, "greengrass.nucleusVersion",
@@ -469,7 +444,7 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
     const char *default_region = d->region;
     *spec = *settings = 0;
     size_t before = json_array_size(errors);
-    unknown(&c, req, "", s_top);
+    json_unknown_fields(req, s_top, "", c.errors);
     const char *name = json_string_value(json_object_get(req, "name"));
     if (!fleet_names_fleet(name)) {
         fail(&c, "name", "required: 1-64 characters of letters, digits, '_' and '-'");
@@ -514,7 +489,7 @@ int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t 
     struct spec_ctx c = {req, errors, 0, 0};
     size_t before = json_array_size(errors);
     *out = 0;
-    unknown(&c, req, "", allowed);
+    json_unknown_fields(req, allowed, "", c.errors);
     json_t *s = json_is_object(settings) ? json_deep_copy(settings) : json_object();
     for (int i = 0; allowed[i]; i++) {
         const json_t *v = json_object_get(req, allowed[i]);

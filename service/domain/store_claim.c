@@ -468,13 +468,10 @@ int store_claim_count_active(const char *fleet, int *n)
     store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
     store_argv_add(&v, p);
     store_argv_add(&v, fleet);
-    int rc;
-    redisReply *r = store_argv_run(&v, &rc);
-    if (!r)
-        return rc;
-    *n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : 0;
-    freeReplyObject(r);
-    return 0;
+    long long count;
+    int rc = store_argv_run_int(&v, &count);
+    *n = (int)count;
+    return rc;
 }
 
 int store_claim_set_registrations(const char *id, long long last_hour, long long total,

@@ -48,13 +48,9 @@ static long long walk_batch(long long from, int batch)
     store_argv_addf(&v, "%d", batch);
     for (size_t i = 0; i < sizeof s_states / sizeof s_states[0]; i++)
         store_argv_add(&v, s_states[i]);
-    int rc;
-    redisReply *r = store_argv_run(&v, &rc);
-    if (!r)
-        return rc;
-    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-    freeReplyObject(r);
-    return n;
+    long long n;
+    int rc = store_argv_run_int(&v, &n);
+    return rc ? rc : n;
 }
 
 int store_claim_index_migrate(int batch, atomic_int *stop)

@@ -88,12 +88,7 @@ int store_idem_end(const struct store_idem_ref *ref, enum store_idem_end how,
     store_argv_addf(&v, "%d", how == STORE_IDEM_KEEP ? ans->status : 0);
     store_argv_add(&v, how == STORE_IDEM_KEEP ? ans->body : "");
     store_argv_add(&v, how == STORE_IDEM_KEEP ? ans->location : "");
-    int rc;
-    redisReply *r = store_argv_run(&v, &rc);
-    if (!r)
-        return rc;
-    freeReplyObject(r);
-    return 0;
+    return store_argv_exec(&v);
 }
 
 void store_idem_answer_free(struct store_idem_answer *ans)

@@ -255,6 +255,19 @@ json_t *template_check_json(const json_t *body)
     return r;
 }
 
+void template_check_fields(const json_t *verdict, const char *member, json_t *errors)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(verdict, "errors"), i, e)
+    {
+        char f[300];
+        snprintf(f, sizeof f, "%s%s", member, json_string_value(json_object_get(e, "pointer")));
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", f, "message",
+                                                json_string_value(json_object_get(e, "message"))));
+    }
+}
+
 /* ---- descriptions ---- */
 
 /* The next code point of valid UTF-8 at *p (advanced). */

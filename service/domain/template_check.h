@@ -26,6 +26,10 @@
 json_t *template_check(const char *text, size_t len);
 /* The same for a parsed body (serialised compactly for the size check). */
 json_t *template_check_json(const json_t *body);
+/* Appends each error of a verdict (template_check's) to errors as {"field", "message"}, the field
+ * the body member's name followed by the error's pointer ("body/Resources"; cut at 299 bytes):
+ * how a request that carries a template body names what is wrong in it. */
+void template_check_fields(const json_t *verdict, const char *member, json_t *errors);
 
 /* A template description as AWS takes it: at most 500 characters (code
  * points, not bytes) matching [^\p{C}]*, no character of Unicode category

@@ -10,6 +10,7 @@
 
 #include "jobs/schedule.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/domain/fleet_names.h"
 #include "service/domain/store_claim.h"
 
@@ -19,23 +20,6 @@
 static void problem(json_t *errors, const char *field, const char *msg)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
-}
-
-static void unknown(const json_t *o, const char *prefix, const char *const *allowed, json_t *errors)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= !strcmp(k, *a);
-        if (!ok) {
-            char f[300];
-            snprintf(f, sizeof f, "%s%.200s", prefix, k);
-            problem(errors, f, "unknown field");
-        }
-    }
 }
 
 static int thing_name_ok(const char *s)
@@ -57,8 +41,8 @@ static void check_parameters(const json_t *p, const char *field, json_t *errors)
     json_t *v;
     json_object_foreach((json_t *)p, k, v)
     {
-        char f[300];
-        snprintf(f, sizeof f, "%s.%.200s", field, k);
+        char f[JSON_FIELD_MAX];
+        json_field_name(f, field, k);
         if (!k[0] || strlen(k) > PARAM_KEY_MAX)
             problem(errors, field, "parameter names are 1-2048 characters");
         else if (!json_is_string(v) || json_string_length(v) > PARAM_VALUE_MAX ||
@@ -82,7 +66,7 @@ int verify_spec_body(const json_t *body, json_t *errors)
         problem(errors, "", "the body must be a JSON object");
         return FW_EINVAL;
     }
-    unknown(body, "", allowed, errors);
+    json_unknown_fields(body, allowed, "", errors);
     check_parameters(json_object_get(body, "parameters"), "parameters", errors);
     const json_t *c = json_object_get(body, "claimId");
     if (c && !json_is_null(c) && !store_claim_id_valid(json_string_value(c)))
@@ -100,7 +84,7 @@ static void check_schedule(const json_t *s, json_t *errors)
                 "must be null, {\"dailyAt\": \"HH:MM\"} or {\"everyHours\": N}");
         return;
     }
-    unknown(s, "verify.schedule.", allowed, errors);
+    json_unknown_fields(s, allowed, "verify.schedule", errors);
     const json_t *d = json_object_get(s, "dailyAt"), *e = json_object_get(s, "everyHours");
     int minute = 0;
     if (!!d == !!e)
@@ -120,7 +104,7 @@ int verify_spec_settings(const json_t *verify, json_t *errors)
         problem(errors, "verify", "must be an object");
         return FW_EINVAL;
     }
-    unknown(verify, "verify.", allowed, errors);
+    json_unknown_fields(verify, allowed, "verify", errors);
     check_schedule(json_object_get(verify, "schedule"), errors);
     check_parameters(json_object_get(verify, "parameters"), "verify.parameters", errors);
     return json_array_size(errors) > before ? FW_EINVAL : 0;

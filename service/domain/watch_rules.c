@@ -24,13 +24,16 @@ static const char *const s_rule_names[WATCH_NRULES] = {
     "allowedHours",         "baselineJump",
 };
 
-/* Members each rule accepts besides enabled, statistic, periodSeconds. */
-static const char *const s_rule_members[WATCH_NRULES][8] = {
-    {"threshold", "windowSeconds", 0},
-    {"ratio", "slack", 0},
-    {"threshold", "windowSeconds", 0},
-    {"allowedHoursUtc", "minRegistrations", "windowSeconds", 0},
-    {"factor", "alpha", "minSamples", "minBaseline", "minRegistrations", "windowSeconds", 0},
+/* Members each rule accepts: the RULE_NCOMMON every rule has, then its own. */
+#define RULE_COMMON "enabled", "statistic", "periodSeconds"
+#define RULE_NCOMMON 3
+static const char *const s_rule_members[WATCH_NRULES][10] = {
+    {RULE_COMMON, "threshold", "windowSeconds", 0},
+    {RULE_COMMON, "ratio", "slack", 0},
+    {RULE_COMMON, "threshold", "windowSeconds", 0},
+    {RULE_COMMON, "allowedHoursUtc", "minRegistrations", "windowSeconds", 0},
+    {RULE_COMMON, "factor", "alpha", "minSamples", "minBaseline", "minRegistrations",
+     "windowSeconds", 0},
 };
 
 static const char *const s_stats[] = {"Sum", "SampleCount", "Average", "Maximum", "Minimum", 0};
@@ -66,6 +69,27 @@ static void vfail(struct vctx *v, const char *field, const char *msg)
     v->bad = 1;
     if (v->errors)
         json_array_append_new(v->errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
+}
+
+/* 1 when x is an object to check; 0 when it is absent or null (nothing to check) or of another
+ * type (reported: path, msg). */
+static int vobject(struct vctx *v, const json_t *x, const char *path, const char *msg)
+{
+    if (!x || json_is_null(x))
+        return 0;
+    if (!json_is_object(x)) {
+        vfail(v, path, msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Members of obj not in allowed, each named under path. */
+static void vunknown(struct vctx *v, const json_t *obj, const char *const *allowed,
+                     const char *path)
+{
+    if (json_unknown_fields(obj, allowed, path, v->errors))
+        v->bad = 1;
 }
 
 /* A number in [lo, hi] at obj[key] (absent is fine). */
@@ -138,22 +162,13 @@ static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *
 
 static void vrule(struct vctx *v, int rule, const json_t *r)
 {
-    char path[96], f[160];
+    char path[96];
     snprintf(path, sizeof path, "watch.rules.%s", s_rule_names[rule]);
     if (!json_is_object(r)) {
         vfail(v, path, "must be an object");
         return;
     }
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)r, k, x)
-    {
-        if (strcmp(k, "enabled") && strcmp(k, "statistic") && strcmp(k, "periodSeconds") &&
-            !json_key_known(k, s_rule_members[rule])) {
-            snprintf(f, sizeof f, "%s.%s", path, k);
-            vfail(v, f, "unknown field");
-        }
-    }
+    vunknown(v, r, s_rule_members[rule], path);
     vbool(v, r, "enabled", path);
     vstat_period(v, rule, r, path);
     vnum(v, r, "threshold", path, 0, 1e12);
@@ -170,19 +185,15 @@ static void vrule(struct vctx *v, int rule, const json_t *r)
 
 static void vrules(struct vctx *v, const json_t *rules)
 {
-    if (!rules || json_is_null(rules))
+    if (!vobject(v, rules, "watch.rules", "must be an object"))
         return;
-    if (!json_is_object(rules)) {
-        vfail(v, "watch.rules", "must be an object");
-        return;
-    }
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)rules, k, x)
     {
         int rule = watch_rule_parse(k);
-        char f[160];
-        snprintf(f, sizeof f, "watch.rules.%s", k);
+        char f[JSON_FIELD_MAX];
+        json_field_name(f, "watch.rules", k);
         if (rule < 0)
             vfail(
                 v, f,
@@ -195,22 +206,10 @@ static void vrules(struct vctx *v, const json_t *rules)
 
 static void vwebhook(struct vctx *v, const json_t *w)
 {
-    if (!w || json_is_null(w))
+    if (!vobject(v, w, "watch.webhook", "must be an object {\"url\", \"secret\"} or null"))
         return;
-    if (!json_is_object(w)) {
-        vfail(v, "watch.webhook", "must be an object {\"url\", \"secret\"} or null");
-        return;
-    }
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)w, k, x)
-    {
-        if (strcmp(k, "url") && strcmp(k, "secret")) {
-            char f[160];
-            snprintf(f, sizeof f, "watch.webhook.%s", k);
-            vfail(v, f, "unknown field");
-        }
-    }
+    static const char *const members[] = {"url", "secret", 0};
+    vunknown(v, w, members, "watch.webhook");
     char why[200];
     if (webhook_url_check(json_string_value(json_object_get(w, "url")), webhook_policy(), why,
                           sizeof why))
@@ -238,22 +237,9 @@ int watch_settings_validate(const json_t *watch, json_t *errors_out)
 int watch_settings_validate_patch(const json_t *watch, int have_secret, json_t *errors_out)
 {
     struct vctx v = {errors_out, 0, have_secret};
-    if (!watch || json_is_null(watch))
-        return 0;
-    if (!json_is_object(watch)) {
-        vfail(&v, "watch", "must be an object");
-        return FW_EINVAL;
-    }
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)watch, k, x)
-    {
-        if (!json_key_known(k, s_top)) {
-            char f[160];
-            snprintf(f, sizeof f, "watch.%s", k);
-            vfail(&v, f, "unknown field");
-        }
-    }
+    if (!vobject(&v, watch, "watch", "must be an object"))
+        return v.bad ? FW_EINVAL : 0;
+    vunknown(&v, watch, s_top, "watch");
     vbool(&v, watch, "enabled", "watch");
     vbool(&v, watch, "replace", "watch");
     const json_t *a = json_object_get(watch, "action");
@@ -412,7 +398,7 @@ static json_t *rule_json(int rule, const struct watch_rule_cfg *r)
 {
     json_t *o = json_pack("{s:b, s:s, s:i}", "enabled", r->enabled, "statistic", r->stat,
                           "periodSeconds", r->period_s);
-    for (const char *const *m = s_rule_members[rule]; *m; m++) {
+    for (const char *const *m = s_rule_members[rule] + RULE_NCOMMON; *m; m++) {
         const char *k = *m;
         json_t *v = !strcmp(k, "threshold")       ? json_real(r->threshold)
                     : !strcmp(k, "windowSeconds") ? json_integer(r->window_s)

@@ -155,12 +155,53 @@ void http_problem_field(struct http_resp *resp, const char *field, const char *m
     json_array_append_new(errs, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
+json_t *http_req_optional_object(const struct http_req *req)
+{
+    /* body is NUL-terminated: strspn stops at the end (or at a NUL inside, which is no JSON) */
+    if (!req->body || strspn(req->body, " \t\r\n") == req->body_len)
+        return json_object();
+    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, 0);
+    if (json_is_object(o))
+        return o;
+    json_decref(o);
+    return 0;
+}
+
+void http_problem_fields(struct http_resp *resp, const json_t *errors)
+{
+    http_problem(resp, 400, "Invalid request", "the request has invalid fields; see errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e)
+        http_problem_field(resp, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "message")));
+}
+
 const char *http_req_param(const struct http_req *req, const char *name)
 {
     for (int i = 0; i < req->nparams; i++)
         if (!strcmp(req->param_names[i], name))
             return req->param_values[i];
     return 0;
+}
+
+int http_list_failed(struct http_resp *resp, int rc)
+{
+    if (rc == FW_EINVAL) {
+        http_problem(resp, 400, 0, "the cursor is not one this API returned");
+        http_problem_field(resp, "cursor", "invalid cursor");
+    } else if (rc) {
+        http_problem_store(resp, rc);
+    }
+    return rc;
+}
+
+void http_list_answer(struct http_resp *resp, int rc, json_t *items, char *next)
+{
+    if (!http_list_failed(resp, rc))
+        http_resp_json(resp, 200, json_pack("{s:O, s:s?}", "items", items, "nextCursor", next));
+    json_decref(items);
+    free(next);
 }
 
 void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *list,
@@ -172,21 +213,11 @@ void http_list_page(struct http_req *req, struct http_resp *resp, http_list_fn *
     json_t *items = 0;
     char *next = 0;
     int rc = list(limit, http_req_query(req, "cursor"), &items, &next);
-    if (rc == FW_EINVAL) {
-        http_problem(resp, 400, 0, "the cursor is not one this API returned");
-        http_problem_field(resp, "cursor", "invalid cursor");
-        return;
-    }
-    if (rc) {
-        http_problem_store(resp, rc);
-        return;
-    }
     size_t i;
     json_t *item;
-    if (each)
+    if (!rc && each)
         json_array_foreach(items, i, item) each(item, req);
-    http_resp_json(resp, 200, json_pack("{s:o, s:s?}", "items", items, "nextCursor", next));
-    free(next);
+    http_list_answer(resp, rc, items, next);
 }
 
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit)

@@ -72,6 +72,11 @@ const char *http_req_header(struct http_req *req, const char *name);
 const char *http_req_param(const struct http_req *req, const char *name);
 /* Memory freed when the request completes; never NULL. */
 void *http_req_alloc(struct http_req *req, size_t n);
+/* The body of a route whose JSON body is optional (it does not ask for ROUTE_JSON): a new
+ * reference to the object, an empty object when there is no body (none, no bytes or only
+ * whitespace), or NULL when the body is not one JSON object (malformed, a member named twice as
+ * every JSON body, null, an array, a scalar). Nothing is answered: the route says what it takes. */
+json_t *http_req_optional_object(const struct http_req *req);
 
 /* Sets status and a JSON body (takes ownership of body). */
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
@@ -104,6 +109,9 @@ void http_problem_err(struct http_resp *resp, int err, const char *detail);
 void http_problem_store(struct http_resp *resp, int err);
 /* Adds {"field","message"} to the problem's "errors" array (after http_problem). */
 void http_problem_field(struct http_resp *resp, const char *field, const char *message);
+/* 400 Invalid request naming every {"field","message"} of errors (a validator's list, such as
+ * fleet_spec's: all bad fields at once, so a portal can mark them together). */
+void http_problem_fields(struct http_resp *resp, const json_t *errors);
 
 /* Parses ?limit= (1..500, default 50). 0, or FW_EINVAL after answering 400. */
 int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
@@ -112,6 +120,12 @@ int http_req_limit(struct http_req *req, struct http_resp *resp, int *limit);
  * page) into *items, the next page's cursor (malloc'd; NULL on the last page) into *next.
  * 0, FW_EINVAL for a cursor it did not hand out, or a store error. */
 typedef int(http_list_fn)(int limit, const char *cursor, json_t **items, char **next);
+/* Answers a list read that failed with rc: 400 naming the cursor when the store refused it
+ * (FW_EINVAL), else the store's error (http_problem_store). Returns rc: 0 answers nothing. */
+int http_list_failed(struct http_resp *resp, int rc);
+/* Answers a list read: 200 {"items", "nextCursor"} (null on the last page) when rc is 0, else as
+ * http_list_failed. Takes items and next (either may be NULL when rc is not 0). */
+void http_list_answer(struct http_resp *resp, int rc, json_t *items, char *next);
 /* Answers GET of a list: ?limit= and ?cursor= read, 200 {"items", "nextCursor"} with each item
  * passed through each (may be NULL; it edits the item in place), 400 naming the cursor when the
  * store refuses it, else the store's error. */

@@ -78,3 +78,16 @@ int store_argv_exec(struct store_argv *a)
         freeReplyObject(r);
     return rc;
 }
+
+int store_argv_run_int(struct store_argv *a, long long *n)
+{
+    int rc;
+    redisReply *r = store_argv_run(a, &rc);
+    *n = 0;
+    if (!r)
+        return rc;
+    if (r->type == REDIS_REPLY_INTEGER)
+        *n = r->integer;
+    freeReplyObject(r);
+    return 0;
+}

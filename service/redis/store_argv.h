@@ -38,6 +38,9 @@ void store_argv_script(struct store_argv *a, const struct redis_script *s, int n
 redisReply *store_argv_run(struct store_argv *a, int *rc);
 /* Runs the command for its effect only (the reply is freed): 0, or the code run gives. */
 int store_argv_exec(struct store_argv *a);
+/* Runs a command (a script) that answers an integer: 0 with *n the integer (0 when the answer is
+ * no integer), or the code run gives (*n 0). */
+int store_argv_run_int(struct store_argv *a, long long *n);
 /* Frees the arguments without running (run does it itself). */
 void store_argv_free(struct store_argv *a);
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_route_incidents.c - the optional {"note"} body of POST
- * /v1/incidents/{id}/ack and /resolve (routes/incidents.c parse_note,
- * static: reached by including the file).
+ * /v1/incidents/{id}/ack and /resolve (routes/incidents.c note_body, static:
+ * reached by including the file; it reads the body with http_req_optional_object).
  */
 #include "../../routes/incidents.c"
 
@@ -11,9 +11,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct req_state *st = fuzz_req_new(data, size);
-    const char *note = 0;
-    if (!parse_note(&st->req, &st->resp, &note) && note)
+    json_t *body = note_body(&st->req, &st->resp);
+    const char *note = json_string_value(json_object_get(body, "note"));
+    if (note)
         (void)strlen(note);
+    json_decref(body);
     server__req_free(st);
     return 0;
 }

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             validate(&st->req, &st->resp);
         }
         if (json_array_size(errors))
-            bad_request(&st->resp, errors);
+            http_problem_fields(&st->resp, errors);
     }
     json_decref(errors);
     server__req_free(st);

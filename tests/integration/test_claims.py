@@ -386,6 +386,28 @@ class Validation(ClaimsBase):
         self.bad({"keySource": "csr", "csr": "\n".join(tampered) + "\n"}, "csr")
         self.bad({"keySource": "csr", "csr": good + good}, "csr")
 
+    def test_optional_bodies(self):
+        """enable and rotate take an optional body: none, empty, blank or {} are taken (enable queues
+        its job: 202), what is not one JSON object is 400 Malformed JSON, an unknown member 400
+        naming it (test_optional_body.py checks the watch and incident routes)."""
+        c = self.create()
+        enable, rotate = "/v1/claims/%s/enable" % c["id"], "/v1/claims/%s/rotate" % c["id"]
+        json_type = {"Content-Type": "application/json"}
+        for raw in (None, b"", b" \r\n\t", b"{}"):
+            r = self.env.req("POST", enable, raw=raw, headers=json_type if raw else {})
+            self.assertEqual(r.status, 202, (raw, r))
+            self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        for path in (enable, rotate):
+            for raw in (b"null", b"[]", b"1", b'"x"', b"{", b"{} {}", b"\xff", b'{"a": 1, "a": 2}'):
+                r = self.env.req("POST", path, raw=raw, headers=json_type)
+                self.assertEqual(r.status, 400, (path, raw, r))
+                self.assertEqual((r.json["title"], r.json["detail"]),
+                                 ("Malformed JSON", "the body must be a JSON object"), (path, raw))
+            r = self.env.req("POST", path, body={"surprise": 1})
+            self.assertEqual(r.status, 400, r)
+            self.assertEqual([e["field"] for e in r.json["errors"]], ["surprise"])
+        self.assertEqual(self.env.claim(c["id"])["state"], "active")
+
     def test_scopes_and_unknowns(self):
         r = self.env.req("POST", "/v1/fleets/f1/claims", body={}, token=self.env.read)
         self.assertEqual(r.status, 403)

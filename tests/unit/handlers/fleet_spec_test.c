@@ -10,6 +10,7 @@
 
 #include "service/domain/fleet_spec.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 
 static const char *str(const json_t *o, const char *a, const char *b)
 {
@@ -198,6 +199,119 @@ static void roles_are(const char *text, const struct fleet_spec_defaults *d, con
     json_decref(errors);
 }
 
+/* The fields of a request's errors, in order, as one string "a b c". */
+static void fields_of(const json_t *errors, char *out, size_t len)
+{
+    size_t i, at = 0;
+    json_t *e;
+    out[0] = 0;
+    json_array_foreach(errors, i, e) at +=
+        (size_t)snprintf(out + at, at < len ? len - at : 0, "%s%s", at ? " " : "",
+                         json_string_value(json_object_get(e, "field")));
+}
+
+/* Unknown members are named under their path, in every part of a fleet request
+ * (json_unknown_fields: fleet_spec and watch_rules report them the same way). */
+static void test_unknown_members_named(void **state)
+{
+    (void)state;
+    json_t *req = json_loads(
+        "{\"name\":\"f\",\"surprise\":1,\"template\":{\"nope\":1},\"watch\":{\"x\":1,"
+        "\"webhook\":{\"y\":1},\"rules\":{\"baselineJump\":{\"enabled\":true,"
+        "\"statistic\":\"Maximum\",\"periodSeconds\":300,\"alpha\":0.5,\"threshhold\":3}}}}",
+        0, 0);
+    json_t *errors = json_array(), *spec = 0, *settings = 0;
+    char fields[400];
+    assert_non_null(req);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    fields_of(errors, fields, sizeof fields);
+    /* the webhook's url and secret are missing too: named between the unknown members */
+    assert_non_null(strstr(fields, "surprise template.nope watch.x watch.webhook.y "));
+    assert_non_null(strstr(fields, " watch.rules.baselineJump.threshhold"));
+    assert_null(strstr(fields, "enabled"));
+    assert_null(strstr(fields, "periodSeconds"));
+    json_decref(req);
+    json_decref(errors);
+}
+
+/* A long unknown name of two-byte characters is cut between characters, so it is still
+ * reported (cut inside a character, the error could not be made and the request passed). */
+static void test_long_unknown_member_reported(void **state)
+{
+    (void)state;
+    char key[301], want[JSON_FIELD_NAME_MAX + 1];
+    for (int i = 0; i < 150; i++)
+        memcpy(key + 2 * i, "\xc3\xa9", 2);
+    key[300] = 0;
+    memcpy(want, key, JSON_FIELD_NAME_MAX);
+    want[JSON_FIELD_NAME_MAX] = 0;
+    json_t *req = json_pack("{s:s, s:i}", "name", "f", key, 1), *errors = json_array(), *spec = 0,
+           *settings = 0;
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    assert_int_equal(json_array_size(errors), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")),
+                        want);
+    json_decref(req);
+    /* a bound inside a character: the name is cut before that character */
+    char odd[302];
+    odd[0] = 'a';
+    memcpy(odd + 1, key, sizeof key);
+    static const char *const none[] = {0};
+    json_array_clear(errors);
+    req = json_pack("{s:i}", odd, 1);
+    assert_int_equal(json_unknown_fields(req, none, "x", errors), 1);
+    const char *f = json_string_value(json_object_get(json_array_get(errors, 0), "field"));
+    assert_non_null(f);
+    assert_int_equal(strlen(f), 2 + JSON_FIELD_NAME_MAX - 1);
+    assert_memory_equal(f, "x.a", 3);
+    json_decref(req);
+    /* an unknown watch rule of such a name: named (cut) as well, so the request is refused */
+    json_array_clear(errors);
+    req = json_pack("{s:s, s:{s:{s:{}}}}", "name", "f", "watch", "rules", key);
+    assert_int_equal(fleet_spec_parse(req, 0, &spec, &settings, errors), FW_EINVAL);
+    assert_int_equal(json_array_size(errors), 1);
+    f = json_string_value(json_object_get(json_array_get(errors, 0), "field"));
+    assert_non_null(f);
+    assert_int_equal(strlen(f), strlen("watch.rules.") + JSON_FIELD_NAME_MAX);
+    json_decref(req);
+    json_decref(errors);
+}
+
+/* A field name: the path and a dot, then the name; a long path is cut too. */
+static void test_field_name(void **state)
+{
+    (void)state;
+    char f[JSON_FIELD_MAX], path[200];
+    json_field_name(f, "", "name");
+    assert_string_equal(f, "name");
+    json_field_name(f, "watch.webhook", "url");
+    assert_string_equal(f, "watch.webhook.url");
+    memset(path, 'p', sizeof path - 1);
+    path[sizeof path - 1] = 0;
+    json_field_name(f, path, "x");
+    assert_int_equal(strlen(f), 90 + 2);
+}
+
+/* Counted without a list; named without a dot at the top; nothing in what is no object. */
+static void test_unknown_fields_counted(void **state)
+{
+    (void)state;
+    static const char *const ab[] = {"a", "b", 0};
+    json_t *o = json_pack("{s:i, s:i, s:i}", "a", 1, "c", 2, "b", 3), *errors = json_array();
+    assert_int_equal(json_unknown_fields(o, ab, "", 0), 1);
+    assert_int_equal(json_unknown_fields(o, ab, "", errors), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")),
+                        "c");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "message")),
+                        "unknown field");
+    assert_int_equal(json_unknown_fields(errors, ab, "p", errors), 0);
+    assert_int_equal(json_array_size(errors), 1);
+    json_decref(o);
+    json_decref(errors);
+}
+
+/* Issue 17: the roles' permissions boundaries and the pre-created mode. */
+
 /* The roles' permissions boundaries and the pre-created mode. */
 static void test_iam_roles_and_boundaries(void **state)
 {
@@ -237,6 +351,10 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_unknown_members_named),
+        cmocka_unit_test(test_long_unknown_member_reported),
+        cmocka_unit_test(test_unknown_fields_counted),
+        cmocka_unit_test(test_field_name),
         cmocka_unit_test(test_patch_settings),
         cmocka_unit_test(test_iam_roles_and_boundaries),
     };

@@ -289,12 +289,45 @@ static void test_description(void **state)
     assert_int_equal(template_description_check(buf, 1002, why, sizeof why), FW_EINVAL);
 }
 
+/* A verdict's errors as request fields: the member's name, then the error's pointer. */
+static void test_errors_as_fields(void **state)
+{
+    (void)state;
+    json_t *body = json_pack("{s:{}}", "Resources");
+    json_t *r = template_check_json(body), *errors = json_array();
+    template_check_fields(r, "template.body", errors);
+    size_t n = json_array_size(json_object_get(r, "errors"));
+    assert_true(n > 0);
+    assert_int_equal(json_array_size(errors), n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *want = json_array_get(json_object_get(r, "errors"), i),
+               *got = json_array_get(errors, i);
+        char f[300];
+        snprintf(f, sizeof f, "template.body%s",
+                 json_string_value(json_object_get(want, "pointer")));
+        assert_string_equal(json_string_value(json_object_get(got, "field")), f);
+        assert_string_equal(json_string_value(json_object_get(got, "message")),
+                            json_string_value(json_object_get(want, "message")));
+        assert_int_equal(json_object_size(got), 2);
+    }
+    json_decref(r);
+    r = template_check("{}", 2);
+    json_array_clear(errors);
+    template_check_fields(r, "body", errors);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")),
+                        "body/Resources");
+    json_decref(r);
+    json_decref(errors);
+    json_decref(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_text_limits),
         cmocka_unit_test(test_description),
+        cmocka_unit_test(test_errors_as_fields),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
