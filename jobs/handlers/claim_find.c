@@ -16,16 +16,17 @@
 
 #define FIND_SLACK_S 300
 
-/* 1 when the certificate cert_id holds the claim's public key; fills out. */
+/* 1 when the certificate cert_id holds the claim's public key (out filled), 0
+ * when it does not, -1 when AWS could not say (err set): a certificate we could
+ * not describe may be ours, so the search must stop there, not go on to make
+ * another one. */
 static int cert_matches(struct aws_client *aws, const char *fp, const char *cert_id,
-                        struct iot_certificate *out)
+                        struct iot_certificate *out, struct aws_api_error *err)
 {
     struct keys_info ki;
-    struct aws_api_error err;
-    awserr_clear(&err);
     ratelimit_acquire("iot-describe");
-    if (iot_describe_certificate(aws, cert_id, out, &err))
-        return 0;
+    if (iot_describe_certificate(aws, cert_id, out, err))
+        return err->cls == AWS_ERRC_NOTFOUND ? (awserr_clear(err), 0) : -1;
     return out->certificate_pem && fp &&
            !keys_cert_info(out->certificate_pem, strlen(out->certificate_pem), &ki) &&
            !strcmp(ki.fp, fp);
@@ -113,7 +114,7 @@ int claim_find_cert(struct aws_client *aws, const char *claim_id, const char *fp
         qsort(order, n, sizeof *order, near_cmp);
     for (i = 0; order && i < n && !found; i++) {
         iot_certificate_cleanup(out);
-        found = cert_matches(aws, fp, order[i].id, out);
+        found = cert_matches(aws, fp, order[i].id, out, err);
     }
     if (found != 1)
         iot_certificate_cleanup(out);

@@ -128,6 +128,19 @@ class KillDuringCreation(unittest.TestCase):
         self.assertTrue(lists)
         self.assertIs(lists[-1]["parameters"].get("ascendingOrder"), False, "sent as isAscendingOrder=false")
 
+    def test_kill_during_csr_then_describe_fails_for_a_while(self):
+        # The recovery's DescribeCertificate fails (5xx, more times than the client retries): a
+        # certificate that could not be described may be ours, so the job must try again later,
+        # not take it for another's and make a second certificate (the orphan test_redis_failover
+        # counted).
+        self.env.emu.control("POST", "faults", {"operation": "DescribeCertificate", "count": 4,
+                                                "status": 500, "code": "InternalFailure",
+                                                "message": "injected"})
+        try:
+            self.crash_once({}, "CreateCertificateFromCsr")
+        finally:
+            self.env.emu.control("DELETE", "faults")
+
     def test_kill_during_attach_policy(self):
         self.crash_once({}, "AttachPolicy")
 
