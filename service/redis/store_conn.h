@@ -45,12 +45,12 @@ const char *store_prefix(void);
 struct redisReply *store_conn_argv(int *rc, int argc, const char **argv, const size_t *lens);
 /* The same with a hiredis format string ("HGET %s %s"). */
 struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...);
-/* The same on connection c (a store_conn_open one: blocking commands,
- * SUBSCRIBE). On FW_EUNAVAILABLE the caller frees c. */
+/* The same on connection c (a store_conn_open one: blocking commands such
+ * as XREAD BLOCK). On FW_EUNAVAILABLE the caller frees c. */
 struct redisReply *store_conn_cmd_on(struct redisContext *c, int *rc, const char *fmt, ...);
 
-/* Opens a separate connection (not the thread's), e.g. for SUBSCRIBE or a
- * blocking command; NULL on failure. Free with store_conn_free(). */
+/* Opens a separate connection (not the thread's) for a blocking command
+ * (the event hub's XREAD BLOCK); NULL on failure. Free with store_conn_free(). */
 struct redisContext *store_conn_open(int timeout_ms);
 void store_conn_free(struct redisContext *c);
 
