@@ -26,12 +26,14 @@
 #include "service/core/mem.h"
 #include "service/redis/reply.h"
 #include "service/redis/script.h"
+#include "service/redis/script_group.h"
 #include "service/redis/store_conn.h"
 
 #define QUEUE_STACK_ARGS 16
 
-int queue__run(const struct redis_script *s, const char *const *args, int nargs,
-               struct redisReply **out)
+/* Runs s with the prefix as ARGV[1] on the thread's connection, or grouped. */
+static int run_with_prefix(const struct redis_script *s, const char *const *args, int nargs,
+                           struct redisReply **out, int grouped)
 {
     const char *stack[QUEUE_STACK_ARGS + 1];
     const char **argv =
@@ -39,10 +41,23 @@ int queue__run(const struct redis_script *s, const char *const *args, int nargs,
     argv[0] = store_prefix();
     for (int i = 0; i < nargs; i++)
         argv[1 + i] = args[i];
-    int rc = redis_script_run(s, 0, nargs + 1, argv, NULL, out);
+    int rc = grouped ? redis_script_run_grouped(s, 0, nargs + 1, argv, NULL, out)
+                     : redis_script_run(s, 0, nargs + 1, argv, NULL, out);
     if (argv != stack)
         free(argv);
     return rc;
+}
+
+int queue__run(const struct redis_script *s, const char *const *args, int nargs,
+               struct redisReply **out)
+{
+    return run_with_prefix(s, args, nargs, out, 0);
+}
+
+int queue__run_grouped(const struct redis_script *s, const char *const *args, int nargs,
+                       struct redisReply **out)
+{
+    return run_with_prefix(s, args, nargs, out, 1);
 }
 
 int queue__server_time(long long *ms)

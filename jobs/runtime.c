@@ -26,6 +26,7 @@
 #include "service/core/mem.h"
 #include "service/core/metrics.h"
 #include "service/core/service.h"
+#include "service/redis/script_group.h"
 #include "service/redis/store_conn.h"
 
 #define RT_MAX_WORKERS 64
@@ -320,6 +321,8 @@ void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s)
     if (rt->aux)
         all &= join_within(rt->aux_thread, 6000);
     store_conn_close();
+    if (all)
+        redis_script_group_close(); /* no worker left to use it */
     log_event(LOG_INFO, "jobs runtime stopped", LOG_BOOL("leaked_threads", !all));
     if (!all)
         return; /* a handler ignored cancel: leave rt to the exiting process */

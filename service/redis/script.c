@@ -19,8 +19,6 @@
 #include "service/redis/reply.h"
 #include "service/redis/store_conn.h"
 
-#define SCRIPT_STACK_ARGS 32
-
 char *redis_script_text(const struct redis_script *s)
 {
     size_t n = 1;
@@ -59,21 +57,51 @@ static int load(redisContext *c, const struct redis_script *s)
     return rc;
 }
 
-/* EVALSHA s on c, and once more after loading it on NOSCRIPT. The reply,
- * or NULL with *rc set (FW_EUNAVAILABLE when c broke). */
-static redisReply *run_on(redisContext *c, const struct redis_script *s, int n, const char **av,
-                          const size_t *al, int *rc)
+void redis_script_call_init(struct redis_script_call *k, const struct redis_script *s, int nkeys,
+                            int argc, const char *const *argv, const size_t *lens)
 {
-    *rc = 0;
-    redisReply *r = redisCommandArgv(c, n, av, al);
+    k->s = s;
+    k->n = argc + 3;
+    int big = argc > REDIS_SCRIPT_STACK_ARGS;
+    k->av = big ? xmalloc(sizeof *k->av * (size_t)k->n) : k->stack_av;
+    k->al = big ? xmalloc(sizeof *k->al * (size_t)k->n) : k->stack_al;
+    snprintf(k->nk, sizeof k->nk, "%d", nkeys);
+    k->av[0] = "EVALSHA", k->av[1] = s->sha, k->av[2] = k->nk;
+    for (int i = 0; i < 3; i++)
+        k->al[i] = strlen(k->av[i]);
+    for (int i = 0; i < argc; i++) {
+        k->av[3 + i] = argv[i];
+        k->al[3 + i] = lens ? lens[i] : strlen(argv[i]);
+    }
+}
+
+void redis_script_call_free(struct redis_script_call *k)
+{
+    if (k->av != k->stack_av)
+        free(k->av);
+    if (k->al != k->stack_al)
+        free(k->al);
+}
+
+int redis_script_answer(struct redisContext *c, const struct redis_script_call *k,
+                        struct redisReply *r, struct redisReply **out)
+{
+    int rc = 0;
     if (is_noscript(r)) {
         freeReplyObject(r);
-        *rc = load(c, s);
-        r = *rc == 0 ? redisCommandArgv(c, n, av, al) : NULL;
+        rc = load(c, k->s);
+        r = rc == 0 ? redisCommandArgv(c, k->n, k->av, k->al) : NULL;
     }
-    if (!r && (c->err || *rc == 0))
-        *rc = FW_EUNAVAILABLE;
-    return r;
+    if (!r && (c->err || rc == 0))
+        rc = FW_EUNAVAILABLE;
+    if (r)
+        rc = redis_reply_rc(r, k->s->name);
+    if (rc && r)
+        freeReplyObject(r);
+    if (rc)
+        return rc;
+    *out = r;
+    return 0;
 }
 
 int redis_script_run(const struct redis_script *s, int nkeys, int argc, const char *const *argv,
@@ -82,34 +110,11 @@ int redis_script_run(const struct redis_script *s, int nkeys, int argc, const ch
     redisContext *c = store_conn_get();
     if (!c)
         return FW_EUNAVAILABLE;
-    const char *stack_av[SCRIPT_STACK_ARGS + 3];
-    size_t stack_al[SCRIPT_STACK_ARGS + 3];
-    int big = argc > SCRIPT_STACK_ARGS;
-    const char **av = big ? xmalloc(sizeof *av * (size_t)(argc + 3)) : stack_av;
-    size_t *al = big ? xmalloc(sizeof *al * (size_t)(argc + 3)) : stack_al;
-    char nk[16];
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    av[0] = "EVALSHA", av[1] = s->sha, av[2] = nk;
-    for (int i = 0; i < 3; i++)
-        al[i] = strlen(av[i]);
-    for (int i = 0; i < argc; i++) {
-        av[3 + i] = argv[i];
-        al[3 + i] = lens ? lens[i] : strlen(argv[i]);
-    }
-    int rc;
-    redisReply *r = run_on(c, s, argc + 3, av, al, &rc);
-    if (big) {
-        free(av);
-        free(al);
-    }
-    if (r)
-        rc = redis_reply_rc(r, s->name);
+    struct redis_script_call k;
+    redis_script_call_init(&k, s, nkeys, argc, argv, lens);
+    int rc = redis_script_answer(c, &k, redisCommandArgv(c, k.n, k.av, k.al), out);
+    redis_script_call_free(&k);
     if (rc == FW_EUNAVAILABLE)
         store_conn_broken(); /* hiredis: a context after an I/O error is useless */
-    if (rc && r)
-        freeReplyObject(r);
-    if (rc)
-        return rc;
-    *out = r;
-    return 0;
+    return rc;
 }

@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 
+struct redisContext;
 struct redisReply;
 
 struct redis_script {
@@ -45,6 +46,29 @@ struct redis_script {
  * a reconnect), FW_EREDIS (logged), or the code a script gave fw_error(). */
 int redis_script_run(const struct redis_script *s, int nkeys, int argc, const char *const *argv,
                      const size_t *lens, struct redisReply **out);
+
+/* One EVALSHA of a script as hiredis's argv, for a caller that sends it
+ * itself (script_group.c pipelines many on one connection). */
+#define REDIS_SCRIPT_STACK_ARGS 32
+struct redis_script_call {
+    const struct redis_script *s;
+    int n; /* elements of av and al */
+    const char **av;
+    size_t *al;
+    char nk[16];
+    const char *stack_av[REDIS_SCRIPT_STACK_ARGS + 3];
+    size_t stack_al[REDIS_SCRIPT_STACK_ARGS + 3];
+};
+/* Fills k with EVALSHA s nkeys argv...; the strings are borrowed, not copied. */
+void redis_script_call_init(struct redis_script_call *k, const struct redis_script *s, int nkeys,
+                            int argc, const char *const *argv, const size_t *lens);
+void redis_script_call_free(struct redis_script_call *k);
+/* Takes r, the answer to k read from c (NULL: none came, c failed), with
+ * c idle (no other answer pending): on NOSCRIPT loads the script and sends
+ * k once more. Then as redis_script_run: 0 with *out, or the mapped code
+ * (FW_EUNAVAILABLE: c is broken; the caller drops it). */
+int redis_script_answer(struct redisContext *c, const struct redis_script_call *k,
+                        struct redisReply *r, struct redisReply **out);
 
 /* The full text of s (malloc'd), as SCRIPT LOAD sends it. */
 char *redis_script_text(const struct redis_script *s);

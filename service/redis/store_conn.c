@@ -30,7 +30,7 @@
 #include "service/core/mem.h"
 #include "service/redis/reply.h"
 
-struct conn_slot {
+struct store_conn_slot {
     redisContext *ctx;
     int stale;             /* a reply said this node cannot take our commands now */
     long long retry_at_ms; /* no connect attempt before this time */
@@ -47,7 +47,7 @@ static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
 static void slot_free(void *p)
 {
-    struct conn_slot *s = p;
+    struct store_conn_slot *s = p;
     if (s && s->ctx)
         redisFree(s->ctx);
     free(s);
@@ -58,13 +58,25 @@ static void make_key(void)
     pthread_key_create(&s_key, slot_free);
 }
 
-static struct conn_slot *slot(void)
+struct store_conn_slot *store_conn_slot_new(void)
+{
+    struct store_conn_slot *s = xcalloc(1, sizeof *s);
+    s->backoff_ms = 50;
+    return s;
+}
+
+void store_conn_slot_free(struct store_conn_slot *s)
+{
+    slot_free(s);
+}
+
+/* The calling thread's slot. */
+static struct store_conn_slot *slot(void)
 {
     pthread_once(&s_once, make_key);
-    struct conn_slot *s = pthread_getspecific(s_key);
+    struct store_conn_slot *s = pthread_getspecific(s_key);
     if (!s) {
-        s = xcalloc(1, sizeof *s);
-        s->backoff_ms = 50;
+        s = store_conn_slot_new();
         pthread_setspecific(s_key, s);
     }
     return s;
@@ -179,11 +191,15 @@ int store_conn_check(char *why, size_t whylen)
 
 struct redisContext *store_conn_get(void)
 {
-    struct conn_slot *s = slot();
+    return store_conn_slot_get(slot());
+}
+
+struct redisContext *store_conn_slot_get(struct store_conn_slot *s)
+{
     if (s->ctx && s->stale) {
         log_msg(LOG_WARN,
                 "redis node answered READONLY/LOADING/MASTERDOWN (failover?): reconnecting");
-        store_conn_broken();
+        store_conn_slot_broken(s);
     }
     if (s->ctx)
         return s->ctx;
@@ -207,7 +223,11 @@ struct redisContext *store_conn_get(void)
 
 void store_conn_broken(void)
 {
-    struct conn_slot *s = slot();
+    store_conn_slot_broken(slot());
+}
+
+void store_conn_slot_broken(struct store_conn_slot *s)
+{
     if (s->ctx) {
         snprintf(s->err, sizeof s->err, "redis: %s",
                  s->ctx->errstr[0] ? s->ctx->errstr
@@ -220,7 +240,11 @@ void store_conn_broken(void)
 
 void store_conn_close(void)
 {
-    struct conn_slot *s = slot();
+    store_conn_slot_close(slot());
+}
+
+void store_conn_slot_close(struct store_conn_slot *s)
+{
     if (s->ctx)
         redisFree(s->ctx);
     s->ctx = 0;

@@ -49,6 +49,18 @@ struct redisReply *store_conn_cmd(int *rc, const char *fmt, ...);
  * as XREAD BLOCK). On FW_EUNAVAILABLE the caller frees c. */
 struct redisReply *store_conn_cmd_on(struct redisContext *c, int *rc, const char *fmt, ...);
 
+/* A connection not tied to a thread, with the same reconnect backoff and failover watch
+ * (script_group.c's shared connection). Its owner serialises every use. */
+struct store_conn_slot;
+struct store_conn_slot *store_conn_slot_new(void);
+/* The slot's connected context, or NULL while Redis cannot be reached (as store_conn_get). */
+struct redisContext *store_conn_slot_get(struct store_conn_slot *s);
+/* Drops the slot's context after an error; the next get reconnects (backoff applies). */
+void store_conn_slot_broken(struct store_conn_slot *s);
+/* Frees the slot's context now (no backoff); the slot stays usable. */
+void store_conn_slot_close(struct store_conn_slot *s);
+void store_conn_slot_free(struct store_conn_slot *s);
+
 /* Opens a separate connection (not the thread's) for a blocking command
  * (the event hub's XREAD BLOCK); NULL on failure. Free with store_conn_free(). */
 struct redisContext *store_conn_open(int timeout_ms);
