@@ -7,8 +7,8 @@
  * redisAppendCommandArgv, reads each answer with redisGetReply), marks the
  * calls done and wakes their threads, then wakes the first call that came
  * in meanwhile, whose thread leads the next group. So a lone call costs one
- * mutex more than redis_script_run, and s_slot is used by one thread at a
- * time (s_busy), never under the mutex.
+ * mutex more than redis_script_run, and a connection is used by one thread
+ * at a time (its busy flag), never under the mutex.
  */
 #include "service/redis/script_group.h"
 
@@ -29,10 +29,19 @@ struct group_call {
     struct group_call *next;
 };
 
+/* Connections groups go on: a group may be sent on one while another's answers are awaited
+ * on the other, so Redis always has the next group in hand (one alone left Redis idle while the
+ * answers were handed out and the next group was sent: fewer jobs/s with many workers). */
+#define GROUP_CONNS 2
+
+struct group_conn {
+    int busy;                     /* a group is on the wire; its leader alone uses slot */
+    struct store_conn_slot *slot; /* created on first use */
+};
+
 static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct group_call *s_head, *s_tail; /* waiting to be sent */
-static int s_busy;                         /* a group is on the wire */
-static struct store_conn_slot *s_slot;     /* the shared connection; used by the leader */
+static struct group_conn s_conns[GROUP_CONNS];
 
 /* Reads the group's answers in order; a broken connection leaves the rest NULL. */
 static void read_answers(redisContext *c, struct group_call *g, redisReply **raw)
@@ -46,10 +55,10 @@ static void read_answers(redisContext *c, struct group_call *g, redisReply **raw
     }
 }
 
-/* Sends group g on the shared connection and fills each call's answer. */
-static void send_group(struct group_call *g, int n)
+/* Sends group g on slot and fills each call's answer. */
+static void send_group(struct store_conn_slot *slot, struct group_call *g, int n)
 {
-    redisContext *c = store_conn_slot_get(s_slot);
+    redisContext *c = store_conn_slot_get(slot);
     if (!c) {
         for (struct group_call *k = g; k; k = k->next)
             k->rc = FW_EUNAVAILABLE;
@@ -67,29 +76,38 @@ static void send_group(struct group_call *g, int n)
     }
     free(raw);
     if (broken)
-        store_conn_slot_broken(s_slot); /* hiredis: a context after an I/O error is useless */
+        store_conn_slot_broken(slot); /* hiredis: a context after an I/O error is useless */
 }
 
-/* Leads one group; called and returns with s_mu held. */
-static void lead(void)
+/* A connection no group is on, or NULL. Under s_mu. */
+static struct group_conn *free_conn(void)
 {
-    s_busy = 1;
+    for (int i = 0; i < GROUP_CONNS; i++)
+        if (!s_conns[i].busy)
+            return &s_conns[i];
+    return NULL;
+}
+
+/* Leads one group on gc; called and returns with s_mu held. */
+static void lead(struct group_conn *gc)
+{
+    gc->busy = 1;
     struct group_call *g = s_head;
     s_head = s_tail = NULL;
-    if (!s_slot)
-        s_slot = store_conn_slot_new();
+    if (!gc->slot)
+        gc->slot = store_conn_slot_new();
     int n = 0;
     for (struct group_call *k = g; k; k = k->next)
         n++;
     pthread_mutex_unlock(&s_mu);
-    send_group(g, n);
+    send_group(gc->slot, g, n);
     pthread_mutex_lock(&s_mu);
     for (struct group_call *k = g, *next; k; k = next) {
         next = k->next; /* k's thread may return as soon as s_mu is free */
         k->done = 1;
         pthread_cond_signal(&k->cond);
     }
-    s_busy = 0;
+    gc->busy = 0;
     if (s_head)
         pthread_cond_signal(&s_head->cond); /* its thread leads the next group */
 }
@@ -107,8 +125,9 @@ int redis_script_run_grouped(const struct redis_script *s, int nkeys, int argc,
         s_head = &me;
     s_tail = &me;
     while (!me.done) {
-        if (!s_busy)
-            lead();
+        struct group_conn *gc = free_conn();
+        if (gc)
+            lead(gc);
         else
             pthread_cond_wait(&me.cond, &s_mu);
     }
@@ -123,9 +142,10 @@ int redis_script_run_grouped(const struct redis_script *s, int nkeys, int argc,
 void redis_script_group_close(void)
 {
     pthread_mutex_lock(&s_mu);
-    if (!s_busy && s_slot) {
-        store_conn_slot_free(s_slot);
-        s_slot = NULL;
-    }
+    for (int i = 0; i < GROUP_CONNS; i++)
+        if (!s_conns[i].busy && s_conns[i].slot) {
+            store_conn_slot_free(s_conns[i].slot);
+            s_conns[i].slot = NULL;
+        }
     pthread_mutex_unlock(&s_mu);
 }

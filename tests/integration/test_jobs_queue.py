@@ -381,6 +381,49 @@ class RedisAnswers(JobsTestCase):
         self.assertEqual(p.job(jid)["state"], "queued")
 
 
+class GroupCommit(unittest.TestCase):
+    """service/redis/script_group.h: the workers' finishes share one connection, pipelined. Each
+    thread gets its own answer; a connection that breaks with calls in flight fails every one of
+    them with FW_EUNAVAILABLE (as a thread's own connection does), at once. (That a worker
+    process's shared connection reconnects and reloads its scripts after Redis restarts:
+    test_jobs_sched.RedisRestart and test_redis_failover, whose finishes go this way.)"""
+
+    def group(self, redis, *args):
+        return subprocess.Popen([PROBE, "group", *map(str, args)], env=Probe(redis).env(), text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def tally(self, proc):
+        """The probe's final counts (its "ready" line read here unless read already)."""
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        words = out.split()
+        if words[0] == "ready":
+            words = words[1:]
+        return dict(zip(words[0::2], map(int, words[1::2])))
+
+    def test_answers_reach_their_callers_and_a_break_fails_all_in_flight(self):
+        redis = harness.Redis().start()
+        try:
+            # 16 threads at once, after SCRIPT FLUSH: the first groups meet NOSCRIPT.
+            got = self.tally(self.group(redis, "--threads", 16, "--calls", 500))
+            self.assertEqual(got, {"ok": 8000, "mismatch": 0, "unavailable": 0, "other": 0})
+            # Redis holds 8 calls unanswered (paused), then dies: each of them fails, none hangs.
+            g = self.group(redis, "--threads", 8, "--calls", 1, "--keep-scripts", "--wait-go")
+            self.assertEqual(g.stdout.readline().strip(), "ready")
+            redis.command("CLIENT", "PAUSE", 5000, "ALL")
+            g.stdin.write("go\n")
+            g.stdin.flush()
+            time.sleep(0.5)
+            os.kill(redis.proc.pid, signal.SIGKILL)
+            redis.proc.wait()
+            redis.log.close()
+            t0 = time.monotonic()
+            self.assertEqual(self.tally(g), {"ok": 0, "mismatch": 0, "unavailable": 8, "other": 0})
+            self.assertLess(time.monotonic() - t0, 3.0)   # failed at once, not after the 5 s timeout
+        finally:
+            redis.stop()
+
+
 class Shutdown(JobsTestCase):
 
     def test_sigterm_gives_back_leases_without_using_attempts(self):

@@ -6,7 +6,7 @@ Configurations, each run RUNS times, interleaved (round 1 of every configuration
   ours batch W     FLUSHALL; pre-fill N test.noop jobs with `jobs-probe enqueue --count N` (one
                    EVALSHA per job: the enqueue rate); start `jobs-probe worker --workers W --no-aux`
                    and time from its "ready" line until no job is queued, running or delayed (polled
-                   every 5 ms on one connection). W = 1, 2, 4.
+                   every 5 ms on one connection). W = 1, 2, 4 (--workers 1,2,4,8,16: others).
   ours stream W    the worker runs first (idle); then `jobs-probe enqueue --count N` enqueues one job at
                    a time, each awaited (as a portal or a rotation job does); timed from the first
                    enqueue to the last finished job. W = 1, 4.
@@ -22,6 +22,7 @@ The raw ceiling is raw-queue (bare LPUSH + BLMOVE/LREM, no job records).
 --also LABEL=BUILD_DIR adds the same "ours" rows for another build (e.g. the code before a change),
 interleaved with the others in the same run, so before and after meet the same load.
 Usage: bench.py BUILD_DIR RAW_QUEUE_BIN [N] [RUNS] [--no-bullmq] [--also LABEL=BUILD_DIR]
+                [--workers W,W,...] [--no-stream]
 """
 import os
 import socket
@@ -48,8 +49,9 @@ def info(redis, section):
 
 
 def redis_cpu(redis):
+    """Redis's (user + system, system) CPU seconds."""
     i = info(redis, "cpu")
-    return float(i["used_cpu_sys"]) + float(i["used_cpu_user"])
+    return float(i["used_cpu_sys"]) + float(i["used_cpu_user"]), float(i["used_cpu_sys"])
 
 
 def used_memory(redis):
@@ -91,8 +93,10 @@ class Run:
 
     def stop(self, n, producer_cpu=0.0, extra=None):
         wall = time.monotonic() - self.t0
-        rcpu, wcpu = redis_cpu(self.redis) - self.cpu0, proc_cpu(self.pid) - self.wcpu0
-        row = {"rate": n / wall, "redis_us": rcpu / n * 1e6, "worker_us": wcpu / n * 1e6,
+        (rcpu, rsys), wcpu = redis_cpu(self.redis), proc_cpu(self.pid) - self.wcpu0
+        rcpu, rsys = rcpu - self.cpu0[0], rsys - self.cpu0[1]
+        row = {"rate": n / wall, "redis_us": rcpu / n * 1e6, "redis_sys_us": rsys / n * 1e6,
+               "worker_us": wcpu / n * 1e6,
                "producer_us": producer_cpu / n * 1e6, "per_cpu_s": n / (rcpu + wcpu + producer_cpu),
                "load": os.getloadavg()[0]}
         row.update(extra or {})
@@ -217,12 +221,13 @@ def probe_of(build):
     return os.path.join(build, "tests", "tools", "jobs-probe", "jobs-probe")
 
 
-def configs(builds, n, bullmq):
+def configs(builds, n, bullmq, workers, stream):
     out = []
     for who, build in builds:
         probe = probe_of(build)
-        out += [(who, "batch", w, lambda r, w=w, p=probe: ours_batch(r, p, n, w)) for w in (1, 2, 4)]
-        out += [(who, "stream", w, lambda r, w=w, p=probe: ours_stream(r, p, n, w)) for w in (1, 4)]
+        out += [(who, "batch", w, lambda r, w=w, p=probe: ours_batch(r, p, n, w)) for w in workers]
+        if stream:
+            out += [(who, "stream", w, lambda r, w=w, p=probe: ours_stream(r, p, n, w)) for w in (1, 4)]
     if bullmq:
         out += [("BullMQ", "batch remove", 50, lambda r: bullmq_batch(r, n, 50, False)),
                 ("BullMQ", "batch keep", 50, lambda r: bullmq_batch(r, n, 50, True)),
@@ -258,7 +263,7 @@ def print_legacy(results, raws, n, runs):
 def print_side_by_side(results):
     print()
     print("| queue | mode | workers (ours: threads; BullMQ: concurrency) | jobs/s wall, median (min-max) "
-          "| enqueue jobs/s | Redis CPU/job | worker CPU/job | producer CPU/job | jobs per CPU-s (all) "
+          "| enqueue jobs/s | Redis CPU/job (of which system) | worker CPU/job | producer CPU/job | jobs per CPU-s (all) "
           "| Redis bytes/finished job | load avg (1 min) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (who, mode, w), rows in results.items():
@@ -266,7 +271,8 @@ def print_side_by_side(results):
         prod = f"{med(rows, 'producer_us')[0]:.0f} us" if mode == "stream" else "-"
         lo, hi = min(r["load"] for r in rows), max(r["load"] for r in rows)
         print(f"| {who} | {mode} | {w} | {fmt_rate(rows)} | {med(rows, 'add')[0]:,.0f} "
-              f"| {med(rows, 'redis_us')[0]:.0f} us | {med(rows, 'worker_us')[0]:.0f} us | {prod} "
+              f"| {med(rows, 'redis_us')[0]:.0f} us ({med(rows, 'redis_sys_us')[0]:.0f}) "
+              f"| {med(rows, 'worker_us')[0]:.0f} us | {prod} "
               f"| {fmt_rate(rows, 'per_cpu_s')} | {mem} | {lo:.1f}-{hi:.1f} |")
 
 
@@ -277,6 +283,12 @@ def main():
         label, _, path = argv[i + 1].partition("=")
         also.append(("ours (%s)" % label, path))
         del argv[i:i + 2]
+    workers = (1, 2, 4)
+    if "--workers" in argv:
+        i = argv.index("--workers")
+        workers = tuple(int(w) for w in argv[i + 1].split(","))
+        del argv[i:i + 2]
+    stream = "--no-stream" not in argv
     args = [a for a in argv if not a.startswith("--")]
     bullmq = "--no-bullmq" not in argv
     build, raw = args[0], args[1]
@@ -288,7 +300,7 @@ def main():
     try:
         for _ in range(runs):
             raws.append(raw_ceiling(redis, raw, n))
-            for who, mode, w, fn in configs([("ours", build)] + also, n, bullmq):
+            for who, mode, w, fn in configs([("ours", build)] + also, n, bullmq, workers, stream):
                 results.setdefault((who, mode, w), []).append(fn(redis))
     finally:
         redis.stop()

@@ -9,6 +9,8 @@
  *   jobs-probe schedule --name N --type T [--payload JSON] (--every S | --daily HH:MM)
  *   jobs-probe unschedule NAME
  *   jobs-probe get ID | cancel ID | retry ID | wait ID MS | list [STATE] [LIMIT] [CURSOR]
+ *   jobs-probe group --threads T --calls N [--keep-scripts] [--wait-go]
+ *                      grouped script calls from T threads (group_probe.h)
  *
  * Configuration from the same FLEETWARDEN_* environment as the service.
  * Worker processes stop gracefully on SIGTERM/SIGINT.
@@ -22,6 +24,7 @@
 #include "jobs/queue.h"
 #include "jobs/queue_events.h"
 #include "jobs/runtime.h"
+#include "group_probe.h"
 #include "probe_handlers.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
@@ -164,15 +167,18 @@ static int dispatch(int argc, char **argv)
         return cmd_schedule(argc, argv);
     if (!strcmp(cmd, "list"))
         return cmd_list(argc, argv);
+    if (!strcmp(cmd, "group"))
+        return group_probe(atoi(opt(argc, argv, "--threads", "8")),
+                           atoi(opt(argc, argv, "--calls", "100")),
+                           flag(argc, argv, "--keep-scripts"), flag(argc, argv, "--wait-go"));
     return cmd_job(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(
-            stderr,
-            "usage: jobs-probe worker|scheduler|enqueue|schedule|get|cancel|retry|wait|list ...\n");
+        fprintf(stderr, "usage: jobs-probe "
+                        "worker|scheduler|enqueue|schedule|get|cancel|retry|wait|list|group ...\n");
         return 2;
     }
     char err[256];
