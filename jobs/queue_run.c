@@ -18,6 +18,7 @@
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/redis/reply.h"
+#include "service/redis/script.h"
 #include "service/redis/store_conn.h"
 
 /* The claimed job of a claim reply (e = its elements after the "ok"). */
@@ -320,14 +321,43 @@ int queue_tick(const char *name, long long expected_due_ms, long long next_due_m
     return rc;
 }
 
-int queue_wait_wake(struct redisContext *c, long long timeout_ms)
+/* The claim script's call: ARGV prefix, lease, lanes (strings borrowed from the caller). */
+static void claim_call(struct redis_script_call *k, const char *lease, const int order[JOB_NLANES])
+{
+    const char *args[] = {store_prefix(), lease, job_lane_name(order[0]), job_lane_name(order[1]),
+                          job_lane_name(order[2])};
+    redis_script_call_init(k, &jobs_lua_claim, 0, 5, args, NULL);
+}
+
+int queue_wait_claim(struct redisContext *c, long long timeout_ms, const int order[JOB_NLANES],
+                     long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
+                     long long *now_ms)
 {
     if (timeout_ms < 10)
         timeout_ms = 10;
-    int rc;
-    redisReply *r =
-        store_conn_cmd_on(c, &rc, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
-    if (r)
+    char lease[24];
+    snprintf(lease, sizeof lease, "%lld", lease_ms);
+    struct redis_script_call k;
+    claim_call(&k, lease, order);
+    /* Redis leaves the claim in the connection's input while the BLPOP blocks and runs it the
+     * moment the BLPOP returns (woken or timed out): both answers come in one write. */
+    redisAppendCommand(c, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
+    redisAppendCommandArgv(c, k.n, k.av, k.al);
+    void *woke = NULL, *raw = NULL;
+    int rc = FW_EUNAVAILABLE;
+    if (redisGetReply(c, &woke) == REDIS_OK && redisGetReply(c, &raw) == REDIS_OK)
+        rc = redis_reply_rc(woke, "BLPOP");
+    redisReply *r = NULL;
+    if (rc == 0)
+        rc = redis_script_answer(c, &k, raw, &r);
+    else if (raw)
+        freeReplyObject(raw);
+    if (rc == 0) {
+        rc = parse_claim(r, out, next_due_ms, now_ms);
         freeReplyObject(r);
+    }
+    if (woke)
+        freeReplyObject(woke);
+    redis_script_call_free(&k);
     return rc;
 }

@@ -104,7 +104,13 @@ int queue_tick(const char *name, long long expected_due_ms, long long next_due_m
                const char *job_id);
 
 /* Blocks on the wake list on connection c (a store_conn_open one) for at
- * most timeout_ms. 0 (woken or timed out) or Redis errors (then free c). */
-int queue_wait_wake(struct redisContext *c, long long timeout_ms);
+ * most timeout_ms, then claims as queue_claim does, the claim sent with the
+ * wait (pipelined: Redis runs it as the wait ends, one round trip less per
+ * wake-up). The claim is the same script with the same lease: a worker
+ * that dies before reading the answer leaves a leased job, exactly as after
+ * queue_claim. Returns as queue_claim; on Redis errors free c. */
+int queue_wait_claim(struct redisContext *c, long long timeout_ms, const int order[JOB_NLANES],
+                     long long lease_ms, struct queue_claimed *out, long long *next_due_ms,
+                     long long *now_ms);
 
 #endif

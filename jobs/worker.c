@@ -6,7 +6,8 @@
  * fenced). When nothing is ready it blocks on the wake list (its own
  * blocking connection) until an enqueue pushes a marker or the earliest
  * delayed job (or rate-limit pump) is due, so idle workers cost one BLPOP
- * per second at most; waits under WORKER_SHORT_WAIT_MS are slept locally.
+ * (and the claim pipelined behind it) per second at most; waits under
+ * WORKER_SHORT_WAIT_MS are slept locally.
  *
  * Lanes: job_lane_order() rotates which lane is looked at first so bulk
  * is never starved. Leases are renewed by the runtime's heartbeat thread,
@@ -326,40 +327,49 @@ static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct nex
  * rl_pump) is claimed on time. */
 #define WORKER_SHORT_WAIT_MS 100
 
-/* Blocks until an enqueue wakes us, the next delayed job is due, or 1 s. */
-static void idle_wait(struct jobs_worker *w, struct redisContext **blk, long long next_due,
-                      long long now)
+/* Where a worker's loop stands between jobs. */
+enum { GOT_NOTHING = -1, GOT_NONE_READY = 0, GOT_JOB = 1 };
+
+/* Claims now. GOT_JOB (next->job filled), GOT_NONE_READY (next->due_ms and
+ * now_ms say when to look again) or GOT_NOTHING (Redis errors; slept). */
+static int claim(struct jobs_worker *w, struct next_claim *next)
 {
-    long long timeout = 1000;
-    if (next_due > 0 && next_due - now < timeout) {
-        timeout = next_due - now;
+    int order[JOB_NLANES];
+    job_lane_order(w->picks, order);
+    int rc = queue_claim(order, next->req.lease_ms, &next->job, &next->due_ms, &next->now_ms);
+    if (rc < 0)
+        runtime__sleep(w->rt, 500, &w->rt->stopping);
+    return rc < 0 ? GOT_NOTHING : rc;
+}
+
+/* Waits until an enqueue wakes us, the next delayed job is due
+ * (next->due_ms) or 1 s, and claims as the wait ends (sent with it): as
+ * claim(). A wait shorter than WORKER_SHORT_WAIT_MS is slept here and
+ * answers GOT_NOTHING (claim now). */
+static int idle_wait(struct jobs_worker *w, struct redisContext **blk, struct next_claim *next)
+{
+    long long timeout = 1000, due = next->due_ms, now = next->now_ms;
+    if (due > 0 && due - now < timeout) {
+        timeout = due - now;
         if (timeout < WORKER_SHORT_WAIT_MS) {
             runtime__sleep(w->rt, timeout > 0 ? timeout : 1, &w->rt->stopping);
-            return;
+            return GOT_NOTHING;
         }
         timeout -= WORKER_SHORT_WAIT_MS; /* wake early; the rest is slept precisely */
     }
     if (!*blk)
         *blk = store_conn_open(2000);
-    if (!*blk || queue_wait_wake(*blk, timeout) != 0) {
-        store_conn_free(*blk);
-        *blk = NULL;
-        runtime__sleep(w->rt, 200, &w->rt->stopping);
-    }
-}
-
-/* Claims a job; 1 when next->job holds one, else waits and returns 0. */
-static int claim(struct jobs_worker *w, struct next_claim *next, struct redisContext **blk)
-{
     int order[JOB_NLANES];
     job_lane_order(w->picks, order);
-    long long due = -1, now = 0;
-    int rc = queue_claim(order, next->req.lease_ms, &next->job, &due, &now);
-    if (rc == 0)
-        idle_wait(w, blk, due, now);
-    else if (rc < 0)
-        runtime__sleep(w->rt, 500, &w->rt->stopping);
-    return rc == 1;
+    int rc = *blk ? queue_wait_claim(*blk, timeout, order, next->req.lease_ms, &next->job,
+                                     &next->due_ms, &next->now_ms)
+                  : FW_EUNAVAILABLE;
+    if (rc >= 0)
+        return rc;
+    store_conn_free(*blk);
+    *blk = NULL;
+    runtime__sleep(w->rt, 200, &w->rt->stopping);
+    return GOT_NOTHING;
 }
 
 void *worker__main(void *arg)
@@ -368,16 +378,20 @@ void *worker__main(void *arg)
     struct jobs_runtime *rt = w->rt;
     struct redisContext *blk = NULL;
     struct next_claim next = {.req = {.lease_ms = jobs_settings()->lease_ms}};
-    int have = 0;
+    int got = GOT_NOTHING;
     for (;;) {
         if (atomic_load(&rt->stopping)) {
-            if (have) /* claimed with the last finish: give it back untouched */
+            if (got == GOT_JOB) { /* claimed with the last finish or wait: give it back untouched */
                 queue_finish(next.job.id, next.job.token, "release", NULL, NULL, NULL);
-            if (have)
                 free(next.job.payload);
+            }
             break;
         }
-        if (!have && !claim(w, &next, &blk))
+        if (got == GOT_NOTHING)
+            got = claim(w, &next);
+        else if (got == GOT_NONE_READY)
+            got = idle_wait(w, &blk, &next);
+        if (got != GOT_JOB)
             continue;
         struct queue_claimed job = next.job;
         w->picks++;
@@ -386,9 +400,7 @@ void *worker__main(void *arg)
         next.got = -1;
         run_job(w, &job, &next);
         free(job.payload);
-        have = next.got == 1;
-        if (next.got == 0)
-            idle_wait(w, &blk, next.due_ms, next.now_ms);
+        got = next.got == 1 ? GOT_JOB : next.got == 0 ? GOT_NONE_READY : GOT_NOTHING;
     }
     store_conn_free(blk);
     store_conn_close();
