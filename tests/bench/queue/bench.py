@@ -10,6 +10,9 @@ Configurations, each run RUNS times, interleaved (round 1 of every configuration
   ours stream W    the worker runs first (idle); then `jobs-probe enqueue --count N` enqueues one job at
                    a time, each awaited (as a portal or a rotation job does); timed from the first
                    enqueue to the last finished job. W = 1, 4.
+  ours sparse 1    the portal case: one worker, idle; N/10 jobs enqueued 5 ms apart (each finds the
+                   worker waiting on the wake list), enqueued by this build's jobs-probe for every
+                   build alike (the enqueue is not what is compared). --sparse adds it.
   bullmq batch C   the same drain with BullMQ (bullmq/bench.js): addBulk pre-fill, then one Worker of
                    concurrency C; remove = removeOnComplete: true, keep = BullMQ's default (kept).
   bullmq stream C  one Worker (C = 50) first, then N single awaited `queue.add` calls.
@@ -22,7 +25,7 @@ The raw ceiling is raw-queue (bare LPUSH + BLMOVE/LREM, no job records).
 --also LABEL=BUILD_DIR adds the same "ours" rows for another build (e.g. the code before a change),
 interleaved with the others in the same run, so before and after meet the same load.
 Usage: bench.py BUILD_DIR RAW_QUEUE_BIN [N] [RUNS] [--no-bullmq] [--also LABEL=BUILD_DIR]
-                [--workers W,W,...] [--no-stream]
+                [--workers W,W,...] [--no-stream] [--sparse]
 """
 import os
 import socket
@@ -163,6 +166,23 @@ def ours_stream(redis, probe, n, workers):
     return row
 
 
+def ours_sparse(redis, probe, producer, n, gap_ms=5):
+    redis.command("FLUSHALL")
+    w = subprocess.Popen([probe, "worker", "--workers", "1", "--no-aux"], env=env_for(redis),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    w.stdout.readline()
+    time.sleep(0.2)
+    run = Run(redis, w.pid)
+    run.start()
+    wall, pcpu = run_child([producer, "enqueue", "--type", "test.noop", "--count", str(n), "--gap-ms",
+                            str(gap_ms)], env_for(redis))
+    wait_finished(redis)
+    row = run.stop(n, pcpu, {"add": n / wall})
+    harness.stop_pid(w)
+    w.stdout.close()
+    return row
+
+
 def node(redis, *args):
     return ["node", BULLMQ_JS, args[0], str(redis.port)] + [str(a) for a in args[1:]]
 
@@ -221,10 +241,13 @@ def probe_of(build):
     return os.path.join(build, "tests", "tools", "jobs-probe", "jobs-probe")
 
 
-def configs(builds, n, bullmq, workers, stream):
+def configs(builds, n, bullmq, workers, stream, sparse):
     out = []
+    producer = probe_of(builds[0][1])
     for who, build in builds:
         probe = probe_of(build)
+        if sparse:
+            out.append((who, "sparse", 1, lambda r, p=probe: ours_sparse(r, p, producer, max(n // 10, 1))))
         out += [(who, "batch", w, lambda r, w=w, p=probe: ours_batch(r, p, n, w)) for w in workers]
         if stream:
             out += [(who, "stream", w, lambda r, w=w, p=probe: ours_stream(r, p, n, w)) for w in (1, 4)]
@@ -268,7 +291,7 @@ def print_side_by_side(results):
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (who, mode, w), rows in results.items():
         mem = f"{med(rows, 'bytes')[0]:,.0f}" if "bytes" in rows[0] else "-"
-        prod = f"{med(rows, 'producer_us')[0]:.0f} us" if mode == "stream" else "-"
+        prod = f"{med(rows, 'producer_us')[0]:.0f} us" if mode in ("stream", "sparse") else "-"
         lo, hi = min(r["load"] for r in rows), max(r["load"] for r in rows)
         print(f"| {who} | {mode} | {w} | {fmt_rate(rows)} | {med(rows, 'add')[0]:,.0f} "
               f"| {med(rows, 'redis_us')[0]:.0f} us ({med(rows, 'redis_sys_us')[0]:.0f}) "
@@ -289,6 +312,7 @@ def main():
         workers = tuple(int(w) for w in argv[i + 1].split(","))
         del argv[i:i + 2]
     stream = "--no-stream" not in argv
+    sparse = "--sparse" in argv
     args = [a for a in argv if not a.startswith("--")]
     bullmq = "--no-bullmq" not in argv
     build, raw = args[0], args[1]
@@ -300,7 +324,7 @@ def main():
     try:
         for _ in range(runs):
             raws.append(raw_ceiling(redis, raw, n))
-            for who, mode, w, fn in configs([("ours", build)] + also, n, bullmq, workers, stream):
+            for who, mode, w, fn in configs([("ours", build)] + also, n, bullmq, workers, stream, sparse):
                 results.setdefault((who, mode, w), []).append(fn(redis))
     finally:
         redis.stop()

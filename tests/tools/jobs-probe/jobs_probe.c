@@ -5,6 +5,7 @@
  *   jobs-probe scheduler                      scheduler + reaper only
  *   jobs-probe enqueue --type T [--payload JSON] [--lane L] [--resource R]
  *                      [--id ID] [--count N] [--delay-ms D] [--max-attempts N]
+ *                      [--gap-ms G]  (G ms between two enqueues)
  *                      prints "ID EXISTED" per job, or "error NAME"
  *   jobs-probe schedule --name N --type T [--payload JSON] (--every S | --daily HH:MM)
  *   jobs-probe unschedule NAME
@@ -81,7 +82,11 @@ static int cmd_enqueue(int argc, char **argv)
         spec.run_at_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + delay;
     }
     int count = atoi(opt(argc, argv, "--count", "1"));
+    long gap = atol(opt(argc, argv, "--gap-ms", "0"));
     for (int i = 0; i < count; i++) {
+        struct timespec pause = {gap / 1000, (gap % 1000) * 1000000L};
+        if (gap > 0 && i > 0)
+            nanosleep(&pause, NULL);
         char id[JOB_ID_MAX];
         int existed = 0;
         int rc = jobs_enqueue(&spec, id, &existed);
