@@ -2,9 +2,10 @@
  * queue_run.c - worker-side queue operations (see queue_run.h).
  *
  * Each function is one script or one command on the calling thread's
- * connection. Fencing lives in the scripts: every change to a running job
- * compares the caller's token with the job's, so a worker that lost its
- * lease can never complete, fail or step a job now owned by another.
+ * connection, but for the finish (grouped: script_group.h) and the idle
+ * wait (BLPOP and claim pipelined on the worker's blocking connection). Fencing lives in the
+ * scripts: every change to a running job compares the caller's token with the job's, so a worker
+ * that lost its lease can never complete, fail or step a job now owned by another.
  */
 #include "queue_run.h"
 

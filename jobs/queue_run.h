@@ -3,11 +3,13 @@
  * finish, reap, rate-limit tokens, schedule ticks and wake-ups.
  *
  * For jobs/ only (worker.c, scheduler.c, ratelimit.c, runtime.c). Each
- * call uses the calling thread's connection and is one script (one round
- * trip). Calls that change a running job carry its fencing token and
- * return FW_ECONFLICT when the token no longer owns the job (lease lost):
- * a late completion is rejected, never applied. "Redis errors" below are
- * FW_EUNAVAILABLE (not reachable) and FW_EREDIS (an error answer, logged).
+ * call is one script (one round trip) on the calling thread's connection,
+ * except the finishes, which go grouped with the other threads' on the
+ * process's shared connections (service/redis/script_group.h), and the
+ * idle wait, on the connection the caller gives. Calls that change a running job carry its fencing
+ * token and return FW_ECONFLICT when the token no longer owns the job (lease lost): a late
+ * completion is rejected, never applied. "Redis errors" below are FW_EUNAVAILABLE (not reachable)
+ * and FW_EREDIS (an error answer, logged).
  */
 #ifndef FW_JOBS_QUEUE_RUN_H
 #define FW_JOBS_QUEUE_RUN_H

@@ -1,17 +1,19 @@
 /*
- * script_group.h - scripts of many threads sent together on one connection
- * (group commit).
+ * script_group.h - scripts of many threads sent together on shared
+ * connections (group commit).
  *
  * Each thread's own connection costs Redis one read, one write and one
- * event-loop pass per script, and the kernel's share of that round trip is
- * most of Redis's CPU time for a small script (tests/bench/queue/RESULTS.md).
+ * event-loop pass per script: for a job queue's finish, a fifth to a quarter
+ * of Redis's CPU time per job, most of it system time
+ * (tests/bench/queue/RESULTS.md, 2026-12-07 06:00).
  * redis_script_run_grouped sends the calls that threads make at about the
- * same time pipelined on one shared connection: the first caller that finds
- * the connection free sends every call waiting at that moment (its own
- * included), reads their answers in order and hands each to its thread;
- * calls that arrive meanwhile wait and go in the next group, sent by one of
- * their own threads as soon as the answers are in. No timer: a call alone
- * goes at once, as redis_script_run would send it.
+ * same time pipelined on a shared connection: the first caller that finds
+ * one free sends every call waiting at that moment (its own included), reads
+ * their answers in order and hands each to its thread; calls that arrive
+ * meanwhile wait and go in the next group, sent by one of their own threads
+ * as soon as a connection is free. Two connections, so that one group can
+ * be on its way while Redis answers the other. No timer: a call alone goes
+ * at once, as redis_script_run would send it.
  *
  * Each script stays one atomic EVALSHA with the answer it has on a thread's
  * connection; only the transport is shared. Errors are those of
@@ -25,11 +27,11 @@
 
 #include "service/redis/script.h"
 
-/* As redis_script_run (script.h), on the shared connection. */
+/* As redis_script_run (script.h), on a shared connection. */
 int redis_script_run_grouped(const struct redis_script *s, int nkeys, int argc,
                              const char *const *argv, const size_t *lens, struct redisReply **out);
 
-/* Closes the shared connection (process shutdown; the next call reconnects).
+/* Closes the shared connections (process shutdown; the next call reconnects).
  * Call when no thread is in redis_script_run_grouped. */
 void redis_script_group_close(void);
 
