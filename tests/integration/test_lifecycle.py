@@ -170,33 +170,31 @@ class StartWithoutRedis(unittest.TestCase):
     container runtime kills it after its stop timeout otherwise), and installs the recurring
     schedules once Redis comes."""
 
-    def test_sigterm_during_the_start_up_check_exits_0(self):
-        silent = SilentRedis("fleetwarden:pw@")
+    @staticmethod
+    def stop_when(silent, ready, what):
+        """Starts a worker on silent, SIGTERMs it once ready(silent, log) holds: (exit code, log)."""
         w = Fleetwarden(silent, args=("worker",)).start(wait=False)
         try:
-            # its AUTH waits for an answer that does not come (5 s, the command timeout)
-            wait_until(lambda: len(silent.conns) >= 1, what="the start-up check's connection")
-            time.sleep(0.5)
+            wait_until(lambda: ready(silent, open(w.log_path).read()), timeout=30, what=what)
             code = w.stop()
         finally:
             silent.close()
         with open(w.log_path) as f:
-            log = f.read()
+            return code, f.read()
+
+    def test_sigterm_during_the_start_up_check_exits_0(self):
+        # its AUTH waits for an answer that does not come (5 s, the command timeout)
+        code, log = self.stop_when(SilentRedis("fleetwarden:pw@"),
+                                   lambda silent, log: len(silent.conns) >= 1 and time.sleep(0.5) is None,
+                                   "the start-up check's connection")
         self.assertEqual(code, 0, log[-2000:])
         self.assertIn('"signal received","signal":15,"during":"start-up"', log)
         self.assertNotIn("worker running", log)
 
     def test_sigterm_while_redis_is_silent_after_start_up_exits_0(self):
-        silent = SilentRedis()
-        w = Fleetwarden(silent, args=("worker",)).start(wait=False)   # no password: no AUTH to wait on
-        try:
-            wait_until(lambda: "fleetwarden worker running" in open(w.log_path).read(), timeout=30,
-                       what="the worker to be running")
-            code = w.stop()
-        finally:
-            silent.close()
-        with open(w.log_path) as f:
-            log = f.read()
+        # no password: no AUTH to wait on, the check passes and the threads meet the silence
+        code, log = self.stop_when(SilentRedis(), lambda silent, log: "fleetwarden worker running" in log,
+                                   "the worker to be running")
         self.assertEqual(code, 0, log[-2000:])
         self.assertIn('"signal received","signal":15', log)
 
