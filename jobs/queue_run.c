@@ -345,18 +345,19 @@ int queue_wait_claim(struct redisContext *c, long long timeout_ms, const int ord
     redisAppendCommand(c, "BLPOP %swake %.3f", store_prefix(), (double)timeout_ms / 1000.0);
     redisAppendCommandArgv(c, k.n, k.av, k.al);
     void *woke = NULL, *raw = NULL;
-    int rc = FW_EUNAVAILABLE;
-    if (redisGetReply(c, &woke) == REDIS_OK && redisGetReply(c, &raw) == REDIS_OK)
-        rc = redis_reply_rc(woke, "BLPOP");
-    redisReply *r = NULL;
-    if (rc == 0)
+    int rc = FW_EUNAVAILABLE, wrc = FW_EUNAVAILABLE;
+    if (redisGetReply(c, &woke) == REDIS_OK && redisGetReply(c, &raw) == REDIS_OK) {
+        wrc = redis_reply_rc(woke, "BLPOP");
+        redisReply *r = NULL;
         rc = redis_script_answer(c, &k, raw, &r);
-    else if (raw)
-        freeReplyObject(raw);
-    if (rc == 0) {
-        rc = parse_claim(r, out, next_due_ms, now_ms);
-        freeReplyObject(r);
+        if (rc == 0) {
+            rc = parse_claim(r, out, next_due_ms, now_ms);
+            freeReplyObject(r);
+        }
     }
+    /* A job claimed is kept even when the BLPOP answered an error (it ran all the same). */
+    if (rc != 1 && wrc)
+        rc = wrc;
     if (woke)
         freeReplyObject(woke);
     redis_script_call_free(&k);
