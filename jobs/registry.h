@@ -46,6 +46,18 @@ struct job_type_entry {
     char family[32]; /* copy of opts.rate_family ("" = none) */
 };
 
+/* A piece of Redis state this process's job types need before they are useful (a recurring
+ * schedule). Not run at start-up: the scheduler thread runs each until it returns 0, once per
+ * turn, so a Redis that is down or slow at start-up delays it instead of holding start-up (and
+ * SIGTERM) up. install returns 0 or an FW_E* code; what names it in the log. Register at
+ * start-up, like the types. 0, FW_EINVAL (table full). */
+typedef int(jobs_installer_fn)(void);
+int jobs_register_installer(const char *what, jobs_installer_fn *install);
+/* Runs, in order, the installers that have not succeeded yet (the scheduler thread only), up to
+ * the first that fails (Redis is then down or silent: one command timeout per turn, not one per
+ * installer); logs a failure once per installer. Returns how many are still to do. */
+int jobs_installers_run(void);
+
 /* The entry of type, or NULL when it was never registered. Borrowed. */
 const struct job_type_entry *jobs_registry_find(const char *type);
 /* Number of registered types and the i-th (for metrics). */

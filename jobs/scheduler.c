@@ -1,7 +1,8 @@
 /*
  * scheduler.c - ticks recurring schedules and reaps expired leases.
  *
- * One thread per process (when asked for). Each turn: run every schedule
+ * One thread per process (when asked for). Each turn: install what the job
+ * types registered and is not installed yet (registry.h), run every schedule
  * that is due (the tick script lets exactly one process win each slot;
  * the losers count a lost race), and, when the cluster-wide reaper gate
  * is free, run one reaper pass. It then sleeps until the next due
@@ -15,6 +16,7 @@
 
 #include "queue.h"
 #include "queue_run.h"
+#include "registry.h"
 #include "runtime_internal.h"
 #include "schedule.h"
 #include "service/core/clock.h"
@@ -88,7 +90,10 @@ void *scheduler__main(void *arg)
 {
     struct jobs_runtime *rt = arg;
     long long reap_every = jobs_settings()->reaper_ms, next_reap = 0;
+    int installing = 1;
     while (!atomic_load(&rt->stop_aux)) {
+        if (installing)
+            installing = jobs_installers_run() > 0;
         long long sleep_ms = run_schedules(rt);
         long long now = clock_mono_ms();
         if (now >= next_reap) {

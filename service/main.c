@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,43 @@ static int check_redis_credentials(void)
     return 0;
 }
 
+/* check_redis_credentials can take a connect timeout, a command timeout and a name lookup that no
+ * timeout bounds (a container's DNS while its network comes up): it runs on a thread of its own
+ * while main waits for it or for SIGTERM/SIGINT, so a stop asked for during start-up is taken at
+ * once. Static: on a signal the thread is left running to the process's end. */
+static struct {
+    atomic_int done;
+    int rc;
+} s_redis_check;
+
+static void *redis_check_main(void *arg)
+{
+    (void)arg;
+    s_redis_check.rc = check_redis_credentials();
+    atomic_store(&s_redis_check.done, 1);
+    return 0;
+}
+
+/* check_redis_credentials's answer, or 0 with *sig set when a signal came first. */
+static int check_redis_or_signal(const sigset_t *set, int *sig)
+{
+    pthread_t t;
+    *sig = 0;
+    if (pthread_create(&t, 0, redis_check_main, 0))
+        return check_redis_credentials();
+    struct timespec tick = {0, 50 * 1000000L};
+    while (!atomic_load(&s_redis_check.done)) {
+        int got = sigtimedwait(set, NULL, &tick);
+        if (got > 0) {
+            pthread_detach(t);
+            *sig = got;
+            return 0;
+        }
+    }
+    pthread_join(t, 0);
+    return s_redis_check.rc;
+}
+
 /* Workers and the scheduler/reaper (safe in every process: ticks and
  * reaper runs are claimed atomically in Redis). */
 /* The audit trail of the HTTP server, kept by the domain's store. */
@@ -314,10 +352,16 @@ static int cmd_serve(int argc, char **argv, int api)
     int rc = load_config(&svc);
     if (!rc)
         rc = load_kek(&svc);
+    int sig = 0;
     if (!rc)
-        rc = check_redis_credentials();
-    if (rc)
+        rc = check_redis_or_signal(&set, &sig);
+    if (rc || sig) {
+        if (sig) /* nothing has started yet: nothing to finish */
+            log_event(LOG_INFO, "signal received", LOG_INT("signal", sig),
+                      LOG_STR("during", "start-up"));
+        seal_kek_wipe();
         return rc;
+    }
     if (handlers_register_all()) {
         fprintf(stderr, "fleetwarden: could not register the job types\n");
         return 1;
@@ -359,7 +403,7 @@ static int cmd_serve(int argc, char **argv, int api)
     log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running",
               LOG_STR("listen", listen), LOG_INT("workers", workers ? svc.cfg.workers : 0),
               LOG_STR("version", FW_VERSION));
-    int sig = wait_for_signal(&set);
+    sig = wait_for_signal(&set);
     log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     shutdown_all(&svc, srv, &set);
     event_hub_stop();

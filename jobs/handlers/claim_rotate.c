@@ -44,10 +44,10 @@ static atomic_int s_installed;
 
 int claim_rotate_schedule_install(void)
 {
-    if (jobs_schedule_upsert(SCHEDULE_NAME, "claim.autorotate", "{}", scan_interval_s(), 0))
-        return FW_EREDIS;
-    atomic_store(&s_installed, 1);
-    return 0;
+    int rc = jobs_schedule_upsert(SCHEDULE_NAME, "claim.autorotate", "{}", scan_interval_s(), 0);
+    if (!rc)
+        atomic_store(&s_installed, 1);
+    return rc;
 }
 
 static void ensure_schedule(void)

@@ -31,9 +31,9 @@ int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud);
  */
 void claim_rotate_schedule_first(const char *id, const json_t *fleet, int is_successor);
 
-/* Creates (or keeps) the recurring claim.autorotate schedule. Called at
- * start-up (register.c) and on activation; 0, or FW_EREDIS when Redis
- * cannot be reached (the next activation or start-up tries again). */
+/* Creates (or keeps) the recurring claim.autorotate schedule. Run by the
+ * scheduler thread until it succeeds (an installer, register.c) and on
+ * activation; 0, or the jobs_schedule_upsert error. */
 int claim_rotate_schedule_install(void);
 
 #endif

@@ -15,7 +15,7 @@
 #include "fleet_teardown.h"
 #include "fleet_verify.h"
 #include "jobs/registry.h"
-#include "service/core/log.h"
+#include "service/core/err.h"
 #include "template_jobs.h"
 #include "service/domain/watch_schedule.h"
 #include "watch_cycle.h"
@@ -69,11 +69,11 @@ int handlers_register_all(void)
         if (rc)
             return rc;
     }
-    /* The recurring watch cycle; a Redis outage now only delays it to the
-     * next start (the schedule is kept in Redis once created). */
-    if (watch_schedule_install())
-        log_msg(LOG_WARN, "could not create the watch.cycle schedule (Redis unreachable?)");
-    if (claim_rotate_schedule_install())
-        log_msg(LOG_WARN, "could not create the claims.autorotate schedule (Redis unreachable?)");
+    /* The recurring schedules, installed by the scheduler thread once Redis answers (and kept in
+     * Redis once created): a Redis that is down at start-up neither holds start-up up nor leaves
+     * a fresh deployment without them until its next start. */
+    if (jobs_register_installer("the watch.cycle schedule", watch_schedule_install) ||
+        jobs_register_installer("the claims.autorotate schedule", claim_rotate_schedule_install))
+        return FW_EINVAL;
     return 0;
 }

@@ -139,6 +139,82 @@ class RedisOutage(unittest.TestCase):
         self.assertEqual(code, 0)
 
 
+class SilentRedis:
+    """A TCP listener that accepts and never answers: Redis behind a TLS tunnel (stunnel) whose
+    far end is not up yet, as a container meets it when it starts before Redis."""
+
+    def __init__(self, userinfo=""):
+        import threading
+        from harness import free_port
+        self.port = free_port()
+        self.url = "redis://%s127.0.0.1:%d" % (userinfo, self.port)
+        self.sock = socket.create_server(("127.0.0.1", self.port))
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.conns.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class StartWithoutRedis(unittest.TestCase):
+    """A process started while Redis cannot answer yet takes SIGTERM at once and exits 0 (a
+    container runtime kills it after its stop timeout otherwise), and installs the recurring
+    schedules once Redis comes."""
+
+    @staticmethod
+    def stop_when(silent, ready, what):
+        """Starts a worker on silent, SIGTERMs it once ready(silent, log) holds: (exit code, log)."""
+        w = Fleetwarden(silent, args=("worker",)).start(wait=False)
+        try:
+            wait_until(lambda: ready(silent, open(w.log_path).read()), timeout=30, what=what)
+            code = w.stop()
+        finally:
+            silent.close()
+        with open(w.log_path) as f:
+            return code, f.read()
+
+    def test_sigterm_during_the_start_up_check_exits_0(self):
+        # its AUTH waits for an answer that does not come (5 s, the command timeout)
+        code, log = self.stop_when(SilentRedis("fleetwarden:pw@"),
+                                   lambda silent, log: len(silent.conns) >= 1 and time.sleep(0.5) is None,
+                                   "the start-up check's connection")
+        self.assertEqual(code, 0, log[-2000:])
+        self.assertIn('"signal received","signal":15,"during":"start-up"', log)
+        self.assertNotIn("worker running", log)
+
+    def test_sigterm_while_redis_is_silent_after_start_up_exits_0(self):
+        # no password: no AUTH to wait on, the check passes and the threads meet the silence
+        code, log = self.stop_when(SilentRedis(), lambda silent, log: "fleetwarden worker running" in log,
+                                   "the worker to be running")
+        self.assertEqual(code, 0, log[-2000:])
+        self.assertIn('"signal received","signal":15', log)
+
+    def test_schedules_installed_once_redis_comes(self):
+        redis = Redis()                          # its port, not started yet
+        w = Fleetwarden(redis, args=("worker",)).start(wait=False)
+        try:
+            wait_until(lambda: "could not install yet" in open(w.log_path).read(), timeout=30,
+                       what="the worker to say the schedules wait for Redis")
+            redis.start()
+            for name, kind in (("watch.cycle", "watch.cycle"), ("claims.autorotate", "claim.autorotate")):
+                wait_until(lambda: dict(zip(*[iter(redis.command("HGETALL", "fw:sched:" + name) or [])] * 2))
+                           .get("type") == kind, timeout=20, what="the %s schedule in Redis" % name)
+            self.assertEqual(w.proc.poll(), None)
+        finally:
+            code = w.stop()
+            redis.stop()
+        self.assertEqual(code, 0)
+
+
 class WorkerHealth(unittest.TestCase):
     """`fleetwarden worker` with FLEETWARDEN_HEALTH_LISTEN answers its probes and /metrics there,
     and nothing of the API; without it, it listens nowhere."""
