@@ -4,7 +4,8 @@
 -- before; fw_error NOTFOUND when there is no such claim.
 local _, now = server_time()
 local f = redis.call('HMGET', KEYS[1], CLAIM_F_STATE, CLAIM_F_SUCCESSOR, CLAIM_F_FLEET, CLAIM_F_KEY_SOURCE,
-                     CLAIM_F_KEY_TYPE, CLAIM_F_EXPECTED_DEVICES, CLAIM_F_NOTE)
+                     CLAIM_F_KEY_TYPE, CLAIM_F_EXPECTED_DEVICES, CLAIM_F_NOTE, CLAIM_F_FLEET_UID,
+                     CLAIM_F_PURPOSE)
 if not f[1] then return fw_error('NOTFOUND', 'no such claim') end
 if f[2] and f[2] ~= '' then return {2, f[2]} end
 local kt = ARGV[4] ~= '' and ARGV[4] or f[5]
@@ -13,6 +14,9 @@ redis.call('HSET', KEYS[2], CLAIM_F_ID, ARGV[1], CLAIM_F_FLEET, f[3], CLAIM_F_ST
            CLAIM_F_CREATED, now, CLAIM_F_UPDATED, now, CLAIM_F_PREDECESSOR, ARGV[6])
 if f[6] then redis.call('HSET', KEYS[2], CLAIM_F_EXPECTED_DEVICES, f[6]) end
 if f[7] then redis.call('HSET', KEYS[2], CLAIM_F_NOTE, f[7]) end
+-- the predecessor's fleet generation (its jobs are StaleJob once the fleet is re-created) and purpose
+if f[8] then redis.call('HSET', KEYS[2], CLAIM_F_FLEET_UID, f[8]) end
+if f[9] then redis.call('HSET', KEYS[2], CLAIM_F_PURPOSE, f[9]) end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], CLAIM_F_CSR, ARGV[2], CLAIM_F_PUBLIC_KEY_FP, ARGV[3]) end
 redis.call('ZADD', ARGV[5] .. 'claims', now, ARGV[1])
 redis.call('ZADD', ARGV[5] .. 'claims:f:' .. f[3], now, ARGV[1])
