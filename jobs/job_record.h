@@ -8,10 +8,13 @@
  * HGETALL in jobs/lua/list.lua: the step names are not known in advance
  * and the fields not shown are a few bytes), how each is stored, the JSON
  * view of a job (job_render, jobs/job.c) and the list's text renderer
- * (job_render_text, jobs/job_text.c), which walk the rows in order. A new
- * field is one row here plus its property in openapi/openapi.yaml's Job
- * schema (and, where a Lua script must compute it, that script: the
- * scripts in jobs/lua/ write the stored names below).
+ * (job_render_text, jobs/job_text.c), which walk the rows in order, and
+ * the Lua scripts' field names: jobs/lua/ writes JOB_F_<row>, which
+ * service/redis/lua_embed.py replaces with the row's stored name at build
+ * time (a name that is no row, or a stored row no script names, fails the
+ * build). A new field is one row here plus its property in
+ * openapi/openapi.yaml's Job schema (and, where a Lua script must compute
+ * it, that script's line, naming it JOB_F_<row>).
  *
  * Every finished job is kept until its TTL, so the stored record is made
  * small: one- or two-letter names, a field at its default value is not

@@ -42,7 +42,8 @@ int jobs_event_id_valid(const char *s)
 static int job_state(const char *id, char st[16])
 {
     int rc;
-    redisReply *r = store_conn_cmd(&rc, "HGET %sjob:%s s", store_prefix(), id);
+    redisReply *r = store_conn_cmd(&rc, "HGET %sjob:%s %s", store_prefix(), id,
+                                   job_fields_table[JOB_F_STATE].stored);
     if (!r)
         return rc;
     const char *name = r->type == REDIS_REPLY_STRING ? job_record_state_name(r->str) : NULL;

@@ -5,8 +5,10 @@
 # 2. builds the normal and the AddressSanitizer+UBSan builds (meson),
 # 3. checks the layers (tests/tools/check_layers.py: no #include across a layer the wrong way,
 #    docs/ARCHITECTURE.md), the source habits (tests/tools/check_source.py: no banned function,
-#    no "issue N" comment) and the format (.clang-format, tests/tools/check_format.sh), runs
-#    the cmocka unit tests in both builds and a short libFuzzer run of every fuzz target,
+#    no "issue N" comment), the Lua scripts' field names against the records' field tables
+#    (tests/unit/redis/lua_embed_test.py) and the format (.clang-format,
+#    tests/tools/check_format.sh), runs the cmocka unit tests in both builds and a short libFuzzer
+#    run of every fuzz target,
 # 4. runs the integration tests (Python 3 standard library + Debian packages) against the
 #    sanitizer build of the real binary, a real redis-server and the AWS emulator,
 #    each test class starting and stopping (by PID) what it needs, FW_TEST_PARALLEL (default 3)
@@ -104,6 +106,19 @@ source_check() {
   if /usr/bin/python3 tests/tools/check_source.py; then add_counts 1 0; else add_counts 0 1; fi
 }
 
+# The Lua scripts name a record's hash fields by its field table (JOB_FIELDS, CLAIM_FIELDS), which
+# lua_embed.py resolves at build time: tests/unit/redis/lua_embed_test.py shows that a name the
+# table lacks, or a stored row no script names, fails the build, and that no script writes a field
+# name by hand (prints "lua_embed: N passed, M failed").
+lua_fields_check() {
+  echo "== Lua field names"
+  local out
+  out=$(/usr/bin/python3 tests/unit/redis/lua_embed_test.py 2>&1)
+  echo "$out" | tail -1
+  echo "$out" | grep -q '^lua_embed: [0-9]* passed, 0 failed$' || echo "$out"
+  add_counts $(echo "$out" | awk '/^lua_embed: [0-9]+ passed, [0-9]+ failed$/ {p=$2; f=$4} END {print (p == "" ? "0 1" : p " " f)}')
+}
+
 # .clang-format: any place clang-format would rewrite fails this check (one test); the list of
 # files and counts is printed. Fix with clang-format -i FILE.
 format_check() {
@@ -194,6 +209,7 @@ fi
 
 [ -z "$PATTERN" ] && layer_check
 [ -z "$PATTERN" ] && source_check
+[ -z "$PATTERN" ] && lua_fields_check
 [ -z "$PATTERN" ] && format_check
 [ -z "$PATTERN" ] && unit_tests build
 [ -z "$PATTERN" ] && [ "$QUICK" -eq 0 ] && unit_tests build-asan

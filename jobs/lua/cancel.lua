@@ -5,12 +5,12 @@
 -- already finished.
 local id, ttl = ARGV[2], ARGV[3]
 local k = jk(id)
-local j, h = jread(id, 'rw')
+local j, h = jread(id, JOB_F_RLWAIT)
 if not j.s then return fw_error('NOTFOUND', 'no such job') end
 if terminal(j.s) then return fw_error('CONFLICT', 'the job already finished') end
 local now, now_text = server_time()
 if j.s == S_RUNNING then
-  redis.call('HSET', k, 'x', '1')
+  redis.call('HSET', k, JOB_F_CANCEL, '1')
   publish(j, S_RUNNING, now)
   return 'requested'
 end
@@ -20,5 +20,5 @@ else   -- scheduled or failed
   redis.call('ZREM', P .. 'delayed', id)
   if h[8] then redis.call('ZREM', P .. 'rlq:' .. h[8], id) end   -- waiting for a rate-limit token
 end
-finish_terminal(j, S_CANCELED, now, now_text, ttl, {'x', '1'})
+finish_terminal(j, S_CANCELED, now, now_text, ttl, {JOB_F_CANCEL, '1'})
 return 'canceled'

@@ -11,7 +11,7 @@ local run_at = ARGV[9]
 if uniq and res ~= '' then
   local cur = redis.call('GET', P .. 'uniq:' .. typ .. ':' .. res)
   if cur then
-    local st = redis.call('HGET', jk(cur), 's')
+    local st = redis.call('HGET', jk(cur), JOB_F_STATE)
     if st and not terminal(st) then return {cur, 1} end
   end
 end

@@ -32,25 +32,25 @@ if outcome == 'succeeded' and ARGV[8] ~= '' then
 elseif outcome == 'succeeded' or outcome == 'canceled' then
   j, h, k = jread(id)
 else
-  j, h, k = jread(id, 'a', 'e')
+  j, h, k = jread(id, JOB_F_ATTEMPTS, JOB_F_ERRORS)
 end
 local now, now_text = server_time()
 if outcome == 'succeeded' then
-  finish_terminal(j, S_SUCCEEDED, now, now_text, a2, {'r', a1}, k)
+  finish_terminal(j, S_SUCCEEDED, now, now_text, a2, {JOB_F_RESULT, a1}, k)
 elseif outcome == 'dead' then
   local f = add_error({}, h[9], a1, now)
-  if a3 ~= '' then f[#f + 1] = 'w'; f[#f + 1] = a3 end
+  if a3 ~= '' then f[#f + 1] = JOB_F_REASON; f[#f + 1] = a3 end
   finish_terminal(j, S_DEAD, now, now_text, a2, f)
 elseif outcome == 'canceled' then
   finish_terminal(j, S_CANCELED, now, now_text, a2, {})
 elseif outcome == 'release' then
   redis.call('RPUSH', P .. 'q:' .. j.l, id)
-  move_state(j, S_QUEUED, now, {'a', (tonumber(h[8]) or 0) - 1})
+  move_state(j, S_QUEUED, now, {JOB_F_ATTEMPTS, (tonumber(h[8]) or 0) - 1})
   wake()
 else   -- retry, defer
   local due = now + tonumber(a2)
   local attempts = tonumber(h[8]) or 0
-  local st, f = S_FAILED, {'N', due}
+  local st, f = S_FAILED, {JOB_F_NEXT, due}
   if outcome == 'retry' then
     add_error(f, h[9], a1, now)
     if a3 ~= '1' then attempts = attempts - 1 end
@@ -58,11 +58,11 @@ else   -- retry, defer
   else
     st = S_SCHEDULED
     attempts = attempts - 1
-    f[#f + 1] = 'rp'
+    f[#f + 1] = JOB_F_RLPAID
     f[#f + 1] = '1'
     redis.call('HINCRBY', P .. 'stats', 'rlwaits', '1')
   end
-  f[#f + 1] = 'a'
+  f[#f + 1] = JOB_F_ATTEMPTS
   f[#f + 1] = attempts
   redis.call('ZADD', P .. 'delayed', due, id)
   move_state(j, st, now, f)

@@ -15,7 +15,7 @@ local function fill_running(it)
   local all = {}
   for _, member in ipairs(redis.call('ZRANGE', P .. 'running', 0, -1)) do
     local id = lease_job(member)
-    local q = tonumber(redis.call('HGET', jk(id), 'q'))
+    local q = tonumber(redis.call('HGET', jk(id), JOB_F_SEQ))
     if q and (not it.below or q < it.below) then all[#all + 1] = {q, id, tostring(q)} end
   end
   table.sort(all, function(x, y) return x[1] > y[1] end)

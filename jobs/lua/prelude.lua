@@ -6,7 +6,10 @@
 -- the scripts assume one Redis (not Cluster). All times are epoch ms of
 -- Redis server time. The job hash's fields are the table in jobs/job_record.h:
 -- short names, a field at its default value is not stored, the state is a
--- digit, start and finish times are ms after the creation time c.
+-- digit, start and finish times are ms after the creation time c. A script
+-- names a field JOB_F_<row> of that table (JOB_F_CANCEL), never by hand:
+-- lua_embed.py puts in the stored name ('x') at build time. (The members of
+-- a job read with jread, j.s, j.q, ..., are Lua names that happen to match.)
 --
 -- Cost notes (callgrind, Redis 7.0): Redis runs a script's whole text on
 -- every call, so constants are locals, not tables (~2,500 instructions a
@@ -97,7 +100,8 @@ end
 -- and the job's key.
 local function jread(id, ...)
   local k = jk(id)
-  local h = redis.call('HMGET', k, 's', 'q', 't', 'R', 'l', 'c', 'u', ...)
+  local h = redis.call('HMGET', k, JOB_F_STATE, JOB_F_SEQ, JOB_F_TYPE, JOB_F_RESOURCE, JOB_F_LANE,
+    JOB_F_CREATED, JOB_F_UNIQ, ...)
   return {id = id, s = h[1], q = h[2], t = h[3], R = h[4] or '', l = h[5] or 'default', c = h[6], u = h[7]}, h, k
 end
 
@@ -172,7 +176,7 @@ local function move_state(j, new, now, fields, k)
   if j.s then idx_rem(j.s, j.q, j.id) end
   idx_add(new, j.q, j.id)
   fields = fields or {}
-  fields[#fields + 1] = 's'
+  fields[#fields + 1] = JOB_F_STATE
   fields[#fields + 1] = new
   redis.call('HSET', k or jk(j.id), unpack(fields))
   publish(j, new, now)
@@ -200,7 +204,7 @@ local function add_error(f, cur, err_json, now)
   if e.at == nil then e.at = iso(now) end
   list[#list + 1] = e
   while #list > MAX_ERRORS do table.remove(list, 1) end
-  f[#f + 1] = 'e'
+  f[#f + 1] = JOB_F_ERRORS
   f[#f + 1] = cjson.encode(list)
   return f
 end
@@ -218,10 +222,10 @@ end
 -- wait, which go.
 local function finish_terminal(j, new, now, now_text, ttl_ms, fields, k)
   k = k or jk(j.id)
-  if j.s ~= S_RUNNING then redis.call('HDEL', k, 'N', 'rp', 'rw') end
+  if j.s ~= S_RUNNING then redis.call('HDEL', k, JOB_F_NEXT, JOB_F_RLPAID, JOB_F_RLWAIT) end
   if new == S_DEAD then redis.call('ZADD', P .. 'dead', now_text, j.id) end
   release_unique(j)
-  fields[#fields + 1] = 'f'
+  fields[#fields + 1] = JOB_F_FINISHED
   fields[#fields + 1] = now - tonumber(j.c)
   move_state(j, new, now, fields, k)
   redis.call('PEXPIRE', k, ttl_ms)
@@ -231,18 +235,18 @@ end
 -- epoch ms as text, "0" = now). maxa is text.
 local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, now, now_text)
   local seq = tostring(redis.call('INCR', P .. 'seq'))
-  local f = {'t', typ, 'q', seq, 'c', now_text, 'm', maxa}
+  local f = {JOB_F_TYPE, typ, JOB_F_SEQ, seq, JOB_F_CREATED, now_text, JOB_F_MAX, maxa}
   local function opt(name, value, default)
     if value ~= default then f[#f + 1] = name; f[#f + 1] = value end
   end
-  opt('l', lane, 'default')
-  opt('p', payload, '{}')
-  opt('R', res, '')
-  opt('u', uniq and '1' or '', '')
-  opt('S', sched, '')
+  opt(JOB_F_LANE, lane, 'default')
+  opt(JOB_F_PAYLOAD, payload, '{}')
+  opt(JOB_F_RESOURCE, res, '')
+  opt(JOB_F_UNIQ, uniq and '1' or '', '')
+  opt(JOB_F_SCHED, sched, '')
   local j = {id = id, q = seq, t = typ, R = res, l = lane, c = now_text}
   if tonumber(run_at) > now then
-    f[#f + 1] = 'N'
+    f[#f + 1] = JOB_F_NEXT
     f[#f + 1] = run_at
     redis.call('ZADD', P .. 'delayed', run_at, id)
     move_state(j, S_SCHEDULED, now, f)
@@ -331,13 +335,13 @@ local function rate_limits()
   -- another.
   local function grant(j, wait, now)
     local k = jk(j.id)
-    redis.call('HDEL', k, 'rw')
+    redis.call('HDEL', k, JOB_F_RLWAIT)
     if wait <= 0 then
       redis.call('RPUSH', P .. 'q:' .. j.l, j.id)
-      move_state(j, S_QUEUED, now, {'rp', '1'})
+      move_state(j, S_QUEUED, now, {JOB_F_RLPAID, '1'})
       wake()
     else
-      redis.call('HSET', k, 'rp', '1', 'N', now + wait)
+      redis.call('HSET', k, JOB_F_RLPAID, '1', JOB_F_NEXT, now + wait)
       redis.call('ZADD', P .. 'delayed', now + wait, j.id)
     end
   end
@@ -358,7 +362,7 @@ local function rate_limits()
   local function release(fam, q, now)
     for _, id in ipairs(redis.call('ZRANGE', q, 0, 99)) do
       redis.call('ZREM', q, id)
-      local j, h = jread(id, 'rw')
+      local j, h = jread(id, JOB_F_RLWAIT)
       if j.s == S_SCHEDULED and h[8] == fam then grant(j, 0, now) end
     end
   end
@@ -383,7 +387,7 @@ local function rate_limits()
         local id = pick(q, n + 1)
         if not id then break end
         redis.call('ZREM', q, id)
-        local j, jh = jread(id, 'rw')
+        local j, jh = jread(id, JOB_F_RLWAIT)
         if j.s == S_SCHEDULED and jh[8] == fam then   -- else canceled or gone meanwhile
           n = n + 1
           grant(j, rl.take(fam, rate, burst, now), now)
@@ -413,7 +417,7 @@ local function promote_due(now, now_text)
     redis.call('ZREM', P .. 'delayed', id)
     local j = jread(id)
     if j.s == S_SCHEDULED or j.s == S_FAILED then
-      redis.call('HDEL', jk(id), 'N')
+      redis.call('HDEL', jk(id), JOB_F_NEXT)
       redis.call('RPUSH', P .. 'q:' .. j.l, id)
       move_state(j, S_QUEUED, now)
     end
@@ -437,13 +441,13 @@ local function claim_next(lease, l1, l2, l3, now, now_text)
     local popped = redis.call('LMPOP', '3', q1, q2, q3, 'RIGHT')
     if not popped then break end
     local id = popped[2][1]
-    local j, h, k = jread(id, 'p', 'm', 'a', 'n', 'rp')
+    local j, h, k = jread(id, JOB_F_PAYLOAD, JOB_F_MAX, JOB_F_ATTEMPTS, JOB_F_RUNS, JOB_F_RLPAID)
     if j.s == S_QUEUED then
       local att, runs = count_text((tonumber(h[10]) or 0) + 1), count_text((tonumber(h[11]) or 0) + 1)
       local tok = j.q .. '.' .. runs
-      if h[12] then redis.call('HDEL', k, 'rp') end
+      if h[12] then redis.call('HDEL', k, JOB_F_RLPAID) end
       redis.call('ZADD', P .. 'running', now + lease, lease_member(id, tok))
-      move_state(j, S_RUNNING, now, {'b', now - tonumber(j.c), 'a', att, 'n', runs}, k)
+      move_state(j, S_RUNNING, now, {JOB_F_STARTED, now - tonumber(j.c), JOB_F_ATTEMPTS, att, JOB_F_RUNS, runs}, k)
       return {'ok', id, tok, j.t, h[8] or '{}', att, h[9], runs, h[12] or '0', j.c, j.R, j.u or ''}
     end
   end

@@ -10,14 +10,14 @@ local requeued, dead, trimmed = 0, 0, 0
 for _, member in ipairs(held) do
   redis.call('ZREM', P .. 'running', member)
   local id = lease_job(member)
-  local j, h = jread(id, 'k', 'a', 'e')
+  local j, h = jread(id, JOB_F_STALLS, JOB_F_ATTEMPTS, JOB_F_ERRORS)
   if j.s == S_RUNNING then
     local stalls = (tonumber(h[8]) or 0) + 1
     local msg = 'lease expired (worker lost) ' .. stalls .. ' time(s)'
     local err = cjson.encode({class = 'stalled', code = 'LeaseExpired', message = msg, at = iso(now)})
-    local f = add_error({'k', stalls, 'a', (tonumber(h[9]) or 0) - 1}, h[10], err, now)
+    local f = add_error({JOB_F_STALLS, stalls, JOB_F_ATTEMPTS, (tonumber(h[9]) or 0) - 1}, h[10], err, now)
     if stalls >= max_stalls then
-      f[#f + 1] = 'w'
+      f[#f + 1] = JOB_F_REASON
       f[#f + 1] = 'poison: ' .. msg
       redis.call('HINCRBY', P .. 'stats', 'poison', '1')
       finish_terminal(j, S_DEAD, now, now_text, dead_ttl, f)

@@ -13,7 +13,7 @@ for i = 3, #ARGV, 2 do
     out[#out + 1] = 'l:' .. id .. '|' .. tok
   else
     redis.call('ZADD', P .. 'running', 'XX', now + lease, member)
-    if redis.call('HGET', jk(id), 'x') == '1' then out[#out + 1] = 'c:' .. id .. '|' .. tok end
+    if redis.call('HGET', jk(id), JOB_F_CANCEL) == '1' then out[#out + 1] = 'c:' .. id .. '|' .. tok end
   end
 end
 return out

@@ -15,7 +15,7 @@ if j.u == '1' and j.R ~= '' then
   uk = P .. 'uniq:' .. j.t .. ':' .. j.R
   local cur = redis.call('GET', uk)
   if cur and cur ~= id then
-    local cst = redis.call('HGET', jk(cur), 's')
+    local cst = redis.call('HGET', jk(cur), JOB_F_STATE)
     if cst and not terminal(cst) then return fw_error('CONFLICT', 'another active job holds its resource') end
   end
 end
@@ -24,7 +24,7 @@ local now, now_text = server_time()
 redis.call('PERSIST', k)
 redis.call('ZREM', P .. 'delayed', id)
 redis.call('ZREM', P .. 'dead', id)
-redis.call('HDEL', k, 'a', 'k', 'x', 'f', 'N', 'w')
+redis.call('HDEL', k, JOB_F_ATTEMPTS, JOB_F_STALLS, JOB_F_CANCEL, JOB_F_FINISHED, JOB_F_NEXT, JOB_F_REASON)
 redis.call('RPUSH', P .. 'q:' .. j.l, id)
 move_state(j, S_QUEUED, now)
 wake()

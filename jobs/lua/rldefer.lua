@@ -12,7 +12,7 @@ local rate, burst = tonumber(ARGV[5]), tonumber(ARGV[6])
 local k = jk(id)
 local member = lease_member(id, token)
 if not redis.call('ZSCORE', P .. 'running', member) then return fw_error('CONFLICT', 'the lease was lost') end
-local j, h = jread(id, 'a')
+local j, h = jread(id, JOB_F_ATTEMPTS)
 local now, now_text = server_time()
 local rl = rate_limits()
 local q = P .. 'rlq:' .. fam
@@ -27,14 +27,14 @@ if reserve then
 end
 redis.call('ZREM', P .. 'running', member)
 redis.call('HINCRBY', P .. 'stats', 'rlwaits', '1')
-local f = {'a', (tonumber(h[8]) or 0) - 1}
+local f = {JOB_F_ATTEMPTS, (tonumber(h[8]) or 0) - 1}
 if reserve then
-  f[#f + 1] = 'rp'; f[#f + 1] = '1'
-  f[#f + 1] = 'N'; f[#f + 1] = now + wait
+  f[#f + 1] = JOB_F_RLPAID; f[#f + 1] = '1'
+  f[#f + 1] = JOB_F_NEXT; f[#f + 1] = now + wait
   redis.call('ZADD', P .. 'delayed', now + wait, id)
 else
-  f[#f + 1] = 'rw'; f[#f + 1] = fam
-  redis.call('HDEL', k, 'N')
+  f[#f + 1] = JOB_F_RLWAIT; f[#f + 1] = fam
+  redis.call('HDEL', k, JOB_F_NEXT)
   redis.call('ZADD', q, rank * rl.SPAN + tonumber(j.q), id)
   rl.keep(P .. 'rl:' .. fam, rate, burst)
   rl.pump_at(fam, now + math.max(0, due - hz))

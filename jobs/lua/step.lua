@@ -9,10 +9,10 @@ if not redis.call('ZSCORE', P .. 'running', lease_member(id, token)) then
 end
 local k = jk(id)
 if kind == 'done' then
-  redis.call('HSET', k, 's:' .. ARGV[5], ARGV[6], 'ps', ARGV[5])
-  redis.call('HINCRBY', k, 'pd', '1')
+  redis.call('HSET', k, JOB_F_STEPS .. ARGV[5], ARGV[6], JOB_F_PSTEP, ARGV[5])
+  redis.call('HINCRBY', k, JOB_F_PDONE, '1')
 else
-  redis.call('HSET', k, 'pd', ARGV[5], 'pt', ARGV[6], 'ps', ARGV[7])
+  redis.call('HSET', k, JOB_F_PDONE, ARGV[5], JOB_F_PTOTAL, ARGV[6], JOB_F_PSTEP, ARGV[7])
 end
-if redis.call('HGET', k, 'x') == '1' then return 'cancel' end
+if redis.call('HGET', k, JOB_F_CANCEL) == '1' then return 'cancel' end
 return 'ok'

@@ -15,7 +15,7 @@ local s = redis.call('HMGET', sk, 'type', 'payload', 'lane', 'max', 'last')
 if not s[1] then redis.call('ZREM', dk, name); return 'lost' end
 local now, now_text = server_time()
 if s[5] then
-  local st = redis.call('HGET', jk(s[5]), 's')
+  local st = redis.call('HGET', jk(s[5]), JOB_F_STATE)
   if st and not terminal(st) then
     redis.call('HINCRBY', sk, 'skipped', 1)
     return 'skipped'

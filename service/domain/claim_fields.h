@@ -6,9 +6,13 @@
  * (CLAIM_F_*), the store's field names, the fields a list reads
  * (CLAIM_SHOWN_NAMES), the JSON view of GET /v1/claims/{id}
  * (routes/claims_view.c) and the list's text renderer (routes/claims_text.c),
- * which walk the rows in order, and the checked builder of the fields a
- * step writes (struct claim_kv). A new field is one row here plus its
- * property in openapi/openapi.yaml's Claim schema.
+ * which walk the rows in order, the checked builder of the fields a step
+ * writes (struct claim_kv), and the claim scripts' field names: a script in
+ * service/domain/lua/ writes CLAIM_F_<row>, which service/redis/lua_embed.py
+ * replaces with the row's store name at build time (a name that is no row,
+ * or a SCRIPT row no script names, fails the build). A new field is one row
+ * here plus its property in openapi/openapi.yaml's Claim schema (and, for a
+ * SCRIPT row, the script line that writes it, naming it CLAIM_F_<row>).
  *
  * Columns: X(ENUM, store name, JSON name, view, written by)
  *   view: how the API shows it, in row order

@@ -162,6 +162,21 @@ class JobScopes(unittest.TestCase):
         self.assertEqual((t["state"], t["uid"]), ("ready", uid), t)
         self.assertIn("gen-t", self.env.emu.control("GET", "state")["iot"]["templates"])
 
+    def test_a_successor_records_its_fleet_generation(self):
+        """A rotation's successor is of its predecessor's fleet generation (and purpose), so its
+        jobs are refused as StaleJob too when the fleet was re-created meanwhile."""
+        _, job = self.env.setup_fleet({"name": "gen-s"})
+        self.assertEqual(job["state"], "succeeded", job)
+        uid = self.env.fleet("gen-s")["uid"]
+        harness.wait_until(lambda: self.req("GET", "/v1/claims?fleet=gen-s&state=active").json["items"],
+                           timeout=60, what="the first claim")
+        old = self.req("GET", "/v1/claims?fleet=gen-s&state=active").json["items"][0]
+        r = self.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 60}, token=self.operate)
+        self.assertEqual(r.status, 202, r)
+        succ = r.json["successor"]["id"]
+        stored = self.env.redis.command("HMGET", "fw:claim:" + succ, "fleetUid", "purpose")
+        self.assertEqual(stored, [uid, self.env.redis.command("HGET", "fw:claim:" + old["id"], "purpose")])
+
     def test_claims_record_their_fleet_generation(self):
         """A claim made for an earlier fleet of the same name: its jobs do nothing (StaleJob)."""
         _, job = self.env.setup_fleet({"name": "gen-h"})

@@ -7,7 +7,7 @@ if redis.call('GET', p .. 'claims:idx') == claim_index_version then
 end
 local n = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local s = redis.call('HGET', ARGV[1] .. 'claim:' .. id, 'state')
+  local s = redis.call('HGET', ARGV[1] .. 'claim:' .. id, CLAIM_F_STATE)
   if s == 'creating' or s == 'active' or s == 'rotating' then n = n + 1 end
 end
 return n

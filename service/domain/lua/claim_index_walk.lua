@@ -5,7 +5,7 @@ local p = ARGV[1]
 local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, 'WITHSCORES')
 for i = 1, #ids, 2 do
   local id, ms = ids[i], ids[i + 1]
-  local f = redis.call('HMGET', p .. 'claim:' .. id, 'state', 'fleet')
+  local f = redis.call('HMGET', p .. 'claim:' .. id, CLAIM_F_STATE, CLAIM_F_FLEET)
   if f[1] and f[2] then
     for s = 4, #ARGV do
       if ARGV[s] ~= f[1] then

@@ -3,6 +3,6 @@
 -- Answers 1 when there was a key, else 0.
 local had = redis.call('DEL', KEYS[2])
 if redis.call('EXISTS', KEYS[1]) == 1 and had == 1 then
-  redis.call('HSET', KEYS[1], 'keyHeld', '0', 'keyErasedReason', ARGV[1])
+  redis.call('HSET', KEYS[1], CLAIM_F_KEY_HELD, '0', CLAIM_F_KEY_ERASED_REASON, ARGV[1])
 end
 return had

@@ -4,8 +4,8 @@
 -- claim.
 local _, now = server_time()
 if redis.call('EXISTS', KEYS[1]) == 0 then return fw_error('NOTFOUND', 'no such claim') end
-if redis.call('HEXISTS', KEYS[1], 'csr') == 1 then return 2 end
+if redis.call('HEXISTS', KEYS[1], CLAIM_F_CSR) == 1 then return 2 end
 redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
-redis.call('HSET', KEYS[1], 'csr', ARGV[1], 'publicKeyFp', ARGV[2], 'keyType', ARGV[3], 'keyHeld', '1',
-           'updated', now)
+redis.call('HSET', KEYS[1], CLAIM_F_CSR, ARGV[1], CLAIM_F_PUBLIC_KEY_FP, ARGV[2], CLAIM_F_KEY_TYPE, ARGV[3],
+           CLAIM_F_KEY_HELD, '1', CLAIM_F_UPDATED, now)
 return 1

@@ -4,5 +4,5 @@
 local _, now = server_time()
 if redis.call('EXISTS', KEYS[1]) == 0 then return fw_error('NOTFOUND', 'no such claim') end
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-redis.call('HSET', KEYS[1], 'keyHeld', '1', 'updated', now)
+redis.call('HSET', KEYS[1], CLAIM_F_KEY_HELD, '1', CLAIM_F_UPDATED, now)
 return 1

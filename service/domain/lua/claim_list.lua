@@ -32,7 +32,7 @@ local function read(k)
   if #names == 0 then return redis.call('HGETALL', k) end
   local v, h = redis.call('HMGET', k, unpack(names)), {}
   for i = 1, #names do if v[i] then h[#h + 1] = names[i]; h[#h + 1] = v[i] end end
-  if #h == 0 and redis.call('EXISTS', k) == 1 then h = {'id', ''} end
+  if #h == 0 and redis.call('EXISTS', k) == 1 then h = {CLAIM_F_ID, ''} end
   return h
 end
 local total = redis.call('ZCARD', idx)
@@ -47,7 +47,7 @@ while #out < lim and pos < total and seen < scan do
     if not (cms and ms == cms and id >= cid) then
       seen, lms, lid = seen + 1, ms, id
       local k = ARGV[5] .. 'claim:' .. id
-      if ARGV[4] == '' or redis.call('HGET', k, 'state') == ARGV[4] then
+      if ARGV[4] == '' or redis.call('HGET', k, CLAIM_F_STATE) == ARGV[4] then
         local h = read(k)
         if #h > 0 then out[#out + 1] = h end
       end

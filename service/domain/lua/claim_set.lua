@@ -5,8 +5,8 @@
 -- Answers 1; fw_error NOTFOUND when there is no such claim.
 local _, now = server_time()
 if redis.call('EXISTS', KEYS[1]) == 0 then return fw_error('NOTFOUND', 'no such claim') end
-redis.call('HSET', KEYS[1], 'updated', now, unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], CLAIM_F_UPDATED, now, unpack(ARGV, 2))
 for i = 2, #ARGV - 1, 2 do
-  if ARGV[i] == 'certificateId' and ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[1]) end
+  if ARGV[i] == CLAIM_F_CERT_ID and ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[1]) end
 end
 return 1
