@@ -1,8 +1,8 @@
 /*
- * script_group.c - group commit of scripts on one shared connection (see
+ * script_group.c - group commit of scripts on shared connections (see
  * script_group.h).
  *
- * No thread of its own: the caller that finds the connection free leads
+ * No thread of its own: the caller that finds a connection free leads
  * one group (takes every waiting call, sends them with
  * redisAppendCommandArgv, reads each answer with redisGetReply), marks the
  * calls done and wakes their threads, then wakes the first call that came
@@ -125,7 +125,8 @@ int redis_script_run_grouped(const struct redis_script *s, int nkeys, int argc,
         s_head = &me;
     s_tail = &me;
     while (!me.done) {
-        struct group_conn *gc = free_conn();
+        /* Lead only while calls wait (ours, unless a group took it and we woke spuriously). */
+        struct group_conn *gc = s_head ? free_conn() : NULL;
         if (gc)
             lead(gc);
         else
