@@ -31,9 +31,10 @@
 
 #define QUEUE_STACK_ARGS 16
 
-/* Runs s with the prefix as ARGV[1] on the thread's connection, or grouped. */
+/* Runs s with the prefix as ARGV[1] on the thread's connection, or grouped (batched with many
+ * when not NULL). */
 static int run_with_prefix(const struct redis_script *s, const char *const *args, int nargs,
-                           struct redisReply **out, int grouped)
+                           struct redisReply **out, int grouped, const struct redis_script *many)
 {
     const char *stack[QUEUE_STACK_ARGS + 1];
     const char **argv =
@@ -41,8 +42,9 @@ static int run_with_prefix(const struct redis_script *s, const char *const *args
     argv[0] = store_prefix();
     for (int i = 0; i < nargs; i++)
         argv[1 + i] = args[i];
-    int rc = grouped ? redis_script_run_grouped(s, 0, nargs + 1, argv, NULL, out)
-                     : redis_script_run(s, 0, nargs + 1, argv, NULL, out);
+    int rc = many      ? redis_script_run_batched(s, many, nargs + 1, argv, NULL, out)
+             : grouped ? redis_script_run_grouped(s, 0, nargs + 1, argv, NULL, out)
+                       : redis_script_run(s, 0, nargs + 1, argv, NULL, out);
     if (argv != stack)
         free(argv);
     return rc;
@@ -51,13 +53,13 @@ static int run_with_prefix(const struct redis_script *s, const char *const *args
 int queue__run(const struct redis_script *s, const char *const *args, int nargs,
                struct redisReply **out)
 {
-    return run_with_prefix(s, args, nargs, out, 0);
+    return run_with_prefix(s, args, nargs, out, 0, NULL);
 }
 
-int queue__run_grouped(const struct redis_script *s, const char *const *args, int nargs,
-                       struct redisReply **out)
+int queue__run_grouped(const struct redis_script *s, const struct redis_script *many,
+                       const char *const *args, int nargs, struct redisReply **out)
 {
-    return run_with_prefix(s, args, nargs, out, 1);
+    return run_with_prefix(s, args, nargs, out, 1, many);
 }
 
 int queue__server_time(long long *ms)

@@ -16,9 +16,10 @@ struct redisReply;
 int queue__run(const struct redis_script *s, const char *const *args, int nargs,
                struct redisReply **out);
 /* queue__run on the process's shared connection, pipelined with the other
- * threads' calls of the moment (service/redis/script_group.h). */
-int queue__run_grouped(const struct redis_script *s, const char *const *args, int nargs,
-                       struct redisReply **out);
+ * threads' calls of the moment (service/redis/script_group.h); with many,
+ * s's batch form, the calls of s among them run as one script. */
+int queue__run_grouped(const struct redis_script *s, const struct redis_script *many,
+                       const char *const *args, int nargs, struct redisReply **out);
 /* Redis server time in epoch ms. 0, FW_EUNAVAILABLE or FW_EREDIS. */
 int queue__server_time(long long *ms);
 

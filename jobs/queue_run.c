@@ -113,8 +113,9 @@ int queue_finish_next(const struct queue_claimed *job, const char *outcome, cons
             args[12 + i] = job_lane_name(req->order[i]);
     }
     redisReply *r = NULL;
-    /* The one round trip per job at steady state: grouped with the other workers' finishes. */
-    int rc = queue__run_grouped(&jobs_lua_finish, args, req ? 15 : 10, &r);
+    /* The one round trip per job at steady state: grouped with the other workers' finishes, and
+     * run together with them as one script (finish_many.lua). */
+    int rc = queue__run_grouped(&jobs_lua_finish, &jobs_lua_finish_many, args, req ? 15 : 10, &r);
     if (rc)
         return rc; /* FW_ECONFLICT: the token lost the job */
     if (r->type == REDIS_REPLY_STRING)

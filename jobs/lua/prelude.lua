@@ -457,3 +457,60 @@ local function claim_next(lease, l1, l2, l3, now, now_text)
   if pump[2] and (not at or tonumber(pump[2]) < at) then at = tonumber(pump[2]) end
   return {'ok', '', at or -1, now}
 end
+
+-- The finish of one running job (lua/finish.lua has the arguments and answers): A is the
+-- call's ARGV, now and now_text the server time (one reading for a whole batch).
+local function finish_job(A, now, now_text)
+  local id, token, outcome = A[2], A[3], A[4]
+  local a1, a2, a3 = A[5], A[6], A[7]
+  if outcome ~= 'succeeded' and outcome ~= 'dead' and outcome ~= 'canceled' and outcome ~= 'retry'
+      and outcome ~= 'defer' and outcome ~= 'release' then   -- no table: one costs ~2,500 instructions a call
+    return redis.error_reply('finish: unknown outcome ' .. outcome)
+  end
+  if redis.call('ZREM', P .. 'running', lease_member(id, token)) == 0 then
+    return fw_error('CONFLICT', 'the lease was lost')
+  end
+  local j, h, k
+  if outcome == 'succeeded' and A[8] ~= '' then
+    j = {id = id, s = S_RUNNING, q = string.match(token, '^[^.]*'), t = A[8], c = A[9], R = A[10], u = A[11]}
+    k = jk(id)
+  elseif outcome == 'succeeded' or outcome == 'canceled' then
+    j, h, k = jread(id)
+  else
+    j, h, k = jread(id, JOB_F_ATTEMPTS, JOB_F_ERRORS)
+  end
+  if outcome == 'succeeded' then
+    finish_terminal(j, S_SUCCEEDED, now, now_text, a2, {JOB_F_RESULT, a1}, k)
+  elseif outcome == 'dead' then
+    local f = add_error({}, h[9], a1, now)
+    if a3 ~= '' then f[#f + 1] = JOB_F_REASON; f[#f + 1] = a3 end
+    finish_terminal(j, S_DEAD, now, now_text, a2, f)
+  elseif outcome == 'canceled' then
+    finish_terminal(j, S_CANCELED, now, now_text, a2, {})
+  elseif outcome == 'release' then
+    redis.call('RPUSH', P .. 'q:' .. j.l, id)
+    move_state(j, S_QUEUED, now, {JOB_F_ATTEMPTS, (tonumber(h[8]) or 0) - 1})
+    wake()
+  else   -- retry, defer
+    local due = now + tonumber(a2)
+    local attempts = tonumber(h[8]) or 0
+    local st, f = S_FAILED, {JOB_F_NEXT, due}
+    if outcome == 'retry' then
+      add_error(f, h[9], a1, now)
+      if a3 ~= '1' then attempts = attempts - 1 end
+      redis.call('HINCRBY', P .. 'stats', 'retries', '1')
+    else
+      st = S_SCHEDULED
+      attempts = attempts - 1
+      f[#f + 1] = JOB_F_RLPAID
+      f[#f + 1] = '1'
+      redis.call('HINCRBY', P .. 'stats', 'rlwaits', '1')
+    end
+    f[#f + 1] = JOB_F_ATTEMPTS
+    f[#f + 1] = attempts
+    redis.call('ZADD', P .. 'delayed', due, id)
+    move_state(j, st, now, f)
+  end
+  if A[12] == '1' then return claim_next(tonumber(A[13]), A[14], A[15], A[16], now, now_text) end
+  return 'ok'
+end

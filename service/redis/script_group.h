@@ -16,7 +16,13 @@
  * at once, as redis_script_run would send it.
  *
  * Each script stays one atomic EVALSHA with the answer it has on a thread's
- * connection; only the transport is shared. Errors are those of
+ * connection; only the transport is shared. Batches (redis_script_run_batched)
+ * go further: the calls of a group that have the same batch form and first
+ * argument run as one EVALSHA of the batch form, which Redis then reads,
+ * parses and sets up once (a script made with run_batch of
+ * service/redis/lua/runner.lua); each thread gets its own element of the
+ * answer, as it would have got the answer of its own call, and the batch
+ * runs atomically as a whole. Errors are those of
  * redis_script_run: when the connection breaks, every call of the group
  * without an answer gets FW_EUNAVAILABLE and the connection is dropped (the
  * next group reconnects, with store_conn's backoff); NOSCRIPT loads the
@@ -30,6 +36,14 @@
 /* As redis_script_run (script.h), on a shared connection. */
 int redis_script_run_grouped(const struct redis_script *s, int nkeys, int argc,
                              const char *const *argv, const size_t *lens, struct redisReply **out);
+
+/* As redis_script_run_grouped of s without keys, run in one batch of many (s's batch form:
+ * ARGV is argv[0], shared by the batch, then each call's count of further arguments and those
+ * arguments; it answers one element per call, in order) with the calls of the same group that
+ * have the same many and argv[0]. A call alone goes as s. */
+int redis_script_run_batched(const struct redis_script *s, const struct redis_script *many,
+                             int argc, const char *const *argv, const size_t *lens,
+                             struct redisReply **out);
 
 /* Closes the shared connections (process shutdown; the next call reconnects).
  * Call when no thread is in redis_script_run_grouped. */

@@ -7,6 +7,7 @@ uniqueness, caller-chosen ids, retention TTLs and graceful shutdown.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -382,11 +383,12 @@ class RedisAnswers(JobsTestCase):
 
 
 class GroupCommit(unittest.TestCase):
-    """service/redis/script_group.h: the workers' finishes share one connection, pipelined. Each
-    thread gets its own answer; a connection that breaks with calls in flight fails every one of
-    them with FW_EUNAVAILABLE (as a thread's own connection does), at once. (That a worker
-    process's shared connection reconnects and reloads its scripts after Redis restarts:
-    test_jobs_sched.RedisRestart and test_redis_failover, whose finishes go this way.)"""
+    """service/redis/script_group.h: the workers' finishes share one connection, pipelined, and run
+    as one script (a batch). Each thread gets its own answer, an error as well as a result; a
+    connection that breaks with calls in flight fails every one of them with FW_EUNAVAILABLE (as a
+    thread's own connection does), at once. (That a worker process's shared connection reconnects
+    and reloads its scripts after Redis restarts: test_jobs_sched.RedisRestart and
+    test_redis_failover, whose finishes go this way.)"""
 
     def group(self, redis, *args):
         return subprocess.Popen([PROBE, "group", *map(str, args)], env=Probe(redis).env(), text=True,
@@ -401,12 +403,19 @@ class GroupCommit(unittest.TestCase):
             words = words[1:]
         return dict(zip(words[0::2], map(int, words[1::2])))
 
+    def evalshas(self, redis):
+        stats = redis.command("INFO", "commandstats")
+        m = re.search(r"cmdstat_evalsha:calls=(\d+)", stats)
+        return int(m.group(1)) if m else 0
+
     def test_answers_reach_their_callers_and_a_break_fails_all_in_flight(self):
         redis = harness.Redis().start()
         try:
-            # 16 threads at once, after SCRIPT FLUSH: the first groups meet NOSCRIPT.
+            # 16 threads at once, after SCRIPT FLUSH: the first groups meet NOSCRIPT. Every tenth
+            # call answers FW_ECONFLICT, every tenth raises an error (FW_EREDIS: other).
             got = self.tally(self.group(redis, "--threads", 16, "--calls", 500))
-            self.assertEqual(got, {"ok": 8000, "mismatch": 0, "unavailable": 0, "other": 0})
+            self.assertEqual(got, {"ok": 6400, "mismatch": 0, "conflict": 800, "unavailable": 0,
+                                   "other": 800})
             # Redis holds 8 calls unanswered (paused), then dies: each of them fails, none hangs.
             g = self.group(redis, "--threads", 8, "--calls", 1, "--keep-scripts", "--wait-go")
             self.assertEqual(g.stdout.readline().strip(), "ready")
@@ -418,8 +427,33 @@ class GroupCommit(unittest.TestCase):
             redis.proc.wait()
             redis.log.close()
             t0 = time.monotonic()
-            self.assertEqual(self.tally(g), {"ok": 0, "mismatch": 0, "unavailable": 8, "other": 0})
+            self.assertEqual(self.tally(g), {"ok": 0, "mismatch": 0, "conflict": 0, "unavailable": 8,
+                                             "other": 0})
             self.assertLess(time.monotonic() - t0, 3.0)   # failed at once, not after the 5 s timeout
+        finally:
+            redis.stop()
+
+    def test_a_batch_answers_each_call_as_its_own_script_would(self):
+        redis = harness.Redis().start()
+        try:
+            redis.command("CONFIG", "RESETSTAT")
+            got = self.tally(self.group(redis, "--threads", 16, "--calls", 500, "--batch"))
+            # The same answers as one script per call: a conflict or a raised error in a batch is
+            # that call's alone; the calls after it in the batch ran all the same.
+            self.assertEqual(got, {"ok": 6400, "mismatch": 0, "conflict": 800, "unavailable": 0,
+                                   "other": 800})
+            self.assertEqual(redis.command("GET", "fw:probe:ran"), "6400")
+            self.assertEqual(redis.command("GET", "fw:probe:raised"), "800")
+            # Batches did form: fewer EVALSHAs than calls (NOSCRIPT answers included).
+            self.assertLess(self.evalshas(redis), 8000)
+            # After SCRIPT FLUSH the first batches meet NOSCRIPT: the batch script is loaded and the
+            # batch sent again, each call still answered once.
+            g = self.group(redis, "--threads", 8, "--calls", 50, "--batch", "--wait-go")
+            self.assertEqual(g.stdout.readline().strip(), "ready")
+            g.stdin.write("go\n")
+            g.stdin.flush()
+            self.assertEqual(self.tally(g), {"ok": 320, "mismatch": 0, "conflict": 40,
+                                             "unavailable": 0, "other": 40})
         finally:
             redis.stop()
 

@@ -20,3 +20,22 @@ end
 local function fw_error(code, why)
   return redis.error_reply('FW_E' .. code .. ' ' .. why)
 end
+
+-- Batches (service/redis/script_group.h): one EVALSHA that stands for several
+-- calls of one script, sent by a group of threads. ARGV is the first argument
+-- the calls share (the key prefix), then for each call its count of further
+-- arguments and those arguments. Runs fn(A, ...) for each call, A being the
+-- call's own ARGV (the shared argument first), and answers one element per
+-- call, in order: fn's answer, or the error a call raised (the others run
+-- all the same, as they would have as scripts of their own).
+local function run_batch(fn, ...)
+  local out, i, n = {}, 2, #ARGV
+  while i <= n do
+    local c = tonumber(ARGV[i])
+    local ok, r = pcall(fn, {ARGV[1], unpack(ARGV, i + 1, i + c)}, ...)
+    if not ok and type(r) ~= 'table' then r = redis.error_reply(tostring(r)) end
+    out[#out + 1] = r
+    i = i + c + 1
+  end
+  return out
+end

@@ -10,7 +10,7 @@
  *   jobs-probe schedule --name N --type T [--payload JSON] (--every S | --daily HH:MM)
  *   jobs-probe unschedule NAME
  *   jobs-probe get ID | cancel ID | retry ID | wait ID MS | list [STATE] [LIMIT] [CURSOR]
- *   jobs-probe group --threads T --calls N [--keep-scripts] [--wait-go]
+ *   jobs-probe group --threads T --calls N [--keep-scripts] [--wait-go] [--batch]
  *                      grouped script calls from T threads (group_probe.h)
  *
  * Configuration from the same FLEETWARDEN_* environment as the service.
@@ -175,7 +175,8 @@ static int dispatch(int argc, char **argv)
     if (!strcmp(cmd, "group"))
         return group_probe(atoi(opt(argc, argv, "--threads", "8")),
                            atoi(opt(argc, argv, "--calls", "100")),
-                           flag(argc, argv, "--keep-scripts"), flag(argc, argv, "--wait-go"));
+                           flag(argc, argv, "--keep-scripts"), flag(argc, argv, "--wait-go"),
+                           flag(argc, argv, "--batch"));
     return cmd_job(argc, argv);
 }
 

@@ -1,0 +1,2 @@
+-- echo: one call (prelude.lua).
+return echo(ARGV)
