@@ -159,7 +159,7 @@ static int hget(const char *id, const char *field, char **out)
 int queue_step_get(const char *id, const char *step, char **out)
 {
     char field[128];
-    snprintf(field, sizeof field, "s:%s", step);
+    snprintf(field, sizeof field, "%s%s", job_fields_table[JOB_F_STEPS].stored, step);
     int rc = hget(id, field, out);
     if (rc)
         return rc;
@@ -169,7 +169,7 @@ int queue_step_get(const char *id, const char *step, char **out)
 int queue_cancel_flag(const char *id)
 {
     char *v = NULL;
-    int rc = hget(id, "x", &v);
+    int rc = hget(id, job_fields_table[JOB_F_CANCEL].stored, &v);
     if (rc)
         return rc;
     int set = v && strcmp(v, "1") == 0;

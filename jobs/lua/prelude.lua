@@ -409,6 +409,12 @@ local function rate_limits()
   return rl
 end
 
+-- Whether this call of a script has run the due pumps and promotions
+-- (claim_next): the later claims of a batch (finish_many.lua), at the same
+-- time, find nothing more due unless a finish of the batch parked a job due
+-- at once (finish_job sets it back), and skip them (two calls a job).
+local due_done = false
+
 -- Moves delayed jobs that are due (retries, run_at, reserved rate-limit
 -- tokens) to the end of their lane, so they run next.
 local function promote_due(now, now_text)
@@ -433,9 +439,12 @@ end
 -- resource, uniq} (the last three for its finish: finish.lua) or
 -- {"ok", "", next_due_ms (-1 when none), now}.
 local function claim_next(lease, l1, l2, l3, now, now_text)
-  local fams = redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now_text, 'LIMIT', '0', '20')
-  if fams[1] then rate_limits().pumps(fams, now) end
-  promote_due(now, now_text)
+  if not due_done then
+    local fams = redis.call('ZRANGEBYSCORE', P .. 'rlpump', '-inf', now_text, 'LIMIT', '0', '20')
+    if fams[1] then rate_limits().pumps(fams, now) end
+    promote_due(now, now_text)
+    due_done = true
+  end
   local q1, q2, q3 = P .. 'q:' .. l1, P .. 'q:' .. l2, P .. 'q:' .. l3
   while true do
     local popped = redis.call('LMPOP', '3', q1, q2, q3, 'RIGHT')
@@ -509,6 +518,7 @@ local function finish_job(A, now, now_text)
     f[#f + 1] = JOB_F_ATTEMPTS
     f[#f + 1] = attempts
     redis.call('ZADD', P .. 'delayed', due, id)
+    if due <= now then due_done = false end
     move_state(j, st, now, f)
   end
   if A[12] == '1' then return claim_next(tonumber(A[13]), A[14], A[15], A[16], now, now_text) end
