@@ -64,8 +64,9 @@ struct unit {
 static int same_batch(const struct group_call *b, const struct group_call *k)
 {
     const struct redis_script_call *x = &b->call, *y = &k->call;
-    return k->many && k->many == b->many && strcmp(y->nk, "0") == 0 && y->n > 3 &&
-           y->al[3] == x->al[3] && memcmp(y->av[3], x->av[3], x->al[3]) == 0;
+    return k->many && k->many == b->many && strcmp(x->nk, "0") == 0 && strcmp(y->nk, "0") == 0 &&
+           x->n > 3 && y->n > 3 && y->al[3] == x->al[3] &&
+           memcmp(y->av[3], x->av[3], x->al[3]) == 0;
 }
 
 /* Makes the batch EVALSHA of u's calls: the shared first argument, then each call's count and
