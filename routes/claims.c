@@ -36,6 +36,7 @@
 #include "greengrass.h"
 #include "idempotency.h"
 #include "service/domain/claims.h"
+#include "service/domain/claim_fields.h"
 #include "jobs/job.h"
 #include "service/core/buf.h"
 #include "service/core/config.h"
@@ -106,7 +107,7 @@ static const char *fstr(const json_t *o, const char *name)
  * rotated: answered 409 and 1 for one. */
 static int verification_claim(const json_t *claim, struct http_resp *resp, const char *what)
 {
-    const char *p = fstr(claim, "purpose");
+    const char *p = claim_field_str(claim, CLAIM_F_PURPOSE);
     if (!p || strcmp(p, "verification"))
         return 0;
     char d[200];
@@ -149,7 +150,7 @@ static int replay(struct http_resp *resp, const char *id)
     json_t *f = 0;
     if (store_claim_get(id, &f))
         return 0;
-    const char *job = fstr(f, "job");
+    const char *job = claim_field_str(f, CLAIM_F_JOB);
     if (job)
         accepted(resp, job, id, 0, 0);
     json_decref(f);
@@ -295,7 +296,7 @@ static void load_root_ca(void)
 static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, struct http_resp *resp)
 {
     json_t *fleet = 0;
-    int rc = store_fleet_get(fstr(claim, "fleet"), &fleet);
+    int rc = store_fleet_get(claim_field_str(claim, CLAIM_F_FLEET), &fleet);
     if (rc && rc != FW_ENOTFOUND) {
         http_problem_store(resp, rc);
         return 0;
@@ -305,10 +306,11 @@ static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, str
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
     pthread_once(&s_root_ca_once, load_root_ca);
     json_t *b = json_pack(
-        "{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", fstr(claim, "id"), "certificateId",
-        fstr(claim, "certificateId"), "certificateArn", fstr(claim, "certificateArn"),
-        "certificatePem", fstr(claim, "certificatePem"), "rootCaPem", s_root_ca, "greengrassConfig",
-        yaml, "perDevice", yaml ? greengrass_per_device(fleet, &paths) : json_array());
+        "{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", claim_field_str(claim, CLAIM_F_ID),
+        "certificateId", claim_field_str(claim, CLAIM_F_CERT_ID), "certificateArn",
+        claim_field_str(claim, CLAIM_F_CERT_ARN), "certificatePem",
+        claim_field_str(claim, CLAIM_F_CERT_PEM), "rootCaPem", s_root_ca, "greengrassConfig", yaml,
+        "perDevice", yaml ? greengrass_per_device(fleet, &paths) : json_array());
     free(yaml);
     json_decref(fleet);
     return b;
@@ -402,8 +404,9 @@ static void get_bundle(struct http_req *req, struct http_resp *resp)
     json_t *b = claim && !verification_claim(claim, resp, "handed out")
                     ? bundle_base(claim, &req->svc->cfg, resp)
                     : 0;
-    if (b && !send_bundle(fstr(claim, "id"), b, resp)) {
-        log_event(LOG_INFO, "claim bundle downloaded", LOG_STR("claim", fstr(claim, "id")),
+    if (b && !send_bundle(claim_field_str(claim, CLAIM_F_ID), b, resp)) {
+        log_event(LOG_INFO, "claim bundle downloaded",
+                  LOG_STR("claim", claim_field_str(claim, CLAIM_F_ID)),
                   LOG_STR("requestId", req->request_id));
     }
     /* The server sends Cache-Control: no-store on every answer (server_req.c). */
@@ -448,7 +451,8 @@ static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct k
     if (g)
         *grace = (long)json_integer_value(g);
     *csr = fstr(body, "csr");
-    int is_csr = !strcmp(fstr(claim, "keySource") ? fstr(claim, "keySource") : "", "csr");
+    const char *ks = claim_field_str(claim, CLAIM_F_KEY_SOURCE);
+    int is_csr = !strcmp(ks ? ks : "", "csr");
     if (is_csr && !*csr) {
         field_problem(
             resp, "csr",
@@ -469,8 +473,8 @@ static int parse_rotate(json_t *body, const json_t *claim, long *grace, struct k
 static void conflict_state(struct http_resp *resp, const json_t *claim, const char *what)
 {
     char d[200];
-    snprintf(d, sizeof d, "a claim in state %s cannot be %s",
-             fstr(claim, "state") ? fstr(claim, "state") : "?", what);
+    const char *st = claim_field_str(claim, CLAIM_F_STATE);
+    snprintf(d, sizeof d, "a claim in state %s cannot be %s", st ? st : "?", what);
     http_problem(resp, 409, 0, d);
 }
 
@@ -484,14 +488,15 @@ static void rotate_claim(struct http_req *req, struct http_resp *resp)
     const char *csr = 0;
     char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
     if (body && !parse_rotate(body, claim, &grace, &ki, &csr, resp)) {
-        int rc = claims_enqueue_rotate(fstr(claim, "id"), grace, csr, csr ? ki.fp : 0,
-                                       csr ? ki.type : 0, 0, succ, jid, sizeof jid);
+        int rc =
+            claims_enqueue_rotate(claim_field_str(claim, CLAIM_F_ID), grace, csr, csr ? ki.fp : 0,
+                                  csr ? ki.type : 0, 0, succ, jid, sizeof jid);
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "rotated (only active claims rotate)");
         else if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid, fstr(claim, "id"), "successor", succ);
+            accepted(resp, jid, claim_field_str(claim, CLAIM_F_ID), "successor", succ);
     }
     json_decref(body);
     json_decref(claim);
@@ -518,7 +523,8 @@ static int parse_disable(json_t *body, const json_t *claim, const char **reason,
     }
     *revoke = json_is_true(rv);
     *replace = json_is_true(rp);
-    if (*replace && fstr(claim, "keySource") && !strcmp(fstr(claim, "keySource"), "csr")) {
+    if (*replace && claim_field_str(claim, CLAIM_F_KEY_SOURCE) &&
+        !strcmp(claim_field_str(claim, CLAIM_F_KEY_SOURCE), "csr")) {
         field_problem(resp, "replace",
                       "not possible for keySource csr: create a new claim with a new CSR");
         return FW_EINVAL;
@@ -533,14 +539,14 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
     int revoke, replace;
     char jid[JOB_ID_MAX];
     if (claim && !parse_disable(req->json, claim, &reason, &revoke, &replace, resp)) {
-        int rc =
-            claims_enqueue_disable(fstr(claim, "id"), reason, revoke, replace, jid, sizeof jid);
+        int rc = claims_enqueue_disable(claim_field_str(claim, CLAIM_F_ID), reason, revoke, replace,
+                                        jid, sizeof jid);
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, revoke ? "revoked" : "disabled");
         else if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+            accepted(resp, jid, claim_field_str(claim, CLAIM_F_ID), 0, 0);
     }
     json_decref(claim);
 }
@@ -551,15 +557,15 @@ static void enable_claim(struct http_req *req, struct http_resp *resp)
     static const char *const allowed[] = {0};
     char jid[JOB_ID_MAX];
     if (body && !only_fields(body, allowed, resp)) {
-        int rc = claims_enqueue_enable(fstr(claim, "id"), jid, sizeof jid);
-        if (rc == FW_ECONFLICT && !strcmp(fstr(claim, "state"), "revoked"))
+        int rc = claims_enqueue_enable(claim_field_str(claim, CLAIM_F_ID), jid, sizeof jid);
+        if (rc == FW_ECONFLICT && !strcmp(claim_field_str(claim, CLAIM_F_STATE), "revoked"))
             http_problem(resp, 409, 0, "the claim is revoked: revocation is final");
         else if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "enabled (only inactive claims)");
         else if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+            accepted(resp, jid, claim_field_str(claim, CLAIM_F_ID), 0, 0);
     }
     json_decref(body);
     json_decref(claim);
@@ -570,13 +576,13 @@ static void delete_claim(struct http_req *req, struct http_resp *resp)
     json_t *claim = load_claim(req, resp);
     char jid[JOB_ID_MAX];
     if (claim) {
-        int rc = claims_enqueue_delete(fstr(claim, "id"), 0, jid, sizeof jid);
+        int rc = claims_enqueue_delete(claim_field_str(claim, CLAIM_F_ID), 0, jid, sizeof jid);
         if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "deleted yet (wait for its creation to finish)");
         else if (rc)
             http_problem_store(resp, rc);
         else
-            accepted(resp, jid, fstr(claim, "id"), 0, 0);
+            accepted(resp, jid, claim_field_str(claim, CLAIM_F_ID), 0, 0);
     }
     json_decref(claim);
 }

@@ -34,6 +34,7 @@
 #include "service/core/randid.h"
 #include "service/core/service.h"
 #include "service/domain/store_claim.h"
+#include "service/domain/claim_fields.h"
 #include "service/domain/store_fleet.h"
 
 /* The document as the API shows it: internal members removed, the watch
@@ -277,10 +278,9 @@ static int usable_claim(struct http_resp *resp, const char *fleet, const char *i
 {
     json_t *c = 0;
     int rc = store_claim_get(id, &c);
-    const char *f = json_string_value(json_object_get(c, "fleet")),
-               *st = json_string_value(json_object_get(c, "state"));
-    const char *held = json_string_value(json_object_get(c, "keyHeld")),
-               *purpose = json_string_value(json_object_get(c, "purpose"));
+    const char *f = claim_field_str(c, CLAIM_F_FLEET), *st = claim_field_str(c, CLAIM_F_STATE);
+    const char *held = claim_field_str(c, CLAIM_F_KEY_HELD),
+               *purpose = claim_field_str(c, CLAIM_F_PURPOSE);
     if (rc && rc != FW_ENOTFOUND) {
         http_problem_store(resp, rc);
     } else if (rc || !f || strcmp(f, fleet) || (purpose && !strcmp(purpose, "verification"))) {

@@ -16,6 +16,7 @@
 
 #include "aws/iot.h"
 #include "claim_common.h"
+#include "service/domain/claim_fields.h"
 #include "service/domain/claims.h"
 #include "jobs/job.h"
 #include "jobs/worker.h"
@@ -43,7 +44,7 @@ static int replace(struct job_ctx *ctx, struct claim_job *cj)
         return rc;
     json_t *f = 0;
     rc = store_claim_get(succ, &f);
-    const char *st = rc ? 0 : json_string_value(json_object_get(f, "state"));
+    const char *st = rc ? 0 : claim_field_str(f, CLAIM_F_STATE);
     if (st && !strcmp(st, "creating"))
         rc = claims__enqueue_existing(succ, jid, sizeof jid);
     json_decref(f);

@@ -24,6 +24,7 @@
 
 #include "aws/iot.h"
 #include "claim_common.h"
+#include "service/domain/claim_fields.h"
 #include "claim_create.h"
 #include "service/domain/claims.h"
 #include "jobs/queue.h"
@@ -192,9 +193,9 @@ static void rotate_due(const char *id)
     char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
     if (store_claim_get(id, &f))
         return;
-    const char *st = json_string_value(json_object_get(f, "state"));
-    const char *ks = json_string_value(json_object_get(f, "keySource"));
-    const char *has_succ = json_string_value(json_object_get(f, "successor"));
+    const char *st = claim_field_str(f, CLAIM_F_STATE);
+    const char *ks = claim_field_str(f, CLAIM_F_KEY_SOURCE);
+    const char *has_succ = claim_field_str(f, CLAIM_F_SUCCESSOR);
     if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && !(has_succ && has_succ[0])) {
         if (claims_enqueue_rotate(id, -1, 0, 0, 0, "bulk", succ, jid, sizeof jid))
             log_msg(LOG_WARN, "could not enqueue an automatic claim rotation");
@@ -206,8 +207,8 @@ static void rotate_due(const char *id)
  * when that is past, spread over the next min(period, 1 h). */
 static long long sweep_due(const json_t *c, double period_s)
 {
-    const char *a = json_string_value(json_object_get(c, "activated"));
-    const char *pred = json_string_value(json_object_get(c, "predecessor"));
+    const char *a = claim_field_str(c, CLAIM_F_ACTIVATED);
+    const char *pred = claim_field_str(c, CLAIM_F_PREDECESSOR);
     long long now = claim_now_ms(), act = a ? strtoll(a, 0, 10) : now;
     double u = uniform01();
     long long due = act + (long long)(period_s * 1000.0 * (pred && pred[0] ? 1.0 : 0.5 + 0.5 * u));
@@ -230,11 +231,10 @@ static void sweep_fleet(const char *fleet, double period_s)
         json_t *c;
         json_array_foreach(items, i, c)
         {
-            const char *ks = json_string_value(json_object_get(c, "keySource"));
-            const char *succ = json_string_value(json_object_get(c, "successor"));
+            const char *ks = claim_field_str(c, CLAIM_F_KEY_SOURCE);
+            const char *succ = claim_field_str(c, CLAIM_F_SUCCESSOR);
             if (ks && strcmp(ks, "csr") && !(succ && succ[0]))
-                store_claim_rotation_due_nx(json_string_value(json_object_get(c, "id")),
-                                            sweep_due(c, period_s));
+                store_claim_rotation_due_nx(claim_field_str(c, CLAIM_F_ID), sweep_due(c, period_s));
         }
         json_decref(items);
         free(cursor);

@@ -31,6 +31,7 @@
 #include "service/core/err.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
+#include "service/domain/claim_fields.h"
 #include "service/domain/store_fleet.h"
 
 typedef int(fleet_step_fn)(struct fleet_run *r);
@@ -140,7 +141,7 @@ static int first_claim(struct fleet_run *r)
     free(next);
     const json_t *c = json_array_get(items, 0);
     if (!rc && c)
-        snprintf(cid, sizeof cid, "%s", json_string_value(json_object_get(c, "id")));
+        snprintf(cid, sizeof cid, "%s", claim_field_str(c, CLAIM_F_ID));
     json_decref(items);
     if (!rc && !cid[0])
         rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);

@@ -36,6 +36,7 @@
 #include "service/core/err.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
+#include "service/domain/claim_fields.h"
 #include "service/domain/store_fleet.h"
 #include "jobs/queue.h"
 #include "service/core/log.h"
@@ -237,7 +238,7 @@ static int claims_in(const json_t *items, const char *state)
     json_t *c;
     json_array_foreach(items, i, c)
     {
-        const char *s = json_string_value(json_object_get(c, "state"));
+        const char *s = claim_field_str(c, CLAIM_F_STATE);
         n += s && !strcmp(s, state);
     }
     return n;
@@ -272,10 +273,10 @@ static int claims_off(struct teardown *t)
     json_t *c;
     json_array_foreach(items, i, c)
     {
-        const char *st = json_string_value(json_object_get(c, "state"));
+        const char *st = claim_field_str(c, CLAIM_F_STATE);
         if (st && (!strcmp(st, "active") || !strcmp(st, "rotating")))
-            claims_enqueue_disable(json_string_value(json_object_get(c, "id")),
-                                   "fleet teardown (force)", 0, 0, 0, 0);
+            claims_enqueue_disable(claim_field_str(c, CLAIM_F_ID), "fleet teardown (force)", 0, 0,
+                                   0, 0);
     }
     json_decref(items);
     return 0;

@@ -24,6 +24,7 @@
 
 #include "aws/iot.h"
 #include "claim_find.h"
+#include "service/domain/claim_fields.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/keys.h"
@@ -31,9 +32,9 @@
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 
-static const char *field(const json_t *rec, const char *name)
+static const char *field(const json_t *rec, enum claim_field f)
 {
-    const char *s = json_string_value(json_object_get(rec, name));
+    const char *s = claim_field_str(rec, f);
     return s && *s ? s : 0;
 }
 
@@ -87,19 +88,19 @@ static int named_claim(struct verify_ctx *v)
         return claim_problem(v, id, "no such claim");
     if (rc)
         return rc;
-    const char *state = field(rec, "state");
-    if (strcmp(field(rec, "fleet") ? field(rec, "fleet") : "", v->rq->fleet))
+    const char *state = field(rec, CLAIM_F_STATE);
+    if (strcmp(field(rec, CLAIM_F_FLEET) ? field(rec, CLAIM_F_FLEET) : "", v->rq->fleet))
         rc = claim_problem(v, id, "it belongs to another fleet");
     else if (!state || (strcmp(state, "active") && strcmp(state, "rotating")) ||
-             !field(rec, "certificatePem"))
+             !field(rec, CLAIM_F_CERT_PEM))
         rc = claim_problem(v, id, "it is not active");
     else if ((rc = open_key(v, id)) == 0) {
-        v->claim_cert_pem = xstrdup(field(rec, "certificatePem"));
+        v->claim_cert_pem = xstrdup(field(rec, CLAIM_F_CERT_PEM));
         json_object_set_new(v->made, "claimId", json_string(id));
         json_object_set_new(v->made, "verificationClaim", json_false());
         verify_pass(v, DP_STEP_CLAIM,
                     "claim %s (certificate %s, claim policy %s), its sealed key opened in memory",
-                    id, field(rec, "certificateId") ? field(rec, "certificateId") : "?",
+                    id, field(rec, CLAIM_F_CERT_ID) ? field(rec, CLAIM_F_CERT_ID) : "?",
                     v->names.claim_policy);
     }
     json_decref(rec);
@@ -248,11 +249,11 @@ static int delete_cert(struct verify_ctx *v, const char *cert_id, const char *ar
 static int lost_cert(struct verify_ctx *v, const json_t *rec, char *id, size_t idlen, char *arn,
                      size_t arnlen)
 {
-    const char *req = field(rec, "certRequested");
+    const char *req = field(rec, CLAIM_F_CERT_REQUESTED);
     if (!req)
         return 0;
     struct iot_certificate c = {0};
-    int found = claim_find_cert(v->aws, field(rec, "id"), field(rec, "publicKeyFp"),
+    int found = claim_find_cert(v->aws, field(rec, CLAIM_F_ID), field(rec, CLAIM_F_PUBLIC_KEY_FP),
                                 strtoll(req, 0, 10), &c, &v->err);
     if (found == 1) {
         snprintf(id, idlen, "%s", c.certificate_id ? c.certificate_id : "");
@@ -289,9 +290,9 @@ int verify_claim_remove(struct verify_ctx *v, const json_t *made, json_t *done, 
         return got == FW_ENOTFOUND ? 0 : got;
     char cert[80] = "", arn[300] = "";
     snprintf(cert, sizeof cert, "%s",
-             field(rec, "certificateId") ? field(rec, "certificateId") : "");
+             field(rec, CLAIM_F_CERT_ID) ? field(rec, CLAIM_F_CERT_ID) : "");
     snprintf(arn, sizeof arn, "%s",
-             field(rec, "certificateArn") ? field(rec, "certificateArn") : "");
+             field(rec, CLAIM_F_CERT_ARN) ? field(rec, CLAIM_F_CERT_ARN) : "");
     int rc = cert[0] ? 0 : lost_cert(v, rec, cert, sizeof cert, arn, sizeof arn);
     if (!rc && cert[0])
         rc = delete_cert(v, cert, arn);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "awsctx.h"
+#include "service/domain/claim_fields.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/store_fleet.h"
@@ -104,10 +105,10 @@ static int fleet_from_doc(struct watch_fleet *f, const char *name, const json_t 
 
 static void claim_add(struct watch_plan *p, size_t fi, const json_t *rec)
 {
-    const char *id = json_string_value(json_object_get(rec, "id"));
-    const char *cert = json_string_value(json_object_get(rec, "certificateId"));
-    const char *exp = json_string_value(json_object_get(rec, "expectedDevices"));
-    const char *created = json_string_value(json_object_get(rec, "created"));
+    const char *id = claim_field_str(rec, CLAIM_F_ID);
+    const char *cert = claim_field_str(rec, CLAIM_F_CERT_ID);
+    const char *exp = claim_field_str(rec, CLAIM_F_EXPECTED_DEVICES);
+    const char *created = claim_field_str(rec, CLAIM_F_CREATED);
     if (!id || !cert || !*cert)
         return;
     if (p->nc == p->capc) {

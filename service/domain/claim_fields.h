@@ -136,6 +136,17 @@ const char *claim_field_name(enum claim_field f);
 /* Field f of a record as store_claim_get gives it (a JSON object of
  * strings): NULL when absent or empty. Borrowed from rec. */
 const char *claim_rec_get(const json_t *rec, enum claim_field f);
+/* Field f of a claim record read as json_object_get reads it, named by
+ * the table (no store name spelled at the call): the member or NULL, and
+ * its string or NULL (unlike claim_rec_get, "" stays ""). Borrowed. */
+static inline json_t *claim_field_get(const json_t *rec, enum claim_field f)
+{
+    return json_object_get(rec, claim_fields[f].name);
+}
+static inline const char *claim_field_str(const json_t *rec, enum claim_field f)
+{
+    return json_string_value(claim_field_get(rec, f));
+}
 
 /*
  * The fields one step writes, built with their count kept here (no

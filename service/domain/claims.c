@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/domain/claim_fields.h"
 #include "jobs/queue.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
@@ -61,10 +62,8 @@ static int resume_preset(const char *id)
     json_t *f = 0;
     if (store_claim_get(id, &f))
         return FW_ECONFLICT;
-    const char *st = json_string_value(json_object_get(f, "state"));
-    int rc = st && !strcmp(st, "creating") && !json_string_value(json_object_get(f, "job"))
-                 ? 0
-                 : FW_ECONFLICT;
+    const char *st = claim_field_str(f, CLAIM_F_STATE);
+    int rc = st && !strcmp(st, "creating") && !claim_field_str(f, CLAIM_F_JOB) ? 0 : FW_ECONFLICT;
     json_decref(f);
     return rc;
 }
@@ -142,7 +141,7 @@ static int claim_state(const char *id, int *state)
     int rc = store_claim_get(id, &f);
     if (rc)
         return rc;
-    *state = store_claim_state_parse(json_string_value(json_object_get(f, "state")));
+    *state = store_claim_state_parse(claim_field_str(f, CLAIM_F_STATE));
     json_decref(f);
     return 0;
 }
