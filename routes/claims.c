@@ -523,8 +523,8 @@ static int parse_disable(json_t *body, const json_t *claim, const char **reason,
     }
     *revoke = json_is_true(rv);
     *replace = json_is_true(rp);
-    if (*replace && claim_field_str(claim, CLAIM_F_KEY_SOURCE) &&
-        !strcmp(claim_field_str(claim, CLAIM_F_KEY_SOURCE), "csr")) {
+    const char *ks = claim_field_str(claim, CLAIM_F_KEY_SOURCE);
+    if (*replace && ks && !strcmp(ks, "csr")) {
         field_problem(resp, "replace",
                       "not possible for keySource csr: create a new claim with a new CSR");
         return FW_EINVAL;
@@ -558,7 +558,8 @@ static void enable_claim(struct http_req *req, struct http_resp *resp)
     char jid[JOB_ID_MAX];
     if (body && !only_fields(body, allowed, resp)) {
         int rc = claims_enqueue_enable(claim_field_str(claim, CLAIM_F_ID), jid, sizeof jid);
-        if (rc == FW_ECONFLICT && !strcmp(claim_field_str(claim, CLAIM_F_STATE), "revoked"))
+        const char *st = claim_field_str(claim, CLAIM_F_STATE);
+        if (rc == FW_ECONFLICT && st && !strcmp(st, "revoked"))
             http_problem(resp, 409, 0, "the claim is revoked: revocation is final");
         else if (rc == FW_ECONFLICT)
             conflict_state(resp, claim, "enabled (only inactive claims)");
