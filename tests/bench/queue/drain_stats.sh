@@ -18,6 +18,7 @@ PORT=${FW_PORT_BASE:-23990}
 PROBE="$BUILD/tests/tools/jobs-probe/jobs-probe"
 [ -x "$PROBE" ] || { echo "build $BUILD first (meson)" >&2; exit 2; }
 export FLEETWARDEN_REDIS_URL=redis://127.0.0.1:$PORT
+unset FLEETWARDEN_PREFIX # the keys read below are the default prefix's
 cli() { redis-cli -p "$PORT" "$@" | tr -d '\r'; }
 cpu() { cli info cpu | awk -F: '/used_cpu_(user|sys):/ {s += $2} END {printf "%.6f", s}'; }
 for r in $(seq 1 "$RUNS"); do
@@ -30,7 +31,16 @@ for r in $(seq 1 "$RUNS"); do
   c0=$(cpu); t0=$(date +%s.%N)
   "$PROBE" worker --workers "$W" --no-aux >/dev/null 2>&1 &
   WP=$!
-  while [ "$(cli llen fw:q:default)" != 0 ] || [ "$(cli zcard fw:running)" != 0 ]; do sleep 0.02; done
+  # Until drained; a worker that died, or 10 minutes, ends the run with an error.
+  deadline=$((SECONDS + 600))
+  while [ "$(cli llen fw:q:default)" != 0 ] || [ "$(cli zcard fw:running)" != 0 ]; do
+    if ! kill -0 "$WP" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "drain_stats: the worker stopped or the drain took over 10 minutes" >&2
+      kill "$WP" "$RP" 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.02
+  done
   c1=$(cpu); t1=$(date +%s.%N)
   stats=$(cli info commandstats)
   kill "$WP"; wait "$WP" 2>/dev/null || true
