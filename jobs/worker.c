@@ -391,7 +391,8 @@ void *worker__main(void *arg)
             got = claim(w, &next);
         else if (got == GOT_NONE_READY)
             got = idle_wait(w, &blk, &next);
-        if (got != GOT_JOB)
+        /* A job claimed as the stop began (an enqueue woke the wait) goes back at the top. */
+        if (got != GOT_JOB || atomic_load(&rt->stopping))
             continue;
         struct queue_claimed job = next.job;
         w->picks++;
