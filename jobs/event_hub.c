@@ -432,6 +432,11 @@ int event_hub_start(const char *watch_key)
     return s_started ? 0 : FW_EINTERNAL;
 }
 
+void event_hub_signal_stop(void)
+{
+    atomic_store(&s_stop, 1);
+}
+
 void event_hub_stop(void)
 {
     if (!s_started)

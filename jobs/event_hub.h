@@ -40,6 +40,9 @@ struct hub_event {
 int event_hub_start(const char *watch_key);
 /* The watched counter as last read; -1 before the first read (or without one). */
 long long event_hub_watched(void);
+/* Tells the reader to end and returns at once (a stop that runs beside others: the reader
+ * may be in a read that ends with the command timeout when Redis does not answer). */
+void event_hub_signal_stop(void);
 /* Stops and joins it, frees the ring. Subscribers must be gone. */
 void event_hub_stop(void);
 /* 1 once the reader has read the log's position from Redis, 0 before (or never started). */

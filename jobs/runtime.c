@@ -22,6 +22,7 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "worker.h"
+#include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
 #include "service/core/metrics.h"
@@ -117,8 +118,8 @@ static void *hb_main(void *arg)
     struct jobs_runtime *rt = arg;
     long long lease = jobs_settings()->lease_ms;
     struct hb_snapshot *s = xcalloc(1, sizeof *s);
-    while (!atomic_load(&rt->stop_aux)) {
-        runtime__sleep(rt, lease / 3, &rt->stop_aux);
+    while (!atomic_load(&rt->stop_heartbeat)) {
+        runtime__sleep(rt, lease / 3, &rt->stop_heartbeat);
         hb_collect(rt, s);
         if (s->n > 0 && queue_renew(s->idp, s->tokp, s->n, lease, hb_flag, rt) != 0)
             log_msg(LOG_WARN, "lease heartbeat failed; will retry");
@@ -272,7 +273,9 @@ int jobs_runtime_ready(struct jobs_runtime *rt, char *why, size_t whylen)
     return 0;
 }
 
-/* Gives back the leases of the jobs still running (after the grace). */
+/* Gives back the leases of the jobs still running (after the grace). When Redis does not
+ * answer, the rest are left to expire (the reaper requeues them): each try would wait out
+ * the command timeout, and a supervisor kills a process that takes that long to stop. */
 static void release_running(struct jobs_runtime *rt)
 {
     struct hb_snapshot *s = xcalloc(1, sizeof *s);
@@ -283,43 +286,61 @@ static void release_running(struct jobs_runtime *rt)
             worker__flag(rt->workers[i].current, 1, 1);
     pthread_mutex_unlock(&rt->lock);
     for (int i = 0; i < s->n; i++) {
-        if (queue_finish(s->ids[i], s->tokens[i], "release", NULL, NULL, NULL) == 0) {
+        int rc = queue_finish(s->ids[i], s->tokens[i], "release", NULL, NULL, NULL);
+        if (rc == 0) {
             atomic_fetch_add(&rt->outcomes[RT_RELEASED], 1);
             log_event(LOG_WARN, "shutdown: lease given back", LOG_STR("job", s->ids[i]));
+        } else if (rc == FW_EUNAVAILABLE) {
+            log_event(LOG_WARN, "shutdown: redis did not answer, leases left to expire",
+                      LOG_INT("leases", s->n - i), LOG_STR("first_job", s->ids[i]));
+            break;
         }
     }
     free(s);
 }
 
-/* Joins a thread, waiting at most ms; 1 when joined. */
-static int join_within(pthread_t t, long long ms)
+/* After the grace and the releases, how long the threads get to end, all together: a thread
+ * in a Redis command ends within the command timeout (5 s, store_conn.c). */
+#define RUNTIME_JOIN_MS 7000
+
+/* Joins a thread, waiting at most until the deadline (CLOCK_REALTIME); 1 when joined. */
+static int join_by(pthread_t t, const struct timespec *until)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000 + 1;
-    return pthread_timedjoin_np(t, NULL, &until) == 0;
+    return pthread_timedjoin_np(t, NULL, until) == 0;
 }
 
-void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s)
+void jobs_runtime_begin_stop(struct jobs_runtime *rt)
 {
     if (!rt)
         return;
     raise_flag(rt, &rt->stopping);
+    /* The scheduler is not needed for the running jobs to finish: it ends meanwhile. */
+    raise_flag(rt, &rt->stop_sched);
+}
+
+void jobs_runtime_stop(struct jobs_runtime *rt, long long grace_ms)
+{
+    if (!rt)
+        return;
+    jobs_runtime_begin_stop(rt);
     long long waited = 0;
-    while (jobs_runtime_workers_alive(rt) > 0 && waited < (long long)grace_s * 1000) {
+    while (jobs_runtime_workers_alive(rt) > 0 && waited < grace_ms) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
         waited += 50;
     }
     if (jobs_runtime_workers_alive(rt) > 0)
         release_running(rt);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RUNTIME_JOIN_MS / 1000;
     int all = 1;
     for (int i = 0; i < rt->nworkers; i++)
-        all &= join_within(rt->workers[i].thread, 2000);
-    raise_flag(rt, &rt->stop_aux);
-    all &= join_within(rt->hb_thread, 3000);
+        all &= join_by(rt->workers[i].thread, &until);
+    raise_flag(rt, &rt->stop_heartbeat); /* no lease left to renew */
+    all &= join_by(rt->hb_thread, &until);
     if (rt->aux)
-        all &= join_within(rt->aux_thread, 6000);
+        all &= join_by(rt->aux_thread, &until);
     store_conn_close();
     if (all)
         redis_script_group_close(); /* no worker left to use it */

@@ -23,11 +23,17 @@ struct jobs_runtime;
 struct jobs_runtime *jobs_runtime_start(struct fw_service *svc, int nworkers,
                                         int run_scheduler_and_reaper);
 
-/* Graceful stop: workers take no new job; running jobs get grace_s
- * seconds to finish; the leases of the rest are given back (the jobs go
- * back to the front of their lane without using up an attempt) and their
- * handlers see cancel. Then frees rt. NULL is a no-op. */
-void jobs_runtime_stop(struct jobs_runtime *rt, int grace_s);
+/* The start of a stop, at once: workers take no new job (the running ones go on) and the
+ * scheduler/reaper ends. For a process that has other things to finish first (serve's
+ * requests) before jobs_runtime_stop. NULL is a no-op. */
+void jobs_runtime_begin_stop(struct jobs_runtime *rt);
+
+/* Graceful stop: jobs_runtime_begin_stop if not done; running jobs get grace_ms to finish;
+ * the leases of the rest are given back (the jobs go back to the front of their lane
+ * without using up an attempt; when Redis does not answer, they are left to expire) and
+ * their handlers see cancel; then the threads get 7 s together to end. Then frees rt (a
+ * thread that did not end is left to the exiting process, rt with it). NULL is a no-op. */
+void jobs_runtime_stop(struct jobs_runtime *rt, long long grace_ms);
 
 /* Number of worker threads still running. */
 int jobs_runtime_workers_alive(struct jobs_runtime *rt);

@@ -32,10 +32,11 @@ struct jobs_runtime {
     pthread_t hb_thread;
     pthread_t aux_thread;
     atomic_int stopping;        /* 1: workers claim no new job */
-    atomic_int stop_aux;        /* 1: heartbeat and scheduler threads end */
+    atomic_int stop_sched;      /* 1: the scheduler/reaper ends (raised with stopping) */
+    atomic_int stop_heartbeat;  /* 1: the heartbeat ends (after the workers: their leases) */
     pthread_mutex_t lock;       /* guards workers[].current and the ctx they point at */
     pthread_mutex_t sleep_lock; /* guards nothing but the wait on sleep_cond */
-    pthread_cond_t sleep_cond;  /* signalled when stopping or stop_aux changes */
+    pthread_cond_t sleep_cond;  /* signalled when a stop flag is raised */
     /* Process-local metrics (atomics, no lock). Index = registry index. */
     atomic_llong run_hist[JOBS_MAX_TYPES][RT_HIST_BUCKETS + 1];
     atomic_llong run_sum_ms[JOBS_MAX_TYPES];

@@ -62,7 +62,7 @@ static long long run_schedules(struct jobs_runtime *rt)
     int n = queue_sched_due(names, dues, SCHEDULER_BATCH, &now, &next);
     if (n < 0)
         return 1000;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n && !atomic_load(&rt->stop_sched); i++)
         tick_one(rt, names[i], dues[i], now);
     if (n == SCHEDULER_BATCH)
         return 0;
@@ -91,10 +91,12 @@ void *scheduler__main(void *arg)
     struct jobs_runtime *rt = arg;
     long long reap_every = jobs_settings()->reaper_ms, next_reap = 0;
     int installing = 1;
-    while (!atomic_load(&rt->stop_aux)) {
+    while (!atomic_load(&rt->stop_sched)) {
         if (installing)
             installing = jobs_installers_run() > 0;
         long long sleep_ms = run_schedules(rt);
+        if (atomic_load(&rt->stop_sched))
+            break; /* each step may wait out a command timeout: none more once told to end */
         long long now = clock_mono_ms();
         if (now >= next_reap) {
             reap_once();
@@ -103,7 +105,7 @@ void *scheduler__main(void *arg)
         if (next_reap - now < sleep_ms)
             sleep_ms = next_reap - now;
         if (sleep_ms > 0)
-            runtime__sleep(rt, sleep_ms, &rt->stop_aux);
+            runtime__sleep(rt, sleep_ms, &rt->stop_sched);
     }
     store_conn_close();
     return NULL;

@@ -474,6 +474,31 @@ class Shutdown(JobsTestCase):
         self.assertNotIn("token", job)
         self.assertEqual(p.r("ZCARD", "fw:running"), 0)
 
+    def test_sigterm_while_redis_is_silent_leaves_the_leases_to_expire(self):
+        # Redis stops answering while three jobs run. The first lease given back waits out the
+        # command timeout (5 s); the other two are not tried (each would wait as long: 15 s
+        # before), the scheduler ends at SIGTERM instead of after the jobs, and the process
+        # exits 0 within grace + 13 s, the bound a supervisor's stop timeout is sized by
+        # (docs/OPERATIONS.md, Upgrades). The jobs keep their leases; the reaper requeues them.
+        p = self.probe
+        w = p.worker(3, "--grace", "1")
+        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(3)]
+        for jid in ids:
+            p.wait_state(jid, "running")
+        os.kill(self.redis.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            code = p.stop(w, signal.SIGTERM, timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            os.kill(self.redis.proc.pid, signal.SIGCONT)
+        with open(w.log_path) as f:
+            log = f.read()
+        self.assertEqual(code, 0, log[-2000:])
+        self.assertIn('"msg":"shutdown: redis did not answer, leases left to expire","leases":3', log)
+        self.assertNotIn("lease given back", log)
+        self.assertLess(took, 1 + 13, log[-2000:])
+
     def test_sigterm_lets_short_jobs_finish(self):
         p = self.probe
         w = p.worker(1, "--no-aux", "--grace", "5")

@@ -63,7 +63,7 @@ static int run_runtime(int nworkers, int aux, int grace_s)
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
-    jobs_runtime_stop(rt, grace_s);
+    jobs_runtime_stop(rt, grace_s * 1000LL);
     return 0;
 }
 
