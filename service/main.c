@@ -28,6 +28,7 @@
 #include "jobs/handlers/verify_cli.h"
 #include "jobs/handlers/watch_cycle.h"
 #include "jobs/runtime.h"
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -131,18 +132,22 @@ static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
     }
 }
 
-static void shutdown_all(struct fw_service *svc, struct server *srv, const sigset_t *set)
+/* Stops the HTTP side (after the shutdown delay, when set) and answers when the grace ends
+ * (clock_mono_ms): one grace from the listener's close, shared by the requests in flight and
+ * the running jobs, which go on meanwhile. */
+static long long shutdown_all(struct fw_service *svc, struct server *srv, const sigset_t *set)
 {
     atomic_store(&svc->shutting_down, 1);
     if (srv)
         shutdown_delay(svc, set);
     log_msg(LOG_INFO, "shutting down: no new connections, finishing in-flight work");
-    if (srv) {
+    if (srv)
         server_quiesce(srv);
-        if (!server_wait_idle(srv, svc->cfg.shutdown_grace_s))
-            log_msg(LOG_WARN, "grace period over with requests still running");
-    }
+    long long grace_end = clock_mono_ms() + svc->cfg.shutdown_grace_s * 1000LL;
+    if (srv && !server_wait_idle(srv, svc->cfg.shutdown_grace_s))
+        log_msg(LOG_WARN, "grace period over with requests still running");
     server_stop(srv);
+    return grace_end;
 }
 
 /* serve and worker need the key-encryption key that seals claim private
@@ -303,9 +308,14 @@ static void indexer_start(struct claim_indexer *ix)
     ix->started = pthread_create(&ix->thread, 0, index_claims, ix) == 0;
 }
 
-static void indexer_stop(struct claim_indexer *ix)
+static void indexer_signal_stop(struct claim_indexer *ix)
 {
     atomic_store(&ix->stop, 1);
+}
+
+static void indexer_stop(struct claim_indexer *ix)
+{
+    indexer_signal_stop(ix);
     if (ix->started)
         pthread_join(ix->thread, 0);
 }
@@ -405,10 +415,16 @@ static int cmd_serve(int argc, char **argv, int api)
               LOG_STR("version", FW_VERSION));
     sig = wait_for_signal(&set);
     log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
-    shutdown_all(&svc, srv, &set);
+    jobs_runtime_begin_stop(svc.jobs); /* no new job from now on; the running ones go on */
+    long long grace_end = shutdown_all(&svc, srv, &set);
+    /* The threads end side by side: against a Redis that does not answer, each may wait out
+     * a command timeout, and one after another they would outlast a supervisor's patience. */
+    event_hub_signal_stop();
+    indexer_signal_stop(&ix);
+    long long left = grace_end - clock_mono_ms();
+    jobs_runtime_stop(svc.jobs, left > 0 ? left : 0);
     event_hub_stop();
     indexer_stop(&ix);
-    jobs_runtime_stop(svc.jobs, svc.cfg.shutdown_grace_s);
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();

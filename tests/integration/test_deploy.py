@@ -23,6 +23,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import FW_BIN, ROOT, product_c_files  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")
+# What a stop may take beyond FLEETWARDEN_SHUTDOWN_GRACE (and a pause before SIGTERM): the
+# listener's close (at most 1 s), then, when Redis does not answer, one lease release that waits
+# out the command timeout (5 s) and the threads' 7 s to end (docs/OPERATIONS.md, Upgrades). A
+# supervisor's stop timeout must be longer, or it kills the process first.
+STOP_TAIL_S = 13
 K8S = os.path.join(DEPLOY, "k8s")
 SYSTEMD = os.path.join(DEPLOY, "systemd")
 POLICY = os.path.join(DEPLOY, "iam", "fleetwarden-policy.json")
@@ -142,6 +147,13 @@ class Compose(unittest.TestCase):
     def setUpClass(cls):
         cls.doc = yaml.safe_load(read(os.path.join(DEPLOY, "docker-compose.yml")))
         cls.svcs = cls.doc["services"]
+
+    def test_stop_timeout_outlasts_the_stop(self):
+        grace = int(self.doc["x-env"]["FLEETWARDEN_SHUTDOWN_GRACE"])
+        for name, s in self.svcs.items():
+            if (s.get("command") or [""])[0] in ("serve", "worker"):
+                with self.subTest(service=name):
+                    self.assertGreater(int(s["stop_grace_period"].rstrip("s")), grace + STOP_TAIL_S)
 
     def test_redis_appendonly(self):
         cmd = self.svcs["redis"]["command"]
@@ -313,7 +325,8 @@ class Kubernetes(unittest.TestCase):
                 mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
                 self.assertTrue(cm["FLEETWARDEN_KEK_FILE"].startswith(mounts["kek"] + "/"))
                 grace = int(cm["FLEETWARDEN_SHUTDOWN_GRACE"])
-                self.assertGreater(spec["terminationGracePeriodSeconds"], grace + 5)
+                pause = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
+                self.assertGreater(spec["terminationGracePeriodSeconds"], pause + grace + STOP_TAIL_S)
 
     def test_service_pdb_hpa_point_at_the_deployments(self):
         deps = {d["metadata"]["name"]: d for d in self.kind("Deployment")}
@@ -373,6 +386,15 @@ class Systemd(unittest.TestCase):
                 self.assertTrue(d["EnvironmentFile"].startswith("/etc/fleetwarden/"))
                 self.assertEqual(d["LoadCredential"].split(":")[0], "kek")
                 self.assertIn(("Environment", "FLEETWARDEN_KEK_FILE=%d/kek"), svc)
+
+    def test_stop_timeout_outlasts_the_stop(self):
+        env = dict(line.split("=", 1) for line in read(os.path.join(SYSTEMD, "fleetwarden.env.example")).splitlines()
+                   if line and not line.startswith("#"))
+        for name in self.UNITS:
+            with self.subTest(unit=name):
+                d = dict(parse_unit(read(os.path.join(SYSTEMD, name)))["Service"])
+                self.assertGreater(int(d["TimeoutStopSec"].rstrip("s")),
+                                   int(env["FLEETWARDEN_SHUTDOWN_GRACE"]) + STOP_TAIL_S)
 
     def test_example_environment_is_real(self):
         known = known_settings()

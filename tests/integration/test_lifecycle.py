@@ -13,6 +13,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import Fleetwarden, Redis, wait_until  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
+from jobs_testlib import Probe  # noqa: E402
+
 
 @contextlib.contextmanager
 def serving(env=None):
@@ -297,6 +300,28 @@ class GracefulShutdown(unittest.TestCase):
             fw.proc.wait(20)
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
             self.assertIn("still serving for the shutdown delay", fw.logs())
+
+    def test_no_job_starts_after_sigterm(self):
+        # SIGTERM means no new work: a job queued while the process still serves (its shutdown
+        # delay here) waits for another process, or this one's restart, instead of being
+        # started and then cut short by the stop.
+        redis = Redis().start()
+        fw = Fleetwarden(redis, env={"FLEETWARDEN_SHUTDOWN_DELAY": "3"}, args=("serve",)).start()
+        try:
+            probe = Probe(redis)
+            before, _ = probe.enqueue("test.noop")      # no such type here: claimed, it dies
+            wait_until(lambda: probe.job(before)["state"] == "dead", timeout=10, what="a job run before SIGTERM")
+            fw.proc.send_signal(signal.SIGTERM)
+            wait_until(lambda: fw.request("GET", "/readyz").status == 503, timeout=5, what="readyz 503")
+            after, _ = probe.enqueue("test.noop")
+            time.sleep(1.5)
+            self.assertEqual(probe.job(after)["state"], "queued")
+            fw.proc.wait(20)
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
+            self.assertEqual(probe.job(after)["state"], "queued")
+        finally:
+            fw.stop()
+            redis.stop()
 
     def test_second_signal_cuts_the_shutdown_delay_short(self):
         with serving({"FLEETWARDEN_SHUTDOWN_DELAY": "600"}) as fw:
