@@ -97,6 +97,19 @@ int queue_finish(const char *id, const char *token, const char *outcome, const c
     return queue_finish_next(&job, outcome, a1, a2, a3, NULL, NULL, NULL, NULL);
 }
 
+int queue_release(const char *id, const char *token)
+{
+    /* type "": the script reads the job's fields itself (lua/finish.lua); no claim after it */
+    const char *args[] = {id, token, "release", "", "", "", "", "", "", ""};
+    redisReply *r = NULL;
+    int rc = queue__run(&jobs_lua_finish, args, 10, &r);
+    if (rc)
+        return rc;
+    rc = r->type == REDIS_REPLY_STRING ? 0 : FW_EREDIS;
+    freeReplyObject(r);
+    return rc;
+}
+
 int queue_finish_next(const struct queue_claimed *job, const char *outcome, const char *a1,
                       const char *a2, const char *a3, const struct queue_next_req *req,
                       struct queue_claimed *next, long long *next_due_ms, long long *now_ms)

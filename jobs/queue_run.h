@@ -48,6 +48,10 @@ int queue_claim(const int order[JOB_NLANES], long long lease_ms, struct queue_cl
 int queue_finish(const char *id, const char *token, const char *outcome, const char *a1,
                  const char *a2, const char *a3);
 
+/* Gives a running job's lease back (queue_finish with "release") on the calling thread's own
+ * connection, not with the workers' grouped finishes: a stop must not wait behind theirs. */
+int queue_release(const char *id, const char *token);
+
 /* The claim half of queue_finish_next: lane order, lease. */
 struct queue_next_req {
     int order[JOB_NLANES];

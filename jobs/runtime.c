@@ -22,6 +22,7 @@
 #include "queue_run.h"
 #include "runtime_internal.h"
 #include "worker.h"
+#include "service/core/clock.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -273,10 +274,33 @@ int jobs_runtime_ready(struct jobs_runtime *rt, char *why, size_t whylen)
     return 0;
 }
 
-/* Gives back the leases of the jobs still running (after the grace). When Redis does not
- * answer, the rest are left to expire (the reaper requeues them): each try would wait out
- * the command timeout, and a supervisor kills a process that takes that long to stop. */
-static void release_running(struct jobs_runtime *rt)
+/* A stop's tail after the grace (docs/OPERATIONS.md, Upgrades): lease releases start within
+ * the first STOP_RELEASE_MS and every thread is joined by STOP_TAIL_MS. One release is bounded by
+ * store_conn.c's timeouts (connect 1 s, command 5 s), so the releases end by STOP_TAIL_MS too. */
+#define STOP_RELEASE_MS 6000
+#define STOP_TAIL_MS 12000
+/* A release that failed after this long waited out the command timeout: Redis does not answer,
+ * and each further try would wait as long. A faster failure (a dropped connection, a failover)
+ * is tried once more, on a new connection. */
+#define STOP_NO_ANSWER_MS 4000
+
+/* Gives back one lease: 0, FW_ECONFLICT (not ours any more) or a Redis error; *silent when
+ * Redis did not answer. */
+static int release_one(const char *id, const char *token, long long until_ms, int *silent)
+{
+    int rc = FW_EUNAVAILABLE;
+    for (int t = 0; t < 2 && rc == FW_EUNAVAILABLE && !*silent && clock_mono_ms() < until_ms; t++) {
+        long long t0 = clock_mono_ms();
+        rc = queue_release(id, token);
+        *silent = rc == FW_EUNAVAILABLE && clock_mono_ms() - t0 >= STOP_NO_ANSWER_MS;
+    }
+    return rc;
+}
+
+/* Gives back the leases of the jobs still running (after the grace), trying until until_ms
+ * (clock_mono_ms). The leases not given back are left to expire: the reaper requeues them, as
+ * for a process that crashed. */
+static void release_running(struct jobs_runtime *rt, long long until_ms)
 {
     struct hb_snapshot *s = xcalloc(1, sizeof *s);
     hb_collect(rt, s);
@@ -285,28 +309,29 @@ static void release_running(struct jobs_runtime *rt)
         if (rt->workers[i].current)
             worker__flag(rt->workers[i].current, 1, 1);
     pthread_mutex_unlock(&rt->lock);
+    int silent = 0, left = 0;
     for (int i = 0; i < s->n; i++) {
-        int rc = queue_finish(s->ids[i], s->tokens[i], "release", NULL, NULL, NULL);
+        int rc = silent ? FW_EUNAVAILABLE : release_one(s->ids[i], s->tokens[i], until_ms, &silent);
         if (rc == 0) {
             atomic_fetch_add(&rt->outcomes[RT_RELEASED], 1);
             log_event(LOG_WARN, "shutdown: lease given back", LOG_STR("job", s->ids[i]));
-        } else if (rc == FW_EUNAVAILABLE) {
-            log_event(LOG_WARN, "shutdown: redis did not answer, leases left to expire",
-                      LOG_INT("leases", s->n - i), LOG_STR("first_job", s->ids[i]));
-            break;
+        } else if (rc != FW_ECONFLICT) {
+            left++;
         }
     }
+    if (left)
+        log_event(LOG_WARN,
+                  silent ? "shutdown: redis did not answer, leases left to expire"
+                         : "shutdown: leases not given back, left to expire",
+                  LOG_INT("leases", left));
     free(s);
 }
 
-/* After the grace and the releases, how long the threads get to end, all together: a thread
- * in a Redis command ends within the command timeout (5 s, store_conn.c). */
-#define RUNTIME_JOIN_MS 7000
-
-/* Joins a thread, waiting at most until the deadline (CLOCK_REALTIME); 1 when joined. */
-static int join_by(pthread_t t, const struct timespec *until)
+/* Joins a thread, waiting at most until the deadline (clock_mono_ms); 1 when joined. */
+static int join_by(pthread_t t, long long until_ms)
 {
-    return pthread_timedjoin_np(t, NULL, until) == 0;
+    struct timespec until = {until_ms / 1000, (until_ms % 1000) * 1000000L};
+    return pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until) == 0;
 }
 
 void jobs_runtime_begin_stop(struct jobs_runtime *rt)
@@ -329,18 +354,16 @@ void jobs_runtime_stop(struct jobs_runtime *rt, long long grace_ms)
         nanosleep(&ts, NULL);
         waited += 50;
     }
+    long long tail_end = clock_mono_ms() + STOP_TAIL_MS;
     if (jobs_runtime_workers_alive(rt) > 0)
-        release_running(rt);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += RUNTIME_JOIN_MS / 1000;
+        release_running(rt, tail_end - STOP_TAIL_MS + STOP_RELEASE_MS);
     int all = 1;
     for (int i = 0; i < rt->nworkers; i++)
-        all &= join_by(rt->workers[i].thread, &until);
+        all &= join_by(rt->workers[i].thread, tail_end);
     raise_flag(rt, &rt->stop_heartbeat); /* no lease left to renew */
-    all &= join_by(rt->hb_thread, &until);
+    all &= join_by(rt->hb_thread, tail_end);
     if (rt->aux)
-        all &= join_by(rt->aux_thread, &until);
+        all &= join_by(rt->aux_thread, tail_end);
     store_conn_close();
     if (all)
         redis_script_group_close(); /* no worker left to use it */

@@ -31,8 +31,9 @@ void jobs_runtime_begin_stop(struct jobs_runtime *rt);
 /* Graceful stop: jobs_runtime_begin_stop if not done; running jobs get grace_ms to finish;
  * the leases of the rest are given back (the jobs go back to the front of their lane
  * without using up an attempt; when Redis does not answer, they are left to expire) and
- * their handlers see cancel; then the threads get 7 s together to end. Then frees rt (a
- * thread that did not end is left to the exiting process, rt with it). NULL is a no-op. */
+ * their handlers see cancel; every thread is joined within 12 s of the grace's end. Then
+ * frees rt (a thread that did not end is left to the exiting process, rt with it). NULL is a
+ * no-op. */
 void jobs_runtime_stop(struct jobs_runtime *rt, long long grace_ms);
 
 /* Number of worker threads still running. */

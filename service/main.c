@@ -132,10 +132,10 @@ static void shutdown_delay(const struct fw_service *svc, const sigset_t *set)
     }
 }
 
-/* Stops the HTTP side (after the shutdown delay, when set) and answers when the grace ends
- * (clock_mono_ms): one grace from the listener's close, shared by the requests in flight and
- * the running jobs, which go on meanwhile. */
-static long long shutdown_all(struct fw_service *svc, struct server *srv, const sigset_t *set)
+/* Drains the HTTP side (after the shutdown delay, when set): the listener closes, the requests
+ * in flight get the grace. Answers when the grace ends (clock_mono_ms): one grace from the
+ * listener's close, shared by those requests and the running jobs, which go on meanwhile. */
+static long long drain_http(struct fw_service *svc, struct server *srv, const sigset_t *set)
 {
     atomic_store(&svc->shutting_down, 1);
     if (srv)
@@ -146,7 +146,6 @@ static long long shutdown_all(struct fw_service *svc, struct server *srv, const 
     long long grace_end = clock_mono_ms() + svc->cfg.shutdown_grace_s * 1000LL;
     if (srv && !server_wait_idle(srv, svc->cfg.shutdown_grace_s))
         log_msg(LOG_WARN, "grace period over with requests still running");
-    server_stop(srv);
     return grace_end;
 }
 
@@ -416,11 +415,12 @@ static int cmd_serve(int argc, char **argv, int api)
     sig = wait_for_signal(&set);
     log_event(LOG_INFO, "signal received", LOG_INT("signal", sig));
     jobs_runtime_begin_stop(svc.jobs); /* no new job from now on; the running ones go on */
-    long long grace_end = shutdown_all(&svc, srv, &set);
+    long long grace_end = drain_http(&svc, srv, &set);
     /* The threads end side by side: against a Redis that does not answer, each may wait out
      * a command timeout, and one after another they would outlast a supervisor's patience. */
     event_hub_signal_stop();
     indexer_signal_stop(&ix);
+    server_stop(srv); /* waits for request handlers still in a Redis call */
     long long left = grace_end - clock_mono_ms();
     jobs_runtime_stop(svc.jobs, left > 0 ? left : 0);
     event_hub_stop();

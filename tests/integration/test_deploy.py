@@ -24,9 +24,9 @@ from harness import FW_BIN, ROOT, product_c_files  # noqa: E402
 
 DEPLOY = os.path.join(ROOT, "deploy")
 # What a stop may take beyond FLEETWARDEN_SHUTDOWN_GRACE (and a pause before SIGTERM): the
-# listener's close (at most 1 s), then, when Redis does not answer, one lease release that waits
-# out the command timeout (5 s) and the threads' 7 s to end (docs/OPERATIONS.md, Upgrades). A
-# supervisor's stop timeout must be longer, or it kills the process first.
+# listener's close (at most 1 s), then, even when Redis does not answer, at most 12 s for the job
+# runtime's lease releases and threads (jobs/runtime.c STOP_TAIL_MS; docs/OPERATIONS.md,
+# Upgrades). A supervisor's stop timeout must be longer, or it kills the process first.
 STOP_TAIL_S = 13
 K8S = os.path.join(DEPLOY, "k8s")
 SYSTEMD = os.path.join(DEPLOY, "systemd")

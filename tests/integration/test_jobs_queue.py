@@ -477,9 +477,10 @@ class Shutdown(JobsTestCase):
     def test_sigterm_while_redis_is_silent_leaves_the_leases_to_expire(self):
         # Redis stops answering while three jobs run. The first lease given back waits out the
         # command timeout (5 s); the other two are not tried (each would wait as long: 15 s
-        # before), the scheduler ends at SIGTERM instead of after the jobs, and the process
-        # exits 0 within grace + 13 s, the bound a supervisor's stop timeout is sized by
-        # (docs/OPERATIONS.md, Upgrades). The jobs keep their leases; the reaper requeues them.
+        # before), the scheduler ends at SIGTERM instead of after the jobs, and the threads are
+        # joined by grace + 12 s (serve's listener adds at most 1 s: the 13 s a supervisor's stop
+        # timeout is sized by, docs/OPERATIONS.md, Upgrades). The jobs keep their leases; the
+        # reaper requeues them.
         p = self.probe
         w = p.worker(3, "--grace", "1")
         ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(3)]
@@ -498,6 +499,23 @@ class Shutdown(JobsTestCase):
         self.assertIn('"msg":"shutdown: redis did not answer, leases left to expire","leases":3', log)
         self.assertNotIn("lease given back", log)
         self.assertLess(took, 1 + 13, log[-2000:])
+
+    def test_sigterm_after_redis_dropped_its_connections_gives_every_lease_back(self):
+        # A dropped connection (a proxy, a failover, CLIENT KILL) fails the next call at once: it
+        # is not a Redis that does not answer, and every lease still goes back, no attempt used.
+        p = self.probe
+        w = p.worker(3, "--no-aux", "--grace", "1")
+        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(3)]
+        for jid in ids:
+            p.wait_state(jid, "running")
+        self.redis.command("CLIENT", "KILL", "TYPE", "normal")
+        self.assertEqual(p.stop(w, signal.SIGTERM), 0)
+        with open(w.log_path) as f:
+            log = f.read()
+        for jid in ids:
+            job = p.job(jid)
+            self.assertEqual((job["state"], job["attempts"]), ("queued", "0"), log[-2000:])
+        self.assertNotIn("left to expire", log)
 
     def test_sigterm_lets_short_jobs_finish(self):
         p = self.probe
