@@ -327,11 +327,24 @@ static void release_running(struct jobs_runtime *rt, long long until_ms)
     free(s);
 }
 
-/* Joins a thread, waiting at most until the deadline (clock_mono_ms); 1 when joined. */
+/* Joins a thread, waiting at most until the deadline (clock_mono_ms); 1 when joined.
+ * pthread_timedjoin_np takes wall-clock time: the deadline is turned into it at each call, so
+ * a clock step moves no deadline. (Not pthread_clockjoin_np: ThreadSanitizer does not see that
+ * join as one, and reports every later use of what the thread touched as a race.) */
 static int join_by(pthread_t t, long long until_ms)
 {
-    struct timespec until = {until_ms / 1000, (until_ms % 1000) * 1000000L};
-    return pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &until) == 0;
+    long long left = until_ms - clock_mono_ms();
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (left > 0) {
+        until.tv_sec += left / 1000;
+        until.tv_nsec += (left % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    return pthread_timedjoin_np(t, NULL, &until) == 0;
 }
 
 void jobs_runtime_begin_stop(struct jobs_runtime *rt)
