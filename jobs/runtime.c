@@ -38,14 +38,7 @@ static const long long s_bounds_ms[RT_HIST_BUCKETS] = {5,   10,   25,   50,   10
 
 void runtime__sleep(struct jobs_runtime *rt, long long ms, atomic_int *flag)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_after(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&rt->sleep_lock);
     while (!atomic_load(flag))
         if (pthread_cond_timedwait(&rt->sleep_cond, &rt->sleep_lock, &until) == ETIMEDOUT)
@@ -333,17 +326,7 @@ static void release_running(struct jobs_runtime *rt, long long until_ms)
  * join as one, and reports every later use of what the thread touched as a race.) */
 static int join_by(pthread_t t, long long until_ms)
 {
-    long long left = until_ms - clock_mono_ms();
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    if (left > 0) {
-        until.tv_sec += left / 1000;
-        until.tv_nsec += (left % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec until = clock_after(CLOCK_REALTIME, until_ms - clock_mono_ms());
     return pthread_timedjoin_np(t, NULL, &until) == 0;
 }
 

@@ -9,8 +9,15 @@
 #ifndef FW_CORE_CLOCK_H
 #define FW_CORE_CLOCK_H
 
+#include <time.h>
+
 /* Milliseconds and nanoseconds since an arbitrary fixed point. */
 long long clock_mono_ms(void);
 long long clock_mono_ns(void);
+
+/* The time ms (>= 0) from now on clock clock_id, as pthread's timed waits take a deadline
+ * (CLOCK_MONOTONIC for a condition variable set up with it, CLOCK_REALTIME for
+ * pthread_timedjoin_np). */
+struct timespec clock_after(clockid_t clock_id, long long ms);
 
 #endif
