@@ -57,7 +57,8 @@ static void raise_flag(struct jobs_runtime *rt, atomic_int *flag)
 void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms,
                       enum rt_outcome outcome)
 {
-    atomic_fetch_add(&rt->outcomes[outcome], 1);
+    if (outcome != RT_NO_OUTCOME)
+        atomic_fetch_add(&rt->outcomes[outcome], 1);
     if (type_index < 0 || type_index >= JOBS_MAX_TYPES)
         return;
     int b = 0;
@@ -300,7 +301,7 @@ static void release_running(struct jobs_runtime *rt, long long until_ms)
     pthread_mutex_lock(&rt->lock);
     for (int i = 0; i < rt->nworkers; i++)
         if (rt->workers[i].current)
-            worker__flag(rt->workers[i].current, 1, 1);
+            worker__take_over(rt->workers[i].current);
     pthread_mutex_unlock(&rt->lock);
     int silent = 0, left = 0;
     for (int i = 0; i < s->n; i++) {

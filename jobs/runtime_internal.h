@@ -45,7 +45,16 @@ struct jobs_runtime {
     atomic_llong ticks[3];      /* schedule ticks: enqueued, skipped, lost race */
 };
 
-enum rt_outcome { RT_SUCCEEDED = 0, RT_RETRIED, RT_DEAD, RT_CANCELED, RT_DEFERRED, RT_RELEASED };
+/* RT_NO_OUTCOME: the attempt ended without writing one (the stop took it over); not counted. */
+enum rt_outcome {
+    RT_SUCCEEDED = 0,
+    RT_RETRIED,
+    RT_DEAD,
+    RT_CANCELED,
+    RT_DEFERRED,
+    RT_RELEASED,
+    RT_NO_OUTCOME
+};
 
 /* Sleeps up to ms, returning early when *flag becomes non-zero. */
 void runtime__sleep(struct jobs_runtime *rt, long long ms, atomic_int *flag);
@@ -57,6 +66,9 @@ void runtime__observe(struct jobs_runtime *rt, int type_index, long long ms,
 void *worker__main(void *arg);
 /* worker.c: flags the ctx of a running attempt (under rt->lock). */
 void worker__flag(struct job_ctx *ctx, int lost, int cancel);
+/* worker.c: the stop takes a running attempt over (under rt->lock): the handler is told its
+ * lease is gone, and a failure it returns is not written, since the stop gives the lease back. */
+void worker__take_over(struct job_ctx *ctx);
 /* worker.c: the id and token of a running attempt (under rt->lock). */
 const char *worker__token(const struct job_ctx *ctx);
 

@@ -52,6 +52,7 @@ struct job_ctx {
     const struct job_type_entry *type; /* NULL for an unknown type */
     atomic_int cancel;                 /* cancel requested (heartbeat or step reply) */
     atomic_int lost;                   /* lease lost or given back: stop */
+    atomic_int taken_over;             /* the stop gives the lease back: write no failure */
     char *result;                      /* owned JSON text */
     struct job_error err;              /* valid when has_err */
     int has_err;
@@ -88,6 +89,12 @@ void worker__flag(struct job_ctx *ctx, int lost, int cancel)
         atomic_store(&ctx->lost, 1);
     if (cancel)
         atomic_store(&ctx->cancel, 1);
+}
+
+void worker__take_over(struct job_ctx *ctx)
+{
+    atomic_store(&ctx->taken_over, 1);
+    atomic_store(&ctx->lost, 1);
 }
 
 const char *worker__token(const struct job_ctx *ctx)
@@ -254,6 +261,11 @@ static enum rt_outcome conclude(struct job_ctx *ctx, int rc)
     if (rc == 0) {
         frc = finish(ctx, "succeeded", ctx->result ? ctx->result : "null", ttl, NULL);
         out = RT_SUCCEEDED;
+    } else if (atomic_load(&ctx->taken_over)) {
+        /* The stop ended this attempt and gives its lease back (runtime.c, release_running): the
+         * failure is the stop's, not the job's. Written first, it would be a counted retry; after
+         * the release, a "late completion" warning. Nothing is written. */
+        return RT_NO_OUTCOME;
     } else if (atomic_load(&ctx->cancel) && !atomic_load(&ctx->lost)) {
         /* Cancel was requested: a failed attempt ends the job, it is not retried. */
         frc = finish(ctx, "canceled", NULL, ttl, NULL);

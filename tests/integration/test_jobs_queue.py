@@ -474,6 +474,24 @@ class Shutdown(JobsTestCase):
         self.assertNotIn("token", job)
         self.assertEqual(p.r("ZCARD", "fw:running"), 0)
 
+    def test_sigterm_with_many_running_jobs_uses_no_attempt_of_any(self):
+        # The stop cancels the running jobs and gives their leases back one after another. A
+        # handler that returns at the cancel must not write its failed attempt first (a counted
+        # retry): the stop took the job over. Eight at once leave the last leases time to lose
+        # that race if it can be lost.
+        p = self.probe
+        w = p.worker(8, "--no-aux", "--grace", "1")
+        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(8)]
+        for jid in ids:
+            p.wait_state(jid, "running")
+        self.assertEqual(p.stop(w, signal.SIGTERM), 0)
+        with open(w.log_path) as f:
+            log = f.read()
+        got = [(p.job(jid)["state"], p.job(jid)["attempts"]) for jid in ids]
+        self.assertEqual(got, [("queued", "0")] * 8, log[-3000:])
+        self.assertEqual(log.count('"msg":"shutdown: lease given back"'), 8, log[-3000:])
+        self.assertNotIn("late completion rejected", log)
+
     def test_sigterm_while_redis_is_silent_leaves_the_leases_to_expire(self):
         # Redis stops answering while three jobs run. The first lease given back waits out the
         # command timeout (5 s); the other two are not tried (each would wait as long: 15 s
