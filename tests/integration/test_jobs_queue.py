@@ -460,6 +460,19 @@ class GroupCommit(unittest.TestCase):
 
 class Shutdown(JobsTestCase):
 
+    def running_sleepers(self, n, *extra):
+        """A worker of n threads, each running a one-minute test.sleep job."""
+        w = self.probe.worker(n, *extra, "--grace", "1")
+        ids = [self.probe.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(n)]
+        for jid in ids:
+            self.probe.wait_state(jid, "running")
+        return w, ids
+
+    @staticmethod
+    def log_of(w):
+        with open(w.log_path) as f:
+            return f.read()
+
     def test_sigterm_gives_back_leases_without_using_attempts(self):
         p = self.probe
         w = p.worker(1, "--no-aux", "--grace", "1")
@@ -480,13 +493,9 @@ class Shutdown(JobsTestCase):
         # retry): the stop took the job over. Eight at once leave the last leases time to lose
         # that race if it can be lost.
         p = self.probe
-        w = p.worker(8, "--no-aux", "--grace", "1")
-        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(8)]
-        for jid in ids:
-            p.wait_state(jid, "running")
+        w, ids = self.running_sleepers(8, "--no-aux")
         self.assertEqual(p.stop(w, signal.SIGTERM), 0)
-        with open(w.log_path) as f:
-            log = f.read()
+        log = self.log_of(w)
         got = [(p.job(jid)["state"], p.job(jid)["attempts"]) for jid in ids]
         self.assertEqual(got, [("queued", "0")] * 8, log[-3000:])
         self.assertEqual(log.count('"msg":"shutdown: lease given back"'), 8, log[-3000:])
@@ -500,10 +509,7 @@ class Shutdown(JobsTestCase):
         # timeout is sized by, docs/OPERATIONS.md, Upgrades). The jobs keep their leases; the
         # reaper requeues them.
         p = self.probe
-        w = p.worker(3, "--grace", "1")
-        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(3)]
-        for jid in ids:
-            p.wait_state(jid, "running")
+        w, _ = self.running_sleepers(3)
         os.kill(self.redis.proc.pid, signal.SIGSTOP)
         try:
             t0 = time.monotonic()
@@ -511,8 +517,7 @@ class Shutdown(JobsTestCase):
             took = time.monotonic() - t0
         finally:
             os.kill(self.redis.proc.pid, signal.SIGCONT)
-        with open(w.log_path) as f:
-            log = f.read()
+        log = self.log_of(w)
         self.assertEqual(code, 0, log[-2000:])
         self.assertIn('"msg":"shutdown: redis did not answer, leases left to expire","leases":3', log)
         self.assertNotIn("lease given back", log)
@@ -524,14 +529,10 @@ class Shutdown(JobsTestCase):
         # A dropped connection (a proxy, a failover, CLIENT KILL) fails the next call at once: it
         # is not a Redis that does not answer, and every lease still goes back, no attempt used.
         p = self.probe
-        w = p.worker(3, "--no-aux", "--grace", "1")
-        ids = [p.enqueue("test.sleep", '{"ms":60000}')[0] for _ in range(3)]
-        for jid in ids:
-            p.wait_state(jid, "running")
+        w, ids = self.running_sleepers(3, "--no-aux")
         self.redis.command("CLIENT", "KILL", "TYPE", "normal")
         self.assertEqual(p.stop(w, signal.SIGTERM), 0)
-        with open(w.log_path) as f:
-            log = f.read()
+        log = self.log_of(w)
         for jid in ids:
             job = p.job(jid)
             self.assertEqual((job["state"], job["attempts"]), ("queued", "0"), log[-2000:])
