@@ -171,16 +171,14 @@ static void issue(struct http_resp *resp, const struct claims_create_req *in,
                                    .expected_devices = in->expected_devices,
                                    .note = in->note,
                                    .preset_id = ip->held ? ip->id : 0};
+    /* When an earlier attempt of this request (its Idempotency-Key) made the claim, this finishes
+     * that attempt: the same claim, the same creation job (service/domain/claims.c). */
     int rc = claims_enqueue_create_ex(&o, cid, jid, sizeof jid);
-    /* The reserved claim exists: another attempt of this request made it (one that outlived its
-     * lease, routes/idempotency.c). Its answer if it has its job, else "retry". */
-    if (rc == FW_ECONFLICT && ip->held && replay(resp, ip->id))
-        return;
-    if (rc == FW_ECONFLICT) {
+    if (rc == FW_ECONFLICT)
         http_problem(resp, 409, 0,
-                     "a request with this Idempotency-Key is still being processed; retry");
-        http_resp_header(resp, "Retry-After", "1");
-    } else if (rc)
+                     "the claim an earlier attempt of this request made is gone (deleted); "
+                     "send the request with a new Idempotency-Key");
+    else if (rc)
         http_problem_store(resp, rc);
     else
         accepted(resp, jid, cid, 0, 0);

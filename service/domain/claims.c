@@ -4,8 +4,10 @@
  * The record is written before its job is enqueued, so GET /v1/claims/{id}
  * shows it (state creating) as soon as the POST answers. If the process
  * dies between the two, the record stays in state creating without a job;
- * a later POST makes a new claim and nothing was made at AWS, so no
- * certificate is orphaned. Payloads carry ids and flags only, never a key.
+ * a later POST without an Idempotency-Key makes a new claim and nothing was
+ * made at AWS, so no certificate is orphaned; the same POST with its key
+ * resumes the first (the creation job's id is derived from the claim's, so
+ * it is never made twice). Payloads carry ids and flags only, never a key.
  */
 #include "service/domain/claims.h"
 
@@ -35,17 +37,22 @@ static int set_job(const char *id, const char *job_id)
     return store_claim_set(id, &kv);
 }
 
-/* Enqueues type for claim id with payload (borrowed). */
-static int enqueue(const char *type, const char *id, json_t *payload, const char *lane,
-                   long long run_at_ms, char *job_id, size_t job_id_len)
+/* Enqueues type for claim id with payload (borrowed); pick is the job's id, or NULL for a new
+ * one. */
+static int enqueue_as(const char *type, const char *id, json_t *payload, const char *lane,
+                      long long run_at_ms, const char *pick, char *job_id, size_t job_id_len)
 {
     char res[64], jid[JOB_ID_MAX];
     snprintf(res, sizeof res, "claim:%s", id);
     char *text = json_dumps(payload, JSON_COMPACT);
     if (!text)
         return FW_EINTERNAL;
-    struct job_spec spec = {
-        .type = type, .payload_json = text, .lane = lane, .resource = res, .run_at_ms = run_at_ms};
+    struct job_spec spec = {.type = type,
+                            .payload_json = text,
+                            .lane = lane,
+                            .resource = res,
+                            .id = pick,
+                            .run_at_ms = run_at_ms};
     int rc = jobs_enqueue(&spec, jid, 0);
     free(text);
     if (!rc)
@@ -55,15 +62,42 @@ static int enqueue(const char *type, const char *id, json_t *payload, const char
     return rc;
 }
 
-/* 0 when the claim exists, is still creating and has no job: the request that made it stopped
- * (Redis went away) between the record and the enqueue; enqueuing now finishes that request. */
-static int resume_preset(const char *id)
+static int enqueue(const char *type, const char *id, json_t *payload, const char *lane,
+                   long long run_at_ms, char *job_id, size_t job_id_len)
+{
+    return enqueue_as(type, id, payload, lane, run_at_ms, 0, job_id, job_id_len);
+}
+
+/* The creation job of claim id. Its id is the claim's, so that enqueuing it again returns the
+ * first: a request that lost Redis after the enqueue cannot tell whether it happened, and the
+ * retry of that request (its Idempotency-Key) must not make a second job, nor a second claim. */
+static int enqueue_create_job(const char *id, char *job_id, size_t job_id_len)
+{
+    char pick[JOB_ID_MAX];
+    snprintf(pick, sizeof pick, "create_%s", id);
+    json_t *p = json_pack("{s:s}", "claimId", id);
+    int rc = p ? enqueue_as("claim.create", id, p, 0, 0, pick, job_id, job_id_len) : FW_EINTERNAL;
+    json_decref(p);
+    return rc;
+}
+
+/* Claim id exists under the id an Idempotency-Key reserved: an earlier attempt of the request
+ * made it, and then lost Redis somewhere (before its enqueue, after it, or before answering).
+ * That attempt is finished here: a claim still creating gets its creation job (the same job
+ * when the earlier attempt enqueued it); one past creating had it. 0 (job_id filled),
+ * FW_ECONFLICT when the claim is gone again, Redis errors (the retry is answered 503). */
+static int resume_preset(const char *id, char job_id[JOB_ID_MAX])
 {
     json_t *f = 0;
-    if (store_claim_get(id, &f))
-        return FW_ECONFLICT;
+    int rc = store_claim_get(id, &f);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_ECONFLICT : rc;
     const char *st = claim_field_str(f, CLAIM_F_STATE);
-    int rc = st && !strcmp(st, "creating") && !claim_field_str(f, CLAIM_F_JOB) ? 0 : FW_ECONFLICT;
+    const char *job = claim_field_str(f, CLAIM_F_JOB);
+    if (st && !strcmp(st, "creating"))
+        rc = enqueue_create_job(id, job_id, JOB_ID_MAX);
+    else
+        snprintf(job_id, JOB_ID_MAX, job ? "%s" : "create_%s", job ? job : id);
     json_decref(f);
     return rc;
 }
@@ -100,22 +134,22 @@ int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[C
     else
         rc = store_claim_id_new(claim_id);
     rc = rc ? rc : store_claim_create(claim_id, &c);
-    if (rc == FW_ECONFLICT && o->preset_id && !resume_preset(claim_id))
-        rc = 0; /* an earlier attempt of this Idempotency-Key made the record, then lost Redis
-                   before enqueuing */
-    if (rc)
+    if (rc == FW_ECONFLICT && o->preset_id)
+        rc = resume_preset(claim_id, jid);
+    else if (!rc)
+        rc = enqueue_create_job(claim_id, jid, sizeof jid);
+    else
         return rc;
-    json_t *p = json_pack("{s:s}", "claimId", claim_id);
-    rc = enqueue("claim.create", claim_id, p, 0, 0, jid, sizeof jid);
-    json_decref(p);
-    if (rc) {
+    /* Under an Idempotency-Key the claim stays creating: the request's retry resumes it (the
+     * job may even exist: the enqueue's answer may be what was lost). Without one, nobody will. */
+    if (rc && !o->preset_id) {
         struct claim_kv kv;
         claim_kv_init(&kv, CLAIM_BY_SET);
         claim_kv_str(&kv, CLAIM_F_ERROR, "the creation job could not be enqueued");
         store_claim_transition(claim_id, CLAIM_FAILED, &kv, 0);
-        return rc;
     }
-    set_job(claim_id, jid);
+    if (rc)
+        return rc;
     if (job_id)
         snprintf(job_id, job_id_len, "%s", jid);
     return 0;

@@ -51,7 +51,10 @@ struct claims_create_opts {
     const char *note;           /* NULL = none */
     const char *preset_id; /* the id to use (bound to an Idempotency-Key), or NULL for a new one */
 };
-/* FW_ECONFLICT when preset_id names an existing claim. */
+/* When preset_id names an existing claim (an earlier attempt of the same request made it), that
+ * attempt is finished instead: the claim still creating gets its creation job, the same one when
+ * the earlier attempt enqueued it (the creation job's id is "create_" + the claim's id), and
+ * job_id is filled. FW_ECONFLICT only when that claim is gone again. */
 int claims_enqueue_create_ex(const struct claims_create_opts *o, char claim_id[CLAIM_ID_MAX],
                              char *job_id, size_t job_id_len);
 

@@ -164,6 +164,40 @@ class IdemClaims(IdemBase):
         self.assertNotEqual(o.json["claim"]["id"], a.json["claim"]["id"])
         self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
 
+    def lose_answer(self, key, body, state=None):
+        """POSTs a claim, then leaves Redis as a request does that wrote the claim and enqueued
+        its job, then lost Redis (a failover) before it could note the job on the claim and
+        answer: answered 503, its key released. state: the claim's job has moved it on since."""
+        a = self.post("/v1/fleets/cf/claims", body, key)
+        self.assertEqual(a.status, 202, a)
+        cid = a.json["claim"]["id"]
+        rkey = "fw:reqidem:%s:%s" % (self.token_id("admin"), key)
+        self.redis.command("HSET", rkey, "state", "pending", "lease", "0")
+        self.redis.command("HDEL", rkey, "status", "body", "loc")
+        self.redis.command("HDEL", "fw:claim:" + cid, "job")
+        if state:
+            self.redis.command("HSET", "fw:claim:" + cid, "state", state)
+        return cid, a.json["job"]["id"]
+
+    def test_retry_after_a_lost_answer_is_the_same_claim_and_job(self):
+        """The retry of a request whose answer was lost finishes it: the same claim, the same
+        job, no second of either, whether the claim is still creating or its job has made it
+        active meanwhile. Before, the second case was answered 409 and the key forgotten, so the
+        client's next retry made a second claim, and the first one's certificate belonged to no
+        claim the client knew (what the failover test found)."""
+        path = "/v1/fleets/cf/claims"
+        for n, state in enumerate((None, "active")):
+            with self.subTest(state=state or "creating"):
+                key, body = "claim-lost-%d" % n, {"note": "lost %d" % n}
+                cid, jid = self.lose_answer(key, body, state)
+                b = self.post(path, body, key)
+                self.assertEqual(b.status, 202, b)
+                self.assertEqual((b.json["claim"]["id"], b.json["job"]["id"]), (cid, jid))
+                jobs = self.fw.request("GET", "/v1/jobs?type=claim.create&resource=claim:" + cid,
+                                       token=self.admin).json["items"]
+                self.assertEqual([j["id"] for j in jobs], [jid])
+                self.assertEqual(self.post(path, body, key).body, b.body, "kept and replayed")
+
     def test_concurrent_same_key_makes_one_claim(self):
         answers = self.post_at_once("/v1/fleets/cf/claims", {"note": "conc"}, "claim-conc")
         ok = [r for r in answers if r.status == 202]
