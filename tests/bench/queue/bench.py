@@ -24,8 +24,11 @@ kept: ours with their 7-day TTL, BullMQ "keep" forever; the capped event logs of
 The raw ceiling is raw-queue (bare LPUSH + BLMOVE/LREM, no job records).
 --also LABEL=BUILD_DIR adds the same "ours" rows for another build (e.g. the code before a change),
 interleaved with the others in the same run, so before and after meet the same load.
+--pin-redis runs redis-server alone on the last CPU and every client on the others (a Redis host of
+its own, as in production); without it (the default, and every table of RESULTS.md unless it says
+so) all share the machine's CPUs.
 Usage: bench.py BUILD_DIR RAW_QUEUE_BIN [N] [RUNS] [--no-bullmq] [--also LABEL=BUILD_DIR]
-                [--workers W,W,...] [--no-stream] [--sparse]
+                [--workers W,W,...] [--no-stream] [--sparse] [--pin-redis]
 """
 import os
 import socket
@@ -319,6 +322,14 @@ def main():
     n = int(args[2]) if len(args) > 2 else 20000
     runs = int(args[3]) if len(args) > 3 else 3
     redis = harness.Redis().start()
+    if "--pin-redis" in argv:
+        # Redis alone on the last CPU, everything else (this script, the workers, the producers,
+        # BullMQ's node) on the others: the caches Redis runs from are then its own, as on a
+        # Redis host of its own. Not the default: the rows of RESULTS.md are all unpinned.
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(redis.proc.pid, {cpus[-1]})
+        os.sched_setaffinity(0, set(cpus[:-1]))
+        print(f"pinned: redis-server on CPU {cpus[-1]}, the clients on {cpus[:-1]}", flush=True)
     print(f"load avg at start: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min)", flush=True)
     results, raws = {}, []
     try:

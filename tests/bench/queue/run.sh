@@ -2,7 +2,7 @@
 # tests/bench/queue/run.sh - job queue throughput, CPU and memory, side by side with BullMQ (bench.py).
 #
 # Usage: tests/bench/queue/run.sh [BUILD_DIR] [N] [RUNS] [--no-bullmq] [--also LABEL=BUILD_DIR]...
-#        [--workers 1,2,4,8,16] [--no-stream] [--sparse]
+#        [--workers 1,2,4,8,16] [--no-stream] [--sparse] [--pin-redis]
 # Needs a built jobs-probe (meson), redis-server and, for the BullMQ rows, node and npm: BullMQ is
 # installed for this benchmark only, from tests/bench/queue/bullmq/package-lock.json (npm ci), the
 # first time. Builds raw-queue (the bare hiredis ceiling) into a temp dir. Prints markdown tables.
