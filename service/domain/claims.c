@@ -68,13 +68,19 @@ static int enqueue(const char *type, const char *id, json_t *payload, const char
     return enqueue_as(type, id, payload, lane, run_at_ms, 0, job_id, job_id_len);
 }
 
-/* The creation job of claim id. Its id is the claim's, so that enqueuing it again returns the
- * first: a request that lost Redis after the enqueue cannot tell whether it happened, and the
- * retry of that request (its Idempotency-Key) must not make a second job, nor a second claim. */
+/* The id of claim id's creation job. Made from the claim's, so that enqueuing the job again
+ * returns the first: a request that lost Redis after the enqueue cannot tell whether it happened,
+ * and the retry of that request (its Idempotency-Key) must not make a second job, nor a second
+ * claim. */
+static void create_job_id(const char *id, char out[JOB_ID_MAX])
+{
+    snprintf(out, JOB_ID_MAX, "create_%s", id);
+}
+
 static int enqueue_create_job(const char *id, char *job_id, size_t job_id_len)
 {
     char pick[JOB_ID_MAX];
-    snprintf(pick, sizeof pick, "create_%s", id);
+    create_job_id(id, pick);
     json_t *p = json_pack("{s:s}", "claimId", id);
     int rc = p ? enqueue_as("claim.create", id, p, 0, 0, pick, job_id, job_id_len) : FW_EINTERNAL;
     json_decref(p);
@@ -96,8 +102,10 @@ static int resume_preset(const char *id, char job_id[JOB_ID_MAX])
     const char *job = claim_field_str(f, CLAIM_F_JOB);
     if (st && !strcmp(st, "creating"))
         rc = enqueue_create_job(id, job_id, JOB_ID_MAX);
+    else if (job)
+        snprintf(job_id, JOB_ID_MAX, "%s", job);
     else
-        snprintf(job_id, JOB_ID_MAX, job ? "%s" : "create_%s", job ? job : id);
+        create_job_id(id, job_id);
     json_decref(f);
     return rc;
 }
