@@ -5,9 +5,10 @@
  * The heartbeat renews, every lease/3, the lease of each job this process
  * runs (one script for all of them) and passes "lease lost" and "cancel
  * requested" back to the handlers through their ctx flags. Shutdown order:
- * stop claiming -> wait up to the grace period -> give back the leases of
- * the jobs still running (lua finish "release": no attempt used) -> stop
- * the heartbeat and scheduler -> join.
+ * stop claiming and end the scheduler -> wait up to the grace period ->
+ * take the jobs still running over and give back their leases (lua finish
+ * "release": no attempt used) -> stop the heartbeat -> join, all by a
+ * deadline (jobs_runtime_stop).
  */
 #include "runtime.h"
 
@@ -190,7 +191,8 @@ static void collect(struct buf *out, void *ud)
     collect_cluster(out);
     collect_hist(rt, out);
     buf_puts(out, "# TYPE fleetwarden_job_attempts_total counter\n");
-    for (int i = 0; i < 6; i++)
+    _Static_assert(sizeof names / sizeof names[0] == RT_NO_OUTCOME, "a name per counted outcome");
+    for (int i = 0; i < RT_NO_OUTCOME; i++)
         buf_printf(out, "fleetwarden_job_attempts_total{outcome=\"%s\"} %lld\n", names[i],
                    (long long)atomic_load(&rt->outcomes[i]));
     buf_printf(out,

@@ -24,6 +24,17 @@ struct jobs_worker {
     atomic_int exited;       /* 1 once the thread left its loop */
 };
 
+/* RT_NO_OUTCOME: the attempt ended without writing one (the stop took it over); not counted. */
+enum rt_outcome {
+    RT_SUCCEEDED = 0,
+    RT_RETRIED,
+    RT_DEAD,
+    RT_CANCELED,
+    RT_DEFERRED,
+    RT_RELEASED,
+    RT_NO_OUTCOME
+};
+
 struct jobs_runtime {
     struct fw_service *svc;
     int nworkers;
@@ -40,20 +51,9 @@ struct jobs_runtime {
     /* Process-local metrics (atomics, no lock). Index = registry index. */
     atomic_llong run_hist[JOBS_MAX_TYPES][RT_HIST_BUCKETS + 1];
     atomic_llong run_sum_ms[JOBS_MAX_TYPES];
-    atomic_llong outcomes[6];   /* succeeded, retried, dead, canceled, deferred, released */
-    atomic_llong late_rejected; /* completions refused by the fencing token */
-    atomic_llong ticks[3];      /* schedule ticks: enqueued, skipped, lost race */
-};
-
-/* RT_NO_OUTCOME: the attempt ended without writing one (the stop took it over); not counted. */
-enum rt_outcome {
-    RT_SUCCEEDED = 0,
-    RT_RETRIED,
-    RT_DEAD,
-    RT_CANCELED,
-    RT_DEFERRED,
-    RT_RELEASED,
-    RT_NO_OUTCOME
+    atomic_llong outcomes[RT_NO_OUTCOME]; /* counted outcomes, by enum rt_outcome */
+    atomic_llong late_rejected;           /* completions refused by the fencing token */
+    atomic_llong ticks[3];                /* schedule ticks: enqueued, skipped, lost race */
 };
 
 /* Sleeps up to ms, returning early when *flag becomes non-zero. */
