@@ -12,12 +12,25 @@ printed in one piece when it ends. A class with RUN_EXCLUSIVE = True (a load
 test that wants the CPU to itself) runs alone once the others are done. Every child gets a range of TCP ports of
 its own (FW_PORT_BASE, read by harness.free_port) outside the kernel's
 ephemeral range, so servers started by two children never race for a port.
+
+Scratch directories: every temporary file of a test class (the harness's fw-redis-*, fw-svc-*,
+fw-emu-*: Redis's AOF, the service's log and KEK, and what fleetwarden, the emulator and the node
+scripts make, all of which honour TMPDIR) goes into one directory of its own, fw-t-<class>-XXXX
+under the normal temp dir (a file CLASS in it names the class in full). The runner sets TMPDIR to
+it for the child that runs the class. When the class passed and its child exited cleanly, the
+directory is removed; when it failed it is kept and named in the class's output ("kept DIR"):
+the logs and Redis data of a failed run are how a race is diagnosed after the fact. Without
+--parallel (or with --only), a runner at the top level does the same for its whole run, in its
+own process. FW_TEST_SCRATCH (set by the parent to the child's directory, next to TMPDIR) tells a
+child that its parent made the directory already, so it does not make another level; anything
+that runs this runner from inside a test must remove it from the environment.
 """
 import argparse
 import importlib.util
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +42,7 @@ import unittest
 # the whole range, so two runs of the suite on one machine (two checkouts) do not share ports.
 PORT_BASE = int(os.environ.get("FW_PORT_RANGE_BASE", "20000"))
 PORTS_PER_SLOT = 1000
+SCRATCH_ENV = "FW_TEST_SCRATCH"
 
 
 class TimedResult(unittest.TextTestResult):
@@ -118,7 +132,38 @@ def print_slowest(class_s):
     print("slowest classes: " + ", ".join("%s %.0fs" % (c, d) for d, c in slow))
 
 
-def run_here(tests, json_path):
+def make_scratch(label):
+    """A directory for one class's (or one run's) temporary files. Its name stays short (the class
+    name, not the module, at most 16 characters): a Unix socket path made under it (chromium's
+    singleton socket, say) must fit in 107 bytes. CLASS holds the full label."""
+    name = label.rsplit(".", 1)[-1]
+    short = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)[:16]
+    d = tempfile.mkdtemp(prefix="fw-t-%s-" % short)
+    with open(os.path.join(d, "CLASS"), "w") as f:
+        f.write(label + "\n")
+    return d
+
+
+def close_scratch(d, passed_cleanly):
+    """Removes d after a clean pass (ignore_errors: a process a test leaked may still write there);
+    otherwise keeps it and returns the line that names it."""
+    if passed_cleanly:
+        shutil.rmtree(d, ignore_errors=True)
+        return ""
+    return "kept %s (logs, Redis data of the failed class)\n" % d
+
+
+def enter_scratch(label):
+    """The serial run's own scratch directory: TMPDIR for what the tests start, and tempfile's
+    cached tempdir reset so this process's mkdtemp calls land in it too."""
+    d = make_scratch(label)
+    os.environ["TMPDIR"] = d
+    os.environ[SCRATCH_ENV] = d
+    tempfile.tempdir = None
+    return d
+
+
+def run_here(tests, json_path, scratch=None):
     res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=TimedResult).run(
         unittest.TestSuite(tests))
     failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
@@ -128,6 +173,8 @@ def run_here(tests, json_path):
     skips = [(t.id(), reason) for t, reason in res.skipped]
     write_counts(json_path, passed, failed, skipped, skips)
     print_skips(skips)
+    if scratch:
+        sys.stdout.write(close_scratch(scratch, failed == 0))
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
@@ -139,12 +186,13 @@ def run_parallel(tests, a):
         groups.setdefault(class_id(t), []).append(t)
     order = sorted(groups, key=lambda c: (-getattr(type(groups[c][0]), "RUN_COST_S", 10), c))
     alone = [c for c in order if getattr(type(groups[c][0]), "RUN_EXCLUSIVE", False)]
-    totals = {"passed": 0, "failed": 0, "skipped": 0, "skips": []}
+    totals = {"passed": 0, "failed": 0, "skipped": 0, "skips": [], "kept": []}
     class_s, lock = {}, threading.Lock()
     for phase, width in (([c for c in order if c not in alone], a.parallel), (alone, 1)):
         run_phase(phase, width, a, totals, class_s, lock)
     print_slowest(class_s)
     print_skips(totals["skips"])
+    sys.stdout.write("".join(totals["kept"]))
     write_counts(a.json, totals["passed"], totals["failed"], totals["skipped"], totals["skips"])
     print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % totals)
     return 1 if totals["failed"] else 0
@@ -167,7 +215,7 @@ def run_phase(classes, width, a, totals, class_s, lock):
             with lock:
                 class_s[cid] = took
                 for k in totals:
-                    totals[k] += counts.get(k, [] if k == "skips" else 0)
+                    totals[k] += counts.get(k, [] if k in ("skips", "kept") else 0)
                 sys.stdout.write("---- %s (%.0f s)\n%s" % (cid, took, out))
                 sys.stdout.flush()
 
@@ -179,7 +227,10 @@ def run_phase(classes, width, a, totals, class_s, lock):
 
 
 def run_child(cid, a, env):
-    """One class in a child runner; a child that dies without its counts is one failure."""
+    """One class in a child runner, in a scratch directory of its own (TMPDIR); a child that dies
+    without its counts is one failure."""
+    scratch = make_scratch(cid)
+    env = dict(env, TMPDIR=scratch, **{SCRATCH_ENV: scratch})
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as jf:
         jpath = jf.name
     cmd = [sys.executable, os.path.abspath(__file__), *a.dirs, "--only", cid, "--json", jpath]
@@ -196,7 +247,9 @@ def run_child(cid, a, env):
         counts = {"passed": 0, "failed": 1, "skipped": 0, "skips": []}
         out += "child runner for %s exited with %s without its counts\n" % (cid, p.returncode)
     os.unlink(jpath)
-    return counts, out, took
+    kept = close_scratch(scratch, counts.get("failed") == 0 and p.returncode == 0)
+    counts["kept"] = [kept] if kept else []
+    return counts, out + kept, took
 
 
 def main():
@@ -208,15 +261,19 @@ def main():
     ap.add_argument("--only", help="only the tests of this class (module.Class)")
     ap.add_argument("--parallel", type=int, default=1, help="test classes run at once")
     a = ap.parse_args()
+    serial = a.parallel <= 1 or a.only
+    # A serial runner at the top level makes the run's scratch directory before any test module
+    # is loaded; a child of a parallel runner (FW_TEST_SCRATCH set) is already in its own.
+    scratch = enter_scratch(a.only or "run") if serial and not os.environ.get(SCRATCH_ENV) else None
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     tests = list(_flatten(discover(a.dirs)))
     if a.pattern:
         tests = [t for t in tests if any(p in t.id() for p in a.pattern)]
     if a.only:
         tests = [t for t in tests if class_id(t) == a.only]
-    if a.parallel > 1 and not a.only:
+    if not serial:
         return run_parallel(tests, a)
-    rc = run_here(tests, a.json)
+    rc = run_here(tests, a.json, scratch)
     if not a.only:
         print_slowest(TimedResult.class_s)
     return rc
