@@ -130,13 +130,13 @@ format_check() {
 }
 
 # integration_tests DIR [-k PATTERN ...]: the integration tests against DIR's binary (the -k given
-# here, else those of the command line).
+# here, else those of the command line), and the runner's own test (tests/lib/test_runner.py).
 integration_tests() {
   local dir=$1; shift
   echo "== integration tests (binary from $dir), ${SECONDS} s into the run"
   local json
   json=$(mktemp)
-  local args=(tests/integration tests/awsemu/tests --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
+  local args=(tests/integration tests/awsemu/tests tests/lib --json "$json" --parallel "${FW_TEST_PARALLEL:-3}")
   if [ $# -gt 0 ]; then args+=("$@"); elif [ -n "$PATTERN" ]; then args+=("${KARGS[@]}"); fi
   FW_BUILD_DIR="$ROOT/$dir" FW_REDIS_SERVER="$(command -v redis-server)" \
     FW_AWSEMU="$ROOT/tests/awsemu/awsemu.py" FW_VALIDATE_RESPONSES=1 \
