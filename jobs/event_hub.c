@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "jobs/job_record.h"
 #include "service/core/err.h"
 #include "service/core/log.h"
 #include "service/core/mem.h"
@@ -138,16 +139,66 @@ void event_hub_skip_gap(char after[JOBS_EVENT_ID_MAX])
     pthread_mutex_unlock(&s_mu);
 }
 
-/* An XRANGE/XREAD entry [id, [field, value]] as an event (json borrowed from the reply). */
+/* The largest entry time made into an event's ts: 9999-12-31T23:59:59.999Z. */
+#define EVENT_MS_MAX 253402300799999ULL
+
+int event_hub_job_event(const char *entry_id, const char *state, const char *id, const char *type,
+                        const char *resource, struct hub_event *e)
+{
+    const char *name = job_record_state_name(state);
+    unsigned long long ms = 0, seq;
+    if (entry_id)
+        id_parts(entry_id, &ms, &seq);
+    if (!name || !id || !type || !resource || !ms || ms > EVENT_MS_MAX)
+        return -1;
+    char ts[32];
+    job_time_rfc3339((long long)ms, ts);
+    /* The members in the order the scripts wrote them when they logged JSON (cjson's), '/' as
+     * "\/" as cjson wrote it: a reader of the stream sees the same text as before. */
+    json_t *v = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "state", name, "type", "job",
+                          "resource", resource[0] ? json_string(resource) : json_null(), "id", id,
+                          "ts", ts, "jobType", type);
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
+    json_decref(v);
+    if (!text)
+        return -1; /* not UTF-8 */
+    snprintf(e->type, sizeof e->type, "job");
+    snprintf(e->state, sizeof e->state, "%s", name);
+    snprintf(e->job_type, sizeof e->job_type, "%s", type);
+    snprintf(e->resource, sizeof e->resource, "%s", resource);
+    snprintf(e->eid, sizeof e->eid, "%s", id);
+    e->json = text;
+    return 0;
+}
+
+/* The value of field name among an entry's [field, value, ...], or NULL. */
+static const char *entry_field(const redisReply *f, const char *name)
+{
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (f->element[i]->type == REDIS_REPLY_STRING &&
+            f->element[i + 1]->type == REDIS_REPLY_STRING && !strcmp(f->element[i]->str, name))
+            return f->element[i + 1]->str;
+    return NULL;
+}
+
+/* An XRANGE/XREAD entry [id, [field, value, ...]] as an event, its JSON malloc'd in ev->json: a
+ * job's change as the job scripts log it (fields s, i, t, r: event_hub_job_event), an incident's
+ * as the JSON text in field e (service/domain/store_watch.h). 0, or -1 when it is neither. */
 static int entry_event(const redisReply *e, struct hub_event *ev)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
-        e->element[1]->elements < 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
         return -1;
-    event_hub_parse(e->element[1]->element[1]->str, ev);
+    const redisReply *f = e->element[1];
+    const char *json = entry_field(f, "e");
+    if (json) {
+        event_hub_parse(json, ev);
+        ev->json = xstrdup(json);
+    } else if (event_hub_job_event(e->element[0]->str, entry_field(f, "s"), entry_field(f, "i"),
+                                   entry_field(f, "t"), entry_field(f, "r"), ev)) {
+        return -1;
+    }
     snprintf(ev->id, sizeof ev->id, "%s", e->element[0]->str);
-    ev->json = e->element[1]->element[1]->str;
     return 0;
 }
 
@@ -162,8 +213,10 @@ int jobs_events_range(const char *after, int max, hub_event_fn *fn, void *ud)
         return rc;
     struct hub_event *ev = xcalloc(1, sizeof *ev);
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-        if (!entry_event(r->element[i], ev))
+        if (!entry_event(r->element[i], ev)) {
             fn(ev, ud);
+            free(ev->json);
+        }
     free(ev);
     freeReplyObject(r);
     return 0;
@@ -289,8 +342,10 @@ int jobs_events_read(struct redisContext *c, char pos[JOBS_EVENT_ID_MAX], int bl
     struct hub_event ev;
     for (size_t i = 0; entries && i < entries->elements; i++) {
         const redisReply *e = entries->element[i];
-        if (!entry_event(e, &ev))
+        if (!entry_event(e, &ev)) {
             fn(&ev, ud);
+            free(ev.json);
+        }
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
             e->element[0]->type == REDIS_REPLY_STRING) /* past a malformed entry too */
             snprintf(pos, JOBS_EVENT_ID_MAX, "%s", e->element[0]->str);

@@ -57,6 +57,15 @@ struct redisContext;
 struct hub_sub *event_hub_subscribe(const char *job_id, event_hub_wake_fn *wake, void *ctx);
 void event_hub_unsubscribe(struct hub_sub *s);
 
+/* A job's change as the job scripts log it (jobs/lua/prelude.lua, publish): the fields s (the
+ * state digit), i (the job's id), t (its type), r (its resource, "" for none) of the log entry
+ * entry_id, whose ms are the event's time. Fills e, e->json being the event's JSON (malloc'd;
+ * the caller frees it): {"state","type":"job","resource" (null for none),"id","ts","jobType"}.
+ * 0, or -1 when they are no job event (a field missing, an unknown state, an entry id without
+ * a time, text that is not UTF-8): what the log holds is ours, but never trusted blindly. */
+int event_hub_job_event(const char *entry_id, const char *state, const char *id, const char *type,
+                        const char *resource, struct hub_event *e);
+
 /* The event after `after` (an event id; "" = now: after becomes the newest position and
  * 0 is returned). 1 with *out filled (out->json to free), 0 none yet, 2 when the ring no
  * longer holds what follows `after` (read it with jobs_events_range). */

@@ -31,8 +31,11 @@
  *   P stats           HASH   counters: retries, rlwaits, poison
  *   P reaper:lock     STRING SET NX PX gate: one reaper run per interval
  *   P trim:...        STRING the reaper's index-trimming cursors
- *   P events:log      STREAM every state change (JSON), capped ~10,000: the
- *                            event feed (no pub/sub channels)
+ *   P events:log      STREAM every state change, capped ~10,000: the event
+ *                            feed (no pub/sub channels); a job's change as
+ *                            fields s (state digit) i (id) t (type) r
+ *                            (resource), its time the entry id's ms; an
+ *                            incident's as JSON in field e
  */
 #ifndef FW_JOBS_QUEUE_H
 #define FW_JOBS_QUEUE_H

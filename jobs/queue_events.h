@@ -2,10 +2,12 @@
  * queue_events.h - job state changes as they happen: a blocking wait for
  * one job, and the ids of the event feed behind GET /v1/events.
  *
- * Every state-change script appends {"type":"job","id","state",
- * "jobType","resource","ts"} to the capped stream P events:log, the one
- * event feed (no pub/sub). Incident changes go into the same feed as
- * {"type":"incident",...} (service/domain/store_watch.h). The API reads
+ * Every state-change script appends the change (fields s, i, t, r: the
+ * state digit, id, type, resource) to the capped stream P events:log, the
+ * one event feed (no pub/sub); its readers make the event served,
+ * {"state","type":"job","resource","id","ts","jobType"}, with the entry
+ * id's ms as ts (event_hub_job_event). Incident changes go into the same
+ * feed as JSON {"type":"incident",...} (service/domain/store_watch.h). The API reads
  * the feed through the process's one event hub (event_hub.h); jobs_wait
  * reads it on a Redis connection of its own and blocks its thread (tools).
  */

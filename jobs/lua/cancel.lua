@@ -11,7 +11,7 @@ if terminal(j.s) then return fw_error('CONFLICT', 'the job already finished') en
 local now, now_text = server_time()
 if j.s == S_RUNNING then
   redis.call('HSET', k, JOB_F_CANCEL, '1')
-  publish(j, S_RUNNING, now)
+  publish(j, S_RUNNING)
   return 'requested'
 end
 if j.s == S_QUEUED then

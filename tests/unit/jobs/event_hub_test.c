@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -48,11 +49,47 @@ static void test_parse(void **state)
     assert_string_equal(e.eid, "");
 }
 
+static void test_job_event(void **state)
+{
+    (void)state;
+    struct hub_event e;
+    assert_int_equal(
+        event_hub_job_event("1796593238243-3", "3", "j_1", "claim.create", "claim:clm_1/x", &e), 0);
+    assert_string_equal(e.type, "job");
+    assert_string_equal(e.state, "succeeded");
+    assert_string_equal(e.job_type, "claim.create");
+    assert_string_equal(e.resource, "claim:clm_1/x");
+    assert_string_equal(e.eid, "j_1");
+    /* The text the scripts wrote when they logged JSON (cjson: this order, '/' escaped), the
+     * time from the entry id's ms. */
+    assert_string_equal(e.json, "{\"state\":\"succeeded\",\"type\":\"job\",\"resource\":"
+                                "\"claim:clm_1\\/x\",\"id\":\"j_1\",\"ts\":"
+                                "\"2026-12-06T21:40:38.243Z\",\"jobType\":\"claim.create\"}");
+    free(e.json);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "0", "j_2", "test.noop", "", &e), 0);
+    assert_string_equal(e.json, "{\"state\":\"queued\",\"type\":\"job\",\"resource\":null,"
+                                "\"id\":\"j_2\",\"ts\":\"2026-12-06T21:40:38.243Z\","
+                                "\"jobType\":\"test.noop\"}");
+    free(e.json);
+    /* What is not a job's event, from a log that is ours but never trusted blindly. */
+    assert_int_equal(event_hub_job_event("1796593238243-0", "9", "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "33", "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", NULL, "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "3", NULL, "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "3", "j", NULL, "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "3", "j", "t", NULL, &e), -1);
+    assert_int_equal(event_hub_job_event("x-0", "3", "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("99999999999999999-0", "3", "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event(NULL, "3", "j", "t", "", &e), -1);
+    assert_int_equal(event_hub_job_event("1796593238243-0", "3", "j\xff", "t", "", &e), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_job_event),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
