@@ -420,7 +420,11 @@ static int cmd_serve(int argc, char **argv, int api)
      * a command timeout, and one after another they would outlast a supervisor's patience. */
     event_hub_signal_stop();
     indexer_signal_stop(&ix);
-    server_stop(srv); /* waits for request handlers still in a Redis call */
+    long long stop_start = clock_mono_ms();
+    server_stop(srv);                         /* waits for request handlers still in a Redis call */
+    if (clock_mono_ms() - stop_start >= 1000) /* a stop that takes long says where */
+        log_event(LOG_INFO, "shutting down: the HTTP server took long to stop",
+                  LOG_INT("ms", clock_mono_ms() - stop_start));
     long long left = grace_end - clock_mono_ms();
     jobs_runtime_stop(svc.jobs, left > 0 ? left : 0);
     event_hub_stop();

@@ -522,24 +522,50 @@ void server_quiesce(struct server *s)
               LOG_INT("backlogServed", served), LOG_INT("backlogRefused", refused));
 }
 
+/* 1 when the client of a fresh connection has gone (closed or reset, nothing of a request left
+ * unread): MHD will close it when its thread gets to it, and no request can come on it. The fd is
+ * MHD's while its watch is linked (on_connection), so peeking at it under wmu is safe. */
+static int peer_gone(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* Connections accepted before the listener closed whose request has not begun yet: stopping
- * now would reset a client that already connected and sent its request. */
+ * now would reset a client that already connected and sent its request. One whose client has
+ * gone is not waited for (its close may not have reached MHD's thread yet). */
 static int fresh_connections(struct server *s)
 {
     int n = 0;
     pthread_mutex_lock(&s->wmu);
     for (struct conn_watch *w = s->watched; w; w = w->next)
-        n += w->fresh;
+        n += w->fresh && !(w->fd >= 0 && peer_gone(w->fd));
     pthread_mutex_unlock(&s->wmu);
     return n;
 }
 
+/* What a stop waits for, logged after its first second and then every 5 s: a stop that takes
+ * long says why. */
+static void log_waiting(struct server *s, long long waited_ms, long long *next_log_ms)
+{
+    if (waited_ms < *next_log_ms)
+        return;
+    *next_log_ms = waited_ms + 5000;
+    log_event(LOG_INFO, "shutting down: waiting for requests",
+              LOG_INT("inFlight", atomic_load(&s->inflight)),
+              LOG_INT("newConnections", fresh_connections(s)), LOG_INT("waitedMs", waited_ms));
+}
+
 int server_wait_idle(struct server *s, int timeout_s)
 {
-    long long deadline = clock_mono_ns() + (long long)timeout_s * 1000000000LL;
+    long long start = clock_mono_ns(), next_log_ms = 1000;
+    long long deadline = start + (long long)timeout_s * 1000000000LL;
     while (atomic_load(&s->inflight) > 0 || fresh_connections(s) > 0) {
-        if (clock_mono_ns() >= deadline)
+        long long now = clock_mono_ns();
+        if (now >= deadline)
             return 0;
+        log_waiting(s, (now - start) / 1000000, &next_log_ms);
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, 0);
     }

@@ -331,6 +331,33 @@ class GracefulShutdown(unittest.TestCase):
             fw.proc.wait(20)      # not 600 s
             self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
 
+    def test_a_stop_waits_for_connected_clients_and_says_what_it_waits_for(self):
+        # A client that connected before SIGTERM may still send its request: the stop waits for
+        # it (up to the grace) and says so; one that left is not waited for.
+        with serving() as fw:
+            leaving = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
+            asking = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
+            fw.proc.send_signal(signal.SIGTERM)
+            wait_until(lambda: '"newConnections":2' in fw.logs(), timeout=10,
+                       what="the stop saying what it waits for")
+            self.assertIn("shutting down: waiting for requests", fw.logs())
+            self.assertIsNone(fw.proc.poll())
+            leaving.close()
+            time.sleep(1.5)
+            self.assertIsNone(fw.proc.poll(), "the stop ended with a client still connected")
+            asking.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            resp = b""
+            while True:
+                d = asking.recv(65536)
+                if not d:
+                    break
+                resp += d
+            asking.close()
+            self.assertTrue(resp.startswith(b"HTTP/1.1 200"), resp[:200])
+            self.assertIn(b"\r\nConnection: close", resp)
+            fw.proc.wait(20)
+            self.assertEqual(fw.proc.returncode, 0, fw.logs()[-2000:])
+
     def test_sigterm_answers_a_connection_waiting_in_the_backlog(self):
         # At its connection limit the server takes no connection from the listen backlog;
         # one still waiting there at SIGTERM gets a complete 503 it may retry, not a reset.
