@@ -12,7 +12,8 @@
  *
  * claim.autorotate first sweeps the fleets with a rotation period and gives
  * each active claim without a due time one (claims made before the period
- * was set), then enqueues claim.rotate for the claims that are due.
+ * was set), then enqueues claim.rotate for the claims that are due, then
+ * fails the claims left creating without a creation job (claim_stuck.h).
  */
 #include "claim_rotate.h"
 
@@ -26,6 +27,7 @@
 #include "claim_common.h"
 #include "service/domain/claim_fields.h"
 #include "claim_create.h"
+#include "claim_stuck.h"
 #include "service/domain/claims.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
@@ -281,8 +283,11 @@ int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         if (n < 200)
             break;
     } while (!job_ctx_cancel_requested(ctx));
-    char r[48];
-    snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d}", total);
+    int stuck = 0;
+    if (!rc)
+        rc = claim_fail_stuck(&stuck);
+    char r[80];
+    snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d,\"stuckClaimsFailed\":%d}", total, stuck);
     job_ctx_set_result(ctx, r);
     return rc;
 }

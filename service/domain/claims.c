@@ -72,15 +72,15 @@ static int enqueue(const char *type, const char *id, json_t *payload, const char
  * returns the first: a request that lost Redis after the enqueue cannot tell whether it happened,
  * and the retry of that request (its Idempotency-Key) must not make a second job, nor a second
  * claim. */
-static void create_job_id(const char *id, char out[JOB_ID_MAX])
+void claims_create_job_id(const char *id, char *out, size_t n)
 {
-    snprintf(out, JOB_ID_MAX, "create_%s", id);
+    snprintf(out, n, "create_%s", id);
 }
 
 static int enqueue_create_job(const char *id, char *job_id, size_t job_id_len)
 {
     char pick[JOB_ID_MAX];
-    create_job_id(id, pick);
+    claims_create_job_id(id, pick, sizeof pick);
     json_t *p = json_pack("{s:s}", "claimId", id);
     int rc = p ? enqueue_as("claim.create", id, p, 0, 0, pick, job_id, job_id_len) : FW_EINTERNAL;
     json_decref(p);
@@ -105,7 +105,7 @@ static int resume_preset(const char *id, char job_id[JOB_ID_MAX])
     else if (job)
         snprintf(job_id, JOB_ID_MAX, "%s", job);
     else
-        create_job_id(id, job_id);
+        claims_create_job_id(id, job_id, JOB_ID_MAX);
     json_decref(f);
     return rc;
 }

@@ -29,6 +29,10 @@
  * (default 86400; 1..31 days). Read once. */
 long claims_key_ttl_s(void);
 
+/* The id of claim id's claim.create job (made from the claim's: enqueueing it again returns
+ * the first) into out (n >= JOB_ID_MAX). */
+void claims_create_job_id(const char *id, char *out, size_t n);
+
 /*
  * Creates a claim of fleet with key_source "generated" (EC P-256) or
  * "aws", and enqueues its claim.create job. claim_id_out / job_id_out

@@ -18,6 +18,7 @@
 
 #include "service/core/err.h"
 #include "service/core/log.h"
+#include "service/domain/store_claim.h"
 #include "service/domain/domain_lua.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
@@ -70,4 +71,30 @@ int store_claim_index_migrate(int batch, atomic_int *stop)
     if (!rc)
         log_event(LOG_INFO, "claims indexed by state", LOG_INT("claims", at));
     return rc;
+}
+
+int store_claim_index_before(const char *state, long long before_ms, int max, json_t **ids)
+{
+    *ids = 0;
+    if (store_claim_state_parse(state) < 0 || max < 1 || max > 1000)
+        return FW_EINVAL;
+    int rc = store_claim_index_ready();
+    if (rc < 0 || rc > 1)
+        return rc;
+    json_t *arr = json_array();
+    if (rc == 1) {
+        redisReply *r = store_conn_cmd(&rc, "ZRANGEBYSCORE %sclaims:s:%s -inf %lld LIMIT 0 %d",
+                                       store_prefix(), state, before_ms, max);
+        if (!r) {
+            json_decref(arr);
+            return rc;
+        }
+        for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+            if (r->element[i]->type == REDIS_REPLY_STRING &&
+                store_claim_id_valid(r->element[i]->str))
+                json_array_append_new(arr, json_string(r->element[i]->str));
+        freeReplyObject(r);
+    }
+    *ids = arr;
+    return 0;
 }

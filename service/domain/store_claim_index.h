@@ -19,6 +19,8 @@
 
 #include <stdatomic.h>
 
+#include <jansson.h>
+
 /* What P claims:idx holds; the scripts' copy is claim_index_version in lua/prelude.lua. */
 #define CLAIM_INDEX_VERSION "1"
 
@@ -34,5 +36,10 @@ int store_claim_index_ready(void);
  * rolling upgrade). 0 when done, FW_ECANCELED when *stop became non-zero
  * first, or an FW_E* code (Redis). */
 int store_claim_index_migrate(int batch, atomic_int *stop);
+
+/* Up to max (1..1000) ids of claims in state (a state's name) created before before_ms, the
+ * oldest first, as a new array in *ids: an empty one while the indexes are not complete yet
+ * (store_claim_index_ready). 0, FW_EINVAL, FW_EUNAVAILABLE / FW_EREDIS. */
+int store_claim_index_before(const char *state, long long before_ms, int max, json_t **ids);
 
 #endif

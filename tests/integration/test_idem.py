@@ -275,6 +275,59 @@ class IdemJobs(IdemBase):
         self.assertTrue(o.json["existing"])
 
 
+class StuckClaims(IdemBase):
+    """A claim whose creation job was never queued (its request lost Redis or its process between
+    writing the claim and enqueueing the job, and was not retried) is failed by the recurring
+    claims scan once no retry of that request can resume it (FLEETWARDEN_IDEM_TTL + 1 h), and can
+    then be deleted. Before, it stayed creating for ever: a claim that can be neither disabled
+    nor deleted, and whose fleet DELETE /v1/fleets refuses."""
+    fw_env = {"FLEETWARDEN_IDEM_TTL": "60"}
+    LOST = "its creation job was never queued"
+
+    def claim(self, note):
+        r = self.post("/v1/fleets/sf/claims", {"note": note}, None)
+        self.assertEqual(r.status, 202, r)
+        return r.json["claim"]["id"], r.json["job"]["id"]
+
+    def forget_job(self, cid, jid):
+        """Redis as the request left it that wrote the claim and lost Redis before its enqueue."""
+        for cmd in (("DEL", "fw:job:" + jid), ("LREM", "fw:q:default", "0", jid),
+                    ("ZREM", "fw:st:queued", jid), ("HDEL", "fw:claim:" + cid, "job")):
+            self.redis.command(*cmd)
+
+    def backdate(self, cid, ms):
+        for key in ("fw:claims:s:creating", "fw:claims:fs:sf:creating"):
+            self.assertEqual(self.redis.command("ZADD", key, "XX", "CH", str(ms), cid), 1)
+
+    def test_a_claim_whose_job_was_never_queued_is_failed_then_deletable(self):
+        self.seed_fleet("sf")
+        lost, kept, young = self.claim("lost"), self.claim("kept"), self.claim("young")
+        two_hours_ago = int(time.time() * 1000) - 2 * 3600 * 1000
+        self.forget_job(*lost)
+        self.forget_job(*young)            # no job either, but a retry could still resume it
+        self.backdate(lost[0], two_hours_ago)
+        self.backdate(kept[0], two_hours_ago)  # as old, but its job exists
+        self.assertEqual(self.fw.request("DELETE", "/v1/claims/" + lost[0], token=self.admin).status, 409)
+        w = harness.Fleetwarden(self.redis, env={"FLEETWARDEN_ROTATION_SCAN_S": "1",
+                                                 "FLEETWARDEN_IDEM_TTL": "60"}, args=("worker",))
+        w.start(wait=False)
+        try:
+            def state(cid):
+                return self.fw.request("GET", "/v1/claims/" + cid, token=self.admin).json
+            harness.wait_until(lambda: state(lost[0])["state"] == "failed", timeout=30,
+                               what="the claim without a job failed by the scan")
+            self.assertIn(self.LOST, state(lost[0])["error"])
+            time.sleep(2)                    # two more scans
+            self.assertEqual(state(young[0])["state"], "creating")
+            self.assertNotIn(self.LOST, state(kept[0]).get("error") or "")
+            self.assertEqual(w.logs().count("claim left creating without a creation job"), 1, w.logs()[-2000:])
+            self.assertIn(lost[0], w.logs())
+        finally:
+            self.assertEqual(w.stop(), 0)
+        r = self.fw.request("DELETE", "/v1/claims/" + lost[0], token=self.admin)
+        self.assertEqual(r.status, 202, r)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

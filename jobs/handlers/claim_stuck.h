@@ -1,0 +1,19 @@
+/*
+ * claim_stuck.h - claims left in state creating without a creation job, marked failed once no
+ * retry can resume them (run by claim.autorotate's recurring scan: claim_rotate.h).
+ */
+#ifndef FW_JOBS_HANDLERS_CLAIM_STUCK_H
+#define FW_JOBS_HANDLERS_CLAIM_STUCK_H
+
+/* The margin past FLEETWARDEN_IDEM_TTL after which a claim still creating with no creation job
+ * is taken as lost: by then no retry of the request that made it can resume it. */
+#define CLAIM_STUCK_MARGIN_S 3600
+
+/* Marks failed (error "its creation job was never queued ...") up to 100 claims created more than
+ * FLEETWARDEN_IDEM_TTL + CLAIM_STUCK_MARGIN_S ago that are still creating and of which no
+ * claim.create job exists, neither the one the claim names nor its derived one
+ * (claims_create_job_id). *failed gets how many. 0, or a Redis error (FW_EUNAVAILABLE /
+ * FW_EREDIS) of the query; a claim that cannot be read or moved is left for the next scan. */
+int claim_fail_stuck(int *failed);
+
+#endif
