@@ -346,13 +346,7 @@ class GracefulShutdown(unittest.TestCase):
             time.sleep(1.5)
             self.assertIsNone(fw.proc.poll(), "the stop ended with a client still connected")
             asking.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            resp = b""
-            while True:
-                d = asking.recv(65536)
-                if not d:
-                    break
-                resp += d
-            asking.close()
+            resp = _read_to_end(asking)
             self.assertTrue(resp.startswith(b"HTTP/1.1 200"), resp[:200])
             self.assertIn(b"\r\nConnection: close", resp)
             fw.proc.wait(20)
@@ -368,13 +362,7 @@ class GracefulShutdown(unittest.TestCase):
             waiting = socket.create_connection(("127.0.0.1", fw.port), timeout=20)
             waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             fw.proc.send_signal(signal.SIGTERM)
-            resp = b""
-            while True:
-                d = waiting.recv(65536)
-                if not d:
-                    break
-                resp += d
-            waiting.close()
+            resp = _read_to_end(waiting)
             held.close()
             head, _, body = resp.partition(b"\r\n\r\n")
             self.assertTrue(head.startswith(b"HTTP/1.1 503"), resp[:300])
@@ -397,6 +385,18 @@ class SlowClients(unittest.TestCase):
                 s.settimeout(2)
                 self.assertEqual(s.recv(100), b"")  # closed by the server
                 s.close()
+
+
+def _read_to_end(sock):
+    """Everything the server sends until it closes the connection; then closes it here."""
+    resp = b""
+    while True:
+        d = sock.recv(65536)
+        if not d:
+            break
+        resp += d
+    sock.close()
+    return resp
 
 
 def _refused(port):
