@@ -30,6 +30,7 @@
 #include "service/domain/store_claim_index.h"
 
 #define STUCK_BATCH 100
+#define STUCK_BATCHES 10 /* a scan looks at 1,000 claims at most */
 
 /* 1 when job id was never made or is gone (FW_ENOTFOUND); an error reading it is not "gone". */
 static int job_absent(const char *id)
@@ -73,16 +74,17 @@ static int fail_claim(const char *id)
     return rc;
 }
 
-int claim_fail_stuck(int *failed)
+/* One batch of up to STUCK_BATCH candidates from offset: *seen how many were looked at, *failed
+ * incremented by those failed. 0, or the query's error. */
+static int fail_batch(long long before_ms, long offset, int *seen, int *failed)
 {
-    *failed = 0;
-    long long age_ms = ((long long)config_get()->idem_ttl_s + CLAIM_STUCK_MARGIN_S) * 1000LL;
     json_t *ids = 0;
-    int rc = store_claim_index_before("creating", claim_now_ms() - age_ms, STUCK_BATCH, &ids);
+    int rc = store_claim_index_before("creating", before_ms, offset, STUCK_BATCH, &ids);
     if (rc)
         return rc;
     size_t i;
     json_t *v;
+    *seen = (int)json_array_size(ids);
     json_array_foreach(ids, i, v)
     {
         const char *id = json_string_value(v);
@@ -90,5 +92,25 @@ int claim_fail_stuck(int *failed)
             ++*failed;
     }
     json_decref(ids);
+    return 0;
+}
+
+int claim_fail_stuck(int *failed)
+{
+    *failed = 0;
+    long long age_ms = ((long long)config_get()->idem_ttl_s + CLAIM_STUCK_MARGIN_S) * 1000LL;
+    long long before = claim_now_ms() - age_ms;
+    /* Claims that are old but not lost (a creation job of theirs exists) stay in the set: the walk
+     * goes past them, and a failed claim leaves it, so the offset grows by what stayed. */
+    long offset = 0;
+    for (int b = 0; b < STUCK_BATCHES; b++) {
+        int seen = 0, before_failed = *failed;
+        int rc = fail_batch(before, offset, &seen, failed);
+        if (rc)
+            return rc;
+        offset += seen - (*failed - before_failed);
+        if (seen < STUCK_BATCH)
+            break;
+    }
     return 0;
 }

@@ -9,11 +9,12 @@
  * is taken as lost: by then no retry of the request that made it can resume it. */
 #define CLAIM_STUCK_MARGIN_S 3600
 
-/* Marks failed (error "its creation job was never queued ...") up to 100 claims created more than
- * FLEETWARDEN_IDEM_TTL + CLAIM_STUCK_MARGIN_S ago that are still creating and of which no
+/* Marks failed (error "its creation job was never queued ...") every claim created more than
+ * FLEETWARDEN_IDEM_TTL + CLAIM_STUCK_MARGIN_S ago that is still creating and of which no
  * claim.create job exists, neither the one the claim names nor its derived one
- * (claims_create_job_id). *failed gets how many. 0, or a Redis error (FW_EUNAVAILABLE /
- * FW_EREDIS) of the query; a claim that cannot be read or moved is left for the next scan. */
+ * (claims_create_job_id); one call looks at the 1,000 oldest candidates at most, walking past
+ * those whose job exists. *failed gets how many it failed. 0, or a Redis error of the query
+ * (FW_EUNAVAILABLE / FW_EREDIS); a claim that cannot be read or moved is left for the next scan. */
 int claim_fail_stuck(int *failed);
 
 #endif

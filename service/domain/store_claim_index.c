@@ -73,18 +73,19 @@ int store_claim_index_migrate(int batch, atomic_int *stop)
     return rc;
 }
 
-int store_claim_index_before(const char *state, long long before_ms, int max, json_t **ids)
+int store_claim_index_before(const char *state, long long before_ms, long offset, int max,
+                             json_t **ids)
 {
     *ids = 0;
-    if (store_claim_state_parse(state) < 0 || max < 1 || max > 1000)
+    if (store_claim_state_parse(state) < 0 || offset < 0 || max < 1 || max > 1000)
         return FW_EINVAL;
     int rc = store_claim_index_ready();
     if (rc < 0 || rc > 1)
         return rc;
     json_t *arr = json_array();
     if (rc == 1) {
-        redisReply *r = store_conn_cmd(&rc, "ZRANGEBYSCORE %sclaims:s:%s -inf %lld LIMIT 0 %d",
-                                       store_prefix(), state, before_ms, max);
+        redisReply *r = store_conn_cmd(&rc, "ZRANGEBYSCORE %sclaims:s:%s -inf %lld LIMIT %ld %d",
+                                       store_prefix(), state, before_ms, offset, max);
         if (!r) {
             json_decref(arr);
             return rc;

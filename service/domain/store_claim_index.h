@@ -38,8 +38,10 @@ int store_claim_index_ready(void);
 int store_claim_index_migrate(int batch, atomic_int *stop);
 
 /* Up to max (1..1000) ids of claims in state (a state's name) created before before_ms, the
- * oldest first, as a new array in *ids: an empty one while the indexes are not complete yet
- * (store_claim_index_ready). 0, FW_EINVAL, FW_EUNAVAILABLE / FW_EREDIS. */
-int store_claim_index_before(const char *state, long long before_ms, int max, json_t **ids);
+ * oldest first, skipping the first offset (>= 0) of them, as a new array in *ids: an empty one
+ * while the indexes are not complete yet (store_claim_index_ready). 0, FW_EINVAL,
+ * FW_EUNAVAILABLE / FW_EREDIS. */
+int store_claim_index_before(const char *state, long long before_ms, long offset, int max,
+                             json_t **ids);
 
 #endif
