@@ -13,7 +13,8 @@
  * claim.autorotate first sweeps the fleets with a rotation period and gives
  * each active claim without a due time one (claims made before the period
  * was set), then enqueues claim.rotate for the claims that are due, then
- * fails the claims left creating without a creation job (claim_stuck.h).
+ * fails the claims left creating without a creation job
+ * (service/domain/claims_stuck.h).
  */
 #include "claim_rotate.h"
 
@@ -27,8 +28,8 @@
 #include "claim_common.h"
 #include "service/domain/claim_fields.h"
 #include "claim_create.h"
-#include "claim_stuck.h"
 #include "service/domain/claims.h"
+#include "service/domain/claims_stuck.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
 #include "service/core/config.h"
@@ -285,7 +286,7 @@ int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     } while (!job_ctx_cancel_requested(ctx));
     int stuck = 0;
     if (!rc)
-        rc = claim_fail_stuck(&stuck);
+        rc = claims_fail_stuck(&stuck);
     char r[80];
     snprintf(r, sizeof r, "{\"rotationsEnqueued\":%d,\"stuckClaimsFailed\":%d}", total, stuck);
     job_ctx_set_result(ctx, r);

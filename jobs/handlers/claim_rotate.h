@@ -18,7 +18,7 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud);
 int claim_retire_handler(struct job_ctx *ctx, json_t *payload, void *ud);
 /* claim.autorotate {}: enqueues claim.rotate (bulk lane) for every claim
  * whose automatic rotation is due, and fails the claims left creating
- * without a creation job (claim_stuck.h). Result {"rotationsEnqueued",
+ * without a creation job (service/domain/claims_stuck.h). Result {"rotationsEnqueued",
  * "stuckClaimsFailed"}. */
 int claim_autorotate_handler(struct job_ctx *ctx, json_t *payload, void *ud);
 

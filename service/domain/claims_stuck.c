@@ -1,5 +1,5 @@
 /*
- * claim_stuck.c - claims left in state creating without a creation job (claim_stuck.h).
+ * claims_stuck.c - claims left in state creating without a creation job (claims_stuck.h).
  *
  * A claim is written, in state creating, before its claim.create job is enqueued
  * (service/domain/claims.c), so that the POST can show it at once. A request that loses Redis or
@@ -13,12 +13,11 @@
  * not, is the claim's business (a dead claim.create fails its claim itself), and a job that
  * cannot be read is never taken as absent.
  */
-#include "claim_stuck.h"
+#include "service/domain/claims_stuck.h"
 
 #include <string.h>
 #include <jansson.h>
 
-#include "claim_common.h"
 #include "jobs/job.h"
 #include "jobs/queue.h"
 #include "service/core/config.h"
@@ -27,6 +26,7 @@
 #include "service/domain/claim_fields.h"
 #include "service/domain/claims.h"
 #include "service/domain/store_claim.h"
+#include "service/domain/store.h"
 #include "service/domain/store_claim_index.h"
 
 #define STUCK_BATCH 100
@@ -95,11 +95,11 @@ static int fail_batch(long long before_ms, long offset, int *seen, int *failed)
     return 0;
 }
 
-int claim_fail_stuck(int *failed)
+int claims_fail_stuck(int *failed)
 {
     *failed = 0;
     long long age_ms = ((long long)config_get()->idem_ttl_s + CLAIM_STUCK_MARGIN_S) * 1000LL;
-    long long before = claim_now_ms() - age_ms;
+    long long before = store_now_ms() - age_ms;
     /* Claims that are old but not lost (a creation job of theirs exists) stay in the set: the walk
      * goes past them, and a failed claim leaves it, so the offset grows by what stayed. */
     long offset = 0;

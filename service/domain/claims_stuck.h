@@ -1,9 +1,9 @@
 /*
- * claim_stuck.h - claims left in state creating without a creation job, marked failed once no
- * retry can resume them (run by claim.autorotate's recurring scan: claim_rotate.h).
+ * claims_stuck.h - claims left in state creating without a creation job, marked failed once no
+ * retry can resume them (run by claim.autorotate's recurring scan: jobs/handlers/claim_rotate.h).
  */
-#ifndef FW_JOBS_HANDLERS_CLAIM_STUCK_H
-#define FW_JOBS_HANDLERS_CLAIM_STUCK_H
+#ifndef FW_DOMAIN_CLAIMS_STUCK_H
+#define FW_DOMAIN_CLAIMS_STUCK_H
 
 /* The margin past FLEETWARDEN_IDEM_TTL after which a claim still creating with no creation job
  * is taken as lost: by then no retry of the request that made it can resume it. */
@@ -15,6 +15,6 @@
  * (claims_create_job_id); one call looks at the 1,000 oldest candidates at most, walking past
  * those whose job exists. *failed gets how many it failed. 0, or a Redis error of the query
  * (FW_EUNAVAILABLE / FW_EREDIS); a claim that cannot be read or moved is left for the next scan. */
-int claim_fail_stuck(int *failed);
+int claims_fail_stuck(int *failed);
 
 #endif
