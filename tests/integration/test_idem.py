@@ -295,8 +295,8 @@ class StuckClaims(IdemBase):
                     ("ZREM", "fw:st:queued", jid), ("HDEL", "fw:claim:" + cid, "job")):
             self.redis.command(*cmd)
 
-    def backdate(self, cid, ms):
-        for key in ("fw:claims:s:creating", "fw:claims:fs:sf:creating"):
+    def backdate(self, cid, ms, fleet="sf"):
+        for key in ("fw:claims:s:creating", "fw:claims:fs:%s:creating" % fleet):
             self.assertEqual(self.redis.command("ZADD", key, "XX", "CH", str(ms), cid), 1)
 
     def test_a_claim_whose_job_was_never_queued_is_failed_then_deletable(self):
@@ -326,6 +326,40 @@ class StuckClaims(IdemBase):
             self.assertEqual(w.stop(), 0)
         r = self.fw.request("DELETE", "/v1/claims/" + lost[0], token=self.admin)
         self.assertEqual(r.status, 202, r)
+
+    def test_b_a_lost_claim_behind_more_than_a_batch_of_live_ones_is_found(self):
+        """The scan reads the oldest creating claims 100 at a time; 150 older claims whose
+        creation job exists come first, so the lost claim is in the second batch, which only a
+        walk that goes past the live ones (its offset grows by what stayed) reaches."""
+        self.seed_fleet("sp")
+        r = self.post("/v1/fleets/sp/claims", {"note": "live"}, None)
+        self.assertEqual(r.status, 202, r)
+        live = r.json["claim"]["id"]
+        lost = self.post("/v1/fleets/sp/claims", {"note": "lost"}, None).json
+        self.forget_job(lost["claim"]["id"], lost["job"]["id"])
+        three_hours_ago = int(time.time() * 1000) - 3 * 3600 * 1000
+        record = self.redis.command("HGETALL", "fw:claim:" + live)
+        clones = ["clm_%024x" % random.getrandbits(96) for _ in range(150)]
+        for i, cid in enumerate(clones):
+            # the live claim's record (its job exists) under another id, older than the lost one
+            self.redis.command("HSET", "fw:claim:" + cid, *record)
+            self.redis.command("HSET", "fw:claim:" + cid, "id", cid)
+            self.redis.command("ZADD", "fw:claims:s:creating", str(three_hours_ago + i), cid)
+        self.backdate(lost["claim"]["id"], three_hours_ago + 3600 * 1000, "sp")
+        self.assertEqual(self.redis.command("ZRANK", "fw:claims:s:creating", lost["claim"]["id"]), 150)
+        w = harness.Fleetwarden(self.redis, env={"FLEETWARDEN_ROTATION_SCAN_S": "1",
+                                                 "FLEETWARDEN_IDEM_TTL": "60"}, args=("worker",))
+        w.start(wait=False)
+        try:
+            harness.wait_until(
+                lambda: self.fw.request("GET", "/v1/claims/" + lost["claim"]["id"],
+                                        token=self.admin).json["state"] == "failed",
+                timeout=30, what="the lost claim behind 150 live ones failed by the scan")
+            for cid in clones[:3] + clones[-3:]:
+                self.assertEqual(self.fw.request("GET", "/v1/claims/" + cid, token=self.admin).json["state"],
+                                 "creating", cid)
+        finally:
+            self.assertEqual(w.stop(), 0)
 
 
 if __name__ == "__main__":
