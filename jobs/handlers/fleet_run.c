@@ -174,8 +174,25 @@ int fleet_run_precreated(const struct fleet_run *r)
     return m && !strcmp(m, "precreated");
 }
 
+/* A create that AWS answers "already exists" lost a race, not a request error: another fleet's
+ * job made the resource meanwhile (the fleets of an account share the guide's default names), or
+ * this call's own earlier attempt did and its answer was lost (the client retried after a
+ * timeout). The job is retried, and the step then finds the resource and checks it as one that
+ * exists; before, the job died (conflict) and its fleet failed. */
+static void retry_when_made_meanwhile(struct aws_api_error *err)
+{
+    if (strcmp(err->code, "EntityAlreadyExists") &&
+        strcmp(err->code, "ResourceAlreadyExistsException"))
+        return;
+    err->cls = AWS_ERRC_TRANSIENT;
+    err->retryable = 1;
+    awserr_append(err, "made meanwhile by another job or by this call's own lost attempt: the "
+                       "retry checks it as a resource that exists");
+}
+
 int fleet_run_fail(struct fleet_run *r, const char *key, const char *name)
 {
+    retry_when_made_meanwhile(&r->err);
     int rc = awsctx_fail(r->ctx, &r->err);
     if (r->mode != FLEET_MODE_PLAN && key) {
         char msg[700];

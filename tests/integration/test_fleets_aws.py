@@ -64,6 +64,30 @@ class SetupOnAws(unittest.TestCase):
     def aws_role(self, name):
         return self.env.aws("iam", "get-role", "--role-name", name)["Role"]
 
+    def test_two_fleets_creating_a_shared_role_at_once_both_succeed(self):
+        """Fleets of an account share the guide's role names. Two set up at once both find the
+        role missing and both create it: AWS answers the second EntityAlreadyExists. That job is
+        retried and finds the role (before, it died as a conflict and its fleet failed)."""
+        self.env.emu.control("POST", "faults", {"faults": [
+            {"operation": "CreateRole", "count": 2, "delayMs": 1500, "delayOnly": True}]})
+        jobs = []
+        for name in ("race1", "race2"):
+            body = self.spec(name)
+            body["tokenExchangeRole"]["name"] = "race-shared-tes"
+            r = self.env.req("POST", "/v1/fleets", body=body)
+            self.assertEqual(r.status, 202, r)
+            jobs.append(r.json["job"]["id"])
+        done = [self.env.wait_job(j, 90) for j in jobs]
+        self.assertEqual([j["state"] for j in done], ["succeeded", "succeeded"], done)
+        errors = json.dumps([j.get("errors") for j in done])
+        self.assertIn("EntityAlreadyExists", errors, "the two creates did not meet: no race to test")
+        self.assertIn("made meanwhile", errors)
+        for name in ("race1", "race2"):
+            fleet = self.env.fleet(name)
+            self.assertEqual(fleet["state"], "ready", fleet)
+            self.assertEqual(fleet["resources"]["tokenExchangeRole"]["name"], "race-shared-tes")
+        self.assertEqual(self.aws_role("race-shared-tes")["RoleName"], "race-shared-tes")
+
     def test_found_role_with_a_short_session(self):
         self.env.aws("iam", "create-role", "--role-name", "found-tes", "--assume-role-policy-document",
                      json.dumps(fl.tes_trust()))
