@@ -161,7 +161,7 @@ static int create_keys_and_cert(struct create_run *r)
 }
 
 /* Records that a CreateCertificateFromCsr is about to be sent ("" = the
- * last one certainly made nothing: AWS answered with a 4xx error). */
+ * last one certainly made nothing: AWS answered its only attempt with a 4xx error). */
 static int mark_requested(struct create_run *r, int on)
 {
     struct claim_kv kv;
@@ -181,7 +181,11 @@ static int create_from_csr(struct create_run *r)
         return rc;
     if (iot_create_certificate_from_csr(r->cj.aws, claim_field(&r->cj, CLAIM_F_CSR), 1, &c,
                                         &r->err)) {
-        if (r->err.http_status >= 400 && r->err.http_status < 500)
+        /* A 4xx says that attempt made nothing, not that an earlier one of the same call did not
+         * (one that timed out after AWS had made the certificate, then a throttled retry): only a
+         * call of one attempt clears the mark, else the next run looks for a certificate first. */
+        if (r->err.http_status >= 400 && r->err.http_status < 500 &&
+            aws_client_last_attempts(r->cj.aws) == 1)
             mark_requested(r, 0);
         return aws_failed(r);
     }

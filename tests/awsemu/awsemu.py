@@ -218,7 +218,7 @@ class Emulator:
             rule = self.faults.match(service, op_name)
             if rule:
                 control.sleep_ms(rule['delayMs'])
-                if not rule['errorFree']:
+                if not rule['errorFree'] and not rule['afterApply']:
                     raise AwsError(rule['code'], rule['message'], rule['status'], sender=rule['status'] < 500)
             if not self.quotas.take(service, op_name):
                 code, msg = THROTTLE[service]
@@ -238,6 +238,10 @@ class Emulator:
                 finally:
                     if op_name not in mod.READONLY:
                         self.store.save()
+            if rule and rule['afterApply']:
+                # the operation took effect, its answer is lost: what a client sees when AWS made
+                # the resource and the connection or a 5xx took the answer
+                raise AwsError(rule['code'], rule['message'], rule['status'], sender=rule['status'] < 500)
             if service == 'iot':
                 status, rh, rb = protocols.rest_json_success(op_model, out, rid)
             else:

@@ -62,7 +62,10 @@ class Faults:
             'message': spec.get('message') or 'Injected fault',
             'delayMs': int(spec.get('delayMs', 0)),
             'errorFree': bool(spec.get('delayOnly', False)),
+            'afterApply': bool(spec.get('afterApply', False)),
         }
+        if rule['errorFree'] and rule['afterApply']:
+            raise ValueError('delayOnly and afterApply exclude each other')
         if rule['count'] is None and rule['rate'] is None:
             rule['count'] = 1
         if rule['rate'] is not None and not (0 <= float(rule['rate']) <= 1):

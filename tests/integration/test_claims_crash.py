@@ -81,6 +81,27 @@ class KillDuringCreation(unittest.TestCase):
             self.assertIn("claim certificate found from an earlier attempt", self.env.workers[-1].logs())
         return c
 
+    def test_a_lost_answer_then_throttled_retries_make_one_certificate(self):
+        # AWS makes the certificate but its answer is lost (a 500), and the client's two retries
+        # of the same call are throttled (400): the call fails with a 4xx although its first
+        # attempt made a certificate. The job's next run must look for it, not make a second one
+        # (it did: a 4xx cleared the claim's "certificate requested" mark whatever attempt it was).
+        before = set(self.env.emu_certs())
+        self.env.emu.control("POST", "faults", {"faults": [
+            {"operation": "CreateCertificateFromCsr", "count": 1, "status": 500, "afterApply": True},
+            {"operation": "CreateCertificateFromCsr", "count": 2, "status": 400,
+             "code": "ThrottlingException", "message": "Rate exceeded"}]})
+        r = self.env.req("POST", "/v1/fleets/crash/claims", body={})
+        self.assertEqual(r.status, 202, r)
+        c = self.env.wait_claim(r.json["claim"]["id"], ["active", "failed"], timeout=30)
+        self.assertEqual(c["state"], "active", c)
+        after = set(self.env.emu_certs()) - before
+        self.assertEqual(after, {c["certificateId"]}, "exactly one certificate for the claim, no orphan")
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertIn("ThrottlingException", json.dumps(job.get("errors")))
+        self.assertIn("claim certificate found from an earlier attempt", self.env.workers[-1].logs())
+
     def test_kill_during_create_certificate_from_csr_generated(self):
         c = self.crash_once({}, "CreateCertificateFromCsr")
         b = self.env.req("GET", "/v1/claims/%s/bundle" % c["id"]).json
