@@ -222,35 +222,41 @@ static int del_tes_policy(struct fleet_run *r, const char *name)
     return rc ? rc : fleet_iam_delete_policy(r, arn);
 }
 
-/* Claims of the fleet (new array in *items; at most 500). */
-static int fleet_claims(struct teardown *t, json_t **items)
+/* Asks for the disable of every claim of the fleet in state (every page). The disable jobs' ids
+ * are made from the claim's and this job's, so a retry of the teardown asks for none twice. */
+static int disable_all_in(struct teardown *t, const char *state)
 {
-    char *next = 0;
-    int rc = store_claim_list(t->r.name, 0, 500, 0, items, &next);
-    free(next);
+    char *cursor = 0;
+    int rc;
+    do {
+        json_t *items = 0;
+        char *next = 0;
+        rc = store_claim_list(t->r.name, state, 500, cursor, &items, &next);
+        free(cursor);
+        cursor = next;
+        size_t i;
+        json_t *c;
+        json_array_foreach(items, i, c)
+        {
+            int e = claims_enqueue_disable_by(claim_field_str(c, CLAIM_F_ID),
+                                              "fleet teardown (force)", job_ctx_id(t->r.ctx));
+            if (e && e != FW_ECONFLICT && !rc) /* conflict: its state changed meanwhile */
+                rc = e;
+        }
+        json_decref(items);
+    } while (!rc && cursor);
+    free(cursor);
     return rc;
 }
 
-static int claims_in(const json_t *items, const char *state)
-{
-    int n = 0;
-    size_t i;
-    json_t *c;
-    json_array_foreach(items, i, c)
-    {
-        const char *s = claim_field_str(c, CLAIM_F_STATE);
-        n += s && !strcmp(s, state);
-    }
-    return n;
-}
-
-/* Disables the fleet's active claims (force), or refuses while any exist.
- * A claim still being created would attach the claim policy behind our
- * back, so the teardown waits (a transient error: the job retries). */
+/* Refuses while the fleet has live claims (creating, active or rotating), or with force disables
+ * them and waits until none is left: the claim policy goes next, and a certificate left ACTIVE
+ * would outlive the fleet at AWS, unknown to anyone (before, the teardown only asked for the
+ * disables and went on, and the disables then found no fleet). A claim still being created would
+ * attach the claim policy behind our back: it is waited for, then disabled. */
 static int claims_off(struct teardown *t)
 {
     int n = 0;
-    json_t *items = 0;
     int rc = store_claim_count_active(t->r.name, &n);
     if (rc || n == 0)
         return rc;
@@ -260,26 +266,17 @@ static int claims_off(struct teardown *t)
             "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
-    if ((rc = fleet_claims(t, &items)) != 0)
+    rc = disable_all_in(t, "active");
+    if (!rc)
+        rc = disable_all_in(t, "rotating");
+    if (rc)
         return rc;
-    if (claims_in(items, "creating")) {
-        json_decref(items);
-        job_ctx_set_error_msg(
-            t->r.ctx, JOB_FAIL_TRANSIENT, "ClaimsCreating",
-            "claims of the fleet are still being created; the teardown waits for them");
-        return FW_EUNAVAILABLE;
-    }
-    size_t i;
-    json_t *c;
-    json_array_foreach(items, i, c)
-    {
-        const char *st = claim_field_str(c, CLAIM_F_STATE);
-        if (st && (!strcmp(st, "active") || !strcmp(st, "rotating")))
-            claims_enqueue_disable(claim_field_str(c, CLAIM_F_ID), "fleet teardown (force)", 0, 0,
-                                   0, 0);
-    }
-    json_decref(items);
-    return 0;
+    job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_SETTLING, "ClaimsLive",
+                          "%d claim(s) of the fleet are still active, rotating or being created: "
+                          "the teardown waits until their certificates are disabled "
+                          "(claim.disable jobs)",
+                          n);
+    return FW_EUNAVAILABLE;
 }
 
 static void note_error(struct teardown *t, int rc)

@@ -194,8 +194,9 @@ int claims_enqueue_disable(const char *id, const char *reason, int revoke, int r
     return claims_enqueue_disable_for(id, 0, reason, revoke, replace, job_id, job_id_len);
 }
 
-int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke,
-                               int replace, char *job_id, size_t job_id_len)
+/* claim.disable of claim id; pick: the job's id (NULL = a new one). */
+static int enqueue_disable(const char *id, const char *incident, const char *reason, int revoke,
+                           int replace, const char *pick, char *job_id, size_t job_id_len)
 {
     int st = -1;
     int rc = claim_state(id, &st);
@@ -206,9 +207,24 @@ int claims_enqueue_disable_for(const char *id, const char *incident, const char 
     json_t *p =
         json_pack("{s:s, s:s, s:b, s:b, s:s?}", "claimId", id, "reason", reason ? reason : "",
                   "revoke", revoke, "replace", replace, "incidentId", incident);
-    rc = enqueue("claim.disable", id, p, "critical", 0, job_id, job_id_len);
+    rc = enqueue_as("claim.disable", id, p, "critical", 0, pick, job_id, job_id_len);
     json_decref(p);
     return rc;
+}
+
+int claims_enqueue_disable_for(const char *id, const char *incident, const char *reason, int revoke,
+                               int replace, char *job_id, size_t job_id_len)
+{
+    return enqueue_disable(id, incident, reason, revoke, replace, 0, job_id, job_id_len);
+}
+
+int claims_enqueue_disable_by(const char *id, const char *reason, const char *by_job)
+{
+    char pick[JOB_ID_MAX];
+    int n = snprintf(pick, sizeof pick, "disable_%s_%s", id, by_job);
+    if (n < 0 || (size_t)n >= sizeof pick)
+        return FW_EINVAL;
+    return enqueue_disable(id, 0, reason, 0, 0, pick, 0, 0);
 }
 
 int claims_enqueue_enable(const char *id, char *job_id, size_t job_id_len)

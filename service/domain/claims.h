@@ -78,6 +78,10 @@ int claims_enqueue_disable(const char *claim_id, const char *reason, int revoke,
  * announces it (store_incident_claim_off). */
 int claims_enqueue_disable_for(const char *claim_id, const char *incident, const char *reason,
                                int revoke, int replace, char *job_id, size_t job_id_len);
+/* claims_enqueue_disable (INACTIVE, no replacement) asked by job by_job, which may ask again
+ * (its retries): the disable job's id is made from the claim's and by_job, so asking again
+ * returns the first job. FW_ECONFLICT as above. */
+int claims_enqueue_disable_by(const char *claim_id, const char *reason, const char *by_job);
 /* Enables an INACTIVE claim (critical lane). FW_ECONFLICT for a revoked
  * or otherwise not inactive claim. */
 int claims_enqueue_enable(const char *claim_id, char *job_id, size_t job_id_len);

@@ -192,6 +192,26 @@ class SetupOnAws(unittest.TestCase):
         self.assertNotIn("td-claim-policy", self.state()["iot"]["policies"])
         self.assertEqual(self.env.req("GET", "/v1/fleets/td").status, 404)
 
+    def test_forced_teardown_disables_its_claims_certificates_first(self):
+        # The claim's disable fails once (AWS 500) and is retried a moment later: the teardown must
+        # wait for it. Before, it only asked for the disables and went on; a disable that ran
+        # after the fleet record was gone died (FleetNotFound) and the certificate stayed ACTIVE.
+        job = self.setup(self.spec("tc"))
+        self.assertEqual(job["state"], "succeeded", job)
+        claim = self.wait_first_claim("tc")
+        cert = claim["certificateId"]
+        self.assertEqual(self.state()["iot"]["certificates"][cert]["status"], "ACTIVE")
+        self.env.emu.control("POST", "faults", {"operation": "UpdateCertificate", "count": 1, "status": 500})
+        r = self.env.req("DELETE", "/v1/fleets/tc?force=true")
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"], timeout=60)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.state()["iot"]["certificates"][cert]["status"], "INACTIVE")
+        c = self.env.req("GET", "/v1/claims/" + claim["id"]).json
+        self.assertEqual(c["state"], "inactive", c)
+        self.assertEqual(c.get("disableReason"), "fleet teardown (force)", c)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/tc").status, 404)
+
     def wait_first_claim(self, fleet):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
