@@ -50,7 +50,9 @@
  *             (the score in the indexes), n every start, k stalls, u "1"
  *             for a type unique per resource, rp "1" while it holds a
  *             rate-limit token, rw the rate-limit family it waits for
- *             unreserved (who runs a job is its member of P running, not
+ *             unreserved, xt the retention TTL (ms) a cancel of the
+ *             running job asked for, used if it ends while waiting (who
+ *             runs a job is its member of P running, not
  *             a field: jobs/lua/prelude.lua lease_member)
  *   in: TOP, or the OBJECT row the member belongs to
  *
@@ -92,7 +94,8 @@
     X(STALLS,   "k",  TEXT,    0,         0,                 NONE,     TOP)                        \
     X(UNIQ,     "u",  TEXT,    0,         0,                 NONE,     TOP)                        \
     X(RLPAID,   "rp", TEXT,    0,         0,                 NONE,     TOP)                        \
-    X(RLWAIT,   "rw", TEXT,    0,         0,                 NONE,     TOP)
+    X(RLWAIT,   "rw", TEXT,    0,         0,                 NONE,     TOP)                        \
+    X(CANCELTTL,"xt", TEXT,    0,         0,                 NONE,     TOP)
 /* clang-format on */
 
 enum job_field {

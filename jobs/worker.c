@@ -302,7 +302,7 @@ static int rate_gate(struct job_ctx *ctx)
         return 0;
     if (wait > 0)
         runtime__observe(ctx->w->rt, -1, 0, RT_DEFERRED);
-    return 1; /* parked, lost, or Redis down: in each case do not run now */
+    return 1; /* parked, canceled, lost, or Redis down: in each case do not run now */
 }
 
 static void run_job(struct jobs_worker *w, struct queue_claimed *job, struct next_claim *next)

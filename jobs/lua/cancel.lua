@@ -1,7 +1,8 @@
 -- cancel: ARGV P, id, ttl_ms.
 -- Queued or waiting jobs are canceled at once ("canceled"); a running job
 -- gets its cancel flag, honoured by the handler between steps and by the
--- next heartbeat ("requested"). FW_ENOTFOUND, or FW_ECONFLICT when the job
+-- next heartbeat ("requested"), and by every way the attempt may end other
+-- than finished (prelude.lua cancel_instead). FW_ENOTFOUND, or FW_ECONFLICT when the job
 -- already finished.
 local id, ttl = ARGV[2], ARGV[3]
 local k = jk(id)
@@ -10,7 +11,7 @@ if not j.s then return fw_error('NOTFOUND', 'no such job') end
 if terminal(j.s) then return fw_error('CONFLICT', 'the job already finished') end
 local now, now_text = server_time()
 if j.s == S_RUNNING then
-  redis.call('HSET', k, JOB_F_CANCEL, '1')
+  redis.call('HSET', k, JOB_F_CANCEL, '1', JOB_F_CANCELTTL, ttl)
   publish(j, S_RUNNING)
   return 'requested'
 end

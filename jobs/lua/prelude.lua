@@ -215,6 +215,19 @@ local function finish_terminal(j, new, now, now_text, ttl_ms, fields, k)
   redis.call('PEXPIRE', k, ttl_ms)
 end
 
+-- A running job whose cancel was requested (cancel.lua: JOB_F_CANCEL, and
+-- JOB_F_CANCELTTL the retention it asked for) does not go back to wait when
+-- its attempt ends otherwise (a retry, a rate-limit park, a release at
+-- shutdown, the reaper after its lease expired): it ends canceled, with
+-- fields (may be {}) written in the same HSET. The worker learns of a cancel
+-- only at a step or a heartbeat, so one asked during a failing call came to
+-- nothing: the job ran again. true when it was canceled.
+local function cancel_instead(j, cancel, ttl, now, now_text, fields, k)
+  if cancel ~= '1' then return false end
+  finish_terminal(j, S_CANCELED, now, now_text, ttl or '604800000', fields, k)
+  return true
+end
+
 -- Creates a job hash and queues it (or parks it in delayed until run_at,
 -- epoch ms as text, "0" = now). maxa is text.
 local function create_job(id, typ, lane, payload, maxa, res, uniq, run_at, sched, now, now_text)
@@ -470,9 +483,12 @@ local function finish_job(A, now, now_text)
   elseif outcome == 'succeeded' or outcome == 'canceled' then
     j, h, k = jread(id)
   else
-    j, h, k = jread(id, JOB_F_ATTEMPTS, JOB_F_ERRORS)
+    j, h, k = jread(id, JOB_F_ATTEMPTS, JOB_F_ERRORS, JOB_F_CANCEL, JOB_F_CANCELTTL)
   end
-  if outcome == 'succeeded' then
+  if (outcome == 'retry' or outcome == 'defer' or outcome == 'release') and
+      cancel_instead(j, h[10], h[11], now, now_text, add_error({}, h[9], a1, now), k) then
+    -- ended canceled, as its cancel asked
+  elseif outcome == 'succeeded' then
     finish_terminal(j, S_SUCCEEDED, now, now_text, a2, {JOB_F_RESULT, a1}, k)
   elseif outcome == 'dead' then
     local f = add_error({}, h[9], a1, now)

@@ -1,7 +1,8 @@
 -- reap: ARGV P, max_stalls, dead_ttl_ms.
 -- Returns jobs whose lease expired (their worker died or hung) to the
 -- front of their lane; a job that stalls max_stalls times goes dead as a
--- poison job. A stall does not use up an attempt. Then drops index
+-- poison job, or ends canceled when its cancel was asked for. A stall does
+-- not use up an attempt. Then drops index
 -- entries whose job hash has expired. Returns {requeued, dead, trimmed}.
 local max_stalls, dead_ttl = tonumber(ARGV[2]), ARGV[3]
 local now, now_text = server_time()
@@ -10,8 +11,8 @@ local requeued, dead, trimmed = 0, 0, 0
 for _, member in ipairs(held) do
   redis.call('ZREM', P .. 'running', member)
   local id = lease_job(member)
-  local j, h = jread(id, JOB_F_STALLS, JOB_F_ATTEMPTS, JOB_F_ERRORS)
-  if j.s == S_RUNNING then
+  local j, h = jread(id, JOB_F_STALLS, JOB_F_ATTEMPTS, JOB_F_ERRORS, JOB_F_CANCEL, JOB_F_CANCELTTL)
+  if j.s == S_RUNNING and not cancel_instead(j, h[11], h[12], now, now_text, {}) then
     local stalls = (tonumber(h[8]) or 0) + 1
     local msg = 'lease expired (worker lost) ' .. stalls .. ' time(s)'
     local err = cjson.encode({class = 'stalled', code = 'LeaseExpired', message = msg, at = iso(now)})

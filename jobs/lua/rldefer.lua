@@ -6,14 +6,20 @@
 -- until the token's time and the wait in ms is returned. Any other job
 -- waits unreserved in the family's queue for its pump and an estimate of
 -- the wait is returned. Parking uses no attempt and is no failure.
--- FW_ECONFLICT when the token no longer owns the job.
+-- FW_ECONFLICT when the token no longer owns the job; -1 when its cancel was
+-- asked for: it ends canceled instead of waiting (prelude.lua cancel_instead).
 local id, token, fam = ARGV[2], ARGV[3], ARGV[4]
 local rate, burst = tonumber(ARGV[5]), tonumber(ARGV[6])
 local k = jk(id)
 local member = lease_member(id, token)
 if not redis.call('ZSCORE', P .. 'running', member) then return fw_error('CONFLICT', 'the lease was lost') end
-local j, h = jread(id, JOB_F_ATTEMPTS)
+local j, h = jread(id, JOB_F_ATTEMPTS, JOB_F_CANCEL, JOB_F_CANCELTTL)
 local now, now_text = server_time()
+if h[9] == '1' then   -- its cancel was asked for: it ends here instead of waiting (prelude.lua)
+  redis.call('ZREM', P .. 'running', member)
+  cancel_instead(j, h[9], h[10], now, now_text, {}, k)
+  return -1
+end
 local rl = rate_limits()
 local q = P .. 'rlq:' .. fam
 local rank = rl.RANK[j.l] or rl.RANK.default

@@ -102,6 +102,41 @@ class Crash(JobsTestCase):
         self.assertIn("poison", job["reason"])
         self.assertGreater(p.r("PTTL", "fw:job:" + jid), 0)
 
+    def test_a_job_canceled_while_its_worker_was_lost_is_not_run_again(self):
+        # Cancel answers "requested" for a running job; its worker dies before it sees the flag.
+        # The reaper must end the job canceled, not put it back in its lane (it did: the next
+        # worker ran it again).
+        p = self.probe
+        jid, _ = p.enqueue("test.sleep", '{"ms":60000}')
+        w = p.worker(1, "--no-aux")
+        p.wait_for(lambda: p.job(jid).get("state") == "running", what="running")
+        os.kill(w.pid, signal.SIGKILL)
+        p.forget(w)
+        self.assertEqual(p.run("cancel", jid), "requested")
+        reaper = p.start("scheduler")
+        p.wait_for(lambda: p.job(jid).get("state") != "running", what="reaped")
+        p.stop(reaper)
+        job = p.job(jid)
+        self.assertEqual(job["state"], "canceled", job)
+        self.assertEqual(p.r("LLEN", "fw:q:default"), 0)
+        self.assertGreater(p.r("PTTL", "fw:job:" + jid), 0)
+
+    def test_a_cancel_asked_during_a_failing_attempt_ends_the_job(self):
+        # The attempt fails 1.5 s after the cancel was asked, before any heartbeat or step told
+        # the worker: the job must end canceled, with the attempt's error, not be retried (it
+        # was: three more runs).
+        p = self.probe
+        jid, _ = p.enqueue("test.fail", '{"class":"transient","times":3,"ms":1500}')
+        p.worker(1, env={"FLEETWARDEN_JOB_LEASE_MS": "30000"})   # a heartbeat every 10 s
+        p.wait_for(lambda: p.job(jid).get("state") == "running", what="running")
+        self.assertEqual(p.run("cancel", jid), "requested")
+        p.wait_for(lambda: p.job(jid).get("state") not in ("running", "queued", "failed"), timeout=20,
+                   what="the attempt ended")
+        job = p.job(jid)
+        self.assertEqual(job["state"], "canceled", job)
+        self.assertEqual(job.get("runs"), "1", job)
+        self.assertIn("test failure 1 of 3", job.get("errors", ""), job)
+
 
 # Calls finish.lua's rule directly: the token must still hold the job's lease
 # (jobs/lua/prelude.lua lease_member).

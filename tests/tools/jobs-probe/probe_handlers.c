@@ -7,8 +7,10 @@
  *                     appended as "jobid:step-i" to the Redis list
  *                     P test:effects, then recorded with job_ctx_step_done, so a
  *                     retry after kill -9 skips finished steps
- *   test.fail         {"class":"throttling","times":K,"code":"X"} fails K
- *                     runs with that class, then succeeds
+ *   test.fail         {"class":"throttling","times":K,"code":"X","ms":M} fails K
+ *                     runs with that class, then succeeds; each failing run
+ *                     first sleeps M ms without looking at cancel (a call
+ *                     that hangs, then fails)
  *   test.ratelimited  rate family "test"; appends its start time (ms) to
  *                     P test:rl and its job id to P test:rlids
  *   test.unique       like test.sleep, unique per resource
@@ -131,6 +133,7 @@ static int h_fail(struct job_ctx *ctx, json_t *payload, void *ud)
         job_ctx_set_result(ctx, "{\"recovered\":true}");
         return 0;
     }
+    sleep_ms((long)json_integer_value(json_object_get(payload, "ms")));
     job_ctx_set_error_msg(ctx, class_of(cls), code ? code : "TestFailure", "test failure %d of %d",
                           job_ctx_runs(ctx), times);
     return FW_EAWS;
