@@ -59,10 +59,15 @@ for _, name in ipairs({'succeeded', 'dead', 'canceled'}) do
     seen, last, trimmed = seen + n, b, trimmed + gone
     if seen >= 500 then break end
   end
-  if seen < 500 or not last then
-    redis.call('DEL', ck)
-  else
+  -- The walk wraps only when it read the last bucket there is: a pass that stopped at 500
+  -- entries, or read all 8 buckets it asked for, goes on below the last one next time. (It
+  -- wrapped whenever 8 buckets held fewer than 500 entries: sparse states, dead and canceled,
+  -- about one entry a bucket, were trimmed in their newest 8 buckets only, and their indexes and
+  -- counts kept every expired job.)
+  if last and (last ~= bs[#bs] or #bs == 8) then
     redis.call('SET', ck, '(' .. last)
+  else
+    redis.call('DEL', ck)
   end
 end
 local ck = P .. 'trim:dead'

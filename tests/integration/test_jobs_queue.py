@@ -332,6 +332,28 @@ class Retention(JobsTestCase):
                    what="the reaper to trim the indexes past the live entries")
         self.assertEqual(sorted(p.index_ids()), sorted(live))
 
+    def test_expired_sparse_dead_jobs_leave_the_index_below_live_ones(self):
+        # Dead jobs are sparse: one a bucket (100 sequence numbers). The 10 newest buckets hold a
+        # live dead job each; the 20 below hold jobs whose hashes expired. The reaper's walk must
+        # get below the live ones (it wrapped at the top whenever 8 buckets held fewer than 500
+        # entries: the expired entries stayed, and the dead count with them).
+        p = self.probe
+        for b in range(2000, 2010):
+            jid = "j_live%d" % b
+            p.r("HSET", "fw:job:" + jid, "s", "5", "q", str(b * 100), "t", "test.fail", "c", "1")
+            p.r("ZADD", "fw:st:dead:%d" % b, str(b * 100), jid)
+            p.r("ZADD", "fw:sd:dead", str(b), str(b))
+        for b in range(1000, 1020):
+            p.r("ZADD", "fw:st:dead:%d" % b, str(b * 100), "j_gone%d" % b)
+            p.r("ZADD", "fw:sd:dead", str(b), str(b))
+        self.assertEqual(p.count("dead"), 30)
+        reaper = p.start("scheduler")
+        p.wait_for(lambda: p.r("ZCARD", "fw:sd:dead") == 10, timeout=20,
+                   what="the reaper to trim the expired dead jobs below the live ones")
+        p.stop(reaper)
+        self.assertEqual(p.count("dead"), 10)
+        self.assertEqual(p.r("EXISTS", "fw:st:dead:1000"), 0)
+
 
 class Lists(JobsTestCase):
     """Pages of jobs, newest first, across the finished jobs' index buckets (100 sequence numbers
