@@ -355,13 +355,22 @@ local function rate_limits()
   end
 
   -- The bucket expired (no pump ran for an hour, e.g. no worker was up):
-  -- waiters go back to their lanes and take tokens anew when claimed.
+  -- waiters go back to their lanes, holding no token, and take tokens anew
+  -- when claimed (given one each, as grant does, they all ran at once, over
+  -- the rate). Pushed in reverse, the first waiter runs first.
   local function release(fam, q, now)
-    for _, id in ipairs(redis.call('ZRANGE', q, 0, 99)) do
+    local ids = redis.call('ZRANGE', q, 0, 99)
+    for i = #ids, 1, -1 do
+      local id = ids[i]
       redis.call('ZREM', q, id)
       local j, h = jread(id, JOB_F_RLWAIT)
-      if j.s == S_SCHEDULED and h[8] == fam then grant(j, 0, now) end
+      if j.s == S_SCHEDULED and h[8] == fam then
+        redis.call('HDEL', jk(id), JOB_F_RLWAIT)
+        redis.call('RPUSH', P .. 'q:' .. j.l, id)
+        move_state(j, S_QUEUED, now)
+      end
     end
+    wake()
   end
 
   -- Hands out the tokens of fam due within the horizon to its waiters, then

@@ -160,6 +160,25 @@ class RateLimitLanes(JobsTestCase):
         stats = dict(zip(*[iter(p.r("HGETALL", "fw:rl:test"))] * 2))
         self.assertGreaterEqual(int(stats["grants"]), 30, "the pump handed out the tokens")
 
+    def test_waiters_released_by_an_expired_bucket_still_keep_the_rate(self):
+        # The family's bucket expires (no worker took a token for an hour): its waiters go back to
+        # their lane and must take tokens anew. They were released as if each held one, and ran
+        # all at once, over the rate.
+        p = self.probe
+        p.enqueue_many("test.ratelimited", "{}", 16, lane="bulk")
+        w = p.worker(2)
+        p.wait_for(lambda: p.r("ZCARD", "fw:rlq:test") >= 12, what="bulk jobs waiting", interval=0.1)
+        p.stop(w)
+        ran = p.r("LLEN", "fw:test:rl")
+        p.r("DEL", "fw:rl:test")                     # what its TTL does after an hour
+        p.r("ZADD", "fw:rlpump", "0", "test")        # and the pump is long due
+        p.worker(2)
+        p.wait_for(lambda: p.count("succeeded") == 16, timeout=60, what="16 runs", interval=0.2)
+        times = sorted(int(t) for t in p.r("LRANGE", "fw:test:rl", ran, -1))
+        self.assertGreaterEqual(len(times), 12)
+        # at 5/s with a burst of 1, n runs span at least n - 2 intervals of 200 ms
+        self.assertGreaterEqual(times[-1] - times[0], (len(times) - 2) * 200, times)
+
     def test_cancel_while_waiting_for_a_token(self):
         p = self.probe
         ids = p.enqueue_many("test.ratelimited", "{}", 30, lane="bulk")
