@@ -94,15 +94,20 @@ static void sse_take(const struct hub_event *e, void *ud)
         s->failed = 1;
 }
 
-/* Formats what there is to send (at most a batch): from the ring, or from the log when
- * the ring no longer holds what follows the client's last event. */
-static void sse_fill(struct sse *s)
+/* Formats what there is to send: at most a batch from the ring, or one read of the log (at most
+ * EVENTS_REPLAY events) when the ring no longer holds what follows the client's last event. One
+ * read a call: its events go out before the next is read, so a client far behind costs one short
+ * XRANGE a call and the buffer holds one read at most (a call once went on reading up to 64 times,
+ * ~6,400 events, overflowed the buffer and ended the stream before anything was sent: a client
+ * that reconnected from an old event got nothing, every time). 1 when more may follow at once
+ * (the batch or the read is done, whatever it formatted), 0 when the client is up to date. */
+static int sse_fill(struct sse *s)
 {
     struct hub_event e;
     for (int n = 0; n < EVENTS_BATCH && !s->failed; n++) {
         int rc = event_hub_next(s->last, &e);
         if (rc == 0)
-            return;
+            return 0;
         if (rc == 2) {
             char before[JOBS_EVENT_ID_MAX];
             snprintf(before, sizeof before, "%s", s->last);
@@ -111,11 +116,12 @@ static void sse_fill(struct sse *s)
             else if (!strcmp(before,
                              s->last)) /* trimmed from the log meanwhile: go on from the ring */
                 event_hub_skip_gap(s->last);
-            continue;
+            return 1;
         }
         sse_take(&e, s);
         free(e.json);
     }
+    return 1;
 }
 
 static long sse_drain(struct sse *s, char *buf, size_t max)
@@ -138,12 +144,15 @@ static long sse_next(void *ud, char *buf, size_t max)
     if (atomic_load(&s->svc->shutting_down) || s->failed ||
         token_watch_gone_at(&s->tw, event_hub_watched()))
         return -1;
-    if (s->pending.len == 0)
-        sse_fill(s);
+    int more = s->pending.len == 0 && sse_fill(s);
     if (s->failed)
         return -1;
     if (s->pending.len)
         return sse_drain(s, buf, max);
+    if (more) { /* all filtered out, and more follows: called again at once, not at the next event */
+        http_waker_wake(s->waker);
+        return HTTP_STREAM_WAIT;
+    }
     long long idle = clock_mono_ms() - s->sent_ms;
     if (idle >= EVENTS_PING_MS && max >= sizeof ping - 1) {
         memcpy(buf, ping, sizeof ping - 1);

@@ -189,6 +189,41 @@ class JobsApi(ServiceTestCase):
         self.assertEqual([e["state"] for _, e in replay], ["running", "succeeded"])
         self.assertEqual([i for i, _ in replay], [i for i, _ in events[1:]])
 
+    def test_a_client_far_behind_gets_every_event_it_missed(self):
+        # A full log (10,000 events), more than the process's ring holds (4,096): a client
+        # reconnecting from the oldest is replayed from the log, one short read at a time. (One
+        # call read up to 64 times, ~6,000 events of ~230 bytes, overflowed the stream's 1 MiB
+        # buffer and ended the stream before it sent anything: such a client got nothing, at
+        # every reconnect.)
+        n = 10000
+        _, live = self.open_events()
+        self.probe.r("EVAL", "for i = 1, tonumber(ARGV[1]) do local h = string.format('%024x', i) "
+                     "redis.call('XADD', KEYS[1], 'MAXLEN', '~', '10000', '*', 's', '3', 'i', 'j_' .. h, "
+                     "'t', 'test.far', 'r', 'fleet:far-behind-' .. h .. '-' .. h) end", "1", "fw:events:log", str(n))
+        last = "j_%024x" % n
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:   # the process's ring now holds the newest 4,096
+            try:
+                if live.get(timeout=0.5)[2]["id"] == last:
+                    break
+            except queue.Empty:
+                pass
+        first = self.probe.r("XRANGE", "fw:events:log", "-", "+", "COUNT", "1")[0][0]
+        status, q = self.open_events(headers={"Last-Event-ID": first})
+        self.assertEqual(status[1], 200)
+        got = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not got or got[-1] != last):
+            try:
+                _, _, ev = q.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if ev.get("jobType") == "test.far":
+                got.append(ev["id"])
+        want = ["j_%024x" % i for i in range(1, n + 1)]
+        self.assertEqual(got, want[len(want) - len(got):], "in order, none twice")
+        self.assertGreaterEqual(len(got), n - 1 - 1000, "every event after the client's last")
+
     def test_events_filter_and_errors(self):
         status, q = self.open_events("/v1/events?resource=claim:only")
         self.assertEqual(status[1], 200)
