@@ -149,7 +149,8 @@ static long sse_next(void *ud, char *buf, size_t max)
         return -1;
     if (s->pending.len)
         return sse_drain(s, buf, max);
-    if (more) { /* all filtered out, and more follows: called again at once, not at the next event */
+    if (more) { /* all filtered out, and more follows: called again at once, not at the next event
+                 */
         http_waker_wake(s->waker);
         return HTTP_STREAM_WAIT;
     }
