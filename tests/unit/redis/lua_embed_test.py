@@ -76,8 +76,9 @@ class JobScripts(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertNotIn('JOB_F_', text)
         # the cancel flag as cancel.lua writes it: the row's stored name, quoted
-        x = lua_embed.field_table(*JOBS[:2])['CANCEL'][0]
-        self.assertIn("redis.call('HSET', k, '%s', '1')" % x, text)
+        rows = lua_embed.field_table(*JOBS[:2])
+        x, xt = rows['CANCEL'][0], rows['CANCELTTL'][0]
+        self.assertIn("redis.call('HSET', k, '%s', '1', '%s', ttl)" % (x, xt), text)
 
     def test_a_name_renamed_in_a_script_fails_naming_script_line_and_name(self):
         with tempfile.TemporaryDirectory() as tmp:
