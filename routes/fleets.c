@@ -432,10 +432,26 @@ static int bool_query(struct http_req *req, struct http_resp *resp, const char *
     return FW_EINVAL;
 }
 
+/* 1 when the fleet is provisioning under a setup job that has ended (canceled, dead or gone)
+ * without making it ready or failed: a job canceled before it ran never does. Such a fleet may
+ * be deleted or reconciled, as a failed one. */
+static int setup_over(const json_t *doc)
+{
+    const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
+    if (strcmp(doc_state(doc), "provisioning") || !jid)
+        return 0;
+    json_t *job = 0;
+    int rc = jobs_get(jid, &job);
+    const char *st = rc ? 0 : json_string_value(json_object_get(job, "state"));
+    int over = rc == FW_ENOTFOUND || (st && (!strcmp(st, "canceled") || !strcmp(st, "dead")));
+    json_decref(job);
+    return over;
+}
+
 /* 0 when the fleet may be torn down now; else answered 409/503. */
 static int may_delete(struct http_resp *resp, const char *name, const json_t *doc, int force)
 {
-    if (!strcmp(doc_state(doc), "provisioning")) {
+    if (!strcmp(doc_state(doc), "provisioning") && !setup_over(doc)) {
         const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
         char d[300];
         snprintf(d, sizeof d, "the fleet is being set up (job %s); cancel that job or wait for it",
@@ -496,7 +512,7 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
     if (!doc)
         return;
     const char *st = doc_state(doc);
-    int ok = !strcmp(st, "ready") || !strcmp(st, "failed");
+    int ok = !strcmp(st, "ready") || !strcmp(st, "failed") || setup_over(doc);
     json_t *p = fleet_payload(doc);
     json_decref(doc);
     if (!ok) {

@@ -195,14 +195,18 @@ static void set_state(struct fleet_run *r, const char *state, const char *error)
     json_decref(o);
 }
 
-/* After a failed attempt: "failed" when no retry will follow. */
+/* After a failed attempt: "failed" when no retry will follow, a cancel included (the fleet stayed
+ * provisioning, which neither DELETE nor reconcile accepts). */
 static void after_failure(struct fleet_run *r, int rc)
 {
+    if (rc == FW_ECANCELED) {
+        set_state(r, "failed", "the setup job was canceled");
+        return;
+    }
     enum job_fail_class cls = awsctx_fail_class(&r->err, rc);
     if (rc == FW_ECONFLICT)
         cls = JOB_FAIL_CONFLICT;
-    if (rc == FW_ECANCELED ||
-        retry_decide(cls, job_ctx_attempt(r->ctx), job_ctx_max_attempts(r->ctx),
+    if (retry_decide(cls, job_ctx_attempt(r->ctx), job_ctx_max_attempts(r->ctx),
                      job_ctx_runs(r->ctx)) != RETRY_DEAD)
         return;
     set_state(r, "failed", r->err.message[0] ? r->err.message : fw_strerror(rc));

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "service/domain/claim_fields.h"
+#include "service/domain/claims_stuck.h"
 #include "jobs/queue.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
@@ -263,6 +264,21 @@ int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const c
     return rc;
 }
 
+/* A claim still creating whose creation job was canceled: no run will finish it (a job canceled
+ * before it ran never does), so it is failed, and may then be deleted; *st its state after. */
+static void fail_if_creation_canceled(const char *id, int *st)
+{
+    char jid[JOB_ID_MAX];
+    json_t *job = 0;
+    claims_create_job_id(id, jid, sizeof jid);
+    if (*st != CLAIM_CREATING || jobs_get(jid, &job))
+        return;
+    const char *js = json_string_value(json_object_get(job, "state"));
+    if (js && !strcmp(js, "canceled") && !claims_fail_creating(id, "its creation job was canceled"))
+        *st = CLAIM_FAILED;
+    json_decref(job);
+}
+
 static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id,
                           size_t job_id_len)
 {
@@ -270,6 +286,7 @@ static int enqueue_delete(const char *id, long long run_at_ms, int retention, ch
     int rc = claim_state(id, &st);
     if (rc)
         return rc;
+    fail_if_creation_canceled(id, &st);
     if (!store_claim_transition_ok(st, CLAIM_DELETED))
         return FW_ECONFLICT;
     json_t *p = json_pack("{s:s, s:b}", "claimId", id, "retention", retention);

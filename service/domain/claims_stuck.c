@@ -60,18 +60,23 @@ static int creation_lost(const char *id)
     return lost;
 }
 
-static int fail_claim(const char *id)
+int claims_fail_creating(const char *id, const char *why)
 {
     struct claim_kv kv;
     claim_kv_init(&kv, CLAIM_BY_SET);
-    claim_kv_str(&kv, CLAIM_F_ERROR,
-                 "its creation job was never queued (the request that made it was cut short); "
-                 "nothing was made at AWS");
+    claim_kv_str(&kv, CLAIM_F_ERROR, why);
     int rc = store_claim_transition(id, CLAIM_FAILED, &kv, 0);
     if (!rc)
-        log_event(LOG_WARN, "claim left creating without a creation job: marked failed",
-                  LOG_STR("claimId", id));
+        log_event(LOG_WARN, "claim left creating: marked failed",
+                  LOG_STR("claimId", id), LOG_STR("why", why));
     return rc;
+}
+
+static int fail_claim(const char *id)
+{
+    return claims_fail_creating(id,
+                                "its creation job was never queued (the request that made it was "
+                                "cut short); nothing was made at AWS");
 }
 
 /* One batch of up to STUCK_BATCH candidates from offset: *seen how many were looked at, *failed

@@ -17,4 +17,8 @@
  * (FW_EUNAVAILABLE / FW_EREDIS); a claim that cannot be read or moved is left for the next scan. */
 int claims_fail_stuck(int *failed);
 
+/* Moves claim id from creating to failed with error why (logged with the claim's id). 0, or the
+ * store's error (FW_ECONFLICT when it is no longer creating). */
+int claims_fail_creating(const char *id, const char *why);
+
 #endif

@@ -285,7 +285,10 @@ class StuckClaims(IdemBase):
     LOST = "its creation job was never queued"
 
     def claim(self, note):
-        r = self.post("/v1/fleets/sf/claims", {"note": note}, None)
+        return self.claim_in("sf", note)
+
+    def claim_in(self, fleet, note):
+        r = self.post("/v1/fleets/%s/claims" % fleet, {"note": note}, None)
         self.assertEqual(r.status, 202, r)
         return r.json["claim"]["id"], r.json["job"]["id"]
 
@@ -320,12 +323,33 @@ class StuckClaims(IdemBase):
             time.sleep(2)                    # two more scans
             self.assertEqual(state(young[0])["state"], "creating")
             self.assertNotIn(self.LOST, state(kept[0]).get("error") or "")
-            self.assertEqual(w.logs().count("claim left creating without a creation job"), 1, w.logs()[-2000:])
+            self.assertEqual(w.logs().count("claim left creating: marked failed"), 1, w.logs()[-2000:])
             self.assertIn(lost[0], w.logs())
         finally:
             self.assertEqual(w.stop(), 0)
         r = self.fw.request("DELETE", "/v1/claims/" + lost[0], token=self.admin)
         self.assertEqual(r.status, 202, r)
+
+    def test_c_a_claim_or_fleet_whose_creating_job_was_canceled_can_be_deleted(self):
+        # Canceling the job that would have finished them (here before it ran: no worker) left
+        # the claim creating and the fleet provisioning for ever: DELETE answered 409, and the
+        # 409 told the caller to cancel that job.
+        self.seed_fleet("sc")
+        cid, jid = self.claim_in("sc", "canceled")
+        r = self.fw.request("POST", "/v1/jobs/%s/cancel" % jid, token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        r = self.fw.request("DELETE", "/v1/claims/" + cid, token=self.admin)
+        self.assertEqual(r.status, 202, r)
+        c = self.fw.request("GET", "/v1/claims/" + cid, token=self.admin).json
+        self.assertEqual(c["error"], "its creation job was canceled", c)
+        r = self.post("/v1/fleets", {"name": "fc"}, None)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.fw.request("DELETE", "/v1/fleets/fc", token=self.admin).status, 409)
+        r = self.fw.request("POST", "/v1/jobs/%s/cancel" % r.json["job"]["id"], token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        r = self.fw.request("DELETE", "/v1/fleets/fc", token=self.admin)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.fw.request("GET", "/v1/fleets/fc", token=self.admin).json["state"], "deleting")
 
     def test_b_a_lost_claim_behind_more_than_a_batch_of_live_ones_is_found(self):
         """The scan reads the oldest creating claims 100 at a time; 150 older claims whose
