@@ -164,8 +164,8 @@ void http_waker_deadline(struct http_waker *w, int timeout_ms);
  * park again. A handler or fn that parks sets no response. */
 typedef void(http_park_fn)(struct http_req *req, struct http_resp *resp, void *ud);
 void http_req_park(struct http_req *req, int timeout_ms, http_park_fn *fn, void *ud);
-/* 1 once the server is stopping: a parked request answers now instead of
- * waiting on (a stream ends). */
+/* 1 once the server is stopping, or the request's client has left (found by the watchdog
+ * while it was parked): a parked request answers now instead of waiting on (a stream ends). */
 int http_req_closing(struct http_req *req);
 /* Runs fn(ud) when the request ends, however it ends (at most 4 per request):
  * where a handler drops what it registered elsewhere. */

@@ -125,7 +125,9 @@ void http_req_park(struct http_req *req, int timeout_ms, http_park_fn *fn, void 
 int http_req_closing(struct http_req *req)
 {
     struct req_state *st = req->impl;
-    return atomic_load(&st->svc->shutting_down) != 0;
+    /* A parked request whose client left answers at once too: the watchdog resumed it for that,
+     * and one that parked again kept its place (a long poll's, per token) until its deadline. */
+    return atomic_load(&st->svc->shutting_down) != 0 || server__waker_gone(st->waker);
 }
 
 void http_req_on_done(struct http_req *req, http_done_fn *fn, void *ud)

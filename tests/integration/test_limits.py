@@ -283,6 +283,12 @@ class HostileMix(ServiceTestCase):
         finally:
             for s in socks:
                 s.close()
+        # Their places are freed within seconds of the clients leaving (the watchdog looks every
+        # second), not at the long polls' 30 s deadline: a long poll resumed for its departed
+        # client used to find its job still queued and park again.
+        harness.wait_until(lambda: metric(self.fw, "fleetwarden_http_streams") == 0 and
+                           metric(self.fw, "fleetwarden_http_long_polls") == 0, timeout=10,
+                           what="the places of the departed streams and long polls freed")
 
 
 class AuditFlood(ServiceTestCase):
