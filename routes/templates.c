@@ -249,15 +249,23 @@ static void get_template(struct http_req *req, struct http_resp *resp)
     http_resp_header(resp, "ETag", etag);
 }
 
-/* Writes obj to the record under If-Match; 0 or answered. */
-static int write_record(struct http_req *req, struct http_resp *resp, const json_t *obj,
-                        const char *etag)
+/* 0 when the request's If-Match (if any) names etag; else FW_EPRECOND, answered 412. */
+static int if_match(struct http_req *req, struct http_resp *resp, const char *etag)
 {
     const char *m = http_req_header(req, "If-Match");
     if (m && strcmp(m, "*") && strcmp(m, etag)) {
         http_problem(resp, 412, 0, "If-Match does not match the template's current ETag");
         return FW_EPRECOND;
     }
+    return 0;
+}
+
+/* Writes obj to the record under If-Match; 0 or answered. */
+static int write_record(struct http_req *req, struct http_resp *resp, const json_t *obj,
+                        const char *etag)
+{
+    if (if_match(req, resp, etag))
+        return FW_EPRECOND;
     int rc = store_template_update(http_req_param(req, "name"), obj, etag, 0);
     if (rc == FW_EPRECOND)
         http_problem(resp, 412, 0, "the template changed meanwhile; read it again");
@@ -356,7 +364,7 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
             field_error(errors, "versionId", "required: a version number (1 or more)");
         if (json_array_size(errors))
             http_problem_fields(resp, errors);
-        else
+        else if (!if_match(req, resp, etag))
             start(resp, "template.version", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"),
                                           "defaultVersionId", v)));

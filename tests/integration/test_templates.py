@@ -138,6 +138,10 @@ class TemplateLifecycle(unittest.TestCase):
         self.assertEqual(aws["defaultVersionId"], oldest)
         bad = self.env.req("PUT", "/v1/templates/t1/default-version", body={"versionId": 0})
         self.assertEqual(bad.status, 400)
+        # If-Match is honoured as on PATCH and DELETE (it was ignored: 202 on a stale ETag)
+        stale = self.env.req("PUT", "/v1/templates/t1/default-version", body={"versionId": oldest},
+                             headers={"If-Match": '"stale-etag"'})
+        self.assertEqual(stale.status, 412, stale)
         self.run_job("DELETE", "/v1/templates/t1")
         self.assertEqual(self.env.req("GET", "/v1/templates/t1").status, 404)
         self.assertIsNone(self.env.aws("iot", "describe-provisioning-template", "--template-name", "t1", check=False))
