@@ -67,8 +67,8 @@ int claims_fail_creating(const char *id, const char *why)
     claim_kv_str(&kv, CLAIM_F_ERROR, why);
     int rc = store_claim_transition(id, CLAIM_FAILED, &kv, 0);
     if (!rc)
-        log_event(LOG_WARN, "claim left creating: marked failed",
-                  LOG_STR("claimId", id), LOG_STR("why", why));
+        log_event(LOG_WARN, "claim left creating: marked failed", LOG_STR("claimId", id),
+                  LOG_STR("why", why));
     return rc;
 }
 
