@@ -197,22 +197,38 @@ static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
     return doc;
 }
 
-static void create_template(struct http_req *req, struct http_resp *resp)
+/* The template exists: 409, unless an earlier attempt of this request (its Idempotency-Key,
+ * resumed after a 5xx) made it with the uid the key reserved; then its template.create job is
+ * enqueued if that attempt stopped before (it answered 409 and left the template creating with no
+ * job), or answered again. */
+static void existing(struct http_resp *resp, const char *name, const struct idempotency *ip)
+{
+    json_t *doc = 0;
+    int rc = store_template_get_etag(name, &doc, 0);
+    const char *uid = json_string_value(json_object_get(doc, "uid"));
+    const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
+    if (rc && rc != FW_ENOTFOUND)
+        http_problem_store(resp, rc);
+    else if (rc || !ip->resumed || !uid || strcmp(uid, ip->id))
+        http_problem(resp, 409, 0, "a template with this name exists");
+    else if (jid)
+        accepted(resp, jid, name);
+    else
+        start(resp, "template.create", name, with_uid(doc, json_pack("{s:s}", "template", name)));
+    json_decref(doc);
+}
+
+static void create_template(struct http_req *req, struct http_resp *resp,
+                            const struct idempotency *ip)
 {
     json_t *errors = json_array();
-    char uid[GENERATION_UID_MAX];
-    if (randid_new("tpl_", uid, sizeof uid)) {
-        http_problem_err(resp, FW_ECRYPTO, "could not make the template's id");
-        json_decref(errors);
-        return;
-    }
-    json_t *doc = create_doc(req->json, errors, uid);
+    json_t *doc = create_doc(req->json, errors, ip->id);
     const char *name = json_string_value(json_object_get(doc, "name"));
     int rc = json_array_size(errors) ? FW_EINVAL : store_template_create(name, doc);
     if (rc == FW_EINVAL)
         http_problem_fields(resp, errors);
     else if (rc == FW_ECONFLICT)
-        http_problem(resp, 409, 0, "a template with this name exists");
+        existing(resp, name, ip);
     else if (rc)
         http_problem_store(resp, rc);
     else
@@ -376,7 +392,16 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
 /* Creating POSTs answer the same Idempotency-Key with the first answer (idempotency.h). */
 static void create_template_once(struct http_req *req, struct http_resp *resp)
 {
-    idempotency_run(req, resp, create_template);
+    char uid[GENERATION_UID_MAX];
+    struct idempotency ip;
+    if (randid_new("tpl_", uid, sizeof uid)) {
+        http_problem_err(resp, FW_ECRYPTO, "could not make the template's id");
+        return;
+    }
+    if (idempotency_begin(req, resp, 0, uid, &ip))
+        return;
+    create_template(req, resp, &ip);
+    idempotency_end(&ip, resp);
 }
 
 static void create_version_once(struct http_req *req, struct http_resp *resp)

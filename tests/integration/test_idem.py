@@ -224,6 +224,27 @@ class IdemTemplates(IdemBase):
         self.assertEqual(self.fw.request("GET", "/v1/templates/idem-t2", token=self.admin).status, 404)
         self.assertProblem(self.post("/v1/templates", body, "tpl-key-1", token=self.other), 409)
 
+    def test_retry_after_a_failed_enqueue_resumes_the_template(self):
+        # The template is written, then its job's enqueue fails (503). The retry with the same key
+        # must enqueue the job for that template, not answer 409 and leave it creating with no
+        # job (openapi: "after a 5xx the next same request resumes").
+        body = template("idem-t5")
+        seq = self.redis.command("GET", "fw:seq")
+        self.redis.command("SET", "fw:seq", "not-a-number")   # every enqueue fails
+        try:
+            a = self.post("/v1/templates", body, "tpl-key-5")
+            self.assertGreaterEqual(a.status, 500, a)
+        finally:
+            self.redis.command("SET", "fw:seq", seq or "0")
+        self.assertEqual(self.fw.request("GET", "/v1/templates/idem-t5", token=self.admin).json["state"],
+                         "creating")
+        b = self.post("/v1/templates", body, "tpl-key-5")
+        self.assertEqual(b.status, 202, b)
+        t = self.fw.request("GET", "/v1/templates/idem-t5", token=self.admin).json
+        self.assertEqual(t["job"]["id"], b.json["job"]["id"], t)
+        self.assertEqual(self.post("/v1/templates", body, "tpl-key-5").body, b.body, "kept and replayed")
+        self.assertProblem(self.post("/v1/templates", body, None), 409)
+
     def test_version_replay_other_body_and_tokens(self):
         self.assertEqual(self.post("/v1/templates", template("idem-t3"), None).status, 202)
         path = "/v1/templates/idem-t3/versions"
