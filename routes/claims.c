@@ -586,15 +586,19 @@ static void delete_claim(struct http_req *req, struct http_resp *resp)
     json_decref(claim);
 }
 
+IDEMPOTENCY_ONCE(rotate_claim)
+IDEMPOTENCY_ONCE(disable_claim)
+IDEMPOTENCY_ONCE(enable_claim)
+
 static const struct route s_routes[] = {
     {"POST", "/v1/fleets/{name}/claims", SCOPE_OPERATE, ROUTE_JSON, create_claim},
     {"GET", "/v1/claims", SCOPE_READ, 0, list_claims},
     {"GET", "/v1/claims/{id}", SCOPE_READ, 0, get_claim},
     {"DELETE", "/v1/claims/{id}", SCOPE_OPERATE, 0, delete_claim},
     {"GET", "/v1/claims/{id}/bundle", SCOPE_OPERATE, ROUTE_NOHEAD | ROUTE_AUDIT, get_bundle},
-    {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim},
-    {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim},
-    {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim},
+    {"POST", "/v1/claims/{id}/rotate", SCOPE_OPERATE, 0, rotate_claim_once},
+    {"POST", "/v1/claims/{id}/disable", SCOPE_OPERATE, ROUTE_JSON, disable_claim_once},
+    {"POST", "/v1/claims/{id}/enable", SCOPE_OPERATE, 0, enable_claim_once},
 };
 
 ROUTE_TABLE(routes_claims_table, s_routes);

@@ -345,10 +345,7 @@ done:
 
 /* A verification makes a job: the same Idempotency-Key answers with that
  * job, so a client that retries after a lost answer starts no second run. */
-static void verify_fleet_once(struct http_req *req, struct http_resp *resp)
-{
-    idempotency_run(req, resp, verify_fleet);
-}
+IDEMPOTENCY_ONCE(verify_fleet)
 
 /* The fleet's verification schedule (settings.verify.schedule) as a job
  * schedule: made, moved or removed to match. 0 or a store error. */
@@ -532,10 +529,7 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
 }
 
 /* A reconcile makes a job: the same Idempotency-Key answers with that job. */
-static void reconcile_fleet_once(struct http_req *req, struct http_resp *resp)
-{
-    idempotency_run(req, resp, reconcile_fleet);
-}
+IDEMPOTENCY_ONCE(reconcile_fleet)
 
 static int path_ok(const char *s)
 {

@@ -1,8 +1,11 @@
 /*
- * idempotency.h - Idempotency-Key on the routes that create something
+ * idempotency.h - Idempotency-Key on every POST that changes something
  * (POST /v1/fleets, /v1/fleets/{name}/claims, /v1/fleets/{name}/reconcile,
  * /v1/fleets/{name}/verify, /v1/templates, /v1/templates/{name}/versions,
- * /v1/watch/run).
+ * /v1/watch/run; /v1/claims/{id}/rotate, /disable, /enable;
+ * /v1/jobs/{id}/cancel, /retry; /v1/incidents/{id}/ack, /resolve). Not
+ * POST /v1/tokens, whose answer holds a secret that is never stored: it
+ * refuses the header (400). POST /v1/templates/validate changes nothing.
  *
  * The same key from the same token with the same request (method, path,
  * body bytes) gets the first answer again: status, body and Location, so
@@ -44,5 +47,12 @@ void idempotency_end(struct idempotency *ip, const struct http_resp *resp);
 
 /* begin, fn, end: a route that reserves no id. */
 void idempotency_run(struct http_req *req, struct http_resp *resp, route_fn *fn);
+
+/* Defines route fn##_once: fn under the request's Idempotency-Key (idempotency_run). */
+#define IDEMPOTENCY_ONCE(fn)                                                                       \
+    static void fn##_once(struct http_req *req, struct http_resp *resp)                            \
+    {                                                                                              \
+        idempotency_run(req, resp, fn);                                                            \
+    }
 
 #endif

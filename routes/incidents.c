@@ -9,6 +9,8 @@
  */
 #include "incidents.h"
 
+#include "idempotency.h"
+
 #include <string.h>
 
 #include "service/core/err.h"
@@ -128,11 +130,14 @@ static void resolve_incident(struct http_req *req, struct http_resp *resp)
     transition(req, resp, "resolved");
 }
 
+IDEMPOTENCY_ONCE(ack_incident)
+IDEMPOTENCY_ONCE(resolve_incident)
+
 static const struct route s_routes[] = {
     {"GET", "/v1/incidents", SCOPE_READ, 0, list_incidents},
     {"GET", "/v1/incidents/{id}", SCOPE_READ, 0, get_incident},
-    {"POST", "/v1/incidents/{id}/ack", SCOPE_OPERATE, 0, ack_incident},
-    {"POST", "/v1/incidents/{id}/resolve", SCOPE_OPERATE, 0, resolve_incident},
+    {"POST", "/v1/incidents/{id}/ack", SCOPE_OPERATE, 0, ack_incident_once},
+    {"POST", "/v1/incidents/{id}/resolve", SCOPE_OPERATE, 0, resolve_incident_once},
 };
 
 ROUTE_TABLE(routes_incidents_table, s_routes);

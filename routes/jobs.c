@@ -13,6 +13,8 @@
  */
 #include "jobs.h"
 
+#include "idempotency.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,11 +255,14 @@ static void retry_job(struct http_req *req, struct http_resp *resp)
     answer_control(resp, id, rc, 202);
 }
 
+IDEMPOTENCY_ONCE(cancel_job)
+IDEMPOTENCY_ONCE(retry_job)
+
 static const struct route s_routes[] = {
     {"GET", "/v1/jobs", SCOPE_READ, 0, list_jobs},
     {"GET", "/v1/jobs/{id}", SCOPE_READ, 0, get_job},
-    {"POST", "/v1/jobs/{id}/cancel", SCOPE_OPERATE, 0, cancel_job},
-    {"POST", "/v1/jobs/{id}/retry", SCOPE_OPERATE, 0, retry_job},
+    {"POST", "/v1/jobs/{id}/cancel", SCOPE_OPERATE, 0, cancel_job_once},
+    {"POST", "/v1/jobs/{id}/retry", SCOPE_OPERATE, 0, retry_job_once},
 };
 
 ROUTE_TABLE(routes_jobs_table, s_routes);

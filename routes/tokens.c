@@ -51,6 +51,15 @@ static void create_token(struct http_req *req, struct http_resp *resp)
 {
     struct auth_token t = {0};
     char secret[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX_LEN + 1];
+    if (http_req_header(req, "Idempotency-Key")) {
+        /* The answer holds the token, which is never stored: it cannot be given again, and a
+         * retry would make a second token. Better said than ignored. */
+        http_problem(resp, 400, 0,
+                     "Idempotency-Key is not supported here: a token is shown once and never "
+                     "stored, so a retry makes a second token (delete the one you lost)");
+        http_problem_field(resp, "Idempotency-Key", "not supported on POST /v1/tokens");
+        return;
+    }
     if (parse_create(req->json, &t, resp))
         return;
     if (auth_token_generate(secret, t.id)) {

@@ -58,10 +58,7 @@ static void run_watch(struct http_req *req, struct http_resp *resp)
 }
 
 /* The same Idempotency-Key answers with the same cycle (idempotency.h). */
-static void run_watch_once(struct http_req *req, struct http_resp *resp)
-{
-    idempotency_run(req, resp, run_watch);
-}
+IDEMPOTENCY_ONCE(run_watch)
 
 /* GET /v1/watch: the schedule and the settings every fleet starts from. */
 static void get_watch(struct http_req *req, struct http_resp *resp)

@@ -256,6 +256,31 @@ class IdemTemplates(IdemBase):
         self.assertNotEqual(o.json["job"]["id"], a.json["job"]["id"])
 
 
+class IdemControl(IdemBase):
+    """The POSTs that change something without creating it (a job's cancel and retry, a claim's
+    disable, enable and rotate, an incident's ack and resolve) honour the key too; POST /v1/tokens
+    refuses it. Before, the header was ignored on them: a retried cancel answered 409, a retried
+    retry queued the job again, and the same key made two admin tokens."""
+
+    def test_cancel_and_retry_replay(self):
+        jid = self.post("/v1/watch/run", None, None).json["job"]["id"]   # queued: no worker here
+        cancel, retry = "/v1/jobs/%s/cancel" % jid, "/v1/jobs/%s/retry" % jid
+        a = self.assert_replays(cancel, None, "cancel-1", status=200)
+        self.assertEqual(a.json["state"], "canceled")
+        self.assertProblem(self.post(cancel, None, None), 409)           # without the key: finished
+        b = self.assert_replays(retry, None, "retry-1")
+        self.assertEqual(b.json["state"], "queued")
+        self.assertProblem(self.post(retry, None, "retry-1", token=self.other), 409)   # another holder's key
+        self.assert_other_body_refused(retry, {"x": 1}, "retry-1")
+
+    def test_tokens_refuse_the_key(self):
+        p = self.assertProblem(self.post("/v1/tokens", {"name": "idem-tok", "scope": "admin"}, "tok-1"), 400)
+        self.assertIn("Idempotency-Key", p["detail"])
+        self.assertEqual(self.post("/v1/tokens", {"name": "idem-tok", "scope": "read"}, None).status, 201)
+        page = self.fw.request("GET", "/v1/tokens?limit=500", token=self.admin).json["items"]
+        self.assertEqual([t["scope"] for t in page if t["name"] == "idem-tok"], ["read"])
+
+
 class IdemJobs(IdemBase):
     """Routes whose whole effect is a job: a fleet plan, a reconcile, a verification, a watch run."""
 
