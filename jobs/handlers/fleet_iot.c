@@ -311,7 +311,8 @@ json_t *fleet_iot_template_body(const struct fleet_run *r)
     return policies_template_body(fleet_run_spec_str(r, "thingPolicy", "name"), 0, &name);
 }
 
-int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body)
+int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body,
+                                   int set_default)
 {
     struct iot_template_version_list l = {0};
     if (iot_list_provisioning_template_versions(r->aws, name, &l, &r->err))
@@ -326,7 +327,9 @@ int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const 
         rc = iot_delete_provisioning_template_version(r->aws, name, oldest->version_id, &r->err);
     iot_template_version_list_cleanup(&l);
     struct iot_template_version v = {0};
-    return rc ? rc : iot_create_provisioning_template_version(r->aws, name, body, 1, &v, &r->err);
+    return rc ? rc
+              : iot_create_provisioning_template_version(r->aws, name, body, set_default, &v,
+                                                         &r->err);
 }
 
 struct tpl_want {
@@ -399,7 +402,7 @@ static int update_template(struct fleet_run *r, const struct iot_template *t,
     u.remove_hook = !w->hook && t->hook_target_arn && *t->hook_target_arn;
     if (fields && iot_update_provisioning_template(r->aws, &u, &r->err))
         return fleet_run_fail_iam(r, "template", w->name, s_prov_keys);
-    if (body && fleet_iot_template_new_version(r, w->name, w->text))
+    if (body && fleet_iot_template_new_version(r, w->name, w->text, 1))
         return fleet_run_fail(r, "template", w->name);
     return 0;
 }

@@ -26,8 +26,9 @@ json_t *fleet_iot_template_body(const struct fleet_run *r);
 /* Prunes the oldest non-default version of an IoT policy when five exist
  * and creates a new default version. 0 or a negative code (r->err). */
 int fleet_iot_policy_new_version(struct fleet_run *r, const char *name, const char *doc);
-/* The same for a provisioning template's body. */
-int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body);
+/* The same for a provisioning template's body, made the default version when set_default. */
+int fleet_iot_template_new_version(struct fleet_run *r, const char *name, const char *body,
+                                   int set_default);
 
 /* Teardown: each 0 when done or already gone. */
 int fleet_iot_delete_policy(struct fleet_run *r, const char *name);

@@ -200,13 +200,9 @@ static int new_version(struct tjob *t, const json_t *body, int set_default_flag)
     if (same && set_default_flag)
         return 0;
     char *text = json_dumps(body, JSON_COMPACT);
-    int rc = 0;
-    if (set_default_flag) {
-        rc = fleet_iot_template_new_version(&t->r, t->name, text);
-    } else {
-        struct iot_template_version v = {0};
-        rc = iot_create_provisioning_template_version(t->r.aws, t->name, text, 0, &v, &t->r.err);
-    }
+    /* Default or not, the oldest non-default version makes room when AWS's five are there (a
+     * non-default one was created directly and died on VersionsLimitExceeded). */
+    int rc = fleet_iot_template_new_version(&t->r, t->name, text, set_default_flag);
     free(text);
     return rc ? awsctx_fail(t->r.ctx, &t->r.err) : 0;
 }

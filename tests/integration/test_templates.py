@@ -131,6 +131,12 @@ class TemplateLifecycle(unittest.TestCase):
             self.run_job("POST", "/v1/templates/t1/versions", {"body": b})
         versions = self.env.aws("iot", "list-provisioning-template-versions", "--template-name", "t1")["versions"]
         self.assertEqual(len(versions), 5)
+        # a non-default version makes room too (it died on VersionsLimitExceeded: AWS keeps five)
+        b = body(lambda b: res(b)["MyThing"]["Properties"].update({"AttributePayload": {"v": "side"}}))
+        self.run_job("POST", "/v1/templates/t1/versions", {"body": b, "setAsDefault": False})
+        versions = self.env.aws("iot", "list-provisioning-template-versions", "--template-name", "t1")["versions"]
+        self.assertEqual(len(versions), 5)
+        self.assertEqual(sum(v["isDefaultVersion"] for v in versions), 1)
         self.assertEqual(len(self.env.req("GET", "/v1/templates/t1/versions").json["items"]), 5)
         oldest = min(v["versionId"] for v in versions)
         self.run_job("PUT", "/v1/templates/t1/default-version", {"versionId": oldest})
