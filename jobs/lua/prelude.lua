@@ -221,7 +221,8 @@ end
 -- shutdown, the reaper after its lease expired): it ends canceled, with
 -- fields (may be {}) written in the same HSET. The worker learns of a cancel
 -- only at a step or a heartbeat, so one asked during a failing call came to
--- nothing: the job ran again. true when it was canceled.
+-- nothing: the job ran again. true when it was canceled. (A cancel asked by
+-- an older version stored no TTL: the default FLEETWARDEN_JOB_TTL, 7 days.)
 local function cancel_instead(j, cancel, ttl, now, now_text, fields, k)
   if cancel ~= '1' then return false end
   finish_terminal(j, S_CANCELED, now, now_text, ttl or '604800000', fields, k)
