@@ -178,7 +178,10 @@ int fleet_run_precreated(const struct fleet_run *r)
  * job made the resource meanwhile (the fleets of an account share the guide's default names), or
  * this call's own earlier attempt did and its answer was lost (the client retried after a
  * timeout). The job is retried, and the step then finds the resource and checks it as one that
- * exists; before, the job died (conflict) and its fleet failed. */
+ * exists; before, the job died (conflict) and its fleet failed. The codes are AWS's: IAM CreateRole
+ * and CreatePolicy answer EntityAlreadyExists (IAM API reference, "Errors"); IoT CreatePolicy,
+ * CreateRoleAlias and CreateProvisioningTemplate answer ResourceAlreadyExistsException, 409 (IoT
+ * API reference); tests/awsemu/README.md lists both as the emulator gives them. */
 static void retry_when_made_meanwhile(struct aws_api_error *err)
 {
     if (strcmp(err->code, "EntityAlreadyExists") &&
