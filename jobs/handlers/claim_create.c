@@ -17,11 +17,15 @@
  *     recorded it adopts that certificate instead of orphaning it.
  *     keySource aws: CreateKeysAndCertificate; the key exists only in the
  *     answer, so it is sealed and stored and the certificate id recorded
- *     immediately. Remaining window: a crash between AWS answering and the
- *     record write (microseconds, no I/O but Redis) leaves an orphan that
- *     no fingerprint can find; use generated or csr where that matters.
+ *     immediately. The certificate is made INACTIVE: an answer that never
+ *     reaches us (a timeout after AWS made it, then the client's retry, or
+ *     a crash before the record write) leaves a certificate whose key nobody
+ *     has and no fingerprint can find, and such an orphan must not be able
+ *     to connect. Step 3b activates the one we recorded.
  *  3. attach (step "attach:ID"): AttachPolicy(claim policy, certificate
  *     ARN); AWS treats a repeated attach as success.
+ *  3b. keySource aws (step "certon:ID"): UpdateCertificate ACTIVE; a
+ *     repeated activation is a success too.
  *  4. active: state creating -> active, activation time, and the first
  *     automatic rotation due time when the fleet rotates.
  *
@@ -139,7 +143,7 @@ static int create_keys_and_cert(struct create_run *r)
 {
     struct iot_certificate c = {0};
     char *sealed = 0;
-    if (iot_create_keys_and_certificate(r->cj.aws, 1, &c, &r->err))
+    if (iot_create_keys_and_certificate(r->cj.aws, 0, &c, &r->err))
         return aws_failed(r);
     int rc = c.private_key
                  ? seal_kek_encrypt(c.private_key, strlen(c.private_key), r->cj.id, &sealed)
@@ -239,6 +243,22 @@ static int attach(struct create_run *r)
     return job_ctx_step_done(r->ctx, step, "{}");
 }
 
+/* Step 3b: keySource aws made its certificate INACTIVE (see the top). */
+static int certificate_on(struct create_run *r)
+{
+    char step[64], *res = 0;
+    if (strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
+        return 0;
+    snprintf(step, sizeof step, "certon:%s", r->cj.id);
+    if (job_ctx_step_result(r->ctx, step, &res) == 0) {
+        free(res);
+        return 0;
+    }
+    if (iot_update_certificate(r->cj.aws, r->cert_id, "ACTIVE", &r->err))
+        return aws_failed(r);
+    return job_ctx_step_done(r->ctx, step, "{}");
+}
+
 /* Step 4. */
 static int activate(struct create_run *r)
 {
@@ -288,6 +308,7 @@ static int run_steps(struct create_run *r)
         rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
     rc = rc ? rc : ensure_cert(r);
     rc = rc ? rc : attach(r);
+    rc = rc ? rc : certificate_on(r);
     return rc ? rc : activate(r);
 }
 

@@ -102,6 +102,27 @@ class KillDuringCreation(unittest.TestCase):
         self.assertIn("ThrottlingException", json.dumps(job.get("errors")))
         self.assertIn("claim certificate found from an earlier attempt", self.env.workers[-1].logs())
 
+    def test_keysource_aws_a_lost_answer_leaves_no_active_orphan(self):
+        # keySource aws: AWS makes the key and certificate but its answer is lost (a 500); the
+        # client's retry makes a second one. The first one's key exists nowhere, so no one can
+        # find or own it: it must not be ACTIVE (it was: CreateKeysAndCertificate set it active).
+        before = set(self.env.emu_certs())
+        self.env.emu.control("POST", "faults", {"operation": "CreateKeysAndCertificate", "count": 1,
+                                                "status": 500, "afterApply": True})
+        r = self.env.req("POST", "/v1/fleets/crash/claims", body={"keySource": "aws"})
+        self.assertEqual(r.status, 202, r)
+        c = self.env.wait_claim(r.json["claim"]["id"], ["active", "failed"], timeout=30)
+        self.assertEqual(c["state"], "active", c)
+        certs = self.env.emu_certs()
+        made = set(certs) - before
+        self.assertEqual(len(made), 2, "the lost answer's certificate and the claim's")
+        status = {cid: certs[cid]["status"] for cid in made}
+        self.assertEqual(status.pop(c["certificateId"]), "ACTIVE")
+        self.assertEqual(list(status.values()), ["INACTIVE"], "the orphan cannot connect")
+        self.foreign.update(status)     # the orphan no claim holds
+        self.assertIn(c["certificateArn"], self.env.emu_targets(self.policy))
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+
     def test_kill_during_create_certificate_from_csr_generated(self):
         c = self.crash_once({}, "CreateCertificateFromCsr")
         b = self.env.req("GET", "/v1/claims/%s/bundle" % c["id"]).json
