@@ -254,6 +254,7 @@ static int certificate_on(struct create_run *r)
         free(res);
         return 0;
     }
+    ratelimit_acquire("iot-cert-update");
     if (iot_update_certificate(r->cj.aws, r->cert_id, "ACTIVE", &r->err))
         return aws_failed(r);
     return job_ctx_step_done(r->ctx, step, "{}");
