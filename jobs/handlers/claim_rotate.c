@@ -109,6 +109,20 @@ static int start_grace(struct job_ctx *ctx, struct claim_job *old, long grace_s,
     return job_ctx_step_done(ctx, "rotating", step);
 }
 
+/* claim_create_steps does nothing to a successor past creating, and reports success: only an
+ * active one may take over (one that failed, or was deleted, leaves the old claim as it is). */
+static int successor_active(struct job_ctx *ctx, const char *succ)
+{
+    struct claim_job s;
+    int rc = claim_job_load(ctx, succ, 0, &s);
+    if (!rc && claim_state(&s) != CLAIM_ACTIVE)
+        rc = claim_fail_msg(ctx, "SuccessorNotActive",
+                            "the successor claim is not active (it failed or was removed); "
+                            "rotating again makes a new one");
+    claim_job_cleanup(&s);
+    return rc;
+}
+
 static int enqueue_retire(const char *id, long long run_at_ms)
 {
     char res[64], jid[JOB_ID_MAX], payload[80];
@@ -138,6 +152,7 @@ int claim_rotate_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = claim_fail_msg(ctx, "ClaimNotActive", "only an active claim can be rotated");
     }
     rc = rc ? rc : claim_create_steps(ctx, succ);
+    rc = rc ? rc : successor_active(ctx, succ);
     if (!rc) {
         long grace = json_is_integer(g) && json_integer_value(g) >= 0
                          ? (long)json_integer_value(g)

@@ -491,6 +491,57 @@ class Lifecycle(ClaimsBase):
         self.assertIsNotNone(o["retiredAt"])
         self.assertEqual(self.env.req("POST", "/v1/claims/%s/rotate" % old["id"]).status, 409)
 
+    def test_a_rotation_after_a_failed_successor_makes_a_new_one(self):
+        # The first rotation's successor fails for good (AWS refuses its policy attach): the old
+        # claim stays active, alone. Rotating again must make a new successor and move the old
+        # claim to rotating only once that one is active; reusing the failed successor moved the
+        # old claim to rotating behind a claim that devices cannot use.
+        old = self.create()
+        self.env.emu.control("POST", "faults", {"operation": "AttachPolicy", "count": 1, "status": 403,
+                                                "code": "AccessDeniedException", "message": "denied"})
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 60})
+        self.assertEqual(r.status, 202, r)
+        first = r.json["successor"]["id"]
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "dead")
+        self.assertEqual(self.env.wait_claim(first, ["failed"])["state"], "failed")
+        self.assertEqual(self.env.claim(old["id"])["state"], "active")
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 60})
+        self.assertEqual(r.status, 202, r)
+        second = r.json["successor"]["id"]
+        self.assertNotEqual(second, first)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        self.assertEqual(self.env.claim(second)["state"], "active")
+        o = self.env.claim(old["id"])
+        self.assertEqual((o["state"], o["successor"]), ("rotating", second))
+
+    def test_the_successor_of_a_canceled_rotation_can_be_deleted(self):
+        # The rotation is canceled while it makes the successor (its certificate call in flight):
+        # the successor stays creating, and no job will finish it. DELETE answered 409 for ever
+        # (the rule looked for a canceled claim.create only; a successor's job is the claim.rotate).
+        old = self.create()
+        self.env.emu.control("POST", "faults", {"operation": "CreateCertificateFromCsr", "count": 1,
+                                                "delayMs": 1500, "delayOnly": True})
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 60})
+        self.assertEqual(r.status, 202, r)
+        succ, jid = r.json["successor"]["id"], r.json["job"]["id"]
+        cl.harness.wait_until(lambda: self.env.req("GET", "/v1/jobs/" + jid).json["state"] == "running",
+                              timeout=10, what="the rotation running")
+        self.assertEqual(self.env.req("POST", "/v1/jobs/%s/cancel" % jid).status, 202)   # asked of a running job
+        self.assertEqual(self.env.wait_job(jid)["state"], "canceled")
+        s = self.env.claim(succ)
+        self.assertEqual(s["state"], "creating", s)
+        self.assertEqual(self.env.claim(old["id"])["state"], "active")
+        r = self.env.req("DELETE", "/v1/claims/" + succ)
+        self.assertEqual(r.status, 202, r)
+        s = self.env.wait_claim(succ, ["deleted"], timeout=20)
+        if s.get("certificateId"):
+            self.assertIsNone(self.emu_cert(s["certificateId"]), "its certificate is deleted too")
+        # and a new rotation makes a new successor
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 60})
+        self.assertEqual(r.status, 202, r)
+        self.assertNotEqual(r.json["successor"]["id"], succ)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+
     def test_enabled_again_after_rotation_is_not_deleted(self):
         old = self.create()
         r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 0})
