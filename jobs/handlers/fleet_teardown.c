@@ -222,9 +222,26 @@ static int del_tes_policy(struct fleet_run *r, const char *name)
     return rc ? rc : fleet_iam_delete_policy(r, arn);
 }
 
-/* Asks for the disable of every claim of the fleet in state (every page). The disable jobs' ids
- * are made from the claim's and this job's, so a retry of the teardown asks for none twice. */
-static int disable_all_in(struct teardown *t, const char *state)
+/* Asks for the disable of one claim; its job's id is made from the claim's and this job's, so a
+ * retry of the teardown asks for none twice. Conflict: its state changed meanwhile. */
+static int disable_one(struct teardown *t, const char *id)
+{
+    int e = claims_enqueue_disable_by(id, "fleet teardown (force)", job_ctx_id(t->r.ctx));
+    return e == FW_ECONFLICT ? 0 : e;
+}
+
+/* A claim creating whose creation job was canceled is failed: no run will finish it, and the
+ * teardown would wait for it until its own retries ran out. */
+static int fail_abandoned(struct teardown *t, const char *id)
+{
+    (void)t;
+    claims_fail_abandoned(id);
+    return 0;
+}
+
+/* Runs each(t, id) for every claim of the fleet in state (every page); the first error. */
+static int each_claim_in(struct teardown *t, const char *state,
+                         int (*each)(struct teardown *, const char *))
 {
     char *cursor = 0;
     int rc;
@@ -238,9 +255,8 @@ static int disable_all_in(struct teardown *t, const char *state)
         json_t *c;
         json_array_foreach(items, i, c)
         {
-            int e = claims_enqueue_disable_by(claim_field_str(c, CLAIM_F_ID),
-                                              "fleet teardown (force)", job_ctx_id(t->r.ctx));
-            if (e && e != FW_ECONFLICT && !rc) /* conflict: its state changed meanwhile */
+            int e = each(t, claim_field_str(c, CLAIM_F_ID));
+            if (e && !rc)
                 rc = e;
         }
         json_decref(items);
@@ -253,7 +269,8 @@ static int disable_all_in(struct teardown *t, const char *state)
  * them and waits until none is left: the claim policy goes next, and a certificate left ACTIVE
  * would outlive the fleet at AWS, unknown to anyone (before, the teardown only asked for the
  * disables and went on, and the disables then found no fleet). A claim still being created would
- * attach the claim policy behind our back: it is waited for, then disabled. */
+ * attach the claim policy behind our back: it is waited for, then disabled; one whose creation
+ * job was canceled is failed instead (nothing will finish it). */
 static int claims_off(struct teardown *t)
 {
     int n = 0;
@@ -266,11 +283,13 @@ static int claims_off(struct teardown *t)
             "the fleet has %d active claim(s); delete them or tear down with force", n);
         return FW_ECONFLICT;
     }
-    rc = disable_all_in(t, "active");
-    if (!rc)
-        rc = disable_all_in(t, "rotating");
+    rc = each_claim_in(t, "active", disable_one);
+    rc = rc ? rc : each_claim_in(t, "rotating", disable_one);
+    rc = rc ? rc : each_claim_in(t, "creating", fail_abandoned);
     if (rc)
         return rc;
+    if ((rc = store_claim_count_active(t->r.name, &n)) != 0 || n == 0)
+        return rc; /* only abandoned ones were left */
     job_ctx_set_error_msg(t->r.ctx, JOB_FAIL_SETTLING, "ClaimsLive",
                           "%d claim(s) of the fleet are still active, rotating or being created: "
                           "the teardown waits until their certificates are disabled "

@@ -265,18 +265,34 @@ int claims_enqueue_rotate(const char *id, long grace_s, const char *csr, const c
 }
 
 /* A claim still creating whose creation job was canceled: no run will finish it (a job canceled
- * before it ran never does), so it is failed, and may then be deleted; *st its state after. */
+ * before it ran never does), so it is failed, and may then be deleted; *st its state after. The
+ * creation job is the one the claim records (its claim.create, or the claim.rotate that makes it
+ * as a successor), else create_<id>. */
 static void fail_if_creation_canceled(const char *id, int *st)
 {
     char jid[JOB_ID_MAX];
-    json_t *job = 0;
-    claims_create_job_id(id, jid, sizeof jid);
-    if (*st != CLAIM_CREATING || jobs_get(jid, &job))
+    json_t *f = 0, *job = 0;
+    if (*st != CLAIM_CREATING || store_claim_get(id, &f))
+        return;
+    const char *rec = claim_field_str(f, CLAIM_F_JOB);
+    if (rec && *rec)
+        snprintf(jid, sizeof jid, "%s", rec);
+    else
+        claims_create_job_id(id, jid, sizeof jid);
+    json_decref(f);
+    if (jobs_get(jid, &job))
         return;
     const char *js = json_string_value(json_object_get(job, "state"));
     if (js && !strcmp(js, "canceled") && !claims_fail_creating(id, "its creation job was canceled"))
         *st = CLAIM_FAILED;
     json_decref(job);
+}
+
+int claims_fail_abandoned(const char *id)
+{
+    int st = CLAIM_CREATING;
+    fail_if_creation_canceled(id, &st);
+    return st == CLAIM_FAILED;
 }
 
 static int enqueue_delete(const char *id, long long run_at_ms, int retention, char *job_id,

@@ -82,6 +82,10 @@ int claims_enqueue_disable_for(const char *claim_id, const char *incident, const
  * (its retries): the disable job's id is made from the claim's and by_job, so asking again
  * returns the first job. FW_ECONFLICT as above. */
 int claims_enqueue_disable_by(const char *claim_id, const char *reason, const char *by_job);
+/* Fails claim_id when it is still creating and its creation job (the one the claim records, its
+ * claim.create or the claim.rotate making it as a successor) was canceled: no run will finish it.
+ * 1 when it is failed now, 0 otherwise (also when it cannot be read). */
+int claims_fail_abandoned(const char *claim_id);
 /* Enables an INACTIVE claim (critical lane). FW_ECONFLICT for a revoked
  * or otherwise not inactive claim. */
 int claims_enqueue_enable(const char *claim_id, char *job_id, size_t job_id_len);

@@ -212,6 +212,31 @@ class SetupOnAws(unittest.TestCase):
         self.assertEqual(c.get("disableReason"), "fleet teardown (force)", c)
         self.assertEqual(self.env.req("GET", "/v1/fleets/tc").status, 404)
 
+    def test_forced_teardown_fails_a_claim_whose_creation_was_canceled(self):
+        # A claim's creation job is canceled while it runs: the claim stays creating and no job will
+        # finish it. A forced teardown waited for it (ClaimsLive) until its own retries ran out and
+        # ended dead; it now fails that claim and goes on.
+        job = self.setup(self.spec("tx"))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.wait_first_claim("tx")
+        self.env.emu.control("POST", "faults", {"operation": "CreateCertificateFromCsr", "count": 1,
+                                                "delayMs": 1500, "delayOnly": True})
+        r = self.env.req("POST", "/v1/fleets/tx/claims", body={})
+        self.assertEqual(r.status, 202, r)
+        cid, jid = r.json["claim"]["id"], r.json["job"]["id"]
+        fl.harness.wait_until(lambda: self.env.req("GET", "/v1/jobs/" + jid).json["state"] == "running",
+                              timeout=10, what="the claim's creation running")
+        self.assertEqual(self.env.req("POST", "/v1/jobs/%s/cancel" % jid).status, 202)
+        self.assertEqual(self.env.wait_job(jid)["state"], "canceled")
+        self.assertEqual(self.env.req("GET", "/v1/claims/" + cid).json["state"], "creating")
+        r = self.env.req("DELETE", "/v1/fleets/tx?force=true")
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"], timeout=90)
+        self.assertEqual(job["state"], "succeeded", job)
+        c = self.env.req("GET", "/v1/claims/" + cid).json
+        self.assertEqual((c["state"], c["error"]), ("failed", "its creation job was canceled"), c)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/tx").status, 404)
+
     def wait_first_claim(self, fleet):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
