@@ -544,6 +544,22 @@ class Shutdown(JobsTestCase):
         self.assertNotIn("token", job)
         self.assertEqual(p.r("ZCARD", "fw:running"), 0)
 
+    def test_sigterm_after_a_cancel_the_worker_has_not_seen_ends_the_job_canceled(self):
+        # The cancel is asked while the job runs; the worker would learn of it at its next
+        # heartbeat (10 s here), but it is stopped first, and its handler (one that does not look
+        # for a cancel) outlasts the grace: the stop gives the lease back. That release must end
+        # the job canceled, not put it back in its lane for the next worker to run.
+        p = self.probe
+        w = p.worker(1, "--no-aux", "--grace", "1", env={"FLEETWARDEN_JOB_LEASE_MS": "30000"})
+        jid, _ = p.enqueue("test.fail", '{"class":"transient","times":1,"ms":4000}')
+        p.wait_state(jid, "running")
+        self.assertEqual(p.run("cancel", jid), "requested")
+        self.assertEqual(p.stop(w, signal.SIGTERM), 0)
+        job = p.job(jid)
+        self.assertEqual(job["state"], "canceled", job)
+        self.assertEqual(p.r("LLEN", "fw:q:default"), 0)
+        self.assertEqual(p.r("ZCARD", "fw:running"), 0)
+
     def test_sigterm_with_many_running_jobs_uses_no_attempt_of_any(self):
         # The stop cancels the running jobs and gives their leases back one after another. A
         # handler that returns at the cancel must not write its failed attempt first (a counted
