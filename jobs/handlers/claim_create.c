@@ -277,6 +277,23 @@ static int activate(struct create_run *r)
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
+/* A claim failed for good after its certificate was made: its key is erased, so no one can use
+ * the certificate, and it must not stay ACTIVE at AWS (until the claim is deleted, and for ever
+ * once its fleet is torn down). Tried once; a refusal is logged with the certificate id. */
+static void certificate_off(struct create_run *r)
+{
+    const char *cert = r->cert_id[0] ? r->cert_id : claim_field(&r->cj, CLAIM_F_CERT_ID);
+    struct aws_api_error err;
+    if (!cert || !*cert || !r->cj.aws)
+        return;
+    awserr_clear(&err);
+    ratelimit_acquire("iot-cert-update");
+    if (iot_update_certificate(r->cj.aws, cert, "INACTIVE", &err) && err.cls != AWS_ERRC_NOTFOUND)
+        log_event(LOG_WARN, "the failed claim's certificate could not be set INACTIVE",
+                  LOG_STR("claimId", r->cj.id), LOG_STR("certificateId", cert),
+                  LOG_STR("code", err.code));
+}
+
 /* Marks the claim failed when no retry can help. */
 static void maybe_failed(struct create_run *r, int rc)
 {
@@ -292,8 +309,10 @@ static void maybe_failed(struct create_run *r, int rc)
     struct claim_kv kv;
     claim_kv_init(&kv, CLAIM_BY_SET);
     claim_kv_str(&kv, CLAIM_F_ERROR, msg);
-    store_claim_transition(r->cj.id, CLAIM_FAILED, &kv, 0);
+    int failed = !store_claim_transition(r->cj.id, CLAIM_FAILED, &kv, 0);
     store_claim_key_erase(r->cj.id, "failed");
+    if (failed) /* not when the claim left creating meanwhile (active, deleted) */
+        certificate_off(r);
 }
 
 static int run_steps(struct create_run *r)

@@ -123,6 +123,22 @@ class KillDuringCreation(unittest.TestCase):
         self.assertIn(c["certificateArn"], self.env.emu_targets(self.policy))
         self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
 
+    def test_a_claim_failed_for_good_leaves_its_certificate_inactive(self):
+        # AWS refuses the claim policy attach for good: the claim fails and its key is erased, so
+        # no one can use its certificate; it must not stay ACTIVE at AWS (it did, until someone
+        # deleted the claim, and for ever once the fleet was torn down).
+        before = set(self.env.emu_certs())
+        self.env.emu.control("POST", "faults", {"operation": "AttachPolicy", "count": 1, "status": 403,
+                                                "code": "AccessDeniedException", "message": "denied"})
+        r = self.env.req("POST", "/v1/fleets/crash/claims", body={})
+        self.assertEqual(r.status, 202, r)
+        c = self.env.wait_claim(r.json["claim"]["id"], ["active", "failed"], timeout=30)
+        self.assertEqual(c["state"], "failed", c)
+        self.assertIn("AccessDenied", c["error"])
+        made = set(self.env.emu_certs()) - before
+        self.assertEqual(made, {c["certificateId"]})
+        self.assertEqual(self.env.emu_certs()[c["certificateId"]]["status"], "INACTIVE")
+
     def test_kill_during_create_certificate_from_csr_generated(self):
         c = self.crash_once({}, "CreateCertificateFromCsr")
         b = self.env.req("GET", "/v1/claims/%s/bundle" % c["id"]).json
