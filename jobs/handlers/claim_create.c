@@ -277,8 +277,8 @@ static int activate(struct create_run *r)
     return rc ? rc : claim_job_reload(&r->cj);
 }
 
-/* A claim failed for good after its certificate was made: its key is erased, so no one can use
- * the certificate, and it must not stay ACTIVE at AWS (until the claim is deleted, and for ever
+/* A claim failed for good after its certificate was made is not one anyone may use (a key we
+ * held is erased), so its certificate must not stay ACTIVE at AWS (until the claim is deleted, and for ever
  * once its fleet is torn down). Tried once; a refusal is logged with the certificate id. */
 static void certificate_off(struct create_run *r)
 {
