@@ -278,8 +278,9 @@ static int activate(struct create_run *r)
 }
 
 /* A claim failed for good after its certificate was made is not one anyone may use (a key we
- * held is erased), so its certificate must not stay ACTIVE at AWS (until the claim is deleted, and for ever
- * once its fleet is torn down). Tried once; a refusal is logged with the certificate id. */
+ * held is erased), so its certificate must not stay ACTIVE at AWS (until the claim is deleted, and
+ * for ever once its fleet is torn down). Tried once; a refusal is logged with the certificate id.
+ */
 static void certificate_off(struct create_run *r)
 {
     const char *cert = r->cert_id[0] ? r->cert_id : claim_field(&r->cj, CLAIM_F_CERT_ID);
