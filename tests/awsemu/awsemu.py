@@ -87,6 +87,9 @@ class Emulator:
         self.list_metrics_page = cloudwatch.LIST_METRICS_PAGE
         self.iam_propagation_s = 0      # a new or changed role is unassumable by IoT this long (0 = off)
         self.policy_delete_delay_s = 0  # IoT DeletePolicy refused this long after a DetachPolicy (0 = off)
+        self.gmd_status_fault = None    # GetMetricData results answered with a failed StatusCode
+        self.next_token_loop = {}       # operation -> "repeat" | "fresh": NextToken paging never ends
+        self.loop_tokens = 0            # "fresh" loop tokens handed out
         self.started = time.time()
         self.error_type_suffix = not args.no_error_type_suffix
         self.endpoint_host = args.endpoint_host  # DescribeEndpoint's answer for every type when given
@@ -361,6 +364,8 @@ class Emulator:
                 self.faults.clear()
                 self.clock_offset = 0.0
                 self.iam_propagation_s = self.policy_delete_delay_s = 0
+                self.gmd_status_fault = None
+                self.next_token_loop = {}
                 self.quotas = quotas.Quotas() if not (data or {}).get('keepQuotas') else self.quotas
                 if self.dataplane:
                     self.dataplane.reset()
@@ -456,10 +461,15 @@ class Emulator:
             cfg = fpmetrics.configure(self.store.data, fp)
             if fp:
                 self.store.save()
+        if 'gmdStatusFault' in data:
+            self.gmd_status_fault = cloudwatch.check_status_fault(data['gmdStatusFault'])
+        if 'nextTokenLoop' in data:
+            self.next_token_loop = cloudwatch.check_token_loop(data['nextTokenLoop'])
         if endpoints is not None:
             self.lambda_endpoints = endpoints
         out = {'listMetricsPageSize': self.list_metrics_page, 'iamPropagationSeconds': self.iam_propagation_s,
-               'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints}
+               'policyDeleteDelaySeconds': self.policy_delete_delay_s, 'lambdaEndpoints': self.lambda_endpoints,
+               'gmdStatusFault': self.gmd_status_fault, 'nextTokenLoop': self.next_token_loop}
         out.update(cfg)
         return out
 

@@ -121,6 +121,64 @@ def _token(fingerprint, offset):
     return base64.b64encode(json.dumps({'f': fingerprint, 'o': offset}).encode()).decode()
 
 
+# ---- injected CloudWatch misbehaviour (POST /__emu/config) ----
+
+STATUS_CODES = ('InternalError', 'Forbidden', 'PartialData')  # MetricDataResult.StatusCode, besides Complete
+_LOOP_PREFIX = 'loop-'
+
+
+def check_status_fault(spec):
+    """gmdStatusFault: {"dimensionValue", "statusCode", "minPeriod", "count"} or null (off)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not isinstance(spec.get('dimensionValue'), str):
+        raise ValueError('gmdStatusFault must be {"dimensionValue": "...", "statusCode", "minPeriod", "count"} '
+                         'or null')
+    code = spec.get('statusCode', 'InternalError')
+    if code not in STATUS_CODES:
+        raise ValueError('gmdStatusFault.statusCode must be one of %s' % ', '.join(STATUS_CODES))
+    count, min_period = spec.get('count', 1), spec.get('minPeriod', 0)
+    if not isinstance(count, int) or count < 1 or not isinstance(min_period, int) or min_period < 0:
+        raise ValueError('gmdStatusFault.count must be >= 1 and minPeriod >= 0 (integers)')
+    return {'dimensionValue': spec['dimensionValue'], 'statusCode': code, 'minPeriod': min_period,
+            'count': count}
+
+
+def check_token_loop(spec):
+    """nextTokenLoop: {"ListMetrics" | "GetMetricData": "repeat" | "fresh"}; null or {} = off."""
+    spec = spec or {}
+    if not isinstance(spec, dict) or any(k not in OPERATIONS or v not in ('repeat', 'fresh')
+                                         for k, v in spec.items()):
+        raise ValueError('nextTokenLoop must map ListMetrics / GetMetricData to "repeat" or "fresh"')
+    return dict(spec)
+
+
+def _status_fault(ctx, q):
+    """The StatusCode an injected fault gives this query's result (counted), else None."""
+    sf = ctx.emu.gmd_status_fault
+    if not sf or sf['count'] <= 0:
+        return None
+    dims = q['MetricStat']['Metric'].get('Dimensions') or []
+    if not any(d.get('Value') == sf['dimensionValue'] for d in dims) or q['MetricStat']['Period'] < sf['minPeriod']:
+        return None
+    sf['count'] -= 1
+    if sf['count'] <= 0:
+        ctx.emu.gmd_status_fault = None
+    return sf['statusCode']
+
+
+def _loop_token(ctx, op, sent):
+    """With nextTokenLoop on for op: the NextToken of every answer ("repeat": the one the request
+    sent, "fresh": a new one each page). A loop token reads the first page again."""
+    mode = ctx.emu.next_token_loop.get(op)
+    if not mode:
+        return None
+    if mode == 'repeat' and sent:
+        return sent
+    ctx.emu.loop_tokens += 1
+    return _LOOP_PREFIX + str(ctx.emu.loop_tokens)
+
+
 def GetMetricData(ctx, p):
     queries = p['MetricDataQueries']
     if len(queries) > MAX_QUERIES:
@@ -158,7 +216,7 @@ def GetMetricData(ctx, p):
     fp = hashlib.sha256(json.dumps([[q['Id'], q['MetricStat']] for q in queries], sort_keys=True, default=str)
                         .encode() + ('%r%r%r' % (start, end, desc)).encode()).hexdigest()[:16]
     offset = 0
-    if p.get('NextToken'):
+    if p.get('NextToken') and not p['NextToken'].startswith(_LOOP_PREFIX):
         try:
             tok = json.loads(base64.b64decode(p['NextToken'].encode(), validate=True))
             if tok['f'] != fp:
@@ -179,12 +237,18 @@ def GetMetricData(ctx, p):
         if q.get('ReturnData', True) is False:
             continue
         complete = pos <= end_off
+        failed = _status_fault(ctx, q)
+        if failed:   # AWS's per-result failure: the call succeeds, this result carries no points
+            chunk = []
         results.append({'Id': q['Id'], 'Label': q.get('Label') or q['MetricStat']['Metric']['MetricName'],
                         'Timestamps': [c[0] for c in chunk], 'Values': [c[1] for c in chunk],
-                        'StatusCode': 'Complete' if complete else 'PartialData'})
+                        'StatusCode': failed or ('Complete' if complete else 'PartialData')})
     out = {'MetricDataResults': results, 'Messages': []}
     if end_off < total:
         out['NextToken'] = _token(fp, end_off)
+    loop = _loop_token(ctx, 'GetMetricData', p.get('NextToken'))
+    if loop:
+        out['NextToken'] = loop
     return out
 
 
@@ -207,7 +271,7 @@ def ListMetrics(ctx, p):
             items.append(m)
     items.sort(key=lambda m: metric_key(m['Namespace'], m['MetricName'], m['Dimensions']))
     offset = 0
-    if p.get('NextToken'):
+    if p.get('NextToken') and not p['NextToken'].startswith(_LOOP_PREFIX):
         try:
             offset = int(base64.b64decode(p['NextToken'].encode(), validate=True).decode())
         except Exception:
@@ -218,6 +282,9 @@ def ListMetrics(ctx, p):
                         'Dimensions': m['Dimensions']} for m in chunk]}
     if offset + size < len(items):
         out['NextToken'] = base64.b64encode(str(offset + size).encode()).decode()
+    loop = _loop_token(ctx, 'ListMetrics', p.get('NextToken'))
+    if loop:
+        out['NextToken'] = loop
     return out
 
 
