@@ -19,6 +19,13 @@
 
 #define CW_VERSION "2010-08-01"
 
+/* NextToken pages one listing may take before it is given up. A GetMetricData batch needs a
+ * few at most (AWS pages at 100,800 data points; 500 queries of a day at one-minute periods are
+ * about 8 pages); ListMetrics gives 500 metrics a page. An answer past these, or one that hands
+ * back the token it was sent, would otherwise be paged for ever. */
+#define CW_MAX_DATA_PAGES 100
+#define CW_MAX_LIST_PAGES 1000
+
 static void iso8601(time_t t, char out[32])
 {
     struct tm tm;
@@ -90,14 +97,24 @@ static struct cw_metric_result *result_for(struct cw_metric_data *out, const cha
     return r;
 }
 
-/* Appends one <member> of MetricDataResults; Timestamps and Values pair up. */
+/* A StatusCode that says the result is not (and will not become) data: InternalError,
+ * Forbidden, anything unknown. PartialData is fine while more pages follow. */
+static int status_failed(const char *s)
+{
+    return !s || (strcmp(s, "Complete") && strcmp(s, "PartialData"));
+}
+
+/* Appends one <member> of MetricDataResults; Timestamps and Values pair up. A failed status
+ * stays: a later page's Complete does not bring back what the failed one left out. */
 static void add_result(struct cw_metric_data *out, const struct xml_node *m)
 {
     struct cw_metric_result *r = result_for(out, xml_text(m, "Id") ? xml_text(m, "Id") : "");
     if (!r->label)
         r->label = xml_strdup(m, "Label");
-    free(r->status_code);
-    r->status_code = xml_strdup(m, "StatusCode");
+    if (!r->status_code || !status_failed(r->status_code)) {
+        free(r->status_code);
+        r->status_code = xml_strdup(m, "StatusCode");
+    }
     const struct xml_node *t = xml_child(xml_child(m, "Timestamps"), "member");
     const struct xml_node *v = xml_child(xml_child(m, "Values"), "member");
     for (; t && v; t = xml_next(t), v = xml_next(v)) {
@@ -145,20 +162,82 @@ static int metric_data_page(struct aws_client *c, const struct cw_get_metric_dat
     return rc;
 }
 
+/* A NextToken that would page for ever: the one just sent back again, or past max pages.
+ * Not retried (the next cycle asks again): err names the operation and the page count. */
+static int paging_stuck(const char *op, const char *sent, const char *next, int pages, int max,
+                        struct aws_api_error *err)
+{
+    if (!next)
+        return 0;
+    if (sent && !strcmp(sent, next))
+        awserr_set(err, 200, "PaginationLoop",
+                   "CloudWatch %s answered page %d with the NextToken it was sent; paging stopped",
+                   op, pages);
+    else if (pages >= max)
+        awserr_set(err, 200, "PaginationLimit",
+                   "CloudWatch %s still had a NextToken after %d pages; paging stopped", op, max);
+    else
+        return 0;
+    snprintf(err->operation, sizeof err->operation, "cloudwatch:%s", op);
+    err->cls = AWS_ERRC_OTHER;
+    err->retryable = 0;
+    return awserr_to_fw(err);
+}
+
+static const struct cw_metric_result *find_result(const struct cw_metric_data *out, size_t from,
+                                                  const char *id)
+{
+    for (size_t i = from; i < out->nresults; i++)
+        if (!strcmp(out->results[i].id, id))
+            return &out->results[i];
+    return 0;
+}
+
+/* Every query of the batch that returns data must end Complete. AWS answers 200 with a
+ * per-result StatusCode (Complete | InternalError | PartialData | Forbidden): InternalError,
+ * PartialData on the last page and a missing result are no data, not zero data, and fail
+ * like a 5xx (retried); Forbidden fails like an access error. */
+static int batch_complete(const struct cw_get_metric_data_input *in, size_t first, size_t count,
+                          const struct cw_metric_data *out, size_t r0, struct aws_api_error *err)
+{
+    for (size_t i = first; i < first + count; i++) {
+        const struct cw_metric_query *q = &in->queries[i];
+        if (q->return_data == 0)
+            continue;
+        const struct cw_metric_result *r = find_result(out, r0, q->id);
+        const char *st = r ? r->status_code : 0;
+        if (st && !strcmp(st, "Complete"))
+            continue;
+        int forbidden = st && !strcmp(st, "Forbidden");
+        awserr_set(err, 200, forbidden ? "Forbidden" : st ? st : "MissingResult",
+                   "GetMetricData answered query %s (%s %s) %s%s", q->id,
+                   q->metric_name ? q->metric_name : "expression", q->stat ? q->stat : "",
+                   r ? "with StatusCode " : "without a result", st ? st : "");
+        snprintf(err->operation, sizeof err->operation, "cloudwatch:GetMetricData");
+        err->cls = forbidden ? AWS_ERRC_ACCESS : AWS_ERRC_TRANSIENT;
+        err->retryable = !forbidden;
+        return awserr_to_fw(err);
+    }
+    return 0;
+}
+
 static int metric_data_batch(struct aws_client *c, const struct cw_get_metric_data_input *in,
                              size_t first, size_t count, struct cw_metric_data *out,
                              struct aws_api_error *err)
 {
     char *token = 0;
-    int rc = 0;
+    int rc = 0, pages = 0;
+    size_t r0 = out->nresults;
     do {
         char *next = 0;
         rc = metric_data_page(c, in, first, count, token, &next, out, err);
+        if (!rc)
+            rc = paging_stuck("GetMetricData", token, next, ++pages, CW_MAX_DATA_PAGES, err);
         free(token);
         token = next;
     } while (!rc && token);
     free(token);
-    return rc;
+    return rc ? rc : batch_complete(in, first, count, out, r0, err);
 }
 
 int cw_get_metric_data(struct aws_client *c, const struct cw_get_metric_data_input *in,
@@ -245,10 +324,12 @@ int cw_list_metrics(struct aws_client *c, const struct cw_list_metrics_input *in
     if (!in)
         in = &none;
     char *token = 0;
-    int rc = 0;
+    int rc = 0, pages = 0;
     do {
         char *next = 0;
         rc = list_metrics_page(c, in, token, &next, out, err);
+        if (!rc)
+            rc = paging_stuck("ListMetrics", token, next, ++pages, CW_MAX_LIST_PAGES, err);
         free(token);
         token = next;
     } while (!rc && token);

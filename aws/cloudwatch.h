@@ -2,12 +2,19 @@
  * cloudwatch.h - CloudWatch GetMetricData and ListMetrics (query protocol,
  * 2010-08-01), for the misuse watch.
  *
- * Both page NextToken to the end. GetMetricData takes any number of
- * queries: they are sent in batches of at most 500 (AWS's limit per call)
- * and the results are merged by query id, in the order AWS gives them. An
- * expression query must sit in the same batch of 500 as the queries it
- * references. Return values as everywhere in aws/: 0 or a negative FW_E*
- * with err filled. Outputs own their memory; free with the _cleanup.
+ * Both page NextToken to the end, at most 100 pages per GetMetricData
+ * batch and 1,000 per ListMetrics listing: past that, or when AWS hands back
+ * the token it was sent, the call fails (code PaginationLimit or
+ * PaginationLoop, class other, not retried). GetMetricData takes any number
+ * of queries: they are sent in batches of at most 500 (AWS's limit per
+ * call) and the results are merged by query id, in the order AWS gives
+ * them. Every query that returns data must end with StatusCode Complete: a
+ * 200 answer whose result is InternalError, PartialData on the last page, or
+ * missing fails the call as transient (retryable; code = the StatusCode or
+ * MissingResult), Forbidden fails it as an access error. An expression
+ * query must sit in the same batch of 500 as the queries it references.
+ * Return values as everywhere in aws/: 0 or a negative FW_E* with err
+ * filled. Outputs own their memory; free with the _cleanup.
  */
 #ifndef FW_AWS_CLOUDWATCH_H
 #define FW_AWS_CLOUDWATCH_H

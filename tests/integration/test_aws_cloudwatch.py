@@ -82,6 +82,50 @@ class CloudWatch(AwsCase):
         res = self.fails("cloudwatch.get-metric-data", "ValidationError", "FW_EINVAL", queries="@" + path)
         self.assertEqual(res["attempts"], 1)
 
+    def test_get_metric_data_failed_status_code_fails_the_call(self):
+        # AWS answers 200 with a per-result StatusCode (Complete | InternalError | PartialData |
+        # Forbidden): a failed result carries no points and must not read as "no data points".
+        self.inject(2)
+        for status, cls, rc in (("InternalError", "transient", "FW_EUNAVAILABLE"),
+                                ("PartialData", "transient", "FW_EUNAVAILABLE"),
+                                ("Forbidden", "access", "FW_EAWS")):
+            self.emu.control("POST", "config", {"gmdStatusFault": {"dimensionValue": "claim0001",
+                                                                   "statusCode": status}})
+            res = self.fails("cloudwatch.get-metric-data", status, rc, queries=self.queries_file(2),
+                             start=NOW - 3600, end=NOW)
+            self.assertEqual((res["error"]["class"], res["error"]["retryable"]), (cls, status != "Forbidden"))
+            self.assertIn("q1", res["error"]["message"])
+            self.assertEqual(res["error"]["operation"], "cloudwatch:GetMetricData")
+        # the fault was used up: the same query reads
+        out = self.ok("cloudwatch.get-metric-data", queries=self.queries_file(2), start=NOW - 3600, end=NOW)
+        self.assertEqual({r["id"]: r["statusCode"] for r in out["results"]}, {"q0": "Complete", "q1": "Complete"})
+
+    def test_get_metric_data_internal_error_on_an_earlier_page_is_not_forgotten(self):
+        # InternalError on page 1, Complete on the pages after it: the points of page 1 are lost
+        self.inject(3, points=4)
+        self.emu.control("POST", "config", {"gmdStatusFault": {"dimensionValue": "claim0000"}})
+        res = self.fails("cloudwatch.get-metric-data", "InternalError", "FW_EUNAVAILABLE",
+                         queries=self.queries_file(3), start=NOW - 3600, end=NOW, max_datapoints=5)
+        self.assertEqual(len(self.emu.calls(operation="GetMetricData")), 3)
+        self.assertIn("q0", res["error"]["message"])
+
+    def test_paging_that_never_ends_is_stopped(self):
+        self.inject(2)
+        # the token that was sent, handed back: stopped at the second page
+        self.emu.control("POST", "config", {"nextTokenLoop": {"ListMetrics": "repeat", "GetMetricData": "repeat"}})
+        res = self.fails("cloudwatch.list-metrics", "PaginationLoop", "FW_EAWS", namespace="AWS/IoT")
+        self.assertEqual(len(self.emu.calls(operation="ListMetrics")), 2)
+        self.assertEqual((res["error"]["class"], res["error"]["retryable"]), ("other", False))
+        self.fails("cloudwatch.get-metric-data", "PaginationLoop", "FW_EAWS", queries=self.queries_file(2),
+                   start=NOW - 3600, end=NOW)
+        self.assertEqual(len(self.emu.calls(operation="GetMetricData")), 2)
+        # a new token every page: stopped at the page bound (100 per GetMetricData batch)
+        self.emu.control("POST", "config", {"nextTokenLoop": {"GetMetricData": "fresh"}})
+        res = self.fails("cloudwatch.get-metric-data", "PaginationLimit", "FW_EAWS", queries=self.queries_file(2),
+                         start=NOW - 3600, end=NOW)
+        self.assertEqual(len(self.emu.calls(operation="GetMetricData")), 2 + 100)
+        self.assertIn("100 pages", res["error"]["message"])
+
     def test_list_metrics_pages(self):
         self.inject(7, points=1)
         self.emu.control("POST", "metrics", {"metrics": [

@@ -123,6 +123,54 @@ class WatchTotals(WatchBase):
         self.assertEqual([i["rule"] for i in self.incidents(claim=n["id"])], ["registrationsPerHour"])
         self.assertEqual(self.incidents(claim=n["id"])[0]["finding"]["observed"], 30)
 
+    def status_fault(self, cert, status="InternalError", min_period=0):
+        """The next GetMetricData result of a query on cert (Period >= min_period) comes back with
+        StatusCode status and no data points, in a 200 answer (tests/awsemu/README.md)."""
+        self.env.emu.control("POST", "config", {"gmdStatusFault": {
+            "dimensionValue": cert, "statusCode": status, "minPeriod": min_period, "count": 1}})
+        self.addCleanup(self.env.emu.control, "POST", "config", {"gmdStatusFault": None})
+
+    def test_internal_error_of_the_baseline_read_is_retried_not_read_as_zero(self):
+        # revoke cannot be undone: "no answer" for the total before the window must not read as 0
+        self.fleet("wtierr", {"action": "revoke", "rules": {"registrationsPerHour": {"threshold": 100}}})
+        c = self.claim("wtierr", {"expectedDevices": 5000})
+        self.history(c["certificateId"])
+        self.register(c["certificateId"], 3, at=time.time() - 1200)
+        self.status_fault(c["certificateId"], min_period=86400)   # the baseline query's 455-day period
+        job = self.cycle()
+        self.assertTrue([e for e in job["errors"] if e.get("code") == "InternalError"], job)
+        self.assertEqual(self.incidents(claim=c["id"]), [])
+        self.assertEqual(self.cert_status(c["certificateId"]), "ACTIVE")
+        r = self.regs(c)
+        self.assertEqual((r["lastHour"], r["total"]), (3, 1003))
+
+    def test_internal_error_of_the_window_read_does_not_hide_a_burst(self):
+        self.fleet("wtwerr", {"rules": {"registrationsPerHour": {"threshold": 100}}})
+        c = self.claim("wtwerr")
+        now = time.time()
+        self.register(c["certificateId"], 150, frm=now - 2400, to=now - 600)
+        self.status_fault(c["certificateId"])   # the window query (asked first)
+        job = self.cycle()
+        self.assertTrue([e for e in job["errors"] if e.get("code") == "InternalError"], job)
+        incs = self.incidents(claim=c["id"])
+        self.assertEqual([(i["rule"], i["finding"]["observed"]) for i in incs], [("registrationsPerHour", 150)])
+        self.assertEqual(self.regs(c)["total"], 150)
+
+    def test_forbidden_result_takes_the_account_out_of_the_cycle(self):
+        self.fleet("wtforb", {"rules": {"registrationsPerHour": {"threshold": 100}}})
+        c = self.claim("wtforb")
+        now = time.time()
+        self.register(c["certificateId"], 150, frm=now - 2400, to=now - 600)
+        self.status_fault(c["certificateId"], "Forbidden")
+        res = self.cycle()["result"]
+        g = [x for x in res["groups"] if x["roleArn"] is None][0]
+        self.assertTrue(g.get("error", "").startswith("Forbidden: "), g)
+        self.assertEqual(self.incidents(claim=c["id"]), [])   # not read: no data is not zero data
+        self.assertIsNone(self.env.claim(c["id"]).get("registrations"))
+        res = self.cycle()["result"]
+        self.assertIsNone([x for x in res["groups"] if x["roleArn"] is None][0].get("error"))
+        self.assertEqual([i["rule"] for i in self.incidents(claim=c["id"])], ["registrationsPerHour"])
+
     def test_csr_failure_metric_under_either_name(self):
         self.fleet("wtcsr", {})
         self.claim("wtcsr")
