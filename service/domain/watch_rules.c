@@ -160,6 +160,49 @@ static void vstat_period(struct vctx *v, int rule, const json_t *r, const char *
     }
 }
 
+/* 1 for the rules that count over windowSeconds. */
+static int windowed_rule(int rule)
+{
+    return rule != WATCH_RULE_TOTAL;
+}
+
+/* A window is counted in the whole periods that start inside it (a data point is placed at the
+ * start of its period): the period straddling the window's start counts as before it. A period
+ * above a quarter of the window would leave most of the window unseen (period 3600 = window
+ * 3600: a burst split by the hour mark is never counted). allowedHours places a period by the
+ * hour of its start: a period that does not divide 3600 crosses hour marks. */
+static void vperiod_window(struct vctx *v, int rule, const json_t *r, const char *path)
+{
+    const json_t *p = json_object_get(r, "periodSeconds"), *w = json_object_get(r, "windowSeconds");
+    if (!windowed_rule(rule) ||
+        (p && (!json_is_integer(p) || json_integer_value(p) < 60 ||
+               json_integer_value(p) > 3600 || json_integer_value(p) % 60)) ||
+        (w && (!json_is_number(w) || json_number_value(w) < 300 || json_number_value(w) > 86400)))
+        return; /* reported by their own checks */
+    long period = p ? (long)json_integer_value(p) : WATCH_DEFAULT_PERIOD_S;
+    double window = w ? json_number_value(w) : WATCH_DEFAULT_WINDOW_S;
+    char f[160], m[256];
+    snprintf(f, sizeof f, "%s.%s", path, p || !w ? "periodSeconds" : "windowSeconds");
+    if ((double)period * WATCH_PERIODS_PER_WINDOW > window) {
+        if (p)
+            snprintf(m, sizeof m,
+                     "must be at most windowSeconds / %d (%g s): a window is counted in the whole "
+                     "periods that start inside it",
+                     WATCH_PERIODS_PER_WINDOW, window / WATCH_PERIODS_PER_WINDOW);
+        else
+            snprintf(m, sizeof m,
+                     "must be at least %d x periodSeconds (%ld s with the default period): a "
+                     "window is counted in the whole periods that start inside it",
+                     WATCH_PERIODS_PER_WINDOW, period * WATCH_PERIODS_PER_WINDOW);
+        vfail(v, f, m);
+    } else if (rule == WATCH_RULE_HOURS && 3600 % period) {
+        snprintf(f, sizeof f, "%s.periodSeconds", path);
+        vfail(v, f,
+              "must divide 3600 (60, 120, 180, 240, 300, 360, 600, 720, 900, ...): a period is "
+              "placed in the UTC hour it starts in and must not cross an hour mark");
+    }
+}
+
 static void vrule(struct vctx *v, int rule, const json_t *r)
 {
     char path[96];
@@ -171,6 +214,7 @@ static void vrule(struct vctx *v, int rule, const json_t *r)
     vunknown(v, r, s_rule_members[rule], path);
     vbool(v, r, "enabled", path);
     vstat_period(v, rule, r, path);
+    vperiod_window(v, rule, r, path);
     vnum(v, r, "threshold", path, 0, 1e12);
     vnum(v, r, "windowSeconds", path, 300, 86400);
     vnum(v, r, "ratio", path, 0.01, 1000);
@@ -316,8 +360,8 @@ static void rule_defaults(struct watch_cfg *cfg)
         struct watch_rule_cfg *r = &cfg->rule[i];
         memset(r, 0, sizeof *r);
         r->enabled = i != WATCH_RULE_HOURS;
-        r->window_s = 3600;
-        r->period_s = 300;
+        r->window_s = WATCH_DEFAULT_WINDOW_S;
+        r->period_s = WATCH_DEFAULT_PERIOD_S;
         snprintf(r->stat, sizeof r->stat, "%s", claim_rule(i) ? "Maximum" : "Sum");
         r->hour_from = 0;
         r->hour_to = 24;
@@ -338,6 +382,19 @@ static double num(const json_t *o, const char *k, double dflt)
 {
     const json_t *x = json_object_get(o, k);
     return json_is_number(x) ? json_number_value(x) : dflt;
+}
+
+/* Settings stored before periodSeconds was checked against the window (and against the hour
+ * for allowedHours) are read with the longest period the validator would accept: at most a
+ * quarter of the window, a divisor of 3600 for allowedHours, never below 60. */
+static void period_fit(int rule, struct watch_rule_cfg *r)
+{
+    if (!windowed_rule(rule))
+        return;
+    while (r->period_s > 60 &&
+           ((long)r->period_s * WATCH_PERIODS_PER_WINDOW > r->window_s ||
+            (rule == WATCH_RULE_HOURS && 3600 % r->period_s)))
+        r->period_s -= 60;
 }
 
 static void rule_load(int rule, const json_t *o, struct watch_rule_cfg *r)
@@ -367,6 +424,7 @@ static void rule_load(int rule, const json_t *o, struct watch_rule_cfg *r)
     }
     if (r->window_s < r->period_s)
         r->window_s = r->period_s;
+    period_fit(rule, r);
 }
 
 void watch_cfg_load(const json_t *watch, struct watch_cfg *cfg)

@@ -23,7 +23,11 @@
  *
  * Every rule also takes "statistic" and "periodSeconds" (60..3600, a
  * multiple of 60; default 300): the CloudWatch statistic and period of the
- * data points it reads. The claim rules read ApproximateNumberOfThingsRegistered,
+ * data points it reads. A window is counted in the whole periods that
+ * start inside it, so the rules with a window take a period of at most
+ * windowSeconds / 4, and allowedHours one that divides 3600 (a period is
+ * placed in the hour it starts in); older stored settings are read with
+ * the longest period that fits. The claim rules read ApproximateNumberOfThingsRegistered,
  * which AWS publishes as a running total per claim: their statistic is
  * Maximum (the only one accepted); registrations in a window are the
  * highest total in it minus the total before it (watch_registrations).
@@ -85,6 +89,10 @@ struct watch_series {
     const double *val;
     size_t n;
 };
+
+#define WATCH_DEFAULT_PERIOD_S 300
+#define WATCH_DEFAULT_WINDOW_S 3600
+#define WATCH_PERIODS_PER_WINDOW 4 /* periodSeconds <= windowSeconds / 4 */
 
 /* What one rule found. */
 struct watch_finding {

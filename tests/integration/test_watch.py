@@ -585,6 +585,28 @@ class WatchIncidents(WatchBase):
         self.assertEqual(self.env.req("POST", "/v1/watch/run", body={"x": 1}).status, 400)
 
 
+    def test_periods_that_blind_a_rule_are_refused(self):
+        # A window is counted in the whole periods that start inside it: period 3600 = window 3600
+        # never saw a burst split by the hour mark, and an allowedHours period that does not divide
+        # 3600 put registrations made inside the allowed hours into the hour before.
+        self.env.make_fleet("wper")
+        cases = [({"registrationsPerHour": {"periodSeconds": 3600, "windowSeconds": 3600}},
+                  "watch.rules.registrationsPerHour.periodSeconds"),
+                 ({"failedRegistrationsPerHour": {"periodSeconds": 960}},
+                  "watch.rules.failedRegistrationsPerHour.periodSeconds"),
+                 ({"baselineJump": {"windowSeconds": 600}}, "watch.rules.baselineJump.windowSeconds"),
+                 ({"allowedHours": {"enabled": True, "allowedHoursUtc": [1, 2], "periodSeconds": 420}},
+                  "watch.rules.allowedHours.periodSeconds")]
+        for rules, field in cases:
+            r = self.env.req("PATCH", "/v1/fleets/wper", body={"watch": {"rules": rules}}, token=self.env.admin)
+            self.assertEqual(r.status, 400, (rules, r))
+            self.assertEqual([e["field"] for e in r.json["errors"]], [field], r)
+        ok = {"registrationsPerHour": {"periodSeconds": 900}, "expectedDevices": {"periodSeconds": 3600},
+              "allowedHours": {"periodSeconds": 600}, "baselineJump": {"periodSeconds": 60, "windowSeconds": 300}}
+        r = self.env.req("PATCH", "/v1/fleets/wper", body={"watch": {"rules": ok}}, token=self.env.admin)
+        self.assertEqual(r.status, 200, r)
+
+
 class WatchScale(WatchBase):
     def seed_claims(self, fleet, n):
         """Writes n active claim records straight into Redis (store_claim.h and store_claim_index.h

@@ -84,12 +84,49 @@ static void test_validate_bad_fields(void **state)
         {"{\"webhook\":{\"url\":\"https://example.com/\",\"secret\":\"short\"}}",
          "watch.webhook.secret"},
         {"{\"webhook\":\"https://example.com/\"}", "watch.webhook"},
+        /* a window is counted in whole periods that start inside it: at most a quarter */
+        {"{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":3600,\"windowSeconds\":3600}}}",
+         "watch.rules.registrationsPerHour.periodSeconds"},
+        {"{\"rules\":{\"failedRegistrationsPerHour\":{\"periodSeconds\":960}}}",
+         "watch.rules.failedRegistrationsPerHour.periodSeconds"},
+        {"{\"rules\":{\"baselineJump\":{\"windowSeconds\":600}}}",
+         "watch.rules.baselineJump.windowSeconds"},
+        /* allowedHours: a period placed in the hour it starts in must not cross an hour mark */
+        {"{\"rules\":{\"allowedHours\":{\"periodSeconds\":420}}}",
+         "watch.rules.allowedHours.periodSeconds"},
     };
     char f[160];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_true(check(cases[i].json, f, sizeof f) >= 1);
         assert_string_equal(f, cases[i].field);
     }
+}
+
+static void test_periods_that_fit(void **state)
+{
+    (void)state;
+    char f[160];
+    assert_int_equal(
+        check("{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":900},"
+              "\"expectedDevices\":{\"periodSeconds\":3600},"
+              "\"failedRegistrationsPerHour\":{\"periodSeconds\":1800,\"windowSeconds\":7200},"
+              "\"allowedHours\":{\"periodSeconds\":720},"
+              "\"baselineJump\":{\"periodSeconds\":60,\"windowSeconds\":300}}}",
+              f, sizeof f),
+        0);
+    /* settings stored before the check are read with the longest period that fits */
+    json_t *w = json_loads("{\"rules\":{\"registrationsPerHour\":{\"periodSeconds\":3600,"
+                           "\"windowSeconds\":3600},\"allowedHours\":{\"periodSeconds\":420},"
+                           "\"expectedDevices\":{\"periodSeconds\":3600},"
+                           "\"baselineJump\":{\"windowSeconds\":300}}}",
+                           0, 0);
+    struct watch_cfg c;
+    watch_cfg_load(w, &c);
+    assert_int_equal(c.rule[WATCH_RULE_RATE].period_s, 900);
+    assert_int_equal(c.rule[WATCH_RULE_HOURS].period_s, 360);
+    assert_int_equal(c.rule[WATCH_RULE_TOTAL].period_s, 3600);
+    assert_int_equal(c.rule[WATCH_RULE_JUMP].period_s, 60);
+    json_decref(w);
 }
 
 static void test_defaults_and_load(void **state)
@@ -355,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validate_good),
         cmocka_unit_test(test_validate_bad_fields),
+        cmocka_unit_test(test_periods_that_fit),
         cmocka_unit_test(test_defaults_and_load),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_defaults_round_trip),
