@@ -200,8 +200,8 @@ static void fleet_queries(struct watch_plan *p, struct watch_fleet *f)
     long owner = (long)(f - p->f);
     if (!f->tmpl || !r->enabled)
         return;
-    f->q_fail =
-        (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, r->stat, r->period_s, f->tmpl, 2);
+    f->q_fail = (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, watch_query_stat(r),
+                                     r->period_s, f->tmpl, 2);
     f->q_att =
         (long)watch_qset_add(&g->qs, WATCH_MET_FAIL, owner, "SampleCount", r->period_s, f->tmpl, 2);
 }

@@ -300,7 +300,7 @@ static int eval_template(struct eval_ctx *e, const struct watch_fleet *fl)
     struct watch_series s = watch_plan_series(e->p, fl->group, fl->q_fail);
     struct watch_series att = watch_plan_series(e->p, fl->group, fl->q_att);
     struct watch_finding f;
-    watch_eval_threshold(r, &s, e->p->now_s, &f);
+    watch_eval_threshold(r, &s, &att, e->p->now_s, &f);
     if (!f.breach)
         return 0;
     json_t *fj =

@@ -583,14 +583,32 @@ void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch
              r->window_s, f->before, f->after, r->threshold);
 }
 
+const char *watch_query_stat(const struct watch_rule_cfg *r)
+{
+    return strcmp(r->stat, "Average") ? r->stat : "Sum";
+}
+
 void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s,
-                          double now_s, struct watch_finding *f)
+                          const struct watch_series *attempts, double now_s,
+                          struct watch_finding *f)
 {
     double from = now_s - (double)r->window_s;
-    double x = watch_aggregate(s, r->stat, from, now_s + 1, 0);
+    if (strcmp(r->stat, "Average")) {
+        double x = watch_aggregate(s, r->stat, from, now_s + 1, 0);
+        finding(f, r->enabled && x > r->threshold, x, r->threshold, from, now_s + 1);
+        snprintf(f->detail, sizeof f->detail, "%s %g in the last %ld s, over the threshold %g",
+                 r->stat, x, r->window_s, r->threshold);
+        return;
+    }
+    /* The window's average is failures / attempts over the whole window, not the average of
+     * each period's average (1 failure in 100 attempts is 0.01, whatever the periods). */
+    double fails = watch_aggregate(s, "Sum", from, now_s + 1, 0);
+    double att = watch_aggregate(attempts, "Sum", from, now_s + 1, 0);
+    double x = att > 0 ? fails / att : 0;
     finding(f, r->enabled && x > r->threshold, x, r->threshold, from, now_s + 1);
-    snprintf(f->detail, sizeof f->detail, "%s %g in the last %ld s, over the threshold %g", r->stat,
-             x, r->window_s, r->threshold);
+    snprintf(f->detail, sizeof f->detail,
+             "Average %g (%g failed of %g attempts) in the last %ld s, over the threshold %g", x,
+             fails, att, r->window_s, r->threshold);
 }
 
 void watch_eval_total(const struct watch_rule_cfg *r, double total, long long expected,

@@ -32,7 +32,8 @@
  * Maximum (the only one accepted); registrations in a window are the
  * highest total in it minus the total before it (watch_registrations).
  * failedRegistrationsPerHour takes Sum (failures, default), SampleCount
- * (attempts), Average, Maximum or Minimum. Rules of one claim that agree on
+ * (attempts), Average (failures / attempts over the window, from the Sum
+ * and SampleCount queries), Maximum or Minimum. Rules of one claim that agree on
  * the period share one metric query. "threshold" is compared with the
  * window's registrations (failures) (a breach is observed > threshold). allowedHoursUtc [from, to]
  * allows registrations in UTC hours from <= h < to (from > to wraps past
@@ -186,9 +187,15 @@ double watch_baseline(const struct watch_series *s, double base);
  * before it is known: call watch_baseline first). */
 double watch_registrations(const struct watch_series *s, double base, double from_s, double to_s);
 
-/* failedRegistrationsPerHour: window aggregate > threshold. */
+/* The statistic a rule's query asks CloudWatch for: the rule's, except Sum for Average
+ * (failedRegistrationsPerHour computes its Average from Sum and SampleCount). */
+const char *watch_query_stat(const struct watch_rule_cfg *r);
+/* failedRegistrationsPerHour: window aggregate > threshold. s is the series of
+ * watch_query_stat(r); for Average, attempts is the SampleCount series and the window's
+ * Average is Sum(s) / Sum(attempts) over the window (0 without an attempt). */
 void watch_eval_threshold(const struct watch_rule_cfg *r, const struct watch_series *s,
-                          double now_s, struct watch_finding *f);
+                          const struct watch_series *attempts, double now_s,
+                          struct watch_finding *f);
 /* registrationsPerHour: registrations in the window > threshold. */
 void watch_eval_registrations(const struct watch_rule_cfg *r, const struct watch_series *s,
                               double base, double now_s, struct watch_finding *f);

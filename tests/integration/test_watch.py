@@ -527,6 +527,30 @@ class WatchIncidents(WatchBase):
         self.assertNotIn(tmpl, res["missingMetrics"]["templates"])
         self.assertEqual(self.env.claim(c["id"])["registrations"]["total"], 0)
 
+    def test_failed_registrations_average_is_failures_over_attempts(self):
+        # RegisterThingFailed is 1 per failed call, 0 per good one: its Average over the window is
+        # failures / attempts, not the average of each period's average.
+        self.fleet("wavg", {"rules": {"failedRegistrationsPerHour": {"statistic": "Average", "threshold": 0.2}}})
+        tmpl = self.env.req("GET", "/v1/fleets/wavg", token=self.env.read).json["spec"]["template"]["name"]
+        b = (time.time() // 300) * 300 - 1800
+
+        def results(failed, succeeded, at):
+            self.env.emu.control("POST", "provisioning-results", {"results": [
+                {"api": "RegisterThing", "templateName": tmpl, "failed": failed, "succeeded": succeeded,
+                 "timestamp": iso(at)}]})
+
+        results(1, 0, b + 10)      # one period: 1 of 1 failed
+        results(0, 99, b + 310)    # the next: 99 good ones
+        self.cycle()
+        self.assertEqual([i for i in self.incidents(fleet="wavg") if i["rule"] == "failedRegistrationsPerHour"], [])
+        results(40, 0, b + 610)    # 41 failed of 140: 0.29
+        self.cycle()
+        incs = [i for i in self.incidents(fleet="wavg") if i["rule"] == "failedRegistrationsPerHour"]
+        self.assertEqual(len(incs), 1, incs)
+        f = incs[0]["finding"]
+        self.assertAlmostEqual(f["observed"], 41 / 140)
+        self.assertEqual((f["statistic"], f["attempts"]), ("Average", 140))
+
     def test_an_unreadable_account_does_not_stop_the_others(self):
         # A fleet in another account whose role cannot be assumed (record written directly:
         # fleet setup itself would stop at the role), with one active claim.

@@ -262,17 +262,44 @@ static void test_aggregate_and_threshold(void **state)
     r.threshold = 99;
     r.window_s = 3600;
     struct watch_finding f;
-    watch_eval_threshold(&r, &s, 2000, &f);
+    watch_eval_threshold(&r, &s, 0, 2000, &f);
     assert_int_equal(f.breach, 1);
     assert_true(f.observed == 100);
     r.threshold = 100; /* equal is not over */
-    watch_eval_threshold(&r, &s, 2000, &f);
+    watch_eval_threshold(&r, &s, 0, 2000, &f);
     assert_int_equal(f.breach, 0);
     r.window_s = 300; /* only the newest bucket */
     r.threshold = 35;
-    watch_eval_threshold(&r, &s, 2000, &f);
+    watch_eval_threshold(&r, &s, 0, 2000, &f);
     assert_int_equal(f.breach, 1);
     assert_true(f.observed == 40);
+}
+
+/* failedRegistrationsPerHour Average: failures / attempts over the window, not the average of
+ * each period's average (1 failure in 100 attempts over two periods is 0.01, not 0.5). */
+static void test_failure_average_over_the_window(void **state)
+{
+    (void)state;
+    double ts[] = {1000, 1300}, fails[] = {1, 0}, att[] = {1, 99};
+    struct watch_series s = {ts, fails, 2}, a = {ts, att, 2};
+    struct watch_cfg c;
+    watch_cfg_load(0, &c);
+    struct watch_rule_cfg r = c.rule[WATCH_RULE_FAILED];
+    snprintf(r.stat, sizeof r.stat, "Average");
+    assert_string_equal(watch_query_stat(&r), "Sum");
+    r.threshold = 0.2;
+    struct watch_finding f;
+    watch_eval_threshold(&r, &s, &a, 2000, &f);
+    assert_int_equal(f.breach, 0);
+    assert_true(f.observed == 0.01);
+    fails[1] = 40; /* 41 of 100 */
+    watch_eval_threshold(&r, &s, &a, 2000, &f);
+    assert_int_equal(f.breach, 1);
+    assert_true(f.observed == 0.41);
+    watch_eval_threshold(&r, &s, 0, 2000, &f); /* no attempt read: 0, not a division by 0 */
+    assert_int_equal(f.breach, 0);
+    snprintf(r.stat, sizeof r.stat, "Maximum");
+    assert_string_equal(watch_query_stat(&r), "Maximum");
 }
 
 /* A running total of 1,000 and two more: 2 registrations, not ~2,000 (issue 13). */
@@ -393,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_validate_good),
         cmocka_unit_test(test_validate_bad_fields),
         cmocka_unit_test(test_periods_that_fit),
+        cmocka_unit_test(test_failure_average_over_the_window),
         cmocka_unit_test(test_defaults_and_load),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_defaults_round_trip),
