@@ -647,6 +647,8 @@ void watch_eval_hours(const struct watch_rule_cfg *r, const struct watch_series 
     }
     finding(f, r->enabled && outside > 0 && outside >= r->min_regs, outside, r->min_regs, from,
             now_s + 1);
+    f->before = watch_total_before(s, base, from);
+    f->after = hw; /* the highest total by the end of the window */
     snprintf(f->detail, sizeof f->detail,
              "%g registrations outside the allowed UTC hours %02d-%02d", outside, r->hour_from,
              r->hour_to);

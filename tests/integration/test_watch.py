@@ -507,6 +507,8 @@ class WatchIncidents(WatchBase):
         self.assertIn("expectedDevices", rules(tot))
         self.assertEqual(self.env.claim(tot["id"])["registrations"]["total"], 12)
         self.assertEqual(rules(night), ["allowedHours"])
+        f = [i for i in self.incidents(claim=night["id"]) if i["rule"] == "allowedHours"][0]["finding"]
+        self.assertEqual((f["observed"], f["totalBefore"], f["total"]), (3, 0, 3))
         self.assertEqual(rules(jump), [])
         self.inject(jump["certificateId"], [20], ago=[60])
         self.cycle()

@@ -379,6 +379,8 @@ static void test_hours(void **state)
     watch_eval_hours(&r, &s, 500, 4 * 3600, &f);
     assert_int_equal(f.breach, 1);
     assert_true(f.observed == 3);
+    assert_true(f.before == 500); /* the totals it came from, as for the other claim rules */
+    assert_true(f.after == 503);
     r.hour_from = 0;
     r.hour_to = 24;
     watch_eval_hours(&r, &s, 500, 4 * 3600, &f);
