@@ -209,7 +209,10 @@ static int batch_complete(const struct cw_get_metric_data_input *in, size_t firs
         if (st && !strcmp(st, "Complete"))
             continue;
         int forbidden = st && !strcmp(st, "Forbidden");
-        awserr_set(err, 200, forbidden ? "Forbidden" : st ? st : "MissingResult",
+        awserr_set(err, 200,
+                   forbidden ? "Forbidden"
+                   : st      ? st
+                             : "MissingResult",
                    "GetMetricData answered query %s (%s %s) %s%s", q->id,
                    q->metric_name ? q->metric_name : "expression", q->stat ? q->stat : "",
                    r ? "with StatusCode " : "without a result", st ? st : "");

@@ -175,8 +175,8 @@ static void vperiod_window(struct vctx *v, int rule, const json_t *r, const char
 {
     const json_t *p = json_object_get(r, "periodSeconds"), *w = json_object_get(r, "windowSeconds");
     if (!windowed_rule(rule) ||
-        (p && (!json_is_integer(p) || json_integer_value(p) < 60 ||
-               json_integer_value(p) > 3600 || json_integer_value(p) % 60)) ||
+        (p && (!json_is_integer(p) || json_integer_value(p) < 60 || json_integer_value(p) > 3600 ||
+               json_integer_value(p) % 60)) ||
         (w && (!json_is_number(w) || json_number_value(w) < 300 || json_number_value(w) > 86400)))
         return; /* reported by their own checks */
     long period = p ? (long)json_integer_value(p) : WATCH_DEFAULT_PERIOD_S;
@@ -391,9 +391,8 @@ static void period_fit(int rule, struct watch_rule_cfg *r)
 {
     if (!windowed_rule(rule))
         return;
-    while (r->period_s > 60 &&
-           ((long)r->period_s * WATCH_PERIODS_PER_WINDOW > r->window_s ||
-            (rule == WATCH_RULE_HOURS && 3600 % r->period_s)))
+    while (r->period_s > 60 && ((long)r->period_s * WATCH_PERIODS_PER_WINDOW > r->window_s ||
+                                (rule == WATCH_RULE_HOURS && 3600 % r->period_s)))
         r->period_s -= 60;
 }
 
