@@ -764,6 +764,27 @@ int iot_list_provisioning_template_versions(struct aws_client *c, const char *te
     return rc;
 }
 
+static void read_template_version_body(const json_t *b, void *outp)
+{
+    struct iot_template_version *out = outp;
+    read_template_version(b, out);
+    out->template_body = awsjson_strdup(b, "templateBody");
+}
+
+int iot_describe_provisioning_template_version(struct aws_client *c, const char *template_name,
+                                               int version_id, struct iot_template_version *out,
+                                               struct aws_api_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char id[16];
+    snprintf(id, sizeof id, "%d", version_id);
+    struct aws_call call;
+    init_labeled(&call, "DescribeProvisioningTemplateVersion", "GET", "/provisioning-templates/",
+                 template_name, "/versions/");
+    aws_call_path_label(&call, id);
+    return run(c, &call, read_template_version_body, out, err);
+}
+
 int iot_delete_provisioning_template_version(struct aws_client *c, const char *template_name,
                                              int version_id, struct aws_api_error *err)
 {
@@ -801,10 +822,20 @@ void iot_template_list_cleanup(struct iot_template_list *x)
     memset(x, 0, sizeof *x);
 }
 
+void iot_template_version_cleanup(struct iot_template_version *x)
+{
+    if (!x)
+        return;
+    free(x->template_body);
+    memset(x, 0, sizeof *x);
+}
+
 void iot_template_version_list_cleanup(struct iot_template_version_list *x)
 {
     if (!x)
         return;
+    for (size_t i = 0; i < x->n; i++)
+        iot_template_version_cleanup(&x->items[i]);
     free(x->items);
     memset(x, 0, sizeof *x);
 }

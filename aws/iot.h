@@ -165,6 +165,7 @@ struct iot_template_version {
     int version_id;
     int is_default_version;
     double creation_date; /* list only */
+    char *template_body;  /* describe only (iot_template_version_cleanup) */
 };
 
 struct iot_template_version_list {
@@ -214,10 +215,15 @@ int iot_create_provisioning_template_version(struct aws_client *c, const char *t
 int iot_list_provisioning_template_versions(struct aws_client *c, const char *template_name,
                                             struct iot_template_version_list *out,
                                             struct aws_api_error *err);
+/* One version with its body (out->template_body; free with iot_template_version_cleanup). */
+int iot_describe_provisioning_template_version(struct aws_client *c, const char *template_name,
+                                               int version_id, struct iot_template_version *out,
+                                               struct aws_api_error *err);
 int iot_delete_provisioning_template_version(struct aws_client *c, const char *template_name,
                                              int version_id, struct aws_api_error *err);
 void iot_template_cleanup(struct iot_template *x);
 void iot_template_list_cleanup(struct iot_template_list *x);
+void iot_template_version_cleanup(struct iot_template_version *x);
 void iot_template_version_list_cleanup(struct iot_template_version_list *x);
 
 /* ---- thing groups, endpoints ---- */

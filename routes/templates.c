@@ -186,9 +186,9 @@ static json_t *create_doc(const json_t *req, json_t *errors, const char *uid)
     const json_t *rg = json_object_get(req, "region");
     if (rg && !fleet_names_region(json_string_value(rg)))
         field_error(errors, "region", "must be an AWS region such as us-east-1");
-    json_t *doc = json_pack("{s:s?, s:s, s:s, s:s?, s:b, s:n, s:n, s:[]}", "name", name, "uid", uid,
-                            "state", "creating", "region", json_string_value(rg), "enabled", 1,
-                            "arn", "defaultVersionId", "versions");
+    json_t *doc = json_pack("{s:s?, s:s, s:s, s:s?, s:b, s:n, s:n, s:[], s:n}", "name", name, "uid",
+                            uid, "state", "creating", "region", json_string_value(rg), "enabled", 1,
+                            "arn", "defaultVersionId", "versions", "origin");
     json_t *body = body_of(req, errors);
     if (body)
         json_object_set_new(doc, "body", body);
@@ -314,12 +314,63 @@ static void patch_template(struct http_req *req, struct http_resp *resp)
     json_decref(changes);
 }
 
+/* The fleet whose template (resources.template.name, or spec.template.name before its setup
+ * made it) is name in region (a template of no region: any), into fleet; 1 when there is one,
+ * 0 when none, or the store error. */
+static int fleet_of_template(const char *name, const char *region, char *fleet, size_t len)
+{
+    json_t *names = 0;
+    int rc = store_fleet_list_names(&names);
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        json_t *f = 0;
+        if (rc || store_fleet_get(json_string_value(n), &f))
+            continue;
+        const char *r = json_string_value(json_object_get(f, "region"));
+        const json_t *res = json_object_get(json_object_get(f, "resources"), "template");
+        const json_t *spec = json_object_get(json_object_get(f, "spec"), "template");
+        const char *a = json_string_value(json_object_get(res, "name"));
+        const char *b = json_string_value(json_object_get(spec, "name"));
+        if (((a && !strcmp(a, name)) || (b && !strcmp(b, name))) &&
+            (!region || !r || !strcmp(region, r))) {
+            snprintf(fleet, len, "%s", json_string_value(n));
+            rc = 1;
+        }
+        json_decref(f);
+    }
+    json_decref(names);
+    return rc;
+}
+
 static void delete_template(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX];
     json_t *doc = load(req, resp, etag);
     if (!doc)
         return;
+    /* A delete that would delete the template at AWS (this record made it, or a record from
+     * before origins) is refused while a fleet provisions with a template of that name. */
+    const json_t *origin = json_object_get(doc, "origin");
+    char fleet[200], why[600];
+    int rc = !origin || (json_is_string(origin) && !strcmp(json_string_value(origin), "created"))
+                 ? fleet_of_template(http_req_param(req, "name"),
+                                     json_string_value(json_object_get(doc, "region")), fleet,
+                                     sizeof fleet)
+                 : 0;
+    if (rc) {
+        if (rc == 1) {
+            snprintf(why, sizeof why,
+                     "fleet %s provisions with this template: tear the fleet down first (DELETE "
+                     "/v1/fleets/%s)",
+                     fleet, fleet);
+            http_problem(resp, 409, 0, why);
+        } else
+            http_problem_store(resp, rc);
+        json_decref(doc);
+        return;
+    }
     json_t *p = with_uid(doc, json_pack("{s:s}", "template", http_req_param(req, "name")));
     json_decref(doc);
     json_t *o = json_pack("{s:s}", "state", "deleting");

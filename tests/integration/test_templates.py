@@ -152,6 +152,117 @@ class TemplateLifecycle(unittest.TestCase):
         self.assertEqual(self.env.req("GET", "/v1/templates/t1").status, 404)
         self.assertIsNone(self.env.aws("iot", "describe-provisioning-template", "--template-name", "t1", check=False))
 
+    def run_dead(self, method, path, b=None):
+        r = self.env.req(method, path, body=b)
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "dead", job)
+        return job
+
+    def test_fleet_template_is_not_taken_over(self):
+        """A template already at AWS (here fleet ft's) is not this API's: another role is a conflict
+        and the record's DELETE leaves it; the same settings adopt it, and DELETE removes only the
+        record (it took over any template with the same body, then deleted the fleet's)."""
+        _, job = self.env.setup_fleet({"name": "ft"})
+        self.assertEqual(job["state"], "succeeded", job)
+        aws = self.env.aws("iot", "describe-provisioning-template", "--template-name", "ft-template")
+        fleet_body = json.loads(aws["templateBody"])
+        job = self.run_dead("POST", "/v1/templates", {"name": "ft-template", "body": fleet_body,
+                                                       "provisioningRoleArn": self.role_arn})
+        self.assertEqual(job["errors"][-1]["code"], "TemplateExists", job)
+        t = self.env.req("GET", "/v1/templates/ft-template").json
+        self.assertEqual(t["state"], "failed", t)
+        self.assertIn("provisioningRoleArn differs", t["error"])
+        self.assertIsNone(t["origin"])
+        self.run_job("DELETE", "/v1/templates/ft-template")
+        self.assertEqual(self.env.req("GET", "/v1/templates/ft-template").status, 404)
+        after = self.env.aws("iot", "describe-provisioning-template", "--template-name", "ft-template")
+        self.assertEqual(after["provisioningRoleArn"], aws["provisioningRoleArn"])
+        # the very same settings: adopted, and its DELETE leaves the template at AWS
+        self.run_job("POST", "/v1/templates", {"name": "ft-template", "body": fleet_body,
+                                               "provisioningRoleArn": aws["provisioningRoleArn"]})
+        t = self.env.req("GET", "/v1/templates/ft-template").json
+        self.assertEqual((t["state"], t["origin"]), ("ready", "adopted"), t)
+        self.run_job("DELETE", "/v1/templates/ft-template")
+        self.assertIsNotNone(self.env.aws("iot", "describe-provisioning-template", "--template-name",
+                                          "ft-template", check=False))
+        self.assertEqual(self.env.fleet("ft")["state"], "ready")
+        # a template this API made is not deleted while a fleet names it
+        self.run_job("POST", "/v1/templates", {"name": "t-shared", "body": GOOD,
+                                               "provisioningRoleArn": self.role_arn})
+        self.assertEqual(self.env.req("GET", "/v1/templates/t-shared").json["origin"], "created")
+        r, _ = self.env.setup_fleet({"name": "fs", "template": {"name": "t-shared"}})
+        p = self.env.req("DELETE", "/v1/templates/t-shared")
+        self.assertEqual(p.status, 409, p)
+        self.assertIn("fleet fs", p.json["detail"])
+        self.assertIsNotNone(self.env.aws("iot", "describe-provisioning-template", "--template-name",
+                                          "t-shared", check=False))
+
+    def test_default_version_typo(self):
+        """A default version AWS refuses fails the job only (the template was marked failed though
+        nothing changed at AWS)."""
+        self.run_job("POST", "/v1/templates", {"name": "tv", "body": GOOD, "provisioningRoleArn": self.role_arn})
+        job = self.run_dead("PUT", "/v1/templates/tv/default-version", {"versionId": 9})
+        self.assertIn("9", job["errors"][-1]["message"])
+        t = self.env.req("GET", "/v1/templates/tv").json
+        self.assertEqual((t["state"], t["error"]), ("ready", None), t)
+
+    def test_body_follows_default_version(self):
+        """The record's body is the default version's (it stayed the first version's)."""
+        self.run_job("POST", "/v1/templates", {"name": "tb", "body": GOOD, "provisioningRoleArn": self.role_arn})
+        other = body(lambda b: res(b)["MyThing"]["Properties"].update({"AttributePayload": {"v": "2"}}))
+        self.run_job("POST", "/v1/templates/tb/versions", {"body": other})
+        t = self.env.req("GET", "/v1/templates/tb").json
+        self.assertEqual(t["defaultVersionId"], 2)
+        self.assertEqual(t["body"], other)
+        self.run_job("PUT", "/v1/templates/tb/default-version", {"versionId": 1})
+        self.assertEqual(self.env.req("GET", "/v1/templates/tb").json["body"], GOOD)
+
+
+class TemplateRetries(unittest.TestCase):
+    """One AWS attempt per call (AWS_MAX_ATTEMPTS=1): a lost answer is retried by the job, which
+    must find what the lost attempt made."""
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv(env={"AWS_MAX_ATTEMPTS": "1", "FLEETWARDEN_RETRY_BASE_MS": "100"})
+        role = cls.env.aws("iam", "create-role", "--role-name", "prov", "--assume-role-policy-document",
+                           json.dumps(fl.prov_trust()))
+        cls.role_arn = role["Role"]["Arn"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def run_job(self, method, path, b=None):
+        r = self.env.req(method, path, body=b)
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        return job
+
+    def test_lost_create_answer(self):
+        """The job's retry finds the template its lost attempt made: this record's (origin created),
+        so its DELETE deletes it at AWS."""
+        self.env.emu.control("POST", "faults", {"operation": "CreateProvisioningTemplate", "count": 1,
+                                                "status": 500, "afterApply": True})
+        self.run_job("POST", "/v1/templates", {"name": "tr", "body": GOOD, "provisioningRoleArn": self.role_arn})
+        t = self.env.req("GET", "/v1/templates/tr").json
+        self.assertEqual((t["state"], t.get("origin")), ("ready", "created"), t)
+        self.run_job("DELETE", "/v1/templates/tr")
+        self.assertIsNone(self.env.aws("iot", "describe-provisioning-template", "--template-name", "tr",
+                                       check=False))
+
+    def test_lost_version_answer(self):
+        """A non-default version whose answer was lost is not made again by the job's retry."""
+        self.run_job("POST", "/v1/templates", {"name": "tn", "body": GOOD, "provisioningRoleArn": self.role_arn})
+        self.env.emu.control("POST", "faults", {"operation": "CreateProvisioningTemplateVersion", "count": 1,
+                                                "status": 500, "afterApply": True})
+        side = body(lambda b: b["Parameters"].update({"Extra": {"Type": "String"}}))
+        job = self.run_job("POST", "/v1/templates/tn/versions", {"body": side, "setAsDefault": False})
+        self.assertGreater(job["attempts"], 1, job)
+        versions = self.env.aws("iot", "list-provisioning-template-versions", "--template-name", "tn")["versions"]
+        self.assertEqual([(v["versionId"], v["isDefaultVersion"]) for v in versions], [(1, True), (2, False)])
+        self.assertEqual(len(self.env.req("GET", "/v1/templates/tn/versions").json["items"]), 2)
 
 if __name__ == "__main__":
     unittest.main()

@@ -69,6 +69,7 @@ IOT = {
     "DeleteProvisioningTemplate": _iot("provisioningtemplate", "templateName"),
     "CreateProvisioningTemplateVersion": _iot("provisioningtemplate", "templateName"),
     "ListProvisioningTemplateVersions": _iot("provisioningtemplate", "templateName"),
+    "DescribeProvisioningTemplateVersion": _iot("provisioningtemplate", "templateName"),
     "DeleteProvisioningTemplateVersion": _iot("provisioningtemplate", "templateName"),
     "CreateThingGroup": _iot("thinggroup", "thingGroupName"), "DescribeThingGroup": _iot("thinggroup", "thingGroupName"),
     "DeleteThingGroup": _iot("thinggroup", "thingGroupName"),
