@@ -409,6 +409,32 @@ static void greengrass_settings(struct spec_ctx *c, const json_t *g)
              "must be a version such as " GREENGRASS_NUCLEUS_DEFAULT);
 }
 
+/* settings.rotation {periodDays, graceSeconds, retentionSeconds} (docs/CLAIMS.md): each may be
+ * left out or null (automatic rotation off; the defaults 3600 s and 7 days). A value of another
+ * kind was stored and then read as "none": rotation silently never happened. */
+static void rotation_settings(struct spec_ctx *c, const json_t *r)
+{
+    static const char *const allowed[] = {"periodDays", "graceSeconds", "retentionSeconds", 0};
+    if (!json_is_object(r))
+        return;
+    json_unknown_fields(r, allowed, "rotation", c->errors);
+    const json_t *v = json_object_get(r, "periodDays");
+    if (v && !json_is_null(v) &&
+        (!json_is_number(v) || !(json_number_value(v) > 0) || json_number_value(v) > 3650))
+        fail(c, "rotation.periodDays",
+             "must be a number of days above 0, at most 3650 (fractions allowed), or null");
+    v = json_object_get(r, "graceSeconds");
+    if (v && !json_is_null(v) &&
+        (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2592000))
+        fail(c, "rotation.graceSeconds",
+             "must be an integer from 0 to 2592000 (30 days), or null (3600)");
+    v = json_object_get(r, "retentionSeconds");
+    if (v && !json_is_null(v) &&
+        (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 31536000))
+        fail(c, "rotation.retentionSeconds",
+             "must be an integer from 0 to 31536000 (365 days), or null (7 days)");
+}
+
 static const char *const s_top[] = {"name",
                                     "region",
                                     "thingGroups",
@@ -470,6 +496,7 @@ int fleet_spec_parse_ex(const json_t *req, const struct fleet_spec_defaults *d, 
     if (json_object_get(req, "greengrass") && st)
         json_object_set_new(st, "greengrass", setting(&c, req, "greengrass"));
     watch_settings_validate(json_object_get(st, "watch"), errors);
+    rotation_settings(&c, json_object_get(st, "rotation"));
     greengrass_settings(&c, json_object_get(st, "greengrass"));
     hook_place(&c, s);
     if (json_array_size(errors) > before || !s || !st) {
@@ -499,6 +526,7 @@ int fleet_spec_patch_settings(const json_t *req, const json_t *settings, json_t 
             json_object_set_new(s, allowed[i], json_deep_copy(v));
     }
     greengrass_settings(&c, json_object_get(req, "greengrass"));
+    rotation_settings(&c, json_object_get(req, "rotation"));
     const json_t *w = json_object_get(req, "watch");
     const json_t *stored = json_object_get(settings, "watch");
     if (json_is_object(w))

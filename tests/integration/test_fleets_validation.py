@@ -67,6 +67,15 @@ CASES = [
     ("assumeRole not an object", with_(assumeRole="x"), "assumeRole"),
     ("region", with_(region="Mars-1"), "region"),
     ("rotation not an object", with_(rotation=[]), "rotation"),
+    ("rotation period as a string", with_(rotation={"periodDays": "30"}), "rotation.periodDays"),
+    ("rotation period of 0", with_(rotation={"periodDays": 0}), "rotation.periodDays"),
+    ("rotation period above 3650", with_(rotation={"periodDays": 3651}), "rotation.periodDays"),
+    ("rotation period as a boolean", with_(rotation={"periodDays": True}), "rotation.periodDays"),
+    ("rotation field misspelt", with_(rotation={"periodDayz": 30}), "rotation.periodDayz"),
+    ("rotation grace as text", with_(rotation={"periodDays": 30, "graceSeconds": "1h"}), "rotation.graceSeconds"),
+    ("rotation grace above 30 days", with_(rotation={"graceSeconds": 2592001}), "rotation.graceSeconds"),
+    ("rotation grace a fraction", with_(rotation={"graceSeconds": 1.5}), "rotation.graceSeconds"),
+    ("rotation retention negative", with_(rotation={"retentionSeconds": -1}), "rotation.retentionSeconds"),
     ("watch not an object", with_(watch=1), "watch"),
     ("adopt not a boolean", with_(adopt="yes"), "adopt"),
     ("watch action unknown", with_(watch={"action": "explode"}), "watch.action"),
@@ -137,6 +146,25 @@ class FleetValidation(harness.ServiceTestCase):
         p = self.fw.request("PATCH", "/v1/fleets/hooked", token=self.admin, body={"watch": w})
         self.assertEqual(p.status, 200, p)
         self.assertNotIn(b"s3cr3t", p.body)
+
+    def test_rotation_patch_checked(self):
+        """PATCH checks rotation as POST does (any object was stored, and automatic rotation then
+        never happened)."""
+        self.assertEqual(self.post({"name": "rot"}).status, 202)
+        for rot, field in (({"periodDays": "30"}, "rotation.periodDays"),
+                           ({"periodDayz": 30}, "rotation.periodDayz"),
+                           ({"periodDays": -1, "graceSeconds": "1h"}, "rotation.periodDays"),
+                           ({"periodDays": 30, "graceSeconds": "1h"}, "rotation.graceSeconds")):
+            with self.subTest(rot):
+                r = self.fw.request("PATCH", "/v1/fleets/rot", token=self.admin, body={"rotation": rot})
+                fields = [e["field"] for e in self.assertProblem(r, 400)["errors"]]
+                self.assertIn(field, fields)
+        good = {"periodDays": 2 / 86400, "graceSeconds": 0, "retentionSeconds": 60}
+        r = self.fw.request("PATCH", "/v1/fleets/rot", token=self.admin, body={"rotation": good})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["settings"]["rotation"], good)
+        r = self.fw.request("PATCH", "/v1/fleets/rot", token=self.admin, body={"rotation": {}})
+        self.assertEqual((r.status, r.json["settings"]["rotation"]), (200, {}))
 
     def test_scopes(self):
         read = self.fw.token("read", "reader")
