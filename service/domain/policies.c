@@ -228,6 +228,30 @@ static json_t *sorted_strings(json_t *arr)
     return out;
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts an array by each element's canonical JSON text (a new array): statements are a set (AWS
+ * evaluates every one; order means nothing), compared as a multiset. */
+static json_t *sorted_canonical(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    char **t = calloc(n ? n : 1, sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    qsort(t, n, sizeof *t, cmp_text);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(out, json_loads(t[i], JSON_DECODE_ANY, 0));
+        free(t[i]);
+    }
+    free(t);
+    json_decref(arr);
+    return out;
+}
+
 static json_t *normalize(const json_t *v, const char *key);
 
 static json_t *normalize_object(const json_t *v)
@@ -256,7 +280,7 @@ static json_t *normalize(const json_t *v, const char *key)
     }
     if (json_is_object(v) && key && !strcmp(key, "Statement")) {
         json_t *list = json_pack("[O]", v);
-        json_t *n = normalize(list, 0);
+        json_t *n = normalize(list, key);
         json_decref(list);
         return n;
     }
@@ -269,7 +293,7 @@ static json_t *normalize(const json_t *v, const char *key)
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) json_array_append_new(out, normalize(e, 0));
-        return sorted_strings(out);
+        return key && !strcmp(key, "Statement") ? sorted_canonical(out) : sorted_strings(out);
     }
     return json_deep_copy(v);
 }

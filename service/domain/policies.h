@@ -67,7 +67,9 @@ void policies_role_alias_arn(const char *region, const char *account, const char
  * Semantic equality of two policy documents (or template bodies): JSON
  * equality after normalising a policy's Statement to an array, Action,
  * NotAction, Resource and NotResource strings to one-element arrays and
- * sorting those arrays, and dropping Sid. a is JSON text (NULL or not JSON
+ * sorting those arrays, sorting Statement arrays by each statement's
+ * canonical JSON text (statements compare as a multiset: their order means
+ * nothing to AWS), and dropping Sid. a is JSON text (NULL or not JSON
  * is different); b a document. 1 when equal. When different and diff is
  * not NULL, a short description of the first difference ("Statement[1]
  * .Action: [..] != [..]") is written into diff.

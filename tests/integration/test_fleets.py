@@ -7,6 +7,7 @@ and a set-up account; drift made with the AWS CLI is found and repaired by
 reconcile; teardown removes what the fleet created and keeps what others
 use; kill -9 in the middle of a setup resumes with no duplicate.
 """
+import json
 import os
 import signal
 import time
@@ -113,6 +114,14 @@ class FleetLifecycle(FleetCase):
         self.assertEqual(res["tokenExchangeRole"]["origin"], "existing")
 
     def test_05_dry_run_on_a_set_up_account(self):
+        # the thing policy's statements in another order are the same policy (it was exists-differs,
+        # and a second fleet's setup died ResourceDiffers)
+        tp = self.aws("iot", "get-policy", "--policy-name", "GreengrassV2IoTThingPolicy")
+        doc = json.loads(tp["policyDocument"])
+        self.assertGreater(len(doc["Statement"]), 1)
+        doc["Statement"].reverse()
+        self.aws("iot", "create-policy-version", "--policy-name", "GreengrassV2IoTThingPolicy",
+                 "--policy-document", json.dumps(doc), "--set-as-default")
         body = {"name": "alpha", "artifactBuckets": ["alpha-artifacts"], "roleAlias": {"credentialDurationSeconds": 7200}}
         r = self.env.req("POST", "/v1/fleets?dryRun=true", body=body)
         job = self.env.wait_job(r.json["job"]["id"])

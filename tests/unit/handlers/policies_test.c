@@ -214,6 +214,37 @@ static void test_equal_template_document_string(void **state)
     json_decref(doc);
 }
 
+static void test_equal_statement_order(void **state)
+{
+    (void)state;
+    json_t *tp = policies_thing_policy("us-east-1", "123456789012", "A");
+    /* The same two statements in reverse order are the same policy (they were "exists-differs");
+     * one statement twice instead of two different ones is not; Statement inside a template's
+     * PolicyDocument string is compared the same way. */
+    const char *reversed =
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+        "\"iot:AssumeRoleWithCertificate\",\"Resource\":[\"arn:aws:iot:us-east-1:123456789012:"
+        "rolealias/A\"]},{\"Effect\":\"Allow\",\"Action\":[\"greengrass:*\",\"iot:Connect\","
+        "\"iot:Receive\",\"iot:Subscribe\",\"iot:Publish\"],\"Resource\":\"*\"}]}";
+    assert_true(policies_equal(reversed, tp, 0, 0));
+    json_t *twice = json_deep_copy(tp);
+    json_t *st = json_object_get(twice, "Statement");
+    json_array_set(st, 1, json_array_get(st, 0));
+    char *text = json_dumps(twice, JSON_COMPACT);
+    char diff[512];
+    assert_false(policies_equal(text, tp, diff, sizeof diff));
+    free(text);
+    json_t *a = policies_template_body(0, tp, 0);
+    json_t *rdoc = json_loads(reversed, 0, 0);
+    json_t *b = policies_template_body(0, rdoc, 0);
+    assert_true(policies_equal_json(a, b, 0, 0));
+    json_decref(rdoc);
+    json_decref(a);
+    json_decref(b);
+    json_decref(twice);
+    json_decref(tp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_arns_and_partitions),
         cmocka_unit_test(test_equal_semantics),
         cmocka_unit_test(test_equal_template_document_string),
+        cmocka_unit_test(test_equal_statement_order),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
