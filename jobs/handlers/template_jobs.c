@@ -319,6 +319,7 @@ int template_version_run(struct job_ctx *ctx, json_t *payload, void *ud)
          * template stays as it was */
         t.keep_state = 1;
         rc = set_default(&t, (int)json_integer_value(dv));
+        t.keep_state = rc != 0; /* a refresh that fails after the change marks the record */
     } else if (!rc)
         rc = new_version(&t, json_object_get(payload, "body"),
                          !json_is_false(json_object_get(payload, "setAsDefault")));
