@@ -290,30 +290,6 @@ static int write_record(struct http_req *req, struct http_resp *resp, const json
     return rc;
 }
 
-static void patch_template(struct http_req *req, struct http_resp *resp)
-{
-    static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn",
-                                          "preProvisioningHook", 0};
-    char etag[STORE_ETAG_MAX];
-    json_t *doc = load(req, resp, etag), *errors = json_array(), *changes = json_object();
-    if (doc) {
-        unknown_fields(req->json, allowed, errors);
-        settings_of(req->json, changes, errors);
-        hook_place(req->json, doc, errors);
-        int remove = json_is_null(json_object_get(req->json, "preProvisioningHook"));
-        json_object_set_new(changes, "state", json_string("updating"));
-        if (json_array_size(errors))
-            http_problem_fields(resp, errors);
-        else if (!write_record(req, resp, changes, etag))
-            start(resp, "template.update", http_req_param(req, "name"),
-                  with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"),
-                                          "removeHook", remove)));
-    }
-    json_decref(doc);
-    json_decref(errors);
-    json_decref(changes);
-}
-
 /* The fleet whose template (resources.template.name, or spec.template.name before its setup
  * made it) is name in region (a template of no region: any), into fleet; 1 when there is one,
  * 0 when none, or the store error. */
@@ -344,6 +320,51 @@ static int fleet_of_template(const char *name, const char *region, char *fleet, 
     return rc;
 }
 
+/* 0 when no fleet provisions with this template; else answers 409 naming the fleet (or the
+ * store's error) and returns nonzero. A change or a delete at AWS through /v1/templates would
+ * change what the fleet's devices provision with behind the fleet's back, adopted or not. */
+static int fleet_refuses(struct http_req *req, struct http_resp *resp, const json_t *doc,
+                         int change)
+{
+    char fleet[200], why[600];
+    int rc =
+        fleet_of_template(http_req_param(req, "name"),
+                          json_string_value(json_object_get(doc, "region")), fleet, sizeof fleet);
+    if (rc == 1) {
+        snprintf(
+            why, sizeof why, "fleet %s provisions with this template: %s /v1/fleets/%s%s", fleet,
+            change ? "it is the fleet's to change: PATCH" : "tear the fleet down first: DELETE",
+            fleet, change ? ", then reconcile" : "");
+        http_problem(resp, 409, 0, why);
+    } else if (rc)
+        http_problem_store(resp, rc);
+    return rc;
+}
+
+static void patch_template(struct http_req *req, struct http_resp *resp)
+{
+    static const char *const allowed[] = {"description", "enabled", "provisioningRoleArn",
+                                          "preProvisioningHook", 0};
+    char etag[STORE_ETAG_MAX];
+    json_t *doc = load(req, resp, etag), *errors = json_array(), *changes = json_object();
+    if (doc) {
+        unknown_fields(req->json, allowed, errors);
+        settings_of(req->json, changes, errors);
+        hook_place(req->json, doc, errors);
+        int remove = json_is_null(json_object_get(req->json, "preProvisioningHook"));
+        json_object_set_new(changes, "state", json_string("updating"));
+        if (json_array_size(errors))
+            http_problem_fields(resp, errors);
+        else if (!fleet_refuses(req, resp, doc, 1) && !write_record(req, resp, changes, etag))
+            start(resp, "template.update", http_req_param(req, "name"),
+                  with_uid(doc, json_pack("{s:s, s:b}", "template", http_req_param(req, "name"),
+                                          "removeHook", remove)));
+    }
+    json_decref(doc);
+    json_decref(errors);
+    json_decref(changes);
+}
+
 static void delete_template(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX];
@@ -353,21 +374,9 @@ static void delete_template(struct http_req *req, struct http_resp *resp)
     /* A delete that would delete the template at AWS (this record made it, or a record from
      * before origins) is refused while a fleet provisions with a template of that name. */
     const json_t *origin = json_object_get(doc, "origin");
-    char fleet[200], why[600];
-    int rc = !origin || (json_is_string(origin) && !strcmp(json_string_value(origin), "created"))
-                 ? fleet_of_template(http_req_param(req, "name"),
-                                     json_string_value(json_object_get(doc, "region")), fleet,
-                                     sizeof fleet)
-                 : 0;
-    if (rc) {
-        if (rc == 1) {
-            snprintf(why, sizeof why,
-                     "fleet %s provisions with this template: tear the fleet down first (DELETE "
-                     "/v1/fleets/%s)",
-                     fleet, fleet);
-            http_problem(resp, 409, 0, why);
-        } else
-            http_problem_store(resp, rc);
+    int at_aws =
+        !origin || (json_is_string(origin) && !strcmp(json_string_value(origin), "created"));
+    if (at_aws && fleet_refuses(req, resp, doc, 0)) {
         json_decref(doc);
         return;
     }
@@ -408,7 +417,7 @@ static void create_version(struct http_req *req, struct http_resp *resp)
         body = body_of(req->json, errors);
         if (json_array_size(errors))
             http_problem_fields(resp, errors);
-        else
+        else if (!fleet_refuses(req, resp, doc, 1))
             start(
                 resp, "template.version", http_req_param(req, "name"),
                 with_uid(doc, json_pack("{s:s, s:O, s:b}", "template", http_req_param(req, "name"),
@@ -431,7 +440,7 @@ static void set_default_version(struct http_req *req, struct http_resp *resp)
             field_error(errors, "versionId", "required: a version number (1 or more)");
         if (json_array_size(errors))
             http_problem_fields(resp, errors);
-        else if (!if_match(req, resp, etag))
+        else if (!if_match(req, resp, etag) && !fleet_refuses(req, resp, doc, 1))
             start(resp, "template.version", http_req_param(req, "name"),
                   with_uid(doc, json_pack("{s:s, s:O}", "template", http_req_param(req, "name"),
                                           "defaultVersionId", v)));

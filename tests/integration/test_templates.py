@@ -183,6 +183,15 @@ class TemplateLifecycle(unittest.TestCase):
                                                "provisioningRoleArn": aws["provisioningRoleArn"]})
         t = self.env.req("GET", "/v1/templates/ft-template").json
         self.assertEqual((t["state"], t["origin"]), ("ready", "adopted"), t)
+        # adopted, it is still the fleet's: no change through this API reaches AWS (they did)
+        for method, path, body in (("PATCH", "", {"enabled": False}),
+                                   ("POST", "/versions", {"body": GOOD, "setAsDefault": True}),
+                                   ("PUT", "/default-version", {"versionId": 1})):
+            r = self.env.req(method, "/v1/templates/ft-template" + path, body=body)
+            self.assertEqual(r.status, 409, r)
+            self.assertIn("fleet ft provisions with this template", r.json["detail"])
+        now = self.env.aws("iot", "describe-provisioning-template", "--template-name", "ft-template")
+        self.assertEqual((now["enabled"], now["defaultVersionId"]), (aws["enabled"], aws["defaultVersionId"]))
         self.run_job("DELETE", "/v1/templates/ft-template")
         self.assertIsNotNone(self.env.aws("iot", "describe-provisioning-template", "--template-name",
                                           "ft-template", check=False))
