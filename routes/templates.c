@@ -321,12 +321,17 @@ static int fleet_of_template(const char *name, const char *region, char *fleet, 
 }
 
 /* 0 when no fleet provisions with this template; else answers 409 naming the fleet (or the
- * store's error) and returns nonzero. A change or a delete at AWS through /v1/templates would
- * change what the fleet's devices provision with behind the fleet's back, adopted or not. */
+ * store's error) and returns nonzero. Deleting a template the record made (change 0), or changing
+ * one it adopted (change 1: a fleet's, found at AWS), would change what the fleet's devices
+ * provision with behind the fleet's back. A template this API made and a fleet chose to use by
+ * name stays this API's to change. */
 static int fleet_refuses(struct http_req *req, struct http_resp *resp, const json_t *doc,
                          int change)
 {
     char fleet[200], why[600];
+    const char *origin = json_string_value(json_object_get(doc, "origin"));
+    if (change && !(origin && !strcmp(origin, "adopted")))
+        return 0;
     int rc =
         fleet_of_template(http_req_param(req, "name"),
                           json_string_value(json_object_get(doc, "region")), fleet, sizeof fleet);
