@@ -269,9 +269,12 @@ static int check_policy(struct fleet_run *r, const char *key, const char *name,
     if (policies_equal(v.document, want, diff, sizeof diff)) {
         fleet_run_matches(r, key, name);
     } else {
-        rc = fleet_run_differs(r, key, name, diff);
-        if (rc > 0)
-            rc = update_policy(r, key, name, p->arn, doc);
+        int d = fleet_run_differs(r, key, name, diff);
+        rc = d > 0 ? update_policy(r, key, name, p->arn, doc) : d;
+        if (d <= 0) { /* left as it is (plan, another's resource) or a conflict */
+            iam_policy_version_cleanup(&v);
+            return rc;
+        }
         if (!rc && strcmp(origin, "created"))
             origin = "adopted";
     }

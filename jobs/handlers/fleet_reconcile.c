@@ -5,9 +5,13 @@
  * Both run the setup steps (fleet_setup.c) in another mode. A plan needs
  * no fleet record: the spec travels in the payload, so a dry run on a
  * fresh account and on a set-up one answer the same way setup would act.
- * Reconcile repairs shared resources too: the desired state of a shared
- * resource is the same for every fleet that uses it (the guide's
- * documents), so repairing it for one repairs it for all.
+ * Reconcile repairs only what the fleet created (record origin "created").
+ * A shared resource has no one desired state: the token exchange policy
+ * lists each fleet's artifact buckets, the thing policy names each fleet's
+ * role alias, the alias has each fleet's credential duration. Rewriting one
+ * for this fleet would break the others (and the next reconcile of another
+ * fleet would flip it back), so a difference in a resource the fleet did
+ * not create is listed with notRepaired and left as it is.
  */
 #include "fleet_reconcile.h"
 

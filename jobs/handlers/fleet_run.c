@@ -125,17 +125,46 @@ void fleet_run_matches(struct fleet_run *r, const char *key, const char *name)
         plan_add(r, key, name, "exists-matches", 0);
 }
 
+/* RECONCILE of a resource this fleet did not create: listed, left as it is. */
+static int not_ours(struct fleet_run *r, const char *key, const char *name, const char *diff,
+                    const char *origin)
+{
+    char why[600];
+    snprintf(why, sizeof why,
+             "not this fleet's to change: the fleet did not create %s %s (%s), and other fleets "
+             "that use it may want it otherwise; change it by hand, or give the fleet a %s of "
+             "its own",
+             key, name ? name : "?",
+             !origin                       ? "it has no record of it"
+             : !strcmp(origin, "adopted")  ? "it existed, and setup updated it under adopt"
+             : !strcmp(origin, "existing") ? "it existed and matched when the fleet was set up"
+                                           : origin,
+             key);
+    json_array_append_new(r->findings, json_pack("{s:s, s:s?, s:s, s:s}", "resource", key, "name",
+                                                 name, "difference", diff, "notRepaired", why));
+    r->unrepaired++;
+    return 0;
+}
+
 int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, const char *diff)
 {
     if (r->mode == FLEET_MODE_PLAN) {
         plan_add(r, key, name, "exists-differs", diff);
         return 0;
     }
-    if (r->mode == FLEET_MODE_RECONCILE || r->adopt) {
+    if (r->mode == FLEET_MODE_RECONCILE) {
+        /* Shared resources are not one desired state for every fleet (the TES policy's
+         * artifact buckets, the thing policy's role alias, the alias's duration): only what
+         * this fleet made is its to repair. */
+        const char *origin = fleet_run_res_str(r, key, "origin");
+        if (!origin || strcmp(origin, "created"))
+            return not_ours(r, key, name, diff, origin);
         finding(r, key, name, diff);
         repaired(r, key, name, "updated");
         return 1;
     }
+    if (r->adopt)
+        return 1;
     job_ctx_set_error_msg(
         r->ctx, JOB_FAIL_CONFLICT, "ResourceDiffers",
         "%s %s exists and differs from what the fleet needs (%s); set adopt: true to update it, "

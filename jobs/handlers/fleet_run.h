@@ -9,8 +9,14 @@
  *              to run->plan;
  *   SETUP      creates what is missing; accepts what matches; stops with a
  *              CONFLICT job error on a difference unless adopt, then updates;
- *   RECONCILE  like SETUP with adopt, and lists every drift it found in
- *              run->findings and every repair in run->repaired.
+ *   RECONCILE  creates what is missing and updates what differs when this
+ *              fleet created it (record origin "created"); a resource it did
+ *              not create (found "existing", "adopted" or with no record) is
+ *              shared or another's: its difference is listed in
+ *              run->findings with "notRepaired" (why) and left as it is, as
+ *              two fleets may want different documents in it (artifact
+ *              buckets, role alias name, credential duration). Every drift
+ *              is listed in run->findings, every repair in run->repaired.
  * A resource's record (resources.KEY in the fleet) has name, arn, state,
  * origin ("created" by this fleet, "adopted" = existed and was updated,
  * "existing" = existed and matched, so possibly shared) and error.
@@ -38,6 +44,7 @@ struct fleet_run {
     const char *region;
     char account[16];
     int adopt;
+    int unrepaired;   /* RECONCILE: findings left as they are (notRepaired) */
     json_t *plan;     /* PLAN: array of entries */
     json_t *findings; /* RECONCILE: drift found */
     json_t *repaired; /* RECONCILE: what was repaired */
@@ -65,9 +72,11 @@ int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec);
 int fleet_run_missing(struct fleet_run *r, const char *key, const char *name);
 /* A resource that matches: PLAN notes "exists-matches". */
 void fleet_run_matches(struct fleet_run *r, const char *key, const char *name);
-/* A resource that differs (diff says how): 1 = update it (adopt or
- * reconcile); 0 = PLAN, recorded; FW_ECONFLICT with the job error set
- * (SETUP without adopt). */
+/* A resource that differs (diff says how): 1 = update it (adopt, or
+ * reconcile of a resource this fleet created); 0 = leave it (PLAN, recorded;
+ * RECONCILE of a resource this fleet did not create, listed as a finding
+ * with notRepaired); FW_ECONFLICT with the job error set (SETUP without
+ * adopt). */
 int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, const char *diff);
 /* A resource that cannot be made (e.g. a thing group that must exist):
  * PLAN records "missing" with why and returns 0; else sets a CONFLICT job

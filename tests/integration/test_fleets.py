@@ -437,5 +437,55 @@ class FleetCrash(unittest.TestCase):
         self.assertNotIn("kilo-h", self.env.emu.control("GET", "state")["iot"]["thingGroups"])
 
 
+TES_ARN = "arn:aws:iam::123456789012:policy/GreengrassV2TokenExchangeRoleAccess"
+
+
+class ReconcileOwnership(FleetCase):
+    """Reconcile repairs what the fleet created, leaves shared resources to their owner, does
+    not race a teardown, and makes a failed fleet it repairs ready."""
+
+    def tes_policy(self):
+        pol = self.aws("iam", "get-policy", "--policy-arn", TES_ARN)["Policy"]
+        ver = self.aws("iam", "get-policy-version", "--policy-arn", TES_ARN, "--version-id",
+                       pol["DefaultVersionId"])["PolicyVersion"]
+        versions = self.aws("iam", "list-policy-versions", "--policy-arn", TES_ARN)["Versions"]
+        return fl.canon(self.env.iam_doc(ver["Document"])), len(versions)
+
+    def reconcile(self, name):
+        r = self.env.req("POST", "/v1/fleets/%s/reconcile" % name)
+        self.assertEqual(r.status, 202, r)
+        job = self.env.wait_job(r.json["job"]["id"])
+        self.assertEqual(job["state"], "succeeded", job)
+        return job
+
+    def test_shared_policy_another_fleet_wants_otherwise_is_left_alone(self):
+        _, job = self.env.setup_fleet({"name": "fa", "artifactBuckets": ["fa-artifacts"]})
+        self.assertEqual(job["state"], "succeeded", job)
+        # fb names the same default token exchange policy with other buckets: its setup stops
+        _, job = self.env.setup_fleet({"name": "fb", "artifactBuckets": ["fb-artifacts"]})
+        self.assertEqual(job["state"], "dead", job)
+        self.assertEqual(self.env.fleet("fb")["state"], "failed")
+        before = self.tes_policy()
+        self.assertEqual(before[0], fl.canon(fl.tes_access(["fa-artifacts"])))
+        job = self.reconcile("fb")
+        # fa's devices keep s3:GetObject on their artifacts; no new policy version
+        self.assertEqual(self.tes_policy(), before)
+        f = self.env.fleet("fb")
+        last = f["lastReconcile"]
+        self.assertEqual(job["result"]["findings"], last["findings"])
+        self.assertEqual(job["result"]["repaired"], last["repaired"])
+        tes = [x for x in last["findings"] if x["resource"] == "tokenExchangePolicy"]
+        self.assertEqual(len(tes), 1, last)
+        self.assertIn("fb-artifacts", tes[0]["difference"])
+        self.assertIn("not this fleet's to change", tes[0]["notRepaired"])
+        self.assertNotIn("tokenExchangePolicy", {x["resource"] for x in last["repaired"]})
+        self.assertEqual(f["state"], "failed")     # its devices would still miss their bucket
+        # fa's reconcile finds its own policy as it made it
+        job = self.reconcile("fa")
+        self.assertEqual(job["result"]["findings"], [], job["result"])
+        self.assertEqual(self.tes_policy(), before)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/fb/greengrass-config").status, 409)
+
+
 if __name__ == "__main__":
     unittest.main()
