@@ -445,6 +445,39 @@ static int setup_over(const json_t *doc)
     return over;
 }
 
+/* 0 when no reconcile of the fleet is queued, waiting for a retry or running; else answered 409
+ * (or 503). A reconcile running beside the teardown would make again at AWS what the teardown
+ * removes (left there, owned by no fleet). The fleet's `job` is its latest reconcile, if that
+ * is its latest job: reconcile_fleet records it, and a fleet has one active reconcile at most
+ * (unique per fleet). */
+static int reconcile_running(struct http_resp *resp, const json_t *doc)
+{
+    const json_t *ref = json_object_get(doc, "job");
+    const char *jid = json_string_value(json_object_get(ref, "id")),
+               *type = json_string_value(json_object_get(ref, "type"));
+    if (!jid || !type || strcmp(type, "fleet.reconcile"))
+        return 0;
+    json_t *job = 0;
+    int rc = jobs_get(jid, &job);
+    const char *st = rc ? 0 : json_string_value(json_object_get(job, "state"));
+    int active = st && (!strcmp(st, "queued") || !strcmp(st, "scheduled") ||
+                        !strcmp(st, "running") || !strcmp(st, "failed"));
+    json_decref(job);
+    if (rc && rc != FW_ENOTFOUND) {
+        http_problem_store(resp, rc);
+        return rc;
+    }
+    if (!active)
+        return 0;
+    char d[300];
+    snprintf(d, sizeof d,
+             "a reconcile of the fleet is queued or running (job %s); cancel that job or wait for "
+             "it",
+             jid);
+    http_problem(resp, 409, 0, d);
+    return FW_ECONFLICT;
+}
+
 /* 0 when the fleet may be torn down now; else answered 409/503. */
 static int may_delete(struct http_resp *resp, const char *name, const json_t *doc, int force)
 {
@@ -456,6 +489,8 @@ static int may_delete(struct http_resp *resp, const char *name, const json_t *do
         http_problem(resp, 409, 0, d);
         return FW_ECONFLICT;
     }
+    if (reconcile_running(resp, doc))
+        return FW_ECONFLICT;
     int n = 0;
     int rc = store_claim_count_active(name, &n);
     if (rc) {

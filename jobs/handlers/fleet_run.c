@@ -37,16 +37,80 @@ const char *fleet_run_found_origin(const struct fleet_run *r, const char *key)
     return "existing";
 }
 
+/* The fleet's stored ETag and whether it is being deleted. FW_ECANCELED when it is gone. */
+static int current(const struct fleet_run *r, char etag[STORE_ETAG_MAX], int *deleting)
+{
+    json_t *doc = 0;
+    int rc = store_fleet_get_etag(r->name, &doc, etag);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
+    const char *st = json_string_value(json_object_get(doc, "state"));
+    *deleting = st && !strcmp(st, "deleting");
+    json_decref(doc);
+    return 0;
+}
+
+static int deleting_error(struct fleet_run *r)
+{
+    job_ctx_set_error_msg(r->ctx, JOB_FAIL_VALIDATION, "FleetDeleting",
+                          "the fleet %s is being deleted (DELETE /v1/fleets/%s was accepted): "
+                          "this job stops without touching AWS, as what it made would stay "
+                          "there after the teardown",
+                          r->name, r->name);
+    return FW_EINVAL;
+}
+
+int fleet_run_guard(struct fleet_run *r)
+{
+    if (r->mode == FLEET_MODE_PLAN)
+        return 0;
+    char etag[STORE_ETAG_MAX];
+    int del = 0, rc = current(r, etag, &del);
+    return rc ? rc : del ? deleting_error(r) : 0;
+}
+
+/* Writes members obj and resources res (borrowed, either NULL) unless the fleet is deleting
+ * (*deleting = 1, nothing written): one compare-and-set on the version, read again when another
+ * writer came between. FW_ECANCELED when the fleet is gone. */
+static int write_unless_deleting(const struct fleet_run *r, const json_t *obj, const json_t *res,
+                                 int *deleting)
+{
+    *deleting = 0;
+    for (int i = 0; i < 20; i++) {
+        char etag[STORE_ETAG_MAX];
+        int rc = current(r, etag, deleting);
+        if (rc || *deleting)
+            return rc;
+        rc = store_doc_update(STORE_DOC_FLEET, r->name, obj, res, etag, 0);
+        if (rc != FW_EPRECOND)
+            return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
+    }
+    return FW_EUNAVAILABLE; /* twenty writers in between: try again later */
+}
+
+int fleet_run_set_state(struct fleet_run *r, const char *state, const char *error)
+{
+    json_t *o = json_pack("{s:s, s:s?}", "state", state, "error", error);
+    int del = 0, rc = write_unless_deleting(r, o, 0, &del);
+    json_decref(o);
+    return rc ? rc : del ? FW_ECANCELED : 0;
+}
+
 int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *name)
 {
     if (r->mode == FLEET_MODE_PLAN)
         return 0;
     json_t *rec = json_pack("{s:s, s:s, s:s, s:n}", "name", name, "state", "creating", "origin",
                             "created", "error");
-    json_object_set(r->resources, key, rec);
-    int rc = store_fleet_set_resource(r->name, key, rec);
+    json_t *res = json_pack("{s:O}", key, rec);
+    int del = 0, rc = write_unless_deleting(r, 0, res, &del);
+    json_decref(res);
+    if (!rc && del)
+        rc = deleting_error(r);
+    if (!rc)
+        json_object_set(r->resources, key, rec);
     json_decref(rec);
-    return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
+    return rc;
 }
 
 int fleet_run_record(struct fleet_run *r, const char *key, json_t *rec)

@@ -60,8 +60,11 @@ const char *fleet_run_res_str(const struct fleet_run *r, const char *key, const 
  * "existing". */
 const char *fleet_run_found_origin(const struct fleet_run *r, const char *key);
 
-/* SETUP: writes {name, state "creating", origin "created"} before the
- * create call so a crash right after it still knows who made the resource. */
+/* SETUP, RECONCILE: writes {name, state "creating", origin "created"} before
+ * the create call so a crash right after it still knows who made the
+ * resource. The write is a compare-and-set on the fleet's version that
+ * refuses a fleet in state deleting (FleetDeleting, see fleet_run_guard):
+ * a create never starts after DELETE /v1/fleets/{name} was accepted. */
 int fleet_run_mark_creating(struct fleet_run *r, const char *key, const char *name);
 /* Records a resource (takes rec; adds state "ready" and error null when
  * absent): run->resources, the fleet record (not in PLAN) and the job's
@@ -82,6 +85,17 @@ int fleet_run_differs(struct fleet_run *r, const char *key, const char *name, co
  * PLAN records "missing" with why and returns 0; else sets a CONFLICT job
  * error and returns FW_ECONFLICT. */
 int fleet_run_blocked(struct fleet_run *r, const char *key, const char *name, const char *why);
+
+/* SETUP, RECONCILE: 0 when the fleet is not being deleted; else sets the job
+ * error FleetDeleting (validation: dead at once) and returns FW_EINVAL, so
+ * the run stops before its next AWS call: a teardown is removing what it
+ * would make (a resource made now would stay at AWS, owned by no fleet).
+ * FW_ECANCELED when the fleet is gone; a store error as it is. */
+int fleet_run_guard(struct fleet_run *r);
+/* Sets the fleet's state and error (error NULL = null) unless the fleet is
+ * being deleted (a compare-and-set on its version): 0, FW_ECANCELED when
+ * it is deleting or gone (nothing written), or a store error. */
+int fleet_run_set_state(struct fleet_run *r, const char *state, const char *error);
 
 /* 0 when the job (payload "uid") was made for record doc (generation.h);
  * else sets the job error StaleJob (validation: dead at once) naming what

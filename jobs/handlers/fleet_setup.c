@@ -170,10 +170,16 @@ static int recorded(struct fleet_run *r, const char *key)
 
 int fleet_setup_steps(struct fleet_run *r)
 {
-    int rc = fleet_setup_account(r);
+    /* A fleet DELETE put in state deleting is the teardown's: checked before each step, and
+     * atomically with the "creating" mark before each create (fleet_run_mark_creating). */
+    int rc = fleet_run_guard(r);
+    if (!rc)
+        rc = fleet_setup_account(r);
     for (int i = 0; !rc && i < NSTEPS; i++) {
         if (recorded(r, s_steps[i].key))
             continue;
+        if ((rc = fleet_run_guard(r)) != 0)
+            break;
         if (r->mode != FLEET_MODE_PLAN &&
             (rc = job_ctx_progress(r->ctx, i, NSTEPS, s_steps[i].key)) != 0)
             break;
@@ -188,11 +194,10 @@ int fleet_setup_steps(struct fleet_run *r)
     return rc;
 }
 
+/* Never over a fleet that DELETE put in state deleting (the teardown's now). */
 static void set_state(struct fleet_run *r, const char *state, const char *error)
 {
-    json_t *o = json_pack("{s:s, s:s?}", "state", state, "error", error);
-    store_fleet_update(r->name, o, 0, 0);
-    json_decref(o);
+    fleet_run_set_state(r, state, error);
 }
 
 /* After a failed attempt: "failed" when no retry will follow, a cancel included (the fleet stayed

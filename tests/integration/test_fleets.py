@@ -440,6 +440,13 @@ class FleetCrash(unittest.TestCase):
 TES_ARN = "arn:aws:iam::123456789012:policy/GreengrassV2TokenExchangeRoleAccess"
 
 
+def own_names(name):
+    """A fleet body whose every resource has a name of its own (shares nothing)."""
+    return {"name": name, "tokenExchangeRole": {"name": name + "-tes", "policyName": name + "-tes-access"},
+            "roleAlias": {"name": name + "-alias"}, "thingPolicy": {"name": name + "-thing"},
+            "provisioningRole": {"name": name + "-prov"}}
+
+
 class ReconcileOwnership(FleetCase):
     """Reconcile repairs what the fleet created, leaves shared resources to their owner, does
     not race a teardown, and makes a failed fleet it repairs ready."""
@@ -485,6 +492,52 @@ class ReconcileOwnership(FleetCase):
         self.assertEqual(job["result"]["findings"], [], job["result"])
         self.assertEqual(self.tes_policy(), before)
         self.assertEqual(self.env.req("GET", "/v1/fleets/fb/greengrass-config").status, 409)
+
+    def test_delete_while_a_reconcile_runs_is_refused(self):
+        _, job = self.env.setup_fleet(own_names("rt"))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.env.emu.control("POST", "faults", {"operation": "GetRole", "count": 1, "delayMs": 3000,
+                                                "delayOnly": True})
+        r = self.env.req("POST", "/v1/fleets/rt/reconcile")
+        self.assertEqual(r.status, 202, r)
+        rj = r.json["job"]["id"]
+        d = self.env.req("DELETE", "/v1/fleets/rt?force=true")
+        self.assertEqual(d.status, 409, d)
+        self.assertIn("reconcile", d.json["detail"])
+        self.assertIn(rj, d.json["detail"])
+        self.assertEqual(self.env.wait_job(rj)["state"], "succeeded")
+        d = self.env.req("DELETE", "/v1/fleets/rt?force=true")
+        self.assertEqual(d.status, 202, d)
+        self.assertEqual(self.env.wait_job(d.json["job"]["id"])["state"], "succeeded")
+        self.assertEqual(self.env.req("GET", "/v1/fleets/rt").status, 404)
+        for args in (("iot", "describe-provisioning-template", "--template-name", "rt-template"),
+                     ("iot", "get-policy", "--policy-name", "rt-claim-policy"),
+                     ("iot", "describe-thing-group", "--thing-group-name", "rt")):
+            self.assertIsNone(self.aws(*args, check=False), args)
+
+    def test_setup_run_again_after_delete_touches_nothing(self):
+        # the setup dies at the thing policy; the teardown dies at the roles: the fleet stays deleting
+        self.env.emu.control("POST", "faults", {"operation": "CreatePolicy", "service": "iot",
+                                                "count": 1, "status": 403,
+                                                "code": "AccessDeniedException", "message": "injected"})
+        _, setup = self.env.setup_fleet(own_names("rd"))
+        self.assertEqual(setup["state"], "dead", setup)
+        self.env.emu.control("POST", "faults", {"operation": "DeleteRole", "count": 1, "status": 403,
+                                                "code": "AccessDenied", "message": "injected"})
+        d = self.env.req("DELETE", "/v1/fleets/rd")
+        self.assertEqual(d.status, 202, d)
+        self.assertEqual(self.env.wait_job(d.json["job"]["id"])["state"], "dead")
+        self.assertEqual(self.env.fleet("rd")["state"], "deleting")
+        self.env.clear_calls()
+        r = self.env.req("POST", "/v1/jobs/%s/retry" % setup["id"])
+        self.assertIn(r.status, (200, 202), r)
+        job = self.env.wait_job(setup["id"])
+        self.assertEqual(job["state"], "dead", job)
+        self.assertEqual(job["errors"][-1]["code"], "FleetDeleting", job["errors"][-1])
+        self.assertEqual(self.env.fleet("rd")["state"], "deleting")
+        self.assertEqual([c["operation"] for c in self.env.calls()], [])
+        self.assertIsNone(self.aws("iot", "describe-provisioning-template", "--template-name", "rd-template",
+                                   check=False))
 
 
 if __name__ == "__main__":
