@@ -431,12 +431,19 @@ static int bool_query(struct http_req *req, struct http_resp *resp, const char *
 
 /* 1 when the fleet is provisioning under a setup job that has ended (canceled, dead or gone)
  * without making it ready or failed: a job canceled before it ran never does. Such a fleet may
- * be deleted or reconciled, as a failed one. */
+ * be deleted or reconciled, as a failed one. A reconcile is accepted on a provisioning fleet only
+ * then, and it takes the fleet's `job` (set_job): a job there of another type says the setup was
+ * over (before, the succeeded reconcile was read as the setup job, and the fleet could never be
+ * deleted or reconciled again). */
 static int setup_over(const json_t *doc)
 {
-    const char *jid = json_string_value(json_object_get(json_object_get(doc, "job"), "id"));
+    const json_t *ref = json_object_get(doc, "job");
+    const char *jid = json_string_value(json_object_get(ref, "id")),
+               *type = json_string_value(json_object_get(ref, "type"));
     if (strcmp(doc_state(doc), "provisioning") || !jid)
         return 0;
+    if (type && strcmp(type, "fleet.setup"))
+        return 1;
     json_t *job = 0;
     int rc = jobs_get(jid, &job);
     const char *st = rc ? 0 : json_string_value(json_object_get(job, "state"));

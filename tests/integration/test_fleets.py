@@ -540,5 +540,46 @@ class ReconcileOwnership(FleetCase):
                                    check=False))
 
 
+class ReconcileAfterCanceledSetup(unittest.TestCase):
+    """A setup canceled before it ran, then a reconcile: the fleet can be deleted (one worker,
+    kept busy so the setup stays queued)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = fl.FleetEnv(env={"FLEETWARDEN_WORKERS": "1"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def test_delete_works_after_the_reconcile(self):
+        env = self.env
+        _, job = env.setup_fleet(own_names("busy"))
+        self.assertEqual(job["state"], "succeeded", job)
+        env.emu.control("POST", "faults", {"operation": "GetRole", "count": 1, "delayMs": 3000, "delayOnly": True})
+        busy = env.req("POST", "/v1/fleets/busy/reconcile").json["job"]["id"]
+        fl.harness.wait_until(lambda: env.req("GET", "/v1/jobs/" + busy).json["state"] == "running",
+                              timeout=30, what="the busy reconcile to run")
+        r = env.req("POST", "/v1/fleets", body=own_names("st"))
+        self.assertEqual(r.status, 202, r)
+        sj = r.json["job"]["id"]
+        self.assertEqual(env.req("POST", "/v1/jobs/%s/cancel" % sj).status, 200)
+        self.assertEqual(env.req("GET", "/v1/jobs/" + sj).json["state"], "canceled")
+        r = env.req("POST", "/v1/fleets/st/reconcile")
+        self.assertEqual(r.status, 202, r)
+        rj = r.json["job"]["id"]
+        # queued behind the busy job: the fleet is not deleted under it, and the answer names it
+        d = env.req("DELETE", "/v1/fleets/st?force=true")
+        self.assertEqual(d.status, 409, d)
+        self.assertIn("reconcile of the fleet is queued or running (job %s)" % rj, d.json["detail"])
+        job = env.wait_job(rj)
+        self.assertEqual(job["state"], "succeeded", job)
+        d = env.req("DELETE", "/v1/fleets/st?force=true")
+        self.assertEqual(d.status, 202, d)
+        self.assertEqual(env.wait_job(d.json["job"]["id"])["state"], "succeeded")
+        self.assertEqual(env.req("GET", "/v1/fleets/st").status, 404)
+        env.wait_job(busy)
+
+
 if __name__ == "__main__":
     unittest.main()
