@@ -12,6 +12,10 @@
  * for this fleet would break the others (and the next reconcile of another
  * fleet would flip it back), so a difference in a resource the fleet did
  * not create is listed with notRepaired and left as it is.
+ *
+ * A fleet that failed (or whose setup was canceled before it ran) and that
+ * a reconcile leaves with nothing to repair becomes ready; with findings
+ * it may not repair it is failed, the error naming the first.
  */
 #include "fleet_reconcile.h"
 
@@ -57,6 +61,34 @@ static int store_last(struct fleet_run *r)
     return rc == FW_ENOTFOUND ? 0 : rc;
 }
 
+/* The fleet's state after a reconcile that ran every step; a ready fleet keeps its state (what
+ * is left is in lastReconcile). */
+static int settle_state(struct fleet_run *r)
+{
+    const char *st = json_string_value(json_object_get(r->fleet, "state"));
+    if (!st || (strcmp(st, "failed") && strcmp(st, "provisioning")))
+        return 0;
+    int rc;
+    if (!r->unrepaired) {
+        rc = fleet_run_set_state(r, "ready", 0);
+    } else {
+        const json_t *f = 0;
+        for (size_t i = 0; !f && i < json_array_size(r->findings); i++)
+            if (json_object_get(json_array_get(r->findings, i), "notRepaired"))
+                f = json_array_get(r->findings, i);
+        const char *key = json_string_value(json_object_get(f, "resource")),
+                   *name = json_string_value(json_object_get(f, "name")),
+                   *diff = json_string_value(json_object_get(f, "difference"));
+        char why[900];
+        snprintf(why, sizeof why,
+                 "reconcile: %s %s differs (%s) and is not this fleet's to change; see "
+                 "lastReconcile",
+                 key ? key : "?", name ? name : "?", diff ? diff : "?");
+        rc = fleet_run_set_state(r, "failed", why);
+    }
+    return rc == FW_ECANCELED ? 0 : rc; /* deleting or gone: the teardown's now */
+}
+
 int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
@@ -70,6 +102,8 @@ int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = fleet_setup_steps(&r);
     if (!rc)
         rc = store_last(&r);
+    if (!rc)
+        rc = settle_state(&r);
     if (!rc)
         fleet_setup_result(&r, json_pack("{s:s, s:O, s:O}", "fleet", r.name, "findings", r.findings,
                                          "repaired", r.repaired));

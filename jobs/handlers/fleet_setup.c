@@ -129,10 +129,19 @@ int fleet_setup_account(struct fleet_run *r)
 
 /* The first claim certificate, through the claims module's job. A claim
  * the fleet already has (an earlier attempt enqueued it, then died) is
- * taken as the first one instead of making another. */
+ * taken as the first one instead of making another. A reconcile makes it
+ * when the fleet has no firstClaim record (its setup failed or was
+ * canceled before this step) and it found nothing it may not repair: the
+ * fleet becomes ready then (fleet_reconcile.c) with what setup would have
+ * given it. A ready fleet always has the record; a claim deleted since is
+ * not made again. */
 static int first_claim(struct fleet_run *r)
 {
-    if (r->mode != FLEET_MODE_SETUP)
+    if (r->mode == FLEET_MODE_PLAN)
+        return 0;
+    if (r->mode == FLEET_MODE_RECONCILE &&
+        (json_object_get(r->resources, "firstClaim") || r->unrepaired ||
+         !fleet_run_missing(r, "firstClaim", 0)))
         return 0;
     json_t *items = 0;
     char *next = 0;

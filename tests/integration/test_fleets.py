@@ -487,11 +487,37 @@ class ReconcileOwnership(FleetCase):
         self.assertIn("not this fleet's to change", tes[0]["notRepaired"])
         self.assertNotIn("tokenExchangePolicy", {x["resource"] for x in last["repaired"]})
         self.assertEqual(f["state"], "failed")     # its devices would still miss their bucket
+        self.assertIn("tokenExchangePolicy", f["error"])
         # fa's reconcile finds its own policy as it made it
         job = self.reconcile("fa")
         self.assertEqual(job["result"]["findings"], [], job["result"])
         self.assertEqual(self.tes_policy(), before)
         self.assertEqual(self.env.req("GET", "/v1/fleets/fb/greengrass-config").status, 409)
+
+    def test_failed_fleet_repaired_becomes_ready(self):
+        self.env.emu.control("POST", "faults", {"operation": "CreatePolicy", "service": "iot",
+                                                "count": 1, "status": 403,
+                                                "code": "AccessDeniedException", "message": "injected"})
+        _, job = self.env.setup_fleet(own_names("rf"))
+        self.assertEqual(job["state"], "dead", job)
+        f = self.env.fleet("rf")
+        self.assertEqual(f["state"], "failed")
+        self.assertNotIn("firstClaim", f["resources"])
+        job = self.reconcile("rf")
+        self.assertIn({"resource": "template", "name": "rf-template", "action": "created"},
+                      job["result"]["repaired"])
+        self.assertIn("firstClaim", {x["resource"] for x in job["result"]["repaired"]})
+        f = self.env.fleet("rf")
+        self.assertEqual((f["state"], f["error"]), ("ready", None))
+        # the first claim setup would have made
+        cid = f["resources"]["firstClaim"]["claimId"]
+        fl.harness.wait_until(lambda: self.env.req("GET", "/v1/claims/" + cid).json["state"] == "active",
+                              timeout=30, what="the first claim to become active")
+        self.assertEqual(self.env.req("GET", "/v1/fleets/rf/greengrass-config").status, 200)
+        # a second reconcile finds nothing and makes no other claim
+        job = self.reconcile("rf")
+        self.assertEqual(job["result"]["findings"], [], job["result"])
+        self.assertEqual(len(self.env.req("GET", "/v1/claims?fleet=rf").json["items"]), 1)
 
     def test_delete_while_a_reconcile_runs_is_refused(self):
         _, job = self.env.setup_fleet(own_names("rt"))
@@ -541,8 +567,8 @@ class ReconcileOwnership(FleetCase):
 
 
 class ReconcileAfterCanceledSetup(unittest.TestCase):
-    """A setup canceled before it ran, then a reconcile: the fleet can be deleted (one worker,
-    kept busy so the setup stays queued)."""
+    """A setup canceled before it ran, then a reconcile: the fleet becomes ready and can be
+    deleted (one worker, kept busy so the setup stays queued)."""
 
     @classmethod
     def setUpClass(cls):
@@ -552,7 +578,7 @@ class ReconcileAfterCanceledSetup(unittest.TestCase):
     def tearDownClass(cls):
         cls.env.stop()
 
-    def test_delete_works_after_the_reconcile(self):
+    def test_reconcile_finishes_the_setup_and_delete_works(self):
         env = self.env
         _, job = env.setup_fleet(own_names("busy"))
         self.assertEqual(job["state"], "succeeded", job)
@@ -574,6 +600,13 @@ class ReconcileAfterCanceledSetup(unittest.TestCase):
         self.assertIn("reconcile of the fleet is queued or running (job %s)" % rj, d.json["detail"])
         job = env.wait_job(rj)
         self.assertEqual(job["state"], "succeeded", job)
+        f = env.fleet("st")
+        self.assertEqual((f["state"], f["error"]), ("ready", None))
+        self.assertEqual(f["job"], {"id": rj, "type": "fleet.reconcile"})
+        self.assertIn("claimId", f["resources"]["firstClaim"])
+        r = env.req("POST", "/v1/fleets/st/reconcile")
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(env.wait_job(r.json["job"]["id"])["state"], "succeeded")
         d = env.req("DELETE", "/v1/fleets/st?force=true")
         self.assertEqual(d.status, 202, d)
         self.assertEqual(env.wait_job(d.json["job"]["id"])["state"], "succeeded")
