@@ -204,6 +204,29 @@ int claim_retire_handler(struct job_ctx *ctx, json_t *payload, void *ud)
     return rc;
 }
 
+/* Whether active claim c may be rotated automatically as far as its successor goes. None, one
+ * still creating (claim.rotate is unique per claim: a rotation still running is the one found, one
+ * that ended early is resumed) or one that can no longer take over (failed, deleted, gone, since
+ * disabled or revoked: claim_successor.lua makes a new one): yes. An active one: only when this
+ * claim never went rotating (a rotation that stopped before; it is finished), not when the claim
+ * was enabled again after its rotation (the operator's call). Skipping every claim with a
+ * successor stopped its automatic rotations for good after one failed. */
+static int successor_allows(const json_t *c)
+{
+    const char *succ = claim_field_str(c, CLAIM_F_SUCCESSOR);
+    const char *rotated = claim_field_str(c, CLAIM_F_ROTATING_AT);
+    json_t *s = 0;
+    if (!succ || !succ[0])
+        return 1;
+    int rc = store_claim_get(succ, &s);
+    if (rc)
+        return rc == FW_ENOTFOUND;
+    const char *st = claim_field_str(s, CLAIM_F_STATE);
+    int ok = !(st && !strcmp(st, "active") && rotated && rotated[0]);
+    json_decref(s);
+    return ok;
+}
+
 /* Enqueues the rotation of one due claim; skips what cannot rotate. */
 static void rotate_due(const char *id)
 {
@@ -213,8 +236,7 @@ static void rotate_due(const char *id)
         return;
     const char *st = claim_field_str(f, CLAIM_F_STATE);
     const char *ks = claim_field_str(f, CLAIM_F_KEY_SOURCE);
-    const char *has_succ = claim_field_str(f, CLAIM_F_SUCCESSOR);
-    if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && !(has_succ && has_succ[0])) {
+    if (st && !strcmp(st, "active") && ks && strcmp(ks, "csr") && successor_allows(f)) {
         if (claims_enqueue_rotate(id, -1, 0, 0, 0, "bulk", succ, jid, sizeof jid))
             log_msg(LOG_WARN, "could not enqueue an automatic claim rotation");
     }
@@ -250,8 +272,7 @@ static void sweep_fleet(const char *fleet, double period_s)
         json_array_foreach(items, i, c)
         {
             const char *ks = claim_field_str(c, CLAIM_F_KEY_SOURCE);
-            const char *succ = claim_field_str(c, CLAIM_F_SUCCESSOR);
-            if (ks && strcmp(ks, "csr") && !(succ && succ[0]))
+            if (ks && strcmp(ks, "csr") && successor_allows(c))
                 store_claim_rotation_due_nx(claim_field_str(c, CLAIM_F_ID), sweep_due(c, period_s));
         }
         json_decref(items);

@@ -542,6 +542,26 @@ class Lifecycle(ClaimsBase):
         self.assertNotEqual(r.json["successor"]["id"], succ)
         self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
 
+    def test_a_rotation_after_the_successor_was_revoked_makes_a_new_one(self):
+        # A was rotated to B; B leaked and was revoked; A was enabled again (devices still carry
+        # it). Rotating A must make a new successor: B was taken again, every rotation died with
+        # SuccessorNotActive, and A could never be rotated.
+        a = self.create()
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % a["id"], body={"graceSeconds": 0})
+        self.assertEqual(r.status, 202, r)
+        b = r.json["successor"]["id"]
+        self.env.wait_claim(a["id"], ["inactive"], timeout=20)
+        r = self.env.req("POST", "/v1/claims/%s/disable" % b, body={"reason": "leaked", "revoke": True})
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        r = self.env.req("POST", "/v1/claims/%s/enable" % a["id"])
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        r = self.env.req("POST", "/v1/claims/%s/rotate" % a["id"], body={"graceSeconds": 60})
+        self.assertEqual(r.status, 202, r)
+        self.assertNotEqual(r.json["successor"]["id"], b)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        o = self.env.claim(a["id"])
+        self.assertEqual((o["state"], o["successor"]), ("rotating", r.json["successor"]["id"]))
+
     def test_enabled_again_after_rotation_is_not_deleted(self):
         old = self.create()
         r = self.env.req("POST", "/v1/claims/%s/rotate" % old["id"], body={"graceSeconds": 0})
@@ -645,6 +665,30 @@ class AutoRotation(ClaimsBase):
         o = self.env.wait_claim(c["id"], ["rotating", "inactive"], timeout=30)
         self.assertIsNotNone(o["successor"])
         self.env.wait_claim(o["successor"], ["active", "rotating", "inactive"])
+
+
+class AutoRotationAfterAFailure(ClaimsBase):
+    def test_automatic_rotation_goes_on_after_a_failed_successor(self):
+        # One automatic rotation's successor fails for good (AWS refuses its policy attach once):
+        # the claim must still be rotated by a later scan. A claim with a successor, failed or
+        # not, was skipped for ever: the fleet's rotation policy silently stopped for it.
+        self.env.make_fleet("again")
+        live = [c["id"] for c in self.env.req("GET", "/v1/claims?fleet=again", token=self.env.read).json["items"]
+                if c["state"] == "active"]
+        live.append(self.create(fleet="again")["id"])
+        self.env.emu.control("POST", "faults", {"operation": "AttachPolicy", "count": 1, "status": 403,
+                                                "code": "AccessDeniedException", "message": "denied"})
+        g = self.env.req("GET", "/v1/fleets/again", token=self.env.read)
+        r = self.env.req("PATCH", "/v1/fleets/again", token=self.env.admin, headers={"If-Match": g.header("ETag")},
+                         body={"rotation": {"periodDays": 2 / 86400, "graceSeconds": 1, "retentionSeconds": 60}})
+        self.assertEqual(r.status, 200, r)
+        for cid in live:
+            o = self.env.wait_claim(cid, ["rotating", "inactive"], timeout=60)
+            self.assertIn(self.env.claim(o["successor"])["state"], ("active", "rotating", "inactive"))
+        failed = [c for c in self.env.req("GET", "/v1/claims?fleet=again&state=failed&limit=100",
+                                          token=self.env.read).json["items"]]
+        self.assertEqual(len(failed), 1, failed)
+        self.assertIn(failed[0]["predecessor"], live)
 
 
 class StartupNeedsKek(unittest.TestCase):

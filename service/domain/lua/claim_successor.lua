@@ -2,8 +2,10 @@
 -- KEYS[1] old claim, KEYS[2] new claim. ARGV: new id, csr, fp, key type override, prefix, old id
 -- (created and updated are Redis's time). Returns {1, successor id} made now, {2, successor id} made
 -- before; fw_error NOTFOUND when there is no such claim. A successor made before is taken again only
--- while it can still become the claim's replacement: one failed, deleted or gone (an earlier rotation
--- that did not finish) is replaced by a new one, else the old claim would rotate behind it.
+-- while it can still become the claim's replacement: still creating (an earlier rotation not
+-- finished), or active (one whose rotation stopped before the old claim became rotating). Any other
+-- (failed, deleted, gone, or a replacement since disabled, revoked or itself rotated) is replaced by a
+-- new one, else the old claim would rotate behind a claim devices cannot use.
 local _, now = server_time()
 local f = redis.call('HMGET', KEYS[1], CLAIM_F_STATE, CLAIM_F_SUCCESSOR, CLAIM_F_FLEET, CLAIM_F_KEY_SOURCE,
                      CLAIM_F_KEY_TYPE, CLAIM_F_EXPECTED_DEVICES, CLAIM_F_NOTE, CLAIM_F_FLEET_UID,
@@ -11,7 +13,7 @@ local f = redis.call('HMGET', KEYS[1], CLAIM_F_STATE, CLAIM_F_SUCCESSOR, CLAIM_F
 if not f[1] then return fw_error('NOTFOUND', 'no such claim') end
 if f[2] and f[2] ~= '' then
   local was = redis.call('HGET', ARGV[5] .. 'claim:' .. f[2], CLAIM_F_STATE)
-  if was and was ~= 'failed' and was ~= 'deleted' then return {2, f[2]} end
+  if was == 'creating' or was == 'active' then return {2, f[2]} end
 end
 local kt = ARGV[4] ~= '' and ARGV[4] or f[5]
 redis.call('HSET', KEYS[2], CLAIM_F_ID, ARGV[1], CLAIM_F_FLEET, f[3], CLAIM_F_STATE, 'creating',
