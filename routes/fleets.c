@@ -320,7 +320,9 @@ static void verify_fleet(struct http_req *req, struct http_resp *resp)
     const char *claim = json_string_value(json_object_get(body, "claimId"));
     if (!body)
         goto done;
-    if (verify_spec_body(body, errors)) {
+    if (verify_spec_body(body, errors) ||
+        verify_spec_check_name(json_object_get(json_object_get(doc, "spec"), "template"),
+                               json_object_get(body, "parameters"), "parameters", errors)) {
         http_problem_fields(resp, errors);
         goto done;
     }
@@ -389,7 +391,11 @@ static void patch_fleet(struct http_req *req, struct http_resp *resp)
         goto cleanup;
     const json_t *verify = json_object_get(req->json, "verify");
     if (fleet_spec_patch_settings(req->json, json_object_get(doc, "settings"), &settings, errors) ||
-        (json_is_object(verify) && verify_spec_settings(verify, errors))) {
+        (json_is_object(verify) && verify_spec_settings(verify, errors)) ||
+        (json_is_object(json_object_get(verify, "parameters")) &&
+         verify_spec_check_name(json_object_get(json_object_get(doc, "spec"), "template"),
+                                json_object_get(verify, "parameters"), "verify.parameters",
+                                errors))) {
         http_problem_fields(resp, errors);
         goto cleanup;
     }

@@ -6,8 +6,9 @@
  * The things are found from the certificate (ListPrincipalThings) and the
  * name the journal recorded before RegisterThing, so a crash between the
  * two finds them too. Only a thing this verification made is deleted: its
- * name is under the verification prefix or carries this run's token or
- * the certificate's id; any other thing (a template that maps onto an
+ * name is under the verification prefix, carries this run's token or
+ * the certificate's id, or is the name the run found free just before its
+ * RegisterThing (journal "thingNew"); any other thing (a template that maps onto an
  * existing thing) only loses the certificate. Every call treats "already
  * gone" as done. AWS detaches principals asynchronously, so a delete
  * refused with DeleteConflictException is tried again a few times.
@@ -53,9 +54,13 @@ static void pause_ms(long ms)
     nanosleep(&ts, 0);
 }
 
-static int ours(const struct verify_ctx *v, const char *thing, const char *cert_id)
+/* fresh: the name the run checked no thing had before its RegisterThing (journal
+ * "thingNew"), or NULL. */
+static int ours(const struct verify_ctx *v, const char *thing, const char *cert_id,
+                const char *fresh)
 {
-    return !strncmp(thing, VERIFY_THING_PREFIX, strlen(VERIFY_THING_PREFIX)) ||
+    return (fresh && !strcmp(thing, fresh)) ||
+           !strncmp(thing, VERIFY_THING_PREFIX, strlen(VERIFY_THING_PREFIX)) ||
            (v->token[0] && strstr(thing, v->token)) ||
            (cert_id && cert_id[0] && strstr(thing, cert_id));
 }
@@ -107,14 +112,14 @@ static int delete_thing(struct verify_ctx *v, const char *thing)
 
 /* One thing the certificate is attached to (or the recorded name). */
 static int remove_thing(struct verify_ctx *v, const char *thing, const char *cert_id,
-                        const char *arn, json_t *done, json_t *left)
+                        const char *arn, const char *fresh, json_t *done, json_t *left)
 {
     awserr_clear(&v->err);
     verify_call(v, "iot-describe", 0);
     int rc = iot_describe_thing(v->aws, thing, &v->err);
     if (rc)
         return judge(v, rc, left, thing);
-    int mine = ours(v, thing, cert_id);
+    int mine = ours(v, thing, cert_id, fresh);
     rc = mine ? leave_groups(v, thing, left) : 0;
     if (!rc && arn) {
         verify_call(v, "iot-thing", 0);
@@ -171,6 +176,7 @@ static int remove_things(struct verify_ctx *v, const json_t *made, const char *c
 {
     struct aws_strlist things = {0};
     const char *planned = json_string_value(json_object_get(made, "thingName"));
+    const char *fresh = json_is_true(json_object_get(made, "thingNew")) ? planned : 0;
     int rc = 0;
     if (arn) {
         awserr_clear(&v->err);
@@ -186,7 +192,7 @@ static int remove_things(struct verify_ctx *v, const json_t *made, const char *c
             aws_strlist_push(&things, planned);
     }
     for (size_t i = 0; rc <= 0 && i < things.n; i++) {
-        int r = remove_thing(v, things.items[i], cert_id, arn, done, left);
+        int r = remove_thing(v, things.items[i], cert_id, arn, fresh, done, left);
         rc = r < 0 ? r : rc ? rc : r;
     }
     aws_strlist_cleanup(&things);

@@ -20,11 +20,13 @@
 #include "aws/creds.h"
 #include "aws/iot.h"
 #include "aws/iotmqtt.h"
+#include "aws/iotthing.h"
 #include "aws/sts.h"
 #include "service/core/err.h"
 #include "service/core/mem.h"
 #include "service/domain/keys.h"
 #include "service/domain/store.h"
+#include "service/domain/verify_spec.h"
 
 static int outage_or_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic,
                           const char *checked)
@@ -171,56 +173,127 @@ int verify_certificate(struct verify_ctx *v)
  * prefix, with the request's own on top. New reference. */
 static json_t *parameters(struct verify_ctx *v)
 {
-    char name[FLEETPROV_THING_MAX + 1], serial[64];
-    snprintf(name, sizeof name, "%s%.64s-%s", VERIFY_THING_PREFIX, v->rq->fleet, v->token);
-    snprintf(serial, sizeof serial, "%s%s", VERIFY_THING_PREFIX, v->token);
-    json_t *p = json_pack("{s:s, s:s}", "ThingName", name, "SerialNumber", serial);
     const char *group = json_string_value(
         json_array_get(json_object_get(json_object_get(v->fleet, "spec"), "thingGroups"), 0));
-    if (group)
-        json_object_set_new(p, "ThingGroupName", json_string(group));
-    if (json_is_object(v->rq->parameters))
-        json_object_update(p, (json_t *)v->rq->parameters);
-    return p;
+    return verify_spec_parameters(v->rq->fleet, v->token, group, v->rq->parameters);
 }
 
-/* The template's role and hook as AWS has them, for the hint. */
-static void read_template(struct verify_ctx *v)
+/* The template as AWS has it: its role and hook for the hint, its body (new
+ * reference, or NULL when AWS did not say; an outage sets v->err). */
+static json_t *read_template(struct verify_ctx *v)
 {
     struct iot_template t = {0};
-    struct aws_api_error e;
-    awserr_clear(&e);
+    json_t *body = 0;
+    awserr_clear(&v->err);
     verify_call(v, "iot-template", 0);
-    if (!iot_describe_provisioning_template(v->aws, v->names.template_name, &t, &e)) {
+    if (!iot_describe_provisioning_template(v->aws, v->names.template_name, &t, &v->err)) {
         snprintf(v->prov_role, sizeof v->prov_role, "%s",
                  t.provisioning_role_arn ? t.provisioning_role_arn : "");
         snprintf(v->hook_arn, sizeof v->hook_arn, "%s", t.hook_target_arn ? t.hook_target_arn : "");
         v->names.hook_arn = t.hook_target_arn ? v->hook_arn : 0;
+        body = t.template_body ? json_loads(t.template_body, 0, 0) : 0;
     }
     iot_template_cleanup(&t);
+    return body;
 }
 
 static int register_failed(struct verify_ctx *v, const struct fleetprov_trace *t,
                            const char *checked)
 {
-    enum dp_fail kind = mqtt_kind(&v->err, t->stage);
-    if (kind == DP_FAIL_REJECTED && !verify_outage(v, &v->err))
-        read_template(v);
-    return outage_or_fail(v, DP_STEP_REGISTER, kind, t->topic, checked);
+    return outage_or_fail(v, DP_STEP_REGISTER, mqtt_kind(&v->err, t->stage), t->topic, checked);
+}
+
+static int refuse_name(struct verify_ctx *v, const char *code, const char *message,
+                       const char *hint, const char *checked)
+{
+    awserr_set(&v->err, 0, code, "%s", message);
+    v->err.cls = AWS_ERRC_VALIDATION;
+    return verify_fail_hinted(v, DP_STEP_REGISTER, &v->err, hint, "%s", checked);
+}
+
+/* The name the template (as AWS has it, else as the fleet's spec says) will
+ * give the thing, into v->thing: 0 when it is a verification's and no thing
+ * has it yet (recorded in the journal as made by this run), VERIFY_FAILED,
+ * or an outage. RegisterThing on an existing thing would replace its
+ * attributes and groups (the templates' OverrideSettings). */
+static int expect_thing(struct verify_ctx *v, const json_t *p, const char *checked)
+{
+    json_t *body = read_template(v);
+    if (!body && verify_outage(v, &v->err))
+        return awserr_to_fw(&v->err);
+    if (!body)
+        body = verify_spec_template_body(
+            json_object_get(json_object_get(v->fleet, "spec"), "template"));
+    char name[FLEETPROV_THING_MAX + 200], param[128], msg[900], hint[900];
+    enum verify_name r = verify_spec_thing_name(body, p, v->dev.certificate_id, name, sizeof name,
+                                                param, sizeof param);
+    json_decref(body);
+    v->thing[0] = '\0';
+    if (r == VERIFY_NAME_NONE)
+        return 0;
+    if (r == VERIFY_NAME_OURS && strlen(name) > FLEETPROV_THING_MAX) {
+        r = VERIFY_NAME_UNKNOWN;
+        snprintf(name, sizeof name, "the thing's name is longer than %d characters",
+                 FLEETPROV_THING_MAX);
+    }
+    if (r == VERIFY_NAME_UNKNOWN) {
+        snprintf(msg, sizeof msg, "template %s: %s", v->names.template_name, name);
+        snprintf(hint, sizeof hint,
+                 "provisioning template `%s` names its thing in a way the verification cannot "
+                 "check (%s); RegisterThing was not sent",
+                 v->names.template_name, name);
+        return refuse_name(v, "ThingNameUnknown", msg, hint, checked);
+    }
+    if (r == VERIFY_NAME_FOREIGN) {
+        snprintf(msg, sizeof msg,
+                 "template %s would name the thing %s, outside " VERIFY_THING_PREFIX,
+                 v->names.template_name, name);
+        snprintf(hint, sizeof hint,
+                 "provisioning template `%s` would name the verification's thing `%s`%s%s%s, "
+                 "outside " VERIFY_THING_PREFIX ": RegisterThing was not sent (it would replace an "
+                 "existing thing's attributes and groups)",
+                 v->names.template_name, name, param[0] ? " from parameter `" : "", param,
+                 param[0] ? "`" : "");
+        return refuse_name(v, "ThingNameNotVerification", msg, hint, checked);
+    }
+    awserr_clear(&v->err);
+    verify_call(v, "iot-describe", 0);
+    int rc = iot_describe_thing(v->aws, name, &v->err);
+    if (rc && v->err.cls != AWS_ERRC_NOTFOUND) {
+        if (verify_outage(v, &v->err))
+            return awserr_to_fw(&v->err);
+        snprintf(hint, sizeof hint,
+                 "the service could not tell whether thing `%s` exists (DescribeThing: %s), so "
+                 "RegisterThing was not sent: its IAM policy must allow iot:DescribeThing on the "
+                 "template's verification things (VerificationThingsOnly)",
+                 name, v->err.code);
+        return verify_fail_hinted(v, DP_STEP_REGISTER, &v->err, hint, "%s", checked);
+    }
+    if (!rc) {
+        snprintf(msg, sizeof msg, "thing %s already exists", name);
+        snprintf(hint, sizeof hint,
+                 "thing `%s` already exists: RegisterThing was not sent (template `%s` would "
+                 "replace its attributes and groups); give parameters that name a new thing, or "
+                 "delete it if a verification left it",
+                 name, v->names.template_name);
+        return refuse_name(v, "ThingExists", msg, hint, checked);
+    }
+    snprintf(v->thing, sizeof v->thing, "%s", name);
+    json_object_set_new(v->made, "thingName", json_string(v->thing));
+    json_object_set_new(v->made, "thingNew", json_true());
+    return verify_save_made(v);
 }
 
 int verify_register(struct verify_ctx *v)
 {
     json_t *p = parameters(v);
-    const char *planned = json_string_value(json_object_get(p, "ThingName"));
-    json_object_set_new(v->made, "thingName", json_string(planned ? planned : ""));
-    int rc = verify_save_made(v);
     char *ptext = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS), checked[900];
     snprintf(checked, sizeof checked, "RegisterThing through template %s with parameters %s",
              v->names.template_name, ptext ? ptext : "{}");
     free(ptext);
     struct fleetprov_registered r = {0};
     struct fleetprov_trace t = {{0}, 0};
+    int rc = expect_thing(v, p, checked);
     if (!rc) {
         verify_call(v, "iot-dataplane", 1);
         rc = fleetprov_register_thing(v->conn, v->names.template_name, v->dev.ownership_token, p,
@@ -235,10 +308,22 @@ int verify_register(struct verify_ctx *v)
                    "RegisterThing answered without a thingName");
         rc = verify_fail(v, DP_STEP_REGISTER, DP_FAIL_REJECTED, t.topic, &v->err, "%s", checked);
     }
-    if (!rc) {
-        snprintf(v->thing, sizeof v->thing, "%s", r.thing_name);
-        json_object_set_new(v->made, "thingName", json_string(v->thing));
-        rc = verify_save_made(v);
+    if (!rc && strcmp(r.thing_name, v->thing)) {
+        /* a hook's parameterOverrides, or the template changed since it was read */
+        char msg[600], hint[900];
+        snprintf(msg, sizeof msg, "RegisterThing answered thing %s, not %s", r.thing_name,
+                 v->thing[0] ? v->thing : "(none)");
+        snprintf(
+            hint, sizeof hint,
+            "RegisterThing provisioned thing `%s`, not the verification's `%s`: template `%s`%s%s "
+            "named it otherwise; that thing is kept, only the verification's certificate is "
+            "detached from it - check its attributes and groups",
+            r.thing_name, v->thing[0] ? v->thing : "(none)", v->names.template_name,
+            v->names.hook_arn ? " or its pre-provisioning hook " : "",
+            v->names.hook_arn ? v->names.hook_arn : "");
+        awserr_set(&v->err, 0, "ThingNameNotVerification", "%s", msg);
+        v->err.cls = AWS_ERRC_VALIDATION;
+        rc = verify_fail_hinted(v, DP_STEP_REGISTER, &v->err, hint, "%s", checked);
     }
     if (!rc)
         verify_pass(v, DP_STEP_REGISTER, "%s: thing %s, the certificate activated and attached",

@@ -58,6 +58,10 @@ void verify_pass(struct verify_ctx *v, int step, const char *fmt, ...)
 int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *topic,
                 const struct aws_api_error *e, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The same with the hint given. */
+int verify_fail_hinted(struct verify_ctx *v, int step, const struct aws_api_error *e,
+                       const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* 1 when e is an outage (throttling, transient, no answer) that a later
  * attempt may get past; on the final attempt it is a failed step instead. */
 int verify_outage(const struct verify_ctx *v, const struct aws_api_error *e);

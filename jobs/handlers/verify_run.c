@@ -126,6 +126,18 @@ int verify_fail(struct verify_ctx *v, int step, enum dp_fail kind, const char *t
     return VERIFY_FAILED;
 }
 
+int verify_fail_hinted(struct verify_ctx *v, int step, const struct aws_api_error *e,
+                       const char *hint, const char *fmt, ...)
+{
+    char checked[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(checked, sizeof checked, fmt, ap);
+    va_end(ap);
+    json_array_append_new(v->steps, step_json(step, "failed", checked, e, hint));
+    return VERIFY_FAILED;
+}
+
 /* ---- the fleet ---- */
 
 static int not_ready(struct aws_api_error *err, const char *why)

@@ -46,4 +46,40 @@ int verify_spec_schedule(const json_t *verify, long *every_s, char daily[6]);
  * hash of the whole. */
 void verify_spec_schedule_name(const char *fleet, char out[VERIFY_SCHEDULE_NAME_MAX]);
 
+/* The parameters a verification's device sends: ThingName
+ * "fwverify-FLEET-TOKEN", SerialNumber "fwverify-TOKEN", ThingGroupName
+ * group (when not NULL), with given (an object or NULL) on top. New
+ * reference. */
+json_t *verify_spec_parameters(const char *fleet, const char *token, const char *group,
+                               const json_t *given);
+
+/* The template body a fleet's spec.template makes (its body, or the one
+ * policies_template_body renders from its thingName); the thing policy's
+ * part is left out (only the thing's name is read from it). New reference. */
+json_t *verify_spec_template_body(const json_t *template_spec);
+
+/* What the thing a template body makes will be named when RegisterThing is
+ * sent params. Its ThingName may be a string, {"Ref": P} (a parameter,
+ * its Default, or AWS::IoT::Certificate::Id: cert_id, or when NULL a
+ * placeholder) or {"Fn::Join": [SEP, [PARTS]]} of these. The name is a
+ * verification's when some part of it is the certificate's id or starts
+ * with VERIFY_THING_PREFIX. */
+enum verify_name {
+    VERIFY_NAME_OURS = 0, /* out: the name, a verification's */
+    VERIFY_NAME_FOREIGN,  /* out: the name; param: the parameter that named it outside the
+                           * prefix ("": the template's own text) */
+    VERIFY_NAME_UNKNOWN,  /* the template names its thing otherwise (out: why) */
+    VERIFY_NAME_NONE      /* the template makes no thing */
+};
+enum verify_name verify_spec_thing_name(const json_t *body, const json_t *params,
+                                        const char *cert_id, char *out, size_t len, char *param,
+                                        size_t plen);
+
+/* Checks that a verification sending given (the request's or the setting's
+ * parameters, over the defaults) names its thing under the verification
+ * prefix with the fleet's template (spec.template): problems go to errors
+ * under field ("parameters" or "verify.parameters"). 0 or FW_EINVAL. */
+int verify_spec_check_name(const json_t *template_spec, const json_t *given, const char *field,
+                           json_t *errors);
+
 #endif

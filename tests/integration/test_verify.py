@@ -405,5 +405,101 @@ class Verify(vl.VerifyCase):
         return find()[0]
 
 
+class VerifySerialNumberTemplate(vl.VerifyCase):
+    """A fleet whose template names its things "line7-" + SerialNumber, next to a production thing
+    line7-0042: a verification must never provision onto an existing thing (the template REPLACEs
+    its attributes and groups) and never report such a run as passed."""
+    FLEET = "vs"
+    TEMPLATE = {"thingName": {"from": "serialNumber", "prefix": "line7-"}}
+
+    def tearDown(self):
+        new = self.env.fw.take_openapi_mismatches()
+        if new:
+            self.fail(harness.openapi_mismatch_report(new))
+
+    def aws(self, *args):
+        return self.env.aws(*args)
+
+    def make_thing(self, name):
+        if "production-line7" not in self.env.iot_state()["thingGroups"]:
+            self.aws("iot", "create-thing-group", "--thing-group-name", "production-line7")
+        self.aws("iot", "create-thing", "--thing-name", name, "--attribute-payload",
+                 json.dumps({"attributes": {"model": "gg-core-x", "site": "plant-3"}}))
+        self.aws("iot", "add-thing-to-thing-group", "--thing-group-name", "production-line7", "--thing-name", name)
+        self.addCleanup(self.aws, "iot", "delete-thing", "--thing-name", name)
+        self.addCleanup(self.aws, "iot", "remove-thing-from-thing-group", "--thing-group-name", "production-line7",
+                        "--thing-name", name)
+
+    def thing(self, name):
+        t = self.aws("iot", "describe-thing", "--thing-name", name)
+        groups = self.aws("iot", "list-thing-groups-for-thing", "--thing-name", name)["thingGroups"]
+        principals = self.aws("iot", "list-thing-principals", "--thing-name", name).get("principals")
+        return t.get("attributes"), sorted(g["groupName"] for g in groups), principals
+
+    def assertOnlyTheProductionThingLeft(self, name):
+        left = self.env.leftovers(self.own_certs)
+        self.assertEqual(left["things"], [name], left)
+        self.assertEqual(left["certificates"], [], left)
+        for c in self.env.verification_claims(self.FLEET):
+            self.assertEqual(c["state"], "deleted", c)
+
+    def test_00_ordinary_verification_passes(self):
+        job = self.env.verify(self.FLEET)
+        res = job["result"]
+        self.assertEqual(res["result"], "passed", json.dumps(res, indent=1))
+        self.assertTrue(res["thingName"].startswith("line7-fwverify-"), res)
+        left = self.env.leftovers(self.own_certs)
+        self.assertEqual(left, {"things": [], "certificates": [], "groupMembers": {}}, left)
+
+    def test_10_serial_number_outside_the_prefix_is_refused(self):
+        self.make_thing("line7-0042")
+        before = self.thing("line7-0042")
+        r = self.env.fw.request("POST", "/v1/fleets/%s/verify" % self.FLEET, token=self.env.operate,
+                                body={"parameters": {"SerialNumber": "0042"}})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["errors"][0]["field"], "parameters.SerialNumber", r.json)
+        self.assertIn("line7-0042", r.json["errors"][0]["message"])
+        p = self.env.fw.request("PATCH", "/v1/fleets/" + self.FLEET, token=self.env.admin,
+                                body={"verify": {"parameters": {"SerialNumber": "0042"}}})
+        self.assertEqual(p.status, 400, p)
+        self.assertEqual(p.json["errors"][0]["field"], "verify.parameters.SerialNumber", p.json)
+        self.assertEqual(self.thing("line7-0042"), before)
+
+    def test_20_an_existing_thing_of_the_name_fails_the_step(self):
+        self.make_thing("line7-fwverify-0042")
+        before = self.thing("line7-fwverify-0042")
+        job = self.env.verify(self.FLEET, {"parameters": {"SerialNumber": "fwverify-0042"}})
+        res = job["result"]
+        self.assertEqual((res["result"], res["failedStep"]), ("failed", "registerThing"), json.dumps(res, indent=1))
+        st = next(s for s in res["steps"] if s["name"] == "registerThing")
+        self.assertEqual(st["error"]["code"], "ThingExists", st)
+        self.assertIn("thing `line7-fwverify-0042` already exists", st["hint"])
+        self.assertEqual(self.thing("line7-fwverify-0042"), before)
+        self.assertOnlyTheProductionThingLeft("line7-fwverify-0042")
+
+    def test_30_a_hook_that_renames_the_thing_fails_the_step(self):
+        """A pre-provisioning hook's parameterOverrides send RegisterThing onto another thing: the
+        report says so (failed), the thing is kept and only loses the verification's certificate."""
+        self.make_thing("line7-0042")
+        tpl = self.FLEET + "-template"
+        self.aws("iot", "update-provisioning-template", "--template-name", tpl,
+                 "--pre-provisioning-hook", "targetArn=%s,payloadVersion=2020-04-01" % vl.HOOK_ARN)
+        self.hook.answer = {"allowProvisioning": True, "parameterOverrides": {"SerialNumber": "0042"}}
+        try:
+            job = self.env.verify(self.FLEET)
+        finally:
+            self.hook.allow = True
+            self.aws("iot", "update-provisioning-template", "--template-name", tpl, "--remove-pre-provisioning-hook")
+        res = job["result"]
+        self.assertEqual((res["result"], res["failedStep"]), ("failed", "registerThing"), json.dumps(res, indent=1))
+        st = next(s for s in res["steps"] if s["name"] == "registerThing")
+        self.assertEqual(st["error"]["code"], "ThingNameNotVerification", st)
+        self.assertIn("provisioned thing `line7-0042`", st["hint"])
+        cleanup = next(s for s in res["steps"] if s["name"] == "cleanup")
+        self.assertTrue(any("line7-0042 kept" in x for x in cleanup["removed"]), cleanup)
+        self.assertEqual(self.thing("line7-0042")[2] or [], [])
+        self.assertOnlyTheProductionThingLeft("line7-0042")
+
+
 if __name__ == "__main__":
     unittest.main()

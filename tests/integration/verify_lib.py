@@ -80,10 +80,14 @@ class VerifyEnv(fl.FleetEnv):
     def stop(self):
         harness.stop_stack(self.fw, self.workers, self.emu, self.redis)
 
-    def ready_fleet(self, name):
-        """Sets the fleet up (one thing group) and waits for its first claim; returns the certificate
-        ids of its production claims (what a verification must leave alone)."""
-        r, job = self.setup_fleet({"name": name, "thingGroups": [name + "-group"], "createThingGroups": True})
+    def ready_fleet(self, name, template=None):
+        """Sets the fleet up (one thing group; template: its spec.template) and waits for its first
+        claim; returns the certificate ids of its production claims (what a verification must leave
+        alone)."""
+        spec = {"name": name, "thingGroups": [name + "-group"], "createThingGroups": True}
+        if template:
+            spec["template"] = template
+        r, job = self.setup_fleet(spec)
         assert job["state"] == "succeeded", job
         self.wait_job(self.fleet(name)["resources"]["firstClaim"]["jobId"])
         return self.claim_certs(name)
@@ -125,14 +129,16 @@ class VerifyEnv(fl.FleetEnv):
 
 class VerifyCase(unittest.TestCase):
     """One VerifyEnv (ENV: its keyword arguments) with the fleet FLEET set up and a HookServer the
-    emulator knows, for the whole class; own_certs are the fleet's production claim certificates."""
+    emulator knows, for the whole class; own_certs are the fleet's production claim certificates.
+    TEMPLATE: the fleet's spec.template, if not the default."""
     FLEET = None
     ENV = {}
+    TEMPLATE = None
 
     @classmethod
     def setUpClass(cls):
         cls.env = VerifyEnv(**cls.ENV)
-        cls.own_certs = cls.env.ready_fleet(cls.FLEET)
+        cls.own_certs = cls.env.ready_fleet(cls.FLEET, cls.TEMPLATE)
         cls.hook = harness.HookServer()
         cls.hook.register(cls.env.emu, HOOK_ARN)
 

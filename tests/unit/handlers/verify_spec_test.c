@@ -126,9 +126,90 @@ static void schedule_names(void **state)
     assert_string_not_equal(n, m); /* names alike in their first 48 characters stay apart */
 }
 
+/* The name template (spec.template as JSON) gives the verification's thing with given
+ * parameters (JSON or NULL) and the certificate id cert (NULL: not known yet); param: the
+ * parameter that named it outside the prefix. */
+static enum verify_name name_of(const char *tpl, const char *given, const char *cert, char *out,
+                                char *param)
+{
+    json_t *t = json_loads(tpl, 0, 0), *g = given ? json_loads(given, 0, 0) : 0;
+    json_t *b = verify_spec_template_body(t), *p = verify_spec_parameters("f", "tok", "grp", g);
+    enum verify_name r = verify_spec_thing_name(b, p, cert, out, 300, param, 128);
+    json_decref(t);
+    json_decref(g);
+    json_decref(b);
+    json_decref(p);
+    return r;
+}
+
+static const char *body_naming(const char *thing_name)
+{
+    static char buf[800];
+    snprintf(
+        buf, sizeof buf,
+        "{\"body\":{\"Parameters\":{\"Site\":{\"Type\":\"String\",\"Default\":\"plant3\"}},"
+        "\"Resources\":{\"T\":{\"Type\":\"AWS::IoT::Thing\",\"Properties\":{\"ThingName\":%s}}}}}",
+        thing_name);
+    return buf;
+}
+
+static void thing_names(void **state)
+{
+    (void)state;
+    char n[300], p[128];
+    /* the generated templates: ThingName, prefix + SerialNumber, prefix + certificate id */
+    assert_int_equal(name_of("{}", 0, 0, n, p), VERIFY_NAME_OURS);
+    assert_string_equal(n, "fwverify-f-tok");
+    assert_int_equal(
+        name_of("{\"thingName\":{\"from\":\"serialNumber\",\"prefix\":\"line7-\"}}", 0, 0, n, p),
+        VERIFY_NAME_OURS);
+    assert_string_equal(n, "line7-fwverify-tok");
+    assert_int_equal(name_of("{\"thingName\":{\"from\":\"serialNumber\",\"prefix\":\"line7-\"}}",
+                             "{\"SerialNumber\":\"0042\"}", 0, n, p),
+                     VERIFY_NAME_FOREIGN);
+    assert_string_equal(n, "line7-0042");
+    assert_string_equal(p, "SerialNumber");
+    assert_int_equal(name_of("{\"thingName\":{\"from\":\"certificateId\",\"prefix\":\"gg-\"}}",
+                             "{\"SerialNumber\":\"0042\"}", "abc", n, p),
+                     VERIFY_NAME_OURS);
+    assert_string_equal(n, "gg-abc");
+    /* a custom body: Ref, Fn::Join, a Default, a fixed name, what cannot be computed */
+    assert_int_equal(name_of(body_naming("{\"Fn::Join\":[\"-\",[{\"Ref\":\"Site\"},{\"Ref\":"
+                                         "\"SerialNumber\"}]]}"),
+                             0, 0, n, p),
+                     VERIFY_NAME_OURS);
+    assert_string_equal(n, "plant3-fwverify-tok");
+    assert_int_equal(name_of(body_naming("{\"Fn::Join\":[\"-\",[{\"Ref\":\"Site\"},{\"Ref\":"
+                                         "\"SerialNumber\"}]]}"),
+                             "{\"SerialNumber\":\"7\"}", 0, n, p),
+                     VERIFY_NAME_FOREIGN);
+    assert_string_equal(p, "Site");
+    assert_int_equal(name_of(body_naming("\"prod-thing\""), 0, 0, n, p), VERIFY_NAME_FOREIGN);
+    assert_string_equal(p, "");
+    assert_int_equal(name_of(body_naming("{\"Ref\":\"DeviceId\"}"), 0, 0, n, p),
+                     VERIFY_NAME_UNKNOWN);
+    assert_non_null(strstr(n, "DeviceId"));
+    assert_int_equal(
+        name_of(body_naming("{\"Ref\":\"DeviceId\"}"), "{\"DeviceId\":\"fwverify-d\"}", 0, n, p),
+        VERIFY_NAME_OURS);
+    assert_int_equal(name_of(body_naming("{\"Fn::Sub\":\"${SerialNumber}\"}"), 0, 0, n, p),
+                     VERIFY_NAME_UNKNOWN);
+    assert_int_equal(name_of("{\"body\":{\"Resources\":{}}}", 0, 0, n, p), VERIFY_NAME_NONE);
+    /* the route's check names the parameter */
+    json_t *errs = json_array(), *t = json_loads(body_naming("{\"Ref\":\"SerialNumber\"}"), 0, 0),
+           *g = json_pack("{s:s}", "SerialNumber", "0042");
+    assert_int_equal(verify_spec_check_name(t, g, "parameters", errs), FW_EINVAL);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 0), "field")),
+                        "parameters.SerialNumber");
+    json_decref(errs);
+    json_decref(t);
+    json_decref(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(bodies), cmocka_unit_test(schedules),
-                                       cmocka_unit_test(schedule_names)};
+                                       cmocka_unit_test(schedule_names),
+                                       cmocka_unit_test(thing_names)};
     return cmocka_run_group_tests(tests, 0, 0);
 }
