@@ -5,7 +5,9 @@
  * libmosquitto is driven synchronously with mosquitto_loop: each call
  * sets what it waits for, loops until a callback says it came, the
  * broker closed the connection, or the deadline passed. Callbacks only
- * copy what they see into struct iotmqtt.
+ * copy what they see into struct iotmqtt. The TCP connection is started
+ * with mosquitto_connect_bind_async (a blocking connect() would wait out
+ * the kernel's SYN retries, minutes) and awaited under the same timeout.
  *
  * Keys: the PEM text is parsed into an X509 and an EVP_PKEY through
  * memory BIOs and put into the SSL_CTX; nothing touches a file. What we
@@ -22,10 +24,14 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "aws/dataplane.h"
@@ -292,19 +298,56 @@ static int timeout_error(struct iotmqtt *m, const char *operation, const char *w
     return FW_ETIMEOUT;
 }
 
+/* Waits for the TCP connection libmosquitto started (non-blocking) on its socket, at most
+ * the timeout: a blocking connect() would wait for the kernel's SYN retries (minutes). */
+static int await_tcp(struct iotmqtt *m, struct aws_api_error *err)
+{
+    struct pollfd p = {mosquitto_socket(m->mosq), POLLOUT, 0};
+    long long start = now_ms(), deadline = start + m->timeout_ms;
+    int n = 0;
+    for (;;) {
+        long long left = deadline - now_ms();
+        n = left > 0 ? poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) : 0;
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    if (n == 0) {
+        awserr_set(err, 0, AWSERR_TIMEOUT, "no TCP connection to %s within %ld ms (waited %lld ms)",
+                   m->peer, m->timeout_ms, now_ms() - start);
+        snprintf(err->operation, sizeof err->operation, "iot:Connect");
+        return FW_ETIMEOUT;
+    }
+    int e = n < 0 ? errno : 0;
+    socklen_t len = sizeof e;
+    if (!e && getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &e, &len))
+        e = errno;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    /* libmosquitto's first TLS write may have taken the socket's error already */
+    if (!e && !getpeername(p.fd, (struct sockaddr *)&peer, &plen))
+        return 0;
+    awserr_set(err, 0, AWSERR_CONNECTION, "cannot reach %s: %s", m->peer,
+               e ? strerror(e) : "connection refused or unreachable");
+    snprintf(err->operation, sizeof err->operation, "iot:Connect");
+    return FW_EUNAVAILABLE;
+}
+
 static int open_socket(struct iotmqtt *m, const struct iotmqtt_options *o,
                        struct aws_api_error *err)
 {
-    mosquitto_property *props = 0;
     const char *to = o->address ? o->address : o->host; /* the checked address: no second lookup */
-    int rc = mosquitto_connect_bind_v5(m->mosq, to, o->port, o->keepalive_s ? o->keepalive_s : 60,
-                                       0, props);
-    if (rc == MOSQ_ERR_SUCCESS)
-        return 0;
+    /* the _async form: connect() does not block; the CONNECT packet waits in libmosquitto's queue
+     * (MQTT 5 as set by MOSQ_OPT_PROTOCOL_VERSION; we send no CONNECT properties) */
+    int rc =
+        mosquitto_connect_bind_async(m->mosq, to, o->port, o->keepalive_s ? o->keepalive_s : 60, 0);
+    if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(m->mosq) >= 0)
+        return await_tcp(m, err);
     if (rc == MOSQ_ERR_TLS || m->tls_error[0])
         return closed_error(m, "iot:Connect", err);
     awserr_set(err, 0, AWSERR_CONNECTION, "cannot reach %s: %s", m->peer,
-               rc == MOSQ_ERR_ERRNO ? "connection refused or unreachable" : mosquitto_strerror(rc));
+               rc == MOSQ_ERR_ERRNO     ? "connection refused or unreachable"
+               : rc == MOSQ_ERR_SUCCESS ? "no socket"
+                                        : mosquitto_strerror(rc));
     snprintf(err->operation, sizeof err->operation, "iot:Connect");
     return FW_EUNAVAILABLE;
 }

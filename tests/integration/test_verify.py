@@ -10,6 +10,7 @@ setup, and checks that nothing the verification made is left in the emulator.
 import contextlib
 import json
 import os
+import socket
 import sys
 import time
 import unittest
@@ -165,6 +166,61 @@ class Verify(vl.VerifyCase):
         self.assertIn("a loopback address (FLEETWARDEN_IOT_ALLOW_ADDRESSES)", p.stdout)
         events = self.env.emu.control("GET", "dataplane/events?type=connect")["events"]
         self.assertEqual(len(events), before, events[before:])
+        self.assertNothingLeft()
+
+    def check_with_mqtt_port(self, port, timeout_ms):
+        """`fleetwarden check` dialling MQTT on port with FLEETWARDEN_VERIFY_TIMEOUT_MS timeout_ms: the
+        process and the seconds it took."""
+        extra = self.env.fw.extra_env
+        extra["FLEETWARDEN_IOT_MQTT_PORT"] = str(port)
+        extra["FLEETWARDEN_VERIFY_TIMEOUT_MS"] = str(timeout_ms)
+        t0 = time.monotonic()
+        try:
+            p = self.env.fw.run("check", "--fleet", FLEET, timeout=300)
+        finally:
+            extra["FLEETWARDEN_IOT_MQTT_PORT"] = str(self.env.emu.mqtt_port)
+            extra["FLEETWARDEN_VERIFY_TIMEOUT_MS"] = "20000"
+        return p, time.monotonic() - t0
+
+    def test_04_mqtt_connect_honours_the_timeout(self):
+        """An endpoint that never completes the TCP handshake (a listener whose accept queue is full:
+        the kernel drops further SYNs) fails the certificate step after FLEETWARDEN_VERIFY_TIMEOUT_MS,
+        as ClientTimeout saying how long it waited, not after the kernel's SYN retries (minutes)."""
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(0)
+        fillers = []
+        try:
+            for _ in range(3):
+                f = socket.socket()
+                f.setblocking(False)
+                try:
+                    f.connect(ls.getsockname())
+                except BlockingIOError:
+                    pass
+                fillers.append(f)
+            time.sleep(0.5)
+            p, took = self.check_with_mqtt_port(ls.getsockname()[1], 2000)
+        finally:
+            for f in fillers:
+                f.close()
+            ls.close()
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertLess(took, 30, p.stdout)
+        self.assertRegex(p.stdout, r"certificate +FAILED")
+        self.assertRegex(p.stdout, r"AWS: ClientTimeout: no TCP connection to localhost:\d+ within 2000 ms \(waited")
+        self.assertNothingLeft()
+
+    def test_05_mqtt_connection_refused(self):
+        """A port nobody listens on: the certificate step fails at once with the system's reason."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        p, _ = self.check_with_mqtt_port(port, 2000)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"certificate +FAILED")
+        self.assertIn("AWS: ConnectionError: cannot reach localhost:%d: " % port, p.stdout)
         self.assertNothingLeft()
 
     # ---- broken setups, one at a time ----
