@@ -67,16 +67,23 @@ static void accepted(struct http_resp *resp, enum auth_scope scope, const char *
     routes_accepted(resp, job_id, f ? json_pack("{s:o}", "fleet", view(f, scope)) : 0);
 }
 
-/* Enqueues type for fleet name with payload (borrowed). */
-static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
+/* Enqueues type for fleet name with payload (borrowed); *existed (may be NULL) as
+ * jobs_enqueue's. */
+static int enqueue_as(const char *type, const char *name, const json_t *payload,
+                      char id[JOB_ID_MAX], int *existed)
 {
     char res[100];
     snprintf(res, sizeof res, "fleet:%s", name);
     char *text = json_dumps(payload, JSON_COMPACT);
     struct job_spec spec = {.type = type, .payload_json = text, .resource = res};
-    int rc = text ? jobs_enqueue(&spec, id, 0) : FW_EINTERNAL;
+    int rc = text ? jobs_enqueue(&spec, id, existed) : FW_EINTERNAL;
     free(text);
     return rc;
+}
+
+static int enqueue(const char *type, const char *name, const json_t *payload, char id[JOB_ID_MAX])
+{
+    return enqueue_as(type, name, payload, id, 0);
 }
 
 /* The payload of a job for fleet doc: its name and generation (uid, see
@@ -311,6 +318,52 @@ static json_t *verify_payload(const json_t *doc, const json_t *body)
     return p;
 }
 
+/* 202 with the job (its state), existing, and the fleet. */
+static void verify_accepted(struct http_req *req, struct http_resp *resp, const char *id,
+                            const char *name, const char *state, int existing)
+{
+    char href[JOB_ID_MAX + 16];
+    json_t *f = 0;
+    snprintf(href, sizeof href, "/v1/jobs/%s", id);
+    json_t *b = json_pack("{s:{s:s, s:s, s:s}, s:b}", "job", "id", id, "state", state, "href", href,
+                          "existing", existing);
+    if (!store_fleet_get(name, &f) && f)
+        json_object_set_new(b, "fleet", view(f, req->token.scope));
+    http_resp_json(resp, 202, b);
+    http_resp_header(resp, "Location", href);
+}
+
+static int same_member(const json_t *a, const json_t *b, const char *key)
+{
+    const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+    return (!x && !y) || (x && y && json_equal((json_t *)x, (json_t *)y));
+}
+
+/* A verification of the fleet is queued or running (fleet.verify is one at a time per fleet):
+ * asked the same (parameters, claimId), the answer is that job (existing: true); else 409. */
+static void verify_running(struct http_req *req, struct http_resp *resp, const char *id,
+                           const char *name, const json_t *asked)
+{
+    json_t *job = 0;
+    int rc = jobs_get(id, &job);
+    const json_t *payload = json_object_get(job, "payload");
+    const char *state = json_string_value(json_object_get(job, "state"));
+    if (rc && rc != FW_ENOTFOUND) {
+        http_problem_store(resp, rc);
+    } else if (!rc && (!same_member(payload, asked, "parameters") ||
+                       !same_member(payload, asked, "claimId"))) {
+        char d[700];
+        snprintf(d, sizeof d,
+                 "a verification of fleet %.100s is already %s (job %s) with other parameters or "
+                 "claim: wait for it (GET /v1/jobs/%s), then ask again",
+                 name, state ? state : "queued", id, id);
+        http_problem(resp, 409, 0, d);
+    } else {
+        verify_accepted(req, resp, id, name, state ? state : "queued", 1);
+    }
+    json_decref(job);
+}
+
 static void verify_fleet(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
@@ -333,12 +386,15 @@ static void verify_fleet(struct http_req *req, struct http_resp *resp)
     if (claim && usable_claim(resp, name, claim))
         goto done;
     json_t *p = verify_payload(doc, body);
-    int rc = enqueue("fleet.verify", name, p, id);
-    json_decref(p);
+    int existed = 0;
+    int rc = enqueue_as("fleet.verify", name, p, id, &existed);
     if (rc)
         http_problem_store(resp, rc);
+    else if (existed)
+        verify_running(req, resp, id, name, p);
     else
-        accepted(resp, req->token.scope, id, name, 0);
+        verify_accepted(req, resp, id, name, "queued", 0);
+    json_decref(p);
 done:
     json_decref(errors);
     json_decref(body);

@@ -305,10 +305,15 @@ class IdemJobs(IdemBase):
         a = self.assert_replays(path, {"parameters": {"SerialNumber": "v-1"}}, "ver-key-1")
         self.assertTrue(a.json["job"]["id"].startswith("j_"))
         self.assert_other_body_refused(path, {"parameters": {"SerialNumber": "v-2"}}, "ver-key-1")
-        # Another token's same key is another key: its other body is a new request, not a 422
-        # (the fleet's verification already queued answers it: one run per fleet at a time).
+        # Another token's same key is another key: its other body is a new request, not a 422; one
+        # verification of a fleet runs at a time, so it is 409 naming the queued one, and the same
+        # body is that job (existing).
         o = self.post(path, {"parameters": {"SerialNumber": "v-2"}}, "ver-key-1", token=self.other)
-        self.assertEqual(o.status, 202, o)
+        self.assertProblem(o, 409)
+        self.assertIn(a.json["job"]["id"], o.json["detail"])
+        same = self.post(path, {"parameters": {"SerialNumber": "v-1"}}, "ver-key-1", token=self.other)
+        self.assertEqual((same.status, same.json["job"]["id"], same.json["existing"]),
+                         (202, a.json["job"]["id"], True), same)
 
     def test_watch_run_replay_other_body_and_tokens(self):
         a = self.assert_replays("/v1/watch/run", None, "watch-key-1")

@@ -401,6 +401,32 @@ class Verify(vl.VerifyCase):
         gone = self.env.fw.request("POST", "/v1/fleets/%s/verify" % FLEET, token=self.env.operate, body={"claimId": cid})
         self.assertEqual(gone.status, 409, gone)
 
+    def test_31_a_second_request_while_one_runs(self):
+        """fleet.verify runs one at a time per fleet: the same body again gets the running job
+        (existing: true); another body is 409 naming it, not silently the first job."""
+        self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                 "--pre-provisioning-hook", "targetArn=%s,payloadVersion=2020-04-01" % vl.HOOK_ARN)
+        self.hook.delay = 3.0
+        try:
+            path = "/v1/fleets/%s/verify" % FLEET
+            a = self.env.fw.request("POST", path, token=self.env.operate)
+            self.assertEqual(a.status, 202, a)
+            other = self.env.fw.request("POST", path, token=self.env.operate,
+                                        body={"parameters": {"ThingName": "fwverify-second-request"}})
+            self.assertEqual(other.status, 409, other)
+            self.assertIn(a.json["job"]["id"], other.json["detail"])
+            self.assertFalse(a.json["existing"], a)
+            same = self.env.fw.request("POST", path, token=self.env.operate, body={})
+            self.assertEqual((same.status, same.json.get("existing"), same.json["job"]["id"]),
+                             (202, True, a.json["job"]["id"]), same)
+            job = self.env.wait_job(a.json["job"]["id"], 120)
+        finally:
+            self.hook.delay = 0.0
+            self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                     "--remove-pre-provisioning-hook")
+        self.assertEqual(job["result"]["result"], "passed", json.dumps(job["result"], indent=1))
+        self.assertNothingLeft()
+
     # ---- the schedule ----
     def test_40_failed_scheduled_verification_opens_an_incident_and_fires_the_webhook(self):
         """settings.verify.schedule makes a job schedule; a scheduled run that fails opens an incident
