@@ -380,9 +380,16 @@ static int sched_name_valid(const char *s)
 int jobs_schedule_upsert(const char *name, const char *type, const char *payload_json, long every_s,
                          const char *daily)
 {
+    return jobs_schedule_upsert_for(name, type, payload_json, 0, every_s, daily);
+}
+
+int jobs_schedule_upsert_for(const char *name, const char *type, const char *payload_json,
+                             const char *resource, long every_s, const char *daily)
+{
     struct schedule_spec spec = {every_s > 0 ? every_s : 0, -1};
     char why[200];
-    if (!sched_name_valid(name) || !job_type_valid(type))
+    if (!sched_name_valid(name) || !job_type_valid(type) ||
+        (resource && *resource && !job_token_valid(resource, JOB_RESOURCE_MAX)))
         return FW_EINVAL;
     if (daily && schedule_parse_daily(daily, &spec.daily_min))
         return FW_EINVAL;
@@ -402,9 +409,10 @@ int jobs_schedule_upsert(const char *name, const char *type, const char *payload
     snprintf(max, sizeof max, "%d", t ? t->opts.max_attempts : JOBS_DEFAULT_MAX_ATTEMPTS);
     snprintf(due, sizeof due, "%lld", schedule_next_ms(&spec, now));
     const char *lane = job_lane_name(t ? t->opts.lane : JOB_LANE_DEFAULT);
-    const char *args[] = {name, type, payload, lane, max, every, daily ? daily : "", due};
+    const char *args[] = {
+        name, type, payload, lane, max, every, daily ? daily : "", due, resource ? resource : ""};
     redisReply *r = NULL;
-    rc = queue__run(&jobs_lua_schedup, args, 8, &r);
+    rc = queue__run(&jobs_lua_schedup, args, 9, &r);
     if (!rc)
         freeReplyObject(r);
     return rc;

@@ -106,6 +106,11 @@ int jobs_retry(const char *id);
  * unchanged timing keeps the next due time. 0, FW_EINVAL, Redis errors. */
 int jobs_schedule_upsert(const char *name, const char *type, const char *payload_json, long every_s,
                          const char *daily);
+/* The same for a schedule whose jobs hold resource (NULL = none): each is
+ * unique per (type, resource), and a tick while any job of (type, resource)
+ * is active is skipped, as one while the previous run is. */
+int jobs_schedule_upsert_for(const char *name, const char *type, const char *payload_json,
+                             const char *resource, long every_s, const char *daily);
 
 /* Removes schedule name (jobs it already enqueued run on). 0,
  * FW_ENOTFOUND, FW_EINVAL (bad name), Redis errors. */

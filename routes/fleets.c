@@ -422,8 +422,10 @@ static int verify_schedule(const json_t *doc)
     json_object_set_new(p, "scheduled", json_true());
     if (json_is_object(json_object_get(v, "parameters")))
         json_object_set(p, "parameters", json_object_get(v, "parameters"));
-    char *text = json_dumps(p, JSON_COMPACT);
-    int rc = text ? jobs_schedule_upsert(sched, "fleet.verify", text, every_s, daily[0] ? daily : 0)
+    char *text = json_dumps(p, JSON_COMPACT), res[100];
+    snprintf(res, sizeof res, "fleet:%s", name); /* one verification of a fleet at a time */
+    int rc = text ? jobs_schedule_upsert_for(sched, "fleet.verify", text, res, every_s,
+                                             daily[0] ? daily : 0)
                   : FW_EINTERNAL;
     free(text);
     json_decref(p);

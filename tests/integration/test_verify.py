@@ -473,6 +473,34 @@ class Verify(vl.VerifyCase):
         finally:
             hook.stop()
 
+    def test_41_a_scheduled_run_waits_for_a_running_one(self):
+        """The schedule's job holds the fleet as a verification asked for by hand does: a tick while
+        one runs is skipped (counted), never a second verification of the fleet at once."""
+        self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                 "--pre-provisioning-hook", "targetArn=%s,payloadVersion=2020-04-01" % vl.HOOK_ARN)
+        self.hook.delay = 3.0
+        try:
+            r = self.req("PATCH", "/v1/fleets/" + FLEET, body={"verify": {"schedule": {"everyHours": 24}}})
+            self.assertEqual(r.status, 200, r)
+            a = self.env.fw.request("POST", "/v1/fleets/%s/verify" % FLEET, token=self.env.operate)
+            self.assertEqual(a.status, 202, a)
+            self.env.redis.command("ZADD", "fw:sched:due", int(time.time() * 1000) - 1000, "verify." + FLEET)
+
+            def skipped():
+                return int(self.env.redis.command("HGET", "fw:sched:verify." + FLEET, "skipped") or 0)
+            harness.wait_until(lambda: skipped() >= 1, timeout=30, what="the tick skipped while a run is active")
+            job = self.env.wait_job(a.json["job"]["id"], 120)
+            items = self.req("GET", "/v1/jobs?type=fleet.verify&limit=50").json["items"]
+            self.assertEqual([j["id"] for j in items if j["payload"].get("scheduled")
+                              and j["state"] not in ("succeeded", "dead")], [])
+        finally:
+            self.hook.delay = 0.0
+            self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                     "--remove-pre-provisioning-hook")
+            self.req("PATCH", "/v1/fleets/" + FLEET, body={"verify": {"schedule": None}})
+        self.assertEqual(job["result"]["result"], "passed", json.dumps(job["result"], indent=1))
+        self.assertNothingLeft()
+
     def req(self, method, path, body=None):
         return self.env.fw.request(method, path, token=self.env.admin, body=body)
 
