@@ -11,6 +11,7 @@
  */
 #include "verify_internal.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,10 +198,101 @@ static json_t *read_template(struct verify_ctx *v)
     return body;
 }
 
+/* 1 when pattern (IAM's * and ?) matches s; fold: ignore case (actions). */
+static int wild(const char *pattern, const char *s, int fold)
+{
+    return pattern && !fnmatch(pattern, s, FNM_NOESCAPE | (fold ? FNM_CASEFOLD : 0));
+}
+
+static int names(const json_t *v, const char *s, int fold)
+{
+    if (json_is_string(v))
+        return wild(json_string_value(v), s, fold);
+    for (size_t i = 0; i < json_array_size(v); i++)
+        if (wild(json_string_value(json_array_get(v, i)), s, fold))
+            return 1;
+    return 0;
+}
+
+/* 1 when a policy document allows action on resource (an Allow statement's Action and Resource
+ * name both, no Deny does; NotAction / NotResource count as not naming), 0 when not, -1 when the
+ * document is not JSON. */
+static int policy_allows(const char *doc, const char *action, const char *resource)
+{
+    json_t *d = doc ? json_loads(doc, 0, 0) : 0, *st = json_object_get(d, "Statement");
+    if (!d)
+        return -1;
+    json_t *one = json_is_object(st) ? json_pack("[O]", st) : json_incref(st);
+    int allow = 0, deny = 0;
+    for (size_t i = 0; i < json_array_size(one); i++) {
+        const json_t *x = json_array_get(one, i);
+        const char *effect = json_string_value(json_object_get(x, "Effect"));
+        if (!names(json_object_get(x, "Action"), action, 1) ||
+            !names(json_object_get(x, "Resource"), resource, 0))
+            continue;
+        if (effect && !strcmp(effect, "Allow"))
+            allow = 1;
+        else if (effect && !strcmp(effect, "Deny"))
+            deny = 1;
+    }
+    json_decref(one);
+    json_decref(d);
+    return allow && !deny;
+}
+
+/* Whether the claim policy lets the device receive on topic/accepted: 1, 0, or -1 (unread). */
+static int claim_receives(struct verify_ctx *v, const char *topic)
+{
+    struct iot_policy p = {0};
+    struct aws_api_error e;
+    char arn[600];
+    awserr_clear(&e);
+    verify_call(v, "iot-describe", 0);
+    int rc = iot_get_policy(v->aws, v->names.claim_policy, &p, &e);
+    snprintf(arn, sizeof arn, "arn:%s:iot:%s:%s:topic/%s/accepted", v->partition, v->region,
+             v->account, topic);
+    int r = rc ? -1 : policy_allows(p.policy_document, "iot:Receive", arn);
+    iot_policy_cleanup(&p);
+    return r;
+}
+
+/* RegisterThing sent, no answer in time, though the claim policy lets the answer through (or could
+ * not be read): a pre-provisioning hook or AWS slower than the wait, not the policy. Transient:
+ * an attempt that is not the last ends as an outage and the job tries again. */
+static int slow_answer(struct verify_ctx *v, const char *topic, int receives, const char *checked)
+{
+    char hint[1200], hook[400] = "";
+    v->err.cls = AWS_ERRC_TRANSIENT;
+    v->err.retryable = 1;
+    if (verify_outage(v, &v->err))
+        return awserr_to_fw(&v->err);
+    if (v->names.hook_arn)
+        snprintf(hook, sizeof hook, "its pre-provisioning hook `%s` may take longer than that, or ",
+                 v->names.hook_arn);
+    snprintf(hint, sizeof hint,
+             "no answer to RegisterThing on `%s/accepted` or `%s/rejected` within %ld ms "
+             "(FLEETWARDEN_VERIFY_TIMEOUT_MS)%s: template `%s`: %sAWS was slow; try again, or "
+             "give the verification more time",
+             topic, topic, v->st->timeout_ms,
+             receives > 0 ? ", though the claim policy allows iot:Receive on them"
+                          : " (the claim policy could not be read: without iot:Receive on them "
+                            "no answer comes either)",
+             v->names.template_name, hook);
+    return verify_fail_hinted(v, DP_STEP_REGISTER, &v->err, hint, "%s", checked);
+}
+
 static int register_failed(struct verify_ctx *v, const struct fleetprov_trace *t,
                            const char *checked)
 {
-    return outage_or_fail(v, DP_STEP_REGISTER, mqtt_kind(&v->err, t->stage), t->topic, checked);
+    enum dp_fail kind = mqtt_kind(&v->err, t->stage);
+    if (kind == DP_FAIL_NO_ANSWER && !strcmp(v->err.code, DP_ERR_NO_ANSWER) && t->topic[0]) {
+        struct aws_api_error keep = v->err;
+        int receives = claim_receives(v, t->topic);
+        v->err = keep;
+        if (receives)
+            return slow_answer(v, t->topic, receives, checked);
+    }
+    return outage_or_fail(v, DP_STEP_REGISTER, kind, t->topic, checked);
 }
 
 static int refuse_name(struct verify_ctx *v, const char *code, const char *message,

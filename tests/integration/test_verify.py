@@ -358,6 +358,50 @@ class Verify(vl.VerifyCase):
             self.aws("iot", "delete-certificate", "--certificate-id", c)
         self.assertNothingLeft()
 
+    def test_19b_register_thing_slower_than_the_timeout(self):
+        """RegisterThing answered later than FLEETWARDEN_VERIFY_TIMEOUT_MS (a slow pre-provisioning
+        hook) while the claim policy lets the answer through: the hint says how long it waited and
+        names the hook or AWS, not the claim policy."""
+        self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                 "--pre-provisioning-hook", "targetArn=%s,payloadVersion=2020-04-01" % vl.HOOK_ARN)
+        self.hook.delay = 4.0
+        self.env.fw.extra_env["FLEETWARDEN_VERIFY_TIMEOUT_MS"] = "2500"
+        try:
+            p = self.env.check(FLEET)
+        finally:
+            self.env.fw.extra_env["FLEETWARDEN_VERIFY_TIMEOUT_MS"] = "20000"
+            time.sleep(self.hook.delay)   # the hook answers; RegisterThing goes on at AWS without us
+            self.hook.delay = 0.0
+            self.aws("iot", "update-provisioning-template", "--template-name", TEMPLATE,
+                     "--remove-pre-provisioning-hook")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"registerThing +FAILED")
+        self.assertIn("AWS: MqttNoAnswer", p.stdout)
+        self.assertIn("within 2500 ms (FLEETWARDEN_VERIFY_TIMEOUT_MS), though the claim policy allows iot:Receive",
+                      p.stdout)
+        self.assertIn("pre-provisioning hook `%s` may take longer than that" % vl.HOOK_ARN, p.stdout)
+        self.assertNotIn("does not allow iot:Receive", p.stdout)
+        self.assertNothingLeft()
+
+    def test_19c_claim_policy_receive_on_the_provision_topic(self):
+        """Break: the claim policy lets the device receive only the certificate answers: RegisterThing's
+        answer is dropped, and the hint names the claim policy."""
+        def change(doc):
+            for s in doc["Statement"]:
+                if isinstance(s["Action"], list) and "iot:Receive" in s["Action"]:
+                    s["Action"] = ["iot:Publish"]
+                    doc["Statement"].append({"Effect": "Allow", "Action": "iot:Receive",
+                                             "Resource": [r for r in s["Resource"] if "/provision/" not in r]})
+                    break
+        with self.policy_changed(CLAIM_POLICY, change):
+            job = self.env.verify(FLEET)
+        res = job["result"]
+        self.assertEqual(res["failedStep"], "registerThing", json.dumps(res, indent=1))
+        st = self.step(res, "registerThing")
+        self.assertEqual(st["error"]["code"], "MqttNoAnswer")
+        self.assertIn("claim policy `vf-claim-policy` does not allow iot:Receive", st["hint"])
+        self.assertEqual(job["attempts"], 1, job)   # not retried as an outage
+
     def iot_certs(self):
         return self.env.iot_state()["certificates"]
 
