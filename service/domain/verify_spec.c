@@ -200,7 +200,7 @@ static int prefixed(const char *s)
     return !strncmp(s, VERIFY_THING_PREFIX, strlen(VERIFY_THING_PREFIX));
 }
 
-static void unknown(struct name_eval *e, const char *why)
+static void give_up(struct name_eval *e, const char *why)
 {
     if (!e->unknown)
         snprintf(e->out, e->len, "%s", why);
@@ -219,7 +219,7 @@ static void eval(struct name_eval *e, const json_t *x, int depth)
     const char *ref = json_string_value(json_object_get(x, "Ref"));
     const json_t *join = json_object_get(x, "Fn::Join");
     if (!json_is_object(x) || json_object_size(x) != 1 || depth > 8 || (!ref && !join)) {
-        unknown(e, "its ThingName is neither text, a Ref nor an Fn::Join");
+        give_up(e, "its ThingName is neither text, a Ref nor an Fn::Join");
         return;
     }
     if (ref && !strcmp(ref, CERT_ID_REF)) {
@@ -238,7 +238,7 @@ static void eval(struct name_eval *e, const json_t *x, int depth)
                      "its ThingName uses parameter %.100s, which the verification does not send: "
                      "give it, starting with " VERIFY_THING_PREFIX,
                      ref);
-            unknown(e, why);
+            give_up(e, why);
             return;
         }
         if (prefixed(v))
@@ -250,7 +250,7 @@ static void eval(struct name_eval *e, const json_t *x, int depth)
     }
     const json_t *sep = json_array_get(join, 0), *parts = json_array_get(join, 1);
     if (json_array_size(join) != 2 || !json_is_string(sep) || !json_is_array(parts)) {
-        unknown(e, "its ThingName has an Fn::Join that is not [SEPARATOR, [PARTS]]");
+        give_up(e, "its ThingName has an Fn::Join that is not [SEPARATOR, [PARTS]]");
         return;
     }
     for (size_t i = 0; i < json_array_size(parts); i++) {
