@@ -30,6 +30,7 @@
 #include "jobs/queue.h"
 #include "service/core/config.h"
 #include "service/core/err.h"
+#include "service/core/json_keys.h"
 #include "service/core/log.h"
 #include "service/core/randid.h"
 #include "service/core/service.h"
@@ -607,6 +608,30 @@ static void delete_fleet(struct http_req *req, struct http_resp *resp)
     accepted(resp, req->token.scope, id, name, 0);
 }
 
+/* The reconcile's optional body {deactivateUnknownClaimCertificates: boolean}: 0, 1, or -1 after
+ * answering 400. */
+static int reconcile_body(struct http_req *req, struct http_resp *resp)
+{
+    static const char *const allowed[] = {"deactivateUnknownClaimCertificates", 0};
+    const char *unknown[16];
+    json_t *body = routes_optional_body(req, resp);
+    if (!body)
+        return -1;
+    size_t n = json_unknown_keys(body, allowed, unknown, 16);
+    const json_t *d = json_object_get(body, "deactivateUnknownClaimCertificates");
+    int rc = d ? json_is_true(d) : 0;
+    if (n || (d && !json_is_boolean(d))) {
+        http_problem(resp, 400, "Invalid request", "the request body has invalid fields");
+        for (size_t i = 0; i < n && i < 16; i++)
+            http_problem_field(resp, unknown[i], "unknown field");
+        if (d && !json_is_boolean(d))
+            http_problem_field(resp, "deactivateUnknownClaimCertificates", "must be a boolean");
+        rc = -1;
+    }
+    json_decref(body);
+    return rc;
+}
+
 static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
 {
     char etag[STORE_ETAG_MAX], id[JOB_ID_MAX];
@@ -614,10 +639,17 @@ static void reconcile_fleet(struct http_req *req, struct http_resp *resp)
     json_t *doc = load(req, resp, etag);
     if (!doc)
         return;
+    int deactivate = reconcile_body(req, resp);
+    if (deactivate < 0) {
+        json_decref(doc);
+        return;
+    }
     const char *st = doc_state(doc);
     int ok = !strcmp(st, "ready") || !strcmp(st, "failed") || setup_over(doc);
     json_t *p = fleet_payload(doc);
     json_decref(doc);
+    if (deactivate)
+        json_object_set_new(p, "deactivateUnknownClaimCertificates", json_true());
     if (!ok) {
         json_decref(p);
         http_problem(resp, 409, 0,

@@ -13,6 +13,10 @@
  * fleet would flip it back), so a difference in a resource the fleet did
  * not create is listed with notRepaired and left as it is.
  *
+ * After the steps, the claim policy's targets that no claim record holds
+ * (a Redis snapshot restored after they were made) are listed, and with
+ * deactivateUnknownClaimCertificates deactivated (fleet_claimcerts.h).
+ *
  * A fleet that failed (or whose setup was canceled before it ran) and that
  * a reconcile leaves with nothing to repair becomes ready; with findings
  * it may not repair it is failed, the error naming the first.
@@ -21,6 +25,7 @@
 
 #include <string.h>
 
+#include "fleet_claimcerts.h"
 #include "fleet_run.h"
 #include "fleet_setup.h"
 #include "service/core/err.h"
@@ -93,6 +98,7 @@ int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
 {
     (void)ud;
     struct fleet_run r;
+    long long started_ms = store_now_ms();
     int rc = fleet_setup_open(&r, ctx, payload, FLEET_MODE_RECONCILE);
     if (rc == FW_ENOTFOUND && !r.fleet) {
         fleet_setup_close(&r);
@@ -100,6 +106,10 @@ int fleet_reconcile_run(struct job_ctx *ctx, json_t *payload, void *ud)
     }
     if (!rc)
         rc = fleet_setup_steps(&r);
+    if (!rc)
+        rc = fleet_claimcerts_check(
+            &r, json_is_true(json_object_get(payload, "deactivateUnknownClaimCertificates")),
+            started_ms);
     if (!rc)
         rc = store_last(&r);
     if (!rc)

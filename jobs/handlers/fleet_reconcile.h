@@ -5,8 +5,10 @@
  * exist); reads only; result {"fleet", "accountId", "resources":
  * [{resource, name, action (create|exists-matches|exists-differs|missing),
  * difference}]}.
- * fleet.reconcile: payload {"fleet": NAME}; reads back what AWS holds,
- * repairs every difference; result {"fleet", "findings", "repaired"},
+ * fleet.reconcile: payload {"fleet": NAME, "deactivateUnknownClaimCertificates"
+ * (optional, true)}; reads back what AWS holds, repairs every difference it
+ * may, lists the claim policy's certificates no claim holds
+ * (fleet_claimcerts.h); result {"fleet", "findings", "repaired"},
  * also stored as the fleet's lastReconcile {at, findings, repaired}.
  */
 #ifndef FW_JOBS_HANDLERS_FLEET_RECONCILE_H
