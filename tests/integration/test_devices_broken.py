@@ -108,6 +108,9 @@ class DevicesBrokenSetups(DevicesCase):
         self.assertEqual(ok, ["connectClaim", "createCertificate", "registerThing", "connectThing"])
         found = self.reconcile("line9")
         self.assertIn("thingPolicy", [f["resource"] for f in found["findings"]], found)
+        # The device made a certificate (registerThing passed): it holds the thing policy, not the
+        # claim policy, so it is no claimCertificates finding.
+        self.assertNotIn("claimCertificates", [f["resource"] for f in found["findings"]], found)
         self.assertAllOk(self.device()[0], 1)
 
     def test_claim_policy_without_the_provisioning_topic_reconciled(self):
