@@ -54,8 +54,12 @@ class Crash(JobsTestCase):
         for jid in ids:
             p.wait_state(jid, "succeeded", timeout=30)
         effects = p.r("LRANGE", "fw:test:effects", 0, -1)
-        self.assertEqual(len(effects), 16 * 5, "every step ran exactly once")
-        self.assertEqual(len(set(effects)), 16 * 5)
+        # Every step ran; a step recorded done is never run again. Only a step in flight at the
+        # kill may run again: one whose effect was written but whose "done" was not yet (the
+        # probe's step writes its effect and then records itself, two round trips; a kill between
+        # them repeats it, as it would any handler's side effect). At most one per job running.
+        self.assertEqual(len(set(effects)), 16 * 5, "every step ran")
+        self.assertLessEqual(len(effects) - 16 * 5, 4, "only the steps in flight at the kill ran again")
         stalled = [jid for jid in ids if p.job(jid).get("stalls") == "1"]
         self.assertTrue(stalled, "some jobs were running when the worker was killed")
         for jid in stalled:
