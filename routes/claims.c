@@ -121,7 +121,22 @@ static int verification_claim(const json_t *claim, struct http_resp *resp, const
 
 /* ---- POST /v1/fleets/{name}/claims ---- */
 
-/* The fleet must exist and have its claim policy. 0 or answered. */
+/* 1 (answered 409) when fleet is being deleted: a claim made or made active now would outlive
+ * it with an ACTIVE certificate (the teardown has counted its claims already). what: "made",
+ * "rotated", ... */
+static int fleet_deleting(const json_t *fleet, struct http_resp *resp, const char *what)
+{
+    const char *st = fstr(fleet, "state");
+    if (!st || strcmp(st, "deleting"))
+        return 0;
+    char d[200];
+    snprintf(d, sizeof d, "the fleet is being deleted (state deleting): no claim of it can be %s",
+             what);
+    http_problem(resp, 409, 0, d);
+    return 1;
+}
+
+/* The fleet must exist, not be being deleted and have its claim policy. 0 or answered. */
 static int fleet_ready(const char *name, struct http_resp *resp)
 {
     json_t *fleet = 0;
@@ -135,10 +150,28 @@ static int fleet_ready(const char *name, struct http_resp *resp)
         return rc;
     }
     json_t *pol = json_object_get(json_object_get(fleet, "resources"), "claimPolicy");
-    rc = fstr(pol, "name") ? 0 : FW_ECONFLICT;
-    if (rc)
+    if (fleet_deleting(fleet, resp, "made"))
+        rc = FW_ECONFLICT;
+    else if (!fstr(pol, "name")) {
         http_problem(resp, 409, 0,
                      "the fleet has no claim policy yet: wait until its setup job has made it");
+        rc = FW_ECONFLICT;
+    }
+    json_decref(fleet);
+    return rc;
+}
+
+/* 0 unless the claim's fleet is being deleted (answered 409) or cannot be read (answered 503). A
+ * claim whose fleet is gone is left to its job. */
+static int claim_fleet_deleting(const json_t *claim, struct http_resp *resp, const char *what)
+{
+    json_t *fleet = 0;
+    int rc = store_fleet_get(claim_field_str(claim, CLAIM_F_FLEET), &fleet);
+    if (rc && rc != FW_ENOTFOUND) {
+        http_problem_store(resp, rc);
+        return rc;
+    }
+    rc = fleet && fleet_deleting(fleet, resp, what) ? FW_ECONFLICT : 0;
     json_decref(fleet);
     return rc;
 }
@@ -479,8 +512,10 @@ static void conflict_state(struct http_resp *resp, const json_t *claim, const ch
 static void rotate_claim(struct http_req *req, struct http_resp *resp)
 {
     json_t *claim = load_claim(req, resp);
-    json_t *body =
-        claim && !verification_claim(claim, resp, "rotated") ? routes_optional_body(req, resp) : 0;
+    json_t *body = claim && !verification_claim(claim, resp, "rotated") &&
+                           !claim_fleet_deleting(claim, resp, "rotated")
+                       ? routes_optional_body(req, resp)
+                       : 0;
     struct keys_info ki;
     long grace;
     const char *csr = 0;
@@ -536,7 +571,8 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
     const char *reason;
     int revoke, replace;
     char jid[JOB_ID_MAX];
-    if (claim && !parse_disable(req->json, claim, &reason, &revoke, &replace, resp)) {
+    if (claim && !parse_disable(req->json, claim, &reason, &revoke, &replace, resp) &&
+        !(replace && claim_fleet_deleting(claim, resp, "replaced"))) {
         int rc = claims_enqueue_disable(claim_field_str(claim, CLAIM_F_ID), reason, revoke, replace,
                                         jid, sizeof jid);
         if (rc == FW_ECONFLICT)
@@ -551,7 +587,10 @@ static void disable_claim(struct http_req *req, struct http_resp *resp)
 
 static void enable_claim(struct http_req *req, struct http_resp *resp)
 {
-    json_t *claim = load_claim(req, resp), *body = claim ? routes_optional_body(req, resp) : 0;
+    json_t *claim = load_claim(req, resp);
+    json_t *body = claim && !claim_fleet_deleting(claim, resp, "enabled")
+                       ? routes_optional_body(req, resp)
+                       : 0;
     static const char *const allowed[] = {0};
     char jid[JOB_ID_MAX];
     if (body && !only_fields(body, allowed, resp)) {

@@ -52,6 +52,7 @@
 #include "service/core/mem.h"
 #include "service/domain/seal.h"
 #include "service/domain/store_claim.h"
+#include "service/domain/store_fleet.h"
 
 /* State of one creation: the claim and the last AWS error. */
 struct create_run {
@@ -316,6 +317,28 @@ static void maybe_failed(struct create_run *r, int rc)
         certificate_off(r);
 }
 
+/* A fleet being deleted (or gone) gets no certificate: its teardown counted the fleet's live
+ * claims when it began, and a certificate made now would outlive the fleet, ACTIVE, and block its
+ * next incarnation. Read afresh just before the certificate call: a claim written before the
+ * DELETE is counted by the teardown (which waits for it or refuses), and one written after it
+ * finds the fleet deleting here. */
+static int fleet_going(struct create_run *r)
+{
+    json_t *fleet = 0;
+    int rc = store_fleet_get(claim_field(&r->cj, CLAIM_F_FLEET), &fleet);
+    if (rc == FW_ENOTFOUND)
+        return claim_fail_msg(r->ctx, "FleetNotFound", "the claim's fleet no longer exists");
+    if (rc)
+        return rc;
+    const char *st = json_string_value(json_object_get(fleet, "state"));
+    rc = st && !strcmp(st, "deleting")
+             ? claim_fail_msg(r->ctx, "FleetDeleting",
+                              "the fleet is being deleted: no certificate is made for its claims")
+             : 0;
+    json_decref(fleet);
+    return rc;
+}
+
 static int run_steps(struct create_run *r)
 {
     if (claim_state(&r->cj) != CLAIM_CREATING)
@@ -327,6 +350,7 @@ static int run_steps(struct create_run *r)
     if (!rc && !claim_field(&r->cj, CLAIM_F_CSR) &&
         strcmp(claim_field(&r->cj, CLAIM_F_KEY_SOURCE), "aws"))
         rc = claim_fail_msg(r->ctx, "NoCsr", "the claim has no CSR");
+    rc = rc ? rc : fleet_going(r);
     rc = rc ? rc : ensure_cert(r);
     rc = rc ? rc : attach(r);
     rc = rc ? rc : certificate_on(r);

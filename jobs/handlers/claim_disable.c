@@ -35,10 +35,24 @@ static int set_status(struct job_ctx *ctx, struct claim_job *cj, const char *sta
     return 0;
 }
 
+/* 1 when the claim's fleet is being deleted: its teardown has counted the live claims, so none
+ * may become live now (it would outlive the fleet with an ACTIVE certificate). */
+static int fleet_deleting(const struct claim_job *cj)
+{
+    const char *st = json_string_value(json_object_get(cj->fleet, "state"));
+    return st && !strcmp(st, "deleting");
+}
+
 static int replace(struct job_ctx *ctx, struct claim_job *cj)
 {
     char succ[CLAIM_ID_MAX], jid[JOB_ID_MAX];
     int created = 0;
+    if (fleet_deleting(cj)) {
+        /* its teardown would have to wait for the successor, or leave it behind */
+        log_event(LOG_INFO, "claim disabled without a replacement: its fleet is being deleted",
+                  LOG_STR("claim", cj->id), LOG_STR("job", job_ctx_id(ctx)));
+        return 0;
+    }
     int rc = store_claim_successor_ensure(cj->id, 0, 0, 0, succ, &created);
     if (rc)
         return rc;
@@ -116,6 +130,9 @@ int claim_enable_handler(struct job_ctx *ctx, json_t *payload, void *ud)
         rc = claim_fail_msg(ctx, st == CLAIM_REVOKED ? "ClaimRevoked" : "ClaimStateConflict",
                             st == CLAIM_REVOKED ? "the claim is revoked: revocation is final"
                                                 : "only an inactive claim can be enabled");
+    if (!rc && fleet_deleting(&cj)) /* an enable queued before the fleet's DELETE */
+        rc = claim_fail_msg(ctx, "FleetDeleting",
+                            "the fleet is being deleted: its claims are not enabled again");
     rc = rc ? rc : set_status(ctx, &cj, "ACTIVE");
     if (!rc) {
         struct claim_kv kv;

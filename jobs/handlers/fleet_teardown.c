@@ -396,6 +396,12 @@ static int run_deletes(struct teardown *t)
         rc = job_ctx_progress(t->r.ctx, i, n, step);
         if (!rc)
             rc = steps[i].fn ? run_step(t, step, remove_keyed, &steps[i]) : remove_groups(t);
+        /* Counted again once the claim policy is gone (or kept): a claim made live while it was
+         * being deleted (a rotation's or a replacement's successor, an enable queued before the
+         * DELETE) is refused, or with force disabled and waited for, instead of outliving the
+         * fleet with an ACTIVE certificate. Later ones find no claim policy to attach. */
+        if (!rc && i == 0)
+            rc = claims_off(t);
     }
     return rc;
 }

@@ -691,6 +691,148 @@ class AutoRotationAfterAFailure(ClaimsBase):
         self.assertIn(failed[0]["predecessor"], live)
 
 
+class FleetDeleting(unittest.TestCase):
+    """A fleet being deleted gets no claim and no live certificate: nothing may outlive it ACTIVE
+    (it did: a claim posted meanwhile was made, kept the claim policy at AWS after the teardown
+    "succeeded", and blocked the fleet's next incarnation). One worker process, stopped while a
+    test queues its requests, so the order of what runs is the test's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = cl.ClaimsEnv(workers_in_api=False, worker_procs=1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop_checked()
+
+    def pause_workers(self):
+        for w in self.env.workers:
+            w.stop()
+        self.env.workers = []
+
+    def resume_workers(self):
+        self.env.workers.append(self.env.start_worker())
+
+    def fleet_claims(self, fleet):
+        return self.env.req("GET", "/v1/claims?fleet=" + fleet, token=self.env.read).json["items"]
+
+    def live_certs(self, fleet):
+        certs = self.env.emu_certs()
+        return [c["certificateId"] for c in self.fleet_claims(fleet)
+                if c.get("certificateId") and certs.get(c["certificateId"], {}).get("status") == "ACTIVE"]
+
+    def test_nothing_is_made_rotated_enabled_or_replaced_while_deleting(self):
+        self.env.make_fleet("del1")
+        first = self.fleet_claims("del1")[0]
+        off = self.env.new_claim("del1")
+        r = self.env.req("POST", "/v1/claims/%s/disable" % off["id"], body={"reason": "spare"})
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        self.pause_workers()
+        try:
+            r = self.env.req("DELETE", "/v1/fleets/del1?force=true", token=self.env.admin)
+            self.assertEqual(r.status, 202, r)
+            td = r.json["job"]["id"]
+            for method, path, body in (("POST", "/v1/fleets/del1/claims", {}),
+                                       ("POST", "/v1/claims/%s/rotate" % first["id"], None),
+                                       ("POST", "/v1/claims/%s/enable" % off["id"], None),
+                                       ("POST", "/v1/claims/%s/disable" % first["id"],
+                                        {"reason": "leaked", "replace": True})):
+                r = self.env.req(method, path, body=body)
+                self.assertEqual(r.status, 409, (path, r))
+                self.assertIn("state deleting", r.json["detail"], (path, r))
+            # a plain disable makes nothing: still allowed
+            r = self.env.req("POST", "/v1/claims/%s/disable" % first["id"], body={"reason": "going"})
+            self.assertEqual(r.status, 202, r)
+        finally:
+            self.resume_workers()
+        job = self.env.wait_job(td, timeout=120)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.env.req("GET", "/v1/fleets/del1", token=self.env.read).status, 404)
+        self.assertEqual(len(self.fleet_claims("del1")), 2, "no claim was added")
+        self.assertEqual(self.live_certs("del1"), [])
+
+    def test_a_claim_written_before_the_delete_gets_no_certificate(self):
+        # the claim is recorded and its job queued, then the fleet is deleted (force): the job,
+        # running after the DELETE, finds the fleet deleting and fails the claim before any AWS call
+        self.env.make_fleet("del2")
+        self.pause_workers()
+        try:
+            before = set(self.env.emu_certs())
+            r = self.env.req("POST", "/v1/fleets/del2/claims", body={})
+            self.assertEqual(r.status, 202, r)
+            cid, cj = r.json["claim"]["id"], r.json["job"]["id"]
+            r = self.env.req("DELETE", "/v1/fleets/del2?force=true", token=self.env.admin)
+            self.assertEqual(r.status, 202, r)
+            td = r.json["job"]["id"]
+        finally:
+            self.resume_workers()
+        c = self.env.wait_claim(cid, ["failed", "active", "inactive"], timeout=60)
+        self.assertEqual(c["state"], "failed", c)
+        self.assertIsNone(c["certificateId"], c)
+        job = self.env.wait_job(cj)
+        self.assertEqual((job["state"], (job["errors"] or [{}])[-1].get("code")), ("dead", "FleetDeleting"), job)
+        job = self.env.wait_job(td, timeout=120)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(set(self.env.emu_certs()) - before, set(), "no certificate made for it")
+
+    def disabled_first_claim(self, fleet):
+        self.env.make_fleet(fleet)
+        first = self.fleet_claims(fleet)[0]
+        r = self.env.req("POST", "/v1/claims/%s/disable" % first["id"], body={"reason": "spare"})
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        return first
+
+    def test_an_enable_queued_before_the_delete_does_not_run_after_it(self):
+        first = self.disabled_first_claim("del3")
+        self.pause_workers()
+        try:
+            r = self.env.req("POST", "/v1/claims/%s/enable" % first["id"])
+            self.assertEqual(r.status, 202, r)
+            ej = r.json["job"]["id"]
+            r = self.env.req("DELETE", "/v1/fleets/del3", token=self.env.admin)
+            self.assertEqual(r.status, 202, r)
+            td = r.json["job"]["id"]
+        finally:
+            self.resume_workers()
+        job = self.env.wait_job(ej)
+        self.assertEqual((job["state"], (job["errors"] or [{}])[-1].get("code")), ("dead", "FleetDeleting"), job)
+        self.assertEqual(self.env.wait_job(td, timeout=120)["state"], "succeeded")
+        self.assertEqual(self.env.claim(first["id"])["state"], "inactive")
+        self.assertEqual(self.env.emu_certs()[first["certificateId"]]["status"], "INACTIVE")
+
+    def test_a_claim_enabled_while_the_claim_policy_goes_stops_the_teardown(self):
+        # An enable that checked the fleet just before the DELETE (its UpdateCertificate is slow)
+        # makes the claim active while the teardown deletes the claim policy (slower still): the
+        # teardown counts the live claims again after that step and refuses, instead of deleting
+        # the fleet and leaving the claim ACTIVE behind it (AWS keeps the policy, attached to the
+        # claim's certificate). Whichever order the machine's load gives, the teardown refuses.
+        first = self.disabled_first_claim("del4")
+        self.env.emu.control("POST", "faults", {"faults": [
+            {"operation": "UpdateCertificate", "service": "iot", "count": 1, "delayMs": 3000,
+             "delayOnly": True},
+            {"operation": "DeletePolicy", "service": "iot", "count": 1, "delayMs": 6000,
+             "delayOnly": True}]})
+        try:
+            r = self.env.req("POST", "/v1/claims/%s/enable" % first["id"])
+            self.assertEqual(r.status, 202, r)
+            deadline = time.monotonic() + 30
+            while self.env.req("GET", "/v1/jobs/" + r.json["job"]["id"],
+                               token=self.env.read).json["state"] != "running":
+                self.assertLess(time.monotonic(), deadline, "the enable never ran")
+                time.sleep(0.02)
+            time.sleep(0.5)                   # its UpdateCertificate is now in flight
+            r = self.env.req("DELETE", "/v1/fleets/del4", token=self.env.admin)
+            self.assertEqual(r.status, 202, r)
+            job = self.env.wait_job(r.json["job"]["id"], timeout=120)
+        finally:
+            self.env.emu.control("DELETE", "faults")
+        self.assertEqual(self.env.claim(first["id"])["state"], "active")
+        self.assertEqual(job["state"], "dead", job)
+        self.assertEqual(job["errors"][-1]["code"], "ActiveClaims", job)
+        f = self.env.req("GET", "/v1/fleets/del4", token=self.env.read)
+        self.assertEqual((f.status, f.json["state"]), (200, "deleting"), f)
+
+
 class StartupNeedsKek(unittest.TestCase):
     """serve and worker refuse to start without a usable key-encryption key."""
 
