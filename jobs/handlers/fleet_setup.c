@@ -127,6 +127,29 @@ int fleet_setup_account(struct fleet_run *r)
     return rc == FW_ENOTFOUND ? FW_ECANCELED : rc;
 }
 
+/* The id of the fleet's newest claim into cid ("" for none). The list leaves out the claims of
+ * an earlier fleet of the same name (deleted, then made again; another fleetUid): they are not
+ * this fleet's first claim. A page that found only those carries a cursor: go on. */
+static int newest_claim(const char *fleet, char cid[CLAIM_ID_MAX])
+{
+    char *cursor = 0;
+    int rc;
+    cid[0] = 0;
+    do {
+        json_t *items = 0;
+        char *next = 0;
+        rc = store_claim_list(fleet, 0, 1, cursor, &items, &next);
+        free(cursor);
+        cursor = next;
+        const json_t *c = json_array_get(items, 0);
+        if (!rc && c)
+            snprintf(cid, CLAIM_ID_MAX, "%s", claim_field_str(c, CLAIM_F_ID));
+        json_decref(items);
+    } while (!rc && !cid[0] && cursor);
+    free(cursor);
+    return rc;
+}
+
 /* The first claim certificate, through the claims module's job. A claim
  * the fleet already has (an earlier attempt enqueued it, then died) is
  * taken as the first one instead of making another. A reconcile makes it
@@ -143,15 +166,8 @@ static int first_claim(struct fleet_run *r)
         (json_object_get(r->resources, "firstClaim") || r->unrepaired ||
          !fleet_run_missing(r, "firstClaim", 0)))
         return 0;
-    json_t *items = 0;
-    char *next = 0;
     char cid[CLAIM_ID_MAX] = "", jid[JOB_ID_MAX] = "";
-    int rc = store_claim_list(r->name, 0, 1, 0, &items, &next);
-    free(next);
-    const json_t *c = json_array_get(items, 0);
-    if (!rc && c)
-        snprintf(cid, sizeof cid, "%s", claim_field_str(c, CLAIM_F_ID));
-    json_decref(items);
+    int rc = newest_claim(r->name, cid);
     if (!rc && !cid[0])
         rc = claims_enqueue_create(r->name, "generated", cid, sizeof cid, jid, sizeof jid);
     if (rc) {

@@ -33,6 +33,8 @@
 #include "service/domain/domain_lua.h"
 #include "service/domain/store.h"
 #include "service/domain/store_claim_index.h"
+#include "service/domain/generation.h"
+#include "service/domain/store_fleet.h"
 #include "service/core/randid.h"
 #include "service/redis/store_argv.h"
 #include "service/redis/store_conn.h"
@@ -411,17 +413,32 @@ static int list_reply(const redisReply *r, json_t **items, char **next)
     return 0;
 }
 
+/* The uid of fleet's current generation into uid ("" when the fleet is gone, or for none): the
+ * claims of the fleet's indexes that record another one are an earlier fleet's of the same name
+ * (deleted, then made again) and not this one's. 0 or a Redis error. */
+static int generation(const char *fleet, char uid[GENERATION_UID_MAX])
+{
+    uid[0] = 0;
+    if (!fleet)
+        return 0;
+    int rc = store_fleet_uid(fleet, uid, GENERATION_UID_MAX);
+    return rc == FW_ENOTFOUND ? 0 : rc;
+}
+
 int store_claim_list_fields(const char *fleet, const char *state, int limit, const char *cursor,
                             const char *const *fields, size_t nfields, json_t **items, char **next)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
     long long ms = -1;
-    char id[CLAIM_ID_MAX] = "";
+    char id[CLAIM_ID_MAX] = "", uid[GENERATION_UID_MAX];
     *items = 0;
     *next = 0;
     if (cursor && cursor[0] && store_claim_cursor_parse(cursor, &ms, id))
         return FW_EINVAL;
+    int rc = generation(fleet, uid);
+    if (rc)
+        return rc;
     store_argv_script(&v, &domain_lua_claim_list, 2);
     if (fleet)
         store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
@@ -442,9 +459,9 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
     store_argv_add(&v, state ? state : "");
     store_argv_add(&v, p);
     store_argv_add(&v, "5000");
+    store_argv_add(&v, uid);
     for (size_t i = 0; i < nfields; i++)
         store_argv_add(&v, fields[i]);
-    int rc;
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
@@ -463,13 +480,18 @@ int store_claim_count_active(const char *fleet, int *n)
 {
     struct store_argv v = {0};
     const char *p = store_prefix();
+    char uid[GENERATION_UID_MAX];
     *n = 0;
+    int rc = generation(fleet, uid);
+    if (rc)
+        return rc;
     store_argv_script(&v, &domain_lua_claim_count_active, 1);
     store_argv_addf(&v, "%sclaims:f:%s", p, fleet);
     store_argv_add(&v, p);
     store_argv_add(&v, fleet);
-    long long count;
-    int rc = store_argv_run_int(&v, &count);
+    store_argv_add(&v, uid);
+    long long count = 0;
+    rc = store_argv_run_int(&v, &count);
     *n = (int)count;
     return rc;
 }

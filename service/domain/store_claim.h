@@ -134,7 +134,10 @@ int store_claim_bundle_take(const char *id, const char *expected, char *why, siz
  * it, so no claim is listed twice or skipped. A state filter reads the
  * state's index (store_claim_index.h), so its pages are full; until an
  * upgraded store's migration has finished, a page examines at most 5,000
- * claims and a filtered page may be short with a cursor.
+ * claims and a filtered page may be short with a cursor. With a fleet, only
+ * the claims of its current generation: one that records another fleetUid
+ * (an earlier fleet of the name, deleted, then made again) is skipped, and
+ * counts among the entries examined (a page may be short with a cursor).
  * 0, FW_EINVAL (bad cursor). */
 int store_claim_list(const char *fleet, const char *state, int limit, const char *cursor,
                      json_t **items, char **next);
@@ -152,8 +155,8 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
 int store_claim_cursor_format(long long ms, const char *id, char out[CLAIM_CURSOR_MAX]);
 int store_claim_cursor_parse(const char *s, long long *ms, char id[CLAIM_ID_MAX]);
 
-/* Claims of fleet in states creating, active or rotating (DELETE
- * /v1/fleets refuses while this is > 0). */
+/* Claims of fleet's current generation (as store_claim_list) in states
+ * creating, active or rotating (DELETE /v1/fleets refuses while this is > 0). */
 int store_claim_count_active(const char *fleet, int *n);
 
 /* For the misuse watch: records registrations seen for a claim (shown as

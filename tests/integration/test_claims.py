@@ -832,6 +832,52 @@ class FleetDeleting(unittest.TestCase):
         f = self.env.req("GET", "/v1/fleets/del4", token=self.env.read)
         self.assertEqual((f.status, f.json["state"]), (200, "deleting"), f)
 
+    def pages(self, query):
+        ids, cursor = [], None
+        for _ in range(50):
+            q = query + ("&cursor=" + urllib.parse.quote(cursor) if cursor else "")
+            page = self.env.req("GET", "/v1/claims?" + q, token=self.env.read).json
+            ids += [c["id"] for c in page["items"]]
+            cursor = page["nextCursor"]
+            if not cursor:
+                return ids
+        self.fail("paging never ended")
+
+    def test_a_fleet_made_again_has_none_of_the_old_fleets_claims(self):
+        # The per-fleet indexes are keyed by name: the claims of a torn-down fleet stay in them.
+        # A fleet made again under that name must not take them for its own (it took the old
+        # first claim as already made, listed and counted them).
+        self.env.make_fleet("gen")
+        uid1 = self.env.req("GET", "/v1/fleets/gen", token=self.env.read).json["uid"]
+        old = [c["id"] for c in self.fleet_claims("gen")] + [self.env.new_claim("gen")["id"]]
+        r = self.env.req("DELETE", "/v1/fleets/gen?force=true", token=self.env.admin)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"], timeout=120)["state"], "succeeded")
+        # a claim left live by an earlier fleet (a teardown before this change could leave one)
+        ms = self.env.redis.command("ZSCORE", "fw:claims", old[0])
+        self.env.redis.command("HSET", "fw:claim:" + old[0], "state", "active")
+        for idx in ("fw:claims:s:", "fw:claims:fs:gen:"):
+            self.env.redis.command("ZREM", idx + "inactive", old[0])
+            self.env.redis.command("ZADD", idx + "active", ms, old[0])
+
+        self.env.make_fleet("gen")
+        f = self.env.req("GET", "/v1/fleets/gen", token=self.env.read).json
+        self.assertNotEqual(f["uid"], uid1)
+        first = f["resources"]["firstClaim"]["claimId"]
+        self.assertNotIn(first, old, "the new fleet got a first claim of its own")
+        self.assertEqual(self.env.wait_claim(first, ["active", "failed"])["state"], "active")
+        self.assertEqual(self.pages("fleet=gen&limit=1"), [first])
+        self.assertEqual(self.pages("fleet=gen&state=active&limit=1"), [first])
+        self.assertEqual(self.pages("fleet=gen&state=inactive"), [])
+        every = self.pages("limit=100")
+        self.assertTrue(set(old) <= set(every), "the old claims stay in the unfiltered list")
+        self.assertEqual(self.env.claim(old[1])["fleet"], "gen")
+
+        r = self.env.req("DELETE", "/v1/claims/" + first)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"])["state"], "succeeded")
+        r = self.env.req("DELETE", "/v1/fleets/gen", token=self.env.admin)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.env.wait_job(r.json["job"]["id"], timeout=120)["state"], "succeeded")
+
 
 class StartupNeedsKek(unittest.TestCase):
     """serve and worker refuse to start without a usable key-encryption key."""

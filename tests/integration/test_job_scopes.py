@@ -51,7 +51,12 @@ class JobScopes(unittest.TestCase):
         self.assertEqual(self.req("GET", "/v1/fleets/" + name).status, 404)
         _, job = self.env.setup_fleet({"name": name})
         self.assertEqual(job["state"], "succeeded", job)
-        return self.env.fleet(name)
+        fleet = self.env.fleet(name)
+        # the new fleet's own first claim (not the old fleet's) is made by a job of its own: let it
+        # finish, so that the AWS calls the test looks at afterwards are the retried job's only
+        first = fleet["resources"]["firstClaim"]
+        self.assertEqual(self.env.wait_job(first["jobId"])["state"], "succeeded")
+        return fleet
 
     def retried_in_vain(self, old, code):
         """Retries the dead job old as admin: it is taken (202), dies again with code, and makes no

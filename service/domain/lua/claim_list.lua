@@ -2,8 +2,12 @@
 -- KEYS[1] index of every claim (or of the fleet's), KEYS[2] the state's
 -- index (claims:s:STATE or claims:fs:FLEET:STATE; KEYS[1] again without a
 -- state); ARGV: cursor ms ("" newest), cursor id, limit, state (""
--- any), prefix, max scan, then the fields to read (none: all of them,
--- HGETALL). With a state, the state's index is walked once it is built
+-- any), prefix, max scan, the fleet's uid ("" none: every claim the index
+-- holds), then the fields to read (none: all of them, HGETALL). A claim
+-- that records another fleetUid belongs to an earlier fleet of the same
+-- name (deleted, then made again): the fleet's indexes still hold it, but
+-- it is not this fleet's and is skipped (claims without a fleetUid, from
+-- before generations, are taken as the fleet's). With a state, the state's index is walked once it is built
 -- (P claims:idx, store_claim_index.h): every entry it gives is a match, so
 -- a filtered page reads what an unfiltered one does. Before (an upgrade
 -- whose migration is still running) the whole index is walked and the
@@ -27,7 +31,8 @@ local cms, cid = tonumber(ARGV[1]), ARGV[2]
 local lim, scan = tonumber(ARGV[3]), tonumber(ARGV[6])
 local idx = KEYS[1]
 if ARGV[4] ~= '' and redis.call('GET', ARGV[5] .. 'claims:idx') == claim_index_version then idx = KEYS[2] end
-local names = {unpack(ARGV, 7)}
+local uid = ARGV[7]
+local names = {unpack(ARGV, 8)}
 local function read(k)
   if #names == 0 then return redis.call('HGETALL', k) end
   local v, h = redis.call('HMGET', k, unpack(names)), {}
@@ -47,7 +52,8 @@ while #out < lim and pos < total and seen < scan do
     if not (cms and ms == cms and id >= cid) then
       seen, lms, lid = seen + 1, ms, id
       local k = ARGV[5] .. 'claim:' .. id
-      if ARGV[4] == '' or redis.call('HGET', k, CLAIM_F_STATE) == ARGV[4] then
+      local ours = uid == '' or (redis.call('HGET', k, CLAIM_F_FLEET_UID) or uid) == uid
+      if ours and (ARGV[4] == '' or redis.call('HGET', k, CLAIM_F_STATE) == ARGV[4]) then
         local h = read(k)
         if #h > 0 then out[#out + 1] = h end
       end
