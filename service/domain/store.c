@@ -217,53 +217,81 @@ static json_t *token_json(const char *id, const redisReply *h, size_t first)
     return o;
 }
 
-static int parse_offset(const char *cursor, long *off)
+/* The list cursor: "MS.ID", the created ms (the index score, 1 to 15 digits) and the id of the
+ * last token a page gave. Before, the cursor was an offset into the index (digits only): still
+ * taken (*off), and its page gives a keyset cursor. FW_EINVAL for anything else. */
+static int parse_cursor(const char *cursor, long long *ms, char id[AUTH_ID_LEN + 1], long *off)
 {
-    if (!cursor) {
-        *off = 0;
+    *ms = -1;
+    *off = -1;
+    id[0] = 0;
+    if (!cursor || !cursor[0])
         return 0;
+    size_t nd = strspn(cursor, "0123456789");
+    if (nd > 0 && nd <= 9 && !cursor[nd]) {
+        *off = strtol(cursor, 0, 10);
+        return *off <= 100000000 ? 0 : FW_EINVAL;
     }
-    char *end = 0;
-    long v = strtol(cursor, &end, 10);
-    if (end == cursor || *end || v < 0 || v > 100000000)
+    const char *rest = cursor + nd + 1;
+    size_t nid = strlen(rest);
+    if (nd == 0 || nd > 15 || cursor[nd] != '.' || nid == 0 || nid > AUTH_ID_LEN ||
+        strspn(rest, "abcdefghijklmnopqrstuvwxyz0123456789_") != nid)
         return FW_EINVAL;
-    *off = v;
+    *ms = strtoll(cursor, 0, 10);
+    memcpy(id, rest, nid + 1);
     return 0;
+}
+
+static json_t *token_rows(const redisReply *rows, int limit)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; rows->type == REDIS_REPLY_ARRAY && i < rows->elements && (int)i < limit;
+         i++) {
+        const redisReply *row = rows->element[i];
+        json_t *o = elem_str(row, 0) ? token_json(elem_str(row, 0), row, 1) : 0;
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    return arr;
 }
 
 int store_token_list(int limit, const char *cursor, json_t **items, char **next)
 {
+    long long ms;
     long off;
+    char id[AUTH_ID_LEN + 1];
     int rc;
     *items = 0;
     *next = 0;
-    if (parse_offset(cursor, &off))
+    if (parse_cursor(cursor, &ms, id, &off))
         return FW_EINVAL;
     const char *p = store_prefix();
     struct store_argv v = {0};
     store_argv_script(&v, &domain_lua_token_list, 1);
     store_argv_addf(&v, "%stokens", p);
-    store_argv_addf(&v, "%ld", off);
-    store_argv_addf(&v, "%ld", off + limit);
+    if (ms >= 0)
+        store_argv_addf(&v, "%lld", ms);
+    else
+        store_argv_add(&v, "");
+    store_argv_add(&v, id);
+    store_argv_addf(&v, "%d", limit);
     store_argv_add(&v, p);
+    if (off >= 0)
+        store_argv_addf(&v, "%ld", off);
+    else
+        store_argv_add(&v, "");
     redisReply *r = store_argv_run(&v, &rc);
     if (!r)
         return rc;
-    json_t *arr = json_array();
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[1]->type == REDIS_REPLY_ARRAY) {
-        const redisReply *rows = r->element[1];
-        for (size_t i = 0; i < rows->elements && (int)i < limit; i++) {
-            const redisReply *row = rows->element[i];
-            json_t *o = elem_str(row, 0) ? token_json(elem_str(row, 0), row, 1) : 0;
-            if (o)
-                json_array_append_new(arr, o);
-        }
-        if (r->element[0]->integer > limit)
-            *next = xasprintf("%ld", off + limit);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject(r);
+        return FW_EREDIS;
     }
+    if (r->element[0]->integer >= 0 && elem_str(r, 1))
+        *next = xasprintf("%lld.%s", r->element[0]->integer, elem_str(r, 1));
+    *items = token_rows(r->element[2], limit);
     freeReplyObject(r);
-    *items = arr;
     return 0;
 }
 

@@ -43,7 +43,9 @@ int store_token_lookup_rated(const char *hash_hex, const struct store_rate_req *
  * FW_ENOTFOUND when unknown. */
 int store_token_delete(const char *id);
 /* One page of tokens (oldest first): items is a new array of
- * {"id","name","scope","createdAt","lastUsedAt"}; *next is a new string or NULL. */
+ * {"id","name","scope","createdAt","lastUsedAt"}; *next is a new string or NULL: a keyset
+ * cursor ("MS.ID", the last token given), so deleting a token of an earlier page skips none of
+ * the next. An offset cursor of earlier versions (digits) is still taken. 0, FW_EINVAL (cursor). */
 int store_token_list(int limit, const char *cursor, json_t **items, char **next);
 
 struct audit_entry {

@@ -79,6 +79,35 @@ class Auth(ServiceTestCase):
         self.assertEqual(len(seen), len(set(seen)))
         self.assertGreaterEqual(len(seen), 6)
 
+    def test_paging_while_tokens_are_deleted(self):
+        # The cursor was an offset into the tokens: deleting a token of an earlier page moved
+        # every later one a place back, and the next page skipped one.
+        made = []
+        for i in range(4):
+            r = self.fw.request("POST", "/v1/tokens", token=self.admin, body={"name": f"del-page-{i}"})
+            self.assertEqual(r.status, 201, r)
+            made.append(r.json["id"])
+        every = [t["id"] for t in self.fw.request("GET", "/v1/tokens?limit=500", token=self.admin).json["items"]]
+        self.assertEqual(set(every[-4:]), set(made), "oldest first")
+        made = every[-4:]                   # tokens of one millisecond are in id order
+        at = every.index(made[0]) + 2       # the first page ends with made[1]
+        p1 = self.fw.request("GET", f"/v1/tokens?limit={at}", token=self.admin).json
+        self.assertEqual(p1["items"][-1]["id"], made[1])
+        r = self.fw.request("DELETE", f"/v1/tokens/{made[0]}", token=self.admin)
+        self.assertEqual(r.status, 204, r)
+        p2 = self.fw.request("GET", f"/v1/tokens?limit=1&cursor={p1['nextCursor']}", token=self.admin).json
+        self.assertEqual([t["id"] for t in p2["items"]], [made[2]])
+        p3 = self.fw.request("GET", f"/v1/tokens?limit=5&cursor={p2['nextCursor']}", token=self.admin).json
+        self.assertEqual([t["id"] for t in p3["items"]], [made[3]])
+        self.assertIsNone(p3["nextCursor"])
+        # A cursor from before (an offset) still gives its page, and a keyset cursor after it.
+        old = self.fw.request("GET", f"/v1/tokens?limit=1&cursor={len(every) - 2}", token=self.admin).json
+        self.assertEqual([t["id"] for t in old["items"]], [made[3]])
+        self.assertIsNone(old["nextCursor"])
+        for bad in ("tok_x", "12.", ".tok_0", "1x", "12.TOK", "-1"):
+            r = self.fw.request("GET", f"/v1/tokens?cursor={bad}", token=self.admin)
+            self.assertEqual(self.assertProblem(r, 400)["errors"][0]["field"], "cursor", bad)
+
     def test_each_scope_against_each_route_class(self):
         tokens = {s: self.fw.token(s, f"scope-{s}") for s in SCOPES}
         spec = self.fw.request("GET", "/openapi.json").json
