@@ -771,29 +771,31 @@ static void read_template_version_body(const json_t *b, void *outp)
     out->template_body = awsjson_strdup(b, "templateBody");
 }
 
+/* A call on /provisioning-templates/NAME/versions/ID (the path is encoded into the call). */
+static void init_version(struct aws_call *call, const char *op, const char *method,
+                         const char *template_name, int version_id)
+{
+    char id[16];
+    snprintf(id, sizeof id, "%d", version_id);
+    init_labeled(call, op, method, "/provisioning-templates/", template_name, "/versions/");
+    aws_call_path_label(call, id);
+}
+
 int iot_describe_provisioning_template_version(struct aws_client *c, const char *template_name,
                                                int version_id, struct iot_template_version *out,
                                                struct aws_api_error *err)
 {
     memset(out, 0, sizeof *out);
-    char id[16];
-    snprintf(id, sizeof id, "%d", version_id);
     struct aws_call call;
-    init_labeled(&call, "DescribeProvisioningTemplateVersion", "GET", "/provisioning-templates/",
-                 template_name, "/versions/");
-    aws_call_path_label(&call, id);
+    init_version(&call, "DescribeProvisioningTemplateVersion", "GET", template_name, version_id);
     return run(c, &call, read_template_version_body, out, err);
 }
 
 int iot_delete_provisioning_template_version(struct aws_client *c, const char *template_name,
                                              int version_id, struct aws_api_error *err)
 {
-    char id[16];
-    snprintf(id, sizeof id, "%d", version_id);
     struct aws_call call;
-    init_labeled(&call, "DeleteProvisioningTemplateVersion", "DELETE", "/provisioning-templates/",
-                 template_name, "/versions/");
-    aws_call_path_label(&call, id);
+    init_version(&call, "DeleteProvisioningTemplateVersion", "DELETE", template_name, version_id);
     return run(c, &call, 0, 0, err);
 }
 

@@ -269,12 +269,7 @@ int store_token_list(int limit, const char *cursor, json_t **items, char **next)
     struct store_argv v = {0};
     store_argv_script(&v, &domain_lua_token_list, 1);
     store_argv_addf(&v, "%stokens", p);
-    if (ms >= 0)
-        store_argv_addf(&v, "%lld", ms);
-    else
-        store_argv_add(&v, "");
-    store_argv_add(&v, id);
-    store_argv_addf(&v, "%d", limit);
+    store_argv_add_keyset(&v, ms, id, limit);
     store_argv_add(&v, p);
     if (off >= 0)
         store_argv_addf(&v, "%ld", off);

@@ -450,12 +450,7 @@ int store_claim_list_fields(const char *fleet, const char *state, int limit, con
         store_argv_addf(&v, "%sclaims:s:%s", p, state);
     else
         store_argv_add(&v, v.s[v.n - 1]);
-    if (ms >= 0)
-        store_argv_addf(&v, "%lld", ms);
-    else
-        store_argv_add(&v, "");
-    store_argv_add(&v, id);
-    store_argv_addf(&v, "%d", limit);
+    store_argv_add_keyset(&v, ms, id, limit);
     store_argv_add(&v, state ? state : "");
     store_argv_add(&v, p);
     store_argv_add(&v, "5000");

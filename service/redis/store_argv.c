@@ -38,6 +38,16 @@ void store_argv_addf(struct store_argv *a, const char *fmt, ...)
     }
 }
 
+void store_argv_add_keyset(struct store_argv *a, long long ms, const char *id, int limit)
+{
+    if (ms >= 0)
+        store_argv_addf(a, "%lld", ms);
+    else
+        store_argv_add(a, "");
+    store_argv_add(a, id);
+    store_argv_addf(a, "%d", limit);
+}
+
 void store_argv_script(struct store_argv *a, const struct redis_script *s, int nkeys)
 {
     a->script = s;

@@ -28,6 +28,9 @@ void store_argv_add(struct store_argv *a, const char *s);
 /* Appends a formatted argument. */
 void store_argv_addf(struct store_argv *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends a keyset page's position as the list scripts take it: the last item's creation ms
+ * ("" when ms < 0: the first page), its id, and the page's limit. */
+void store_argv_add_keyset(struct store_argv *a, long long ms, const char *id, int limit);
 /* Makes the command a run of an embedded script (service/redis/script.h):
  * the caller adds the nkeys keys, then the arguments; store_argv_run runs
  * it with EVALSHA. Call it first, on an empty argv. */

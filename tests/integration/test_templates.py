@@ -18,6 +18,15 @@ def body(mut):
     return b
 
 
+def run_to(case, method, path, b, state, status=202):
+    """Sends the request (answered status), waits for its job and checks it ended in state."""
+    r = case.env.req(method, path, body=b)
+    case.assertEqual(r.status, status, r)
+    job = case.env.wait_job(r.json["job"]["id"])
+    case.assertEqual(job["state"], state, job)
+    return job
+
+
 def res(b):
     return b["Resources"]
 
@@ -94,10 +103,14 @@ class TemplateValidate(harness.ServiceTestCase):
                          "enabled", "color"} <= fields, fields)
 
 
-class TemplateLifecycle(unittest.TestCase):
+class TemplatesOnAws(unittest.TestCase):
+    """A fleetwarden with its workers (ENV_VARS), the emulator and a provisioning role, for the
+    whole class."""
+    ENV_VARS = {}
+
     @classmethod
     def setUpClass(cls):
-        cls.env = fl.FleetEnv()
+        cls.env = fl.FleetEnv(env=dict(cls.ENV_VARS))
         role = cls.env.aws("iam", "create-role", "--role-name", "prov", "--assume-role-policy-document",
                            json.dumps(fl.prov_trust()))
         cls.role_arn = role["Role"]["Arn"]
@@ -107,11 +120,10 @@ class TemplateLifecycle(unittest.TestCase):
         cls.env.stop()
 
     def run_job(self, method, path, b=None, status=202):
-        r = self.env.req(method, path, body=b)
-        self.assertEqual(r.status, status, r)
-        job = self.env.wait_job(r.json["job"]["id"])
-        self.assertEqual(job["state"], "succeeded", job)
-        return job
+        return run_to(self, method, path, b, "succeeded", status)
+
+
+class TemplateLifecycle(TemplatesOnAws):
 
     def test_lifecycle(self):
         self.run_job("POST", "/v1/templates", {"name": "t1", "body": GOOD, "provisioningRoleArn": self.role_arn,
@@ -153,11 +165,7 @@ class TemplateLifecycle(unittest.TestCase):
         self.assertIsNone(self.env.aws("iot", "describe-provisioning-template", "--template-name", "t1", check=False))
 
     def run_dead(self, method, path, b=None):
-        r = self.env.req(method, path, body=b)
-        self.assertEqual(r.status, 202, r)
-        job = self.env.wait_job(r.json["job"]["id"])
-        self.assertEqual(job["state"], "dead", job)
-        return job
+        return run_to(self, method, path, b, "dead")
 
     def test_fleet_template_is_not_taken_over(self):
         """A template already at AWS (here fleet ft's) is not this API's: another role is a conflict
@@ -228,26 +236,10 @@ class TemplateLifecycle(unittest.TestCase):
         self.assertEqual(self.env.req("GET", "/v1/templates/tb").json["body"], GOOD)
 
 
-class TemplateRetries(unittest.TestCase):
+class TemplateRetries(TemplatesOnAws):
     """One AWS attempt per call (AWS_MAX_ATTEMPTS=1): a lost answer is retried by the job, which
     must find what the lost attempt made."""
-    @classmethod
-    def setUpClass(cls):
-        cls.env = fl.FleetEnv(env={"AWS_MAX_ATTEMPTS": "1", "FLEETWARDEN_RETRY_BASE_MS": "100"})
-        role = cls.env.aws("iam", "create-role", "--role-name", "prov", "--assume-role-policy-document",
-                           json.dumps(fl.prov_trust()))
-        cls.role_arn = role["Role"]["Arn"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
-    def run_job(self, method, path, b=None):
-        r = self.env.req(method, path, body=b)
-        self.assertEqual(r.status, 202, r)
-        job = self.env.wait_job(r.json["job"]["id"])
-        self.assertEqual(job["state"], "succeeded", job)
-        return job
+    ENV_VARS = {"AWS_MAX_ATTEMPTS": "1", "FLEETWARDEN_RETRY_BASE_MS": "100"}
 
     def test_lost_create_answer(self):
         """The job's retry finds the template its lost attempt made: this record's (origin created),
