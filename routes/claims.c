@@ -385,8 +385,13 @@ static int open_key(const char *id, const char *sealed, unsigned char **pem, siz
 {
     *pem = 0;
     *n = 0;
-    if (!sealed || !seal_kek_decrypt(sealed, id, pem, n))
+    int rc = sealed ? seal_kek_decrypt(sealed, id, pem, n) : 0;
+    if (!rc)
         return 0;
+    if (rc == FW_EUNAVAILABLE) { /* the KEK is not yet confirmed against Redis (seal.h) */
+        http_problem_store(resp, rc);
+        return rc;
+    }
     http_problem(resp, 500, 0,
                  "the sealed private key does not open with this service's key-encryption key");
     return FW_ECRYPTO;

@@ -173,6 +173,41 @@ static int load_kek(const struct fw_service *svc)
     return 0;
 }
 
+/* The KEK must be the one this Redis's data was sealed with: a process with another one would
+ * seal claim keys and webhook secrets that no other process can open (and open none of
+ * theirs). Its check value (seal_kek_check_value) is kept in Redis, written by the first
+ * process that finds none (a new Redis, or the first start after an upgrade from a version that
+ * kept none); every process that loads the KEK compares. The message names the setting, never
+ * the key or the check value. */
+static void kek_differs_message(char *out, size_t outlen)
+{
+    const struct fw_config *c = config_get();
+    char url[300];
+    config_redis_url_redacted(c, url, sizeof url);
+    snprintf(out, outlen,
+             "FLEETWARDEN_KEK_FILE: the key in %s differs from the one the data in this Redis "
+             "(%s, prefix %s) was sealed with; claim keys and webhook secrets sealed by one "
+             "would not open in the other. Give every process the same KEK file "
+             "(docs/OPERATIONS.md, Rotating the KEK)",
+             c->kek_file, url, c->prefix);
+}
+
+/* 0 (the same KEK, or its check value just written), FW_ECONFLICT (another KEK), or the Redis
+ * error. write 0: compare only (FW_ENOTFOUND when Redis keeps none). */
+static int kek_compare(int write)
+{
+    char check[SEAL_CHECK_HEX + 1];
+    int written = 0;
+    int rc = seal_kek_check_value(check);
+    if (!rc)
+        rc = store_kek_check(check, write, &written);
+    xwipe(check, sizeof check);
+    if (written)
+        log_msg(LOG_INFO, "this Redis kept no key-encryption key check value (a new Redis, or the "
+                          "first start after an upgrade): wrote the one of this process's KEK");
+    return rc;
+}
+
 /* Wrong Redis credentials (or a database the user may not select) are a configuration error:
  * exit 2 at start-up rather than a process that answers 503 for ever. An unreachable Redis is
  * not: it may be starting too, and the API answers 503 until it is there. */
@@ -198,12 +233,31 @@ static int check_redis_credentials(void)
 static struct {
     atomic_int done;
     int rc;
+    int kek_pending; /* Redis did not answer: the KEK is compared once it does (kek_watch) */
 } s_redis_check;
+
+/* Redis's credentials, then the KEK against its check value (exit 2 when it differs). */
+static int check_redis_and_kek(void)
+{
+    int rc = check_redis_credentials();
+    if (rc || !seal_kek_loaded())
+        return rc;
+    rc = kek_compare(1);
+    if (rc == FW_ECONFLICT) {
+        char msg[1024];
+        kek_differs_message(msg, sizeof msg);
+        fprintf(stderr, "fleetwarden: %s\n", msg);
+        return 2;
+    }
+    s_redis_check.kek_pending = rc != 0;
+    store_conn_close();
+    return 0;
+}
 
 static void *redis_check_main(void *arg)
 {
     (void)arg;
-    s_redis_check.rc = check_redis_credentials();
+    s_redis_check.rc = check_redis_and_kek();
     atomic_store(&s_redis_check.done, 1);
     return 0;
 }
@@ -214,7 +268,7 @@ static int check_redis_or_signal(const sigset_t *set, int *sig)
     pthread_t t;
     *sig = 0;
     if (pthread_create(&t, 0, redis_check_main, 0))
-        return check_redis_credentials();
+        return check_redis_and_kek();
     struct timespec tick = {0, 50 * 1000000L};
     while (!atomic_load(&s_redis_check.done)) {
         int got = sigtimedwait(set, NULL, &tick);
@@ -319,6 +373,56 @@ static void indexer_stop(struct claim_indexer *ix)
         pthread_join(ix->thread, 0);
 }
 
+/* When Redis did not answer at start-up, the KEK is compared once it does; until then nothing
+ * is sealed or opened (seal_kek_hold). Another KEK stops the process: exit 2, as at start-up. */
+struct kek_watch {
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+};
+
+static atomic_int s_exit_code;
+
+static void *kek_watch_main(void *arg)
+{
+    struct kek_watch *w = arg;
+    while (!atomic_load(&w->stop)) {
+        int rc = kek_compare(1);
+        if (!rc) {
+            seal_kek_hold(0);
+            log_msg(LOG_INFO, "the key-encryption key matches this Redis's check value");
+            break;
+        }
+        if (rc == FW_ECONFLICT) {
+            char msg[1024];
+            kek_differs_message(msg, sizeof msg);
+            log_event(LOG_ERROR, "stopping: wrong key-encryption key", LOG_STR("reason", msg));
+            atomic_store(&s_exit_code, 2);
+            kill(getpid(), SIGTERM);
+            break;
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, 0);
+    }
+    store_conn_close();
+    return 0;
+}
+
+static void kek_watch_start(struct kek_watch *w)
+{
+    atomic_store(&w->stop, 0);
+    seal_kek_hold(1);
+    w->started = pthread_create(&w->thread, 0, kek_watch_main, w) == 0;
+}
+
+static void kek_watch_stop(struct kek_watch *w)
+{
+    atomic_store(&w->stop, 1);
+    if (w->started)
+        pthread_join(w->thread, 0);
+    w->started = 0;
+}
+
 static int start_jobs(struct fw_service *svc)
 {
     if (svc->cfg.workers == 0)
@@ -371,6 +475,9 @@ static int cmd_serve(int argc, char **argv, int api)
         seal_kek_wipe();
         return rc;
     }
+    struct kek_watch kw = {0};
+    if (s_redis_check.kek_pending)
+        seal_kek_hold(1); /* before any thread that seals starts */
     if (handlers_register_all()) {
         fprintf(stderr, "fleetwarden: could not register the job types\n");
         return 1;
@@ -407,6 +514,8 @@ static int cmd_serve(int argc, char **argv, int api)
     struct claim_indexer ix = {0};
     if (api)
         indexer_start(&ix);
+    if (s_redis_check.kek_pending)
+        kek_watch_start(&kw);
     char listen[96];
     snprintf(listen, sizeof listen, "%s:%d", svc.cfg.listen_host, srv ? server_port(srv) : 0);
     log_event(LOG_INFO, api ? "fleetwarden serving" : "fleetwarden worker running",
@@ -420,6 +529,7 @@ static int cmd_serve(int argc, char **argv, int api)
      * a command timeout, and one after another they would outlast a supervisor's patience. */
     event_hub_signal_stop();
     indexer_signal_stop(&ix);
+    kek_watch_stop(&kw);
     long long stop_start = clock_mono_ms();
     server_stop(srv);                         /* waits for request handlers still in a Redis call */
     if (clock_mono_ms() - stop_start >= 1000) /* a stop that takes long says where */
@@ -433,7 +543,7 @@ static int cmd_serve(int argc, char **argv, int api)
     metrics_free(svc.metrics);
     seal_kek_wipe();
     log_msg(LOG_INFO, "stopped");
-    return 0;
+    return atomic_load(&s_exit_code);
 }
 
 static int token_args(int argc, char **argv, const char **scope, const char **name)
@@ -516,6 +626,13 @@ static int cmd_verify(const struct check_args *a)
         return rc;
     if (a->claim && load_kek(&svc))
         return 2;
+    if (a->claim && kek_compare(0) == FW_ECONFLICT) {
+        char msg[1024];
+        kek_differs_message(msg, sizeof msg);
+        fprintf(stderr, "fleetwarden: %s\n", msg);
+        seal_kek_wipe();
+        return 2;
+    }
     json_t *params = a->parameters ? json_loads(a->parameters, 0, 0) : 0;
     if (a->parameters && !json_is_object(params)) {
         fprintf(stderr, "fleetwarden: --parameters must be a JSON object of strings\n");
@@ -527,6 +644,31 @@ static int cmd_verify(const struct check_args *a)
     store_conn_close();
     seal_kek_wipe();
     return rc;
+}
+
+/* check: the KEK (when one is set) against the check value this Redis keeps; 1 when it
+ * differs. Writes nothing. */
+static int check_kek(const struct fw_service *svc)
+{
+    char err[300];
+    if (!svc->cfg.kek_file[0] || seal_kek_load(svc->cfg.kek_file, err, sizeof err))
+        return 0; /* none set (serve and worker say so), or a bad one (config_load said so) */
+    int rc = kek_compare(0);
+    seal_kek_wipe();
+    int tty = isatty(STDOUT_FILENO);
+    if (rc == FW_ECONFLICT) {
+        char msg[1024];
+        kek_differs_message(msg, sizeof msg);
+        printf("%skek: FAILED: %s%s\n", tty ? "\033[31m" : "", msg, tty ? "\033[0m" : "");
+        return 1;
+    }
+    if (rc == FW_ENOTFOUND)
+        printf("kek: no check value in this Redis yet (the next serve or worker writes it)\n");
+    else if (rc)
+        printf("kek: not compared: %s\n", fw_strerror(rc));
+    else
+        printf("kek: the one this Redis's data was sealed with\n");
+    return 0;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -558,10 +700,11 @@ static int cmd_check(int argc, char **argv)
     } else {
         printf("redis: ok\n");
     }
+    int kek_bad = !bad && check_kek(&svc);
     if (aws_check_run(0, stdout))
         bad = 1;
     store_conn_close();
-    return bad ? 1 : 0;
+    return kek_bad ? 2 : bad ? 1 : 0;
 }
 
 int main(int argc, char **argv)

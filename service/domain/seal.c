@@ -8,9 +8,12 @@
  */
 #include "service/domain/seal.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "service/core/config.h"
@@ -23,6 +26,7 @@
 
 static unsigned char s_kek[SEAL_KEY_LEN];
 static int s_kek_loaded;
+static atomic_int s_kek_held;
 
 /* Runs GCM over in[0..n) into out; enc 1 seals, 0 opens (tag checked). */
 static int gcm(int enc, const unsigned char *key, const unsigned char *nonce, const char *aad,
@@ -141,17 +145,44 @@ int seal_kek_loaded(void)
     return s_kek_loaded;
 }
 
+int seal_kek_check_value(char out[SEAL_CHECK_HEX + 1])
+{
+    static const char label[] = "fleetwarden key-encryption key check v1";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    out[0] = '\0';
+    if (!s_kek_loaded)
+        return FW_EINTERNAL;
+    if (!HMAC(EVP_sha256(), s_kek, SEAL_KEY_LEN, (const unsigned char *)label, sizeof label - 1,
+              mac, &len) ||
+        len * 2 != SEAL_CHECK_HEX)
+        return FW_ECRYPTO;
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    xwipe(mac, sizeof mac);
+    return 0;
+}
+
+void seal_kek_hold(int held)
+{
+    atomic_store(&s_kek_held, held);
+}
+
 int seal_kek_encrypt(const void *plain, size_t n, const char *aad, char **out)
 {
     *out = 0;
-    return s_kek_loaded ? seal_encrypt(s_kek, plain, n, aad, out) : FW_EINTERNAL;
+    if (!s_kek_loaded)
+        return FW_EINTERNAL;
+    return atomic_load(&s_kek_held) ? FW_EUNAVAILABLE : seal_encrypt(s_kek, plain, n, aad, out);
 }
 
 int seal_kek_decrypt(const char *sealed, const char *aad, unsigned char **plain, size_t *n)
 {
     *plain = 0;
     *n = 0;
-    return s_kek_loaded ? seal_decrypt(s_kek, sealed, aad, plain, n) : FW_EINTERNAL;
+    if (!s_kek_loaded)
+        return FW_EINTERNAL;
+    return atomic_load(&s_kek_held) ? FW_EUNAVAILABLE : seal_decrypt(s_kek, sealed, aad, plain, n);
 }
 
 void seal_kek_wipe(void)

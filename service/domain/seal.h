@@ -41,9 +41,19 @@ int seal_kek_load(const char *path, char *err, size_t errlen);
 /* 1 once a KEK is loaded. */
 int seal_kek_loaded(void);
 /* seal_encrypt/seal_decrypt under the process-wide KEK; FW_EINTERNAL
- * when none is loaded. */
+ * when none is loaded, FW_EUNAVAILABLE while held (seal_kek_hold). */
 int seal_kek_encrypt(const void *plain, size_t n, const char *aad, char **out);
 int seal_kek_decrypt(const char *sealed, const char *aad, unsigned char **plain, size_t *n);
+/* The KEK's check value: HMAC-SHA256 under the process-wide KEK of a fixed label, as 64 hex
+ * digits into out. It tells whether two processes hold the same KEK without telling the key;
+ * still, it is never printed (store_kek_check compares it with the one kept in Redis).
+ * 0, FW_EINTERNAL (no KEK loaded) or FW_ECRYPTO. */
+#define SEAL_CHECK_HEX 64
+int seal_kek_check_value(char out[SEAL_CHECK_HEX + 1]);
+/* While held, seal_kek_encrypt/seal_kek_decrypt refuse with FW_EUNAVAILABLE: the process has
+ * not yet confirmed that its KEK is the one its Redis's data was sealed with (Redis was not
+ * reachable at start-up). Set before threads start; cleared once confirmed. */
+void seal_kek_hold(int held);
 /* Wipes the process-wide KEK (at exit). */
 void seal_kek_wipe(void);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
@@ -50,6 +51,54 @@ int store_ping(char *why, size_t whylen)
     freeReplyObject(r);
     why[0] = '\0';
     return 0;
+}
+
+int store_ready_write(const char *process, char *code, size_t codelen)
+{
+    code[0] = '\0';
+    redisContext *c = store_conn_get();
+    if (!c)
+        return FW_EUNAVAILABLE;
+    redisReply *r = redisCommand(c, "SET %sready:%s 1 PX 30000", store_prefix(), process);
+    if (!r) {
+        store_conn_broken();
+        return FW_EUNAVAILABLE;
+    }
+    int rc = 0;
+    if (r->type == REDIS_REPLY_ERROR) {
+        size_t n = r->str ? strcspn(r->str, " ") : 0;
+        snprintf(code, codelen, "%.*s", (int)(n < 32 ? n : 32), r->str ? r->str : "");
+        if (redis_reply_is_failover(r->str, r->len))
+            store_conn_broken(); /* as every command does: the next one reconnects */
+        rc = FW_EREDIS;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int store_kek_check(const char *check, int write, int *written)
+{
+    int rc = 0;
+    *written = 0;
+    if (write) {
+        redisReply *r = store_conn_cmd(&rc, "SET %skek:check %s NX", store_prefix(), check);
+        if (!r)
+            return rc;
+        *written = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (*written)
+            return 0;
+    }
+    redisReply *r = store_conn_cmd(&rc, "GET %skek:check", store_prefix());
+    if (!r)
+        return rc;
+    size_t n = strlen(check);
+    if (r->type != REDIS_REPLY_STRING)
+        rc = FW_ENOTFOUND;
+    else if (r->len != n || CRYPTO_memcmp(r->str, check, n))
+        rc = FW_ECONFLICT;
+    freeReplyObject(r);
+    return rc;
 }
 
 /* Appends a command to the pipeline; hiredis only fails here on OOM. */

@@ -13,6 +13,8 @@
  *   P audit               stream capped at cfg.audit_max entries (approximately):
  *                         ts token method path status requestId client
  *   P authfail            stream of sampled 401s, capped at STORE_AUTHFAIL_MAX entries
+ *   P kek:check           string: the KEK's check value (seal_kek_check_value), written once
+ *   P ready:<process>     string "1" with a 30 s TTL, written by each /readyz
  */
 #ifndef FW_STORE_H
 #define FW_STORE_H
@@ -24,6 +26,18 @@
 
 /* PING; 0 or FW_EUNAVAILABLE with a reason in why. */
 int store_ping(char *why, size_t whylen);
+
+/* /readyz's write: SET P ready:<process> with a short TTL. 0; FW_EUNAVAILABLE when Redis
+ * cannot be reached; FW_EREDIS when it answered with an error (a read-only replica, OOM,
+ * MISCONF, an ACL refusal), with Redis's error code (READONLY, OOM, ...) in code. */
+int store_ready_write(const char *process, char *code, size_t codelen);
+
+/* Compares check (the KEK's check value, seal.h) with the one kept in Redis, writing it when
+ * there is none yet (SET NX: the first start with this Redis, or the first after an upgrade
+ * from a version that kept none; *written is then 1). 0 when equal or just written;
+ * FW_ECONFLICT when Redis holds another (this KEK is not the one the data was sealed with);
+ * FW_EUNAVAILABLE / FW_EREDIS. With write 0 it only compares (FW_ENOTFOUND: none kept). */
+int store_kek_check(const char *check, int write, int *written);
 
 /* Stores a new token record under its hash. */
 int store_token_create(const char *hash_hex, const struct auth_token *t);

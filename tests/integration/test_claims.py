@@ -906,5 +906,93 @@ class StartupNeedsKek(unittest.TestCase):
             redis.stop()
 
 
+KEK_CHECK_LABEL = b"fleetwarden key-encryption key check v1"
+
+
+def kek_check_value(path):
+    """The check value a process keeps in Redis for the hex KEK in path."""
+    import hashlib
+    import hmac
+    with open(path) as f:
+        key = bytes.fromhex(f.read().strip())
+    return hmac.new(key, KEK_CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+class KekMatchesRedis(unittest.TestCase):
+    """A process whose KEK is not the one this Redis's data was sealed with refuses to run: it
+    would seal claim keys no other process can open (every download of them a 500)."""
+
+    def other_kek(self, fw):
+        import os
+        path = os.path.join(fw.dir, "kek-other")
+        with open(path, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def assert_refused(self, r, kek_paths):
+        out = r.stdout + r.stderr  # check says it on stdout, serve and worker on stderr
+        self.assertEqual(r.returncode, 2, out)
+        self.assertIn("FLEETWARDEN_KEK_FILE", out)
+        self.assertIn("differs from the one", out)
+        for path in kek_paths:  # neither key nor its check value is ever printed
+            with open(path) as f:
+                self.assertNotIn(f.read().strip(), r.stdout + r.stderr)
+            self.assertNotIn(kek_check_value(path), r.stdout + r.stderr)
+
+    def test_a_worker_or_check_with_another_kek_exits_2(self):
+        import subprocess
+        import harness
+        redis = harness.Redis().start()
+        fw = harness.Fleetwarden(redis, args=("serve", "--no-workers")).start()
+        same = None
+        try:
+            self.assertEqual(redis.command("GET", "fw:kek:check"), kek_check_value(fw.kek_file()))
+            env = {"FLEETWARDEN_KEK_FILE": self.other_kek(fw)}
+            other = harness.Fleetwarden(redis, env=env, args=("worker",))
+            for cmd in (("worker",), ("serve",), ("check",)):
+                try:
+                    r = other.run(*cmd, timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.fail("%s started with another key-encryption key" % (cmd,))
+                self.assert_refused(r, [fw.kek_file(), env["FLEETWARDEN_KEK_FILE"]])
+            r = harness.Fleetwarden(redis, env={"FLEETWARDEN_KEK_FILE": fw.kek_file()}).run("check")
+            self.assertIn("kek: the one this Redis's data was sealed with", r.stdout)
+            # the same KEK runs
+            same = harness.Fleetwarden(redis, env={"FLEETWARDEN_KEK_FILE": fw.kek_file()},
+                                       args=("worker",)).start(wait=False)
+            harness.wait_until(lambda: "fleetwarden worker running" in same.logs(), timeout=20,
+                               what="the worker with the same KEK running")
+            self.assertIsNone(same.proc.poll())
+        finally:
+            if same:
+                self.assertEqual(same.stop(), 0)
+            fw.stop()
+            redis.stop()
+
+    def test_compared_once_redis_comes_when_it_was_away_at_start_up(self):
+        import harness
+        redis = harness.Redis(appendonly=True).start()
+        w = None
+        try:
+            fw = harness.Fleetwarden(redis, args=("worker",))
+            redis.command("SET", "fw:kek:check", kek_check_value(fw.kek_file()))
+            redis.stop()
+            w = harness.Fleetwarden(redis, env={"FLEETWARDEN_KEK_FILE": self.other_kek(fw)},
+                                    args=("worker",)).start(wait=False)
+            harness.wait_until(lambda: "fleetwarden worker running" in w.logs(), timeout=20,
+                               what="the worker running while Redis is away")
+            redis.start()
+            harness.wait_until(lambda: w.proc.poll() is not None, timeout=30,
+                               what="the worker with another KEK to stop once Redis answers")
+            self.assertEqual(w.proc.returncode, 2, w.logs()[-2000:])
+            self.assertIn("wrong key-encryption key", w.logs())
+            self.assertIn("FLEETWARDEN_KEK_FILE", w.logs())
+        finally:
+            if w:
+                w.stop()
+            redis.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
