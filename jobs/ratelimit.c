@@ -39,8 +39,7 @@ const struct ratelimit_default ratelimit_defaults[] = {
 
 #define RATELIMIT_FALLBACK 10.0
 
-/* The family as FLEETWARDEN_RATE_<FAMILY> spells it: iot-cert-create is IOT_CERT_CREATE. */
-static void family_name(const char *family, char *out, size_t outlen)
+void ratelimit_family_var(const char *family, char *out, size_t outlen)
 {
     size_t n = 0;
     for (const char *p = family; *p && n + 1 < outlen; p++)
@@ -56,7 +55,7 @@ void ratelimit_lookup(const char *family, double *rate, double *burst)
             *rate = d->rate;
     *burst = *rate < 1 ? 1 : *rate;
     char name[CONFIG_RATE_FAMILY_MAX];
-    family_name(family, name, sizeof name);
+    ratelimit_family_var(family, name, sizeof name);
     const struct fw_config *c = config_get();
     for (int i = 0; i < c->nrates; i++) {
         if (!strcmp(c->rates[i].family, name)) {

@@ -20,11 +20,16 @@
 #ifndef FW_JOBS_RATELIMIT_H
 #define FW_JOBS_RATELIMIT_H
 
+#include <stddef.h>
+
 /* Rate (tokens/s) and burst of family. Thread-safe (reads the environment). */
 void ratelimit_lookup(const char *family, double *rate, double *burst);
 /* Takes a token of family, sleeping until it is due. 0, FW_EUNAVAILABLE (Redis
  * cannot be reached) or FW_EREDIS (Redis answered an error). */
 int ratelimit_acquire(const char *family);
+
+/* The family as FLEETWARDEN_RATE_<FAMILY> spells it: iot-cert-create is IOT_CERT_CREATE. */
+void ratelimit_family_var(const char *family, char *out, size_t outlen);
 
 /* The default table, for docs and metrics: name, rate; NULL name ends it. */
 struct ratelimit_default {

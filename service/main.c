@@ -27,6 +27,7 @@
 #include "jobs/handlers/register.h"
 #include "jobs/handlers/verify_cli.h"
 #include "jobs/handlers/watch_cycle.h"
+#include "jobs/ratelimit.h"
 #include "jobs/runtime.h"
 #include "service/core/clock.h"
 #include "service/core/err.h"
@@ -89,9 +90,25 @@ static const char s_usage[] =
     "internal addresses\n"
     "  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ... as in the AWS SDKs\n";
 
+/* The FLEETWARDEN_RATE_<FAMILY> families: the job runtime's table (config.c knows no job). */
+static void give_rate_families(void)
+{
+    static char names[CONFIG_MAX_RATES][CONFIG_RATE_FAMILY_MAX];
+    static const char *list[CONFIG_MAX_RATES + 1];
+    size_t n = 0;
+    for (const struct ratelimit_default *d = ratelimit_defaults; d->family && n < CONFIG_MAX_RATES;
+         d++, n++) {
+        ratelimit_family_var(d->family, names[n], sizeof names[n]);
+        list[n] = names[n];
+    }
+    list[n] = 0;
+    config_set_rate_families(list);
+}
+
 static int load_config(struct fw_service *svc)
 {
-    char err[300];
+    char err[800];
+    give_rate_families();
     if (config_load(&svc->cfg, 0, 0, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;

@@ -662,6 +662,31 @@ static int load_one(const struct setting *s, const char *v, struct fw_config *c,
     return 0;
 }
 
+static const char *const *s_rate_families;
+
+void config_set_rate_families(const char *const *families)
+{
+    s_rate_families = families;
+}
+
+/* 0 when fam is a known family (or none were given); else FW_EINVAL naming the known ones. */
+static int rate_family_known(const char *name, const char *fam, char *err, size_t errlen)
+{
+    if (!s_rate_families)
+        return 0;
+    char why[512];
+    size_t o =
+        (size_t)snprintf(why, sizeof why, "no such family (upper case, '_' for '-'); known: ");
+    for (const char *const *f = s_rate_families; *f; f++) {
+        if (!strcmp(*f, fam))
+            return 0;
+        if (o < sizeof why)
+            o += (size_t)snprintf(why + o, sizeof why - o, "%s%s", f == s_rate_families ? "" : ", ",
+                                  *f);
+    }
+    return fail(err, errlen, name, why);
+}
+
 int config_parse_rate(const char *name, const char *value, struct fw_config *c, char *err,
                       size_t errlen)
 {
@@ -672,6 +697,8 @@ int config_parse_rate(const char *name, const char *value, struct fw_config *c, 
         return fail(err, errlen, name, "not a FLEETWARDEN_RATE_<FAMILY> variable");
     if (c->nrates == CONFIG_MAX_RATES || strlen(fam) >= CONFIG_RATE_FAMILY_MAX)
         return fail(err, errlen, name, "too many rate overrides or too long a family name");
+    if (rate_family_known(name, fam, err, errlen))
+        return FW_EINVAL;
     double r = strtod(value, &end), b = r < 1 ? 1 : r;
     int bad = end == value || !(r > 0 && r <= 100000);
     if (!bad && *end == ':') {

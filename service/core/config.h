@@ -135,6 +135,13 @@ int config_load(struct fw_config *c, config_getenv_fn *getenv_fn, void *ud, char
 int config_parse_rate(const char *name, const char *value, struct fw_config *c, char *err,
                       size_t errlen);
 
+/* The FLEETWARDEN_RATE_<FAMILY> families the binary has, as the variables spell them
+ * (IOT_CERT_CREATE), NULL-terminated and kept by the caller: the composition root gives the job
+ * runtime's table before config_load, which then refuses any other family (a misspelt or
+ * lower-case one would be silently ignored), naming the variable and the known families. Not
+ * given (unit tests, tools): any family is taken. Call before threads start. */
+void config_set_rate_families(const char *const *families);
+
 /* Writes one line per setting of the table, "NAME=value" (the value in
  * effect, the default when unset; the Redis password never), for
  * `fleetwarden check`. */

@@ -63,6 +63,21 @@ class ConfigErrors(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, (var, value, r.stdout, r.stderr))
                 self.assertIn(var, r.stderr)
 
+    def test_an_unknown_rate_family_exits_2_listing_the_known_ones(self):
+        """A misspelt or lower-case FLEETWARDEN_RATE_<FAMILY> used to be taken and never used."""
+        for var in ("FLEETWARDEN_RATE_IOT_CERT_CRATE", "FLEETWARDEN_RATE_iot_cert_create"):
+            for cmd in (("check",), ("serve", "--no-workers"), ("worker",)):
+                with self.subTest(var=var, cmd=cmd):
+                    r = Fleetwarden(self.redis, env={var: "1"}).run(*cmd, timeout=10)
+                    self.assertEqual(r.returncode, 2, (var, cmd, r.stdout, r.stderr))
+                    self.assertIn(var, r.stderr)
+                    self.assertIn("IOT_CERT_CREATE", r.stderr)  # the known families
+                    self.assertIn("CLOUDWATCH", r.stderr)
+        r = Fleetwarden(self.redis, env={"FLEETWARDEN_RATE_IOT_CERT_CREATE": "1",
+                                         "FLEETWARDEN_RATE_CLOUDWATCH": "5:10"}).run("check")
+        self.assertNotEqual(r.returncode, 2, r.stderr)
+        self.assertIn("FLEETWARDEN_RATE_<FAMILY>=IOT_CERT_CREATE=1:1,CLOUDWATCH=5:10", r.stdout)
+
     def test_check_shows_every_setting_of_the_readme_table(self):
         """`fleetwarden check` shows each setting's value; README's table lists exactly those."""
         env = {"FLEETWARDEN_JOB_TTL": "3600", "FLEETWARDEN_RATE_IOT_CERT_CREATE": "2:4",
