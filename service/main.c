@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aws/check.h"
+#include "aws/retry.h"
 #include "jobs/event_hub.h"
 #include "jobs/handlers/register.h"
 #include "jobs/handlers/verify_cli.h"
@@ -105,14 +106,30 @@ static void give_rate_families(void)
     config_set_rate_families(list);
 }
 
+/* AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, which aws/ reads itself when a job makes its client: a
+ * bad one used to pass start-up and `check`, then fail every AWS job (critical disables too). */
+static int check_aws_retry(struct aws_retry_settings *out)
+{
+    const char *bad = 0;
+    if (!aws_retry_settings_from_env(out, 0, 0, &bad))
+        return 0;
+    fprintf(stderr, "fleetwarden: %s: %s\n", bad,
+            !strcmp(bad, "AWS_RETRY_MODE") ? "must be standard, legacy or adaptive"
+                                           : "must be a whole number of attempts from 1 to 100");
+    return 2;
+}
+
 static int load_config(struct fw_service *svc)
 {
     char err[800];
+    struct aws_retry_settings retry;
     give_rate_families();
     if (config_load(&svc->cfg, 0, 0, err, sizeof err)) {
         fprintf(stderr, "fleetwarden: %s\n", err);
         return 2;
     }
+    if (check_aws_retry(&retry))
+        return 2;
     config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     log_set_level(svc->cfg.log_level);
     store_conn_configure(&svc->cfg);
@@ -707,6 +724,10 @@ static int cmd_check(int argc, char **argv)
     printf("configuration: ok (listen %s:%d, redis %s, prefix %s, workers %d)\n",
            svc.cfg.listen_host, svc.cfg.listen_port, url, svc.cfg.prefix, svc.cfg.workers);
     config_show(&svc.cfg, stdout);
+    struct aws_retry_settings retry;
+    check_aws_retry(&retry); /* load_config checked it */
+    static const char *const modes[] = {"standard", "legacy", "adaptive"};
+    printf("AWS_MAX_ATTEMPTS=%d\nAWS_RETRY_MODE=%s\n", retry.max_attempts, modes[retry.mode]);
     char why[320];
     int bad = 0;
     if (store_conn_check(why, sizeof why) || store_ping(why, sizeof why)) {

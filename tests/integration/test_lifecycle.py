@@ -78,6 +78,20 @@ class ConfigErrors(unittest.TestCase):
         self.assertNotEqual(r.returncode, 2, r.stderr)
         self.assertIn("FLEETWARDEN_RATE_<FAMILY>=IOT_CERT_CREATE=1:1,CLOUDWATCH=5:10", r.stdout)
 
+    def test_bad_aws_retry_settings_exit_2(self):
+        """AWS_MAX_ATTEMPTS and AWS_RETRY_MODE used to be read only when a job made its AWS
+        client: `check` and start-up passed, then every AWS job failed InvalidConfiguration."""
+        for var, value in (("AWS_MAX_ATTEMPTS", "five"), ("AWS_MAX_ATTEMPTS", "0"),
+                           ("AWS_RETRY_MODE", "fast")):
+            for cmd in (("check",), ("serve",), ("worker",)):
+                with self.subTest(var=var, value=value, cmd=cmd):
+                    r = Fleetwarden(self.redis, env={var: value}).run(*cmd, timeout=10)
+                    self.assertEqual(r.returncode, 2, (var, value, cmd, r.stdout, r.stderr))
+                    self.assertIn(var, r.stderr)
+        r = Fleetwarden(self.redis, env={"AWS_MAX_ATTEMPTS": "5", "AWS_RETRY_MODE": "adaptive"}).run("check")
+        self.assertNotEqual(r.returncode, 2, r.stderr)
+        self.assertIn("AWS_MAX_ATTEMPTS=5\nAWS_RETRY_MODE=adaptive\n", r.stdout)
+
     def test_check_shows_every_setting_of_the_readme_table(self):
         """`fleetwarden check` shows each setting's value; README's table lists exactly those."""
         env = {"FLEETWARDEN_JOB_TTL": "3600", "FLEETWARDEN_RATE_IOT_CERT_CREATE": "2:4",
