@@ -24,7 +24,6 @@
  */
 #include "claims.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +50,6 @@
 #include "service/domain/store.h"
 #include "service/domain/store_claim.h"
 #include "service/domain/store_fleet.h"
-
-#define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
 
 static void no_claim(struct http_resp *resp)
 {
@@ -298,30 +295,6 @@ static void get_claim(struct http_req *req, struct http_resp *resp)
 
 /* ---- GET /v1/claims/{id}/bundle ---- */
 
-static char *s_root_ca; /* written once under s_root_ca_once, read-only after */
-static pthread_once_t s_root_ca_once = PTHREAD_ONCE_INIT;
-
-static void load_root_ca(void)
-{
-    const char *path = config_get()->root_ca_file;
-    path = path[0] ? path : ROOT_CA_DEFAULT;
-    FILE *f = fopen(path, "rb");
-    char data[8192];
-    size_t n = f ? fread(data, 1, sizeof data - 1, f) : 0;
-    if (f)
-        fclose(f);
-    data[n] = 0;
-    if (n == 0 || !strstr(data, "-----BEGIN CERTIFICATE-----")) {
-        log_event(LOG_WARN,
-                  "Amazon Root CA 1 not readable (install ca-certificates or set "
-                  "FLEETWARDEN_ROOT_CA_FILE); "
-                  "bundles carry rootCaPem null",
-                  LOG_STR("path", path));
-        return;
-    }
-    s_root_ca = xstrdup(data);
-}
-
 /* The parts of the bundle that are not the key; NULL with resp set. The
  * config names the IoT ports of cfg (AWS's unless set otherwise). */
 static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, struct http_resp *resp)
@@ -335,13 +308,12 @@ static json_t *bundle_base(const json_t *claim, const struct fw_config *cfg, str
     struct greengrass_paths paths = {.mqtt_port = cfg->iot_mqtt_port,
                                      .credentials_port = cfg->iot_credentials_port};
     char *yaml = fleet ? greengrass_config_yaml(fleet, &paths) : 0;
-    pthread_once(&s_root_ca_once, load_root_ca);
     json_t *b = json_pack(
         "{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "claimId", claim_field_str(claim, CLAIM_F_ID),
         "certificateId", claim_field_str(claim, CLAIM_F_CERT_ID), "certificateArn",
         claim_field_str(claim, CLAIM_F_CERT_ARN), "certificatePem",
-        claim_field_str(claim, CLAIM_F_CERT_PEM), "rootCaPem", s_root_ca, "greengrassConfig", yaml,
-        "perDevice", yaml ? greengrass_per_device(fleet, &paths) : json_array());
+        claim_field_str(claim, CLAIM_F_CERT_PEM), "rootCaPem", cfg->root_ca_pem, "greengrassConfig",
+        yaml, "perDevice", yaml ? greengrass_per_device(fleet, &paths) : json_array());
     free(yaml);
     json_decref(fleet);
     return b;

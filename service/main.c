@@ -119,7 +119,28 @@ static int check_aws_retry(struct aws_retry_settings *out)
     return 2;
 }
 
-static int load_config(struct fw_service *svc)
+/* The root CA that claim bundles carry and verifications trust, read whole once: a set file
+ * that is missing, unreadable, too big or not certificates stops start-up (exit 2); the default
+ * one missing is a warning (bundles carry rootCaPem null). */
+static int load_root_ca(struct fw_config *cfg)
+{
+    char err[600], *pem = 0;
+    int rc = config_read_root_ca(cfg, &pem, err, sizeof err);
+    if (rc == FW_ENOTFOUND) {
+        log_msg(LOG_WARN, "%s; claim bundles carry rootCaPem null", err);
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "fleetwarden: %s\n", err);
+        return 2;
+    }
+    cfg->root_ca_pem = pem; /* kept for the process's life */
+    return 0;
+}
+
+enum { NO_ROOT_CA = 0, WITH_ROOT_CA = 1 };
+
+static int load_config(struct fw_service *svc, int root_ca)
 {
     char err[800];
     struct aws_retry_settings retry;
@@ -130,8 +151,10 @@ static int load_config(struct fw_service *svc)
     }
     if (check_aws_retry(&retry))
         return 2;
-    config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     log_set_level(svc->cfg.log_level);
+    if (root_ca && load_root_ca(&svc->cfg))
+        return 2;
+    config_publish(&svc->cfg); /* before any thread: modules read it with config_get() */
     store_conn_configure(&svc->cfg);
     return 0;
 }
@@ -496,7 +519,7 @@ static int cmd_serve(int argc, char **argv, int api)
         }
     }
     struct fw_service svc = {0};
-    int rc = load_config(&svc);
+    int rc = load_config(&svc, WITH_ROOT_CA);
     if (!rc)
         rc = load_kek(&svc);
     int sig = 0;
@@ -609,7 +632,7 @@ static int cmd_token(int argc, char **argv)
     }
     snprintf(t.name, sizeof t.name, "%s", name);
     struct fw_service svc = {0};
-    int rc = load_config(&svc);
+    int rc = load_config(&svc, NO_ROOT_CA);
     if (rc)
         return rc;
     char secret[AUTH_TOKEN_LEN + 1], hash[AUTH_HASH_HEX_LEN + 1];
@@ -655,7 +678,7 @@ static int check_args(int argc, char **argv, struct check_args *a)
 static int cmd_verify(const struct check_args *a)
 {
     struct fw_service svc = {0};
-    int rc = load_config(&svc);
+    int rc = load_config(&svc, WITH_ROOT_CA);
     if (rc)
         return rc;
     if (a->claim && load_kek(&svc))
@@ -716,7 +739,7 @@ static int cmd_check(int argc, char **argv)
     if (a.fleet)
         return cmd_verify(&a);
     struct fw_service svc = {0};
-    int rc = load_config(&svc);
+    int rc = load_config(&svc, WITH_ROOT_CA);
     if (rc)
         return rc;
     char url[300];
@@ -726,6 +749,13 @@ static int cmd_check(int argc, char **argv)
     config_show(&svc.cfg, stdout);
     struct aws_retry_settings retry;
     check_aws_retry(&retry); /* load_config checked it */
+    if (svc.cfg.root_ca_pem)
+        printf("root CA: %s (%zu bytes)\n",
+               svc.cfg.root_ca_file[0] ? svc.cfg.root_ca_file : CONFIG_ROOT_CA_DEFAULT,
+               strlen(svc.cfg.root_ca_pem));
+    else
+        printf("root CA: none: %s not readable (claim bundles carry rootCaPem null)\n",
+               CONFIG_ROOT_CA_DEFAULT);
     static const char *const modes[] = {"standard", "legacy", "adaptive"};
     printf("AWS_MAX_ATTEMPTS=%d\nAWS_RETRY_MODE=%s\n", retry.max_attempts, modes[retry.mode]);
     char why[320];

@@ -26,8 +26,6 @@
 #include "service/core/netresolve.h"
 #include "service/domain/store_fleet.h"
 
-#define ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
-
 /* ---- settings ---- */
 
 /* Read and checked once at start-up with every other setting (service/core/config.c). */
@@ -37,7 +35,7 @@ void verify_settings_load(const struct fw_config *cfg, struct verify_settings *o
     out->mqtt_port = cfg->iot_mqtt_port;
     out->credentials_port = cfg->iot_credentials_port;
     out->alpn = cfg->iot_mqtt_alpn;
-    out->ca_file = cfg->root_ca_file[0] ? cfg->root_ca_file : ROOT_CA_DEFAULT;
+    out->ca_file = cfg->root_ca_file[0] ? cfg->root_ca_file : CONFIG_ROOT_CA_DEFAULT;
     out->endpoint_hosts = cfg->iot_endpoint_hosts;
     out->allow_addresses = cfg->iot_allow_addresses;
     out->timeout_ms = cfg->verify_timeout_ms;

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "service/core/err.h"
 #include "service/core/mem.h"
@@ -893,4 +896,72 @@ int config_kek_mode_warning(const char *path, char *why, size_t whylen)
              "or 0600)",
              path, (unsigned)(st.st_mode & 07777));
     return 1;
+}
+
+/* The number of PEM blocks of the NUL-terminated data ("-----BEGIN " at a line's start). */
+static int pem_blocks(const char *data)
+{
+    int k = 0;
+    for (const char *p = data; (p = strstr(p, "-----BEGIN ")) != 0; p++)
+        if (p == data || p[-1] == '\n')
+            k++;
+    return k;
+}
+
+/* 0 when data[0..n) is PEM certificates only (comments between them allowed). */
+static int root_ca_valid(const char *data, size_t n, const char **why)
+{
+    *why = "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+    if (memchr(data, '\0', n))
+        return FW_EINVAL;
+    BIO *b = BIO_new_mem_buf(data, (int)n);
+    if (!b)
+        return FW_EINVAL;
+    int certs = 0;
+    X509 *x;
+    while ((x = PEM_read_bio_X509(b, 0, 0, 0)) != 0) {
+        X509_free(x);
+        certs++;
+    }
+    BIO_free(b);
+    ERR_clear_error(); /* the end of the data is an error to PEM_read_bio_X509 */
+    if (pem_blocks(data) != certs) {
+        *why = "holds a PEM block that is not a certificate, or a certificate that does not parse";
+        return FW_EINVAL;
+    }
+    return certs ? 0 : FW_EINVAL;
+}
+
+int config_read_root_ca(const struct fw_config *c, char **pem, char *err, size_t errlen)
+{
+    const char *var = "FLEETWARDEN_ROOT_CA_FILE";
+    int set = c->root_ca_file[0] != 0;
+    const char *path = set ? c->root_ca_file : CONFIG_ROOT_CA_DEFAULT;
+    *pem = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open %s: %s%s", var, path, strerror(errno),
+                 set ? "" : " (install ca-certificates or set FLEETWARDEN_ROOT_CA_FILE)");
+        return set ? FW_EIO : FW_ENOTFOUND;
+    }
+    char *data = xmalloc(CONFIG_ROOT_CA_MAX + 2);
+    size_t n = fread(data, 1, CONFIG_ROOT_CA_MAX + 1, f);
+    int rd = ferror(f);
+    fclose(f);
+    data[n] = '\0';
+    const char *why = "cannot be read";
+    int rc = FW_EIO;
+    if (!rd && n > CONFIG_ROOT_CA_MAX) {
+        why = "is larger than 1 MiB: give the root CA (Amazon Root CA 1), not a whole trust store";
+        rc = FW_EINVAL;
+    } else if (!rd) {
+        rc = root_ca_valid(data, n, &why);
+    }
+    if (rc) {
+        snprintf(err, errlen, "%s: %s %s", var, path, why);
+        free(data);
+        return set ? rc : FW_ENOTFOUND;
+    }
+    *pem = data;
+    return 0;
 }

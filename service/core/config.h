@@ -26,6 +26,8 @@
 #define CONFIG_DEFAULT_PROV_BOUNDARY "FleetwardenProvisioningBoundary"
 #define CONFIG_MAX_RATES 32 /* FLEETWARDEN_RATE_<FAMILY> overrides */
 #define CONFIG_RATE_FAMILY_MAX 48
+#define CONFIG_ROOT_CA_DEFAULT "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
+#define CONFIG_ROOT_CA_MAX (1024 * 1024) /* bytes of FLEETWARDEN_ROOT_CA_FILE */
 
 /* FLEETWARDEN_RATE_<FAMILY>=RATE[:BURST]: family is the name's tail as written (IOT_CERT_CREATE).
  */
@@ -102,11 +104,13 @@ struct fw_config {
     struct config_rate rates[CONFIG_MAX_RATES]; /* FLEETWARDEN_RATE_<FAMILY> */
     int nrates;
     /* Claims, the watch, webhooks, docs: */
-    int claim_key_ttl_s;    /* FLEETWARDEN_CLAIM_KEY_TTL (default 86400, 1..31 days) */
-    int rotation_scan_s;    /* FLEETWARDEN_ROTATION_SCAN_S (default 60, 1..86400) */
-    int watch_interval_s;   /* FLEETWARDEN_WATCH_INTERVAL (default 300; 0 or 60..86400) */
-    char root_ca_file[256]; /* FLEETWARDEN_ROOT_CA_FILE ("" = Debian's Amazon Root CA 1) */
-    char docs_dir[256];     /* FLEETWARDEN_DOCS_DIR ("" = the build's install directory) */
+    int claim_key_ttl_s;     /* FLEETWARDEN_CLAIM_KEY_TTL (default 86400, 1..31 days) */
+    int rotation_scan_s;     /* FLEETWARDEN_ROTATION_SCAN_S (default 60, 1..86400) */
+    int watch_interval_s;    /* FLEETWARDEN_WATCH_INTERVAL (default 300; 0 or 60..86400) */
+    char root_ca_file[256];  /* FLEETWARDEN_ROOT_CA_FILE ("" = Debian's Amazon Root CA 1) */
+    const char *root_ca_pem; /* its certificates, read whole at start-up (config_read_root_ca;
+                                NULL: none, the default file missing) */
+    char docs_dir[256];      /* FLEETWARDEN_DOCS_DIR ("" = the build's install directory) */
     char
         webhook_allow_http_hosts[1024]; /* FLEETWARDEN_WEBHOOK_ALLOW_HTTP_HOSTS (comma-separated) */
     struct netaddr_list webhook_allow_addresses; /* FLEETWARDEN_WEBHOOK_ALLOW_ADDRESSES */
@@ -172,6 +176,14 @@ int config_parse_listen(const char *s, struct fw_config *c, char *err, size_t er
  * whitespace is trimmed, 64 hex digits or 44 characters of base64.
  * 0, or FW_EINVAL/FW_EIO with a reason in err. key is wiped by the caller. */
 int config_read_kek(const char *path, unsigned char key[32], char *err, size_t errlen);
+/* Reads the root CA file in effect (FLEETWARDEN_ROOT_CA_FILE, else CONFIG_ROOT_CA_DEFAULT)
+ * whole into *pem (new, NUL-terminated; kept for the process's life): PEM certificates only
+ * (at least one; every PEM block a certificate that parses), at most CONFIG_ROOT_CA_MAX bytes.
+ * 0; FW_EINVAL/FW_EIO with "FLEETWARDEN_ROOT_CA_FILE: reason" in err (a set file that is
+ * missing, unreadable, too big or not certificates); FW_ENOTFOUND when the setting is unset and
+ * the default file cannot be read (bundles then carry no root CA: a warning, not an error). */
+int config_read_root_ca(const struct fw_config *c, char **pem, char *err, size_t errlen);
+
 /* 1 when the KEK file can be read by its group or by others (a start-up
  * warning: it should be 0400 or 0600, owned by the service's user), with
  * the mode in why; 0 otherwise (also when it cannot be stat'ed). */

@@ -994,5 +994,40 @@ class KekMatchesRedis(unittest.TestCase):
             redis.stop()
 
 
+def ca_bundle(path, min_bytes):
+    """A file of whole PEM certificates from the system's trust store, at least min_bytes."""
+    with open("/etc/ssl/certs/ca-certificates.crt") as f:
+        certs = ["-----BEGIN CERTIFICATE-----" + c.split("-----END CERTIFICATE-----")[0]
+                 + "-----END CERTIFICATE-----\n"
+                 for c in f.read().split("-----BEGIN CERTIFICATE-----")[1:]]
+    out = ""
+    for c in certs:
+        out += c
+        if len(out) >= min_bytes:
+            break
+    with open(path, "w") as f:
+        f.write(out)
+    return out
+
+
+class RootCaFile(unittest.TestCase):
+    """FLEETWARDEN_ROOT_CA_FILE is read whole at start-up: a file over 8 KiB used to be cut at
+    8191 bytes, so bundles carried a corrupt PEM."""
+
+    def test_a_root_ca_file_over_8_kib_reaches_the_bundle_whole(self):
+        import os
+        import tempfile
+        path = os.path.join(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")), "roots.pem")
+        pem = ca_bundle(path, 20000)
+        env = cl.ClaimsEnv(env={"FLEETWARDEN_ROOT_CA_FILE": path})
+        try:
+            env.make_fleet("bigca")
+            c = env.new_claim("bigca")
+            b = env.take_bundle(c["id"])
+            self.assertEqual(b["rootCaPem"], pem)
+        finally:
+            env.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

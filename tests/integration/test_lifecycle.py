@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import tempfile
 import sys
 import time
 import unittest
@@ -15,6 +16,8 @@ from harness import Fleetwarden, Redis, wait_until  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "jobs-probe"))
 from jobs_testlib import Probe  # noqa: E402
+
+ROOT_CA = "/usr/share/ca-certificates/mozilla/Amazon_Root_CA_1.crt"
 
 
 @contextlib.contextmanager
@@ -91,6 +94,35 @@ class ConfigErrors(unittest.TestCase):
         r = Fleetwarden(self.redis, env={"AWS_MAX_ATTEMPTS": "5", "AWS_RETRY_MODE": "adaptive"}).run("check")
         self.assertNotEqual(r.returncode, 2, r.stderr)
         self.assertIn("AWS_MAX_ATTEMPTS=5\nAWS_RETRY_MODE=adaptive\n", r.stdout)
+
+    def test_a_bad_root_ca_file_exits_2(self):
+        """FLEETWARDEN_ROOT_CA_FILE is read and checked at start-up: a missing or unusable file
+        used to pass `check` and start-up, and bundles carried rootCaPem null."""
+        d = tempfile.mkdtemp(dir=os.environ.get("TMPDIR"))
+        with open(ROOT_CA) as f:
+            good = f.read()
+        files = {"missing": os.path.join(d, "nonexistent.pem"),
+                 "text": ("not a certificate\n", "no PEM certificate"),
+                 "key": (good + "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+                         "not a certificate"),
+                 "broken": (good.replace("MIIDQTCC", "MIIDQTCD"), "does not parse"),
+                 "huge": (good * (1024 * 1024 // len(good) + 1), "larger than 1 MiB")}
+        for name, spec in files.items():
+            if isinstance(spec, tuple):
+                path = os.path.join(d, name + ".pem")
+                with open(path, "w") as f:
+                    f.write(spec[0])
+                words = spec[1]
+            else:
+                path, words = spec, "cannot open"
+            for cmd in (("check",), ("serve",), ("worker",)):
+                with self.subTest(file=name, cmd=cmd):
+                    r = Fleetwarden(self.redis, env={"FLEETWARDEN_ROOT_CA_FILE": path}).run(*cmd, timeout=10)
+                    self.assertEqual(r.returncode, 2, (name, cmd, r.stdout, r.stderr))
+                    self.assertIn("FLEETWARDEN_ROOT_CA_FILE", r.stderr)
+                    self.assertIn(words, r.stderr)
+        r = Fleetwarden(self.redis, env={"FLEETWARDEN_ROOT_CA_FILE": ROOT_CA}).run("check")
+        self.assertIn("root CA: %s (%d bytes)" % (ROOT_CA, len(good)), r.stdout)
 
     def test_check_shows_every_setting_of_the_readme_table(self):
         """`fleetwarden check` shows each setting's value; README's table lists exactly those."""
