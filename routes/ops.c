@@ -3,15 +3,18 @@
  *
  * /healthz says the process is alive (no dependency checks, so a Redis
  * outage does not get the process killed); /readyz says whether it can do
- * useful work: Redis answers and, where workers run here, they are alive.
+ * useful work: Redis takes a write and, where workers run here, they are alive.
  */
 #include "ops.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "openapi/openapi.h"
 #include "service/core/buf.h"
+#include "service/core/err.h"
 #include "service/core/metrics.h"
 #include "service/core/service.h"
 #include "service/domain/store.h"
@@ -28,12 +31,25 @@ static void readyz(struct http_req *req, struct http_resp *resp)
     char why[200];
     json_t *checks = json_object();
     int ready = 1;
-    if (store_ping(why, sizeof why)) {
+    char process[96], host[64] = "", code[40];
+    if (gethostname(host, sizeof host))
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    snprintf(process, sizeof process, "%s:%ld", host, (long)getpid());
+    /* A write, not a PING: a read-only replica (after a failover), a full or a misconfigured
+     * Redis answers PING but refuses every change the API would make. */
+    int rc = store_ready_write(process, code, sizeof code);
+    if (rc) {
         ready = 0;
-        /* No host, port or reason: /readyz needs no token; `check` and the logs say more. */
-        json_object_set_new(
-            checks, "redis",
-            json_pack("{s:s, s:s}", "status", "down", "detail", "redis: unavailable"));
+        /* No host, port or reason: /readyz needs no token; `check` and the logs say more. Redis's
+         * error code (READONLY, OOM, MISCONF, NOPERM) tells a refusal from an outage. */
+        char detail[96];
+        if (rc == FW_EREDIS)
+            snprintf(detail, sizeof detail, "redis: refuses writes (%s)", code[0] ? code : "error");
+        else
+            snprintf(detail, sizeof detail, "redis: unavailable");
+        json_object_set_new(checks, "redis",
+                            json_pack("{s:s, s:s}", "status", "down", "detail", detail));
     } else {
         json_object_set_new(checks, "redis", json_pack("{s:s}", "status", "ok"));
     }

@@ -173,6 +173,45 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
 
 
+class RedisRefusesWrites(unittest.TestCase):
+    """/readyz writes: a Redis that answers PING but refuses writes (a read-only replica after a
+    failover, a full one) used to leave the process ready while every change answered 503."""
+
+    def test_readyz_is_503_naming_the_refusal_and_ready_again_after(self):
+        redis = Redis().start()
+        other = Redis().start()
+        fw = Fleetwarden(redis, args=("serve",)).start()
+        try:
+            self.assertEqual(fw.request("GET", "/readyz").status, 200)
+            port = other.url.rsplit(":", 1)[1].split("/")[0]
+            for make, undo, code in ((("REPLICAOF", "127.0.0.1", port), ("REPLICAOF", "NO", "ONE"), "READONLY"),
+                                     (("CONFIG", "SET", "maxmemory", "1"), ("CONFIG", "SET", "maxmemory", "0"), "OOM")):
+                with self.subTest(code=code):
+                    redis.command(*make)
+                    seen = {}
+
+                    def refused():
+                        r = fw.request("GET", "/readyz")
+                        seen["last"] = (r.status, r.body)
+                        return r.status == 503
+                    wait_until(refused, timeout=15, what="/readyz 503 while Redis refuses writes")
+                    body = json.loads(seen["last"][1])
+                    self.assertEqual(body["status"], "not ready")
+                    self.assertEqual(body["checks"]["redis"]["status"], "down")
+                    self.assertEqual(body["checks"]["redis"]["detail"], "redis: refuses writes (%s)" % code)
+                    redis.command(*undo)
+                    wait_until(lambda: fw.request("GET", "/readyz").status == 200, timeout=15,
+                               what="/readyz 200 once Redis takes writes again")
+            redis.stop()
+            r = fw.request("GET", "/readyz")
+            self.assertEqual(r.status, 503)
+            self.assertEqual(r.json["checks"]["redis"]["detail"], "redis: unavailable")
+        finally:
+            fw.stop()
+            other.stop()
+            redis.stop()
+
+
 class RedisOutage(unittest.TestCase):
     def test_503_while_redis_is_down_then_recovers_without_restart(self):
         redis = Redis().start()
