@@ -32,6 +32,16 @@ class OperationsGuide(unittest.TestCase):
             with self.subTest(setting=name):
                 self.assertTrue(name.rstrip("_") in self.guide, f"{name} is not in docs/OPERATIONS.md")
 
+    def test_metrics_public_says_what_false_does(self):
+        """With FLEETWARDEN_METRICS_PUBLIC=false /metrics answers 401 without a token
+        (test_lifecycle.PrivateMetrics); the guide used to say /metrics was always public."""
+        row = next(line for line in self.guide.splitlines()
+                   if line.startswith("| `FLEETWARDEN_METRICS_PUBLIC`"))
+        self.assertNotIn("public in this version", row)
+        self.assertIn("401", row)
+        self.assertIn("Prometheus", row)
+        self.assertIn("--scope read", row)
+
     def test_every_metric_is_documented(self):
         names = set(re.findall(r'"(?:# TYPE |# HELP )?(fleetwarden_[a-z_]+)', self.code))
         families = {re.sub(r"_(bucket|sum|count)$", "", n) for n in names}
