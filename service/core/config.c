@@ -962,6 +962,6 @@ int config_read_root_ca(const struct fw_config *c, char **pem, char *err, size_t
         free(data);
         return set ? rc : FW_ENOTFOUND;
     }
-    *pem = data;
+    *pem = xrealloc(data, n + 1); /* what the file holds, not the 1 MiB bound */
     return 0;
 }
