@@ -204,8 +204,11 @@ class Fleetwarden:
         self.mismatches_reported = 0
 
     def kek_file(self):
-        """A key-encryption key of this instance's own (32 random bytes, hex)."""
-        path = os.path.join(self.dir, "kek")
+        """The key-encryption key (32 random bytes, hex) of the Redis this instance uses, shared
+        by every instance on it, as in production: a process whose KEK differs from the one the
+        Redis's data was sealed with refuses to start (its check value is kept in Redis). One of
+        this instance's own when the Redis is given as a URL."""
+        path = os.path.join(getattr(self.redis, "dir", None) or self.dir, "kek")
         if not os.path.exists(path):
             with open(path, "w") as f:
                 f.write(os.urandom(32).hex() + "\n")
