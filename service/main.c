@@ -472,9 +472,14 @@ static void kek_watch_start(struct kek_watch *w)
     w->started = pthread_create(&w->thread, 0, kek_watch_main, w) == 0;
 }
 
-static void kek_watch_stop(struct kek_watch *w)
+static void kek_watch_signal_stop(struct kek_watch *w)
 {
     atomic_store(&w->stop, 1);
+}
+
+static void kek_watch_stop(struct kek_watch *w)
+{
+    kek_watch_signal_stop(w);
     if (w->started)
         pthread_join(w->thread, 0);
     w->started = 0;
@@ -586,7 +591,7 @@ static int cmd_serve(int argc, char **argv, int api)
      * a command timeout, and one after another they would outlast a supervisor's patience. */
     event_hub_signal_stop();
     indexer_signal_stop(&ix);
-    kek_watch_stop(&kw);
+    kek_watch_signal_stop(&kw);
     long long stop_start = clock_mono_ms();
     server_stop(srv);                         /* waits for request handlers still in a Redis call */
     if (clock_mono_ms() - stop_start >= 1000) /* a stop that takes long says where */
@@ -596,6 +601,7 @@ static int cmd_serve(int argc, char **argv, int api)
     jobs_runtime_stop(svc.jobs, left > 0 ? left : 0);
     event_hub_stop();
     indexer_stop(&ix);
+    kek_watch_stop(&kw);
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();
