@@ -370,7 +370,9 @@ static int expect_thing(struct verify_ctx *v, const json_t *p, const char *check
                  name, v->names.template_name);
         return refuse_name(v, "ThingExists", msg, hint, checked);
     }
-    snprintf(v->thing, sizeof v->thing, "%s", name);
+    size_t n = strnlen(name, sizeof v->thing - 1); /* at most FLEETPROV_THING_MAX: checked above */
+    memcpy(v->thing, name, n);
+    v->thing[n] = '\0';
     json_object_set_new(v->made, "thingName", json_string(v->thing));
     json_object_set_new(v->made, "thingNew", json_true());
     return verify_save_made(v);
