@@ -60,14 +60,15 @@ def aws_operations():
 
     Each operation is one C function that starts a call with its AWS name: aws_call_init_query /
     aws_call_init_rest (with the service constant) or the files' small helpers (init_labeled,
-    alias_write, target_call, list_all, thing_call) whose first string argument is the operation name.
+    init_version, alias_write, target_call, list_all, thing_call) whose first string argument is the
+    operation name.
     """
     ops = set()
     for name, svc in FILE_SERVICE.items():
         text = read(os.path.join(ROOT, "aws", name))
         for m in re.finditer(r'aws_call_init_(?:query|rest|json)\(\s*&?\w+\s*,\s*AWS_SVC_(\w+)\s*,\s*"(\w+)"', text):
             ops.add(f"{SERVICE_PREFIX[m.group(1)]}:{m.group(2)}")
-        for m in re.finditer(r'\b(?:init_labeled|alias_write|target_call|list_all|thing_call)\(\s*&?\w+\s*,\s*"([A-Z]\w+)"',
+        for m in re.finditer(r'\b(?:init_labeled|init_version|alias_write|target_call|list_all|thing_call)\(\s*&?\w+\s*,\s*"([A-Z]\w+)"',
                              text):
             ops.add(f"{svc}:{m.group(1)}")
     return ops
