@@ -388,15 +388,36 @@ static struct http_app make_app(int ops_only)
 /* Claims stored by a version without the state indexes get them in the background
  * (store_claim_index.h); the list is right meanwhile, only slower. Retried while Redis
  * is away. */
-struct claim_indexer {
+/* A background thread of serve/worker that runs until asked to stop: the claim indexer and the
+ * KEK watch. fn reads t->stop. */
+struct bg_thread {
     pthread_t thread;
     int started;
     atomic_int stop;
 };
 
+static void bg_start(struct bg_thread *t, void *(*fn)(void *))
+{
+    atomic_store(&t->stop, 0);
+    t->started = pthread_create(&t->thread, 0, fn, t) == 0;
+}
+
+static void bg_signal_stop(struct bg_thread *t)
+{
+    atomic_store(&t->stop, 1);
+}
+
+static void bg_stop(struct bg_thread *t)
+{
+    bg_signal_stop(t);
+    if (t->started)
+        pthread_join(t->thread, 0);
+    t->started = 0;
+}
+
 static void *index_claims(void *arg)
 {
-    struct claim_indexer *ix = arg;
+    struct bg_thread *ix = arg;
     while (!atomic_load(&ix->stop)) {
         int rc = store_claim_index_ready();
         if (rc == 0)
@@ -412,37 +433,13 @@ static void *index_claims(void *arg)
     return 0;
 }
 
-static void indexer_start(struct claim_indexer *ix)
-{
-    atomic_store(&ix->stop, 0);
-    ix->started = pthread_create(&ix->thread, 0, index_claims, ix) == 0;
-}
-
-static void indexer_signal_stop(struct claim_indexer *ix)
-{
-    atomic_store(&ix->stop, 1);
-}
-
-static void indexer_stop(struct claim_indexer *ix)
-{
-    indexer_signal_stop(ix);
-    if (ix->started)
-        pthread_join(ix->thread, 0);
-}
-
 /* When Redis did not answer at start-up, the KEK is compared once it does; until then nothing
  * is sealed or opened (seal_kek_hold). Another KEK stops the process: exit 2, as at start-up. */
-struct kek_watch {
-    pthread_t thread;
-    int started;
-    atomic_int stop;
-};
-
 static atomic_int s_exit_code;
 
 static void *kek_watch_main(void *arg)
 {
-    struct kek_watch *w = arg;
+    struct bg_thread *w = arg;
     while (!atomic_load(&w->stop)) {
         int rc = kek_compare(1);
         if (!rc) {
@@ -465,24 +462,10 @@ static void *kek_watch_main(void *arg)
     return 0;
 }
 
-static void kek_watch_start(struct kek_watch *w)
+static void kek_watch_start(struct bg_thread *w)
 {
-    atomic_store(&w->stop, 0);
     seal_kek_hold(1);
-    w->started = pthread_create(&w->thread, 0, kek_watch_main, w) == 0;
-}
-
-static void kek_watch_signal_stop(struct kek_watch *w)
-{
-    atomic_store(&w->stop, 1);
-}
-
-static void kek_watch_stop(struct kek_watch *w)
-{
-    kek_watch_signal_stop(w);
-    if (w->started)
-        pthread_join(w->thread, 0);
-    w->started = 0;
+    bg_start(w, kek_watch_main);
 }
 
 static int start_jobs(struct fw_service *svc)
@@ -537,7 +520,7 @@ static int cmd_serve(int argc, char **argv, int api)
         seal_kek_wipe();
         return rc;
     }
-    struct kek_watch kw = {0};
+    struct bg_thread kw = {0};
     if (s_redis_check.kek_pending)
         seal_kek_hold(1); /* before any thread that seals starts */
     if (handlers_register_all()) {
@@ -573,9 +556,9 @@ static int cmd_serve(int argc, char **argv, int api)
         metrics_free(svc.metrics);
         return 2;
     }
-    struct claim_indexer ix = {0};
+    struct bg_thread ix = {0};
     if (api)
-        indexer_start(&ix);
+        bg_start(&ix, index_claims);
     if (s_redis_check.kek_pending)
         kek_watch_start(&kw);
     char listen[96];
@@ -590,8 +573,8 @@ static int cmd_serve(int argc, char **argv, int api)
     /* The threads end side by side: against a Redis that does not answer, each may wait out
      * a command timeout, and one after another they would outlast a supervisor's patience. */
     event_hub_signal_stop();
-    indexer_signal_stop(&ix);
-    kek_watch_signal_stop(&kw);
+    bg_signal_stop(&ix);
+    bg_signal_stop(&kw);
     long long stop_start = clock_mono_ms();
     server_stop(srv);                         /* waits for request handlers still in a Redis call */
     if (clock_mono_ms() - stop_start >= 1000) /* a stop that takes long says where */
@@ -600,8 +583,8 @@ static int cmd_serve(int argc, char **argv, int api)
     long long left = grace_end - clock_mono_ms();
     jobs_runtime_stop(svc.jobs, left > 0 ? left : 0);
     event_hub_stop();
-    indexer_stop(&ix);
-    kek_watch_stop(&kw);
+    bg_stop(&ix);
+    bg_stop(&kw);
     store_conn_close();
     metrics_free(svc.metrics);
     seal_kek_wipe();
