@@ -21,7 +21,10 @@
  *     reaches us (a timeout after AWS made it, then the client's retry, or
  *     a crash before the record write) leaves a certificate whose key nobody
  *     has and no fingerprint can find, and such an orphan must not be able
- *     to connect. Step 3b activates the one we recorded.
+ *     to connect (AWS IoT API Reference, CreateKeysAndCertificate:
+ *     setAsActive, default false; AWS IoT Core developer guide, "Activate or
+ *     deactivate a client certificate": only an ACTIVE certificate can
+ *     authenticate). Step 3b activates the one we recorded.
  *  3. attach (step "attach:ID"): AttachPolicy(claim policy, certificate
  *     ARN); AWS treats a repeated attach as success.
  *  3b. keySource aws (step "certon:ID"): UpdateCertificate ACTIVE; a
